@@ -1,0 +1,125 @@
+// Server configuration: one pure function from argv + environment to a frozen, typed config.
+// Every flag has an environment twin; `--help` prints the table below.
+
+export const DEFAULT_ACCESS_KEY = 'rustfsadmin';
+export const DEFAULT_SECRET_KEY = 'rustfssecret';
+const MIN_SECRET_LENGTH = 8;
+
+export interface Config {
+  /** Interface to listen on ('' = all) and port. */
+  host: string;
+  port: number;
+  /** Directory holding metadata and object data. */
+  dataDir: string;
+  accessKey: string;
+  secretKey: string;
+  /** True when the operator did not set credentials and the built-in pair is in use. */
+  defaultCredentials: boolean;
+  region: string;
+  /** Base domains for virtual-hosted-style requests (bucket.<domain>). */
+  domains: string[];
+  logLevel: string;
+  /** Idle time without bytes after which a connection is closed (ms). */
+  idleTimeoutMs: number;
+}
+
+interface FlagSpec {
+  flag: string;
+  env: string[];
+  arg: string;
+  doc: string;
+  default?: string;
+}
+
+const FLAGS: FlagSpec[] = [
+  { flag: 'address', env: ['STRATA_ADDRESS'], arg: 'HOST:PORT', doc: 'address to listen on', default: ':9000' },
+  { flag: 'data', env: ['STRATA_DATA'], arg: 'DIR', doc: 'directory for metadata and object data', default: './data' },
+  { flag: 'access-key', env: ['STRATA_ACCESS_KEY', 'RUSTFS_ACCESS_KEY'], arg: 'KEY', doc: `access key id (default ${DEFAULT_ACCESS_KEY}, with a warning)` },
+  { flag: 'secret-key', env: ['STRATA_SECRET_KEY', 'RUSTFS_SECRET_KEY'], arg: 'SECRET', doc: `secret access key, ${MIN_SECRET_LENGTH}+ characters (default ${DEFAULT_SECRET_KEY}, with a warning)` },
+  { flag: 'region', env: ['STRATA_REGION'], arg: 'NAME', doc: 'region this server answers for', default: 'us-east-1' },
+  { flag: 'domain', env: ['STRATA_DOMAIN'], arg: 'D1,D2', doc: 'base domains for virtual-hosted-style requests (bucket.D1)', default: '' },
+  { flag: 'log-level', env: ['STRATA_LOG_LEVEL'], arg: 'LEVEL', doc: 'trace, debug, info, warn, error or silent', default: 'info' },
+  { flag: 'idle-timeout', env: ['STRATA_IDLE_TIMEOUT'], arg: 'SECONDS', doc: 'close connections idle this long, also mid-request', default: '120' },
+];
+
+export class ConfigError extends Error {}
+
+export type ParseResult = { help: true; text: string } | { help: false; config: Readonly<Config> };
+
+export function helpText(): string {
+  const lines = ['Usage: strata [flags]   (npm start -- [flags])', '', 'Flags (each also read from the environment variables shown):'];
+  for (const f of FLAGS) {
+    const left = `  --${f.flag} ${f.arg}`;
+    const def = f.default !== undefined && f.default !== '' ? ` (default ${f.default})` : '';
+    lines.push(`${left.padEnd(28)} ${f.doc}${def}  [${f.env.join(', ')}]`);
+  }
+  lines.push(`  ${'--help'.padEnd(26)} print this help`);
+  return lines.join('\n') + '\n';
+}
+
+/** Pure: parses argv (without node and script) and env. Throws ConfigError on bad input. */
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
+  const given = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') return { help: true, text: helpText() };
+    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument: ${a}`);
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    if (!FLAGS.some((f) => f.flag === name)) throw new ConfigError(`unknown flag: --${name} (see --help)`);
+    let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    given.set(name, value);
+  }
+  const get = (flag: string): string | undefined => {
+    if (given.has(flag)) return given.get(flag);
+    const spec = FLAGS.find((f) => f.flag === flag)!;
+    for (const e of spec.env) if (env[e] !== undefined && env[e] !== '') return env[e];
+    return spec.default;
+  };
+
+  const { host, port } = parseAddress(get('address')!);
+  const accessKey = get('access-key');
+  const secretKey = get('secret-key');
+  if ((accessKey === undefined) !== (secretKey === undefined)) {
+    throw new ConfigError('set both the access key and the secret key, or neither');
+  }
+  if (secretKey !== undefined && secretKey.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`the secret key must be at least ${MIN_SECRET_LENGTH} characters long`);
+  }
+  if (accessKey !== undefined && !/^[\x21-\x7e]{3,128}$/.test(accessKey)) {
+    throw new ConfigError('the access key must be 3 to 128 printable ASCII characters without spaces');
+  }
+  const region = get('region')!;
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new ConfigError(`invalid region name: ${region}`);
+  const idle = Number(get('idle-timeout'));
+  if (!Number.isFinite(idle) || idle <= 0) throw new ConfigError('--idle-timeout must be a positive number of seconds');
+  const logLevel = get('log-level')!;
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`invalid log level: ${logLevel}`);
+  }
+  const config: Config = {
+    host,
+    port,
+    dataDir: get('data')!,
+    accessKey: accessKey ?? DEFAULT_ACCESS_KEY,
+    secretKey: secretKey ?? DEFAULT_SECRET_KEY,
+    defaultCredentials: accessKey === undefined,
+    region,
+    domains: get('domain')!
+      .split(',')
+      .map((d) => d.trim().toLowerCase().replace(/^\.+|\.+$/g, ''))
+      .filter(Boolean),
+    logLevel,
+    idleTimeoutMs: Math.round(idle * 1000),
+  };
+  return { help: false, config: Object.freeze(config) };
+}
+
+function parseAddress(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr) ?? /^()()(\d+)$/.exec(addr);
+  if (!m) throw new ConfigError(`invalid address: ${addr} (expected HOST:PORT or :PORT)`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`invalid port: ${m[3]}`);
+  return { host: m[1] ?? m[2] ?? '', port };
+}

@@ -1,0 +1,515 @@
+// AWS Signature Version 4 verification as Amazon S3 does it: Authorization-header auth and presigned
+// (query-string) auth. Canonicalisation lives in canonical.ts; this file parses, checks and signs.
+// Error codes/messages follow what S3 answers, because clients (s3fs, boto3) react to them.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { S3Error } from '../errors.js';
+import {
+  canonicalHeaderValue,
+  canonicalQuery,
+  canonicalUri,
+  percentDecode,
+  splitRawQuery,
+  toByteString,
+} from './canonical.js';
+
+export { parseRawQuery, percentDecode, uriEncode } from './canonical.js';
+
+export interface Credentials { accessKey: string; secretKey: string }
+export type CredentialLookup = (accessKey: string) => Credentials | undefined;
+export interface SignedRequest {
+  method: string;
+  /** Path part of req.url exactly as received, still percent-encoded. */
+  rawPath: string;
+  /** Text after the first '?', as received ('' if none). */
+  rawQuery: string;
+  /** Lowercased name -> every received value in order (Node's req.headersDistinct, values latin1). */
+  headers: Record<string, string[] | undefined>;
+}
+export interface AuthResult {
+  accessKey: string;
+  /** 'UNSIGNED-PAYLOAD', a 64-hex SHA-256 (lowercased) to verify the body against, or a STREAMING-* mode. */
+  payloadHash: string;
+  /** For aws-chunked verification later: the signing key, the seed signature, the scope and the request date. */
+  signingKey: Buffer;
+  signature: string;
+  scope: string;
+  amzDate: string;
+  /** true for presigned (query) auth. */
+  presigned: boolean;
+}
+export interface SigV4Options {
+  region: string;
+  /** Server clock in ms (default Date.now()). */
+  now?: number;
+  /** Accept any region in the credential scope (and sign with it). */
+  anyRegion?: boolean;
+}
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const SERVICE = 's3';
+const TERMINAL = 'aws4_request';
+const MAX_SKEW_MS = 15 * 60 * 1000;
+const MAX_EXPIRES_S = 604800;
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+const STREAMING_MODES = new Set([
+  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+  'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+]);
+const SIGV4A_MODES = new Set([
+  'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD',
+  'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER',
+]);
+const QUERY_PARAMS_REQUIRED =
+  'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.';
+const CREDENTIAL_FORMAT = 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".';
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9a-zA-Z-]+$/;
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+
+function headerValues(headers: Record<string, string[] | undefined>, name: string): string[] | undefined {
+  const v = headers[name];
+  return v !== undefined && v.length > 0 ? v : undefined;
+}
+
+/** True when the Authorization header carries SigV4 (HMAC-SHA256). */
+export function hasSigV4Header(headers: Record<string, string[] | undefined>): boolean {
+  const auth = headerValues(headers, 'authorization');
+  return auth !== undefined && auth[0]!.startsWith(ALGORITHM);
+}
+
+/** True when the query carries an X-Amz-Algorithm parameter (presigned SigV4). */
+export function hasSigV4Query(rawQuery: string): boolean {
+  // Names are compared decoded ('X-Amz-%41lgorithm' counts), exactly as verifySigV4Query reads them.
+  return splitRawQuery(rawQuery).some(([n]) => percentDecode(n) === 'X-Amz-Algorithm');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing key (HMAC chain), cached: the same few keys serve every request of a day.
+
+const KEY_CACHE_MAX = 64;
+const keyCache = new Map<string, Buffer>();
+
+function hmac(key: string | Buffer, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/** kSigning = HMAC(HMAC(HMAC(HMAC('AWS4' + secret, date), region), service), 'aws4_request'). */
+export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
+  // NUL cannot occur in a date, region or service name, so the cache key is unambiguous.
+  const cacheKey = `${date}\0${region}\0${service}\0${secret}`;
+  let key = keyCache.get(cacheKey);
+  if (key === undefined) {
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), TERMINAL);
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(cacheKey, key);
+  }
+  return Buffer.from(key); // a copy: a caller that scribbles on it cannot poison the cache
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {
+  const t = Date.UTC(y, mo, d, h, mi, s);
+  const back = new Date(t);
+  // Reject out-of-range fields (Feb 30, hour 24...) instead of letting Date roll them over.
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo || back.getUTCDate() !== d ||
+      back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) return undefined;
+  return t;
+}
+
+/** 'YYYYMMDDTHHMMSSZ' -> ms, or undefined. */
+function parseAmzDate(s: string): number | undefined {
+  const m = AMZ_DATE.exec(s);
+  return m ? utc(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : undefined;
+}
+
+/** RFC 7231 IMF-fixdate ('Sun, 06 Nov 1994 08:49:37 GMT'), or the ISO 8601 basic form. */
+function parseHttpDate(s: string): number | undefined {
+  const m = IMF_FIXDATE.exec(s);
+  if (m) return utc(+m[3]!, MONTHS.indexOf(m[2]!), +m[1]!, +m[4]!, +m[5]!, +m[6]!);
+  return parseAmzDate(s);
+}
+
+function toAmzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+function toIso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credential scope
+
+interface Scope { accessKey: string; date: string; region: string; service: string; terminal: string }
+
+type AuthKind = 'header' | 'query';
+
+/** The 400 error of each auth kind, with S3's message prefix. */
+function malformed(kind: AuthKind, detail: string, fields?: Record<string, string>): S3Error {
+  return kind === 'header'
+    ? new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${detail}`, fields)
+    : new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${detail}`, fields);
+}
+
+function parseCredential(value: string, kind: AuthKind): Scope {
+  const parts = value.split('/');
+  if (parts.length < 5) throw malformed(kind, CREDENTIAL_FORMAT);
+  // The last four parts are the scope; the access key is whatever precedes them.
+  const [date, region, service, terminal] = parts.slice(-4) as [string, string, string, string];
+  const accessKey = parts.slice(0, -4).join('/');
+  if (accessKey === '' || region === '') throw malformed(kind, CREDENTIAL_FORMAT);
+  return { accessKey, date, region, service, terminal };
+}
+
+function checkScope(scope: Scope, kind: AuthKind, opts: SigV4Options): void {
+  if (!/^\d{8}$/.test(scope.date) || parseAmzDate(`${scope.date}T000000Z`) === undefined) {
+    throw malformed(kind, `incorrect date format "${scope.date}". This date in the credential must be in the format "yyyyMMdd".`);
+  }
+  if (scope.service !== SERVICE) {
+    throw malformed(kind, `incorrect service "${scope.service}". This endpoint belongs to "${SERVICE}".`);
+  }
+  if (scope.terminal !== TERMINAL) {
+    throw malformed(kind, `incorrect terminal "${scope.terminal}". This endpoint uses "${TERMINAL}".`);
+  }
+  // A wrong region is answered with the expected one: s3fs and boto3 read <Region> and retry.
+  if (!opts.anyRegion && scope.region !== opts.region) {
+    throw malformed(kind, `the region '${scope.region}' is wrong; expecting '${opts.region}'`, { Region: opts.region });
+  }
+}
+
+/** SignedHeaders 'host;x-amz-date' -> names, kept as given (the client signed them in that order). */
+function parseSignedHeaders(value: string, kind: AuthKind): string[] {
+  const names = value.split(';');
+  if (value === '' || names.some((n) => !HEADER_TOKEN.test(n))) {
+    throw kind === 'header'
+      ? new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; the SignedHeaders are mal-formed.')
+      : new S3Error('AuthorizationQueryParametersError', 'X-Amz-SignedHeaders is mal-formed.');
+  }
+  // Without a signed Host a signature could be replayed against another endpoint/bucket.
+  if (!names.some((n) => n.toLowerCase() === 'host')) {
+    throw kind === 'header'
+      ? new S3Error('AuthorizationHeaderMalformed', "The authorization header is malformed; the SignedHeaders must include 'host'.")
+      : new S3Error('AuthorizationQueryParametersError', "X-Amz-SignedHeaders must include 'host'.");
+  }
+  return names;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payload hash (x-amz-content-sha256)
+
+/** Validates the payload-hash claim; returns it for AuthResult (hex lowercased). */
+function checkPayloadHash(value: string): string {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase();
+  if (value === UNSIGNED_PAYLOAD || STREAMING_MODES.has(value)) return value;
+  if (SIGV4A_MODES.has(value)) {
+    throw new S3Error('NotImplemented', 'SigV4a (ECDSA) streaming payloads are not implemented.', { Header: 'x-amz-content-sha256' });
+  }
+  throw new S3Error(
+    'InvalidArgument',
+    'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
+    { ArgumentName: 'x-amz-content-sha256', ArgumentValue: value },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical request and signature
+
+/** Canonical header lines + '\n', in SignedHeaders order. An absent signed header cannot match. */
+function canonicalHeaderBlock(req: SignedRequest, names: readonly string[], accessKey: string): string {
+  let block = '';
+  for (const name of names) {
+    const values = headerValues(req.headers, name.toLowerCase());
+    if (values === undefined) throw signatureMismatch(accessKey);
+    block += `${name}:${canonicalHeaderValue(values)}\n`;
+  }
+  return block;
+}
+
+function signatureMismatch(accessKey: string): S3Error {
+  // Never StringToSign/CanonicalRequest/secrets here: this goes to the client.
+  return new S3Error('SignatureDoesNotMatch', undefined, { AWSAccessKeyId: accessKey });
+}
+
+function signatureOf(key: Buffer, amzDate: string, scope: string, canonicalRequest: string): string {
+  // The canonical request is a byte string (see canonical.ts), hence latin1.
+  const hashed = createHash('sha256').update(canonicalRequest, 'latin1').digest('hex');
+  return createHmac('sha256', key).update(`${ALGORITHM}\n${amzDate}\n${scope}\n${hashed}`, 'utf8').digest('hex');
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+interface SignatureCheck {
+  req: SignedRequest;
+  canonicalQuery: string;
+  headerBlock: string;
+  signedHeaders: string; // the ';'-joined list exactly as signed
+  payloadLine: string; // the payload hash claim, verbatim
+  key: Buffer;
+  amzDate: string;
+  scope: string;
+  provided: string;
+  accessKey: string;
+}
+
+/**
+ * Computes the signature with the S3 canonical URI (decode once, encode once); if that does not match,
+ * one more try with the path exactly as received rescues clients that escape differently (e.g. '~' or
+ * "!'()*"). Throws SignatureDoesNotMatch when neither matches.
+ */
+function verifySignature(c: SignatureCheck): void {
+  const method = toByteString(c.req.method);
+  const tail = `${c.canonicalQuery}\n${c.headerBlock}\n${c.signedHeaders}\n${c.payloadLine}`;
+  const uri = canonicalUri(c.req.rawPath);
+  if (constantTimeEqual(signatureOf(c.key, c.amzDate, c.scope, `${method}\n${uri}\n${tail}`), c.provided)) return;
+  const raw = toByteString(c.req.rawPath === '' ? '/' : c.req.rawPath);
+  if (raw !== uri && constantTimeEqual(signatureOf(c.key, c.amzDate, c.scope, `${method}\n${raw}\n${tail}`), c.provided)) return;
+  throw signatureMismatch(c.accessKey);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header auth
+
+const THREE_COMPONENTS = 'the authorization header requires three components: Credential, SignedHeaders, and Signature.';
+
+/** 'AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...', any spaces/commas between parts. */
+function parseAuthorization(value: string): { credential: string; signedHeaders: string; signature: string } {
+  const rest = value.slice(ALGORITHM.length);
+  if (!value.startsWith(ALGORITHM) || (rest !== '' && !/^[ \t]/.test(rest))) {
+    throw malformed('header', `the authorization mechanism must be "${ALGORITHM}".`);
+  }
+  const found = new Map<string, string>();
+  for (const part of rest.split(/[ \t,]+/)) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const name = eq > 0 ? part.slice(0, eq) : '';
+    if ((name !== 'Credential' && name !== 'SignedHeaders' && name !== 'Signature') || found.has(name)) {
+      throw malformed('header', THREE_COMPONENTS);
+    }
+    found.set(name, part.slice(eq + 1));
+  }
+  const credential = found.get('Credential');
+  const signedHeaders = found.get('SignedHeaders');
+  const signature = found.get('Signature');
+  if (credential === undefined || signedHeaders === undefined || signature === undefined) {
+    throw malformed('header', THREE_COMPONENTS);
+  }
+  return { credential, signedHeaders, signature };
+}
+
+/**
+ * Verifies a request signed with `Authorization: AWS4-HMAC-SHA256 ...`. Returns who signed it and the
+ * payload-hash claim the body must still be checked against; throws S3Error otherwise.
+ */
+export function verifySigV4Header(req: SignedRequest, lookup: CredentialLookup, opts: SigV4Options): AuthResult {
+  const now = opts.now ?? Date.now();
+  const auth = headerValues(req.headers, 'authorization');
+  if (auth === undefined || auth.length !== 1) throw malformed('header', THREE_COMPONENTS);
+  const parsed = parseAuthorization(auth[0]!);
+  const scope = parseCredential(parsed.credential, 'header');
+  checkScope(scope, 'header', opts);
+  const signedNames = parseSignedHeaders(parsed.signedHeaders, 'header');
+
+  // Request time: x-amz-date wins over Date. With Date, the string to sign carries it in ISO basic form.
+  let requestTime: string | undefined;
+  let requestMs: number | undefined;
+  const xAmzDate = headerValues(req.headers, 'x-amz-date');
+  const date = headerValues(req.headers, 'date');
+  if (xAmzDate !== undefined) {
+    requestTime = xAmzDate.join(',');
+    requestMs = parseAmzDate(requestTime);
+  } else if (date !== undefined) {
+    requestTime = date.join(',');
+    requestMs = parseHttpDate(requestTime);
+  }
+  if (requestTime === undefined || requestMs === undefined) {
+    throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+  }
+  const amzDate = toAmzDate(requestMs);
+  if (scope.date !== amzDate.slice(0, 8)) {
+    throw malformed('header', 'Invalid credential date. Date is not the same as X-Amz-Date.');
+  }
+
+  // S3 requires the payload-hash claim on header auth; it is the last line of the canonical request.
+  const sha = headerValues(req.headers, 'x-amz-content-sha256');
+  if (sha === undefined) {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  }
+  const payloadLine = sha.join(',');
+  const payloadHash = checkPayloadHash(payloadLine);
+
+  const creds = lookup(scope.accessKey);
+  if (creds === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: scope.accessKey });
+
+  // Checked when the request starts, never at the end of a long upload.
+  if (Math.abs(now - requestMs) > MAX_SKEW_MS) {
+    throw new S3Error('RequestTimeTooSkewed', undefined, {
+      RequestTime: requestTime,
+      ServerTime: toIso(now),
+      MaxAllowedSkewMilliseconds: MAX_SKEW_MS,
+    });
+  }
+
+  const scopeString = `${scope.date}/${scope.region}/${SERVICE}/${TERMINAL}`;
+  const key = deriveSigningKey(creds.secretKey, scope.date, scope.region, SERVICE);
+  verifySignature({
+    req,
+    canonicalQuery: canonicalQuery(splitRawQuery(req.rawQuery)),
+    headerBlock: canonicalHeaderBlock(req, signedNames, scope.accessKey),
+    signedHeaders: parsed.signedHeaders,
+    payloadLine,
+    key,
+    amzDate,
+    scope: scopeString,
+    provided: parsed.signature,
+    accessKey: scope.accessKey,
+  });
+  return {
+    accessKey: scope.accessKey,
+    payloadHash,
+    signingKey: key,
+    signature: parsed.signature,
+    scope: scopeString,
+    amzDate,
+    presigned: false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query auth (presigned URLs)
+
+function queryError(message: string, fields?: Record<string, string>): S3Error {
+  return new S3Error('AuthorizationQueryParametersError', message, fields);
+}
+
+/** X-Amz-Expires: an integer number of seconds, 1..604800. */
+function parseExpires(value: string): number {
+  if (/^-\d+$/.test(value)) throw queryError('X-Amz-Expires must be non-negative');
+  if (!/^\d+$/.test(value)) throw queryError('X-Amz-Expires should be a number');
+  const seconds = Number(value);
+  if (seconds > MAX_EXPIRES_S) {
+    throw queryError(`X-Amz-Expires must be less than a week (in seconds) that is; ${MAX_EXPIRES_S} seconds`);
+  }
+  if (seconds < 1) throw queryError('X-Amz-Expires must be at least 1 second');
+  return seconds;
+}
+
+/**
+ * Verifies a presigned request (X-Amz-* query parameters). Validity is X-Amz-Date + X-Amz-Expires,
+ * not the 15-minute skew window; an X-Amz-Date more than 15 minutes in the future is refused with
+ * 403 AccessDenied "Request is not valid yet" (what S3 answers, rather than RequestTimeTooSkewed).
+ */
+export function verifySigV4Query(req: SignedRequest, lookup: CredentialLookup, opts: SigV4Options): AuthResult {
+  const now = opts.now ?? Date.now();
+  const rawPairs = splitRawQuery(req.rawQuery);
+  const params = new Map<string, string[]>();
+  const signedPairs: Array<[string, string]> = [];
+  for (const pair of rawPairs) {
+    const name = percentDecode(pair[0]);
+    if (name.startsWith('X-Amz-') || name.toLowerCase() === 'x-amz-content-sha256') {
+      const list = params.get(name) ?? [];
+      list.push(percentDecode(pair[1]));
+      params.set(name, list);
+    }
+    // Everything but the signature itself is signed, unknown parameters included.
+    if (name !== 'X-Amz-Signature') signedPairs.push(pair);
+  }
+  /** The single value of a parameter; absent or repeated gives undefined. */
+  const one = (name: string): string | undefined => {
+    const v = params.get(name);
+    return v !== undefined && v.length === 1 ? v[0] : undefined;
+  };
+
+  const algorithm = one('X-Amz-Algorithm');
+  const credential = one('X-Amz-Credential');
+  const signature = one('X-Amz-Signature');
+  const amzDate = one('X-Amz-Date');
+  const signedHeaders = one('X-Amz-SignedHeaders');
+  const expiresParam = one('X-Amz-Expires');
+  if (algorithm === undefined || credential === undefined || signature === undefined ||
+      amzDate === undefined || signedHeaders === undefined || expiresParam === undefined) {
+    throw queryError(QUERY_PARAMS_REQUIRED);
+  }
+  if (algorithm !== ALGORITHM) throw queryError(`X-Amz-Algorithm only supports "${ALGORITHM}"`);
+  const requestMs = parseAmzDate(amzDate);
+  if (requestMs === undefined) {
+    throw queryError(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`);
+  }
+  const expires = parseExpires(expiresParam);
+  const scope = parseCredential(credential, 'query');
+  checkScope(scope, 'query', opts);
+  if (scope.date !== amzDate.slice(0, 8)) {
+    throw malformed('query', 'Invalid credential date. Date is not the same as X-Amz-Date.');
+  }
+  const signedNames = parseSignedHeaders(signedHeaders, 'query');
+
+  // Payload hash: the query parameter, else the header, else UNSIGNED-PAYLOAD (what presigners sign).
+  let payloadLine = UNSIGNED_PAYLOAD;
+  const shaParams = [...params].filter(([n]) => n.toLowerCase() === 'x-amz-content-sha256').flatMap(([, v]) => v);
+  const shaHeader = headerValues(req.headers, 'x-amz-content-sha256');
+  if (shaParams.length > 0) payloadLine = shaParams.join(',');
+  else if (shaHeader !== undefined) payloadLine = shaHeader.join(',');
+  const payloadHash = checkPayloadHash(payloadLine);
+
+  const creds = lookup(scope.accessKey);
+  if (creds === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: scope.accessKey });
+
+  if (requestMs - now > MAX_SKEW_MS) {
+    throw new S3Error('AccessDenied', 'Request is not valid yet', { 'X-Amz-Date': amzDate, ServerTime: toIso(now) });
+  }
+  if (now > requestMs + expires * 1000) {
+    throw new S3Error('AccessDenied', 'Request has expired', {
+      'X-Amz-Expires': expires,
+      Expires: toIso(requestMs + expires * 1000),
+      ServerTime: toIso(now),
+    });
+  }
+
+  // Whoever holds a presigned URL could otherwise add x-amz-* headers the signer never approved
+  // (x-amz-copy-source, x-amz-acl, x-amz-meta-*...). x-amz-content-sha256 is exempt: it is only a
+  // claim the body is verified against.
+  const signedSet = new Set(signedNames.map((n) => n.toLowerCase()));
+  const unsigned = Object.keys(req.headers)
+    .filter((n) => n.startsWith('x-amz-') && n !== 'x-amz-content-sha256' && !signedSet.has(n))
+    .filter((n) => headerValues(req.headers, n) !== undefined);
+  if (unsigned.length > 0) {
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', {
+      HeadersNotSigned: unsigned.join(', '),
+    });
+  }
+
+  const scopeString = `${scope.date}/${scope.region}/${SERVICE}/${TERMINAL}`;
+  const key = deriveSigningKey(creds.secretKey, scope.date, scope.region, SERVICE);
+  verifySignature({
+    req,
+    canonicalQuery: canonicalQuery(signedPairs),
+    headerBlock: canonicalHeaderBlock(req, signedNames, scope.accessKey),
+    signedHeaders,
+    payloadLine,
+    key,
+    amzDate,
+    scope: scopeString,
+    provided: signature,
+    accessKey: scope.accessKey,
+  });
+  return {
+    accessKey: scope.accessKey,
+    payloadHash,
+    signingKey: key,
+    signature,
+    scope: scopeString,
+    amzDate,
+    presigned: true,
+  };
+}

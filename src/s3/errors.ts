@@ -1,0 +1,88 @@
+// The one S3 error table: code → HTTP status and default message, as Amazon S3 answers them.
+// docs/errors.md lists the same table; a unit test keeps the two in sync.
+import { StoreError } from '../store/errors.js';
+
+export const ERROR_CODES = {
+  AccessDenied: { status: 403, message: 'Access Denied' },
+  AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
+  AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the X-Amz-Credential parameter.' },
+  BadDigest: { status: 400, message: 'The Content-MD5 or checksum you specified did not match what we received.' },
+  BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.' },
+  BucketAlreadyOwnedByYou: { status: 409, message: 'Your previous request to create the named bucket succeeded and you already own it.' },
+  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.' },
+  EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed size.' },
+  EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
+  IllegalLocationConstraintException: { status: 400, message: 'The specified location-constraint is not valid.' },
+  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
+  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
+  InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
+  InvalidArgument: { status: 400, message: 'Invalid Argument' },
+  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+  InvalidDigest: { status: 400, message: 'The Content-MD5 or checksum you specified is not valid.' },
+  InvalidLocationConstraint: { status: 400, message: 'The specified location constraint is not valid.' },
+  InvalidPart: { status: 400, message: 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.' },
+  InvalidPartOrder: { status: 400, message: 'The list of parts was not in ascending order. Parts must be ordered by part number.' },
+  InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
+  InvalidRange: { status: 416, message: 'The requested range is not satisfiable' },
+  InvalidRequest: { status: 400, message: 'Invalid Request' },
+  InvalidStorageClass: { status: 400, message: 'The storage class you specified is not valid.' },
+  KeyTooLongError: { status: 400, message: 'Your key is too long.' },
+  MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  MetadataTooLarge: { status: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
+  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
+  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
+  MissingSecurityHeader: { status: 400, message: 'Your request is missing a required header.' },
+  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.' },
+  NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
+  NoSuchUpload: { status: 404, message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.' },
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  NotImplemented: { status: 501, message: 'A header or query you provided implies functionality that is not implemented.' },
+  NotModified: { status: 304, message: 'Not Modified' },
+  PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.' },
+  RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the server\'s time is too large.' },
+  RequestTimeout: { status: 400, message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
+  ServiceUnavailable: { status: 503, message: 'Service is unable to handle request.' },
+  SignatureDoesNotMatch: { status: 403, message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' },
+  SlowDown: { status: 503, message: 'Please reduce your request rate.' },
+  XAmzContentSHA256Mismatch: { status: 400, message: 'The provided \'x-amz-content-sha256\' header does not match what was computed.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type S3ErrorCode = keyof typeof ERROR_CODES;
+
+/** Extra XML elements of an error body, in order (BucketName, Key, Region, RequestTime...). */
+export type ErrorFields = Record<string, string | number | undefined>;
+
+export class S3Error extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: S3ErrorCode,
+    message?: string,
+    readonly fields: ErrorFields = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message ?? ERROR_CODES[code].message);
+    this.name = 'S3Error';
+    this.status = ERROR_CODES[code].status;
+  }
+}
+
+/** Store errors → S3 errors, in one place. Anything else is left for the pipeline (InternalError). */
+export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } = {}): S3Error | undefined {
+  if (err instanceof S3Error) return err;
+  if (!(err instanceof StoreError)) return undefined;
+  switch (err.code) {
+    case 'NoSuchBucket':
+      return new S3Error('NoSuchBucket', undefined, { BucketName: ctx.bucket });
+    case 'BucketAlreadyExists':
+      // Single-tenant for now: every bucket belongs to the caller.
+      return new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: ctx.bucket });
+    case 'BucketNotEmpty':
+      return new S3Error('BucketNotEmpty', undefined, { BucketName: ctx.bucket });
+    case 'NoSuchKey':
+      return new S3Error('NoSuchKey', undefined, { Key: ctx.key });
+    case 'PreconditionFailed':
+      return new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    case 'NoSpace':
+      return new S3Error('InternalError', 'There is not enough free space on the storage to accept this upload.');
+  }
+}

@@ -1,0 +1,25 @@
+// CreateBucket — https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+import type { RequestContext, S3Response } from '../context.js';
+import { S3Error } from '../errors.js';
+import { assertValidBucketName } from '../bucket-name.js';
+import { children, parseXml, text } from '../xml.js';
+
+export async function createBucket(ctx: RequestContext): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  assertValidBucketName(bucket);
+  const region = ctx.config.region;
+  const body = ctx.bodyText?.trim() ?? '';
+  if (body !== '') {
+    const conf = parseXml(body, 'CreateBucketConfiguration');
+    const constraint = children(conf, 'LocationConstraint').map(text)[0];
+    // Lenient where AWS is strict: besides our own region, accept 'us-east-1' (which AWS rejects
+    // as an explicit constraint, a constant stumbling block) and an empty element.
+    if (constraint !== undefined && constraint !== '' && constraint !== region && constraint !== 'us-east-1') {
+      throw new S3Error('InvalidLocationConstraint', `The specified location-constraint '${constraint}' is not valid; this server serves '${region}'.`, {
+        LocationConstraint: constraint,
+      });
+    }
+  }
+  await ctx.store.createBucket(bucket, region);
+  return { status: 200, headers: { location: `/${bucket}` } };
+}

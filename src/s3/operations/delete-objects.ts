@@ -1,0 +1,41 @@
+// DeleteObjects — https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
+// Up to 1000 keys; Content-MD5 is not demanded (2025 SDKs send a CRC32 instead); per-key errors.
+import type { RequestContext, S3Response } from '../context.js';
+import { S3Error } from '../errors.js';
+import type { XmlNode } from '../xml.js';
+import { children, parseXml, text } from '../xml.js';
+
+const MAX_KEYS = 1000;
+
+export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  const root = parseXml(ctx.bodyText ?? '', 'Delete');
+  const objects = children(root, 'Object');
+  if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');
+  const quiet = (text(root['Quiet']) ?? 'false').toLowerCase() === 'true';
+  const entries = objects.map((o) => {
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new S3Error('MalformedXML');
+    const node = o as XmlNode;
+    const key = text(node['Key']);
+    if (key === undefined) throw new S3Error('MalformedXML');
+    return { key, versionId: text(node['VersionId']) };
+  });
+  await ctx.store.requireBucket(bucket);
+
+  const deleted: XmlNode[] = [];
+  const errors: XmlNode[] = [];
+  for (const { key, versionId } of entries) {
+    if (key === '' || Buffer.byteLength(key) > 1024) {
+      errors.push({ Key: key, VersionId: versionId, Code: 'InvalidArgument', Message: 'Invalid key.' });
+      continue;
+    }
+    try {
+      if (versionId === undefined || versionId === 'null') await ctx.store.deleteObject(bucket, key);
+      if (!quiet) deleted.push({ Key: key, VersionId: versionId });
+    } catch (err) {
+      ctx.log.error({ err, key }, 'DeleteObjects: key failed');
+      errors.push({ Key: key, VersionId: versionId, Code: 'InternalError', Message: 'We encountered an internal error. Please try again.' });
+    }
+  }
+  return { status: 200, body: { root: 'DeleteResult', content: { Deleted: deleted, Error: errors } } };
+}

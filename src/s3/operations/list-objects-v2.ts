@@ -1,0 +1,58 @@
+// ListObjectsV2 — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+// NextContinuationToken exists iff the page is truncated; it is opaque (base64url of where the
+// next page starts after) and never url-encoded.
+import type { RequestContext, S3Response } from '../context.js';
+import { S3Error } from '../errors.js';
+import { encoderFor, objectEntry, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+
+const TOKEN_PREFIX = 'v1:';
+
+export function encodeToken(after: string): string {
+  return Buffer.from(TOKEN_PREFIX + after, 'utf8').toString('base64url');
+}
+
+export function decodeToken(token: string): string {
+  const text = /^[A-Za-z0-9_-]*$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!text.startsWith(TOKEN_PREFIX)) {
+    throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token', ArgumentValue: token });
+  }
+  return text.slice(TOKEN_PREFIX.length);
+}
+
+export async function listObjectsV2(ctx: RequestContext): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  await ctx.store.requireBucket(bucket);
+  const prefix = ctx.query.get('prefix') ?? '';
+  const delimiter = ctx.query.get('delimiter') ?? '';
+  const token = ctx.query.get('continuation-token');
+  const startAfter = ctx.query.get('start-after');
+  const maxKeys = parseMaxKeys(ctx);
+  const encoding = parseEncodingType(ctx);
+  const fetchOwner = ctx.query.get('fetch-owner') === 'true';
+  const enc = encoderFor(encoding);
+  // The token wins over start-after; start-after still bounds the page when it sorts later.
+  let after = token !== undefined ? decodeToken(token) : '';
+  if (startAfter !== undefined && Buffer.compare(Buffer.from(startAfter), Buffer.from(after)) > 0) after = startAfter;
+  const page = await ctx.store.list({ bucket, prefix, delimiter, after, maxKeys });
+  const owner = fetchOwner ? ctx.auth!.accessKey : undefined;
+  return {
+    status: 200,
+    body: {
+      root: 'ListBucketResult',
+      content: {
+        Name: bucket,
+        Prefix: enc(prefix),
+        Delimiter: delimiter !== '' ? enc(delimiter) : undefined,
+        MaxKeys: maxKeys,
+        KeyCount: page.objects.length + page.commonPrefixes.length,
+        IsTruncated: page.isTruncated,
+        EncodingType: encoding,
+        ContinuationToken: token,
+        NextContinuationToken: page.isTruncated && page.nextAfter !== undefined ? encodeToken(page.nextAfter) : undefined,
+        StartAfter: startAfter !== undefined ? enc(startAfter) : undefined,
+        Contents: page.objects.map((o) => objectEntry(o, enc as (s: string) => string, owner)),
+        CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+      },
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// PutObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+// Streams the body through the verifiers into the data store, then commits the metadata: the
+// object exists from that commit on, and not a moment before.
+import type { ObjectRecord, WriteCondition } from '../../store/types.js';
+import { NULL_VERSION } from '../../store/types.js';
+import { objectBody } from '../body.js';
+import type { RequestContext, S3Response } from '../context.js';
+import { header } from '../context.js';
+import { S3Error } from '../errors.js';
+import { metaFromRequest, storageClassFromRequest } from '../object-meta.js';
+
+/** If-None-Match: * and If-Match on writes, checked atomically with the commit. */
+export function writeCondition(ctx: RequestContext): WriteCondition | undefined {
+  const ifNoneMatch = header(ctx, 'if-none-match');
+  const ifMatch = header(ctx, 'if-match');
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw new S3Error('NotImplemented', 'If-None-Match on writes supports only "*".');
+  }
+  const cond: WriteCondition = {};
+  if (ifNoneMatch !== undefined) cond.mustNotExist = true;
+  if (ifMatch !== undefined) {
+    const t = ifMatch.trim();
+    cond.etagMatches = t.startsWith('"') ? t : `"${t}"`;
+  }
+  return cond;
+}
+
+export async function putObject(ctx: RequestContext): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  const key = ctx.key!;
+  // Everything that can be refused is refused before a byte of the body is read.
+  await ctx.store.requireBucket(bucket);
+  const meta = metaFromRequest(ctx);
+  const storageClass = storageClassFromRequest(ctx);
+  const cond = writeCondition(ctx);
+  const body = objectBody(ctx);
+
+  const ref = await ctx.store.writeData(body.source, ctx.signal);
+  const digest = body.digest();
+  meta.checksums = digest.checksums;
+  const record: ObjectRecord = {
+    bucket,
+    key,
+    versionId: NULL_VERSION,
+    isLatest: true,
+    isDeleteMarker: false,
+    size: digest.size,
+    etag: `"${digest.md5}"`,
+    lastModified: Date.now(),
+    storageClass,
+    meta,
+    data: [ref],
+  };
+  await ctx.store.commitObject(record, cond);
+
+  const headers: Record<string, string> = { etag: record.etag };
+  for (const [alg, value] of Object.entries(digest.checksums)) {
+    headers[`x-amz-checksum-${alg}`] = value;
+    headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+  }
+  return { status: 200, headers };
+}

@@ -1,0 +1,13 @@
+// The owner shown in listings: one canonical id per access key (single-tenant until IAM exists).
+import { createHash } from 'node:crypto';
+
+const cache = new Map<string, { ID: string; DisplayName: string }>();
+
+export function ownerOf(accessKey: string): { ID: string; DisplayName: string } {
+  let o = cache.get(accessKey);
+  if (!o) {
+    o = { ID: createHash('sha256').update(`strata-owner:${accessKey}`).digest('hex'), DisplayName: accessKey };
+    cache.set(accessKey, o);
+  }
+  return o;
+}

@@ -1,0 +1,145 @@
+// Pure request → operation resolution, by the sub-resources S3 defines. No I/O, table-tested.
+// Unknown query parameters (x-id, ...) never change the operation; known sub-resources always do,
+// so a request for an unsupported sub-resource is answered NotImplemented, never treated as a
+// plain object operation (DELETE /b/k?tagging must not delete the object).
+
+/**
+ * The exact AWS operation name (ListObjectsV2, PutBucketTagging, ...), or 'PreflightRequest' for
+ * CORS OPTIONS, or 'MethodNotAllowed'. Whether an operation is implemented is the registry's call:
+ * a resolved name without a handler is answered 501 NotImplemented.
+ */
+export type OperationName = string;
+
+export interface ResolvedOperation {
+  op: OperationName;
+  bucket?: string;
+  key?: string;
+}
+
+/** Bucket sub-resources and the S3 operation family they name (Get/Put/Delete + name). */
+const BUCKET_SUBRESOURCES: Record<string, string> = {
+  accelerate: 'BucketAccelerateConfiguration',
+  acl: 'BucketAcl',
+  analytics: 'BucketAnalyticsConfiguration',
+  cors: 'BucketCors',
+  encryption: 'BucketEncryption',
+  'intelligent-tiering': 'BucketIntelligentTieringConfiguration',
+  inventory: 'BucketInventoryConfiguration',
+  lifecycle: 'BucketLifecycleConfiguration',
+  location: 'BucketLocation',
+  logging: 'BucketLogging',
+  metadataTable: 'BucketMetadataTableConfiguration',
+  metrics: 'BucketMetricsConfiguration',
+  notification: 'BucketNotificationConfiguration',
+  'object-lock': 'ObjectLockConfiguration',
+  ownershipControls: 'BucketOwnershipControls',
+  policy: 'BucketPolicy',
+  policyStatus: 'BucketPolicyStatus',
+  publicAccessBlock: 'PublicAccessBlock',
+  replication: 'BucketReplication',
+  requestPayment: 'BucketRequestPayment',
+  tagging: 'BucketTagging',
+  versioning: 'BucketVersioning',
+  website: 'BucketWebsite',
+};
+
+const OBJECT_SUBRESOURCES: Record<string, string> = {
+  acl: 'ObjectAcl',
+  attributes: 'ObjectAttributes',
+  'legal-hold': 'ObjectLegalHold',
+  retention: 'ObjectRetention',
+  tagging: 'ObjectTagging',
+  torrent: 'ObjectTorrent',
+  restore: 'RestoreObject',
+  select: 'SelectObjectContent',
+  renameObject: 'RenameObject',
+};
+
+function op(name: OperationName, bucket?: string, key?: string): ResolvedOperation {
+  return { op: name, bucket, key };
+}
+
+/**
+ * @param query decoded query parameters (names as sent; S3 sub-resource names are case-sensitive)
+ * @param headers lowercased header names
+ */
+export function resolveOperation(
+  method: string,
+  bucket: string | undefined,
+  key: string | undefined,
+  query: ReadonlyMap<string, string>,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): ResolvedOperation {
+  const m = method.toUpperCase();
+  if (m === 'OPTIONS') return op('PreflightRequest', bucket, key);
+
+  if (!bucket) {
+    if (m === 'GET' || m === 'HEAD') return op('ListBuckets');
+    return op('MethodNotAllowed');
+  }
+
+  if (key === undefined || key === '') {
+    for (const [param, family] of Object.entries(BUCKET_SUBRESOURCES)) {
+      if (!query.has(param)) continue;
+      if (param === 'location' || param === 'policyStatus') {
+        return m === 'GET' ? op(`Get${family}`, bucket) : op('MethodNotAllowed', bucket);
+      }
+      if (m === 'GET') return op(`Get${family}`, bucket);
+      if (m === 'PUT') return op(`Put${family}`, bucket);
+      if (m === 'DELETE') return op(`Delete${family}`, bucket);
+      return op('MethodNotAllowed', bucket);
+    }
+    switch (m) {
+      case 'GET':
+        if (query.has('versions')) return op('ListObjectVersions', bucket);
+        if (query.has('uploads')) return op('ListMultipartUploads', bucket);
+        if (query.get('list-type') === '2') return op('ListObjectsV2', bucket);
+        return op('ListObjects', bucket);
+      case 'HEAD':
+        return op('HeadBucket', bucket);
+      case 'PUT':
+        return op('CreateBucket', bucket);
+      case 'DELETE':
+        return op('DeleteBucket', bucket);
+      case 'POST':
+        if (query.has('delete')) return op('DeleteObjects', bucket);
+        return op('PostObject', bucket);
+      default:
+        return op('MethodNotAllowed', bucket);
+    }
+  }
+
+  for (const [param, family] of Object.entries(OBJECT_SUBRESOURCES)) {
+    if (!query.has(param)) continue;
+    if (param === 'restore' || param === 'select' || param === 'renameObject') {
+      return m === 'POST' || m === 'PUT' ? op(family, bucket, key) : op('MethodNotAllowed', bucket, key);
+    }
+    if (m === 'GET' || m === 'HEAD') return op(`Get${family}`, bucket, key);
+    if (m === 'PUT') return op(`Put${family}`, bucket, key);
+    if (m === 'DELETE') return op(`Delete${family}`, bucket, key);
+    return op('MethodNotAllowed', bucket, key);
+  }
+
+  const copySource = headers['x-amz-copy-source'] !== undefined;
+  switch (m) {
+    case 'GET':
+      if (query.has('uploadId')) return op('ListParts', bucket, key);
+      return op('GetObject', bucket, key);
+    case 'HEAD':
+      return op('HeadObject', bucket, key);
+    case 'PUT':
+      if (query.has('uploadId') || query.has('partNumber')) {
+        return op(copySource ? 'UploadPartCopy' : 'UploadPart', bucket, key);
+      }
+      return op(copySource ? 'CopyObject' : 'PutObject', bucket, key);
+    case 'POST':
+      if (query.has('uploads')) return op('CreateMultipartUpload', bucket, key);
+      if (query.has('uploadId')) return op('CompleteMultipartUpload', bucket, key);
+      return op('MethodNotAllowed', bucket, key);
+    case 'DELETE':
+      if (query.has('uploadId')) return op('AbortMultipartUpload', bucket, key);
+      return op('DeleteObject', bucket, key);
+    default:
+      return op('MethodNotAllowed', bucket, key);
+  }
+}

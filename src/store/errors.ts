@@ -1,0 +1,19 @@
+// Typed errors thrown by the storage engine. s3/errors maps each code to an S3 error in one switch.
+
+export type StoreErrorCode =
+  | 'NoSuchBucket'
+  | 'BucketAlreadyExists'
+  | 'BucketNotEmpty'
+  | 'NoSuchKey'
+  | 'PreconditionFailed'
+  | 'NoSpace';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message?: string,
+  ) {
+    super(message ?? code);
+    this.name = 'StoreError';
+  }
+}

@@ -1,0 +1,110 @@
+// SqliteMetaStore: the shared contract, plus schema, pragmas and query plans.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { objectRecord, runMetaStoreContract } from '../contract.js';
+import { META_FORMAT_VERSION } from '../types.js';
+import { SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
+
+runMetaStoreContract('sqlite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
+  const path = join(dir, 'meta.db');
+  let current = SqliteMetaStore.open(path);
+  return {
+    store: current,
+    reopen: () => {
+      current.close();
+      current = SqliteMetaStore.open(path);
+      return current;
+    },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}, { persistent: true });
+
+describe('SqliteMetaStore', () => {
+  let dir: string;
+  let path: string;
+  let store: SqliteMetaStore;
+  /** A second connection to the same file, to look at what is on disk. */
+  let raw: Database.Database;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
+    path = join(dir, 'sub', 'meta.db');
+    store = SqliteMetaStore.open(path);
+    store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
+    for (let i = 0; i < 2000; i++) store.putObject(objectRecord('b', `k${i}`));
+    raw = new Database(path);
+  });
+  after(async () => {
+    raw.close();
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('Open › new file → WAL journal, format_version row, -wal file beside it', () => {
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    assert.ok(existsSync(`${path}-wal`));
+    const row = raw.prepare("SELECT value FROM meta WHERE name = 'format_version'").get() as { value: number };
+    assert.equal(row.value, META_FORMAT_VERSION);
+  });
+
+  it('Open › reopening an existing file → schema kept, no migration error', () => {
+    const again = SqliteMetaStore.open(path);
+    assert.equal(again.getObject('b', 'k1')?.key, 'k1');
+    again.close();
+  });
+
+  it('Open › file written by a newer format → refuses to open', async () => {
+    const p = join(dir, 'newer.db');
+    SqliteMetaStore.open(p).close();
+    const db = new Database(p);
+    db.prepare("UPDATE meta SET value = 99 WHERE name = 'format_version'").run();
+    db.close();
+    assert.throws(() => SqliteMetaStore.open(p), /newer/);
+  });
+
+  it('Schema › keys are stored as BLOBs of their UTF-8 bytes', () => {
+    store.putObject(objectRecord('b', 'é/😀'));
+    const row = raw.prepare("SELECT typeof(key) AS t, hex(key) AS h FROM objects WHERE key = x'C3A92FF09F9880'").get() as { t: string; h: string };
+    assert.deepEqual(row, { t: 'blob', h: Buffer.from('é/😀').toString('hex').toUpperCase() });
+    const obj = raw.prepare("SELECT format, data FROM objects WHERE key = ?").get(Buffer.from('é/😀')) as { format: number; data: string };
+    assert.equal(obj.format, META_FORMAT_VERSION);
+    assert.ok(Array.isArray(JSON.parse(obj.data)));
+  });
+
+  it('Schema › object_data rows follow their object (cascade on delete)', () => {
+    store.putObject(objectRecord('b', 'gone', { data: [{ id: 'gone-1', size: 1 }] }));
+    const count = () => (raw.prepare("SELECT count(*) AS n FROM object_data WHERE data_id = 'gone-1'").get() as { n: number }).n;
+    assert.equal(count(), 1);
+    store.deleteObject('b', 'gone');
+    assert.equal(count(), 0);
+  });
+
+  it('ScanObjects › every query shape is an index range search on objects_latest, no sort', () => {
+    for (const [name, sql] of Object.entries(SCAN_SQL)) {
+      const params = sql.includes('key < ?') ? ['b', Buffer.from('k1'), Buffer.from('k2'), 10] : ['b', Buffer.from('k1'), 10];
+      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join('\n');
+      assert.match(plan, /SEARCH objects USING INDEX objects_latest \(bucket=\? AND key>=?\?/, `${name}: ${plan}`);
+      assert.doesNotMatch(plan, /TEMP B-TREE|SCAN objects/, `${name}: ${plan}`);
+    }
+  });
+
+  it('ScanObjects › `from` as raw bytes (not valid UTF-8) → seeks by bytes', () => {
+    for (const k of ['é', 'ê']) store.putObject(objectRecord('b', k));
+    assert.deepEqual(store.scanObjects('b', '', '', 10, Buffer.from([0xc3])).map((r) => r.key), ['é', 'é/😀', 'ê']);
+    assert.deepEqual(store.scanObjects('b', '', Buffer.from([0xc3, 0xa9, 0x30]), 10).map((r) => r.key), ['ê']);
+  });
+
+  it('byteSuccessor › increments the last byte below 0xFF and truncates after it', () => {
+    assert.deepEqual(byteSuccessor(Buffer.from([0x61, 0x62])), Buffer.from([0x61, 0x63]));
+    assert.deepEqual(byteSuccessor(Buffer.from([0x61, 0xff, 0xff])), Buffer.from([0x62]));
+    assert.equal(byteSuccessor(Buffer.from([0xff])), undefined);
+    assert.equal(byteSuccessor(Buffer.alloc(0)), undefined);
+  });
+});

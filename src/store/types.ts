@@ -1,0 +1,136 @@
+// Records and interfaces of the storage engine. The engine knows nothing of HTTP or XML:
+// s3/ translates these records and the typed errors in ./errors.ts into the S3 protocol.
+
+/** The version id S3 uses for objects written while versioning was never enabled. */
+export const NULL_VERSION = 'null';
+
+/** Current format of the metadata records written by this code (see docs/on-disk-format.md). */
+export const META_FORMAT_VERSION = 1;
+
+export interface BucketRecord {
+  name: string;
+  region: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** '' until versioning exists; later 'Enabled' | 'Suspended'. */
+  versioning: '' | 'Enabled' | 'Suspended';
+}
+
+/** One stored piece of an object's bytes. A single PUT has one; a completed multipart upload one per part. */
+export interface DataRef {
+  /** Data-store id (generated, never derived from the key). */
+  id: string;
+  size: number;
+}
+
+/** Content headers and user metadata stored with an object and echoed on GET/HEAD. */
+export interface ObjectMeta {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+  /** x-amz-meta-* with the prefix removed, names lowercased, in arrival order. */
+  user: Record<string, string>;
+  /** Checksums of the whole object, base64, by algorithm name in lowercase (crc32, crc32c, sha1, sha256, crc64nvme). */
+  checksums?: Record<string, string>;
+}
+
+export interface ObjectRecord {
+  bucket: string;
+  key: string;
+  /** NULL_VERSION for unversioned buckets. */
+  versionId: string;
+  isLatest: boolean;
+  isDeleteMarker: boolean;
+  size: number;
+  /** Quoted, as sent on the wire: "\"<md5 hex>\"" or "\"<hex>-<parts>\"". */
+  etag: string;
+  /** Milliseconds since the epoch. */
+  lastModified: number;
+  storageClass: string;
+  meta: ObjectMeta;
+  /** The bytes of the object, in order; sizes add up to `size`. Empty for a 0-byte object. */
+  data: DataRef[];
+  /** Part sizes for a multipart object (used by GET ?partNumber=), absent for a single PUT. */
+  parts?: number[];
+}
+
+/** A condition checked atomically with an object write (conditional writes, S3 If-Match / If-None-Match). */
+export interface WriteCondition {
+  /** The key must not exist (If-None-Match: *). */
+  mustNotExist?: boolean;
+  /** The current object's ETag must equal this (quoted) value (If-Match). */
+  etagMatches?: string;
+}
+
+export interface ListQuery {
+  bucket: string;
+  prefix: string;
+  /** '' means no delimiter. */
+  delimiter: string;
+  /** Exclusive lower bound: only keys (and prefixes) sorting strictly after this are returned. '' = from the start. */
+  after: string;
+  /** 0..1000: counts Contents and CommonPrefixes together. */
+  maxKeys: number;
+}
+
+export interface ListPage {
+  objects: ObjectRecord[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last key or common prefix returned, when truncated (the next page starts after it). */
+  nextAfter?: string;
+}
+
+/**
+ * The metadata store. Every method is one atomic step. Keys compare by their UTF-8 bytes.
+ * Implementations: SQLite (embedded default) and in-memory (tests); later PostgreSQL.
+ */
+export interface MetaStore {
+  createBucket(bucket: BucketRecord): void | Promise<void>;
+  getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
+  listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;
+  /** Throws StoreError('BucketNotEmpty') if any object version exists. */
+  deleteBucket(name: string): void | Promise<void>;
+
+  /** The latest version of the key, undefined if none (or if the latest is a delete marker: callers check). */
+  getObject(bucket: string, key: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
+  /**
+   * Makes `record` the latest version of its key. For unversioned buckets it replaces the 'null'
+   * version. Returns the data of the replaced record (to be freed by the caller), or [].
+   * Throws StoreError('NoSuchBucket') or StoreError('PreconditionFailed') / ('NoSuchKey') when `cond` fails.
+   */
+  putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]>;
+  /** Removes the latest (null) version. Returns the removed record or undefined if there was none. */
+  deleteObject(bucket: string, key: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
+  /**
+   * Up to `limit` latest, non-delete-marker objects whose key starts with `prefix` and sorts strictly
+   * after `after` (and at or after `from` when given), in UTF-8 byte order. The listing algorithm
+   * (delimiters, common prefixes) is built on this by store/listing.ts.
+   */
+  scanObjects(bucket: string, prefix: string, after: string, limit: number, from?: string): ObjectRecord[] | Promise<ObjectRecord[]>;
+  /** Whether any object (any version) references the data id — used by the orphan sweep. */
+  isDataReferenced(dataId: string): boolean | Promise<boolean>;
+  close(): void | Promise<void>;
+}
+
+/** Where object bytes live. Ids are generated by the data store; keys never reach it. */
+export interface DataStore {
+  /**
+   * Consumes `source` into a new piece of data. The piece becomes durable (fsynced, renamed into
+   * place) only after `source` ends without error; if `source` throws or `signal` aborts, nothing
+   * remains and the error is rethrown.
+   */
+  write(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef>;
+  /** Streams bytes [start, end] (inclusive) of the piece; whole piece when omitted. */
+  read(id: string, range?: { start: number; end: number }): NodeJS.ReadableStream;
+  /** Removes a piece; missing pieces are ignored. */
+  remove(id: string): Promise<void>;
+  /** Ids of all committed pieces whose creation predates `before` (ms): input of the orphan sweep. */
+  listIds(before: number): AsyncIterable<string>;
+  /** Startup cleanup: removes temporary files left by interrupted writes. */
+  sweepTemp(): Promise<number>;
+  close(): Promise<void>;
+}
