@@ -47,7 +47,20 @@ describe('parseConfig', () => {
   it('--help → help text naming every flag and its env twin', () => {
     const r = parseConfig(['--help'], {});
     assert.ok(r.help);
-    for (const s of ['--address', '--data', '--access-key', '--secret-key', '--region', '--domain', 'STRATA_ADDRESS', 'RUSTFS_SECRET_KEY']) assert.ok(r.text.includes(s), s);
+    for (const s of ['--address', '--data', '--access-key', '--secret-key', '--region', '--domain', '--cors-origins', '--certs', '--tls-cert', '--tls-key', 'STRATA_ADDRESS', 'RUSTFS_SECRET_KEY', 'STRATA_CORS_ORIGINS', 'STRATA_CERTS']) assert.ok(r.text.includes(s), s);
+  });
+  it('CORS and TLS flags → off by default; --cors-origins list or *, --certs DIR → DIR/public.crt + DIR/private.key', () => {
+    const d = cfg([]);
+    assert.deepEqual(d.corsOrigins, []);
+    assert.equal(d.tls, undefined);
+    const c = cfg(['--cors-origins', ' https://a.example, http://localhost:3000 ,https://*.b.example', '--certs', '/etc/strata/certs']);
+    assert.deepEqual(c.corsOrigins, ['https://a.example', 'http://localhost:3000', 'https://*.b.example']);
+    assert.deepEqual(c.tls, { certFile: '/etc/strata/certs/public.crt', keyFile: '/etc/strata/certs/private.key' });
+    assert.deepEqual(cfg(['--cors-origins', 'https://a.example,*']).corsOrigins, ['*']);
+    const e = cfg([], { STRATA_CORS_ORIGINS: '*', STRATA_TLS_CERT: '/c.pem', STRATA_TLS_KEY: '/k.pem' });
+    assert.deepEqual(e.corsOrigins, ['*']);
+    assert.deepEqual(e.tls, { certFile: '/c.pem', keyFile: '/k.pem' });
+    assert.deepEqual(cfg([], { STRATA_CERTS: '/certs' }).tls, { certFile: '/certs/public.crt', keyFile: '/certs/private.key' });
   });
   for (const [argv, env, why] of [
     [['--secret-key', 'short', '--access-key', 'ak1'], {}, 'short secret'],
@@ -56,6 +69,10 @@ describe('parseConfig', () => {
     [['--address', 'nonsense'], {}, 'bad address'],
     [['--bogus', '1'], {}, 'unknown flag'],
     [['--data'], {}, 'missing value'],
+    [['--cors-origins', 'https://*.*.example'], {}, 'CORS origin with two wildcards'],
+    [['--cors-origins', 'https://a example'], {}, 'CORS origin with a space'],
+    [['--tls-cert', '/c.pem'], {}, 'TLS certificate without key'],
+    [['--certs', '/certs', '--tls-key', '/k.pem'], {}, '--certs together with --tls-key'],
   ] as Array<[string[], Record<string, string>, string]>) {
     it(`${why} → ConfigError`, () => assert.throws(() => parseConfig(argv, env), ConfigError));
   }

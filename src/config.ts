@@ -1,5 +1,6 @@
 // Server configuration: one pure function from argv + environment to a frozen, typed config.
 // Every flag has an environment twin; `--help` prints the table below.
+import { join } from 'node:path';
 
 export const DEFAULT_ACCESS_KEY = 'rustfsadmin';
 export const DEFAULT_SECRET_KEY = 'rustfssecret';
@@ -21,6 +22,13 @@ export interface Config {
   logLevel: string;
   /** Idle time without bytes after which a connection is closed (ms). */
   idleTimeoutMs: number;
+  /**
+   * Server-wide CORS default for buckets without their own configuration: allowed origins
+   * (exact, one `*` wildcard each, or just `*`). Empty = off.
+   */
+  corsOrigins: string[];
+  /** Serve HTTPS with this certificate chain and private key (PEM file paths); absent = plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 interface FlagSpec {
@@ -40,6 +48,10 @@ const FLAGS: FlagSpec[] = [
   { flag: 'domain', env: ['STRATA_DOMAIN'], arg: 'D1,D2', doc: 'base domains for virtual-hosted-style requests (bucket.D1)', default: '' },
   { flag: 'log-level', env: ['STRATA_LOG_LEVEL'], arg: 'LEVEL', doc: 'trace, debug, info, warn, error or silent', default: 'info' },
   { flag: 'idle-timeout', env: ['STRATA_IDLE_TIMEOUT'], arg: 'SECONDS', doc: 'close connections idle this long, also mid-request', default: '120' },
+  { flag: 'cors-origins', env: ['STRATA_CORS_ORIGINS'], arg: 'O1,O2|*', doc: 'CORS for buckets without their own configuration: allowed origins', default: '' },
+  { flag: 'certs', env: ['STRATA_CERTS'], arg: 'DIR', doc: 'serve HTTPS with DIR/public.crt and DIR/private.key' },
+  { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
+  { flag: 'tls-key', env: ['STRATA_TLS_KEY'], arg: 'FILE', doc: 'PEM private key for --tls-cert' },
 ];
 
 export class ConfigError extends Error {}
@@ -112,8 +124,36 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       .filter(Boolean),
     logLevel,
     idleTimeoutMs: Math.round(idle * 1000),
+    corsOrigins: parseCorsOrigins(get('cors-origins')!),
   };
+  const nonEmpty = (flag: string) => get(flag) || undefined;
+  const tls = parseTls(nonEmpty('certs'), nonEmpty('tls-cert'), nonEmpty('tls-key'));
+  if (tls) config.tls = tls;
   return { help: false, config: Object.freeze(config) };
+}
+
+/** `a,b` or `*`: each origin printable ASCII without spaces and with at most one `*`. */
+function parseCorsOrigins(value: string): string[] {
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of origins) {
+    if (!/^[\x21-\x7e]+$/.test(o) || o.indexOf('*') !== o.lastIndexOf('*')) {
+      throw new ConfigError(`invalid CORS origin: ${o} (expected e.g. https://app.example.com, https://*.example.com or *)`);
+    }
+  }
+  return origins.includes('*') ? ['*'] : origins;
+}
+
+/** --certs DIR (MinIO/RustFS layout: DIR/public.crt, DIR/private.key) or --tls-cert + --tls-key. */
+function parseTls(dir: string | undefined, cert: string | undefined, key: string | undefined): Config['tls'] {
+  if (dir !== undefined && (cert !== undefined || key !== undefined)) {
+    throw new ConfigError('give either --certs or --tls-cert/--tls-key, not both');
+  }
+  if (dir !== undefined) return { certFile: join(dir, 'public.crt'), keyFile: join(dir, 'private.key') };
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
+  return cert !== undefined && key !== undefined ? { certFile: cert, keyFile: key } : undefined;
 }
 
 function parseAddress(addr: string): { host: string; port: number } {

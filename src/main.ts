@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point: parse the config, open the stores, start the server, shut down cleanly on signals.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, parseConfig } from './config.js';
@@ -28,7 +28,10 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed.config;
-  const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  // Logs go to process.stdout (asynchronous for pipes). A reader that goes away (EPIPE) must not
+  // stop or hang the server: pino's synchronous destination retries a dead pipe forever.
+  process.stdout.on('error', () => undefined);
+  const log = pino({ level: config.logLevel, base: { pid: process.pid } }, process.stdout);
   if (config.defaultCredentials) {
     log.warn(
       { accessKey: config.accessKey },
@@ -36,6 +39,8 @@ async function main(): Promise<void> {
     );
   }
 
+  // Before opening anything: a missing certificate stops the start cleanly.
+  const tls = config.tls ? readTlsFiles(config.tls) : undefined;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'));
@@ -46,7 +51,7 @@ async function main(): Promise<void> {
 
   const credentials = (accessKey: string) =>
     accessKey === config.accessKey ? { accessKey: config.accessKey, secretKey: config.secretKey } : undefined;
-  const server = createServer(config, { store, log, credentials });
+  const server = createServer(config, { store, log, credentials, tls });
 
   const orphanSweep = new AbortController();
   await new Promise<void>((ok, fail) => {
@@ -55,7 +60,10 @@ async function main(): Promise<void> {
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  log.info({ address: config.host || '0.0.0.0', port, dataDir, region: config.region }, 'listening');
+  log.info(
+    { address: config.host || '0.0.0.0', port, dataDir, region: config.region, tls: tls !== undefined, ...(config.tls && { certFile: config.tls.certFile }) },
+    'listening',
+  );
 
   store
     .sweepOrphans(orphanSweep.signal)
@@ -63,21 +71,46 @@ async function main(): Promise<void> {
     .catch((err) => log.warn({ err }, 'orphan sweep failed'));
 
   let stopping = false;
+  /** Logging must never stand in the way of stopping (stdout may be a closed pipe: EPIPE). */
+  const safeLog = (msg: string, obj: object = {}) => {
+    try {
+      log.info(obj, msg);
+    } catch {
+      // nothing to do: the log destination is gone
+    }
+  };
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
     orphanSweep.abort();
-    server.close(async () => {
-      await store.close();
-      log.info('stopped');
-      process.exit(0);
+    server.close(() => {
+      Promise.resolve(store.close())
+        .catch(() => undefined)
+        .finally(() => {
+          safeLog('stopped');
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    // Last resort: whatever hangs, the process ends shortly after the grace period.
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 5_000).unref();
+    safeLog('shutting down: no new connections, finishing in-flight requests', { signal });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** The PEM files named by --certs / --tls-cert / --tls-key; a missing file stops the start with its name. */
+function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (what: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return { cert: read('certificate', files.certFile), key: read('private key', files.keyFile) };
 }
 
 main().catch((err) => {

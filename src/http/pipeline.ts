@@ -1,5 +1,5 @@
 // The one request pipeline. Its stages, in order (docs/ARCHITECTURE.md describes each):
-//   1 context → 2 resolve → 3 authenticate → 4 body → 5 handle → 6 send → 7 errors → 8 access log
+//   1 context → 2 resolve (+ CORS headers) → 3 authenticate → 4 body → 5 handle → 6 send → 7 errors → 8 access log
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -8,6 +8,8 @@ import { authenticate } from '../s3/auth/authenticate.js';
 import type { CredentialLookup } from '../s3/auth/sigv4.js';
 import { parseRawQuery, percentDecode } from '../s3/auth/sigv4.js';
 import type { RequestContext, S3Response } from '../s3/context.js';
+import { header } from '../s3/context.js';
+import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s3/cors.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
 import { readXmlBody } from '../s3/body.js';
 import { OPERATIONS } from '../s3/registry.js';
@@ -35,6 +37,7 @@ function nextRequestId(): string {
 export function createRequestHandler(deps: PipelineDeps) {
   const { config, store, log } = deps;
   const hostId = randomBytes(24).toString('base64');
+  const corsDefault = defaultCorsRules(config.corsOrigins);
 
   return async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // 1. context
@@ -82,6 +85,16 @@ export function createRequestHandler(deps: PipelineDeps) {
         key,
         signal: abort.signal,
       };
+
+      // 2b. CORS for actual requests carrying Origin (preflights are the PreflightRequest handler's):
+      // the headers go on the response now, so every answer carries them, errors included — else
+      // a browser shows a CORS failure instead of the S3 error. One bucket-config read (primary
+      // key), and only when Origin is present.
+      const origin = header(ctx, 'origin');
+      if (origin !== undefined && opName !== 'PreflightRequest') {
+        const rules = await effectiveCorsRules(store.meta, bucket, corsDefault);
+        for (const [name, value] of Object.entries(actualRequestHeaders(rules, origin, ctx.method))) res.setHeader(name, value);
+      }
 
       // 3. authenticate (CORS preflight is answered without credentials, like S3)
       const spec = OPERATIONS[opName];

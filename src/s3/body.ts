@@ -2,14 +2,18 @@
 // through one pass that counts them and feeds every hash the request asks us to verify (MD5 for the
 // ETag and Content-MD5, SHA-256 for signed payloads, the x-amz-checksum-* algorithm). Verdicts are
 // given after the last byte and before the data store commits: a mismatch throws, and the data
-// store then removes what it wrote. XML bodies are small: read with a bound, verified, parsed.
+// store then removes what it wrote. aws-chunked bodies (STREAMING-*) are decoded, and their chunk
+// signatures and trailers verified, on the way (aws-chunked.ts). XML bodies are small: read with a
+// bound, verified, parsed.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
 import { S3Error } from './errors.js';
 import { MAX_XML_BODY } from './xml.js';
-import type { ChecksumAlgorithm } from './checksums.js';
-import { CHECKSUM_ALGORITHMS, isValidChecksumValue, newHasher } from './checksums.js';
+import type { AwsChunkedOptions, TrailerHeader } from './aws-chunked.js';
+import { AwsChunkedDecoder, decoderOptions, isStreamingMode, STREAMING_UNSIGNED_TRAILER } from './aws-chunked.js';
+import type { ChecksumAlgorithm, Hasher } from './checksums.js';
+import { CHECKSUM_ALGORITHMS, checksumAlgorithmOfHeader, isValidChecksumValue, newHasher } from './checksums.js';
 
 /** Largest single PUT S3 accepts. */
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
@@ -74,6 +78,57 @@ function declaredLength(ctx: RequestContext): number | undefined {
   return n;
 }
 
+/** The checksum trailer `x-amz-trailer` announces; only the STREAMING-*-TRAILER modes may have one. */
+function declaredTrailer(ctx: RequestContext, allowed: boolean): ChecksumAlgorithm | undefined {
+  const v = header(ctx, 'x-amz-trailer');
+  if (v === undefined || v.trim() === '') return undefined;
+  if (!allowed) {
+    throw new S3Error('MalformedTrailerError', 'x-amz-trailer was sent, but x-amz-content-sha256 is not a STREAMING-*-TRAILER mode.');
+  }
+  const alg = checksumAlgorithmOfHeader(v);
+  if (!alg) throw new S3Error('InvalidRequest', 'The value specified in the x-amz-trailer header is not supported', { ArgumentName: 'x-amz-trailer', ArgumentValue: v });
+  return alg;
+}
+
+/** How an aws-chunked (x-amz-content-sha256: STREAMING-*) body is to be read. */
+interface StreamingPlan {
+  decoder: AwsChunkedOptions;
+  /** x-amz-decoded-content-length: the payload size, if the client declared it. */
+  decodedLength?: number;
+  /** The checksum the trailer must carry. */
+  trailer?: ChecksumAlgorithm;
+}
+
+function streamingPlan(ctx: RequestContext, mode: string): StreamingPlan {
+  const auth = ctx.auth;
+  // SigV4 refuses SigV4a and unknown values itself; a SigV2 request only gets here with the header.
+  if (!isStreamingMode(mode)) throw new S3Error('NotImplemented', `x-amz-content-sha256 ${mode} is not supported.`);
+  const signing = auth && auth.signingKey.length > 0 && auth.signature !== ''
+    ? { signingKey: auth.signingKey, seedSignature: auth.signature, scope: auth.scope, amzDate: auth.amzDate }
+    : undefined;
+  if (!signing && mode !== STREAMING_UNSIGNED_TRAILER) {
+    throw new S3Error('InvalidRequest', `x-amz-content-sha256 ${mode} needs Signature Version 4 header authentication.`);
+  }
+  // The encoded body needs a known end: Content-Length (encoded size) or HTTP chunking (aws-sdk-js
+  // v3 streams: aws-chunked inside Transfer-Encoding: chunked, which node has already removed).
+  const cl = header(ctx, 'content-length');
+  if (cl === undefined && ctx.headers['transfer-encoding'] === undefined) throw new S3Error('MissingContentLength');
+  if (cl !== undefined && !/^\d+$/.test(cl)) throw new S3Error('InvalidArgument', 'Content-Length must be a non-negative integer.');
+  let decodedLength: number | undefined;
+  const dcl = header(ctx, 'x-amz-decoded-content-length');
+  if (dcl !== undefined) {
+    if (!/^\d+$/.test(dcl.trim())) {
+      throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length must be a non-negative integer.', { ArgumentName: 'x-amz-decoded-content-length', ArgumentValue: dcl });
+    }
+    decodedLength = Number(dcl.trim());
+    if (decodedLength > MAX_OBJECT_SIZE) {
+      throw new S3Error('EntityTooLarge', undefined, { ProposedSize: decodedLength, MaxSizeAllowed: MAX_OBJECT_SIZE });
+    }
+  }
+  const decoder = decoderOptions(mode, signing, MAX_OBJECT_SIZE);
+  return { decoder, decodedLength, trailer: declaredTrailer(ctx, decoder.trailer !== 'none') };
+}
+
 export interface ObjectBody {
   source: AsyncIterable<Buffer>;
   /** Available once `source` has been consumed without error. */
@@ -82,17 +137,25 @@ export interface ObjectBody {
 
 /**
  * Validates the upload headers up front (before any byte is read) and returns the verifying
- * source. Throws S3Errors for bad headers; the source itself throws BadDigest, IncompleteBody or
- * XAmzContentSHA256Mismatch at its end.
+ * source. Throws S3Errors for bad headers; the source itself throws BadDigest, IncompleteBody,
+ * XAmzContentSHA256Mismatch, SignatureDoesNotMatch or MalformedTrailerError, at the latest at its
+ * end. Plain bodies and aws-chunked ones (all three STREAMING-* modes) alike; generic over the
+ * operation (PutObject, UploadPart).
  */
 export function objectBody(ctx: RequestContext): ObjectBody {
   const payloadHash = ctx.auth?.payloadHash ?? 'UNSIGNED-PAYLOAD';
-  if (payloadHash.startsWith(STREAMING_PREFIX)) {
-    throw new S3Error('NotImplemented', 'aws-chunked (streaming) uploads are not supported yet.');
-  }
-  const length = declaredLength(ctx);
+  // The framing is decided by what the client declares even when its auth did not sign the claim
+  // (SigV2): storing chunk headers inside the object is the one outcome that must never happen.
+  const claimed = header(ctx, 'x-amz-content-sha256')?.trim() ?? '';
+  const mode = payloadHash.startsWith(STREAMING_PREFIX) ? payloadHash : claimed.startsWith(STREAMING_PREFIX) ? claimed : undefined;
+  const streaming = mode !== undefined ? streamingPlan(ctx, mode) : undefined;
+  if (!streaming) declaredTrailer(ctx, false);
+  const length = streaming ? streaming.decodedLength : declaredLength(ctx);
   const md5Expected = expectedMd5(ctx);
   const checksum = expectedChecksum(ctx);
+  if (checksum && streaming?.trailer && checksum.alg !== streaming.trailer) {
+    throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  }
   const sha256Expected = /^[0-9a-f]{64}$/i.test(payloadHash) ? payloadHash.toLowerCase() : undefined;
 
   let result: BodyDigest | undefined;
@@ -101,39 +164,65 @@ export function objectBody(ctx: RequestContext): ObjectBody {
   async function* verify(): AsyncGenerator<Buffer> {
     const md5 = createHash('md5');
     const sha256 = sha256Expected ? createHash('sha256') : undefined;
-    const sum = checksum ? newHasher(checksum.alg) : undefined;
+    const hashers = new Map<ChecksumAlgorithm, Hasher>();
+    if (checksum) hashers.set(checksum.alg, newHasher(checksum.alg));
+    if (streaming?.trailer && !hashers.has(streaming.trailer)) hashers.set(streaming.trailer, newHasher(streaming.trailer));
+    const decoder = streaming ? new AwsChunkedDecoder(streaming.decoder) : undefined;
+    // Not `for await (… of req)`: leaving that loop early destroys the request and with it the
+    // socket, and the client would get a reset instead of our error response.
+    const raw = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
     let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: MAX_OBJECT_SIZE });
-      md5.update(chunk);
-      sha256?.update(chunk);
-      sum?.update(chunk);
-      yield chunk;
-    }
-    // Node ends the stream early without an error when the client closes mid-body.
-    if (!req.complete || (length !== undefined && size !== length)) {
-      throw new S3Error('IncompleteBody');
-    }
-    const md5Bytes = md5.digest();
-    if (md5Expected && !timingSafeEqual(md5Bytes, md5Expected)) {
-      throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
-        ExpectedDigest: md5Expected.toString('base64'),
-        CalculatedDigest: md5Bytes.toString('base64'),
-      });
-    }
-    if (sha256 && sha256.digest('hex') !== sha256Expected) {
-      throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: sha256Expected });
-    }
-    const checksums: BodyDigest['checksums'] = {};
-    if (checksum && sum) {
-      const actual = await sum.digest();
-      if (actual !== checksum.value) {
-        throw new S3Error('BadDigest', `The ${checksum.alg.toUpperCase()} you specified did not match the calculated checksum.`);
+    let ok = false;
+    try {
+      for await (const chunk of decoder ? decoder.decode(raw) : raw) {
+        size += chunk.length;
+        if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: MAX_OBJECT_SIZE });
+        if (length !== undefined && size > length) throw new S3Error('IncompleteBody', 'The request body is longer than the declared length.');
+        md5.update(chunk);
+        sha256?.update(chunk);
+        for (const h of hashers.values()) h.update(chunk);
+        yield chunk;
       }
-      checksums[checksum.alg] = actual;
+      // Node ends the stream early without an error when the client closes mid-body.
+      if (!req.complete || (length !== undefined && size !== length)) {
+        throw new S3Error('IncompleteBody');
+      }
+      const md5Bytes = md5.digest();
+      if (md5Expected && !timingSafeEqual(md5Bytes, md5Expected)) {
+        throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
+          ExpectedDigest: md5Expected.toString('base64'),
+          CalculatedDigest: md5Bytes.toString('base64'),
+        });
+      }
+      if (sha256 && sha256.digest('hex') !== sha256Expected) {
+        throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: sha256Expected });
+      }
+      const checksums: BodyDigest['checksums'] = {};
+      if (checksum) {
+        const actual = await hashers.get(checksum.alg)!.digest();
+        if (actual !== checksum.value) {
+          throw new S3Error('BadDigest', `The ${checksum.alg.toUpperCase()} you specified did not match the calculated checksum.`);
+        }
+        checksums[checksum.alg] = actual;
+      }
+      if (decoder) {
+        const value = trailerChecksum(decoder.trailers, streaming?.trailer);
+        if (value !== undefined && streaming?.trailer) {
+          const alg = streaming.trailer;
+          const actual = checksums[alg] ?? (await hashers.get(alg)!.digest());
+          if (actual !== value) {
+            throw new S3Error('BadDigest', `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`);
+          }
+          checksums[alg] = actual;
+        }
+      }
+      result = { size, md5: md5Bytes.toString('hex'), checksums };
+      ok = true;
+    } finally {
+      // On any failure (ours or the consumer's) let the rest of the body flow away instead of
+      // stalling the connection; the send stage adds Connection: close when that is a lot.
+      if (!ok) req.resume();
     }
-    result = { size, md5: md5Bytes.toString('hex'), checksums };
   }
 
   return {
@@ -143,6 +232,29 @@ export function objectBody(ctx: RequestContext): ObjectBody {
       return result;
     },
   };
+}
+
+/**
+ * The value of the announced checksum trailer. A declared trailer that never came, or a checksum
+ * trailer that was not declared, is MalformedTrailerError; a value that is not base64 of the
+ * digest size is InvalidRequest.
+ */
+function trailerChecksum(trailers: readonly TrailerHeader[], declared: ChecksumAlgorithm | undefined): string | undefined {
+  let value: string | undefined;
+  for (const t of trailers) {
+    const alg = checksumAlgorithmOfHeader(t.name);
+    if (alg === undefined) {
+      if (t.name.startsWith('x-amz-checksum-')) throw new S3Error('MalformedTrailerError', `Unsupported trailer ${t.name}.`);
+      continue; // other trailers carry nothing we verify or store
+    }
+    if (alg !== declared) throw new S3Error('MalformedTrailerError', `The trailer ${t.name} was not announced in x-amz-trailer.`);
+    if (!isValidChecksumValue(alg, t.value)) throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${alg} trailing header is invalid.`);
+    value = t.value;
+  }
+  if (declared !== undefined && value === undefined) {
+    throw new S3Error('MalformedTrailerError', `The x-amz-checksum-${declared} trailer announced in x-amz-trailer was not sent.`, { TrailerHeader: `x-amz-checksum-${declared}` });
+  }
+  return value;
 }
 
 /** Reads a small XML request body with a size bound, verifying Content-MD5 and a signed SHA-256. */

@@ -89,3 +89,13 @@ export function isValidChecksumValue(alg: ChecksumAlgorithm, value: string): boo
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
   return Buffer.from(value, 'base64').length === DIGEST_BYTES[alg];
 }
+
+const CHECKSUM_HEADER_PREFIX = 'x-amz-checksum-';
+
+/** The algorithm an `x-amz-checksum-<alg>` header (or trailer) name carries, if it is one we know. */
+export function checksumAlgorithmOfHeader(name: string): ChecksumAlgorithm | undefined {
+  const n = name.trim().toLowerCase();
+  if (!n.startsWith(CHECKSUM_HEADER_PREFIX)) return undefined;
+  const alg = n.slice(CHECKSUM_HEADER_PREFIX.length);
+  return isChecksumAlgorithm(alg) ? alg : undefined;
+}

@@ -1,6 +1,7 @@
 // Object metadata between HTTP and the store: what a PUT/COPY stores from request headers, and the
 // headers a GET/HEAD sends back from a stored record (with response-* overrides).
 import type { ObjectMeta, ObjectRecord } from '../store/types.js';
+import { stripAwsChunked } from './aws-chunked.js';
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
 import { S3Error } from './errors.js';
@@ -50,7 +51,9 @@ export function metaFromRequest(ctx: Pick<RequestContext, 'headers' | 'req'>): O
     const v = header(ctx, name);
     if (v !== undefined && v !== '') meta[field] = v;
   };
-  set('contentEncoding', 'content-encoding');
+  // aws-chunked describes the upload's framing, not the object: never stored or replayed.
+  const encoding = stripAwsChunked(header(ctx, 'content-encoding'));
+  if (encoding !== undefined) meta.contentEncoding = encoding;
   set('contentDisposition', 'content-disposition');
   set('contentLanguage', 'content-language');
   set('cacheControl', 'cache-control');
@@ -108,6 +111,7 @@ export function checksumHeaders(rec: ObjectRecord, ctx: Pick<RequestContext, 'he
   const h: Record<string, string> = {};
   if ((header(ctx, 'x-amz-checksum-mode') ?? '').toUpperCase() !== 'ENABLED') return h;
   for (const [alg, value] of Object.entries(rec.meta.checksums ?? {})) h[`x-amz-checksum-${alg}`] = value;
-  if (Object.keys(h).length > 0) h['x-amz-checksum-type'] = rec.parts ? 'COMPOSITE' : 'FULL_OBJECT';
+  // A composite (multipart) value ends in -<parts>; a multipart FULL_OBJECT CRC does not.
+  if (Object.keys(h).length > 0) h['x-amz-checksum-type'] = Object.values(h).some((v) => /-\d+$/.test(v)) ? 'COMPOSITE' : 'FULL_OBJECT';
   return h;
 }

@@ -2,11 +2,21 @@
 // operation = one file in operations/ + one line here. Resolved names without an entry are
 // answered 501 NotImplemented by the pipeline.
 import type { OperationSpec } from './context.js';
+import { abortMultipartUpload } from './operations/abort-multipart-upload.js';
+import { completeMultipartUpload } from './operations/complete-multipart-upload.js';
 import { copyObject } from './operations/copy-object.js';
+import { createMultipartUpload } from './operations/create-multipart-upload.js';
+import { getObjectAttributes } from './operations/get-object-attributes.js';
+import { listMultipartUploads } from './operations/list-multipart-uploads.js';
+import { listParts } from './operations/list-parts.js';
+import { uploadPart } from './operations/upload-part.js';
+import { uploadPartCopy } from './operations/upload-part-copy.js';
 import { createBucket } from './operations/create-bucket.js';
 import { deleteBucket } from './operations/delete-bucket.js';
+import { deleteBucketCors } from './operations/delete-bucket-cors.js';
 import { deleteObject } from './operations/delete-object.js';
 import { deleteObjects } from './operations/delete-objects.js';
+import { getBucketCors } from './operations/get-bucket-cors.js';
 import { getBucketLocation } from './operations/get-bucket-location.js';
 import { getBucketVersioning } from './operations/get-bucket-versioning.js';
 import { getObject } from './operations/get-object.js';
@@ -15,6 +25,9 @@ import { listBuckets } from './operations/list-buckets.js';
 import { listObjectVersions } from './operations/list-object-versions.js';
 import { listObjects } from './operations/list-objects.js';
 import { listObjectsV2 } from './operations/list-objects-v2.js';
+import { preflight } from './operations/preflight.js';
+import { putBucketCors } from './operations/put-bucket-cors.js';
+import { postObject } from './operations/post-object.js';
 import { putObject } from './operations/put-object.js';
 
 export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
@@ -24,13 +37,27 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   HeadBucket: { handler: headBucket, body: 'none' },
   GetBucketLocation: { handler: getBucketLocation, body: 'none' },
   GetBucketVersioning: { handler: getBucketVersioning, body: 'none' },
+  PutBucketCors: { handler: putBucketCors, body: 'xml' },
+  GetBucketCors: { handler: getBucketCors, body: 'none' },
+  DeleteBucketCors: { handler: deleteBucketCors, body: 'none' },
+  PreflightRequest: { handler: preflight, body: 'none' },
   ListObjects: { handler: listObjects, body: 'none' },
   ListObjectsV2: { handler: listObjectsV2, body: 'none' },
   ListObjectVersions: { handler: listObjectVersions, body: 'none' },
   DeleteObjects: { handler: deleteObjects, body: 'xml' },
   PutObject: { handler: putObject, body: 'stream' },
+  PostObject: { handler: postObject, body: 'none' },
   CopyObject: { handler: copyObject, body: 'none' },
   GetObject: { handler: getObject, body: 'none' },
   HeadObject: { handler: getObject, body: 'none' },
   DeleteObject: { handler: deleteObject, body: 'none' },
+  CreateMultipartUpload: { handler: createMultipartUpload, body: 'none' },
+  UploadPart: { handler: uploadPart, body: 'stream' },
+  UploadPartCopy: { handler: uploadPartCopy, body: 'none' },
+  // Not 'xml': there x-amz-checksum-* would be checked against the XML, but here it is the object's.
+  CompleteMultipartUpload: { handler: completeMultipartUpload, body: 'none' },
+  AbortMultipartUpload: { handler: abortMultipartUpload, body: 'none' },
+  ListParts: { handler: listParts, body: 'none' },
+  ListMultipartUploads: { handler: listMultipartUploads, body: 'none' },
+  GetObjectAttributes: { handler: getObjectAttributes, body: 'none' },
 };

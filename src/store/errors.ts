@@ -5,6 +5,7 @@ export type StoreErrorCode =
   | 'BucketAlreadyExists'
   | 'BucketNotEmpty'
   | 'NoSuchKey'
+  | 'NoSuchUpload'
   | 'PreconditionFailed'
   | 'NoSpace';
 

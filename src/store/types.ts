@@ -84,6 +84,43 @@ export interface ListPage {
   nextAfter?: string;
 }
 
+/** An in-progress multipart upload. */
+export interface UploadRecord {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  /** Milliseconds since the epoch. */
+  initiated: number;
+  /** Content headers and user metadata given at CreateMultipartUpload, applied at completion. */
+  meta: ObjectMeta;
+  storageClass: string;
+  /** x-amz-checksum-algorithm given at creation (lowercase), if any. */
+  checksumAlgorithm?: string;
+  /** x-amz-checksum-type given at creation. */
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
+}
+
+/** One uploaded part of a multipart upload. */
+export interface PartRecord {
+  partNumber: number;
+  size: number;
+  /** Quoted MD5 of the part's bytes. */
+  etag: string;
+  lastModified: number;
+  data: DataRef;
+  /** Checksums of this part (base64 by lowercase algorithm). */
+  checksums?: Record<string, string>;
+}
+
+export interface UploadListQuery {
+  bucket: string;
+  prefix: string;
+  /** Exclusive: uploads of keys after this key, or of this key with an upload id after uploadIdMarker. */
+  keyMarker: string;
+  uploadIdMarker: string;
+  limit: number;
+}
+
 /**
  * The metadata store. Every method is one atomic step. Keys compare by their UTF-8 bytes.
  * Implementations: SQLite (embedded default) and in-memory (tests); later PostgreSQL.
@@ -111,7 +148,33 @@ export interface MetaStore {
    * (delimiters, common prefixes) is built on this by store/listing.ts.
    */
   scanObjects(bucket: string, prefix: string, after: string, limit: number, from?: string): ObjectRecord[] | Promise<ObjectRecord[]>;
-  /** Whether any object (any version) references the data id — used by the orphan sweep. */
+  // ---- multipart uploads ----
+  /** Throws NoSuchBucket. */
+  createUpload(upload: UploadRecord): void | Promise<void>;
+  getUpload(bucket: string, key: string, uploadId: string): UploadRecord | undefined | Promise<UploadRecord | undefined>;
+  /** Adds or replaces a part; returns the replaced part's data (to free). Throws NoSuchUpload. */
+  putPart(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] | Promise<DataRef[]>;
+  /** Parts with partNumber > afterPartNumber, ascending, at most `limit`. */
+  listParts(bucket: string, key: string, uploadId: string, afterPartNumber: number, limit: number): PartRecord[] | Promise<PartRecord[]>;
+  /** Uploads in (key bytes, initiated, uploadId) order after the markers, with the prefix. */
+  listUploads(q: UploadListQuery): UploadRecord[] | Promise<UploadRecord[]>;
+  /**
+   * One transaction: checks `cond` against the current object, removes the upload and all its
+   * parts, makes `record` (whose data are the chosen parts' pieces) the latest version. Returns the
+   * data to free: parts not used by `record` and the replaced object's data. Throws NoSuchUpload,
+   * PreconditionFailed, NoSuchKey.
+   */
+  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]>;
+  /** Removes the upload and its parts; returns their data. Throws NoSuchUpload. */
+  abortUpload(bucket: string, key: string, uploadId: string): DataRef[] | Promise<DataRef[]>;
+
+  // ---- per-bucket configuration documents (CORS, later tagging, lifecycle, policy...) ----
+  /** The stored document (JSON text) or undefined. Throws NoSuchBucket. */
+  getBucketConfig(bucket: string, name: string): string | undefined | Promise<string | undefined>;
+  /** Stores (or with undefined, removes) a document. Throws NoSuchBucket. */
+  putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void>;
+
+  /** Whether any object (any version) or upload part references the data id — used by the orphan sweep. */
   isDataReferenced(dataId: string): boolean | Promise<boolean>;
   close(): void | Promise<void>;
 }

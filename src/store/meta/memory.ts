@@ -8,6 +8,9 @@ import {
   type DataRef,
   type MetaStore,
   type ObjectRecord,
+  type PartRecord,
+  type UploadListQuery,
+  type UploadRecord,
   type WriteCondition,
 } from '../types.js';
 
@@ -20,10 +23,20 @@ interface KeyEntry {
   latest: string;
 }
 
+interface UploadState {
+  record: UploadRecord;
+  bytes: Buffer;
+  parts: Map<number, PartRecord>;
+}
+
 interface BucketState {
   record: BucketRecord;
   /** Sorted by `bytes` (memcmp order), so a scan is a binary search then a walk. */
   entries: KeyEntry[];
+  /** In-progress multipart uploads by upload id. */
+  uploads: Map<string, UploadState>;
+  /** Configuration documents by name. */
+  config: Map<string, string>;
 }
 
 const toBytes = (s: string | Buffer): Buffer => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
@@ -63,6 +76,34 @@ function normalize(r: ObjectRecord): ObjectRecord {
   return out;
 }
 
+/** An upload as SQLite gives it back: meta through JSON, absent optional fields omitted. */
+function normalizeUpload(u: UploadRecord): UploadRecord {
+  const out: UploadRecord = {
+    bucket: u.bucket,
+    key: u.key,
+    uploadId: u.uploadId,
+    initiated: u.initiated,
+    meta: JSON.parse(JSON.stringify(u.meta)) as UploadRecord['meta'],
+    storageClass: u.storageClass,
+  };
+  if (u.checksumAlgorithm !== undefined) out.checksumAlgorithm = u.checksumAlgorithm;
+  if (u.checksumType !== undefined) out.checksumType = u.checksumType;
+  return out;
+}
+
+/** A part as SQLite gives it back: data.size is the part size, checksums through JSON. */
+function normalizePart(p: PartRecord): PartRecord {
+  const out: PartRecord = {
+    partNumber: p.partNumber,
+    size: p.size,
+    etag: p.etag,
+    lastModified: p.lastModified,
+    data: { id: p.data.id, size: p.size },
+  };
+  if (p.checksums !== undefined) out.checksums = JSON.parse(JSON.stringify(p.checksums)) as Record<string, string>;
+  return out;
+}
+
 export class MemoryMetaStore implements MetaStore {
   private readonly buckets = new Map<string, BucketState>();
   /** data id → number of (version, position) references. */
@@ -70,7 +111,7 @@ export class MemoryMetaStore implements MetaStore {
 
   createBucket(bucket: BucketRecord): void {
     if (this.buckets.has(bucket.name)) throw new StoreError('BucketAlreadyExists');
-    this.buckets.set(bucket.name, { record: { ...bucket }, entries: [] });
+    this.buckets.set(bucket.name, { record: { ...bucket }, entries: [], uploads: new Map(), config: new Map() });
   }
 
   getBucket(name: string): BucketRecord | undefined {
@@ -87,6 +128,8 @@ export class MemoryMetaStore implements MetaStore {
   deleteBucket(name: string): void {
     const b = this.mustBucket(name);
     if (b.entries.length > 0) throw new StoreError('BucketNotEmpty');
+    // In-progress uploads go with the bucket (as in the SQLite store's cascade).
+    for (const u of b.uploads.values()) this.unref([...u.parts.values()].map((p) => p.data));
     this.buckets.delete(name);
   }
 
@@ -98,10 +141,12 @@ export class MemoryMetaStore implements MetaStore {
 
   putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] {
     const b = this.mustBucket(record.bucket);
-    const bytes = toBytes(record.key);
-    const i = lowerBound(b.entries, bytes);
-    let e: KeyEntry | undefined = b.entries[i];
-    if (e && !e.bytes.equals(bytes)) e = undefined;
+    this.checkCondition(b, record.key, cond);
+    return this.freeable(this.writeVersion(b, record));
+  }
+
+  private checkCondition(b: BucketState, key: string, cond: WriteCondition | undefined): void {
+    const e = this.find(b, toBytes(key));
     const latest = e?.versions.get(e.latest);
     const current = latest && !latest.isDeleteMarker ? latest : undefined;
     if (cond?.mustNotExist && current) throw new StoreError('PreconditionFailed');
@@ -109,6 +154,15 @@ export class MemoryMetaStore implements MetaStore {
       if (!current) throw new StoreError('NoSuchKey');
       if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed');
     }
+  }
+
+  /** Makes `record` the latest version; returns the data of the version it replaced (or []). */
+  private writeVersion(b: BucketState, record: ObjectRecord): DataRef[] {
+    const bytes = toBytes(record.key);
+    const i = lowerBound(b.entries, bytes);
+    let e: KeyEntry | undefined = b.entries[i];
+    if (e && !e.bytes.equals(bytes)) e = undefined;
+    const latest = e?.versions.get(e.latest);
     if (!e) {
       e = { key: record.key, bytes, versions: new Map(), latest: record.versionId };
       b.entries.splice(i, 0, e);
@@ -120,10 +174,13 @@ export class MemoryMetaStore implements MetaStore {
     e.versions.set(record.versionId, stored);
     e.latest = record.versionId;
     this.ref(stored.data);
-    if (!replaced) return [];
-    // Free only what nothing references any more (the new record may share ids).
+    return replaced ? replaced.data : [];
+  }
+
+  /** Deduplicated refs that nothing references any more (the new record may share ids). */
+  private freeable(refs: DataRef[]): DataRef[] {
     const seen = new Set<string>();
-    return replaced.data.filter((d) => {
+    return refs.filter((d) => {
       if (seen.has(d.id) || this.dataRefs.has(d.id)) return false;
       seen.add(d.id);
       return true;
@@ -177,6 +234,97 @@ export class MemoryMetaStore implements MetaStore {
     return out;
   }
 
+  // ---- multipart uploads ----------------------------------------------------------------------
+
+  createUpload(upload: UploadRecord): void {
+    const b = this.mustBucket(upload.bucket);
+    if (b.uploads.has(upload.uploadId)) throw new Error(`duplicate upload id ${upload.uploadId}`);
+    b.uploads.set(upload.uploadId, { record: normalizeUpload(upload), bytes: toBytes(upload.key), parts: new Map() });
+  }
+
+  getUpload(bucket: string, key: string, uploadId: string): UploadRecord | undefined {
+    const u = this.findUpload(bucket, key, uploadId);
+    return u && structuredClone(u.record);
+  }
+
+  putPart(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] {
+    const u = this.mustUpload(bucket, key, uploadId);
+    const old = u.parts.get(part.partNumber);
+    const stored = normalizePart(part);
+    u.parts.set(part.partNumber, stored);
+    this.ref([stored.data]);
+    if (!old) return [];
+    this.unref([old.data]);
+    return this.freeable([old.data]);
+  }
+
+  listParts(bucket: string, key: string, uploadId: string, afterPartNumber: number, limit: number): PartRecord[] {
+    const u = this.mustUpload(bucket, key, uploadId);
+    if (limit <= 0) return [];
+    return [...u.parts.values()]
+      .filter((p) => p.partNumber > afterPartNumber)
+      .sort((x, y) => x.partNumber - y.partNumber)
+      .slice(0, limit)
+      .map((p) => structuredClone(p));
+  }
+
+  listUploads(q: UploadListQuery): UploadRecord[] {
+    const b = this.mustBucket(q.bucket);
+    if (q.limit <= 0) return [];
+    const pb = toBytes(q.prefix);
+    const mb = toBytes(q.keyMarker);
+    return [...b.uploads.values()]
+      .filter((u) => {
+        if (Buffer.compare(u.bytes.subarray(0, pb.length), pb) !== 0) return false;
+        const c = Buffer.compare(u.bytes, mb);
+        return c > 0 || (c === 0 && q.uploadIdMarker !== '' && u.record.uploadId > q.uploadIdMarker);
+      })
+      .sort(
+        (x, y) =>
+          Buffer.compare(x.bytes, y.bytes) ||
+          x.record.initiated - y.record.initiated ||
+          (x.record.uploadId < y.record.uploadId ? -1 : x.record.uploadId > y.record.uploadId ? 1 : 0),
+      )
+      .slice(0, q.limit)
+      .map((u) => structuredClone(u.record));
+  }
+
+  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] {
+    if (record.bucket !== bucket || record.key !== key) throw new Error('completeUpload: the record is for another key');
+    const b = this.mustBucket(bucket);
+    const u = this.mustUpload(bucket, key, uploadId);
+    this.checkCondition(b, key, cond);
+    const parts = [...u.parts.values()].map((p) => p.data);
+    const partIds = new Set(parts.map((d) => d.id));
+    for (const d of record.data) {
+      if (!partIds.has(d.id)) throw new Error(`completeUpload: data ${d.id} is not a part of upload ${uploadId}`);
+    }
+    b.uploads.delete(uploadId);
+    this.unref(parts);
+    const replaced = this.writeVersion(b, record);
+    return this.freeable([...parts, ...replaced]);
+  }
+
+  abortUpload(bucket: string, key: string, uploadId: string): DataRef[] {
+    const u = this.mustUpload(bucket, key, uploadId);
+    this.buckets.get(bucket)!.uploads.delete(uploadId);
+    const parts = [...u.parts.values()].map((p) => p.data);
+    this.unref(parts);
+    return this.freeable(parts);
+  }
+
+  // ---- bucket configuration documents -------------------------------------------------------
+
+  getBucketConfig(bucket: string, name: string): string | undefined {
+    return this.mustBucket(bucket).config.get(name);
+  }
+
+  putBucketConfig(bucket: string, name: string, value: string | undefined): void {
+    const b = this.mustBucket(bucket);
+    if (value === undefined) b.config.delete(name);
+    else b.config.set(name, value);
+  }
+
   isDataReferenced(dataId: string): boolean {
     return this.dataRefs.has(dataId);
   }
@@ -187,6 +335,18 @@ export class MemoryMetaStore implements MetaStore {
     const b = this.buckets.get(name);
     if (!b) throw new StoreError('NoSuchBucket');
     return b;
+  }
+
+  /** The upload, only if it belongs to this bucket and key (S3: NoSuchUpload otherwise). */
+  private findUpload(bucket: string, key: string, uploadId: string): UploadState | undefined {
+    const u = this.buckets.get(bucket)?.uploads.get(uploadId);
+    return u && u.record.key === key ? u : undefined;
+  }
+
+  private mustUpload(bucket: string, key: string, uploadId: string): UploadState {
+    const u = this.findUpload(bucket, key, uploadId);
+    if (!u) throw new StoreError('NoSuchUpload');
+    return u;
   }
 
   private find(b: BucketState, bytes: Buffer): KeyEntry | undefined {

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { objectRecord, runMetaStoreContract } from '../contract.js';
+import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '../contract.js';
 import { META_FORMAT_VERSION } from '../types.js';
-import { SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
+import { LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
 
 runMetaStoreContract('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
@@ -99,6 +99,34 @@ describe('SqliteMetaStore', () => {
     for (const k of ['é', 'ê']) store.putObject(objectRecord('b', k));
     assert.deepEqual(store.scanObjects('b', '', '', 10, Buffer.from([0xc3])).map((r) => r.key), ['é', 'é/😀', 'ê']);
     assert.deepEqual(store.scanObjects('b', '', Buffer.from([0xc3, 0xa9, 0x30]), 10).map((r) => r.key), ['ê']);
+  });
+
+  it('Schema › upload_parts rows follow their upload; uploads and configuration follow their bucket (cascade)', () => {
+    const count = (sql: string, ...args: unknown[]) => (raw.prepare(sql).get(...args) as { n: number }).n;
+    store.createBucket({ name: 'cascade', region: 'r', createdAt: 0, versioning: '' });
+    const u1 = uploadRecord('cascade', 'k');
+    const u2 = uploadRecord('cascade', 'k2');
+    store.createUpload(u1);
+    store.createUpload(u2);
+    store.putPart('cascade', 'k', u1.uploadId, partRecord(1, { data: { id: 'casc-1', size: 5 } }));
+    store.putPart('cascade', 'k2', u2.uploadId, partRecord(1, { data: { id: 'casc-2', size: 5 } }));
+    store.putBucketConfig('cascade', 'cors', '{}');
+    assert.equal(count("SELECT count(*) AS n FROM upload_parts WHERE data_id LIKE 'casc-%'"), 2);
+    store.abortUpload('cascade', 'k', u1.uploadId);
+    assert.equal(count("SELECT count(*) AS n FROM upload_parts WHERE data_id = 'casc-1'"), 0);
+    const key = raw.prepare("SELECT typeof(key) AS t FROM uploads WHERE upload_id = ?").get(u2.uploadId) as { t: string };
+    assert.equal(key.t, 'blob', 'upload keys are BLOBs of their UTF-8 bytes too');
+    store.deleteBucket('cascade');
+    assert.equal(count("SELECT count(*) AS n FROM uploads WHERE bucket = 'cascade'"), 0);
+    assert.equal(count("SELECT count(*) AS n FROM upload_parts WHERE bucket = 'cascade'"), 0);
+    assert.equal(count("SELECT count(*) AS n FROM bucket_config WHERE bucket = 'cascade'"), 0);
+  });
+
+  it('ListUploads › the query is an index range search on uploads_order, no sort', () => {
+    const params = { bucket: 'b', lower: Buffer.from('k'), upper: Buffer.from('l'), keyMarker: Buffer.from('k'), uploadIdMarker: '', limit: 10 };
+    const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${LIST_UPLOADS_SQL}`).all(params) as { detail: string }[]).map((r) => r.detail).join('\n');
+    assert.match(plan, /SEARCH uploads USING INDEX uploads_order \(bucket=\? AND key>\?\)/, plan);
+    assert.doesNotMatch(plan, /TEMP B-TREE|SCAN uploads/, plan);
   });
 
   it('byteSuccessor › increments the last byte below 0xFF and truncates after it', () => {

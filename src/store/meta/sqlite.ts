@@ -12,6 +12,9 @@ import {
   type DataRef,
   type MetaStore,
   type ObjectRecord,
+  type PartRecord,
+  type UploadListQuery,
+  type UploadRecord,
   type WriteCondition,
 } from '../types.js';
 
@@ -58,6 +61,47 @@ CREATE TABLE object_data (
   FOREIGN KEY (bucket, key, version_id) REFERENCES objects(bucket, key, version_id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX object_data_owner ON object_data(bucket, key, version_id);
+
+-- In-progress multipart uploads. Removed by complete, abort, or with their bucket (cascade).
+CREATE TABLE uploads (
+  bucket             TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+  key                BLOB NOT NULL CHECK (typeof(key) = 'blob'),
+  upload_id          TEXT NOT NULL,
+  initiated          INTEGER NOT NULL,
+  storage_class      TEXT NOT NULL,
+  meta               TEXT NOT NULL,
+  checksum_algorithm TEXT,
+  checksum_type      TEXT,
+  format             INTEGER NOT NULL,
+  PRIMARY KEY (bucket, key, upload_id)
+) WITHOUT ROWID;
+-- ListMultipartUploads order: key bytes, then initiation time.
+CREATE INDEX uploads_order ON uploads(bucket, key, initiated, upload_id);
+
+-- One row per uploaded part; its piece is referenced from here until complete or abort.
+CREATE TABLE upload_parts (
+  bucket        TEXT NOT NULL,
+  key           BLOB NOT NULL,
+  upload_id     TEXT NOT NULL,
+  part_number   INTEGER NOT NULL,
+  size          INTEGER NOT NULL,
+  etag          TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  data_id       TEXT NOT NULL,
+  checksums     TEXT,
+  PRIMARY KEY (bucket, key, upload_id, part_number),
+  FOREIGN KEY (bucket, key, upload_id) REFERENCES uploads(bucket, key, upload_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+-- isDataReferenced() for part pieces (the orphan sweep must not take them).
+CREATE INDEX upload_parts_data ON upload_parts(data_id);
+
+-- Per-bucket configuration documents (CORS, ...), as JSON text. Removed with the bucket.
+CREATE TABLE bucket_config (
+  bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+  name   TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY (bucket, name)
+) WITHOUT ROWID;
 `;
 
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
@@ -90,6 +134,19 @@ export const SCAN_SQL = {
   gtUpper: `SELECT ${COLS} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key > ? AND key < ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
   geUpper: `SELECT ${COLS} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key >= ? AND key < ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
 } as const;
+
+const UPLOAD_COLS = 'bucket, key, upload_id, initiated, storage_class, meta, checksum_algorithm, checksum_type';
+
+/**
+ * ListMultipartUploads' query. Markers: keys after keyMarker, or keyMarker itself with an upload id
+ * after a non-empty uploadIdMarker. The range starts at max(prefix, keyMarker), so it is an index
+ * range search in uploads_order with no sort (a test EXPLAINs it).
+ */
+export const LIST_UPLOADS_SQL = `SELECT ${UPLOAD_COLS}
+  FROM uploads INDEXED BY uploads_order
+  WHERE bucket = @bucket AND key >= @lower AND (@upper IS NULL OR key < @upper)
+    AND (key > @keyMarker OR (key = @keyMarker AND @uploadIdMarker <> '' AND upload_id > @uploadIdMarker))
+  ORDER BY key, initiated, upload_id LIMIT @limit`;
 
 interface BucketRow {
   name: string;
@@ -127,6 +184,54 @@ export function byteSuccessor(b: Buffer): Buffer | undefined {
 }
 
 const toBytes = (s: string | Buffer): Buffer => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
+
+interface UploadRow {
+  bucket: string;
+  key: Buffer;
+  upload_id: string;
+  initiated: number;
+  storage_class: string;
+  meta: string;
+  checksum_algorithm: string | null;
+  checksum_type: string | null;
+}
+
+interface PartRow {
+  part_number: number;
+  size: number;
+  etag: string;
+  last_modified: number;
+  data_id: string;
+  checksums: string | null;
+}
+
+const PART_COLS = 'part_number, size, etag, last_modified, data_id, checksums';
+
+function toUpload(r: UploadRow): UploadRecord {
+  const u: UploadRecord = {
+    bucket: r.bucket,
+    key: r.key.toString('utf8'),
+    uploadId: r.upload_id,
+    initiated: r.initiated,
+    meta: JSON.parse(r.meta) as UploadRecord['meta'],
+    storageClass: r.storage_class,
+  };
+  if (r.checksum_algorithm !== null) u.checksumAlgorithm = r.checksum_algorithm;
+  if (r.checksum_type !== null) u.checksumType = r.checksum_type as UploadRecord['checksumType'];
+  return u;
+}
+
+function toPart(r: PartRow): PartRecord {
+  const p: PartRecord = {
+    partNumber: r.part_number,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    data: { id: r.data_id, size: r.size },
+  };
+  if (r.checksums !== null) p.checksums = JSON.parse(r.checksums) as Record<string, string>;
+  return p;
+}
 
 function toBucket(r: BucketRow): BucketRecord {
   return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning };
@@ -171,6 +276,23 @@ function prepareAll(db: Db) {
     insertObject: p(`INSERT INTO objects(${COLS}) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertData: p('INSERT OR IGNORE INTO object_data(data_id, bucket, key, version_id) VALUES (?, ?, ?, ?)'),
     dataReferenced: p('SELECT 1 FROM object_data WHERE data_id = ? LIMIT 1'),
+    partDataReferenced: p('SELECT 1 FROM upload_parts WHERE data_id = ? LIMIT 1'),
+    insertUpload: p(`INSERT INTO uploads(${UPLOAD_COLS}, format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    getUpload: p(`SELECT ${UPLOAD_COLS} FROM uploads WHERE bucket = ? AND key = ? AND upload_id = ?`),
+    deleteUpload: p('DELETE FROM uploads WHERE bucket = ? AND key = ? AND upload_id = ?'), // cascades to upload_parts
+    listUploads: p(LIST_UPLOADS_SQL),
+    getPart: p(`SELECT ${PART_COLS} FROM upload_parts WHERE bucket = ? AND key = ? AND upload_id = ? AND part_number = ?`),
+    putPart: p(
+      `INSERT OR REPLACE INTO upload_parts(bucket, key, upload_id, ${PART_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    listParts: p(
+      `SELECT ${PART_COLS} FROM upload_parts WHERE bucket = ? AND key = ? AND upload_id = ? AND part_number > ?
+       ORDER BY part_number LIMIT ?`,
+    ),
+    allParts: p(`SELECT ${PART_COLS} FROM upload_parts WHERE bucket = ? AND key = ? AND upload_id = ? ORDER BY part_number`),
+    getConfig: p('SELECT value FROM bucket_config WHERE bucket = ? AND name = ?'),
+    putConfig: p('INSERT OR REPLACE INTO bucket_config(bucket, name, value) VALUES (?, ?, ?)'),
+    deleteConfig: p('DELETE FROM bucket_config WHERE bucket = ? AND name = ?'),
   };
 }
 
@@ -180,6 +302,12 @@ export class SqliteMetaStore implements MetaStore {
   private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
   private readonly deleteTx: (bucket: string, key: string) => ObjectRecord | undefined;
   private readonly deleteBucketTx: (name: string) => void;
+  private readonly createUploadTx: (u: UploadRecord) => void;
+  private readonly putPartTx: (bucket: string, key: string, uploadId: string, part: PartRecord) => DataRef[];
+  private readonly listPartsTx: (bucket: string, key: string, uploadId: string, after: number, limit: number) => PartRecord[];
+  private readonly completeTx: (bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
+  private readonly abortTx: (bucket: string, key: string, uploadId: string) => DataRef[];
+  private readonly putConfigTx: (bucket: string, name: string, value: string | undefined) => void;
 
   private constructor(private readonly db: Db) {
     this.st = prepareAll(db);
@@ -189,9 +317,50 @@ export class SqliteMetaStore implements MetaStore {
     this.deleteTx = db.transaction((bucket: string, key: string) => this.deleteInTx(bucket, key)).immediate;
     this.deleteBucketTx = db.transaction((name: string) => {
       if (this.st.getBucket.get(name) === undefined) throw new StoreError('NoSuchBucket');
-      // Later also: any in-progress multipart upload.
+      // In-progress multipart uploads do not keep a bucket alive (S3 general purpose buckets):
+      // they, their parts and the bucket's configuration documents go with it (ON DELETE CASCADE).
       if (this.st.anyObject.get(name) !== undefined) throw new StoreError('BucketNotEmpty');
       this.st.deleteBucket.run(name);
+    }).immediate;
+    this.createUploadTx = db.transaction((u: UploadRecord) => {
+      if (this.st.getBucket.get(u.bucket) === undefined) throw new StoreError('NoSuchBucket');
+      this.st.insertUpload.run(
+        u.bucket,
+        toBytes(u.key),
+        u.uploadId,
+        u.initiated,
+        u.storageClass,
+        JSON.stringify(u.meta),
+        u.checksumAlgorithm ?? null,
+        u.checksumType ?? null,
+        META_FORMAT_VERSION,
+      );
+    }).immediate;
+    this.putPartTx = db.transaction((bucket: string, key: string, uploadId: string, part: PartRecord) =>
+      this.putPartInTx(bucket, key, uploadId, part),
+    ).immediate;
+    // Deferred (read) transaction: the upload check and the page come from one snapshot.
+    this.listPartsTx = db.transaction((bucket: string, key: string, uploadId: string, after: number, limit: number) => {
+      const kb = toBytes(key);
+      if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
+      if (limit <= 0) return [];
+      return (this.st.listParts.all(bucket, kb, uploadId, after, limit) as PartRow[]).map(toPart);
+    });
+    this.completeTx = db.transaction(
+      (bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined) =>
+        this.completeInTx(bucket, key, uploadId, rec, cond),
+    ).immediate;
+    this.abortTx = db.transaction((bucket: string, key: string, uploadId: string) => {
+      const kb = toBytes(key);
+      if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
+      const parts = this.st.allParts.all(bucket, kb, uploadId) as PartRow[];
+      this.st.deleteUpload.run(bucket, kb, uploadId); // cascades to upload_parts
+      return this.unreferenced(parts.map((r) => ({ id: r.data_id, size: r.size })));
+    }).immediate;
+    this.putConfigTx = db.transaction((bucket: string, name: string, value: string | undefined) => {
+      if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
+      if (value === undefined) this.st.deleteConfig.run(bucket, name);
+      else this.st.putConfig.run(bucket, name, value);
     }).immediate;
   }
 
@@ -246,20 +415,32 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   private putInTx(rec: ObjectRecord, cond: WriteCondition | undefined): DataRef[] {
-    const { bucket, versionId } = rec;
-    if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
-    const kb = toBytes(rec.key);
-    // The condition is checked in the same IMMEDIATE transaction as the write: no other writer
-    // can slip in between (If-None-Match: * is a real create-if-absent).
-    if (cond && (cond.mustNotExist || cond.etagMatches !== undefined)) {
-      const latest = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
-      const current = latest && latest.is_delete_marker === 0 ? latest : undefined;
-      if (cond.mustNotExist && current) throw new StoreError('PreconditionFailed');
-      if (cond.etagMatches !== undefined) {
-        if (!current) throw new StoreError('NoSuchKey');
-        if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed');
-      }
+    if (this.st.getBucket.get(rec.bucket) === undefined) throw new StoreError('NoSuchBucket');
+    this.checkCondition(rec.bucket, toBytes(rec.key), cond);
+    const replaced = this.writeVersion(rec);
+    return replaced ? this.unreferenced(replaced) : [];
+  }
+
+  /**
+   * Checks a write condition against the current object. Called inside the IMMEDIATE transaction
+   * of the write, so no other writer can slip in between (If-None-Match: * is a real
+   * create-if-absent).
+   */
+  private checkCondition(bucket: string, kb: Buffer, cond: WriteCondition | undefined): void {
+    if (!cond || (!cond.mustNotExist && cond.etagMatches === undefined)) return;
+    const latest = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
+    const current = latest && latest.is_delete_marker === 0 ? latest : undefined;
+    if (cond.mustNotExist && current) throw new StoreError('PreconditionFailed');
+    if (cond.etagMatches !== undefined) {
+      if (!current) throw new StoreError('NoSuchKey');
+      if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed');
     }
+  }
+
+  /** Makes `rec` the latest version (replacing its version id, if present); returns the replaced data. */
+  private writeVersion(rec: ObjectRecord): DataRef[] | undefined {
+    const { bucket, versionId } = rec;
+    const kb = toBytes(rec.key);
     const replaced = this.st.getVersion.get(bucket, kb, versionId) as ObjectRow | undefined;
     if (replaced) this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data
     this.st.clearLatest.run(bucket, kb);
@@ -278,14 +459,19 @@ export class SqliteMetaStore implements MetaStore {
       META_FORMAT_VERSION,
     );
     for (const d of rec.data) this.st.insertData.run(d.id, bucket, kb, versionId);
-    if (!replaced) return [];
-    // Only pieces nothing references any more may be freed (the new record, or any other
-    // version, may share an id, e.g. a metadata-only self-copy).
+    return replaced ? (JSON.parse(replaced.data) as DataRef[]) : undefined;
+  }
+
+  /**
+   * The refs (deduplicated) that nothing references any more: only those may be freed. The new
+   * record, another version or an upload part may share an id (e.g. a metadata-only self-copy).
+   */
+  private unreferenced(refs: DataRef[]): DataRef[] {
     const seen = new Set<string>();
-    return (JSON.parse(replaced.data) as DataRef[]).filter((d) => {
+    return refs.filter((d) => {
       if (seen.has(d.id)) return false;
       seen.add(d.id);
-      return this.st.dataReferenced.get(d.id) === undefined;
+      return !this.isDataReferenced(d.id);
     });
   }
 
@@ -331,8 +517,100 @@ export class SqliteMetaStore implements MetaStore {
     return rows.map(toRecord);
   }
 
+  // ---- multipart uploads ----------------------------------------------------------------------
+
+  createUpload(upload: UploadRecord): void {
+    this.createUploadTx(upload);
+  }
+
+  getUpload(bucket: string, key: string, uploadId: string): UploadRecord | undefined {
+    const row = this.st.getUpload.get(bucket, toBytes(key), uploadId) as UploadRow | undefined;
+    return row && toUpload(row);
+  }
+
+  putPart(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] {
+    return this.putPartTx(bucket, key, uploadId, part);
+  }
+
+  private putPartInTx(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] {
+    const kb = toBytes(key);
+    if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
+    const old = this.st.getPart.get(bucket, kb, uploadId, part.partNumber) as PartRow | undefined;
+    this.st.putPart.run(
+      bucket,
+      kb,
+      uploadId,
+      part.partNumber,
+      part.size,
+      part.etag,
+      part.lastModified,
+      part.data.id,
+      part.checksums === undefined ? null : JSON.stringify(part.checksums),
+    );
+    return old ? this.unreferenced([{ id: old.data_id, size: old.size }]) : [];
+  }
+
+  /** Throws NoSuchUpload when the upload does not exist (also when it was completed or aborted). */
+  listParts(bucket: string, key: string, uploadId: string, afterPartNumber: number, limit: number): PartRecord[] {
+    return this.listPartsTx(bucket, key, uploadId, afterPartNumber, limit);
+  }
+
+  /** Throws NoSuchBucket. An empty uploadIdMarker means: only keys after keyMarker. */
+  listUploads(q: UploadListQuery): UploadRecord[] {
+    if (this.st.getBucket.get(q.bucket) === undefined) throw new StoreError('NoSuchBucket');
+    if (q.limit <= 0) return [];
+    const pb = toBytes(q.prefix);
+    const mb = toBytes(q.keyMarker);
+    const rows = this.st.listUploads.all({
+      bucket: q.bucket,
+      lower: Buffer.compare(mb, pb) > 0 ? mb : pb,
+      upper: pb.length > 0 ? (byteSuccessor(pb) ?? null) : null,
+      keyMarker: mb,
+      uploadIdMarker: q.uploadIdMarker,
+      limit: q.limit,
+    }) as UploadRow[];
+    return rows.map(toUpload);
+  }
+
+  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] {
+    return this.completeTx(bucket, key, uploadId, record, cond);
+  }
+
+  private completeInTx(bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined): DataRef[] {
+    const kb = toBytes(key);
+    if (rec.bucket !== bucket || rec.key !== key) throw new Error('completeUpload: the record is for another key');
+    if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
+    this.checkCondition(bucket, kb, cond);
+    const parts = (this.st.allParts.all(bucket, kb, uploadId) as PartRow[]).map((r) => ({ id: r.data_id, size: r.size }));
+    // The record may only point at this upload's pieces: anything else could be freed under it.
+    const partIds = new Set(parts.map((d) => d.id));
+    for (const d of rec.data) {
+      if (!partIds.has(d.id)) throw new Error(`completeUpload: data ${d.id} is not a part of upload ${uploadId}`);
+    }
+    this.st.deleteUpload.run(bucket, kb, uploadId); // cascades to upload_parts
+    const replaced = this.writeVersion(rec) ?? [];
+    return this.unreferenced([...parts, ...replaced]);
+  }
+
+  abortUpload(bucket: string, key: string, uploadId: string): DataRef[] {
+    return this.abortTx(bucket, key, uploadId);
+  }
+
+  // ---- bucket configuration documents -------------------------------------------------------
+
+  getBucketConfig(bucket: string, name: string): string | undefined {
+    if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
+    const row = this.st.getConfig.get(bucket, name) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  putBucketConfig(bucket: string, name: string, value: string | undefined): void {
+    this.putConfigTx(bucket, name, value);
+  }
+
+  /** Referenced by any object version or any upload part. */
   isDataReferenced(dataId: string): boolean {
-    return this.st.dataReferenced.get(dataId) !== undefined;
+    return this.st.dataReferenced.get(dataId) !== undefined || this.st.partDataReferenced.get(dataId) !== undefined;
   }
 
   close(): void {

@@ -1,0 +1,33 @@
+// CreateMultipartUpload — https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
+// Stores what the object will carry (content headers, x-amz-meta-*, storage class) and the
+// checksum algorithm and type its parts and the completed object use.
+import type { UploadRecord } from '../../store/types.js';
+import type { RequestContext, S3Response } from '../context.js';
+import { metaFromRequest, storageClassFromRequest } from '../object-meta.js';
+import { newUploadId, uploadChecksumFromRequest } from '../multipart.js';
+
+export async function createMultipartUpload(ctx: RequestContext): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  const key = ctx.key!;
+  await ctx.store.requireBucket(bucket);
+  const meta = metaFromRequest(ctx);
+  const storageClass = storageClassFromRequest(ctx);
+  const checksum = uploadChecksumFromRequest(ctx);
+  const initiated = Date.now();
+  const upload: UploadRecord = { bucket, key, uploadId: newUploadId(initiated), initiated, meta, storageClass };
+  if (checksum.algorithm) {
+    upload.checksumAlgorithm = checksum.algorithm;
+    upload.checksumType = checksum.type;
+  }
+  await ctx.store.createUpload(upload);
+  const headers: Record<string, string> = {};
+  if (checksum.algorithm) {
+    headers['x-amz-checksum-algorithm'] = checksum.algorithm.toUpperCase();
+    headers['x-amz-checksum-type'] = checksum.type!;
+  }
+  return {
+    status: 200,
+    headers,
+    body: { root: 'InitiateMultipartUploadResult', content: { Bucket: bucket, Key: key, UploadId: upload.uploadId } },
+  };
+}

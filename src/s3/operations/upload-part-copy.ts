@@ -1,0 +1,80 @@
+// UploadPartCopy — https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+// A part whose bytes come from an existing object (optionally a byte range of it), after the
+// x-amz-copy-source-if-* conditions. The bytes are copied into the part's own piece.
+import { createHash } from 'node:crypto';
+import type { PartRecord } from '../../store/types.js';
+import type { RequestContext, S3Response } from '../context.js';
+import { header } from '../context.js';
+import { S3Error } from '../errors.js';
+import { MAX_PART_SIZE, checksumFields, parsePartNumber, uploadAlgorithm, uploadIdOf, withChecksum } from '../multipart.js';
+import type { ByteRange } from '../preconditions.js';
+import { loadCopySource } from './copy-object.js';
+
+const RANGE_FORM =
+  'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy';
+
+/**
+ * x-amz-copy-source-range: exactly `bytes=first-last`, inclusive, inside the source. Malformed and
+ * out-of-bounds ranges are both InvalidArgument, as Amazon S3 answers them (unlike GET's Range).
+ */
+export function parseCopySourceRange(value: string | undefined, size: number): ByteRange | undefined {
+  if (value === undefined) return undefined;
+  const m = /^bytes=(\d+)-(\d+)$/.exec(value.trim());
+  if (!m) throw new S3Error('InvalidArgument', RANGE_FORM, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: value });
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (start > end || end >= size) {
+    throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, {
+      ArgumentName: 'x-amz-copy-source-range',
+      ArgumentValue: value,
+    });
+  }
+  return { start, end };
+}
+
+export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  const key = ctx.key!;
+  const partNumber = parsePartNumber(ctx);
+  const upload = await ctx.store.requireUpload(bucket, key, uploadIdOf(ctx));
+  const { rec } = await loadCopySource(ctx);
+  const range = parseCopySourceRange(header(ctx, 'x-amz-copy-source-range'), rec.size);
+  const length = range ? range.end - range.start + 1 : rec.size;
+  if (length > MAX_PART_SIZE) {
+    throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`);
+  }
+
+  const md5 = createHash('md5');
+  const reader = ctx.store.openRead(rec, range);
+  async function* hashed(): AsyncGenerator<Buffer> {
+    if (length === 0) return; // a 0-byte source has no range to read
+    for await (const chunk of reader as AsyncIterable<Buffer>) {
+      md5.update(chunk);
+      yield chunk;
+    }
+  }
+  const alg = uploadAlgorithm(upload);
+  const withSum = withChecksum(hashed(), alg);
+  let ref;
+  try {
+    ref = await ctx.store.writeData(withSum.source, ctx.signal);
+  } finally {
+    reader.destroy();
+  }
+  const part: PartRecord = {
+    partNumber,
+    size: ref.size,
+    etag: `"${md5.digest('hex')}"`,
+    lastModified: Date.now(),
+    data: ref,
+  };
+  if (alg && withSum.hasher) part.checksums = { [alg]: await withSum.hasher.digest() };
+  await ctx.store.commitPart(bucket, key, upload.uploadId, part);
+  return {
+    status: 200,
+    body: {
+      root: 'CopyPartResult',
+      content: { ETag: part.etag, LastModified: new Date(part.lastModified).toISOString(), ...checksumFields(part.checksums) },
+    },
+  };
+}

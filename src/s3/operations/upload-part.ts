@@ -1,0 +1,36 @@
+// UploadPart — https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
+// A part is written like an object (verified body → durable piece → metadata commit); its ETag is
+// the quoted MD5 of its bytes. Uploading a part number again replaces the part.
+import type { PartRecord } from '../../store/types.js';
+import { objectBody } from '../body.js';
+import type { RequestContext, S3Response } from '../context.js';
+import { parsePartNumber, uploadAlgorithm, uploadIdOf, withChecksum } from '../multipart.js';
+
+export async function uploadPart(ctx: RequestContext): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  const key = ctx.key!;
+  // Everything that can be refused is refused before a byte of the body is read.
+  const partNumber = parsePartNumber(ctx);
+  const upload = await ctx.store.requireUpload(bucket, key, uploadIdOf(ctx));
+  const body = objectBody(ctx); // at most 5 GiB, like a part
+  const alg = uploadAlgorithm(upload);
+  const hashed = withChecksum(body.source, alg);
+
+  const ref = await ctx.store.writeData(hashed.source, ctx.signal);
+  const digest = body.digest();
+  const checksums: Record<string, string> = { ...digest.checksums };
+  if (alg && hashed.hasher && checksums[alg] === undefined) checksums[alg] = await hashed.hasher.digest();
+  const part: PartRecord = {
+    partNumber,
+    size: digest.size,
+    etag: `"${digest.md5}"`,
+    lastModified: Date.now(),
+    data: ref,
+  };
+  if (Object.keys(checksums).length > 0) part.checksums = checksums;
+  await ctx.store.commitPart(bucket, key, upload.uploadId, part);
+
+  const headers: Record<string, string> = { etag: part.etag };
+  for (const [a, value] of Object.entries(checksums)) headers[`x-amz-checksum-${a}`] = value;
+  return { status: 200, headers };
+}

@@ -1,0 +1,128 @@
+// Paths of the real S3 clients the integration tests drive, a spawn-without-shell helper and
+// unique bucket names. scripts/test.sh installs these clients; a missing one fails its tests.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './server.js';
+
+/** Newest boto3/botocore, installed by scripts/test.sh into the repository's .venv. */
+export const VENV_PYTHON = join(REPO_ROOT, '.venv', 'bin', 'python');
+/** Debian's python with python3-boto3 1.26 (an "old client" control). */
+export const DEBIAN_PYTHON = '/usr/bin/python3';
+/** Debian awscli v2 (absolute: another `aws` may come earlier on PATH). */
+export const AWS_CLI = '/usr/bin/aws';
+export const CURL = '/usr/bin/curl';
+export const S3CMD = '/usr/bin/s3cmd';
+export const RCLONE = '/usr/bin/rclone';
+
+/** Python test programs (sources; they are not compiled). */
+export const PYTHON_TEST_DIR = join(REPO_ROOT, 'test', 'integration', 'python');
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Written to stdin, which is then closed. Without it stdin is empty (never inherited). */
+  input?: string | Buffer;
+  /** Kill with SIGKILL after this long (default 120 s); the result then has code null. */
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+export interface RunResult {
+  /** Exit code, or null if killed by a signal (including the timeout). */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs a program without a shell and collects its output. Never rejects for a non-zero exit. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 120_000);
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${cmd}: ${e.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+      });
+    });
+    child.stdin.on('error', () => { /* the program may exit without reading stdin */ });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Formats a RunResult for assertion messages. */
+export function describeRun(what: string, r: RunResult): string {
+  const status = r.timedOut ? 'timed out' : r.code === null ? `killed by ${r.signal}` : `exit code ${r.code}`;
+  return `${what}: ${status}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}
+
+let counter = 0;
+
+/**
+ * A unique, valid S3 bucket name (3–63 chars of a-z0-9-, starting and ending alphanumeric):
+ * `<prefix>-<pid36>-<counter>-<random>`, prefix sanitised and shortened as needed.
+ */
+export function newBucketName(prefix = 'test'): string {
+  let p = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  if (p === '' || /^(xn--|sthree-|amzn-s3-demo-)/.test(p)) p = `t${p}`;
+  counter += 1;
+  const suffix = `${process.pid.toString(36)}-${counter.toString(36)}-${randomBytes(4).toString('hex')}`;
+  p = p.slice(0, 63 - suffix.length - 1).replace(/-+$/g, '');
+  return `${p || 't'}-${suffix}`;
+}
+
+/**
+ * Environment for a client process: process.env without AWS_* / PYTHONPATH-style variables that
+ * could redirect it (the developer's profile, endpoint, config), AWS config and credentials files
+ * pointed at empty files, plus `extra`. Call `cleanup()` when done.
+ */
+export async function isolatedClientEnv(extra: Record<string, string> = {}): Promise<{
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  cleanup: () => Promise<void>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-client-'));
+  const config = join(dir, 'aws-config');
+  const credentials = join(dir, 'aws-credentials');
+  await writeFile(config, '');
+  await writeFile(credentials, '');
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('AWS_') || k === 'PYTHONPATH' || k === 'PYTHONHOME' || k === 'PYTHONSTARTUP') continue;
+    env[k] = v;
+  }
+  Object.assign(env, {
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: credentials,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONIOENCODING: 'utf-8',
+    ...extra,
+  });
+  return { env, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,146 @@
+// Starts a real Strata server as a child process (port 0, temp data dir) for integration tests,
+// waits for its `"msg":"listening"` log line and hands back the endpoint plus a stop() function.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Default credentials the server accepts when none are configured. */
+export const ACCESS_KEY = 'rustfsadmin';
+export const SECRET_KEY = 'rustfssecret';
+export const REGION = 'us-east-1';
+
+/** Repository root, from this file's compiled location `dist/test/helpers/server.js`. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
+
+const START_TIMEOUT_MS = 15_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export interface StartServerOptions {
+  /** Extra command-line arguments after `--address … --data …`. */
+  args?: string[];
+  /** Extra environment variables (on top of process.env). */
+  env?: Record<string, string>;
+  /** The server serves HTTPS (pass --certs or --tls-cert/--tls-key in `args`): the url is https://. */
+  tls?: boolean;
+}
+
+export interface RunningServer {
+  /** `http://host:port` (`https://` with the tls option), no trailing slash. */
+  url: string;
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Everything the server wrote to stdout and stderr so far. */
+  logs: () => string;
+  /** SIGTERM, wait for exit (SIGKILL after 5 s), remove the data dir. Idempotent. */
+  stop: () => Promise<void>;
+}
+
+export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'strata-test-'));
+  const host = '127.0.0.1';
+  const args = [MAIN_JS, '--address', `${host}:0`, '--data', dataDir, ...(opts.args ?? [])];
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.env ?? {}) };
+  if (opts.env?.STRATA_LOG_LEVEL === undefined) env.STRATA_LOG_LEVEL = 'info';
+
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  let output = '';
+  const logs = () => output;
+  let exited = false;
+  let exitInfo = '';
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = true;
+      exitInfo = `exit code ${code}, signal ${signal}`;
+      resolve();
+    });
+  });
+
+  let port: number;
+  try {
+    port = await waitForListening(child, (chunk) => { output += chunk; }, () => exitInfo, logs);
+  } catch (err) {
+    if (!exited) child.kill('SIGKILL');
+    await exitPromise;
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, STOP_TIMEOUT_MS);
+        await exitPromise;
+        clearTimeout(timer);
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`, port, host, dataDir, logs, stop };
+}
+
+/** Reads the child's output line by line until a pino line `{"msg":"listening","port":N}` shows up. */
+function waitForListening(
+  child: ChildProcess,
+  collect: (chunk: string) => void,
+  exitInfo: () => string,
+  logs: () => string,
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let settled = false;
+    let pending = '';
+    const finish = (err: Error | null, port?: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      if (err) reject(err);
+      else resolve(port!);
+    };
+    const onLine = (line: string) => {
+      const trimmed = line.trim();
+      if (!trimmed.startsWith('{')) return;
+      try {
+        const rec = JSON.parse(trimmed) as { msg?: unknown; port?: unknown };
+        if (rec.msg === 'listening' && typeof rec.port === 'number' && rec.port > 0) finish(null, rec.port);
+      } catch {
+        /* not JSON: ignore */
+      }
+    };
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      collect(chunk);
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        onLine(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+    });
+    child.stderr!.on('data', (chunk: string) => collect(chunk));
+    const onExit = () => {
+      // Let the last output chunks arrive before reporting.
+      setImmediate(() => finish(new Error(`strata server exited before listening (${exitInfo()}); output:\n${logs()}`)));
+    };
+    const onError = (err: Error) => finish(new Error(`could not spawn strata server: ${err.message}\n${logs()}`));
+    child.once('exit', onExit);
+    child.once('error', onError);
+    const timer = setTimeout(() => {
+      finish(new Error(`strata server did not log "listening" within ${START_TIMEOUT_MS} ms; output:\n${logs()}`));
+    }, START_TIMEOUT_MS);
+  });
+}
