@@ -257,10 +257,14 @@ function trailerChecksum(trailers: readonly TrailerHeader[], declared: ChecksumA
   return value;
 }
 
-/** Reads a small XML request body with a size bound, verifying Content-MD5 and a signed SHA-256. */
-export async function readXmlBody(ctx: RequestContext): Promise<string> {
+/**
+ * Reads a small XML request body with a size bound, verifying Content-MD5, a signed SHA-256 and
+ * (unless `checksumHeaderDescribesObject`) an x-amz-checksum-* header. CompleteMultipartUpload sets
+ * that option: there the checksum headers carry the whole object's checksum, not the XML's.
+ */
+export async function readXmlBody(ctx: RequestContext, opts: { checksumHeaderDescribesObject?: boolean } = {}): Promise<string> {
   const md5Expected = expectedMd5(ctx);
-  const checksum = expectedChecksum(ctx);
+  const checksum = opts.checksumHeaderDescribesObject ? undefined : expectedChecksum(ctx);
   const payloadHash = ctx.auth?.payloadHash ?? 'UNSIGNED-PAYLOAD';
   if (payloadHash.startsWith(STREAMING_PREFIX)) throw new S3Error('InvalidRequest', 'Streaming payloads are only allowed for object uploads.');
   const declared = header(ctx, 'content-length');

@@ -2,7 +2,7 @@
 // ETag, composite and full-object (CRC-combined) checksums, and the CompleteMultipartUpload body
 // reader. Rules: https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html and
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { UploadRecord } from '../store/types.js';
 import type { ChecksumAlgorithm, Hasher } from './checksums.js';
@@ -10,7 +10,6 @@ import { CHECKSUM_ALGORITHMS, isChecksumAlgorithm, newHasher } from './checksums
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
 import { S3Error } from './errors.js';
-import { MAX_XML_BODY } from './xml.js';
 
 export const MAX_PART_NUMBER = 10_000;
 /** Every part but the last must be at least this large (checked at completion). */
@@ -257,39 +256,6 @@ export function withChecksum(source: AsyncIterable<Buffer>, alg: ChecksumAlgorit
 }
 
 // ---- CompleteMultipartUpload body --------------------------------------------------------------
-
-/**
- * Reads the CompleteMultipartUpload XML with a size bound, verifying Content-MD5 and a signed
- * SHA-256. Not the pipeline's readXmlBody: on this operation x-amz-checksum-<alg> headers carry
- * the *object's* checksum (a member of the request, not a checksum of the XML body).
- */
-export async function readCompleteBody(ctx: RequestContext): Promise<string> {
-  const payloadHash = ctx.auth?.payloadHash ?? 'UNSIGNED-PAYLOAD';
-  if (payloadHash.startsWith('STREAMING-')) throw new S3Error('InvalidRequest', 'Streaming payloads are only allowed for object uploads.');
-  const md5Header = header(ctx, 'content-md5');
-  let md5Expected: Buffer | undefined;
-  if (md5Header !== undefined) {
-    const t = md5Header.trim();
-    md5Expected = /^[A-Za-z0-9+/]{22}==$/.test(t) ? Buffer.from(t, 'base64') : undefined;
-    if (!md5Expected || md5Expected.length !== 16) throw new S3Error('InvalidDigest');
-  }
-  const declared = header(ctx, 'content-length');
-  if (declared !== undefined && Number(declared) > MAX_XML_BODY) throw new S3Error('MalformedXML', 'The XML body is too large.');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_XML_BODY) throw new S3Error('MalformedXML', 'The XML body is too large.');
-    chunks.push(chunk);
-  }
-  if (!ctx.req.complete) throw new S3Error('IncompleteBody');
-  const body = Buffer.concat(chunks);
-  if (md5Expected && !timingSafeEqual(createHash('md5').update(body).digest(), md5Expected)) throw new S3Error('BadDigest');
-  if (/^[0-9a-f]{64}$/i.test(payloadHash) && createHash('sha256').update(body).digest('hex') !== payloadHash.toLowerCase()) {
-    throw new S3Error('XAmzContentSHA256Mismatch');
-  }
-  return body.toString('utf8');
-}
 
 /** The Location of a completed object, as the client addressed the bucket. */
 export function objectLocation(ctx: RequestContext, bucket: string, key: string): string {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   CreateBucketCommand,
   DeleteBucketCorsCommand,
@@ -14,36 +13,13 @@ import {
   PutBucketCorsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { newBucketName } from '../helpers/clients.js';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
+import { testClient as client, errorOf, testSigner } from '../helpers/s3.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
 
 const APP = 'https://app.example.com';
 const UPLOADER = 'http://localhost:5173';
-
-function client(endpoint: string): S3Client {
-  return new S3Client({
-    endpoint,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: false }) }),
-    maxAttempts: 1,
-  });
-}
-
-async function errorOf(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  assert.fail('expected the call to fail');
-}
 
 interface RawResponse {
   status: number;
@@ -51,13 +27,7 @@ interface RawResponse {
   body: string;
 }
 
-const signer = new SignatureV4({
-  credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-  region: REGION,
-  service: 's3',
-  sha256: Sha256,
-  uriEscapePath: false,
-});
+const signer = testSigner;
 
 /**
  * One raw request. `sign` signs it with SigV4 first; `unsigned` headers (Origin, the preflight's

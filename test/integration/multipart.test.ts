@@ -24,7 +24,6 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
@@ -32,6 +31,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { newHasher } from '../../src/s3/checksums.js';
 import { VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
+import { errorOf } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -40,16 +40,6 @@ const PYTHON = existsSync(VENV_PYTHON) ? VENV_PYTHON : 'python3';
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 /** The multipart ETag computed locally: md5 of the concatenated binary part MD5s, then -N. */
 const multipartEtag = (parts: Buffer[]) => `"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-${parts.length}"`;
-
-async function errorOf(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  assert.fail('expected the call to fail');
-}
 
 /** Committed data pieces in the server's data directory (files under objects/). */
 async function pieceCount(dataDir: string): Promise<number> {

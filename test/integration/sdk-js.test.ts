@@ -3,9 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
-import type { LookupFunction } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   CopyObjectCommand,
@@ -23,41 +21,14 @@ import {
   ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ACCESS_KEY, SECRET_KEY, startServer } from '../helpers/server.js';
+import { errorOf, testClient } from '../helpers/s3.js';
+import { startServer } from '../helpers/server.js';
 
 const require = createRequire(import.meta.url);
 const sdkVersion = JSON.parse(readFileSync(require.resolve('@aws-sdk/client-s3/package.json'), 'utf8')).version as string;
 
-/** Every *.localhost name goes to the loopback address, whatever the system resolver thinks. */
-const loopbackLookup = ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
-  if (opts && opts.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
-  else cb(null, '127.0.0.1', 4);
-}) as unknown as LookupFunction;
-
-function client(endpoint: string, pathStyle: boolean): S3Client {
-  return new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: pathStyle,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup }) }),
-    maxAttempts: 1,
-  });
-}
-
-async function errorOf(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof S3ServiceException) return e;
-    throw e;
-  }
-  assert.fail('expected the call to fail');
-}
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
@@ -94,7 +65,7 @@ for (const style of ['path', 'virtual'] as const) {
     let s3: S3Client;
     const bucket = `sdkjs-${style}-${Date.now().toString(36)}`;
     before(() => {
-      s3 = client(style === 'path' ? server.url : `http://localhost:${server.port}`, style === 'path');
+      s3 = testClient(style === 'path' ? server.url : `http://localhost:${server.port}`, { pathStyle: style === 'path' });
     });
     after(() => s3.destroy());
 

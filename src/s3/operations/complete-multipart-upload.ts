@@ -8,6 +8,7 @@ import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
 import type { RequestContext, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
+import { readXmlBody } from '../body.js';
 import {
   CHECKSUM_FIELD,
   MAX_MULTIPART_OBJECT_SIZE,
@@ -19,7 +20,6 @@ import {
   compositeChecksum,
   multipartEtag,
   objectLocation,
-  readCompleteBody,
   uploadAlgorithm,
   uploadIdOf,
   withoutPartCount,
@@ -157,7 +157,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
   const uploadId = uploadIdOf(ctx);
   const cond = writeCondition(ctx);
   await ctx.store.requireUpload(bucket, key, uploadId); // NoSuchUpload before reading the body
-  const listed = parseCompleteBody(await readCompleteBody(ctx));
+  const listed = parseCompleteBody(await readXmlBody(ctx, { checksumHeaderDescribesObject: true }));
   let checksumType: string | undefined;
   const record = await ctx.store.completeUpload(
     bucket,

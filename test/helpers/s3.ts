@@ -1,0 +1,54 @@
+// Shared aws-sdk-js v3 pieces for integration tests: a client for a test server, the SDK's own
+// SigV4 signer for hand-built requests, and a helper that expects a call to fail.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { LookupFunction } from 'node:net';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { ACCESS_KEY, REGION, SECRET_KEY } from './server.js';
+
+/** Every name (bucket.localhost included) resolves to the loopback address, whatever the system resolver says. */
+export const loopbackLookup = ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
+  if (opts && opts.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+  else cb(null, '127.0.0.1', 4);
+}) as unknown as LookupFunction;
+
+export interface TestClientOptions {
+  /** Path-style (default) or virtual-hosted style (needs the server started with --domain). */
+  pathStyle?: boolean;
+  keepAlive?: boolean;
+}
+
+/** An S3Client for a test server: default credentials, us-east-1, no retries (a failure is a failure). */
+export function testClient(endpoint: string, opts: TestClientOptions = {}): S3Client {
+  return new S3Client({
+    endpoint,
+    region: REGION,
+    forcePathStyle: opts.pathStyle ?? true,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: opts.keepAlive ?? true, lookup: loopbackLookup }) }),
+    maxAttempts: 1,
+  });
+}
+
+/** The SDK's SigV4 signer in S3 mode (single path encoding), for hand-built requests. */
+export const testSigner = new SignatureV4({
+  credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+  region: REGION,
+  service: 's3',
+  sha256: Sha256,
+  uriEscapePath: false,
+});
+
+/** Awaits a call that must fail with an S3 error, and returns that error. */
+export async function errorOf(p: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof S3ServiceException) return e;
+    throw e;
+  }
+  assert.fail('expected the call to fail');
+}
