@@ -12,7 +12,9 @@ log() { printf '\n==> %s\n' "$*"; }
 die() { printf '\ntest.sh: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- (a) Debian packages -------------------------------------------------------------------
-DEB_PACKAGES=(awscli python3-boto3 s3cmd rclone curl python3-venv)
+# chromium: headless browser for test/integration/browser.test.ts (driven by playwright-core with
+# executablePath /usr/bin/chromium; playwright's own browser download is never used).
+DEB_PACKAGES=(awscli python3-boto3 s3cmd rclone curl python3-venv chromium)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
@@ -29,7 +31,7 @@ if ((${#missing[@]})); then
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-for bin in /usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/bin/curl /usr/bin/python3; do
+for bin in /usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/bin/curl /usr/bin/python3 /usr/bin/chromium; do
   [[ -x "$bin" ]] || die "$bin not found after installing packages"
 done
 
@@ -71,12 +73,16 @@ version() {
 }
 version "node" node --version
 version "@aws-sdk/client-s3" node -p 'require("./node_modules/@aws-sdk/client-s3/package.json").version'
+version "@aws-sdk/s3-request-presigner" node -p 'require("./node_modules/@aws-sdk/s3-request-presigner/package.json").version'
 version "boto3 (.venv, newest)" "$VENV_PY" -c "$pyver"
 version "boto3 (Debian, /usr/bin/python3)" /usr/bin/python3 -c "$pyver"
 version "aws cli (/usr/bin/aws)" /usr/bin/aws --version
 version "s3cmd" /usr/bin/s3cmd --version
 version "rclone" /usr/bin/rclone version
 version "curl" /usr/bin/curl --version
+# Debian's launcher script may print a shell warning on stderr before the version: stdout only.
+version "chromium (/usr/bin/chromium)" sh -c '/usr/bin/chromium --version 2>/dev/null'
+version "playwright-core" node -p 'require("./node_modules/playwright-core/package.json").version'
 
 # --- (e) tests -----------------------------------------------------------------------------
 log "running tests"

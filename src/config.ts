@@ -22,6 +22,8 @@ export interface Config {
   logLevel: string;
   /** Idle time without bytes after which a connection is closed (ms). */
   idleTimeoutMs: number;
+  /** Time a client has to send a request's complete headers (ms): bounds slowloris clients. */
+  headersTimeoutMs: number;
   /**
    * Server-wide CORS default for buckets without their own configuration: allowed origins
    * (exact, one `*` wildcard each, or just `*`). Empty = off.
@@ -48,6 +50,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'domain', env: ['STRATA_DOMAIN'], arg: 'D1,D2', doc: 'base domains for virtual-hosted-style requests (bucket.D1)', default: '' },
   { flag: 'log-level', env: ['STRATA_LOG_LEVEL'], arg: 'LEVEL', doc: 'trace, debug, info, warn, error or silent', default: 'info' },
   { flag: 'idle-timeout', env: ['STRATA_IDLE_TIMEOUT'], arg: 'SECONDS', doc: 'close connections idle this long, also mid-request', default: '120' },
+  { flag: 'header-timeout', env: ['STRATA_HEADER_TIMEOUT'], arg: 'SECONDS', doc: 'time a client has to send complete request headers', default: '70' },
   { flag: 'cors-origins', env: ['STRATA_CORS_ORIGINS'], arg: 'O1,O2|*', doc: 'CORS for buckets without their own configuration: allowed origins', default: '' },
   { flag: 'certs', env: ['STRATA_CERTS'], arg: 'DIR', doc: 'serve HTTPS with DIR/public.crt and DIR/private.key' },
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
@@ -91,6 +94,13 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   };
 
   const { host, port } = parseAddress(get('address')!);
+  // A credential set to '' (a flag, or an environment variable present but empty, e.g. from an
+  // unset shell variable) is a mistake, never a request for the well-known default pair.
+  for (const flag of ['access-key', 'secret-key']) {
+    const spec = FLAGS.find((f) => f.flag === flag)!;
+    const empty = given.get(flag) === '' || (!given.has(flag) && spec.env.some((e) => env[e] === ''));
+    if (empty) throw new ConfigError(`the ${flag.replace('-', ' ')} is set but empty (--${flag} / ${spec.env.join(', ')}); set it, or unset it to use the default pair`);
+  }
   const accessKey = get('access-key');
   const secretKey = get('secret-key');
   if ((accessKey === undefined) !== (secretKey === undefined)) {
@@ -106,6 +116,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new ConfigError(`invalid region name: ${region}`);
   const idle = Number(get('idle-timeout'));
   if (!Number.isFinite(idle) || idle <= 0) throw new ConfigError('--idle-timeout must be a positive number of seconds');
+  const headerTimeout = Number(get('header-timeout'));
+  if (!Number.isFinite(headerTimeout) || headerTimeout <= 0) throw new ConfigError('--header-timeout must be a positive number of seconds');
   const logLevel = get('log-level')!;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new ConfigError(`invalid log level: ${logLevel}`);
@@ -124,6 +136,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       .filter(Boolean),
     logLevel,
     idleTimeoutMs: Math.round(idle * 1000),
+    headersTimeoutMs: Math.round(headerTimeout * 1000),
     corsOrigins: parseCorsOrigins(get('cors-origins')!),
   };
   const nonEmpty = (flag: string) => get(flag) || undefined;

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { ConfigError, parseConfig } from './config.js';
 import { createServer } from './server.js';
 import { DirDataStore } from './store/data/dir.js';
+import { lockDataDir } from './store/lock.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
 
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
   const tls = config.tls ? readTlsFiles(config.tls) : undefined;
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  // Before anything touches the directory (the temp sweep would delete another server's writes in
+  // progress): one process per data directory. Released by the OS if the process dies.
+  const lock = lockDataDir(dataDir);
   const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'));
   const data = await DirDataStore.open(dataDir);
   const store = new Store(meta, data, log);
@@ -58,17 +62,6 @@ async function main(): Promise<void> {
     server.once('error', fail);
     server.listen({ host: config.host || undefined, port: config.port }, () => ok());
   });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  log.info(
-    { address: config.host || '0.0.0.0', port, dataDir, region: config.region, tls: tls !== undefined, ...(config.tls && { certFile: config.tls.certFile }) },
-    'listening',
-  );
-
-  store
-    .sweepOrphans(orphanSweep.signal)
-    .then((n) => n > 0 && log.info({ pieces: n }, 'removed orphaned data left by an earlier crash'))
-    .catch((err) => log.warn({ err }, 'orphan sweep failed'));
 
   let stopping = false;
   /** Logging must never stand in the way of stopping (stdout may be a closed pipe: EPIPE). */
@@ -87,6 +80,7 @@ async function main(): Promise<void> {
       Promise.resolve(store.close())
         .catch(() => undefined)
         .finally(() => {
+          lock.release();
           safeLog('stopped');
           process.exit(0);
         });
@@ -99,6 +93,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  // Only now: a supervisor may send SIGTERM as soon as it reads `listening`, and without the
+  // handlers above that would kill the process instead of stopping it cleanly.
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  log.info(
+    { address: config.host || '0.0.0.0', port, dataDir, region: config.region, tls: tls !== undefined, ...(config.tls && { certFile: config.tls.certFile }) },
+    'listening',
+  );
+
+  store
+    .sweepOrphans(orphanSweep.signal)
+    .then((n) => n > 0 && log.info({ pieces: n }, 'removed orphaned data left by an earlier crash'))
+    .catch((err) => log.warn({ err }, 'orphan sweep failed'));
 }
 
 /** The PEM files named by --certs / --tls-cert / --tls-key; a missing file stops the start with its name. */

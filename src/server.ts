@@ -3,9 +3,12 @@
 // run several servers in one process.
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createRequestHandler } from './http/pipeline.js';
+import { BodyAborts, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
+import { rawErrorResponse } from './http/send.js';
+import { S3Error } from './s3/errors.js';
 import type { CredentialLookup } from './s3/auth/sigv4.js';
 import type { Store } from './store/store.js';
 
@@ -17,8 +20,33 @@ export interface ServerDeps {
   tls?: { cert: Buffer | string; key: Buffer | string };
 }
 
+/** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
+export const MAX_HEADER_SIZE = 16 * 1024;
+
+/** The S3 error for a request Node's HTTP parser refused (its `clientError` codes). */
+function clientErrorAnswer(err: NodeJS.ErrnoException): S3Error {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new S3Error('RequestHeaderSectionTooLarge', undefined, { MaxSizeAllowed: MAX_HEADER_SIZE });
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new S3Error('RequestTimeout');
+    case 'HPE_INVALID_METHOD':
+      return new S3Error('BadRequest', 'The HTTP method is not valid.');
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return new S3Error('BadRequest', 'The Content-Length header is not valid.');
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_INVALID_CHUNK_SIZE':
+      return new S3Error('BadRequest', 'The chunked transfer encoding is not valid.');
+    default:
+      return new S3Error('BadRequest', 'The HTTP request could not be parsed.');
+  }
+}
+
 export function createServer(config: Config, deps: ServerDeps): http.Server {
-  const handle = createRequestHandler({ config, store: deps.store, log: deps.log, credentials: deps.credentials });
+  const hostId = newHostId();
+  const bodies = new BodyAborts();
+  const handle = createRequestHandler({ config, store: deps.store, log: deps.log, credentials: deps.credentials, hostId, bodies });
   const options: https.ServerOptions = {
     // Node's default (5 min from the request's start) would cut slow large uploads; a socket
     // idle timeout below bounds stalled clients instead.
@@ -26,8 +54,13 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     // Longer than the idle times of common client pools (boto3, aws-sdk-js), so a reused
     // connection is not closed under the client's feet.
     keepAliveTimeout: 65_000,
-    headersTimeout: 70_000,
-    // S3 allows 8 KiB of request headers; Node's 16 KiB default is fine.
+    // Slowloris: a client must send its complete headers within this time (default 70 s, longer
+    // than keepAliveTimeout as Node advises). Node checks it every connectionsCheckingInterval.
+    headersTimeout: config.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.headersTimeoutMs / 4))),
+    // S3 allows 8 KiB of request headers; Node's 16 KiB (pinned) leaves room for long keys in the
+    // request line.
+    maxHeaderSize: MAX_HEADER_SIZE,
   };
   const listener: http.RequestListener = (req, res) => {
     handle(req, res).catch((err) => {
@@ -40,13 +73,52 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     ? https.createServer({ ...options, cert: deps.tls.cert, key: deps.tls.key }, listener)
     : http.createServer(options, listener);
   server.timeout = config.idleTimeoutMs;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Malformed HTTP: answer 400 if the socket is still writable, never crash.
-    if (socket.writable && err.code !== 'ECONNRESET') {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    } else {
-      socket.destroy();
+  // Idle timeout (no byte either way for --idle-timeout). A request whose body stalled is answered
+  // 400 RequestTimeout, as S3 does (SDKs retry it), and its partial data removed; the connection
+  // closes after the answer (or at the next timeout if the client reads nothing). Anything else
+  // idle (a keep-alive connection, a reader that stopped reading) is closed at once.
+  server.on('timeout', (socket: Socket) => {
+    const inFlight = (socket as unknown as { _httpMessage?: http.ServerResponse })._httpMessage;
+    if (inFlight?.req && !inFlight.req.complete && !inFlight.headersSent && bodies.fail(inFlight, 'RequestTimeout')) {
+      inFlight.setHeader('connection', 'close');
+      return;
     }
+    socket.destroy();
+  });
+  // An Expect other than 100-continue: S3 ignores it, so do we (Node would answer 417 itself).
+  server.on('checkExpectation', listener);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Malformed HTTP, headers too large, the header timeout: an S3 XML error if nothing was answered
+    // on this connection yet, then close; never crash. Never log err.rawPacket: it may hold the
+    // Authorization header.
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const answer = clientErrorAnswer(err);
+    const refuse = () => {
+      if (!socket.writable) return socket.destroy();
+      deps.log.info({ code: err.code, status: answer.status, s3Code: answer.code }, 'refused malformed request');
+      socket.end(rawErrorResponse(answer, { reqId: nextRequestId(), hostId }));
+      // A client that keeps sending must not hold the connection open.
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    // The response of the request being handled on this connection, if any (Node's own field).
+    const inFlight = (socket as unknown as { _httpMessage?: http.ServerResponse })._httpMessage;
+    if (!inFlight) return refuse();
+    if (inFlight.req && !inFlight.req.complete) {
+      // The request's own body broke off (the client half-closed early, bad chunked framing): fail
+      // its body read, so the pipeline answers IncompleteBody on the still-open connection and
+      // removes what it wrote; then the connection closes (at the latest after the idle timeout).
+      if (!inFlight.headersSent) inFlight.setHeader('connection', 'close');
+      if (!bodies.fail(inFlight)) socket.destroy();
+      else setTimeout(() => socket.destroy(), config.idleTimeoutMs).unref();
+      return;
+    }
+    // A pipelined request after a complete one: answer it after the current response, then close.
+    if (inFlight.writableFinished) return refuse();
+    inFlight.once('finish', refuse);
+    inFlight.once('close', () => setImmediate(() => socket.destroyed || socket.writableEnded || socket.destroy()));
   });
   if (deps.tls) {
     // Failed handshakes (plain HTTP to the TLS port, untrusted certificates) are the client's

@@ -5,6 +5,7 @@
 // store then removes what it wrote. aws-chunked bodies (STREAMING-*) are decoded, and their chunk
 // signatures and trailers verified, on the way (aws-chunked.ts). XML bodies are small: read with a
 // bound, verified, parsed.
+import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
@@ -258,6 +259,30 @@ function trailerChecksum(trailers: readonly TrailerHeader[], declared: ChecksumA
 }
 
 /**
+ * The items of `source` until `signal` aborts; then its reason is thrown at once, even while the
+ * source waits for bytes that will never come (the server failed the body: IncompleteBody).
+ */
+async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  for (;;) {
+    signal.throwIfAborted();
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => undefined);
+    try {
+      const r = await Promise.race([it.next(), aborted]);
+      if (r.done) return;
+      yield r.value;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/**
  * Reads a small XML request body with a size bound, verifying Content-MD5, a signed SHA-256 and
  * (unless `checksumHeaderDescribesObject`) an x-amz-checksum-* header. CompleteMultipartUpload sets
  * that option: there the checksum headers carry the whole object's checksum, not the XML's.
@@ -271,9 +296,15 @@ export async function readXmlBody(ctx: RequestContext, opts: { checksumHeaderDes
   if (declared !== undefined && Number(declared) > MAX_XML_BODY) throw new S3Error('MalformedXML', 'The XML body is too large.');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+  // Not `for await (… of req)`: leaving that loop early (a body over the bound) destroys the request
+  // and its socket, and the client gets a reset instead of MalformedXML. The rest of the body flows
+  // away instead; the send stage closes the connection after the answer.
+  for await (const chunk of untilAborted(ctx.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, ctx.signal)) {
     size += chunk.length;
-    if (size > MAX_XML_BODY) throw new S3Error('MalformedXML', 'The XML body is too large.');
+    if (size > MAX_XML_BODY) {
+      ctx.req.resume();
+      throw new S3Error('MalformedXML', 'The XML body is too large.');
+    }
     chunks.push(chunk);
   }
   if (!ctx.req.complete) throw new S3Error('IncompleteBody');
@@ -287,5 +318,7 @@ export async function readXmlBody(ctx: RequestContext, opts: { checksumHeaderDes
     h.update(body);
     if ((await h.digest()) !== checksum.value) throw new S3Error('BadDigest');
   }
+  // XML is text: bytes that are not UTF-8 are no document (S3: MalformedXML), not U+FFFD keys.
+  if (!isUtf8(body)) throw new S3Error('MalformedXML', 'The XML you provided was not valid UTF-8.');
   return body.toString('utf8');
 }

@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   NotModified: { status: 304, message: 'Not Modified' },
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.' },
   RequestTimeTooSkewed: { status: 403, message: 'The difference between the request time and the server\'s time is too large.' },
+  RequestHeaderSectionTooLarge: { status: 400, message: 'Your request header section exceeds the maximum allowed size.' },
   RequestTimeout: { status: 400, message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
   ServiceUnavailable: { status: 503, message: 'Service is unable to handle request.' },
   SignatureDoesNotMatch: { status: 403, message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' },
@@ -76,7 +77,9 @@ export class S3Error extends Error {
 /** Store errors → S3 errors, in one place. Anything else is left for the pipeline (InternalError). */
 export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } = {}): S3Error | undefined {
   if (err instanceof S3Error) return err;
-  if (!(err instanceof StoreError)) return undefined;
+  // A full disk not (yet) translated by the store (SQLite's SQLITE_FULL, a raw ENOSPC): the same
+  // clear answer as StoreError('NoSpace').
+  if (!(err instanceof StoreError)) return isOutOfSpace(err) ? noSpace() : undefined;
   switch (err.code) {
     case 'NoSuchBucket':
       return new S3Error('NoSuchBucket', undefined, { BucketName: ctx.bucket });
@@ -92,6 +95,20 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
     case 'PreconditionFailed':
       return new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
     case 'NoSpace':
-      return new S3Error('InternalError', 'There is not enough free space on the storage to accept this upload.');
+      return noSpace();
   }
+}
+
+/**
+ * Disk full. AWS has no insufficient-storage code (MinIO's 507 XMinioStorageFull is unknown to the
+ * SDKs, which do not retry it); InternalError (500) is retried by every SDK, which is right when
+ * space may come back, and the message says what is wrong (docs/errors.md).
+ */
+function noSpace(): S3Error {
+  return new S3Error('InternalError', 'There is not enough free space on the storage to accept this upload.');
+}
+
+function isOutOfSpace(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }

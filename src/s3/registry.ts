@@ -20,6 +20,7 @@ import { getBucketCors } from './operations/get-bucket-cors.js';
 import { getBucketLocation } from './operations/get-bucket-location.js';
 import { getBucketVersioning } from './operations/get-bucket-versioning.js';
 import { getObject } from './operations/get-object.js';
+import { getObjectTagging } from './operations/get-object-tagging.js';
 import { headBucket } from './operations/head-bucket.js';
 import { listBuckets } from './operations/list-buckets.js';
 import { listObjectVersions } from './operations/list-object-versions.js';
@@ -60,4 +61,5 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   ListParts: { handler: listParts, body: 'none' },
   ListMultipartUploads: { handler: listMultipartUploads, body: 'none' },
   GetObjectAttributes: { handler: getObjectAttributes, body: 'none' },
+  GetObjectTagging: { handler: getObjectTagging, body: 'none' },
 };

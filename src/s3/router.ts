@@ -55,6 +55,18 @@ const OBJECT_SUBRESOURCES: Record<string, string> = {
   renameObject: 'RenameObject',
 };
 
+/** Parameters that select or steer an operation (besides the sub-resources above). */
+const OPERATION_PARAMETERS = new Set(['uploads', 'uploadId', 'partNumber', 'versionId', 'versions', 'delete', 'list-type', 'x-id']);
+
+/**
+ * Whether a query parameter name selects or steers an S3 operation. Such a name given twice on a
+ * mutating request is refused (InvalidArgument): which value counts would be up to each parser
+ * along the way (parameter pollution), and S3 defines no list-valued parameters.
+ */
+export function isOperationParameter(name: string): boolean {
+  return OPERATION_PARAMETERS.has(name) || Object.hasOwn(BUCKET_SUBRESOURCES, name) || Object.hasOwn(OBJECT_SUBRESOURCES, name);
+}
+
 function op(name: OperationName, bucket?: string, key?: string): ResolvedOperation {
   return { op: name, bucket, key };
 }

@@ -61,11 +61,28 @@ const parser = new XMLParser({
 export const MAX_XML_BODY = 2 * 1024 * 1024;
 
 /**
+ * Characters XML 1.0 forbids (most C0 controls, lone surrogates, U+FFFE/U+FFFF), literally or as
+ * character references (&#0; &#x1F;): a well-formed document never holds them, and a key with them
+ * cannot be named in XML at all (S3 answers MalformedXML too).
+ */
+function hasNonXmlChar(text: string): boolean {
+  if (/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) return true;
+  for (const m of text.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
+    const ref = m[1]!;
+    const cp = ref[0] === 'x' ? parseInt(ref.slice(1), 16) : parseInt(ref, 10);
+    const allowed = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+    if (!allowed) return true;
+  }
+  return false;
+}
+
+/**
  * Parses a request body. Rejects DOCTYPE/ENTITY declarations outright (no entity expansion, no
  * external fetches) and anything not well-formed, as MalformedXML. Returns the root element.
  */
 export function parseXml(text: string, expectedRoot: string): XmlNode {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new S3Error('MalformedXML');
+  if (hasNonXmlChar(text)) throw new S3Error('MalformedXML', 'The XML you provided contains characters XML 1.0 does not allow.');
   const trimmed = text.trim();
   if (trimmed === '' || XMLValidator.validate(trimmed) !== true) throw new S3Error('MalformedXML');
   let doc: XmlNode;

@@ -46,15 +46,42 @@ export interface UploadPage {
 /** Rows read per query when all of them are needed (an upload's parts, a bucket's uploads). */
 const PART_BATCH = 1000;
 
+/**
+ * How long a record returned by getObject keeps its pieces pinned when neither openRead nor
+ * releaseObject follows (a caller that only needed the metadata and did not release it), and how
+ * long a stream from openRead may stay unread before it is destroyed (which unpins it).
+ */
+const DEFAULT_READ_LEASE_MS = 30_000;
+
+export interface StoreOptions {
+  /** See DEFAULT_READ_LEASE_MS (tests shorten it). */
+  readLeaseMs?: number;
+}
+
+/** A getObject record's pin, waiting for openRead (which takes it over) or releaseObject. */
+interface ReadLease {
+  release: () => void;
+  timer: NodeJS.Timeout;
+}
+
+const isThenable = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | undefined)?.then === 'function';
+
+const sameData = (a: ObjectRecord, b: ObjectRecord): boolean => a.data.length === b.data.length && a.data.every((d, i) => d.id === b.data[i]!.id);
+
 export class Store {
   /** The orphan sweep only takes pieces older than this: no write of this process can be in flight for them. */
   private readonly startedAt = Date.now();
+
+  private readonly readLeaseMs: number;
 
   constructor(
     readonly meta: MetaStore,
     readonly data: DataStore,
     private readonly log?: Logger,
-  ) {}
+    opts: StoreOptions = {},
+  ) {
+    this.readLeaseMs = opts.readLeaseMs ?? DEFAULT_READ_LEASE_MS;
+  }
 
   // ---- buckets -------------------------------------------------------------------------------
 
@@ -142,9 +169,41 @@ export class Store {
     await this.freeData(replaced);
   }
 
+  /**
+   * The current version, with its pieces pinned for reading (see "read pins" below): pass the
+   * record to openRead, which keeps them pinned until its stream closes, or to releaseObject when
+   * no data will be read (HEAD, failed conditionals). A record that gets neither is released after
+   * the read lease (30 s).
+   */
   async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    const rec = await this.meta.getObject(bucket, key);
-    return rec && !rec.isDeleteMarker ? rec : undefined;
+    let gen = this.freeGen;
+    const first = this.meta.getObject(bucket, key);
+    // A synchronous meta store (SQLite, memory) is read and pinned in one turn of the event loop:
+    // no free can come in between. An asynchronous one is checked below.
+    let rec = isThenable(first) ? await first : first;
+    for (;;) {
+      if (!rec || rec.isDeleteMarker) return undefined;
+      const release = this.pin(rec.data);
+      if (this.freeGen === gen) return this.lease(rec, release);
+      // Some piece was removed between the read and the pin: maybe one of ours (its version was
+      // replaced meanwhile). Re-read: pieces the current version still references cannot have been
+      // freed, and from now on they are pinned.
+      gen = this.freeGen;
+      const again = await this.meta.getObject(bucket, key);
+      if (again && !again.isDeleteMarker && sameData(again, rec)) return this.lease(again, release);
+      release();
+      rec = again;
+    }
+  }
+
+  /** Unpins a record from getObject whose data will not be read. Idempotent; no-op for other records. */
+  releaseObject(record: ObjectRecord): void {
+    const l = this.leases.get(record);
+    if (!l) return;
+    this.leases.delete(record);
+    this.activeLeases--;
+    clearTimeout(l.timer);
+    l.release();
   }
 
   /** Removes the current version; true if there was one. */
@@ -159,12 +218,31 @@ export class Store {
     return listPage(this.meta, q);
   }
 
-  /** Streams bytes [start, end] (inclusive) of an object across its pieces. */
+  /**
+   * Streams bytes [start, end] (inclusive) of an object across its pieces, one piece (one file
+   * descriptor) at a time. Takes over the pin of a record from getObject (otherwise pins now, which
+   * protects against frees from now on only) and releases it when the stream closes: after its
+   * end, an error or destroy(). A stream nobody starts reading within the read lease is destroyed.
+   */
   openRead(record: ObjectRecord, range?: { start: number; end: number }): Readable {
     const start = range?.start ?? 0;
     const end = range?.end ?? record.size - 1;
     const data = this.data;
+    const lease = this.leases.get(record);
+    let release: () => void;
+    if (lease) {
+      this.leases.delete(record);
+      this.activeLeases--;
+      clearTimeout(lease.timer);
+      release = lease.release;
+    } else {
+      release = this.pin(record.data);
+    }
+    let started = false;
+    let idle: NodeJS.Timeout | undefined;
     async function* pieces(): AsyncGenerator<Buffer> {
+      started = true;
+      clearTimeout(idle);
       let offset = 0;
       for (const ref of record.data) {
         const pieceStart = offset;
@@ -177,7 +255,20 @@ export class Store {
         for await (const chunk of data.read(ref.id, { start: from, end: to })) yield chunk as Buffer;
       }
     }
-    return Readable.from(pieces(), { objectMode: false, highWaterMark: 256 * 1024 });
+    const stream = Readable.from(pieces(), { objectMode: false, highWaterMark: 256 * 1024 });
+    // Readable.from emits 'close' only after the generator has finished (its finally ran, the
+    // current piece's stream is destroyed): no piece is opened after the release.
+    stream.once('close', () => {
+      clearTimeout(idle);
+      release();
+    });
+    if (!started) {
+      idle = setTimeout(() => {
+        if (!started) stream.destroy();
+      }, this.readLeaseMs);
+      idle.unref();
+    }
+    return stream;
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------
@@ -339,18 +430,86 @@ export class Store {
     }
   }
 
-  // ---- housekeeping --------------------------------------------------------------------------
+  // ---- read pins -----------------------------------------------------------------------------
+  //
+  // A version's pieces are freed right after the commit that replaces or deletes it, but a GET
+  // that read the old record may not have opened them yet. Readers therefore pin the pieces of the
+  // record they read (getObject pins in the same turn as the metadata read), and freeing a pinned
+  // piece is deferred to its last unpin. In-process counters: O(pieces of the record) per read,
+  // nothing on disk (a crash leaves at most orphans for the startup sweep).
 
-  private async freeData(refs: DataRef[]): Promise<void> {
-    for (const ref of refs) {
-      try {
-        await this.data.remove(ref.id);
-      } catch (err) {
-        // Not fatal for the request: the orphan sweep at the next start removes it.
-        this.log?.warn({ err, dataId: ref.id }, 'could not free data');
+  /** Data id → number of readers holding it. */
+  private readonly pins = new Map<string, number>();
+  /** Pinned ids whose removal was requested: removed at their last unpin. */
+  private readonly deferredFrees = new Set<string>();
+  /** Counts removals started (getObject's check that none happened between its read and its pin). */
+  private freeGen = 0;
+  private readonly leases = new WeakMap<ObjectRecord, ReadLease>();
+  private activeLeases = 0;
+  private readonly pendingRemovals = new Set<Promise<void>>();
+
+  /** Current pin bookkeeping (tests and diagnostics). */
+  pinStats(): { pinnedIds: number; deferredFrees: number; leases: number } {
+    return { pinnedIds: this.pins.size, deferredFrees: this.deferredFrees.size, leases: this.activeLeases };
+  }
+
+  /** Pins the pieces; returns an idempotent release. */
+  private pin(refs: DataRef[]): () => void {
+    const ids = refs.map((r) => r.id);
+    for (const id of ids) this.pins.set(id, (this.pins.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const id of ids) {
+        const n = (this.pins.get(id) ?? 1) - 1;
+        if (n > 0) {
+          this.pins.set(id, n);
+          continue;
+        }
+        this.pins.delete(id);
+        if (this.deferredFrees.delete(id)) {
+          const p = this.removeNow(id).finally(() => this.pendingRemovals.delete(p));
+          this.pendingRemovals.add(p);
+        }
       }
+    };
+  }
+
+  /** Attaches a pin to the record until openRead takes it over, releaseObject, or the lease ends. */
+  private lease(record: ObjectRecord, release: () => void): ObjectRecord {
+    if (record.data.length === 0) return record; // nothing pinned, nothing to release
+    const timer = setTimeout(() => this.releaseObject(record), this.readLeaseMs);
+    timer.unref();
+    this.leases.set(record, { release, timer });
+    this.activeLeases++;
+    return record;
+  }
+
+  /** Removes a piece nothing references any more, or defers that to its last unpin. */
+  private async freePiece(id: string): Promise<void> {
+    if (this.pins.has(id)) {
+      this.deferredFrees.add(id);
+      return;
+    }
+    await this.removeNow(id);
+  }
+
+  private async removeNow(id: string): Promise<void> {
+    this.freeGen++;
+    try {
+      await this.data.remove(id);
+    } catch (err) {
+      // Not fatal for the request: the orphan sweep at the next start removes it.
+      this.log?.warn({ err, dataId: id }, 'could not free data');
     }
   }
+
+  private async freeData(refs: DataRef[]): Promise<void> {
+    for (const ref of refs) await this.freePiece(ref.id);
+  }
+
+  // ---- housekeeping --------------------------------------------------------------------------
 
   /** Startup: remove temp files (synchronously awaited, cheap). */
   async sweepTemp(): Promise<number> {
@@ -367,7 +526,12 @@ export class Store {
     for await (const id of this.data.listIds(this.startedAt)) {
       if (signal?.aborted) break;
       if (!(await this.meta.isDataReferenced(id))) {
-        await this.data.remove(id);
+        // A reader may still hold a piece whose version was replaced or deleted just now.
+        if (this.pins.has(id)) this.deferredFrees.add(id);
+        else {
+          this.freeGen++;
+          await this.data.remove(id);
+        }
         removed++;
       }
     }
@@ -375,6 +539,8 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    // Deferred frees still pinned by open streams stay on disk as orphans for the next start's sweep.
+    await Promise.all([...this.pendingRemovals]);
     await this.data.close();
     await this.meta.close();
   }

@@ -33,6 +33,8 @@ export interface RunningServer {
   port: number;
   host: string;
   dataDir: string;
+  /** The server process's pid (e.g. to read /proc/<pid>/status). */
+  pid: number;
   /** Everything the server wrote to stdout and stderr so far. */
   logs: () => string;
   /** SIGTERM, wait for exit (SIGKILL after 5 s), remove the data dir. Idempotent. */
@@ -88,7 +90,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     return stopping;
   };
 
-  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`, port, host, dataDir, logs, stop };
+  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`, port, host, dataDir, pid: child.pid!, logs, stop };
 }
 
 /** Reads the child's output line by line until a pino line `{"msg":"listening","port":N}` shows up. */

@@ -9,10 +9,15 @@ import { checksumHeaders, objectHeaders } from '../object-meta.js';
 import type { ByteRange } from '../preconditions.js';
 import { checkConditionals, parseRange } from '../preconditions.js';
 
-/** The current object, or NoSuchKey / NoSuchBucket / NoSuchVersion as S3 distinguishes them. */
+/**
+ * The current object, or NoSuchKey / NoSuchBucket / NoSuchVersion as S3 distinguishes them. The
+ * record's data is pinned (Store.getObject): hand it to `store.openRead` or `store.releaseObject`
+ * (otherwise the pin lapses after the store's read lease).
+ */
 export async function loadObject(ctx: RequestContext, bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {
   const rec = await ctx.store.getObject(bucket, key);
   if (versionId !== undefined && versionId !== (rec?.versionId ?? 'null')) {
+    if (rec) ctx.store.releaseObject(rec);
     await ctx.store.requireBucket(bucket);
     throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
   }
@@ -35,8 +40,31 @@ function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; co
   return { range: { start, end: start + sizes[n - 1] - 1 }, count: sizes.length };
 }
 
+/**
+ * response-* overrides become response headers: a control character (CR, LF, NUL...) cannot be in
+ * one (and must never split a header), so such a value is refused before anything is read.
+ */
+function checkResponseOverrides(ctx: RequestContext): void {
+  for (const [name, value] of ctx.query) {
+    if (name.startsWith('response-') && /[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+      throw new S3Error('InvalidArgument', `${name} must not contain control characters.`, { ArgumentName: name, ArgumentValue: value });
+    }
+  }
+}
+
 export async function getObject(ctx: RequestContext): Promise<S3Response> {
+  checkResponseOverrides(ctx);
   const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
+  try {
+    return answer(ctx, rec);
+  } finally {
+    // HEAD, empty bodies and errors (conditionals, ranges) unpin rec's data here; a no-op when the
+    // body stream took the pin over (it is released when the stream closes).
+    ctx.store.releaseObject(rec);
+  }
+}
+
+function answer(ctx: RequestContext, rec: ObjectRecord): S3Response {
   checkConditionals(
     rec,
     {

@@ -9,6 +9,7 @@ import { S3Error } from '../errors.js';
 import { MAX_PART_SIZE, checksumFields, parsePartNumber, uploadAlgorithm, uploadIdOf, withChecksum } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
 import { loadCopySource } from './copy-object.js';
+import { requireUploadId } from './upload-part.js';
 
 const RANGE_FORM =
   'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy';
@@ -35,6 +36,7 @@ export function parseCopySourceRange(value: string | undefined, size: number): B
 export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
   const bucket = ctx.bucket!;
   const key = ctx.key!;
+  requireUploadId(ctx);
   const partNumber = parsePartNumber(ctx);
   const upload = await ctx.store.requireUpload(bucket, key, uploadIdOf(ctx));
   const { rec } = await loadCopySource(ctx);

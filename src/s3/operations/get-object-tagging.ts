@@ -1,0 +1,15 @@
+// GetObjectTagging — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html
+// Strata stores no object tags (PutObjectTagging answers 501, x-amz-tagging is not kept), so an
+// existing object's tag set is empty. Clients read it before copying: `aws s3 cp`/`mv` between S3
+// locations above the multipart threshold (--copy-props default) fail if this answers 501.
+import type { RequestContext, S3Response } from '../context.js';
+import { loadObject } from './get-object.js';
+
+export async function getObjectTagging(ctx: RequestContext): Promise<S3Response> {
+  // NoSuchBucket / NoSuchKey / NoSuchVersion as GetObject; no data is read.
+  const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
+  ctx.store.releaseObject(rec);
+  const headers: Record<string, string> = {};
+  if (ctx.query.get('versionId') !== undefined) headers['x-amz-version-id'] = rec.versionId;
+  return { status: 200, headers, body: { root: 'Tagging', content: { TagSet: '' } } };
+}

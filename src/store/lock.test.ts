@@ -1,0 +1,74 @@
+// The data-directory lock: exclusive within a process and across processes, released by
+// release() and by the death of the holder (SIGKILL included), never by a timeout.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DataDirLockedError, LOCK_FILE, lockDataDir } from './lock.js';
+
+/**
+ * A child process that takes the lock, drops the handle and collects garbage (the lock must not
+ * depend on the caller keeping the handle), prints "locked" and waits to be killed. It exits by
+ * itself after 30 s, so a failing test can never leave it behind.
+ */
+function holdInChild(dir: string): Promise<{ kill: () => Promise<void> }> {
+  const lockJs = new URL('./lock.js', import.meta.url).href;
+  const src = `import { lockDataDir } from ${JSON.stringify(lockJs)};
+lockDataDir(${JSON.stringify(dir)}); globalThis.gc(); await new Promise((ok) => setTimeout(ok, 50)); globalThis.gc();
+process.stdout.write('locked\\n'); setTimeout(() => {}, 30000);`;
+  const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`lock holder exited early (${code})`)));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      if (s.includes('locked')) {
+        resolve({
+          kill: async () => {
+            child.kill('SIGKILL');
+            await exited;
+          },
+        });
+      }
+    });
+  });
+}
+
+describe('lockDataDir', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-lock-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a second lock in the same process until released', () => {
+    const first = lockDataDir(dir);
+    assert.throws(() => lockDataDir(dir), (e: unknown) => e instanceof DataDirLockedError && e.message.includes(dir));
+    first.release();
+    first.release(); // idempotent
+    lockDataDir(dir).release();
+  });
+
+  it('leaves only the empty lock file behind (no journal: nothing is ever written)', async () => {
+    const l = lockDataDir(dir);
+    assert.deepEqual((await readdir(dir)).sort(), [LOCK_FILE]);
+    l.release();
+  });
+
+  it('refuses at once while another process holds it, and is free as soon as that process is SIGKILLed', async () => {
+    const holder = await holdInChild(dir);
+    try {
+      const t0 = Date.now();
+      assert.throws(() => lockDataDir(dir), DataDirLockedError);
+      assert.ok(Date.now() - t0 < 1000, 'the refusal must not wait');
+    } finally {
+      await holder.kill();
+    }
+    // No stale-lock timeout: the kernel dropped the dead process's locks.
+    lockDataDir(dir).release();
+  });
+});

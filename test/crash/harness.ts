@@ -1,0 +1,240 @@
+// Pieces of the crash harness (test/crash/crash.test.ts): a seeded PRNG, deterministic object
+// bodies, a server child process on a *given* data directory (restarted on the same directory,
+// unlike test/helpers/server.ts) that can be SIGKILLed at any moment, and a look at the data
+// directory itself (which pieces exist on disk, which ones the metadata references).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createCipheriv, createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MAIN_JS, REPO_ROOT } from '../helpers/server.js';
+
+// ---- seeded randomness ---------------------------------------------------------------------------
+
+/** sfc32: small, fast, good enough for choosing operations; the whole run follows from the seed. */
+export class Prng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    this.a = 0x9e3779b9;
+    this.b = 0x243f6a88;
+    this.c = 0xb7e15162;
+    this.d = seed >>> 0;
+    for (let i = 0; i < 15; i++) this.next();
+  }
+
+  /** [0, 1) */
+  next(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  }
+
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error('pick from an empty list');
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+
+  /** Picks by weight; entries with weight 0 are never chosen. */
+  weighted<T>(entries: readonly (readonly [T, number])[]): T {
+    const total = entries.reduce((s, [, w]) => s + w, 0);
+    let r = this.next() * total;
+    for (const [v, w] of entries) {
+      if ((r -= w) < 0) return v;
+    }
+    return entries[entries.length - 1]![0];
+  }
+}
+
+// ---- bodies --------------------------------------------------------------------------------------
+
+/**
+ * `size` pseudo-random bytes determined by (seed, tag): AES-128-CTR over zeros, so an 8 MiB body
+ * costs milliseconds and never needs to be kept in memory between uses.
+ */
+export function bodyOf(seed: number, tag: string, size: number): Buffer {
+  if (size === 0) return Buffer.alloc(0);
+  const k = createHash('sha256').update(`${seed}/${tag}`).digest();
+  const cipher = createCipheriv('aes-128-ctr', k.subarray(0, 16), k.subarray(16, 32));
+  return cipher.update(Buffer.alloc(size));
+}
+
+export const sha256Hex = (b: Buffer | Uint8Array): string => createHash('sha256').update(b).digest('hex');
+export const md5Hex = (b: Buffer | Uint8Array): string => createHash('md5').update(b).digest('hex');
+
+// ---- the server process --------------------------------------------------------------------------
+
+/** The server to run: `STRATA_CRASH_MAIN` may name another build (used for fault injection). */
+export const CRASH_MAIN_JS = process.env.STRATA_CRASH_MAIN || MAIN_JS;
+
+export interface ServerProc {
+  url: string;
+  port: number;
+  pid: number;
+  /** Milliseconds from spawn to the `listening` log line. */
+  startMs: number;
+  /** The last lines of output (for failure reports). */
+  tail: () => string;
+  /** Log lines at level warn (40) or above, and anything on stderr. */
+  problems: string[];
+  /** SIGKILL and wait for the exit. */
+  kill: () => Promise<void>;
+  /** SIGTERM and wait for the exit; resolves with the exit code. */
+  stop: () => Promise<number | null>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Known warn-level lines that are not problems. */
+const EXPECTED_WARNINGS = [/USING THE DEFAULT CREDENTIALS/];
+
+export interface SpawnResult {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: () => string;
+}
+
+/** Starts `node main.js --address 127.0.0.1:0 --data <dir>` without waiting for anything. */
+export function spawnRaw(dataDir: string, mainJs = CRASH_MAIN_JS): SpawnResult {
+  const child = spawn(process.execPath, [mainJs, '--address', '127.0.0.1:0', '--data', dataDir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, STRATA_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (s: string) => {
+    out += s;
+    if (out.length > 64_000) out = out.slice(-32_000);
+  };
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
+    child.once('exit', (code, signal) => setImmediate(() => ok({ code, signal }))),
+  );
+  return { child, exited, output: () => out };
+}
+
+/** Starts the server on `dataDir` and waits for its `listening` line (rejects if it exits or takes > timeoutMs). */
+export function startOn(dataDir: string, timeoutMs = 15_000): Promise<ServerProc> {
+  const t0 = performance.now();
+  const { child, exited, output } = spawnRaw(dataDir);
+  const problems: string[] = [];
+  let pending = '';
+  return new Promise<ServerProc>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      child.kill('SIGKILL');
+      reject(new Error(`server did not listen within ${timeoutMs} ms; output:\n${output()}`));
+    }, timeoutMs);
+    void exited.then(({ code, signal }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening (code ${code}, signal ${signal}); output:\n${output()}`));
+    });
+    child.stderr!.on('data', (s: string) => problems.push(`stderr: ${s}`));
+    child.stdout!.on('data', (s: string) => {
+      pending += s;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        let rec: { level?: number; msg?: string; port?: number };
+        try {
+          rec = JSON.parse(line) as typeof rec;
+        } catch {
+          continue;
+        }
+        if ((rec.level ?? 0) >= 40 && !EXPECTED_WARNINGS.some((re) => re.test(line))) problems.push(line);
+        if (!done && rec.msg === 'listening' && typeof rec.port === 'number') {
+          done = true;
+          clearTimeout(timer);
+          const port = rec.port;
+          resolve({
+            url: `http://127.0.0.1:${port}`,
+            port,
+            pid: child.pid!,
+            startMs: performance.now() - t0,
+            tail: () => output().split('\n').slice(-40).join('\n'),
+            problems,
+            kill: async () => {
+              child.kill('SIGKILL');
+              await exited;
+            },
+            stop: async () => {
+              child.kill('SIGTERM');
+              const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+              const r = await exited;
+              clearTimeout(t);
+              return r.code;
+            },
+            exited,
+          });
+        }
+      }
+    });
+  });
+}
+
+// ---- the data directory --------------------------------------------------------------------------
+
+export interface DataDirState {
+  /** Piece ids present under objects/<shard>/. */
+  files: Set<string>;
+  /** Names left in tmp/. */
+  tmp: string[];
+  /** Piece ids referenced by object versions (object_data). */
+  objectRefs: Set<string>;
+  /** Piece ids referenced by parts of uploads in progress (upload_parts). */
+  partRefs: Set<string>;
+}
+
+/**
+ * What is on disk and what the metadata references, read directly: the pieces by listing
+ * objects/, the references with a read-only SQLite connection (WAL readers do not disturb a running
+ * server, and the data-directory lock is a separate file, so this works while it runs).
+ */
+export function inspectDataDir(dataDir: string): DataDirState {
+  const files = new Set<string>();
+  const objects = join(dataDir, 'objects');
+  for (const shard of existsSync(objects) ? readdirSync(objects) : []) {
+    for (const name of readdirSync(join(objects, shard))) files.add(name);
+  }
+  const tmpDir = join(dataDir, 'tmp');
+  const tmp = existsSync(tmpDir) ? readdirSync(tmpDir) : [];
+  const db = new Database(join(dataDir, 'meta.db'), { readonly: true, fileMustExist: true, timeout: 5000 });
+  try {
+    const read = db.transaction(() => ({
+      objectRefs: new Set((db.prepare('SELECT DISTINCT data_id FROM object_data').pluck().all() as string[])),
+      partRefs: new Set((db.prepare('SELECT DISTINCT data_id FROM upload_parts').pluck().all() as string[])),
+    }));
+    return { files, tmp, ...read() };
+  } finally {
+    db.close();
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
+
+/** Resolves with undefined after `ms` without keeping the process alive (for races against an exit). */
+export const deadline = (ms: number) => new Promise<undefined>((ok) => setTimeout(() => ok(undefined), ms).unref());
