@@ -44,8 +44,10 @@ export async function sendResponse(req: IncomingMessage, res: ServerResponse, r:
       await pipeline(all(), res);
     } catch (err) {
       // The client went away or the store failed mid-stream: headers are gone, the only honest
-      // signal left is to cut the connection so the client sees a short body.
+      // signal left is to cut the connection so the client sees a short body. The source is
+      // destroyed too: it holds a data file open and a read pin until it closes.
       res.destroy();
+      body.destroy();
       throw err;
     }
     return;

@@ -51,7 +51,7 @@ const PART_BATCH = 1000;
  * releaseObject follows (a caller that only needed the metadata and did not release it), and how
  * long a stream from openRead may stay unread before it is destroyed (which unpins it).
  */
-const DEFAULT_READ_LEASE_MS = 30_000;
+const DEFAULT_READ_LEASE_MS = 10_000;
 
 export interface StoreOptions {
   /** See DEFAULT_READ_LEASE_MS (tests shorten it). */
@@ -173,7 +173,7 @@ export class Store {
    * The current version, with its pieces pinned for reading (see "read pins" below): pass the
    * record to openRead, which keeps them pinned until its stream closes, or to releaseObject when
    * no data will be read (HEAD, failed conditionals). A record that gets neither is released after
-   * the read lease (30 s).
+   * the read lease (10 s): until then, frees of its pieces are deferred.
    */
   async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
     let gen = this.freeGen;
