@@ -42,16 +42,21 @@ export function parseCopySource(value: string): CopySource {
 export async function loadCopySource(ctx: RequestContext): Promise<{ src: CopySource; rec: ObjectRecord }> {
   const src = parseCopySource(header(ctx, 'x-amz-copy-source') ?? '');
   const rec = await loadObject(ctx, src.bucket, src.key, src.versionId);
-  checkConditionals(
-    rec,
-    {
-      ifMatch: header(ctx, 'x-amz-copy-source-if-match'),
-      ifNoneMatch: header(ctx, 'x-amz-copy-source-if-none-match'),
-      ifModifiedSince: header(ctx, 'x-amz-copy-source-if-modified-since'),
-      ifUnmodifiedSince: header(ctx, 'x-amz-copy-source-if-unmodified-since'),
-    },
-    'copy-source',
-  );
+  try {
+    checkConditionals(
+      rec,
+      {
+        ifMatch: header(ctx, 'x-amz-copy-source-if-match'),
+        ifNoneMatch: header(ctx, 'x-amz-copy-source-if-none-match'),
+        ifModifiedSince: header(ctx, 'x-amz-copy-source-if-modified-since'),
+        ifUnmodifiedSince: header(ctx, 'x-amz-copy-source-if-unmodified-since'),
+      },
+      'copy-source',
+    );
+  } catch (err) {
+    ctx.store.releaseObject(rec); // the copy will not read the source
+    throw err;
+  }
   return { src, rec };
 }
 

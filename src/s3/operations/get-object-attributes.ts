@@ -33,6 +33,7 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<S3Respon
   const maxParts = Math.min(parseCount(header(ctx, 'x-amz-max-parts'), 'x-amz-max-parts', MAX_LIST_PARTS), MAX_LIST_PARTS);
   const marker = parseCount(header(ctx, 'x-amz-part-number-marker'), 'x-amz-part-number-marker', 0);
   const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
+  ctx.store.releaseObject(rec); // metadata only: no data is read
 
   const content: XmlNode = {};
   if (wanted.has('ETag')) content['ETag'] = bareEtag(rec.etag);

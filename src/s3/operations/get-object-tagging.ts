@@ -8,6 +8,7 @@ import { loadObject } from './get-object.js';
 export async function getObjectTagging(ctx: RequestContext): Promise<S3Response> {
   // NoSuchBucket / NoSuchKey / NoSuchVersion as GetObject; no data is read.
   const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
+  ctx.store.releaseObject(rec); // metadata only: no data is read
   ctx.store.releaseObject(rec);
   const headers: Record<string, string> = {};
   if (ctx.query.get('versionId') !== undefined) headers['x-amz-version-id'] = rec.versionId;
