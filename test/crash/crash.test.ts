@@ -62,7 +62,7 @@ const BIG_KEYS = ['big/0', 'big/1', 'mp/0', 'mp/1'];
  * for minutes next to normal traffic): it must never take the piece of a write between its rename
  * and its metadata commit. Bursts do not touch these keys, so they are certain at every restart.
  */
-const EARLY_KEYS = Array.from({ length: 8 }, (_, i) => `early/${i}`);
+const EARLY_KEYS = Array.from({ length: 12 }, (_, i) => `early/${i}`);
 const ALL_KEYS = [...SMALL_KEYS, ...BIG_KEYS];
 const VERIFIED_KEYS = [...ALL_KEYS, ...EARLY_KEYS];
 
@@ -224,7 +224,8 @@ class Harness {
       await this.burstAndKill();
       if (this.rng.chance(0.15)) await this.killDuringStartup();
       await this.start();
-      await Promise.all(EARLY_KEYS.map((k) => this.put(k, this.rng.int(1, 64 * 1024))));
+      // Two rounds: the second one's pieces replace (and free) the first one's while the sweep may run.
+      for (let round = 0; round < 2; round++) await Promise.all(EARLY_KEYS.map((k) => this.put(k, this.rng.int(1, 64 * 1024))));
       if (this.cycle % 10 === 0) await this.checkLockRefusesSecondServer();
       await this.verify();
     }
