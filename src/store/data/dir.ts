@@ -1,0 +1,201 @@
+// Object bytes as files in one directory tree: <root>/tmp/ for writes in progress,
+// <root>/objects/<2 hex>/<id> for committed pieces. Write protocol: docs/on-disk-format.md.
+
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StoreError } from '../errors.js';
+import type { DataRef, DataStore } from '../types.js';
+
+/**
+ * Ids are 32 random hex characters (128 bits). Random rather than time-ordered on purpose: the
+ * shard directory is the first two characters, and a time prefix would put every piece written
+ * in the same decade into one shard. The orphan sweep uses file mtimes instead of id order.
+ */
+const ID_RE = /^[0-9a-f]{32}$/;
+const SHARD_RE = /^[0-9a-f]{2}$/;
+const READ_HIGH_WATER_MARK = 256 * 1024;
+
+const newId = (): string => randomBytes(16).toString('hex');
+
+function errCode(err: unknown): string | undefined {
+  return (err as { code?: string } | null)?.code;
+}
+
+/** File-system out-of-space errors become StoreError('NoSpace'); others pass through. */
+export function mapWriteError(err: unknown): unknown {
+  const code = errCode(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreError('NoSpace', (err as Error).message);
+  return err;
+}
+
+/** fsync a directory so that entries created or renamed in it survive a crash. */
+async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Resolves with the next item of `it`, or rejects as soon as `signal` aborts (even if the source hangs). */
+function nextOrAbort<T>(it: AsyncIterator<T>, signal?: AbortSignal): Promise<IteratorResult<T>> {
+  if (!signal) return it.next();
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    it.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export class DirDataStore implements DataStore {
+  private readonly tmpDir: string;
+  private readonly objectsDir: string;
+  /** Shard directories known to exist (and to be durable in objects/). */
+  private readonly shards = new Set<string>();
+
+  private constructor(readonly root: string) {
+    this.tmpDir = join(root, 'tmp');
+    this.objectsDir = join(root, 'objects');
+  }
+
+  /** Opens (creating if needed) the data directory. Call sweepTemp() at startup. */
+  static async open(root: string): Promise<DirDataStore> {
+    const store = new DirDataStore(root);
+    const createdTmp = await mkdir(store.tmpDir, { recursive: true });
+    const createdObjects = await mkdir(store.objectsDir, { recursive: true });
+    // objects/ must not vanish in a power loss once pieces in it are committed: make its entry in
+    // the root durable (a shard's entry in objects/ is made durable when the shard is created).
+    if (createdTmp !== undefined || createdObjects !== undefined) await syncDir(root);
+    return store;
+  }
+
+  private pathOf(id: string): string {
+    // Ids come from our own metadata, but a path is built from them: refuse anything else.
+    if (!ID_RE.test(id)) throw new Error(`invalid data id: ${JSON.stringify(id)}`);
+    return join(this.objectsDir, id.slice(0, 2), id);
+  }
+
+  async write(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef> {
+    signal?.throwIfAborted();
+    const id = newId();
+    const tmp = join(this.tmpDir, id);
+    const final = this.pathOf(id);
+    const shard = id.slice(0, 2);
+    // 'wx': never reuse or truncate an existing file, even on an (astronomically unlikely) id clash.
+    const fh: FileHandle = await open(tmp, 'wx').catch((err: unknown) => {
+      throw mapWriteError(err);
+    });
+    let closed = false;
+    let renamed = false;
+    let size = 0;
+    let sourceFailed = false; // errors of the source (or the abort reason) are rethrown as they are
+    const it = source[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const r = await nextOrAbort(it, signal).catch((err: unknown) => {
+          sourceFailed = true;
+          throw err;
+        });
+        if (r.done) break;
+        const chunk = r.value;
+        // fh.write may write fewer bytes than asked: loop until the chunk is on disk.
+        for (let off = 0; off < chunk.length; ) {
+          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+          off += bytesWritten;
+          size += bytesWritten;
+        }
+      }
+      signal?.throwIfAborted();
+      // 1. The bytes must be durable before the file gets its final name: otherwise a crash could
+      //    leave a committed name (soon referenced by metadata) pointing at a short/empty file.
+      await fh.sync();
+      await fh.close();
+      closed = true;
+      // 2. The shard directory must exist, and its entry in objects/ must be durable too.
+      if (!this.shards.has(shard)) {
+        const created = await mkdir(join(this.objectsDir, shard), { recursive: true });
+        if (created !== undefined) await syncDir(this.objectsDir);
+        this.shards.add(shard);
+      }
+      // 3. rename is atomic: readers see either no piece or the whole piece, never a partial one.
+      await rename(tmp, final);
+      renamed = true;
+      // 4. fsync the directory so the rename itself survives a crash. Only after this may the
+      //    caller commit metadata that references the id (the commit point of the object).
+      await syncDir(join(this.objectsDir, shard));
+      return { id, size };
+    } catch (err) {
+      // Nothing may remain: the piece is not referenced by any metadata yet.
+      if (!closed) await fh.close().catch(() => {});
+      await unlink(renamed ? final : tmp).catch(() => {});
+      // Let the source release its resources (a generator's finally, a stream's destroy).
+      void Promise.resolve(it.return?.()).catch(() => {});
+      throw sourceFailed ? err : mapWriteError(err);
+    }
+  }
+
+  read(id: string, range?: { start: number; end: number }): NodeJS.ReadableStream {
+    return createReadStream(this.pathOf(id), {
+      start: range?.start,
+      end: range?.end,
+      highWaterMark: READ_HIGH_WATER_MARK,
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(id));
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw err;
+    }
+  }
+
+  async *listIds(before: number): AsyncIterable<string> {
+    const top = await opendir(this.objectsDir);
+    for await (const shard of top) {
+      if (!shard.isDirectory() || !SHARD_RE.test(shard.name)) continue;
+      // opendir streams the entries: a shard may hold very many pieces.
+      let dir;
+      try {
+        dir = await opendir(join(this.objectsDir, shard.name));
+      } catch (err) {
+        if (errCode(err) === 'ENOENT') continue;
+        throw err;
+      }
+      for await (const entry of dir) {
+        const name = entry.name;
+        if (!ID_RE.test(name) || name.slice(0, 2) !== shard.name) continue;
+        try {
+          const st = await stat(join(this.objectsDir, shard.name, name));
+          if (st.isFile() && st.mtimeMs < before) yield name;
+        } catch (err) {
+          if (errCode(err) !== 'ENOENT') throw err; // removed meanwhile: not an orphan any more
+        }
+      }
+    }
+  }
+
+  /** Removes everything in tmp/. Only safe before any write starts (i.e. at startup). */
+  async sweepTemp(): Promise<number> {
+    const names = await readdir(this.tmpDir);
+    for (const name of names) await rm(join(this.tmpDir, name), { recursive: true, force: true });
+    return names.length;
+  }
+
+  async close(): Promise<void> {
+    // No handles are kept open between calls: nothing to release.
+  }
+}
