@@ -41,6 +41,7 @@ interface Options {
   json: string;
   profileDir?: string;
   strataArgs: string[];
+  strataNodeArgs: string[];
   keep: boolean;
   tmpBase: string;
 }
@@ -64,6 +65,7 @@ options:
   --json FILE           where the JSON result goes (default: <tmp>/strata-bench/last-run.json)
   --profile DIR         run Strata under node --cpu-prof, write the profile to DIR and print its top frames
   --strata-arg ARG      extra Strata argument (repeatable), e.g. --strata-arg=--log-level=warn
+  --strata-node-arg ARG extra node argument for Strata (repeatable), e.g. --strata-node-arg=--max-semi-space-size=4
   --tmp DIR             where the data directories go (default: the OS temp dir)
   --keep                keep the data directories
 `;
@@ -93,7 +95,7 @@ function parseOptions(argv: string[]): Options {
   const known = new Set([
     ...bool,
     '--rounds', '--duration', '--list-sizes', '--only', '--vs', '--vs-access-key', '--vs-secret-key', '--vs-region',
-    '--vs-list-max', '--client', '--json', '--profile', '--strata-arg', '--tmp',
+    '--vs-list-max', '--client', '--json', '--profile', '--strata-arg', '--strata-node-arg', '--tmp',
   ]);
   for (const n of flags.keys()) if (!known.has(n)) throw new Error(`unknown option ${n} (see --help)`);
   const mode: Mode = get('--smoke') ? 'smoke' : get('--quick') ? 'quick' : 'full';
@@ -147,6 +149,7 @@ function parseOptions(argv: string[]): Options {
     json: resolve(get('--json') ?? join(tmpBase, 'strata-bench', 'last-run.json')),
     profileDir: get('--profile') !== undefined ? resolve(get('--profile')!) : undefined,
     strataArgs: flags.get('--strata-arg') ?? [],
+    strataNodeArgs: flags.get('--strata-node-arg') ?? [],
     keep: get('--keep') !== undefined,
     tmpBase,
   };
@@ -215,9 +218,12 @@ async function populate(ctx: Ctx, side: Side, bucket: string, keys: readonly str
   await ensureBucket(side, bucket);
   if (side.kind === 'nginx') {
     const body = bodyOf(size);
+    const dirs = new Set<string>();
     for (const key of keys) {
       const file = join(side.nginx!.root, bucket, key);
-      mkdirSync(dirname(file), { recursive: true });
+      const dir = dirname(file);
+      if (!dirs.has(dir)) mkdirSync(dir, { recursive: true });
+      dirs.add(dir);
       writeFileSync(file, body);
     }
     return;
@@ -436,10 +442,13 @@ function deleteCell(c: number, modes: Mode[]): Cell {
     tool: wrkOrNode,
     async run(ctx, side, round, measured) {
       await ensureBucket(side, 'bench');
-      const first = side.kind === 'nginx' ? { full: 20_000, quick: 10_000, smoke: 1_000 }[ctx.opts.mode] : { full: 3_000, quick: 2_000, smoke: 300 }[ctx.opts.mode];
+      const nginx = side.kind === 'nginx';
+      const first = nginx ? { full: 20_000, quick: 10_000, smoke: 1_000 }[ctx.opts.mode] : { full: 2_000, quick: 1_500, smoke: 300 }[ctx.opts.mode];
+      const cap = nginx ? { full: 30_000, quick: 10_000, smoke: 1_000 }[ctx.opts.mode] : { full: 5_000, quick: 2_000, smoke: 300 }[ctx.opts.mode];
       const prev = lastRate.get(side.name);
-      // Enough keys to last about one measurement at the last measured rate, bounded both ways.
-      const k = Math.round(Math.min(listCap(ctx, side) / 2, Math.max(500, prev === undefined ? first : prev * ctx.opts.durationS)));
+      // Enough keys for about half a measurement at the last measured rate, bounded both ways
+      // (populating costs more than deleting: it is the PUT cell again).
+      const k = Math.round(Math.min(cap, Math.max(500, prev === undefined ? first : (prev * ctx.opts.durationS) / 2)));
       const keys = Array.from({ length: k }, (_, i) => `delete/c${c}/r${round}/${i}`);
       await populate(ctx, side, 'bench', keys, 4 * KiB);
       const paths = keys.map((key) => target_(side, 'DELETE', key));
@@ -906,14 +915,14 @@ async function main(): Promise<void> {
     }
 
     // 2. Startup time (with the bulk-loaded objects), then the Strata that serves the cells.
-    const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+    const nodeArgs = [...opts.strataNodeArgs, ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [])];
     if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
     const startups: Array<{ listeningMs: number; readyMs: number }> = [];
     let strata: RunningStrata | undefined;
     for (let i = 0; i < opts.startups; i++) {
       const last = i === opts.startups - 1;
       const t0 = Date.now();
-      const s = await startStrata({ dataDir, logFile: join(root, `strata-${i}.log`), args: opts.strataArgs, nodeArgs: last ? nodeArgs : [] });
+      const s = await startStrata({ dataDir, logFile: join(root, `strata-${i}.log`), args: opts.strataArgs, nodeArgs: last ? nodeArgs : opts.strataNodeArgs });
       const side = { name: 'strata', kind: 's3', port: s.port, hostHeader: `${HOST}:${s.port}`, creds: STRATA_CREDS, pids: s.pids } as Side;
       let readyMs = NaN;
       for (let tries = 0; tries < 2000; tries++) {
@@ -970,20 +979,35 @@ async function main(): Promise<void> {
       running.push(ns);
       ceilingTarget = { name: 'node:http server answering 204', port: ns.port };
     }
-    const ceilings: Array<{ tool: string; method: string; concurrency: number; reqPerS: number; clientCpuS?: number; elapsedS: number }> = [];
+    // Measured before and after the cells (the machine is shared: its load varies); the higher counts.
+    const ceilings: Array<{ tool: string; method: string; concurrency: number; reqPerS: number; measured: number[]; clientCpuS: number[] }> = [];
     const ceilingSide: Side = { name: 'ceiling', kind: 'nginx', port: ceilingTarget.port, hostHeader: `${HOST}:${ceilingTarget.port}`, pids: () => [] };
     const ceilingConc = opts.mode === 'smoke' ? [16] : [16, 64];
-    for (const c of ceilingConc) {
-      if (useWrk) {
-        const r = await load(ctx, ceilingSide, { method: 'GET', paths: ['/__null'], concurrency: c, bodySize: 0, durationS: opts.durationS });
-        ceilings.push({ tool: 'wrk', method: 'GET', concurrency: c, reqPerS: perSecond(r), clientCpuS: r.clientCpuS, elapsedS: r.elapsedS });
+    const measureCeilings = async () => {
+      const note = (tool: string, method: string, c: number, r: LoadResult) => {
+        let e = ceilings.find((x) => x.tool === tool && x.concurrency === c);
+        if (!e) ceilings.push((e = { tool, method, concurrency: c, reqPerS: 0, measured: [], clientCpuS: [] }));
+        e.measured.push(perSecond(r));
+        e.clientCpuS.push(r.clientCpuS ?? NaN);
+        e.reqPerS = Math.max(...e.measured);
+      };
+      for (const c of ceilingConc) {
+        if (useWrk) note('wrk', 'GET', c, await load(ctx, ceilingSide, { method: 'GET', paths: ['/__null'], concurrency: c, bodySize: 0, durationS: opts.durationS }));
+        note('node', 'HEAD', c, await load({ ...ctx, useWrk: false }, ceilingSide, { method: 'HEAD', paths: ['/__null'], concurrency: c, bodySize: 0, durationS: opts.mode === 'smoke' ? 0.5 : opts.durationS }));
       }
-      const r = await load({ ...ctx, useWrk: false }, ceilingSide, { method: 'HEAD', paths: ['/__null'], concurrency: c, bodySize: 0, durationS: opts.mode === 'smoke' ? 0.5 : opts.durationS });
-      ceilings.push({ tool: 'node', method: 'HEAD', concurrency: c, reqPerS: perSecond(r), clientCpuS: r.clientCpuS, elapsedS: r.elapsedS });
-    }
+    };
+    await measureCeilings();
     log(`client ceiling (${ceilingTarget.name}): ${ceilings.map((c) => `${c.tool} ${c.method} c${c.concurrency} ${fmtNum(c.reqPerS)} req/s`).join(', ')}`);
 
-    // 5. The cells: per cell, every round runs each side in turn (A, B, A, B...).
+    // 5. Warm-up (not measured): the mixed workload once on every side, so the first measured
+    //    round does not pay for V8's JIT compiling the request path, nor for cold caches.
+    if (opts.mode !== 'smoke') {
+      const warm = mixedCell(16, ['full', 'quick']);
+      for (const side of sides) await warm.run(ctx, side, -1, (fn) => fn());
+      log(`warm-up done (${warm.title} for ${opts.durationS} s on each side)`);
+    }
+
+    // 6. The cells: per cell, every round runs each side in turn (A, B, A, B...).
     let strataPeakKb = 0;
     const notePeak = () => {
       const m = readMemory(strata!.pid);
@@ -1057,13 +1081,22 @@ async function main(): Promise<void> {
           if (!res.met) res.missedBy = sm < t.min ? short(sm, t.min) : `${same!.toFixed(2)}× the small bucket`;
         }
       }
-      const conc = /-c(\d+)$/.exec(cell.id)?.[1];
-      const ceiling = ceilings.find((c) => c.tool === res.tool && String(c.concurrency) === conc)?.reqPerS;
-      if (cell.unit === 'req/s' && ceiling !== undefined && rm !== undefined && rm > 0.6 * ceiling) res.nearCeiling = true;
       results.push(res);
     }
 
-    // 6. Stop Strata first: with --profile its profile is written on exit.
+    if (opts.mode !== 'smoke') {
+      await measureCeilings();
+      log(`client ceiling again: ${ceilings.map((c) => `${c.tool} ${c.method} c${c.concurrency} ${fmtNum(c.measured.at(-1))} req/s`).join(', ')}`);
+    }
+
+    for (const res of results) {
+      const conc = /-c(\d+)$/.exec(res.id)?.[1];
+      const ceiling = ceilings.find((c) => c.tool === res.tool && String(c.concurrency) === conc)?.reqPerS;
+      const rm = res.sides[refName]?.median;
+      if (res.unit === 'req/s' && ceiling !== undefined && rm !== undefined && rm > 0.6 * ceiling) res.nearCeiling = true;
+    }
+
+    // 7. Stop Strata first: with --profile its profile is written on exit.
     notePeak();
     await strata!.stop();
     running.splice(running.indexOf(strata!), 1);
@@ -1077,7 +1110,7 @@ async function main(): Promise<void> {
     }
     await cleanup();
 
-    // 7. Report.
+    // 8. Report.
     const strataPeakMiB = strataPeakKb / 1024;
     const startupMedian = median(startups.map((s) => s.listeningMs));
     const readyMedian = median(startups.map((s) => s.readyMs));
@@ -1098,7 +1131,7 @@ async function main(): Promise<void> {
       `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.filesystem} data dir; ${machine.nginx}; ${machine.wrk}.`,
       `Reference: ${opts.vs ? `S3 endpoint ${opts.vs.url}` : `nginx with ${os.availableParallelism()} workers (one per core)${extra ? `; ${extra} = nginx with 1 worker` : ''}`}. ` +
         `${opts.rounds} round(s) × ${opts.durationS} s per cell and side, sides alternating; value = median ± half the range over rounds.`,
-      `Client ceiling (${ceilingTarget.name}): ${ceilings.map((c) => `${c.tool} ${c.method} c${c.concurrency}: ${fmtNum(c.reqPerS)} req/s`).join('; ')}.`,
+      `Client ceiling (${ceilingTarget.name}; before / after the cells): ${ceilings.map((c) => `${c.tool} ${c.method} c${c.concurrency}: ${c.measured.map((v) => fmtNum(v)).join(' / ')} req/s`).join('; ')}.`,
       `Startup with ${startupObjects.toLocaleString('en-US')} objects: ${startupMedian.toFixed(0)} ms to "listening", ${readyMedian.toFixed(0)} ms to the first answer (median of ${startups.length})` +
         `${emptyStartup ? `; empty data dir: ${emptyStartup.listeningMs} ms` : ''}. Bulk load: ${(bulk.ms / 1000).toFixed(1)} s. Strata peak RSS over the run: ${strataPeakMiB.toFixed(0)} MiB.`,
       '',
@@ -1116,7 +1149,7 @@ async function main(): Promise<void> {
       startedAt: startedAt.toISOString(),
       elapsedS: (performance.now() - tAll) / 1000,
       machine,
-      options: { rounds: opts.rounds, durationS: opts.durationS, listSizes: opts.listSizes, client: useWrk ? 'wrk+node' : 'node', vs: opts.vs?.url, nginxWorkers: opts.vs ? undefined : os.availableParallelism(), strataArgs: opts.strataArgs },
+      options: { rounds: opts.rounds, durationS: opts.durationS, listSizes: opts.listSizes, client: useWrk ? 'wrk+node' : 'node', vs: opts.vs?.url, nginxWorkers: opts.vs ? undefined : os.availableParallelism(), strataArgs: opts.strataArgs, strataNodeArgs: opts.strataNodeArgs },
       reference: refName,
       clientCeiling: { target: ceilingTarget.name, runs: ceilings },
       startup: { objects: startupObjects, runs: startups, listeningMsMedian: startupMedian, readyMsMedian: readyMedian, emptyDataDirListeningMs: emptyStartup?.listeningMs, met: startupMet },

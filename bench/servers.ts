@@ -88,11 +88,16 @@ export interface RunningStrata extends Running {
   listeningMs: number;
 }
 
-/** Starts Strata on 127.0.0.1:<free port>; stdout and stderr go to logFile (truncated: one file per start). */
+/**
+ * Starts Strata on 127.0.0.1:<free port>; stdout and stderr go to logFile (truncated: one file per
+ * start). Ready when its `listening` line shows up (its pino time gives the startup time) or, with
+ * a log level that hides that line, when the port accepts connections.
+ */
 export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
   const fd = openSync(o.logFile, 'w');
+  const port = await freePort();
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), STRATA_MAIN, '--address', '127.0.0.1:0', '--data', o.dataDir, ...(o.args ?? [])], {
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), STRATA_MAIN, '--address', `127.0.0.1:${port}`, '--data', o.dataDir, ...(o.args ?? [])], {
     cwd: REPO_ROOT,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'info' },
@@ -100,25 +105,38 @@ export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
   closeSync(fd);
   const timeout = o.startTimeoutMs ?? 120_000;
   const deadline = Date.now() + timeout;
-  let port = 0;
   let listenedAt = 0;
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`strata exited during startup: ${readFileSync(o.logFile, 'utf8').slice(0, 4000)}`);
     }
-    const text = readFileSync(o.logFile, 'utf8');
-    const line = text.split('\n').find((l) => l.includes('"msg":"listening"'));
+    const line = readFileSync(o.logFile, 'utf8').split('\n').find((l) => l.includes('"msg":"listening"'));
     if (line) {
-      const j = JSON.parse(line) as { port: number; time: number };
-      port = j.port;
-      listenedAt = j.time;
+      listenedAt = (JSON.parse(line) as { time: number }).time;
+      break;
+    }
+    if (await accepts()) {
+      listenedAt = Date.now();
+      // The port accepts a moment before the line is written: prefer the line's own time.
+      await sleep(20);
+      const late = readFileSync(o.logFile, 'utf8').split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (late) listenedAt = (JSON.parse(late) as { time: number }).time;
       break;
     }
     await sleep(2);
   }
-  if (port === 0) {
+  if (listenedAt === 0) {
     await stopChild(child, 'SIGKILL', 1000);
-    throw new Error(`strata did not log "listening" within ${timeout} ms`);
+    throw new Error(`strata did not listen within ${timeout} ms`);
   }
   return {
     pid: child.pid!,
