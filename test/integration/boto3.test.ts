@@ -1,5 +1,5 @@
-// Real-client tests with boto3: the seed tutorial (shared/seed/python-sdk.tr.md) and broader
-// checks (test/integration/python/*.py), each with the newest boto3 (.venv) and Debian's 1.26.
+// Real-client tests with boto3 beyond the seed tutorial (which tutorial-full.test.ts runs, §3–§8):
+// core.py: buckets, objects, ranges, conditionals, copy, listings, odd keys, each with the newest boto3 (.venv) and Debian's 1.26.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -14,7 +14,6 @@ const PYTHONS = [
 ];
 
 const PROGRAMS = [
-  { file: 'tutorial.py', name: 'seed tutorial §3, §4.1–4.5, §6, §7 → every step works as written' },
   { file: 'core.py', name: 'buckets, objects, ranges, conditionals, copy, listings, odd keys → S3 behaviour' },
 ];
 
