@@ -1,5 +1,6 @@
 // Paths of the real S3 clients the integration tests drive, a spawn-without-shell helper and
 // unique bucket names. scripts/test.sh installs these clients; a missing one fails its tests.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -125,4 +126,33 @@ export async function isolatedClientEnv(extra: Record<string, string> = {}): Pro
     ...extra,
   });
   return { env, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Where `awsCli` runs the CLI: read when each command runs (servers start in `before`). */
+export interface AwsCliTarget {
+  url: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** The server's log, quoted on failure. */
+  logs: () => string;
+  timeoutMs: number;
+}
+
+/**
+ * `aws <args> --endpoint-url <server>` (asserting exit 0, or non-zero with expectFailure) and
+ * `s3api` with parsed JSON output, for the Debian AWS CLI.
+ */
+export function awsCli(target: () => AwsCliTarget) {
+  async function aws(args: string[], opts: { expectFailure?: boolean } = {}): Promise<RunResult> {
+    const t = target();
+    const r = await run(AWS_CLI, [...args, '--endpoint-url', t.url], { env: t.env, timeoutMs: t.timeoutMs, cwd: t.cwd });
+    if (opts.expectFailure) assert.notEqual(r.code, 0, describeRun(`aws ${args.join(' ')} (expected to fail)`, r));
+    else assert.equal(r.code, 0, `${describeRun(`aws ${args.join(' ')}`, r)}\n--- server log (tail) ---\n${t.logs().slice(-3000)}`);
+    return r;
+  }
+  async function s3api(args: string[]): Promise<Record<string, any>> {
+    const r = await aws(['s3api', ...args, '--output', 'json']);
+    return r.stdout.trim() === '' ? {} : JSON.parse(r.stdout);
+  }
+  return { aws, s3api };
 }

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AWS_CLI, describeRun, isolatedClientEnv, newBucketName, run, type RunResult } from '../helpers/clients.js';
+import { awsCli, isolatedClientEnv, newBucketName } from '../helpers/clients.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -32,22 +32,7 @@ describe('aws cli (/usr/bin/aws)', () => {
   const bucket = newBucketName('awscli');
   const apiBucket = newBucketName('awscli-api');
 
-  /** Runs `aws <args> --endpoint-url <server>`; asserts exit 0 unless expectFailure. */
-  async function aws(args: string[], opts: { expectFailure?: boolean } = {}): Promise<RunResult> {
-    const r = await run(AWS_CLI, [...args, '--endpoint-url', server.url], { env, timeoutMs: 180_000, cwd: work });
-    if (opts.expectFailure) {
-      assert.notEqual(r.code, 0, describeRun(`aws ${args.join(' ')} (expected to fail)`, r));
-    } else {
-      assert.equal(r.code, 0, `${describeRun(`aws ${args.join(' ')}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
-    }
-    return r;
-  }
-
-  /** `aws s3api ... --output json`, parsed. */
-  async function s3api(args: string[]): Promise<Record<string, any>> {
-    const r = await aws(['s3api', ...args, '--output', 'json']);
-    return r.stdout.trim() === '' ? {} : JSON.parse(r.stdout);
-  }
+  const { aws, s3api } = awsCli(() => ({ url: server.url, env, cwd: work, logs: server.logs, timeoutMs: 180_000 }));
 
   before(async () => {
     server = await startServer();

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AWS_CLI, CURL, describeRun, isolatedClientEnv, newBucketName, run, type RunResult } from '../helpers/clients.js';
+import { CURL, awsCli, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -53,17 +53,7 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
       .map((l) => JSON.parse(l) as AccessLine);
   }
 
-  async function aws(args: string[], opts: { expectFailure?: boolean } = {}): Promise<RunResult> {
-    const r = await run(AWS_CLI, [...args, '--endpoint-url', server.url], { env, timeoutMs: 240_000, cwd: work });
-    if (opts.expectFailure) assert.notEqual(r.code, 0, describeRun(`aws ${args.join(' ')} (expected to fail)`, r));
-    else assert.equal(r.code, 0, `${describeRun(`aws ${args.join(' ')}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
-    return r;
-  }
-
-  async function s3api(args: string[]): Promise<Record<string, any>> {
-    const r = await aws(['s3api', ...args, '--output', 'json']);
-    return r.stdout.trim() === '' ? {} : JSON.parse(r.stdout);
-  }
+  const { aws, s3api } = awsCli(() => ({ url: server.url, env, cwd: work, logs: server.logs, timeoutMs: 240_000 }));
 
   before(async () => {
     server = await startServer();
