@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
+import { migrate } from './sqlite-schema.js';
 import {
   META_FORMAT_VERSION,
   NULL_VERSION,
@@ -20,105 +21,6 @@ import {
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
-
-/** Schema of format version 1. Keys are BLOBs of their UTF-8 bytes so ORDER BY key is memcmp order. */
-const SCHEMA_V1 = `
-CREATE TABLE buckets (
-  name       TEXT PRIMARY KEY,
-  region     TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  versioning TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-
-CREATE TABLE objects (
-  bucket           TEXT NOT NULL REFERENCES buckets(name),
-  key              BLOB NOT NULL CHECK (typeof(key) = 'blob'),
-  version_id       TEXT NOT NULL,
-  is_latest        INTEGER NOT NULL,
-  is_delete_marker INTEGER NOT NULL,
-  size             INTEGER NOT NULL,
-  etag             TEXT NOT NULL,
-  last_modified    INTEGER NOT NULL,
-  storage_class    TEXT NOT NULL,
-  meta             TEXT NOT NULL,
-  data             TEXT NOT NULL,
-  parts            TEXT,
-  format           INTEGER NOT NULL,
-  PRIMARY KEY (bucket, key, version_id)
-) WITHOUT ROWID;
-
--- At most one latest version per key; the listing walks this index in key order.
-CREATE UNIQUE INDEX objects_latest ON objects(bucket, key) WHERE is_latest = 1;
-
--- One row per (data id, owning version): makes isDataReferenced() an index lookup. Rows go away
--- with their object row (ON DELETE CASCADE), so they can never point at a missing version.
-CREATE TABLE object_data (
-  data_id    TEXT NOT NULL,
-  bucket     TEXT NOT NULL,
-  key        BLOB NOT NULL,
-  version_id TEXT NOT NULL,
-  PRIMARY KEY (data_id, bucket, key, version_id),
-  FOREIGN KEY (bucket, key, version_id) REFERENCES objects(bucket, key, version_id) ON DELETE CASCADE
-) WITHOUT ROWID;
-CREATE INDEX object_data_owner ON object_data(bucket, key, version_id);
-
--- In-progress multipart uploads. Removed by complete, abort, or with their bucket (cascade).
-CREATE TABLE uploads (
-  bucket             TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
-  key                BLOB NOT NULL CHECK (typeof(key) = 'blob'),
-  upload_id          TEXT NOT NULL,
-  initiated          INTEGER NOT NULL,
-  storage_class      TEXT NOT NULL,
-  meta               TEXT NOT NULL,
-  checksum_algorithm TEXT,
-  checksum_type      TEXT,
-  format             INTEGER NOT NULL,
-  PRIMARY KEY (bucket, key, upload_id)
-) WITHOUT ROWID;
--- ListMultipartUploads order: key bytes, then initiation time.
-CREATE INDEX uploads_order ON uploads(bucket, key, initiated, upload_id);
-
--- One row per uploaded part; its piece is referenced from here until complete or abort.
-CREATE TABLE upload_parts (
-  bucket        TEXT NOT NULL,
-  key           BLOB NOT NULL,
-  upload_id     TEXT NOT NULL,
-  part_number   INTEGER NOT NULL,
-  size          INTEGER NOT NULL,
-  etag          TEXT NOT NULL,
-  last_modified INTEGER NOT NULL,
-  data_id       TEXT NOT NULL,
-  checksums     TEXT,
-  PRIMARY KEY (bucket, key, upload_id, part_number),
-  FOREIGN KEY (bucket, key, upload_id) REFERENCES uploads(bucket, key, upload_id) ON DELETE CASCADE
-) WITHOUT ROWID;
--- isDataReferenced() for part pieces (the orphan sweep must not take them).
-CREATE INDEX upload_parts_data ON upload_parts(data_id);
-
--- Per-bucket configuration documents (CORS, ...), as JSON text. Removed with the bucket.
-CREATE TABLE bucket_config (
-  bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
-  name   TEXT NOT NULL,
-  value  TEXT NOT NULL,
-  PRIMARY KEY (bucket, name)
-) WITHOUT ROWID;
-`;
-
-/** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
-export function migrate(db: Db): void {
-  db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
-  const step = db.transaction(() => {
-    const row = db.prepare("SELECT value FROM meta WHERE name = 'format_version'").get() as { value: number } | undefined;
-    const current = row?.value ?? 0;
-    if (current > META_FORMAT_VERSION) {
-      throw new Error(`metadata format ${current} is newer than this Strata understands (${META_FORMAT_VERSION})`);
-    }
-    if (current < 1) db.exec(SCHEMA_V1);
-    // Future upgrades: `if (current < 2) { ... }`, each step in this same transaction.
-    db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
-  });
-  step.immediate();
-}
 
 const COLS =
   'bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta, data, parts, format';
