@@ -29,6 +29,8 @@ export interface Config {
    * (exact, one `*` wildcard each, or just `*`). Empty = off.
    */
   corsOrigins: string[];
+  /** Objects up to this many bytes are stored inline in the metadata database (0: never). */
+  inlineMax: number;
   /** Serve HTTPS with this certificate chain and private key (PEM file paths); absent = plain HTTP. */
   tls?: { certFile: string; keyFile: string };
 }
@@ -52,6 +54,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'idle-timeout', env: ['STRATA_IDLE_TIMEOUT'], arg: 'SECONDS', doc: 'close connections idle this long, also mid-request', default: '120' },
   { flag: 'header-timeout', env: ['STRATA_HEADER_TIMEOUT'], arg: 'SECONDS', doc: 'time a client has to send complete request headers', default: '70' },
   { flag: 'cors-origins', env: ['STRATA_CORS_ORIGINS'], arg: 'O1,O2|*', doc: 'CORS for buckets without their own configuration: allowed origins', default: '' },
+  { flag: 'inline-max', env: ['STRATA_INLINE_MAX'], arg: 'BYTES', doc: 'store objects up to this size inside the metadata database (0: never)', default: '131072' },
   { flag: 'certs', env: ['STRATA_CERTS'], arg: 'DIR', doc: 'serve HTTPS with DIR/public.crt and DIR/private.key' },
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
   { flag: 'tls-key', env: ['STRATA_TLS_KEY'], arg: 'FILE', doc: 'PEM private key for --tls-cert' },
@@ -118,6 +121,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (!Number.isFinite(idle) || idle <= 0) throw new ConfigError('--idle-timeout must be a positive number of seconds');
   const headerTimeout = Number(get('header-timeout'));
   if (!Number.isFinite(headerTimeout) || headerTimeout <= 0) throw new ConfigError('--header-timeout must be a positive number of seconds');
+  const inlineMax = Number(get('inline-max'));
+  if (!Number.isInteger(inlineMax) || inlineMax < 0 || inlineMax > 1024 * 1024) {
+    throw new ConfigError('--inline-max must be a whole number of bytes from 0 to 1048576');
+  }
   const logLevel = get('log-level')!;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new ConfigError(`invalid log level: ${logLevel}`);
@@ -138,6 +145,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     idleTimeoutMs: Math.round(idle * 1000),
     headersTimeoutMs: Math.round(headerTimeout * 1000),
     corsOrigins: parseCorsOrigins(get('cors-origins')!),
+    inlineMax,
   };
   const nonEmpty = (flag: string) => get(flag) || undefined;
   const tls = parseTls(nonEmpty('certs'), nonEmpty('tls-cert'), nonEmpty('tls-key'));

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const lock = lockDataDir(dataDir);
   const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'));
   const data = await DirDataStore.open(dataDir);
-  const store = new Store(meta, data, log);
+  const store = new Store(meta, data, log, { inlineMax: config.inlineMax });
   const swept = await store.sweepTemp();
   if (swept > 0) log.info({ files: swept }, 'removed leftovers of interrupted uploads');
 

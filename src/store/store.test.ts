@@ -254,3 +254,79 @@ describe('Store.listUploadPage', () => {
     await assert.rejects(store.listUploadPage({ bucket: 'nope', prefix: '', delimiter: '', keyMarker: '', uploadIdMarker: '', maxUploads: 10 }), storeError('NoSuchBucket'));
   });
 });
+
+describe('Store.writeObjectData (inline small objects)', () => {
+  const record = (key: string, size: number, bytes: { data: ObjectRecord['data']; inline?: Buffer }): ObjectRecord => ({
+    bucket: 'b', key, versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size, etag: '"e"',
+    lastModified: Date.now(), storageClass: 'STANDARD', meta: { user: {} }, ...bytes,
+  });
+
+  it('at most inlineMax bytes → inline (no piece written); GET-style reads and ranges serve them', async () => {
+    const data = new MemoryDataStore();
+    const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: 10 });
+    await store.createBucket('b', 'us-east-1');
+    const bytes = await store.writeObjectData(chunks('hello', ' wor', 'l'));
+    assert.deepEqual(bytes.data, []);
+    assert.equal(bytes.inline?.toString(), 'hello worl');
+    assert.deepEqual(await pieceIds(data), []);
+    await store.commitObject(record('k', 10, bytes));
+    const rec = await store.getObject('b', 'k');
+    assert.equal(await readAll(store.openRead(rec!)), 'hello worl');
+    assert.equal(await readAll(store.openRead(rec!, { start: 2, end: 4 })), 'llo');
+  });
+
+  it('more than inlineMax → one piece with every byte in order (the buffered head first)', async () => {
+    const data = new MemoryDataStore();
+    const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: 4 });
+    const bytes = await store.writeObjectData(chunks('ab', 'cd', 'ef', 'gh', 'ij'));
+    assert.equal(bytes.inline, undefined);
+    assert.equal(bytes.data.length, 1);
+    assert.equal(bytes.data[0]!.size, 10);
+    assert.equal(await readAll(data.read(bytes.data[0]!.id)), 'abcdefghij');
+  });
+
+  it('empty source → no data at all; inlineMax 0 → every non-empty object is a piece', async () => {
+    const store = new Store(new MemoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 0 });
+    assert.deepEqual(await store.writeObjectData(chunks()), { data: [] });
+    const one = await store.writeObjectData(chunks('x'));
+    assert.equal(one.inline, undefined);
+    assert.equal(one.data.length, 1);
+  });
+
+  it('source fails before or after the inline limit → rethrown, no piece remains, the source is closed', async () => {
+    for (const limit of [100, 2]) {
+      const data = new MemoryDataStore();
+      const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: limit });
+      let closed = false;
+      async function* failing(): AsyncGenerator<Buffer> {
+        try {
+          yield Buffer.from('abc');
+          yield Buffer.from('def');
+          throw new Error('BadDigest');
+        } finally {
+          closed = true;
+        }
+      }
+      await assert.rejects(store.writeObjectData(failing()), /BadDigest/);
+      assert.ok(closed, `source closed (limit ${limit})`);
+      assert.deepEqual(await pieceIds(data), []);
+    }
+  });
+
+  it('aborted signal while inline bytes are collected → rejects with the reason, source closed', async () => {
+    const store = new Store(new MemoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 100 });
+    const ac = new AbortController();
+    let closed = false;
+    async function* slow(): AsyncGenerator<Buffer> {
+      try {
+        yield Buffer.from('a');
+        ac.abort(new Error('client went away'));
+        yield Buffer.from('b');
+      } finally {
+        closed = true;
+      }
+    }
+    await assert.rejects(store.writeObjectData(slow(), ac.signal), /client went away/);
+    assert.ok(closed);
+  });
+});

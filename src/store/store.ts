@@ -17,6 +17,7 @@ import type {
   WriteCondition,
 } from './types.js';
 import { listPage } from './listing.js';
+import { closeSource, nextOrAbort } from './abort.js';
 
 /** A ListMultipartUploads page request (S3 semantics; see listUploadPage). */
 export interface UploadPageQuery {
@@ -53,9 +54,20 @@ const PART_BATCH = 1000;
  */
 const DEFAULT_READ_LEASE_MS = 10_000;
 
+/** Objects up to this size are stored inline in the metadata store by default (see writeObjectData). */
+export const DEFAULT_INLINE_MAX = 128 * 1024;
+
 export interface StoreOptions {
   /** See DEFAULT_READ_LEASE_MS (tests shorten it). */
   readLeaseMs?: number;
+  /** Largest object stored inline in the metadata store (0: none); default DEFAULT_INLINE_MAX. */
+  inlineMax?: number;
+}
+
+/** An object's bytes as written by writeObjectData: spread into its ObjectRecord. */
+export interface ObjectBytes {
+  data: DataRef[];
+  inline?: Buffer;
 }
 
 /** A getObject record's pin, waiting for openRead (which takes it over) or releaseObject. */
@@ -74,6 +86,8 @@ export class Store {
 
   private readonly readLeaseMs: number;
 
+  readonly inlineMax: number;
+
   constructor(
     readonly meta: MetaStore,
     readonly data: DataStore,
@@ -81,6 +95,7 @@ export class Store {
     opts: StoreOptions = {},
   ) {
     this.readLeaseMs = opts.readLeaseMs ?? DEFAULT_READ_LEASE_MS;
+    this.inlineMax = opts.inlineMax ?? DEFAULT_INLINE_MAX;
   }
 
   // ---- buckets -------------------------------------------------------------------------------
@@ -151,6 +166,41 @@ export class Store {
   /** Writes bytes durably; they belong to no object until commitObject. */
   async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef> {
     return this.data.write(source, signal);
+  }
+
+  /**
+   * Writes a whole object's bytes. Up to `inlineMax` bytes are kept in memory and returned as
+   * `inline`: they become durable with the metadata commit itself (no data file, no data fsync, one
+   * shared WAL sync), and GET serves them from the metadata row. A larger object goes to the data
+   * store as one piece (the bytes read so far first). An empty object has no data at all. Like
+   * writeData, nothing remains when `source` throws or `signal` aborts.
+   */
+  async writeObjectData(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<ObjectBytes> {
+    const it = source[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let size = 0;
+    try {
+      for (;;) {
+        // Not a plain it.next(): a client that stops sending must not hold us past the abort.
+        const next = await nextOrAbort(it, signal);
+        if (next.done) {
+          if (size === 0) return { data: [] };
+          return { data: [], inline: head.length === 1 ? head[0]! : Buffer.concat(head, size) };
+        }
+        head.push(next.value);
+        size += next.value.length;
+        if (size > this.inlineMax) break;
+      }
+      async function* all(): AsyncGenerator<Buffer> {
+        yield* head.splice(0);
+        for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+      }
+      return { data: [await this.data.write(all(), signal)] };
+    } catch (err) {
+      // The source's own cleanup must run (an unread request body is let flow away).
+      closeSource(it);
+      throw err;
+    }
   }
 
   /**
@@ -227,6 +277,7 @@ export class Store {
   openRead(record: ObjectRecord, range?: { start: number; end: number }): Readable {
     const start = range?.start ?? 0;
     const end = range?.end ?? record.size - 1;
+    if (record.inline !== undefined) return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
     const data = this.data;
     const lease = this.leases.get(record);
     let release: () => void;

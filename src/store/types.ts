@@ -5,7 +5,7 @@
 export const NULL_VERSION = 'null';
 
 /** Current format of the metadata records written by this code (see docs/on-disk-format.md). */
-export const META_FORMAT_VERSION = 1;
+export const META_FORMAT_VERSION = 2;
 
 export interface BucketRecord {
   name: string;
@@ -55,6 +55,11 @@ export interface ObjectRecord {
   data: DataRef[];
   /** Part sizes for a multipart object (used by GET ?partNumber=), absent for a single PUT. */
   parts?: number[];
+  /**
+   * The object's bytes when they live inline in the metadata store (small objects; `data` is then
+   * []). Records from getObject carry them; listings (scanObjects) do not.
+   */
+  inline?: Buffer;
 }
 
 /** A condition checked atomically with an object write (conditional writes, S3 If-Match / If-None-Match). */

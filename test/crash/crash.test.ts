@@ -336,7 +336,8 @@ class Harness {
         const keys = free(ALL_KEYS);
         if (keys.length === 0) return false;
         const r = rng.next();
-        const size = r < 0.05 ? 0 : r < 0.45 ? rng.int(1, 1024) : r < 0.95 ? rng.int(1025, 64 * 1024) : rng.int(64 * 1024, 512 * 1024);
+        // Both storage paths: up to 128 KiB inline in the metadata database, larger as a data piece.
+        const size = r < 0.05 ? 0 : r < 0.4 ? rng.int(1, 1024) : r < 0.75 ? rng.int(1025, 128 * 1024) : rng.int(128 * 1024 + 1, 512 * 1024);
         await this.put(rng.pick(keys), size);
         return true;
       }

@@ -83,6 +83,20 @@ describe(`slow and stalled clients (--idle-timeout ${IDLE_S}, --header-timeout $
     assert.doesNotMatch(server.logs(), /"level":50/);
   });
 
+  it('PutObject › a small body (stored inline: no temp file) that stops half-way gets 400 RequestTimeout too, no object', async () => {
+    const c = open(server.port);
+    c.sock.write(Buffer.concat([await signedPutHead('stalled-small', 64 * 1024), Buffer.alloc(10 * 1024, 7)]));
+    const ms = await within(c.closed, (IDLE_S + 4) * 1000, 'the stalled small upload connection to be closed');
+    assert.ok(ms >= IDLE_S * 1000 - 200, `closed after ${ms} ms, before the idle timeout`);
+    const res = parseResponse(c.received(), false);
+    const err = assertS3Error(res, 'stalled small upload');
+    assert.equal(res.status, 400);
+    assert.equal(err.code, 'RequestTimeout');
+    assert.deepEqual(await tmpFiles(), []);
+    assert.equal(await exists('stalled-small'), false);
+    assert.doesNotMatch(server.logs(), /"level":50/);
+  });
+
   it('slowloris › headers trickling in byte by byte get 400 RequestTimeout after the header timeout, then the connection closes', async () => {
     const c = open(server.port);
     const head = (await signedPutHead('slowloris', 10)).toString('latin1');
@@ -139,7 +153,8 @@ describe(`slow and stalled clients (--idle-timeout ${IDLE_S}, --header-timeout $
     }
     for (let i = 0; i < 25; i++) {
       const c = open(server.port);
-      c.sock.write(Buffer.concat([await signedPutHead(`half-${i}`, 200_000), Buffer.alloc(100_000, 1)]));
+      // More than the 128 KiB kept in memory for inline objects: each upload has a temp file.
+      c.sock.write(Buffer.concat([await signedPutHead(`half-${i}`, 400_000), Buffer.alloc(150_000, 1)]));
       stalled.push(c);
     }
     await waitFor(async () => (await tmpFiles()).length === 25, 5000, 'the 25 half-written uploads to be in progress');

@@ -311,7 +311,8 @@ out['size'] = s3.head_object(Bucket=bucket_name, Key='k')['ContentLength']
 
   it('CompleteMultipartUpload › a subset of parts (1 and 3) → the object is those parts; part 2 discarded and its data freed; the replaced object\'s data freed', async () => {
     const bucket = await newBucket('mpu-subset');
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'the old object' }));
+    // Larger than the inline limit (128 KiB): the old object has a data piece to free.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: randomBytes(200 * 1024) }));
     const before = await pieceCount(server.dataDir);
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), Buffer.from('three')];
     const { uploadId, etags } = await uploadParts(bucket, 'k', parts);

@@ -86,15 +86,17 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
   // The bytes are copied, so the new object owns its own data (no shared pieces to reference-count).
   const md5 = createHash('md5');
   const reader = ctx.store.openRead(rec);
+  let copied = 0;
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of reader as AsyncIterable<Buffer>) {
+      copied += chunk.length;
       md5.update(chunk);
       yield chunk;
     }
   }
-  let ref;
+  let bytes;
   try {
-    ref = await ctx.store.writeData(hashed(), ctx.signal);
+    bytes = await ctx.store.writeObjectData(hashed(), ctx.signal);
   } finally {
     reader.destroy();
   }
@@ -104,14 +106,14 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
     versionId: NULL_VERSION,
     isLatest: true,
     isDeleteMarker: false,
-    size: ref.size,
+    size: copied,
     // A single-part source keeps its ETag (the MD5 of the same bytes); a multipart source's copy is
     // a single-part object whose ETag is the MD5 of its bytes, as S3 does.
     etag: `"${md5.digest('hex')}"`,
     lastModified: Date.now(),
     storageClass,
     meta,
-    data: [ref],
+    ...bytes,
   };
   await ctx.store.commitObject(record, cond);
   return {

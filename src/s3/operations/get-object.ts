@@ -100,5 +100,8 @@ function answer(ctx: RequestContext, rec: ObjectRecord): S3Response {
   }
   const isHead = ctx.method === 'HEAD';
   const size = Number(headers['content-length']);
-  return { status, headers, body: isHead || size === 0 ? undefined : ctx.store.openRead(rec, range) };
+  if (isHead || size === 0) return { status, headers };
+  // A small object stored inline is already in memory: answered as one buffer (no stream).
+  if (rec.inline !== undefined) return { status, headers, body: range ? rec.inline.subarray(range.start, range.end + 1) : rec.inline };
+  return { status, headers, body: ctx.store.openRead(rec, range) };
 }

@@ -328,7 +328,7 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
       await form.done;
     }
 
-    const ref = await ctx.store.writeData(source(), ctx.signal);
+    const bytes = await ctx.store.writeObjectData(source(), ctx.signal);
     if (checksum) meta.checksums = { [checksum.alg]: checksum.value };
     const record: ObjectRecord = {
       bucket,
@@ -341,7 +341,7 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
       lastModified: Date.now(),
       storageClass,
       meta,
-      data: [ref],
+      ...bytes,
     };
     await ctx.store.commitObject(record);
     return successResponse(ctx, fields, bucket, key, record.etag);

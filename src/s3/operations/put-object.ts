@@ -36,7 +36,7 @@ export async function putObject(ctx: RequestContext): Promise<S3Response> {
   const cond = writeCondition(ctx);
   const body = objectBody(ctx);
 
-  const ref = await ctx.store.writeData(body.source, ctx.signal);
+  const bytes = await ctx.store.writeObjectData(body.source, ctx.signal);
   const digest = body.digest();
   meta.checksums = digest.checksums;
   const record: ObjectRecord = {
@@ -50,7 +50,7 @@ export async function putObject(ctx: RequestContext): Promise<S3Response> {
     lastModified: Date.now(),
     storageClass,
     meta,
-    data: [ref],
+    ...bytes,
   };
   await ctx.store.commitObject(record, cond);
 

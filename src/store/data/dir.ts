@@ -7,6 +7,7 @@ import { mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandl
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import type { DataRef, DataStore } from '../types.js';
+import { closeSource, nextOrAbort } from '../abort.js';
 
 /**
  * Ids are 32 random hex characters (128 bits). Random rather than time-ordered on purpose: the
@@ -38,26 +39,6 @@ async function syncDir(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/** Resolves with the next item of `it`, or rejects as soon as `signal` aborts (even if the source hangs). */
-function nextOrAbort<T>(it: AsyncIterator<T>, signal?: AbortSignal): Promise<IteratorResult<T>> {
-  if (!signal) return it.next();
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    it.next().then(
-      (r) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(r);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 export class DirDataStore implements DataStore {
@@ -142,7 +123,7 @@ export class DirDataStore implements DataStore {
       if (!closed) await fh.close().catch(() => {});
       await unlink(renamed ? final : tmp).catch(() => {});
       // Let the source release its resources (a generator's finally, a stream's destroy).
-      void Promise.resolve(it.return?.()).catch(() => {});
+      closeSource(it);
       throw sourceFailed ? err : mapWriteError(err);
     }
   }

@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { objectRecord, runMetaStoreContract } from '../contract.js';
+import { runInlineContract } from '../contract-inline.js';
 import { MemoryMetaStore } from './memory.js';
 
 runMetaStoreContract('memory', () => new MemoryMetaStore());
+runInlineContract('memory', () => ({ store: new MemoryMetaStore() }));
 
 describe('MemoryMetaStore', () => {
   it('ScanObjects › `from` as raw bytes (not valid UTF-8) → seeks by bytes', () => {

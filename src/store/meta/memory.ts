@@ -21,6 +21,8 @@ interface KeyEntry {
   versions: Map<string, ObjectRecord>;
   /** Version id of the latest version; every non-empty entry has one. */
   latest: string;
+  /** Inline bytes by version id (kept outside the records, as SQLite keeps them outside the rows). */
+  inline: Map<string, Buffer>;
 }
 
 interface UploadState {
@@ -136,7 +138,11 @@ export class MemoryMetaStore implements MetaStore {
   getObject(bucket: string, key: string): ObjectRecord | undefined {
     const b = this.buckets.get(bucket);
     const e = b && this.find(b, toBytes(key));
-    return e && structuredClone(e.versions.get(e.latest));
+    if (!e) return undefined;
+    const rec = structuredClone(e.versions.get(e.latest)!);
+    const inline = e.inline.get(e.latest);
+    if (inline) rec.inline = Buffer.from(inline);
+    return rec;
   }
 
   putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] {
@@ -158,13 +164,16 @@ export class MemoryMetaStore implements MetaStore {
 
   /** Makes `record` the latest version; returns the data of the version it replaced (or []). */
   private writeVersion(b: BucketState, record: ObjectRecord): DataRef[] {
+    if (record.inline !== undefined && record.inline.length > 0 && (record.data.length > 0 || record.inline.length !== record.size)) {
+      throw new Error('putObject: inline bytes must be the whole object and its only data');
+    }
     const bytes = toBytes(record.key);
     const i = lowerBound(b.entries, bytes);
     let e: KeyEntry | undefined = b.entries[i];
     if (e && !e.bytes.equals(bytes)) e = undefined;
     const latest = e?.versions.get(e.latest);
     if (!e) {
-      e = { key: record.key, bytes, versions: new Map(), latest: record.versionId };
+      e = { key: record.key, bytes, versions: new Map(), latest: record.versionId, inline: new Map() };
       b.entries.splice(i, 0, e);
     }
     const replaced = e.versions.get(record.versionId);
@@ -173,6 +182,11 @@ export class MemoryMetaStore implements MetaStore {
     const stored = normalize(record);
     e.versions.set(record.versionId, stored);
     e.latest = record.versionId;
+    if (record.inline !== undefined && record.inline.length > 0) {
+      e.inline.set(record.versionId, Buffer.from(record.inline));
+    } else {
+      e.inline.delete(record.versionId);
+    }
     this.ref(stored.data);
     return replaced ? replaced.data : [];
   }
@@ -196,6 +210,7 @@ export class MemoryMetaStore implements MetaStore {
     const rec = e.versions.get(NULL_VERSION);
     if (!rec) return undefined;
     e.versions.delete(NULL_VERSION);
+    e.inline.delete(NULL_VERSION);
     this.unref(rec.data);
     if (e.versions.size === 0) {
       b.entries.splice(i, 1);

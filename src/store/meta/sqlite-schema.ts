@@ -87,6 +87,21 @@ CREATE TABLE bucket_config (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Format 2: small objects' bytes inline in the metadata store (one row per version; removed with
+ * it). A rowid table: its rows are a few KiB, too large for a WITHOUT ROWID B-tree's pages.
+ */
+export const SCHEMA_V2 = `
+CREATE TABLE object_inline (
+  bucket     TEXT NOT NULL,
+  key        BLOB NOT NULL,
+  version_id TEXT NOT NULL,
+  bytes      BLOB NOT NULL,
+  UNIQUE (bucket, key, version_id),
+  FOREIGN KEY (bucket, key, version_id) REFERENCES objects(bucket, key, version_id) ON DELETE CASCADE
+);
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -97,6 +112,7 @@ export function migrate(db: Db): void {
       throw new Error(`metadata format ${current} is newer than this Strata understands (${META_FORMAT_VERSION})`);
     }
     if (current < 1) db.exec(SCHEMA_V1);
+    if (current < 2) db.exec(SCHEMA_V2);
     // Future upgrades: `if (current < 2) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });

@@ -8,23 +8,27 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '../contract.js';
+import { runInlineContract } from '../contract-inline.js';
 import { META_FORMAT_VERSION } from '../types.js';
 import { LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
 
-runMetaStoreContract('sqlite', async () => {
+async function sqliteHarness() {
   const dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
   const path = join(dir, 'meta.db');
   let current = SqliteMetaStore.open(path);
   return {
     store: current,
-    reopen: () => {
-      current.close();
+    reopen: async () => {
+      await current.close();
       current = SqliteMetaStore.open(path);
       return current;
     },
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
-}, { persistent: true });
+}
+
+runMetaStoreContract('sqlite', sqliteHarness, { persistent: true });
+runInlineContract('sqlite', sqliteHarness);
 
 describe('SqliteMetaStore', () => {
   let dir: string;
@@ -43,7 +47,7 @@ describe('SqliteMetaStore', () => {
   });
   after(async () => {
     raw.close();
-    store.close();
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -127,6 +131,54 @@ describe('SqliteMetaStore', () => {
     const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${LIST_UPLOADS_SQL}`).all(params) as { detail: string }[]).map((r) => r.detail).join('\n');
     assert.match(plan, /SEARCH uploads USING INDEX uploads_order \(bucket=\? AND key>\?\)/, plan);
     assert.doesNotMatch(plan, /TEMP B-TREE|SCAN uploads/, plan);
+  });
+
+  it('Durability › synchronous=NORMAL on the connection; writes resolve after a WAL fdatasync shared by concurrent writes', async () => {
+    const p = join(dir, 'group.db');
+    const s = SqliteMetaStore.open(p);
+    try {
+      const conn = (s as unknown as { db: Database.Database }).db;
+      assert.equal(conn.pragma('synchronous', { simple: true }), 1, 'NORMAL: no fsync inside the commit');
+      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '' });
+      const before = s.walSyncs;
+      assert.ok(before >= 1, 'createBucket resolved after a sync');
+      // 64 writes issued in one turn: each resolves only after a sync that started after its
+      // commit, and they share the syncs (one running, at most one queued behind it).
+      const results = await Promise.all(Array.from({ length: 64 }, (_, i) => s.putObject(objectRecord('g', `k${i}`))));
+      assert.equal(results.length, 64);
+      const used = s.walSyncs - before;
+      assert.ok(used >= 1 && used <= 2, `64 concurrent writes used ${used} fdatasync calls`);
+      // A write issued while a sync runs waits for the next one, not the running one.
+      const first = s.putObject(objectRecord('g', 'x1'));
+      const second = s.putObject(objectRecord('g', 'x2'));
+      const n0 = s.walSyncs;
+      await first;
+      const afterFirst = s.walSyncs;
+      await second;
+      assert.ok(afterFirst > n0 && s.walSyncs >= afterFirst);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('Durability › durability none → writes return at once (bulk loads), nothing synced by the store', async () => {
+    const s = SqliteMetaStore.open(join(dir, 'nosync.db'), { durability: 'none' });
+    try {
+      assert.equal(s.createBucket({ name: 'n', region: 'r', createdAt: 0, versioning: '' }), undefined);
+      assert.deepEqual(s.putObject(objectRecord('n', 'k')), []);
+      assert.equal(s.walSyncs, 0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('Schema › format 2: inline bytes live in object_inline and go with their object row', async () => {
+    await store.putObject(objectRecord('b', 'inl', { size: 4, data: [], inline: Buffer.from('abcd') }));
+    const row = raw.prepare('SELECT bytes FROM object_inline WHERE bucket = ? AND key = ?').get('b', Buffer.from('inl')) as { bytes: Buffer };
+    assert.equal(row.bytes.toString(), 'abcd');
+    await store.deleteObject('b', 'inl');
+    assert.equal(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl'))?.constructor, Object);
+    assert.deepEqual(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl')), { n: 0 });
   });
 
   it('byteSuccessor › increments the last byte below 0xFF and truncates after it', () => {

@@ -1,11 +1,13 @@
-// The embedded metadata store: one SQLite file (WAL, synchronous=FULL) via better-sqlite3.
-// Schema, key encoding and the commit protocol are documented in docs/on-disk-format.md.
+// The embedded metadata store: one SQLite file via better-sqlite3, in WAL mode with group commit
+// (wal-sync.ts): a write resolves once its transaction is fsynced. Schema, key encoding and the
+// commit protocol are documented in docs/on-disk-format.md.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { migrate } from './sqlite-schema.js';
+import { WalSync } from './wal-sync.js';
 import {
   META_FORMAT_VERSION,
   NULL_VERSION,
@@ -176,6 +178,8 @@ function prepareAll(db: Db) {
           ORDER BY last_modified DESC, version_id DESC LIMIT 1)`,
     ),
     insertObject: p(`INSERT INTO objects(${COLS}) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    getInline: p('SELECT bytes FROM object_inline WHERE bucket = ? AND key = ? AND version_id = ?'),
+    insertInline: p('INSERT INTO object_inline(bucket, key, version_id, bytes) VALUES (?, ?, ?, ?)'),
     insertData: p('INSERT OR IGNORE INTO object_data(data_id, bucket, key, version_id) VALUES (?, ?, ?, ?)'),
     dataReferenced: p('SELECT 1 FROM object_data WHERE data_id = ? LIMIT 1'),
     partDataReferenced: p('SELECT 1 FROM upload_parts WHERE data_id = ? LIMIT 1'),
@@ -198,7 +202,17 @@ function prepareAll(db: Db) {
   };
 }
 
+export interface SqliteOptions {
+  /**
+   * 'fsync' (default): every write resolves after its transaction is on disk (a shared fdatasync
+   * of the WAL, see wal-sync.ts). 'none': writes resolve at once, durable only when SQLite next
+   * syncs (bulk loads into a directory no server is using, tests).
+   */
+  durability?: 'fsync' | 'none';
+}
+
 export class SqliteMetaStore implements MetaStore {
+  private readonly wal: WalSync | undefined;
   private readonly st: ReturnType<typeof prepareAll>;
   private readonly scanSt: Record<keyof typeof SCAN_SQL, Stmt>;
   private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
@@ -211,7 +225,11 @@ export class SqliteMetaStore implements MetaStore {
   private readonly abortTx: (bucket: string, key: string, uploadId: string) => DataRef[];
   private readonly putConfigTx: (bucket: string, name: string, value: string | undefined) => void;
 
-  private constructor(private readonly db: Db) {
+  private constructor(
+    private readonly db: Db,
+    walPath: string | undefined,
+  ) {
+    this.wal = walPath === undefined ? undefined : new WalSync(walPath);
     this.st = prepareAll(db);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
@@ -267,31 +285,50 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   /** Opens (creating if needed) the database file and brings its schema to the current format. */
-  static open(path: string): SqliteMetaStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  static open(path: string, opts: SqliteOptions = {}): SqliteMetaStore {
+    const inMemory = path === ':memory:';
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');
-      // FULL: a commit is fsynced before it is acknowledged, so an acknowledged PUT survives
-      // power loss (NORMAL in WAL mode may lose the last transactions).
-      db.pragma('synchronous = FULL');
+      // NORMAL: a commit does not fsync (it would block the event loop, one fsync per write);
+      // durability comes from WalSync, which fdatasyncs the WAL off the event loop before a write
+      // resolves, once for all the commits made meanwhile. SQLite itself still syncs the WAL
+      // before each checkpoint and the WAL header when the WAL restarts, and the database after a
+      // checkpoint, so the file stays consistent (docs/on-disk-format.md, "Durability").
+      db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       migrate(db);
-      return new SqliteMetaStore(db);
+      const durable = !inMemory && (opts.durability ?? 'fsync') === 'fsync';
+      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined);
     } catch (err) {
       db.close();
       throw err;
     }
   }
 
-  createBucket(bucket: BucketRecord): void {
+  /**
+   * `value` once the transactions committed so far are on disk: every write method returns through
+   * here (a promise with durability 'fsync', the value itself with 'none').
+   */
+  private durable<T>(value: T): T | Promise<T> {
+    return this.wal ? this.wal.sync().then(() => value) : value;
+  }
+
+  /** Completed WAL fdatasync calls (tests: group commit shares them). */
+  get walSyncs(): number {
+    return this.wal?.syncs ?? 0;
+  }
+
+  createBucket(bucket: BucketRecord): void | Promise<void> {
     try {
       this.st.insertBucket.run(bucket.name, bucket.region, bucket.createdAt, bucket.versioning);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('BucketAlreadyExists');
       throw err;
     }
+    return this.durable(undefined);
   }
 
   getBucket(name: string): BucketRecord | undefined {
@@ -303,17 +340,29 @@ export class SqliteMetaStore implements MetaStore {
     return (this.st.listBuckets.all() as BucketRow[]).map(toBucket);
   }
 
-  deleteBucket(name: string): void {
+  deleteBucket(name: string): void | Promise<void> {
     this.deleteBucketTx(name);
+    return this.durable(undefined);
   }
 
   getObject(bucket: string, key: string): ObjectRecord | undefined {
-    const row = this.st.getLatest.get(bucket, toBytes(key)) as ObjectRow | undefined;
-    return row && toRecord(row);
+    const kb = toBytes(key);
+    const row = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
+    if (!row) return undefined;
+    const rec = toRecord(row);
+    if (rec.size > 0 && rec.data.length === 0) {
+      // Stored inline (format 2): its bytes are in object_inline, removed only with the row.
+      const inline = this.st.getInline.get(bucket, kb, row.version_id) as { bytes: Buffer } | undefined;
+      if (!inline || inline.bytes.length !== rec.size) {
+        throw new Error(`metadata: inline bytes of ${bucket}/${rec.key} (${row.version_id}) are missing or of the wrong size`);
+      }
+      rec.inline = inline.bytes;
+    }
+    return rec;
   }
 
-  putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] {
-    return this.putTx(record, cond);
+  putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]> {
+    return this.durable(this.putTx(record, cond));
   }
 
   private putInTx(rec: ObjectRecord, cond: WriteCondition | undefined): DataRef[] {
@@ -361,6 +410,10 @@ export class SqliteMetaStore implements MetaStore {
       META_FORMAT_VERSION,
     );
     for (const d of rec.data) this.st.insertData.run(d.id, bucket, kb, versionId);
+    if (rec.inline !== undefined && rec.inline.length > 0) {
+      if (rec.data.length > 0 || rec.inline.length !== rec.size) throw new Error('putObject: inline bytes must be the whole object and its only data');
+      this.st.insertInline.run(bucket, kb, versionId, rec.inline);
+    }
     return replaced ? (JSON.parse(replaced.data) as DataRef[]) : undefined;
   }
 
@@ -377,8 +430,8 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  deleteObject(bucket: string, key: string): ObjectRecord | undefined {
-    return this.deleteTx(bucket, key);
+  deleteObject(bucket: string, key: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
+    return this.durable(this.deleteTx(bucket, key));
   }
 
   private deleteInTx(bucket: string, key: string): ObjectRecord | undefined {
@@ -421,8 +474,9 @@ export class SqliteMetaStore implements MetaStore {
 
   // ---- multipart uploads ----------------------------------------------------------------------
 
-  createUpload(upload: UploadRecord): void {
+  createUpload(upload: UploadRecord): void | Promise<void> {
     this.createUploadTx(upload);
+    return this.durable(undefined);
   }
 
   getUpload(bucket: string, key: string, uploadId: string): UploadRecord | undefined {
@@ -430,8 +484,8 @@ export class SqliteMetaStore implements MetaStore {
     return row && toUpload(row);
   }
 
-  putPart(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] {
-    return this.putPartTx(bucket, key, uploadId, part);
+  putPart(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] | Promise<DataRef[]> {
+    return this.durable(this.putPartTx(bucket, key, uploadId, part));
   }
 
   private putPartInTx(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] {
@@ -474,8 +528,8 @@ export class SqliteMetaStore implements MetaStore {
     return rows.map(toUpload);
   }
 
-  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] {
-    return this.completeTx(bucket, key, uploadId, record, cond);
+  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]> {
+    return this.durable(this.completeTx(bucket, key, uploadId, record, cond));
   }
 
   private completeInTx(bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined): DataRef[] {
@@ -494,8 +548,8 @@ export class SqliteMetaStore implements MetaStore {
     return this.unreferenced([...parts, ...replaced]);
   }
 
-  abortUpload(bucket: string, key: string, uploadId: string): DataRef[] {
-    return this.abortTx(bucket, key, uploadId);
+  abortUpload(bucket: string, key: string, uploadId: string): DataRef[] | Promise<DataRef[]> {
+    return this.durable(this.abortTx(bucket, key, uploadId));
   }
 
   // ---- bucket configuration documents -------------------------------------------------------
@@ -506,8 +560,9 @@ export class SqliteMetaStore implements MetaStore {
     return row?.value;
   }
 
-  putBucketConfig(bucket: string, name: string, value: string | undefined): void {
+  putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {
     this.putConfigTx(bucket, name, value);
+    return this.durable(undefined);
   }
 
   /** Referenced by any object version or any upload part. */
@@ -515,7 +570,8 @@ export class SqliteMetaStore implements MetaStore {
     return this.st.dataReferenced.get(dataId) !== undefined || this.st.partDataReferenced.get(dataId) !== undefined;
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.wal?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,60 @@
+// Group commit for the SQLite store. Transactions commit with synchronous=NORMAL (no fsync on the
+// event loop); before a write is acknowledged, the WAL file is fdatasync'ed on libuv's thread
+// pool. Every commit that happened before a sync started is durable when it ends, so the writes of
+// many concurrent requests share one fdatasync (docs/on-disk-format.md, "Durability").
+import { closeSync, fdatasync, openSync } from 'node:fs';
+
+export class WalSync {
+  private fd: number | undefined;
+  /** The fdatasync running now. */
+  private current: Promise<void> | undefined;
+  /** The one queued behind it: covers every commit made while `current` runs. */
+  private next: Promise<void> | undefined;
+  /** Completed fdatasync calls (tests and diagnostics). */
+  syncs = 0;
+
+  constructor(private readonly walPath: string) {}
+
+  /** Resolves once everything written to the WAL before this call is on disk. */
+  sync(): Promise<void> {
+    if (this.next) return this.next;
+    if (this.current) {
+      // The running sync may have started before our commit was written: queue one more.
+      const after = (): Promise<void> => {
+        this.next = undefined;
+        return this.start();
+      };
+      this.next = this.current.then(after, after);
+      return this.next;
+    }
+    return this.start();
+  }
+
+  private start(): Promise<void> {
+    // Opened on first use: the WAL exists once the connection has written (migrate() does).
+    this.fd ??= openSync(this.walPath, 'r');
+    const fd = this.fd;
+    const p = new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (err) => {
+        if (err) reject(err);
+        else {
+          this.syncs++;
+          resolve();
+        }
+      });
+    });
+    this.current = p;
+    const clear = (): void => {
+      if (this.current === p) this.current = undefined;
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** Waits for syncs in flight, then closes the file descriptor. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.current, this.next]);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
