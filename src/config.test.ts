@@ -20,7 +20,12 @@ describe('parseConfig', () => {
     assert.equal(c.defaultCredentials, true);
     assert.equal(c.region, 'us-east-1');
     assert.deepEqual(c.domains, []);
+    assert.equal(c.inlineMax, 128 * 1024);
     assert.ok(Object.isFrozen(c));
+  });
+  it('--inline-max / STRATA_INLINE_MAX → bytes; 0 turns inline objects off', () => {
+    assert.equal(cfg(['--inline-max', '0']).inlineMax, 0);
+    assert.equal(cfg([], { STRATA_INLINE_MAX: '4096' }).inlineMax, 4096);
   });
   it('flags → values (both --flag value and --flag=value)', () => {
     const c = cfg(['--address', '127.0.0.1:0', '--data=/tmp/x', '--access-key', 'AKIAEXAMPLE', '--secret-key', 'supersecret1', '--domain', 'localhost, S3.Example.com', '--region', 'eu-west-1']);
@@ -72,6 +77,9 @@ describe('parseConfig', () => {
     [['--cors-origins', 'https://*.*.example'], {}, 'CORS origin with two wildcards'],
     [['--cors-origins', 'https://a example'], {}, 'CORS origin with a space'],
     [['--tls-cert', '/c.pem'], {}, 'TLS certificate without key'],
+    [['--inline-max', '-1'], {}, 'negative inline limit'],
+    [['--inline-max', '2mb'], {}, 'inline limit that is not a number of bytes'],
+    [['--inline-max', String(2 * 1024 * 1024)], {}, 'inline limit above 1 MiB'],
     [['--certs', '/certs', '--tls-key', '/k.pem'], {}, '--certs together with --tls-key'],
   ] as Array<[string[], Record<string, string>, string]>) {
     it(`${why} → ConfigError`, () => assert.throws(() => parseConfig(argv, env), ConfigError));
