@@ -93,7 +93,7 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
     case 'NoSuchUpload':
       return new S3Error('NoSuchUpload');
     case 'PreconditionFailed':
-      return new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+      return new S3Error('PreconditionFailed', undefined, { Condition: err.message === 'If-None-Match' ? 'If-None-Match' : 'If-Match' });
     case 'NoSpace':
       return noSpace();
   }

@@ -9,6 +9,10 @@ export type StoreErrorCode =
   | 'PreconditionFailed'
   | 'NoSpace';
 
+/**
+ * For PreconditionFailed, the message names the failed write condition ('If-None-Match' or
+ * 'If-Match'): S3 reports it in the error's Condition element.
+ */
 export class StoreError extends Error {
   constructor(
     readonly code: StoreErrorCode,

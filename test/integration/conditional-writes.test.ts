@@ -93,6 +93,7 @@ describe('conditional writes', () => {
       for (const a of losers) {
         assert.equal(a.status, 412, a.body);
         assert.match(a.body, /<Code>PreconditionFailed<\/Code>/);
+        assert.match(a.body, /<Condition>If-None-Match<\/Condition>/, 'the failed condition is named');
       }
 
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -123,6 +124,7 @@ describe('conditional writes', () => {
     const stale = await errorOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'version 3', IfMatch: v1.ETag })));
     assert.equal(stale.name, 'PreconditionFailed');
     assert.equal(stale.$metadata.httpStatusCode, 412);
+    assert.equal((stale as unknown as { Condition?: string }).Condition, 'If-Match');
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(head.ETag, v2.ETag);
 

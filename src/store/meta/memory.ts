@@ -155,10 +155,10 @@ export class MemoryMetaStore implements MetaStore {
     const e = this.find(b, toBytes(key));
     const latest = e?.versions.get(e.latest);
     const current = latest && !latest.isDeleteMarker ? latest : undefined;
-    if (cond?.mustNotExist && current) throw new StoreError('PreconditionFailed');
+    if (cond?.mustNotExist && current) throw new StoreError('PreconditionFailed', 'If-None-Match');
     if (cond?.etagMatches !== undefined) {
       if (!current) throw new StoreError('NoSuchKey');
-      if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed');
+      if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed', 'If-Match');
     }
   }
 

@@ -381,10 +381,10 @@ export class SqliteMetaStore implements MetaStore {
     if (!cond || (!cond.mustNotExist && cond.etagMatches === undefined)) return;
     const latest = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
     const current = latest && latest.is_delete_marker === 0 ? latest : undefined;
-    if (cond.mustNotExist && current) throw new StoreError('PreconditionFailed');
+    if (cond.mustNotExist && current) throw new StoreError('PreconditionFailed', 'If-None-Match');
     if (cond.etagMatches !== undefined) {
       if (!current) throw new StoreError('NoSuchKey');
-      if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed');
+      if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed', 'If-Match');
     }
   }
 
