@@ -46,6 +46,14 @@ export function runInlineContract(name: string, newStore: () => Maybe<InlineHarn
       assert.equal(listed?.inline, undefined);
     });
 
+    it('GetObject without bytes (HEAD) → the metadata, size kept, no inline bytes read', async () => {
+      await s.putObject(inlineRecord('small', 'twelve bytes'));
+      const got = await s.getObject('b1', 'small', false);
+      assert.equal(got?.size, 12);
+      assert.deepEqual(got?.data, []);
+      assert.equal(got?.inline, undefined);
+    });
+
     it('Replace inline ↔ piece → the right data to free each way, GetObject follows', async () => {
       await s.putObject(inlineRecord('k', 'first'));
       const piece = objectRecord('b1', 'k');

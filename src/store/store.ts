@@ -225,9 +225,9 @@ export class Store {
    * no data will be read (HEAD, failed conditionals). A record that gets neither is released after
    * the read lease (10 s): until then, frees of its pieces are deferred.
    */
-  async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+  async getObject(bucket: string, key: string, withBytes = true): Promise<ObjectRecord | undefined> {
     let gen = this.freeGen;
-    const first = this.meta.getObject(bucket, key);
+    const first = this.meta.getObject(bucket, key, withBytes);
     // A synchronous meta store (SQLite, memory) is read and pinned in one turn of the event loop:
     // no free can come in between. An asynchronous one is checked below.
     let rec = isThenable(first) ? await first : first;
@@ -239,7 +239,7 @@ export class Store {
       // replaced meanwhile). Re-read: pieces the current version still references cannot have been
       // freed, and from now on they are pinned.
       gen = this.freeGen;
-      const again = await this.meta.getObject(bucket, key);
+      const again = await this.meta.getObject(bucket, key, withBytes);
       if (again && !again.isDeleteMarker && sameData(again, rec)) return this.lease(again, release);
       release();
       rec = again;
@@ -278,6 +278,7 @@ export class Store {
     const start = range?.start ?? 0;
     const end = range?.end ?? record.size - 1;
     if (record.inline !== undefined) return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
+    if (record.size > 0 && record.data.length === 0) throw new Error('openRead: an inline object read without its bytes (getObject withBytes false)');
     const data = this.data;
     const lease = this.leases.get(record);
     let release: () => void;

@@ -137,8 +137,12 @@ export interface MetaStore {
   /** Throws StoreError('BucketNotEmpty') if any object version exists. */
   deleteBucket(name: string): void | Promise<void>;
 
-  /** The latest version of the key, undefined if none (or if the latest is a delete marker: callers check). */
-  getObject(bucket: string, key: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
+  /**
+   * The latest version of the key, undefined if none (or if the latest is a delete marker: callers
+   * check). With `withBytes` false, an inline object's bytes are not read (`inline` stays absent:
+   * HEAD and conditional checks need only the metadata).
+   */
+  getObject(bucket: string, key: string, withBytes?: boolean): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
   /**
    * Makes `record` the latest version of its key. For unversioned buckets it replaces the 'null'
    * version. Returns the data of the replaced record (to be freed by the caller), or [].

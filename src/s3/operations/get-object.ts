@@ -15,7 +15,8 @@ import { checkConditionals, parseRange } from '../preconditions.js';
  * (otherwise the pin lapses after the store's read lease).
  */
 export async function loadObject(ctx: RequestContext, bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {
-  const rec = await ctx.store.getObject(bucket, key);
+  // HEAD never sends the bytes: an inline object's are not even read.
+  const rec = await ctx.store.getObject(bucket, key, ctx.method !== 'HEAD');
   if (versionId !== undefined && versionId !== (rec?.versionId ?? 'null')) {
     if (rec) ctx.store.releaseObject(rec);
     await ctx.store.requireBucket(bucket);

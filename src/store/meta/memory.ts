@@ -135,12 +135,12 @@ export class MemoryMetaStore implements MetaStore {
     this.buckets.delete(name);
   }
 
-  getObject(bucket: string, key: string): ObjectRecord | undefined {
+  getObject(bucket: string, key: string, withBytes = true): ObjectRecord | undefined {
     const b = this.buckets.get(bucket);
     const e = b && this.find(b, toBytes(key));
     if (!e) return undefined;
     const rec = structuredClone(e.versions.get(e.latest)!);
-    const inline = e.inline.get(e.latest);
+    const inline = withBytes ? e.inline.get(e.latest) : undefined;
     if (inline) rec.inline = Buffer.from(inline);
     return rec;
   }

@@ -345,12 +345,12 @@ export class SqliteMetaStore implements MetaStore {
     return this.durable(undefined);
   }
 
-  getObject(bucket: string, key: string): ObjectRecord | undefined {
+  getObject(bucket: string, key: string, withBytes = true): ObjectRecord | undefined {
     const kb = toBytes(key);
     const row = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
     if (!row) return undefined;
     const rec = toRecord(row);
-    if (rec.size > 0 && rec.data.length === 0) {
+    if (withBytes && rec.size > 0 && rec.data.length === 0) {
       // Stored inline (format 2): its bytes are in object_inline, removed only with the row.
       const inline = this.st.getInline.get(bucket, kb, row.version_id) as { bytes: Buffer } | undefined;
       if (!inline || inline.bytes.length !== rec.size) {
