@@ -3,10 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { objectRecord } from './contract.js';
+import { objectRecord, type Maybe } from './contract.js';
 import type { MetaStore } from './types.js';
-
-type Maybe<T> = T | Promise<T>;
 
 export interface InlineHarness {
   store: MetaStore;

@@ -1,12 +1,12 @@
-// Behavioural contract every MetaStore / DataStore implementation must meet. Each implementation's
-// test file calls runMetaStoreContract / runDataStoreContract with a factory for fresh stores.
+// Behavioural contract every MetaStore implementation must meet (DataStore: contract-data.ts). Each
+// implementation's test file calls runMetaStoreContract with a factory for fresh stores.
 
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { StoreError, type StoreErrorCode } from './errors.js';
-import { NULL_VERSION, type DataStore, type MetaStore, type ObjectRecord, type PartRecord, type UploadRecord } from './types.js';
+import { NULL_VERSION, type MetaStore, type ObjectRecord, type PartRecord, type UploadRecord } from './types.js';
 
-type Maybe<T> = T | Promise<T>;
+export type Maybe<T> = T | Promise<T>;
 
 /** A fresh store plus the hooks the persistence / crash tests need; hooks are optional. */
 export interface MetaHarness {
@@ -17,18 +17,7 @@ export interface MetaHarness {
   dispose?: () => Maybe<void>;
 }
 
-export interface DataHarness {
-  store: DataStore;
-  /** Closes the store and opens a new one on the same directory (persistent stores only). */
-  reopen?: () => Maybe<DataStore>;
-  /** Files currently in the temporary and committed areas (disk stores). */
-  leftovers?: () => Promise<{ temp: number; committed: number }>;
-  /** Leaves a file in the temporary area as an interrupted write would (disk stores). */
-  plantTemp?: () => Promise<void>;
-  dispose?: () => Maybe<void>;
-}
-
-function toHarness<S extends object, H extends { store: S }>(x: S | H): H {
+export function toHarness<S extends object, H extends { store: S }>(x: S | H): H {
   return 'store' in x && typeof (x as H).store === 'object' ? (x as H) : ({ store: x } as H);
 }
 
@@ -543,138 +532,6 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.deepEqual(await s.getObject('b1', '😀/a'), r);
       assert.equal(await s.isDataReferenced(r.data[0]!.id), true);
       await rejectsWith(() => s.createBucket(bucket('b2')), 'BucketAlreadyExists');
-    });
-  });
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
-async function* chunksOf(...parts: Buffer[]): AsyncGenerator<Buffer> {
-  for (const p of parts) yield p;
-}
-
-async function collect(it: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-export function runDataStoreContract(name: string, newStore: () => Maybe<DataStore | DataHarness>, opts: { persistent?: boolean } = {}): void {
-  const persistentIt = opts.persistent ? it : () => undefined;
-  describe(`DataStore contract: ${name}`, () => {
-    let h: DataHarness;
-    let s: DataStore;
-    beforeEach(async () => {
-      h = toHarness<DataStore, DataHarness>(await newStore());
-      s = h.store;
-    });
-    afterEach(async () => {
-      await s.close();
-      await h.dispose?.();
-    });
-
-    /** After a failed write: no committed piece, nothing in the temporary area. */
-    async function assertNothingLeft(): Promise<void> {
-      assert.deepEqual(await collect(s.listIds(Date.now() + 60_000)), []);
-      if (h.leftovers) assert.deepEqual(await h.leftovers(), { temp: 0, committed: 0 });
-    }
-
-    it('Write › several chunks → Read returns the same bytes', async () => {
-      const ref = await s.write(chunksOf(Buffer.from('hello '), Buffer.from('world')));
-      assert.equal(ref.size, 11);
-      assert.equal((await readAll(s.read(ref.id))).toString(), 'hello world');
-    });
-
-    it('Write › empty source → a 0-byte piece', async () => {
-      const ref = await s.write(chunksOf());
-      assert.equal(ref.size, 0);
-      assert.equal((await readAll(s.read(ref.id))).length, 0);
-    });
-
-    it('Write › 3 MiB in odd chunk sizes → round-trips; ids are unique', async () => {
-      const big = Buffer.alloc(3 * 1024 * 1024 + 17);
-      for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 0xff;
-      async function* odd() {
-        for (let off = 0; off < big.length; off += 65_537) yield big.subarray(off, off + 65_537);
-      }
-      const a = await s.write(odd());
-      const b = await s.write(odd());
-      assert.notEqual(a.id, b.id);
-      assert.equal(a.size, big.length);
-      assert.ok((await readAll(s.read(a.id))).equals(big));
-    });
-
-    it('Read › range → bytes start..end inclusive', async () => {
-      const ref = await s.write(chunksOf(Buffer.from('0123456789')));
-      assert.equal((await readAll(s.read(ref.id, { start: 2, end: 5 }))).toString(), '2345');
-      assert.equal((await readAll(s.read(ref.id, { start: 9, end: 9 }))).toString(), '9');
-      assert.equal((await readAll(s.read(ref.id, { start: 0, end: 9 }))).toString(), '0123456789');
-    });
-
-    it('Remove › piece gone (read fails); removing again or a missing id is fine', async () => {
-      const ref = await s.write(chunksOf(Buffer.from('x')));
-      await s.remove(ref.id);
-      await assert.rejects(readAll(s.read(ref.id)));
-      await s.remove(ref.id);
-      assert.deepEqual(await collect(s.listIds(Date.now() + 60_000)), []);
-    });
-
-    it('ListIds › yields committed pieces created before the bound', async () => {
-      const a = await s.write(chunksOf(Buffer.from('a')));
-      const b = await s.write(chunksOf(Buffer.from('b')));
-      assert.deepEqual((await collect(s.listIds(Date.now() + 60_000))).sort(), [a.id, b.id].sort());
-      assert.deepEqual(await collect(s.listIds(0)), []);
-    });
-
-    it('Write › source throws midway → the error is rethrown and nothing remains', async () => {
-      const boom = new Error('boom');
-      async function* failing() {
-        yield Buffer.alloc(100_000, 1);
-        throw boom;
-      }
-      await assert.rejects(s.write(failing()), (e) => e === boom);
-      await assertNothingLeft();
-    });
-
-    it('Write › signal aborts while the source waits → rejects with the reason, nothing remains', async () => {
-      const ac = new AbortController();
-      async function* hanging() {
-        yield Buffer.alloc(1000, 1);
-        ac.abort(new Error('client went away'));
-        await new Promise(() => {}); // never resolves: the store must not wait for it
-      }
-      await assert.rejects(s.write(hanging(), ac.signal), /client went away/);
-      await assertNothingLeft();
-    });
-
-    it('Write › signal already aborted → rejects, nothing remains', async () => {
-      const ac = new AbortController();
-      ac.abort();
-      await assert.rejects(s.write(chunksOf(Buffer.from('x')), ac.signal), { name: 'AbortError' });
-      await assertNothingLeft();
-    });
-
-    it('SweepTemp › removes leftovers of interrupted writes, keeps committed pieces', async () => {
-      const ref = await s.write(chunksOf(Buffer.from('kept')));
-      if (h.plantTemp) {
-        await h.plantTemp();
-        await h.plantTemp();
-        assert.equal(await s.sweepTemp(), 2);
-      }
-      assert.equal(await s.sweepTemp(), 0);
-      assert.equal((await readAll(s.read(ref.id))).toString(), 'kept');
-    });
-
-    persistentIt('Restart › close and reopen → committed pieces kept', async () => {
-      assert.ok(h.reopen, 'a persistent store harness must provide reopen()');
-      const ref = await s.write(chunksOf(Buffer.from('durable')));
-      s = await h.reopen!();
-      assert.equal((await readAll(s.read(ref.id))).toString(), 'durable');
-      assert.deepEqual(await collect(s.listIds(Date.now() + 60_000)), [ref.id]);
     });
   });
 }

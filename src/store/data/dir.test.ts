@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { runDataStoreContract } from '../contract.js';
+import { runDataStoreContract } from '../contract-data.js';
 import { StoreError } from '../errors.js';
 import { DirDataStore, mapWriteError } from './dir.js';
 
