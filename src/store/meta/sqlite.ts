@@ -570,8 +570,12 @@ export class SqliteMetaStore implements MetaStore {
     return this.st.dataReferenced.get(dataId) !== undefined || this.st.partDataReferenced.get(dataId) !== undefined;
   }
 
-  async close(): Promise<void> {
-    await this.wal?.close();
-    if (this.db.open) this.db.close();
+  /** Synchronous without group commit (durability 'none'); otherwise waits for syncs in flight first. */
+  close(): void | Promise<void> {
+    const closeDb = (): void => {
+      if (this.db.open) this.db.close();
+    };
+    if (!this.wal) return closeDb();
+    return this.wal.close().then(closeDb);
   }
 }
