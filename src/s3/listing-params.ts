@@ -1,9 +1,9 @@
 // Parameters and encoding shared by ListObjects, ListObjectsV2 and ListObjectVersions.
-import type { ObjectRecord } from '../store/types.js';
-import type { RequestContext } from './context.js';
+import type { ListedObject } from '../store/types.js';
+import type { RequestContext, S3Response } from './context.js';
 import { S3Error } from './errors.js';
 import { ownerOf } from './owner.js';
-import type { XmlNode } from './xml.js';
+import { escapeXmlText, xmlElement } from './xml.js';
 
 export const MAX_KEYS_LIMIT = 1000;
 
@@ -34,17 +34,62 @@ export function encoderFor(encoding: 'url' | undefined): (s: string | undefined)
   return encoding === 'url' ? (s) => (s === undefined ? undefined : s3UrlEncode(s)) : (s) => s;
 }
 
-/** A <Contents>/<Version> element's common fields. */
-export function objectEntry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner?: string): XmlNode {
-  return {
-    Key: enc(rec.key),
-    LastModified: new Date(rec.lastModified).toISOString(),
-    ETag: rec.etag,
-    ...(rec.meta.checksums && Object.keys(rec.meta.checksums).length > 0
-      ? { ChecksumAlgorithm: Object.keys(rec.meta.checksums).map((a) => a.toUpperCase()) }
-      : {}),
-    Size: rec.size,
-    Owner: owner !== undefined ? ownerOf(owner) : undefined,
-    StorageClass: rec.storageClass,
-  };
+// ---- entries, written straight to XML (a page has up to 1000; see xml.ts "hand-written bodies") --
+
+/** encoderFor for values that are always present (keys, common prefixes). */
+export function keyEncoder(encoding: 'url' | undefined): (s: string) => string {
+  return encoding === 'url' ? s3UrlEncode : (s) => s;
+}
+
+/** The <Owner> element listings show for an access key. */
+export function ownerXml(accessKey: string): string {
+  const o = ownerOf(accessKey);
+  return `<Owner>${xmlElement('ID', o.ID)}${xmlElement('DisplayName', o.DisplayName)}</Owner>`;
+}
+
+/** <ChecksumAlgorithm> elements by ListedObject.checksumAlgorithms value (a handful of combinations). */
+const checksumXmlCache = new Map<string, string>();
+
+function checksumAlgorithmsXml(names: string): string {
+  if (names === '') return '';
+  let xml = checksumXmlCache.get(names);
+  if (xml === undefined) {
+    xml = names
+      .split(',')
+      .map((a) => xmlElement('ChecksumAlgorithm', a.toUpperCase()))
+      .join('');
+    if (checksumXmlCache.size < 64) checksumXmlCache.set(names, xml);
+  }
+  return xml;
+}
+
+/**
+ * A <Contents> element (ListObjects, ListObjectsV2): Key, LastModified, ETag, ChecksumAlgorithm*
+ * (when the object has checksums), Size, Owner (`owner`: ownerXml() or ''), StorageClass.
+ */
+export function contentsXml(o: ListedObject, enc: (s: string) => string, owner: string): string {
+  return (
+    `<Contents><Key>${escapeXmlText(enc(o.key))}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified>` +
+    `<ETag>${escapeXmlText(o.etag)}</ETag>${checksumAlgorithmsXml(o.checksumAlgorithms)}<Size>${o.size}</Size>${owner}` +
+    `<StorageClass>${escapeXmlText(o.storageClass)}</StorageClass></Contents>`
+  );
+}
+
+/** A <Version> element (ListObjectVersions): every listed object is its key's latest version. */
+export function versionXml(o: ListedObject, enc: (s: string) => string, owner: string): string {
+  return (
+    `<Version><Key>${escapeXmlText(enc(o.key))}</Key><VersionId>${escapeXmlText(o.versionId)}</VersionId><IsLatest>true</IsLatest>` +
+    `<LastModified>${new Date(o.lastModified).toISOString()}</LastModified><ETag>${escapeXmlText(o.etag)}</ETag>` +
+    `<Size>${o.size}</Size>${owner}<StorageClass>${escapeXmlText(o.storageClass)}</StorageClass></Version>`
+  );
+}
+
+/** A <CommonPrefixes> element. */
+export function commonPrefixXml(p: string, enc: (s: string) => string): string {
+  return `<CommonPrefixes><Prefix>${escapeXmlText(enc(p))}</Prefix></CommonPrefixes>`;
+}
+
+/** A finished listing body as the handler's answer. */
+export function xmlAnswer(xml: string): S3Response {
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body: Buffer.from(xml, 'utf8') };
 }

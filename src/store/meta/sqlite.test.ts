@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '../contract.js';
 import { META_FORMAT_VERSION } from '../types.js';
-import { LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
+import { LISTING_SQL, LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
 
 runMetaStoreContract('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
@@ -87,7 +87,7 @@ describe('SqliteMetaStore', () => {
   });
 
   it('ScanObjects › every query shape is an index range search on objects_latest, no sort', () => {
-    for (const [name, sql] of Object.entries(SCAN_SQL)) {
+    for (const [name, sql] of [...Object.entries(SCAN_SQL), ...Object.entries(LISTING_SQL).map(([n, q]) => [`listing ${n}`, q] as const)]) {
       const params = sql.includes('key < ?') ? ['b', Buffer.from('k1'), Buffer.from('k2'), 10] : ['b', Buffer.from('k1'), 10];
       const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join('\n');
       assert.match(plan, /SEARCH objects USING INDEX objects_latest \(bucket=\? AND key>=?\?/, `${name}: ${plan}`);

@@ -18,6 +18,7 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../types.js';
+import type { ListedObject } from '../types.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -27,15 +28,43 @@ const COLS =
 
 /**
  * The four shapes of the listing query (exclusive or inclusive lower bound, with or without an
- * upper bound). Exported so a test can EXPLAIN them: each must be a range SEARCH on objects_latest
- * with no temporary sort, so a page costs O(limit) whatever the bucket size.
+ * upper bound), selecting `cols`. Each must be a range SEARCH on objects_latest with no temporary
+ * sort, so a page costs O(limit) whatever the bucket size (a test EXPLAINs SCAN_SQL and LISTING_SQL).
  */
-export const SCAN_SQL = {
-  gt: `SELECT ${COLS} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key > ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
-  ge: `SELECT ${COLS} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key >= ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
-  gtUpper: `SELECT ${COLS} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key > ? AND key < ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
-  geUpper: `SELECT ${COLS} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key >= ? AND key < ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
-} as const;
+const scanShapes = (cols: string) =>
+  ({
+    gt: `SELECT ${cols} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key > ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
+    ge: `SELECT ${cols} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key >= ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
+    gtUpper: `SELECT ${cols} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key > ? AND key < ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
+    geUpper: `SELECT ${cols} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND is_latest = 1 AND key >= ? AND key < ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
+  }) as const;
+
+/** scanObjects: whole records. */
+export const SCAN_SQL = scanShapes(COLS);
+
+/**
+ * scanListing: only what a listing shows, as raw rows (arrays: cheaper than objects). The key comes
+ * back as TEXT: every stored key is the UTF-8 encoding of a JS string (toBytes), so this is the same
+ * string as key.toString('utf8') without a Buffer per row. Of `meta` only the checksums object
+ * (json_extract in SQLite; NULL when absent), parsed in JS only when present.
+ */
+export const LISTING_SQL = scanShapes(
+  "CAST(key AS TEXT), version_id, size, etag, last_modified, storage_class, json_extract(meta, '$.checksums')",
+);
+
+type ListingRow = [key: string, versionId: string, size: number, etag: string, lastModified: number, storageClass: string, checksums: string | null];
+
+function toListed(r: ListingRow): ListedObject {
+  return {
+    key: r[0],
+    versionId: r[1],
+    size: r[2],
+    etag: r[3],
+    lastModified: r[4],
+    storageClass: r[5],
+    checksumAlgorithms: r[6] === null ? '' : Object.keys(JSON.parse(r[6]) as Record<string, string>).join(','),
+  };
+}
 
 const UPLOAD_COLS = 'bucket, key, upload_id, initiated, storage_class, meta, checksum_algorithm, checksum_type';
 
@@ -201,6 +230,7 @@ function prepareAll(db: Db) {
 export class SqliteMetaStore implements MetaStore {
   private readonly st: ReturnType<typeof prepareAll>;
   private readonly scanSt: Record<keyof typeof SCAN_SQL, Stmt>;
+  private readonly listingSt: Record<keyof typeof LISTING_SQL, Stmt>;
   private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
   private readonly deleteTx: (bucket: string, key: string) => ObjectRecord | undefined;
   private readonly deleteBucketTx: (name: string) => void;
@@ -215,6 +245,8 @@ export class SqliteMetaStore implements MetaStore {
     this.st = prepareAll(db);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
+    const raw = (sql: string): Stmt => p(sql).raw(true);
+    this.listingSt = { gt: raw(LISTING_SQL.gt), ge: raw(LISTING_SQL.ge), gtUpper: raw(LISTING_SQL.gtUpper), geUpper: raw(LISTING_SQL.geUpper) };
     this.putTx = db.transaction((rec: ObjectRecord, cond: WriteCondition | undefined) => this.putInTx(rec, cond)).immediate;
     this.deleteTx = db.transaction((bucket: string, key: string) => this.deleteInTx(bucket, key)).immediate;
     this.deleteBucketTx = db.transaction((name: string) => {
@@ -397,6 +429,15 @@ export class SqliteMetaStore implements MetaStore {
    * UTF-8. The MetaStore interface only needs strings; the wider type is a convenience.
    */
   scanObjects(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): ObjectRecord[] {
+    return (this.scan(this.scanSt, bucket, prefix, after, limit, from) as ObjectRow[]).map(toRecord);
+  }
+
+  scanListing(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): ListedObject[] {
+    return (this.scan(this.listingSt, bucket, prefix, after, limit, from) as ListingRow[]).map(toListed);
+  }
+
+  /** Runs the shape of `sts` that fits the bounds (see MetaStore.scanObjects). */
+  private scan(sts: Record<keyof typeof SCAN_SQL, Stmt>, bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): unknown[] {
     if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
     if (limit <= 0) return []; // SQLite treats a negative LIMIT as "no limit"
     const pb = toBytes(prefix);
@@ -411,12 +452,9 @@ export class SqliteMetaStore implements MetaStore {
     const exclusive = Buffer.compare(ab, lower) >= 0;
     const bound = exclusive ? ab : lower;
     const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
-    const rows = (
-      upper
-        ? this.scanSt[exclusive ? 'gtUpper' : 'geUpper'].all(bucket, bound, upper, limit)
-        : this.scanSt[exclusive ? 'gt' : 'ge'].all(bucket, bound, limit)
-    ) as ObjectRow[];
-    return rows.map(toRecord);
+    return upper
+      ? sts[exclusive ? 'gtUpper' : 'geUpper'].all(bucket, bound, upper, limit)
+      : sts[exclusive ? 'gt' : 'ge'].all(bucket, bound, limit);
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------
