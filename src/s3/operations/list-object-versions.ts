@@ -2,7 +2,7 @@
 // Until versioning exists every object has exactly one version, 'null', which is the latest.
 // Bucket-emptying tools (boto3 object_versions.delete(), Terraform force_destroy) depend on it.
 import type { RequestContext, S3Response } from '../context.js';
-import { commonPrefixXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, versionXml, xmlAnswer } from '../listing-params.js';
+import { ListingBody, commonPrefixXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, versionXml } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 
 export async function listObjectVersions(ctx: RequestContext): Promise<S3Response> {
@@ -21,19 +21,20 @@ export async function listObjectVersions(ctx: RequestContext): Promise<S3Respons
   // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, KeyMarker,
   // VersionIdMarker, NextKeyMarker?, NextVersionIdMarker?, MaxKeys, Delimiter?, IsTruncated,
   // EncodingType?, Version*, CommonPrefixes* }.
-  let xml =
-    xmlRootStart('ListVersionsResult') +
-    xmlElement('Name', bucket) +
-    xmlElement('Prefix', enc(prefix)) +
-    xmlElement('KeyMarker', enc(keyMarker)) +
-    xmlElement('VersionIdMarker', versionIdMarker ?? '') +
-    (page.isTruncated && page.nextAfter !== undefined ? xmlElement('NextKeyMarker', enc(page.nextAfter)) : '') +
-    (page.isTruncated && !lastIsPrefix ? xmlElement('NextVersionIdMarker', 'null') : '') +
-    xmlElement('MaxKeys', maxKeys) +
-    (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
-    xmlElement('IsTruncated', page.isTruncated) +
-    xmlElement('EncodingType', encoding);
-  for (const o of page.objects) xml += versionXml(o, enc, owner);
-  for (const p of page.commonPrefixes) xml += commonPrefixXml(p, enc);
-  return xmlAnswer(xml + '</ListVersionsResult>');
+  const body = new ListingBody(
+      xmlRootStart('ListVersionsResult') +
+      xmlElement('Name', bucket) +
+      xmlElement('Prefix', enc(prefix)) +
+      xmlElement('KeyMarker', enc(keyMarker)) +
+      xmlElement('VersionIdMarker', versionIdMarker ?? '') +
+      (page.isTruncated && page.nextAfter !== undefined ? xmlElement('NextKeyMarker', enc(page.nextAfter)) : '') +
+      (page.isTruncated && !lastIsPrefix ? xmlElement('NextVersionIdMarker', 'null') : '') +
+      xmlElement('MaxKeys', maxKeys) +
+      (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
+      xmlElement('IsTruncated', page.isTruncated) +
+      xmlElement('EncodingType', encoding),
+  );
+  for (const o of page.objects) body.write(versionXml(o, enc, owner));
+  for (const p of page.commonPrefixes) body.write(commonPrefixXml(p, enc));
+  return body.end('</ListVersionsResult>');
 }

@@ -3,7 +3,7 @@
 // next page starts after) and never url-encoded.
 import type { RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
-import { commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, xmlAnswer } from '../listing-params.js';
+import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 
 const TOKEN_PREFIX = 'v1:';
@@ -39,19 +39,20 @@ export async function listObjectsV2(ctx: RequestContext): Promise<S3Response> {
   // Written straight to XML (a page has up to 1000 entries): the same bytes buildXml writes for
   // the shape { Name, Prefix, Delimiter?, MaxKeys, KeyCount, IsTruncated, EncodingType?,
   // ContinuationToken?, NextContinuationToken?, StartAfter?, Contents*, CommonPrefixes* }.
-  let xml =
-    xmlRootStart('ListBucketResult') +
-    xmlElement('Name', bucket) +
-    xmlElement('Prefix', enc(prefix)) +
-    (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
-    xmlElement('MaxKeys', maxKeys) +
-    xmlElement('KeyCount', page.objects.length + page.commonPrefixes.length) +
-    xmlElement('IsTruncated', page.isTruncated) +
-    xmlElement('EncodingType', encoding) +
-    xmlElement('ContinuationToken', token) +
-    (page.isTruncated && page.nextAfter !== undefined ? xmlElement('NextContinuationToken', encodeToken(page.nextAfter)) : '') +
-    (startAfter !== undefined ? xmlElement('StartAfter', enc(startAfter)) : '');
-  for (const o of page.objects) xml += contentsXml(o, enc, owner);
-  for (const p of page.commonPrefixes) xml += commonPrefixXml(p, enc);
-  return xmlAnswer(xml + '</ListBucketResult>');
+  const body = new ListingBody(
+      xmlRootStart('ListBucketResult') +
+      xmlElement('Name', bucket) +
+      xmlElement('Prefix', enc(prefix)) +
+      (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
+      xmlElement('MaxKeys', maxKeys) +
+      xmlElement('KeyCount', page.objects.length + page.commonPrefixes.length) +
+      xmlElement('IsTruncated', page.isTruncated) +
+      xmlElement('EncodingType', encoding) +
+      xmlElement('ContinuationToken', token) +
+      (page.isTruncated && page.nextAfter !== undefined ? xmlElement('NextContinuationToken', encodeToken(page.nextAfter)) : '') +
+      (startAfter !== undefined ? xmlElement('StartAfter', enc(startAfter)) : ''),
+  );
+  for (const o of page.objects) body.write(contentsXml(o, enc, owner));
+  for (const p of page.commonPrefixes) body.write(commonPrefixXml(p, enc));
+  return body.end('</ListBucketResult>');
 }

@@ -11,7 +11,7 @@ import { SqliteMetaStore } from '../../store/meta/sqlite.js';
 import { Store } from '../../store/store.js';
 import { NULL_VERSION, type MetaStore, type ObjectMeta, type ObjectRecord } from '../../store/types.js';
 import type { RequestContext, S3Response } from '../context.js';
-import { encoderFor, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { ListingBody, encoderFor, isoTime, parseEncodingType, parseMaxKeys } from '../listing-params.js';
 import { ownerOf } from '../owner.js';
 import { buildXml, escapeXmlText, type XmlBody, type XmlNode } from '../xml.js';
 import { listObjectVersions } from './list-object-versions.js';
@@ -47,8 +47,8 @@ function record(key: string, i: number): ObjectRecord {
     isLatest: true,
     isDeleteMarker: false,
     size: i * 1000 + (i % 3),
-    etag: i % 5 === 0 ? `"${'0123456789abcdef'.repeat(2)}-${i}"` : `"${String(i).padStart(32, 'a')}"`,
-    lastModified: 1_700_000_000_000 + i * 12_345,
+    etag: i % 7 === 4 ? ['"we&ird"', 'unquoted', '"a"b"', '""', '"\x01"'][i % 5]! : i % 5 === 0 ? `"${'0123456789abcdef'.repeat(2)}-${i}"` : `"${String(i).padStart(32, 'a')}"`,
+    lastModified: [0, 1_700_000_000_000 + i * 12_345, 1_700_000_000_000 + i * 86_399_999, 951_782_400_000 + i][i % 4]!,
     storageClass: i % 6 === 0 ? 'REDUCED_REDUNDANCY' : 'STANDARD',
     meta: { contentType: 'text/plain', user: { 'checksums': 'not these', x: '"checksums":{"sha1":"no"}' }, ...(checksums ? { checksums } : {}) },
     data: [],
@@ -273,5 +273,31 @@ describe('escapeXmlText', () => {
       const built = buildXml({ root: 'R', namespace: false, content: { K: s } });
       assert.equal(`<?xml version="1.0" encoding="UTF-8"?>\n<R><K>${escapeXmlText(s)}</K></R>`, built, JSON.stringify(s));
     }
+  });
+});
+
+describe('isoTime', () => {
+  it('→ Date.toISOString() for edge and random times, in any order', () => {
+    const times = [0, 1, 999, 1000, 59_999, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999, 1_700_000_000_000, 4_102_444_800_000, 253_402_300_799_999];
+    let seed = 7;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      times.push(i % 2 === 0 ? Math.floor((seed / 2 ** 31) * 253_402_300_799_999) : 1_700_000_000_000 + seed);
+    }
+    for (const t of [...times, ...times.reverse()]) assert.equal(isoTime(t), new Date(t).toISOString(), String(t));
+    for (const t of [-1, 253_402_300_800_000, 1.5]) assert.equal(isoTime(t), new Date(t).toISOString(), String(t));
+  });
+});
+
+describe('ListingBody', () => {
+  it('many pieces, multi-byte characters around every chunk boundary → the bytes of their concatenation', () => {
+    const pieces = ['<R>'];
+    const alphabet = ['a', 'é', '😀', '日本', '&amp;', '\u{10FFFF}', 'x'.repeat(300)];
+    for (let i = 0; i < 5000; i++) pieces.push(alphabet[i % alphabet.length]!.repeat(1 + (i % 13)));
+    const body = new ListingBody(pieces[0]!);
+    for (const p of pieces.slice(1)) body.write(p);
+    const r = body.end('</R>');
+    assert.deepEqual([r.status, r.headers], [200, { 'content-type': 'application/xml' }]);
+    assert.ok(Buffer.isBuffer(r.body) && r.body.equals(Buffer.from(pieces.join('') + '</R>', 'utf8')));
   });
 });

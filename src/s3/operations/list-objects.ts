@@ -2,7 +2,7 @@
 // NextMarker is sent only when a delimiter was given and the page is truncated (clients use the
 // last key otherwise); Contents always carry Owner.
 import type { RequestContext, S3Response } from '../context.js';
-import { commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, xmlAnswer } from '../listing-params.js';
+import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 
 export async function listObjects(ctx: RequestContext): Promise<S3Response> {
@@ -18,17 +18,18 @@ export async function listObjects(ctx: RequestContext): Promise<S3Response> {
   const owner = ownerXml(ctx.auth!.accessKey);
   // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, Marker,
   // NextMarker?, MaxKeys, Delimiter?, IsTruncated, EncodingType?, Contents*, CommonPrefixes* }.
-  let xml =
-    xmlRootStart('ListBucketResult') +
-    xmlElement('Name', bucket) +
-    xmlElement('Prefix', enc(prefix)) +
-    xmlElement('Marker', enc(marker)) +
-    (page.isTruncated && delimiter !== '' && page.nextAfter !== undefined ? xmlElement('NextMarker', enc(page.nextAfter)) : '') +
-    xmlElement('MaxKeys', maxKeys) +
-    (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
-    xmlElement('IsTruncated', page.isTruncated) +
-    xmlElement('EncodingType', encoding);
-  for (const o of page.objects) xml += contentsXml(o, enc, owner);
-  for (const p of page.commonPrefixes) xml += commonPrefixXml(p, enc);
-  return xmlAnswer(xml + '</ListBucketResult>');
+  const body = new ListingBody(
+      xmlRootStart('ListBucketResult') +
+      xmlElement('Name', bucket) +
+      xmlElement('Prefix', enc(prefix)) +
+      xmlElement('Marker', enc(marker)) +
+      (page.isTruncated && delimiter !== '' && page.nextAfter !== undefined ? xmlElement('NextMarker', enc(page.nextAfter)) : '') +
+      xmlElement('MaxKeys', maxKeys) +
+      (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
+      xmlElement('IsTruncated', page.isTruncated) +
+      xmlElement('EncodingType', encoding),
+  );
+  for (const o of page.objects) body.write(contentsXml(o, enc, owner));
+  for (const p of page.commonPrefixes) body.write(commonPrefixXml(p, enc));
+  return body.end('</ListBucketResult>');
 }
