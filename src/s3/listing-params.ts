@@ -1,4 +1,4 @@
-// Parameters and encoding shared by ListObjects, ListObjectsV2 and ListObjectVersions.
+// Parameters and encoding shared by ListObjects, ListObjectsV2 and ListObjectVersions, and the XML of their entries.
 import type { ListedObject } from '../store/types.js';
 import type { RequestContext, S3Response } from './context.js';
 import { S3Error } from './errors.js';
