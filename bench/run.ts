@@ -14,7 +14,7 @@ import { bulkKey, bulkLoad } from './bulk.js';
 import { buildHead, Connection, requestOnce, runLoad, type HttpRequest, type HttpResponse, type LoadResult } from './client.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.js';
 import { ProcWindow, readMemory } from './procstat.js';
-import { nginxBinary, startNginx, startNullServer, startStrata, type Running, type RunningNginx, type RunningStrata } from './servers.js';
+import { nginxBinary, startNginx, startNullServer, startStrata, strataNodeFlags, type Running, type RunningNginx, type RunningStrata } from './servers.js';
 import { objectPath, presign, signHeaders, type S3Credentials } from './sign.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
@@ -65,7 +65,8 @@ options:
   --json FILE           where the JSON result goes (default: <tmp>/strata-bench/last-run.json)
   --profile DIR         run Strata under node --cpu-prof, write the profile to DIR and print its top frames
   --strata-arg ARG      extra Strata argument (repeatable), e.g. --strata-arg=--log-level=warn
-  --strata-node-arg ARG extra node argument for Strata (repeatable), e.g. --strata-node-arg=--max-semi-space-size=4
+  --strata-node-arg ARG extra node argument for Strata (repeatable), after the flags of its own launch line
+                        (dist/src/main.js: --max-semi-space-size=4), so e.g. --strata-node-arg=--max-semi-space-size=16 overrides
   --tmp DIR             where the data directories go (default: the OS temp dir)
   --keep                keep the data directories
 `;
@@ -1008,10 +1009,21 @@ async function main(): Promise<void> {
     }
 
     // 6. The cells: per cell, every round runs each side in turn (A, B, A, B...).
+    // The peak over the run, and where it was reached: VmHWM is reset when a measurement starts,
+    // so a reading taken before the next one that is higher than every earlier one grew in between
+    // (warm-up, a cell's set-up).
     let strataPeakKb = 0;
-    const notePeak = () => {
-      const m = readMemory(strata!.pid);
-      if (m) strataPeakKb = Math.max(strataPeakKb, m.hwmKb, m.rssKb);
+    let strataPeakWhere = '';
+    const notePeak = (where: string, kb?: number) => {
+      if (kb === undefined) {
+        const m = readMemory(strata!.pid);
+        if (!m) return;
+        kb = Math.max(m.hwmKb, m.rssKb);
+      }
+      if (kb > strataPeakKb) {
+        strataPeakKb = kb;
+        strataPeakWhere = where;
+      }
     };
     const results: CellResult[] = [];
     for (const cell of cells) {
@@ -1027,20 +1039,20 @@ async function main(): Promise<void> {
           const win = new ProcWindow(side.pids);
           const meter: { usage?: { cpuS: number; peakRssMiB: number } } = {};
           const measured = async <T>(fn: () => Promise<T>): Promise<T> => {
-            if (side.name === 'strata') notePeak();
+            if (side.name === 'strata') notePeak(`before ${cell.id} round ${round + 1} (warm-up, set-up)`);
             win.start();
             try {
               return await fn();
             } finally {
               meter.usage = win.stop();
-              if (side.name === 'strata') notePeak();
+              if (side.name === 'strata') notePeak(`${cell.id} round ${round + 1}`);
             }
           };
           const out = await cell.run(ctx, side, round, measured);
           if (!out) continue;
           const usage = meter.usage;
           const hasPids = side.pids().length > 0;
-          if (hasPids && side.name === 'strata' && usage) strataPeakKb = Math.max(strataPeakKb, usage.peakRssMiB * 1024);
+          if (hasPids && side.name === 'strata' && usage) notePeak(`${cell.id} round ${round + 1}`, usage.peakRssMiB * 1024);
           runsBySide.get(side.name)!.push({
             round,
             value: out.value,
@@ -1097,7 +1109,7 @@ async function main(): Promise<void> {
     }
 
     // 7. Stop Strata first: with --profile its profile is written on exit.
-    notePeak();
+    notePeak('after the cells');
     await strata!.stop();
     running.splice(running.indexOf(strata!), 1);
     let profile: ProfileSummary | undefined;
@@ -1122,18 +1134,19 @@ async function main(): Promise<void> {
       summary.push(`- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`);
     }
     const rssMet = strataPeakMiB < 150;
-    summary.push(`- ${rssMet ? 'met' : 'MISSED'} Strata peak RSS over the run: ${strataPeakMiB.toFixed(0)} MiB (target < 150 MiB)`);
+    summary.push(`- ${rssMet ? 'met' : 'MISSED'} Strata peak RSS over the run: ${strataPeakMiB.toFixed(0)} MiB, ${strataPeakWhere} (target < 150 MiB)`);
     const startupMet = readyMedian < 1000;
     summary.push(`- ${startupMet ? 'met' : 'MISSED'} startup with ${startupObjects.toLocaleString('en-US')} objects: ${startupMedian.toFixed(0)} ms to "listening", ${readyMedian.toFixed(0)} ms to the first answered request (target < 1 s${startupObjects < 1_000_000 ? '; the target is for 1 million objects: run the full mode' : ''})`);
     const header = [
       `## Strata benchmark (${opts.mode}, ${startedAt.toISOString()})`,
       '',
       `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.filesystem} data dir; ${machine.nginx}; ${machine.wrk}.`,
+      `Strata runs as \`node ${[...strataNodeFlags(), ...opts.strataNodeArgs].join(' ')} dist/src/main.js\`.`,
       `Reference: ${opts.vs ? `S3 endpoint ${opts.vs.url}` : `nginx with ${os.availableParallelism()} workers (one per core)${extra ? `; ${extra} = nginx with 1 worker` : ''}`}. ` +
         `${opts.rounds} round(s) × ${opts.durationS} s per cell and side, sides alternating; value = median ± half the range over rounds.`,
       `Client ceiling (${ceilingTarget.name}; before / after the cells): ${ceilings.map((c) => `${c.tool} ${c.method} c${c.concurrency}: ${c.measured.map((v) => fmtNum(v)).join(' / ')} req/s`).join('; ')}.`,
       `Startup with ${startupObjects.toLocaleString('en-US')} objects: ${startupMedian.toFixed(0)} ms to "listening", ${readyMedian.toFixed(0)} ms to the first answer (median of ${startups.length})` +
-        `${emptyStartup ? `; empty data dir: ${emptyStartup.listeningMs} ms` : ''}. Bulk load: ${(bulk.ms / 1000).toFixed(1)} s. Strata peak RSS over the run: ${strataPeakMiB.toFixed(0)} MiB.`,
+        `${emptyStartup ? `; empty data dir: ${emptyStartup.listeningMs} ms` : ''}. Bulk load: ${(bulk.ms / 1000).toFixed(1)} s. Strata peak RSS over the run: ${strataPeakMiB.toFixed(0)} MiB (${strataPeakWhere}).`,
       '',
     ].join('\n');
     const footnote = results.some((r) => r.nearCeiling)
@@ -1149,12 +1162,13 @@ async function main(): Promise<void> {
       startedAt: startedAt.toISOString(),
       elapsedS: (performance.now() - tAll) / 1000,
       machine,
-      options: { rounds: opts.rounds, durationS: opts.durationS, listSizes: opts.listSizes, client: useWrk ? 'wrk+node' : 'node', vs: opts.vs?.url, nginxWorkers: opts.vs ? undefined : os.availableParallelism(), strataArgs: opts.strataArgs, strataNodeArgs: opts.strataNodeArgs },
+      options: { rounds: opts.rounds, durationS: opts.durationS, listSizes: opts.listSizes, client: useWrk ? 'wrk+node' : 'node', vs: opts.vs?.url, nginxWorkers: opts.vs ? undefined : os.availableParallelism(), strataArgs: opts.strataArgs, strataNodeFlags: strataNodeFlags(), strataNodeArgs: opts.strataNodeArgs },
       reference: refName,
       clientCeiling: { target: ceilingTarget.name, runs: ceilings },
       startup: { objects: startupObjects, runs: startups, listeningMsMedian: startupMedian, readyMsMedian: readyMedian, emptyDataDirListeningMs: emptyStartup?.listeningMs, met: startupMet },
       bulkLoad: bulk,
       strataPeakRssMiB: strataPeakMiB,
+      strataPeakRssWhere: strataPeakWhere,
       rssMet,
       cells: results,
       missed: missed.map((r) => r.id),

@@ -11,6 +11,18 @@ import { childrenOf } from './procstat.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const STRATA_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
 
+/**
+ * The node flags Strata is started with: those of its own `#!/usr/bin/env -S node FLAGS` line (the
+ * `strata` command; `npm start` passes the same, src/launch.test.ts checks), so the bench measures
+ * the server as users run it. Today `--max-semi-space-size=4`: see README, "Memory".
+ */
+export function strataNodeFlags(main = STRATA_MAIN): string[] {
+  const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?:\s+--\S+)*)\s*$/.exec(first);
+  if (!m) throw new Error(`${main}: unexpected first line ${JSON.stringify(first)}`);
+  return m[1]!.trim().split(/\s+/).filter((f) => f !== '');
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Running {
@@ -78,7 +90,7 @@ export interface StrataOptions {
   logFile: string;
   /** Extra server arguments (e.g. --log-level warn). */
   args?: readonly string[];
-  /** Extra node arguments (e.g. --cpu-prof). */
+  /** Extra node arguments (e.g. --cpu-prof), after strataNodeFlags() (so a later V8 flag wins). */
   nodeArgs?: readonly string[];
   startTimeoutMs?: number;
 }
@@ -97,7 +109,7 @@ export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
   const fd = openSync(o.logFile, 'w');
   const port = await freePort();
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), STRATA_MAIN, '--address', `127.0.0.1:${port}`, '--data', o.dataDir, ...(o.args ?? [])], {
+  const child = spawn(process.execPath, [...strataNodeFlags(), ...(o.nodeArgs ?? []), STRATA_MAIN, '--address', `127.0.0.1:${port}`, '--data', o.dataDir, ...(o.args ?? [])], {
     cwd: REPO_ROOT,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'info' },

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point: parse the config, open the stores, start the server, shut down cleanly on signals.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -1,9 +1,9 @@
-// Parameters and encoding shared by ListObjects, ListObjectsV2 and ListObjectVersions.
-import type { ObjectRecord } from '../store/types.js';
-import type { RequestContext } from './context.js';
+// Parameters and encoding shared by ListObjects, ListObjectsV2 and ListObjectVersions, and the XML of their entries.
+import type { ListedObject } from '../store/types.js';
+import type { RequestContext, S3Response } from './context.js';
 import { S3Error } from './errors.js';
 import { ownerOf } from './owner.js';
-import type { XmlNode } from './xml.js';
+import { escapeXmlText, xmlElement } from './xml.js';
 
 export const MAX_KEYS_LIMIT = 1000;
 
@@ -34,17 +34,120 @@ export function encoderFor(encoding: 'url' | undefined): (s: string | undefined)
   return encoding === 'url' ? (s) => (s === undefined ? undefined : s3UrlEncode(s)) : (s) => s;
 }
 
-/** A <Contents>/<Version> element's common fields. */
-export function objectEntry(rec: ObjectRecord, enc: (s: string) => string | undefined, owner?: string): XmlNode {
-  return {
-    Key: enc(rec.key),
-    LastModified: new Date(rec.lastModified).toISOString(),
-    ETag: rec.etag,
-    ...(rec.meta.checksums && Object.keys(rec.meta.checksums).length > 0
-      ? { ChecksumAlgorithm: Object.keys(rec.meta.checksums).map((a) => a.toUpperCase()) }
-      : {}),
-    Size: rec.size,
-    Owner: owner !== undefined ? ownerOf(owner) : undefined,
-    StorageClass: rec.storageClass,
-  };
+// ---- entries, written straight to XML (a page has up to 1000; see xml.ts "hand-written bodies") --
+
+/** encoderFor for values that are always present (keys, common prefixes). */
+export function keyEncoder(encoding: 'url' | undefined): (s: string) => string {
+  return encoding === 'url' ? s3UrlEncode : (s) => s;
+}
+
+/** The <Owner> element listings show for an access key. */
+export function ownerXml(accessKey: string): string {
+  const o = ownerOf(accessKey);
+  return `<Owner>${xmlElement('ID', o.ID)}${xmlElement('DisplayName', o.DisplayName)}</Owner>`;
+}
+
+/** <ChecksumAlgorithm> elements by ListedObject.checksumAlgorithms value (a handful of combinations). */
+const checksumXmlCache = new Map<string, string>();
+
+function checksumAlgorithmsXml(names: string): string {
+  if (names === '') return '';
+  let xml = checksumXmlCache.get(names);
+  if (xml === undefined) {
+    xml = names
+      .split(',')
+      .map((a) => xmlElement('ChecksumAlgorithm', a.toUpperCase()))
+      .join('');
+    if (checksumXmlCache.size < 64) checksumXmlCache.set(names, xml);
+  }
+  return xml;
+}
+
+const MS_PER_DAY = 86_400_000;
+const MAX_ISO_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z: later years have another format
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let isoDay = NaN;
+let isoDayText = '';
+
+/**
+ * new Date(ms).toISOString(), several times faster: the date part is kept for the last day seen
+ * (a listing page's objects were mostly written within days of each other), the time is arithmetic.
+ */
+export function isoTime(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_ISO_MS) return new Date(ms).toISOString();
+  const day = Math.floor(ms / MS_PER_DAY);
+  if (day !== isoDay) {
+    isoDayText = new Date(day * MS_PER_DAY).toISOString().slice(0, 11); // 'YYYY-MM-DDT'
+    isoDay = day;
+  }
+  let rest = ms - day * MS_PER_DAY;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${isoDayText}${PAD2[h]}:${PAD2[m]}:${PAD2[s]}.${PAD3[rest - s * 1000]}Z`;
+}
+
+/** ETags as stored ("hex" or "hex-parts") need only their quotes escaped. */
+const PLAIN_ETAG = /^"[0-9A-Za-z-]*"$/;
+
+function etagText(etag: string): string {
+  return PLAIN_ETAG.test(etag) ? `&quot;${etag.slice(1, -1)}&quot;` : escapeXmlText(etag);
+}
+
+/**
+ * A <Contents> element (ListObjects, ListObjectsV2): Key, LastModified, ETag, ChecksumAlgorithm*
+ * (when the object has checksums), Size, Owner (`owner`: ownerXml() or ''), StorageClass.
+ */
+export function contentsXml(o: ListedObject, enc: (s: string) => string, owner: string): string {
+  return (
+    `<Contents><Key>${escapeXmlText(enc(o.key))}</Key><LastModified>${isoTime(o.lastModified)}</LastModified>` +
+    `<ETag>${etagText(o.etag)}</ETag>${checksumAlgorithmsXml(o.checksumAlgorithms)}<Size>${o.size}</Size>${owner}` +
+    `<StorageClass>${escapeXmlText(o.storageClass)}</StorageClass></Contents>`
+  );
+}
+
+/** A <Version> element (ListObjectVersions): every listed object is its key's latest version. */
+export function versionXml(o: ListedObject, enc: (s: string) => string, owner: string): string {
+  return (
+    `<Version><Key>${escapeXmlText(enc(o.key))}</Key><VersionId>${escapeXmlText(o.versionId)}</VersionId><IsLatest>true</IsLatest>` +
+    `<LastModified>${isoTime(o.lastModified)}</LastModified><ETag>${etagText(o.etag)}</ETag>` +
+    `<Size>${o.size}</Size>${owner}<StorageClass>${escapeXmlText(o.storageClass)}</StorageClass></Version>`
+  );
+}
+
+/** A <CommonPrefixes> element. */
+export function commonPrefixXml(p: string, enc: (s: string) => string): string {
+  return `<CommonPrefixes><Prefix>${escapeXmlText(enc(p))}</Prefix></CommonPrefixes>`;
+}
+
+/**
+ * A listing answer assembled from many small strings. They are turned into bytes every 16 Ki
+ * characters: a single Buffer.from() of a string concatenated from thousands of pieces costs more
+ * (flattening the rope, then encoding) than these chunks and one Buffer.concat().
+ */
+export class ListingBody {
+  private text: string;
+  private readonly chunks: Buffer[] = [];
+
+  constructor(start: string) {
+    this.text = start;
+  }
+
+  write(xml: string): void {
+    this.text += xml;
+    if (this.text.length >= 16_384) {
+      this.chunks.push(Buffer.from(this.text, 'utf8'));
+      this.text = '';
+    }
+  }
+
+  /** The 200 answer with the body so far and `last`. */
+  end(last: string): S3Response {
+    this.chunks.push(Buffer.from(this.text + last, 'utf8'));
+    this.text = '';
+    return { status: 200, headers: { 'content-type': 'application/xml' }, body: Buffer.concat(this.chunks) };
+  }
 }

@@ -48,6 +48,41 @@ export function buildXml(body: XmlBody): string {
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml.replace(XML_INVALID, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
 }
 
+// ---- hand-written bodies ----------------------------------------------------------------------
+// For the few answers where building a shape for the generic builder costs more than the work
+// itself (listings: 1000 entries per page). The output is byte for byte what buildXml writes for
+// the same shape (xml.test.ts and listing-xml.test.ts compare them).
+
+/** What buildXml writes before the root element. */
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+const XML_ESCAPED = /[&<>'"\x00-\x08\x0b\x0c\x0e-\x1f]/;
+const XML_ESCAPED_ALL = /[&<>'"\x00-\x08\x0b\x0c\x0e-\x1f]/g;
+const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
+
+/**
+ * Text content as buildXml writes it: the five predefined entities, and the control characters
+ * XML 1.0 cannot carry as character references (`&#x1;`).
+ */
+export function escapeXmlText(s: string): string {
+  if (!XML_ESCAPED.test(s)) return s;
+  return s.replace(XML_ESCAPED_ALL, (c) => ENTITIES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`);
+}
+
+/**
+ * `<name>text</name>`, as buildXml writes a child with a text, number or boolean value ('' for
+ * undefined or null, which buildXml drops). `name` is written as is.
+ */
+export function xmlElement(name: string, value: string | number | boolean | undefined | null): string {
+  if (value === undefined || value === null) return '';
+  return `<${name}>${escapeXmlText(typeof value === 'string' ? value : String(value))}</${name}>`;
+}
+
+/** The start of a success body: declaration and root element with the S3 namespace (buildXml's default). */
+export function xmlRootStart(root: string): string {
+  return `${XML_DECLARATION}<${root} xmlns="${S3_NS}">`;
+}
+
 const parser = new XMLParser({
   removeNSPrefix: true,
   ignoreAttributes: true,

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { after as afterAll, before, describe, it } from 'node:test';
 import { objectRecord, TRICKY_KEYS } from './contract.js';
-import { listPage, prefixSuccessor } from './listing.js';
+import { listedObject, listPage, prefixSuccessor } from './listing.js';
 import { MemoryMetaStore } from './meta/memory.js';
 import { SqliteMetaStore } from './meta/sqlite.js';
-import type { ListPage, MetaStore, ObjectRecord } from './types.js';
+import type { ListedObject, ListPage, MetaStore } from './types.js';
 
 const bytesOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
@@ -77,7 +77,6 @@ async function listAll(meta: MetaStore, prefix: string, delimiter: string, maxKe
     const p = await listPage(meta, { bucket: 'b', prefix, delimiter, after, maxKeys });
     const entries = pageEntries(p);
     assert.ok(entries.length <= maxKeys, 'page larger than maxKeys');
-    for (const o of p.objects) assert.equal(o.bucket, 'b');
     all.push(...entries);
     if (!p.isTruncated) {
       assert.equal(p.nextAfter, undefined);
@@ -98,8 +97,8 @@ function assertNoDuplicatePrefixes(entries: Entry[]): void {
 function counting(meta: MetaStore): { meta: MetaStore; calls: number; rows: number } {
   const c = { meta, calls: 0, rows: 0 };
   c.meta = Object.create(meta) as MetaStore;
-  c.meta.scanObjects = async (...args: Parameters<MetaStore['scanObjects']>): Promise<ObjectRecord[]> => {
-    const rows = await meta.scanObjects(...args);
+  c.meta.scanListing = async (...args: Parameters<MetaStore['scanListing']>): Promise<ListedObject[]> => {
+    const rows = await meta.scanListing(...args);
     c.calls++;
     c.rows += rows.length;
     return rows;
@@ -172,6 +171,40 @@ for (const [storeName, open] of STORES) {
         }
       });
     }
+
+    it('ScanListing › same rows, order and bounds as scanObjects, as listedObject() of each record', async () => {
+      const extra = ['nul\0x', '\uFEFFbom', 'ctl\x01\x1f', 'a&b<c>"d'];
+      for (const [i, k] of extra.entries()) {
+        const checksums: Record<string, string> | undefined = [undefined, { crc32: 'AAAAAA==' }, { sha256: 'x', crc32c: 'y' }, {}][i];
+        await meta.putObject(objectRecord('other', k, { size: 7 + i, etag: `"e${i}"`, lastModified: 1000 + i, storageClass: i === 2 ? 'GLACIER' : 'STANDARD', meta: { user: { checksums: 'no' }, ...(checksums ? { checksums } : {}) } }));
+      }
+      const scans: [string, string, string, number, string?][] = [
+        ['b', '', '', 1000], ['b', 'dir', '', 1000], ['b', 'dir/', 'dir/a', 5], ['b', '', 'a', 7, 'dir0'], ['b', '😀', '', 3],
+        ['b', '', '\u{10FFFF}', 10], ['other', '', '', 1000], ['other', 'nul', '', 10], ['b', '', '', 0],
+      ];
+      for (const [bucket, prefix, after, limit, from] of scans) {
+        const full = await meta.scanObjects(bucket, prefix, after, limit, from);
+        const lean = await meta.scanListing(bucket, prefix, after, limit, from);
+        assert.deepEqual(lean, full.map(listedObject), JSON.stringify([bucket, prefix, after, limit, from]));
+      }
+      // Several versions per key, latest delete markers: in a versioned bucket (SQLite walks
+      // objects_latest) and in one without versioning (SQLite walks the primary key: same rows).
+      for (const [name, versioning] of [['vers', 'Enabled'], ['multi', '']] as const) {
+        await meta.createBucket({ name, region: 'r', createdAt: 0, versioning });
+        for (const [i, k] of keys.slice(0, 60).entries()) {
+          await meta.putObject(objectRecord(name, k, { versionId: 'v1', size: 1 }));
+          if (i % 3 !== 0) await meta.putObject(objectRecord(name, k, { versionId: `v2-${i}`, size: 2, isDeleteMarker: i % 3 === 2, storageClass: i % 2 ? 'STANDARD_IA' : 'STANDARD' }));
+        }
+        for (const [prefix, after, limit] of [['', '', 1000], ['dir', 'dir/', 7], ['', keys[30]!, 1000]] as const) {
+          const lean = await meta.scanListing(name, prefix, after, limit);
+          assert.deepEqual(lean, (await meta.scanObjects(name, prefix, after, limit)).map(listedObject), `${name} ${prefix} ${after}`);
+          if (after === '' && prefix === '') assert.deepEqual(new Set(lean.map((o) => o.versionId.slice(0, 2))), new Set(['v1', 'v2']));
+        }
+      }
+      const others = await meta.scanListing('other', '', '', 1000);
+      assert.deepEqual(others.filter((o) => extra.includes(o.key)).map((o) => o.checksumAlgorithms).sort(), ['', '', 'crc32', 'sha256,crc32c']);
+      await assert.rejects(async () => meta.scanListing('nope', '', '', 10), (e: Error & { code?: string }) => e.code === 'NoSuchBucket');
+    });
 
     it('ListObjects › maxKeys 0 → empty page, not truncated', async () => {
       assert.deepEqual(await listPage(meta, { bucket: 'b', prefix: '', delimiter: '/', after: '', maxKeys: 0 }), {

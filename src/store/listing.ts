@@ -1,8 +1,21 @@
 // The S3 listing algorithm (prefix, delimiter, common prefixes, pagination) on top of
-// MetaStore.scanObjects. A page costs O(page + number of common prefixes), never O(bucket):
+// MetaStore.scanListing. A page costs O(page + number of common prefixes), never O(bucket):
 // keys under a common prefix are skipped with one seek, not read.
 
-import type { ListPage, ListQuery, MetaStore } from './types.js';
+import type { ListedObject, ListPage, ListQuery, MetaStore, ObjectRecord } from './types.js';
+
+/** A record as a listing shows it (what scanListing returns for it). */
+export function listedObject(rec: ObjectRecord): ListedObject {
+  return {
+    key: rec.key,
+    versionId: rec.versionId,
+    size: rec.size,
+    etag: rec.etag,
+    lastModified: rec.lastModified,
+    storageClass: rec.storageClass,
+    checksumAlgorithms: rec.meta.checksums ? Object.keys(rec.meta.checksums).join(',') : '',
+  };
+}
 
 /**
  * The smallest string that sorts (in UTF-8 byte order) after every string starting with `s`,
@@ -10,7 +23,7 @@ import type { ListPage, ListQuery, MetaStore } from './types.js';
  * prefix-free per code point, this is `s` with its last code point replaced by the next one
  * (carrying over U+10FFFF, jumping over the surrogate range, which UTF-8 cannot encode). Unlike
  * a byte successor (last byte + 1), the result is always a valid string, so it can travel through
- * the string-typed `from` bound of scanObjects, and it is correct for any delimiter, including
+ * the string-typed `from` bound of scanListing, and it is correct for any delimiter, including
  * multi-byte ones: for every valid key K, K >= successor(s) iff K > every string starting with s.
  */
 export function prefixSuccessor(s: string): string | undefined {
@@ -67,7 +80,7 @@ export async function listPage(meta: MetaStore, q: ListQuery): Promise<ListPage>
   let batch = delimiter === '' ? Infinity : FIRST_BATCH;
   for (;;) {
     const limit = Math.min(q.maxKeys - count + 1, batch);
-    const rows = await meta.scanObjects(q.bucket, prefix, after, limit, from);
+    const rows = await meta.scanListing(q.bucket, prefix, after, limit, from);
     let open: string | undefined; // the common prefix whose keys are being passed over
     for (const rec of rows) {
       if (open !== undefined && rec.key.startsWith(open)) continue;

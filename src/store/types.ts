@@ -81,8 +81,26 @@ export interface ListQuery {
   maxKeys: number;
 }
 
+/**
+ * What a listing shows of an object (ListObjects, ListObjectsV2, ListObjectVersions): the fields
+ * of its ObjectRecord a listing needs, without user metadata or data pieces. MetaStore.scanListing
+ * returns these so a page of 1000 keys does not parse and copy 1000 full records.
+ */
+export interface ListedObject {
+  key: string;
+  versionId: string;
+  size: number;
+  /** Quoted, as in ObjectRecord. */
+  etag: string;
+  /** Milliseconds since the epoch. */
+  lastModified: number;
+  storageClass: string;
+  /** The names of ObjectMeta.checksums (lowercase, in stored order) joined with ','; '' when none. */
+  checksumAlgorithms: string;
+}
+
 export interface ListPage {
-  objects: ObjectRecord[];
+  objects: ListedObject[];
   commonPrefixes: string[];
   isTruncated: boolean;
   /** The last key or common prefix returned, when truncated (the next page starts after it). */
@@ -157,6 +175,11 @@ export interface MetaStore {
    * (delimiters, common prefixes) is built on this by store/listing.ts.
    */
   scanObjects(bucket: string, prefix: string, after: string, limit: number, from?: string): ObjectRecord[] | Promise<ObjectRecord[]>;
+  /**
+   * The same rows as scanObjects, same arguments, order and errors, as ListedObject: only what a
+   * listing shows. What store/listing.ts pages over (the hot path of every listing).
+   */
+  scanListing(bucket: string, prefix: string, after: string, limit: number, from?: string): ListedObject[] | Promise<ListedObject[]>;
   // ---- multipart uploads ----
   /** Throws NoSuchBucket. */
   createUpload(upload: UploadRecord): void | Promise<void>;

@@ -2,7 +2,8 @@
 // Until versioning exists every object has exactly one version, 'null', which is the latest.
 // Bucket-emptying tools (boto3 object_versions.delete(), Terraform force_destroy) depend on it.
 import type { RequestContext, S3Response } from '../context.js';
-import { encoderFor, objectEntry, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { ListingBody, commonPrefixXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, versionXml } from '../listing-params.js';
+import { xmlElement, xmlRootStart } from '../xml.js';
 
 export async function listObjectVersions(ctx: RequestContext): Promise<S3Response> {
   const bucket = ctx.bucket!;
@@ -13,31 +14,27 @@ export async function listObjectVersions(ctx: RequestContext): Promise<S3Respons
   const versionIdMarker = ctx.query.get('version-id-marker');
   const maxKeys = parseMaxKeys(ctx);
   const encoding = parseEncodingType(ctx);
-  const enc = encoderFor(encoding);
+  const enc = keyEncoder(encoding);
   const page = await ctx.store.list({ bucket, prefix, delimiter, after: keyMarker, maxKeys });
-  const owner = ctx.auth!.accessKey;
+  const owner = ownerXml(ctx.auth!.accessKey);
   const lastIsPrefix = page.nextAfter !== undefined && page.commonPrefixes.includes(page.nextAfter);
-  return {
-    status: 200,
-    body: {
-      root: 'ListVersionsResult',
-      content: {
-        Name: bucket,
-        Prefix: enc(prefix),
-        KeyMarker: enc(keyMarker),
-        VersionIdMarker: versionIdMarker ?? '',
-        NextKeyMarker: page.isTruncated ? enc(page.nextAfter) : undefined,
-        NextVersionIdMarker: page.isTruncated && !lastIsPrefix ? 'null' : undefined,
-        MaxKeys: maxKeys,
-        Delimiter: delimiter !== '' ? enc(delimiter) : undefined,
-        IsTruncated: page.isTruncated,
-        EncodingType: encoding,
-        Version: page.objects.map((o) => {
-          const e = objectEntry(o, enc as (s: string) => string, owner);
-          return { Key: e.Key, VersionId: o.versionId, IsLatest: true, LastModified: e.LastModified, ETag: e.ETag, Size: e.Size, Owner: e.Owner, StorageClass: e.StorageClass };
-        }),
-        CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
-      },
-    },
-  };
+  // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, KeyMarker,
+  // VersionIdMarker, NextKeyMarker?, NextVersionIdMarker?, MaxKeys, Delimiter?, IsTruncated,
+  // EncodingType?, Version*, CommonPrefixes* }.
+  const body = new ListingBody(
+      xmlRootStart('ListVersionsResult') +
+      xmlElement('Name', bucket) +
+      xmlElement('Prefix', enc(prefix)) +
+      xmlElement('KeyMarker', enc(keyMarker)) +
+      xmlElement('VersionIdMarker', versionIdMarker ?? '') +
+      (page.isTruncated && page.nextAfter !== undefined ? xmlElement('NextKeyMarker', enc(page.nextAfter)) : '') +
+      (page.isTruncated && !lastIsPrefix ? xmlElement('NextVersionIdMarker', 'null') : '') +
+      xmlElement('MaxKeys', maxKeys) +
+      (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
+      xmlElement('IsTruncated', page.isTruncated) +
+      xmlElement('EncodingType', encoding),
+  );
+  for (const o of page.objects) body.write(versionXml(o, enc, owner));
+  for (const p of page.commonPrefixes) body.write(commonPrefixXml(p, enc));
+  return body.end('</ListVersionsResult>');
 }

@@ -3,7 +3,8 @@
 // next page starts after) and never url-encoded.
 import type { RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
-import { encoderFor, objectEntry, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { xmlElement, xmlRootStart } from '../xml.js';
 
 const TOKEN_PREFIX = 'v1:';
 
@@ -29,30 +30,29 @@ export async function listObjectsV2(ctx: RequestContext): Promise<S3Response> {
   const maxKeys = parseMaxKeys(ctx);
   const encoding = parseEncodingType(ctx);
   const fetchOwner = ctx.query.get('fetch-owner') === 'true';
-  const enc = encoderFor(encoding);
+  const enc = keyEncoder(encoding);
   // The token wins over start-after; start-after still bounds the page when it sorts later.
   let after = token !== undefined ? decodeToken(token) : '';
   if (startAfter !== undefined && Buffer.compare(Buffer.from(startAfter), Buffer.from(after)) > 0) after = startAfter;
   const page = await ctx.store.list({ bucket, prefix, delimiter, after, maxKeys });
-  const owner = fetchOwner ? ctx.auth!.accessKey : undefined;
-  return {
-    status: 200,
-    body: {
-      root: 'ListBucketResult',
-      content: {
-        Name: bucket,
-        Prefix: enc(prefix),
-        Delimiter: delimiter !== '' ? enc(delimiter) : undefined,
-        MaxKeys: maxKeys,
-        KeyCount: page.objects.length + page.commonPrefixes.length,
-        IsTruncated: page.isTruncated,
-        EncodingType: encoding,
-        ContinuationToken: token,
-        NextContinuationToken: page.isTruncated && page.nextAfter !== undefined ? encodeToken(page.nextAfter) : undefined,
-        StartAfter: startAfter !== undefined ? enc(startAfter) : undefined,
-        Contents: page.objects.map((o) => objectEntry(o, enc as (s: string) => string, owner)),
-        CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
-      },
-    },
-  };
+  const owner = fetchOwner ? ownerXml(ctx.auth!.accessKey) : '';
+  // Written straight to XML (a page has up to 1000 entries): the same bytes buildXml writes for
+  // the shape { Name, Prefix, Delimiter?, MaxKeys, KeyCount, IsTruncated, EncodingType?,
+  // ContinuationToken?, NextContinuationToken?, StartAfter?, Contents*, CommonPrefixes* }.
+  const body = new ListingBody(
+      xmlRootStart('ListBucketResult') +
+      xmlElement('Name', bucket) +
+      xmlElement('Prefix', enc(prefix)) +
+      (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
+      xmlElement('MaxKeys', maxKeys) +
+      xmlElement('KeyCount', page.objects.length + page.commonPrefixes.length) +
+      xmlElement('IsTruncated', page.isTruncated) +
+      xmlElement('EncodingType', encoding) +
+      xmlElement('ContinuationToken', token) +
+      (page.isTruncated && page.nextAfter !== undefined ? xmlElement('NextContinuationToken', encodeToken(page.nextAfter)) : '') +
+      (startAfter !== undefined ? xmlElement('StartAfter', enc(startAfter)) : ''),
+  );
+  for (const o of page.objects) body.write(contentsXml(o, enc, owner));
+  for (const p of page.commonPrefixes) body.write(commonPrefixXml(p, enc));
+  return body.end('</ListBucketResult>');
 }

@@ -2,7 +2,8 @@
 // NextMarker is sent only when a delimiter was given and the page is truncated (clients use the
 // last key otherwise); Contents always carry Owner.
 import type { RequestContext, S3Response } from '../context.js';
-import { encoderFor, objectEntry, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { xmlElement, xmlRootStart } from '../xml.js';
 
 export async function listObjects(ctx: RequestContext): Promise<S3Response> {
   const bucket = ctx.bucket!;
@@ -12,25 +13,23 @@ export async function listObjects(ctx: RequestContext): Promise<S3Response> {
   const marker = ctx.query.get('marker') ?? '';
   const maxKeys = parseMaxKeys(ctx);
   const encoding = parseEncodingType(ctx);
-  const enc = encoderFor(encoding);
+  const enc = keyEncoder(encoding);
   const page = await ctx.store.list({ bucket, prefix, delimiter, after: marker, maxKeys });
-  const owner = ctx.auth!.accessKey;
-  return {
-    status: 200,
-    body: {
-      root: 'ListBucketResult',
-      content: {
-        Name: bucket,
-        Prefix: enc(prefix),
-        Marker: enc(marker),
-        NextMarker: page.isTruncated && delimiter !== '' ? enc(page.nextAfter) : undefined,
-        MaxKeys: maxKeys,
-        Delimiter: delimiter !== '' ? enc(delimiter) : undefined,
-        IsTruncated: page.isTruncated,
-        EncodingType: encoding,
-        Contents: page.objects.map((o) => objectEntry(o, enc as (s: string) => string, owner)),
-        CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
-      },
-    },
-  };
+  const owner = ownerXml(ctx.auth!.accessKey);
+  // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, Marker,
+  // NextMarker?, MaxKeys, Delimiter?, IsTruncated, EncodingType?, Contents*, CommonPrefixes* }.
+  const body = new ListingBody(
+      xmlRootStart('ListBucketResult') +
+      xmlElement('Name', bucket) +
+      xmlElement('Prefix', enc(prefix)) +
+      xmlElement('Marker', enc(marker)) +
+      (page.isTruncated && delimiter !== '' && page.nextAfter !== undefined ? xmlElement('NextMarker', enc(page.nextAfter)) : '') +
+      xmlElement('MaxKeys', maxKeys) +
+      (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
+      xmlElement('IsTruncated', page.isTruncated) +
+      xmlElement('EncodingType', encoding),
+  );
+  for (const o of page.objects) body.write(contentsXml(o, enc, owner));
+  for (const p of page.commonPrefixes) body.write(commonPrefixXml(p, enc));
+  return body.end('</ListBucketResult>');
 }

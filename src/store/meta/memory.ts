@@ -2,6 +2,8 @@
 // ../contract.ts checks both). Keys are ordered by their UTF-8 bytes (Buffer.compare), never by `<`.
 
 import { StoreError } from '../errors.js';
+import { listedObject } from '../listing.js';
+import type { ListedObject } from '../types.js';
 import {
   NULL_VERSION,
   type BucketRecord,
@@ -247,6 +249,10 @@ export class MemoryMetaStore implements MetaStore {
       if (!rec.isDeleteMarker) out.push(structuredClone(rec));
     }
     return out;
+  }
+
+  scanListing(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): ListedObject[] {
+    return this.scanObjects(bucket, prefix, after, limit, from).map(listedObject);
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------
