@@ -16,6 +16,7 @@ import { OPERATIONS } from '../s3/registry.js';
 import { isOperationParameter, resolveOperation } from '../s3/router.js';
 import type { Store } from '../store/store.js';
 import { bucketFromHost, splitTarget } from './host.js';
+import type { Outgoing } from './send.js';
 import { sendResponse } from './send.js';
 
 export interface PipelineDeps {
@@ -83,12 +84,9 @@ export function createRequestHandler(deps: PipelineDeps) {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort(new Error('client closed the connection'));
     });
-    res.setHeader('x-amz-request-id', reqId);
-    res.setHeader('x-amz-id-2', hostId);
-    res.setHeader('server', 'Strata');
-    // Node sets Date itself, but from a cached clock; S3 clients correct their skew from it, so
-    // make it exact for this response.
-    res.setHeader('date', new Date(startedAt).toUTCString());
+    // Every answer carries these (errors too). Node sets Date itself, but from a cached clock; S3
+    // clients correct their skew from it, so make it exact for this response.
+    const out: Outgoing = { base: ['x-amz-request-id', reqId, 'x-amz-id-2', hostId, 'server', 'Strata', 'date', new Date(startedAt).toUTCString()] };
 
     const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
     let ctx: RequestContext | undefined;
@@ -158,15 +156,15 @@ export function createRequestHandler(deps: PipelineDeps) {
 
       // 5. handle, 6. send
       const response = await spec.handler(ctx);
-      await sendResponse(req, res, response);
+      await sendResponse(req, res, response, out);
     } catch (err) {
       // 7. errors
-      await sendError(req, res, err, { reqId, hostId, rawPath, bucket, key, log: ctx?.log ?? log, aborted: abort.signal.aborted });
+      await sendError(req, res, err, out, { reqId, hostId, rawPath, bucket, key, log: ctx?.log ?? log, aborted: abort.signal.aborted });
     } finally {
       // 8. access log, once the response is done
       const done = () =>
         log.info(
-          { reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, bytesIn: req.headers['content-length'], bytesOut: res.getHeader('content-length'), ms: Date.now() - startedAt },
+          { reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, bytesIn: req.headers['content-length'], bytesOut: out.contentLength, ms: Date.now() - startedAt },
           'request',
         );
       if (res.writableFinished || res.destroyed) done();
@@ -222,7 +220,7 @@ interface ErrorInfo {
 /** Headers set before the handler ran, which an error answer keeps. */
 const ERROR_KEEPS_HEADERS = new Set(['x-amz-request-id', 'x-amz-id-2', 'server', 'date', 'vary']);
 
-async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, info: ErrorInfo): Promise<void> {
+async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, out: Outgoing, info: ErrorInfo): Promise<void> {
   let s3err = toS3Error(err, { bucket: info.bucket, key: info.key });
   if (!s3err) {
     if (info.aborted) {
@@ -240,7 +238,8 @@ async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown
     return;
   }
   // A success response that failed while its headers were being set must not lend them (ETag,
-  // Content-Type, Content-Encoding...) to the error: keep only the identity and CORS headers.
+  // Content-Type, Content-Encoding...) to the error: keep only the identity and CORS headers. (The
+  // identity headers come from `out.base`; only CORS, Connection and such are set on `res` itself.)
   for (const name of res.getHeaderNames()) {
     if (!ERROR_KEEPS_HEADERS.has(name) && !name.startsWith('access-control-')) res.removeHeader(name);
   }
@@ -263,7 +262,7 @@ async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown
   };
   if (s3err.status === 304) response.body = undefined;
   try {
-    await sendResponse(req, res, response);
+    await sendResponse(req, res, response, out);
   } catch {
     res.destroy();
   }

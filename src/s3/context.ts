@@ -38,6 +38,7 @@ export type ResponseBody = XmlBody | Buffer | Readable | undefined;
 
 export interface S3Response {
   status: number;
+  /** Header names in lowercase (the send stage looks for content-length and content-type so spelled). */
   headers?: Record<string, string | number | undefined>;
   body?: ResponseBody;
 }
