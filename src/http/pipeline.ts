@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { authenticate } from '../s3/auth/authenticate.js';
-import type { CredentialLookup } from '../s3/auth/sigv4.js';
+import type { AuthResult, CredentialLookup } from '../s3/auth/sigv4.js';
 import { parseRawQuery, percentDecode } from '../s3/auth/sigv4.js';
 import type { RequestContext, S3Response } from '../s3/context.js';
 import { header } from '../s3/context.js';
@@ -38,18 +38,107 @@ export interface PipelineDeps {
  * would not do: Node destroys the socket of an incomplete request whose stream ends.
  */
 export class BodyAborts {
-  private readonly inFlight = new WeakMap<ServerResponse, AbortController>();
+  private readonly inFlight = new WeakMap<ServerResponse, RequestAbort>();
 
-  register(res: ServerResponse, abort: AbortController): void {
+  register(res: ServerResponse, abort: RequestAbort): void {
     this.inFlight.set(res, abort);
   }
 
   /** Fails the body of the request answered by `res` (IncompleteBody, RequestTimeout); false if there is none. */
   fail(res: ServerResponse, code: 'IncompleteBody' | 'RequestTimeout' = 'IncompleteBody'): boolean {
     const abort = this.inFlight.get(res);
-    if (!abort || abort.signal.aborted || res.headersSent) return false;
-    abort.abort(new S3Error(code));
+    if (!abort || res.headersSent) return false;
+    return abort.abort(new S3Error(code));
+  }
+}
+
+const CLIENT_CLOSED = 'client closed the connection';
+
+/**
+ * The abort signal of one request (ctx.signal), made only when something asks for it: the handlers
+ * and body readers that stream. Most requests (GET, HEAD, DELETE...) never do, and an
+ * AbortController plus a 'close' listener per request were a visible part of their cost. It behaves
+ * as if it had existed from the start: aborted when the response closed before it finished (the
+ * client went away), or with the reason given to abort() (BodyAborts), whichever came first, also
+ * when that happened before the signal was asked for.
+ */
+export class RequestAbort {
+  private controller: AbortController | undefined;
+  private failed = false;
+  private reason: unknown;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  get signal(): AbortSignal {
+    let c = this.controller;
+    if (c === undefined) {
+      const controller = (c = this.controller = new AbortController());
+      const res = this.res;
+      if (this.failed) controller.abort(this.reason);
+      else if (res.closed) {
+        if (!res.writableFinished) controller.abort(new Error(CLIENT_CLOSED));
+      } else {
+        res.once('close', () => {
+          if (!res.writableFinished) controller.abort(new Error(CLIENT_CLOSED));
+        });
+      }
+    }
+    return c.signal;
+  }
+
+  get aborted(): boolean {
+    if (this.controller !== undefined) return this.controller.signal.aborted;
+    return this.failed || (this.res.closed && !this.res.writableFinished);
+  }
+
+  /** Aborts with `reason` unless already aborted; true if this call aborted. */
+  abort(reason: unknown): boolean {
+    if (this.aborted) return false;
+    if (this.controller !== undefined) this.controller.abort(reason);
+    else {
+      this.failed = true;
+      this.reason = reason;
+    }
     return true;
+  }
+}
+
+/**
+ * A request's context as the pipeline builds it. The child logger (pino children are costly) is
+ * made on first use of ctx.log, the abort signal on first use of ctx.signal.
+ */
+class PipelineContext implements RequestContext {
+  auth?: AuthResult;
+  bodyText?: string;
+  readonly headers: IncomingMessage['headers'];
+  private childLog: Logger | undefined;
+
+  constructor(
+    readonly reqId: string,
+    readonly hostId: string,
+    private readonly baseLog: Logger,
+    readonly startedAt: number,
+    readonly config: Config,
+    readonly store: Store,
+    readonly req: IncomingMessage,
+    readonly method: string,
+    readonly rawPath: string,
+    readonly rawQuery: string,
+    readonly query: ReadonlyMap<string, string>,
+    readonly op: string,
+    readonly bucket: string | undefined,
+    readonly key: string | undefined,
+    private readonly aborts: RequestAbort,
+  ) {
+    this.headers = req.headers;
+  }
+
+  get log(): Logger {
+    return (this.childLog ??= this.baseLog.child({ reqId: this.reqId }));
+  }
+
+  get signal(): AbortSignal {
+    return this.aborts.signal;
   }
 }
 
@@ -79,17 +168,14 @@ export function createRequestHandler(deps: PipelineDeps) {
     // 1. context
     const startedAt = Date.now();
     const reqId = nextRequestId();
-    const abort = new AbortController();
-    deps.bodies?.register(res, abort);
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort(new Error('client closed the connection'));
-    });
+    const aborts = new RequestAbort(res);
+    deps.bodies?.register(res, aborts);
     // Every answer carries these (errors too). Node sets Date itself, but from a cached clock; S3
     // clients correct their skew from it, so make it exact for this response.
     const out: Outgoing = { base: ['x-amz-request-id', reqId, 'x-amz-id-2', hostId, 'server', 'Strata', 'date', new Date(startedAt).toUTCString()] };
 
     const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
-    let ctx: RequestContext | undefined;
+    let ctx: PipelineContext | undefined;
     let opName = 'Unknown';
     let bucket: string | undefined;
     let key: string | undefined;
@@ -103,26 +189,10 @@ export function createRequestHandler(deps: PipelineDeps) {
         else if (repeated === undefined && isOperationParameter(k)) repeated = k;
       }
       ({ bucket, key } = locate(rawPath, bucketFromHost(req.headers.host, config.domains)));
-      const resolved = resolveOperation(req.method ?? 'GET', bucket, key, query, req.headers);
+      const method = (req.method ?? 'GET').toUpperCase();
+      const resolved = resolveOperation(method, bucket, key, query, req.headers);
       opName = resolved.op;
-      ctx = {
-        reqId,
-        hostId,
-        log: log.child({ reqId }),
-        startedAt,
-        config,
-        store,
-        req,
-        method: (req.method ?? 'GET').toUpperCase(),
-        rawPath,
-        rawQuery,
-        query,
-        headers: req.headers,
-        op: opName,
-        bucket,
-        key,
-        signal: abort.signal,
-      };
+      ctx = new PipelineContext(reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, opName, bucket, key, aborts);
 
       // 2b. CORS for actual requests carrying Origin (preflights are the PreflightRequest handler's):
       // the headers go on the response now, so every answer carries them, errors included — else
@@ -147,7 +217,8 @@ export function createRequestHandler(deps: PipelineDeps) {
       if (repeated !== undefined && MUTATING_METHODS.has(ctx.method)) {
         throw new S3Error('InvalidArgument', `The query parameter ${repeated} may be given only once.`, { ArgumentName: repeated, ArgumentValue: query.get(repeated) });
       }
-      if (bucket !== undefined && key !== undefined && Buffer.byteLength(key) > 1024) {
+      // (A UTF-16 code unit is at most 3 UTF-8 bytes: a key of up to 341 units is short enough.)
+      if (bucket !== undefined && key !== undefined && key.length > 341 && Buffer.byteLength(key) > 1024) {
         throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: 1024 });
       }
 
@@ -159,7 +230,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       await sendResponse(req, res, response, out);
     } catch (err) {
       // 7. errors
-      await sendError(req, res, err, out, { reqId, hostId, rawPath, bucket, key, log: ctx?.log ?? log, aborted: abort.signal.aborted });
+      await sendError(req, res, err, out, { reqId, hostId, rawPath, bucket, key, log: () => ctx?.log ?? log, aborted: aborts.aborted });
     } finally {
       // 8. access log, once the response is done
       const done = () =>
@@ -213,7 +284,8 @@ interface ErrorInfo {
   rawPath: string;
   bucket?: string;
   key?: string;
-  log: Logger;
+  /** The request's logger, made only if there is something to log. */
+  log: () => Logger;
   aborted: boolean;
 }
 
@@ -224,14 +296,14 @@ async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown
   let s3err = toS3Error(err, { bucket: info.bucket, key: info.key });
   if (!s3err) {
     if (info.aborted) {
-      info.log.info({ err: String(err) }, 'request aborted by the client');
+      info.log().info({ err: String(err) }, 'request aborted by the client');
     } else {
-      info.log.error({ err }, 'internal error');
+      info.log().error({ err }, 'internal error');
     }
     s3err = new S3Error('InternalError');
   } else if (s3err.status >= 500 && s3err.code !== 'NotImplemented') {
     // 501 answers a client asking for what this server does not do: not a server fault.
-    info.log.error({ err }, 'server error');
+    info.log().error({ err }, 'server error');
   }
   if (res.headersSent) {
     res.destroy();
