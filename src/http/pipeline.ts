@@ -12,6 +12,7 @@ import { header } from '../s3/context.js';
 import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s3/cors.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
 import { readXmlBody } from '../s3/body.js';
+import { httpDateCache } from '../s3/object-meta.js';
 import { OPERATIONS } from '../s3/registry.js';
 import { isOperationParameter, resolveOperation } from '../s3/router.js';
 import type { Store } from '../store/store.js';
@@ -154,6 +155,9 @@ export function nextRequestId(): string {
   return ID_PREFIX + idCounter.toString(16).toUpperCase().padStart(8, '0');
 }
 
+/** The Date of a response started at `ms` (to the second, as the format allows; cached per second). */
+const responseDate = httpDateCache();
+
 /** An x-amz-id-2 value. */
 export function newHostId(): string {
   return randomBytes(24).toString('base64');
@@ -170,9 +174,9 @@ export function createRequestHandler(deps: PipelineDeps) {
     const reqId = nextRequestId();
     const aborts = new RequestAbort(res);
     deps.bodies?.register(res, aborts);
-    // Every answer carries these (errors too). Node sets Date itself, but from a cached clock; S3
-    // clients correct their skew from it, so make it exact for this response.
-    const out: Outgoing = { base: ['x-amz-request-id', reqId, 'x-amz-id-2', hostId, 'server', 'Strata', 'date', new Date(startedAt).toUTCString()] };
+    // Every answer carries these (errors too). Node sets Date itself, but from a clock it updates
+    // lazily; S3 clients correct their skew from it, so it is this request's second, exactly.
+    const out: Outgoing = { base: ['x-amz-request-id', reqId, 'x-amz-id-2', hostId, 'server', 'Strata', 'date', responseDate(startedAt)] };
 
     const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
     let ctx: PipelineContext | undefined;
