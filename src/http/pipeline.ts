@@ -210,10 +210,7 @@ export function createRequestHandler(deps: PipelineDeps) {
 
       // 3. authenticate (CORS preflight is answered without credentials, like S3)
       const spec = OPERATIONS[opName];
-      if (opName !== 'PreflightRequest') {
-        ctx.auth = authenticate(ctx, deps.credentials);
-        refuseUnsignedAmzHeaders(ctx);
-      }
+      if (opName !== 'PreflightRequest') ctx.auth = authenticate(ctx, deps.credentials);
       if (opName === 'MethodNotAllowed') {
         throw new S3Error('MethodNotAllowed', undefined, { Method: ctx.method, ResourceType: key ? 'OBJECT' : bucket ? 'BUCKET' : 'SERVICE' });
       }
@@ -246,26 +243,6 @@ export function createRequestHandler(deps: PipelineDeps) {
       else res.once('close', done);
     }
   };
-}
-
-/**
- * Header-signed SigV4 requests: every x-amz-* header must be signed, as S3 demands (AccessDenied
- * "There were headers present in the request which were not signed"). Otherwise whoever captured a
- * signed PUT could replay it with an added x-amz-copy-source (turning it into a copy of any object
- * the signer may read), x-amz-meta-*, x-amz-tagging... Presigned requests get the same check in
- * sigv4.ts; x-amz-content-sha256 is exempt there and here (a claim the body is verified against).
- * TODO(auth): belongs in verifySigV4Header next to the presigned check; kept here until then.
- */
-function refuseUnsignedAmzHeaders(ctx: RequestContext): void {
-  const authz = header(ctx, 'authorization');
-  if (ctx.auth === undefined || ctx.auth.presigned || authz === undefined || !authz.startsWith('AWS4-HMAC-SHA256')) return;
-  const m = /[\s,]SignedHeaders=([^,\s]*)/.exec(authz);
-  if (!m) return; // authenticate() accepted it, so this cannot happen; nothing to compare against
-  const signed = new Set(m[1]!.toLowerCase().split(';'));
-  const unsigned = Object.keys(ctx.headers).filter((n) => n.startsWith('x-amz-') && n !== 'x-amz-content-sha256' && !signed.has(n));
-  if (unsigned.length > 0) {
-    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
-  }
 }
 
 /** Bucket and key from the raw path (path style) or the Host header (virtual-hosted style). */

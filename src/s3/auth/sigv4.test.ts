@@ -632,3 +632,21 @@ test('SigV4 › presigned request carrying an unsigned x-amz-* header → 403 Ac
   // The payload-hash claim is exempt: the body is verified against it anyway.
   okQuery(withHeader(req, 'x-amz-content-sha256', ['UNSIGNED-PAYLOAD']));
 });
+
+// ----------------------------------------------------------------------------------------------
+// unsigned x-amz-* headers on header auth (checked here, as for presigned requests)
+
+test('SigV4 › header-signed request carrying an unsigned x-amz-* header → 403 AccessDenied naming them; a forged one → SignatureDoesNotMatch first', async () => {
+  const req = await signHeader({ method: 'PUT', path: '/bucket/k', headers: { 'x-amz-meta-a': '1' } });
+  okHeader(req);
+  const added = withHeader(withHeader(req, 'x-amz-copy-source', ['/other/secret']), 'x-amz-tagging', ['a=b']);
+  expectError(() => verifySigV4Header(added, lookup, OPTS), 'AccessDenied', (e) => {
+    assert.match(e.message, /not signed/);
+    assert.equal(e.fields['HeadersNotSigned'], 'x-amz-copy-source, x-amz-tagging');
+  });
+  // The payload-hash claim is exempt; signed x-amz-* headers are fine.
+  okHeader(withHeader(req, 'x-amz-content-sha256', ['UNSIGNED-PAYLOAD']));
+  // A bad signature is reported as such, whatever else is wrong.
+  const forged = withHeader(added, 'authorization', [authOf(req).replace(/Signature=(\w)/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`)]);
+  expectError(() => verifySigV4Header(forged, lookup, OPTS), 'SignatureDoesNotMatch');
+});

@@ -233,6 +233,29 @@ function canonicalHeaderBlock(req: SignedRequest, names: readonly string[], acce
   return block;
 }
 
+/**
+ * Every x-amz-* header must be signed, as S3 demands (AccessDenied "There were headers present in
+ * the request which were not signed"), for header and presigned auth alike. Otherwise whoever
+ * captured a signed request or a presigned URL could add headers the signer never approved: an
+ * x-amz-copy-source (turning a PUT into a copy of any object the signer may read), x-amz-acl,
+ * x-amz-meta-*, x-amz-tagging... x-amz-content-sha256 is exempt: it is only a claim the body is
+ * verified against.
+ */
+function refuseUnsignedAmzHeaders(req: SignedRequest, signedNames: readonly string[]): void {
+  let unsigned: string[] | undefined;
+  let signed: Set<string> | undefined;
+  for (const name of Object.keys(req.headers)) {
+    if (!name.startsWith('x-amz-') || name === 'x-amz-content-sha256') continue;
+    signed ??= new Set(signedNames.map((n) => n.toLowerCase()));
+    if (!signed.has(name) && headerValues(req.headers, name) !== undefined) (unsigned ??= []).push(name);
+  }
+  if (unsigned !== undefined) {
+    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', {
+      HeadersNotSigned: unsigned.join(', '),
+    });
+  }
+}
+
 function signatureMismatch(accessKey: string): S3Error {
   // Never StringToSign/CanonicalRequest/secrets here: this goes to the client.
   return new S3Error('SignatureDoesNotMatch', undefined, { AWSAccessKeyId: accessKey });
@@ -375,6 +398,8 @@ export function verifySigV4Header(req: SignedRequest, lookup: CredentialLookup, 
     provided: parsed.signature,
     accessKey: scope.accessKey,
   });
+  // Checked once the signature holds (a forged request gets SignatureDoesNotMatch, as before).
+  refuseUnsignedAmzHeaders(req, signedNames);
   return {
     accessKey: scope.accessKey,
     payloadHash,
@@ -476,18 +501,7 @@ export function verifySigV4Query(req: SignedRequest, lookup: CredentialLookup, o
     });
   }
 
-  // Whoever holds a presigned URL could otherwise add x-amz-* headers the signer never approved
-  // (x-amz-copy-source, x-amz-acl, x-amz-meta-*...). x-amz-content-sha256 is exempt: it is only a
-  // claim the body is verified against.
-  const signedSet = new Set(signedNames.map((n) => n.toLowerCase()));
-  const unsigned = Object.keys(req.headers)
-    .filter((n) => n.startsWith('x-amz-') && n !== 'x-amz-content-sha256' && !signedSet.has(n))
-    .filter((n) => headerValues(req.headers, n) !== undefined);
-  if (unsigned.length > 0) {
-    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', {
-      HeadersNotSigned: unsigned.join(', '),
-    });
-  }
+  refuseUnsignedAmzHeaders(req, signedNames);
 
   const scopeString = `${scope.date}/${scope.region}/${SERVICE}/${TERMINAL}`;
   const key = deriveSigningKey(creds.secretKey, scope.date, scope.region, SERVICE);
