@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { authenticate } from '../s3/auth/authenticate.js';
 import type { AuthResult, CredentialLookup } from '../s3/auth/sigv4.js';
-import { parseRawQuery, percentDecode } from '../s3/auth/sigv4.js';
+import { parseQueryParams, percentDecode } from '../s3/auth/sigv4.js';
+import type { QueryParam } from '../s3/auth/canonical.js';
 import type { RequestContext, S3Response } from '../s3/context.js';
 import { header } from '../s3/context.js';
 import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s3/cors.js';
@@ -126,6 +127,7 @@ class PipelineContext implements RequestContext {
     readonly rawPath: string,
     readonly rawQuery: string,
     readonly query: ReadonlyMap<string, string>,
+    readonly queryParams: readonly QueryParam[],
     readonly op: string,
     readonly bucket: string | undefined,
     readonly key: string | undefined,
@@ -185,18 +187,19 @@ export function createRequestHandler(deps: PipelineDeps) {
     let key: string | undefined;
 
     try {
-      // 2. resolve
+      // 2. resolve: the query is split and decoded once, here (authentication reuses it)
+      const params = parseQueryParams(rawQuery);
       const query = new Map<string, string>();
       let repeated: string | undefined;
-      for (const [k, v] of parseRawQuery(rawQuery)) {
-        if (!query.has(k)) query.set(k, v);
-        else if (repeated === undefined && isOperationParameter(k)) repeated = k;
+      for (const p of params) {
+        if (!query.has(p.name)) query.set(p.name, p.value);
+        else if (repeated === undefined && isOperationParameter(p.name)) repeated = p.name;
       }
       ({ bucket, key } = locate(rawPath, bucketFromHost(req.headers.host, config.domains)));
       const method = (req.method ?? 'GET').toUpperCase();
       const resolved = resolveOperation(method, bucket, key, query, req.headers);
       opName = resolved.op;
-      ctx = new PipelineContext(reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, opName, bucket, key, aborts);
+      ctx = new PipelineContext(reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, params, opName, bucket, key, aborts);
 
       // 2b. CORS for actual requests carrying Origin (preflights are the PreflightRequest handler's):
       // the headers go on the response now, so every answer carries them, errors included — else

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
+import type { QueryParam } from './auth/canonical.js';
 import type { AuthResult } from './auth/sigv4.js';
 import type { XmlBody } from './xml.js';
 
@@ -22,6 +23,8 @@ export interface RequestContext {
   readonly rawQuery: string;
   /** Decoded query parameters; a name given twice keeps its first value. */
   readonly query: ReadonlyMap<string, string>;
+  /** Every query parameter in order, raw and decoded (rawQuery parsed once; authentication reuses it). */
+  readonly queryParams?: readonly QueryParam[];
   readonly headers: IncomingHttpHeaders;
   readonly op: string;
   readonly bucket?: string;
