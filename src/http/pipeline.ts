@@ -25,6 +25,8 @@ export interface PipelineDeps {
   config: Config;
   store: Store;
   log: Logger;
+  /** Where the access log lines go (default `log`). */
+  accessLog?: Logger;
   credentials: CredentialLookup;
   /** x-amz-id-2 of every answer (default: random per handler); server.ts shares it with clientError answers. */
   hostId?: string;
@@ -40,15 +42,16 @@ export interface PipelineDeps {
  * would not do: Node destroys the socket of an incomplete request whose stream ends.
  */
 export class BodyAborts {
-  private readonly inFlight = new WeakMap<ServerResponse, RequestAbort>();
+  /** Where a response holds its request's RequestAbort (a property of this instance's own: a WeakMap entry per request cost more). */
+  private readonly slot = Symbol('strata.requestAbort');
 
   register(res: ServerResponse, abort: RequestAbort): void {
-    this.inFlight.set(res, abort);
+    (res as unknown as Record<symbol, RequestAbort>)[this.slot] = abort;
   }
 
   /** Fails the body of the request answered by `res` (IncompleteBody, RequestTimeout); false if there is none. */
   fail(res: ServerResponse, code: 'IncompleteBody' | 'RequestTimeout' = 'IncompleteBody'): boolean {
-    const abort = this.inFlight.get(res);
+    const abort = (res as unknown as Record<symbol, RequestAbort | undefined>)[this.slot];
     if (!abort || res.headersSent) return false;
     return abort.abort(new S3Error(code));
   }
@@ -167,6 +170,7 @@ export function newHostId(): string {
 
 export function createRequestHandler(deps: PipelineDeps) {
   const { config, store, log } = deps;
+  const accessLog = deps.accessLog ?? log;
   const hostId = deps.hostId ?? newHostId();
   const corsDefault = defaultCorsRules(config.corsOrigins);
 
@@ -238,7 +242,7 @@ export function createRequestHandler(deps: PipelineDeps) {
     } finally {
       // 8. access log, once the response is done
       const done = () =>
-        log.info(
+        accessLog.info(
           { reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, bytesIn: req.headers['content-length'], bytesOut: out.contentLength, ms: Date.now() - startedAt },
           'request',
         );
