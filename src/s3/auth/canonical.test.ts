@@ -1,22 +1,29 @@
 // The fast paths of canonical.ts against straightforward reference implementations: the canonical
-// query (already-canonical components taken as they are, no sort when in order), percentDecode
+// query and URI (already-canonical components taken as they are, no sort when in order), percentDecode
 // without a Buffer for ASCII, and the query parsed once (parseQueryParams).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   canonicalComponent,
   canonicalQuery,
+  canonicalUri,
   isCanonicalComponent,
   parseQueryParams,
   parseRawQuery,
   percentDecode,
   percentDecodeToBytes,
   splitRawQuery,
+  uriEncodeBytes,
 } from './canonical.js';
+
+/** canonicalComponent by its definition: decode, then encode (no fast path). */
+function slowComponent(raw: string, encodeSlash: boolean): string {
+  return uriEncodeBytes(percentDecodeToBytes(raw), encodeSlash);
+}
 
 /** The canonical query as it was computed before the fast path: decode, encode, sort, join. */
 function referenceCanonicalQuery(rawPairs: ReadonlyArray<readonly [string, string]>): string {
-  const encoded = rawPairs.map(([n, v]) => [canonicalComponent(n, true), canonicalComponent(v, true)] as const);
+  const encoded = rawPairs.map(([n, v]) => [slowComponent(n, true), slowComponent(v, true)] as const);
   encoded.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return encoded.map(([n, v]) => `${n}=${v}`).join('&');
 }
@@ -81,14 +88,23 @@ describe('canonicalQuery fast path', () => {
     }
   });
 
-  it('isCanonicalComponent(s) is exactly canonicalComponent(s, true) === s', () => {
-    const table = ['', 'abc', 'A-Z_0.9~', '%2F', '%2f', '%41', '%7E', '%20', '%', '%2', '%GG', 'a/b', 'a b', 'é', '%C3%A9', '%c3%A9', '%25', '%00', '+'];
-    for (const s of table) assert.equal(isCanonicalComponent(s), canonicalComponent(s, true) === s, s);
+  it('isCanonicalComponent(s, slash) is exactly "decode then encode gives s back", for query components and paths', () => {
+    const table = ['', 'abc', 'A-Z_0.9~', '%2F', '%2f', '%41', '%7E', '%20', '%', '%2', '%GG', 'a/b', '/a//b/', 'a b', 'é', '%C3%A9', '%c3%A9', '%25', '%00', '+', '/%2F/'];
     const next = rng(7);
-    for (let i = 0; i < 5000; i++) {
-      const s = randomComponent(next);
-      assert.equal(isCanonicalComponent(s), canonicalComponent(s, true) === s, s);
+    const all = [...table, ...Array.from({ length: 5000 }, () => randomComponent(next))];
+    for (const s of all) {
+      for (const slash of [true, false]) {
+        assert.equal(isCanonicalComponent(s, slash), slowComponent(s, slash) === s, `${s} ${slash}`);
+        assert.equal(canonicalComponent(s, slash), slowComponent(s, slash), `${s} ${slash}`);
+      }
     }
+  });
+
+  it('canonicalUri equals the slow form on paths as clients send them', () => {
+    const next = rng(11);
+    const paths = ['', '/', '/b/k', '/b/a%20b', '/b/a b', '/b/%7Euser', '/b/~user', '/b/a%2Fb', '/b/./../k', '/b//k', '/b/%E6%97%A5', '/b/%e6%97%a5', '/b/%FF'];
+    for (let i = 0; i < 2000; i++) paths.push(`/${randomComponent(next)}/${randomComponent(next)}`);
+    for (const p of paths) assert.equal(canonicalUri(p), p === '' ? '/' : slowComponent(p, false), p);
   });
 });
 

@@ -148,19 +148,6 @@ export function parseQueryParams(rawQuery: string): QueryParam[] {
   return params;
 }
 
-/** Decode what the client sent, then encode it the one AWS way (clients differ in what they escape). */
-export function canonicalComponent(raw: string, encodeSlash: boolean): string {
-  return uriEncodeBytes(percentDecodeToBytes(raw), encodeSlash);
-}
-
-/**
- * S3 canonical URI: the path decoded and encoded exactly once, slashes kept, and NOT normalised
- * ('//', '/./' and '/../' are part of the key, so no URL parser may touch it).
- */
-export function canonicalUri(rawPath: string): string {
-  return rawPath === '' ? '/' : canonicalComponent(rawPath, false);
-}
-
 /** 1 for the bytes RFC 3986 leaves unencoded (A-Za-z0-9-._~). */
 const UNRESERVED: Uint8Array = Uint8Array.from({ length: 256 }, (_, b) => (isUnreserved(b) ? 1 : 0));
 
@@ -171,22 +158,42 @@ function upperHexValue(c: number): number {
 }
 
 /**
- * True when canonicalComponent(s, true) === s: s holds only unreserved characters and %XX escapes
- * (uppercase hex) of bytes that must stay escaped. What presigners and SDKs send is usually
- * already in this form; it then needs no decoding and re-encoding.
+ * True when canonicalComponent(s, encodeSlash) === s: s holds only unreserved characters (and '/'
+ * unless encodeSlash) and %XX escapes (uppercase hex) of bytes that must stay escaped. What
+ * presigners and SDKs send is usually already in this form; it then needs no decoding and
+ * re-encoding.
  */
-export function isCanonicalComponent(s: string): boolean {
+export function isCanonicalComponent(s: string, encodeSlash = true): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80 && UNRESERVED[c] === 1) continue;
+    if (c === 0x2f && !encodeSlash) continue;
     if (c !== 0x25 || i + 2 >= s.length) return false;
     const hi = upperHexValue(s.charCodeAt(i + 1));
     const lo = upperHexValue(s.charCodeAt(i + 2));
-    // '%41' decodes to 'A', which the canonical form writes as 'A'.
-    if (hi < 0 || lo < 0 || UNRESERVED[(hi << 4) | lo] === 1) return false;
+    if (hi < 0 || lo < 0) return false;
+    // '%41' decodes to 'A', which the canonical form writes as 'A' (and '%2F' as '/' in a path).
+    const b = (hi << 4) | lo;
+    if (UNRESERVED[b] === 1 || (b === 0x2f && !encodeSlash)) return false;
     i += 2;
   }
   return true;
+}
+
+/**
+ * Decode what the client sent, then encode it the one AWS way (clients differ in what they escape).
+ * Text already in that form is returned as it is.
+ */
+export function canonicalComponent(raw: string, encodeSlash: boolean): string {
+  return isCanonicalComponent(raw, encodeSlash) ? raw : uriEncodeBytes(percentDecodeToBytes(raw), encodeSlash);
+}
+
+/**
+ * S3 canonical URI: the path decoded and encoded exactly once, slashes kept, and NOT normalised
+ * ('//', '/./' and '/../' are part of the key, so no URL parser may touch it).
+ */
+export function canonicalUri(rawPath: string): string {
+  return rawPath === '' ? '/' : canonicalComponent(rawPath, false);
 }
 
 function comparePairs(a: readonly [string, string], b: readonly [string, string]): number {
@@ -203,10 +210,7 @@ export function canonicalQuery(rawPairs: ReadonlyArray<readonly [string, string]
   const encoded: Array<readonly [string, string]> = [];
   let sorted = true;
   for (const [n, v] of rawPairs) {
-    const pair = [
-      isCanonicalComponent(n) ? n : canonicalComponent(n, true),
-      isCanonicalComponent(v) ? v : canonicalComponent(v, true),
-    ] as const;
+    const pair = [canonicalComponent(n, true), canonicalComponent(v, true)] as const;
     if (sorted && encoded.length > 0 && comparePairs(encoded[encoded.length - 1]!, pair) > 0) sorted = false;
     encoded.push(pair);
   }
