@@ -75,9 +75,9 @@ export class RequestAbort {
   constructor(private readonly res: ServerResponse) {}
 
   get signal(): AbortSignal {
-    let c = this.controller;
-    if (c === undefined) {
-      const controller = (c = this.controller = new AbortController());
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
       const res = this.res;
       if (this.failed) controller.abort(this.reason);
       else if (res.closed) {
@@ -88,7 +88,7 @@ export class RequestAbort {
         });
       }
     }
-    return c.signal;
+    return this.controller.signal;
   }
 
   get aborted(): boolean {

@@ -20,8 +20,6 @@ export interface Outgoing {
   contentLength?: number | string;
 }
 
-const NO_BASE: Outgoing = { base: [] };
-
 /**
  * Writes `r` as the answer to `req`. The status line and every header go out in one
  * `writeHead(status, list)` (no `setHeader` per header): the handler's headers (names lowercase)
@@ -29,7 +27,7 @@ const NO_BASE: Outgoing = { base: [] };
  * last. Every header is validated before anything is written, so a bad value (stored metadata
  * with a control character) throws with the response untouched and the error answer starts clean.
  */
-export async function sendResponse(req: IncomingMessage, res: ServerResponse, r: S3Response, out: Outgoing = NO_BASE): Promise<void> {
+export async function sendResponse(req: IncomingMessage, res: ServerResponse, r: S3Response, out: Outgoing = { base: [] }): Promise<void> {
   const status = r.status;
   const headers = r.headers;
   const list: Array<string | number> = [];
