@@ -59,6 +59,16 @@ describe('BatchedLines', () => {
     assert.equal(batched.writes.length, 1);
   });
 
+  it('a destination that throws loses those lines, nothing else', async () => {
+    let calls = 0;
+    const lines = new BatchedLines({ write: () => { calls++; throw new Error('EPIPE'); } });
+    lines.write('a\n');
+    await turn();
+    lines.write('b\n');
+    assert.doesNotThrow(() => lines.flushSync());
+    assert.equal(calls, 2);
+  });
+
   it('flushOnExit: lines written just before process.exit() still reach the destination', () => {
     const server = new URL('./server.js', import.meta.url).href;
     const code = `import { BatchedLines } from ${JSON.stringify(server)};

@@ -71,7 +71,11 @@ export class BatchedLines {
     if (this.buffered === '') return;
     const text = this.buffered;
     this.buffered = '';
-    this.dest.write(text);
+    try {
+      this.dest.write(text);
+    } catch {
+      // A log destination that throws (closed, full) must not take the server down from a timer.
+    }
   }
 }
 
