@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, parseConfig } from './config.js';
-import { createServer } from './server.js';
+import { BatchedLines, createServer } from './server.js';
 import { DirDataStore } from './store/data/dir.js';
 import { lockDataDir } from './store/lock.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   // stop or hang the server: pino's synchronous destination retries a dead pipe forever.
   process.stdout.on('error', () => undefined);
   const log = pino({ level: config.logLevel, base: { pid: process.pid } }, process.stdout);
+  // The access log (a line per request) reaches stdout in one write per event-loop turn.
+  const accessLog = pino({ level: config.logLevel, base: { pid: process.pid } }, new BatchedLines(process.stdout).flushOnExit());
   if (config.defaultCredentials) {
     log.warn(
       { accessKey: config.accessKey },
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
 
   const credentials = (accessKey: string) =>
     accessKey === config.accessKey ? { accessKey: config.accessKey, secretKey: config.secretKey } : undefined;
-  const server = createServer(config, { store, log, credentials, tls });
+  const server = createServer(config, { store, log, accessLog, credentials, tls });
 
   const orphanSweep = new AbortController();
   await new Promise<void>((ok, fail) => {

@@ -5,23 +5,28 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { authenticate } from '../s3/auth/authenticate.js';
-import type { CredentialLookup } from '../s3/auth/sigv4.js';
-import { parseRawQuery, percentDecode } from '../s3/auth/sigv4.js';
+import type { AuthResult, CredentialLookup } from '../s3/auth/sigv4.js';
+import { parseQueryParams, percentDecode } from '../s3/auth/sigv4.js';
+import type { QueryParam } from '../s3/auth/canonical.js';
 import type { RequestContext, S3Response } from '../s3/context.js';
 import { header } from '../s3/context.js';
 import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s3/cors.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
 import { readXmlBody } from '../s3/body.js';
+import { httpDateCache } from '../s3/object-meta.js';
 import { OPERATIONS } from '../s3/registry.js';
 import { isOperationParameter, resolveOperation } from '../s3/router.js';
 import type { Store } from '../store/store.js';
 import { bucketFromHost, splitTarget } from './host.js';
+import type { Outgoing } from './send.js';
 import { sendResponse } from './send.js';
 
 export interface PipelineDeps {
   config: Config;
   store: Store;
   log: Logger;
+  /** Where the access log lines go (default `log`). */
+  accessLog?: Logger;
   credentials: CredentialLookup;
   /** x-amz-id-2 of every answer (default: random per handler); server.ts shares it with clientError answers. */
   hostId?: string;
@@ -37,18 +42,109 @@ export interface PipelineDeps {
  * would not do: Node destroys the socket of an incomplete request whose stream ends.
  */
 export class BodyAborts {
-  private readonly inFlight = new WeakMap<ServerResponse, AbortController>();
+  /** Where a response holds its request's RequestAbort (a property of this instance's own: a WeakMap entry per request cost more). */
+  private readonly slot = Symbol('strata.requestAbort');
 
-  register(res: ServerResponse, abort: AbortController): void {
-    this.inFlight.set(res, abort);
+  register(res: ServerResponse, abort: RequestAbort): void {
+    (res as unknown as Record<symbol, RequestAbort>)[this.slot] = abort;
   }
 
   /** Fails the body of the request answered by `res` (IncompleteBody, RequestTimeout); false if there is none. */
   fail(res: ServerResponse, code: 'IncompleteBody' | 'RequestTimeout' = 'IncompleteBody'): boolean {
-    const abort = this.inFlight.get(res);
-    if (!abort || abort.signal.aborted || res.headersSent) return false;
-    abort.abort(new S3Error(code));
+    const abort = (res as unknown as Record<symbol, RequestAbort | undefined>)[this.slot];
+    if (!abort || res.headersSent) return false;
+    return abort.abort(new S3Error(code));
+  }
+}
+
+const CLIENT_CLOSED = 'client closed the connection';
+
+/**
+ * The abort signal of one request (ctx.signal), made only when something asks for it: the handlers
+ * and body readers that stream. Most requests (GET, HEAD, DELETE...) never do, and an
+ * AbortController plus a 'close' listener per request were a visible part of their cost. It behaves
+ * as if it had existed from the start: aborted when the response closed before it finished (the
+ * client went away), or with the reason given to abort() (BodyAborts), whichever came first, also
+ * when that happened before the signal was asked for.
+ */
+export class RequestAbort {
+  private controller: AbortController | undefined;
+  private failed = false;
+  private reason: unknown;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const res = this.res;
+      if (this.failed) controller.abort(this.reason);
+      else if (res.closed) {
+        if (!res.writableFinished) controller.abort(new Error(CLIENT_CLOSED));
+      } else {
+        res.once('close', () => {
+          if (!res.writableFinished) controller.abort(new Error(CLIENT_CLOSED));
+        });
+      }
+    }
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    if (this.controller !== undefined) return this.controller.signal.aborted;
+    return this.failed || (this.res.closed && !this.res.writableFinished);
+  }
+
+  /** Aborts with `reason` unless already aborted; true if this call aborted. */
+  abort(reason: unknown): boolean {
+    if (this.aborted) return false;
+    if (this.controller !== undefined) this.controller.abort(reason);
+    else {
+      this.failed = true;
+      this.reason = reason;
+    }
     return true;
+  }
+}
+
+/**
+ * A request's context as the pipeline builds it. The child logger (pino children are costly) is
+ * made on first use of ctx.log, the abort signal on first use of ctx.signal.
+ */
+class PipelineContext implements RequestContext {
+  auth?: AuthResult;
+  bodyText?: string;
+  readonly headers: IncomingMessage['headers'];
+  private childLog: Logger | undefined;
+
+  constructor(
+    readonly reqId: string,
+    readonly hostId: string,
+    private readonly baseLog: Logger,
+    readonly startedAt: number,
+    readonly config: Config,
+    readonly store: Store,
+    readonly req: IncomingMessage,
+    readonly method: string,
+    readonly rawPath: string,
+    readonly rawQuery: string,
+    readonly query: ReadonlyMap<string, string>,
+    readonly queryParams: readonly QueryParam[],
+    readonly op: string,
+    readonly bucket: string | undefined,
+    readonly key: string | undefined,
+    private readonly aborts: RequestAbort,
+  ) {
+    this.headers = req.headers;
+  }
+
+  get log(): Logger {
+    return (this.childLog ??= this.baseLog.child({ reqId: this.reqId }));
+  }
+
+  get signal(): AbortSignal {
+    return this.aborts.signal;
   }
 }
 
@@ -64,6 +160,9 @@ export function nextRequestId(): string {
   return ID_PREFIX + idCounter.toString(16).toUpperCase().padStart(8, '0');
 }
 
+/** The Date of a response started at `ms` (to the second, as the format allows; cached per second). */
+const responseDate = httpDateCache();
+
 /** An x-amz-id-2 value. */
 export function newHostId(): string {
   return randomBytes(24).toString('base64');
@@ -71,6 +170,7 @@ export function newHostId(): string {
 
 export function createRequestHandler(deps: PipelineDeps) {
   const { config, store, log } = deps;
+  const accessLog = deps.accessLog ?? log;
   const hostId = deps.hostId ?? newHostId();
   const corsDefault = defaultCorsRules(config.corsOrigins);
 
@@ -78,53 +178,32 @@ export function createRequestHandler(deps: PipelineDeps) {
     // 1. context
     const startedAt = Date.now();
     const reqId = nextRequestId();
-    const abort = new AbortController();
-    deps.bodies?.register(res, abort);
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort(new Error('client closed the connection'));
-    });
-    res.setHeader('x-amz-request-id', reqId);
-    res.setHeader('x-amz-id-2', hostId);
-    res.setHeader('server', 'Strata');
-    // Node sets Date itself, but from a cached clock; S3 clients correct their skew from it, so
-    // make it exact for this response.
-    res.setHeader('date', new Date(startedAt).toUTCString());
+    const aborts = new RequestAbort(res);
+    deps.bodies?.register(res, aborts);
+    // Every answer carries these (errors too). Node sets Date itself, but from a clock it updates
+    // lazily; S3 clients correct their skew from it, so it is this request's second, exactly.
+    const out: Outgoing = { base: ['x-amz-request-id', reqId, 'x-amz-id-2', hostId, 'server', 'Strata', 'date', responseDate(startedAt)] };
 
     const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
-    let ctx: RequestContext | undefined;
+    let ctx: PipelineContext | undefined;
     let opName = 'Unknown';
     let bucket: string | undefined;
     let key: string | undefined;
 
     try {
-      // 2. resolve
+      // 2. resolve: the query is split and decoded once, here (authentication reuses it)
+      const params = parseQueryParams(rawQuery);
       const query = new Map<string, string>();
       let repeated: string | undefined;
-      for (const [k, v] of parseRawQuery(rawQuery)) {
-        if (!query.has(k)) query.set(k, v);
-        else if (repeated === undefined && isOperationParameter(k)) repeated = k;
+      for (const p of params) {
+        if (!query.has(p.name)) query.set(p.name, p.value);
+        else if (repeated === undefined && isOperationParameter(p.name)) repeated = p.name;
       }
       ({ bucket, key } = locate(rawPath, bucketFromHost(req.headers.host, config.domains)));
-      const resolved = resolveOperation(req.method ?? 'GET', bucket, key, query, req.headers);
+      const method = (req.method ?? 'GET').toUpperCase();
+      const resolved = resolveOperation(method, bucket, key, query, req.headers);
       opName = resolved.op;
-      ctx = {
-        reqId,
-        hostId,
-        log: log.child({ reqId }),
-        startedAt,
-        config,
-        store,
-        req,
-        method: (req.method ?? 'GET').toUpperCase(),
-        rawPath,
-        rawQuery,
-        query,
-        headers: req.headers,
-        op: opName,
-        bucket,
-        key,
-        signal: abort.signal,
-      };
+      ctx = new PipelineContext(reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, params, opName, bucket, key, aborts);
 
       // 2b. CORS for actual requests carrying Origin (preflights are the PreflightRequest handler's):
       // the headers go on the response now, so every answer carries them, errors included — else
@@ -138,10 +217,7 @@ export function createRequestHandler(deps: PipelineDeps) {
 
       // 3. authenticate (CORS preflight is answered without credentials, like S3)
       const spec = OPERATIONS[opName];
-      if (opName !== 'PreflightRequest') {
-        ctx.auth = authenticate(ctx, deps.credentials);
-        refuseUnsignedAmzHeaders(ctx);
-      }
+      if (opName !== 'PreflightRequest') ctx.auth = authenticate(ctx, deps.credentials);
       if (opName === 'MethodNotAllowed') {
         throw new S3Error('MethodNotAllowed', undefined, { Method: ctx.method, ResourceType: key ? 'OBJECT' : bucket ? 'BUCKET' : 'SERVICE' });
       }
@@ -149,7 +225,8 @@ export function createRequestHandler(deps: PipelineDeps) {
       if (repeated !== undefined && MUTATING_METHODS.has(ctx.method)) {
         throw new S3Error('InvalidArgument', `The query parameter ${repeated} may be given only once.`, { ArgumentName: repeated, ArgumentValue: query.get(repeated) });
       }
-      if (bucket !== undefined && key !== undefined && Buffer.byteLength(key) > 1024) {
+      // (A UTF-16 code unit is at most 3 UTF-8 bytes: a key of up to 341 units is short enough.)
+      if (bucket !== undefined && key !== undefined && key.length > 341 && Buffer.byteLength(key) > 1024) {
         throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: 1024 });
       }
 
@@ -158,41 +235,21 @@ export function createRequestHandler(deps: PipelineDeps) {
 
       // 5. handle, 6. send
       const response = await spec.handler(ctx);
-      await sendResponse(req, res, response);
+      await sendResponse(req, res, response, out);
     } catch (err) {
       // 7. errors
-      await sendError(req, res, err, { reqId, hostId, rawPath, bucket, key, log: ctx?.log ?? log, aborted: abort.signal.aborted });
+      await sendError(req, res, err, out, { reqId, hostId, rawPath, bucket, key, log: () => ctx?.log ?? log, aborted: aborts.aborted });
     } finally {
       // 8. access log, once the response is done
       const done = () =>
-        log.info(
-          { reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, bytesIn: req.headers['content-length'], bytesOut: res.getHeader('content-length'), ms: Date.now() - startedAt },
+        accessLog.info(
+          { reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, bytesIn: req.headers['content-length'], bytesOut: out.contentLength, ms: Date.now() - startedAt },
           'request',
         );
       if (res.writableFinished || res.destroyed) done();
       else res.once('close', done);
     }
   };
-}
-
-/**
- * Header-signed SigV4 requests: every x-amz-* header must be signed, as S3 demands (AccessDenied
- * "There were headers present in the request which were not signed"). Otherwise whoever captured a
- * signed PUT could replay it with an added x-amz-copy-source (turning it into a copy of any object
- * the signer may read), x-amz-meta-*, x-amz-tagging... Presigned requests get the same check in
- * sigv4.ts; x-amz-content-sha256 is exempt there and here (a claim the body is verified against).
- * TODO(auth): belongs in verifySigV4Header next to the presigned check; kept here until then.
- */
-function refuseUnsignedAmzHeaders(ctx: RequestContext): void {
-  const authz = header(ctx, 'authorization');
-  if (ctx.auth === undefined || ctx.auth.presigned || authz === undefined || !authz.startsWith('AWS4-HMAC-SHA256')) return;
-  const m = /[\s,]SignedHeaders=([^,\s]*)/.exec(authz);
-  if (!m) return; // authenticate() accepted it, so this cannot happen; nothing to compare against
-  const signed = new Set(m[1]!.toLowerCase().split(';'));
-  const unsigned = Object.keys(ctx.headers).filter((n) => n.startsWith('x-amz-') && n !== 'x-amz-content-sha256' && !signed.has(n));
-  if (unsigned.length > 0) {
-    throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
-  }
 }
 
 /** Bucket and key from the raw path (path style) or the Host header (virtual-hosted style). */
@@ -215,32 +272,34 @@ interface ErrorInfo {
   rawPath: string;
   bucket?: string;
   key?: string;
-  log: Logger;
+  /** The request's logger, made only if there is something to log. */
+  log: () => Logger;
   aborted: boolean;
 }
 
 /** Headers set before the handler ran, which an error answer keeps. */
 const ERROR_KEEPS_HEADERS = new Set(['x-amz-request-id', 'x-amz-id-2', 'server', 'date', 'vary']);
 
-async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, info: ErrorInfo): Promise<void> {
+async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, out: Outgoing, info: ErrorInfo): Promise<void> {
   let s3err = toS3Error(err, { bucket: info.bucket, key: info.key });
   if (!s3err) {
     if (info.aborted) {
-      info.log.info({ err: String(err) }, 'request aborted by the client');
+      info.log().info({ err: String(err) }, 'request aborted by the client');
     } else {
-      info.log.error({ err }, 'internal error');
+      info.log().error({ err }, 'internal error');
     }
     s3err = new S3Error('InternalError');
   } else if (s3err.status >= 500 && s3err.code !== 'NotImplemented') {
     // 501 answers a client asking for what this server does not do: not a server fault.
-    info.log.error({ err }, 'server error');
+    info.log().error({ err }, 'server error');
   }
   if (res.headersSent) {
     res.destroy();
     return;
   }
   // A success response that failed while its headers were being set must not lend them (ETag,
-  // Content-Type, Content-Encoding...) to the error: keep only the identity and CORS headers.
+  // Content-Type, Content-Encoding...) to the error: keep only the identity and CORS headers. (The
+  // identity headers come from `out.base`; only CORS, Connection and such are set on `res` itself.)
   for (const name of res.getHeaderNames()) {
     if (!ERROR_KEEPS_HEADERS.has(name) && !name.startsWith('access-control-')) res.removeHeader(name);
   }
@@ -263,7 +322,7 @@ async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown
   };
   if (s3err.status === 304) response.body = undefined;
   try {
-    await sendResponse(req, res, response);
+    await sendResponse(req, res, response, out);
   } catch {
     res.destroy();
   }

@@ -3,7 +3,6 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { S3Response } from '../s3/context.js';
 import type { S3Error } from '../s3/errors.js';
 import { buildXml } from '../s3/xml.js';
@@ -11,23 +10,59 @@ import { buildXml } from '../s3/xml.js';
 /** A request body larger than this that is still unread when we answer makes us close the connection. */
 const MAX_DRAIN = 1024 * 1024;
 
-export async function sendResponse(req: IncomingMessage, res: ServerResponse, r: S3Response): Promise<void> {
-  for (const [name, value] of Object.entries(r.headers ?? {})) {
-    if (value !== undefined) res.setHeader(name, typeof value === 'string' ? headerBytes(value) : value);
+/**
+ * What the pipeline hands to every answer of one request: the headers all its answers carry
+ * (request ids, Server, Date, CORS) as a flat `name, value, name, value...` list with lowercase
+ * names, and where sendResponse notes the Content-Length it announced (for the access log).
+ */
+export interface Outgoing {
+  readonly base: readonly string[];
+  contentLength?: number | string;
+}
+
+/**
+ * Writes `r` as the answer to `req`. The status line and every header go out in one
+ * `writeHead(status, list)` (no `setHeader` per header): the handler's headers (names lowercase)
+ * win over `out.base`, Content-Length is computed here for Buffer and XML bodies and always goes
+ * last. Every header is validated before anything is written, so a bad value (stored metadata
+ * with a control character) throws with the response untouched and the error answer starts clean.
+ */
+export async function sendResponse(req: IncomingMessage, res: ServerResponse, r: S3Response, out: Outgoing = { base: [] }): Promise<void> {
+  const status = r.status;
+  const headers = r.headers;
+  const list: Array<string | number> = [];
+  const base = out.base;
+  for (let i = 0; i < base.length; i += 2) {
+    if (headers === undefined || headers[base[i]!] === undefined) list.push(base[i]!, base[i + 1]!);
   }
-  res.statusCode = r.status;
+  let contentLength: number | string | undefined;
+  let hasContentType = false;
+  if (headers !== undefined) {
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value === undefined) continue;
+      if (!HTTP_TOKEN.test(name)) throw headerError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
+      if (name === 'content-length') {
+        contentLength = value;
+        continue;
+      }
+      if (name === 'content-type') hasContentType = true;
+      list.push(name, typeof value === 'string' ? headerBytes(name, value) : value);
+    }
+  }
   protectConnection(req, res);
-  const isHead = req.method === 'HEAD';
   const body = r.body;
 
-  if (body === undefined || r.status === 204 || r.status === 304) {
-    if (!res.hasHeader('content-length') && r.status !== 204 && r.status !== 304) res.setHeader('content-length', 0);
+  if (body === undefined || status === 204 || status === 304) {
+    if (contentLength === undefined && status !== 204 && status !== 304) contentLength = 0;
+    writeHead(res, status, list, contentLength, out);
     res.end();
     return;
   }
   if (body instanceof Readable) {
-    if (isHead) {
+    if (req.method === 'HEAD') {
       body.destroy();
+      writeHead(res, status, list, contentLength, out);
       res.end();
       return;
     }
@@ -35,21 +70,8 @@ export async function sendResponse(req: IncomingMessage, res: ServerResponse, r:
     // (a data file gone or unreadable) then still gets a proper S3 error instead of a cut connection.
     const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const first = await it.next();
-    async function* all(): AsyncGenerator<Buffer> {
-      if (first.done) return;
-      yield first.value;
-      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
-    }
-    try {
-      await pipeline(all(), res);
-    } catch (err) {
-      // The client went away or the store failed mid-stream: headers are gone, the only honest
-      // signal left is to cut the connection so the client sees a short body. The source is
-      // destroyed too: it holds a data file open and a read pin until it closes.
-      res.destroy();
-      body.destroy();
-      throw err;
-    }
+    writeHead(res, status, list, contentLength, out);
+    await pump(res, body, it, first, contentLength);
     return;
   }
   let bytes: Buffer;
@@ -57,19 +79,92 @@ export async function sendResponse(req: IncomingMessage, res: ServerResponse, r:
     bytes = body;
   } else {
     bytes = Buffer.from(buildXml(body), 'utf8');
-    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/xml');
+    if (!hasContentType) list.push('content-type', 'application/xml');
   }
-  res.setHeader('content-length', bytes.length);
-  res.end(isHead ? undefined : bytes);
+  writeHead(res, status, list, bytes.length, out);
+  // Headers and body leave in one write.
+  res.end(req.method === 'HEAD' ? undefined : bytes);
 }
+
+function writeHead(res: ServerResponse, status: number, list: Array<string | number>, contentLength: number | string | undefined, out: Outgoing): void {
+  // Content-Length last: Node re-encodes a Content-Disposition that follows a known length
+  // (latin1 → UTF-8 → latin1), which would mangle the UTF-8 bytes headerBytes() prepared.
+  if (contentLength !== undefined) list.push('content-length', contentLength);
+  out.contentLength = contentLength;
+  // The reason phrase explicitly: writeHead keeps an earlier one, and an error answer may follow
+  // a success answer that failed in here.
+  res.writeHead(status, STATUS_CODES[status] ?? 'unknown', list);
+}
+
+/**
+ * Streams the rest of a body after its first chunk, with backpressure. Not stream.pipeline(): that
+ * builds an AbortController per call and aborts it when done (a DOMException with a stack trace
+ * per GET). A body that is complete in its first chunk (small objects) is written together with
+ * the headers by res.end(). If the client goes away or the source fails, the response and the
+ * source are destroyed (a short body is the only honest signal left once headers are out; the
+ * source holds a data file and a read pin until it closes) and the error is rethrown.
+ */
+async function pump(res: ServerResponse, body: Readable, it: AsyncIterator<Buffer>, first: IteratorResult<Buffer>, contentLength: number | string | undefined): Promise<void> {
+  try {
+    let next = first;
+    if (!next.done && contentLength !== undefined && next.value.length === Number(contentLength)) {
+      if (res.destroyed) throw prematureClose();
+      res.end(next.value);
+      // Drive the source to its end, so it releases the file and the read pin now.
+      if (!(await it.next()).done) throw new Error('the object source yielded more bytes than its length');
+      return;
+    }
+    while (!next.done) {
+      if (res.destroyed) throw prematureClose();
+      if (!res.write(next.value)) await drained(res);
+      next = await it.next();
+    }
+    if (res.destroyed) throw prematureClose();
+    res.end();
+  } catch (err) {
+    res.destroy();
+    body.destroy();
+    throw err;
+  }
+}
+
+/** Resolves when the response can take more data, or when it closed (the caller checks which). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+function headerError(code: string, message: string): Error {
+  return Object.assign(new TypeError(message), { code });
+}
+
+/** Node's rules (checkIsHttpToken, checkInvalidHeaderChar), checked before anything is written. */
+const HTTP_TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+const NOT_PLAIN = /[^\t\x20-\x7e]/;
+const INVALID_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+const BEYOND_LATIN1 = /[^\x00-\xff]/;
 
 /**
  * A header value as Node writes it: one byte per character (latin1). Text beyond U+00FF (a
  * response-content-disposition with a file name in any script) goes out as its UTF-8 bytes, as S3
- * sends it, instead of making setHeader throw.
+ * sends it, instead of making Node throw. Control characters are refused (as Node would).
  */
-function headerBytes(value: string): string {
-  return /[^\x00-\xff]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+function headerBytes(name: string, value: string): string {
+  if (!NOT_PLAIN.test(value)) return value;
+  const bytes = BEYOND_LATIN1.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+  if (INVALID_HEADER_CHAR.test(bytes)) throw headerError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+  return bytes;
 }
 
 /**

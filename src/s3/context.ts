@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
+import type { QueryParam } from './auth/canonical.js';
 import type { AuthResult } from './auth/sigv4.js';
 import type { XmlBody } from './xml.js';
 
@@ -22,6 +23,8 @@ export interface RequestContext {
   readonly rawQuery: string;
   /** Decoded query parameters; a name given twice keeps its first value. */
   readonly query: ReadonlyMap<string, string>;
+  /** Every query parameter in order, raw and decoded (rawQuery parsed once; authentication reuses it). */
+  readonly queryParams?: readonly QueryParam[];
   readonly headers: IncomingHttpHeaders;
   readonly op: string;
   readonly bucket?: string;
@@ -38,6 +41,7 @@ export type ResponseBody = XmlBody | Buffer | Readable | undefined;
 
 export interface S3Response {
   status: number;
+  /** Header names in lowercase (the send stage looks for content-length and content-type so spelled). */
   headers?: Record<string, string | number | undefined>;
   body?: ResponseBody;
 }

@@ -74,6 +74,27 @@ export function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
 
+/**
+ * httpDate with a one-entry cache: the format has a resolution of one second, so the string is
+ * reused while calls stay within the same second (exact: the second is compared, not an age). One
+ * cache per use, so that two uses (now, an object's Last-Modified) do not evict each other.
+ */
+export function httpDateCache(): (ms: number) => string {
+  let second = NaN;
+  let text = '';
+  return (ms: number): string => {
+    const s = Math.floor(ms / 1000);
+    if (s !== second) {
+      text = new Date(ms).toUTCString();
+      // NaN never equals itself: an invalid time is formatted (as 'Invalid Date') every time.
+      second = s;
+    }
+    return text;
+  };
+}
+
+const lastModifiedDate = httpDateCache();
+
 const OVERRIDES: Array<[string, string]> = [
   ['response-content-type', 'content-type'],
   ['response-content-language', 'content-language'],
@@ -86,7 +107,7 @@ const OVERRIDES: Array<[string, string]> = [
 /** Headers describing a stored object on GET/HEAD (not Content-Length/Range: the caller adds those). */
 export function objectHeaders(rec: ObjectRecord, ctx: Pick<RequestContext, 'query' | 'headers'>): Record<string, string> {
   const h: Record<string, string> = {
-    'last-modified': httpDate(rec.lastModified),
+    'last-modified': lastModifiedDate(rec.lastModified),
     etag: rec.etag,
     'accept-ranges': 'bytes',
     'content-type': rec.meta.contentType ?? DEFAULT_CONTENT_TYPE,

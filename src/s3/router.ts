@@ -55,6 +55,10 @@ const OBJECT_SUBRESOURCES: Record<string, string> = {
   renameObject: 'RenameObject',
 };
 
+// The tables as lists, made once (resolveOperation walks them on every request).
+const BUCKET_SUBRESOURCE_LIST: ReadonlyArray<readonly [string, string]> = Object.entries(BUCKET_SUBRESOURCES);
+const OBJECT_SUBRESOURCE_LIST: ReadonlyArray<readonly [string, string]> = Object.entries(OBJECT_SUBRESOURCES);
+
 /** Parameters that select or steer an operation (besides the sub-resources above). */
 const OPERATION_PARAMETERS = new Set(['uploads', 'uploadId', 'partNumber', 'versionId', 'versions', 'delete', 'list-type', 'x-id']);
 
@@ -91,7 +95,7 @@ export function resolveOperation(
   }
 
   if (key === undefined || key === '') {
-    for (const [param, family] of Object.entries(BUCKET_SUBRESOURCES)) {
+    for (const [param, family] of BUCKET_SUBRESOURCE_LIST) {
       if (!query.has(param)) continue;
       if (param === 'location' || param === 'policyStatus') {
         return m === 'GET' ? op(`Get${family}`, bucket) : op('MethodNotAllowed', bucket);
@@ -121,7 +125,7 @@ export function resolveOperation(
     }
   }
 
-  for (const [param, family] of Object.entries(OBJECT_SUBRESOURCES)) {
+  for (const [param, family] of OBJECT_SUBRESOURCE_LIST) {
     if (!query.has(param)) continue;
     if (param === 'restore' || param === 'select' || param === 'renameObject') {
       return m === 'POST' || m === 'PUT' ? op(family, bucket, key) : op('MethodNotAllowed', bucket, key);

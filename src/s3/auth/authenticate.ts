@@ -9,6 +9,7 @@ import { S3Error } from '../errors.js';
 import { bucketFromHost } from '../../http/host.js';
 import { hasSigV2Header, hasSigV2Query, verifySigV2Header, verifySigV2Query } from './sigv2.js';
 import type { AuthResult, CredentialLookup, SignedRequest } from './sigv4.js';
+import { parseQueryParams } from './canonical.js';
 import { hasSigV4Header, hasSigV4Query, verifySigV4Header, verifySigV4Query } from './sigv4.js';
 
 const FORM_CREDENTIALS = Symbol('postFormCredentials');
@@ -52,16 +53,19 @@ export function isMultipartFormData(contentType: string | undefined): boolean {
 }
 
 export function authenticate(ctx: RequestContext, lookup: CredentialLookup): AuthResult {
+  // The pipeline parsed the query once already; authentication reads that instead of re-splitting.
+  const queryParams = ctx.queryParams ?? parseQueryParams(ctx.rawQuery);
   const signed: SignedRequest = {
     method: ctx.method,
     rawPath: ctx.rawPath,
     rawQuery: ctx.rawQuery,
     headers: ctx.req.headersDistinct as Record<string, string[]>,
+    queryParams,
   };
   const authz = signed.headers['authorization'];
   const hasHeader = authz !== undefined && authz.length > 0;
-  const v4Query = hasSigV4Query(signed.rawQuery);
-  const v2Query = hasSigV2Query(signed.rawQuery);
+  const v4Query = hasSigV4Query(queryParams);
+  const v2Query = hasSigV2Query(queryParams);
   if (Number(hasHeader) + Number(v4Query) + Number(v2Query) > 1) {
     throw new S3Error('InvalidArgument', ONE_MECHANISM, { ArgumentName: 'Authorization' });
   }

@@ -67,9 +67,31 @@ export function percentDecodeToBytes(s: string): Buffer {
   return out.subarray(0, pos);
 }
 
-/** Decodes %XX sequences as UTF-8 ('+' stays '+'; malformed '%' sequences are kept literally). */
+/**
+ * Decodes %XX sequences as UTF-8 ('+' stays '+'; malformed '%' sequences are kept literally).
+ * Exactly percentDecodeToBytes(s).toString('utf8'); an all-ASCII string whose escapes are all
+ * ASCII (the usual query parameter, key or bucket name) is decoded without a Buffer.
+ */
 export function percentDecode(s: string): string {
-  return s.includes('%') ? percentDecodeToBytes(s).toString('utf8') : s;
+  const first = s.indexOf('%');
+  if (first < 0) return s;
+  let out = '';
+  let literalStart = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return percentDecodeToBytes(s).toString('utf8');
+    if (c !== 0x25 || i < first || i + 2 >= s.length) continue;
+    const hi = hexValue(s.charCodeAt(i + 1));
+    const lo = hexValue(s.charCodeAt(i + 2));
+    if (hi < 0 || lo < 0) continue;
+    const b = (hi << 4) | lo;
+    // A byte >= 0x80 starts (or continues) a UTF-8 sequence: decoding it is the Buffer's job.
+    if (b >= 0x80) return percentDecodeToBytes(s).toString('utf8');
+    out += s.slice(literalStart, i) + String.fromCharCode(b);
+    i += 2;
+    literalStart = i + 1;
+  }
+  return out + s.slice(literalStart);
 }
 
 /**
@@ -92,9 +114,78 @@ export function parseRawQuery(rawQuery: string): Array<[string, string]> {
   return splitRawQuery(rawQuery).map(([n, v]) => [percentDecode(n), percentDecode(v)]);
 }
 
-/** Decode what the client sent, then encode it the one AWS way (clients differ in what they escape). */
+/** One query parameter, as received and decoded. */
+export interface QueryParam {
+  /** Name and value exactly as received (still percent-encoded; value '' when there is no '='). */
+  readonly rawName: string;
+  readonly rawValue: string;
+  /** Name and value percent-decoded ('+' is NOT a space). */
+  readonly name: string;
+  readonly value: string;
+  /** Whether the piece had an '=' (SigV2 signs `name` and `name=` differently). */
+  readonly hasValue: boolean;
+}
+
+/**
+ * The query split and decoded once, for everything that reads it (router, SigV4, SigV2): the
+ * pieces of splitRawQuery (empty pieces skipped, the first '=' separates), in order, raw and
+ * decoded.
+ */
+export function parseQueryParams(rawQuery: string): QueryParam[] {
+  const params: QueryParam[] = [];
+  if (rawQuery === '') return params;
+  for (const piece of rawQuery.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    if (eq < 0) {
+      params.push({ rawName: piece, rawValue: '', name: percentDecode(piece), value: '', hasValue: false });
+    } else {
+      const rawName = piece.slice(0, eq);
+      const rawValue = piece.slice(eq + 1);
+      params.push({ rawName, rawValue, name: percentDecode(rawName), value: percentDecode(rawValue), hasValue: true });
+    }
+  }
+  return params;
+}
+
+/** 1 for the bytes RFC 3986 leaves unencoded (A-Za-z0-9-._~). */
+const UNRESERVED: Uint8Array = Uint8Array.from({ length: 256 }, (_, b) => (isUnreserved(b) ? 1 : 0));
+
+function upperHexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+/**
+ * True when canonicalComponent(s, encodeSlash) === s: s holds only unreserved characters (and '/'
+ * unless encodeSlash) and %XX escapes (uppercase hex) of bytes that must stay escaped. What
+ * presigners and SDKs send is usually already in this form; it then needs no decoding and
+ * re-encoding.
+ */
+export function isCanonicalComponent(s: string, encodeSlash = true): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80 && UNRESERVED[c] === 1) continue;
+    if (c === 0x2f && !encodeSlash) continue;
+    if (c !== 0x25 || i + 2 >= s.length) return false;
+    const hi = upperHexValue(s.charCodeAt(i + 1));
+    const lo = upperHexValue(s.charCodeAt(i + 2));
+    if (hi < 0 || lo < 0) return false;
+    // '%41' decodes to 'A', which the canonical form writes as 'A' (and '%2F' as '/' in a path).
+    const b = (hi << 4) | lo;
+    if (UNRESERVED[b] === 1 || (b === 0x2f && !encodeSlash)) return false;
+    i += 2;
+  }
+  return true;
+}
+
+/**
+ * Decode what the client sent, then encode it the one AWS way (clients differ in what they escape).
+ * Text already in that form is returned as it is.
+ */
 export function canonicalComponent(raw: string, encodeSlash: boolean): string {
-  return uriEncodeBytes(percentDecodeToBytes(raw), encodeSlash);
+  return isCanonicalComponent(raw, encodeSlash) ? raw : uriEncodeBytes(percentDecodeToBytes(raw), encodeSlash);
 }
 
 /**
@@ -105,15 +196,28 @@ export function canonicalUri(rawPath: string): string {
   return rawPath === '' ? '/' : canonicalComponent(rawPath, false);
 }
 
+function comparePairs(a: readonly [string, string], b: readonly [string, string]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
 /**
  * Canonical query string from raw (still encoded) pairs: each name and value re-encoded, sorted by
  * encoded name then encoded value in plain code-unit order (the encoded text is ASCII, so this is
- * byte order), joined as name=value with '&'.
+ * byte order), joined as name=value with '&'. Components already in canonical form are taken as
+ * they are, and pairs already in order are not sorted (the usual presigned URL: both).
  */
 export function canonicalQuery(rawPairs: ReadonlyArray<readonly [string, string]>): string {
-  const encoded = rawPairs.map(([n, v]) => [canonicalComponent(n, true), canonicalComponent(v, true)] as const);
-  encoded.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  return encoded.map(([n, v]) => `${n}=${v}`).join('&');
+  const encoded: Array<readonly [string, string]> = [];
+  let sorted = true;
+  for (const [n, v] of rawPairs) {
+    const pair = [canonicalComponent(n, true), canonicalComponent(v, true)] as const;
+    if (sorted && encoded.length > 0 && comparePairs(encoded[encoded.length - 1]!, pair) > 0) sorted = false;
+    encoded.push(pair);
+  }
+  if (!sorted) encoded.sort(comparePairs);
+  let out = '';
+  for (let i = 0; i < encoded.length; i++) out += `${i === 0 ? '' : '&'}${encoded[i]![0]}=${encoded[i]![1]}`;
+  return out;
 }
 
 /**

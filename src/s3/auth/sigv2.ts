@@ -9,6 +9,7 @@
 // signature, are SigV4-only: the body layer refuses them for lack of a key.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { S3Error } from '../errors.js';
+import type { QueryParam } from './canonical.js';
 import { percentDecode, percentDecodeToBytes, toByteString, uriEncodeBytes } from './canonical.js';
 import type { AuthResult, CredentialLookup, SignedRequest } from './sigv4.js';
 
@@ -74,9 +75,10 @@ function queryPieces(rawQuery: string): Array<{ name: string; raw: string; hasVa
   return out;
 }
 
-/** True when the query carries SigV2 presigning parameters (AWSAccessKeyId or Signature). */
-export function hasSigV2Query(rawQuery: string): boolean {
-  return queryPieces(rawQuery).some((p) => p.name === 'AWSAccessKeyId' || p.name === 'Signature');
+/** True when the query (raw, or parsed by parseQueryParams) carries SigV2 presigning parameters (AWSAccessKeyId or Signature). */
+export function hasSigV2Query(query: string | readonly QueryParam[]): boolean {
+  const params: ReadonlyArray<{ name: string }> = typeof query === 'string' ? queryPieces(query) : query;
+  return params.some((p) => p.name === 'AWSAccessKeyId' || p.name === 'Signature');
 }
 
 // ---------------------------------------------------------------------------------------------

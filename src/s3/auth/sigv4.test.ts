@@ -11,8 +11,10 @@ import {
   deriveSigningKey,
   hasSigV4Header,
   hasSigV4Query,
+  parseQueryParams,
   parseRawQuery,
   percentDecode,
+  signingKeyCacheSize,
   uriEncode,
   verifySigV4Header,
   verifySigV4Query,
@@ -631,4 +633,55 @@ test('SigV4 › presigned request carrying an unsigned x-amz-* header → 403 Ac
   });
   // The payload-hash claim is exempt: the body is verified against it anyway.
   okQuery(withHeader(req, 'x-amz-content-sha256', ['UNSIGNED-PAYLOAD']));
+});
+
+// ----------------------------------------------------------------------------------------------
+// unsigned x-amz-* headers on header auth (checked here, as for presigned requests)
+
+test('SigV4 › header-signed request carrying an unsigned x-amz-* header → 403 AccessDenied naming them; a forged one → SignatureDoesNotMatch first', async () => {
+  const req = await signHeader({ method: 'PUT', path: '/bucket/k', headers: { 'x-amz-meta-a': '1' } });
+  okHeader(req);
+  const added = withHeader(withHeader(req, 'x-amz-copy-source', ['/other/secret']), 'x-amz-tagging', ['a=b']);
+  expectError(() => verifySigV4Header(added, lookup, OPTS), 'AccessDenied', (e) => {
+    assert.match(e.message, /not signed/);
+    assert.equal(e.fields['HeadersNotSigned'], 'x-amz-copy-source, x-amz-tagging');
+  });
+  // The payload-hash claim is exempt; signed x-amz-* headers are fine.
+  okHeader(withHeader(req, 'x-amz-content-sha256', ['UNSIGNED-PAYLOAD']));
+  // A bad signature is reported as such, whatever else is wrong.
+  const forged = withHeader(added, 'authorization', [authOf(req).replace(/Signature=(\w)/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`)]);
+  expectError(() => verifySigV4Header(forged, lookup, OPTS), 'SignatureDoesNotMatch');
+});
+
+test('SigV4 › queryParams handed over by the caller (parsed once) → the same results as parsing rawQuery', async () => {
+  const header = await signHeader({ path: '/bucket', query: 'list-type=2&prefix=a%2Fb&delimiter=%2F' });
+  const presigned = await presign({ path: '/bucket/k', query: 'response-content-type=text%2Fplain&x-id=GetObject' });
+  assert.deepEqual(okHeader({ ...header, queryParams: parseQueryParams(header.rawQuery) }), okHeader(header));
+  assert.deepEqual(okQuery({ ...presigned, queryParams: parseQueryParams(presigned.rawQuery) }), okQuery(presigned));
+  assert.equal(hasSigV4Query(parseQueryParams(presigned.rawQuery)), true);
+  assert.equal(hasSigV4Query(parseQueryParams(header.rawQuery)), false);
+  expectError(() => verifySigV4Query({ ...presigned, rawQuery: setQueryParam(presigned.rawQuery, 'x-id', 'PutObject'), queryParams: undefined }, lookup, OPTS), 'SignatureDoesNotMatch');
+});
+
+// ----------------------------------------------------------------------------------------------
+// signing-key cache
+
+test('SigV4 › deriveSigningKey from the cache = a fresh HMAC chain, for many scopes; the cache stays bounded', () => {
+  const fresh = (secret: string, date: string, region: string, service: string): string => {
+    const h = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
+    return h(h(h(h(`AWS4${secret}`, date), region), service), 'aws4_request').toString('hex');
+  };
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 200; i++) {
+      const secret = `secret-${i % 7}`;
+      const date = `202501${String(1 + (i % 28)).padStart(2, '0')}`;
+      const region = i % 3 === 0 ? 'us-east-1' : `eu-west-${i % 3}`;
+      assert.equal(deriveSigningKey(secret, date, region, 's3').toString('hex'), fresh(secret, date, region, 's3'));
+      // Asked again at once (a hit): still the same key.
+      assert.equal(deriveSigningKey(secret, date, region, 's3').toString('hex'), fresh(secret, date, region, 's3'));
+      assert.ok(signingKeyCacheSize() <= 64, `cache size ${signingKeyCacheSize()}`);
+    }
+  }
+  // Parts that could run together in a naive cache key stay apart.
+  assert.notEqual(deriveSigningKey('b', '20250101', 'a', 's3').toString('hex'), deriveSigningKey('', '20250101', 'ab', 's3').toString('hex'));
 });
