@@ -41,8 +41,8 @@ describe('SqliteMetaStore', () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
     path = join(dir, 'sub', 'meta.db');
     store = SqliteMetaStore.open(path);
-    store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
-    for (let i = 0; i < 2000; i++) store.putObject(objectRecord('b', `k${i}`));
+    await store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => store.putObject(objectRecord('b', `k${i}`))));
     raw = new Database(path);
   });
   after(async () => {
@@ -73,8 +73,8 @@ describe('SqliteMetaStore', () => {
     assert.throws(() => SqliteMetaStore.open(p), /newer/);
   });
 
-  it('Schema › keys are stored as BLOBs of their UTF-8 bytes', () => {
-    store.putObject(objectRecord('b', 'é/😀'));
+  it('Schema › keys are stored as BLOBs of their UTF-8 bytes', async () => {
+    await store.putObject(objectRecord('b', 'é/😀'));
     const row = raw.prepare("SELECT typeof(key) AS t, hex(key) AS h FROM objects WHERE key = x'C3A92FF09F9880'").get() as { t: string; h: string };
     assert.deepEqual(row, { t: 'blob', h: Buffer.from('é/😀').toString('hex').toUpperCase() });
     const obj = raw.prepare("SELECT format, data FROM objects WHERE key = ?").get(Buffer.from('é/😀')) as { format: number; data: string };
@@ -82,11 +82,11 @@ describe('SqliteMetaStore', () => {
     assert.ok(Array.isArray(JSON.parse(obj.data)));
   });
 
-  it('Schema › object_data rows follow their object (cascade on delete)', () => {
-    store.putObject(objectRecord('b', 'gone', { data: [{ id: 'gone-1', size: 1 }] }));
+  it('Schema › object_data rows follow their object (cascade on delete)', async () => {
+    await store.putObject(objectRecord('b', 'gone', { data: [{ id: 'gone-1', size: 1 }] }));
     const count = () => (raw.prepare("SELECT count(*) AS n FROM object_data WHERE data_id = 'gone-1'").get() as { n: number }).n;
     assert.equal(count(), 1);
-    store.deleteObject('b', 'gone');
+    await store.deleteObject('b', 'gone');
     assert.equal(count(), 0);
   });
 
@@ -105,8 +105,8 @@ describe('SqliteMetaStore', () => {
     }
   });
 
-  it('ScanObjects › `from` as raw bytes (not valid UTF-8) → seeks by bytes', () => {
-    for (const k of ['é', 'ê']) store.putObject(objectRecord('b', k));
+  it('ScanObjects › `from` as raw bytes (not valid UTF-8) → seeks by bytes', async () => {
+    for (const k of ['é', 'ê']) await store.putObject(objectRecord('b', k));
     assert.deepEqual(store.scanObjects('b', '', '', 10, Buffer.from([0xc3])).map((r) => r.key), ['é', 'é/😀', 'ê']);
     assert.deepEqual(store.scanObjects('b', '', Buffer.from([0xc3, 0xa9, 0x30]), 10).map((r) => r.key), ['ê']);
   });
@@ -162,6 +162,33 @@ describe('SqliteMetaStore', () => {
       const afterFirst = s.walSyncs;
       await second;
       assert.ok(afterFirst > n0 && s.walSyncs >= afterFirst);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('Batching › object writes of one turn share one transaction; a failing one is refused alone, the others commit', async () => {
+    const s = SqliteMetaStore.open(join(dir, 'batch.db'));
+    try {
+      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '' });
+      await s.putObject(objectRecord('g', 'exists'));
+      const before = s.batches;
+      const writes = [
+        s.putObject(objectRecord('g', 'a')),
+        s.putObject(objectRecord('g', 'exists'), { mustNotExist: true }),
+        s.putObject(objectRecord('nobucket', 'x')),
+        s.deleteObject('g', 'exists'),
+        s.putObject(objectRecord('g', 'b')),
+      ];
+      const settled = await Promise.allSettled(writes);
+      assert.equal(s.batches - before, 1, 'one transaction for the five writes');
+      assert.deepEqual(settled.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+      assert.equal(((settled[1] as PromiseRejectedResult).reason as { code: string }).code, 'PreconditionFailed');
+      assert.equal(((settled[2] as PromiseRejectedResult).reason as { code: string }).code, 'NoSuchBucket');
+      assert.equal(s.getObject('g', 'a')?.key, 'a');
+      assert.equal(s.getObject('g', 'b')?.key, 'b');
+      assert.equal(s.getObject('g', 'exists'), undefined, 'the delete after the refused write went through');
+      assert.equal(s.getObject('nobucket', 'x'), undefined);
     } finally {
       await s.close();
     }

@@ -267,6 +267,7 @@ export class SqliteMetaStore implements MetaStore {
   private readonly completeTx: (bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
   private readonly abortTx: (bucket: string, key: string, uploadId: string) => DataRef[];
   private readonly putConfigTx: (bucket: string, name: string, value: string | undefined) => void;
+  private readonly batchTx: (runs: Array<() => unknown>) => Array<{ ok: boolean; value: unknown }>;
 
   private constructor(
     private readonly db: Db,
@@ -322,6 +323,15 @@ export class SqliteMetaStore implements MetaStore {
       this.st.deleteUpload.run(bucket, kb, uploadId); // cascades to upload_parts
       return this.unreferenced(parts.map((r) => ({ id: r.data_id, size: r.size })));
     }).immediate;
+    this.batchTx = db.transaction((runs: Array<() => unknown>) =>
+      runs.map((run) => {
+        try {
+          return { ok: true, value: run() };
+        } catch (err) {
+          return { ok: false, value: err };
+        }
+      }),
+    ).immediate;
     this.putConfigTx = db.transaction((bucket: string, name: string, value: string | undefined) => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       if (value === undefined) this.st.deleteConfig.run(bucket, name);
@@ -359,6 +369,52 @@ export class SqliteMetaStore implements MetaStore {
    */
   private durable<T>(value: T): T | Promise<T> {
     return this.wal ? this.wal.sync().then(() => value) : value;
+  }
+
+  /** Object writes waiting for the next batch (see batched()). */
+  private batch: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+
+  /** Transactions in which a batch ran (tests: object writes of one turn share one). */
+  batches = 0;
+
+  /**
+   * Object writes (PutObject, DeleteObject) of one event-loop turn run in one transaction, each in
+   * its own savepoint (better-sqlite3 nests a transaction function as a SAVEPOINT), so one write's
+   * failed condition or missing bucket undoes only that write. The commit's WAL frames then cover
+   * the B-tree pages the writes share once instead of once each, and one sync covers them all. A
+   * write that fails is refused at once; the others resolve once the batch is on disk. Without
+   * group commit (durability 'none') writes run at once, synchronously.
+   */
+  private batched<T>(run: () => T): T | Promise<T> {
+    if (!this.wal) return run();
+    return new Promise<T>((resolve, reject) => {
+      this.batch.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (this.batch.length === 1) setImmediate(() => this.flushBatch());
+    });
+  }
+
+  private flushBatch(): void {
+    const items = this.batch;
+    this.batch = [];
+    let results: Array<{ ok: boolean; value: unknown }>;
+    try {
+      this.batches++;
+      results = this.batchTx(items.map((i) => i.run));
+    } catch (err) {
+      // The batch's own BEGIN or COMMIT failed (disk full, I/O error): none of it happened.
+      for (const i of items) i.reject(err);
+      return;
+    }
+    const done: Array<{ item: (typeof items)[number]; value: unknown }> = [];
+    results.forEach((r, n) => {
+      if (r.ok) done.push({ item: items[n]!, value: r.value });
+      else items[n]!.reject(r.value);
+    });
+    if (done.length === 0) return;
+    this.wal!.sync().then(
+      () => done.forEach((d) => d.item.resolve(d.value)),
+      (err: unknown) => done.forEach((d) => d.item.reject(err)),
+    );
   }
 
   /** Completed WAL fdatasync calls (tests: group commit shares them). */
@@ -407,7 +463,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]> {
-    return this.durable(this.putTx(record, cond));
+    return this.batched(() => this.putTx(record, cond));
   }
 
   private putInTx(rec: ObjectRecord, cond: WriteCondition | undefined): DataRef[] {
@@ -476,7 +532,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   deleteObject(bucket: string, key: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
-    return this.durable(this.deleteTx(bucket, key));
+    return this.batched(() => this.deleteTx(bucket, key));
   }
 
   private deleteInTx(bucket: string, key: string): ObjectRecord | undefined {
