@@ -16,7 +16,12 @@ import { closeSource, nextOrAbort } from '../abort.js';
  */
 const ID_RE = /^[0-9a-f]{32}$/;
 const SHARD_RE = /^[0-9a-f]{2}$/;
-const READ_HIGH_WATER_MARK = 256 * 1024;
+/**
+ * Read chunk size of a piece: each chunk is one read on libuv's thread pool (a cross-thread
+ * wake-up). 1 MiB rather than 256 KiB: ~20 % less CPU per MiB on a 64 MiB GET, peak RSS unchanged
+ * (docs/performance.md).
+ */
+const READ_HIGH_WATER_MARK = 1024 * 1024;
 
 const newId = (): string => randomBytes(16).toString('hex');
 
