@@ -3,10 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { S3Error, type S3ErrorCode } from '../errors.js';
 import {
   deriveSigningKey,
   hasSigV4Header,
@@ -18,158 +14,29 @@ import {
   uriEncode,
   verifySigV4Header,
   verifySigV4Query,
-  type AuthResult,
-  type CredentialLookup,
   type SignedRequest,
-  type SigV4Options,
 } from './sigv4.js';
-
-const AK = 'AKIAIOSFODNN7EXAMPLE';
-const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-const lookup: CredentialLookup = (ak) => (ak === AK ? { accessKey: AK, secretKey: SK } : undefined);
-const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
-const OPTS: SigV4Options = { region: 'us-east-1', now: NOW };
-const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-const HOST = 'localhost:9000';
-const MIN = 60_000;
-
-// ----------------------------------------------------------------------------------------------
-// helpers
-
-function sdkSigner(region = 'us-east-1', secret = SK, accessKey = AK): SignatureV4 {
-  return new SignatureV4({
-    credentials: { accessKeyId: accessKey, secretAccessKey: secret },
-    region,
-    service: 's3',
-    sha256: Sha256,
-    uriEscapePath: false, // S3 mode: the path is encoded once, by the caller
-    applyChecksum: false,
-  });
-}
-
-/** How aws-sdk-js encodes an object key into the path: each segment with encodeURIComponent + !'()*. */
-function sdkEncodeKey(key: string): string {
-  return key
-    .split('/')
-    .map((seg) => encodeURIComponent(seg).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
-}
-
-/** Test-local query parser (independent of the code under test) producing the signer's query bag. */
-function queryBag(raw: string): Record<string, string | string[]> {
-  const bag: Record<string, string | string[]> = {};
-  for (const piece of raw.split('&')) {
-    if (piece === '') continue;
-    const eq = piece.indexOf('=');
-    const name = decodeURIComponent(eq < 0 ? piece : piece.slice(0, eq));
-    const value = eq < 0 ? '' : decodeURIComponent(piece.slice(eq + 1));
-    const prev = bag[name];
-    bag[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-  }
-  return bag;
-}
-
-function wireQuery(bag: Record<string, string | string[] | null> | undefined): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(bag ?? {})) {
-    for (const one of Array.isArray(v) ? v : [v ?? '']) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(one)}`);
-  }
-  return parts.join('&');
-}
-
-/** Single-valued signer headers -> what Node's req.headersDistinct would give. */
-function distinct(headers: Record<string, string>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = [v];
-  return out;
-}
-
-interface SignSpec {
-  method?: string;
-  /** Path as sent on the wire (already percent-encoded). */
-  path: string;
-  /** Canonical URI the client signed, when it differs from the wire path. */
-  signedPath?: string;
-  /** Query as sent on the wire. */
-  query?: string;
-  /** Extra headers (host and x-amz-content-sha256: UNSIGNED-PAYLOAD are added unless overridden). */
-  headers?: Record<string, string>;
-  region?: string;
-  secret?: string;
-  accessKey?: string;
-  date?: number;
-}
-
-async function signHeader(spec: SignSpec): Promise<SignedRequest> {
-  const method = spec.method ?? 'GET';
-  const headers: Record<string, string> = { host: HOST, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...spec.headers };
-  const signed = await sdkSigner(spec.region, spec.secret, spec.accessKey).sign(
-    { method, protocol: 'http:', hostname: 'localhost', port: 9000, path: spec.signedPath ?? spec.path, query: queryBag(spec.query ?? ''), headers },
-    { signingDate: new Date(spec.date ?? NOW) },
-  );
-  return { method, rawPath: spec.path, rawQuery: spec.query ?? '', headers: distinct(signed.headers) };
-}
-
-async function presign(spec: SignSpec & { expiresIn?: number; unsignedPayloadHeader?: boolean }): Promise<SignedRequest> {
-  const method = spec.method ?? 'GET';
-  // Like @aws-sdk/s3-request-presigner: the payload is declared UNSIGNED-PAYLOAD (hoisted into the query).
-  const headers: Record<string, string> = { host: HOST, ...spec.headers };
-  if (spec.unsignedPayloadHeader !== false) headers['X-Amz-Content-Sha256'] = 'UNSIGNED-PAYLOAD';
-  const signed = await sdkSigner(spec.region, spec.secret, spec.accessKey).presign(
-    {
-      method, protocol: 'http:', hostname: 'localhost', port: 9000, path: spec.signedPath ?? spec.path, query: queryBag(spec.query ?? ''), headers,
-      // A stream body makes the signer fall back to UNSIGNED-PAYLOAD when no header declares it.
-      body: spec.unsignedPayloadHeader === false ? Readable.from([]) : undefined,
-    },
-    { signingDate: new Date(spec.date ?? NOW), expiresIn: spec.expiresIn ?? 3600 },
-  );
-  return { method, rawPath: spec.path, rawQuery: wireQuery(signed.query), headers: distinct(signed.headers) };
-}
-
-function expectError(fn: () => unknown, code: S3ErrorCode, check?: (e: S3Error) => void): S3Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof S3Error, `expected S3Error ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  check?.(caught);
-  return caught;
-}
-
-function okHeader(req: SignedRequest, opts: SigV4Options = OPTS): AuthResult {
-  const r = verifySigV4Header(req, lookup, opts);
-  assert.equal(r.accessKey, AK);
-  assert.equal(r.presigned, false);
-  return r;
-}
-
-function okQuery(req: SignedRequest, opts: SigV4Options = OPTS): AuthResult {
-  const r = verifySigV4Query(req, lookup, opts);
-  assert.equal(r.accessKey, AK);
-  assert.equal(r.presigned, true);
-  return r;
-}
-
-function withHeader(req: SignedRequest, name: string, values: string[] | undefined): SignedRequest {
-  const headers = { ...req.headers };
-  if (values === undefined) delete headers[name];
-  else headers[name] = values;
-  return { ...req, headers };
-}
-
-function authOf(req: SignedRequest): string {
-  return req.headers['authorization']![0]!;
-}
-
-function setQueryParam(rawQuery: string, name: string, value: string): string {
-  return rawQuery
-    .split('&')
-    .map((p) => (p.startsWith(`${name}=`) ? `${name}=${encodeURIComponent(value)}` : p))
-    .join('&');
-}
+import {
+  AK,
+  SK,
+  lookup,
+  NOW,
+  OPTS,
+  EMPTY_SHA,
+  HOST,
+  MIN,
+  sdkSigner,
+  sdkEncodeKey,
+  distinct,
+  signHeader,
+  presign,
+  expectError,
+  okHeader,
+  okQuery,
+  withHeader,
+  authOf,
+  setQueryParam,
+} from './sigv4.fixtures.js';
 
 // ----------------------------------------------------------------------------------------------
 // helpers under test
@@ -531,108 +398,6 @@ test('SigV4 › host not among SignedHeaders → AuthorizationHeaderMalformed', 
   );
   const req: SignedRequest = { method: 'GET', rawPath: '/b/k', rawQuery: '', headers: { ...distinct(signed.headers), host: [HOST] } };
   expectError(() => verifySigV4Header(req, lookup, OPTS), 'AuthorizationHeaderMalformed', (e) => assert.match(e.message, /host/));
-});
-
-// ----------------------------------------------------------------------------------------------
-// query auth (presigned)
-
-test('SigV4 › presigned GET from the SDK signer → verifies as presigned with UNSIGNED-PAYLOAD', async () => {
-  const req = await presign({ path: `/bucket/${sdkEncodeKey('a b/😀+x')}`, query: 'response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22&x-id=GetObject', expiresIn: 900 });
-  assert.match(req.rawQuery, /X-Amz-Signature=/);
-  const r = okQuery(req);
-  assert.equal(r.payloadHash, 'UNSIGNED-PAYLOAD');
-  assert.equal(r.amzDate, '20250115T120000Z');
-  assert.equal(r.scope, '20250115/us-east-1/s3/aws4_request');
-  assert.deepEqual(r.signingKey, deriveSigningKey(SK, '20250115', 'us-east-1', 's3'));
-  assert.equal(r.signature, parseRawQuery(req.rawQuery).find(([n]) => n === 'X-Amz-Signature')?.[1]);
-});
-
-test('SigV4 › presigned PUT with hoisted x-amz-meta and a signed content-type header → verifies', async () => {
-  const req = await presign({ method: 'PUT', path: '/bucket/up%20load.bin', headers: { 'x-amz-meta-owner': 'me', 'content-type': 'text/plain' }, expiresIn: 604800 });
-  assert.match(req.rawQuery, /x-amz-meta-owner=me/);
-  okQuery(req);
-  expectError(() => verifySigV4Query(withHeader(req, 'content-type', ['text/html']), lookup, OPTS), 'SignatureDoesNotMatch');
-});
-
-test('SigV4 › presigned URL without X-Amz-Content-Sha256 → UNSIGNED-PAYLOAD is assumed', async () => {
-  const req = await presign({ path: '/bucket/k', unsignedPayloadHeader: false });
-  assert.doesNotMatch(req.rawQuery, /content-sha256/i);
-  assert.equal(okQuery(req).payloadHash, 'UNSIGNED-PAYLOAD');
-});
-
-test('SigV4 › presigned URL just before expiry → verifies; after expiry → 403 AccessDenied "Request has expired"', async () => {
-  const req = await presign({ path: '/bucket/k', expiresIn: 60 });
-  okQuery(req, { ...OPTS, now: NOW + 60_000 });
-  expectError(() => verifySigV4Query(req, lookup, { ...OPTS, now: NOW + 61_000 }), 'AccessDenied', (e) => {
-    assert.equal(e.message, 'Request has expired');
-    assert.equal(e.fields['X-Amz-Expires'], 60);
-    assert.equal(e.fields['Expires'], '2025-01-15T12:01:00Z');
-    assert.equal(e.fields['ServerTime'], '2025-01-15T12:01:01Z');
-  });
-});
-
-test('SigV4 › presigned URL valid for a week used after 6 days → verifies (not limited to the skew window)', async () => {
-  okQuery(await presign({ path: '/bucket/k', expiresIn: 604800 }), { ...OPTS, now: NOW + 6 * 24 * 3600_000 });
-});
-
-test('SigV4 › presigned X-Amz-Date 16 minutes ahead → 403 AccessDenied "Request is not valid yet"; 14 → verifies', async () => {
-  okQuery(await presign({ path: '/bucket/k', date: NOW + 14 * MIN }));
-  const req = await presign({ path: '/bucket/k', date: NOW + 16 * MIN });
-  expectError(() => verifySigV4Query(req, lookup, OPTS), 'AccessDenied', (e) => assert.equal(e.message, 'Request is not valid yet'));
-});
-
-test('SigV4 › X-Amz-Expires 604801, 0 or not a number → 400 AuthorizationQueryParametersError', async () => {
-  const req = await presign({ path: '/bucket/k', expiresIn: 604800 });
-  expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Expires', '604801') }, lookup, OPTS), 'AuthorizationQueryParametersError', (e) => {
-    assert.equal(e.status, 400);
-    assert.equal(e.message, 'X-Amz-Expires must be less than a week (in seconds) that is; 604800 seconds');
-  });
-  for (const v of ['0', '-5', '1e3', '']) {
-    expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Expires', v) }, lookup, OPTS), 'AuthorizationQueryParametersError');
-  }
-});
-
-test('SigV4 › presigned URL missing or repeating a required parameter → AuthorizationQueryParametersError', async () => {
-  const req = await presign({ path: '/bucket/k' });
-  for (const name of ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires']) {
-    const rawQuery = req.rawQuery.split('&').filter((p) => !p.startsWith(`${name}=`)).join('&');
-    assert.notEqual(rawQuery, req.rawQuery);
-    expectError(() => verifySigV4Query({ ...req, rawQuery }, lookup, OPTS), 'AuthorizationQueryParametersError', (e) => assert.match(e.message, /requires the X-Amz-Algorithm/));
-  }
-  expectError(() => verifySigV4Query({ ...req, rawQuery: `${req.rawQuery}&X-Amz-Date=20250115T120000Z` }, lookup, OPTS), 'AuthorizationQueryParametersError');
-  expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Algorithm', 'AWS4-HMAC-SHA1') }, lookup, OPTS), 'AuthorizationQueryParametersError');
-  expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Date', '20250115120000') }, lookup, OPTS), 'AuthorizationQueryParametersError');
-});
-
-test('SigV4 › presigned URL with a tampered parameter, path or signature → SignatureDoesNotMatch', async () => {
-  const req = await presign({ path: '/bucket/k', query: 'response-content-type=text%2Fplain' });
-  expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'response-content-type', 'text/html') }, lookup, OPTS), 'SignatureDoesNotMatch');
-  expectError(() => verifySigV4Query({ ...req, rawQuery: `${req.rawQuery}&versionId=1` }, lookup, OPTS), 'SignatureDoesNotMatch');
-  expectError(() => verifySigV4Query({ ...req, rawPath: '/bucket/k2' }, lookup, OPTS), 'SignatureDoesNotMatch');
-  expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Signature', '0'.repeat(64)) }, lookup, OPTS), 'SignatureDoesNotMatch');
-  // Lengthening the validity is tampering too.
-  expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Expires', '7200') }, lookup, OPTS), 'SignatureDoesNotMatch');
-});
-
-test('SigV4 › presigned URL with wrong region → AuthorizationQueryParametersError with Region; unknown key → InvalidAccessKeyId', async () => {
-  const wrongRegion = await presign({ path: '/bucket/k', region: 'ap-south-1' });
-  expectError(() => verifySigV4Query(wrongRegion, lookup, OPTS), 'AuthorizationQueryParametersError', (e) => {
-    assert.equal(e.fields['Region'], 'us-east-1');
-    assert.match(e.message, /the region 'ap-south-1' is wrong; expecting 'us-east-1'/);
-  });
-  const unknown = await presign({ path: '/bucket/k', accessKey: 'AKIDUNKNOWN' });
-  expectError(() => verifySigV4Query(unknown, lookup, OPTS), 'InvalidAccessKeyId', (e) => assert.equal(e.fields['AWSAccessKeyId'], 'AKIDUNKNOWN'));
-  const wrongSecret = await presign({ path: '/bucket/k', secret: 'nope' });
-  expectError(() => verifySigV4Query(wrongSecret, lookup, OPTS), 'SignatureDoesNotMatch');
-});
-
-test('SigV4 › presigned request carrying an unsigned x-amz-* header → 403 AccessDenied naming it', async () => {
-  const req = await presign({ method: 'PUT', path: '/bucket/k' });
-  expectError(() => verifySigV4Query(withHeader(req, 'x-amz-copy-source', ['/other/secret']), lookup, OPTS), 'AccessDenied', (e) => {
-    assert.equal(e.fields['HeadersNotSigned'], 'x-amz-copy-source');
-  });
-  // The payload-hash claim is exempt: the body is verified against it anyway.
-  okQuery(withHeader(req, 'x-amz-content-sha256', ['UNSIGNED-PAYLOAD']));
 });
 
 // ----------------------------------------------------------------------------------------------
