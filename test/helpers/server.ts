@@ -37,9 +37,26 @@ export interface RunningServer {
   pid: number;
   /** Everything the server wrote to stdout and stderr so far. */
   logs: () => string;
+  /**
+   * The access-log lines written after offset `from` of logs(), once the output has been quiet for
+   * 100 ms (at most 3 s): a request's line is written after its response (one stdout write per
+   * event-loop turn), so it can reach us after the client has its answer.
+   */
+  accessLog: (from?: number) => Promise<AccessLine[]>;
   /** SIGTERM, wait for exit (SIGKILL after 5 s), remove the data dir. Idempotent. */
   stop: () => Promise<void>;
 }
+
+/** One access-log line (the fields tests look at). */
+export interface AccessLine {
+  op: string;
+  method: string;
+  key?: string;
+  status: number;
+}
+
+const QUIET_MS = 100;
+const SETTLE_LIMIT_MS = 3000;
 
 export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'strata-test-'));
@@ -90,7 +107,18 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     return stopping;
   };
 
-  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`, port, host, dataDir, pid: child.pid!, logs, stop };
+  const accessLog = async (from = 0): Promise<AccessLine[]> => {
+    const deadline = Date.now() + SETTLE_LIMIT_MS;
+    for (let seen = -1; output.length !== seen && Date.now() < deadline; ) {
+      seen = output.length;
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+    }
+    return output.slice(from).split('\n')
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => JSON.parse(l) as AccessLine);
+  };
+
+  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`, port, host, dataDir, pid: child.pid!, logs, accessLog, stop };
 }
 
 /** Reads the child's output line by line until a pino line `{"msg":"listening","port":N}` shows up. */

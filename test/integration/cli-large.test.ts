@@ -37,8 +37,6 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-interface AccessLine { op: string; key?: string; status: number; method: string }
-
 describe('aws cli large objects (/usr/bin/aws)', () => {
   let server: RunningServer;
   let env: NodeJS.ProcessEnv;
@@ -47,12 +45,6 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
   const bucket = newBucketName('cli-large');
 
   /** The server's access log lines since `from` (an offset into server.logs()). */
-  function accessLog(from = 0): AccessLine[] {
-    return server.logs().slice(from).split('\n')
-      .filter((l) => l.includes('"msg":"request"'))
-      .map((l) => JSON.parse(l) as AccessLine);
-  }
-
   const { aws, s3api } = awsCli(() => ({ url: server.url, env, cwd: work, logs: server.logs, timeoutMs: 240_000 }));
 
   before(async () => {
@@ -84,7 +76,7 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
     try {
       let mark = server.logs().length;
       await aws(['s3', 'cp', src, `s3://${bucket}/big/100mib.bin`]);
-      const up = accessLog(mark).filter((l) => l.key === 'big/100mib.bin');
+      const up = (await server.accessLog(mark)).filter((l) => l.key === 'big/100mib.bin');
       assert.equal(up.filter((l) => l.op === 'UploadPart' && l.status === 200).length, 13, JSON.stringify(up));
       assert.equal(up.filter((l) => l.op === 'CompleteMultipartUpload' && l.status === 200).length, 1);
       assert.equal(up.filter((l) => l.status >= 300).length, 0, JSON.stringify(up));
@@ -95,7 +87,7 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
 
       mark = server.logs().length;
       await aws(['s3', 'cp', `s3://${bucket}/big/100mib.bin`, dst]);
-      const down = accessLog(mark).filter((l) => l.key === 'big/100mib.bin' && l.op === 'GetObject');
+      const down = (await server.accessLog(mark)).filter((l) => l.key === 'big/100mib.bin' && l.op === 'GetObject');
       assert.equal(down.filter((l) => l.status === 206).length, 13, JSON.stringify(down));
       assert.equal(await sha256File(dst), sha);
     } finally {
@@ -190,7 +182,7 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
       const mark = server.logs().length;
       const r = await aws(['s3', 'mv', `s3://${bucket}/mv/source 20mib.bin`, `s3://${bucket}/mv/moved+20mib.bin`]);
       assert.match(r.stdout, /^move: s3:\/\/.+ to s3:\/\/.+moved\+20mib\.bin/m);
-      const log = accessLog(mark);
+      const log = await server.accessLog(mark);
       // The bytes never passed through the client: no PutObject or UploadPart, only copies.
       assert.equal(log.filter((l) => l.op === 'UploadPartCopy' && l.key === 'mv/moved+20mib.bin' && l.status === 200).length, 3, JSON.stringify(log));
       assert.equal(log.filter((l) => l.op === 'UploadPart' || l.op === 'PutObject').length, 0, JSON.stringify(log));

@@ -51,8 +51,6 @@ async function readTree(dir: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
-interface AccessLine { op: string; key?: string; status: number }
-
 for (const provider of ['Other', 'Minio'] as const) {
   describe(`rclone (provider ${provider})`, () => {
     let server: RunningServer;
@@ -61,12 +59,6 @@ for (const provider of ['Other', 'Minio'] as const) {
     let cleanupEnv: () => Promise<void>;
     const bucket = newBucketName(`rclone-${provider}`);
     const remote = (path = '') => `strata:${bucket}${path ? `/${path}` : ''}`;
-
-    function accessLog(from: number): AccessLine[] {
-      return server.logs().slice(from).split('\n')
-        .filter((l) => l.includes('"msg":"request"'))
-        .map((l) => JSON.parse(l) as AccessLine);
-    }
 
     async function rclone(args: string[], opts: { expectFailure?: boolean } = {}): Promise<RunResult> {
       const r = await run(RCLONE, args, { env, timeoutMs: 120_000, cwd: work });
@@ -118,7 +110,7 @@ for (const provider of ['Other', 'Minio'] as const) {
       const mark = server.logs().length;
       const r = await rclone(['copy', join(work, 'tree'), remote('tree'), '--s3-chunk-size', '5M', '--s3-upload-cutoff', '5M', '-v']);
       assert.match(r.stderr, new RegExp(`Transferred:\\s+${Object.keys(TREE).length} / ${Object.keys(TREE).length}, 100%`), r.stderr);
-      const log = accessLog(mark);
+      const log = await server.accessLog(mark);
       const bigParts = log.filter((l) => l.op === 'UploadPart' && l.key === 'tree/big/twelve.bin');
       assert.deepEqual(bigParts.map((l) => l.status), [200, 200, 200], JSON.stringify(log));
       assert.ok(log.some((l) => l.op === 'CompleteMultipartUpload' && l.key === 'tree/big/twelve.bin' && l.status === 200));
@@ -136,7 +128,7 @@ for (const provider of ['Other', 'Minio'] as const) {
     it(`rclone lsf -R (${provider}) › the uploaded tree → exactly the local files and directories, listed with ${provider === 'Other' ? 'ListObjects (V1)' : 'ListObjectsV2'}`, async () => {
       const mark = server.logs().length;
       assert.deepEqual(await lsf(remote('tree')), expectedListing());
-      const lists = accessLog(mark).filter((l) => l.op.startsWith('ListObjects')).map((l) => `${l.op} ${l.status}`);
+      const lists = (await server.accessLog(mark)).filter((l) => l.op.startsWith('ListObjects')).map((l) => `${l.op} ${l.status}`);
       assert.ok(lists.length > 0 && lists.every((l) => l === (provider === 'Other' ? 'ListObjects 200' : 'ListObjectsV2 200')), lists.join(', '));
     });
 
@@ -153,7 +145,7 @@ for (const provider of ['Other', 'Minio'] as const) {
       const mark = server.logs().length;
       const r = await rclone(['moveto', remote('tree/big/twelve.bin'), remote('moved/twelve copy+1 ü.bin'), '-v']);
       assert.match(r.stderr, /Copied \(server-side copy\)/);
-      const log = accessLog(mark);
+      const log = await server.accessLog(mark);
       assert.ok(log.some((l) => l.op === 'CopyObject' && l.key === 'moved/twelve copy+1 ü.bin' && l.status === 200), JSON.stringify(log));
       assert.deepEqual(log.filter((l) => l.op === 'PutObject' || l.op === 'UploadPart' || l.op === 'GetObject'), [], 'no bytes through the client');
       assert.ok(log.some((l) => l.op === 'DeleteObject' && l.key === 'tree/big/twelve.bin' && l.status === 204));
