@@ -1,6 +1,7 @@
 // GetObjectAttributes — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
 // HEAD-like metadata in XML, only the attributes named in x-amz-object-attributes. The ETag is
-// unquoted here, and a composite checksum is reported without its `-N` part count.
+// unquoted here, a composite checksum is reported without its `-N` part count, and the parts of a
+// multipart object carry their own checksums.
 import type { RequestContext, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -44,9 +45,15 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<S3Respon
     content['Checksum'] = { ...checksumFields(stripped), ChecksumType: checksumTypeOf(values[0]!) };
   }
   if (wanted.has('ObjectParts') && rec.parts) {
-    // Part sizes are kept with the object; per-part checksums are not (Part elements carry
-    // PartNumber and Size only).
-    const numbered = rec.parts.map((size, i) => ({ PartNumber: i + 1, Size: size }));
+    // Each part's checksum of the object's algorithm, kept with the object since format 3 (objects
+    // completed before have part sizes only).
+    const alg = Object.keys(rec.meta.checksums ?? {})[0];
+    const completed = alg === undefined ? undefined : await ctx.store.getCompletedUpload(rec.bucket, rec.key);
+    const partChecksums = completed && completed.versionId === rec.versionId && completed.partChecksums.length === rec.parts.length ? completed.partChecksums : undefined;
+    const numbered = rec.parts.map((size, i) => {
+      const v = alg === undefined ? undefined : partChecksums?.[i]?.[alg];
+      return { PartNumber: i + 1, Size: size, ...(v === undefined ? {} : checksumFields({ [alg!]: v })) };
+    });
     const after = numbered.filter((p) => p.PartNumber > marker);
     const page = after.slice(0, maxParts);
     content['ObjectParts'] = {
