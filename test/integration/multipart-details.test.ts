@@ -220,6 +220,34 @@ def crc32(b):
     }
   });
 
+  it('Conditional writes and retried completion (boto3 newest) › IfNoneMatch=<etag> → 501 NotImplemented; IfMatch="*" → 200 on an existing key, 404 NoSuchKey on a missing one; complete_multipart_upload twice → same ETag; part listed twice → InvalidPartOrder', async () => {
+    const bucket = await newBucket('cond-boto3');
+    const out = await boto3(bucket, `
+etag = s3.put_object(Bucket=bucket_name, Key='k', Body=b'v1')['ETag']
+out['inm_etag'] = error_of(s3.put_object, Bucket=bucket_name, Key='k', Body=b'v2', IfNoneMatch=etag)
+out['im_star'] = s3.put_object(Bucket=bucket_name, Key='k', Body=b'v3', IfMatch='*')['ResponseMetadata']['HTTPStatusCode']
+out['body'] = s3.get_object(Bucket=bucket_name, Key='k')['Body'].read().decode()
+out['im_star_missing'] = error_of(s3.put_object, Bucket=bucket_name, Key='missing', Body=b'x', IfMatch='*')
+u = s3.create_multipart_upload(Bucket=bucket_name, Key='mp')['UploadId']
+p1 = s3.upload_part(Bucket=bucket_name, Key='mp', UploadId=u, PartNumber=1, Body=os.urandom(5 * 1024 * 1024))
+p2 = s3.upload_part(Bucket=bucket_name, Key='mp', UploadId=u, PartNumber=2, Body=b'tail')
+one, two = {'PartNumber': 1, 'ETag': p1['ETag']}, {'PartNumber': 2, 'ETag': p2['ETag']}
+out['dup'] = error_of(s3.complete_multipart_upload, Bucket=bucket_name, Key='mp', UploadId=u, MultipartUpload={'Parts': [one, one, two]})
+first = s3.complete_multipart_upload(Bucket=bucket_name, Key='mp', UploadId=u, MultipartUpload={'Parts': [one, two]}, IfNoneMatch='*')
+again = s3.complete_multipart_upload(Bucket=bucket_name, Key='mp', UploadId=u, MultipartUpload={'Parts': [one, two]}, IfNoneMatch='*')
+out['retry'] = [first['ETag'] == again['ETag'], again['ResponseMetadata']['HTTPStatusCode'], again['Location'] == first['Location']]
+s3.put_object(Bucket=bucket_name, Key='mp', Body=b'overwritten')
+out['retry_after_overwrite'] = error_of(s3.complete_multipart_upload, Bucket=bucket_name, Key='mp', UploadId=u, MultipartUpload={'Parts': [one, two]})
+`);
+    assert.deepEqual(out.inm_etag, ['NotImplemented', 501]);
+    assert.equal(out.im_star, 200);
+    assert.equal(out.body, 'v3');
+    assert.deepEqual(out.im_star_missing, ['NoSuchKey', 404]);
+    assert.deepEqual(out.dup, ['InvalidPartOrder', 400]);
+    assert.deepEqual(out.retry, [true, 200, true]);
+    assert.deepEqual(out.retry_after_overwrite, ['NoSuchUpload', 404]);
+  });
+
   it('CompleteMultipartUpload › a part number listed twice in ascending order (1,1,2 and 1,2,2) → 400 InvalidPartOrder, as AWS; the upload stays completable', async () => {
     const bucket = await newBucket('mpu-dup');
     const u = await upload(bucket, 'k', [body(5 * MiB, 10), body(10, 11)]);
