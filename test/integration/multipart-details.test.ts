@@ -359,7 +359,7 @@ out['part2'] = [h['ContentLength'], h['PartsCount'], h.get('ChecksumCRC32'), h.g
     assert.match(ok.CopyPartResult?.ETag ?? '', /^"[0-9a-f]{32}"$/);
   });
 
-  it('GetObjectAttributes › ObjectParts of a CRC32 COMPOSITE object → PartsCount and each Part with PartNumber, Size and its own ChecksumCRC32; MaxParts/PartNumberMarker paging', async () => {
+  it('GetObjectAttributes › ObjectParts of a CRC32 COMPOSITE object → PartsCount and each Part with PartNumber, Size and its own ChecksumCRC32; MaxParts/PartNumberMarker paging; no Parts listed without a COMPOSITE checksum, as AWS', async () => {
     const bucket = await newBucket('attrs-parts');
     const parts = [body(5 * MiB, 16), body(5 * MiB, 17), body(5 * MiB, 18), body(4321, 19)];
     const u = await upload(bucket, 'k', parts, 'COMPOSITE');
@@ -388,6 +388,17 @@ out['part2'] = [h['ContentLength'], h['PartsCount'], h.get('ChecksumCRC32'), h.g
     assert.deepEqual(page2.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.ChecksumCRC32]), [[4, crc32b64(parts[3]!)]]);
     assert.equal(page2.ObjectParts?.IsTruncated, false);
     assert.equal(page2.ObjectParts?.PartNumberMarker, '3');
+
+    // Without a COMPOSITE checksum (none, or FULL_OBJECT), AWS lists no parts: count and paging only.
+    for (const [key, type] of [['plain', undefined], ['full', 'FULL_OBJECT']] as const) {
+      const v = await upload(bucket, key, parts.slice(2), type);
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, ...v }));
+      const a = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ObjectParts'], MaxParts: 1 }));
+      assert.equal(a.ObjectParts?.TotalPartsCount, 2, key);
+      assert.equal(a.ObjectParts?.Parts, undefined, key);
+      assert.equal(a.ObjectParts?.IsTruncated, true, key);
+      assert.equal(a.ObjectParts?.NextPartNumberMarker, '1', key);
+    }
   });
 
   it('HeadObject/GetObject › PartNumber with ChecksumMode ENABLED → the part\'s own CRC32 (the SDK validates the body against it) and ChecksumType; whole object → its checksum and ChecksumType (COMPOSITE / FULL_OBJECT)', async () => {
