@@ -1,7 +1,24 @@
-// httpDateCache: the cached RFC 7231 date is exactly new Date(ms).toUTCString(), to the second.
+// httpDateCache: the cached RFC 7231 date is exactly new Date(ms).toUTCString(), to the second;
+// storedContentEncoding: the header as sent, without the aws-chunked token.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { httpDateCache } from './object-meta.js';
+import { httpDateCache, storedContentEncoding } from './object-meta.js';
+
+describe('storedContentEncoding', () => {
+  it('storedContentEncoding › no aws-chunked → exactly as sent; aws-chunked → only that token and its separator removed', () => {
+    assert.equal(storedContentEncoding('deflate, gzip'), 'deflate, gzip');
+    assert.equal(storedContentEncoding('gzip,br'), 'gzip,br');
+    assert.equal(storedContentEncoding('GZip'), 'GZip');
+    assert.equal(storedContentEncoding('aws-chunked, gzip'), 'gzip');
+    assert.equal(storedContentEncoding('aws-chunked,gzip'), 'gzip');
+    assert.equal(storedContentEncoding('gzip, aws-chunked'), 'gzip');
+    assert.equal(storedContentEncoding('deflate, aws-chunked, gzip'), 'deflate, gzip');
+    assert.equal(storedContentEncoding('AWS-Chunked'), undefined);
+    assert.equal(storedContentEncoding('aws-chunked'), undefined);
+    assert.equal(storedContentEncoding(''), undefined);
+    assert.equal(storedContentEncoding(undefined), undefined);
+  });
+});
 
 describe('httpDateCache', () => {
   it('gives exactly toUTCString() of the asked time, across second boundaries, backwards and for odd values', () => {

@@ -1,7 +1,6 @@
 // Object metadata between HTTP and the store: what a PUT/COPY stores from request headers, and the
 // headers a GET/HEAD sends back from a stored record (with response-* overrides).
 import type { ObjectMeta, ObjectRecord } from '../store/types.js';
-import { stripAwsChunked } from './aws-chunked.js';
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
 import { S3Error } from './errors.js';
@@ -52,13 +51,27 @@ export function metaFromRequest(ctx: Pick<RequestContext, 'headers' | 'req'>): O
     if (v !== undefined && v !== '') meta[field] = v;
   };
   // aws-chunked describes the upload's framing, not the object: never stored or replayed.
-  const encoding = stripAwsChunked(header(ctx, 'content-encoding'));
+  const encoding = storedContentEncoding(header(ctx, 'content-encoding'));
   if (encoding !== undefined) meta.contentEncoding = encoding;
   set('contentDisposition', 'content-disposition');
   set('contentLanguage', 'content-language');
   set('cacheControl', 'cache-control');
   set('expires', 'expires');
   return meta;
+}
+
+/**
+ * The Content-Encoding stored for an object: the header exactly as sent (`deflate, gzip` stays
+ * `deflate, gzip`), with only the `aws-chunked` token (and its separator) taken out; undefined when
+ * nothing else is left. The other tokens keep their spelling, spacing and order.
+ */
+export function storedContentEncoding(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const tokens = value.split(',');
+  const kept = tokens.filter((t) => t.trim().toLowerCase() !== 'aws-chunked');
+  if (kept.length === tokens.length) return value === '' ? undefined : value;
+  const joined = kept.join(',').trim();
+  return joined === '' ? undefined : joined;
 }
 
 /** x-amz-storage-class of a write, validated; STANDARD when absent. */

@@ -180,6 +180,14 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.deepEqual(await s.getObject('b1', 'k'), second);
     });
 
+    it('PutObject › mustExist (If-Match: *) → NoSuchKey when absent, ok whatever the ETag when present', async () => {
+      await rejectsWith(() => s.putObject(objectRecord('b1', 'k'), { mustExist: true }), 'NoSuchKey');
+      await s.putObject(objectRecord('b1', 'k', { etag: '"any"' }));
+      const second = objectRecord('b1', 'k');
+      await s.putObject(second, { mustExist: true });
+      assert.deepEqual(await s.getObject('b1', 'k'), second);
+    });
+
     it('PutObject › latest is a delete marker → conditions see no object', async () => {
       await s.putObject(objectRecord('b1', 'k', { versionId: 'v1' }));
       await s.putObject(objectRecord('b1', 'k', { versionId: 'v2', isDeleteMarker: true, size: 0, etag: '', data: [] }));
@@ -405,6 +413,30 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       await rejectsWith(() => s.completeUpload('b1', 'k', u.uploadId, rec), 'NoSuchUpload');
     });
 
+    it('CompleteUpload › getCompletedUpload → its upload id and the chosen parts\' checksums in object order; gone once overwritten or deleted', async () => {
+      assert.equal(await s.getCompletedUpload('b1', 'k'), undefined);
+      await rejectsWith(() => s.getCompletedUpload('nope', 'k'), 'NoSuchBucket');
+      const u = uploadRecord('b1', 'k', { checksumAlgorithm: 'crc32', checksumType: 'COMPOSITE' });
+      await s.createUpload(u);
+      const [p1, p2, p3] = [partRecord(1, { checksums: { crc32: 'AAAAAQ==' } }), partRecord(2, { checksums: { crc32: 'AAAAAg==' } }), partRecord(3)];
+      for (const p of [p1, p2, p3]) await s.putPart('b1', 'k', u.uploadId, p);
+      const rec = objectRecord('b1', 'k', { data: [p1.data, p3.data], size: 10, parts: [5, 5], etag: '"x-2"' });
+      await s.completeUpload('b1', 'k', u.uploadId, rec);
+      assert.deepEqual(await s.getCompletedUpload('b1', 'k'), { versionId: rec.versionId, uploadId: u.uploadId, partChecksums: [{ crc32: 'AAAAAQ==' }, {}] });
+      assert.equal(await s.getCompletedUpload('b1', 'other'), undefined);
+      // A later PUT replaces the object and what it kept of its upload.
+      await s.putObject(objectRecord('b1', 'k'));
+      assert.equal(await s.getCompletedUpload('b1', 'k'), undefined);
+      const u2 = uploadRecord('b1', 'k');
+      await s.createUpload(u2);
+      const q1 = partRecord(1);
+      await s.putPart('b1', 'k', u2.uploadId, q1);
+      await s.completeUpload('b1', 'k', u2.uploadId, objectRecord('b1', 'k', { data: [q1.data], size: 5, parts: [5] }));
+      assert.equal((await s.getCompletedUpload('b1', 'k'))?.uploadId, u2.uploadId);
+      await s.deleteObject('b1', 'k');
+      assert.equal(await s.getCompletedUpload('b1', 'k'), undefined);
+    });
+
     it('CompleteUpload › failing condition → PreconditionFailed / NoSuchKey, upload and parts intact', async () => {
       const u = uploadRecord('b1', 'k');
       await s.createUpload(u);
@@ -520,6 +552,18 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.deepEqual(await s.listParts('b1', 'é/k', u.uploadId, 0, 10), [p]);
       assert.equal(await s.isDataReferenced(p.data.id), true);
       assert.equal(await s.getBucketConfig('b1', 'cors'), '{}');
+    });
+
+    persistentIt('Restart › a completed upload\'s id and part checksums survive a reopen', async () => {
+      assert.ok(h.reopen, 'a persistent store harness must provide reopen()');
+      const u = uploadRecord('b1', 'done');
+      await s.createUpload(u);
+      const p = partRecord(1, { checksums: { sha256: 'c2hh' } });
+      await s.putPart('b1', 'done', u.uploadId, p);
+      const rec = objectRecord('b1', 'done', { data: [p.data], size: 5, parts: [5] });
+      await s.completeUpload('b1', 'done', u.uploadId, rec);
+      s = await h.reopen!();
+      assert.deepEqual(await s.getCompletedUpload('b1', 'done'), { versionId: rec.versionId, uploadId: u.uploadId, partChecksums: [{ sha256: 'c2hh' }] });
     });
 
     persistentIt('Restart › close and reopen → buckets, objects and references kept', async () => {

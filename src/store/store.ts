@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { StoreError } from './errors.js';
 import type {
   BucketRecord,
+  CompletedUpload,
   DataRef,
   DataStore,
   ListPage,
@@ -404,6 +405,24 @@ export class Store {
     });
     await this.freeData(freed);
     return record;
+  }
+
+  /**
+   * The current object when it was made by completing `uploadId` (its parts' checksums alongside),
+   * else undefined: a retried CompleteMultipartUpload is answered from it. Metadata only (inline
+   * bytes are not read, nothing stays pinned). Throws NoSuchBucket.
+   */
+  async completedUpload(bucket: string, key: string, uploadId: string): Promise<{ record: ObjectRecord; upload: CompletedUpload } | undefined> {
+    const upload = await this.meta.getCompletedUpload(bucket, key);
+    if (!upload || upload.uploadId !== uploadId) return undefined;
+    const record = await this.meta.getObject(bucket, key, false);
+    if (!record || record.isDeleteMarker || record.versionId !== upload.versionId) return undefined;
+    return { record, upload };
+  }
+
+  /** The completed-upload details of the current object (see MetaStore.getCompletedUpload). */
+  async getCompletedUpload(bucket: string, key: string): Promise<CompletedUpload | undefined> {
+    return this.meta.getCompletedUpload(bucket, key);
   }
 
   /** Removes the upload and frees its parts' pieces. Throws NoSuchUpload. */

@@ -5,7 +5,7 @@
 export const NULL_VERSION = 'null';
 
 /** Current format of the metadata records written by this code (see docs/on-disk-format.md). */
-export const META_FORMAT_VERSION = 2;
+export const META_FORMAT_VERSION = 3;
 
 export interface BucketRecord {
   name: string;
@@ -62,11 +62,26 @@ export interface ObjectRecord {
   inline?: Buffer;
 }
 
+/**
+ * What a completed multipart object keeps of its upload (format 3): the upload id, so that a
+ * retried CompleteMultipartUpload can be answered with the same result, and each part's checksums,
+ * for GetObjectAttributes ObjectParts and GET ?partNumber. Removed with its object version.
+ */
+export interface CompletedUpload {
+  /** The object version the upload became. */
+  versionId: string;
+  uploadId: string;
+  /** Each part's checksums as uploaded (base64 by lowercase algorithm), in object order; {} when none. */
+  partChecksums: Array<Record<string, string>>;
+}
+
 /** A condition checked atomically with an object write (conditional writes, S3 If-Match / If-None-Match). */
 export interface WriteCondition {
   /** The key must not exist (If-None-Match: *). */
   mustNotExist?: boolean;
-  /** The current object's ETag must equal this (quoted) value (If-Match). */
+  /** The key must exist (If-Match: *): NoSuchKey otherwise. */
+  mustExist?: boolean;
+  /** The current object's ETag must equal this (quoted) value (If-Match): NoSuchKey when there is none. */
   etagMatches?: string;
 }
 
@@ -192,11 +207,18 @@ export interface MetaStore {
   listUploads(q: UploadListQuery): UploadRecord[] | Promise<UploadRecord[]>;
   /**
    * One transaction: checks `cond` against the current object, removes the upload and all its
-   * parts, makes `record` (whose data are the chosen parts' pieces) the latest version. Returns the
+   * parts, makes `record` (whose data are the chosen parts' pieces) the latest version and records
+   * that it came from this upload, with the chosen parts' checksums (getCompletedUpload). Returns the
    * data to free: parts not used by `record` and the replaced object's data. Throws NoSuchUpload,
    * PreconditionFailed, NoSuchKey.
    */
   completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]>;
+  /**
+   * The upload the latest version of the key was completed from, with its parts' checksums;
+   * undefined when that version was not made by CompleteMultipartUpload (or was written before
+   * format 3), or there is none. Throws NoSuchBucket.
+   */
+  getCompletedUpload(bucket: string, key: string): CompletedUpload | undefined | Promise<CompletedUpload | undefined>;
   /** Removes the upload and its parts; returns their data. Throws NoSuchUpload. */
   abortUpload(bucket: string, key: string, uploadId: string): DataRef[] | Promise<DataRef[]>;
 

@@ -135,6 +135,77 @@ describe('conditional writes', () => {
     assert.equal(absent.$metadata.httpStatusCode, 404);
   });
 
+  it('PutObject › If-None-Match with an ETag value → 501 NotImplemented naming the header (AWS accepts only *), raw and aws-sdk-js; nothing written', async () => {
+    const key = 'inm/etag-value.txt';
+    const v1 = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'v1' }));
+    const agent = new http.Agent({ keepAlive: false });
+    try {
+      for (const value of [v1.ETag!, '"0123456789abcdef0123456789abcdef"', 'W/"x"']) {
+        const a = await signedPut(agent, key, 'v2', { 'if-none-match': value });
+        assert.equal(a.status, 501, a.body);
+        assert.match(a.body, /<Code>NotImplemented<\/Code>/);
+        assert.match(a.body, /<Message>A header you provided implies functionality that is not implemented<\/Message>/);
+        assert.match(a.body, /<Header>If-None-Match<\/Header>/);
+        assert.match(a.body, /<additionalMessage>We don(&apos;|')t accept the provided value of If-None-Match header for this API<\/additionalMessage>/);
+      }
+    } finally {
+      agent.destroy();
+    }
+    const err = await errorOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'v3', IfNoneMatch: v1.ETag })));
+    assert.equal(err.name, 'NotImplemented');
+    assert.equal(err.$metadata.httpStatusCode, 501);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    assert.equal(await got.Body!.transformToString(), 'v1');
+  });
+
+  it('PutObject › If-Match: * on an existing key (any ETag) → 200, replaced; on a missing key → 404 NoSuchKey, nothing created', async () => {
+    const key = 'im/star.txt';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'first' }));
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'second', IfMatch: '*' }));
+    assert.equal(put.ETag, md5('second'));
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    assert.equal(await got.Body!.transformToString(), 'second');
+
+    const missing = await errorOf(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'im/star-missing.txt', Body: 'x', IfMatch: '*' })));
+    assert.equal(missing.name, 'NoSuchKey');
+    assert.equal(missing.$metadata.httpStatusCode, 404);
+    const absent = await errorOf(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'im/star-missing.txt' })));
+    assert.equal(absent.$metadata.httpStatusCode, 404);
+  });
+
+  it('CompleteMultipartUpload › If-Match: current ETag or * → 200; stale ETag → 412; If-Match on a missing key → 404 NoSuchKey; If-None-Match: <etag> → 501; the upload survives every refusal', async () => {
+    const key = 'mpu/if-match.bin';
+    const v1 = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'v1' }));
+    const upload = async (k: string) => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: k }));
+      const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: k, UploadId, PartNumber: 1, Body: `mpu of ${k}` }));
+      return { UploadId: UploadId!, MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] } };
+    };
+    const u = await upload(key);
+    const stale = await errorOf(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, ...u, IfMatch: md5('other') })));
+    assert.equal(stale.name, 'PreconditionFailed');
+    assert.equal(stale.$metadata.httpStatusCode, 412);
+    const inm = await errorOf(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, ...u, IfNoneMatch: v1.ETag })));
+    assert.equal(inm.name, 'NotImplemented');
+    assert.equal(inm.$metadata.httpStatusCode, 501);
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, ...u, IfMatch: v1.ETag }));
+    assert.match(done.ETag ?? '', /-1"$/);
+
+    const u2 = await upload(key);
+    const star = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, ...u2, IfMatch: '*' }));
+    assert.match(star.ETag ?? '', /-1"$/);
+
+    const missingKey = 'mpu/if-match-missing.bin';
+    const u3 = await upload(missingKey);
+    for (const IfMatch of ['*', v1.ETag!]) {
+      const missing = await errorOf(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: missingKey, ...u3, IfMatch })));
+      assert.equal(missing.name, 'NoSuchKey', IfMatch);
+      assert.equal(missing.$metadata.httpStatusCode, 404);
+    }
+    const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: missingKey }));
+    assert.deepEqual(listed.Uploads?.map((x) => x.UploadId), [u3.UploadId]);
+  });
+
   it('CompleteMultipartUpload › If-None-Match: * on an existing key → 412, the upload is still listed; complete without the condition → 200, object replaced', async () => {
     const key = 'mpu/existing.bin';
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'already here' }));

@@ -352,6 +352,20 @@ describe('aws-chunked uploads (raw HTTP and aws-sdk-js v3)', () => {
     assert.equal(head.headers['content-encoding'], 'gzip');
   });
 
+  it('PutObject › Content-Encoding "aws-chunked, deflate, gzip" → stored and returned as "deflate, gzip" (only the aws-chunked token removed, spacing kept)', async () => {
+    const key = nextKey('deflate-gzip');
+    const payload = randomBytes(3000);
+    const r = await streamingPut(server, url(key), payload, {
+      mode: UNSIGNED_TRAILER,
+      sizes: [1024],
+      trailer: ['x-amz-checksum-crc32', crc32b64(payload)],
+      contentEncoding: 'aws-chunked, deflate, gzip',
+    });
+    assert.equal(r.status, 200, r.body.toString());
+    const head = await assertStored(key, payload);
+    assert.equal(head.headers['content-encoding'], 'deflate, gzip');
+  });
+
   it('PutObject › garbage chunk size line → 400 IncompleteBody, key absent', async () => {
     const key = nextKey('garbage');
     const tamper = (b: Buffer) => Buffer.concat([Buffer.from('zz'), b.subarray(2)]);

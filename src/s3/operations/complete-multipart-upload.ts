@@ -16,6 +16,7 @@ import {
   MIN_PART_SIZE,
   bareEtag,
   checksumFields,
+  checksumTypeOf,
   combineCrc,
   compositeChecksum,
   multipartEtag,
@@ -24,6 +25,7 @@ import {
   uploadIdOf,
   withoutPartCount,
 } from '../multipart.js';
+import { StoreError } from '../../store/errors.js';
 import { children, parseXml, text, type XmlNode } from '../xml.js';
 import { writeCondition } from './put-object.js';
 
@@ -87,8 +89,14 @@ export async function buildCompletedObject(
   uploaded: PartRecord[],
   listed: CompletedPart[],
 ): Promise<ObjectRecord> {
+  // Strictly ascending: a part number listed twice is refused too (AWS answers InvalidPartOrder).
   for (let i = 1; i < listed.length; i++) {
     if (listed[i]!.partNumber <= listed[i - 1]!.partNumber) throw new S3Error('InvalidPartOrder', undefined, { UploadId: upload.uploadId });
+  }
+  // With an additional checksum on every part, the parts must start at 1 and be consecutive
+  // (CompletedPart, general purpose buckets): part N of the object is then upload part N.
+  if (uploadAlgorithm(upload) !== undefined && listed.some((l, i) => l.partNumber !== i + 1)) {
+    throw new S3Error('InvalidPartOrder', undefined, { UploadId: upload.uploadId });
   }
   const byNumber = new Map(uploaded.map((p) => [p.partNumber, p]));
   const chosen: PartRecord[] = [];
@@ -151,24 +159,11 @@ export async function buildCompletedObject(
   };
 }
 
-export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
-  const uploadId = uploadIdOf(ctx);
-  const cond = writeCondition(ctx);
-  await ctx.store.requireUpload(bucket, key, uploadId); // NoSuchUpload before reading the body
-  const listed = parseCompleteBody(await readXmlBody(ctx, { checksumHeaderDescribesObject: true }));
-  let checksumType: string | undefined;
-  const record = await ctx.store.completeUpload(
-    bucket,
-    key,
-    uploadId,
-    (upload, parts) => {
-      checksumType = upload.checksumType;
-      return buildCompletedObject(ctx, upload, parts, listed);
-    },
-    cond,
-  );
+/** The CompleteMultipartUploadResult of an object made from an upload. */
+function result(ctx: RequestContext, record: ObjectRecord): S3Response {
+  const bucket = record.bucket;
+  const key = record.key;
+  const values = Object.values(record.meta.checksums ?? {});
   return {
     status: 200,
     body: {
@@ -179,8 +174,48 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
         Key: key,
         ETag: record.etag,
         ...checksumFields(record.meta.checksums),
-        ChecksumType: record.meta.checksums ? checksumType : undefined,
+        ChecksumType: values.length > 0 ? checksumTypeOf(values[0]!) : undefined,
       },
     },
   };
+}
+
+/**
+ * A completion retried after a lost response (the upload is gone because it completed): when the
+ * current object is the one this upload made and the request lists the same parts (same ETags, so
+ * the same multipart ETag), the answer is the first one's, whatever the conditions say now (they
+ * held when the object was made). Otherwise NoSuchUpload, as for an unknown upload: the object was
+ * overwritten or deleted since, or the upload was aborted. Survives restarts (the upload id is kept
+ * with the object in the metadata store).
+ */
+async function replayCompleted(ctx: RequestContext, bucket: string, key: string, uploadId: string, listed?: CompletedPart[]): Promise<S3Response | undefined> {
+  const done = await ctx.store.completedUpload(bucket, key, uploadId);
+  if (!done) return undefined;
+  const parts = listed ?? parseCompleteBody(await readXmlBody(ctx, { checksumHeaderDescribesObject: true }));
+  if (multipartEtag(parts.map((p) => p.etag)) !== done.record.etag) return undefined;
+  return result(ctx, done.record);
+}
+
+export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  const key = ctx.key!;
+  const uploadId = uploadIdOf(ctx);
+  const cond = writeCondition(ctx);
+  if (!(await ctx.store.getUpload(bucket, key, uploadId))) {
+    const replay = await replayCompleted(ctx, bucket, key, uploadId);
+    if (replay) return replay;
+    await ctx.store.requireUpload(bucket, key, uploadId); // NoSuchBucket / NoSuchUpload before reading the body
+  }
+  const listed = parseCompleteBody(await readXmlBody(ctx, { checksumHeaderDescribesObject: true }));
+  try {
+    const record = await ctx.store.completeUpload(bucket, key, uploadId, (upload, parts) => buildCompletedObject(ctx, upload, parts, listed), cond);
+    return result(ctx, record);
+  } catch (err) {
+    // Completed by a concurrent request with the same parts meanwhile: the same answer as it got.
+    if (err instanceof StoreError && err.code === 'NoSuchUpload') {
+      const replay = await replayCompleted(ctx, bucket, key, uploadId, listed);
+      if (replay) return replay;
+    }
+    throw err;
+  }
 }

@@ -1,6 +1,7 @@
 // GetObjectAttributes — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
 // HEAD-like metadata in XML, only the attributes named in x-amz-object-attributes. The ETag is
-// unquoted here, and a composite checksum is reported without its `-N` part count.
+// unquoted here, a composite checksum is reported without its `-N` part count, and the parts of a
+// multipart object with a COMPOSITE checksum are listed with their own checksums.
 import type { RequestContext, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -44,9 +45,17 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<S3Respon
     content['Checksum'] = { ...checksumFields(stripped), ChecksumType: checksumTypeOf(values[0]!) };
   }
   if (wanted.has('ObjectParts') && rec.parts) {
-    // Part sizes are kept with the object; per-part checksums are not (Part elements carry
-    // PartNumber and Size only).
-    const numbered = rec.parts.map((size, i) => ({ PartNumber: i + 1, Size: size }));
+    // Amazon S3 lists the parts (like ListParts, each with its checksum) only for an object with a
+    // COMPOSITE additional checksum; otherwise ObjectParts carries the count and paging alone. Part
+    // checksums are kept with the object since format 3 (objects completed before: number and size).
+    const [alg, objectValue] = Object.entries(rec.meta.checksums ?? {})[0] ?? [];
+    const listsParts = objectValue !== undefined && checksumTypeOf(objectValue) === 'COMPOSITE';
+    const completed = listsParts ? await ctx.store.getCompletedUpload(rec.bucket, rec.key) : undefined;
+    const partChecksums = completed && completed.versionId === rec.versionId && completed.partChecksums.length === rec.parts.length ? completed.partChecksums : undefined;
+    const numbered = rec.parts.map((size, i) => {
+      const v = alg === undefined ? undefined : partChecksums?.[i]?.[alg];
+      return { PartNumber: i + 1, Size: size, ...(v === undefined ? {} : checksumFields({ [alg!]: v })) };
+    });
     const after = numbered.filter((p) => p.PartNumber > marker);
     const page = after.slice(0, maxParts);
     content['ObjectParts'] = {
@@ -55,7 +64,7 @@ export async function getObjectAttributes(ctx: RequestContext): Promise<S3Respon
       NextPartNumberMarker: page.length > 0 ? page[page.length - 1]!.PartNumber : undefined,
       MaxParts: maxParts,
       IsTruncated: after.length > page.length,
-      Part: page,
+      Part: listsParts ? page : undefined,
     };
   }
   if (wanted.has('StorageClass')) content['StorageClass'] = rec.storageClass;

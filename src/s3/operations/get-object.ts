@@ -6,6 +6,7 @@ import type { RequestContext, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
 import { checksumHeaders, objectHeaders } from '../object-meta.js';
+import { checksumTypeOf } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
 import { checkConditionals, parseRange } from '../preconditions.js';
 
@@ -57,7 +58,7 @@ export async function getObject(ctx: RequestContext): Promise<S3Response> {
   checkResponseOverrides(ctx);
   const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
   try {
-    return answer(ctx, rec);
+    return await answer(ctx, rec);
   } finally {
     // HEAD, empty bodies and errors (conditionals, ranges) unpin rec's data here; a no-op when the
     // body stream took the pin over (it is released when the stream closes).
@@ -65,7 +66,23 @@ export async function getObject(ctx: RequestContext): Promise<S3Response> {
   }
 }
 
-function answer(ctx: RequestContext, rec: ObjectRecord): S3Response {
+/**
+ * The checksum headers of part `n` (x-amz-checksum-mode: ENABLED): a multipart object's part has
+ * its own checksum of the object's algorithm, kept with the object since format 3 (none for
+ * objects completed before); part 1 of a single-part object is the whole object.
+ */
+async function partChecksumHeaders(ctx: RequestContext, rec: ObjectRecord, n: number): Promise<Record<string, string>> {
+  if ((header(ctx, 'x-amz-checksum-mode') ?? '').toUpperCase() !== 'ENABLED') return {};
+  if (!rec.parts) return checksumHeaders(rec, ctx);
+  const [alg, objectValue] = Object.entries(rec.meta.checksums ?? {})[0] ?? [];
+  if (alg === undefined || objectValue === undefined) return {};
+  const completed = await ctx.store.getCompletedUpload(rec.bucket, rec.key);
+  if (!completed || completed.versionId !== rec.versionId || completed.partChecksums.length !== rec.parts.length) return {};
+  const v = completed.partChecksums[n - 1]?.[alg];
+  return v === undefined ? {} : { [`x-amz-checksum-${alg}`]: v, 'x-amz-checksum-type': checksumTypeOf(objectValue) };
+}
+
+async function answer(ctx: RequestContext, rec: ObjectRecord): Promise<S3Response> {
   checkConditionals(
     rec,
     {
@@ -86,6 +103,7 @@ function answer(ctx: RequestContext, rec: ObjectRecord): S3Response {
     const part = partRange(rec, partParam);
     headers['x-amz-mp-parts-count'] = part.count;
     if (rec.size > 0) range = part.range;
+    Object.assign(headers, await partChecksumHeaders(ctx, rec, Number(partParam)));
   } else {
     range = parseRange(rangeHeader, rec.size);
   }

@@ -9,19 +9,28 @@ import { header } from '../context.js';
 import { S3Error } from '../errors.js';
 import { metaFromRequest, storageClassFromRequest } from '../object-meta.js';
 
-/** If-None-Match: * and If-Match on writes, checked atomically with the commit. */
+/**
+ * If-None-Match: * and If-Match on writes, checked atomically with the commit. Amazon S3 accepts
+ * only `*` for If-None-Match on writes and answers any other value with 501 NotImplemented naming
+ * the header; `If-Match: *` means "the object exists" (404 NoSuchKey when it does not, like an
+ * ETag on a missing key).
+ */
 export function writeCondition(ctx: RequestContext): WriteCondition | undefined {
   const ifNoneMatch = header(ctx, 'if-none-match');
   const ifMatch = header(ctx, 'if-match');
   if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
-    throw new S3Error('NotImplemented', 'If-None-Match on writes supports only "*".');
+    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
+      Header: 'If-None-Match',
+      additionalMessage: "We don't accept the provided value of If-None-Match header for this API",
+    });
   }
   const cond: WriteCondition = {};
   if (ifNoneMatch !== undefined) cond.mustNotExist = true;
   if (ifMatch !== undefined) {
     const t = ifMatch.trim();
-    cond.etagMatches = t.startsWith('"') ? t : `"${t}"`;
+    if (t === '*') cond.mustExist = true;
+    else cond.etagMatches = t.startsWith('"') ? t : `"${t}"`;
   }
   return cond;
 }

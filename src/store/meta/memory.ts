@@ -7,6 +7,7 @@ import type { ListedObject } from '../types.js';
 import {
   NULL_VERSION,
   type BucketRecord,
+  type CompletedUpload,
   type DataRef,
   type MetaStore,
   type ObjectRecord,
@@ -25,6 +26,8 @@ interface KeyEntry {
   latest: string;
   /** Inline bytes by version id (kept outside the records, as SQLite keeps them outside the rows). */
   inline: Map<string, Buffer>;
+  /** Completed-upload details by version id (SQLite's object_multipart rows). */
+  multipart: Map<string, CompletedUpload>;
 }
 
 interface UploadState {
@@ -158,6 +161,7 @@ export class MemoryMetaStore implements MetaStore {
     const latest = e?.versions.get(e.latest);
     const current = latest && !latest.isDeleteMarker ? latest : undefined;
     if (cond?.mustNotExist && current) throw new StoreError('PreconditionFailed', 'If-None-Match');
+    if (cond?.mustExist && !current) throw new StoreError('NoSuchKey');
     if (cond?.etagMatches !== undefined) {
       if (!current) throw new StoreError('NoSuchKey');
       if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed', 'If-Match');
@@ -175,11 +179,12 @@ export class MemoryMetaStore implements MetaStore {
     if (e && !e.bytes.equals(bytes)) e = undefined;
     const latest = e?.versions.get(e.latest);
     if (!e) {
-      e = { key: record.key, bytes, versions: new Map(), latest: record.versionId, inline: new Map() };
+      e = { key: record.key, bytes, versions: new Map(), latest: record.versionId, inline: new Map(), multipart: new Map() };
       b.entries.splice(i, 0, e);
     }
     const replaced = e.versions.get(record.versionId);
     if (replaced) this.unref(replaced.data);
+    e.multipart.delete(record.versionId);
     if (latest) latest.isLatest = false;
     const stored = normalize(record);
     e.versions.set(record.versionId, stored);
@@ -213,6 +218,7 @@ export class MemoryMetaStore implements MetaStore {
     if (!rec) return undefined;
     e.versions.delete(NULL_VERSION);
     e.inline.delete(NULL_VERSION);
+    e.multipart.delete(NULL_VERSION);
     this.unref(rec.data);
     if (e.versions.size === 0) {
       b.entries.splice(i, 1);
@@ -320,10 +326,22 @@ export class MemoryMetaStore implements MetaStore {
     for (const d of record.data) {
       if (!partIds.has(d.id)) throw new Error(`completeUpload: data ${d.id} is not a part of upload ${uploadId}`);
     }
+    const checksumsById = new Map([...u.parts.values()].map((p) => [p.data.id, { ...(p.checksums ?? {}) }]));
+    const partChecksums = record.data.map((d) => checksumsById.get(d.id) ?? {});
     b.uploads.delete(uploadId);
     this.unref(parts);
     const replaced = this.writeVersion(b, record);
+    this.find(b, toBytes(key))!.multipart.set(record.versionId, { versionId: record.versionId, uploadId, partChecksums });
     return this.freeable([...parts, ...replaced]);
+  }
+
+  getCompletedUpload(bucket: string, key: string): CompletedUpload | undefined {
+    const b = this.mustBucket(bucket);
+    const e = this.find(b, toBytes(key));
+    const latest = e?.versions.get(e.latest);
+    if (!e || !latest || latest.isDeleteMarker) return undefined;
+    const m = e.multipart.get(latest.versionId);
+    return m && structuredClone(m);
   }
 
   abortUpload(bucket: string, key: string, uploadId: string): DataRef[] {

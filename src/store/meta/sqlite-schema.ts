@@ -102,6 +102,24 @@ CREATE TABLE object_inline (
 );
 `;
 
+/**
+ * Format 3 (multipart details): which upload a completed multipart object came from, and its
+ * parts' checksums, one row per such object version (removed with it). A retried
+ * CompleteMultipartUpload is answered from it; GetObjectAttributes ObjectParts and GET ?partNumber
+ * read the part checksums. Objects written before have no row: they answer as before.
+ */
+export const SCHEMA_V3 = `
+CREATE TABLE object_multipart (
+  bucket         TEXT NOT NULL,
+  key            BLOB NOT NULL,
+  version_id     TEXT NOT NULL,
+  upload_id      TEXT NOT NULL,
+  part_checksums TEXT NOT NULL,
+  PRIMARY KEY (bucket, key, version_id),
+  FOREIGN KEY (bucket, key, version_id) REFERENCES objects(bucket, key, version_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -113,7 +131,9 @@ export function migrate(db: Db): void {
     }
     if (current < 1) db.exec(SCHEMA_V1);
     if (current < 2) db.exec(SCHEMA_V2);
-    // Future upgrades: `if (current < 2) { ... }`, each step in this same transaction.
+    // Step 3 (multipart details) only adds a table: no existing row changes meaning.
+    if (current < 3) db.exec(SCHEMA_V3);
+    // Future upgrades: `if (current < 4) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

@@ -214,6 +214,34 @@ describe('SqliteMetaStore', () => {
     assert.deepEqual(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl')), { n: 0 });
   });
 
+  it('Open › a format-2 file → migrated to format 3 (object_multipart added), its objects and uploads unchanged', async () => {
+    const p = join(dir, 'format2.db');
+    const old = SqliteMetaStore.open(p);
+    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
+    const rec = objectRecord('b', 'mp', { parts: [5, 5] });
+    await old.putObject(rec);
+    const u = uploadRecord('b', 'open');
+    await old.createUpload(u);
+    await old.close();
+    // What a format-2 Strata left: no object_multipart table, format_version 2.
+    const db = new Database(p);
+    db.exec("DROP TABLE object_multipart; UPDATE meta SET value = 2 WHERE name = 'format_version'");
+    db.close();
+
+    const migrated = SqliteMetaStore.open(p);
+    try {
+      const check = new Database(p, { readonly: true });
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: 3 });
+      assert.ok(check.prepare("SELECT name FROM sqlite_master WHERE name = 'object_multipart'").get());
+      check.close();
+      assert.deepEqual(migrated.getObject('b', 'mp'), rec);
+      assert.equal(migrated.getCompletedUpload('b', 'mp'), undefined, 'objects completed before format 3 have no details');
+      assert.deepEqual(migrated.getUpload('b', 'open', u.uploadId), u);
+    } finally {
+      await migrated.close();
+    }
+  });
+
   it('byteSuccessor › increments the last byte below 0xFF and truncates after it', () => {
     assert.deepEqual(byteSuccessor(Buffer.from([0x61, 0x62])), Buffer.from([0x61, 0x63]));
     assert.deepEqual(byteSuccessor(Buffer.from([0x61, 0xff, 0xff])), Buffer.from([0x62]));

@@ -32,6 +32,7 @@ import {
   META_FORMAT_VERSION,
   NULL_VERSION,
   type BucketRecord,
+  type CompletedUpload,
   type DataRef,
   type MetaStore,
   type ObjectRecord,
@@ -280,10 +281,11 @@ export class SqliteMetaStore implements MetaStore {
    * create-if-absent).
    */
   private checkCondition(bucket: string, kb: Buffer, cond: WriteCondition | undefined): void {
-    if (!cond || (!cond.mustNotExist && cond.etagMatches === undefined)) return;
+    if (!cond || (!cond.mustNotExist && !cond.mustExist && cond.etagMatches === undefined)) return;
     const latest = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
     const current = latest && latest.is_delete_marker === 0 ? latest : undefined;
     if (cond.mustNotExist && current) throw new StoreError('PreconditionFailed', 'If-None-Match');
+    if (cond.mustExist && !current) throw new StoreError('NoSuchKey');
     if (cond.etagMatches !== undefined) {
       if (!current) throw new StoreError('NoSuchKey');
       if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed', 'If-Match');
@@ -449,15 +451,30 @@ export class SqliteMetaStore implements MetaStore {
     if (rec.bucket !== bucket || rec.key !== key) throw new Error('completeUpload: the record is for another key');
     if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
     this.checkCondition(bucket, kb, cond);
-    const parts = (this.st.allParts.all(bucket, kb, uploadId) as PartRow[]).map((r) => ({ id: r.data_id, size: r.size }));
+    const partRows = this.st.allParts.all(bucket, kb, uploadId) as PartRow[];
+    const parts = partRows.map((r) => ({ id: r.data_id, size: r.size }));
     // The record may only point at this upload's pieces: anything else could be freed under it.
     const partIds = new Set(parts.map((d) => d.id));
     for (const d of rec.data) {
       if (!partIds.has(d.id)) throw new Error(`completeUpload: data ${d.id} is not a part of upload ${uploadId}`);
     }
+    // Each part's checksums, in the object's order (its pieces are the chosen parts').
+    const checksumsById = new Map(partRows.map((r) => [r.data_id, r.checksums === null ? {} : (JSON.parse(r.checksums) as Record<string, string>)]));
+    const partChecksums = rec.data.map((d) => checksumsById.get(d.id) ?? {});
     this.st.deleteUpload.run(bucket, kb, uploadId); // cascades to upload_parts
-    const replaced = this.writeVersion(rec) ?? [];
+    const replaced = this.writeVersion(rec) ?? []; // cascades to the replaced version's object_multipart row
+    this.st.insertMultipart.run(bucket, kb, rec.versionId, uploadId, JSON.stringify(partChecksums));
     return this.unreferenced([...parts, ...replaced]);
+  }
+
+  getCompletedUpload(bucket: string, key: string): CompletedUpload | undefined {
+    if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
+    const kb = toBytes(key);
+    const latest = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
+    if (!latest || latest.is_delete_marker === 1) return undefined;
+    const row = this.st.getMultipart.get(bucket, kb, latest.version_id) as { version_id: string; upload_id: string; part_checksums: string } | undefined;
+    if (!row) return undefined;
+    return { versionId: row.version_id, uploadId: row.upload_id, partChecksums: JSON.parse(row.part_checksums) as CompletedUpload['partChecksums'] };
   }
 
   abortUpload(bucket: string, key: string, uploadId: string): DataRef[] | Promise<DataRef[]> {
