@@ -3,16 +3,18 @@
 import type { RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { XmlNode } from '../xml.js';
-import { children, parseXml, text } from '../xml.js';
+import { children, parseXml, text, token } from '../xml.js';
 
 const MAX_KEYS = 1000;
 
 export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
   const bucket = ctx.bucket!;
-  const root = parseXml(ctx.bodyText ?? '', 'Delete');
+  // Keys and version ids are strings, taken byte for byte (`<Key> a</Key>` names " a"); Quiet is
+  // a boolean, whose surrounding whitespace XML Schema ignores.
+  const root = parseXml(ctx.bodyText ?? '', 'Delete', { maxElements: 2 + MAX_KEYS * 6 });
   const objects = children(root, 'Object');
   if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');
-  const quiet = (text(root['Quiet']) ?? 'false').toLowerCase() === 'true';
+  const quiet = (token(text(root['Quiet'])) ?? 'false').toLowerCase() === 'true';
   const entries = objects.map((o) => {
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new S3Error('MalformedXML');
     const node = o as XmlNode;
