@@ -2,7 +2,7 @@
 // byte (no trimming), decodes the five predefined entities and character references exactly once,
 // refuses DOCTYPE/ENTITY declarations and bounds its work (depth, element count). S3 request bodies
 // are plain element trees, so this is all they need; values are read as strings and each operation
-// decides per element how to read them (see `token()` for numbers, booleans and enums).
+// decides per element how to read them (see `token()` for numbers and booleans).
 import { S3Error } from './errors.js';
 import type { XmlNode, XmlValue } from './xml.js';
 
@@ -225,9 +225,10 @@ export function parseXmlDocument(input: string, expectedRoot: string, limits: Xm
 }
 
 /**
- * The text of an element whose schema type is a number, boolean or enumeration token: XML Schema
- * collapses the whitespace of such values (`<PartNumber> 1 </PartNumber>` is 1, as a validating
- * parser reads it). Strings (keys, ETags, tag values, origins) are never read through this.
+ * The text of an element whose schema type is a number or a boolean: XML Schema collapses the
+ * whitespace of such values (`<PartNumber> 1 </PartNumber>` is 1, as a validating parser reads
+ * it). Strings and enumerations of strings (keys, ETags, origins, LocationConstraint) are never
+ * read through this: their whitespace is part of the value.
  */
 export function token(v: string | undefined): string | undefined {
   return v === undefined ? undefined : v.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');

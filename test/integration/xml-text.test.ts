@@ -136,6 +136,15 @@ describe('XML request bodies, byte for byte', { timeout: 300_000 }, () => {
     assert.equal(await exists(key), true);
   });
 
+  it('CreateBucket (raw) › <LocationConstraint> with a leading space → 400 InvalidLocationConstraint; exact value → 200', async () => {
+    const conf = (v: string) => `<CreateBucketConfiguration><LocationConstraint>${v}</LocationConstraint></CreateBucketConfiguration>`;
+    const spaced = await raw('PUT', '/xmltext-loc', {}, conf(' us-east-1'));
+    assert.equal(spaced.status, 400, spaced.body.toString());
+    assert.match(spaced.body.toString(), /<Code>InvalidLocationConstraint<\/Code>/);
+    const exact = await raw('PUT', '/xmltext-loc', {}, conf('us-east-1'));
+    assert.equal(exact.status, 200, exact.body.toString());
+  });
+
   for (const { label, python } of [
     { label: 'boto3 newest (.venv)', python: VENV_PYTHON },
     { label: 'boto3 Debian 1.26 (/usr/bin/python3)', python: DEBIAN_PYTHON },
