@@ -229,8 +229,10 @@ export class SqliteMetaStore implements MetaStore {
    * its own savepoint (better-sqlite3 nests a transaction function as a SAVEPOINT), so one write's
    * failed condition or missing bucket undoes only that write. The commit's WAL frames then cover
    * the B-tree pages the writes share once instead of once each, and one sync covers them all. A
-   * write that fails is refused at once; the others resolve once the batch is on disk. Without
-   * group commit (durability 'none') writes run at once, synchronously.
+   * write that fails is refused at once; the others resolve once the batch is on disk. While
+   * another process holds the write lock the batch waits (flushBatch retries it with backoff),
+   * each write until its own deadline. Without group commit (durability 'none') writes run at
+   * once, synchronously, unless the database is locked (then as writeNow).
    */
   private batched<T>(run: () => T): T | Promise<T> {
     if (!this.wal) return this.writeNow(run);
@@ -257,7 +259,6 @@ export class SqliteMetaStore implements MetaStore {
     if (items.length === 0) return;
     let results: Array<{ ok: boolean; value: unknown }>;
     try {
-      this.batches++;
       results = this.batchTx(items.map((i) => i.run));
     } catch (err) {
       if (isBusyError(err)) {
@@ -279,6 +280,7 @@ export class SqliteMetaStore implements MetaStore {
       return;
     }
     this.busyAttempts = 0;
+    this.batches++;
     const done: Array<{ item: (typeof items)[number]; value: unknown }> = [];
     results.forEach((r, n) => {
       if (r.ok) done.push({ item: items[n]!, value: r.value });
