@@ -40,8 +40,10 @@ function prune(v: XmlValue): XmlValue {
 }
 
 /** XML 1.0 cannot carry most control characters, even escaped; S3 writes them as character
- * references (clients that care ask for encoding-type=url). Applied to the built text, after escaping. */
-const XML_INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
+ * references (clients that care ask for encoding-type=url). CR too: a literal CR would reach the
+ * client's parser as LF (XML end-of-line handling), so a key "a\rb" is written `a&#xd;b`.
+ * Applied to the built text, after escaping. */
+const XML_INVALID = /[\x00-\x08\x0b-\x1f]/g;
 
 export function buildXml(body: XmlBody): string {
   const content = prune(body.content) as XmlNode;
@@ -58,13 +60,13 @@ export function buildXml(body: XmlBody): string {
 /** What buildXml writes before the root element. */
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
-const XML_ESCAPED = /[&<>'"\x00-\x08\x0b\x0c\x0e-\x1f]/;
-const XML_ESCAPED_ALL = /[&<>'"\x00-\x08\x0b\x0c\x0e-\x1f]/g;
+const XML_ESCAPED = /[&<>'"\x00-\x08\x0b-\x1f]/;
+const XML_ESCAPED_ALL = /[&<>'"\x00-\x08\x0b-\x1f]/g;
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
 
 /**
- * Text content as buildXml writes it: the five predefined entities, and the control characters
- * XML 1.0 cannot carry as character references (`&#x1;`).
+ * Text content as buildXml writes it: the five predefined entities, and CR and the control
+ * characters XML 1.0 cannot carry as character references (`&#xd;`, `&#x1;`).
  */
 export function escapeXmlText(s: string): string {
   if (!XML_ESCAPED.test(s)) return s;

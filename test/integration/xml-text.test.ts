@@ -13,6 +13,7 @@ import {
   GetBucketCorsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutBucketCorsCommand,
   PutObjectCommand,
   UploadPartCommand,
@@ -84,6 +85,19 @@ describe('XML request bodies, byte for byte', { timeout: 300_000 }, () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(await got.Body!.transformToString(), 'only part');
     assert.equal(await exists('mp'), false);
+  });
+
+  it('ListObjectsV2, DeleteObjects (aws-sdk-js) › keys with CR ("cr\\rkey", "cr\\r\\nkey") → listed and deleted exactly (CR written as &#xd;, never as a literal CR that reads as LF)', async () => {
+    const keys = ['cr\rkey', 'cr\r\nkey', 'cr\nkey'];
+    for (const k of keys) await put(k);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'cr' }));
+    assert.deepEqual((listed.Contents ?? []).map((o) => o.Key), [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(0, 2).map((Key) => ({ Key })) } }));
+    assert.deepEqual(r.Errors ?? [], []);
+    assert.deepEqual((r.Deleted ?? []).map((d) => d.Key).sort(), keys.slice(0, 2).sort());
+    assert.equal(await exists('cr\rkey'), false);
+    assert.equal(await exists('cr\r\nkey'), false);
+    assert.equal(await exists('cr\nkey'), true);
   });
 
   it('PutBucketCors (aws-sdk-js) › rule ID with spaces and a tab → returned exactly; an origin with a leading space → 400 InvalidRequest', async () => {
