@@ -11,7 +11,7 @@ export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
   const bucket = ctx.bucket!;
   // Keys and version ids are strings, taken byte for byte (`<Key> a</Key>` names " a"); Quiet is
   // a boolean, whose surrounding whitespace XML Schema ignores.
-  const root = parseXml(ctx.bodyText ?? '', 'Delete', { maxElements: 2 + MAX_KEYS * 6 });
+  const root = parseXml(ctx.bodyText ?? '', 'Delete', { maxElements: 8 + MAX_KEYS * 8 });
   const objects = children(root, 'Object');
   if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');
   const quiet = (token(text(root['Quiet'])) ?? 'false').toLowerCase() === 'true';
