@@ -13,6 +13,7 @@ import { header } from '../s3/context.js';
 import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s3/cors.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
 import { readXmlBody } from '../s3/body.js';
+import { refuseEncryption } from '../s3/sse.js';
 import { httpDateCache } from '../s3/object-meta.js';
 import { OPERATIONS } from '../s3/registry.js';
 import { isOperationParameter, resolveOperation } from '../s3/router.js';
@@ -222,6 +223,7 @@ export function createRequestHandler(deps: PipelineDeps) {
         throw new S3Error('MethodNotAllowed', undefined, { Method: ctx.method, ResourceType: key ? 'OBJECT' : bucket ? 'BUCKET' : 'SERVICE' });
       }
       if (!spec) throw new S3Error('NotImplemented', `${opName} is not implemented by this server.`);
+      refuseEncryption(opName, (name) => header(ctx!, name)); // SSE not implemented: refused before the body
       if (repeated !== undefined && MUTATING_METHODS.has(ctx.method)) {
         throw new S3Error('InvalidArgument', `The query parameter ${repeated} may be given only once.`, { ArgumentName: repeated, ArgumentValue: query.get(repeated) });
       }

@@ -10,7 +10,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
 import { S3Error } from './errors.js';
-import { MAX_XML_BODY } from './xml.js';
 import type { AwsChunkedOptions, TrailerHeader } from './aws-chunked.js';
 import { AwsChunkedDecoder, decoderOptions, isStreamingMode, STREAMING_UNSIGNED_TRAILER } from './aws-chunked.js';
 import type { ChecksumAlgorithm, Hasher } from './checksums.js';
@@ -283,17 +282,74 @@ async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): 
 }
 
 /**
- * Reads a small XML request body with a size bound, verifying Content-MD5, a signed SHA-256 and
- * (unless `checksumHeaderDescribesObject`) an x-amz-checksum-* header. CompleteMultipartUpload sets
- * that option: there the checksum headers carry the whole object's checksum, not the XML's.
+ * What an operation's XML body may hold, checked while it is read: most bytes, and (for lists) most
+ * start tags of the repeated element. AWS documents the counts (1000 keys per DeleteObjects, 10,000
+ * parts, a 64 KB CORS configuration); the byte bounds follow from the largest valid document with
+ * room for escapes (a 1024-byte key written with `&amp;`s takes 5 KiB; nobody sends 1000 of those).
+ * Over either: MalformedXML, as S3 answers a DeleteObjects of 1001 keys.
+ */
+export interface XmlBodyLimit {
+  maxBytes: number;
+  /** The repeated element and its most occurrences (counted on the raw bytes, before parsing). */
+  element?: { name: string; max: number };
+}
+
+const KIB = 1024;
+export const XML_BODY_LIMITS: Readonly<Record<string, XmlBodyLimit>> = {
+  // 1000 × (a 1024-byte key three times over for escapes, a version id, ETag/Size/LastModifiedTime).
+  DeleteObjects: { maxBytes: 4 * KIB * KIB, element: { name: 'Object', max: 1000 } },
+  // 10,000 × (<Part> with number, quoted ETag and every checksum field, indented): ~400 bytes each.
+  CompleteMultipartUpload: { maxBytes: 4 * KIB * KIB, element: { name: 'Part', max: 10_000 } },
+  // "The maximum size of a CORS configuration is 64 KB" (AWS, CORS documentation).
+  PutBucketCors: { maxBytes: 64 * KIB },
+};
+/** Every other XML body (CreateBucketConfiguration, ...): a few elements. */
+export const DEFAULT_XML_BODY_LIMIT: XmlBodyLimit = { maxBytes: 64 * KIB };
+
+/**
+ * Counts start tags `<name>`, `<name/>`, `<name attr…>` (any namespace prefix) in a body arriving in
+ * chunks, without decoding it: in well-formed XML a `<` in text is always escaped, so every `<name`
+ * outside comments and CDATA is a tag. (A comment holding such a tag may be over-counted: a refusal
+ * of a document no client writes.)
+ */
+class TagCounter {
+  count = 0;
+  private carry = '';
+  private readonly re: RegExp;
+  constructor(name: string) {
+    this.re = new RegExp(`<(?:[A-Za-z_][-A-Za-z0-9_.]*:)?${name}(?=[\\s/>])`, 'g');
+  }
+  add(chunk: Buffer): void {
+    // latin1 keeps one character per byte: the tag is ASCII, multi-byte text cannot fake it.
+    const s = this.carry + chunk.toString('latin1');
+    for (const _ of s.matchAll(this.re)) this.count++;
+    // A tag split across chunks: keep the tail from its last '<' (if short) for the next chunk.
+    const lt = s.lastIndexOf('<');
+    const tail = lt === -1 ? '' : s.slice(lt);
+    this.carry = tail.length <= 80 && !this.re.test(tail) ? tail : '';
+    this.re.lastIndex = 0;
+  }
+}
+
+/**
+ * Reads a small XML request body with a size bound (the operation's, XML_BODY_LIMITS), verifying
+ * Content-MD5, a signed SHA-256 and (unless `checksumHeaderDescribesObject`) an x-amz-checksum-*
+ * header. CompleteMultipartUpload sets that option: there the checksum headers carry the whole
+ * object's checksum, not the XML's. A declared Content-Length over the bound is refused before a
+ * byte is read; a chunked body as soon as it passes the bound or lists one element too many.
  */
 export async function readXmlBody(ctx: RequestContext, opts: { checksumHeaderDescribesObject?: boolean } = {}): Promise<string> {
   const md5Expected = expectedMd5(ctx);
   const checksum = opts.checksumHeaderDescribesObject ? undefined : expectedChecksum(ctx);
   const payloadHash = ctx.auth?.payloadHash ?? 'UNSIGNED-PAYLOAD';
   if (payloadHash.startsWith(STREAMING_PREFIX)) throw new S3Error('InvalidRequest', 'Streaming payloads are only allowed for object uploads.');
+  const limit = XML_BODY_LIMITS[ctx.op] ?? DEFAULT_XML_BODY_LIMIT;
+  const tooLarge = (): S3Error => new S3Error('MalformedXML', `The XML body is larger than this operation accepts (${limit.maxBytes} bytes).`);
+  const tooMany = (): S3Error =>
+    new S3Error('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema: more than ${limit.element!.max} ${limit.element!.name} elements.`);
   const declared = header(ctx, 'content-length');
-  if (declared !== undefined && Number(declared) > MAX_XML_BODY) throw new S3Error('MalformedXML', 'The XML body is too large.');
+  if (declared !== undefined && Number(declared) > limit.maxBytes) throw tooLarge();
+  const counter = limit.element && new TagCounter(limit.element.name);
   const chunks: Buffer[] = [];
   let size = 0;
   // Not `for await (… of req)`: leaving that loop early (a body over the bound) destroys the request
@@ -301,9 +357,16 @@ export async function readXmlBody(ctx: RequestContext, opts: { checksumHeaderDes
   // away instead; the send stage closes the connection after the answer.
   for await (const chunk of untilAborted(ctx.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, ctx.signal)) {
     size += chunk.length;
-    if (size > MAX_XML_BODY) {
+    if (size > limit.maxBytes) {
       ctx.req.resume();
-      throw new S3Error('MalformedXML', 'The XML body is too large.');
+      throw tooLarge();
+    }
+    if (counter) {
+      counter.add(chunk);
+      if (counter.count > limit.element!.max) {
+        ctx.req.resume();
+        throw tooMany();
+      }
     }
     chunks.push(chunk);
   }

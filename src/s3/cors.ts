@@ -6,7 +6,7 @@ import type { MetaStore } from '../store/types.js';
 import { StoreError } from '../store/errors.js';
 import { S3Error } from './errors.js';
 import type { XmlBody, XmlNode, XmlValue } from './xml.js';
-import { children, parseXml } from './xml.js';
+import { children, parseXml, token } from './xml.js';
 
 /** The name under which the bucket's CORS configuration is stored (MetaStore bucket config). */
 export const CORS_CONFIG_NAME = 'cors';
@@ -105,7 +105,7 @@ export function parseCorsXml(xml: string): CorsRule[] {
     if (id !== undefined && id.length > MAX_ID_LENGTH) {
       throw new S3Error('InvalidRequest', `The ID of a CORSRule can not be longer than ${MAX_ID_LENGTH} characters.`);
     }
-    const maxAgeText = atMostOne(node, 'MaxAgeSeconds');
+    const maxAgeText = token(atMostOne(node, 'MaxAgeSeconds')); // a number: XML Schema ignores its surrounding whitespace
     let maxAgeSeconds: number | undefined;
     if (maxAgeText !== undefined && maxAgeText !== '') {
       if (!/^\d{1,10}$/.test(maxAgeText) || Number(maxAgeText) > 2 ** 31 - 1) {

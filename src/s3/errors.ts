@@ -96,6 +96,10 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
       return new S3Error('PreconditionFailed', undefined, { Condition: err.message === 'If-None-Match' ? 'If-None-Match' : 'If-Match' });
     case 'NoSpace':
       return noSpace();
+    case 'Busy':
+      // The metadata store stayed locked (another process) longer than a write may wait: S3's
+      // "reduce your request rate", which every SDK retries with backoff.
+      return new S3Error('SlowDown');
   }
 }
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { S3Error } from './errors.js';
-import { buildXml, children, parseXml, text } from './xml.js';
+import { buildXml, children, escapeXmlText, parseXml, text } from './xml.js';
 
 describe('buildXml', () => {
   it('ListAllMyBucketsResult → golden text with namespace, order kept, entities escaped', () => {
@@ -36,6 +36,14 @@ describe('buildXml', () => {
   });
   it('LocationConstraint with empty text → empty root element', () => {
     assert.equal(buildXml({ root: 'LocationConstraint', content: { '#text': '' } }), '<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>');
+  });
+});
+
+describe('CR in text', () => {
+  it('buildXml and escapeXmlText › "a\\rb" → a&#xd;b (a literal CR would be read back as LF); tab and LF stay literal', () => {
+    assert.match(buildXml({ root: 'R', content: { Key: 'a\rb\tc\nd' } }), /<Key>a&#xd;b\tc\nd<\/Key>/);
+    assert.equal(escapeXmlText('a\rb\tc\nd'), 'a&#xd;b\tc\nd');
+    assert.equal(text(parseXml(`<R><Key>${escapeXmlText('a\r\nb')}</Key></R>`, 'R')['Key']), 'a\r\nb');
   });
 });
 

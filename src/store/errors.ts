@@ -7,7 +7,9 @@ export type StoreErrorCode =
   | 'NoSuchKey'
   | 'NoSuchUpload'
   | 'PreconditionFailed'
-  | 'NoSpace';
+  | 'NoSpace'
+  /** Another connection holds the metadata database's lock longer than a write may wait (S3: SlowDown). */
+  | 'Busy';
 
 /**
  * For PreconditionFailed, the message names the failed write condition ('If-None-Match' or

@@ -1,18 +1,20 @@
 // DeleteObjects — https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
 // Up to 1000 keys; Content-MD5 is not demanded (2025 SDKs send a CRC32 instead); per-key errors.
 import type { RequestContext, S3Response } from '../context.js';
-import { S3Error } from '../errors.js';
+import { S3Error, toS3Error } from '../errors.js';
 import type { XmlNode } from '../xml.js';
-import { children, parseXml, text } from '../xml.js';
+import { children, parseXml, text, token } from '../xml.js';
 
 const MAX_KEYS = 1000;
 
 export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
   const bucket = ctx.bucket!;
-  const root = parseXml(ctx.bodyText ?? '', 'Delete');
+  // Keys and version ids are strings, taken byte for byte (`<Key> a</Key>` names " a"); Quiet is
+  // a boolean, whose surrounding whitespace XML Schema ignores.
+  const root = parseXml(ctx.bodyText ?? '', 'Delete', { maxElements: 8 + MAX_KEYS * 8 });
   const objects = children(root, 'Object');
   if (objects.length === 0 || objects.length > MAX_KEYS) throw new S3Error('MalformedXML');
-  const quiet = (text(root['Quiet']) ?? 'false').toLowerCase() === 'true';
+  const quiet = (token(text(root['Quiet'])) ?? 'false').toLowerCase() === 'true';
   const entries = objects.map((o) => {
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new S3Error('MalformedXML');
     const node = o as XmlNode;
@@ -24,15 +26,32 @@ export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
 
   const deleted: XmlNode[] = [];
   const errors: XmlNode[] = [];
+  // Once the metadata store answers Busy (locked by another process past the retry window), the
+  // other keys are not tried: each would wait that long again. With nothing deleted yet the whole
+  // request is SlowDown (SDKs retry it); otherwise the rest are listed with that error.
+  let busy: S3Error | undefined;
+  let done = 0;
   for (const { key, versionId } of entries) {
     if (key === '' || Buffer.byteLength(key) > 1024) {
       errors.push({ Key: key, VersionId: versionId, Code: 'InvalidArgument', Message: 'Invalid key.' });
       continue;
     }
+    if (busy) {
+      errors.push({ Key: key, VersionId: versionId, Code: busy.code, Message: busy.message });
+      continue;
+    }
     try {
       if (versionId === undefined || versionId === 'null') await ctx.store.deleteObject(bucket, key);
+      done++;
       if (!quiet) deleted.push({ Key: key, VersionId: versionId });
     } catch (err) {
+      const s3err = toS3Error(err, { bucket, key });
+      if (s3err?.code === 'SlowDown') {
+        if (done === 0) throw s3err;
+        busy = s3err;
+        errors.push({ Key: key, VersionId: versionId, Code: busy.code, Message: busy.message });
+        continue;
+      }
       ctx.log.error({ err, key }, 'DeleteObjects: key failed');
       errors.push({ Key: key, VersionId: versionId, Code: 'InternalError', Message: 'We encountered an internal error. Please try again.' });
     }

@@ -16,6 +16,7 @@ import type { ChecksumAlgorithm } from '../checksums.js';
 import { CHECKSUM_ALGORITHMS, isValidChecksumValue, newHasher } from '../checksums.js';
 import type { RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
+import { refuseEncryption } from '../sse.js';
 import { DEFAULT_CONTENT_TYPE, MAX_USER_METADATA, STORAGE_CLASSES } from '../object-meta.js';
 import { checkPolicyConditions, parsePostPolicy, verifyPostSignature } from '../post-policy.js';
 
@@ -267,6 +268,7 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
     const { fields, file } = await form.head;
     // Authenticate before anything else is looked at; from here on ctx.auth is a real result.
     ctx.auth = verifyPostSignature(fields, lookup, { region: ctx.config.region });
+    refuseEncryption('PostObject', (name) => fields.get(name)); // before the file is read
     if (file === undefined) {
       throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: 0 });
     }

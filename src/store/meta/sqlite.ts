@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { migrate } from './sqlite-schema.js';
 import { WalSync } from './wal-sync.js';
+import { DEFAULT_BUSY_RETRY_MS, busyBackoff, busyError, isBusyError, read, sleep } from './sqlite-busy.js';
 import {
   type BucketRow,
   type Db,
@@ -53,6 +54,11 @@ export interface SqliteOptions {
    * syncs (bulk loads into a directory no server is using, tests).
    */
   durability?: 'fsync' | 'none';
+  /**
+   * How long a write keeps retrying while another connection (another process) holds the
+   * database's write lock, before it fails with StoreError('Busy') (S3: 503 SlowDown). Default 3 s.
+   */
+  busyRetryMs?: number;
 }
 
 export class SqliteMetaStore implements MetaStore {
@@ -74,6 +80,7 @@ export class SqliteMetaStore implements MetaStore {
   private constructor(
     private readonly db: Db,
     walPath: string | undefined,
+    private readonly busyRetryMs: number,
   ) {
     this.wal = walPath === undefined ? undefined : new WalSync(walPath);
     this.st = prepareAll(db);
@@ -155,10 +162,16 @@ export class SqliteMetaStore implements MetaStore {
       // checkpoint, so the file stays consistent (docs/on-disk-format.md, "Durability").
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      // Opening may wait for another connection (the schema check runs once, before serving).
       db.pragma('busy_timeout = 5000');
       migrate(db);
+      // Serving never waits inside SQLite: better-sqlite3 is synchronous, so a busy handler would
+      // sleep on the event loop and freeze every request while another process holds the write
+      // lock. A locked write fails at once and is retried asynchronously (writeNow, flushBatch);
+      // reads need no lock in WAL mode and are never queued behind those retries.
+      db.pragma('busy_timeout = 0');
       const durable = !inMemory && (opts.durability ?? 'fsync') === 'fsync';
-      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined);
+      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined, opts.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
     } catch (err) {
       db.close();
       throw err;
@@ -173,8 +186,41 @@ export class SqliteMetaStore implements MetaStore {
     return this.wal ? this.wal.sync().then(() => value) : value;
   }
 
-  /** Object writes waiting for the next batch (see batched()). */
-  private batch: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  /**
+   * Runs a write transaction now and returns through durable(). If another connection holds the
+   * write lock (SQLITE_BUSY at BEGIN IMMEDIATE: nothing happened), it is retried off the event loop
+   * with backoff for up to busyRetryMs, then fails with StoreError('Busy').
+   */
+  private writeNow<T>(run: () => T): T | Promise<T> {
+    let value: T;
+    try {
+      value = run();
+    } catch (err) {
+      if (!isBusyError(err)) throw err;
+      return this.retryBusy(run).then((v) => this.durable(v));
+    }
+    return this.durable(value);
+  }
+
+  private async retryBusy<T>(run: () => T): Promise<T> {
+    const deadline = Date.now() + this.busyRetryMs;
+    for (let attempt = 0; ; attempt++) {
+      await sleep(busyBackoff(attempt));
+      try {
+        return run();
+      } catch (err) {
+        if (!isBusyError(err)) throw err;
+        if (Date.now() >= deadline) throw busyError();
+      }
+    }
+  }
+
+  /** Object writes waiting for the next batch (see batched()), each with the time it gives up on a locked database. */
+  private batch: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void; deadline: number }> = [];
+  /** A flush is scheduled (next turn, or after a backoff while the database is locked). */
+  private flushScheduled = false;
+  /** Consecutive batches that found the database locked (for the backoff). */
+  private busyAttempts = 0;
 
   /** Transactions in which a batch ran (tests: object writes of one turn share one). */
   batches = 0;
@@ -184,29 +230,58 @@ export class SqliteMetaStore implements MetaStore {
    * its own savepoint (better-sqlite3 nests a transaction function as a SAVEPOINT), so one write's
    * failed condition or missing bucket undoes only that write. The commit's WAL frames then cover
    * the B-tree pages the writes share once instead of once each, and one sync covers them all. A
-   * write that fails is refused at once; the others resolve once the batch is on disk. Without
-   * group commit (durability 'none') writes run at once, synchronously.
+   * write that fails is refused at once; the others resolve once the batch is on disk. While
+   * another process holds the write lock the batch waits (flushBatch retries it with backoff),
+   * each write until its own deadline. Without group commit (durability 'none') writes run at
+   * once, synchronously, unless the database is locked (then as writeNow).
    */
   private batched<T>(run: () => T): T | Promise<T> {
-    if (!this.wal) return run();
+    if (!this.wal) return this.writeNow(run);
     return new Promise<T>((resolve, reject) => {
-      this.batch.push({ run, resolve: resolve as (v: unknown) => void, reject });
-      if (this.batch.length === 1) setImmediate(() => this.flushBatch());
+      this.batch.push({ run, resolve: resolve as (v: unknown) => void, reject, deadline: Date.now() + this.busyRetryMs });
+      this.scheduleFlush(0);
     });
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const go = (): void => {
+      this.flushScheduled = false;
+      this.flushBatch();
+    };
+    if (delayMs === 0) setImmediate(go);
+    else setTimeout(go, delayMs);
   }
 
   private flushBatch(): void {
     const items = this.batch;
     this.batch = [];
+    if (items.length === 0) return;
     let results: Array<{ ok: boolean; value: unknown }>;
     try {
-      this.batches++;
       results = this.batchTx(items.map((i) => i.run));
     } catch (err) {
+      if (isBusyError(err)) {
+        // Another connection holds the write lock (BEGIN IMMEDIATE failed: nothing happened). The
+        // writes wait for a later batch, in order, ahead of those queued meanwhile; a write whose
+        // retry time is up fails with Busy.
+        const now = Date.now();
+        const waiting = items.filter((i) => {
+          if (now < i.deadline) return true;
+          i.reject(busyError());
+          return false;
+        });
+        this.batch = [...waiting, ...this.batch];
+        if (this.batch.length > 0) this.scheduleFlush(busyBackoff(this.busyAttempts++));
+        return;
+      }
       // The batch's own BEGIN or COMMIT failed (disk full, I/O error): none of it happened.
       for (const i of items) i.reject(err);
       return;
     }
+    this.busyAttempts = 0;
+    this.batches++;
     const done: Array<{ item: (typeof items)[number]; value: unknown }> = [];
     results.forEach((r, n) => {
       if (r.ok) done.push({ item: items[n]!, value: r.value });
@@ -225,43 +300,49 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   createBucket(bucket: BucketRecord): void | Promise<void> {
-    try {
-      this.st.insertBucket.run(bucket.name, bucket.region, bucket.createdAt, bucket.versioning);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('BucketAlreadyExists');
-      throw err;
-    }
-    return this.durable(undefined);
+    return this.writeNow(() => {
+      try {
+        this.st.insertBucket.run(bucket.name, bucket.region, bucket.createdAt, bucket.versioning);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('BucketAlreadyExists');
+        throw err;
+      }
+    });
   }
 
   getBucket(name: string): BucketRecord | undefined {
-    const row = this.st.getBucket.get(name) as BucketRow | undefined;
-    return row && toBucket(row);
+    return read(() => {
+      const row = this.st.getBucket.get(name) as BucketRow | undefined;
+      return row && toBucket(row);
+    });
   }
 
   listBuckets(): BucketRecord[] {
-    return (this.st.listBuckets.all() as BucketRow[]).map(toBucket);
+    return read(() => {
+      return (this.st.listBuckets.all() as BucketRow[]).map(toBucket);
+    });
   }
 
   deleteBucket(name: string): void | Promise<void> {
-    this.deleteBucketTx(name);
-    return this.durable(undefined);
+    return this.writeNow(() => this.deleteBucketTx(name));
   }
 
   getObject(bucket: string, key: string, withBytes = true): ObjectRecord | undefined {
-    const kb = toBytes(key);
-    const row = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
-    if (!row) return undefined;
-    const rec = toRecord(row);
-    if (withBytes && rec.size > 0 && rec.data.length === 0) {
-      // Stored inline (format 2): its bytes are in object_inline, removed only with the row.
-      const inline = this.st.getInline.get(bucket, kb, row.version_id) as { bytes: Buffer } | undefined;
-      if (!inline || inline.bytes.length !== rec.size) {
-        throw new Error(`metadata: inline bytes of ${bucket}/${rec.key} (${row.version_id}) are missing or of the wrong size`);
+    return read(() => {
+      const kb = toBytes(key);
+      const row = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
+      if (!row) return undefined;
+      const rec = toRecord(row);
+      if (withBytes && rec.size > 0 && rec.data.length === 0) {
+        // Stored inline (format 2): its bytes are in object_inline, removed only with the row.
+        const inline = this.st.getInline.get(bucket, kb, row.version_id) as { bytes: Buffer } | undefined;
+        if (!inline || inline.bytes.length !== rec.size) {
+          throw new Error(`metadata: inline bytes of ${bucket}/${rec.key} (${row.version_id}) are missing or of the wrong size`);
+        }
+        rec.inline = inline.bytes;
       }
-      rec.inline = inline.bytes;
-    }
-    return rec;
+      return rec;
+    });
   }
 
   putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]> {
@@ -354,13 +435,17 @@ export class SqliteMetaStore implements MetaStore {
    * UTF-8. The MetaStore interface only needs strings; the wider type is a convenience.
    */
   scanObjects(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): ObjectRecord[] {
-    return (this.scan(() => this.scanSt, bucket, prefix, after, limit, from) as ObjectRow[]).map(toRecord);
+    return read(() => {
+      return (this.scan(() => this.scanSt, bucket, prefix, after, limit, from) as ObjectRow[]).map(toRecord);
+    });
   }
 
   /** As scanObjects (same bounds, also as raw bytes), as ListedObject. */
   scanListing(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): ListedObject[] {
-    const shapes = (b: BucketRow) => (b.versioning === '' ? this.listingSt.byKey : this.listingSt.latest);
-    return (this.scan(shapes, bucket, prefix, after, limit, from) as ListingRow[]).map(toListed);
+    return read(() => {
+      const shapes = (b: BucketRow) => (b.versioning === '' ? this.listingSt.byKey : this.listingSt.latest);
+      return (this.scan(shapes, bucket, prefix, after, limit, from) as ListingRow[]).map(toListed);
+    });
   }
 
   /** Runs the shape (of the set `shapesFor` picks for the bucket) that fits the bounds. */
@@ -389,17 +474,18 @@ export class SqliteMetaStore implements MetaStore {
   // ---- multipart uploads ----------------------------------------------------------------------
 
   createUpload(upload: UploadRecord): void | Promise<void> {
-    this.createUploadTx(upload);
-    return this.durable(undefined);
+    return this.writeNow(() => this.createUploadTx(upload));
   }
 
   getUpload(bucket: string, key: string, uploadId: string): UploadRecord | undefined {
-    const row = this.st.getUpload.get(bucket, toBytes(key), uploadId) as UploadRow | undefined;
-    return row && toUpload(row);
+    return read(() => {
+      const row = this.st.getUpload.get(bucket, toBytes(key), uploadId) as UploadRow | undefined;
+      return row && toUpload(row);
+    });
   }
 
   putPart(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] | Promise<DataRef[]> {
-    return this.durable(this.putPartTx(bucket, key, uploadId, part));
+    return this.writeNow(() => this.putPartTx(bucket, key, uploadId, part));
   }
 
   private putPartInTx(bucket: string, key: string, uploadId: string, part: PartRecord): DataRef[] {
@@ -422,28 +508,32 @@ export class SqliteMetaStore implements MetaStore {
 
   /** Throws NoSuchUpload when the upload does not exist (also when it was completed or aborted). */
   listParts(bucket: string, key: string, uploadId: string, afterPartNumber: number, limit: number): PartRecord[] {
-    return this.listPartsTx(bucket, key, uploadId, afterPartNumber, limit);
+    return read(() => {
+      return this.listPartsTx(bucket, key, uploadId, afterPartNumber, limit);
+    });
   }
 
   /** Throws NoSuchBucket. An empty uploadIdMarker means: only keys after keyMarker. */
   listUploads(q: UploadListQuery): UploadRecord[] {
-    if (this.st.getBucket.get(q.bucket) === undefined) throw new StoreError('NoSuchBucket');
-    if (q.limit <= 0) return [];
-    const pb = toBytes(q.prefix);
-    const mb = toBytes(q.keyMarker);
-    const rows = this.st.listUploads.all({
-      bucket: q.bucket,
-      lower: Buffer.compare(mb, pb) > 0 ? mb : pb,
-      upper: pb.length > 0 ? (byteSuccessor(pb) ?? null) : null,
-      keyMarker: mb,
-      uploadIdMarker: q.uploadIdMarker,
-      limit: q.limit,
-    }) as UploadRow[];
-    return rows.map(toUpload);
+    return read(() => {
+      if (this.st.getBucket.get(q.bucket) === undefined) throw new StoreError('NoSuchBucket');
+      if (q.limit <= 0) return [];
+      const pb = toBytes(q.prefix);
+      const mb = toBytes(q.keyMarker);
+      const rows = this.st.listUploads.all({
+        bucket: q.bucket,
+        lower: Buffer.compare(mb, pb) > 0 ? mb : pb,
+        upper: pb.length > 0 ? (byteSuccessor(pb) ?? null) : null,
+        keyMarker: mb,
+        uploadIdMarker: q.uploadIdMarker,
+        limit: q.limit,
+      }) as UploadRow[];
+      return rows.map(toUpload);
+    });
   }
 
   completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]> {
-    return this.durable(this.completeTx(bucket, key, uploadId, record, cond));
+    return this.writeNow(() => this.completeTx(bucket, key, uploadId, record, cond));
   }
 
   private completeInTx(bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined): DataRef[] {
@@ -478,25 +568,28 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   abortUpload(bucket: string, key: string, uploadId: string): DataRef[] | Promise<DataRef[]> {
-    return this.durable(this.abortTx(bucket, key, uploadId));
+    return this.writeNow(() => this.abortTx(bucket, key, uploadId));
   }
 
   // ---- bucket configuration documents -------------------------------------------------------
 
   getBucketConfig(bucket: string, name: string): string | undefined {
-    if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
-    const row = this.st.getConfig.get(bucket, name) as { value: string } | undefined;
-    return row?.value;
+    return read(() => {
+      if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
+      const row = this.st.getConfig.get(bucket, name) as { value: string } | undefined;
+      return row?.value;
+    });
   }
 
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {
-    this.putConfigTx(bucket, name, value);
-    return this.durable(undefined);
+    return this.writeNow(() => this.putConfigTx(bucket, name, value));
   }
 
   /** Referenced by any object version or any upload part. */
   isDataReferenced(dataId: string): boolean {
-    return this.st.dataReferenced.get(dataId) !== undefined || this.st.partDataReferenced.get(dataId) !== undefined;
+    return read(() => {
+      return this.st.dataReferenced.get(dataId) !== undefined || this.st.partDataReferenced.get(dataId) !== undefined;
+    });
   }
 
   /** Synchronous without group commit (durability 'none'); otherwise waits for syncs in flight first. */

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Server-side encryption is not implemented: every request that asks for it (SSE-S3, SSE-KMS, SSE-C)
+is refused with 501 NotImplemented and nothing is stored (issue 9). Environment: S3_ENDPOINT,
+S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET. Exit code = number of failed checks. The SSE-C calls go
+over plain HTTP, which botocore allows for a custom endpoint."""
+import os
+import sys
+import traceback
+
+import boto3
+import botocore
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+BUCKET = os.environ['S3_BUCKET']
+s3 = boto3.client(
+    's3', endpoint_url=os.environ['S3_ENDPOINT'],
+    aws_access_key_id=os.environ.get('S3_ACCESS_KEY', 'rustfsadmin'),
+    aws_secret_access_key=os.environ.get('S3_SECRET_KEY', 'rustfssecret'),
+    region_name='us-east-1',
+    config=Config(signature_version='s3v4', s3={'addressing_style': 'path'},
+                  retries={'max_attempts': 1, 'mode': 'standard'}),
+)
+print(f'boto3 {boto3.__version__} botocore {botocore.__version__}', flush=True)
+KEY = b'k' * 32
+
+
+def refused(fn, **kwargs):
+    try:
+        r = fn(**kwargs)
+    except ClientError as e:
+        code = e.response.get('Error', {}).get('Code')
+        status = e.response['ResponseMetadata']['HTTPStatusCode']
+        if (code, status) != ('NotImplemented', 501) and not (status == 501 and fn.__name__ == 'head_object'):
+            raise AssertionError(f'{fn.__name__}: expected NotImplemented (501), got {code} ({status})')
+        return
+    raise AssertionError(f'{fn.__name__}: expected NotImplemented (501), the call succeeded: {r!r}')
+
+
+def exists(key):
+    try:
+        s3.head_object(Bucket=BUCKET, Key=key)
+        return True
+    except ClientError as e:
+        if e.response['ResponseMetadata']['HTTPStatusCode'] == 404:
+            return False
+        raise
+
+
+def put_object_sse_s3_kms_and_c():
+    refused(s3.put_object, Bucket=BUCKET, Key='sse-s3', Body=b'plain', ServerSideEncryption='AES256')
+    refused(s3.put_object, Bucket=BUCKET, Key='sse-kms', Body=b'plain', ServerSideEncryption='aws:kms', SSEKMSKeyId='k1')
+    refused(s3.put_object, Bucket=BUCKET, Key='sse-c', Body=b'plain', SSECustomerAlgorithm='AES256', SSECustomerKey=KEY)
+    for k in ['sse-s3', 'sse-kms', 'sse-c']:
+        if exists(k):
+            raise AssertionError(f'{k} was stored')
+
+
+def copy_and_multipart():
+    s3.put_object(Bucket=BUCKET, Key='src', Body=b'source')
+    refused(s3.copy_object, Bucket=BUCKET, Key='copy', CopySource={'Bucket': BUCKET, 'Key': 'src'}, ServerSideEncryption='AES256')
+    refused(s3.copy_object, Bucket=BUCKET, Key='copy', CopySource={'Bucket': BUCKET, 'Key': 'src'},
+            CopySourceSSECustomerAlgorithm='AES256', CopySourceSSECustomerKey=KEY)
+    if exists('copy'):
+        raise AssertionError('copy was stored')
+    refused(s3.create_multipart_upload, Bucket=BUCKET, Key='mp', ServerSideEncryption='aws:kms')
+    refused(s3.create_multipart_upload, Bucket=BUCKET, Key='mp', SSECustomerAlgorithm='AES256', SSECustomerKey=KEY)
+    up = s3.create_multipart_upload(Bucket=BUCKET, Key='mp')['UploadId']
+    refused(s3.upload_part, Bucket=BUCKET, Key='mp', UploadId=up, PartNumber=1, Body=b'x',
+            SSECustomerAlgorithm='AES256', SSECustomerKey=KEY)
+    refused(s3.upload_part_copy, Bucket=BUCKET, Key='mp', UploadId=up, PartNumber=1,
+            CopySource={'Bucket': BUCKET, 'Key': 'src'}, CopySourceSSECustomerAlgorithm='AES256', CopySourceSSECustomerKey=KEY)
+    parts = s3.list_parts(Bucket=BUCKET, Key='mp', UploadId=up).get('Parts', [])
+    if parts:
+        raise AssertionError(f'parts stored: {parts!r}')
+    s3.abort_multipart_upload(Bucket=BUCKET, Key='mp', UploadId=up)
+
+
+def reads_with_sse_c():
+    refused(s3.get_object, Bucket=BUCKET, Key='src', SSECustomerAlgorithm='AES256', SSECustomerKey=KEY)
+    refused(s3.head_object, Bucket=BUCKET, Key='src', SSECustomerAlgorithm='AES256', SSECustomerKey=KEY)
+
+
+def put_bucket_encryption():
+    refused(s3.put_bucket_encryption, Bucket=BUCKET, ServerSideEncryptionConfiguration={
+        'Rules': [{'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'AES256'}}]})
+
+
+CHECKS = [put_object_sse_s3_kms_and_c, copy_and_multipart, reads_with_sse_c, put_bucket_encryption]
+
+if __name__ == '__main__':
+    s3.create_bucket(Bucket=BUCKET)
+    failed = 0
+    for check in CHECKS:
+        try:
+            check()
+            print(f'ok   {check.__name__}', flush=True)
+        except Exception:
+            failed += 1
+            print(f'FAIL {check.__name__}', flush=True)
+            traceback.print_exc()
+    sys.exit(min(failed, 100))
