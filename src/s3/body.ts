@@ -50,8 +50,10 @@ function expectedChecksum(ctx: RequestContext): ExpectedChecksum | undefined {
     const v = header(ctx, `x-amz-checksum-${alg}`);
     if (v === undefined) continue;
     if (found) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+    // Not base64 of the digest size: InvalidRequest, as S3 answers (a well-formed value that does
+    // not match the body is BadDigest, decided after the last byte).
     if (!isValidChecksumValue(alg, v.trim())) {
-      throw new S3Error('InvalidArgument', `Value for x-amz-checksum-${alg} header is invalid.`);
+      throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${alg} header is invalid.`);
     }
     found = { alg, value: v.trim() };
   }
