@@ -171,6 +171,8 @@ export function objectBody(ctx: RequestContext): ObjectBody {
     if (checksum) hashers.set(checksum.alg, newHasher(checksum.alg));
     if (streaming?.trailer && !hashers.has(streaming.trailer)) hashers.set(streaming.trailer, newHasher(streaming.trailer));
     const decoder = streaming ? new AwsChunkedDecoder(streaming.decoder) : undefined;
+    // Expect: 100-continue: the client sends the body only after this (or gets the refusal instead).
+    await ctx.continueBody?.();
     // Not `for await (… of req)`: leaving that loop early destroys the request and with it the
     // socket, and the client would get a reset instead of our error response.
     const raw = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
@@ -296,6 +298,7 @@ export async function readXmlBody(ctx: RequestContext, opts: { checksumHeaderDes
   if (payloadHash.startsWith(STREAMING_PREFIX)) throw new S3Error('InvalidRequest', 'Streaming payloads are only allowed for object uploads.');
   const declared = header(ctx, 'content-length');
   if (declared !== undefined && Number(declared) > MAX_XML_BODY) throw new S3Error('MalformedXML', 'The XML body is too large.');
+  await ctx.continueBody?.();
   const chunks: Buffer[] = [];
   let size = 0;
   // Not `for await (… of req)`: leaving that loop early (a body over the bound) destroys the request

@@ -275,6 +275,8 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
   if (lookup === undefined) throw new S3Error('PreconditionFailed', NOT_A_FORM, { Condition: NOT_A_FORM });
   const bucket = ctx.bucket!;
   await ctx.store.requireBucket(bucket);
+  // The form's credentials are in its body: with Expect: 100-continue only the bucket can be checked first.
+  await ctx.continueBody?.();
 
   const form = readForm(ctx);
   try {
