@@ -171,6 +171,34 @@ describe('Expect: 100-continue', () => {
     }
   });
 
+  /**
+   * A TCP relay to the server that counts the bytes clients send through it: proof that a refused
+   * upload's body never left the client.
+   */
+  async function countingRelay(): Promise<{ url: string; sent: () => number; close: () => Promise<void> }> {
+    let sent = 0;
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const upstream = net.connect({ host: '127.0.0.1', port: server.port });
+      sockets.add(client).add(upstream);
+      client.on('data', (c: Buffer) => { sent += c.length; });
+      client.pipe(upstream).pipe(client);
+      const drop = () => { client.destroy(); upstream.destroy(); };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as net.AddressInfo).port;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      sent: () => sent,
+      close: () => new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        relay.close(() => resolve());
+      }),
+    };
+  }
+
   const PY = String.raw`
 import os, sys, boto3, botocore
 from botocore.config import Config
@@ -185,6 +213,9 @@ except botocore.exceptions.ClientError as e:
     code = e.response['Error']['Code']
     if code != 'NoSuchBucket':
         print('WRONG CODE', code); sys.exit(1)
+print('refused')
+if os.environ.get('ONLY_REFUSED') == '1':
+    sys.exit(0)
 # The same client (and connection pool) goes on working.
 r = s3.put_object(Bucket=os.environ['S3_BUCKET'], Key='boto3.bin', Body=body)
 got = s3.get_object(Bucket=os.environ['S3_BUCKET'], Key='boto3.bin')['Body'].read()
@@ -194,14 +225,23 @@ print('ok', botocore.__version__)
 `;
 
   for (const [label, python] of [['boto3 newest (.venv)', VENV_PYTHON], ['boto3 Debian 1.26 (/usr/bin/python3)', DEBIAN_PYTHON]] as const) {
-    it(`PutObject › ${label}: put_object to a missing bucket (Expect: 100-continue) → NoSuchBucket without hanging; the next put_object works`, { timeout: 180_000 }, async () => {
-      const { env, cleanup } = await isolatedClientEnv({ S3_ENDPOINT: server.url, S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: bucket });
+    it(`PutObject › ${label}: put_object of 3 MiB to a missing bucket (Expect: 100-continue) → NoSuchBucket, the body never sent, no hang; the next put_object works`, { timeout: 180_000 }, async () => {
+      const relay = await countingRelay();
+      const base = { S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: bucket };
+      const refusedEnv = await isolatedClientEnv({ ...base, S3_ENDPOINT: relay.url, ONLY_REFUSED: '1' });
+      const fullEnv = await isolatedClientEnv({ ...base, S3_ENDPOINT: server.url });
       try {
-        const r = await run(python, ['-c', PY], { env, timeoutMs: 150_000 });
-        assert.equal(r.code, 0, `${describeRun(label, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
-        assert.match(r.stdout, /^ok /m);
+        const refused = await run(python, ['-c', PY], { env: refusedEnv.env, timeoutMs: 150_000 });
+        assert.equal(refused.code, 0, `${describeRun(label, refused)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
+        assert.match(refused.stdout, /^refused$/m);
+        assert.ok(relay.sent() < 64 * 1024, `the client sent ${relay.sent()} bytes: the 3 MiB body went out although the upload was refused`);
+        const full = await run(python, ['-c', PY], { env: fullEnv.env, timeoutMs: 150_000 });
+        assert.equal(full.code, 0, `${describeRun(label, full)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
+        assert.match(full.stdout, /^ok /m);
       } finally {
-        await cleanup();
+        await relay.close();
+        await refusedEnv.cleanup();
+        await fullEnv.cleanup();
       }
     });
   }
