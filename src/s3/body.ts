@@ -57,11 +57,17 @@ function expectedChecksum(ctx: RequestContext): ExpectedChecksum | undefined {
     }
     found = { alg, value: v.trim() };
   }
-  const declared = header(ctx, 'x-amz-sdk-checksum-algorithm') ?? header(ctx, 'x-amz-checksum-algorithm');
+  const sdkDeclared = header(ctx, 'x-amz-sdk-checksum-algorithm');
+  const declared = sdkDeclared ?? header(ctx, 'x-amz-checksum-algorithm');
   if (declared !== undefined) {
-    const alg = declared.toLowerCase();
+    const alg = declared.trim().toLowerCase();
     if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(alg)) {
       throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+    }
+    // Declaring one algorithm and sending another's value: S3 refuses it, naming the declaration.
+    if (found && found.alg !== alg) {
+      const name = sdkDeclared !== undefined ? 'x-amz-sdk-checksum-algorithm' : 'x-amz-checksum-algorithm';
+      throw new S3Error('InvalidRequest', `Value for ${name} header is invalid.`);
     }
   }
   return found;

@@ -89,6 +89,18 @@ describe('x-amz-checksum-* (raw, POST form, presigned)', () => {
     assert.deepEqual(await storedChecksums('crc-right'), { crc32: crc32b64(body), sha256: undefined, type: 'FULL_OBJECT' });
   });
 
+  it('PutObject › x-amz-sdk-checksum-algorithm CRC32 with an x-amz-checksum-crc32c value → 400 InvalidRequest naming the declaration; nothing stored', async () => {
+    const body = Buffer.from('declared one, sent another');
+    const res = await rawPut('alg-mismatch', body, { 'x-amz-sdk-checksum-algorithm': 'CRC32', 'x-amz-checksum-crc32c': 'ImIEBA==' });
+    assert.equal(res.status, 400);
+    const err = assertS3Error(res, 'algorithm mismatch');
+    assert.equal(err.code, 'InvalidRequest');
+    assert.equal(err.message, 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+    assert.equal(await storedChecksums('alg-mismatch'), undefined);
+    const same = await rawPut('alg-same', body, { 'x-amz-sdk-checksum-algorithm': 'CRC32', 'x-amz-checksum-crc32': crc32b64(body) });
+    assert.equal(same.status, 200, same.body.toString());
+  });
+
   // ---------------------------------------------------------------------------------------------
   // POST Object forms with checksum fields (SigV4 policy signed here, submitted by curl -F)
 
