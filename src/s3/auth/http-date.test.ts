@@ -104,7 +104,7 @@ function v2WithDate(date: string): SignedRequest {
   return { method: 'GET', rawPath: '/b/k', rawQuery: '', headers: { date: [date], authorization: [`AWS ${AK}:${sig}`] } };
 }
 
-test('SigV2 › Date before 1970 (or in x-amz-date) → 403 AccessDenied, not RequestTimeTooSkewed; far future → RequestTimeTooSkewed', () => {
+test('SigV2 › Date header before 1970 → 403 AccessDenied, not RequestTimeTooSkewed; far future → RequestTimeTooSkewed', () => {
   for (const date of ['Tue, 07 Jul 1950 21:53:04 GMT', 'Wed, 31 Dec 1969 23:59:59 GMT', 'Thursday, 01-Jan-70 00:00:00 +0100']) {
     assert.throws(
       () => verifySigV2Header(v2WithDate(date), lookup, { now: NOW }),
