@@ -143,6 +143,15 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
   });
   // An Expect other than 100-continue: S3 ignores it, so do we (Node would answer 417 itself).
   server.on('checkExpectation', listener);
+  // Expect: 100-continue: Node would send 100 Continue at once; instead the pipeline sends it only
+  // once the request is authenticated and its target checked (bucket, upload, write conditions), so
+  // a refused upload's body is never sent: the error goes out instead and the connection is closed.
+  server.on('checkContinue', (req, res) => {
+    handle(req, res, true).catch((err) => {
+      deps.log.error({ err }, 'unhandled error in request pipeline');
+      res.destroy();
+    });
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP, headers too large, the header timeout: an S3 XML error if nothing was answered
     // on this connection yet, then close; never crash. Never log err.rawPacket: it may hold the

@@ -13,6 +13,7 @@ import { header } from '../s3/context.js';
 import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s3/cors.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
 import { readXmlBody } from '../s3/body.js';
+import { checkBeforeContinue } from '../s3/expect-continue.js';
 import { refuseEncryption } from '../s3/sse.js';
 import { httpDateCache } from '../s3/object-meta.js';
 import { OPERATIONS } from '../s3/registry.js';
@@ -118,6 +119,7 @@ class PipelineContext implements RequestContext {
   bodyText?: string;
   readonly headers: IncomingMessage['headers'];
   private childLog: Logger | undefined;
+  private continued = false;
 
   constructor(
     readonly reqId: string,
@@ -136,8 +138,19 @@ class PipelineContext implements RequestContext {
     readonly bucket: string | undefined,
     readonly key: string | undefined,
     private readonly aborts: RequestAbort,
+    private readonly res: ServerResponse,
+    /** The client sent `Expect: 100-continue` and Node left the 100 to us (server 'checkContinue'). */
+    private readonly waitsForContinue: boolean,
   ) {
     this.headers = req.headers;
+  }
+
+  /** See RequestContext.continueBody: the last checks, then `100 Continue`, once. */
+  async continueBody(): Promise<void> {
+    if (!this.waitsForContinue || this.continued) return;
+    this.continued = true;
+    await checkBeforeContinue(this);
+    if (!this.res.headersSent && !this.res.destroyed) this.res.writeContinue();
   }
 
   get log(): Logger {
@@ -175,7 +188,13 @@ export function createRequestHandler(deps: PipelineDeps) {
   const hostId = deps.hostId ?? newHostId();
   const corsDefault = defaultCorsRules(config.corsOrigins);
 
-  return async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * `waitsForContinue`: the request came through the server's 'checkContinue' event (the client sent
+   * `Expect: 100-continue` and waits): 100 Continue is sent only when a body reader asks for the body
+   * (ctx.continueBody), after authentication and the handler's own checks; a refusal before that is
+   * answered without it, and the connection then closed (send.ts), so the body is never sent.
+   */
+  return async function handleRequest(req: IncomingMessage, res: ServerResponse, waitsForContinue = false): Promise<void> {
     // 1. context
     const startedAt = Date.now();
     const reqId = nextRequestId();
@@ -204,7 +223,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       const method = (req.method ?? 'GET').toUpperCase();
       const resolved = resolveOperation(method, bucket, key, query, req.headers);
       opName = resolved.op;
-      ctx = new PipelineContext(reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, params, opName, bucket, key, aborts);
+      ctx = new PipelineContext(reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, params, opName, bucket, key, aborts, res, waitsForContinue);
 
       // 2b. CORS for actual requests carrying Origin (preflights are the PreflightRequest handler's):
       // the headers go on the response now, so every answer carries them, errors included — else

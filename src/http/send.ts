@@ -174,10 +174,22 @@ function headerBytes(name: string, value: string): string {
  */
 function protectConnection(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete || req.readableEnded) return;
+  // A client that sent Expect: 100-continue and got no 100 may never send the body (curl and
+  // botocore do not): reading on would take its next request for this one's body. Close instead.
+  if (expectsContinue(req)) {
+    res.setHeader('connection', 'close');
+    lingerOnClose(req.socket);
+    return;
+  }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared <= MAX_DRAIN && req.headers['transfer-encoding'] === undefined) return;
   res.setHeader('connection', 'close');
   lingerOnClose(req.socket);
+}
+
+function expectsContinue(req: IncomingMessage): boolean {
+  const expect = req.headers.expect;
+  return expect !== undefined && expect.trim().toLowerCase() === '100-continue';
 }
 
 /** How long a connection closed after an early answer keeps reading (and discarding) the body. */

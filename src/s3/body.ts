@@ -49,16 +49,24 @@ function expectedChecksum(ctx: RequestContext): ExpectedChecksum | undefined {
     const v = header(ctx, `x-amz-checksum-${alg}`);
     if (v === undefined) continue;
     if (found) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+    // Not base64 of the digest size: InvalidRequest, as S3 answers (a well-formed value that does
+    // not match the body is BadDigest, decided after the last byte).
     if (!isValidChecksumValue(alg, v.trim())) {
-      throw new S3Error('InvalidArgument', `Value for x-amz-checksum-${alg} header is invalid.`);
+      throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${alg} header is invalid.`);
     }
     found = { alg, value: v.trim() };
   }
-  const declared = header(ctx, 'x-amz-sdk-checksum-algorithm') ?? header(ctx, 'x-amz-checksum-algorithm');
+  const sdkDeclared = header(ctx, 'x-amz-sdk-checksum-algorithm');
+  const declared = sdkDeclared ?? header(ctx, 'x-amz-checksum-algorithm');
   if (declared !== undefined) {
-    const alg = declared.toLowerCase();
+    const alg = declared.trim().toLowerCase();
     if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(alg)) {
       throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+    }
+    // Declaring one algorithm and sending another's value: S3 refuses it, naming the declaration.
+    if (found && found.alg !== alg) {
+      const name = sdkDeclared !== undefined ? 'x-amz-sdk-checksum-algorithm' : 'x-amz-checksum-algorithm';
+      throw new S3Error('InvalidRequest', `Value for ${name} header is invalid.`);
     }
   }
   return found;
@@ -168,6 +176,8 @@ export function objectBody(ctx: RequestContext): ObjectBody {
     if (checksum) hashers.set(checksum.alg, newHasher(checksum.alg));
     if (streaming?.trailer && !hashers.has(streaming.trailer)) hashers.set(streaming.trailer, newHasher(streaming.trailer));
     const decoder = streaming ? new AwsChunkedDecoder(streaming.decoder) : undefined;
+    // Expect: 100-continue: the client sends the body only after this (or gets the refusal instead).
+    await ctx.continueBody?.();
     // Not `for await (… of req)`: leaving that loop early destroys the request and with it the
     // socket, and the client would get a reset instead of our error response.
     const raw = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
@@ -349,6 +359,7 @@ export async function readXmlBody(ctx: RequestContext, opts: { checksumHeaderDes
     new S3Error('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema: more than ${limit.element!.max} ${limit.element!.name} elements.`);
   const declared = header(ctx, 'content-length');
   if (declared !== undefined && Number(declared) > limit.maxBytes) throw tooLarge();
+  await ctx.continueBody?.();
   const counter = limit.element && new TagCounter(limit.element.name);
   const chunks: Buffer[] = [];
   let size = 0;

@@ -35,6 +35,13 @@ export interface RequestContext {
   bodyText?: string;
   /** Aborted when the client goes away or the server shuts down. */
   readonly signal: AbortSignal;
+  /**
+   * Called by every body reader right before it reads the first byte. For a client that sent
+   * `Expect: 100-continue` and waits, this checks what can still refuse the upload without its body
+   * (expect-continue.ts) and then sends `100 Continue`; a refusal throws, so the error is the answer
+   * and the body is never sent. Once per request; a no-op for other requests (absent in unit tests).
+   */
+  continueBody?(): Promise<void>;
 }
 
 export type ResponseBody = XmlBody | Buffer | Readable | undefined;

@@ -12,6 +12,7 @@ import { S3Error } from '../errors.js';
 import type { QueryParam } from './canonical.js';
 import { percentDecode, percentDecodeToBytes, toByteString, uriEncodeBytes } from './canonical.js';
 import type { AuthResult, CredentialLookup, SignedRequest } from './sigv4.js';
+import { parseRequestDate } from './http-date.js';
 
 export interface SigV2Options {
   /** Server clock in ms (default Date.now()). */
@@ -191,34 +192,15 @@ function result(accessKey: string, presigned: boolean): AuthResult {
   };
 }
 
-const MONTHS: Record<string, number> = { jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11 };
-const RFC1123 = /^(?:[A-Za-z]{3},\s*)?(\d{1,2})[ -]([A-Za-z]{3})[ -](\d{2,4}) (\d{2}):(\d{2}):(\d{2})\s*(GMT|UTC|UT|Z|[+-]\d{4})?$/;
-const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-
 /**
- * A request date in any form SigV2 clients send: RFC 1123 with 'GMT' or '+0000' (s3cmd), the ISO
- * basic form, else whatever Date.parse accepts. Only the skew check uses the value; the signature
- * covers the header text as sent.
+ * A request date in any form SigV2 clients send: the HTTP forms and ISO basic (http-date.ts: RFC 1123
+ * with 'GMT' or '+0000' as s3cmd sends it, RFC 850, asctime...), else whatever Date.parse accepts
+ * (ISO 8601 extended). Only the skew check uses the value; the signature covers the header text as sent.
  */
 export function parseV2Date(s: string): number | undefined {
-  const v = s.trim();
-  let m = RFC1123.exec(v);
-  if (m) {
-    const month = MONTHS[m[2]!.toLowerCase()];
-    if (month === undefined) return undefined;
-    let year = +m[3]!;
-    if (m[3]!.length === 2) year += year < 70 ? 2000 : 1900;
-    let t = Date.UTC(year, month, +m[1]!, +m[4]!, +m[5]!, +m[6]!);
-    const zone = m[7];
-    if (zone !== undefined && /^[+-]\d{4}$/.test(zone)) {
-      const offset = (+zone.slice(1, 3) * 60 + +zone.slice(3, 5)) * 60_000;
-      t -= zone[0] === '+' ? offset : -offset;
-    }
-    return t;
-  }
-  m = ISO_BASIC.exec(v);
-  if (m) return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  const t = Date.parse(v);
+  const parsed = parseRequestDate(s);
+  if (parsed !== undefined) return parsed;
+  const t = Date.parse(s.trim());
   return Number.isNaN(t) ? undefined : t;
 }
 
@@ -259,7 +241,8 @@ export function verifySigV2Header(req: SignedRequest, lookup: CredentialLookup, 
   const date = headerValues(req.headers, 'date');
   const requestTime = (xAmzDate ?? date)?.join(',');
   const requestMs = requestTime === undefined ? undefined : parseV2Date(requestTime);
-  if (requestTime === undefined || requestMs === undefined) {
+  // A date before 1970 is no valid request date (S3: AccessDenied, not RequestTimeTooSkewed).
+  if (requestTime === undefined || requestMs === undefined || requestMs < 0) {
     throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   }
   const creds = lookup(accessKey);

@@ -71,15 +71,28 @@ test('SigV4 › presigned X-Amz-Date 16 minutes ahead → 403 AccessDenied "Requ
   expectError(() => verifySigV4Query(req, lookup, OPTS), 'AccessDenied', (e) => assert.equal(e.message, 'Request is not valid yet'));
 });
 
-test('SigV4 › X-Amz-Expires 604801, 0 or not a number → 400 AuthorizationQueryParametersError', async () => {
+test('SigV4 › X-Amz-Expires 604801, 0 or negative → 403 AccessDenied with S3\'s message; not a number → 400 AuthorizationQueryParametersError', async () => {
   const req = await presign({ path: '/bucket/k', expiresIn: 604800 });
-  expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Expires', '604801') }, lookup, OPTS), 'AuthorizationQueryParametersError', (e) => {
-    assert.equal(e.status, 400);
-    assert.equal(e.message, 'X-Amz-Expires must be less than a week (in seconds) that is; 604800 seconds');
+  const withExpires = (v: string) => ({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Expires', v) });
+  expectError(() => verifySigV4Query(withExpires('604801'), lookup, OPTS), 'AccessDenied', (e) => {
+    assert.equal(e.status, 403);
+    assert.equal(e.message, 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds');
   });
-  for (const v of ['0', '-5', '1e3', '']) {
-    expectError(() => verifySigV4Query({ ...req, rawQuery: setQueryParam(req.rawQuery, 'X-Amz-Expires', v) }, lookup, OPTS), 'AuthorizationQueryParametersError');
+  expectError(() => verifySigV4Query(withExpires('0'), lookup, OPTS), 'AccessDenied', (e) => {
+    assert.equal(e.status, 403);
+    assert.equal(e.message, 'Request has expired');
+  });
+  for (const v of ['-5', '-0', '-604801']) {
+    expectError(() => verifySigV4Query(withExpires(v), lookup, OPTS), 'AccessDenied', (e) => assert.equal(e.message, 'X-Amz-Expires must be non-negative'));
   }
+  for (const v of ['1e3', '', 'abc', '1.5', '+5']) {
+    expectError(() => verifySigV4Query(withExpires(v), lookup, OPTS), 'AuthorizationQueryParametersError', (e) => {
+      assert.equal(e.status, 400);
+      assert.equal(e.message, 'X-Amz-Expires should be a number');
+    });
+  }
+  // The bounds themselves are fine (and 604800 is what the signature was made with).
+  okQuery(req);
 });
 
 test('SigV4 › presigned URL missing or repeating a required parameter → AuthorizationQueryParametersError', async () => {

@@ -4,6 +4,7 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { S3Error } from '../errors.js';
 import type { QueryParam } from './canonical.js';
+import { parseRequestDate } from './http-date.js';
 import {
   canonicalHeaderValue,
   canonicalQuery,
@@ -120,8 +121,6 @@ export function signingKeyCacheSize(): number {
 // Dates
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {
   const t = Date.UTC(y, mo, d, h, mi, s);
@@ -155,12 +154,11 @@ const parseAmzDate = lastValue(parseAmzDateUncached);
 /** Whether a credential-scope date 'YYYYMMDD' is a real day. */
 const isScopeDate = lastValue((date: string) => /^\d{8}$/.test(date) && parseAmzDateUncached(`${date}T000000Z`) !== undefined);
 
-/** RFC 7231 IMF-fixdate ('Sun, 06 Nov 1994 08:49:37 GMT'), or the ISO 8601 basic form. */
-function parseHttpDate(s: string): number | undefined {
-  const m = IMF_FIXDATE.exec(s);
-  if (m) return utc(+m[3]!, MONTHS.indexOf(m[2]!), +m[1]!, +m[4]!, +m[5]!, +m[6]!);
-  return parseAmzDate(s);
-}
+/**
+ * The Date header of a SigV4 request without x-amz-date: any form clients send (http-date.ts), e.g.
+ * 'Sun, 06 Nov 1994 08:49:37 GMT', '... +0000', '... -0000', RFC 850, asctime, or ISO 8601 basic.
+ */
+const parseHttpDate = lastValue(parseRequestDate);
 
 function toAmzDate(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
@@ -445,15 +443,25 @@ function queryError(message: string, fields?: Record<string, string>): S3Error {
   return new S3Error('AuthorizationQueryParametersError', message, fields);
 }
 
-/** X-Amz-Expires: an integer number of seconds, 1..604800. */
-function parseExpires(value: string): number {
-  if (/^-\d+$/.test(value)) throw queryError('X-Amz-Expires must be non-negative');
-  if (!/^\d+$/.test(value)) throw queryError('X-Amz-Expires should be a number');
+/**
+ * X-Amz-Expires: an integer number of seconds, 1..604800. A number outside that range is refused
+ * with 403 AccessDenied, as S3 answers it (the conformance suite's
+ * test_object_raw_get_x_amz_expires_out_{range_zero,max_range,positive_range} expect 403 Forbidden),
+ * with S3's wording; something that is not a number at all is a malformed parameter (400).
+ */
+function parseExpires(value: string, amzDate: string, requestMs: number, now: number): number {
+  if (/^-\d+$/.test(value)) throw new S3Error('AccessDenied', 'X-Amz-Expires must be non-negative', { 'X-Amz-Expires': value });
+  if (!/^\d+$/.test(value)) throw queryError('X-Amz-Expires should be a number', { 'X-Amz-Expires': value });
   const seconds = Number(value);
   if (seconds > MAX_EXPIRES_S) {
-    throw queryError(`X-Amz-Expires must be less than a week (in seconds) that is; ${MAX_EXPIRES_S} seconds`);
+    throw new S3Error('AccessDenied', `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_EXPIRES_S} seconds`, {
+      'X-Amz-Expires': value,
+    });
   }
-  if (seconds < 1) throw queryError('X-Amz-Expires must be at least 1 second');
+  // Zero seconds: the URL expired the moment it was signed.
+  if (seconds < 1) {
+    throw new S3Error('AccessDenied', 'Request has expired', { 'X-Amz-Expires': 0, Expires: toIso(requestMs), ServerTime: toIso(now), 'X-Amz-Date': amzDate });
+  }
   return seconds;
 }
 
@@ -497,7 +505,7 @@ export function verifySigV4Query(req: SignedRequest, lookup: CredentialLookup, o
   if (requestMs === undefined) {
     throw queryError(`X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`);
   }
-  const expires = parseExpires(expiresParam);
+  const expires = parseExpires(expiresParam, amzDate, requestMs, now);
   const scope = parseCredential(credential, 'query');
   checkScope(scope, 'query', opts);
   if (scope.date !== amzDate.slice(0, 8)) {

@@ -13,7 +13,7 @@ import { postFormCredentials } from '../auth/authenticate.js';
 import { uriEncode } from '../auth/sigv4.js';
 import { MAX_OBJECT_SIZE } from '../body.js';
 import type { ChecksumAlgorithm } from '../checksums.js';
-import { CHECKSUM_ALGORITHMS, isValidChecksumValue, newHasher } from '../checksums.js';
+import { CHECKSUM_ALGORITHMS, isChecksumAlgorithm, isValidChecksumValue, newHasher } from '../checksums.js';
 import type { RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import { refuseEncryption } from '../sse.js';
@@ -240,15 +240,29 @@ function storageClassFromForm(fields: ReadonlyMap<string, string>): string {
   return v;
 }
 
-/** An x-amz-checksum-<alg> field, validated (at most one). */
-function checksumFromForm(fields: ReadonlyMap<string, string>): { alg: ChecksumAlgorithm; value: string } | undefined {
-  let found: { alg: ChecksumAlgorithm; value: string } | undefined;
+/**
+ * The checksum a form asks for, validated like the header form (body.ts): an x-amz-checksum-<alg>
+ * field (at most one; not base64 of the digest size → InvalidRequest), and/or x-amz-checksum-algorithm
+ * (an unknown name → InvalidRequest; naming another algorithm than the value field → InvalidRequest).
+ * With only the algorithm field, the server computes that checksum and stores it (there is no
+ * trailer in a form to carry the value).
+ */
+function checksumFromForm(fields: ReadonlyMap<string, string>): { alg: ChecksumAlgorithm; value?: string } | undefined {
+  let found: { alg: ChecksumAlgorithm; value?: string } | undefined;
   for (const alg of CHECKSUM_ALGORITHMS) {
     const v = fields.get(`x-amz-checksum-${alg}`)?.trim();
     if (v === undefined) continue;
     if (found) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
-    if (!isValidChecksumValue(alg, v)) throw new S3Error('InvalidArgument', `Value for x-amz-checksum-${alg} header is invalid.`);
+    if (!isValidChecksumValue(alg, v)) throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${alg} header is invalid.`);
     found = { alg, value: v };
+  }
+  const declared = fields.get('x-amz-checksum-algorithm')?.trim().toLowerCase();
+  if (declared !== undefined && declared !== '') {
+    if (!isChecksumAlgorithm(declared)) {
+      throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+    }
+    if (found && found.alg !== declared) throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-algorithm header is invalid.');
+    found ??= { alg: declared };
   }
   return found;
 }
@@ -262,6 +276,8 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
   if (lookup === undefined) throw new S3Error('PreconditionFailed', NOT_A_FORM, { Condition: NOT_A_FORM });
   const bucket = ctx.bucket!;
   await ctx.store.requireBucket(bucket);
+  // The form's credentials are in its body: with Expect: 100-continue only the bucket can be checked first.
+  await ctx.continueBody?.();
 
   const form = readForm(ctx);
   try {
@@ -300,6 +316,7 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
     const md5 = createHash('md5');
     const sum = checksum ? newHasher(checksum.alg) : undefined;
     let size = 0;
+    let computedChecksum: string | undefined;
     async function* fileChunks(): AsyncGenerator<Buffer> {
       try {
         for await (const chunk of file!.stream as AsyncIterable<Buffer>) yield chunk;
@@ -322,8 +339,12 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
       if (size < policy.minLength) {
         throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: size, MinSizeAllowed: policy.minLength });
       }
-      if (checksum && sum && (await sum.digest()) !== checksum.value) {
-        throw new S3Error('BadDigest', `The ${checksum.alg.toUpperCase()} you specified did not match the calculated checksum.`);
+      if (checksum && sum) {
+        const actual = await sum.digest();
+        if (checksum.value !== undefined && actual !== checksum.value) {
+          throw new S3Error('BadDigest', `The ${checksum.alg.toUpperCase()} you specified did not match the calculated checksum.`);
+        }
+        computedChecksum = actual;
       }
       // The rest of the form must be well-formed before the object may exist: verdicts come before
       // the data store renames, so a failure here leaves nothing behind.
@@ -331,7 +352,7 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
     }
 
     const bytes = await ctx.store.writeObjectData(source(), ctx.signal);
-    if (checksum) meta.checksums = { [checksum.alg]: checksum.value };
+    if (checksum && computedChecksum !== undefined) meta.checksums = { [checksum.alg]: computedChecksum };
     const record: ObjectRecord = {
       bucket,
       key,
