@@ -62,7 +62,8 @@ const CLIENT_CLOSED = 'client closed the connection';
 /**
  * The request class server.ts gives node:http (its `IncomingMessage` option): it counts the body
  * bytes Node's parser hands over (after HTTP chunked framing, aws-chunked framing included), so the
- * access log's bytesIn is what was received, also for uploads without Content-Length.
+ * access log's bytesIn is what was received, also for uploads without Content-Length (bytes Node
+ * discards unread after an early answer are not counted).
  */
 export class CountingIncomingMessage extends IncomingMessage {
   bodyBytes = 0;
