@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,7 +17,9 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { signRequest, waitFor } from '../hardening/raw-http.js';
-import { newBucketName } from '../helpers/clients.js';
+import { describeRun, newBucketName, run } from '../helpers/clients.js';
+
+const OPENSSL = '/usr/bin/openssl';
 import { errorOf, loopbackLookup, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, MAIN_JS, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -123,6 +126,43 @@ describe('SIGTERM', () => {
       assert.match(server.logs(), /"msg":"stopped"/);
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('HTTPS', () => {
+  it('start and SIGTERM over TLS › start line says https://; a TCP connection without handshake and an idle TLS one close at once; exit 0 before the grace period ends', async () => {
+    const certDir = await mkdtemp(join(tmpdir(), 'strata-certs-'));
+    try {
+      const r = await run(OPENSSL, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(certDir, 'private.key'), '-out', join(certDir, 'public.crt')], { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, describeRun('openssl req', r));
+      const server = await startServer({ args: ['--certs', certDir], tls: true });
+      try {
+        await waitFor(() => server.stderr().includes('Strata is serving'), 15_000, 'the start line');
+        assert.ok(server.stderr().includes(`Strata is serving S3 at https://127.0.0.1:${server.port} — `), server.stderr());
+
+        const plain = await openSocket(server.port); // TCP only: no TLS handshake ever
+        const secure = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+        secure.on('error', () => undefined);
+        let answer = '';
+        secure.on('data', (c: Buffer) => { answer += c.toString('latin1'); });
+        const secureClosed = new Promise<void>((res) => secure.once('close', () => res()));
+        await new Promise<void>((res) => secure.once('secureConnect', () => res()));
+        secure.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        await waitFor(() => answer.includes('</Error>'), 15_000, 'the answer over TLS');
+
+        const signalled = Date.now();
+        process.kill(server.pid, 'SIGTERM');
+        assert.ok(await within(Promise.all([plain.closed, secureClosed]), SHUTDOWN_GRACE_MS / 2), 'both connections closed well before the grace period ends');
+        const { code } = await server.exited;
+        assert.equal(code, 0);
+        assert.ok(Date.now() - signalled < SHUTDOWN_GRACE_MS, `exited ${Date.now() - signalled} ms after SIGTERM`);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await rm(certDir, { recursive: true, force: true });
     }
   });
 });
