@@ -111,7 +111,9 @@ async function main(): Promise<void> {
   // On stdout when it is a terminal (the JSON lines are then for the eye too), else on stderr, so
   // that a log collector reading stdout gets only JSON.
   const human = startLine({ host: config.host, port, tls: tls !== undefined, dataDir, defaultCredentials: config.defaultCredentials });
-  (process.stdout.isTTY ? process.stdout : process.stderr).write(human);
+  const humanOut = process.stdout.isTTY ? process.stdout : process.stderr;
+  humanOut.on('error', () => undefined); // a closed stderr (EPIPE) must not stop the server
+  humanOut.write(human);
 
   store
     .sweepOrphans(orphanSweep.signal)
