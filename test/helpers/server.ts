@@ -62,6 +62,13 @@ export interface AccessLine {
   method: string;
   key?: string;
   status: number;
+  /** The S3 error code of a failed request. */
+  s3Code?: string;
+  /** Body bytes received. */
+  bytesIn?: number;
+  bytesOut?: number;
+  remoteAddress?: string;
+  userAgent?: string;
 }
 
 const QUIET_MS = 100;

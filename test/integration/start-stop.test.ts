@@ -194,7 +194,7 @@ describe('Access lines', () => {
       const e = await errorOf(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'missing-key' })));
       assert.equal(e.name, 'NoSuchKey');
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'present', Body: 'x' }));
-      const lines = (await server.accessLog(from)) as unknown as Array<Record<string, unknown>>;
+      const lines = await server.accessLog(from);
       const failed = lines.find((l) => l.op === 'GetObject');
       assert.ok(failed, JSON.stringify(lines));
       assert.equal(failed.status, 404);
@@ -236,7 +236,7 @@ describe('Access lines', () => {
       Readable.from([wire.subarray(0, 1000), wire.subarray(1000, 70_000), wire.subarray(70_000)]).pipe(req);
     });
     assert.equal(status, 200, server.logs().slice(-2000));
-    const line = ((await server.accessLog(from)) as unknown as Array<Record<string, unknown>>).find((l) => l.op === 'PutObject');
+    const line = (await server.accessLog(from)).find((l) => l.op === 'PutObject');
     assert.ok(line, server.logs().slice(from));
     assert.equal(line.bytesIn, wire.length, 'the aws-chunked body as sent, framing included');
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -254,10 +254,10 @@ describe('Access lines', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    const line = ((await server.accessLog(from)) as unknown as Array<Record<string, unknown>>).find((l) => l.op === 'PutObject');
+    const line = (await server.accessLog(from)).find((l) => l.op === 'PutObject');
     assert.ok(line, server.logs().slice(from));
     assert.equal(typeof line.bytesIn, 'number');
-    assert.ok((line.bytesIn as number) > payload.length && (line.bytesIn as number) < payload.length + 4096, `bytesIn ${String(line.bytesIn)}`);
+    assert.ok(line.bytesIn! > payload.length && line.bytesIn! < payload.length + 4096, `bytesIn ${String(line.bytesIn)}`);
   });
 });
 
