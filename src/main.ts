@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, parseConfig } from './config.js';
-import { BatchedLines, createServer } from './server.js';
+import { BatchedLines, createServer, drainConnections } from './server.js';
 import { DirDataStore } from './store/data/dir.js';
 import { lockDataDir } from './store/lock.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
@@ -87,7 +87,9 @@ async function main(): Promise<void> {
           process.exit(0);
         });
     });
-    server.closeIdleConnections();
+    // Connections without a request in flight (idle keep-alive, or never sent one) close now; the
+    // others when their response is done, or at the end of the grace period.
+    drainConnections(server);
     setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     // Last resort: whatever hangs, the process ends shortly after the grace period.
     setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 5_000).unref();
@@ -105,10 +107,33 @@ async function main(): Promise<void> {
     'listening',
   );
 
+  // One line for a person: the URL to use, where the data is, and the default-credentials warning.
+  // On stdout when it is a terminal (the JSON lines are then for the eye too), else on stderr, so
+  // that a log collector reading stdout gets only JSON.
+  const human = startLine({ host: config.host, port, tls: tls !== undefined, dataDir, defaultCredentials: config.defaultCredentials });
+  const humanOut = process.stdout.isTTY ? process.stdout : process.stderr;
+  humanOut.on('error', () => undefined); // a closed stderr (EPIPE) must not stop the server
+  humanOut.write(human);
+
   store
     .sweepOrphans(orphanSweep.signal)
     .then((n) => n > 0 && log.info({ pieces: n }, 'removed orphaned data left by an earlier crash'))
     .catch((err) => log.warn({ err }, 'orphan sweep failed'));
+}
+
+/**
+ * The start line: `Strata is serving S3 at http://127.0.0.1:9000 — data in /abs/dir` (a wildcard
+ * address becomes 127.0.0.1, the address a client on this machine uses), plus the warning when the
+ * default credentials are in use.
+ */
+function startLine(o: { host: string; port: number; tls: boolean; dataDir: string; defaultCredentials: boolean }): string {
+  const wildcard = o.host === '' || o.host === '0.0.0.0' || o.host === '::' || o.host === '[::]';
+  const host = wildcard ? '127.0.0.1' : o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
+  let line = `Strata is serving S3 at ${o.tls ? 'https' : 'http'}://${host}:${o.port} — data in ${o.dataDir}\n`;
+  if (o.defaultCredentials) {
+    line += 'WARNING: default credentials in use (access key rustfsadmin, secret key rustfssecret): anyone who knows them can read and write every bucket. Set --access-key/--secret-key for anything but a local test.\n';
+  }
+  return line;
 }
 
 /** The PEM files named by --certs / --tls-cert / --tls-key; a missing file stops the start with its name. */

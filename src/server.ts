@@ -6,7 +6,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { BodyAborts, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
+import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
 import { S3Error } from './s3/errors.js';
 import type { CredentialLookup } from './s3/auth/sigv4.js';
@@ -79,6 +79,62 @@ export class BatchedLines {
   }
 }
 
+/**
+ * The open connections of a server, so that a shutdown can close at once every connection that is
+ * not serving a request — idle keep-alive connections, and connections that were opened but never
+ * sent a complete request (Node's closeIdleConnections() leaves those to the header timeout) — and
+ * close the others as soon as their response is done. Whether a connection serves a request is
+ * Node's own `_httpMessage` (the response being written on it), set before any request event, so
+ * this holds however the request reaches the pipeline ('request', 'checkContinue'...).
+ */
+class ConnectionTracker {
+  /** Sockets HTTP is spoken on (TLSSocket for HTTPS). */
+  private readonly sockets = new Set<Socket>();
+  /** HTTPS: TCP sockets whose TLS handshake has not completed. */
+  private readonly handshaking = new Set<Socket>();
+
+  constructor(server: http.Server, tls: boolean) {
+    const track = (set: Set<Socket>, socket: Socket) => {
+      set.add(socket);
+      socket.once('close', () => set.delete(socket));
+    };
+    if (!tls) {
+      server.on('connection', (socket: Socket) => track(this.sockets, socket));
+      return;
+    }
+    server.on('connection', (socket: Socket) => track(this.handshaking, socket));
+    server.on('secureConnection', (socket: Socket) => {
+      // Node's TLSSocket keeps the TCP socket it wraps as `_parent`.
+      const raw = (socket as unknown as { _parent?: Socket })._parent;
+      if (raw) this.handshaking.delete(raw);
+      track(this.sockets, socket);
+    });
+  }
+
+  /** Closes the connections without a request in flight now, the others once their response is done. */
+  drain(): void {
+    for (const socket of this.handshaking) socket.destroy();
+    for (const socket of this.sockets) {
+      const res = (socket as unknown as { _httpMessage?: http.ServerResponse })._httpMessage;
+      if (!res || res.writableFinished) socket.destroy();
+      // After the response is done it is all with the OS: end() sends it, then FIN (TLS: close_notify).
+      else res.once('close', () => socket.end());
+    }
+  }
+}
+
+const trackers = new WeakMap<http.Server, ConnectionTracker>();
+
+/**
+ * Shutdown: call after server.close(). Connections without a request in flight close now (idle
+ * keep-alive ones, and ones that never sent a request); the others close when their response is
+ * done. server.close()'s callback then runs as soon as the last in-flight request has finished.
+ */
+export function drainConnections(server: http.Server): void {
+  trackers.get(server)?.drain();
+  server.closeIdleConnections();
+}
+
 /** The S3 error for a request Node's HTTP parser refused (its `clientError` codes). */
 function clientErrorAnswer(err: NodeJS.ErrnoException): S3Error {
   switch (err.code) {
@@ -117,6 +173,8 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     // S3 allows 8 KiB of request headers; Node's 16 KiB (pinned) leaves room for long keys in the
     // request line.
     maxHeaderSize: MAX_HEADER_SIZE,
+    // Counts the body bytes received, for the access log's bytesIn.
+    IncomingMessage: CountingIncomingMessage,
   };
   const listener: http.RequestListener = (req, res) => {
     handle(req, res).catch((err) => {
@@ -128,6 +186,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
   const server: http.Server = deps.tls
     ? https.createServer({ ...options, cert: deps.tls.cert, key: deps.tls.key }, listener)
     : http.createServer(options, listener);
+  trackers.set(server, new ConnectionTracker(server, deps.tls !== undefined));
   server.timeout = config.idleTimeoutMs;
   // Idle timeout (no byte either way for --idle-timeout). A request whose body stalled is answered
   // 400 RequestTimeout, as S3 does (SDKs retry it), and its partial data removed; the connection

@@ -1,7 +1,7 @@
 // The one request pipeline. Its stages, in order (docs/ARCHITECTURE.md describes each):
 //   1 context → 2 resolve (+ CORS headers) → 3 authenticate → 4 body → 5 handle → 6 send → 7 errors → 8 access log
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { authenticate } from '../s3/auth/authenticate.js';
@@ -60,6 +60,28 @@ export class BodyAborts {
 }
 
 const CLIENT_CLOSED = 'client closed the connection';
+
+/**
+ * The request class server.ts gives node:http (its `IncomingMessage` option): it counts the body
+ * bytes Node's parser hands over (after HTTP chunked framing, aws-chunked framing included), so the
+ * access log's bytesIn is what was received, also for uploads without Content-Length (bytes Node
+ * discards unread after an early answer are not counted).
+ */
+export class CountingIncomingMessage extends IncomingMessage {
+  bodyBytes = 0;
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk !== null && chunk !== undefined) this.bodyBytes += (chunk as Buffer | string).length;
+    return super.push(chunk, encoding);
+  }
+}
+
+/** Body bytes received: counted when the server made the request (see above), else Content-Length. */
+function bytesIn(req: IncomingMessage): number {
+  if (req instanceof CountingIncomingMessage) return req.bodyBytes;
+  const n = Number(req.headers['content-length']);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
 
 /**
  * The abort signal of one request (ctx.signal), made only when something asks for it: the handlers
@@ -209,6 +231,7 @@ export function createRequestHandler(deps: PipelineDeps) {
     let opName = 'Unknown';
     let bucket: string | undefined;
     let key: string | undefined;
+    let s3Code: string | undefined;
 
     try {
       // 2. resolve: the query is split and decoded once, here (authentication reuses it)
@@ -259,12 +282,17 @@ export function createRequestHandler(deps: PipelineDeps) {
       await sendResponse(req, res, response, out);
     } catch (err) {
       // 7. errors
-      await sendError(req, res, err, out, { reqId, hostId, rawPath, bucket, key, log: () => ctx?.log ?? log, aborted: aborts.aborted });
+      s3Code = await sendError(req, res, err, out, { reqId, hostId, rawPath, bucket, key, log: () => ctx?.log ?? log, aborted: aborts.aborted });
     } finally {
-      // 8. access log, once the response is done
+      // 8. access log, once the response is done: with the S3 error code of a failed request, the
+      // client's address and user agent, and the body bytes actually received.
       const done = () =>
         accessLog.info(
-          { reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, bytesIn: req.headers['content-length'], bytesOut: out.contentLength, ms: Date.now() - startedAt },
+          {
+            reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, s3Code,
+            bytesIn: bytesIn(req), bytesOut: out.contentLength, ms: Date.now() - startedAt,
+            remoteAddress: req.socket.remoteAddress, userAgent: req.headers['user-agent'],
+          },
           'request',
         );
       if (res.writableFinished || res.destroyed) done();
@@ -301,7 +329,8 @@ interface ErrorInfo {
 /** Headers set before the handler ran, which an error answer keeps. */
 const ERROR_KEEPS_HEADERS = new Set(['x-amz-request-id', 'x-amz-id-2', 'server', 'date', 'vary']);
 
-async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, out: Outgoing, info: ErrorInfo): Promise<void> {
+/** Answers an error (or cuts the connection if the answer had begun); returns its S3 code. */
+async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, out: Outgoing, info: ErrorInfo): Promise<string> {
   let s3err = toS3Error(err, { bucket: info.bucket, key: info.key });
   if (!s3err) {
     if (info.aborted) {
@@ -316,7 +345,7 @@ async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown
   }
   if (res.headersSent) {
     res.destroy();
-    return;
+    return s3err.code;
   }
   // A success response that failed while its headers were being set must not lend them (ETag,
   // Content-Type, Content-Encoding...) to the error: keep only the identity and CORS headers. (The
@@ -347,4 +376,5 @@ async function sendError(req: IncomingMessage, res: ServerResponse, err: unknown
   } catch {
     res.destroy();
   }
+  return s3err.code;
 }

@@ -21,12 +21,27 @@ export function parseEncodingType(ctx: RequestContext): 'url' | undefined {
   return 'url';
 }
 
+/** Bytes S3 leaves as they are under encoding-type=url: RFC 3986 unreserved characters, and '/'. */
+const URL_SAFE = /^[A-Za-z0-9\-._~/]*$/;
+const HEX = '0123456789ABCDEF';
+/** Each byte as s3UrlEncode writes it. */
+const ENCODED_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => {
+  const c = String.fromCharCode(b);
+  return b < 0x80 && URL_SAFE.test(c) ? c : `%${HEX[b >> 4]}${HEX[b & 15]}`;
+});
+
 /**
- * The encoding S3 applies with encoding-type=url: UTF-8 percent-encoding, space as '+', '/' kept.
- * Clients decode with unquote_plus-style decoders, so '+' in keys must become %2B.
+ * The encoding S3 applies with encoding-type=url: every UTF-8 byte outside RFC 3986's unreserved
+ * set (A-Z a-z 0-9 - . _ ~) and '/' becomes %XX, so a space is %20 and '+' is %2B (the reference
+ * suite's `quux ab/` → `quux%20ab/`, `asdf+b` → `asdf%2Bb`). Form encoding ('+' for a space) would
+ * be wrong for every client that decodes with a plain percent-decoder (decodeURIComponent, Go's
+ * PathUnescape); botocore's unquote_plus reads both. '/' stays, so prefixes read as paths.
  */
 export function s3UrlEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%20/g, '+').replace(/%2F/g, '/');
+  if (URL_SAFE.test(s)) return s;
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) out += ENCODED_BYTE[b];
+  return out;
 }
 
 /** An encoder for names in a listing response, per encoding-type. */

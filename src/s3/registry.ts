@@ -21,6 +21,7 @@ import { getBucketLocation } from './operations/get-bucket-location.js';
 import { getBucketVersioning } from './operations/get-bucket-versioning.js';
 import { getObject } from './operations/get-object.js';
 import { getObjectTagging } from './operations/get-object-tagging.js';
+import { getObjectTorrent } from './operations/get-object-torrent.js';
 import { headBucket } from './operations/head-bucket.js';
 import { listBuckets } from './operations/list-buckets.js';
 import { listObjectVersions } from './operations/list-object-versions.js';
@@ -30,6 +31,19 @@ import { preflight } from './operations/preflight.js';
 import { putBucketCors } from './operations/put-bucket-cors.js';
 import { postObject } from './operations/post-object.js';
 import { putObject } from './operations/put-object.js';
+import {
+  getBucketAccelerateConfiguration,
+  getBucketConfigurationById,
+  getBucketLogging,
+  getBucketNotificationConfiguration,
+  getBucketReplication,
+  getBucketRequestPayment,
+  getBucketWebsite,
+  listBucketAnalyticsConfigurations,
+  listBucketIntelligentTieringConfigurations,
+  listBucketInventoryConfigurations,
+  listBucketMetricsConfigurations,
+} from './operations/unconfigured-bucket.js';
 
 export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   ListBuckets: { handler: listBuckets, body: 'none' },
@@ -41,6 +55,21 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   PutBucketCors: { handler: putBucketCors, body: 'xml' },
   GetBucketCors: { handler: getBucketCors, body: 'none' },
   DeleteBucketCors: { handler: deleteBucketCors, body: 'none' },
+  // Configurations no bucket can have yet: what S3 answers without one (unconfigured-bucket.ts).
+  GetBucketLogging: { handler: getBucketLogging, body: 'none' },
+  GetBucketNotificationConfiguration: { handler: getBucketNotificationConfiguration, body: 'none' },
+  GetBucketRequestPayment: { handler: getBucketRequestPayment, body: 'none' },
+  GetBucketAccelerateConfiguration: { handler: getBucketAccelerateConfiguration, body: 'none' },
+  GetBucketWebsite: { handler: getBucketWebsite, body: 'none' },
+  GetBucketReplication: { handler: getBucketReplication, body: 'none' },
+  ListBucketAnalyticsConfigurations: { handler: listBucketAnalyticsConfigurations, body: 'none' },
+  ListBucketMetricsConfigurations: { handler: listBucketMetricsConfigurations, body: 'none' },
+  ListBucketInventoryConfigurations: { handler: listBucketInventoryConfigurations, body: 'none' },
+  ListBucketIntelligentTieringConfigurations: { handler: listBucketIntelligentTieringConfigurations, body: 'none' },
+  GetBucketAnalyticsConfiguration: { handler: getBucketConfigurationById, body: 'none' },
+  GetBucketMetricsConfiguration: { handler: getBucketConfigurationById, body: 'none' },
+  GetBucketInventoryConfiguration: { handler: getBucketConfigurationById, body: 'none' },
+  GetBucketIntelligentTieringConfiguration: { handler: getBucketConfigurationById, body: 'none' },
   PreflightRequest: { handler: preflight, body: 'none' },
   ListObjects: { handler: listObjects, body: 'none' },
   ListObjectsV2: { handler: listObjectsV2, body: 'none' },
@@ -62,4 +91,5 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   ListMultipartUploads: { handler: listMultipartUploads, body: 'none' },
   GetObjectAttributes: { handler: getObjectAttributes, body: 'none' },
   GetObjectTagging: { handler: getObjectTagging, body: 'none' },
+  GetObjectTorrent: { handler: getObjectTorrent, body: 'none' },
 };

@@ -56,6 +56,9 @@ const OBJECT_SUBRESOURCES: Record<string, string> = {
 };
 
 // The tables as lists, made once (resolveOperation walks them on every request).
+/** Sub-resources whose GET without `id` lists the bucket's configurations (ListBucket…Configurations). */
+const LISTED_BY_ID = new Set(['analytics', 'metrics', 'inventory', 'intelligent-tiering']);
+
 const BUCKET_SUBRESOURCE_LIST: ReadonlyArray<readonly [string, string]> = Object.entries(BUCKET_SUBRESOURCES);
 const OBJECT_SUBRESOURCE_LIST: ReadonlyArray<readonly [string, string]> = Object.entries(OBJECT_SUBRESOURCES);
 
@@ -100,7 +103,7 @@ export function resolveOperation(
       if (param === 'location' || param === 'policyStatus') {
         return m === 'GET' ? op(`Get${family}`, bucket) : op('MethodNotAllowed', bucket);
       }
-      if (m === 'GET') return op(`Get${family}`, bucket);
+      if (m === 'GET') return op(LISTED_BY_ID.has(param) && !query.has('id') ? `List${family}s` : `Get${family}`, bucket);
       if (m === 'PUT') return op(`Put${family}`, bucket);
       if (m === 'DELETE') return op(`Delete${family}`, bucket);
       return op('MethodNotAllowed', bucket);

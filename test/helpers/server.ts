@@ -15,6 +15,11 @@ export const REGION = 'us-east-1';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
 
+// aws-sdk-js v3 warns once per process that its releases after January 2027 need Node >= 22; in a
+// test run that is one 8-line block per test file, which buries real failures. The SDK's own switch
+// turns off exactly that warning (every integration test imports this module before making a client).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -37,6 +42,10 @@ export interface RunningServer {
   pid: number;
   /** Everything the server wrote to stdout and stderr so far. */
   logs: () => string;
+  /** What the server wrote to stderr alone (the human start line, fatal errors). */
+  stderr: () => string;
+  /** Settles when the process has exited (for tests that stop it themselves, e.g. by signal). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /**
    * The access-log lines written after offset `from` of logs(), once the output has been quiet for
    * 100 ms (at most 3 s): a request's line is written after its response (one stdout write per
@@ -53,6 +62,13 @@ export interface AccessLine {
   method: string;
   key?: string;
   status: number;
+  /** The S3 error code of a failed request. */
+  s3Code?: string;
+  /** Body bytes received. */
+  bytesIn?: number;
+  bytesOut?: number;
+  remoteAddress?: string;
+  userAgent?: string;
 }
 
 const QUIET_MS = 100;
@@ -72,16 +88,20 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   });
 
   let output = '';
+  let errOutput = '';
   const logs = () => output;
   let exited = false;
   let exitInfo = '';
+  let exitStatus: { code: number | null; signal: NodeJS.Signals | null } = { code: null, signal: null };
   const exitPromise = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
       exited = true;
       exitInfo = `exit code ${code}, signal ${signal}`;
+      exitStatus = { code, signal };
       resolve();
     });
   });
+  child.stderr!.on('data', (chunk: Buffer | string) => { errOutput += chunk.toString(); });
 
   let port: number;
   try {
@@ -118,7 +138,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       .map((l) => JSON.parse(l) as AccessLine);
   };
 
-  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`, port, host, dataDir, pid: child.pid!, logs, accessLog, stop };
+  const exitedWith = exitPromise.then(() => exitStatus);
+  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`, port, host, dataDir, pid: child.pid!, logs, stderr: () => errOutput, exited: exitedWith, accessLog, stop };
 }
 
 /** Reads the child's output line by line until a pino line `{"msg":"listening","port":N}` shows up. */

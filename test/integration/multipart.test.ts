@@ -422,7 +422,7 @@ out['encoding_type'] = r.get('EncodingType')
     assert.deepEqual(out.paged, [expected.slice(0, 2), expected.slice(2, 4), expected.slice(4, 6)]);
     assert.deepEqual(out.paginator, expected.map((e) => e[0]));
     // botocore does not decode ListMultipartUploads names: the wire form is visible.
-    assert.deepEqual(out.encoded, ['c+d%2Be'], 'url-encoded: space as +, + as %2B');
+    assert.deepEqual(out.encoded, ['c%20d%2Be'], 'url-encoded: space as %20, + as %2B');
     assert.equal(out.encoding_type, 'url');
   });
 

@@ -69,7 +69,7 @@ for (const style of ['path', 'virtual'] as const) {
     });
     after(() => s3.destroy());
 
-    it('CreateBucket → listed by ListBuckets with Owner; second create → BucketAlreadyOwnedByYou', async () => {
+    it('CreateBucket → listed by ListBuckets with Owner; second create in us-east-1 (no LocationConstraint) → 409 BucketAlreadyOwnedByYou', async () => {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
       const list = await s3.send(new ListBucketsCommand({}));
       assert.ok(list.Buckets?.some((b) => b.Name === bucket && b.CreationDate instanceof Date));

@@ -25,7 +25,8 @@ export async function listObjectsV2(ctx: RequestContext): Promise<S3Response> {
   await ctx.store.requireBucket(bucket);
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
-  const token = ctx.query.get('continuation-token');
+  // An empty continuation-token= is no token (S3 lists from the start, and echoes none).
+  const token = ctx.query.get('continuation-token') || undefined;
   const startAfter = ctx.query.get('start-after');
   const maxKeys = parseMaxKeys(ctx);
   const encoding = parseEncodingType(ctx);

@@ -11,7 +11,7 @@ import { SqliteMetaStore } from '../../store/meta/sqlite.js';
 import { Store } from '../../store/store.js';
 import { NULL_VERSION, type MetaStore, type ObjectMeta, type ObjectRecord } from '../../store/types.js';
 import type { RequestContext, S3Response } from '../context.js';
-import { ListingBody, encoderFor, isoTime, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { ListingBody, encoderFor, isoTime, parseEncodingType, parseMaxKeys, s3UrlEncode } from '../listing-params.js';
 import { ownerOf } from '../owner.js';
 import { buildXml, escapeXmlText, type XmlBody, type XmlNode } from '../xml.js';
 import { listObjectVersions } from './list-object-versions.js';
@@ -82,7 +82,7 @@ async function pageRecords(ctx: RequestContext, meta: MetaStore, after: string, 
 async function referenceV2(ctx: RequestContext, meta: MetaStore): Promise<XmlBody> {
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
-  const token = ctx.query.get('continuation-token');
+  const token = ctx.query.get('continuation-token') || undefined;
   const startAfter = ctx.query.get('start-after');
   const maxKeys = parseMaxKeys(ctx);
   const encoding = parseEncodingType(ctx);
@@ -124,7 +124,7 @@ async function referenceV1(ctx: RequestContext, meta: MetaStore): Promise<XmlBod
     root: 'ListBucketResult',
     content: {
       Name: 'b',
-      Prefix: enc(prefix),
+      Prefix: prefix, // echoed as sent, also with encoding-type=url (see list-objects.ts)
       Marker: enc(marker),
       NextMarker: page.isTruncated && delimiter !== '' ? enc(page.nextAfter) : undefined,
       MaxKeys: maxKeys,
@@ -263,6 +263,23 @@ for (const [storeName, open] of STORES) {
     });
   });
 }
+
+describe('s3UrlEncode (encoding-type=url)', () => {
+  it('the reference suite\'s keys and prefixes → %20 for a space, %2B for +, / kept', () => {
+    assert.deepEqual(['asdf+b', 'foo+1/', 'foo/', 'quux ab/'].map(s3UrlEncode), ['asdf%2Bb', 'foo%2B1/', 'foo/', 'quux%20ab/']);
+  });
+
+  it('unreserved characters and / stay; everything else is %XX of its UTF-8 bytes (uppercase hex)', () => {
+    assert.equal(s3UrlEncode('AZaz09-._~/'), 'AZaz09-._~/');
+    assert.equal(s3UrlEncode("!*'()&=?#%,;:@$[]\\ \t\n\x00\x7f"), '%21%2A%27%28%29%26%3D%3F%23%25%2C%3B%3A%40%24%5B%5D%5C%20%09%0A%00%7F');
+    assert.equal(s3UrlEncode('é日😀'), '%C3%A9%E6%97%A5%F0%9F%98%80');
+    assert.equal(s3UrlEncode('test_file(3).png'), 'test_file%283%29.png');
+  });
+
+  it('every key of the listing tests → decodeURIComponent gives the key back', () => {
+    for (const k of KEYS) assert.equal(decodeURIComponent(s3UrlEncode(k)), k, JSON.stringify(k));
+  });
+});
 
 describe('escapeXmlText', () => {
   it('every character up to U+00FF and some beyond → what buildXml writes for it', () => {

@@ -1,6 +1,9 @@
 // ListObjects (V1) — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html
 // NextMarker is sent only when a delimiter was given and the page is truncated (clients use the
-// last key otherwise); Contents always carry Owner.
+// last key otherwise); Contents always carry Owner. With encoding-type=url, Key, CommonPrefixes,
+// Delimiter, Marker and NextMarker are url-encoded but Prefix is echoed as sent: what S3 answers
+// (the reference suite lists Prefix='\n' through botocore, which asks for url encoding on every
+// ListObjects and decodes exactly those five, and expects '\n' back).
 import type { RequestContext, S3Response } from '../context.js';
 import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
@@ -21,7 +24,7 @@ export async function listObjects(ctx: RequestContext): Promise<S3Response> {
   const body = new ListingBody(
       xmlRootStart('ListBucketResult') +
       xmlElement('Name', bucket) +
-      xmlElement('Prefix', enc(prefix)) +
+      xmlElement('Prefix', prefix) +
       xmlElement('Marker', enc(marker)) +
       (page.isTruncated && delimiter !== '' && page.nextAfter !== undefined ? xmlElement('NextMarker', enc(page.nextAfter)) : '') +
       xmlElement('MaxKeys', maxKeys) +
