@@ -296,16 +296,3 @@ export class AwsChunkedDecoder {
     }
   }
 }
-
-/**
- * The Content-Encoding to store: `aws-chunked` describes the transfer, not the object, so it is
- * removed (`aws-chunked` alone → none; `aws-chunked,gzip` or `gzip, aws-chunked` → `gzip`).
- */
-export function stripAwsChunked(contentEncoding: string | undefined): string | undefined {
-  if (contentEncoding === undefined) return undefined;
-  const kept = contentEncoding
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked');
-  return kept.length > 0 ? kept.join(',') : undefined;
-}

@@ -11,7 +11,6 @@ import {
   STREAMING_SIGNED,
   STREAMING_SIGNED_TRAILER,
   STREAMING_UNSIGNED_TRAILER,
-  stripAwsChunked,
 } from './aws-chunked.js';
 import { objectBody, type BodyDigest } from './body.js';
 import type { RequestContext } from './context.js';
@@ -252,16 +251,6 @@ describe('objectBody with aws-chunked', () => {
 });
 
 describe('Content-Encoding with aws-chunked', () => {
-  it('stripAwsChunked › aws-chunked alone → none; with gzip on either side → gzip', () => {
-    assert.equal(stripAwsChunked('aws-chunked'), undefined);
-    assert.equal(stripAwsChunked('AWS-Chunked'), undefined);
-    assert.equal(stripAwsChunked('aws-chunked,gzip'), 'gzip');
-    assert.equal(stripAwsChunked('gzip, aws-chunked'), 'gzip');
-    assert.equal(stripAwsChunked('gzip,aws-chunked,br'), 'gzip,br');
-    assert.equal(stripAwsChunked('gzip'), 'gzip');
-    assert.equal(stripAwsChunked(undefined), undefined);
-  });
-
   it('metaFromRequest › Content-Encoding gzip,aws-chunked → stored as gzip; aws-chunked alone → not stored', () => {
     const ctx = (ce: string) => fakeCtx(Buffer.alloc(0), { 'content-encoding': ce }, STREAMING_UNSIGNED_TRAILER);
     assert.equal(metaFromRequest(ctx('gzip,aws-chunked')).contentEncoding, 'gzip');
