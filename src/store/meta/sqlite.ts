@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { migrate } from './sqlite-schema.js';
-import { WalSync } from './wal-sync.js';
+import { WalSync, type WalSyncCalls } from './wal-sync.js';
 import {
   type BucketRow,
   type Db,
@@ -52,6 +52,8 @@ export interface SqliteOptions {
    * syncs (bulk loads into a directory no server is using, tests).
    */
   durability?: 'fsync' | 'none';
+  /** The group commit's syncs (tests record their order: src/store/write-order.test.ts). */
+  walCalls?: WalSyncCalls;
 }
 
 export class SqliteMetaStore implements MetaStore {
@@ -73,8 +75,9 @@ export class SqliteMetaStore implements MetaStore {
   private constructor(
     private readonly db: Db,
     walPath: string | undefined,
+    walCalls?: WalSyncCalls,
   ) {
-    this.wal = walPath === undefined ? undefined : new WalSync(walPath);
+    this.wal = walPath === undefined ? undefined : new WalSync(walPath, walCalls);
     this.st = prepareAll(db);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
@@ -157,7 +160,7 @@ export class SqliteMetaStore implements MetaStore {
       db.pragma('busy_timeout = 5000');
       migrate(db);
       const durable = !inMemory && (opts.durability ?? 'fsync') === 'fsync';
-      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined);
+      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined, opts.walCalls);
     } catch (err) {
       db.close();
       throw err;
