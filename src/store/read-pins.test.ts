@@ -60,7 +60,7 @@ const closed = (s: Readable) => new Promise<void>((resolve) => (s.closed ? resol
 
 /** Waits (bounded) until `cond` holds: deferred removals run right after the last unpin. */
 async function eventually(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await sleep(5);
+  for (const until = Date.now() + 10_000; Date.now() < until && !cond(); ) await sleep(5);
   assert.ok(cond(), what);
 }
 
