@@ -131,7 +131,7 @@ const contentTypeOf = (metaWid: string) => `application/x-crash; w=${metaWid}`;
 class HarnessFailure extends Error {}
 
 describe('crash safety', () => {
-  it('refuses a second server on the same data directory at once; a SIGKILLed holder frees it at once', { timeout: 60_000 }, async () => {
+  it('refuses a second server on the same data directory (it exits by itself, non-zero, naming the directory); a SIGKILLed holder leaves no stale lock', { timeout: 60_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'strata-lock-'));
     const started: { kill: () => Promise<void> }[] = [];
     try {

@@ -191,7 +191,11 @@ async function scenario(skip?: (typeof SYNC_POINTS)[number]): Promise<Outcome> {
 
     const cut = await fs.powerCut();
     fs = await mountPowerCutFs(state, mnt);
-    server = await startOn(dataDir, 30_000, { args });
+    try {
+      server = await startOn(dataDir, 30_000, { args });
+    } catch (err) {
+      return { lost: [`the server does not start after the power cut: ${(err as Error).message}`], cut, switchAnnounced };
+    }
     const lost = await verify(server.url, acked, { key: 'b/open', uploadId: UploadId!, etag: part.ETag! });
     return { lost, cut, switchAnnounced };
   } finally {
@@ -217,8 +221,9 @@ describe('Power cut (FUSE file system that keeps only fsynced state)', { timeout
   });
 
   for (const point of SYNC_POINTS) {
-    it(`the test can fail › STRATA_TEST_SKIP_SYNC=${point} (that sync removed) → an acknowledged write is lost`, { skip: problem !== undefined }, async () => {
+    it(`the test can fail › STRATA_TEST_SKIP_SYNC=${point} (that sync removed) → an acknowledged write is lost`, { skip: problem !== undefined }, async (t) => {
       const { lost, switchAnnounced } = await scenario(point);
+      t.diagnostic(`lost: ${lost.slice(0, 3).join('; ')}${lost.length > 3 ? `; … (${lost.length} in all)` : ''}`);
       assert.ok(switchAnnounced, 'the server announced the test switch (NODE_ENV=test honoured it)');
       assert.ok(lost.length > 0, `without the ${point} sync nothing acknowledged was lost: the power-cut test could not see that sync missing`);
     });

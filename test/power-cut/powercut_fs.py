@@ -7,6 +7,8 @@
 #   /usr/bin/python3 powercut_fs.py STATE MOUNTPOINT
 #
 # Needs Debian's fuse3 + python3-fusepy (libfuse2 through ctypes) and root (mount(2) directly).
+# Mounted without direct_io: SQLite mmaps its -shm file, which FUSE serves through the page cache
+# (dirty mmap pages reach write() before an fsync, so they follow the same rules as other writes).
 # Prints "mounted" once the file system serves requests. At unmount it writes STATE and, next to it,
 # STATE.json: what the power cut discarded (files whose live bytes differed from their synced bytes,
 # directory entries that differed), so the test can check that the cut really dropped something.
