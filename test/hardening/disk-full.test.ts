@@ -30,6 +30,11 @@ async function mountTmpfs(bytes: number): Promise<{ dir: string } | { problem: s
 
 const mounted = await mountTmpfs(FS_SIZE);
 
+// Counted as a failed test (the suite's failing hook below only cancels its tests).
+it('disk full › prerequisites: a small tmpfs can be mounted (root)', () => {
+  assert.ok(!('problem' in mounted), 'problem' in mounted ? mounted.problem : '');
+});
+
 describe('disk full (a real, small tmpfs)', { timeout: 90_000 }, () => {
   const mount = 'dir' in mounted ? mounted.dir : '';
   const dataDir = join(mount, 'data');
