@@ -14,7 +14,8 @@ die() { printf '\ntest.sh: ERROR: %s\n' "$*" >&2; exit 1; }
 # --- (a) Debian packages -------------------------------------------------------------------
 # chromium: headless browser for test/integration/browser.test.ts (driven by playwright-core with
 # executablePath /usr/bin/chromium; playwright's own browser download is never used).
-DEB_PACKAGES=(awscli python3-boto3 s3cmd rclone curl python3-venv chromium)
+# fuse3 + python3-fusepy: the power-cut test's FUSE file system (test/power-cut/powercut_fs.py).
+DEB_PACKAGES=(awscli python3-boto3 s3cmd rclone curl python3-venv chromium fuse3 python3-fusepy)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
@@ -31,7 +32,7 @@ if ((${#missing[@]})); then
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-for bin in /usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/bin/curl /usr/bin/python3 /usr/bin/chromium; do
+for bin in /usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/bin/curl /usr/bin/python3 /usr/bin/chromium /usr/bin/fusermount3; do
   [[ -x "$bin" ]] || die "$bin not found after installing packages"
 done
 
@@ -80,6 +81,7 @@ version "aws cli (/usr/bin/aws)" /usr/bin/aws --version
 version "s3cmd" /usr/bin/s3cmd --version
 version "rclone" /usr/bin/rclone version
 version "curl" /usr/bin/curl --version
+version "python3-fusepy (/usr/bin/python3)" /usr/bin/python3 -c 'import fusepy, sys; print("fusepy", getattr(fusepy, "__version__", "?"), "/ libfuse", fusepy._libfuse_path)'
 # Debian's launcher script may print a shell warning on stderr before the version: stdout only.
 version "chromium (/usr/bin/chromium)" sh -c '/usr/bin/chromium --version 2>/dev/null'
 version "playwright-core" node -p 'require("./node_modules/playwright-core/package.json").version'

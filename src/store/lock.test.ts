@@ -64,7 +64,9 @@ describe('lockDataDir', () => {
     try {
       const t0 = Date.now();
       assert.throws(() => lockDataDir(dir), DataDirLockedError);
-      assert.ok(Date.now() - t0 < 1000, 'the refusal must not wait');
+      // Generous on purpose (a loaded machine): what this catches is a busy timeout, which would
+      // hold a second server for SQLite's usual 5 s before it gives up.
+      assert.ok(Date.now() - t0 < 4000, 'the refusal must not wait for the lock');
     } finally {
       await holder.kill();
     }

@@ -109,11 +109,17 @@ export interface SpawnResult {
   output: () => string;
 }
 
+/** Extra command-line arguments and environment variables for the server (the power-cut test). */
+export interface SpawnExtra {
+  args?: string[];
+  env?: Record<string, string>;
+}
+
 /** Starts `node main.js --address 127.0.0.1:0 --data <dir>` without waiting for anything. */
-export function spawnRaw(dataDir: string, mainJs = CRASH_MAIN_JS): SpawnResult {
-  const child = spawn(process.execPath, [mainJs, '--address', '127.0.0.1:0', '--data', dataDir], {
+export function spawnRaw(dataDir: string, mainJs = CRASH_MAIN_JS, extra: SpawnExtra = {}): SpawnResult {
+  const child = spawn(process.execPath, [mainJs, '--address', '127.0.0.1:0', '--data', dataDir, ...(extra.args ?? [])], {
     cwd: REPO_ROOT,
-    env: { ...process.env, STRATA_LOG_LEVEL: 'info' },
+    env: { ...process.env, STRATA_LOG_LEVEL: 'info', ...extra.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -132,9 +138,9 @@ export function spawnRaw(dataDir: string, mainJs = CRASH_MAIN_JS): SpawnResult {
 }
 
 /** Starts the server on `dataDir` and waits for its `listening` line (rejects if it exits or takes > timeoutMs). */
-export function startOn(dataDir: string, timeoutMs = 15_000): Promise<ServerProc> {
+export function startOn(dataDir: string, timeoutMs = 15_000, extra: SpawnExtra = {}): Promise<ServerProc> {
   const t0 = performance.now();
-  const { child, exited, output } = spawnRaw(dataDir);
+  const { child, exited, output } = spawnRaw(dataDir, CRASH_MAIN_JS, extra);
   const problems: string[] = [];
   let pending = '';
   return new Promise<ServerProc>((resolve, reject) => {

@@ -183,7 +183,7 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
     await assertDiskClean(server, s3);
   });
 
-  it('concurrent multipart uploads of one key with racing completions: readers see one upload\'s whole object', async () => {
+  it('concurrent multipart uploads of one key with racing completions: GETs in flight during every round\'s completions see one upload\'s whole object', async () => {
     const bucket = 'mpu-race';
     const key = 'big';
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -193,11 +193,21 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
 
     const ROUNDS = 3;
     const UPLOADS = 5;
+    /** [start, end] of each round's racing completions. */
+    const windows: Array<[number, number]> = [];
     let racing = true;
     let reads = 0;
     const seen = new Set<string>();
+    /** [start, end] of every GET (performance.now()), and how many are running now. */
+    const readSpans: Array<[number, number]> = [];
+    let inFlight = 0;
     const readers = readersWhile(6, () => racing, async () => {
-      const g = await getFull(s3, bucket, key);
+      const start = performance.now();
+      inFlight++;
+      const g = await getFull(s3, bucket, key).finally(() => {
+        inFlight--;
+        readSpans.push([start, performance.now()]);
+      });
       const e = expected.get(sha256(g.body));
       assert.ok(e, `a reader got ${g.body.length} bytes that are no upload's complete object`);
       assert.equal(g.etag, e.etag, 'ETag of another object');
@@ -221,7 +231,12 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
             return { name, UploadId, etags, mpEtag };
           }),
         );
+        // The race must have readers in it: wait (bounded) until a GET is running.
+        for (const until = Date.now() + 30_000; inFlight === 0; await sleep(5)) {
+          assert.ok(Date.now() < until, 'no GET running before the completions');
+        }
         // All completions at once: each must succeed, the last commit wins whole.
+        const raceStart = performance.now();
         const done = await Promise.all(
           uploads.map((u) =>
             s3.send(new CompleteMultipartUploadCommand({
@@ -231,10 +246,16 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
           ),
         );
         for (const [i, d] of done.entries()) assert.equal(d.ETag, uploads[i]!.mpEtag);
+        windows.push([raceStart, performance.now()]);
       }
     } finally {
       racing = false;
       await readers;
+    }
+    // Every round's completions ran while GETs were in flight (the readers really saw the race).
+    for (const [i, [from, to]] of windows.entries()) {
+      const overlapping = readSpans.filter(([s, e]) => s < to && e > from).length;
+      assert.ok(overlapping > 0, `round ${i}: no GET overlapped the racing completions`);
     }
     const final = await getFull(s3, bucket, key);
     const e = expected.get(sha256(final.body));

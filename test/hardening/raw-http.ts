@@ -256,3 +256,53 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms: numbe
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
+
+/**
+ * Sends only `prefix` (the head and at most part of the body; the rest is never sent, the socket
+ * is not ended) and resolves with the server's complete answer. Rejects if none comes within
+ * `timeoutMs`: the server was waiting for the rest of the body. An answer proves the server decided
+ * without reading the whole body.
+ */
+export function answerBeforeBody(port: number, prefix: Buffer, opts: RawOptions = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let done = false;
+    const finish = (err: Error | undefined, res?: RawResponse) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(res!);
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`no answer within ${opts.timeoutMs ?? 15_000} ms while the rest of the body was held back; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`)),
+      opts.timeoutMs ?? 15_000,
+    );
+    /** The answer, once its head and (by Content-Length) its whole body have arrived. */
+    const complete = (closed: boolean): RawResponse | undefined => {
+      const raw = Buffer.concat(chunks);
+      let res: RawResponse;
+      try {
+        res = parseResponse(raw, opts.head ?? false);
+      } catch {
+        return undefined;
+      }
+      const declared = res.headers['content-length'];
+      if (!closed && declared !== undefined && res.body.length < Number(declared)) return undefined;
+      return res;
+    };
+    sock.on('data', (c: Buffer) => {
+      chunks.push(c);
+      const res = complete(false);
+      if (res) finish(undefined, res);
+    });
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      const res = complete(true);
+      finish(res ? undefined : new Error(`connection closed without a complete answer: ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`), res);
+    });
+    sock.write(prefix);
+  });
+}

@@ -515,10 +515,14 @@ describe('Browser (headless Chromium via playwright-core)', { timeout: 90_000 },
       await missingKeyCase(env);
     });
 
-    it('PutObject (presigned) on a bucket without CORS rules and no server default → the browser blocks it (fetch TypeError), nothing stored', async () => {
+    it('PutObject (presigned) on a bucket without CORS rules and no server default → preflight refused (403 in the access log), the browser blocks it (fetch TypeError), no PUT sent, nothing stored', async () => {
       const url = await getSignedUrl(env.s3, new PutObjectCommand({ Bucket: plainBucket, Key: 'blocked.bin' }), { expiresIn: 600 });
+      const from = env.server.logs().length;
       const r = await withPage((page) => fetchInPage(page, url, { method: 'PUT', seed: 5, size: 100, headers: ['ETag'] }));
       assert.match(r.error ?? '', /TypeError/, `expected a CORS failure, got ${why(r)}`);
+      // The browser asked and the server refused: a preflight answered 403, and no PUT reached it.
+      const lines = (await env.server.accessLog(from)).filter((l) => l.key === 'blocked.bin');
+      assert.deepEqual(lines.map((l) => `${l.op} ${l.method} ${l.status}`), ['PreflightRequest OPTIONS 403'], JSON.stringify(lines));
       const err = await errorOf(env.s3.send(new HeadObjectCommand({ Bucket: plainBucket, Key: 'blocked.bin' })));
       assert.equal(err.$metadata.httpStatusCode, 404, 'the failed preflight must keep the PUT from being sent');
     });

@@ -173,7 +173,9 @@ describe('TLS (--certs)', () => {
     assert.equal(list.$metadata.httpStatusCode, 200);
   });
 
-  async function boto3(t: TestContext, mode: string): Promise<void> {
+  /** Runs the boto3 program in `mode`; returns the operations of the access-log lines it caused. */
+  async function boto3(t: TestContext, mode: string): Promise<string[]> {
+    const from = server.logs().length;
     const work = await mkdtemp(join(tmpdir(), 'strata-tls-py-'));
     const { env, cleanup } = await isolatedClientEnv({
       S3_ENDPOINT: server.url,
@@ -188,6 +190,7 @@ describe('TLS (--certs)', () => {
       t.diagnostic(r.stdout.split('\n')[0] ?? '');
       assert.equal(r.code, 0, `${describeRun(`boto3 ${mode}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
       assert.match(r.stdout, /^ok$/m);
+      return (await server.accessLog(from)).map((l) => l.op);
     } finally {
       await cleanup();
       await rm(work, { recursive: true, force: true });
@@ -203,10 +206,15 @@ describe('TLS (--certs)', () => {
   });
 
   it('boto3 newest › upload_file 20 MiB as one PutObject over https (aws-chunked trailer) → download_file byte-equal, no Content-Encoding', { timeout: 250_000 }, async (t) => {
-    await boto3(t, 'upload-single');
+    const ops = await boto3(t, 'upload-single');
+    assert.equal(ops.filter((op) => op === 'PutObject').length, 1, ops.join(' '));
+    assert.ok(!ops.includes('UploadPart'), ops.join(' '));
   });
 
   it('boto3 newest › upload_file 20 MiB with the default TransferConfig (multipart, aws-chunked parts) → download_file byte-equal, no Content-Encoding', { timeout: 250_000 }, async (t) => {
-    await boto3(t, 'upload-multipart');
+    const ops = await boto3(t, 'upload-multipart');
+    // 20 MiB in boto3's default 8 MiB chunks: three UploadParts between create and complete.
+    const mp = ops.filter((op) => /Multipart|UploadPart|PutObject/.test(op));
+    assert.deepEqual(mp, ['CreateMultipartUpload', 'UploadPart', 'UploadPart', 'UploadPart', 'CompleteMultipartUpload'], ops.join(' '));
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import type { DataRef, DataStore } from '../types.js';
 import { closeSource, nextOrAbort } from '../abort.js';
+import { syncSkipped } from '../sync-switch.js';
 
 /**
  * Ids are 32 random hex characters (128 bits). Random rather than time-ordered on purpose: the
@@ -46,25 +47,47 @@ async function syncDir(path: string): Promise<void> {
   }
 }
 
+/**
+ * The calls that make a piece durable, in the order write() makes them. Injectable only so a test
+ * can record that order (src/store/write-order.test.ts); the default honours the test-only
+ * STRATA_TEST_SKIP_SYNC switch (../sync-switch.ts), which the power-cut test uses to prove it fails.
+ */
+export interface DurabilityCalls {
+  /** fsync of the piece's temp file. */
+  syncFile(fh: FileHandle, path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** fsync of a directory: 'dir' after the rename, 'shard' (objects/) after creating a shard, 'root' at open. */
+  syncDir(path: string, why: 'dir' | 'shard' | 'root'): Promise<void>;
+}
+
+export const DURABILITY_CALLS: DurabilityCalls = {
+  syncFile: (fh) => (syncSkipped('data') ? Promise.resolve() : fh.sync()),
+  rename,
+  syncDir: (path, why) => (why !== 'root' && syncSkipped(why) ? Promise.resolve() : syncDir(path)),
+};
+
 export class DirDataStore implements DataStore {
   private readonly tmpDir: string;
   private readonly objectsDir: string;
   /** Shard directories known to exist (and to be durable in objects/). */
   private readonly shards = new Set<string>();
 
-  private constructor(readonly root: string) {
+  private constructor(
+    readonly root: string,
+    private readonly fs: DurabilityCalls,
+  ) {
     this.tmpDir = join(root, 'tmp');
     this.objectsDir = join(root, 'objects');
   }
 
   /** Opens (creating if needed) the data directory. Call sweepTemp() at startup. */
-  static async open(root: string): Promise<DirDataStore> {
-    const store = new DirDataStore(root);
+  static async open(root: string, calls: DurabilityCalls = DURABILITY_CALLS): Promise<DirDataStore> {
+    const store = new DirDataStore(root, calls);
     const createdTmp = await mkdir(store.tmpDir, { recursive: true });
     const createdObjects = await mkdir(store.objectsDir, { recursive: true });
     // objects/ must not vanish in a power loss once pieces in it are committed: make its entry in
     // the root durable (a shard's entry in objects/ is made durable when the shard is created).
-    if (createdTmp !== undefined || createdObjects !== undefined) await syncDir(root);
+    if (createdTmp !== undefined || createdObjects !== undefined) await calls.syncDir(root, 'root');
     return store;
   }
 
@@ -107,21 +130,21 @@ export class DirDataStore implements DataStore {
       signal?.throwIfAborted();
       // 1. The bytes must be durable before the file gets its final name: otherwise a crash could
       //    leave a committed name (soon referenced by metadata) pointing at a short/empty file.
-      await fh.sync();
+      await this.fs.syncFile(fh, tmp);
       await fh.close();
       closed = true;
       // 2. The shard directory must exist, and its entry in objects/ must be durable too.
       if (!this.shards.has(shard)) {
         const created = await mkdir(join(this.objectsDir, shard), { recursive: true });
-        if (created !== undefined) await syncDir(this.objectsDir);
+        if (created !== undefined) await this.fs.syncDir(this.objectsDir, 'shard');
         this.shards.add(shard);
       }
       // 3. rename is atomic: readers see either no piece or the whole piece, never a partial one.
-      await rename(tmp, final);
+      await this.fs.rename(tmp, final);
       renamed = true;
       // 4. fsync the directory so the rename itself survives a crash. Only after this may the
       //    caller commit metadata that references the id (the commit point of the object).
-      await syncDir(join(this.objectsDir, shard));
+      await this.fs.syncDir(join(this.objectsDir, shard), 'dir');
       return { id, size };
     } catch (err) {
       // Nothing may remain: the piece is not referenced by any metadata yet.

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { migrate } from './sqlite-schema.js';
-import { WalSync } from './wal-sync.js';
+import { WalSync, type WalSyncCalls } from './wal-sync.js';
 import { DEFAULT_BUSY_RETRY_MS, busyBackoff, busyError, isBusyError, read, sleep } from './sqlite-busy.js';
 import {
   type BucketRow,
@@ -59,6 +59,8 @@ export interface SqliteOptions {
    * database's write lock, before it fails with StoreError('Busy') (S3: 503 SlowDown). Default 3 s.
    */
   busyRetryMs?: number;
+  /** The group commit's syncs (tests record their order: src/store/write-order.test.ts). */
+  walCalls?: WalSyncCalls;
 }
 
 export class SqliteMetaStore implements MetaStore {
@@ -81,8 +83,9 @@ export class SqliteMetaStore implements MetaStore {
     private readonly db: Db,
     walPath: string | undefined,
     private readonly busyRetryMs: number,
+    walCalls?: WalSyncCalls,
   ) {
-    this.wal = walPath === undefined ? undefined : new WalSync(walPath);
+    this.wal = walPath === undefined ? undefined : new WalSync(walPath, walCalls);
     this.st = prepareAll(db);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
@@ -171,7 +174,7 @@ export class SqliteMetaStore implements MetaStore {
       // reads need no lock in WAL mode and are never queued behind those retries.
       db.pragma('busy_timeout = 0');
       const durable = !inMemory && (opts.durability ?? 'fsync') === 'fsync';
-      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined, opts.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS);
+      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined, opts.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS, opts.walCalls);
     } catch (err) {
       db.close();
       throw err;

@@ -3,6 +3,26 @@
 // pool. Every commit that happened before a sync started is durable when it ends, so the writes of
 // many concurrent requests share one fdatasync (docs/on-disk-format.md, "Durability").
 import { closeSync, fdatasync, openSync } from 'node:fs';
+import { syncSkipped } from '../sync-switch.js';
+
+/**
+ * The sync a WalSync makes. Injectable only so a test can record the order of the write protocol
+ * (src/store/write-order.test.ts); the default honours the test-only STRATA_TEST_SKIP_SYNC switch
+ * (../sync-switch.ts), which the power-cut test uses to prove it fails.
+ *
+ * No directory fsync is needed for the WAL's own entry: SQLite creates the WAL when a connection
+ * opens the database (again after each clean shutdown, which deletes it) and syncs the new WAL's
+ * header at its first commit, and its first sync of a newly created WAL also fsyncs the directory.
+ * The power-cut test covers this (a clean restart, then writes, then the cut).
+ */
+export interface WalSyncCalls {
+  fdatasync(fd: number): Promise<void>;
+}
+
+export const WAL_SYNC_CALLS: WalSyncCalls = {
+  fdatasync: (fd) =>
+    syncSkipped('wal') ? Promise.resolve() : new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
+};
 
 export class WalSync {
   private fd: number | undefined;
@@ -13,7 +33,10 @@ export class WalSync {
   /** Completed fdatasync calls (tests and diagnostics). */
   syncs = 0;
 
-  constructor(private readonly walPath: string) {}
+  constructor(
+    private readonly walPath: string,
+    private readonly calls: WalSyncCalls = WAL_SYNC_CALLS,
+  ) {}
 
   /** Resolves once everything written to the WAL before this call is on disk. */
   sync(): Promise<void> {
@@ -33,15 +56,8 @@ export class WalSync {
   private start(): Promise<void> {
     // Opened on first use: the WAL exists once the connection has written (migrate() does).
     this.fd ??= openSync(this.walPath, 'r');
-    const fd = this.fd;
-    const p = new Promise<void>((resolve, reject) => {
-      fdatasync(fd, (err) => {
-        if (err) reject(err);
-        else {
-          this.syncs++;
-          resolve();
-        }
-      });
+    const p = this.calls.fdatasync(this.fd).then(() => {
+      this.syncs++;
     });
     this.current = p;
     const clear = (): void => {
