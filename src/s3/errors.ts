@@ -96,6 +96,10 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
       return new S3Error('PreconditionFailed', undefined, { Condition: err.message === 'If-None-Match' ? 'If-None-Match' : 'If-Match' });
     case 'NoSpace':
       return noSpace();
+    case 'DataCorrupt':
+      // Stored bytes missing or damaged (the store logged which object and file): a server fault,
+      // with the generic message (no path or id reaches the client).
+      return new S3Error('InternalError');
   }
 }
 

@@ -3,7 +3,7 @@
 // metadata commit (the moment the object or part exists), then the replaced data freed.
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { StoreError } from './errors.js';
+import { PieceError, StoreError } from './errors.js';
 import type {
   BucketRecord,
   DataRef,
@@ -296,6 +296,7 @@ export class Store {
       started = true;
       clearTimeout(idle);
       let offset = 0;
+      let total = 0;
       for (const ref of record.data) {
         const pieceStart = offset;
         const pieceEnd = offset + ref.size - 1;
@@ -304,8 +305,39 @@ export class Store {
         if (pieceStart > end) break;
         const from = Math.max(start, pieceStart) - pieceStart;
         const to = Math.min(end, pieceEnd) - pieceStart;
-        for await (const chunk of data.read(ref.id, { start: from, end: to })) yield chunk as Buffer;
+        // Every piece must yield exactly the bytes its record promises (the data store verifies
+        // lengths and block checksums; this also holds for a data store that would not): a
+        // short or long piece is an error, never a short body with a full Content-Length.
+        const want = to - from + 1;
+        let got = 0;
+        try {
+          for await (const chunk of data.read(ref, { start: from, end: to })) {
+            got += chunk.length;
+            total += chunk.length;
+            if (got > want) throw new PieceError('length', ref.id, `piece ${ref.id}`, `yielded more than the ${want} bytes asked for`);
+            yield chunk;
+          }
+          if (got !== want) throw new PieceError('short-read', ref.id, `piece ${ref.id}`, `yielded ${got} of the ${want} bytes asked for`);
+        } catch (err) {
+          throw damaged(err, ref);
+        }
       }
+      if (total !== end - start + 1) {
+        // The record's pieces do not add up to its size (a damaged metadata row).
+        log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, size: record.size, pieces: record.data.length }, 'object record damaged: its pieces do not add up to its size');
+        throw new StoreError('DataCorrupt', `${record.bucket}/${record.key}: pieces add up to ${total} of the ${end - start + 1} bytes read`);
+      }
+    }
+    const log = this.log;
+    /** Logs a failed read with the object it belongs to; a PieceError becomes StoreError('DataCorrupt'). */
+    function damaged(err: unknown, ref: DataRef): unknown {
+      const fields = { bucket: record.bucket, key: record.key, versionId: record.versionId, dataId: ref.id };
+      if (err instanceof PieceError) {
+        log?.error({ ...fields, file: err.file, fault: err.fault, detail: err.message }, 'object data damaged: not served');
+        return new StoreError('DataCorrupt', `${record.bucket}/${record.key}: ${err.message}`);
+      }
+      log?.error({ ...fields, err }, 'object data unreadable');
+      return err;
     }
     const stream = Readable.from(pieces(), { objectMode: false, highWaterMark: 256 * 1024 });
     // Readable.from emits 'close' only after the generator has finished (its finally ran, the

@@ -219,8 +219,14 @@ export interface DataStore {
    * remains and the error is rethrown.
    */
   write(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef>;
-  /** Streams bytes [start, end] (inclusive) of the piece; whole piece when omitted. */
-  read(id: string, range?: { start: number; end: number }): NodeJS.ReadableStream;
+  /**
+   * Streams bytes [start, end] (inclusive) of the piece `ref`; whole piece when omitted. Yields
+   * exactly those bytes, verified, or fails with PieceError (store/errors.ts): a piece that is
+   * missing, whose length is not what `ref.size` implies, or (pieces with block checksums) a
+   * block that does not match its checksum, before any byte of that block is yielded. Invalid ids
+   * throw at once. Stopping the iteration early (return()) releases the file.
+   */
+  read(ref: DataRef, range?: { start: number; end: number }): AsyncIterable<Buffer>;
   /** Removes a piece; missing pieces are ignored. */
   remove(id: string): Promise<void>;
   /** Ids of all committed pieces whose creation predates `before` (ms): input of the orphan sweep. */
