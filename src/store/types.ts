@@ -4,8 +4,14 @@
 /** The version id S3 uses for objects written while versioning was never enabled. */
 export const NULL_VERSION = 'null';
 
-/** Current format of the metadata records written by this code (see docs/on-disk-format.md). */
-export const META_FORMAT_VERSION = 2;
+/**
+ * Current format of the metadata records written by this code (see docs/on-disk-format.md).
+ * 1: first schema; 2: object_inline; 3: no schema change, but data pieces written from now on are
+ * piece format 1 (header + block checksums), which code of format ≤ 2 would serve header and all:
+ * the bump makes such code refuse the database (migrate(): "newer than this Strata understands")
+ * instead of serving wrong bytes after a downgrade.
+ */
+export const META_FORMAT_VERSION = 3;
 
 export interface BucketRecord {
   name: string;
