@@ -158,3 +158,23 @@ describe('Store.openRead over damaged pieces (memory store)', () => {
     }
   });
 });
+
+describe('Store.openRead of inline objects (the copy paths)', () => {
+  it('openRead › inline bytes that no longer match the ETag (MD5) or the size → DataCorrupt, logged; intact ones read', async () => {
+    const { lines, log } = captureLog();
+    const store = new Store(new MemoryMetaStore(), new MemoryDataStore(), log);
+    await store.createBucket('b', 'us-east-1');
+    const good = Buffer.from('small inline object');
+    const rec = (key: string, inline: Buffer, size = good.length): ObjectRecord => ({
+      bucket: 'b', key, versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size,
+      etag: `"${createHash('md5').update(good).digest('hex')}"`, lastModified: Date.now(), storageClass: 'STANDARD',
+      meta: { user: {} }, data: [], inline,
+    });
+    assert.ok((await drain(store.openRead(rec('ok', good)))).bytes.equals(good));
+    const flipped = Buffer.from(good);
+    flipped[3] ^= 1;
+    assert.throws(() => store.openRead(rec('flipped', flipped)), isCorrupt);
+    assert.throws(() => store.openRead(rec('short', good.subarray(1))), isCorrupt);
+    assert.ok(lines.some((l) => l.msg === 'object data damaged: not served' && l.key === 'flipped' && l.inline === true));
+  });
+});

@@ -1,6 +1,7 @@
 // The storage engine's façade: buckets, objects and multipart uploads as records and byte streams,
 // over a MetaStore and a DataStore. It owns the write protocol: data durable first, then one
 // metadata commit (the moment the object or part exists), then the replaced data freed.
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { PieceError, StoreError } from './errors.js';
@@ -277,7 +278,10 @@ export class Store {
   openRead(record: ObjectRecord, range?: { start: number; end: number }): Readable {
     const start = range?.start ?? 0;
     const end = range?.end ?? record.size - 1;
-    if (record.inline !== undefined) return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
+    if (record.inline !== undefined) {
+      this.checkInline(record);
+      return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
+    }
     if (record.size > 0 && record.data.length === 0) throw new Error('openRead: an inline object read without its bytes (getObject withBytes false)');
     const data = this.data;
     const lease = this.leases.get(record);
@@ -353,6 +357,23 @@ export class Store {
       idle.unref();
     }
     return stream;
+  }
+
+  /**
+   * Inline bytes have no block checksums (SQLite does not checksum page contents), but an inline
+   * object is never multipart, so its ETag is the MD5 of its bytes. openRead — the copy paths;
+   * GET answers inline bytes without it (an MD5 per small GET) — checks it, so a copy never
+   * launders damaged inline bytes into an object with a fresh ETag. docs/on-disk-format.md.
+   */
+  private checkInline(record: ObjectRecord): void {
+    const bytes = record.inline!;
+    const m = /^"([0-9a-f]{32})"$/.exec(record.etag);
+    if (bytes.length === record.size && (!m || createHash('md5').update(bytes).digest('hex') === m[1])) return;
+    this.log?.error(
+      { bucket: record.bucket, key: record.key, versionId: record.versionId, inline: true, size: record.size, bytes: bytes.length },
+      'object data damaged: not served',
+    );
+    throw new StoreError('DataCorrupt', `${record.bucket}/${record.key}: inline bytes do not match the object's size or ETag`);
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------

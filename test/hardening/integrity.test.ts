@@ -358,6 +358,31 @@ describe('Data integrity: damaged data files under a real server', () => {
     assert.deepEqual(await getOutcome(s3, bucket, key, body), { kind: 'error', code: 'InternalError', status: 500 });
   });
 
+  it('CopyObject / UploadPartCopy › inline source (in SQLite) whose bytes were damaged → InternalError, nothing stored', async () => {
+    const key = 'inline-src';
+    const small = pattern(1000, 5);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: small }));
+    const db = new Database(join(server.dataDir, 'meta.db'), { fileMustExist: true, timeout: 5000 });
+    try {
+      const damaged = Buffer.from(small);
+      damaged[500] ^= 0x10;
+      const changed = db.prepare('UPDATE object_inline SET bytes = ? WHERE bucket = ? AND key = ?').run(damaged, bucket, Buffer.from(key)).changes;
+      assert.equal(changed, 1, 'the object is stored inline');
+    } finally {
+      db.close();
+    }
+    const copyErr = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${key}.copy`, CopySource: `${bucket}/${key}` })).then(() => undefined, (e: unknown) => e);
+    assert.ok(copyErr instanceof S3ServiceException && copyErr.name === 'InternalError', `CopyObject: ${String(copyErr)}`);
+    assert.equal(await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${key}.copy` })).then(() => 'exists', (e: S3ServiceException) => e.name), 'NotFound');
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${key}.mpu` }));
+    const partErr = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId, PartNumber: 1, CopySource: `${bucket}/${key}` })).then(() => undefined, (e: unknown) => e);
+    assert.ok(partErr instanceof S3ServiceException && partErr.name === 'InternalError', `UploadPartCopy: ${String(partErr)}`);
+    assert.equal((await s3.send(new ListPartsCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId }))).Parts?.length ?? 0, 0);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId }));
+    const logged = server.logs().split('\n').some((l) => l.includes('"msg":"object data damaged: not served"') && l.includes(`"key":"${key}"`) && l.includes('"inline":true'));
+    assert.ok(logged, 'a log line names the inline object');
+  });
+
   it('GetObject (boto3 newest) › flipped byte in block 0 → InternalError; damaged second part → a read error, never a hang or a short body', async () => {
     await putSingle('boto/flip');
     await flipByte(pieceFiles(server, bucket, 'boto/flip')[0]!, HEADER_SIZE + 1);
