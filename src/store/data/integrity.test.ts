@@ -176,6 +176,14 @@ describe('DirDataStore piece format 1 and verified reads', () => {
     }
   });
 
+  it('Read › a tiny piece truncated to exactly its record size (inside the magic) → PieceError format, never its header as data', async () => {
+    const ref = await store.write(chunks(Buffer.from('0123456789')));
+    await truncate(fileOf(ref), 10);
+    const f = await failure(store.read(ref));
+    assert.equal(f.fault, 'format');
+    assert.equal(f.yielded.length, 0);
+  });
+
   it('Read › deleted piece → PieceError missing, naming ENOENT and the piece', async () => {
     const ref = await store.write(chunks(pattern(10)));
     await unlink(fileOf(ref));

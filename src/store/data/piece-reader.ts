@@ -3,7 +3,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError } from '../errors.js';
 import type { DataRef } from '../types.js';
-import { DIGEST_SIZE, HEADER_SIZE, blockDigest, footerSize, hasMagic, parseFooter, parseHeader, pieceFileSize } from './piece-format.js';
+import { DIGEST_SIZE, HEADER_SIZE, PIECE_MAGIC, blockDigest, footerSize, hasMagic, parseFooter, parseHeader, pieceFileSize } from './piece-format.js';
 
 /** Chunk size of legacy pieces (no block checksums): one thread-pool read per MiB, as before. */
 const LEGACY_CHUNK = 1024 * 1024;
@@ -42,7 +42,12 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
     const head = Buffer.alloc(Math.min(HEADER_SIZE, fileLength));
     await readAt(fh, head, 0);
 
-    if (!hasMagic(head)) {
+    // A file shorter than the magic that is a prefix of it is a format-1 piece cut short, taken as
+    // such (an error), not a legacy piece: otherwise a piece of a few bytes truncated to exactly its
+    // record's size would serve its header as data. (The price: a legacy piece of under 16 bytes
+    // that happens to be such a prefix — starting with 0x89 — is refused; never wrong bytes.)
+    const cutHeader = fileLength > 0 && fileLength < PIECE_MAGIC.length && head.equals(PIECE_MAGIC.subarray(0, fileLength));
+    if (!hasMagic(head) && !cutHeader) {
       // Legacy piece (written before piece format 1): the raw bytes, nothing to verify but the length.
       if (fileLength !== size) throw fail('length', `legacy piece of ${fileLength} bytes, its record says ${size}`);
       for (let pos = start; pos <= end; ) {
