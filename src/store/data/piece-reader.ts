@@ -71,17 +71,33 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
     if ('error' in table) throw fail('format', table.error);
     const { digests } = table;
 
-    for (let block = Math.floor(start / blockSize); block * blockSize <= end; block++) {
-      const blockStart = block * blockSize;
-      const buf = Buffer.allocUnsafe(Math.min(blockSize, size - blockStart));
-      if ((await readAt(fh, buf, HEADER_SIZE + blockStart)) !== buf.length) throw fail('short-read', `the file ended inside block ${block}`);
-      // Verified before a byte of it is yielded: a damaged block is never sent, not even in part.
-      if (!blockDigest(buf).equals(digests.subarray(block * DIGEST_SIZE, (block + 1) * DIGEST_SIZE))) {
-        throw fail('checksum', `block ${block} (data bytes ${blockStart}-${blockStart + buf.length - 1}) does not match its checksum`);
+    // One block read ahead: the thread pool reads block i+1 while block i is hashed and sent.
+    const readBlock = (block: number): Promise<{ buf: Buffer; got: number }> => {
+      const buf = Buffer.allocUnsafe(Math.min(blockSize, size - block * blockSize));
+      const p = readAt(fh, buf, HEADER_SIZE + block * blockSize).then((got) => ({ buf, got }));
+      p.catch(() => undefined); // handled where it is awaited (or dropped when the reader stops early)
+      return p;
+    };
+    const first = Math.floor(start / blockSize);
+    const last = end < start ? first - 1 : Math.floor(end / blockSize);
+    let ahead = first <= last ? readBlock(first) : undefined;
+    try {
+      for (let block = first; block <= last; block++) {
+        const { buf, got } = await ahead!;
+        ahead = block < last ? readBlock(block + 1) : undefined;
+        const blockStart = block * blockSize;
+        if (got !== buf.length) throw fail('short-read', `the file ended inside block ${block}`);
+        // Verified before a byte of it is yielded: a damaged block is never sent, not even in part.
+        if (!blockDigest(buf).equals(digests.subarray(block * DIGEST_SIZE, (block + 1) * DIGEST_SIZE))) {
+          throw fail('checksum', `block ${block} (data bytes ${blockStart}-${blockStart + buf.length - 1}) does not match its checksum`);
+        }
+        const from = Math.max(start, blockStart) - blockStart;
+        const to = Math.min(end, blockStart + buf.length - 1) - blockStart;
+        yield from === 0 && to === buf.length - 1 ? buf : buf.subarray(from, to + 1);
       }
-      const from = Math.max(start, blockStart) - blockStart;
-      const to = Math.min(end, blockStart + buf.length - 1) - blockStart;
-      yield from === 0 && to === buf.length - 1 ? buf : buf.subarray(from, to + 1);
+    } finally {
+      // The file is closed only after a read still in flight (early stop, error) has finished.
+      await ahead?.catch(() => undefined);
     }
   } finally {
     await fh.close();
