@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { toHarness, type Maybe } from './contract.js';
-import type { DataStore } from './types.js';
+import { PieceError } from './errors.js';
+import type { DataRef, DataStore } from './types.js';
 
 export interface DataHarness {
   store: DataStore;
@@ -91,6 +92,24 @@ export function runDataStoreContract(name: string, newStore: () => Maybe<DataSto
       await assert.rejects(readAll(s.read(ref)));
       await s.remove(ref.id);
       assert.deepEqual(await collect(s.listIds(Date.now() + 60_000)), []);
+    });
+
+    it('Read › the record\'s size is checked: a ref of another size → PieceError length; a removed piece → PieceError missing', async () => {
+      const ref = await s.write(chunksOf(Buffer.from('0123456789')));
+      const fault = async (r: DataRef) => {
+        try {
+          await readAll(s.read(r));
+        } catch (err) {
+          assert.ok(err instanceof PieceError, String(err));
+          assert.equal(err.dataId, ref.id);
+          return err.fault;
+        }
+        return 'read';
+      };
+      assert.equal(await fault({ id: ref.id, size: 9 }), 'length');
+      assert.equal(await fault({ id: ref.id, size: 11 }), 'length');
+      await s.remove(ref.id);
+      assert.equal(await fault(ref), 'missing');
     });
 
     it('ListIds › yields committed pieces created before the bound', async () => {
