@@ -1,10 +1,9 @@
 // The storage engine's façade: buckets, objects and multipart uploads as records and byte streams,
 // over a MetaStore and a DataStore. It owns the write protocol: data durable first, then one
 // metadata commit (the moment the object or part exists), then the replaced data freed.
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { PieceError, StoreError } from './errors.js';
+import { StoreError } from './errors.js';
 import type {
   BucketRecord,
   DataRef,
@@ -19,6 +18,7 @@ import type {
 } from './types.js';
 import { listPage } from './listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
+import { checkInline, readObjectPieces } from './verified-read.js';
 
 /** A ListMultipartUploads page request (S3 semantics; see listUploadPage). */
 export interface UploadPageQuery {
@@ -279,11 +279,10 @@ export class Store {
     const start = range?.start ?? 0;
     const end = range?.end ?? record.size - 1;
     if (record.inline !== undefined) {
-      this.checkInline(record);
+      checkInline(record, this.log);
       return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
     }
     if (record.size > 0 && record.data.length === 0) throw new Error('openRead: an inline object read without its bytes (getObject withBytes false)');
-    const data = this.data;
     const lease = this.leases.get(record);
     let release: () => void;
     if (lease) {
@@ -296,54 +295,11 @@ export class Store {
     }
     let started = false;
     let idle: NodeJS.Timeout | undefined;
-    async function* pieces(): AsyncGenerator<Buffer> {
+    const onStart = () => {
       started = true;
       clearTimeout(idle);
-      let offset = 0;
-      let total = 0;
-      for (const ref of record.data) {
-        const pieceStart = offset;
-        const pieceEnd = offset + ref.size - 1;
-        offset += ref.size;
-        if (pieceEnd < start || ref.size === 0) continue;
-        if (pieceStart > end) break;
-        const from = Math.max(start, pieceStart) - pieceStart;
-        const to = Math.min(end, pieceEnd) - pieceStart;
-        // Every piece must yield exactly the bytes its record promises (the data store verifies
-        // lengths and block checksums; this also holds for a data store that would not): a
-        // short or long piece is an error, never a short body with a full Content-Length.
-        const want = to - from + 1;
-        let got = 0;
-        try {
-          for await (const chunk of data.read(ref, { start: from, end: to })) {
-            got += chunk.length;
-            total += chunk.length;
-            if (got > want) throw new PieceError('length', ref.id, `piece ${ref.id}`, `yielded more than the ${want} bytes asked for`);
-            yield chunk;
-          }
-          if (got !== want) throw new PieceError('short-read', ref.id, `piece ${ref.id}`, `yielded ${got} of the ${want} bytes asked for`);
-        } catch (err) {
-          throw damaged(err, ref);
-        }
-      }
-      if (total !== end - start + 1) {
-        // The record's pieces do not add up to its size (a damaged metadata row).
-        log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, size: record.size, pieces: record.data.length }, 'object record damaged: its pieces do not add up to its size');
-        throw new StoreError('DataCorrupt', `${record.bucket}/${record.key}: pieces add up to ${total} of the ${end - start + 1} bytes read`);
-      }
-    }
-    const log = this.log;
-    /** Logs a failed read with the object it belongs to; a PieceError becomes StoreError('DataCorrupt'). */
-    function damaged(err: unknown, ref: DataRef): unknown {
-      const fields = { bucket: record.bucket, key: record.key, versionId: record.versionId, dataId: ref.id };
-      if (err instanceof PieceError) {
-        log?.error({ ...fields, file: err.file, fault: err.fault, detail: err.message }, 'object data damaged: not served');
-        return new StoreError('DataCorrupt', `${record.bucket}/${record.key}: ${err.message}`);
-      }
-      log?.error({ ...fields, err }, 'object data unreadable');
-      return err;
-    }
-    const stream = Readable.from(pieces(), { objectMode: false, highWaterMark: 256 * 1024 });
+    };
+    const stream = Readable.from(readObjectPieces(this.data, record, start, end, this.log, onStart), { objectMode: false, highWaterMark: 256 * 1024 });
     // Readable.from emits 'close' only after the generator has finished (its finally ran, the
     // current piece's stream is destroyed): no piece is opened after the release.
     stream.once('close', () => {
@@ -357,23 +313,6 @@ export class Store {
       idle.unref();
     }
     return stream;
-  }
-
-  /**
-   * Inline bytes have no block checksums (SQLite does not checksum page contents), but an inline
-   * object is never multipart, so its ETag is the MD5 of its bytes. openRead — the copy paths;
-   * GET answers inline bytes without it (an MD5 per small GET) — checks it, so a copy never
-   * launders damaged inline bytes into an object with a fresh ETag. docs/on-disk-format.md.
-   */
-  private checkInline(record: ObjectRecord): void {
-    const bytes = record.inline!;
-    const m = /^"([0-9a-f]{32})"$/.exec(record.etag);
-    if (bytes.length === record.size && (!m || createHash('md5').update(bytes).digest('hex') === m[1])) return;
-    this.log?.error(
-      { bucket: record.bucket, key: record.key, versionId: record.versionId, inline: true, size: record.size, bytes: bytes.length },
-      'object data damaged: not served',
-    );
-    throw new StoreError('DataCorrupt', `${record.bucket}/${record.key}: inline bytes do not match the object's size or ETag`);
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------
