@@ -203,4 +203,52 @@ describe('sendResponse', () => {
     assert.equal(source.destroyed, true);
     assert.ok(produced < 100_000, 'the whole source was read for a client that left');
   });
+
+  /** A keep-alive GET answered by `body`: resolves with what the client received once the server closed the socket (bounded). */
+  async function keptAlive(body: Readable, length: number): Promise<{ received: Buffer; outcome: unknown; closedBy: string }> {
+    let outcome: unknown = 'pending';
+    handler = async (req, res) => {
+      try {
+        await sendResponse(req, res, { status: 200, headers: { 'content-length': length }, body }, { base: BASE });
+        outcome = 'resolved';
+      } catch (err) {
+        outcome = err;
+      }
+    };
+    const sock = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('error', () => undefined);
+    sock.write('GET /x HTTP/1.1\r\nHost: localhost\r\n\r\n'); // keep-alive: only the server can close it
+    const closedBy = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => (sock.destroy(), resolve('client timeout (the server left the connection open)')), 10_000);
+      sock.on('close', () => (clearTimeout(timer), resolve('server')));
+    });
+    return { received: Buffer.concat(chunks), outcome, closedBy };
+  }
+
+  it('a source that ends short of Content-Length after the headers → the connection is cut, never a clean short body', async () => {
+    const r = await keptAlive(Readable.from([Buffer.alloc(70_000, 1), Buffer.alloc(1000, 2)]), 100_000);
+    assert.equal(r.closedBy, 'server');
+    assert.match(r.received.toString('latin1'), /^HTTP\/1.1 200 OK\r\n/);
+    assert.ok(r.outcome instanceof Error && /ended after 71000 of its 100000 bytes/.test(r.outcome.message), String(r.outcome));
+  });
+
+  it('a source that yields more than Content-Length, or fails mid-stream → the connection is cut', async () => {
+    const long = await keptAlive(Readable.from([Buffer.alloc(70_000, 1), Buffer.alloc(70_000, 2)]), 100_000);
+    assert.equal(long.closedBy, 'server');
+    assert.ok(long.outcome instanceof Error && /more than its 100000 bytes/.test(long.outcome.message), String(long.outcome));
+    let n = 0;
+    const failing = new Readable({
+      read() {
+        if (n++ < 2) this.push(Buffer.alloc(70_000, 3));
+        else this.destroy(new Error('block 2 does not match its checksum'));
+      },
+    });
+    const cut = await keptAlive(failing, 300_000);
+    assert.equal(cut.closedBy, 'server');
+    assert.ok(cut.outcome instanceof Error && /checksum/.test(cut.outcome.message), String(cut.outcome));
+    const head = cut.received.indexOf('\r\n\r\n');
+    assert.ok(cut.received.length - head - 4 < 300_000, 'a short body, cut');
+  });
 });

@@ -100,9 +100,11 @@ function writeHead(res: ServerResponse, status: number, list: Array<string | num
  * Streams the rest of a body after its first chunk, with backpressure. Not stream.pipeline(): that
  * builds an AbortController per call and aborts it when done (a DOMException with a stack trace
  * per GET). A body that is complete in its first chunk (small objects) is written together with
- * the headers by res.end(). If the client goes away or the source fails, the response and the
- * source are destroyed (a short body is the only honest signal left once headers are out; the
- * source holds a data file and a read pin until it closes) and the error is rethrown.
+ * the headers by res.end(). If the client goes away, the source fails or it yields other than
+ * Content-Length bytes, the response (its socket) and the source are destroyed and the error is
+ * rethrown: once the headers are out, a cut connection is the only honest signal left (never a
+ * clean short body on a kept-alive connection); the source holds a data file and a read pin until
+ * it closes.
  */
 async function pump(res: ServerResponse, body: Readable, it: AsyncIterator<Buffer>, first: IteratorResult<Buffer>, contentLength: number | string | undefined): Promise<void> {
   try {
@@ -114,12 +116,19 @@ async function pump(res: ServerResponse, body: Readable, it: AsyncIterator<Buffe
       if (!(await it.next()).done) throw new Error('the object source yielded more bytes than its length');
       return;
     }
+    const expected = contentLength === undefined ? undefined : Number(contentLength);
+    let sent = 0;
     while (!next.done) {
       if (res.destroyed) throw prematureClose();
+      sent += next.value.length;
+      if (expected !== undefined && sent > expected) throw new Error(`the object source yielded more than its ${expected} bytes`);
       if (!res.write(next.value)) await drained(res);
       next = await it.next();
     }
     if (res.destroyed) throw prematureClose();
+    // A source that ends early must not make a clean short body (Node would end the response and
+    // keep the connection, the client would wait for the rest or read the next answer as it).
+    if (expected !== undefined && sent !== expected) throw new Error(`the object source ended after ${sent} of its ${expected} bytes`);
     res.end();
   } catch (err) {
     res.destroy();

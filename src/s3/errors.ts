@@ -103,6 +103,10 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
       // The metadata store stayed locked (another process) longer than a write may wait: S3's
       // "reduce your request rate", which every SDK retries with backoff.
       return new S3Error('SlowDown');
+    case 'DataCorrupt':
+      // Stored bytes missing or damaged (the store logged which object and file): a server fault,
+      // with the generic message (no path or id reaches the client).
+      return new S3Error('InternalError');
   }
 }
 

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { toHarness, type Maybe } from './contract.js';
-import type { DataStore } from './types.js';
+import { PieceError } from './errors.js';
+import type { DataRef, DataStore } from './types.js';
 
 export interface DataHarness {
   store: DataStore;
@@ -17,7 +18,7 @@ export interface DataHarness {
   dispose?: () => Maybe<void>;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+async function readAll(stream: AsyncIterable<Buffer | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
   return Buffer.concat(chunks);
@@ -56,13 +57,13 @@ export function runDataStoreContract(name: string, newStore: () => Maybe<DataSto
     it('Write › several chunks → Read returns the same bytes', async () => {
       const ref = await s.write(chunksOf(Buffer.from('hello '), Buffer.from('world')));
       assert.equal(ref.size, 11);
-      assert.equal((await readAll(s.read(ref.id))).toString(), 'hello world');
+      assert.equal((await readAll(s.read(ref))).toString(), 'hello world');
     });
 
     it('Write › empty source → a 0-byte piece', async () => {
       const ref = await s.write(chunksOf());
       assert.equal(ref.size, 0);
-      assert.equal((await readAll(s.read(ref.id))).length, 0);
+      assert.equal((await readAll(s.read(ref))).length, 0);
     });
 
     it('Write › 3 MiB in odd chunk sizes → round-trips; ids are unique', async () => {
@@ -75,22 +76,40 @@ export function runDataStoreContract(name: string, newStore: () => Maybe<DataSto
       const b = await s.write(odd());
       assert.notEqual(a.id, b.id);
       assert.equal(a.size, big.length);
-      assert.ok((await readAll(s.read(a.id))).equals(big));
+      assert.ok((await readAll(s.read(a))).equals(big));
     });
 
     it('Read › range → bytes start..end inclusive', async () => {
       const ref = await s.write(chunksOf(Buffer.from('0123456789')));
-      assert.equal((await readAll(s.read(ref.id, { start: 2, end: 5 }))).toString(), '2345');
-      assert.equal((await readAll(s.read(ref.id, { start: 9, end: 9 }))).toString(), '9');
-      assert.equal((await readAll(s.read(ref.id, { start: 0, end: 9 }))).toString(), '0123456789');
+      assert.equal((await readAll(s.read(ref, { start: 2, end: 5 }))).toString(), '2345');
+      assert.equal((await readAll(s.read(ref, { start: 9, end: 9 }))).toString(), '9');
+      assert.equal((await readAll(s.read(ref, { start: 0, end: 9 }))).toString(), '0123456789');
     });
 
     it('Remove › piece gone (read fails); removing again or a missing id is fine', async () => {
       const ref = await s.write(chunksOf(Buffer.from('x')));
       await s.remove(ref.id);
-      await assert.rejects(readAll(s.read(ref.id)));
+      await assert.rejects(readAll(s.read(ref)));
       await s.remove(ref.id);
       assert.deepEqual(await collect(s.listIds(Date.now() + 60_000)), []);
+    });
+
+    it('Read › the record\'s size is checked: a ref of another size → PieceError length; a removed piece → PieceError missing', async () => {
+      const ref = await s.write(chunksOf(Buffer.from('0123456789')));
+      const fault = async (r: DataRef) => {
+        try {
+          await readAll(s.read(r));
+        } catch (err) {
+          assert.ok(err instanceof PieceError, String(err));
+          assert.equal(err.dataId, ref.id);
+          return err.fault;
+        }
+        return 'read';
+      };
+      assert.equal(await fault({ id: ref.id, size: 9 }), 'length');
+      assert.equal(await fault({ id: ref.id, size: 11 }), 'length');
+      await s.remove(ref.id);
+      assert.equal(await fault(ref), 'missing');
     });
 
     it('ListIds › yields committed pieces created before the bound', async () => {
@@ -136,14 +155,14 @@ export function runDataStoreContract(name: string, newStore: () => Maybe<DataSto
         assert.equal(await s.sweepTemp(), 2);
       }
       assert.equal(await s.sweepTemp(), 0);
-      assert.equal((await readAll(s.read(ref.id))).toString(), 'kept');
+      assert.equal((await readAll(s.read(ref))).toString(), 'kept');
     });
 
     persistentIt('Restart › close and reopen → committed pieces kept', async () => {
       assert.ok(h.reopen, 'a persistent store harness must provide reopen()');
       const ref = await s.write(chunksOf(Buffer.from('durable')));
       s = await h.reopen!();
-      assert.equal((await readAll(s.read(ref.id))).toString(), 'durable');
+      assert.equal((await readAll(s.read(ref))).toString(), 'durable');
       assert.deepEqual(await collect(s.listIds(Date.now() + 60_000)), [ref.id]);
     });
   });

@@ -9,7 +9,9 @@ export type StoreErrorCode =
   | 'PreconditionFailed'
   | 'NoSpace'
   /** Another connection holds the metadata database's lock longer than a write may wait (S3: SlowDown). */
-  | 'Busy';
+  | 'Busy'
+  /** An object's stored bytes are missing or damaged (a PieceError on read): never served. */
+  | 'DataCorrupt';
 
 /**
  * For PreconditionFailed, the message names the failed write condition ('If-None-Match' or
@@ -22,5 +24,26 @@ export class StoreError extends Error {
   ) {
     super(message ?? code);
     this.name = 'StoreError';
+  }
+}
+
+/** Why a data piece cannot be served (see PieceError). */
+export type PieceFault = 'missing' | 'length' | 'checksum' | 'format' | 'short-read';
+
+/**
+ * Thrown by a DataStore read: the piece does not hold what its record says (missing, another
+ * length, a block whose checksum differs, a damaged header or footer). The Store logs it with the
+ * object it belongs to and turns it into StoreError('DataCorrupt'). Its message names the file:
+ * for logs only, never for a client.
+ */
+export class PieceError extends Error {
+  constructor(
+    readonly fault: PieceFault,
+    readonly dataId: string,
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`data piece ${dataId} (${file}): ${detail}`);
+    this.name = 'PieceError';
   }
 }

@@ -13,7 +13,7 @@ async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
   for (const p of parts) yield Buffer.from(p);
 }
 
-async function readAll(s: NodeJS.ReadableStream): Promise<string> {
+async function readAll(s: AsyncIterable<Buffer | string>): Promise<string> {
   const out: Buffer[] = [];
   for await (const c of s) out.push(Buffer.from(c as Buffer));
   return Buffer.concat(out).toString();
@@ -282,7 +282,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
     assert.equal(bytes.inline, undefined);
     assert.equal(bytes.data.length, 1);
     assert.equal(bytes.data[0]!.size, 10);
-    assert.equal(await readAll(data.read(bytes.data[0]!.id)), 'abcdefghij');
+    assert.equal(await readAll(data.read(bytes.data[0]!)), 'abcdefghij');
   });
 
   it('empty source → no data at all; inlineMax 0 → every non-empty object is a piece', async () => {

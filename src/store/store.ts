@@ -19,6 +19,7 @@ import type {
 } from './types.js';
 import { listPage } from './listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
+import { checkInline, readObjectPieces } from './verified-read.js';
 
 /** A ListMultipartUploads page request (S3 semantics; see listUploadPage). */
 export interface UploadPageQuery {
@@ -278,9 +279,11 @@ export class Store {
   openRead(record: ObjectRecord, range?: { start: number; end: number }): Readable {
     const start = range?.start ?? 0;
     const end = range?.end ?? record.size - 1;
-    if (record.inline !== undefined) return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
+    if (record.inline !== undefined) {
+      checkInline(record, this.log);
+      return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
+    }
     if (record.size > 0 && record.data.length === 0) throw new Error('openRead: an inline object read without its bytes (getObject withBytes false)');
-    const data = this.data;
     const lease = this.leases.get(record);
     let release: () => void;
     if (lease) {
@@ -293,22 +296,11 @@ export class Store {
     }
     let started = false;
     let idle: NodeJS.Timeout | undefined;
-    async function* pieces(): AsyncGenerator<Buffer> {
+    const onStart = () => {
       started = true;
       clearTimeout(idle);
-      let offset = 0;
-      for (const ref of record.data) {
-        const pieceStart = offset;
-        const pieceEnd = offset + ref.size - 1;
-        offset += ref.size;
-        if (pieceEnd < start || ref.size === 0) continue;
-        if (pieceStart > end) break;
-        const from = Math.max(start, pieceStart) - pieceStart;
-        const to = Math.min(end, pieceEnd) - pieceStart;
-        for await (const chunk of data.read(ref.id, { start: from, end: to })) yield chunk as Buffer;
-      }
-    }
-    const stream = Readable.from(pieces(), { objectMode: false, highWaterMark: 256 * 1024 });
+    };
+    const stream = Readable.from(readObjectPieces(this.data, record, start, end, this.log, onStart), { objectMode: false, highWaterMark: 256 * 1024 });
     // Readable.from emits 'close' only after the generator has finished (its finally ran, the
     // current piece's stream is destroyed): no piece is opened after the release.
     stream.once('close', () => {

@@ -4,7 +4,14 @@
 /** The version id S3 uses for objects written while versioning was never enabled. */
 export const NULL_VERSION = 'null';
 
-/** Current format of the metadata records written by this code (see docs/on-disk-format.md). */
+/**
+ * Current format of the metadata records written by this code (see docs/on-disk-format.md).
+ * 1: first schema; 2: object_inline; 3: object_multipart (a completed upload's id and part
+ * checksums), and data pieces written from now on are piece format 1 (header + block checksums),
+ * which code of format ≤ 2 would serve header and all: the bump makes such code refuse the
+ * database (migrate(): "newer than this Strata understands") instead of serving wrong bytes after
+ * a downgrade.
+ */
 export const META_FORMAT_VERSION = 3;
 
 export interface BucketRecord {
@@ -241,8 +248,14 @@ export interface DataStore {
    * remains and the error is rethrown.
    */
   write(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef>;
-  /** Streams bytes [start, end] (inclusive) of the piece; whole piece when omitted. */
-  read(id: string, range?: { start: number; end: number }): NodeJS.ReadableStream;
+  /**
+   * Streams bytes [start, end] (inclusive) of the piece `ref`; whole piece when omitted. Yields
+   * exactly those bytes, verified, or fails with PieceError (store/errors.ts): a piece that is
+   * missing, whose length is not what `ref.size` implies, or (pieces with block checksums) a
+   * block that does not match its checksum, before any byte of that block is yielded. Invalid ids
+   * throw at once. Stopping the iteration early (return()) releases the file.
+   */
+  read(ref: DataRef, range?: { start: number; end: number }): AsyncIterable<Buffer>;
   /** Removes a piece; missing pieces are ignored. */
   remove(id: string): Promise<void>;
   /** Ids of all committed pieces whose creation predates `before` (ms): input of the orphan sweep. */

@@ -97,7 +97,7 @@ describe('DirDataStore', () => {
   });
 
   it('Read / Remove › ids that are not 32 hex chars → rejected, never turned into paths', async () => {
-    assert.throws(() => store.read('../../etc/passwd'), /invalid data id/);
+    assert.throws(() => store.read({ id: '../../etc/passwd', size: 1 }), /invalid data id/);
     await assert.rejects(store.remove('../x'), /invalid data id/);
   });
 
@@ -105,7 +105,7 @@ describe('DirDataStore', () => {
     const big = Buffer.alloc(2.5 * 1024 * 1024, 7);
     const ref = await store.write((async function* () { yield big; })());
     const sizes: number[] = [];
-    for await (const c of store.read(ref.id)) sizes.push((c as Buffer).length);
+    for await (const c of store.read(ref)) sizes.push((c as Buffer).length);
     assert.deepEqual(sizes, [1048576, 1048576, 524288]);
   });
 

@@ -2,7 +2,7 @@
 // Same behaviour as DirDataStore, checked by the contract suite in ../contract.ts.
 
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PieceError } from '../errors.js';
 import type { DataRef, DataStore } from '../types.js';
 
 interface Piece {
@@ -44,14 +44,23 @@ export class MemoryDataStore implements DataStore {
     return { id, size: bytes.length };
   }
 
-  read(id: string, range?: { start: number; end: number }): NodeJS.ReadableStream {
-    const p = this.pieces.get(id);
-    if (!p) {
-      const err = Object.assign(new Error(`ENOENT: no such data piece ${id}`), { code: 'ENOENT' });
-      return new Readable({ read() { this.destroy(err); } });
+  read(ref: DataRef, range?: { start: number; end: number }): AsyncIterable<Buffer> {
+    const p = this.pieces.get(ref.id);
+    const file = `memory:${ref.id}`;
+    async function* bytes(): AsyncGenerator<Buffer> {
+      if (!p) throw new PieceError('missing', ref.id, file, 'no such data piece (ENOENT)');
+      // The same length check as the directory store (no block checksums: memory does not rot).
+      if (p.bytes.length !== ref.size) throw new PieceError('length', ref.id, file, `piece of ${p.bytes.length} bytes, its record says ${ref.size}`);
+      const out = range ? p.bytes.subarray(range.start, range.end + 1) : p.bytes;
+      if (out.length > 0) yield out;
     }
-    const bytes = range ? p.bytes.subarray(range.start, range.end + 1) : p.bytes;
-    return Readable.from(bytes.length > 0 ? [bytes] : []);
+    return bytes();
+  }
+
+  /** Test hook: replaces a piece's bytes as a damaged disk would (same id, other content or length). */
+  damage(id: string, bytes: Buffer): void {
+    const p = this.pieces.get(id);
+    if (p) p.bytes = bytes;
   }
 
   async remove(id: string): Promise<void> {

@@ -1,0 +1,73 @@
+// The bytes of one object read across its pieces, verified: each piece must yield exactly the bytes
+// its record promises, inline bytes must match the ETag; failures are logged with the object and
+// become StoreError('DataCorrupt'). Used by Store.openRead (docs/on-disk-format.md, Data pieces).
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { PieceError, StoreError } from './errors.js';
+import type { DataRef, DataStore, ObjectRecord } from './types.js';
+
+/** The log message of every refused read of damaged data (operators and tests look for it). */
+export const DAMAGED = 'object data damaged: not served';
+
+/**
+ * Bytes [start, end] (inclusive) of `record` across its pieces, one piece at a time. The data store
+ * verifies lengths and block checksums; this also holds for a data store that would not: a piece
+ * that yields fewer or more bytes than asked is an error, never a short body under a full
+ * Content-Length. `onStart` runs when the first byte is asked for.
+ */
+export async function* readObjectPieces(data: DataStore, record: ObjectRecord, start: number, end: number, log: Logger | undefined, onStart: () => void): AsyncGenerator<Buffer> {
+  onStart();
+  /** Logs a failed read with the object it belongs to; a PieceError becomes StoreError('DataCorrupt'). */
+  const damaged = (err: unknown, ref: DataRef): unknown => {
+    const fields = { bucket: record.bucket, key: record.key, versionId: record.versionId, dataId: ref.id };
+    if (err instanceof PieceError) {
+      log?.error({ ...fields, file: err.file, fault: err.fault, detail: err.message }, DAMAGED);
+      return new StoreError('DataCorrupt', `${record.bucket}/${record.key}: ${err.message}`);
+    }
+    log?.error({ ...fields, err }, 'object data unreadable');
+    return err;
+  };
+  let offset = 0;
+  let total = 0;
+  for (const ref of record.data) {
+    const pieceStart = offset;
+    const pieceEnd = offset + ref.size - 1;
+    offset += ref.size;
+    if (pieceEnd < start || ref.size === 0) continue;
+    if (pieceStart > end) break;
+    const from = Math.max(start, pieceStart) - pieceStart;
+    const to = Math.min(end, pieceEnd) - pieceStart;
+    const want = to - from + 1;
+    let got = 0;
+    try {
+      for await (const chunk of data.read(ref, { start: from, end: to })) {
+        got += chunk.length;
+        total += chunk.length;
+        if (got > want) throw new PieceError('length', ref.id, `piece ${ref.id}`, `yielded more than the ${want} bytes asked for`);
+        yield chunk;
+      }
+      if (got !== want) throw new PieceError('short-read', ref.id, `piece ${ref.id}`, `yielded ${got} of the ${want} bytes asked for`);
+    } catch (err) {
+      throw damaged(err, ref);
+    }
+  }
+  if (total !== end - start + 1) {
+    // The record's pieces do not add up to its size (a damaged metadata row).
+    log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, size: record.size, pieces: record.data.length }, 'object record damaged: its pieces do not add up to its size');
+    throw new StoreError('DataCorrupt', `${record.bucket}/${record.key}: pieces add up to ${total} of the ${end - start + 1} bytes read`);
+  }
+}
+
+/**
+ * Inline bytes have no block checksums (SQLite does not checksum page contents), but an inline
+ * object is never multipart, so its ETag is the MD5 of its bytes. Store.openRead — the copy paths;
+ * GET answers inline bytes without it (an MD5 per small GET) — checks it, so a copy never launders
+ * damaged inline bytes into an object with a fresh ETag. Throws StoreError('DataCorrupt').
+ */
+export function checkInline(record: ObjectRecord, log: Logger | undefined): void {
+  const bytes = record.inline!;
+  const m = /^"([0-9a-f]{32})"$/.exec(record.etag);
+  if (bytes.length === record.size && (!m || createHash('md5').update(bytes).digest('hex') === m[1])) return;
+  log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, inline: true, size: record.size, bytes: bytes.length }, DAMAGED);
+  throw new StoreError('DataCorrupt', `${record.bucket}/${record.key}: inline bytes do not match the object's size or ETag`);
+}
