@@ -101,6 +101,8 @@ export interface ServerProc {
 }
 
 /** Known warn-level lines that are not problems. */
+/** The start line main.ts writes to stderr, and its warning about the default credentials. */
+const EXPECTED_STDERR: readonly RegExp[] = [/^Strata is serving S3 at https?:\/\/\S+ — data in /, /^WARNING: default credentials in use /];
 const EXPECTED_WARNINGS = [/USING THE DEFAULT CREDENTIALS/];
 
 export interface SpawnResult {
@@ -157,7 +159,11 @@ export function startOn(dataDir: string, timeoutMs = 15_000, extra: SpawnExtra =
       clearTimeout(timer);
       reject(new Error(`server exited before listening (code ${code}, signal ${signal}); output:\n${output()}`));
     });
-    child.stderr!.on('data', (s: string) => problems.push(`stderr: ${s}`));
+    // stderr carries the human start line (and its default-credentials warning); anything else is a problem.
+    child.stderr!.on('data', (s: string) => {
+      const unexpected = s.split('\n').filter((l) => l !== '' && !EXPECTED_STDERR.some((re) => re.test(l)));
+      if (unexpected.length > 0) problems.push(`stderr: ${unexpected.join('\n')}`);
+    });
     child.stdout!.on('data', (s: string) => {
       pending += s;
       let nl: number;

@@ -137,20 +137,26 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
     await stillServing();
   });
 
-  it('XML bodies › over 2 MiB (declared or chunked) → 400 MalformedXML, answered without reading it all', async () => {
-    const huge = Buffer.from(`<Delete>${'<Object><Key>k</Key></Object>'.repeat(80_000)}</Delete>`); // ~2.3 MiB
-    assert.ok(huge.length > 2 * 1024 * 1024);
+  it('XML bodies › DeleteObjects declared over its 4 MiB bound, or chunked past 1000 Objects → 400 MalformedXML, answered without reading it all', async () => {
+    const huge = Buffer.from(`<Delete>${'<Object><Key>k</Key></Object>'.repeat(160_000)}</Delete>`); // ~4.3 MiB
+    assert.ok(huge.length > 4 * 1024 * 1024);
     // Declared: the head and the first KiB are sent, the rest is held back; the answer must come
     // anyway (answerBeforeBody fails if the server waits for the rest).
     const declared = await signRequest({ method: 'POST', port: server.port, path: `/${BUCKET}`, query: { delete: '' }, payloadHash: 'UNSIGNED-PAYLOAD' });
     const declaredHead = buildRequest({ method: 'POST', target: declared.target, headers: [...declared.headers, ['content-length', String(huge.length)]], contentLength: false });
-    expectError(await answerBeforeBody(server.port, Buffer.concat([declaredHead, huge.subarray(0, 1024)])), 400, 'MalformedXML', 'declared 2.3 MiB, 1 KiB sent');
-    // Chunked: no length up front, the bound applies while reading: 2 MiB + 64 KiB of the 2.3 MiB
-    // chunk are sent, never its rest nor the last chunk.
+    expectError(await answerBeforeBody(server.port, Buffer.concat([declaredHead, huge.subarray(0, 1024)])), 400, 'MalformedXML', 'declared 4.3 MiB, 1 KiB sent');
+    // Chunked: no length up front, the bounds apply while reading: 64 KiB (about 2,300 Objects) of
+    // the 4.3 MiB chunk are sent, never its rest nor the last chunk.
     const s = await signRequest({ method: 'POST', port: server.port, path: `/${BUCKET}`, query: { delete: '' }, payloadHash: 'UNSIGNED-PAYLOAD' });
     const chunkedHead = buildRequest({ method: 'POST', target: s.target, headers: [...s.headers, ['transfer-encoding', 'chunked']], contentLength: false });
-    const sent = Buffer.concat([chunkedHead, Buffer.from(`${huge.length.toString(16)}\r\n`), huge.subarray(0, 2 * 1024 * 1024 + 64 * 1024)]);
-    expectError(await answerBeforeBody(server.port, sent), 400, 'MalformedXML', 'chunked 2.3 MiB, 2 MiB + 64 KiB sent');
+    const sent = Buffer.concat([chunkedHead, Buffer.from(`${huge.length.toString(16)}\r\n`), huge.subarray(0, 64 * 1024)]);
+    expectError(await answerBeforeBody(server.port, sent), 400, 'MalformedXML', 'chunked 4.3 MiB, 64 KiB sent');
+    // Chunked past the byte bound with few elements (one enormous key): refused at 4 MiB.
+    const fat = Buffer.from(`<Delete><Object><Key>${'k'.repeat(4 * 1024 * 1024 + 1024)}</Key></Object></Delete>`);
+    const s2 = await signRequest({ method: 'POST', port: server.port, path: `/${BUCKET}`, query: { delete: '' }, payloadHash: 'UNSIGNED-PAYLOAD' });
+    const fatHead = buildRequest({ method: 'POST', target: s2.target, headers: [...s2.headers, ['transfer-encoding', 'chunked']], contentLength: false });
+    const fatSent = Buffer.concat([fatHead, Buffer.from(`${fat.length.toString(16)}\r\n`), fat.subarray(0, 4 * 1024 * 1024 + 512)]);
+    expectError(await answerBeforeBody(server.port, fatSent), 400, 'MalformedXML', 'chunked, one 4 MiB key, 4 MiB + 512 sent');
     await stillServing();
   });
 

@@ -117,13 +117,24 @@ interface PutOptions extends BodyOptions {
 
 function send(server: RunningServer, method: string, path: string, headers: Record<string, string>, body?: Buffer, opts: { agent?: http.Agent; writeSizes?: number[] } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
+    let responded = false;
+    let writeError: Error | undefined;
     const req = http.request({ host: server.host, port: server.port, method, path, headers, agent: opts.agent ?? false }, (res) => {
+      responded = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // An early answer (a refused upload) closes the connection while this client may still be
+    // writing the body: Node's client then shuts its side down once the response is in, and the
+    // next queued write fails with EPIPE (or the server's reset with ECONNRESET). Like any HTTP
+    // client, stop writing and keep the response; fail only if no response comes at all.
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') return reject(e);
+      writeError = e;
+      if (!responded) req.once('close', () => (responded ? undefined : reject(e)));
+    });
     if (!body) {
       req.end();
       return;
@@ -133,6 +144,7 @@ function send(server: RunningServer, method: string, path: string, headers: Reco
     let off = 0;
     let i = 0;
     const pump = () => {
+      if (writeError) return;
       if (off >= body.length) {
         req.end();
         return;
