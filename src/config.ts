@@ -85,7 +85,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
     if (!FLAGS.some((f) => f.flag === name)) throw new ConfigError(`unknown flag: --${name} (see --help)`);
-    let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    const value: string | undefined = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(`--${name} needs a value`);
     given.set(name, value);
   }

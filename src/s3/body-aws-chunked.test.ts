@@ -17,7 +17,6 @@ import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 import { metaFromRequest } from './object-meta.js';
 import {
-  signingKey,
   AMZ_DATE,
   SCOPE,
   KEY,

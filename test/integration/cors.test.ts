@@ -12,7 +12,7 @@ import {
   GetBucketCorsCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { newBucketName } from '../helpers/clients.js';
 import { testClient as client, errorOf, testSigner } from '../helpers/s3.js';
