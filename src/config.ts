@@ -79,7 +79,7 @@ export function helpText(): string {
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!; // i < argv.length
     if (a === '--help' || a === '-h') return { help: true, text: helpText() };
     if (!a.startsWith('--')) throw new ConfigError(`unexpected argument: ${a}`);
     const eq = a.indexOf('=');

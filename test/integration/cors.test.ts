@@ -39,10 +39,10 @@ async function raw(
   path: string,
   opts: { sign?: boolean; unsigned?: Record<string, string>; body?: string } = {},
 ): Promise<RawResponse> {
-  const [pathname, search = ''] = path.split('?');
+  const [pathname = '', search = ''] = path.split('?');
   const query: Record<string, string> = {};
   for (const part of search.split('&').filter(Boolean)) {
-    const [k, v = ''] = part.split('=');
+    const [k = '', v = ''] = part.split('=');
     query[decodeURIComponent(k)] = decodeURIComponent(v);
   }
   let headers: Record<string, string> = { host: `${server.host}:${server.port}` };
