@@ -63,7 +63,7 @@ log "npm run build"
 npm run --silent build || die "build failed"
 
 log "npm run lint"
-# Biome's lint rules (biome.json) and the layer rule (scripts/check-layers.mjs): a finding fails the suite.
+# Biome's lint rules (biome.jsonc) and the layer rule (scripts/check-layers.mjs): a finding fails the suite.
 npm run --silent lint || die "lint failed (npm run lint)"
 
 # --- (d) client versions -------------------------------------------------------------------
