@@ -2,7 +2,7 @@
 // /health/ready and MinIO's /minio/health/* aliases); later the admin API, metrics and the console
 // hang here. It never shadows the S3 namespace: see `frontRoute` and docs/ARCHITECTURE.md.
 import { open, unlink } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { bucketFromHost, splitTarget } from './http/host.js';
 
@@ -37,6 +37,25 @@ export function frontRoute(req: IncomingMessage, domains: readonly string[]): Fr
   if (bucketFromHost(req.headers.host, domains) !== undefined) return undefined;
   // splitTarget is the pipeline's own split: the same rawPath S3 would route.
   return splitTarget(url).rawQuery === '' ? endpoint : undefined;
+}
+
+/**
+ * A listener of its own for the front endpoints (--health-address): there is no S3 namespace there,
+ * so every GET/HEAD of a front path is answered, whatever its headers or query; anything else 404.
+ */
+export function createFrontServer(readiness: Readiness): http.Server {
+  const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    const endpoint = req.method === 'GET' || req.method === 'HEAD' ? FRONT_PATHS.get(splitTarget(req.url ?? '').rawPath) : undefined;
+    if (endpoint !== undefined) {
+      answerFront(endpoint, req, res, readiness).catch(() => res.destroy());
+      return;
+    }
+    const body = Buffer.from('not found\n');
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, server: 'Strata' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  return server;
 }
 
 /** How long a readiness answer is reused: the probes run at most once per interval. */

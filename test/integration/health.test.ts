@@ -1,7 +1,7 @@
 // The front router's health endpoints over HTTP (curl): /health/live, /health/ready and MinIO's
 // /minio/health/* aliases; ready turning 503 when the data directory stops taking files and back;
 // and the S3 namespace they must not shadow (authenticated clients use buckets `health` and `minio`,
-// virtual-hosted and signed requests and anything with a query still reach S3).
+// virtual-hosted and signed requests and anything with a query still reach S3); --health-address.
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,12 +30,12 @@ interface CurlAnswer {
   headers: string;
 }
 
-/** One request with curl: status, body, response headers (lower-cased). */
-async function curl(path: string, opts: { method?: 'GET' | 'HEAD'; headers?: string[] } = {}): Promise<CurlAnswer> {
+/** One request with curl: status, body, response headers (lower-cased). `base`: another listener's URL. */
+async function curl(path: string, opts: { method?: 'GET' | 'HEAD'; headers?: string[]; base?: string } = {}): Promise<CurlAnswer> {
   const args = ['-sS', '-i', '--max-time', '30', '--path-as-is'];
   if (opts.method === 'HEAD') args.push('-I');
   for (const h of opts.headers ?? []) args.push('-H', h);
-  args.push(`${server.url}${path}`);
+  args.push(`${opts.base ?? server.url}${path}`);
   const r = await run(CURL, args);
   assert.equal(r.code, 0, describeRun('curl', r));
   const split = r.stdout.indexOf('\r\n\r\n');
@@ -128,5 +128,36 @@ describe('front router: the S3 namespace is not shadowed', () => {
   it('GET /health/live/ › trailing slash (another key) → S3 (403 AccessDenied)', async () => {
     const a = await curl('/health/live/');
     assert.equal(a.status, 403);
+  });
+});
+
+describe('front router: --health-address', () => {
+  let other: RunningServer;
+  let healthUrl: string;
+  before(async () => {
+    other = await startServer({ args: ['--health-address', '127.0.0.1:0'] });
+    const line = other.logs().split('\n').find((l) => l.includes('"msg":"listening"'));
+    const healthPort = (JSON.parse(line ?? '{}') as { healthPort?: number }).healthPort;
+    assert.ok(healthPort, `no healthPort in the listening line: ${line}`);
+    healthUrl = `http://127.0.0.1:${healthPort}`;
+  });
+  after(async () => {
+    await other?.stop();
+  });
+
+  it('GET /health/ready on the health port › → 200 OK, also with a query or an Authorization header', async () => {
+    for (const path of ENDPOINTS) assert.equal((await curl(path, { base: healthUrl })).status, 200, path);
+    assert.equal((await curl('/health/live?probe=1', { base: healthUrl })).status, 200);
+    assert.equal((await curl('/minio/health/ready', { base: healthUrl, headers: ['Authorization: AWS4-HMAC-SHA256 x'] })).status, 200);
+  });
+
+  it('GET of any other path on the health port › → 404, never S3', async () => {
+    const a = await curl('/some-bucket/some-key', { base: healthUrl });
+    assert.equal(a.status, 404);
+    assert.doesNotMatch(a.body, /<Error>/);
+  });
+
+  it('GET /health/live on the S3 port › still answered there too', async () => {
+    assert.equal((await curl('/health/live', { base: other.url })).status, 200);
   });
 });
