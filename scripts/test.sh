@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: installs the real S3 clients the integration tests drive (idempotent, fast when
-# everything is present), builds, prints the client versions, then runs unit + integration tests.
+# everything is present), builds, lints, prints the client versions, then runs unit + integration tests.
 # Works as root on a fresh Debian bookworm machine and in CI (CI=true, no stdin).
 # Any client that cannot be installed or run fails the suite: nothing is silently skipped.
 set -euo pipefail
@@ -61,6 +61,10 @@ if [[ ! -d node_modules ]]; then
 fi
 log "npm run build"
 npm run --silent build || die "build failed"
+
+log "npm run lint"
+# Biome's lint rules (biome.jsonc) and the layer rule (scripts/check-layers.mjs): a finding fails the suite.
+npm run --silent lint || die "lint failed (npm run lint)"
 
 # --- (d) client versions -------------------------------------------------------------------
 log "client versions"

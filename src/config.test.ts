@@ -27,6 +27,12 @@ describe('parseConfig', () => {
     assert.equal(cfg(['--inline-max', '0']).inlineMax, 0);
     assert.equal(cfg([], { STRATA_INLINE_MAX: '4096' }).inlineMax, 4096);
   });
+  it('--health-address / STRATA_HEALTH_ADDRESS → host and port of the health listener; absent → none; invalid → ConfigError', () => {
+    assert.equal(cfg([]).health, undefined);
+    assert.deepEqual(cfg(['--health-address', '127.0.0.1:9001']).health, { host: '127.0.0.1', port: 9001 });
+    assert.deepEqual(cfg([], { STRATA_HEALTH_ADDRESS: ':9002' }).health, { host: '', port: 9002 });
+    assert.throws(() => parseConfig(['--health-address', 'nope'], {}), ConfigError);
+  });
   it('flags → values (both --flag value and --flag=value)', () => {
     const c = cfg(['--address', '127.0.0.1:0', '--data=/tmp/x', '--access-key', 'AKIAEXAMPLE', '--secret-key', 'supersecret1', '--domain', 'localhost, S3.Example.com', '--region', 'eu-west-1']);
     assert.equal(c.host, '127.0.0.1');

@@ -33,6 +33,8 @@ export interface Config {
   inlineMax: number;
   /** Serve HTTPS with this certificate chain and private key (PEM file paths); absent = plain HTTP. */
   tls?: { certFile: string; keyFile: string };
+  /** A second listener (plain HTTP) that serves only the front endpoints (health); absent = none. */
+  health?: { host: string; port: number };
 }
 
 interface FlagSpec {
@@ -58,6 +60,7 @@ const FLAGS: FlagSpec[] = [
   { flag: 'certs', env: ['STRATA_CERTS'], arg: 'DIR', doc: 'serve HTTPS with DIR/public.crt and DIR/private.key' },
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
   { flag: 'tls-key', env: ['STRATA_TLS_KEY'], arg: 'FILE', doc: 'PEM private key for --tls-cert' },
+  { flag: 'health-address', env: ['STRATA_HEALTH_ADDRESS'], arg: 'HOST:PORT', doc: 'also serve the health endpoints (only) here, plain HTTP' },
 ];
 
 export class ConfigError extends Error {}
@@ -79,13 +82,13 @@ export function helpText(): string {
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!; // i < argv.length
     if (a === '--help' || a === '-h') return { help: true, text: helpText() };
     if (!a.startsWith('--')) throw new ConfigError(`unexpected argument: ${a}`);
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
     if (!FLAGS.some((f) => f.flag === name)) throw new ConfigError(`unknown flag: --${name} (see --help)`);
-    let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    const value: string | undefined = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(`--${name} needs a value`);
     given.set(name, value);
   }
@@ -150,6 +153,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const nonEmpty = (flag: string) => get(flag) || undefined;
   const tls = parseTls(nonEmpty('certs'), nonEmpty('tls-cert'), nonEmpty('tls-key'));
   if (tls) config.tls = tls;
+  const health = nonEmpty('health-address');
+  if (health !== undefined) config.health = parseAddress(health);
   return { help: false, config: Object.freeze(config) };
 }
 

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, parseConfig } from './config.js';
+import { createFrontServer, Readiness } from './front.js';
 import { BatchedLines, createServer, drainConnections } from './server.js';
 import { DirDataStore } from './store/data/dir.js';
 import { lockDataDir } from './store/lock.js';
@@ -57,7 +58,17 @@ async function main(): Promise<void> {
 
   const credentials = (accessKey: string) =>
     accessKey === config.accessKey ? { accessKey: config.accessKey, secretKey: config.secretKey } : undefined;
-  const server = createServer(config, { store, log, accessLog, credentials, tls });
+  // One readiness probe for the S3 port's health endpoints and --health-address's.
+  const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
+  const server = createServer(config, { store, log, accessLog, credentials, tls, readiness });
+  const healthServer = config.health && createFrontServer(readiness);
+  if (healthServer && config.health) {
+    const { host, port } = config.health;
+    await new Promise<void>((ok, fail) => {
+      healthServer.once('error', fail);
+      healthServer.listen({ host: host || undefined, port }, () => ok());
+    });
+  }
 
   const orphanSweep = new AbortController();
   await new Promise<void>((ok, fail) => {
@@ -78,6 +89,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     orphanSweep.abort();
+    healthServer?.close();
+    healthServer?.closeAllConnections();
     server.close(() => {
       Promise.resolve(store.close())
         .catch(() => undefined)
@@ -102,8 +115,13 @@ async function main(): Promise<void> {
   // handlers above that would kill the process instead of stopping it cleanly.
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const healthAddr = healthServer?.address();
+  const healthPort = typeof healthAddr === 'object' && healthAddr ? healthAddr.port : undefined;
   log.info(
-    { address: config.host || '0.0.0.0', port, dataDir, region: config.region, tls: tls !== undefined, ...(config.tls && { certFile: config.tls.certFile }) },
+    {
+      address: config.host || '0.0.0.0', port, dataDir, region: config.region, tls: tls !== undefined, ...(config.tls && { certFile: config.tls.certFile }),
+      ...(healthPort !== undefined && { healthPort }),
+    },
     'listening',
   );
 

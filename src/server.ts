@@ -1,11 +1,13 @@
 // The HTTP server: node:http (or node:https when deps.tls is given) with timeouts suited to object
-// storage, wired to the one pipeline. No globals: everything comes in through `deps`, so tests can
-// run several servers in one process.
+// storage, wired to the front router (front.ts: health endpoints) and the one S3 pipeline. No
+// globals: everything comes in through `deps`, so tests can run several servers in one process.
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { answerFront, frontRoute, Readiness } from './front.js';
 import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
 import { S3Error } from './s3/errors.js';
@@ -20,6 +22,8 @@ export interface ServerDeps {
   credentials: CredentialLookup;
   /** PEM certificate (chain) and private key: serve HTTPS instead of HTTP (main.ts reads the files). */
   tls?: { cert: Buffer | string; key: Buffer | string };
+  /** What /health/ready checks (front.ts); default: a metadata read and a file in `<config.dataDir>/tmp`. */
+  readiness?: Readiness;
 }
 
 /** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
@@ -176,12 +180,18 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     // Counts the body bytes received, for the access log's bytesIn.
     IncomingMessage: CountingIncomingMessage,
   };
-  const listener: http.RequestListener = (req, res) => {
-    handle(req, res).catch((err) => {
+  const readiness =
+    deps.readiness ?? new Readiness({ meta: () => deps.store.getBucket(''), writableDir: join(config.dataDir, 'tmp') });
+  /** The front router first (front.ts: only requests S3 would refuse unauthenticated), else the S3 pipeline. */
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {
+    const endpoint = frontRoute(req, config.domains);
+    const done = endpoint !== undefined ? answerFront(endpoint, req, res, readiness) : handle(req, res, waitsForContinue);
+    done.catch((err) => {
       deps.log.error({ err }, 'unhandled error in request pipeline');
       res.destroy();
     });
   };
+  const listener: http.RequestListener = (req, res) => serve(req, res, false);
   // Same handler and timeouts either way; https.Server is an http.Server for everything we use.
   const server: http.Server = deps.tls
     ? https.createServer({ ...options, cert: deps.tls.cert, key: deps.tls.key }, listener)
@@ -205,12 +215,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
   // Expect: 100-continue: Node would send 100 Continue at once; instead the pipeline sends it only
   // once the request is authenticated and its target checked (bucket, upload, write conditions), so
   // a refused upload's body is never sent: the error goes out instead and the connection is closed.
-  server.on('checkContinue', (req, res) => {
-    handle(req, res, true).catch((err) => {
-      deps.log.error({ err }, 'unhandled error in request pipeline');
-      res.destroy();
-    });
-  });
+  server.on('checkContinue', (req, res) => serve(req, res, true));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP, headers too large, the header timeout: an S3 XML error if nothing was answered
     // on this connection yet, then close; never crash. Never log err.rawPacket: it may hold the

@@ -55,7 +55,7 @@ export function encode(payload: Buffer, sizes: number[], o: EncodeOptions = {}):
     return `${head}\r\n`;
   };
   for (let i = 0; off < payload.length; i++) {
-    const n = Math.min(sizes[i % sizes.length], payload.length - off);
+    const n = Math.min(sizes[i % sizes.length]!, payload.length - off);
     const data = payload.subarray(off, off + n);
     parts.push(Buffer.from(chunkHead(n, data)), data, Buffer.from('\r\n'));
     off += n;

@@ -149,12 +149,12 @@ export class AwsChunkedDecoder {
     const onSizeLine = (line: Buffer): State => {
       const text = line.toString('latin1');
       const parts = text.split(';');
-      const sizeText = parts[0].trim();
+      const sizeText = (parts[0] ?? '').trim();
       if (!HEX_SIZE.test(sizeText)) throw framingError(`invalid chunk size line "${text.slice(0, 40)}"`);
       const size = Number.parseInt(sizeText, 16);
       chunkSig = '';
       for (let i = 1; i < parts.length; i++) {
-        const ext = parts[i];
+        const ext = parts[i]!; // i < parts.length
         const eq = ext.indexOf('=');
         const name = (eq < 0 ? ext : ext.slice(0, eq)).trim().toLowerCase();
         if (name === '') throw framingError('empty chunk extension');
@@ -226,7 +226,7 @@ export class AwsChunkedDecoder {
           if (remaining === 0) state = 'data-crlf';
           if (piece.length >= COALESCE_BELOW) {
             if (smallBytes > 0) {
-              yield small.length === 1 ? small[0] : Buffer.concat(small, smallBytes);
+              yield small.length === 1 ? small[0]! : Buffer.concat(small, smallBytes);
               small.length = 0;
               smallBytes = 0;
             }
@@ -274,7 +274,7 @@ export class AwsChunkedDecoder {
         state = onLine(line);
       }
       if (smallBytes > 0) {
-        yield small.length === 1 ? small[0] : Buffer.concat(small, smallBytes);
+        yield small.length === 1 ? small[0]! : Buffer.concat(small, smallBytes);
         small.length = 0;
         smallBytes = 0;
       }

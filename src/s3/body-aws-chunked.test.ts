@@ -17,7 +17,6 @@ import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 import { metaFromRequest } from './object-meta.js';
 import {
-  signingKey,
   AMZ_DATE,
   SCOPE,
   KEY,
@@ -154,7 +153,7 @@ describe('objectBody with aws-chunked', () => {
     assert.ok(data.equals(payload));
     assert.equal(digest.checksums.crc32c, right);
     const tampered = Buffer.from(body);
-    tampered[200] ^= 0x20;
+    tampered[200]! ^= 0x20;
     const e = await consumeError(fakeCtx(tampered, trailerHeaders('crc32c'), STREAMING_SIGNED_TRAILER));
     assert.equal(e.code, 'SignatureDoesNotMatch');
   });

@@ -76,7 +76,7 @@ describe('CORS findCorsRule', () => {
     assert.equal(findCorsRule([rule({ allowedMethods: ['GET'] })], 'https://a', 'get'), undefined);
   });
   it('findCorsRule › requested headers match AllowedHeader patterns case-insensitively', () => {
-    const only = [rules[0]];
+    const only = [rules[0]!];
     assert.equal(findCorsRule(only, 'https://up.example.com', 'PUT', ['content-type', 'x-amz-date', 'X-AMZ-CONTENT-SHA256'])?.id, 'puts');
     assert.equal(findCorsRule(only, 'https://up.example.com', 'PUT', ['content-type', 'authorization']), undefined);
   });
@@ -192,7 +192,7 @@ describe('CORS response headers', () => {
   });
   it('defaultCorsRules › no origins → off; origins → all five methods, any header, ETag exposed', () => {
     assert.equal(defaultCorsRules([]), undefined);
-    const [r] = defaultCorsRules(['http://localhost:5173'])!;
+    const r = defaultCorsRules(['http://localhost:5173'])![0]!;
     assert.deepEqual([...r.allowedMethods].sort(), ['DELETE', 'GET', 'HEAD', 'POST', 'PUT']);
     assert.ok(findCorsRule([r], 'http://localhost:5173', 'PUT', ['x-amz-checksum-crc32', 'content-md5']));
     assert.equal(findCorsRule([r], 'http://evil.example', 'PUT'), undefined);
@@ -214,7 +214,7 @@ describe('CORS effectiveCorsRules', () => {
 
   it('effectiveCorsRules › bucket with its own configuration → its rules, not the default (one lookup)', async () => {
     calls.length = 0;
-    assert.equal((await effectiveCorsRules(meta, 'configured', serverDefault))?.[0].id, 'bucket');
+    assert.equal((await effectiveCorsRules(meta, 'configured', serverDefault))?.[0]?.id, 'bucket');
     assert.deepEqual(calls, ['configured/cors']);
   });
   it('effectiveCorsRules › bucket without configuration, missing bucket, no bucket → the server default', async () => {

@@ -33,10 +33,10 @@ export function metaFromRequest(ctx: Pick<RequestContext, 'headers' | 'req'>): O
   // rawHeaders keeps arrival order; duplicates of one name are joined with ',' as S3 does.
   const raw = ctx.req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
+    const name = raw[i]!.toLowerCase();
     if (!name.startsWith(META_PREFIX)) continue;
     const short = name.slice(META_PREFIX.length);
-    const value = raw[i + 1].trim();
+    const value = (raw[i + 1] ?? '').trim();
     user[short] = short in user ? `${user[short]},${value}` : value;
   }
   for (const [k, v] of Object.entries(user)) size += Buffer.byteLength(k) + Buffer.byteLength(v);

@@ -172,7 +172,7 @@ describe('Store.openRead of inline objects (the copy paths)', () => {
     });
     assert.ok((await drain(store.openRead(rec('ok', good)))).bytes.equals(good));
     const flipped = Buffer.from(good);
-    flipped[3] ^= 1;
+    flipped[3]! ^= 1;
     assert.throws(() => store.openRead(rec('flipped', flipped)), isCorrupt);
     assert.throws(() => store.openRead(rec('short', good.subarray(1))), isCorrupt);
     assert.ok(lines.some((l) => l.msg === 'object data damaged: not served' && l.key === 'flipped' && l.inline === true));

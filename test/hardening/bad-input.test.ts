@@ -83,13 +83,6 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
     return readdir(join(dataDir, 'tmp'));
   }
 
-  /** Every data piece under objects/ (names only). */
-  async function pieces(): Promise<string[]> {
-    const out: string[] = [];
-    for (const shard of await readdir(join(dataDir, 'objects'))) out.push(...(await readdir(join(dataDir, 'objects', shard))));
-    return out.sort();
-  }
-
   async function stillServing(): Promise<void> {
     const res = await send('GET', '/');
     assert.equal(res.status, 200, res.body.toString());

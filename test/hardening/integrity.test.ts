@@ -71,7 +71,7 @@ async function flipByte(file: string, position: number): Promise<void> {
   try {
     const b = Buffer.alloc(1);
     await fh.read(b, 0, 1, position);
-    b[0] ^= 0x40;
+    b[0]! ^= 0x40;
     await fh.write(b, 0, 1, position);
   } finally {
     await fh.close();
@@ -365,7 +365,7 @@ describe('Data integrity: damaged data files under a real server', () => {
     const db = new Database(join(server.dataDir, 'meta.db'), { fileMustExist: true, timeout: 5000 });
     try {
       const damaged = Buffer.from(small);
-      damaged[500] ^= 0x10;
+      damaged[500]! ^= 0x10;
       const changed = db.prepare('UPDATE object_inline SET bytes = ? WHERE bucket = ? AND key = ?').run(damaged, bucket, Buffer.from(key)).changes;
       assert.equal(changed, 1, 'the object is stored inline');
     } finally {

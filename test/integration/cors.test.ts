@@ -12,7 +12,7 @@ import {
   GetBucketCorsCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { newBucketName } from '../helpers/clients.js';
 import { testClient as client, errorOf, testSigner } from '../helpers/s3.js';
@@ -39,10 +39,10 @@ async function raw(
   path: string,
   opts: { sign?: boolean; unsigned?: Record<string, string>; body?: string } = {},
 ): Promise<RawResponse> {
-  const [pathname, search = ''] = path.split('?');
+  const [pathname = '', search = ''] = path.split('?');
   const query: Record<string, string> = {};
   for (const part of search.split('&').filter(Boolean)) {
-    const [k, v = ''] = part.split('=');
+    const [k = '', v = ''] = part.split('=');
     query[decodeURIComponent(k)] = decodeURIComponent(v);
   }
   let headers: Record<string, string> = { host: `${server.host}:${server.port}` };

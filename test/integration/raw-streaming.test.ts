@@ -69,7 +69,7 @@ function encodeBody(payload: Buffer, o: BodyOptions, chain: Chain): Buffer {
   };
   let off = 0;
   for (let i = 0; off < payload.length; i++) {
-    const data = payload.subarray(off, off + o.sizes[i % o.sizes.length]);
+    const data = payload.subarray(off, off + o.sizes[i % o.sizes.length]!);
     parts.push(head(data), data, Buffer.from('\r\n'));
     off += data.length;
   }
@@ -149,7 +149,7 @@ function send(server: RunningServer, method: string, path: string, headers: Reco
         req.end();
         return;
       }
-      const n = sizes[i++ % sizes.length];
+      const n = sizes[i++ % sizes.length]!;
       const ok = req.write(body.subarray(off, off + n));
       off += n;
       if (ok) setImmediate(pump);
@@ -183,7 +183,7 @@ async function streamingPut(server: RunningServer, path: string, payload: Buffer
     { signingDate: now },
   );
   const auth = signedReq.headers.authorization ?? signedReq.headers.Authorization;
-  const seed = /Signature=([0-9a-f]{64})/.exec(auth)?.[1];
+  const seed = /Signature=([0-9a-f]{64})/.exec(auth ?? '')?.[1];
   assert.ok(seed, `no signature in ${auth}`);
   const body = encodeBody(payload, o, { key, seed, scope, amzDate });
   if (!o.httpChunked) assert.equal(String(body.length), headers['content-length'], 'tampering must keep the length');
@@ -204,7 +204,7 @@ const flipPayloadByte = (payload: Buffer, at: number) => (b: Buffer) => {
   const pos = b.indexOf(payload.subarray(at, at + 32));
   assert.ok(pos >= 0, 'payload bytes not found in the encoded body');
   const copy = Buffer.from(b);
-  copy[pos] ^= 0x01;
+  copy[pos]! ^= 0x01;
   return copy;
 };
 

@@ -20,7 +20,7 @@ import {
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { errorOf, testClient } from '../helpers/s3.js';

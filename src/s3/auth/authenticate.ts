@@ -39,7 +39,7 @@ function pendingFormAuth(lookup: CredentialLookup): PendingFormAuth {
  * handler must replace the marker with a verified result before it stores anything.
  */
 export function postFormCredentials(auth: AuthResult | undefined): CredentialLookup | undefined {
-  return auth !== undefined && Object.prototype.hasOwnProperty.call(auth, FORM_CREDENTIALS)
+  return auth !== undefined && Object.hasOwn(auth, FORM_CREDENTIALS)
     ? (auth as PendingFormAuth)[FORM_CREDENTIALS]
     : undefined;
 }

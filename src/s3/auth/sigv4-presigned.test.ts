@@ -3,7 +3,6 @@
 // headers. Fixtures in sigv4.fixtures.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   deriveSigningKey,
   parseRawQuery,

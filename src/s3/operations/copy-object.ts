@@ -27,7 +27,7 @@ export function parseCopySource(value: string): CopySource {
   if (q >= 0) {
     const m = /^versionId=(.*)$/.exec(v.slice(q + 1));
     if (!m) throw new S3Error('InvalidArgument', 'Invalid copy source: unknown parameter.', { ArgumentName: 'x-amz-copy-source' });
-    versionId = percentDecode(m[1]);
+    versionId = percentDecode(m[1] ?? '');
     v = v.slice(0, q);
   }
   const decoded = percentDecode(v).replace(/^\//, '');

@@ -38,8 +38,8 @@ function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; co
   const sizes = rec.parts ?? [rec.size];
   if (n > sizes.length) throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: n, ActualPartCount: sizes.length });
   let start = 0;
-  for (let i = 0; i < n - 1; i++) start += sizes[i];
-  return { range: { start, end: start + sizes[n - 1] - 1 }, count: sizes.length };
+  for (let i = 0; i < n - 1; i++) start += sizes[i]!;
+  return { range: { start, end: start + sizes[n - 1]! - 1 }, count: sizes.length };
 }
 
 /**

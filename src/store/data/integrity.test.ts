@@ -47,7 +47,7 @@ async function flipByte(file: string, position: number): Promise<void> {
   try {
     const b = Buffer.alloc(1);
     await fh.read(b, 0, 1, position);
-    b[0] ^= 0x01;
+    b[0]! ^= 0x01;
     await fh.write(b, 0, 1, position);
   } finally {
     await fh.close();
