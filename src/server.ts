@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
 import { S3Error } from './s3/errors.js';
-import type { CredentialLookup } from './s3/auth/sigv4.js';
+import type { CredentialSource } from './iam/principal.js';
 import type { Store } from './store/store.js';
 
 export interface ServerDeps {
@@ -17,7 +17,7 @@ export interface ServerDeps {
   log: Logger;
   /** Where the access log (one `request` line per request) goes; default `log`. See BatchedLines. */
   accessLog?: Logger;
-  credentials: CredentialLookup;
+  credentials: CredentialSource;
   /** PEM certificate (chain) and private key: serve HTTPS instead of HTTP (main.ts reads the files). */
   tls?: { cert: Buffer | string; key: Buffer | string };
 }

@@ -8,7 +8,7 @@
 // https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1
 import { StoreError } from '../store/errors.js';
 import type { RequestContext } from './context.js';
-import { writeCondition } from './operations/put-object.js';
+import { writeCondition } from './preconditions.js';
 
 /** Throws the answer a waiting client should get instead of 100 Continue, if there is one. */
 export async function checkBeforeContinue(ctx: RequestContext): Promise<void> {

@@ -5,7 +5,7 @@
 import type { ObjectRecord, PartRecord, UploadRecord } from '../../store/types.js';
 import { NULL_VERSION } from '../../store/types.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
-import type { RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, RequestContext, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
 import { readXmlBody } from '../body.js';
@@ -27,7 +27,7 @@ import {
 } from '../multipart.js';
 import { StoreError } from '../../store/errors.js';
 import { children, parseXml, text, type XmlNode } from '../xml.js';
-import { writeCondition } from './put-object.js';
+import { writeCondition } from '../preconditions.js';
 
 /** One <Part> of the request. */
 export interface CompletedPart {
@@ -191,14 +191,14 @@ function result(ctx: RequestContext, record: ObjectRecord): S3Response {
 async function replayCompleted(ctx: RequestContext, bucket: string, key: string, uploadId: string, listed?: CompletedPart[]): Promise<S3Response | undefined> {
   const done = await ctx.store.completedUpload(bucket, key, uploadId);
   if (!done) return undefined;
-  const parts = listed ?? parseCompleteBody(await readXmlBody(ctx, { checksumHeaderDescribesObject: true }));
+  const parts = listed ?? parseCompleteBody(await readXmlBody(ctx));
   if (multipartEtag(parts.map((p) => p.etag)) !== done.record.etag) return undefined;
   return result(ctx, done.record);
 }
 
-export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
+export async function completeMultipartUpload(ctx: ObjectRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
   const uploadId = uploadIdOf(ctx);
   const cond = writeCondition(ctx);
   if (!(await ctx.store.getUpload(bucket, key, uploadId))) {
@@ -206,7 +206,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Re
     if (replay) return replay;
     await ctx.store.requireUpload(bucket, key, uploadId); // NoSuchBucket / NoSuchUpload before reading the body
   }
-  const listed = parseCompleteBody(await readXmlBody(ctx, { checksumHeaderDescribesObject: true }));
+  const listed = parseCompleteBody(await readXmlBody(ctx));
   try {
     const record = await ctx.store.completeUpload(bucket, key, uploadId, (upload, parts) => buildCompletedObject(ctx, upload, parts, listed), cond);
     return result(ctx, record);

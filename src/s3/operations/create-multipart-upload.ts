@@ -2,14 +2,13 @@
 // Stores what the object will carry (content headers, x-amz-meta-*, storage class) and the
 // checksum algorithm and type its parts and the completed object use.
 import type { UploadRecord } from '../../store/types.js';
-import type { RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, S3Response } from '../context.js';
 import { metaFromRequest, storageClassFromRequest } from '../object-meta.js';
 import { newUploadId, uploadChecksumFromRequest } from '../multipart.js';
 
-export async function createMultipartUpload(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
-  await ctx.store.requireBucket(bucket);
+export async function createMultipartUpload(ctx: ObjectRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
   const meta = metaFromRequest(ctx);
   const storageClass = storageClassFromRequest(ctx);
   const checksum = uploadChecksumFromRequest(ctx);

@@ -2,33 +2,14 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
 // Conditionals first, then Range or partNumber; HEAD sends the same headers and never opens data.
 import type { ObjectRecord } from '../../store/types.js';
-import type { RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, RequestContext, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
 import { checksumHeaders, objectHeaders } from '../object-meta.js';
 import { checksumTypeOf } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
 import { checkConditionals, parseRange } from '../preconditions.js';
-
-/**
- * The current object, or NoSuchKey / NoSuchBucket / NoSuchVersion as S3 distinguishes them. The
- * record's data is pinned (Store.getObject): hand it to `store.openRead` or `store.releaseObject`
- * (otherwise the pin lapses after the store's read lease).
- */
-export async function loadObject(ctx: RequestContext, bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {
-  // HEAD never sends the bytes: an inline object's are not even read.
-  const rec = await ctx.store.getObject(bucket, key, ctx.method !== 'HEAD');
-  if (versionId !== undefined && versionId !== (rec?.versionId ?? 'null')) {
-    if (rec) ctx.store.releaseObject(rec);
-    await ctx.store.requireBucket(bucket);
-    throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
-  }
-  if (!rec) {
-    await ctx.store.requireBucket(bucket);
-    throw new S3Error('NoSuchKey', undefined, { Key: key });
-  }
-  return rec;
-}
+import { loadObject } from '../object-read.js';
 
 function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; count: number } {
   if (!/^\d+$/.test(partParam) || Number(partParam) < 1 || Number(partParam) > 10000) {
@@ -54,9 +35,9 @@ function checkResponseOverrides(ctx: RequestContext): void {
   }
 }
 
-export async function getObject(ctx: RequestContext): Promise<S3Response> {
+export async function getObject(ctx: ObjectRequest): Promise<S3Response> {
   checkResponseOverrides(ctx);
-  const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
+  const rec = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
   try {
     return await answer(ctx, rec);
   } finally {
@@ -95,7 +76,7 @@ async function answer(ctx: RequestContext, rec: ObjectRecord): Promise<S3Respons
   );
 
   const headers: Record<string, string | number> = objectHeaders(rec, ctx);
-  const partParam = ctx.query.get('partNumber');
+  const partParam = ctx.endpoint.partNumber;
   const rangeHeader = header(ctx, 'range');
   let range: ByteRange | undefined;
   if (partParam !== undefined) {

@@ -3,13 +3,12 @@
 // x-amz-copy-source-if-* conditions. The bytes are copied into the part's own piece.
 import { createHash } from 'node:crypto';
 import type { PartRecord } from '../../store/types.js';
-import type { RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
-import { MAX_PART_SIZE, checksumFields, parsePartNumber, uploadAlgorithm, uploadIdOf, withChecksum } from '../multipart.js';
+import { MAX_PART_SIZE, checksumFields, parsePartNumber, requireUploadId, uploadAlgorithm, uploadIdOf, withChecksum } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
-import { loadCopySource } from './copy-object.js';
-import { requireUploadId } from './upload-part.js';
+import { loadCopySource } from '../copy-source.js';
 
 const RANGE_FORM =
   'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy';
@@ -33,9 +32,9 @@ export function parseCopySourceRange(value: string | undefined, size: number): B
   return { start, end };
 }
 
-export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
+export async function uploadPartCopy(ctx: ObjectRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
   requireUploadId(ctx);
   const partNumber = parsePartNumber(ctx);
   const upload = await ctx.store.requireUpload(bucket, key, uploadIdOf(ctx));
