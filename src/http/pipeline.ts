@@ -147,6 +147,7 @@ class PipelineContext implements RequestContext {
   auth?: AuthResult;
   principal: Principal = ANONYMOUS;
   bucketRecord?: BucketRecord;
+  input?: unknown;
   bodyText?: string;
   readonly headers: IncomingMessage['headers'];
   private childLog: Logger | undefined;
@@ -320,6 +321,8 @@ export function createRequestHandler(deps: PipelineDeps) {
       }
 
       if (spec.bucketMustExist && ctx.bucketRecord === undefined) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+      // The operation's typed input: the headers it takes, parsed and validated once (s3/inputs.ts).
+      if (spec.input) ctx.input = spec.input(ctx);
 
       // 7. body: 'xml' is read here; 'xml-after-checks', 'stream' and 'form' by the handler through
       // the readers, which refuse any other policy (ctx.bodyPolicy); 'none' is never read.

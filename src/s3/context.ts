@@ -45,6 +45,8 @@ export interface RequestContext {
   bucketRecord?: BucketRecord;
   /** The operation's body policy (registry), which the body readers enforce. */
   readonly bodyPolicy: BodyPolicy;
+  /** The operation's typed input (registry `input`: its headers parsed once), set before the body stage. */
+  input?: unknown;
   /** Set by the body stage for operations with an XML request body. */
   bodyText?: string;
   /** Aborted when the client goes away or the server shuts down. */
@@ -98,7 +100,12 @@ export interface OperationSpec {
   sourceActions?: readonly S3Action[];
   /** The bucket must exist (NoSuchBucket from the load-bucket stage otherwise). */
   bucketMustExist: boolean;
+  /** Parses the request headers the operation takes into its typed input (s3/inputs.ts), once. */
+  input?: (ctx: RequestContext) => unknown;
 }
+
+/** A request whose handler receives the typed input `I` (parsed by the registry's `input`). */
+export type WithInput<C, I> = C & { readonly input: I };
 
 /** A header's single value (first occurrence), or undefined. */
 export function header(ctx: { headers: IncomingHttpHeaders }, name: string): string | undefined {

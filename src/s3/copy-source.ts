@@ -41,8 +41,7 @@ export function parseCopySource(value: string): CopySource {
 }
 
 /** The source object after its x-amz-copy-source-if-* conditions (412 when one fails). */
-export async function loadCopySource(ctx: BucketRequest): Promise<{ src: CopySource; rec: ObjectRecord }> {
-  const src = parseCopySource(header(ctx, 'x-amz-copy-source') ?? '');
+export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promise<ObjectRecord> {
   // The authorize stage for the source side: s3:GetObject (s3:GetObjectVersion for a version) on it.
   const srcBucket = src.bucket === ctx.bucket ? ctx.bucketRecord : await ctx.store.getBucket(src.bucket);
   checkAccess(ctx, src.versionId !== undefined ? COPY_SOURCE_VERSION_ACTIONS : COPY_SOURCE_ACTIONS, {
@@ -68,5 +67,5 @@ export async function loadCopySource(ctx: BucketRequest): Promise<{ src: CopySou
     ctx.store.releaseObject(rec); // the copy will not read the source
     throw err;
   }
-  return { src, rec };
+  return rec;
 }

@@ -3,7 +3,9 @@
 // line here (docs/ARCHITECTURE.md, "Adding an operation"). Resolved names without an entry are
 // answered 501 NotImplemented by the pipeline.
 import type { S3Action } from '../iam/authorize.js';
-import type { BodyPolicy, BucketRequest, NamedBucketRequest, ObjectRequest, OperationSpec, RequestContext, S3Response } from './context.js';
+import { COPY_SOURCE_ACTIONS } from './copy-source.js';
+import type { BodyPolicy, BucketRequest, NamedBucketRequest, ObjectRequest, OperationSpec, RequestContext, S3Response, WithInput } from './context.js';
+import { completeMultipartUploadInput, copyObjectInput, createMultipartUploadInput, getObjectInput, partInput, putObjectInput, uploadPartCopyInput } from './inputs.js';
 import { abortMultipartUpload } from './operations/abort-multipart-upload.js';
 import { completeMultipartUpload } from './operations/complete-multipart-upload.js';
 import { copyObject } from './operations/copy-object.js';
@@ -47,10 +49,12 @@ import {
   listBucketMetricsConfigurations,
 } from './operations/unconfigured-bucket.js';
 
-interface Extra {
+interface Extra<I> {
   body?: BodyPolicy;
   versionActions?: readonly S3Action[];
   sourceActions?: readonly S3Action[];
+  /** Parses the operation's typed input (s3/inputs.ts), which the handler receives as ctx.input. */
+  input?: (ctx: RequestContext) => I;
 }
 
 /** An operation on the service (no bucket): ListBuckets. */
@@ -59,17 +63,17 @@ function onService(handler: (ctx: RequestContext) => Promise<S3Response>, action
 }
 
 /** An operation on an existing bucket: the pipeline loads it (NoSuchBucket) before the handler. */
-function onBucket(handler: (ctx: BucketRequest) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra = {}): OperationSpec {
+function onBucket<I = undefined>(handler: (ctx: WithInput<BucketRequest, I>) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra<I> = {}): OperationSpec {
   return { body: 'none', ...extra, handler: handler as OperationSpec['handler'], resource: 'bucket', actions, bucketMustExist: true };
 }
 
 /** An operation on an object of an existing bucket. */
-function onObject(handler: (ctx: ObjectRequest) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra = {}): OperationSpec {
+function onObject<I = undefined>(handler: (ctx: WithInput<ObjectRequest, I>) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra<I> = {}): OperationSpec {
   return { body: 'none', ...extra, handler: handler as OperationSpec['handler'], resource: 'object', actions, bucketMustExist: true };
 }
 
 /** An operation naming a bucket that need not exist (CreateBucket). */
-function onNamedBucket(handler: (ctx: NamedBucketRequest) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra = {}): OperationSpec {
+function onNamedBucket(handler: (ctx: NamedBucketRequest) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra<undefined> = {}): OperationSpec {
   return { body: 'none', ...extra, handler: handler as OperationSpec['handler'], resource: 'bucket', actions, bucketMustExist: false };
 }
 
@@ -107,18 +111,18 @@ export const OPERATIONS = {
   ListObjectVersions: onBucket(listObjectVersions, ['s3:ListBucketVersions']),
   // Each key is also a DeleteObject (s3:DeleteObject on the object); the bucket-level check stands for them.
   DeleteObjects: onBucket(deleteObjects, ['s3:DeleteObject'], { body: 'xml' }),
-  PutObject: onObject(putObject, ['s3:PutObject'], { body: 'stream' }),
+  PutObject: onObject(putObject, ['s3:PutObject'], { body: 'stream', input: putObjectInput }),
   // The key is in the form: authorized by its handler after the form's signature (resource: the bucket).
   PostObject: onBucket(postObject, ['s3:PutObject'], { body: 'form' }),
-  CopyObject: onObject(copyObject, ['s3:PutObject'], { sourceActions: ['s3:GetObject'] }),
-  GetObject: onObject(getObject, ['s3:GetObject'], { versionActions: ['s3:GetObjectVersion'] }),
-  HeadObject: onObject(getObject, ['s3:GetObject'], { versionActions: ['s3:GetObjectVersion'] }),
+  CopyObject: onObject(copyObject, ['s3:PutObject'], { sourceActions: COPY_SOURCE_ACTIONS, input: copyObjectInput }),
+  GetObject: onObject(getObject, ['s3:GetObject'], { versionActions: ['s3:GetObjectVersion'], input: getObjectInput }),
+  HeadObject: onObject(getObject, ['s3:GetObject'], { versionActions: ['s3:GetObjectVersion'], input: getObjectInput }),
   DeleteObject: onObject(deleteObject, ['s3:DeleteObject'], { versionActions: ['s3:DeleteObjectVersion'] }),
-  CreateMultipartUpload: onObject(createMultipartUpload, ['s3:PutObject']),
-  UploadPart: onObject(uploadPart, ['s3:PutObject'], { body: 'stream' }),
-  UploadPartCopy: onObject(uploadPartCopy, ['s3:PutObject'], { sourceActions: ['s3:GetObject'] }),
+  CreateMultipartUpload: onObject(createMultipartUpload, ['s3:PutObject'], { input: createMultipartUploadInput }),
+  UploadPart: onObject(uploadPart, ['s3:PutObject'], { body: 'stream', input: partInput }),
+  UploadPartCopy: onObject(uploadPartCopy, ['s3:PutObject'], { sourceActions: COPY_SOURCE_ACTIONS, input: uploadPartCopyInput }),
   // Not 'xml': the upload is checked before its body is read, and x-amz-checksum-* are the object's.
-  CompleteMultipartUpload: onObject(completeMultipartUpload, ['s3:PutObject'], { body: 'xml-after-checks' }),
+  CompleteMultipartUpload: onObject(completeMultipartUpload, ['s3:PutObject'], { body: 'xml-after-checks', input: completeMultipartUploadInput }),
   AbortMultipartUpload: onObject(abortMultipartUpload, ['s3:AbortMultipartUpload']),
   ListParts: onObject(listParts, ['s3:ListMultipartUploadParts']),
   ListMultipartUploads: onBucket(listMultipartUploads, ['s3:ListBucketMultipartUploads']),

@@ -5,7 +5,8 @@
 import type { ObjectRecord, PartRecord, UploadRecord } from '../../store/types.js';
 import { NULL_VERSION } from '../../store/types.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
-import type { ObjectRequest, RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, RequestContext, S3Response, WithInput } from '../context.js';
+import type { CompleteMultipartUploadInput } from '../inputs.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
 import { readXmlBody } from '../body.js';
@@ -22,12 +23,10 @@ import {
   multipartEtag,
   objectLocation,
   uploadAlgorithm,
-  uploadIdOf,
   withoutPartCount,
 } from '../multipart.js';
 import { StoreError } from '../../store/errors.js';
 import { children, parseXml, text, type XmlNode } from '../xml.js';
-import { writeCondition } from '../preconditions.js';
 
 /** One <Part> of the request. */
 export interface CompletedPart {
@@ -196,11 +195,10 @@ async function replayCompleted(ctx: RequestContext, bucket: string, key: string,
   return result(ctx, done.record);
 }
 
-export async function completeMultipartUpload(ctx: ObjectRequest): Promise<S3Response> {
+export async function completeMultipartUpload(ctx: WithInput<ObjectRequest, CompleteMultipartUploadInput>): Promise<S3Response> {
   const bucket = ctx.bucket;
   const key = ctx.key;
-  const uploadId = uploadIdOf(ctx);
-  const cond = writeCondition(ctx);
+  const { uploadId, condition: cond } = ctx.input;
   if (!(await ctx.store.getUpload(bucket, key, uploadId))) {
     const replay = await replayCompleted(ctx, bucket, key, uploadId);
     if (replay) return replay;

@@ -4,23 +4,19 @@
 import { createHash } from 'node:crypto';
 import type { ObjectRecord } from '../../store/types.js';
 import { NULL_VERSION } from '../../store/types.js';
-import type { ObjectRequest, S3Response } from '../context.js';
-import { header } from '../context.js';
+import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
-import { metaFromRequest, storageClassFromRequest } from '../object-meta.js';
 import { MAX_OBJECT_SIZE } from '../body.js';
 import { loadCopySource } from '../copy-source.js';
-import { writeCondition } from '../preconditions.js';
+import type { CopyObjectInput } from '../inputs.js';
 
-export async function copyObject(ctx: ObjectRequest): Promise<S3Response> {
+export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>): Promise<S3Response> {
   const bucket = ctx.bucket;
   const key = ctx.key;
-  const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
-  if (directive !== 'COPY' && directive !== 'REPLACE') {
-    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
-  }
-  const { src, rec } = await loadCopySource(ctx);
-  const storageClass = header(ctx, 'x-amz-storage-class') !== undefined ? storageClassFromRequest(ctx) : rec.storageClass;
+  const { directive, condition: cond } = ctx.input;
+  const src = ctx.input.source;
+  const rec = await loadCopySource(ctx, src);
+  const storageClass = ctx.input.storageClass ?? rec.storageClass;
   if (src.bucket === bucket && src.key === key && directive === 'COPY' && storageClass === rec.storageClass) {
     throw new S3Error(
       'InvalidRequest',
@@ -30,9 +26,8 @@ export async function copyObject(ctx: ObjectRequest): Promise<S3Response> {
   if (rec.size > MAX_OBJECT_SIZE) {
     throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_OBJECT_SIZE}`);
   }
-  const meta = directive === 'REPLACE' ? metaFromRequest(ctx) : { ...rec.meta, user: { ...rec.meta.user } };
+  const meta = ctx.input.meta !== undefined ? { ...ctx.input.meta } : { ...rec.meta, user: { ...rec.meta.user } };
   meta.checksums = rec.meta.checksums;
-  const cond = writeCondition(ctx);
 
   // The bytes are copied, so the new object owns its own data (no shared pieces to reference-count).
   const md5 = createHash('md5');

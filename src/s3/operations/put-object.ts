@@ -4,19 +4,16 @@
 import type { ObjectRecord } from '../../store/types.js';
 import { NULL_VERSION } from '../../store/types.js';
 import { objectBody } from '../body.js';
-import type { ObjectRequest, S3Response } from '../context.js';
-import { header } from '../context.js';
-import { S3Error } from '../errors.js';
-import { metaFromRequest, storageClassFromRequest } from '../object-meta.js';
-import { writeCondition } from '../preconditions.js';
+import type { ObjectRequest, S3Response, WithInput } from '../context.js';
+import type { PutObjectInput } from '../inputs.js';
 
-export async function putObject(ctx: ObjectRequest): Promise<S3Response> {
+export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): Promise<S3Response> {
   const bucket = ctx.bucket;
   const key = ctx.key;
-  // Everything that can be refused is refused before a byte of the body is read.
-  const meta = metaFromRequest(ctx);
-  const storageClass = storageClassFromRequest(ctx);
-  const cond = writeCondition(ctx);
+  // Everything that can be refused is refused before a byte of the body is read: the headers by
+  // the pipeline (ctx.input), the body's own (lengths, checksums) by objectBody.
+  const { storageClass, condition: cond } = ctx.input;
+  const meta = { ...ctx.input.meta };
   const body = objectBody(ctx);
 
   const bytes = await ctx.store.writeObjectData(body.source, ctx.signal);
