@@ -112,7 +112,7 @@ export const OPERATIONS = {
   // Each key is also a DeleteObject (s3:DeleteObject on the object); the bucket-level check stands for them.
   DeleteObjects: onBucket(deleteObjects, ['s3:DeleteObject'], { body: 'xml' }),
   PutObject: onObject(putObject, ['s3:PutObject'], { body: 'stream', input: putObjectInput }),
-  // The key is in the form: authorized by its handler after the form's signature (resource: the bucket).
+  // Principal and key are in the form: its handler authorizes s3:PutObject on the object after the form's signature.
   PostObject: onBucket(postObject, ['s3:PutObject'], { body: 'form' }),
   CopyObject: onObject(copyObject, ['s3:PutObject'], { sourceActions: COPY_SOURCE_ACTIONS, input: copyObjectInput }),
   GetObject: onObject(getObject, ['s3:GetObject'], { versionActions: ['s3:GetObjectVersion'], input: getObjectInput }),

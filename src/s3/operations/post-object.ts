@@ -289,8 +289,6 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
     const authenticated = await verifyWith(credentials, hint, (lookup) => verifyPostSignature(fields, lookup, { region: ctx.config.region }));
     ctx.auth = authenticated.auth;
     ctx.principal = authenticated.principal;
-    // The authorize stage, for a form: s3:PutObject on the bucket (the key is checked by the policy).
-    checkAccess(ctx, ['s3:PutObject'], { kind: 'bucket', bucket, owner: ctx.bucketRecord.owner });
     refuseEncryption('PostObject', (name) => fields.get(name)); // before the file is read
     if (file === undefined) {
       throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: 0 });
@@ -309,6 +307,8 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
     if (Buffer.byteLength(key) > 1024) {
       throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: 1024 });
     }
+    // The authorize stage, for a form (its principal is known only now): s3:PutObject on the object.
+    checkAccess(ctx, ['s3:PutObject'], { kind: 'object', bucket, key, owner: ctx.bucketRecord.owner });
     // Conditions see the bucket of the URL and the key after ${filename} substitution (as S3 does).
     const condFields = new Map(fields);
     condFields.set('bucket', bucket);
