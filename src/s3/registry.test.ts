@@ -2,6 +2,7 @@
 // "Actions, resources, and condition keys for Amazon S3" names them) and its resource kind.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { OperationSpec } from './context.js';
 import type { OperationName } from './registry.js';
 import { OPERATIONS, operationSpec, requiredActions } from './registry.js';
 
@@ -86,6 +87,11 @@ describe('registry', () => {
     assert.deepEqual(byPolicy['xml-after-checks'], ['CompleteMultipartUpload']);
     assert.deepEqual(byPolicy.stream?.sort(), ['PutObject', 'UploadPart']);
     assert.deepEqual(byPolicy.form, ['PostObject']);
+  });
+
+  it('registry › the operations whose handlers take a typed input have its parser (s3/inputs.ts)', () => {
+    const withInput = Object.entries(OPERATIONS as Record<string, OperationSpec>).filter(([, s]) => s.input !== undefined).map(([n]) => n).sort();
+    assert.deepEqual(withInput, ['CompleteMultipartUpload', 'CopyObject', 'CreateMultipartUpload', 'GetObject', 'HeadObject', 'PutObject', 'UploadPart', 'UploadPartCopy']);
   });
 
   it('operationSpec › names without an entry (and Object.prototype names) → undefined', () => {
