@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point: parse the config, open the stores, start the server, shut down cleanly on signals.
+import { rootCredentials } from './iam/principal.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -56,8 +57,7 @@ async function main(): Promise<void> {
   const swept = await store.sweepTemp();
   if (swept > 0) log.info({ files: swept }, 'removed leftovers of interrupted uploads');
 
-  const credentials = (accessKey: string) =>
-    accessKey === config.accessKey ? { accessKey: config.accessKey, secretKey: config.secretKey } : undefined;
+  const credentials = rootCredentials(config.accessKey, config.secretKey);
   // One readiness probe for the S3 port's health endpoints and --health-address's.
   const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
   const server = createServer(config, { store, log, accessLog, credentials, tls, readiness });

@@ -11,7 +11,7 @@ import { answerFront, frontRoute, Readiness } from './front.js';
 import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
 import { S3Error } from './s3/errors.js';
-import type { CredentialLookup } from './s3/auth/sigv4.js';
+import type { CredentialSource } from './iam/principal.js';
 import type { Store } from './store/store.js';
 
 export interface ServerDeps {
@@ -19,7 +19,7 @@ export interface ServerDeps {
   log: Logger;
   /** Where the access log (one `request` line per request) goes; default `log`. See BatchedLines. */
   accessLog?: Logger;
-  credentials: CredentialLookup;
+  credentials: CredentialSource;
   /** PEM certificate (chain) and private key: serve HTTPS instead of HTTP (main.ts reads the files). */
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** What /health/ready checks (front.ts); default: a metadata read and a file in `<config.dataDir>/tmp`. */

@@ -1,14 +1,18 @@
 // The one request pipeline. Its stages, in order (docs/ARCHITECTURE.md describes each):
-//   1 context → 2 resolve (+ CORS headers) → 3 authenticate → 4 body → 5 handle → 6 send → 7 errors → 8 access log
+//   1 context → 2 resolve (+ CORS headers) → 3 authenticate → 4 load bucket → 5 authorize →
+//   6 request checks (+ NoSuchBucket) → 7 body → 8 handle → 9 send → 10 errors → 11 access log
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { authenticate } from '../s3/auth/authenticate.js';
-import type { AuthResult, CredentialLookup } from '../s3/auth/sigv4.js';
+import type { CredentialSource, Principal } from '../iam/principal.js';
+import { ANONYMOUS } from '../iam/principal.js';
+import { checkAccess, denialOf, resourceOf } from '../s3/access.js';
+import { authenticate, postFormCredentials } from '../s3/auth/authenticate.js';
+import type { AuthResult } from '../s3/auth/sigv4.js';
 import { parseQueryParams, percentDecode } from '../s3/auth/sigv4.js';
 import type { QueryParam } from '../s3/auth/canonical.js';
-import type { RequestContext, S3Response } from '../s3/context.js';
+import type { BodyPolicy, RequestContext, S3Response } from '../s3/context.js';
 import { header } from '../s3/context.js';
 import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s3/cors.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
@@ -16,9 +20,11 @@ import { readXmlBody } from '../s3/body.js';
 import { checkBeforeContinue } from '../s3/expect-continue.js';
 import { refuseEncryption } from '../s3/sse.js';
 import { httpDateCache } from '../s3/object-meta.js';
-import { OPERATIONS } from '../s3/registry.js';
-import { isOperationParameter, resolveOperation } from '../s3/router.js';
+import { operationSpec, requiredActions } from '../s3/registry.js';
+import type { Endpoint } from '../s3/router.js';
+import { isOperationParameter, resolveEndpoint } from '../s3/router.js';
 import type { Store } from '../store/store.js';
+import type { BucketRecord } from '../store/types.js';
 import { bucketFromHost, splitTarget } from './host.js';
 import type { Outgoing } from './send.js';
 import { sendResponse } from './send.js';
@@ -29,7 +35,8 @@ export interface PipelineDeps {
   log: Logger;
   /** Where the access log lines go (default `log`). */
   accessLog?: Logger;
-  credentials: CredentialLookup;
+  /** Access key id → principal and secret (async: later a user database). */
+  credentials: CredentialSource;
   /** x-amz-id-2 of every answer (default: random per handler); server.ts shares it with clientError answers. */
   hostId?: string;
   /** Where server.ts can fail the body of a request whose connection broke mid-body. */
@@ -138,6 +145,9 @@ export class RequestAbort {
  */
 class PipelineContext implements RequestContext {
   auth?: AuthResult;
+  principal: Principal = ANONYMOUS;
+  bucketRecord?: BucketRecord;
+  input?: unknown;
   bodyText?: string;
   readonly headers: IncomingMessage['headers'];
   private childLog: Logger | undefined;
@@ -156,15 +166,27 @@ class PipelineContext implements RequestContext {
     readonly rawQuery: string,
     readonly query: ReadonlyMap<string, string>,
     readonly queryParams: readonly QueryParam[],
-    readonly op: string,
-    readonly bucket: string | undefined,
-    readonly key: string | undefined,
+    readonly endpoint: Endpoint,
+    readonly hostBucket: string | undefined,
+    readonly bodyPolicy: BodyPolicy,
     private readonly aborts: RequestAbort,
     private readonly res: ServerResponse,
     /** The client sent `Expect: 100-continue` and Node left the 100 to us (server 'checkContinue'). */
     private readonly waitsForContinue: boolean,
   ) {
     this.headers = req.headers;
+  }
+
+  get op(): string {
+    return this.endpoint.op;
+  }
+
+  get bucket(): string | undefined {
+    return this.endpoint.bucket;
+  }
+
+  get key(): string | undefined {
+    return this.endpoint.key;
   }
 
   /** See RequestContext.continueBody: the last checks, then `100 Continue`, once. */
@@ -242,11 +264,17 @@ export function createRequestHandler(deps: PipelineDeps) {
         if (!query.has(p.name)) query.set(p.name, p.value);
         else if (repeated === undefined && isOperationParameter(p.name)) repeated = p.name;
       }
-      ({ bucket, key } = locate(rawPath, bucketFromHost(req.headers.host, config.domains)));
+      // The bucket named by Host, derived once (SigV2 verification signs it: ctx.hostBucket).
+      const hostBucket = bucketFromHost(req.headers.host, config.domains);
+      ({ bucket, key } = locate(rawPath, hostBucket));
       const method = (req.method ?? 'GET').toUpperCase();
-      const resolved = resolveOperation(method, bucket, key, query, req.headers);
-      opName = resolved.op;
-      ctx = new PipelineContext(reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, params, opName, bucket, key, aborts, res, waitsForContinue);
+      const endpoint = resolveEndpoint(method, bucket, key, query, req.headers);
+      opName = endpoint.op;
+      const spec = operationSpec(opName);
+      ctx = new PipelineContext(
+        reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, params,
+        endpoint, hostBucket, spec?.body ?? 'none', aborts, res, waitsForContinue,
+      );
 
       // 2b. CORS for actual requests carrying Origin (preflights are the PreflightRequest handler's):
       // the headers go on the response now, so every answer carries them, errors included — else
@@ -258,9 +286,27 @@ export function createRequestHandler(deps: PipelineDeps) {
         for (const [name, value] of Object.entries(actualRequestHeaders(rules, origin, ctx.method))) res.setHeader(name, value);
       }
 
-      // 3. authenticate (CORS preflight is answered without credentials, like S3)
-      const spec = OPERATIONS[opName];
-      if (opName !== 'PreflightRequest') ctx.auth = authenticate(ctx, deps.credentials);
+      // 3. authenticate (CORS preflight is answered without credentials, like S3): a principal,
+      // ANONYMOUS for an unsigned request (refused by the authorize stage, not here).
+      if (opName !== 'PreflightRequest') {
+        const authenticated = await authenticate(ctx, deps.credentials);
+        ctx.auth = authenticated.auth;
+        ctx.principal = authenticated.principal;
+      }
+
+      // 4. load bucket: once, for the operations on an existing bucket (handlers get ctx.bucketRecord).
+      // NoSuchBucket is answered in stage 6, after the authorization and request errors (as S3 orders them).
+      if (spec?.bucketMustExist && bucket !== undefined) ctx.bucketRecord = await store.getBucket(bucket);
+
+      // 5. authorize: every request but a preflight. A form upload (PostObject) is authorized by its
+      // handler once the form's signature is verified; the copy source by copy-source.ts.
+      if (opName !== 'PreflightRequest' && postFormCredentials(ctx.auth) === undefined) {
+        const actions = spec ? requiredActions(spec, endpoint.versionId) : ([`s3:${opName}`] as const);
+        const kind = spec?.resource ?? (key !== undefined ? 'object' : bucket !== undefined ? 'bucket' : 'service');
+        checkAccess(ctx, actions, resourceOf(kind, bucket, key, ctx.bucketRecord?.owner, endpoint.versionId));
+      }
+
+      // 6. request checks
       if (opName === 'MethodNotAllowed') {
         throw new S3Error('MethodNotAllowed', undefined, { Method: ctx.method, ResourceType: key ? 'OBJECT' : bucket ? 'BUCKET' : 'SERVICE' });
       }
@@ -274,22 +320,27 @@ export function createRequestHandler(deps: PipelineDeps) {
         throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: 1024 });
       }
 
-      // 4. body
+      if (spec.bucketMustExist && ctx.bucketRecord === undefined) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+      // The operation's typed input: the headers it takes, parsed and validated once (s3/inputs.ts).
+      if (spec.input) ctx.input = spec.input(ctx);
+
+      // 7. body: 'xml' is read here; 'xml-after-checks', 'stream' and 'form' by the handler through
+      // the readers, which refuse any other policy (ctx.bodyPolicy); 'none' is never read.
       if (spec.body === 'xml') ctx.bodyText = await readXmlBody(ctx);
 
-      // 5. handle, 6. send
+      // 8. handle, 9. send
       const response = await spec.handler(ctx);
       await sendResponse(req, res, response, out);
     } catch (err) {
-      // 7. errors
+      // 10. errors
       s3Code = await sendError(req, res, err, out, { reqId, hostId, rawPath, bucket, key, log: () => ctx?.log ?? log, aborted: aborts.aborted });
     } finally {
-      // 8. access log, once the response is done: with the S3 error code of a failed request, the
+      // 11. access log, once the response is done: with the S3 error code of a failed request, the
       // client's address and user agent, and the body bytes actually received.
       const done = () =>
         accessLog.info(
           {
-            reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, s3Code,
+            reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, s3Code, denied: denialOf(ctx),
             bytesIn: bytesIn(req), bytesOut: out.contentLength, ms: Date.now() - startedAt,
             remoteAddress: req.socket.remoteAddress, userAgent: req.headers['user-agent'],
           },

@@ -89,7 +89,7 @@ function fakeCtx(
     presigned: false,
     ...opts.auth,
   };
-  return { req, headers: { 'content-length': String(body.length), ...headers }, auth } as unknown as RequestContext;
+  return { req, headers: { 'content-length': String(body.length), ...headers }, auth, op: 'PutObject', bodyPolicy: 'stream' } as unknown as RequestContext;
 }
 
 async function consume(ctx: RequestContext): Promise<{ data: Buffer; digest: BodyDigest }> {

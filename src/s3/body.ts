@@ -151,6 +151,7 @@ export interface ObjectBody {
  * operation (PutObject, UploadPart).
  */
 export function objectBody(ctx: RequestContext): ObjectBody {
+  if (ctx.bodyPolicy !== 'stream') throw bodyPolicyViolation(ctx, 'a streamed object body');
   const payloadHash = ctx.auth?.payloadHash ?? 'UNSIGNED-PAYLOAD';
   // The framing is decided by what the client declares even when its auth did not sign the claim
   // (SigV2): storing chunk headers inside the object is the one outcome that must never happen.
@@ -291,6 +292,11 @@ async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): 
   }
 }
 
+/** A reader called for an operation whose body policy is another: a programming error (500). */
+export function bodyPolicyViolation(ctx: RequestContext, what: string): Error {
+  return new Error(`${ctx.op} has body policy '${ctx.bodyPolicy}': it may not read ${what}`);
+}
+
 /**
  * What an operation's XML body may hold, checked while it is read: most bytes, and (for lists) most
  * start tags of the repeated element. AWS documents the counts (1000 keys per DeleteObjects, 10,000
@@ -348,9 +354,13 @@ class TagCounter {
  * object's checksum, not the XML's. A declared Content-Length over the bound is refused before a
  * byte is read; a chunked body as soon as it passes the bound or lists one element too many.
  */
-export async function readXmlBody(ctx: RequestContext, opts: { checksumHeaderDescribesObject?: boolean } = {}): Promise<string> {
+export async function readXmlBody(ctx: RequestContext): Promise<string> {
+  // The operation's body policy (registry) decides: 'xml' bodies are read by the pipeline,
+  // 'xml-after-checks' (CompleteMultipartUpload) by the handler, whose checksum headers describe
+  // the object being completed, not this XML.
+  if (ctx.bodyPolicy !== 'xml' && ctx.bodyPolicy !== 'xml-after-checks') throw bodyPolicyViolation(ctx, 'an XML body');
   const md5Expected = expectedMd5(ctx);
-  const checksum = opts.checksumHeaderDescribesObject ? undefined : expectedChecksum(ctx);
+  const checksum = ctx.bodyPolicy === 'xml-after-checks' ? undefined : expectedChecksum(ctx);
   const payloadHash = ctx.auth?.payloadHash ?? 'UNSIGNED-PAYLOAD';
   if (payloadHash.startsWith(STREAMING_PREFIX)) throw new S3Error('InvalidRequest', 'Streaming payloads are only allowed for object uploads.');
   const limit = XML_BODY_LIMITS[ctx.op] ?? DEFAULT_XML_BODY_LIMIT;

@@ -87,7 +87,8 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
     case 'NoSuchBucket':
       return new S3Error('NoSuchBucket', undefined, { BucketName: ctx.bucket });
     case 'BucketAlreadyExists':
-      // Single-tenant for now: every bucket belongs to the caller.
+      return new S3Error('BucketAlreadyExists', undefined, { BucketName: ctx.bucket });
+    case 'BucketAlreadyOwnedByYou':
       return new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: ctx.bucket });
     case 'BucketNotEmpty':
       return new S3Error('BucketNotEmpty', undefined, { BucketName: ctx.bucket });

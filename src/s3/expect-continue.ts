@@ -8,12 +8,13 @@
 // https://www.rfc-editor.org/rfc/rfc9110#section-10.1.1
 import { StoreError } from '../store/errors.js';
 import type { RequestContext } from './context.js';
-import { writeCondition } from './operations/put-object.js';
+import type { PutObjectInput } from './inputs.js';
 
 /** Throws the answer a waiting client should get instead of 100 Continue, if there is one. */
 export async function checkBeforeContinue(ctx: RequestContext): Promise<void> {
   if (ctx.op !== 'PutObject' || ctx.bucket === undefined || ctx.key === undefined) return;
-  const cond = writeCondition(ctx);
+  // PutObject's typed input, parsed by the pipeline before the body stage (s3/inputs.ts).
+  const cond = (ctx.input as PutObjectInput | undefined)?.condition;
   if (cond === undefined || (!cond.mustNotExist && cond.etagMatches === undefined)) return;
   const current = await ctx.store.getObject(ctx.bucket, ctx.key, false);
   try {

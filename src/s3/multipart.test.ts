@@ -40,7 +40,7 @@ function s3Code(code: string) {
 
 /** Just enough of a RequestContext for the header/query parsers. */
 function fakeCtx(headers: Record<string, string> = {}, query: Record<string, string> = {}): RequestContext {
-  return { headers, query: new Map(Object.entries(query)) } as unknown as RequestContext;
+  return { headers, query: new Map(Object.entries(query)), endpoint: { op: 'UploadPart', uploadId: query.uploadId, partNumber: query.partNumber } } as unknown as RequestContext;
 }
 
 describe('combineCrc', () => {

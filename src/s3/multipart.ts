@@ -41,12 +41,20 @@ export function newUploadId(initiated: number): string {
 
 /** The upload id query parameter (the router only resolves multipart operations with it). */
 export function uploadIdOf(ctx: RequestContext): string {
-  return ctx.query.get('uploadId') ?? '';
+  return ctx.endpoint.uploadId ?? '';
+}
+
+
+/** `PUT ?partNumber=N` without uploadId: S3's InvalidArgument, not a lookup of the empty upload id. */
+export function requireUploadId(ctx: RequestContext): void {
+  if (ctx.endpoint.uploadId === undefined) {
+    throw new S3Error('InvalidArgument', 'This operation does not accept partNumber without uploadId', { ArgumentName: 'partNumber', ArgumentValue: 'partNumber' });
+  }
 }
 
 /** partNumber as S3 validates it: an integer in 1..10000, else InvalidArgument. */
 export function parsePartNumber(ctx: RequestContext): number {
-  const v = ctx.query.get('partNumber') ?? '';
+  const v = ctx.endpoint.partNumber ?? '';
   const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
   if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
     throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, {

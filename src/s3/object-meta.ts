@@ -108,7 +108,8 @@ export function httpDateCache(): (ms: number) => string {
 
 const lastModifiedDate = httpDateCache();
 
-const OVERRIDES: Array<[string, string]> = [
+/** response-* query parameters of GET/HEAD → the response header each overrides. */
+export const RESPONSE_OVERRIDES: ReadonlyArray<readonly [string, string]> = [
   ['response-content-type', 'content-type'],
   ['response-content-language', 'content-language'],
   ['response-expires', 'expires'],
@@ -118,7 +119,7 @@ const OVERRIDES: Array<[string, string]> = [
 ];
 
 /** Headers describing a stored object on GET/HEAD (not Content-Length/Range: the caller adds those). */
-export function objectHeaders(rec: ObjectRecord, ctx: Pick<RequestContext, 'query' | 'headers'>): Record<string, string> {
+export function objectHeaders(rec: ObjectRecord, overrides: ReadonlyArray<readonly [string, string]>): Record<string, string> {
   const h: Record<string, string> = {
     'last-modified': lastModifiedDate(rec.lastModified),
     etag: rec.etag,
@@ -133,17 +134,14 @@ export function objectHeaders(rec: ObjectRecord, ctx: Pick<RequestContext, 'quer
   if (rec.storageClass !== 'STANDARD') h['x-amz-storage-class'] = rec.storageClass;
   if (rec.versionId !== 'null') h['x-amz-version-id'] = rec.versionId;
   for (const [k, v] of Object.entries(rec.meta.user)) h[META_PREFIX + k] = v;
-  for (const [param, name] of OVERRIDES) {
-    const v = ctx.query.get(param);
-    if (v !== undefined) h[name] = v;
-  }
+  for (const [name, value] of overrides) h[name] = value;
   return h;
 }
 
 /** Checksum headers, only when asked (x-amz-checksum-mode: ENABLED) and only for the whole object. */
-export function checksumHeaders(rec: ObjectRecord, ctx: Pick<RequestContext, 'headers'>): Record<string, string> {
+export function checksumHeaders(rec: ObjectRecord, checksumMode: boolean): Record<string, string> {
   const h: Record<string, string> = {};
-  if ((header(ctx, 'x-amz-checksum-mode') ?? '').toUpperCase() !== 'ENABLED') return h;
+  if (!checksumMode) return h;
   for (const [alg, value] of Object.entries(rec.meta.checksums ?? {})) h[`x-amz-checksum-${alg}`] = value;
   // A composite (multipart) value ends in -<parts>; a multipart FULL_OBJECT CRC does not.
   if (Object.keys(h).length > 0) h['x-amz-checksum-type'] = Object.values(h).some((v) => /-\d+$/.test(v)) ? 'COMPOSITE' : 'FULL_OBJECT';

@@ -1,5 +1,8 @@
-// GET/HEAD conditionals (RFC 7232 order as S3 applies it), copy-source conditionals, and byte ranges.
-import type { ObjectRecord } from '../store/types.js';
+// GET/HEAD conditionals (RFC 7232 order as S3 applies it), copy-source conditionals, write
+// conditions (If-None-Match / If-Match on PUT, copy, completion) and byte ranges.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ObjectRecord, WriteCondition } from '../store/types.js';
+import { header } from './context.js';
 import { S3Error } from './errors.js';
 import { httpDate } from './object-meta.js';
 
@@ -87,4 +90,30 @@ export function parseRange(value: string | undefined, size: number): ByteRange |
   if (start >= size) throw unsatisfiable();
   const end = m[2] === '' ? size - 1 : Number(m[2]);
   return { start, end: Math.min(end, size - 1) };
+}
+
+/**
+ * If-None-Match: * and If-Match on writes, checked atomically with the commit. Amazon S3 accepts
+ * only `*` for If-None-Match on writes and answers any other value with 501 NotImplemented naming
+ * the header; `If-Match: *` means "the object exists" (404 NoSuchKey when it does not, like an
+ * ETag on a missing key).
+ */
+export function writeCondition(ctx: { headers: IncomingHttpHeaders }): WriteCondition | undefined {
+  const ifNoneMatch = header(ctx, 'if-none-match');
+  const ifMatch = header(ctx, 'if-match');
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
+      Header: 'If-None-Match',
+      additionalMessage: "We don't accept the provided value of If-None-Match header for this API",
+    });
+  }
+  const cond: WriteCondition = {};
+  if (ifNoneMatch !== undefined) cond.mustNotExist = true;
+  if (ifMatch !== undefined) {
+    const t = ifMatch.trim();
+    if (t === '*') cond.mustExist = true;
+    else cond.etagMatches = t.startsWith('"') ? t : `"${t}"`;
+  }
+  return cond;
 }

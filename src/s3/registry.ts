@@ -1,7 +1,11 @@
-// The operation registry: every implemented operation, its handler and its body policy. Adding an
-// operation = one file in operations/ + one line here. Resolved names without an entry are
+// The operation registry: every implemented operation, its handler, body policy, the IAM actions
+// it needs and the kind of resource it acts on. Adding an operation = one file in operations/ + one
+// line here (docs/ARCHITECTURE.md, "Adding an operation"). Resolved names without an entry are
 // answered 501 NotImplemented by the pipeline.
-import type { OperationSpec } from './context.js';
+import type { S3Action } from '../iam/authorize.js';
+import { COPY_SOURCE_ACTIONS } from './copy-source.js';
+import type { BodyPolicy, BucketRequest, NamedBucketRequest, ObjectRequest, OperationSpec, RequestContext, S3Response, WithInput } from './context.js';
+import { completeMultipartUploadInput, copyObjectInput, createMultipartUploadInput, getObjectInput, partInput, putObjectInput, uploadPartCopyInput } from './inputs.js';
 import { abortMultipartUpload } from './operations/abort-multipart-upload.js';
 import { completeMultipartUpload } from './operations/complete-multipart-upload.js';
 import { copyObject } from './operations/copy-object.js';
@@ -45,51 +49,99 @@ import {
   listBucketMetricsConfigurations,
 } from './operations/unconfigured-bucket.js';
 
-export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
-  ListBuckets: { handler: listBuckets, body: 'none' },
-  CreateBucket: { handler: createBucket, body: 'xml' },
-  DeleteBucket: { handler: deleteBucket, body: 'none' },
-  HeadBucket: { handler: headBucket, body: 'none' },
-  GetBucketLocation: { handler: getBucketLocation, body: 'none' },
-  GetBucketVersioning: { handler: getBucketVersioning, body: 'none' },
-  PutBucketCors: { handler: putBucketCors, body: 'xml' },
-  GetBucketCors: { handler: getBucketCors, body: 'none' },
-  DeleteBucketCors: { handler: deleteBucketCors, body: 'none' },
+interface Extra<I> {
+  body?: BodyPolicy;
+  versionActions?: readonly S3Action[];
+  sourceActions?: readonly S3Action[];
+  /** Parses the operation's typed input (s3/inputs.ts), which the handler receives as ctx.input. */
+  input?: (ctx: RequestContext) => I;
+}
+
+/** An operation on the service (no bucket): ListBuckets. */
+function onService(handler: (ctx: RequestContext) => Promise<S3Response>, actions: readonly S3Action[]): OperationSpec {
+  return { handler, body: 'none', resource: 'service', actions, bucketMustExist: false };
+}
+
+/** An operation on an existing bucket: the pipeline loads it (NoSuchBucket) before the handler. */
+function onBucket<I = undefined>(handler: (ctx: WithInput<BucketRequest, I>) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra<I> = {}): OperationSpec {
+  return { body: 'none', ...extra, handler: handler as OperationSpec['handler'], resource: 'bucket', actions, bucketMustExist: true };
+}
+
+/** An operation on an object of an existing bucket. */
+function onObject<I = undefined>(handler: (ctx: WithInput<ObjectRequest, I>) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra<I> = {}): OperationSpec {
+  return { body: 'none', ...extra, handler: handler as OperationSpec['handler'], resource: 'object', actions, bucketMustExist: true };
+}
+
+/** An operation naming a bucket that need not exist (CreateBucket). */
+function onNamedBucket(handler: (ctx: NamedBucketRequest) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra<undefined> = {}): OperationSpec {
+  return { body: 'none', ...extra, handler: handler as OperationSpec['handler'], resource: 'bucket', actions, bucketMustExist: false };
+}
+
+// IAM actions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+// and each API page's "Permissions" section.
+export const OPERATIONS = {
+  ListBuckets: onService(listBuckets, ['s3:ListAllMyBuckets']),
+  CreateBucket: onNamedBucket(createBucket, ['s3:CreateBucket'], { body: 'xml' }),
+  DeleteBucket: onBucket(deleteBucket, ['s3:DeleteBucket']),
+  HeadBucket: onBucket(headBucket, ['s3:ListBucket']),
+  GetBucketLocation: onBucket(getBucketLocation, ['s3:GetBucketLocation']),
+  GetBucketVersioning: onBucket(getBucketVersioning, ['s3:GetBucketVersioning']),
+  PutBucketCors: onBucket(putBucketCors, ['s3:PutBucketCORS'], { body: 'xml' }),
+  GetBucketCors: onBucket(getBucketCors, ['s3:GetBucketCORS']),
+  DeleteBucketCors: onBucket(deleteBucketCors, ['s3:PutBucketCORS']),
   // Configurations no bucket can have yet: what S3 answers without one (unconfigured-bucket.ts).
-  GetBucketLogging: { handler: getBucketLogging, body: 'none' },
-  GetBucketNotificationConfiguration: { handler: getBucketNotificationConfiguration, body: 'none' },
-  GetBucketRequestPayment: { handler: getBucketRequestPayment, body: 'none' },
-  GetBucketAccelerateConfiguration: { handler: getBucketAccelerateConfiguration, body: 'none' },
-  GetBucketWebsite: { handler: getBucketWebsite, body: 'none' },
-  GetBucketReplication: { handler: getBucketReplication, body: 'none' },
-  ListBucketAnalyticsConfigurations: { handler: listBucketAnalyticsConfigurations, body: 'none' },
-  ListBucketMetricsConfigurations: { handler: listBucketMetricsConfigurations, body: 'none' },
-  ListBucketInventoryConfigurations: { handler: listBucketInventoryConfigurations, body: 'none' },
-  ListBucketIntelligentTieringConfigurations: { handler: listBucketIntelligentTieringConfigurations, body: 'none' },
-  GetBucketAnalyticsConfiguration: { handler: getBucketConfigurationById, body: 'none' },
-  GetBucketMetricsConfiguration: { handler: getBucketConfigurationById, body: 'none' },
-  GetBucketInventoryConfiguration: { handler: getBucketConfigurationById, body: 'none' },
-  GetBucketIntelligentTieringConfiguration: { handler: getBucketConfigurationById, body: 'none' },
-  PreflightRequest: { handler: preflight, body: 'none' },
-  ListObjects: { handler: listObjects, body: 'none' },
-  ListObjectsV2: { handler: listObjectsV2, body: 'none' },
-  ListObjectVersions: { handler: listObjectVersions, body: 'none' },
-  DeleteObjects: { handler: deleteObjects, body: 'xml' },
-  PutObject: { handler: putObject, body: 'stream' },
-  PostObject: { handler: postObject, body: 'none' },
-  CopyObject: { handler: copyObject, body: 'none' },
-  GetObject: { handler: getObject, body: 'none' },
-  HeadObject: { handler: getObject, body: 'none' },
-  DeleteObject: { handler: deleteObject, body: 'none' },
-  CreateMultipartUpload: { handler: createMultipartUpload, body: 'none' },
-  UploadPart: { handler: uploadPart, body: 'stream' },
-  UploadPartCopy: { handler: uploadPartCopy, body: 'none' },
-  // Not 'xml': there x-amz-checksum-* would be checked against the XML, but here it is the object's.
-  CompleteMultipartUpload: { handler: completeMultipartUpload, body: 'none' },
-  AbortMultipartUpload: { handler: abortMultipartUpload, body: 'none' },
-  ListParts: { handler: listParts, body: 'none' },
-  ListMultipartUploads: { handler: listMultipartUploads, body: 'none' },
-  GetObjectAttributes: { handler: getObjectAttributes, body: 'none' },
-  GetObjectTagging: { handler: getObjectTagging, body: 'none' },
-  GetObjectTorrent: { handler: getObjectTorrent, body: 'none' },
-};
+  GetBucketLogging: onBucket(getBucketLogging, ['s3:GetBucketLogging']),
+  GetBucketNotificationConfiguration: onBucket(getBucketNotificationConfiguration, ['s3:GetBucketNotification']),
+  GetBucketRequestPayment: onBucket(getBucketRequestPayment, ['s3:GetBucketRequestPayment']),
+  GetBucketAccelerateConfiguration: onBucket(getBucketAccelerateConfiguration, ['s3:GetAccelerateConfiguration']),
+  GetBucketWebsite: onBucket(getBucketWebsite, ['s3:GetBucketWebsite']),
+  GetBucketReplication: onBucket(getBucketReplication, ['s3:GetReplicationConfiguration']),
+  ListBucketAnalyticsConfigurations: onBucket(listBucketAnalyticsConfigurations, ['s3:GetAnalyticsConfiguration']),
+  ListBucketMetricsConfigurations: onBucket(listBucketMetricsConfigurations, ['s3:GetMetricsConfiguration']),
+  ListBucketInventoryConfigurations: onBucket(listBucketInventoryConfigurations, ['s3:GetInventoryConfiguration']),
+  ListBucketIntelligentTieringConfigurations: onBucket(listBucketIntelligentTieringConfigurations, ['s3:GetIntelligentTieringConfiguration']),
+  GetBucketAnalyticsConfiguration: onBucket(getBucketConfigurationById, ['s3:GetAnalyticsConfiguration']),
+  GetBucketMetricsConfiguration: onBucket(getBucketConfigurationById, ['s3:GetMetricsConfiguration']),
+  GetBucketInventoryConfiguration: onBucket(getBucketConfigurationById, ['s3:GetInventoryConfiguration']),
+  GetBucketIntelligentTieringConfiguration: onBucket(getBucketConfigurationById, ['s3:GetIntelligentTieringConfiguration']),
+  // A CORS preflight is answered without credentials (as S3 does): no action, not authorized.
+  PreflightRequest: { handler: preflight, body: 'none', resource: 'bucket', actions: [], bucketMustExist: false },
+  ListObjects: onBucket(listObjects, ['s3:ListBucket']),
+  ListObjectsV2: onBucket(listObjectsV2, ['s3:ListBucket']),
+  ListObjectVersions: onBucket(listObjectVersions, ['s3:ListBucketVersions']),
+  // Each key is also a DeleteObject (s3:DeleteObject on the object); the bucket-level check stands for them.
+  DeleteObjects: onBucket(deleteObjects, ['s3:DeleteObject'], { body: 'xml' }),
+  PutObject: onObject(putObject, ['s3:PutObject'], { body: 'stream', input: putObjectInput }),
+  // Principal and key are in the form: its handler authorizes s3:PutObject on the object after the form's signature.
+  PostObject: onBucket(postObject, ['s3:PutObject'], { body: 'form' }),
+  CopyObject: onObject(copyObject, ['s3:PutObject'], { sourceActions: COPY_SOURCE_ACTIONS, input: copyObjectInput }),
+  GetObject: onObject(getObject, ['s3:GetObject'], { versionActions: ['s3:GetObjectVersion'], input: getObjectInput }),
+  HeadObject: onObject(getObject, ['s3:GetObject'], { versionActions: ['s3:GetObjectVersion'], input: getObjectInput }),
+  DeleteObject: onObject(deleteObject, ['s3:DeleteObject'], { versionActions: ['s3:DeleteObjectVersion'] }),
+  CreateMultipartUpload: onObject(createMultipartUpload, ['s3:PutObject'], { input: createMultipartUploadInput }),
+  UploadPart: onObject(uploadPart, ['s3:PutObject'], { body: 'stream', input: partInput }),
+  UploadPartCopy: onObject(uploadPartCopy, ['s3:PutObject'], { sourceActions: COPY_SOURCE_ACTIONS, input: uploadPartCopyInput }),
+  // Not 'xml': the upload is checked before its body is read, and x-amz-checksum-* are the object's.
+  CompleteMultipartUpload: onObject(completeMultipartUpload, ['s3:PutObject'], { body: 'xml-after-checks', input: completeMultipartUploadInput }),
+  AbortMultipartUpload: onObject(abortMultipartUpload, ['s3:AbortMultipartUpload']),
+  ListParts: onObject(listParts, ['s3:ListMultipartUploadParts']),
+  ListMultipartUploads: onBucket(listMultipartUploads, ['s3:ListBucketMultipartUploads']),
+  GetObjectAttributes: onObject(getObjectAttributes, ['s3:GetObject', 's3:GetObjectAttributes'], {
+    versionActions: ['s3:GetObjectVersion', 's3:GetObjectVersionAttributes'],
+  }),
+  GetObjectTagging: onObject(getObjectTagging, ['s3:GetObjectTagging'], { versionActions: ['s3:GetObjectVersionTagging'] }),
+  GetObjectTorrent: onObject(getObjectTorrent, ['s3:GetObjectTorrent']),
+} as const satisfies Record<string, OperationSpec>;
+
+/** The implemented operations: a closed union, from the registry. */
+export type OperationName = keyof typeof OPERATIONS;
+
+/** The registry entry of a resolved name, or undefined (not implemented). */
+export function operationSpec(name: string): OperationSpec | undefined {
+  return Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name as OperationName] : undefined;
+}
+
+/** The actions a request needs on its own resource (the version form when it names a versionId). */
+export function requiredActions(spec: OperationSpec, versionId: string | undefined): readonly S3Action[] {
+  return versionId !== undefined && spec.versionActions ? spec.versionActions : spec.actions;
+}

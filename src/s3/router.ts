@@ -5,15 +5,24 @@
 
 /**
  * The exact AWS operation name (ListObjectsV2, PutBucketTagging, ...), or 'PreflightRequest' for
- * CORS OPTIONS, or 'MethodNotAllowed'. Whether an operation is implemented is the registry's call:
- * a resolved name without a handler is answered 501 NotImplemented.
+ * CORS OPTIONS, or 'MethodNotAllowed'. Whether an operation is implemented is the registry's call
+ * (its names are the closed union OperationName of registry.ts): a resolved name without an entry
+ * is answered 501 NotImplemented.
  */
-export type OperationName = string;
+export type ResolvedName = string;
 
-export interface ResolvedOperation {
-  op: OperationName;
-  bucket?: string;
-  key?: string;
+/**
+ * The typed endpoint: the operation and the parameters that name what it acts on, parsed once here.
+ * Handlers read these, not the query (partNumber stays the raw text: its validation and error are
+ * the operation's).
+ */
+export interface Endpoint {
+  readonly op: ResolvedName;
+  readonly bucket?: string;
+  readonly key?: string;
+  readonly versionId?: string;
+  readonly uploadId?: string;
+  readonly partNumber?: string;
 }
 
 /** Bucket sub-resources and the S3 operation family they name (Get/Put/Delete + name). */
@@ -74,8 +83,24 @@ export function isOperationParameter(name: string): boolean {
   return OPERATION_PARAMETERS.has(name) || Object.hasOwn(BUCKET_SUBRESOURCES, name) || Object.hasOwn(OBJECT_SUBRESOURCES, name);
 }
 
-function op(name: OperationName, bucket?: string, key?: string): ResolvedOperation {
+function op(name: ResolvedName, bucket?: string, key?: string): Endpoint {
   return { op: name, bucket, key };
+}
+
+/** The endpoint of a request: its operation (resolveOperation) with the parameters it names. */
+export function resolveEndpoint(
+  method: string,
+  bucket: string | undefined,
+  key: string | undefined,
+  query: ReadonlyMap<string, string>,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Endpoint {
+  const r = resolveOperation(method, bucket, key, query, headers);
+  const versionId = query.get('versionId');
+  const uploadId = query.get('uploadId');
+  const partNumber = query.get('partNumber');
+  if (versionId === undefined && uploadId === undefined && partNumber === undefined) return r;
+  return { ...r, versionId, uploadId, partNumber };
 }
 
 /**
@@ -88,7 +113,7 @@ export function resolveOperation(
   key: string | undefined,
   query: ReadonlyMap<string, string>,
   headers: Readonly<Record<string, string | string[] | undefined>>,
-): ResolvedOperation {
+): Endpoint {
   const m = method.toUpperCase();
   if (m === 'OPTIONS') return op('PreflightRequest', bucket, key);
 

@@ -2,7 +2,10 @@
 
 export type StoreErrorCode =
   | 'NoSuchBucket'
+  /** The name is taken by another owner's bucket. */
   | 'BucketAlreadyExists'
+  /** The name is taken by a bucket of the same owner. */
+  | 'BucketAlreadyOwnedByYou'
   | 'BucketNotEmpty'
   | 'NoSuchKey'
   | 'NoSuchUpload'

@@ -144,8 +144,8 @@ for (const [storeName, open] of STORES) {
     const keys = makeKeys();
     const meta = open();
     before(async () => {
-      await meta.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
-      await meta.createBucket({ name: 'other', region: 'r', createdAt: 0, versioning: '' });
+      await meta.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+      await meta.createBucket({ name: 'other', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
       for (const k of keys) await meta.putObject(objectRecord('b', k));
       for (const k of keys.slice(0, 20)) await meta.putObject(objectRecord('other', k));
       // A delete marker is not listed, and does not create a common prefix.
@@ -190,7 +190,7 @@ for (const [storeName, open] of STORES) {
       // Several versions per key, latest delete markers: in a versioned bucket (SQLite walks
       // objects_latest) and in one without versioning (SQLite walks the primary key: same rows).
       for (const [name, versioning] of [['vers', 'Enabled'], ['multi', '']] as const) {
-        await meta.createBucket({ name, region: 'r', createdAt: 0, versioning });
+        await meta.createBucket({ name, region: 'r', createdAt: 0, versioning, owner: 'root' });
         for (const [i, k] of keys.slice(0, 60).entries()) {
           await meta.putObject(objectRecord(name, k, { versionId: 'v1', size: 1 }));
           if (i % 3 !== 0) await meta.putObject(objectRecord(name, k, { versionId: `v2-${i}`, size: 2, isDeleteMarker: i % 3 === 2, storageClass: i % 2 ? 'STANDARD_IA' : 'STANDARD' }));
@@ -226,7 +226,7 @@ describe('listPage cost', () => {
   for (const [storeName, open] of STORES) {
     it(`ListObjects on ${storeName} › 100 folders of 200 keys, delimiter '/' → one short scan per folder, not a bucket scan`, async () => {
       const meta = open();
-      await meta.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
+      await meta.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
       for (let d = 0; d < 100; d++) {
         for (let f = 0; f < 200; f++) await meta.putObject(objectRecord('b', `d${String(d).padStart(3, '0')}/f${f}`));
       }

@@ -17,6 +17,7 @@ import type {
   UploadRecord,
   WriteCondition,
 } from './types.js';
+import { ROOT_USER_ID } from './types.js';
 import { listPage } from './listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
 import { checkInline, readObjectPieces } from './verified-read.js';
@@ -102,8 +103,19 @@ export class Store {
 
   // ---- buckets -------------------------------------------------------------------------------
 
-  async createBucket(name: string, region: string): Promise<void> {
-    await this.meta.createBucket({ name, region, createdAt: Date.now(), versioning: '' });
+  /**
+   * Creates a bucket owned by `owner` (a user id). A name already taken answers
+   * BucketAlreadyOwnedByYou when `owner` owns it, BucketAlreadyExists when someone else does.
+   */
+  async createBucket(name: string, region: string, owner: string = ROOT_USER_ID): Promise<void> {
+    try {
+      await this.meta.createBucket({ name, region, createdAt: Date.now(), versioning: '', owner });
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'BucketAlreadyExists' && (await this.meta.getBucket(name))?.owner === owner) {
+        throw new StoreError('BucketAlreadyOwnedByYou');
+      }
+      throw err;
+    }
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {

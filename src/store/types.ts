@@ -10,9 +10,13 @@ export const NULL_VERSION = 'null';
  * checksums), and data pieces written from now on are piece format 1 (header + block checksums),
  * which code of format ≤ 2 would serve header and all: the bump makes such code refuse the
  * database (migrate(): "newer than this Strata understands") instead of serving wrong bytes after
- * a downgrade.
+ * a downgrade. 5: buckets.owner (the user id of the bucket's owner; buckets made before are the
+ * root user's). Format 4 is another change's step (cross-process tables); the numbers are kept apart.
  */
-export const META_FORMAT_VERSION = 3;
+export const META_FORMAT_VERSION = 5;
+
+/** The user id of the root user (the one configured access key): owner of buckets made before format 5. */
+export const ROOT_USER_ID = 'root';
 
 export interface BucketRecord {
   name: string;
@@ -21,6 +25,8 @@ export interface BucketRecord {
   createdAt: number;
   /** '' until versioning exists; later 'Enabled' | 'Suspended'. */
   versioning: '' | 'Enabled' | 'Suspended';
+  /** The user id of the bucket's owner (ROOT_USER_ID for the root user). */
+  owner: string;
 }
 
 /** One stored piece of an object's bytes. A single PUT has one; a completed multipart upload one per part. */

@@ -3,6 +3,7 @@
 // commit → WAL fdatasync → reply. The data store's and the group commit's sync calls are recorded
 // through their injection points, the reply when the server writes the status line; every event
 // also notes whether the metadata commit is visible yet.
+import { rootCredentials } from '../iam/principal.js';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,7 +88,7 @@ describe('Write order (fsync temp → rename → fsync dir → commit → WAL fd
     server = createServer(parsed.config, {
       store,
       log,
-      credentials: (key) => (key === ACCESS_KEY ? { accessKey: ACCESS_KEY, secretKey: SECRET_KEY } : undefined),
+      credentials: rootCredentials(ACCESS_KEY, SECRET_KEY),
     });
     // The reply: the moment the server writes the response's status line.
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -64,6 +64,8 @@ export interface AccessLine {
   status: number;
   /** The S3 error code of a failed request. */
   s3Code?: string;
+  /** A refusal by the authorize stage: which action, on which kind of resource, for which principal kind, why. */
+  denied?: { by: string; action: string; resource: string; principal: string; reason: string };
   /** Body bytes received. */
   bytesIn?: number;
   bytesOut?: number;

@@ -1,26 +1,80 @@
 // Stage 3 of the pipeline: who is asking. Header SigV4 / SigV2, query SigV4 / SigV2 (presigned);
-// anonymous requests are refused (no bucket policies yet). A browser form upload (PostObject) carries
-// its credentials in form fields: it gets a marker here (postFormCredentials) and is authenticated by
-// its handler from the policy and signature fields, before any byte of the file is stored.
+// an unsigned request is the anonymous principal, which the authorize stage refuses (not this one).
+// A browser form upload (PostObject) carries its credentials in form fields: it gets a marker here
+// (postFormCredentials) and is authenticated by its handler from the policy and signature fields,
+// before any byte of the file is stored.
+import type { CredentialSource, Principal } from '../../iam/principal.js';
+import { ANONYMOUS } from '../../iam/principal.js';
 import type { RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-// The one exception to "imports go rightwards": SigV2 signs the bucket of a virtual-hosted request
-// as part of the path, so it must know the bucket exactly as the pipeline derived it from Host.
-import { bucketFromHost } from '../../http/host.js';
 import { hasSigV2Header, hasSigV2Query, verifySigV2Header, verifySigV2Query } from './sigv2.js';
 import type { AuthResult, CredentialLookup, SignedRequest } from './sigv4.js';
+import type { QueryParam } from './canonical.js';
 import { parseQueryParams } from './canonical.js';
 import { hasSigV4Header, hasSigV4Query, verifySigV4Header, verifySigV4Query } from './sigv4.js';
 
 const FORM_CREDENTIALS = Symbol('postFormCredentials');
-type PendingFormAuth = AuthResult & { readonly [FORM_CREDENTIALS]: CredentialLookup };
+type PendingFormAuth = AuthResult & { readonly [FORM_CREDENTIALS]: CredentialSource };
+
+/** What authentication found: the verified signature (absent when unsigned) and the principal. */
+export interface Authenticated {
+  auth?: AuthResult;
+  principal: Principal;
+}
+
+/** Thrown by the synchronous lookup handed to a verifier for a key not fetched yet (see verifyWith). */
+class NeedCredentials {
+  constructor(readonly accessKey: string) {}
+}
+
+/**
+ * Runs a synchronous signature verifier with credentials from the async `source`. The verifiers
+ * parse the request up to the access key and then look it up synchronously: the key named by
+ * `hint` (read cheaply from the request) is fetched first; if the verifier asks for another one, it
+ * is fetched and the verifier runs again (at most once more: a verifier asks for one key).
+ */
+export async function verifyWith(source: CredentialSource, hint: string | undefined, verify: (lookup: CredentialLookup) => AuthResult): Promise<Authenticated> {
+  const known = new Map<string, Awaited<ReturnType<CredentialSource>>>();
+  if (hint !== undefined && hint !== '') known.set(hint, await source(hint));
+  for (let attempt = 0; ; attempt++) {
+    const lookup: CredentialLookup = (accessKey) => {
+      if (!known.has(accessKey)) throw new NeedCredentials(accessKey);
+      const found = known.get(accessKey);
+      return found && { accessKey, secretKey: found.secretKey };
+    };
+    try {
+      const auth = verify(lookup);
+      const principal = known.get(auth.accessKey)?.principal;
+      if (!principal) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: auth.accessKey });
+      return { auth, principal };
+    } catch (err) {
+      if (!(err instanceof NeedCredentials) || attempt > 1) throw err;
+      known.set(err.accessKey, await source(err.accessKey));
+    }
+  }
+}
+
+/** The access key a signed request names, read without verifying anything (a hint for verifyWith). */
+function accessKeyHint(authz: string | undefined, queryParams: readonly QueryParam[]): string | undefined {
+  if (authz !== undefined) {
+    const v4 = /Credential=([^/,\s]+)\//.exec(authz);
+    if (v4) return v4[1];
+    const v2 = /^AWS ([^:\s]+):/.exec(authz);
+    return v2?.[1];
+  }
+  for (const p of queryParams) {
+    if (p.name === 'X-Amz-Credential') return p.value.split('/')[0];
+    if (p.name === 'AWSAccessKeyId') return p.value;
+  }
+  return undefined;
+}
 
 /**
  * For a PostObject request with a multipart/form-data body authenticate() returns a marker: NOT an
  * authentication, only "the handler authenticates this from the form fields". The marker carries
  * the credential lookup under a module-private symbol, so nothing but authenticate() can make one.
  */
-function pendingFormAuth(lookup: CredentialLookup): PendingFormAuth {
+function pendingFormAuth(lookup: CredentialSource): PendingFormAuth {
   return Object.freeze({
     accessKey: '',
     payloadHash: 'UNSIGNED-PAYLOAD',
@@ -38,7 +92,7 @@ function pendingFormAuth(lookup: CredentialLookup): PendingFormAuth {
  * marker; undefined for anything else (then the request was not a form upload). The PostObject
  * handler must replace the marker with a verified result before it stores anything.
  */
-export function postFormCredentials(auth: AuthResult | undefined): CredentialLookup | undefined {
+export function postFormCredentials(auth: AuthResult | undefined): CredentialSource | undefined {
   return auth !== undefined && Object.hasOwn(auth, FORM_CREDENTIALS)
     ? (auth as PendingFormAuth)[FORM_CREDENTIALS]
     : undefined;
@@ -52,7 +106,7 @@ export function isMultipartFormData(contentType: string | undefined): boolean {
   return contentType !== undefined && /^multipart\/form-data\s*(;|$)/i.test(contentType.trim());
 }
 
-export function authenticate(ctx: RequestContext, lookup: CredentialLookup): AuthResult {
+export async function authenticate(ctx: RequestContext, source: CredentialSource): Promise<Authenticated> {
   // The pipeline parsed the query once already; authentication reads that instead of re-splitting.
   const queryParams = ctx.queryParams ?? parseQueryParams(ctx.rawQuery);
   const signed: SignedRequest = {
@@ -76,14 +130,18 @@ export function authenticate(ctx: RequestContext, lookup: CredentialLookup): Aut
   // operation (POST /bucket, no ?delete) with a form body gets here; every other request is
   // authenticated below or refused.
   if (ctx.op === 'PostObject' && isMultipartFormData(ctx.headers['content-type'])) {
-    return pendingFormAuth(lookup);
+    return { auth: pendingFormAuth(source), principal: ANONYMOUS };
   }
 
-  if (hasSigV4Header(signed.headers)) return verifySigV4Header(signed, lookup, { region: ctx.config.region });
-  if (v4Query) return verifySigV4Query(signed, lookup, { region: ctx.config.region });
-  const hostBucket = bucketFromHost(ctx.headers.host, ctx.config.domains);
-  if (hasSigV2Header(signed.headers)) return verifySigV2Header(signed, lookup, { hostBucket });
-  if (v2Query) return verifySigV2Query(signed, lookup, { hostBucket });
+  const hint = () => accessKeyHint(hasHeader ? authz?.[0] : undefined, queryParams);
+  const region = ctx.config.region;
+  if (hasSigV4Header(signed.headers)) return verifyWith(source, hint(), (lookup) => verifySigV4Header(signed, lookup, { region }));
+  if (v4Query) return verifyWith(source, hint(), (lookup) => verifySigV4Query(signed, lookup, { region }));
+  // SigV2 signs the bucket of a virtual-hosted request as part of the path: the pipeline's hostBucket.
+  const hostBucket = ctx.hostBucket;
+  if (hasSigV2Header(signed.headers)) return verifyWith(source, hint(), (lookup) => verifySigV2Header(signed, lookup, { hostBucket }));
+  if (v2Query) return verifyWith(source, hint(), (lookup) => verifySigV2Query(signed, lookup, { hostBucket }));
   if (hasHeader) throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header you provided is invalid.');
-  throw new S3Error('AccessDenied', 'Anonymous access is not allowed; sign the request.');
+  // Unsigned: the anonymous principal. The authorize stage decides (today: AccessDenied).
+  return { principal: ANONYMOUS };
 }

@@ -9,6 +9,8 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../context.js';
 import { S3Error, type S3ErrorCode } from '../errors.js';
+import { ANONYMOUS, rootCredentials } from '../../iam/principal.js';
+import { ROOT_USER_ID } from '../../store/types.js';
 import { authenticate, isMultipartFormData, postFormCredentials } from './authenticate.js';
 import {
   canonicalAmzHeaders,
@@ -433,38 +435,58 @@ function fakeCtx(op: string, method: string, target: string, headers: Record<str
   } as unknown as RequestContext;
 }
 
-test('authenticate › Authorization header plus query Signature → 400 InvalidArgument "Only one auth mechanism allowed"', () => {
+async function expectCodeAsync(fn: () => Promise<unknown>, code: S3ErrorCode): Promise<S3Error> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof S3Error, `expected S3Error ${code}, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    return err;
+  }
+  assert.fail(`expected ${code}, but it verified`);
+}
+
+const source = rootCredentials(AK, SK);
+
+test('authenticate › Authorization header plus query Signature → 400 InvalidArgument "Only one auth mechanism allowed"', async () => {
   const ctx = fakeCtx('GetObject', 'GET', `/b/k?AWSAccessKeyId=${AK}&Expires=1&Signature=x`, { authorization: `AWS ${AK}:x`, date: DATE });
-  const e = expectCode(() => authenticate(ctx, lookup), 'InvalidArgument');
+  const e = await expectCodeAsync(() => authenticate(ctx, source), 'InvalidArgument');
   assert.match(e.message, /^Only one auth mechanism allowed/);
   assert.equal(e.status, 400);
   const v4 = fakeCtx('GetObject', 'GET', '/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&Signature=x&AWSAccessKeyId=a', {});
-  expectCode(() => authenticate(v4, lookup), 'InvalidArgument');
+  await expectCodeAsync(() => authenticate(v4, source), 'InvalidArgument');
 });
 
-test('authenticate › SigV2 header and query requests are verified (no longer NotImplemented)', () => {
+test('authenticate › SigV2 header and query requests are verified, with the root principal', async () => {
   const sig = sign(`GET\n\n\n${DATE}\n/bkt/k`);
   const realNow = Date.now;
   Date.now = () => NOW;
   try {
-    assert.equal(authenticate(fakeCtx('GetObject', 'GET', '/bkt/k', { authorization: `AWS ${AK}:${sig}`, date: DATE }), lookup).accessKey, AK);
+    const byHeader = await authenticate(fakeCtx('GetObject', 'GET', '/bkt/k', { authorization: `AWS ${AK}:${sig}`, date: DATE }), source);
+    assert.equal(byHeader.auth?.accessKey, AK);
+    assert.deepEqual(byHeader.principal, { accessKeyId: AK, userId: ROOT_USER_ID, kind: 'root' });
     const q = presigned('GET', '/bkt/k');
-    assert.equal(authenticate(fakeCtx('GetObject', 'GET', `/bkt/k?${q.rawQuery}`, {}), lookup).presigned, true);
+    assert.equal((await authenticate(fakeCtx('GetObject', 'GET', `/bkt/k?${q.rawQuery}`, {}), source)).auth?.presigned, true);
+    // An unknown access key: InvalidAccessKeyId, as before the lookup became async.
+    await expectCodeAsync(() => authenticate(fakeCtx('GetObject', 'GET', '/bkt/k', { authorization: `AWS NOPE:${sig}`, date: DATE }), source), 'InvalidAccessKeyId');
   } finally {
     Date.now = realNow;
   }
 });
 
-test('authenticate › PostObject with multipart/form-data → a marker carrying the lookup, not an identity', () => {
+test('authenticate › PostObject with multipart/form-data → a marker carrying the credential source, not an identity', async () => {
   const ctx = fakeCtx('PostObject', 'POST', '/bkt', { 'content-type': 'multipart/form-data; boundary=xyz' });
-  const auth = authenticate(ctx, lookup);
-  assert.equal(auth.accessKey, '');
-  assert.equal(postFormCredentials(auth), lookup);
+  const { auth, principal } = await authenticate(ctx, source);
+  assert.equal(auth?.accessKey, '');
+  assert.equal(postFormCredentials(auth), source);
+  assert.equal(principal, ANONYMOUS);
 });
 
-test('authenticate › multipart/form-data on any other operation, or PostObject without a form → normal auth (anonymous refused)', () => {
+test('authenticate › unsigned request (multipart/form-data on another operation, PostObject without a form) → the anonymous principal (refused by authorize, not here)', async () => {
   for (const [op, ct] of [['PutObject', 'multipart/form-data; boundary=x'], ['DeleteObjects', 'multipart/form-data; boundary=x'], ['PostObject', 'text/plain']]) {
-    expectCode(() => authenticate(fakeCtx(op!, 'POST', '/bkt', { 'content-type': ct! }), lookup), 'AccessDenied');
+    const { auth, principal } = await authenticate(fakeCtx(op!, 'POST', '/bkt', { 'content-type': ct! }), source);
+    assert.equal(auth, undefined);
+    assert.equal(principal, ANONYMOUS);
   }
 });
 

@@ -5,7 +5,8 @@
 import type { ObjectRecord, PartRecord, UploadRecord } from '../../store/types.js';
 import { NULL_VERSION } from '../../store/types.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
-import type { RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, RequestContext, S3Response, WithInput } from '../context.js';
+import type { CompleteMultipartUploadInput } from '../inputs.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
 import { readXmlBody } from '../body.js';
@@ -22,12 +23,10 @@ import {
   multipartEtag,
   objectLocation,
   uploadAlgorithm,
-  uploadIdOf,
   withoutPartCount,
 } from '../multipart.js';
 import { StoreError } from '../../store/errors.js';
 import { children, parseXml, text, type XmlNode } from '../xml.js';
-import { writeCondition } from './put-object.js';
 
 /** One <Part> of the request. */
 export interface CompletedPart {
@@ -191,22 +190,21 @@ function result(ctx: RequestContext, record: ObjectRecord): S3Response {
 async function replayCompleted(ctx: RequestContext, bucket: string, key: string, uploadId: string, listed?: CompletedPart[]): Promise<S3Response | undefined> {
   const done = await ctx.store.completedUpload(bucket, key, uploadId);
   if (!done) return undefined;
-  const parts = listed ?? parseCompleteBody(await readXmlBody(ctx, { checksumHeaderDescribesObject: true }));
+  const parts = listed ?? parseCompleteBody(await readXmlBody(ctx));
   if (multipartEtag(parts.map((p) => p.etag)) !== done.record.etag) return undefined;
   return result(ctx, done.record);
 }
 
-export async function completeMultipartUpload(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
-  const uploadId = uploadIdOf(ctx);
-  const cond = writeCondition(ctx);
+export async function completeMultipartUpload(ctx: WithInput<ObjectRequest, CompleteMultipartUploadInput>): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
+  const { uploadId, condition: cond } = ctx.input;
   if (!(await ctx.store.getUpload(bucket, key, uploadId))) {
     const replay = await replayCompleted(ctx, bucket, key, uploadId);
     if (replay) return replay;
     await ctx.store.requireUpload(bucket, key, uploadId); // NoSuchBucket / NoSuchUpload before reading the body
   }
-  const listed = parseCompleteBody(await readXmlBody(ctx, { checksumHeaderDescribesObject: true }));
+  const listed = parseCompleteBody(await readXmlBody(ctx));
   try {
     const record = await ctx.store.completeUpload(bucket, key, uploadId, (upload, parts) => buildCompletedObject(ctx, upload, parts, listed), cond);
     return result(ctx, record);

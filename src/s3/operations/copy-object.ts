@@ -4,72 +4,19 @@
 import { createHash } from 'node:crypto';
 import type { ObjectRecord } from '../../store/types.js';
 import { NULL_VERSION } from '../../store/types.js';
-import { percentDecode } from '../auth/sigv4.js';
-import type { RequestContext, S3Response } from '../context.js';
-import { header } from '../context.js';
+import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
-import { metaFromRequest, storageClassFromRequest } from '../object-meta.js';
-import { checkConditionals } from '../preconditions.js';
 import { MAX_OBJECT_SIZE } from '../body.js';
-import { loadObject } from './get-object.js';
-import { writeCondition } from './put-object.js';
+import { loadCopySource } from '../copy-source.js';
+import type { CopyObjectInput } from '../inputs.js';
 
-export interface CopySource {
-  bucket: string;
-  key: string;
-  versionId?: string;
-}
-
-export function parseCopySource(value: string): CopySource {
-  let v = value.trim();
-  let versionId: string | undefined;
-  const q = v.indexOf('?');
-  if (q >= 0) {
-    const m = /^versionId=(.*)$/.exec(v.slice(q + 1));
-    if (!m) throw new S3Error('InvalidArgument', 'Invalid copy source: unknown parameter.', { ArgumentName: 'x-amz-copy-source' });
-    versionId = percentDecode(m[1] ?? '');
-    v = v.slice(0, q);
-  }
-  const decoded = percentDecode(v).replace(/^\//, '');
-  const slash = decoded.indexOf('/');
-  if (slash <= 0 || slash === decoded.length - 1) {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: value });
-  }
-  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
-}
-
-/** The source object after its x-amz-copy-source-if-* conditions (412 when one fails). */
-export async function loadCopySource(ctx: RequestContext): Promise<{ src: CopySource; rec: ObjectRecord }> {
-  const src = parseCopySource(header(ctx, 'x-amz-copy-source') ?? '');
-  const rec = await loadObject(ctx, src.bucket, src.key, src.versionId);
-  try {
-    checkConditionals(
-      rec,
-      {
-        ifMatch: header(ctx, 'x-amz-copy-source-if-match'),
-        ifNoneMatch: header(ctx, 'x-amz-copy-source-if-none-match'),
-        ifModifiedSince: header(ctx, 'x-amz-copy-source-if-modified-since'),
-        ifUnmodifiedSince: header(ctx, 'x-amz-copy-source-if-unmodified-since'),
-      },
-      'copy-source',
-    );
-  } catch (err) {
-    ctx.store.releaseObject(rec); // the copy will not read the source
-    throw err;
-  }
-  return { src, rec };
-}
-
-export async function copyObject(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
-  await ctx.store.requireBucket(bucket);
-  const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
-  if (directive !== 'COPY' && directive !== 'REPLACE') {
-    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
-  }
-  const { src, rec } = await loadCopySource(ctx);
-  const storageClass = header(ctx, 'x-amz-storage-class') !== undefined ? storageClassFromRequest(ctx) : rec.storageClass;
+export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
+  const { directive, condition: cond } = ctx.input;
+  const src = ctx.input.source;
+  const rec = await loadCopySource(ctx, src);
+  const storageClass = ctx.input.storageClass ?? rec.storageClass;
   if (src.bucket === bucket && src.key === key && directive === 'COPY' && storageClass === rec.storageClass) {
     throw new S3Error(
       'InvalidRequest',
@@ -79,9 +26,8 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
   if (rec.size > MAX_OBJECT_SIZE) {
     throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_OBJECT_SIZE}`);
   }
-  const meta = directive === 'REPLACE' ? metaFromRequest(ctx) : { ...rec.meta, user: { ...rec.meta.user } };
+  const meta = ctx.input.meta !== undefined ? { ...ctx.input.meta } : { ...rec.meta, user: { ...rec.meta.user } };
   meta.checksums = rec.meta.checksums;
-  const cond = writeCondition(ctx);
 
   // The bytes are copied, so the new object owns its own data (no shared pieces to reference-count).
   const md5 = createHash('md5');

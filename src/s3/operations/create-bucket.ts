@@ -1,11 +1,11 @@
 // CreateBucket — https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
-import type { RequestContext, S3Response } from '../context.js';
+import type { NamedBucketRequest, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import { assertValidBucketName } from '../bucket-name.js';
 import { children, parseXml, text } from '../xml.js';
 
-export async function createBucket(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
+export async function createBucket(ctx: NamedBucketRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
   assertValidBucketName(bucket);
   const region = ctx.config.region;
   const body = ctx.bodyText?.trim() ?? '';
@@ -20,6 +20,8 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
       });
     }
   }
-  await ctx.store.createBucket(bucket, region);
+  // Owned by the caller: a name taken by another owner answers BucketAlreadyExists, by the caller
+  // BucketAlreadyOwnedByYou (Store.createBucket).
+  await ctx.store.createBucket(bucket, region, ctx.principal.userId);
   return { status: 200, headers: { location: `/${bucket}` } };
 }

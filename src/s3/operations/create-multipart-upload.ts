@@ -2,17 +2,15 @@
 // Stores what the object will carry (content headers, x-amz-meta-*, storage class) and the
 // checksum algorithm and type its parts and the completed object use.
 import type { UploadRecord } from '../../store/types.js';
-import type { RequestContext, S3Response } from '../context.js';
-import { metaFromRequest, storageClassFromRequest } from '../object-meta.js';
-import { newUploadId, uploadChecksumFromRequest } from '../multipart.js';
+import type { ObjectRequest, S3Response, WithInput } from '../context.js';
+import type { CreateMultipartUploadInput } from '../inputs.js';
+import { newUploadId } from '../multipart.js';
 
-export async function createMultipartUpload(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
-  await ctx.store.requireBucket(bucket);
-  const meta = metaFromRequest(ctx);
-  const storageClass = storageClassFromRequest(ctx);
-  const checksum = uploadChecksumFromRequest(ctx);
+export async function createMultipartUpload(ctx: WithInput<ObjectRequest, CreateMultipartUploadInput>): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
+  const { storageClass, checksum } = ctx.input;
+  const meta = { ...ctx.input.meta };
   const initiated = Date.now();
   const upload: UploadRecord = { bucket, key, uploadId: newUploadId(initiated), initiated, meta, storageClass };
   if (checksum.algorithm) {

@@ -1,7 +1,7 @@
 // DeleteBucket — https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, S3Response } from '../context.js';
 
-export async function deleteBucket(ctx: RequestContext): Promise<S3Response> {
-  await ctx.store.deleteBucket(ctx.bucket!);
+export async function deleteBucket(ctx: BucketRequest): Promise<S3Response> {
+  await ctx.store.deleteBucket(ctx.bucket);
   return { status: 204 };
 }

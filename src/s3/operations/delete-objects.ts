@@ -1,14 +1,14 @@
 // DeleteObjects — https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
 // Up to 1000 keys; Content-MD5 is not demanded (2025 SDKs send a CRC32 instead); per-key errors.
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, S3Response } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
 import type { XmlNode } from '../xml.js';
 import { children, parseXml, text, token } from '../xml.js';
 
 const MAX_KEYS = 1000;
 
-export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
+export async function deleteObjects(ctx: BucketRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
   // Keys and version ids are strings, taken byte for byte (`<Key> a</Key>` names " a"); Quiet is
   // a boolean, whose surrounding whitespace XML Schema ignores.
   const root = parseXml(ctx.bodyText ?? '', 'Delete', { maxElements: 8 + MAX_KEYS * 8 });
@@ -22,7 +22,6 @@ export async function deleteObjects(ctx: RequestContext): Promise<S3Response> {
     if (key === undefined) throw new S3Error('MalformedXML');
     return { key, versionId: text(node['VersionId']) };
   });
-  await ctx.store.requireBucket(bucket);
 
   const deleted: XmlNode[] = [];
   const errors: XmlNode[] = [];

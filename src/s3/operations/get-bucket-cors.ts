@@ -1,11 +1,11 @@
 // GetBucketCors — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketCors.html
 // The stored rules as CORSConfiguration, or 404 NoSuchCORSConfiguration.
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, S3Response } from '../context.js';
 import { corsToXml, loadBucketCors } from '../cors.js';
 import { S3Error } from '../errors.js';
 
-export async function getBucketCors(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
+export async function getBucketCors(ctx: BucketRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
   const rules = await loadBucketCors(ctx.store.meta, bucket);
   if (rules === undefined) throw new S3Error('NoSuchCORSConfiguration', undefined, { BucketName: bucket });
   return { status: 200, body: corsToXml(rules) };

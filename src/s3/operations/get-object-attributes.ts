@@ -2,13 +2,13 @@
 // HEAD-like metadata in XML, only the attributes named in x-amz-object-attributes. The ETag is
 // unquoted here, a composite checksum is reported without its `-N` part count, and the parts of a
 // multipart object with a COMPOSITE checksum are listed with their own checksums.
-import type { RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
 import { httpDate } from '../object-meta.js';
 import { MAX_LIST_PARTS, bareEtag, checksumFields, checksumTypeOf, parseCount, withoutPartCount } from '../multipart.js';
 import type { XmlNode } from '../xml.js';
-import { loadObject } from './get-object.js';
+import { loadObject } from '../object-read.js';
 
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
 type Attribute = (typeof ATTRIBUTES)[number];
@@ -29,11 +29,11 @@ export function parseObjectAttributes(value: string | undefined): Set<Attribute>
   return out;
 }
 
-export async function getObjectAttributes(ctx: RequestContext): Promise<S3Response> {
+export async function getObjectAttributes(ctx: ObjectRequest): Promise<S3Response> {
   const wanted = parseObjectAttributes(ctx.headers['x-amz-object-attributes'] === undefined ? undefined : String(ctx.headers['x-amz-object-attributes']));
   const maxParts = Math.min(parseCount(header(ctx, 'x-amz-max-parts'), 'x-amz-max-parts', MAX_LIST_PARTS), MAX_LIST_PARTS);
   const marker = parseCount(header(ctx, 'x-amz-part-number-marker'), 'x-amz-part-number-marker', 0);
-  const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
+  const rec = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
   ctx.store.releaseObject(rec); // metadata only: no data is read
 
   const content: XmlNode = {};

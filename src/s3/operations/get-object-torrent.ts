@@ -1,13 +1,12 @@
 // GetObjectTorrent — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTorrent.html
 // Strata serves no BitTorrent files: a missing key (or bucket) answers as GetObject would
 // (NoSuchKey / NoSuchBucket), an existing one NotImplemented — what MinIO answers.
-import type { RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 
-export async function getObjectTorrent(ctx: RequestContext): Promise<S3Response> {
-  const rec = await ctx.store.getObject(ctx.bucket!, ctx.key!, false); // metadata only
+export async function getObjectTorrent(ctx: ObjectRequest): Promise<S3Response> {
+  const rec = await ctx.store.getObject(ctx.bucket, ctx.key, false); // metadata only
   if (!rec) {
-    await ctx.store.requireBucket(ctx.bucket!);
     throw new S3Error('NoSuchKey', undefined, { Key: ctx.key });
   }
   ctx.store.releaseObject(rec);

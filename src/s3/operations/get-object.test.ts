@@ -9,12 +9,17 @@ import { MemoryDataStore } from '../../store/data/memory.js';
 import { MemoryMetaStore } from '../../store/meta/memory.js';
 import { Store } from '../../store/store.js';
 import { NULL_VERSION } from '../../store/types.js';
-import type { RequestContext } from '../context.js';
+import type { ObjectRequest, WithInput } from '../context.js';
+import type { GetObjectInput } from '../inputs.js';
+import { getObjectInput } from '../inputs.js';
 import { S3Error } from '../errors.js';
 import { getObject } from './get-object.js';
 
-function ctxOf(store: Store, method: string, headers: IncomingHttpHeaders = {}, query: Record<string, string> = {}): RequestContext {
-  return { store, method, bucket: 'b', key: 'k', headers, query: new Map(Object.entries(query)) } as unknown as RequestContext;
+function ctxOf(store: Store, method: string, headers: IncomingHttpHeaders = {}, query: Record<string, string> = {}): WithInput<ObjectRequest, GetObjectInput> {
+  const endpoint = { op: method === 'HEAD' ? 'HeadObject' : 'GetObject', bucket: 'b', key: 'k', versionId: query.versionId, partNumber: query.partNumber };
+  const bucketRecord = { name: 'b', region: 'us-east-1', createdAt: 0, versioning: '', owner: 'root' };
+  const ctx = { store, method, bucket: 'b', key: 'k', bucketRecord, endpoint, headers, query: new Map(Object.entries(query)) } as unknown as ObjectRequest;
+  return { ...ctx, input: getObjectInput(ctx) };
 }
 
 describe('GetObject / HeadObject read pins', () => {

@@ -2,33 +2,14 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
 // Conditionals first, then Range or partNumber; HEAD sends the same headers and never opens data.
 import type { ObjectRecord } from '../../store/types.js';
-import type { RequestContext, S3Response } from '../context.js';
-import { header } from '../context.js';
+import type { ObjectRequest, RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import { checksumHeaders, objectHeaders } from '../object-meta.js';
 import { checksumTypeOf } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
 import { checkConditionals, parseRange } from '../preconditions.js';
-
-/**
- * The current object, or NoSuchKey / NoSuchBucket / NoSuchVersion as S3 distinguishes them. The
- * record's data is pinned (Store.getObject): hand it to `store.openRead` or `store.releaseObject`
- * (otherwise the pin lapses after the store's read lease).
- */
-export async function loadObject(ctx: RequestContext, bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {
-  // HEAD never sends the bytes: an inline object's are not even read.
-  const rec = await ctx.store.getObject(bucket, key, ctx.method !== 'HEAD');
-  if (versionId !== undefined && versionId !== (rec?.versionId ?? 'null')) {
-    if (rec) ctx.store.releaseObject(rec);
-    await ctx.store.requireBucket(bucket);
-    throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
-  }
-  if (!rec) {
-    await ctx.store.requireBucket(bucket);
-    throw new S3Error('NoSuchKey', undefined, { Key: key });
-  }
-  return rec;
-}
+import { loadObject } from '../object-read.js';
+import type { GetObjectInput } from '../inputs.js';
 
 function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; count: number } {
   if (!/^\d+$/.test(partParam) || Number(partParam) < 1 || Number(partParam) > 10000) {
@@ -42,23 +23,10 @@ function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; co
   return { range: { start, end: start + sizes[n - 1]! - 1 }, count: sizes.length };
 }
 
-/**
- * response-* overrides become response headers: a control character (CR, LF, NUL...) cannot be in
- * one (and must never split a header), so such a value is refused before anything is read.
- */
-function checkResponseOverrides(ctx: RequestContext): void {
-  for (const [name, value] of ctx.query) {
-    if (name.startsWith('response-') && /[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
-      throw new S3Error('InvalidArgument', `${name} must not contain control characters.`, { ArgumentName: name, ArgumentValue: value });
-    }
-  }
-}
-
-export async function getObject(ctx: RequestContext): Promise<S3Response> {
-  checkResponseOverrides(ctx);
-  const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
+export async function getObject(ctx: ObjectRequest & { readonly input: GetObjectInput }): Promise<S3Response> {
+  const rec = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
   try {
-    return await answer(ctx, rec);
+    return await answer(ctx, ctx.input, rec);
   } finally {
     // HEAD, empty bodies and errors (conditionals, ranges) unpin rec's data here; a no-op when the
     // body stream took the pin over (it is released when the stream closes).
@@ -71,9 +39,9 @@ export async function getObject(ctx: RequestContext): Promise<S3Response> {
  * its own checksum of the object's algorithm, kept with the object since format 3 (none for
  * objects completed before); part 1 of a single-part object is the whole object.
  */
-async function partChecksumHeaders(ctx: RequestContext, rec: ObjectRecord, n: number): Promise<Record<string, string>> {
-  if ((header(ctx, 'x-amz-checksum-mode') ?? '').toUpperCase() !== 'ENABLED') return {};
-  if (!rec.parts) return checksumHeaders(rec, ctx);
+async function partChecksumHeaders(ctx: RequestContext, rec: ObjectRecord, n: number, checksumMode: boolean): Promise<Record<string, string>> {
+  if (!checksumMode) return {};
+  if (!rec.parts) return checksumHeaders(rec, true);
   const [alg, objectValue] = Object.entries(rec.meta.checksums ?? {})[0] ?? [];
   if (alg === undefined || objectValue === undefined) return {};
   const completed = await ctx.store.getCompletedUpload(rec.bucket, rec.key);
@@ -82,28 +50,19 @@ async function partChecksumHeaders(ctx: RequestContext, rec: ObjectRecord, n: nu
   return v === undefined ? {} : { [`x-amz-checksum-${alg}`]: v, 'x-amz-checksum-type': checksumTypeOf(objectValue) };
 }
 
-async function answer(ctx: RequestContext, rec: ObjectRecord): Promise<S3Response> {
-  checkConditionals(
-    rec,
-    {
-      ifMatch: header(ctx, 'if-match'),
-      ifNoneMatch: header(ctx, 'if-none-match'),
-      ifModifiedSince: header(ctx, 'if-modified-since'),
-      ifUnmodifiedSince: header(ctx, 'if-unmodified-since'),
-    },
-    'read',
-  );
+async function answer(ctx: RequestContext, input: GetObjectInput, rec: ObjectRecord): Promise<S3Response> {
+  checkConditionals(rec, input.conditions, 'read');
 
-  const headers: Record<string, string | number> = objectHeaders(rec, ctx);
-  const partParam = ctx.query.get('partNumber');
-  const rangeHeader = header(ctx, 'range');
+  const headers: Record<string, string | number> = objectHeaders(rec, input.overrides);
+  const partParam = input.partNumber;
+  const rangeHeader = input.range;
   let range: ByteRange | undefined;
   if (partParam !== undefined) {
     if (rangeHeader !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
     const part = partRange(rec, partParam);
     headers['x-amz-mp-parts-count'] = part.count;
     if (rec.size > 0) range = part.range;
-    Object.assign(headers, await partChecksumHeaders(ctx, rec, Number(partParam)));
+    Object.assign(headers, await partChecksumHeaders(ctx, rec, Number(partParam), input.checksumMode));
   } else {
     range = parseRange(rangeHeader, rec.size);
   }
@@ -115,7 +74,7 @@ async function answer(ctx: RequestContext, rec: ObjectRecord): Promise<S3Respons
     headers['content-length'] = range.end - range.start + 1;
   } else {
     headers['content-length'] = rec.size;
-    Object.assign(headers, checksumHeaders(rec, ctx));
+    Object.assign(headers, checksumHeaders(rec, input.checksumMode));
   }
   const isHead = ctx.method === 'HEAD';
   const size = Number(headers['content-length']);

@@ -1,12 +1,12 @@
 // ListMultipartUploads — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
 // In-progress uploads by key (UTF-8 byte order), then initiation time; prefix, delimiter
 // (CommonPrefixes, counted in max-uploads), key-marker / upload-id-marker, encoding-type=url.
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, S3Response } from '../context.js';
 import { encoderFor, parseEncodingType, parseMaxKeys } from '../listing-params.js';
 import { ownerOf } from '../owner.js';
 
-export async function listMultipartUploads(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
+export async function listMultipartUploads(ctx: BucketRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';

@@ -1,13 +1,12 @@
 // ListObjectVersions — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
 // Until versioning exists every object has exactly one version, 'null', which is the latest.
 // Bucket-emptying tools (boto3 object_versions.delete(), Terraform force_destroy) depend on it.
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, S3Response } from '../context.js';
 import { ListingBody, commonPrefixXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, versionXml } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 
-export async function listObjectVersions(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  await ctx.store.requireBucket(bucket);
+export async function listObjectVersions(ctx: BucketRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';

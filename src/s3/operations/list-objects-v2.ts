@@ -1,7 +1,7 @@
 // ListObjectsV2 — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
 // NextContinuationToken exists iff the page is truncated; it is opaque (base64url of where the
 // next page starts after) and never url-encoded.
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
@@ -20,9 +20,8 @@ export function decodeToken(token: string): string {
   return text.slice(TOKEN_PREFIX.length);
 }
 
-export async function listObjectsV2(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  await ctx.store.requireBucket(bucket);
+export async function listObjectsV2(ctx: BucketRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
   // An empty continuation-token= is no token (S3 lists from the start, and echoes none).

@@ -10,7 +10,7 @@ import { MemoryMetaStore } from '../../store/meta/memory.js';
 import { SqliteMetaStore } from '../../store/meta/sqlite.js';
 import { Store } from '../../store/store.js';
 import { NULL_VERSION, type MetaStore, type ObjectMeta, type ObjectRecord } from '../../store/types.js';
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, RequestContext, S3Response } from '../context.js';
 import { ListingBody, encoderFor, isoTime, parseEncodingType, parseMaxKeys, s3UrlEncode } from '../listing-params.js';
 import { ownerOf } from '../owner.js';
 import { buildXml, escapeXmlText, type XmlBody, type XmlNode } from '../xml.js';
@@ -172,8 +172,9 @@ async function referenceVersions(ctx: RequestContext, meta: MetaStore): Promise<
 
 // ---- the comparison ------------------------------------------------------------------------------
 
-function ctxOf(store: Store, query: Record<string, string>, accessKey = 'AKID&<"owner">'): RequestContext {
-  return { store, method: 'GET', bucket: 'b', headers: {}, query: new Map(Object.entries(query)), auth: { accessKey } } as unknown as RequestContext;
+function ctxOf(store: Store, query: Record<string, string>, accessKey = 'AKID&<"owner">'): BucketRequest {
+  const bucketRecord = { name: 'b', region: 'us-east-1', createdAt: 0, versioning: '', owner: 'root' };
+  return { store, method: 'GET', bucket: 'b', bucketRecord, endpoint: { op: 'ListObjects', bucket: 'b' }, headers: {}, query: new Map(Object.entries(query)), auth: { accessKey } } as unknown as BucketRequest;
 }
 
 function bodyText(r: S3Response): string {

@@ -4,13 +4,12 @@
 // Delimiter, Marker and NextMarker are url-encoded but Prefix is echoed as sent: what S3 answers
 // (the reference suite lists Prefix='\n' through botocore, which asks for url encoding on every
 // ListObjects and decodes exactly those five, and expects '\n' back).
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, S3Response } from '../context.js';
 import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 
-export async function listObjects(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  await ctx.store.requireBucket(bucket);
+export async function listObjects(ctx: BucketRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
   const marker = ctx.query.get('marker') ?? '';

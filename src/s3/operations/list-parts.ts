@@ -1,12 +1,12 @@
 // ListParts — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
 // Pages of an upload's parts by part number: max-parts (default and cap 1000), part-number-marker.
-import type { RequestContext, S3Response } from '../context.js';
+import type { ObjectRequest, S3Response } from '../context.js';
 import { MAX_LIST_PARTS, checksumFields, parseCount, uploadIdOf } from '../multipart.js';
 import { ownerOf } from '../owner.js';
 
-export async function listParts(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
+export async function listParts(ctx: ObjectRequest): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
   const maxParts = Math.min(parseCount(ctx.query.get('max-parts'), 'max-parts', MAX_LIST_PARTS), MAX_LIST_PARTS);
   const marker = parseCount(ctx.query.get('part-number-marker'), 'part-number-marker', 0);
   const upload = await ctx.store.requireUpload(bucket, key, uploadIdOf(ctx));

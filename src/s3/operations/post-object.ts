@@ -9,12 +9,13 @@ import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { ObjectMeta, ObjectRecord } from '../../store/types.js';
 import { NULL_VERSION } from '../../store/types.js';
-import { postFormCredentials } from '../auth/authenticate.js';
+import { checkAccess } from '../access.js';
+import { postFormCredentials, verifyWith } from '../auth/authenticate.js';
 import { uriEncode } from '../auth/sigv4.js';
-import { MAX_OBJECT_SIZE } from '../body.js';
+import { MAX_OBJECT_SIZE, bodyPolicyViolation } from '../body.js';
 import type { ChecksumAlgorithm } from '../checksums.js';
 import { CHECKSUM_ALGORITHMS, isChecksumAlgorithm, isValidChecksumValue, newHasher } from '../checksums.js';
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import { refuseEncryption } from '../sse.js';
 import { DEFAULT_CONTENT_TYPE, MAX_USER_METADATA, STORAGE_CLASSES } from '../object-meta.js';
@@ -61,6 +62,7 @@ function malformed(detail?: string): S3Error {
  * sends every field that way — and a `file` part without a filename is taken as the file's content.
  */
 function readForm(ctx: RequestContext): FormReader {
+  if (ctx.bodyPolicy !== 'form') throw bodyPolicyViolation(ctx, 'a form');
   let bb: busboy.Busboy;
   try {
     bb = busboy({
@@ -270,20 +272,23 @@ function checksumFromForm(fields: ReadonlyMap<string, string>): { alg: ChecksumA
 // ---------------------------------------------------------------------------------------------
 // The handler
 
-export async function postObject(ctx: RequestContext): Promise<S3Response> {
-  const lookup = postFormCredentials(ctx.auth);
+export async function postObject(ctx: BucketRequest): Promise<S3Response> {
+  const credentials = postFormCredentials(ctx.auth);
   // Without the marker the request was a header-authenticated POST /bucket that is not a form.
-  if (lookup === undefined) throw new S3Error('PreconditionFailed', NOT_A_FORM, { Condition: NOT_A_FORM });
-  const bucket = ctx.bucket!;
-  await ctx.store.requireBucket(bucket);
-  // The form's credentials are in its body: with Expect: 100-continue only the bucket can be checked first.
+  if (credentials === undefined) throw new S3Error('PreconditionFailed', NOT_A_FORM, { Condition: NOT_A_FORM });
+  const bucket = ctx.bucket;
+  // The form's credentials are in its body: with Expect: 100-continue only the bucket (loaded by
+  // the pipeline) can be checked first.
   await ctx.continueBody?.();
 
   const form = readForm(ctx);
   try {
     const { fields, file } = await form.head;
     // Authenticate before anything else is looked at; from here on ctx.auth is a real result.
-    ctx.auth = verifyPostSignature(fields, lookup, { region: ctx.config.region });
+    const hint = fields.get('x-amz-credential')?.split('/')[0] ?? fields.get('awsaccesskeyid');
+    const authenticated = await verifyWith(credentials, hint, (lookup) => verifyPostSignature(fields, lookup, { region: ctx.config.region }));
+    ctx.auth = authenticated.auth;
+    ctx.principal = authenticated.principal;
     refuseEncryption('PostObject', (name) => fields.get(name)); // before the file is read
     if (file === undefined) {
       throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: 0 });
@@ -302,6 +307,8 @@ export async function postObject(ctx: RequestContext): Promise<S3Response> {
     if (Buffer.byteLength(key) > 1024) {
       throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: 1024 });
     }
+    // The authorize stage, for a form (its principal is known only now): s3:PutObject on the object.
+    checkAccess(ctx, ['s3:PutObject'], { kind: 'object', bucket, key, owner: ctx.bucketRecord.owner });
     // Conditions see the bucket of the URL and the key after ${filename} substitution (as S3 does).
     const condFields = new Map(fields);
     condFields.set('bucket', bucket);

@@ -3,22 +3,20 @@
 // GETs answer what S3 answers for a bucket that has none, since tools probe them (aws cli, rclone,
 // s3cmd info, Terraform). One small file for the family rather than ten copies of the same lines;
 // each handler names its AWS API page. PUTs and DELETEs stay unregistered (501 NotImplemented).
-import type { RequestContext, S3Response } from '../context.js';
+import type { BucketRequest, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { XmlNode } from '../xml.js';
 
-/** A 200 answer with `root` holding `content` (after checking that the bucket exists). */
+/** A 200 answer with `root` holding `content` (the pipeline has checked that the bucket exists). */
 function emptyConfig(root: string, content: XmlNode = {}) {
-  return async (ctx: RequestContext): Promise<S3Response> => {
-    await ctx.store.requireBucket(ctx.bucket!);
+  return async (_ctx: BucketRequest): Promise<S3Response> => {
     return { status: 200, body: { root, content } };
   };
 }
 
 /** A 404 with `code` (after checking that the bucket exists). */
 function notFound(code: 'NoSuchWebsiteConfiguration' | 'ReplicationConfigurationNotFoundError') {
-  return async (ctx: RequestContext): Promise<S3Response> => {
-    await ctx.store.requireBucket(ctx.bucket!);
+  return async (ctx: BucketRequest): Promise<S3Response> => {
     throw new S3Error(code, undefined, { BucketName: ctx.bucket });
   };
 }
@@ -28,14 +26,12 @@ function notFound(code: 'NoSuchWebsiteConfiguration' | 'ReplicationConfiguration
  * The Get form (`id=`): NoSuchConfiguration, as no configuration exists.
  */
 function emptyList(root: string) {
-  return async (ctx: RequestContext): Promise<S3Response> => {
-    await ctx.store.requireBucket(ctx.bucket!);
+  return async (ctx: BucketRequest): Promise<S3Response> => {
     return { status: 200, body: { root, content: { IsTruncated: false, ContinuationToken: ctx.query.get('continuation-token') || undefined } } };
   };
 }
 
-async function noSuchConfiguration(ctx: RequestContext): Promise<S3Response> {
-  await ctx.store.requireBucket(ctx.bucket!);
+async function noSuchConfiguration(ctx: BucketRequest): Promise<S3Response> {
   throw new S3Error('NoSuchConfiguration', undefined, { BucketName: ctx.bucket });
 }
 

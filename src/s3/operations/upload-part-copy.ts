@@ -3,13 +3,12 @@
 // x-amz-copy-source-if-* conditions. The bytes are copied into the part's own piece.
 import { createHash } from 'node:crypto';
 import type { PartRecord } from '../../store/types.js';
-import type { RequestContext, S3Response } from '../context.js';
-import { header } from '../context.js';
+import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
-import { MAX_PART_SIZE, checksumFields, parsePartNumber, uploadAlgorithm, uploadIdOf, withChecksum } from '../multipart.js';
+import type { UploadPartCopyInput } from '../inputs.js';
+import { MAX_PART_SIZE, checksumFields, uploadAlgorithm, withChecksum } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
-import { loadCopySource } from './copy-object.js';
-import { requireUploadId } from './upload-part.js';
+import { loadCopySource } from '../copy-source.js';
 
 const RANGE_FORM =
   'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy';
@@ -33,14 +32,13 @@ export function parseCopySourceRange(value: string | undefined, size: number): B
   return { start, end };
 }
 
-export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
-  requireUploadId(ctx);
-  const partNumber = parsePartNumber(ctx);
-  const upload = await ctx.store.requireUpload(bucket, key, uploadIdOf(ctx));
-  const { rec } = await loadCopySource(ctx);
-  const range = parseCopySourceRange(header(ctx, 'x-amz-copy-source-range'), rec.size);
+export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCopyInput>): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
+  const { uploadId, partNumber } = ctx.input;
+  const upload = await ctx.store.requireUpload(bucket, key, uploadId);
+  const rec = await loadCopySource(ctx, ctx.input.source);
+  const range = parseCopySourceRange(ctx.input.range, rec.size);
   const length = range ? range.end - range.start + 1 : rec.size;
   if (length > MAX_PART_SIZE) {
     throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`);

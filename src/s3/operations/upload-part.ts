@@ -3,24 +3,16 @@
 // the quoted MD5 of its bytes. Uploading a part number again replaces the part.
 import type { PartRecord } from '../../store/types.js';
 import { objectBody } from '../body.js';
-import type { RequestContext, S3Response } from '../context.js';
-import { S3Error } from '../errors.js';
-import { parsePartNumber, uploadAlgorithm, uploadIdOf, withChecksum } from '../multipart.js';
+import type { ObjectRequest, S3Response, WithInput } from '../context.js';
+import type { PartInput } from '../inputs.js';
+import { uploadAlgorithm, withChecksum } from '../multipart.js';
 
-/** `PUT ?partNumber=N` without uploadId: S3's InvalidArgument, not a lookup of the empty upload id. */
-export function requireUploadId(ctx: RequestContext): void {
-  if (!ctx.query.has('uploadId')) {
-    throw new S3Error('InvalidArgument', 'This operation does not accept partNumber without uploadId', { ArgumentName: 'partNumber', ArgumentValue: 'partNumber' });
-  }
-}
-
-export async function uploadPart(ctx: RequestContext): Promise<S3Response> {
-  const bucket = ctx.bucket!;
-  const key = ctx.key!;
+export async function uploadPart(ctx: WithInput<ObjectRequest, PartInput>): Promise<S3Response> {
+  const bucket = ctx.bucket;
+  const key = ctx.key;
   // Everything that can be refused is refused before a byte of the body is read.
-  requireUploadId(ctx);
-  const partNumber = parsePartNumber(ctx);
-  const upload = await ctx.store.requireUpload(bucket, key, uploadIdOf(ctx));
+  const { uploadId, partNumber } = ctx.input;
+  const upload = await ctx.store.requireUpload(bucket, key, uploadId);
   const body = objectBody(ctx); // at most 5 GiB, like a part
   const alg = uploadAlgorithm(upload);
   const hashed = withChecksum(body.source, alg);

@@ -12,7 +12,7 @@ runInlineContract('memory', () => ({ store: new MemoryMetaStore() }));
 describe('MemoryMetaStore', () => {
   it('ScanObjects › `from` as raw bytes (not valid UTF-8) → seeks by bytes', () => {
     const s = new MemoryMetaStore();
-    s.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
+    s.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
     for (const k of ['d', 'é', 'ê', 'z']) s.putObject(objectRecord('b', k));
     // 0xC3 alone is an incomplete sequence: every key starting with byte C3 sorts after it.
     assert.deepEqual(s.scanObjects('b', '', '', 10, Buffer.from([0xc3])).map((r) => r.key), ['é', 'ê']);

@@ -120,6 +120,15 @@ CREATE TABLE object_multipart (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Format 5 (bucket owners): each bucket records the user id of its owner. Buckets made before are
+ * the root user's ('root', ROOT_USER_ID in types.ts): the only user there was. (Format 4 is the
+ * cross-process tables' step; each step stands alone, so either order of landing works.)
+ */
+export const SCHEMA_V5 = `
+ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT 'root';
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -133,7 +142,9 @@ export function migrate(db: Db): void {
     if (current < 2) db.exec(SCHEMA_V2);
     // Step 3 (multipart details) only adds a table: no existing row changes meaning.
     if (current < 3) db.exec(SCHEMA_V3);
-    // Future upgrades: `if (current < 4) { ... }`, each step in this same transaction.
+    // Step 5 (bucket owners) adds a column whose default makes every existing bucket the root user's.
+    if (current < 5) db.exec(SCHEMA_V5);
+    // Future upgrades: `if (current < 6) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

@@ -81,6 +81,7 @@ export interface BucketRow {
   region: string;
   created_at: number;
   versioning: BucketRecord['versioning'];
+  owner: string;
 }
 
 export interface ObjectRow {
@@ -162,7 +163,7 @@ export function toPart(r: PartRow): PartRecord {
 }
 
 export function toBucket(r: BucketRow): BucketRecord {
-  return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning };
+  return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning, owner: r.owner };
 }
 
 export function toRecord(r: ObjectRow): ObjectRecord {
@@ -187,9 +188,9 @@ export function toRecord(r: ObjectRow): ObjectRecord {
 export function prepareAll(db: Db) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
-    insertBucket: p('INSERT INTO buckets(name, region, created_at, versioning) VALUES (?, ?, ?, ?)'),
-    getBucket: p('SELECT name, region, created_at, versioning FROM buckets WHERE name = ?'),
-    listBuckets: p('SELECT name, region, created_at, versioning FROM buckets ORDER BY name'),
+    insertBucket: p('INSERT INTO buckets(name, region, created_at, versioning, owner) VALUES (?, ?, ?, ?, ?)'),
+    getBucket: p('SELECT name, region, created_at, versioning, owner FROM buckets WHERE name = ?'),
+    listBuckets: p('SELECT name, region, created_at, versioning, owner FROM buckets ORDER BY name'),
     deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
     anyObject: p('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
     getLatest: p(`SELECT ${COLS} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND key = ? AND is_latest = 1`),

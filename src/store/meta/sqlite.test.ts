@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '../contract.js';
 import { runInlineContract } from '../contract-inline.js';
-import { META_FORMAT_VERSION } from '../types.js';
+import { META_FORMAT_VERSION, ROOT_USER_ID } from '../types.js';
 import { LISTING_SQL, LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
 
 async function sqliteHarness() {
@@ -41,7 +41,7 @@ describe('SqliteMetaStore', () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
     path = join(dir, 'sub', 'meta.db');
     store = SqliteMetaStore.open(path);
-    await store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
+    await store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
     await Promise.all(Array.from({ length: 2000 }, (_, i) => store.putObject(objectRecord('b', `k${i}`))));
     raw = new Database(path);
   });
@@ -113,7 +113,7 @@ describe('SqliteMetaStore', () => {
 
   it('Schema › upload_parts rows follow their upload; uploads and configuration follow their bucket (cascade)', () => {
     const count = (sql: string, ...args: unknown[]) => (raw.prepare(sql).get(...args) as { n: number }).n;
-    store.createBucket({ name: 'cascade', region: 'r', createdAt: 0, versioning: '' });
+    store.createBucket({ name: 'cascade', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
     const u1 = uploadRecord('cascade', 'k');
     const u2 = uploadRecord('cascade', 'k2');
     store.createUpload(u1);
@@ -145,7 +145,7 @@ describe('SqliteMetaStore', () => {
     try {
       const conn = (s as unknown as { db: Database.Database }).db;
       assert.equal(conn.pragma('synchronous', { simple: true }), 1, 'NORMAL: no fsync inside the commit');
-      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '' });
+      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
       const before = s.walSyncs;
       assert.ok(before >= 1, 'createBucket resolved after a sync');
       // 64 writes issued in one turn: each resolves only after a sync that started after its
@@ -170,7 +170,7 @@ describe('SqliteMetaStore', () => {
   it('Batching › object writes of one turn share one transaction; a failing one is refused alone, the others commit', async () => {
     const s = SqliteMetaStore.open(join(dir, 'batch.db'));
     try {
-      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '' });
+      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
       await s.putObject(objectRecord('g', 'exists'));
       const before = s.batches;
       const writes = [
@@ -197,7 +197,7 @@ describe('SqliteMetaStore', () => {
   it('Durability › durability none → writes return at once (bulk loads), nothing synced by the store', async () => {
     const s = SqliteMetaStore.open(join(dir, 'nosync.db'), { durability: 'none' });
     try {
-      assert.equal(s.createBucket({ name: 'n', region: 'r', createdAt: 0, versioning: '' }), undefined);
+      assert.equal(s.createBucket({ name: 'n', region: 'r', createdAt: 0, versioning: '', owner: 'root' }), undefined);
       assert.deepEqual(s.putObject(objectRecord('n', 'k')), []);
       assert.equal(s.walSyncs, 0);
     } finally {
@@ -217,7 +217,7 @@ describe('SqliteMetaStore', () => {
   it('Open › a format-2 file → migrated to format 3 (object_multipart added), its objects and uploads unchanged', async () => {
     const p = join(dir, 'format2.db');
     const old = SqliteMetaStore.open(p);
-    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
+    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
     const rec = objectRecord('b', 'mp', { parts: [5, 5] });
     await old.putObject(rec);
     const u = uploadRecord('b', 'open');
@@ -225,18 +225,41 @@ describe('SqliteMetaStore', () => {
     await old.close();
     // What a format-2 Strata left: no object_multipart table, format_version 2.
     const db = new Database(p);
-    db.exec("DROP TABLE object_multipart; UPDATE meta SET value = 2 WHERE name = 'format_version'");
+    db.exec("DROP TABLE object_multipart; ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 2 WHERE name = 'format_version'");
     db.close();
 
     const migrated = SqliteMetaStore.open(p);
     try {
       const check = new Database(p, { readonly: true });
-      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: 3 });
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
       assert.ok(check.prepare("SELECT name FROM sqlite_master WHERE name = 'object_multipart'").get());
       check.close();
       assert.deepEqual(migrated.getObject('b', 'mp'), rec);
       assert.equal(migrated.getCompletedUpload('b', 'mp'), undefined, 'objects completed before format 3 have no details');
       assert.deepEqual(migrated.getUpload('b', 'open', u.uploadId), u);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it('Open › a format-3 file (buckets without owner) → migrated to format 5, its buckets the root user\'s', async () => {
+    const p = join(dir, 'format3.db');
+    const old = SqliteMetaStore.open(p);
+    await old.createBucket({ name: 'b', region: 'r', createdAt: 7, versioning: '', owner: 'root' });
+    await old.putObject(objectRecord('b', 'k'));
+    await old.close();
+    // What a format-3 Strata left: buckets without the owner column, format_version 3.
+    const db = new Database(p);
+    db.exec("ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 3 WHERE name = 'format_version'");
+    db.close();
+
+    const migrated = SqliteMetaStore.open(p);
+    try {
+      assert.deepEqual(migrated.getBucket('b'), { name: 'b', region: 'r', createdAt: 7, versioning: '', owner: ROOT_USER_ID });
+      assert.ok(migrated.getObject('b', 'k'));
+      const check = new Database(p, { readonly: true });
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: 5 });
+      check.close();
     } finally {
       await migrated.close();
     }

@@ -305,7 +305,7 @@ export class SqliteMetaStore implements MetaStore {
   createBucket(bucket: BucketRecord): void | Promise<void> {
     return this.writeNow(() => {
       try {
-        this.st.insertBucket.run(bucket.name, bucket.region, bucket.createdAt, bucket.versioning);
+        this.st.insertBucket.run(bucket.name, bucket.region, bucket.createdAt, bucket.versioning, bucket.owner);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('BucketAlreadyExists');
         throw err;

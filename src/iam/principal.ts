@@ -1,0 +1,36 @@
+// Who a request acts as (the principal) and where the server finds it: the credential source maps an
+// access key id to its principal and, apart from it, the secret that verifies the signature.
+import { ROOT_USER_ID } from '../store/types.js';
+
+/** 'root': the configured access key, which owns everything. Users and roles come with IAM. */
+export type PrincipalKind = 'root' | 'anonymous';
+
+export interface Principal {
+  /** The access key id the request was signed with ('' for anonymous). */
+  readonly accessKeyId: string;
+  /** The user id buckets record as their owner. */
+  readonly userId: string;
+  readonly kind: PrincipalKind;
+}
+
+/** The principal of an unsigned request (authorize refuses it: no bucket policies yet). */
+export const ANONYMOUS: Principal = Object.freeze({ accessKeyId: '', userId: 'anonymous', kind: 'anonymous' });
+
+/** What a credential lookup finds: the principal, and the signing material kept apart from it. */
+export interface StoredCredentials {
+  readonly principal: Principal;
+  /** The secret access key: only signature verification uses it. */
+  readonly secretKey: string;
+}
+
+/** Finds the credentials of an access key id (async: later a user database). */
+export type CredentialSource = (accessKeyId: string) => Promise<StoredCredentials | undefined>;
+
+/** The credential source of a server with only the root access key configured. */
+export function rootCredentials(accessKey: string, secretKey: string): CredentialSource {
+  const found: StoredCredentials = Object.freeze({
+    principal: Object.freeze({ accessKeyId: accessKey, userId: ROOT_USER_ID, kind: 'root' as const }),
+    secretKey,
+  });
+  return (accessKeyId) => Promise.resolve(accessKeyId === accessKey ? found : undefined);
+}
