@@ -1,5 +1,6 @@
 // Records and interfaces of the storage engine. The engine knows nothing of HTTP or XML:
 // s3/ translates these records and the typed errors in ./errors.ts into the S3 protocol.
+import type { Coordination } from './coord.js';
 
 /** The version id S3 uses for objects written while versioning was never enabled. */
 export const NULL_VERSION = 'null';
@@ -10,9 +11,11 @@ export const NULL_VERSION = 'null';
  * checksums), and data pieces written from now on are piece format 1 (header + block checksums),
  * which code of format ≤ 2 would serve header and all: the bump makes such code refuse the
  * database (migrate(): "newer than this Strata understands") instead of serving wrong bytes after
- * a downgrade.
+ * a downgrade. 4: coordination tables (leases, write intents, pending frees, read pins) so that
+ * several processes can share one database and data directory; code of format ≤ 3 would not
+ * honour another process's locks, pins or intents.
  */
-export const META_FORMAT_VERSION = 3;
+export const META_FORMAT_VERSION = 4;
 
 export interface BucketRecord {
   name: string;
@@ -171,6 +174,8 @@ export interface UploadListQuery {
  * Implementations: SQLite (embedded default) and in-memory (tests); later PostgreSQL.
  */
 export interface MetaStore {
+  /** Rules that hold across processes sharing this store (leases, intents, frees, pins): see coord.ts. */
+  readonly coord: Coordination;
   createBucket(bucket: BucketRecord): void | Promise<void>;
   getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
   listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;
@@ -260,7 +265,11 @@ export interface DataStore {
   remove(id: string): Promise<void>;
   /** Ids of all committed pieces whose creation predates `before` (ms): input of the orphan sweep. */
   listIds(before: number): AsyncIterable<string>;
-  /** Startup cleanup: removes temporary files left by interrupted writes. */
-  sweepTemp(): Promise<number>;
+  /**
+   * Removes temporary files left by interrupted writes: all of them (startup of a process that
+   * holds the directory alone), or with `before` only those last modified before it (ms; writes
+   * in progress elsewhere keep theirs). Returns how many.
+   */
+  sweepTemp(before?: number): Promise<number>;
   close(): Promise<void>;
 }

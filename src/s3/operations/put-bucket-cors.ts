@@ -8,6 +8,6 @@ export async function putBucketCors(ctx: RequestContext): Promise<S3Response> {
   const bucket = ctx.bucket!;
   await ctx.store.requireBucket(bucket);
   const rules = parseCorsXml(ctx.bodyText ?? '');
-  await ctx.store.meta.putBucketConfig(bucket, CORS_CONFIG_NAME, serializeCors(rules));
+  await ctx.store.putBucketConfig(bucket, CORS_CONFIG_NAME, serializeCors(rules));
   return { status: 200 };
 }

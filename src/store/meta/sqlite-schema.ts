@@ -120,6 +120,41 @@ CREATE TABLE object_multipart (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Format 4 (coordination between processes, src/store/coord.ts): leases (per-upload locks, the
+ * jobs runner), write intents, pending frees and read pins. Only adds tables: no existing row
+ * changes meaning. None of these rows must survive a crash (they expire, or leave an orphan for
+ * the sweep), so they are written without waiting for a WAL sync.
+ */
+export const SCHEMA_V4 = `
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE write_intents (
+  id         TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE pending_frees (
+  data_id  TEXT PRIMARY KEY,
+  freed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pending_frees_due ON pending_frees(freed_at);
+
+CREATE TABLE read_pins (
+  pin_id     TEXT NOT NULL,
+  data_id    TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (pin_id, data_id)
+) WITHOUT ROWID;
+CREATE INDEX read_pins_data ON read_pins(data_id, expires_at);
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -133,7 +168,9 @@ export function migrate(db: Db): void {
     if (current < 2) db.exec(SCHEMA_V2);
     // Step 3 (multipart details) only adds a table: no existing row changes meaning.
     if (current < 3) db.exec(SCHEMA_V3);
-    // Future upgrades: `if (current < 4) { ... }`, each step in this same transaction.
+    // Step 4 (coordination between processes) only adds tables.
+    if (current < 4) db.exec(SCHEMA_V4);
+    // Future upgrades: `if (current < 5) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

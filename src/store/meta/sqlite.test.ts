@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '../contract.js';
 import { runInlineContract } from '../contract-inline.js';
 import { META_FORMAT_VERSION } from '../types.js';
+import { StoreError } from '../errors.js';
+import { storeErrorOf } from './sqlite-busy.js';
 import { LISTING_SQL, LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
 
 async function sqliteHarness() {
@@ -214,6 +216,39 @@ describe('SqliteMetaStore', () => {
     assert.deepEqual(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl')), { n: 0 });
   });
 
+  it('Open › a format-3 file → migrated to format 4 (coordination tables added), its objects and uploads unchanged', async () => {
+    const p = join(dir, 'format3.db');
+    const old = SqliteMetaStore.open(p);
+    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '' });
+    const rec = objectRecord('b', 'k');
+    await old.putObject(rec);
+    await old.close();
+    const db = new Database(p);
+    db.exec("DROP TABLE leases; DROP TABLE write_intents; DROP TABLE pending_frees; DROP TABLE read_pins; UPDATE meta SET value = 3 WHERE name = 'format_version'");
+    db.close();
+    const migrated = SqliteMetaStore.open(p);
+    try {
+      const check = new Database(p, { readonly: true });
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: 4 });
+      for (const t of ['leases', 'write_intents', 'pending_frees', 'read_pins']) assert.ok(check.prepare('SELECT name FROM sqlite_master WHERE name = ?').get(t), t);
+      check.close();
+      assert.deepEqual(migrated.getObject('b', 'k'), rec);
+      assert.equal(await migrated.coord.tryLease('jobs', 'me', 1000, 100), true);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it('Errors › SQLITE_FULL → StoreError NoSpace, SQLITE_BUSY → Busy, another engine error → Internal; others unchanged', () => {
+    const e = (code: string) => Object.assign(new Error(code), { code });
+    assert.equal((storeErrorOf(e('SQLITE_FULL')) as StoreError).code, 'NoSpace');
+    assert.equal((storeErrorOf(e('SQLITE_BUSY_SNAPSHOT')) as StoreError).code, 'Busy');
+    assert.equal((storeErrorOf(e('SQLITE_IOERR_WRITE')) as StoreError).code, 'Internal');
+    assert.equal((storeErrorOf(e('SQLITE_CORRUPT')) as StoreError).code, 'Internal');
+    const other = new Error('x');
+    assert.equal(storeErrorOf(other), other);
+  });
+
   it('Open › a format-2 file → migrated to format 3 (object_multipart added), its objects and uploads unchanged', async () => {
     const p = join(dir, 'format2.db');
     const old = SqliteMetaStore.open(p);
@@ -225,13 +260,15 @@ describe('SqliteMetaStore', () => {
     await old.close();
     // What a format-2 Strata left: no object_multipart table, format_version 2.
     const db = new Database(p);
-    db.exec("DROP TABLE object_multipart; UPDATE meta SET value = 2 WHERE name = 'format_version'");
+    db.exec(
+      "DROP TABLE object_multipart; DROP TABLE leases; DROP TABLE write_intents; DROP TABLE pending_frees; DROP TABLE read_pins; UPDATE meta SET value = 2 WHERE name = 'format_version'",
+    );
     db.close();
 
     const migrated = SqliteMetaStore.open(p);
     try {
       const check = new Database(p, { readonly: true });
-      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: 3 });
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: 4 });
       assert.ok(check.prepare("SELECT name FROM sqlite_master WHERE name = 'object_multipart'").get());
       check.close();
       assert.deepEqual(migrated.getObject('b', 'mp'), rec);

@@ -1,0 +1,69 @@
+// The background jobs of a Strata server (run by runner.ts, one runner per data directory): the
+// orphan sweep, the reaper of pending frees (several processes on one directory), and the cleanup
+// of multipart uploads abandoned longer than a configured age. Later: lifecycle, scrub, heal.
+import type { Store } from '../store/store.js';
+import type { Job } from './runner.js';
+
+/** Pieces examined per step of the orphan sweep. */
+const SWEEP_STEP = 100;
+/** Uploads aborted per step of the stale-upload cleanup. */
+const ABORT_STEP = 50;
+
+type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+
+/**
+ * Removes pieces no metadata references and no write in progress (in any process) may still
+ * commit (Store.sweepOrphans), and in shared mode old temp files. The first round runs at start.
+ */
+export function orphanSweepJob(store: Store, o: { intervalMs: number; shared: boolean; log?: Log }): Job {
+  let it: AsyncGenerator<boolean> | undefined;
+  let found = 0;
+  return {
+    name: 'orphan-sweep',
+    intervalMs: o.intervalMs,
+    async step(signal) {
+      if (!it) {
+        found = 0;
+        if (o.shared) {
+          const temp = await store.sweepTemp(true);
+          if (temp > 0) o.log?.info({ files: temp }, 'removed leftovers of interrupted uploads');
+        }
+        it = store.sweepOrphans(signal);
+      }
+      for (let i = 0; i < SWEEP_STEP; i++) {
+        const next = await it.next();
+        if (next.done || signal.aborted) {
+          it = undefined;
+          if (found > 0) o.log?.info({ pieces: found }, 'removed orphaned data left by an earlier crash');
+          return false;
+        }
+        if (next.value) found++;
+      }
+      return true;
+    },
+  };
+}
+
+/** Shared mode: unlinks pieces whose free is past its grace period and that no reader pins. */
+export function freeReaperJob(store: Store, o: { intervalMs: number }): Job {
+  return {
+    name: 'free-reaper',
+    intervalMs: o.intervalMs,
+    async step() {
+      return (await store.reapFrees()) > 0;
+    },
+  };
+}
+
+/** Aborts multipart uploads initiated more than `maxAgeMs` ago (what S3 does with a lifecycle rule). */
+export function staleUploadsJob(store: Store, o: { maxAgeMs: number; intervalMs: number; log?: Log }): Job {
+  return {
+    name: 'stale-uploads',
+    intervalMs: o.intervalMs,
+    async step(signal) {
+      const n = await store.abortUploadsBefore(Date.now() - o.maxAgeMs, ABORT_STEP, signal);
+      if (n > 0) o.log?.info({ uploads: n }, 'aborted multipart uploads abandoned longer than the configured age');
+      return n === ABORT_STEP;
+    },
+  };
+}
