@@ -131,7 +131,9 @@ async function main(): Promise<void> {
   humanOut.write(human);
 
   // Background work (src/jobs/): one runner per data directory, whichever process holds the lease.
-  const jobs: Job[] = [orphanSweepJob(store, { intervalMs: ORPHAN_SWEEP_INTERVAL_MS, shared: config.shared, log })];
+  // STRATA_TEST_SWEEP_INTERVAL_MS: tests run the sweep continuously (two-process.test.ts); not a flag.
+  const sweepEvery = Number(process.env.STRATA_TEST_SWEEP_INTERVAL_MS) || ORPHAN_SWEEP_INTERVAL_MS;
+  const jobs: Job[] = [orphanSweepJob(store, { intervalMs: sweepEvery, shared: config.shared, log })];
   if (config.shared) jobs.push(freeReaperJob(store, { intervalMs: Math.max(1000, config.freeGraceMs / 4) }));
   if (config.abandonedUploadMs > 0) jobs.push(staleUploadsJob(store, { maxAgeMs: config.abandonedUploadMs, intervalMs: STALE_UPLOADS_INTERVAL_MS, log }));
   jobsDone = new JobRunner({ leases: store, owner: store.owner, jobs, log }).run(jobsStop.signal);

@@ -9,7 +9,7 @@ const SWEEP_STEP = 100;
 /** Uploads aborted per step of the stale-upload cleanup. */
 const ABORT_STEP = 50;
 
-type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void };
 
 /**
  * Removes pieces no metadata references and no write in progress (in any process) may still
@@ -18,12 +18,14 @@ type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string
 export function orphanSweepJob(store: Store, o: { intervalMs: number; shared: boolean; log?: Log }): Job {
   let it: AsyncGenerator<boolean> | undefined;
   let found = 0;
+  let examined = 0;
   return {
     name: 'orphan-sweep',
     intervalMs: o.intervalMs,
     async step(signal) {
       if (!it) {
         found = 0;
+        examined = 0;
         if (o.shared) {
           const temp = await store.sweepTemp(true);
           if (temp > 0) o.log?.info({ files: temp }, 'removed leftovers of interrupted uploads');
@@ -34,9 +36,11 @@ export function orphanSweepJob(store: Store, o: { intervalMs: number; shared: bo
         const next = await it.next();
         if (next.done || signal.aborted) {
           it = undefined;
+          o.log?.debug?.({ examined, orphans: found }, 'orphan sweep round done');
           if (found > 0) o.log?.info({ pieces: found }, 'removed orphaned data left by an earlier crash');
           return false;
         }
+        examined++;
         if (next.value) found++;
       }
       return true;
