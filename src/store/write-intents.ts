@@ -29,7 +29,8 @@ export class WriteIntents {
   /** Records an intent, runs the write, and remembers the intent under the piece it made. */
   async around<T extends { id: string }>(write: () => Promise<T>): Promise<T> {
     const id = randomUUID();
-    await this.coord.addIntent(id, this.owner, Date.now(), INTENT_TTL_MS);
+    const started = Date.now();
+    await this.coord.addIntent(id, this.owner, started, INTENT_TTL_MS);
     this.running.add(id);
     this.startRenewing();
     try {
@@ -42,8 +43,8 @@ export class WriteIntents {
       throw err;
     } finally {
       this.running.delete(id);
-      // Renewed once more at the end: INTENT_TTL_MS from now for the commit.
-      void this.coord.renewIntents([id], Date.now(), INTENT_TTL_MS).catch(() => undefined);
+      // The commit gets at least 3/4 of INTENT_TTL_MS: a write that took longer is renewed once more.
+      if (Date.now() - started > INTENT_TTL_MS / 4) void this.coord.renewIntents([id], Date.now(), INTENT_TTL_MS).catch(() => undefined);
     }
   }
 
