@@ -518,6 +518,7 @@ export class Store {
    */
   async takeOverAlone(): Promise<number> {
     await this.meta.coord.clearProcesses();
+    this.intents.aloneSince = Date.now();
     let n = 0;
     for (;;) {
       const ids = await this.meta.coord.takeDueFrees(Number.MAX_SAFE_INTEGER, Date.now(), 500, () => false);

@@ -71,10 +71,21 @@ export class WriteIntents {
     this.renewTimer.unref();
   }
 
-  /** Pieces older than this may be swept: no write in progress (in any process) made them. */
+  /**
+   * Set when this process holds the directory alone (Store.takeOverAlone, before serving): every
+   * piece older than this predates every write that can be in flight.
+   */
+  aloneSince: number | undefined;
+
+  /**
+   * Pieces older than this may be swept: no write in progress (in any process) made them. Alone on
+   * the directory, also everything older than this process (so orphans of a crash just before a
+   * restart go in the first sweep, not 1 s later).
+   */
   async sweepCutoff(now = Date.now()): Promise<number> {
     const oldest = await this.coord.oldestIntent(now);
-    return Math.min(now, oldest ?? now) - SWEEP_MARGIN_MS;
+    const byIntents = Math.min(now, oldest ?? now) - SWEEP_MARGIN_MS;
+    return this.aloneSince === undefined ? byIntents : Math.max(this.aloneSince, byIntents);
   }
 
   close(): void {
