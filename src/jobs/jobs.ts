@@ -1,6 +1,7 @@
 // The background jobs of a Strata server (run by runner.ts, one runner per data directory): the
 // orphan sweep, the reaper of pending frees (several processes on one directory), and the cleanup
 // of multipart uploads abandoned longer than a configured age. Later: lifecycle, scrub, heal.
+import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import type { Job } from './runner.js';
 
@@ -65,9 +66,45 @@ export function staleUploadsJob(store: Store, o: { maxAgeMs: number; intervalMs:
     name: 'stale-uploads',
     intervalMs: o.intervalMs,
     async step(signal) {
-      const n = await store.abortUploadsBefore(Date.now() - o.maxAgeMs, ABORT_STEP, signal);
+      const n = await abortUploadsBefore(store, Date.now() - o.maxAgeMs, ABORT_STEP, signal);
       if (n > 0) o.log?.info({ uploads: n }, 'aborted multipart uploads abandoned longer than the configured age');
       return n === ABORT_STEP;
     },
   };
+}
+
+/**
+ * Aborts up to `limit` in-progress multipart uploads initiated before `initiatedBefore`, bucket by
+ * bucket in key order, through the Store façade; returns how many (fewer than `limit`: none left).
+ */
+export async function abortUploadsBefore(store: Store, initiatedBefore: number, limit: number, signal?: AbortSignal): Promise<number> {
+  let n = 0;
+  for (const b of await store.listBuckets()) {
+    let keyMarker = '';
+    let uploadIdMarker = '';
+    for (;;) {
+      if (signal?.aborted || n >= limit) return n;
+      let page;
+      try {
+        page = await store.listUploadPage({ bucket: b.name, prefix: '', delimiter: '', keyMarker, uploadIdMarker, maxUploads: 1000 });
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'NoSuchBucket') break; // deleted meanwhile
+        throw err;
+      }
+      for (const u of page.uploads) {
+        if (n >= limit || signal?.aborted) return n;
+        if (u.initiated >= initiatedBefore) continue;
+        try {
+          await store.abortUpload(u.bucket, u.key, u.uploadId);
+          n++;
+        } catch (err) {
+          if (!(err instanceof StoreError && err.code === 'NoSuchUpload')) throw err; // completed or aborted meanwhile
+        }
+      }
+      if (!page.isTruncated || page.nextKeyMarker === undefined) break;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker ?? '';
+    }
+  }
+  return n;
 }

@@ -560,42 +560,6 @@ export class Store {
     return this.keeper.reap();
   }
 
-  /**
-   * Aborts up to `limit` in-progress multipart uploads initiated before `initiatedBefore`, in bucket
-   * then key order; returns how many (fewer than `limit`: none left).
-   */
-  async abortUploadsBefore(initiatedBefore: number, limit: number, signal?: AbortSignal): Promise<number> {
-    let n = 0;
-    for (const b of await this.meta.listBuckets()) {
-      let keyMarker = '';
-      let uploadIdMarker = '';
-      for (;;) {
-        if (signal?.aborted || n >= limit) return n;
-        let uploads: UploadRecord[];
-        try {
-          uploads = await this.meta.listUploads({ bucket: b.name, prefix: '', keyMarker, uploadIdMarker, limit: PART_BATCH });
-        } catch (err) {
-          if (err instanceof StoreError && err.code === 'NoSuchBucket') break;
-          throw err;
-        }
-        for (const u of uploads) {
-          if (n >= limit || signal?.aborted) return n;
-          if (u.initiated >= initiatedBefore) continue;
-          try {
-            await this.abortUpload(u.bucket, u.key, u.uploadId);
-            n++;
-          } catch (err) {
-            if (!(err instanceof StoreError && err.code === 'NoSuchUpload')) throw err;
-          }
-        }
-        if (uploads.length < PART_BATCH) break;
-        keyMarker = uploads[uploads.length - 1]!.key;
-        uploadIdMarker = uploads[uploads.length - 1]!.uploadId;
-      }
-    }
-    return n;
-  }
-
   // ---- leases for background work (src/jobs/) --------------------------------------------------
 
   /** Takes or renews the named lease for `owner` (see Coordination.tryLease). */
