@@ -2,13 +2,15 @@
 // aws-sdk-js: what must hold across processes (docs/ARCHITECTURE.md, "Several processes on one
 // data directory") checked by what clients observe:
 // - a GET streaming from one process while the other overwrites the object gets the old bytes,
-//   byte for byte, although it pauses for several grace periods (its read pin row is renewed);
+//   byte for byte, although it pauses for several grace periods (its read pin row is renewed),
+//   and the old pieces are freed once it ends;
 // - a multipart upload created in one, continued in the other, completed in the first;
 // - the orphan sweep running continuously in one (the jobs leaseholder) while the other uploads,
-//   slowly: nothing is lost, and a planted orphan is removed (the sweep really runs).
+//   slowly: nothing is lost, and a planted orphan is removed (the sweep really runs); only the
+//   jobs leaseholder runs jobs.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +34,13 @@ const MiB = 1024 * 1024;
 const GRACE_S = 2;
 const BUCKET = 'shared';
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+
+/** Committed piece files in the data directory. */
+function pieceCount(dir: string): number {
+  let n = 0;
+  for (const shard of readdirSync(join(dir, 'objects'))) n += readdirSync(join(dir, 'objects', shard)).length;
+  return n;
+}
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, limitMs = 20_000): Promise<void> {
   for (const end = Date.now() + limitMs; Date.now() < end; ) {
@@ -109,6 +118,7 @@ describe('Two server processes on one data directory (--shared)', () => {
         resolve();
       });
     });
+    const piecesBefore = pieceCount(dir);
     const replacement = Buffer.from('the new version');
     await sa.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'big', Body: replacement }));
     const now = Buffer.from(await (await sa.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'big' }))).Body!.transformToByteArray());
@@ -124,6 +134,8 @@ describe('Two server processes on one data directory (--shared)', () => {
     const got = Buffer.concat(chunks);
     assert.equal(got.length, old.length, 'not cut');
     assert.equal(md5(got), md5(old), 'the old version, byte for byte');
+    // Then the old version's six pieces are freed (the new version is inline: no piece).
+    await until(() => pieceCount(dir) === piecesBefore - 6, `the old pieces freed (${pieceCount(dir)} of ${piecesBefore} left)`);
   });
 
   it('Orphan sweep › running in A while B uploads slowly and quickly → every upload intact; a planted orphan removed', async () => {
@@ -158,6 +170,9 @@ describe('Two server processes on one data directory (--shared)', () => {
     await Promise.all([slow, quickDone]);
     const rounds = a.logs().split('orphan sweep round done').length - roundsBefore;
     assert.ok(rounds >= 2, `A swept while B uploaded (${rounds} rounds)`);
+    // One jobs runner per directory: A holds the lease, B never ran a job.
+    assert.match(a.logs(), /background jobs: this process runs them/);
+    assert.doesNotMatch(b.logs(), /background jobs: this process runs them/);
 
     for (const [key, body] of [['slow', slowBody] as const, ...quick]) {
       const got = Buffer.from(await (await sa.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
