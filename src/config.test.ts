@@ -33,6 +33,15 @@ describe('parseConfig', () => {
     assert.deepEqual(cfg([], { STRATA_HEALTH_ADDRESS: ':9002' }).health, { host: '', port: 9002 });
     assert.throws(() => parseConfig(['--health-address', 'nope'], {}), ConfigError);
   });
+
+  it('--shared / --free-grace / --abort-uploads-after → off, 60 s, never by default; values and env twins', () => {
+    const d = cfg([]);
+    assert.deepEqual([d.shared, d.freeGraceMs, d.abandonedUploadMs], [false, 60_000, 0]);
+    const c = cfg(['--shared', 'yes', '--free-grace', '2.5', '--abort-uploads-after', '7']);
+    assert.deepEqual([c.shared, c.freeGraceMs, c.abandonedUploadMs], [true, 2500, 7 * 86_400_000]);
+    assert.equal(cfg([], { STRATA_SHARED: 'true' }).shared, true);
+    assert.equal(cfg(['--shared', 'no'], { STRATA_SHARED: 'yes' }).shared, false);
+  });
   it('flags → values (both --flag value and --flag=value)', () => {
     const c = cfg(['--address', '127.0.0.1:0', '--data=/tmp/x', '--access-key', 'AKIAEXAMPLE', '--secret-key', 'supersecret1', '--domain', 'localhost, S3.Example.com', '--region', 'eu-west-1']);
     assert.equal(c.host, '127.0.0.1');
@@ -87,6 +96,9 @@ describe('parseConfig', () => {
     [['--inline-max', '2mb'], {}, 'inline limit that is not a number of bytes'],
     [['--inline-max', String(2 * 1024 * 1024)], {}, 'inline limit above 1 MiB'],
     [['--certs', '/certs', '--tls-key', '/k.pem'], {}, '--certs together with --tls-key'],
+    [['--shared', 'maybe'], {}, '--shared neither yes nor no'],
+    [['--free-grace', '0'], {}, 'zero free grace'],
+    [['--abort-uploads-after', '-1'], {}, 'negative upload age'],
   ] as Array<[string[], Record<string, string>, string]>) {
     it(`${why} → ConfigError`, () => assert.throws(() => parseConfig(argv, env), ConfigError));
   }

@@ -31,6 +31,15 @@ export interface Config {
   corsOrigins: string[];
   /** Objects up to this many bytes are stored inline in the metadata database (0: never). */
   inlineMax: number;
+  /**
+   * Several server processes share the data directory (one per core): the directory lock is taken
+   * shared, frees wait freeGraceMs (docs/ARCHITECTURE.md, "Several processes on one directory").
+   */
+  shared: boolean;
+  /** Shared mode: how long a replaced piece stays on disk at least, for readers in other processes (ms). */
+  freeGraceMs: number;
+  /** Multipart uploads initiated longer ago than this are aborted by a background job (ms; 0: never). */
+  abandonedUploadMs: number;
   /** Serve HTTPS with this certificate chain and private key (PEM file paths); absent = plain HTTP. */
   tls?: { certFile: string; keyFile: string };
   /** A second listener (plain HTTP) that serves only the front endpoints (health); absent = none. */
@@ -57,6 +66,9 @@ const FLAGS: FlagSpec[] = [
   { flag: 'header-timeout', env: ['STRATA_HEADER_TIMEOUT'], arg: 'SECONDS', doc: 'time a client has to send complete request headers', default: '70' },
   { flag: 'cors-origins', env: ['STRATA_CORS_ORIGINS'], arg: 'O1,O2|*', doc: 'CORS for buckets without their own configuration: allowed origins', default: '' },
   { flag: 'inline-max', env: ['STRATA_INLINE_MAX'], arg: 'BYTES', doc: 'store objects up to this size inside the metadata database (0: never)', default: '131072' },
+  { flag: 'shared', env: ['STRATA_SHARED'], arg: 'yes|no', doc: 'share the data directory with other Strata processes (one per core)', default: 'no' },
+  { flag: 'free-grace', env: ['STRATA_FREE_GRACE'], arg: 'SECONDS', doc: 'with --shared: keep replaced data this long for readers in other processes', default: '60' },
+  { flag: 'abort-uploads-after', env: ['STRATA_ABORT_UPLOADS_AFTER'], arg: 'DAYS', doc: 'abort multipart uploads abandoned this long (0: never)', default: '0' },
   { flag: 'certs', env: ['STRATA_CERTS'], arg: 'DIR', doc: 'serve HTTPS with DIR/public.crt and DIR/private.key' },
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
   { flag: 'tls-key', env: ['STRATA_TLS_KEY'], arg: 'FILE', doc: 'PEM private key for --tls-cert' },
@@ -128,6 +140,12 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (!Number.isInteger(inlineMax) || inlineMax < 0 || inlineMax > 1024 * 1024) {
     throw new ConfigError('--inline-max must be a whole number of bytes from 0 to 1048576');
   }
+  const sharedText = get('shared')!.toLowerCase();
+  if (!['yes', 'no', 'true', 'false', '1', '0'].includes(sharedText)) throw new ConfigError('--shared must be yes or no');
+  const freeGrace = Number(get('free-grace'));
+  if (!Number.isFinite(freeGrace) || freeGrace <= 0) throw new ConfigError('--free-grace must be a positive number of seconds');
+  const abortAfter = Number(get('abort-uploads-after'));
+  if (!Number.isFinite(abortAfter) || abortAfter < 0) throw new ConfigError('--abort-uploads-after must be a number of days (0: never)');
   const logLevel = get('log-level')!;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new ConfigError(`invalid log level: ${logLevel}`);
@@ -149,6 +167,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     headersTimeoutMs: Math.round(headerTimeout * 1000),
     corsOrigins: parseCorsOrigins(get('cors-origins')!),
     inlineMax,
+    shared: ['yes', 'true', '1'].includes(sharedText),
+    freeGraceMs: Math.round(freeGrace * 1000),
+    abandonedUploadMs: Math.round(abortAfter * 86_400_000),
   };
   const nonEmpty = (flag: string) => get(flag) || undefined;
   const tls = parseTls(nonEmpty('certs'), nonEmpty('tls-cert'), nonEmpty('tls-key'));

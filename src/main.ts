@@ -11,9 +11,15 @@ import { DirDataStore } from './store/data/dir.js';
 import { lockDataDir } from './store/lock.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
+import { freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
+import { JobRunner, type Job } from './jobs/runner.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Rounds of the orphan sweep after the first (at start). */
+const ORPHAN_SWEEP_INTERVAL_MS = 6 * 3600_000;
+/** Rounds of the stale-upload cleanup. */
+const STALE_UPLOADS_INTERVAL_MS = 3600_000;
 
 async function main(): Promise<void> {
   let parsed;
@@ -49,13 +55,19 @@ async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   // Before anything touches the directory (the temp sweep would delete another server's writes in
-  // progress): one process per data directory. Released by the OS if the process dies.
-  const lock = lockDataDir(dataDir);
+  // progress): one process per data directory, or several that all share it (--shared). Released
+  // by the OS if the process dies.
+  const lock = lockDataDir(dataDir, { shared: config.shared });
   const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'));
   const data = await DirDataStore.open(dataDir);
-  const store = new Store(meta, data, log, { inlineMax: config.inlineMax });
-  const swept = await store.sweepTemp();
-  if (swept > 0) log.info({ files: swept }, 'removed leftovers of interrupted uploads');
+  const store = new Store(meta, data, log, { inlineMax: config.inlineMax, freeGraceMs: config.shared ? config.freeGraceMs : 0 });
+  if (!config.shared) {
+    // Alone on the directory: what other processes left in the metadata store is stale, and every
+    // temp file is a leftover. Shared: the jobs runner removes only old ones (write intents).
+    await store.takeOverAlone();
+    const swept = await store.sweepTemp();
+    if (swept > 0) log.info({ files: swept }, 'removed leftovers of interrupted uploads');
+  }
 
   const credentials = rootCredentials(config.accessKey, config.secretKey);
   // One readiness probe for the S3 port's health endpoints and --health-address's.
@@ -70,7 +82,9 @@ async function main(): Promise<void> {
     });
   }
 
-  const orphanSweep = new AbortController();
+  const jobsStop = new AbortController();
+  /** Settles once the jobs runner has stopped (after jobsStop aborts) and released its lease. */
+  let jobsDone: Promise<void> = Promise.resolve();
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen({ host: config.host || undefined, port: config.port }, () => ok());
@@ -88,11 +102,12 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    orphanSweep.abort();
+    jobsStop.abort();
     healthServer?.close();
     healthServer?.closeAllConnections();
     server.close(() => {
-      Promise.resolve(store.close())
+      jobsDone
+        .then(() => store.close())
         .catch(() => undefined)
         .finally(() => {
           lock.release();
@@ -133,10 +148,13 @@ async function main(): Promise<void> {
   humanOut.on('error', () => undefined); // a closed stderr (EPIPE) must not stop the server
   humanOut.write(human);
 
-  store
-    .sweepOrphans(orphanSweep.signal)
-    .then((n) => n > 0 && log.info({ pieces: n }, 'removed orphaned data left by an earlier crash'))
-    .catch((err) => log.warn({ err }, 'orphan sweep failed'));
+  // Background work (src/jobs/): one runner per data directory, whichever process holds the lease.
+  // STRATA_TEST_SWEEP_INTERVAL_MS: tests run the sweep continuously (two-process.test.ts); not a flag.
+  const sweepEvery = Number(process.env.STRATA_TEST_SWEEP_INTERVAL_MS) || ORPHAN_SWEEP_INTERVAL_MS;
+  const jobs: Job[] = [orphanSweepJob(store, { intervalMs: sweepEvery, shared: config.shared, log })];
+  if (config.shared) jobs.push(freeReaperJob(store, { intervalMs: Math.max(1000, config.freeGraceMs / 4) }));
+  if (config.abandonedUploadMs > 0) jobs.push(staleUploadsJob(store, { maxAgeMs: config.abandonedUploadMs, intervalMs: STALE_UPLOADS_INTERVAL_MS, log }));
+  jobsDone = new JobRunner({ leases: store, owner: store.owner, jobs, log }).run(jobsStop.signal);
 }
 
 /**

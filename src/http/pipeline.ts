@@ -282,7 +282,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       // key), and only when Origin is present.
       const origin = header(ctx, 'origin');
       if (origin !== undefined && opName !== 'PreflightRequest') {
-        const rules = await effectiveCorsRules(store.meta, bucket, corsDefault);
+        const rules = await effectiveCorsRules(store, bucket, corsDefault);
         for (const [name, value] of Object.entries(actualRequestHeaders(rules, origin, ctx.method))) res.setHeader(name, value);
       }
 

@@ -2,7 +2,6 @@
 // headers for preflight (OPTIONS) and actual requests. Pure functions plus one lookup helper;
 // the pipeline calls `corsHeadersFor()` once per request that carries an `Origin` header.
 // Behaviour follows Amazon S3: https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html
-import type { MetaStore } from '../store/types.js';
 import { StoreError } from '../store/errors.js';
 import { S3Error } from './errors.js';
 import type { XmlBody, XmlNode, XmlValue } from './xml.js';
@@ -268,7 +267,12 @@ export function defaultCorsRules(origins: readonly string[]): CorsRule[] | undef
  * The bucket's own CORS rules (one indexed metadata lookup), or undefined when it has none.
  * Throws StoreError('NoSuchBucket') for a missing bucket.
  */
-export async function loadBucketCors(meta: MetaStore, bucket: string): Promise<CorsRule[] | undefined> {
+/** Where bucket configuration documents are read from: the Store façade (or a test double). */
+export interface BucketConfigSource {
+  getBucketConfig(bucket: string, name: string): Promise<string | undefined> | string | undefined;
+}
+
+export async function loadBucketCors(meta: BucketConfigSource, bucket: string): Promise<CorsRule[] | undefined> {
   const json = await meta.getBucketConfig(bucket, CORS_CONFIG_NAME);
   return json === undefined ? undefined : deserializeCors(json);
 }
@@ -279,7 +283,7 @@ export async function loadBucketCors(meta: MetaStore, bucket: string): Promise<C
  * can read the NoSuchBucket error). Undefined = CORS does not apply.
  */
 export async function effectiveCorsRules(
-  meta: MetaStore,
+  meta: BucketConfigSource,
   bucket: string | undefined,
   serverDefault: CorsRule[] | undefined,
 ): Promise<CorsRule[] | undefined> {

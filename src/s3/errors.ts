@@ -80,8 +80,8 @@ export class S3Error extends Error {
 /** Store errors → S3 errors, in one place. Anything else is left for the pipeline (InternalError). */
 export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } = {}): S3Error | undefined {
   if (err instanceof S3Error) return err;
-  // A full disk not (yet) translated by the store (SQLite's SQLITE_FULL, a raw ENOSPC): the same
-  // clear answer as StoreError('NoSpace').
+  // A full disk not (yet) translated by the store (a raw ENOSPC): the same clear answer as
+  // StoreError('NoSpace'). The stores map their engines' errors themselves.
   if (!(err instanceof StoreError)) return isOutOfSpace(err) ? noSpace() : undefined;
   switch (err.code) {
     case 'NoSuchBucket':
@@ -104,6 +104,9 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
       // The metadata store stayed locked (another process) longer than a write may wait: S3's
       // "reduce your request rate", which every SDK retries with backoff.
       return new S3Error('SlowDown');
+    case 'Internal':
+      // The metadata engine failed (the pipeline logs the error with the engine's message).
+      return new S3Error('InternalError');
     case 'DataCorrupt':
       // Stored bytes missing or damaged (the store logged which object and file): a server fault,
       // with the generic message (no path or id reaches the client).
@@ -122,5 +125,5 @@ function noSpace(): S3Error {
 
 function isOutOfSpace(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }

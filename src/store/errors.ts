@@ -13,6 +13,8 @@ export type StoreErrorCode =
   | 'NoSpace'
   /** Another connection holds the metadata database's lock longer than a write may wait (S3: SlowDown). */
   | 'Busy'
+  /** The metadata engine failed (I/O error, corruption...): a server fault, logged with the engine's message. */
+  | 'Internal'
   /** An object's stored bytes are missing or damaged (a PieceError on read): never served. */
   | 'DataCorrupt';
 

@@ -13,10 +13,10 @@ import { DataDirLockedError, LOCK_FILE, lockDataDir } from './lock.js';
  * depend on the caller keeping the handle), prints "locked" and waits to be killed. It exits by
  * itself after 30 s, so a failing test can never leave it behind.
  */
-function holdInChild(dir: string): Promise<{ kill: () => Promise<void> }> {
+function holdInChild(dir: string, shared = false): Promise<{ kill: () => Promise<void> }> {
   const lockJs = new URL('./lock.js', import.meta.url).href;
   const src = `import { lockDataDir } from ${JSON.stringify(lockJs)};
-lockDataDir(${JSON.stringify(dir)}); globalThis.gc(); await new Promise((ok) => setTimeout(ok, 50)); globalThis.gc();
+lockDataDir(${JSON.stringify(dir)}, { shared: ${shared} }); globalThis.gc(); await new Promise((ok) => setTimeout(ok, 50)); globalThis.gc();
 process.stdout.write('locked\\n'); setTimeout(() => {}, 30000);`;
   const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
@@ -72,5 +72,30 @@ describe('lockDataDir', () => {
     }
     // No stale-lock timeout: the kernel dropped the dead process's locks.
     lockDataDir(dir).release();
+  });
+
+  it('shared › any number of shared holders (processes) coexist; an exclusive opener is refused until the last is gone', async () => {
+    const other = await holdInChild(dir, true);
+    let mine: ReturnType<typeof lockDataDir> | undefined;
+    try {
+      mine = lockDataDir(dir, { shared: true });
+      assert.throws(() => lockDataDir(dir), (e: unknown) => e instanceof DataDirLockedError && e.message.includes('--shared'));
+      mine.release();
+      assert.throws(() => lockDataDir(dir), DataDirLockedError);
+    } finally {
+      mine?.release();
+      await other.kill();
+    }
+    lockDataDir(dir).release();
+  });
+
+  it('shared › refused while a process holds it exclusively', async () => {
+    const holder = await holdInChild(dir);
+    try {
+      assert.throws(() => lockDataDir(dir, { shared: true }), (e: unknown) => e instanceof DataDirLockedError && e.message.includes('without --shared'));
+    } finally {
+      await holder.kill();
+    }
+    lockDataDir(dir, { shared: true }).release();
   });
 });

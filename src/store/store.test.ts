@@ -7,6 +7,13 @@ import { MemoryDataStore } from './data/memory.js';
 import { StoreError } from './errors.js';
 import { MemoryMetaStore } from './meta/memory.js';
 import { Store } from './store.js';
+import { SWEEP_MARGIN_MS } from './write-intents.js';
+
+async function count(it: AsyncIterable<boolean>): Promise<number> {
+  let n = 0;
+  for await (const orphan of it) if (orphan) n++;
+  return n;
+}
 import { NULL_VERSION, type ObjectRecord, type PartRecord, type UploadRecord } from './types.js';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
@@ -51,11 +58,13 @@ function recordFrom(u: UploadRecord, parts: PartRecord[]): ObjectRecord {
 
 describe('Store multipart', () => {
   let data: MemoryDataStore;
+  let meta: MemoryMetaStore;
   let store: Store;
 
   beforeEach(async () => {
     data = new MemoryDataStore();
-    store = new Store(new MemoryMetaStore(), data);
+    meta = new MemoryMetaStore();
+    store = new Store(meta, data);
     await store.createBucket('b', 'us-east-1');
   });
 
@@ -192,8 +201,10 @@ describe('Store multipart', () => {
     const p = await putPart(u, 1, 'a');
     const orphan = await store.writeData(chunks('orphan'));
     await new Promise((r) => setTimeout(r, 5));
-    const restarted = new Store(store.meta, data); // everything predates this "process"
-    assert.equal(await restarted.sweepOrphans(), 1);
+    const restarted = new Store(meta, data); // a restart: the earlier process's intents are gone
+    await restarted.takeOverAlone();
+    await new Promise((r) => setTimeout(r, SWEEP_MARGIN_MS + 5));
+    assert.equal(await count(restarted.sweepOrphans()), 1);
     assert.deepEqual(await pieceIds(data), [p.data.id]);
     assert.notEqual(orphan.id, p.data.id);
   });

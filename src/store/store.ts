@@ -21,6 +21,10 @@ import { ROOT_USER_ID } from './types.js';
 import { listPage } from './listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
 import { checkInline, readObjectPieces } from './verified-read.js';
+import { randomUUID } from 'node:crypto';
+import { PieceKeeper } from './piece-keeper.js';
+import { UploadLocks } from './upload-lock.js';
+import { WriteIntents } from './write-intents.js';
 
 /** A ListMultipartUploads page request (S3 semantics; see listUploadPage). */
 export interface UploadPageQuery {
@@ -60,9 +64,18 @@ const DEFAULT_READ_LEASE_MS = 10_000;
 /** Objects up to this size are stored inline in the metadata store by default (see writeObjectData). */
 export const DEFAULT_INLINE_MAX = 128 * 1024;
 
+/** Default grace period of a free when several processes share the directory (see piece-keeper.ts). */
+export const DEFAULT_SHARED_FREE_GRACE_MS = 60_000;
+
 export interface StoreOptions {
-  /** See DEFAULT_READ_LEASE_MS (tests shorten it). */
+  /** See DEFAULT_READ_LEASE_MS (tests shorten it). In shared mode at most a quarter of freeGraceMs. */
   readLeaseMs?: number;
+  /**
+   * 0 (default): this process holds the data directory alone, and a replaced piece is unlinked as
+   * soon as this process's readers let go. > 0 (shared mode, several processes): a replaced piece
+   * is unlinked only this long after its free was recorded, and when no reader anywhere pins it.
+   */
+  freeGraceMs?: number;
   /** Largest object stored inline in the metadata store (0: none); default DEFAULT_INLINE_MAX. */
   inlineMax?: number;
 }
@@ -73,32 +86,36 @@ export interface ObjectBytes {
   inline?: Buffer;
 }
 
-/** A getObject record's pin, waiting for openRead (which takes it over) or releaseObject. */
-interface ReadLease {
-  release: () => void;
-  timer: NodeJS.Timeout;
-}
-
 const isThenable = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | undefined)?.then === 'function';
 
 const sameData = (a: ObjectRecord, b: ObjectRecord): boolean => a.data.length === b.data.length && a.data.every((d, i) => d.id === b.data[i]!.id);
 
 export class Store {
-  /** The orphan sweep only takes pieces older than this: no write of this process can be in flight for them. */
-  private readonly startedAt = Date.now();
-
   private readonly readLeaseMs: number;
 
   readonly inlineMax: number;
 
+  /** This process's name in leases and intents. */
+  readonly owner = `${process.pid}-${randomUUID()}`;
+
+  /** Read pins and frees (in this process and across processes). */
+  private readonly keeper: PieceKeeper;
+  private readonly locks: UploadLocks;
+  private readonly intents: WriteIntents;
+
   constructor(
-    readonly meta: MetaStore,
-    readonly data: DataStore,
+    private readonly meta: MetaStore,
+    private readonly data: DataStore,
     private readonly log?: Logger,
     opts: StoreOptions = {},
   ) {
+    const grace = opts.freeGraceMs ?? 0;
     this.readLeaseMs = opts.readLeaseMs ?? DEFAULT_READ_LEASE_MS;
+    if (grace > 0) this.readLeaseMs = Math.min(this.readLeaseMs, grace / 4);
     this.inlineMax = opts.inlineMax ?? DEFAULT_INLINE_MAX;
+    this.keeper = new PieceKeeper(meta.coord, data, this.readLeaseMs, grace, log);
+    this.locks = new UploadLocks(meta.coord, log);
+    this.intents = new WriteIntents(meta.coord, this.owner, log);
   }
 
   // ---- buckets -------------------------------------------------------------------------------
@@ -179,7 +196,7 @@ export class Store {
 
   /** Writes bytes durably; they belong to no object until commitObject. */
   async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef> {
-    return this.data.write(source, signal);
+    return this.intents.around(() => this.data.write(source, signal));
   }
 
   /**
@@ -209,7 +226,7 @@ export class Store {
         yield* head.splice(0);
         for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
       }
-      return { data: [await this.data.write(all(), signal)] };
+      return { data: [await this.intents.around(() => this.data.write(all(), signal))] };
     } catch (err) {
       // The source's own cleanup must run (an unread request body is let flow away).
       closeSource(it);
@@ -227,8 +244,10 @@ export class Store {
     try {
       replaced = await this.meta.putObject(record, cond);
     } catch (err) {
-      await this.freeData(record.data);
+      await this.discard(record.data);
       throw err;
+    } finally {
+      await this.intents.done(record.data.map((d) => d.id));
     }
     await this.freeData(replaced);
   }
@@ -240,21 +259,23 @@ export class Store {
    * the read lease (10 s): until then, frees of its pieces are deferred.
    */
   async getObject(bucket: string, key: string, withBytes = true): Promise<ObjectRecord | undefined> {
-    let gen = this.freeGen;
+    // Before the read: a free recorded by another process after it waits the whole grace period from here on.
+    const readAt = Date.now();
+    let gen = this.keeper.freeGen;
     const first = this.meta.getObject(bucket, key, withBytes);
     // A synchronous meta store (SQLite, memory) is read and pinned in one turn of the event loop:
     // no free can come in between. An asynchronous one is checked below.
     let rec = isThenable(first) ? await first : first;
     for (;;) {
       if (!rec || rec.isDeleteMarker) return undefined;
-      const release = this.pin(rec.data);
-      if (this.freeGen === gen) return this.lease(rec, release);
+      const release = this.keeper.pin(rec.data);
+      if (this.keeper.freeGen === gen) return this.keeper.lease(rec, release, readAt);
       // Some piece was removed between the read and the pin: maybe one of ours (its version was
       // replaced meanwhile). Re-read: pieces the current version still references cannot have been
       // freed, and from now on they are pinned.
-      gen = this.freeGen;
+      gen = this.keeper.freeGen;
       const again = await this.meta.getObject(bucket, key, withBytes);
-      if (again && !again.isDeleteMarker && sameData(again, rec)) return this.lease(again, release);
+      if (again && !again.isDeleteMarker && sameData(again, rec)) return this.keeper.lease(again, release, readAt);
       release();
       rec = again;
     }
@@ -262,12 +283,7 @@ export class Store {
 
   /** Unpins a record from getObject whose data will not be read. Idempotent; no-op for other records. */
   releaseObject(record: ObjectRecord): void {
-    const l = this.leases.get(record);
-    if (!l) return;
-    this.leases.delete(record);
-    this.activeLeases--;
-    clearTimeout(l.timer);
-    l.release();
+    this.keeper.releaseObject(record);
   }
 
   /** Removes the current version; true if there was one. */
@@ -296,16 +312,9 @@ export class Store {
       return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
     }
     if (record.size > 0 && record.data.length === 0) throw new Error('openRead: an inline object read without its bytes (getObject withBytes false)');
-    const lease = this.leases.get(record);
-    let release: () => void;
-    if (lease) {
-      this.leases.delete(record);
-      this.activeLeases--;
-      clearTimeout(lease.timer);
-      release = lease.release;
-    } else {
-      release = this.pin(record.data);
-    }
+    const lease = this.keeper.takeLease(record);
+    const release = lease?.release ?? this.keeper.pin(record.data);
+    const readAt = lease?.readAt ?? Date.now();
     let started = false;
     let idle: NodeJS.Timeout | undefined;
     const onStart = () => {
@@ -319,6 +328,8 @@ export class Store {
       clearTimeout(idle);
       release();
     });
+    // Other processes' frees: a pin row while the stream outlasts a quarter of the grace period.
+    this.keeper.holdWhileStreaming(record.data, readAt, stream);
     if (!started) {
       idle = setTimeout(() => {
         if (!started) stream.destroy();
@@ -335,9 +346,10 @@ export class Store {
   // it. Completion writes no bytes: the object's data are the chosen parts' pieces, handed over in
   // one metadata transaction; unlisted parts and the replaced object's data are freed after it.
   //
-  // Commits of parts and completion of one upload are serialised by an in-process lock, so the
-  // parts a completion validated are exactly the parts it hands to the object (one process owns
-  // the data directory). The meta store re-checks that the record only uses the upload's pieces.
+  // Commits of parts and completion of one upload are serialised by the upload's lock, held in the
+  // metadata store (upload-lock.ts), so the parts a completion validated are exactly the parts it
+  // hands to the object, whichever processes they come from. The meta store re-checks that the
+  // record only uses the upload's pieces.
 
   /** Throws NoSuchBucket. */
   async createUpload(upload: UploadRecord): Promise<void> {
@@ -365,10 +377,12 @@ export class Store {
   async commitPart(bucket: string, key: string, uploadId: string, part: PartRecord): Promise<void> {
     let replaced: DataRef[];
     try {
-      replaced = await this.withUploadLock(uploadId, async () => this.meta.putPart(bucket, key, uploadId, part));
+      replaced = await this.locks.with(uploadId, async () => this.meta.putPart(bucket, key, uploadId, part));
     } catch (err) {
-      await this.freeData([part.data]);
+      await this.discard([part.data]);
       throw err;
+    } finally {
+      await this.intents.done([part.data.id]);
     }
     await this.freeData(replaced);
   }
@@ -401,7 +415,7 @@ export class Store {
     build: (upload: UploadRecord, parts: PartRecord[]) => ObjectRecord | Promise<ObjectRecord>,
     cond?: WriteCondition,
   ): Promise<ObjectRecord> {
-    const { record, freed } = await this.withUploadLock(uploadId, async () => {
+    const { record, freed } = await this.locks.with(uploadId, async () => {
       const upload = await this.requireUpload(bucket, key, uploadId);
       const parts = await this.allParts(bucket, key, uploadId);
       const rec = await build(upload, parts);
@@ -431,7 +445,7 @@ export class Store {
 
   /** Removes the upload and frees its parts' pieces. Throws NoSuchUpload. */
   async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
-    const freed = await this.withUploadLock(uploadId, async () => this.meta.abortUpload(bucket, key, uploadId));
+    const freed = await this.locks.with(uploadId, async () => this.meta.abortUpload(bucket, key, uploadId));
     await this.freeData(freed);
   }
 
@@ -487,135 +501,96 @@ export class Store {
     }
   }
 
-  private readonly uploadLocks = new Map<string, Promise<void>>();
-
-  /** Runs `fn` after every earlier holder of the upload's lock has finished. */
-  private async withUploadLock<T>(uploadId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.uploadLocks.get(uploadId) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => mine);
-    this.uploadLocks.set(uploadId, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.uploadLocks.get(uploadId) === tail) this.uploadLocks.delete(uploadId);
-    }
-  }
-
-  // ---- read pins -----------------------------------------------------------------------------
+  // ---- frees ---------------------------------------------------------------------------------
   //
   // A version's pieces are freed right after the commit that replaces or deletes it, but a GET
-  // that read the old record may not have opened them yet. Readers therefore pin the pieces of the
-  // record they read (getObject pins in the same turn as the metadata read), and freeing a pinned
-  // piece is deferred to its last unpin. In-process counters: O(pieces of the record) per read,
-  // nothing on disk (a crash leaves at most orphans for the startup sweep).
+  // that read the old record, in this process or another, may still be reading them: see
+  // piece-keeper.ts for the read pins and the grace period that keep them until it is done.
 
-  /** Data id → number of readers holding it. */
-  private readonly pins = new Map<string, number>();
-  /** Pinned ids whose removal was requested: removed at their last unpin. */
-  private readonly deferredFrees = new Set<string>();
-  /** Counts removals started (getObject's check that none happened between its read and its pin). */
-  private freeGen = 0;
-  private readonly leases = new WeakMap<ObjectRecord, ReadLease>();
-  private activeLeases = 0;
-  private readonly pendingRemovals = new Set<Promise<void>>();
-
-  /** Current pin bookkeeping (tests and diagnostics). */
+  /** Current in-process pin bookkeeping (tests and diagnostics). */
   pinStats(): { pinnedIds: number; deferredFrees: number; leases: number } {
-    return { pinnedIds: this.pins.size, deferredFrees: this.deferredFrees.size, leases: this.activeLeases };
-  }
-
-  /** Pins the pieces; returns an idempotent release. */
-  private pin(refs: DataRef[]): () => void {
-    const ids = refs.map((r) => r.id);
-    for (const id of ids) this.pins.set(id, (this.pins.get(id) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      for (const id of ids) {
-        const n = (this.pins.get(id) ?? 1) - 1;
-        if (n > 0) {
-          this.pins.set(id, n);
-          continue;
-        }
-        this.pins.delete(id);
-        if (this.deferredFrees.delete(id)) {
-          const p = this.removeNow(id).finally(() => this.pendingRemovals.delete(p));
-          this.pendingRemovals.add(p);
-        }
-      }
-    };
-  }
-
-  /** Attaches a pin to the record until openRead takes it over, releaseObject, or the lease ends. */
-  private lease(record: ObjectRecord, release: () => void): ObjectRecord {
-    if (record.data.length === 0) return record; // nothing pinned, nothing to release
-    const timer = setTimeout(() => this.releaseObject(record), this.readLeaseMs);
-    timer.unref();
-    this.leases.set(record, { release, timer });
-    this.activeLeases++;
-    return record;
-  }
-
-  /** Removes a piece nothing references any more, or defers that to its last unpin. */
-  private async freePiece(id: string): Promise<void> {
-    if (this.pins.has(id)) {
-      this.deferredFrees.add(id);
-      return;
-    }
-    await this.removeNow(id);
-  }
-
-  private async removeNow(id: string): Promise<void> {
-    this.freeGen++;
-    try {
-      await this.data.remove(id);
-    } catch (err) {
-      // Not fatal for the request: the orphan sweep at the next start removes it.
-      this.log?.warn({ err, dataId: id }, 'could not free data');
-    }
+    return this.keeper.stats();
   }
 
   private async freeData(refs: DataRef[]): Promise<void> {
-    for (const ref of refs) await this.freePiece(ref.id);
+    await this.keeper.free(refs);
   }
 
-  // ---- housekeeping --------------------------------------------------------------------------
+  /** Pieces of a write whose commit failed: never referenced, nobody can be reading them. */
+  private async discard(refs: DataRef[]): Promise<void> {
+    for (const ref of refs) await this.keeper.removeNow(ref.id);
+  }
 
-  /** Startup: remove temp files (synchronously awaited, cheap). */
-  async sweepTemp(): Promise<number> {
-    return this.data.sweepTemp();
+  // ---- housekeeping (run by src/jobs/) -------------------------------------------------------
+
+  /**
+   * Called when this process holds the data directory alone (exclusive lock), before serving:
+   * every lease, intent and read pin in the metadata store belongs to a process that is gone, and
+   * pieces whose free was recorded are unlinked now (nobody reads them).
+   */
+  async takeOverAlone(): Promise<number> {
+    await this.meta.coord.clearProcesses();
+    this.intents.aloneSince = Date.now();
+    let n = 0;
+    for (;;) {
+      const ids = await this.meta.coord.takeDueFrees(Number.MAX_SAFE_INTEGER, Date.now(), 500, () => false);
+      for (const id of ids) await this.keeper.removeNow(id);
+      n += ids.length;
+      if (ids.length < 500) return n;
+    }
   }
 
   /**
-   * Removes committed pieces that no metadata references and that predate this process (so no
-   * write of ours is in flight for them): left by a crash between rename and metadata commit, or
-   * between commit and freeing replaced data. Runs in the background after startup.
+   * Removes temp files left by interrupted writes: all of them when `before` is omitted (this
+   * process alone, at startup), else those older than the oldest write in progress in any process.
    */
-  async sweepOrphans(signal?: AbortSignal): Promise<number> {
-    let removed = 0;
-    for await (const id of this.data.listIds(this.startedAt)) {
-      if (signal?.aborted) break;
-      if (!(await this.meta.isDataReferenced(id))) {
-        // A reader may still hold a piece whose version was replaced or deleted just now.
-        if (this.pins.has(id)) this.deferredFrees.add(id);
-        else {
-          this.freeGen++;
-          await this.data.remove(id);
-        }
-        removed++;
+  async sweepTemp(shared = false): Promise<number> {
+    return this.data.sweepTemp(shared ? await this.intents.sweepCutoff() : undefined);
+  }
+
+  /**
+   * Finds committed pieces that no metadata references and that no write in progress (in any
+   * process: write intents) may still commit: left by a crash between rename and metadata commit,
+   * or between commit and freeing replaced data. Each is freed like a replaced piece (a reader
+   * may hold it). Yields after each piece examined, so a job can stop and pace it.
+   */
+  async *sweepOrphans(signal?: AbortSignal): AsyncGenerator<boolean> {
+    const cutoff = await this.intents.sweepCutoff();
+    for await (const id of this.data.listIds(cutoff)) {
+      if (signal?.aborted) return;
+      const orphan = !(await this.meta.isDataReferenced(id));
+      if (orphan) {
+        if (this.keeper.freeGraceMs === 0) await this.keeper.deferOrRemove(id);
+        else await this.keeper.free([{ id, size: 0 }]);
       }
+      yield orphan;
     }
-    return removed;
+  }
+
+  /** Unlinks one batch of pieces whose free is due (shared mode). Returns how many. */
+  async reapFrees(): Promise<number> {
+    return this.keeper.reap();
+  }
+
+  // ---- leases for background work (src/jobs/) --------------------------------------------------
+
+  /** Takes or renews the named lease for `owner` (see Coordination.tryLease). */
+  async tryLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.meta.coord.tryLease(name, owner, Date.now(), ttlMs);
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.meta.coord.releaseLease(name, owner);
+  }
+
+  async leaseHolder(name: string): Promise<string | undefined> {
+    return this.meta.coord.leaseHolder(name, Date.now());
   }
 
   async close(): Promise<void> {
-    // Deferred frees still pinned by open streams stay on disk as orphans for the next start's sweep.
-    await Promise.all([...this.pendingRemovals]);
+    // Deferred frees still pinned by open streams stay on disk as orphans for the sweep.
+    this.intents.close();
+    await this.keeper.close();
     await this.data.close();
     await this.meta.close();
   }

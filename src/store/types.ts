@@ -1,5 +1,6 @@
 // Records and interfaces of the storage engine. The engine knows nothing of HTTP or XML:
 // s3/ translates these records and the typed errors in ./errors.ts into the S3 protocol.
+import type { Coordination } from './coord.js';
 
 /** The version id S3 uses for objects written while versioning was never enabled. */
 export const NULL_VERSION = 'null';
@@ -10,8 +11,10 @@ export const NULL_VERSION = 'null';
  * checksums), and data pieces written from now on are piece format 1 (header + block checksums),
  * which code of format ≤ 2 would serve header and all: the bump makes such code refuse the
  * database (migrate(): "newer than this Strata understands") instead of serving wrong bytes after
- * a downgrade. 5: buckets.owner (the user id of the bucket's owner; buckets made before are the
- * root user's). Format 4 is another change's step (cross-process tables); the numbers are kept apart.
+ * a downgrade. 4: coordination tables (leases, write intents, pending frees, read pins) so that
+ * several processes can share one database and data directory; code of format ≤ 3 would not
+ * honour another process's locks, pins or intents.
+ * 5: buckets.owner (the user id of the bucket's owner; buckets made before are the root user's).
  */
 export const META_FORMAT_VERSION = 5;
 
@@ -177,6 +180,8 @@ export interface UploadListQuery {
  * Implementations: SQLite (embedded default) and in-memory (tests); later PostgreSQL.
  */
 export interface MetaStore {
+  /** Rules that hold across processes sharing this store (leases, intents, frees, pins): see coord.ts. */
+  readonly coord: Coordination;
   createBucket(bucket: BucketRecord): void | Promise<void>;
   getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
   listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;
@@ -266,7 +271,11 @@ export interface DataStore {
   remove(id: string): Promise<void>;
   /** Ids of all committed pieces whose creation predates `before` (ms): input of the orphan sweep. */
   listIds(before: number): AsyncIterable<string>;
-  /** Startup cleanup: removes temporary files left by interrupted writes. */
-  sweepTemp(): Promise<number>;
+  /**
+   * Removes temporary files left by interrupted writes: all of them (startup of a process that
+   * holds the directory alone), or with `before` only those last modified before it (ms; writes
+   * in progress elsewhere keep theirs). Returns how many.
+   */
+  sweepTemp(before?: number): Promise<number>;
   close(): Promise<void>;
 }

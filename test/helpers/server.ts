@@ -28,6 +28,11 @@ export interface StartServerOptions {
   args?: string[];
   /** Extra environment variables (on top of process.env). */
   env?: Record<string, string>;
+  /**
+   * Use this existing data directory (several servers on one directory: --shared); stop() then
+   * leaves it in place for the caller to remove. Default: a new temp directory, removed by stop().
+   */
+  dataDir?: string;
   /** The server serves HTTPS (pass --certs or --tls-cert/--tls-key in `args`): the url is https://. */
   tls?: boolean;
 }
@@ -77,7 +82,8 @@ const QUIET_MS = 100;
 const SETTLE_LIMIT_MS = 3000;
 
 export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'strata-test-'));
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'strata-test-')));
   const host = '127.0.0.1';
   const args = [MAIN_JS, '--address', `${host}:0`, '--data', dataDir, ...(opts.args ?? [])];
   const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.env ?? {}) };
@@ -111,7 +117,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   } catch (err) {
     if (!exited) child.kill('SIGKILL');
     await exitPromise;
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDir) await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
 
@@ -124,7 +130,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
         await exitPromise;
         clearTimeout(timer);
       }
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
     })();
     return stopping;
   };

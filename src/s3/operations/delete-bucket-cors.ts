@@ -4,6 +4,6 @@ import type { BucketRequest, S3Response } from '../context.js';
 import { CORS_CONFIG_NAME } from '../cors.js';
 
 export async function deleteBucketCors(ctx: BucketRequest): Promise<S3Response> {
-  await ctx.store.meta.putBucketConfig(ctx.bucket, CORS_CONFIG_NAME, undefined);
+  await ctx.store.putBucketConfig(ctx.bucket, CORS_CONFIG_NAME, undefined);
   return { status: 204 };
 }

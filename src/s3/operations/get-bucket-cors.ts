@@ -6,7 +6,7 @@ import { S3Error } from '../errors.js';
 
 export async function getBucketCors(ctx: BucketRequest): Promise<S3Response> {
   const bucket = ctx.bucket;
-  const rules = await loadBucketCors(ctx.store.meta, bucket);
+  const rules = await loadBucketCors(ctx.store, bucket);
   if (rules === undefined) throw new S3Error('NoSuchCORSConfiguration', undefined, { BucketName: bucket });
   return { status: 200, body: corsToXml(rules) };
 }

@@ -20,7 +20,7 @@ export async function preflight(ctx: RequestContext): Promise<S3Response> {
   const fields = { Method: method, ResourceType: ctx.key !== undefined ? 'OBJECT' : ctx.bucket !== undefined ? 'BUCKET' : 'SERVICE' };
 
   // A missing bucket is NoSuchBucket (thrown by the lookup), even when a server default exists.
-  const bucketRules = ctx.bucket !== undefined ? await loadBucketCors(ctx.store.meta, ctx.bucket) : undefined;
+  const bucketRules = ctx.bucket !== undefined ? await loadBucketCors(ctx.store, ctx.bucket) : undefined;
   const rules = bucketRules ?? defaultCorsRules(ctx.config.corsOrigins);
   if (rules === undefined) throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.', fields);
   const rule = findCorsRule(rules, origin, method, requested);

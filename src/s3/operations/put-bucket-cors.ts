@@ -7,6 +7,6 @@ import { CORS_CONFIG_NAME, parseCorsXml, serializeCors } from '../cors.js';
 export async function putBucketCors(ctx: BucketRequest): Promise<S3Response> {
   const bucket = ctx.bucket;
   const rules = parseCorsXml(ctx.bodyText ?? '');
-  await ctx.store.meta.putBucketConfig(bucket, CORS_CONFIG_NAME, serializeCors(rules));
+  await ctx.store.putBucketConfig(bucket, CORS_CONFIG_NAME, serializeCors(rules));
   return { status: 200 };
 }

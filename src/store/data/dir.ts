@@ -206,11 +206,24 @@ export class DirDataStore implements DataStore {
     }
   }
 
-  /** Removes everything in tmp/. Only safe before any write starts (i.e. at startup). */
-  async sweepTemp(): Promise<number> {
+  /**
+   * Removes everything in tmp/ (only safe before any write starts, i.e. at startup of a process
+   * that holds the directory alone), or with `before` the files last modified before it (writes
+   * in progress in other processes are newer: see Store.sweepTemp).
+   */
+  async sweepTemp(before?: number): Promise<number> {
     const names = await readdir(this.tmpDir);
-    for (const name of names) await rm(join(this.tmpDir, name), { recursive: true, force: true });
-    return names.length;
+    let n = 0;
+    for (const name of names) {
+      const path = join(this.tmpDir, name);
+      if (before !== undefined) {
+        const st = await stat(path).catch(() => undefined);
+        if (!st || st.mtimeMs >= before) continue;
+      }
+      await rm(path, { recursive: true, force: true });
+      n++;
+    }
+    return n;
   }
 
   async close(): Promise<void> {

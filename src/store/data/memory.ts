@@ -72,7 +72,7 @@ export class MemoryDataStore implements DataStore {
   }
 
   /** Nothing is ever half-written in memory. */
-  async sweepTemp(): Promise<number> {
+  async sweepTemp(_before?: number): Promise<number> {
     return 0;
   }
 

@@ -2,6 +2,7 @@
 // ../contract.ts checks both). Keys are ordered by their UTF-8 bytes (Buffer.compare), never by `<`.
 
 import { StoreError } from '../errors.js';
+import { MemoryCoordination } from './memory-coord.js';
 import { listedObject } from '../listing.js';
 import type { ListedObject } from '../types.js';
 import {
@@ -115,6 +116,7 @@ export class MemoryMetaStore implements MetaStore {
   private readonly buckets = new Map<string, BucketState>();
   /** data id → number of (version, position) references. */
   private readonly dataRefs = new Map<string, number>();
+  readonly coord = new MemoryCoordination((id) => this.isDataReferenced(id));
 
   createBucket(bucket: BucketRecord): void {
     if (this.buckets.has(bucket.name)) throw new StoreError('BucketAlreadyExists');

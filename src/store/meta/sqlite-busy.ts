@@ -24,9 +24,31 @@ export function read<T>(run: () => T): T {
   try {
     return run();
   } catch (err) {
-    if (isBusyError(err)) throw busyError();
-    throw err;
+    throw storeErrorOf(err);
   }
+}
+
+/**
+ * The typed StoreError for an error of the SQLite engine, so that nothing above the store knows
+ * SQLite exists: SQLITE_FULL (and a full disk met by the WAL sync: ENOSPC, EDQUOT) is NoSpace,
+ * SQLITE_BUSY / SQLITE_LOCKED is Busy, any other SQLITE_* code (I/O error, corruption, read-only
+ * file...) is Internal with the engine's code and message (logged, never sent to a client).
+ * Anything else (StoreErrors, programming errors) is returned unchanged.
+ */
+export function storeErrorOf(err: unknown): unknown {
+  if (err instanceof StoreError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || code === 'EDQUOT') return withCause(new StoreError('NoSpace', message), err);
+  if (isBusyError(err)) return withCause(busyError(), err);
+  if (code.startsWith('SQLITE_')) return withCause(new StoreError('Internal', `metadata store: ${code}: ${message}`), err);
+  return err;
+}
+
+function withCause(e: StoreError, cause: unknown): StoreError {
+  (e as { cause?: unknown }).cause = cause;
+  return e;
 }
 
 export function busyError(): StoreError {

@@ -121,9 +121,43 @@ CREATE TABLE object_multipart (
 `;
 
 /**
+ * Format 4 (coordination between processes, src/store/coord.ts): leases (per-upload locks, the
+ * jobs runner), write intents, pending frees and read pins. Only adds tables: no existing row
+ * changes meaning. None of these rows must survive a crash (they expire, or leave an orphan for
+ * the sweep), so they are written without waiting for a WAL sync.
+ */
+export const SCHEMA_V4 = `
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE write_intents (
+  id         TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE pending_frees (
+  data_id  TEXT PRIMARY KEY,
+  freed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pending_frees_due ON pending_frees(freed_at);
+
+CREATE TABLE read_pins (
+  pin_id     TEXT NOT NULL,
+  data_id    TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (pin_id, data_id)
+) WITHOUT ROWID;
+CREATE INDEX read_pins_data ON read_pins(data_id, expires_at);
+`;
+
+/**
  * Format 5 (bucket owners): each bucket records the user id of its owner. Buckets made before are
- * the root user's ('root', ROOT_USER_ID in types.ts): the only user there was. (Format 4 is the
- * cross-process tables' step; each step stands alone, so either order of landing works.)
+ * the root user's ('root', ROOT_USER_ID in types.ts): the only user there was.
  */
 export const SCHEMA_V5 = `
 ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT 'root';
@@ -142,6 +176,8 @@ export function migrate(db: Db): void {
     if (current < 2) db.exec(SCHEMA_V2);
     // Step 3 (multipart details) only adds a table: no existing row changes meaning.
     if (current < 3) db.exec(SCHEMA_V3);
+    // Step 4 (coordination between processes) only adds tables.
+    if (current < 4) db.exec(SCHEMA_V4);
     // Step 5 (bucket owners) adds a column whose default makes every existing bucket the root user's.
     if (current < 5) db.exec(SCHEMA_V5);
     // Future upgrades: `if (current < 6) { ... }`, each step in this same transaction.

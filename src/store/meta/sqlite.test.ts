@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '../contract.js';
 import { runInlineContract } from '../contract-inline.js';
 import { META_FORMAT_VERSION, ROOT_USER_ID } from '../types.js';
+import type { StoreError } from '../errors.js';
+import { storeErrorOf } from './sqlite-busy.js';
 import { LISTING_SQL, LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
 
 async function sqliteHarness() {
@@ -214,6 +216,42 @@ describe('SqliteMetaStore', () => {
     assert.deepEqual(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl')), { n: 0 });
   });
 
+  it('Open › a format-3 file → migrated to the current format (coordination tables added, buckets owned by root), its objects unchanged', async () => {
+    const p = join(dir, 'format3.db');
+    const old = SqliteMetaStore.open(p);
+    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: ROOT_USER_ID });
+    const rec = objectRecord('b', 'k');
+    await old.putObject(rec);
+    await old.close();
+    const db = new Database(p);
+    db.exec(
+      "DROP TABLE leases; DROP TABLE write_intents; DROP TABLE pending_frees; DROP TABLE read_pins; ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 3 WHERE name = 'format_version'",
+    );
+    db.close();
+    const migrated = SqliteMetaStore.open(p);
+    try {
+      const check = new Database(p, { readonly: true });
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
+      assert.deepEqual(check.prepare("SELECT owner FROM buckets WHERE name = 'b'").get(), { owner: ROOT_USER_ID });
+      for (const t of ['leases', 'write_intents', 'pending_frees', 'read_pins']) assert.ok(check.prepare('SELECT name FROM sqlite_master WHERE name = ?').get(t), t);
+      check.close();
+      assert.deepEqual(migrated.getObject('b', 'k'), rec);
+      assert.equal(await migrated.coord.tryLease('jobs', 'me', 1000, 100), true);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it('Errors › SQLITE_FULL → StoreError NoSpace, SQLITE_BUSY → Busy, another engine error → Internal; others unchanged', () => {
+    const e = (code: string) => Object.assign(new Error(code), { code });
+    assert.equal((storeErrorOf(e('SQLITE_FULL')) as StoreError).code, 'NoSpace');
+    assert.equal((storeErrorOf(e('SQLITE_BUSY_SNAPSHOT')) as StoreError).code, 'Busy');
+    assert.equal((storeErrorOf(e('SQLITE_IOERR_WRITE')) as StoreError).code, 'Internal');
+    assert.equal((storeErrorOf(e('SQLITE_CORRUPT')) as StoreError).code, 'Internal');
+    const other = new Error('x');
+    assert.equal(storeErrorOf(other), other);
+  });
+
   it('Open › a format-2 file → migrated to format 3 (object_multipart added), its objects and uploads unchanged', async () => {
     const p = join(dir, 'format2.db');
     const old = SqliteMetaStore.open(p);
@@ -225,7 +263,9 @@ describe('SqliteMetaStore', () => {
     await old.close();
     // What a format-2 Strata left: no object_multipart table, format_version 2.
     const db = new Database(p);
-    db.exec("DROP TABLE object_multipart; ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 2 WHERE name = 'format_version'");
+    db.exec(
+      "DROP TABLE object_multipart; DROP TABLE leases; DROP TABLE write_intents; DROP TABLE pending_frees; DROP TABLE read_pins; ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 2 WHERE name = 'format_version'",
+    );
     db.close();
 
     const migrated = SqliteMetaStore.open(p);
@@ -237,29 +277,6 @@ describe('SqliteMetaStore', () => {
       assert.deepEqual(migrated.getObject('b', 'mp'), rec);
       assert.equal(migrated.getCompletedUpload('b', 'mp'), undefined, 'objects completed before format 3 have no details');
       assert.deepEqual(migrated.getUpload('b', 'open', u.uploadId), u);
-    } finally {
-      await migrated.close();
-    }
-  });
-
-  it('Open › a format-3 file (buckets without owner) → migrated to format 5, its buckets the root user\'s', async () => {
-    const p = join(dir, 'format3.db');
-    const old = SqliteMetaStore.open(p);
-    await old.createBucket({ name: 'b', region: 'r', createdAt: 7, versioning: '', owner: 'root' });
-    await old.putObject(objectRecord('b', 'k'));
-    await old.close();
-    // What a format-3 Strata left: buckets without the owner column, format_version 3.
-    const db = new Database(p);
-    db.exec("ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 3 WHERE name = 'format_version'");
-    db.close();
-
-    const migrated = SqliteMetaStore.open(p);
-    try {
-      assert.deepEqual(migrated.getBucket('b'), { name: 'b', region: 'r', createdAt: 7, versioning: '', owner: ROOT_USER_ID });
-      assert.ok(migrated.getObject('b', 'k'));
-      const check = new Database(p, { readonly: true });
-      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: 5 });
-      check.close();
     } finally {
       await migrated.close();
     }

@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { migrate } from './sqlite-schema.js';
 import { WalSync, type WalSyncCalls } from './wal-sync.js';
-import { DEFAULT_BUSY_RETRY_MS, busyBackoff, busyError, isBusyError, read, sleep } from './sqlite-busy.js';
+import { DEFAULT_BUSY_RETRY_MS, busyBackoff, busyError, isBusyError, read, sleep, storeErrorOf } from './sqlite-busy.js';
+import { SqliteCoordination } from './sqlite-coord.js';
 import {
   type BucketRow,
   type Db,
@@ -64,6 +65,8 @@ export interface SqliteOptions {
 }
 
 export class SqliteMetaStore implements MetaStore {
+  /** Leases, write intents, pending frees and read pins (format 4 tables): see ../coord.ts. */
+  readonly coord: SqliteCoordination;
   private readonly wal: WalSync | undefined;
   private readonly st: ReturnType<typeof prepareAll>;
   private readonly scanSt: ScanShapes;
@@ -86,6 +89,7 @@ export class SqliteMetaStore implements MetaStore {
     walCalls?: WalSyncCalls,
   ) {
     this.wal = walPath === undefined ? undefined : new WalSync(walPath, walCalls);
+    this.coord = new SqliteCoordination(db, busyRetryMs);
     this.st = prepareAll(db);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
@@ -186,7 +190,14 @@ export class SqliteMetaStore implements MetaStore {
    * here (a promise with durability 'fsync', the value itself with 'none').
    */
   private durable<T>(value: T): T | Promise<T> {
-    return this.wal ? this.wal.sync().then(() => value) : value;
+    return this.wal
+      ? this.wal.sync().then(
+          () => value,
+          (err: unknown) => {
+            throw storeErrorOf(err);
+          },
+        )
+      : value;
   }
 
   /**
@@ -199,7 +210,7 @@ export class SqliteMetaStore implements MetaStore {
     try {
       value = run();
     } catch (err) {
-      if (!isBusyError(err)) throw err;
+      if (!isBusyError(err)) throw storeErrorOf(err);
       return this.retryBusy(run).then((v) => this.durable(v));
     }
     return this.durable(value);
@@ -212,7 +223,7 @@ export class SqliteMetaStore implements MetaStore {
       try {
         return run();
       } catch (err) {
-        if (!isBusyError(err)) throw err;
+        if (!isBusyError(err)) throw storeErrorOf(err);
         if (Date.now() >= deadline) throw busyError();
       }
     }
@@ -280,7 +291,7 @@ export class SqliteMetaStore implements MetaStore {
         return;
       }
       // The batch's own BEGIN or COMMIT failed (disk full, I/O error): none of it happened.
-      for (const i of items) i.reject(err);
+      for (const i of items) i.reject(storeErrorOf(err));
       return;
     }
     this.busyAttempts = 0;
@@ -288,12 +299,12 @@ export class SqliteMetaStore implements MetaStore {
     const done: Array<{ item: (typeof items)[number]; value: unknown }> = [];
     results.forEach((r, n) => {
       if (r.ok) done.push({ item: items[n]!, value: r.value });
-      else items[n]!.reject(r.value);
+      else items[n]!.reject(storeErrorOf(r.value));
     });
     if (done.length === 0) return;
     this.wal!.sync().then(
       () => done.forEach((d) => d.item.resolve(d.value)),
-      (err: unknown) => done.forEach((d) => d.item.reject(err)),
+      (err: unknown) => done.forEach((d) => d.item.reject(storeErrorOf(err))),
     );
   }
 

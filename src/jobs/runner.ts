@@ -1,0 +1,120 @@
+// The background job runner: one per data directory, whatever the number of server processes.
+// main starts it with an AbortSignal and awaits it at shutdown. Each round, the process that holds
+// the `jobs` lease in the metadata store (taken and renewed here; later in etcd) runs the jobs that
+// are due, each as a sequence of bounded steps with a turn of the event loop between them, so
+// requests are never kept waiting by background work; the other processes only retry the lease.
+
+/** A background job (jobs.ts has the orphan sweep, the free reaper and the stale-upload cleanup). */
+export interface Job {
+  name: string;
+  /** Time between the end of one round of the job and the start of the next. */
+  intervalMs: number;
+  /** Does one bounded batch of work; resolves true when the round has more to do. */
+  step(signal: AbortSignal): Promise<boolean>;
+}
+
+/** Where the lease lives (the Store façade). */
+export interface LeaseSource {
+  tryLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, owner: string): Promise<void>;
+}
+
+export interface RunnerOptions {
+  leases: LeaseSource;
+  owner: string;
+  jobs: Job[];
+  /** Name of the lease (default 'jobs'). */
+  leaseName?: string;
+  /** Lease time; renewed every third of it while jobs run (default 30 s). */
+  leaseMs?: number;
+  /** How often the runner wakes to take the lease and look for due jobs (default 1 s). */
+  tickMs?: number;
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class JobRunner {
+  private readonly leaseName: string;
+  private readonly leaseMs: number;
+  private readonly tickMs: number;
+  private readonly nextRun = new Map<string, number>();
+  private held = false;
+  private renewedAt = 0;
+  /** Steps run so far, by job name (tests, diagnostics). */
+  readonly steps = new Map<string, number>();
+
+  constructor(private readonly o: RunnerOptions) {
+    this.leaseName = o.leaseName ?? 'jobs';
+    this.leaseMs = o.leaseMs ?? 30_000;
+    this.tickMs = o.tickMs ?? 1000;
+  }
+
+  /** Whether this runner held the lease at its last attempt. */
+  get leader(): boolean {
+    return this.held;
+  }
+
+  /** Runs until `signal` aborts; then releases the lease and resolves (never rejects). */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (await this.renew()) {
+        for (const job of this.o.jobs) {
+          if (signal.aborted || !this.held) break;
+          if ((this.nextRun.get(job.name) ?? 0) > Date.now()) continue;
+          await this.runRound(job, signal);
+          this.nextRun.set(job.name, Date.now() + job.intervalMs);
+        }
+      }
+      await pause(this.tickMs, signal);
+    }
+    if (this.held) {
+      this.held = false;
+      await this.o.leases.releaseLease(this.leaseName, this.o.owner).catch(() => undefined);
+    }
+  }
+
+  /** Takes or renews the lease; false when another runner holds it (or the store fails). */
+  private async renew(): Promise<boolean> {
+    try {
+      const was = this.held;
+      this.held = await this.o.leases.tryLease(this.leaseName, this.o.owner, this.leaseMs);
+      if (this.held) this.renewedAt = Date.now();
+      if (this.held && !was) this.o.log?.info({ owner: this.o.owner }, 'background jobs: this process runs them');
+    } catch (err) {
+      this.held = false;
+      this.o.log?.warn({ err }, 'background jobs: could not take the lease');
+    }
+    return this.held;
+  }
+
+  private async runRound(job: Job, signal: AbortSignal): Promise<void> {
+    try {
+      for (;;) {
+        if (signal.aborted) return;
+        const more = await job.step(signal);
+        this.steps.set(job.name, (this.steps.get(job.name) ?? 0) + 1);
+        if (!more) return;
+        // Between batches: requests run first, and a lease that is getting old is renewed.
+        await yieldToLoop();
+        if (Date.now() - this.renewedAt > this.leaseMs / 3 && !(await this.renew())) return;
+      }
+    } catch (err) {
+      this.o.log?.warn({ err, job: job.name }, 'background job failed (retried at its next round)');
+    }
+  }
+}
