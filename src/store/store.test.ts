@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { MemoryDataStore } from './data/memory.js';
 import { StoreError } from './errors.js';
-import { MemoryMetaStore } from './meta/memory.js';
+import { memoryMetaStore } from './meta/memory.js';
 import { Store } from './store.js';
 import { NULL_VERSION, type ObjectRecord, type PartRecord, type UploadRecord } from './types.js';
 
@@ -55,7 +55,7 @@ describe('Store multipart', () => {
 
   beforeEach(async () => {
     data = new MemoryDataStore();
-    store = new Store(new MemoryMetaStore(), data);
+    store = new Store(memoryMetaStore(), data);
     await store.createBucket('b', 'us-east-1');
   });
 
@@ -205,7 +205,7 @@ describe('Store.listUploadPage', () => {
   let uploads: UploadRecord[];
 
   beforeEach(async () => {
-    store = new Store(new MemoryMetaStore(), new MemoryDataStore());
+    store = new Store(memoryMetaStore(), new MemoryDataStore());
     await store.createBucket('b', 'us-east-1');
     uploads = [];
     for (const k of keys) {
@@ -263,7 +263,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
 
   it('at most inlineMax bytes → inline (no piece written); GET-style reads and ranges serve them', async () => {
     const data = new MemoryDataStore();
-    const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: 10 });
+    const store = new Store(memoryMetaStore(), data, undefined, { inlineMax: 10 });
     await store.createBucket('b', 'us-east-1');
     const bytes = await store.writeObjectData(chunks('hello', ' wor', 'l'));
     assert.deepEqual(bytes.data, []);
@@ -277,7 +277,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
 
   it('more than inlineMax → one piece with every byte in order (the buffered head first)', async () => {
     const data = new MemoryDataStore();
-    const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: 4 });
+    const store = new Store(memoryMetaStore(), data, undefined, { inlineMax: 4 });
     const bytes = await store.writeObjectData(chunks('ab', 'cd', 'ef', 'gh', 'ij'));
     assert.equal(bytes.inline, undefined);
     assert.equal(bytes.data.length, 1);
@@ -286,7 +286,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
   });
 
   it('empty source → no data at all; inlineMax 0 → every non-empty object is a piece', async () => {
-    const store = new Store(new MemoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 0 });
+    const store = new Store(memoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 0 });
     assert.deepEqual(await store.writeObjectData(chunks()), { data: [] });
     const one = await store.writeObjectData(chunks('x'));
     assert.equal(one.inline, undefined);
@@ -296,7 +296,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
   it('source fails before or after the inline limit → rethrown, no piece remains, the source is closed', async () => {
     for (const limit of [100, 2]) {
       const data = new MemoryDataStore();
-      const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: limit });
+      const store = new Store(memoryMetaStore(), data, undefined, { inlineMax: limit });
       let closed = false;
       async function* failing(): AsyncGenerator<Buffer> {
         try {
@@ -314,7 +314,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
   });
 
   it('aborted signal while inline bytes are collected → rejects with the reason, source closed', async () => {
-    const store = new Store(new MemoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 100 });
+    const store = new Store(memoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 100 });
     const ac = new AbortController();
     let closed = false;
     async function* slow(): AsyncGenerator<Buffer> {

@@ -11,8 +11,12 @@ import type {
   DataStore,
   ListPage,
   ListQuery,
+  ListedVersion,
   MetaStore,
+  ObjectContent,
+  ObjectPatch,
   ObjectRecord,
+  ObjectWrite,
   PartRecord,
   UploadRecord,
   WriteCondition,
@@ -20,6 +24,27 @@ import type {
 import { listPage } from './listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
 import { checkInline, readObjectPieces } from './verified-read.js';
+import { newVersion, versionIdFor } from './versions.js';
+
+/**
+ * A read of one object version, its data pinned until released (see "read pins"): `stream` hands
+ * the pin to the stream (released when it closes), `release` lets it go when no data will be read
+ * (HEAD, failed conditionals, metadata only). Release is idempotent and a no-op after `stream`;
+ * `using` (Symbol.dispose) releases too. A handle nobody releases lapses after the read lease.
+ */
+export interface ObjectHandle {
+  readonly record: ObjectRecord;
+  stream(range?: { start: number; end: number }): Readable;
+  release(): void;
+  [Symbol.dispose](): void;
+}
+
+/** What Store.readObject reads: a version (default: the latest) and whether inline bytes are wanted. */
+export interface ReadOptions {
+  versionId?: string;
+  /** Default true; false for HEAD and metadata-only reads (an inline object's bytes stay unread). */
+  withBytes?: boolean;
+}
 
 /** A ListMultipartUploads page request (S3 semantics; see listUploadPage). */
 export interface UploadPageQuery {
@@ -206,19 +231,34 @@ export class Store {
   }
 
   /**
-   * The commit point: makes `record` the current version of its key. If the commit fails (missing
-   * bucket, failed condition), the record's new data is removed and the error rethrown. Data of the
-   * replaced version is freed after the commit; a crash before that leaves an orphan for the sweep.
+   * The version a write makes now: its id from the bucket's versioning state (versions.ts), its time
+   * now. Throws NoSuchBucket. The state is read before the commit: a write racing a change of the
+   * bucket's versioning state is ordered before that change.
    */
-  async commitObject(record: ObjectRecord, cond?: WriteCondition): Promise<void> {
+  private async newVersionOf(write: ObjectWrite): Promise<ObjectRecord> {
+    const bucket = await this.requireBucket(write.bucket);
+    return newVersion(write, versionIdFor(bucket.versioning), Date.now());
+  }
+
+  /**
+   * The commit point: makes the written object (bytes from writeObjectData / writeData) the latest
+   * version of its key, with the version id the bucket's versioning state gives it. If the commit
+   * fails (missing bucket, failed condition), the new data is removed and the error rethrown. Data of
+   * a replaced version is freed after the commit; a crash before that leaves an orphan for the sweep.
+   * Returns the committed record.
+   */
+  async commitObject(write: ObjectWrite, cond?: WriteCondition): Promise<ObjectRecord> {
+    let record: ObjectRecord;
     let replaced: DataRef[];
     try {
+      record = await this.newVersionOf(write);
       replaced = await this.meta.putObject(record, cond);
     } catch (err) {
-      await this.freeData(record.data);
+      await this.freeData(write.data);
       throw err;
     }
     await this.freeData(replaced);
+    return record;
   }
 
   /**
@@ -227,9 +267,9 @@ export class Store {
    * no data will be read (HEAD, failed conditionals). A record that gets neither is released after
    * the read lease (10 s): until then, frees of its pieces are deferred.
    */
-  async getObject(bucket: string, key: string, withBytes = true): Promise<ObjectRecord | undefined> {
+  async getObject(bucket: string, key: string, withBytes = true, versionId?: string): Promise<ObjectRecord | undefined> {
     let gen = this.freeGen;
-    const first = this.meta.getObject(bucket, key, withBytes);
+    const first = this.meta.getObject(bucket, key, versionId, withBytes);
     // A synchronous meta store (SQLite, memory) is read and pinned in one turn of the event loop:
     // no free can come in between. An asynchronous one is checked below.
     let rec = isThenable(first) ? await first : first;
@@ -241,7 +281,7 @@ export class Store {
       // replaced meanwhile). Re-read: pieces the current version still references cannot have been
       // freed, and from now on they are pinned.
       gen = this.freeGen;
-      const again = await this.meta.getObject(bucket, key, withBytes);
+      const again = await this.meta.getObject(bucket, key, versionId, withBytes);
       if (again && !again.isDeleteMarker && sameData(again, rec)) return this.lease(again, release);
       release();
       rec = again;
@@ -258,16 +298,37 @@ export class Store {
     l.release();
   }
 
-  /** Removes the current version; true if there was one. */
-  async deleteObject(bucket: string, key: string): Promise<boolean> {
-    const removed = await this.meta.deleteObject(bucket, key);
+  /**
+   * The version (default: the latest) as a handle whose pieces stay pinned until it is released or
+   * streamed; undefined if there is none or it is a delete marker.
+   */
+  async readObject(bucket: string, key: string, opts: ReadOptions = {}): Promise<ObjectHandle | undefined> {
+    const record = await this.getObject(bucket, key, opts.withBytes ?? true, opts.versionId);
+    if (!record) return undefined;
+    const release = (): void => this.releaseObject(record);
+    return { record, stream: (range) => this.openRead(record, range), release, [Symbol.dispose]: release };
+  }
+
+  /** Removes one version (default: the 'null' version) and frees its data; true if there was one. */
+  async deleteObject(bucket: string, key: string, versionId?: string): Promise<boolean> {
+    const removed = await this.meta.deleteObject(bucket, key, versionId);
     if (!removed) return false;
     await this.freeData(removed.data);
     return true;
   }
 
+  /** A metadata-only change of one version (see MetaStore.updateObject); undefined if there is none. */
+  async updateObject(bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch): Promise<ObjectRecord | undefined> {
+    return this.meta.updateObject(bucket, key, versionId, patch);
+  }
+
   async list(q: ListQuery): Promise<ListPage> {
     return listPage(this.meta, q);
+  }
+
+  /** Versions in (key, newest first) order after the markers (see MetaStore.scanVersions). */
+  async scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number): Promise<ListedVersion[]> {
+    return this.meta.scanVersions(bucket, prefix, keyMarker, versionIdMarker, limit);
   }
 
   /**
@@ -378,7 +439,8 @@ export class Store {
 
   /**
    * Completes an upload. Under the upload's lock: reads the upload and all its parts, lets `build`
-   * validate them and describe the object (it may throw: nothing changes then), and commits. The
+   * validate them and describe the object (its data: some of the parts' pieces; it may throw:
+   * nothing changes then), and commits it as a new version (version id as in commitObject). The
    * upload stays intact when `build` or the write condition fails. After the commit, the pieces of
    * parts the object does not use and of the replaced object are freed. Returns the committed record.
    */
@@ -386,13 +448,13 @@ export class Store {
     bucket: string,
     key: string,
     uploadId: string,
-    build: (upload: UploadRecord, parts: PartRecord[]) => ObjectRecord | Promise<ObjectRecord>,
+    build: (upload: UploadRecord, parts: PartRecord[]) => ObjectContent | Promise<ObjectContent>,
     cond?: WriteCondition,
   ): Promise<ObjectRecord> {
     const { record, freed } = await this.withUploadLock(uploadId, async () => {
       const upload = await this.requireUpload(bucket, key, uploadId);
       const parts = await this.allParts(bucket, key, uploadId);
-      const rec = await build(upload, parts);
+      const rec = await this.newVersionOf({ ...(await build(upload, parts)), bucket, key });
       return { record: rec, freed: await this.meta.completeUpload(bucket, key, uploadId, rec, cond) };
     });
     await this.freeData(freed);
@@ -407,7 +469,7 @@ export class Store {
   async completedUpload(bucket: string, key: string, uploadId: string): Promise<{ record: ObjectRecord; upload: CompletedUpload } | undefined> {
     const upload = await this.meta.getCompletedUpload(bucket, key);
     if (!upload || upload.uploadId !== uploadId) return undefined;
-    const record = await this.meta.getObject(bucket, key, false);
+    const record = await this.meta.getObject(bucket, key, upload.versionId, false);
     if (!record || record.isDeleteMarker || record.versionId !== upload.versionId) return undefined;
     return { record, upload };
   }

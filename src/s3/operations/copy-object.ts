@@ -2,8 +2,7 @@
 // The source is named by a URL-encoded x-amz-copy-source ('+' is a plus, not a space). Copying an
 // object onto itself is legal only when something changes (REPLACE or another storage class).
 import { createHash } from 'node:crypto';
-import type { ObjectRecord } from '../../store/types.js';
-import { NULL_VERSION } from '../../store/types.js';
+import type { ObjectHandle } from '../../store/store.js';
 import { percentDecode } from '../auth/sigv4.js';
 import type { RequestContext, S3Response } from '../context.js';
 import { header } from '../context.js';
@@ -38,10 +37,14 @@ export function parseCopySource(value: string): CopySource {
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
 }
 
-/** The source object after its x-amz-copy-source-if-* conditions (412 when one fails). */
-export async function loadCopySource(ctx: RequestContext): Promise<{ src: CopySource; rec: ObjectRecord }> {
+/**
+ * The source object after its x-amz-copy-source-if-* conditions (412 when one fails), as a read
+ * handle: the caller streams or releases it.
+ */
+export async function loadCopySource(ctx: RequestContext): Promise<{ src: CopySource; source: ObjectHandle }> {
   const src = parseCopySource(header(ctx, 'x-amz-copy-source') ?? '');
-  const rec = await loadObject(ctx, src.bucket, src.key, src.versionId);
+  const source = await loadObject(ctx, src.bucket, src.key, src.versionId);
+  const rec = source.record;
   try {
     checkConditionals(
       rec,
@@ -54,10 +57,10 @@ export async function loadCopySource(ctx: RequestContext): Promise<{ src: CopySo
       'copy-source',
     );
   } catch (err) {
-    ctx.store.releaseObject(rec); // the copy will not read the source
+    source.release(); // the copy will not read the source
     throw err;
   }
-  return { src, rec };
+  return { src, source };
 }
 
 export async function copyObject(ctx: RequestContext): Promise<S3Response> {
@@ -68,7 +71,19 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
   }
-  const { src, rec } = await loadCopySource(ctx);
+  const { src, source } = await loadCopySource(ctx);
+  try {
+    return await copyFrom(ctx, src, source);
+  } finally {
+    source.release(); // a no-op once the copy streamed it
+  }
+}
+
+async function copyFrom(ctx: RequestContext, src: CopySource, source: ObjectHandle): Promise<S3Response> {
+  const bucket = ctx.bucket!;
+  const key = ctx.key!;
+  const rec = source.record;
+  const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   const storageClass = header(ctx, 'x-amz-storage-class') !== undefined ? storageClassFromRequest(ctx) : rec.storageClass;
   if (src.bucket === bucket && src.key === key && directive === 'COPY' && storageClass === rec.storageClass) {
     throw new S3Error(
@@ -85,7 +100,7 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
 
   // The bytes are copied, so the new object owns its own data (no shared pieces to reference-count).
   const md5 = createHash('md5');
-  const reader = ctx.store.openRead(rec);
+  const reader = source.stream();
   let copied = 0;
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of reader as AsyncIterable<Buffer>) {
@@ -100,22 +115,9 @@ export async function copyObject(ctx: RequestContext): Promise<S3Response> {
   } finally {
     reader.destroy();
   }
-  const record: ObjectRecord = {
-    bucket,
-    key,
-    versionId: NULL_VERSION,
-    isLatest: true,
-    isDeleteMarker: false,
-    size: copied,
-    // A single-part source keeps its ETag (the MD5 of the same bytes); a multipart source's copy is
-    // a single-part object whose ETag is the MD5 of its bytes, as S3 does.
-    etag: `"${md5.digest('hex')}"`,
-    lastModified: Date.now(),
-    storageClass,
-    meta,
-    ...bytes,
-  };
-  await ctx.store.commitObject(record, cond);
+  // A single-part source keeps its ETag (the MD5 of the same bytes); a multipart source's copy is
+  // a single-part object whose ETag is the MD5 of its bytes, as S3 does.
+  const record = await ctx.store.commitObject({ bucket, key, size: copied, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes }, cond);
   return {
     status: 200,
     body: { root: 'CopyObjectResult', content: { ETag: record.etag, LastModified: new Date(record.lastModified).toISOString() } },

@@ -1,7 +1,8 @@
 // GetObject and HeadObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html ,
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
 // Conditionals first, then Range or partNumber; HEAD sends the same headers and never opens data.
-import type { ObjectRecord } from '../../store/types.js';
+import type { ObjectHandle } from '../../store/store.js';
+import { NULL_VERSION, type ObjectRecord } from '../../store/types.js';
 import type { RequestContext, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -11,23 +12,18 @@ import type { ByteRange } from '../preconditions.js';
 import { checkConditionals, parseRange } from '../preconditions.js';
 
 /**
- * The current object, or NoSuchKey / NoSuchBucket / NoSuchVersion as S3 distinguishes them. The
- * record's data is pinned (Store.getObject): hand it to `store.openRead` or `store.releaseObject`
- * (otherwise the pin lapses after the store's read lease).
+ * The object (the version `versionId`, else the latest) as a read handle, or NoSuchKey /
+ * NoSuchBucket / NoSuchVersion as S3 distinguishes them. Its data stay pinned until the handle is
+ * streamed or released (otherwise the pin lapses after the store's read lease).
  */
-export async function loadObject(ctx: RequestContext, bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {
+export async function loadObject(ctx: RequestContext, bucket: string, key: string, versionId?: string): Promise<ObjectHandle> {
   // HEAD never sends the bytes: an inline object's are not even read.
-  const rec = await ctx.store.getObject(bucket, key, ctx.method !== 'HEAD');
-  if (versionId !== undefined && versionId !== (rec?.versionId ?? 'null')) {
-    if (rec) ctx.store.releaseObject(rec);
-    await ctx.store.requireBucket(bucket);
-    throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
-  }
-  if (!rec) {
-    await ctx.store.requireBucket(bucket);
-    throw new S3Error('NoSuchKey', undefined, { Key: key });
-  }
-  return rec;
+  const handle = await ctx.store.readObject(bucket, key, { versionId, withBytes: ctx.method !== 'HEAD' });
+  if (handle) return handle;
+  await ctx.store.requireBucket(bucket);
+  // A key without that version; versionId=null of a missing key is NoSuchKey.
+  if (versionId !== undefined && versionId !== NULL_VERSION) throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+  throw new S3Error('NoSuchKey', undefined, { Key: key });
 }
 
 function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; count: number } {
@@ -56,13 +52,13 @@ function checkResponseOverrides(ctx: RequestContext): void {
 
 export async function getObject(ctx: RequestContext): Promise<S3Response> {
   checkResponseOverrides(ctx);
-  const rec = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
+  const handle = await loadObject(ctx, ctx.bucket!, ctx.key!, ctx.query.get('versionId'));
   try {
-    return await answer(ctx, rec);
+    return await answer(ctx, handle);
   } finally {
-    // HEAD, empty bodies and errors (conditionals, ranges) unpin rec's data here; a no-op when the
+    // HEAD, empty bodies and errors (conditionals, ranges) unpin the data here; a no-op when the
     // body stream took the pin over (it is released when the stream closes).
-    ctx.store.releaseObject(rec);
+    handle.release();
   }
 }
 
@@ -82,7 +78,8 @@ async function partChecksumHeaders(ctx: RequestContext, rec: ObjectRecord, n: nu
   return v === undefined ? {} : { [`x-amz-checksum-${alg}`]: v, 'x-amz-checksum-type': checksumTypeOf(objectValue) };
 }
 
-async function answer(ctx: RequestContext, rec: ObjectRecord): Promise<S3Response> {
+async function answer(ctx: RequestContext, handle: ObjectHandle): Promise<S3Response> {
+  const rec = handle.record;
   checkConditionals(
     rec,
     {
@@ -122,5 +119,5 @@ async function answer(ctx: RequestContext, rec: ObjectRecord): Promise<S3Respons
   if (isHead || size === 0) return { status, headers };
   // A small object stored inline is already in memory: answered as one buffer (no stream).
   if (rec.inline !== undefined) return { status, headers, body: range ? rec.inline.subarray(range.start, range.end + 1) : rec.inline };
-  return { status, headers, body: ctx.store.openRead(rec, range) };
+  return { status, headers, body: handle.stream(range) };
 }

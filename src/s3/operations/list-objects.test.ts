@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemoryDataStore } from '../../store/data/memory.js';
-import { MemoryMetaStore } from '../../store/meta/memory.js';
+import { memoryMetaStore } from '../../store/meta/memory.js';
 import { SqliteMetaStore } from '../../store/meta/sqlite.js';
 import { Store } from '../../store/store.js';
 import { NULL_VERSION, type MetaStore, type ObjectMeta, type ObjectRecord } from '../../store/types.js';
@@ -75,7 +75,7 @@ function objectEntry(rec: ObjectRecord, enc: (s: string) => string | undefined, 
 async function pageRecords(ctx: RequestContext, meta: MetaStore, after: string, maxKeys: number) {
   const page = await ctx.store.list({ bucket: 'b', prefix: ctx.query.get('prefix') ?? '', delimiter: ctx.query.get('delimiter') ?? '', after, maxKeys });
   const records = [];
-  for (const o of page.objects) records.push((await meta.getObject('b', o.key, false))!); // metadata only
+  for (const o of page.objects) records.push((await meta.getObject('b', o.key, undefined, false))!); // metadata only
   return { ...page, records };
 }
 
@@ -200,7 +200,7 @@ for (const prefix of [undefined, 'dir/', 'a', '😀', 'nothing']) {
 }
 
 const STORES: [string, () => MetaStore][] = [
-  ['memory', () => new MemoryMetaStore()],
+  ['memory', () => memoryMetaStore()],
   ['sqlite', () => SqliteMetaStore.open(':memory:')],
 ];
 

@@ -39,15 +39,23 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<S3Response> {
   requireUploadId(ctx);
   const partNumber = parsePartNumber(ctx);
   const upload = await ctx.store.requireUpload(bucket, key, uploadIdOf(ctx));
-  const { rec } = await loadCopySource(ctx);
-  const range = parseCopySourceRange(header(ctx, 'x-amz-copy-source-range'), rec.size);
-  const length = range ? range.end - range.start + 1 : rec.size;
-  if (length > MAX_PART_SIZE) {
-    throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`);
+  const { source } = await loadCopySource(ctx);
+  const rec = source.record;
+  let range: ReturnType<typeof parseCopySourceRange>;
+  let length: number;
+  try {
+    range = parseCopySourceRange(header(ctx, 'x-amz-copy-source-range'), rec.size);
+    length = range ? range.end - range.start + 1 : rec.size;
+    if (length > MAX_PART_SIZE) {
+      throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`);
+    }
+  } catch (err) {
+    source.release(); // the source will not be read
+    throw err;
   }
 
   const md5 = createHash('md5');
-  const reader = ctx.store.openRead(rec, range);
+  const reader = source.stream(range);
   async function* hashed(): AsyncGenerator<Buffer> {
     if (length === 0) return; // a 0-byte source has no range to read
     for await (const chunk of reader as AsyncIterable<Buffer>) {
