@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemoryDataStore } from '../../store/data/memory.js';
-import { memoryMetaStore } from '../../store/meta/memory.js';
 import { SqliteMetaStore } from '../../store/meta/sqlite.js';
 import { Store } from '../../store/store.js';
 import { NULL_VERSION, type MetaStore, type ObjectMeta, type ObjectRecord } from '../../store/types.js';
@@ -200,7 +199,6 @@ for (const prefix of [undefined, 'dir/', 'a', '😀', 'nothing']) {
 }
 
 const STORES: [string, () => MetaStore][] = [
-  ['memory', () => memoryMetaStore()],
   ['sqlite', () => SqliteMetaStore.open(':memory:')],
 ];
 
