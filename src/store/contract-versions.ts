@@ -91,6 +91,10 @@ export function runVersionsContract(name: string, newStore: () => Maybe<MetaStor
       assert.deepEqual(await scan('', '', '', 2), ['a@null*', 'a@v2']);
       assert.deepEqual(await scan('', '', '', 0), []);
       assert.deepEqual(await scan('z', '', ''), []);
+      const from = async (f: string, km = '', vm = '') => (await s.scanVersions('b1', '', km, vm, 100, f)).map(brief);
+      assert.deepEqual(await from('b'), ['b@dm*D', 'b@w2', 'b@w1', 'é@x1*'], 'from: keys at or after it');
+      assert.deepEqual(await from('b', 'b', 'w2'), ['b@w1', 'é@x1*'], 'the markers when they are further');
+      assert.deepEqual(await from('c', 'a', 'v2'), ['é@x1*'], 'from when it is further');
       // Paging one at a time with the markers of the last entry visits every version once, in order.
       const seen: string[] = [];
       let km = '';

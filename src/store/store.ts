@@ -22,6 +22,7 @@ import type {
   WriteCondition,
 } from './types.js';
 import { listPage } from './listing.js';
+import { listVersionPage, type VersionListQuery, type VersionPage } from './version-listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
 import { checkInline, readObjectPieces } from './verified-read.js';
 import { newVersion, versionIdFor } from './versions.js';
@@ -307,6 +308,11 @@ export class Store {
   /** Versions in (key, newest first) order after the markers (see MetaStore.scanVersions). */
   async scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number): Promise<ListedVersion[]> {
     return this.meta.scanVersions(bucket, prefix, keyMarker, versionIdMarker, limit);
+  }
+
+  /** One ListObjectVersions page (see version-listing.ts). */
+  async listVersions(q: VersionListQuery): Promise<VersionPage> {
+    return listVersionPage(this.meta, q);
   }
 
   /**

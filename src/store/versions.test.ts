@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { MemoryDataStore } from './data/memory.js';
 import { memoryMetaStore } from './meta/memory.js';
 import { Store } from './store.js';
-import { NULL_VERSION, type BucketRecord, type ObjectWrite } from './types.js';
+import { NULL_VERSION, type BucketRecord, type MetaStore, type ObjectWrite } from './types.js';
 import { newVersion, newVersionId, versionIdFor } from './versions.js';
 
 describe('versionIdFor', () => {
@@ -44,9 +44,13 @@ describe('Store › version assignment and read handles', () => {
     bucket: 'b', key, size: body.length, etag: `"${body}"`, storageClass: 'STANDARD', meta: { user: {} }, data: [], inline: Buffer.from(body),
   });
   // Buckets cannot be versioned through the API yet: the state is set in the metadata store.
+  let meta: MetaStore;
+  let data: MemoryDataStore;
   const bucketIn = async (versioning: BucketRecord['versioning']) => {
-    store = new Store(memoryMetaStore(), new MemoryDataStore());
-    await store.meta.createBucket({ name: 'b', region: 'us-east-1', createdAt: 0, versioning });
+    meta = memoryMetaStore();
+    data = new MemoryDataStore();
+    store = new Store(meta, data);
+    await meta.createBucket({ name: 'b', region: 'us-east-1', createdAt: 0, versioning });
   };
   const versions = async () => (await store.scanVersions('b', '', '', '', 100)).map((v) => v.versionId);
 
@@ -72,7 +76,7 @@ describe('Store › version assignment and read handles', () => {
   it('CommitObject › Suspended → writes replace the null version and keep the versions made while Enabled', async () => {
     await bucketIn('Suspended');
     // A version from when versioning was enabled (set in the metadata store: not possible through the API yet).
-    await store.meta.putObject(newVersion(write('k', 'old'), 'v-enabled', 1));
+    await meta.putObject(newVersion(write('k', 'old'), 'v-enabled', 1));
     const a = await store.commitObject(write('k', 'two'));
     const b = await store.commitObject(write('k', 'three'));
     assert.equal(a.versionId, NULL_VERSION);
@@ -85,7 +89,6 @@ describe('Store › version assignment and read handles', () => {
 
   it('CompleteUpload › the built content becomes a version of the bucket\'s kind; a missing bucket frees the written data', async () => {
     await bucketIn('Enabled');
-    const data = store.data as MemoryDataStore;
     const ref = await store.writeData((async function* () { yield Buffer.from('x'.repeat(10)); })());
     await assert.rejects(store.commitObject({ ...write('k', ''), bucket: 'gone', size: 10, inline: undefined, data: [ref] }));
     const ids: string[] = [];
@@ -99,6 +102,26 @@ describe('Store › version assignment and read handles', () => {
     }));
     assert.notEqual(rec.versionId, NULL_VERSION);
     assert.equal((await store.completedUpload('b', 'm', 'u1'))?.record.versionId, rec.versionId);
+  });
+
+  it('ListVersions › versions newest first, common prefixes counted once, pages resume inside a key', async () => {
+    await bucketIn('Enabled');
+    const ids: Record<string, string[]> = {};
+    for (const key of ['a', 'd/1', 'a', 'd/2', 'a', 'e']) {
+      (ids[key] ??= []).unshift((await store.commitObject(write(key, key))).versionId);
+    }
+    const entries: string[] = [];
+    let keyMarker = '';
+    let versionIdMarker = '';
+    for (let pages = 0; pages < 10; pages++) {
+      const p = await store.listVersions({ bucket: 'b', prefix: '', delimiter: '/', keyMarker, versionIdMarker, maxKeys: 2 });
+      entries.push(...p.versions.map((v) => `${v.key}@${v.versionId}${v.isLatest ? '*' : ''}`), ...p.commonPrefixes);
+      if (!p.isTruncated) break;
+      keyMarker = p.nextKeyMarker!;
+      versionIdMarker = p.nextVersionIdMarker ?? '';
+    }
+    const [a1, a2, a3] = ids['a']!;
+    assert.deepEqual(entries, [`a@${a1}*`, `a@${a2}`, `a@${a3}`, 'd/', `e@${ids['e']![0]}*`]);
   });
 
   it('ReadObject › release is idempotent, a no-op after stream, and Symbol.dispose releases', async () => {

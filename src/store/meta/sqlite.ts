@@ -446,7 +446,7 @@ export class SqliteMetaStore implements MetaStore {
     return toRecord(row);
   }
 
-  scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number): ListedVersion[] {
+  scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number, from?: string): ListedVersion[] {
     return read(() => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       if (limit <= 0) return [];
@@ -454,7 +454,9 @@ export class SqliteMetaStore implements MetaStore {
       const mb = toBytes(keyMarker);
       const marker = versionIdMarker === '' ? undefined : (this.st.getVersion.get(bucket, mb, versionIdMarker) as ObjectRow | undefined);
       const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
-      const params = { bucket, lower: Buffer.compare(mb, pb) > 0 ? mb : pb, keyMarker: mb, lm: marker?.last_modified ?? null, vid: marker?.version_id ?? null, limit };
+      let lower = Buffer.compare(mb, pb) > 0 ? mb : pb;
+      if (from !== undefined && Buffer.compare(toBytes(from), lower) > 0) lower = toBytes(from);
+      const params = { bucket, lower, keyMarker: mb, lm: marker?.last_modified ?? null, vid: marker?.version_id ?? null, limit };
       const rows = (upper ? this.st.listVersionsBounded.all({ ...params, upper }) : this.st.listVersions.all(params)) as VersionRow[];
       return rows.map(toListedVersion);
     });
