@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { SqliteMetaStore } from '../src/store/meta/sqlite.js';
-import { NULL_VERSION, type ObjectRecord } from '../src/store/types.js';
+import { NULL_VERSION } from '../src/store/types.js';
+import { newVersion } from '../src/store/versions.js';
 
 export const EMPTY_ETAG = '"d41d8cd98f00b204e9800998ecf8427e"';
 const BATCH = 50_000;
@@ -45,20 +46,8 @@ export function bulkLoad(dataDir: string, buckets: readonly BulkBucket[], region
         const end = Math.min(b.count, start + BATCH);
         db.transaction(() => {
           for (let i = start; i < end; i++) {
-            const rec: ObjectRecord = {
-              bucket: b.name,
-              key: bulkKey(i),
-              versionId: NULL_VERSION,
-              isLatest: true,
-              isDeleteMarker: false,
-              size: 0,
-              etag: EMPTY_ETAG,
-              lastModified: now,
-              storageClass: 'STANDARD',
-              meta: { user: {} },
-              data: [],
-            };
-            meta.putObject(rec);
+            const write = { bucket: b.name, key: bulkKey(i), size: 0, etag: EMPTY_ETAG, storageClass: 'STANDARD', meta: { user: {} }, data: [] };
+            meta.putObject(newVersion(write, NULL_VERSION, now));
           }
         })();
         objects += end - start;

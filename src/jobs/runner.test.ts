@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { MemoryDataStore } from '../store/data/memory.js';
-import { MemoryMetaStore } from '../store/meta/memory.js';
+import { memoryMetaStore } from '../store/meta/memory.js';
 import { SqliteMetaStore } from '../store/meta/sqlite.js';
 import { Store } from '../store/store.js';
 import { JobRunner, type Job } from './runner.js';
@@ -47,7 +47,7 @@ describe('JobRunner', () => {
   });
 
   it('JobRunner › aborted → run() resolves, no step after that, the lease is released', async () => {
-    const store = new Store(new MemoryMetaStore(), new MemoryDataStore());
+    const store = new Store(memoryMetaStore(), new MemoryDataStore());
     const job = countingJob('count');
     const stop = new AbortController();
     const runner = new JobRunner({ leases: store, owner: 'a', jobs: [job], tickMs: 5 });
@@ -64,7 +64,7 @@ describe('JobRunner', () => {
   });
 
   it('JobRunner › between steps → the event loop runs other work (a timer fires mid-round)', async () => {
-    const store = new Store(new MemoryMetaStore(), new MemoryDataStore());
+    const store = new Store(memoryMetaStore(), new MemoryDataStore());
     let timerFired = false;
     let stepsAfterTimer = 0;
     const job: Job = {
@@ -130,7 +130,7 @@ describe('JobRunner', () => {
 
   it('staleUploadsJob › uploads initiated before the age are aborted (their pieces freed), younger ones kept', async () => {
     const data = new MemoryDataStore();
-    const store = new Store(new MemoryMetaStore(), data);
+    const store = new Store(memoryMetaStore(), data);
     await store.createBucket('b', 'us-east-1');
     const old = { bucket: 'b', key: 'old', uploadId: 'u-old', initiated: Date.now() - 10 * 86_400_000, meta: { user: {} }, storageClass: 'STANDARD' };
     const young = { ...old, key: 'young', uploadId: 'u-young', initiated: Date.now() };

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { Principal } from '../iam/principal.js';
 import { MemoryDataStore } from '../store/data/memory.js';
-import { MemoryMetaStore } from '../store/meta/memory.js';
+import { memoryMetaStore } from '../store/meta/memory.js';
 import { Store } from '../store/store.js';
-import { NULL_VERSION, ROOT_USER_ID } from '../store/types.js';
+import { ROOT_USER_ID } from '../store/types.js';
 import { denialOf } from './access.js';
 import type { BucketRequest } from './context.js';
 import { loadCopySource, parseCopySource } from './copy-source.js';
@@ -19,7 +19,7 @@ const STRANGER = { accessKeyId: 'AKUSER', userId: 'alice', kind: 'user' } as unk
 describe('copy source authorization', () => {
   let store: Store;
   beforeEach(async () => {
-    store = new Store(new MemoryMetaStore(), new MemoryDataStore());
+    store = new Store(memoryMetaStore(), new MemoryDataStore());
     await store.createBucket('dst', 'us-east-1');
     await store.createBucket('src', 'us-east-1');
     async function* body() {
@@ -27,8 +27,8 @@ describe('copy source authorization', () => {
     }
     const ref = await store.writeData(body());
     await store.commitObject({
-      bucket: 'src', key: 'k', versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size: 12,
-      etag: '"e"', lastModified: Date.now(), storageClass: 'STANDARD', meta: { user: {} }, data: [ref],
+      bucket: 'src', key: 'k', size: 12,
+      etag: '"e"', storageClass: 'STANDARD', meta: { user: {} }, data: [ref],
     });
   });
 
@@ -51,9 +51,9 @@ describe('copy source authorization', () => {
 
   it('CopyObject › the root principal → the source record', async () => {
     const ctx = ctxOf(ROOT);
-    const rec = await loadCopySource(ctx, parseCopySource('/src/k'));
-    assert.equal(rec.size, 12);
-    store.releaseObject(rec);
+    const source = await loadCopySource(ctx, parseCopySource('/src/k'));
+    assert.equal(source.record.size, 12);
+    source.release();
     assert.equal(denialOf(ctx), undefined);
   });
 });

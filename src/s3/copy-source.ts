@@ -2,7 +2,7 @@
 // plus, not a space), authorized (s3:GetObject on the source), loaded, and its
 // x-amz-copy-source-if-* conditions checked.
 import type { S3Action } from '../iam/authorize.js';
-import type { ObjectRecord } from '../store/types.js';
+import type { ObjectHandle } from '../store/store.js';
 import { checkAccess } from './access.js';
 import { percentDecode } from './auth/sigv4.js';
 import type { BucketRequest } from './context.js';
@@ -40,8 +40,11 @@ export function parseCopySource(value: string): CopySource {
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
 }
 
-/** The source object after its x-amz-copy-source-if-* conditions (412 when one fails). */
-export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promise<ObjectRecord> {
+/**
+ * The source object after its x-amz-copy-source-if-* conditions (412 when one fails), as a read
+ * handle: the caller streams or releases it.
+ */
+export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promise<ObjectHandle> {
   // The authorize stage for the source side: s3:GetObject (s3:GetObjectVersion for a version) on it.
   const srcBucket = src.bucket === ctx.bucket ? ctx.bucketRecord : await ctx.store.getBucket(src.bucket);
   checkAccess(ctx, src.versionId !== undefined ? COPY_SOURCE_VERSION_ACTIONS : COPY_SOURCE_ACTIONS, {
@@ -51,10 +54,10 @@ export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promi
     owner: srcBucket?.owner,
     versionId: src.versionId,
   });
-  const rec = await loadObject(ctx, src.bucket, src.key, src.versionId);
+  const source = await loadObject(ctx, src.bucket, src.key, src.versionId);
   try {
     checkConditionals(
-      rec,
+      source.record,
       {
         ifMatch: header(ctx, 'x-amz-copy-source-if-match'),
         ifNoneMatch: header(ctx, 'x-amz-copy-source-if-none-match'),
@@ -64,8 +67,8 @@ export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promi
       'copy-source',
     );
   } catch (err) {
-    ctx.store.releaseObject(rec); // the copy will not read the source
+    source.release(); // the copy will not read the source
     throw err;
   }
-  return rec;
+  return source;
 }

@@ -16,7 +16,8 @@ export async function checkBeforeContinue(ctx: RequestContext): Promise<void> {
   // PutObject's typed input, parsed by the pipeline before the body stage (s3/inputs.ts).
   const cond = (ctx.input as PutObjectInput | undefined)?.condition;
   if (cond === undefined || (!cond.mustNotExist && cond.etagMatches === undefined)) return;
-  const current = await ctx.store.getObject(ctx.bucket, ctx.key, false);
+  const handle = await ctx.store.readObject(ctx.bucket, ctx.key, { withBytes: false });
+  const current = handle?.record;
   try {
     if (cond.mustNotExist && current) throw new StoreError('PreconditionFailed', 'If-None-Match');
     if (cond.etagMatches !== undefined) {
@@ -25,6 +26,6 @@ export async function checkBeforeContinue(ctx: RequestContext): Promise<void> {
       if (current.etag !== cond.etagMatches) throw new StoreError('PreconditionFailed', 'If-Match');
     }
   } finally {
-    if (current) ctx.store.releaseObject(current);
+    handle?.release();
   }
 }

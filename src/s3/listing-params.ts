@@ -1,5 +1,5 @@
 // Parameters and encoding shared by ListObjects, ListObjectsV2 and ListObjectVersions, and the XML of their entries.
-import type { ListedObject } from '../store/types.js';
+import type { ListedObject, ListedVersion } from '../store/types.js';
 import type { RequestContext, S3Response } from './context.js';
 import { S3Error } from './errors.js';
 import { ownerOf } from './owner.js';
@@ -124,10 +124,16 @@ export function contentsXml(o: ListedObject, enc: (s: string) => string, owner: 
   );
 }
 
-/** A <Version> element (ListObjectVersions): every listed object is its key's latest version. */
-export function versionXml(o: ListedObject, enc: (s: string) => string, owner: string): string {
+/** A <Version> or <DeleteMarker> element (ListObjectVersions). */
+export function versionXml(o: ListedVersion, enc: (s: string) => string, owner: string): string {
+  if (o.isDeleteMarker) {
+    return (
+      `<DeleteMarker><Key>${escapeXmlText(enc(o.key))}</Key><VersionId>${escapeXmlText(o.versionId)}</VersionId><IsLatest>${o.isLatest}</IsLatest>` +
+      `<LastModified>${isoTime(o.lastModified)}</LastModified>${owner}</DeleteMarker>`
+    );
+  }
   return (
-    `<Version><Key>${escapeXmlText(enc(o.key))}</Key><VersionId>${escapeXmlText(o.versionId)}</VersionId><IsLatest>true</IsLatest>` +
+    `<Version><Key>${escapeXmlText(enc(o.key))}</Key><VersionId>${escapeXmlText(o.versionId)}</VersionId><IsLatest>${o.isLatest}</IsLatest>` +
     `<LastModified>${isoTime(o.lastModified)}</LastModified><ETag>${etagText(o.etag)}</ETag>` +
     `<Size>${o.size}</Size>${owner}<StorageClass>${escapeXmlText(o.storageClass)}</StorageClass></Version>`
   );

@@ -46,7 +46,7 @@ export function runInlineContract(name: string, newStore: () => Maybe<InlineHarn
 
     it('GetObject without bytes (HEAD) → the metadata, size kept, no inline bytes read', async () => {
       await s.putObject(inlineRecord('small', 'twelve bytes'));
-      const got = await s.getObject('b1', 'small', false);
+      const got = await s.getObject('b1', 'small', undefined, false);
       assert.equal(got?.size, 12);
       assert.deepEqual(got?.data, []);
       assert.equal(got?.inline, undefined);

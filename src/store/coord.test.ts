@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Coordination } from './coord.js';
-import { MemoryMetaStore } from './meta/memory.js';
+import { memoryMetaStore } from './meta/memory.js';
 import { SqliteMetaStore } from './meta/sqlite.js';
 
 function contract(name: string, open: () => Promise<{ c: Coordination; close: () => Promise<void> }>): void {
@@ -78,8 +78,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-contract('memory', async () => {
-  const m = new MemoryMetaStore();
+contract('sqlite :memory:', async () => {
+  const m = memoryMetaStore();
   return { c: m.coord, close: async () => m.close() };
 });
 let n = 0;

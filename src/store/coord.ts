@@ -5,7 +5,7 @@
 // lease or intent just expires, a lost pending free leaves an orphan for the sweep.
 
 /**
- * Implemented by each MetaStore (SQLite: sqlite-coord.ts, memory: memory-coord.ts). Times are
+ * Implemented by each MetaStore (sqlite-coord.ts; the in-memory store is SQLite too). Times are
  * wall-clock milliseconds (Date.now()) given by the caller: the processes share one host clock.
  * Every method is one small transaction; none waits for another process inside the engine.
  */

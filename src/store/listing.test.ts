@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { after as afterAll, before, describe, it } from 'node:test';
 import { objectRecord, TRICKY_KEYS } from './contract.js';
 import { listedObject, listPage, prefixSuccessor } from './listing.js';
-import { MemoryMetaStore } from './meta/memory.js';
 import { SqliteMetaStore } from './meta/sqlite.js';
 import type { ListedObject, ListPage, MetaStore } from './types.js';
 
@@ -135,7 +134,6 @@ describe('prefixSuccessor', () => {
 });
 
 const STORES: [string, () => MetaStore][] = [
-  ['memory', () => new MemoryMetaStore()],
   ['sqlite', () => SqliteMetaStore.open(':memory:')],
 ];
 

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DirDataStore } from './data/dir.js';
 import { MemoryDataStore } from './data/memory.js';
-import { MemoryMetaStore } from './meta/memory.js';
+import { memoryMetaStore } from './meta/memory.js';
 import { SqliteMetaStore } from './meta/sqlite.js';
 import { Store } from './store.js';
 import { NULL_VERSION, type DataRef, type MetaStore, type ObjectRecord } from './types.js';
@@ -240,7 +240,7 @@ describe('Store read pins (SQLite + directory stores)', () => {
 
 describe('Store read pins with an asynchronous meta store', () => {
   it('a free between the metadata read and the pin is detected: getObject re-reads and returns a readable version', async () => {
-    const meta = new MemoryMetaStore();
+    const meta = memoryMetaStore();
     let gate: Promise<void> | undefined;
     // getObject reads at once but answers only after `gate`: an overwrite commits and frees meanwhile.
     const asyncMeta = new Proxy(meta, {

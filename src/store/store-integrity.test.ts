@@ -13,7 +13,7 @@ import { DirDataStore } from './data/dir.js';
 import { MemoryDataStore } from './data/memory.js';
 import { HEADER_SIZE } from './data/piece-format.js';
 import { StoreError } from './errors.js';
-import { MemoryMetaStore } from './meta/memory.js';
+import { memoryMetaStore } from './meta/memory.js';
 import { Store } from './store.js';
 import { NULL_VERSION, type DataRef, type ObjectRecord } from './types.js';
 
@@ -64,7 +64,7 @@ describe('Store.openRead over damaged pieces (directory store)', () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-store-integrity-'));
     const { lines, log } = captureLog();
     logged = lines;
-    store = new Store(new MemoryMetaStore(), await DirDataStore.open(dir), log);
+    store = new Store(memoryMetaStore(), await DirDataStore.open(dir), log);
     await store.createBucket('b', 'us-east-1');
   });
   afterEach(async () => {
@@ -137,7 +137,7 @@ describe('Store.openRead over damaged pieces (memory store)', () => {
   it('openRead › a piece shorter or longer than its record, or gone → DataCorrupt, nothing of that piece served', async () => {
     const data = new MemoryDataStore();
     const { lines, log } = captureLog();
-    const store = new Store(new MemoryMetaStore(), data, log);
+    const store = new Store(memoryMetaStore(), data, log);
     await store.createBucket('b', 'us-east-1');
     for (const [what, damage] of [
       ['short', (id: string) => data.damage(id, Buffer.from('abc'))],
@@ -162,7 +162,7 @@ describe('Store.openRead over damaged pieces (memory store)', () => {
 describe('Store.openRead of inline objects (the copy paths)', () => {
   it('openRead › inline bytes that no longer match the ETag (MD5) or the size → DataCorrupt, logged; intact ones read', async () => {
     const { lines, log } = captureLog();
-    const store = new Store(new MemoryMetaStore(), new MemoryDataStore(), log);
+    const store = new Store(memoryMetaStore(), new MemoryDataStore(), log);
     await store.createBucket('b', 'us-east-1');
     const good = Buffer.from('small inline object');
     const rec = (key: string, inline: Buffer, size = good.length): ObjectRecord => ({

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { MemoryDataStore } from './data/memory.js';
 import { StoreError } from './errors.js';
-import { MemoryMetaStore } from './meta/memory.js';
+import { memoryMetaStore } from './meta/memory.js';
+import type { SqliteMetaStore } from './meta/sqlite.js';
 import { Store } from './store.js';
 import { SWEEP_MARGIN_MS } from './write-intents.js';
 
@@ -58,12 +59,12 @@ function recordFrom(u: UploadRecord, parts: PartRecord[]): ObjectRecord {
 
 describe('Store multipart', () => {
   let data: MemoryDataStore;
-  let meta: MemoryMetaStore;
+  let meta: SqliteMetaStore;
   let store: Store;
 
   beforeEach(async () => {
     data = new MemoryDataStore();
-    meta = new MemoryMetaStore();
+    meta = memoryMetaStore();
     store = new Store(meta, data);
     await store.createBucket('b', 'us-east-1');
   });
@@ -216,7 +217,7 @@ describe('Store.listUploadPage', () => {
   let uploads: UploadRecord[];
 
   beforeEach(async () => {
-    store = new Store(new MemoryMetaStore(), new MemoryDataStore());
+    store = new Store(memoryMetaStore(), new MemoryDataStore());
     await store.createBucket('b', 'us-east-1');
     uploads = [];
     for (const k of keys) {
@@ -274,7 +275,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
 
   it('at most inlineMax bytes → inline (no piece written); GET-style reads and ranges serve them', async () => {
     const data = new MemoryDataStore();
-    const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: 10 });
+    const store = new Store(memoryMetaStore(), data, undefined, { inlineMax: 10 });
     await store.createBucket('b', 'us-east-1');
     const bytes = await store.writeObjectData(chunks('hello', ' wor', 'l'));
     assert.deepEqual(bytes.data, []);
@@ -288,7 +289,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
 
   it('more than inlineMax → one piece with every byte in order (the buffered head first)', async () => {
     const data = new MemoryDataStore();
-    const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: 4 });
+    const store = new Store(memoryMetaStore(), data, undefined, { inlineMax: 4 });
     const bytes = await store.writeObjectData(chunks('ab', 'cd', 'ef', 'gh', 'ij'));
     assert.equal(bytes.inline, undefined);
     assert.equal(bytes.data.length, 1);
@@ -297,7 +298,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
   });
 
   it('empty source → no data at all; inlineMax 0 → every non-empty object is a piece', async () => {
-    const store = new Store(new MemoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 0 });
+    const store = new Store(memoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 0 });
     assert.deepEqual(await store.writeObjectData(chunks()), { data: [] });
     const one = await store.writeObjectData(chunks('x'));
     assert.equal(one.inline, undefined);
@@ -307,7 +308,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
   it('source fails before or after the inline limit → rethrown, no piece remains, the source is closed', async () => {
     for (const limit of [100, 2]) {
       const data = new MemoryDataStore();
-      const store = new Store(new MemoryMetaStore(), data, undefined, { inlineMax: limit });
+      const store = new Store(memoryMetaStore(), data, undefined, { inlineMax: limit });
       let closed = false;
       async function* failing(): AsyncGenerator<Buffer> {
         try {
@@ -325,7 +326,7 @@ describe('Store.writeObjectData (inline small objects)', () => {
   });
 
   it('aborted signal while inline bytes are collected → rejects with the reason, source closed', async () => {
-    const store = new Store(new MemoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 100 });
+    const store = new Store(memoryMetaStore(), new MemoryDataStore(), undefined, { inlineMax: 100 });
     const ac = new AbortController();
     let closed = false;
     async function* slow(): AsyncGenerator<Buffer> {

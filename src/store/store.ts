@@ -11,44 +11,48 @@ import type {
   DataStore,
   ListPage,
   ListQuery,
+  ListedVersion,
   MetaStore,
+  ObjectContent,
+  ObjectPatch,
   ObjectRecord,
+  ObjectWrite,
   PartRecord,
   UploadRecord,
   WriteCondition,
 } from './types.js';
 import { ROOT_USER_ID } from './types.js';
 import { listPage } from './listing.js';
+import { listVersionPage, type VersionListQuery, type VersionPage } from './version-listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
 import { checkInline, readObjectPieces } from './verified-read.js';
 import { randomUUID } from 'node:crypto';
 import { PieceKeeper } from './piece-keeper.js';
 import { UploadLocks } from './upload-lock.js';
 import { WriteIntents } from './write-intents.js';
+import { newVersion, versionIdFor } from './versions.js';
+import { listUploadPage, type UploadPage, type UploadPageQuery } from './upload-listing.js';
 
-/** A ListMultipartUploads page request (S3 semantics; see listUploadPage). */
-export interface UploadPageQuery {
-  bucket: string;
-  prefix: string;
-  /** '' means no delimiter. */
-  delimiter: string;
-  keyMarker: string;
-  /** Only used together with keyMarker. */
-  uploadIdMarker: string;
-  /** 0..1000: counts uploads and common prefixes together. */
-  maxUploads: number;
+export type { UploadPage, UploadPageQuery } from './upload-listing.js';
+
+/**
+ * A read of one object version, its data pinned until released (see "read pins"): `stream` hands
+ * the pin to the stream (released when it closes), `release` lets it go when no data will be read
+ * (HEAD, failed conditionals, metadata only). Release is idempotent and a no-op after `stream`;
+ * `using` (Symbol.dispose) releases too. A handle nobody releases lapses after the read lease.
+ */
+export interface ObjectHandle {
+  readonly record: ObjectRecord;
+  stream(range?: { start: number; end: number }): Readable;
+  release(): void;
+  [Symbol.dispose](): void;
 }
 
-export interface UploadPage {
-  uploads: UploadRecord[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-  /**
-   * The last entry of the page: its key (or common prefix) and upload id (none for a common
-   * prefix). When truncated, the next page starts after it (NextKeyMarker / NextUploadIdMarker).
-   */
-  nextKeyMarker?: string;
-  nextUploadIdMarker?: string;
+/** What Store.readObject reads: a version (default: the latest) and whether inline bytes are wanted. */
+export interface ReadOptions {
+  versionId?: string;
+  /** Default true; false for HEAD and metadata-only reads (an inline object's bytes stay unread). */
+  withBytes?: boolean;
 }
 
 /** Rows read per query when all of them are needed (an upload's parts, a bucket's uploads). */
@@ -235,21 +239,36 @@ export class Store {
   }
 
   /**
-   * The commit point: makes `record` the current version of its key. If the commit fails (missing
-   * bucket, failed condition), the record's new data is removed and the error rethrown. Data of the
-   * replaced version is freed after the commit; a crash before that leaves an orphan for the sweep.
+   * The version a write makes now: its id from the bucket's versioning state (versions.ts), its time
+   * now. Throws NoSuchBucket. The state is read before the commit: a write racing a change of the
+   * bucket's versioning state is ordered before that change.
    */
-  async commitObject(record: ObjectRecord, cond?: WriteCondition): Promise<void> {
+  private async newVersionOf(write: ObjectWrite): Promise<ObjectRecord> {
+    const bucket = await this.requireBucket(write.bucket);
+    return newVersion(write, versionIdFor(bucket.versioning), Date.now());
+  }
+
+  /**
+   * The commit point: makes the written object (bytes from writeObjectData / writeData) the latest
+   * version of its key, with the version id the bucket's versioning state gives it. If the commit
+   * fails (missing bucket, failed condition), the new data is removed and the error rethrown. Data of
+   * a replaced version is freed after the commit; a crash before that leaves an orphan for the sweep.
+   * Returns the committed record.
+   */
+  async commitObject(write: ObjectWrite, cond?: WriteCondition): Promise<ObjectRecord> {
+    let record: ObjectRecord;
     let replaced: DataRef[];
     try {
+      record = await this.newVersionOf(write);
       replaced = await this.meta.putObject(record, cond);
     } catch (err) {
-      await this.discard(record.data);
+      await this.discard(write.data);
       throw err;
     } finally {
-      await this.intents.done(record.data.map((d) => d.id));
+      await this.intents.done(write.data.map((d) => d.id));
     }
     await this.freeData(replaced);
+    return record;
   }
 
   /**
@@ -258,11 +277,11 @@ export class Store {
    * no data will be read (HEAD, failed conditionals). A record that gets neither is released after
    * the read lease (10 s): until then, frees of its pieces are deferred.
    */
-  async getObject(bucket: string, key: string, withBytes = true): Promise<ObjectRecord | undefined> {
+  async getObject(bucket: string, key: string, withBytes = true, versionId?: string): Promise<ObjectRecord | undefined> {
     // Before the read: a free recorded by another process after it waits the whole grace period from here on.
     const readAt = Date.now();
     let gen = this.keeper.freeGen;
-    const first = this.meta.getObject(bucket, key, withBytes);
+    const first = this.meta.getObject(bucket, key, versionId, withBytes);
     // A synchronous meta store (SQLite, memory) is read and pinned in one turn of the event loop:
     // no free can come in between. An asynchronous one is checked below.
     let rec = isThenable(first) ? await first : first;
@@ -274,7 +293,7 @@ export class Store {
       // replaced meanwhile). Re-read: pieces the current version still references cannot have been
       // freed, and from now on they are pinned.
       gen = this.keeper.freeGen;
-      const again = await this.meta.getObject(bucket, key, withBytes);
+      const again = await this.meta.getObject(bucket, key, versionId, withBytes);
       if (again && !again.isDeleteMarker && sameData(again, rec)) return this.keeper.lease(again, release, readAt);
       release();
       rec = again;
@@ -286,16 +305,42 @@ export class Store {
     this.keeper.releaseObject(record);
   }
 
-  /** Removes the current version; true if there was one. */
-  async deleteObject(bucket: string, key: string): Promise<boolean> {
-    const removed = await this.meta.deleteObject(bucket, key);
+  /**
+   * The version (default: the latest) as a handle whose pieces stay pinned until it is released or
+   * streamed; undefined if there is none or it is a delete marker.
+   */
+  async readObject(bucket: string, key: string, opts: ReadOptions = {}): Promise<ObjectHandle | undefined> {
+    const record = await this.getObject(bucket, key, opts.withBytes ?? true, opts.versionId);
+    if (!record) return undefined;
+    const release = (): void => this.releaseObject(record);
+    return { record, stream: (range) => this.openRead(record, range), release, [Symbol.dispose]: release };
+  }
+
+  /** Removes one version (default: the 'null' version) and frees its data; true if there was one. */
+  async deleteObject(bucket: string, key: string, versionId?: string): Promise<boolean> {
+    const removed = await this.meta.deleteObject(bucket, key, versionId);
     if (!removed) return false;
     await this.freeData(removed.data);
     return true;
   }
 
+  /** A metadata-only change of one version (see MetaStore.updateObject); undefined if there is none. */
+  async updateObject(bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch): Promise<ObjectRecord | undefined> {
+    return this.meta.updateObject(bucket, key, versionId, patch);
+  }
+
   async list(q: ListQuery): Promise<ListPage> {
     return listPage(this.meta, q);
+  }
+
+  /** Versions in (key, newest first) order after the markers (see MetaStore.scanVersions). */
+  async scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number): Promise<ListedVersion[]> {
+    return this.meta.scanVersions(bucket, prefix, keyMarker, versionIdMarker, limit);
+  }
+
+  /** One ListObjectVersions page (see version-listing.ts). */
+  async listVersions(q: VersionListQuery): Promise<VersionPage> {
+    return listVersionPage(this.meta, q);
   }
 
   /**
@@ -404,7 +449,8 @@ export class Store {
 
   /**
    * Completes an upload. Under the upload's lock: reads the upload and all its parts, lets `build`
-   * validate them and describe the object (it may throw: nothing changes then), and commits. The
+   * validate them and describe the object (its data: some of the parts' pieces; it may throw:
+   * nothing changes then), and commits it as a new version (version id as in commitObject). The
    * upload stays intact when `build` or the write condition fails. After the commit, the pieces of
    * parts the object does not use and of the replaced object are freed. Returns the committed record.
    */
@@ -412,13 +458,13 @@ export class Store {
     bucket: string,
     key: string,
     uploadId: string,
-    build: (upload: UploadRecord, parts: PartRecord[]) => ObjectRecord | Promise<ObjectRecord>,
+    build: (upload: UploadRecord, parts: PartRecord[]) => ObjectContent | Promise<ObjectContent>,
     cond?: WriteCondition,
   ): Promise<ObjectRecord> {
     const { record, freed } = await this.locks.with(uploadId, async () => {
       const upload = await this.requireUpload(bucket, key, uploadId);
       const parts = await this.allParts(bucket, key, uploadId);
-      const rec = await build(upload, parts);
+      const rec = await this.newVersionOf({ ...(await build(upload, parts)), bucket, key });
       return { record: rec, freed: await this.meta.completeUpload(bucket, key, uploadId, rec, cond) };
     });
     await this.freeData(freed);
@@ -433,7 +479,7 @@ export class Store {
   async completedUpload(bucket: string, key: string, uploadId: string): Promise<{ record: ObjectRecord; upload: CompletedUpload } | undefined> {
     const upload = await this.meta.getCompletedUpload(bucket, key);
     if (!upload || upload.uploadId !== uploadId) return undefined;
-    const record = await this.meta.getObject(bucket, key, false);
+    const record = await this.meta.getObject(bucket, key, upload.versionId, false);
     if (!record || record.isDeleteMarker || record.versionId !== upload.versionId) return undefined;
     return { record, upload };
   }
@@ -449,56 +495,10 @@ export class Store {
     await this.freeData(freed);
   }
 
-  /**
-   * One ListMultipartUploads page: uploads in (key bytes, initiation) order after the markers, keys
-   * rolled up into common prefixes at the delimiter. A key marker that is (or lies in) a common
-   * prefix skips that whole prefix, so a NextKeyMarker that is a common prefix never repeats it.
-   * Uploads under a common prefix are passed over in batches (uploads are few; objects use the
-   * seeking listing in listing.ts).
-   */
+  /** One ListMultipartUploads page (see upload-listing.ts). Throws NoSuchBucket. */
   async listUploadPage(q: UploadPageQuery): Promise<UploadPage> {
-    const page: UploadPage = { uploads: [], commonPrefixes: [], isTruncated: false };
     await this.requireBucket(q.bucket);
-    if (q.maxUploads <= 0) return page;
-    const { prefix, delimiter } = q;
-    const rollUp = (key: string): string | undefined => {
-      if (delimiter === '' || !key.startsWith(prefix)) return undefined;
-      const i = key.indexOf(delimiter, prefix.length);
-      return i < 0 ? undefined : key.slice(0, i + delimiter.length);
-    };
-    let keyMarker = q.keyMarker;
-    let uploadIdMarker = keyMarker === '' ? '' : q.uploadIdMarker;
-    // The common prefix being passed over (the marker's own, then each one emitted).
-    let open = rollUp(keyMarker);
-    if (open !== undefined) uploadIdMarker = '';
-    let count = 0;
-    for (;;) {
-      const batch = await this.meta.listUploads({ bucket: q.bucket, prefix, keyMarker, uploadIdMarker, limit: PART_BATCH });
-      for (const u of batch) {
-        if (open !== undefined && u.key.startsWith(open)) continue;
-        open = undefined;
-        const cp = rollUp(u.key);
-        if (count === q.maxUploads) {
-          page.isTruncated = true;
-          return page;
-        }
-        count++;
-        if (cp !== undefined) {
-          page.commonPrefixes.push(cp);
-          page.nextKeyMarker = cp;
-          page.nextUploadIdMarker = undefined;
-          open = cp;
-        } else {
-          page.uploads.push(u);
-          page.nextKeyMarker = u.key;
-          page.nextUploadIdMarker = u.uploadId;
-        }
-      }
-      if (batch.length < PART_BATCH) return page;
-      const last = batch[batch.length - 1]!;
-      keyMarker = last.key;
-      uploadIdMarker = last.uploadId;
-    }
+    return listUploadPage(this.meta, q, PART_BATCH);
   }
 
   // ---- frees ---------------------------------------------------------------------------------

@@ -79,6 +79,41 @@ export interface ObjectRecord {
 }
 
 /**
+ * What a write says about a new object version: its bucket, key, bytes and description. The store
+ * adds the rest (version id from the bucket's versioning state, time, latest): see store/versions.ts.
+ */
+export interface ObjectWrite extends ObjectContent {
+  bucket: string;
+  key: string;
+}
+
+/** A new version's content (a completed upload's, whose bucket and key are the upload's). */
+export interface ObjectContent {
+  size: number;
+  /** Quoted, as in ObjectRecord. */
+  etag: string;
+  storageClass: string;
+  meta: ObjectMeta;
+  data: DataRef[];
+  inline?: Buffer;
+  parts?: number[];
+}
+
+/**
+ * A metadata-only change of one object version (MetaStore.updateObject): no data, ETag, size or
+ * time changes. Later: tags, retention, legal hold.
+ */
+export interface ObjectPatch {
+  meta?: ObjectMeta;
+}
+
+/** One entry of a version scan (ListObjectVersions): a ListedObject plus its place among the key's versions. */
+export interface ListedVersion extends ListedObject {
+  isLatest: boolean;
+  isDeleteMarker: boolean;
+}
+
+/**
  * What a completed multipart object keeps of its upload (format 3): the upload id, so that a
  * retried CompleteMultipartUpload can be answered with the same result, and each part's checksums,
  * for GetObjectAttributes ObjectParts and GET ?partNumber. Removed with its object version.
@@ -177,7 +212,7 @@ export interface UploadListQuery {
 
 /**
  * The metadata store. Every method is one atomic step. Keys compare by their UTF-8 bytes.
- * Implementations: SQLite (embedded default) and in-memory (tests); later PostgreSQL.
+ * Implementations: SQLite (embedded default; also in `:memory:` for tests); later PostgreSQL.
  */
 export interface MetaStore {
   /** Rules that hold across processes sharing this store (leases, intents, frees, pins): see coord.ts. */
@@ -189,19 +224,38 @@ export interface MetaStore {
   deleteBucket(name: string): void | Promise<void>;
 
   /**
-   * The latest version of the key, undefined if none (or if the latest is a delete marker: callers
-   * check). With `withBytes` false, an inline object's bytes are not read (`inline` stays absent:
-   * HEAD and conditional checks need only the metadata).
+   * The version `versionId` of the key, or without it the latest version; undefined if none (a
+   * delete marker is returned: callers check). With `withBytes` false, an inline object's bytes are
+   * not read (`inline` stays absent: HEAD and conditional checks need only the metadata).
    */
-  getObject(bucket: string, key: string, withBytes?: boolean): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
+  getObject(bucket: string, key: string, versionId?: string, withBytes?: boolean): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
   /**
    * Makes `record` the latest version of its key. For unversioned buckets it replaces the 'null'
    * version. Returns the data of the replaced record (to be freed by the caller), or [].
    * Throws StoreError('NoSuchBucket') or StoreError('PreconditionFailed') / ('NoSuchKey') when `cond` fails.
    */
   putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]>;
-  /** Removes the latest (null) version. Returns the removed record or undefined if there was none. */
-  deleteObject(bucket: string, key: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
+  /**
+   * Removes one version (default: the 'null' version). If it was the latest, the newest remaining
+   * version (see scanVersions) becomes the latest. Returns the removed record (without inline bytes;
+   * its data are freed by the caller, unless still referenced) or undefined if there was none.
+   * Throws NoSuchBucket.
+   */
+  deleteObject(bucket: string, key: string, versionId?: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
+  /**
+   * Every version (delete markers included) of keys starting with `prefix`, in (key bytes
+   * ascending, newest first) order, newest = (lastModified, versionId bytes) descending. Starts after
+   * the markers: with `versionIdMarker` '' at the first key after `keyMarker`; otherwise after that
+   * version of `keyMarker` (at the next key if it does not exist); with `from`, only keys at or after
+   * it (a seek past a common prefix). At most `limit`. Throws NoSuchBucket.
+   */
+  scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number, from?: string): ListedVersion[] | Promise<ListedVersion[]>;
+  /**
+   * A metadata-only update of one version (the latest without `versionId`): applies `patch` and
+   * changes nothing else (data, ETag, size, time, latest). Returns the updated record (without inline
+   * bytes), or undefined when there is no such version or it is a delete marker. Throws NoSuchBucket.
+   */
+  updateObject(bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
   /**
    * Up to `limit` latest, non-delete-marker objects whose key starts with `prefix` and sorts strictly
    * after `after` (and at or after `from` when given), in UTF-8 byte order. The listing algorithm

@@ -123,7 +123,7 @@ describe('Write order (fsync temp → rename → fsync dir → commit → WAL fd
     ids.length = 0;
   });
 
-  const objectExists = (key: string) => () => meta.getObject(BUCKET, key, false) !== undefined;
+  const objectExists = (key: string) => () => meta.getObject(BUCKET, key, undefined, false) !== undefined;
 
   it('PutObject › a new shard directory → fsync temp, fsync objects/, rename, fsync shard, commit + fdatasync, reply', async () => {
     committed = objectExists('first');

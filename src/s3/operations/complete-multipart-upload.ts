@@ -2,8 +2,7 @@
 // Validates the listed parts against the uploaded ones, then makes the object out of the parts'
 // pieces in one metadata transaction: no byte is copied, so completing 1 GiB takes milliseconds.
 // Unlisted parts are discarded. If-None-Match: * / If-Match are checked in that same transaction.
-import type { ObjectRecord, PartRecord, UploadRecord } from '../../store/types.js';
-import { NULL_VERSION } from '../../store/types.js';
+import type { ObjectContent, ObjectRecord, PartRecord, UploadRecord } from '../../store/types.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
 import type { ObjectRequest, RequestContext, S3Response, WithInput } from '../context.js';
 import type { CompleteMultipartUploadInput } from '../inputs.js';
@@ -87,7 +86,7 @@ export async function buildCompletedObject(
   upload: UploadRecord,
   uploaded: PartRecord[],
   listed: CompletedPart[],
-): Promise<ObjectRecord> {
+): Promise<ObjectContent> {
   // Strictly ascending: a part number listed twice is refused too (AWS answers InvalidPartOrder).
   for (let i = 1; i < listed.length; i++) {
     if (listed[i]!.partNumber <= listed[i - 1]!.partNumber) throw new S3Error('InvalidPartOrder', undefined, { UploadId: upload.uploadId });
@@ -143,14 +142,8 @@ export async function buildCompletedObject(
     throw new S3Error('InvalidRequest', `The upload was created using the ${upload.checksumType} checksum mode. The complete request must use the same checksum mode.`);
   }
   return {
-    bucket: upload.bucket,
-    key: upload.key,
-    versionId: NULL_VERSION,
-    isLatest: true,
-    isDeleteMarker: false,
     size,
     etag: multipartEtag(chosen.map((p) => p.etag)),
-    lastModified: Date.now(),
     storageClass: upload.storageClass,
     meta,
     data: chosen.map((p) => p.data),

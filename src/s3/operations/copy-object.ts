@@ -2,8 +2,7 @@
 // The source is named by a URL-encoded x-amz-copy-source ('+' is a plus, not a space). Copying an
 // object onto itself is legal only when something changes (REPLACE or another storage class).
 import { createHash } from 'node:crypto';
-import type { ObjectRecord } from '../../store/types.js';
-import { NULL_VERSION } from '../../store/types.js';
+import type { ObjectHandle } from '../../store/store.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
 import { MAX_OBJECT_SIZE } from '../body.js';
@@ -11,11 +10,20 @@ import { loadCopySource } from '../copy-source.js';
 import type { CopyObjectInput } from '../inputs.js';
 
 export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>): Promise<S3Response> {
+  const source = await loadCopySource(ctx, ctx.input.source);
+  try {
+    return await copyFrom(ctx, source);
+  } finally {
+    source.release(); // a no-op once the copy streamed it
+  }
+}
+
+async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: ObjectHandle): Promise<S3Response> {
   const bucket = ctx.bucket;
   const key = ctx.key;
   const { directive, condition: cond } = ctx.input;
   const src = ctx.input.source;
-  const rec = await loadCopySource(ctx, src);
+  const rec = source.record;
   const storageClass = ctx.input.storageClass ?? rec.storageClass;
   if (src.bucket === bucket && src.key === key && directive === 'COPY' && storageClass === rec.storageClass) {
     throw new S3Error(
@@ -31,7 +39,7 @@ export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>)
 
   // The bytes are copied, so the new object owns its own data (no shared pieces to reference-count).
   const md5 = createHash('md5');
-  const reader = ctx.store.openRead(rec);
+  const reader = source.stream();
   let copied = 0;
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of reader as AsyncIterable<Buffer>) {
@@ -46,22 +54,9 @@ export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>)
   } finally {
     reader.destroy();
   }
-  const record: ObjectRecord = {
-    bucket,
-    key,
-    versionId: NULL_VERSION,
-    isLatest: true,
-    isDeleteMarker: false,
-    size: copied,
-    // A single-part source keeps its ETag (the MD5 of the same bytes); a multipart source's copy is
-    // a single-part object whose ETag is the MD5 of its bytes, as S3 does.
-    etag: `"${md5.digest('hex')}"`,
-    lastModified: Date.now(),
-    storageClass,
-    meta,
-    ...bytes,
-  };
-  await ctx.store.commitObject(record, cond);
+  // A single-part source keeps its ETag (the MD5 of the same bytes); a multipart source's copy is
+  // a single-part object whose ETag is the MD5 of its bytes, as S3 does.
+  const record = await ctx.store.commitObject({ bucket, key, size: copied, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes }, cond);
   return {
     status: 200,
     body: { root: 'CopyObjectResult', content: { ETag: record.etag, LastModified: new Date(record.lastModified).toISOString() } },

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { Principal } from '../../iam/principal.js';
 import { MemoryDataStore } from '../../store/data/memory.js';
-import { MemoryMetaStore } from '../../store/meta/memory.js';
+import { memoryMetaStore } from '../../store/meta/memory.js';
 import { Store } from '../../store/store.js';
 import { ROOT_USER_ID } from '../../store/types.js';
 import type { NamedBucketRequest } from '../context.js';
@@ -33,7 +33,7 @@ async function codeOf(p: Promise<unknown>, bucket: string): Promise<string> {
 describe('CreateBucket ownership', () => {
   let store: Store;
   beforeEach(() => {
-    store = new Store(new MemoryMetaStore(), new MemoryDataStore());
+    store = new Store(memoryMetaStore(), new MemoryDataStore());
   });
 
   it("CreateBucket › records the caller as the bucket's owner", async () => {

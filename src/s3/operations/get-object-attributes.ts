@@ -33,8 +33,9 @@ export async function getObjectAttributes(ctx: ObjectRequest): Promise<S3Respons
   const wanted = parseObjectAttributes(ctx.headers['x-amz-object-attributes'] === undefined ? undefined : String(ctx.headers['x-amz-object-attributes']));
   const maxParts = Math.min(parseCount(header(ctx, 'x-amz-max-parts'), 'x-amz-max-parts', MAX_LIST_PARTS), MAX_LIST_PARTS);
   const marker = parseCount(header(ctx, 'x-amz-part-number-marker'), 'x-amz-part-number-marker', 0);
-  const rec = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
-  ctx.store.releaseObject(rec); // metadata only: no data is read
+  const handle = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
+  handle.release(); // metadata only: no data is read
+  const rec = handle.record;
 
   const content: XmlNode = {};
   if (wanted.has('ETag')) content['ETag'] = bareEtag(rec.etag);

@@ -7,9 +7,9 @@ import { loadObject } from '../object-read.js';
 
 export async function getObjectTagging(ctx: ObjectRequest): Promise<S3Response> {
   // NoSuchBucket / NoSuchKey / NoSuchVersion as GetObject; no data is read.
-  const rec = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
-  ctx.store.releaseObject(rec); // metadata only: no data is read
-  ctx.store.releaseObject(rec);
+  const handle = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
+  handle.release(); // metadata only: no data is read
+  const rec = handle.record;
   const headers: Record<string, string> = {};
   if (ctx.endpoint.versionId !== undefined) headers['x-amz-version-id'] = rec.versionId;
   return { status: 200, headers, body: { root: 'Tagging', content: { TagSet: '' } } };

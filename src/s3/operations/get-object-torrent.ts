@@ -5,10 +5,10 @@ import type { ObjectRequest, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 
 export async function getObjectTorrent(ctx: ObjectRequest): Promise<S3Response> {
-  const rec = await ctx.store.getObject(ctx.bucket, ctx.key, false); // metadata only
-  if (!rec) {
+  const handle = await ctx.store.readObject(ctx.bucket, ctx.key, { withBytes: false }); // metadata only
+  if (!handle) {
     throw new S3Error('NoSuchKey', undefined, { Key: ctx.key });
   }
-  ctx.store.releaseObject(rec);
+  handle.release();
   throw new S3Error('NotImplemented', 'GetObjectTorrent is not implemented by this server.');
 }

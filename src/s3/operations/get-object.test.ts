@@ -6,14 +6,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, it } from 'node:test';
 import { MemoryDataStore } from '../../store/data/memory.js';
-import { MemoryMetaStore } from '../../store/meta/memory.js';
+import { memoryMetaStore } from '../../store/meta/memory.js';
 import { Store } from '../../store/store.js';
-import { NULL_VERSION } from '../../store/types.js';
 import type { ObjectRequest, WithInput } from '../context.js';
 import type { GetObjectInput } from '../inputs.js';
 import { getObjectInput } from '../inputs.js';
 import { S3Error } from '../errors.js';
 import { getObject } from './get-object.js';
+import { getObjectAttributes } from './get-object-attributes.js';
+import { getObjectTagging } from './get-object-tagging.js';
 
 function ctxOf(store: Store, method: string, headers: IncomingHttpHeaders = {}, query: Record<string, string> = {}): WithInput<ObjectRequest, GetObjectInput> {
   const endpoint = { op: method === 'HEAD' ? 'HeadObject' : 'GetObject', bucket: 'b', key: 'k', versionId: query.versionId, partNumber: query.partNumber };
@@ -27,15 +28,15 @@ describe('GetObject / HeadObject read pins', () => {
   const none = { pinnedIds: 0, deferredFrees: 0, leases: 0 };
 
   beforeEach(async () => {
-    store = new Store(new MemoryMetaStore(), new MemoryDataStore());
+    store = new Store(memoryMetaStore(), new MemoryDataStore());
     await store.createBucket('b', 'us-east-1');
     async function* src() {
       yield Buffer.from('hello world');
     }
     const ref = await store.writeData(src());
     await store.commitObject({
-      bucket: 'b', key: 'k', versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size: 11,
-      etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', lastModified: Date.now(), storageClass: 'STANDARD', meta: { user: {} }, data: [ref],
+      bucket: 'b', key: 'k', size: 11,
+      etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', storageClass: 'STANDARD', meta: { user: {} }, data: [ref],
     });
   });
 
@@ -57,6 +58,15 @@ describe('GetObject / HeadObject read pins', () => {
       assert.deepEqual(store.pinStats(), none);
     });
   }
+
+  it('GetObjectTagging / GetObjectAttributes › metadata only → the pin is released once, nothing left pinned', async () => {
+    const tagging = await getObjectTagging(ctxOf(store, 'GET'));
+    assert.deepEqual(tagging.body, { root: 'Tagging', content: { TagSet: '' } });
+    assert.deepEqual(store.pinStats(), none);
+    const attrs = await getObjectAttributes(ctxOf(store, 'GET', { 'x-amz-object-attributes': 'ObjectSize' }));
+    assert.equal((attrs.body as unknown as { content: { ObjectSize: number } }).content.ObjectSize, 11);
+    assert.deepEqual(store.pinStats(), none);
+  });
 
   it('GET hands the pin to the body stream, released when it closes', async () => {
     const r = await getObject(ctxOf(store, 'GET', { range: 'bytes=0-4' }));

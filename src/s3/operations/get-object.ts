@@ -1,6 +1,7 @@
 // GetObject and HeadObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html ,
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
 // Conditionals first, then Range or partNumber; HEAD sends the same headers and never opens data.
+import type { ObjectHandle } from '../../store/store.js';
 import type { ObjectRecord } from '../../store/types.js';
 import type { ObjectRequest, RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -24,13 +25,13 @@ function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; co
 }
 
 export async function getObject(ctx: ObjectRequest & { readonly input: GetObjectInput }): Promise<S3Response> {
-  const rec = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
+  const handle = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
   try {
-    return await answer(ctx, ctx.input, rec);
+    return await answer(ctx, ctx.input, handle);
   } finally {
-    // HEAD, empty bodies and errors (conditionals, ranges) unpin rec's data here; a no-op when the
+    // HEAD, empty bodies and errors (conditionals, ranges) unpin the data here; a no-op when the
     // body stream took the pin over (it is released when the stream closes).
-    ctx.store.releaseObject(rec);
+    handle.release();
   }
 }
 
@@ -50,7 +51,8 @@ async function partChecksumHeaders(ctx: RequestContext, rec: ObjectRecord, n: nu
   return v === undefined ? {} : { [`x-amz-checksum-${alg}`]: v, 'x-amz-checksum-type': checksumTypeOf(objectValue) };
 }
 
-async function answer(ctx: RequestContext, input: GetObjectInput, rec: ObjectRecord): Promise<S3Response> {
+async function answer(ctx: RequestContext, input: GetObjectInput, handle: ObjectHandle): Promise<S3Response> {
+  const rec = handle.record;
   checkConditionals(rec, input.conditions, 'read');
 
   const headers: Record<string, string | number> = objectHeaders(rec, input.overrides);
@@ -81,5 +83,5 @@ async function answer(ctx: RequestContext, input: GetObjectInput, rec: ObjectRec
   if (isHead || size === 0) return { status, headers };
   // A small object stored inline is already in memory: answered as one buffer (no stream).
   if (rec.inline !== undefined) return { status, headers, body: range ? rec.inline.subarray(range.start, range.end + 1) : rec.inline };
-  return { status, headers, body: ctx.store.openRead(rec, range) };
+  return { status, headers, body: handle.stream(range) };
 }

@@ -1,6 +1,7 @@
 // ListObjectVersions — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
-// Until versioning exists every object has exactly one version, 'null', which is the latest.
-// Bucket-emptying tools (boto3 object_versions.delete(), Terraform force_destroy) depend on it.
+// Every version (MetaStore.scanVersions via store/version-listing.ts); until versioning can be
+// enabled every object has exactly one, 'null', the latest. Bucket-emptying tools (boto3
+// object_versions.delete(), Terraform force_destroy) depend on it.
 import type { BucketRequest, S3Response } from '../context.js';
 import { ListingBody, commonPrefixXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, versionXml } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
@@ -14,9 +15,8 @@ export async function listObjectVersions(ctx: BucketRequest): Promise<S3Response
   const maxKeys = parseMaxKeys(ctx);
   const encoding = parseEncodingType(ctx);
   const enc = keyEncoder(encoding);
-  const page = await ctx.store.list({ bucket, prefix, delimiter, after: keyMarker, maxKeys });
+  const page = await ctx.store.listVersions({ bucket, prefix, delimiter, keyMarker, versionIdMarker: versionIdMarker ?? '', maxKeys });
   const owner = ownerXml(ctx.auth!.accessKey);
-  const lastIsPrefix = page.nextAfter !== undefined && page.commonPrefixes.includes(page.nextAfter);
   // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, KeyMarker,
   // VersionIdMarker, NextKeyMarker?, NextVersionIdMarker?, MaxKeys, Delimiter?, IsTruncated,
   // EncodingType?, Version*, CommonPrefixes* }.
@@ -26,14 +26,14 @@ export async function listObjectVersions(ctx: BucketRequest): Promise<S3Response
       xmlElement('Prefix', enc(prefix)) +
       xmlElement('KeyMarker', enc(keyMarker)) +
       xmlElement('VersionIdMarker', versionIdMarker ?? '') +
-      (page.isTruncated && page.nextAfter !== undefined ? xmlElement('NextKeyMarker', enc(page.nextAfter)) : '') +
-      (page.isTruncated && !lastIsPrefix ? xmlElement('NextVersionIdMarker', 'null') : '') +
+      (page.isTruncated && page.nextKeyMarker !== undefined ? xmlElement('NextKeyMarker', enc(page.nextKeyMarker)) : '') +
+      (page.isTruncated && page.nextVersionIdMarker !== undefined ? xmlElement('NextVersionIdMarker', page.nextVersionIdMarker) : '') +
       xmlElement('MaxKeys', maxKeys) +
       (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +
       xmlElement('IsTruncated', page.isTruncated) +
       xmlElement('EncodingType', encoding),
   );
-  for (const o of page.objects) body.write(versionXml(o, enc, owner));
+  for (const v of page.versions) body.write(versionXml(v, enc, owner));
   for (const p of page.commonPrefixes) body.write(commonPrefixXml(p, enc));
   return body.end('</ListVersionsResult>');
 }

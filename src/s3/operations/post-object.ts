@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { Readable } from 'node:stream';
 import busboy from 'busboy';
-import type { ObjectMeta, ObjectRecord } from '../../store/types.js';
-import { NULL_VERSION } from '../../store/types.js';
+import type { ObjectMeta } from '../../store/types.js';
 import { checkAccess } from '../access.js';
 import { postFormCredentials, verifyWith } from '../auth/authenticate.js';
 import { uriEncode } from '../auth/sigv4.js';
@@ -360,20 +359,7 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
 
     const bytes = await ctx.store.writeObjectData(source(), ctx.signal);
     if (checksum && computedChecksum !== undefined) meta.checksums = { [checksum.alg]: computedChecksum };
-    const record: ObjectRecord = {
-      bucket,
-      key,
-      versionId: NULL_VERSION,
-      isLatest: true,
-      isDeleteMarker: false,
-      size,
-      etag: `"${md5.digest('hex')}"`,
-      lastModified: Date.now(),
-      storageClass,
-      meta,
-      ...bytes,
-    };
-    await ctx.store.commitObject(record);
+    const record = await ctx.store.commitObject({ bucket, key, size: size, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes });
     return successResponse(ctx, fields, bucket, key, record.etag);
   } finally {
     form.dispose();

@@ -1,8 +1,6 @@
 // PutObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
 // Streams the body through the verifiers into the data store, then commits the metadata: the
 // object exists from that commit on, and not a moment before.
-import type { ObjectRecord } from '../../store/types.js';
-import { NULL_VERSION } from '../../store/types.js';
 import { objectBody } from '../body.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import type { PutObjectInput } from '../inputs.js';
@@ -19,20 +17,7 @@ export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): 
   const bytes = await ctx.store.writeObjectData(body.source, ctx.signal);
   const digest = body.digest();
   meta.checksums = digest.checksums;
-  const record: ObjectRecord = {
-    bucket,
-    key,
-    versionId: NULL_VERSION,
-    isLatest: true,
-    isDeleteMarker: false,
-    size: digest.size,
-    etag: `"${digest.md5}"`,
-    lastModified: Date.now(),
-    storageClass,
-    meta,
-    ...bytes,
-  };
-  await ctx.store.commitObject(record, cond);
+  const record = await ctx.store.commitObject({ bucket, key, size: digest.size, etag: `"${digest.md5}"`, storageClass, meta, ...bytes }, cond);
 
   const headers: Record<string, string> = { etag: record.etag };
   for (const [alg, value] of Object.entries(digest.checksums)) {

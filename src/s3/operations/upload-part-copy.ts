@@ -37,15 +37,23 @@ export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCop
   const key = ctx.key;
   const { uploadId, partNumber } = ctx.input;
   const upload = await ctx.store.requireUpload(bucket, key, uploadId);
-  const rec = await loadCopySource(ctx, ctx.input.source);
-  const range = parseCopySourceRange(ctx.input.range, rec.size);
-  const length = range ? range.end - range.start + 1 : rec.size;
-  if (length > MAX_PART_SIZE) {
-    throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`);
+  const source = await loadCopySource(ctx, ctx.input.source);
+  const rec = source.record;
+  let range: ReturnType<typeof parseCopySourceRange>;
+  let length: number;
+  try {
+    range = parseCopySourceRange(ctx.input.range, rec.size);
+    length = range ? range.end - range.start + 1 : rec.size;
+    if (length > MAX_PART_SIZE) {
+      throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`);
+    }
+  } catch (err) {
+    source.release(); // the source will not be read
+    throw err;
   }
 
   const md5 = createHash('md5');
-  const reader = ctx.store.openRead(rec, range);
+  const reader = source.stream(range);
   async function* hashed(): AsyncGenerator<Buffer> {
     if (length === 0) return; // a 0-byte source has no range to read
     for await (const chunk of reader as AsyncIterable<Buffer>) {

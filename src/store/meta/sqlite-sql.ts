@@ -2,7 +2,7 @@
 // (sqlite.ts runs it). Schema and migration: sqlite-schema.ts; documented in docs/on-disk-format.md.
 
 import type Database from 'better-sqlite3';
-import { NULL_VERSION, type BucketRecord, type DataRef, type ListedObject, type ObjectRecord, type PartRecord, type UploadRecord } from '../types.js';
+import { NULL_VERSION, type BucketRecord, type DataRef, type ListedObject, type ListedVersion, type ObjectRecord, type PartRecord, type UploadRecord } from '../types.js';
 
 export type Db = Database.Database;
 export type Stmt = Database.Statement;
@@ -61,6 +61,29 @@ export function toListed(r: ListingRow): ListedObject {
     storageClass: r[5] ?? 'STANDARD',
     checksumAlgorithms: r[6] === null ? '' : Object.keys(JSON.parse(r[6]) as Record<string, string>).join(','),
   };
+}
+
+/**
+ * scanVersions: every version in (key, newest first) order after the markers, with (`bounded`)
+ * or without (`open`) the prefix's upper bound. The key range starts at max(prefix, keyMarker)
+ * (computed by the caller), so the primary key gives key order and only each key's own versions
+ * are sorted (SQLite's "TEMP B-TREE FOR LAST 2 TERMS OF ORDER BY"): a page costs O(limit +
+ * versions of its last key), no schema change needed. @lm / @vid: the version-id marker's
+ * position (NULL: none, start after keyMarker). A test EXPLAINs both.
+ */
+const versionsSql = (upper: string) => `SELECT CAST(key AS TEXT), version_id, size, etag, last_modified, storage_class,
+    json_extract(meta, '$.checksums'), is_latest, is_delete_marker
+  FROM objects
+  WHERE bucket = @bucket AND key >= @lower ${upper}
+    AND (key > @keyMarker OR (key = @keyMarker AND @lm IS NOT NULL
+      AND (last_modified < @lm OR (last_modified = @lm AND version_id < @vid))))
+  ORDER BY key, last_modified DESC, version_id DESC LIMIT @limit`;
+export const VERSIONS_SQL = { bounded: versionsSql('AND key < @upper'), open: versionsSql('') } as const;
+
+export type VersionRow = [...ListingRow, isLatest: number, isDeleteMarker: number];
+
+export function toListedVersion(r: VersionRow): ListedVersion {
+  return { ...toListed(r.slice(0, 7) as ListingRow), isLatest: r[7] === 1, isDeleteMarker: r[8] === 1 };
 }
 
 export const UPLOAD_COLS = 'bucket, key, upload_id, initiated, storage_class, meta, checksum_algorithm, checksum_type';
@@ -203,6 +226,9 @@ export function prepareAll(db: Db) {
           ORDER BY last_modified DESC, version_id DESC LIMIT 1)`,
     ),
     insertObject: p(`INSERT INTO objects(${COLS}) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    listVersions: p(VERSIONS_SQL.open).raw(true),
+    listVersionsBounded: p(VERSIONS_SQL.bounded).raw(true),
+    updateMeta: p('UPDATE objects SET meta = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
     getInline: p('SELECT bytes FROM object_inline WHERE bucket = ? AND key = ? AND version_id = ?'),
     insertInline: p('INSERT INTO object_inline(bucket, key, version_id, bytes) VALUES (?, ?, ?, ?)'),
     insertData: p('INSERT OR IGNORE INTO object_data(data_id, bucket, key, version_id) VALUES (?, ?, ?, ?)'),

@@ -9,10 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '../contract.js';
 import { runInlineContract } from '../contract-inline.js';
+import { runVersionsContract } from '../contract-versions.js';
 import { META_FORMAT_VERSION, ROOT_USER_ID } from '../types.js';
 import type { StoreError } from '../errors.js';
 import { storeErrorOf } from './sqlite-busy.js';
-import { LISTING_SQL, LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, byteSuccessor } from './sqlite.js';
+import { LISTING_SQL, LIST_UPLOADS_SQL, SCAN_SQL, SqliteMetaStore, VERSIONS_SQL, byteSuccessor } from './sqlite.js';
 
 async function sqliteHarness() {
   const dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
@@ -31,6 +32,7 @@ async function sqliteHarness() {
 
 runMetaStoreContract('sqlite', sqliteHarness, { persistent: true });
 runInlineContract('sqlite', sqliteHarness);
+runVersionsContract('sqlite', sqliteHarness);
 
 describe('SqliteMetaStore', () => {
   let dir: string;
@@ -132,6 +134,18 @@ describe('SqliteMetaStore', () => {
     assert.equal(count("SELECT count(*) AS n FROM uploads WHERE bucket = 'cascade'"), 0);
     assert.equal(count("SELECT count(*) AS n FROM upload_parts WHERE bucket = 'cascade'"), 0);
     assert.equal(count("SELECT count(*) AS n FROM bucket_config WHERE bucket = 'cascade'"), 0);
+  });
+
+  it('ScanVersions › both shapes are a primary-key range search; only each key\'s versions are sorted', () => {
+    for (const [name, sql] of Object.entries(VERSIONS_SQL)) {
+      const params = { bucket: 'b', lower: Buffer.from('k'), keyMarker: Buffer.from('k'), lm: null, vid: null, limit: 10, ...(name === 'bounded' ? { upper: Buffer.from('l') } : {}) };
+      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail).join('\n');
+      const range = name === 'bounded' ? 'key>? AND key<?' : 'key>?';
+      assert.ok(plan.startsWith(`SEARCH objects USING PRIMARY KEY (bucket=? AND ${range})`), `${name}: ${plan}`);
+      // A sort of the last two ORDER BY terms only (within one key), never of the whole range.
+      assert.match(plan, /USE TEMP B-TREE FOR LAST 2 TERMS OF ORDER BY/, `${name}: ${plan}`);
+      assert.doesNotMatch(plan, /SCAN objects|USE TEMP B-TREE FOR ORDER BY/, `${name}: ${plan}`);
+    }
   });
 
   it('ListUploads › the query is an index range search on uploads_order, no sort', () => {

@@ -21,7 +21,9 @@ import {
   type ScanShapes,
   type Stmt,
   type UploadRow,
+  type VersionRow,
   byteSuccessor,
+  toListedVersion,
   prepareAll,
   toBucket,
   toBytes,
@@ -43,10 +45,10 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../types.js';
-import type { ListedObject } from '../types.js';
+import type { ListedObject, ListedVersion, ObjectPatch } from '../types.js';
 
 // The SQL lives in sqlite-sql.ts; tests and the bench name these through this module.
-export { byteSuccessor, LIST_UPLOADS_SQL, LISTING_SQL, SCAN_SQL } from './sqlite-sql.js';
+export { byteSuccessor, LIST_UPLOADS_SQL, LISTING_SQL, SCAN_SQL, VERSIONS_SQL } from './sqlite-sql.js';
 
 export interface SqliteOptions {
   /**
@@ -72,7 +74,8 @@ export class SqliteMetaStore implements MetaStore {
   private readonly scanSt: ScanShapes;
   private readonly listingSt: { latest: ScanShapes; byKey: ScanShapes };
   private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
-  private readonly deleteTx: (bucket: string, key: string) => ObjectRecord | undefined;
+  private readonly deleteTx: (bucket: string, key: string, versionId: string) => ObjectRecord | undefined;
+  private readonly updateTx: (bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch) => ObjectRecord | undefined;
   private readonly deleteBucketTx: (name: string) => void;
   private readonly createUploadTx: (u: UploadRecord) => void;
   private readonly putPartTx: (bucket: string, key: string, uploadId: string, part: PartRecord) => DataRef[];
@@ -96,7 +99,17 @@ export class SqliteMetaStore implements MetaStore {
     const raw = (q: typeof LISTING_SQL.latest): ScanShapes => ({ gt: p(q.gt).raw(true), ge: p(q.ge).raw(true), gtUpper: p(q.gtUpper).raw(true), geUpper: p(q.geUpper).raw(true) });
     this.listingSt = { latest: raw(LISTING_SQL.latest), byKey: raw(LISTING_SQL.byKey) };
     this.putTx = db.transaction((rec: ObjectRecord, cond: WriteCondition | undefined) => this.putInTx(rec, cond)).immediate;
-    this.deleteTx = db.transaction((bucket: string, key: string) => this.deleteInTx(bucket, key)).immediate;
+    this.deleteTx = db.transaction((bucket: string, key: string, versionId: string) => this.deleteInTx(bucket, key, versionId)).immediate;
+    this.updateTx = db.transaction((bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch) => {
+      if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
+      const kb = toBytes(key);
+      const row = (versionId === undefined ? this.st.getLatest.get(bucket, kb) : this.st.getVersion.get(bucket, kb, versionId)) as ObjectRow | undefined;
+      if (!row || row.is_delete_marker === 1) return undefined;
+      const rec = toRecord(row);
+      if (patch.meta !== undefined) rec.meta = JSON.parse(JSON.stringify(patch.meta)) as ObjectRecord['meta'];
+      this.st.updateMeta.run(JSON.stringify(rec.meta), bucket, kb, row.version_id);
+      return rec;
+    }).immediate;
     this.deleteBucketTx = db.transaction((name: string) => {
       if (this.st.getBucket.get(name) === undefined) throw new StoreError('NoSuchBucket');
       // In-progress multipart uploads do not keep a bucket alive (S3 general purpose buckets):
@@ -341,10 +354,10 @@ export class SqliteMetaStore implements MetaStore {
     return this.writeNow(() => this.deleteBucketTx(name));
   }
 
-  getObject(bucket: string, key: string, withBytes = true): ObjectRecord | undefined {
+  getObject(bucket: string, key: string, versionId?: string, withBytes = true): ObjectRecord | undefined {
     return read(() => {
       const kb = toBytes(key);
-      const row = this.st.getLatest.get(bucket, kb) as ObjectRow | undefined;
+      const row = (versionId === undefined ? this.st.getLatest.get(bucket, kb) : this.st.getVersion.get(bucket, kb, versionId)) as ObjectRow | undefined;
       if (!row) return undefined;
       const rec = toRecord(row);
       if (withBytes && rec.size > 0 && rec.data.length === 0) {
@@ -429,19 +442,39 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  deleteObject(bucket: string, key: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
-    return this.batched(() => this.deleteTx(bucket, key));
+  deleteObject(bucket: string, key: string, versionId: string = NULL_VERSION): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
+    return this.batched(() => this.deleteTx(bucket, key, versionId));
   }
 
-  private deleteInTx(bucket: string, key: string): ObjectRecord | undefined {
+  private deleteInTx(bucket: string, key: string, versionId: string): ObjectRecord | undefined {
     if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
     const kb = toBytes(key);
-    const row = this.st.getVersion.get(bucket, kb, NULL_VERSION) as ObjectRow | undefined;
+    const row = this.st.getVersion.get(bucket, kb, versionId) as ObjectRow | undefined;
     if (!row) return undefined;
-    this.st.deleteVersion.run(bucket, kb, NULL_VERSION);
+    this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data, object_inline, object_multipart
     // Keep "one latest per key while any version exists": the newest remaining version takes over.
     if (row.is_latest === 1) this.st.promoteNewest.run({ bucket, key: kb });
     return toRecord(row);
+  }
+
+  scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number, from?: string): ListedVersion[] {
+    return read(() => {
+      if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
+      if (limit <= 0) return [];
+      const pb = toBytes(prefix);
+      const mb = toBytes(keyMarker);
+      const marker = versionIdMarker === '' ? undefined : (this.st.getVersion.get(bucket, mb, versionIdMarker) as ObjectRow | undefined);
+      const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
+      let lower = Buffer.compare(mb, pb) > 0 ? mb : pb;
+      if (from !== undefined && Buffer.compare(toBytes(from), lower) > 0) lower = toBytes(from);
+      const params = { bucket, lower, keyMarker: mb, lm: marker?.last_modified ?? null, vid: marker?.version_id ?? null, limit };
+      const rows = (upper ? this.st.listVersionsBounded.all({ ...params, upper }) : this.st.listVersions.all(params)) as VersionRow[];
+      return rows.map(toListedVersion);
+    });
+  }
+
+  updateObject(bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
+    return this.writeNow(() => this.updateTx(bucket, key, versionId, patch));
   }
 
   /**
