@@ -25,13 +25,7 @@ export interface HttpResponse {
 }
 
 /** Serialises a request head. `contentLength` adds Content-Length (also 0). */
-export function buildHead(
-  method: string,
-  target: string,
-  host: string,
-  headers: Record<string, string> = {},
-  contentLength?: number,
-): Buffer {
+export function buildHead(method: string, target: string, host: string, headers: Record<string, string> = {}, contentLength?: number): Buffer {
   let s = `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\n`;
   for (const [k, v] of Object.entries(headers)) s += `${k}: ${v}\r\n`;
   if (contentLength !== undefined) s += `Content-Length: ${contentLength}\r\n`;
@@ -64,7 +58,10 @@ export class Connection {
   private pending: Pending | undefined;
   private dead = false;
 
-  private constructor(private readonly socket: net.Socket, private readonly timeoutMs: number) {
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly timeoutMs: number,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(err));
@@ -77,10 +74,13 @@ export class Connection {
   static connect(host: string, port: number, timeoutMs = 30_000): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out`));
-      }, Math.min(timeoutMs, 10_000));
+      const timer = setTimeout(
+        () => {
+          socket.destroy();
+          reject(new Error(`connect to ${host}:${port} timed out`));
+        },
+        Math.min(timeoutMs, 10_000),
+      );
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');

@@ -95,8 +95,21 @@ function parseOptions(argv: string[]): Options {
   }
   const known = new Set([
     ...bool,
-    '--rounds', '--duration', '--list-sizes', '--only', '--vs', '--vs-access-key', '--vs-secret-key', '--vs-region',
-    '--vs-list-max', '--client', '--json', '--profile', '--strata-arg', '--strata-node-arg', '--tmp',
+    '--rounds',
+    '--duration',
+    '--list-sizes',
+    '--only',
+    '--vs',
+    '--vs-access-key',
+    '--vs-secret-key',
+    '--vs-region',
+    '--vs-list-max',
+    '--client',
+    '--json',
+    '--profile',
+    '--strata-arg',
+    '--strata-node-arg',
+    '--tmp',
   ]);
   for (const n of flags.keys()) if (!known.has(n)) throw new Error(`unknown option ${n} (see --help)`);
   const mode: Mode = get('--smoke') ? 'smoke' : get('--quick') ? 'quick' : 'full';
@@ -145,7 +158,9 @@ function parseOptions(argv: string[]): Options {
     startups: preset.startups,
     nginx1w: vs ? false : get('--no-nginx-1w') ? false : get('--nginx-1w') ? true : preset.nginx1w,
     vs,
-    only: get('--only')?.split(',').filter((s) => s !== ''),
+    only: get('--only')
+      ?.split(',')
+      .filter((s) => s !== ''),
     client,
     json: resolve(get('--json') ?? join(tmpBase, 'strata-bench', 'last-run.json')),
     profileDir: get('--profile') !== undefined ? resolve(get('--profile')!) : undefined,
@@ -366,7 +381,9 @@ function getCell(size: number, c: number, modes: Mode[], target?: Target): Cell 
     tool: wrkOrNode,
     async run(ctx, side, _round, measured) {
       await once(side, key, () => putObject(side, 'bench', key, bodyOf(size)));
-      const r = await measured(() => load(ctx, side, { method: 'GET', paths: [target_(side, 'GET', key)], concurrency: c, bodySize: 0, durationS: ctx.opts.durationS }));
+      const r = await measured(() =>
+        load(ctx, side, { method: 'GET', paths: [target_(side, 'GET', key)], concurrency: c, bodySize: 0, durationS: ctx.opts.durationS }),
+      );
       return { value: size >= MiB ? mibPerSecond(size)(r) : perSecond(r), load: r };
     },
   };
@@ -425,7 +442,9 @@ function headCell(c: number, modes: Mode[], target?: Target): Cell {
     tool: () => 'node',
     async run(ctx, side, _round, measured) {
       await once(side, key, () => putObject(side, 'bench', key, bodyOf(4 * KiB)));
-      const r = await measured(() => load(ctx, side, { method: 'HEAD', paths: [target_(side, 'HEAD', key)], concurrency: c, bodySize: 0, durationS: ctx.opts.durationS }));
+      const r = await measured(() =>
+        load(ctx, side, { method: 'HEAD', paths: [target_(side, 'HEAD', key)], concurrency: c, bodySize: 0, durationS: ctx.opts.durationS }),
+      );
       return { value: perSecond(r), load: r };
     },
   };
@@ -505,7 +524,10 @@ function multipartCell(modes: Mode[], target?: Target): Cell {
               try {
                 while (nextPart < nParts) {
                   const n = ++nextPart;
-                  const query: Array<[string, string]> = [['partNumber', String(n)], ['uploadId', uploadId]];
+                  const query: Array<[string, string]> = [
+                    ['partNumber', String(n)],
+                    ['uploadId', uploadId],
+                  ];
                   const { target: tgt, headers } = signHeaders(side.creds!, side.hostHeader, 'PUT', objectPath('bench', key), query);
                   const res = await conn.request({ head: buildHead('PUT', tgt, side.hostHeader, headers, PART), body: [part], keepBody: true });
                   expectOk(res, `UploadPart ${n}`);
@@ -576,7 +598,10 @@ function listCell(which: 0 | 1, modes: Mode[], target?: Target): Cell {
           let startAfter: string | undefined = startAt > 0 ? bulkKey(startAt) : undefined;
           const lat: number[] = [];
           while (performance.now() < deadline && pages < 1_000_000) {
-            const query: Array<[string, string]> = [['list-type', '2'], ['max-keys', '1000']];
+            const query: Array<[string, string]> = [
+              ['list-type', '2'],
+              ['max-keys', '1000'],
+            ];
             if (token !== undefined) query.push(['continuation-token', token]);
             else if (startAfter !== undefined) query.push(['start-after', startAfter]);
             const { target: tgt, headers } = signHeaders(side.creds!, side.hostHeader, 'GET', objectPath(bucket), query);
@@ -623,12 +648,22 @@ function listCell(which: 0 | 1, modes: Mode[], target?: Target): Cell {
 }
 
 function listBucket(size: number): string {
-  return size >= 1_000_000 && size % 1_000_000 === 0 ? `list-${size / 1_000_000}m` : size >= 1000 && size % 1000 === 0 ? `list-${size / 1000}k` : `list-${size}`;
+  return size >= 1_000_000 && size % 1_000_000 === 0
+    ? `list-${size / 1_000_000}m`
+    : size >= 1000 && size % 1000 === 0
+      ? `list-${size / 1000}k`
+      : `list-${size}`;
 }
 
 /** 0-byte objects with the bulk keys, over HTTP (for a reference the bench cannot bulk-load). */
 async function populateOverHttp(ctx: Ctx, side: Side, bucket: string, size: number): Promise<void> {
-  await populate(ctx, side, bucket, Array.from({ length: size }, (_, i) => bulkKey(i)), 0);
+  await populate(
+    ctx,
+    side,
+    bucket,
+    Array.from({ length: size }, (_, i) => bulkKey(i)),
+    0,
+  );
 }
 
 /** 45 % GET, 30 % HEAD, 15 % PUT, 10 % DELETE of 4 KiB objects; DELETE removes keys PUT earlier. */
@@ -818,9 +853,17 @@ function fmtCpu(s: SideStats | undefined, unit: Unit): string {
 
 function table(results: CellResult[], refName: string, extra: string | undefined): string {
   const head = [
-    'cell', 'unit', 'Strata', refName, `Strata/${refName}`, 'target', 'met',
+    'cell',
+    'unit',
+    'Strata',
+    refName,
+    `Strata/${refName}`,
+    'target',
+    'met',
     ...(extra ? [extra] : []),
-    'Strata CPU s/run (per op)', `${refName} CPU s/run (per op)`, 'Strata peak RSS MiB',
+    'Strata CPU s/run (per op)',
+    `${refName} CPU s/run (per op)`,
+    'Strata peak RSS MiB',
   ];
   const rows = results.map((r) => {
     const s = r.sides.strata;
@@ -927,7 +970,10 @@ async function main(): Promise<void> {
       const side = { name: 'strata', kind: 's3', port: s.port, hostHeader: `${HOST}:${s.port}`, creds: STRATA_CREDS, pids: s.pids } as Side;
       let readyMs = NaN;
       for (let tries = 0; tries < 2000; tries++) {
-        const res = await control(side, 'GET', listBuckets[listBuckets.length - 1]?.name ?? 'none', undefined, [['list-type', '2'], ['max-keys', '1']]).catch(() => undefined);
+        const res = await control(side, 'GET', listBuckets[listBuckets.length - 1]?.name ?? 'none', undefined, [
+          ['list-type', '2'],
+          ['max-keys', '1'],
+        ]).catch(() => undefined);
         if (res && (res.status === 200 || res.status === 404)) {
           readyMs = Date.now() - t0;
           break;
@@ -948,7 +994,10 @@ async function main(): Promise<void> {
       await s.stop();
     }
     const startupObjects = bulk.objects;
-    log(`startup with ${startupObjects} objects: ${startups.map((s) => `${s.listeningMs} ms`).join(', ')} to "listening"` + (emptyStartup ? ` (empty data dir: ${emptyStartup.listeningMs} ms)` : ''));
+    log(
+      `startup with ${startupObjects} objects: ${startups.map((s) => `${s.listeningMs} ms`).join(', ')} to "listening"` +
+        (emptyStartup ? ` (empty data dir: ${emptyStartup.listeningMs} ms)` : ''),
+    );
 
     // 3. The reference(s).
     const sides: Side[] = [{ name: 'strata', kind: 's3', port: strata!.port, hostHeader: `${HOST}:${strata!.port}`, creds: STRATA_CREDS, pids: strata!.pids }];
@@ -993,8 +1042,20 @@ async function main(): Promise<void> {
         e.reqPerS = Math.max(...e.measured);
       };
       for (const c of ceilingConc) {
-        if (useWrk) note('wrk', 'GET', c, await load(ctx, ceilingSide, { method: 'GET', paths: ['/__null'], concurrency: c, bodySize: 0, durationS: opts.durationS }));
-        note('node', 'HEAD', c, await load({ ...ctx, useWrk: false }, ceilingSide, { method: 'HEAD', paths: ['/__null'], concurrency: c, bodySize: 0, durationS: opts.mode === 'smoke' ? 0.5 : opts.durationS }));
+        if (useWrk)
+          note('wrk', 'GET', c, await load(ctx, ceilingSide, { method: 'GET', paths: ['/__null'], concurrency: c, bodySize: 0, durationS: opts.durationS }));
+        note(
+          'node',
+          'HEAD',
+          c,
+          await load({ ...ctx, useWrk: false }, ceilingSide, {
+            method: 'HEAD',
+            paths: ['/__null'],
+            concurrency: c,
+            bodySize: 0,
+            durationS: opts.mode === 'smoke' ? 0.5 : opts.durationS,
+          }),
+        );
       }
     };
     await measureCeilings();
@@ -1068,8 +1129,10 @@ async function main(): Promise<void> {
             serverPeakRssMiB: hasPids ? usage?.peakRssMiB : undefined,
             note: out.note,
           });
-          log(`  round ${round + 1}/${opts.rounds} ${side.name}: ${fmtNum(out.value)} ${cell.unit}` +
-            ` (${out.load.ops} ops in ${out.load.elapsedS.toFixed(2)} s${out.load.errors ? `, ${out.load.errors} errors` : ''}${usage && hasPids ? `, server CPU ${usage.cpuS.toFixed(2)} s, peak RSS ${usage.peakRssMiB.toFixed(0)} MiB` : ''}${out.note ? `, ${out.note}` : ''})`);
+          log(
+            `  round ${round + 1}/${opts.rounds} ${side.name}: ${fmtNum(out.value)} ${cell.unit}` +
+              ` (${out.load.ops} ops in ${out.load.elapsedS.toFixed(2)} s${out.load.errors ? `, ${out.load.errors} errors` : ''}${usage && hasPids ? `, server CPU ${usage.cpuS.toFixed(2)} s, peak RSS ${usage.peakRssMiB.toFixed(0)} MiB` : ''}${out.note ? `, ${out.note}` : ''})`,
+          );
         }
       }
       const sidesStats: Record<string, SideStats | undefined> = {};
@@ -1131,12 +1194,16 @@ async function main(): Promise<void> {
     const summary: string[] = [];
     for (const r of results) {
       if (r.met === undefined) continue;
-      summary.push(`- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`);
+      summary.push(
+        `- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`,
+      );
     }
     const rssMet = strataPeakMiB < 150;
     summary.push(`- ${rssMet ? 'met' : 'MISSED'} Strata peak RSS over the run: ${strataPeakMiB.toFixed(0)} MiB, ${strataPeakWhere} (target < 150 MiB)`);
     const startupMet = readyMedian < 1000;
-    summary.push(`- ${startupMet ? 'met' : 'MISSED'} startup with ${startupObjects.toLocaleString('en-US')} objects: ${startupMedian.toFixed(0)} ms to "listening", ${readyMedian.toFixed(0)} ms to the first answered request (target < 1 s${startupObjects < 1_000_000 ? '; the target is for 1 million objects: run the full mode' : ''})`);
+    summary.push(
+      `- ${startupMet ? 'met' : 'MISSED'} startup with ${startupObjects.toLocaleString('en-US')} objects: ${startupMedian.toFixed(0)} ms to "listening", ${readyMedian.toFixed(0)} ms to the first answered request (target < 1 s${startupObjects < 1_000_000 ? '; the target is for 1 million objects: run the full mode' : ''})`,
+    );
     const header = [
       `## Strata benchmark (${opts.mode}, ${startedAt.toISOString()})`,
       '',
@@ -1162,10 +1229,27 @@ async function main(): Promise<void> {
       startedAt: startedAt.toISOString(),
       elapsedS: (performance.now() - tAll) / 1000,
       machine,
-      options: { rounds: opts.rounds, durationS: opts.durationS, listSizes: opts.listSizes, client: useWrk ? 'wrk+node' : 'node', vs: opts.vs?.url, nginxWorkers: opts.vs ? undefined : os.availableParallelism(), strataArgs: opts.strataArgs, strataNodeFlags: strataNodeFlags(), strataNodeArgs: opts.strataNodeArgs },
+      options: {
+        rounds: opts.rounds,
+        durationS: opts.durationS,
+        listSizes: opts.listSizes,
+        client: useWrk ? 'wrk+node' : 'node',
+        vs: opts.vs?.url,
+        nginxWorkers: opts.vs ? undefined : os.availableParallelism(),
+        strataArgs: opts.strataArgs,
+        strataNodeFlags: strataNodeFlags(),
+        strataNodeArgs: opts.strataNodeArgs,
+      },
       reference: refName,
       clientCeiling: { target: ceilingTarget.name, runs: ceilings },
-      startup: { objects: startupObjects, runs: startups, listeningMsMedian: startupMedian, readyMsMedian: readyMedian, emptyDataDirListeningMs: emptyStartup?.listeningMs, met: startupMet },
+      startup: {
+        objects: startupObjects,
+        runs: startups,
+        listeningMsMedian: startupMedian,
+        readyMsMedian: readyMedian,
+        emptyDataDirListeningMs: emptyStartup?.listeningMs,
+        met: startupMet,
+      },
       bulkLoad: bulk,
       strataPeakRssMiB: strataPeakMiB,
       strataPeakRssWhere: strataPeakWhere,

@@ -20,7 +20,10 @@ export function strataNodeFlags(main = STRATA_MAIN): string[] {
   const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
   const m = /^#!\/usr\/bin\/env -S node((?:\s+--\S+)*)\s*$/.exec(first);
   if (!m) throw new Error(`${main}: unexpected first line ${JSON.stringify(first)}`);
-  return m[1]!.trim().split(/\s+/).filter((f) => f !== '');
+  return m[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f !== '');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -109,11 +112,15 @@ export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
   const fd = openSync(o.logFile, 'w');
   const port = await freePort();
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [...strataNodeFlags(), ...(o.nodeArgs ?? []), STRATA_MAIN, '--address', `127.0.0.1:${port}`, '--data', o.dataDir, ...(o.args ?? [])], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', fd, fd],
-    env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'info' },
-  });
+  const child = spawn(
+    process.execPath,
+    [...strataNodeFlags(), ...(o.nodeArgs ?? []), STRATA_MAIN, '--address', `127.0.0.1:${port}`, '--data', o.dataDir, ...(o.args ?? [])],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, STRATA_LOG_LEVEL: process.env.STRATA_LOG_LEVEL ?? 'info' },
+    },
+  );
   closeSync(fd);
   const timeout = o.startTimeoutMs ?? 120_000;
   const deadline = Date.now() + timeout;
@@ -131,7 +138,9 @@ export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`strata exited during startup: ${readFileSync(o.logFile, 'utf8').slice(0, 4000)}`);
     }
-    const line = readFileSync(o.logFile, 'utf8').split('\n').find((l) => l.includes('"msg":"listening"'));
+    const line = readFileSync(o.logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"msg":"listening"'));
     if (line) {
       listenedAt = (JSON.parse(line) as { time: number }).time;
       break;
@@ -140,7 +149,9 @@ export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
       listenedAt = Date.now();
       // The port accepts a moment before the line is written: prefer the line's own time.
       await sleep(20);
-      const late = readFileSync(o.logFile, 'utf8').split('\n').find((l) => l.includes('"msg":"listening"'));
+      const late = readFileSync(o.logFile, 'utf8')
+        .split('\n')
+        .find((l) => l.includes('"msg":"listening"'));
       if (late) listenedAt = (JSON.parse(late) as { time: number }).time;
       break;
     }

@@ -47,7 +47,9 @@ function script(spec: WrkSpec, listFile: string | undefined): string {
     // PUT always sends a body ("" makes wrk.format send Content-Length: 0); other methods none.
     spec.bodySize > 0
       ? `local BODY = string.rep("0123456789abcdef", ${Math.floor(spec.bodySize / 16)}) .. string.rep("x", ${spec.bodySize % 16})`
-      : spec.method === 'PUT' ? 'local BODY = ""' : 'local BODY = nil',
+      : spec.method === 'PUT'
+        ? 'local BODY = ""'
+        : 'local BODY = nil',
     `local MAX = ${count}`,
     `wrk.headers["Host"] = ${luaString(`${spec.host}:${spec.port}`)}`,
     'wrk.method = METHOD',

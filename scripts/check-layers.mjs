@@ -34,7 +34,10 @@ export const FORBIDDEN = {
   operation: { layers: ['main', 'server', 'http'], why: 'S3 semantics do not know the HTTP plumbing that calls them' },
   http: { layers: ['main', 'server'], why: 'the pipeline is wired by server.ts, not the other way round' },
   jobs: { layers: ['main', 'server', 'http'], why: 'background jobs run beside requests, not through them' },
-  iam: { layers: ['main', 'server', 'http', 's3', 'operation', 'jobs'], why: 'identities and policy evaluation know no HTTP and no S3 wire format: s3/ asks them' },
+  iam: {
+    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs'],
+    why: 'identities and policy evaluation know no HTTP and no S3 wire format: s3/ asks them',
+  },
   server: { layers: ['main'], why: 'main.ts wires the server, not the other way round' },
 };
 
@@ -105,7 +108,9 @@ export function checkLayers(root, exceptions = TEMPORARY_EXCEPTIONS) {
       } else if (rule?.layers.includes(toLayer)) {
         violations.push(`${from}:${line}: imports ${spec} — ${fromLayer} must not import ${toLayer} (${rule.why})`);
       } else if (fromLayer === 'operation' && toLayer === 'operation' && from !== to) {
-        violations.push(`${from}:${line}: imports ${spec} — an operation never imports another operation (move the shared helper into its concept's module in s3/)`);
+        violations.push(
+          `${from}:${line}: imports ${spec} — an operation never imports another operation (move the shared helper into its concept's module in s3/)`,
+        );
       }
     }
   }
@@ -119,7 +124,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const violations = checkLayers(root);
   for (const v of violations) console.error(v);
   if (violations.length > 0) {
-    console.error(`check-layers: ${violations.length} import${violations.length === 1 ? '' : 's'} against the layers (docs/ARCHITECTURE.md, "Layers and imports")`);
+    console.error(
+      `check-layers: ${violations.length} import${violations.length === 1 ? '' : 's'} against the layers (docs/ARCHITECTURE.md, "Layers and imports")`,
+    );
     process.exit(1);
   }
   console.log('check-layers: no import against the layers');

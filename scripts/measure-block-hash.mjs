@@ -28,7 +28,9 @@ for (const alg of candidates) {
     for (let off = 0; off < MiB; off += 65536) h.update(block.subarray(off, off + 65536));
     h.digest();
   });
-  console.log(`${alg.padEnd(13)} ${whole.cpu.toFixed(3).padStart(10)}            ${chunked.cpu.toFixed(3).padStart(10)}            ${(MiB / 1e6 / (whole.wall / 1000)).toFixed(0).padStart(6)}`);
+  console.log(
+    `${alg.padEnd(13)} ${whole.cpu.toFixed(3).padStart(10)}            ${chunked.cpu.toFixed(3).padStart(10)}            ${(MiB / 1e6 / (whole.wall / 1000)).toFixed(0).padStart(6)}`,
+  );
 }
 
 // WebCrypto digest runs on libuv's thread pool (off the event loop): wall time per MiB with
@@ -39,10 +41,15 @@ for (const depth of [1, 2]) {
   let inFlight = [];
   for (let i = 0; i < ROUNDS; i++) {
     inFlight.push(webcrypto.subtle.digest('SHA-256', block));
-    if (inFlight.length >= depth) { await Promise.all(inFlight); inFlight = []; }
+    if (inFlight.length >= depth) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
   }
   await Promise.all(inFlight);
   const t = process.cpuUsage(t0);
   const wall = Number(process.hrtime.bigint() - w0) / 1e6 / ROUNDS;
-  console.log(`subtle SHA-256 (thread pool, ${depth} in flight): wall ${wall.toFixed(3)} ms/MiB, process CPU ${((t.user + t.system) / 1000 / ROUNDS).toFixed(3)} ms/MiB`);
+  console.log(
+    `subtle SHA-256 (thread pool, ${depth} in flight): wall ${wall.toFixed(3)} ms/MiB, process CPU ${((t.user + t.system) / 1000 / ROUNDS).toFixed(3)} ms/MiB`,
+  );
 }

@@ -15,7 +15,9 @@ const SIZE_MIB = Number(process.env.SIZE_MIB ?? 64);
 const ROUNDS = Number(process.env.ROUNDS ?? 16);
 const root = process.env.STRATA_ROOT ?? new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'strata-measure-'));
-const child = spawn(process.execPath, [join(root, 'dist/src/main.js'), '--address', '127.0.0.1:0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [join(root, 'dist/src/main.js'), '--address', '127.0.0.1:0', '--data', dataDir], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const port = await new Promise((resolve, reject) => {
   let buf = '';
   child.stdout.on('data', (d) => {
@@ -30,7 +32,12 @@ const ticks = () => {
   const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime, clock ticks (USER_HZ = 100)
 };
-const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'rustfsadmin', secretAccessKey: 'rustfssecret' } });
+const s3 = new S3Client({
+  endpoint: `http://127.0.0.1:${port}`,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'rustfsadmin', secretAccessKey: 'rustfssecret' },
+});
 try {
   await s3.send(new CreateBucketCommand({ Bucket: 'measure' }));
   const body = Buffer.alloc(SIZE_MIB * 1024 * 1024, 'x');
@@ -53,7 +60,9 @@ try {
   for (let i = 0; i < ROUNDS; i++) bytes += await get();
   const ms = (ticks() - t0) * 10;
   const wall = Date.now() - w0;
-  console.log(`server CPU: ${(ms / (bytes / 1048576)).toFixed(3)} ms per MiB served${process.env.RANGE ? ' (8 MiB ranges)' : ''} (${ms} ms for ${(bytes / 1048576).toFixed(0)} MiB; wall ${(bytes / 1048576 / (wall / 1000)).toFixed(0)} MiB/s, one client, sequential)`);
+  console.log(
+    `server CPU: ${(ms / (bytes / 1048576)).toFixed(3)} ms per MiB served${process.env.RANGE ? ' (8 MiB ranges)' : ''} (${ms} ms for ${(bytes / 1048576).toFixed(0)} MiB; wall ${(bytes / 1048576 / (wall / 1000)).toFixed(0)} MiB/s, one client, sequential)`,
+  );
 } finally {
   s3.destroy();
   child.kill('SIGTERM');

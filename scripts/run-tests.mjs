@@ -48,17 +48,25 @@ async function runBatch(label, files, extraArgs) {
   const tapFile = join(root, '.test-tmp', `${label}-${process.pid}.tap`);
   const args = [
     '--test',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
-    ...extraArgs, ...files,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...extraArgs,
+    ...files,
   ];
   const code = await new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
-    child.on('error', (e) => { console.error(`run-tests: ${e.message}`); resolve(1); });
+    child.on('error', (e) => {
+      console.error(`run-tests: ${e.message}`);
+      resolve(1);
+    });
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
   });
   const summary = existsSync(tapFile)
-    ? readFileSync(tapFile, 'utf8').split('\n').filter((l) => /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(l))
+    ? readFileSync(tapFile, 'utf8')
+        .split('\n')
+        .filter((l) => /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(l))
     : [];
   rmSync(tapFile, { force: true });
   console.log(`\n--- ${label} summary ---\n${summary.join('\n') || '(no TAP summary produced)'}`);

@@ -43,7 +43,19 @@ describe('parseConfig', () => {
     assert.equal(cfg(['--shared', 'no'], { STRATA_SHARED: 'yes' }).shared, false);
   });
   it('flags → values (both --flag value and --flag=value)', () => {
-    const c = cfg(['--address', '127.0.0.1:0', '--data=/tmp/x', '--access-key', 'AKIAEXAMPLE', '--secret-key', 'supersecret1', '--domain', 'localhost, S3.Example.com', '--region', 'eu-west-1']);
+    const c = cfg([
+      '--address',
+      '127.0.0.1:0',
+      '--data=/tmp/x',
+      '--access-key',
+      'AKIAEXAMPLE',
+      '--secret-key',
+      'supersecret1',
+      '--domain',
+      'localhost, S3.Example.com',
+      '--region',
+      'eu-west-1',
+    ]);
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.port, 0);
     assert.equal(c.dataDir, '/tmp/x');
@@ -67,7 +79,23 @@ describe('parseConfig', () => {
   it('--help → help text naming every flag and its env twin', () => {
     const r = parseConfig(['--help'], {});
     assert.ok(r.help);
-    for (const s of ['--address', '--data', '--access-key', '--secret-key', '--region', '--domain', '--cors-origins', '--certs', '--tls-cert', '--tls-key', 'STRATA_ADDRESS', 'RUSTFS_SECRET_KEY', 'STRATA_CORS_ORIGINS', 'STRATA_CERTS']) assert.ok(r.text.includes(s), s);
+    for (const s of [
+      '--address',
+      '--data',
+      '--access-key',
+      '--secret-key',
+      '--region',
+      '--domain',
+      '--cors-origins',
+      '--certs',
+      '--tls-cert',
+      '--tls-key',
+      'STRATA_ADDRESS',
+      'RUSTFS_SECRET_KEY',
+      'STRATA_CORS_ORIGINS',
+      'STRATA_CERTS',
+    ])
+      assert.ok(r.text.includes(s), s);
   });
   it('CORS and TLS flags → off by default; --cors-origins list or *, --certs DIR → DIR/public.crt + DIR/private.key', () => {
     const d = cfg([]);

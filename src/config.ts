@@ -58,17 +58,40 @@ const FLAGS: FlagSpec[] = [
   { flag: 'address', env: ['STRATA_ADDRESS'], arg: 'HOST:PORT', doc: 'address to listen on', default: ':9000' },
   { flag: 'data', env: ['STRATA_DATA'], arg: 'DIR', doc: 'directory for metadata and object data', default: './data' },
   { flag: 'access-key', env: ['STRATA_ACCESS_KEY', 'RUSTFS_ACCESS_KEY'], arg: 'KEY', doc: `access key id (default ${DEFAULT_ACCESS_KEY}, with a warning)` },
-  { flag: 'secret-key', env: ['STRATA_SECRET_KEY', 'RUSTFS_SECRET_KEY'], arg: 'SECRET', doc: `secret access key, ${MIN_SECRET_LENGTH}+ characters (default ${DEFAULT_SECRET_KEY}, with a warning)` },
+  {
+    flag: 'secret-key',
+    env: ['STRATA_SECRET_KEY', 'RUSTFS_SECRET_KEY'],
+    arg: 'SECRET',
+    doc: `secret access key, ${MIN_SECRET_LENGTH}+ characters (default ${DEFAULT_SECRET_KEY}, with a warning)`,
+  },
   { flag: 'region', env: ['STRATA_REGION'], arg: 'NAME', doc: 'region this server answers for', default: 'us-east-1' },
   { flag: 'domain', env: ['STRATA_DOMAIN'], arg: 'D1,D2', doc: 'base domains for virtual-hosted-style requests (bucket.D1)', default: '' },
   { flag: 'log-level', env: ['STRATA_LOG_LEVEL'], arg: 'LEVEL', doc: 'trace, debug, info, warn, error or silent', default: 'info' },
   { flag: 'idle-timeout', env: ['STRATA_IDLE_TIMEOUT'], arg: 'SECONDS', doc: 'close connections idle this long, also mid-request', default: '120' },
   { flag: 'header-timeout', env: ['STRATA_HEADER_TIMEOUT'], arg: 'SECONDS', doc: 'time a client has to send complete request headers', default: '70' },
   { flag: 'cors-origins', env: ['STRATA_CORS_ORIGINS'], arg: 'O1,O2|*', doc: 'CORS for buckets without their own configuration: allowed origins', default: '' },
-  { flag: 'inline-max', env: ['STRATA_INLINE_MAX'], arg: 'BYTES', doc: 'store objects up to this size inside the metadata database (0: never)', default: '131072' },
+  {
+    flag: 'inline-max',
+    env: ['STRATA_INLINE_MAX'],
+    arg: 'BYTES',
+    doc: 'store objects up to this size inside the metadata database (0: never)',
+    default: '131072',
+  },
   { flag: 'shared', env: ['STRATA_SHARED'], arg: 'yes|no', doc: 'share the data directory with other Strata processes (one per core)', default: 'no' },
-  { flag: 'free-grace', env: ['STRATA_FREE_GRACE'], arg: 'SECONDS', doc: 'with --shared: keep replaced data this long for readers in other processes', default: '60' },
-  { flag: 'abort-uploads-after', env: ['STRATA_ABORT_UPLOADS_AFTER'], arg: 'DAYS', doc: 'abort multipart uploads abandoned this long (0: never)', default: '0' },
+  {
+    flag: 'free-grace',
+    env: ['STRATA_FREE_GRACE'],
+    arg: 'SECONDS',
+    doc: 'with --shared: keep replaced data this long for readers in other processes',
+    default: '60',
+  },
+  {
+    flag: 'abort-uploads-after',
+    env: ['STRATA_ABORT_UPLOADS_AFTER'],
+    arg: 'DAYS',
+    doc: 'abort multipart uploads abandoned this long (0: never)',
+    default: '0',
+  },
   { flag: 'certs', env: ['STRATA_CERTS'], arg: 'DIR', doc: 'serve HTTPS with DIR/public.crt and DIR/private.key' },
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
   { flag: 'tls-key', env: ['STRATA_TLS_KEY'], arg: 'FILE', doc: 'PEM private key for --tls-cert' },
@@ -117,7 +140,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   for (const flag of ['access-key', 'secret-key']) {
     const spec = FLAGS.find((f) => f.flag === flag)!;
     const empty = given.get(flag) === '' || (!given.has(flag) && spec.env.some((e) => env[e] === ''));
-    if (empty) throw new ConfigError(`the ${flag.replace('-', ' ')} is set but empty (--${flag} / ${spec.env.join(', ')}); set it, or unset it to use the default pair`);
+    if (empty)
+      throw new ConfigError(`the ${flag.replace('-', ' ')} is set but empty (--${flag} / ${spec.env.join(', ')}); set it, or unset it to use the default pair`);
   }
   const accessKey = get('access-key');
   const secretKey = get('secret-key');
@@ -160,7 +184,12 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     region,
     domains: get('domain')!
       .split(',')
-      .map((d) => d.trim().toLowerCase().replace(/^\.+|\.+$/g, ''))
+      .map((d) =>
+        d
+          .trim()
+          .toLowerCase()
+          .replace(/^\.+|\.+$/g, ''),
+      )
       .filter(Boolean),
     logLevel,
     idleTimeoutMs: Math.round(idle * 1000),

@@ -84,7 +84,10 @@ export class Readiness {
   private running: Promise<ReadyState> | undefined;
   private readonly probeFile: string;
 
-  constructor(private readonly probes: ReadinessProbes, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly probes: ReadinessProbes,
+    private readonly now: () => number = Date.now,
+  ) {
     this.probeFile = join(probes.writableDir, `.ready-probe-${process.pid}`);
   }
 

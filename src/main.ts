@@ -134,7 +134,12 @@ async function main(): Promise<void> {
   const healthPort = typeof healthAddr === 'object' && healthAddr ? healthAddr.port : undefined;
   log.info(
     {
-      address: config.host || '0.0.0.0', port, dataDir, region: config.region, tls: tls !== undefined, ...(config.tls && { certFile: config.tls.certFile }),
+      address: config.host || '0.0.0.0',
+      port,
+      dataDir,
+      region: config.region,
+      tls: tls !== undefined,
+      ...(config.tls && { certFile: config.tls.certFile }),
       ...(healthPort !== undefined && { healthPort }),
     },
     'listening',
@@ -167,7 +172,8 @@ function startLine(o: { host: string; port: number; tls: boolean; dataDir: strin
   const host = wildcard ? '127.0.0.1' : o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
   let line = `Strata is serving S3 at ${o.tls ? 'https' : 'http'}://${host}:${o.port} — data in ${o.dataDir}\n`;
   if (o.defaultCredentials) {
-    line += 'WARNING: default credentials in use (access key rustfsadmin, secret key rustfssecret): anyone who knows them can read and write every bucket. Set --access-key/--secret-key for anything but a local test.\n';
+    line +=
+      'WARNING: default credentials in use (access key rustfsadmin, secret key rustfssecret): anyone who knows them can read and write every bucket. Set --access-key/--secret-key for anything but a local test.\n';
   }
   return line;
 }

@@ -21,7 +21,11 @@ function readmeFlags(): Map<string, string[]> {
   const flags = new Map<string, string[]>();
   for (const line of README.split('\n')) {
     const m = /^\| `(--[a-z-]+)(?=[ `])[^`]*` \|([^|]*)\|/.exec(line);
-    if (m) flags.set(m[1]!, [...m[2]!.matchAll(/`([A-Z_]+)`/g)].map((e) => e[1]!));
+    if (m)
+      flags.set(
+        m[1]!,
+        [...m[2]!.matchAll(/`([A-Z_]+)`/g)].map((e) => e[1]!),
+      );
   }
   return flags;
 }

@@ -61,7 +61,12 @@ describe('BatchedLines', () => {
 
   it('a destination that throws loses those lines, nothing else', async () => {
     let calls = 0;
-    const lines = new BatchedLines({ write: () => { calls++; throw new Error('EPIPE'); } });
+    const lines = new BatchedLines({
+      write: () => {
+        calls++;
+        throw new Error('EPIPE');
+      },
+    });
     lines.write('a\n');
     await turn();
     lines.write('b\n');

@@ -180,8 +180,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     // Counts the body bytes received, for the access log's bytesIn.
     IncomingMessage: CountingIncomingMessage,
   };
-  const readiness =
-    deps.readiness ?? new Readiness({ meta: () => deps.store.getBucket(''), writableDir: join(config.dataDir, 'tmp') });
+  const readiness = deps.readiness ?? new Readiness({ meta: () => deps.store.getBucket(''), writableDir: join(config.dataDir, 'tmp') });
   /** The front router first (front.ts: only requests S3 would refuse unauthenticated), else the S3 pipeline. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {
     const endpoint = frontRoute(req, config.domains);

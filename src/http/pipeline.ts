@@ -272,8 +272,24 @@ export function createRequestHandler(deps: PipelineDeps) {
       opName = endpoint.op;
       const spec = operationSpec(opName);
       ctx = new PipelineContext(
-        reqId, hostId, log, startedAt, config, store, req, method, rawPath, rawQuery, query, params,
-        endpoint, hostBucket, spec?.body ?? 'none', aborts, res, waitsForContinue,
+        reqId,
+        hostId,
+        log,
+        startedAt,
+        config,
+        store,
+        req,
+        method,
+        rawPath,
+        rawQuery,
+        query,
+        params,
+        endpoint,
+        hostBucket,
+        spec?.body ?? 'none',
+        aborts,
+        res,
+        waitsForContinue,
       );
 
       // 2b. CORS for actual requests carrying Origin (preflights are the PreflightRequest handler's):
@@ -313,7 +329,10 @@ export function createRequestHandler(deps: PipelineDeps) {
       if (!spec) throw new S3Error('NotImplemented', `${opName} is not implemented by this server.`);
       refuseEncryption(opName, (name) => header(ctx!, name)); // SSE not implemented: refused before the body
       if (repeated !== undefined && MUTATING_METHODS.has(ctx.method)) {
-        throw new S3Error('InvalidArgument', `The query parameter ${repeated} may be given only once.`, { ArgumentName: repeated, ArgumentValue: query.get(repeated) });
+        throw new S3Error('InvalidArgument', `The query parameter ${repeated} may be given only once.`, {
+          ArgumentName: repeated,
+          ArgumentValue: query.get(repeated),
+        });
       }
       // (A UTF-16 code unit is at most 3 UTF-8 bytes: a key of up to 341 units is short enough.)
       if (bucket !== undefined && key !== undefined && key.length > 341 && Buffer.byteLength(key) > 1024) {
@@ -340,9 +359,19 @@ export function createRequestHandler(deps: PipelineDeps) {
       const done = () =>
         accessLog.info(
           {
-            reqId, op: opName, method: req.method, bucket, key, status: res.statusCode, s3Code, denied: denialOf(ctx),
-            bytesIn: bytesIn(req), bytesOut: out.contentLength, ms: Date.now() - startedAt,
-            remoteAddress: req.socket.remoteAddress, userAgent: req.headers['user-agent'],
+            reqId,
+            op: opName,
+            method: req.method,
+            bucket,
+            key,
+            status: res.statusCode,
+            s3Code,
+            denied: denialOf(ctx),
+            bytesIn: bytesIn(req),
+            bytesOut: out.contentLength,
+            ms: Date.now() - startedAt,
+            remoteAddress: req.socket.remoteAddress,
+            userAgent: req.headers['user-agent'],
           },
           'request',
         );

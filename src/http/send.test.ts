@@ -70,7 +70,10 @@ describe('sendResponse', () => {
   it('Buffer body: base and handler headers once each, exact Content-Length, body in the same answer', async () => {
     const body = Buffer.from('hello world');
     const out: Outgoing = { base: BASE };
-    const raw = await exchange('GET', send({ status: 200, headers: { etag: '"abc"', 'content-type': 'text/plain', date: 'Mon, 01 Jan 2024 00:00:00 GMT' }, body }, out));
+    const raw = await exchange(
+      'GET',
+      send({ status: 200, headers: { etag: '"abc"', 'content-type': 'text/plain', date: 'Mon, 01 Jan 2024 00:00:00 GMT' }, body }, out),
+    );
     assert.equal(raw.statusLine, 'HTTP/1.1 200 OK');
     assert.deepEqual(values(raw, 'x-amz-request-id'), ['REQ1']);
     assert.deepEqual(values(raw, 'server'), ['Strata']);
@@ -87,13 +90,19 @@ describe('sendResponse', () => {
     const utf8 = Buffer.from(disposition, 'utf8').toString('latin1');
     const latin1 = 'attachment; filename="ü.txt"';
     for (const method of ['GET', 'HEAD']) {
-      const raw = await exchange(method, send({ status: 200, headers: { 'content-disposition': disposition, 'content-language': latin1 }, body: Buffer.from('x') }));
+      const raw = await exchange(
+        method,
+        send({ status: 200, headers: { 'content-disposition': disposition, 'content-language': latin1 }, body: Buffer.from('x') }),
+      );
       assert.deepEqual(values(raw, 'content-disposition'), [utf8], method);
       // Latin-1 text stays one byte per character.
       assert.deepEqual(values(raw, 'content-language'), [latin1], method);
       assert.equal(raw.body.toString(), method === 'HEAD' ? '' : 'x');
     }
-    const streamed = await exchange('GET', send({ status: 200, headers: { 'content-disposition': disposition, 'content-length': 1 }, body: Readable.from([Buffer.from('x')]) }));
+    const streamed = await exchange(
+      'GET',
+      send({ status: 200, headers: { 'content-disposition': disposition, 'content-length': 1 }, body: Readable.from([Buffer.from('x')]) }),
+    );
     assert.deepEqual(values(streamed, 'content-disposition'), [utf8]);
   });
 
@@ -142,7 +151,12 @@ describe('sendResponse', () => {
     const many = await exchange('GET', send({ status: 200, headers: { 'content-length': 140_005 }, body: Readable.from(parts) }));
     assert.ok(many.body.equals(Buffer.concat(parts)));
     let read = false;
-    const source = new Readable({ read() { read = true; this.push(null); } });
+    const source = new Readable({
+      read() {
+        read = true;
+        this.push(null);
+      },
+    });
     const head = await exchange('HEAD', send({ status: 200, headers: { 'content-length': 10 }, body: source }));
     assert.deepEqual(values(head, 'content-length'), ['10']);
     assert.equal(head.body.length, 0);
@@ -153,7 +167,11 @@ describe('sendResponse', () => {
   it('a source that fails before its first byte → rejects with nothing written (an S3 error can still be sent)', async () => {
     let headersSent: boolean | undefined;
     let message = '';
-    const source = new Readable({ read() { this.destroy(new Error('data file gone')); } });
+    const source = new Readable({
+      read() {
+        this.destroy(new Error('data file gone'));
+      },
+    });
     const raw = await exchange('GET', async (req, res) => {
       try {
         await sendResponse(req, res, { status: 200, headers: { 'content-length': 10, etag: '"e"' }, body: source }, { base: BASE });

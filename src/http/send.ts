@@ -106,7 +106,13 @@ function writeHead(res: ServerResponse, status: number, list: Array<string | num
  * clean short body on a kept-alive connection); the source holds a data file and a read pin until
  * it closes.
  */
-async function pump(res: ServerResponse, body: Readable, it: AsyncIterator<Buffer>, first: IteratorResult<Buffer>, contentLength: number | string | undefined): Promise<void> {
+async function pump(
+  res: ServerResponse,
+  body: Readable,
+  it: AsyncIterator<Buffer>,
+  first: IteratorResult<Buffer>,
+  contentLength: number | string | undefined,
+): Promise<void> {
   try {
     let next = first;
     if (!next.done && contentLength !== undefined && next.value.length === Number(contentLength)) {

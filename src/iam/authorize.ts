@@ -15,7 +15,7 @@ export type ResourceKind = 'service' | 'bucket' | 'object';
 
 export type Resource =
   | { readonly kind: 'service' }
-  | { readonly kind: 'bucket'; readonly bucket: string; /** The bucket's owner (user id); undefined when it does not exist (yet). */ readonly owner?: string }
+  | { readonly kind: 'bucket'; readonly bucket: string /** The bucket's owner (user id); undefined when it does not exist (yet). */; readonly owner?: string }
   | { readonly kind: 'object'; readonly bucket: string; readonly key: string; readonly owner?: string; readonly versionId?: string };
 
 /** The request facts policy conditions can test (aws:SecureTransport, aws:SourceIp, s3:prefix…). */

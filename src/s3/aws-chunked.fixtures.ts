@@ -104,10 +104,8 @@ export function payloadOf(n: number, seed = 1): Buffer {
   return b;
 }
 
-
 export async function expectCode(p: Promise<S3Error>, code: S3ErrorCode, status: number): Promise<void> {
   const e = await p;
   assert.equal(e.code, code, e.message);
   assert.equal(e.status, status);
 }
-

@@ -5,23 +5,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
-import {
-  AwsChunkedDecoder,
-  type AwsChunkedOptions,
-  type ChunkSigning,
-} from './aws-chunked.js';
+import { AwsChunkedDecoder, type AwsChunkedOptions, type ChunkSigning } from './aws-chunked.js';
 import { S3Error } from './errors.js';
-import {
-  sha256hex,
-  hmac,
-  signingKey,
-  SIGNING,
-  encode,
-  pieces,
-  prng,
-  payloadOf,
-  expectCode,
-} from './aws-chunked.fixtures.js';
+import { sha256hex, hmac, signingKey, SIGNING, encode, pieces, prng, payloadOf, expectCode } from './aws-chunked.fixtures.js';
 
 interface Decoded {
   data: Buffer;
@@ -189,7 +175,12 @@ describe('aws-chunked decoder', () => {
   it('Decode › trailer lines with a non-trailer mode, or malformed → 400 MalformedTrailerError', async () => {
     const withTrailer = encode(Buffer.from('abc'), [2], { signing: SIGNING, trailers: [['x-amz-checksum-crc32', 'AAAAAA==']] });
     await expectCode(decodeError(pieces(withTrailer, []), { signing: SIGNING, trailer: 'none' }), 'MalformedTrailerError', 400);
-    for (const t of ['no colon here', ':value', 'bad name:x', `x-amz-meta-a:${'v'.repeat(3000)}\r\nx-amz-meta-b:${'v'.repeat(3000)}\r\nx-amz-meta-c:${'v'.repeat(3000)}\r\nx-amz-meta-d:${'v'.repeat(3000)}\r\nx-amz-meta-e:${'v'.repeat(3000)}\r\nx-amz-meta-f:${'v'.repeat(3000)}`]) {
+    for (const t of [
+      'no colon here',
+      ':value',
+      'bad name:x',
+      `x-amz-meta-a:${'v'.repeat(3000)}\r\nx-amz-meta-b:${'v'.repeat(3000)}\r\nx-amz-meta-c:${'v'.repeat(3000)}\r\nx-amz-meta-d:${'v'.repeat(3000)}\r\nx-amz-meta-e:${'v'.repeat(3000)}\r\nx-amz-meta-f:${'v'.repeat(3000)}`,
+    ]) {
       await expectCode(decodeError(pieces(Buffer.from(`1\r\na\r\n0\r\n${t}\r\n\r\n`), [])), 'MalformedTrailerError', 400);
     }
     const twice = Buffer.from('1\r\na\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n');
@@ -206,10 +197,17 @@ describe('aws-chunked signatures', () => {
     const key = signingKey('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '20130524', 'us-east-1');
     const scope = '20130524/us-east-1/s3/aws4_request';
     const canonical = [
-      'PUT', '/examplebucket/chunkObject.txt', '',
-      'content-encoding:aws-chunked', 'content-length:66824', 'host:s3.amazonaws.com',
-      'x-amz-content-sha256:STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'x-amz-date:20130524T000000Z',
-      'x-amz-decoded-content-length:66560', 'x-amz-storage-class:REDUCED_REDUNDANCY', '',
+      'PUT',
+      '/examplebucket/chunkObject.txt',
+      '',
+      'content-encoding:aws-chunked',
+      'content-length:66824',
+      'host:s3.amazonaws.com',
+      'x-amz-content-sha256:STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+      'x-amz-date:20130524T000000Z',
+      'x-amz-decoded-content-length:66560',
+      'x-amz-storage-class:REDUCED_REDUNDANCY',
+      '',
       'content-encoding;content-length;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class',
       'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
     ].join('\n');
@@ -283,7 +281,11 @@ describe('aws-chunked signatures', () => {
     await expectCode(decodeError(pieces(changed, []), opts), 'SignatureDoesNotMatch', 403);
     const unsignedTrailer = encode(payload, [1024], { signing: SIGNING, trailers });
     await expectCode(decodeError(pieces(unsignedTrailer, []), opts), 'SignatureDoesNotMatch', 403);
-    const wrongKey = encode(payload, [1024], { signing: { ...SIGNING, signingKey: signingKey('other', '20250115', 'us-east-1') }, trailers, signTrailer: true });
+    const wrongKey = encode(payload, [1024], {
+      signing: { ...SIGNING, signingKey: signingKey('other', '20250115', 'us-east-1') },
+      trailers,
+      signTrailer: true,
+    });
     await expectCode(decodeError(pieces(wrongKey, []), opts), 'SignatureDoesNotMatch', 403);
   });
 
@@ -291,9 +293,16 @@ describe('aws-chunked signatures', () => {
     const payload = Buffer.from('unsigned trailer');
     const none = encode(payload, [5], { trailers: [['x-amz-checksum-crc32', 'AAAAAA==']] });
     assert.deepEqual((await decode(pieces(none, []), { trailer: 'unsigned' })).data, payload);
-    const stray = encode(payload, [5], { trailers: [['x-amz-checksum-crc32', 'AAAAAA=='], ['x-amz-trailer-signature', 'f'.repeat(64)]] });
+    const stray = encode(payload, [5], {
+      trailers: [
+        ['x-amz-checksum-crc32', 'AAAAAA=='],
+        ['x-amz-trailer-signature', 'f'.repeat(64)],
+      ],
+    });
     const { decoder } = await decode(pieces(stray, []), { trailer: 'unsigned' });
-    assert.deepEqual(decoder.trailers.map((t) => t.name), ['x-amz-checksum-crc32']);
+    assert.deepEqual(
+      decoder.trailers.map((t) => t.name),
+      ['x-amz-checksum-crc32'],
+    );
   });
 });
-

@@ -81,7 +81,10 @@ function framingError(detail: string): S3Error {
 }
 
 function trailerError(detail: string): S3Error {
-  return new S3Error('MalformedTrailerError', `The request contained trailing data that was not well-formed or did not conform to our published schema: ${detail}.`);
+  return new S3Error(
+    'MalformedTrailerError',
+    `The request contained trailing data that was not well-formed or did not conform to our published schema: ${detail}.`,
+  );
 }
 
 function signatureError(detail: string): S3Error {

@@ -7,25 +7,12 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import type { AuthResult } from './auth/sigv4.js';
-import {
-  STREAMING_SIGNED,
-  STREAMING_SIGNED_TRAILER,
-  STREAMING_UNSIGNED_TRAILER,
-} from './aws-chunked.js';
+import { STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER } from './aws-chunked.js';
 import { objectBody, type BodyDigest } from './body.js';
 import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 import { metaFromRequest } from './object-meta.js';
-import {
-  AMZ_DATE,
-  SCOPE,
-  KEY,
-  SEED,
-  SIGNING,
-  encode,
-  pieces,
-  payloadOf,
-} from './aws-chunked.fixtures.js';
+import { AMZ_DATE, SCOPE, KEY, SEED, SIGNING, encode, pieces, payloadOf } from './aws-chunked.fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
 // objectBody() on STREAMING-* requests

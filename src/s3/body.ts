@@ -61,7 +61,10 @@ function expectedChecksum(ctx: RequestContext): ExpectedChecksum | undefined {
   if (declared !== undefined) {
     const alg = declared.trim().toLowerCase();
     if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(alg)) {
-      throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+      throw new S3Error(
+        'InvalidRequest',
+        'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]',
+      );
     }
     // Declaring one algorithm and sending another's value: S3 refuses it, naming the declaration.
     if (found && found.alg !== alg) {
@@ -94,7 +97,11 @@ function declaredTrailer(ctx: RequestContext, allowed: boolean): ChecksumAlgorit
     throw new S3Error('MalformedTrailerError', 'x-amz-trailer was sent, but x-amz-content-sha256 is not a STREAMING-*-TRAILER mode.');
   }
   const alg = checksumAlgorithmOfHeader(v);
-  if (!alg) throw new S3Error('InvalidRequest', 'The value specified in the x-amz-trailer header is not supported', { ArgumentName: 'x-amz-trailer', ArgumentValue: v });
+  if (!alg)
+    throw new S3Error('InvalidRequest', 'The value specified in the x-amz-trailer header is not supported', {
+      ArgumentName: 'x-amz-trailer',
+      ArgumentValue: v,
+    });
   return alg;
 }
 
@@ -111,9 +118,10 @@ function streamingPlan(ctx: RequestContext, mode: string): StreamingPlan {
   const auth = ctx.auth;
   // SigV4 refuses SigV4a and unknown values itself; a SigV2 request only gets here with the header.
   if (!isStreamingMode(mode)) throw new S3Error('NotImplemented', `x-amz-content-sha256 ${mode} is not supported.`);
-  const signing = auth && auth.signingKey.length > 0 && auth.signature !== ''
-    ? { signingKey: auth.signingKey, seedSignature: auth.signature, scope: auth.scope, amzDate: auth.amzDate }
-    : undefined;
+  const signing =
+    auth && auth.signingKey.length > 0 && auth.signature !== ''
+      ? { signingKey: auth.signingKey, seedSignature: auth.signature, scope: auth.scope, amzDate: auth.amzDate }
+      : undefined;
   if (!signing && mode !== STREAMING_UNSIGNED_TRAILER) {
     throw new S3Error('InvalidRequest', `x-amz-content-sha256 ${mode} needs Signature Version 4 header authentication.`);
   }
@@ -126,7 +134,10 @@ function streamingPlan(ctx: RequestContext, mode: string): StreamingPlan {
   const dcl = header(ctx, 'x-amz-decoded-content-length');
   if (dcl !== undefined) {
     if (!/^\d+$/.test(dcl.trim())) {
-      throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length must be a non-negative integer.', { ArgumentName: 'x-amz-decoded-content-length', ArgumentValue: dcl });
+      throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length must be a non-negative integer.', {
+        ArgumentName: 'x-amz-decoded-content-length',
+        ArgumentValue: dcl,
+      });
     }
     decodedLength = Number(dcl.trim());
     if (decodedLength > MAX_OBJECT_SIZE) {
@@ -263,7 +274,9 @@ function trailerChecksum(trailers: readonly TrailerHeader[], declared: ChecksumA
     value = t.value;
   }
   if (declared !== undefined && value === undefined) {
-    throw new S3Error('MalformedTrailerError', `The x-amz-checksum-${declared} trailer announced in x-amz-trailer was not sent.`, { TrailerHeader: `x-amz-checksum-${declared}` });
+    throw new S3Error('MalformedTrailerError', `The x-amz-checksum-${declared} trailer announced in x-amz-trailer was not sent.`, {
+      TrailerHeader: `x-amz-checksum-${declared}`,
+    });
   }
   return value;
 }
@@ -366,7 +379,10 @@ export async function readXmlBody(ctx: RequestContext): Promise<string> {
   const limit = XML_BODY_LIMITS[ctx.op] ?? DEFAULT_XML_BODY_LIMIT;
   const tooLarge = (): S3Error => new S3Error('MalformedXML', `The XML body is larger than this operation accepts (${limit.maxBytes} bytes).`);
   const tooMany = (): S3Error =>
-    new S3Error('MalformedXML', `The XML you provided was not well-formed or did not validate against our published schema: more than ${limit.element!.max} ${limit.element!.name} elements.`);
+    new S3Error(
+      'MalformedXML',
+      `The XML you provided was not well-formed or did not validate against our published schema: more than ${limit.element!.max} ${limit.element!.name} elements.`,
+    );
   const declared = header(ctx, 'content-length');
   if (declared !== undefined && Number(declared) > limit.maxBytes) throw tooLarge();
   await ctx.continueBody?.();

@@ -27,20 +27,38 @@ describe('copy source authorization', () => {
     }
     const ref = await store.writeData(body());
     await store.commitObject({
-      bucket: 'src', key: 'k', size: 12,
-      etag: '"e"', storageClass: 'STANDARD', meta: { user: {} }, data: [ref],
+      bucket: 'src',
+      key: 'k',
+      size: 12,
+      etag: '"e"',
+      storageClass: 'STANDARD',
+      meta: { user: {} },
+      data: [ref],
     });
   });
 
   function ctxOf(principal: Principal): BucketRequest {
     const bucketRecord = { name: 'dst', region: 'us-east-1', createdAt: 0, versioning: '', owner: ROOT_USER_ID };
-    return { store, principal, method: 'PUT', op: 'CopyObject', bucket: 'dst', key: 'copy', bucketRecord, headers: {}, req: { socket: {} } } as unknown as BucketRequest;
+    return {
+      store,
+      principal,
+      method: 'PUT',
+      op: 'CopyObject',
+      bucket: 'dst',
+      key: 'copy',
+      bucketRecord,
+      headers: {},
+      req: { socket: {} },
+    } as unknown as BucketRequest;
   }
 
   it('CopyObject › a principal authorize does not allow → AccessDenied for s3:GetObject on the source', async () => {
     const ctx = ctxOf(STRANGER);
     await assert.rejects(loadCopySource(ctx, parseCopySource('/src/k')), (e: unknown) => e instanceof S3Error && e.code === 'AccessDenied');
-    assert.deepEqual({ ...denialOf(ctx), reason: undefined }, { by: 'authorize', action: 's3:GetObject', resource: 'object', principal: 'user', reason: undefined });
+    assert.deepEqual(
+      { ...denialOf(ctx), reason: undefined },
+      { by: 'authorize', action: 's3:GetObject', resource: 'object', principal: 'user', reason: undefined },
+    );
   });
 
   it('CopyObject › a source version → the check names s3:GetObjectVersion', async () => {

@@ -35,7 +35,10 @@ export function parseCopySource(value: string): CopySource {
   const decoded = percentDecode(v).replace(/^\//, '');
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: value });
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
+      ArgumentName: 'x-amz-copy-source',
+      ArgumentValue: value,
+    });
   }
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
 }

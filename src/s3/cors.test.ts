@@ -124,18 +124,46 @@ describe('CORS parseCorsXml', () => {
     ['no CORSRule', cfg(''), 'MalformedXML'],
     ['rule without AllowedMethod', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin></CORSRule>'), 'MalformedXML'],
     ['rule without AllowedOrigin', cfg('<CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule>'), 'MalformedXML'],
-    ['unknown element in a rule', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><Bogus>1</Bogus></CORSRule>'), 'MalformedXML'],
-    ['MaxAgeSeconds not a number', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>ten</MaxAgeSeconds></CORSRule>'), 'MalformedXML'],
-    ['MaxAgeSeconds negative', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>-1</MaxAgeSeconds></CORSRule>'), 'MalformedXML'],
+    [
+      'unknown element in a rule',
+      cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><Bogus>1</Bogus></CORSRule>'),
+      'MalformedXML',
+    ],
+    [
+      'MaxAgeSeconds not a number',
+      cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>ten</MaxAgeSeconds></CORSRule>'),
+      'MalformedXML',
+    ],
+    [
+      'MaxAgeSeconds negative',
+      cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>-1</MaxAgeSeconds></CORSRule>'),
+      'MalformedXML',
+    ],
     ['two IDs', cfg('<CORSRule><ID>a</ID><ID>b</ID><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>'), 'MalformedXML'],
     ['PATCH method', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule>'), 'InvalidRequest'],
     ['lowercase method', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>get</AllowedMethod></CORSRule>'), 'InvalidRequest'],
-    ['origin with two wildcards', cfg('<CORSRule><AllowedOrigin>https://*.*.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>'), 'InvalidRequest'],
-    ['header with two wildcards', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>x-*-*</AllowedHeader></CORSRule>'), 'InvalidRequest'],
-    ['ExposeHeader with a space', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>a b</ExposeHeader></CORSRule>'), 'InvalidRequest'],
+    [
+      'origin with two wildcards',
+      cfg('<CORSRule><AllowedOrigin>https://*.*.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>'),
+      'InvalidRequest',
+    ],
+    [
+      'header with two wildcards',
+      cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>x-*-*</AllowedHeader></CORSRule>'),
+      'InvalidRequest',
+    ],
+    [
+      'ExposeHeader with a space',
+      cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>a b</ExposeHeader></CORSRule>'),
+      'InvalidRequest',
+    ],
     ['101 rules', cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>'.repeat(101)), 'InvalidRequest'],
   ] as const) {
-    it(`parseCorsXml › ${why} → ${code}`, () => assert.equal(s3Code(() => parseCorsXml(xml)), code));
+    it(`parseCorsXml › ${why} → ${code}`, () =>
+      assert.equal(
+        s3Code(() => parseCorsXml(xml)),
+        code,
+      ));
   }
   it('parseCorsXml › exactly 100 rules → accepted', () => {
     assert.equal(parseCorsXml(cfg('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>'.repeat(100))).length, 100);

@@ -186,18 +186,12 @@ export function parseRequestHeaders(value: string | undefined): string[] {
  * a preflight — every requested header (case-insensitive against AllowedHeader patterns).
  * Actual requests pass no `requestHeaders`: S3 checks headers only in the preflight.
  */
-export function findCorsRule(
-  rules: readonly CorsRule[],
-  origin: string,
-  method: string,
-  requestHeaders?: readonly string[],
-): CorsRule | undefined {
+export function findCorsRule(rules: readonly CorsRule[], origin: string, method: string, requestHeaders?: readonly string[]): CorsRule | undefined {
   return rules.find(
     (rule) =>
       rule.allowedMethods.includes(method) &&
       rule.allowedOrigins.some((o) => matchesPattern(o, origin)) &&
-      (requestHeaders === undefined ||
-        requestHeaders.every((h) => rule.allowedHeaders.some((p) => matchesPattern(p.toLowerCase(), h.toLowerCase())))),
+      (requestHeaders === undefined || requestHeaders.every((h) => rule.allowedHeaders.some((p) => matchesPattern(p.toLowerCase(), h.toLowerCase())))),
   );
 }
 

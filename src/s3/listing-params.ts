@@ -10,14 +10,16 @@ export const MAX_KEYS_LIMIT = 1000;
 export function parseMaxKeys(ctx: RequestContext, name = 'max-keys'): number {
   const v = ctx.query.get(name);
   if (v === undefined || v === '') return MAX_KEYS_LIMIT;
-  if (!/^\d+$/.test(v)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: name, ArgumentValue: v });
+  if (!/^\d+$/.test(v))
+    throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: name, ArgumentValue: v });
   return Math.min(Number(v), MAX_KEYS_LIMIT);
 }
 
 export function parseEncodingType(ctx: RequestContext): 'url' | undefined {
   const v = ctx.query.get('encoding-type');
   if (v === undefined || v === '') return undefined;
-  if (v.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: v });
+  if (v.toLowerCase() !== 'url')
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: v });
   return 'url';
 }
 

@@ -40,7 +40,11 @@ function s3Code(code: string) {
 
 /** Just enough of a RequestContext for the header/query parsers. */
 function fakeCtx(headers: Record<string, string> = {}, query: Record<string, string> = {}): RequestContext {
-  return { headers, query: new Map(Object.entries(query)), endpoint: { op: 'UploadPart', uploadId: query.uploadId, partNumber: query.partNumber } } as unknown as RequestContext;
+  return {
+    headers,
+    query: new Map(Object.entries(query)),
+    endpoint: { op: 'UploadPart', uploadId: query.uploadId, partNumber: query.partNumber },
+  } as unknown as RequestContext;
 }
 
 describe('combineCrc', () => {
@@ -48,7 +52,10 @@ describe('combineCrc', () => {
     it(`${alg} › combined part CRCs → equal the CRC of the concatenated bytes`, async () => {
       const parts = [bytes(1000, 1), bytes(1, 2), bytes(0, 3), bytes(70_001, 4), bytes(1000, 5)];
       const values = parts.map((p) => checksumOf(alg, p));
-      const combined = combineCrc(alg, parts.map((p, i) => ({ value: values[i]!, size: p.length })));
+      const combined = combineCrc(
+        alg,
+        parts.map((p, i) => ({ value: values[i]!, size: p.length })),
+      );
       assert.equal(combined, checksumOf(alg, ...parts));
     });
   }
@@ -104,7 +111,9 @@ describe('compositeChecksum', () => {
 describe('multipartEtag', () => {
   it('ETags with and without quotes → "md5(concat of binary md5s)-N"', () => {
     const md5s = [createHash('md5').update('a').digest('hex'), createHash('md5').update('b').digest('hex')];
-    const expected = createHash('md5').update(Buffer.concat(md5s.map((m) => Buffer.from(m, 'hex')))).digest('hex');
+    const expected = createHash('md5')
+      .update(Buffer.concat(md5s.map((m) => Buffer.from(m, 'hex'))))
+      .digest('hex');
     assert.equal(multipartEtag([`"${md5s[0]}"`, md5s[1]!]), `"${expected}-2"`);
     assert.equal(bareEtag(' W/"abc" '), 'abc');
   });
@@ -135,7 +144,10 @@ describe('uploadChecksumFromRequest', () => {
   const cases: Array<[Record<string, string>, { algorithm?: string; type?: string } | string]> = [
     [{}, {}],
     [{ 'x-amz-checksum-algorithm': 'CRC32' }, { algorithm: 'crc32', type: 'COMPOSITE' }],
-    [{ 'x-amz-checksum-algorithm': 'crc32c', 'x-amz-checksum-type': 'FULL_OBJECT' }, { algorithm: 'crc32c', type: 'FULL_OBJECT' }],
+    [
+      { 'x-amz-checksum-algorithm': 'crc32c', 'x-amz-checksum-type': 'FULL_OBJECT' },
+      { algorithm: 'crc32c', type: 'FULL_OBJECT' },
+    ],
     [{ 'x-amz-checksum-algorithm': 'CRC64NVME' }, { algorithm: 'crc64nvme', type: 'FULL_OBJECT' }],
     [{ 'x-amz-checksum-algorithm': 'SHA256' }, { algorithm: 'sha256', type: 'COMPOSITE' }],
     [{ 'x-amz-checksum-algorithm': 'SHA1', 'x-amz-checksum-type': 'FULL_OBJECT' }, 'InvalidRequest'],

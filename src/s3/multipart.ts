@@ -44,11 +44,13 @@ export function uploadIdOf(ctx: RequestContext): string {
   return ctx.endpoint.uploadId ?? '';
 }
 
-
 /** `PUT ?partNumber=N` without uploadId: S3's InvalidArgument, not a lookup of the empty upload id. */
 export function requireUploadId(ctx: RequestContext): void {
   if (ctx.endpoint.uploadId === undefined) {
-    throw new S3Error('InvalidArgument', 'This operation does not accept partNumber without uploadId', { ArgumentName: 'partNumber', ArgumentValue: 'partNumber' });
+    throw new S3Error('InvalidArgument', 'This operation does not accept partNumber without uploadId', {
+      ArgumentName: 'partNumber',
+      ArgumentValue: 'partNumber',
+    });
   }
 }
 
@@ -115,7 +117,10 @@ export function uploadChecksumFromRequest(ctx: RequestContext): { algorithm?: Ch
   }
   const algorithm = algHeader.toLowerCase();
   if (!isChecksumAlgorithm(algorithm)) {
-    throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+    throw new S3Error(
+      'InvalidRequest',
+      'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]',
+    );
   }
   const resolved = type ?? (algorithm === 'crc64nvme' ? 'FULL_OBJECT' : 'COMPOSITE');
   if (resolved === 'FULL_OBJECT' && !CRC_ALGORITHMS.has(algorithm)) {

@@ -25,8 +25,29 @@ describe('httpDateCache', () => {
     const date = httpDateCache();
     const base = Date.UTC(2026, 10, 25, 3, 15, 59);
     const times = [
-      base, base + 1, base + 999, base + 1000, base + 999, base - 1, base - 1000, base + 1500, base + 60_000, base + 86_400_000,
-      0, -1, -1000, -1001, 999, 1000, Date.UTC(1999, 11, 31, 23, 59, 59, 999), Date.UTC(2000, 0, 1), 8.64e15, NaN, base, NaN, base,
+      base,
+      base + 1,
+      base + 999,
+      base + 1000,
+      base + 999,
+      base - 1,
+      base - 1000,
+      base + 1500,
+      base + 60_000,
+      base + 86_400_000,
+      0,
+      -1,
+      -1000,
+      -1001,
+      999,
+      1000,
+      Date.UTC(1999, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2000, 0, 1),
+      8.64e15,
+      NaN,
+      base,
+      NaN,
+      base,
     ];
     for (const t of times) assert.equal(date(t), new Date(t).toUTCString(), String(t));
   });

@@ -38,25 +38,43 @@ const fieldsOf = (o: Record<string, string>) => new Map(Object.entries(o).map(([
 // Parsing
 
 test('PostObject policy › boto3-shaped policy → conditions with lowercased fields, length range', () => {
-  const p = parsePostPolicy(b64({
-    expiration: FUTURE,
-    conditions: [{ bucket: 'b' }, ['starts-with', '$key', 'up/'], ['content-length-range', 1, 100], { 'Content-Type': 'text/plain' }],
-  }), NOW);
+  const p = parsePostPolicy(
+    b64({
+      expiration: FUTURE,
+      conditions: [{ bucket: 'b' }, ['starts-with', '$key', 'up/'], ['content-length-range', 1, 100], { 'Content-Type': 'text/plain' }],
+    }),
+    NOW,
+  );
   assert.equal(p.expiration, Date.UTC(2025, 0, 15, 13, 0, 0));
-  assert.deepEqual(p.conditions.map((c) => [c.op, c.field, c.value]), [
-    ['eq', 'bucket', 'b'], ['starts-with', 'key', 'up/'], ['eq', 'content-type', 'text/plain'],
-  ]);
+  assert.deepEqual(
+    p.conditions.map((c) => [c.op, c.field, c.value]),
+    [
+      ['eq', 'bucket', 'b'],
+      ['starts-with', 'key', 'up/'],
+      ['eq', 'content-type', 'text/plain'],
+    ],
+  );
   assert.deepEqual([p.minLength, p.maxLength], [1, 100]);
 });
 
 test('PostObject policy › operator and $field names case-insensitive (s3-tests) → parsed', () => {
   const p = parsePostPolicy(b64({ expiration: FUTURE, conditions: [['StArTs-WiTh', '$KeY', 'foo'], { bUcKeT: 'b' }] }), NOW);
-  assert.deepEqual(p.conditions.map((c) => [c.op, c.field]), [['starts-with', 'key'], ['eq', 'bucket']]);
+  assert.deepEqual(
+    p.conditions.map((c) => [c.op, c.field]),
+    [
+      ['starts-with', 'key'],
+      ['eq', 'bucket'],
+    ],
+  );
   assert.equal(p.maxLength, Infinity);
 });
 
 test('PostObject policy › expiration in the past → 403 AccessDenied "Invalid according to Policy: Policy expired."', () => {
-  const e = expectCode(() => parsePostPolicy(b64({ expiration: '2025-01-15T11:59:59Z', conditions: [] }), NOW), 'AccessDenied', 'Invalid according to Policy: Policy expired.');
+  const e = expectCode(
+    () => parsePostPolicy(b64({ expiration: '2025-01-15T11:59:59Z', conditions: [] }), NOW),
+    'AccessDenied',
+    'Invalid according to Policy: Policy expired.',
+  );
   assert.equal(e.status, 403);
 });
 
@@ -93,7 +111,16 @@ test('PostObject policy › malformed documents → 400 InvalidPolicyDocument', 
 });
 
 test('PostObject policy › several content-length-range conditions → their intersection; numeric strings accepted', () => {
-  const p = parsePostPolicy(b64({ expiration: FUTURE, conditions: [['content-length-range', 0, 100], ['content-length-range', '10', '50']] }), NOW);
+  const p = parsePostPolicy(
+    b64({
+      expiration: FUTURE,
+      conditions: [
+        ['content-length-range', 0, 100],
+        ['content-length-range', '10', '50'],
+      ],
+    }),
+    NOW,
+  );
   assert.deepEqual([p.minLength, p.maxLength], [10, 50]);
 });
 
@@ -106,20 +133,38 @@ function policy(conditions: unknown[]) {
 
 test('PostObject conditions › all satisfied and every field covered → passes', () => {
   const p = policy([{ bucket: 'b' }, ['starts-with', '$key', 'up/'], ['eq', '$success_action_status', '201'], ['starts-with', '$x-amz-meta-tag', '']]);
-  checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'up/a.txt', success_action_status: '201', 'x-amz-meta-tag': 'anything', policy: 'x', signature: 'y', AWSAccessKeyId: AK, 'x-ignore-me': '1' }));
+  checkPolicyConditions(
+    p,
+    fieldsOf({
+      bucket: 'b',
+      key: 'up/a.txt',
+      success_action_status: '201',
+      'x-amz-meta-tag': 'anything',
+      policy: 'x',
+      signature: 'y',
+      AWSAccessKeyId: AK,
+      'x-ignore-me': '1',
+    }),
+  );
 });
 
 test('PostObject conditions › eq mismatch → 403 AccessDenied with the condition as S3 prints it', () => {
   const p = policy([{ bucket: 'b' }, { key: 'a.txt' }]);
-  expectCode(() => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'b.txt' })), 'AccessDenied',
-    'Invalid according to Policy: Policy Condition failed: ["eq", "$key", "a.txt"]');
+  expectCode(
+    () => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'b.txt' })),
+    'AccessDenied',
+    'Invalid according to Policy: Policy Condition failed: ["eq", "$key", "a.txt"]',
+  );
   expectCode(() => checkPolicyConditions(p, fieldsOf({ bucket: 'other', key: 'a.txt' })), 'AccessDenied', /\["eq", "\$bucket", "b"\]/);
 });
 
 test('PostObject conditions › starts-with mismatch, or a required field absent → AccessDenied', () => {
   const p = policy([{ bucket: 'b' }, ['starts-with', '$key', 'up/'], ['starts-with', '$x-amz-meta-foo', 'bar']]);
-  expectCode(() => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'down/a', 'x-amz-meta-foo': 'barclamp' })), 'AccessDenied',
-    'Invalid according to Policy: Policy Condition failed: ["starts-with", "$key", "up/"]');
+  expectCode(
+    () => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'down/a', 'x-amz-meta-foo': 'barclamp' })),
+    'AccessDenied',
+    'Invalid according to Policy: Policy Condition failed: ["starts-with", "$key", "up/"]',
+  );
   expectCode(() => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'up/a' })), 'AccessDenied', /x-amz-meta-foo/);
 });
 
@@ -136,18 +181,25 @@ test('PostObject conditions › starts-with on Content-Type checks each comma-se
 
 test('PostObject conditions › a field no condition covers → 403 "Extra input fields: <name>"', () => {
   const p = policy([{ bucket: 'b' }, { key: 'k' }]);
-  expectCode(() => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'k', 'x-amz-meta-foo': '1' })), 'AccessDenied',
-    'Invalid according to Policy: Extra input fields: x-amz-meta-foo');
+  expectCode(
+    () => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'k', 'x-amz-meta-foo': '1' })),
+    'AccessDenied',
+    'Invalid according to Policy: Extra input fields: x-amz-meta-foo',
+  );
   // The bucket is a field too: a policy without a bucket condition does not cover it (s3-tests).
   expectCode(() => checkPolicyConditions(policy([{ key: 'k' }]), fieldsOf({ bucket: 'b', key: 'k' })), 'AccessDenied', /Extra input fields: bucket/);
   // SigV4 form fields other than x-amz-signature must be covered.
-  expectCode(() => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'k', 'x-amz-credential': 'c', 'x-amz-signature': 's' })), 'AccessDenied',
-    /Extra input fields: x-amz-credential$/);
+  expectCode(
+    () => checkPolicyConditions(p, fieldsOf({ bucket: 'b', key: 'k', 'x-amz-credential': 'c', 'x-amz-signature': 's' })),
+    'AccessDenied',
+    /Extra input fields: x-amz-credential$/,
+  );
 });
 
 test('PostObject conditions › exempt fields: policy, signature, x-amz-signature, AWSAccessKeyId, file, x-ignore-*', () => {
   for (const f of ['policy', 'signature', 'x-amz-signature', 'awsaccesskeyid', 'file', 'x-ignore-anything']) assert.equal(isExemptField(f), true, f);
-  for (const f of ['key', 'bucket', 'x-amz-credential', 'x-amz-date', 'x-amz-algorithm', 'acl', 'content-type', 'x-amz-security-token']) assert.equal(isExemptField(f), false, f);
+  for (const f of ['key', 'bucket', 'x-amz-credential', 'x-amz-date', 'x-amz-algorithm', 'acl', 'content-type', 'x-amz-security-token'])
+    assert.equal(isExemptField(f), false, f);
 });
 
 // ----------------------------------------------------------------------------------------------
@@ -204,8 +256,14 @@ test('PostObject signature › tampered policy or signature → 403 SignatureDoe
 });
 
 test('PostObject signature › unknown access key → 403 InvalidAccessKeyId (SigV2 and SigV4)', () => {
-  expectCode(() => verifyPostSignature(fieldsOf({ AWSAccessKeyId: 'NOPE', policy: POLICY, signature: 'x' }), lookup, { region: 'us-east-1' }), 'InvalidAccessKeyId');
-  expectCode(() => verifyPostSignature(v4Fields({ 'x-amz-credential': 'NOPE/20250115/us-east-1/s3/aws4_request' }), lookup, { region: 'us-east-1' }), 'InvalidAccessKeyId');
+  expectCode(
+    () => verifyPostSignature(fieldsOf({ AWSAccessKeyId: 'NOPE', policy: POLICY, signature: 'x' }), lookup, { region: 'us-east-1' }),
+    'InvalidAccessKeyId',
+  );
+  expectCode(
+    () => verifyPostSignature(v4Fields({ 'x-amz-credential': 'NOPE/20250115/us-east-1/s3/aws4_request' }), lookup, { region: 'us-east-1' }),
+    'InvalidAccessKeyId',
+  );
 });
 
 test('PostObject signature › missing signature / policy / key id → 400 InvalidArgument naming the field', () => {
@@ -224,7 +282,10 @@ test('PostObject signature › missing signature / policy / key id → 400 Inval
 });
 
 test('PostObject signature › SigV4 with another region, algorithm or mismatching x-amz-date → 400 InvalidArgument', () => {
-  const e = expectCode(() => verifyPostSignature(v4Fields({ 'x-amz-credential': `${AK}/20250115/eu-west-1/s3/aws4_request` }), lookup, { region: 'us-east-1' }), 'InvalidArgument');
+  const e = expectCode(
+    () => verifyPostSignature(v4Fields({ 'x-amz-credential': `${AK}/20250115/eu-west-1/s3/aws4_request` }), lookup, { region: 'us-east-1' }),
+    'InvalidArgument',
+  );
   assert.equal(e.fields.Region, 'us-east-1');
   expectCode(() => verifyPostSignature(v4Fields({ 'x-amz-algorithm': 'AWS4-HMAC-SHA1' }), lookup, { region: 'us-east-1' }), 'InvalidArgument');
   expectCode(() => verifyPostSignature(v4Fields({ 'x-amz-date': '20250116T000000Z' }), lookup, { region: 'us-east-1' }), 'InvalidArgument');

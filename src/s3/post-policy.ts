@@ -51,8 +51,15 @@ export function parseIsoExpiration(s: string): number | undefined {
   const [y, mo, d, h, mi, sec] = [+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
   const t = Date.UTC(y, mo, d, h, mi, sec);
   const back = new Date(t);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo || back.getUTCDate() !== d ||
-      back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== sec) return undefined;
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== sec
+  )
+    return undefined;
   const frac = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
   return t + frac;
 }
@@ -216,7 +223,10 @@ export function verifyPostSignature(fields: ReadonlyMap<string, string>, lookup:
     if (region !== opts.region) throw credentialError(`the region '${region}' is wrong; expecting '${opts.region}'`, { Region: opts.region });
     const d = AMZ_DATE.exec(amzDate);
     if (!d || d[1] !== date) {
-      throw new S3Error('InvalidArgument', 'x-amz-date must be yyyyMMddTHHmmssZ and match the date of x-amz-credential.', { ArgumentName: 'x-amz-date', ArgumentValue: amzDate });
+      throw new S3Error('InvalidArgument', 'x-amz-date must be yyyyMMddTHHmmssZ and match the date of x-amz-credential.', {
+        ArgumentName: 'x-amz-date',
+        ArgumentValue: amzDate,
+      });
     }
     const creds = lookup(accessKey);
     if (creds === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey });

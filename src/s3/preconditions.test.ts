@@ -66,11 +66,26 @@ describe('conditionals', () => {
     assert.ok(etagMatches('*', '"abc"'));
     assert.ok(!etagMatches('"abd"', '"abc"'));
   });
-  it('If-Match mismatch → 412', () => assert.equal(code(() => checkConditionals(rec, { ifMatch: '"x"' }, 'read')), 'PreconditionFailed'));
+  it('If-Match mismatch → 412', () =>
+    assert.equal(
+      code(() => checkConditionals(rec, { ifMatch: '"x"' }, 'read')),
+      'PreconditionFailed',
+    ));
   it('If-Match match + If-Unmodified-Since failing → passes (If-Match wins)', () =>
-    assert.equal(code(() => checkConditionals(rec, { ifMatch: '"abc"', ifUnmodifiedSince: before }, 'read')), undefined));
-  it('If-Unmodified-Since before modification → 412', () => assert.equal(code(() => checkConditionals(rec, { ifUnmodifiedSince: before }, 'read')), 'PreconditionFailed'));
-  it('If-Unmodified-Since at the same second → passes', () => assert.equal(code(() => checkConditionals(rec, { ifUnmodifiedSince: same }, 'read')), undefined));
+    assert.equal(
+      code(() => checkConditionals(rec, { ifMatch: '"abc"', ifUnmodifiedSince: before }, 'read')),
+      undefined,
+    ));
+  it('If-Unmodified-Since before modification → 412', () =>
+    assert.equal(
+      code(() => checkConditionals(rec, { ifUnmodifiedSince: before }, 'read')),
+      'PreconditionFailed',
+    ));
+  it('If-Unmodified-Since at the same second → passes', () =>
+    assert.equal(
+      code(() => checkConditionals(rec, { ifUnmodifiedSince: same }, 'read')),
+      undefined,
+    ));
   it('If-None-Match match → 304 with ETag', () => {
     try {
       checkConditionals(rec, { ifNoneMatch: '"abc"' }, 'read');
@@ -81,10 +96,28 @@ describe('conditionals', () => {
     }
   });
   it('If-None-Match mismatch + If-Modified-Since after → 200 (If-None-Match wins)', () =>
-    assert.equal(code(() => checkConditionals(rec, { ifNoneMatch: '"x"', ifModifiedSince: after }, 'read')), undefined));
-  it('If-Modified-Since after modification → 304', () => assert.equal(code(() => checkConditionals(rec, { ifModifiedSince: after }, 'read')), 'NotModified'));
-  it('If-Modified-Since before modification → 200', () => assert.equal(code(() => checkConditionals(rec, { ifModifiedSince: before }, 'read')), undefined));
-  it('If-Modified-Since invalid date → ignored', () => assert.equal(code(() => checkConditionals(rec, { ifModifiedSince: 'garbage' }, 'read')), undefined));
+    assert.equal(
+      code(() => checkConditionals(rec, { ifNoneMatch: '"x"', ifModifiedSince: after }, 'read')),
+      undefined,
+    ));
+  it('If-Modified-Since after modification → 304', () =>
+    assert.equal(
+      code(() => checkConditionals(rec, { ifModifiedSince: after }, 'read')),
+      'NotModified',
+    ));
+  it('If-Modified-Since before modification → 200', () =>
+    assert.equal(
+      code(() => checkConditionals(rec, { ifModifiedSince: before }, 'read')),
+      undefined,
+    ));
+  it('If-Modified-Since invalid date → ignored', () =>
+    assert.equal(
+      code(() => checkConditionals(rec, { ifModifiedSince: 'garbage' }, 'read')),
+      undefined,
+    ));
   it('copy source If-None-Match match → 412, not 304', () =>
-    assert.equal(code(() => checkConditionals(rec, { ifNoneMatch: '"abc"' }, 'copy-source')), 'PreconditionFailed'));
+    assert.equal(
+      code(() => checkConditionals(rec, { ifNoneMatch: '"abc"' }, 'copy-source')),
+      'PreconditionFailed',
+    ));
 });

@@ -78,8 +78,7 @@ export function parseRange(value: string | undefined, size: number): ByteRange |
   if (value === undefined) return undefined;
   const m = /^\s*bytes=(\d*)-(\d*)\s*$/.exec(value);
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  const unsatisfiable = () =>
-    new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: size }, { 'content-range': `bytes */${size}` });
+  const unsatisfiable = () => new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: size }, { 'content-range': `bytes */${size}` });
   if (m[1] === '') {
     const n = Number(m[2]);
     if (n === 0 || size === 0) throw unsatisfiable();

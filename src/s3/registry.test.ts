@@ -76,7 +76,10 @@ describe('registry', () => {
   });
 
   it('registry › operations that must not require an existing bucket: CreateBucket, ListBuckets, PreflightRequest', () => {
-    const optional = Object.entries(OPERATIONS).filter(([, s]) => !s.bucketMustExist).map(([n]) => n).sort();
+    const optional = Object.entries(OPERATIONS)
+      .filter(([, s]) => !s.bucketMustExist)
+      .map(([n]) => n)
+      .sort();
     assert.deepEqual(optional, ['CreateBucket', 'ListBuckets', 'PreflightRequest']);
   });
 
@@ -90,8 +93,20 @@ describe('registry', () => {
   });
 
   it('registry › the operations whose handlers take a typed input have its parser (s3/inputs.ts)', () => {
-    const withInput = Object.entries(OPERATIONS as Record<string, OperationSpec>).filter(([, s]) => s.input !== undefined).map(([n]) => n).sort();
-    assert.deepEqual(withInput, ['CompleteMultipartUpload', 'CopyObject', 'CreateMultipartUpload', 'GetObject', 'HeadObject', 'PutObject', 'UploadPart', 'UploadPartCopy']);
+    const withInput = Object.entries(OPERATIONS as Record<string, OperationSpec>)
+      .filter(([, s]) => s.input !== undefined)
+      .map(([n]) => n)
+      .sort();
+    assert.deepEqual(withInput, [
+      'CompleteMultipartUpload',
+      'CopyObject',
+      'CreateMultipartUpload',
+      'GetObject',
+      'HeadObject',
+      'PutObject',
+      'UploadPart',
+      'UploadPartCopy',
+    ]);
   });
 
   it('operationSpec › names without an entry (and Object.prototype names) → undefined', () => {

@@ -5,7 +5,15 @@
 import type { S3Action } from '../iam/authorize.js';
 import { COPY_SOURCE_ACTIONS } from './copy-source.js';
 import type { BodyPolicy, BucketRequest, NamedBucketRequest, ObjectRequest, OperationSpec, RequestContext, S3Response, WithInput } from './context.js';
-import { completeMultipartUploadInput, copyObjectInput, createMultipartUploadInput, getObjectInput, partInput, putObjectInput, uploadPartCopyInput } from './inputs.js';
+import {
+  completeMultipartUploadInput,
+  copyObjectInput,
+  createMultipartUploadInput,
+  getObjectInput,
+  partInput,
+  putObjectInput,
+  uploadPartCopyInput,
+} from './inputs.js';
 import { abortMultipartUpload } from './operations/abort-multipart-upload.js';
 import { completeMultipartUpload } from './operations/complete-multipart-upload.js';
 import { copyObject } from './operations/copy-object.js';
@@ -63,12 +71,20 @@ function onService(handler: (ctx: RequestContext) => Promise<S3Response>, action
 }
 
 /** An operation on an existing bucket: the pipeline loads it (NoSuchBucket) before the handler. */
-function onBucket<I = undefined>(handler: (ctx: WithInput<BucketRequest, I>) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra<I> = {}): OperationSpec {
+function onBucket<I = undefined>(
+  handler: (ctx: WithInput<BucketRequest, I>) => Promise<S3Response>,
+  actions: readonly S3Action[],
+  extra: Extra<I> = {},
+): OperationSpec {
   return { body: 'none', ...extra, handler: handler as OperationSpec['handler'], resource: 'bucket', actions, bucketMustExist: true };
 }
 
 /** An operation on an object of an existing bucket. */
-function onObject<I = undefined>(handler: (ctx: WithInput<ObjectRequest, I>) => Promise<S3Response>, actions: readonly S3Action[], extra: Extra<I> = {}): OperationSpec {
+function onObject<I = undefined>(
+  handler: (ctx: WithInput<ObjectRequest, I>) => Promise<S3Response>,
+  actions: readonly S3Action[],
+  extra: Extra<I> = {},
+): OperationSpec {
   return { body: 'none', ...extra, handler: handler as OperationSpec['handler'], resource: 'object', actions, bucketMustExist: true };
 }
 

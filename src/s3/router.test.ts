@@ -5,7 +5,15 @@ import { resolveOperation } from './router.js';
 
 type Row = [method: string, bucket: string | undefined, key: string | undefined, query: string, headers: Record<string, string>, expected: string];
 
-const q = (s: string) => new Map(s === '' ? [] : s.split('&').map((p) => { const i = p.indexOf('='); return i < 0 ? [p, ''] : [p.slice(0, i), p.slice(i + 1)]; }) as [string, string][]);
+const q = (s: string) =>
+  new Map(
+    s === ''
+      ? []
+      : (s.split('&').map((p) => {
+          const i = p.indexOf('=');
+          return i < 0 ? [p, ''] : [p.slice(0, i), p.slice(i + 1)];
+        }) as [string, string][]),
+  );
 
 const TABLE: Row[] = [
   ['GET', undefined, undefined, '', {}, 'ListBuckets'],

@@ -22,12 +22,18 @@ describe('S3 layer seams', () => {
   it('operations › no operation file imports another operation file', () => {
     const imports = importsOf('operations/');
     assert.ok(imports.length > 50, 'the operation files were read');
-    assert.deepEqual(imports.filter(([, from]) => from.startsWith('./')), []);
+    assert.deepEqual(
+      imports.filter(([, from]) => from.startsWith('./')),
+      [],
+    );
   });
 
   it('auth › nothing in s3/auth imports from http/', () => {
     const imports = importsOf('auth/');
     assert.ok(imports.length > 10, 'the auth files were read');
-    assert.deepEqual(imports.filter(([, from]) => from.includes('/http/')), []);
+    assert.deepEqual(
+      imports.filter(([, from]) => from.includes('/http/')),
+      [],
+    );
   });
 });

@@ -12,8 +12,7 @@ const code = (fn: () => unknown): string => {
     return e instanceof S3Error ? e.code : `other: ${String(e)}`;
   }
 };
-const keysOf = (xml: string): Array<string | undefined> =>
-  children(parseXml(xml, 'Delete'), 'Object').map((o) => text((o as XmlNode)['Key']));
+const keysOf = (xml: string): Array<string | undefined> => children(parseXml(xml, 'Delete'), 'Object').map((o) => text((o as XmlNode)['Key']));
 const del = (...keys: string[]): string => `<Delete>${keys.map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`;
 
 describe('parseXml › text values', () => {
@@ -34,7 +33,10 @@ describe('parseXml › text values', () => {
   });
   it('empty element and <Key/> → ""', () => assert.deepEqual(keysOf('<Delete><Object><Key></Key></Object><Object><Key/></Object></Delete>'), ['', '']));
   it('whitespace between elements is not a value; namespace prefixes are dropped', () => {
-    const root = parseXml('<?xml version="1.0" encoding="UTF-8"?>\n<s3:Delete xmlns:s3="x">\n  <s3:Object>\n    <s3:Key>k</s3:Key>\n  </s3:Object>\n  <s3:Quiet>\n true\n</s3:Quiet>\n</s3:Delete>\n', 'Delete');
+    const root = parseXml(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<s3:Delete xmlns:s3="x">\n  <s3:Object>\n    <s3:Key>k</s3:Key>\n  </s3:Object>\n  <s3:Quiet>\n true\n</s3:Quiet>\n</s3:Delete>\n',
+      'Delete',
+    );
     assert.deepEqual(root, { Object: { Key: 'k' }, Quiet: '\n true\n' });
     assert.equal(token(text(root['Quiet'])), 'true');
   });
@@ -64,13 +66,27 @@ describe('parseXml › refusals (MalformedXML)', () => {
     ['nesting beyond any S3 body', `${'<a>'.repeat(100)}${'</a>'.repeat(100)}`],
     [']]> in text', del('a]]>b')],
   ];
-  for (const [what, xml] of bad) it(`${what} → MalformedXML`, () => assert.equal(code(() => parseXml(xml, xml.includes('<a>') ? 'a' : 'Delete')), 'MalformedXML'));
+  for (const [what, xml] of bad)
+    it(`${what} → MalformedXML`, () =>
+      assert.equal(
+        code(() => parseXml(xml, xml.includes('<a>') ? 'a' : 'Delete')),
+        'MalformedXML',
+      ));
   it('more elements than the caller allows → MalformedXML', () => {
-    assert.equal(code(() => parseXml(del('a', 'b', 'c'), 'Delete', { maxElements: 6 })), 'MalformedXML');
-    assert.equal(code(() => parseXml(del('a', 'b', 'c'), 'Delete', { maxElements: 7 })), 'ok');
+    assert.equal(
+      code(() => parseXml(del('a', 'b', 'c'), 'Delete', { maxElements: 6 })),
+      'MalformedXML',
+    );
+    assert.equal(
+      code(() => parseXml(del('a', 'b', 'c'), 'Delete', { maxElements: 7 })),
+      'ok',
+    );
   });
   it('deep nesting of 100,000 levels → MalformedXML, not a stack overflow', () => {
-    assert.equal(code(() => parseXml('<a>'.repeat(100_000), 'a')), 'MalformedXML');
+    assert.equal(
+      code(() => parseXml('<a>'.repeat(100_000), 'a')),
+      'MalformedXML',
+    );
   });
 });
 

@@ -18,7 +18,10 @@ const MAX_DEPTH = 64;
 const DEFAULT_MAX_ELEMENTS = 100_000;
 
 const malformed = (why?: string): S3Error =>
-  new S3Error('MalformedXML', why === undefined ? undefined : `The XML you provided was not well-formed or did not validate against our published schema: ${why}.`);
+  new S3Error(
+    'MalformedXML',
+    why === undefined ? undefined : `The XML you provided was not well-formed or did not validate against our published schema: ${why}.`,
+  );
 
 interface Frame {
   local: string;

@@ -10,7 +10,12 @@ describe('buildXml', () => {
       root: 'ListAllMyBucketsResult',
       content: {
         Owner: { ID: 'id1', DisplayName: 'a&b' },
-        Buckets: { Bucket: [{ Name: 'b1', CreationDate: '2025-01-02T03:04:05.678Z' }, { Name: 'b2', CreationDate: '2025-01-02T03:04:05.000Z' }] },
+        Buckets: {
+          Bucket: [
+            { Name: 'b1', CreationDate: '2025-01-02T03:04:05.678Z' },
+            { Name: 'b2', CreationDate: '2025-01-02T03:04:05.000Z' },
+          ],
+        },
         Missing: undefined,
       },
     });
@@ -35,7 +40,10 @@ describe('buildXml', () => {
     assert.ok(xml.includes('<Key>a&#x1;b</Key>'), xml);
   });
   it('LocationConstraint with empty text → empty root element', () => {
-    assert.equal(buildXml({ root: 'LocationConstraint', content: { '#text': '' } }), '<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>');
+    assert.equal(
+      buildXml({ root: 'LocationConstraint', content: { '#text': '' } }),
+      '<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>',
+    );
   });
 });
 
@@ -57,15 +65,37 @@ describe('parseXml', () => {
     }
   };
   it('Delete with namespace and entities → keys decoded', () => {
-    const root = parseXml('<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a&amp;b&lt;c</Key></Object><Object><Key>d</Key></Object><Quiet>true</Quiet></Delete>', 'Delete');
+    const root = parseXml(
+      '<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a&amp;b&lt;c</Key></Object><Object><Key>d</Key></Object><Quiet>true</Quiet></Delete>',
+      'Delete',
+    );
     const keys = children(root, 'Object').map((o) => text((o as Record<string, string>)['Key']));
     assert.deepEqual(keys, ['a&b<c', 'd']);
     assert.equal(text(root['Quiet']), 'true');
   });
-  it('garbage → MalformedXML', () => assert.equal(code(() => parseXml('not xml', 'Delete')), 'MalformedXML'));
-  it('truncated → MalformedXML', () => assert.equal(code(() => parseXml('<Delete><Object><Key>a</Key>', 'Delete')), 'MalformedXML'));
-  it('wrong root → MalformedXML', () => assert.equal(code(() => parseXml('<Other/>', 'Delete')), 'MalformedXML'));
+  it('garbage → MalformedXML', () =>
+    assert.equal(
+      code(() => parseXml('not xml', 'Delete')),
+      'MalformedXML',
+    ));
+  it('truncated → MalformedXML', () =>
+    assert.equal(
+      code(() => parseXml('<Delete><Object><Key>a</Key>', 'Delete')),
+      'MalformedXML',
+    ));
+  it('wrong root → MalformedXML', () =>
+    assert.equal(
+      code(() => parseXml('<Other/>', 'Delete')),
+      'MalformedXML',
+    ));
   it('DOCTYPE / entity declarations → MalformedXML (no expansion)', () =>
-    assert.equal(code(() => parseXml('<!DOCTYPE d [<!ENTITY x "y">]><Delete><Object><Key>&x;</Key></Object></Delete>', 'Delete')), 'MalformedXML'));
-  it('empty body → MalformedXML', () => assert.equal(code(() => parseXml('  ', 'Delete')), 'MalformedXML'));
+    assert.equal(
+      code(() => parseXml('<!DOCTYPE d [<!ENTITY x "y">]><Delete><Object><Key>&x;</Key></Object></Delete>', 'Delete')),
+      'MalformedXML',
+    ));
+  it('empty body → MalformedXML', () =>
+    assert.equal(
+      code(() => parseXml('  ', 'Delete')),
+      'MalformedXML',
+    ));
 });

@@ -94,7 +94,7 @@ export function runDataStoreContract(name: string, newStore: () => Maybe<DataSto
       assert.deepEqual(await collect(s.listIds(Date.now() + 60_000)), []);
     });
 
-    it('Read › the record\'s size is checked: a ref of another size → PieceError length; a removed piece → PieceError missing', async () => {
+    it("Read › the record's size is checked: a ref of another size → PieceError length; a removed piece → PieceError missing", async () => {
       const ref = await s.write(chunksOf(Buffer.from('0123456789')));
       const fault = async (r: DataRef) => {
         try {

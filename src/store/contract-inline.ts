@@ -17,8 +17,7 @@ export function runInlineContract(name: string, newStore: () => Maybe<InlineHarn
   describe(`MetaStore inline objects: ${name}`, () => {
     let h: InlineHarness;
     let s: MetaStore;
-    const inlineRecord = (key: string, text: string) =>
-      objectRecord('b1', key, { size: Buffer.byteLength(text), data: [], inline: Buffer.from(text) });
+    const inlineRecord = (key: string, text: string) => objectRecord('b1', key, { size: Buffer.byteLength(text), data: [], inline: Buffer.from(text) });
 
     beforeEach(async () => {
       h = await newStore();

@@ -67,7 +67,10 @@ export function runVersionsContract(name: string, newStore: () => Maybe<MetaStor
       // b: removing the delete marker makes the newer of the two same-millisecond versions latest.
       assert.equal((await s.deleteObject('b1', 'b', 'dm'))?.isDeleteMarker, true);
       assert.equal((await s.getObject('b1', 'b'))?.versionId, 'w2');
-      assert.deepEqual((await s.scanObjects('b1', '', '', 10)).map((r) => `${r.key}@${r.versionId}`), ['a@v2', 'b@w2', 'é@x1']);
+      assert.deepEqual(
+        (await s.scanObjects('b1', '', '', 10)).map((r) => `${r.key}@${r.versionId}`),
+        ['a@v2', 'b@w2', 'é@x1'],
+      );
       await assert.rejects(async () => s.deleteObject('nope', 'a', 'v1'), noSuchBucket);
     });
 
@@ -76,7 +79,15 @@ export function runVersionsContract(name: string, newStore: () => Maybe<MetaStor
       assert.deepEqual((await s.scanVersions('b1', '', '', '', 100)).map(brief), ['a@null*', 'a@v2', 'a@v1', 'b@dm*D', 'b@w2', 'b@w1', 'é@x1*']);
       const [first] = await s.scanVersions('b1', '', '', '', 1);
       assert.deepEqual(first, {
-        key: 'a', versionId: 'null', size: 3, etag: first!.etag, lastModified: T + 3, storageClass: 'STANDARD', checksumAlgorithms: '', isLatest: true, isDeleteMarker: false,
+        key: 'a',
+        versionId: 'null',
+        size: 3,
+        etag: first!.etag,
+        lastModified: T + 3,
+        storageClass: 'STANDARD',
+        checksumAlgorithms: '',
+        isLatest: true,
+        isDeleteMarker: false,
       });
     });
 

@@ -81,8 +81,23 @@ export function partRecord(partNumber: number, over: Partial<PartRecord> = {}): 
 
 /** Keys whose order by UTF-8 bytes differs from JS `<` (surrogates sort before U+E000 in UTF-16). */
 export const TRICKY_KEYS = [
-  '\x01', 'a b', 'a+b', '%41', 'dir/', 'dir/x', 'dir/x/y', 'dirx', '../etc/passwd', 'é', '\u{E000}',
-  '\u{FFFD}', '\u{10000}', '😀', '😀/a', 'z'.repeat(1024), 'y'.repeat(1000) + '\u{E000}',
+  '\x01',
+  'a b',
+  'a+b',
+  '%41',
+  'dir/',
+  'dir/x',
+  'dir/x/y',
+  'dirx',
+  '../etc/passwd',
+  'é',
+  '\u{E000}',
+  '\u{FFFD}',
+  '\u{10000}',
+  '😀',
+  '😀/a',
+  'z'.repeat(1024),
+  'y'.repeat(1000) + '\u{E000}',
   'y'.repeat(1000) + '\u{10000}',
 ];
 
@@ -108,7 +123,10 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.deepEqual(await s.getBucket('b1'), bucket());
       assert.equal(await s.getBucket('nope'), undefined);
       await s.createBucket(bucket('a0'));
-      assert.deepEqual((await s.listBuckets()).map((b) => b.name), ['a0', 'b1']);
+      assert.deepEqual(
+        (await s.listBuckets()).map((b) => b.name),
+        ['a0', 'b1'],
+      );
     });
 
     it('CreateBucket › duplicate name → BucketAlreadyExists', async () => {
@@ -134,7 +152,10 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       const r = objectRecord('b1', 'k', {
         isLatest: false,
         meta: { contentType: 'x/y', cacheControl: 'no-cache', user: { z: '1', a: '2' }, checksums: { crc32: 'AAAAAA==' } },
-        data: [{ id: 'p1', size: 5 }, { id: 'p2', size: 2 }],
+        data: [
+          { id: 'p1', size: 5 },
+          { id: 'p2', size: 2 },
+        ],
         size: 7,
         parts: [5, 2],
       });
@@ -147,7 +168,12 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
     });
 
     it('PutObject › replace → returns the old DataRefs, GetObject returns the new record', async () => {
-      const old = objectRecord('b1', 'k', { data: [{ id: 'o1', size: 1 }, { id: 'o2', size: 2 }] });
+      const old = objectRecord('b1', 'k', {
+        data: [
+          { id: 'o1', size: 1 },
+          { id: 'o2', size: 2 },
+        ],
+      });
       await s.putObject(old);
       const neu = objectRecord('b1', 'k');
       assert.deepEqual(await s.putObject(neu), old.data);
@@ -155,7 +181,14 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
     });
 
     it('PutObject › replace with a record sharing data ids → shared ids are not returned', async () => {
-      await s.putObject(objectRecord('b1', 'k', { data: [{ id: 'keep', size: 1 }, { id: 'drop', size: 1 }] }));
+      await s.putObject(
+        objectRecord('b1', 'k', {
+          data: [
+            { id: 'keep', size: 1 },
+            { id: 'drop', size: 1 },
+          ],
+        }),
+      );
       const freed = await s.putObject(objectRecord('b1', 'k', { data: [{ id: 'keep', size: 1 }] }));
       assert.deepEqual(freed, [{ id: 'drop', size: 1 }]);
       assert.equal(await s.isDataReferenced('keep'), true);
@@ -252,8 +285,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
 
     it('ScanObjects › prefix, after, from and limit bound the result', async () => {
       for (const k of TRICKY_KEYS) await s.putObject(objectRecord('b1', k));
-      const scan = async (p: string, a: string, l: number, f?: string) =>
-        (await s.scanObjects('b1', p, a, l, f)).map((r) => r.key);
+      const scan = async (p: string, a: string, l: number, f?: string) => (await s.scanObjects('b1', p, a, l, f)).map((r) => r.key);
       assert.deepEqual(await scan('dir', '', 10), ['dir/', 'dir/x', 'dir/x/y', 'dirx']);
       assert.deepEqual(await scan('dir/', '', 10), ['dir/', 'dir/x', 'dir/x/y']);
       assert.deepEqual(await scan('dir', 'dir/', 2), ['dir/x', 'dir/x/y']);
@@ -265,9 +297,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.deepEqual(await scan('dir', '', 0), []);
       assert.deepEqual(await scan('nothing', '', 10), []);
       // Every non-ASCII key sorts after 'zzzz...' (lead bytes >= 0xC2 > 'z').
-      assert.deepEqual(await scan('', 'zzzz', 10), [
-        'z'.repeat(1024), 'é', '\u{E000}', '\u{FFFD}', '\u{10000}', '😀', '😀/a',
-      ]);
+      assert.deepEqual(await scan('', 'zzzz', 10), ['z'.repeat(1024), 'é', '\u{E000}', '\u{FFFD}', '\u{10000}', '😀', '😀/a']);
     });
 
     it('ScanObjects › skips delete markers and non-latest versions', async () => {
@@ -277,7 +307,13 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       await s.putObject(objectRecord('b1', 'c', { versionId: 'v1' }));
       await s.putObject(objectRecord('b1', 'c', { versionId: 'v2' }));
       const got = await s.scanObjects('b1', '', '', 10);
-      assert.deepEqual(got.map((r) => [r.key, r.versionId]), [['a', 'null'], ['c', 'v2']]);
+      assert.deepEqual(
+        got.map((r) => [r.key, r.versionId]),
+        [
+          ['a', 'null'],
+          ['c', 'v2'],
+        ],
+      );
     });
 
     it('ScanObjects › missing bucket → NoSuchBucket', async () => {
@@ -319,7 +355,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       await rejectsWith(() => s.createUpload(uploadRecord('nope', 'k')), 'NoSuchBucket');
     });
 
-    it('PutPart › add, then replace → returns the replaced part\'s data; ListParts shows the new part', async () => {
+    it("PutPart › add, then replace → returns the replaced part's data; ListParts shows the new part", async () => {
       const u = uploadRecord('b1', 'k');
       await s.createUpload(u);
       const p1 = partRecord(1, { checksums: { crc32: 'AAAAAA==' } });
@@ -405,7 +441,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.deepEqual(await s.getObject('b1', 'k'), rec);
       assert.equal(await s.getUpload('b1', 'k', u.uploadId), undefined);
       await rejectsWith(() => s.listParts('b1', 'k', u.uploadId, 0, 10), 'NoSuchUpload');
-      assert.equal(await s.isDataReferenced(p1.data.id), true, 'now the object\'s');
+      assert.equal(await s.isDataReferenced(p1.data.id), true, "now the object's");
       assert.equal(await s.isDataReferenced(p3.data.id), true);
       assert.equal(await s.isDataReferenced(p2.data.id), false);
       assert.equal(await s.isDataReferenced('old-1'), false);
@@ -413,7 +449,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       await rejectsWith(() => s.completeUpload('b1', 'k', u.uploadId, rec), 'NoSuchUpload');
     });
 
-    it('CompleteUpload › getCompletedUpload → its upload id and the chosen parts\' checksums in object order; gone once overwritten or deleted', async () => {
+    it("CompleteUpload › getCompletedUpload → its upload id and the chosen parts' checksums in object order; gone once overwritten or deleted", async () => {
       assert.equal(await s.getCompletedUpload('b1', 'k'), undefined);
       await rejectsWith(() => s.getCompletedUpload('nope', 'k'), 'NoSuchBucket');
       const u = uploadRecord('b1', 'k', { checksumAlgorithm: 'crc32', checksumType: 'COMPOSITE' });
@@ -457,7 +493,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.deepEqual(await s.getObject('b1', 'k'), rec);
     });
 
-    it('CompleteUpload › record with data that is not one of the upload\'s parts → refused, nothing changes', async () => {
+    it("CompleteUpload › record with data that is not one of the upload's parts → refused, nothing changes", async () => {
       const u = uploadRecord('b1', 'k');
       await s.createUpload(u);
       const p1 = partRecord(1);
@@ -468,7 +504,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.equal(await s.getObject('b1', 'k'), undefined);
     });
 
-    it('AbortUpload › returns every part\'s data, upload gone; again or unknown → NoSuchUpload', async () => {
+    it("AbortUpload › returns every part's data, upload gone; again or unknown → NoSuchUpload", async () => {
       const u = uploadRecord('b1', 'k');
       const other = uploadRecord('b1', 'k');
       await s.createUpload(u);
@@ -480,7 +516,10 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       await s.putPart('b1', 'k', other.uploadId, keep);
       await rejectsWith(() => s.abortUpload('b1', 'other', u.uploadId), 'NoSuchUpload');
       const freed = await s.abortUpload('b1', 'k', u.uploadId);
-      assert.deepEqual([...freed].sort((x, y) => x.id.localeCompare(y.id)), [p1.data, p2.data].sort((x, y) => x.id.localeCompare(y.id)));
+      assert.deepEqual(
+        [...freed].sort((x, y) => x.id.localeCompare(y.id)),
+        [p1.data, p2.data].sort((x, y) => x.id.localeCompare(y.id)),
+      );
       assert.equal(await s.getUpload('b1', 'k', u.uploadId), undefined);
       assert.equal(await s.isDataReferenced(p1.data.id), false);
       assert.equal(await s.isDataReferenced(keep.data.id), true, 'another upload of the same key is untouched');
@@ -554,7 +593,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       assert.equal(await s.getBucketConfig('b1', 'cors'), '{}');
     });
 
-    persistentIt('Restart › a completed upload\'s id and part checksums survive a reopen', async () => {
+    persistentIt("Restart › a completed upload's id and part checksums survive a reopen", async () => {
       assert.ok(h.reopen, 'a persistent store harness must provide reopen()');
       const u = uploadRecord('b1', 'done');
       await s.createUpload(u);
@@ -572,7 +611,10 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
       const r = objectRecord('b1', '😀/a', { parts: [1, 2] });
       await s.putObject(r);
       s = await h.reopen!();
-      assert.deepEqual((await s.listBuckets()).map((b) => b.name), ['b1', 'b2']);
+      assert.deepEqual(
+        (await s.listBuckets()).map((b) => b.name),
+        ['b1', 'b2'],
+      );
       assert.deepEqual(await s.getObject('b1', '😀/a'), r);
       assert.equal(await s.isDataReferenced(r.data[0]!.id), true);
       await rejectsWith(() => s.createBucket(bucket('b2')), 'BucketAlreadyExists');

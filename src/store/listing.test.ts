@@ -21,8 +21,30 @@ function rng(seed: number): () => number {
 
 const ALPHABET = ['a', 'b', '/', 'x', ':', 'é', '\u{E000}', '\u{10000}', '😀', '\u{10FFFF}', ' ', '+'];
 const HAND_PICKED = [
-  ...TRICKY_KEYS, 'a', 'dir', 'dir/a/b', 'dir/a/c', 'dir/b', 'dir//', 'dirx/y', 'dxx', 'x', 'xx', 'axb',
-  'a/b/c', 'a//b', '/', '//', '\u{10FFFF}', '\u{10FFFF}/a', 'é/é', 'a::b::c', 'a::', '::', 'dir/😀x', 'dir😀',
+  ...TRICKY_KEYS,
+  'a',
+  'dir',
+  'dir/a/b',
+  'dir/a/c',
+  'dir/b',
+  'dir//',
+  'dirx/y',
+  'dxx',
+  'x',
+  'xx',
+  'axb',
+  'a/b/c',
+  'a//b',
+  '/',
+  '//',
+  '\u{10FFFF}',
+  '\u{10FFFF}/a',
+  'é/é',
+  'a::b::c',
+  'a::',
+  '::',
+  'dir/😀x',
+  'dir😀',
 ];
 
 function makeKeys(): string[] {
@@ -62,10 +84,9 @@ function reference(sorted: string[], prefix: string, delimiter: string, after: s
 }
 
 function pageEntries(p: ListPage): Entry[] {
-  return [
-    ...p.objects.map((o): Entry => ({ kind: 'object', value: o.key })),
-    ...p.commonPrefixes.map((c): Entry => ({ kind: 'prefix', value: c })),
-  ].sort((a, b) => bytesOrder(a.value, b.value));
+  return [...p.objects.map((o): Entry => ({ kind: 'object', value: o.key })), ...p.commonPrefixes.map((c): Entry => ({ kind: 'prefix', value: c }))].sort(
+    (a, b) => bytesOrder(a.value, b.value),
+  );
 }
 
 /** Follows nextAfter until the end, checking every page's invariants; returns all entries. */
@@ -123,7 +144,9 @@ describe('prefixSuccessor', () => {
     const keys = makeKeys();
     const r = rng(7);
     for (let n = 0; n < 300; n++) {
-      const s = Array.from(keys[Math.floor(r() * keys.length)]!).slice(0, 1 + Math.floor(r() * 3)).join('');
+      const s = Array.from(keys[Math.floor(r() * keys.length)]!)
+        .slice(0, 1 + Math.floor(r() * 3))
+        .join('');
       const succ = prefixSuccessor(s);
       for (const k of keys) {
         const past = !k.startsWith(s) && bytesOrder(k, s) > 0;
@@ -133,9 +156,7 @@ describe('prefixSuccessor', () => {
   });
 });
 
-const STORES: [string, () => MetaStore][] = [
-  ['sqlite', () => SqliteMetaStore.open(':memory:')],
-];
+const STORES: [string, () => MetaStore][] = [['sqlite', () => SqliteMetaStore.open(':memory:')]];
 
 for (const [storeName, open] of STORES) {
   describe(`listPage on ${storeName}`, () => {
@@ -174,11 +195,26 @@ for (const [storeName, open] of STORES) {
       const extra = ['nul\0x', '\uFEFFbom', 'ctl\x01\x1f', 'a&b<c>"d'];
       for (const [i, k] of extra.entries()) {
         const checksums: Record<string, string> | undefined = [undefined, { crc32: 'AAAAAA==' }, { sha256: 'x', crc32c: 'y' }, {}][i];
-        await meta.putObject(objectRecord('other', k, { size: 7 + i, etag: `"e${i}"`, lastModified: 1000 + i, storageClass: i === 2 ? 'GLACIER' : 'STANDARD', meta: { user: { checksums: 'no' }, ...(checksums ? { checksums } : {}) } }));
+        await meta.putObject(
+          objectRecord('other', k, {
+            size: 7 + i,
+            etag: `"e${i}"`,
+            lastModified: 1000 + i,
+            storageClass: i === 2 ? 'GLACIER' : 'STANDARD',
+            meta: { user: { checksums: 'no' }, ...(checksums ? { checksums } : {}) },
+          }),
+        );
       }
       const scans: [string, string, string, number, string?][] = [
-        ['b', '', '', 1000], ['b', 'dir', '', 1000], ['b', 'dir/', 'dir/a', 5], ['b', '', 'a', 7, 'dir0'], ['b', '😀', '', 3],
-        ['b', '', '\u{10FFFF}', 10], ['other', '', '', 1000], ['other', 'nul', '', 10], ['b', '', '', 0],
+        ['b', '', '', 1000],
+        ['b', 'dir', '', 1000],
+        ['b', 'dir/', 'dir/a', 5],
+        ['b', '', 'a', 7, 'dir0'],
+        ['b', '😀', '', 3],
+        ['b', '', '\u{10FFFF}', 10],
+        ['other', '', '', 1000],
+        ['other', 'nul', '', 10],
+        ['b', '', '', 0],
       ];
       for (const [bucket, prefix, after, limit, from] of scans) {
         const full = await meta.scanObjects(bucket, prefix, after, limit, from);
@@ -187,21 +223,40 @@ for (const [storeName, open] of STORES) {
       }
       // Several versions per key, latest delete markers: in a versioned bucket (SQLite walks
       // objects_latest) and in one without versioning (SQLite walks the primary key: same rows).
-      for (const [name, versioning] of [['vers', 'Enabled'], ['multi', '']] as const) {
+      for (const [name, versioning] of [
+        ['vers', 'Enabled'],
+        ['multi', ''],
+      ] as const) {
         await meta.createBucket({ name, region: 'r', createdAt: 0, versioning, owner: 'root' });
         for (const [i, k] of keys.slice(0, 60).entries()) {
           await meta.putObject(objectRecord(name, k, { versionId: 'v1', size: 1 }));
-          if (i % 3 !== 0) await meta.putObject(objectRecord(name, k, { versionId: `v2-${i}`, size: 2, isDeleteMarker: i % 3 === 2, storageClass: i % 2 ? 'STANDARD_IA' : 'STANDARD' }));
+          if (i % 3 !== 0)
+            await meta.putObject(
+              objectRecord(name, k, { versionId: `v2-${i}`, size: 2, isDeleteMarker: i % 3 === 2, storageClass: i % 2 ? 'STANDARD_IA' : 'STANDARD' }),
+            );
         }
-        for (const [prefix, after, limit] of [['', '', 1000], ['dir', 'dir/', 7], ['', keys[30]!, 1000]] as const) {
+        for (const [prefix, after, limit] of [
+          ['', '', 1000],
+          ['dir', 'dir/', 7],
+          ['', keys[30]!, 1000],
+        ] as const) {
           const lean = await meta.scanListing(name, prefix, after, limit);
           assert.deepEqual(lean, (await meta.scanObjects(name, prefix, after, limit)).map(listedObject), `${name} ${prefix} ${after}`);
           if (after === '' && prefix === '') assert.deepEqual(new Set(lean.map((o) => o.versionId.slice(0, 2))), new Set(['v1', 'v2']));
         }
       }
       const others = await meta.scanListing('other', '', '', 1000);
-      assert.deepEqual(others.filter((o) => extra.includes(o.key)).map((o) => o.checksumAlgorithms).sort(), ['', '', 'crc32', 'sha256,crc32c']);
-      await assert.rejects(async () => meta.scanListing('nope', '', '', 10), (e: Error & { code?: string }) => e.code === 'NoSuchBucket');
+      assert.deepEqual(
+        others
+          .filter((o) => extra.includes(o.key))
+          .map((o) => o.checksumAlgorithms)
+          .sort(),
+        ['', '', 'crc32', 'sha256,crc32c'],
+      );
+      await assert.rejects(
+        async () => meta.scanListing('nope', '', '', 10),
+        (e: Error & { code?: string }) => e.code === 'NoSuchBucket',
+      );
     });
 
     it('ListObjects › maxKeys 0 → empty page, not truncated', async () => {

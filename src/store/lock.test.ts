@@ -47,7 +47,10 @@ describe('lockDataDir', () => {
 
   it('refuses a second lock in the same process until released', () => {
     const first = lockDataDir(dir);
-    assert.throws(() => lockDataDir(dir), (e: unknown) => e instanceof DataDirLockedError && e.message.includes(dir));
+    assert.throws(
+      () => lockDataDir(dir),
+      (e: unknown) => e instanceof DataDirLockedError && e.message.includes(dir),
+    );
     first.release();
     first.release(); // idempotent
     lockDataDir(dir).release();
@@ -79,7 +82,10 @@ describe('lockDataDir', () => {
     let mine: ReturnType<typeof lockDataDir> | undefined;
     try {
       mine = lockDataDir(dir, { shared: true });
-      assert.throws(() => lockDataDir(dir), (e: unknown) => e instanceof DataDirLockedError && e.message.includes('--shared'));
+      assert.throws(
+        () => lockDataDir(dir),
+        (e: unknown) => e instanceof DataDirLockedError && e.message.includes('--shared'),
+      );
       mine.release();
       assert.throws(() => lockDataDir(dir), DataDirLockedError);
     } finally {
@@ -92,7 +98,10 @@ describe('lockDataDir', () => {
   it('shared › refused while a process holds it exclusively', async () => {
     const holder = await holdInChild(dir);
     try {
-      assert.throws(() => lockDataDir(dir, { shared: true }), (e: unknown) => e instanceof DataDirLockedError && e.message.includes('without --shared'));
+      assert.throws(
+        () => lockDataDir(dir, { shared: true }),
+        (e: unknown) => e instanceof DataDirLockedError && e.message.includes('without --shared'),
+      );
     } finally {
       await holder.kill();
     }

@@ -163,9 +163,7 @@ export class PieceKeeper {
     if (this.reapTimer || this.closed) return;
     this.reapTimer = setTimeout(() => {
       this.reapTimer = undefined;
-      this.track(
-        this.reap().catch((err: unknown) => this.log?.warn({ err }, 'could not free pending pieces')),
-      );
+      this.track(this.reap().catch((err: unknown) => this.log?.warn({ err }, 'could not free pending pieces')));
     }, delayMs);
     this.reapTimer.unref();
   }

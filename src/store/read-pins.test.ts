@@ -230,7 +230,11 @@ describe('Store read pins (SQLite + directory stores)', () => {
     }
     assert.ok(Buffer.concat(out).equals(whole));
     assert.equal(openAtEachOpen.length, 300, 'every piece was opened once');
-    assert.deepEqual(openAtEachOpen.filter((n) => n !== 0), [], 'a piece was opened while another was still open');
+    assert.deepEqual(
+      openAtEachOpen.filter((n) => n !== 0),
+      [],
+      'a piece was opened while another was still open',
+    );
     assert.equal(max, 1, `piece files open at once (from /proc/self/fd): ${max}`);
     await eventually(() => stillOpen === 0, 'the last piece closed');
     assert.equal(openPieces(), 0);

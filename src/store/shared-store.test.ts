@@ -24,7 +24,19 @@ async function* once(b: Buffer): AsyncGenerator<Buffer> {
 
 function recordOf(key: string, data: DataRef[], etag: string): ObjectRecord {
   const size = data.reduce((n, d) => n + d.size, 0);
-  return { bucket: 'b', key, versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size, etag, lastModified: Date.now(), storageClass: 'STANDARD', meta: { user: {} }, data };
+  return {
+    bucket: 'b',
+    key,
+    versionId: NULL_VERSION,
+    isLatest: true,
+    isDeleteMarker: false,
+    size,
+    etag,
+    lastModified: Date.now(),
+    storageClass: 'STANDARD',
+    meta: { user: {} },
+    data,
+  };
 }
 
 async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -43,7 +55,8 @@ describe('Two stores sharing one metadata file and data directory', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-shared-'));
-    const open = async () => new Store(SqliteMetaStore.open(join(dir, 'meta.db')), await DirDataStore.open(dir), undefined, { freeGraceMs: GRACE_MS, inlineMax: 0 });
+    const open = async () =>
+      new Store(SqliteMetaStore.open(join(dir, 'meta.db')), await DirDataStore.open(dir), undefined, { freeGraceMs: GRACE_MS, inlineMax: 0 });
     a = await open();
     b = await open();
     await a.createBucket('b', 'us-east-1');
@@ -94,12 +107,21 @@ describe('Two stores sharing one metadata file and data directory', () => {
     const completing = a.completeUpload('b', 'mp', u.uploadId, async (_up, parts) => {
       building();
       await inBuild;
-      return { ...recordOf('mp', parts.map((p) => p.data), '"mp-1"'), parts: parts.map((p) => p.size) };
+      return {
+        ...recordOf(
+          'mp',
+          parts.map((p) => p.data),
+          '"mp-1"',
+        ),
+        parts: parts.map((p) => p.size),
+      };
     });
     await started;
     const p2 = await b.writeData(once(Buffer.from('two')));
     let partDone = false;
-    const part = b.commitPart('b', 'mp', u.uploadId, { partNumber: 2, size: 3, etag: '"2"', lastModified: Date.now(), data: p2 }).finally(() => (partDone = true));
+    const part = b
+      .commitPart('b', 'mp', u.uploadId, { partNumber: 2, size: 3, etag: '"2"', lastModified: Date.now(), data: p2 })
+      .finally(() => (partDone = true));
     await sleep(200);
     assert.equal(partDone, false, 'B waits for the lock A holds');
     release();
@@ -107,11 +129,14 @@ describe('Two stores sharing one metadata file and data directory', () => {
     await assert.rejects(part, (e: unknown) => e instanceof StoreError && e.code === 'NoSuchUpload');
     assert.equal(existsSync(piecePath(p2.id)), false, "B's refused part piece is removed");
     const obj = await b.getObject('b', 'mp');
-    assert.deepEqual(obj!.data.map((d) => d.id), [p1.id]);
+    assert.deepEqual(
+      obj!.data.map((d) => d.id),
+      [p1.id],
+    );
     b.releaseObject(obj!);
   });
 
-  it('Orphan sweep › in A while B writes (not yet committed): B\'s piece kept; a real orphan freed', async () => {
+  it("Orphan sweep › in A while B writes (not yet committed): B's piece kept; a real orphan freed", async () => {
     // A real orphan: written, never committed, its intent gone (as after a crash).
     const orphan = await a.writeData(once(Buffer.from('orphan')));
     await a.takeOverAlone(); // drops every intent, like a restart (nothing else is writing now)

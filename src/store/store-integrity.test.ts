@@ -79,9 +79,18 @@ describe('Store.openRead over damaged pieces (directory store)', () => {
     for (const p of parts) data.push(await store.writeData(once(p)));
     const body = Buffer.concat(parts);
     const rec: ObjectRecord = {
-      bucket: 'b', key, versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size: body.length,
-      etag: `"${createHash('md5').update(body).digest('hex')}-3"`, lastModified: Date.now(), storageClass: 'STANDARD',
-      meta: { user: {} }, data, parts: parts.map((p) => p.length),
+      bucket: 'b',
+      key,
+      versionId: NULL_VERSION,
+      isLatest: true,
+      isDeleteMarker: false,
+      size: body.length,
+      etag: `"${createHash('md5').update(body).digest('hex')}-3"`,
+      lastModified: Date.now(),
+      storageClass: 'STANDARD',
+      meta: { user: {} },
+      data,
+      parts: parts.map((p) => p.length),
     };
     await store.commitObject(rec);
     return { rec, body };
@@ -146,15 +155,27 @@ describe('Store.openRead over damaged pieces (memory store)', () => {
     ] as const) {
       const ref = await store.writeData(once(Buffer.alloc(10, 7)));
       const rec: ObjectRecord = {
-        bucket: 'b', key: what, versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size: 10, etag: '"e"',
-        lastModified: Date.now(), storageClass: 'STANDARD', meta: { user: {} }, data: [ref],
+        bucket: 'b',
+        key: what,
+        versionId: NULL_VERSION,
+        isLatest: true,
+        isDeleteMarker: false,
+        size: 10,
+        etag: '"e"',
+        lastModified: Date.now(),
+        storageClass: 'STANDARD',
+        meta: { user: {} },
+        data: [ref],
       };
       await store.commitObject(rec);
       await damage(ref.id);
       const got = await drain(store.openRead((await store.getObject('b', what))!));
       assert.ok(isCorrupt(got.err), `${what}: ${String(got.err)}`);
       assert.equal(got.bytes.length, 0, what);
-      assert.ok(lines.some((l) => l.key === what && l.dataId === ref.id), `${what} logged`);
+      assert.ok(
+        lines.some((l) => l.key === what && l.dataId === ref.id),
+        `${what} logged`,
+      );
     }
   });
 });
@@ -166,9 +187,18 @@ describe('Store.openRead of inline objects (the copy paths)', () => {
     await store.createBucket('b', 'us-east-1');
     const good = Buffer.from('small inline object');
     const rec = (key: string, inline: Buffer, size = good.length): ObjectRecord => ({
-      bucket: 'b', key, versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size,
-      etag: `"${createHash('md5').update(good).digest('hex')}"`, lastModified: Date.now(), storageClass: 'STANDARD',
-      meta: { user: {} }, data: [], inline,
+      bucket: 'b',
+      key,
+      versionId: NULL_VERSION,
+      isLatest: true,
+      isDeleteMarker: false,
+      size,
+      etag: `"${createHash('md5').update(good).digest('hex')}"`,
+      lastModified: Date.now(),
+      storageClass: 'STANDARD',
+      meta: { user: {} },
+      data: [],
+      inline,
     });
     assert.ok((await drain(store.openRead(rec('ok', good)))).bytes.equals(good));
     const flipped = Buffer.from(good);

@@ -82,16 +82,16 @@ describe('Store multipart', () => {
     const first = await putPart(u, 1, 'aaa');
     const second = await putPart(u, 1, 'bbbb');
     assert.deepEqual(await pieceIds(data), [second.data.id]);
-    assert.deepEqual((await store.listParts('b', 'k', u.uploadId, 0, 10)).map((p) => p.size), [4]);
+    assert.deepEqual(
+      (await store.listParts('b', 'k', u.uploadId, 0, 10)).map((p) => p.size),
+      [4],
+    );
     assert.notEqual(first.data.id, second.data.id);
   });
 
   it('CommitPart › unknown upload → NoSuchUpload and the written piece is removed', async () => {
     const ref = await store.writeData(chunks('zz'));
-    await assert.rejects(
-      store.commitPart('b', 'k', 'nope', { partNumber: 1, size: 2, etag: '"z"', lastModified: 0, data: ref }),
-      storeError('NoSuchUpload'),
-    );
+    await assert.rejects(store.commitPart('b', 'k', 'nope', { partNumber: 1, size: 2, etag: '"z"', lastModified: 0, data: ref }), storeError('NoSuchUpload'));
     assert.deepEqual(await pieceIds(data), []);
   });
 
@@ -104,7 +104,11 @@ describe('Store multipart', () => {
     const p2 = await putPart(u, 2, 'two-');
     const p3 = await putPart(u, 3, 'three');
     const rec = await store.completeUpload('b', 'k', u.uploadId, (_u, parts) => {
-      assert.deepEqual(parts.map((p) => p.partNumber), [1, 2, 3], 'build sees every uploaded part');
+      assert.deepEqual(
+        parts.map((p) => p.partNumber),
+        [1, 2, 3],
+        'build sees every uploaded part',
+      );
       return recordFrom(u, [parts[0]!, parts[2]!]);
     });
     assert.equal(await readAll(store.openRead(rec)), 'one-three');
@@ -232,45 +236,72 @@ describe('Store.listUploadPage', () => {
 
   it('no delimiter › every upload in key then initiation order', async () => {
     const page = await q();
-    assert.deepEqual(page.uploads.map((u) => u.uploadId), uploads.map((u) => u.uploadId));
+    assert.deepEqual(
+      page.uploads.map((u) => u.uploadId),
+      uploads.map((u) => u.uploadId),
+    );
     assert.equal(page.isTruncated, false);
   });
 
   it('delimiter / › common prefixes counted in max-uploads; truncated page names the next markers', async () => {
     const first = await q({ delimiter: '/', maxUploads: 2 });
-    assert.deepEqual(first.uploads.map((u) => u.key), ['a']);
+    assert.deepEqual(
+      first.uploads.map((u) => u.key),
+      ['a'],
+    );
     assert.deepEqual(first.commonPrefixes, ['dir/']);
     assert.equal(first.isTruncated, true);
     assert.equal(first.nextKeyMarker, 'dir/');
     const second = await q({ delimiter: '/', maxUploads: 2, keyMarker: first.nextKeyMarker!, uploadIdMarker: first.nextUploadIdMarker ?? '' });
     assert.deepEqual(second.commonPrefixes, ['dir2/']);
-    assert.deepEqual(second.uploads.map((u) => u.key), ['e']);
+    assert.deepEqual(
+      second.uploads.map((u) => u.key),
+      ['e'],
+    );
     assert.equal(second.isTruncated, true);
     const third = await q({ delimiter: '/', maxUploads: 2, keyMarker: second.nextKeyMarker!, uploadIdMarker: second.nextUploadIdMarker! });
     assert.deepEqual(third.commonPrefixes, ['z/']);
     assert.equal(third.isTruncated, false);
   });
 
-  it('key and upload id markers › the same key\'s later upload comes next', async () => {
+  it("key and upload id markers › the same key's later upload comes next", async () => {
     const page = await q({ maxUploads: 3 });
     assert.equal(page.isTruncated, true);
     assert.equal(page.nextKeyMarker, 'dir/y');
     assert.equal(page.nextUploadIdMarker, uploads[2]!.uploadId);
     const next = await q({ keyMarker: page.nextKeyMarker!, uploadIdMarker: page.nextUploadIdMarker! });
-    assert.deepEqual(next.uploads.map((u) => u.uploadId), uploads.slice(3).map((u) => u.uploadId));
+    assert.deepEqual(
+      next.uploads.map((u) => u.uploadId),
+      uploads.slice(3).map((u) => u.uploadId),
+    );
   });
 
   it('prefix › only keys under it; missing bucket → NoSuchBucket', async () => {
-    assert.deepEqual((await q({ prefix: 'dir/' })).uploads.map((u) => u.key), ['dir/x', 'dir/y', 'dir/y']);
+    assert.deepEqual(
+      (await q({ prefix: 'dir/' })).uploads.map((u) => u.key),
+      ['dir/x', 'dir/y', 'dir/y'],
+    );
     assert.deepEqual((await q({ prefix: 'dir', delimiter: '/' })).commonPrefixes, ['dir/', 'dir2/']);
-    await assert.rejects(store.listUploadPage({ bucket: 'nope', prefix: '', delimiter: '', keyMarker: '', uploadIdMarker: '', maxUploads: 10 }), storeError('NoSuchBucket'));
+    await assert.rejects(
+      store.listUploadPage({ bucket: 'nope', prefix: '', delimiter: '', keyMarker: '', uploadIdMarker: '', maxUploads: 10 }),
+      storeError('NoSuchBucket'),
+    );
   });
 });
 
 describe('Store.writeObjectData (inline small objects)', () => {
   const record = (key: string, size: number, bytes: { data: ObjectRecord['data']; inline?: Buffer }): ObjectRecord => ({
-    bucket: 'b', key, versionId: NULL_VERSION, isLatest: true, isDeleteMarker: false, size, etag: '"e"',
-    lastModified: Date.now(), storageClass: 'STANDARD', meta: { user: {} }, ...bytes,
+    bucket: 'b',
+    key,
+    versionId: NULL_VERSION,
+    isLatest: true,
+    isDeleteMarker: false,
+    size,
+    etag: '"e"',
+    lastModified: Date.now(),
+    storageClass: 'STANDARD',
+    meta: { user: {} },
+    ...bytes,
   });
 
   it('at most inlineMax bytes → inline (no piece written); GET-style reads and ranges serve them', async () => {

@@ -13,7 +13,10 @@ describe('STRATA_TEST_SKIP_SYNC', () => {
 
   it('with NODE_ENV=test → only the named points are skipped', () => {
     const env = { STRATA_TEST_SKIP_SYNC: 'dir, wal', NODE_ENV: 'test' };
-    assert.deepEqual((['data', 'dir', 'shard', 'wal'] as const).filter((p) => syncSkipped(p, env)), ['dir', 'wal']);
+    assert.deepEqual(
+      (['data', 'dir', 'shard', 'wal'] as const).filter((p) => syncSkipped(p, env)),
+      ['dir', 'wal'],
+    );
     assert.equal(syncSkipped('data', { NODE_ENV: 'test' }), false);
   });
 

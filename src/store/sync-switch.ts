@@ -21,7 +21,8 @@ export function syncSkipped(point: SyncPoint, env: NodeJS.ProcessEnv = process.e
   if (env.NODE_ENV !== 'test') return false;
   const skipped = value.split(',').map((s) => s.trim());
   for (const s of skipped) {
-    if (!(SYNC_POINTS as readonly string[]).includes(s)) throw new Error(`STRATA_TEST_SKIP_SYNC: unknown sync point ${JSON.stringify(s)} (known: ${SYNC_POINTS.join(', ')})`);
+    if (!(SYNC_POINTS as readonly string[]).includes(s))
+      throw new Error(`STRATA_TEST_SKIP_SYNC: unknown sync point ${JSON.stringify(s)} (known: ${SYNC_POINTS.join(', ')})`);
   }
   if (!warned && env === process.env) {
     warned = true;

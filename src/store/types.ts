@@ -249,7 +249,14 @@ export interface MetaStore {
    * version of `keyMarker` (at the next key if it does not exist); with `from`, only keys at or after
    * it (a seek past a common prefix). At most `limit`. Throws NoSuchBucket.
    */
-  scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number, from?: string): ListedVersion[] | Promise<ListedVersion[]>;
+  scanVersions(
+    bucket: string,
+    prefix: string,
+    keyMarker: string,
+    versionIdMarker: string,
+    limit: number,
+    from?: string,
+  ): ListedVersion[] | Promise<ListedVersion[]>;
   /**
    * A metadata-only update of one version (the latest without `versionId`): applies `patch` and
    * changes nothing else (data, ETag, size, time, latest). Returns the updated record (without inline

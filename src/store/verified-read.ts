@@ -15,7 +15,14 @@ export const DAMAGED = 'object data damaged: not served';
  * that yields fewer or more bytes than asked is an error, never a short body under a full
  * Content-Length. `onStart` runs when the first byte is asked for.
  */
-export async function* readObjectPieces(data: DataStore, record: ObjectRecord, start: number, end: number, log: Logger | undefined, onStart: () => void): AsyncGenerator<Buffer> {
+export async function* readObjectPieces(
+  data: DataStore,
+  record: ObjectRecord,
+  start: number,
+  end: number,
+  log: Logger | undefined,
+  onStart: () => void,
+): AsyncGenerator<Buffer> {
   onStart();
   /** Logs a failed read with the object it belongs to; a PieceError becomes StoreError('DataCorrupt'). */
   const damaged = (err: unknown, ref: DataRef): unknown => {
@@ -53,7 +60,10 @@ export async function* readObjectPieces(data: DataStore, record: ObjectRecord, s
   }
   if (total !== end - start + 1) {
     // The record's pieces do not add up to its size (a damaged metadata row).
-    log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, size: record.size, pieces: record.data.length }, 'object record damaged: its pieces do not add up to its size');
+    log?.error(
+      { bucket: record.bucket, key: record.key, versionId: record.versionId, size: record.size, pieces: record.data.length },
+      'object record damaged: its pieces do not add up to its size',
+    );
     throw new StoreError('DataCorrupt', `${record.bucket}/${record.key}: pieces add up to ${total} of the ${end - start + 1} bytes read`);
   }
 }

@@ -10,7 +10,7 @@ import { newVersion, newVersionId, versionIdFor } from './versions.js';
 
 describe('versionIdFor', () => {
   const generate = () => 'generated';
-  it('never enabled (\'\') → the null version', () => assert.equal(versionIdFor('', generate), NULL_VERSION));
+  it("never enabled ('') → the null version", () => assert.equal(versionIdFor('', generate), NULL_VERSION));
   it('Suspended → the null version', () => assert.equal(versionIdFor('Suspended', generate), NULL_VERSION));
   it('Enabled → a new version id', () => {
     assert.equal(versionIdFor('Enabled', generate), 'generated');
@@ -41,7 +41,14 @@ describe('newVersion', () => {
 describe('Store › version assignment and read handles', () => {
   let store: Store;
   const write = (key: string, body: string): ObjectWrite => ({
-    bucket: 'b', key, size: body.length, etag: `"${body}"`, storageClass: 'STANDARD', meta: { user: {} }, data: [], inline: Buffer.from(body),
+    bucket: 'b',
+    key,
+    size: body.length,
+    etag: `"${body}"`,
+    storageClass: 'STANDARD',
+    meta: { user: {} },
+    data: [],
+    inline: Buffer.from(body),
   });
   // Buckets cannot be versioned through the API yet: the state is set in the metadata store.
   let meta: MetaStore;
@@ -87,18 +94,31 @@ describe('Store › version assignment and read handles', () => {
     latest.release();
   });
 
-  it('CompleteUpload › the built content becomes a version of the bucket\'s kind; a missing bucket frees the written data', async () => {
+  it("CompleteUpload › the built content becomes a version of the bucket's kind; a missing bucket frees the written data", async () => {
     await bucketIn('Enabled');
-    const ref = await store.writeData((async function* () { yield Buffer.from('x'.repeat(10)); })());
+    const ref = await store.writeData(
+      (async function* () {
+        yield Buffer.from('x'.repeat(10));
+      })(),
+    );
     await assert.rejects(store.commitObject({ ...write('k', ''), bucket: 'gone', size: 10, inline: undefined, data: [ref] }));
     const ids: string[] = [];
     for await (const id of data.listIds(Date.now() + 60_000)) ids.push(id);
     assert.deepEqual(ids, [], 'the refused write left no data');
     await store.createUpload({ bucket: 'b', key: 'm', uploadId: 'u1', initiated: 1, meta: { user: {} }, storageClass: 'STANDARD' });
-    const part = await store.writeData((async function* () { yield Buffer.from('part'); })());
+    const part = await store.writeData(
+      (async function* () {
+        yield Buffer.from('part');
+      })(),
+    );
     await store.commitPart('b', 'm', 'u1', { partNumber: 1, size: 4, etag: '"p"', lastModified: 1, data: part });
     const rec = await store.completeUpload('b', 'm', 'u1', (_u, parts) => ({
-      size: 4, etag: '"p-1"', storageClass: 'STANDARD', meta: { user: {} }, data: parts.map((p) => p.data), parts: [4],
+      size: 4,
+      etag: '"p-1"',
+      storageClass: 'STANDARD',
+      meta: { user: {} },
+      data: parts.map((p) => p.data),
+      parts: [4],
     }));
     assert.notEqual(rec.versionId, NULL_VERSION);
     assert.equal((await store.completedUpload('b', 'm', 'u1'))?.record.versionId, rec.versionId);
@@ -126,7 +146,11 @@ describe('Store › version assignment and read handles', () => {
 
   it('ReadObject › release is idempotent, a no-op after stream, and Symbol.dispose releases', async () => {
     await bucketIn('');
-    const ref = await store.writeData((async function* () { yield Buffer.from('hello'); })());
+    const ref = await store.writeData(
+      (async function* () {
+        yield Buffer.from('hello');
+      })(),
+    );
     await store.commitObject({ ...write('k', 'hello'), inline: undefined, data: [ref] });
     const none = { pinnedIds: 0, deferredFrees: 0, leases: 0 };
     const h = (await store.readObject('b', 'k'))!;

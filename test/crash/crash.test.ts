@@ -131,7 +131,9 @@ const contentTypeOf = (metaWid: string) => `application/x-crash; w=${metaWid}`;
 class HarnessFailure extends Error {}
 
 describe('crash safety', () => {
-  it('refuses a second server on the same data directory (it exits by itself, non-zero, naming the directory); a SIGKILLed holder leaves no stale lock', { timeout: 60_000 }, async () => {
+  it('refuses a second server on the same data directory (it exits by itself, non-zero, naming the directory); a SIGKILLed holder leaves no stale lock', {
+    timeout: 60_000,
+  }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'strata-lock-'));
     const started: { kill: () => Promise<void> }[] = [];
     try {
@@ -756,12 +758,16 @@ class Harness {
     const wid = got.meta['wid'];
     const match = [...cands].find((s) => s !== null && this.writes.get(s)!.metaWid === wid && this.writes.get(s)!.etag === got!.etag);
     if (match === undefined || match === null) {
-      const what = cands.has(null) && cands.size === 1 ? 'an acknowledged delete came back, or a write nobody made appeared' : 'the object is in none of the acceptable states';
+      const what =
+        cands.has(null) && cands.size === 1
+          ? 'an acknowledged delete came back, or a write nobody made appeared'
+          : 'the object is in none of the acceptable states';
       this.fail(`${what}: GET gives metadata of ${wid} with ETag ${got.etag} (${got.length} B)`, key);
     }
     const w = this.writes.get(match)!;
     const sha = sha256Hex(got.body);
-    if (got.body.length !== w.size || got.length !== w.size) this.fail(`GET: ${got.body.length} B (Content-Length ${got.length}), expected ${w.size} B of ${w.sid}`, key);
+    if (got.body.length !== w.size || got.length !== w.size)
+      this.fail(`GET: ${got.body.length} B (Content-Length ${got.length}), expected ${w.size} B of ${w.sid}`, key);
     if (sha !== w.sha256) this.fail(`GET: body sha256 ${sha} is not that of ${w.sid} (${w.sha256}): half-written or mixed`, key);
     if (got.meta['sha256'] !== w.metaSha) this.fail(`x-amz-meta-sha256 is ${got.meta['sha256']}, expected ${w.metaSha}`, key);
     if (got.type !== contentTypeOf(w.metaWid)) this.fail(`Content-Type ${got.type}, expected ${contentTypeOf(w.metaWid)}`, key);
@@ -770,7 +776,8 @@ class Harness {
       this.fail(`HEAD (${head.etag}, ${head.length} B, wid ${head.meta['wid']}) disagrees with GET (${got.etag}, ${got.length} B, wid ${wid})`, key);
     }
     if (!listedAs) this.fail('GET finds the object, ListObjectsV2 does not list it', key);
-    if (listedAs.etag !== got.etag || listedAs.size !== got.length) this.fail(`ListObjectsV2 says ${listedAs.etag} ${listedAs.size} B, GET ${got.etag} ${got.length} B`, key);
+    if (listedAs.etag !== got.etag || listedAs.size !== got.length)
+      this.fail(`ListObjectsV2 says ${listedAs.etag} ${listedAs.size} B, GET ${got.etag} ${got.length} B`, key);
     this.stats.objectsVerified++;
     this.stats.bytesVerified += got.length;
     return match;
@@ -790,7 +797,8 @@ class Harness {
     }
     for (const u of [...this.uploads.values()]) {
       const present = listed.get(u.id) === u.key;
-      if (!u.exists.has(present)) this.fail(`upload ${u.id} ${present ? 'exists after an acknowledged Complete/Abort' : 'is gone, though nothing completed or aborted it'}`, u.key);
+      if (!u.exists.has(present))
+        this.fail(`upload ${u.id} ${present ? 'exists after an acknowledged Complete/Abort' : 'is gone, though nothing completed or aborted it'}`, u.key);
       if (u.completing !== undefined && present === (observed.get(u.key) === u.completing)) {
         this.fail(`CompleteMultipartUpload ${u.id} was half done: upload ${present ? 'still exists' : 'gone'}, object ${observed.get(u.key)}`, u.key);
       }

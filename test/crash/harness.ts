@@ -238,8 +238,8 @@ export function inspectDataDir(dataDir: string): DataDirState {
   const db = new Database(join(dataDir, 'meta.db'), { readonly: true, fileMustExist: true, timeout: 5000 });
   try {
     const read = db.transaction(() => ({
-      objectRefs: new Set((db.prepare('SELECT DISTINCT data_id FROM object_data').pluck().all() as string[])),
-      partRefs: new Set((db.prepare('SELECT DISTINCT data_id FROM upload_parts').pluck().all() as string[])),
+      objectRefs: new Set(db.prepare('SELECT DISTINCT data_id FROM object_data').pluck().all() as string[]),
+      partRefs: new Set(db.prepare('SELECT DISTINCT data_id FROM upload_parts').pluck().all() as string[]),
     }));
     return { files, tmp, ...read() };
   } finally {

@@ -56,11 +56,9 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
       if (qs) target = `${target}?${qs}`;
     }
     headers.push(...(o.rawHeaders ?? []));
-    const res = await rawExchange(
-      server.port,
-      buildRequest({ method, target, headers, body: o.body, contentLength: !o.noContentLength }),
-      { head: method === 'HEAD' },
-    );
+    const res = await rawExchange(server.port, buildRequest({ method, target, headers, body: o.body, contentLength: !o.noContentLength }), {
+      head: method === 'HEAD',
+    });
     if (res.status >= 300 && method !== 'HEAD') errorBodies.push(res.body.toString('utf8'));
     return res;
   }
@@ -136,8 +134,18 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
     // Declared: the head and the first KiB are sent, the rest is held back; the answer must come
     // anyway (answerBeforeBody fails if the server waits for the rest).
     const declared = await signRequest({ method: 'POST', port: server.port, path: `/${BUCKET}`, query: { delete: '' }, payloadHash: 'UNSIGNED-PAYLOAD' });
-    const declaredHead = buildRequest({ method: 'POST', target: declared.target, headers: [...declared.headers, ['content-length', String(huge.length)]], contentLength: false });
-    expectError(await answerBeforeBody(server.port, Buffer.concat([declaredHead, huge.subarray(0, 1024)])), 400, 'MalformedXML', 'declared 4.3 MiB, 1 KiB sent');
+    const declaredHead = buildRequest({
+      method: 'POST',
+      target: declared.target,
+      headers: [...declared.headers, ['content-length', String(huge.length)]],
+      contentLength: false,
+    });
+    expectError(
+      await answerBeforeBody(server.port, Buffer.concat([declaredHead, huge.subarray(0, 1024)])),
+      400,
+      'MalformedXML',
+      'declared 4.3 MiB, 1 KiB sent',
+    );
     // Chunked: no length up front, the bounds apply while reading: 64 KiB (about 2,300 Objects) of
     // the 4.3 MiB chunk are sent, never its rest nor the last chunk.
     const s = await signRequest({ method: 'POST', port: server.port, path: `/${BUCKET}`, query: { delete: '' }, payloadHash: 'UNSIGNED-PAYLOAD' });
@@ -164,14 +172,20 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
       const res = await send('POST', `/${BUCKET}`, { query: { delete: '' }, body });
       expectError(res, 400, 'MalformedXML', 'entity-laden DeleteObjects');
       assert.doesNotMatch(res.body.toString(), /lollol|root:/);
-      expectError(await send('PUT', `/${BUCKET}`, { query: { cors: '' }, body: body.replace(/Delete/g, 'CORSConfiguration') }), 400, 'MalformedXML', 'entity-laden CORS');
+      expectError(
+        await send('PUT', `/${BUCKET}`, { query: { cors: '' }, body: body.replace(/Delete/g, 'CORSConfiguration') }),
+        400,
+        'MalformedXML',
+        'entity-laden CORS',
+      );
     }
     await stillServing();
   });
 
   it('DeleteObjects › 1001 keys → 400 MalformedXML, nothing deleted; 1000 keys → 200', async () => {
     assert.equal((await send('PUT', `/${BUCKET}/keep-1001`, { body: 'x' })).status, 200);
-    const objects = (n: number) => `<Delete><Quiet>true</Quiet>${'<Object><Key>keep-1001</Key></Object>'}${Array.from({ length: n - 1 }, (_, i) => `<Object><Key>nope-${i}</Key></Object>`).join('')}</Delete>`;
+    const objects = (n: number) =>
+      `<Delete><Quiet>true</Quiet>${'<Object><Key>keep-1001</Key></Object>'}${Array.from({ length: n - 1 }, (_, i) => `<Object><Key>nope-${i}</Key></Object>`).join('')}</Delete>`;
     expectError(await send('POST', `/${BUCKET}`, { query: { delete: '' }, body: objects(1001) }), 400, 'MalformedXML', '1001 keys');
     assert.ok(await exists('keep-1001'));
     const ok = await send('POST', `/${BUCKET}`, { query: { delete: '' }, body: objects(1000) });
@@ -182,7 +196,25 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
 
   it('CreateBucket › invalid names → 400 InvalidBucketName; nothing created', async () => {
     const before = (await send('GET', '/')).body.toString();
-    const names = ['ab', 'a'.repeat(64), 'UPPER', 'under_score', '-dash', 'dash-', '192.168.5.4', 'a..b', 'xn--abc', 'sthree-x', 'b-s3alias', '.', '..', 'a%00b', 'a%2Fb', '%F0%9F%98%80bucket', 'sp%20ace'];
+    const names = [
+      'ab',
+      'a'.repeat(64),
+      'UPPER',
+      'under_score',
+      '-dash',
+      'dash-',
+      '192.168.5.4',
+      'a..b',
+      'xn--abc',
+      'sthree-x',
+      'b-s3alias',
+      '.',
+      '..',
+      'a%00b',
+      'a%2Fb',
+      '%F0%9F%98%80bucket',
+      'sp%20ace',
+    ];
     for (const name of names) {
       expectError(await send('PUT', `/${name}`, { target: `/${name}` }), 400, 'InvalidBucketName', `CreateBucket ${name}`);
     }
@@ -263,7 +295,8 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
     // holds only the store's own entries, and data files are named by ids.
     assert.deepEqual((await readdir(outer)).sort(), ['data', 'sentinel']);
     assert.equal(await readFile(join(outer, 'sentinel'), 'utf8'), 'sentinel');
-    for (const name of await readdir(dataDir)) assert.match(name, /^(meta\.db(-wal|-shm|-journal)?|tmp|objects|[\w-]+\.lock)$/, `unexpected ${name} in the data directory`);
+    for (const name of await readdir(dataDir))
+      assert.match(name, /^(meta\.db(-wal|-shm|-journal)?|tmp|objects|[\w-]+\.lock)$/, `unexpected ${name} in the data directory`);
     for (const shard of await readdir(join(dataDir, 'objects'))) {
       assert.match(shard, /^[0-9a-f]{2}$/);
       for (const f of await readdir(join(dataDir, 'objects', shard))) assert.match(f, /^[0-9a-f]{32}$/);
@@ -300,7 +333,9 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
       expectError(await send('POST', `/${BUCKET}/meta-big`, { query: { uploads: '' }, headers }), 400, 'MetadataTooLarge', 'CreateMultipartUpload');
       expectError(
         await send('PUT', `/${BUCKET}/meta-big`, { headers: { ...headers, 'x-amz-copy-source': `/${BUCKET}/meta-ok`, 'x-amz-metadata-directive': 'REPLACE' } }),
-        400, 'MetadataTooLarge', 'CopyObject REPLACE',
+        400,
+        'MetadataTooLarge',
+        'CopyObject REPLACE',
       );
     }
     assert.equal(await exists('meta-big'), false);
@@ -314,8 +349,14 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
       [['content-length', 'abc']],
       [['content-length', '1e3']],
       [['content-length', '0x10']],
-      [['content-length', '5'], ['content-length', '7']],
-      [['content-length', '5'], ['transfer-encoding', 'chunked']],
+      [
+        ['content-length', '5'],
+        ['content-length', '7'],
+      ],
+      [
+        ['content-length', '5'],
+        ['transfer-encoding', 'chunked'],
+      ],
     ];
     for (const headers of cases) {
       const s = await signRequest({ method: 'PUT', port: server.port, path: `/${BUCKET}/bad-length`, body: 'hello', payloadHash: 'UNSIGNED-PAYLOAD' });
@@ -327,14 +368,24 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
     }
     // PUT without any length and without chunking: S3's 411.
     const s = await signRequest({ method: 'PUT', port: server.port, path: `/${BUCKET}/bad-length`, payloadHash: 'UNSIGNED-PAYLOAD' });
-    expectError(await rawExchange(server.port, buildRequest({ method: 'PUT', target: s.target, headers: s.headers, contentLength: false })), 411, 'MissingContentLength', 'no length');
+    expectError(
+      await rawExchange(server.port, buildRequest({ method: 'PUT', target: s.target, headers: s.headers, contentLength: false })),
+      411,
+      'MissingContentLength',
+      'no length',
+    );
     assert.equal(await exists('bad-length'), false);
     await stillServing();
   });
 
   it('Content-Length › over 5 GiB → 400 EntityTooLarge at once, before any byte is read; connection closed', async () => {
     const s = await signRequest({ method: 'PUT', port: server.port, path: `/${BUCKET}/huge`, payloadHash: 'UNSIGNED-PAYLOAD' });
-    const head = buildRequest({ method: 'PUT', target: s.target, headers: [...s.headers, ['content-length', String(5 * 1024 ** 3 + 1)]], contentLength: false });
+    const head = buildRequest({
+      method: 'PUT',
+      target: s.target,
+      headers: [...s.headers, ['content-length', String(5 * 1024 ** 3 + 1)]],
+      contentLength: false,
+    });
     // Only the head is sent: the answer must come without a single body byte.
     const res = await answerBeforeBody(server.port, head);
     expectError(res, 400, 'EntityTooLarge', '5 GiB + 1');
@@ -388,7 +439,14 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
   it('Ranges › unsatisfiable → 416 InvalidRange with Content-Range bytes */size; malformed or multiple → 200 whole object (as S3)', async () => {
     assert.equal((await send('PUT', `/${BUCKET}/ten`, { body: '0123456789' })).status, 200);
     assert.equal((await send('PUT', `/${BUCKET}/zero`, { body: '' })).status, 200);
-    for (const [key, range] of [['ten', 'bytes=10-'], ['ten', 'bytes=20-30'], ['ten', 'bytes=-0'], ['zero', 'bytes=0-0'], ['zero', 'bytes=-5'], ['ten', 'bytes=99999999999999999999-']] as const) {
+    for (const [key, range] of [
+      ['ten', 'bytes=10-'],
+      ['ten', 'bytes=20-30'],
+      ['ten', 'bytes=-0'],
+      ['zero', 'bytes=0-0'],
+      ['zero', 'bytes=-5'],
+      ['ten', 'bytes=99999999999999999999-'],
+    ] as const) {
       const res = await send('GET', `/${BUCKET}/${key}`, { headers: { range } });
       const err = expectError(res, 416, 'InvalidRange', `${key} ${range}`);
       assert.equal(res.headers['content-range'], `bytes */${key === 'ten' ? 10 : 0}`);
@@ -414,11 +472,21 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
     }
     expectError(await send('PUT', `/${BUCKET}/mpu`, { query: { partNumber: '1' }, body: 'part' }), 400, 'InvalidArgument', 'partNumber without uploadId');
     for (const id of ['nope', '', '../../x', 'A'.repeat(2000), '\u0000', `${uploadId}x`, uploadId.toUpperCase()]) {
-      expectError(await send('PUT', `/${BUCKET}/mpu`, { query: { partNumber: '1', uploadId: id }, body: 'part' }), 404, 'NoSuchUpload', `UploadPart ${id.slice(0, 20)}`);
+      expectError(
+        await send('PUT', `/${BUCKET}/mpu`, { query: { partNumber: '1', uploadId: id }, body: 'part' }),
+        404,
+        'NoSuchUpload',
+        `UploadPart ${id.slice(0, 20)}`,
+      );
       expectError(await send('GET', `/${BUCKET}/mpu`, { query: { uploadId: id } }), 404, 'NoSuchUpload', 'ListParts');
       expectError(
-        await send('POST', `/${BUCKET}/mpu`, { query: { uploadId: id }, body: '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>' }),
-        404, 'NoSuchUpload', 'CompleteMultipartUpload',
+        await send('POST', `/${BUCKET}/mpu`, {
+          query: { uploadId: id },
+          body: '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>',
+        }),
+        404,
+        'NoSuchUpload',
+        'CompleteMultipartUpload',
       );
       expectError(await send('DELETE', `/${BUCKET}/mpu`, { query: { uploadId: id } }), 404, 'NoSuchUpload', 'AbortMultipartUpload');
     }
@@ -455,7 +523,12 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
       const err = expectError(res, 400, 'InvalidArgument', `${method} ${JSON.stringify(query)}`);
       assert.ok(['partNumber', 'uploadId', 'versionId'].includes(String(err.fields['ArgumentName'])));
     }
-    expectError(await send('POST', `/${BUCKET}`, { query: { delete: ['', ''] }, body: '<Delete><Object><Key>q</Key></Object></Delete>' }), 400, 'InvalidArgument', 'delete twice');
+    expectError(
+      await send('POST', `/${BUCKET}`, { query: { delete: ['', ''] }, body: '<Delete><Object><Key>q</Key></Object></Delete>' }),
+      400,
+      'InvalidArgument',
+      'delete twice',
+    );
     assert.equal((await send('GET', `/${BUCKET}/q`)).body.toString(), 'q');
     // Reads tolerate repeats of harmless parameters (first value counts), writes of unknown ones too.
     assert.equal((await send('PUT', `/${BUCKET}/q2`, { query: { foo: ['1', '2'] }, body: 'q2' })).status, 200);

@@ -138,7 +138,7 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
     await server?.stop();
   });
 
-  it('100 concurrent PUTs to one key: readers and the final GET see exactly one writer\'s body, ETag and metadata', async () => {
+  it("100 concurrent PUTs to one key: readers and the final GET see exactly one writer's body, ETag and metadata", async () => {
     const bucket = 'storm';
     const key = 'one/key';
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -167,9 +167,13 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
     const seen = new Set<string>();
     const t0 = Date.now();
     const writers = Promise.all(Array.from({ length: WRITERS }, (_, i) => put(`w${i}`))).finally(() => (writing = false));
-    const reads = await readersWhile(8, () => writing, async () => {
-      seen.add(writerOf(await getFull(s3, bucket, key), 'reader during the storm'));
-    });
+    const reads = await readersWhile(
+      8,
+      () => writing,
+      async () => {
+        seen.add(writerOf(await getFull(s3, bucket, key), 'reader during the storm'));
+      },
+    );
     await writers;
     const final = writerOf(await getFull(s3, bucket, key), 'final GET');
     console.log(`# storm: ${WRITERS} PUTs and ${reads} GETs in ${Date.now() - t0} ms; readers saw ${seen.size} versions; final ${final}`);
@@ -183,7 +187,7 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
     await assertDiskClean(server, s3);
   });
 
-  it('concurrent multipart uploads of one key with racing completions: GETs in flight during every round\'s completions see one upload\'s whole object', async () => {
+  it("concurrent multipart uploads of one key with racing completions: GETs in flight during every round's completions see one upload's whole object", async () => {
     const bucket = 'mpu-race';
     const key = 'big';
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -201,20 +205,24 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
     /** [start, end] of every GET (performance.now()), and how many are running now. */
     const readSpans: Array<[number, number]> = [];
     let inFlight = 0;
-    const readers = readersWhile(6, () => racing, async () => {
-      const start = performance.now();
-      inFlight++;
-      const g = await getFull(s3, bucket, key).finally(() => {
-        inFlight--;
-        readSpans.push([start, performance.now()]);
-      });
-      const e = expected.get(sha256(g.body));
-      assert.ok(e, `a reader got ${g.body.length} bytes that are no upload's complete object`);
-      assert.equal(g.etag, e.etag, 'ETag of another object');
-      assert.deepEqual(g.meta, { upload: e.upload }, 'metadata of another upload');
-      seen.add(e.upload);
-      reads++;
-    });
+    const readers = readersWhile(
+      6,
+      () => racing,
+      async () => {
+        const start = performance.now();
+        inFlight++;
+        const g = await getFull(s3, bucket, key).finally(() => {
+          inFlight--;
+          readSpans.push([start, performance.now()]);
+        });
+        const e = expected.get(sha256(g.body));
+        assert.ok(e, `a reader got ${g.body.length} bytes that are no upload's complete object`);
+        assert.equal(g.etag, e.etag, 'ETag of another object');
+        assert.deepEqual(g.meta, { upload: e.upload }, 'metadata of another upload');
+        seen.add(e.upload);
+        reads++;
+      },
+    );
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const uploads = await Promise.all(
@@ -239,10 +247,14 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
         const raceStart = performance.now();
         const done = await Promise.all(
           uploads.map((u) =>
-            s3.send(new CompleteMultipartUploadCommand({
-              Bucket: bucket, Key: key, UploadId: u.UploadId,
-              MultipartUpload: { Parts: u.etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-            })),
+            s3.send(
+              new CompleteMultipartUploadCommand({
+                Bucket: bucket,
+                Key: key,
+                UploadId: u.UploadId,
+                MultipartUpload: { Parts: u.etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+              }),
+            ),
           ),
         );
         for (const [i, d] of done.entries()) assert.equal(d.ETag, uploads[i]!.mpEtag);

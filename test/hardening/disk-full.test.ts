@@ -43,7 +43,10 @@ describe('disk full (a real, small tmpfs)', { timeout: 90_000 }, () => {
 
   async function send(method: string, path: string, o: { body?: Buffer | string; query?: Record<string, string> } = {}): Promise<RawResponse> {
     const s = await signRequest({ method, port: server.port, path, body: o.body, query: o.query });
-    return rawExchange(server.port, buildRequest({ method, target: s.target, headers: s.headers, body: o.body }), { head: method === 'HEAD', timeoutMs: 30_000 });
+    return rawExchange(server.port, buildRequest({ method, target: s.target, headers: s.headers, body: o.body }), {
+      head: method === 'HEAD',
+      timeoutMs: 30_000,
+    });
   }
 
   const tmpFiles = () => readdir(join(dataDir, 'tmp'));
@@ -141,7 +144,10 @@ describe('disk full (a real, small tmpfs)', { timeout: 90_000 }, () => {
     await fill(0);
     const piecesBefore = await pieces();
     let stored = 0;
-    for (const [key, body] of [['tiny', randomBytes(5000)], ['empty', Buffer.alloc(0)]] as const) {
+    for (const [key, body] of [
+      ['tiny', randomBytes(5000)],
+      ['empty', Buffer.alloc(0)],
+    ] as const) {
       const res = await send('PUT', `/${BUCKET}/${key}`, { body });
       if (process.env.DISK_FULL_VERBOSE) console.log(`PUT ${key} at 0 bytes free → ${res.status} ${res.body.toString()}`);
       if (res.status === 200) {
@@ -169,7 +175,14 @@ describe('disk full (a real, small tmpfs)', { timeout: 90_000 }, () => {
     assert.ok(get.body.equals(big));
     assert.equal((await send('PUT', `/${BUCKET}/empty-after`, { body: '' })).status, 200);
     const logs = server.logs();
-    if (process.env.DISK_FULL_VERBOSE) console.log(logs.split('\n').filter((l) => /"level":50/.test(l)).map((l) => l.slice(0, 400)).join('\n'));
+    if (process.env.DISK_FULL_VERBOSE)
+      console.log(
+        logs
+          .split('\n')
+          .filter((l) => /"level":50/.test(l))
+          .map((l) => l.slice(0, 400))
+          .join('\n'),
+      );
     assert.match(logs, /not enough free space|no space left/i);
     assert.doesNotMatch(logs, /unhandled error/);
   });

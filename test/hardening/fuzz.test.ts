@@ -8,17 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, startServer, type RunningServer } from '../helpers/server.js';
-import {
-  assertS3Error,
-  buildRequest,
-  EMPTY_SHA256,
-  encodeKey,
-  leakIn,
-  parseXmlBody,
-  rawExchange,
-  signRequest,
-  type RawResponse,
-} from './raw-http.js';
+import { assertS3Error, buildRequest, EMPTY_SHA256, encodeKey, leakIn, parseXmlBody, rawExchange, signRequest, type RawResponse } from './raw-http.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 5000);
@@ -46,77 +36,249 @@ type Rng = ReturnType<typeof prng>;
 
 const BUCKET = 'fuzz-bucket';
 const METHODS = ['GET', 'GET', 'GET', 'HEAD', 'HEAD', 'PUT', 'PUT', 'PUT', 'POST', 'POST', 'DELETE', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECTX', 'get'];
-const BUCKETS = [BUCKET, BUCKET, BUCKET, BUCKET, BUCKET, BUCKET, BUCKET, BUCKET, 'no-such-bucket-here', 'Invalid_Bucket', 'ab', '..', '.', '%00', 'a'.repeat(70), '192.168.0.1', 'xn--abc', '%2e%2e'];
+const BUCKETS = [
+  BUCKET,
+  BUCKET,
+  BUCKET,
+  BUCKET,
+  BUCKET,
+  BUCKET,
+  BUCKET,
+  BUCKET,
+  'no-such-bucket-here',
+  'Invalid_Bucket',
+  'ab',
+  '..',
+  '.',
+  '%00',
+  'a'.repeat(70),
+  '192.168.0.1',
+  'xn--abc',
+  '%2e%2e',
+];
 const KEYS = [
-  'k1', 'k1', 'dir/k2', 'empty', '../../etc/passwd', '..', '.', '/', '//', 'a/../../b', '%2e%2e%2f%2e%2e%2fetc', '%00', 'a%00b', '%01%1f%7f',
-  '%ff%fe', '%c3%28', 'a%', '%zz', '%E2%82%AC', '%F0%9F%98%80', 'x'.repeat(1025), '%C3%A9'.repeat(513), 'y'.repeat(1024), 'k1?', 'a+b c', '~!*()\'',
+  'k1',
+  'k1',
+  'dir/k2',
+  'empty',
+  '../../etc/passwd',
+  '..',
+  '.',
+  '/',
+  '//',
+  'a/../../b',
+  '%2e%2e%2f%2e%2e%2fetc',
+  '%00',
+  'a%00b',
+  '%01%1f%7f',
+  '%ff%fe',
+  '%c3%28',
+  'a%',
+  '%zz',
+  '%E2%82%AC',
+  '%F0%9F%98%80',
+  'x'.repeat(1025),
+  '%C3%A9'.repeat(513),
+  'y'.repeat(1024),
+  'k1?',
+  'a+b c',
+  "~!*()'",
 ];
 const PARAM_NAMES = [
-  'uploads', 'uploadId', 'partNumber', 'versionId', 'delete', 'list-type', 'prefix', 'delimiter', 'max-keys', 'max-uploads', 'max-parts',
-  'continuation-token', 'start-after', 'encoding-type', 'marker', 'key-marker', 'upload-id-marker', 'part-number-marker', 'fetch-owner',
-  'versions', 'location', 'versioning', 'cors', 'acl', 'tagging', 'policy', 'lifecycle', 'attributes', 'restore', 'select', 'torrent',
-  'response-content-type', 'response-content-disposition', 'response-expires', 'response-cache-control', 'x-id', 'foo',
+  'uploads',
+  'uploadId',
+  'partNumber',
+  'versionId',
+  'delete',
+  'list-type',
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'max-uploads',
+  'max-parts',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'marker',
+  'key-marker',
+  'upload-id-marker',
+  'part-number-marker',
+  'fetch-owner',
+  'versions',
+  'location',
+  'versioning',
+  'cors',
+  'acl',
+  'tagging',
+  'policy',
+  'lifecycle',
+  'attributes',
+  'restore',
+  'select',
+  'torrent',
+  'response-content-type',
+  'response-content-disposition',
+  'response-expires',
+  'response-cache-control',
+  'x-id',
+  'foo',
 ];
 /** Query-string authentication parameters: mixed in now and then (they turn a request into a presigned one). */
-const AUTH_PARAM_NAMES = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'AWSAccessKeyId', 'Signature', 'Expires'];
+const AUTH_PARAM_NAMES = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'AWSAccessKeyId',
+  'Signature',
+  'Expires',
+];
 const HEADER_NAMES = [
-  'range', 'content-md5', 'x-amz-checksum-crc32', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm', 'x-amz-copy-source',
-  'x-amz-copy-source-range', 'x-amz-meta-a', 'x-amz-meta-b', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since',
-  'content-type', 'content-encoding', 'x-amz-decoded-content-length', 'x-amz-trailer', 'origin', 'access-control-request-method',
-  'access-control-request-headers', 'x-amz-storage-class', 'x-amz-tagging', 'x-amz-checksum-mode', 'x-amz-object-attributes',
-  'x-amz-metadata-directive', 'x-amz-date', 'date', 'expect', 'x-amz-checksum-algorithm', 'x-amz-mp-object-size', 'cache-control',
+  'range',
+  'content-md5',
+  'x-amz-checksum-crc32',
+  'x-amz-checksum-sha256',
+  'x-amz-sdk-checksum-algorithm',
+  'x-amz-copy-source',
+  'x-amz-copy-source-range',
+  'x-amz-meta-a',
+  'x-amz-meta-b',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+  'content-type',
+  'content-encoding',
+  'x-amz-decoded-content-length',
+  'x-amz-trailer',
+  'origin',
+  'access-control-request-method',
+  'access-control-request-headers',
+  'x-amz-storage-class',
+  'x-amz-tagging',
+  'x-amz-checksum-mode',
+  'x-amz-object-attributes',
+  'x-amz-metadata-directive',
+  'x-amz-date',
+  'date',
+  'expect',
+  'x-amz-checksum-algorithm',
+  'x-amz-mp-object-size',
+  'cache-control',
 ];
 
 /** A value likely to be interesting for any parameter or header. */
 function fuzzValue(r: Rng, uploadId: string): string {
   switch (r.int(14)) {
-    case 0: return '';
-    case 1: return String(r.int(20000) - 10);
-    case 2: return r.pick(['-1', '0', '1', '10000', '10001', '99999999999999999999', '1.5', '1e3', 'NaN', '0x10', ' 7 ']);
-    case 3: return r.pick(['true', 'false', 'url', 'URL', 'ENABLED', 'COPY', 'REPLACE', 'STANDARD', 'GLACIER', 'bogus', 'CRC32', 'sha1']);
-    case 4: return r.pick(['bytes=0-0', 'bytes=-1', 'bytes=5-', 'bytes=9-2', 'bytes=0-1,3-4', 'bytes=abc', 'bytes=-0', 'bytes=99999999999999999999-', 'items=0-1']);
-    case 5: return r.pick(['*', '"abc"', 'W/"x"', '"d41d8cd98f00b204e9800998ecf8427e"', 'Tue, 01 Jan 1980 00:00:00 GMT', 'not a date', '20990101T000000Z']);
-    case 6: return uploadId;
-    case 7: return r.pick([`/${BUCKET}/k1`, `${BUCKET}/k1`, '/no-such/x', '/', '', `/${BUCKET}/k1?versionId=null`, `/${BUCKET}/../../etc/passwd`, '%']);
-    case 8: return r.pick(['AAAAAAAAAAAAAAAAAAAAAA==', '1B2M2Y8AsgTpgAmY7PhCfg==', 'zzzz', 'AAAAAA==', EMPTY_SHA256, 'UNSIGNED-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER']);
-    case 9: return r.pick(['http://example.com', 'null', 'GET', 'PUT', 'x-amz-meta-a, content-type', 'aws-chunked', 'gzip,aws-chunked']);
-    case 10: return 'v'.repeat(r.int(3000));
-    case 11: return r.pick(['a\u00e9b', '\u00ff\u00fe', 'tab\there', 'k=v&x=y', '<x>&amp;</x>', 'a%00b', '%ff']);
+    case 0:
+      return '';
+    case 1:
+      return String(r.int(20000) - 10);
+    case 2:
+      return r.pick(['-1', '0', '1', '10000', '10001', '99999999999999999999', '1.5', '1e3', 'NaN', '0x10', ' 7 ']);
+    case 3:
+      return r.pick(['true', 'false', 'url', 'URL', 'ENABLED', 'COPY', 'REPLACE', 'STANDARD', 'GLACIER', 'bogus', 'CRC32', 'sha1']);
+    case 4:
+      return r.pick(['bytes=0-0', 'bytes=-1', 'bytes=5-', 'bytes=9-2', 'bytes=0-1,3-4', 'bytes=abc', 'bytes=-0', 'bytes=99999999999999999999-', 'items=0-1']);
+    case 5:
+      return r.pick(['*', '"abc"', 'W/"x"', '"d41d8cd98f00b204e9800998ecf8427e"', 'Tue, 01 Jan 1980 00:00:00 GMT', 'not a date', '20990101T000000Z']);
+    case 6:
+      return uploadId;
+    case 7:
+      return r.pick([`/${BUCKET}/k1`, `${BUCKET}/k1`, '/no-such/x', '/', '', `/${BUCKET}/k1?versionId=null`, `/${BUCKET}/../../etc/passwd`, '%']);
+    case 8:
+      return r.pick([
+        'AAAAAAAAAAAAAAAAAAAAAA==',
+        '1B2M2Y8AsgTpgAmY7PhCfg==',
+        'zzzz',
+        'AAAAAA==',
+        EMPTY_SHA256,
+        'UNSIGNED-PAYLOAD',
+        'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+      ]);
+    case 9:
+      return r.pick(['http://example.com', 'null', 'GET', 'PUT', 'x-amz-meta-a, content-type', 'aws-chunked', 'gzip,aws-chunked']);
+    case 10:
+      return 'v'.repeat(r.int(3000));
+    case 11:
+      return r.pick(['a\u00e9b', '\u00ff\u00fe', 'tab\there', 'k=v&x=y', '<x>&amp;</x>', 'a%00b', '%ff']);
     // Raw bytes; control characters (which Node's parser refuses in headers) only now and then.
-    case 12: return r.bytes(r.int(12)).toString('latin1').replace(/[\r\n\0]/g, 'x').replace(/[\x01-\x08\x0a-\x1f\x7f]/g, (c) => (r.chance(0.1) ? c : 'x'));
-    default: return r.pick(['a', 'b', 'dir/', '/', '%2F', 'k']);
+    case 12:
+      return r
+        .bytes(r.int(12))
+        .toString('latin1')
+        .replace(/[\r\n\0]/g, 'x')
+        .replace(/[\x01-\x08\x0a-\x1f\x7f]/g, (c) => (r.chance(0.1) ? c : 'x'));
+    default:
+      return r.pick(['a', 'b', 'dir/', '/', '%2F', 'k']);
   }
 }
 
 /** Values an S3 client would send for each parameter or header: they get past validation. */
 function plausible(name: string, uploadId: string): readonly string[] {
   switch (name) {
-    case 'uploadId': return [uploadId];
-    case 'partNumber': return ['1', '2', '3'];
-    case 'versionId': return ['null'];
-    case 'list-type': return ['2'];
-    case 'encoding-type': return ['url'];
-    case 'max-keys': case 'max-uploads': case 'max-parts': return ['0', '1', '2', '1000'];
-    case 'prefix': return ['', 'd', 'dir/', 'k'];
-    case 'delimiter': return ['/', 'k', '%'];
-    case 'start-after': case 'marker': case 'key-marker': return ['a', 'dir/', 'k1'];
-    case 'fetch-owner': return ['true'];
-    case 'response-content-type': return ['text/plain', 'application/json'];
-    case 'response-content-disposition': return ['attachment; filename="r\u00e9sum\u00e9.txt"', 'inline'];
-    case 'range': return ['bytes=0-3', 'bytes=2-', 'bytes=-4', 'bytes=100-200'];
-    case 'if-match': case 'if-none-match': return ['*', '"5a105e8b9d40e1329780d62ea2265d8a"'];
-    case 'x-amz-copy-source': return [`/${BUCKET}/k1`, `${BUCKET}/dir/k2`, `/${BUCKET}/empty`];
-    case 'x-amz-copy-source-range': return ['bytes=0-3'];
-    case 'x-amz-metadata-directive': return ['COPY', 'REPLACE'];
-    case 'x-amz-checksum-mode': return ['ENABLED'];
-    case 'x-amz-sdk-checksum-algorithm': case 'x-amz-checksum-algorithm': return ['CRC32', 'SHA256', 'CRC64NVME'];
-    case 'x-amz-storage-class': return ['STANDARD', 'STANDARD_IA'];
-    case 'x-amz-object-attributes': return ['ETag,ObjectSize', 'Checksum,ObjectParts'];
-    case 'origin': return ['http://example.com'];
-    case 'access-control-request-method': return ['GET', 'PUT'];
-    case 'content-type': return ['text/plain', 'application/xml'];
-    case 'x-amz-meta-a': case 'x-amz-meta-b': return ['v', 'caf\u00e9'];
-    default: return [];
+    case 'uploadId':
+      return [uploadId];
+    case 'partNumber':
+      return ['1', '2', '3'];
+    case 'versionId':
+      return ['null'];
+    case 'list-type':
+      return ['2'];
+    case 'encoding-type':
+      return ['url'];
+    case 'max-keys':
+    case 'max-uploads':
+    case 'max-parts':
+      return ['0', '1', '2', '1000'];
+    case 'prefix':
+      return ['', 'd', 'dir/', 'k'];
+    case 'delimiter':
+      return ['/', 'k', '%'];
+    case 'start-after':
+    case 'marker':
+    case 'key-marker':
+      return ['a', 'dir/', 'k1'];
+    case 'fetch-owner':
+      return ['true'];
+    case 'response-content-type':
+      return ['text/plain', 'application/json'];
+    case 'response-content-disposition':
+      return ['attachment; filename="r\u00e9sum\u00e9.txt"', 'inline'];
+    case 'range':
+      return ['bytes=0-3', 'bytes=2-', 'bytes=-4', 'bytes=100-200'];
+    case 'if-match':
+    case 'if-none-match':
+      return ['*', '"5a105e8b9d40e1329780d62ea2265d8a"'];
+    case 'x-amz-copy-source':
+      return [`/${BUCKET}/k1`, `${BUCKET}/dir/k2`, `/${BUCKET}/empty`];
+    case 'x-amz-copy-source-range':
+      return ['bytes=0-3'];
+    case 'x-amz-metadata-directive':
+      return ['COPY', 'REPLACE'];
+    case 'x-amz-checksum-mode':
+      return ['ENABLED'];
+    case 'x-amz-sdk-checksum-algorithm':
+    case 'x-amz-checksum-algorithm':
+      return ['CRC32', 'SHA256', 'CRC64NVME'];
+    case 'x-amz-storage-class':
+      return ['STANDARD', 'STANDARD_IA'];
+    case 'x-amz-object-attributes':
+      return ['ETag,ObjectSize', 'Checksum,ObjectParts'];
+    case 'origin':
+      return ['http://example.com'];
+    case 'access-control-request-method':
+      return ['GET', 'PUT'];
+    case 'content-type':
+      return ['text/plain', 'application/xml'];
+    case 'x-amz-meta-a':
+    case 'x-amz-meta-b':
+      return ['v', 'caf\u00e9'];
+    default:
+      return [];
   }
 }
 
@@ -136,23 +298,36 @@ function encodeQueryPart(r: Rng, s: string): string {
 
 function fuzzBody(r: Rng): Buffer | undefined {
   switch (r.int(9)) {
-    case 0: case 1: case 2: return undefined;
-    case 3: return r.bytes(r.int(2048));
-    case 4: return Buffer.from(`<Delete><Object><Key>${r.pick(['k1', 'dir/k2', 'nope', '', 'x'.repeat(1100)])}</Key></Object>${r.chance(0.5) ? '<Quiet>true</Quiet>' : ''}</Delete>`);
-    case 5: return Buffer.from(r.pick([
-      '<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>',
-      '<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>',
-      '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>',
-      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Delete><Object><Key>&b;</Key></Object></Delete>',
-      '<Delete><Object><Key>a</Key></Delete>',
-      '<Delete><Object><Key>&#0;</Key></Object></Delete>',
-      '<Delete>',
-      '<>',
-      '\u0000\u0001',
-    ]));
-    case 6: return Buffer.alloc(r.int(70_000), 0x61);
-    case 7: return Buffer.from('hello world');
-    default: return Buffer.from(`<Delete>${'<Object><Key>k</Key></Object>'.repeat(r.pick([1, 1000, 1001]))}</Delete>`);
+    case 0:
+    case 1:
+    case 2:
+      return undefined;
+    case 3:
+      return r.bytes(r.int(2048));
+    case 4:
+      return Buffer.from(
+        `<Delete><Object><Key>${r.pick(['k1', 'dir/k2', 'nope', '', 'x'.repeat(1100)])}</Key></Object>${r.chance(0.5) ? '<Quiet>true</Quiet>' : ''}</Delete>`,
+      );
+    case 5:
+      return Buffer.from(
+        r.pick([
+          '<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>',
+          '<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>',
+          '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>',
+          '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Delete><Object><Key>&b;</Key></Object></Delete>',
+          '<Delete><Object><Key>a</Key></Delete>',
+          '<Delete><Object><Key>&#0;</Key></Object></Delete>',
+          '<Delete>',
+          '<>',
+          '\u0000\u0001',
+        ]),
+      );
+    case 6:
+      return Buffer.alloc(r.int(70_000), 0x61);
+    case 7:
+      return Buffer.from('hello world');
+    default:
+      return Buffer.from(`<Delete>${'<Object><Key>k</Key></Object>'.repeat(r.pick([1, 1000, 1001]))}</Delete>`);
   }
 }
 
@@ -171,7 +346,8 @@ async function generate(r: Rng, n: number, port: number, uploadId: string): Prom
   const shape = r.int(10);
   if (shape === 0) path = '/';
   else if (shape <= 2) path = `/${r.pick(BUCKETS)}${r.chance(0.2) ? '/' : ''}`;
-  else if (shape === 3) path = r.pick(['*', '//', '/%', '/..', '/./', `/${BUCKET}//`, `/${BUCKET}/./`, `/${BUCKET}/%2F`, 'http://example.com/x', `/${BUCKET}/k1#frag`]);
+  else if (shape === 3)
+    path = r.pick(['*', '//', '/%', '/..', '/./', `/${BUCKET}//`, `/${BUCKET}/./`, `/${BUCKET}/%2F`, 'http://example.com/x', `/${BUCKET}/k1#frag`]);
   else {
     const k = r.pick(KEYS);
     const key = /%|x{1025}|y{1024}/.test(k) ? k : encodeKey(k);
@@ -207,7 +383,12 @@ async function generate(r: Rng, n: number, port: number, uploadId: string): Prom
     for (const [k, v] of query) (q[k] ??= []).push(v);
     try {
       const s = await signRequest({
-        method, port, path, query: q, headers, body,
+        method,
+        port,
+        path,
+        query: q,
+        headers,
+        body,
         payloadHash: r.chance(0.3) ? 'UNSIGNED-PAYLOAD' : undefined,
       });
       wireHeaders = s.headers.filter(([h]) => h.toLowerCase() !== 'host');
@@ -221,7 +402,13 @@ async function generate(r: Rng, n: number, port: number, uploadId: string): Prom
   if (chunked) wireHeaders.push(['transfer-encoding', 'chunked']);
   let wireBody: Buffer | undefined = body;
   if (chunked && body) wireBody = Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]);
-  const request = buildRequest({ method, target, headers: wireHeaders, body: wireBody, contentLength: !chunked && (body !== undefined || method === 'PUT' || r.chance(0.2)) });
+  const request = buildRequest({
+    method,
+    target,
+    headers: wireHeaders,
+    body: wireBody,
+    contentLength: !chunked && (body !== undefined || method === 'PUT' || r.chance(0.2)),
+  });
   return { n, request, method, target, signed };
 }
 
@@ -284,7 +471,11 @@ describe('fuzz (seeded, bounded): random requests never crash the server or get 
       return rawExchange(server.port, buildRequest({ method, target: s.target, headers: s.headers, body }));
     };
     assert.equal((await send('PUT', `/${BUCKET}`)).status, 200);
-    for (const [k, v] of [['k1', 'hello fuzz'], ['dir/k2', 'second'], ['empty', '']] as const) {
+    for (const [k, v] of [
+      ['k1', 'hello fuzz'],
+      ['dir/k2', 'second'],
+      ['empty', ''],
+    ] as const) {
       assert.equal((await send('PUT', `/${BUCKET}/${k}`, v)).status, 200);
     }
     const mpu = await send('POST', `/${BUCKET}/k1`, undefined, { uploads: '' });
@@ -322,18 +513,27 @@ describe('fuzz (seeded, bounded): random requests never crash the server or get 
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (process.env.FUZZ_VERBOSE) {
           const code = /<Code>([^<]*)<\/Code>/.exec(res.body.toString('utf8'))?.[1] ?? '';
-          const msg = process.env.FUZZ_VERBOSE === '2' ? /<Message>([^<]*)/.exec(res.body.toString('utf8'))?.[1] ?? '' : '';
+          const msg = process.env.FUZZ_VERBOSE === '2' ? (/<Message>([^<]*)/.exec(res.body.toString('utf8'))?.[1] ?? '') : '';
           const k = `${c.signed ? 'S' : 'U'} ${res.status} ${code} ${msg}`;
           codes.set(k, (codes.get(k) ?? 0) + 1);
         }
         const problem = check(c, res, paths);
-        if (problem) failures.push(`${problem}\n  answer: ${res.status} ${JSON.stringify(res.headers)} ${JSON.stringify(res.body.subarray(0, 400).toString('utf8'))}\n  ${reproducer(c)}`);
+        if (problem)
+          failures.push(
+            `${problem}\n  answer: ${res.status} ${JSON.stringify(res.headers)} ${JSON.stringify(res.body.subarray(0, 400).toString('utf8'))}\n  ${reproducer(c)}`,
+          );
       }
     };
     await Promise.all(Array.from({ length: PARALLEL }, worker));
     const summary = `${sent} requests in ${Date.now() - started} ms, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`;
     console.log(`fuzz: ${summary}`);
-    if (process.env.FUZZ_VERBOSE) console.log([...codes].sort().map(([k, v]) => `${k}: ${v}`).join('\n'));
+    if (process.env.FUZZ_VERBOSE)
+      console.log(
+        [...codes]
+          .sort()
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\n'),
+      );
     if (failures.length > 0) assert.fail(`${failures.length} fuzz failure(s) (${summary}):\n${failures.join('\n')}`);
     assert.ok(sent >= Math.min(COUNT, 500), `only ${sent} requests were sent in the time budget`);
     // Enough requests got past authentication to exercise the handlers.
@@ -348,7 +548,16 @@ describe('fuzz (seeded, bounded): random requests never crash the server or get 
     const res = await rawExchange(server.port, buildRequest({ method: 'GET', target: s.target, headers: s.headers }));
     assert.equal(res.status, 200);
     assert.equal(res.body.toString(), 'still here');
-    const bad = server.logs().split('\n').filter((l) => /"level":(50|60)/.test(l) || /internal error|unhandled error/.test(l));
-    if (bad.length > 0) assert.fail(`the server logged ${bad.length} error(s), e.g.:\n${bad.slice(0, 5).map((l) => l.slice(0, 800)).join('\n')}`);
+    const bad = server
+      .logs()
+      .split('\n')
+      .filter((l) => /"level":(50|60)/.test(l) || /internal error|unhandled error/.test(l));
+    if (bad.length > 0)
+      assert.fail(
+        `the server logged ${bad.length} error(s), e.g.:\n${bad
+          .slice(0, 5)
+          .map((l) => l.slice(0, 800))
+          .join('\n')}`,
+      );
   });
 });

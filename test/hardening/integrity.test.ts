@@ -51,7 +51,9 @@ const md5hex = (b: Buffer) => createHash('md5').update(b).digest('hex');
 function pieceFiles(server: RunningServer, bucket: string, key: string): string[] {
   const db = new Database(join(server.dataDir, 'meta.db'), { readonly: true, fileMustExist: true, timeout: 5000 });
   try {
-    const row = db.prepare('SELECT data FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1').get(bucket, Buffer.from(key)) as { data: string } | undefined;
+    const row = db.prepare('SELECT data FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1').get(bucket, Buffer.from(key)) as
+      | { data: string }
+      | undefined;
     assert.ok(row, `no record for ${bucket}/${key}`);
     return (JSON.parse(row.data) as Array<{ id: string }>).map((d) => join(server.dataDir, 'objects', d.id.slice(0, 2), d.id));
   } finally {
@@ -78,10 +80,19 @@ async function flipByte(file: string, position: number): Promise<void> {
   }
 }
 
-type Outcome = { kind: 'error'; code: string; status: number } | { kind: 'cut'; received: number; prefixOk: boolean } | { kind: 'ok'; status: number; body: Buffer };
+type Outcome =
+  | { kind: 'error'; code: string; status: number }
+  | { kind: 'cut'; received: number; prefixOk: boolean }
+  | { kind: 'ok'; status: number; body: Buffer };
 
 /** A GET through aws-sdk-js, classified: an S3 error, a body cut short, or a complete answer. */
-async function getOutcome(s3: S3Client, bucket: string, key: string, expected: Buffer, opts: { range?: [number, number]; partNumber?: number } = {}): Promise<Outcome> {
+async function getOutcome(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  expected: Buffer,
+  opts: { range?: [number, number]; partNumber?: number } = {},
+): Promise<Outcome> {
   const range = opts.range ? `bytes=${opts.range[0]}-${opts.range[1]}` : undefined;
   const offset = opts.range?.[0] ?? 0;
   let res;
@@ -189,7 +200,11 @@ describe('Data integrity: damaged data files under a real server', () => {
       region: REGION,
       forcePathStyle: true,
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }), requestTimeout: CLIENT_TIMEOUT_MS, connectionTimeout: 5000 }),
+      requestHandler: new NodeHttpHandler({
+        httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
+        requestTimeout: CLIENT_TIMEOUT_MS,
+        connectionTimeout: 5000,
+      }),
       maxAttempts: 1,
     });
     bucket = newBucketName('integrity');
@@ -233,7 +248,10 @@ describe('Data integrity: damaged data files under a real server', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(head.ContentLength, body.length);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
-    assert.deepEqual(listed.Contents?.map((o) => [o.Key, o.Size]), [[key, body.length]]);
+    assert.deepEqual(
+      listed.Contents?.map((o) => [o.Key, o.Size]),
+      [[key, body.length]],
+    );
 
     // The server keeps serving, on the kept-alive client (same pool) and on a new connection.
     const again = await getOutcome(s3, bucket, 'intact', intact);
@@ -248,12 +266,23 @@ describe('Data integrity: damaged data files under a real server', () => {
 
     // Copies from the damaged source fail and store nothing.
     const pieces = countPieces(server);
-    const copyErr = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${key}.copy`, CopySource: `${bucket}/${key}` })).then(() => undefined, (e: unknown) => e);
+    const copyErr = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${key}.copy`, CopySource: `${bucket}/${key}` })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(copyErr instanceof S3ServiceException && copyErr.name === 'InternalError', `CopyObject: ${String(copyErr)}`);
-    const copyHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${key}.copy` })).then(() => 'exists', (e: S3ServiceException) => e.name);
+    const copyHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${key}.copy` })).then(
+      () => 'exists',
+      (e: S3ServiceException) => e.name,
+    );
     assert.equal(copyHead, 'NotFound', 'CopyObject stored nothing');
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${key}.mpu` }));
-    const partErr = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId, PartNumber: 1, CopySource: `${bucket}/${key}` })).then(() => undefined, (e: unknown) => e);
+    const partErr = await s3
+      .send(new UploadPartCopyCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId, PartNumber: 1, CopySource: `${bucket}/${key}` }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(partErr instanceof S3ServiceException && partErr.name === 'InternalError', `UploadPartCopy: ${String(partErr)}`);
     const parts = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId }));
     assert.equal(parts.Parts?.length ?? 0, 0, 'UploadPartCopy stored no part');
@@ -262,7 +291,9 @@ describe('Data integrity: damaged data files under a real server', () => {
 
     // The operator learns which object and which file.
     const logs = server.logs().slice(logFrom);
-    const line = logs.split('\n').find((l) => l.includes('"msg":"object data damaged: not served"') && l.includes(`"bucket":"${bucket}"`) && l.includes(`"key":"${key}"`));
+    const line = logs
+      .split('\n')
+      .find((l) => l.includes('"msg":"object data damaged: not served"') && l.includes(`"bucket":"${bucket}"`) && l.includes(`"key":"${key}"`));
     assert.ok(line, `no log line naming ${bucket}/${key}:\n${logs.slice(-2000)}`);
     assert.match(line, /"level":50/);
     assert.ok(line.includes(pieceFileName(key, d)), 'the log line names the piece file');
@@ -303,20 +334,51 @@ describe('Data integrity: damaged data files under a real server', () => {
     const key = 'ranges';
     const body = await putSingle(key);
     await flipByte(pieceFiles(server, bucket, key)[0]!, HEADER_SIZE + 2 * MiB + 5); // block 2
-    for (const range of [[0, MiB - 1], [MiB + 10, 2 * MiB - 1], [3 * MiB, SINGLE_SIZE - 1]] as Array<[number, number]>) {
+    for (const range of [
+      [0, MiB - 1],
+      [MiB + 10, 2 * MiB - 1],
+      [3 * MiB, SINGLE_SIZE - 1],
+    ] as Array<[number, number]>) {
       const r = await getOutcome(s3, bucket, key, body, { range });
       assert.ok(r.kind === 'ok' && r.status === 206 && r.body.equals(body.subarray(range[0], range[1] + 1)), `range ${range}: ${r.kind}`);
     }
-    for (const range of [[2 * MiB, 2 * MiB], [2 * MiB + 1000, 2 * MiB + 1000], [2 * MiB + 10, SINGLE_SIZE - 1]] as Array<[number, number]>) {
+    for (const range of [
+      [2 * MiB, 2 * MiB],
+      [2 * MiB + 1000, 2 * MiB + 1000],
+      [2 * MiB + 10, SINGLE_SIZE - 1],
+    ] as Array<[number, number]>) {
       assert.deepEqual(await getOutcome(s3, bucket, key, body, { range }), { kind: 'error', code: 'InternalError', status: 500 }, `range ${range}`);
     }
     // A range that starts in an intact block and runs into the damaged one: the intact byte is
     // sent with the headers, then the connection is cut (the damaged block is never sent).
     assert.deepEqual(await getOutcome(s3, bucket, key, body, { range: [2 * MiB - 1, 2 * MiB] }), { kind: 'cut', received: 1, prefixOk: true });
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'ranges.mpu' }));
-    const ok = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'ranges.mpu', UploadId, PartNumber: 1, CopySource: `${bucket}/${key}`, CopySourceRange: `bytes=0-${2 * MiB - 1}` }));
+    const ok = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: bucket,
+        Key: 'ranges.mpu',
+        UploadId,
+        PartNumber: 1,
+        CopySource: `${bucket}/${key}`,
+        CopySourceRange: `bytes=0-${2 * MiB - 1}`,
+      }),
+    );
     assert.equal(ok.CopyPartResult?.ETag, `"${md5hex(body.subarray(0, 2 * MiB))}"`);
-    const bad = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'ranges.mpu', UploadId, PartNumber: 2, CopySource: `${bucket}/${key}`, CopySourceRange: `bytes=${2 * MiB}-${3 * MiB}` })).then(() => undefined, (e: unknown) => e);
+    const bad = await s3
+      .send(
+        new UploadPartCopyCommand({
+          Bucket: bucket,
+          Key: 'ranges.mpu',
+          UploadId,
+          PartNumber: 2,
+          CopySource: `${bucket}/${key}`,
+          CopySourceRange: `bytes=${2 * MiB}-${3 * MiB}`,
+        }),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(bad instanceof S3ServiceException && bad.name === 'InternalError');
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'ranges.mpu', UploadId }));
   });
@@ -371,15 +433,32 @@ describe('Data integrity: damaged data files under a real server', () => {
     } finally {
       db.close();
     }
-    const copyErr = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${key}.copy`, CopySource: `${bucket}/${key}` })).then(() => undefined, (e: unknown) => e);
+    const copyErr = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${key}.copy`, CopySource: `${bucket}/${key}` })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(copyErr instanceof S3ServiceException && copyErr.name === 'InternalError', `CopyObject: ${String(copyErr)}`);
-    assert.equal(await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${key}.copy` })).then(() => 'exists', (e: S3ServiceException) => e.name), 'NotFound');
+    assert.equal(
+      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${key}.copy` })).then(
+        () => 'exists',
+        (e: S3ServiceException) => e.name,
+      ),
+      'NotFound',
+    );
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${key}.mpu` }));
-    const partErr = await s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId, PartNumber: 1, CopySource: `${bucket}/${key}` })).then(() => undefined, (e: unknown) => e);
+    const partErr = await s3
+      .send(new UploadPartCopyCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId, PartNumber: 1, CopySource: `${bucket}/${key}` }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(partErr instanceof S3ServiceException && partErr.name === 'InternalError', `UploadPartCopy: ${String(partErr)}`);
     assert.equal((await s3.send(new ListPartsCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId }))).Parts?.length ?? 0, 0);
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: `${key}.mpu`, UploadId }));
-    const logged = server.logs().split('\n').some((l) => l.includes('"msg":"object data damaged: not served"') && l.includes(`"key":"${key}"`) && l.includes('"inline":true'));
+    const logged = server
+      .logs()
+      .split('\n')
+      .some((l) => l.includes('"msg":"object data damaged: not served"') && l.includes(`"key":"${key}"`) && l.includes('"inline":true'));
     assert.ok(logged, 'a log line names the inline object');
   });
 

@@ -84,7 +84,10 @@ describe('locked metadata database: readers keep being served, writers get SlowD
       // A write that finds the lock taken: it must wait off the event loop, not in SQLite's busy handler.
       const put = s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'writer', Body: 'w' }));
       let putSettled = false;
-      put.then(() => (putSettled = true), () => (putSettled = true));
+      put.then(
+        () => (putSettled = true),
+        () => (putSettled = true),
+      );
       await sleep(200);
       for (let round = 0; round < 4; round++) {
         const heads = await Promise.all(Array.from({ length: 5 }, (_, i) => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `k${i}` }))));
@@ -123,7 +126,10 @@ describe('locked metadata database: readers keep being served, writers get SlowD
     const holder = await holdLock(dbPath);
     const put = s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'lands-later', Body: 'z' }));
     let putSettled = false;
-    void put.then(() => (putSettled = true), () => (putSettled = true));
+    void put.then(
+      () => (putSettled = true),
+      () => (putSettled = true),
+    );
     await sleep(300); // the PUT reaches its commit and finds the lock taken (3 s retry window)
     await holder.release();
     await put;

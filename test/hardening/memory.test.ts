@@ -165,7 +165,8 @@ describe('memory stays bounded for huge objects and slow readers', { timeout: 24
     const tDown = Date.now() - t1;
     const { max, samples } = mem.stop();
     const final = usageOf(server.pid);
-    const report = `upload ${(tUp / 1000).toFixed(1)} s (RSS after ${mib(afterUpload.rss)}), download ${(tDown / 1000).toFixed(1)} s; ` +
+    const report =
+      `upload ${(tUp / 1000).toFixed(1)} s (RSS after ${mib(afterUpload.rss)}), download ${(tDown / 1000).toFixed(1)} s; ` +
       `max sampled VmRSS ${mib(max)} over ${samples} samples, VmHWM ${mib(final.hwm)}`;
     console.log(`# memory: ${report}`);
     assert.equal(received, SIZE);

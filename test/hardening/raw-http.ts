@@ -105,9 +105,26 @@ export async function signRequest(o: SignOptions): Promise<{ target: string; hea
 }
 
 /** A presigned target (path + X-Amz-* query) for the method and path, as the SDK's S3 presigner makes it (UNSIGNED-PAYLOAD, hoisted into the query). */
-export async function presignTarget(o: { method: string; port: number; path: string; query?: Record<string, string>; expiresIn?: number; signingDate?: Date; headers?: Record<string, string>; signer?: SignatureV4 }): Promise<string> {
+export async function presignTarget(o: {
+  method: string;
+  port: number;
+  path: string;
+  query?: Record<string, string>;
+  expiresIn?: number;
+  signingDate?: Date;
+  headers?: Record<string, string>;
+  signer?: SignatureV4;
+}): Promise<string> {
   const req = await (o.signer ?? testSigner).presign(
-    { method: o.method, protocol: 'http:', hostname: '127.0.0.1', port: o.port, path: o.path, query: o.query ?? {}, headers: { host: `127.0.0.1:${o.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...(o.headers ?? {}) } },
+    {
+      method: o.method,
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: o.port,
+      path: o.path,
+      query: o.query ?? {},
+      headers: { host: `127.0.0.1:${o.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...(o.headers ?? {}) },
+    },
     { expiresIn: o.expiresIn ?? 300, signingDate: o.signingDate },
   );
   return `${o.path}?${queryString(req.query as Record<string, string>)}`;
@@ -120,7 +137,9 @@ export function rawExchange(port: number, request: Buffer | string, opts: RawOpt
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new Error(`no complete answer within ${opts.timeoutMs ?? 15_000} ms; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`));
+      reject(
+        new Error(`no complete answer within ${opts.timeoutMs ?? 15_000} ms; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`),
+      );
     }, opts.timeoutMs ?? 15_000);
     sock.on('data', (c: Buffer) => chunks.push(c));
     // A server may answer early and reset while we are still writing: what arrived still counts.
@@ -226,7 +245,8 @@ export function assertS3Error(res: RawResponse, what: string, head = false): S3E
     return { code: '', message: '', requestId: res.headers['x-amz-request-id'], fields: {} };
   }
   if (res.headers['content-length'] === undefined) throw new Error(`no Content-Length: ${dump}`);
-  if (Number(res.headers['content-length']) !== res.body.length) throw new Error(`Content-Length ${res.headers['content-length']} but ${res.body.length} bytes: ${dump}`);
+  if (Number(res.headers['content-length']) !== res.body.length)
+    throw new Error(`Content-Length ${res.headers['content-length']} but ${res.body.length} bytes: ${dump}`);
   if (!/xml/.test(res.headers['content-type'] ?? '')) throw new Error(`error Content-Type is not XML: ${dump}`);
   const { root, content } = parseXmlBody(res.body);
   if (root !== 'Error') throw new Error(`error root is ${root}: ${dump}`);
@@ -243,7 +263,10 @@ export function assertS3Error(res: RawResponse, what: string, head = false): S3E
 /** Text that would leak internals: stack frames, absolute paths of the repository or data, error class names. */
 export function leakIn(text: string, paths: readonly string[]): string | undefined {
   for (const p of paths) if (p && text.includes(p)) return `path ${p}`;
-  const m = /\bat [^\s<]+ \(?[^\s<)]*:\d+:\d+\)?|node:internal|\/(?:work|home|root|usr|tmp|var)\/[\w./-]+|(?:Type|Range|Reference|Syntax)Error\b|SqliteError|ENOSPC|ENOENT|EACCES/.exec(text);
+  const m =
+    /\bat [^\s<]+ \(?[^\s<)]*:\d+:\d+\)?|node:internal|\/(?:work|home|root|usr|tmp|var)\/[\w./-]+|(?:Type|Range|Reference|Syntax)Error\b|SqliteError|ENOSPC|ENOENT|EACCES/.exec(
+      text,
+    );
   return m ? m[0] : undefined;
 }
 
@@ -277,7 +300,12 @@ export function answerBeforeBody(port: number, prefix: Buffer, opts: RawOptions 
       else resolve(res!);
     };
     const timer = setTimeout(
-      () => finish(new Error(`no answer within ${opts.timeoutMs ?? 15_000} ms while the rest of the body was held back; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`)),
+      () =>
+        finish(
+          new Error(
+            `no answer within ${opts.timeoutMs ?? 15_000} ms while the rest of the body was held back; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`,
+          ),
+        ),
       opts.timeoutMs ?? 15_000,
     );
     /** The answer, once its head and (by Content-Length) its whole body have arrived. */
@@ -301,7 +329,10 @@ export function answerBeforeBody(port: number, prefix: Buffer, opts: RawOptions 
     sock.on('error', () => undefined);
     sock.on('close', () => {
       const res = complete(true);
-      finish(res ? undefined : new Error(`connection closed without a complete answer: ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`), res);
+      finish(
+        res ? undefined : new Error(`connection closed without a complete answer: ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 300))}`),
+        res,
+      );
     });
     sock.write(prefix);
   });

@@ -13,16 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { MAIN_JS, REPO_ROOT, startServer, type RunningServer } from '../helpers/server.js';
-import {
-  assertS3Error,
-  buildRequest,
-  leakIn,
-  presignTarget,
-  rawExchange,
-  sha256hex,
-  signRequest,
-  type RawResponse,
-} from './raw-http.js';
+import { assertS3Error, buildRequest, leakIn, presignTarget, rawExchange, sha256hex, signRequest, type RawResponse } from './raw-http.js';
 
 const ACCESS = 'hardening-operator';
 const SECRET = 'Sup3r-S3cret-Never-Logged-7f3a9c';
@@ -48,7 +39,11 @@ const paramOf = (target: string, name: string) => new URLSearchParams(target.spl
 function runStrata(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(STRATA|RUSTFS)_/.test(k)));
-    const child = spawn(process.execPath, [MAIN_JS, '--address', '127.0.0.1:0', ...args], { cwd: REPO_ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN_JS, '--address', '127.0.0.1:0', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...clean, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const collect = (c: Buffer) => {
       out += c.toString();
@@ -79,8 +74,29 @@ describe('security', { timeout: 90_000 }, () => {
     return res;
   }
 
-  async function signed(method: string, path: string, o: { query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer | string; signingDate?: Date; payloadHash?: string; with?: SignatureV4 } = {}) {
-    return signRequest({ method, port: server.port, path, query: o.query, headers: o.headers, body: o.body, signingDate: o.signingDate, payloadHash: o.payloadHash, signer: o.with ?? signer });
+  async function signed(
+    method: string,
+    path: string,
+    o: {
+      query?: Record<string, string>;
+      headers?: Record<string, string>;
+      body?: Buffer | string;
+      signingDate?: Date;
+      payloadHash?: string;
+      with?: SignatureV4;
+    } = {},
+  ) {
+    return signRequest({
+      method,
+      port: server.port,
+      path,
+      query: o.query,
+      headers: o.headers,
+      body: o.body,
+      signingDate: o.signingDate,
+      payloadHash: o.payloadHash,
+      signer: o.with ?? signer,
+    });
   }
 
   async function send(method: string, path: string, o: Parameters<typeof signed>[2] = {}): Promise<RawResponse> {
@@ -122,8 +138,18 @@ describe('security', { timeout: 90_000 }, () => {
       ['signed header value', 'PUT', put.target, h((x) => x.map(([n, v]) => [n, n === 'x-amz-meta-a' ? '2' : v]))],
       ['signed content-type', 'PUT', put.target, h((x) => x.map(([n, v]) => [n, n === 'content-type' ? 'application/json' : v]))],
       ['signed header missing', 'PUT', put.target, h((x) => x.filter(([n]) => n !== 'content-type'))],
-      ['x-amz-date', 'PUT', put.target, h((x) => x.map(([n, v]) => [n, n === 'x-amz-date' ? v.replace(/\d\dZ$/, (s) => `${(Number(s.slice(0, 2)) + 1) % 60}`.padStart(2, '0') + 'Z') : v]))],
-      ['signature', 'PUT', put.target, h((x) => x.map(([n, v]) => [n, n === 'authorization' ? v.replace(/Signature=(\w)/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`) : v]))],
+      [
+        'x-amz-date',
+        'PUT',
+        put.target,
+        h((x) => x.map(([n, v]) => [n, n === 'x-amz-date' ? v.replace(/\d\dZ$/, (s) => `${(Number(s.slice(0, 2)) + 1) % 60}`.padStart(2, '0') + 'Z') : v])),
+      ],
+      [
+        'signature',
+        'PUT',
+        put.target,
+        h((x) => x.map(([n, v]) => [n, n === 'authorization' ? v.replace(/Signature=(\w)/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`) : v])),
+      ],
     ];
     for (const [what, method, target, headers] of cases) {
       const err = expectError(await exchange(method, target, headers, 'two'), 403, 'SignatureDoesNotMatch', what);
@@ -145,7 +171,12 @@ describe('security', { timeout: 90_000 }, () => {
     // Captured: a signed PUT of an empty body to k-victim. Replayed with an added x-amz-copy-source
     // it would become a CopyObject of any object the signer can read.
     const put = await signed('PUT', `/${BUCKET}/k-victim`, { body: '' });
-    for (const extra of [['x-amz-copy-source', `/${BUCKET}/secret-source`], ['x-amz-meta-injected', 'x'], ['x-amz-tagging', 'a=b'], ['x-amz-storage-class', 'GLACIER']] as const) {
+    for (const extra of [
+      ['x-amz-copy-source', `/${BUCKET}/secret-source`],
+      ['x-amz-meta-injected', 'x'],
+      ['x-amz-tagging', 'a=b'],
+      ['x-amz-storage-class', 'GLACIER'],
+    ] as const) {
       const err = expectError(await exchange('PUT', put.target, [...put.headers, [extra[0], extra[1]]], ''), 403, 'AccessDenied', `added ${extra[0]}`);
       assert.match(err.message, /not signed/);
       assert.equal(err.fields['HeadersNotSigned'], extra[0]);
@@ -169,7 +200,12 @@ describe('security', { timeout: 90_000 }, () => {
   it('header SigV4 › wrong secret, unknown key, wrong region, stale or future date → the right code', async () => {
     expectError(await send('GET', `/${BUCKET}/k1`, { with: signerFor(ACCESS, 'not-the-secret-123') }), 403, 'SignatureDoesNotMatch', 'wrong secret');
     expectError(await send('GET', `/${BUCKET}/k1`, { with: signerFor('nobody-key', SECRET) }), 403, 'InvalidAccessKeyId', 'unknown key');
-    const region = expectError(await send('GET', `/${BUCKET}/k1`, { with: signerFor(ACCESS, SECRET, 'eu-west-3') }), 400, 'AuthorizationHeaderMalformed', 'wrong region');
+    const region = expectError(
+      await send('GET', `/${BUCKET}/k1`, { with: signerFor(ACCESS, SECRET, 'eu-west-3') }),
+      400,
+      'AuthorizationHeaderMalformed',
+      'wrong region',
+    );
     assert.equal(region.fields['Region'], 'us-east-1');
     for (const minutes of [-16, 16, -60 * 24 * 8]) {
       const signingDate = new Date(Date.now() + minutes * 60_000);
@@ -189,8 +225,18 @@ describe('security', { timeout: 90_000 }, () => {
       ['Expires longer', withParam(url, 'X-Amz-Expires', '3000'), 403, 'SignatureDoesNotMatch'],
       ['Expires over a week', withParam(url, 'X-Amz-Expires', '604801'), 403, 'AccessDenied'],
       ['Expires negative', withParam(url, 'X-Amz-Expires', '-1'), 403, 'AccessDenied'],
-      ['Date moved', withParam(url, 'X-Amz-Date', date.replace(/\d\dZ$/, '00Z') === date ? date.replace(/\d\dZ$/, '01Z') : date.replace(/\d\dZ$/, '00Z')), 403, 'SignatureDoesNotMatch'],
-      ['Credential of another key', withParam(url, 'X-Amz-Credential', encodeURIComponent(paramOf(url, 'X-Amz-Credential').replace(ACCESS, 'nobody-key'))), 403, 'InvalidAccessKeyId'],
+      [
+        'Date moved',
+        withParam(url, 'X-Amz-Date', date.replace(/\d\dZ$/, '00Z') === date ? date.replace(/\d\dZ$/, '01Z') : date.replace(/\d\dZ$/, '00Z')),
+        403,
+        'SignatureDoesNotMatch',
+      ],
+      [
+        'Credential of another key',
+        withParam(url, 'X-Amz-Credential', encodeURIComponent(paramOf(url, 'X-Amz-Credential').replace(ACCESS, 'nobody-key'))),
+        403,
+        'InvalidAccessKeyId',
+      ],
       ['SignedHeaders widened', withParam(url, 'X-Amz-SignedHeaders', 'host%3Brange'), 403, 'SignatureDoesNotMatch'],
       ['SignedHeaders without host', withParam(url, 'X-Amz-SignedHeaders', 'range'), 400, 'AuthorizationQueryParametersError'],
       ['Signature flipped', withParam(url, 'X-Amz-Signature', (sig[0] === 'a' ? 'b' : 'a') + sig.slice(1)), 403, 'SignatureDoesNotMatch'],
@@ -206,12 +252,33 @@ describe('security', { timeout: 90_000 }, () => {
   });
 
   it('presigned › expired → 403 AccessDenied "Request has expired"; dated over 15 min ahead → 403 "Request is not valid yet"', async () => {
-    const expired = await presignTarget({ method: 'GET', port: server.port, path: `/${BUCKET}/k1`, expiresIn: 60, signingDate: new Date(Date.now() - 10 * 60_000), signer });
+    const expired = await presignTarget({
+      method: 'GET',
+      port: server.port,
+      path: `/${BUCKET}/k1`,
+      expiresIn: 60,
+      signingDate: new Date(Date.now() - 10 * 60_000),
+      signer,
+    });
     const host: Array<[string, string]> = [['host', `127.0.0.1:${server.port}`]];
     assert.match(expectError(await exchange('GET', expired, host), 403, 'AccessDenied', 'expired').message, /expired/);
-    const future = await presignTarget({ method: 'GET', port: server.port, path: `/${BUCKET}/k1`, expiresIn: 3600, signingDate: new Date(Date.now() + 20 * 60_000), signer });
+    const future = await presignTarget({
+      method: 'GET',
+      port: server.port,
+      path: `/${BUCKET}/k1`,
+      expiresIn: 3600,
+      signingDate: new Date(Date.now() + 20 * 60_000),
+      signer,
+    });
     assert.match(expectError(await exchange('GET', future, host), 403, 'AccessDenied', 'future').message, /not valid yet/);
-    const nearFuture = await presignTarget({ method: 'GET', port: server.port, path: `/${BUCKET}/k1`, expiresIn: 60, signingDate: new Date(Date.now() + 5 * 60_000), signer });
+    const nearFuture = await presignTarget({
+      method: 'GET',
+      port: server.port,
+      path: `/${BUCKET}/k1`,
+      expiresIn: 60,
+      signingDate: new Date(Date.now() + 5 * 60_000),
+      signer,
+    });
     assert.equal((await exchange('GET', nearFuture, host)).status, 200, 'clock skew within 15 minutes is tolerated');
   });
 

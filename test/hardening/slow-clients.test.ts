@@ -37,7 +37,16 @@ function open(port: number): Watched {
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
   });
 }
 
@@ -122,7 +131,10 @@ describe(`slow and stalled clients (--idle-timeout ${IDLE_S}, --header-timeout $
     const size = 48 * 1024 * 1024; // more than loopback socket buffers hold
     const body = Buffer.alloc(size, 3);
     const put = await signRequest({ method: 'PUT', port: server.port, path: `/${BUCKET}/big`, body, payloadHash: 'UNSIGNED-PAYLOAD' });
-    assert.equal((await rawExchange(server.port, buildRequest({ method: 'PUT', target: put.target, headers: put.headers, body }), { timeoutMs: 30_000 })).status, 200);
+    assert.equal(
+      (await rawExchange(server.port, buildRequest({ method: 'PUT', target: put.target, headers: put.headers, body }), { timeoutMs: 30_000 })).status,
+      200,
+    );
     const get = await signRequest({ method: 'GET', port: server.port, path: `/${BUCKET}/big` });
     const c = open(server.port);
     c.sock.write(buildRequest({ method: 'GET', target: get.target, headers: get.headers }));
@@ -134,10 +146,20 @@ describe(`slow and stalled clients (--idle-timeout ${IDLE_S}, --header-timeout $
     await within(c.closed, 15_000, 'the stalled reader to have been cut off');
     assert.ok(c.received().length < size, `the reader got all ${size} bytes: it was not cut off`);
     // The server ended that GET itself (idle timeout), as an aborted request.
-    const getLine = () => server.logs().split('\n').find((l) => /"op":"GetObject"/.test(l) && /"key":"big"/.test(l));
+    const getLine = () =>
+      server
+        .logs()
+        .split('\n')
+        .find((l) => /"op":"GetObject"/.test(l) && /"key":"big"/.test(l));
     await waitFor(() => getLine() !== undefined, 10_000, 'the GET to be logged');
     const reqId = /"reqId":"(\w+)"/.exec(getLine()!)![1];
-    assert.ok(server.logs().split('\n').some((l) => l.includes(reqId!) && l.includes('request aborted by the client')), 'the GET was not aborted');
+    assert.ok(
+      server
+        .logs()
+        .split('\n')
+        .some((l) => l.includes(reqId!) && l.includes('request aborted by the client')),
+      'the GET was not aborted',
+    );
     const s3 = testClient(server.url);
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'big', Range: 'bytes=0-9' }));
     assert.equal((await got.Body!.transformToByteArray()).length, 10);
@@ -169,7 +191,10 @@ describe(`slow and stalled clients (--idle-timeout ${IDLE_S}, --header-timeout $
     }
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'normal-' }));
     assert.equal(listed.KeyCount, 5);
-    assert.ok(stalled.every((c) => !c.sock.destroyed), 'the stalled connections were still open during the normal requests');
+    assert.ok(
+      stalled.every((c) => !c.sock.destroyed),
+      'the stalled connections were still open during the normal requests',
+    );
     s3.destroy();
 
     // Then every stalled connection is closed by the server, its partial data removed.

@@ -90,9 +90,18 @@ describe('Two server processes on one data directory (--shared)', () => {
       etags.push(ETag!);
     }
     const listed = await sb.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId }));
-    assert.deepEqual(listed.Parts?.map((p) => p.ETag), etags, 'B lists the parts uploaded through A and B');
+    assert.deepEqual(
+      listed.Parts?.map((p) => p.ETag),
+      etags,
+      'B lists the parts uploaded through A and B',
+    );
     await sa.send(
-      new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
     );
     return Buffer.concat(parts);
   }

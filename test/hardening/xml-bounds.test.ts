@@ -91,15 +91,23 @@ describe('XML bodies: bounded before parsing, refused early', { timeout: 120_000
 
   it('DeleteObjects › 16 near-limit bodies (1000 keys of 1 KiB) in flight at once → a HEAD is answered meanwhile; sent whole, each is answered 200', async () => {
     const keys = (i: number) => Array.from({ length: 1000 }, (_, n) => `${String(i).padStart(2, '0')}-${String(n).padStart(4, '0')}-${'k'.repeat(1010)}`);
-    const bodies = Array.from({ length: 16 }, (_, i) => Buffer.from(`<Delete><Quiet>true</Quiet>${keys(i).map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`));
+    const bodies = Array.from({ length: 16 }, (_, i) =>
+      Buffer.from(
+        `<Delete><Quiet>true</Quiet>${keys(i)
+          .map((k) => `<Object><Key>${k}</Key></Object>`)
+          .join('')}</Delete>`,
+      ),
+    );
     const heads = await Promise.all(bodies.map((b) => head('POST', `/${BUCKET}`, { delete: '' }, { 'content-length': String(b.length) })));
     // Send all but the last bytes of each: 16 large bodies held open in the server.
-    const inFlight = await Promise.all(bodies.map(async (b, i) => {
-      const sock = net.connect({ host: '127.0.0.1', port: server.port });
-      sock.on('error', () => undefined);
-      await new Promise<void>((r) => sock.write(Buffer.concat([heads[i]!, b.subarray(0, b.length - 10)]), () => r()));
-      return sock;
-    }));
+    const inFlight = await Promise.all(
+      bodies.map(async (b, i) => {
+        const sock = net.connect({ host: '127.0.0.1', port: server.port });
+        sock.on('error', () => undefined);
+        await new Promise<void>((r) => sock.write(Buffer.concat([heads[i]!, b.subarray(0, b.length - 10)]), () => r()));
+        return sock;
+      }),
+    );
     try {
       assert.equal(await status('HEAD', `/${BUCKET}/keep`), 200, 'HEAD answered while 16 large bodies are in flight');
     } finally {

@@ -70,7 +70,9 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
         timedOut,
       });
     });
-    child.stdin.on('error', () => { /* the program may exit without reading stdin */ });
+    child.stdin.on('error', () => {
+      /* the program may exit without reading stdin */
+    });
     child.stdin.end(opts.input ?? '');
   });
 }
@@ -88,7 +90,10 @@ let counter = 0;
  * `<prefix>-<pid36>-<counter>-<random>`, prefix sanitised and shortened as needed.
  */
 export function newBucketName(prefix = 'test'): string {
-  let p = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  let p = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (p === '' || /^(xn--|sthree-|amzn-s3-demo-)/.test(p)) p = `t${p}`;
   counter += 1;
   const suffix = `${process.pid.toString(36)}-${counter.toString(36)}-${randomBytes(4).toString('hex')}`;

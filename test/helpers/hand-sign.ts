@@ -19,7 +19,10 @@ function signingKey(day: string): Buffer {
 
 /** 'YYYYMMDDTHHMMSSZ' of an instant. */
 export function amzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 function sortedQuery(query: Record<string, string>): string {
@@ -59,12 +62,29 @@ export function presignedTarget(o: { method: string; host: string; path: string;
  * Headers of a SigV4 header-signed request dated by `Date: <dateText>` (no x-amz-date): the string
  * to sign carries `instant` in ISO basic form, the canonical headers the Date text as sent.
  */
-export function signWithDateHeader(o: { method: string; host: string; path: string; dateText: string; instant: number; body?: Buffer }): Record<string, string> {
+export function signWithDateHeader(o: {
+  method: string;
+  host: string;
+  path: string;
+  dateText: string;
+  instant: number;
+  body?: Buffer;
+}): Record<string, string> {
   const when = amzDate(o.instant);
   const day = when.slice(0, 8);
   const payload = sha256hex(o.body ?? Buffer.alloc(0));
   const canonicalDate = o.dateText.trim().replace(/\s+/g, ' ');
-  const canonical = [o.method, o.path, '', `date:${canonicalDate}`, `host:${o.host}`, `x-amz-content-sha256:${payload}`, '', 'date;host;x-amz-content-sha256', payload].join('\n');
+  const canonical = [
+    o.method,
+    o.path,
+    '',
+    `date:${canonicalDate}`,
+    `host:${o.host}`,
+    `x-amz-content-sha256:${payload}`,
+    '',
+    'date;host;x-amz-content-sha256',
+    payload,
+  ].join('\n');
   return {
     date: o.dateText,
     'x-amz-content-sha256': payload,
@@ -75,7 +95,7 @@ export function signWithDateHeader(o: { method: string; host: string; path: stri
 /** Headers of a SigV2 header-signed request (`Authorization: AWS AK:sig`) dated by Date or x-amz-date. */
 export function signV2(o: { method: string; path: string; date?: string; amzDate?: string }): Record<string, string> {
   const amz = o.amzDate !== undefined ? `x-amz-date:${o.amzDate}\n` : '';
-  const sts = `${o.method}\n\n\n${o.amzDate !== undefined ? '' : o.date ?? ''}\n${amz}${o.path}`;
+  const sts = `${o.method}\n\n\n${o.amzDate !== undefined ? '' : (o.date ?? '')}\n${amz}${o.path}`;
   const sig = createHmac('sha1', SECRET_KEY).update(sts).digest('base64');
   const headers: Record<string, string> = { authorization: `AWS ${ACCESS_KEY}:${sig}` };
   if (o.date !== undefined) headers.date = o.date;

@@ -109,11 +109,20 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       resolve();
     });
   });
-  child.stderr!.on('data', (chunk: Buffer | string) => { errOutput += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer | string) => {
+    errOutput += chunk.toString();
+  });
 
   let port: number;
   try {
-    port = await waitForListening(child, (chunk) => { output += chunk; }, () => exitInfo, logs);
+    port = await waitForListening(
+      child,
+      (chunk) => {
+        output += chunk;
+      },
+      () => exitInfo,
+      logs,
+    );
   } catch (err) {
     if (!exited) child.kill('SIGKILL');
     await exitPromise;
@@ -126,7 +135,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     stopping ??= (async () => {
       if (!exited) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, STOP_TIMEOUT_MS);
+        const timer = setTimeout(() => {
+          if (!exited) child.kill('SIGKILL');
+        }, STOP_TIMEOUT_MS);
         await exitPromise;
         clearTimeout(timer);
       }
@@ -141,22 +152,30 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       seen = output.length;
       await new Promise((r) => setTimeout(r, QUIET_MS));
     }
-    return output.slice(from).split('\n')
+    return output
+      .slice(from)
+      .split('\n')
       .filter((l) => l.includes('"msg":"request"'))
       .map((l) => JSON.parse(l) as AccessLine);
   };
 
   const exitedWith = exitPromise.then(() => exitStatus);
-  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`, port, host, dataDir, pid: child.pid!, logs, stderr: () => errOutput, exited: exitedWith, accessLog, stop };
+  return {
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
+    port,
+    host,
+    dataDir,
+    pid: child.pid!,
+    logs,
+    stderr: () => errOutput,
+    exited: exitedWith,
+    accessLog,
+    stop,
+  };
 }
 
 /** Reads the child's output line by line until a pino line `{"msg":"listening","port":N}` shows up. */
-function waitForListening(
-  child: ChildProcess,
-  collect: (chunk: string) => void,
-  exitInfo: () => string,
-  logs: () => string,
-): Promise<number> {
+function waitForListening(child: ChildProcess, collect: (chunk: string) => void, exitInfo: () => string, logs: () => string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     let pending = '';

@@ -64,7 +64,11 @@ describe('authorize stage (anonymous requests)', () => {
       const line = (await server.accessLog(from)).find((l) => l.op === op && l.status === 403);
       assert.ok(line, `${what}: no access line`);
       assert.equal(line.s3Code, 'AccessDenied', what);
-      assert.deepEqual(line.denied && { by: line.denied.by, action: line.denied.action, principal: line.denied.principal }, { by: 'authorize', action, principal: 'anonymous' }, what);
+      assert.deepEqual(
+        line.denied && { by: line.denied.by, action: line.denied.action, principal: line.denied.principal },
+        { by: 'authorize', action, principal: 'anonymous' },
+        what,
+      );
     }
     // Nothing happened: the bucket, its object and the upload are all still there.
     const head = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'still here' }));

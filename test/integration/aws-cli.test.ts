@@ -79,7 +79,11 @@ describe('aws cli (/usr/bin/aws)', () => {
     const head = await s3api(['head-object', '--bucket', bucket, '--key', 'big.bin']);
     assert.equal(head.ContentLength, big.length);
     // 3 parts of 8 MiB, 8 MiB, 4 MiB: ETag = md5(concat(md5(part))) + "-3".
-    const partMd5s = [0, 1, 2].map((i) => createHash('md5').update(big.subarray(i * 8 << 20, (i + 1) * 8 << 20)).digest());
+    const partMd5s = [0, 1, 2].map((i) =>
+      createHash('md5')
+        .update(big.subarray((i * 8) << 20, ((i + 1) * 8) << 20))
+        .digest(),
+    );
     assert.equal(head.ETag, `"${md5(Buffer.concat(partMd5s))}-3"`);
   });
 
@@ -151,7 +155,10 @@ describe('aws cli (/usr/bin/aws)', () => {
     assert.equal(left.KeyCount, 0);
     assert.equal(left.Contents, undefined);
     const rest = await s3api(['list-objects-v2', '--bucket', bucket]);
-    assert.ok(rest.Contents.some((o: { Key: string }) => o.Key === 'small.txt'), JSON.stringify(rest));
+    assert.ok(
+      rest.Contents.some((o: { Key: string }) => o.Key === 'small.txt'),
+      JSON.stringify(rest),
+    );
   });
 
   it('aws s3 rb › non-empty bucket → fails; emptied bucket → removed', async () => {
@@ -178,8 +185,19 @@ describe('aws cli (/usr/bin/aws)', () => {
     const body = Buffer.from('s3api body ✓\n');
     await writeFile(join(work, 'api.txt'), body);
     const put = await s3api([
-      'put-object', '--bucket', apiBucket, '--key', 'docs/api file.txt', '--body', join(work, 'api.txt'),
-      '--content-type', 'text/plain', '--metadata', 'owner=strata,purpose=test', '--cache-control', 'no-store',
+      'put-object',
+      '--bucket',
+      apiBucket,
+      '--key',
+      'docs/api file.txt',
+      '--body',
+      join(work, 'api.txt'),
+      '--content-type',
+      'text/plain',
+      '--metadata',
+      'owner=strata,purpose=test',
+      '--cache-control',
+      'no-store',
     ]);
     assert.equal(put.ETag, `"${md5(body)}"`);
 

@@ -79,7 +79,10 @@ describe('benchmark smoke run (npm run bench -- --smoke)', () => {
     assert.match(lines[0]!, /^\| cell \| unit \| Strata \| reference \| Strata\/reference \|/);
     assert.match(lines[1]!, /^\| --- \|/);
     for (const title of ['GET 4 KiB, c16', 'HEAD 4 KiB, c16', 'ListObjectsV2']) {
-      assert.ok(lines.some((l) => l.startsWith(`| ${title}`)), `no row for ${title}`);
+      assert.ok(
+        lines.some((l) => l.startsWith(`| ${title}`)),
+        `no row for ${title}`,
+      );
     }
     assert.match(run.stdout, /Client ceiling/);
     assert.match(run.stdout, /Startup with/);

@@ -3,9 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import {
-  DEBIAN_PYTHON, PYTHON_TEST_DIR, VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run,
-} from '../helpers/clients.js';
+import { DEBIAN_PYTHON, PYTHON_TEST_DIR, VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
 import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const PYTHONS = [
@@ -13,9 +11,7 @@ const PYTHONS = [
   { label: 'boto3 Debian 1.26 (/usr/bin/python3)', python: DEBIAN_PYTHON },
 ];
 
-const PROGRAMS = [
-  { file: 'core.py', name: 'buckets, objects, ranges, conditionals, copy, listings, odd keys → S3 behaviour' },
-];
+const PROGRAMS = [{ file: 'core.py', name: 'buckets, objects, ranges, conditionals, copy, listings, odd keys → S3 behaviour' }];
 
 describe('boto3', () => {
   let server: RunningServer;
@@ -42,11 +38,7 @@ describe('boto3', () => {
           const r = await run(python, [join(PYTHON_TEST_DIR, program.file)], { env, timeoutMs: 280_000 });
           // The program's first line names the boto3/botocore versions it ran with.
           t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
-          assert.equal(
-            r.code,
-            0,
-            `${describeRun(`${python} ${program.file}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-4000)}`,
-          );
+          assert.equal(r.code, 0, `${describeRun(`${python} ${program.file}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-4000)}`);
         } finally {
           await cleanup();
         }

@@ -105,10 +105,11 @@ async function startHarness(): Promise<Harness> {
   return {
     origin: `http://127.0.0.1:${port}`,
     redirects,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -138,7 +139,10 @@ type FormSpec = [name: string, sigv4: boolean, key: string, fields: Record<strin
 
 async function makeForms(server: RunningServer, bucket: string, specs: FormSpec[]): Promise<Record<string, Post>> {
   const { env, cleanup } = await isolatedClientEnv({
-    S3_ENDPOINT: server.url, S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: bucket,
+    S3_ENDPOINT: server.url,
+    S3_ACCESS_KEY: ACCESS_KEY,
+    S3_SECRET_KEY: SECRET_KEY,
+    S3_BUCKET: bucket,
   });
   try {
     const r = await run(VENV_PYTHON, ['-c', FORMS_PY], { env, input: JSON.stringify(specs), timeoutMs: 30_000 });
@@ -166,18 +170,21 @@ interface FetchResult {
 
 /** `fetch(url, {method})` with a body of patternBytes(seed, size); reads the named headers and the text. */
 function fetchInPage(page: Page, url: string, opts: { method: string; seed?: number; size?: number; headers: string[] }): Promise<FetchResult> {
-  return page.evaluate(async ({ url, method, seed, size, headers }) => {
-    try {
-      const init: RequestInit = { method };
-      if (size !== undefined) init.body = new Blob([window.patternBytes(seed ?? 0, size)], { type: 'application/octet-stream' });
-      const res = await fetch(url, init);
-      const read: Record<string, string | null> = {};
-      for (const h of headers) read[h] = res.headers.get(h);
-      return { status: res.status, headers: read, body: await res.text() };
-    } catch (e) {
-      return { error: String(e) };
-    }
-  }, { url, method: opts.method, seed: opts.seed, size: opts.size, headers: opts.headers });
+  return page.evaluate(
+    async ({ url, method, seed, size, headers }) => {
+      try {
+        const init: RequestInit = { method };
+        if (size !== undefined) init.body = new Blob([window.patternBytes(seed ?? 0, size)], { type: 'application/octet-stream' });
+        const res = await fetch(url, init);
+        const read: Record<string, string | null> = {};
+        for (const h of headers) read[h] = res.headers.get(h);
+        return { status: res.status, headers: read, body: await res.text() };
+      } catch (e) {
+        return { error: String(e) };
+      }
+    },
+    { url, method: opts.method, seed: opts.seed, size: opts.size, headers: opts.headers },
+  );
 }
 
 interface XmlResult extends FetchResult {
@@ -187,41 +194,47 @@ interface XmlResult extends FetchResult {
 
 /** GET `url` and parse the XML answer in the page. */
 function fetchXmlInPage(page: Page, url: string, elements: string[]): Promise<XmlResult> {
-  return page.evaluate(async ({ url, elements }) => {
-    try {
-      const res = await fetch(url);
-      const body = await res.text();
-      const doc = new DOMParser().parseFromString(body, 'application/xml');
-      const xml: Record<string, string | null> = {};
-      for (const name of elements) xml[name] = doc.getElementsByTagName(name)[0]?.textContent ?? null;
-      return { status: res.status, body, xml };
-    } catch (e) {
-      return { error: String(e) };
-    }
-  }, { url, elements });
+  return page.evaluate(
+    async ({ url, elements }) => {
+      try {
+        const res = await fetch(url);
+        const body = await res.text();
+        const doc = new DOMParser().parseFromString(body, 'application/xml');
+        const xml: Record<string, string | null> = {};
+        for (const name of elements) xml[name] = doc.getElementsByTagName(name)[0]?.textContent ?? null;
+        return { status: res.status, body, xml };
+      } catch (e) {
+        return { error: String(e) };
+      }
+    },
+    { url, elements },
+  );
 }
 
 /** POST a boto3 form as FormData (fields in order, then the file as a Blob); parse a PostResponse. */
 function postFormInPage(page: Page, post: Post, file: { seed: number; size: number; name: string; type: string }): Promise<XmlResult> {
-  return page.evaluate(async ({ post, file }) => {
-    try {
-      const fd = new FormData();
-      for (const [k, v] of Object.entries(post.fields)) fd.append(k, v);
-      fd.append('file', new Blob([window.patternBytes(file.seed, file.size)], { type: file.type }), file.name);
-      const res = await fetch(post.url, { method: 'POST', body: fd });
-      const body = await res.text();
-      const xml: Record<string, string | null> = {};
-      if (body !== '') {
-        const doc = new DOMParser().parseFromString(body, 'application/xml');
-        for (const name of ['Location', 'Bucket', 'Key', 'ETag', 'Code', 'Message']) {
-          xml[name] = doc.getElementsByTagName(name)[0]?.textContent ?? null;
+  return page.evaluate(
+    async ({ post, file }) => {
+      try {
+        const fd = new FormData();
+        for (const [k, v] of Object.entries(post.fields)) fd.append(k, v);
+        fd.append('file', new Blob([window.patternBytes(file.seed, file.size)], { type: file.type }), file.name);
+        const res = await fetch(post.url, { method: 'POST', body: fd });
+        const body = await res.text();
+        const xml: Record<string, string | null> = {};
+        if (body !== '') {
+          const doc = new DOMParser().parseFromString(body, 'application/xml');
+          for (const name of ['Location', 'Bucket', 'Key', 'ETag', 'Code', 'Message']) {
+            xml[name] = doc.getElementsByTagName(name)[0]?.textContent ?? null;
+          }
         }
+        return { status: res.status, headers: { etag: res.headers.get('ETag') }, body, xml };
+      } catch (e) {
+        return { error: String(e) };
       }
-      return { status: res.status, headers: { etag: res.headers.get('ETag') }, body, xml };
-    } catch (e) {
-      return { error: String(e) };
-    }
-  }, { post, file });
+    },
+    { post, file },
+  );
 }
 
 // ---- the suite -------------------------------------------------------------------------------
@@ -282,7 +295,8 @@ describe('Browser (headless Chromium via playwright-core)', { timeout: 90_000 },
   }
 
   /** An assertion message with the fetch result and what the browser logged (CORS errors show up there). */
-  const why = (r: unknown) => `${JSON.stringify(r, (k, v) => (k === 'body' && typeof v === 'string' && v.length > 2000 ? `${v.slice(0, 2000)}…` : v))}\nbrowser console:\n${consoleLog.slice(-20).join('\n')}`;
+  const why = (r: unknown) =>
+    `${JSON.stringify(r, (k, v) => (k === 'body' && typeof v === 'string' && v.length > 2000 ? `${v.slice(0, 2000)}…` : v))}\nbrowser console:\n${consoleLog.slice(-20).join('\n')}`;
 
   async function sdkObject(env: Env, key: string): Promise<{ body: Buffer; etag: string | undefined; contentType: string | undefined }> {
     const res = await env.s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
@@ -357,22 +371,44 @@ describe('Browser (headless Chromium via playwright-core)', { timeout: 90_000 },
       env.bucket = newBucketName('browser-rules');
       await env.s3.send(new CreateBucketCommand({ Bucket: env.bucket }));
       await env.s3.send(new CreateBucketCommand({ Bucket: plainBucket }));
-      await env.s3.send(new PutBucketCorsCommand({
-        Bucket: env.bucket,
-        CORSConfiguration: {
-          CORSRules: [{
-            AllowedOrigins: [harness.origin],
-            AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD', 'DELETE'],
-            AllowedHeaders: ['*'],
-            ExposeHeaders: ['ETag', 'Content-Disposition', 'x-amz-request-id'],
-            MaxAgeSeconds: 600,
-          }],
-        },
-      }));
+      await env.s3.send(
+        new PutBucketCorsCommand({
+          Bucket: env.bucket,
+          CORSConfiguration: {
+            CORSRules: [
+              {
+                AllowedOrigins: [harness.origin],
+                AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD', 'DELETE'],
+                AllowedHeaders: ['*'],
+                ExposeHeaders: ['ETag', 'Content-Disposition', 'x-amz-request-id'],
+                MaxAgeSeconds: 600,
+              },
+            ],
+          },
+        }),
+      );
       forms = await makeForms(env.server, env.bucket, [
-        ['v2', false, 'post/v2.txt', { success_action_status: '201', 'Content-Type': 'text/plain' }, [{ success_action_status: '201' }, ['starts-with', '$Content-Type', 'text/']]],
-        ['v4', true, 'post/v4.txt', { success_action_status: '201', 'Content-Type': 'text/plain' }, [{ success_action_status: '201' }, ['starts-with', '$Content-Type', 'text/']]],
-        ['redirect', true, `${redirectKeyPrefix}\${filename}`, { success_action_redirect: `${harness.origin}/done` }, [{ success_action_redirect: `${harness.origin}/done` }]],
+        [
+          'v2',
+          false,
+          'post/v2.txt',
+          { success_action_status: '201', 'Content-Type': 'text/plain' },
+          [{ success_action_status: '201' }, ['starts-with', '$Content-Type', 'text/']],
+        ],
+        [
+          'v4',
+          true,
+          'post/v4.txt',
+          { success_action_status: '201', 'Content-Type': 'text/plain' },
+          [{ success_action_status: '201' }, ['starts-with', '$Content-Type', 'text/']],
+        ],
+        [
+          'redirect',
+          true,
+          `${redirectKeyPrefix}\${filename}`,
+          { success_action_redirect: `${harness.origin}/done` },
+          [{ success_action_redirect: `${harness.origin}/done` }],
+        ],
         ['small', false, 'post/small.txt', { success_action_status: '201' }, [{ success_action_status: '201' }, ['content-length-range', 1, 100]]],
       ]);
     });
@@ -390,36 +426,43 @@ describe('Browser (headless Chromium via playwright-core)', { timeout: 90_000 },
       const key = 'multipart/big.bin';
       const created = await env.s3.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: key }));
       const uploadId = created.UploadId!;
-      const urls = await Promise.all(PART_SIZES.map((_, i) =>
-        getSignedUrl(env.s3, new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1 }), { expiresIn: 600 })));
+      const urls = await Promise.all(
+        PART_SIZES.map((_, i) =>
+          getSignedUrl(env.s3, new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1 }), { expiresIn: 600 }),
+        ),
+      );
       const parts = PART_SIZES.map((size, i) => ({ url: urls[i]!, seed: 100 + i, size }));
 
-      const r = await withPage((page) => page.evaluate(async (parts) => {
-        try {
-          const etags: Array<string | null> = [];
-          const statuses: number[] = [];
-          for (const p of parts) {
-            const res = await fetch(p.url, { method: 'PUT', body: new Blob([window.patternBytes(p.seed, p.size)]) });
-            statuses.push(res.status);
-            etags.push(res.headers.get('ETag'));
-            await res.text();
+      const r = await withPage((page) =>
+        page.evaluate(async (parts) => {
+          try {
+            const etags: Array<string | null> = [];
+            const statuses: number[] = [];
+            for (const p of parts) {
+              const res = await fetch(p.url, { method: 'PUT', body: new Blob([window.patternBytes(p.seed, p.size)]) });
+              statuses.push(res.status);
+              etags.push(res.headers.get('ETag'));
+              await res.text();
+            }
+            return { statuses, etags };
+          } catch (e) {
+            return { error: String(e) };
           }
-          return { statuses, etags };
-        } catch (e) {
-          return { error: String(e) };
-        }
-      }, parts));
+        }, parts),
+      );
       assert.ok(!('error' in r), why(r));
       assert.deepEqual(r.statuses, [200, 200, 200], why(r));
       const data = PART_SIZES.map((size, i) => bytesOf(100 + i, size));
       assert.deepEqual(r.etags, data.map(quotedMd5), `part ETags as read by the page\n${why(r)}`);
 
-      const done = await env.s3.send(new CompleteMultipartUploadCommand({
-        Bucket: env.bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: r.etags.map((etag, i) => ({ ETag: etag!, PartNumber: i + 1 })) },
-      }));
+      const done = await env.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: env.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: r.etags.map((etag, i) => ({ ETag: etag!, PartNumber: i + 1 })) },
+        }),
+      );
       const md5s = Buffer.concat(data.map((d) => createHash('md5').update(d).digest()));
       const expectedEtag = `"${md5Hex(md5s)}-3"`;
       assert.equal(done.ETag, expectedEtag);
@@ -478,10 +521,7 @@ describe('Browser (headless Chromium via playwright-core)', { timeout: 90_000 },
           document.body.appendChild(form);
         }, post);
         await page.setInputFiles('input[type=file]', { name: 'photo 1.bin', mimeType: 'application/octet-stream', buffer: data });
-        await Promise.all([
-          page.waitForURL((u) => u.pathname === '/done', { timeout: 15_000 }),
-          page.click('button[type=submit]'),
-        ]);
+        await Promise.all([page.waitForURL((u) => u.pathname === '/done', { timeout: 15_000 }), page.click('button[type=submit]')]);
         return { url: page.url(), text: await page.textContent('#done') };
       });
       assert.equal(landed.text, 'upload done', JSON.stringify(landed));
@@ -499,7 +539,9 @@ describe('Browser (headless Chromium via playwright-core)', { timeout: 90_000 },
       await env.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: key, Body: text, ContentType: 'application/octet-stream' }));
       const disposition = 'attachment; filename="report 2026.txt"';
       const url = await presignGet(env, key, { ResponseContentDisposition: disposition, ResponseContentType: 'text/plain; charset=utf-8' });
-      const r = await withPage((page) => fetchInPage(page, url, { method: 'GET', headers: ['Content-Disposition', 'Content-Type', 'ETag', 'x-amz-request-id'] }));
+      const r = await withPage((page) =>
+        fetchInPage(page, url, { method: 'GET', headers: ['Content-Disposition', 'Content-Type', 'ETag', 'x-amz-request-id'] }),
+      );
       assert.equal(r.error, undefined, why(r));
       assert.equal(r.status, 200, why(r));
       assert.equal(r.headers?.['Content-Disposition'], disposition, `Content-Disposition as read by the page\n${why(r)}`);
@@ -522,7 +564,11 @@ describe('Browser (headless Chromium via playwright-core)', { timeout: 90_000 },
       assert.match(r.error ?? '', /TypeError/, `expected a CORS failure, got ${why(r)}`);
       // The browser asked and the server refused: a preflight answered 403, and no PUT reached it.
       const lines = (await env.server.accessLog(from)).filter((l) => l.key === 'blocked.bin');
-      assert.deepEqual(lines.map((l) => `${l.op} ${l.method} ${l.status}`), ['PreflightRequest OPTIONS 403'], JSON.stringify(lines));
+      assert.deepEqual(
+        lines.map((l) => `${l.op} ${l.method} ${l.status}`),
+        ['PreflightRequest OPTIONS 403'],
+        JSON.stringify(lines),
+      );
       const err = await errorOf(env.s3.send(new HeadObjectCommand({ Bucket: plainBucket, Key: 'blocked.bin' })));
       assert.equal(err.$metadata.httpStatusCode, 404, 'the failed preflight must keep the PUT from being sent');
     });
@@ -539,7 +585,13 @@ describe('Browser (headless Chromium via playwright-core)', { timeout: 90_000 },
       env.bucket = newBucketName('browser-default');
       await env.s3.send(new CreateBucketCommand({ Bucket: env.bucket }));
       forms = await makeForms(env.server, env.bucket, [
-        ['v4', true, 'post/v4.txt', { success_action_status: '201', 'Content-Type': 'text/plain' }, [{ success_action_status: '201' }, ['starts-with', '$Content-Type', 'text/']]],
+        [
+          'v4',
+          true,
+          'post/v4.txt',
+          { success_action_status: '201', 'Content-Type': 'text/plain' },
+          [{ success_action_status: '201' }, ['starts-with', '$Content-Type', 'text/']],
+        ],
       ]);
     });
 

@@ -50,7 +50,11 @@ describe('Bucket configurations without a configuration, GetObjectTorrent', () =
   before(async () => {
     server = await startServer();
     s3 = testClient(server.url);
-    ({ env, dir: work, cleanup: cleanupEnv } = await isolatedClientEnv({ AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_DEFAULT_REGION: REGION }));
+    ({
+      env,
+      dir: work,
+      cleanup: cleanupEnv,
+    } = await isolatedClientEnv({ AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_DEFAULT_REGION: REGION }));
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'file.txt', Body: 'x' }));
   });
@@ -67,7 +71,10 @@ describe('Bucket configurations without a configuration, GetObjectTorrent', () =
     assert.equal(logging.LoggingEnabled, undefined);
     const notif = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
     assert.equal(notif.$metadata.httpStatusCode, 200);
-    assert.deepEqual([notif.TopicConfigurations, notif.QueueConfigurations, notif.LambdaFunctionConfigurations, notif.EventBridgeConfiguration], [undefined, undefined, undefined, undefined]);
+    assert.deepEqual(
+      [notif.TopicConfigurations, notif.QueueConfigurations, notif.LambdaFunctionConfigurations, notif.EventBridgeConfiguration],
+      [undefined, undefined, undefined, undefined],
+    );
     const payment = await s3.send(new GetBucketRequestPaymentCommand({ Bucket: bucket }));
     assert.equal(payment.Payer, 'BucketOwner');
     const accel = await s3.send(new GetBucketAccelerateConfigurationCommand({ Bucket: bucket }));
@@ -127,7 +134,9 @@ describe('Bucket configurations without a configuration, GetObjectTorrent', () =
     }
     const putLogging = await errorOf(s3.send(new PutBucketLoggingCommand({ Bucket: bucket, BucketLoggingStatus: {} })));
     assert.deepEqual([putLogging.name, putLogging.$metadata.httpStatusCode], ['NotImplemented', 501]);
-    const putWebsite = await errorOf(s3.send(new PutBucketWebsiteCommand({ Bucket: bucket, WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } })));
+    const putWebsite = await errorOf(
+      s3.send(new PutBucketWebsiteCommand({ Bucket: bucket, WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } })),
+    );
     assert.deepEqual([putWebsite.name, putWebsite.$metadata.httpStatusCode], ['NotImplemented', 501]);
   });
 
@@ -142,7 +151,11 @@ describe('Bucket configurations without a configuration, GetObjectTorrent', () =
 
   for (const { label, python } of PYTHONS) {
     it(`the same calls through ${label} → the same answers`, async () => {
-      const r = await run(python, ['-c', `
+      const r = await run(
+        python,
+        [
+          '-c',
+          `
 import json, os, boto3
 from botocore.client import Config
 from botocore.exceptions import ClientError
@@ -169,7 +182,10 @@ out = {
   'torrent': [err(s3.get_object_torrent, Bucket=b, Key='nope'), err(s3.get_object_torrent, Bucket=b, Key='file.txt')],
 }
 print(json.dumps(out))
-`], { env: { ...env, S3_ENDPOINT: server.url, S3_BUCKET: bucket, S3_MISSING: missing }, timeoutMs: 60_000 });
+`,
+        ],
+        { env: { ...env, S3_ENDPOINT: server.url, S3_BUCKET: bucket, S3_MISSING: missing }, timeoutMs: 60_000 },
+      );
       assert.equal(r.code, 0, `${describeRun(python, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
       assert.deepEqual(JSON.parse(r.stdout), {
         logging: false,
@@ -181,7 +197,10 @@ print(json.dumps(out))
         lists: [false, false, false, false],
         by_id: Array(4).fill(['NoSuchConfiguration', 404]),
         missing: ['NoSuchBucket', 404],
-        torrent: [['NoSuchKey', 404], ['NotImplemented', 501]],
+        torrent: [
+          ['NoSuchKey', 404],
+          ['NotImplemented', 501],
+        ],
       });
     });
   }
@@ -196,8 +215,20 @@ print(json.dumps(out))
   it('s3cmd info s3://bucket → exit 0 with Location and Payer BucketOwner', async () => {
     const cfg = join(work, 's3cmd.cfg');
     const hostPort = `${server.host}:${server.port}`;
-    await writeFile(cfg, ['[default]', `access_key = ${ACCESS_KEY}`, `secret_key = ${SECRET_KEY}`, `host_base = ${hostPort}`, `host_bucket = ${hostPort}`,
-      'use_https = False', 'signature_v2 = False', 'bucket_location = us-east-1', ''].join('\n'));
+    await writeFile(
+      cfg,
+      [
+        '[default]',
+        `access_key = ${ACCESS_KEY}`,
+        `secret_key = ${SECRET_KEY}`,
+        `host_base = ${hostPort}`,
+        `host_bucket = ${hostPort}`,
+        'use_https = False',
+        'signature_v2 = False',
+        'bucket_location = us-east-1',
+        '',
+      ].join('\n'),
+    );
     const from = server.logs().length;
     const r = await run(S3CMD, ['-c', cfg, 'info', `s3://${bucket}`], { env, timeoutMs: 60_000 });
     assert.equal(r.code, 0, `${describeRun('s3cmd info', r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
@@ -205,6 +236,9 @@ print(json.dumps(out))
     assert.match(r.stdout, /Payer:\s+BucketOwner/);
     // It really asked: the ?requestPayment GET is in the access log, answered 200.
     const lines = await server.accessLog(from);
-    assert.ok(lines.some((l) => l.op === 'GetBucketRequestPayment' && l.status === 200), JSON.stringify(lines.map((l) => [l.op, l.status])));
+    assert.ok(
+      lines.some((l) => l.op === 'GetBucketRequestPayment' && l.status === 200),
+      JSON.stringify(lines.map((l) => [l.op, l.status])),
+    );
   });
 });

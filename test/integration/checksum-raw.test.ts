@@ -110,10 +110,12 @@ describe('x-amz-checksum-* (raw, POST form, presigned)', () => {
     const day = when.slice(0, 8);
     const credential = `${ACCESS_KEY}/${day}/${REGION}/s3/aws4_request`;
     const fields: Record<string, string> = { key, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': when, ...extra };
-    const policy = Buffer.from(JSON.stringify({
-      expiration: new Date(Date.now() + 600_000).toISOString(),
-      conditions: [{ bucket }, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))],
-    })).toString('base64');
+    const policy = Buffer.from(
+      JSON.stringify({
+        expiration: new Date(Date.now() + 600_000).toISOString(),
+        conditions: [{ bucket }, ...Object.entries(fields).map(([k, v]) => ({ [k]: v }))],
+      }),
+    ).toString('base64');
     let k: Buffer | string = `AWS4${SECRET_KEY}`;
     for (const part of [day, REGION, 's3', 'aws4_request']) k = createHmac('sha256', k).update(part).digest();
     const signature = createHmac('sha256', k).update(policy).digest('hex');
@@ -172,7 +174,7 @@ describe('x-amz-checksum-* (raw, POST form, presigned)', () => {
   // ---------------------------------------------------------------------------------------------
   // aws-sdk-js presigned PUT
 
-  it('PutObject presigned by aws-sdk-js › the presigner\'s query x-amz-checksum-crc32 (of an empty body) is not verified, as on S3: any body → 200, no checksum stored', async () => {
+  it("PutObject presigned by aws-sdk-js › the presigner's query x-amz-checksum-crc32 (of an empty body) is not verified, as on S3: any body → 200, no checksum stored", async () => {
     const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: 'presigned-default' }), { expiresIn: 300 });
     const query = new URL(url).searchParams;
     assert.equal(query.get('x-amz-checksum-crc32'), 'AAAAAA==', 'what this aws-sdk-js version puts in the query');

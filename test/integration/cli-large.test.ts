@@ -14,14 +14,17 @@ import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from 
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
-const multipartEtag = (parts: Buffer[]) => `"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-${parts.length}"`;
+const multipartEtag = (parts: Buffer[]) =>
+  `"${createHash('md5')
+    .update(Buffer.concat(parts.map(md5)))
+    .digest('hex')}-${parts.length}"`;
 
 /** Writes `size` bytes of a random, non-repeating-per-MiB pattern; resolves with its SHA-256 (hex). */
 async function writeLargeFile(path: string, size: number): Promise<string> {
   const pattern = randomBytes(MiB + 4093); // not a divisor of any part size: no two parts alike
   const hash = createHash('sha256');
   const out = createWriteStream(path);
-  for (let written = 0; written < size;) {
+  for (let written = 0; written < size; ) {
     const chunk = pattern.subarray(0, Math.min(pattern.length, size - written));
     hash.update(chunk);
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
@@ -96,7 +99,9 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
     }
   });
 
-  it('aws s3api › create-multipart-upload, upload-part ×2 (5 MiB + rest), list-parts, list-multipart-uploads, complete (file://parts.json) → object byte-equal, ETag md5(md5s)-2', { timeout: 180_000 }, async () => {
+  it('aws s3api › create-multipart-upload, upload-part ×2 (5 MiB + rest), list-parts, list-multipart-uploads, complete (file://parts.json) → object byte-equal, ETag md5(md5s)-2', {
+    timeout: 180_000,
+  }, async () => {
     const key = 'api/two parts.bin';
     const parts = [randomBytes(5 * MiB), randomBytes(3 * MiB + 1234)];
     const created = await s3api(['create-multipart-upload', '--bucket', bucket, '--key', key, '--content-type', 'application/x-test']);
@@ -118,7 +123,10 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
     const listed = await s3api(['list-parts', '--bucket', bucket, '--key', key, '--upload-id', uploadId]);
     assert.deepEqual(
       listed.Parts.map((p: { PartNumber: number; Size: number; ETag: string }) => [p.PartNumber, p.Size, p.ETag]),
-      [[1, parts[0]!.length, etags[0]], [2, parts[1]!.length, etags[1]]],
+      [
+        [1, parts[0]!.length, etags[0]],
+        [2, parts[1]!.length, etags[1]],
+      ],
     );
     const uploads = await s3api(['list-multipart-uploads', '--bucket', bucket]);
     assert.ok(
@@ -129,8 +137,15 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
     const partsJson = join(work, 'parts.json');
     await writeFile(partsJson, JSON.stringify({ Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) }));
     const done = await s3api([
-      'complete-multipart-upload', '--bucket', bucket, '--key', key, '--upload-id', uploadId,
-      '--multipart-upload', `file://${partsJson}`,
+      'complete-multipart-upload',
+      '--bucket',
+      bucket,
+      '--key',
+      key,
+      '--upload-id',
+      uploadId,
+      '--multipart-upload',
+      `file://${partsJson}`,
     ]);
     assert.equal(done.ETag, multipartEtag(parts));
     assert.equal(done.Key, key);
@@ -164,10 +179,10 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
     assert.match(parts.stderr, /NoSuchUpload/);
     const partsJson = join(work, 'aborted-parts.json');
     await writeFile(partsJson, JSON.stringify({ Parts: [{ ETag: part.ETag, PartNumber: 1 }] }));
-    const complete = await aws([
-      's3api', 'complete-multipart-upload', '--bucket', bucket, '--key', key, '--upload-id', uploadId,
-      '--multipart-upload', `file://${partsJson}`,
-    ], { expectFailure: true });
+    const complete = await aws(
+      ['s3api', 'complete-multipart-upload', '--bucket', bucket, '--key', key, '--upload-id', uploadId, '--multipart-upload', `file://${partsJson}`],
+      { expectFailure: true },
+    );
     assert.match(complete.stderr, /NoSuchUpload/);
     const head = await aws(['s3api', 'head-object', '--bucket', bucket, '--key', key], { expectFailure: true });
     assert.match(head.stderr, /404|Not Found/);
@@ -186,9 +201,15 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
       // The bytes never passed through the client: no PutObject or UploadPart, only copies.
       assert.equal(log.filter((l) => l.op === 'UploadPartCopy' && l.key === 'mv/moved+20mib.bin' && l.status === 200).length, 3, JSON.stringify(log));
       assert.equal(log.filter((l) => l.op === 'UploadPart' || l.op === 'PutObject').length, 0, JSON.stringify(log));
-      assert.ok(log.some((l) => l.op === 'DeleteObject' && l.key === 'mv/source 20mib.bin' && l.status === 204), JSON.stringify(log));
+      assert.ok(
+        log.some((l) => l.op === 'DeleteObject' && l.key === 'mv/source 20mib.bin' && l.status === 204),
+        JSON.stringify(log),
+      );
       // The CLI reads the source's tags first (--copy-props default): an empty tag set, not 501.
-      assert.ok(log.some((l) => l.op === 'GetObjectTagging' && l.key === 'mv/source 20mib.bin' && l.status === 200), JSON.stringify(log));
+      assert.ok(
+        log.some((l) => l.op === 'GetObjectTagging' && l.key === 'mv/source 20mib.bin' && l.status === 200),
+        JSON.stringify(log),
+      );
 
       const gone = await aws(['s3api', 'head-object', '--bucket', bucket, '--key', 'mv/source 20mib.bin'], { expectFailure: true });
       assert.match(gone.stderr, /404|Not Found/);

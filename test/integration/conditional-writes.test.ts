@@ -26,7 +26,11 @@ import { startServer, type RunningServer } from '../helpers/server.js';
 const md5 = (b: Buffer | string) => `"${createHash('md5').update(b).digest('hex')}"`;
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-interface Answer { status: number; body: string; socket: Socket }
+interface Answer {
+  status: number;
+  body: string;
+  socket: Socket;
+}
 
 describe('conditional writes', () => {
   let server: RunningServer;
@@ -77,7 +81,7 @@ describe('conditional writes', () => {
     });
   }
 
-  it('PutObject › 50 concurrent If-None-Match: * to one new key over 3 keep-alive connections → exactly one 200, 49 × 412 PreconditionFailed; GET returns the winner\'s body', async () => {
+  it("PutObject › 50 concurrent If-None-Match: * to one new key over 3 keep-alive connections → exactly one 200, 49 × 412 PreconditionFailed; GET returns the winner's body", async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 3 });
     try {
       const key = 'race/lockfile';
@@ -203,7 +207,10 @@ describe('conditional writes', () => {
       assert.equal(missing.$metadata.httpStatusCode, 404);
     }
     const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: missingKey }));
-    assert.deepEqual(listed.Uploads?.map((x) => x.UploadId), [u3.UploadId]);
+    assert.deepEqual(
+      listed.Uploads?.map((x) => x.UploadId),
+      [u3.UploadId],
+    );
   });
 
   it('CompleteMultipartUpload › If-None-Match: * on an existing key → 412, the upload is still listed; complete without the condition → 200, object replaced', async () => {
@@ -218,7 +225,10 @@ describe('conditional writes', () => {
     assert.equal(err.name, 'PreconditionFailed');
     assert.equal(err.$metadata.httpStatusCode, 412);
     const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-    assert.deepEqual(listed.Uploads?.map((u) => u.UploadId), [UploadId]);
+    assert.deepEqual(
+      listed.Uploads?.map((u) => u.UploadId),
+      [UploadId],
+    );
     const unchanged = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(await unchanged.Body!.transformToString(), 'already here');
 
@@ -234,9 +244,15 @@ describe('conditional writes', () => {
     const key = 'mpu/new.bin';
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
     const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'only part' }));
-    const done = await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] }, IfNoneMatch: '*',
-    }));
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] },
+        IfNoneMatch: '*',
+      }),
+    );
     assert.equal(done.$metadata.httpStatusCode, 200);
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(await got.Body!.transformToString(), 'only part');
@@ -245,17 +261,29 @@ describe('conditional writes', () => {
   it('CopyObject › If-None-Match: * onto an existing key → 412, destination unchanged; onto a new key → 200', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'copy/src.txt', Body: 'source' }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'copy/dst.txt', Body: 'destination' }));
-    const err = await errorOf(s3.send(new CopyObjectCommand({
-      Bucket: bucket, Key: 'copy/dst.txt', CopySource: `${bucket}/copy/src.txt`, IfNoneMatch: '*',
-    })));
+    const err = await errorOf(
+      s3.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: 'copy/dst.txt',
+          CopySource: `${bucket}/copy/src.txt`,
+          IfNoneMatch: '*',
+        }),
+      ),
+    );
     assert.equal(err.name, 'PreconditionFailed');
     assert.equal(err.$metadata.httpStatusCode, 412);
     const dst = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'copy/dst.txt' }));
     assert.equal(await dst.Body!.transformToString(), 'destination');
 
-    const ok = await s3.send(new CopyObjectCommand({
-      Bucket: bucket, Key: 'copy/new.txt', CopySource: `${bucket}/copy/src.txt`, IfNoneMatch: '*',
-    }));
+    const ok = await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'copy/new.txt',
+        CopySource: `${bucket}/copy/src.txt`,
+        IfNoneMatch: '*',
+      }),
+    );
     assert.equal(ok.CopyObjectResult?.ETag, md5('source'));
     const fresh = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'copy/new.txt' }));
     assert.equal(await fresh.Body!.transformToString(), 'source');

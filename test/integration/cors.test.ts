@@ -6,14 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import {
-  CreateBucketCommand,
-  DeleteBucketCorsCommand,
-  GetBucketCorsCommand,
-  PutBucketCorsCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCorsCommand, GetBucketCorsCommand, PutBucketCorsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { newBucketName } from '../helpers/clients.js';
 import { testClient as client, errorOf, testSigner } from '../helpers/s3.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
@@ -48,7 +41,9 @@ async function raw(
   let headers: Record<string, string> = { host: `${server.host}:${server.port}` };
   if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
   if (opts.sign) {
-    headers['x-amz-content-sha256'] = createHash('sha256').update(opts.body ?? '').digest('hex');
+    headers['x-amz-content-sha256'] = createHash('sha256')
+      .update(opts.body ?? '')
+      .digest('hex');
     const signed = await signer.sign({ method, protocol: 'http:', hostname: server.host, port: server.port, path: pathname, query, headers, body: opts.body });
     headers = signed.headers;
   }
@@ -137,26 +132,43 @@ describe('CORS (bucket configuration)', () => {
   });
 
   it('PutBucketCors › unsupported method or two wildcards → 400 InvalidRequest; missing bucket → 404 NoSuchBucket', async () => {
-    const patch = await errorOf(s3.send(new PutBucketCorsCommand({ Bucket: plain, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }] } })));
+    const patch = await errorOf(
+      s3.send(new PutBucketCorsCommand({ Bucket: plain, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }] } })),
+    );
     assert.equal(patch.name, 'InvalidRequest');
     assert.equal(patch.$metadata.httpStatusCode, 400);
-    const stars = await errorOf(s3.send(new PutBucketCorsCommand({ Bucket: plain, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://*.*.com'], AllowedMethods: ['GET'] }] } })));
+    const stars = await errorOf(
+      s3.send(
+        new PutBucketCorsCommand({ Bucket: plain, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://*.*.com'], AllowedMethods: ['GET'] }] } }),
+      ),
+    );
     assert.equal(stars.name, 'InvalidRequest');
-    const missing = await errorOf(s3.send(new PutBucketCorsCommand({ Bucket: newBucketName('nope'), CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] } })));
+    const missing = await errorOf(
+      s3.send(
+        new PutBucketCorsCommand({ Bucket: newBucketName('nope'), CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] } }),
+      ),
+    );
     assert.equal(missing.name, 'NoSuchBucket');
     // Nothing was stored by the refused requests.
     assert.equal((await errorOf(s3.send(new GetBucketCorsCommand({ Bucket: plain })))).name, 'NoSuchCORSConfiguration');
   });
 
   it('PutBucketCors › configuration without rules (raw XML) → 400 MalformedXML', async () => {
-    const r = await raw(server, 'PUT', `/${plain}?cors`, { sign: true, body: '<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></CORSConfiguration>' });
+    const r = await raw(server, 'PUT', `/${plain}?cors`, {
+      sign: true,
+      body: '<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></CORSConfiguration>',
+    });
     assert.equal(r.status, 400, r.body);
     assert.equal(xmlText(r.body, 'Code'), 'MalformedXML');
   });
 
-  it('Preflight › allowed origin, method and headers → 200 with the rule\'s CORS headers', async () => {
+  it("Preflight › allowed origin, method and headers → 200 with the rule's CORS headers", async () => {
     const r = await raw(server, 'OPTIONS', `/${bucket}/uploads/a.bin`, {
-      unsigned: { origin: UPLOADER, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'Content-Type, X-Amz-Date, x-amz-content-sha256, authorization' },
+      unsigned: {
+        origin: UPLOADER,
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'Content-Type, X-Amz-Date, x-amz-content-sha256, authorization',
+      },
     });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.headers['access-control-allow-origin'], UPLOADER);
@@ -177,7 +189,9 @@ describe('CORS (bucket configuration)', () => {
   });
 
   it('Preflight › origin not allowed → 403 AccessForbidden without Allow-Origin', async () => {
-    const r = await raw(server, 'OPTIONS', `/${bucket}/photo.jpg`, { unsigned: { origin: 'https://evil.example.org', 'access-control-request-method': 'GET' } });
+    const r = await raw(server, 'OPTIONS', `/${bucket}/photo.jpg`, {
+      unsigned: { origin: 'https://evil.example.org', 'access-control-request-method': 'GET' },
+    });
     assert.equal(r.status, 403);
     assert.equal(xmlText(r.body, 'Code'), 'AccessForbidden');
     assert.match(xmlText(r.body, 'Message') ?? '', /^CORSResponse: This CORS request is not allowed\./);
@@ -189,7 +203,9 @@ describe('CORS (bucket configuration)', () => {
   it('Preflight › method or a requested header not allowed by any rule → 403 AccessForbidden', async () => {
     const method = await raw(server, 'OPTIONS', `/${bucket}/x`, { unsigned: { origin: 'https://www.example.com', 'access-control-request-method': 'PUT' } });
     assert.equal(method.status, 403);
-    const hdr = await raw(server, 'OPTIONS', `/${bucket}/x`, { unsigned: { origin: UPLOADER, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-custom-thing' } });
+    const hdr = await raw(server, 'OPTIONS', `/${bucket}/x`, {
+      unsigned: { origin: UPLOADER, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-custom-thing' },
+    });
     assert.equal(hdr.status, 403);
     assert.equal(xmlText(hdr.body, 'Code'), 'AccessForbidden');
   });
@@ -301,7 +317,11 @@ describe('CORS (server-wide default, --cors-origins)', () => {
 
   it('Preflight › bucket without its own configuration → 200 allowing the requested headers', async () => {
     const r = await raw(server, 'OPTIONS', `/${bucket}/upload?partNumber=1&uploadId=x`, {
-      unsigned: { origin: 'http://anything.test:8080', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization,x-amz-date,x-amz-checksum-crc32' },
+      unsigned: {
+        origin: 'http://anything.test:8080',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'authorization,x-amz-date,x-amz-checksum-crc32',
+      },
     });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.headers['access-control-allow-origin'], '*');

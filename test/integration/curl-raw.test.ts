@@ -48,8 +48,12 @@ describe('curl (raw HTTP, SigV4 via --aws-sigv4)', () => {
 
   /** Signing options; curl 7.88 does not add x-amz-content-sha256 itself, S3 requires it. */
   const signArgs = (payloadHash: string) => [
-    '--aws-sigv4', `aws:amz:${REGION}:s3`, '--user', `${ACCESS_KEY}:${SECRET_KEY}`,
-    '-H', `x-amz-content-sha256: ${payloadHash}`,
+    '--aws-sigv4',
+    `aws:amz:${REGION}:s3`,
+    '--user',
+    `${ACCESS_KEY}:${SECRET_KEY}`,
+    '-H',
+    `x-amz-content-sha256: ${payloadHash}`,
   ];
 
   async function curl(
@@ -183,8 +187,23 @@ describe('curl (raw HTTP, SigV4 via --aws-sigv4)', () => {
     const h2 = join(work, 'next-h2');
     const b2 = join(work, 'next-b2');
     const args = [
-      '-sS', '-v', '--head', '-D', h1, '-o', '/dev/null', ...signArgs(EMPTY_SHA256), `${server.url}/${bucket}/missing.txt`,
-      '--next', '-sS', '-D', h2, '-o', b2, ...signArgs(EMPTY_SHA256), `${server.url}/${bucket}/hello.txt`,
+      '-sS',
+      '-v',
+      '--head',
+      '-D',
+      h1,
+      '-o',
+      '/dev/null',
+      ...signArgs(EMPTY_SHA256),
+      `${server.url}/${bucket}/missing.txt`,
+      '--next',
+      '-sS',
+      '-D',
+      h2,
+      '-o',
+      b2,
+      ...signArgs(EMPTY_SHA256),
+      `${server.url}/${bucket}/hello.txt`,
     ];
     const r = await run(CURL, args, { env, timeoutMs: 30_000 });
     assert.equal(r.code, 0, describeRun('curl HEAD --next GET', r));

@@ -81,7 +81,13 @@ function expectContinue(port: number, target: string, headers: Array<[string, st
         // incomplete: wait for more
       }
     });
-    const head = [`PUT ${target} HTTP/1.1`, ...headers.map(([n, v]) => `${n}: ${v}`), 'expect: 100-continue', 'connection: keep-alive', `content-length: ${body.length}`];
+    const head = [
+      `PUT ${target} HTTP/1.1`,
+      ...headers.map(([n, v]) => `${n}: ${v}`),
+      'expect: 100-continue',
+      'connection: keep-alive',
+      `content-length: ${body.length}`,
+    ];
     sock.write(`${head.join('\r\n')}\r\n\r\n`);
   });
 }
@@ -97,7 +103,11 @@ describe('Expect: 100-continue', () => {
     const r = await fetch(`${server.url}/${bucket}`, { method: 'PUT', headers: Object.fromEntries(make.headers.filter(([n]) => n !== 'host')) });
     assert.equal(r.status, 200, await r.text());
     const existing = await signRequest({ method: 'PUT', port: server.port, path: `/${bucket}/existing`, body: 'old' });
-    const p = await fetch(`${server.url}/${bucket}/existing`, { method: 'PUT', body: 'old', headers: Object.fromEntries(existing.headers.filter(([n]) => n !== 'host')) });
+    const p = await fetch(`${server.url}/${bucket}/existing`, {
+      method: 'PUT',
+      body: 'old',
+      headers: Object.fromEntries(existing.headers.filter(([n]) => n !== 'host')),
+    });
     assert.equal(p.status, 200, await p.text());
   });
 
@@ -116,7 +126,12 @@ describe('Expect: 100-continue', () => {
     ['missing bucket', () => put(`/${bucket}-missing/k1`), 404, 'NoSuchBucket'],
     ['If-None-Match: * on an existing key', () => put(`/${bucket}/existing`, { headers: { 'if-none-match': '*' } }), 412, 'PreconditionFailed'],
     ['If-Match on a missing key', () => put(`/${bucket}/absent`, { headers: { 'if-match': '"0123456789abcdef0123456789abcdef"' } }), 404, 'NoSuchKey'],
-    ['If-Match with another ETag', () => put(`/${bucket}/existing`, { headers: { 'if-match': '"0123456789abcdef0123456789abcdef"' } }), 412, 'PreconditionFailed'],
+    [
+      'If-Match with another ETag',
+      () => put(`/${bucket}/existing`, { headers: { 'if-match': '"0123456789abcdef0123456789abcdef"' } }),
+      412,
+      'PreconditionFailed',
+    ],
     ['UploadPart to a missing upload', () => put(`/${bucket}/k1`, { query: { partNumber: '1', uploadId: 'no-such-upload' } }), 404, 'NoSuchUpload'],
   ];
   for (const [condition, exchange, status, code] of refusals) {
@@ -153,8 +168,24 @@ describe('Expect: 100-continue', () => {
       await writeFile(file, body);
       const curl = async (url: string, dump: string) => {
         const args = [
-          '-sS', '-D', dump, '-o', join(dir, 'out'), '-T', file, '-H', 'Expect: 100-continue', '--expect100-timeout', '60',
-          '--aws-sigv4', `aws:amz:${REGION}:s3`, '--user', `${ACCESS_KEY}:${SECRET_KEY}`, '-H', `x-amz-content-sha256: ${sha256hex(body)}`, url,
+          '-sS',
+          '-D',
+          dump,
+          '-o',
+          join(dir, 'out'),
+          '-T',
+          file,
+          '-H',
+          'Expect: 100-continue',
+          '--expect100-timeout',
+          '60',
+          '--aws-sigv4',
+          `aws:amz:${REGION}:s3`,
+          '--user',
+          `${ACCESS_KEY}:${SECRET_KEY}`,
+          '-H',
+          `x-amz-content-sha256: ${sha256hex(body)}`,
+          url,
         ];
         const r = await run(CURL, args, { env, timeoutMs: 120_000 });
         assert.equal(r.code, 0, describeRun('curl', r));
@@ -181,9 +212,14 @@ describe('Expect: 100-continue', () => {
     const relay = net.createServer((client) => {
       const upstream = net.connect({ host: '127.0.0.1', port: server.port });
       sockets.add(client).add(upstream);
-      client.on('data', (c: Buffer) => { sent += c.length; });
+      client.on('data', (c: Buffer) => {
+        sent += c.length;
+      });
       client.pipe(upstream).pipe(client);
-      const drop = () => { client.destroy(); upstream.destroy(); };
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+      };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
     });
@@ -192,10 +228,11 @@ describe('Expect: 100-continue', () => {
     return {
       url: `http://127.0.0.1:${port}`,
       sent: () => sent,
-      close: () => new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        relay.close(() => resolve());
-      }),
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          relay.close(() => resolve());
+        }),
     };
   }
 
@@ -224,8 +261,13 @@ if got != body:
 print('ok', botocore.__version__)
 `;
 
-  for (const [label, python] of [['boto3 newest (.venv)', VENV_PYTHON], ['boto3 Debian 1.26 (/usr/bin/python3)', DEBIAN_PYTHON]] as const) {
-    it(`PutObject › ${label}: put_object of 3 MiB to a missing bucket (Expect: 100-continue) → NoSuchBucket, the body never sent, no hang; the next put_object works`, { timeout: 180_000 }, async () => {
+  for (const [label, python] of [
+    ['boto3 newest (.venv)', VENV_PYTHON],
+    ['boto3 Debian 1.26 (/usr/bin/python3)', DEBIAN_PYTHON],
+  ] as const) {
+    it(`PutObject › ${label}: put_object of 3 MiB to a missing bucket (Expect: 100-continue) → NoSuchBucket, the body never sent, no hang; the next put_object works`, {
+      timeout: 180_000,
+    }, async () => {
       const relay = await countingRelay();
       const base = { S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: bucket };
       const refusedEnv = await isolatedClientEnv({ ...base, S3_ENDPOINT: relay.url, ONLY_REFUSED: '1' });

@@ -113,7 +113,9 @@ describe('front router: the S3 namespace is not shadowed', () => {
   });
 
   it('GET /health/live › with an Authorization header → S3 (its signature is checked), not the front router', async () => {
-    const a = await curl('/health/live', { headers: ['Authorization: AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00'] });
+    const a = await curl('/health/live', {
+      headers: ['Authorization: AWS4-HMAC-SHA256 Credential=nobody/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00'],
+    });
     assert.notEqual(a.status, 200);
     assert.match(a.body, /<Error><Code>/);
     assert.match(a.headers, /x-amz-request-id/);
@@ -136,7 +138,10 @@ describe('front router: --health-address', () => {
   let healthUrl: string;
   before(async () => {
     other = await startServer({ args: ['--health-address', '127.0.0.1:0'] });
-    const line = other.logs().split('\n').find((l) => l.includes('"msg":"listening"'));
+    const line = other
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('"msg":"listening"'));
     const healthPort = (JSON.parse(line ?? '{}') as { healthPort?: number }).healthPort;
     assert.ok(healthPort, `no healthPort in the listening line: ${line}`);
     healthUrl = `http://127.0.0.1:${healthPort}`;

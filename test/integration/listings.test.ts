@@ -84,12 +84,23 @@ describe('Listings', () => {
   it('ListObjectsV2 › EncodingType url through aws-sdk-js → keys decode with decodeURIComponent; Prefix, Delimiter, StartAfter, CommonPrefixes encoded', async () => {
     const all = await s3.send(new ListObjectsV2Command({ Bucket: bucket, EncodingType: 'url' }));
     assert.equal(all.EncodingType, 'url');
-    assert.deepEqual(all.Contents!.map((o) => decode(o.Key)), [...KEYS].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    assert.deepEqual(
+      all.Contents!.map((o) => decode(o.Key)),
+      [...KEYS].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    );
     assert.ok(all.Contents!.some((o) => o.Key === 'a%20b') && all.Contents!.some((o) => o.Key === 'a%2Bb'), 'space → %20, + → %2B');
-    const sub = await s3.send(new ListObjectsV2Command({ Bucket: bucket, EncodingType: 'url', Prefix: 'dir/sub dir/', Delimiter: '+', StartAfter: 'dir/sub dir/' }));
+    const sub = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, EncodingType: 'url', Prefix: 'dir/sub dir/', Delimiter: '+', StartAfter: 'dir/sub dir/' }),
+    );
     assert.deepEqual([sub.Prefix, sub.Delimiter, sub.StartAfter], ['dir/sub%20dir/', '%2B', 'dir/sub%20dir/']);
-    assert.deepEqual(sub.CommonPrefixes!.map((p) => p.Prefix), ['dir/sub%20dir/x%2B']);
-    assert.deepEqual(sub.Contents!.map((o) => decode(o.Key)), ['dir/sub dir/z']);
+    assert.deepEqual(
+      sub.CommonPrefixes!.map((p) => p.Prefix),
+      ['dir/sub%20dir/x%2B'],
+    );
+    assert.deepEqual(
+      sub.Contents!.map((o) => decode(o.Key)),
+      ['dir/sub dir/z'],
+    );
   });
 
   it('ListObjectsV2 › pages of one key with EncodingType url → every key once, decoded exactly', async () => {
@@ -104,15 +115,23 @@ describe('Listings', () => {
   });
 
   it('ListObjects › EncodingType url through aws-sdk-js → Marker, NextMarker, Delimiter, keys encoded; Prefix echoed as sent', async () => {
-    const r = await s3.send(new ListObjectsCommand({ Bucket: bucket, EncodingType: 'url', Prefix: 'dir/sub dir/', Marker: 'dir/sub dir/', Delimiter: '/', MaxKeys: 1 }));
+    const r = await s3.send(
+      new ListObjectsCommand({ Bucket: bucket, EncodingType: 'url', Prefix: 'dir/sub dir/', Marker: 'dir/sub dir/', Delimiter: '/', MaxKeys: 1 }),
+    );
     assert.deepEqual([r.Prefix, r.Marker, r.Delimiter, r.IsTruncated, r.NextMarker], ['dir/sub dir/', 'dir/sub%20dir/', '/', true, 'dir/sub%20dir/x%2By']);
-    assert.deepEqual(r.Contents!.map((o) => o.Key), ['dir/sub%20dir/x%2By']);
+    assert.deepEqual(
+      r.Contents!.map((o) => o.Key),
+      ['dir/sub%20dir/x%2By'],
+    );
   });
 
   it('ListObjectVersions › EncodingType url through aws-sdk-js → KeyMarker, NextKeyMarker, Prefix, keys encoded', async () => {
     const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, EncodingType: 'url', Prefix: 'dir/sub dir/', KeyMarker: 'a b', MaxKeys: 1 }));
     assert.deepEqual([r.Prefix, r.KeyMarker, r.NextKeyMarker], ['dir/sub%20dir/', 'a%20b', 'dir/sub%20dir/x%2By']);
-    assert.deepEqual(r.Versions!.map((v) => v.Key), ['dir/sub%20dir/x%2By']);
+    assert.deepEqual(
+      r.Versions!.map((v) => v.Key),
+      ['dir/sub%20dir/x%2By'],
+    );
   });
 
   it('ListObjectsV2 › raw XML (curl) → %20, %2B, %0A, %25 and UTF-8 bytes; / kept; no ContinuationToken for an empty continuation-token=', async () => {
@@ -122,7 +141,17 @@ describe('Listings', () => {
     assert.match(xml, /<CommonPrefixes><Prefix>dir\/sub%20dir\/x%2B<\/Prefix><\/CommonPrefixes>/);
     assert.doesNotMatch(xml, /ContinuationToken/);
     const whole = await curlGet(`/${bucket}`, { 'list-type': '2', 'encoding-type': 'url' });
-    for (const k of ['a%20b', 'a%2Bb', '100%25', 'new%0Aline', 'tab%09key', '%C3%A9%E6%97%A5%E6%9C%AC/%F0%9F%98%80', '~t', '%28p%29%2A%21%27', 'q%3F%26%3D%23']) {
+    for (const k of [
+      'a%20b',
+      'a%2Bb',
+      '100%25',
+      'new%0Aline',
+      'tab%09key',
+      '%C3%A9%E6%97%A5%E6%9C%AC/%F0%9F%98%80',
+      '~t',
+      '%28p%29%2A%21%27',
+      'q%3F%26%3D%23',
+    ]) {
       assert.ok(whole.includes(`<Key>${k}</Key>`), `<Key>${k}</Key> in ${whole}`);
     }
   });
@@ -137,12 +166,14 @@ describe('Listings', () => {
     const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: '', MaxKeys: 2 }));
     assert.equal(r.ContinuationToken, undefined);
     assert.equal(r.KeyCount, 2);
-    assert.equal(r.Contents![0]!.Key, '(p)*!\'');
+    assert.equal(r.Contents![0]!.Key, "(p)*!'");
   });
 
   for (const { label, python: py } of PYTHONS) {
     it(`ListObjects / V2 / versions › ${label}: automatic url encoding round-trips every key; V1 Prefix with a space and a newline echoed as sent`, async () => {
-      const out = await python(py, `
+      const out = await python(
+        py,
+        `
 paged = []
 for page in s3.get_paginator('list_objects_v2').paginate(Bucket=bucket_name, PaginationConfig={'PageSize': 2}):
     paged += [o['Key'] for o in page.get('Contents', [])]
@@ -160,11 +191,18 @@ for page in s3.get_paginator('list_object_versions').paginate(Bucket=bucket_name
     vers += [v['Key'] for v in page.get('Versions', [])]
 out['versions'] = vers
 out['explicit'] = [o['Key'] for o in s3.list_objects_v2(Bucket=bucket_name, Prefix='a', EncodingType='url')['Contents']]
-`);
+`,
+      );
       const sorted = [...KEYS].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       assert.deepEqual(out.v2, sorted);
       assert.deepEqual(out.versions, sorted);
-      assert.deepEqual(out.v1, sorted.filter((k) => !k.includes('/')).concat('dir/', 'é日本/').sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      assert.deepEqual(
+        out.v1,
+        sorted
+          .filter((k) => !k.includes('/'))
+          .concat('dir/', 'é日本/')
+          .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+      );
       assert.equal(out.v1_prefix, 'dir/sub dir/');
       assert.equal(out.v1_newline, '\n');
       assert.deepEqual(out.v2_prefix, ['dir/sub dir/', 'dir/sub dir/', ['dir/sub dir/x+y', 'dir/sub dir/z']]);
@@ -216,7 +254,10 @@ describe('ListBuckets', () => {
       assert.equal(page.Prefix, 'lb-1');
       seen.push(...(page.Buckets ?? []).map((b) => b.Name!));
     }
-    assert.deepEqual(seen, names.filter((n) => n.startsWith('lb-1')));
+    assert.deepEqual(
+      seen,
+      names.filter((n) => n.startsWith('lb-1')),
+    );
   });
 
   it('ListBuckets › BucketRegion us-east-1 → all, with BucketRegion; another region → none; no parameter → all on one page, no token', async () => {
@@ -238,14 +279,34 @@ describe('ListBuckets', () => {
     }
     const e = await errorOf(s3.send(new ListBucketsCommand({ ContinuationToken: 'bm90LWEtdG9rZW4' })));
     assert.deepEqual([e.name, e.$metadata.httpStatusCode], ['InvalidArgument', 400]);
-    const r = await run(CURL, ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--aws-sigv4', `aws:amz:${REGION}:s3`, '--user', `${ACCESS_KEY}:${SECRET_KEY}`,
-      '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', `${server.url}/?max-buckets=x`], { env, timeoutMs: 30_000 });
+    const r = await run(
+      CURL,
+      [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--aws-sigv4',
+        `aws:amz:${REGION}:s3`,
+        '--user',
+        `${ACCESS_KEY}:${SECRET_KEY}`,
+        '-H',
+        'x-amz-content-sha256: UNSIGNED-PAYLOAD',
+        `${server.url}/?max-buckets=x`,
+      ],
+      { env, timeoutMs: 30_000 },
+    );
     assert.equal(r.stdout, '400', describeRun('curl max-buckets=x', r));
   });
 
   for (const { label, python: py } of PYTHONS) {
     it(`ListBuckets › ${label}: list_buckets, and MaxBuckets paging where botocore knows it`, async () => {
-      const r = await run(py, ['-c', `
+      const r = await run(
+        py,
+        [
+          '-c',
+          `
 import json, os, boto3
 from botocore.client import Config
 s3 = boto3.client('s3', endpoint_url=os.environ['S3_ENDPOINT'], aws_access_key_id='${ACCESS_KEY}', aws_secret_access_key='${SECRET_KEY}',
@@ -263,7 +324,10 @@ if shape is not None and 'MaxBuckets' in shape.members:
         if not token: break
     out['paged'] = names
 print(json.dumps(out))
-`], { env: { ...env, S3_ENDPOINT: server.url }, timeoutMs: 60_000 });
+`,
+        ],
+        { env: { ...env, S3_ENDPOINT: server.url }, timeoutMs: 60_000 },
+      );
       assert.equal(r.code, 0, describeRun(py, r));
       const out = JSON.parse(r.stdout);
       assert.deepEqual(out.all, [...names, 'other-prefix-bucket'].sort());

@@ -56,7 +56,11 @@ function body(size: number, seed: number): Buffer {
   return b;
 }
 
-interface RawAnswer { status: number; headers: http.IncomingHttpHeaders; body: string }
+interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 describe('Multipart details', () => {
   let server: RunningServer;
@@ -87,7 +91,12 @@ describe('Multipart details', () => {
       port: server.port,
       path,
       query,
-      headers: { host: `${server.host}:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(Buffer.byteLength(payload)), ...headers },
+      headers: {
+        host: `${server.host}:${server.port}`,
+        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+        'content-length': String(Buffer.byteLength(payload)),
+        ...headers,
+      },
     });
     const qs = new URLSearchParams(query).toString();
     return new Promise<RawAnswer>((resolve, reject) => {
@@ -139,7 +148,9 @@ def crc32(b):
   /** Creates an upload and uploads `parts` (1, 2, ...); CRC32 checksums when `checksumType` is given. */
   async function upload(bucket: string, key: string, parts: Buffer[], checksumType?: ChecksumType, client = s3) {
     const checksum = checksumType ? { ChecksumAlgorithm: 'CRC32' as const } : {};
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...checksum, ...(checksumType ? { ChecksumType: checksumType } : {}) }));
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...checksum, ...(checksumType ? { ChecksumType: checksumType } : {}) }),
+    );
     const completed: CompletedPart[] = [];
     for (const [i, b] of parts.entries()) {
       const r = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: b, ...checksum }));
@@ -222,7 +233,9 @@ def crc32(b):
 
   it('Conditional writes and retried completion (boto3 newest) › IfNoneMatch=<etag> → 501 NotImplemented; IfMatch="*" → 200 on an existing key, 404 NoSuchKey on a missing one; complete_multipart_upload twice → same ETag; part listed twice → InvalidPartOrder', async () => {
     const bucket = await newBucket('cond-boto3');
-    const out = await boto3(bucket, `
+    const out = await boto3(
+      bucket,
+      `
 etag = s3.put_object(Bucket=bucket_name, Key='k', Body=b'v1')['ETag']
 out['inm_etag'] = error_of(s3.put_object, Bucket=bucket_name, Key='k', Body=b'v2', IfNoneMatch=etag)
 out['im_star'] = s3.put_object(Bucket=bucket_name, Key='k', Body=b'v3', IfMatch='*')['ResponseMetadata']['HTTPStatusCode']
@@ -238,7 +251,8 @@ again = s3.complete_multipart_upload(Bucket=bucket_name, Key='mp', UploadId=u, M
 out['retry'] = [first['ETag'] == again['ETag'], again['ResponseMetadata']['HTTPStatusCode'], again['Location'] == first['Location']]
 s3.put_object(Bucket=bucket_name, Key='mp', Body=b'overwritten')
 out['retry_after_overwrite'] = error_of(s3.complete_multipart_upload, Bucket=bucket_name, Key='mp', UploadId=u, MultipartUpload={'Parts': [one, two]})
-`);
+`,
+    );
     assert.deepEqual(out.inm_etag, ['NotImplemented', 501]);
     assert.equal(out.im_star, 200);
     assert.equal(out.body, 'v3');
@@ -252,13 +266,21 @@ out['retry_after_overwrite'] = error_of(s3.complete_multipart_upload, Bucket=buc
     const bucket = await newBucket('mpu-dup');
     const u = await upload(bucket, 'k', [body(5 * MiB, 10), body(10, 11)]);
     const [p1, p2] = u.MultipartUpload.Parts;
-    for (const parts of [[p1!, p1!, p2!], [p1!, p2!, p2!]]) {
-      const e = await errorOf(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: u.UploadId, MultipartUpload: { Parts: parts } })));
+    for (const parts of [
+      [p1!, p1!, p2!],
+      [p1!, p2!, p2!],
+    ]) {
+      const e = await errorOf(
+        s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: u.UploadId, MultipartUpload: { Parts: parts } })),
+      );
       assert.equal(e.name, 'InvalidPartOrder');
       assert.equal(e.$metadata.httpStatusCode, 400);
     }
     const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    assert.deepEqual(listed.Uploads?.map((x) => x.UploadId), [u.UploadId]);
+    assert.deepEqual(
+      listed.Uploads?.map((x) => x.UploadId),
+      [u.UploadId],
+    );
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', ...u }));
     assert.match(done.ETag ?? '', /-2"$/);
   });
@@ -268,7 +290,9 @@ out['retry_after_overwrite'] = error_of(s3.complete_multipart_upload, Bucket=buc
     const u = await upload(bucket, 'k', [body(5 * MiB, 30), body(5 * MiB, 31), body(10, 32)], 'COMPOSITE');
     const [p1, p2, p3] = u.MultipartUpload.Parts;
     for (const parts of [[p2!], [p1!, p3!], [p2!, p3!]]) {
-      const e = await errorOf(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: u.UploadId, MultipartUpload: { Parts: parts } })));
+      const e = await errorOf(
+        s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: u.UploadId, MultipartUpload: { Parts: parts } })),
+      );
       assert.equal(e.name, 'InvalidPartOrder', parts.map((p) => p.PartNumber).join(','));
       assert.equal(e.$metadata.httpStatusCode, 400);
     }
@@ -282,7 +306,11 @@ out['retry_after_overwrite'] = error_of(s3.complete_multipart_upload, Bucket=buc
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ...u }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'single', Body: 'one piece' }));
 
-    for (const [key, n, count] of [['mp', 4, 3], ['mp', 10000, 3], ['single', 2, 1]] as const) {
+    for (const [key, n, count] of [
+      ['mp', 4, 3],
+      ['mp', 10000, 3],
+      ['single', 2, 1],
+    ] as const) {
       const e = await errorOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, PartNumber: n })));
       assert.equal(e.name, 'InvalidPartNumber', `${key} ${n}`);
       assert.equal(e.$metadata.httpStatusCode, 416);
@@ -291,7 +319,10 @@ out['retry_after_overwrite'] = error_of(s3.complete_multipart_upload, Bucket=buc
       assert.equal(h.$metadata.httpStatusCode, 416, `HEAD ${key} ${n}`);
       const r = await raw('GET', `/${bucket}/${key}`, { partNumber: String(n) });
       assert.equal(r.status, 416);
-      assert.match(r.body, new RegExp(`<Code>InvalidPartNumber</Code>.*<PartNumberRequested>${n}</PartNumberRequested><ActualPartCount>${count}</ActualPartCount>`, 's'));
+      assert.match(
+        r.body,
+        new RegExp(`<Code>InvalidPartNumber</Code>.*<PartNumberRequested>${n}</PartNumberRequested><ActualPartCount>${count}</ActualPartCount>`, 's'),
+      );
     }
     const whole = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'single', PartNumber: 1 }));
     assert.equal(whole.$metadata.httpStatusCode, 206);
@@ -310,15 +341,20 @@ out['retry_after_overwrite'] = error_of(s3.complete_multipart_upload, Bucket=buc
     for (const v of ['0', '10001', '-1', 'abc', '1.5', '']) {
       const r = await raw('GET', `/${bucket}/k`, { partNumber: v });
       assert.equal(r.status, 400, `partNumber=${v}: ${r.body}`);
-      assert.match(r.body, /<Code>InvalidArgument<\/Code><Message>Part number must be an integer between 1 and 10000, inclusive<\/Message><ArgumentName>partNumber<\/ArgumentName>/);
+      assert.match(
+        r.body,
+        /<Code>InvalidArgument<\/Code><Message>Part number must be an integer between 1 and 10000, inclusive<\/Message><ArgumentName>partNumber<\/ArgumentName>/,
+      );
       const h = await raw('HEAD', `/${bucket}/k`, { partNumber: v });
       assert.equal(h.status, 400, `HEAD partNumber=${v}`);
     }
   });
 
-  it('GetObject/HeadObject (boto3 newest) › PartNumber beyond → 416 InvalidPartNumber; 0 → 400 InvalidArgument; HEAD PartNumber + ChecksumMode → the part\'s CRC32', async () => {
+  it("GetObject/HeadObject (boto3 newest) › PartNumber beyond → 416 InvalidPartNumber; 0 → 400 InvalidArgument; HEAD PartNumber + ChecksumMode → the part's CRC32", async () => {
     const bucket = await newBucket('part-boto3');
-    const out = await boto3(bucket, `
+    const out = await boto3(
+      bucket,
+      `
 p1, p2 = os.urandom(5 * 1024 * 1024), os.urandom(999)
 u = s3.create_multipart_upload(Bucket=bucket_name, Key='k', ChecksumAlgorithm='CRC32')['UploadId']
 parts = []
@@ -331,7 +367,8 @@ out['head_beyond'] = error_of(s3.head_object, Bucket=bucket_name, Key='k', PartN
 out['zero'] = error_of(s3.get_object, Bucket=bucket_name, Key='k', PartNumber=0)
 h = s3.head_object(Bucket=bucket_name, Key='k', PartNumber=2, ChecksumMode='ENABLED')
 out['part2'] = [h['ContentLength'], h['PartsCount'], h.get('ChecksumCRC32'), h.get('ChecksumType'), h.get('ChecksumCRC32') == crc32(p2)]
-`);
+`,
+    );
     assert.deepEqual(out.beyond, ['InvalidPartNumber', 416]);
     assert.equal((out.head_beyond as unknown[])[1], 416);
     assert.deepEqual(out.zero, ['InvalidArgument', 400]);
@@ -343,7 +380,8 @@ out['part2'] = [h['ContentLength'], h['PartsCount'], h.get('ChecksumCRC32'), h.g
     const bucket = await newBucket('copy-range');
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src', Body: body(1000, 15) }));
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'dst' }));
-    const copy = (range: string) => s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'dst', UploadId, PartNumber: 1, CopySource: `${bucket}/src`, CopySourceRange: range }));
+    const copy = (range: string) =>
+      s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'dst', UploadId, PartNumber: 1, CopySource: `${bucket}/src`, CopySourceRange: range }));
     for (const range of ['bytes=0-1000', 'bytes=1000-1000', 'bytes=5000-6000', 'bytes=10-5']) {
       const e = await errorOf(copy(range));
       assert.equal(e.name, 'InvalidArgument', range);
@@ -365,7 +403,14 @@ out['part2'] = [h['ContentLength'], h['PartsCount'], h.get('ChecksumCRC32'), h.g
     const u = await upload(bucket, 'k', parts, 'COMPOSITE');
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', ...u }));
     const attrs = (extra: { MaxParts?: number; PartNumberMarker?: string } = {}) =>
-      s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'k', ObjectAttributes: ['ObjectParts', 'Checksum', 'ETag', 'ObjectSize', 'StorageClass'], ...extra }));
+      s3.send(
+        new GetObjectAttributesCommand({
+          Bucket: bucket,
+          Key: 'k',
+          ObjectAttributes: ['ObjectParts', 'Checksum', 'ETag', 'ObjectSize', 'StorageClass'],
+          ...extra,
+        }),
+      );
     const all = await attrs();
     assert.equal(all.ETag, done.ETag!.replace(/"/g, ''));
     assert.equal(all.ObjectSize, 15 * MiB + 4321);
@@ -380,17 +425,26 @@ out['part2'] = [h['ContentLength'], h['PartsCount'], h.get('ChecksumCRC32'), h.g
     );
 
     const page1 = await attrs({ MaxParts: 3 });
-    assert.deepEqual(page1.ObjectParts?.Parts?.map((p) => p.PartNumber), [1, 2, 3]);
+    assert.deepEqual(
+      page1.ObjectParts?.Parts?.map((p) => p.PartNumber),
+      [1, 2, 3],
+    );
     assert.equal(page1.ObjectParts?.IsTruncated, true);
     assert.equal(page1.ObjectParts?.MaxParts, 3);
     assert.equal(page1.ObjectParts?.NextPartNumberMarker, '3');
     const page2 = await attrs({ MaxParts: 3, PartNumberMarker: page1.ObjectParts!.NextPartNumberMarker });
-    assert.deepEqual(page2.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.ChecksumCRC32]), [[4, crc32b64(parts[3]!)]]);
+    assert.deepEqual(
+      page2.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.ChecksumCRC32]),
+      [[4, crc32b64(parts[3]!)]],
+    );
     assert.equal(page2.ObjectParts?.IsTruncated, false);
     assert.equal(page2.ObjectParts?.PartNumberMarker, '3');
 
     // Without a COMPOSITE checksum (none, or FULL_OBJECT), AWS lists no parts: count and paging only.
-    for (const [key, type] of [['plain', undefined], ['full', 'FULL_OBJECT']] as const) {
+    for (const [key, type] of [
+      ['plain', undefined],
+      ['full', 'FULL_OBJECT'],
+    ] as const) {
       const v = await upload(bucket, key, parts.slice(2), type);
       await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, ...v }));
       const a = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ObjectParts'], MaxParts: 1 }));
@@ -401,7 +455,7 @@ out['part2'] = [h['ContentLength'], h['PartsCount'], h.get('ChecksumCRC32'), h.g
     }
   });
 
-  it('HeadObject/GetObject › PartNumber with ChecksumMode ENABLED → the part\'s own CRC32 (the SDK validates the body against it) and ChecksumType; whole object → its checksum and ChecksumType (COMPOSITE / FULL_OBJECT)', async () => {
+  it("HeadObject/GetObject › PartNumber with ChecksumMode ENABLED → the part's own CRC32 (the SDK validates the body against it) and ChecksumType; whole object → its checksum and ChecksumType (COMPOSITE / FULL_OBJECT)", async () => {
     const bucket = await newBucket('part-checksum');
     const parts = [body(5 * MiB, 20), body(3333, 21)];
     for (const type of ['COMPOSITE', 'FULL_OBJECT'] as const) {
@@ -423,12 +477,17 @@ out['part2'] = [h['ContentLength'], h['PartsCount'], h.get('ChecksumCRC32'), h.g
       const plain = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, PartNumber: 1 }));
       assert.equal(plain.ChecksumCRC32, undefined, 'checksums only with checksum mode');
     }
-    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'full_object', ChecksumMode: 'ENABLED' }))).ChecksumCRC32, crc32b64(Buffer.concat(parts)));
+    assert.equal(
+      (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'full_object', ChecksumMode: 'ENABLED' }))).ChecksumCRC32,
+      crc32b64(Buffer.concat(parts)),
+    );
   });
 
-  it('GetObjectAttributes (boto3 newest) › ObjectParts with each part\'s ChecksumCRC32 (zlib), PartsCount, MaxParts paging; Checksum COMPOSITE', async () => {
+  it("GetObjectAttributes (boto3 newest) › ObjectParts with each part's ChecksumCRC32 (zlib), PartsCount, MaxParts paging; Checksum COMPOSITE", async () => {
     const bucket = await newBucket('attrs-boto3');
-    const out = await boto3(bucket, `
+    const out = await boto3(
+      bucket,
+      `
 data = [os.urandom(5 * 1024 * 1024), os.urandom(5 * 1024 * 1024), os.urandom(12345)]
 u = s3.create_multipart_upload(Bucket=bucket_name, Key='k', ChecksumAlgorithm='CRC32')['UploadId']
 parts = []
@@ -444,8 +503,13 @@ out['type'] = a['Checksum']['ChecksumType']
 out['size'] = a['ObjectSize']
 b = s3.get_object_attributes(Bucket=bucket_name, Key='k', ObjectAttributes=['ObjectParts'], MaxParts=2)
 out['page'] = [[p['PartNumber'] for p in b['ObjectParts']['Parts']], b['ObjectParts']['IsTruncated'], b['ObjectParts']['NextPartNumberMarker']]
-`);
-    assert.deepEqual(out.parts, [[1, 5 * MiB, true], [2, 5 * MiB, true], [3, 12345, true]]);
+`,
+    );
+    assert.deepEqual(out.parts, [
+      [1, 5 * MiB, true],
+      [2, 5 * MiB, true],
+      [3, 12345, true],
+    ]);
     assert.equal(out.count, 3);
     assert.equal(out.type, 'COMPOSITE');
     assert.equal(out.size, 10 * MiB + 12345);

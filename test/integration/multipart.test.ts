@@ -40,7 +40,10 @@ const PYTHON = VENV_PYTHON;
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 /** The multipart ETag computed locally: md5 of the concatenated binary part MD5s, then -N. */
-const multipartEtag = (parts: Buffer[]) => `"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-${parts.length}"`;
+const multipartEtag = (parts: Buffer[]) =>
+  `"${createHash('md5')
+    .update(Buffer.concat(parts.map(md5)))
+    .digest('hex')}-${parts.length}"`;
 
 /** Committed data pieces in the server's data directory (files under objects/). */
 async function pieceCount(dataDir: string): Promise<number> {
@@ -292,26 +295,50 @@ out['size'] = s3.head_object(Bucket=bucket_name, Key='k')['ContentLength']
     const { uploadId, etags } = await uploadParts(bucket, 'k', [first, tail]);
     const again = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'k', UploadId: uploadId, PartNumber: 1, Body: second }));
     assert.equal(again.ETag, `"${md5(second).toString('hex')}"`);
-    assert.equal(await pieceCount(server.dataDir), before + 2, 'the replaced part\'s piece is gone');
+    assert.equal(await pieceCount(server.dataDir), before + 2, "the replaced part's piece is gone");
     const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'k', UploadId: uploadId }));
-    assert.deepEqual(listed.Parts?.map((p) => [p.PartNumber, p.ETag, p.Size]), [[1, again.ETag, 5 * MiB], [2, etags[1], 4]]);
-    const stale = await errorOf(
-      s3.send(new CompleteMultipartUploadCommand({
-        Bucket: bucket, Key: 'k', UploadId: uploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etags[0] }, { PartNumber: 2, ETag: etags[1] }] },
-      })),
+    assert.deepEqual(
+      listed.Parts?.map((p) => [p.PartNumber, p.ETag, p.Size]),
+      [
+        [1, again.ETag, 5 * MiB],
+        [2, etags[1], 4],
+      ],
     );
-    assert.equal(stale.name, 'InvalidPart', 'the first upload\'s ETag no longer names part 1');
-    const done = await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: 'k', UploadId: uploadId,
-      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: again.ETag }, { PartNumber: 2, ETag: etags[1] }] },
-    }));
+    const stale = await errorOf(
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'k',
+          UploadId: uploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: etags[0] },
+              { PartNumber: 2, ETag: etags[1] },
+            ],
+          },
+        }),
+      ),
+    );
+    assert.equal(stale.name, 'InvalidPart', "the first upload's ETag no longer names part 1");
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'k',
+        UploadId: uploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: again.ETag },
+            { PartNumber: 2, ETag: etags[1] },
+          ],
+        },
+      }),
+    );
     assert.equal(done.ETag, multipartEtag([second, tail]));
     const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))).Body!.transformToByteArray());
     assert.ok(got.equals(Buffer.concat([second, tail])));
   });
 
-  it('CompleteMultipartUpload › a subset of parts (1 and 3) → the object is those parts; part 2 discarded and its data freed; the replaced object\'s data freed', async () => {
+  it("CompleteMultipartUpload › a subset of parts (1 and 3) → the object is those parts; part 2 discarded and its data freed; the replaced object's data freed", async () => {
     const bucket = await newBucket('mpu-subset');
     // Larger than the inline limit (128 KiB): the old object has a data piece to free.
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: randomBytes(200 * 1024) }));
@@ -319,17 +346,26 @@ out['size'] = s3.head_object(Bucket=bucket_name, Key='k')['ContentLength']
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), Buffer.from('three')];
     const { uploadId, etags } = await uploadParts(bucket, 'k', parts);
     assert.equal(await pieceCount(server.dataDir), before + 3);
-    const done = await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: 'k', UploadId: uploadId,
-      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etags[0] }, { PartNumber: 3, ETag: etags[2] }] },
-    }));
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'k',
+        UploadId: uploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: etags[0] },
+            { PartNumber: 3, ETag: etags[2] },
+          ],
+        },
+      }),
+    );
     assert.equal(done.ETag, multipartEtag([parts[0]!, parts[2]!]));
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }));
     assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([parts[0]!, parts[2]!])));
     // Pieces now: parts 1 and 3 (the object's); part 2 and the old object are freed.
     assert.equal(await pieceCount(server.dataDir), before - 1 + 2);
     const p2 = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k', PartNumber: 2 }));
-    assert.equal(p2.ContentLength, 5, 'part 2 of the object is the upload\'s part 3');
+    assert.equal(p2.ContentLength, 5, "part 2 of the object is the upload's part 3");
   });
 
   it('CompleteMultipartUpload › If-None-Match: * on an existing key → 412 and the upload stays completable; If-Match with the current ETag → completes', async () => {
@@ -337,7 +373,9 @@ out['size'] = s3.head_object(Bucket=bucket_name, Key='k')['ContentLength']
     const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'existing' }));
     const { uploadId, etags } = await uploadParts(bucket, 'k', [Buffer.from('new')]);
     const parts = { Parts: [{ PartNumber: 1, ETag: etags[0] }] };
-    const e = await errorOf(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: uploadId, MultipartUpload: parts, IfNoneMatch: '*' })));
+    const e = await errorOf(
+      s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: uploadId, MultipartUpload: parts, IfNoneMatch: '*' })),
+    );
     assert.equal(e.$metadata.httpStatusCode, 412);
     const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'k', UploadId: uploadId }));
     assert.equal(listed.Parts?.length, 1);
@@ -415,14 +453,22 @@ out['encoding_type'] = r.get('EncodingType')
     );
     const ids = out.ids as Record<string, string[]>;
     const expected: Array<[string, string]> = [
-      ['a', ids['a']![0]!], ['a', ids['a']![1]!], ['b/1', ids['b/1']![0]!], ['b/2', ids['b/2']![0]!], ['c d+e', ids['c d+e']![0]!], ['z', ids['z']![0]!],
+      ['a', ids['a']![0]!],
+      ['a', ids['a']![1]!],
+      ['b/1', ids['b/1']![0]!],
+      ['b/2', ids['b/2']![0]!],
+      ['c d+e', ids['c d+e']![0]!],
+      ['z', ids['z']![0]!],
     ];
     assert.deepEqual(out.all, expected);
     assert.equal(out.truncated_all, false);
     assert.deepEqual(out.delimited, { keys: ['a', 'a', 'c d+e', 'z'], prefixes: ['b/'] });
     assert.deepEqual(out.prefixed, ['b/1', 'b/2']);
     assert.deepEqual(out.paged, [expected.slice(0, 2), expected.slice(2, 4), expected.slice(4, 6)]);
-    assert.deepEqual(out.paginator, expected.map((e) => e[0]));
+    assert.deepEqual(
+      out.paginator,
+      expected.map((e) => e[0]),
+    );
     // botocore does not decode ListMultipartUploads names: the wire form is visible.
     assert.deepEqual(out.encoded, ['c%20d%2Be'], 'url-encoded: space as %20, + as %2B');
     assert.equal(out.encoding_type, 'url');
@@ -462,14 +508,18 @@ out['parts'] = len(parts)
     assert.equal((out.malformed as { Code: string }).Code, 'InvalidArgument');
   });
 
-  it('GetObject › partNumber=2 → part 2\'s bytes (206) with x-amz-mp-parts-count; HEAD the same', async () => {
+  it("GetObject › partNumber=2 → part 2's bytes (206) with x-amz-mp-parts-count; HEAD the same", async () => {
     const bucket = await newBucket('mpu-partget');
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), Buffer.from('last part')];
     const { uploadId, etags } = await uploadParts(bucket, 'k', parts);
-    await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: 'k', UploadId: uploadId,
-      MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-    }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'k',
+        UploadId: uploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
+    );
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k', PartNumber: 2 }));
     assert.equal(got.$metadata.httpStatusCode, 206);
     assert.equal(got.PartsCount, 3);
@@ -558,8 +608,15 @@ out['result'] = result
     for (const alg of ['CRC32', 'CRC32C'] as const) {
       const r = result[alg];
       const a = alg === 'CRC32' ? 'crc32' : 'crc32c';
-      const bodies = [[1, 5 * MiB], [2, 1234]].map(([n, size]) => createHash('shake256', { outputLength: size }).update(`${alg}/${n}`).digest());
-      assert.deepEqual(r.part_values, bodies.map((b) => crcBase64(a, b)), `${alg}: part checksums are the ${alg}s of the bytes`);
+      const bodies = [
+        [1, 5 * MiB],
+        [2, 1234],
+      ].map(([n, size]) => createHash('shake256', { outputLength: size }).update(`${alg}/${n}`).digest());
+      assert.deepEqual(
+        r.part_values,
+        bodies.map((b) => crcBase64(a, b)),
+        `${alg}: part checksums are the ${alg}s of the bytes`,
+      );
       assert.equal(r.head, compositeBase64(a, bodies), `${alg}: checksum of the part checksums, then -2`);
       assert.equal(r.complete, r.head, `${alg}: Complete returned the same checksum`);
       assert.equal(r.type, 'COMPOSITE');
@@ -567,30 +624,51 @@ out['result'] = result
     }
   });
 
-  it('CompleteMultipartUpload › FULL_OBJECT CRC64NVME and CRC32 → the whole object\'s CRC (combined, no -N); the SDK validates it on GET', async () => {
+  it("CompleteMultipartUpload › FULL_OBJECT CRC64NVME and CRC32 → the whole object's CRC (combined, no -N); the SDK validates it on GET", async () => {
     const bucket = await newBucket('mpu-fullobject');
-    for (const [alg, field] of [['crc64nvme', 'ChecksumCRC64NVME'], ['crc32', 'ChecksumCRC32']] as const) {
+    for (const [alg, field] of [
+      ['crc64nvme', 'ChecksumCRC64NVME'],
+      ['crc32', 'ChecksumCRC32'],
+    ] as const) {
       const parts = [randomBytes(5 * MiB + 3), randomBytes(777)];
       // The test's own table-driven CRCs (test/helpers/crc.ts), not the server's code.
       checkCrcVectors();
       const partValues = parts.map((p) => crcBase64(alg, p));
       const expected = crcBase64(alg, Buffer.concat(parts));
       const key = `full-${alg}`;
-      const created = await s3.send(new CreateMultipartUploadCommand({
-        Bucket: bucket, Key: key, ChecksumAlgorithm: alg.toUpperCase() as 'CRC32', ChecksumType: 'FULL_OBJECT',
-      }));
+      const created = await s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ChecksumAlgorithm: alg.toUpperCase() as 'CRC32',
+          ChecksumType: 'FULL_OBJECT',
+        }),
+      );
       assert.equal(created.ChecksumType, 'FULL_OBJECT');
       const completed: CompletedPart[] = [];
       for (const [i, body] of parts.entries()) {
-        const r = await s3.send(new UploadPartCommand({
-          Bucket: bucket, Key: key, UploadId: created.UploadId, PartNumber: i + 1, Body: body, [field]: partValues[i],
-        }));
+        const r = await s3.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: created.UploadId,
+            PartNumber: i + 1,
+            Body: body,
+            [field]: partValues[i],
+          }),
+        );
         completed.push({ PartNumber: i + 1, ETag: r.ETag, [field]: partValues[i] });
       }
-      const done = await s3.send(new CompleteMultipartUploadCommand({
-        Bucket: bucket, Key: key, UploadId: created.UploadId, MultipartUpload: { Parts: completed },
-        ChecksumType: 'FULL_OBJECT', [field]: expected,
-      }));
+      const done = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: created.UploadId,
+          MultipartUpload: { Parts: completed },
+          ChecksumType: 'FULL_OBJECT',
+          [field]: expected,
+        }),
+      );
       assert.equal((done as unknown as Record<string, unknown>)[field], expected, `${alg}: combined without reading the bytes`);
       assert.equal(done.ChecksumType, 'FULL_OBJECT');
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
@@ -601,10 +679,17 @@ out['result'] = result
     // A wrong full-object checksum in Complete → BadDigest, and the upload stays.
     const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'bad', ChecksumAlgorithm: 'CRC64NVME' }));
     const p = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'bad', UploadId: c.UploadId, PartNumber: 1, Body: Buffer.from('abc') }));
-    const e = await errorOf(s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: 'bad', UploadId: c.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] },
-      ChecksumCRC64NVME: 'AAAAAAAAAAA=',
-    })));
+    const e = await errorOf(
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'bad',
+          UploadId: c.UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] },
+          ChecksumCRC64NVME: 'AAAAAAAAAAA=',
+        }),
+      ),
+    );
     assert.equal(e.name, 'BadDigest');
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'bad', UploadId: c.UploadId }));
   });
@@ -615,13 +700,20 @@ out['result'] = result
     const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k', ChecksumAlgorithm: 'SHA256' }));
     const completed: CompletedPart[] = [];
     for (const [i, body] of parts.entries()) {
-      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'k', UploadId: c.UploadId, PartNumber: i + 1, Body: body, ChecksumAlgorithm: 'SHA256' }));
+      const r = await s3.send(
+        new UploadPartCommand({ Bucket: bucket, Key: 'k', UploadId: c.UploadId, PartNumber: i + 1, Body: body, ChecksumAlgorithm: 'SHA256' }),
+      );
       completed.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumSHA256: r.ChecksumSHA256 });
     }
     const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'k', UploadId: c.UploadId, MultipartUpload: { Parts: completed } }));
-    const attrs = await s3.send(new GetObjectAttributesCommand({
-      Bucket: bucket, Key: 'k', ObjectAttributes: ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'], MaxParts: 2,
-    }));
+    const attrs = await s3.send(
+      new GetObjectAttributesCommand({
+        Bucket: bucket,
+        Key: 'k',
+        ObjectAttributes: ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'],
+        MaxParts: 2,
+      }),
+    );
     assert.equal(attrs.ETag, done.ETag!.replace(/"/g, ''));
     assert.equal(attrs.ObjectSize, 10 * MiB + 3);
     assert.equal(attrs.StorageClass, 'STANDARD');
@@ -633,7 +725,13 @@ out['result'] = result
     assert.equal(attrs.Checksum?.ChecksumType, 'COMPOSITE');
     assert.equal(attrs.ObjectParts?.TotalPartsCount, 3);
     assert.equal(attrs.ObjectParts?.IsTruncated, true);
-    assert.deepEqual(attrs.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.Size]), [[1, 5 * MiB], [2, 5 * MiB]]);
+    assert.deepEqual(
+      attrs.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.Size]),
+      [
+        [1, 5 * MiB],
+        [2, 5 * MiB],
+      ],
+    );
     assert.ok(attrs.LastModified instanceof Date);
     const only = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'k', ObjectAttributes: ['ObjectSize'] }));
     assert.equal(only.ObjectSize, 10 * MiB + 3);
@@ -642,7 +740,7 @@ out['result'] = result
     assert.equal(missing.name, 'NoSuchKey');
   });
 
-  it('UploadPart › partNumber 0 or 10001 → 400 InvalidArgument; unknown upload id, or another key\'s → 404 NoSuchUpload; missing bucket → NoSuchBucket', async () => {
+  it("UploadPart › partNumber 0 or 10001 → 400 InvalidArgument; unknown upload id, or another key's → 404 NoSuchUpload; missing bucket → NoSuchBucket", async () => {
     const bucket = await newBucket('mpu-args');
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'k' }));
     for (const n of [0, 10001]) {
@@ -697,7 +795,9 @@ out['result'] = result
     assert.equal(left.Uploads?.length ?? 0, 0);
   });
 
-  it('CompleteMultipartUpload › 1 GiB in 64 parts → completes without reading or writing the parts\' bytes (server /proc/<pid>/io) and reads back the right size and edges', { timeout: 300_000 }, async (t) => {
+  it("CompleteMultipartUpload › 1 GiB in 64 parts → completes without reading or writing the parts' bytes (server /proc/<pid>/io) and reads back the right size and edges", {
+    timeout: 300_000,
+  }, async (t) => {
     const bucket = await newBucket('mpu-gib');
     // No extra request checksums: this test is about completion, not hashing speed.
     const fast = new S3Client({
@@ -735,15 +835,24 @@ out['result'] = result
       };
       const before = await io();
       const started = performance.now();
-      const done = await fast.send(new CompleteMultipartUploadCommand({
-        Bucket: bucket, Key: 'gib', UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-      }));
+      const done = await fast.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'gib',
+          UploadId,
+          MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+        }),
+      );
       const ms = performance.now() - started;
       const afterIo = await io();
-      t.diagnostic(`CompleteMultipartUpload of 1 GiB / ${count} parts: ${ms.toFixed(0)} ms, server read ${afterIo.r - before.r} B, wrote ${afterIo.w - before.w} B`);
+      t.diagnostic(
+        `CompleteMultipartUpload of 1 GiB / ${count} parts: ${ms.toFixed(0)} ms, server read ${afterIo.r - before.r} B, wrote ${afterIo.w - before.w} B`,
+      );
       assert.ok(afterIo.r - before.r < 4 * MiB, `the server read ${afterIo.r - before.r} bytes during the completion`);
       assert.ok(afterIo.w - before.w < 4 * MiB, `the server wrote ${afterIo.w - before.w} bytes during the completion`);
-      const expectedEtag = `"${createHash('md5').update(Buffer.concat(new Array(count).fill(partMd5))).digest('hex')}-${count}"`;
+      const expectedEtag = `"${createHash('md5')
+        .update(Buffer.concat(new Array(count).fill(partMd5)))
+        .digest('hex')}-${count}"`;
       assert.equal(done.ETag, expectedEtag);
       const tail = await fast.send(new GetObjectCommand({ Bucket: bucket, Key: 'gib', Range: `bytes=${count * partSize - 8}-` }));
       assert.equal(tail.ContentRange, `bytes ${count * partSize - 8}-${count * partSize - 1}/${count * partSize}`);

@@ -10,7 +10,13 @@ import { CURL, DEBIAN_PYTHON, VENV_PYTHON, describeRun, isolatedClientEnv, newBu
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
-const unescapeXml = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeXml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 const xmlText = (xml: string, name: string) => {
   const m = xml.match(new RegExp(`<${name}>([^<]*)</${name}>`));
   return m ? unescapeXml(m[1]!) : undefined;
@@ -54,11 +60,25 @@ print(json.dumps({'boto3': boto3.__version__, 'posts': posts, 'gets': gets}))
 type Spec = [name: string, sigv4: boolean, key: string, fields: Record<string, string>, conditions: unknown[], expiresIn: number];
 
 const SPECS: Spec[] = [
-  ['v2', false, 'v2.txt', { 'Content-Type': 'text/plain', 'x-amz-meta-color': 'blue' }, [{ 'Content-Type': 'text/plain' }, { 'x-amz-meta-color': 'blue' }], 600],
+  [
+    'v2',
+    false,
+    'v2.txt',
+    { 'Content-Type': 'text/plain', 'x-amz-meta-color': 'blue' },
+    [{ 'Content-Type': 'text/plain' }, { 'x-amz-meta-color': 'blue' }],
+    600,
+  ],
   ['v4', true, 'v4.txt', { 'Cache-Control': 'max-age=60' }, [['starts-with', '$Cache-Control', 'max-age=']], 600],
   ['status201', false, 's201.txt', { success_action_status: '201' }, [{ success_action_status: '201' }], 600],
   ['status200', true, 's200.txt', { success_action_status: '200' }, [{ success_action_status: '200' }], 600],
-  ['redirect', false, 'redir.txt', { success_action_redirect: 'http://example.com/done?x=1' }, [['starts-with', '$success_action_redirect', 'http://example.com/']], 600],
+  [
+    'redirect',
+    false,
+    'redir.txt',
+    { success_action_redirect: 'http://example.com/done?x=1' },
+    [['starts-with', '$success_action_redirect', 'http://example.com/']],
+    600,
+  ],
   ['range', true, 'range.txt', {}, [['content-length-range', 1, 10]], 600],
   ['expired', false, 'expired.txt', {}, [], -60],
   ['tamper', true, 'tamper.txt', {}, [], 600],
@@ -70,11 +90,31 @@ const SPECS: Spec[] = [
   ['big', true, 'big.bin', {}, [['content-length-range', 0, 8 * 1024 * 1024]], 600],
   ['cond', false, 'cond.txt', {}, [], 600],
 ];
-const GET_KEYS = ['v2.txt', 'v4.txt', 's201.txt', 's200.txt', 'redir.txt', 'range.txt', 'expired.txt', 'tamper.txt', 'extra.txt', 'up/photo 1+€.txt', 'after.txt', 'parts.txt', 'big.bin', 'cond.txt', 'debian.txt'];
+const GET_KEYS = [
+  'v2.txt',
+  'v4.txt',
+  's201.txt',
+  's200.txt',
+  'redir.txt',
+  'range.txt',
+  'expired.txt',
+  'tamper.txt',
+  'extra.txt',
+  'up/photo 1+€.txt',
+  'after.txt',
+  'parts.txt',
+  'big.bin',
+  'cond.txt',
+  'debian.txt',
+];
 
 async function makeForms(python: string, server: RunningServer, bucket: string, specs: Spec[], getKeys: string[], create: boolean): Promise<Forms> {
   const { env, cleanup } = await isolatedClientEnv({
-    S3_ENDPOINT: server.url, S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: bucket, CREATE: create ? '1' : '0',
+    S3_ENDPOINT: server.url,
+    S3_ACCESS_KEY: ACCESS_KEY,
+    S3_SECRET_KEY: SECRET_KEY,
+    S3_BUCKET: bucket,
+    CREATE: create ? '1' : '0',
   });
   try {
     const r = await run(python, ['-c', FORMS_PY], { env, input: JSON.stringify({ posts: specs, gets: getKeys }) });
@@ -86,7 +126,11 @@ async function makeForms(python: string, server: RunningServer, bucket: string, 
 }
 
 /** Submits a form as a browser does (fields in order, then file). */
-async function submit(post: Post, file: Buffer | string, opts: { filename?: string; extra?: Record<string, string>; after?: Record<string, string>; drop?: string[] } = {}): Promise<Response> {
+async function submit(
+  post: Post,
+  file: Buffer | string,
+  opts: { filename?: string; extra?: Record<string, string>; after?: Record<string, string>; drop?: string[] } = {},
+): Promise<Response> {
   const fd = new FormData();
   for (const [k, v] of Object.entries(post.fields)) if (!opts.drop?.includes(k)) fd.append(k, v);
   for (const [k, v] of Object.entries(opts.extra ?? {})) fd.append(k, v);
@@ -162,10 +206,7 @@ describe('PostObject (browser form upload)', () => {
   it('PostObject › success_action_redirect → 303 to the URL with bucket, key and etag appended', async () => {
     const res = await submit(forms.posts.redirect!, 'redirected');
     assert.equal(res.status, 303, await res.text());
-    assert.equal(
-      res.headers.get('location'),
-      `http://example.com/done?x=1&bucket=${bucket}&key=redir.txt&etag=%22${md5('redirected')}%22`,
-    );
+    assert.equal(res.headers.get('location'), `http://example.com/done?x=1&bucket=${bucket}&key=redir.txt&etag=%22${md5('redirected')}%22`);
     assert.equal(await (await fetchObject('redir.txt')).text(), 'redirected');
   });
 
@@ -324,14 +365,21 @@ describe('PostObject (browser form upload)', () => {
         const req = httpRequest({ host: server.host, port: server.port, method, path, headers, agent }, (res) => {
           let text = '';
           res.setEncoding('utf8');
-          res.on('data', (c: string) => { text += c; });
+          res.on('data', (c: string) => {
+            text += c;
+          });
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, reused: req.reusedSocket }));
         });
         req.on('error', reject);
         req.end(payload);
       });
     try {
-      const first = await send('POST', `/${bucket}`, { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(Buffer.byteLength(body)) }, body);
+      const first = await send(
+        'POST',
+        `/${bucket}`,
+        { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(Buffer.byteLength(body)) },
+        body,
+      );
       assert.equal(first.status, 403, first.body);
       const second = await send('GET', new URL(forms.gets['v4.txt']!).pathname + new URL(forms.gets['v4.txt']!).search, {});
       assert.equal(second.reused, true, 'the connection was kept alive');
@@ -353,9 +401,22 @@ describe('PostObject (browser form upload)', () => {
 
   it('PostObject › POST /bucket signed with a SigV4 header but not a form → 412 PreconditionFailed', async () => {
     const r = await run(CURL, [
-      '-s', '-o', '-', '-w', '\n%{http_code}', '-X', 'POST', '--data-binary', 'x=1',
-      '--aws-sigv4', `aws:amz:${REGION}:s3`, '--user', `${ACCESS_KEY}:${SECRET_KEY}`,
-      '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', `${server.url}/${bucket}`,
+      '-s',
+      '-o',
+      '-',
+      '-w',
+      '\n%{http_code}',
+      '-X',
+      'POST',
+      '--data-binary',
+      'x=1',
+      '--aws-sigv4',
+      `aws:amz:${REGION}:s3`,
+      '--user',
+      `${ACCESS_KEY}:${SECRET_KEY}`,
+      '-H',
+      'x-amz-content-sha256: UNSIGNED-PAYLOAD',
+      `${server.url}/${bucket}`,
     ]);
     assert.equal(r.code, 0, describeRun('curl', r));
     const status = r.stdout.trim().split('\n').pop();

@@ -42,7 +42,11 @@ describe('raw authentication (hand-signed)', () => {
     server = await startServer();
     host = `127.0.0.1:${server.port}`;
     const now = Math.floor(Date.now() / 1000) * 1000;
-    const r = await send(`${server.url}/${bucket}`, 'PUT', signWithDateHeader({ method: 'PUT', host, path: `/${bucket}`, dateText: new Date(now).toUTCString(), instant: now }));
+    const r = await send(
+      `${server.url}/${bucket}`,
+      'PUT',
+      signWithDateHeader({ method: 'PUT', host, path: `/${bucket}`, dateText: new Date(now).toUTCString(), instant: now }),
+    );
     assert.equal(r.status, 200, r.body);
   });
 
@@ -67,7 +71,12 @@ describe('raw authentication (hand-signed)', () => {
     ['-1', 403, 'AccessDenied', 'X-Amz-Expires must be non-negative'],
     ['-604800', 403, 'AccessDenied', 'X-Amz-Expires must be non-negative'],
     ['604801', 403, 'AccessDenied', 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds'],
-    ['99999999999', 403, 'AccessDenied', 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds'],
+    [
+      '99999999999',
+      403,
+      'AccessDenied',
+      'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds',
+    ],
     ['abc', 400, 'AuthorizationQueryParametersError', 'X-Amz-Expires should be a number'],
   ];
   for (const [expires, status, code, message] of EXPIRES_CASES) {
@@ -119,11 +128,19 @@ describe('raw authentication (hand-signed)', () => {
 
   it('SigV4 › Date header that is no date, or 16 minutes off → 403 AccessDenied / RequestTimeTooSkewed', async () => {
     const now = Math.floor(Date.now() / 1000) * 1000;
-    const bad = await send(`${server.url}/${bucket}`, 'GET', signWithDateHeader({ method: 'GET', host, path: `/${bucket}`, dateText: 'Bad Date', instant: now }));
+    const bad = await send(
+      `${server.url}/${bucket}`,
+      'GET',
+      signWithDateHeader({ method: 'GET', host, path: `/${bucket}`, dateText: 'Bad Date', instant: now }),
+    );
     assert.equal(bad.status, 403, bad.body);
     assert.equal(xmlText(bad.body, 'Code'), 'AccessDenied');
     const later = now + 16 * 60_000;
-    const skewed = await send(`${server.url}/${bucket}`, 'GET', signWithDateHeader({ method: 'GET', host, path: `/${bucket}`, dateText: new Date(later).toUTCString(), instant: later }));
+    const skewed = await send(
+      `${server.url}/${bucket}`,
+      'GET',
+      signWithDateHeader({ method: 'GET', host, path: `/${bucket}`, dateText: new Date(later).toUTCString(), instant: later }),
+    );
     assert.equal(skewed.status, 403, skewed.body);
     assert.equal(xmlText(skewed.body, 'Code'), 'RequestTimeTooSkewed');
   });
@@ -136,7 +153,11 @@ describe('raw authentication (hand-signed)', () => {
         assert.equal(xmlText(r.body, 'Code'), 'AccessDenied', r.body);
       }
     }
-    const ok = await send(`${server.url}/${bucket}`, 'GET', signV2({ method: 'GET', path: `/${bucket}`, date: new Date().toUTCString().replace(/GMT$/, '-0000') }));
+    const ok = await send(
+      `${server.url}/${bucket}`,
+      'GET',
+      signV2({ method: 'GET', path: `/${bucket}`, date: new Date().toUTCString().replace(/GMT$/, '-0000') }),
+    );
     assert.equal(ok.status, 200, ok.body);
   });
 });

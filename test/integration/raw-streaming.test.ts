@@ -115,7 +115,14 @@ interface PutOptions extends BodyOptions {
   writeSizes?: number[];
 }
 
-function send(server: RunningServer, method: string, path: string, headers: Record<string, string>, body?: Buffer, opts: { agent?: http.Agent; writeSizes?: number[] } = {}): Promise<RawResponse> {
+function send(
+  server: RunningServer,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+  opts: { agent?: http.Agent; writeSizes?: number[] } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     let responded = false;
     let writeError: Error | undefined;
@@ -171,7 +178,10 @@ async function streamingPut(server: RunningServer, path: string, payload: Buffer
   const announce = o.announce ?? o.trailer?.[0];
   if (announce) headers['x-amz-trailer'] = announce;
   const now = new Date();
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const scope = `${amzDate.slice(0, 8)}/${REGION}/s3/aws4_request`;
   const key = hmac(hmac(hmac(hmac(`AWS4${SECRET_KEY}`, amzDate.slice(0, 8)), REGION), 's3'), 'aws4_request');
   // Signatures have a fixed length, so a dummy chain gives the encoded length that is signed.
@@ -392,7 +402,13 @@ describe('aws-chunked uploads (raw HTTP and aws-sdk-js v3)', () => {
     try {
       const key = nextKey('keepalive');
       const payload = randomBytes(20_000);
-      const bad = await streamingPut(server, url(key), payload, { mode: SIGNED, sizes: [1000], tamper: flipPayloadByte(payload, 10), agent, writeSizes: [20_000_000] });
+      const bad = await streamingPut(server, url(key), payload, {
+        mode: SIGNED,
+        sizes: [1000],
+        tamper: flipPayloadByte(payload, 10),
+        agent,
+        writeSizes: [20_000_000],
+      });
       assert.equal(bad.status, 403);
       const good = await streamingPut(server, url(key), payload, { mode: SIGNED, sizes: [1000], agent });
       assert.equal(good.status, 200, good.body.toString());
@@ -426,7 +442,13 @@ describe('aws-chunked uploads (raw HTTP and aws-sdk-js v3)', () => {
 
     for (const withLength of [true, false]) {
       it(`PutObject › Body fs.createReadStream, ContentLength ${withLength ? 'given' : 'not given'} → aws-chunked trailer upload, GET byte-equal`, async () => {
-        const client = new S3Client({ endpoint: server.url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
+        const client = new S3Client({
+          endpoint: server.url,
+          region: REGION,
+          forcePathStyle: true,
+          credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+          maxAttempts: 1,
+        });
         const seen = capture(client);
         try {
           const key = nextKey(`sdk-file-${withLength}`);
@@ -452,7 +474,13 @@ describe('aws-chunked uploads (raw HTTP and aws-sdk-js v3)', () => {
     }
 
     it('PutObject › Body Node Readable of odd-sized buffers with ContentLength and gzip encoding → aws-chunked upload, GET byte-equal, Content-Encoding gzip', async () => {
-      const client = new S3Client({ endpoint: server.url, region: REGION, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1 });
+      const client = new S3Client({
+        endpoint: server.url,
+        region: REGION,
+        forcePathStyle: true,
+        credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+        maxAttempts: 1,
+      });
       const seen = capture(client);
       try {
         const key = nextKey('sdk-readable');
@@ -460,7 +488,14 @@ describe('aws-chunked uploads (raw HTTP and aws-sdk-js v3)', () => {
         // ContentLength is needed: without it aws-sdk-js 3.1175 fails on its own side for a plain
         // Readable ('Invalid value "undefined" for header "x-amz-decoded-content-length"').
         await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: Readable.from(parts), ContentLength: payload.length, ContentEncoding: 'gzip', ContentType: 'application/x-test' }),
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: Readable.from(parts),
+            ContentLength: payload.length,
+            ContentEncoding: 'gzip',
+            ContentType: 'application/x-test',
+          }),
         );
         assert.equal(seen.at(-1)?.['x-amz-content-sha256'], UNSIGNED_TRAILER);
         const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -70,7 +70,10 @@ for (const provider of ['Other', 'Minio'] as const) {
     /** `rclone lsf -R <path>` as a sorted list. */
     async function lsf(path: string): Promise<string[]> {
       const r = await rclone(['lsf', '-R', path]);
-      return r.stdout.split('\n').filter((l) => l !== '').sort();
+      return r.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .sort();
     }
 
     before(async () => {
@@ -112,10 +115,17 @@ for (const provider of ['Other', 'Minio'] as const) {
       assert.match(r.stderr, new RegExp(`Transferred:\\s+${Object.keys(TREE).length} / ${Object.keys(TREE).length}, 100%`), r.stderr);
       const log = await server.accessLog(mark);
       const bigParts = log.filter((l) => l.op === 'UploadPart' && l.key === 'tree/big/twelve.bin');
-      assert.deepEqual(bigParts.map((l) => l.status), [200, 200, 200], JSON.stringify(log));
+      assert.deepEqual(
+        bigParts.map((l) => l.status),
+        [200, 200, 200],
+        JSON.stringify(log),
+      );
       assert.ok(log.some((l) => l.op === 'CompleteMultipartUpload' && l.key === 'tree/big/twelve.bin' && l.status === 200));
       assert.equal(log.filter((l) => l.op === 'PutObject' && l.status === 200).length, Object.keys(TREE).length - 1);
-      assert.deepEqual(log.filter((l) => l.status >= 500), []);
+      assert.deepEqual(
+        log.filter((l) => l.status >= 500),
+        [],
+      );
     });
 
     it(`rclone check (${provider}) › local tree against the bucket → exit 0, 0 differences, every file matching`, async () => {
@@ -146,8 +156,15 @@ for (const provider of ['Other', 'Minio'] as const) {
       const r = await rclone(['moveto', remote('tree/big/twelve.bin'), remote('moved/twelve copy+1 ü.bin'), '-v']);
       assert.match(r.stderr, /Copied \(server-side copy\)/);
       const log = await server.accessLog(mark);
-      assert.ok(log.some((l) => l.op === 'CopyObject' && l.key === 'moved/twelve copy+1 ü.bin' && l.status === 200), JSON.stringify(log));
-      assert.deepEqual(log.filter((l) => l.op === 'PutObject' || l.op === 'UploadPart' || l.op === 'GetObject'), [], 'no bytes through the client');
+      assert.ok(
+        log.some((l) => l.op === 'CopyObject' && l.key === 'moved/twelve copy+1 ü.bin' && l.status === 200),
+        JSON.stringify(log),
+      );
+      assert.deepEqual(
+        log.filter((l) => l.op === 'PutObject' || l.op === 'UploadPart' || l.op === 'GetObject'),
+        [],
+        'no bytes through the client',
+      );
       assert.ok(log.some((l) => l.op === 'DeleteObject' && l.key === 'tree/big/twelve.bin' && l.status === 204));
 
       const listing = await lsf(remote());

@@ -33,7 +33,10 @@ const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 const sha256hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const etagOf = (b: Buffer) => `"${md5(b).toString('hex')}"`;
-const multipartEtag = (parts: Buffer[]) => `"${createHash('md5').update(Buffer.concat(parts.map(md5))).digest('hex')}-${parts.length}"`;
+const multipartEtag = (parts: Buffer[]) =>
+  `"${createHash('md5')
+    .update(Buffer.concat(parts.map(md5)))
+    .digest('hex')}-${parts.length}"`;
 const crc32b64 = (b: Buffer) => {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(crc32(b));
@@ -47,7 +50,11 @@ function slices(b: Buffer, size: number): Buffer[] {
   return out;
 }
 
-interface SentRequest { method: string; path: string; headers: Record<string, string> }
+interface SentRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
 
 describe('aws-sdk-js v3 uploads and presigned URLs', () => {
   let server: RunningServer;
@@ -117,19 +124,25 @@ describe('aws-sdk-js v3 uploads and presigned URLs', () => {
     const data = Buffer.alloc(50 * MiB);
     for (let off = 0; off < data.length; off += pattern.length) pattern.copy(data, off);
     // Irregular chunk sizes, unknown total length: lib-storage has to cut the parts itself.
-    const body = Readable.from((function* () {
-      for (let off = 0, n = 0; off < data.length; n++) {
-        const len = 65_536 + (n % 7) * 1_000;
-        yield data.subarray(off, off + len);
-        off += len;
-      }
-    })());
+    const body = Readable.from(
+      (function* () {
+        for (let off = 0, n = 0; off < data.length; n++) {
+          const len = 65_536 + (n % 7) * 1_000;
+          yield data.subarray(off, off + len);
+          off += len;
+        }
+      })(),
+    );
     const mark = server.logs().length;
     const upload = new Upload({ client: s3, params: { Bucket: bucket, Key: 'lib-storage/50mib.bin', Body: body }, partSize: 8 * MiB, queueSize: 4 });
     const done = await upload.done();
     assert.equal(done.ETag, multipartEtag(slices(data, 8 * MiB)));
 
-    const parts = server.logs().slice(mark).split('\n').filter((l) => l.includes('"op":"UploadPart"') && l.includes('"status":200'));
+    const parts = server
+      .logs()
+      .slice(mark)
+      .split('\n')
+      .filter((l) => l.includes('"op":"UploadPart"') && l.includes('"status":200'));
     assert.equal(parts.length, 7);
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'lib-storage/50mib.bin' }));
     const hash = createHash('sha256');
@@ -173,9 +186,14 @@ describe('aws-sdk-js v3 uploads and presigned URLs', () => {
       assert.equal(res.headers.get('etag'), etagOf(part));
       etags.push(res.headers.get('etag')!);
     }
-    const done = await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-    }));
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
+    );
     assert.equal(done.ETag, multipartEtag(parts));
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(parts)));
@@ -210,10 +228,7 @@ describe('aws-sdk-js v3 uploads and presigned URLs', () => {
   });
 
   it('presigned GET › X-Amz-Expires 604801 (signed by hand: the SDK refuses) → 403 AccessDenied, as S3; 604800 → 200', async () => {
-    await assert.rejects(
-      getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'presigned/a b.txt' }), { expiresIn: 604801 }),
-      /less than one week/,
-    );
+    await assert.rejects(getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'presigned/a b.txt' }), { expiresIn: 604801 }), /less than one week/);
     const week = await fetch(presignGet(`/${bucket}/presigned/a%20b.txt`, 604800));
     assert.equal(week.status, 200, await week.clone().text());
     assert.equal(await week.text(), 'disposition');
@@ -225,7 +240,10 @@ describe('aws-sdk-js v3 uploads and presigned URLs', () => {
 
   /** A SigV4 presigned GET URL for an already encoded path, with any X-Amz-Expires (no SDK limits). */
   function presignGet(encodedPath: string, expires: number): string {
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const amzDate = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const day = amzDate.slice(0, 8);
     const scope = `${day}/${REGION}/s3/aws4_request`;
     const host = `${server.host}:${server.port}`;

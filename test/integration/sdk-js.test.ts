@@ -29,7 +29,6 @@ import { startServer } from '../helpers/server.js';
 const require = createRequire(import.meta.url);
 const sdkVersion = JSON.parse(readFileSync(require.resolve('@aws-sdk/client-s3/package.json'), 'utf8')).version as string;
 
-
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
 /** Keys that broke naive servers (encoding, normalisation, ordering). */
@@ -89,7 +88,14 @@ for (const style of ['path', 'virtual'] as const) {
     it('PutObject (Buffer body, CRC32 header) → GetObject same bytes, ETag = MD5, metadata echoed', async () => {
       const body = Buffer.from('hello from aws-sdk-js\n'.repeat(100));
       const put = await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: 'hello.txt', Body: body, ContentType: 'text/plain', Metadata: { colour: 'blue' }, CacheControl: 'max-age=60' }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'hello.txt',
+          Body: body,
+          ContentType: 'text/plain',
+          Metadata: { colour: 'blue' },
+          CacheControl: 'max-age=60',
+        }),
       );
       assert.equal(put.ETag, `"${md5(body)}"`);
       assert.ok(put.ChecksumCRC32, 'the CRC32 the SDK sent is echoed');
@@ -155,23 +161,40 @@ for (const style of ['path', 'virtual'] as const) {
     it('ListObjects V1 with delimiter → CommonPrefixes and NextMarker when truncated', async () => {
       for (const k of ['d/1', 'd/2', 'e/1', 'f', 'g']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
       const p1 = await s3.send(new ListObjectsCommand({ Bucket: bucket, Delimiter: '/', MaxKeys: 2, Prefix: '' }));
-      assert.deepEqual(p1.CommonPrefixes?.map((c) => c.Prefix), ['d/', 'e/']);
+      assert.deepEqual(
+        p1.CommonPrefixes?.map((c) => c.Prefix),
+        ['d/', 'e/'],
+      );
       assert.equal(p1.IsTruncated, true);
       assert.equal(p1.NextMarker, 'e/');
       // hello.txt from the earlier test is still there and sorts after 'g'
       const p2 = await s3.send(new ListObjectsCommand({ Bucket: bucket, Delimiter: '/', MaxKeys: 3, Marker: p1.NextMarker }));
-      assert.deepEqual(p2.Contents?.map((c) => c.Key), ['f', 'g', 'hello.txt']);
+      assert.deepEqual(
+        p2.Contents?.map((c) => c.Key),
+        ['f', 'g', 'hello.txt'],
+      );
       assert.equal(p2.IsTruncated, false);
       assert.ok(p2.Contents?.every((c) => c.Owner?.ID));
     });
 
     it('ListObjectVersions → VersionId null, IsLatest', async () => {
       const v = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'd/' }));
-      assert.deepEqual(v.Versions?.map((x) => [x.Key, x.VersionId, x.IsLatest]), [['d/1', 'null', true], ['d/2', 'null', true]]);
+      assert.deepEqual(
+        v.Versions?.map((x) => [x.Key, x.VersionId, x.IsLatest]),
+        [
+          ['d/1', 'null', true],
+          ['d/2', 'null', true],
+        ],
+      );
     });
 
     it('DeleteObjects (no Content-MD5) → every key deleted, missing keys reported deleted', async () => {
-      const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: ['d/1', 'd/2', 'e/1', 'f', 'g', 'hello.txt', 'never-existed'].map((Key) => ({ Key })) } }));
+      const r = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: ['d/1', 'd/2', 'e/1', 'f', 'g', 'hello.txt', 'never-existed'].map((Key) => ({ Key })) },
+        }),
+      );
       assert.equal(r.Deleted?.length, 7);
       assert.equal(r.Errors, undefined);
       const rest = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));

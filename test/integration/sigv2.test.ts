@@ -101,8 +101,15 @@ describe('SigV2 (query and header auth)', () => {
 
   before(async () => {
     server = await startServer();
-    ({ env, dir: work, cleanup: cleanupEnv } = await isolatedClientEnv({
-      S3_ENDPOINT: server.url, S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: bucket,
+    ({
+      env,
+      dir: work,
+      cleanup: cleanupEnv,
+    } = await isolatedClientEnv({
+      S3_ENDPOINT: server.url,
+      S3_ACCESS_KEY: ACCESS_KEY,
+      S3_SECRET_KEY: SECRET_KEY,
+      S3_BUCKET: bucket,
     }));
     await writeFile(join(work, 'content.bin'), content);
     // Create the bucket and store the object through a SigV2 presigned PUT (tested below too).
@@ -127,7 +134,10 @@ describe('SigV2 (query and header auth)', () => {
   });
 
   it('SigV2 query auth › boto3 default presigned put_object with curl -T → 200, object stored byte for byte', async () => {
-    const urls = await presign(VENV_PYTHON, [['put', 'put_object', 'dir/put me.bin', 600, {}], ['get', 'get_object', 'dir/put me.bin', 600, {}]]);
+    const urls = await presign(VENV_PYTHON, [
+      ['put', 'put_object', 'dir/put me.bin', 600, {}],
+      ['get', 'get_object', 'dir/put me.bin', 600, {}],
+    ]);
     assert.match(urls.put!, /[?&]AWSAccessKeyId=/);
     const data = randomBytes(12345);
     await writeFile(join(work, 'put.bin'), data);
@@ -180,7 +190,10 @@ describe('SigV2 (query and header auth)', () => {
     assert.equal(md5(r.body), md5(content));
   });
 
-  for (const [label, python] of [['newest', VENV_PYTHON], ['Debian 1.26', DEBIAN_PYTHON]] as const) {
+  for (const [label, python] of [
+    ['newest', VENV_PYTHON],
+    ['Debian 1.26', DEBIAN_PYTHON],
+  ] as const) {
     it(`SigV2 header auth › boto3 ${label} with signature_version='s3': create, put (odd key, metadata), get, range, list, delete → all succeed, every request signed 'AWS AK:sig'`, async (t) => {
       const r = await run(python, ['-c', HEADER_AUTH_PY], { env: { ...env, S3_BUCKET: `${bucket.slice(0, 40)}-${label === 'newest' ? 'n' : 'd'}` } });
       assert.equal(r.code, 0, `${describeRun(`${python} header auth`, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
@@ -193,17 +206,20 @@ describe('SigV2 (query and header auth)', () => {
     it(`s3cmd (signature_v2 = ${v2 ? 'True' : 'False'}) › mb, put, ls, get (md5 equal), del, rb → all succeed${v2 ? ' with SigV2 headers' : ' with SigV4'}`, async () => {
       const cfg = join(work, `s3cmd-${v2 ? 'v2' : 'v4'}.cfg`);
       const hostPort = `${server.host}:${server.port}`;
-      await writeFile(cfg, [
-        '[default]',
-        `access_key = ${ACCESS_KEY}`,
-        `secret_key = ${SECRET_KEY}`,
-        `host_base = ${hostPort}`,
-        `host_bucket = ${hostPort}`,
-        'use_https = False',
-        `signature_v2 = ${v2 ? 'True' : 'False'}`,
-        'bucket_location = us-east-1',
-        '',
-      ].join('\n'));
+      await writeFile(
+        cfg,
+        [
+          '[default]',
+          `access_key = ${ACCESS_KEY}`,
+          `secret_key = ${SECRET_KEY}`,
+          `host_base = ${hostPort}`,
+          `host_bucket = ${hostPort}`,
+          'use_https = False',
+          `signature_v2 = ${v2 ? 'True' : 'False'}`,
+          'bucket_location = us-east-1',
+          '',
+        ].join('\n'),
+      );
       const b = newBucketName(`s3cmd-${v2 ? 'v2' : 'v4'}`);
       const s3cmd = async (...args: string[]) => {
         const r = await run(S3CMD, ['-c', cfg, ...args], { env });

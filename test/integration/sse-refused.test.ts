@@ -71,13 +71,19 @@ describe('server-side encryption requests are refused (not implemented), nothing
   });
 
   it('CopyObject, CreateMultipartUpload, UploadPart, UploadPartCopy (aws-sdk-js) › SSE or SSE-C headers → 501, no object, no part', async () => {
-    await refused('CopyObject SSE', s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/src`, ServerSideEncryption: 'AES256' })));
+    await refused(
+      'CopyObject SSE',
+      s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/src`, ServerSideEncryption: 'AES256' })),
+    );
     await refused('CopyObject source SSE-C', s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/src`, ...COPY_SSE_C })));
     await refused('CreateMultipartUpload SSE', s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ServerSideEncryption: 'aws:kms' })));
     await refused('CreateMultipartUpload SSE-C', s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ...SSE_C })));
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp' }));
     await refused('UploadPart SSE-C', s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 1, Body: 'x', ...SSE_C })));
-    await refused('UploadPartCopy source SSE-C', s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 1, CopySource: `${bucket}/src`, ...COPY_SSE_C })));
+    await refused(
+      'UploadPartCopy source SSE-C',
+      s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 1, CopySource: `${bucket}/src`, ...COPY_SSE_C })),
+    );
     assert.deepEqual((await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'mp', UploadId }))).Parts ?? [], []);
     assert.deepEqual(await keys(), ['src']);
   });
@@ -85,7 +91,14 @@ describe('server-side encryption requests are refused (not implemented), nothing
   it('GetObject, HeadObject (aws-sdk-js) › SSE-C headers → 501 (HEAD without body); PutBucketEncryption → 501 NotImplemented', async () => {
     await refused('GetObject SSE-C', s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'src', ...SSE_C })));
     await refused('HeadObject SSE-C', s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'src', ...SSE_C })), true);
-    const err = await errorOf(s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } })));
+    const err = await errorOf(
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: bucket,
+          ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        }),
+      ),
+    );
     assert.equal(err.name, 'NotImplemented');
     assert.equal(err.$metadata.httpStatusCode, 501);
   });
@@ -123,7 +136,12 @@ print(json.dumps(c.generate_presigned_post(os.environ['S3_BUCKET'], 'form.txt',
     { label: 'boto3 Debian 1.26 (/usr/bin/python3)', python: DEBIAN_PYTHON },
   ]) {
     it(`${label} › sse_refused.py: SSE-S3, SSE-KMS, SSE-C on put/copy/multipart/get/head, PutBucketEncryption → 501, nothing stored`, async (t: TestContext) => {
-      const { env, cleanup } = await isolatedClientEnv({ S3_ENDPOINT: server.url, S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: newBucketName('ssepy') });
+      const { env, cleanup } = await isolatedClientEnv({
+        S3_ENDPOINT: server.url,
+        S3_ACCESS_KEY: ACCESS_KEY,
+        S3_SECRET_KEY: SECRET_KEY,
+        S3_BUCKET: newBucketName('ssepy'),
+      });
       try {
         const r = await run(python, [join(PYTHON_TEST_DIR, 'sse_refused.py')], { env, timeoutMs: 120_000 });
         t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);

@@ -33,7 +33,9 @@ function openSocket(port: number): Promise<{ socket: net.Socket; closed: Promise
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     let data = '';
-    socket.on('data', (c: Buffer) => { data += c.toString('latin1'); });
+    socket.on('data', (c: Buffer) => {
+      data += c.toString('latin1');
+    });
     socket.on('error', () => undefined);
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.once('connect', () => resolve({ socket, closed, received: () => data }));
@@ -45,7 +47,16 @@ function openSocket(port: number): Promise<{ socket: net.Socket; closed: Promise
 function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(false), ms);
-    p.then(() => { clearTimeout(t); resolve(true); }, () => { clearTimeout(t); resolve(true); });
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+    );
   });
 }
 
@@ -58,7 +69,11 @@ describe('Start line', () => {
       const err = server.stderr();
       assert.ok(err.includes(`Strata is serving S3 at http://127.0.0.1:${server.port} — data in ${server.dataDir}\n`), err);
       assert.match(err, /WARNING: default credentials in use \(access key rustfsadmin/);
-      for (const line of server.logs().split('\n').filter((l) => l.includes('Strata is serving'))) assert.ok(!line.startsWith('{'), line);
+      for (const line of server
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('Strata is serving')))
+        assert.ok(!line.startsWith('{'), line);
     } finally {
       await server.stop();
     }
@@ -66,15 +81,23 @@ describe('Start line', () => {
 
   it('start › own credentials, --address 0.0.0.0:0, relative --data → URL with 127.0.0.1, data directory absolute, no warning', async () => {
     const parent = await mkdtemp(join(tmpdir(), 'strata-start-'));
-    const child = spawn(process.execPath, [MAIN_JS, '--address', '0.0.0.0:0', '--data', 'rel-data', '--access-key', 'startkey1', '--secret-key', 'startsecret1'], {
-      cwd: parent,
-      env: { ...process.env, STRATA_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [MAIN_JS, '--address', '0.0.0.0:0', '--data', 'rel-data', '--access-key', 'startkey1', '--secret-key', 'startsecret1'],
+      {
+        cwd: parent,
+        env: { ...process.env, STRATA_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     let stdout = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-    child.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
       await waitFor(() => stderr.includes('\n'), 15_000, `the start line (stdout so far: ${stdout})`);
@@ -104,21 +127,36 @@ describe('SIGTERM', () => {
 
       // An upload larger than --inline-max, half sent: its temporary file shows the server is in it.
       const body = randomBytes(1024 * 1024);
-      const signed = await signRequest({ method: 'PUT', port: server.port, path: `/${bucket}/slow.bin`, payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'content-length': String(body.length) } });
+      const signed = await signRequest({
+        method: 'PUT',
+        port: server.port,
+        path: `/${bucket}/slow.bin`,
+        payloadHash: 'UNSIGNED-PAYLOAD',
+        headers: { 'content-length': String(body.length) },
+      });
       const upload = await openSocket(server.port);
       upload.socket.write(`PUT ${signed.target} HTTP/1.1\r\n${signed.headers.map(([n, v]) => `${n}: ${v}`).join('\r\n')}\r\n\r\n`);
       upload.socket.write(body.subarray(0, body.length / 2));
-      await waitFor(async () => (await readdir(join(server.dataDir, 'tmp')).catch(() => [])).length > 0, 15_000, 'the upload\'s temporary file');
+      await waitFor(async () => (await readdir(join(server.dataDir, 'tmp')).catch(() => [])).length > 0, 15_000, "the upload's temporary file");
 
       const signalled = Date.now();
       process.kill(server.pid, 'SIGTERM');
-      assert.ok(await within(Promise.all([silent.closed, idle.closed]), SHUTDOWN_GRACE_MS / 2), 'the unused and the idle connection are closed well before the grace period ends');
+      assert.ok(
+        await within(Promise.all([silent.closed, idle.closed]), SHUTDOWN_GRACE_MS / 2),
+        'the unused and the idle connection are closed well before the grace period ends',
+      );
       assert.ok(!(await within(server.exited, 0)), 'the process waits for the upload in flight');
 
       upload.socket.write(body.subarray(body.length / 2));
       assert.ok(await within(upload.closed, SHUTDOWN_GRACE_MS), 'the upload connection closes after its answer');
       assert.match(upload.received(), /^HTTP\/1\.1 200 /);
-      assert.ok(upload.received().toLowerCase().includes(`etag: "${md5hex(body)}"`), upload.received());
+      assert.ok(
+        upload
+          .received()
+          .toLowerCase()
+          .includes(`etag: "${md5hex(body)}"`),
+        upload.received(),
+      );
       const { code, signal } = await server.exited;
       const took = Date.now() - signalled;
       assert.deepEqual({ code, signal }, { code: 0, signal: null });
@@ -134,8 +172,27 @@ describe('HTTPS', () => {
   it('start and SIGTERM over TLS › start line says https://; a TCP connection without handshake and an idle TLS one close at once; exit 0 before the grace period ends', async () => {
     const certDir = await mkdtemp(join(tmpdir(), 'strata-certs-'));
     try {
-      const r = await run(OPENSSL, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(certDir, 'private.key'), '-out', join(certDir, 'public.crt')], { timeoutMs: 60_000 });
+      const r = await run(
+        OPENSSL,
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          join(certDir, 'private.key'),
+          '-out',
+          join(certDir, 'public.crt'),
+        ],
+        { timeoutMs: 60_000 },
+      );
       assert.equal(r.code, 0, describeRun('openssl req', r));
       const server = await startServer({ args: ['--certs', certDir], tls: true });
       try {
@@ -146,7 +203,9 @@ describe('HTTPS', () => {
         const secure = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
         secure.on('error', () => undefined);
         let answer = '';
-        secure.on('data', (c: Buffer) => { answer += c.toString('latin1'); });
+        secure.on('data', (c: Buffer) => {
+          answer += c.toString('latin1');
+        });
         const secureClosed = new Promise<void>((res) => secure.once('close', () => res()));
         await new Promise<void>((res) => secure.once('secureConnect', () => res()));
         secure.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
@@ -185,7 +244,11 @@ describe('Access lines', () => {
 
   it('access line › a failed request → s3Code, remoteAddress, userAgent; a success → no s3Code', async () => {
     const client = new S3Client({
-      endpoint: server.url, region: REGION, forcePathStyle: true, maxAttempts: 1, customUserAgent: 'strata-access-test/1.0',
+      endpoint: server.url,
+      region: REGION,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      customUserAgent: 'strata-access-test/1.0',
       credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
       requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: false, lookup: loopbackLookup }) }),
     });
@@ -223,15 +286,28 @@ describe('Access lines', () => {
     const wire = Buffer.concat(parts);
     const key = 'chunked.bin';
     const signed = await signRequest({
-      method: 'PUT', port: server.port, path: `/${bucket}/${key}`, payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+      method: 'PUT',
+      port: server.port,
+      path: `/${bucket}/${key}`,
+      payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
       headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(payload.length), 'transfer-encoding': 'chunked' },
     });
     const from = server.logs().length;
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: server.host, port: server.port, method: 'PUT', path: signed.target, headers: Object.fromEntries(signed.headers.filter(([n]) => n !== 'host')), agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        {
+          host: server.host,
+          port: server.port,
+          method: 'PUT',
+          path: signed.target,
+          headers: Object.fromEntries(signed.headers.filter(([n]) => n !== 'host')),
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       Readable.from([wire.subarray(0, 1000), wire.subarray(1000, 70_000), wire.subarray(70_000)]).pipe(req);
     });
@@ -260,4 +336,3 @@ describe('Access lines', () => {
     assert.ok(line.bytesIn! > payload.length && line.bytesIn! < payload.length + 4096, `bytesIn ${String(line.bytesIn)}`);
   });
 });
-

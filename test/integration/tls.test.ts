@@ -11,13 +11,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
@@ -113,11 +107,27 @@ describe('TLS (--certs)', () => {
 
   before(async () => {
     certDir = await mkdtemp(join(tmpdir(), 'strata-certs-'));
-    const r = await run(OPENSSL, [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(certDir, 'private.key'), '-out', join(certDir, 'public.crt'),
-    ], { timeoutMs: 60_000 });
+    const r = await run(
+      OPENSSL,
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(certDir, 'private.key'),
+        '-out',
+        join(certDir, 'public.crt'),
+      ],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(r.code, 0, describeRun('openssl req', r));
     ca = await readFile(join(certDir, 'public.crt'));
     server = await startServer({ args: ['--certs', certDir], tls: true });
@@ -142,7 +152,10 @@ describe('TLS (--certs)', () => {
 
   it('startup › --certs DIR → https url and a listening log line with "tls":true and the port', () => {
     assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-    const line = server.logs().split('\n').find((l) => l.includes('"msg":"listening"'));
+    const line = server
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('"msg":"listening"'));
     assert.ok(line, server.logs());
     const rec = JSON.parse(line) as { tls?: unknown; port?: unknown };
     assert.equal(rec.tls, true);
@@ -156,7 +169,10 @@ describe('TLS (--certs)', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'from-js.txt' }));
     assert.equal(await got.Body!.transformToString(), body);
     const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    assert.ok(list.Contents?.some((o) => o.Key === 'from-js.txt' && o.Size === body.length), JSON.stringify(list.Contents));
+    assert.ok(
+      list.Contents?.some((o) => o.Key === 'from-js.txt' && o.Size === body.length),
+      JSON.stringify(list.Contents),
+    );
   });
 
   it('plain http to the TLS port → no S3 answer (the handshake fails), the server keeps serving', async () => {
@@ -201,17 +217,23 @@ describe('TLS (--certs)', () => {
     await boto3(t, 'read');
   });
 
-  it('boto3 newest › put_object of bytes over https (aws-chunked, trailing checksum) → get_object byte-equal, no Content-Encoding', { timeout: 120_000 }, async (t) => {
+  it('boto3 newest › put_object of bytes over https (aws-chunked, trailing checksum) → get_object byte-equal, no Content-Encoding', {
+    timeout: 120_000,
+  }, async (t) => {
     await boto3(t, 'put');
   });
 
-  it('boto3 newest › upload_file 20 MiB as one PutObject over https (aws-chunked trailer) → download_file byte-equal, no Content-Encoding', { timeout: 250_000 }, async (t) => {
+  it('boto3 newest › upload_file 20 MiB as one PutObject over https (aws-chunked trailer) → download_file byte-equal, no Content-Encoding', {
+    timeout: 250_000,
+  }, async (t) => {
     const ops = await boto3(t, 'upload-single');
     assert.equal(ops.filter((op) => op === 'PutObject').length, 1, ops.join(' '));
     assert.ok(!ops.includes('UploadPart'), ops.join(' '));
   });
 
-  it('boto3 newest › upload_file 20 MiB with the default TransferConfig (multipart, aws-chunked parts) → download_file byte-equal, no Content-Encoding', { timeout: 250_000 }, async (t) => {
+  it('boto3 newest › upload_file 20 MiB with the default TransferConfig (multipart, aws-chunked parts) → download_file byte-equal, no Content-Encoding', {
+    timeout: 250_000,
+  }, async (t) => {
     const ops = await boto3(t, 'upload-multipart');
     // 20 MiB in boto3's default 8 MiB chunks: three UploadParts between create and complete.
     const mp = ops.filter((op) => /Multipart|UploadPart|PutObject/.test(op));

@@ -8,9 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import {
-  CURL, DEBIAN_PYTHON, PYTHON_TEST_DIR, VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run,
-} from '../helpers/clients.js';
+import { CURL, DEBIAN_PYTHON, PYTHON_TEST_DIR, VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 const OPENSSL = '/usr/bin/openssl';
@@ -30,16 +28,29 @@ describe('seed tutorial §3–§8 (tutorial_full.py)', () => {
 
   before(async () => {
     certDir = await mkdtemp(join(tmpdir(), 'strata-tutorial-certs-'));
-    const r = await run(OPENSSL, [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(certDir, 'private.key'), '-out', join(certDir, 'public.crt'),
-    ], { timeoutMs: 60_000 });
+    const r = await run(
+      OPENSSL,
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(certDir, 'private.key'),
+        '-out',
+        join(certDir, 'public.crt'),
+      ],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(r.code, 0, describeRun('openssl req', r));
-    [http, https] = await Promise.all([
-      startServer(),
-      startServer({ args: ['--certs', certDir], tls: true }),
-    ]);
+    [http, https] = await Promise.all([startServer(), startServer({ args: ['--certs', certDir], tls: true })]);
   });
 
   after(async () => {
@@ -83,7 +94,9 @@ describe('seed tutorial §3–§8 (tutorial_full.py)', () => {
     assert.deepEqual([...modes(s).keys()], ['<sha256 hex>'], JSON.stringify(s.payload_modes));
   });
 
-  it('tutorial §3–§8 › newest boto3 over https (self-signed cert, verify=) → every step works; every upload was aws-chunked with a trailing checksum', { timeout: 240_000 }, async (t) => {
+  it('tutorial §3–§8 › newest boto3 over https (self-signed cert, verify=) → every step works; every upload was aws-chunked with a trailing checksum', {
+    timeout: 240_000,
+  }, async (t) => {
     const s = await tutorial(t, VENV_PYTHON, https, join(certDir, 'public.crt'));
     assert.deepEqual([...modes(s).keys()], [TRAILER], JSON.stringify(s.payload_modes));
     // §4.2 upload_file + §7's 60 put_object + §8's upload_file; §5.2: 1 + 3 parts.

@@ -24,7 +24,26 @@ import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 import { buildRequest, encodeKey, rawExchange, signRequest, type RawResponse } from '../hardening/raw-http.js';
 
-const ODD_KEYS = [' a', 'a ', ' ', '  ', '\t', 'tab\t', '\ttab', '\nnl', 'nl\n', ' both ', ' \t\n mixed \n\t ', '&', 'a&b', '<lt', 'gt>', '&amp;', '&lt;x&gt;', ' & '];
+const ODD_KEYS = [
+  ' a',
+  'a ',
+  ' ',
+  '  ',
+  '\t',
+  'tab\t',
+  '\ttab',
+  '\nnl',
+  'nl\n',
+  ' both ',
+  ' \t\n mixed \n\t ',
+  '&',
+  'a&b',
+  '<lt',
+  'gt>',
+  '&amp;',
+  '&lt;x&gt;',
+  ' & ',
+];
 const DECOYS = ['a', 'tab', 'nl', 'both', 'mixed', 'lt', 'gt', 'x'];
 
 describe('XML request bodies, byte for byte', { timeout: 300_000 }, () => {
@@ -72,7 +91,10 @@ describe('XML request bodies, byte for byte', { timeout: 300_000 }, () => {
     await put(' ');
     const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: ' ' }] } }));
     assert.deepEqual(r.Errors ?? [], []);
-    assert.deepEqual((r.Deleted ?? []).map((d) => d.Key), [' ']);
+    assert.deepEqual(
+      (r.Deleted ?? []).map((d) => d.Key),
+      [' '],
+    );
     assert.equal(await exists(' '), false);
   });
 
@@ -80,7 +102,9 @@ describe('XML request bodies, byte for byte', { timeout: 300_000 }, () => {
     const key = ' mp ';
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
     const { ETag } = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'only part' }));
-    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: ` \n${ETag!}\t ` }] } }));
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: ` \n${ETag!}\t ` }] } }),
+    );
     assert.equal(done.Key, key);
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(await got.Body!.transformToString(), 'only part');
@@ -91,7 +115,10 @@ describe('XML request bodies, byte for byte', { timeout: 300_000 }, () => {
     const keys = ['cr\rkey', 'cr\r\nkey', 'cr\nkey'];
     for (const k of keys) await put(k);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'cr' }));
-    assert.deepEqual((listed.Contents ?? []).map((o) => o.Key), [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    assert.deepEqual(
+      (listed.Contents ?? []).map((o) => o.Key),
+      [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    );
     const r = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(0, 2).map((Key) => ({ Key })) } }));
     assert.deepEqual(r.Errors ?? [], []);
     assert.deepEqual((r.Deleted ?? []).map((d) => d.Key).sort(), keys.slice(0, 2).sort());
@@ -102,16 +129,27 @@ describe('XML request bodies, byte for byte', { timeout: 300_000 }, () => {
 
   it('PutBucketCors (aws-sdk-js) › rule ID with spaces and a tab → returned exactly; an origin with a leading space → 400 InvalidRequest', async () => {
     const ID = '  my\trule  ';
-    await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ ID, AllowedMethods: ['GET'], AllowedOrigins: ['https://a.example'], MaxAgeSeconds: 5 }] } }));
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket,
+        CORSConfiguration: { CORSRules: [{ ID, AllowedMethods: ['GET'], AllowedOrigins: ['https://a.example'], MaxAgeSeconds: 5 }] },
+      }),
+    );
     const got = await s3.send(new GetBucketCorsCommand({ Bucket: bucket }));
     assert.equal(got.CORSRules?.[0]?.ID, ID);
-    const err = await errorOf(s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: [' https://a.example'] }] } })));
+    const err = await errorOf(
+      s3.send(
+        new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: [' https://a.example'] }] } }),
+      ),
+    );
     assert.equal(err.name, 'InvalidRequest');
   });
 
   it('DeleteObjects (raw) › &amp;lt; names "&lt;" (decoded once), &#x20; names " ", CDATA is literal, &#13; is a CR, a literal CR LF reads as LF', async () => {
     for (const k of ['<', '&lt;', ' ', '<b>&amp;', 'c\r\nr', 'l\nf', 'l\r\nf']) await put(k);
-    const res = await deleteRaw('<Object><Key>&amp;lt;</Key></Object><Object><Key>&#x20;</Key></Object><Object><Key><![CDATA[<b>&amp;]]></Key></Object><Object><Key>c&#13;&#10;r</Key></Object><Object><Key>l\r\nf</Key></Object>');
+    const res = await deleteRaw(
+      '<Object><Key>&amp;lt;</Key></Object><Object><Key>&#x20;</Key></Object><Object><Key><![CDATA[<b>&amp;]]></Key></Object><Object><Key>c&#13;&#10;r</Key></Object><Object><Key>l\r\nf</Key></Object>',
+    );
     assert.equal(res.status, 200, res.body.toString());
     assert.equal(await exists('&lt;'), false);
     assert.equal(await exists('<'), true, 'entity decoded twice');
@@ -164,7 +202,12 @@ describe('XML request bodies, byte for byte', { timeout: 300_000 }, () => {
     { label: 'boto3 Debian 1.26 (/usr/bin/python3)', python: DEBIAN_PYTHON },
   ]) {
     it(`${label} › xml_text.py: DeleteObjects odd keys and one space, whitespace-wrapped ETag, CORS rule ID → byte for byte`, async (t: TestContext) => {
-      const { env, cleanup } = await isolatedClientEnv({ S3_ENDPOINT: server.url, S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: newBucketName('xmlpy') });
+      const { env, cleanup } = await isolatedClientEnv({
+        S3_ENDPOINT: server.url,
+        S3_ACCESS_KEY: ACCESS_KEY,
+        S3_SECRET_KEY: SECRET_KEY,
+        S3_BUCKET: newBucketName('xmlpy'),
+      });
       try {
         const r = await run(python, [join(PYTHON_TEST_DIR, 'xml_text.py')], { env, timeoutMs: 120_000 });
         t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);

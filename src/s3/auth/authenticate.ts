@@ -93,9 +93,7 @@ function pendingFormAuth(lookup: CredentialSource): PendingFormAuth {
  * handler must replace the marker with a verified result before it stores anything.
  */
 export function postFormCredentials(auth: AuthResult | undefined): CredentialSource | undefined {
-  return auth !== undefined && Object.hasOwn(auth, FORM_CREDENTIALS)
-    ? (auth as PendingFormAuth)[FORM_CREDENTIALS]
-    : undefined;
+  return auth !== undefined && Object.hasOwn(auth, FORM_CREDENTIALS) ? (auth as PendingFormAuth)[FORM_CREDENTIALS] : undefined;
 }
 
 const ONE_MECHANISM =

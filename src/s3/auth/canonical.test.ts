@@ -39,7 +39,45 @@ function rng(seed: number): () => number {
 
 /** Random query-ish text: escapes (valid, invalid, either case), reserved and non-ASCII characters. */
 function randomComponent(next: () => number): string {
-  const atoms = ['a', 'Z', '0', '-', '.', '_', '~', '%', '%2F', '%2f', '%41', '%7E', '%7e', '%20', '%C3%A9', '%c3%a9', '%FF', '%G1', '%4', '+', '/', ' ', '!', '*', "'", '(', ')', 'é', '日本', '\u{1F600}', '=', '?', '#', ':', '@', '%25', '%00'];
+  const atoms = [
+    'a',
+    'Z',
+    '0',
+    '-',
+    '.',
+    '_',
+    '~',
+    '%',
+    '%2F',
+    '%2f',
+    '%41',
+    '%7E',
+    '%7e',
+    '%20',
+    '%C3%A9',
+    '%c3%a9',
+    '%FF',
+    '%G1',
+    '%4',
+    '+',
+    '/',
+    ' ',
+    '!',
+    '*',
+    "'",
+    '(',
+    ')',
+    'é',
+    '日本',
+    '\u{1F600}',
+    '=',
+    '?',
+    '#',
+    ':',
+    '@',
+    '%25',
+    '%00',
+  ];
   let out = '';
   const n = Math.floor(next() * 8);
   for (let i = 0; i < n; i++) out += atoms[Math.floor(next() * atoms.length)];
@@ -89,7 +127,29 @@ describe('canonicalQuery fast path', () => {
   });
 
   it('isCanonicalComponent(s, slash) is exactly "decode then encode gives s back", for query components and paths', () => {
-    const table = ['', 'abc', 'A-Z_0.9~', '%2F', '%2f', '%41', '%7E', '%20', '%', '%2', '%GG', 'a/b', '/a//b/', 'a b', 'é', '%C3%A9', '%c3%A9', '%25', '%00', '+', '/%2F/'];
+    const table = [
+      '',
+      'abc',
+      'A-Z_0.9~',
+      '%2F',
+      '%2f',
+      '%41',
+      '%7E',
+      '%20',
+      '%',
+      '%2',
+      '%GG',
+      'a/b',
+      '/a//b/',
+      'a b',
+      'é',
+      '%C3%A9',
+      '%c3%A9',
+      '%25',
+      '%00',
+      '+',
+      '/%2F/',
+    ];
     const next = rng(7);
     const all = [...table, ...Array.from({ length: 5000 }, () => randomComponent(next))];
     for (const s of all) {
@@ -110,7 +170,27 @@ describe('canonicalQuery fast path', () => {
 
 describe('percentDecode', () => {
   it('equals percentDecodeToBytes(s).toString("utf8") on a table and on random text', () => {
-    const table = ['', 'plain', 'a%2Fb', '%41%42', '%e6%97%a5', '%E6%97%A5x', 'é%41', '%C3', '%C3%28', '%FF%FE', '100%', '%4', '%zz%41', '+%2B+', '%00', 'x%7f', 'x%80', '\u{1F600}%20', '\ud800%41'];
+    const table = [
+      '',
+      'plain',
+      'a%2Fb',
+      '%41%42',
+      '%e6%97%a5',
+      '%E6%97%A5x',
+      'é%41',
+      '%C3',
+      '%C3%28',
+      '%FF%FE',
+      '100%',
+      '%4',
+      '%zz%41',
+      '+%2B+',
+      '%00',
+      'x%7f',
+      'x%80',
+      '\u{1F600}%20',
+      '\ud800%41',
+    ];
     for (const s of table) assert.equal(percentDecode(s), percentDecodeToBytes(s).toString('utf8'), s);
     const next = rng(42);
     for (let i = 0; i < 5000; i++) {
@@ -123,13 +203,31 @@ describe('percentDecode', () => {
 describe('parseQueryParams', () => {
   it('gives the pieces of splitRawQuery and the decoding of parseRawQuery, in order', () => {
     const next = rng(99);
-    const queries = [...QUERIES, '&&a=1&&', '=v', 'k=a=b', ...Array.from({ length: 500 }, () => Array.from({ length: Math.floor(next() * 5) }, () => randomComponent(next)).join('&'))];
+    const queries = [
+      ...QUERIES,
+      '&&a=1&&',
+      '=v',
+      'k=a=b',
+      ...Array.from({ length: 500 }, () => Array.from({ length: Math.floor(next() * 5) }, () => randomComponent(next)).join('&')),
+    ];
     for (const q of queries) {
       const params = parseQueryParams(q);
-      assert.deepEqual(params.map((p) => [p.rawName, p.rawValue]), splitRawQuery(q), q);
-      assert.deepEqual(params.map((p) => [p.name, p.value]), parseRawQuery(q), q);
+      assert.deepEqual(
+        params.map((p) => [p.rawName, p.rawValue]),
+        splitRawQuery(q),
+        q,
+      );
+      assert.deepEqual(
+        params.map((p) => [p.name, p.value]),
+        parseRawQuery(q),
+        q,
+      );
       const pieces = q.split('&').filter((p) => p !== '');
-      assert.deepEqual(params.map((p) => p.hasValue), pieces.map((p) => p.includes('=')), q);
+      assert.deepEqual(
+        params.map((p) => p.hasValue),
+        pieces.map((p) => p.includes('=')),
+        q,
+      );
     }
   });
 });

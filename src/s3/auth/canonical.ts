@@ -9,16 +9,17 @@
 const HEX = '0123456789ABCDEF';
 
 /** byte -> its canonical form: unreserved characters stay, everything else is %XX (uppercase). */
-const ENCODED_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) =>
-  isUnreserved(b) ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`,
-);
+const ENCODED_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => (isUnreserved(b) ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`));
 
 function isUnreserved(b: number): boolean {
   return (
     (b >= 0x41 && b <= 0x5a) || // A-Z
     (b >= 0x61 && b <= 0x7a) || // a-z
     (b >= 0x30 && b <= 0x39) || // 0-9
-    b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e // - . _ ~
+    b === 0x2d ||
+    b === 0x2e ||
+    b === 0x5f ||
+    b === 0x7e // - . _ ~
   );
 }
 
@@ -235,5 +236,11 @@ export function toByteString(s: string): string {
  * the last byte of a UTF-8 character.
  */
 export function canonicalHeaderValue(values: readonly string[]): string {
-  return values.map((v) => toByteString(v).replace(/[ \t]+/g, ' ').replace(/^ | $/g, '')).join(',');
+  return values
+    .map((v) =>
+      toByteString(v)
+        .replace(/[ \t]+/g, ' ')
+        .replace(/^ | $/g, ''),
+    )
+    .join(',');
 }

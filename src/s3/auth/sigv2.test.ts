@@ -62,8 +62,12 @@ const T_GET = Date.UTC(2007, 2, 27, 19, 36, 42);
 
 test('SigV2 string to sign › AWS doc GET example (awsexamplebucket1) → qgk2+6Sv9/oM7G3qLEjTH1a1l1g=', () => {
   const sts = stringToSignV2({
-    method: 'GET', contentMd5: '', contentType: '', date: 'Tue, 27 Mar 2007 19:36:42 +0000',
-    amzHeaders: '', resource: canonicalResourceV2('/awsexamplebucket1/photos/puppy.jpg', ''),
+    method: 'GET',
+    contentMd5: '',
+    contentType: '',
+    date: 'Tue, 27 Mar 2007 19:36:42 +0000',
+    amzHeaders: '',
+    resource: canonicalResourceV2('/awsexamplebucket1/photos/puppy.jpg', ''),
   });
   assert.equal(sts, 'GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg');
   assert.equal(signV2(SK, sts), 'qgk2+6Sv9/oM7G3qLEjTH1a1l1g=');
@@ -198,7 +202,8 @@ test('SigV2 header auth › ?uploads and ?uploadId=&partNumber= (as botocore sig
   const a = request('POST', '/bkt/big?uploads', { date: DATE, authorization: `AWS ${AK}:${sign(`POST\n\n\n${DATE}\n/bkt/big?uploads`)}` });
   assert.equal(verifySigV2Header(a, lookup, { now: NOW }).accessKey, AK);
   const b = request('PUT', '/bkt/big?uploadId=abc&partNumber=2', {
-    date: DATE, 'content-md5': 'XrY7u+Ae7tCTyyK7j1rNww==',
+    date: DATE,
+    'content-md5': 'XrY7u+Ae7tCTyyK7j1rNww==',
     authorization: `AWS ${AK}:${sign(`PUT\nXrY7u+Ae7tCTyyK7j1rNww==\n\n${DATE}\n/bkt/big?partNumber=2&uploadId=abc`)}`,
   });
   assert.equal(verifySigV2Header(b, lookup, { now: NOW }).accessKey, AK);
@@ -208,7 +213,10 @@ test('SigV2 header auth › path-style bucket request /bkt signed as /bkt/ (boto
   const sig = sign(`PUT\n\n\n${DATE}\n/bkt/`);
   assert.equal(verifySigV2Header(request('PUT', '/bkt', { date: DATE, authorization: `AWS ${AK}:${sig}` }), lookup, { now: NOW }).accessKey, AK);
   const keySig = sign(`PUT\n\n\n${DATE}\n/bkt/k/`);
-  expectCode(() => verifySigV2Header(request('PUT', '/bkt/k', { date: DATE, authorization: `AWS ${AK}:${keySig}` }), lookup, { now: NOW }), 'SignatureDoesNotMatch');
+  expectCode(
+    () => verifySigV2Header(request('PUT', '/bkt/k', { date: DATE, authorization: `AWS ${AK}:${keySig}` }), lookup, { now: NOW }),
+    'SignatureDoesNotMatch',
+  );
 });
 
 test('SigV2 header auth › path signed re-encoded (s3cmd style "~") but sent as %7E → verifies', () => {
@@ -233,7 +241,11 @@ test('SigV2 header auth › x-amz-date present → Date line empty, x-amz-date s
 // Tampering and errors
 
 function signedGet(extraHeaders: Record<string, string> = {}, target = '/bkt/k?versionId=1'): SignedRequest {
-  const amz = Object.entries(extraHeaders).filter(([k]) => k.startsWith('x-amz-')).sort().map(([k, v]) => `${k}:${v}\n`).join('');
+  const amz = Object.entries(extraHeaders)
+    .filter(([k]) => k.startsWith('x-amz-'))
+    .sort()
+    .map(([k, v]) => `${k}:${v}\n`)
+    .join('');
   const sts = `GET\n\n${extraHeaders['content-type'] ?? ''}\n${DATE}\n${amz}/bkt/k?versionId=1`;
   return request('GET', target, { date: DATE, ...extraHeaders, authorization: `AWS ${AK}:${sign(sts)}` });
 }
@@ -267,8 +279,14 @@ test('SigV2 header auth › an unknown query parameter (not a sub-resource) may 
 
 test('SigV2 header auth › wrong secret → SignatureDoesNotMatch; unknown access key → InvalidAccessKeyId', () => {
   const sts = `GET\n\n\n${DATE}\n/bkt/k`;
-  expectCode(() => verifySigV2Header(request('GET', '/bkt/k', { date: DATE, authorization: `AWS ${AK}:${sign(sts, 'other')}` }), lookup, { now: NOW }), 'SignatureDoesNotMatch');
-  const e = expectCode(() => verifySigV2Header(request('GET', '/bkt/k', { date: DATE, authorization: `AWS NOPE:${sign(sts)}` }), lookup, { now: NOW }), 'InvalidAccessKeyId');
+  expectCode(
+    () => verifySigV2Header(request('GET', '/bkt/k', { date: DATE, authorization: `AWS ${AK}:${sign(sts, 'other')}` }), lookup, { now: NOW }),
+    'SignatureDoesNotMatch',
+  );
+  const e = expectCode(
+    () => verifySigV2Header(request('GET', '/bkt/k', { date: DATE, authorization: `AWS NOPE:${sign(sts)}` }), lookup, { now: NOW }),
+    'InvalidAccessKeyId',
+  );
   assert.equal(e.status, 403);
   assert.equal(e.fields.AWSAccessKeyId, 'NOPE');
 });
@@ -468,7 +486,10 @@ test('authenticate › SigV2 header and query requests are verified, with the ro
     const q = presigned('GET', '/bkt/k');
     assert.equal((await authenticate(fakeCtx('GetObject', 'GET', `/bkt/k?${q.rawQuery}`, {}), source)).auth?.presigned, true);
     // An unknown access key: InvalidAccessKeyId, as before the lookup became async.
-    await expectCodeAsync(() => authenticate(fakeCtx('GetObject', 'GET', '/bkt/k', { authorization: `AWS NOPE:${sig}`, date: DATE }), source), 'InvalidAccessKeyId');
+    await expectCodeAsync(
+      () => authenticate(fakeCtx('GetObject', 'GET', '/bkt/k', { authorization: `AWS NOPE:${sig}`, date: DATE }), source),
+      'InvalidAccessKeyId',
+    );
   } finally {
     Date.now = realNow;
   }
@@ -483,7 +504,11 @@ test('authenticate › PostObject with multipart/form-data → a marker carrying
 });
 
 test('authenticate › unsigned request (multipart/form-data on another operation, PostObject without a form) → the anonymous principal (refused by authorize, not here)', async () => {
-  for (const [op, ct] of [['PutObject', 'multipart/form-data; boundary=x'], ['DeleteObjects', 'multipart/form-data; boundary=x'], ['PostObject', 'text/plain']]) {
+  for (const [op, ct] of [
+    ['PutObject', 'multipart/form-data; boundary=x'],
+    ['DeleteObjects', 'multipart/form-data; boundary=x'],
+    ['PostObject', 'text/plain'],
+  ]) {
     const { auth, principal } = await authenticate(fakeCtx(op!, 'POST', '/bkt', { 'content-type': ct! }), source);
     assert.equal(auth, undefined);
     assert.equal(principal, ANONYMOUS);

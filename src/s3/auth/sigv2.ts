@@ -36,16 +36,53 @@ const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
  */
 export const SIGV2_SUBRESOURCES: ReadonlySet<string> = new Set([
   // AWS documentation
-  'acl', 'cors', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy',
-  'requestPayment', 'response-cache-control', 'response-content-disposition', 'response-content-encoding',
-  'response-content-language', 'response-content-type', 'response-expires', 'restore', 'tagging', 'torrent',
-  'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'website', 'attributes',
+  'acl',
+  'cors',
+  'delete',
+  'lifecycle',
+  'location',
+  'logging',
+  'notification',
+  'partNumber',
+  'policy',
+  'requestPayment',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'response-content-language',
+  'response-content-type',
+  'response-expires',
+  'restore',
+  'tagging',
+  'torrent',
+  'uploadId',
+  'uploads',
+  'versionId',
+  'versioning',
+  'versions',
+  'website',
+  'attributes',
   // botocore
-  'accelerate', 'analytics', 'defaultObjectAcl', 'inventory', 'metrics', 'object-lock', 'replication',
-  'select', 'select-type', 'storageClass',
+  'accelerate',
+  'analytics',
+  'defaultObjectAcl',
+  'inventory',
+  'metrics',
+  'object-lock',
+  'replication',
+  'select',
+  'select-type',
+  'storageClass',
   // the rest of the router's sub-resources
-  'encryption', 'intelligent-tiering', 'legal-hold', 'metadataTable', 'ownershipControls', 'policyStatus',
-  'publicAccessBlock', 'renameObject', 'retention',
+  'encryption',
+  'intelligent-tiering',
+  'legal-hold',
+  'metadataTable',
+  'ownershipControls',
+  'policyStatus',
+  'publicAccessBlock',
+  'renameObject',
+  'retention',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -69,9 +106,9 @@ function queryPieces(rawQuery: string): Array<{ name: string; raw: string; hasVa
   for (const piece of rawQuery.split('&')) {
     if (piece === '') continue;
     const eq = piece.indexOf('=');
-    out.push(eq < 0
-      ? { name: percentDecode(piece), raw: '', hasValue: false }
-      : { name: percentDecode(piece.slice(0, eq)), raw: piece.slice(eq + 1), hasValue: true });
+    out.push(
+      eq < 0 ? { name: percentDecode(piece), raw: '', hasValue: false } : { name: percentDecode(piece.slice(0, eq)), raw: piece.slice(eq + 1), hasValue: true },
+    );
   }
   return out;
 }
@@ -118,9 +155,7 @@ export function canonicalResourceV2(path: string, rawQuery: string, hostBucket?:
   if (subs.length > 0) {
     // Stable sort by name: repeated names keep their order, as botocore signs them.
     subs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    resource += '?' + subs
-      .map((p) => (p.hasValue ? `${p.name}=${percentDecodeToBytes(p.raw).toString('latin1')}` : p.name))
-      .join('&');
+    resource += '?' + subs.map((p) => (p.hasValue ? `${p.name}=${percentDecodeToBytes(p.raw).toString('latin1')}` : p.name)).join('&');
   }
   return toByteString(resource);
 }

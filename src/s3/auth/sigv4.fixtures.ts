@@ -6,14 +6,7 @@ import { Readable } from 'node:stream';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { S3Error, type S3ErrorCode } from '../errors.js';
-import {
-  verifySigV4Header,
-  verifySigV4Query,
-  type AuthResult,
-  type CredentialLookup,
-  type SignedRequest,
-  type SigV4Options,
-} from './sigv4.js';
+import { verifySigV4Header, verifySigV4Query, type AuthResult, type CredentialLookup, type SignedRequest, type SigV4Options } from './sigv4.js';
 
 export const AK = 'AKIAIOSFODNN7EXAMPLE';
 export const SK = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -108,7 +101,13 @@ export async function presign(spec: SignSpec & { expiresIn?: number; unsignedPay
   if (spec.unsignedPayloadHeader !== false) headers['X-Amz-Content-Sha256'] = 'UNSIGNED-PAYLOAD';
   const signed = await sdkSigner(spec.region, spec.secret, spec.accessKey).presign(
     {
-      method, protocol: 'http:', hostname: 'localhost', port: 9000, path: spec.signedPath ?? spec.path, query: queryBag(spec.query ?? ''), headers,
+      method,
+      protocol: 'http:',
+      hostname: 'localhost',
+      port: 9000,
+      path: spec.signedPath ?? spec.path,
+      query: queryBag(spec.query ?? ''),
+      headers,
       // A stream body makes the signer fall back to UNSIGNED-PAYLOAD when no header declares it.
       body: spec.unsignedPayloadHeader === false ? Readable.from([]) : undefined,
     },
@@ -161,4 +160,3 @@ export function setQueryParam(rawQuery: string, name: string, value: string): st
     .map((p) => (p.startsWith(`${name}=`) ? `${name}=${encodeURIComponent(value)}` : p))
     .join('&');
 }
-

@@ -96,24 +96,40 @@ test('SigV4 › hasSigV4Header / hasSigV4Query → detect the two SigV4 forms on
 
 test('SigV4 › AWS docs GET Object example (Range header) → verifies', () => {
   const req: SignedRequest = {
-    method: 'GET', rawPath: '/test.txt', rawQuery: '',
+    method: 'GET',
+    rawPath: '/test.txt',
+    rawQuery: '',
     headers: {
-      host: ['examplebucket.s3.amazonaws.com'], range: ['bytes=0-9'], 'x-amz-content-sha256': [EMPTY_SHA], 'x-amz-date': ['20130524T000000Z'],
-      authorization: ['AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41'],
+      host: ['examplebucket.s3.amazonaws.com'],
+      range: ['bytes=0-9'],
+      'x-amz-content-sha256': [EMPTY_SHA],
+      'x-amz-date': ['20130524T000000Z'],
+      authorization: [
+        'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+      ],
     },
   };
   const r = okHeader(req, { region: 'us-east-1', now: Date.UTC(2013, 4, 24, 0, 5) });
   assert.equal(r.scope, '20130524/us-east-1/s3/aws4_request');
   assert.equal(r.payloadHash, EMPTY_SHA);
-  expectError(() => verifySigV4Header(withHeader(req, 'range', ['bytes=0-10']), lookup, { region: 'us-east-1', now: Date.UTC(2013, 4, 24) }), 'SignatureDoesNotMatch');
+  expectError(
+    () => verifySigV4Header(withHeader(req, 'range', ['bytes=0-10']), lookup, { region: 'us-east-1', now: Date.UTC(2013, 4, 24) }),
+    'SignatureDoesNotMatch',
+  );
 });
 
 test('SigV4 › AWS docs ListObjects example (?max-keys=2&prefix=J) → verifies', () => {
   const req: SignedRequest = {
-    method: 'GET', rawPath: '/', rawQuery: 'max-keys=2&prefix=J',
+    method: 'GET',
+    rawPath: '/',
+    rawQuery: 'max-keys=2&prefix=J',
     headers: {
-      host: ['examplebucket.s3.amazonaws.com'], 'x-amz-content-sha256': [EMPTY_SHA], 'x-amz-date': ['20130524T000000Z'],
-      authorization: ['AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7'],
+      host: ['examplebucket.s3.amazonaws.com'],
+      'x-amz-content-sha256': [EMPTY_SHA],
+      'x-amz-date': ['20130524T000000Z'],
+      authorization: [
+        'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7',
+      ],
     },
   };
   okHeader(req, { region: 'us-east-1', now: Date.UTC(2013, 4, 24) });
@@ -123,8 +139,10 @@ test('SigV4 › AWS docs ListObjects example (?max-keys=2&prefix=J) → verifies
 
 test('SigV4 › AWS docs presigned URL example → verifies until it expires', () => {
   const req: SignedRequest = {
-    method: 'GET', rawPath: '/test.txt',
-    rawQuery: 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
+    method: 'GET',
+    rawPath: '/test.txt',
+    rawQuery:
+      'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
     headers: { host: ['examplebucket.s3.amazonaws.com'] },
   };
   const r = okQuery(req, { region: 'us-east-1', now: Date.UTC(2013, 4, 24, 23) });
@@ -134,18 +152,28 @@ test('SigV4 › AWS docs presigned URL example → verifies until it expires', (
 
 test('SigV4 › Date header instead of x-amz-date (hand-built canonical request) → verifies, amzDate in ISO basic', () => {
   const canonical = [
-    'PUT', '/b/a%20b', 'x-id=PutObject',
-    'date:Wed, 15 Jan 2025 12:00:00 GMT', 'host:localhost', `x-amz-content-sha256:${EMPTY_SHA}`, '',
-    'date;host;x-amz-content-sha256', EMPTY_SHA,
+    'PUT',
+    '/b/a%20b',
+    'x-id=PutObject',
+    'date:Wed, 15 Jan 2025 12:00:00 GMT',
+    'host:localhost',
+    `x-amz-content-sha256:${EMPTY_SHA}`,
+    '',
+    'date;host;x-amz-content-sha256',
+    EMPTY_SHA,
   ].join('\n');
   const sts = ['AWS4-HMAC-SHA256', '20250115T120000Z', '20250115/us-east-1/s3/aws4_request', createHash('sha256').update(canonical).digest('hex')].join('\n');
   let k: Buffer | string = `AWS4${SK}`;
   for (const part of ['20250115', 'us-east-1', 's3', 'aws4_request']) k = createHmac('sha256', k).update(part).digest();
   const sig = createHmac('sha256', k).update(sts).digest('hex');
   const req: SignedRequest = {
-    method: 'PUT', rawPath: '/b/a%20b', rawQuery: 'x-id=PutObject',
+    method: 'PUT',
+    rawPath: '/b/a%20b',
+    rawQuery: 'x-id=PutObject',
     headers: {
-      host: ['localhost'], date: ['Wed, 15 Jan 2025 12:00:00 GMT'], 'x-amz-content-sha256': [EMPTY_SHA],
+      host: ['localhost'],
+      date: ['Wed, 15 Jan 2025 12:00:00 GMT'],
+      'x-amz-content-sha256': [EMPTY_SHA],
       authorization: [`AWS4-HMAC-SHA256 Credential=${AK}/20250115/us-east-1/s3/aws4_request, SignedHeaders=date;host;x-amz-content-sha256, Signature=${sig}`],
     },
   };
@@ -170,8 +198,20 @@ test('SigV4 › simple GET signed by the SDK → verifies with the returned scop
 
 test('SigV4 › object keys with special characters, encoded like aws-sdk-js → verify and decode to the key', async () => {
   const keys = [
-    'a b', 'a+b', '100%.csv', 'a/../b', 'a//b', './x', '~tilde', "!'()*", '한글/ü.txt', '😀', 'key?with#chars',
-    'dir/', 'x'.repeat(1024), 'mixed ü+%/ ../😀~',
+    'a b',
+    'a+b',
+    '100%.csv',
+    'a/../b',
+    'a//b',
+    './x',
+    '~tilde',
+    "!'()*",
+    '한글/ü.txt',
+    '😀',
+    'key?with#chars',
+    'dir/',
+    'x'.repeat(1024),
+    'mixed ü+%/ ../😀~',
   ];
   for (const key of keys) {
     const path = `/bucket/${sdkEncodeKey(key)}`;
@@ -254,7 +294,12 @@ test('SigV4 › Authorization header with other spacing/comma layouts → verifi
 });
 
 test('SigV4 › payload hash modes → returned for the body verifier; SigV4a → NotImplemented; junk → InvalidArgument', async () => {
-  for (const mode of ['STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'UNSIGNED-PAYLOAD']) {
+  for (const mode of [
+    'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+    'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+    'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    'UNSIGNED-PAYLOAD',
+  ]) {
     const r = okHeader(await signHeader({ method: 'PUT', path: '/b/k', headers: { 'x-amz-content-sha256': mode } }));
     assert.equal(r.payloadHash, mode);
   }
@@ -263,7 +308,11 @@ test('SigV4 › payload hash modes → returned for the body verifier; SigV4a �
   const ecdsa = await signHeader({ method: 'PUT', path: '/b/k', headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD' } });
   expectError(() => verifySigV4Header(ecdsa, lookup, OPTS), 'NotImplemented');
   const junk = await signHeader({ method: 'PUT', path: '/b/k', headers: { 'x-amz-content-sha256': 'abc' } });
-  expectError(() => verifySigV4Header(junk, lookup, OPTS), 'InvalidArgument', (e) => assert.equal(e.fields['ArgumentValue'], 'abc'));
+  expectError(
+    () => verifySigV4Header(junk, lookup, OPTS),
+    'InvalidArgument',
+    (e) => assert.equal(e.fields['ArgumentValue'], 'abc'),
+  );
 });
 
 test('SigV4 › scope region other than ours with anyRegion → verifies with that region', async () => {
@@ -282,16 +331,25 @@ test('SigV4 › skew of 14 minutes either way → verifies', async () => {
 
 test('SigV4 › tampered path → SignatureDoesNotMatch with AWSAccessKeyId only', async () => {
   const req = await signHeader({ path: '/bucket/a%20b' });
-  expectError(() => verifySigV4Header({ ...req, rawPath: '/bucket/a%20c' }, lookup, OPTS), 'SignatureDoesNotMatch', (e) => {
-    assert.equal(e.status, 403);
-    assert.deepEqual(e.fields, { AWSAccessKeyId: AK });
-  });
+  expectError(
+    () => verifySigV4Header({ ...req, rawPath: '/bucket/a%20c' }, lookup, OPTS),
+    'SignatureDoesNotMatch',
+    (e) => {
+      assert.equal(e.status, 403);
+      assert.deepEqual(e.fields, { AWSAccessKeyId: AK });
+    },
+  );
   expectError(() => verifySigV4Header({ ...req, rawPath: '/bucket/a+b' }, lookup, OPTS), 'SignatureDoesNotMatch');
 });
 
 test('SigV4 › tampered query (value changed, param added, param dropped) → SignatureDoesNotMatch', async () => {
   const req = await signHeader({ path: '/bucket', query: 'list-type=2&prefix=a&x-id=ListObjectsV2' });
-  for (const rawQuery of ['list-type=2&prefix=b&x-id=ListObjectsV2', 'list-type=2&prefix=a&x-id=ListObjectsV2&max-keys=1', 'list-type=2&prefix=a', 'list-type=2&prefix=a+&x-id=ListObjectsV2']) {
+  for (const rawQuery of [
+    'list-type=2&prefix=b&x-id=ListObjectsV2',
+    'list-type=2&prefix=a&x-id=ListObjectsV2&max-keys=1',
+    'list-type=2&prefix=a',
+    'list-type=2&prefix=a+&x-id=ListObjectsV2',
+  ]) {
     expectError(() => verifySigV4Header({ ...req, rawQuery }, lookup, OPTS), 'SignatureDoesNotMatch');
   }
 });
@@ -319,55 +377,79 @@ test('SigV4 › wrong secret → SignatureDoesNotMatch; truncated signature → 
 
 test('SigV4 › unknown access key → 403 InvalidAccessKeyId with AWSAccessKeyId', async () => {
   const req = await signHeader({ path: '/b/k', accessKey: 'AKIDUNKNOWN' });
-  expectError(() => verifySigV4Header(req, lookup, OPTS), 'InvalidAccessKeyId', (e) => {
-    assert.equal(e.status, 403);
-    assert.equal(e.fields['AWSAccessKeyId'], 'AKIDUNKNOWN');
-  });
+  expectError(
+    () => verifySigV4Header(req, lookup, OPTS),
+    'InvalidAccessKeyId',
+    (e) => {
+      assert.equal(e.status, 403);
+      assert.equal(e.fields['AWSAccessKeyId'], 'AKIDUNKNOWN');
+    },
+  );
 });
 
 test('SigV4 › wrong region in scope → 400 AuthorizationHeaderMalformed with Region', async () => {
   const req = await signHeader({ path: '/b/k', region: 'eu-west-1' });
-  expectError(() => verifySigV4Header(req, lookup, OPTS), 'AuthorizationHeaderMalformed', (e) => {
-    assert.equal(e.status, 400);
-    assert.equal(e.fields['Region'], 'us-east-1');
-    assert.equal(e.message, "The authorization header is malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1'");
-  });
+  expectError(
+    () => verifySigV4Header(req, lookup, OPTS),
+    'AuthorizationHeaderMalformed',
+    (e) => {
+      assert.equal(e.status, 400);
+      assert.equal(e.fields['Region'], 'us-east-1');
+      assert.equal(e.message, "The authorization header is malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1'");
+    },
+  );
 });
 
 test('SigV4 › skew of 16 minutes → 403 RequestTimeTooSkewed with RequestTime/ServerTime/MaxAllowedSkewMilliseconds', async () => {
   for (const date of [NOW - 16 * MIN, NOW + 16 * MIN]) {
     const req = await signHeader({ path: '/b/k', date });
-    expectError(() => verifySigV4Header(req, lookup, OPTS), 'RequestTimeTooSkewed', (e) => {
-      assert.equal(e.status, 403);
-      assert.equal(e.fields['RequestTime'], req.headers['x-amz-date']![0]);
-      assert.equal(e.fields['ServerTime'], '2025-01-15T12:00:00Z');
-      assert.equal(e.fields['MaxAllowedSkewMilliseconds'], 900000);
-    });
+    expectError(
+      () => verifySigV4Header(req, lookup, OPTS),
+      'RequestTimeTooSkewed',
+      (e) => {
+        assert.equal(e.status, 403);
+        assert.equal(e.fields['RequestTime'], req.headers['x-amz-date']![0]);
+        assert.equal(e.fields['ServerTime'], '2025-01-15T12:00:00Z');
+        assert.equal(e.fields['MaxAllowedSkewMilliseconds'], 900000);
+      },
+    );
   }
 });
 
 test('SigV4 › missing x-amz-content-sha256 → 400 InvalidRequest', async () => {
   const req = await signHeader({ path: '/b/k' });
-  expectError(() => verifySigV4Header(withHeader(req, 'x-amz-content-sha256', undefined), lookup, OPTS), 'InvalidRequest', (e) => {
-    assert.equal(e.message, 'Missing required header for this request: x-amz-content-sha256');
-  });
+  expectError(
+    () => verifySigV4Header(withHeader(req, 'x-amz-content-sha256', undefined), lookup, OPTS),
+    'InvalidRequest',
+    (e) => {
+      assert.equal(e.message, 'Missing required header for this request: x-amz-content-sha256');
+    },
+  );
 });
 
 test('SigV4 › missing or invalid x-amz-date and no Date → 403 AccessDenied', async () => {
   const req = await signHeader({ path: '/b/k' });
   for (const v of [undefined, ['2025-01-15T12:00:00Z'], ['20250230T120000Z']]) {
-    expectError(() => verifySigV4Header(withHeader(req, 'x-amz-date', v), lookup, OPTS), 'AccessDenied', (e) => {
-      assert.equal(e.message, 'AWS authentication requires a valid Date or x-amz-date header');
-    });
+    expectError(
+      () => verifySigV4Header(withHeader(req, 'x-amz-date', v), lookup, OPTS),
+      'AccessDenied',
+      (e) => {
+        assert.equal(e.message, 'AWS authentication requires a valid Date or x-amz-date header');
+      },
+    );
   }
 });
 
 test('SigV4 › scope date differs from x-amz-date → AuthorizationHeaderMalformed', async () => {
   const req = await signHeader({ path: '/b/k' });
   const auth = authOf(req).replace('/20250115/', '/20250114/');
-  expectError(() => verifySigV4Header(withHeader(req, 'authorization', [auth]), lookup, OPTS), 'AuthorizationHeaderMalformed', (e) => {
-    assert.match(e.message, /Date is not the same as X-Amz-Date/);
-  });
+  expectError(
+    () => verifySigV4Header(withHeader(req, 'authorization', [auth]), lookup, OPTS),
+    'AuthorizationHeaderMalformed',
+    (e) => {
+      assert.match(e.message, /Date is not the same as X-Amz-Date/);
+    },
+  );
 });
 
 test('SigV4 › malformed Authorization header → 400 AuthorizationHeaderMalformed', async () => {
@@ -386,7 +468,11 @@ test('SigV4 › malformed Authorization header → 400 AuthorizationHeaderMalfor
   ];
   for (const a of bad) {
     assert.notEqual(a, auth);
-    expectError(() => verifySigV4Header(withHeader(req, 'authorization', [a]), lookup, OPTS), 'AuthorizationHeaderMalformed', (e) => assert.equal(e.status, 400));
+    expectError(
+      () => verifySigV4Header(withHeader(req, 'authorization', [a]), lookup, OPTS),
+      'AuthorizationHeaderMalformed',
+      (e) => assert.equal(e.status, 400),
+    );
   }
   expectError(() => verifySigV4Header(withHeader(req, 'authorization', [auth, auth]), lookup, OPTS), 'AuthorizationHeaderMalformed');
 });
@@ -397,7 +483,11 @@ test('SigV4 › host not among SignedHeaders → AuthorizationHeaderMalformed', 
     { signingDate: new Date(NOW) },
   );
   const req: SignedRequest = { method: 'GET', rawPath: '/b/k', rawQuery: '', headers: { ...distinct(signed.headers), host: [HOST] } };
-  expectError(() => verifySigV4Header(req, lookup, OPTS), 'AuthorizationHeaderMalformed', (e) => assert.match(e.message, /host/));
+  expectError(
+    () => verifySigV4Header(req, lookup, OPTS),
+    'AuthorizationHeaderMalformed',
+    (e) => assert.match(e.message, /host/),
+  );
 });
 
 // ----------------------------------------------------------------------------------------------
@@ -407,10 +497,14 @@ test('SigV4 › header-signed request carrying an unsigned x-amz-* header → 40
   const req = await signHeader({ method: 'PUT', path: '/bucket/k', headers: { 'x-amz-meta-a': '1' } });
   okHeader(req);
   const added = withHeader(withHeader(req, 'x-amz-copy-source', ['/other/secret']), 'x-amz-tagging', ['a=b']);
-  expectError(() => verifySigV4Header(added, lookup, OPTS), 'AccessDenied', (e) => {
-    assert.match(e.message, /not signed/);
-    assert.equal(e.fields['HeadersNotSigned'], 'x-amz-copy-source, x-amz-tagging');
-  });
+  expectError(
+    () => verifySigV4Header(added, lookup, OPTS),
+    'AccessDenied',
+    (e) => {
+      assert.match(e.message, /not signed/);
+      assert.equal(e.fields['HeadersNotSigned'], 'x-amz-copy-source, x-amz-tagging');
+    },
+  );
   // The payload-hash claim is exempt; signed x-amz-* headers are fine.
   okHeader(withHeader(req, 'x-amz-content-sha256', ['UNSIGNED-PAYLOAD']));
   // A bad signature is reported as such, whatever else is wrong.
@@ -425,7 +519,10 @@ test('SigV4 › queryParams handed over by the caller (parsed once) → the same
   assert.deepEqual(okQuery({ ...presigned, queryParams: parseQueryParams(presigned.rawQuery) }), okQuery(presigned));
   assert.equal(hasSigV4Query(parseQueryParams(presigned.rawQuery)), true);
   assert.equal(hasSigV4Query(parseQueryParams(header.rawQuery)), false);
-  expectError(() => verifySigV4Query({ ...presigned, rawQuery: setQueryParam(presigned.rawQuery, 'x-id', 'PutObject'), queryParams: undefined }, lookup, OPTS), 'SignatureDoesNotMatch');
+  expectError(
+    () => verifySigV4Query({ ...presigned, rawQuery: setQueryParam(presigned.rawQuery, 'x-id', 'PutObject'), queryParams: undefined }, lookup, OPTS),
+    'SignatureDoesNotMatch',
+  );
 });
 
 // ----------------------------------------------------------------------------------------------

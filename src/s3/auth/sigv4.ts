@@ -5,17 +5,14 @@ import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { S3Error } from '../errors.js';
 import type { QueryParam } from './canonical.js';
 import { parseRequestDate } from './http-date.js';
-import {
-  canonicalHeaderValue,
-  canonicalQuery,
-  canonicalUri,
-  parseQueryParams,
-  toByteString,
-} from './canonical.js';
+import { canonicalHeaderValue, canonicalQuery, canonicalUri, parseQueryParams, toByteString } from './canonical.js';
 
 export { parseQueryParams, parseRawQuery, percentDecode, uriEncode } from './canonical.js';
 
-export interface Credentials { accessKey: string; secretKey: string }
+export interface Credentials {
+  accessKey: string;
+  secretKey: string;
+}
 export type CredentialLookup = (accessKey: string) => Credentials | undefined;
 export interface SignedRequest {
   method: string;
@@ -54,15 +51,8 @@ const TERMINAL = 'aws4_request';
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_EXPIRES_S = 604800;
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
-const STREAMING_MODES = new Set([
-  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
-  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
-  'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
-]);
-const SIGV4A_MODES = new Set([
-  'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD',
-  'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER',
-]);
+const STREAMING_MODES = new Set(['STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER']);
+const SIGV4A_MODES = new Set(['STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD', 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER']);
 const QUERY_PARAMS_REQUIRED =
   'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.';
 const CREDENTIAL_FORMAT = 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".';
@@ -126,8 +116,15 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number)
   const t = Date.UTC(y, mo, d, h, mi, s);
   const back = new Date(t);
   // Reject out-of-range fields (Feb 30, hour 24...) instead of letting Date roll them over.
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo || back.getUTCDate() !== d ||
-      back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) return undefined;
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== s
+  )
+    return undefined;
   return t;
 }
 
@@ -161,7 +158,10 @@ const isScopeDate = lastValue((date: string) => /^\d{8}$/.test(date) && parseAmz
 const parseHttpDate = lastValue(parseRequestDate);
 
 function toAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 function toIso(ms: number): string {
@@ -171,7 +171,13 @@ function toIso(ms: number): string {
 // ---------------------------------------------------------------------------------------------
 // Credential scope
 
-interface Scope { accessKey: string; date: string; region: string; service: string; terminal: string }
+interface Scope {
+  accessKey: string;
+  date: string;
+  region: string;
+  service: string;
+  terminal: string;
+}
 
 type AuthKind = 'header' | 'query';
 
@@ -454,9 +460,13 @@ function parseExpires(value: string, amzDate: string, requestMs: number, now: nu
   if (!/^\d+$/.test(value)) throw queryError('X-Amz-Expires should be a number', { 'X-Amz-Expires': value });
   const seconds = Number(value);
   if (seconds > MAX_EXPIRES_S) {
-    throw new S3Error('AccessDenied', `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_EXPIRES_S} seconds`, {
-      'X-Amz-Expires': value,
-    });
+    throw new S3Error(
+      'AccessDenied',
+      `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_EXPIRES_S} seconds`,
+      {
+        'X-Amz-Expires': value,
+      },
+    );
   }
   // Zero seconds: the URL expired the moment it was signed.
   if (seconds < 1) {
@@ -496,8 +506,14 @@ export function verifySigV4Query(req: SignedRequest, lookup: CredentialLookup, o
   const amzDate = one('X-Amz-Date');
   const signedHeaders = one('X-Amz-SignedHeaders');
   const expiresParam = one('X-Amz-Expires');
-  if (algorithm === undefined || credential === undefined || signature === undefined ||
-      amzDate === undefined || signedHeaders === undefined || expiresParam === undefined) {
+  if (
+    algorithm === undefined ||
+    credential === undefined ||
+    signature === undefined ||
+    amzDate === undefined ||
+    signedHeaders === undefined ||
+    expiresParam === undefined
+  ) {
     throw queryError(QUERY_PARAMS_REQUIRED);
   }
   if (algorithm !== ALGORITHM) throw queryError(`X-Amz-Algorithm only supports "${ALGORITHM}"`);

@@ -52,7 +52,8 @@ export function parseCompleteBody(xml: string): CompletedPart[] {
     }
     parts.push({ partNumber: Number(num.trim()), etag, checksums });
   }
-  if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema: it lists no parts.');
+  if (parts.length === 0)
+    throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema: it lists no parts.');
   return parts;
 }
 
@@ -66,12 +67,21 @@ async function objectChecksum(upload: UploadRecord, chosen: PartRecord[]): Promi
     // UploadPart and UploadPartCopy give every part of such an upload that checksum, so this is
     // a defence only: refuse rather than invent a value.
     if (v === undefined) {
-      throw new S3Error('InvalidRequest', `The upload was created using a ${alg} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`);
+      throw new S3Error(
+        'InvalidRequest',
+        `The upload was created using a ${alg} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`,
+      );
     }
     values.push(v);
   }
   if (upload.checksumType === 'FULL_OBJECT') {
-    return { alg, value: combineCrc(alg, chosen.map((p) => ({ value: p.checksums![alg]!, size: p.size }))) };
+    return {
+      alg,
+      value: combineCrc(
+        alg,
+        chosen.map((p) => ({ value: p.checksums![alg]!, size: p.size })),
+      ),
+    };
   }
   return { alg, value: await compositeChecksum(alg, values) };
 }
@@ -81,12 +91,7 @@ async function objectChecksum(upload: UploadRecord, chosen: PartRecord[]): Promi
  * existence, ETag and checksums, then sizes) and describes the object. Throws S3 errors; the
  * upload is left intact when it does.
  */
-export async function buildCompletedObject(
-  ctx: RequestContext,
-  upload: UploadRecord,
-  uploaded: PartRecord[],
-  listed: CompletedPart[],
-): Promise<ObjectContent> {
+export async function buildCompletedObject(ctx: RequestContext, upload: UploadRecord, uploaded: PartRecord[], listed: CompletedPart[]): Promise<ObjectContent> {
   // Strictly ascending: a part number listed twice is refused too (AWS answers InvalidPartOrder).
   for (let i = 1; i < listed.length; i++) {
     if (listed[i]!.partNumber <= listed[i - 1]!.partNumber) throw new S3Error('InvalidPartOrder', undefined, { UploadId: upload.uploadId });
@@ -139,7 +144,10 @@ export async function buildCompletedObject(
   }
   const sentType = header(ctx, 'x-amz-checksum-type');
   if (sentType !== undefined && upload.checksumType !== undefined && sentType.toUpperCase() !== upload.checksumType) {
-    throw new S3Error('InvalidRequest', `The upload was created using the ${upload.checksumType} checksum mode. The complete request must use the same checksum mode.`);
+    throw new S3Error(
+      'InvalidRequest',
+      `The upload was created using the ${upload.checksumType} checksum mode. The complete request must use the same checksum mode.`,
+    );
   }
   return {
     size,

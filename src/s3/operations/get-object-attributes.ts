@@ -52,7 +52,8 @@ export async function getObjectAttributes(ctx: ObjectRequest): Promise<S3Respons
     const [alg, objectValue] = Object.entries(rec.meta.checksums ?? {})[0] ?? [];
     const listsParts = objectValue !== undefined && checksumTypeOf(objectValue) === 'COMPOSITE';
     const completed = listsParts ? await ctx.store.getCompletedUpload(rec.bucket, rec.key) : undefined;
-    const partChecksums = completed && completed.versionId === rec.versionId && completed.partChecksums.length === rec.parts.length ? completed.partChecksums : undefined;
+    const partChecksums =
+      completed && completed.versionId === rec.versionId && completed.partChecksums.length === rec.parts.length ? completed.partChecksums : undefined;
     const numbered = rec.parts.map((size, i) => {
       const v = alg === undefined ? undefined : partChecksums?.[i]?.[alg];
       return { PartNumber: i + 1, Size: size, ...(v === undefined ? {} : checksumFields({ [alg!]: v })) };

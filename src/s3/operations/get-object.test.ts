@@ -35,8 +35,13 @@ describe('GetObject / HeadObject read pins', () => {
     }
     const ref = await store.writeData(src());
     await store.commitObject({
-      bucket: 'b', key: 'k', size: 11,
-      etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', storageClass: 'STANDARD', meta: { user: {} }, data: [ref],
+      bucket: 'b',
+      key: 'k',
+      size: 11,
+      etag: '"5eb63bbbe01eeed093cb22bb8f5acdc3"',
+      storageClass: 'STANDARD',
+      meta: { user: {} },
+      data: [ref],
     });
   });
 

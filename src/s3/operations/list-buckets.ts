@@ -26,7 +26,10 @@ function parseMaxBuckets(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = /^\d{1,6}$/.test(v) ? Number(v) : NaN;
   if (!(n >= 1 && n <= MAX_BUCKETS_LIMIT)) {
-    throw new S3Error('InvalidArgument', `max-buckets must be an integer between 1 and ${MAX_BUCKETS_LIMIT}.`, { ArgumentName: 'max-buckets', ArgumentValue: v });
+    throw new S3Error('InvalidArgument', `max-buckets must be an integer between 1 and ${MAX_BUCKETS_LIMIT}.`, {
+      ArgumentName: 'max-buckets',
+      ArgumentValue: v,
+    });
   }
   return n;
 }
@@ -43,7 +46,9 @@ export async function listBuckets(ctx: RequestContext): Promise<S3Response> {
 
   // Bucket names are lowercase ASCII: string order is byte order.
   const matching = (await ctx.store.listBuckets())
-    .filter((b) => (prefix === undefined || b.name.startsWith(prefix)) && (region === undefined || b.region === region) && (after === undefined || b.name > after))
+    .filter(
+      (b) => (prefix === undefined || b.name.startsWith(prefix)) && (region === undefined || b.region === region) && (after === undefined || b.name > after),
+    )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const page = matching.length > limit ? matching.slice(0, limit) : matching;
   const more = page.length < matching.length;

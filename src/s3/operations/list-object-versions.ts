@@ -21,7 +21,7 @@ export async function listObjectVersions(ctx: BucketRequest): Promise<S3Response
   // VersionIdMarker, NextKeyMarker?, NextVersionIdMarker?, MaxKeys, Delimiter?, IsTruncated,
   // EncodingType?, Version*, CommonPrefixes* }.
   const body = new ListingBody(
-      xmlRootStart('ListVersionsResult') +
+    xmlRootStart('ListVersionsResult') +
       xmlElement('Name', bucket) +
       xmlElement('Prefix', enc(prefix)) +
       xmlElement('KeyMarker', enc(keyMarker)) +

@@ -40,7 +40,7 @@ export async function listObjectsV2(ctx: BucketRequest): Promise<S3Response> {
   // the shape { Name, Prefix, Delimiter?, MaxKeys, KeyCount, IsTruncated, EncodingType?,
   // ContinuationToken?, NextContinuationToken?, StartAfter?, Contents*, CommonPrefixes* }.
   const body = new ListingBody(
-      xmlRootStart('ListBucketResult') +
+    xmlRootStart('ListBucketResult') +
       xmlElement('Name', bucket) +
       xmlElement('Prefix', enc(prefix)) +
       (delimiter !== '' ? xmlElement('Delimiter', enc(delimiter)) : '') +

@@ -18,9 +18,39 @@ import { listObjects } from './list-objects.js';
 import { decodeToken, encodeToken, listObjectsV2 } from './list-objects-v2.js';
 
 const KEYS = [
-  'plain', 'a b', 'a+b', '%41', '%2F', 'a&b<c>"d\'e', 'amp&amp;', '<tag/>', '\x01ctl\x08\x0b\x0c\x0e\x1f', 'tab\tnl\ncr\r',
-  'del\x7f', 'nul\0x', '\uFEFFbom', 'é', 'ü/ö', '日本/語', '\u{E000}', '\u{FFFD}', '\u{10000}', '😀', '😀/a', '../etc/passwd',
-  'dir/', 'dir/x', 'dir/x/y', 'dir/&/z', 'dir/a b/c', 'dirx', 'z'.repeat(1024), '?q=1#f', 'back\\slash', ']]>', 'x'.repeat(3) + '&',
+  'plain',
+  'a b',
+  'a+b',
+  '%41',
+  '%2F',
+  'a&b<c>"d\'e',
+  'amp&amp;',
+  '<tag/>',
+  '\x01ctl\x08\x0b\x0c\x0e\x1f',
+  'tab\tnl\ncr\r',
+  'del\x7f',
+  'nul\0x',
+  '\uFEFFbom',
+  'é',
+  'ü/ö',
+  '日本/語',
+  '\u{E000}',
+  '\u{FFFD}',
+  '\u{10000}',
+  '😀',
+  '😀/a',
+  '../etc/passwd',
+  'dir/',
+  'dir/x',
+  'dir/x/y',
+  'dir/&/z',
+  'dir/a b/c',
+  'dirx',
+  'z'.repeat(1024),
+  '?q=1#f',
+  'back\\slash',
+  ']]>',
+  'x'.repeat(3) + '&',
 ];
 
 /** Checksums by key index: none, one, several, an empty object. */
@@ -46,10 +76,15 @@ function record(key: string, i: number): ObjectRecord {
     isLatest: true,
     isDeleteMarker: false,
     size: i * 1000 + (i % 3),
-    etag: i % 7 === 4 ? ['"we&ird"', 'unquoted', '"a"b"', '""', '"\x01"'][i % 5]! : i % 5 === 0 ? `"${'0123456789abcdef'.repeat(2)}-${i}"` : `"${String(i).padStart(32, 'a')}"`,
+    etag:
+      i % 7 === 4
+        ? ['"we&ird"', 'unquoted', '"a"b"', '""', '"\x01"'][i % 5]!
+        : i % 5 === 0
+          ? `"${'0123456789abcdef'.repeat(2)}-${i}"`
+          : `"${String(i).padStart(32, 'a')}"`,
     lastModified: [0, 1_700_000_000_000 + i * 12_345, 1_700_000_000_000 + i * 86_399_999, 951_782_400_000 + i][i % 4]!,
     storageClass: i % 6 === 0 ? 'REDUCED_REDUNDANCY' : 'STANDARD',
-    meta: { contentType: 'text/plain', user: { 'checksums': 'not these', x: '"checksums":{"sha1":"no"}' }, ...(checksums ? { checksums } : {}) },
+    meta: { contentType: 'text/plain', user: { checksums: 'not these', x: '"checksums":{"sha1":"no"}' }, ...(checksums ? { checksums } : {}) },
     data: [],
   };
 }
@@ -162,7 +197,16 @@ async function referenceVersions(ctx: RequestContext, meta: MetaStore): Promise<
       EncodingType: encoding,
       Version: page.records.map((o) => {
         const e = objectEntry(o, enc as (s: string) => string, owner);
-        return { Key: e.Key, VersionId: o.versionId, IsLatest: true, LastModified: e.LastModified, ETag: e.ETag, Size: e.Size, Owner: e.Owner, StorageClass: e.StorageClass };
+        return {
+          Key: e.Key,
+          VersionId: o.versionId,
+          IsLatest: true,
+          LastModified: e.LastModified,
+          ETag: e.ETag,
+          Size: e.Size,
+          Owner: e.Owner,
+          StorageClass: e.StorageClass,
+        };
       }),
       CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
     },
@@ -173,7 +217,16 @@ async function referenceVersions(ctx: RequestContext, meta: MetaStore): Promise<
 
 function ctxOf(store: Store, query: Record<string, string>, accessKey = 'AKID&<"owner">'): BucketRequest {
   const bucketRecord = { name: 'b', region: 'us-east-1', createdAt: 0, versioning: '', owner: 'root' };
-  return { store, method: 'GET', bucket: 'b', bucketRecord, endpoint: { op: 'ListObjects', bucket: 'b' }, headers: {}, query: new Map(Object.entries(query)), auth: { accessKey } } as unknown as BucketRequest;
+  return {
+    store,
+    method: 'GET',
+    bucket: 'b',
+    bucketRecord,
+    endpoint: { op: 'ListObjects', bucket: 'b' },
+    headers: {},
+    query: new Map(Object.entries(query)),
+    auth: { accessKey },
+  } as unknown as BucketRequest;
 }
 
 function bodyText(r: S3Response): string {
@@ -199,9 +252,7 @@ for (const prefix of [undefined, 'dir/', 'a', '😀', 'nothing']) {
   }
 }
 
-const STORES: [string, () => MetaStore][] = [
-  ['sqlite', () => SqliteMetaStore.open(':memory:')],
-];
+const STORES: [string, () => MetaStore][] = [['sqlite', () => SqliteMetaStore.open(':memory:')]];
 
 for (const [storeName, open] of STORES) {
   describe(`listing XML on ${storeName} = buildXml of the former shapes`, () => {
@@ -216,7 +267,10 @@ for (const [storeName, open] of STORES) {
     it('ListObjectsV2 › every query, then its pages by continuation token; start-after; fetch-owner', async () => {
       let compared = 0;
       for (const base of QUERIES) {
-        for (const extra of [{}, { 'fetch-owner': 'true' }, { 'start-after': 'a&b' }, { 'start-after': 'dir/x', 'fetch-owner': 'false' }] as Record<string, string>[]) {
+        for (const extra of [{}, { 'fetch-owner': 'true' }, { 'start-after': 'a&b' }, { 'start-after': 'dir/x', 'fetch-owner': 'false' }] as Record<
+          string,
+          string
+        >[]) {
           let q: Record<string, string> = { ...base, ...extra };
           for (let pages = 0; pages < 50; pages++) {
             const ctx = ctxOf(store, q);
@@ -240,14 +294,25 @@ for (const [storeName, open] of STORES) {
           const got = bodyText(await listObjects(ctx));
           assert.equal(got, buildXml(await referenceV1(ctx, meta)), JSON.stringify(q));
           if (!got.includes('<IsTruncated>true</IsTruncated>')) break;
-          const page = await store.list({ bucket: 'b', prefix: q['prefix'] ?? '', delimiter: q['delimiter'] ?? '', after: q['marker'] ?? '', maxKeys: parseMaxKeys(ctx) });
+          const page = await store.list({
+            bucket: 'b',
+            prefix: q['prefix'] ?? '',
+            delimiter: q['delimiter'] ?? '',
+            after: q['marker'] ?? '',
+            maxKeys: parseMaxKeys(ctx),
+          });
           q = { ...q, marker: page.nextAfter! };
         }
       }
     });
 
     it('ListObjectVersions › every query, then its pages by NextKeyMarker / NextVersionIdMarker', async () => {
-      const unescapeXml = (x: string) => x.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+      const unescapeXml = (x: string) =>
+        x
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&quot;/g, '"')
+          .replace(/&amp;/g, '&');
       for (const base of QUERIES.filter((q) => q['encoding-type'] === undefined)) {
         let q: Record<string, string> = { ...base };
         for (let pages = 0; pages < 50; pages++) {
@@ -264,7 +329,10 @@ for (const [storeName, open] of STORES) {
 
     it('ListObjectVersions › every query, with and without markers', async () => {
       for (const base of QUERIES) {
-        for (const extra of [{}, { 'key-marker': 'a&b' }, { 'key-marker': 'dir/', 'version-id-marker': 'null' }, { 'key-marker': '😀' }] as Record<string, string>[]) {
+        for (const extra of [{}, { 'key-marker': 'a&b' }, { 'key-marker': 'dir/', 'version-id-marker': 'null' }, { 'key-marker': '😀' }] as Record<
+          string,
+          string
+        >[]) {
           const q = { ...base, ...extra };
           const ctx = ctxOf(store, q);
           assert.equal(bodyText(await listObjectVersions(ctx)), buildXml(await referenceVersions(ctx, meta)), JSON.stringify(q));
@@ -280,7 +348,7 @@ for (const [storeName, open] of STORES) {
 }
 
 describe('s3UrlEncode (encoding-type=url)', () => {
-  it('the reference suite\'s keys and prefixes → %20 for a space, %2B for +, / kept', () => {
+  it("the reference suite's keys and prefixes → %20 for a space, %2B for +, / kept", () => {
     assert.deepEqual(['asdf+b', 'foo+1/', 'foo/', 'quux ab/'].map(s3UrlEncode), ['asdf%2Bb', 'foo%2B1/', 'foo/', 'quux%20ab/']);
   });
 
@@ -310,7 +378,9 @@ describe('escapeXmlText', () => {
 
 describe('isoTime', () => {
   it('→ Date.toISOString() for edge and random times, in any order', () => {
-    const times = [0, 1, 999, 1000, 59_999, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999, 1_700_000_000_000, 4_102_444_800_000, 253_402_300_799_999];
+    const times = [
+      0, 1, 999, 1000, 59_999, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999, 1_700_000_000_000, 4_102_444_800_000, 253_402_300_799_999,
+    ];
     let seed = 7;
     for (let i = 0; i < 20_000; i++) {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;

@@ -21,7 +21,7 @@ export async function listObjects(ctx: BucketRequest): Promise<S3Response> {
   // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, Marker,
   // NextMarker?, MaxKeys, Delimiter?, IsTruncated, EncodingType?, Contents*, CommonPrefixes* }.
   const body = new ListingBody(
-      xmlRootStart('ListBucketResult') +
+    xmlRootStart('ListBucketResult') +
       xmlElement('Name', bucket) +
       xmlElement('Prefix', prefix) +
       xmlElement('Marker', enc(marker)) +

@@ -77,8 +77,14 @@ function readForm(ctx: RequestContext): FormReader {
   let rejectHead!: (e: unknown) => void;
   let resolveDone!: () => void;
   let rejectDone!: (e: unknown) => void;
-  const head = new Promise<FormHead>((res, rej) => { resolveHead = res; rejectHead = rej; });
-  const done = new Promise<void>((res, rej) => { resolveDone = res; rejectDone = rej; });
+  const head = new Promise<FormHead>((res, rej) => {
+    resolveHead = res;
+    rejectHead = rej;
+  });
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
   // Whoever awaits them sees the rejection; these only keep an unawaited one from being "unhandled".
   head.catch(() => {});
   done.catch(() => {});
@@ -122,7 +128,11 @@ function readForm(ctx: RequestContext): FormReader {
     if (fileSeen || failed) return;
     if (name.toLowerCase() === 'file') {
       if (info.valueTruncated) {
-        return fail(new S3Error('InvalidArgument', `A 'file' field without a filename may hold at most ${MAX_PLAIN_FILE_FIELD} bytes; send the file with a filename.`, { ArgumentName: 'file' }));
+        return fail(
+          new S3Error('InvalidArgument', `A 'file' field without a filename may hold at most ${MAX_PLAIN_FILE_FIELD} bytes; send the file with a filename.`, {
+            ArgumentName: 'file',
+          }),
+        );
       }
       startFile(Readable.from([Buffer.from(value, 'utf8')]), undefined);
       return;
@@ -143,20 +153,22 @@ function readForm(ctx: RequestContext): FormReader {
       startFile(stream, info.filename);
       return;
     }
-    pending.push(new Promise<void>((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (preData + size > MAX_PRE_DATA) fail(new S3Error('MaxPostPreDataLengthExceeded'));
-        else chunks.push(chunk);
-      });
-      stream.on('end', () => {
-        if (!failed) addField(name, Buffer.concat(chunks).toString('utf8'));
-        resolve();
-      });
-      stream.on('error', () => resolve());
-    }));
+    pending.push(
+      new Promise<void>((resolve) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        stream.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (preData + size > MAX_PRE_DATA) fail(new S3Error('MaxPostPreDataLengthExceeded'));
+          else chunks.push(chunk);
+        });
+        stream.on('end', () => {
+          if (!failed) addField(name, Buffer.concat(chunks).toString('utf8'));
+          resolve();
+        });
+        stream.on('error', () => resolve());
+      }),
+    );
   });
 
   bb.on('partsLimit', () => fail(malformed(`A POST form may have at most ${MAX_PARTS} parts.`)));
@@ -260,7 +272,10 @@ function checksumFromForm(fields: ReadonlyMap<string, string>): { alg: ChecksumA
   const declared = fields.get('x-amz-checksum-algorithm')?.trim().toLowerCase();
   if (declared !== undefined && declared !== '') {
     if (!isChecksumAlgorithm(declared)) {
-      throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+      throw new S3Error(
+        'InvalidRequest',
+        'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]',
+      );
     }
     if (found && found.alg !== declared) throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-algorithm header is invalid.');
     found ??= { alg: declared };
@@ -329,7 +344,10 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
       } catch (err) {
         // The part's stream fails only when the form does (truncated body, client gone): report
         // the form's S3 error (MalformedPOSTRequest...), which busboy's 'error' delivers next.
-        throw await form.done.then(() => err, (formErr: unknown) => formErr);
+        throw await form.done.then(
+          () => err,
+          (formErr: unknown) => formErr,
+        );
       }
     }
     async function* source(): AsyncGenerator<Buffer> {
@@ -343,7 +361,10 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
         yield chunk;
       }
       if (size < policy.minLength) {
-        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: size, MinSizeAllowed: policy.minLength });
+        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', {
+          ProposedSize: size,
+          MinSizeAllowed: policy.minLength,
+        });
       }
       if (checksum && sum) {
         const actual = await sum.digest();

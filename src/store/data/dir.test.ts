@@ -27,22 +27,26 @@ async function collect(it: AsyncIterable<string>): Promise<string[]> {
   return out;
 }
 
-runDataStoreContract('dir', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'strata-data-'));
-  let current = await DirDataStore.open(root);
-  let planted = 0;
-  return {
-    store: current,
-    reopen: async () => {
-      await current.close();
-      current = await DirDataStore.open(root);
-      return current;
-    },
-    leftovers: () => countFiles(root),
-    plantTemp: () => writeFile(join(root, 'tmp', `leftover-${planted++}`), 'partial'),
-    dispose: () => rm(root, { recursive: true, force: true }),
-  };
-}, { persistent: true });
+runDataStoreContract(
+  'dir',
+  async () => {
+    const root = await mkdtemp(join(tmpdir(), 'strata-data-'));
+    let current = await DirDataStore.open(root);
+    let planted = 0;
+    return {
+      store: current,
+      reopen: async () => {
+        await current.close();
+        current = await DirDataStore.open(root);
+        return current;
+      },
+      leftovers: () => countFiles(root),
+      plantTemp: () => writeFile(join(root, 'tmp', `leftover-${planted++}`), 'partial'),
+      dispose: () => rm(root, { recursive: true, force: true }),
+    };
+  },
+  { persistent: true },
+);
 
 describe('DirDataStore', () => {
   let root: string;
@@ -103,7 +107,11 @@ describe('DirDataStore', () => {
 
   it('Read › a large piece streams in 1 MiB chunks (one thread-pool read per MiB)', async () => {
     const big = Buffer.alloc(2.5 * 1024 * 1024, 7);
-    const ref = await store.write((async function* () { yield big; })());
+    const ref = await store.write(
+      (async function* () {
+        yield big;
+      })(),
+    );
     const sizes: number[] = [];
     for await (const c of store.read(ref)) sizes.push((c as Buffer).length);
     assert.deepEqual(sizes, [1048576, 1048576, 524288]);

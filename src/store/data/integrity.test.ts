@@ -104,7 +104,11 @@ describe('DirDataStore piece format 1 and verified reads', () => {
     for (const size of [1, 4096, 65_537, MiB, MiB + 1]) {
       const h = new BlockHasher();
       for (let off = 0; off < body.length; off += size * 97) h.update(body.subarray(off, off + size * 97));
-      assert.deepEqual(h.finish().map((d) => d.toString('hex')), expected, `chunks of ${size * 97}`);
+      assert.deepEqual(
+        h.finish().map((d) => d.toString('hex')),
+        expected,
+        `chunks of ${size * 97}`,
+      );
     }
   });
 
@@ -114,7 +118,13 @@ describe('DirDataStore piece format 1 and verified reads', () => {
     const sizes: number[] = [];
     for await (const c of store.read(ref)) sizes.push(c.length);
     assert.deepEqual(sizes, [MiB, MiB, MiB, 17]);
-    for (const [s, e] of [[0, 0], [MiB - 1, MiB], [MiB + 5, 2 * MiB + 5], [3 * MiB, 3 * MiB + 16], [10, 3 * MiB + 16]] as const) {
+    for (const [s, e] of [
+      [0, 0],
+      [MiB - 1, MiB],
+      [MiB + 5, 2 * MiB + 5],
+      [3 * MiB, 3 * MiB + 16],
+      [10, 3 * MiB + 16],
+    ] as const) {
       assert.ok((await readAll(store.read(ref, { start: s, end: e }))).equals(body.subarray(s, e + 1)), `range ${s}-${e}`);
     }
   });

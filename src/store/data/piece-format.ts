@@ -73,7 +73,11 @@ export function encodeFooter(header: Buffer, digests: Buffer[], size: number): B
   digests.forEach((d, i) => d.copy(f, i * DIGEST_SIZE));
   const lenAt = digests.length * DIGEST_SIZE;
   f.writeBigUInt64BE(BigInt(size), lenAt);
-  createHash('sha256').update(header).update(f.subarray(0, lenAt + 8)).digest().copy(f, lenAt + 8);
+  createHash('sha256')
+    .update(header)
+    .update(f.subarray(0, lenAt + 8))
+    .digest()
+    .copy(f, lenAt + 8);
   return f;
 }
 
@@ -84,7 +88,10 @@ export function parseFooter(header: Buffer, f: Buffer, size: number, blockSize: 
   const lenAt = n * DIGEST_SIZE;
   const stored = f.readBigUInt64BE(lenAt);
   if (stored !== BigInt(size)) return { error: `footer says ${stored} data bytes, the record ${size}` };
-  const check = createHash('sha256').update(header).update(f.subarray(0, lenAt + 8)).digest();
+  const check = createHash('sha256')
+    .update(header)
+    .update(f.subarray(0, lenAt + 8))
+    .digest();
   if (!check.equals(f.subarray(lenAt + 8))) return { error: 'footer checksum mismatch (header or block checksum table damaged)' };
   return { digests: f.subarray(0, lenAt) };
 }

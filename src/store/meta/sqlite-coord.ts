@@ -94,9 +94,11 @@ export class SqliteCoordination implements Coordination {
   }
 
   async clearProcesses(): Promise<void> {
-    await this.write(this.db.transaction(() => {
-      this.db.exec('DELETE FROM leases; DELETE FROM write_intents; DELETE FROM read_pins;');
-    }).immediate);
+    await this.write(
+      this.db.transaction(() => {
+        this.db.exec('DELETE FROM leases; DELETE FROM write_intents; DELETE FROM read_pins;');
+      }).immediate,
+    );
   }
 
   async addIntent(id: string, owner: string, now: number, ttlMs: number): Promise<void> {
@@ -105,9 +107,11 @@ export class SqliteCoordination implements Coordination {
 
   async renewIntents(ids: string[], now: number, ttlMs: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.write(this.db.transaction(() => {
-      for (const id of ids) this.st.renewIntent!.run(now + ttlMs, id);
-    }).immediate);
+    await this.write(
+      this.db.transaction(() => {
+        for (const id of ids) this.st.renewIntent!.run(now + ttlMs, id);
+      }).immediate,
+    );
   }
 
   async removeIntent(id: string): Promise<void> {
@@ -120,9 +124,11 @@ export class SqliteCoordination implements Coordination {
 
   async addPendingFrees(ids: string[], now: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.write(this.db.transaction(() => {
-      for (const id of ids) this.st.addFree!.run(id, now);
-    }).immediate);
+    await this.write(
+      this.db.transaction(() => {
+        for (const id of ids) this.st.addFree!.run(id, now);
+      }).immediate,
+    );
   }
 
   takeDueFrees(dueBefore: number, now: number, limit: number, keep: (id: string) => boolean): Promise<string[]> {

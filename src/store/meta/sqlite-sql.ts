@@ -2,13 +2,21 @@
 // (sqlite.ts runs it). Schema and migration: sqlite-schema.ts; documented in docs/on-disk-format.md.
 
 import type Database from 'better-sqlite3';
-import { NULL_VERSION, type BucketRecord, type DataRef, type ListedObject, type ListedVersion, type ObjectRecord, type PartRecord, type UploadRecord } from '../types.js';
+import {
+  NULL_VERSION,
+  type BucketRecord,
+  type DataRef,
+  type ListedObject,
+  type ListedVersion,
+  type ObjectRecord,
+  type PartRecord,
+  type UploadRecord,
+} from '../types.js';
 
 export type Db = Database.Database;
 export type Stmt = Database.Statement;
 
-export const COLS =
-  'bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta, data, parts, format';
+export const COLS = 'bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta, data, parts, format';
 
 /**
  * The four shapes of the listing query (exclusive or inclusive lower bound, with or without an
@@ -49,7 +57,15 @@ export const LISTING_SQL = {
   byKey: scanShapes(LISTING_COLS, 'NOT INDEXED'),
 } as const;
 
-export type ListingRow = [key: string, versionId: string | null, size: number, etag: string, lastModified: number, storageClass: string | null, checksums: string | null];
+export type ListingRow = [
+  key: string,
+  versionId: string | null,
+  size: number,
+  etag: string,
+  lastModified: number,
+  storageClass: string | null,
+  checksums: string | null,
+];
 
 export function toListed(r: ListingRow): ListedObject {
   return {
@@ -239,9 +255,7 @@ export function prepareAll(db: Db) {
     deleteUpload: p('DELETE FROM uploads WHERE bucket = ? AND key = ? AND upload_id = ?'), // cascades to upload_parts
     listUploads: p(LIST_UPLOADS_SQL),
     getPart: p(`SELECT ${PART_COLS} FROM upload_parts WHERE bucket = ? AND key = ? AND upload_id = ? AND part_number = ?`),
-    putPart: p(
-      `INSERT OR REPLACE INTO upload_parts(bucket, key, upload_id, ${PART_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
+    putPart: p(`INSERT OR REPLACE INTO upload_parts(bucket, key, upload_id, ${PART_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     listParts: p(
       `SELECT ${PART_COLS} FROM upload_parts WHERE bucket = ? AND key = ? AND upload_id = ? AND part_number > ?
        ORDER BY part_number LIMIT ?`,

@@ -81,7 +81,7 @@ describe('SqliteMetaStore', () => {
     await store.putObject(objectRecord('b', 'é/😀'));
     const row = raw.prepare("SELECT typeof(key) AS t, hex(key) AS h FROM objects WHERE key = x'C3A92FF09F9880'").get() as { t: string; h: string };
     assert.deepEqual(row, { t: 'blob', h: Buffer.from('é/😀').toString('hex').toUpperCase() });
-    const obj = raw.prepare("SELECT format, data FROM objects WHERE key = ?").get(Buffer.from('é/😀')) as { format: number; data: string };
+    const obj = raw.prepare('SELECT format, data FROM objects WHERE key = ?').get(Buffer.from('é/😀')) as { format: number; data: string };
     assert.equal(obj.format, META_FORMAT_VERSION);
     assert.ok(Array.isArray(JSON.parse(obj.data)));
   });
@@ -111,8 +111,14 @@ describe('SqliteMetaStore', () => {
 
   it('ScanObjects › `from` as raw bytes (not valid UTF-8) → seeks by bytes', async () => {
     for (const k of ['é', 'ê']) await store.putObject(objectRecord('b', k));
-    assert.deepEqual(store.scanObjects('b', '', '', 10, Buffer.from([0xc3])).map((r) => r.key), ['é', 'é/😀', 'ê']);
-    assert.deepEqual(store.scanObjects('b', '', Buffer.from([0xc3, 0xa9, 0x30]), 10).map((r) => r.key), ['ê']);
+    assert.deepEqual(
+      store.scanObjects('b', '', '', 10, Buffer.from([0xc3])).map((r) => r.key),
+      ['é', 'é/😀', 'ê'],
+    );
+    assert.deepEqual(
+      store.scanObjects('b', '', Buffer.from([0xc3, 0xa9, 0x30]), 10).map((r) => r.key),
+      ['ê'],
+    );
   });
 
   it('Schema › upload_parts rows follow their upload; uploads and configuration follow their bucket (cascade)', () => {
@@ -128,7 +134,7 @@ describe('SqliteMetaStore', () => {
     assert.equal(count("SELECT count(*) AS n FROM upload_parts WHERE data_id LIKE 'casc-%'"), 2);
     store.abortUpload('cascade', 'k', u1.uploadId);
     assert.equal(count("SELECT count(*) AS n FROM upload_parts WHERE data_id = 'casc-1'"), 0);
-    const key = raw.prepare("SELECT typeof(key) AS t FROM uploads WHERE upload_id = ?").get(u2.uploadId) as { t: string };
+    const key = raw.prepare('SELECT typeof(key) AS t FROM uploads WHERE upload_id = ?').get(u2.uploadId) as { t: string };
     assert.equal(key.t, 'blob', 'upload keys are BLOBs of their UTF-8 bytes too');
     store.deleteBucket('cascade');
     assert.equal(count("SELECT count(*) AS n FROM uploads WHERE bucket = 'cascade'"), 0);
@@ -136,9 +142,17 @@ describe('SqliteMetaStore', () => {
     assert.equal(count("SELECT count(*) AS n FROM bucket_config WHERE bucket = 'cascade'"), 0);
   });
 
-  it('ScanVersions › both shapes are a primary-key range search; only each key\'s versions are sorted', () => {
+  it("ScanVersions › both shapes are a primary-key range search; only each key's versions are sorted", () => {
     for (const [name, sql] of Object.entries(VERSIONS_SQL)) {
-      const params = { bucket: 'b', lower: Buffer.from('k'), keyMarker: Buffer.from('k'), lm: null, vid: null, limit: 10, ...(name === 'bounded' ? { upper: Buffer.from('l') } : {}) };
+      const params = {
+        bucket: 'b',
+        lower: Buffer.from('k'),
+        keyMarker: Buffer.from('k'),
+        lm: null,
+        vid: null,
+        limit: 10,
+        ...(name === 'bounded' ? { upper: Buffer.from('l') } : {}),
+      };
       const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail).join('\n');
       const range = name === 'bounded' ? 'key>? AND key<?' : 'key>?';
       assert.ok(plan.startsWith(`SEARCH objects USING PRIMARY KEY (bucket=? AND ${range})`), `${name}: ${plan}`);
@@ -198,7 +212,10 @@ describe('SqliteMetaStore', () => {
       ];
       const settled = await Promise.allSettled(writes);
       assert.equal(s.batches - before, 1, 'one transaction for the five writes');
-      assert.deepEqual(settled.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled']);
+      assert.deepEqual(
+        settled.map((r) => r.status),
+        ['fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled'],
+      );
       assert.equal(((settled[1] as PromiseRejectedResult).reason as { code: string }).code, 'PreconditionFailed');
       assert.equal(((settled[2] as PromiseRejectedResult).reason as { code: string }).code, 'NoSuchBucket');
       assert.equal(s.getObject('g', 'a')?.key, 'a');
@@ -247,7 +264,8 @@ describe('SqliteMetaStore', () => {
       const check = new Database(p, { readonly: true });
       assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
       assert.deepEqual(check.prepare("SELECT owner FROM buckets WHERE name = 'b'").get(), { owner: ROOT_USER_ID });
-      for (const t of ['leases', 'write_intents', 'pending_frees', 'read_pins']) assert.ok(check.prepare('SELECT name FROM sqlite_master WHERE name = ?').get(t), t);
+      for (const t of ['leases', 'write_intents', 'pending_frees', 'read_pins'])
+        assert.ok(check.prepare('SELECT name FROM sqlite_master WHERE name = ?').get(t), t);
       check.close();
       assert.deepEqual(migrated.getObject('b', 'k'), rec);
       assert.equal(await migrated.coord.tryLease('jobs', 'me', 1000, 100), true);

@@ -96,7 +96,12 @@ export class SqliteMetaStore implements MetaStore {
     this.st = prepareAll(db);
     const p = (sql: string): Stmt => db.prepare(sql);
     this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
-    const raw = (q: typeof LISTING_SQL.latest): ScanShapes => ({ gt: p(q.gt).raw(true), ge: p(q.ge).raw(true), gtUpper: p(q.gtUpper).raw(true), geUpper: p(q.geUpper).raw(true) });
+    const raw = (q: typeof LISTING_SQL.latest): ScanShapes => ({
+      gt: p(q.gt).raw(true),
+      ge: p(q.ge).raw(true),
+      gtUpper: p(q.gtUpper).raw(true),
+      geUpper: p(q.geUpper).raw(true),
+    });
     this.listingSt = { latest: raw(LISTING_SQL.latest), byKey: raw(LISTING_SQL.byKey) };
     this.putTx = db.transaction((rec: ObjectRecord, cond: WriteCondition | undefined) => this.putInTx(rec, cond)).immediate;
     this.deleteTx = db.transaction((bucket: string, key: string, versionId: string) => this.deleteInTx(bucket, key, versionId)).immediate;
@@ -141,9 +146,8 @@ export class SqliteMetaStore implements MetaStore {
       if (limit <= 0) return [];
       return (this.st.listParts.all(bucket, kb, uploadId, after, limit) as PartRow[]).map(toPart);
     });
-    this.completeTx = db.transaction(
-      (bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined) =>
-        this.completeInTx(bucket, key, uploadId, rec, cond),
+    this.completeTx = db.transaction((bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined) =>
+      this.completeInTx(bucket, key, uploadId, rec, cond),
     ).immediate;
     this.abortTx = db.transaction((bucket: string, key: string, uploadId: string) => {
       const kb = toBytes(key);
@@ -496,7 +500,14 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   /** Runs the shape (of the set `shapesFor` picks for the bucket) that fits the bounds. */
-  private scan(shapesFor: (b: BucketRow) => ScanShapes, bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): unknown[] {
+  private scan(
+    shapesFor: (b: BucketRow) => ScanShapes,
+    bucket: string,
+    prefix: string,
+    after: string | Buffer,
+    limit: number,
+    from?: string | Buffer,
+  ): unknown[] {
     const b = this.st.getBucket.get(bucket) as BucketRow | undefined;
     if (b === undefined) throw new StoreError('NoSuchBucket');
     if (limit <= 0) return []; // SQLite treats a negative LIMIT as "no limit"
@@ -513,9 +524,7 @@ export class SqliteMetaStore implements MetaStore {
     const bound = exclusive ? ab : lower;
     const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
     const sts = shapesFor(b);
-    return upper
-      ? sts[exclusive ? 'gtUpper' : 'geUpper'].all(bucket, bound, upper, limit)
-      : sts[exclusive ? 'gt' : 'ge'].all(bucket, bound, limit);
+    return upper ? sts[exclusive ? 'gtUpper' : 'geUpper'].all(bucket, bound, upper, limit) : sts[exclusive ? 'gt' : 'ge'].all(bucket, bound, limit);
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------

@@ -20,8 +20,7 @@ export interface WalSyncCalls {
 }
 
 export const WAL_SYNC_CALLS: WalSyncCalls = {
-  fdatasync: (fd) =>
-    syncSkipped('wal') ? Promise.resolve() : new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
+  fdatasync: (fd) => (syncSkipped('wal') ? Promise.resolve() : new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())))),
 };
 
 export class WalSync {
