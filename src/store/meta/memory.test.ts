@@ -1,10 +1,12 @@
 // memoryMetaStore (SQLite in `:memory:`): the shared contract, as the tests that use it see it.
 
 import { runMetaStoreContract } from '../contract.js';
+import { runUploadsContract } from '../contract-uploads.js';
 import { runInlineContract } from '../contract-inline.js';
 import { runVersionsContract } from '../contract-versions.js';
 import { memoryMetaStore } from './memory.js';
 
 runMetaStoreContract('sqlite :memory:', () => memoryMetaStore());
+runUploadsContract('sqlite :memory:', () => memoryMetaStore());
 runInlineContract('sqlite :memory:', () => ({ store: memoryMetaStore() }));
 runVersionsContract('sqlite :memory:', () => memoryMetaStore());

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '../contract.js';
+import { runUploadsContract } from '../contract-uploads.js';
 import { runInlineContract } from '../contract-inline.js';
 import { runVersionsContract } from '../contract-versions.js';
 import { META_FORMAT_VERSION, ROOT_USER_ID } from '../types.js';
@@ -31,6 +32,7 @@ async function sqliteHarness() {
 }
 
 runMetaStoreContract('sqlite', sqliteHarness, { persistent: true });
+runUploadsContract('sqlite', sqliteHarness, { persistent: true });
 runInlineContract('sqlite', sqliteHarness);
 runVersionsContract('sqlite', sqliteHarness);
 

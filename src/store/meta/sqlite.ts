@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { migrate } from './sqlite-schema.js';
 import { WalSync, type WalSyncCalls } from './wal-sync.js';
-import { DEFAULT_BUSY_RETRY_MS, busyBackoff, busyError, isBusyError, read, sleep, storeErrorOf } from './sqlite-busy.js';
+import { DEFAULT_BUSY_RETRY_MS, read } from './sqlite-busy.js';
+import { WriteScheduler } from './sqlite-writes.js';
 import { SqliteCoordination } from './sqlite-coord.js';
 import {
   type BucketRow,
@@ -83,7 +84,7 @@ export class SqliteMetaStore implements MetaStore {
   private readonly completeTx: (bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
   private readonly abortTx: (bucket: string, key: string, uploadId: string) => DataRef[];
   private readonly putConfigTx: (bucket: string, name: string, value: string | undefined) => void;
-  private readonly batchTx: (runs: Array<() => unknown>) => Array<{ ok: boolean; value: unknown }>;
+  private readonly writes: WriteScheduler;
 
   private constructor(
     private readonly db: Db,
@@ -156,15 +157,7 @@ export class SqliteMetaStore implements MetaStore {
       this.st.deleteUpload.run(bucket, kb, uploadId); // cascades to upload_parts
       return this.unreferenced(parts.map((r) => ({ id: r.data_id, size: r.size })));
     }).immediate;
-    this.batchTx = db.transaction((runs: Array<() => unknown>) =>
-      runs.map((run) => {
-        try {
-          return { ok: true, value: run() };
-        } catch (err) {
-          return { ok: false, value: err };
-        }
-      }),
-    ).immediate;
+    this.writes = new WriteScheduler(db, this.wal, busyRetryMs);
     this.putConfigTx = db.transaction((bucket: string, name: string, value: string | undefined) => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       if (value === undefined) this.st.deleteConfig.run(bucket, name);
@@ -202,127 +195,17 @@ export class SqliteMetaStore implements MetaStore {
     }
   }
 
-  /**
-   * `value` once the transactions committed so far are on disk: every write method returns through
-   * here (a promise with durability 'fsync', the value itself with 'none').
-   */
-  private durable<T>(value: T): T | Promise<T> {
-    return this.wal
-      ? this.wal.sync().then(
-          () => value,
-          (err: unknown) => {
-            throw storeErrorOf(err);
-          },
-        )
-      : value;
-  }
-
-  /**
-   * Runs a write transaction now and returns through durable(). If another connection holds the
-   * write lock (SQLITE_BUSY at BEGIN IMMEDIATE: nothing happened), it is retried off the event loop
-   * with backoff for up to busyRetryMs, then fails with StoreError('Busy').
-   */
   private writeNow<T>(run: () => T): T | Promise<T> {
-    let value: T;
-    try {
-      value = run();
-    } catch (err) {
-      if (!isBusyError(err)) throw storeErrorOf(err);
-      return this.retryBusy(run).then((v) => this.durable(v));
-    }
-    return this.durable(value);
+    return this.writes.now(run);
   }
 
-  private async retryBusy<T>(run: () => T): Promise<T> {
-    const deadline = Date.now() + this.busyRetryMs;
-    for (let attempt = 0; ; attempt++) {
-      await sleep(busyBackoff(attempt));
-      try {
-        return run();
-      } catch (err) {
-        if (!isBusyError(err)) throw storeErrorOf(err);
-        if (Date.now() >= deadline) throw busyError();
-      }
-    }
+  private batched<T>(run: () => T): T | Promise<T> {
+    return this.writes.batched(run);
   }
-
-  /** Object writes waiting for the next batch (see batched()), each with the time it gives up on a locked database. */
-  private batch: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void; deadline: number }> = [];
-  /** A flush is scheduled (next turn, or after a backoff while the database is locked). */
-  private flushScheduled = false;
-  /** Consecutive batches that found the database locked (for the backoff). */
-  private busyAttempts = 0;
 
   /** Transactions in which a batch ran (tests: object writes of one turn share one). */
-  batches = 0;
-
-  /**
-   * Object writes (PutObject, DeleteObject) of one event-loop turn run in one transaction, each in
-   * its own savepoint (better-sqlite3 nests a transaction function as a SAVEPOINT), so one write's
-   * failed condition or missing bucket undoes only that write. The commit's WAL frames then cover
-   * the B-tree pages the writes share once instead of once each, and one sync covers them all. A
-   * write that fails is refused at once; the others resolve once the batch is on disk. While
-   * another process holds the write lock the batch waits (flushBatch retries it with backoff),
-   * each write until its own deadline. Without group commit (durability 'none') writes run at
-   * once, synchronously, unless the database is locked (then as writeNow).
-   */
-  private batched<T>(run: () => T): T | Promise<T> {
-    if (!this.wal) return this.writeNow(run);
-    return new Promise<T>((resolve, reject) => {
-      this.batch.push({ run, resolve: resolve as (v: unknown) => void, reject, deadline: Date.now() + this.busyRetryMs });
-      this.scheduleFlush(0);
-    });
-  }
-
-  private scheduleFlush(delayMs: number): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    const go = (): void => {
-      this.flushScheduled = false;
-      this.flushBatch();
-    };
-    if (delayMs === 0) setImmediate(go);
-    else setTimeout(go, delayMs);
-  }
-
-  private flushBatch(): void {
-    const items = this.batch;
-    this.batch = [];
-    if (items.length === 0) return;
-    let results: Array<{ ok: boolean; value: unknown }>;
-    try {
-      results = this.batchTx(items.map((i) => i.run));
-    } catch (err) {
-      if (isBusyError(err)) {
-        // Another connection holds the write lock (BEGIN IMMEDIATE failed: nothing happened). The
-        // writes wait for a later batch, in order, ahead of those queued meanwhile; a write whose
-        // retry time is up fails with Busy.
-        const now = Date.now();
-        const waiting = items.filter((i) => {
-          if (now < i.deadline) return true;
-          i.reject(busyError());
-          return false;
-        });
-        this.batch = [...waiting, ...this.batch];
-        if (this.batch.length > 0) this.scheduleFlush(busyBackoff(this.busyAttempts++));
-        return;
-      }
-      // The batch's own BEGIN or COMMIT failed (disk full, I/O error): none of it happened.
-      for (const i of items) i.reject(storeErrorOf(err));
-      return;
-    }
-    this.busyAttempts = 0;
-    this.batches++;
-    const done: Array<{ item: (typeof items)[number]; value: unknown }> = [];
-    results.forEach((r, n) => {
-      if (r.ok) done.push({ item: items[n]!, value: r.value });
-      else items[n]!.reject(storeErrorOf(r.value));
-    });
-    if (done.length === 0) return;
-    this.wal!.sync().then(
-      () => done.forEach((d) => d.item.resolve(d.value)),
-      (err: unknown) => done.forEach((d) => d.item.reject(storeErrorOf(err))),
-    );
+  get batches(): number {
+    return this.writes.batches;
   }
 
   /** Completed WAL fdatasync calls (tests: group commit shares them). */
