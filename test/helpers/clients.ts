@@ -83,6 +83,17 @@ export function describeRun(what: string, r: RunResult): string {
   return `${what}: ${status}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
 }
 
+/**
+ * Writes a self-signed certificate for localhost / 127.0.0.1 into `certDir` in the MinIO/RustFS
+ * layout (`public.crt`, `private.key`, what `--certs` reads), with Debian's openssl.
+ */
+export async function writeSelfSignedCert(certDir: string): Promise<void> {
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost'];
+  args.push('-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(certDir, 'private.key'), '-out', join(certDir, 'public.crt'));
+  const r = await run('/usr/bin/openssl', args, { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, describeRun('openssl req', r));
+}
+
 let counter = 0;
 
 /**

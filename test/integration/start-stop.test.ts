@@ -17,9 +17,8 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { signRequest, waitFor } from '../hardening/raw-http.js';
-import { describeRun, newBucketName, run } from '../helpers/clients.js';
+import { newBucketName, writeSelfSignedCert } from '../helpers/clients.js';
 
-const OPENSSL = '/usr/bin/openssl';
 import { errorOf, loopbackLookup, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, MAIN_JS, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -172,28 +171,7 @@ describe('HTTPS', () => {
   it('start and SIGTERM over TLS › start line says https://; a TCP connection without handshake and an idle TLS one close at once; exit 0 before the grace period ends', async () => {
     const certDir = await mkdtemp(join(tmpdir(), 'strata-certs-'));
     try {
-      const r = await run(
-        OPENSSL,
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=DNS:localhost,IP:127.0.0.1',
-          '-keyout',
-          join(certDir, 'private.key'),
-          '-out',
-          join(certDir, 'public.crt'),
-        ],
-        { timeoutMs: 60_000 },
-      );
-      assert.equal(r.code, 0, describeRun('openssl req', r));
+      await writeSelfSignedCert(certDir);
       const server = await startServer({ args: ['--certs', certDir], tls: true });
       try {
         await waitFor(() => server.stderr().includes('Strata is serving'), 15_000, 'the start line');

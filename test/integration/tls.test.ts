@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
+import { VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run, writeSelfSignedCert } from '../helpers/clients.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
-const OPENSSL = '/usr/bin/openssl';
 const JS_BODY = 'written by aws-sdk-js over https';
 
 /** boto3 over https; argv[1] picks the check. Prints the versions first; raises on any mismatch. */
@@ -107,28 +106,7 @@ describe('TLS (--certs)', () => {
 
   before(async () => {
     certDir = await mkdtemp(join(tmpdir(), 'strata-certs-'));
-    const r = await run(
-      OPENSSL,
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        join(certDir, 'private.key'),
-        '-out',
-        join(certDir, 'public.crt'),
-      ],
-      { timeoutMs: 60_000 },
-    );
-    assert.equal(r.code, 0, describeRun('openssl req', r));
+    await writeSelfSignedCert(certDir);
     ca = await readFile(join(certDir, 'public.crt'));
     server = await startServer({ args: ['--certs', certDir], tls: true });
     s3 = new S3Client({

@@ -8,10 +8,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { CURL, DEBIAN_PYTHON, PYTHON_TEST_DIR, VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
+import {
+  CURL,
+  DEBIAN_PYTHON,
+  PYTHON_TEST_DIR,
+  VENV_PYTHON,
+  describeRun,
+  isolatedClientEnv,
+  newBucketName,
+  run,
+  writeSelfSignedCert,
+} from '../helpers/clients.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
-const OPENSSL = '/usr/bin/openssl';
 const TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
 
 interface Summary {
@@ -28,28 +37,7 @@ describe('seed tutorial §3–§8 (tutorial_full.py)', () => {
 
   before(async () => {
     certDir = await mkdtemp(join(tmpdir(), 'strata-tutorial-certs-'));
-    const r = await run(
-      OPENSSL,
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        join(certDir, 'private.key'),
-        '-out',
-        join(certDir, 'public.crt'),
-      ],
-      { timeoutMs: 60_000 },
-    );
-    assert.equal(r.code, 0, describeRun('openssl req', r));
+    await writeSelfSignedCert(certDir);
     [http, https] = await Promise.all([startServer(), startServer({ args: ['--certs', certDir], tls: true })]);
   });
 
