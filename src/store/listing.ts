@@ -42,7 +42,14 @@ export function prefixSuccessor(s: string): string | undefined {
 }
 
 /** First scan size when a delimiter is set; doubled while the rows read are all used. */
-const FIRST_BATCH = 8;
+export const FIRST_BATCH = 8;
+
+/** The common prefix `key` (which starts with `prefix`) rolls up into under `delimiter`, if any. */
+export function commonPrefixOf(key: string, prefix: string, delimiter: string): string | undefined {
+  if (delimiter === '') return undefined;
+  const i = key.indexOf(delimiter, prefix.length);
+  return i < 0 ? undefined : key.slice(0, i + delimiter.length);
+}
 
 /**
  * One page of ListObjects(V2): up to q.maxKeys entries (objects and common prefixes together),
@@ -55,12 +62,7 @@ export async function listPage(meta: MetaStore, q: ListQuery): Promise<ListPage>
   if (q.maxKeys <= 0) return page;
   const { prefix, delimiter } = q;
 
-  /** The common prefix `key` rolls up into, if any. */
-  const rollUp = (key: string): string | undefined => {
-    if (delimiter === '') return undefined;
-    const i = key.indexOf(delimiter, prefix.length);
-    return i < 0 ? undefined : key.slice(0, i + delimiter.length);
-  };
+  const rollUp = (key: string): string | undefined => commonPrefixOf(key, prefix, delimiter);
 
   let after = q.after;
   let from: string | undefined;

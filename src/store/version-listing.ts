@@ -2,7 +2,7 @@
 // markers) over MetaStore.scanVersions: the version twin of listing.ts, with the same costs (a page
 // is O(page + common prefixes); keys under a common prefix are skipped with one seek).
 
-import { prefixSuccessor } from './listing.js';
+import { commonPrefixOf, FIRST_BATCH, prefixSuccessor } from './listing.js';
 import type { ListedVersion, MetaStore } from './types.js';
 
 export interface VersionListQuery {
@@ -28,9 +28,6 @@ export interface VersionPage {
   nextVersionIdMarker?: string;
 }
 
-/** First scan size when a delimiter is set; doubled while the rows read are all used. */
-const FIRST_BATCH = 8;
-
 /**
  * One page: up to q.maxKeys entries after the markers. A key marker that is (or lies in) a common
  * prefix skips that whole prefix (as listPage does), so a NextKeyMarker that is a common prefix
@@ -40,11 +37,7 @@ export async function listVersionPage(meta: MetaStore, q: VersionListQuery): Pro
   const page: VersionPage = { versions: [], commonPrefixes: [], isTruncated: false };
   if (q.maxKeys <= 0) return page;
   const { prefix, delimiter } = q;
-  const rollUp = (key: string): string | undefined => {
-    if (delimiter === '') return undefined;
-    const i = key.indexOf(delimiter, prefix.length);
-    return i < 0 ? undefined : key.slice(0, i + delimiter.length);
-  };
+  const rollUp = (key: string): string | undefined => commonPrefixOf(key, prefix, delimiter);
 
   let keyMarker = q.keyMarker;
   let versionIdMarker = keyMarker === '' ? '' : q.versionIdMarker;
