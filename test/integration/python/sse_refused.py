@@ -3,25 +3,10 @@
 is refused with 501 NotImplemented and nothing is stored (issue 9). Environment: S3_ENDPOINT,
 S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET. Exit code = number of failed checks. The SSE-C calls go
 over plain HTTP, which botocore allows for a custom endpoint."""
-import os
-import sys
-import traceback
-
-import boto3
-import botocore
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-BUCKET = os.environ['S3_BUCKET']
-s3 = boto3.client(
-    's3', endpoint_url=os.environ['S3_ENDPOINT'],
-    aws_access_key_id=os.environ.get('S3_ACCESS_KEY', 'rustfsadmin'),
-    aws_secret_access_key=os.environ.get('S3_SECRET_KEY', 'rustfssecret'),
-    region_name='us-east-1',
-    config=Config(signature_version='s3v4', s3={'addressing_style': 'path'},
-                  retries={'max_attempts': 1, 'mode': 'standard'}),
-)
-print(f'boto3 {boto3.__version__} botocore {botocore.__version__}', flush=True)
+from s3checks import BUCKET, exists, run_checks, s3
+
 KEY = b'k' * 32
 
 
@@ -35,16 +20,6 @@ def refused(fn, **kwargs):
             raise AssertionError(f'{fn.__name__}: expected NotImplemented (501), got {code} ({status})')
         return
     raise AssertionError(f'{fn.__name__}: expected NotImplemented (501), the call succeeded: {r!r}')
-
-
-def exists(key):
-    try:
-        s3.head_object(Bucket=BUCKET, Key=key)
-        return True
-    except ClientError as e:
-        if e.response['ResponseMetadata']['HTTPStatusCode'] == 404:
-            return False
-        raise
 
 
 def put_object_sse_s3_kms_and_c():
@@ -89,14 +64,4 @@ def put_bucket_encryption():
 CHECKS = [put_object_sse_s3_kms_and_c, copy_and_multipart, reads_with_sse_c, put_bucket_encryption]
 
 if __name__ == '__main__':
-    s3.create_bucket(Bucket=BUCKET)
-    failed = 0
-    for check in CHECKS:
-        try:
-            check()
-            print(f'ok   {check.__name__}', flush=True)
-        except Exception:
-            failed += 1
-            print(f'FAIL {check.__name__}', flush=True)
-            traceback.print_exc()
-    sys.exit(min(failed, 100))
+    run_checks(CHECKS)

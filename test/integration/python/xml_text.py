@@ -4,40 +4,14 @@ with spaces, tabs and newlines, or hold '&', '<', '>'; a key of one space; Compl
 with an ETag wrapped in whitespace; a CORS rule ID with spaces kept exactly. Decoy objects whose
 names are the trimmed keys must survive. Environment: S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY,
 S3_BUCKET. Exit code = number of failed checks; works with boto3 1.26 (Debian) and the newest."""
-import os
-import sys
-import traceback
-
-import boto3
-import botocore
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-BUCKET = os.environ['S3_BUCKET']
-s3 = boto3.client(
-    's3', endpoint_url=os.environ['S3_ENDPOINT'],
-    aws_access_key_id=os.environ.get('S3_ACCESS_KEY', 'rustfsadmin'),
-    aws_secret_access_key=os.environ.get('S3_SECRET_KEY', 'rustfssecret'),
-    region_name='us-east-1',
-    config=Config(signature_version='s3v4', s3={'addressing_style': 'path'},
-                  retries={'max_attempts': 1, 'mode': 'standard'}),
-)
-print(f'boto3 {boto3.__version__} botocore {botocore.__version__}', flush=True)
+from s3checks import BUCKET, exists, run_checks, s3
 
 
 def eq(actual, expected, what):
     if actual != expected:
         raise AssertionError(f'{what}: expected {expected!r}, got {actual!r}')
-
-
-def exists(key):
-    try:
-        s3.head_object(Bucket=BUCKET, Key=key)
-        return True
-    except ClientError as e:
-        if e.response['ResponseMetadata']['HTTPStatusCode'] == 404:
-            return False
-        raise
 
 
 # Keys botocore writes into the XML as they are (whitespace) or escaped ('&', '<', '>').
@@ -92,14 +66,4 @@ CHECKS = [delete_objects_keeps_every_byte, delete_objects_key_of_one_space_quiet
           complete_multipart_etag_with_whitespace, cors_rule_id_kept_exactly]
 
 if __name__ == '__main__':
-    s3.create_bucket(Bucket=BUCKET)
-    failed = 0
-    for check in CHECKS:
-        try:
-            check()
-            print(f'ok   {check.__name__}', flush=True)
-        except Exception:
-            failed += 1
-            print(f'FAIL {check.__name__}', flush=True)
-            traceback.print_exc()
-    sys.exit(min(failed, 100))
+    run_checks(CHECKS)
