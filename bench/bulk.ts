@@ -40,7 +40,7 @@ export function bulkLoad(dataDir: string, buckets: readonly BulkBucket[], region
     db.pragma('cache_size = -262144'); // 256 MiB page cache for the load (this process only)
     const now = Date.now();
     for (const b of buckets) {
-      meta.createBucket({ name: b.name, region, createdAt: now, versioning: '', owner: 'root' });
+      meta.createBucket({ name: b.name, region, createdAt: now, versioning: '', owner: 'root', objectLock: false });
       for (let start = 0; start < b.count; start += BATCH) {
         if (performance.now() - t0 > timeLimitMs) throw new Error(`bulk load exceeded ${timeLimitMs} ms`);
         const end = Math.min(b.count, start + BATCH);

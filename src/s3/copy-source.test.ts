@@ -38,7 +38,7 @@ describe('copy source authorization', () => {
   });
 
   function ctxOf(principal: Principal): BucketRequest {
-    const bucketRecord = { name: 'dst', region: 'us-east-1', createdAt: 0, versioning: '', owner: ROOT_USER_ID };
+    const bucketRecord = { name: 'dst', region: 'us-east-1', createdAt: 0, versioning: '', owner: ROOT_USER_ID, objectLock: false };
     return {
       store,
       principal,

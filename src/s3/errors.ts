@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   InvalidAccessKeyId: { status: 403, message: 'The AWS Access Key Id you provided does not exist in our records.' },
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+  InvalidBucketState: { status: 409, message: 'The request is not valid with the current state of the bucket.' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 or checksum you specified is not valid.' },
   InvalidLocationConstraint: { status: 400, message: 'The specified location constraint is not valid.' },
   InvalidPart: {
@@ -114,6 +115,11 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
       return new S3Error('NoSuchKey', undefined, { Key: ctx.key });
     case 'NoSuchUpload':
       return new S3Error('NoSuchUpload');
+    case 'ObjectLocked':
+      // What S3 answers a delete or overwrite of a version under retention or legal hold.
+      return new S3Error('AccessDenied', 'Access Denied because object protected by object lock.');
+    case 'InvalidBucketState':
+      return new S3Error('InvalidBucketState', err.message === 'InvalidBucketState' ? undefined : err.message);
     case 'PreconditionFailed':
       return new S3Error('PreconditionFailed', undefined, { Condition: err.message === 'If-None-Match' ? 'If-None-Match' : 'If-Match' });
     case 'NoSpace':

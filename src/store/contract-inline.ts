@@ -22,7 +22,7 @@ export function runInlineContract(name: string, newStore: () => Maybe<InlineHarn
     beforeEach(async () => {
       h = await newStore();
       s = h.store;
-      await s.createBucket({ name: 'b1', region: 'us-east-1', createdAt: 1_700_000_000_000, versioning: '', owner: 'root' });
+      await s.createBucket({ name: 'b1', region: 'us-east-1', createdAt: 1_700_000_000_000, versioning: '', owner: 'root', objectLock: false });
     });
     afterEach(async () => {
       await s.close();

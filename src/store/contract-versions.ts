@@ -17,7 +17,7 @@ export function runVersionsContract(name: string, newStore: () => Maybe<MetaStor
     beforeEach(async () => {
       h = toHarness<MetaStore, MetaHarness>(await newStore());
       s = h.store;
-      await s.createBucket({ name: 'b1', region: 'us-east-1', createdAt: T, versioning: '', owner: ROOT_USER_ID });
+      await s.createBucket({ name: 'b1', region: 'us-east-1', createdAt: T, versioning: '', owner: ROOT_USER_ID, objectLock: false });
     });
     afterEach(async () => {
       await s.close();

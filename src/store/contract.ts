@@ -108,7 +108,7 @@ export function runMetaStoreContract(name: string, newStore: () => Maybe<MetaSto
   describe(`MetaStore contract: ${name}`, () => {
     let h: MetaHarness;
     let s: MetaStore;
-    const bucket = (n = 'b1') => ({ name: n, region: 'us-east-1', createdAt: 1_700_000_000_000, versioning: '' as const, owner: 'root' });
+    const bucket = (n = 'b1') => ({ name: n, region: 'us-east-1', createdAt: 1_700_000_000_000, versioning: '' as const, owner: 'root', objectLock: false });
 
     beforeEach(async () => {
       h = toHarness<MetaStore, MetaHarness>(await newStore());

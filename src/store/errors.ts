@@ -10,6 +10,10 @@ export type StoreErrorCode =
   | 'NoSuchKey'
   | 'NoSuchUpload'
   | 'PreconditionFailed'
+  /** A legal hold or an active retention protects the version from deletion or replacement (S3: AccessDenied). */
+  | 'ObjectLocked'
+  /** The bucket's state forbids the change (suspending versioning with object lock, ...). */
+  | 'InvalidBucketState'
   | 'NoSpace'
   /** Another connection holds the metadata database's lock longer than a write may wait (S3: SlowDown). */
   | 'Busy'

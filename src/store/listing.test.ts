@@ -163,8 +163,8 @@ for (const [storeName, open] of STORES) {
     const keys = makeKeys();
     const meta = open();
     before(async () => {
-      await meta.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
-      await meta.createBucket({ name: 'other', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+      await meta.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
+      await meta.createBucket({ name: 'other', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
       for (const k of keys) await meta.putObject(objectRecord('b', k));
       for (const k of keys.slice(0, 20)) await meta.putObject(objectRecord('other', k));
       // A delete marker is not listed, and does not create a common prefix.
@@ -227,7 +227,7 @@ for (const [storeName, open] of STORES) {
         ['vers', 'Enabled'],
         ['multi', ''],
       ] as const) {
-        await meta.createBucket({ name, region: 'r', createdAt: 0, versioning, owner: 'root' });
+        await meta.createBucket({ name, region: 'r', createdAt: 0, versioning, owner: 'root', objectLock: false });
         for (const [i, k] of keys.slice(0, 60).entries()) {
           await meta.putObject(objectRecord(name, k, { versionId: 'v1', size: 1 }));
           if (i % 3 !== 0)
@@ -279,7 +279,7 @@ describe('listPage cost', () => {
   for (const [storeName, open] of STORES) {
     it(`ListObjects on ${storeName} › 100 folders of 200 keys, delimiter '/' → one short scan per folder, not a bucket scan`, async () => {
       const meta = open();
-      await meta.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+      await meta.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
       for (let d = 0; d < 100; d++) {
         for (let f = 0; f < 200; f++) await meta.putObject(objectRecord('b', `d${String(d).padStart(3, '0')}/f${f}`));
       }

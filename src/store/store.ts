@@ -21,7 +21,8 @@ import type {
   UploadRecord,
   WriteCondition,
 } from './types.js';
-import { ROOT_USER_ID } from './types.js';
+import { NULL_VERSION, ROOT_USER_ID } from './types.js';
+import type { BucketPatch, LockCheck } from './types.js';
 import { listPage } from './listing.js';
 import { listVersionPage, type VersionListQuery, type VersionPage } from './version-listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
@@ -30,7 +31,7 @@ import { randomUUID } from 'node:crypto';
 import { PieceKeeper } from './piece-keeper.js';
 import { UploadLocks } from './upload-lock.js';
 import { WriteIntents } from './write-intents.js';
-import { newVersion, versionIdFor } from './versions.js';
+import { newDeleteMarker, newVersion, versionIdFor } from './versions.js';
 import { listUploadPage, type UploadPage, type UploadPageQuery } from './upload-listing.js';
 
 export type { UploadPage, UploadPageQuery } from './upload-listing.js';
@@ -49,6 +50,23 @@ export interface ObjectHandle {
 }
 
 /** What Store.readObject reads: a version (default: the latest) and whether inline bytes are wanted. */
+/** How DeleteObject treats versions and object lock (Store.deleteObject). */
+export interface DeleteOptions {
+  /** Remove exactly this version (S3 ?versionId=); without it, the bucket's versioning state decides. */
+  versionId?: string;
+  lock?: LockCheck;
+}
+
+/** What a delete did: S3's x-amz-delete-marker and x-amz-version-id come from it. */
+export interface DeleteOutcome {
+  /** Something was removed or a delete marker added. */
+  removed: boolean;
+  /** A delete marker was added, or the version removed was one. */
+  deleteMarker: boolean;
+  /** The version id of the marker added, or of the version removed. */
+  versionId?: string;
+}
+
 export interface ReadOptions {
   versionId?: string;
   /** Default true; false for HEAD and metadata-only reads (an inline object's bytes stay unread). */
@@ -128,9 +146,11 @@ export class Store {
    * Creates a bucket owned by `owner` (a user id). A name already taken answers
    * BucketAlreadyOwnedByYou when `owner` owns it, BucketAlreadyExists when someone else does.
    */
-  async createBucket(name: string, region: string, owner: string = ROOT_USER_ID): Promise<void> {
+  async createBucket(name: string, region: string, owner: string = ROOT_USER_ID, opts: { objectLock?: boolean } = {}): Promise<void> {
+    // A bucket made with object lock has versioning enabled for good (S3).
+    const objectLock = opts.objectLock === true;
     try {
-      await this.meta.createBucket({ name, region, createdAt: Date.now(), versioning: '', owner });
+      await this.meta.createBucket({ name, region, createdAt: Date.now(), versioning: objectLock ? 'Enabled' : '', owner, objectLock });
     } catch (err) {
       if (err instanceof StoreError && err.code === 'BucketAlreadyExists' && (await this.meta.getBucket(name))?.owner === owner) {
         throw new StoreError('BucketAlreadyOwnedByYou');
@@ -152,6 +172,14 @@ export class Store {
 
   async listBuckets(): Promise<BucketRecord[]> {
     return this.meta.listBuckets();
+  }
+
+  /**
+   * Sets versioning (Enabled / Suspended) or enables object lock; returns the updated bucket.
+   * Throws NoSuchBucket, InvalidBucketState (see MetaStore.updateBucket).
+   */
+  async updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord> {
+    return this.meta.updateBucket(name, patch);
   }
 
   /**
@@ -255,12 +283,12 @@ export class Store {
    * a replaced version is freed after the commit; a crash before that leaves an orphan for the sweep.
    * Returns the committed record.
    */
-  async commitObject(write: ObjectWrite, cond?: WriteCondition): Promise<ObjectRecord> {
+  async commitObject(write: ObjectWrite, cond?: WriteCondition, lock?: LockCheck): Promise<ObjectRecord> {
     let record: ObjectRecord;
     let replaced: DataRef[];
     try {
       record = await this.newVersionOf(write);
-      replaced = await this.meta.putObject(record, cond);
+      replaced = await this.meta.putObject(record, cond, lock);
     } catch (err) {
       await this.discard(write.data);
       throw err;
@@ -316,12 +344,37 @@ export class Store {
     return { record, stream: (range) => this.openRead(record, range), release, [Symbol.dispose]: release };
   }
 
-  /** Removes one version (default: the 'null' version) and frees its data; true if there was one. */
-  async deleteObject(bucket: string, key: string, versionId?: string): Promise<boolean> {
-    const removed = await this.meta.deleteObject(bucket, key, versionId);
-    if (!removed) return false;
+  /**
+   * S3's DeleteObject. With `versionId`: removes exactly that version (object or delete marker; if
+   * it was the latest, the newest remaining one takes over). Without: in a bucket that never had
+   * versioning, removes the 'null' version; with versioning Enabled, adds a delete marker with a new
+   * version id; Suspended, replaces the 'null' version (if any) with a delete marker whose id is
+   * 'null'. Object lock is checked in the transaction (StoreError('ObjectLocked')). Data of a
+   * removed version are freed. Throws NoSuchBucket.
+   */
+  async deleteObject(bucket: string, key: string, opts: DeleteOptions = {}): Promise<DeleteOutcome> {
+    const { versionId, lock } = opts;
+    if (versionId === undefined) {
+      const b = await this.requireBucket(bucket);
+      if (b.versioning !== '') {
+        const marker = newDeleteMarker(bucket, key, versionIdFor(b.versioning), Date.now());
+        await this.freeData(await this.meta.putObject(marker, undefined, lock));
+        return { removed: true, deleteMarker: true, versionId: marker.versionId };
+      }
+    }
+    const removed = await this.meta.deleteObject(bucket, key, versionId ?? NULL_VERSION, lock);
+    if (!removed) return { removed: false, deleteMarker: false };
     await this.freeData(removed.data);
-    return true;
+    return { removed: true, deleteMarker: removed.isDeleteMarker, versionId: versionId ?? NULL_VERSION };
+  }
+
+  /**
+   * A version's record (the latest without `versionId`), delete markers included, metadata only
+   * (no inline bytes, nothing pinned): what S3 answers about a key whose read found nothing (the
+   * delete-marker headers), and what metadata operations look at. undefined if there is none.
+   */
+  async versionRecord(bucket: string, key: string, versionId?: string): Promise<ObjectRecord | undefined> {
+    return this.meta.getObject(bucket, key, versionId, false);
   }
 
   /** A metadata-only change of one version (see MetaStore.updateObject); undefined if there is none. */
@@ -460,12 +513,13 @@ export class Store {
     uploadId: string,
     build: (upload: UploadRecord, parts: PartRecord[]) => ObjectContent | Promise<ObjectContent>,
     cond?: WriteCondition,
+    lock?: LockCheck,
   ): Promise<ObjectRecord> {
     const { record, freed } = await this.locks.with(uploadId, async () => {
       const upload = await this.requireUpload(bucket, key, uploadId);
       const parts = await this.allParts(bucket, key, uploadId);
       const rec = await this.newVersionOf({ ...(await build(upload, parts)), bucket, key });
-      return { record: rec, freed: await this.meta.completeUpload(bucket, key, uploadId, rec, cond) };
+      return { record: rec, freed: await this.meta.completeUpload(bucket, key, uploadId, rec, cond, lock) };
     });
     await this.freeData(freed);
     return record;
@@ -570,6 +624,17 @@ export class Store {
   /** Unlinks one batch of pieces whose free is due (shared mode). Returns how many. */
   async reapFrees(): Promise<number> {
     return this.keeper.reap();
+  }
+
+  // ---- background jobs' state (src/jobs/) ------------------------------------------------------
+
+  /** A job's stored state (JSON text), or undefined: what lets it resume after a restart. */
+  async getJobState(name: string): Promise<string | undefined> {
+    return this.meta.getJobState(name);
+  }
+
+  async putJobState(name: string, value: string | undefined): Promise<void> {
+    await this.meta.putJobState(name, value);
   }
 
   // ---- leases for background work (src/jobs/) --------------------------------------------------

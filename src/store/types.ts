@@ -15,8 +15,11 @@ export const NULL_VERSION = 'null';
  * several processes can share one database and data directory; code of format ≤ 3 would not
  * honour another process's locks, pins or intents.
  * 5: buckets.owner (the user id of the bucket's owner; buckets made before are the root user's).
+ * 6: data protection: buckets.object_lock, objects.extra (tags, retention, legal hold of a version),
+ * uploads.extra (the same, given at CreateMultipartUpload), the objects_live index (latest versions
+ * that are not delete markers: listings of versioned buckets), job_state (resumable background jobs).
  */
-export const META_FORMAT_VERSION = 5;
+export const META_FORMAT_VERSION = 6;
 
 /** The user id of the root user (the one configured access key): owner of buckets made before format 5. */
 export const ROOT_USER_ID = 'root';
@@ -26,10 +29,54 @@ export interface BucketRecord {
   region: string;
   /** Milliseconds since the epoch. */
   createdAt: number;
-  /** '' until versioning exists; later 'Enabled' | 'Suspended'. */
+  /** '' while versioning was never enabled; then 'Enabled' or 'Suspended' (never '' again). */
   versioning: '' | 'Enabled' | 'Suspended';
   /** The user id of the bucket's owner (ROOT_USER_ID for the root user). */
   owner: string;
+  /** Object lock enabled (at creation, or later on a versioned bucket): versioning can no longer be suspended. */
+  objectLock: boolean;
+}
+
+/** A change of a bucket's state (MetaStore.updateBucket). */
+export interface BucketPatch {
+  versioning?: 'Enabled' | 'Suspended';
+  /** Only true: object lock, once enabled, stays. */
+  objectLock?: true;
+}
+
+/** One object tag. */
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** An object version's retention (object lock): no delete or overwrite before `until` (ms since the epoch). */
+export interface Retention {
+  mode: RetentionMode;
+  until: number;
+}
+
+/**
+ * What a version carries besides its bytes and headers (format 6, objects.extra): tags, object-lock
+ * retention and legal hold. All optional; absent = none.
+ */
+export interface VersionExtras {
+  tags?: Tag[];
+  retention?: Retention;
+  legalHold?: boolean;
+}
+
+/**
+ * How a removal or replacement of a version treats object lock (MetaStore.deleteObject, putObject,
+ * completeUpload): checked inside the metadata transaction that removes it.
+ */
+export interface LockCheck {
+  /** x-amz-bypass-governance-retention: true (and permitted): GOVERNANCE retention does not block. */
+  bypassGovernance?: boolean;
+  /** The time the retention is compared with (ms); default Date.now(). */
+  now?: number;
 }
 
 /** One stored piece of an object's bytes. A single PUT has one; a completed multipart upload one per part. */
@@ -53,7 +100,7 @@ export interface ObjectMeta {
   checksums?: Record<string, string>;
 }
 
-export interface ObjectRecord {
+export interface ObjectRecord extends VersionExtras {
   bucket: string;
   key: string;
   /** NULL_VERSION for unversioned buckets. */
@@ -88,7 +135,7 @@ export interface ObjectWrite extends ObjectContent {
 }
 
 /** A new version's content (a completed upload's, whose bucket and key are the upload's). */
-export interface ObjectContent {
+export interface ObjectContent extends VersionExtras {
   size: number;
   /** Quoted, as in ObjectRecord. */
   etag: string;
@@ -101,10 +148,21 @@ export interface ObjectContent {
 
 /**
  * A metadata-only change of one object version (MetaStore.updateObject): no data, ETag, size or
- * time changes. Later: tags, retention, legal hold.
+ * time changes. A field left undefined is kept; `null` removes tags or retention.
  */
 export interface ObjectPatch {
   meta?: ObjectMeta;
+  tags?: Tag[] | null;
+  /**
+   * Checked in the transaction against the version's current retention: COMPLIANCE (while active)
+   * may only be kept or extended, in COMPLIANCE; GOVERNANCE (while active) may be extended or turned
+   * into COMPLIANCE freely, shortened or removed only with `lock.bypassGovernance`. Else
+   * StoreError('ObjectLocked'). A retention whose date has passed binds nothing.
+   */
+  retention?: Retention | null;
+  legalHold?: boolean;
+  /** How the retention change is checked. */
+  lock?: LockCheck;
 }
 
 /** One entry of a version scan (ListObjectVersions): a ListedObject plus its place among the key's versions. */
@@ -173,8 +231,8 @@ export interface ListPage {
   nextAfter?: string;
 }
 
-/** An in-progress multipart upload. */
-export interface UploadRecord {
+/** An in-progress multipart upload (its extras: tags, retention, legal hold for the object it becomes). */
+export interface UploadRecord extends VersionExtras {
   bucket: string;
   key: string;
   uploadId: string;
@@ -220,7 +278,13 @@ export interface MetaStore {
   createBucket(bucket: BucketRecord): void | Promise<void>;
   getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
   listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;
-  /** Throws StoreError('BucketNotEmpty') if any object version exists. */
+  /**
+   * Changes versioning or object lock; returns the updated record. Throws NoSuchBucket, and
+   * StoreError('InvalidBucketState') for suspending versioning of an object-lock bucket or
+   * enabling object lock on a bucket whose versioning is not Enabled.
+   */
+  updateBucket(name: string, patch: BucketPatch): BucketRecord | Promise<BucketRecord>;
+  /** Throws StoreError('BucketNotEmpty') if any object version (or delete marker) exists. */
   deleteBucket(name: string): void | Promise<void>;
 
   /**
@@ -230,18 +294,21 @@ export interface MetaStore {
    */
   getObject(bucket: string, key: string, versionId?: string, withBytes?: boolean): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
   /**
-   * Makes `record` the latest version of its key. For unversioned buckets it replaces the 'null'
-   * version. Returns the data of the replaced record (to be freed by the caller), or [].
-   * Throws StoreError('NoSuchBucket') or StoreError('PreconditionFailed') / ('NoSuchKey') when `cond` fails.
+   * Makes `record` (an object version or a delete marker) the latest version of its key. A version
+   * with the same id (the 'null' version) is replaced, unless object lock protects it
+   * (StoreError('ObjectLocked'), see `lock`). Returns the data of the replaced record (to be freed
+   * by the caller), or []. Throws StoreError('NoSuchBucket') or StoreError('PreconditionFailed') /
+   * ('NoSuchKey') when `cond` fails.
    */
-  putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]>;
+  putObject(record: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): DataRef[] | Promise<DataRef[]>;
   /**
    * Removes one version (default: the 'null' version). If it was the latest, the newest remaining
    * version (see scanVersions) becomes the latest. Returns the removed record (without inline bytes;
    * its data are freed by the caller, unless still referenced) or undefined if there was none.
-   * Throws NoSuchBucket.
+   * Throws NoSuchBucket, and StoreError('ObjectLocked') when a legal hold or an active retention
+   * protects the version (GOVERNANCE yields to `lock.bypassGovernance`), checked in the transaction.
    */
-  deleteObject(bucket: string, key: string, versionId?: string): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
+  deleteObject(bucket: string, key: string, versionId?: string, lock?: LockCheck): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
   /**
    * Every version (delete markers included) of keys starting with `prefix`, in (key bytes
    * ascending, newest first) order, newest = (lastModified, versionId bytes) descending. Starts after
@@ -289,9 +356,9 @@ export interface MetaStore {
    * parts, makes `record` (whose data are the chosen parts' pieces) the latest version and records
    * that it came from this upload, with the chosen parts' checksums (getCompletedUpload). Returns the
    * data to free: parts not used by `record` and the replaced object's data. Throws NoSuchUpload,
-   * PreconditionFailed, NoSuchKey.
+   * PreconditionFailed, NoSuchKey, ObjectLocked (replacing a protected 'null' version, as putObject).
    */
-  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]>;
+  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): DataRef[] | Promise<DataRef[]>;
   /**
    * The upload the latest version of the key was completed from, with its parts' checksums;
    * undefined when that version was not made by CompleteMultipartUpload (or was written before
@@ -306,6 +373,12 @@ export interface MetaStore {
   getBucketConfig(bucket: string, name: string): string | undefined | Promise<string | undefined>;
   /** Stores (or with undefined, removes) a document. Throws NoSuchBucket. */
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void>;
+
+  // ---- resumable state of background jobs (lifecycle cursor, ...) ----------------------------
+  /** The stored state (JSON text) of the named job, or undefined. */
+  getJobState(name: string): string | undefined | Promise<string | undefined>;
+  /** Stores (or with undefined, removes) a job's state. */
+  putJobState(name: string, value: string | undefined): void | Promise<void>;
 
   /** Whether any object (any version) or upload part references the data id — used by the orphan sweep. */
   isDataReferenced(dataId: string): boolean | Promise<boolean>;

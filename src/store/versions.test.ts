@@ -57,7 +57,7 @@ describe('Store › version assignment and read handles', () => {
     meta = memoryMetaStore();
     data = new MemoryDataStore();
     store = new Store(meta, data);
-    await meta.createBucket({ name: 'b', region: 'us-east-1', createdAt: 0, versioning, owner: ROOT_USER_ID });
+    await meta.createBucket({ name: 'b', region: 'us-east-1', createdAt: 0, versioning, owner: ROOT_USER_ID, objectLock: false });
   };
   const versions = async () => (await store.scanVersions('b', '', '', '', 100)).map((v) => v.versionId);
 

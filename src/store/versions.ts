@@ -68,5 +68,25 @@ export function newVersion(write: ObjectWrite, versionId: string, lastModified: 
   };
   if (write.parts !== undefined) rec.parts = write.parts;
   if (write.inline !== undefined) rec.inline = write.inline;
+  if (write.tags !== undefined && write.tags.length > 0) rec.tags = write.tags;
+  if (write.retention !== undefined) rec.retention = write.retention;
+  if (write.legalHold === true) rec.legalHold = true;
   return rec;
+}
+
+/** The record of a new delete marker (S3: no bytes, no ETag, no metadata), the latest version of its key at its commit. */
+export function newDeleteMarker(bucket: string, key: string, versionId: string, lastModified: number): ObjectRecord {
+  return {
+    bucket,
+    key,
+    versionId,
+    isLatest: true,
+    isDeleteMarker: true,
+    size: 0,
+    etag: '',
+    lastModified,
+    storageClass: 'STANDARD',
+    meta: { user: {} },
+    data: [],
+  };
 }

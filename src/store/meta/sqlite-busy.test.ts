@@ -34,7 +34,7 @@ for (const durability of ['fsync', 'none'] as const) {
       dir = await mkdtemp(join(tmpdir(), 'strata-busy-'));
       const path = join(dir, 'meta.db');
       store = SqliteMetaStore.open(path, { durability, busyRetryMs: 1500 });
-      await store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+      await store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
       await store.putObject(objectRecord('b', 'there'));
       other = new Database(path);
       other.pragma('busy_timeout = 0');
@@ -50,7 +50,7 @@ for (const durability of ['fsync', 'none'] as const) {
       other.exec('BEGIN IMMEDIATE');
       try {
         const put = watch(store.putObject(objectRecord('b', 'new')));
-        const bucket = watch(store.createBucket({ name: 'c', region: 'r', createdAt: 0, versioning: '', owner: 'root' }));
+        const bucket = watch(store.createBucket({ name: 'c', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false }));
         const upload = watch(store.createUpload(uploadRecord('b', 'up')));
         // The event loop turns while they retry, and reads see the committed state without waiting.
         await tick(50);

@@ -163,6 +163,25 @@ export const SCHEMA_V5 = `
 ALTER TABLE buckets ADD COLUMN owner TEXT NOT NULL DEFAULT 'root';
 `;
 
+/**
+ * Format 6 (data protection): a bucket's object-lock flag; each object version's extras (tags,
+ * retention, legal hold: JSON, NULL when none) and an upload's (applied to the object it becomes);
+ * the objects_live index (latest versions that are not delete markers), which listings of
+ * versioned buckets walk so a key whose latest version is a delete marker costs nothing; and
+ * job_state, where background jobs keep what lets them resume after a restart (the lifecycle
+ * cursor). Existing rows keep their meaning: NULL extras = none, object_lock 0.
+ */
+export const SCHEMA_V6 = `
+ALTER TABLE buckets ADD COLUMN object_lock INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN extra TEXT;
+ALTER TABLE uploads ADD COLUMN extra TEXT;
+CREATE UNIQUE INDEX objects_live ON objects(bucket, key) WHERE is_latest = 1 AND is_delete_marker = 0;
+CREATE TABLE job_state (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -180,7 +199,9 @@ export function migrate(db: Db): void {
     if (current < 4) db.exec(SCHEMA_V4);
     // Step 5 (bucket owners) adds a column whose default makes every existing bucket the root user's.
     if (current < 5) db.exec(SCHEMA_V5);
-    // Future upgrades: `if (current < 6) { ... }`, each step in this same transaction.
+    // Step 6 (data protection) adds columns whose NULL/0 defaults mean "none", an index and a table.
+    if (current < 6) db.exec(SCHEMA_V6);
+    // Future upgrades: `if (current < 7) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

@@ -11,19 +11,20 @@ import {
   type ObjectRecord,
   type PartRecord,
   type UploadRecord,
+  type VersionExtras,
 } from '../types.js';
 
 export type Db = Database.Database;
 export type Stmt = Database.Statement;
 
-export const COLS = 'bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta, data, parts, format';
+export const COLS = 'bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta, data, parts, format, extra';
 
 /**
  * The four shapes of the listing query (exclusive or inclusive lower bound, with or without an
  * upper bound), selecting `cols` through `access`. Each must be a range SEARCH with no temporary
  * sort, so a page costs O(limit) whatever the bucket size (a test EXPLAINs SCAN_SQL and LISTING_SQL).
  */
-export const scanShapes = (cols: string, access = 'INDEXED BY objects_latest') =>
+export const scanShapes = (cols: string, access = 'INDEXED BY objects_live') =>
   ({
     gt: `SELECT ${cols} FROM objects ${access} WHERE bucket = ? AND is_latest = 1 AND key > ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
     ge: `SELECT ${cols} FROM objects ${access} WHERE bucket = ? AND is_latest = 1 AND key >= ? AND is_delete_marker = 0 ORDER BY key LIMIT ?`,
@@ -43,8 +44,9 @@ export const SCAN_SQL = scanShapes(COLS);
  * come back as NULL (no string to make): version 'null' and storage class STANDARD. Of `meta` only
  * the checksums object (json_extract in SQLite; NULL when absent), parsed in JS only when present.
  *
- * Two access paths, same WHERE (so the same rows either way). `latest` walks objects_latest, which
- * holds only latest versions, then looks each row up in the table. `byKey` walks the table itself
+ * Two access paths, same WHERE (so the same rows either way). `latest` walks objects_live, which
+ * holds only latest versions that are not delete markers (a key whose latest version is a delete
+ * marker is not even visited), then looks each row up in the table. `byKey` walks the table itself
  * (its primary key is bucket, key, version_id), without that second B-tree search per row (~25 % of
  * the scan): a bucket that never had versioning holds one version per key (S3 writes replace the
  * 'null' version), so this reads exactly the page; other buckets take `latest`, which skips the
@@ -102,7 +104,7 @@ export function toListedVersion(r: VersionRow): ListedVersion {
   return { ...toListed(r.slice(0, 7) as ListingRow), isLatest: r[7] === 1, isDeleteMarker: r[8] === 1 };
 }
 
-export const UPLOAD_COLS = 'bucket, key, upload_id, initiated, storage_class, meta, checksum_algorithm, checksum_type';
+export const UPLOAD_COLS = 'bucket, key, upload_id, initiated, storage_class, meta, checksum_algorithm, checksum_type, extra';
 
 /**
  * ListMultipartUploads' query. Markers: keys after keyMarker, or keyMarker itself with an upload id
@@ -121,6 +123,7 @@ export interface BucketRow {
   created_at: number;
   versioning: BucketRecord['versioning'];
   owner: string;
+  object_lock: number;
 }
 
 export interface ObjectRow {
@@ -137,6 +140,7 @@ export interface ObjectRow {
   data: string;
   parts: string | null;
   format: number;
+  extra: string | null;
 }
 
 /** The smallest byte string greater than every string starting with `b`; undefined if none (all 0xFF). */
@@ -162,6 +166,7 @@ export interface UploadRow {
   meta: string;
   checksum_algorithm: string | null;
   checksum_type: string | null;
+  extra: string | null;
 }
 
 export interface PartRow {
@@ -186,6 +191,7 @@ export function toUpload(r: UploadRow): UploadRecord {
   };
   if (r.checksum_algorithm !== null) u.checksumAlgorithm = r.checksum_algorithm;
   if (r.checksum_type !== null) u.checksumType = r.checksum_type as UploadRecord['checksumType'];
+  if (r.extra !== null) Object.assign(u, parseExtras(r.extra));
   return u;
 }
 
@@ -202,7 +208,20 @@ export function toPart(r: PartRow): PartRecord {
 }
 
 export function toBucket(r: BucketRow): BucketRecord {
-  return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning, owner: r.owner };
+  return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning, owner: r.owner, objectLock: r.object_lock === 1 };
+}
+
+/** A version's (or upload's) extras as stored in its `extra` column: JSON, NULL when there are none. */
+export function extrasJson(x: VersionExtras): string | null {
+  const out: VersionExtras = {};
+  if (x.tags !== undefined && x.tags.length > 0) out.tags = x.tags.map((t) => ({ key: t.key, value: t.value }));
+  if (x.retention !== undefined) out.retention = { mode: x.retention.mode, until: x.retention.until };
+  if (x.legalHold === true) out.legalHold = true;
+  return Object.keys(out).length === 0 ? null : JSON.stringify(out);
+}
+
+export function parseExtras(text: string): VersionExtras {
+  return JSON.parse(text) as VersionExtras;
 }
 
 export function toRecord(r: ObjectRow): ObjectRecord {
@@ -220,6 +239,7 @@ export function toRecord(r: ObjectRow): ObjectRecord {
     data: JSON.parse(r.data) as DataRef[],
   };
   if (r.parts !== null) rec.parts = JSON.parse(r.parts) as number[];
+  if (r.extra !== null) Object.assign(rec, parseExtras(r.extra));
   return rec;
 }
 
@@ -227,9 +247,10 @@ export function toRecord(r: ObjectRow): ObjectRecord {
 export function prepareAll(db: Db) {
   const p = (sql: string): Stmt => db.prepare(sql);
   return {
-    insertBucket: p('INSERT INTO buckets(name, region, created_at, versioning, owner) VALUES (?, ?, ?, ?, ?)'),
-    getBucket: p('SELECT name, region, created_at, versioning, owner FROM buckets WHERE name = ?'),
-    listBuckets: p('SELECT name, region, created_at, versioning, owner FROM buckets ORDER BY name'),
+    insertBucket: p('INSERT INTO buckets(name, region, created_at, versioning, owner, object_lock) VALUES (?, ?, ?, ?, ?, ?)'),
+    getBucket: p('SELECT name, region, created_at, versioning, owner, object_lock FROM buckets WHERE name = ?'),
+    listBuckets: p('SELECT name, region, created_at, versioning, owner, object_lock FROM buckets ORDER BY name'),
+    updateBucket: p('UPDATE buckets SET versioning = ?, object_lock = ? WHERE name = ?'),
     deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
     anyObject: p('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
     getLatest: p(`SELECT ${COLS} FROM objects INDEXED BY objects_latest WHERE bucket = ? AND key = ? AND is_latest = 1`),
@@ -241,16 +262,16 @@ export function prepareAll(db: Db) {
          (SELECT version_id FROM objects WHERE bucket = @bucket AND key = @key
           ORDER BY last_modified DESC, version_id DESC LIMIT 1)`,
     ),
-    insertObject: p(`INSERT INTO objects(${COLS}) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertObject: p(`INSERT INTO objects(${COLS}) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     listVersions: p(VERSIONS_SQL.open).raw(true),
     listVersionsBounded: p(VERSIONS_SQL.bounded).raw(true),
-    updateMeta: p('UPDATE objects SET meta = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
+    updateMeta: p('UPDATE objects SET meta = ?, extra = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
     getInline: p('SELECT bytes FROM object_inline WHERE bucket = ? AND key = ? AND version_id = ?'),
     insertInline: p('INSERT INTO object_inline(bucket, key, version_id, bytes) VALUES (?, ?, ?, ?)'),
     insertData: p('INSERT OR IGNORE INTO object_data(data_id, bucket, key, version_id) VALUES (?, ?, ?, ?)'),
     dataReferenced: p('SELECT 1 FROM object_data WHERE data_id = ? LIMIT 1'),
     partDataReferenced: p('SELECT 1 FROM upload_parts WHERE data_id = ? LIMIT 1'),
-    insertUpload: p(`INSERT INTO uploads(${UPLOAD_COLS}, format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertUpload: p(`INSERT INTO uploads(${UPLOAD_COLS}, format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getUpload: p(`SELECT ${UPLOAD_COLS} FROM uploads WHERE bucket = ? AND key = ? AND upload_id = ?`),
     deleteUpload: p('DELETE FROM uploads WHERE bucket = ? AND key = ? AND upload_id = ?'), // cascades to upload_parts
     listUploads: p(LIST_UPLOADS_SQL),
@@ -266,5 +287,8 @@ export function prepareAll(db: Db) {
     getConfig: p('SELECT value FROM bucket_config WHERE bucket = ? AND name = ?'),
     putConfig: p('INSERT OR REPLACE INTO bucket_config(bucket, name, value) VALUES (?, ?, ?)'),
     deleteConfig: p('DELETE FROM bucket_config WHERE bucket = ? AND name = ?'),
+    getJobState: p('SELECT value FROM job_state WHERE name = ?'),
+    putJobState: p('INSERT OR REPLACE INTO job_state(name, value) VALUES (?, ?)'),
+    deleteJobState: p('DELETE FROM job_state WHERE name = ?'),
   };
 }

@@ -47,7 +47,7 @@ describe('SqliteMetaStore', () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-sqlite-'));
     path = join(dir, 'sub', 'meta.db');
     store = SqliteMetaStore.open(path);
-    await store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+    await store.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
     await Promise.all(Array.from({ length: 2000 }, (_, i) => store.putObject(objectRecord('b', `k${i}`))));
     raw = new Database(path);
   });
@@ -96,10 +96,10 @@ describe('SqliteMetaStore', () => {
     assert.equal(count(), 0);
   });
 
-  it('ScanObjects › every query shape is an index range search on objects_latest, no sort', () => {
+  it('ScanObjects › every query shape is an index range search on objects_live, no sort', () => {
     const shapes = [
-      ...Object.entries(SCAN_SQL).map(([n, q]) => [n, q, 'INDEX objects_latest'] as const),
-      ...Object.entries(LISTING_SQL.latest).map(([n, q]) => [`listing latest ${n}`, q, 'INDEX objects_latest'] as const),
+      ...Object.entries(SCAN_SQL).map(([n, q]) => [n, q, 'INDEX objects_live'] as const),
+      ...Object.entries(LISTING_SQL.latest).map(([n, q]) => [`listing latest ${n}`, q, 'INDEX objects_live'] as const),
       // Buckets that never had versioning: the table's own primary key (bucket, key, version_id).
       ...Object.entries(LISTING_SQL.byKey).map(([n, q]) => [`listing byKey ${n}`, q, 'PRIMARY KEY'] as const),
     ];
@@ -125,7 +125,7 @@ describe('SqliteMetaStore', () => {
 
   it('Schema › upload_parts rows follow their upload; uploads and configuration follow their bucket (cascade)', () => {
     const count = (sql: string, ...args: unknown[]) => (raw.prepare(sql).get(...args) as { n: number }).n;
-    store.createBucket({ name: 'cascade', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+    store.createBucket({ name: 'cascade', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
     const u1 = uploadRecord('cascade', 'k');
     const u2 = uploadRecord('cascade', 'k2');
     store.createUpload(u1);
@@ -177,7 +177,7 @@ describe('SqliteMetaStore', () => {
     try {
       const conn = (s as unknown as { db: Database.Database }).db;
       assert.equal(conn.pragma('synchronous', { simple: true }), 1, 'NORMAL: no fsync inside the commit');
-      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
       const before = s.walSyncs;
       assert.ok(before >= 1, 'createBucket resolved after a sync');
       // 64 writes issued in one turn: each resolves only after a sync that started after its
@@ -202,7 +202,7 @@ describe('SqliteMetaStore', () => {
   it('Batching › object writes of one turn share one transaction; a failing one is refused alone, the others commit', async () => {
     const s = SqliteMetaStore.open(join(dir, 'batch.db'));
     try {
-      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+      await s.createBucket({ name: 'g', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
       await s.putObject(objectRecord('g', 'exists'));
       const before = s.batches;
       const writes = [
@@ -232,7 +232,7 @@ describe('SqliteMetaStore', () => {
   it('Durability › durability none → writes return at once (bulk loads), nothing synced by the store', async () => {
     const s = SqliteMetaStore.open(join(dir, 'nosync.db'), { durability: 'none' });
     try {
-      assert.equal(s.createBucket({ name: 'n', region: 'r', createdAt: 0, versioning: '', owner: 'root' }), undefined);
+      assert.equal(s.createBucket({ name: 'n', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false }), undefined);
       assert.deepEqual(s.putObject(objectRecord('n', 'k')), []);
       assert.equal(s.walSyncs, 0);
     } finally {
@@ -249,16 +249,21 @@ describe('SqliteMetaStore', () => {
     assert.deepEqual(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl')), { n: 0 });
   });
 
+  /** What format 6 added, dropped again: turns a current file back into a format-5 one. */
+  const UNDO_V6 =
+    'DROP INDEX objects_live; DROP TABLE job_state; ALTER TABLE buckets DROP COLUMN object_lock; ALTER TABLE objects DROP COLUMN extra; ALTER TABLE uploads DROP COLUMN extra; ';
+
   it('Open › a format-3 file → migrated to the current format (coordination tables added, buckets owned by root), its objects unchanged', async () => {
     const p = join(dir, 'format3.db');
     const old = SqliteMetaStore.open(p);
-    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: ROOT_USER_ID });
+    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: ROOT_USER_ID, objectLock: false });
     const rec = objectRecord('b', 'k');
     await old.putObject(rec);
     await old.close();
     const db = new Database(p);
     db.exec(
-      "DROP TABLE leases; DROP TABLE write_intents; DROP TABLE pending_frees; DROP TABLE read_pins; ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 3 WHERE name = 'format_version'",
+      UNDO_V6 +
+        "DROP TABLE leases; DROP TABLE write_intents; DROP TABLE pending_frees; DROP TABLE read_pins; ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 3 WHERE name = 'format_version'",
     );
     db.close();
     const migrated = SqliteMetaStore.open(p);
@@ -289,7 +294,7 @@ describe('SqliteMetaStore', () => {
   it('Open › a format-2 file → migrated to format 3 (object_multipart added), its objects and uploads unchanged', async () => {
     const p = join(dir, 'format2.db');
     const old = SqliteMetaStore.open(p);
-    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root' });
+    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: 'root', objectLock: false });
     const rec = objectRecord('b', 'mp', { parts: [5, 5] });
     await old.putObject(rec);
     const u = uploadRecord('b', 'open');
@@ -298,7 +303,8 @@ describe('SqliteMetaStore', () => {
     // What a format-2 Strata left: no object_multipart table, format_version 2.
     const db = new Database(p);
     db.exec(
-      "DROP TABLE object_multipart; DROP TABLE leases; DROP TABLE write_intents; DROP TABLE pending_frees; DROP TABLE read_pins; ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 2 WHERE name = 'format_version'",
+      UNDO_V6 +
+        "DROP TABLE object_multipart; DROP TABLE leases; DROP TABLE write_intents; DROP TABLE pending_frees; DROP TABLE read_pins; ALTER TABLE buckets DROP COLUMN owner; UPDATE meta SET value = 2 WHERE name = 'format_version'",
     );
     db.close();
 

@@ -32,6 +32,7 @@ import {
   toPart,
   toRecord,
   toUpload,
+  extrasJson,
 } from './sqlite-sql.js';
 import {
   META_FORMAT_VERSION,
@@ -46,7 +47,8 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../types.js';
-import type { ListedObject, ListedVersion, ObjectPatch } from '../types.js';
+import type { BucketPatch, ListedObject, ListedVersion, LockCheck, ObjectPatch } from '../types.js';
+import { checkRemovable, checkRetentionChange } from '../object-lock.js';
 
 // The SQL lives in sqlite-sql.ts; tests and the bench name these through this module.
 export { byteSuccessor, LIST_UPLOADS_SQL, LISTING_SQL, SCAN_SQL, VERSIONS_SQL } from './sqlite-sql.js';
@@ -74,14 +76,22 @@ export class SqliteMetaStore implements MetaStore {
   private readonly st: ReturnType<typeof prepareAll>;
   private readonly scanSt: ScanShapes;
   private readonly listingSt: { latest: ScanShapes; byKey: ScanShapes };
-  private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
-  private readonly deleteTx: (bucket: string, key: string, versionId: string) => ObjectRecord | undefined;
+  private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) => DataRef[];
+  private readonly deleteTx: (bucket: string, key: string, versionId: string, lock: LockCheck | undefined) => ObjectRecord | undefined;
+  private readonly updateBucketTx: (name: string, patch: BucketPatch) => BucketRecord;
   private readonly updateTx: (bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch) => ObjectRecord | undefined;
   private readonly deleteBucketTx: (name: string) => void;
   private readonly createUploadTx: (u: UploadRecord) => void;
   private readonly putPartTx: (bucket: string, key: string, uploadId: string, part: PartRecord) => DataRef[];
   private readonly listPartsTx: (bucket: string, key: string, uploadId: string, after: number, limit: number) => PartRecord[];
-  private readonly completeTx: (bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined) => DataRef[];
+  private readonly completeTx: (
+    bucket: string,
+    key: string,
+    uploadId: string,
+    rec: ObjectRecord,
+    cond: WriteCondition | undefined,
+    lock: LockCheck | undefined,
+  ) => DataRef[];
   private readonly abortTx: (bucket: string, key: string, uploadId: string) => DataRef[];
   private readonly putConfigTx: (bucket: string, name: string, value: string | undefined) => void;
   private readonly writes: WriteScheduler;
@@ -104,8 +114,27 @@ export class SqliteMetaStore implements MetaStore {
       geUpper: p(q.geUpper).raw(true),
     });
     this.listingSt = { latest: raw(LISTING_SQL.latest), byKey: raw(LISTING_SQL.byKey) };
-    this.putTx = db.transaction((rec: ObjectRecord, cond: WriteCondition | undefined) => this.putInTx(rec, cond)).immediate;
-    this.deleteTx = db.transaction((bucket: string, key: string, versionId: string) => this.deleteInTx(bucket, key, versionId)).immediate;
+    this.putTx = db.transaction((rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) => this.putInTx(rec, cond, lock)).immediate;
+    this.deleteTx = db.transaction((bucket: string, key: string, versionId: string, lock: LockCheck | undefined) =>
+      this.deleteInTx(bucket, key, versionId, lock),
+    ).immediate;
+    this.updateBucketTx = db.transaction((name: string, patch: BucketPatch) => {
+      const row = this.st.getBucket.get(name) as BucketRow | undefined;
+      if (row === undefined) throw new StoreError('NoSuchBucket');
+      const b = toBucket(row);
+      if (patch.versioning !== undefined) {
+        if (patch.versioning === 'Suspended' && b.objectLock)
+          throw new StoreError('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+        b.versioning = patch.versioning;
+      }
+      if (patch.objectLock === true && !b.objectLock) {
+        if (b.versioning !== 'Enabled')
+          throw new StoreError('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
+        b.objectLock = true;
+      }
+      this.st.updateBucket.run(b.versioning, b.objectLock ? 1 : 0, name);
+      return b;
+    }).immediate;
     this.updateTx = db.transaction((bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch) => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       const kb = toBytes(key);
@@ -113,7 +142,16 @@ export class SqliteMetaStore implements MetaStore {
       if (!row || row.is_delete_marker === 1) return undefined;
       const rec = toRecord(row);
       if (patch.meta !== undefined) rec.meta = JSON.parse(JSON.stringify(patch.meta)) as ObjectRecord['meta'];
-      this.st.updateMeta.run(JSON.stringify(rec.meta), bucket, kb, row.version_id);
+      if (patch.tags === null) delete rec.tags;
+      else if (patch.tags !== undefined) rec.tags = patch.tags.map((t) => ({ key: t.key, value: t.value }));
+      if (patch.retention !== undefined) {
+        checkRetentionChange(rec.retention, patch.retention, patch.lock);
+        if (patch.retention === null) delete rec.retention;
+        else rec.retention = { mode: patch.retention.mode, until: patch.retention.until };
+      }
+      if (patch.legalHold === false) delete rec.legalHold;
+      else if (patch.legalHold === true) rec.legalHold = true;
+      this.st.updateMeta.run(JSON.stringify(rec.meta), extrasJson(rec), bucket, kb, row.version_id);
       return rec;
     }).immediate;
     this.deleteBucketTx = db.transaction((name: string) => {
@@ -134,6 +172,7 @@ export class SqliteMetaStore implements MetaStore {
         JSON.stringify(u.meta),
         u.checksumAlgorithm ?? null,
         u.checksumType ?? null,
+        extrasJson(u),
         META_FORMAT_VERSION,
       );
     }).immediate;
@@ -147,8 +186,9 @@ export class SqliteMetaStore implements MetaStore {
       if (limit <= 0) return [];
       return (this.st.listParts.all(bucket, kb, uploadId, after, limit) as PartRow[]).map(toPart);
     });
-    this.completeTx = db.transaction((bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined) =>
-      this.completeInTx(bucket, key, uploadId, rec, cond),
+    this.completeTx = db.transaction(
+      (bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) =>
+        this.completeInTx(bucket, key, uploadId, rec, cond, lock),
     ).immediate;
     this.abortTx = db.transaction((bucket: string, key: string, uploadId: string) => {
       const kb = toBytes(key);
@@ -216,7 +256,7 @@ export class SqliteMetaStore implements MetaStore {
   createBucket(bucket: BucketRecord): void | Promise<void> {
     return this.writeNow(() => {
       try {
-        this.st.insertBucket.run(bucket.name, bucket.region, bucket.createdAt, bucket.versioning, bucket.owner);
+        this.st.insertBucket.run(bucket.name, bucket.region, bucket.createdAt, bucket.versioning, bucket.owner, bucket.objectLock ? 1 : 0);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('BucketAlreadyExists');
         throw err;
@@ -235,6 +275,10 @@ export class SqliteMetaStore implements MetaStore {
     return read(() => {
       return (this.st.listBuckets.all() as BucketRow[]).map(toBucket);
     });
+  }
+
+  updateBucket(name: string, patch: BucketPatch): BucketRecord | Promise<BucketRecord> {
+    return this.writeNow(() => this.updateBucketTx(name, patch));
   }
 
   deleteBucket(name: string): void | Promise<void> {
@@ -259,14 +303,14 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  putObject(record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]> {
-    return this.batched(() => this.putTx(record, cond));
+  putObject(record: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): DataRef[] | Promise<DataRef[]> {
+    return this.batched(() => this.putTx(record, cond, lock));
   }
 
-  private putInTx(rec: ObjectRecord, cond: WriteCondition | undefined): DataRef[] {
+  private putInTx(rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined): DataRef[] {
     if (this.st.getBucket.get(rec.bucket) === undefined) throw new StoreError('NoSuchBucket');
     this.checkCondition(rec.bucket, toBytes(rec.key), cond);
-    const replaced = this.writeVersion(rec);
+    const replaced = this.writeVersion(rec, lock);
     return replaced ? this.unreferenced(replaced) : [];
   }
 
@@ -287,12 +331,18 @@ export class SqliteMetaStore implements MetaStore {
     }
   }
 
-  /** Makes `rec` the latest version (replacing its version id, if present); returns the replaced data. */
-  private writeVersion(rec: ObjectRecord): DataRef[] | undefined {
+  /**
+   * Makes `rec` the latest version (replacing its version id, if present and object lock allows);
+   * returns the replaced data.
+   */
+  private writeVersion(rec: ObjectRecord, lock: LockCheck | undefined): DataRef[] | undefined {
     const { bucket, versionId } = rec;
     const kb = toBytes(rec.key);
     const replaced = this.st.getVersion.get(bucket, kb, versionId) as ObjectRow | undefined;
-    if (replaced) this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data
+    if (replaced) {
+      checkRemovable(toRecord(replaced), lock);
+      this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data
+    }
     this.st.clearLatest.run(bucket, kb);
     this.st.insertObject.run(
       bucket,
@@ -307,6 +357,7 @@ export class SqliteMetaStore implements MetaStore {
       JSON.stringify(rec.data.map((d) => ({ id: d.id, size: d.size }))),
       rec.parts === undefined ? null : JSON.stringify(rec.parts),
       META_FORMAT_VERSION,
+      extrasJson(rec),
     );
     for (const d of rec.data) this.st.insertData.run(d.id, bucket, kb, versionId);
     if (rec.inline !== undefined && rec.inline.length > 0) {
@@ -329,15 +380,16 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  deleteObject(bucket: string, key: string, versionId: string = NULL_VERSION): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
-    return this.batched(() => this.deleteTx(bucket, key, versionId));
+  deleteObject(bucket: string, key: string, versionId: string = NULL_VERSION, lock?: LockCheck): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
+    return this.batched(() => this.deleteTx(bucket, key, versionId, lock));
   }
 
-  private deleteInTx(bucket: string, key: string, versionId: string): ObjectRecord | undefined {
+  private deleteInTx(bucket: string, key: string, versionId: string, lock: LockCheck | undefined): ObjectRecord | undefined {
     if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
     const kb = toBytes(key);
     const row = this.st.getVersion.get(bucket, kb, versionId) as ObjectRow | undefined;
     if (!row) return undefined;
+    checkRemovable(toRecord(row), lock);
     this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data, object_inline, object_multipart
     // Keep "one latest per key while any version exists": the newest remaining version takes over.
     if (row.is_latest === 1) this.st.promoteNewest.run({ bucket, key: kb });
@@ -471,11 +523,18 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition): DataRef[] | Promise<DataRef[]> {
-    return this.writeNow(() => this.completeTx(bucket, key, uploadId, record, cond));
+  completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): DataRef[] | Promise<DataRef[]> {
+    return this.writeNow(() => this.completeTx(bucket, key, uploadId, record, cond, lock));
   }
 
-  private completeInTx(bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond: WriteCondition | undefined): DataRef[] {
+  private completeInTx(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    rec: ObjectRecord,
+    cond: WriteCondition | undefined,
+    lock: LockCheck | undefined,
+  ): DataRef[] {
     const kb = toBytes(key);
     if (rec.bucket !== bucket || rec.key !== key) throw new Error('completeUpload: the record is for another key');
     if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
@@ -491,7 +550,7 @@ export class SqliteMetaStore implements MetaStore {
     const checksumsById = new Map(partRows.map((r) => [r.data_id, r.checksums === null ? {} : (JSON.parse(r.checksums) as Record<string, string>)]));
     const partChecksums = rec.data.map((d) => checksumsById.get(d.id) ?? {});
     this.st.deleteUpload.run(bucket, kb, uploadId); // cascades to upload_parts
-    const replaced = this.writeVersion(rec) ?? []; // cascades to the replaced version's object_multipart row
+    const replaced = this.writeVersion(rec, lock) ?? []; // cascades to the replaced version's object_multipart row
     this.st.insertMultipart.run(bucket, kb, rec.versionId, uploadId, JSON.stringify(partChecksums));
     return this.unreferenced([...parts, ...replaced]);
   }
@@ -522,6 +581,19 @@ export class SqliteMetaStore implements MetaStore {
 
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {
     return this.writeNow(() => this.putConfigTx(bucket, name, value));
+  }
+
+  // ---- background jobs' state ---------------------------------------------------------------
+
+  getJobState(name: string): string | undefined {
+    return read(() => (this.st.getJobState.get(name) as { value: string } | undefined)?.value);
+  }
+
+  putJobState(name: string, value: string | undefined): void | Promise<void> {
+    return this.writeNow(() => {
+      if (value === undefined) this.st.deleteJobState.run(name);
+      else this.st.putJobState.run(name, value);
+    });
   }
 
   /** Referenced by any object version or any upload part. */
