@@ -2,7 +2,7 @@
 // parsed and validated once by the pipeline (the registry's `input`, run after the request checks
 // and before the body) and handed to the handler as `ctx.input`. Handlers and the modules they
 // call read these, not the headers. Later SSE, tagging and object-lock headers join here.
-import type { ObjectMeta, WriteCondition } from '../store/types.js';
+import type { ObjectMeta, VersionExtras, WriteCondition } from '../store/types.js';
 import type { ChecksumAlgorithm } from './checksums.js';
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
@@ -14,16 +14,24 @@ import { parsePartNumber, requireUploadId, uploadChecksumFromRequest, uploadIdOf
 import { RESPONSE_OVERRIDES, metaFromRequest, storageClassFromRequest } from './object-meta.js';
 import type { Conditionals } from './preconditions.js';
 import { writeCondition } from './preconditions.js';
+import { extrasFromRequest } from './version-extras.js';
 
 /** PutObject: what the object will carry and the write's condition (checksums: the body reader's). */
 export interface PutObjectInput {
   readonly meta: ObjectMeta;
   readonly storageClass: string;
   readonly condition: WriteCondition | undefined;
+  /** Tags, retention, legal hold from the request's headers (version-extras.ts); the bucket's default retention is applied at the write. */
+  readonly extras: VersionExtras;
 }
 
 export function putObjectInput(ctx: RequestContext): PutObjectInput {
-  return { meta: metaFromRequest(ctx), storageClass: storageClassFromRequest(ctx), condition: writeCondition(ctx) };
+  return {
+    meta: metaFromRequest(ctx),
+    storageClass: storageClassFromRequest(ctx),
+    condition: writeCondition(ctx),
+    extras: extrasFromRequest({ kind: 'headers', ctx }, ctx.bucketRecord),
+  };
 }
 
 /** CreateMultipartUpload: what the completed object will carry, and its checksum algorithm and type. */
@@ -31,10 +39,17 @@ export interface CreateMultipartUploadInput {
   readonly meta: ObjectMeta;
   readonly storageClass: string;
   readonly checksum: { readonly algorithm?: ChecksumAlgorithm; readonly type?: ChecksumType };
+  /** What the completed object will carry besides (version-extras.ts). */
+  readonly extras: VersionExtras;
 }
 
 export function createMultipartUploadInput(ctx: RequestContext): CreateMultipartUploadInput {
-  return { meta: metaFromRequest(ctx), storageClass: storageClassFromRequest(ctx), checksum: uploadChecksumFromRequest(ctx) };
+  return {
+    meta: metaFromRequest(ctx),
+    storageClass: storageClassFromRequest(ctx),
+    checksum: uploadChecksumFromRequest(ctx),
+    extras: extrasFromRequest({ kind: 'headers', ctx }, ctx.bucketRecord),
+  };
 }
 
 /** CopyObject: the source, the metadata directive (REPLACE: the new metadata), storage class, condition. */
@@ -46,6 +61,8 @@ export interface CopyObjectInput {
   /** x-amz-storage-class when given; undefined keeps the source's. */
   readonly storageClass: string | undefined;
   readonly condition: WriteCondition | undefined;
+  /** The request's extras (x-amz-tagging with x-amz-tagging-directive REPLACE, x-amz-object-lock-*): never copied from the source. */
+  readonly extras: VersionExtras;
 }
 
 export function copyObjectInput(ctx: RequestContext): CopyObjectInput {
@@ -59,6 +76,7 @@ export function copyObjectInput(ctx: RequestContext): CopyObjectInput {
     meta: directive === 'REPLACE' ? metaFromRequest(ctx) : undefined,
     storageClass: header(ctx, 'x-amz-storage-class') !== undefined ? storageClassFromRequest(ctx) : undefined,
     condition: writeCondition(ctx),
+    extras: extrasFromRequest({ kind: 'headers', ctx }, ctx.bucketRecord),
   };
 }
 

@@ -154,6 +154,10 @@ export async function buildCompletedObject(ctx: RequestContext, upload: UploadRe
     etag: multipartEtag(chosen.map((p) => p.etag)),
     storageClass: upload.storageClass,
     meta,
+    // What CreateMultipartUpload asked for: tags, retention, legal hold.
+    ...(upload.tags !== undefined ? { tags: upload.tags } : {}),
+    ...(upload.retention !== undefined ? { retention: upload.retention } : {}),
+    ...(upload.legalHold === true ? { legalHold: true } : {}),
     data: chosen.map((p) => p.data),
     parts: chosen.map((p) => p.size),
   };

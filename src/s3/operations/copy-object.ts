@@ -8,6 +8,7 @@ import { S3Error } from '../errors.js';
 import { MAX_OBJECT_SIZE } from '../body.js';
 import { loadCopySource } from '../copy-source.js';
 import type { CopyObjectInput } from '../inputs.js';
+import { withBucketDefaults } from '../version-extras.js';
 
 export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>): Promise<S3Response> {
   const source = await loadCopySource(ctx, ctx.input.source);
@@ -36,6 +37,7 @@ async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: 
   }
   const meta = ctx.input.meta !== undefined ? { ...ctx.input.meta } : { ...rec.meta, user: { ...rec.meta.user } };
   meta.checksums = rec.meta.checksums;
+  const extras = await withBucketDefaults(ctx, ctx.bucketRecord, ctx.input.extras);
 
   // The bytes are copied, so the new object owns its own data (no shared pieces to reference-count).
   const md5 = createHash('md5');
@@ -56,7 +58,7 @@ async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: 
   }
   // A single-part source keeps its ETag (the MD5 of the same bytes); a multipart source's copy is
   // a single-part object whose ETag is the MD5 of its bytes, as S3 does.
-  const record = await ctx.store.commitObject({ bucket, key, size: copied, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes }, cond);
+  const record = await ctx.store.commitObject({ bucket, key, size: copied, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes, ...extras }, cond);
   return {
     status: 200,
     body: { root: 'CopyObjectResult', content: { ETag: record.etag, LastModified: new Date(record.lastModified).toISOString() } },

@@ -5,6 +5,7 @@ import type { UploadRecord } from '../../store/types.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import type { CreateMultipartUploadInput } from '../inputs.js';
 import { newUploadId } from '../multipart.js';
+import { withBucketDefaults } from '../version-extras.js';
 
 export async function createMultipartUpload(ctx: WithInput<ObjectRequest, CreateMultipartUploadInput>): Promise<S3Response> {
   const bucket = ctx.bucket;
@@ -12,7 +13,8 @@ export async function createMultipartUpload(ctx: WithInput<ObjectRequest, Create
   const { storageClass, checksum } = ctx.input;
   const meta = { ...ctx.input.meta };
   const initiated = Date.now();
-  const upload: UploadRecord = { bucket, key, uploadId: newUploadId(initiated), initiated, meta, storageClass };
+  const extras = await withBucketDefaults(ctx, ctx.bucketRecord, ctx.input.extras, initiated);
+  const upload: UploadRecord = { bucket, key, uploadId: newUploadId(initiated), initiated, meta, storageClass, ...extras };
   if (checksum.algorithm) {
     upload.checksumAlgorithm = checksum.algorithm;
     upload.checksumType = checksum.type;

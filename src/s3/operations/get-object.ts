@@ -11,6 +11,7 @@ import type { ByteRange } from '../preconditions.js';
 import { checkConditionals, parseRange } from '../preconditions.js';
 import { loadObject } from '../object-read.js';
 import type { GetObjectInput } from '../inputs.js';
+import { extrasHeaders } from '../version-extras.js';
 
 function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; count: number } {
   if (!/^\d+$/.test(partParam) || Number(partParam) < 1 || Number(partParam) > 10000) {
@@ -58,7 +59,7 @@ async function answer(ctx: RequestContext, input: GetObjectInput, handle: Object
   const rec = handle.record;
   checkConditionals(rec, input.conditions, 'read');
 
-  const headers: Record<string, string | number> = objectHeaders(rec, input.overrides);
+  const headers: Record<string, string | number> = { ...objectHeaders(rec, input.overrides), ...extrasHeaders(rec) };
   const partParam = input.partNumber;
   const rangeHeader = input.range;
   let range: ByteRange | undefined;

@@ -19,6 +19,7 @@ import { S3Error } from '../errors.js';
 import { refuseEncryption } from '../sse.js';
 import { DEFAULT_CONTENT_TYPE, MAX_USER_METADATA, STORAGE_CLASSES } from '../object-meta.js';
 import { checkPolicyConditions, parsePostPolicy, verifyPostSignature } from '../post-policy.js';
+import { extrasFromRequest, withBucketDefaults } from '../version-extras.js';
 
 /** Form fields before `file`, names and values together (S3 allows 20 KB; we are a little kinder). */
 export const MAX_PRE_DATA = 64 * 1024;
@@ -331,6 +332,8 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
 
     const meta = metaFromForm(fields);
     const storageClass = storageClassFromForm(fields);
+    // Tags and object lock from the form's fields (tagging, x-amz-object-lock-*), before the file is read.
+    const extras = await withBucketDefaults(ctx, ctx.bucketRecord, extrasFromRequest({ kind: 'form', fields }, ctx.bucketRecord));
     const checksum = checksumFromForm(fields);
     const maxLength = Math.min(policy.maxLength, MAX_OBJECT_SIZE);
 
@@ -380,7 +383,7 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
 
     const bytes = await ctx.store.writeObjectData(source(), ctx.signal);
     if (checksum && computedChecksum !== undefined) meta.checksums = { [checksum.alg]: computedChecksum };
-    const record = await ctx.store.commitObject({ bucket, key, size: size, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes });
+    const record = await ctx.store.commitObject({ bucket, key, size: size, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes, ...extras });
     return successResponse(ctx, fields, bucket, key, record.etag);
   } finally {
     form.dispose();

@@ -4,6 +4,7 @@
 import { objectBody } from '../body.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import type { PutObjectInput } from '../inputs.js';
+import { withBucketDefaults } from '../version-extras.js';
 
 export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): Promise<S3Response> {
   const bucket = ctx.bucket;
@@ -13,11 +14,12 @@ export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): 
   const { storageClass, condition: cond } = ctx.input;
   const meta = { ...ctx.input.meta };
   const body = objectBody(ctx);
+  const extras = await withBucketDefaults(ctx, ctx.bucketRecord, ctx.input.extras);
 
   const bytes = await ctx.store.writeObjectData(body.source, ctx.signal);
   const digest = body.digest();
   meta.checksums = digest.checksums;
-  const record = await ctx.store.commitObject({ bucket, key, size: digest.size, etag: `"${digest.md5}"`, storageClass, meta, ...bytes }, cond);
+  const record = await ctx.store.commitObject({ bucket, key, size: digest.size, etag: `"${digest.md5}"`, storageClass, meta, ...bytes, ...extras }, cond);
 
   const headers: Record<string, string> = { etag: record.etag };
   for (const [alg, value] of Object.entries(digest.checksums)) {

@@ -1,0 +1,37 @@
+// What a write gives a new object version besides its bytes and headers — tags (x-amz-tagging,
+// tagging.ts), object-lock retention and legal hold (x-amz-object-lock-*, the bucket's default
+// retention: object-lock.ts) — and the response headers a version's extras add to GET and HEAD.
+// One seam for every write path (PUT, POST form, CopyObject, CreateMultipartUpload; a completed
+// upload carries its upload's extras) so each concept lives in its own module.
+import type { BucketRecord, ObjectRecord, VersionExtras } from '../store/types.js';
+import type { RequestContext } from './context.js';
+import { header } from './context.js';
+import { lockFromRequest, lockHeaders, withDefaultRetention } from './object-lock.js';
+import { tagCountHeaders, tagsFromRequest } from './tagging.js';
+
+/** Where a write's extras come from: request headers, or (POST) the form's fields by lowercase name. */
+export type ExtrasSource = { readonly kind: 'headers'; readonly ctx: RequestContext } | { readonly kind: 'form'; readonly fields: ReadonlyMap<string, string> };
+
+/** The value of a header (or form field) by its lowercase name. */
+export function sourceValue(src: ExtrasSource, name: string): string | undefined {
+  return src.kind === 'form' ? src.fields.get(name) : header(src.ctx, name);
+}
+
+/**
+ * The extras a write's request asks for (synchronous: the typed inputs call it, so a bad header is
+ * refused before the body is read). Tags: x-amz-tagging. Lock: x-amz-object-lock-mode,
+ * -retain-until-date, -legal-hold (checked against the bucket: InvalidRequest without object lock).
+ */
+export function extrasFromRequest(src: ExtrasSource, bucket: BucketRecord | undefined): VersionExtras {
+  return { ...tagsFromRequest(src), ...lockFromRequest(src, bucket) };
+}
+
+/** The extras with the bucket's default retention applied (object lock), when the write names none. */
+export async function withBucketDefaults(ctx: RequestContext, bucket: BucketRecord, extras: VersionExtras, now = Date.now()): Promise<VersionExtras> {
+  return withDefaultRetention(ctx, bucket, extras, now);
+}
+
+/** GET/HEAD response headers of a version's extras: x-amz-tagging-count, x-amz-object-lock-*. */
+export function extrasHeaders(rec: ObjectRecord): Record<string, string> {
+  return { ...tagCountHeaders(rec), ...lockHeaders(rec) };
+}
