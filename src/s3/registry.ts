@@ -43,6 +43,10 @@ import { preflight } from './operations/preflight.js';
 import { putBucketCors } from './operations/put-bucket-cors.js';
 import { postObject } from './operations/post-object.js';
 import { putObject } from './operations/put-object.js';
+// lifecycle slice
+import { deleteBucketLifecycle } from './operations/delete-bucket-lifecycle.js';
+import { getBucketLifecycleConfiguration } from './operations/get-bucket-lifecycle-configuration.js';
+import { putBucketLifecycleConfiguration } from './operations/put-bucket-lifecycle-configuration.js';
 import {
   getBucketAccelerateConfiguration,
   getBucketConfigurationById,
@@ -147,6 +151,10 @@ export const OPERATIONS = {
   }),
   GetObjectTagging: onObject(getObjectTagging, ['s3:GetObjectTagging'], { versionActions: ['s3:GetObjectVersionTagging'] }),
   GetObjectTorrent: onObject(getObjectTorrent, ['s3:GetObjectTorrent']),
+  // lifecycle slice (the router names DELETE ?lifecycle DeleteBucketLifecycleConfiguration; S3's API: DeleteBucketLifecycle).
+  PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, ['s3:PutLifecycleConfiguration'], { body: 'xml' }),
+  GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, ['s3:GetLifecycleConfiguration']),
+  DeleteBucketLifecycleConfiguration: onBucket(deleteBucketLifecycle, ['s3:PutLifecycleConfiguration']),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The implemented operations: a closed union, from the registry. */
