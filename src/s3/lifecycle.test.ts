@@ -3,7 +3,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { S3Error } from './errors.js';
-import { deserializeLifecycle, lifecycleToXml, parseLifecycleXml, serializeLifecycle, type LifecycleRule } from './lifecycle.js';
+import { MemoryDataStore } from '../store/data/memory.js';
+import { memoryMetaStore } from '../store/meta/memory.js';
+import { Store } from '../store/store.js';
+import {
+  LIFECYCLE_CONFIG_NAME,
+  deserializeLifecycle,
+  expirationHeaders,
+  forgetLifecycle,
+  lifecycleToXml,
+  parseLifecycleXml,
+  serializeLifecycle,
+  type LifecycleRule,
+} from './lifecycle.js';
 import { ceilToDay, currentExpiry, dueAfterDays, evaluateUpload, evaluateVersion, expirationHeaderValue, type VersionFacts } from './lifecycle-eval.js';
 import { buildXml } from './xml.js';
 
@@ -213,5 +225,23 @@ describe('lifecycle evaluator', () => {
       'expiry-date="Sun, 23 Dec 2012 00:00:00 GMT", rule-id="picture-deletion-rule"',
     );
     assert.equal(expirationHeaderValue(0, 'a"b\\é'), 'expiry-date="Thu, 01 Jan 1970 00:00:00 GMT", rule-id="a\\"b\\\\%C3%A9"');
+  });
+});
+
+describe('x-amz-expiration lookup', () => {
+  it('expirationHeaders › no configuration → none; after a change in this process (forgetLifecycle) → the rule at once; not latest → none', async () => {
+    const store = new Store(memoryMetaStore(), new MemoryDataStore());
+    await store.createBucket('b', 'us-east-1');
+    const ctx = { store, config: { lifecycleDayMs: DAY }, bucketRecord: { createdAt: 1 } };
+    const rec = { bucket: 'b', key: 'k', size: 1, lastModified: Date.UTC(2026, 0, 1, 10), isLatest: true, isDeleteMarker: false };
+    assert.deepEqual(await expirationHeaders(ctx, rec), {});
+    const rules = parseLifecycleXml(cfg(rule('<Filter/><Expiration><Days>1</Days></Expiration>', 'one')));
+    await store.putBucketConfig('b', LIFECYCLE_CONFIG_NAME, serializeLifecycle(rules));
+    forgetLifecycle(store, 'b');
+    assert.deepEqual(await expirationHeaders(ctx, rec), { 'x-amz-expiration': 'expiry-date="Sat, 03 Jan 2026 00:00:00 GMT", rule-id="one"' });
+    assert.deepEqual(await expirationHeaders(ctx, { ...rec, isLatest: false }), {});
+    assert.deepEqual(await expirationHeaders({ ...ctx, bucketRecord: { createdAt: 2 } }, rec), {
+      'x-amz-expiration': 'expiry-date="Sat, 03 Jan 2026 00:00:00 GMT", rule-id="one"',
+    });
   });
 });
