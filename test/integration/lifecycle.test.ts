@@ -154,6 +154,17 @@ describe('lifecycle (short day)', () => {
     });
   }
 
+  it('PutBucketLifecycleConfiguration › 1000 rules with long prefixes (a body over 64 KiB) → stored; 1001 → 400 InvalidRequest', async () => {
+    const b = await bucket();
+    const many = (n: number): LifecycleRule[] =>
+      Array.from({ length: n }, (_, i) => ({ ID: `rule-${i}`, Status: 'Enabled', Filter: { Prefix: `${'p'.repeat(200)}/${i}/` }, Expiration: { Days: 1000 } }));
+    await put(b, many(1000));
+    assert.equal((await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b }))).Rules?.length, 1000);
+    const err = await errorOf(put(b, many(1001)));
+    assert.equal(err.name, 'InvalidRequest');
+    assert.equal(err.message, 'The number of lifecycle rules should not exceed allowed limit of 1000 rules');
+  });
+
   it('x-amz-expiration › PUT, GET and HEAD of an object a rule applies to → the rule and its day; others → none', async () => {
     const b = await bucket();
     await put(b, [
