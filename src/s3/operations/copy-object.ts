@@ -6,7 +6,7 @@ import type { ObjectHandle } from '../../store/store.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
 import { MAX_OBJECT_SIZE } from '../body.js';
-import { loadCopySource } from '../copy-source.js';
+import { copySourceVersionHeader, loadCopySource } from '../copy-source.js';
 import type { CopyObjectInput } from '../inputs.js';
 import { withBucketDefaults } from '../version-extras.js';
 import { versionIdHeader } from '../object-read.js';
@@ -62,7 +62,7 @@ async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: 
   const record = await ctx.store.commitObject({ bucket, key, size: copied, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes, ...extras }, cond);
   return {
     status: 200,
-    headers: { ...versionIdHeader(record), ...versionIdHeader(rec, 'x-amz-copy-source-version-id') },
+    headers: { ...versionIdHeader(record), ...copySourceVersionHeader(src, rec) },
     body: { root: 'CopyObjectResult', content: { ETag: record.etag, LastModified: new Date(record.lastModified).toISOString() } },
   };
 }
