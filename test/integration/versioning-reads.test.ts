@@ -50,7 +50,7 @@ describe('versioning reads (aws-sdk-js)', () => {
   const put = async (b: string, k: string, body: string) => (await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: body }))).VersionId!;
   const body = async (b: string, k: string, v?: string) => (await s3.send(new GetObjectCommand({ Bucket: b, Key: k, VersionId: v }))).Body!.transformToString();
 
-  it('CopyObject › ?versionId= copies that version and answers x-amz-copy-source-version-id; without it the latest', async () => {
+  it('CopyObject › ?versionId= copies that version and answers x-amz-copy-source-version-id (also onto its own key: a restore); without it the latest', async () => {
     const b = await newBucket('Enabled');
     const v1 = await put(b, 'src', 'old');
     const v2 = await put(b, 'src', 'new');
@@ -61,6 +61,13 @@ describe('versioning reads (aws-sdk-js)', () => {
     const latest = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst-new', CopySource: `${b}/src` }));
     assert.equal(latest.CopySourceVersionId, v2);
     assert.equal(await body(b, 'dst-new'), 'new');
+    // Restoring a previous version: copied onto its own key, it becomes the latest; both stay.
+    const restored = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src?versionId=${v1}` }));
+    assert.equal(restored.CopySourceVersionId, v1);
+    assert.equal(await body(b, 'src'), 'old');
+    assert.equal(await body(b, 'src', v2), 'new');
+    const self = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src` })));
+    assert.deepEqual([self.name, self.$metadata.httpStatusCode], ['InvalidRequest', 400], 'without a version id, a copy onto itself still needs a change');
   });
 
   it('CopyObject › source hidden by a delete marker → 404 NoSuchKey; a marker named by id → 400 InvalidRequest; malformed id → 400 InvalidArgument', async () => {
