@@ -114,6 +114,18 @@ describe('versioning reads (aws-sdk-js)', () => {
     }
   });
 
+  it('DeleteObject › a well-formed version id the key does not have → 204 echoing it, nothing removed; malformed → 400 InvalidArgument', async () => {
+    const b = await newBucket('Enabled');
+    const v1 = await put(b, 'k', 'kept');
+    const unknown = 'C'.repeat(32);
+    const out = await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: unknown }));
+    assert.deepEqual([out.$metadata.httpStatusCode, out.VersionId, out.DeleteMarker], [204, unknown, undefined]);
+    assert.equal(await body(b, 'k', v1), 'kept');
+    const bad = await errorOf(s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: 'bad/id' })));
+    assert.deepEqual([bad.name, bad.$metadata.httpStatusCode], ['InvalidArgument', 400]);
+    assert.equal(await body(b, 'k'), 'kept');
+  });
+
   it('GetObject/HeadObject/GetObjectAttributes › versionId answers x-amz-version-id; the null version answers "null" once versioning was configured', async () => {
     const plain = await newBucket();
     await put(plain, 'k', 'x');
