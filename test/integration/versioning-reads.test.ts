@@ -213,6 +213,8 @@ describe('versioning reads (aws-sdk-js)', () => {
       assert.deepEqual([e.name, e.$metadata.httpStatusCode], ['NotImplemented', 501]);
       assert.match(e.message, /identity and access management/);
     }
+    const both = await errorOf(s3.send(new PutObjectAclCommand({ Bucket: b, Key: 'k', ACL: 'private', GrantFullControl: `id="${owner.ID}"` })));
+    assert.deepEqual([both.name, both.$metadata.httpStatusCode], ['InvalidRequest', 400]);
     const acl = await s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'k' }));
     assert.equal(acl.Grants?.length, 1, 'a refused ACL changes nothing');
     const absent = await errorOf(s3.send(new PutObjectAclCommand({ Bucket: b, Key: 'absent', ACL: 'private' })));

@@ -43,13 +43,15 @@ function ownerPolicy(ctx: RequestContext): S3Response {
  */
 function acceptOnlyPrivate(ctx: RequestContext): void {
   const canned = header(ctx, 'x-amz-acl');
-  if (canned !== undefined && canned !== 'private') throw new S3Error('NotImplemented', BEYOND_PRIVATE, { Header: 'x-amz-acl' });
-  for (const name of GRANT_HEADERS) {
-    if (header(ctx, name) !== undefined) throw new S3Error('NotImplemented', BEYOND_PRIVATE, { Header: name });
-  }
+  const grant = GRANT_HEADERS.find((name) => header(ctx, name) !== undefined);
   const body = ctx.bodyText ?? '';
+  // One way of naming the ACL at a time (AWS's message for a canned ACL with grant headers).
+  if ((canned !== undefined ? 1 : 0) + (grant !== undefined ? 1 : 0) + (body.trim() !== '' ? 1 : 0) > 1) {
+    throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
+  }
+  if (canned !== undefined && canned !== 'private') throw new S3Error('NotImplemented', BEYOND_PRIVATE, { Header: 'x-amz-acl' });
+  if (grant !== undefined) throw new S3Error('NotImplemented', BEYOND_PRIVATE, { Header: grant });
   if (body.trim() === '') return;
-  if (canned !== undefined) throw new S3Error('InvalidRequest', 'Specifying both Canned ACLs and Header Grants is not allowed');
   const root = parseXml(body, 'AccessControlPolicy');
   const owner = ownerOf(ctx.auth!.accessKey);
   const acl = root['AccessControlList'];
