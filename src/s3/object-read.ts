@@ -13,14 +13,24 @@ const VERSION_ID = /^[0-9A-Za-z]{32}$/;
  * Refuses a version id that no version of this server can have: S3 answers InvalidArgument
  * "Invalid version id specified" for a malformed id, before looking anything up.
  */
-export function checkVersionId(versionId: string | undefined): void {
+export function checkVersionId(versionId: string | undefined, argumentName = 'versionId'): void {
   if (versionId === undefined || versionId === NULL_VERSION || VERSION_ID.test(versionId)) return;
-  throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: versionId });
+  throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: argumentName, ArgumentValue: versionId });
 }
 
 /** x-amz-version-id of a version a write made (none for the 'null' version, as GET and HEAD). */
 export function versionIdHeader(rec: ObjectRecord, name = 'x-amz-version-id'): Record<string, string> {
   return rec.versionId === NULL_VERSION ? {} : { [name]: rec.versionId };
+}
+
+/**
+ * x-amz-version-id of a version read (GET, HEAD, GetObjectAttributes): its id; the 'null' version
+ * only in a bucket that has had versioning (Enabled or Suspended) answers 'null', as S3 does; in a
+ * bucket that never had it no header is sent.
+ */
+export function readVersionHeader(ctx: RequestContext, rec: ObjectRecord): Record<string, string> {
+  if (rec.versionId !== NULL_VERSION) return { 'x-amz-version-id': rec.versionId };
+  return ctx.bucketRecord !== undefined && ctx.bucketRecord.versioning !== '' ? { 'x-amz-version-id': NULL_VERSION } : {};
 }
 
 /** The headers S3 sends about a delete marker: x-amz-delete-marker and its version id. */

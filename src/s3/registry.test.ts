@@ -53,6 +53,10 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   GetObjectAttributes: ['object', ['s3:GetObject', 's3:GetObjectAttributes'], ['s3:GetObjectVersion', 's3:GetObjectVersionAttributes']],
   GetObjectTagging: ['object', ['s3:GetObjectTagging'], ['s3:GetObjectVersionTagging']],
   GetObjectTorrent: ['object', ['s3:GetObjectTorrent']],
+  GetBucketAcl: ['bucket', ['s3:GetBucketAcl']],
+  PutBucketAcl: ['bucket', ['s3:PutBucketAcl']],
+  GetObjectAcl: ['object', ['s3:GetObjectAcl'], ['s3:GetObjectVersionAcl']],
+  PutObjectAcl: ['object', ['s3:PutObjectAcl'], ['s3:PutObjectVersionAcl']],
   // lifecycle slice
   PutBucketLifecycleConfiguration: ['bucket', ['s3:PutLifecycleConfiguration']],
   GetBucketLifecycleConfiguration: ['bucket', ['s3:GetLifecycleConfiguration']],
@@ -91,7 +95,15 @@ describe('registry', () => {
   it('registry › body policies: XML read by the pipeline, CompleteMultipartUpload after its checks, uploads streamed, PostObject a form', () => {
     const byPolicy: Record<string, string[]> = {};
     for (const [name, spec] of Object.entries(OPERATIONS)) (byPolicy[spec.body] ??= []).push(name);
-    assert.deepEqual(byPolicy.xml?.sort(), ['CreateBucket', 'DeleteObjects', 'PutBucketCors', 'PutBucketLifecycleConfiguration', 'PutBucketVersioning']);
+    assert.deepEqual(byPolicy.xml?.sort(), [
+      'CreateBucket',
+      'DeleteObjects',
+      'PutBucketAcl',
+      'PutBucketCors',
+      'PutBucketLifecycleConfiguration',
+      'PutBucketVersioning',
+      'PutObjectAcl',
+    ]);
     assert.deepEqual(byPolicy['xml-after-checks'], ['CompleteMultipartUpload']);
     assert.deepEqual(byPolicy.stream?.sort(), ['PutObject', 'UploadPart']);
     assert.deepEqual(byPolicy.form, ['PostObject']);

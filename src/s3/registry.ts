@@ -35,6 +35,7 @@ import { putBucketVersioning } from './operations/put-bucket-versioning.js';
 import { getObject } from './operations/get-object.js';
 import { getObjectTagging } from './operations/get-object-tagging.js';
 import { getObjectTorrent } from './operations/get-object-torrent.js';
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './operations/acl.js';
 import { headBucket } from './operations/head-bucket.js';
 import { listBuckets } from './operations/list-buckets.js';
 import { listObjectVersions } from './operations/list-object-versions.js';
@@ -153,6 +154,11 @@ export const OPERATIONS = {
   }),
   GetObjectTagging: onObject(getObjectTagging, ['s3:GetObjectTagging'], { versionActions: ['s3:GetObjectVersionTagging'] }),
   GetObjectTorrent: onObject(getObjectTorrent, ['s3:GetObjectTorrent']),
+  // versioning slice: ACLs as far as they exist before IAM (the owner with FULL_CONTROL, operations/acl.ts).
+  GetBucketAcl: onBucket(getBucketAcl, ['s3:GetBucketAcl']),
+  PutBucketAcl: onBucket(putBucketAcl, ['s3:PutBucketAcl'], { body: 'xml' }),
+  GetObjectAcl: onObject(getObjectAcl, ['s3:GetObjectAcl'], { versionActions: ['s3:GetObjectVersionAcl'] }),
+  PutObjectAcl: onObject(putObjectAcl, ['s3:PutObjectAcl'], { body: 'xml', versionActions: ['s3:PutObjectVersionAcl'] }),
   // lifecycle slice (the router names DELETE ?lifecycle DeleteBucketLifecycleConfiguration; S3's API: DeleteBucketLifecycle).
   PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, ['s3:PutLifecycleConfiguration'], { body: 'xml' }),
   GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, ['s3:GetLifecycleConfiguration']),

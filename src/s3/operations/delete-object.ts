@@ -12,7 +12,9 @@ export async function deleteObject(ctx: ObjectRequest): Promise<S3Response> {
   const out = await ctx.store.deleteObject(ctx.bucket, ctx.key, { versionId, lock: lockCheckOf(ctx) });
   const headers: Record<string, string> = {};
   if (out.deleteMarker) headers['x-amz-delete-marker'] = 'true';
-  // The version removed or the marker added; a bucket that never had versioning answers none.
-  if (out.versionId !== undefined && (versionId !== undefined || ctx.bucketRecord.versioning !== '')) headers['x-amz-version-id'] = out.versionId;
+  // With versionId: that id, echoed also when no such version existed (nothing removed, 204 as S3).
+  // Without: the marker added; a bucket that never had versioning answers none.
+  if (versionId !== undefined) headers['x-amz-version-id'] = versionId;
+  else if (out.versionId !== undefined && ctx.bucketRecord.versioning !== '') headers['x-amz-version-id'] = out.versionId;
   return { status: 204, headers };
 }
