@@ -6,6 +6,7 @@ import { LIFECYCLE_CONFIG_NAME, parseLifecycleXml, serializeLifecycle } from '..
 import { MemoryDataStore } from '../store/data/memory.js';
 import { memoryMetaStore } from '../store/meta/memory.js';
 import { Store } from '../store/store.js';
+import { StoreError } from '../store/errors.js';
 import type { ObjectWrite, Tag } from '../store/types.js';
 import { LIFECYCLE_JOB, LIFECYCLE_STEP, lifecycleJob } from './lifecycle.js';
 
@@ -155,5 +156,40 @@ describe('lifecycle job', () => {
     assert.equal((await keys(store, 'b')).length, 2, 'the held version stays');
     assert.equal(log.lines.filter((l) => l.msg.includes('object lock')).length, 1);
     assert.equal(log.lines.find((l) => l.msg === 'lifecycle: expired by rule')?.obj.locked, 1);
+  });
+
+  it('Store.deleteObject › ifLastModified of a version replaced meanwhile → PreconditionFailed, the new version stays', async () => {
+    const old = await store.commitObject(write('b', 'k', 'old'));
+    while (Date.now() <= old.lastModified) await new Promise((r) => setImmediate(r));
+    await store.commitObject(write('b', 'k', 'new'));
+    await assert.rejects(
+      store.deleteObject('b', 'k', { versionId: 'null', ifLastModified: old.lastModified }),
+      (e) => e instanceof StoreError && e.code === 'PreconditionFailed',
+    );
+    assert.equal((await store.versionRecord('b', 'k'))?.etag, '"new"');
+  });
+
+  it('lifecycle job › an unversioned object replaced between the re-check and the removal → the new object stays', async () => {
+    await store.putBucketConfig(
+      'b',
+      LIFECYCLE_CONFIG_NAME,
+      rules('<Rule><ID>all</ID><Status>Enabled</Status><Filter/><Expiration><Days>1</Days></Expiration></Rule>'),
+    );
+    const old = await store.commitObject(write('b', 'k', 'old'));
+    // A PUT lands right after the job's re-check read (the narrowest window there is).
+    const racing = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name !== 'versionRecord') return Reflect.get(target, name, receiver);
+        return async (...args: Parameters<Store['versionRecord']>) => {
+          const rec = await target.versionRecord(...args);
+          while (Date.now() <= old.lastModified) await new Promise((r) => setImmediate(r));
+          await target.commitObject(write('b', 'k', 'new'));
+          return rec;
+        };
+      },
+    });
+    offset = 3 * DAY;
+    await round(lifecycleJob(racing, { dayMs: DAY, now }));
+    assert.equal((await store.versionRecord('b', 'k'))?.etag, '"new"', 'the object written after the evaluation was not expired with the old one');
   });
 });

@@ -217,14 +217,15 @@ async function apply(
   const n = countFor(c, again.ruleId);
   try {
     if (again.action === 'delete-marker') await store.deleteObject(c.bucket, v.key);
-    else await store.deleteObject(c.bucket, v.key, { versionId: v.versionId });
+    else await store.deleteObject(c.bucket, v.key, { versionId: v.versionId, ifLastModified: v.lastModified });
   } catch (err) {
     if (err instanceof StoreError && err.code === 'ObjectLocked') {
       n.locked++;
       o.log?.warn({ bucket: c.bucket, key: v.key, versionId: v.versionId, rule: again.ruleId }, 'lifecycle: object lock protects the version, skipped');
       return false;
     }
-    if (err instanceof StoreError && err.code === 'NoSuchBucket') return false;
+    // Replaced since the re-check (a new 'null' version), or the bucket is gone: not this version's time.
+    if (err instanceof StoreError && (err.code === 'NoSuchBucket' || err.code === 'PreconditionFailed')) return false;
     throw err;
   }
   if (again.kind === 'expiration') n.objects++;
