@@ -26,6 +26,14 @@ describe('tagging', () => {
     ]);
   });
 
+  it('x-amz-tagging › raw UTF-8 bytes (as Node hands them over: latin1) → the characters; raw bytes that are not UTF-8 → InvalidArgument', () => {
+    assert.deepEqual(parseTaggingHeader(Buffer.from('ü=文', 'utf8').toString('latin1')), [{ key: 'ü', value: '文' }]);
+    assert.throws(
+      () => parseTaggingHeader('a=\xff'),
+      (e: unknown) => e instanceof S3Error && e.code === 'InvalidArgument',
+    );
+  });
+
   it('x-amz-tagging › duplicate key, empty key, bad escape, bytes not UTF-8 → InvalidArgument with the header value', () => {
     for (const bad of ['a=1&a=2', '=1', 'a=%zz', 'a=%FF', '%E6%96=1']) {
       assert.throws(

@@ -60,10 +60,14 @@ const headerRefused = (value: string): S3Error =>
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Form-urlencoded decoding ('+' is a space), strict: a bad %-escape or bytes that are not UTF-8 → undefined. */
+/**
+ * Form-urlencoded decoding ('+' is a space), strict: a bad %-escape or bytes that are not UTF-8 →
+ * undefined. Node hands header values over as latin1 (one char per byte), so raw UTF-8 bytes in the
+ * header are read as the bytes they are.
+ */
 function formDecode(s: string): string | undefined {
   const text = s.replace(/\+/g, ' ');
-  if (!text.includes('%')) return text;
+  if (/^[\x00-\x7f]*$/.test(text) && !text.includes('%')) return text;
   const bytes: number[] = [];
   for (let i = 0; i < text.length; ) {
     if (text[i] === '%') {
@@ -72,10 +76,10 @@ function formDecode(s: string): string | undefined {
       bytes.push(Number.parseInt(hex, 16));
       i += 3;
     } else {
-      const cp = text.codePointAt(i)!;
-      const ch = String.fromCodePoint(cp);
-      bytes.push(...Buffer.from(ch, 'utf8'));
-      i += ch.length;
+      const code = text.charCodeAt(i);
+      if (code < 0x100) bytes.push(code);
+      else bytes.push(...Buffer.from(String.fromCodePoint(text.codePointAt(i)!), 'utf8'));
+      i += code >= 0xd800 && code < 0xdc00 ? 2 : 1;
     }
   }
   try {
