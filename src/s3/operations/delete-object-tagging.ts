@@ -2,11 +2,9 @@
 // Removes the whole tag set of one version (`versionId`, else the latest): 204, also when it had none.
 // The object itself stays (the router keeps `DELETE /b/k?tagging` apart from DeleteObject).
 import type { ObjectRequest, S3Response } from '../context.js';
-import { noTaggableVersion, versionHeader } from '../object-tagging.js';
+import { retagVersion, versionHeader } from '../object-tagging.js';
 
 export async function deleteObjectTagging(ctx: ObjectRequest): Promise<S3Response> {
-  const versionId = ctx.endpoint.versionId;
-  const rec = await ctx.store.updateObject(ctx.bucket, ctx.key, versionId, { tags: null });
-  if (rec === undefined) throw await noTaggableVersion(ctx, versionId);
-  return { status: 204, headers: versionHeader(ctx, rec) };
+  const rec = await retagVersion(ctx, ctx.endpoint.versionId, null);
+  return { status: 204, headers: versionHeader(rec) };
 }

@@ -8,5 +8,5 @@ import { taggableVersion, versionHeader } from '../object-tagging.js';
 
 export async function getObjectTagging(ctx: ObjectRequest): Promise<S3Response> {
   const rec = await taggableVersion(ctx, ctx.endpoint.versionId);
-  return { status: 200, headers: versionHeader(ctx, rec), body: taggingXml(rec.tags ?? []) };
+  return { status: 200, headers: versionHeader(rec), body: taggingXml(rec.tags ?? []) };
 }
