@@ -79,4 +79,25 @@ def bucket_tagging():
     assert error(s3.get_bucket_tagging, Bucket=BUCKET)[:2] == ('NoSuchTagSet', 404)
 
 
-run_checks([object_tagging_round_trip, tagging_on_writes, object_tagging_errors, bucket_tagging])
+def versioned_tags():
+    b = BUCKET + '-v'
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={'Status': 'Enabled'})
+    v1 = s3.put_object(Bucket=b, Key='k', Body=b'1', Tagging='rev=1')['VersionId']
+    v2 = s3.put_object(Bucket=b, Key='k', Body=b'2', Tagging='rev=2')['VersionId']
+    r = s3.get_object_tagging(Bucket=b, Key='k', VersionId=v1)
+    assert (r['VersionId'], r['TagSet']) == (v1, ts(('rev', '1'))), r
+    r = s3.put_object_tagging(Bucket=b, Key='k', VersionId=v1, Tagging={'TagSet': ts(('rev', 'one'))})
+    assert r['VersionId'] == v1, r
+    assert s3.get_object_tagging(Bucket=b, Key='k')['TagSet'] == ts(('rev', '2'))
+    r = s3.delete_object_tagging(Bucket=b, Key='k', VersionId=v2)
+    assert r['VersionId'] == v2, r
+    assert s3.get_object_tagging(Bucket=b, Key='k', VersionId=v2)['TagSet'] == []
+    assert s3.get_object_tagging(Bucket=b, Key='k', VersionId=v1)['TagSet'] == ts(('rev', 'one'))
+    marker = s3.delete_object(Bucket=b, Key='k')['VersionId']
+    assert error(s3.get_object_tagging, Bucket=b, Key='k')[:2] == ('NoSuchKey', 404)
+    assert error(s3.get_object_tagging, Bucket=b, Key='k', VersionId=marker)[1] == 405
+    assert error(s3.get_object_tagging, Bucket=b, Key='k', VersionId='A' * 32)[:2] == ('NoSuchVersion', 404)
+
+
+run_checks([object_tagging_round_trip, tagging_on_writes, object_tagging_errors, bucket_tagging, versioned_tags])
