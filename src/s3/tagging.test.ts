@@ -59,6 +59,12 @@ describe('tagging', () => {
     refused(() => validateTags([{ key: 'k', value: 'v'.repeat(257) }], 'object'), 'InvalidTag', /TagValue you have provided is invalid/);
   });
 
+  it('limits › counted in UTF-16 positions as S3 documents: an astral letter (U+20000) takes 2 of the 128', () => {
+    validateTags([{ key: '\u{20000}'.repeat(64), value: '\u{20000}'.repeat(128) }], 'object');
+    refused(() => validateTags([{ key: '\u{20000}'.repeat(65), value: '' }], 'object'), 'InvalidTag', /TagKey/);
+    refused(() => validateTags([{ key: 'k', value: '\u{20000}'.repeat(129) }], 'object'), 'InvalidTag', /TagValue/);
+  });
+
   it('limits › characters outside letters, numbers, spaces and _ . : / = + - @ → InvalidTag; aws: (any case) and duplicates → InvalidTag', () => {
     validateTags([{ key: 'Ab 9_.:/=+-@文', value: 'x y' }], 'object');
     for (const bad of ['a,b', 'a;b', 'a?b', 'a*b', 'a#b', 'a%b', 'a\tb', '😀']) {

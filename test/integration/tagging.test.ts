@@ -397,6 +397,25 @@ print(json.dumps(c.generate_presigned_post(os.environ['S3_BUCKET'], sys.argv[1],
       await s3api(['delete-bucket-tagging', '--bucket', bucket]);
       const gone = await aws(['s3api', 'get-bucket-tagging', '--bucket', bucket], { expectFailure: true });
       assert.match(gone.stderr, /NoSuchTagSet/);
+
+      // `aws s3 cp` between S3 locations above the multipart threshold (--copy-props default): the
+      // CLI reads the source's tags and gives them to the copy (CreateMultipartUpload's x-amz-tagging).
+      await writeFile(env.AWS_CONFIG_FILE!, '[default]\ns3 =\n  multipart_threshold = 5MB\n  multipart_chunksize = 5MB\n');
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cli-big', Body: Buffer.alloc(6 * 1024 * 1024, 7), Tagging: 'copied=by cli&n=2' }));
+      const mark = server.logs().length;
+      await aws(['s3', 'cp', `s3://${bucket}/cli-big`, `s3://${bucket}/cli-big-copy`]);
+      const log = await server.accessLog(mark);
+      assert.ok(
+        log.some((l) => l.op === 'UploadPartCopy' && l.key === 'cli-big-copy'),
+        'a multipart copy',
+      );
+      assert.deepEqual(
+        await tagsOf('cli-big-copy'),
+        tagSet([
+          ['copied', 'by cli'],
+          ['n', '2'],
+        ]),
+      );
     } finally {
       await cleanup();
     }
