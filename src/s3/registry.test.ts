@@ -57,6 +57,11 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   PutBucketAcl: ['bucket', ['s3:PutBucketAcl']],
   GetObjectAcl: ['object', ['s3:GetObjectAcl'], ['s3:GetObjectVersionAcl']],
   PutObjectAcl: ['object', ['s3:PutObjectAcl'], ['s3:PutObjectVersionAcl']],
+  PutObjectTagging: ['object', ['s3:PutObjectTagging'], ['s3:PutObjectVersionTagging']],
+  DeleteObjectTagging: ['object', ['s3:DeleteObjectTagging'], ['s3:DeleteObjectVersionTagging']],
+  PutBucketTagging: ['bucket', ['s3:PutBucketTagging']],
+  GetBucketTagging: ['bucket', ['s3:GetBucketTagging']],
+  DeleteBucketTagging: ['bucket', ['s3:PutBucketTagging']],
 };
 
 describe('registry', () => {
@@ -91,7 +96,16 @@ describe('registry', () => {
   it('registry › body policies: XML read by the pipeline, CompleteMultipartUpload after its checks, uploads streamed, PostObject a form', () => {
     const byPolicy: Record<string, string[]> = {};
     for (const [name, spec] of Object.entries(OPERATIONS)) (byPolicy[spec.body] ??= []).push(name);
-    assert.deepEqual(byPolicy.xml?.sort(), ['CreateBucket', 'DeleteObjects', 'PutBucketAcl', 'PutBucketCors', 'PutBucketVersioning', 'PutObjectAcl']);
+    assert.deepEqual(byPolicy.xml?.sort(), [
+      'CreateBucket',
+      'DeleteObjects',
+      'PutBucketAcl',
+      'PutBucketCors',
+      'PutBucketTagging',
+      'PutBucketVersioning',
+      'PutObjectAcl',
+      'PutObjectTagging',
+    ]);
     assert.deepEqual(byPolicy['xml-after-checks'], ['CompleteMultipartUpload']);
     assert.deepEqual(byPolicy.stream?.sort(), ['PutObject', 'UploadPart']);
     assert.deepEqual(byPolicy.form, ['PostObject']);
@@ -115,6 +129,6 @@ describe('registry', () => {
   });
 
   it('operationSpec › names without an entry (and Object.prototype names) → undefined', () => {
-    for (const name of ['PutBucketTagging', 'MethodNotAllowed', 'constructor', 'toString', '__proto__']) assert.equal(operationSpec(name), undefined, name);
+    for (const name of ['PutBucketPolicy', 'MethodNotAllowed', 'constructor', 'toString', '__proto__']) assert.equal(operationSpec(name), undefined, name);
   });
 });
