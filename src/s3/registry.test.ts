@@ -57,6 +57,11 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   PutBucketAcl: ['bucket', ['s3:PutBucketAcl']],
   GetObjectAcl: ['object', ['s3:GetObjectAcl'], ['s3:GetObjectVersionAcl']],
   PutObjectAcl: ['object', ['s3:PutObjectAcl'], ['s3:PutObjectVersionAcl']],
+  PutObjectTagging: ['object', ['s3:PutObjectTagging'], ['s3:PutObjectVersionTagging']],
+  DeleteObjectTagging: ['object', ['s3:DeleteObjectTagging'], ['s3:DeleteObjectVersionTagging']],
+  PutBucketTagging: ['bucket', ['s3:PutBucketTagging']],
+  GetBucketTagging: ['bucket', ['s3:GetBucketTagging']],
+  DeleteBucketTagging: ['bucket', ['s3:PutBucketTagging']],
   // lifecycle slice
   PutBucketLifecycleConfiguration: ['bucket', ['s3:PutLifecycleConfiguration']],
   GetBucketLifecycleConfiguration: ['bucket', ['s3:GetLifecycleConfiguration']],
@@ -101,8 +106,10 @@ describe('registry', () => {
       'PutBucketAcl',
       'PutBucketCors',
       'PutBucketLifecycleConfiguration',
+      'PutBucketTagging',
       'PutBucketVersioning',
       'PutObjectAcl',
+      'PutObjectTagging',
     ]);
     assert.deepEqual(byPolicy['xml-after-checks'], ['CompleteMultipartUpload']);
     assert.deepEqual(byPolicy.stream?.sort(), ['PutObject', 'UploadPart']);
@@ -127,6 +134,6 @@ describe('registry', () => {
   });
 
   it('operationSpec › names without an entry (and Object.prototype names) → undefined', () => {
-    for (const name of ['PutBucketTagging', 'MethodNotAllowed', 'constructor', 'toString', '__proto__']) assert.equal(operationSpec(name), undefined, name);
+    for (const name of ['PutBucketPolicy', 'MethodNotAllowed', 'constructor', 'toString', '__proto__']) assert.equal(operationSpec(name), undefined, name);
   });
 });

@@ -45,6 +45,12 @@ import { preflight } from './operations/preflight.js';
 import { putBucketCors } from './operations/put-bucket-cors.js';
 import { postObject } from './operations/post-object.js';
 import { putObject } from './operations/put-object.js';
+// Tagging (issue 11, tagging slice)
+import { deleteBucketTagging } from './operations/delete-bucket-tagging.js';
+import { deleteObjectTagging } from './operations/delete-object-tagging.js';
+import { getBucketTagging } from './operations/get-bucket-tagging.js';
+import { putBucketTagging } from './operations/put-bucket-tagging.js';
+import { putObjectTagging } from './operations/put-object-tagging.js';
 // lifecycle slice
 import { deleteBucketLifecycle } from './operations/delete-bucket-lifecycle.js';
 import { getBucketLifecycleConfiguration } from './operations/get-bucket-lifecycle-configuration.js';
@@ -159,6 +165,12 @@ export const OPERATIONS = {
   PutBucketAcl: onBucket(putBucketAcl, ['s3:PutBucketAcl'], { body: 'xml' }),
   GetObjectAcl: onObject(getObjectAcl, ['s3:GetObjectAcl'], { versionActions: ['s3:GetObjectVersionAcl'] }),
   PutObjectAcl: onObject(putObjectAcl, ['s3:PutObjectAcl'], { body: 'xml', versionActions: ['s3:PutObjectVersionAcl'] }),
+  // Tagging (issue 11, tagging slice). DeleteBucketTagging needs s3:PutBucketTagging (there is no s3:DeleteBucketTagging).
+  PutObjectTagging: onObject(putObjectTagging, ['s3:PutObjectTagging'], { body: 'xml', versionActions: ['s3:PutObjectVersionTagging'] }),
+  DeleteObjectTagging: onObject(deleteObjectTagging, ['s3:DeleteObjectTagging'], { versionActions: ['s3:DeleteObjectVersionTagging'] }),
+  PutBucketTagging: onBucket(putBucketTagging, ['s3:PutBucketTagging'], { body: 'xml' }),
+  GetBucketTagging: onBucket(getBucketTagging, ['s3:GetBucketTagging']),
+  DeleteBucketTagging: onBucket(deleteBucketTagging, ['s3:PutBucketTagging']),
   // lifecycle slice (the router names DELETE ?lifecycle DeleteBucketLifecycleConfiguration; S3's API: DeleteBucketLifecycle).
   PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, ['s3:PutLifecycleConfiguration'], { body: 'xml' }),
   GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, ['s3:GetLifecycleConfiguration']),

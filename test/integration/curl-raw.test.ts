@@ -213,17 +213,14 @@ describe('curl (raw HTTP, SigV4 via --aws-sigv4)', () => {
     assert.deepEqual(await readFile(b2), body);
   });
 
-  it('DeleteObjectTagging › DELETE /bucket/key?tagging → 501 NotImplemented, object kept', async () => {
+  it('DeleteObjectTagging › DELETE /bucket/key?tagging → 204, the object kept', async () => {
     // `?tagging=` on the wire: curl 7.88 signs a bare `?tagging` with the canonical query
     // `tagging` instead of SigV4's `tagging=` (a curl bug, fixed later), so S3 would answer
     // SignatureDoesNotMatch. `tagging=` is the same sub-resource to S3.
-    // This pins the current status (tagging not implemented): update it when tagging lands.
     const res = await curl('DELETE', `/${bucket}/hello.txt?tagging=`);
-    const xml = res.body.toString();
-    assert.equal(res.status, 501, xml);
-    assert.equal(xmlText(xml, 'Code'), 'NotImplemented', xml);
+    assert.equal(res.status, 204, res.body.toString());
     const get = await curl('GET', `/${bucket}/hello.txt`);
-    assert.equal(get.status, 200, 'the object must survive an unimplemented DELETE sub-resource');
+    assert.equal(get.status, 200, 'DELETE ?tagging must not delete the object');
     assert.deepEqual(get.body, body);
   });
 

@@ -2,6 +2,8 @@
 // The source is named by a URL-encoded x-amz-copy-source ('+' is a plus, not a space). Copying an
 // object onto itself is legal only when something changes (REPLACE or another storage class), or when
 // the source names a version (restoring it as the latest). x-amz-copy-source-version-id: the version copied.
+// Tags follow x-amz-tagging-directive: COPY (the default) gives the copy the source version's tags,
+// REPLACE the request's x-amz-tagging (none without it).
 import { createHash } from 'node:crypto';
 import type { ObjectHandle } from '../../store/store.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
@@ -9,19 +11,21 @@ import { S3Error } from '../errors.js';
 import { MAX_OBJECT_SIZE } from '../body.js';
 import { copySourceVersionHeader, loadCopySource } from '../copy-source.js';
 import type { CopyObjectInput } from '../inputs.js';
+import { taggingDirective } from '../tagging.js';
 import { withBucketDefaults } from '../version-extras.js';
 import { versionIdHeader } from '../object-read.js';
 
 export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>): Promise<S3Response> {
+  const tagging = taggingDirective(ctx); // a bad directive is refused before the source is read
   const source = await loadCopySource(ctx, ctx.input.source);
   try {
-    return await copyFrom(ctx, source);
+    return await copyFrom(ctx, source, tagging);
   } finally {
     source.release(); // a no-op once the copy streamed it
   }
 }
 
-async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: ObjectHandle): Promise<S3Response> {
+async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: ObjectHandle, tagging: 'COPY' | 'REPLACE'): Promise<S3Response> {
   const bucket = ctx.bucket;
   const key = ctx.key;
   const { directive, condition: cond } = ctx.input;
@@ -41,7 +45,9 @@ async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: 
   }
   const meta = ctx.input.meta !== undefined ? { ...ctx.input.meta } : { ...rec.meta, user: { ...rec.meta.user } };
   meta.checksums = rec.meta.checksums;
-  const extras = await withBucketDefaults(ctx, ctx.bucketRecord, ctx.input.extras);
+  const { tags: requestTags, ...requestExtras } = ctx.input.extras;
+  const tags = tagging === 'REPLACE' ? requestTags : rec.tags;
+  const extras = await withBucketDefaults(ctx, ctx.bucketRecord, tags !== undefined && tags.length > 0 ? { ...requestExtras, tags: [...tags] } : requestExtras);
 
   // The bytes are copied, so the new object owns its own data (no shared pieces to reference-count).
   const md5 = createHash('md5');
