@@ -8,7 +8,7 @@ import { memoryMetaStore } from '../store/meta/memory.js';
 import { Store } from '../store/store.js';
 import { StoreError } from '../store/errors.js';
 import type { ObjectWrite, Tag } from '../store/types.js';
-import { LIFECYCLE_JOB, LIFECYCLE_STEP, lifecycleJob } from './lifecycle.js';
+import { LIFECYCLE_JOB, LIFECYCLE_STEP, lifecycleJob, scanPrefix } from './lifecycle.js';
 
 const DAY = 1000;
 const write = (bucket: string, key: string, body: string, extra: Partial<ObjectWrite> = {}): ObjectWrite => ({
@@ -191,5 +191,19 @@ describe('lifecycle job', () => {
     offset = 3 * DAY;
     await round(lifecycleJob(racing, { dayMs: DAY, now }));
     assert.equal((await store.versionRecord('b', 'k'))?.etag, '"new"', 'the object written after the evaluation was not expired with the old one');
+  });
+
+  it('scanPrefix › the walk covers exactly the keys the enabled version rules can name', () => {
+    const p = (xml: string) => scanPrefix(parseLifecycleXml(`<LifecycleConfiguration>${xml}</LifecycleConfiguration>`));
+    const r = (prefix: string, status = 'Enabled', action = '<Expiration><Days>1</Days></Expiration>') =>
+      `<Rule><ID>${prefix}-${status}</ID><Status>${status}</Status><Filter><Prefix>${prefix}</Prefix></Filter>${action}</Rule>`;
+    assert.equal(p(r('logs/a/') + r('logs/b/')), 'logs/');
+    assert.equal(p(r('logs/') + r('tmp/')), '');
+    assert.equal(p(r('logs/') + r('tmp/', 'Disabled')), 'logs/');
+    assert.equal(
+      p(r('logs/') + r('', 'Enabled', '<AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload>')),
+      'logs/',
+    );
+    assert.equal(p(r('a\u{1F600}x') + r('a\u{1F600}y')), 'a\u{1F600}');
   });
 });

@@ -134,6 +134,20 @@ async function markerAlone(store: Store, bucket: string, key: string, versionId:
   return vs.length === 1 && vs[0]!.isDeleteMarker && vs[0]!.isLatest && vs[0]!.versionId === versionId;
 }
 
+/**
+ * The longest prefix every enabled version rule's prefix starts with: the walk skips keys no rule can
+ * name (rules for logs/a/ and logs/b/ walk logs/ only; rules for logs/ and tmp/ walk the bucket).
+ */
+export function scanPrefix(rules: readonly LifecycleRule[]): string {
+  const prefixes = rules.filter((r) => r.enabled && (r.expiration || r.noncurrentExpiration)).map((r) => r.filter.prefix);
+  if (prefixes.length === 0) return '';
+  let p = prefixes[0]!;
+  for (const q of prefixes) while (!q.startsWith(p)) p = p.slice(0, -1);
+  // Never cut a UTF-16 surrogate pair in half: the prefix is compared as UTF-8 bytes by the store.
+  if (/[\ud800-\udbff]$/.test(p)) p = p.slice(0, -1);
+  return p;
+}
+
 /** One page of versions: evaluate each, act on those due. Resolves true when the bucket has more. */
 async function versionsStep(
   store: Store,
@@ -144,7 +158,7 @@ async function versionsStep(
   now: () => number,
   signal: AbortSignal,
 ): Promise<boolean> {
-  const page = await store.scanVersions(c.bucket, '', c.keyMarker, c.versionIdMarker, LIFECYCLE_STEP);
+  const page = await store.scanVersions(c.bucket, scanPrefix(rules), c.keyMarker, c.versionIdMarker, LIFECYCLE_STEP);
   // The next page starts after the last version this one leaves in place (one it removed is gone,
   // and the store would then start at the next key, skipping that key's older versions).
   for (const v of page) {
