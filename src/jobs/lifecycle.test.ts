@@ -206,4 +206,19 @@ describe('lifecycle job', () => {
     );
     assert.equal(p(r('a\u{1F600}x') + r('a\u{1F600}y')), 'a\u{1F600}');
   });
+
+  it('lifecycle job › an unreadable saved cursor → a warning and a fresh round, not a job failing forever', async () => {
+    await store.putBucketConfig(
+      'b',
+      LIFECYCLE_CONFIG_NAME,
+      rules('<Rule><ID>all</ID><Status>Enabled</Status><Filter/><Expiration><Days>1</Days></Expiration></Rule>'),
+    );
+    await store.commitObject(write('b', 'k', 'x'));
+    await store.putJobState(LIFECYCLE_JOB, '{not json');
+    const log = memLog();
+    offset = 3 * DAY;
+    await round(lifecycleJob(store, { dayMs: DAY, log, now }));
+    assert.deepEqual(await keys(store, 'b'), []);
+    assert.ok(log.lines.some((l) => l.msg.includes('unreadable saved cursor')));
+  });
 });

@@ -92,8 +92,15 @@ export function lifecycleJob(store: Store, o: { dayMs: number; log?: Log; now?: 
       if (!loaded) {
         // After a restart: resume the round the previous process was in.
         const saved = await store.getJobState(LIFECYCLE_JOB);
-        cursor = saved === undefined ? undefined : (JSON.parse(saved) as Cursor);
-        if (cursor?.v !== 1) cursor = undefined;
+        try {
+          cursor = saved === undefined ? undefined : (JSON.parse(saved) as Cursor);
+        } catch {
+          cursor = undefined;
+        }
+        if (saved !== undefined && cursor?.v !== 1) {
+          o.log?.warn({ saved: saved.slice(0, 200) }, 'lifecycle: unreadable saved cursor, starting a fresh round');
+          cursor = undefined;
+        }
         loaded = true;
       }
       if (cursor === undefined) {
