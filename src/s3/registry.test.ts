@@ -52,6 +52,13 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   GetObjectAttributes: ['object', ['s3:GetObject', 's3:GetObjectAttributes'], ['s3:GetObjectVersion', 's3:GetObjectVersionAttributes']],
   GetObjectTagging: ['object', ['s3:GetObjectTagging'], ['s3:GetObjectVersionTagging']],
   GetObjectTorrent: ['object', ['s3:GetObjectTorrent']],
+  // lock slice (issue 11): one action each, with or without versionId (AWS has no version variants).
+  PutObjectLockConfiguration: ['bucket', ['s3:PutBucketObjectLockConfiguration']],
+  GetObjectLockConfiguration: ['bucket', ['s3:GetBucketObjectLockConfiguration']],
+  PutObjectRetention: ['object', ['s3:PutObjectRetention']],
+  GetObjectRetention: ['object', ['s3:GetObjectRetention']],
+  PutObjectLegalHold: ['object', ['s3:PutObjectLegalHold']],
+  GetObjectLegalHold: ['object', ['s3:GetObjectLegalHold']],
 };
 
 describe('registry', () => {
@@ -86,7 +93,14 @@ describe('registry', () => {
   it('registry › body policies: XML read by the pipeline, CompleteMultipartUpload after its checks, uploads streamed, PostObject a form', () => {
     const byPolicy: Record<string, string[]> = {};
     for (const [name, spec] of Object.entries(OPERATIONS)) (byPolicy[spec.body] ??= []).push(name);
-    assert.deepEqual(byPolicy.xml?.sort(), ['CreateBucket', 'DeleteObjects', 'PutBucketCors']);
+    assert.deepEqual(byPolicy.xml?.sort(), [
+      'CreateBucket',
+      'DeleteObjects',
+      'PutBucketCors',
+      'PutObjectLegalHold',
+      'PutObjectLockConfiguration',
+      'PutObjectRetention',
+    ]);
     assert.deepEqual(byPolicy['xml-after-checks'], ['CompleteMultipartUpload']);
     assert.deepEqual(byPolicy.stream?.sort(), ['PutObject', 'UploadPart']);
     assert.deepEqual(byPolicy.form, ['PostObject']);
@@ -104,6 +118,10 @@ describe('registry', () => {
       'GetObject',
       'HeadObject',
       'PutObject',
+      // lock slice: their `input` refuses a body without Content-MD5 / x-amz-checksum-* before it is read
+      'PutObjectLegalHold',
+      'PutObjectLockConfiguration',
+      'PutObjectRetention',
       'UploadPart',
       'UploadPartCopy',
     ]);

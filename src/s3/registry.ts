@@ -43,6 +43,13 @@ import { preflight } from './operations/preflight.js';
 import { putBucketCors } from './operations/put-bucket-cors.js';
 import { postObject } from './operations/post-object.js';
 import { putObject } from './operations/put-object.js';
+import { getObjectLegalHold } from './operations/get-object-legal-hold.js';
+import { getObjectLockConfiguration } from './operations/get-object-lock-configuration.js';
+import { getObjectRetention } from './operations/get-object-retention.js';
+import { putObjectLegalHold } from './operations/put-object-legal-hold.js';
+import { putObjectLockConfiguration } from './operations/put-object-lock-configuration.js';
+import { putObjectRetention } from './operations/put-object-retention.js';
+import { requireBodyIntegrity } from './object-lock.js';
 import {
   getBucketAccelerateConfiguration,
   getBucketConfigurationById,
@@ -147,6 +154,15 @@ export const OPERATIONS = {
   }),
   GetObjectTagging: onObject(getObjectTagging, ['s3:GetObjectTagging'], { versionActions: ['s3:GetObjectVersionTagging'] }),
   GetObjectTorrent: onObject(getObjectTorrent, ['s3:GetObjectTorrent']),
+  // Object lock (issue 11, lock slice). The PUTs need Content-MD5 or x-amz-checksum-* (S3's rule),
+  // checked before the body. x-amz-bypass-governance-retention also needs s3:BypassGovernanceRetention:
+  // lockCheckOf (object-lock.ts) asks the decision point when the header is sent.
+  PutObjectLockConfiguration: onBucket(putObjectLockConfiguration, ['s3:PutBucketObjectLockConfiguration'], { body: 'xml', input: requireBodyIntegrity }),
+  GetObjectLockConfiguration: onBucket(getObjectLockConfiguration, ['s3:GetBucketObjectLockConfiguration']),
+  PutObjectRetention: onObject(putObjectRetention, ['s3:PutObjectRetention'], { body: 'xml', input: requireBodyIntegrity }),
+  GetObjectRetention: onObject(getObjectRetention, ['s3:GetObjectRetention']),
+  PutObjectLegalHold: onObject(putObjectLegalHold, ['s3:PutObjectLegalHold'], { body: 'xml', input: requireBodyIntegrity }),
+  GetObjectLegalHold: onObject(getObjectLegalHold, ['s3:GetObjectLegalHold']),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The implemented operations: a closed union, from the registry. */

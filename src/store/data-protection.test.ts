@@ -36,7 +36,7 @@ describe('object-lock rules', () => {
     assert.doesNotThrow(() => checkRemovable({ retention: { mode: 'GOVERNANCE', until: now + 1 } }, { now, bypassGovernance: true }));
     assert.doesNotThrow(() => checkRemovable({}, { now }));
   });
-  it('retention changes: COMPLIANCE only extended; GOVERNANCE shortened or removed only with the bypass', () => {
+  it('retention changes: COMPLIANCE only extended; GOVERNANCE shortened, removed or made COMPLIANCE only with the bypass', () => {
     const c = { mode: 'COMPLIANCE' as const, until: now + 100 };
     const g = { mode: 'GOVERNANCE' as const, until: now + 100 };
     assert.doesNotThrow(() => checkRetentionChange(c, { mode: 'COMPLIANCE', until: now + 200 }, { now }));
@@ -44,7 +44,9 @@ describe('object-lock rules', () => {
     assert.throws(() => checkRetentionChange(c, { mode: 'GOVERNANCE', until: now + 200 }, { now, bypassGovernance: true }), locked('ObjectLocked'));
     assert.throws(() => checkRetentionChange(c, null, { now, bypassGovernance: true }), locked('ObjectLocked'));
     assert.doesNotThrow(() => checkRetentionChange(g, { mode: 'GOVERNANCE', until: now + 200 }, { now }));
-    assert.doesNotThrow(() => checkRetentionChange(g, { mode: 'COMPLIANCE', until: now + 100 }, { now }));
+    assert.throws(() => checkRetentionChange(g, { mode: 'COMPLIANCE', until: now + 100 }, { now }), locked('ObjectLocked'));
+    assert.throws(() => checkRetentionChange(g, { mode: 'COMPLIANCE', until: now + 200 }, { now }), locked('ObjectLocked'));
+    assert.doesNotThrow(() => checkRetentionChange(g, { mode: 'COMPLIANCE', until: now + 100 }, { now, bypassGovernance: true }));
     assert.throws(() => checkRetentionChange(g, { mode: 'GOVERNANCE', until: now + 50 }, { now }), locked('ObjectLocked'));
     assert.throws(() => checkRetentionChange(g, null, { now }), locked('ObjectLocked'));
     assert.doesNotThrow(() => checkRetentionChange(g, null, { now, bypassGovernance: true }));
@@ -128,7 +130,9 @@ describe('Store › versioning state, delete markers and object lock', () => {
     const rec = await store.versionRecord('b', 'k', v.versionId);
     assert.deepEqual([rec?.tags, rec?.retention, rec?.legalHold], [[{ key: 't', value: '1' }], { mode: 'GOVERNANCE', until }, true]);
     const patched = await store.updateObject('b', 'k', v.versionId, { tags: null, legalHold: false });
-    assert.deepEqual([patched?.tags, patched?.legalHold, patched?.retention?.mode, patched?.etag], [undefined, undefined, 'GOVERNANCE', '"x"']);
+    // A lifted legal hold is remembered as OFF (S3 answers GetObjectLegalHold OFF, not "none").
+    assert.deepEqual([patched?.tags, patched?.legalHold, patched?.retention?.mode, patched?.etag], [undefined, false, 'GOVERNANCE', '"x"']);
+    assert.equal((await store.versionRecord('b', 'k', v.versionId))?.legalHold, false, 'OFF is stored');
     await assert.rejects(store.updateObject('b', 'k', v.versionId, { retention: null }), locked('ObjectLocked'));
     const removed = await store.updateObject('b', 'k', v.versionId, { retention: null, lock: { bypassGovernance: true } });
     assert.equal(removed?.retention, undefined);
