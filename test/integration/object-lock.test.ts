@@ -150,7 +150,7 @@ describe('Object lock', { timeout: 300_000 }, () => {
   describe('x-amz-object-lock-* on writes', () => {
     it('PutObject › mode, date and legal hold ON → HEAD and GET answer them, GetObjectRetention / GetObjectLegalHold too', async () => {
       const until = new Date(Date.UTC(2031, 0, 2, 3, 4, 5, 678));
-      const put = await s3.send(
+      await s3.send(
         new PutObjectCommand({
           Bucket: locked,
           Key: 'hdr',
