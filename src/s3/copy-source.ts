@@ -1,14 +1,17 @@
 // The source of CopyObject and UploadPartCopy: x-amz-copy-source parsed (URL-encoded; '+' is a
 // plus, not a space), authorized (s3:GetObject on the source), loaded, and its
-// x-amz-copy-source-if-* conditions checked.
+// x-amz-copy-source-if-* conditions checked. A source version is named with ?versionId= (malformed:
+// InvalidArgument); a source whose latest version is a delete marker is NoSuchKey, and naming a delete
+// marker by its version id is InvalidRequest, as Amazon S3 answers (a marker has no data to copy).
 import type { S3Action } from '../iam/authorize.js';
 import type { ObjectHandle } from '../store/store.js';
+import { NULL_VERSION, type ObjectRecord } from '../store/types.js';
 import { checkAccess } from './access.js';
 import { percentDecode } from './auth/sigv4.js';
 import type { BucketRequest } from './context.js';
 import { header } from './context.js';
 import { S3Error } from './errors.js';
-import { loadObject } from './object-read.js';
+import { checkVersionId, loadObject } from './object-read.js';
 import { checkConditionals } from './preconditions.js';
 
 /** What reading the copy source needs (the registry's sourceActions of CopyObject and UploadPartCopy). */
@@ -57,7 +60,8 @@ export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promi
     owner: srcBucket?.owner,
     versionId: src.versionId,
   });
-  const source = await loadObject(ctx, src.bucket, src.key, src.versionId);
+  checkVersionId(src.versionId, 'x-amz-copy-source');
+  const source = await loadSourceObject(ctx, src);
   try {
     checkConditionals(
       source.record,
@@ -74,4 +78,24 @@ export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promi
     throw err;
   }
   return source;
+}
+
+/** The source version, with the copy-specific answers for delete markers (no marker headers). */
+async function loadSourceObject(ctx: BucketRequest, src: CopySource): Promise<ObjectHandle> {
+  try {
+    return await loadObject(ctx, src.bucket, src.key, src.versionId);
+  } catch (err) {
+    if (err instanceof S3Error && err.code === 'MethodNotAllowed') {
+      throw new S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.');
+    }
+    // The latest is a delete marker: a plain NoSuchKey (the marker headers describe the source, not this answer).
+    if (err instanceof S3Error && err.code === 'NoSuchKey') throw new S3Error('NoSuchKey', undefined, { Key: src.key });
+    throw err;
+  }
+}
+
+/** x-amz-copy-source-version-id: the version copied (also 'null' when the request named it). */
+export function copySourceVersionHeader(src: CopySource, copied: ObjectRecord): Record<string, string> {
+  if (copied.versionId === NULL_VERSION && src.versionId === undefined) return {};
+  return { 'x-amz-copy-source-version-id': copied.versionId };
 }

@@ -31,9 +31,11 @@ import { deleteObjects } from './operations/delete-objects.js';
 import { getBucketCors } from './operations/get-bucket-cors.js';
 import { getBucketLocation } from './operations/get-bucket-location.js';
 import { getBucketVersioning } from './operations/get-bucket-versioning.js';
+import { putBucketVersioning } from './operations/put-bucket-versioning.js';
 import { getObject } from './operations/get-object.js';
 import { getObjectTagging } from './operations/get-object-tagging.js';
 import { getObjectTorrent } from './operations/get-object-torrent.js';
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './operations/acl.js';
 import { headBucket } from './operations/head-bucket.js';
 import { listBuckets } from './operations/list-buckets.js';
 import { listObjectVersions } from './operations/list-object-versions.js';
@@ -109,6 +111,7 @@ export const OPERATIONS = {
   HeadBucket: onBucket(headBucket, ['s3:ListBucket']),
   GetBucketLocation: onBucket(getBucketLocation, ['s3:GetBucketLocation']),
   GetBucketVersioning: onBucket(getBucketVersioning, ['s3:GetBucketVersioning']),
+  PutBucketVersioning: onBucket(putBucketVersioning, ['s3:PutBucketVersioning'], { body: 'xml' }),
   PutBucketCors: onBucket(putBucketCors, ['s3:PutBucketCORS'], { body: 'xml' }),
   GetBucketCors: onBucket(getBucketCors, ['s3:GetBucketCORS']),
   DeleteBucketCors: onBucket(deleteBucketCors, ['s3:PutBucketCORS']),
@@ -154,6 +157,11 @@ export const OPERATIONS = {
   }),
   GetObjectTagging: onObject(getObjectTagging, ['s3:GetObjectTagging'], { versionActions: ['s3:GetObjectVersionTagging'] }),
   GetObjectTorrent: onObject(getObjectTorrent, ['s3:GetObjectTorrent']),
+  // versioning slice: ACLs as far as they exist before IAM (the owner with FULL_CONTROL, operations/acl.ts).
+  GetBucketAcl: onBucket(getBucketAcl, ['s3:GetBucketAcl']),
+  PutBucketAcl: onBucket(putBucketAcl, ['s3:PutBucketAcl'], { body: 'xml' }),
+  GetObjectAcl: onObject(getObjectAcl, ['s3:GetObjectAcl'], { versionActions: ['s3:GetObjectVersionAcl'] }),
+  PutObjectAcl: onObject(putObjectAcl, ['s3:PutObjectAcl'], { body: 'xml', versionActions: ['s3:PutObjectVersionAcl'] }),
   // Object lock (issue 11, lock slice). The PUTs need Content-MD5 or x-amz-checksum-* (S3's rule),
   // checked before the body. x-amz-bypass-governance-retention also needs s3:BypassGovernanceRetention:
   // lockCheckOf (object-lock.ts) asks the decision point when the header is sent.

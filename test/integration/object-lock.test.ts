@@ -453,10 +453,15 @@ describe('Object lock', { timeout: 300_000 }, () => {
       }
     });
 
-    it('Put/GetObjectRetention, Put/GetObjectLegalHold › missing key → 404 NoSuchKey; unknown versionId → 404 NoSuchVersion', async () => {
-      const until = new Date(Date.now() + HOUR);
-      for (const versionId of [undefined, 'nosuchversion']) {
-        const expected = versionId === undefined ? 'NoSuchKey' : 'NoSuchVersion';
+    it('Put/GetObjectRetention, Put/GetObjectLegalHold › missing key → 404 NoSuchKey; unknown versionId → 404 NoSuchVersion; malformed → 400 InvalidArgument', async () => {
+      const until = fromNow(HOUR);
+      const expectedOf: Record<string, [string, number]> = {
+        none: ['NoSuchKey', 404],
+        '0123456789abcdefghijABCDEFGHIJ01': ['NoSuchVersion', 404],
+        'not-a-version': ['InvalidArgument', 400],
+      };
+      for (const [id, expected] of Object.entries(expectedOf)) {
+        const versionId = id === 'none' ? undefined : id;
         const calls = [
           () =>
             s3.send(
@@ -468,7 +473,7 @@ describe('Object lock', { timeout: 300_000 }, () => {
         ];
         for (const call of calls) {
           const e = await errorOf(call());
-          assert.deepEqual([e.name, e.$metadata.httpStatusCode], [expected, 404]);
+          assert.deepEqual([e.name, e.$metadata.httpStatusCode], expected, id);
         }
       }
     });

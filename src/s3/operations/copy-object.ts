@@ -1,14 +1,16 @@
 // CopyObject — https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
 // The source is named by a URL-encoded x-amz-copy-source ('+' is a plus, not a space). Copying an
-// object onto itself is legal only when something changes (REPLACE or another storage class).
+// object onto itself is legal only when something changes (REPLACE or another storage class), or when
+// the source names a version (restoring it as the latest). x-amz-copy-source-version-id: the version copied.
 import { createHash } from 'node:crypto';
 import type { ObjectHandle } from '../../store/store.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
 import { MAX_OBJECT_SIZE } from '../body.js';
-import { loadCopySource } from '../copy-source.js';
+import { copySourceVersionHeader, loadCopySource } from '../copy-source.js';
 import type { CopyObjectInput } from '../inputs.js';
 import { withBucketDefaults } from '../version-extras.js';
+import { versionIdHeader } from '../object-read.js';
 
 export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>): Promise<S3Response> {
   const source = await loadCopySource(ctx, ctx.input.source);
@@ -26,7 +28,9 @@ async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: 
   const src = ctx.input.source;
   const rec = source.record;
   const storageClass = ctx.input.storageClass ?? rec.storageClass;
-  if (src.bucket === bucket && src.key === key && directive === 'COPY' && storageClass === rec.storageClass) {
+  // A source named by version id may be copied onto its own key: that is how S3 restores a previous
+  // version (https://docs.aws.amazon.com/AmazonS3/latest/userguide/RestoringPreviousVersions.html).
+  if (src.bucket === bucket && src.key === key && src.versionId === undefined && directive === 'COPY' && storageClass === rec.storageClass) {
     throw new S3Error(
       'InvalidRequest',
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -61,6 +65,7 @@ async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: 
   const record = await ctx.store.commitObject({ bucket, key, size: copied, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes, ...extras }, cond);
   return {
     status: 200,
+    headers: { ...versionIdHeader(record), ...copySourceVersionHeader(src, rec) },
     body: { root: 'CopyObjectResult', content: { ETag: record.etag, LastModified: new Date(record.lastModified).toISOString() } },
   };
 }

@@ -8,7 +8,7 @@ import { S3Error } from '../errors.js';
 import { httpDate } from '../object-meta.js';
 import { MAX_LIST_PARTS, bareEtag, checksumFields, checksumTypeOf, parseCount, withoutPartCount } from '../multipart.js';
 import type { XmlNode } from '../xml.js';
-import { loadObject } from '../object-read.js';
+import { loadObject, readVersionHeader } from '../object-read.js';
 
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
 type Attribute = (typeof ATTRIBUTES)[number];
@@ -72,7 +72,6 @@ export async function getObjectAttributes(ctx: ObjectRequest): Promise<S3Respons
   if (wanted.has('StorageClass')) content['StorageClass'] = rec.storageClass;
   if (wanted.has('ObjectSize')) content['ObjectSize'] = rec.size;
 
-  const headers: Record<string, string> = { 'last-modified': httpDate(rec.lastModified) };
-  if (rec.versionId !== 'null') headers['x-amz-version-id'] = rec.versionId;
+  const headers: Record<string, string> = { 'last-modified': httpDate(rec.lastModified), ...readVersionHeader(ctx, rec) };
   return { status: 200, headers, body: { root: 'GetObjectAttributesResponse', content } };
 }

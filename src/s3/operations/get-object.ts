@@ -9,7 +9,7 @@ import { checksumHeaders, objectHeaders } from '../object-meta.js';
 import { checksumTypeOf } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
 import { checkConditionals, parseRange } from '../preconditions.js';
-import { loadObject } from '../object-read.js';
+import { loadObject, readVersionHeader } from '../object-read.js';
 import type { GetObjectInput } from '../inputs.js';
 import { extrasHeaders } from '../version-extras.js';
 
@@ -59,7 +59,7 @@ async function answer(ctx: RequestContext, input: GetObjectInput, handle: Object
   const rec = handle.record;
   checkConditionals(rec, input.conditions, 'read');
 
-  const headers: Record<string, string | number> = { ...objectHeaders(rec, input.overrides), ...extrasHeaders(rec) };
+  const headers: Record<string, string | number> = { ...objectHeaders(rec, input.overrides), ...readVersionHeader(ctx, rec), ...extrasHeaders(rec) };
   const partParam = input.partNumber;
   const rangeHeader = input.range;
   let range: ByteRange | undefined;

@@ -1,10 +1,14 @@
 // ListObjectVersions — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
-// Every version (MetaStore.scanVersions via store/version-listing.ts); until versioning can be
-// enabled every object has exactly one, 'null', the latest. Bucket-emptying tools (boto3
-// object_versions.delete(), Terraform force_destroy) depend on it.
+// Every version and delete marker (MetaStore.scanVersions via store/version-listing.ts), by key, newest
+// first, markers interleaved; paged by key-marker + version-id-marker (NextKeyMarker /
+// NextVersionIdMarker are the last entry's, or the common prefix a page ended at). A version-id-marker
+// without a key-marker, or a malformed one, is InvalidArgument as AWS answers. Bucket-emptying tools
+// (boto3 object_versions.delete(), Terraform force_destroy) depend on it.
 import type { BucketRequest, S3Response } from '../context.js';
 import { ListingBody, commonPrefixXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, versionXml } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
+import { S3Error } from '../errors.js';
+import { checkVersionId } from '../object-read.js';
 
 export async function listObjectVersions(ctx: BucketRequest): Promise<S3Response> {
   const bucket = ctx.bucket;
@@ -12,6 +16,13 @@ export async function listObjectVersions(ctx: BucketRequest): Promise<S3Response
   const delimiter = ctx.query.get('delimiter') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';
   const versionIdMarker = ctx.query.get('version-id-marker');
+  if (versionIdMarker !== undefined && versionIdMarker !== '' && keyMarker === '') {
+    throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', {
+      ArgumentName: 'version-id-marker',
+      ArgumentValue: versionIdMarker,
+    });
+  }
+  if (versionIdMarker !== '') checkVersionId(versionIdMarker, 'version-id-marker');
   const maxKeys = parseMaxKeys(ctx);
   const encoding = parseEncodingType(ctx);
   const enc = keyEncoder(encoding);

@@ -8,7 +8,7 @@ import { S3Error } from '../errors.js';
 import type { UploadPartCopyInput } from '../inputs.js';
 import { MAX_PART_SIZE, checksumFields, uploadAlgorithm, withChecksum } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
-import { loadCopySource } from '../copy-source.js';
+import { copySourceVersionHeader, loadCopySource } from '../copy-source.js';
 
 const RANGE_FORM =
   'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy';
@@ -80,6 +80,7 @@ export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCop
   await ctx.store.commitPart(bucket, key, upload.uploadId, part);
   return {
     status: 200,
+    headers: copySourceVersionHeader(ctx.input.source, rec),
     body: {
       root: 'CopyPartResult',
       content: { ETag: part.etag, LastModified: new Date(part.lastModified).toISOString(), ...checksumFields(part.checksums) },
