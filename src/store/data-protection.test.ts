@@ -161,6 +161,24 @@ describe('Store › versioning state, delete markers and object lock', () => {
     still?.release();
   });
 
+  it('overwriting a null version under retention: GOVERNANCE only with the bypass, COMPLIANCE never, a passed date binds nothing', async () => {
+    // Unreachable over HTTP (a lock bucket cannot be suspended); the commit refuses it all the same.
+    await store.updateBucket('b', { versioning: 'Enabled' });
+    await store.updateBucket('b', { versioning: 'Suspended' });
+    const future = Date.now() + 60_000;
+    await store.commitObject(write('g', 'g', { retention: { mode: 'GOVERNANCE', until: future } }));
+    await assert.rejects(store.commitObject(write('g', 'g2')), locked('ObjectLocked'));
+    assert.equal((await store.commitObject(write('g', 'g3'), undefined, { bypassGovernance: true })).etag, '"g3"');
+    await store.commitObject(write('c', 'c', { retention: { mode: 'COMPLIANCE', until: future } }));
+    await assert.rejects(store.commitObject(write('c', 'c2'), undefined, { bypassGovernance: true }), locked('ObjectLocked'));
+    await assert.rejects(store.deleteObject('b', 'c', { lock: { bypassGovernance: true } }), locked('ObjectLocked'));
+    await store.commitObject(write('p', 'p', { retention: { mode: 'COMPLIANCE', until: Date.now() - 1 } }));
+    assert.equal((await store.commitObject(write('p', 'p2'))).etag, '"p2"', 'a retention whose date passed protects nothing');
+    const c = await store.readObject('b', 'c');
+    assert.equal(c?.record.etag, '"c"');
+    c?.release();
+  });
+
   it('multipart completion onto a protected null version is refused; the upload stays', async () => {
     await store.updateBucket('b', { versioning: 'Enabled' });
     await store.updateBucket('b', { versioning: 'Suspended' });
