@@ -23,6 +23,7 @@ import {
   PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
+  PutBucketVersioningCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -100,6 +101,19 @@ describe('Object lock', { timeout: 300_000 }, () => {
       assert.equal(e.$metadata.httpStatusCode, 409);
       assert.equal(e.message, "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
       assert.equal((await errorOf(s3.send(new GetObjectLockConfigurationCommand({ Bucket: plain })))).name, 'ObjectLockConfigurationNotFoundError');
+    });
+
+    it('PutObjectLockConfiguration › bucket whose versioning is Enabled → object lock on; then PutBucketVersioning Suspended → 409 InvalidBucketState', async () => {
+      const bucket = newBucketName('locklater');
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+      const conf: ObjectLockConfiguration = { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 2 } } };
+      await lockConfig(bucket, conf);
+      assert.deepEqual((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }))).ObjectLockConfiguration, conf);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'x' }));
+      assert.equal((await head(bucket, 'k')).ObjectLockMode, 'GOVERNANCE', 'the default retention applies from now on');
+      const e = await errorOf(s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Suspended' } })));
+      assert.deepEqual([e.name, e.$metadata.httpStatusCode], ['InvalidBucketState', 409]);
     });
 
     const bad: Array<[string, ObjectLockConfiguration, string, string?]> = [
