@@ -5,6 +5,7 @@
 // object-lock-refusals.test.ts; boto3 and the AWS CLI: object-lock-clients.test.ts.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
   CompleteMultipartUploadCommand,
@@ -288,6 +289,20 @@ describe('Object lock', { timeout: 300_000 }, () => {
       assert.equal(assertS3Error(bare, 'default retention, no checksum').code, 'InvalidRequest');
       const plainWrite = await raw('PUT', `/${locked}/nochecksum`, {}, 'x');
       assert.equal(plainWrite.status, 200, 'a lock bucket without default retention takes a write without checksum');
+    });
+
+    it('PutObject › a stream body with lock headers (aws-sdk-js: checksum in an aws-chunked trailer, x-amz-trailer) → accepted and locked', async () => {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: locked,
+          Key: 'streamed',
+          Body: Readable.from([Buffer.from('streamed bytes')]),
+          ContentLength: 14,
+          ObjectLockLegalHoldStatus: 'ON',
+        }),
+      );
+      const r = await s3.send(new GetObjectCommand({ Bucket: locked, Key: 'streamed' }));
+      assert.deepEqual([await r.Body?.transformToString(), r.ObjectLockLegalHoldStatus], ['streamed bytes', 'ON']);
     });
 
     it('CopyObject › lock headers → the copy is locked; the source lock is not copied', async () => {
