@@ -216,7 +216,8 @@ export function extrasJson(x: VersionExtras): string | null {
   const out: VersionExtras = {};
   if (x.tags !== undefined && x.tags.length > 0) out.tags = x.tags.map((t) => ({ key: t.key, value: t.value }));
   if (x.retention !== undefined) out.retention = { mode: x.retention.mode, until: x.retention.until };
-  if (x.legalHold === true) out.legalHold = true;
+  // false: a legal hold was lifted (OFF), which S3 tells apart from never having had one.
+  if (x.legalHold !== undefined) out.legalHold = x.legalHold;
   return Object.keys(out).length === 0 ? null : JSON.stringify(out);
 }
 
