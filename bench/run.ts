@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { bulkKey, bulkLoad } from './bulk.js';
+import { bulkKey, bulkLoad, type BulkBucket } from './bulk.js';
 import { buildHead, Connection, requestOnce, runLoad, type HttpRequest, type HttpResponse, type LoadResult } from './client.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.js';
 import { ProcWindow, readMemory } from './procstat.js';
@@ -37,6 +37,8 @@ interface Options {
   nginx1w: boolean;
   vs?: { url: string; host: string; port: number; creds: S3Credentials; listMax: number };
   only?: string[];
+  /** A named set of cells run instead of the mode's default cells (see SETS). */
+  set?: string;
   client: 'auto' | 'wrk' | 'node';
   json: string;
   profileDir?: string;
@@ -56,6 +58,10 @@ options:
   --duration S          seconds per measurement (full: 2; wrk needs whole seconds)
   --list-sizes A,B      keys in the two listing buckets (full: 10000,1000000)
   --only ID,ID          only cells whose id starts with one of these (e.g. get-4k,head)
+  --set NAME            run this named set of cells instead of the mode's default ones (sizes and
+                        durations still by mode). Sets: versions (ListObjectVersions over 100 k keys
+                        × 10 versions, ListObjectsV2 with 90 % delete markers, 4 KiB PUT/GET on a
+                        versioned bucket, each against its unversioned twin; Strata only)
   --vs URL              reference = this S3 endpoint (path style, http) instead of nginx
   --vs-access-key K, --vs-secret-key S, --vs-region R   its credentials (default: Strata's)
   --vs-list-max N       populate its listing buckets over HTTP up to N keys (default 10000; larger
@@ -99,6 +105,7 @@ function parseOptions(argv: string[]): Options {
     '--duration',
     '--list-sizes',
     '--only',
+    '--set',
     '--vs',
     '--vs-access-key',
     '--vs-secret-key',
@@ -147,6 +154,8 @@ function parseOptions(argv: string[]): Options {
   if (sizes && (sizes.length !== 2 || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 20_000_000))) {
     throw new Error('--list-sizes takes two positive integers');
   }
+  const set = get('--set');
+  if (set !== undefined && !SETS.includes(set)) throw new Error(`--set: one of ${SETS.join(', ')}`);
   const client = get('--client') ?? 'auto';
   if (client !== 'auto' && client !== 'wrk' && client !== 'node') throw new Error('--client: auto, wrk or node');
   const tmpBase = resolve(get('--tmp') ?? os.tmpdir());
@@ -161,6 +170,7 @@ function parseOptions(argv: string[]): Options {
     only: get('--only')
       ?.split(',')
       .filter((s) => s !== ''),
+    set,
     client,
     json: resolve(get('--json') ?? join(tmpBase, 'strata-bench', 'last-run.json')),
     profileDir: get('--profile') !== undefined ? resolve(get('--profile')!) : undefined,
@@ -329,7 +339,9 @@ type Unit = 'req/s' | 'MiB/s' | 'pages/s';
 type Target =
   | { kind: 'ratio'; min: number; text: string }
   | { kind: 'abs'; min: number; text: string }
-  | { kind: 'abs+same'; min: number; sameAs: string; sameMin: number; text: string };
+  | { kind: 'abs+same'; min: number; sameAs: string; sameMin: number; text: string }
+  /** Strata's median over that of another cell of the same run (Strata only, no reference). */
+  | { kind: 'same'; sameAs: string; min: number; text: string };
 
 interface RunOutput {
   value: number;
@@ -342,6 +354,8 @@ interface Cell {
   title: string;
   unit: Unit;
   modes: Mode[];
+  /** The named set (--set) it belongs to; cells without one are the modes' default cells. */
+  set?: string;
   target?: Target;
   /** The nginx reference can run it (listing cannot). */
   nginx: boolean;
@@ -724,6 +738,190 @@ function mixedCell(c: number, modes: Mode[]): Cell {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The `versions` set (--set versions): listings and small PUT/GET on versioned buckets, each
+// against its unversioned twin in the same run (target 'same'). Strata only.
+
+export const SETS = ['versions'];
+const VER_VERSIONS = 10;
+const VER_MARKERS_PER_10 = 9;
+
+/** Keys per listing bucket of the versions set, by mode. */
+const verKeys = (mode: Mode) => ({ full: 100_000, quick: 100_000, smoke: 1_000 })[mode];
+
+/** The versions set's buckets, bulk-loaded with the listing buckets (bench/bulk.ts). */
+function versionBuckets(mode: Mode): BulkBucket[] {
+  const n = verKeys(mode);
+  return [
+    { name: 'ver-plain', count: n },
+    { name: 'ver-10x', count: n, versions: VER_VERSIONS },
+    { name: 'ver-markers', count: n, versions: 2, markersPer10: VER_MARKERS_PER_10 },
+    // Empty buckets for the PUT/GET cells: one unversioned, one with versioning Enabled.
+    { name: 'ver-small-plain', count: 0 },
+    { name: 'ver-small-on', count: 0, versions: 1 },
+  ];
+}
+
+const xmlText = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+
+/**
+ * Pages of 1000 through `bucket` with one client, sequentially, from a different key each round:
+ * ListObjectsV2 (api 'v2') or ListObjectVersions (api 'versions'); at the end it starts over.
+ */
+function verListCell(id: string, title: string, bucket: string, api: 'v2' | 'versions', modes: Mode[], target?: Target): Cell {
+  return {
+    id,
+    title,
+    unit: 'pages/s',
+    modes,
+    set: 'versions',
+    target,
+    nginx: false,
+    tool: () => 'node',
+    async run(ctx, side, round, measured) {
+      if (side.name !== 'strata') return undefined;
+      const size = verKeys(ctx.opts.mode);
+      const conn = await Connection.connect(HOST, side.port, 60_000);
+      try {
+        const startAt = Math.floor(((round * 0.618034) % 1) * size);
+        const r = await measured(async () => {
+          const cpu0 = process.cpuUsage();
+          const t0 = performance.now();
+          const deadline = t0 + ctx.opts.durationS * 1000;
+          let pages = 0;
+          let entries = 0;
+          let errors = 0;
+          // v2: continuation token or start-after; versions: key-marker (+ version-id-marker).
+          let token: string | undefined;
+          let keyMarker: string | undefined = startAt > 0 ? bulkKey(startAt) : undefined;
+          let vidMarker: string | undefined;
+          const lat: number[] = [];
+          while (performance.now() < deadline && pages < 1_000_000) {
+            const query: Array<[string, string]> = api === 'v2' ? [['list-type', '2']] : [['versions', '']];
+            query.push(['max-keys', '1000']);
+            if (api === 'v2') {
+              if (token !== undefined) query.push(['continuation-token', token]);
+              else if (keyMarker !== undefined) query.push(['start-after', keyMarker]);
+            } else {
+              if (keyMarker !== undefined) query.push(['key-marker', keyMarker]);
+              if (vidMarker !== undefined) query.push(['version-id-marker', vidMarker]);
+            }
+            const { target: tgt, headers } = signHeaders(side.creds!, side.hostHeader, 'GET', objectPath(bucket), query);
+            const s = performance.now();
+            const res = await conn.request({ head: buildHead('GET', tgt, side.hostHeader, headers), keepBody: true });
+            lat.push(performance.now() - s);
+            pages++;
+            if (res.status !== 200) {
+              errors++;
+              break;
+            }
+            const xml = res.body!.toString('utf8');
+            const n = api === 'v2' ? xml.split('<Key>').length - 1 : xml.split('<Version>').length + xml.split('<DeleteMarker>').length - 2;
+            entries += n;
+            const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
+            if (truncated && n !== 1000) throw new Error(`${id}: a truncated page had ${n} entries`);
+            if (api === 'v2') {
+              const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
+              token = truncated && next !== undefined ? xmlText(next) : undefined;
+              if (token === undefined) keyMarker = undefined; // end of the bucket: start over
+            } else {
+              const nk = /<NextKeyMarker>([^<]*)<\/NextKeyMarker>/.exec(xml)?.[1];
+              const nv = /<NextVersionIdMarker>([^<]*)<\/NextVersionIdMarker>/.exec(xml)?.[1];
+              keyMarker = truncated && nk !== undefined ? xmlText(nk) : undefined;
+              vidMarker = truncated && nv !== undefined ? xmlText(nv) : undefined;
+            }
+          }
+          const elapsedS = (performance.now() - t0) / 1000;
+          const cpu = process.cpuUsage(cpu0);
+          lat.sort((a, b) => a - b);
+          return {
+            ops: pages,
+            elapsedS,
+            statuses: { entries },
+            errors,
+            bytesIn: 0,
+            latencyMs: { p50: lat[Math.floor(lat.length / 2)] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN },
+            clientCpuS: (cpu.user + cpu.system) / 1e6,
+            tool: 'node',
+          } satisfies LoadResult;
+        });
+        return { value: perSecond(r), load: r, note: `${r.statuses.entries} entries` };
+      } finally {
+        conn.close();
+      }
+    },
+  };
+}
+
+/**
+ * 4 KiB PUT (distinct keys, or one key: on the versioned bucket every PUT adds a version to it) or
+ * GET (of a key with VER_VERSIONS versions on the versioned bucket) on `bucket`.
+ */
+function verSmallCell(id: string, title: string, bucket: string, what: 'put-distinct' | 'put-one' | 'get', c: number, modes: Mode[], goal?: Target): Cell {
+  return {
+    id,
+    title,
+    unit: 'req/s',
+    modes,
+    set: 'versions',
+    target: goal,
+    nginx: false,
+    tool: wrkOrNode,
+    async run(ctx, side, round, measured) {
+      if (side.name !== 'strata') return undefined;
+      let spec: LoadSpec;
+      if (what === 'get') {
+        const key = 'get-4k';
+        await once(side, `${bucket}/${key}`, async () => {
+          for (let v = 0; v < VER_VERSIONS; v++) await putObject(side, bucket, key, bodyOf(4 * KiB));
+        });
+        spec = { method: 'GET', paths: [target(side, 'GET', bucket, key)], concurrency: c, bodySize: 0, durationS: ctx.opts.durationS };
+      } else if (what === 'put-one') {
+        spec = { method: 'PUT', paths: [target(side, 'PUT', bucket, 'put-one')], concurrency: c, bodySize: 4 * KiB, durationS: ctx.opts.durationS };
+      } else {
+        const n = listCap(ctx, side);
+        const paths = Array.from({ length: n }, (_, i) => target(side, 'PUT', bucket, `put-distinct/r${round}/${i}`));
+        spec = { method: 'PUT', paths, concurrency: c, bodySize: 4 * KiB, durationS: ctx.opts.durationS };
+      }
+      const r = await measured(() => load(ctx, side, spec));
+      return { value: perSecond(r), load: r, note: r.wrapped ? 'key list reused' : undefined };
+    },
+  };
+}
+
+function versionCells(): Cell[] {
+  const all: Mode[] = ['full', 'quick', 'smoke'];
+  const half = (of: string): Target => ({ kind: 'same', sameAs: of, min: 0.5, text: `≥ 0.50× ${of}` });
+  const near = (of: string): Target => ({ kind: 'same', sameAs: of, min: 0.9, text: `≥ 0.90× ${of}` });
+  const cells: Cell[] = [
+    verListCell('ver-list-plain', 'ListObjectsV2, 1000-key pages, unversioned bucket (the baseline)', 'ver-plain', 'v2', all),
+    verListCell('ver-list-versions', `ListObjectVersions, pages of 1000, ${VER_VERSIONS} versions per key`, 'ver-10x', 'versions', all, half('ver-list-plain')),
+    verListCell(
+      'ver-list-markers',
+      `ListObjectsV2, 1000-key pages, versioned, ${VER_MARKERS_PER_10 * 10} % of keys deleted (delete marker latest)`,
+      'ver-markers',
+      'v2',
+      all,
+      half('ver-list-plain'),
+    ),
+  ];
+  for (const [what, label] of [
+    ['put-distinct', 'PUT 4 KiB distinct keys'],
+    ['put-one', 'PUT 4 KiB one key'],
+    ['get', 'GET 4 KiB'],
+  ] as const) {
+    const plain = `ver-${what}-plain-c16`;
+    cells.push(verSmallCell(plain, `${label}, c16, unversioned bucket`, 'ver-small-plain', what, 16, all));
+    cells.push(verSmallCell(`ver-${what}-on-c16`, `${label}, c16, versioning Enabled`, 'ver-small-on', what, 16, all, near(plain)));
+  }
+  return cells;
+}
+
 function allCells(): Cell[] {
   const F: Mode[] = ['full'];
   const FQ: Mode[] = ['full', 'quick'];
@@ -749,6 +947,7 @@ function allCells(): Cell[] {
     listCell(1, FQ, { kind: 'abs+same', min: 100, sameAs: 'list-small', sameMin: 0.8, text: '≥ 100 pages/s, ≥ 0.8× small' }),
     mixedCell(16, F),
     mixedCell(64, FQ),
+    ...versionCells(),
   ];
 }
 
@@ -793,6 +992,8 @@ interface CellResult {
   target?: Target;
   sides: Record<string, SideStats | undefined>;
   ratio?: number;
+  /** Target 'same': Strata's median over the other cell's. */
+  sameRatio?: number;
   met?: boolean;
   missedBy?: string;
   skipped?: string;
@@ -868,7 +1069,8 @@ function table(results: CellResult[], refName: string, extra: string | undefined
   const rows = results.map((r) => {
     const s = r.sides.strata;
     const ref = r.sides[refName];
-    const met = r.met === undefined ? '' : r.met ? '✅' : `❌ ${r.missedBy ?? ''}`.trim();
+    const same = r.sameRatio !== undefined ? ` (${r.sameRatio.toFixed(2)}×)` : '';
+    const met = r.met === undefined ? '' : r.met ? `✅${same}` : `❌${same} ${r.missedBy ?? ''}`.trim();
     return [
       r.title,
       r.unit,
@@ -947,10 +1149,11 @@ async function main(): Promise<void> {
     // 1. Strata's data directory, with the listing buckets written straight into its metadata.
     const dataDir = join(root, 'strata-data');
     mkdirSync(dataDir);
-    const cells = allCells().filter((c) => c.modes.includes(opts.mode) && (!opts.only || opts.only.some((p) => c.id.startsWith(p))));
+    const cells = allCells().filter((c) => c.modes.includes(opts.mode) && c.set === opts.set && (!opts.only || opts.only.some((p) => c.id.startsWith(p))));
     const wantsList = cells.some((c) => c.id.startsWith('list-'));
-    const listBuckets = wantsList ? opts.listSizes.map((n) => ({ name: listBucket(n), count: n })) : [];
+    const listBuckets: BulkBucket[] = wantsList ? opts.listSizes.map((n) => ({ name: listBucket(n), count: n })) : [];
     if (opts.mode === 'smoke' && !cells.some((c) => c.id === 'list-large')) listBuckets.splice(1);
+    if (cells.some((c) => c.set === 'versions')) listBuckets.push(...versionBuckets(opts.mode));
     let bulk = { objects: 0, ms: 0 };
     if (listBuckets.length > 0) {
       log(`bulk-loading ${listBuckets.map((b) => `${b.name} (${b.count} keys)`).join(', ')} into meta.db`);
@@ -1154,6 +1357,13 @@ async function main(): Promise<void> {
           const same = other === undefined ? undefined : sm / other;
           res.met = sm >= t.min && (same === undefined || same >= t.sameMin);
           if (!res.met) res.missedBy = sm < t.min ? short(sm, t.min) : `${same!.toFixed(2)}× the small bucket`;
+        } else if (t.kind === 'same') {
+          const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
+          if (other !== undefined && other > 0) {
+            res.sameRatio = sm / other;
+            res.met = res.sameRatio >= t.min;
+            if (!res.met) res.missedBy = short(res.sameRatio, t.min);
+          }
         }
       }
       results.push(res);
@@ -1195,7 +1405,7 @@ async function main(): Promise<void> {
     for (const r of results) {
       if (r.met === undefined) continue;
       summary.push(
-        `- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`,
+        `- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : r.sameRatio !== undefined ? `${r.sameRatio.toFixed(2)}× ${(r.target as { sameAs: string }).sameAs}` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`,
       );
     }
     const rssMet = strataPeakMiB < 150;
