@@ -14,6 +14,7 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   HeadBucket: ['bucket', ['s3:ListBucket']],
   GetBucketLocation: ['bucket', ['s3:GetBucketLocation']],
   GetBucketVersioning: ['bucket', ['s3:GetBucketVersioning']],
+  PutBucketVersioning: ['bucket', ['s3:PutBucketVersioning']],
   PutBucketCors: ['bucket', ['s3:PutBucketCORS']],
   GetBucketCors: ['bucket', ['s3:GetBucketCORS']],
   DeleteBucketCors: ['bucket', ['s3:PutBucketCORS']],
@@ -86,7 +87,7 @@ describe('registry', () => {
   it('registry › body policies: XML read by the pipeline, CompleteMultipartUpload after its checks, uploads streamed, PostObject a form', () => {
     const byPolicy: Record<string, string[]> = {};
     for (const [name, spec] of Object.entries(OPERATIONS)) (byPolicy[spec.body] ??= []).push(name);
-    assert.deepEqual(byPolicy.xml?.sort(), ['CreateBucket', 'DeleteObjects', 'PutBucketCors']);
+    assert.deepEqual(byPolicy.xml?.sort(), ['CreateBucket', 'DeleteObjects', 'PutBucketCors', 'PutBucketVersioning']);
     assert.deepEqual(byPolicy['xml-after-checks'], ['CompleteMultipartUpload']);
     assert.deepEqual(byPolicy.stream?.sort(), ['PutObject', 'UploadPart']);
     assert.deepEqual(byPolicy.form, ['PostObject']);

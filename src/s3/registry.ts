@@ -31,6 +31,7 @@ import { deleteObjects } from './operations/delete-objects.js';
 import { getBucketCors } from './operations/get-bucket-cors.js';
 import { getBucketLocation } from './operations/get-bucket-location.js';
 import { getBucketVersioning } from './operations/get-bucket-versioning.js';
+import { putBucketVersioning } from './operations/put-bucket-versioning.js';
 import { getObject } from './operations/get-object.js';
 import { getObjectTagging } from './operations/get-object-tagging.js';
 import { getObjectTorrent } from './operations/get-object-torrent.js';
@@ -102,6 +103,7 @@ export const OPERATIONS = {
   HeadBucket: onBucket(headBucket, ['s3:ListBucket']),
   GetBucketLocation: onBucket(getBucketLocation, ['s3:GetBucketLocation']),
   GetBucketVersioning: onBucket(getBucketVersioning, ['s3:GetBucketVersioning']),
+  PutBucketVersioning: onBucket(putBucketVersioning, ['s3:PutBucketVersioning'], { body: 'xml' }),
   PutBucketCors: onBucket(putBucketCors, ['s3:PutBucketCORS'], { body: 'xml' }),
   GetBucketCors: onBucket(getBucketCors, ['s3:GetBucketCORS']),
   DeleteBucketCors: onBucket(deleteBucketCors, ['s3:PutBucketCORS']),

@@ -26,6 +26,7 @@ import {
 } from '../multipart.js';
 import { StoreError } from '../../store/errors.js';
 import { children, parseXml, text, type XmlNode } from '../xml.js';
+import { versionIdHeader } from '../object-read.js';
 
 /** One <Part> of the request. */
 export interface CompletedPart {
@@ -170,6 +171,7 @@ function result(ctx: RequestContext, record: ObjectRecord): S3Response {
   const values = Object.values(record.meta.checksums ?? {});
   return {
     status: 200,
+    headers: versionIdHeader(record),
     body: {
       root: 'CompleteMultipartUploadResult',
       content: {

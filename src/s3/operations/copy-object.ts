@@ -9,6 +9,7 @@ import { MAX_OBJECT_SIZE } from '../body.js';
 import { loadCopySource } from '../copy-source.js';
 import type { CopyObjectInput } from '../inputs.js';
 import { withBucketDefaults } from '../version-extras.js';
+import { versionIdHeader } from '../object-read.js';
 
 export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>): Promise<S3Response> {
   const source = await loadCopySource(ctx, ctx.input.source);
@@ -61,6 +62,7 @@ async function copyFrom(ctx: WithInput<ObjectRequest, CopyObjectInput>, source: 
   const record = await ctx.store.commitObject({ bucket, key, size: copied, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes, ...extras }, cond);
   return {
     status: 200,
+    headers: { ...versionIdHeader(record), ...versionIdHeader(rec, 'x-amz-copy-source-version-id') },
     body: { root: 'CopyObjectResult', content: { ETag: record.etag, LastModified: new Date(record.lastModified).toISOString() } },
   };
 }

@@ -1,9 +1,13 @@
 // DeleteObjects — https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
 // Up to 1000 keys; Content-MD5 is not demanded (2025 SDKs send a CRC32 instead); per-key errors.
+// Each key is a DeleteObject (delete markers, versionId, object lock with the request's
+// x-amz-bypass-governance-retention); a Deleted entry reports DeleteMarker / DeleteMarkerVersionId.
 import type { BucketRequest, S3Response } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
 import type { XmlNode } from '../xml.js';
 import { children, parseXml, text, token } from '../xml.js';
+import { lockCheckOf } from '../object-lock.js';
+import { checkVersionId } from '../object-read.js';
 
 const MAX_KEYS = 1000;
 
@@ -30,6 +34,8 @@ export async function deleteObjects(ctx: BucketRequest): Promise<S3Response> {
   // request is SlowDown (SDKs retry it); otherwise the rest are listed with that error.
   let busy: S3Error | undefined;
   let done = 0;
+  const lock = lockCheckOf(ctx);
+  const versioned = ctx.bucketRecord.versioning !== '';
   for (const { key, versionId } of entries) {
     if (key === '' || Buffer.byteLength(key) > 1024) {
       errors.push({ Key: key, VersionId: versionId, Code: 'InvalidArgument', Message: 'Invalid key.' });
@@ -40,11 +46,25 @@ export async function deleteObjects(ctx: BucketRequest): Promise<S3Response> {
       continue;
     }
     try {
-      if (versionId === undefined || versionId === 'null') await ctx.store.deleteObject(bucket, key);
+      checkVersionId(versionId);
+      const out = await ctx.store.deleteObject(bucket, key, { versionId, lock });
       done++;
-      if (!quiet) deleted.push({ Key: key, VersionId: versionId });
+      if (!quiet) {
+        const entry: XmlNode = { Key: key, VersionId: versionId };
+        if (out.deleteMarker) {
+          entry['DeleteMarker'] = true;
+          // The marker added (no versionId) or the marker removed (its version id).
+          if (out.versionId !== undefined && (versionId !== undefined || versioned)) entry['DeleteMarkerVersionId'] = out.versionId;
+        }
+        deleted.push(entry);
+      }
     } catch (err) {
       const s3err = toS3Error(err, { bucket, key });
+      if (s3err !== undefined && s3err.code !== 'SlowDown' && s3err.status < 500) {
+        // A refusal of this key (a malformed version id, object lock): reported, the others go on.
+        errors.push({ Key: key, VersionId: versionId, Code: s3err.code, Message: s3err.message });
+        continue;
+      }
       if (s3err?.code === 'SlowDown') {
         if (done === 0) throw s3err;
         busy = s3err;

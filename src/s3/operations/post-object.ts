@@ -20,6 +20,7 @@ import { refuseEncryption } from '../sse.js';
 import { DEFAULT_CONTENT_TYPE, MAX_USER_METADATA, STORAGE_CLASSES } from '../object-meta.js';
 import { checkPolicyConditions, parsePostPolicy, verifyPostSignature } from '../post-policy.js';
 import { extrasFromRequest, withBucketDefaults } from '../version-extras.js';
+import { versionIdHeader } from '../object-read.js';
 
 /** Form fields before `file`, names and values together (S3 allows 20 KB; we are a little kinder). */
 export const MAX_PRE_DATA = 64 * 1024;
@@ -384,7 +385,9 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
     const bytes = await ctx.store.writeObjectData(source(), ctx.signal);
     if (checksum && computedChecksum !== undefined) meta.checksums = { [checksum.alg]: computedChecksum };
     const record = await ctx.store.commitObject({ bucket, key, size: size, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes, ...extras });
-    return successResponse(ctx, fields, bucket, key, record.etag);
+    const res = successResponse(ctx, fields, bucket, key, record.etag);
+    res.headers = { ...res.headers, ...versionIdHeader(record) };
+    return res;
   } finally {
     form.dispose();
   }

@@ -5,6 +5,7 @@ import { objectBody } from '../body.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import type { PutObjectInput } from '../inputs.js';
 import { withBucketDefaults } from '../version-extras.js';
+import { versionIdHeader } from '../object-read.js';
 
 export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): Promise<S3Response> {
   const bucket = ctx.bucket;
@@ -21,7 +22,7 @@ export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): 
   meta.checksums = digest.checksums;
   const record = await ctx.store.commitObject({ bucket, key, size: digest.size, etag: `"${digest.md5}"`, storageClass, meta, ...bytes, ...extras }, cond);
 
-  const headers: Record<string, string> = { etag: record.etag };
+  const headers: Record<string, string> = { etag: record.etag, ...versionIdHeader(record) };
   for (const [alg, value] of Object.entries(digest.checksums)) {
     headers[`x-amz-checksum-${alg}`] = value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';
