@@ -356,6 +356,8 @@ interface Cell {
   modes: Mode[];
   /** The named set (--set) it belongs to; cells without one are the modes' default cells. */
   set?: string;
+  /** Consecutive cells with the same group run interleaved, round by round (comparisons between them). */
+  group?: string;
   target?: Target;
   /** The nginx reference can run it (listing cannot). */
   nginx: boolean;
@@ -780,6 +782,7 @@ function verListCell(id: string, title: string, bucket: string, api: 'v2' | 'ver
     unit: 'pages/s',
     modes,
     set: 'versions',
+    group: 'ver-list',
     target,
     nginx: false,
     tool: () => 'node',
@@ -869,6 +872,7 @@ function verSmallCell(id: string, title: string, bucket: string, what: 'put-dist
     unit: 'req/s',
     modes,
     set: 'versions',
+    group: `ver-${what}`,
     target: goal,
     nginx: false,
     tool: wrkOrNode,
@@ -1290,83 +1294,112 @@ async function main(): Promise<void> {
       }
     };
     const results: CellResult[] = [];
+    // Cells of one group (consecutive, same Cell.group) run interleaved: each round runs every cell
+    // of the group in turn, so a comparison between them is not skewed by the machine's load drifting.
+    const groups: Cell[][] = [];
     for (const cell of cells) {
-      if (cell.id.startsWith('list-')) {
-        const size = opts.listSizes[cell.id === 'list-small' ? 0 : 1];
-        cell.title = `ListObjectsV2, 1000-key pages, ${size.toLocaleString('en-US')} keys`;
-      }
-      const runsBySide = new Map<string, RunRecord[]>(sides.map((s) => [s.name, []]));
-      const active = sides.filter((s) => s.kind === 's3' || cell.nginx);
-      log(`cell ${cell.id} (${cell.title}) on ${active.map((s) => s.name).join(', ')}`);
-      for (let round = 0; round < opts.rounds; round++) {
-        for (const side of active) {
-          const win = new ProcWindow(side.pids);
-          const meter: { usage?: { cpuS: number; peakRssMiB: number } } = {};
-          const measured = async <T>(fn: () => Promise<T>): Promise<T> => {
-            if (side.name === 'strata') notePeak(`before ${cell.id} round ${round + 1} (warm-up, set-up)`);
-            win.start();
-            try {
-              return await fn();
-            } finally {
-              meter.usage = win.stop();
-              if (side.name === 'strata') notePeak(`${cell.id} round ${round + 1}`);
-            }
-          };
-          const out = await cell.run(ctx, side, round, measured);
-          if (!out) continue;
-          const usage = meter.usage;
-          const hasPids = side.pids().length > 0;
-          if (hasPids && side.name === 'strata' && usage) notePeak(`${cell.id} round ${round + 1}`, usage.peakRssMiB * 1024);
-          runsBySide.get(side.name)!.push({
-            round,
-            value: out.value,
-            ops: out.load.ops,
-            elapsedS: out.load.elapsedS,
-            errors: out.load.errors,
-            statuses: out.load.statuses,
-            p50Ms: out.load.latencyMs.p50,
-            p99Ms: out.load.latencyMs.p99,
-            tool: out.load.tool,
-            clientCpuS: out.load.clientCpuS,
-            serverCpuS: hasPids ? usage?.cpuS : undefined,
-            serverPeakRssMiB: hasPids ? usage?.peakRssMiB : undefined,
-            note: out.note,
-          });
-          log(
-            `  round ${round + 1}/${opts.rounds} ${side.name}: ${fmtNum(out.value)} ${cell.unit}` +
-              ` (${out.load.ops} ops in ${out.load.elapsedS.toFixed(2)} s${out.load.errors ? `, ${out.load.errors} errors` : ''}${usage && hasPids ? `, server CPU ${usage.cpuS.toFixed(2)} s, peak RSS ${usage.peakRssMiB.toFixed(0)} MiB` : ''}${out.note ? `, ${out.note}` : ''})`,
-          );
+      const last = groups.at(-1);
+      if (cell.group !== undefined && last?.[0]?.group === cell.group) last.push(cell);
+      else groups.push([cell]);
+    }
+    for (const group of groups) {
+      const runsOf = new Map<Cell, Map<string, RunRecord[]>>();
+      for (const cell of group) {
+        if (cell.id.startsWith('list-')) {
+          const size = opts.listSizes[cell.id === 'list-small' ? 0 : 1];
+          cell.title = `ListObjectsV2, 1000-key pages, ${size.toLocaleString('en-US')} keys`;
         }
+        runsOf.set(cell, new Map<string, RunRecord[]>(sides.map((s) => [s.name, []])));
+        log(
+          `cell ${cell.id} (${cell.title}) on ${sides
+            .filter((s) => s.kind === 's3' || cell.nginx)
+            .map((s) => s.name)
+            .join(', ')}${
+            group.length > 1
+              ? ` (interleaved with ${group
+                  .filter((c) => c !== cell)
+                  .map((c) => c.id)
+                  .join(', ')})`
+              : ''
+          }`,
+        );
       }
-      const sidesStats: Record<string, SideStats | undefined> = {};
-      for (const s of sides) sidesStats[s.name] = stats(runsBySide.get(s.name)!);
-      const res: CellResult = { id: cell.id, title: cell.title, unit: cell.unit, tool: cell.tool(ctx), target: cell.target, sides: sidesStats };
-      const sm = sidesStats.strata?.median;
-      const rm = sidesStats[refName]?.median;
-      if (sm !== undefined && rm !== undefined && rm > 0) res.ratio = sm / rm;
-      if (cell.target && sm !== undefined) {
-        const t = cell.target;
-        if (t.kind === 'ratio' && res.ratio !== undefined) {
-          res.met = res.ratio >= t.min;
-          if (!res.met) res.missedBy = short(res.ratio, t.min);
-        } else if (t.kind === 'abs') {
-          res.met = sm >= t.min;
-          if (!res.met) res.missedBy = short(sm, t.min);
-        } else if (t.kind === 'abs+same') {
-          const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
-          const same = other === undefined ? undefined : sm / other;
-          res.met = sm >= t.min && (same === undefined || same >= t.sameMin);
-          if (!res.met) res.missedBy = sm < t.min ? short(sm, t.min) : `${same!.toFixed(2)}× the small bucket`;
-        } else if (t.kind === 'same') {
-          const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
-          if (other !== undefined && other > 0) {
-            res.sameRatio = sm / other;
-            res.met = res.sameRatio >= t.min;
-            if (!res.met) res.missedBy = short(res.sameRatio, t.min);
+      for (let round = 0; round < opts.rounds; round++) {
+        for (const cell of group) {
+          const runsBySide = runsOf.get(cell)!;
+          const active = sides.filter((s) => s.kind === 's3' || cell.nginx);
+          for (const side of active) {
+            const win = new ProcWindow(side.pids);
+            const meter: { usage?: { cpuS: number; peakRssMiB: number } } = {};
+            const measured = async <T>(fn: () => Promise<T>): Promise<T> => {
+              if (side.name === 'strata') notePeak(`before ${cell.id} round ${round + 1} (warm-up, set-up)`);
+              win.start();
+              try {
+                return await fn();
+              } finally {
+                meter.usage = win.stop();
+                if (side.name === 'strata') notePeak(`${cell.id} round ${round + 1}`);
+              }
+            };
+            const out = await cell.run(ctx, side, round, measured);
+            if (!out) continue;
+            const usage = meter.usage;
+            const hasPids = side.pids().length > 0;
+            if (hasPids && side.name === 'strata' && usage) notePeak(`${cell.id} round ${round + 1}`, usage.peakRssMiB * 1024);
+            runsBySide.get(side.name)!.push({
+              round,
+              value: out.value,
+              ops: out.load.ops,
+              elapsedS: out.load.elapsedS,
+              errors: out.load.errors,
+              statuses: out.load.statuses,
+              p50Ms: out.load.latencyMs.p50,
+              p99Ms: out.load.latencyMs.p99,
+              tool: out.load.tool,
+              clientCpuS: out.load.clientCpuS,
+              serverCpuS: hasPids ? usage?.cpuS : undefined,
+              serverPeakRssMiB: hasPids ? usage?.peakRssMiB : undefined,
+              note: out.note,
+            });
+            log(
+              `  round ${round + 1}/${opts.rounds} ${side.name}: ${fmtNum(out.value)} ${cell.unit}` +
+                ` (${out.load.ops} ops in ${out.load.elapsedS.toFixed(2)} s${out.load.errors ? `, ${out.load.errors} errors` : ''}${usage && hasPids ? `, server CPU ${usage.cpuS.toFixed(2)} s, peak RSS ${usage.peakRssMiB.toFixed(0)} MiB` : ''}${out.note ? `, ${out.note}` : ''})`,
+            );
           }
         }
       }
-      results.push(res);
+      for (const cell of group) {
+        const runsBySide = runsOf.get(cell)!;
+        const sidesStats: Record<string, SideStats | undefined> = {};
+        for (const s of sides) sidesStats[s.name] = stats(runsBySide.get(s.name)!);
+        const res: CellResult = { id: cell.id, title: cell.title, unit: cell.unit, tool: cell.tool(ctx), target: cell.target, sides: sidesStats };
+        const sm = sidesStats.strata?.median;
+        const rm = sidesStats[refName]?.median;
+        if (sm !== undefined && rm !== undefined && rm > 0) res.ratio = sm / rm;
+        if (cell.target && sm !== undefined) {
+          const t = cell.target;
+          if (t.kind === 'ratio' && res.ratio !== undefined) {
+            res.met = res.ratio >= t.min;
+            if (!res.met) res.missedBy = short(res.ratio, t.min);
+          } else if (t.kind === 'abs') {
+            res.met = sm >= t.min;
+            if (!res.met) res.missedBy = short(sm, t.min);
+          } else if (t.kind === 'abs+same') {
+            const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
+            const same = other === undefined ? undefined : sm / other;
+            res.met = sm >= t.min && (same === undefined || same >= t.sameMin);
+            if (!res.met) res.missedBy = sm < t.min ? short(sm, t.min) : `${same!.toFixed(2)}× the small bucket`;
+          } else if (t.kind === 'same') {
+            const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
+            if (other !== undefined && other > 0) {
+              res.sameRatio = sm / other;
+              res.met = res.sameRatio >= t.min;
+              if (!res.met) res.missedBy = short(res.sameRatio, t.min);
+            }
+          }
+        }
+        results.push(res);
+      }
     }
 
     if (opts.mode !== 'smoke') {
