@@ -998,6 +998,11 @@ interface CellResult {
   ratio?: number;
   /** Target 'same': Strata's median over the other cell's. */
   sameRatio?: number;
+  /**
+   * Target 'same': Strata's server CPU per operation over the other cell's (a cost ratio: 1.10 =
+   * 10 % more CPU per op). On a shared machine it moves less than the throughput ratio.
+   */
+  sameCpuRatio?: number;
   met?: boolean;
   missedBy?: string;
   skipped?: string;
@@ -1073,7 +1078,8 @@ function table(results: CellResult[], refName: string, extra: string | undefined
   const rows = results.map((r) => {
     const s = r.sides.strata;
     const ref = r.sides[refName];
-    const same = r.sameRatio !== undefined ? ` (${r.sameRatio.toFixed(2)}×)` : '';
+    const same =
+      r.sameRatio !== undefined ? ` (${r.sameRatio.toFixed(2)}×${r.sameCpuRatio !== undefined ? `; CPU/op ${r.sameCpuRatio.toFixed(2)}×` : ''})` : '';
     const met = r.met === undefined ? '' : r.met ? `✅${same}` : `❌${same} ${r.missedBy ?? ''}`.trim();
     return [
       r.title,
@@ -1390,7 +1396,10 @@ async function main(): Promise<void> {
             res.met = sm >= t.min && (same === undefined || same >= t.sameMin);
             if (!res.met) res.missedBy = sm < t.min ? short(sm, t.min) : `${same!.toFixed(2)}× the small bucket`;
           } else if (t.kind === 'same') {
-            const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
+            const otherSide = results.find((r) => r.id === t.sameAs)?.sides.strata;
+            const other = otherSide?.median;
+            const cpu = sidesStats.strata?.serverCpuUsPerOp;
+            if (cpu !== undefined && otherSide?.serverCpuUsPerOp) res.sameCpuRatio = cpu / otherSide.serverCpuUsPerOp;
             if (other !== undefined && other > 0) {
               res.sameRatio = sm / other;
               res.met = res.sameRatio >= t.min;
@@ -1438,7 +1447,7 @@ async function main(): Promise<void> {
     for (const r of results) {
       if (r.met === undefined) continue;
       summary.push(
-        `- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : r.sameRatio !== undefined ? `${r.sameRatio.toFixed(2)}× ${(r.target as { sameAs: string }).sameAs}` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`,
+        `- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : r.sameRatio !== undefined ? `${r.sameRatio.toFixed(2)}× ${(r.target as { sameAs: string }).sameAs}${r.sameCpuRatio !== undefined ? ` (server CPU per op ${r.sameCpuRatio.toFixed(2)}×)` : ''}` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`,
       );
     }
     const rssMet = strataPeakMiB < 150;

@@ -257,7 +257,7 @@ class VersionHarness {
     const rng = this.streamOf(1000);
     const c = this.client!;
     // Every version and marker, in small pages (the markers' paging is part of what is checked).
-    type Listed = { versionId: string; isLatest: boolean; marker: boolean; etag?: string; size?: number };
+    type Listed = { versionId: string; isLatest: boolean; marker: boolean; size?: number };
     const listed = new Map<string, Listed[]>(ALL_KEYS.map((k) => [k, []]));
     let keyMarker: string | undefined;
     let vidMarker: string | undefined;
@@ -270,14 +270,10 @@ class VersionHarness {
           versionId: v.VersionId!,
           isLatest: v.IsLatest === true,
           marker: false,
-          etag: v.ETag,
           size: v.Size,
-          lm: v.LastModified,
         })),
-        ...(r.DeleteMarkers ?? []).map((d) => ({ key: d.Key!, versionId: d.VersionId!, isLatest: d.IsLatest === true, marker: true, lm: d.LastModified })),
+        ...(r.DeleteMarkers ?? []).map((d) => ({ key: d.Key!, versionId: d.VersionId!, isLatest: d.IsLatest === true, marker: true })),
       ];
-      // The SDK splits a page into Versions and DeleteMarkers: the page's own order is key, then
-      // newest first, which the next step restores from the model's point of view per key.
       for (const e of entries) {
         const l = listed.get(e.key);
         if (!l) this.fail(`ListObjectVersions shows ${e.key}, a key never written`);
@@ -287,8 +283,7 @@ class VersionHarness {
       keyMarker = r.NextKeyMarker;
       vidMarker = r.NextVersionIdMarker;
     }
-    // Within one page Versions and DeleteMarkers are separate lists: order each key's entries
-    // newest first by the server's own order (last-modified, then version id), as it pages them.
+    // Per key, against the model (the SDK splits each page into Versions and DeleteMarkers: serverOrder rebuilds the order).
     for (const key of ALL_KEYS) await this.verifyKey(key, listed.get(key)!, rng);
     // ListObjectsV2: exactly the keys whose latest entry is a version.
     const live: string[] = [];
@@ -304,7 +299,7 @@ class VersionHarness {
     assert.deepEqual(live, expectLive, `[seed ${this.seed}, cycle ${this.cycle}] ListObjectsV2 lists exactly the keys whose latest entry is a version`);
   }
 
-  private async verifyKey(key: string, listed: Array<{ versionId: string; isLatest: boolean; marker: boolean }>, rng: Prng): Promise<void> {
+  private async verifyKey(key: string, listed: Array<{ versionId: string; isLatest: boolean; marker: boolean; size?: number }>, rng: Prng): Promise<void> {
     const m = this.model.get(key)!;
     const c = this.client!;
     const got = this.serverOrder(listed).reverse(); // oldest first, as the model
@@ -339,6 +334,8 @@ class VersionHarness {
           `${key}: entry ${i + 1} (oldest first) is ${have.marker ? 'marker' : 'version'} ${have.versionId}, expected ${want.kind} ${want.versionId}${where()}`,
         );
       }
+      if (want.kind === 'version' && have.size !== want.size)
+        this.fail(`${key}: version ${want.versionId} listed with Size ${have.size}, written with ${want.size}`);
     }
     if (p) {
       if (expected !== m.seq) this.stats.inFlightCommitted++;
