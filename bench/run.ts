@@ -751,17 +751,25 @@ const VER_MARKERS_PER_10 = 9;
 /** Keys per listing bucket of the versions set, by mode. */
 const verKeys = (mode: Mode) => ({ full: 100_000, quick: 100_000, smoke: 1_000 })[mode];
 
-/** The versions set's buckets, bulk-loaded with the listing buckets (bench/bulk.ts). */
-function versionBuckets(mode: Mode): BulkBucket[] {
+/**
+ * The buckets the selected cells of the versions set use, bulk-loaded with the listing buckets
+ * (bench/bulk.ts): 100 k keys each for the listings (1.39 M rows in all), empty ones for PUT/GET.
+ */
+function versionBuckets(mode: Mode, cells: readonly Cell[]): BulkBucket[] {
   const n = verKeys(mode);
-  return [
-    { name: 'ver-plain', count: n },
-    { name: 'ver-10x', count: n, versions: VER_VERSIONS },
-    { name: 'ver-markers', count: n, versions: 2, markersPer10: VER_MARKERS_PER_10 },
-    // Empty buckets for the PUT/GET cells: one unversioned, one with versioning Enabled.
-    { name: 'ver-small-plain', count: 0 },
-    { name: 'ver-small-on', count: 0, versions: 1 },
-  ];
+  const out: BulkBucket[] = [];
+  if (cells.some((c) => c.id.startsWith('ver-list'))) {
+    out.push(
+      { name: 'ver-plain', count: n },
+      { name: 'ver-10x', count: n, versions: VER_VERSIONS },
+      { name: 'ver-markers', count: n, versions: 2, markersPer10: VER_MARKERS_PER_10 },
+    );
+  }
+  if (cells.some((c) => c.set === 'versions' && !c.id.startsWith('ver-list'))) {
+    // One unversioned, one with versioning Enabled.
+    out.push({ name: 'ver-small-plain', count: 0 }, { name: 'ver-small-on', count: 0, versions: 1 });
+  }
+  return out;
 }
 
 const xmlText = (s: string) =>
@@ -1163,7 +1171,7 @@ async function main(): Promise<void> {
     const wantsList = cells.some((c) => c.id.startsWith('list-'));
     const listBuckets: BulkBucket[] = wantsList ? opts.listSizes.map((n) => ({ name: listBucket(n), count: n })) : [];
     if (opts.mode === 'smoke' && !cells.some((c) => c.id === 'list-large')) listBuckets.splice(1);
-    if (cells.some((c) => c.set === 'versions')) listBuckets.push(...versionBuckets(opts.mode));
+    listBuckets.push(...versionBuckets(opts.mode, cells));
     let bulk = { objects: 0, ms: 0 };
     if (listBuckets.length > 0) {
       log(`bulk-loading ${listBuckets.map((b) => `${b.name} (${b.count} keys)`).join(', ')} into meta.db`);
