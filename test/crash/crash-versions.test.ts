@@ -35,7 +35,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.js';
 import { loopbackLookup } from '../helpers/s3.js';
-import { Prng, bodyOf, sha256Hex, sleep, startOn, type ServerProc } from './harness.js';
+import { Prng, bodyOf, sha256Hex, startOn, type ServerProc } from './harness.js';
 
 const SEED = process.env.STRATA_CRASH_SEED ? Number(process.env.STRATA_CRASH_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const KILLS = Math.max(1, Number(process.env.STRATA_CRASH_VERSION_KILLS ?? 20) || 20);
@@ -44,7 +44,7 @@ const BUCKET = 'crash-versions';
 const WORKERS = 4;
 const KEYS_PER_WORKER = 3;
 const KILL_DELAY_MS: [number, number] = [50, 800];
-/** Bounds the history (and so the verification's cost): a worker stops writing a key past this. */
+/** Bounds the history (and so the verification's cost): past this, a key only loses versions. */
 const MAX_ENTRIES_PER_KEY = 60;
 
 const keyOf = (w: number, j: number) => `v/${w}/${j}`;
@@ -167,11 +167,12 @@ class VersionHarness {
       while (!this.killed && !this.failure) {
         try {
           const key = keyOf(w, wr.int(0, KEYS_PER_WORKER - 1));
+          const known = this.model.get(key)!.seq.filter((e) => e.versionId !== undefined);
           if (this.model.get(key)!.seq.length >= MAX_ENTRIES_PER_KEY) {
-            await sleep(5);
+            // A full key only loses versions (its oldest half, one at a time) until it has room again.
+            await this.removeVersion(key, wr.pick(known.slice(0, Math.ceil(known.length / 2))));
             continue;
           }
-          const known = this.model.get(key)!.seq.filter((e) => e.versionId !== undefined);
           const r0 = wr.next();
           if (r0 < 0.25) await this.deleteMarker(key);
           else if (r0 < 0.33 && known.length > 0) await this.removeVersion(key, wr.pick(known));
@@ -194,8 +195,8 @@ class VersionHarness {
   }
 
   /**
-   * Runs `send`: acknowledged, its effect is applied to the model; caught by the kill (no HTTP
-   * answer), it becomes the key's pending request. Any error answer while the server is up fails.
+   * Runs `send`: acknowledged, its effect is applied to the model; caught by the kill, it becomes
+   * the key's pending request. Any failure while the server is up fails the run.
    */
   private async request<T>(key: string, pending: Pending, send: () => Promise<T>): Promise<T | undefined> {
     const m = this.model.get(key)!;
@@ -203,7 +204,8 @@ class VersionHarness {
     try {
       return await send();
     } catch (err) {
-      if (this.killed && httpStatus(err) === undefined) {
+      // After the kill any failure is "in flight" (a connection reset, or an answer cut short).
+      if (this.killed) {
         m.pending = pending;
         this.stats.inFlight++;
         return undefined;
