@@ -5,6 +5,8 @@
 //   STRATA_CRASH_SEED=<n>          reproduce a run (printed at the start and in every failure)
 //   STRATA_CRASH_VERSION_KILLS=<n> number of kills (default 20)
 //
+// The first half of the kills runs with versioning Enabled, the second half Suspended (writes then
+// replace the key's 'null' version or marker and keep the older versions).
 // Each key belongs to one worker, so its operations are sequential and its history is a sequence:
 // the acknowledged versions and delete markers in order, plus at most the one request in flight at
 // the kill (committed or not: either is right). After each restart, ListObjectVersions (small random
@@ -54,7 +56,7 @@ const ALL_KEYS = Array.from({ length: WORKERS * KEYS_PER_WORKER }, (_, i) => key
 type Entry = { kind: 'version'; wid: string; size: number; sha256: string; versionId?: string; verified?: boolean } | { kind: 'marker'; versionId?: string };
 
 /** The request in flight at the last kill: it may or may not have committed. */
-type Pending = { op: 'add'; entry: Entry } | { op: 'remove'; entry: Entry };
+type Pending = { op: 'add'; entry: Entry; suspended: boolean } | { op: 'remove'; entry: Entry };
 
 interface KeyModel {
   /** Acknowledged (or found committed) entries, oldest first. */
@@ -103,6 +105,7 @@ class VersionHarness {
   private killed = false;
   private failure?: Error;
   private widCounter = 0;
+  private suspended = false;
   private readonly model = new Map<string, KeyModel>(ALL_KEYS.map((k) => [k, { seq: [] }]));
   private readonly stats = { puts: 0, markers: 0, removals: 0, inFlight: 0, inFlightCommitted: 0, versionsVerified: 0, bytesVerified: 0 };
 
@@ -125,6 +128,12 @@ class VersionHarness {
     await this.client!.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await this.client!.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
     for (this.cycle = 1; this.cycle <= kills; this.cycle++) {
+      // The second half runs Suspended: writes replace the key's 'null' version or marker and keep
+      // the older versions (never Enabled again, so a 'null' entry is always its key's newest write).
+      if (!this.suspended && this.cycle > kills / 2) {
+        await this.client!.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Suspended' } }));
+        this.suspended = true;
+      }
       await this.burstAndKill();
       await this.start();
       await this.verify();
@@ -218,25 +227,37 @@ class VersionHarness {
     const wid = `c${this.cycle}w${++this.widCounter}`;
     const body = bodyOf(this.seed, wid, size);
     const entry: Entry = { kind: 'version', wid, size, sha256: sha256Hex(body) };
-    const r = await this.request(key, { op: 'add', entry }, () =>
+    const r = await this.request(key, { op: 'add', entry, suspended: this.suspended }, () =>
       this.client!.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, Metadata: { wid } })),
     );
     if (!r) return;
-    if (!r.VersionId || r.VersionId === 'null') this.fail(`${key}: PUT on a versioned bucket answered version id ${r.VersionId}`);
-    entry.versionId = r.VersionId;
-    this.model.get(key)!.seq.push(entry);
+    // Suspended: the 'null' version (x-amz-version-id: null, or no header: the versioning slice's call).
+    const vid = this.suspended ? (r.VersionId ?? 'null') : r.VersionId;
+    if (!vid || (vid === 'null') !== this.suspended) this.fail(`${key}: PUT answered version id ${r.VersionId} (suspended: ${this.suspended})`);
+    entry.versionId = vid;
+    this.append(key, entry);
     this.stats.puts++;
   }
 
   private async deleteMarker(key: string): Promise<void> {
     const entry: Entry = { kind: 'marker' };
-    const r = await this.request(key, { op: 'add', entry }, () => this.client!.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key })));
+    const r = await this.request(key, { op: 'add', entry, suspended: this.suspended }, () =>
+      this.client!.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key })),
+    );
     if (!r) return;
-    if (r.DeleteMarker !== true || !r.VersionId)
-      this.fail(`${key}: DeleteObject without versionId answered DeleteMarker ${r.DeleteMarker}, version ${r.VersionId}`);
-    entry.versionId = r.VersionId;
-    this.model.get(key)!.seq.push(entry);
+    const vid = this.suspended ? (r.VersionId ?? 'null') : r.VersionId;
+    if (r.DeleteMarker !== true || !vid || (vid === 'null') !== this.suspended)
+      this.fail(`${key}: DeleteObject without versionId answered DeleteMarker ${r.DeleteMarker}, version ${r.VersionId} (suspended: ${this.suspended})`);
+    entry.versionId = vid;
+    this.append(key, entry);
     this.stats.markers++;
+  }
+
+  /** A new newest entry; a 'null' one (suspended bucket) replaces the key's previous 'null' entry. */
+  private append(key: string, entry: Entry): void {
+    const m = this.model.get(key)!;
+    if (entry.versionId === 'null') m.seq = m.seq.filter((e) => e.versionId !== 'null');
+    m.seq.push(entry);
   }
 
   /** DeleteObject with the version id of an acknowledged version or marker: removes exactly that one. */
@@ -311,7 +332,30 @@ class VersionHarness {
     // What the model allows: seq, or seq with the in-flight request applied.
     let expected = m.seq;
     const p = m.pending;
-    if (p?.op === 'add' && got.length === m.seq.length + 1) {
+    const shaped = (es: Entry[]) =>
+      got.length === es.length && es.every((e, i) => got[i]!.versionId === e.versionId && got[i]!.marker === (e.kind === 'marker'));
+    if (p?.op === 'add' && p.suspended) {
+      // Committed, it replaced the key's 'null' entry and is the newest, as 'null'.
+      const withP = [...m.seq.filter((e) => e.versionId !== 'null'), { ...p.entry, versionId: 'null' } as Entry];
+      let committed = shaped(withP);
+      if (committed && shaped(m.seq)) {
+        // Same shape either way (the old 'null' entry was of the same kind): a version tells by its write id; two markers are the same state.
+        const old = m.seq.find((e) => e.versionId === 'null')!;
+        if (p.entry.kind === 'version' && old.kind === 'version') {
+          const wid = (await c.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, VersionId: 'null' }))).Metadata?.wid;
+          if (wid !== p.entry.wid && wid !== old.wid)
+            this.fail(`${key}: the null version carries write ${wid}, which was never acknowledged nor in flight${where()}`);
+          committed = wid === p.entry.wid;
+        }
+      } else if (committed && p.entry.kind === 'version') {
+        const wid = (await c.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, VersionId: 'null' }))).Metadata?.wid;
+        if (wid !== p.entry.wid) this.fail(`${key}: the null version carries write ${wid}, which was never acknowledged nor in flight${where()}`);
+      }
+      if (committed) {
+        p.entry.versionId = 'null';
+        expected = [...m.seq.filter((e) => e.versionId !== 'null'), p.entry];
+      }
+    } else if (p?.op === 'add' && got.length === m.seq.length + 1) {
       // The newest entry must be exactly the in-flight write: a version with its wid, or a marker.
       const extra = got.at(-1)!;
       if (p.entry.kind === 'marker') {
