@@ -16,6 +16,7 @@ import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.
 import { ProcWindow, readMemory } from './procstat.js';
 import { nginxBinary, startNginx, startNullServer, startStrata, strataNodeFlags, type Running, type RunningNginx, type RunningStrata } from './servers.js';
 import { objectPath, presign, signHeaders, type S3Credentials } from './sign.js';
+import { SETS, versionBuckets, versionCells } from './versions.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
 const KiB = 1024;
@@ -23,7 +24,7 @@ const MiB = 1024 * 1024;
 const STRATA_CREDS: S3Credentials = { accessKey: 'rustfsadmin', secretKey: 'rustfssecret', region: 'us-east-1' };
 const HOST = '127.0.0.1';
 
-type Mode = 'full' | 'quick' | 'smoke';
+export type Mode = 'full' | 'quick' | 'smoke';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -184,7 +185,7 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Sides: the servers compared
 
-interface Side {
+export interface Side {
   name: string;
   kind: 's3' | 'nginx';
   port: number;
@@ -268,7 +269,7 @@ async function populate(ctx: Ctx, side: Side, bucket: string, keys: readonly str
 // ---------------------------------------------------------------------------------------------
 // Load: wrk where it can, the Node client otherwise
 
-interface LoadSpec {
+export interface LoadSpec {
   method: 'GET' | 'PUT' | 'DELETE' | 'HEAD';
   paths: readonly string[];
   concurrency: number;
@@ -288,7 +289,7 @@ function bodyOf(size: number): Buffer {
   return b;
 }
 
-interface Ctx {
+export interface Ctx {
   opts: Options;
   useWrk: boolean;
   workDir: string;
@@ -335,21 +336,21 @@ async function load(ctx: Ctx, side: Side, spec: LoadSpec): Promise<LoadResult> {
 // ---------------------------------------------------------------------------------------------
 // Cells
 
-type Unit = 'req/s' | 'MiB/s' | 'pages/s';
-type Target =
+export type Unit = 'req/s' | 'MiB/s' | 'pages/s';
+export type Target =
   | { kind: 'ratio'; min: number; text: string }
   | { kind: 'abs'; min: number; text: string }
   | { kind: 'abs+same'; min: number; sameAs: string; sameMin: number; text: string }
   /** Strata's median over that of another cell of the same run (Strata only, no reference). */
   | { kind: 'same'; sameAs: string; min: number; text: string };
 
-interface RunOutput {
+export interface RunOutput {
   value: number;
   load: LoadResult;
   note?: string;
 }
 
-interface Cell {
+export interface Cell {
   id: string;
   title: string;
   unit: Unit;
@@ -740,200 +741,6 @@ function mixedCell(c: number, modes: Mode[]): Cell {
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// The `versions` set (--set versions): listings and small PUT/GET on versioned buckets, each
-// against its unversioned twin in the same run (target 'same'). Strata only.
-
-export const SETS = ['versions'];
-const VER_VERSIONS = 10;
-const VER_MARKERS_PER_10 = 9;
-
-/** Keys per listing bucket of the versions set, by mode. */
-const verKeys = (mode: Mode) => ({ full: 100_000, quick: 100_000, smoke: 1_000 })[mode];
-
-/**
- * The buckets the selected cells of the versions set use, bulk-loaded with the listing buckets
- * (bench/bulk.ts): 100 k keys each for the listings (1.39 M rows in all), empty ones for PUT/GET.
- */
-function versionBuckets(mode: Mode, cells: readonly Cell[]): BulkBucket[] {
-  const n = verKeys(mode);
-  const out: BulkBucket[] = [];
-  if (cells.some((c) => c.id.startsWith('ver-list'))) {
-    out.push(
-      { name: 'ver-plain', count: n },
-      { name: 'ver-10x', count: n, versions: VER_VERSIONS },
-      { name: 'ver-markers', count: n, versions: 2, markersPer10: VER_MARKERS_PER_10 },
-    );
-  }
-  if (cells.some((c) => c.set === 'versions' && !c.id.startsWith('ver-list'))) {
-    // One unversioned, one with versioning Enabled.
-    out.push({ name: 'ver-small-plain', count: 0 }, { name: 'ver-small-on', count: 0, versions: 1 });
-  }
-  return out;
-}
-
-const xmlText = (s: string) =>
-  s
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
-
-/**
- * Pages of 1000 through `bucket` with one client, sequentially, from a different key each round:
- * ListObjectsV2 (api 'v2') or ListObjectVersions (api 'versions'); at the end it starts over.
- */
-function verListCell(id: string, title: string, bucket: string, api: 'v2' | 'versions', modes: Mode[], target?: Target): Cell {
-  return {
-    id,
-    title,
-    unit: 'pages/s',
-    modes,
-    set: 'versions',
-    group: 'ver-list',
-    target,
-    nginx: false,
-    tool: () => 'node',
-    async run(ctx, side, round, measured) {
-      if (side.name !== 'strata') return undefined;
-      const size = verKeys(ctx.opts.mode);
-      const conn = await Connection.connect(HOST, side.port, 60_000);
-      try {
-        const startAt = Math.floor(((round * 0.618034) % 1) * size);
-        const r = await measured(async () => {
-          const cpu0 = process.cpuUsage();
-          const t0 = performance.now();
-          const deadline = t0 + ctx.opts.durationS * 1000;
-          let pages = 0;
-          let entries = 0;
-          let errors = 0;
-          // v2: continuation token or start-after; versions: key-marker (+ version-id-marker).
-          let token: string | undefined;
-          let keyMarker: string | undefined = startAt > 0 ? bulkKey(startAt) : undefined;
-          let vidMarker: string | undefined;
-          const lat: number[] = [];
-          while (performance.now() < deadline && pages < 1_000_000) {
-            const query: Array<[string, string]> = api === 'v2' ? [['list-type', '2']] : [['versions', '']];
-            query.push(['max-keys', '1000']);
-            if (api === 'v2') {
-              if (token !== undefined) query.push(['continuation-token', token]);
-              else if (keyMarker !== undefined) query.push(['start-after', keyMarker]);
-            } else {
-              if (keyMarker !== undefined) query.push(['key-marker', keyMarker]);
-              if (vidMarker !== undefined) query.push(['version-id-marker', vidMarker]);
-            }
-            const { target: tgt, headers } = signHeaders(side.creds!, side.hostHeader, 'GET', objectPath(bucket), query);
-            const s = performance.now();
-            const res = await conn.request({ head: buildHead('GET', tgt, side.hostHeader, headers), keepBody: true });
-            lat.push(performance.now() - s);
-            pages++;
-            if (res.status !== 200) {
-              errors++;
-              break;
-            }
-            const xml = res.body!.toString('utf8');
-            const n = api === 'v2' ? xml.split('<Key>').length - 1 : xml.split('<Version>').length + xml.split('<DeleteMarker>').length - 2;
-            entries += n;
-            const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
-            if (truncated && n !== 1000) throw new Error(`${id}: a truncated page had ${n} entries`);
-            if (api === 'v2') {
-              const next = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1];
-              token = truncated && next !== undefined ? xmlText(next) : undefined;
-              if (token === undefined) keyMarker = undefined; // end of the bucket: start over
-            } else {
-              const nk = /<NextKeyMarker>([^<]*)<\/NextKeyMarker>/.exec(xml)?.[1];
-              const nv = /<NextVersionIdMarker>([^<]*)<\/NextVersionIdMarker>/.exec(xml)?.[1];
-              keyMarker = truncated && nk !== undefined ? xmlText(nk) : undefined;
-              vidMarker = truncated && nv !== undefined ? xmlText(nv) : undefined;
-            }
-          }
-          const elapsedS = (performance.now() - t0) / 1000;
-          const cpu = process.cpuUsage(cpu0);
-          lat.sort((a, b) => a - b);
-          return {
-            ops: pages,
-            elapsedS,
-            statuses: { entries },
-            errors,
-            bytesIn: 0,
-            latencyMs: { p50: lat[Math.floor(lat.length / 2)] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN },
-            clientCpuS: (cpu.user + cpu.system) / 1e6,
-            tool: 'node',
-          } satisfies LoadResult;
-        });
-        return { value: perSecond(r), load: r, note: `${r.statuses.entries} entries` };
-      } finally {
-        conn.close();
-      }
-    },
-  };
-}
-
-/**
- * 4 KiB PUT (distinct keys, or one key: on the versioned bucket every PUT adds a version to it) or
- * GET (of a key with VER_VERSIONS versions on the versioned bucket) on `bucket`.
- */
-function verSmallCell(id: string, title: string, bucket: string, what: 'put-distinct' | 'put-one' | 'get', c: number, modes: Mode[], goal?: Target): Cell {
-  return {
-    id,
-    title,
-    unit: 'req/s',
-    modes,
-    set: 'versions',
-    group: `ver-${what}`,
-    target: goal,
-    nginx: false,
-    tool: wrkOrNode,
-    async run(ctx, side, round, measured) {
-      if (side.name !== 'strata') return undefined;
-      let spec: LoadSpec;
-      if (what === 'get') {
-        const key = 'get-4k';
-        await once(side, `${bucket}/${key}`, async () => {
-          for (let v = 0; v < VER_VERSIONS; v++) await putObject(side, bucket, key, bodyOf(4 * KiB));
-        });
-        spec = { method: 'GET', paths: [target(side, 'GET', bucket, key)], concurrency: c, bodySize: 0, durationS: ctx.opts.durationS };
-      } else if (what === 'put-one') {
-        spec = { method: 'PUT', paths: [target(side, 'PUT', bucket, 'put-one')], concurrency: c, bodySize: 4 * KiB, durationS: ctx.opts.durationS };
-      } else {
-        const n = listCap(ctx, side);
-        const paths = Array.from({ length: n }, (_, i) => target(side, 'PUT', bucket, `put-distinct/r${round}/${i}`));
-        spec = { method: 'PUT', paths, concurrency: c, bodySize: 4 * KiB, durationS: ctx.opts.durationS };
-      }
-      const r = await measured(() => load(ctx, side, spec));
-      return { value: perSecond(r), load: r, note: r.wrapped ? 'key list reused' : undefined };
-    },
-  };
-}
-
-function versionCells(): Cell[] {
-  const all: Mode[] = ['full', 'quick', 'smoke'];
-  const half = (of: string): Target => ({ kind: 'same', sameAs: of, min: 0.5, text: `≥ 0.50× ${of}` });
-  const near = (of: string): Target => ({ kind: 'same', sameAs: of, min: 0.9, text: `≥ 0.90× ${of}` });
-  const cells: Cell[] = [
-    verListCell('ver-list-plain', 'ListObjectsV2, 1000-key pages, unversioned bucket (the baseline)', 'ver-plain', 'v2', all),
-    verListCell('ver-list-versions', `ListObjectVersions, pages of 1000, ${VER_VERSIONS} versions per key`, 'ver-10x', 'versions', all, half('ver-list-plain')),
-    verListCell(
-      'ver-list-markers',
-      `ListObjectsV2, 1000-key pages, versioned, ${VER_MARKERS_PER_10 * 10} % of keys deleted (delete marker latest)`,
-      'ver-markers',
-      'v2',
-      all,
-      half('ver-list-plain'),
-    ),
-  ];
-  for (const [what, label] of [
-    ['put-distinct', 'PUT 4 KiB distinct keys'],
-    ['put-one', 'PUT 4 KiB one key'],
-    ['get', 'GET 4 KiB'],
-  ] as const) {
-    const plain = `ver-${what}-plain-c16`;
-    cells.push(verSmallCell(plain, `${label}, c16, unversioned bucket`, 'ver-small-plain', what, 16, all));
-    cells.push(verSmallCell(`ver-${what}-on-c16`, `${label}, c16, versioning Enabled`, 'ver-small-on', what, 16, all, near(plain)));
-  }
-  return cells;
-}
-
 function allCells(): Cell[] {
   const F: Mode[] = ['full'];
   const FQ: Mode[] = ['full', 'quick'];
@@ -959,7 +766,7 @@ function allCells(): Cell[] {
     listCell(1, FQ, { kind: 'abs+same', min: 100, sameAs: 'list-small', sameMin: 0.8, text: '≥ 100 pages/s, ≥ 0.8× small' }),
     mixedCell(16, F),
     mixedCell(64, FQ),
-    ...versionCells(),
+    ...versionCells({ load, target, putObject, once, listCap, bodyOf, wrkOrNode, perSecond }),
   ];
 }
 
