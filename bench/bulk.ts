@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { SqliteMetaStore } from '../src/store/meta/sqlite.js';
 import { NULL_VERSION } from '../src/store/types.js';
-import { newVersion } from '../src/store/versions.js';
+import { newDeleteMarker, newVersion, newVersionId } from '../src/store/versions.js';
 
 export const EMPTY_ETAG = '"d41d8cd98f00b204e9800998ecf8427e"';
 const BATCH = 50_000;
@@ -20,7 +20,15 @@ export function bulkKey(i: number): string {
 
 export interface BulkBucket {
   name: string;
+  /** Keys. */
   count: number;
+  /**
+   * Versioned (versioning Enabled): this many versions per key (the bucket then holds count ×
+   * versions rows), each with its own time-ordered version id, as a versioned PUT writes them.
+   */
+  versions?: number;
+  /** Versioned: of every 10 keys, this many get a delete marker on top of their versions (0..10). */
+  markersPer10?: number;
 }
 
 /**
@@ -40,17 +48,32 @@ export function bulkLoad(dataDir: string, buckets: readonly BulkBucket[], region
     db.pragma('cache_size = -262144'); // 256 MiB page cache for the load (this process only)
     const now = Date.now();
     for (const b of buckets) {
-      meta.createBucket({ name: b.name, region, createdAt: now, versioning: '', owner: 'root', objectLock: false });
-      for (let start = 0; start < b.count; start += BATCH) {
+      const versions = b.versions ?? 0;
+      const markers = b.markersPer10 ?? 0;
+      meta.createBucket({ name: b.name, region, createdAt: now, versioning: versions > 0 ? 'Enabled' : '', owner: 'root', objectLock: false });
+      // Rows per batch stay about BATCH whatever the versions per key.
+      const keysPerBatch = Math.max(1, Math.floor(BATCH / Math.max(1, versions)));
+      for (let start = 0; start < b.count; start += keysPerBatch) {
         if (performance.now() - t0 > timeLimitMs) throw new Error(`bulk load exceeded ${timeLimitMs} ms`);
-        const end = Math.min(b.count, start + BATCH);
+        const end = Math.min(b.count, start + keysPerBatch);
         db.transaction(() => {
           for (let i = start; i < end; i++) {
             const write = { bucket: b.name, key: bulkKey(i), size: 0, etag: EMPTY_ETAG, storageClass: 'STANDARD', meta: { user: {} }, data: [] };
-            meta.putObject(newVersion(write, NULL_VERSION, now));
+            if (versions === 0) {
+              meta.putObject(newVersion(write, NULL_VERSION, now));
+              objects++;
+              continue;
+            }
+            // Oldest first, one second apart (each becomes the latest at its write, as over HTTP).
+            const t = now - (versions + 1) * 1000;
+            for (let v = 0; v < versions; v++) meta.putObject(newVersion(write, newVersionId(t + v * 1000), t + v * 1000));
+            objects += versions;
+            if (i % 10 < markers) {
+              meta.putObject(newDeleteMarker(b.name, write.key, newVersionId(now), now));
+              objects++;
+            }
           }
         })();
-        objects += end - start;
       }
     }
     db.pragma('synchronous = FULL');

@@ -10,12 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { bulkKey, bulkLoad } from './bulk.js';
+import { bulkKey, bulkLoad, type BulkBucket } from './bulk.js';
 import { buildHead, Connection, requestOnce, runLoad, type HttpRequest, type HttpResponse, type LoadResult } from './client.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.js';
 import { ProcWindow, readMemory } from './procstat.js';
 import { nginxBinary, startNginx, startNullServer, startStrata, strataNodeFlags, type Running, type RunningNginx, type RunningStrata } from './servers.js';
 import { objectPath, presign, signHeaders, type S3Credentials } from './sign.js';
+import { SETS, versionBuckets, versionCells } from './versions.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
 const KiB = 1024;
@@ -23,7 +24,7 @@ const MiB = 1024 * 1024;
 const STRATA_CREDS: S3Credentials = { accessKey: 'rustfsadmin', secretKey: 'rustfssecret', region: 'us-east-1' };
 const HOST = '127.0.0.1';
 
-type Mode = 'full' | 'quick' | 'smoke';
+export type Mode = 'full' | 'quick' | 'smoke';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -37,6 +38,8 @@ interface Options {
   nginx1w: boolean;
   vs?: { url: string; host: string; port: number; creds: S3Credentials; listMax: number };
   only?: string[];
+  /** A named set of cells run instead of the mode's default cells (see SETS). */
+  set?: string;
   client: 'auto' | 'wrk' | 'node';
   json: string;
   profileDir?: string;
@@ -56,6 +59,10 @@ options:
   --duration S          seconds per measurement (full: 2; wrk needs whole seconds)
   --list-sizes A,B      keys in the two listing buckets (full: 10000,1000000)
   --only ID,ID          only cells whose id starts with one of these (e.g. get-4k,head)
+  --set NAME            run this named set of cells instead of the mode's default ones (sizes and
+                        durations still by mode). Sets: versions (ListObjectVersions over 100 k keys
+                        × 10 versions, ListObjectsV2 with 90 % delete markers, 4 KiB PUT/GET on a
+                        versioned bucket, each against its unversioned twin; Strata only)
   --vs URL              reference = this S3 endpoint (path style, http) instead of nginx
   --vs-access-key K, --vs-secret-key S, --vs-region R   its credentials (default: Strata's)
   --vs-list-max N       populate its listing buckets over HTTP up to N keys (default 10000; larger
@@ -99,6 +106,7 @@ function parseOptions(argv: string[]): Options {
     '--duration',
     '--list-sizes',
     '--only',
+    '--set',
     '--vs',
     '--vs-access-key',
     '--vs-secret-key',
@@ -147,6 +155,8 @@ function parseOptions(argv: string[]): Options {
   if (sizes && (sizes.length !== 2 || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 20_000_000))) {
     throw new Error('--list-sizes takes two positive integers');
   }
+  const set = get('--set');
+  if (set !== undefined && !SETS.includes(set)) throw new Error(`--set: one of ${SETS.join(', ')}`);
   const client = get('--client') ?? 'auto';
   if (client !== 'auto' && client !== 'wrk' && client !== 'node') throw new Error('--client: auto, wrk or node');
   const tmpBase = resolve(get('--tmp') ?? os.tmpdir());
@@ -161,6 +171,7 @@ function parseOptions(argv: string[]): Options {
     only: get('--only')
       ?.split(',')
       .filter((s) => s !== ''),
+    set,
     client,
     json: resolve(get('--json') ?? join(tmpBase, 'strata-bench', 'last-run.json')),
     profileDir: get('--profile') !== undefined ? resolve(get('--profile')!) : undefined,
@@ -174,7 +185,7 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Sides: the servers compared
 
-interface Side {
+export interface Side {
   name: string;
   kind: 's3' | 'nginx';
   port: number;
@@ -258,7 +269,7 @@ async function populate(ctx: Ctx, side: Side, bucket: string, keys: readonly str
 // ---------------------------------------------------------------------------------------------
 // Load: wrk where it can, the Node client otherwise
 
-interface LoadSpec {
+export interface LoadSpec {
   method: 'GET' | 'PUT' | 'DELETE' | 'HEAD';
   paths: readonly string[];
   concurrency: number;
@@ -278,7 +289,7 @@ function bodyOf(size: number): Buffer {
   return b;
 }
 
-interface Ctx {
+export interface Ctx {
   opts: Options;
   useWrk: boolean;
   workDir: string;
@@ -325,23 +336,29 @@ async function load(ctx: Ctx, side: Side, spec: LoadSpec): Promise<LoadResult> {
 // ---------------------------------------------------------------------------------------------
 // Cells
 
-type Unit = 'req/s' | 'MiB/s' | 'pages/s';
-type Target =
+export type Unit = 'req/s' | 'MiB/s' | 'pages/s';
+export type Target =
   | { kind: 'ratio'; min: number; text: string }
   | { kind: 'abs'; min: number; text: string }
-  | { kind: 'abs+same'; min: number; sameAs: string; sameMin: number; text: string };
+  | { kind: 'abs+same'; min: number; sameAs: string; sameMin: number; text: string }
+  /** Strata's median over that of another cell of the same run (Strata only, no reference). */
+  | { kind: 'same'; sameAs: string; min: number; text: string };
 
-interface RunOutput {
+export interface RunOutput {
   value: number;
   load: LoadResult;
   note?: string;
 }
 
-interface Cell {
+export interface Cell {
   id: string;
   title: string;
   unit: Unit;
   modes: Mode[];
+  /** The named set (--set) it belongs to; cells without one are the modes' default cells. */
+  set?: string;
+  /** Consecutive cells with the same group run interleaved, round by round (comparisons between them). */
+  group?: string;
   target?: Target;
   /** The nginx reference can run it (listing cannot). */
   nginx: boolean;
@@ -749,6 +766,7 @@ function allCells(): Cell[] {
     listCell(1, FQ, { kind: 'abs+same', min: 100, sameAs: 'list-small', sameMin: 0.8, text: '≥ 100 pages/s, ≥ 0.8× small' }),
     mixedCell(16, F),
     mixedCell(64, FQ),
+    ...versionCells({ load, target, putObject, once, listCap, bodyOf, wrkOrNode, perSecond }),
   ];
 }
 
@@ -793,6 +811,13 @@ interface CellResult {
   target?: Target;
   sides: Record<string, SideStats | undefined>;
   ratio?: number;
+  /** Target 'same': Strata's median over the other cell's. */
+  sameRatio?: number;
+  /**
+   * Target 'same': Strata's server CPU per operation over the other cell's (a cost ratio: 1.10 =
+   * 10 % more CPU per op). On a shared machine it moves less than the throughput ratio.
+   */
+  sameCpuRatio?: number;
   met?: boolean;
   missedBy?: string;
   skipped?: string;
@@ -868,7 +893,9 @@ function table(results: CellResult[], refName: string, extra: string | undefined
   const rows = results.map((r) => {
     const s = r.sides.strata;
     const ref = r.sides[refName];
-    const met = r.met === undefined ? '' : r.met ? '✅' : `❌ ${r.missedBy ?? ''}`.trim();
+    const same =
+      r.sameRatio !== undefined ? ` (${r.sameRatio.toFixed(2)}×${r.sameCpuRatio !== undefined ? `; CPU/op ${r.sameCpuRatio.toFixed(2)}×` : ''})` : '';
+    const met = r.met === undefined ? '' : r.met ? `✅${same}` : `❌${same} ${r.missedBy ?? ''}`.trim();
     return [
       r.title,
       r.unit,
@@ -947,10 +974,11 @@ async function main(): Promise<void> {
     // 1. Strata's data directory, with the listing buckets written straight into its metadata.
     const dataDir = join(root, 'strata-data');
     mkdirSync(dataDir);
-    const cells = allCells().filter((c) => c.modes.includes(opts.mode) && (!opts.only || opts.only.some((p) => c.id.startsWith(p))));
+    const cells = allCells().filter((c) => c.modes.includes(opts.mode) && c.set === opts.set && (!opts.only || opts.only.some((p) => c.id.startsWith(p))));
     const wantsList = cells.some((c) => c.id.startsWith('list-'));
-    const listBuckets = wantsList ? opts.listSizes.map((n) => ({ name: listBucket(n), count: n })) : [];
+    const listBuckets: BulkBucket[] = wantsList ? opts.listSizes.map((n) => ({ name: listBucket(n), count: n })) : [];
     if (opts.mode === 'smoke' && !cells.some((c) => c.id === 'list-large')) listBuckets.splice(1);
+    listBuckets.push(...versionBuckets(opts.mode, cells));
     let bulk = { objects: 0, ms: 0 };
     if (listBuckets.length > 0) {
       log(`bulk-loading ${listBuckets.map((b) => `${b.name} (${b.count} keys)`).join(', ')} into meta.db`);
@@ -1087,76 +1115,115 @@ async function main(): Promise<void> {
       }
     };
     const results: CellResult[] = [];
+    // Cells of one group (consecutive, same Cell.group) run interleaved: each round runs every cell
+    // of the group in turn, so a comparison between them is not skewed by the machine's load drifting.
+    const groups: Cell[][] = [];
     for (const cell of cells) {
-      if (cell.id.startsWith('list-')) {
-        const size = opts.listSizes[cell.id === 'list-small' ? 0 : 1];
-        cell.title = `ListObjectsV2, 1000-key pages, ${size.toLocaleString('en-US')} keys`;
+      const last = groups.at(-1);
+      if (cell.group !== undefined && last?.[0]?.group === cell.group) last.push(cell);
+      else groups.push([cell]);
+    }
+    for (const group of groups) {
+      const runsOf = new Map<Cell, Map<string, RunRecord[]>>();
+      for (const cell of group) {
+        if (cell.id.startsWith('list-')) {
+          const size = opts.listSizes[cell.id === 'list-small' ? 0 : 1];
+          cell.title = `ListObjectsV2, 1000-key pages, ${size.toLocaleString('en-US')} keys`;
+        }
+        runsOf.set(cell, new Map<string, RunRecord[]>(sides.map((s) => [s.name, []])));
+        log(
+          `cell ${cell.id} (${cell.title}) on ${sides
+            .filter((s) => s.kind === 's3' || cell.nginx)
+            .map((s) => s.name)
+            .join(', ')}${
+            group.length > 1
+              ? ` (interleaved with ${group
+                  .filter((c) => c !== cell)
+                  .map((c) => c.id)
+                  .join(', ')})`
+              : ''
+          }`,
+        );
       }
-      const runsBySide = new Map<string, RunRecord[]>(sides.map((s) => [s.name, []]));
-      const active = sides.filter((s) => s.kind === 's3' || cell.nginx);
-      log(`cell ${cell.id} (${cell.title}) on ${active.map((s) => s.name).join(', ')}`);
       for (let round = 0; round < opts.rounds; round++) {
-        for (const side of active) {
-          const win = new ProcWindow(side.pids);
-          const meter: { usage?: { cpuS: number; peakRssMiB: number } } = {};
-          const measured = async <T>(fn: () => Promise<T>): Promise<T> => {
-            if (side.name === 'strata') notePeak(`before ${cell.id} round ${round + 1} (warm-up, set-up)`);
-            win.start();
-            try {
-              return await fn();
-            } finally {
-              meter.usage = win.stop();
-              if (side.name === 'strata') notePeak(`${cell.id} round ${round + 1}`);
+        for (const cell of group) {
+          const runsBySide = runsOf.get(cell)!;
+          const active = sides.filter((s) => s.kind === 's3' || cell.nginx);
+          for (const side of active) {
+            const win = new ProcWindow(side.pids);
+            const meter: { usage?: { cpuS: number; peakRssMiB: number } } = {};
+            const measured = async <T>(fn: () => Promise<T>): Promise<T> => {
+              if (side.name === 'strata') notePeak(`before ${cell.id} round ${round + 1} (warm-up, set-up)`);
+              win.start();
+              try {
+                return await fn();
+              } finally {
+                meter.usage = win.stop();
+                if (side.name === 'strata') notePeak(`${cell.id} round ${round + 1}`);
+              }
+            };
+            const out = await cell.run(ctx, side, round, measured);
+            if (!out) continue;
+            const usage = meter.usage;
+            const hasPids = side.pids().length > 0;
+            if (hasPids && side.name === 'strata' && usage) notePeak(`${cell.id} round ${round + 1}`, usage.peakRssMiB * 1024);
+            runsBySide.get(side.name)!.push({
+              round,
+              value: out.value,
+              ops: out.load.ops,
+              elapsedS: out.load.elapsedS,
+              errors: out.load.errors,
+              statuses: out.load.statuses,
+              p50Ms: out.load.latencyMs.p50,
+              p99Ms: out.load.latencyMs.p99,
+              tool: out.load.tool,
+              clientCpuS: out.load.clientCpuS,
+              serverCpuS: hasPids ? usage?.cpuS : undefined,
+              serverPeakRssMiB: hasPids ? usage?.peakRssMiB : undefined,
+              note: out.note,
+            });
+            log(
+              `  round ${round + 1}/${opts.rounds} ${side.name}: ${fmtNum(out.value)} ${cell.unit}` +
+                ` (${out.load.ops} ops in ${out.load.elapsedS.toFixed(2)} s${out.load.errors ? `, ${out.load.errors} errors` : ''}${usage && hasPids ? `, server CPU ${usage.cpuS.toFixed(2)} s, peak RSS ${usage.peakRssMiB.toFixed(0)} MiB` : ''}${out.note ? `, ${out.note}` : ''})`,
+            );
+          }
+        }
+      }
+      for (const cell of group) {
+        const runsBySide = runsOf.get(cell)!;
+        const sidesStats: Record<string, SideStats | undefined> = {};
+        for (const s of sides) sidesStats[s.name] = stats(runsBySide.get(s.name)!);
+        const res: CellResult = { id: cell.id, title: cell.title, unit: cell.unit, tool: cell.tool(ctx), target: cell.target, sides: sidesStats };
+        const sm = sidesStats.strata?.median;
+        const rm = sidesStats[refName]?.median;
+        if (sm !== undefined && rm !== undefined && rm > 0) res.ratio = sm / rm;
+        if (cell.target && sm !== undefined) {
+          const t = cell.target;
+          if (t.kind === 'ratio' && res.ratio !== undefined) {
+            res.met = res.ratio >= t.min;
+            if (!res.met) res.missedBy = short(res.ratio, t.min);
+          } else if (t.kind === 'abs') {
+            res.met = sm >= t.min;
+            if (!res.met) res.missedBy = short(sm, t.min);
+          } else if (t.kind === 'abs+same') {
+            const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
+            const same = other === undefined ? undefined : sm / other;
+            res.met = sm >= t.min && (same === undefined || same >= t.sameMin);
+            if (!res.met) res.missedBy = sm < t.min ? short(sm, t.min) : `${same!.toFixed(2)}× the small bucket`;
+          } else if (t.kind === 'same') {
+            const otherSide = results.find((r) => r.id === t.sameAs)?.sides.strata;
+            const other = otherSide?.median;
+            const cpu = sidesStats.strata?.serverCpuUsPerOp;
+            if (cpu !== undefined && otherSide?.serverCpuUsPerOp) res.sameCpuRatio = cpu / otherSide.serverCpuUsPerOp;
+            if (other !== undefined && other > 0) {
+              res.sameRatio = sm / other;
+              res.met = res.sameRatio >= t.min;
+              if (!res.met) res.missedBy = short(res.sameRatio, t.min);
             }
-          };
-          const out = await cell.run(ctx, side, round, measured);
-          if (!out) continue;
-          const usage = meter.usage;
-          const hasPids = side.pids().length > 0;
-          if (hasPids && side.name === 'strata' && usage) notePeak(`${cell.id} round ${round + 1}`, usage.peakRssMiB * 1024);
-          runsBySide.get(side.name)!.push({
-            round,
-            value: out.value,
-            ops: out.load.ops,
-            elapsedS: out.load.elapsedS,
-            errors: out.load.errors,
-            statuses: out.load.statuses,
-            p50Ms: out.load.latencyMs.p50,
-            p99Ms: out.load.latencyMs.p99,
-            tool: out.load.tool,
-            clientCpuS: out.load.clientCpuS,
-            serverCpuS: hasPids ? usage?.cpuS : undefined,
-            serverPeakRssMiB: hasPids ? usage?.peakRssMiB : undefined,
-            note: out.note,
-          });
-          log(
-            `  round ${round + 1}/${opts.rounds} ${side.name}: ${fmtNum(out.value)} ${cell.unit}` +
-              ` (${out.load.ops} ops in ${out.load.elapsedS.toFixed(2)} s${out.load.errors ? `, ${out.load.errors} errors` : ''}${usage && hasPids ? `, server CPU ${usage.cpuS.toFixed(2)} s, peak RSS ${usage.peakRssMiB.toFixed(0)} MiB` : ''}${out.note ? `, ${out.note}` : ''})`,
-          );
+          }
         }
+        results.push(res);
       }
-      const sidesStats: Record<string, SideStats | undefined> = {};
-      for (const s of sides) sidesStats[s.name] = stats(runsBySide.get(s.name)!);
-      const res: CellResult = { id: cell.id, title: cell.title, unit: cell.unit, tool: cell.tool(ctx), target: cell.target, sides: sidesStats };
-      const sm = sidesStats.strata?.median;
-      const rm = sidesStats[refName]?.median;
-      if (sm !== undefined && rm !== undefined && rm > 0) res.ratio = sm / rm;
-      if (cell.target && sm !== undefined) {
-        const t = cell.target;
-        if (t.kind === 'ratio' && res.ratio !== undefined) {
-          res.met = res.ratio >= t.min;
-          if (!res.met) res.missedBy = short(res.ratio, t.min);
-        } else if (t.kind === 'abs') {
-          res.met = sm >= t.min;
-          if (!res.met) res.missedBy = short(sm, t.min);
-        } else if (t.kind === 'abs+same') {
-          const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
-          const same = other === undefined ? undefined : sm / other;
-          res.met = sm >= t.min && (same === undefined || same >= t.sameMin);
-          if (!res.met) res.missedBy = sm < t.min ? short(sm, t.min) : `${same!.toFixed(2)}× the small bucket`;
-        }
-      }
-      results.push(res);
     }
 
     if (opts.mode !== 'smoke') {
@@ -1195,7 +1262,7 @@ async function main(): Promise<void> {
     for (const r of results) {
       if (r.met === undefined) continue;
       summary.push(
-        `- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`,
+        `- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : r.sameRatio !== undefined ? `${r.sameRatio.toFixed(2)}× ${(r.target as { sameAs: string }).sameAs}${r.sameCpuRatio !== undefined ? ` (server CPU per op ${r.sameCpuRatio.toFixed(2)}×)` : ''}` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`,
       );
     }
     const rssMet = strataPeakMiB < 150;

@@ -62,6 +62,13 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   PutBucketTagging: ['bucket', ['s3:PutBucketTagging']],
   GetBucketTagging: ['bucket', ['s3:GetBucketTagging']],
   DeleteBucketTagging: ['bucket', ['s3:PutBucketTagging']],
+  // lock slice (issue 11): one action each, with or without versionId (AWS has no version variants).
+  PutObjectLockConfiguration: ['bucket', ['s3:PutBucketObjectLockConfiguration']],
+  GetObjectLockConfiguration: ['bucket', ['s3:GetBucketObjectLockConfiguration']],
+  PutObjectRetention: ['object', ['s3:PutObjectRetention']],
+  GetObjectRetention: ['object', ['s3:GetObjectRetention']],
+  PutObjectLegalHold: ['object', ['s3:PutObjectLegalHold']],
+  GetObjectLegalHold: ['object', ['s3:GetObjectLegalHold']],
   // lifecycle slice
   PutBucketLifecycleConfiguration: ['bucket', ['s3:PutLifecycleConfiguration']],
   GetBucketLifecycleConfiguration: ['bucket', ['s3:GetLifecycleConfiguration']],
@@ -109,6 +116,9 @@ describe('registry', () => {
       'PutBucketTagging',
       'PutBucketVersioning',
       'PutObjectAcl',
+      'PutObjectLegalHold',
+      'PutObjectLockConfiguration',
+      'PutObjectRetention',
       'PutObjectTagging',
     ]);
     assert.deepEqual(byPolicy['xml-after-checks'], ['CompleteMultipartUpload']);
@@ -128,6 +138,10 @@ describe('registry', () => {
       'GetObject',
       'HeadObject',
       'PutObject',
+      // lock slice: their `input` refuses a body without Content-MD5 / x-amz-checksum-* before it is read
+      'PutObjectLegalHold',
+      'PutObjectLockConfiguration',
+      'PutObjectRetention',
       'UploadPart',
       'UploadPartCopy',
     ]);

@@ -51,6 +51,13 @@ import { deleteObjectTagging } from './operations/delete-object-tagging.js';
 import { getBucketTagging } from './operations/get-bucket-tagging.js';
 import { putBucketTagging } from './operations/put-bucket-tagging.js';
 import { putObjectTagging } from './operations/put-object-tagging.js';
+import { getObjectLegalHold } from './operations/get-object-legal-hold.js';
+import { getObjectLockConfiguration } from './operations/get-object-lock-configuration.js';
+import { getObjectRetention } from './operations/get-object-retention.js';
+import { putObjectLegalHold } from './operations/put-object-legal-hold.js';
+import { putObjectLockConfiguration } from './operations/put-object-lock-configuration.js';
+import { putObjectRetention } from './operations/put-object-retention.js';
+import { requireBodyIntegrity } from './object-lock.js';
 // lifecycle slice
 import { deleteBucketLifecycle } from './operations/delete-bucket-lifecycle.js';
 import { getBucketLifecycleConfiguration } from './operations/get-bucket-lifecycle-configuration.js';
@@ -171,6 +178,15 @@ export const OPERATIONS = {
   PutBucketTagging: onBucket(putBucketTagging, ['s3:PutBucketTagging'], { body: 'xml' }),
   GetBucketTagging: onBucket(getBucketTagging, ['s3:GetBucketTagging']),
   DeleteBucketTagging: onBucket(deleteBucketTagging, ['s3:PutBucketTagging']),
+  // Object lock (issue 11, lock slice). The PUTs need Content-MD5 or x-amz-checksum-* (S3's rule),
+  // checked before the body. x-amz-bypass-governance-retention also needs s3:BypassGovernanceRetention:
+  // lockCheckOf (object-lock.ts) asks the decision point when the header is sent.
+  PutObjectLockConfiguration: onBucket(putObjectLockConfiguration, ['s3:PutBucketObjectLockConfiguration'], { body: 'xml', input: requireBodyIntegrity }),
+  GetObjectLockConfiguration: onBucket(getObjectLockConfiguration, ['s3:GetBucketObjectLockConfiguration']),
+  PutObjectRetention: onObject(putObjectRetention, ['s3:PutObjectRetention'], { body: 'xml', input: requireBodyIntegrity }),
+  GetObjectRetention: onObject(getObjectRetention, ['s3:GetObjectRetention']),
+  PutObjectLegalHold: onObject(putObjectLegalHold, ['s3:PutObjectLegalHold'], { body: 'xml', input: requireBodyIntegrity }),
+  GetObjectLegalHold: onObject(getObjectLegalHold, ['s3:GetObjectLegalHold']),
   // lifecycle slice (the router names DELETE ?lifecycle DeleteBucketLifecycleConfiguration; S3's API: DeleteBucketLifecycle).
   PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, ['s3:PutLifecycleConfiguration'], { body: 'xml' }),
   GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, ['s3:GetLifecycleConfiguration']),

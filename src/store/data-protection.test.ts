@@ -36,7 +36,7 @@ describe('object-lock rules', () => {
     assert.doesNotThrow(() => checkRemovable({ retention: { mode: 'GOVERNANCE', until: now + 1 } }, { now, bypassGovernance: true }));
     assert.doesNotThrow(() => checkRemovable({}, { now }));
   });
-  it('retention changes: COMPLIANCE only extended; GOVERNANCE shortened or removed only with the bypass', () => {
+  it('retention changes: COMPLIANCE only extended; GOVERNANCE shortened, removed or made COMPLIANCE only with the bypass', () => {
     const c = { mode: 'COMPLIANCE' as const, until: now + 100 };
     const g = { mode: 'GOVERNANCE' as const, until: now + 100 };
     assert.doesNotThrow(() => checkRetentionChange(c, { mode: 'COMPLIANCE', until: now + 200 }, { now }));
@@ -44,7 +44,9 @@ describe('object-lock rules', () => {
     assert.throws(() => checkRetentionChange(c, { mode: 'GOVERNANCE', until: now + 200 }, { now, bypassGovernance: true }), locked('ObjectLocked'));
     assert.throws(() => checkRetentionChange(c, null, { now, bypassGovernance: true }), locked('ObjectLocked'));
     assert.doesNotThrow(() => checkRetentionChange(g, { mode: 'GOVERNANCE', until: now + 200 }, { now }));
-    assert.doesNotThrow(() => checkRetentionChange(g, { mode: 'COMPLIANCE', until: now + 100 }, { now }));
+    assert.throws(() => checkRetentionChange(g, { mode: 'COMPLIANCE', until: now + 100 }, { now }), locked('ObjectLocked'));
+    assert.throws(() => checkRetentionChange(g, { mode: 'COMPLIANCE', until: now + 200 }, { now }), locked('ObjectLocked'));
+    assert.doesNotThrow(() => checkRetentionChange(g, { mode: 'COMPLIANCE', until: now + 100 }, { now, bypassGovernance: true }));
     assert.throws(() => checkRetentionChange(g, { mode: 'GOVERNANCE', until: now + 50 }, { now }), locked('ObjectLocked'));
     assert.throws(() => checkRetentionChange(g, null, { now }), locked('ObjectLocked'));
     assert.doesNotThrow(() => checkRetentionChange(g, null, { now, bypassGovernance: true }));
@@ -128,7 +130,9 @@ describe('Store › versioning state, delete markers and object lock', () => {
     const rec = await store.versionRecord('b', 'k', v.versionId);
     assert.deepEqual([rec?.tags, rec?.retention, rec?.legalHold], [[{ key: 't', value: '1' }], { mode: 'GOVERNANCE', until }, true]);
     const patched = await store.updateObject('b', 'k', v.versionId, { tags: null, legalHold: false });
-    assert.deepEqual([patched?.tags, patched?.legalHold, patched?.retention?.mode, patched?.etag], [undefined, undefined, 'GOVERNANCE', '"x"']);
+    // A lifted legal hold is remembered as OFF (S3 answers GetObjectLegalHold OFF, not "none").
+    assert.deepEqual([patched?.tags, patched?.legalHold, patched?.retention?.mode, patched?.etag], [undefined, false, 'GOVERNANCE', '"x"']);
+    assert.equal((await store.versionRecord('b', 'k', v.versionId))?.legalHold, false, 'OFF is stored');
     await assert.rejects(store.updateObject('b', 'k', v.versionId, { retention: null }), locked('ObjectLocked'));
     const removed = await store.updateObject('b', 'k', v.versionId, { retention: null, lock: { bypassGovernance: true } });
     assert.equal(removed?.retention, undefined);
@@ -155,6 +159,24 @@ describe('Store › versioning state, delete markers and object lock', () => {
     const still = await store.readObject('b', 'n');
     assert.equal(still?.record.etag, '"n"');
     still?.release();
+  });
+
+  it('overwriting a null version under retention: GOVERNANCE only with the bypass, COMPLIANCE never, a passed date binds nothing', async () => {
+    // Unreachable over HTTP (a lock bucket cannot be suspended); the commit refuses it all the same.
+    await store.updateBucket('b', { versioning: 'Enabled' });
+    await store.updateBucket('b', { versioning: 'Suspended' });
+    const future = Date.now() + 60_000;
+    await store.commitObject(write('g', 'g', { retention: { mode: 'GOVERNANCE', until: future } }));
+    await assert.rejects(store.commitObject(write('g', 'g2')), locked('ObjectLocked'));
+    assert.equal((await store.commitObject(write('g', 'g3'), undefined, { bypassGovernance: true })).etag, '"g3"');
+    await store.commitObject(write('c', 'c', { retention: { mode: 'COMPLIANCE', until: future } }));
+    await assert.rejects(store.commitObject(write('c', 'c2'), undefined, { bypassGovernance: true }), locked('ObjectLocked'));
+    await assert.rejects(store.deleteObject('b', 'c', { lock: { bypassGovernance: true } }), locked('ObjectLocked'));
+    await store.commitObject(write('p', 'p', { retention: { mode: 'COMPLIANCE', until: Date.now() - 1 } }));
+    assert.equal((await store.commitObject(write('p', 'p2'))).etag, '"p2"', 'a retention whose date passed protects nothing');
+    const c = await store.readObject('b', 'c');
+    assert.equal(c?.record.etag, '"c"');
+    c?.release();
   });
 
   it('multipart completion onto a protected null version is refused; the upload stays', async () => {

@@ -25,8 +25,10 @@ export function checkRemovable(v: VersionExtras, lock: LockCheck = {}): void {
 /**
  * Throws StoreError('ObjectLocked') when `next` (null: remove) may not replace the version's
  * current retention. While the current one binds: COMPLIANCE may only be kept or extended, as
- * COMPLIANCE; GOVERNANCE may be kept, extended or turned into COMPLIANCE (with a date at or after
- * the current one) freely, and shortened or removed only with `bypassGovernance`.
+ * COMPLIANCE; GOVERNANCE may be kept or extended, as GOVERNANCE, freely, and shortened, removed or
+ * turned into COMPLIANCE only with `bypassGovernance` (S3 answers AccessDenied to a change of mode
+ * without the bypass, even to a stronger one: ceph/s3-tests
+ * test_object_lock_changing_mode_from_governance_without_bypass).
  */
 export function checkRetentionChange(current: Retention | undefined, next: Retention | null, lock: LockCheck = {}): void {
   const now = lock.now ?? Date.now();
@@ -36,6 +38,6 @@ export function checkRetentionChange(current: Retention | undefined, next: Reten
     if (next !== null && next.mode === 'COMPLIANCE' && extends_) return;
     throw new StoreError('ObjectLocked', 'COMPLIANCE retention');
   }
-  if (extends_) return;
+  if (extends_ && next.mode === 'GOVERNANCE') return;
   if (lock.bypassGovernance !== true) throw new StoreError('ObjectLocked', 'GOVERNANCE retention');
 }

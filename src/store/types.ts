@@ -65,6 +65,7 @@ export interface Retention {
 export interface VersionExtras {
   tags?: Tag[];
   retention?: Retention;
+  /** true: a legal hold is ON (blocks removal); false: it was set OFF (S3 answers OFF, not "none"). */
   legalHold?: boolean;
 }
 
@@ -155,8 +156,8 @@ export interface ObjectPatch {
   tags?: Tag[] | null;
   /**
    * Checked in the transaction against the version's current retention: COMPLIANCE (while active)
-   * may only be kept or extended, in COMPLIANCE; GOVERNANCE (while active) may be extended or turned
-   * into COMPLIANCE freely, shortened or removed only with `lock.bypassGovernance`. Else
+   * may only be kept or extended, in COMPLIANCE; GOVERNANCE (while active) may be kept or extended
+   * freely, shortened, removed or turned into COMPLIANCE only with `lock.bypassGovernance`. Else
    * StoreError('ObjectLocked'). A retention whose date has passed binds nothing.
    */
   retention?: Retention | null;

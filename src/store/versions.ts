@@ -70,7 +70,7 @@ export function newVersion(write: ObjectWrite, versionId: string, lastModified: 
   if (write.inline !== undefined) rec.inline = write.inline;
   if (write.tags !== undefined && write.tags.length > 0) rec.tags = write.tags;
   if (write.retention !== undefined) rec.retention = write.retention;
-  if (write.legalHold === true) rec.legalHold = true;
+  if (write.legalHold !== undefined) rec.legalHold = write.legalHold; // false: OFF, as given
   return rec;
 }
 

@@ -158,7 +158,7 @@ export async function buildCompletedObject(ctx: RequestContext, upload: UploadRe
     // What CreateMultipartUpload asked for: tags, retention, legal hold.
     ...(upload.tags !== undefined ? { tags: upload.tags } : {}),
     ...(upload.retention !== undefined ? { retention: upload.retention } : {}),
-    ...(upload.legalHold === true ? { legalHold: true } : {}),
+    ...(upload.legalHold !== undefined ? { legalHold: upload.legalHold } : {}),
     data: chosen.map((p) => p.data),
     parts: chosen.map((p) => p.size),
   };

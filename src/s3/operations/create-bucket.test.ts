@@ -14,8 +14,8 @@ import { createBucket } from './create-bucket.js';
 const ROOT: Principal = { accessKeyId: 'AKROOT', userId: ROOT_USER_ID, kind: 'root' };
 const OTHER = { accessKeyId: 'AKOTHER', userId: 'other-user', kind: 'user' } as unknown as Principal;
 
-function ctxOf(store: Store, bucket: string, principal: Principal): NamedBucketRequest {
-  return { store, bucket, principal, config: { region: 'us-east-1' }, bodyText: '' } as unknown as NamedBucketRequest;
+function ctxOf(store: Store, bucket: string, principal: Principal, headers: Record<string, string> = {}): NamedBucketRequest {
+  return { store, bucket, principal, headers, req: {}, config: { region: 'us-east-1' }, bodyText: '' } as unknown as NamedBucketRequest;
 }
 
 async function codeOf(p: Promise<unknown>, bucket: string): Promise<string> {
@@ -54,5 +54,17 @@ describe('CreateBucket ownership', () => {
     assert.equal(await codeOf(createBucket(ctxOf(store, 'again', ROOT)), 'again'), 'BucketAlreadyOwnedByYou');
     await createBucket(ctxOf(store, 'theirs', OTHER));
     assert.equal(await codeOf(createBucket(ctxOf(store, 'theirs', OTHER)), 'theirs'), 'BucketAlreadyOwnedByYou');
+  });
+
+  it('CreateBucket › x-amz-bucket-object-lock-enabled: true → object lock and versioning Enabled; it also needs s3:PutBucketObjectLockConfiguration and s3:PutBucketVersioning', async () => {
+    const lock = { 'x-amz-bucket-object-lock-enabled': 'true' };
+    await createBucket(ctxOf(store, 'locked', ROOT, lock));
+    const b = await store.getBucket('locked');
+    assert.deepEqual([b?.objectLock, b?.versioning], [true, 'Enabled']);
+    await createBucket(ctxOf(store, 'plain', ROOT, { 'x-amz-bucket-object-lock-enabled': 'false' }));
+    assert.equal((await store.getBucket('plain'))?.objectLock, false);
+    // A principal the decision point refuses those actions gets AccessDenied, and no bucket.
+    await assert.rejects(createBucket(ctxOf(store, 'theirs-locked', OTHER, lock)), (e: unknown) => e instanceof S3Error && e.code === 'AccessDenied');
+    assert.equal(await store.getBucket('theirs-locked'), undefined);
   });
 });

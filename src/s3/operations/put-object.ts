@@ -4,6 +4,7 @@
 import { objectBody } from '../body.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import type { PutObjectInput } from '../inputs.js';
+import { requireIntegrityForLock } from '../object-lock.js';
 import { withBucketDefaults } from '../version-extras.js';
 import { versionIdHeader } from '../object-read.js';
 import { expirationHeaders } from '../lifecycle.js';
@@ -17,6 +18,7 @@ export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): 
   const meta = { ...ctx.input.meta };
   const body = objectBody(ctx);
   const extras = await withBucketDefaults(ctx, ctx.bucketRecord, ctx.input.extras);
+  requireIntegrityForLock(ctx, extras, 'Put Object'); // a version under object lock: Content-MD5 or a checksum
 
   const bytes = await ctx.store.writeObjectData(body.source, ctx.signal);
   const digest = body.digest();

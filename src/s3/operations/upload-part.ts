@@ -6,6 +6,7 @@ import { objectBody } from '../body.js';
 import type { ObjectRequest, S3Response, WithInput } from '../context.js';
 import type { PartInput } from '../inputs.js';
 import { uploadAlgorithm, withChecksum } from '../multipart.js';
+import { requireIntegrityForLock } from '../object-lock.js';
 
 export async function uploadPart(ctx: WithInput<ObjectRequest, PartInput>): Promise<S3Response> {
   const bucket = ctx.bucket;
@@ -13,6 +14,7 @@ export async function uploadPart(ctx: WithInput<ObjectRequest, PartInput>): Prom
   // Everything that can be refused is refused before a byte of the body is read.
   const { uploadId, partNumber } = ctx.input;
   const upload = await ctx.store.requireUpload(bucket, key, uploadId);
+  requireIntegrityForLock(ctx, upload, 'Put Part'); // the upload will be a version under object lock
   const body = objectBody(ctx); // at most 5 GiB, like a part
   const alg = uploadAlgorithm(upload);
   const hashed = withChecksum(body.source, alg);

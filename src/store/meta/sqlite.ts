@@ -155,8 +155,7 @@ export class SqliteMetaStore implements MetaStore {
         if (patch.retention === null) delete rec.retention;
         else rec.retention = { mode: patch.retention.mode, until: patch.retention.until };
       }
-      if (patch.legalHold === false) delete rec.legalHold;
-      else if (patch.legalHold === true) rec.legalHold = true;
+      if (patch.legalHold !== undefined) rec.legalHold = patch.legalHold;
       this.st.updateMeta.run(JSON.stringify(rec.meta), extrasJson(rec), bucket, kb, row.version_id);
       return rec;
     }).immediate;
