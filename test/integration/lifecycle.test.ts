@@ -19,6 +19,7 @@ import {
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   PutObjectTaggingCommand,
   type LifecycleRule,
   type S3Client,
@@ -270,6 +271,26 @@ describe('lifecycle (short day)', () => {
     const want = [`cur/k "${md5('c')}" old`, 'cur/k marker latest', `nc/k "${md5('3')}" old`, `nc/k "${md5('4')}" latest`];
     await waitFor('the versions the rules leave', async () => JSON.stringify(await listing()) === JSON.stringify(want.sort()));
     assert.equal(await exists(b, 'cur/k'), false, 'the current version is hidden behind a delete marker');
+  });
+
+  it('object lock › a noncurrent version under legal hold is skipped (counted as locked, the round ends); once the hold is lifted it expires', async () => {
+    const b = newBucketName('lifecycle-lock');
+    await s3.send(new CreateBucketCommand({ Bucket: b, ObjectLockEnabledForBucket: true }));
+    const held = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'held', ObjectLockLegalHoldStatus: 'ON' }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'newer' }));
+    await put(b, [{ ID: 'nc', Status: 'Enabled', Filter: {}, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }]);
+    const lockedLine = (): boolean =>
+      server
+        .logs()
+        .split('\n')
+        .some((l) => l.includes(`"bucket":"${b}","rule":"nc"`) && l.includes('"locked":1'));
+    await waitFor('a round that met the held version', async () => lockedLine());
+    const versions = async () => ((await s3.send(new ListObjectVersionsCommand({ Bucket: b }))).Versions ?? []).map((v) => v.VersionId);
+    assert.ok((await versions()).includes(held.VersionId), 'the held version stays');
+    assert.ok(/lifecycle: object lock protects the version, skipped/.test(server.logs()));
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket: b, Key: 'k', VersionId: held.VersionId, LegalHold: { Status: 'OFF' } }));
+    await waitFor('the version expired once the hold is lifted', async () => !(await versions()).includes(held.VersionId));
+    assert.equal((await versions()).length, 1, 'the current version stays');
   });
 
   it('AbortIncompleteMultipartUpload › uploads under the prefix are aborted after N days; others stay', async () => {
