@@ -42,6 +42,11 @@ describe('parseConfig', () => {
     assert.equal(cfg([], { STRATA_SHARED: 'true' }).shared, true);
     assert.equal(cfg(['--shared', 'no'], { STRATA_SHARED: 'yes' }).shared, false);
   });
+  it('--lifecycle-day-seconds / STRATA_LIFECYCLE_DAY_SECONDS → a real day by default; shorter for tests', () => {
+    assert.equal(cfg([]).lifecycleDayMs, 86_400_000);
+    assert.equal(cfg(['--lifecycle-day-seconds', '2']).lifecycleDayMs, 2000);
+    assert.equal(cfg([], { STRATA_LIFECYCLE_DAY_SECONDS: '3' }).lifecycleDayMs, 3000);
+  });
   it('flags → values (both --flag value and --flag=value)', () => {
     const c = cfg([
       '--address',
@@ -127,6 +132,8 @@ describe('parseConfig', () => {
     [['--shared', 'maybe'], {}, '--shared neither yes nor no'],
     [['--free-grace', '0'], {}, 'zero free grace'],
     [['--abort-uploads-after', '-1'], {}, 'negative upload age'],
+    [['--lifecycle-day-seconds', '0'], {}, 'lifecycle day of 0 seconds'],
+    [['--lifecycle-day-seconds', '86401'], {}, 'lifecycle day longer than a day'],
   ] as Array<[string[], Record<string, string>, string]>) {
     it(`${why} → ConfigError`, () => assert.throws(() => parseConfig(argv, env), ConfigError));
   }

@@ -40,6 +40,11 @@ export interface Config {
   freeGraceMs: number;
   /** Multipart uploads initiated longer ago than this are aborted by a background job (ms; 0: never). */
   abandonedUploadMs: number;
+  /**
+   * The length of a lifecycle "day" (ms): 86 400 000 normally; --lifecycle-day-seconds shortens it so
+   * tests see rules with Days expire in seconds. The lifecycle job then runs every day/4 (at most hourly).
+   */
+  lifecycleDayMs: number;
   /** Serve HTTPS with this certificate chain and private key (PEM file paths); absent = plain HTTP. */
   tls?: { certFile: string; keyFile: string };
   /** A second listener (plain HTTP) that serves only the front endpoints (health); absent = none. */
@@ -91,6 +96,13 @@ const FLAGS: FlagSpec[] = [
     arg: 'DAYS',
     doc: 'abort multipart uploads abandoned this long (0: never)',
     default: '0',
+  },
+  {
+    flag: 'lifecycle-day-seconds',
+    env: ['STRATA_LIFECYCLE_DAY_SECONDS'],
+    arg: 'SECONDS',
+    doc: "length of a lifecycle rule's day; shorter for tests only",
+    default: '86400',
   },
   { flag: 'certs', env: ['STRATA_CERTS'], arg: 'DIR', doc: 'serve HTTPS with DIR/public.crt and DIR/private.key' },
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
@@ -170,6 +182,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (!Number.isFinite(freeGrace) || freeGrace <= 0) throw new ConfigError('--free-grace must be a positive number of seconds');
   const abortAfter = Number(get('abort-uploads-after'));
   if (!Number.isFinite(abortAfter) || abortAfter < 0) throw new ConfigError('--abort-uploads-after must be a number of days (0: never)');
+  const lifecycleDay = Number(get('lifecycle-day-seconds'));
+  if (!Number.isFinite(lifecycleDay) || lifecycleDay < 1 || lifecycleDay > 86_400) {
+    throw new ConfigError('--lifecycle-day-seconds must be a number of seconds from 1 to 86400');
+  }
   const logLevel = get('log-level')!;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new ConfigError(`invalid log level: ${logLevel}`);
@@ -199,6 +215,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     shared: ['yes', 'true', '1'].includes(sharedText),
     freeGraceMs: Math.round(freeGrace * 1000),
     abandonedUploadMs: Math.round(abortAfter * 86_400_000),
+    lifecycleDayMs: Math.round(lifecycleDay * 1000),
   };
   const nonEmpty = (flag: string) => get(flag) || undefined;
   const tls = parseTls(nonEmpty('certs'), nonEmpty('tls-cert'), nonEmpty('tls-key'));

@@ -13,6 +13,7 @@ import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
 import { freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
 import { JobRunner, type Job } from './jobs/runner.js';
+import { lifecycleJob } from './jobs/lifecycle.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
   const jobs: Job[] = [orphanSweepJob(store, { intervalMs: sweepEvery, shared: config.shared, log })];
   if (config.shared) jobs.push(freeReaperJob(store, { intervalMs: Math.max(1000, config.freeGraceMs / 4) }));
   if (config.abandonedUploadMs > 0) jobs.push(staleUploadsJob(store, { maxAgeMs: config.abandonedUploadMs, intervalMs: STALE_UPLOADS_INTERVAL_MS, log }));
+  jobs.push(lifecycleJob(store, { dayMs: config.lifecycleDayMs, log }));
   jobsDone = new JobRunner({ leases: store, owner: store.owner, jobs, log }).run(jobsStop.signal);
 }
 

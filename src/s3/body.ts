@@ -331,6 +331,9 @@ export const XML_BODY_LIMITS: Readonly<Record<string, XmlBodyLimit>> = {
   CompleteMultipartUpload: { maxBytes: 4 * KIB * KIB, element: { name: 'Part', max: 10_000 } },
   // "The maximum size of a CORS configuration is 64 KB" (AWS, CORS documentation).
   PutBucketCors: { maxBytes: 64 * KIB },
+  // lifecycle slice: up to 1000 rules, each with an ID (≤ 255), a prefix (a key: ≤ 1024 bytes, more
+  // escaped) and tags; the count itself is checked by the parser (InvalidRequest).
+  PutBucketLifecycleConfiguration: { maxBytes: 4 * KIB * KIB },
 };
 /** Every other XML body (CreateBucketConfiguration, ...): a few elements. */
 export const DEFAULT_XML_BODY_LIMIT: XmlBodyLimit = { maxBytes: 64 * KIB };

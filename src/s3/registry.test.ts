@@ -69,6 +69,10 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   GetObjectRetention: ['object', ['s3:GetObjectRetention']],
   PutObjectLegalHold: ['object', ['s3:PutObjectLegalHold']],
   GetObjectLegalHold: ['object', ['s3:GetObjectLegalHold']],
+  // lifecycle slice
+  PutBucketLifecycleConfiguration: ['bucket', ['s3:PutLifecycleConfiguration']],
+  GetBucketLifecycleConfiguration: ['bucket', ['s3:GetLifecycleConfiguration']],
+  DeleteBucketLifecycleConfiguration: ['bucket', ['s3:PutLifecycleConfiguration']],
 };
 
 describe('registry', () => {
@@ -108,6 +112,7 @@ describe('registry', () => {
       'DeleteObjects',
       'PutBucketAcl',
       'PutBucketCors',
+      'PutBucketLifecycleConfiguration',
       'PutBucketTagging',
       'PutBucketVersioning',
       'PutObjectAcl',

@@ -58,6 +58,10 @@ import { putObjectLegalHold } from './operations/put-object-legal-hold.js';
 import { putObjectLockConfiguration } from './operations/put-object-lock-configuration.js';
 import { putObjectRetention } from './operations/put-object-retention.js';
 import { requireBodyIntegrity } from './object-lock.js';
+// lifecycle slice
+import { deleteBucketLifecycle } from './operations/delete-bucket-lifecycle.js';
+import { getBucketLifecycleConfiguration } from './operations/get-bucket-lifecycle-configuration.js';
+import { putBucketLifecycleConfiguration } from './operations/put-bucket-lifecycle-configuration.js';
 import {
   getBucketAccelerateConfiguration,
   getBucketConfigurationById,
@@ -183,6 +187,10 @@ export const OPERATIONS = {
   GetObjectRetention: onObject(getObjectRetention, ['s3:GetObjectRetention']),
   PutObjectLegalHold: onObject(putObjectLegalHold, ['s3:PutObjectLegalHold'], { body: 'xml', input: requireBodyIntegrity }),
   GetObjectLegalHold: onObject(getObjectLegalHold, ['s3:GetObjectLegalHold']),
+  // lifecycle slice (the router names DELETE ?lifecycle DeleteBucketLifecycleConfiguration; S3's API: DeleteBucketLifecycle).
+  PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, ['s3:PutLifecycleConfiguration'], { body: 'xml' }),
+  GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, ['s3:GetLifecycleConfiguration']),
+  DeleteBucketLifecycleConfiguration: onBucket(deleteBucketLifecycle, ['s3:PutLifecycleConfiguration']),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The implemented operations: a closed union, from the registry. */

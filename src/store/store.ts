@@ -55,6 +55,12 @@ export interface DeleteOptions {
   /** Remove exactly this version (S3 ?versionId=); without it, the bucket's versioning state decides. */
   versionId?: string;
   lock?: LockCheck;
+  /**
+   * With `versionId`: remove the version only if it still has this lastModified, else
+   * StoreError('PreconditionFailed') — checked in the transaction (the lifecycle job's guard against
+   * removing a 'null' version that replaced the one it evaluated).
+   */
+  ifLastModified?: number;
 }
 
 /** What a delete did: S3's x-amz-delete-marker and x-amz-version-id come from it. */
@@ -353,7 +359,7 @@ export class Store {
    * removed version are freed. Throws NoSuchBucket.
    */
   async deleteObject(bucket: string, key: string, opts: DeleteOptions = {}): Promise<DeleteOutcome> {
-    const { versionId, lock } = opts;
+    const { versionId, lock, ifLastModified } = opts;
     if (versionId === undefined) {
       const b = await this.requireBucket(bucket);
       if (b.versioning !== '') {
@@ -362,7 +368,7 @@ export class Store {
         return { removed: true, deleteMarker: true, versionId: marker.versionId };
       }
     }
-    const removed = await this.meta.deleteObject(bucket, key, versionId ?? NULL_VERSION, lock);
+    const removed = await this.meta.deleteObject(bucket, key, versionId ?? NULL_VERSION, lock, versionId === undefined ? undefined : ifLastModified);
     if (!removed) return { removed: false, deleteMarker: false };
     await this.freeData(removed.data);
     return { removed: true, deleteMarker: removed.isDeleteMarker, versionId: versionId ?? NULL_VERSION };

@@ -308,8 +308,16 @@ export interface MetaStore {
    * its data are freed by the caller, unless still referenced) or undefined if there was none.
    * Throws NoSuchBucket, and StoreError('ObjectLocked') when a legal hold or an active retention
    * protects the version (GOVERNANCE yields to `lock.bypassGovernance`), checked in the transaction.
+   * With `expectLastModified`: StoreError('PreconditionFailed') (nothing removed) unless the version
+   * still has that lastModified (the lifecycle job: not a 'null' version written meanwhile).
    */
-  deleteObject(bucket: string, key: string, versionId?: string, lock?: LockCheck): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
+  deleteObject(
+    bucket: string,
+    key: string,
+    versionId?: string,
+    lock?: LockCheck,
+    expectLastModified?: number,
+  ): ObjectRecord | undefined | Promise<ObjectRecord | undefined>;
   /**
    * Every version (delete markers included) of keys starting with `prefix`, in (key bytes
    * ascending, newest first) order, newest = (lastModified, versionId bytes) descending. Starts after

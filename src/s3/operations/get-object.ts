@@ -12,6 +12,7 @@ import { checkConditionals, parseRange } from '../preconditions.js';
 import { loadObject, readVersionHeader } from '../object-read.js';
 import type { GetObjectInput } from '../inputs.js';
 import { extrasHeaders } from '../version-extras.js';
+import { expirationHeaders } from '../lifecycle.js';
 
 function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; count: number } {
   if (!/^\d+$/.test(partParam) || Number(partParam) < 1 || Number(partParam) > 10000) {
@@ -59,7 +60,12 @@ async function answer(ctx: RequestContext, input: GetObjectInput, handle: Object
   const rec = handle.record;
   checkConditionals(rec, input.conditions, 'read');
 
-  const headers: Record<string, string | number> = { ...objectHeaders(rec, input.overrides), ...readVersionHeader(ctx, rec), ...extrasHeaders(rec) };
+  const headers: Record<string, string | number> = {
+    ...objectHeaders(rec, input.overrides),
+    ...readVersionHeader(ctx, rec),
+    ...extrasHeaders(rec),
+    ...(await expirationHeaders(ctx, rec)),
+  };
   const partParam = input.partNumber;
   const rangeHeader = input.range;
   let range: ByteRange | undefined;

@@ -7,6 +7,7 @@ import type { PutObjectInput } from '../inputs.js';
 import { requireIntegrityForLock } from '../object-lock.js';
 import { withBucketDefaults } from '../version-extras.js';
 import { versionIdHeader } from '../object-read.js';
+import { expirationHeaders } from '../lifecycle.js';
 
 export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): Promise<S3Response> {
   const bucket = ctx.bucket;
@@ -24,7 +25,7 @@ export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): 
   meta.checksums = digest.checksums;
   const record = await ctx.store.commitObject({ bucket, key, size: digest.size, etag: `"${digest.md5}"`, storageClass, meta, ...bytes, ...extras }, cond);
 
-  const headers: Record<string, string> = { etag: record.etag, ...versionIdHeader(record) };
+  const headers: Record<string, string> = { etag: record.etag, ...versionIdHeader(record), ...(await expirationHeaders(ctx, record)) };
   for (const [alg, value] of Object.entries(digest.checksums)) {
     headers[`x-amz-checksum-${alg}`] = value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';

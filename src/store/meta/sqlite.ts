@@ -77,7 +77,13 @@ export class SqliteMetaStore implements MetaStore {
   private readonly scanSt: ScanShapes;
   private readonly listingSt: { latest: ScanShapes; byKey: ScanShapes };
   private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) => DataRef[];
-  private readonly deleteTx: (bucket: string, key: string, versionId: string, lock: LockCheck | undefined) => ObjectRecord | undefined;
+  private readonly deleteTx: (
+    bucket: string,
+    key: string,
+    versionId: string,
+    lock: LockCheck | undefined,
+    expectLastModified: number | undefined,
+  ) => ObjectRecord | undefined;
   private readonly updateBucketTx: (name: string, patch: BucketPatch) => BucketRecord;
   private readonly updateTx: (bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch) => ObjectRecord | undefined;
   private readonly deleteBucketTx: (name: string) => void;
@@ -115,8 +121,8 @@ export class SqliteMetaStore implements MetaStore {
     });
     this.listingSt = { latest: raw(LISTING_SQL.latest), byKey: raw(LISTING_SQL.byKey) };
     this.putTx = db.transaction((rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) => this.putInTx(rec, cond, lock)).immediate;
-    this.deleteTx = db.transaction((bucket: string, key: string, versionId: string, lock: LockCheck | undefined) =>
-      this.deleteInTx(bucket, key, versionId, lock),
+    this.deleteTx = db.transaction((bucket: string, key: string, versionId: string, lock: LockCheck | undefined, expectLastModified: number | undefined) =>
+      this.deleteInTx(bucket, key, versionId, lock, expectLastModified),
     ).immediate;
     this.updateBucketTx = db.transaction((name: string, patch: BucketPatch) => {
       const row = this.st.getBucket.get(name) as BucketRow | undefined;
@@ -379,15 +385,29 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  deleteObject(bucket: string, key: string, versionId: string = NULL_VERSION, lock?: LockCheck): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
-    return this.batched(() => this.deleteTx(bucket, key, versionId, lock));
+  deleteObject(
+    bucket: string,
+    key: string,
+    versionId: string = NULL_VERSION,
+    lock?: LockCheck,
+    expectLastModified?: number,
+  ): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
+    return this.batched(() => this.deleteTx(bucket, key, versionId, lock, expectLastModified));
   }
 
-  private deleteInTx(bucket: string, key: string, versionId: string, lock: LockCheck | undefined): ObjectRecord | undefined {
+  private deleteInTx(
+    bucket: string,
+    key: string,
+    versionId: string,
+    lock: LockCheck | undefined,
+    expectLastModified: number | undefined,
+  ): ObjectRecord | undefined {
     if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
     const kb = toBytes(key);
     const row = this.st.getVersion.get(bucket, kb, versionId) as ObjectRow | undefined;
     if (!row) return undefined;
+    // The lifecycle job removes the version it evaluated, never one that replaced it meanwhile (a new 'null' version).
+    if (expectLastModified !== undefined && row.last_modified !== expectLastModified) throw new StoreError('PreconditionFailed');
     checkRemovable(toRecord(row), lock);
     this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data, object_inline, object_multipart
     // Keep "one latest per key while any version exists": the newest remaining version takes over.
