@@ -72,7 +72,7 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   // lifecycle slice
   PutBucketLifecycleConfiguration: ['bucket', ['s3:PutLifecycleConfiguration']],
   GetBucketLifecycleConfiguration: ['bucket', ['s3:GetLifecycleConfiguration']],
-  DeleteBucketLifecycleConfiguration: ['bucket', ['s3:PutLifecycleConfiguration']],
+  DeleteBucketLifecycle: ['bucket', ['s3:PutLifecycleConfiguration']],
 };
 
 describe('registry', () => {

@@ -187,10 +187,10 @@ export const OPERATIONS = {
   GetObjectRetention: onObject(getObjectRetention, ['s3:GetObjectRetention']),
   PutObjectLegalHold: onObject(putObjectLegalHold, ['s3:PutObjectLegalHold'], { body: 'xml', input: requireBodyIntegrity }),
   GetObjectLegalHold: onObject(getObjectLegalHold, ['s3:GetObjectLegalHold']),
-  // lifecycle slice (the router names DELETE ?lifecycle DeleteBucketLifecycleConfiguration; S3's API: DeleteBucketLifecycle).
+  // lifecycle slice (DELETE ?lifecycle is S3's DeleteBucketLifecycle, not …Configuration).
   PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, ['s3:PutLifecycleConfiguration'], { body: 'xml' }),
   GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, ['s3:GetLifecycleConfiguration']),
-  DeleteBucketLifecycleConfiguration: onBucket(deleteBucketLifecycle, ['s3:PutLifecycleConfiguration']),
+  DeleteBucketLifecycle: onBucket(deleteBucketLifecycle, ['s3:PutLifecycleConfiguration']),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The implemented operations: a closed union, from the registry. */

@@ -34,6 +34,7 @@ const TABLE: Row[] = [
   ['PUT', 'b', undefined, 'tagging', {}, 'PutBucketTagging'],
   ['DELETE', 'b', undefined, 'policy', {}, 'DeleteBucketPolicy'],
   ['GET', 'b', undefined, 'lifecycle', {}, 'GetBucketLifecycleConfiguration'],
+  ['DELETE', 'b', undefined, 'lifecycle', {}, 'DeleteBucketLifecycle'],
   ['GET', 'b', undefined, 'logging', {}, 'GetBucketLogging'],
   ['PUT', 'b', undefined, 'logging', {}, 'PutBucketLogging'],
   ['GET', 'b', undefined, 'notification', {}, 'GetBucketNotificationConfiguration'],

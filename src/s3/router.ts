@@ -130,7 +130,8 @@ export function resolveOperation(
       }
       if (m === 'GET') return op(LISTED_BY_ID.has(param) && !query.has('id') ? `List${family}s` : `Get${family}`, bucket);
       if (m === 'PUT') return op(`Put${family}`, bucket);
-      if (m === 'DELETE') return op(`Delete${family}`, bucket);
+      // S3 names one DELETE differently from its GET/PUT family: DeleteBucketLifecycle.
+      if (m === 'DELETE') return op(param === 'lifecycle' ? 'DeleteBucketLifecycle' : `Delete${family}`, bucket);
       return op('MethodNotAllowed', bucket);
     }
     switch (m) {

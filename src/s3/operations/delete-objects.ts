@@ -34,7 +34,6 @@ export async function deleteObjects(ctx: BucketRequest): Promise<S3Response> {
   // request is SlowDown (SDKs retry it); otherwise the rest are listed with that error.
   let busy: S3Error | undefined;
   let done = 0;
-  const lock = lockCheckOf(ctx);
   const versioned = ctx.bucketRecord.versioning !== '';
   for (const { key, versionId } of entries) {
     if (key === '' || Buffer.byteLength(key) > 1024) {
@@ -47,7 +46,7 @@ export async function deleteObjects(ctx: BucketRequest): Promise<S3Response> {
     }
     try {
       checkVersionId(versionId);
-      const out = await ctx.store.deleteObject(bucket, key, { versionId, lock });
+      const out = await ctx.store.deleteObject(bucket, key, { versionId, lock: lockCheckOf(ctx, key) });
       done++;
       if (!quiet) {
         const entry: XmlNode = { Key: key, VersionId: versionId };
