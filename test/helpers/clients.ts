@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './server.js';
+import { ACCESS_KEY, REGION, REPO_ROOT, SECRET_KEY } from './server.js';
 
 /** Newest boto3/botocore, installed by scripts/test.sh into the repository's .venv. */
 export const VENV_PYTHON = join(REPO_ROOT, '.venv', 'bin', 'python');
@@ -171,4 +171,60 @@ export function awsCli(target: () => AwsCliTarget) {
     return r.stdout.trim() === '' ? {} : JSON.parse(r.stdout);
   }
   return { aws, s3api };
+}
+
+/** The two boto3s every python check runs under: the newest from the .venv and Debian's 1.26. */
+export const BOTO3_PYTHONS = [
+  { label: 'boto3 newest (.venv)', python: VENV_PYTHON },
+  { label: 'boto3 Debian (/usr/bin/python3)', python: DEBIAN_PYTHON },
+] as const;
+
+/** An isolated environment for the AWS CLI with the test server's credentials (see isolatedClientEnv). */
+export async function awsCliEnv(access = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY, region: REGION }): Promise<{
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  cleanup: () => Promise<void>;
+}> {
+  return isolatedClientEnv({
+    AWS_ACCESS_KEY_ID: access.accessKey,
+    AWS_SECRET_ACCESS_KEY: access.secretKey,
+    AWS_DEFAULT_REGION: access.region,
+    AWS_PAGER: '',
+    AWS_CLI_AUTO_PROMPT: 'off',
+  });
+}
+
+/** What a python check needs of the server it runs against (a RunningServer is one). */
+export interface PythonCheckTarget {
+  url: string;
+  /** The server's log, quoted on failure. */
+  logs: () => string;
+}
+
+/**
+ * Runs `test/integration/python/<script>` under `python` against the server with S3_ENDPOINT,
+ * S3_ACCESS_KEY, S3_SECRET_KEY and S3_BUCKET (plus `env`) in an isolated environment, and asserts
+ * it exits 0 (the failure quotes its output and the server log's tail). Returns the run: its first
+ * stdout line (the client's version, by s3checks.py's convention) is for the test's diagnostic.
+ */
+export async function runPythonCheck(
+  python: string,
+  script: string,
+  target: PythonCheckTarget,
+  opts: { bucket: string; timeoutMs?: number; env?: Record<string, string>; accessKey?: string; secretKey?: string },
+): Promise<RunResult> {
+  const { env, cleanup } = await isolatedClientEnv({
+    S3_ENDPOINT: target.url,
+    S3_ACCESS_KEY: opts.accessKey ?? ACCESS_KEY,
+    S3_SECRET_KEY: opts.secretKey ?? SECRET_KEY,
+    S3_BUCKET: opts.bucket,
+    ...opts.env,
+  });
+  try {
+    const r = await run(python, [join(PYTHON_TEST_DIR, script)], { env, timeoutMs: opts.timeoutMs ?? 120_000 });
+    assert.equal(r.code, 0, `${describeRun(`${python} ${script}`, r)}\n--- server log (tail) ---\n${target.logs().slice(-4000)}`);
+    return r;
+  } finally {
+    await cleanup();
+  }
 }

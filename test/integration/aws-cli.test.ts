@@ -5,8 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { awsCli, isolatedClientEnv, newBucketName } from '../helpers/clients.js';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
+import { awsCli, newBucketName, awsCliEnv } from '../helpers/clients.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
@@ -36,13 +36,7 @@ describe('aws cli (/usr/bin/aws)', () => {
 
   before(async () => {
     server = await startServer();
-    const isolated = await isolatedClientEnv({
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_PAGER: '',
-      AWS_CLI_AUTO_PROMPT: 'off',
-    });
+    const isolated = await awsCliEnv();
     env = isolated.env;
     work = isolated.dir;
     cleanupEnv = isolated.cleanup;

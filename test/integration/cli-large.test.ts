@@ -9,8 +9,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CURL, awsCli, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
+import { CURL, awsCli, describeRun, newBucketName, run, awsCliEnv } from '../helpers/clients.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
@@ -53,13 +53,7 @@ describe('aws cli large objects (/usr/bin/aws)', () => {
   before(async () => {
     server = await startServer();
     work = await mkdtemp(join(tmpdir(), 'strata-cli-large-'));
-    const isolated = await isolatedClientEnv({
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_PAGER: '',
-      AWS_CLI_AUTO_PROMPT: 'off',
-    });
+    const isolated = await awsCliEnv();
     env = isolated.env;
     cleanupEnv = isolated.cleanup;
     await aws(['s3', 'mb', `s3://${bucket}`]);

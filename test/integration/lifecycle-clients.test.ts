@@ -4,13 +4,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { DEBIAN_PYTHON, PYTHON_TEST_DIR, VENV_PYTHON, awsCli, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
-
-const PYTHONS = [
-  { label: 'boto3 newest (.venv)', python: VENV_PYTHON },
-  { label: 'boto3 Debian 1.26 (/usr/bin/python3)', python: DEBIAN_PYTHON },
-];
+import { awsCli, newBucketName, awsCliEnv, BOTO3_PYTHONS, runPythonCheck } from '../helpers/clients.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
 
 describe('lifecycle with boto3 and the AWS CLI (short day)', { timeout: 300_000 }, () => {
   let server: RunningServer;
@@ -21,13 +16,7 @@ describe('lifecycle with boto3 and the AWS CLI (short day)', { timeout: 300_000 
 
   before(async () => {
     server = await startServer({ args: ['--lifecycle-day-seconds', '2'] });
-    const isolated = await isolatedClientEnv({
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_PAGER: '',
-      AWS_CLI_AUTO_PROMPT: 'off',
-    });
+    const isolated = await awsCliEnv();
     env = isolated.env;
     work = isolated.dir;
     cleanupEnv = isolated.cleanup;
@@ -37,21 +26,10 @@ describe('lifecycle with boto3 and the AWS CLI (short day)', { timeout: 300_000 
     await cleanupEnv?.();
   });
 
-  for (const { label, python } of PYTHONS) {
+  for (const { label, python } of BOTO3_PYTHONS) {
     it(`${label} › lifecycle.py: round trip, validation errors, x-amz-expiration, expiry, delete → S3 behaviour`, async (t: TestContext) => {
-      const { env: pyEnv, cleanup } = await isolatedClientEnv({
-        S3_ENDPOINT: server.url,
-        S3_ACCESS_KEY: ACCESS_KEY,
-        S3_SECRET_KEY: SECRET_KEY,
-        S3_BUCKET: newBucketName('lifecycle-py'),
-      });
-      try {
-        const r = await run(python, [join(PYTHON_TEST_DIR, 'lifecycle.py')], { env: pyEnv, timeoutMs: 240_000 });
-        t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
-        assert.equal(r.code, 0, `${describeRun(`${python} lifecycle.py`, r)}\n--- server log (tail) ---\n${server.logs().slice(-4000)}`);
-      } finally {
-        await cleanup();
-      }
+      const r = await runPythonCheck(python, 'lifecycle.py', server, { bucket: newBucketName('lifecycle-py'), timeoutMs: 240_000 });
+      t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
     });
   }
 

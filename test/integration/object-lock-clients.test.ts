@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { DEBIAN_PYTHON, PYTHON_TEST_DIR, VENV_PYTHON, awsCli, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
+import { awsCli, newBucketName, awsCliEnv, BOTO3_PYTHONS, runPythonCheck } from '../helpers/clients.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
 
 describe('Object lock with boto3 and the AWS CLI', { timeout: 300_000 }, () => {
   let server: RunningServer;
@@ -19,13 +19,7 @@ describe('Object lock with boto3 and the AWS CLI', { timeout: 300_000 }, () => {
 
   before(async () => {
     server = await startServer();
-    const isolated = await isolatedClientEnv({
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_PAGER: '',
-      AWS_CLI_AUTO_PROMPT: 'off',
-    });
+    const isolated = await awsCliEnv();
     env = isolated.env;
     work = isolated.dir;
     cleanupEnv = isolated.cleanup;
@@ -35,19 +29,10 @@ describe('Object lock with boto3 and the AWS CLI', { timeout: 300_000 }, () => {
     await cleanupEnv?.();
   });
 
-  for (const { label, python } of [
-    { label: 'boto3 newest (.venv)', python: VENV_PYTHON },
-    { label: 'boto3 Debian 1.26 (/usr/bin/python3)', python: DEBIAN_PYTHON },
-  ]) {
+  for (const { label, python } of BOTO3_PYTHONS) {
     it(`${label} › object_lock.py: lock bucket, default retention (put and multipart), headers, POST form, retention rules, delete refusals`, async (t: TestContext) => {
-      const py = await isolatedClientEnv({ S3_ENDPOINT: server.url, S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: newBucketName('lockpy') });
-      try {
-        const r = await run(python, [join(PYTHON_TEST_DIR, 'object_lock.py')], { env: py.env, timeoutMs: 180_000 });
-        t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
-        assert.equal(r.code, 0, describeRun(`${python} object_lock.py`, r));
-      } finally {
-        await py.cleanup();
-      }
+      const r = await runPythonCheck(python, 'object_lock.py', server, { bucket: newBucketName('lockpy'), timeoutMs: 180_000 });
+      t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
     });
   }
 

@@ -27,7 +27,7 @@ import {
   type Tag,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { CURL, DEBIAN_PYTHON, PYTHON_TEST_DIR, VENV_PYTHON, awsCli, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
+import { CURL, VENV_PYTHON, awsCli, describeRun, isolatedClientEnv, newBucketName, run, BOTO3_PYTHONS, runPythonCheck } from '../helpers/clients.js';
 import { errorOf, testClient, testSigner } from '../helpers/s3.js';
 import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -421,24 +421,10 @@ print(json.dumps(c.generate_presigned_post(os.environ['S3_BUCKET'], sys.argv[1],
     }
   });
 
-  for (const { label, python } of [
-    { label: 'boto3 newest (.venv)', python: VENV_PYTHON },
-    { label: 'boto3 Debian (/usr/bin/python3)', python: DEBIAN_PYTHON },
-  ]) {
+  for (const { label, python } of BOTO3_PYTHONS) {
     it(`${label} › tagging.py: object and bucket tagging, x-amz-tagging on put/copy/multipart, TagCount, the errors`, async (t: TestContext) => {
-      const { env, cleanup } = await isolatedClientEnv({
-        S3_ENDPOINT: server.url,
-        S3_ACCESS_KEY: ACCESS_KEY,
-        S3_SECRET_KEY: SECRET_KEY,
-        S3_BUCKET: newBucketName('tagpy'),
-      });
-      try {
-        const r = await run(python, [join(PYTHON_TEST_DIR, 'tagging.py')], { env, timeoutMs: 120_000 });
-        t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
-        assert.equal(r.code, 0, describeRun(`${python} tagging.py`, r));
-      } finally {
-        await cleanup();
-      }
+      const r = await runPythonCheck(python, 'tagging.py', server, { bucket: newBucketName('tagpy') });
+      t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
     });
   }
 });

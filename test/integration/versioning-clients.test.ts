@@ -7,19 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import {
-  AWS_CLI,
-  DEBIAN_PYTHON,
-  PYTHON_TEST_DIR,
-  RCLONE,
-  VENV_PYTHON,
-  awsCli,
-  describeRun,
-  isolatedClientEnv,
-  newBucketName,
-  run,
-  type RunResult,
-} from '../helpers/clients.js';
+import { AWS_CLI, RCLONE, awsCli, describeRun, newBucketName, run, type RunResult, awsCliEnv, BOTO3_PYTHONS, runPythonCheck } from '../helpers/clients.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 describe('versioning with real clients', () => {
@@ -31,13 +19,7 @@ describe('versioning with real clients', () => {
 
   before(async () => {
     server = await startServer();
-    const isolated = await isolatedClientEnv({
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_PAGER: '',
-      AWS_CLI_AUTO_PROMPT: 'off',
-    });
+    const isolated = await awsCliEnv();
     env = isolated.env;
     work = isolated.dir;
     cleanupEnv = isolated.cleanup;
@@ -48,20 +30,12 @@ describe('versioning with real clients', () => {
     await cleanupEnv?.();
   });
 
-  for (const { label, python } of [
-    { label: 'boto3 newest (.venv)', python: VENV_PYTHON },
-    { label: 'boto3 Debian (/usr/bin/python3)', python: DEBIAN_PYTHON },
-  ]) {
+  for (const { label, python } of BOTO3_PYTHONS) {
     it(`${label} › versioning.py: versions, delete markers, VersionId reads and copies, paginator, emptying 1600 and 1200 versions in batches → all pass`, {
       timeout: 600_000,
     }, async (t: TestContext) => {
-      const bucket = newBucketName('verpy');
-      const r = await run(python, [join(PYTHON_TEST_DIR, 'versioning.py')], {
-        env: { ...env, S3_ENDPOINT: server.url, S3_ACCESS_KEY: ACCESS_KEY, S3_SECRET_KEY: SECRET_KEY, S3_BUCKET: bucket },
-        timeoutMs: 580_000,
-      });
+      const r = await runPythonCheck(python, 'versioning.py', server, { bucket: newBucketName('verpy'), timeoutMs: 580_000 });
       t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
-      assert.equal(r.code, 0, `${describeRun(`${python} versioning.py`, r)}\n--- server log (tail) ---\n${server.logs().slice(-4000)}`);
       // Every check printed ok (a script that stopped early would exit 0 without them).
       assert.equal((r.stdout.match(/^ok {3}/gm) ?? []).length, 6, r.stdout);
     });
