@@ -11,10 +11,14 @@ const VERSION_ID = /^[0-9A-Za-z]{32}$/;
 
 /**
  * Refuses a version id that no version of this server can have: S3 answers InvalidArgument
- * "Invalid version id specified" for a malformed id, before looking anything up.
+ * "Invalid version id specified" for a malformed id ("Version id cannot be the empty string" for
+ * `versionId=`), before looking anything up.
  */
 export function checkVersionId(versionId: string | undefined, argumentName = 'versionId'): void {
   if (versionId === undefined || versionId === NULL_VERSION || VERSION_ID.test(versionId)) return;
+  if (versionId === '') {
+    throw new S3Error('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: argumentName, ArgumentValue: '' });
+  }
   throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: argumentName, ArgumentValue: versionId });
 }
 

@@ -83,6 +83,8 @@ describe('versioning reads (aws-sdk-js)', () => {
     );
     const bad = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=nope` })));
     assert.deepEqual([bad.name, bad.$metadata.httpStatusCode], ['InvalidArgument', 400]);
+    const empty = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=` })));
+    assert.deepEqual([empty.name, empty.$metadata.httpStatusCode, empty.message], ['InvalidArgument', 400, 'Version id cannot be the empty string']);
     const unknown = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=${'0'.repeat(32)}` })));
     assert.deepEqual([unknown.name, unknown.$metadata.httpStatusCode], ['NoSuchVersion', 404]);
     // The older version under the marker still copies by its id.
