@@ -155,6 +155,8 @@ def cases(t, s):
     add('PutBucketVersioning no Status (empty config)', lambda: t.req('PUT', f'/{v}', 'versioning', body=xml('<VersioningConfiguration></VersioningConfiguration>'), md5=True))
     add('CopyObject source versionId = delete marker', lambda: t.req('PUT', f'/{v}/copy1', headers={'x-amz-copy-source': f'/{v}/dm?versionId={dmv}'}))
     add('CopyObject source latest is delete marker', lambda: t.req('PUT', f'/{v}/copy2', headers={'x-amz-copy-source': f'/{v}/dm'}), SHOWN_HEADERS)
+    add('CopyObject source versionId malformed', lambda: t.req('PUT', f'/{v}/copy3', headers={'x-amz-copy-source': f'/{v}/obj?versionId=abc'}))
+    add('CopyObject source versionId= (empty)', lambda: t.req('PUT', f'/{v}/copy4', headers={'x-amz-copy-source': f'/{v}/obj?versionId='}))
     add('GET delete marker by versionId', lambda: t.req('GET', f'/{v}/dm', f'versionId={dmv}'), SHOWN_HEADERS)
     add('HEAD delete marker by versionId', lambda: t.req('HEAD', f'/{v}/dm', f'versionId={dmv}'), SHOWN_HEADERS)
     add('GET key whose latest is a delete marker', lambda: t.req('GET', f'/{v}/dm'), SHOWN_HEADERS)
