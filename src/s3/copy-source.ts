@@ -1,8 +1,10 @@
 // The source of CopyObject and UploadPartCopy: x-amz-copy-source parsed (URL-encoded; '+' is a
 // plus, not a space), authorized (s3:GetObject on the source), loaded, and its
 // x-amz-copy-source-if-* conditions checked. A source version is named with ?versionId= (malformed:
-// InvalidArgument); a source whose latest version is a delete marker is NoSuchKey, and naming a delete
-// marker by its version id is InvalidRequest, as Amazon S3 answers (a marker has no data to copy).
+// InvalidArgument, but CopyObject's is S3's bare InvalidRequest "Invalid Request"; empty: InvalidArgument
+// "Version id cannot be the empty string" for both); a source whose latest version is a delete marker
+// is NoSuchKey with the marker's x-amz-delete-marker / x-amz-version-id, and naming a delete marker by
+// its version id is InvalidRequest, as Amazon S3 answers (a marker has no data to copy).
 import type { S3Action } from '../iam/authorize.js';
 import type { ObjectHandle } from '../store/store.js';
 import { NULL_VERSION, type ObjectRecord } from '../store/types.js';
@@ -11,7 +13,7 @@ import { percentDecode } from './auth/sigv4.js';
 import type { BucketRequest } from './context.js';
 import { header } from './context.js';
 import { S3Error } from './errors.js';
-import { checkVersionId, loadObject } from './object-read.js';
+import { checkVersionId, loadObject, wellFormedVersionId } from './object-read.js';
 import { checkConditionals } from './preconditions.js';
 
 /** What reading the copy source needs (the registry's sourceActions of CopyObject and UploadPartCopy). */
@@ -60,6 +62,7 @@ export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promi
     owner: srcBucket?.owner,
     versionId: src.versionId,
   });
+  if (ctx.op === 'CopyObject' && src.versionId && !wellFormedVersionId(src.versionId)) throw new S3Error('InvalidRequest');
   checkVersionId(src.versionId, 'x-amz-copy-source');
   const source = await loadSourceObject(ctx, src);
   try {
@@ -88,8 +91,7 @@ async function loadSourceObject(ctx: BucketRequest, src: CopySource): Promise<Ob
     if (err instanceof S3Error && err.code === 'MethodNotAllowed') {
       throw new S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.');
     }
-    // The latest is a delete marker: a plain NoSuchKey (the marker headers describe the source, not this answer).
-    if (err instanceof S3Error && err.code === 'NoSuchKey') throw new S3Error('NoSuchKey', undefined, { Key: src.key });
+    // The latest is a delete marker: NoSuchKey with the marker's headers, as S3 answers a copy too.
     throw err;
   }
 }

@@ -9,12 +9,21 @@ import { S3Error } from './errors.js';
 /** The shape of the version ids Strata makes (store/versions.ts newVersionId), or 'null'. */
 const VERSION_ID = /^[0-9A-Za-z]{32}$/;
 
+/** Whether a version id has a shape this server's versions can have (the 32-character form or 'null'). */
+export function wellFormedVersionId(versionId: string): boolean {
+  return versionId === NULL_VERSION || VERSION_ID.test(versionId);
+}
+
 /**
  * Refuses a version id that no version of this server can have: S3 answers InvalidArgument
- * "Invalid version id specified" for a malformed id, before looking anything up.
+ * "Invalid version id specified" for a malformed id ("Version id cannot be the empty string" for
+ * `versionId=`), before looking anything up.
  */
 export function checkVersionId(versionId: string | undefined, argumentName = 'versionId'): void {
-  if (versionId === undefined || versionId === NULL_VERSION || VERSION_ID.test(versionId)) return;
+  if (versionId === undefined || wellFormedVersionId(versionId)) return;
+  if (versionId === '') {
+    throw new S3Error('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: argumentName, ArgumentValue: '' });
+  }
   throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: argumentName, ArgumentValue: versionId });
 }
 

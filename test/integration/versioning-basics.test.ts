@@ -44,7 +44,7 @@ describe('versioning basics (aws-sdk-js)', () => {
   };
   const body = async (b: string, k: string, v?: string) => (await s3.send(new GetObjectCommand({ Bucket: b, Key: k, VersionId: v }))).Body!.transformToString();
 
-  it('PutBucketVersioning › Enabled then Suspended; GetBucketVersioning reports it; a bad Status or MfaDelete Enabled is refused', async () => {
+  it('PutBucketVersioning › Enabled then Suspended; GetBucketVersioning reports it; no Status, a bad Status or MfaDelete Enabled is refused as S3 refuses them', async () => {
     const b = await newBucket();
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status, undefined);
     await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
@@ -52,9 +52,24 @@ describe('versioning basics (aws-sdk-js)', () => {
     await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }));
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status, 'Suspended');
     const bad = await errorOf(s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'On' as 'Enabled' } })));
-    assert.deepEqual([bad.name, bad.$metadata.httpStatusCode], ['IllegalVersioningConfigurationException', 400]);
+    assert.deepEqual([bad.name, bad.$metadata.httpStatusCode], ['MalformedXML', 400]);
+    const none = await errorOf(s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: {} })));
+    assert.deepEqual(
+      [none.name, none.$metadata.httpStatusCode, none.message],
+      ['IllegalVersioningConfigurationException', 400, 'The Versioning element must be specified'],
+    );
     const mfa = await errorOf(s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled', MFADelete: 'Enabled' } })));
-    assert.deepEqual([mfa.name, mfa.$metadata.httpStatusCode], ['InvalidRequest', 400]);
+    assert.deepEqual([mfa.name, mfa.$metadata.httpStatusCode, mfa.message], ['AccessDenied', 403, 'Mfa Authentication must be used for this request']);
+    const withMfa = await errorOf(
+      s3.send(
+        new PutBucketVersioningCommand({
+          Bucket: b,
+          MFA: 'arn:aws:iam::123456789012:mfa/root 123456',
+          VersioningConfiguration: { Status: 'Enabled', MFADelete: 'Enabled' },
+        }),
+      ),
+    );
+    assert.deepEqual([withMfa.name, withMfa.$metadata.httpStatusCode], ['AccessDenied', 403]);
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status, 'Suspended', 'a refused request changes nothing');
   });
 
@@ -84,7 +99,9 @@ describe('versioning basics (aws-sdk-js)', () => {
     const missing = await errorOf(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: v1 })));
     assert.equal(missing.name, 'NoSuchVersion');
     const malformed = await errorOf(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: 'not-a-version' })));
-    assert.deepEqual([malformed.name, malformed.$metadata.httpStatusCode], ['InvalidArgument', 400]);
+    assert.deepEqual([malformed.name, malformed.$metadata.httpStatusCode, malformed.message], ['InvalidArgument', 400, 'Invalid version id specified']);
+    const empty = await errorOf(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: '' })));
+    assert.deepEqual([empty.name, empty.$metadata.httpStatusCode, empty.message], ['InvalidArgument', 400, 'Version id cannot be the empty string']);
   });
 
   it('DeleteObjects › markers and versions: DeleteMarker / DeleteMarkerVersionId per key; the bucket empties only when nothing remains', async () => {

@@ -70,19 +70,23 @@ describe('versioning reads (aws-sdk-js)', () => {
     assert.deepEqual([self.name, self.$metadata.httpStatusCode], ['InvalidRequest', 400], 'without a version id, a copy onto itself still needs a change');
   });
 
-  it('CopyObject › source hidden by a delete marker → 404 NoSuchKey; a marker named by id → 400 InvalidRequest; malformed id → 400 InvalidArgument', async () => {
+  it('CopyObject › source hidden by a delete marker → 404 NoSuchKey with the marker headers; a marker named by id → 400 InvalidRequest; malformed id → 400 InvalidRequest, empty → InvalidArgument (as S3)', async () => {
     const b = await newBucket('Enabled');
     const v1 = await put(b, 'src', 'data');
     const marker = (await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'src' }))).VersionId!;
     const hidden = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src` })));
     assert.deepEqual([hidden.name, hidden.$metadata.httpStatusCode], ['NoSuchKey', 404]);
+    assert.equal(hidden.$response?.headers?.['x-amz-delete-marker'], 'true');
+    assert.equal(hidden.$response?.headers?.['x-amz-version-id'], marker);
     const byId = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=${marker}` })));
     assert.deepEqual(
       [byId.name, byId.$metadata.httpStatusCode, byId.message],
       ['InvalidRequest', 400, 'The source of a copy request may not specifically refer to a delete marker by version id.'],
     );
     const bad = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=nope` })));
-    assert.deepEqual([bad.name, bad.$metadata.httpStatusCode], ['InvalidArgument', 400]);
+    assert.deepEqual([bad.name, bad.$metadata.httpStatusCode, bad.message], ['InvalidRequest', 400, 'Invalid Request']);
+    const empty = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=` })));
+    assert.deepEqual([empty.name, empty.$metadata.httpStatusCode, empty.message], ['InvalidArgument', 400, 'Version id cannot be the empty string']);
     const unknown = await errorOf(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=${'0'.repeat(32)}` })));
     assert.deepEqual([unknown.name, unknown.$metadata.httpStatusCode], ['NoSuchVersion', 404]);
     // The older version under the marker still copies by its id.
@@ -91,7 +95,7 @@ describe('versioning reads (aws-sdk-js)', () => {
     assert.equal(await body(b, 'dst'), 'data');
   });
 
-  it('UploadPartCopy › ?versionId= copies that version and answers x-amz-copy-source-version-id; a marker by id → InvalidRequest', async () => {
+  it('UploadPartCopy › ?versionId= copies that version and answers x-amz-copy-source-version-id; a marker by id → InvalidRequest; malformed id → InvalidArgument', async () => {
     const b = await newBucket('Enabled');
     const v1 = await put(b, 'src', 'first version');
     await put(b, 'src', 'second');
@@ -109,6 +113,9 @@ describe('versioning reads (aws-sdk-js)', () => {
       assert.deepEqual([byMarker.name, byMarker.$metadata.httpStatusCode], ['InvalidRequest', 400]);
       const hidden = await errorOf(s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'mp', UploadId, PartNumber: 2, CopySource: `${b}/src` })));
       assert.deepEqual([hidden.name, hidden.$metadata.httpStatusCode], ['NoSuchKey', 404]);
+      assert.equal(hidden.$response?.headers?.['x-amz-delete-marker'], 'true');
+      const bad = await errorOf(s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'mp', UploadId, PartNumber: 2, CopySource: `${b}/src?versionId=abc` })));
+      assert.deepEqual([bad.name, bad.$metadata.httpStatusCode, bad.message], ['InvalidArgument', 400, 'Invalid version id specified']);
     } finally {
       await s3.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId }));
     }
