@@ -78,7 +78,7 @@ const deciding = (source: PolicySource, policy: CompiledPolicy, st: CompiledStat
   sid: st.sid,
 });
 
-const describe = (d: DecidingStatement): string => `${d.source} ${d.policy} statement ${d.index}${d.sid ? ` (${d.sid})` : ''}`;
+const describe = (d: DecidingStatement, st: CompiledStatement): string => `${d.source} ${st.label}`;
 
 /**
  * Evaluates a request against its policies. Identity, key and session policies are ignored for the
@@ -89,6 +89,7 @@ export function evaluatePolicies(set: PolicySet, req: PolicyRequest): PolicyDeci
   const anonymous = req.principal.kind === 'anonymous';
   let identityAllow: DecidingStatement | undefined;
   let resourceAllow: DecidingStatement | undefined;
+  let allowStatement: CompiledStatement | undefined;
   let keyAllow = set.key === undefined || anonymous;
   let sessionAllow = set.session === undefined || anonymous;
 
@@ -102,17 +103,23 @@ export function evaluatePolicies(set: PolicySet, req: PolicyRequest): PolicyDeci
     const found = scan(policy, action, req);
     if (found.deny) {
       const statement = deciding(source, policy, found.deny);
-      return { allowed: false, decision: 'ExplicitDeny', statement, reason: `explicit deny: ${describe(statement)}` };
+      return { allowed: false, decision: 'ExplicitDeny', statement, reason: `explicit deny: ${describe(statement, found.deny)}` };
     }
     if (!found.allow) continue;
-    if (source === 'identity') identityAllow ??= deciding(source, policy, found.allow);
-    else if (source === 'resource') resourceAllow = deciding(source, policy, found.allow);
-    else if (source === 'key') keyAllow = true;
+    if (source === 'identity') {
+      if (identityAllow === undefined) {
+        identityAllow = deciding(source, policy, found.allow);
+        allowStatement = found.allow;
+      }
+    } else if (source === 'resource') {
+      resourceAllow = deciding(source, policy, found.allow);
+      allowStatement ??= found.allow;
+    } else if (source === 'key') keyAllow = true;
     else sessionAllow = true;
   }
   const allow = identityAllow ?? resourceAllow;
   if (allow === undefined) return { allowed: false, decision: 'ImplicitDeny', reason: 'implicit deny: no statement allows' };
   if (!keyAllow) return { allowed: false, decision: 'ImplicitDeny', reason: "implicit deny: the access key's policy does not allow" };
   if (!sessionAllow) return { allowed: false, decision: 'ImplicitDeny', reason: 'implicit deny: the session policy does not allow' };
-  return { allowed: true, decision: 'Allow', statement: allow, reason: `allowed: ${describe(allow)}` };
+  return { allowed: true, decision: 'Allow', statement: allow, reason: `allowed: ${describe(allow, allowStatement!)}` };
 }

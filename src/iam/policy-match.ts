@@ -107,7 +107,7 @@ export class Template {
         const v = context.get(part.key);
         const value = v !== undefined && v.length === 1 ? v[0]! : part.fallback;
         if (value === undefined) return undefined;
-        out += value.replace(/[*?]/g, '\u0000$&');
+        out += hasGlob(value) ? value.replace(/[*?]/g, '\u0000$&') : value;
       }
     }
     return out;
@@ -156,8 +156,23 @@ export function parseCidr(text: string): Cidr | undefined {
   return { bytes: addr, bits: v4 ? bits + 96 : bits };
 }
 
-/** An IPv4 or IPv6 address as 16 bytes (IPv4 and IPv4-mapped IPv6 alike), or undefined. */
+let lastIpText = '';
+let lastIp: Uint8Array | undefined;
+
+/**
+ * An IPv4 or IPv6 address as 16 bytes (IPv4 and IPv4-mapped IPv6 alike), or undefined. The last answer is
+ * remembered: a request tests its one aws:SourceIp against several statements, a client sends many requests.
+ * Callers must not modify the bytes.
+ */
 export function parseIp(text: string): Uint8Array | undefined {
+  if (text === lastIpText) return lastIp;
+  const bytes = parseIpUncached(text);
+  lastIpText = text;
+  lastIp = bytes;
+  return bytes;
+}
+
+function parseIpUncached(text: string): Uint8Array | undefined {
   const out = new Uint8Array(16);
   if (!text.includes(':')) {
     const v4 = parseV4(text);
@@ -200,15 +215,24 @@ export function parseIp(text: string): Uint8Array | undefined {
   return out;
 }
 
+/** a.b.c.d without leading signs or spaces, each part 0-255 and at most 3 digits; a hand loop (hot path). */
 function parseV4(text: string): number[] | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    out.push(Number(p));
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46 /* . */) {
+      if (digits === 0 || n > 255) return undefined;
+      out.push(n);
+      n = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      n = n * 10 + (c - 48);
+      digits++;
+    } else return undefined;
   }
-  return out;
+  return out.length === 4 ? out : undefined;
 }
 
 /** Is the address inside the block? */

@@ -74,6 +74,8 @@ export interface CompiledStatement {
   /** Resource policies only. */
   readonly principals: PrincipalMatcher | undefined;
   readonly conditions: readonly CompiledCondition[];
+  /** `<policy name> statement <index> (<sid>)`, for the log line (built once). */
+  readonly label: string;
 }
 
 export interface CompiledPolicy {
@@ -125,18 +127,19 @@ export function compilePolicy(document: string | unknown, options: ParseOptions)
   if (raw.length === 0) throw new PolicyError('Could not parse the policy: Statement is empty!');
   const variables = version === '2012-10-17';
   const sids = new Set<string>();
+  const name = options.name ?? (options.kind === 'resource' ? 'bucket policy' : 'policy');
   const statements = raw.map((s, i) => {
-    const st = compileStatement(s, i, options, variables);
+    const st = compileStatement(s, i, options, variables, name);
     if (st.sid !== undefined && st.sid !== '') {
       if (sids.has(st.sid)) throw new PolicyError('The Statement Ids in the policy are not unique');
       sids.add(st.sid);
     }
     return st;
   });
-  return Object.freeze({ name: options.name ?? (options.kind === 'resource' ? 'bucket policy' : 'policy'), kind: options.kind, version, id, statements, text });
+  return Object.freeze({ name, kind: options.kind, version, id, statements, text });
 }
 
-function compileStatement(value: unknown, index: number, options: ParseOptions, variables: boolean): CompiledStatement {
+function compileStatement(value: unknown, index: number, options: ParseOptions, variables: boolean, policyName: string): CompiledStatement {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new PolicyError('Syntax errors in policy.');
   const st = value as Record<string, unknown>;
   for (const field of Object.keys(st)) if (!STATEMENT_FIELDS.has(field)) throw new PolicyError(`Unknown field ${field}`);
@@ -175,7 +178,8 @@ function compileStatement(value: unknown, index: number, options: ParseOptions, 
   );
 
   const conditions = st['Condition'] === undefined ? [] : compileConditions(st['Condition'], variables);
-  return { index, sid: sid as string | undefined, effect, actions, resources, principals, conditions };
+  const label = `${policyName} statement ${index}${sid ? ` (${sid as string})` : ''}`;
+  return { index, sid: sid as string | undefined, effect, actions, resources, principals, conditions, label };
 }
 
 /** A string or a non-empty array of strings; undefined when absent or empty. */
@@ -226,6 +230,8 @@ function validateResource(resource: string, bucket: string | undefined): void {
 export class ListMatcher {
   private readonly all: boolean;
   private readonly exact = new Set<string>();
+  /** Patterns whose only wildcard is one trailing `*` (`arn:aws:s3:::b/*`, `s3:get*`): a startsWith. */
+  private readonly prefixes: string[] = [];
   private readonly globs: string[] = [];
   private readonly templates: Template[] = [];
 
@@ -237,6 +243,7 @@ export class ListMatcher {
     for (const t of patterns) {
       if (t.literal === undefined) this.templates.push(t);
       else if (t.literal === '*') all = true;
+      else if (t.literal.endsWith('*') && !hasGlob(t.literal.slice(0, -1))) this.prefixes.push(t.literal.slice(0, -1));
       else if (hasGlob(t.literal)) this.globs.push(t.literal);
       else this.exact.add(t.literal);
     }
@@ -257,7 +264,9 @@ export class ListMatcher {
   }
 
   private listed(value: string, context: ConditionValues): boolean {
-    if (this.all || this.exact.has(value)) return true;
+    if (this.all) return true;
+    for (const p of this.prefixes) if (value.startsWith(p)) return true;
+    if (this.exact.size > 0 && this.exact.has(value)) return true;
     for (const g of this.globs) if (globMatch(g, value)) return true;
     for (const t of this.templates) {
       const p = t.resolve(context);
