@@ -195,6 +195,12 @@ export const WRITEONLY = cannedPolicy('writeonly')!;
 export const USERID_VAR = id({ Version: V, Statement: { Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::b/${aws:userid}/*' } });
 export const DEFAULT_VAR = id({ Version: V, Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: "arn:aws:s3:::b/${aws:username, 'shared'}/*" } });
 
+/** A home folder in a bucket whose name has regex syntax in it (a substituted `*` takes the escaped path). */
+export const HYPHEN_HOME = id({
+  Version: V,
+  Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::my-bucket.x/home/${aws:username}/*' },
+});
+
 export type Ctx = Record<string, string | number | boolean | string[] | undefined>;
 export interface Row {
   name: string;

@@ -132,7 +132,8 @@ export function globMatchEscaped(pattern: string, text: string): boolean {
 /** The pattern as plain text (escapes removed): for the exact comparisons of StringEquals and friends. */
 export const literalText = (s: string): string => (s.includes('\u0000') ? s.replace(/\u0000(.)/gs, '$1') : s);
 
-const escapeRegex = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+/** Escapes the regex syntax characters (only those: the `u` flag refuses escaping anything else, `-` included). */
+const escapeRegex = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** An address block: 16 bytes (IPv4 as ::ffff:a.b.c.d) and the prefix length in that space. */
 export interface Cidr {

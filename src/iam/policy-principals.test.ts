@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import type { Row } from './policy-examples.js';
 import {
   ACCOUNT,
+  HYPHEN_HOME,
   ADMIN,
   ANON,
   BUCKET,
@@ -285,6 +286,22 @@ const ROWS: Row[] = [
     principal: user('*'),
     action: 's3:GetObject',
     resource: obj('home/bob/a'),
+    expect: 'ImplicitDeny',
+  },
+  {
+    name: 'a user named a*b reaches its own folder in a bucket named my-bucket.x',
+    set: { identity: [HYPHEN_HOME] },
+    principal: user('a*b'),
+    action: 's3:GetObject',
+    resource: obj('home/a*b/x', 'my-bucket.x'),
+    expect: 'Allow',
+  },
+  {
+    name: 'a user named a*b: its * is literal (home/aXb/ is not its folder)',
+    set: { identity: [HYPHEN_HOME] },
+    principal: user('a*b'),
+    action: 's3:GetObject',
+    resource: obj('home/aXb/x', 'my-bucket.x'),
     expect: 'ImplicitDeny',
   },
   {

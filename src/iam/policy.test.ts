@@ -38,6 +38,12 @@ const MALFORMED: Array<[string, unknown, ParseOptions, string]> = [
   ['Resource not an ARN', { Version: V, Statement: [allow({ Resource: 'bucket/*' })] }, IDENTITY, 'Policy has invalid resource'],
   ['Resource too few ARN parts', { Version: V, Statement: [allow({ Resource: 'arn:aws:s3:b' })] }, IDENTITY, 'Policy has invalid resource'],
   ['bucket policy naming another bucket', { Version: V, Statement: [pub({ Resource: 'arn:aws:s3:::other/*' })] }, BUCKET, 'Policy has invalid resource'],
+  [
+    'bucket policy naming a bucket whose name starts the same',
+    { Version: V, Statement: [pub({ Resource: 'arn:aws:s3:::bu/*' })] },
+    { kind: 'resource', bucket: 'bucket' },
+    'Policy has invalid resource',
+  ],
   ['bucket policy naming another service', { Version: V, Statement: [pub({ Resource: 'arn:aws:sqs:::b' })] }, BUCKET, 'Policy has invalid resource'],
   ['bucket policy without Principal', { Version: V, Statement: [allow()] }, BUCKET, 'Missing required field Principal'],
   ['identity policy with Principal', { Version: V, Statement: [pub()] }, IDENTITY, 'Policy document should not specify a principal.'],

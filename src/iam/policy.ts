@@ -217,7 +217,7 @@ function validateResource(resource: string, bucket: string | undefined): void {
   if (parts[2] !== 's3') throw new PolicyError('Policy has invalid resource');
   const path = parts.slice(5).join(':');
   const first = path.split('/')[0]!;
-  if (first === '' || (!first.includes('${') && !globMatch(first, bucket) && !globMatch(`${first}*`, bucket))) {
+  if (first === '' || (!first.includes('${') && !globMatch(first, bucket))) {
     throw new PolicyError('Policy has invalid resource');
   }
 }
