@@ -114,7 +114,8 @@ export function conditionsHold(conditions: readonly CompiledCondition[], context
  * One condition, as the IAM reference describes: OR across its values; a key absent from the request makes
  * a positive operator false and a negated one (StringNotLike…) true, except …IfExists (true when absent)
  * and Null (tests presence). ForAnyValue: some request value matches (false for none); ForAllValues: every
- * request value matches (true for none). A negated operator under a set qualifier negates per value.
+ * request value matches (true for none; ForAnyValue:…IfExists is true for none too). A negated operator under
+ * a set qualifier negates per value.
  */
 export function conditionHolds(c: CompiledCondition, context: ConditionValues): boolean {
   const actual = context.get(c.contextKey);
@@ -128,7 +129,7 @@ export function conditionHolds(c: CompiledCondition, context: ConditionValues): 
     return true;
   }
   if (c.set === 'any') {
-    if (actual === undefined || actual.length === 0) return false;
+    if (actual === undefined || actual.length === 0) return c.ifExists;
     for (const a of actual) if (matchesAny(c, a, context) !== c.info.negated) return true;
     return false;
   }

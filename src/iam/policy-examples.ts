@@ -201,6 +201,16 @@ export const HYPHEN_HOME = id({
   Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::my-bucket.x/home/${aws:username}/*' },
 });
 
+export const TAG_KEYS_ANY_IF_EXISTS = id({
+  Version: V,
+  Statement: {
+    Effect: 'Allow',
+    Action: 's3:PutObject',
+    Resource: '*',
+    Condition: { 'ForAnyValue:StringEqualsIfExists': { 's3:RequestObjectTagKeys': ['Project'] } },
+  },
+});
+
 export type Ctx = Record<string, string | number | boolean | string[] | undefined>;
 export interface Row {
   name: string;

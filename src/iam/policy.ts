@@ -206,10 +206,7 @@ function validateAction(action: string, kind: PolicyKind): void {
 }
 
 function validateResource(resource: string, bucket: string | undefined): void {
-  if (resource === '*') {
-    if (bucket !== undefined) return; // "*" in a bucket policy: everything of this bucket, as AWS accepts it
-    return;
-  }
+  if (resource === '*') return; // in a bucket policy: everything the policy can reach, i.e. this bucket
   // arn:partition:service:region:account:resource
   const parts = resource.split(':');
   if (parts.length < 6 || parts[0] !== 'arn' || !/^[a-z-]+$/.test(parts[1]!) || parts[2] === '') throw new PolicyError('Policy has invalid resource');
