@@ -114,26 +114,45 @@ export class Template {
   }
 }
 
-/** globMatch where `\u0000` escapes the next character (a literal `*` or `?` from `${*}` or a substituted value). */
+/**
+ * globMatch where `\u0000` escapes the next character (a literal `*` or `?` from `${*}` or a substituted
+ * value). Rare path (only patterns with a substituted wildcard character): the pattern becomes tokens
+ * (-1 `*`, -2 `?`, otherwise a character code), matched by the same two-pointer algorithm — no regex, so no
+ * catastrophic backtracking whatever the policy says.
+ */
 export function globMatchEscaped(pattern: string, text: string): boolean {
   if (!pattern.includes('\u0000')) return globMatch(pattern, text);
-  // Rare path: turn the pattern into a regex once per request.
-  let re = '^';
+  const tokens: number[] = [];
   for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\u0000' && i + 1 < pattern.length) re += escapeRegex(pattern[++i]!);
-    else if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else re += escapeRegex(c);
+    const c = pattern.charCodeAt(i);
+    if (c === 0 && i + 1 < pattern.length) tokens.push(pattern.charCodeAt(++i));
+    else tokens.push(c === 42 ? -1 : c === 63 ? -2 : c);
   }
-  return new RegExp(`${re}$`, 'u').test(text);
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    const k = p < tokens.length ? tokens[p]! : -3;
+    if (k === -1) {
+      star = p++;
+      mark = t;
+    } else if (k === -2 || k === text.charCodeAt(t)) {
+      p++;
+      t++;
+    } else if (star !== -1) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < tokens.length && tokens[p] === -1) p++;
+  return p === tokens.length;
 }
 
 /** The pattern as plain text (escapes removed): for the exact comparisons of StringEquals and friends. */
 export const literalText = (s: string): string => (s.includes('\u0000') ? s.replace(/\u0000(.)/gs, '$1') : s);
-
-/** Escapes the regex syntax characters (only those: the `u` flag refuses escaping anything else, `-` included). */
-const escapeRegex = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** An address block: 16 bytes (IPv4 as ::ffff:a.b.c.d) and the prefix length in that space. */
 export interface Cidr {

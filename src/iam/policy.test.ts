@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { CANNED_POLICY_DOCUMENTS, CANNED_POLICY_NAMES, cannedPolicy } from './canned-policies.js';
 import type { ParseOptions } from './policy.js';
 import { PolicyError, STRATA_ACCOUNT_ID, parsePolicy, principalArn } from './policy.js';
-import { Template, cidrContains, conditionContext, globMatch, parseCidr, parseIp } from './policy-match.js';
+import { Template, cidrContains, conditionContext, globMatch, globMatchEscaped, parseCidr, parseIp } from './policy-match.js';
 
 const V = '2012-10-17';
 const IDENTITY: ParseOptions = { kind: 'identity' };
@@ -226,6 +226,16 @@ describe('policy matching primitives', () => {
     ];
     for (const [p, t] of yes) assert.equal(globMatch(p, t), true, `${p} ~ ${t}`);
     for (const [p, t] of no) assert.equal(globMatch(p, t), false, `${p} !~ ${t}`);
+  });
+
+  it('globMatchEscaped › \\u0000 makes the next * or ? literal; the rest is globMatch (no regex: pathological patterns stay linear-ish)', () => {
+    assert.equal(globMatchEscaped('\u0000*a*', '*abc'), true);
+    assert.equal(globMatchEscaped('\u0000*a*', 'xabc'), false);
+    assert.equal(globMatchEscaped('a\u0000?', 'a?'), true);
+    assert.equal(globMatchEscaped('a\u0000?', 'ab'), false);
+    assert.equal(globMatchEscaped('my-bucket/*/\u0000*', 'my-bucket/x/y/*'), true);
+    assert.equal(globMatchEscaped(`${'*a'.repeat(30)}\u0000*`, 'a'.repeat(5000)), false);
+    assert.equal(globMatchEscaped('plain*', 'plainly'), true, 'no escape: plain globMatch');
   });
 
   it('parseIp / parseCidr › IPv4, IPv6 (compressed, embedded IPv4, zone), prefixes; garbage refused', () => {
