@@ -16,6 +16,12 @@ export interface Config {
   secretKey: string;
   /** True when the operator did not set credentials and the built-in pair is in use. */
   defaultCredentials: boolean;
+  /**
+   * The key material that seals stored secrets (users' secret keys), as given: `NAME:BASE64`
+   * (MinIO's form), BASE64 of 32 bytes, or a passphrase (e.g. a former root secret). Absent: the
+   * root secret key is used (src/iam/secret-box.ts, docs/admin-api.md "Secrets at rest").
+   */
+  masterKey?: string;
   region: string;
   /** Base domains for virtual-hosted-style requests (bucket.<domain>). */
   domains: string[];
@@ -68,6 +74,12 @@ const FLAGS: FlagSpec[] = [
     env: ['STRATA_SECRET_KEY', 'RUSTFS_SECRET_KEY'],
     arg: 'SECRET',
     doc: `secret access key, ${MIN_SECRET_LENGTH}+ characters (default ${DEFAULT_SECRET_KEY}, with a warning)`,
+  },
+  {
+    flag: 'master-key',
+    env: ['STRATA_MASTER_KEY'],
+    arg: 'KEY',
+    doc: 'key that encrypts stored secrets: NAME:BASE64 or BASE64 of 32 bytes (default: derived from the secret key)',
   },
   { flag: 'region', env: ['STRATA_REGION'], arg: 'NAME', doc: 'region this server answers for', default: 'us-east-1' },
   { flag: 'domain', env: ['STRATA_DOMAIN'], arg: 'D1,D2', doc: 'base domains for virtual-hosted-style requests (bucket.D1)', default: '' },
@@ -218,6 +230,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     lifecycleDayMs: Math.round(lifecycleDay * 1000),
   };
   const nonEmpty = (flag: string) => get(flag) || undefined;
+  const masterKey = nonEmpty('master-key');
+  if (masterKey !== undefined) {
+    if (masterKey.length < MIN_SECRET_LENGTH) throw new ConfigError(`the master key must be at least ${MIN_SECRET_LENGTH} characters long`);
+    const named = /^([A-Za-z0-9_.-]+):(.+)$/.exec(masterKey);
+    if (named && Buffer.from(named[2]!, 'base64').length !== 32)
+      throw new ConfigError('the master key NAME:BASE64 must hold 32 bytes of base64 after the colon');
+    config.masterKey = masterKey;
+  }
   const tls = parseTls(nonEmpty('certs'), nonEmpty('tls-cert'), nonEmpty('tls-key'));
   if (tls) config.tls = tls;
   const health = nonEmpty('health-address');
