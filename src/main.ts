@@ -24,6 +24,12 @@ const ORPHAN_SWEEP_INTERVAL_MS = 6 * 3600_000;
 const STALE_UPLOADS_INTERVAL_MS = 3600_000;
 
 async function main(): Promise<void> {
+  // `strata admin …`: the admin API's command line (src/cli/admin.ts), not a server.
+  if (process.argv[2] === 'admin') {
+    const { adminMain } = await import('./cli/admin.js');
+    process.exitCode = await adminMain(process.argv.slice(3), process.env, process.stdout, process.stderr);
+    return;
+  }
   let parsed;
   try {
     parsed = parseConfig(process.argv.slice(2), process.env);
