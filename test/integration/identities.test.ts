@@ -179,6 +179,30 @@ describe('identities: users and access keys', () => {
     assert.match(bad.stderr, /MalformedPolicy/);
   });
 
+  it('strata admin › no root keys → exit 2 naming the variables; an unknown command → exit 2 with the usage; a server that refuses → exit 1 with code and message', async () => {
+    const noKeys = await run(process.execPath, [MAIN_JS, 'admin', '--endpoint', server.url, 'user', 'list'], {
+      env: { PATH: process.env.PATH },
+      timeoutMs: 30_000,
+    });
+    assert.equal(noKeys.code, 2);
+    assert.match(noKeys.stderr, /STRATA_ACCESS_KEY.*AWS_ACCESS_KEY_ID/s);
+    const unknown = await strataAdmin(server, ['user', 'fly']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /usage: strata admin/);
+    const refused = await strataAdmin(server, ['user', 'list'], {
+      STRATA_ACCESS_KEY: server.users[0]!.accessKey,
+      STRATA_SECRET_KEY: server.users[0]!.secretKey,
+    });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /AccessDenied/);
+    const awsVars = await run(process.execPath, [MAIN_JS, 'admin', '--endpoint', server.url, '--json', 'user', 'list'], {
+      env: { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY },
+      timeoutMs: 30_000,
+    });
+    assert.equal(awsVars.code, 0, describeRun('with AWS_* variables', awsVars));
+    assert.ok((JSON.parse(awsVars.stdout) as { users: Array<{ name: string }> }).users.some((u) => u.name === 'second'));
+  });
+
   it('admin API › errors are JSON with a code, a message and the status: NoSuchEntity 404, EntityAlreadyExists 409, bad name 400, unknown path 404, wrong method 405', async () => {
     const cases: Array<[string, 'GET' | 'POST' | 'DELETE', string, object | undefined, number, string]> = [
       ['no such user', 'GET', 'users/nobody', undefined, 404, 'NoSuchEntity'],
