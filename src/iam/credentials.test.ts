@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { memoryMetaStore } from '../store/meta/memory.js';
-import { identityCredentials } from './credentials.js';
+import { identityCredentials, identityPolicies } from './credentials.js';
 import { keyMaterial, SecretBox, SecretUnreadableError } from './secret-box.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -92,6 +92,24 @@ describe('identityCredentials', () => {
       box: new SecretBox({ rootSecret: 'rootsecret' }),
     });
     await assert.rejects(async () => source('AKB'), SecretUnreadableError);
+    meta.close();
+  });
+
+  it('identityPolicies › the groups of the user and the documents attached to it and to its groups, each once', async () => {
+    const meta = memoryMetaStore();
+    const ids = meta.identities;
+    await ids.createUser({ name: 'alice', userId: 'UA', status: 'enabled', created: 1 });
+    await ids.createGroup('devs', 1);
+    await ids.updateGroupMembers('devs', ['alice'], []);
+    await ids.putPolicy('mine', '{"Statement":[{"Sid":"mine"}]}', 1);
+    await ids.putPolicy('team', '{"Statement":[{"Sid":"team"}]}', 1);
+    await ids.attachPolicy('mine', { user: 'alice' });
+    await ids.attachPolicy('team', { group: 'devs' });
+    await ids.attachPolicy('mine', { group: 'devs' });
+    const found = identityPolicies(ids, 'alice');
+    assert.deepEqual(found.groups, ['devs']);
+    assert.deepEqual([...found.policies.keys()], ['mine', 'team']);
+    assert.equal(found.policies.get('team'), '{"Statement":[{"Sid":"team"}]}');
     meta.close();
   });
 });

@@ -163,6 +163,13 @@ describe('identities: users and access keys', () => {
     assert.deepEqual(info.policies, ['readonly-test']);
     assert.deepEqual((JSON.parse(await ok(['--json', 'group', 'info', 'devs'])) as { members: string[] }).members, ['second', 'third']);
     assert.match(await ok(['policy', 'info', 'readonly-test']), /s3:GetObject/);
+    // user add --policy attaches at creation; removing the user takes its attachment away.
+    await ok(['user', 'add', 'carol', '--policy', 'readonly-test']);
+    assert.deepEqual((JSON.parse(await ok(['--json', 'user', 'info', 'carol'])) as { policies: string[] }).policies, ['readonly-test']);
+    await ok(['user', 'remove', 'carol']);
+    const gone = await strataAdmin(server, ['user', 'info', 'carol']);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /NoSuchEntity/);
     // Attached: removing is a conflict.
     const busy = await strataAdmin(server, ['policy', 'remove', 'readonly-test']);
     assert.equal(busy.code, 1);
