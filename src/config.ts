@@ -127,7 +127,12 @@ export class ConfigError extends Error {}
 export type ParseResult = { help: true; text: string } | { help: false; config: Readonly<Config> };
 
 export function helpText(): string {
-  const lines = ['Usage: strata [flags]   (npm start -- [flags])', '', 'Flags (each also read from the environment variables shown):'];
+  const lines = [
+    'Usage: strata [flags]   (npm start -- [flags])',
+    '       strata admin …   manage users, groups, policies and keys of a running server (strata admin --help)',
+    '',
+    'Flags (each also read from the environment variables shown):',
+  ];
   for (const f of FLAGS) {
     const left = `  --${f.flag} ${f.arg}`;
     const def = f.default !== undefined && f.default !== '' ? ` (default ${f.default})` : '';
