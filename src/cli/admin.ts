@@ -267,6 +267,10 @@ export async function adminMain(
   stdout: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream,
 ): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    stdout.write(ADMIN_USAGE);
+    return 0;
+  }
   const firstCommand = argv.findIndex(
     (a, i) => !a.startsWith('-') && (i === 0 || !argv[i - 1]!.startsWith('--') || argv[i - 1]!.includes('=') || argv[i - 1] === '--json'),
   );
