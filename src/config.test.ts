@@ -27,6 +27,15 @@ describe('parseConfig', () => {
     assert.equal(cfg(['--inline-max', '0']).inlineMax, 0);
     assert.equal(cfg([], { STRATA_INLINE_MAX: '4096' }).inlineMax, 4096);
   });
+  it('--master-key / STRATA_MASTER_KEY → kept as given (NAME:BASE64, BASE64, a passphrase); absent → none; NAME: without 32 bytes or under 8 characters → ConfigError', () => {
+    const b64 = Buffer.alloc(32, 9).toString('base64');
+    assert.equal(cfg([]).masterKey, undefined);
+    assert.equal(cfg(['--master-key', `strata-key:${b64}`]).masterKey, `strata-key:${b64}`);
+    assert.equal(cfg([], { STRATA_MASTER_KEY: b64 }).masterKey, b64);
+    assert.equal(cfg(['--master-key', 'former-root-secret']).masterKey, 'former-root-secret');
+    assert.throws(() => parseConfig(['--master-key', 'k:c2hvcnQ='], {}), ConfigError);
+    assert.throws(() => parseConfig(['--master-key', 'short'], {}), ConfigError);
+  });
   it('--health-address / STRATA_HEALTH_ADDRESS → host and port of the health listener; absent → none; invalid → ConfigError', () => {
     assert.equal(cfg([]).health, undefined);
     assert.deepEqual(cfg(['--health-address', '127.0.0.1:9001']).health, { host: '127.0.0.1', port: 9001 });

@@ -16,6 +16,12 @@ export interface Config {
   secretKey: string;
   /** True when the operator did not set credentials and the built-in pair is in use. */
   defaultCredentials: boolean;
+  /**
+   * The key material that seals stored secrets (users' secret keys), as given: `NAME:BASE64`
+   * (MinIO's form), BASE64 of 32 bytes, or a passphrase (e.g. a former root secret). Absent: the
+   * root secret key is used (src/iam/secret-box.ts, docs/admin-api.md "Secrets at rest").
+   */
+  masterKey?: string;
   region: string;
   /** Base domains for virtual-hosted-style requests (bucket.<domain>). */
   domains: string[];
@@ -69,6 +75,12 @@ const FLAGS: FlagSpec[] = [
     arg: 'SECRET',
     doc: `secret access key, ${MIN_SECRET_LENGTH}+ characters (default ${DEFAULT_SECRET_KEY}, with a warning)`,
   },
+  {
+    flag: 'master-key',
+    env: ['STRATA_MASTER_KEY'],
+    arg: 'KEY',
+    doc: 'key that encrypts stored secrets: NAME:BASE64 or BASE64 of 32 bytes (default: derived from the secret key)',
+  },
   { flag: 'region', env: ['STRATA_REGION'], arg: 'NAME', doc: 'region this server answers for', default: 'us-east-1' },
   { flag: 'domain', env: ['STRATA_DOMAIN'], arg: 'D1,D2', doc: 'base domains for virtual-hosted-style requests (bucket.D1)', default: '' },
   { flag: 'log-level', env: ['STRATA_LOG_LEVEL'], arg: 'LEVEL', doc: 'trace, debug, info, warn, error or silent', default: 'info' },
@@ -115,7 +127,12 @@ export class ConfigError extends Error {}
 export type ParseResult = { help: true; text: string } | { help: false; config: Readonly<Config> };
 
 export function helpText(): string {
-  const lines = ['Usage: strata [flags]   (npm start -- [flags])', '', 'Flags (each also read from the environment variables shown):'];
+  const lines = [
+    'Usage: strata [flags]   (npm start -- [flags])',
+    '       strata admin …   manage users, groups, policies and keys of a running server (strata admin --help)',
+    '',
+    'Flags (each also read from the environment variables shown):',
+  ];
   for (const f of FLAGS) {
     const left = `  --${f.flag} ${f.arg}`;
     const def = f.default !== undefined && f.default !== '' ? ` (default ${f.default})` : '';
@@ -218,6 +235,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     lifecycleDayMs: Math.round(lifecycleDay * 1000),
   };
   const nonEmpty = (flag: string) => get(flag) || undefined;
+  const masterKey = nonEmpty('master-key');
+  if (masterKey !== undefined) {
+    if (masterKey.length < MIN_SECRET_LENGTH) throw new ConfigError(`the master key must be at least ${MIN_SECRET_LENGTH} characters long`);
+    const named = /^([A-Za-z0-9_.-]+):(.+)$/.exec(masterKey);
+    if (named && Buffer.from(named[2]!, 'base64').length !== 32)
+      throw new ConfigError('the master key NAME:BASE64 must hold 32 bytes of base64 after the colon');
+    config.masterKey = masterKey;
+  }
   const tls = parseTls(nonEmpty('certs'), nonEmpty('tls-cert'), nonEmpty('tls-key'));
   if (tls) config.tls = tls;
   const health = nonEmpty('health-address');

@@ -1,6 +1,7 @@
 // The front router: what a listener answers besides S3. Today the health endpoints (/health/live,
-// /health/ready and MinIO's /minio/health/* aliases); later the admin API, metrics and the console
-// hang here. It never shadows the S3 namespace: see `frontRoute` and docs/ARCHITECTURE.md.
+// /health/ready and MinIO's /minio/health/* aliases); later metrics and the console hang here (the
+// admin API, which takes signed requests, has its own rule: src/admin/http.ts, isAdminRequest). It
+// never shadows the S3 namespace: see `frontRoute` and docs/ARCHITECTURE.md.
 import { open, unlink } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point: parse the config, open the stores, start the server, shut down cleanly on signals.
-import { rootCredentials } from './iam/principal.js';
+import { identityCredentials } from './iam/credentials.js';
+import { SecretBox } from './iam/secret-box.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -23,6 +24,12 @@ const ORPHAN_SWEEP_INTERVAL_MS = 6 * 3600_000;
 const STALE_UPLOADS_INTERVAL_MS = 3600_000;
 
 async function main(): Promise<void> {
+  // `strata admin …`: the admin API's command line (src/cli/admin.ts), not a server.
+  if (process.argv[2] === 'admin') {
+    const { adminMain } = await import('./cli/admin.js');
+    process.exitCode = await adminMain(process.argv.slice(3), process.env, process.stdout, process.stderr);
+    return;
+  }
   let parsed;
   try {
     parsed = parseConfig(process.argv.slice(2), process.env);
@@ -70,10 +77,22 @@ async function main(): Promise<void> {
     if (swept > 0) log.info({ files: swept }, 'removed leftovers of interrupted uploads');
   }
 
-  const credentials = rootCredentials(config.accessKey, config.secretKey);
+  // Users' secrets are sealed with a key from --master-key or, without one, the root secret. A
+  // stored secret sealed under another key makes the start fail, loudly (docs/admin-api.md).
+  const box = new SecretBox({ masterKey: config.masterKey, rootSecret: config.secretKey });
+  const foreign = store.identities.secretKeyIds().filter((id) => id !== box.keyId);
+  if (foreign.length > 0) {
+    await store.close();
+    lock.release();
+    throw new Error(
+      `stored access-key secrets were sealed with key ${foreign.join(', ')} but this server's key is ${box.keyId}: ` +
+        'the secret key changed without a --master-key. Start with the former root secret key as --master-key (STRATA_MASTER_KEY) to read them.',
+    );
+  }
+  const credentials = identityCredentials({ rootAccessKey: config.accessKey, rootSecretKey: config.secretKey, identities: store.identities, box });
   // One readiness probe for the S3 port's health endpoints and --health-address's.
   const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
-  const server = createServer(config, { store, log, accessLog, credentials, tls, readiness });
+  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {
     const { host, port } = config.health;

@@ -13,6 +13,8 @@ import { rawErrorResponse } from './http/send.js';
 import { S3Error } from './s3/errors.js';
 import type { CredentialSource } from './iam/principal.js';
 import type { Store } from './store/store.js';
+import type { SecretBox } from './iam/secret-box.js';
+import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
 
 export interface ServerDeps {
   store: Store;
@@ -20,6 +22,8 @@ export interface ServerDeps {
   /** Where the access log (one `request` line per request) goes; default `log`. See BatchedLines. */
   accessLog?: Logger;
   credentials: CredentialSource;
+  /** Seals users' secrets (main.ts): with it the admin API (src/admin/) is served under /_strata/admin/. */
+  secrets?: SecretBox;
   /** PEM certificate (chain) and private key: serve HTTPS instead of HTTP (main.ts reads the files). */
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** What /health/ready checks (front.ts); default: a metadata read and a file in `<config.dataDir>/tmp`. */
@@ -181,10 +185,24 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     IncomingMessage: CountingIncomingMessage,
   };
   const readiness = deps.readiness ?? new Readiness({ meta: () => deps.store.getBucket(''), writableDir: join(config.dataDir, 'tmp') });
+  const admin: AdminDeps | undefined = deps.secrets && {
+    identities: deps.store.identities,
+    box: deps.secrets,
+    credentials: deps.credentials,
+    rootAccessKey: config.accessKey,
+    region: config.region,
+    log: deps.log,
+    accessLog: deps.accessLog,
+  };
   /** The front router first (front.ts: only requests S3 would refuse unauthenticated), else the S3 pipeline. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {
     const endpoint = frontRoute(req, config.domains);
-    const done = endpoint !== undefined ? answerFront(endpoint, req, res, readiness) : handle(req, res, waitsForContinue);
+    const done =
+      endpoint !== undefined
+        ? answerFront(endpoint, req, res, readiness)
+        : admin !== undefined && isAdminRequest(req, config.domains)
+          ? (waitsForContinue && res.writeContinue(), handleAdmin(req, res, admin))
+          : handle(req, res, waitsForContinue);
     done.catch((err) => {
       deps.log.error({ err }, 'unhandled error in request pipeline');
       res.destroy();

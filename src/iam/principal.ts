@@ -2,8 +2,11 @@
 // access key id to its principal and, apart from it, the secret that verifies the signature.
 import { ROOT_USER_ID } from '../store/types.js';
 
-/** 'root': the configured access key, which owns everything. Users and roles come with IAM. */
-export type PrincipalKind = 'root' | 'anonymous';
+/**
+ * 'root': the configured access key, which owns everything; 'user': a stored user's access key
+ * (src/iam/credentials.ts), denied until policies are wired into authorize().
+ */
+export type PrincipalKind = 'root' | 'anonymous' | 'user';
 
 export interface Principal {
   /** The access key id the request was signed with ('' for anonymous). */
@@ -11,6 +14,10 @@ export interface Principal {
   /** The user id buckets record as their owner. */
   readonly userId: string;
   readonly kind: PrincipalKind;
+  /** A user's name (kind 'user'): aws:username, and the key to its groups and attached policies. */
+  readonly userName?: string;
+  /** The access key's inline policy (JSON text) that narrows the user's rights (kind 'user'). */
+  readonly keyPolicy?: string;
 }
 
 /** The principal of an unsigned request (authorize refuses it: no bucket policies yet). */

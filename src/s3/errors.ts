@@ -145,6 +145,12 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
       // Stored bytes missing or damaged (the store logged which object and file): a server fault,
       // with the generic message (no path or id reaches the client).
       return new S3Error('InternalError');
+    case 'NoSuchEntity':
+    case 'EntityAlreadyExists':
+    case 'DeleteConflict':
+      // Identity errors belong to the admin API (src/admin/), which answers them itself; no S3
+      // operation writes identities.
+      return new S3Error('InternalError');
   }
 }
 

@@ -20,7 +20,13 @@ export type StoreErrorCode =
   /** The metadata engine failed (I/O error, corruption...): a server fault, logged with the engine's message. */
   | 'Internal'
   /** An object's stored bytes are missing or damaged (a PieceError on read): never served. */
-  | 'DataCorrupt';
+  | 'DataCorrupt'
+  /** A named user, group, policy or access key does not exist (identities, format 7). */
+  | 'NoSuchEntity'
+  /** A user, group or access key of that name exists already. */
+  | 'EntityAlreadyExists'
+  /** A policy cannot be removed while attached. */
+  | 'DeleteConflict';
 
 /**
  * For PreconditionFailed, the message names the failed write condition ('If-None-Match' or

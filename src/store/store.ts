@@ -1,6 +1,7 @@
 // The storage engine's façade: buckets, objects and multipart uploads as records and byte streams,
 // over a MetaStore and a DataStore. It owns the write protocol: data durable first, then one
 // metadata commit (the moment the object or part exists), then the replaced data freed.
+import type { IdentityStore } from './identities.js';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { StoreError } from './errors.js';
@@ -144,6 +145,14 @@ export class Store {
     this.keeper = new PieceKeeper(meta.coord, data, this.readLeaseMs, grace, log);
     this.locks = new UploadLocks(meta.coord, log);
     this.intents = new WriteIntents(meta.coord, this.owner, log);
+  }
+
+  /**
+   * Users, groups, managed policies and access keys (format 7, identities.ts): the metadata store's
+   * identity tables, read per request by the credential source (src/iam/credentials.ts).
+   */
+  get identities(): IdentityStore {
+    return this.meta.identities;
   }
 
   // ---- buckets -------------------------------------------------------------------------------

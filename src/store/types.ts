@@ -1,5 +1,6 @@
 // Records and interfaces of the storage engine. The engine knows nothing of HTTP or XML:
 // s3/ translates these records and the typed errors in ./errors.ts into the S3 protocol.
+import type { IdentityStore } from './identities.js';
 import type { Coordination } from './coord.js';
 
 /** The version id S3 uses for objects written while versioning was never enabled. */
@@ -19,7 +20,7 @@ export const NULL_VERSION = 'null';
  * uploads.extra (the same, given at CreateMultipartUpload), the objects_live index (latest versions
  * that are not delete markers: listings of versioned buckets), job_state (resumable background jobs).
  */
-export const META_FORMAT_VERSION = 6;
+export const META_FORMAT_VERSION = 7;
 
 /** The user id of the root user (the one configured access key): owner of buckets made before format 5. */
 export const ROOT_USER_ID = 'root';
@@ -276,6 +277,8 @@ export interface UploadListQuery {
 export interface MetaStore {
   /** Rules that hold across processes sharing this store (leases, intents, frees, pins): see coord.ts. */
   readonly coord: Coordination;
+  /** Users, groups, managed policies and access keys (format 7): see identities.ts. */
+  readonly identities: IdentityStore;
   createBucket(bucket: BucketRecord): void | Promise<void>;
   getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
   listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;

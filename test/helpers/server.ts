@@ -1,6 +1,7 @@
 // Starts a real Strata server as a child process (port 0, temp data dir) for integration tests,
 // waits for its `"msg":"listening"` log line and hands back the endpoint plus a stop() function.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createUser, type TestUser } from './admin.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,12 @@ export interface StartServerOptions {
   dataDir?: string;
   /** The server serves HTTPS (pass --certs or --tls-cert/--tls-key in `args`): the url is https://. */
   tls?: boolean;
+  /**
+   * Users to create through the admin API once the server listens (each with a generated access
+   * key and the named managed policies attached, which must exist: none do at start), so a test
+   * has a second and a third identity: `server.users[0]`, `server.users[1]`.
+   */
+  users?: Array<string | { name: string; policies?: string[] }>;
 }
 
 export interface RunningServer {
@@ -59,6 +66,20 @@ export interface RunningServer {
   accessLog: (from?: number) => Promise<AccessLine[]>;
   /** SIGTERM, wait for exit (SIGKILL after 5 s), remove the data dir. Idempotent. */
   stop: () => Promise<void>;
+  /** The users made for `opts.users`, in order, with their access keys. */
+  users: TestUser[];
+  /** The admin API's access-log lines (msg "admin") after offset `from` of logs(), settled like accessLog. */
+  adminLog: (from?: number) => Promise<AdminLine[]>;
+}
+
+/** One admin access-log line. */
+export interface AdminLine {
+  op: string;
+  method: string;
+  path: string;
+  status: number;
+  adminCode?: string;
+  principal?: { kind: string; accessKey: string; user?: string };
 }
 
 /** One access-log line (the fields tests look at). */
@@ -146,7 +167,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     return stopping;
   };
 
-  const accessLog = async (from = 0): Promise<AccessLine[]> => {
+  const linesOf = async <T>(from: number, msg: string): Promise<T[]> => {
     const deadline = Date.now() + SETTLE_LIMIT_MS;
     for (let seen = -1; output.length !== seen && Date.now() < deadline; ) {
       seen = output.length;
@@ -155,13 +176,34 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     return output
       .slice(from)
       .split('\n')
-      .filter((l) => l.includes('"msg":"request"'))
-      .map((l) => JSON.parse(l) as AccessLine);
+      .filter((l) => l.includes(`"msg":"${msg}"`))
+      .map((l) => JSON.parse(l) as T);
   };
+  const accessLog = (from = 0) => linesOf<AccessLine>(from, 'request');
+  const adminLog = (from = 0) => linesOf<AdminLine>(from, 'admin');
 
   const exitedWith = exitPromise.then(() => exitStatus);
+  const url = `${opts.tls ? 'https' : 'http'}://${host}:${port}`;
+  const users: TestUser[] = [];
+  try {
+    const flag = (name: string) => {
+      const i = (opts.args ?? []).indexOf(name);
+      return i >= 0 ? opts.args![i + 1] : undefined;
+    };
+    const root = {
+      accessKey: flag('--access-key') ?? env.STRATA_ACCESS_KEY ?? ACCESS_KEY,
+      secretKey: flag('--secret-key') ?? env.STRATA_SECRET_KEY ?? SECRET_KEY,
+    };
+    for (const u of opts.users ?? []) {
+      const spec = typeof u === 'string' ? { name: u } : u;
+      users.push(await createUser(url, root, spec.name, spec.policies));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   return {
-    url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
+    url,
     port,
     host,
     dataDir,
@@ -170,7 +212,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     stderr: () => errOutput,
     exited: exitedWith,
     accessLog,
+    adminLog,
     stop,
+    users,
   };
 }
 

@@ -182,6 +182,55 @@ CREATE TABLE job_state (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Format 7 (identities): users, groups and their members, managed policies (JSON text), their
+ * attachments to users and groups, and users' access keys with the secret sealed (AES-256-GCM,
+ * src/iam/secret-box.ts) and the id of the key that sealed it. Only adds tables. The root user is
+ * never stored. Attachments name a user or group by kind: they are removed with it by the store.
+ */
+export const SCHEMA_V7 = `
+CREATE TABLE iam_users (
+  name       TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL UNIQUE,
+  status     TEXT NOT NULL CHECK (status IN ('enabled', 'disabled')),
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE iam_groups (
+  name       TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE iam_group_members (
+  group_name TEXT NOT NULL REFERENCES iam_groups(name) ON DELETE CASCADE,
+  user_name  TEXT NOT NULL REFERENCES iam_users(name) ON DELETE CASCADE,
+  PRIMARY KEY (group_name, user_name)
+) WITHOUT ROWID;
+CREATE INDEX iam_group_members_user ON iam_group_members(user_name);
+CREATE TABLE iam_policies (
+  name       TEXT PRIMARY KEY,
+  document   TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE iam_attachments (
+  kind   TEXT NOT NULL CHECK (kind IN ('user', 'group')),
+  target TEXT NOT NULL,
+  policy TEXT NOT NULL REFERENCES iam_policies(name),
+  PRIMARY KEY (kind, target, policy)
+) WITHOUT ROWID;
+CREATE INDEX iam_attachments_policy ON iam_attachments(policy);
+CREATE TABLE iam_access_keys (
+  access_key_id TEXT PRIMARY KEY,
+  user_name     TEXT NOT NULL REFERENCES iam_users(name) ON DELETE CASCADE,
+  secret_key_id TEXT NOT NULL,
+  secret        BLOB NOT NULL,
+  status        TEXT NOT NULL CHECK (status IN ('enabled', 'disabled')),
+  expires_at    INTEGER,
+  policy        TEXT,
+  created_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX iam_access_keys_user ON iam_access_keys(user_name);
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -201,7 +250,9 @@ export function migrate(db: Db): void {
     if (current < 5) db.exec(SCHEMA_V5);
     // Step 6 (data protection) adds columns whose NULL/0 defaults mean "none", an index and a table.
     if (current < 6) db.exec(SCHEMA_V6);
-    // Future upgrades: `if (current < 7) { ... }`, each step in this same transaction.
+    // Step 7 (identities) only adds tables.
+    if (current < 7) db.exec(SCHEMA_V7);
+    // Future upgrades: `if (current < 8) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

@@ -11,6 +11,7 @@ import { objectRecord, partRecord, runMetaStoreContract, uploadRecord } from '..
 import { runUploadsContract } from '../contract-uploads.js';
 import { runInlineContract } from '../contract-inline.js';
 import { runVersionsContract } from '../contract-versions.js';
+import { runIdentitiesContract } from '../contract-identities.js';
 import { META_FORMAT_VERSION, ROOT_USER_ID } from '../types.js';
 import type { StoreError } from '../errors.js';
 import { storeErrorOf } from './sqlite-busy.js';
@@ -35,6 +36,7 @@ runMetaStoreContract('sqlite', sqliteHarness, { persistent: true });
 runUploadsContract('sqlite', sqliteHarness, { persistent: true });
 runInlineContract('sqlite', sqliteHarness);
 runVersionsContract('sqlite', sqliteHarness);
+runIdentitiesContract('sqlite', sqliteHarness);
 
 describe('SqliteMetaStore', () => {
   let dir: string;
@@ -249,8 +251,13 @@ describe('SqliteMetaStore', () => {
     assert.deepEqual(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl')), { n: 0 });
   });
 
+  /** What format 7 added, dropped again: turns a current file back into a format-6 one. */
+  const UNDO_V7 =
+    'DROP TABLE iam_access_keys; DROP TABLE iam_attachments; DROP TABLE iam_policies; DROP TABLE iam_group_members; DROP TABLE iam_groups; DROP TABLE iam_users; ';
+
   /** What format 6 added, dropped again: turns a current file back into a format-5 one. */
   const UNDO_V6 =
+    UNDO_V7 +
     'DROP INDEX objects_live; DROP TABLE job_state; ALTER TABLE buckets DROP COLUMN object_lock; ALTER TABLE objects DROP COLUMN extra; ALTER TABLE uploads DROP COLUMN extra; ';
 
   it('Open › a format-3 file → migrated to the current format (coordination tables added, buckets owned by root), its objects unchanged', async () => {
@@ -276,6 +283,28 @@ describe('SqliteMetaStore', () => {
       check.close();
       assert.deepEqual(migrated.getObject('b', 'k'), rec);
       assert.equal(await migrated.coord.tryLease('jobs', 'me', 1000, 100), true);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it('Open › a format-6 file → migrated to format 7 (identity tables added), its buckets unchanged, no identities', async () => {
+    const p = join(dir, 'format6.db');
+    const old = SqliteMetaStore.open(p);
+    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: 'Enabled', owner: ROOT_USER_ID, objectLock: true });
+    await old.close();
+    const db = new Database(p);
+    db.exec(`${UNDO_V7}UPDATE meta SET value = 6 WHERE name = 'format_version'`);
+    db.close();
+    const migrated = SqliteMetaStore.open(p);
+    try {
+      const check = new Database(p, { readonly: true });
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
+      check.close();
+      assert.equal((await migrated.getBucket('b'))?.objectLock, true);
+      assert.deepEqual(migrated.identities.listUsers(), []);
+      await migrated.identities.createUser({ name: 'alice', userId: 'U1', status: 'enabled', created: 1 });
+      assert.equal(migrated.identities.getUser('alice')?.userId, 'U1');
     } finally {
       await migrated.close();
     }

@@ -11,6 +11,7 @@ import { WalSync, type WalSyncCalls } from './wal-sync.js';
 import { DEFAULT_BUSY_RETRY_MS, read } from './sqlite-busy.js';
 import { WriteScheduler } from './sqlite-writes.js';
 import { SqliteCoordination } from './sqlite-coord.js';
+import { SqliteIdentities } from './sqlite-identities.js';
 import {
   type BucketRow,
   type Db,
@@ -72,6 +73,8 @@ export interface SqliteOptions {
 export class SqliteMetaStore implements MetaStore {
   /** Leases, write intents, pending frees and read pins (format 4 tables): see ../coord.ts. */
   readonly coord: SqliteCoordination;
+  /** Users, groups, policies and access keys (format 7 tables): see ../identities.ts. */
+  readonly identities: SqliteIdentities;
   private readonly wal: WalSync | undefined;
   private readonly st: ReturnType<typeof prepareAll>;
   private readonly scanSt: ScanShapes;
@@ -203,6 +206,7 @@ export class SqliteMetaStore implements MetaStore {
       return this.unreferenced(parts.map((r) => ({ id: r.data_id, size: r.size })));
     }).immediate;
     this.writes = new WriteScheduler(db, this.wal, busyRetryMs);
+    this.identities = new SqliteIdentities(db, (run) => this.writeNow(run));
     this.putConfigTx = db.transaction((bucket: string, name: string, value: string | undefined) => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       if (value === undefined) this.st.deleteConfig.run(bucket, name);

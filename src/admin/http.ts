@@ -1,0 +1,153 @@
+// The admin API over HTTP: JSON under ADMIN_PREFIX (a path S3 never routes: `_` cannot start a
+// bucket name), authenticated with SigV4 like S3 (src/s3/auth), authorized per admin action (root
+// only until policies are wired), every call in the access log with the acting principal and never a
+// secret. The operations are in operations.ts; docs/admin-api.md documents both.
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { bucketFromHost, splitTarget } from '../http/host.js';
+import type { CredentialSource, Principal } from '../iam/principal.js';
+import { SecretUnreadableError, type SecretBox } from '../iam/secret-box.js';
+import { verifyWith } from '../s3/auth/authenticate.js';
+import { hasSigV4Header, verifySigV4Header, type SignedRequest } from '../s3/auth/sigv4.js';
+import { S3Error } from '../s3/errors.js';
+import type { IdentityStore } from '../store/identities.js';
+import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute } from './operations.js';
+
+export const ADMIN_PREFIX = '/_strata/admin/v1/';
+/** Admin bodies are small JSON documents (a policy is at most 20 KiB). */
+const MAX_BODY = 64 * 1024;
+
+/**
+ * Is this request the admin API's? Its raw path starts with ADMIN_PREFIX's `/_strata/admin/` and
+ * its Host does not name a bucket (virtual-hosted style: the path would be a key). Path-style, S3
+ * would refuse it anyway: `_strata` is not a valid bucket name, so no bucket or key is shadowed.
+ */
+export function isAdminRequest(req: IncomingMessage, domains: readonly string[]): boolean {
+  const url = req.url ?? '';
+  if (!url.startsWith('/_strata/admin/')) return false;
+  return bucketFromHost(req.headers.host, domains) === undefined;
+}
+
+export interface AdminDeps {
+  identities: IdentityStore;
+  box: SecretBox;
+  credentials: CredentialSource;
+  rootAccessKey: string;
+  region: string;
+  log: Logger;
+  accessLog?: Logger;
+}
+
+function send(res: ServerResponse, status: number, body: Json): void {
+  const text = Buffer.from(`${JSON.stringify(body)}\n`);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': text.length, 'cache-control': 'no-store', server: 'Strata' });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new AdminError('EntityTooLarge', 413, `An admin request body is at most ${MAX_BODY} bytes.`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Authenticates with SigV4 (header form only) → the principal; S3's auth errors become admin errors. */
+async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, deps: AdminDeps): Promise<{ principal: Principal; payloadHash: string }> {
+  const headers = req.headersDistinct as Record<string, string[]>;
+  if (headers.authorization === undefined) throw new AdminError('AccessDenied', 403, 'The admin API requires a request signed with SigV4.');
+  if (!hasSigV4Header(headers)) throw new AdminError('AccessDenied', 403, 'The admin API accepts only SigV4 header signatures.');
+  const signed: SignedRequest = { method: req.method ?? '', rawPath, rawQuery, headers };
+  const hint = /Credential=([^/,\s]+)\//.exec(headers.authorization[0] ?? '')?.[1];
+  try {
+    const found = await verifyWith(deps.credentials, hint, (lookup) => verifySigV4Header(signed, lookup, { region: deps.region }));
+    return { principal: found.principal, payloadHash: found.auth!.payloadHash };
+  } catch (err) {
+    if (err instanceof S3Error) throw new AdminError(err.code, err.status, err.message);
+    throw err;
+  }
+}
+
+/** Answers one admin request (never throws: errors are JSON answers, server faults logged and 500). */
+export async function handleAdmin(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
+  const startedAt = Date.now();
+  const requestId = randomUUID();
+  const { rawPath, rawQuery } = splitTarget(req.url ?? '');
+  let principal: Principal | undefined;
+  let action: string | undefined;
+  let status = 200;
+  let code: string | undefined;
+  try {
+    const auth = await authenticate(req, rawPath, rawQuery, deps);
+    principal = auth.principal;
+    if (!rawPath.startsWith(ADMIN_PREFIX)) throw new AdminError('NotFound', 404, `Unknown admin API version: use ${ADMIN_PREFIX}.`);
+    const segments = rawPath
+      .slice(ADMIN_PREFIX.length)
+      .split('/')
+      .map((s) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          throw new AdminError('InvalidArgument', 400, 'The path is not valid percent-encoding.');
+        }
+      });
+    const matched = matchRoute(req.method ?? '', segments);
+    if (matched === undefined) throw new AdminError('NotFound', 404, 'No such admin operation.');
+    if (matched === 'method') throw new AdminError('MethodNotAllowed', 405, 'The method is not allowed on this admin resource.');
+    action = matched.route.action;
+    // Authorization: root only until the policy language's admin:* actions are wired (authorize.ts).
+    if (principal.kind !== 'root') throw new AdminError('AccessDenied', 403, 'Access Denied.');
+    const raw = await readBody(req);
+    if (!/^[0-9a-f]{64}$/.test(auth.payloadHash))
+      throw new AdminError('InvalidRequest', 400, 'Admin requests must sign their payload (x-amz-content-sha256: the SHA-256 of the body).');
+    if (createHash('sha256').update(raw).digest('hex') !== auth.payloadHash)
+      throw new AdminError('XAmzContentSHA256Mismatch', 400, 'The provided x-amz-content-sha256 header does not match what was computed.');
+    let body: Json = {};
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString('utf8')) as Json;
+      } catch {
+        throw new AdminError('MalformedJSON', 400, 'The request body is not valid JSON.');
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new AdminError('MalformedJSON', 400, 'The request body must be a JSON object.');
+    }
+    const ctx: AdminContext = { identities: deps.identities, box: deps.box, rootAccessKey: deps.rootAccessKey, now: Date.now };
+    const out = await matched.route.run(ctx, { params: matched.params, body });
+    send(res, status, out);
+  } catch (err) {
+    const e = adminErrorOf(err);
+    if (e) {
+      status = e.status;
+      code = e.code;
+      if (!res.headersSent) send(res, status, { Code: e.code, Message: e.message, RequestId: requestId });
+    } else {
+      status = 500;
+      code = 'InternalError';
+      // A secret sealed under another key is an operator's problem to see at once (error level).
+      deps.log.error({ err: err instanceof SecretUnreadableError ? err.message : err, requestId }, 'admin request failed');
+      if (!res.headersSent) send(res, 500, { Code: 'InternalError', Message: 'We encountered an internal error. Please try again.', RequestId: requestId });
+    }
+    // An unread body on an error answer: close the connection rather than read it.
+    if (!req.complete) res.once('finish', () => req.destroy());
+  } finally {
+    deps.accessLog?.info(
+      {
+        reqId: requestId,
+        op: action ?? 'admin:Unknown',
+        method: req.method,
+        path: rawPath,
+        status,
+        ...(code !== undefined && { adminCode: code }),
+        ...(principal && { principal: { kind: principal.kind, accessKey: principal.accessKeyId, ...(principal.userName && { user: principal.userName }) } }),
+        remoteAddress: req.socket.remoteAddress,
+        ms: Date.now() - startedAt,
+      },
+      'admin',
+    );
+  }
+}
