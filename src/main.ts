@@ -15,6 +15,7 @@ import { Store } from './store/store.js';
 import { freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
 import { JobRunner, type Job } from './jobs/runner.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
+import { seedCannedPolicies } from './iam/canned-policies.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -89,6 +90,9 @@ async function main(): Promise<void> {
         'the secret key changed without a --master-key. Start with the former root secret key as --master-key (STRATA_MASTER_KEY) to read them.',
     );
   }
+  // The canned managed policies MinIO users know (readonly, readwrite, writeonly, diagnostics,
+  // consoleAdmin) exist by name from the first start: `strata admin user add NAME --policy readonly`.
+  await seedCannedPolicies(store.identities, Date.now());
   const credentials = identityCredentials({ rootAccessKey: config.accessKey, rootSecretKey: config.secretKey, identities: store.identities, box });
   // One readiness probe for the S3 port's health endpoints and --health-address's.
   const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });

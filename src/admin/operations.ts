@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { SecretBox } from '../iam/secret-box.js';
 import type { AccessKeyRecord, IdentityStore, IdentityStatus } from '../store/identities.js';
 import { StoreError } from '../store/errors.js';
+import { parsePolicy } from '../iam/policy.js';
 
 /** An admin error: a code, a message and its HTTP status (answered as JSON). */
 export class AdminError extends Error {
@@ -89,8 +90,8 @@ function stringList(v: unknown, what: string): string[] {
 }
 
 /**
- * A policy document: JSON text (or an object) of an object with a Statement. Only the shape is
- * checked here; the policy language's parser validates fully when policies are wired in.
+ * A policy document: JSON text (or an object) of an identity policy the policy language accepts
+ * (src/iam/policy.ts); a malformed one → MalformedPolicy with the parser's reason.
  */
 export function policyDocument(v: unknown, what = 'policy document'): string {
   let doc: unknown = v;
@@ -107,6 +108,8 @@ export function policyDocument(v: unknown, what = 'policy document'): string {
     throw new AdminError('MalformedPolicy', 400, `The ${what} must have a Statement.`);
   const text = typeof v === 'string' ? v : JSON.stringify(doc);
   if (Buffer.byteLength(text) > MAX_POLICY_BYTES) throw new AdminError('MalformedPolicy', 400, `The ${what} is larger than ${MAX_POLICY_BYTES} bytes.`);
+  const parsed = parsePolicy(doc, { kind: 'identity' });
+  if (!parsed.ok) throw new AdminError('MalformedPolicy', 400, parsed.error.message);
   return text;
 }
 

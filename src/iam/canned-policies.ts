@@ -66,3 +66,17 @@ export function cannedPolicy(name: string): CompiledPolicy | undefined {
   compiled ??= new Map(Object.entries(CANNED_POLICY_DOCUMENTS).map(([n, doc]) => [n, compilePolicy(doc, { kind: 'identity', name: n })]));
   return compiled.get(name);
 }
+
+/**
+ * Stores each canned policy by its name unless a policy of that name exists (an operator's own
+ * document of that name is kept). Run at every start; idempotent. A removed canned policy comes back
+ * at the next start.
+ */
+export async function seedCannedPolicies(
+  identities: { getPolicy(name: string): unknown; putPolicy(name: string, document: string, now: number): void | Promise<void> },
+  now: number,
+): Promise<void> {
+  for (const [name, doc] of Object.entries(CANNED_POLICY_DOCUMENTS)) {
+    if (identities.getPolicy(name) === undefined) await identities.putPolicy(name, JSON.stringify(doc), now);
+  }
+}

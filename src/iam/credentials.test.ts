@@ -54,7 +54,7 @@ describe('identityCredentials', () => {
     await ids.createAccessKey({ accessKeyId: ak, userName: 'alice', secret: box.seal(SECRET, ak), status: 'enabled', created: 1, expires: 5000 });
     assert.equal((await source('ROOT'))?.principal.kind, 'root');
     const found = await source(ak);
-    assert.deepEqual(found?.principal, { accessKeyId: ak, userId: 'UA', kind: 'user', userName: 'alice' });
+    assert.deepEqual(found?.principal, { accessKeyId: ak, userId: 'UA', kind: 'user', userName: 'alice', policies: { identity: [] } });
     assert.equal(found?.secretKey, SECRET);
     await ids.setUserStatus('alice', 'disabled');
     assert.equal(await source(ak), undefined);

@@ -4,7 +4,10 @@
 import type { IdentityStore, KeyWithUser } from '../store/identities.js';
 import { ROOT_USER_ID } from '../store/types.js';
 import type { CredentialSource, Principal, StoredCredentials } from './principal.js';
+import { type CompiledPolicy, compilePolicy, parsePolicy } from './policy.js';
 import type { SecretBox } from './secret-box.js';
+
+const DENY_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] };
 
 /** Why a stored key does not authenticate (undefined: it does). Each answers InvalidAccessKeyId. */
 export function keyRefusal(k: KeyWithUser, now: number): string | undefined {
@@ -17,7 +20,7 @@ export function keyRefusal(k: KeyWithUser, now: number): string | undefined {
 export interface IdentityCredentialsOptions {
   rootAccessKey: string;
   rootSecretKey: string;
-  identities: Pick<IdentityStore, 'getAccessKey'>;
+  identities: Pick<IdentityStore, 'getAccessKey' | 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>;
   box: SecretBox;
   now?: () => number;
 }
@@ -34,6 +37,21 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
     secretKey: opts.rootSecretKey,
   });
   const now = opts.now ?? Date.now;
+  /** Compiled policies by name and document text (a changed document is another entry). */
+  const compiledCache = new Map<string, CompiledPolicy>();
+  const compiled = (name: string, doc: string): CompiledPolicy => {
+    const id = `${name}\u0000${doc}`;
+    let c = compiledCache.get(id);
+    if (c === undefined) {
+      const r = parsePolicy(doc, { kind: 'identity', name });
+      // A stored document the language refuses (stored before validation, or edited by hand) must
+      // not fail open: it denies everything.
+      c = r.ok ? r.policy : compilePolicy(DENY_ALL, { kind: 'identity', name: `${name} (unreadable: denies all)` });
+      if (compiledCache.size > 10_000) compiledCache.clear();
+      compiledCache.set(id, c);
+    }
+    return c;
+  };
   /** Opened secrets by access key id, reused while the sealed bytes are the same (AES-GCM per request is cheap, but free is cheaper). */
   const opened = new Map<string, { sealed: Buffer; plain: string }>();
   return (accessKeyId) => {
@@ -49,12 +67,17 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
       if (opened.size > 10_000) opened.clear();
       opened.set(accessKeyId, cached);
     }
+    // The user's policies and its groups', read now (a change takes effect on the next request),
+    // compiled once per distinct document.
+    const { policies } = identityPolicies(opts.identities, k.userName);
+    const identity = [...policies].map(([name, doc]) => compiled(name, doc));
     const principal: Principal = {
       accessKeyId,
       userId: k.userId,
       kind: 'user',
       userName: k.userName,
       ...(k.policy !== undefined && { keyPolicy: k.policy }),
+      policies: { identity, ...(k.policy !== undefined && { key: compiled(`access key ${accessKeyId}`, k.policy) }) },
     };
     return Promise.resolve({ principal, secretKey: cached.plain });
   };
@@ -65,7 +88,10 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
  * managed policies attached to it and to them (JSON text, by policy name). Read from the store on
  * each call (primary-key and index reads): the integrator may cache compiled policies on top.
  */
-export function identityPolicies(identities: IdentityStore, userName: string): { groups: string[]; policies: Map<string, string> } {
+export function identityPolicies(
+  identities: Pick<IdentityStore, 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>,
+  userName: string,
+): { groups: string[]; policies: Map<string, string> } {
   const groups = identities.groupsOfUser(userName);
   const policies = new Map<string, string>();
   const names = [...identities.attachedPolicies({ user: userName }), ...groups.flatMap((g) => identities.attachedPolicies({ group: g }))];

@@ -1,10 +1,11 @@
 // Who a request acts as (the principal) and where the server finds it: the credential source maps an
 // access key id to its principal and, apart from it, the secret that verifies the signature.
 import { ROOT_USER_ID } from '../store/types.js';
+import type { CompiledPolicy } from './policy.js';
 
 /**
  * 'root': the configured access key, which owns everything; 'user': a stored user's access key
- * (src/iam/credentials.ts), denied until policies are wired into authorize().
+ * (src/iam/credentials.ts), allowed what its policies allow (authorize.ts).
  */
 export type PrincipalKind = 'root' | 'anonymous' | 'user';
 
@@ -18,9 +19,15 @@ export interface Principal {
   readonly userName?: string;
   /** The access key's inline policy (JSON text) that narrows the user's rights (kind 'user'). */
   readonly keyPolicy?: string;
+  /**
+   * A user's policies as authorize() evaluates them, compiled, resolved by the credential source for
+   * this request: `identity` = the user's attached policies and its groups'; `key` = the access key's
+   * inline policy, which only narrows.
+   */
+  readonly policies?: { readonly identity: readonly CompiledPolicy[]; readonly key?: CompiledPolicy };
 }
 
-/** The principal of an unsigned request (authorize refuses it: no bucket policies yet). */
+/** The principal of an unsigned request (authorize refuses it: no bucket policies or ACLs yet). */
 export const ANONYMOUS: Principal = Object.freeze({ accessKeyId: '', userId: 'anonymous', kind: 'anonymous' });
 
 /** What a credential lookup finds: the principal, and the signing material kept apart from it. */

@@ -23,19 +23,54 @@ export function denialOf(ctx: RequestContext | undefined): Denial | undefined {
   return ctx === undefined ? undefined : DENIALS.get(ctx);
 }
 
+/** Listing operations: their query parameters are the s3:prefix / s3:delimiter / s3:max-keys condition keys. */
+const LISTINGS = new Set(['ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListMultipartUploads']);
+
+/** How the request was signed, as s3:authType and s3:signatureversion name it. */
+function signing(ctx: RequestContext): { authType?: string; version?: string } {
+  const auth = ctx.headers.authorization;
+  if (typeof auth === 'string') return { authType: 'REST-HEADER', version: auth.startsWith('AWS4-') ? 'AWS4-HMAC-SHA256' : 'AWS' };
+  if (ctx.query.has('X-Amz-Signature')) return { authType: 'REST-QUERY-STRING', version: 'AWS4-HMAC-SHA256' };
+  if (ctx.query.has('Signature')) return { authType: 'REST-QUERY-STRING', version: 'AWS' };
+  if (ctx.op === 'PostObject') return { authType: 'POST' };
+  return {};
+}
+
 function conditionsOf(ctx: RequestContext): ConditionContext {
+  const h = (name: string): string | undefined => {
+    const v = ctx.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const listing = LISTINGS.has(ctx.op);
+  const sig = signing(ctx);
   return {
     secureTransport: (ctx.req.socket as TLSSocket | undefined)?.encrypted === true,
     sourceIp: ctx.req.socket?.remoteAddress,
     operation: ctx.op,
+    values: {
+      'aws:UserAgent': h('user-agent'),
+      'aws:Referer': h('referer'),
+      's3:prefix': listing ? (ctx.query.get('prefix') ?? '') : undefined,
+      's3:delimiter': listing ? ctx.query.get('delimiter') : undefined,
+      's3:max-keys': listing ? ctx.query.get('max-keys') : undefined,
+      's3:VersionId': ctx.query.get('versionId'),
+      's3:x-amz-acl': h('x-amz-acl'),
+      's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
+      's3:x-amz-content-sha256': h('x-amz-content-sha256'),
+      's3:authType': sig.authType,
+      's3:signatureversion': sig.version,
+    },
   };
 }
+
+const ROOT_CONDITIONS: ConditionContext = Object.freeze({});
 
 /** Throws AccessDenied unless ctx.principal may perform every one of `actions` on `resource`. */
 export function checkAccess(ctx: RequestContext, actions: readonly S3Action[], resource: Resource): void {
   let conditions: ConditionContext | undefined;
   for (const action of actions) {
-    const decision = authorize(ctx.principal, action, resource, (conditions ??= conditionsOf(ctx)));
+    // The root principal needs no condition keys (authorize allows it outright): not built for it.
+    const decision = authorize(ctx.principal, action, resource, ctx.principal.kind === 'root' ? ROOT_CONDITIONS : (conditions ??= conditionsOf(ctx)));
     if (decision.allowed) continue;
     DENIALS.set(ctx, { by: 'authorize', action, resource: resource.kind, principal: ctx.principal.kind, reason: decision.reason });
     // The message unsigned requests always got: it tells the user what to do.

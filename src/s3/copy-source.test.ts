@@ -48,6 +48,7 @@ describe('copy source authorization', () => {
       key: 'copy',
       bucketRecord,
       headers: {},
+      query: new Map(),
       req: { socket: {} },
     } as unknown as BucketRequest;
   }

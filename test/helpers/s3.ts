@@ -19,6 +19,8 @@ export interface TestClientOptions {
   /** Path-style (default) or virtual-hosted style (needs the server started with --domain). */
   pathStyle?: boolean;
   keepAlive?: boolean;
+  /** Another identity's keys (a test user's); default: the root keys. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** An S3Client for a test server: default credentials, us-east-1, no retries (a failure is a failure). */
@@ -27,7 +29,7 @@ export function testClient(endpoint: string, opts: TestClientOptions = {}): S3Cl
     endpoint,
     region: REGION,
     forcePathStyle: opts.pathStyle ?? true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    credentials: opts.credentials ?? { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
     requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: opts.keepAlive ?? true, lookup: loopbackLookup }) }),
     maxAttempts: 1,
   });

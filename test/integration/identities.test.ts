@@ -1,6 +1,6 @@
 // Users and their access keys against a real Strata process: `strata admin` creates a user in one
 // line, its key signs aws-sdk-js's and boto3's requests (authenticated, then AccessDenied: no policy
-// is wired into authorization yet), disabling or deleting takes effect on the next request, the
+// attached to these users), disabling or deleting takes effect on the next request, the
 // admin API refuses anyone but root and never shadows S3 (docs/admin-api.md).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -64,7 +64,7 @@ describe('identities: users and access keys', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('strata admin user add › one line with --access-key/--secret-key → the key is authenticated by aws-sdk-js, then AccessDenied (no policy wired yet)', async () => {
+  it('strata admin user add › one line with --access-key/--secret-key → the key is authenticated by aws-sdk-js, then AccessDenied (no policy attached)', async () => {
     const r = await strataAdmin(server, ['user', 'add', 'alice', '--access-key', 'AKIAALICE0000000001X', '--secret-key', 'alice-secret-key-0123456789']);
     assert.equal(r.code, 0, describeRun('strata admin user add', r));
     assert.match(r.stdout, /Secret key: alice-secret-key-0123456789/);

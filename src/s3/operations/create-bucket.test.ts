@@ -15,7 +15,7 @@ const ROOT: Principal = { accessKeyId: 'AKROOT', userId: ROOT_USER_ID, kind: 'ro
 const OTHER = { accessKeyId: 'AKOTHER', userId: 'other-user', kind: 'user' } as unknown as Principal;
 
 function ctxOf(store: Store, bucket: string, principal: Principal, headers: Record<string, string> = {}): NamedBucketRequest {
-  return { store, bucket, principal, headers, req: {}, config: { region: 'us-east-1' }, bodyText: '' } as unknown as NamedBucketRequest;
+  return { store, bucket, principal, headers, query: new Map(), req: {}, config: { region: 'us-east-1' }, bodyText: '' } as unknown as NamedBucketRequest;
 }
 
 async function codeOf(p: Promise<unknown>, bucket: string): Promise<string> {

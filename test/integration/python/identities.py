@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stored user's access key (S3_ACCESS_KEY/S3_SECRET_KEY) signs boto3's requests: they are
-authenticated (not InvalidAccessKeyId) and refused AccessDenied, since no policy is wired into
-authorization yet; the same calls with an unknown key are InvalidAccessKeyId. Environment:
+authenticated (not InvalidAccessKeyId) and refused AccessDenied, since no policy is attached to
+the user; the same calls with an unknown key are InvalidAccessKeyId. Environment:
 S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET (a bucket the root user made). Exit code =
 number of failed checks."""
 import os
