@@ -376,3 +376,23 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     tool: 'node',
   };
 }
+
+/**
+ * The LoadResult of a sequential loop on one connection (listing pages): `ops` in the time since
+ * `t0`, the client CPU since `cpu0`, median and p99 of the per-op latencies `lat` (ms; sorted here).
+ */
+export function sequentialResult(ops: number, t0: number, cpu0: NodeJS.CpuUsage, lat: number[], statuses: Record<string, number>, errors: number): LoadResult {
+  const elapsedS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  lat.sort((a, b) => a - b);
+  return {
+    ops,
+    elapsedS,
+    statuses,
+    errors,
+    bytesIn: 0,
+    latencyMs: { p50: lat[Math.floor(lat.length / 2)] ?? Number.NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? Number.NaN },
+    clientCpuS: (cpu.user + cpu.system) / 1e6,
+    tool: 'node',
+  };
+}

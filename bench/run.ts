@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { bulkKey, bulkLoad, type BulkBucket } from './bulk.js';
-import { buildHead, Connection, requestOnce, runLoad, type HttpRequest, type HttpResponse, type LoadResult } from './client.js';
+import { buildHead, Connection, requestOnce, runLoad, sequentialResult, type HttpRequest, type HttpResponse, type LoadResult } from './client.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.js';
 import { ProcWindow, readMemory } from './procstat.js';
 import { nginxBinary, startNginx, startNullServer, startStrata, strataNodeFlags, type Running, type RunningNginx, type RunningStrata } from './servers.js';
@@ -642,19 +642,7 @@ function listCell(which: 0 | 1, modes: Mode[], target?: Target): Cell {
               startAfter = undefined;
             }
           }
-          const elapsedS = (performance.now() - t0) / 1000;
-          const cpu = process.cpuUsage(cpu0);
-          lat.sort((a, b) => a - b);
-          return {
-            ops: pages,
-            elapsedS,
-            statuses: { keys },
-            errors,
-            bytesIn: 0,
-            latencyMs: { p50: lat[Math.floor(lat.length / 2)] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN },
-            clientCpuS: (cpu.user + cpu.system) / 1e6,
-            tool: 'node',
-          } satisfies LoadResult;
+          return sequentialResult(pages, t0, cpu0, lat, { keys }, errors);
         });
         return { value: perSecond(r), load: r, note: `${r.statuses.keys} keys` };
       } finally {

@@ -4,7 +4,7 @@
 // twins interleaved round by round). Strata only. run.ts hands in its load helpers (RunHelpers).
 import type { BulkBucket } from './bulk.js';
 import { bulkKey } from './bulk.js';
-import { buildHead, Connection, type LoadResult } from './client.js';
+import { buildHead, Connection, type LoadResult, sequentialResult } from './client.js';
 import type { Cell, Ctx, LoadSpec, Mode, Side, Target } from './run.js';
 import { objectPath, signHeaders } from './sign.js';
 
@@ -127,19 +127,7 @@ function verListCell(d: RunHelpers, id: string, title: string, bucket: string, a
               vidMarker = truncated && nv !== undefined ? xmlText(nv) : undefined;
             }
           }
-          const elapsedS = (performance.now() - t0) / 1000;
-          const cpu = process.cpuUsage(cpu0);
-          lat.sort((a, b) => a - b);
-          return {
-            ops: pages,
-            elapsedS,
-            statuses: { entries },
-            errors,
-            bytesIn: 0,
-            latencyMs: { p50: lat[Math.floor(lat.length / 2)] ?? NaN, p99: lat[Math.floor(lat.length * 0.99)] ?? NaN },
-            clientCpuS: (cpu.user + cpu.system) / 1e6,
-            tool: 'node',
-          } satisfies LoadResult;
+          return sequentialResult(pages, t0, cpu0, lat, { entries }, errors);
         });
         return { value: perSecond(r), load: r, note: `${r.statuses.entries} entries` };
       } finally {

@@ -37,48 +37,8 @@ import { listUploadPage, type UploadPage, type UploadPageQuery } from './upload-
 
 export type { UploadPage, UploadPageQuery } from './upload-listing.js';
 
-/**
- * A read of one object version, its data pinned until released (see "read pins"): `stream` hands
- * the pin to the stream (released when it closes), `release` lets it go when no data will be read
- * (HEAD, failed conditionals, metadata only). Release is idempotent and a no-op after `stream`;
- * `using` (Symbol.dispose) releases too. A handle nobody releases lapses after the read lease.
- */
-export interface ObjectHandle {
-  readonly record: ObjectRecord;
-  stream(range?: { start: number; end: number }): Readable;
-  release(): void;
-  [Symbol.dispose](): void;
-}
-
-/** What Store.readObject reads: a version (default: the latest) and whether inline bytes are wanted. */
-/** How DeleteObject treats versions and object lock (Store.deleteObject). */
-export interface DeleteOptions {
-  /** Remove exactly this version (S3 ?versionId=); without it, the bucket's versioning state decides. */
-  versionId?: string;
-  lock?: LockCheck;
-  /**
-   * With `versionId`: remove the version only if it still has this lastModified, else
-   * StoreError('PreconditionFailed') — checked in the transaction (the lifecycle job's guard against
-   * removing a 'null' version that replaced the one it evaluated).
-   */
-  ifLastModified?: number;
-}
-
-/** What a delete did: S3's x-amz-delete-marker and x-amz-version-id come from it. */
-export interface DeleteOutcome {
-  /** Something was removed or a delete marker added. */
-  removed: boolean;
-  /** A delete marker was added, or the version removed was one. */
-  deleteMarker: boolean;
-  /** The version id of the marker added, or of the version removed. */
-  versionId?: string;
-}
-
-export interface ReadOptions {
-  versionId?: string;
-  /** Default true; false for HEAD and metadata-only reads (an inline object's bytes stay unread). */
-  withBytes?: boolean;
-}
+export type { DeleteOptions, DeleteOutcome, ObjectBytes, ObjectHandle, ReadOptions, StoreOptions } from './store-types.js';
+import type { DeleteOptions, DeleteOutcome, ObjectBytes, ObjectHandle, ReadOptions, StoreOptions } from './store-types.js';
 
 /** Rows read per query when all of them are needed (an upload's parts, a bucket's uploads). */
 const PART_BATCH = 1000;
@@ -95,25 +55,6 @@ export const DEFAULT_INLINE_MAX = 128 * 1024;
 
 /** Default grace period of a free when several processes share the directory (see piece-keeper.ts). */
 export const DEFAULT_SHARED_FREE_GRACE_MS = 60_000;
-
-export interface StoreOptions {
-  /** See DEFAULT_READ_LEASE_MS (tests shorten it). In shared mode at most a quarter of freeGraceMs. */
-  readLeaseMs?: number;
-  /**
-   * 0 (default): this process holds the data directory alone, and a replaced piece is unlinked as
-   * soon as this process's readers let go. > 0 (shared mode, several processes): a replaced piece
-   * is unlinked only this long after its free was recorded, and when no reader anywhere pins it.
-   */
-  freeGraceMs?: number;
-  /** Largest object stored inline in the metadata store (0: none); default DEFAULT_INLINE_MAX. */
-  inlineMax?: number;
-}
-
-/** An object's bytes as written by writeObjectData: spread into its ObjectRecord. */
-export interface ObjectBytes {
-  data: DataRef[];
-  inline?: Buffer;
-}
 
 const isThenable = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | undefined)?.then === 'function';
 
