@@ -8,6 +8,8 @@ import type { Config } from '../config.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { ANONYMOUS } from '../iam/principal.js';
 import { checkAccess, denialOf, resourceOf } from '../s3/access.js';
+import { loadBucketAccess } from '../s3/bucket-access.js';
+import type { BucketAccess } from '../iam/authorize.js';
 import { authenticate, postFormCredentials } from '../s3/auth/authenticate.js';
 import type { AuthResult } from '../s3/auth/sigv4.js';
 import { parseQueryParams, percentDecode } from '../s3/auth/sigv4.js';
@@ -147,6 +149,7 @@ class PipelineContext implements RequestContext {
   auth?: AuthResult;
   principal: Principal = ANONYMOUS;
   bucketRecord?: BucketRecord;
+  bucketAccess?: BucketAccess;
   input?: unknown;
   bodyText?: string;
   readonly headers: IncomingMessage['headers'];
@@ -313,13 +316,15 @@ export function createRequestHandler(deps: PipelineDeps) {
       // 4. load bucket: once, for the operations on an existing bucket (handlers get ctx.bucketRecord).
       // NoSuchBucket is answered in stage 6, after the authorization and request errors (as S3 orders them).
       if (spec?.bucketMustExist && bucket !== undefined) ctx.bucketRecord = await store.getBucket(bucket);
+      // …and, for every principal but root, what the bucket says about access (policy, ACLs).
+      if (ctx.bucketRecord !== undefined && ctx.principal.kind !== 'root') ctx.bucketAccess = await loadBucketAccess(store, ctx.bucketRecord);
 
       // 5. authorize: every request but a preflight. A form upload (PostObject) is authorized by its
       // handler once the form's signature is verified; the copy source by copy-source.ts.
       if (opName !== 'PreflightRequest' && postFormCredentials(ctx.auth) === undefined) {
         const actions = spec ? requiredActions(spec, endpoint.versionId) : ([`s3:${opName}`] as const);
         const kind = spec?.resource ?? (key !== undefined ? 'object' : bucket !== undefined ? 'bucket' : 'service');
-        checkAccess(ctx, actions, resourceOf(kind, bucket, key, ctx.bucketRecord?.owner, endpoint.versionId));
+        await checkAccess(ctx, actions, resourceOf(kind, bucket, key, ctx.bucketRecord?.owner, endpoint.versionId));
       }
 
       // 6. request checks

@@ -1,9 +1,11 @@
 // The one authorization decision point: every request passes authorize() after authentication and
 // after its bucket is loaded (docs/ARCHITECTURE.md, "Authorization"). The root principal may do
 // everything; a user what its identity policies allow (its own and its groups', narrowed by its
-// access key's inline policy: policy-evaluate.ts); anonymous callers nothing yet. Bucket policies,
-// ACLs and Block Public Access plug in here, and nowhere else.
+// access key's inline policy: policy-evaluate.ts) together with the bucket's policy and ACLs; an
+// anonymous caller what the bucket's policy or ACLs grant everyone. The bucket's side comes in as a
+// BucketAccess (s3/bucket-access.ts loads it), already filtered by Block Public Access.
 import type { Principal } from './principal.js';
+import type { CompiledPolicy } from './policy.js';
 import { evaluatePolicies } from './policy-evaluate.js';
 import { conditionContext } from './policy-match.js';
 import { type RequestPrincipal, STRATA_ACCOUNT_ID, principalArn, principalContextValues } from './policy.js';
@@ -35,14 +37,39 @@ export interface ConditionContext {
   readonly values?: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
 }
 
+/**
+ * What the bucket says about a request, beside the principal's own policies: its bucket policy and
+ * whether an ACL grant allows. Loaded per request for every principal but root (s3/bucket-access.ts),
+ * with Block Public Access already applied (a public policy RestrictPublicBuckets ignores is left
+ * out; public ACL grants IgnorePublicAcls ignores are not counted).
+ */
+export interface BucketAccess {
+  /** The bucket's policy, compiled (undefined: none, or ignored). */
+  readonly policy?: CompiledPolicy;
+  /**
+   * Does an ACL grant (the bucket's, or for object actions the object's) allow `action` to the
+   * principal? Asked only when no policy allows or denies (an implicit deny); async because an
+   * object's ACL is read from its record. Undefined when the bucket has ACLs disabled
+   * (BucketOwnerEnforced): then no ACL grants anything.
+   */
+  readonly acl?: (principal: Principal, action: S3Action, resource: Resource) => boolean | Promise<boolean>;
+}
+
+/** No bucket policy, no ACLs: what authorize() assumes when it is given no BucketAccess. */
+export const NO_BUCKET_ACCESS: BucketAccess = Object.freeze({});
+
 export interface Decision {
   readonly allowed: boolean;
   /** Why: logged with the request (the access log's `authz` field), never sent to the client. */
   readonly reason: string;
+  /**
+   * No statement allowed or denied (an implicit deny): an ACL grant may still allow, with
+   * authorize(…, { aclAllows: true }) (checkAccess does it: s3/access.ts).
+   */
+  readonly implicit?: boolean;
 }
 
 const ALLOW_ROOT: Decision = Object.freeze({ allowed: true, reason: 'root principal' });
-const DENY_ANONYMOUS: Decision = Object.freeze({ allowed: false, reason: 'anonymous access is not allowed' });
 const DENY_UNKNOWN: Decision = Object.freeze({ allowed: false, reason: 'no policy allows this principal' });
 
 /** How policies see a principal (its ARN, name, id): docs/iam.md, "Principals and ARNs". */
@@ -57,8 +84,19 @@ export function requestPrincipalOf(p: Principal): RequestPrincipal {
   }
 }
 
-/** A user's request: its identity policies, narrowed by its key's, decide (explicit deny first). */
-function authorizeUser(principal: Principal, action: S3Action, resource: Resource, conditions: ConditionContext): Decision {
+/**
+ * A user's or an anonymous caller's request: the identity policies (a user's, narrowed by its key's
+ * and its session's) and the bucket's policy decide (explicit deny first); an ACL grant counts as the
+ * bucket's allow when the caller already found one (`aclAllows`).
+ */
+function evaluate(
+  principal: Principal,
+  action: S3Action,
+  resource: Resource,
+  conditions: ConditionContext,
+  access: BucketAccess,
+  aclAllows: boolean,
+): Decision {
   const who = requestPrincipalOf(principal);
   const context = conditionContext({
     ...principalContextValues(who),
@@ -69,8 +107,13 @@ function authorizeUser(principal: Principal, action: S3Action, resource: Resourc
     ...conditions.values,
   });
   const policies = principal.policies;
-  const d = evaluatePolicies({ identity: policies?.identity ?? [], key: policies?.key }, { action, resource: resourceArn(resource), principal: who, context });
-  return { allowed: d.allowed, reason: d.reason };
+  const d = evaluatePolicies(
+    { identity: policies?.identity ?? [], key: policies?.key, session: policies?.session, resource: access.policy, acl: aclAllows },
+    { action, resource: resourceArn(resource), principal: who, context },
+  );
+  return d.decision === 'ImplicitDeny' && !aclAllows && d.narrowed !== true
+    ? { allowed: false, reason: d.reason, implicit: true }
+    : { allowed: d.allowed, reason: d.reason };
 }
 
 /** The ARN of a resource (arn:aws:s3:::bucket, arn:aws:s3:::bucket/key, * for the service). */
@@ -88,17 +131,25 @@ export function resourceArn(resource: Resource): string {
 /**
  * May `principal` perform `action` on `resource`? Pure and synchronous: what it needs comes in
  * (the bucket's owner in `resource`; a user's compiled policies on the principal, resolved by the
- * credential source per request; later a bucket policy). The root principal is allowed everything;
- * a user what its policies allow; anonymous callers nothing (no bucket policies or ACLs yet).
+ * credential source per request; the bucket's policy in `access`). The root principal is allowed
+ * everything; a user what its policies and the bucket's allow; an anonymous caller what the
+ * bucket's policy allows. `options.aclAllows`: an ACL grant allows (the caller asked access.acl
+ * after an implicit deny).
  */
-export function authorize(principal: Principal, action: S3Action, resource: Resource, conditions: ConditionContext = {}): Decision {
+export function authorize(
+  principal: Principal,
+  action: S3Action,
+  resource: Resource,
+  conditions: ConditionContext = {},
+  access: BucketAccess = NO_BUCKET_ACCESS,
+  options: { aclAllows?: boolean } = {},
+): Decision {
   switch (principal.kind) {
     case 'root':
       return ALLOW_ROOT;
     case 'anonymous':
-      return DENY_ANONYMOUS;
     case 'user':
-      return authorizeUser(principal, action, resource, conditions);
+      return evaluate(principal, action, resource, conditions, access, options.aclAllows === true);
     default:
       return DENY_UNKNOWN;
   }

@@ -26,6 +26,8 @@ export interface PolicySet {
   readonly key?: CompiledPolicy;
   /** An STS session policy: it only narrows. */
   readonly session?: CompiledPolicy;
+  /** An ACL grant allows the request (a resource-based allow, like the bucket policy's). */
+  readonly acl?: boolean;
 }
 
 export type PolicySource = 'identity' | 'resource' | 'key' | 'session';
@@ -44,6 +46,8 @@ export interface PolicyDecision {
   readonly statement?: DecidingStatement;
   /** One line for the access log. */
   readonly reason: string;
+  /** An implicit deny because a narrowing policy (the key's, the session's) does not allow. */
+  readonly narrowed?: boolean;
 }
 
 /** Does a statement apply to the request (action, resource, principal, conditions)? */
@@ -118,8 +122,9 @@ export function evaluatePolicies(set: PolicySet, req: PolicyRequest): PolicyDeci
     else sessionAllow = true;
   }
   const allow = identityAllow ?? resourceAllow;
-  if (allow === undefined) return { allowed: false, decision: 'ImplicitDeny', reason: 'implicit deny: no statement allows' };
-  if (!keyAllow) return { allowed: false, decision: 'ImplicitDeny', reason: "implicit deny: the access key's policy does not allow" };
-  if (!sessionAllow) return { allowed: false, decision: 'ImplicitDeny', reason: 'implicit deny: the session policy does not allow' };
+  if (allow === undefined && set.acl !== true) return { allowed: false, decision: 'ImplicitDeny', reason: 'implicit deny: no statement allows' };
+  if (!keyAllow) return { allowed: false, decision: 'ImplicitDeny', narrowed: true, reason: "implicit deny: the access key's policy does not allow" };
+  if (!sessionAllow) return { allowed: false, decision: 'ImplicitDeny', narrowed: true, reason: 'implicit deny: the session policy does not allow' };
+  if (allow === undefined) return { allowed: true, decision: 'Allow', reason: 'allowed: an ACL grant' };
   return { allowed: true, decision: 'Allow', statement: allow, reason: `allowed: ${describe(allow, allowStatement!)}` };
 }

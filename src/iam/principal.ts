@@ -24,10 +24,10 @@ export interface Principal {
    * this request: `identity` = the user's attached policies and its groups'; `key` = the access key's
    * inline policy, which only narrows.
    */
-  readonly policies?: { readonly identity: readonly CompiledPolicy[]; readonly key?: CompiledPolicy };
+  readonly policies?: { readonly identity: readonly CompiledPolicy[]; readonly key?: CompiledPolicy; readonly session?: CompiledPolicy };
 }
 
-/** The principal of an unsigned request (authorize refuses it: no bucket policies or ACLs yet). */
+/** The principal of an unsigned request (allowed only what a bucket policy or ACL grants everyone). */
 export const ANONYMOUS: Principal = Object.freeze({ accessKeyId: '', userId: 'anonymous', kind: 'anonymous' });
 
 /** What a credential lookup finds: the principal, and the signing material kept apart from it. */

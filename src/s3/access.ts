@@ -2,8 +2,8 @@
 // the PostObject handler after the form's signature, and the copy source of CopyObject and
 // UploadPartCopy all call checkAccess, which throws AccessDenied and records why for the access log.
 import type { TLSSocket } from 'node:tls';
-import type { ConditionContext, Resource, S3Action } from '../iam/authorize.js';
-import { authorize } from '../iam/authorize.js';
+import type { BucketAccess, ConditionContext, Resource, S3Action } from '../iam/authorize.js';
+import { NO_BUCKET_ACCESS, authorize } from '../iam/authorize.js';
 import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 
@@ -63,14 +63,23 @@ function conditionsOf(ctx: RequestContext): ConditionContext {
   };
 }
 
-const ROOT_CONDITIONS: ConditionContext = Object.freeze({});
-
-/** Throws AccessDenied unless ctx.principal may perform every one of `actions` on `resource`. */
-export function checkAccess(ctx: RequestContext, actions: readonly S3Action[], resource: Resource): void {
-  let conditions: ConditionContext | undefined;
+/**
+ * Throws AccessDenied unless ctx.principal may perform every one of `actions` on `resource`.
+ * `access`: the resource's bucket's policy and ACLs (s3/bucket-access.ts); by default the request's
+ * own bucket's (`ctx.bucketAccess`, loaded by the pipeline for every principal but root).
+ */
+export async function checkAccess(ctx: RequestContext, actions: readonly S3Action[], resource: Resource, access?: BucketAccess): Promise<void> {
+  const principal = ctx.principal;
+  // The root principal is allowed outright: no condition keys, no bucket access are built for it.
+  if (principal.kind === 'root') return;
+  const bucketAccess = access ?? (resource.kind !== 'service' && resource.bucket === ctx.bucket ? ctx.bucketAccess : undefined) ?? NO_BUCKET_ACCESS;
+  const conditions = conditionsOf(ctx);
   for (const action of actions) {
-    // The root principal needs no condition keys (authorize allows it outright): not built for it.
-    const decision = authorize(ctx.principal, action, resource, ctx.principal.kind === 'root' ? ROOT_CONDITIONS : (conditions ??= conditionsOf(ctx)));
+    let decision = authorize(principal, action, resource, conditions, bucketAccess);
+    // No policy decided: an ACL grant (the bucket's, or the object's) may still allow.
+    if (!decision.allowed && decision.implicit === true && bucketAccess.acl !== undefined && (await bucketAccess.acl(principal, action, resource))) {
+      decision = authorize(principal, action, resource, conditions, bucketAccess, { aclAllows: true });
+    }
     if (decision.allowed) continue;
     DENIALS.set(ctx, { by: 'authorize', action, resource: resource.kind, principal: ctx.principal.kind, reason: decision.reason });
     // The message unsigned requests always got: it tells the user what to do.

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { ResourceKind, S3Action } from '../iam/authorize.js';
+import type { BucketAccess, ResourceKind, S3Action } from '../iam/authorize.js';
 import type { Principal } from '../iam/principal.js';
 import type { Store } from '../store/store.js';
 import type { BucketRecord } from '../store/types.js';
@@ -43,6 +43,11 @@ export interface RequestContext {
   principal: Principal;
   /** The bucket's record, loaded once by the pipeline for operations on an existing bucket. */
   bucketRecord?: BucketRecord;
+  /**
+   * The bucket's policy and ACLs for authorize() (s3/bucket-access.ts): loaded by the pipeline after
+   * the bucket for every principal but root.
+   */
+  bucketAccess?: BucketAccess;
   /** The operation's body policy (registry), which the body readers enforce. */
   readonly bodyPolicy: BodyPolicy;
   /** The operation's typed input (registry `input`: its headers parsed once), set before the body stage. */

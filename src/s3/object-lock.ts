@@ -129,7 +129,7 @@ export function lockCheckOf(ctx: RequestContext, key: string | undefined = ctx.k
   const asked = (header(ctx, 'x-amz-bypass-governance-retention') ?? '').trim().toLowerCase() === 'true';
   if (!asked || ctx.bucket === undefined) return { bypassGovernance: false };
   const resource = { kind: 'object' as const, bucket: ctx.bucket, key: key ?? '*', owner: ctx.bucketRecord?.owner };
-  return { bypassGovernance: authorize(ctx.principal, 's3:BypassGovernanceRetention', resource).allowed };
+  return { bypassGovernance: authorize(ctx.principal, 's3:BypassGovernanceRetention', resource, {}, ctx.bucketAccess).allowed };
 }
 
 /** x-amz-object-lock-mode, -retain-until-date, -legal-hold (ON, or OFF once lifted) on GET/HEAD. */

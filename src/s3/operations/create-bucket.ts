@@ -25,7 +25,7 @@ export async function createBucket(ctx: NamedBucketRequest): Promise<S3Response>
   // x-amz-bucket-object-lock-enabled: true makes a bucket with object lock, whose versioning is
   // Enabled for good. S3 then also requires the two permissions that setting implies.
   const objectLock = (header(ctx, 'x-amz-bucket-object-lock-enabled') ?? '').trim().toLowerCase() === 'true';
-  if (objectLock) checkAccess(ctx, ['s3:PutBucketObjectLockConfiguration', 's3:PutBucketVersioning'], resourceOf('bucket', bucket, undefined));
+  if (objectLock) await checkAccess(ctx, ['s3:PutBucketObjectLockConfiguration', 's3:PutBucketVersioning'], resourceOf('bucket', bucket, undefined));
   // Owned by the caller: a name taken by another owner answers BucketAlreadyExists, by the caller
   // BucketAlreadyOwnedByYou (Store.createBucket).
   await ctx.store.createBucket(bucket, region, ctx.principal.userId, { objectLock });

@@ -324,7 +324,7 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
       throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: 1024 });
     }
     // The authorize stage, for a form (its principal is known only now): s3:PutObject on the object.
-    checkAccess(ctx, ['s3:PutObject'], { kind: 'object', bucket, key, owner: ctx.bucketRecord.owner });
+    await checkAccess(ctx, ['s3:PutObject'], { kind: 'object', bucket, key, owner: ctx.bucketRecord.owner });
     // Conditions see the bucket of the URL and the key after ${filename} substitution (as S3 does).
     const condFields = new Map(fields);
     condFields.set('bucket', bucket);

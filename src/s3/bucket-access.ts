@@ -1,0 +1,44 @@
+// What a bucket says about who may do what with it, beside the caller's own policies: its bucket
+// policy (bucket-policy.ts), its Block Public Access switches and its ACLs (acl.ts, unless Object
+// Ownership is BucketOwnerEnforced). The pipeline loads it once per request for every principal but
+// root (the root principal is allowed outright: nothing is read for it) and leaves it on
+// ctx.bucketAccess; checkAccess (access.ts) hands it to authorize(). The copy source's bucket is
+// loaded the same way by copy-source.ts.
+import type { BucketAccess } from '../iam/authorize.js';
+import type { Store } from '../store/store.js';
+import type { BucketRecord } from '../store/types.js';
+import { aclAccess } from './acl.js';
+import { bucketPolicyAccess } from './bucket-policy.js';
+
+/** The bucket configurations access decisions read (bucket_config names). */
+export const POLICY_CONFIG_NAME = 'policy';
+export const PUBLIC_ACCESS_BLOCK_CONFIG_NAME = 'public-access-block';
+export const OWNERSHIP_CONFIG_NAME = 'ownership-controls';
+export const BUCKET_ACL_CONFIG_NAME = 'acl';
+
+/** The bucket's stored access configurations (JSON text as stored; undefined: none). */
+export interface BucketAccessConfigs {
+  readonly policy?: string;
+  readonly publicAccessBlock?: string;
+  readonly ownership?: string;
+  readonly acl?: string;
+}
+
+/** Reads the bucket's access configurations. */
+export async function readBucketAccessConfigs(store: Store, bucket: string): Promise<BucketAccessConfigs> {
+  const [policy, publicAccessBlock, ownership, acl] = await Promise.all([
+    store.getBucketConfig(bucket, POLICY_CONFIG_NAME),
+    store.getBucketConfig(bucket, PUBLIC_ACCESS_BLOCK_CONFIG_NAME),
+    store.getBucketConfig(bucket, OWNERSHIP_CONFIG_NAME),
+    store.getBucketConfig(bucket, BUCKET_ACL_CONFIG_NAME),
+  ]);
+  return { policy, publicAccessBlock, ownership, acl };
+}
+
+/** The BucketAccess of an existing bucket, for authorize(). */
+export async function loadBucketAccess(store: Store, bucket: BucketRecord): Promise<BucketAccess> {
+  const configs = await readBucketAccessConfigs(store, bucket.name);
+  const policy = bucketPolicyAccess(bucket, configs);
+  const acl = aclAccess(store, bucket, configs);
+  return { ...(policy !== undefined && { policy }), ...(acl !== undefined && { acl }) };
+}
