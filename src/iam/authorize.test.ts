@@ -1,11 +1,13 @@
-// The one decision point's table: who may do what today (root: everything; anonymous and any other
-// kind: nothing), for each kind of resource.
+// The one decision point's table: who may do what without policies (root: everything; anonymous and
+// a user without policies: nothing), for each kind of resource; a bucket policy and ACL grants for
+// anonymous callers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Resource } from './authorize.js';
 import { authorize, resourceArn } from './authorize.js';
 import type { Principal } from './principal.js';
 import { ANONYMOUS, rootCredentials } from './principal.js';
+import { compilePolicy } from './policy.js';
 import { ROOT_USER_ID } from '../store/types.js';
 
 const ROOT: Principal = { accessKeyId: 'AKROOT', userId: ROOT_USER_ID, kind: 'root' };
@@ -39,9 +41,28 @@ describe('authorize', () => {
     });
   }
 
-  it('authorize › the reasons tell anonymous from an unknown principal (logged with the request)', () => {
-    assert.match(authorize(ANONYMOUS, 's3:GetObject', RESOURCES[3]!).reason, /anonymous/);
-    assert.doesNotMatch(authorize(STRANGER, 's3:GetObject', RESOURCES[3]!).reason, /anonymous/);
+  it('authorize › a bucket policy naming everyone allows an anonymous GET; nothing else is allowed', () => {
+    const policy = compilePolicy(
+      { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] },
+      { kind: 'resource', name: 'bucket policy of b' },
+    );
+    assert.equal(authorize(ANONYMOUS, 's3:GetObject', RESOURCES[3]!, {}, { policy }).allowed, true);
+    assert.equal(authorize(ANONYMOUS, 's3:PutObject', RESOURCES[3]!, {}, { policy }).allowed, false);
+    assert.equal(authorize(ANONYMOUS, 's3:GetObject', { kind: 'object', bucket: 'c', key: 'k' }, {}, { policy }).allowed, false);
+  });
+
+  it('authorize › an implicit deny is marked (an ACL grant may still allow it); with aclAllows it is allowed', () => {
+    const d = authorize(ANONYMOUS, 's3:GetObject', RESOURCES[3]!);
+    assert.deepEqual([d.allowed, d.implicit], [false, true]);
+    assert.equal(authorize(ANONYMOUS, 's3:GetObject', RESOURCES[3]!, {}, {}, { aclAllows: true }).allowed, true);
+    // An explicit deny is final: no ACL grant lifts it.
+    const deny = compilePolicy(
+      { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::b/*' }] },
+      { kind: 'resource', name: 'bucket policy of b' },
+    );
+    const denied = authorize(ANONYMOUS, 's3:GetObject', RESOURCES[3]!, {}, { policy: deny });
+    assert.deepEqual([denied.allowed, denied.implicit], [false, undefined]);
+    assert.equal(authorize(ANONYMOUS, 's3:GetObject', RESOURCES[3]!, {}, { policy: deny }, { aclAllows: true }).allowed, false);
   });
 
   it('resourceArn › service *, bucket arn:aws:s3:::b, object arn:aws:s3:::b/key', () => {
