@@ -24,6 +24,40 @@ export interface BucketAccessConfigs {
   readonly acl?: string;
 }
 
+/**
+ * Block Public Access, as PutPublicAccessBlock sets it for a bucket (stored as this JSON object under
+ * PUBLIC_ACCESS_BLOCK_CONFIG_NAME). Absent: every switch off.
+ */
+export interface PublicAccessBlock {
+  /** PUTs of public ACLs (bucket, object, canned or granted) are refused with AccessDenied. */
+  readonly BlockPublicAcls: boolean;
+  /** Public ACL grants are ignored by authorization. */
+  readonly IgnorePublicAcls: boolean;
+  /** PutBucketPolicy of a public policy is refused with AccessDenied. */
+  readonly BlockPublicPolicy: boolean;
+  /** A public bucket policy grants nothing to callers outside the account (anonymous callers). */
+  readonly RestrictPublicBuckets: boolean;
+}
+
+export const NO_PUBLIC_ACCESS_BLOCK: PublicAccessBlock = Object.freeze({
+  BlockPublicAcls: false,
+  IgnorePublicAcls: false,
+  BlockPublicPolicy: false,
+  RestrictPublicBuckets: false,
+});
+
+/** The bucket's Block Public Access switches (all off when none is stored). */
+export function publicAccessBlockOf(configs: BucketAccessConfigs): PublicAccessBlock {
+  if (configs.publicAccessBlock === undefined) return NO_PUBLIC_ACCESS_BLOCK;
+  const stored = JSON.parse(configs.publicAccessBlock) as Partial<PublicAccessBlock>;
+  return {
+    BlockPublicAcls: stored.BlockPublicAcls === true,
+    IgnorePublicAcls: stored.IgnorePublicAcls === true,
+    BlockPublicPolicy: stored.BlockPublicPolicy === true,
+    RestrictPublicBuckets: stored.RestrictPublicBuckets === true,
+  };
+}
+
 /** Reads the bucket's access configurations. */
 export async function readBucketAccessConfigs(store: Store, bucket: string): Promise<BucketAccessConfigs> {
   const [policy, publicAccessBlock, ownership, acl] = await Promise.all([
