@@ -147,7 +147,7 @@ const ALL_VISIBLE: LockVisibility = Object.freeze({ retention: true, legalHold: 
  * (else they are left out, the request still succeeds). Asked only of a version that has them.
  */
 export async function lockVisibility(ctx: RequestContext, rec: ObjectRecord): Promise<LockVisibility> {
-  if (ctx.principal.kind === 'root' || (rec.retention === undefined && rec.legalHold === undefined)) return ALL_VISIBLE;
+  if ((rec.retention === undefined && rec.legalHold === undefined) || ctx.principal.kind === 'root') return ALL_VISIBLE;
   const resource = { kind: 'object' as const, bucket: rec.bucket, key: rec.key, owner: ctx.bucketRecord?.owner, versionId: rec.versionId };
   const facts = { existingTags: rec.tags };
   return {
