@@ -22,6 +22,7 @@ import {
   run,
   runPythonCheck,
   type RunResult,
+  writeS3cmdConfig,
 } from '../helpers/clients.js';
 import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
@@ -67,21 +68,7 @@ describe('IAM users with real clients (rclone, s3cmd, boto3, AWS CLI)', { timeou
   /** s3cmd with a config file of `keys` (SigV4, path style). */
   const s3cmd = async (keys: Keys, args: string[]): Promise<RunResult> => {
     const cfg = join(work, `s3cmd-${keys.accessKey}.cfg`);
-    const hostPort = `${server.host}:${server.port}`;
-    await writeFile(
-      cfg,
-      [
-        '[default]',
-        `access_key = ${keys.accessKey}`,
-        `secret_key = ${keys.secretKey}`,
-        `host_base = ${hostPort}`,
-        `host_bucket = ${hostPort}`,
-        'use_https = False',
-        'signature_v2 = False',
-        'bucket_location = us-east-1',
-        '',
-      ].join('\n'),
-    );
+    await writeS3cmdConfig(cfg, `${server.host}:${server.port}`, keys);
     return run(S3CMD, ['-c', cfg, ...args], { env: baseEnv, cwd: work, timeoutMs: 60_000 });
   };
 
