@@ -1,7 +1,7 @@
 // The admin API over HTTP: JSON under ADMIN_PREFIX (a path S3 never routes: `_` cannot start a
-// bucket name), authenticated with SigV4 like S3 (src/s3/auth), authorized per admin action (root
-// only until policies are wired), every call in the access log with the acting principal and never a
-// secret. The operations are in operations.ts; docs/admin-api.md documents both.
+// bucket name), authenticated with SigV4 like S3 (src/s3/auth), authorized per admin action through
+// the one decision point (iam/authorize.ts: root always, a user what its policies allow — admin.ts
+// here), every call in the access log with the acting principal and never a secret. The operations are in operations.ts; docs/admin-api.md documents both.
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import { verifyWith } from '../s3/auth/authenticate.js';
 import { hasSigV4Header, verifySigV4Header, type SignedRequest } from '../s3/auth/sigv4.js';
 import { S3Error } from '../s3/errors.js';
 import type { IdentityStore } from '../store/identities.js';
+import { authorizeAdmin } from './authorize.js';
 import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute } from './operations.js';
 
 export const ADMIN_PREFIX = '/_strata/admin/v1/';
@@ -81,6 +82,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
   let action: string | undefined;
   let status = 200;
   let code: string | undefined;
+  let denied: string | undefined;
   try {
     const auth = await authenticate(req, rawPath, rawQuery, deps);
     principal = auth.principal;
@@ -99,8 +101,12 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
     if (matched === undefined) throw new AdminError('NotFound', 404, 'No such admin operation.');
     if (matched === 'method') throw new AdminError('MethodNotAllowed', 405, 'The method is not allowed on this admin resource.');
     action = matched.route.action;
-    // Authorization: root only until the policy language's admin:* actions are wired (authorize.ts).
-    if (principal.kind !== 'root') throw new AdminError('AccessDenied', 403, 'Access Denied.');
+    // Authorization: the caller's policies must allow the route's admin action (root: always).
+    const refusal = authorizeAdmin(req, principal, matched.route.action, matched.params, deps.identities);
+    if (refusal !== undefined) {
+      denied = refusal;
+      throw new AdminError('AccessDenied', 403, 'Access Denied.');
+    }
     const raw = await readBody(req);
     if (!/^[0-9a-f]{64}$/.test(auth.payloadHash))
       throw new AdminError('InvalidRequest', 400, 'Admin requests must sign their payload (x-amz-content-sha256: the SHA-256 of the body).');
@@ -143,6 +149,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
         path: rawPath,
         status,
         ...(code !== undefined && { adminCode: code }),
+        ...(denied !== undefined && { denied }),
         ...(principal && { principal: { kind: principal.kind, accessKey: principal.accessKeyId, ...(principal.userName && { user: principal.userName }) } }),
         remoteAddress: req.socket.remoteAddress,
         ms: Date.now() - startedAt,

@@ -1,5 +1,5 @@
 // The admin API's operations (docs/admin-api.md): users, groups, managed policies, attachments and
-// access keys, each named by the admin action the policy language will authorize (admin:CreateUser…).
+// access keys, each named by the admin action the policy language authorizes (admin:CreateUser…).
 // Pure request → JSON logic over the store's identity tables; HTTP, SigV4 and logging are http.ts's.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SecretBox } from '../iam/secret-box.js';
@@ -60,7 +60,7 @@ export interface AdminRoute {
   readonly method: 'GET' | 'POST' | 'DELETE';
   /** Path segments; ':x' matches one segment (a name). */
   readonly path: readonly string[];
-  /** The admin action the authorizer checks (root only today). */
+  /** The admin action the authorizer checks (src/admin/authorize.ts). */
   readonly action: `admin:${string}`;
   readonly run: Handler;
 }

@@ -15,9 +15,9 @@ export const ADMIN_USAGE = `usage: strata admin [--endpoint URL] [--access-key A
   policy add NAME FILE.json | list | info NAME | remove NAME
   policy attach|detach NAME (--user U | --group G)
 
-The endpoint defaults to STRATA_ENDPOINT or http://127.0.0.1:9000; the root keys come from
---access-key/--secret-key before the command, STRATA_ACCESS_KEY/STRATA_SECRET_KEY or
-AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+The endpoint defaults to STRATA_ENDPOINT or http://127.0.0.1:9000; the keys (root's, or a user's
+whose policies allow the admin actions) come from --access-key/--secret-key before the command,
+STRATA_ACCESS_KEY/STRATA_SECRET_KEY or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
 `;
 
 class UsageError extends Error {}

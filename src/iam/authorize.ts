@@ -16,6 +16,9 @@ import { type RequestPrincipal, STRATA_ACCOUNT_ID, principalArn, principalContex
  */
 export type S3Action = `s3:${string}`;
 
+/** The admin API's actions (admin:CreateUser…: src/admin/operations.ts), asked on the service resource. */
+export type AdminAction = `admin:${string}`;
+
 /** What an action acts on: the service (ListBuckets), a bucket, or an object in a bucket. */
 export type ResourceKind = 'service' | 'bucket' | 'object';
 
@@ -91,7 +94,7 @@ export function requestPrincipalOf(p: Principal): RequestPrincipal {
  */
 function evaluate(
   principal: Principal,
-  action: S3Action,
+  action: S3Action | AdminAction,
   resource: Resource,
   conditions: ConditionContext,
   access: BucketAccess,
@@ -138,7 +141,7 @@ export function resourceArn(resource: Resource): string {
  */
 export function authorize(
   principal: Principal,
-  action: S3Action,
+  action: S3Action | AdminAction,
   resource: Resource,
   conditions: ConditionContext = {},
   access: BucketAccess = NO_BUCKET_ACCESS,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CANNED_POLICY_DOCUMENTS, CANNED_POLICY_NAMES, cannedPolicy } from './canned-policies.js';
 import type { ParseOptions } from './policy.js';
-import { PolicyError, STRATA_ACCOUNT_ID, parsePolicy, principalArn } from './policy.js';
+import { PolicyError, STRATA_ACCOUNT_ID, compilePolicy, parsePolicy, principalArn } from './policy.js';
 import { Template, cidrContains, conditionContext, globMatch, globMatchEscaped, parseCidr, parseIp } from './policy-match.js';
 
 const V = '2012-10-17';
@@ -283,5 +283,27 @@ describe('canned policies', () => {
       assert.ok(parsePolicy(CANNED_POLICY_DOCUMENTS[name], IDENTITY).ok);
     }
     assert.equal(cannedPolicy('ReadOnly'), undefined);
+  });
+});
+
+describe('conditionKeys', () => {
+  it('compilePolicy › the keys its conditions test, normalised (prefix lower-cased, a tag key as written); none without conditions', () => {
+    const p = compilePolicy(
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Resource: '*',
+            Condition: { StringEquals: { 'S3:ExistingObjectTag/Team': 'a', 'aws:SourceIp': '1.2.3.4' } },
+          },
+          { Effect: 'Deny', Action: 's3:PutObject', Resource: '*', Condition: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': 'x*' } } },
+        ],
+      },
+      IDENTITY,
+    );
+    assert.deepEqual([...p.conditionKeys].sort(), ['aws:sourceip', 's3:existingobjecttag/Team', 's3:requestobjecttagkeys']);
+    assert.equal(compilePolicy({ Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }, IDENTITY).conditionKeys.size, 0);
   });
 });

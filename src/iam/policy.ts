@@ -86,6 +86,12 @@ export interface CompiledPolicy {
   readonly statements: readonly CompiledStatement[];
   /** The document as given (GetBucketPolicy returns it as stored). */
   readonly text: string;
+  /**
+   * The condition keys its statements test, as the context stores them (normalizeKey: the part
+   * before a `/` lower-cased, `s3:existingobjecttag/Team`): a request builds costly keys (the
+   * object's current tags) only when a policy asks for them.
+   */
+  readonly conditionKeys: ReadonlySet<string>;
 }
 
 export type ParseResult = { readonly ok: true; readonly policy: CompiledPolicy } | { readonly ok: false; readonly error: PolicyError };
@@ -136,7 +142,8 @@ export function compilePolicy(document: string | unknown, options: ParseOptions)
     }
     return st;
   });
-  return Object.freeze({ name, kind: options.kind, version, id, statements, text });
+  const conditionKeys = new Set(statements.flatMap((st) => st.conditions.map((c) => c.contextKey)));
+  return Object.freeze({ name, kind: options.kind, version, id, statements, text, conditionKeys });
 }
 
 function compileStatement(value: unknown, index: number, options: ParseOptions, variables: boolean, policyName: string): CompiledStatement {

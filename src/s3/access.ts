@@ -2,10 +2,12 @@
 // the PostObject handler after the form's signature, and the copy source of CopyObject and
 // UploadPartCopy all call checkAccess, which throws AccessDenied and records why for the access log.
 import type { TLSSocket } from 'node:tls';
-import type { BucketAccess, ConditionContext, Resource, S3Action } from '../iam/authorize.js';
+import type { BucketAccess, ConditionContext, Decision, Resource, S3Action } from '../iam/authorize.js';
 import { NO_BUCKET_ACCESS, authorize } from '../iam/authorize.js';
 import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
+import type { Tag } from '../store/types.js';
+import { existingTags, headerTags, policiesTest, tagValues, takesExistingTags, takesRequestTags } from './tag-conditions.js';
 
 /** A refusal by the authorize stage, as the access log shows it (field `denied`). */
 export interface Denial {
@@ -63,28 +65,111 @@ function conditionsOf(ctx: RequestContext): ConditionContext {
   };
 }
 
+/** What a caller already knows beside the request, for the object-tag condition keys (tag-conditions.ts). */
+export interface AccessFacts {
+  /** The object's current tags (s3:ExistingObjectTag/…), when the caller has read its record: no second read. */
+  readonly existingTags?: readonly Tag[] | undefined;
+  /** The tags the request asks for (s3:RequestObjectTag/…) when they are not in x-amz-tagging: a POST form's, PutObjectTagging's body. */
+  readonly requestTags?: readonly Tag[];
+}
+
+/** The resource's bucket's policy and ACLs: `access`, or the request's own bucket's (ctx.bucketAccess). */
+function accessOf(ctx: RequestContext, resource: Resource, access: BucketAccess | undefined): BucketAccess {
+  return access ?? (resource.kind !== 'service' && resource.bucket === ctx.bucket ? ctx.bucketAccess : undefined) ?? NO_BUCKET_ACCESS;
+}
+
+/**
+ * The condition context of each action: the request's keys, plus the object's current tags for the
+ * actions that take s3:ExistingObjectTag (read only when a policy tests them) and the requested tags
+ * for those that take s3:RequestObjectTag.
+ */
+async function conditionsFor(
+  ctx: RequestContext,
+  actions: readonly S3Action[],
+  resource: Resource,
+  access: BucketAccess,
+  facts: AccessFacts,
+): Promise<(action: S3Action) => ConditionContext> {
+  const base = conditionsOf(ctx);
+  let existing: Record<string, string | readonly string[]> | undefined;
+  if (resource.kind === 'object' && actions.some(takesExistingTags) && policiesTest(ctx.principal, access, 'existing')) {
+    existing = tagValues('existing', 'existingTags' in facts ? facts.existingTags : await existingTags(ctx, resource));
+  }
+  let request: Record<string, string | readonly string[]> | undefined;
+  if (actions.some(takesRequestTags)) request = tagValues('request', facts.requestTags ?? headerTags(ctx));
+  if (existing === undefined && request === undefined) return () => base;
+  return (action) => {
+    const e = existing !== undefined && takesExistingTags(action) ? existing : undefined;
+    const r = request !== undefined && takesRequestTags(action) ? request : undefined;
+    return e === undefined && r === undefined ? base : { ...base, values: { ...base.values, ...e, ...r } };
+  };
+}
+
+/** One action's decision: the policies, then (after an implicit deny) an ACL grant. */
+async function decide(ctx: RequestContext, action: S3Action, resource: Resource, access: BucketAccess, conditions: ConditionContext): Promise<Decision> {
+  const principal = ctx.principal;
+  const decision = authorize(principal, action, resource, conditions, access);
+  // No policy decided: an ACL grant (the bucket's, or the object's) may still allow.
+  if (!decision.allowed && decision.implicit === true && access.acl !== undefined && (await access.acl(principal, action, resource))) {
+    return authorize(principal, action, resource, conditions, access, { aclAllows: true });
+  }
+  return decision;
+}
+
+/** A check PutObjectTagging's handler completes once its body gives the requested tags (checkDeferredAccess). */
+const DEFERRED = new WeakMap<RequestContext, { actions: readonly S3Action[]; resource: Resource; access: BucketAccess | undefined }>();
+
 /**
  * Throws AccessDenied unless ctx.principal may perform every one of `actions` on `resource`.
  * `access`: the resource's bucket's policy and ACLs (s3/bucket-access.ts); by default the request's
  * own bucket's (`ctx.bucketAccess`, loaded by the pipeline for every principal but root).
+ * `facts`: tags the caller already has (AccessFacts).
  */
-export async function checkAccess(ctx: RequestContext, actions: readonly S3Action[], resource: Resource, access?: BucketAccess): Promise<void> {
+export async function checkAccess(
+  ctx: RequestContext,
+  actions: readonly S3Action[],
+  resource: Resource,
+  access?: BucketAccess,
+  facts: AccessFacts = {},
+): Promise<void> {
   const principal = ctx.principal;
   // The root principal is allowed outright: no condition keys, no bucket access are built for it.
   if (principal.kind === 'root') return;
-  const bucketAccess = access ?? (resource.kind !== 'service' && resource.bucket === ctx.bucket ? ctx.bucketAccess : undefined) ?? NO_BUCKET_ACCESS;
-  const conditions = conditionsOf(ctx);
+  const bucketAccess = accessOf(ctx, resource, access);
+  // PutObjectTagging's requested tags are its body, read after the authorize stage: when a policy
+  // tests them, the decision waits for the handler, which completes it with the parsed tags.
+  if (ctx.op === 'PutObjectTagging' && facts.requestTags === undefined && actions.some(takesRequestTags) && policiesTest(principal, bucketAccess, 'request')) {
+    DEFERRED.set(ctx, { actions, resource, access });
+    return;
+  }
+  const conditions = await conditionsFor(ctx, actions, resource, bucketAccess, facts);
   for (const action of actions) {
-    let decision = authorize(principal, action, resource, conditions, bucketAccess);
-    // No policy decided: an ACL grant (the bucket's, or the object's) may still allow.
-    if (!decision.allowed && decision.implicit === true && bucketAccess.acl !== undefined && (await bucketAccess.acl(principal, action, resource))) {
-      decision = authorize(principal, action, resource, conditions, bucketAccess, { aclAllows: true });
-    }
+    const decision = await decide(ctx, action, resource, bucketAccess, conditions(action));
     if (decision.allowed) continue;
     DENIALS.set(ctx, { by: 'authorize', action, resource: resource.kind, principal: ctx.principal.kind, reason: decision.reason });
     // The message unsigned requests always got: it tells the user what to do.
     throw new S3Error('AccessDenied', ctx.principal.kind === 'anonymous' ? 'Anonymous access is not allowed; sign the request.' : undefined);
   }
+}
+
+/**
+ * Completes a check checkAccess deferred (PutObjectTagging, whose policies test the requested tags)
+ * with the tags its body asks for (undefined: the body could not be read as tags: none). A no-op
+ * when nothing was deferred. Every handler of a deferring operation calls it before acting.
+ */
+export async function checkDeferredAccess(ctx: RequestContext, requestTags: readonly Tag[] | undefined): Promise<void> {
+  const deferred = DEFERRED.get(ctx);
+  if (deferred === undefined) return;
+  DEFERRED.delete(ctx);
+  await checkAccess(ctx, deferred.actions, deferred.resource, deferred.access, { requestTags: requestTags ?? [] });
+}
+
+/** May ctx.principal perform `action` on `resource`? As checkAccess decides, without throwing or logging a refusal. */
+export async function allows(ctx: RequestContext, action: S3Action, resource: Resource, facts: AccessFacts = {}): Promise<boolean> {
+  if (ctx.principal.kind === 'root') return true;
+  const access = accessOf(ctx, resource, undefined);
+  const conditions = await conditionsFor(ctx, [action], resource, access, facts);
+  return (await decide(ctx, action, resource, access, conditions(action))).allowed;
 }
 
 /** The resource of a request on `bucket` (and `key`): what checkAccess is asked about. */

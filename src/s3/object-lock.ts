@@ -3,6 +3,7 @@
 // protect versions are the store's (store/object-lock.ts), checked in its transactions. The XML
 // documents (ObjectLockConfiguration, Retention, LegalHold) are object-lock-xml.ts's.
 import { authorize } from '../iam/authorize.js';
+import { allows } from './access.js';
 import { type BucketRecord, type LockCheck, NULL_VERSION, type ObjectRecord, type Retention, type RetentionMode, type VersionExtras } from '../store/types.js';
 import { CHECKSUM_ALGORITHMS } from './checksums.js';
 import type { ObjectRequest, RequestContext } from './context.js';
@@ -132,14 +133,37 @@ export function lockCheckOf(ctx: RequestContext, key: string | undefined = ctx.k
   return { bypassGovernance: authorize(ctx.principal, 's3:BypassGovernanceRetention', resource, {}, ctx.bucketAccess).allowed };
 }
 
-/** x-amz-object-lock-mode, -retain-until-date, -legal-hold (ON, or OFF once lifted) on GET/HEAD. */
-export function lockHeaders(rec: ObjectRecord): Record<string, string> {
+/** Which of a version's lock headers a caller may see on GET/HEAD (lockVisibility). */
+export interface LockVisibility {
+  readonly retention: boolean;
+  readonly legalHold: boolean;
+}
+
+const ALL_VISIBLE: LockVisibility = Object.freeze({ retention: true, legalHold: true });
+
+/**
+ * What S3 documents for GET/HEAD: the retention headers only when the caller may
+ * s3:GetObjectRetention on the object, the legal-hold header only when it may s3:GetObjectLegalHold
+ * (else they are left out, the request still succeeds). Asked only of a version that has them.
+ */
+export async function lockVisibility(ctx: RequestContext, rec: ObjectRecord): Promise<LockVisibility> {
+  if ((rec.retention === undefined && rec.legalHold === undefined) || ctx.principal.kind === 'root') return ALL_VISIBLE;
+  const resource = { kind: 'object' as const, bucket: rec.bucket, key: rec.key, owner: ctx.bucketRecord?.owner, versionId: rec.versionId };
+  const facts = { existingTags: rec.tags };
+  return {
+    retention: rec.retention !== undefined && (await allows(ctx, 's3:GetObjectRetention', resource, facts)),
+    legalHold: rec.legalHold !== undefined && (await allows(ctx, 's3:GetObjectLegalHold', resource, facts)),
+  };
+}
+
+/** x-amz-object-lock-mode, -retain-until-date, -legal-hold (ON, or OFF once lifted) on GET/HEAD, as `visible` lets. */
+export function lockHeaders(rec: ObjectRecord, visible: LockVisibility = ALL_VISIBLE): Record<string, string> {
   const h: Record<string, string> = {};
-  if (rec.retention !== undefined) {
+  if (rec.retention !== undefined && visible.retention) {
     h['x-amz-object-lock-mode'] = rec.retention.mode;
     h['x-amz-object-lock-retain-until-date'] = isoDate(rec.retention.until);
   }
-  if (rec.legalHold !== undefined) h['x-amz-object-lock-legal-hold'] = rec.legalHold ? 'ON' : 'OFF';
+  if (rec.legalHold !== undefined && visible.legalHold) h['x-amz-object-lock-legal-hold'] = rec.legalHold ? 'ON' : 'OFF';
   return h;
 }
 

@@ -6,7 +6,7 @@
 import type { BucketRecord, ObjectRecord, VersionExtras } from '../store/types.js';
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
-import { lockFromRequest, lockHeaders, withDefaultRetention } from './object-lock.js';
+import { type LockVisibility, lockFromRequest, lockHeaders, withDefaultRetention } from './object-lock.js';
 import { tagCountHeaders, tagsFromRequest } from './tagging.js';
 
 /** Where a write's extras come from: request headers, or (POST) the form's fields by lowercase name. */
@@ -31,7 +31,10 @@ export async function withBucketDefaults(ctx: RequestContext, bucket: BucketReco
   return withDefaultRetention(ctx, bucket, extras, now);
 }
 
-/** GET/HEAD response headers of a version's extras: x-amz-tagging-count, x-amz-object-lock-*. */
-export function extrasHeaders(rec: ObjectRecord): Record<string, string> {
-  return { ...tagCountHeaders(rec), ...lockHeaders(rec) };
+/**
+ * GET/HEAD response headers of a version's extras: x-amz-tagging-count, x-amz-object-lock-* (those
+ * the caller may see: object-lock.ts's lockVisibility).
+ */
+export function extrasHeaders(rec: ObjectRecord, lock?: LockVisibility): Record<string, string> {
+  return { ...tagCountHeaders(rec), ...lockHeaders(rec, lock) };
 }

@@ -228,3 +228,21 @@ export async function runPythonCheck(
     await cleanup();
   }
 }
+
+/**
+ * Writes an s3cmd config file at `path` for `endpoint` (`host:port`, plain HTTP, path style) signed
+ * with `keys` (SigV4 unless `signatureV2`); pass it as `s3cmd -c path`.
+ */
+export async function writeS3cmdConfig(path: string, endpoint: string, keys: { accessKey: string; secretKey: string }, signatureV2 = false): Promise<void> {
+  const lines = [
+    '[default]',
+    `access_key = ${keys.accessKey}`,
+    `secret_key = ${keys.secretKey}`,
+    `host_base = ${endpoint}`,
+    `host_bucket = ${endpoint}`,
+    'use_https = False',
+    `signature_v2 = ${signatureV2 ? 'True' : 'False'}`,
+    'bucket_location = us-east-1',
+  ];
+  await writeFile(path, `${lines.join('\n')}\n`);
+}

@@ -80,6 +80,8 @@ export interface AdminLine {
   status: number;
   adminCode?: string;
   principal?: { kind: string; accessKey: string; user?: string };
+  /** Why the authorizer refused (an AccessDenied). */
+  denied?: string;
 }
 
 /** One access-log line (the fields tests look at). */

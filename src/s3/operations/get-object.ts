@@ -12,6 +12,7 @@ import { checkConditionals, parseRange } from '../preconditions.js';
 import { loadObject, readVersionHeader } from '../object-read.js';
 import type { GetObjectInput } from '../inputs.js';
 import { extrasHeaders } from '../version-extras.js';
+import { lockVisibility } from '../object-lock.js';
 import { expirationHeaders } from '../lifecycle.js';
 
 function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; count: number } {
@@ -63,7 +64,7 @@ async function answer(ctx: RequestContext, input: GetObjectInput, handle: Object
   const headers: Record<string, string | number> = {
     ...objectHeaders(rec, input.overrides),
     ...readVersionHeader(ctx, rec),
-    ...extrasHeaders(rec),
+    ...extrasHeaders(rec, await lockVisibility(ctx, rec)),
     ...(await expirationHeaders(ctx, rec)),
   };
   const partParam = input.partNumber;

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { ObjectMeta } from '../../store/types.js';
 import { checkAccess } from '../access.js';
+import { formTags } from '../tag-conditions.js';
 import { postFormCredentials, verifyWith } from '../auth/authenticate.js';
 import { uriEncode } from '../auth/sigv4.js';
 import { MAX_OBJECT_SIZE, bodyPolicyViolation } from '../body.js';
@@ -324,7 +325,7 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
       throw new S3Error('KeyTooLongError', undefined, { Size: Buffer.byteLength(key), MaxSizeAllowed: 1024 });
     }
     // The authorize stage, for a form (its principal is known only now): s3:PutObject on the object.
-    await checkAccess(ctx, ['s3:PutObject'], { kind: 'object', bucket, key, owner: ctx.bucketRecord.owner });
+    await checkAccess(ctx, ['s3:PutObject'], { kind: 'object', bucket, key, owner: ctx.bucketRecord.owner }, undefined, { requestTags: formTags(fields) });
     // Conditions see the bucket of the URL and the key after ${filename} substitution (as S3 does).
     const condFields = new Map(fields);
     condFields.set('bucket', bucket);
