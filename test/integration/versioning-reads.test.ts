@@ -201,6 +201,7 @@ describe('versioning reads (aws-sdk-js)', () => {
     await s3.send(new PutBucketAclCommand({ Bucket: b, AccessControlPolicy: ownerOnly }));
     await s3.send(new PutObjectAclCommand({ Bucket: b, Key: 'k', AccessControlPolicy: ownerOnly }));
     // Other ACLs are stored (test/integration/acls.test.ts has the rest): here, per version.
+    await put(b, 'k', 'newer');
     await s3.send(new PutObjectAclCommand({ Bucket: b, Key: 'k', VersionId: v1, ACL: 'authenticated-read' }));
     const v1Acl = await s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'k', VersionId: v1 }));
     assert.deepEqual(
