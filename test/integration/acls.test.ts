@@ -29,7 +29,19 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { type TestUser, adminCall } from '../helpers/admin.js';
-import { AWS_CLI, BOTO3_PYTHONS, CURL, S3CMD, awsCliEnv, describeRun, isolatedClientEnv, newBucketName, run, runPythonCheck } from '../helpers/clients.js';
+import {
+  AWS_CLI,
+  BOTO3_PYTHONS,
+  CURL,
+  S3CMD,
+  awsCliEnv,
+  describeRun,
+  isolatedClientEnv,
+  newBucketName,
+  run,
+  runPythonCheck,
+  writeS3cmdConfig,
+} from '../helpers/clients.js';
 import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -282,20 +294,7 @@ describe('ACLs and Object Ownership', () => {
     const { env, dir, cleanup } = await isolatedClientEnv();
     try {
       const cfg = join(dir, 's3cmd.cfg');
-      const hostPort = `${server.host}:${server.port}`;
-      await writeFile(
-        cfg,
-        [
-          '[default]',
-          `access_key = ${ACCESS_KEY}`,
-          `secret_key = ${SECRET_KEY}`,
-          `host_base = ${hostPort}`,
-          `host_bucket = ${hostPort}`,
-          'use_https = False',
-          'bucket_location = us-east-1',
-          '',
-        ].join('\n'),
-      );
+      await writeS3cmdConfig(cfg, server);
       const file = join(dir, 'site.html');
       await writeFile(file, '<h1>hi</h1>');
       const s3cmd = async (...args: string[]) => {
