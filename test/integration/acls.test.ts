@@ -128,6 +128,13 @@ describe('ACLs and Object Ownership', () => {
     assert.equal((await anonymous(`${b}/priv.txt`)).status, 403);
     // A public-read bucket lets anonymous list, not write.
     assert.equal((await fetch(`${server.url}/${b}/new.txt`, { method: 'PUT', body: 'x' })).status, 403);
+    // public-read-write: anonymous writes too; the object is the bucket owner's (docs/iam.md).
+    await root.send(new PutBucketAclCommand({ Bucket: b, ACL: 'public-read-write' }));
+    assert.equal((await fetch(`${server.url}/${b}/anon.txt`, { method: 'PUT', body: 'anon' })).status, 200);
+    assert.equal((await root.send(new GetObjectAclCommand({ Bucket: b, Key: 'anon.txt' }))).Owner?.ID, ids.root);
+    assert.equal((await anonymous(`${b}/anon.txt`)).status, 403, 'written private');
+    await root.send(new PutBucketAclCommand({ Bucket: b, ACL: 'public-read' }));
+    assert.equal((await fetch(`${server.url}/${b}/anon2.txt`, { method: 'PUT', body: 'x' })).status, 403);
     await root.send(new PutObjectAclCommand({ Bucket: b, Key: 'pub.txt', ACL: 'private' }));
     assert.equal((await anonymous(`${b}/pub.txt`)).status, 403);
     await root.send(new PutObjectAclCommand({ Bucket: b, Key: 'priv.txt', ACL: 'public-read' }));
@@ -280,11 +287,12 @@ describe('ACLs and Object Ownership', () => {
       const bucket = newBucketName('acl-py');
       const r = await runPythonCheck(python, 'acls.py', server, { bucket, env: { S3_GRANTEE_ID: ids.alice } });
       t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
-      for (const check of ['put_public_read', 'grant_read', 'xml_body', 'version_acl', 'ownership_enforced']) {
+      for (const check of ['put_public_read', 'grant_read', 'xml_body', 'version_acl', 'post_acl', 'ownership_enforced']) {
         assert.match(r.stdout, new RegExp(`^ok {3}${check}$`, 'm'));
       }
       // What the script set is what an anonymous caller and alice meet.
       assert.equal((await anonymous(`${bucket}/public.txt`)).status, 200);
+      assert.equal((await anonymous(`${bucket}/posted.txt`)).status, 200, 'the POST form’s acl field');
       assert.equal(await text(asAlice, bucket, 'granted.txt'), 'granted');
       await denied(asCarol.send(new GetObjectCommand({ Bucket: bucket, Key: 'granted.txt' })), 'carol');
     });

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """ACLs and Object Ownership through boto3 (acls.test.ts): a canned ACL on put_object, a grant of
 READ to another user's canonical id (S3_GRANTEE_ID) by header, an AccessControlPolicy body on
-put_bucket_acl, a version's own ACL, and ownership controls (BucketOwnerEnforced refuses ACLs with
+put_bucket_acl, a version's own ACL, a POST form's acl field, and ownership controls (BucketOwnerEnforced refuses ACLs with
 AccessControlListNotSupported). Leaves public.txt public and granted.txt readable by the grantee
 for the test to check as those callers. Environment: S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY,
 S3_BUCKET, S3_GRANTEE_ID. Exit code = number of failed checks."""
 import os
+import urllib.request
+import uuid
 
 from botocore.exceptions import ClientError
 
@@ -70,6 +72,20 @@ def version_acl():
     assert len(s3.get_object_acl(Bucket=b, Key='k')['Grants']) == 1
 
 
+def post_acl():
+    """A browser form (PostObject) with the field acl=public-read, covered by its policy."""
+    post = s3.generate_presigned_post(BUCKET, 'posted.txt', Fields={'acl': 'public-read'}, Conditions=[{'acl': 'public-read'}])
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in post['fields'].items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.txt"\r\n\r\nposted\r\n--{boundary}--\r\n'.encode())
+    req = urllib.request.Request(post['url'], data=b''.join(parts), method='POST',
+                                 headers={'Content-Type': f'multipart/form-data; boundary={boundary}'})
+    with urllib.request.urlopen(req) as r:
+        assert r.status == 204, r.status
+    acl = s3.get_object_acl(Bucket=BUCKET, Key='posted.txt')
+    assert (ALL_USERS, 'READ') in grants(acl), acl['Grants']
+
+
 def ownership_enforced():
     b = BUCKET + '-o'
     s3.create_bucket(Bucket=b)
@@ -83,4 +99,4 @@ def ownership_enforced():
     assert error(s3.get_bucket_ownership_controls, Bucket=b) == ('OwnershipControlsNotFoundError', 404)
 
 
-run_checks([put_public_read, grant_read, xml_body, version_acl, ownership_enforced])
+run_checks([put_public_read, grant_read, xml_body, version_acl, post_acl, ownership_enforced])
