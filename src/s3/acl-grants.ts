@@ -88,7 +88,7 @@ export function cannedAcl(canned: CannedAcl, owner: CanonicalUser, bucketOwner?:
 const CANONICAL_ID = /^[0-9a-f]{64}$/;
 
 /** A grantee named by a header (`id`, `uri`, `emailAddress`) or a document (ID, URI, EmailAddress). */
-function grantee(kind: 'id' | 'uri' | 'email', value: string, permission: AclPermission, where: string): StoredGrant {
+function grantee(kind: 'id' | 'uri' | 'email', value: string, permission: AclPermission): StoredGrant {
   switch (kind) {
     case 'id':
       if (!CANONICAL_ID.test(value)) throw invalidArgument('Invalid id', 'CanonicalUser/ID', value);
@@ -98,7 +98,7 @@ function grantee(kind: 'id' | 'uri' | 'email', value: string, permission: AclPer
       return { uri: value, permission };
     default:
       // Strata has no e-mail addresses for its users: AWS's answer for an address it cannot resolve.
-      throw new S3Error('UnresolvableGrantByEmailAddress', undefined, { EmailAddress: value, Where: where });
+      throw new S3Error('UnresolvableGrantByEmailAddress', undefined, { EmailAddress: value });
   }
 }
 
@@ -118,7 +118,7 @@ export function parseGrantHeader(name: string, value: string, permission: AclPer
     const v = m[2] ?? m[3] ?? '';
     const kind = type === 'id' ? 'id' : type === 'uri' ? 'uri' : type === 'emailaddress' ? 'email' : undefined;
     if (kind === undefined || v === '') throw invalidArgument('Argument format not recognized', name, value);
-    out.push(grantee(kind, v, permission, name));
+    out.push(grantee(kind, v, permission));
     at = re.lastIndex;
     if (m[4] === '' && at < value.length) throw invalidArgument('Argument format not recognized', name, value);
   }
@@ -157,9 +157,9 @@ export function parseAccessControlPolicy(xml: string): AclRequest {
     const named = [id, uri, email].filter((v) => v !== undefined && v !== '');
     if (named.length !== 1) throw malformedAcl();
     const p = permission as AclPermission;
-    if (id !== undefined && id !== '') grants.push(grantee('id', id, p, 'Grantee'));
-    else if (uri !== undefined && uri !== '') grants.push(grantee('uri', uri, p, 'Grantee'));
-    else grants.push(grantee('email', email!, p, 'Grantee'));
+    if (id !== undefined && id !== '') grants.push(grantee('id', id, p));
+    else if (uri !== undefined && uri !== '') grants.push(grantee('uri', uri, p));
+    else grants.push(grantee('email', email!, p));
   }
   const owner = root['Owner'];
   if (owner !== undefined && !isNode(owner)) throw malformedAcl();

@@ -10,8 +10,10 @@ import { memoryMetaStore } from '../store/meta/memory.js';
 import { Store } from '../store/store.js';
 import type { BucketRecord, ObjectWrite, StoredAcl } from '../store/types.js';
 import { cannedAcl } from './acl-grants.js';
-import { aclAccess } from './acl.js';
+import { aclAccess, newObjectAcl } from './acl.js';
 import { BUCKET_ACL_CONFIG_NAME, loadBucketAccess, readBucketAccessConfigs } from './bucket-access.js';
+import type { RequestContext } from './context.js';
+import { S3Error } from './errors.js';
 import { canonicalUserOf } from './owner.js';
 
 const user = (userId: string, name: string): Principal => ({ accessKeyId: `AK${name}`, userId, kind: 'user', userName: name, policies: { identity: [] } });
@@ -94,5 +96,53 @@ describe('aclAccess', () => {
     assert.equal(first.implicit, true);
     assert.equal(await access.acl!(ANONYMOUS, 's3:GetObject', resource), true);
     assert.equal(authorize(ANONYMOUS, 's3:GetObject', resource, {}, access, { aclAllows: true }).allowed, true);
+  });
+});
+
+describe('newObjectAcl (the ACL a write gives a new version)', () => {
+  let store: Store;
+  let bucket: BucketRecord;
+  const ctxAs = (principal: Principal) => ({ store, principal, config: { accessKey: 'AKROOT' } }) as unknown as RequestContext;
+  const codeOf = async (p: Promise<unknown>) =>
+    p.then(
+      () => 'no error',
+      (e: unknown) => (e instanceof S3Error ? e.code : String(e)),
+    );
+
+  beforeEach(async () => {
+    store = new Store(memoryMetaStore(), new MemoryDataStore());
+    await store.createBucket('b', 'us-east-1', owner.userId);
+    bucket = (await store.getBucket('b'))!;
+  });
+
+  it('nothing stored for the bucket owner’s private write; the writer owns another user’s object', async () => {
+    assert.equal(await newObjectAcl(ctxAs(owner), bucket, undefined), undefined);
+    assert.equal(await newObjectAcl(ctxAs(owner), bucket, { canned: 'private' }), undefined);
+    const byAlice = await newObjectAcl(ctxAs(alice), bucket, undefined);
+    assert.equal(byAlice?.owner.id, aliceId.ID);
+    assert.equal((await newObjectAcl(ctxAs(alice), bucket, { canned: 'bucket-owner-full-control' }))?.owner.id, aliceId.ID, 'ObjectWriter keeps the writer');
+    await store.putBucketConfig('b', 'ownership-controls', JSON.stringify({ ObjectOwnership: 'BucketOwnerPreferred' }));
+    assert.equal(
+      await newObjectAcl(ctxAs(alice), bucket, { canned: 'bucket-owner-full-control' }),
+      undefined,
+      'BucketOwnerPreferred: the bucket owner’s, default ACL',
+    );
+  });
+
+  it('BlockPublicAcls refuses public ACLs with AccessDenied, also for the bucket owner; others pass', async () => {
+    await store.putBucketConfig('b', 'public-access-block', JSON.stringify({ BlockPublicAcls: true }));
+    assert.equal(await codeOf(newObjectAcl(ctxAs(owner), bucket, { canned: 'public-read' })), 'AccessDenied');
+    assert.equal(
+      await codeOf(newObjectAcl(ctxAs(alice), bucket, { grants: [{ uri: 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers', permission: 'READ' }] })),
+      'AccessDenied',
+    );
+    assert.equal(await codeOf(newObjectAcl(ctxAs(owner), bucket, { grants: [{ id: aliceId.ID, permission: 'READ' }] })), 'no error');
+  });
+
+  it('BucketOwnerEnforced: AccessControlListNotSupported for other ACLs, nothing stored for the accepted ones', async () => {
+    await store.putBucketConfig('b', 'ownership-controls', JSON.stringify({ ObjectOwnership: 'BucketOwnerEnforced' }));
+    assert.equal(await codeOf(newObjectAcl(ctxAs(alice), bucket, { canned: 'public-read' })), 'AccessControlListNotSupported');
+    assert.equal(await newObjectAcl(ctxAs(alice), bucket, { canned: 'bucket-owner-full-control' }), undefined);
+    assert.equal(await newObjectAcl(ctxAs(alice), bucket, undefined), undefined);
   });
 });
