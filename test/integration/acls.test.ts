@@ -33,6 +33,7 @@ import {
   AWS_CLI,
   BOTO3_PYTHONS,
   CURL,
+  RCLONE,
   S3CMD,
   awsCliEnv,
   describeRun,
@@ -43,7 +44,7 @@ import {
   writeS3cmdConfig,
 } from '../helpers/clients.js';
 import { errorOf, testClient } from '../helpers/s3.js';
-import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 
@@ -326,6 +327,35 @@ describe('ACLs and Object Ownership', () => {
       assert.equal(await curlStatus(`${b}/index.html`), '403');
       const info = await s3cmd('info', `s3://${b}/other.html`);
       assert.match(info.stdout, /ACL:\s+\*anon\*: READ/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('rclone › copyto --s3-acl public-read makes the object public to anonymous curl; without it, private', async () => {
+    const b = await bucketWith('acl-rclone');
+    const { env, dir, cleanup } = await isolatedClientEnv({
+      RCLONE_CONFIG_STRATA_TYPE: 's3',
+      RCLONE_CONFIG_STRATA_PROVIDER: 'Other',
+      RCLONE_CONFIG_STRATA_ACCESS_KEY_ID: ACCESS_KEY,
+      RCLONE_CONFIG_STRATA_SECRET_ACCESS_KEY: SECRET_KEY,
+      RCLONE_CONFIG_STRATA_ENDPOINT: server.url,
+      RCLONE_CONFIG_STRATA_REGION: REGION,
+    });
+    try {
+      env.RCLONE_CONFIG = join(dir, 'rclone.conf');
+      const file = join(dir, 'page.html');
+      await writeFile(file, 'page');
+      for (const [key, extra] of [
+        ['public.html', ['--s3-acl', 'public-read']],
+        ['private.html', []],
+      ] as const) {
+        const r = await run(RCLONE, ['copyto', ...extra, file, `strata:${b}/${key}`], { env, timeoutMs: 120_000 });
+        assert.equal(r.code, 0, describeRun(`rclone copyto ${key}`, r));
+      }
+      const status = async (key: string) => (await run(CURL, ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${server.url}/${b}/${key}`], { env })).stdout;
+      assert.equal(await status('public.html'), '200');
+      assert.equal(await status('private.html'), '403');
     } finally {
       await cleanup();
     }
