@@ -2,7 +2,7 @@
 // parsed and validated once by the pipeline (the registry's `input`, run after the request checks
 // and before the body) and handed to the handler as `ctx.input`. Handlers and the modules they
 // call read these, not the headers. Later SSE, tagging and object-lock headers join here.
-import type { ObjectMeta, VersionExtras, WriteCondition } from '../store/types.js';
+import type { ObjectMeta, WriteCondition } from '../store/types.js';
 import type { ChecksumAlgorithm } from './checksums.js';
 import type { RequestContext } from './context.js';
 import { header } from './context.js';
@@ -14,7 +14,7 @@ import { parsePartNumber, requireUploadId, uploadChecksumFromRequest, uploadIdOf
 import { RESPONSE_OVERRIDES, metaFromRequest, storageClassFromRequest } from './object-meta.js';
 import type { Conditionals } from './preconditions.js';
 import { writeCondition } from './preconditions.js';
-import { extrasFromRequest } from './version-extras.js';
+import { type RequestExtras, extrasFromRequest } from './version-extras.js';
 
 /** PutObject: what the object will carry and the write's condition (checksums: the body reader's). */
 export interface PutObjectInput {
@@ -22,7 +22,7 @@ export interface PutObjectInput {
   readonly storageClass: string;
   readonly condition: WriteCondition | undefined;
   /** Tags, retention, legal hold from the request's headers (version-extras.ts); the bucket's default retention is applied at the write. */
-  readonly extras: VersionExtras;
+  readonly extras: RequestExtras;
 }
 
 export function putObjectInput(ctx: RequestContext): PutObjectInput {
@@ -40,7 +40,7 @@ export interface CreateMultipartUploadInput {
   readonly storageClass: string;
   readonly checksum: { readonly algorithm?: ChecksumAlgorithm; readonly type?: ChecksumType };
   /** What the completed object will carry besides (version-extras.ts). */
-  readonly extras: VersionExtras;
+  readonly extras: RequestExtras;
 }
 
 export function createMultipartUploadInput(ctx: RequestContext): CreateMultipartUploadInput {
@@ -62,7 +62,7 @@ export interface CopyObjectInput {
   readonly storageClass: string | undefined;
   readonly condition: WriteCondition | undefined;
   /** The request's extras (x-amz-tagging with x-amz-tagging-directive REPLACE, x-amz-object-lock-*): never copied from the source. */
-  readonly extras: VersionExtras;
+  readonly extras: RequestExtras;
 }
 
 export function copyObjectInput(ctx: RequestContext): CopyObjectInput {

@@ -2,7 +2,7 @@
 import type { ListedObject, ListedVersion } from '../store/types.js';
 import type { RequestContext, S3Response } from './context.js';
 import { S3Error } from './errors.js';
-import { ownerOf } from './owner.js';
+import type { CanonicalUser } from './owner.js';
 import { escapeXmlText, xmlElement } from './xml.js';
 
 export const MAX_KEYS_LIMIT = 1000;
@@ -58,9 +58,8 @@ export function keyEncoder(encoding: 'url' | undefined): (s: string) => string {
   return encoding === 'url' ? s3UrlEncode : (s) => s;
 }
 
-/** The <Owner> element listings show for an access key. */
-export function ownerXml(accessKey: string): string {
-  const o = ownerOf(accessKey);
+/** The <Owner> element listings show (the bucket's owner: owner.ts). */
+export function ownerXml(o: CanonicalUser): string {
   return `<Owner>${xmlElement('ID', o.ID)}${xmlElement('DisplayName', o.DisplayName)}</Owner>`;
 }
 

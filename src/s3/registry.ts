@@ -36,6 +36,7 @@ import { getObject } from './operations/get-object.js';
 import { getObjectTagging } from './operations/get-object-tagging.js';
 import { getObjectTorrent } from './operations/get-object-torrent.js';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './operations/acl.js';
+import { deleteBucketOwnershipControls, getBucketOwnershipControls, putBucketOwnershipControls } from './operations/ownership-controls.js';
 import { headBucket } from './operations/head-bucket.js';
 import { listBuckets } from './operations/list-buckets.js';
 import { listObjectVersions } from './operations/list-object-versions.js';
@@ -167,11 +168,15 @@ export const OPERATIONS = {
   }),
   GetObjectTagging: onObject(getObjectTagging, ['s3:GetObjectTagging'], { versionActions: ['s3:GetObjectVersionTagging'] }),
   GetObjectTorrent: onObject(getObjectTorrent, ['s3:GetObjectTorrent']),
-  // versioning slice: ACLs as far as they exist before IAM (the owner with FULL_CONTROL, operations/acl.ts).
+  // ACLs (operations/acl.ts; issue 12, acl slice).
   GetBucketAcl: onBucket(getBucketAcl, ['s3:GetBucketAcl']),
   PutBucketAcl: onBucket(putBucketAcl, ['s3:PutBucketAcl'], { body: 'xml' }),
   GetObjectAcl: onObject(getObjectAcl, ['s3:GetObjectAcl'], { versionActions: ['s3:GetObjectVersionAcl'] }),
   PutObjectAcl: onObject(putObjectAcl, ['s3:PutObjectAcl'], { body: 'xml', versionActions: ['s3:PutObjectVersionAcl'] }),
+  // acl slice (issue 12): Object Ownership. DeleteBucketOwnershipControls needs s3:PutBucketOwnershipControls.
+  PutBucketOwnershipControls: onBucket(putBucketOwnershipControls, ['s3:PutBucketOwnershipControls'], { body: 'xml' }),
+  GetBucketOwnershipControls: onBucket(getBucketOwnershipControls, ['s3:GetBucketOwnershipControls']),
+  DeleteBucketOwnershipControls: onBucket(deleteBucketOwnershipControls, ['s3:PutBucketOwnershipControls']),
   // Tagging (issue 11, tagging slice). DeleteBucketTagging needs s3:PutBucketTagging (there is no s3:DeleteBucketTagging).
   PutObjectTagging: onObject(putObjectTagging, ['s3:PutObjectTagging'], { body: 'xml', versionActions: ['s3:PutObjectVersionTagging'] }),
   DeleteObjectTagging: onObject(deleteObjectTagging, ['s3:DeleteObjectTagging'], { versionActions: ['s3:DeleteObjectVersionTagging'] }),

@@ -68,6 +68,18 @@ export interface VersionExtras {
   retention?: Retention;
   /** true: a legal hold is ON (blocks removal); false: it was set OFF (S3 answers OFF, not "none"). */
   legalHold?: boolean;
+  /** The version's access control list (absent: its bucket's owner with FULL_CONTROL). */
+  acl?: StoredAcl;
+}
+
+/**
+ * An access control list as stored (an object version's `extra.acl`; a bucket's `acl` config as
+ * JSON): the owner's canonical id and name, and the grants, each to a canonical user (`id`, with
+ * `name`) or to a group (`uri`). s3/acl-grants.ts gives it meaning; the store keeps it as it is.
+ */
+export interface StoredAcl {
+  owner: { id: string; name: string };
+  grants: { id?: string; name?: string; uri?: string; permission: string }[];
 }
 
 /**
@@ -163,6 +175,8 @@ export interface ObjectPatch {
    */
   retention?: Retention | null;
   legalHold?: boolean;
+  /** A new access control list for the version (PutObjectAcl). */
+  acl?: StoredAcl;
   /** How the retention change is checked. */
   lock?: LockCheck;
 }

@@ -71,6 +71,7 @@ export function newVersion(write: ObjectWrite, versionId: string, lastModified: 
   if (write.tags !== undefined && write.tags.length > 0) rec.tags = write.tags;
   if (write.retention !== undefined) rec.retention = write.retention;
   if (write.legalHold !== undefined) rec.legalHold = write.legalHold; // false: OFF, as given
+  if (write.acl !== undefined) rec.acl = write.acl;
   return rec;
 }
 

@@ -508,7 +508,9 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
     // A sub-resource is its own operation, never the plain object one: DELETE ?tagging removes the
     // tags (204) and keeps the object; one the server does not implement is 501.
     assert.equal((await send('DELETE', `/${BUCKET}/q`, { query: { tagging: '' } })).status, 204, 'DELETE ?tagging');
-    expectError(await send('PUT', `/${BUCKET}/q`, { query: { acl: '' }, body: '<AccessControlPolicy/>' }), 501, 'NotImplemented', 'PUT ?acl');
+    expectError(await send('POST', `/${BUCKET}/q`, { query: { restore: '' }, body: '<RestoreRequest/>' }), 501, 'NotImplemented', 'POST ?restore');
+    // PUT ?acl is PutObjectAcl: a policy without AccessControlList is refused, the object stays.
+    expectError(await send('PUT', `/${BUCKET}/q`, { query: { acl: '' }, body: '<AccessControlPolicy/>' }), 400, 'MalformedACLError', 'PUT ?acl');
     assert.equal((await send('GET', `/${BUCKET}/q`)).body.toString(), 'q');
     // Repeated: which value would count is ambiguous (parameter pollution) → refused on writes.
     const init = await send('POST', `/${BUCKET}/q`, { query: { uploads: '' } });

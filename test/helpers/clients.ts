@@ -230,19 +230,25 @@ export async function runPythonCheck(
 }
 
 /**
- * Writes an s3cmd config file at `path` for `endpoint` (`host:port`, plain HTTP, path style) signed
- * with `keys` (SigV4 unless `signatureV2`); pass it as `s3cmd -c path`.
+ * Writes an s3cmd configuration file for a test server at `host:port` (path-style, plain HTTP,
+ * us-east-1) with the root keys unless `keys` are given; `signatureV2` picks s3cmd's SigV2 signing.
  */
-export async function writeS3cmdConfig(path: string, endpoint: string, keys: { accessKey: string; secretKey: string }, signatureV2 = false): Promise<void> {
+export async function writeS3cmdConfig(
+  path: string,
+  server: { host: string; port: number },
+  opts: { signatureV2?: boolean; accessKey?: string; secretKey?: string } = {},
+): Promise<void> {
+  const hostPort = `${server.host}:${server.port}`;
   const lines = [
     '[default]',
-    `access_key = ${keys.accessKey}`,
-    `secret_key = ${keys.secretKey}`,
-    `host_base = ${endpoint}`,
-    `host_bucket = ${endpoint}`,
+    `access_key = ${opts.accessKey ?? ACCESS_KEY}`,
+    `secret_key = ${opts.secretKey ?? SECRET_KEY}`,
+    `host_base = ${hostPort}`,
+    `host_bucket = ${hostPort}`,
     'use_https = False',
-    `signature_v2 = ${signatureV2 ? 'True' : 'False'}`,
+    `signature_v2 = ${opts.signatureV2 === true ? 'True' : 'False'}`,
     'bucket_location = us-east-1',
+    '',
   ];
-  await writeFile(path, `${lines.join('\n')}\n`);
+  await writeFile(path, lines.join('\n'));
 }

@@ -3,7 +3,6 @@
 // GetObjectTorrent, as the tools that probe them see them: aws-sdk-js, boto3 newest and Debian's,
 // the AWS CLI and `s3cmd info`.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -28,7 +27,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { DEBIAN_PYTHON, S3CMD, VENV_PYTHON, awsCli, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
+import { DEBIAN_PYTHON, S3CMD, VENV_PYTHON, awsCli, describeRun, isolatedClientEnv, newBucketName, run, writeS3cmdConfig } from '../helpers/clients.js';
 import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -214,21 +213,7 @@ print(json.dumps(out))
 
   it('s3cmd info s3://bucket → exit 0 with Location and Payer BucketOwner', async () => {
     const cfg = join(work, 's3cmd.cfg');
-    const hostPort = `${server.host}:${server.port}`;
-    await writeFile(
-      cfg,
-      [
-        '[default]',
-        `access_key = ${ACCESS_KEY}`,
-        `secret_key = ${SECRET_KEY}`,
-        `host_base = ${hostPort}`,
-        `host_bucket = ${hostPort}`,
-        'use_https = False',
-        'signature_v2 = False',
-        'bucket_location = us-east-1',
-        '',
-      ].join('\n'),
-    );
+    await writeS3cmdConfig(cfg, server);
     const from = server.logs().length;
     const r = await run(S3CMD, ['-c', cfg, 'info', `s3://${bucket}`], { env, timeoutMs: 60_000 });
     assert.equal(r.code, 0, `${describeRun('s3cmd info', r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);

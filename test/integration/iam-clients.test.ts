@@ -68,7 +68,7 @@ describe('IAM users with real clients (rclone, s3cmd, boto3, AWS CLI)', { timeou
   /** s3cmd with a config file of `keys` (SigV4, path style). */
   const s3cmd = async (keys: Keys, args: string[]): Promise<RunResult> => {
     const cfg = join(work, `s3cmd-${keys.accessKey}.cfg`);
-    await writeS3cmdConfig(cfg, `${server.host}:${server.port}`, keys);
+    await writeS3cmdConfig(cfg, server, keys);
     return run(S3CMD, ['-c', cfg, ...args], { env: baseEnv, cwd: work, timeoutMs: 60_000 });
   };
 

@@ -155,10 +155,11 @@ export async function buildCompletedObject(ctx: RequestContext, upload: UploadRe
     etag: multipartEtag(chosen.map((p) => p.etag)),
     storageClass: upload.storageClass,
     meta,
-    // What CreateMultipartUpload asked for: tags, retention, legal hold.
+    // What CreateMultipartUpload asked for: tags, retention, legal hold, the ACL.
     ...(upload.tags !== undefined ? { tags: upload.tags } : {}),
     ...(upload.retention !== undefined ? { retention: upload.retention } : {}),
     ...(upload.legalHold !== undefined ? { legalHold: upload.legalHold } : {}),
+    ...(upload.acl !== undefined ? { acl: upload.acl } : {}),
     data: chosen.map((p) => p.data),
     parts: chosen.map((p) => p.size),
   };

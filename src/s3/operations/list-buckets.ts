@@ -5,7 +5,7 @@
 // carries ContinuationToken only when more buckets follow, Prefix when prefix was sent.
 import type { RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
-import { ownerOf } from '../owner.js';
+import { callerOwner } from '../owner.js';
 
 export const MAX_BUCKETS_LIMIT = 10_000;
 const TOKEN_PREFIX = 'b1:';
@@ -57,7 +57,7 @@ export async function listBuckets(ctx: RequestContext): Promise<S3Response> {
     body: {
       root: 'ListAllMyBucketsResult',
       content: {
-        Owner: ownerOf(ctx.auth!.accessKey),
+        Owner: callerOwner(ctx),
         Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: new Date(b.createdAt).toISOString(), BucketRegion: b.region })) },
         ContinuationToken: more ? encodeBucketToken(page[page.length - 1]!.name) : undefined,
         Prefix: prefix,

@@ -226,6 +226,9 @@ function ctxOf(store: Store, query: Record<string, string>, accessKey = 'AKID&<"
     headers: {},
     query: new Map(Object.entries(query)),
     auth: { accessKey },
+    // The root user (owner of `b`) with this access key: listings show the bucket owner's canonical user.
+    config: { accessKey },
+    principal: { accessKeyId: accessKey, userId: 'root', kind: 'root' },
   } as unknown as BucketRequest;
 }
 

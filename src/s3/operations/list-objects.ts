@@ -5,6 +5,7 @@
 // (the reference suite lists Prefix='\n' through botocore, which asks for url encoding on every
 // ListObjects and decodes exactly those five, and expects '\n' back).
 import type { BucketRequest, S3Response } from '../context.js';
+import { bucketOwnerOf } from '../owner.js';
 import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 
@@ -17,7 +18,7 @@ export async function listObjects(ctx: BucketRequest): Promise<S3Response> {
   const encoding = parseEncodingType(ctx);
   const enc = keyEncoder(encoding);
   const page = await ctx.store.list({ bucket, prefix, delimiter, after: marker, maxKeys });
-  const owner = ownerXml(ctx.auth!.accessKey);
+  const owner = ownerXml(bucketOwnerOf(ctx, ctx.bucketRecord.owner));
   // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, Marker,
   // NextMarker?, MaxKeys, Delimiter?, IsTruncated, EncodingType?, Contents*, CommonPrefixes* }.
   const body = new ListingBody(

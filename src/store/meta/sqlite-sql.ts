@@ -233,6 +233,7 @@ export function extrasJson(x: VersionExtras): string | null {
   if (x.retention !== undefined) out.retention = { mode: x.retention.mode, until: x.retention.until };
   // false: a legal hold was lifted (OFF), which S3 tells apart from never having had one.
   if (x.legalHold !== undefined) out.legalHold = x.legalHold;
+  if (x.acl !== undefined) out.acl = x.acl;
   return Object.keys(out).length === 0 ? null : JSON.stringify(out);
 }
 

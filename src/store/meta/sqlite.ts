@@ -159,6 +159,7 @@ export class SqliteMetaStore implements MetaStore {
         else rec.retention = { mode: patch.retention.mode, until: patch.retention.until };
       }
       if (patch.legalHold !== undefined) rec.legalHold = patch.legalHold;
+      if (patch.acl !== undefined) rec.acl = patch.acl;
       this.st.updateMeta.run(JSON.stringify(rec.meta), extrasJson(rec), bucket, kb, row.version_id);
       return rec;
     }).immediate;
