@@ -11,3 +11,11 @@ export function ownerOf(accessKey: string): { ID: string; DisplayName: string } 
   }
   return o;
 }
+
+/**
+ * The access key whose owner a listing shows: the caller's; for an anonymous caller (a bucket
+ * policy let it list), the account's, i.e. root's (one account per server).
+ */
+export function listingOwnerKey(ctx: { readonly auth?: { readonly accessKey: string }; readonly config: { readonly accessKey: string } }): string {
+  return ctx.auth?.accessKey ?? ctx.config.accessKey;
+}

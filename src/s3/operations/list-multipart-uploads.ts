@@ -3,7 +3,7 @@
 // (CommonPrefixes, counted in max-uploads), key-marker / upload-id-marker, encoding-type=url.
 import type { BucketRequest, S3Response } from '../context.js';
 import { encoderFor, parseEncodingType, parseMaxKeys } from '../listing-params.js';
-import { ownerOf } from '../owner.js';
+import { listingOwnerKey, ownerOf } from '../owner.js';
 
 export async function listMultipartUploads(ctx: BucketRequest): Promise<S3Response> {
   const bucket = ctx.bucket;
@@ -16,7 +16,7 @@ export async function listMultipartUploads(ctx: BucketRequest): Promise<S3Respon
   const encoding = parseEncodingType(ctx);
   const enc = encoderFor(encoding);
   const page = await ctx.store.listUploadPage({ bucket, prefix, delimiter, keyMarker, uploadIdMarker, maxUploads });
-  const owner = ownerOf(ctx.auth!.accessKey);
+  const owner = ownerOf(listingOwnerKey(ctx));
   return {
     status: 200,
     body: {

@@ -6,6 +6,7 @@
 // (boto3 object_versions.delete(), Terraform force_destroy) depend on it.
 import type { BucketRequest, S3Response } from '../context.js';
 import { ListingBody, commonPrefixXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys, versionXml } from '../listing-params.js';
+import { listingOwnerKey } from '../owner.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 import { S3Error } from '../errors.js';
 import { checkVersionId } from '../object-read.js';
@@ -27,7 +28,7 @@ export async function listObjectVersions(ctx: BucketRequest): Promise<S3Response
   const encoding = parseEncodingType(ctx);
   const enc = keyEncoder(encoding);
   const page = await ctx.store.listVersions({ bucket, prefix, delimiter, keyMarker, versionIdMarker: versionIdMarker ?? '', maxKeys });
-  const owner = ownerXml(ctx.auth!.accessKey);
+  const owner = ownerXml(listingOwnerKey(ctx));
   // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, KeyMarker,
   // VersionIdMarker, NextKeyMarker?, NextVersionIdMarker?, MaxKeys, Delimiter?, IsTruncated,
   // EncodingType?, Version*, CommonPrefixes* }.

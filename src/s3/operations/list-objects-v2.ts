@@ -4,6 +4,7 @@
 import type { BucketRequest, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { listingOwnerKey } from '../owner.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 
 const TOKEN_PREFIX = 'v1:';
@@ -35,7 +36,7 @@ export async function listObjectsV2(ctx: BucketRequest): Promise<S3Response> {
   let after = token !== undefined ? decodeToken(token) : '';
   if (startAfter !== undefined && Buffer.compare(Buffer.from(startAfter), Buffer.from(after)) > 0) after = startAfter;
   const page = await ctx.store.list({ bucket, prefix, delimiter, after, maxKeys });
-  const owner = fetchOwner ? ownerXml(ctx.auth!.accessKey) : '';
+  const owner = fetchOwner ? ownerXml(listingOwnerKey(ctx)) : '';
   // Written straight to XML (a page has up to 1000 entries): the same bytes buildXml writes for
   // the shape { Name, Prefix, Delimiter?, MaxKeys, KeyCount, IsTruncated, EncodingType?,
   // ContinuationToken?, NextContinuationToken?, StartAfter?, Contents*, CommonPrefixes* }.

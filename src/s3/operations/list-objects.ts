@@ -6,6 +6,7 @@
 // ListObjects and decodes exactly those five, and expects '\n' back).
 import type { BucketRequest, S3Response } from '../context.js';
 import { ListingBody, commonPrefixXml, contentsXml, keyEncoder, ownerXml, parseEncodingType, parseMaxKeys } from '../listing-params.js';
+import { listingOwnerKey } from '../owner.js';
 import { xmlElement, xmlRootStart } from '../xml.js';
 
 export async function listObjects(ctx: BucketRequest): Promise<S3Response> {
@@ -17,7 +18,7 @@ export async function listObjects(ctx: BucketRequest): Promise<S3Response> {
   const encoding = parseEncodingType(ctx);
   const enc = keyEncoder(encoding);
   const page = await ctx.store.list({ bucket, prefix, delimiter, after: marker, maxKeys });
-  const owner = ownerXml(ctx.auth!.accessKey);
+  const owner = ownerXml(listingOwnerKey(ctx));
   // Written straight to XML: the same bytes buildXml writes for the shape { Name, Prefix, Marker,
   // NextMarker?, MaxKeys, Delimiter?, IsTruncated, EncodingType?, Contents*, CommonPrefixes* }.
   const body = new ListingBody(

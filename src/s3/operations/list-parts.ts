@@ -2,7 +2,7 @@
 // Pages of an upload's parts by part number: max-parts (default and cap 1000), part-number-marker.
 import type { ObjectRequest, S3Response } from '../context.js';
 import { MAX_LIST_PARTS, checksumFields, parseCount, uploadIdOf } from '../multipart.js';
-import { ownerOf } from '../owner.js';
+import { listingOwnerKey, ownerOf } from '../owner.js';
 
 export async function listParts(ctx: ObjectRequest): Promise<S3Response> {
   const bucket = ctx.bucket;
@@ -14,7 +14,7 @@ export async function listParts(ctx: ObjectRequest): Promise<S3Response> {
   const parts = await ctx.store.listParts(bucket, key, upload.uploadId, marker, maxParts + 1);
   const isTruncated = parts.length > maxParts;
   const page = parts.slice(0, maxParts);
-  const owner = ownerOf(ctx.auth!.accessKey);
+  const owner = ownerOf(listingOwnerKey(ctx));
   return {
     status: 200,
     body: {
