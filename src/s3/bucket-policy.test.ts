@@ -8,7 +8,14 @@ import { STRATA_ACCOUNT_ID, compilePolicy, principalArn } from '../iam/policy.js
 import { evaluatePolicies } from '../iam/policy-evaluate.js';
 import { conditionContext } from '../iam/policy-match.js';
 import type { BucketRecord } from '../store/types.js';
-import { bucketPolicyAccess, compiledBucketPolicy, compiledPolicyCacheSize, isPublicPolicy, validateBucketPolicy } from './bucket-policy.js';
+import {
+  bucketPolicyAccess,
+  compiledBucketPolicy,
+  compiledPolicyCacheSize,
+  isPublicPolicy,
+  principalUserNames,
+  validateBucketPolicy,
+} from './bucket-policy.js';
 import { S3Error } from './errors.js';
 
 const BUCKET = { name: 'pub', owner: 'root' } as unknown as BucketRecord;
@@ -159,6 +166,24 @@ describe('validateBucketPolicy', () => {
     assert.deepEqual(
       refusal(() => validateBucketPolicy(other, 'pub', {})),
       { code: 'MalformedPolicy', message: 'Policy has invalid resource' },
+    );
+  });
+
+  it('validateBucketPolicy › a user of this server that does not exist → MalformedPolicy "Invalid principal in policy"', () => {
+    const text = doc([
+      allow({ AWS: ['arn:aws:iam::000000000000:user/alice', 'arn:aws:iam::111122223333:user/elsewhere'] }),
+      { ...allow('*'), Sid: 'Deny', Effect: 'Deny', Principal: { AWS: 'arn:aws:iam::000000000000:user/bob' } },
+    ]);
+    assert.deepEqual(principalUserNames(text).sort(), ['alice', 'bob']);
+    const known = new Set(['alice', 'bob']);
+    assert.equal(validateBucketPolicy(text, 'pub', {}, (n) => known.has(n)).statements.length, 2);
+    known.delete('bob');
+    assert.deepEqual(
+      refusal(() => validateBucketPolicy(text, 'pub', {}, (n) => known.has(n))),
+      {
+        code: 'MalformedPolicy',
+        message: 'Invalid principal in policy',
+      },
     );
   });
 

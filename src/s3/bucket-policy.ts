@@ -2,7 +2,7 @@
 // public in AWS's sense, and Block Public Access applied to it. Put/Get/DeleteBucketPolicy,
 // GetBucketPolicyStatus and the PublicAccessBlock operations build on it.
 import type { CompiledPolicy, CompiledStatement, RequestPrincipal } from '../iam/policy.js';
-import { PrincipalMatcher, parsePolicy } from '../iam/policy.js';
+import { PrincipalMatcher, STRATA_ACCOUNT_ID, parsePolicy } from '../iam/policy.js';
 import type { BucketRecord } from '../store/types.js';
 import type { BucketAccessConfigs } from './bucket-access.js';
 import { publicAccessBlockOf } from './bucket-access.js';
@@ -132,14 +132,36 @@ export function bucketPolicyAccess(_bucket: BucketRecord, configs: BucketAccessC
   return entry.restricted;
 }
 
+/** The names of this server's users a (valid) policy document names as principals (`…:user/NAME`). */
+export function principalUserNames(text: string): string[] {
+  const prefix = `arn:aws:iam::${STRATA_ACCOUNT_ID}:user/`;
+  const doc = JSON.parse(text) as { Statement: unknown };
+  const names = new Set<string>();
+  for (const st of [doc.Statement].flat() as Array<Record<string, unknown>>) {
+    const principal = st['Principal'] ?? st['NotPrincipal'];
+    if (principal === null || typeof principal !== 'object') continue;
+    for (const arn of [(principal as Record<string, unknown>)['AWS'] ?? []].flat()) {
+      if (typeof arn === 'string' && arn.startsWith(prefix)) names.add(arn.slice(prefix.length));
+    }
+  }
+  return [...names];
+}
+
 /**
- * Validates a policy for PutBucketPolicy on `bucket`: MalformedPolicy with AWS's reason, or (when
- * the bucket's BlockPublicPolicy is on) AccessDenied for a public one. Returns the compiled policy.
+ * Validates a policy for PutBucketPolicy on `bucket`: MalformedPolicy with AWS's reason (also
+ * "Invalid principal in policy" for a user of this server that does not exist: `userExists`), or
+ * (when the bucket's BlockPublicPolicy is on) AccessDenied for a public one. Returns the compiled policy.
  */
-export function validateBucketPolicy(text: string, bucket: string, configs: BucketAccessConfigs): CompiledPolicy {
-  if (text.trim() === '') throw new S3Error('MalformedPolicy', "Policies must be valid JSON and the first byte must be '{'");
+export function validateBucketPolicy(
+  text: string,
+  bucket: string,
+  configs: BucketAccessConfigs,
+  userExists: (name: string) => boolean = () => true,
+): CompiledPolicy {
+  if (text.trim() === '') throw new S3Error('MalformedPolicy'); // the default message: "Policies must be valid JSON…"
   const parsed = parsePolicy(text, { kind: 'resource', bucket, name: 'bucket policy' });
   if (!parsed.ok) throw new S3Error('MalformedPolicy', parsed.error.reason);
+  if (!principalUserNames(text).every(userExists)) throw new S3Error('MalformedPolicy', 'Invalid principal in policy');
   if (publicAccessBlockOf(configs).BlockPublicPolicy && isPublicPolicy(parsed.policy)) throw new S3Error('AccessDenied');
   return parsed.policy;
 }

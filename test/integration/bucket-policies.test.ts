@@ -109,7 +109,7 @@ describe('bucket policies and anonymous access', () => {
     assert.equal((await root.send(new DeleteBucketPolicyCommand({ Bucket: bucket }))).$metadata.httpStatusCode, 204);
   });
 
-  it('aws-sdk-js › MalformedPolicy with the reason: bad JSON, no Principal, a Resource outside the bucket, an unknown action, over 20 KiB', async () => {
+  it('aws-sdk-js › MalformedPolicy with the reason: bad JSON, no Principal, a Resource outside the bucket, an unknown action, an unknown user, over 20 KiB', async () => {
     const bucket = await makeBucket('bad');
     const cases: Array<[string, string]> = [
       ['{"Version": "2012-10-17", "Statement": ', 'This policy contains invalid Json'],
@@ -119,6 +119,10 @@ describe('bucket policies and anonymous access', () => {
       ],
       [policyOf({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: objects('another-bucket') }), 'Policy has invalid resource'],
       [policyOf({ Effect: 'Allow', Principal: '*', Action: 's3:FlyToTheMoon', Resource: objects(bucket) }), 'Policy has invalid action'],
+      [
+        policyOf({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:user/nobody-here` }, Action: 's3:GetObject', Resource: objects(bucket) }),
+        'Invalid principal in policy',
+      ],
       [
         policyOf({ Sid: 'x'.repeat(21 * 1024), Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: objects(bucket) }),
         'Policy exceeds the maximum allowed document size.',
