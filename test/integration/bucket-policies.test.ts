@@ -197,7 +197,7 @@ describe('bucket policies and anonymous access', () => {
     assert.equal(await res.text(), 'body of app.js');
   });
 
-  it('anonymous › s3:ListBucket granted → ListObjects and ListObjectsV2 (curl); s3:PutObject granted under uploads/ → PUT there only', async () => {
+  it('anonymous › s3:ListBucket granted → ListObjects and ListObjectsV2 (curl); s3:PutObject granted under uploads/ → PUT and a POST form there only', async () => {
     const bucket = await makeBucket('drop', ['a.txt', 'uploads/seed.txt']);
     await putPolicy(
       bucket,
@@ -217,6 +217,18 @@ describe('bucket policies and anonymous access', () => {
     assert.equal(put.status, 200, put.body);
     assert.equal(await read(root, bucket, 'uploads/anon.txt'), 'from nobody');
     assert.equal((await curl(`${server.url}/${bucket}/elsewhere.txt`, ['-X', 'PUT', '--data-binary', 'x'])).status, 403);
+    // A browser form with no policy and no signature is anonymous too: stored under uploads/ only.
+    const form = (key: string) => {
+      const fd = new FormData();
+      fd.append('key', key);
+      fd.append('file', new Blob(['form bytes']), 'f.txt');
+      return fetch(`${server.url}/${bucket}`, { method: 'POST', body: fd });
+    };
+    assert.equal((await form('uploads/form.txt')).status, 204);
+    assert.equal(await read(root, bucket, 'uploads/form.txt'), 'form bytes');
+    const outside = await form('form.txt');
+    assert.equal(outside.status, 403);
+    assert.match(await outside.text(), /<Code>AccessDenied<\/Code>/);
     assert.equal((await curl(`${server.url}/${bucket}/a.txt`)).status, 403, 'GetObject is not granted');
   });
 
