@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { frontRoute, Readiness, READY_CACHE_MS } from './front.js';
+import { frontPathBucketExists, frontRoute, Readiness, READY_CACHE_MS } from './front.js';
 
 function req(method: string, url: string, headers: Record<string, string> = {}): IncomingMessage {
   return { method, url, headers } as unknown as IncomingMessage;
@@ -30,6 +30,25 @@ describe('frontRoute', () => {
     assert.equal(frontRoute(req('GET', '/health/%6Cive'), []), undefined);
     assert.equal(frontRoute(req('GET', '/health/live/'), []), undefined);
     assert.equal(frontRoute(req('GET', '/health'), []), undefined);
+  });
+});
+
+describe('frontPathBucketExists', () => {
+  it('frontPathBucketExists › asks for bucket health / minio, once; a failing store counts as no bucket', async () => {
+    const asked: string[] = [];
+    const exists = (answer: boolean) => async (name: string) => {
+      asked.push(name);
+      return answer;
+    };
+    assert.equal(await frontPathBucketExists(req('GET', '/health/live'), exists(true)), true);
+    assert.equal(await frontPathBucketExists(req('GET', '/minio/health/ready'), exists(false)), false);
+    assert.deepEqual(asked, ['health', 'minio']);
+    assert.equal(
+      await frontPathBucketExists(req('GET', '/health/ready'), async () => {
+        throw new Error('database is locked');
+      }),
+      false,
+    );
   });
 });
 

@@ -25,8 +25,10 @@ export type FrontEndpoint = 'live' | 'ready';
  * - it carries no S3 authentication: no `Authorization` header (with any value, even empty) — and
  *   with no query at all there is no presigned signature (X-Amz-Signature / Signature) either;
  * - its `Host` does not name a bucket (virtual-hosted style under a `--domain`).
- * Such a request is anonymous, and S3 answers every anonymous request AccessDenied (no bucket
- * policies yet). An authenticated client reaches bucket `health` key `live` as any other object.
+ * Such a request is anonymous. An authenticated client reaches bucket `health` key `live` as any
+ * other object; an anonymous one may too, when a bucket policy grants it: so the server asks
+ * `frontPathBucketExists` before answering, and S3 takes the request when bucket `health`
+ * (`minio`) exists.
  */
 export function frontRoute(req: IncomingMessage, domains: readonly string[]): FrontEndpoint | undefined {
   const method = req.method;
@@ -38,6 +40,22 @@ export function frontRoute(req: IncomingMessage, domains: readonly string[]): Fr
   if (bucketFromHost(req.headers.host, domains) !== undefined) return undefined;
   // splitTarget is the pipeline's own split: the same rawPath S3 would route.
   return splitTarget(url).rawQuery === '' ? endpoint : undefined;
+}
+
+/**
+ * Does the bucket a front path names as a path-style S3 request (`health` or `minio`) exist? Asked
+ * only for a request frontRoute took (one store read): when it does, the request is S3's (an
+ * anonymous read the bucket's policy may permit). A store that does not answer counts as no bucket,
+ * so /health/ready still answers (503) when the metadata store is down.
+ */
+export async function frontPathBucketExists(req: IncomingMessage, bucketExists: (name: string) => Promise<boolean>): Promise<boolean> {
+  const url = req.url ?? '';
+  const name = url.slice(1, url.indexOf('/', 1));
+  try {
+    return await bucketExists(name);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { answerFront, frontRoute, Readiness } from './front.js';
+import { answerFront, frontPathBucketExists, frontRoute, Readiness } from './front.js';
 import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
 import { S3Error } from './s3/errors.js';
@@ -194,12 +194,14 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     log: deps.log,
     accessLog: deps.accessLog,
   };
-  /** The front router first (front.ts: only requests S3 would refuse unauthenticated), else the S3 pipeline. */
+  const bucketExists = async (name: string): Promise<boolean> => (await deps.store.getBucket(name)) !== undefined;
+  /** The front router first (front.ts: only unsigned GET/HEAD of its paths, when S3 has no such bucket), else the S3 pipeline. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {
     const endpoint = frontRoute(req, config.domains);
     const done =
       endpoint !== undefined
-        ? answerFront(endpoint, req, res, readiness)
+        ? // Bucket `health` (`minio`) exists: the request is S3's (a bucket policy may allow the anonymous read).
+          frontPathBucketExists(req, bucketExists).then((exists) => (exists ? handle(req, res, waitsForContinue) : answerFront(endpoint, req, res, readiness)))
         : admin !== undefined && isAdminRequest(req, config.domains)
           ? (waitsForContinue && res.writeContinue(), handleAdmin(req, res, admin))
           : handle(req, res, waitsForContinue);

@@ -18,7 +18,7 @@ import type { BodyPolicy, RequestContext, S3Response } from '../s3/context.js';
 import { header } from '../s3/context.js';
 import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s3/cors.js';
 import { S3Error, toS3Error } from '../s3/errors.js';
-import { readXmlBody } from '../s3/body.js';
+import { readJsonBody, readXmlBody } from '../s3/body.js';
 import { checkBeforeContinue } from '../s3/expect-continue.js';
 import { refuseEncryption } from '../s3/sse.js';
 import { httpDateCache } from '../s3/object-meta.js';
@@ -351,6 +351,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       // 7. body: 'xml' is read here; 'xml-after-checks', 'stream' and 'form' by the handler through
       // the readers, which refuse any other policy (ctx.bodyPolicy); 'none' is never read.
       if (spec.body === 'xml') ctx.bodyText = await readXmlBody(ctx);
+      else if (spec.body === 'json') ctx.bodyText = await readJsonBody(ctx);
 
       // 8. handle, 9. send
       const response = await spec.handler(ctx);

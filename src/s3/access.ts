@@ -147,8 +147,9 @@ export async function checkAccess(
     const decision = await decide(ctx, action, resource, bucketAccess, conditions(action));
     if (decision.allowed) continue;
     DENIALS.set(ctx, { by: 'authorize', action, resource: resource.kind, principal: ctx.principal.kind, reason: decision.reason });
-    // The message unsigned requests always got: it tells the user what to do.
-    throw new S3Error('AccessDenied', ctx.principal.kind === 'anonymous' ? 'Anonymous access is not allowed; sign the request.' : undefined);
+    // AWS's plain "Access Denied" for everyone, anonymous callers included: now that a bucket policy
+    // can grant them access, a refusal says nothing about which policy or why (the access log does).
+    throw new S3Error('AccessDenied');
   }
 }
 

@@ -375,12 +375,41 @@ export async function readXmlBody(ctx: RequestContext): Promise<string> {
   // 'xml-after-checks' (CompleteMultipartUpload) by the handler, whose checksum headers describe
   // the object being completed, not this XML.
   if (ctx.bodyPolicy !== 'xml' && ctx.bodyPolicy !== 'xml-after-checks') throw bodyPolicyViolation(ctx, 'an XML body');
+  const limit = XML_BODY_LIMITS[ctx.op] ?? DEFAULT_XML_BODY_LIMIT;
+  return readSmallBody(ctx, limit, {
+    tooLarge: () => new S3Error('MalformedXML', `The XML body is larger than this operation accepts (${limit.maxBytes} bytes).`),
+    notText: () => new S3Error('MalformedXML', 'The XML you provided was not valid UTF-8.'),
+  });
+}
+
+/** A bucket policy's bound: "bucket policies are limited to 20 KB" (AWS, bucket policy documentation). */
+export const JSON_BODY_LIMIT: XmlBodyLimit = { maxBytes: 20 * KIB };
+
+/**
+ * Reads the JSON body of a 'json' operation (PutBucketPolicy) with JSON_BODY_LIMIT and the same
+ * integrity checks as XML bodies; over the bound or not UTF-8 is MalformedPolicy, as S3 answers.
+ */
+export async function readJsonBody(ctx: RequestContext): Promise<string> {
+  if (ctx.bodyPolicy !== 'json') throw bodyPolicyViolation(ctx, 'a JSON body');
+  return readSmallBody(ctx, JSON_BODY_LIMIT, {
+    tooLarge: () => new S3Error('MalformedPolicy', 'Policy exceeds the maximum allowed document size.'),
+    notText: () => new S3Error('MalformedPolicy', 'This policy contains invalid Json'),
+  });
+}
+
+/** The answers of readSmallBody for a body over its bound and for bytes that are not UTF-8. */
+interface SmallBodyErrors {
+  tooLarge: () => S3Error;
+  notText: () => S3Error;
+}
+
+/** The bounded read behind readXmlBody and readJsonBody (the rest of the body flows away after a refusal). */
+async function readSmallBody(ctx: RequestContext, limit: XmlBodyLimit, errors: SmallBodyErrors): Promise<string> {
   const md5Expected = expectedMd5(ctx);
   const checksum = ctx.bodyPolicy === 'xml-after-checks' ? undefined : expectedChecksum(ctx);
   const payloadHash = ctx.auth?.payloadHash ?? 'UNSIGNED-PAYLOAD';
   if (payloadHash.startsWith(STREAMING_PREFIX)) throw new S3Error('InvalidRequest', 'Streaming payloads are only allowed for object uploads.');
-  const limit = XML_BODY_LIMITS[ctx.op] ?? DEFAULT_XML_BODY_LIMIT;
-  const tooLarge = (): S3Error => new S3Error('MalformedXML', `The XML body is larger than this operation accepts (${limit.maxBytes} bytes).`);
+  const tooLarge = errors.tooLarge;
   const tooMany = (): S3Error =>
     new S3Error(
       'MalformedXML',
@@ -421,7 +450,7 @@ export async function readXmlBody(ctx: RequestContext): Promise<string> {
     h.update(body);
     if ((await h.digest()) !== checksum.value) throw new S3Error('BadDigest');
   }
-  // XML is text: bytes that are not UTF-8 are no document (S3: MalformedXML), not U+FFFD keys.
-  if (!isUtf8(body)) throw new S3Error('MalformedXML', 'The XML you provided was not valid UTF-8.');
+  // XML and JSON are text: bytes that are not UTF-8 are no document, not U+FFFD keys.
+  if (!isUtf8(body)) throw errors.notText();
   return body.toString('utf8');
 }

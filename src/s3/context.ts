@@ -52,7 +52,7 @@ export interface RequestContext {
   readonly bodyPolicy: BodyPolicy;
   /** The operation's typed input (registry `input`: its headers parsed once), set before the body stage. */
   input?: unknown;
-  /** Set by the body stage for operations with an XML request body. */
+  /** Set by the body stage for operations with an XML (or JSON) request body. */
   bodyText?: string;
   /** Aborted when the client goes away or the server shuts down. */
   readonly signal: AbortSignal;
@@ -81,9 +81,10 @@ export interface S3Response {
  * - 'xml-after-checks': an XML body the handler reads itself once its checks passed
  *   (CompleteMultipartUpload: NoSuchUpload before the body; its x-amz-checksum-* describe the object);
  * - 'stream': streamed by the handler through the verifiers (objectBody);
- * - 'form': a multipart/form-data form the handler parses (PostObject).
+ * - 'form': a multipart/form-data form the handler parses (PostObject);
+ * - 'json': a JSON document read and bounded by the pipeline before the handler (ctx.bodyText: PutBucketPolicy).
  */
-export type BodyPolicy = 'none' | 'xml' | 'xml-after-checks' | 'stream' | 'form';
+export type BodyPolicy = 'none' | 'xml' | 'xml-after-checks' | 'stream' | 'form' | 'json';
 
 /** A request on an existing bucket: the pipeline loaded its record (NoSuchBucket otherwise). */
 export type BucketRequest = RequestContext & { readonly bucket: string; readonly bucketRecord: BucketRecord };

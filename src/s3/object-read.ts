@@ -3,6 +3,7 @@
 // bucket and for a delete marker; and the check of a request's version id.
 import type { ObjectHandle } from '../store/store.js';
 import { NULL_VERSION, type ObjectRecord } from '../store/types.js';
+import { checkAccess, resourceOf } from './access.js';
 import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 
@@ -81,4 +82,21 @@ export async function loadObject(ctx: RequestContext, bucket: string, key: strin
   // A key without that version; versionId=null of a missing key is NoSuchKey.
   if (versionId !== undefined && versionId !== NULL_VERSION) throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
   throw new S3Error('NoSuchKey', undefined, { Key: key });
+}
+
+/**
+ * loadObject for GetObject and HeadObject, with S3's rule for a missing key: the 404 (NoSuchKey,
+ * NoSuchVersion, a delete marker's) goes only to a caller who may list the bucket (s3:ListBucket);
+ * anyone else gets 403 AccessDenied, so a refusal does not tell whether the key exists. Root may
+ * list everything: no check.
+ */
+export async function loadReadableObject(ctx: RequestContext & { readonly bucket: string }, key: string, versionId?: string): Promise<ObjectHandle> {
+  try {
+    return await loadObject(ctx, ctx.bucket, key, versionId);
+  } catch (err) {
+    if (err instanceof S3Error && err.status === 404 && ctx.principal.kind !== 'root' && ctx.bucketRecord !== undefined) {
+      await checkAccess(ctx, ['s3:ListBucket'], resourceOf('bucket', ctx.bucket, undefined, ctx.bucketRecord.owner));
+    }
+    throw err;
+  }
 }

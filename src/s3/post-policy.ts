@@ -156,6 +156,22 @@ export function checkPolicyConditions(policy: PostPolicy, fields: ReadonlyMap<st
   if (extra.length > 0) throw policyFailed(`Extra input fields: ${extra.join(', ')}`);
 }
 
+/**
+ * A form with no policy and no signature material at all: an anonymous upload, allowed only where
+ * a bucket policy grants s3:PutObject to everyone (then no policy conditions apply: there is none).
+ */
+export function isAnonymousForm(fields: ReadonlyMap<string, string>): boolean {
+  return !['policy', 'signature', 'awsaccesskeyid', 'x-amz-signature', 'x-amz-credential', 'x-amz-algorithm'].some((name) => fields.has(name));
+}
+
+/** What an anonymous form is held to: nothing beyond the server's own bounds. */
+export const NO_POST_POLICY: PostPolicy = Object.freeze({
+  expiration: Number.POSITIVE_INFINITY,
+  conditions: [],
+  minLength: 0,
+  maxLength: Number.POSITIVE_INFINITY,
+});
+
 // ---------------------------------------------------------------------------------------------
 // Signature
 

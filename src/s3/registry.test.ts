@@ -76,6 +76,13 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   PutBucketLifecycleConfiguration: ['bucket', ['s3:PutLifecycleConfiguration']],
   GetBucketLifecycleConfiguration: ['bucket', ['s3:GetLifecycleConfiguration']],
   DeleteBucketLifecycle: ['bucket', ['s3:PutLifecycleConfiguration']],
+  PutBucketPolicy: ['bucket', ['s3:PutBucketPolicy']],
+  GetBucketPolicy: ['bucket', ['s3:GetBucketPolicy']],
+  DeleteBucketPolicy: ['bucket', ['s3:DeleteBucketPolicy']],
+  GetBucketPolicyStatus: ['bucket', ['s3:GetBucketPolicyStatus']],
+  PutPublicAccessBlock: ['bucket', ['s3:PutBucketPublicAccessBlock']],
+  GetPublicAccessBlock: ['bucket', ['s3:GetBucketPublicAccessBlock']],
+  DeletePublicAccessBlock: ['bucket', ['s3:PutBucketPublicAccessBlock']],
 };
 
 describe('registry', () => {
@@ -124,8 +131,10 @@ describe('registry', () => {
       'PutObjectLockConfiguration',
       'PutObjectRetention',
       'PutObjectTagging',
+      'PutPublicAccessBlock',
     ]);
     assert.deepEqual(byPolicy['xml-after-checks'], ['CompleteMultipartUpload']);
+    assert.deepEqual(byPolicy.json, ['PutBucketPolicy']);
     assert.deepEqual(byPolicy.stream?.sort(), ['PutObject', 'UploadPart']);
     assert.deepEqual(byPolicy.form, ['PostObject']);
   });
@@ -152,6 +161,6 @@ describe('registry', () => {
   });
 
   it('operationSpec › names without an entry (and Object.prototype names) → undefined', () => {
-    for (const name of ['PutBucketPolicy', 'MethodNotAllowed', 'constructor', 'toString', '__proto__']) assert.equal(operationSpec(name), undefined, name);
+    for (const name of ['PutBucketReplication', 'MethodNotAllowed', 'constructor', 'toString', '__proto__']) assert.equal(operationSpec(name), undefined, name);
   });
 });

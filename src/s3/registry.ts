@@ -76,6 +76,14 @@ import {
   listBucketInventoryConfigurations,
   listBucketMetricsConfigurations,
 } from './operations/unconfigured-bucket.js';
+// bucket policies and Block Public Access (issue 12, policy slice)
+import { deleteBucketPolicy } from './operations/delete-bucket-policy.js';
+import { deletePublicAccessBlock } from './operations/delete-public-access-block.js';
+import { getBucketPolicy } from './operations/get-bucket-policy.js';
+import { getBucketPolicyStatus } from './operations/get-bucket-policy-status.js';
+import { getPublicAccessBlock } from './operations/get-public-access-block.js';
+import { putBucketPolicy } from './operations/put-bucket-policy.js';
+import { putPublicAccessBlock } from './operations/put-public-access-block.js';
 
 interface Extra<I> {
   body?: BodyPolicy;
@@ -196,6 +204,15 @@ export const OPERATIONS = {
   PutBucketLifecycleConfiguration: onBucket(putBucketLifecycleConfiguration, ['s3:PutLifecycleConfiguration'], { body: 'xml' }),
   GetBucketLifecycleConfiguration: onBucket(getBucketLifecycleConfiguration, ['s3:GetLifecycleConfiguration']),
   DeleteBucketLifecycle: onBucket(deleteBucketLifecycle, ['s3:PutLifecycleConfiguration']),
+  // bucket policies and Block Public Access (issue 12, policy slice). DeletePublicAccessBlock needs
+  // s3:PutBucketPublicAccessBlock (there is no s3:DeleteBucketPublicAccessBlock).
+  PutBucketPolicy: onBucket(putBucketPolicy, ['s3:PutBucketPolicy'], { body: 'json' }),
+  GetBucketPolicy: onBucket(getBucketPolicy, ['s3:GetBucketPolicy']),
+  DeleteBucketPolicy: onBucket(deleteBucketPolicy, ['s3:DeleteBucketPolicy']),
+  GetBucketPolicyStatus: onBucket(getBucketPolicyStatus, ['s3:GetBucketPolicyStatus']),
+  PutPublicAccessBlock: onBucket(putPublicAccessBlock, ['s3:PutBucketPublicAccessBlock'], { body: 'xml' }),
+  GetPublicAccessBlock: onBucket(getPublicAccessBlock, ['s3:GetBucketPublicAccessBlock']),
+  DeletePublicAccessBlock: onBucket(deletePublicAccessBlock, ['s3:PutBucketPublicAccessBlock']),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The implemented operations: a closed union, from the registry. */

@@ -1,12 +1,14 @@
 // The front router's health endpoints over HTTP (curl): /health/live, /health/ready and MinIO's
 // /minio/health/* aliases; ready turning 503 when the data directory stops taking files and back;
 // and the S3 namespace they must not shadow (authenticated clients use buckets `health` and `minio`,
-// virtual-hosted and signed requests and anything with a query still reach S3); --health-address.
+// virtual-hosted and signed requests and anything with a query still reach S3; once bucket `health`
+// exists an anonymous GET of /health/live is S3's, served under a public-read bucket policy);
+// --health-address.
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { waitFor } from '../hardening/raw-http.js';
 import { CURL, describeRun, run } from '../helpers/clients.js';
 import { testClient } from '../helpers/s3.js';
@@ -93,6 +95,16 @@ describe('front router: the S3 namespace is not shadowed', () => {
     assert.equal(head.ContentLength, 'object, not a probe'.length);
   });
 
+  it('GET /health/live › anonymous, bucket health exists → S3 answers (403 AccessDenied: private); /minio/health/live still the front router', async () => {
+    const a = await curl('/health/live');
+    assert.equal(a.status, 403);
+    assert.match(a.body, /<Code>AccessDenied<\/Code>/);
+    assert.match(a.headers, /x-amz-request-id/, 'the S3 pipeline answered');
+    assert.equal((await curl('/health/ready', { method: 'HEAD' })).status, 403);
+    const front = await curl('/minio/health/live');
+    assert.deepEqual([front.status, front.body], [200, 'OK\n'], 'no bucket minio yet');
+  });
+
   it('PutObject/GetObject › authenticated client, bucket minio key health/ready → its own bytes', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'minio' }));
     await s3.send(new PutObjectCommand({ Bucket: 'minio', Key: 'health/ready', Body: 'minio object' }));
@@ -130,6 +142,18 @@ describe('front router: the S3 namespace is not shadowed', () => {
   it('GET /health/live/ › trailing slash (another key) → S3 (403 AccessDenied)', async () => {
     const a = await curl('/health/live/');
     assert.equal(a.status, 403);
+  });
+
+  it('GET /health/live › anonymous, bucket health with a public-read policy → the object (curl), not the probe', async () => {
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::health/*' }] };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'health', Policy: JSON.stringify(policy) }));
+    const a = await curl('/health/live');
+    assert.deepEqual([a.status, a.body], [200, 'object, not a probe']);
+    const head = await curl('/health/live', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.match(head.headers, /content-length: 19/);
+    // Bucket minio exists too now (private): S3's refusal there, not the probe.
+    assert.equal((await curl('/minio/health/ready')).status, 403);
   });
 });
 

@@ -9,7 +9,7 @@ import { checksumHeaders, objectHeaders } from '../object-meta.js';
 import { checksumTypeOf } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
 import { checkConditionals, parseRange } from '../preconditions.js';
-import { loadObject, readVersionHeader } from '../object-read.js';
+import { loadReadableObject, readVersionHeader } from '../object-read.js';
 import type { GetObjectInput } from '../inputs.js';
 import { extrasHeaders } from '../version-extras.js';
 import { lockVisibility } from '../object-lock.js';
@@ -31,7 +31,7 @@ function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; co
 }
 
 export async function getObject(ctx: ObjectRequest & { readonly input: GetObjectInput }): Promise<S3Response> {
-  const handle = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
+  const handle = await loadReadableObject(ctx, ctx.key, ctx.endpoint.versionId);
   try {
     return await answer(ctx, ctx.input, handle);
   } finally {

@@ -2,11 +2,14 @@
 // The form carries its own credentials (policy + signature fields), so the authenticate stage only
 // marks the request and this handler authenticates it from the fields that precede `file`, checks
 // the policy, then streams the file (never buffered) through MD5 and the content-length-range into
-// the data store. The object is committed only once the whole form has been parsed.
+// the data store. The object is committed only once the whole form has been parsed. A form with
+// no policy and no signature is anonymous: stored only where a bucket policy grants everyone
+// s3:PutObject (no POST policy conditions then: there is none).
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { Readable } from 'node:stream';
 import busboy from 'busboy';
+import { ANONYMOUS } from '../../iam/principal.js';
 import type { ObjectMeta } from '../../store/types.js';
 import { checkAccess } from '../access.js';
 import { formTags } from '../tag-conditions.js';
@@ -19,7 +22,7 @@ import type { BucketRequest, RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import { refuseEncryption } from '../sse.js';
 import { DEFAULT_CONTENT_TYPE, MAX_USER_METADATA, STORAGE_CLASSES } from '../object-meta.js';
-import { checkPolicyConditions, parsePostPolicy, verifyPostSignature } from '../post-policy.js';
+import { NO_POST_POLICY, checkPolicyConditions, isAnonymousForm, parsePostPolicy, verifyPostSignature } from '../post-policy.js';
 import { extrasFromRequest, withBucketDefaults } from '../version-extras.js';
 import { versionIdHeader } from '../object-read.js';
 
@@ -302,15 +305,22 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
   try {
     const { fields, file } = await form.head;
     // Authenticate before anything else is looked at; from here on ctx.auth is a real result.
-    const hint = fields.get('x-amz-credential')?.split('/')[0] ?? fields.get('awsaccesskeyid');
-    const authenticated = await verifyWith(credentials, hint, (lookup) => verifyPostSignature(fields, lookup, { region: ctx.config.region }));
-    ctx.auth = authenticated.auth;
-    ctx.principal = authenticated.principal;
+    // A form with no policy and no signature is anonymous: a bucket policy may grant it s3:PutObject.
+    const anonymous = isAnonymousForm(fields);
+    if (anonymous) {
+      ctx.auth = undefined;
+      ctx.principal = ANONYMOUS;
+    } else {
+      const hint = fields.get('x-amz-credential')?.split('/')[0] ?? fields.get('awsaccesskeyid');
+      const authenticated = await verifyWith(credentials, hint, (lookup) => verifyPostSignature(fields, lookup, { region: ctx.config.region }));
+      ctx.auth = authenticated.auth;
+      ctx.principal = authenticated.principal;
+    }
     refuseEncryption('PostObject', (name) => fields.get(name)); // before the file is read
     if (file === undefined) {
       throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: 0 });
     }
-    const policy = parsePostPolicy(fields.get('policy')!, Date.now());
+    const policy = anonymous ? NO_POST_POLICY : parsePostPolicy(fields.get('policy')!, Date.now());
 
     const rawKey = fields.get('key');
     if (rawKey === undefined) {
@@ -330,7 +340,7 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
     const condFields = new Map(fields);
     condFields.set('bucket', bucket);
     condFields.set('key', key);
-    checkPolicyConditions(policy, condFields);
+    if (!anonymous) checkPolicyConditions(policy, condFields);
 
     const meta = metaFromForm(fields);
     const storageClass = storageClassFromForm(fields);
