@@ -15,6 +15,8 @@ import type { CredentialSource } from './iam/principal.js';
 import type { Store } from './store/store.js';
 import type { SecretBox } from './iam/secret-box.js';
 import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
+import { SessionTokens } from './iam/sessions.js';
+import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
 
 export interface ServerDeps {
   store: Store;
@@ -194,6 +196,16 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     log: deps.log,
     accessLog: deps.accessLog,
   };
+  // The STS endpoint (src/sts/): POST / naming no bucket, with the same identities and keys.
+  const sts: StsDeps | undefined = deps.secrets && {
+    identities: deps.store.identities,
+    tokens: new SessionTokens(deps.secrets),
+    credentials: deps.credentials,
+    region: config.region,
+    minDuration: stsMinDuration(),
+    log: deps.log,
+    accessLog: deps.accessLog,
+  };
   /** The front router first (front.ts: only requests S3 would refuse unauthenticated), else the S3 pipeline. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {
     const endpoint = frontRoute(req, config.domains);
@@ -202,7 +214,9 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
         ? answerFront(endpoint, req, res, readiness)
         : admin !== undefined && isAdminRequest(req, config.domains)
           ? (waitsForContinue && res.writeContinue(), handleAdmin(req, res, admin))
-          : handle(req, res, waitsForContinue);
+          : sts !== undefined && isStsRequest(req, config.domains)
+            ? (waitsForContinue && res.writeContinue(), handleSts(req, res, sts))
+            : handle(req, res, waitsForContinue);
     done.catch((err) => {
       deps.log.error({ err }, 'unhandled error in request pipeline');
       res.destroy();

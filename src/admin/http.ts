@@ -12,7 +12,11 @@ import { verifyWith } from '../s3/auth/authenticate.js';
 import { hasSigV4Header, verifySigV4Header, type SignedRequest } from '../s3/auth/sigv4.js';
 import { S3Error } from '../s3/errors.js';
 import type { IdentityStore } from '../store/identities.js';
-import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute } from './operations.js';
+import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute, ROUTES } from './operations.js';
+import { ROLE_ROUTES } from './role-operations.js';
+
+/** Every admin route: users, groups, policies and keys (operations.ts), roles (role-operations.ts). */
+const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES];
 
 export const ADMIN_PREFIX = '/_strata/admin/v1/';
 /** Admin bodies are small JSON documents (a policy is at most 20 KiB). */
@@ -95,7 +99,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
           throw new AdminError('InvalidArgument', 400, 'The path is not valid percent-encoding.');
         }
       });
-    const matched = matchRoute(req.method ?? '', segments);
+    const matched = matchRoute(req.method ?? '', segments, ALL_ROUTES);
     if (matched === undefined) throw new AdminError('NotFound', 404, 'No such admin operation.');
     if (matched === 'method') throw new AdminError('MethodNotAllowed', 405, 'The method is not allowed on this admin resource.');
     action = matched.route.action;
