@@ -6,6 +6,7 @@
 // (another user, an anonymous caller); the parameter checks; a tampered token, a deleted role, and
 // the expiry (a second server whose minimum duration is 1 s, the test switch).
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -222,6 +223,24 @@ describe('Roles and STS', () => {
     }
     const e = await stsError(stsAs(tampered).send(new GetCallerIdentityCommand({})));
     assert.deepEqual([e.name, e.$metadata.httpStatusCode], ['InvalidClientTokenId', 403]);
+  });
+
+  it('SigV2 › a header-signed GET with x-amz-security-token reads; an altered token → InvalidToken', async () => {
+    const { creds } = await assume(keysOf(alice), 'reader', { RoleSessionName: 'sigv2' });
+    const get = (token: string) => {
+      const date = new Date().toUTCString();
+      const toSign = `GET\n\n\n${date}\nx-amz-security-token:${token}\n/${bucket}/a.txt`;
+      const sig = createHmac('sha1', creds.secretAccessKey).update(toSign).digest('base64');
+      return fetch(`${server.url}/${bucket}/a.txt`, {
+        headers: { date, 'x-amz-security-token': token, authorization: `AWS ${creds.accessKeyId}:${sig}` },
+      });
+    };
+    const ok = await get(creds.sessionToken);
+    assert.deepEqual([ok.status, await ok.text()], [200, 'a.txt']);
+    const t = creds.sessionToken;
+    const bad = await get(`${t.slice(0, 10)}${t[10] === 'A' ? 'B' : 'A'}${t.slice(11)}`);
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /<Code>InvalidToken<\/Code>/);
   });
 
   it('deleted role › its sessions are refused at once; made again, old sessions stay refused', async () => {
