@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { bucketFromHost, splitTarget } from '../http/host.js';
+import { readSmallBody } from '../http/small-body.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { SecretUnreadableError, type SecretBox } from '../iam/secret-box.js';
 import { verifyWith } from '../s3/auth/authenticate.js';
@@ -49,16 +50,8 @@ function send(res: ServerResponse, status: number, body: Json): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new AdminError('EntityTooLarge', 413, `An admin request body is at most ${MAX_BODY} bytes.`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
+const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  readSmallBody(req, MAX_BODY, () => new AdminError('EntityTooLarge', 413, `An admin request body is at most ${MAX_BODY} bytes.`));
 
 /** Authenticates with SigV4 (header form only) → the principal; S3's auth errors become admin errors. */
 async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, deps: AdminDeps): Promise<{ principal: Principal; payloadHash: string }> {

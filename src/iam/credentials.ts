@@ -59,7 +59,8 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
   const opened = new Map<string, { sealed: Buffer; plain: string }>();
   return (accessKeyId, sessionToken) => {
     // A session token: an STS session's key, resolved from the sealed token (sessions.ts).
-    if (sessionToken !== undefined) return opts.sessions ? opts.sessions(accessKeyId, sessionToken) : Promise.reject(new SessionTokenError('InvalidToken'));
+    if (sessionToken !== undefined)
+      return opts.sessions ? opts.sessions(accessKeyId, sessionToken, compiled) : Promise.reject(new SessionTokenError('InvalidToken'));
     if (accessKeyId === opts.rootAccessKey) return Promise.resolve(root);
     const k = opts.identities.getAccessKey(accessKeyId);
     if (k === undefined || keyRefusal(k, now()) !== undefined) {

@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { IdentityStore } from '../store/identities.js';
 import type { Principal, StoredCredentials } from './principal.js';
-import { type CompiledPolicy, compilePolicy, parsePolicy } from './policy.js';
+import type { CompiledPolicy } from './policy.js';
 import type { SecretBox } from './secret-box.js';
 
 const PURPOSE = 'strata sts session token v1';
@@ -107,8 +107,6 @@ export class SessionTokens {
   }
 }
 
-const DENY_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] };
-
 /** The documents of the managed policies attached to a role (JSON text, by policy name). */
 export function rolePolicies(identities: Pick<IdentityStore, 'attachedPolicies' | 'getPolicy'>, roleName: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -125,8 +123,15 @@ export interface SessionCredentialsOptions {
   now?: () => number;
 }
 
-/** Resolves a temporary key and its token, as the credential source's hook (credentials.ts) calls it. */
-export type SessionResolver = (accessKeyId: string, sessionToken: string) => Promise<StoredCredentials>;
+/**
+ * Resolves a temporary key and its token, as the credential source's hook (credentials.ts) calls it,
+ * with the source's compiler of managed policies (a stored document compiled once; unreadable → deny all).
+ */
+export type SessionResolver = (
+  accessKeyId: string,
+  sessionToken: string,
+  compile: (name: string, document: string) => CompiledPolicy,
+) => Promise<StoredCredentials>;
 
 /**
  * The principal of a session: kind 'user' with `session` (its ARN is the assumed-role ARN), the
@@ -135,19 +140,7 @@ export type SessionResolver = (accessKeyId: string, sessionToken: string) => Pro
  */
 export function sessionCredentials(opts: SessionCredentialsOptions): SessionResolver {
   const now = opts.now ?? Date.now;
-  const cache = new Map<string, CompiledPolicy>();
-  const compiled = (name: string, doc: string): CompiledPolicy => {
-    const id = `${name}\u0000${doc}`;
-    let c = cache.get(id);
-    if (c === undefined) {
-      const r = parsePolicy(doc, { kind: 'identity', name });
-      c = r.ok ? r.policy : compilePolicy(DENY_ALL, { kind: 'identity', name: `${name} (unreadable: denies all)` });
-      if (cache.size > 10_000) cache.clear();
-      cache.set(id, c);
-    }
-    return c;
-  };
-  return (accessKeyId, sessionToken) => {
+  return (accessKeyId, sessionToken, compiled) => {
     try {
       const claims = opts.tokens.open(accessKeyId, sessionToken, now());
       const role = opts.identities.getRole(claims.roleName);

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { bucketFromHost, splitTarget } from '../http/host.js';
+import { readSmallBody } from '../http/small-body.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { SecretUnreadableError } from '../iam/secret-box.js';
 import type { SessionTokens } from '../iam/sessions.js';
@@ -80,17 +81,6 @@ function stsErrorOf(err: S3Error): StsError {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new StsError('ValidationError', 400, `An STS request body is at most ${MAX_BODY} bytes.`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** The request's parameters: the query string's, then the form body's (the first of a repeated name wins). */
 function paramsOf(rawQuery: string, body: Buffer, contentType: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
@@ -133,67 +123,76 @@ function sendXml(res: ServerResponse, status: number, root: string, content: Rec
   res.end(text);
 }
 
+/** What the access log tells of a request, filled in as the request is understood. */
+interface Seen {
+  action?: string;
+  principal?: Principal;
+}
+
+/** One STS request → its result's root element and content; StsError for the caller's faults. */
+async function answer(req: IncomingMessage, deps: StsDeps, seen: Seen): Promise<[string, StsResult]> {
+  const { rawPath, rawQuery } = splitTarget(req.url ?? '');
+  const body = await readSmallBody(req, MAX_BODY, () => new StsError('ValidationError', 400, `An STS request body is at most ${MAX_BODY} bytes.`));
+  const bodyHash = createHash('sha256').update(body).digest('hex');
+  const params = paramsOf(rawQuery, body, req.headers['content-type']);
+  const action = params.get('Action');
+  seen.action = action;
+  const principal = await authenticate(req, rawPath, rawQuery, bodyHash, deps);
+  seen.principal = principal;
+  if (action === undefined) throw new StsError('MissingAction', 400, 'Missing Action');
+  const version = params.get('Version');
+  if ((version !== undefined && version !== STS_VERSION) || (action !== 'AssumeRole' && action !== 'GetCallerIdentity'))
+    throw new StsError('InvalidAction', 400, `Could not find operation ${action} for version ${version ?? STS_VERSION}`);
+  if (action === 'GetCallerIdentity') return [action, getCallerIdentity(principal)];
+  const ctx: StsContext = {
+    identities: deps.identities,
+    tokens: deps.tokens,
+    now: Date.now,
+    minDuration: deps.minDuration,
+    sourceIp: req.socket.remoteAddress,
+    secureTransport: (req.socket as TLSSocket).encrypted === true,
+  };
+  return [action, assumeRole(principal, params, ctx)];
+}
+
+/** The access-log line of an STS request: caller, action, outcome; never a secret or a token. */
+function principalForLog(p: Principal): Record<string, string> {
+  return {
+    kind: p.kind,
+    accessKey: p.accessKeyId,
+    ...(p.userName && { user: p.userName }),
+    ...(p.session && { role: p.session.roleName, session: p.session.sessionName }),
+  };
+}
+
 /** Answers one STS request (never throws: errors are STS XML, server faults logged and 500). */
 export async function handleSts(req: IncomingMessage, res: ServerResponse, deps: StsDeps): Promise<void> {
   const startedAt = Date.now();
   const requestId = randomUUID();
-  const { rawPath, rawQuery } = splitTarget(req.url ?? '');
-  let principal: Principal | undefined;
-  let action: string | undefined;
-  let status = 200;
-  let code: string | undefined;
+  const seen: Seen = {};
+  let failure: StsError | undefined;
   try {
-    const body = await readBody(req);
-    const bodyHash = createHash('sha256').update(body).digest('hex');
-    const params = paramsOf(rawQuery, body, req.headers['content-type']);
-    action = params.get('Action');
-    principal = await authenticate(req, rawPath, rawQuery, bodyHash, deps);
-    if (action === undefined) throw new StsError('MissingAction', 400, 'Missing Action');
-    const version = params.get('Version');
-    if ((version !== undefined && version !== STS_VERSION) || (action !== 'AssumeRole' && action !== 'GetCallerIdentity'))
-      throw new StsError('InvalidAction', 400, `Could not find operation ${action} for version ${version ?? STS_VERSION}`);
-    const ctx: StsContext = {
-      identities: deps.identities,
-      tokens: deps.tokens,
-      now: Date.now,
-      minDuration: deps.minDuration,
-      sourceIp: req.socket.remoteAddress,
-      secureTransport: (req.socket as TLSSocket).encrypted === true,
-    };
-    const result: StsResult = action === 'AssumeRole' ? assumeRole(principal, params, ctx) : getCallerIdentity(principal);
+    const [action, result] = await answer(req, deps, seen);
     sendXml(res, 200, `${action}Response`, { [`${action}Result`]: result, ResponseMetadata: { RequestId: requestId } });
   } catch (err) {
-    if (err instanceof StsError) {
-      status = err.status;
-      code = err.code;
-      if (!res.headersSent) sendXml(res, status, 'ErrorResponse', { Error: { Type: 'Sender', Code: err.code, Message: err.message }, RequestId: requestId });
-    } else {
-      status = 500;
-      code = 'InternalFailure';
+    if (err instanceof StsError) failure = err;
+    else {
+      failure = new StsError('InternalFailure', 500, 'The request processing has failed because of an unknown error.');
       deps.log.error({ err: err instanceof SecretUnreadableError ? err.message : err, requestId }, 'sts request failed');
-      if (!res.headersSent)
-        sendXml(res, 500, 'ErrorResponse', {
-          Error: { Type: 'Receiver', Code: 'InternalFailure', Message: 'The request processing has failed because of an unknown error.' },
-          RequestId: requestId,
-        });
     }
+    const type = failure.status >= 500 ? 'Receiver' : 'Sender';
+    if (!res.headersSent)
+      sendXml(res, failure.status, 'ErrorResponse', { Error: { Type: type, Code: failure.code, Message: failure.message }, RequestId: requestId });
     if (!req.complete) res.once('finish', () => req.destroy());
   } finally {
     deps.accessLog?.info(
       {
         reqId: requestId,
-        op: `sts:${action ?? 'Unknown'}`,
+        op: `sts:${seen.action ?? 'Unknown'}`,
         method: req.method,
-        status,
-        ...(code !== undefined && { stsCode: code }),
-        ...(principal && {
-          principal: {
-            kind: principal.kind,
-            accessKey: principal.accessKeyId,
-            ...(principal.userName && { user: principal.userName }),
-            ...(principal.session && { role: principal.session.roleName, session: principal.session.sessionName }),
-          },
-        }),
+        status: failure?.status ?? 200,
+        ...(failure && { stsCode: failure.code }),
+        ...(seen.principal && { principal: principalForLog(seen.principal) }),
         remoteAddress: req.socket.remoteAddress,
         ms: Date.now() - startedAt,
       },
