@@ -47,6 +47,8 @@ export interface AssumeFacts {
   readonly sourceIp?: string;
   readonly secureTransport?: boolean;
   readonly now: number;
+  /** AssumeRole's own condition keys: `sts:ExternalId`, `sts:RoleSessionName`. */
+  readonly values?: Readonly<Record<string, string | undefined>>;
 }
 
 const ACCOUNT_ROOT: RequestPrincipal = Object.freeze({ kind: 'root', account: STRATA_ACCOUNT_ID, arn: principalArn('root', ''), userId: 'root' });
@@ -70,6 +72,7 @@ export function mayAssume(
     'aws:SecureTransport': facts.secureTransport,
     'aws:CurrentTime': new Date(facts.now).toISOString(),
     'aws:EpochTime': Math.floor(facts.now / 1000),
+    ...facts.values,
   });
   const request = { action: 'sts:AssumeRole', resource: arn, principal: caller, context };
   const direct = evaluatePolicies({ resource: trust }, request);

@@ -121,6 +121,18 @@ describe('mayAssume (trust policies, same account)', () => {
     for (const [name, who, identity, isRoot, t, expected] of rows) assert.equal(check(who, identity, isRoot, t), expected, name);
   });
 
+  it('conditions › sts:ExternalId in the trust policy: the right ExternalId admits, another or none refuses', () => {
+    const t = parseTrustPolicy({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: alice.arn }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'ext-42' } } }],
+    });
+    assert.ok(t.ok);
+    const with_ = (id: string | undefined) => mayAssume(alice, { identity: [] }, false, t.policy, ROLE, { now: NOW, values: { 'sts:ExternalId': id } }).allowed;
+    assert.equal(with_('ext-42'), true);
+    assert.equal(with_('ext-43'), false);
+    assert.equal(with_(undefined), false);
+  });
+
   it('trust policies › Principal required, no Resource, only sts: actions', () => {
     assert.equal(parseTrustPolicy({ Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole' }] }).ok, false);
     const r = parseTrustPolicy({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sts:AssumeRole', Resource: '*' }] });

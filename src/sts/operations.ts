@@ -93,6 +93,9 @@ export function assumeRole(principal: Principal, p: Params, ctx: StsContext): St
   if (sessionName.length < 2) throw constraint(sessionName, 'roleSessionName', 'have length greater than or equal to 2');
   if (sessionName.length > 64) throw constraint(sessionName, 'roleSessionName', 'have length less than or equal to 64');
   if (!SESSION_NAME.test(sessionName)) throw constraint(sessionName, 'roleSessionName', 'satisfy regular expression pattern: [\\w+=,.@-]*');
+  const externalId = p.get('ExternalId');
+  if (externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId))
+    throw constraint(externalId, 'externalId', 'satisfy regular expression pattern: [\\w+=,.@:\\/-]* and have length from 2 to 1224');
   const requested = durationOf(p, ctx);
   const policy = sessionPolicyOf(p);
   const m = ROLE_ARN.exec(arn);
@@ -110,6 +113,7 @@ export function assumeRole(principal: Principal, p: Params, ctx: StsContext): St
     now: ctx.now(),
     sourceIp: ctx.sourceIp,
     secureTransport: ctx.secureTransport,
+    values: { 'sts:ExternalId': externalId, 'sts:RoleSessionName': sessionName },
   });
   if (!decision.allowed) throw denied();
 
