@@ -7,13 +7,13 @@
 // the expiry (a second server whose minimum duration is 1 s, the test switch).
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { type TestUser, adminCall } from '../helpers/admin.js';
-import { AWS_CLI, BOTO3_PYTHONS, isolatedClientEnv, newBucketName, run, runPythonCheck } from '../helpers/clients.js';
+import { AWS_CLI, BOTO3_PYTHONS, isolatedClientEnv, newBucketName, RCLONE, run, runPythonCheck, S3CMD } from '../helpers/clients.js';
 import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, MAIN_JS, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -278,6 +278,67 @@ describe('Roles and STS', () => {
         assert.match(r.stdout, new RegExp(`^ok {3}${line}$`, 'm'));
     });
   }
+
+  it('s3cmd (SigV2 and SigV4, access_token) and rclone (session_token, a narrowing session policy) with sessions › get works, put AccessDenied', async () => {
+    const { creds } = await assume(keysOf(alice), 'reader', { RoleSessionName: 'tools' });
+    const { env, dir, cleanup } = await isolatedClientEnv();
+    try {
+      const hostPort = `${server.host}:${server.port}`;
+      for (const v2 of [true, false]) {
+        const cfg = join(dir, `s3cmd-${v2}.cfg`);
+        await writeFile(
+          cfg,
+          [
+            '[default]',
+            `access_key = ${creds.accessKeyId}`,
+            `secret_key = ${creds.secretAccessKey}`,
+            `access_token = ${creds.sessionToken}`,
+            `host_base = ${hostPort}`,
+            `host_bucket = ${hostPort}`,
+            'use_https = False',
+            `signature_v2 = ${v2 ? 'True' : 'False'}`,
+            'bucket_location = us-east-1',
+            '',
+          ].join('\n'),
+        );
+        const out = join(dir, `got-${v2}.txt`);
+        const got = await run(S3CMD, ['-c', cfg, 'get', '--force', `s3://${bucket}/a.txt`, out], { env });
+        assert.equal(got.code, 0, `s3cmd v2=${v2}: ${got.stderr}`);
+        assert.equal(await readFile(out, 'utf8'), 'a.txt');
+        const put = await run(S3CMD, ['-c', cfg, 'put', cfg, `s3://${bucket}/s3cmd-put`], { env });
+        assert.notEqual(put.code, 0);
+        assert.match(put.stderr, /AccessDenied|403/);
+      }
+      // rclone lists before it reads: a session of writer narrowed to reading and listing.
+      const readList = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
+      });
+      const rc = (await assume(keysOf(carol), 'writer', { RoleSessionName: 'rclone', Policy: readList })).creds;
+      const rcloneEnv = {
+        ...Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('RCLONE_'))),
+        RCLONE_CONFIG: join(dir, 'rclone.conf'),
+        RCLONE_CONFIG_STRATA_TYPE: 's3',
+        RCLONE_CONFIG_STRATA_PROVIDER: 'Other',
+        RCLONE_CONFIG_STRATA_ACCESS_KEY_ID: rc.accessKeyId,
+        RCLONE_CONFIG_STRATA_SECRET_ACCESS_KEY: rc.secretAccessKey,
+        RCLONE_CONFIG_STRATA_SESSION_TOKEN: rc.sessionToken,
+        RCLONE_CONFIG_STRATA_ENDPOINT: server.url,
+        RCLONE_CONFIG_STRATA_REGION: REGION,
+      };
+      await writeFile(join(dir, 'rclone.conf'), '');
+      const cat = await run(RCLONE, ['cat', `strata:${bucket}/a.txt`], { env: rcloneEnv });
+      assert.equal(cat.code, 0, cat.stderr);
+      assert.equal(cat.stdout, 'a.txt');
+      const rput = await run(RCLONE, ['copyto', join(dir, 'rclone.conf'), `strata:${bucket}/rclone-put`, '--retries', '1', '--low-level-retries', '1'], {
+        env: rcloneEnv,
+      });
+      assert.notEqual(rput.code, 0);
+      assert.match(rput.stderr, /AccessDenied|403/);
+    } finally {
+      await cleanup();
+    }
+  });
 
   it('AWS CLI › sts get-caller-identity, sts assume-role, then s3api get-object with AWS_SESSION_TOKEN; bob refused', async (t) => {
     const cli = async (keys: Creds, args: string[]) => {
