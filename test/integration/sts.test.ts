@@ -99,10 +99,10 @@ describe('Roles and STS', () => {
       (list.body.roles as Array<{ name: string }>).map((r) => r.name),
       ['reader', 'writer'],
     );
-    const info = await admin('GET', 'roles/reader');
-    assert.deepEqual(info.body.policies, ['readonly']);
-    assert.deepEqual(info.body.trustPolicy, trustFor({ AWS: userArn('alice') }));
-    assert.equal((info.body.role as { maxSessionDuration: number }).maxSessionDuration, 3600);
+    const readerInfo = await admin('GET', 'roles/reader');
+    assert.deepEqual(readerInfo.body.policies, ['readonly']);
+    assert.deepEqual(readerInfo.body.trustPolicy, trustFor({ AWS: userArn('alice') }));
+    assert.equal((readerInfo.body.role as { maxSessionDuration: number }).maxSessionDuration, 3600);
     const refused: Array<[object, number, string]> = [
       [{ name: 'x', trustPolicy: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole' }] } }, 400, 'MalformedPolicy'],
       [{ name: 'x', trustPolicy: { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sts:AssumeRole', Resource: '*' }] } }, 400, 'MalformedPolicy'],
@@ -118,6 +118,26 @@ describe('Roles and STS', () => {
     // A user may not manage roles.
     const asAlice = await adminCall(server.url, alice, 'GET', 'roles');
     assert.equal(asAlice.status, 403);
+    // The CLI: list, info, attach a policy to a role, detach it, remove a role.
+    const cli = (...args: string[]) =>
+      run(process.execPath, [MAIN_JS, 'admin', '--endpoint', server.url, ...args], {
+        env: { PATH: process.env.PATH, STRATA_ACCESS_KEY: ACCESS_KEY, STRATA_SECRET_KEY: SECRET_KEY },
+        timeoutMs: 30_000,
+      });
+    const listed = await cli('role', 'list');
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^reader +arn:aws:iam::000000000000:role\/reader max 3600s$/m);
+    const trustFile = join(server.dataDir, 'trust-any.json');
+    await writeFile(trustFile, JSON.stringify(trustFor('*')));
+    assert.equal((await cli('role', 'add', 'scratch', '--trust', trustFile, '--max-duration', '900')).code, 0);
+    assert.equal((await cli('policy', 'attach', 'writeonly', '--role', 'scratch')).code, 0);
+    const info = await cli('--json', 'role', 'info', 'scratch');
+    assert.deepEqual((JSON.parse(info.stdout) as { policies: string[] }).policies, ['writeonly']);
+    assert.equal((await cli('policy', 'detach', 'writeonly', '--role', 'scratch')).code, 0);
+    assert.equal((await cli('role', 'remove', 'scratch')).code, 0);
+    const gone = await cli('role', 'info', 'scratch');
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /cannot be found/);
   });
 
   it('aws-sdk-js › GetCallerIdentity, AssumeRole, then S3 with the session: reads allowed, writes AccessDenied', async () => {
