@@ -228,3 +228,26 @@ export async function runPythonCheck(
     await cleanup();
   }
 }
+
+/**
+ * Writes an s3cmd configuration file for a test server at `path` (plain HTTP, path style through
+ * host_bucket = the server): the keys, an STS session token (`access_token`) if given, SigV2 or SigV4.
+ */
+export async function writeS3cmdConfig(
+  path: string,
+  opts: { hostPort: string; accessKey: string; secretKey: string; sessionToken?: string; sigV2: boolean },
+): Promise<void> {
+  const lines = [
+    '[default]',
+    `access_key = ${opts.accessKey}`,
+    `secret_key = ${opts.secretKey}`,
+    ...(opts.sessionToken !== undefined ? [`access_token = ${opts.sessionToken}`] : []),
+    `host_base = ${opts.hostPort}`,
+    `host_bucket = ${opts.hostPort}`,
+    'use_https = False',
+    `signature_v2 = ${opts.sigV2 ? 'True' : 'False'}`,
+    'bucket_location = us-east-1',
+    '',
+  ];
+  await writeFile(path, lines.join('\n'));
+}

@@ -6,7 +6,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CURL, DEBIAN_PYTHON, S3CMD, VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run, type RunResult } from '../helpers/clients.js';
+import {
+  CURL,
+  DEBIAN_PYTHON,
+  S3CMD,
+  VENV_PYTHON,
+  describeRun,
+  isolatedClientEnv,
+  newBucketName,
+  run,
+  type RunResult,
+  writeS3cmdConfig,
+} from '../helpers/clients.js';
 import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
@@ -205,21 +216,7 @@ describe('SigV2 (query and header auth)', () => {
   for (const v2 of [true, false]) {
     it(`s3cmd (signature_v2 = ${v2 ? 'True' : 'False'}) › mb, put, ls, get (md5 equal), del, rb → all succeed${v2 ? ' with SigV2 headers' : ' with SigV4'}`, async () => {
       const cfg = join(work, `s3cmd-${v2 ? 'v2' : 'v4'}.cfg`);
-      const hostPort = `${server.host}:${server.port}`;
-      await writeFile(
-        cfg,
-        [
-          '[default]',
-          `access_key = ${ACCESS_KEY}`,
-          `secret_key = ${SECRET_KEY}`,
-          `host_base = ${hostPort}`,
-          `host_bucket = ${hostPort}`,
-          'use_https = False',
-          `signature_v2 = ${v2 ? 'True' : 'False'}`,
-          'bucket_location = us-east-1',
-          '',
-        ].join('\n'),
-      );
+      await writeS3cmdConfig(cfg, { hostPort: `${server.host}:${server.port}`, accessKey: ACCESS_KEY, secretKey: SECRET_KEY, sigV2: v2 });
       const b = newBucketName(`s3cmd-${v2 ? 'v2' : 'v4'}`);
       const s3cmd = async (...args: string[]) => {
         const r = await run(S3CMD, ['-c', cfg, ...args], { env });

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { type TestUser, adminCall } from '../helpers/admin.js';
-import { AWS_CLI, BOTO3_PYTHONS, isolatedClientEnv, newBucketName, RCLONE, run, runPythonCheck, S3CMD } from '../helpers/clients.js';
+import { AWS_CLI, BOTO3_PYTHONS, isolatedClientEnv, newBucketName, RCLONE, run, runPythonCheck, S3CMD, writeS3cmdConfig } from '../helpers/clients.js';
 import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, MAIN_JS, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -306,21 +306,13 @@ describe('Roles and STS', () => {
       const hostPort = `${server.host}:${server.port}`;
       for (const v2 of [true, false]) {
         const cfg = join(dir, `s3cmd-${v2}.cfg`);
-        await writeFile(
-          cfg,
-          [
-            '[default]',
-            `access_key = ${creds.accessKeyId}`,
-            `secret_key = ${creds.secretAccessKey}`,
-            `access_token = ${creds.sessionToken}`,
-            `host_base = ${hostPort}`,
-            `host_bucket = ${hostPort}`,
-            'use_https = False',
-            `signature_v2 = ${v2 ? 'True' : 'False'}`,
-            'bucket_location = us-east-1',
-            '',
-          ].join('\n'),
-        );
+        await writeS3cmdConfig(cfg, {
+          hostPort,
+          accessKey: creds.accessKeyId,
+          secretKey: creds.secretAccessKey,
+          sessionToken: creds.sessionToken,
+          sigV2: v2,
+        });
         const out = join(dir, `got-${v2}.txt`);
         const got = await run(S3CMD, ['-c', cfg, 'get', '--force', `s3://${bucket}/a.txt`, out], { env });
         assert.equal(got.code, 0, `s3cmd v2=${v2}: ${got.stderr}`);
