@@ -26,14 +26,21 @@ const STS_VERSION = '2011-06-15';
 const MAX_BODY = 64 * 1024;
 
 /**
- * Is this request STS's? `POST /` (the raw target `/`, or `/?…`) whose Host names no bucket: S3 has
- * no operation there (a form upload goes to `/bucket`, or to `/` of a virtual-hosted bucket).
+ * Is this request STS's? `POST /` (the raw target `/`, or `/?…`) whose Host names no bucket (S3 has
+ * no operation there: a form upload goes to `/bucket`, or to `/` of a virtual-hosted bucket) and
+ * that says it is for STS: signed for service `sts` (`…/sts/aws4_request` in its credential scope),
+ * or carrying an `Action` query parameter or a form body (`application/x-www-form-urlencoded`, how
+ * STS clients send their parameters). Any other `POST /` keeps S3's answer.
  */
 export function isStsRequest(req: IncomingMessage, domains: readonly string[]): boolean {
   if (req.method !== 'POST') return false;
   const url = req.url ?? '';
   if (url !== '/' && !url.startsWith('/?')) return false;
-  return bucketFromHost(req.headers.host, domains) === undefined;
+  if (bucketFromHost(req.headers.host, domains) !== undefined) return false;
+  const authz = req.headers.authorization;
+  if (authz !== undefined) return /^AWS4-HMAC-SHA256 .*Credential=[^,\s]*\/sts\/aws4_request/.test(authz);
+  if (/^application\/x-www-form-urlencoded\s*(;|$)/i.test((req.headers['content-type'] ?? '').trim())) return true;
+  return url.startsWith('/?') && new URLSearchParams(url.slice(2)).has('Action');
 }
 
 /**
@@ -117,9 +124,15 @@ async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: str
   }
 }
 
-function sendXml(res: ServerResponse, status: number, root: string, content: Record<string, unknown>): void {
+function sendXml(res: ServerResponse, status: number, root: string, content: Record<string, unknown>, requestId: string): void {
   const text = Buffer.from(buildXml({ root, namespace: false, content: { '@_xmlns': STS_NS, ...content } as never }));
-  res.writeHead(status, { 'content-type': 'text/xml', 'content-length': text.length, 'cache-control': 'no-store', server: 'Strata' });
+  res.writeHead(status, {
+    'content-type': 'text/xml',
+    'content-length': text.length,
+    'cache-control': 'no-store',
+    server: 'Strata',
+    'x-amzn-requestid': requestId,
+  });
   res.end(text);
 }
 
@@ -173,7 +186,7 @@ export async function handleSts(req: IncomingMessage, res: ServerResponse, deps:
   let failure: StsError | undefined;
   try {
     const [action, result] = await answer(req, deps, seen);
-    sendXml(res, 200, `${action}Response`, { [`${action}Result`]: result, ResponseMetadata: { RequestId: requestId } });
+    sendXml(res, 200, `${action}Response`, { [`${action}Result`]: result, ResponseMetadata: { RequestId: requestId } }, requestId);
   } catch (err) {
     if (err instanceof StsError) failure = err;
     else {
@@ -182,7 +195,7 @@ export async function handleSts(req: IncomingMessage, res: ServerResponse, deps:
     }
     const type = failure.status >= 500 ? 'Receiver' : 'Sender';
     if (!res.headersSent)
-      sendXml(res, failure.status, 'ErrorResponse', { Error: { Type: type, Code: failure.code, Message: failure.message }, RequestId: requestId });
+      sendXml(res, failure.status, 'ErrorResponse', { Error: { Type: type, Code: failure.code, Message: failure.message }, RequestId: requestId }, requestId);
     if (!req.complete) res.once('finish', () => req.destroy());
   } finally {
     deps.accessLog?.info(
