@@ -22,6 +22,7 @@ export function layerOf(path) {
   if (path.startsWith('src/jobs/')) return 'jobs';
   if (path.startsWith('src/iam/')) return 'iam';
   if (path.startsWith('src/admin/')) return 'admin';
+  if (path.startsWith('src/sts/')) return 'sts';
   if (path.startsWith('src/cli/')) return 'cli';
   if (path.startsWith('test/')) return 'test';
   if (path.startsWith('bench/')) return 'bench';
@@ -42,6 +43,7 @@ export const FORBIDDEN = {
   },
   server: { layers: ['main'], why: 'main.ts wires the server, not the other way round' },
   admin: { layers: ['main', 'server', 'jobs', 'operation'], why: 'the admin API is served by server.ts beside the S3 pipeline, not through it' },
+  sts: { layers: ['main', 'server', 'jobs', 'operation', 'admin'], why: 'the STS endpoint is served by server.ts beside the S3 pipeline, not through it' },
   cli: {
     layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin'],
     why: 'the command line is a client: it speaks HTTP to a running server, never to its code',

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point: parse the config, open the stores, start the server, shut down cleanly on signals.
 import { identityCredentials } from './iam/credentials.js';
+import { SessionTokens, sessionCredentials } from './iam/sessions.js';
 import { SecretBox } from './iam/secret-box.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -93,7 +94,9 @@ async function main(): Promise<void> {
   // The canned managed policies MinIO users know (readonly, readwrite, writeonly, diagnostics,
   // consoleAdmin) exist by name from the first start: `strata admin user add NAME --policy readonly`.
   await seedCannedPolicies(store.identities, Date.now());
-  const credentials = identityCredentials({ rootAccessKey: config.accessKey, rootSecretKey: config.secretKey, identities: store.identities, box });
+  // STS sessions' keys resolve from their sealed token (iam/sessions.ts), the role read per request.
+  const sessions = sessionCredentials({ identities: store.identities, tokens: new SessionTokens(box) });
+  const credentials = identityCredentials({ rootAccessKey: config.accessKey, rootSecretKey: config.secretKey, identities: store.identities, box, sessions });
   // One readiness probe for the S3 port's health endpoints and --health-address's.
   const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
   const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness });

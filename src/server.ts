@@ -15,6 +15,8 @@ import type { CredentialSource } from './iam/principal.js';
 import type { Store } from './store/store.js';
 import type { SecretBox } from './iam/secret-box.js';
 import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
+import { SessionTokens } from './iam/sessions.js';
+import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
 
 export interface ServerDeps {
   store: Store;
@@ -195,7 +197,17 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     accessLog: deps.accessLog,
   };
   const bucketExists = async (name: string): Promise<boolean> => (await deps.store.getBucket(name)) !== undefined;
-  /** The front router first (front.ts: only unsigned GET/HEAD of its paths, when S3 has no such bucket), else the S3 pipeline. */
+  // The STS endpoint (src/sts/): POST / naming no bucket, with the same identities and keys.
+  const sts: StsDeps | undefined = deps.secrets && {
+    identities: deps.store.identities,
+    tokens: new SessionTokens(deps.secrets),
+    credentials: deps.credentials,
+    region: config.region,
+    minDuration: stsMinDuration(),
+    log: deps.log,
+    accessLog: deps.accessLog,
+  };
+  /** The front router first (front.ts: only unsigned GET/HEAD of its paths, when S3 has no such bucket), then the admin API and STS, else the S3 pipeline. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {
     const endpoint = frontRoute(req, config.domains);
     const done =
@@ -204,7 +216,9 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
           frontPathBucketExists(req, bucketExists).then((exists) => (exists ? handle(req, res, waitsForContinue) : answerFront(endpoint, req, res, readiness)))
         : admin !== undefined && isAdminRequest(req, config.domains)
           ? (waitsForContinue && res.writeContinue(), handleAdmin(req, res, admin))
-          : handle(req, res, waitsForContinue);
+          : sts !== undefined && isStsRequest(req, config.domains)
+            ? (waitsForContinue && res.writeContinue(), handleSts(req, res, sts))
+            : handle(req, res, waitsForContinue);
     done.catch((err) => {
       deps.log.error({ err }, 'unhandled error in request pipeline');
       res.destroy();

@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { bucketFromHost, splitTarget } from '../http/host.js';
+import { readSmallBody } from '../http/small-body.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { SecretUnreadableError, type SecretBox } from '../iam/secret-box.js';
 import { verifyWith } from '../s3/auth/authenticate.js';
@@ -13,7 +14,11 @@ import { hasSigV4Header, verifySigV4Header, type SignedRequest } from '../s3/aut
 import { S3Error } from '../s3/errors.js';
 import type { IdentityStore } from '../store/identities.js';
 import { authorizeAdmin } from './authorize.js';
-import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute } from './operations.js';
+import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute, ROUTES } from './operations.js';
+import { ROLE_ROUTES } from './role-operations.js';
+
+/** Every admin route: users, groups, policies and keys (operations.ts), roles (role-operations.ts). */
+const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES];
 
 export const ADMIN_PREFIX = '/_strata/admin/v1/';
 /** Admin bodies are small JSON documents (a policy is at most 20 KiB). */
@@ -46,16 +51,8 @@ function send(res: ServerResponse, status: number, body: Json): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new AdminError('EntityTooLarge', 413, `An admin request body is at most ${MAX_BODY} bytes.`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
+const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  readSmallBody(req, MAX_BODY, () => new AdminError('EntityTooLarge', 413, `An admin request body is at most ${MAX_BODY} bytes.`));
 
 /** Authenticates with SigV4 (header form only) → the principal; S3's auth errors become admin errors. */
 async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, deps: AdminDeps): Promise<{ principal: Principal; payloadHash: string }> {
@@ -97,7 +94,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
           throw new AdminError('InvalidArgument', 400, 'The path is not valid percent-encoding.');
         }
       });
-    const matched = matchRoute(req.method ?? '', segments);
+    const matched = matchRoute(req.method ?? '', segments, ALL_ROUTES);
     if (matched === undefined) throw new AdminError('NotFound', 404, 'No such admin operation.');
     if (matched === 'method') throw new AdminError('MethodNotAllowed', 405, 'The method is not allowed on this admin resource.');
     action = matched.route.action;

@@ -3,7 +3,7 @@
 // Pure request → JSON logic over the store's identity tables; HTTP, SigV4 and logging are http.ts's.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SecretBox } from '../iam/secret-box.js';
-import type { AccessKeyRecord, IdentityStore, IdentityStatus } from '../store/identities.js';
+import type { AccessKeyRecord, AttachTarget, IdentityStore, IdentityStatus } from '../store/identities.js';
 import { StoreError } from '../store/errors.js';
 import { parsePolicy } from '../iam/policy.js';
 
@@ -356,15 +356,21 @@ export const ROUTES: readonly AdminRoute[] = [
   },
 ];
 
-function target(body: Json): { user: string } | { group: string } {
-  if ((body.user === undefined) === (body.group === undefined)) throw invalid('name exactly one of user and group');
+function target(body: Json): AttachTarget {
+  const named = [body.user, body.group, body.role].filter((v) => v !== undefined).length;
+  if (named !== 1) throw invalid('name exactly one of user, group and role');
+  if (body.role !== undefined) return { role: name(body.role, USER_NAME, 'role') };
   return body.user !== undefined ? { user: userName(body.user) } : { group: groupName(body.group) };
 }
 
 /** The route of a method and path segments, with the ':x' segments as params; undefined: none. */
-export function matchRoute(method: string, segments: readonly string[]): { route: AdminRoute; params: string[] } | 'method' | undefined {
+export function matchRoute(
+  method: string,
+  segments: readonly string[],
+  routes: readonly AdminRoute[] = ROUTES,
+): { route: AdminRoute; params: string[] } | 'method' | undefined {
   let pathMatched = false;
-  for (const route of ROUTES) {
+  for (const route of routes) {
     if (route.path.length !== segments.length) continue;
     const params: string[] = [];
     if (!route.path.every((p, i) => (p.startsWith(':') ? (params.push(segments[i]!), segments[i] !== '') : p === segments[i]))) continue;

@@ -13,7 +13,8 @@ export const ADMIN_USAGE = `usage: strata admin [--endpoint URL] [--access-key A
   group add NAME [USER...] | list | info NAME | remove NAME
   group members add|remove GROUP USER...
   policy add NAME FILE.json | list | info NAME | remove NAME
-  policy attach|detach NAME (--user U | --group G)
+  policy attach|detach NAME (--user U | --group G | --role R)
+  role add NAME --trust FILE.json [--policy NAME]... [--max-duration SECONDS] | list | info NAME | remove NAME
 
 The endpoint defaults to STRATA_ENDPOINT or http://127.0.0.1:9000; the keys (root's, or a user's
 whose policies allow the admin actions) come from --access-key/--secret-key before the command,
@@ -124,11 +125,12 @@ function readJsonFile(path: string): unknown {
     throw new UsageError(`${path} is not valid JSON`);
   }
 }
-function target(p: Parsed): { user: string } | { group: string } {
+function target(p: Parsed): { user: string } | { group: string } | { role: string } {
   const user = one(p, 'user');
   const group = one(p, 'group');
-  if ((user === undefined) === (group === undefined)) throw new UsageError('name exactly one of --user and --group');
-  return user !== undefined ? { user } : { group: group! };
+  const role = one(p, 'role');
+  if ([user, group, role].filter((x) => x !== undefined).length !== 1) throw new UsageError('name exactly one of --user, --group and --role');
+  return user !== undefined ? { user } : group !== undefined ? { group } : { role: role! };
 }
 
 type Out = (json: unknown, human: string) => void;
@@ -248,8 +250,40 @@ async function run(c: Client, p: Parsed, out: Out): Promise<void> {
       const [name] = need(rest, 1, 'NAME');
       const t = target(p);
       const r = await c.call('POST', ['policies', name!, verb!], t);
-      const who = 'user' in t ? `user ${t.user}` : `group ${t.group}`;
+      const who = 'user' in t ? `user ${t.user}` : 'group' in t ? `group ${t.group}` : `role ${t.role}`;
       return done(r, verb === 'attach' ? `Attached policy ${name} to ${who}\n` : `Detached policy ${name} from ${who}\n`);
+    }
+    case 'role add': {
+      const [name] = need(rest, 1, 'NAME');
+      const trust = one(p, 'trust');
+      if (trust === undefined) throw new UsageError('role add needs --trust FILE.json (the trust policy)');
+      const max = one(p, 'max-duration');
+      if (max !== undefined && !/^\d+$/.test(max)) throw new UsageError('--max-duration is a number of seconds');
+      const r = await c.call('POST', ['roles'], {
+        name,
+        trustPolicy: readFileSync(trust, 'utf8'),
+        policies: p.flags.get('policy') ?? [],
+        ...(max !== undefined && { maxSessionDuration: Number(max) }),
+      });
+      return done(r, `Added role ${name}\nARN: ${(r.role as Record<string, string>).arn}\n`);
+    }
+    case 'role list': {
+      const r = await c.call('GET', ['roles']);
+      const roles = r.roles as Array<{ name: string; arn: string; maxSessionDuration: number }>;
+      return done(r, roles.map((x) => `${x.name.padEnd(24)} ${x.arn} max ${x.maxSessionDuration}s\n`).join(''));
+    }
+    case 'role info': {
+      const r = await c.call('GET', ['roles', need(rest, 1, 'NAME')[0]!]);
+      const role = r.role as Record<string, string>;
+      return done(
+        r,
+        `Name: ${role.name}\nARN: ${role.arn}\nRole id: ${role.roleId}\nMax session duration: ${role.maxSessionDuration}s\nCreated: ${role.created}\n` +
+          `Policies: ${(r.policies as string[]).join(', ')}\nTrust policy: ${JSON.stringify(r.trustPolicy, null, 2)}\n`,
+      );
+    }
+    case 'role remove': {
+      const [name] = need(rest, 1, 'NAME');
+      return done(await c.call('DELETE', ['roles', name!]), `Removed role ${name}\n`);
     }
     default:
       throw new UsageError(`unknown command: ${p.positional.join(' ') || '(none)'}`);

@@ -9,6 +9,7 @@ import type { CompiledPolicy } from './policy.js';
 import { evaluatePolicies } from './policy-evaluate.js';
 import { conditionContext } from './policy-match.js';
 import { type RequestPrincipal, STRATA_ACCOUNT_ID, principalArn, principalContextValues } from './policy.js';
+import { sessionPrincipal } from './roles.js';
 
 /**
  * IAM actions as AWS's "Actions, resources, and condition keys for Amazon S3" names them (the ones
@@ -81,6 +82,7 @@ export function requestPrincipalOf(p: Principal): RequestPrincipal {
     case 'root':
       return { kind: 'root', account: STRATA_ACCOUNT_ID, arn: principalArn('root', ''), userId: p.userId };
     case 'user':
+      if (p.session) return sessionPrincipal(p.session);
       return { kind: 'user', account: STRATA_ACCOUNT_ID, arn: principalArn('user', p.userName ?? ''), userId: p.userId, name: p.userName };
     default:
       return { kind: 'anonymous', account: '', arn: '', userId: p.userId };

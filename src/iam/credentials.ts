@@ -6,6 +6,7 @@ import { ROOT_USER_ID } from '../store/types.js';
 import type { CredentialSource, Principal, StoredCredentials } from './principal.js';
 import { type CompiledPolicy, compilePolicy, parsePolicy } from './policy.js';
 import type { SecretBox } from './secret-box.js';
+import { SessionTokenError, type SessionResolver } from './sessions.js';
 
 const DENY_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] };
 
@@ -23,6 +24,8 @@ export interface IdentityCredentialsOptions {
   identities: Pick<IdentityStore, 'getAccessKey' | 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>;
   box: SecretBox;
   now?: () => number;
+  /** Temporary (STS) credentials: a request with a session token goes here (sessions.ts). */
+  sessions?: SessionResolver;
 }
 
 /**
@@ -54,7 +57,10 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
   };
   /** Opened secrets by access key id, reused while the sealed bytes are the same (AES-GCM per request is cheap, but free is cheaper). */
   const opened = new Map<string, { sealed: Buffer; plain: string }>();
-  return (accessKeyId) => {
+  return (accessKeyId, sessionToken) => {
+    // A session token: an STS session's key, resolved from the sealed token (sessions.ts).
+    if (sessionToken !== undefined)
+      return opts.sessions ? opts.sessions(accessKeyId, sessionToken, compiled) : Promise.reject(new SessionTokenError('InvalidToken'));
     if (accessKeyId === opts.rootAccessKey) return Promise.resolve(root);
     const k = opts.identities.getAccessKey(accessKeyId);
     if (k === undefined || keyRefusal(k, now()) !== undefined) {

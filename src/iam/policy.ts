@@ -53,8 +53,12 @@ export function principalArn(kind: 'root' | 'user' | 'role', name: string, accou
   return kind === 'root' ? `arn:aws:iam::${account}:root` : `arn:aws:iam::${account}:${kind}/${name}`;
 }
 
-/** 'identity': attached to a user, group, access key or session (no Principal); 'resource': a bucket policy (Principal required). */
-export type PolicyKind = 'identity' | 'resource';
+/**
+ * 'identity': attached to a user, group, access key or session (no Principal); 'resource': a bucket
+ * policy (Principal required); 'trust': a role's trust policy (Principal required, no Resource, only
+ * `sts:` actions).
+ */
+export type PolicyKind = 'identity' | 'resource' | 'trust';
 
 export interface ParseOptions {
   readonly kind: PolicyKind;
@@ -176,7 +180,8 @@ function compileStatement(value: unknown, index: number, options: ParseOptions, 
     st['NotAction'] !== undefined,
   );
 
-  const resourceList = strings(st['Resource'] ?? st['NotResource'], 'Policy has invalid resource');
+  if (options.kind === 'trust' && (st['Resource'] !== undefined || st['NotResource'] !== undefined)) throw new PolicyError('Has prohibited field Resource');
+  const resourceList = options.kind === 'trust' ? ['*'] : strings(st['Resource'] ?? st['NotResource'], 'Policy has invalid resource');
   if (resourceList === undefined) throw new PolicyError('Missing required field Resource');
   for (const r of resourceList) validateResource(r, options.bucket);
   const resources = new ListMatcher(
@@ -203,7 +208,9 @@ function validateAction(action: string, kind: PolicyKind): void {
   const m = /^([A-Za-z0-9-]+):([A-Za-z0-9*?]+)$/.exec(action);
   if (!m) throw new PolicyError('Policy has invalid action');
   const service = m[1]!.toLowerCase();
-  if (service === 's3') {
+  if (kind === 'trust') {
+    if (service !== 'sts') throw new PolicyError('Policy has invalid action');
+  } else if (service === 's3') {
     const lower = action.toLowerCase();
     const known = hasGlob(lower) ? S3_ACTIONS_LOWER.some((a) => globMatch(lower, a)) : S3_ACTIONS_LOWER.includes(lower);
     if (!known) throw new PolicyError('Policy has invalid action');

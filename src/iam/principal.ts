@@ -24,6 +24,8 @@ export interface Principal {
    * this request: `identity` = the user's attached policies and its groups'; `key` = the access key's
    * inline policy, which only narrows.
    */
+  /** An STS session (src/iam/sessions.ts): a role assumed by someone, kind 'user' without userName. */
+  readonly session?: { readonly roleName: string; readonly roleId: string; readonly sessionName: string; readonly expires: number };
   readonly policies?: { readonly identity: readonly CompiledPolicy[]; readonly key?: CompiledPolicy; readonly session?: CompiledPolicy };
 }
 
@@ -37,8 +39,12 @@ export interface StoredCredentials {
   readonly secretKey: string;
 }
 
-/** Finds the credentials of an access key id (async: later a user database). */
-export type CredentialSource = (accessKeyId: string) => Promise<StoredCredentials | undefined>;
+/**
+ * Finds the credentials of an access key id (async: later a user database). `sessionToken`: the
+ * request's x-amz-security-token, for temporary (STS) credentials; a bad one rejects with
+ * SessionTokenError (src/iam/sessions.ts).
+ */
+export type CredentialSource = (accessKeyId: string, sessionToken?: string) => Promise<StoredCredentials | undefined>;
 
 /** The credential source of a server with only the root access key configured. */
 export function rootCredentials(accessKey: string, secretKey: string): CredentialSource {

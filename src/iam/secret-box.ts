@@ -54,6 +54,11 @@ export class SecretBox {
     this.keyId = `v1:${createHmac('sha256', this.key).update('strata key id').digest('hex').slice(0, 16)}`;
   }
 
+  /** A key for another purpose (STS session tokens: sessions.ts), HKDF-derived from this one: same material, separate key. */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, SALT, purpose, 32));
+  }
+
   /** Seals a secret; `context` (the access key id) is bound as associated data, so a sealed secret cannot be moved to another key. */
   seal(plain: string, context: string): SealedSecret {
     const iv = randomBytes(IV_BYTES);

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.' },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed size.' },
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
+  ExpiredToken: { status: 400, message: 'The provided token has expired.' },
   IllegalLocationConstraintException: { status: 400, message: 'The specified location-constraint is not valid.' },
   IllegalVersioningConfigurationException: { status: 400, message: 'The versioning configuration specified in the request is invalid.' },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
@@ -42,6 +43,7 @@ export const ERROR_CODES = {
   InvalidPartNumber: { status: 416, message: 'The requested partnumber is not satisfiable' },
   InvalidRange: { status: 416, message: 'The requested range is not satisfiable' },
   InvalidRequest: { status: 400, message: 'Invalid Request' },
+  InvalidToken: { status: 400, message: 'The provided token is malformed or otherwise invalid.' },
   InvalidTag: {
     status: 400,
     message:

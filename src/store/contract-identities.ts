@@ -93,13 +93,35 @@ export function runIdentitiesContract(name: string, make: () => Maybe<MetaStore 
       await rejectsWith(() => s.identities.attachPolicy('nope', { user: 'alice' }), 'NoSuchEntity');
       await rejectsWith(() => s.identities.attachPolicy('ro', { user: 'nobody' }), 'NoSuchEntity');
       assert.deepEqual(s.identities.attachedPolicies({ user: 'alice' }), ['ro']);
-      assert.deepEqual(s.identities.policyTargets('ro'), { users: ['alice'], groups: ['devs'] });
+      assert.deepEqual(s.identities.policyTargets('ro'), { users: ['alice'], groups: ['devs'], roles: [] });
       await rejectsWith(() => s.identities.deletePolicy('ro'), 'DeleteConflict');
       await s.identities.detachPolicy('ro', { user: 'alice' });
       await rejectsWith(() => s.identities.detachPolicy('ro', { user: 'alice' }), 'NoSuchEntity');
       await s.identities.deleteGroup('devs'); // its attachments go with it
       await s.identities.deletePolicy('ro');
       assert.deepEqual(s.identities.listPolicies(), []);
+    });
+
+    it('Roles › create, get, list, attach policies, delete drops the attachments; duplicate → EntityAlreadyExists', async () => {
+      const role = { name: 'reader', roleId: 'AROAREADER0000000001', trustPolicy: '{"Statement":[]}', maxSessionDuration: 3600, created: 5 };
+      await s.identities.createRole(role);
+      await s.identities.createRole({ ...role, name: 'admin', roleId: 'AROAADMIN00000000001' });
+      await rejectsWith(() => s.identities.createRole(role), 'EntityAlreadyExists');
+      assert.deepEqual(s.identities.getRole('reader'), role);
+      assert.equal(s.identities.getRole('nope'), undefined);
+      assert.deepEqual(
+        s.identities.listRoles().map((r) => r.name),
+        ['admin', 'reader'],
+      );
+      await s.identities.putPolicy('ro', '{"Statement":[1]}', 10);
+      await s.identities.attachPolicy('ro', { role: 'reader' });
+      await rejectsWith(() => s.identities.attachPolicy('ro', { role: 'nobody' }), 'NoSuchEntity');
+      assert.deepEqual(s.identities.attachedPolicies({ role: 'reader' }), ['ro']);
+      assert.deepEqual(s.identities.policyTargets('ro'), { users: [], groups: [], roles: ['reader'] });
+      await s.identities.deleteRole('reader');
+      await rejectsWith(() => s.identities.deleteRole('reader'), 'NoSuchEntity');
+      assert.deepEqual(s.identities.attachedPolicies({ role: 'reader' }), []);
+      await s.identities.deletePolicy('ro'); // no attachment left
     });
   });
 }

@@ -52,7 +52,20 @@ export interface KeyWithUser extends AccessKeyRecord {
   readonly userStatus: IdentityStatus;
 }
 
-export type AttachTarget = { readonly user: string } | { readonly group: string };
+/** A role (format 8): what STS's AssumeRole hands out sessions of (src/iam/sessions.ts). */
+export interface RoleRecord {
+  /** AWS IAM role-name rules: 1–64 of [A-Za-z0-9+=,.@_-]. */
+  readonly name: string;
+  /** Generated, stable, never reused (`AROA…`): a session names it, so a role deleted and made again does not revive old sessions. */
+  readonly roleId: string;
+  /** The trust policy (JSON text): who may assume the role. */
+  readonly trustPolicy: string;
+  /** Seconds, 900–43200 (AWS's bounds; default 3600). */
+  readonly maxSessionDuration: number;
+  readonly created: number;
+}
+
+export type AttachTarget = { readonly user: string } | { readonly group: string } | { readonly role: string };
 
 type MaybeAsync<T> = T | Promise<T>;
 
@@ -87,8 +100,14 @@ export interface IdentityStore {
   detachPolicy(policy: string, target: AttachTarget): MaybeAsync<void>;
   /** Names of the policies attached to a user or a group. */
   attachedPolicies(target: AttachTarget): string[];
-  /** The users and groups a policy is attached to. */
-  policyTargets(policy: string): { users: string[]; groups: string[] };
+  /** The users, groups and roles a policy is attached to. */
+  policyTargets(policy: string): { users: string[]; groups: string[]; roles: string[] };
+
+  createRole(role: RoleRecord): MaybeAsync<void>;
+  getRole(name: string): RoleRecord | undefined;
+  listRoles(): RoleRecord[];
+  /** Removes the role and its attachments (its sessions fail at their next request: src/iam/sessions.ts). */
+  deleteRole(name: string): MaybeAsync<void>;
 
   createAccessKey(key: AccessKeyRecord): MaybeAsync<void>;
   /** The key and its user, or undefined: the per-request authentication read. */

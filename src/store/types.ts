@@ -19,8 +19,9 @@ export const NULL_VERSION = 'null';
  * 6: data protection: buckets.object_lock, objects.extra (tags, retention, legal hold of a version),
  * uploads.extra (the same, given at CreateMultipartUpload), the objects_live index (latest versions
  * that are not delete markers: listings of versioned buckets), job_state (resumable background jobs).
+ * 7: identities (iam_* tables). 8: roles (iam_roles; iam_attachments may name a role).
  */
-export const META_FORMAT_VERSION = 7;
+export const META_FORMAT_VERSION = 8;
 
 /** The user id of the root user (the one configured access key): owner of buckets made before format 5. */
 export const ROOT_USER_ID = 'root';

@@ -231,18 +231,20 @@ export async function runPythonCheck(
 
 /**
  * Writes an s3cmd configuration file for a test server at `host:port` (path-style, plain HTTP,
- * us-east-1) with the root keys unless `keys` are given; `signatureV2` picks s3cmd's SigV2 signing.
+ * us-east-1) with the root keys unless `keys` are given, an STS session token (`access_token`) if
+ * given; `signatureV2` picks s3cmd's SigV2 signing.
  */
 export async function writeS3cmdConfig(
   path: string,
   server: { host: string; port: number },
-  opts: { signatureV2?: boolean; accessKey?: string; secretKey?: string } = {},
+  opts: { signatureV2?: boolean; accessKey?: string; secretKey?: string; sessionToken?: string } = {},
 ): Promise<void> {
   const hostPort = `${server.host}:${server.port}`;
   const lines = [
     '[default]',
     `access_key = ${opts.accessKey ?? ACCESS_KEY}`,
     `secret_key = ${opts.secretKey ?? SECRET_KEY}`,
+    ...(opts.sessionToken !== undefined ? [`access_token = ${opts.sessionToken}`] : []),
     `host_base = ${hostPort}`,
     `host_bucket = ${hostPort}`,
     'use_https = False',

@@ -20,7 +20,7 @@ export interface TestClientOptions {
   pathStyle?: boolean;
   keepAlive?: boolean;
   /** Another identity's keys (a test user's); default: the root keys. */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 /** An S3Client for a test server: default credentials, us-east-1, no retries (a failure is a failure). */

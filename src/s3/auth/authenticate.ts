@@ -5,6 +5,7 @@
 // before any byte of the file is stored.
 import type { CredentialSource, Principal } from '../../iam/principal.js';
 import { ANONYMOUS } from '../../iam/principal.js';
+import { SessionTokenError } from '../../iam/sessions.js';
 import type { RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { hasSigV2Header, hasSigV2Query, verifySigV2Header, verifySigV2Query } from './sigv2.js';
@@ -104,6 +105,22 @@ export function isMultipartFormData(contentType: string | undefined): boolean {
   return contentType !== undefined && /^multipart\/form-data\s*(;|$)/i.test(contentType.trim());
 }
 
+/** The request's STS session token: the x-amz-security-token header, or the presigned URL's X-Amz-Security-Token. */
+export function sessionTokenOf(headers: Record<string, string[] | undefined>, queryParams: readonly QueryParam[]): string | undefined {
+  const h = headers['x-amz-security-token'];
+  if (h !== undefined && h.length > 0) return h.join(',');
+  return queryParams.find((p) => p.name === 'X-Amz-Security-Token' || p.name === 'x-amz-security-token')?.value;
+}
+
+/** `source` asked with the request's session token; a bad token becomes S3's ExpiredToken / InvalidToken. */
+export function withSessionToken(source: CredentialSource, token: string | undefined): CredentialSource {
+  if (token === undefined) return source;
+  return (accessKeyId) =>
+    source(accessKeyId, token).catch((err: unknown) => {
+      throw err instanceof SessionTokenError ? new S3Error(err.code) : err;
+    });
+}
+
 export async function authenticate(ctx: RequestContext, source: CredentialSource): Promise<Authenticated> {
   // The pipeline parsed the query once already; authentication reads that instead of re-splitting.
   const queryParams = ctx.queryParams ?? parseQueryParams(ctx.rawQuery);
@@ -132,13 +149,14 @@ export async function authenticate(ctx: RequestContext, source: CredentialSource
   }
 
   const hint = () => accessKeyHint(hasHeader ? authz?.[0] : undefined, queryParams);
+  const creds = withSessionToken(source, sessionTokenOf(signed.headers, queryParams));
   const region = ctx.config.region;
-  if (hasSigV4Header(signed.headers)) return verifyWith(source, hint(), (lookup) => verifySigV4Header(signed, lookup, { region }));
-  if (v4Query) return verifyWith(source, hint(), (lookup) => verifySigV4Query(signed, lookup, { region }));
+  if (hasSigV4Header(signed.headers)) return verifyWith(creds, hint(), (lookup) => verifySigV4Header(signed, lookup, { region }));
+  if (v4Query) return verifyWith(creds, hint(), (lookup) => verifySigV4Query(signed, lookup, { region }));
   // SigV2 signs the bucket of a virtual-hosted request as part of the path: the pipeline's hostBucket.
   const hostBucket = ctx.hostBucket;
-  if (hasSigV2Header(signed.headers)) return verifyWith(source, hint(), (lookup) => verifySigV2Header(signed, lookup, { hostBucket }));
-  if (v2Query) return verifyWith(source, hint(), (lookup) => verifySigV2Query(signed, lookup, { hostBucket }));
+  if (hasSigV2Header(signed.headers)) return verifyWith(creds, hint(), (lookup) => verifySigV2Header(signed, lookup, { hostBucket }));
+  if (v2Query) return verifyWith(creds, hint(), (lookup) => verifySigV2Query(signed, lookup, { hostBucket }));
   if (hasHeader) throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header you provided is invalid.');
   // Unsigned: the anonymous principal. The authorize stage decides (today: AccessDenied).
   return { principal: ANONYMOUS };

@@ -43,6 +43,13 @@ export interface SigV4Options {
   now?: number;
   /** Accept any region in the credential scope (and sign with it). */
   anyRegion?: boolean;
+  /** The service the credential scope must name (default 's3'; the STS endpoint: 'sts'). */
+  service?: string;
+  /**
+   * The SHA-256 (hex) of a body already read: the canonical request's payload line when the request
+   * has no x-amz-content-sha256 (STS clients send none). Without it that header is required, as S3 does.
+   */
+  bodyHash?: string;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -202,8 +209,9 @@ function checkScope(scope: Scope, kind: AuthKind, opts: SigV4Options): void {
   if (!isScopeDate(scope.date)) {
     throw malformed(kind, `incorrect date format "${scope.date}". This date in the credential must be in the format "yyyyMMdd".`);
   }
-  if (scope.service !== SERVICE) {
-    throw malformed(kind, `incorrect service "${scope.service}". This endpoint belongs to "${SERVICE}".`);
+  const service = opts.service ?? SERVICE;
+  if (scope.service !== service) {
+    throw malformed(kind, `incorrect service "${scope.service}". This endpoint belongs to "${service}".`);
   }
   if (scope.terminal !== TERMINAL) {
     throw malformed(kind, `incorrect terminal "${scope.terminal}". This endpoint uses "${TERMINAL}".`);
@@ -396,10 +404,10 @@ export function verifySigV4Header(req: SignedRequest, lookup: CredentialLookup, 
 
   // S3 requires the payload-hash claim on header auth; it is the last line of the canonical request.
   const sha = headerValues(req.headers, 'x-amz-content-sha256');
-  if (sha === undefined) {
+  if (sha === undefined && opts.bodyHash === undefined) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   }
-  const payloadLine = sha.join(',');
+  const payloadLine = sha?.join(',') ?? (opts.bodyHash as string);
   const payloadHash = checkPayloadHash(payloadLine);
 
   const creds = lookup(scope.accessKey);
@@ -414,8 +422,8 @@ export function verifySigV4Header(req: SignedRequest, lookup: CredentialLookup, 
     });
   }
 
-  const scopeString = `${scope.date}/${scope.region}/${SERVICE}/${TERMINAL}`;
-  const key = deriveSigningKey(creds.secretKey, scope.date, scope.region, SERVICE);
+  const scopeString = `${scope.date}/${scope.region}/${scope.service}/${TERMINAL}`;
+  const key = deriveSigningKey(creds.secretKey, scope.date, scope.region, scope.service);
   const params = req.queryParams ?? parseQueryParams(req.rawQuery);
   verifySignature({
     req,
@@ -554,8 +562,8 @@ export function verifySigV4Query(req: SignedRequest, lookup: CredentialLookup, o
 
   refuseUnsignedAmzHeaders(req, signedNames);
 
-  const scopeString = `${scope.date}/${scope.region}/${SERVICE}/${TERMINAL}`;
-  const key = deriveSigningKey(creds.secretKey, scope.date, scope.region, SERVICE);
+  const scopeString = `${scope.date}/${scope.region}/${scope.service}/${TERMINAL}`;
+  const key = deriveSigningKey(creds.secretKey, scope.date, scope.region, scope.service);
   verifySignature({
     req,
     canonicalQuery: canonicalQuery(signedPairs),

@@ -3,7 +3,17 @@
 // through the store's write scheduler (durable like any metadata write); reads are primary-key or
 // index reads, so another process's change is seen by the next read.
 import { StoreError } from '../errors.js';
-import type { AccessKeyRecord, AttachTarget, GroupRecord, IdentityStatus, IdentityStore, KeyWithUser, PolicyRecord, UserRecord } from '../identities.js';
+import type {
+  AccessKeyRecord,
+  AttachTarget,
+  GroupRecord,
+  IdentityStatus,
+  IdentityStore,
+  KeyWithUser,
+  PolicyRecord,
+  RoleRecord,
+  UserRecord,
+} from '../identities.js';
 import { read } from './sqlite-busy.js';
 import type { Db, Stmt } from './sqlite-sql.js';
 
@@ -45,7 +55,21 @@ function toKey(r: KeyRow): AccessKeyRecord {
     created: r.created_at,
   };
 }
-const targetOf = (t: AttachTarget): [string, string] => ('user' in t ? ['user', t.user] : ['group', t.group]);
+interface RoleRow {
+  name: string;
+  role_id: string;
+  trust_policy: string;
+  max_session_duration: number;
+  created_at: number;
+}
+const toRole = (r: RoleRow): RoleRecord => ({
+  name: r.name,
+  roleId: r.role_id,
+  trustPolicy: r.trust_policy,
+  maxSessionDuration: r.max_session_duration,
+  created: r.created_at,
+});
+const targetOf = (t: AttachTarget): [string, string] => ('user' in t ? ['user', t.user] : 'group' in t ? ['group', t.group] : ['role', t.role]);
 
 export class SqliteIdentities implements IdentityStore {
   private readonly st: Record<string, Stmt>;
@@ -94,6 +118,10 @@ export class SqliteIdentities implements IdentityStore {
       keyStatus: p('UPDATE iam_access_keys SET status = ? WHERE access_key_id = ?'),
       dropKey: p('DELETE FROM iam_access_keys WHERE access_key_id = ?'),
       keyIds: p('SELECT DISTINCT secret_key_id FROM iam_access_keys'),
+      getRole: p('SELECT * FROM iam_roles WHERE name = ?'),
+      listRoles: p('SELECT * FROM iam_roles ORDER BY name'),
+      addRole: p('INSERT INTO iam_roles(name, role_id, trust_policy, max_session_duration, created_at) VALUES (?, ?, ?, ?, ?)'),
+      dropRole: p('DELETE FROM iam_roles WHERE name = ?'),
     };
   }
 
@@ -212,7 +240,8 @@ export class SqliteIdentities implements IdentityStore {
       this.mustPolicy(policy);
       const [kind, name] = targetOf(target);
       if (kind === 'user') this.mustUser(name);
-      else this.mustGroup(name);
+      else if (kind === 'group') this.mustGroup(name);
+      else this.mustRole(name);
       this.st.attach!.run(kind, name, policy);
     });
   }
@@ -227,11 +256,38 @@ export class SqliteIdentities implements IdentityStore {
     const [kind, name] = targetOf(target);
     return read(() => (this.st.attached!.all(kind, name) as Array<{ policy: string }>).map((r) => r.policy));
   }
-  policyTargets(policy: string): { users: string[]; groups: string[] } {
+  policyTargets(policy: string): { users: string[]; groups: string[]; roles: string[] } {
     return read(() => {
-      const out = { users: [] as string[], groups: [] as string[] };
-      for (const r of this.st.targets!.all(policy) as Array<{ kind: string; target: string }>) (r.kind === 'user' ? out.users : out.groups).push(r.target);
+      const out = { users: [] as string[], groups: [] as string[], roles: [] as string[] };
+      for (const r of this.st.targets!.all(policy) as Array<{ kind: string; target: string }>)
+        (r.kind === 'user' ? out.users : r.kind === 'group' ? out.groups : out.roles).push(r.target);
       return out;
+    });
+  }
+
+  private mustRole(name: string): void {
+    if (this.st.getRole!.get(name) === undefined) throw new StoreError('NoSuchEntity', `The role with name ${name} cannot be found.`);
+  }
+  createRole(role: RoleRecord): void | Promise<void> {
+    return this.run(() => {
+      if (this.st.getRole!.get(role.name) !== undefined) throw new StoreError('EntityAlreadyExists', `Role with name ${role.name} already exists.`);
+      this.st.addRole!.run(role.name, role.roleId, role.trustPolicy, role.maxSessionDuration, role.created);
+    });
+  }
+  getRole(name: string): RoleRecord | undefined {
+    return read(() => {
+      const r = this.st.getRole!.get(name) as RoleRow | undefined;
+      return r && toRole(r);
+    });
+  }
+  listRoles(): RoleRecord[] {
+    return read(() => (this.st.listRoles!.all() as RoleRow[]).map(toRole));
+  }
+  deleteRole(name: string): void | Promise<void> {
+    return this.run(() => {
+      this.mustRole(name);
+      this.st.dropTargets!.run('role', name);
+      this.st.dropRole!.run(name);
     });
   }
 

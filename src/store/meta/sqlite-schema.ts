@@ -231,6 +231,32 @@ CREATE TABLE iam_access_keys (
 CREATE INDEX iam_access_keys_user ON iam_access_keys(user_name);
 `;
 
+/**
+ * Format 8 (roles, for STS): iam_roles (name, stable role id, trust policy JSON, maximum session
+ * duration in seconds) and iam_attachments rebuilt so that its kind may also be 'role' (SQLite cannot
+ * change a CHECK constraint in place: new table, rows copied, old one dropped, renamed back). Every
+ * existing row keeps its meaning. Sessions are not stored (src/iam/sessions.ts: sealed tokens).
+ */
+export const SCHEMA_V8 = `
+CREATE TABLE iam_roles (
+  name                 TEXT PRIMARY KEY,
+  role_id              TEXT NOT NULL UNIQUE,
+  trust_policy         TEXT NOT NULL,
+  max_session_duration INTEGER NOT NULL,
+  created_at           INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE iam_attachments_v8 (
+  kind   TEXT NOT NULL CHECK (kind IN ('user', 'group', 'role')),
+  target TEXT NOT NULL,
+  policy TEXT NOT NULL REFERENCES iam_policies(name),
+  PRIMARY KEY (kind, target, policy)
+) WITHOUT ROWID;
+INSERT INTO iam_attachments_v8(kind, target, policy) SELECT kind, target, policy FROM iam_attachments;
+DROP TABLE iam_attachments;
+ALTER TABLE iam_attachments_v8 RENAME TO iam_attachments;
+CREATE INDEX iam_attachments_policy ON iam_attachments(policy);
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -252,7 +278,9 @@ export function migrate(db: Db): void {
     if (current < 6) db.exec(SCHEMA_V6);
     // Step 7 (identities) only adds tables.
     if (current < 7) db.exec(SCHEMA_V7);
-    // Future upgrades: `if (current < 8) { ... }`, each step in this same transaction.
+    // Step 8 (roles) adds a table and widens iam_attachments.kind (rows copied as they are).
+    if (current < 8) db.exec(SCHEMA_V8);
+    // Future upgrades: `if (current < 9) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

@@ -251,8 +251,16 @@ describe('SqliteMetaStore', () => {
     assert.deepEqual(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl')), { n: 0 });
   });
 
+  /** What format 8 changed, undone: iam_roles dropped, iam_attachments back to format 7's (user or group only). */
+  const UNDO_V8 = `DROP TABLE iam_roles; DELETE FROM iam_attachments WHERE kind = 'role';
+    CREATE TABLE a7 (kind TEXT NOT NULL CHECK (kind IN ('user', 'group')), target TEXT NOT NULL,
+      policy TEXT NOT NULL REFERENCES iam_policies(name), PRIMARY KEY (kind, target, policy)) WITHOUT ROWID;
+    INSERT INTO a7 SELECT * FROM iam_attachments; DROP TABLE iam_attachments; ALTER TABLE a7 RENAME TO iam_attachments;
+    CREATE INDEX iam_attachments_policy ON iam_attachments(policy); `;
+
   /** What format 7 added, dropped again: turns a current file back into a format-6 one. */
   const UNDO_V7 =
+    'DROP TABLE iam_roles; ' +
     'DROP TABLE iam_access_keys; DROP TABLE iam_attachments; DROP TABLE iam_policies; DROP TABLE iam_group_members; DROP TABLE iam_groups; DROP TABLE iam_users; ';
 
   /** What format 6 added, dropped again: turns a current file back into a format-5 one. */
@@ -305,6 +313,28 @@ describe('SqliteMetaStore', () => {
       assert.deepEqual(migrated.identities.listUsers(), []);
       await migrated.identities.createUser({ name: 'alice', userId: 'U1', status: 'enabled', created: 1 });
       assert.equal(migrated.identities.getUser('alice')?.userId, 'U1');
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it("Open › a format-7 file → migrated to format 8 (roles), the users' attachments kept, roles attachable", async () => {
+    const p = join(dir, 'format7.db');
+    const old = SqliteMetaStore.open(p);
+    await old.identities.createUser({ name: 'alice', userId: 'U1', status: 'enabled', created: 1 });
+    await old.identities.putPolicy('ro', '{}', 1);
+    await old.identities.attachPolicy('ro', { user: 'alice' });
+    await old.close();
+    const db = new Database(p);
+    db.exec(`${UNDO_V8}UPDATE meta SET value = 7 WHERE name = 'format_version'`);
+    assert.throws(() => db.prepare("INSERT INTO iam_attachments VALUES ('role', 'r', 'ro')").run(), /CHECK/);
+    db.close();
+    const migrated = SqliteMetaStore.open(p);
+    try {
+      assert.deepEqual(migrated.identities.attachedPolicies({ user: 'alice' }), ['ro']);
+      await migrated.identities.createRole({ name: 'r', roleId: 'AROA1', trustPolicy: '{}', maxSessionDuration: 3600, created: 1 });
+      await migrated.identities.attachPolicy('ro', { role: 'r' });
+      assert.deepEqual(migrated.identities.policyTargets('ro'), { users: ['alice'], groups: [], roles: ['r'] });
     } finally {
       await migrated.close();
     }
