@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { ANONYMOUS } from '../iam/principal.js';
 import { checkAccess, denialOf, resourceOf } from '../s3/access.js';
-import { loadBucketAccess } from '../s3/bucket-access.js';
+import { loadBucketWithAccess } from '../s3/bucket-access.js';
 import type { BucketAccess } from '../iam/authorize.js';
 import { authenticate, postFormCredentials } from '../s3/auth/authenticate.js';
 import type { AuthResult } from '../s3/auth/sigv4.js';
@@ -315,9 +315,12 @@ export function createRequestHandler(deps: PipelineDeps) {
 
       // 4. load bucket: once, for the operations on an existing bucket (handlers get ctx.bucketRecord).
       // NoSuchBucket is answered in stage 6, after the authorization and request errors (as S3 orders them).
-      if (spec?.bucketMustExist && bucket !== undefined) ctx.bucketRecord = await store.getBucket(bucket);
-      // …and, for every principal but root, what the bucket says about access (policy, ACLs).
-      if (ctx.bucketRecord !== undefined && ctx.principal.kind !== 'root') ctx.bucketAccess = await loadBucketAccess(store, ctx.bucketRecord);
+      // …and, for every principal but root, what the bucket says about access (policy, ACLs), read
+      // with the bucket in one statement.
+      if (spec?.bucketMustExist && bucket !== undefined) {
+        if (ctx.principal.kind === 'root') ctx.bucketRecord = await store.getBucket(bucket);
+        else ({ bucket: ctx.bucketRecord, access: ctx.bucketAccess } = await loadBucketWithAccess(store, bucket));
+      }
 
       // 5. authorize: every request but a preflight. A form upload (PostObject) is authorized by its
       // handler once the form's signature is verified; the copy source by copy-source.ts.

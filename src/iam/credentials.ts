@@ -1,6 +1,10 @@
 // The server's credential source: the root access key from configuration, every other access key
-// from the metadata store, read per request (one primary-key read), so disabling a user or a key,
-// or deleting a key, takes effect on the next request in every process sharing the store.
+// from the metadata store. Each request reads its key row and the identity generation (one
+// statement); the principal resolved for the key (its compiled policies, its opened secret) is
+// cached, tagged with the generation it was resolved at, and reused while the generation is
+// unchanged. Every identity write bumps the generation in the same transaction, so disabling a
+// user or a key, deleting a key, or changing a group or a policy takes effect on the next request
+// in every process sharing the store; a key's expiry is checked against the clock per request.
 import type { IdentityStore, KeyWithUser } from '../store/identities.js';
 import { ROOT_USER_ID } from '../store/types.js';
 import type { CredentialSource, Principal, StoredCredentials } from './principal.js';
@@ -20,7 +24,7 @@ export function keyRefusal(k: KeyWithUser, now: number): string | undefined {
 export interface IdentityCredentialsOptions {
   rootAccessKey: string;
   rootSecretKey: string;
-  identities: Pick<IdentityStore, 'getAccessKey' | 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>;
+  identities: Pick<IdentityStore, 'lookupAccessKey' | 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>;
   box: SecretBox;
   now?: () => number;
 }
@@ -52,34 +56,35 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
     }
     return c;
   };
-  /** Opened secrets by access key id, reused while the sealed bytes are the same (AES-GCM per request is cheap, but free is cheaper). */
-  const opened = new Map<string, { sealed: Buffer; plain: string }>();
+  /** Resolved keys by access key id, each with the generation it was resolved at and its sealed secret. */
+  const resolved = new Map<string, { generation: number; sealed: Buffer; found: StoredCredentials }>();
   return (accessKeyId) => {
     if (accessKeyId === opts.rootAccessKey) return Promise.resolve(root);
-    const k = opts.identities.getAccessKey(accessKeyId);
+    const { generation, key: k } = opts.identities.lookupAccessKey(accessKeyId);
+    // The row is checked on every request (status, expiry against the clock), cached or not.
     if (k === undefined || keyRefusal(k, now()) !== undefined) {
-      opened.delete(accessKeyId);
+      resolved.delete(accessKeyId);
       return Promise.resolve(undefined);
     }
-    let cached = opened.get(accessKeyId);
-    if (cached === undefined || !cached.sealed.equals(k.secret.sealed)) {
-      cached = { sealed: k.secret.sealed, plain: opts.box.open(k.secret, accessKeyId) };
-      if (opened.size > 10_000) opened.clear();
-      opened.set(accessKeyId, cached);
-    }
-    // The user's policies and its groups', read now (a change takes effect on the next request),
-    // compiled once per distinct document.
+    const cached = resolved.get(accessKeyId);
+    if (cached !== undefined && cached.generation === generation && cached.sealed.equals(k.secret.sealed)) return Promise.resolve(cached.found);
+    // Opening the secret (AES-GCM) and reading the policies happen once per key and generation.
+    // The policies are read after the generation: what is cached is at least as new as its tag.
+    const secretKey = cached !== undefined && cached.sealed.equals(k.secret.sealed) ? cached.found.secretKey : opts.box.open(k.secret, accessKeyId);
     const { policies } = identityPolicies(opts.identities, k.userName);
     const identity = [...policies].map(([name, doc]) => compiled(name, doc));
-    const principal: Principal = {
+    const principal: Principal = Object.freeze({
       accessKeyId,
       userId: k.userId,
       kind: 'user',
       userName: k.userName,
       ...(k.policy !== undefined && { keyPolicy: k.policy }),
       policies: { identity, ...(k.policy !== undefined && { key: compiled(`access key ${accessKeyId}`, k.policy) }) },
-    };
-    return Promise.resolve({ principal, secretKey: cached.plain });
+    });
+    const found: StoredCredentials = Object.freeze({ principal, secretKey });
+    if (resolved.size > 10_000) resolved.clear();
+    resolved.set(accessKeyId, { generation, sealed: k.secret.sealed, found });
+    return Promise.resolve(found);
   };
 }
 

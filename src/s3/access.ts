@@ -36,7 +36,8 @@ function signing(ctx: RequestContext): { authType?: string; version?: string } {
   return {};
 }
 
-function conditionsOf(ctx: RequestContext): ConditionContext {
+/** The request's condition keys: built only when a policy reads one (conditionsOf). */
+function conditionValuesOf(ctx: RequestContext): ConditionContext['values'] {
   const h = (name: string): string | undefined => {
     const v = ctx.headers[name];
     return Array.isArray(v) ? v[0] : v;
@@ -44,21 +45,29 @@ function conditionsOf(ctx: RequestContext): ConditionContext {
   const listing = LISTINGS.has(ctx.op);
   const sig = signing(ctx);
   return {
+    'aws:UserAgent': h('user-agent'),
+    'aws:Referer': h('referer'),
+    's3:prefix': listing ? (ctx.query.get('prefix') ?? '') : undefined,
+    's3:delimiter': listing ? ctx.query.get('delimiter') : undefined,
+    's3:max-keys': listing ? ctx.query.get('max-keys') : undefined,
+    's3:VersionId': ctx.query.get('versionId'),
+    's3:x-amz-acl': h('x-amz-acl'),
+    's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
+    's3:x-amz-content-sha256': h('x-amz-content-sha256'),
+    's3:authType': sig.authType,
+    's3:signatureversion': sig.version,
+  };
+}
+
+function conditionsOf(ctx: RequestContext): ConditionContext {
+  let values: ConditionContext['values'];
+  return {
     secureTransport: (ctx.req.socket as TLSSocket | undefined)?.encrypted === true,
     sourceIp: ctx.req.socket?.remoteAddress,
     operation: ctx.op,
-    values: {
-      'aws:UserAgent': h('user-agent'),
-      'aws:Referer': h('referer'),
-      's3:prefix': listing ? (ctx.query.get('prefix') ?? '') : undefined,
-      's3:delimiter': listing ? ctx.query.get('delimiter') : undefined,
-      's3:max-keys': listing ? ctx.query.get('max-keys') : undefined,
-      's3:VersionId': ctx.query.get('versionId'),
-      's3:x-amz-acl': h('x-amz-acl'),
-      's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
-      's3:x-amz-content-sha256': h('x-amz-content-sha256'),
-      's3:authType': sig.authType,
-      's3:signatureversion': sig.version,
+    get values() {
+      values ??= conditionValuesOf(ctx);
+      return values;
     },
   };
 }

@@ -175,6 +175,11 @@ export class Store {
     return this.meta.getBucketConfig(bucket, name);
   }
 
+  /** The bucket and the named configuration documents it has, in one read; undefined: no such bucket. */
+  async getBucketWithConfigs(name: string, configs: readonly string[]): Promise<{ bucket: BucketRecord; configs: Map<string, string> } | undefined> {
+    return this.meta.getBucketWithConfigs(name, configs);
+  }
+
   /** Stores a configuration document; undefined removes it. Throws NoSuchBucket. */
   async putBucketConfig(bucket: string, name: string, value: string | undefined): Promise<void> {
     await this.meta.putBucketConfig(bucket, name, value);

@@ -383,6 +383,14 @@ export interface MetaStore {
   // ---- per-bucket configuration documents (CORS, later tagging, lifecycle, policy...) ----
   /** The stored document (JSON text) or undefined. Throws NoSuchBucket. */
   getBucketConfig(bucket: string, name: string): string | undefined | Promise<string | undefined>;
+  /**
+   * The bucket and those of the named documents it has (absent from the map: none), in one read;
+   * undefined when the bucket does not exist. The per-request read of what authorization needs.
+   */
+  getBucketWithConfigs(
+    name: string,
+    configs: readonly string[],
+  ): { bucket: BucketRecord; configs: Map<string, string> } | undefined | Promise<{ bucket: BucketRecord; configs: Map<string, string> } | undefined>;
   /** Stores (or with undefined, removes) a document. Throws NoSuchBucket. */
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void>;
 

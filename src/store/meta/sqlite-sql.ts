@@ -259,6 +259,17 @@ export function toRecord(r: ObjectRow): ObjectRecord {
   return rec;
 }
 
+/**
+ * A bucket and `n` of its configuration documents in one statement (one read snapshot): one row per
+ * document found (config_name NULL when none is), no row when the bucket does not exist. Parameters:
+ * the n document names, then the bucket's name.
+ */
+export function bucketWithConfigsSql(n: number): string {
+  return `SELECT b.name, b.region, b.created_at, b.versioning, b.owner, b.object_lock, c.name AS config_name, c.value AS config_value
+    FROM buckets b LEFT JOIN bucket_config c ON c.bucket = b.name AND c.name IN (${Array.from({ length: n }, () => '?').join(', ')})
+    WHERE b.name = ?`;
+}
+
 /** Every statement the store runs, prepared once per connection. */
 export function prepareAll(db: Db) {
   const p = (sql: string): Stmt => db.prepare(sql);

@@ -25,6 +25,7 @@ import {
   type UploadRow,
   type VersionRow,
   byteSuccessor,
+  bucketWithConfigsSql,
   toListedVersion,
   prepareAll,
   toBucket,
@@ -104,6 +105,8 @@ export class SqliteMetaStore implements MetaStore {
   private readonly abortTx: (bucket: string, key: string, uploadId: string) => DataRef[];
   private readonly putConfigTx: (bucket: string, name: string, value: string | undefined) => void;
   private readonly writes: WriteScheduler;
+  /** getBucketWithConfigs' statements, by the number of documents asked for. */
+  private readonly configsSt = new Map<number, Stmt>();
 
   private constructor(
     private readonly db: Db,
@@ -600,6 +603,16 @@ export class SqliteMetaStore implements MetaStore {
       const row = this.st.getConfig.get(bucket, name) as { value: string } | undefined;
       return row?.value;
     });
+  }
+
+  getBucketWithConfigs(name: string, configs: readonly string[]): { bucket: BucketRecord; configs: Map<string, string> } | undefined {
+    let st = this.configsSt.get(configs.length);
+    if (st === undefined) this.configsSt.set(configs.length, (st = this.db.prepare(bucketWithConfigsSql(configs.length))));
+    const rows = read(() => st.all(...configs, name) as Array<BucketRow & { config_name: string | null; config_value: string | null }>);
+    if (rows.length === 0) return undefined;
+    const found = new Map<string, string>();
+    for (const r of rows) if (r.config_name !== null) found.set(r.config_name, r.config_value!);
+    return { bucket: toBucket(rows[0]!), configs: found };
   }
 
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {
