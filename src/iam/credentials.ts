@@ -1,10 +1,10 @@
 // The server's credential source: the root access key from configuration, every other access key
-// from the metadata store. Each request reads its key row and the identity generation (one
-// statement); the principal resolved for the key (its compiled policies, its opened secret) is
-// cached, tagged with the generation it was resolved at, and reused while the generation is
-// unchanged. Every identity write bumps the generation in the same transaction, so disabling a
-// user or a key, deleting a key, or changing a group or a policy takes effect on the next request
-// in every process sharing the store; a key's expiry is checked against the clock per request.
+// from the metadata store. The principal resolved for a key (its compiled policies, its opened
+// secret) is cached, tagged with the identity generation it was resolved at; a request reads the
+// generation (one small read) and reuses the principal while it is unchanged. Every identity write
+// bumps the generation in its own transaction, so disabling a user or a key, deleting a key, or
+// changing a group or a policy takes effect on the next request in every process sharing the
+// store; a key's expiry is checked against the clock on every request.
 import type { IdentityStore, KeyWithUser } from '../store/identities.js';
 import { ROOT_USER_ID } from '../store/types.js';
 import type { CredentialSource, Principal, StoredCredentials } from './principal.js';
@@ -24,7 +24,7 @@ export function keyRefusal(k: KeyWithUser, now: number): string | undefined {
 export interface IdentityCredentialsOptions {
   rootAccessKey: string;
   rootSecretKey: string;
-  identities: Pick<IdentityStore, 'lookupAccessKey' | 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>;
+  identities: Pick<IdentityStore, 'identityGeneration' | 'lookupAccessKey' | 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>;
   box: SecretBox;
   now?: () => number;
 }
@@ -56,21 +56,24 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
     }
     return c;
   };
-  /** Resolved keys by access key id, each with the generation it was resolved at and its sealed secret. */
-  const resolved = new Map<string, { generation: number; sealed: Buffer; found: StoredCredentials }>();
+  /** Resolved keys by access key id, each with the generation it was resolved at and the key's expiry. */
+  const resolved = new Map<string, { generation: number; expires?: number; found: StoredCredentials }>();
   return (accessKeyId) => {
     if (accessKeyId === opts.rootAccessKey) return Promise.resolve(root);
+    // The hit: one read of the generation (a one-row primary-key read). Every change to a key, its
+    // user, the user's groups or any policy bumps it, so an equal generation means nothing this
+    // principal depends on changed; only the clock can expire the key meanwhile.
+    const cached = resolved.get(accessKeyId);
+    if (cached !== undefined && cached.generation === opts.identities.identityGeneration()) {
+      return Promise.resolve(cached.expires !== undefined && cached.expires <= now() ? undefined : cached.found);
+    }
+    // The miss: the key row and the generation in one statement, then the user's policies (read after
+    // the generation: what is cached is at least as new as its tag).
     const { generation, key: k } = opts.identities.lookupAccessKey(accessKeyId);
-    // The row is checked on every request (status, expiry against the clock), cached or not.
     if (k === undefined || keyRefusal(k, now()) !== undefined) {
       resolved.delete(accessKeyId);
       return Promise.resolve(undefined);
     }
-    const cached = resolved.get(accessKeyId);
-    if (cached !== undefined && cached.generation === generation && cached.sealed.equals(k.secret.sealed)) return Promise.resolve(cached.found);
-    // Opening the secret (AES-GCM) and reading the policies happen once per key and generation.
-    // The policies are read after the generation: what is cached is at least as new as its tag.
-    const secretKey = cached !== undefined && cached.sealed.equals(k.secret.sealed) ? cached.found.secretKey : opts.box.open(k.secret, accessKeyId);
     const { policies } = identityPolicies(opts.identities, k.userName);
     const identity = [...policies].map(([name, doc]) => compiled(name, doc));
     const principal: Principal = Object.freeze({
@@ -81,9 +84,9 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
       ...(k.policy !== undefined && { keyPolicy: k.policy }),
       policies: { identity, ...(k.policy !== undefined && { key: compiled(`access key ${accessKeyId}`, k.policy) }) },
     });
-    const found: StoredCredentials = Object.freeze({ principal, secretKey });
+    const found: StoredCredentials = Object.freeze({ principal, secretKey: opts.box.open(k.secret, accessKeyId) });
     if (resolved.size > 10_000) resolved.clear();
-    resolved.set(accessKeyId, { generation, sealed: k.secret.sealed, found });
+    resolved.set(accessKeyId, { generation, ...(k.expires !== undefined && { expires: k.expires }), found });
     return Promise.resolve(found);
   };
 }

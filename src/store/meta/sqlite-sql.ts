@@ -260,14 +260,14 @@ export function toRecord(r: ObjectRow): ObjectRecord {
 }
 
 /**
- * A bucket and `n` of its configuration documents in one statement (one read snapshot): one row per
- * document found (config_name NULL when none is), no row when the bucket does not exist. Parameters:
- * the n document names, then the bucket's name.
+ * A bucket and `n` of its configuration documents in one statement (one read snapshot), one row in
+ * raw form: the bucket's columns as getBucket reads them, then each document's value (NULL: none);
+ * no row when the bucket does not exist. Parameters: the n document names, then the bucket's name.
+ * (Scalar subqueries on the primary key cost about what getBucket alone does; a join is slower.)
  */
 export function bucketWithConfigsSql(n: number): string {
-  return `SELECT b.name, b.region, b.created_at, b.versioning, b.owner, b.object_lock, c.name AS config_name, c.value AS config_value
-    FROM buckets b LEFT JOIN bucket_config c ON c.bucket = b.name AND c.name IN (${Array.from({ length: n }, () => '?').join(', ')})
-    WHERE b.name = ?`;
+  const docs = Array.from({ length: n }, () => ', (SELECT value FROM bucket_config WHERE bucket = b.name AND name = ?)').join('');
+  return `SELECT b.name, b.region, b.created_at, b.versioning, b.owner, b.object_lock${docs} FROM buckets b WHERE b.name = ?`;
 }
 
 /** Every statement the store runs, prepared once per connection. */

@@ -607,12 +607,13 @@ export class SqliteMetaStore implements MetaStore {
 
   getBucketWithConfigs(name: string, configs: readonly string[]): { bucket: BucketRecord; configs: Map<string, string> } | undefined {
     let st = this.configsSt.get(configs.length);
-    if (st === undefined) this.configsSt.set(configs.length, (st = this.db.prepare(bucketWithConfigsSql(configs.length))));
-    const rows = read(() => st.all(...configs, name) as Array<BucketRow & { config_name: string | null; config_value: string | null }>);
-    if (rows.length === 0) return undefined;
+    if (st === undefined) this.configsSt.set(configs.length, (st = this.db.prepare(bucketWithConfigsSql(configs.length)).raw(true)));
+    const row = read(() => st.get(...configs, name) as unknown[] | undefined);
+    if (row === undefined) return undefined;
+    const [n, region, createdAt, versioning, owner, objectLock] = row as [string, string, number, BucketRecord['versioning'], string, number];
     const found = new Map<string, string>();
-    for (const r of rows) if (r.config_name !== null) found.set(r.config_name, r.config_value!);
-    return { bucket: toBucket(rows[0]!), configs: found };
+    for (let i = 0; i < configs.length; i++) if (row[6 + i] !== null) found.set(configs[i]!, row[6 + i] as string);
+    return { bucket: toBucket({ name: n, region, created_at: createdAt, versioning, owner, object_lock: objectLock }), configs: found };
   }
 
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {
