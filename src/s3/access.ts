@@ -36,7 +36,7 @@ function signing(ctx: RequestContext): { authType?: string; version?: string } {
   return {};
 }
 
-/** The request's condition keys: built only when a policy reads one (conditionsOf). */
+/** The request's condition keys: built only when a policy reads one (RequestConditions). */
 function conditionValuesOf(ctx: RequestContext): ConditionContext['values'] {
   const h = (name: string): string | undefined => {
     const v = ctx.headers[name];
@@ -59,17 +59,23 @@ function conditionValuesOf(ctx: RequestContext): ConditionContext['values'] {
   };
 }
 
-function conditionsOf(ctx: RequestContext): ConditionContext {
-  let values: ConditionContext['values'];
-  return {
-    secureTransport: (ctx.req.socket as TLSSocket | undefined)?.encrypted === true,
-    sourceIp: ctx.req.socket?.remoteAddress,
-    operation: ctx.op,
-    get values() {
-      values ??= conditionValuesOf(ctx);
-      return values;
-    },
-  };
+/** The request's ConditionContext, each part computed when first read (most policies read none). */
+class RequestConditions implements ConditionContext {
+  private cachedValues: ConditionContext['values'];
+  constructor(private readonly ctx: RequestContext) {}
+  get operation(): string {
+    return this.ctx.op;
+  }
+  get secureTransport(): boolean {
+    return (this.ctx.req.socket as TLSSocket | undefined)?.encrypted === true;
+  }
+  get sourceIp(): string | undefined {
+    return this.ctx.req.socket?.remoteAddress;
+  }
+  get values(): ConditionContext['values'] {
+    this.cachedValues ??= conditionValuesOf(this.ctx);
+    return this.cachedValues;
+  }
 }
 
 /**
@@ -82,7 +88,7 @@ export async function checkAccess(ctx: RequestContext, actions: readonly S3Actio
   // The root principal is allowed outright: no condition keys, no bucket access are built for it.
   if (principal.kind === 'root') return;
   const bucketAccess = access ?? (resource.kind !== 'service' && resource.bucket === ctx.bucket ? ctx.bucketAccess : undefined) ?? NO_BUCKET_ACCESS;
-  const conditions = conditionsOf(ctx);
+  const conditions = new RequestConditions(ctx);
   for (const action of actions) {
     let decision = authorize(principal, action, resource, conditions, bucketAccess);
     // No policy decided: an ACL grant (the bucket's, or the object's) may still allow.
