@@ -1,7 +1,8 @@
 // Users' secrets at rest and across processes: sealed in the database (no plaintext in any file of
 // the data directory, none in the logs), a restart with another root secret and no master key fails
 // loudly while the former secret as --master-key reads them, and two --shared processes see each
-// other's disables on the next request (docs/admin-api.md, "Secrets at rest").
+// other's disables, group and policy changes on the next request (docs/admin-api.md, "Secrets at
+// rest"; docs/iam.md, "Cost": principals are cached per identity generation).
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -97,6 +98,37 @@ describe('identities: secrets at rest and across processes', () => {
     assert.equal(await listBucketsAs(a.url, user), 'AccessDenied');
     assert.equal((await adminCall(b.url, ROOT_OLD, 'DELETE', `keys/${user.accessKey}`)).status, 200);
     assert.equal(await listBucketsAs(a.url, user), 'InvalidAccessKeyId');
+  });
+
+  it('--shared › group membership and policy changes made through one process decide the next request through the other, whose principal was cached', async () => {
+    const dataDir = await newDir();
+    const args = ['--shared', 'yes', '--access-key', 'rootkey', '--secret-key', OLD_SECRET];
+    const a = await start({ dataDir, args, users: ['cached-user'] });
+    const b = await start({ dataDir, args });
+    const user = a.users[0]!;
+    const admin = async (method: 'POST' | 'DELETE', path: string, body?: object) =>
+      assert.equal((await adminCall(a.url, ROOT_OLD, method, path, body)).status, 200, path);
+    const lister = (effect: string, action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: effect, Action: action, Resource: '*' }] });
+    // b resolves (and caches) the user's principal on each of these requests.
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied');
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied');
+    await admin('POST', 'policies', { name: 'lister', document: lister('Allow', 's3:ListAllMyBuckets') });
+    await admin('POST', 'groups', { name: 'listers' });
+    await admin('POST', 'policies/lister/attach', { group: 'listers' });
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied', 'not a member yet');
+    await admin('POST', 'groups/listers/members', { users: ['cached-user'] });
+    assert.equal(await listBucketsAs(b.url, user), 'OK');
+    assert.equal(await listBucketsAs(b.url, user), 'OK');
+    await admin('POST', 'policies', { name: 'lister', document: lister('Allow', 's3:GetObject') });
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied', 'the document replaced');
+    await admin('POST', 'policies', { name: 'lister', document: lister('Allow', 's3:ListAllMyBuckets') });
+    assert.equal(await listBucketsAs(b.url, user), 'OK');
+    await admin('POST', 'groups/listers/members/remove', { users: ['cached-user'] });
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied', 'removed from the group');
+    await admin('POST', 'policies/lister/attach', { user: 'cached-user' });
+    assert.equal(await listBucketsAs(b.url, user), 'OK', 'attached to the user');
+    await admin('POST', 'policies/lister/detach', { user: 'cached-user' });
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied', 'detached');
   });
 
   it('--shared with different master keys › a secret the process cannot open → 500 InternalError and an error in its log naming --master-key (never a quiet InvalidAccessKeyId)', async () => {
