@@ -39,7 +39,7 @@ const READ_BENCH = (actions: string[]) => ({
 });
 
 /** One admin API call, signed with the side's (root) keys; throws unless 200. */
-async function admin(side: Side, method: 'POST', path: string, body: object): Promise<void> {
+async function admin(side: Pick<Side, 'creds' | 'hostHeader' | 'port'>, method: 'POST', path: string, body: object): Promise<void> {
   const bytes = Buffer.from(JSON.stringify(body));
   const p = objectPath('_strata', `admin/v1/${path}`);
   const { target, headers } = signHeaders(side.creds!, side.hostHeader, method, p, [], Date.now(), bytes);
@@ -51,22 +51,33 @@ async function admin(side: Side, method: 'POST', path: string, body: object): Pr
   if (res.status !== 200) throw new Error(`admin ${method} ${path}: HTTP ${res.status} ${res.body?.toString('utf8').slice(0, 300) ?? ''}`);
 }
 
-/** Creates the bench user (once per server): canned readonly + a group's managed policy + a key's inline policy. */
-async function ensureUser(d: AuthHelpers, side: Side): Promise<Side> {
+/**
+ * Creates the bench user through the admin API of the server `side` reaches with root's keys: canned
+ * readonly + a group's managed policy + a key with an inline policy. Returns the user's credentials.
+ */
+export async function createBenchUser(side: Pick<Side, 'creds' | 'hostHeader' | 'port'>): Promise<S3Credentials> {
   const u = BENCH_USER;
-  await d.once(side, 'bench-user', async () => {
-    await admin(side, 'POST', 'policies', { name: u.policy, document: READ_BENCH(['s3:GetObject', 's3:ListBucket']) });
-    await admin(side, 'POST', 'groups', { name: u.group });
-    await admin(side, 'POST', `policies/${u.policy}/attach`, { group: u.group });
-    await admin(side, 'POST', 'users', { name: u.name, policies: ['readonly'] });
-    await admin(side, 'POST', `groups/${u.group}/members`, { users: [u.name] });
-    await admin(side, 'POST', `users/${u.name}/keys`, {
-      accessKey: u.accessKey,
-      secretKey: u.secretKey,
-      policy: JSON.stringify(READ_BENCH(['s3:GetObject'])),
-    });
+  await admin(side, 'POST', 'policies', { name: u.policy, document: READ_BENCH(['s3:GetObject', 's3:ListBucket']) });
+  await admin(side, 'POST', 'groups', { name: u.group });
+  await admin(side, 'POST', `policies/${u.policy}/attach`, { group: u.group });
+  await admin(side, 'POST', 'users', { name: u.name, policies: ['readonly'] });
+  await admin(side, 'POST', `groups/${u.group}/members`, { users: [u.name] });
+  await admin(side, 'POST', `users/${u.name}/keys`, {
+    accessKey: u.accessKey,
+    secretKey: u.secretKey,
+    policy: JSON.stringify(READ_BENCH(['s3:GetObject'])),
   });
-  const creds: S3Credentials = { accessKey: u.accessKey, secretKey: u.secretKey, region: side.creds!.region };
+  return { accessKey: u.accessKey, secretKey: u.secretKey, region: side.creds!.region };
+}
+
+/** The side as the bench user (made once per server). */
+async function ensureUser(d: AuthHelpers, side: Side): Promise<Side> {
+  let creds: S3Credentials | undefined;
+  await d.once(side, 'bench-user', async () => {
+    creds = await createBenchUser(side);
+  });
+  const u = BENCH_USER;
+  creds ??= { accessKey: u.accessKey, secretKey: u.secretKey, region: side.creds!.region };
   return { ...side, name: `${side.name} (bench-user)`, creds };
 }
 
