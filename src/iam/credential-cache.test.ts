@@ -13,7 +13,7 @@ import { StoreError } from '../store/errors.js';
 import { SqliteMetaStore } from '../store/meta/sqlite.js';
 import { authorize } from './authorize.js';
 import { identityCredentials } from './credentials.js';
-import type { CredentialSource } from './principal.js';
+import { type CredentialSource, credentialCacheOf } from './principal.js';
 import { SecretBox } from './secret-box.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -143,6 +143,22 @@ describe('identity generation and the credential cache (two stores on one file)'
     assert.equal(await may('s3:GetObject'), true);
     now = 9000;
     assert.equal(await source(AK), undefined);
+  });
+
+  it('credentialCacheOf › answers without a read what a lookup resolved, with its generation; nothing before, nothing once expired', async () => {
+    const cache = credentialCacheOf(source);
+    assert.ok(cache);
+    assert.equal(cache(AK), undefined, 'never looked up');
+    assert.equal(cache('ROOT'), undefined, 'root is never cached: the source answers it without a read');
+    const found = await source(AK);
+    const before = { ...reads.calls };
+    assert.deepEqual(cache(AK), { found, generation: a.identities.identityGeneration() });
+    assert.deepEqual(reads.calls, before, 'no read');
+    await b.identities.setUserStatus('alice', 'disabled');
+    assert.equal(cache(AK)?.found, found, 'still cached: the caller confirms the generation (it moved)');
+    assert.notEqual(cache(AK)?.generation, a.identities.identityGeneration());
+    now = 9000;
+    assert.equal(cache(AK), undefined, 'expired');
   });
 
   it("cache › a change by the serving store's own writes counts too", async () => {

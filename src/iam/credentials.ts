@@ -7,7 +7,7 @@
 // store; a key's expiry is checked against the clock on every request.
 import type { IdentityStore, KeyWithUser } from '../store/identities.js';
 import { ROOT_USER_ID } from '../store/types.js';
-import type { CredentialSource, Principal, StoredCredentials } from './principal.js';
+import { type CredentialCache, type CredentialSource, type Principal, type StoredCredentials, withCredentialCache } from './principal.js';
 import { type CompiledPolicy, compilePolicy, parsePolicy } from './policy.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -58,7 +58,14 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
   };
   /** Resolved keys by access key id, each with the generation it was resolved at and the key's expiry. */
   const resolved = new Map<string, { generation: number; expires?: number; found: StoredCredentials }>();
-  return (accessKeyId) => {
+  // Without reading anything: for the pipeline, whose bucket statement reads the generation and
+  // re-authenticates when it moved (src/s3/auth/cached.ts). Expiry still by the clock.
+  const cache: CredentialCache = (accessKeyId) => {
+    const c = resolved.get(accessKeyId);
+    if (c === undefined || (c.expires !== undefined && c.expires <= now())) return undefined;
+    return { found: c.found, generation: c.generation };
+  };
+  return withCredentialCache((accessKeyId) => {
     if (accessKeyId === opts.rootAccessKey) return Promise.resolve(root);
     // The hit: one read of the generation (a one-row primary-key read). Every change to a key, its
     // user, the user's groups or any policy bumps it, so an equal generation means nothing this
@@ -88,7 +95,7 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
     if (resolved.size > 10_000) resolved.clear();
     resolved.set(accessKeyId, { generation, ...(k.expires !== undefined && { expires: k.expires }), found });
     return Promise.resolve(found);
-  };
+  }, cache);
 }
 
 /**

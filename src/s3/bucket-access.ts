@@ -91,9 +91,11 @@ export async function loadBucketAccess(store: Store, bucket: BucketRecord): Prom
 
 /**
  * The bucket and its BucketAccess in one read (the pipeline's load-bucket stage for every principal
- * but root); both undefined when the bucket does not exist.
+ * but root), with the identity generation of the same snapshot (it confirms a cached principal:
+ * s3/auth/cached.ts); all undefined when the bucket does not exist.
  */
-export async function loadBucketWithAccess(store: Store, name: string): Promise<{ bucket?: BucketRecord; access?: BucketAccess }> {
+export async function loadBucketWithAccess(store: Store, name: string): Promise<{ bucket?: BucketRecord; access?: BucketAccess; identityGeneration?: number }> {
   const found = await store.getBucketWithConfigs(name, ACCESS_CONFIG_NAMES);
-  return found === undefined ? {} : { bucket: found.bucket, access: accessOf(store, found.bucket, accessConfigsOf(found.configs)) };
+  if (found === undefined) return {};
+  return { bucket: found.bucket, access: accessOf(store, found.bucket, accessConfigsOf(found.configs)), identityGeneration: found.identityGeneration };
 }

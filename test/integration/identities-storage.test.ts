@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { adminCall, type Keys } from '../helpers/admin.js';
 import { REGION, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -25,6 +25,26 @@ async function listBucketsAs(url: string, keys: Keys): Promise<string> {
   });
   try {
     await c.send(new ListBucketsCommand({}));
+    return 'OK';
+  } catch (e) {
+    return (e as { name: string }).name;
+  } finally {
+    c.destroy();
+  }
+}
+
+/** ListObjectsV2 on `bucket` as `keys` ('OK' or the error's name); `create`: CreateBucket first. */
+async function listObjectsAs(url: string, keys: Keys, bucket: string, create = false): Promise<string> {
+  const c = new S3Client({
+    endpoint: url,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: keys.accessKey, secretAccessKey: keys.secretKey },
+    maxAttempts: 1,
+  });
+  try {
+    if (create) await c.send(new CreateBucketCommand({ Bucket: bucket }));
+    await c.send(new ListObjectsV2Command({ Bucket: bucket }));
     return 'OK';
   } catch (e) {
     return (e as { name: string }).name;
@@ -98,6 +118,36 @@ describe('identities: secrets at rest and across processes', () => {
     assert.equal(await listBucketsAs(a.url, user), 'AccessDenied');
     assert.equal((await adminCall(b.url, ROOT_OLD, 'DELETE', `keys/${user.accessKey}`)).status, 200);
     assert.equal(await listBucketsAs(a.url, user), 'InvalidAccessKeyId');
+  });
+
+  it('--shared › on a bucket (the principal cached, confirmed by the bucket read): changes made through one process decide the next request through the other', async () => {
+    const dataDir = await newDir();
+    const args = ['--shared', 'yes', '--access-key', 'rootkey', '--secret-key', OLD_SECRET];
+    const a = await start({ dataDir, args, users: ['bucket-user'] });
+    const b = await start({ dataDir, args });
+    const user = a.users[0]!;
+    const admin = async (method: 'POST' | 'DELETE', path: string, body?: object) =>
+      assert.equal((await adminCall(a.url, ROOT_OLD, method, path, body)).status, 200, path);
+    const lister = (action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: 'arn:aws:s3:::shared-bkt' }] });
+    assert.equal(await listObjectsAs(a.url, ROOT_OLD, 'shared-bkt', true), 'OK');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'AccessDenied');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'AccessDenied');
+    await admin('POST', 'policies', { name: 'bucket-lister', document: lister('s3:ListBucket') });
+    await admin('POST', 'policies/bucket-lister/attach', { user: 'bucket-user' });
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'OK');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'OK');
+    await admin('POST', 'policies', { name: 'bucket-lister', document: lister('s3:GetObject') });
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'AccessDenied', 'the document replaced');
+    await admin('POST', 'policies', { name: 'bucket-lister', document: lister('s3:ListBucket') });
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'OK');
+    await admin('POST', 'users/bucket-user/disable');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'InvalidAccessKeyId');
+    assert.equal(await listObjectsAs(b.url, user, 'no-such-bkt'), 'InvalidAccessKeyId', 'refused before NoSuchBucket');
+    await admin('POST', 'users/bucket-user/enable');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'OK');
+    assert.equal(await listObjectsAs(b.url, user, 'no-such-bkt'), 'AccessDenied', 'authenticated again, allowed nothing there');
+    await admin('DELETE', `keys/${user.accessKey}`);
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'InvalidAccessKeyId');
   });
 
   it('--shared › group membership and policy changes made through one process decide the next request through the other, whose principal was cached', async () => {

@@ -267,7 +267,10 @@ export function toRecord(r: ObjectRow): ObjectRecord {
  */
 export function bucketWithConfigsSql(n: number): string {
   const docs = Array.from({ length: n }, () => ', (SELECT value FROM bucket_config WHERE bucket = b.name AND name = ?)').join('');
-  return `SELECT b.name, b.region, b.created_at, b.versioning, b.owner, b.object_lock${docs} FROM buckets b WHERE b.name = ?`;
+  // Last column: the identity generation (the meta row sqlite-identities.ts keeps), read in the same
+  // snapshot so the pipeline can confirm a cached principal without a read of its own.
+  const generation = ", coalesce((SELECT value FROM meta WHERE name = 'identity_generation'), 0)";
+  return `SELECT b.name, b.region, b.created_at, b.versioning, b.owner, b.object_lock${docs}${generation} FROM buckets b WHERE b.name = ?`;
 }
 
 /** Every statement the store runs, prepared once per connection. */

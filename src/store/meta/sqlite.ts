@@ -49,7 +49,7 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../types.js';
-import type { BucketPatch, ListedObject, ListedVersion, LockCheck, ObjectPatch } from '../types.js';
+import type { BucketPatch, BucketWithConfigs, ListedObject, ListedVersion, LockCheck, ObjectPatch } from '../types.js';
 import { checkRemovable, checkRetentionChange } from '../object-lock.js';
 
 // The SQL lives in sqlite-sql.ts; tests and the bench name these through this module.
@@ -605,7 +605,7 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  getBucketWithConfigs(name: string, configs: readonly string[]): { bucket: BucketRecord; configs: Map<string, string> } | undefined {
+  getBucketWithConfigs(name: string, configs: readonly string[]): BucketWithConfigs | undefined {
     let st = this.configsSt.get(configs.length);
     if (st === undefined) this.configsSt.set(configs.length, (st = this.db.prepare(bucketWithConfigsSql(configs.length)).raw(true)));
     const row = read(() => st.get(...configs, name) as unknown[] | undefined);
@@ -613,7 +613,8 @@ export class SqliteMetaStore implements MetaStore {
     const [n, region, createdAt, versioning, owner, objectLock] = row as [string, string, number, BucketRecord['versioning'], string, number];
     const found = new Map<string, string>();
     for (let i = 0; i < configs.length; i++) if (row[6 + i] !== null) found.set(configs[i]!, row[6 + i] as string);
-    return { bucket: toBucket({ name: n, region, created_at: createdAt, versioning, owner, object_lock: objectLock }), configs: found };
+    const bucket = toBucket({ name: n, region, created_at: createdAt, versioning, owner, object_lock: objectLock });
+    return { bucket, configs: found, identityGeneration: row[6 + configs.length] as number };
   }
 
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {
