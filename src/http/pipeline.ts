@@ -330,7 +330,8 @@ export function createRequestHandler(deps: PipelineDeps) {
         else {
           const loaded = await loadBucketWithAccess(store, bucket);
           ({ bucket: ctx.bucketRecord, access: ctx.bucketAccess } = loaded);
-          await confirmCached(ctx, deps.credentials, pending, loaded.identityGeneration);
+          const confirming = confirmCached(ctx, deps.credentials, pending, loaded.identityGeneration);
+          if (confirming !== undefined) await confirming;
         }
       }
 

@@ -94,8 +94,12 @@ export async function loadBucketAccess(store: Store, bucket: BucketRecord): Prom
  * but root), with the identity generation of the same snapshot (it confirms a cached principal:
  * s3/auth/cached.ts); all undefined when the bucket does not exist.
  */
-export async function loadBucketWithAccess(store: Store, name: string): Promise<{ bucket?: BucketRecord; access?: BucketAccess; identityGeneration?: number }> {
-  const found = await store.getBucketWithConfigs(name, ACCESS_CONFIG_NAMES);
-  if (found === undefined) return {};
-  return { bucket: found.bucket, access: accessOf(store, found.bucket, accessConfigsOf(found.configs)), identityGeneration: found.identityGeneration };
+export function loadBucketWithAccess(store: Store, name: string): Promise<{ bucket?: BucketRecord; access?: BucketAccess; identityGeneration?: number }> {
+  return store
+    .getBucketWithConfigs(name, ACCESS_CONFIG_NAMES)
+    .then((found) =>
+      found === undefined
+        ? {}
+        : { bucket: found.bucket, access: accessOf(store, found.bucket, accessConfigsOf(found.configs)), identityGeneration: found.identityGeneration },
+    );
 }

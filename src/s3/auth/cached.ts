@@ -19,34 +19,39 @@ const MIXED = Number.NaN;
  * generation to confirm (undefined: the credentials were read now, nothing to confirm). Any failure
  * with cached credentials (a secret that changed…) is decided again with fresh ones.
  */
-export async function authenticateCached(ctx: RequestContext, source: CredentialSource): Promise<Authenticated & { pending?: number }> {
+export function authenticateCached(ctx: RequestContext, source: CredentialSource): Promise<Authenticated & { pending?: number }> {
   const cache = credentialCacheOf(source);
-  if (cache !== undefined) {
-    let pending: number | undefined;
-    const cached: CredentialSource = (accessKeyId) => {
-      const c = cache(accessKeyId);
-      if (c === undefined) return source(accessKeyId);
-      pending = pending === undefined || pending === c.generation ? c.generation : MIXED;
-      return Promise.resolve(c.found);
-    };
-    try {
-      const a = await authenticate(ctx, cached);
-      return pending === undefined ? a : { ...a, pending };
-    } catch {
-      // Decided below with fresh credentials (the same error, when it was not the cache's).
-    }
-  }
-  return authenticate(ctx, source);
+  if (cache === undefined) return authenticate(ctx, source);
+  let pending: number | undefined;
+  const cached: CredentialSource = (accessKeyId) => {
+    const c = cache(accessKeyId);
+    if (c === undefined) return source(accessKeyId);
+    pending = pending === undefined || pending === c.generation ? c.generation : MIXED;
+    return Promise.resolve(c.found);
+  };
+  // (Promise chains rather than async functions: this is on every user request's path.)
+  return authenticate(ctx, cached).then(
+    (a): Authenticated & { pending?: number } => (pending === undefined ? a : { auth: a.auth, principal: a.principal, pending }),
+    // Decided again with fresh credentials (the same error, when it was not the cache's).
+    () => authenticate(ctx, source),
+  );
 }
 
 /**
  * Stage 4's confirmation: the principal authenticated from the cache at generation `pending` stands
- * when the bucket statement read the same `generation`; otherwise the request is authenticated
- * again (a disabled user or deleted key → InvalidAccessKeyId now, before NoSuchBucket).
+ * when the bucket statement read the same `generation` (nothing to wait for: undefined); otherwise
+ * the request is authenticated again (a disabled user or deleted key → InvalidAccessKeyId now,
+ * before NoSuchBucket).
  */
-export async function confirmCached(ctx: RequestContext, source: CredentialSource, pending: number | undefined, generation: number | undefined): Promise<void> {
-  if (pending === undefined || pending === generation) return;
-  const fresh = await authenticate(ctx, source);
-  ctx.auth = fresh.auth;
-  ctx.principal = fresh.principal;
+export function confirmCached(
+  ctx: RequestContext,
+  source: CredentialSource,
+  pending: number | undefined,
+  generation: number | undefined,
+): Promise<void> | undefined {
+  if (pending === undefined || pending === generation) return undefined;
+  return authenticate(ctx, source).then((fresh) => {
+    ctx.auth = fresh.auth;
+    ctx.principal = fresh.principal;
+  });
 }
