@@ -15,16 +15,21 @@ import { REGION, startServer, type RunningServer } from '../helpers/server.js';
 const OLD_SECRET = 'first-root-secret-123';
 const ROOT_OLD: Keys = { accessKey: 'rootkey', secretKey: OLD_SECRET };
 
-async function listBucketsAs(url: string, keys: Keys): Promise<string> {
-  const c = new S3Client({
+function clientFor(url: string, keys: Keys): S3Client {
+  return new S3Client({
     endpoint: url,
     region: REGION,
     forcePathStyle: true,
     credentials: { accessKeyId: keys.accessKey, secretAccessKey: keys.secretKey },
     maxAttempts: 1,
   });
+}
+
+/** `send` with a client for `keys`: 'OK' or the error's name. */
+async function outcome(url: string, keys: Keys, send: (c: S3Client) => Promise<unknown>): Promise<string> {
+  const c = clientFor(url, keys);
   try {
-    await c.send(new ListBucketsCommand({}));
+    await send(c);
     return 'OK';
   } catch (e) {
     return (e as { name: string }).name;
@@ -33,25 +38,14 @@ async function listBucketsAs(url: string, keys: Keys): Promise<string> {
   }
 }
 
+const listBucketsAs = (url: string, keys: Keys): Promise<string> => outcome(url, keys, (c) => c.send(new ListBucketsCommand({})));
+
 /** ListObjectsV2 on `bucket` as `keys` ('OK' or the error's name); `create`: CreateBucket first. */
-async function listObjectsAs(url: string, keys: Keys, bucket: string, create = false): Promise<string> {
-  const c = new S3Client({
-    endpoint: url,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: keys.accessKey, secretAccessKey: keys.secretKey },
-    maxAttempts: 1,
-  });
-  try {
+const listObjectsAs = (url: string, keys: Keys, bucket: string, create = false): Promise<string> =>
+  outcome(url, keys, async (c) => {
     if (create) await c.send(new CreateBucketCommand({ Bucket: bucket }));
     await c.send(new ListObjectsV2Command({ Bucket: bucket }));
-    return 'OK';
-  } catch (e) {
-    return (e as { name: string }).name;
-  } finally {
-    c.destroy();
-  }
-}
+  });
 
 /** Every file under `dir`, as bytes. */
 async function allFiles(dir: string): Promise<Array<[string, Buffer]>> {
