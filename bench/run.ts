@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { authCells } from './auth.js';
 import { bulkKey, bulkLoad, type BulkBucket } from './bulk.js';
 import { buildHead, Connection, requestOnce, runLoad, sequentialResult, type HttpRequest, type HttpResponse, type LoadResult } from './client.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.js';
@@ -755,6 +756,7 @@ function allCells(): Cell[] {
     mixedCell(16, F),
     mixedCell(64, FQ),
     ...versionCells({ load, target, putObject, once, listCap, bodyOf, wrkOrNode, perSecond }),
+    ...authCells({ load, target, putObject, once, bodyOf, wrkOrNode, perSecond }),
   ];
 }
 

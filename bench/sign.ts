@@ -73,7 +73,7 @@ export function presign(
 
 /**
  * Headers for a request signed in the Authorization header (host, x-amz-content-sha256 =
- * UNSIGNED-PAYLOAD, x-amz-date), and the request target with its canonical query.
+ * UNSIGNED-PAYLOAD or the payload's hash, x-amz-date), and the request target with its canonical query.
  */
 export function signHeaders(
   creds: S3Credentials,
@@ -82,16 +82,19 @@ export function signHeaders(
   path: string,
   query: ReadonlyArray<readonly [string, string]> = [],
   nowMs = Date.now(),
+  /** Sign this body's SHA-256 instead of UNSIGNED-PAYLOAD (the admin API requires it). */
+  payload?: Buffer,
 ): { target: string; headers: Record<string, string> } {
   const amzDate = amzDateOf(nowMs);
   const cq = canonicalQueryOf(query);
   const signed = 'host;x-amz-content-sha256;x-amz-date';
-  const canonical = `${method}\n${path}\n${cq}\nhost:${host}\nx-amz-content-sha256:${UNSIGNED}\nx-amz-date:${amzDate}\n\n${signed}\n${UNSIGNED}`;
+  const hash = payload === undefined ? UNSIGNED : createHash('sha256').update(payload).digest('hex');
+  const canonical = `${method}\n${path}\n${cq}\nhost:${host}\nx-amz-content-sha256:${hash}\nx-amz-date:${amzDate}\n\n${signed}\n${hash}`;
   const { sig, scope } = signature(creds, amzDate, canonical);
   return {
     target: cq === '' ? path : `${path}?${cq}`,
     headers: {
-      'x-amz-content-sha256': UNSIGNED,
+      'x-amz-content-sha256': hash,
       'x-amz-date': amzDate,
       authorization: `${ALGORITHM} Credential=${creds.accessKey}/${scope}, SignedHeaders=${signed}, Signature=${sig}`,
     },

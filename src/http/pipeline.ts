@@ -8,7 +8,8 @@ import type { Config } from '../config.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { ANONYMOUS } from '../iam/principal.js';
 import { checkAccess, denialOf, resourceOf } from '../s3/access.js';
-import { loadBucketAccess } from '../s3/bucket-access.js';
+import { loadBucketWithAccess } from '../s3/bucket-access.js';
+import { authenticateCached, confirmCached } from '../s3/auth/cached.js';
 import type { BucketAccess } from '../iam/authorize.js';
 import { authenticate, postFormCredentials } from '../s3/auth/authenticate.js';
 import type { AuthResult } from '../s3/auth/sigv4.js';
@@ -307,17 +308,32 @@ export function createRequestHandler(deps: PipelineDeps) {
 
       // 3. authenticate (CORS preflight is answered without credentials, like S3): a principal,
       // ANONYMOUS for an unsigned request (refused by the authorize stage, not here).
+      // A request on an existing bucket may authenticate from the credential cache: stage 4 confirms
+      // it (s3/auth/cached.ts). Not a form upload: its handler authenticates with the source itself.
+      const loadsBucket = spec?.bucketMustExist === true && bucket !== undefined && opName !== 'PostObject';
+      let pending: number | undefined;
       if (opName !== 'PreflightRequest') {
-        const authenticated = await authenticate(ctx, deps.credentials);
+        const authenticated: Awaited<ReturnType<typeof authenticateCached>> = loadsBucket
+          ? await authenticateCached(ctx, deps.credentials)
+          : await authenticate(ctx, deps.credentials);
         ctx.auth = authenticated.auth;
         ctx.principal = authenticated.principal;
+        pending = authenticated.pending;
       }
 
       // 4. load bucket: once, for the operations on an existing bucket (handlers get ctx.bucketRecord).
       // NoSuchBucket is answered in stage 6, after the authorization and request errors (as S3 orders them).
-      if (spec?.bucketMustExist && bucket !== undefined) ctx.bucketRecord = await store.getBucket(bucket);
-      // …and, for every principal but root, what the bucket says about access (policy, ACLs).
-      if (ctx.bucketRecord !== undefined && ctx.principal.kind !== 'root') ctx.bucketAccess = await loadBucketAccess(store, ctx.bucketRecord);
+      // …and, for every principal but root, what the bucket says about access (policy, ACLs), read
+      // with the bucket in one statement.
+      if (spec?.bucketMustExist && bucket !== undefined) {
+        if (ctx.principal.kind === 'root') ctx.bucketRecord = await store.getBucket(bucket);
+        else {
+          const loaded = await loadBucketWithAccess(store, bucket);
+          ({ bucket: ctx.bucketRecord, access: ctx.bucketAccess } = loaded);
+          const confirming = confirmCached(ctx, deps.credentials, pending, loaded.identityGeneration);
+          if (confirming !== undefined) await confirming;
+        }
+      }
 
       // 5. authorize: every request but a preflight. A form upload (PostObject) is authorized by its
       // handler once the form's signature is verified; the copy source by copy-source.ts.

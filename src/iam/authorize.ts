@@ -7,7 +7,7 @@
 import type { Principal } from './principal.js';
 import type { CompiledPolicy } from './policy.js';
 import { evaluatePolicies } from './policy-evaluate.js';
-import { conditionContext } from './policy-match.js';
+import { type ConditionValues, conditionContext } from './policy-match.js';
 import { type RequestPrincipal, STRATA_ACCOUNT_ID, principalArn, principalContextValues } from './policy.js';
 import { sessionPrincipal } from './roles.js';
 
@@ -89,6 +89,20 @@ export function requestPrincipalOf(p: Principal): RequestPrincipal {
   }
 }
 
+/** requestPrincipalOf, once per principal object (a user's is cached by the credential source). */
+const REQUEST_PRINCIPALS = new WeakMap<Principal, RequestPrincipal>();
+function requestPrincipalCached(p: Principal): RequestPrincipal {
+  let who = REQUEST_PRINCIPALS.get(p);
+  if (who === undefined) REQUEST_PRINCIPALS.set(p, (who = requestPrincipalOf(p)));
+  return who;
+}
+
+/** Condition values built by `build` when first read. */
+function lazyContext(build: () => ConditionValues): ConditionValues {
+  let built: ConditionValues | undefined;
+  return { get: (key) => (built ??= build()).get(key) };
+}
+
 /**
  * A user's or an anonymous caller's request: the identity policies (a user's, narrowed by its key's
  * and its session's) and the bucket's policy decide (explicit deny first); an ACL grant counts as the
@@ -102,15 +116,18 @@ function evaluate(
   access: BucketAccess,
   aclAllows: boolean,
 ): Decision {
-  const who = requestPrincipalOf(principal);
-  const context = conditionContext({
-    ...principalContextValues(who),
-    'aws:SecureTransport': conditions.secureTransport,
-    'aws:SourceIp': conditions.sourceIp,
-    'aws:CurrentTime': new Date().toISOString(),
-    'aws:EpochTime': Math.floor(Date.now() / 1000),
-    ...conditions.values,
-  });
+  const who = requestPrincipalCached(principal);
+  // Built on the first read only: most statements test no condition key and name no variable.
+  const context = lazyContext(() =>
+    conditionContext({
+      ...principalContextValues(who),
+      'aws:SecureTransport': conditions.secureTransport,
+      'aws:SourceIp': conditions.sourceIp,
+      'aws:CurrentTime': new Date().toISOString(),
+      'aws:EpochTime': Math.floor(Date.now() / 1000),
+      ...conditions.values,
+    }),
+  );
   const policies = principal.policies;
   const d = evaluatePolicies(
     { identity: policies?.identity ?? [], key: policies?.key, session: policies?.session, resource: access.policy, acl: aclAllows },

@@ -1,9 +1,13 @@
 // The server's credential source: the root access key from configuration, every other access key
-// from the metadata store, read per request (one primary-key read), so disabling a user or a key,
-// or deleting a key, takes effect on the next request in every process sharing the store.
+// from the metadata store. The principal resolved for a key (its compiled policies, its opened
+// secret) is cached, tagged with the identity generation it was resolved at; a request reads the
+// generation (one small read) and reuses the principal while it is unchanged. Every identity write
+// bumps the generation in its own transaction, so disabling a user or a key, deleting a key, or
+// changing a group or a policy takes effect on the next request in every process sharing the
+// store; a key's expiry is checked against the clock on every request.
 import type { IdentityStore, KeyWithUser } from '../store/identities.js';
 import { ROOT_USER_ID } from '../store/types.js';
-import type { CredentialSource, Principal, StoredCredentials } from './principal.js';
+import { type CredentialCache, type CredentialSource, type Principal, type StoredCredentials, withCredentialCache } from './principal.js';
 import { type CompiledPolicy, compilePolicy, parsePolicy } from './policy.js';
 import type { SecretBox } from './secret-box.js';
 import { SessionTokenError, type SessionResolver } from './sessions.js';
@@ -21,7 +25,7 @@ export function keyRefusal(k: KeyWithUser, now: number): string | undefined {
 export interface IdentityCredentialsOptions {
   rootAccessKey: string;
   rootSecretKey: string;
-  identities: Pick<IdentityStore, 'getAccessKey' | 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>;
+  identities: Pick<IdentityStore, 'identityGeneration' | 'lookupAccessKey' | 'groupsOfUser' | 'attachedPolicies' | 'getPolicy'>;
   box: SecretBox;
   now?: () => number;
   /** Temporary (STS) credentials: a request with a session token goes here (sessions.ts). */
@@ -55,38 +59,49 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
     }
     return c;
   };
-  /** Opened secrets by access key id, reused while the sealed bytes are the same (AES-GCM per request is cheap, but free is cheaper). */
-  const opened = new Map<string, { sealed: Buffer; plain: string }>();
-  return (accessKeyId, sessionToken) => {
+  /** Resolved keys by access key id, each with the generation it was resolved at and the key's expiry. */
+  const resolved = new Map<string, { generation: number; expires?: number; found: StoredCredentials }>();
+  // Without reading anything: for the pipeline, whose bucket statement reads the generation and
+  // re-authenticates when it moved (src/s3/auth/cached.ts). Expiry still by the clock.
+  const cache: CredentialCache = (accessKeyId) => {
+    const c = resolved.get(accessKeyId);
+    if (c === undefined || (c.expires !== undefined && c.expires <= now())) return undefined;
+    return { found: c.found, generation: c.generation };
+  };
+  return withCredentialCache((accessKeyId, sessionToken) => {
     // A session token: an STS session's key, resolved from the sealed token (sessions.ts).
     if (sessionToken !== undefined)
       return opts.sessions ? opts.sessions(accessKeyId, sessionToken, compiled) : Promise.reject(new SessionTokenError('InvalidToken'));
     if (accessKeyId === opts.rootAccessKey) return Promise.resolve(root);
-    const k = opts.identities.getAccessKey(accessKeyId);
+    // The hit: one read of the generation (a one-row primary-key read). Every change to a key, its
+    // user, the user's groups or any policy bumps it, so an equal generation means nothing this
+    // principal depends on changed; only the clock can expire the key meanwhile.
+    const cached = resolved.get(accessKeyId);
+    if (cached !== undefined && cached.generation === opts.identities.identityGeneration()) {
+      return Promise.resolve(cached.expires !== undefined && cached.expires <= now() ? undefined : cached.found);
+    }
+    // The miss: the key row and the generation in one statement, then the user's policies (read after
+    // the generation: what is cached is at least as new as its tag).
+    const { generation, key: k } = opts.identities.lookupAccessKey(accessKeyId);
     if (k === undefined || keyRefusal(k, now()) !== undefined) {
-      opened.delete(accessKeyId);
+      resolved.delete(accessKeyId);
       return Promise.resolve(undefined);
     }
-    let cached = opened.get(accessKeyId);
-    if (cached === undefined || !cached.sealed.equals(k.secret.sealed)) {
-      cached = { sealed: k.secret.sealed, plain: opts.box.open(k.secret, accessKeyId) };
-      if (opened.size > 10_000) opened.clear();
-      opened.set(accessKeyId, cached);
-    }
-    // The user's policies and its groups', read now (a change takes effect on the next request),
-    // compiled once per distinct document.
     const { policies } = identityPolicies(opts.identities, k.userName);
     const identity = [...policies].map(([name, doc]) => compiled(name, doc));
-    const principal: Principal = {
+    const principal: Principal = Object.freeze({
       accessKeyId,
       userId: k.userId,
       kind: 'user',
       userName: k.userName,
       ...(k.policy !== undefined && { keyPolicy: k.policy }),
       policies: { identity, ...(k.policy !== undefined && { key: compiled(`access key ${accessKeyId}`, k.policy) }) },
-    };
-    return Promise.resolve({ principal, secretKey: cached.plain });
-  };
+    });
+    const found: StoredCredentials = Object.freeze({ principal, secretKey: opts.box.open(k.secret, accessKeyId) });
+    if (resolved.size > 10_000) resolved.clear();
+    resolved.set(accessKeyId, { generation, ...(k.expires !== undefined && { expires: k.expires }), found });
+    return Promise.resolve(found);
+  }, cache);
 }
 
 /**

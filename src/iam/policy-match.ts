@@ -36,7 +36,7 @@ export function globMatch(pattern: string, text: string): boolean {
 export const hasGlob = (s: string): boolean => s.includes('*') || s.includes('?');
 
 /** The request facts a policy can test: condition keys (lower-cased) → their values (several for multivalued keys). */
-export type ConditionValues = ReadonlyMap<string, readonly string[]>;
+export type ConditionValues = Pick<ReadonlyMap<string, readonly string[]>, 'get'>;
 
 /**
  * Builds the condition context from plain values. Keys are case-insensitive as in AWS (stored lower-cased,

@@ -46,6 +46,29 @@ export interface StoredCredentials {
  */
 export type CredentialSource = (accessKeyId: string, sessionToken?: string) => Promise<StoredCredentials | undefined>;
 
+/**
+ * A principal a credential source resolved earlier, answered from its cache without reading the
+ * store, with the identity generation it was resolved at: valid only once a later read of the
+ * generation (the pipeline's bucket statement) finds it unchanged (src/s3/auth/cached.ts).
+ */
+export interface CachedCredentials {
+  readonly found: StoredCredentials;
+  readonly generation: number;
+}
+export type CredentialCache = (accessKeyId: string) => CachedCredentials | undefined;
+
+const CREDENTIAL_CACHE = Symbol('strata.credentialCache');
+
+/** `source`, able to answer from `cache` too (credentialCacheOf). */
+export function withCredentialCache(source: CredentialSource, cache: CredentialCache): CredentialSource {
+  return Object.assign(source, { [CREDENTIAL_CACHE]: cache });
+}
+
+/** The cache a credential source answers from without reading (undefined: it has none). */
+export function credentialCacheOf(source: CredentialSource): CredentialCache | undefined {
+  return (source as { [CREDENTIAL_CACHE]?: CredentialCache })[CREDENTIAL_CACHE];
+}
+
 /** The credential source of a server with only the root access key configured. */
 export function rootCredentials(accessKey: string, secretKey: string): CredentialSource {
   const found: StoredCredentials = Object.freeze({

@@ -38,7 +38,8 @@ function signing(ctx: RequestContext): { authType?: string; version?: string } {
   return {};
 }
 
-function conditionsOf(ctx: RequestContext): ConditionContext {
+/** The request's condition keys: built only when a policy reads one (RequestConditions). */
+function conditionValuesOf(ctx: RequestContext): ConditionContext['values'] {
   const h = (name: string): string | undefined => {
     const v = ctx.headers[name];
     return Array.isArray(v) ? v[0] : v;
@@ -46,23 +47,37 @@ function conditionsOf(ctx: RequestContext): ConditionContext {
   const listing = LISTINGS.has(ctx.op);
   const sig = signing(ctx);
   return {
-    secureTransport: (ctx.req.socket as TLSSocket | undefined)?.encrypted === true,
-    sourceIp: ctx.req.socket?.remoteAddress,
-    operation: ctx.op,
-    values: {
-      'aws:UserAgent': h('user-agent'),
-      'aws:Referer': h('referer'),
-      's3:prefix': listing ? (ctx.query.get('prefix') ?? '') : undefined,
-      's3:delimiter': listing ? ctx.query.get('delimiter') : undefined,
-      's3:max-keys': listing ? ctx.query.get('max-keys') : undefined,
-      's3:VersionId': ctx.query.get('versionId'),
-      's3:x-amz-acl': h('x-amz-acl'),
-      's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
-      's3:x-amz-content-sha256': h('x-amz-content-sha256'),
-      's3:authType': sig.authType,
-      's3:signatureversion': sig.version,
-    },
+    'aws:UserAgent': h('user-agent'),
+    'aws:Referer': h('referer'),
+    's3:prefix': listing ? (ctx.query.get('prefix') ?? '') : undefined,
+    's3:delimiter': listing ? ctx.query.get('delimiter') : undefined,
+    's3:max-keys': listing ? ctx.query.get('max-keys') : undefined,
+    's3:VersionId': ctx.query.get('versionId'),
+    's3:x-amz-acl': h('x-amz-acl'),
+    's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
+    's3:x-amz-content-sha256': h('x-amz-content-sha256'),
+    's3:authType': sig.authType,
+    's3:signatureversion': sig.version,
   };
+}
+
+/** The request's ConditionContext, each part computed when first read (most policies read none). */
+class RequestConditions implements ConditionContext {
+  private cachedValues: ConditionContext['values'];
+  constructor(private readonly ctx: RequestContext) {}
+  get operation(): string {
+    return this.ctx.op;
+  }
+  get secureTransport(): boolean {
+    return (this.ctx.req.socket as TLSSocket | undefined)?.encrypted === true;
+  }
+  get sourceIp(): string | undefined {
+    return this.ctx.req.socket?.remoteAddress;
+  }
+  get values(): ConditionContext['values'] {
+    this.cachedValues ??= conditionValuesOf(this.ctx);
+    return this.cachedValues;
+  }
 }
 
 /** What a caller already knows beside the request, for the object-tag condition keys (tag-conditions.ts). */
@@ -90,7 +105,7 @@ async function conditionsFor(
   access: BucketAccess,
   facts: AccessFacts,
 ): Promise<(action: S3Action) => ConditionContext> {
-  const base = conditionsOf(ctx);
+  const base: ConditionContext = new RequestConditions(ctx);
   let existing: Record<string, string | readonly string[]> | undefined;
   if (resource.kind === 'object' && actions.some(takesExistingTags) && policiesTest(ctx.principal, access, 'existing')) {
     existing = tagValues('existing', 'existingTags' in facts ? facts.existingTags : await existingTags(ctx, resource));
@@ -101,7 +116,10 @@ async function conditionsFor(
   return (action) => {
     const e = existing !== undefined && takesExistingTags(action) ? existing : undefined;
     const r = request !== undefined && takesRequestTags(action) ? request : undefined;
-    return e === undefined && r === undefined ? base : { ...base, values: { ...base.values, ...e, ...r } };
+    // (RequestConditions' parts are getters: copied by name, not by spreading.)
+    return e === undefined && r === undefined
+      ? base
+      : { secureTransport: base.secureTransport, sourceIp: base.sourceIp, operation: base.operation, values: { ...base.values, ...e, ...r } };
   };
 }
 

@@ -1,10 +1,11 @@
 // What a bucket says about who may do what with it, beside the caller's own policies: its bucket
 // policy (bucket-policy.ts), its Block Public Access switches and its ACLs (acl.ts, unless Object
 // Ownership is BucketOwnerEnforced). The pipeline loads it once per request for every principal but
-// root (the root principal is allowed outright: nothing is read for it) and leaves it on
-// ctx.bucketAccess; checkAccess (access.ts) hands it to authorize(). The copy source's bucket is
+// root (the root principal is allowed outright: nothing is read for it), with the bucket in one
+// statement (loadBucketWithAccess), and leaves it on ctx.bucketAccess; checkAccess (access.ts) hands it to authorize(). The copy source's bucket is
 // loaded the same way by copy-source.ts.
 import type { BucketAccess } from '../iam/authorize.js';
+import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import type { BucketRecord } from '../store/types.js';
 import { aclAccess } from './acl.js';
@@ -58,21 +59,47 @@ export function publicAccessBlockOf(configs: BucketAccessConfigs): PublicAccessB
   };
 }
 
-/** Reads the bucket's access configurations. */
+/** The bucket_config names authorization reads, in one statement with the bucket (getBucketWithConfigs). */
+export const ACCESS_CONFIG_NAMES: readonly string[] = [POLICY_CONFIG_NAME, PUBLIC_ACCESS_BLOCK_CONFIG_NAME, OWNERSHIP_CONFIG_NAME, BUCKET_ACL_CONFIG_NAME];
+
+function accessConfigsOf(found: ReadonlyMap<string, string>): BucketAccessConfigs {
+  return {
+    policy: found.get(POLICY_CONFIG_NAME),
+    publicAccessBlock: found.get(PUBLIC_ACCESS_BLOCK_CONFIG_NAME),
+    ownership: found.get(OWNERSHIP_CONFIG_NAME),
+    acl: found.get(BUCKET_ACL_CONFIG_NAME),
+  };
+}
+
+/** Reads the bucket's access configurations (one statement). Throws NoSuchBucket. */
 export async function readBucketAccessConfigs(store: Store, bucket: string): Promise<BucketAccessConfigs> {
-  const [policy, publicAccessBlock, ownership, acl] = await Promise.all([
-    store.getBucketConfig(bucket, POLICY_CONFIG_NAME),
-    store.getBucketConfig(bucket, PUBLIC_ACCESS_BLOCK_CONFIG_NAME),
-    store.getBucketConfig(bucket, OWNERSHIP_CONFIG_NAME),
-    store.getBucketConfig(bucket, BUCKET_ACL_CONFIG_NAME),
-  ]);
-  return { policy, publicAccessBlock, ownership, acl };
+  const found = await store.getBucketWithConfigs(bucket, ACCESS_CONFIG_NAMES);
+  if (found === undefined) throw new StoreError('NoSuchBucket');
+  return accessConfigsOf(found.configs);
+}
+
+function accessOf(store: Store, bucket: BucketRecord, configs: BucketAccessConfigs): BucketAccess {
+  const policy = bucketPolicyAccess(bucket, configs);
+  const acl = aclAccess(store, bucket, configs);
+  return { ...(policy !== undefined && { policy }), ...(acl !== undefined && { acl }) };
 }
 
 /** The BucketAccess of an existing bucket, for authorize(). */
 export async function loadBucketAccess(store: Store, bucket: BucketRecord): Promise<BucketAccess> {
-  const configs = await readBucketAccessConfigs(store, bucket.name);
-  const policy = bucketPolicyAccess(bucket, configs);
-  const acl = aclAccess(store, bucket, configs);
-  return { ...(policy !== undefined && { policy }), ...(acl !== undefined && { acl }) };
+  return accessOf(store, bucket, await readBucketAccessConfigs(store, bucket.name));
+}
+
+/**
+ * The bucket and its BucketAccess in one read (the pipeline's load-bucket stage for every principal
+ * but root), with the identity generation of the same snapshot (it confirms a cached principal:
+ * s3/auth/cached.ts); all undefined when the bucket does not exist.
+ */
+export function loadBucketWithAccess(store: Store, name: string): Promise<{ bucket?: BucketRecord; access?: BucketAccess; identityGeneration?: number }> {
+  return store
+    .getBucketWithConfigs(name, ACCESS_CONFIG_NAMES)
+    .then((found) =>
+      found === undefined
+        ? {}
+        : { bucket: found.bucket, access: accessOf(store, found.bucket, accessConfigsOf(found.configs)), identityGeneration: found.identityGeneration },
+    );
 }

@@ -110,8 +110,16 @@ export interface IdentityStore {
   deleteRole(name: string): MaybeAsync<void>;
 
   createAccessKey(key: AccessKeyRecord): MaybeAsync<void>;
-  /** The key and its user, or undefined: the per-request authentication read. */
+  /** The key and its user, or undefined. */
   getAccessKey(accessKeyId: string): KeyWithUser | undefined;
+  /**
+   * The per-request authentication read, one statement: the identity generation and the key with
+   * its user (absent: no such key). The generation changes with every identity write, in every
+   * process sharing the store: a principal resolved at an equal generation is still current.
+   */
+  lookupAccessKey(accessKeyId: string): { generation: number; key?: KeyWithUser };
+  /** The identity generation (0 before the first identity change). */
+  identityGeneration(): number;
   listAccessKeys(userName: string): AccessKeyRecord[];
   setAccessKeyStatus(accessKeyId: string, status: IdentityStatus): MaybeAsync<void>;
   deleteAccessKey(accessKeyId: string): MaybeAsync<void>;

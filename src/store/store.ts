@@ -23,7 +23,7 @@ import type {
   WriteCondition,
 } from './types.js';
 import { NULL_VERSION, ROOT_USER_ID } from './types.js';
-import type { BucketPatch, LockCheck } from './types.js';
+import type { BucketPatch, BucketWithConfigs, LockCheck } from './types.js';
 import { listPage } from './listing.js';
 import { listVersionPage, type VersionListQuery, type VersionPage } from './version-listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
@@ -173,6 +173,11 @@ export class Store {
   /** A bucket's configuration document (JSON text) or undefined. Throws NoSuchBucket. */
   async getBucketConfig(bucket: string, name: string): Promise<string | undefined> {
     return this.meta.getBucketConfig(bucket, name);
+  }
+
+  /** The bucket and the named configuration documents it has, in one read; undefined: no such bucket. */
+  async getBucketWithConfigs(name: string, configs: readonly string[]): Promise<BucketWithConfigs | undefined> {
+    return this.meta.getBucketWithConfigs(name, configs);
   }
 
   /** Stores a configuration document; undefined removes it. Throws NoSuchBucket. */

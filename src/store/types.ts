@@ -285,6 +285,13 @@ export interface UploadListQuery {
   limit: number;
 }
 
+/** What getBucketWithConfigs reads in one statement. */
+export interface BucketWithConfigs {
+  bucket: BucketRecord;
+  configs: Map<string, string>;
+  identityGeneration: number;
+}
+
 /**
  * The metadata store. Every method is one atomic step. Keys compare by their UTF-8 bytes.
  * Implementations: SQLite (embedded default; also in `:memory:` for tests); later PostgreSQL.
@@ -398,6 +405,12 @@ export interface MetaStore {
   // ---- per-bucket configuration documents (CORS, later tagging, lifecycle, policy...) ----
   /** The stored document (JSON text) or undefined. Throws NoSuchBucket. */
   getBucketConfig(bucket: string, name: string): string | undefined | Promise<string | undefined>;
+  /**
+   * The bucket and those of the named documents it has (absent from the map: none), in one read;
+   * undefined when the bucket does not exist. The per-request read of what authorization needs,
+   * with the identity generation of the same snapshot (see IdentityStore.identityGeneration).
+   */
+  getBucketWithConfigs(name: string, configs: readonly string[]): BucketWithConfigs | undefined | Promise<BucketWithConfigs | undefined>;
   /** Stores (or with undefined, removes) a document. Throws NoSuchBucket. */
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void>;
 

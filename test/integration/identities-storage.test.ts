@@ -1,29 +1,35 @@
 // Users' secrets at rest and across processes: sealed in the database (no plaintext in any file of
 // the data directory, none in the logs), a restart with another root secret and no master key fails
 // loudly while the former secret as --master-key reads them, and two --shared processes see each
-// other's disables on the next request (docs/admin-api.md, "Secrets at rest").
+// other's disables, group and policy changes on the next request (docs/admin-api.md, "Secrets at
+// rest"; docs/iam.md, "Cost": principals are cached per identity generation).
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { adminCall, type Keys } from '../helpers/admin.js';
 import { REGION, startServer, type RunningServer } from '../helpers/server.js';
 
 const OLD_SECRET = 'first-root-secret-123';
 const ROOT_OLD: Keys = { accessKey: 'rootkey', secretKey: OLD_SECRET };
 
-async function listBucketsAs(url: string, keys: Keys): Promise<string> {
-  const c = new S3Client({
+function clientFor(url: string, keys: Keys): S3Client {
+  return new S3Client({
     endpoint: url,
     region: REGION,
     forcePathStyle: true,
     credentials: { accessKeyId: keys.accessKey, secretAccessKey: keys.secretKey },
     maxAttempts: 1,
   });
+}
+
+/** `send` with a client for `keys`: 'OK' or the error's name. */
+async function outcome(url: string, keys: Keys, send: (c: S3Client) => Promise<unknown>): Promise<string> {
+  const c = clientFor(url, keys);
   try {
-    await c.send(new ListBucketsCommand({}));
+    await send(c);
     return 'OK';
   } catch (e) {
     return (e as { name: string }).name;
@@ -31,6 +37,15 @@ async function listBucketsAs(url: string, keys: Keys): Promise<string> {
     c.destroy();
   }
 }
+
+const listBucketsAs = (url: string, keys: Keys): Promise<string> => outcome(url, keys, (c) => c.send(new ListBucketsCommand({})));
+
+/** ListObjectsV2 on `bucket` as `keys` ('OK' or the error's name); `create`: CreateBucket first. */
+const listObjectsAs = (url: string, keys: Keys, bucket: string, create = false): Promise<string> =>
+  outcome(url, keys, async (c) => {
+    if (create) await c.send(new CreateBucketCommand({ Bucket: bucket }));
+    await c.send(new ListObjectsV2Command({ Bucket: bucket }));
+  });
 
 /** Every file under `dir`, as bytes. */
 async function allFiles(dir: string): Promise<Array<[string, Buffer]>> {
@@ -97,6 +112,67 @@ describe('identities: secrets at rest and across processes', () => {
     assert.equal(await listBucketsAs(a.url, user), 'AccessDenied');
     assert.equal((await adminCall(b.url, ROOT_OLD, 'DELETE', `keys/${user.accessKey}`)).status, 200);
     assert.equal(await listBucketsAs(a.url, user), 'InvalidAccessKeyId');
+  });
+
+  it('--shared › on a bucket (the principal cached, confirmed by the bucket read): changes made through one process decide the next request through the other', async () => {
+    const dataDir = await newDir();
+    const args = ['--shared', 'yes', '--access-key', 'rootkey', '--secret-key', OLD_SECRET];
+    const a = await start({ dataDir, args, users: ['bucket-user'] });
+    const b = await start({ dataDir, args });
+    const user = a.users[0]!;
+    const admin = async (method: 'POST' | 'DELETE', path: string, body?: object) =>
+      assert.equal((await adminCall(a.url, ROOT_OLD, method, path, body)).status, 200, path);
+    const lister = (action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: 'arn:aws:s3:::shared-bkt' }] });
+    assert.equal(await listObjectsAs(a.url, ROOT_OLD, 'shared-bkt', true), 'OK');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'AccessDenied');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'AccessDenied');
+    await admin('POST', 'policies', { name: 'bucket-lister', document: lister('s3:ListBucket') });
+    await admin('POST', 'policies/bucket-lister/attach', { user: 'bucket-user' });
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'OK');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'OK');
+    await admin('POST', 'policies', { name: 'bucket-lister', document: lister('s3:GetObject') });
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'AccessDenied', 'the document replaced');
+    await admin('POST', 'policies', { name: 'bucket-lister', document: lister('s3:ListBucket') });
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'OK');
+    await admin('POST', 'users/bucket-user/disable');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'InvalidAccessKeyId');
+    assert.equal(await listObjectsAs(b.url, user, 'no-such-bkt'), 'InvalidAccessKeyId', 'refused before NoSuchBucket');
+    await admin('POST', 'users/bucket-user/enable');
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'OK');
+    assert.equal(await listObjectsAs(b.url, user, 'no-such-bkt'), 'AccessDenied', 'authenticated again, allowed nothing there');
+    await admin('DELETE', `keys/${user.accessKey}`);
+    assert.equal(await listObjectsAs(b.url, user, 'shared-bkt'), 'InvalidAccessKeyId');
+  });
+
+  it('--shared › group membership and policy changes made through one process decide the next request through the other, whose principal was cached', async () => {
+    const dataDir = await newDir();
+    const args = ['--shared', 'yes', '--access-key', 'rootkey', '--secret-key', OLD_SECRET];
+    const a = await start({ dataDir, args, users: ['cached-user'] });
+    const b = await start({ dataDir, args });
+    const user = a.users[0]!;
+    const admin = async (method: 'POST' | 'DELETE', path: string, body?: object) =>
+      assert.equal((await adminCall(a.url, ROOT_OLD, method, path, body)).status, 200, path);
+    const lister = (effect: string, action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: effect, Action: action, Resource: '*' }] });
+    // b resolves (and caches) the user's principal on each of these requests.
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied');
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied');
+    await admin('POST', 'policies', { name: 'lister', document: lister('Allow', 's3:ListAllMyBuckets') });
+    await admin('POST', 'groups', { name: 'listers' });
+    await admin('POST', 'policies/lister/attach', { group: 'listers' });
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied', 'not a member yet');
+    await admin('POST', 'groups/listers/members', { users: ['cached-user'] });
+    assert.equal(await listBucketsAs(b.url, user), 'OK');
+    assert.equal(await listBucketsAs(b.url, user), 'OK');
+    await admin('POST', 'policies', { name: 'lister', document: lister('Allow', 's3:GetObject') });
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied', 'the document replaced');
+    await admin('POST', 'policies', { name: 'lister', document: lister('Allow', 's3:ListAllMyBuckets') });
+    assert.equal(await listBucketsAs(b.url, user), 'OK');
+    await admin('POST', 'groups/listers/members/remove', { users: ['cached-user'] });
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied', 'removed from the group');
+    await admin('POST', 'policies/lister/attach', { user: 'cached-user' });
+    assert.equal(await listBucketsAs(b.url, user), 'OK', 'attached to the user');
+    await admin('POST', 'policies/lister/detach', { user: 'cached-user' });
+    assert.equal(await listBucketsAs(b.url, user), 'AccessDenied', 'detached');
   });
 
   it('--shared with different master keys › a secret the process cannot open → 500 InternalError and an error in its log naming --master-key (never a quiet InvalidAccessKeyId)', async () => {

@@ -1,7 +1,8 @@
 // The SQLite IdentityStore (../identities.ts): users, groups, managed policies, attachments and
 // access keys in the format-7 tables (sqlite-schema.ts). Each change is one small transaction
-// through the store's write scheduler (durable like any metadata write); reads are primary-key or
-// index reads, so another process's change is seen by the next read.
+// through the store's write scheduler (durable like any metadata write) that also bumps the
+// identity generation (the `meta` row IDENTITY_GENERATION); reads are primary-key or index reads,
+// so another process's change is seen by the next read.
 import { StoreError } from '../errors.js';
 import type {
   AccessKeyRecord,
@@ -71,12 +72,34 @@ const toRole = (r: RoleRow): RoleRecord => ({
 });
 const targetOf = (t: AttachTarget): [string, string] => ('user' in t ? ['user', t.user] : 'group' in t ? ['group', t.group] : ['role', t.role]);
 
+/**
+ * The `meta` row counting identity changes (no row: 0). Every transaction that changes what a
+ * credential lookup resolves (users, groups, members, policies, attachments, keys; later roles)
+ * adds one, so a process that cached a resolved principal sees the change on its next lookup.
+ */
+export const IDENTITY_GENERATION = 'identity_generation';
+const BUMP_GENERATION = `INSERT INTO meta(name, value) VALUES ('${IDENTITY_GENERATION}', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1`;
+const GENERATION = `SELECT coalesce((SELECT value FROM meta WHERE name = '${IDENTITY_GENERATION}'), 0)`;
+const bumpStatements = new WeakMap<Db, Stmt>();
+
+/**
+ * Adds one to the identity generation of `db`. Call it inside every write transaction that
+ * changes what a credential lookup resolves (SqliteIdentities' writes do; roles, STS sessions…
+ * must too), so that every process drops the principals it cached (src/iam/credentials.ts) on its
+ * next lookup.
+ */
+export function bumpIdentityGeneration(db: Db): void {
+  let st = bumpStatements.get(db);
+  if (st === undefined) bumpStatements.set(db, (st = db.prepare(BUMP_GENERATION)));
+  st.run();
+}
+
 export class SqliteIdentities implements IdentityStore {
   private readonly st: Record<string, Stmt>;
   private readonly tx: <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly write: Write,
   ) {
     const p = (sql: string): Stmt => db.prepare(sql);
@@ -122,12 +145,36 @@ export class SqliteIdentities implements IdentityStore {
       listRoles: p('SELECT * FROM iam_roles ORDER BY name'),
       addRole: p('INSERT INTO iam_roles(name, role_id, trust_policy, max_session_duration, created_at) VALUES (?, ?, ?, ?, ?)'),
       dropRole: p('DELETE FROM iam_roles WHERE name = ?'),
+      generation: p(GENERATION).pluck(),
+      // One statement (one read snapshot): the generation, and the key with its user when it exists.
+      lookupKey: p(
+        `SELECT (${GENERATION}) AS generation, k.*, u.user_id AS user_id, u.status AS user_status
+         FROM (SELECT 1) LEFT JOIN iam_access_keys k ON k.access_key_id = ? LEFT JOIN iam_users u ON u.name = k.user_name`,
+      ),
     };
   }
 
+  /** One write transaction that also bumps the identity generation. */
   private run<A extends unknown[]>(fn: (...args: A) => void, ...args: A): void | Promise<void> {
-    const t = this.tx(fn);
+    const t = this.tx((...a: A) => {
+      fn(...a);
+      bumpIdentityGeneration(this.db);
+    });
     return this.write(() => t(...args));
+  }
+
+  /** The identity generation (0 before the first identity change). */
+  identityGeneration(): number {
+    return read(() => this.st.generation!.get() as number);
+  }
+
+  lookupAccessKey(accessKeyId: string): { generation: number; key?: KeyWithUser } {
+    return read(() => {
+      const r = this.st.lookupKey!.get(accessKeyId) as { generation: number } & Partial<KeyRow & { user_id: string; user_status: IdentityStatus }>;
+      if (r.access_key_id == null || r.user_id == null) return { generation: r.generation };
+      const k = r as KeyRow & { user_id: string; user_status: IdentityStatus };
+      return { generation: r.generation, key: { ...toKey(k), userId: k.user_id, userStatus: k.user_status } };
+    });
   }
 
   private mustUser(name: string): void {

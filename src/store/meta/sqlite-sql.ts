@@ -260,6 +260,20 @@ export function toRecord(r: ObjectRow): ObjectRecord {
   return rec;
 }
 
+/**
+ * A bucket and `n` of its configuration documents in one statement (one read snapshot), one row in
+ * raw form: the bucket's columns as getBucket reads them, then each document's value (NULL: none);
+ * no row when the bucket does not exist. Parameters: the n document names, then the bucket's name.
+ * (Scalar subqueries on the primary key cost about what getBucket alone does; a join is slower.)
+ */
+export function bucketWithConfigsSql(n: number): string {
+  const docs = Array.from({ length: n }, () => ', (SELECT value FROM bucket_config WHERE bucket = b.name AND name = ?)').join('');
+  // Last column: the identity generation (the meta row sqlite-identities.ts keeps), read in the same
+  // snapshot so the pipeline can confirm a cached principal without a read of its own.
+  const generation = ", coalesce((SELECT value FROM meta WHERE name = 'identity_generation'), 0)";
+  return `SELECT b.name, b.region, b.created_at, b.versioning, b.owner, b.object_lock${docs}${generation} FROM buckets b WHERE b.name = ?`;
+}
+
 /** Every statement the store runs, prepared once per connection. */
 export function prepareAll(db: Db) {
   const p = (sql: string): Stmt => db.prepare(sql);

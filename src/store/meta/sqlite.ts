@@ -25,6 +25,7 @@ import {
   type UploadRow,
   type VersionRow,
   byteSuccessor,
+  bucketWithConfigsSql,
   toListedVersion,
   prepareAll,
   toBucket,
@@ -48,7 +49,7 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../types.js';
-import type { BucketPatch, ListedObject, ListedVersion, LockCheck, ObjectPatch } from '../types.js';
+import type { BucketPatch, BucketWithConfigs, ListedObject, ListedVersion, LockCheck, ObjectPatch } from '../types.js';
 import { checkRemovable, checkRetentionChange } from '../object-lock.js';
 
 // The SQL lives in sqlite-sql.ts; tests and the bench name these through this module.
@@ -104,6 +105,8 @@ export class SqliteMetaStore implements MetaStore {
   private readonly abortTx: (bucket: string, key: string, uploadId: string) => DataRef[];
   private readonly putConfigTx: (bucket: string, name: string, value: string | undefined) => void;
   private readonly writes: WriteScheduler;
+  /** getBucketWithConfigs' statements, by the number of documents asked for. */
+  private readonly configsSt = new Map<number, Stmt>();
 
   private constructor(
     private readonly db: Db,
@@ -601,6 +604,18 @@ export class SqliteMetaStore implements MetaStore {
       const row = this.st.getConfig.get(bucket, name) as { value: string } | undefined;
       return row?.value;
     });
+  }
+
+  getBucketWithConfigs(name: string, configs: readonly string[]): BucketWithConfigs | undefined {
+    let st = this.configsSt.get(configs.length);
+    if (st === undefined) this.configsSt.set(configs.length, (st = this.db.prepare(bucketWithConfigsSql(configs.length)).raw(true)));
+    const row = read(() => st.get(...configs, name) as unknown[] | undefined);
+    if (row === undefined) return undefined;
+    const [n, region, createdAt, versioning, owner, objectLock] = row as [string, string, number, BucketRecord['versioning'], string, number];
+    const found = new Map<string, string>();
+    for (let i = 0; i < configs.length; i++) if (row[6 + i] !== null) found.set(configs[i]!, row[6 + i] as string);
+    const bucket = toBucket({ name: n, region, created_at: createdAt, versioning, owner, object_lock: objectLock });
+    return { bucket, configs: found, identityGeneration: row[6 + configs.length] as number };
   }
 
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {
