@@ -3,7 +3,7 @@
 // their canonical id (ListBuckets), so whatever else they may do comes from ACL grants; an
 // anonymous caller (fetch and curl, no signature). aws-sdk-js for Get/Put bucket and object ACLs
 // (canned, grant headers, XML, versionId), canned ACLs on PUT, copy and multipart, ownership
-// controls; boto3 (both), s3cmd (-P, setacl) and the AWS CLI (put-object-acl) as the tools people use.
+// controls, Block Public Access on ACLs; boto3 (both), s3cmd (-P, setacl) and the AWS CLI (put-object-acl) as the tools people use.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,11 +13,13 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeletePublicAccessBlockCommand,
   DeleteBucketOwnershipControlsCommand,
   GetBucketAclCommand,
   GetBucketOwnershipControlsCommand,
   GetObjectAclCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
   PutBucketAclCommand,
@@ -25,6 +27,7 @@ import {
   PutBucketVersioningCommand,
   PutObjectAclCommand,
   PutObjectCommand,
+  PutPublicAccessBlockCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -228,6 +231,42 @@ describe('ACLs and Object Ownership', () => {
     await root.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
     const mp = await anonymous(`${b}/mp`);
     assert.deepEqual([mp.status, await mp.text()], [200, 'multi']);
+  });
+
+  it('Block Public Access › IgnorePublicAcls makes public grants count for nothing (and back); BlockPublicAcls refuses public ACLs, private ones pass', async () => {
+    const b = await bucketWith('acl-pab', { ACL: 'public-read' });
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'pub.txt', Body: 'public', ACL: 'public-read' }));
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'auth.txt', Body: 'auth', ACL: 'authenticated-read' }));
+    assert.equal((await anonymous(`${b}/pub.txt`)).status, 200);
+    assert.equal((await anonymous(b)).status, 200, 'the bucket lists to anonymous');
+    const pab = (c: Partial<Record<'BlockPublicAcls' | 'IgnorePublicAcls' | 'BlockPublicPolicy' | 'RestrictPublicBuckets', boolean>>) =>
+      root.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: c }));
+    await pab({ IgnorePublicAcls: true });
+    assert.equal((await anonymous(`${b}/pub.txt`)).status, 403);
+    assert.equal((await anonymous(b)).status, 403);
+    assert.equal((await errorOf(asCarol.send(new GetObjectCommand({ Bucket: b, Key: 'auth.txt' })))).name, 'AccessDenied', 'AuthenticatedUsers is public too');
+    // The grants are kept, only ignored: GetObjectAcl still shows them, and they count again when the switch goes.
+    const kept = (await root.send(new GetObjectAclCommand({ Bucket: b, Key: 'pub.txt' }))).Grants!;
+    assert.ok(kept.some((g) => g.Grantee?.URI === ALL_USERS && g.Permission === 'READ'));
+    await root.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    assert.equal((await anonymous(`${b}/pub.txt`)).status, 200);
+    assert.equal(await text(asCarol, b, 'auth.txt'), 'auth');
+    await pab({ BlockPublicAcls: true });
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      ['PutObject public-read', () => root.send(new PutObjectCommand({ Bucket: b, Key: 'new.txt', Body: 'x', ACL: 'public-read' }))],
+      ['PutObjectAcl public-read-write', () => root.send(new PutObjectAclCommand({ Bucket: b, Key: 'auth.txt', ACL: 'public-read-write' }))],
+      ['PutBucketAcl grant AllUsers', () => root.send(new PutBucketAclCommand({ Bucket: b, GrantRead: `uri="${ALL_USERS}"` }))],
+      ['CopyObject authenticated-read', () => root.send(new CopyObjectCommand({ Bucket: b, Key: 'copy.txt', CopySource: `${b}/pub.txt`, ACL: 'authenticated-read' }))],
+    ];
+    for (const [label, attempt] of attempts) {
+      const e = await errorOf(attempt());
+      assert.deepEqual([e.name, e.$metadata.httpStatusCode], ['AccessDenied', 403], label);
+    }
+    assert.equal((await errorOf(root.send(new HeadObjectCommand({ Bucket: b, Key: 'new.txt' })))).name, 'NotFound', 'nothing stored');
+    // Private ACLs still pass, and existing public grants still count (BlockPublicAcls alone does not ignore them).
+    await root.send(new PutObjectCommand({ Bucket: b, Key: 'new.txt', Body: 'x', ACL: 'private' }));
+    await root.send(new PutObjectAclCommand({ Bucket: b, Key: 'auth.txt', ACL: 'private' }));
+    assert.equal((await anonymous(`${b}/pub.txt`)).status, 200);
   });
 
   it('ownership controls › none → OwnershipControlsNotFoundError; BucketOwnerEnforced disables ACLs (AccessControlListNotSupported, owner-only answers, grants ignored)', async () => {
