@@ -256,7 +256,10 @@ describe('ACLs and Object Ownership', () => {
       ['PutObject public-read', () => root.send(new PutObjectCommand({ Bucket: b, Key: 'new.txt', Body: 'x', ACL: 'public-read' }))],
       ['PutObjectAcl public-read-write', () => root.send(new PutObjectAclCommand({ Bucket: b, Key: 'auth.txt', ACL: 'public-read-write' }))],
       ['PutBucketAcl grant AllUsers', () => root.send(new PutBucketAclCommand({ Bucket: b, GrantRead: `uri="${ALL_USERS}"` }))],
-      ['CopyObject authenticated-read', () => root.send(new CopyObjectCommand({ Bucket: b, Key: 'copy.txt', CopySource: `${b}/pub.txt`, ACL: 'authenticated-read' }))],
+      [
+        'CopyObject authenticated-read',
+        () => root.send(new CopyObjectCommand({ Bucket: b, Key: 'copy.txt', CopySource: `${b}/pub.txt`, ACL: 'authenticated-read' })),
+      ],
     ];
     for (const [label, attempt] of attempts) {
       const e = await errorOf(attempt());
