@@ -340,7 +340,9 @@ export function createRequestHandler(deps: PipelineDeps) {
       if (opName !== 'PreflightRequest' && postFormCredentials(ctx.auth) === undefined) {
         const actions = spec ? requiredActions(spec, endpoint.versionId) : ([`s3:${opName}`] as const);
         const kind = spec?.resource ?? (key !== undefined ? 'object' : bucket !== undefined ? 'bucket' : 'service');
-        await checkAccess(ctx, actions, resourceOf(kind, bucket, key, ctx.bucketRecord?.owner, endpoint.versionId));
+        // (Most requests are decided without waiting: then no turn of the event loop is spent.)
+        const pending = checkAccess(ctx, actions, resourceOf(kind, bucket, key, ctx.bucketRecord?.owner, endpoint.versionId));
+        if (pending !== undefined) await pending;
       }
 
       // 6. request checks

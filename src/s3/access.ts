@@ -138,37 +138,67 @@ async function decide(ctx: RequestContext, action: S3Action, resource: Resource,
 const DEFERRED = new WeakMap<RequestContext, { actions: readonly S3Action[]; resource: Resource; access: BucketAccess | undefined }>();
 
 /**
- * Throws AccessDenied unless ctx.principal may perform every one of `actions` on `resource`.
+ * Rejects with AccessDenied unless ctx.principal may perform every one of `actions` on `resource`
+ * (never throws: undefined when allowed without waiting for anything, else a promise).
  * `access`: the resource's bucket's policy and ACLs (s3/bucket-access.ts); by default the request's
  * own bucket's (`ctx.bucketAccess`, loaded by the pipeline for every principal but root).
  * `facts`: tags the caller already has (AccessFacts).
  */
-export async function checkAccess(
+export function checkAccess(
   ctx: RequestContext,
   actions: readonly S3Action[],
   resource: Resource,
   access?: BucketAccess,
   facts: AccessFacts = {},
-): Promise<void> {
+): Promise<void> | undefined {
   const principal = ctx.principal;
   // The root principal is allowed outright: no condition keys, no bucket access are built for it.
-  if (principal.kind === 'root') return;
+  if (principal.kind === 'root') return undefined;
   const bucketAccess = accessOf(ctx, resource, access);
   // PutObjectTagging's requested tags are its body, read after the authorize stage: when a policy
   // tests them, the decision waits for the handler, which completes it with the parsed tags.
   if (ctx.op === 'PutObjectTagging' && facts.requestTags === undefined && actions.some(takesRequestTags) && policiesTest(principal, bucketAccess, 'request')) {
     DEFERRED.set(ctx, { actions, resource, access });
-    return;
+    return undefined;
   }
-  const conditions = await conditionsFor(ctx, actions, resource, bucketAccess, facts);
+  // The common case, decided without a turn of the event loop (this is on every non-root request's
+  // path): no tag condition keys to read, and every action allowed or explicitly denied by policy.
+  const existingTagsTested = resource.kind === 'object' && actions.some(takesExistingTags) && policiesTest(principal, bucketAccess, 'existing');
+  if (!existingTagsTested && !(actions.some(takesRequestTags) && policiesTest(principal, bucketAccess, 'request'))) {
+    const conditions = new RequestConditions(ctx);
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
+      const decision = authorize(principal, action, resource, conditions, bucketAccess);
+      if (decision.allowed) continue;
+      // An implicit deny an ACL grant may lift: the ACL is read asynchronously (the rest goes too).
+      if (decision.implicit === true && bucketAccess.acl !== undefined) return checkEach(ctx, actions.slice(i), resource, bucketAccess, () => conditions);
+      return Promise.reject(refusal(ctx, action, resource, decision));
+    }
+    return undefined;
+  }
+  return conditionsFor(ctx, actions, resource, bucketAccess, facts).then((conditions) => checkEach(ctx, actions, resource, bucketAccess, conditions));
+}
+
+/** Each action's decision in turn (policies, then an ACL grant): AccessDenied at the first refused. */
+async function checkEach(
+  ctx: RequestContext,
+  actions: readonly S3Action[],
+  resource: Resource,
+  access: BucketAccess,
+  conditions: (action: S3Action) => ConditionContext,
+): Promise<void> {
   for (const action of actions) {
-    const decision = await decide(ctx, action, resource, bucketAccess, conditions(action));
-    if (decision.allowed) continue;
-    DENIALS.set(ctx, { by: 'authorize', action, resource: resource.kind, principal: ctx.principal.kind, reason: decision.reason });
-    // AWS's plain "Access Denied" for everyone, anonymous callers included: now that a bucket policy
-    // can grant them access, a refusal says nothing about which policy or why (the access log does).
-    throw new S3Error('AccessDenied');
+    const decision = await decide(ctx, action, resource, access, conditions(action));
+    if (!decision.allowed) throw refusal(ctx, action, resource, decision);
   }
+}
+
+/** Records the refusal for the access log; the AccessDenied to throw. */
+function refusal(ctx: RequestContext, action: S3Action, resource: Resource, decision: Decision): S3Error {
+  DENIALS.set(ctx, { by: 'authorize', action, resource: resource.kind, principal: ctx.principal.kind, reason: decision.reason });
+  // AWS's plain "Access Denied" for everyone, anonymous callers included: now that a bucket policy
+  // can grant them access, a refusal says nothing about which policy or why (the access log does).
+  return new S3Error('AccessDenied');
 }
 
 /**

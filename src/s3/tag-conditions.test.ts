@@ -114,8 +114,8 @@ describe('checkAccess with tag keys', () => {
     return { ctx, reads };
   };
   const obj = (key: string) => ({ kind: 'object' as const, bucket: 'b', key });
-  const denied = (p: Promise<unknown>) =>
-    p.then(
+  const denied = (p: Promise<unknown> | undefined) =>
+    Promise.resolve(p).then(
       () => 'OK',
       (e: { code?: string }) => e.code ?? 'thrown',
     );
