@@ -79,6 +79,7 @@ version() {
 version "node" node --version
 version "@aws-sdk/client-s3" node -p 'require("./node_modules/@aws-sdk/client-s3/package.json").version'
 version "@aws-sdk/s3-request-presigner" node -p 'require("./node_modules/@aws-sdk/s3-request-presigner/package.json").version'
+version "@aws-sdk/client-sts" node -p 'require("./node_modules/@aws-sdk/client-sts/package.json").version'
 version "boto3 (.venv, newest)" "$VENV_PY" -c "$pyver"
 version "boto3 (Debian, /usr/bin/python3)" /usr/bin/python3 -c "$pyver"
 version "aws cli (/usr/bin/aws)" /usr/bin/aws --version
