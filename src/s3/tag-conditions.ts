@@ -65,9 +65,11 @@ function uses(policy: CompiledPolicy): { existing: boolean; request: boolean } {
 
 /** Does any policy bearing on the request (the principal's, its key's and session's, the bucket's) test these keys? */
 export function policiesTest(principal: Principal, access: BucketAccess, which: 'existing' | 'request'): boolean {
+  // (On every non-root request's path: no array is built to walk them.)
   const p = principal.policies;
-  for (const policy of [...(p?.identity ?? []), p?.key, p?.session, access.policy]) if (policy !== undefined && uses(policy)[which]) return true;
-  return false;
+  const tests = (policy: CompiledPolicy | undefined): boolean => policy !== undefined && uses(policy)[which];
+  if (p !== undefined && (p.identity.some(tests) || tests(p.key) || tests(p.session))) return true;
+  return tests(access.policy);
 }
 
 /** The condition values of a tag set: `<prefix>/<key>` = value for each tag, and the list of keys. */

@@ -7,6 +7,7 @@ import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { type AdminAnswer, type TestUser, adminCall } from './admin.js';
 import { ACCESS_KEY, REGION, SECRET_KEY } from './server.js';
 
 /** Every name (bucket.localhost included) resolves to the loopback address, whatever the system resolver says. */
@@ -53,4 +54,28 @@ export async function errorOf(p: Promise<unknown>): Promise<S3ServiceException> 
     throw e;
   }
   assert.fail('expected the call to fail');
+}
+
+/**
+ * Clients for the users of a test server: `as(user)` an aws-sdk-js client signed with the user's
+ * key, `admin(...)` an admin API call with the root keys, `destroy()` closes every client made.
+ * `url` is read at each call (the server is started in `before`).
+ */
+export function userClients(url: () => string): {
+  as: (u: TestUser) => S3Client;
+  admin: (method: 'GET' | 'POST' | 'DELETE', path: string, body?: object) => Promise<AdminAnswer>;
+  destroy: () => void;
+} {
+  const made: S3Client[] = [];
+  return {
+    as: (u) => {
+      const c = testClient(url(), { credentials: { accessKeyId: u.accessKey, secretAccessKey: u.secretKey } });
+      made.push(c);
+      return c;
+    },
+    admin: (method, path, body) => adminCall(url(), { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, method, path, body),
+    destroy: () => {
+      for (const c of made.splice(0)) c.destroy();
+    },
+  };
 }

@@ -31,7 +31,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { type TestUser, adminCall } from '../helpers/admin.js';
+import type { TestUser } from '../helpers/admin.js';
 import {
   AWS_CLI,
   BOTO3_PYTHONS,
@@ -46,7 +46,7 @@ import {
   runPythonCheck,
   writeS3cmdConfig,
 } from '../helpers/clients.js';
-import { errorOf, testClient } from '../helpers/s3.js';
+import { errorOf, testClient, userClients } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
@@ -59,14 +59,8 @@ describe('ACLs and Object Ownership', () => {
   let asAlice: S3Client;
   let asCarol: S3Client;
   const ids: Record<'root' | 'alice' | 'carol', string> = { root: '', alice: '', carol: '' };
-  const clients: S3Client[] = [];
-  const as = (u: TestUser) => {
-    const c = testClient(server.url, { credentials: { accessKeyId: u.accessKey, secretAccessKey: u.secretKey } });
-    clients.push(c);
-    return c;
-  };
-  const admin = (method: 'GET' | 'POST' | 'DELETE', path: string, body?: object) =>
-    adminCall(server.url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, method, path, body);
+  const users = userClients(() => server.url);
+  const { as, admin } = users;
   const anonymous = (path: string) => fetch(`${server.url}/${path}`);
   const text = async (c: S3Client, Bucket: string, Key: string, VersionId?: string) =>
     (await c.send(new GetObjectCommand({ Bucket, Key, VersionId }))).Body!.transformToString();
@@ -96,7 +90,8 @@ describe('ACLs and Object Ownership', () => {
   });
 
   after(async () => {
-    for (const c of [root, ...clients]) c?.destroy();
+    root?.destroy();
+    users.destroy();
     await server?.stop();
   });
 

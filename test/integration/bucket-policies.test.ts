@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { TestUser } from '../helpers/admin.js';
 import { AWS_CLI, BOTO3_PYTHONS, CURL, awsCliEnv, describeRun, newBucketName, run, runPythonCheck } from '../helpers/clients.js';
-import { errorOf, testClient } from '../helpers/s3.js';
+import { errorOf, testClient, userClients } from '../helpers/s3.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
 const ACCOUNT = '000000000000';
@@ -61,12 +61,8 @@ describe('bucket policies and anonymous access', () => {
   let root: S3Client;
   let writer: TestUser; // canned readwrite: everything on every bucket, unless a bucket policy denies
   let guest: TestUser; // no policy of its own
-  const clients: S3Client[] = [];
-  const as = (u: TestUser) => {
-    const c = testClient(server.url, { credentials: { accessKeyId: u.accessKey, secretAccessKey: u.secretKey } });
-    clients.push(c);
-    return c;
-  };
+  const users = userClients(() => server.url);
+  const { as } = users;
   const putPolicy = (bucket: string, policy: string) => root.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }));
   const read = async (c: S3Client, bucket: string, key: string) => (await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
   const makeBucket = async (prefix: string, keys: string[] = []): Promise<string> => {
@@ -82,7 +78,8 @@ describe('bucket policies and anonymous access', () => {
     root = testClient(server.url);
   });
   after(async () => {
-    for (const c of [root, ...clients]) c?.destroy();
+    root?.destroy();
+    users.destroy();
     await server?.stop();
   });
 

@@ -13,10 +13,10 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { type TestUser, adminCall } from '../helpers/admin.js';
+import type { TestUser } from '../helpers/admin.js';
 import { AWS_CLI, BOTO3_PYTHONS, isolatedClientEnv, newBucketName, run, runPythonCheck } from '../helpers/clients.js';
-import { errorOf, testClient } from '../helpers/s3.js';
-import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
+import { errorOf, testClient, userClients } from '../helpers/s3.js';
+import { REGION, startServer, type RunningServer } from '../helpers/server.js';
 
 describe('IAM policies: what each user may do', () => {
   let server: RunningServer;
@@ -24,14 +24,8 @@ describe('IAM policies: what each user may do', () => {
   let reader: TestUser;
   let homer: TestUser;
   const bucket = newBucketName('team');
-  const clients: S3Client[] = [];
-  const as = (u: TestUser) => {
-    const c = testClient(server.url, { credentials: { accessKeyId: u.accessKey, secretAccessKey: u.secretKey } });
-    clients.push(c);
-    return c;
-  };
-  const admin = (method: 'GET' | 'POST' | 'DELETE', path: string, body?: object) =>
-    adminCall(server.url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, method, path, body);
+  const users = userClients(() => server.url);
+  const { as, admin } = users;
   const body = async (c: S3Client, key: string) => (await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
 
   before(async () => {
@@ -59,7 +53,8 @@ describe('IAM policies: what each user may do', () => {
   });
 
   after(async () => {
-    for (const c of [root, ...clients]) c?.destroy();
+    root?.destroy();
+    users.destroy();
     await server?.stop();
   });
 
