@@ -9,7 +9,7 @@ import type { S3Action } from '../iam/authorize.js';
 import type { ObjectHandle } from '../store/store.js';
 import { NULL_VERSION, type ObjectRecord } from '../store/types.js';
 import { checkAccess } from './access.js';
-import { loadBucketAccess } from './bucket-access.js';
+import { loadBucketWithAccess } from './bucket-access.js';
 import { percentDecode } from './auth/sigv4.js';
 import type { BucketRequest } from './context.js';
 import { header } from './context.js';
@@ -55,13 +55,13 @@ export function parseCopySource(value: string): CopySource {
  */
 export async function loadCopySource(ctx: BucketRequest, src: CopySource): Promise<ObjectHandle> {
   // The authorize stage for the source side: s3:GetObject (s3:GetObjectVersion for a version) on it.
-  const srcBucket = src.bucket === ctx.bucket ? ctx.bucketRecord : await ctx.store.getBucket(src.bucket);
-  const srcAccess =
-    ctx.principal.kind === 'root' || srcBucket === undefined
-      ? undefined
-      : src.bucket === ctx.bucket
-        ? ctx.bucketAccess
-        : await loadBucketAccess(ctx.store, srcBucket);
+  // Another bucket than the request's: read with its access documents in one statement (not root).
+  const { bucket: srcBucket, access: srcAccess } =
+    src.bucket === ctx.bucket
+      ? { bucket: ctx.bucketRecord, access: ctx.bucketAccess }
+      : ctx.principal.kind === 'root'
+        ? { bucket: await ctx.store.getBucket(src.bucket), access: undefined }
+        : await loadBucketWithAccess(ctx.store, src.bucket);
   await checkAccess(
     ctx,
     src.versionId !== undefined ? COPY_SOURCE_VERSION_ACTIONS : COPY_SOURCE_ACTIONS,
