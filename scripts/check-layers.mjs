@@ -23,6 +23,7 @@ export function layerOf(path) {
   if (path.startsWith('src/iam/')) return 'iam';
   if (path.startsWith('src/admin/')) return 'admin';
   if (path.startsWith('src/sts/')) return 'sts';
+  if (path.startsWith('src/kms/')) return 'kms';
   if (path.startsWith('src/cli/')) return 'cli';
   if (path.startsWith('test/')) return 'test';
   if (path.startsWith('bench/')) return 'bench';
@@ -31,8 +32,14 @@ export function layerOf(path) {
 
 /** Layer → the layers it must never import, with the reason shown on a violation. */
 export const FORBIDDEN = {
-  config: { layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam'], why: 'the config is a leaf: everyone reads it, it reads no one' },
-  store: { layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'iam'], why: 'the engine knows no HTTP and no S3: it speaks records and StoreErrors' },
+  config: {
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'kms'],
+    why: 'the config is a leaf: everyone reads it, it reads no one',
+  },
+  store: {
+    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'iam', 'kms'],
+    why: 'the engine knows no HTTP and no S3: it speaks records and StoreErrors',
+  },
   s3: { layers: ['main', 'server', 'http'], why: 'S3 semantics do not know the HTTP plumbing that calls them' },
   operation: { layers: ['main', 'server', 'http'], why: 'S3 semantics do not know the HTTP plumbing that calls them' },
   http: { layers: ['main', 'server'], why: 'the pipeline is wired by server.ts, not the other way round' },
@@ -44,8 +51,12 @@ export const FORBIDDEN = {
   server: { layers: ['main'], why: 'main.ts wires the server, not the other way round' },
   admin: { layers: ['main', 'server', 'jobs', 'operation'], why: 'the admin API is served by server.ts beside the S3 pipeline, not through it' },
   sts: { layers: ['main', 'server', 'jobs', 'operation', 'admin'], why: 'the STS endpoint is served by server.ts beside the S3 pipeline, not through it' },
+  kms: {
+    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'admin', 'sts'],
+    why: 'the key service wraps and unwraps keys: s3/ and the admin API ask it, it knows neither',
+  },
   cli: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin', 'kms'],
     why: 'the command line is a client: it speaks HTTP to a running server, never to its code',
   },
 };
