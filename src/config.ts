@@ -55,6 +55,13 @@ export interface Config {
   tls?: { certFile: string; keyFile: string };
   /** A second listener (plain HTTP) that serves only the front endpoints (health); absent = none. */
   health?: { host: string; port: number };
+  /**
+   * SSE-C over plain HTTP is refused as AWS refuses it (the key would cross the network in the
+   * clear); true lets it through, for tests on a loopback (docs/encryption.md).
+   */
+  sseCOverHttp: boolean;
+  /** Objects written without encryption headers to a bucket without default encryption get SSE-S3 (AWS's default since 2023). */
+  sseByDefault: boolean;
 }
 
 interface FlagSpec {
@@ -120,6 +127,20 @@ const FLAGS: FlagSpec[] = [
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
   { flag: 'tls-key', env: ['STRATA_TLS_KEY'], arg: 'FILE', doc: 'PEM private key for --tls-cert' },
   { flag: 'health-address', env: ['STRATA_HEALTH_ADDRESS'], arg: 'HOST:PORT', doc: 'also serve the health endpoints (only) here, plain HTTP' },
+  {
+    flag: 'sse-c-over-http',
+    env: ['STRATA_SSE_C_OVER_HTTP'],
+    arg: 'yes|no',
+    doc: 'accept SSE-C keys over plain HTTP (for tests on a loopback only)',
+    default: 'no',
+  },
+  {
+    flag: 'sse-default',
+    env: ['STRATA_SSE_DEFAULT'],
+    arg: 'AES256|none',
+    doc: 'encrypt new objects without encryption headers with SSE-S3 (needs the key service)',
+    default: 'none',
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -203,6 +224,13 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (!Number.isFinite(lifecycleDay) || lifecycleDay < 1 || lifecycleDay > 86_400) {
     throw new ConfigError('--lifecycle-day-seconds must be a number of seconds from 1 to 86400');
   }
+  const yesNo = (flag: string): boolean => {
+    const text = get(flag)!.toLowerCase();
+    if (!['yes', 'no', 'true', 'false', '1', '0'].includes(text)) throw new ConfigError(`--${flag} must be yes or no`);
+    return ['yes', 'true', '1'].includes(text);
+  };
+  const sseDefault = get('sse-default')!;
+  if (!['AES256', 'none', ''].includes(sseDefault)) throw new ConfigError('--sse-default must be AES256 or none');
   const logLevel = get('log-level')!;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new ConfigError(`invalid log level: ${logLevel}`);
@@ -233,6 +261,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     freeGraceMs: Math.round(freeGrace * 1000),
     abandonedUploadMs: Math.round(abortAfter * 86_400_000),
     lifecycleDayMs: Math.round(lifecycleDay * 1000),
+    sseCOverHttp: yesNo('sse-c-over-http'),
+    sseByDefault: sseDefault === 'AES256',
   };
   const nonEmpty = (flag: string) => get(flag) || undefined;
   const masterKey = nonEmpty('master-key');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { answerFront, frontPathBucketExists, frontRoute, Readiness } from './front.js';
+import type { KeyService } from './kms/kms.js';
 import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
 import { S3Error } from './s3/errors.js';
@@ -28,6 +29,8 @@ export interface ServerDeps {
   secrets?: SecretBox;
   /** PEM certificate (chain) and private key: serve HTTPS instead of HTTP (main.ts reads the files). */
   tls?: { cert: Buffer | string; key: Buffer | string };
+  /** The key service of SSE-S3 and SSE-KMS (src/kms/); absent: those requests are refused (SSE-C works without it). */
+  kms?: KeyService;
   /** What /health/ready checks (front.ts); default: a metadata read and a file in `<config.dataDir>/tmp`. */
   readiness?: Readiness;
 }
@@ -168,7 +171,16 @@ function clientErrorAnswer(err: NodeJS.ErrnoException): S3Error {
 export function createServer(config: Config, deps: ServerDeps): http.Server {
   const hostId = newHostId();
   const bodies = new BodyAborts();
-  const handle = createRequestHandler({ config, store: deps.store, log: deps.log, accessLog: deps.accessLog, credentials: deps.credentials, hostId, bodies });
+  const handle = createRequestHandler({
+    config,
+    store: deps.store,
+    log: deps.log,
+    accessLog: deps.accessLog,
+    credentials: deps.credentials,
+    kms: deps.kms,
+    hostId,
+    bodies,
+  });
   const options: https.ServerOptions = {
     // Node's default (5 min from the request's start) would cut slow large uploads; a socket
     // idle timeout below bounds stalled clients instead.

@@ -1,6 +1,7 @@
 // The one request pipeline. Its stages, in order (docs/ARCHITECTURE.md describes each):
 //   1 context → 2 resolve (+ CORS headers) → 3 authenticate → 4 load bucket → 5 authorize →
 //   6 request checks (+ NoSuchBucket) → 7 body → 8 handle → 9 send → 10 errors → 11 access log
+import type { KeyService } from '../kms/kms.js';
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -21,8 +22,8 @@ import { actualRequestHeaders, defaultCorsRules, effectiveCorsRules } from '../s
 import { S3Error, toS3Error } from '../s3/errors.js';
 import { readJsonBody, readXmlBody } from '../s3/body.js';
 import { checkBeforeContinue } from '../s3/expect-continue.js';
-import { refuseEncryption } from '../s3/sse.js';
 import { httpDateCache } from '../s3/object-meta.js';
+import { refuseEncryption } from '../s3/sse.js';
 import { operationSpec, requiredActions } from '../s3/registry.js';
 import type { Endpoint } from '../s3/router.js';
 import { isOperationParameter, resolveEndpoint } from '../s3/router.js';
@@ -40,6 +41,8 @@ export interface PipelineDeps {
   accessLog?: Logger;
   /** Access key id → principal and secret (async: later a user database). */
   credentials: CredentialSource;
+  /** The key service (SSE-S3, SSE-KMS), if configured. */
+  kms?: KeyService;
   /** x-amz-id-2 of every answer (default: random per handler); server.ts shares it with clientError answers. */
   hostId?: string;
   /** Where server.ts can fail the body of a request whose connection broke mid-body. */
@@ -151,6 +154,7 @@ class PipelineContext implements RequestContext {
   principal: Principal = ANONYMOUS;
   bucketRecord?: BucketRecord;
   bucketAccess?: BucketAccess;
+  kms?: KeyService;
   input?: unknown;
   bodyText?: string;
   readonly headers: IncomingMessage['headers'];
@@ -295,6 +299,7 @@ export function createRequestHandler(deps: PipelineDeps) {
         res,
         waitsForContinue,
       );
+      if (deps.kms !== undefined) ctx.kms = deps.kms;
 
       // 2b. CORS for actual requests carrying Origin (preflights are the PreflightRequest handler's):
       // the headers go on the response now, so every answer carries them, errors included — else
@@ -350,7 +355,7 @@ export function createRequestHandler(deps: PipelineDeps) {
         throw new S3Error('MethodNotAllowed', undefined, { Method: ctx.method, ResourceType: key ? 'OBJECT' : bucket ? 'BUCKET' : 'SERVICE' });
       }
       if (!spec) throw new S3Error('NotImplemented', `${opName} is not implemented by this server.`);
-      refuseEncryption(opName, (name) => header(ctx!, name)); // SSE not implemented: refused before the body
+      refuseEncryption(opName, (name) => header(ctx!, name)); // operations that do not encrypt yet
       if (repeated !== undefined && MUTATING_METHODS.has(ctx.method)) {
         throw new S3Error('InvalidArgument', `The query parameter ${repeated} may be given only once.`, {
           ArgumentName: repeated,

@@ -1,4 +1,5 @@
 // What every operation handler receives and returns: the request context and a response description.
+import type { KeyService } from '../kms/kms.js';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -48,6 +49,8 @@ export interface RequestContext {
    * the bucket for every principal but root.
    */
   bucketAccess?: BucketAccess;
+  /** The key service of SSE-S3 / SSE-KMS (s3/sse.ts); absent when the server has none. */
+  readonly kms?: KeyService;
   /** The operation's body policy (registry), which the body readers enforce. */
   readonly bodyPolicy: BodyPolicy;
   /** The operation's typed input (registry `input`: its headers parsed once), set before the body stage. */

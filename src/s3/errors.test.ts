@@ -13,7 +13,7 @@ describe('error table', () => {
   it('docs/errors.md lists exactly the codes of ERROR_CODES with their statuses', () => {
     const doc = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
     const rows = new Map<string, number>();
-    for (const m of doc.matchAll(/^\|\s*`(\w+)`\s*\|\s*(\d{3})\s*\|/gm)) rows.set(m[1]!, Number(m[2]));
+    for (const m of doc.matchAll(/^\|\s*`([\w.]+)`\s*\|\s*(\d{3})\s*\|/gm)) rows.set(m[1]!, Number(m[2]));
     const table = new Map(Object.entries(ERROR_CODES).map(([c, v]) => [c, v.status as number]));
     assert.deepEqual([...rows.keys()].sort(), [...table.keys()].sort());
     for (const [c, s] of table) assert.equal(rows.get(c), s, c);

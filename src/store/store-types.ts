@@ -11,7 +11,10 @@ import type { DataRef, LockCheck, ObjectRecord } from './types.js';
  */
 export interface ObjectHandle {
   readonly record: ObjectRecord;
-  stream(range?: { start: number; end: number }): Readable;
+  /** The bytes (a range of them), opened with `key` when the version is sealed (`record.sse`). */
+  stream(range?: { start: number; end: number }, key?: Buffer): Readable;
+  /** An inline object's plaintext (opened with `key` when sealed); undefined when not inline. */
+  inline(key?: Buffer): Buffer | undefined;
   release(): void;
   [Symbol.dispose](): void;
 }

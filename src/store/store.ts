@@ -27,7 +27,8 @@ import type { BucketPatch, BucketWithConfigs, LockCheck } from './types.js';
 import { listPage } from './listing.js';
 import { listVersionPage, type VersionListQuery, type VersionPage } from './version-listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
-import { checkInline, readObjectPieces } from './verified-read.js';
+import { openSealedBuffer, plainSize, sealBuffer, sealStream } from './sealed.js';
+import { checkInline, DAMAGED, readObjectPieces } from './verified-read.js';
 import { randomUUID } from 'node:crypto';
 import { PieceKeeper } from './piece-keeper.js';
 import { UploadLocks } from './upload-lock.js';
@@ -187,9 +188,14 @@ export class Store {
 
   // ---- objects -------------------------------------------------------------------------------
 
-  /** Writes bytes durably; they belong to no object until commitObject. */
-  async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef> {
-    return this.intents.around(() => this.data.write(source, signal));
+  /**
+   * Writes bytes durably; they belong to no object until commitObject. With `sealKey` (32 bytes) the
+   * piece is sealed with it (store/sealed.ts); the DataRef's size is the plaintext's either way.
+   */
+  async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer): Promise<DataRef> {
+    if (sealKey === undefined) return this.intents.around(() => this.data.write(source, signal));
+    const ref = await this.intents.around(() => this.data.write(sealStream(source, sealKey), signal));
+    return { id: ref.id, size: plainSize(ref.size) };
   }
 
   /**
@@ -197,9 +203,10 @@ export class Store {
    * `inline`: they become durable with the metadata commit itself (no data file, no data fsync, one
    * shared WAL sync), and GET serves them from the metadata row. A larger object goes to the data
    * store as one piece (the bytes read so far first). An empty object has no data at all. Like
-   * writeData, nothing remains when `source` throws or `signal` aborts.
+   * writeData, nothing remains when `source` throws or `signal` aborts. With `sealKey` the bytes are
+   * sealed (store/sealed.ts), inline ones too; the record must then carry `sse` (its readers give the key).
    */
-  async writeObjectData(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<ObjectBytes> {
+  async writeObjectData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer): Promise<ObjectBytes> {
     const it = source[Symbol.asyncIterator]();
     const head: Buffer[] = [];
     let size = 0;
@@ -209,7 +216,8 @@ export class Store {
         const next = await nextOrAbort(it, signal);
         if (next.done) {
           if (size === 0) return { data: [] };
-          return { data: [], inline: head.length === 1 ? head[0]! : Buffer.concat(head, size) };
+          const inline = head.length === 1 ? head[0]! : Buffer.concat(head, size);
+          return { data: [], inline: sealKey === undefined ? inline : sealBuffer(inline, sealKey) };
         }
         head.push(next.value);
         size += next.value.length;
@@ -219,7 +227,7 @@ export class Store {
         yield* head.splice(0);
         for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
       }
-      return { data: [await this.intents.around(() => this.data.write(all(), signal))] };
+      return { data: [await this.writeData(all(), signal, sealKey)] };
     } catch (err) {
       // The source's own cleanup must run (an unread request body is let flow away).
       closeSource(it);
@@ -302,7 +310,13 @@ export class Store {
     const record = await this.getObject(bucket, key, opts.withBytes ?? true, opts.versionId);
     if (!record) return undefined;
     const release = (): void => this.releaseObject(record);
-    return { record, stream: (range) => this.openRead(record, range), release, [Symbol.dispose]: release };
+    return {
+      record,
+      stream: (range, key) => this.openRead(record, range, key),
+      inline: (key) => this.inlineBytes(record, key),
+      release,
+      [Symbol.dispose]: release,
+    };
   }
 
   /**
@@ -363,13 +377,15 @@ export class Store {
    * protects against frees from now on only) and releases it when the stream closes: after its
    * end, an error or destroy(). A stream nobody starts reading within the read lease is destroyed.
    */
-  openRead(record: ObjectRecord, range?: { start: number; end: number }): Readable {
+  openRead(record: ObjectRecord, range?: { start: number; end: number }, key?: Buffer): Readable {
     const start = range?.start ?? 0;
     const end = range?.end ?? record.size - 1;
     if (record.inline !== undefined) {
-      checkInline(record, this.log);
-      return Readable.from([record.inline.subarray(start, end + 1)], { objectMode: false });
+      if (record.sse === undefined) checkInline(record, this.log);
+      const bytes = this.inlineBytes(record, key)!;
+      return Readable.from([range ? bytes.subarray(start, end + 1) : bytes], { objectMode: false });
     }
+    if (record.sse !== undefined && key === undefined) throw new Error(`openRead: ${record.bucket}/${record.key} is sealed and was read without its key`);
     if (record.size > 0 && record.data.length === 0) throw new Error('openRead: an inline object read without its bytes (getObject withBytes false)');
     const lease = this.keeper.takeLease(record);
     const release = lease?.release ?? this.keeper.pin(record.data);
@@ -380,7 +396,10 @@ export class Store {
       started = true;
       clearTimeout(idle);
     };
-    const stream = Readable.from(readObjectPieces(this.data, record, start, end, this.log, onStart), { objectMode: false, highWaterMark: 256 * 1024 });
+    const stream = Readable.from(readObjectPieces(this.data, record, start, end, this.log, onStart, record.sse === undefined ? undefined : key), {
+      objectMode: false,
+      highWaterMark: 256 * 1024,
+    });
     // Readable.from emits 'close' only after the generator has finished (its finally ran, the
     // current piece's stream is destroyed): no piece is opened after the release.
     stream.once('close', () => {
@@ -396,6 +415,23 @@ export class Store {
       idle.unref();
     }
     return stream;
+  }
+
+  /**
+   * The plaintext of an inline object (a record read with its bytes), opened with `key` when sealed;
+   * undefined for an object that is not inline. GET answers small objects from it without a stream.
+   * Throws StoreError('DataCorrupt') for sealed bytes that do not open (logged as damage).
+   */
+  inlineBytes(record: ObjectRecord, key?: Buffer): Buffer | undefined {
+    if (record.inline === undefined) return undefined;
+    if (record.sse === undefined) return record.inline;
+    if (key === undefined) throw new Error(`inlineBytes: ${record.bucket}/${record.key} is sealed and was read without its key`);
+    try {
+      return openSealedBuffer(record.inline, record.size, key, 0, Math.max(0, record.size - 1), `${record.bucket}/${record.key} (inline)`);
+    } catch (err) {
+      this.log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, inline: true, err }, DAMAGED);
+      throw err;
+    }
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------
@@ -479,7 +515,9 @@ export class Store {
     const { record, freed } = await this.locks.with(uploadId, async () => {
       const upload = await this.requireUpload(bucket, key, uploadId);
       const parts = await this.allParts(bucket, key, uploadId);
-      const rec = await this.newVersionOf({ ...(await build(upload, parts)), bucket, key });
+      const content = await build(upload, parts);
+      // Sealed parts make a sealed object: the upload's key description goes with them, always.
+      const rec = await this.newVersionOf({ ...content, ...(upload.sse !== undefined ? { sse: upload.sse } : {}), bucket, key });
       return { record: rec, freed: await this.meta.completeUpload(bucket, key, uploadId, rec, cond, lock) };
     });
     await this.freeData(freed);

@@ -71,6 +71,36 @@ export interface VersionExtras {
   legalHold?: boolean;
   /** The version's access control list (absent: its bucket's owner with FULL_CONTROL). */
   acl?: StoredAcl;
+  /**
+   * Present: the version's bytes are sealed (encrypted, store/sealed.ts) with a data key only its
+   * readers can give (Store.openRead's `key`); what it says about that key is s3/sse.ts's business.
+   * On an upload: its parts are sealed with the data key this describes.
+   */
+  sse?: StoredSse;
+}
+
+/**
+ * How an encrypted version's data key is found again (s3/sse.ts writes and reads it; the store
+ * keeps it as it is). Its bytes are sealed pieces (store/sealed.ts); `DataRef.size` stays the
+ * plaintext size of each piece.
+ */
+export interface StoredSse {
+  /** S3's name: 'AES256' (SSE-S3), 'aws:kms' (SSE-KMS) or 'SSE-C' (a key the client sends). */
+  mode: 'AES256' | 'aws:kms' | 'SSE-C';
+  /** SSE-S3 / SSE-KMS: the master key's id in the key service. */
+  keyId?: string;
+  /** SSE-S3 / SSE-KMS: the data key's ciphertext from the key service (base64). */
+  dataKey?: string;
+  /** SSE-KMS: x-amz-server-side-encryption-context as the client sent it (base64 of JSON). */
+  context?: string;
+  /** SSE-KMS: x-amz-server-side-encryption-bucket-key-enabled. */
+  bucketKey?: boolean;
+  /** SSE-C: the MD5 of the customer's key (base64), echoed in responses. */
+  keyMd5?: string;
+  /** SSE-C: the salt (base64) of `mac` and of the data key derived from the customer's key. */
+  salt?: string;
+  /** SSE-C: a keyed MAC of the customer's key (base64): tells a wrong key apart, never the key. */
+  mac?: string;
 }
 
 /**

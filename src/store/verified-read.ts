@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { PieceError, StoreError } from './errors.js';
+import { openSealed, sealedSize } from './sealed.js';
 import type { DataRef, DataStore, ObjectRecord } from './types.js';
 
 /** The log message of every refused read of damaged data (operators and tests look for it). */
@@ -22,6 +23,7 @@ export async function* readObjectPieces(
   end: number,
   log: Logger | undefined,
   onStart: () => void,
+  sealKey?: Buffer,
 ): AsyncGenerator<Buffer> {
   onStart();
   /** Logs a failed read with the object it belongs to; a PieceError becomes StoreError('DataCorrupt'). */
@@ -30,6 +32,11 @@ export async function* readObjectPieces(
     if (err instanceof PieceError) {
       log?.error({ ...fields, file: err.file, fault: err.fault, detail: err.message }, DAMAGED);
       return new StoreError('DataCorrupt', `${record.bucket}/${record.key}: ${err.message}`);
+    }
+    if (err instanceof StoreError && err.code === 'DataCorrupt') {
+      // A sealed package that does not authenticate (sealed.ts).
+      log?.error({ ...fields, fault: 'sealed', detail: err.message }, DAMAGED);
+      return err;
     }
     log?.error({ ...fields, err }, 'object data unreadable');
     return err;
@@ -47,7 +54,11 @@ export async function* readObjectPieces(
     const want = to - from + 1;
     let got = 0;
     try {
-      for await (const chunk of data.read(ref, { start: from, end: to })) {
+      const bytes =
+        sealKey === undefined
+          ? data.read(ref, { start: from, end: to })
+          : openSealed((a, b) => data.read({ id: ref.id, size: sealedSize(ref.size) }, { start: a, end: b }), ref.size, sealKey, from, to, `piece ${ref.id}`);
+      for await (const chunk of bytes) {
         got += chunk.length;
         total += chunk.length;
         if (got > want) throw new PieceError('length', ref.id, `piece ${ref.id}`, `yielded more than the ${want} bytes asked for`);

@@ -72,6 +72,7 @@ export function newVersion(write: ObjectWrite, versionId: string, lastModified: 
   if (write.retention !== undefined) rec.retention = write.retention;
   if (write.legalHold !== undefined) rec.legalHold = write.legalHold; // false: OFF, as given
   if (write.acl !== undefined) rec.acl = write.acl;
+  if (write.sse !== undefined) rec.sse = write.sse;
   return rec;
 }
 

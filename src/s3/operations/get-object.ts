@@ -3,7 +3,7 @@
 // Conditionals first, then Range or partNumber; HEAD sends the same headers and never opens data.
 import type { ObjectHandle } from '../../store/store.js';
 import type { ObjectRecord } from '../../store/types.js';
-import type { ObjectRequest, RequestContext, S3Response } from '../context.js';
+import { header, type ObjectRequest, type RequestContext, type S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
 import { checksumHeaders, objectHeaders } from '../object-meta.js';
 import { checksumTypeOf } from '../multipart.js';
@@ -14,6 +14,7 @@ import type { GetObjectInput } from '../inputs.js';
 import { extrasHeaders } from '../version-extras.js';
 import { lockVisibility } from '../object-lock.js';
 import { expirationHeaders } from '../lifecycle.js';
+import { parseCustomerKey, readKey, requireSecureForCustomerKey, sseHeaders } from '../sse.js';
 
 function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; count: number } {
   if (!/^\d+$/.test(partParam) || Number(partParam) < 1 || Number(partParam) > 10000) {
@@ -91,8 +92,15 @@ async function answer(ctx: RequestContext, input: GetObjectInput, handle: Object
   }
   const isHead = ctx.method === 'HEAD';
   const size = Number(headers['content-length']);
-  if (isHead || size === 0) return { status, headers };
+  // SSE-C: the customer's key is checked on HEAD too; an SSE-S3/KMS data key is unwrapped only for bytes.
+  const customer = parseCustomerKey((name) => header(ctx, name));
+  if (customer !== undefined) requireSecureForCustomerKey(ctx);
+  const bodyless = isHead || size === 0;
+  const key = customer !== undefined || rec.sse?.mode === 'SSE-C' || !bodyless ? await readKey(ctx, rec.bucket, rec.key, rec.sse, customer) : undefined;
+  if (rec.sse !== undefined) Object.assign(headers, sseHeaders(rec.sse, ctx.config.region));
+  if (bodyless) return { status, headers };
   // A small object stored inline is already in memory: answered as one buffer (no stream).
-  if (rec.inline !== undefined) return { status, headers, body: range ? rec.inline.subarray(range.start, range.end + 1) : rec.inline };
-  return { status, headers, body: handle.stream(range) };
+  const inline = handle.inline(key);
+  if (inline !== undefined) return { status, headers, body: range ? inline.subarray(range.start, range.end + 1) : inline };
+  return { status, headers, body: handle.stream(range, key) };
 }

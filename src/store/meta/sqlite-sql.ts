@@ -234,6 +234,7 @@ export function extrasJson(x: VersionExtras): string | null {
   // false: a legal hold was lifted (OFF), which S3 tells apart from never having had one.
   if (x.legalHold !== undefined) out.legalHold = x.legalHold;
   if (x.acl !== undefined) out.acl = x.acl;
+  if (x.sse !== undefined) out.sse = x.sse;
   return Object.keys(out).length === 0 ? null : JSON.stringify(out);
 }
 

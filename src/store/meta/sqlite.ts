@@ -2,6 +2,7 @@
 // (wal-sync.ts): a write resolves once its transaction is fsynced. Schema, key encoding and the
 // commit protocol are documented in docs/on-disk-format.md.
 
+import { storedInlineSize } from '../sealed.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -307,7 +308,7 @@ export class SqliteMetaStore implements MetaStore {
       if (withBytes && rec.size > 0 && rec.data.length === 0) {
         // Stored inline (format 2): its bytes are in object_inline, removed only with the row.
         const inline = this.st.getInline.get(bucket, kb, row.version_id) as { bytes: Buffer } | undefined;
-        if (!inline || inline.bytes.length !== rec.size) {
+        if (!inline || inline.bytes.length !== storedInlineSize(rec)) {
           throw new Error(`metadata: inline bytes of ${bucket}/${rec.key} (${row.version_id}) are missing or of the wrong size`);
         }
         rec.inline = inline.bytes;
@@ -374,7 +375,8 @@ export class SqliteMetaStore implements MetaStore {
     );
     for (const d of rec.data) this.st.insertData.run(d.id, bucket, kb, versionId);
     if (rec.inline !== undefined && rec.inline.length > 0) {
-      if (rec.data.length > 0 || rec.inline.length !== rec.size) throw new Error('putObject: inline bytes must be the whole object and its only data');
+      if (rec.data.length > 0 || rec.inline.length !== storedInlineSize(rec))
+        throw new Error('putObject: inline bytes must be the whole object (sealed: its sealed piece) and its only data');
       this.st.insertInline.run(bucket, kb, versionId, rec.inline);
     }
     return replaced ? (JSON.parse(replaced.data) as DataRef[]) : undefined;

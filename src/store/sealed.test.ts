@@ -1,0 +1,115 @@
+// The sealed-piece format (sealed.ts): sizes both ways, round trips of every range across package
+// boundaries, and every kind of tampering — a flipped byte anywhere, packages swapped, a piece cut
+// short or lengthened, another key, another piece's header — refused with DataCorrupt.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { StoreError } from './errors.js';
+import { openSealed, openSealedBuffer, plainSize, SEALED_HEADER_BYTES, SEALED_TAG_BYTES, sealBuffer, sealedSize, sealStream } from './sealed.js';
+
+const KEY = randomBytes(32);
+const LOG2 = 10; // 1 KiB packages: many boundaries with small buffers
+const PKG = 1024;
+
+async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const c of it) out.push(c);
+  return Buffer.concat(out);
+}
+
+/** A reader over a buffer that yields [from, to] in uneven chunks, as a file read may. */
+function reader(buf: Buffer): (from: number, to: number) => AsyncIterable<Buffer> {
+  return async function* (from, to) {
+    let at = from;
+    let step = 7;
+    while (at <= to) {
+      const n = Math.min(step, to - at + 1);
+      yield buf.subarray(at, at + n);
+      at += n;
+      step = (step * 3) % 1500 || 1;
+    }
+  };
+}
+
+async function* chunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+}
+
+const isCorrupt = (err: unknown): boolean => err instanceof StoreError && err.code === 'DataCorrupt';
+
+describe('sealed pieces', () => {
+  it('sizes: sealedSize and plainSize are inverse; sizes between are no sealed size', () => {
+    for (const n of [0, 1, PKG - 1, PKG, PKG + 1, 3 * PKG, 3 * PKG + 5]) {
+      const s = sealedSize(n, LOG2);
+      assert.equal(s, SEALED_HEADER_BYTES + n + SEALED_TAG_BYTES * Math.max(1, Math.ceil(n / PKG)));
+      assert.equal(plainSize(s, LOG2), n);
+    }
+    assert.equal(plainSize(SEALED_HEADER_BYTES + PKG + SEALED_TAG_BYTES + 5, LOG2), -1, 'a package of 5 bytes with no tag');
+    assert.equal(plainSize(10, LOG2), -1);
+  });
+
+  it('streamed and buffered sealing give pieces of the same size that open to the plaintext', async () => {
+    for (const n of [0, 1, PKG - 1, PKG, PKG + 1, 5 * PKG + 17]) {
+      const plain = randomBytes(n);
+      for (const chunk of [1, 100, PKG, 4096]) {
+        const sealed = await collect(sealStream(chunks(plain, chunk), KEY, LOG2));
+        assert.equal(sealed.length, sealedSize(n, LOG2), `n=${n} chunk=${chunk}`);
+        if (n > 0) assert.deepEqual(await collect(openSealed(reader(sealed), n, KEY, 0, n - 1, 'p', LOG2)), plain);
+      }
+      const buffered = sealBuffer(plain, KEY, LOG2);
+      assert.equal(buffered.length, sealedSize(n, LOG2));
+      assert.notDeepEqual(buffered.subarray(SEALED_HEADER_BYTES, SEALED_HEADER_BYTES + n), plain.length > 8 ? plain : Buffer.alloc(1), 'not plaintext');
+    }
+  });
+
+  it('every range across package boundaries reads exactly its bytes', async () => {
+    const n = 4 * PKG + 100;
+    const plain = randomBytes(n);
+    const sealed = sealBuffer(plain, KEY, LOG2);
+    const points = [0, 1, PKG - 1, PKG, PKG + 1, 2 * PKG - 1, 2 * PKG, 3 * PKG + 7, 4 * PKG, n - 1];
+    for (const start of points) {
+      for (const end of points) {
+        if (end < start) continue;
+        assert.deepEqual(await collect(openSealed(reader(sealed), n, KEY, start, end, 'p', LOG2)), plain.subarray(start, end + 1), `${start}-${end}`);
+      }
+    }
+  });
+
+  it('a flipped byte anywhere in the piece is refused, for a read covering it', async () => {
+    const n = 3 * PKG + 10;
+    const plain = randomBytes(n);
+    const sealed = sealBuffer(plain, KEY, LOG2);
+    for (let at = 0; at < sealed.length; at += 37) {
+      const bad = Buffer.from(sealed);
+      bad[at]! ^= 0x01;
+      await assert.rejects(collect(openSealed(reader(bad), n, KEY, 0, n - 1, 'p', LOG2)), isCorrupt, `byte ${at}`);
+    }
+  });
+
+  it('packages swapped, a piece cut or lengthened, another key or another header → DataCorrupt', async () => {
+    const n = 3 * PKG;
+    const plain = randomBytes(n);
+    const sealed = sealBuffer(plain, KEY, LOG2);
+    const stride = PKG + SEALED_TAG_BYTES;
+    const swapped = Buffer.from(sealed);
+    sealed.copy(swapped, SEALED_HEADER_BYTES, SEALED_HEADER_BYTES + stride, SEALED_HEADER_BYTES + 2 * stride);
+    sealed.copy(swapped, SEALED_HEADER_BYTES + stride, SEALED_HEADER_BYTES, SEALED_HEADER_BYTES + stride);
+    await assert.rejects(collect(openSealed(reader(swapped), n, KEY, 0, n - 1, 'p', LOG2)), isCorrupt);
+    // The piece cut after two whole packages: read as a piece of 2 packages, the second is not marked last.
+    const cut = sealed.subarray(0, SEALED_HEADER_BYTES + 2 * stride);
+    await assert.rejects(collect(openSealed(reader(cut), 2 * PKG, KEY, 0, 2 * PKG - 1, 'p', LOG2)), isCorrupt);
+    // Read as longer than it is: the reader ends early.
+    await assert.rejects(collect(openSealed(reader(sealed.subarray(0, sealed.length - 1)), n, KEY, 0, n - 1, 'p', LOG2)), isCorrupt);
+    await assert.rejects(collect(openSealed(reader(sealed), n, randomBytes(32), 0, n - 1, 'p', LOG2)), isCorrupt);
+    const other = sealBuffer(plain, KEY, LOG2);
+    const mixed = Buffer.concat([other.subarray(0, SEALED_HEADER_BYTES), sealed.subarray(SEALED_HEADER_BYTES)]);
+    await assert.rejects(
+      collect(openSealed(reader(mixed), n, KEY, PKG, PKG + 5, 'p', LOG2)),
+      isCorrupt,
+      'a range read past the first package checks the header too',
+    );
+    assert.throws(() => openSealedBuffer(sealed.subarray(1), n, KEY, 0, 1, 'p', LOG2), isCorrupt);
+    assert.throws(() => openSealedBuffer(swapped, n, KEY, PKG, PKG + 1, 'p', LOG2), isCorrupt);
+    assert.deepEqual(openSealedBuffer(sealed, n, KEY, PKG - 1, 2 * PKG, 'p', LOG2), plain.subarray(PKG - 1, 2 * PKG + 1));
+  });
+});
