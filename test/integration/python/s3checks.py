@@ -1,4 +1,4 @@
-"""Shared by the small boto3 check scripts (sse_refused.py, xml_text.py): the client from the
+"""Shared by the small boto3 check scripts (sse_unavailable.py, xml_text.py): the client from the
 environment (S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY, S3_BUCKET), an existence probe, and the
 runner that runs each check, prints ok/FAIL and exits with the number of failed checks."""
 import os

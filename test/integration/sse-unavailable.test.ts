@@ -1,7 +1,9 @@
-// Server-side encryption is not implemented yet, so every request asking for it is refused with
-// MinIO's no-KMS answer (501 NotImplemented) before its body is read, and nothing is stored: SSE-S3
-// and SSE-KMS headers, SSE-C headers (also on reads and as a copy source), the same POST form
-// fields, and PutBucketEncryption. aws-sdk-js, boto3 (newest and Debian's) and curl (POST form).
+// Encryption a server cannot honour is refused before the body is read, and nothing is stored. A
+// server without a key service refuses SSE-S3 and SSE-KMS with MinIO's no-KMS answer (501
+// NotImplemented, "KMS is not configured"); SSE-C over plain HTTP (without --sse-c-over-http) is
+// refused as AWS refuses it (400 InvalidRequest: a secure connection is required), on writes, reads,
+// copies (also a copy source's key) and multipart steps, and the same POST form fields.
+// aws-sdk-js, boto3 (newest and Debian's) and curl (POST form).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -15,7 +17,6 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   ListPartsCommand,
-  PutBucketEncryptionCommand,
   PutObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
@@ -37,17 +38,25 @@ const COPY_SSE_C = {
   CopySourceSSECustomerKeyMD5: SSE_C.SSECustomerKeyMD5,
 };
 
-describe('server-side encryption requests are refused (not implemented), nothing stored', { timeout: 300_000 }, () => {
+describe('encryption that cannot be honoured (no key service; SSE-C over plain HTTP) is refused, nothing stored', { timeout: 300_000 }, () => {
   let server: RunningServer;
   let s3: S3Client;
   const bucket = newBucketName('sse');
 
-  const refused = async (what: string, p: Promise<unknown>, head = false) => {
+  /** SSE-S3 / SSE-KMS without a key service: 501 NotImplemented. */
+  const refused = async (what: string, p: Promise<unknown>) => {
     const err = await errorOf(p);
     assert.equal(err.$metadata.httpStatusCode, 501, `${what}: ${err.name} ${err.message}`);
+    assert.equal(err.name, 'NotImplemented', what);
+    assert.match(err.message, /KMS is not configured/, what);
+  };
+  /** SSE-C over plain HTTP: 400 InvalidRequest (HEAD: the status only, it has no body). */
+  const insecure = async (what: string, p: Promise<unknown>, head = false) => {
+    const err = await errorOf(p);
+    assert.equal(err.$metadata.httpStatusCode, 400, `${what}: ${err.name} ${err.message}`);
     if (!head) {
-      assert.equal(err.name, 'NotImplemented', what);
-      assert.match(err.message, /KMS is not configured|SSE-C/, what);
+      assert.equal(err.name, 'InvalidRequest', what);
+      assert.match(err.message, /must be made over a secure connection/, what);
     }
   };
   const keys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key);
@@ -63,24 +72,24 @@ describe('server-side encryption requests are refused (not implemented), nothing
     await server?.stop();
   });
 
-  it('PutObject (aws-sdk-js) › ServerSideEncryption AES256 / aws:kms, SSE-C key → 501 NotImplemented, nothing stored', async () => {
+  it('PutObject (aws-sdk-js) › ServerSideEncryption AES256 / aws:kms → 501 NotImplemented, SSE-C over HTTP → 400, nothing stored', async () => {
     await refused('AES256', s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: 'plain', ServerSideEncryption: 'AES256' })));
     await refused('aws:kms', s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b', Body: 'plain', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'key-1' })));
-    await refused('SSE-C', s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c', Body: 'plain', ...SSE_C })));
+    await insecure('SSE-C', s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c', Body: 'plain', ...SSE_C })));
     assert.deepEqual(await keys(), ['src']);
   });
 
-  it('CopyObject, CreateMultipartUpload, UploadPart, UploadPartCopy (aws-sdk-js) › SSE or SSE-C headers → 501, no object, no part', async () => {
+  it('CopyObject, CreateMultipartUpload, UploadPart, UploadPartCopy (aws-sdk-js) › SSE headers → 501, SSE-C over HTTP → 400, no object, no part', async () => {
     await refused(
       'CopyObject SSE',
       s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/src`, ServerSideEncryption: 'AES256' })),
     );
-    await refused('CopyObject source SSE-C', s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/src`, ...COPY_SSE_C })));
+    await insecure('CopyObject source SSE-C', s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/src`, ...COPY_SSE_C })));
     await refused('CreateMultipartUpload SSE', s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ServerSideEncryption: 'aws:kms' })));
-    await refused('CreateMultipartUpload SSE-C', s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ...SSE_C })));
+    await insecure('CreateMultipartUpload SSE-C', s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ...SSE_C })));
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp' }));
-    await refused('UploadPart SSE-C', s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 1, Body: 'x', ...SSE_C })));
-    await refused(
+    await insecure('UploadPart SSE-C', s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 1, Body: 'x', ...SSE_C })));
+    await insecure(
       'UploadPartCopy source SSE-C',
       s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 1, CopySource: `${bucket}/src`, ...COPY_SSE_C })),
     );
@@ -88,19 +97,9 @@ describe('server-side encryption requests are refused (not implemented), nothing
     assert.deepEqual(await keys(), ['src']);
   });
 
-  it('GetObject, HeadObject (aws-sdk-js) › SSE-C headers → 501 (HEAD without body); PutBucketEncryption → 501 NotImplemented', async () => {
-    await refused('GetObject SSE-C', s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'src', ...SSE_C })));
-    await refused('HeadObject SSE-C', s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'src', ...SSE_C })), true);
-    const err = await errorOf(
-      s3.send(
-        new PutBucketEncryptionCommand({
-          Bucket: bucket,
-          ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-        }),
-      ),
-    );
-    assert.equal(err.name, 'NotImplemented');
-    assert.equal(err.$metadata.httpStatusCode, 501);
+  it('GetObject, HeadObject (aws-sdk-js) › SSE-C headers over HTTP → 400 InvalidRequest (HEAD without body)', async () => {
+    await insecure('GetObject SSE-C', s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'src', ...SSE_C })));
+    await insecure('HeadObject SSE-C', s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'src', ...SSE_C })), true);
   });
 
   it('PostObject (curl form) › x-amz-server-side-encryption field → 501 NotImplemented, nothing stored', async () => {
@@ -135,7 +134,7 @@ print(json.dumps(c.generate_presigned_post(os.environ['S3_BUCKET'], 'form.txt',
     { label: 'boto3 newest (.venv)', python: VENV_PYTHON },
     { label: 'boto3 Debian 1.26 (/usr/bin/python3)', python: DEBIAN_PYTHON },
   ]) {
-    it(`${label} › sse_refused.py: SSE-S3, SSE-KMS, SSE-C on put/copy/multipart/get/head, PutBucketEncryption → 501, nothing stored`, async (t: TestContext) => {
+    it(`${label} › sse_unavailable.py: SSE-S3, SSE-KMS → 501, SSE-C over HTTP → 400 on put/copy/multipart/get/head, nothing stored`, async (t: TestContext) => {
       const { env, cleanup } = await isolatedClientEnv({
         S3_ENDPOINT: server.url,
         S3_ACCESS_KEY: ACCESS_KEY,
@@ -143,9 +142,9 @@ print(json.dumps(c.generate_presigned_post(os.environ['S3_BUCKET'], 'form.txt',
         S3_BUCKET: newBucketName('ssepy'),
       });
       try {
-        const r = await run(python, [join(PYTHON_TEST_DIR, 'sse_refused.py')], { env, timeoutMs: 120_000 });
+        const r = await run(python, [join(PYTHON_TEST_DIR, 'sse_unavailable.py')], { env, timeoutMs: 120_000 });
         t.diagnostic(`${label}: ${r.stdout.split('\n')[0] ?? ''}`);
-        assert.equal(r.code, 0, describeRun(`${python} sse_refused.py`, r));
+        assert.equal(r.code, 0, describeRun(`${python} sse_unavailable.py`, r));
       } finally {
         await cleanup();
       }
