@@ -124,7 +124,14 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
       if (typeof body !== 'object' || body === null || Array.isArray(body))
         throw new AdminError('MalformedJSON', 400, 'The request body must be a JSON object.');
     }
-    const ctx: AdminContext = { identities: deps.identities, box: deps.box, rootAccessKey: deps.rootAccessKey, now: Date.now, kms: deps.kms, region: deps.region };
+    const ctx: AdminContext = {
+      identities: deps.identities,
+      box: deps.box,
+      rootAccessKey: deps.rootAccessKey,
+      now: Date.now,
+      kms: deps.kms,
+      region: deps.region,
+    };
     const out = await matched.route.run(ctx, { params: matched.params, body });
     send(res, status, out);
   } catch (err) {

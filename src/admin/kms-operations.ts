@@ -62,7 +62,13 @@ export const KMS_ROUTES: readonly AdminRoute[] = [
       return one(c, (kms) => kms.createKey(keyId));
     },
   },
-  { method: 'GET', path: ['kms', 'keys', ':key'], action: 'kms:DescribeKey', resource: keyArnOf, run: (c, r) => one(c, (kms) => kms.describeKey(r.params[0]!)) },
+  {
+    method: 'GET',
+    path: ['kms', 'keys', ':key'],
+    action: 'kms:DescribeKey',
+    resource: keyArnOf,
+    run: (c, r) => one(c, (kms) => kms.describeKey(r.params[0]!)),
+  },
   {
     method: 'POST',
     path: ['kms', 'keys', ':key', 'rotate'],

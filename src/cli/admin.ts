@@ -146,7 +146,8 @@ interface KmsKey {
   rotated: string;
   default: boolean;
 }
-const kmsLine = (k: KmsKey) => `${k.keyId.padEnd(24)} ${k.keyState.padEnd(9)} v${String(k.currentVersion).padEnd(4)} ${k.created}${k.default ? ' (default)' : ''}\n`;
+const kmsLine = (k: KmsKey) =>
+  `${k.keyId.padEnd(24)} ${k.keyState.padEnd(9)} v${String(k.currentVersion).padEnd(4)} ${k.created}${k.default ? ' (default)' : ''}\n`;
 
 /** Runs one command (after the global flags are taken); prints through `out`. */
 async function run(c: Client, p: Parsed, out: Out): Promise<void> {

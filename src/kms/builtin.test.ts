@@ -217,7 +217,7 @@ describe('BuiltinKeyService', () => {
     await meta2.close();
   });
 
-  it('two services on one database › each sees the other\'s disable, enable, rotation and new keys at its next call', async () => {
+  it("two services on one database › each sees the other's disable, enable, rotation and new keys at its next call", async () => {
     const path = tempDb();
     const r = root('shared-key');
     const metaA = SqliteMetaStore.open(path);
@@ -242,7 +242,7 @@ describe('BuiltinKeyService', () => {
     await metaB.close();
   });
 
-  it('arn › kmsKeyArn names the key in the account; keyIdOf takes an id or this account\'s key ARN', () => {
+  it("arn › kmsKeyArn names the key in the account; keyIdOf takes an id or this account's key ARN", () => {
     assert.equal(kmsKeyArn('k1', 'eu-west-1'), 'arn:aws:kms:eu-west-1:000000000000:key/k1');
     assert.equal(keyIdOf('k1'), 'k1');
     assert.equal(keyIdOf(kmsKeyArn('k1', 'us-east-1')), 'k1');

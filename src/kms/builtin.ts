@@ -247,8 +247,7 @@ export class BuiltinKeyService implements KeyService {
         version,
         `it was sealed under root key ${row.rootKeyId} but this server's --kms-secret-key is ${this.rootKeyId}: start the server with the root key that created it`,
       );
-    const material =
-      row.sealed === undefined ? hkdf(this.deriveKey, `${keyId}\0${version}`) : open(this.sealKey, row.sealed, versionAad(keyId, version));
+    const material = row.sealed === undefined ? hkdf(this.deriveKey, `${keyId}\0${version}`) : open(this.sealKey, row.sealed, versionAad(keyId, version));
     if (material === undefined || material.length !== KEY_BYTES)
       throw this.internal(keyId, version, 'its sealed material does not open under this root key (damaged, or changed outside Strata)');
     this.materials.set(cacheKey, material);

@@ -72,10 +72,7 @@ describe('admin API: the key service', { timeout: 180_000 }, () => {
     assert.equal((disabled.body.key as Record<string, unknown>).keyState, 'Disabled');
     assert.equal(await status(ROOT, 'POST', 'kms/keys/app-key/rotate'), '409 DisabledException');
     const described = await call(ROOT, 'GET', 'kms/keys/app-key');
-    assert.deepEqual(
-      [(described.body.key as Record<string, unknown>).enabled, (described.body.key as Record<string, unknown>).currentVersion],
-      [false, 2],
-    );
+    assert.deepEqual([(described.body.key as Record<string, unknown>).enabled, (described.body.key as Record<string, unknown>).currentVersion], [false, 2]);
     assert.equal(await status(ROOT, 'POST', 'kms/keys/app-key/enable'), 200);
     assert.equal(await status(ROOT, 'POST', 'kms/keys', { keyId: 'app-key' }), '409 AlreadyExistsException');
     assert.equal(await status(ROOT, 'GET', 'kms/keys/no-such-key'), '404 NotFoundException');
@@ -103,7 +100,15 @@ describe('admin API: the key service', { timeout: 180_000 }, () => {
     const lines = (await server.adminLog(from)).filter((l) => l.principal?.user === 'keeper');
     assert.deepEqual(
       lines.map((l) => `${l.op} ${l.status}`),
-      ['kms:ListKeys 200', 'kms:DescribeKey 200', 'kms:EnableKey 200', 'kms:CreateKey 403', 'kms:DescribeKey 403', 'kms:RotateKeyOnDemand 403', 'kms:DisableKey 403'],
+      [
+        'kms:ListKeys 200',
+        'kms:DescribeKey 200',
+        'kms:EnableKey 200',
+        'kms:CreateKey 403',
+        'kms:DescribeKey 403',
+        'kms:RotateKeyOnDemand 403',
+        'kms:DisableKey 403',
+      ],
     );
   });
 
