@@ -156,7 +156,13 @@ describe('parseConfig', () => {
     assert.deepEqual(cfg([], { STRATA_KMS_SECRET_KEY_FILE: '/k' }).kms, { secretKeyFile: '/k' });
     assert.throws(() => cfg(['--kms-secret-key', key, '--kms-secret-key-file', '/k']), /not both/);
     const short = `my-key:${Buffer.alloc(16, 7).toString('base64')}`;
-    for (const bad of [short, Buffer.alloc(32, 7).toString('base64'), `-x:${Buffer.alloc(32).toString('base64')}`, `my-key:${Buffer.alloc(32, 7).toString('base64url')}_`, 'kx:']) {
+    for (const bad of [
+      short,
+      Buffer.alloc(32, 7).toString('base64'),
+      `-x:${Buffer.alloc(32).toString('base64')}`,
+      `my-key:${Buffer.alloc(32, 7).toString('base64url')}_`,
+      'kx:',
+    ]) {
       assert.throws(
         () => cfg(['--kms-secret-key', bad]),
         (e: Error) => e instanceof ConfigError && /--kms-secret-key must be NAME:BASE64/.test(e.message) && !e.message.includes(bad),

@@ -19,6 +19,7 @@ type Method = 'GET' | 'POST' | 'DELETE';
 describe('admin API: the key service', { timeout: 180_000 }, () => {
   let server: RunningServer;
   let keeper: TestUser;
+  let chief: TestUser;
   const dirs: string[] = [];
   const call = (keys: Keys | undefined, method: Method, path: string, body?: object) => adminCall(server.url, keys, method, path, body);
   const status = async (keys: Keys | undefined, method: Method, path: string, body?: object) => {
@@ -37,8 +38,8 @@ describe('admin API: the key service', { timeout: 180_000 }, () => {
   };
 
   before(async () => {
-    server = await startServer({ kms: true, users: ['keeper'] });
-    [keeper] = server.users as [TestUser];
+    server = await startServer({ kms: true, users: ['keeper', { name: 'chief', policies: ['consoleAdmin'] }] });
+    [keeper, chief] = server.users as [TestUser, TestUser];
     const policy = {
       Version: '2012-10-17',
       Statement: [
@@ -110,6 +111,15 @@ describe('admin API: the key service', { timeout: 180_000 }, () => {
         'kms:DisableKey 403',
       ],
     );
+  });
+
+  it('the canned consoleAdmin › kms:* on every key: create, describe, rotate, disable and enable any key, the default one included', async () => {
+    assert.equal(await status(chief, 'POST', 'kms/keys', { keyId: 'chief-key' }), 200);
+    for (const path of ['kms/keys/chief-key/rotate', 'kms/keys/strata-test/disable', 'kms/keys/strata-test/enable']) {
+      assert.equal(await status(chief, 'POST', path), 200, path);
+    }
+    assert.equal(await status(chief, 'GET', 'kms/keys/strata-test'), 200);
+    assert.equal(await status(chief, 'GET', 'kms/keys'), 200);
   });
 
   it('an anonymous caller › 403 AccessDenied on every kms route', async () => {
