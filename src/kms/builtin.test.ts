@@ -63,7 +63,10 @@ describe('BuiltinKeyService', () => {
     assert.equal(a.ciphertext[0], 1);
     assert.equal(a.ciphertext.includes(a.plaintext), false);
     const reordered = { purpose: 'test', 'aws:s3:arn': 'arn:aws:s3:::bucket/key' };
-    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, a.ciphertext, reordered), a.plaintext);
+    const unwrapped = await kms.decryptDataKey(kms.defaultKeyId, a.ciphertext, reordered);
+    assert.deepEqual(unwrapped, a.plaintext);
+    unwrapped.fill(0); // a caller wiping its copy does not wipe what the service remembers
+    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, a.ciphertext, CTX), a.plaintext);
     const empty = await kms.generateDataKey(kms.defaultKeyId, {});
     assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, empty.ciphertext, {}), empty.plaintext);
   });
@@ -123,6 +126,7 @@ describe('BuiltinKeyService', () => {
   it('disable/enable › a disabled key neither wraps nor unwraps nor rotates (DisabledException); enabled again, old data keys unwrap', async () => {
     const kms = await fresh();
     const dk = await kms.generateDataKey(kms.defaultKeyId, CTX);
+    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, dk.ciphertext, CTX), dk.plaintext, 'unwrapped once: remembered');
     assert.equal((await kms.setKeyEnabled(kms.defaultKeyId, false)).enabled, false);
     assert.equal(await kmsCode(kms.generateDataKey(kms.defaultKeyId, CTX)), 'DisabledException');
     assert.equal(await kmsCode(kms.decryptDataKey(kms.defaultKeyId, dk.ciphertext, CTX)), 'DisabledException');
@@ -224,7 +228,8 @@ describe('BuiltinKeyService', () => {
     const metaB = SqliteMetaStore.open(path);
     const a = await BuiltinKeyService.open(metaA.kmsKeys, r);
     const b = await BuiltinKeyService.open(metaB.kmsKeys, r);
-    const dk = await b.generateDataKey('shared-key', CTX); // b caches the material
+    const dk = await b.generateDataKey('shared-key', CTX);
+    assert.deepEqual(await b.decryptDataKey('shared-key', dk.ciphertext, CTX), dk.plaintext); // b caches state, material, data key
     await a.setKeyEnabled('shared-key', false);
     assert.equal(await kmsCode(b.decryptDataKey('shared-key', dk.ciphertext, CTX)), 'DisabledException');
     assert.equal(await kmsCode(b.generateDataKey('shared-key', CTX)), 'DisabledException');
