@@ -40,6 +40,14 @@ describe('BuiltinKeyService', () => {
   after(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+  /** A database file in which a service with root key `r` ran `fill` (closed again), and what `fill` made. */
+  async function storedBy<T>(r: RootKey, fill: (kms: BuiltinKeyService) => Promise<T>): Promise<{ path: string; made: T }> {
+    const path = tempDb();
+    const meta = SqliteMetaStore.open(path);
+    const made = await fill(await BuiltinKeyService.open(meta.kmsKeys, r));
+    await meta.close();
+    return { path, made };
+  }
 
   it('open › the default key (NAME of the root key) exists, enabled, version 1, marked default', async () => {
     const kms = await fresh(root('my-minio-key'));
@@ -160,16 +168,14 @@ describe('BuiltinKeyService', () => {
   });
 
   it('restart › the same root key reads every key and version (sealed and derived)', async () => {
-    const path = tempDb();
     const r = root('restart-key');
-    const meta1 = SqliteMetaStore.open(path);
-    const kms1 = await BuiltinKeyService.open(meta1.kmsKeys, r);
-    await kms1.createKey('app');
-    const a1 = await kms1.generateDataKey('app', CTX);
-    await kms1.rotateKey('app');
-    const a2 = await kms1.generateDataKey('app', CTX);
-    const d = await kms1.generateDataKey('restart-key', CTX);
-    await meta1.close();
+    const { path, made } = await storedBy(r, async (kms) => {
+      await kms.createKey('app');
+      const a1 = await kms.generateDataKey('app', CTX);
+      await kms.rotateKey('app');
+      return { a1, a2: await kms.generateDataKey('app', CTX), d: await kms.generateDataKey('restart-key', CTX) };
+    });
+    const { a1, a2, d } = made;
     const meta2 = SqliteMetaStore.open(path);
     const kms2 = await BuiltinKeyService.open(meta2.kmsKeys, { name: r.name, key: Buffer.from(r.key) });
     assert.deepEqual(await kms2.decryptDataKey('app', a1.ciphertext, CTX), a1.plaintext);
@@ -180,14 +186,11 @@ describe('BuiltinKeyService', () => {
   });
 
   it('another root key › KMSInternalException for every stored key (generate and decrypt), logged once per key version naming --kms-secret-key; never other bytes', async () => {
-    const path = tempDb();
-    const r = root('same-name');
-    const meta1 = SqliteMetaStore.open(path);
-    const kms1 = await BuiltinKeyService.open(meta1.kmsKeys, r);
-    await kms1.createKey('app');
-    const a = await kms1.generateDataKey('app', CTX);
-    const d = await kms1.generateDataKey('same-name', CTX);
-    await meta1.close();
+    const { path, made } = await storedBy(root('same-name'), async (kms) => {
+      await kms.createKey('app');
+      return { a: await kms.generateDataKey('app', CTX), d: await kms.generateDataKey('same-name', CTX) };
+    });
+    const { a, d } = made;
     const meta2 = SqliteMetaStore.open(path);
     const logged: Array<{ obj: object; msg: string }> = [];
     const kms2 = await BuiltinKeyService.open(meta2.kmsKeys, root('same-name'), { log: { error: (obj, msg) => logged.push({ obj, msg }) } });
@@ -205,13 +208,11 @@ describe('BuiltinKeyService', () => {
   });
 
   it('damaged material › a sealed version whose bytes changed → KMSInternalException, never a wrong key', async () => {
-    const path = tempDb();
     const r = root();
-    const meta1 = SqliteMetaStore.open(path);
-    const kms1 = await BuiltinKeyService.open(meta1.kmsKeys, r);
-    await kms1.createKey('app');
-    const a = await kms1.generateDataKey('app', CTX);
-    await meta1.close();
+    const { path, made: a } = await storedBy(r, async (kms) => {
+      await kms.createKey('app');
+      return kms.generateDataKey('app', CTX);
+    });
     const raw = new (await import('better-sqlite3')).default(path);
     raw.prepare("UPDATE kms_key_versions SET material = ? WHERE key_id = 'app'").run(randomBytes(60));
     raw.close();
