@@ -185,6 +185,23 @@ describe('BuiltinKeyService', () => {
     await meta2.close();
   });
 
+  it('another NAME, the same bytes › a new default key; the former default stays an ordinary key and keeps unwrapping', async () => {
+    const r = root('first-name');
+    const { path, made: old } = await storedBy(r, (kms) => kms.generateDataKey('first-name', CTX));
+    const meta = SqliteMetaStore.open(path);
+    const kms = await BuiltinKeyService.open(meta.kmsKeys, { name: 'second-name', key: r.key });
+    assert.equal(kms.defaultKeyId, 'second-name');
+    assert.deepEqual(
+      (await kms.listKeys()).map((k) => [k.keyId, k.isDefault]),
+      [
+        ['first-name', false],
+        ['second-name', true],
+      ],
+    );
+    assert.deepEqual(await kms.decryptDataKey('first-name', old.ciphertext, CTX), old.plaintext);
+    await meta.close();
+  });
+
   it('another root key › KMSInternalException for every stored key (generate and decrypt), logged once per key version naming --kms-secret-key; never other bytes', async () => {
     const { path, made } = await storedBy(root('same-name'), async (kms) => {
       await kms.createKey('app');
