@@ -25,7 +25,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { BOTO3_PYTHONS, CURL, VENV_PYTHON, awsCli, awsCliEnv, describeRun, isolatedClientEnv, newBucketName, run, runPythonCheck } from '../helpers/clients.js';
-import { errorOf, testClient, testSigner, userClients } from '../helpers/s3.js';
+import { errorOf, signedHeaders, testClient, userClients } from '../helpers/s3.js';
 import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const md5hex = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
@@ -56,16 +56,7 @@ async function bytesOf(s3: S3Client, bucket: string, key: string, extra: Record<
 
 /** A PUT signed with the root keys, headers as given (what the SDK would correct). */
 async function signedPut(server: RunningServer, path: string, headers: Record<string, string>): Promise<Response> {
-  const signed = await testSigner.sign({
-    method: 'PUT',
-    protocol: 'http:',
-    hostname: server.host,
-    port: server.port,
-    path,
-    query: {},
-    headers: { host: `${server.host}:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers },
-  });
-  return fetch(`${server.url}${path}`, { method: 'PUT', headers: signed.headers });
+  return fetch(`${server.url}${path}`, { method: 'PUT', headers: await signedHeaders(server, 'PUT', path, headers) });
 }
 
 async function expectError(what: string, p: Promise<unknown>, code: string, status: number): Promise<void> {
