@@ -307,11 +307,25 @@ export async function readKey(
 }
 
 /**
- * A read that opens no data (GetObjectAttributes): the request's customer key checked against the
- * version as readKey does (an SSE-C version needs the right one; one given for another version is
- * refused). An SSE-S3/KMS data key is not unwrapped.
+ * x-amz-server-side-encryption on an operation that takes none (a read: the version's own encryption
+ * applies) → 400 InvalidArgument, as S3 answers it.
+ */
+export function refuseSseHeader(get: FieldReader): void {
+  const value = get(SSE_HEADER);
+  if (value === undefined) return;
+  throw new S3Error('InvalidArgument', 'x-amz-server-side-encryption header is not supported for this operation.', {
+    ArgumentName: SSE_HEADER,
+    ArgumentValue: value,
+  });
+}
+
+/**
+ * A read that opens no data (GetObjectAttributes): no x-amz-server-side-encryption (refuseSseHeader),
+ * and the request's customer key checked against the version as readKey does (an SSE-C version needs
+ * the right one; one given for another version is refused). An SSE-S3/KMS data key is not unwrapped.
  */
 export async function checkCustomerKey(ctx: RequestContext, bucket: string, key: string, stored: StoredSse | undefined): Promise<void> {
+  refuseSseHeader((name) => header(ctx, name));
   const customer = parseCustomerKey((name) => header(ctx, name));
   if (customer !== undefined) requireSecureForCustomerKey(ctx);
   if (customer !== undefined || stored?.mode === 'SSE-C') await readKey(ctx, bucket, key, stored, customer);

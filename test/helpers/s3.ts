@@ -81,14 +81,15 @@ export function userClients(url: () => string): {
 }
 
 /**
- * The headers of a request signed with the root keys (SigV4, unsigned payload, no query), for a
- * request the SDK would not send as it is (it corrects or fills in some headers itself).
+ * The headers of a request signed with the root keys (SigV4, unsigned payload), for a request the
+ * SDK would not send as it is (it corrects or fills in some headers itself).
  */
 export async function signedHeaders(
   server: { host: string; port: number },
   method: string,
   path: string,
   headers: Record<string, string> = {},
+  query: Record<string, string> = {},
 ): Promise<Record<string, string>> {
   const signed = await testSigner.sign({
     method,
@@ -96,7 +97,7 @@ export async function signedHeaders(
     hostname: server.host,
     port: server.port,
     path,
-    query: {},
+    query,
     headers: { host: `${server.host}:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers },
   });
   return signed.headers as Record<string, string>;
