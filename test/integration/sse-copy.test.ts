@@ -7,7 +7,7 @@
 // anonymous caller; a server without --sse-c-over-http refuses SSE-C over plain HTTP.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -24,6 +24,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import Database from 'better-sqlite3';
 import { BOTO3_PYTHONS, CURL, VENV_PYTHON, awsCli, awsCliEnv, describeRun, isolatedClientEnv, newBucketName, run, runPythonCheck } from '../helpers/clients.js';
 import { errorOf, signedHeaders, testClient, userClients } from '../helpers/s3.js';
 import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
@@ -57,6 +58,35 @@ async function bytesOf(s3: S3Client, bucket: string, key: string, extra: Record<
 /** A PUT signed with the root keys, headers as given (what the SDK would correct). */
 async function signedPut(server: RunningServer, path: string, headers: Record<string, string>): Promise<Response> {
   return fetch(`${server.url}${path}`, { method: 'PUT', headers: await signedHeaders(server, 'PUT', path, headers) });
+}
+
+/** Flips one byte of what the metadata row of bucket/key points at: its inline bytes, or the middle of its data file. */
+async function damage(server: RunningServer, bucket: string, key: string): Promise<void> {
+  const db = new Database(join(server.dataDir, 'meta.db'), { fileMustExist: true, timeout: 5000 });
+  try {
+    const inline = db.prepare('SELECT bytes FROM object_inline WHERE bucket = ? AND key = ?').get(bucket, Buffer.from(key)) as { bytes: Buffer } | undefined;
+    if (inline !== undefined) {
+      const bytes = Buffer.from(inline.bytes);
+      bytes[bytes.length >> 1]! ^= 0x10;
+      assert.equal(db.prepare('UPDATE object_inline SET bytes = ? WHERE bucket = ? AND key = ?').run(bytes, bucket, Buffer.from(key)).changes, 1);
+      return;
+    }
+    const row = db.prepare('SELECT data FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1').get(bucket, Buffer.from(key)) as { data: string };
+    const id = (JSON.parse(row.data) as Array<{ id: string }>)[0]!.id;
+    const file = join(server.dataDir, 'objects', id.slice(0, 2), id);
+    const fh = await open(file, 'r+');
+    try {
+      const at = (await stat(file)).size >> 1;
+      const b = Buffer.alloc(1);
+      await fh.read(b, 0, 1, at);
+      b[0]! ^= 0x10;
+      await fh.write(b, 0, 1, at);
+    } finally {
+      await fh.close();
+    }
+  } finally {
+    db.close();
+  }
 }
 
 async function expectError(what: string, p: Promise<unknown>, code: string, status: number): Promise<void> {
@@ -223,6 +253,19 @@ describe('CopyObject, PostObject, GetObjectAttributes with SSE-C, SSE-S3 and SSE
       'KMS.NotFoundException',
       400,
     );
+  });
+
+  it('CopyObject › a damaged encrypted source (inline row, data file; SSE-C and SSE-KMS) → 500 InternalError, nothing stored', async () => {
+    for (const [key, body, enc, source] of [
+      ['dmg/inline-c', SMALL, sseC(KEY_A), sourceSseC(KEY_A)],
+      ['dmg/large-c', LARGE, sseC(KEY_A), sourceSseC(KEY_A)],
+      ['dmg/large-kms', LARGE, { ServerSideEncryption: 'aws:kms' } as const, {}],
+    ] as const) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...enc }));
+      await damage(server, bucket, key);
+      await expectError(key, copy({ from: key, Key: `${key}.copy`, ...source, ...sseC(KEY_B) }), 'InternalError', 500);
+      await expectError(`${key}.copy`, s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${key}.copy`, ...sseC(KEY_B) })), '', 404);
+    }
   });
 
   it('GetObjectAttributes › SSE-C object: no key → 400 InvalidRequest, wrong → 403, right → attributes; a key for a plain object → 400', async () => {
