@@ -348,7 +348,13 @@ describe('CopyObject, PostObject, GetObjectAttributes with SSE-C, SSE-S3 and SSE
       'x-amz-server-side-encryption-customer-key': c.SSECustomerKey,
       'x-amz-server-side-encryption-customer-key-MD5': c.SSECustomerKeyMD5,
     };
-    const kmsFields = { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'strata-test' };
+    const context = Buffer.from(JSON.stringify({ app: 'uploads' })).toString('base64');
+    const kmsFields = {
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': 'strata-test',
+      'x-amz-server-side-encryption-context': context,
+      'x-amz-server-side-encryption-bucket-key-enabled': 'true',
+    };
     const badMd5 = { ...cFields, 'x-amz-server-side-encryption-customer-key-MD5': sseC(KEY_B).SSECustomerKeyMD5 };
     const cond = (f: Record<string, string>) => Object.entries(f).map(([k, v]) => ({ [k]: v }));
     const specs = [
@@ -396,6 +402,10 @@ print(json.dumps(out))`;
       const kmsRes = await submit('kms');
       assert.equal(kmsRes.status, 204, kmsRes.out);
       assert.match(kmsRes.out, /x-amz-server-side-encryption-aws-kms-key-id: arn:aws:kms:.*:key\/strata-test/i);
+      assert.match(kmsRes.out, /x-amz-server-side-encryption-bucket-key-enabled: true/i);
+      assert.ok(kmsRes.out.toLowerCase().includes(`x-amz-server-side-encryption-context: ${context.toLowerCase()}`), kmsRes.out);
+      const kmsHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'post/kms' }));
+      assert.equal(kmsHead.BucketKeyEnabled, true);
       assert.deepEqual(await bytesOf(s3, bucket, 'post/kms'), LARGE);
       const uncovered = await submit('uncovered', cFields);
       assert.equal(uncovered.status, 403, uncovered.out);
