@@ -17,7 +17,6 @@ import type { SecretBox } from './iam/secret-box.js';
 import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
 import { SessionTokens } from './iam/sessions.js';
 import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
-import type { KeyService } from './kms/kms.js';
 
 export interface ServerDeps {
   store: Store;
@@ -31,7 +30,7 @@ export interface ServerDeps {
   tls?: { cert: Buffer | string; key: Buffer | string };
   /** What /health/ready checks (front.ts); default: a metadata read and a file in `<config.dataDir>/tmp`. */
   readiness?: Readiness;
-  /** The key service (src/kms/: main.ts opens it when a root key is configured); absent: SSE-S3/SSE-KMS refused, admin kms calls 501. */
+  /** The key service (src/kms/: main.ts opens it when a root key is configured); absent: SSE-S3/SSE-KMS refused (SSE-C works without it), admin kms calls 501. */
   kms?: KeyService;
 }
 

@@ -5,6 +5,7 @@
 // "Version id cannot be the empty string" for both); a source whose latest version is a delete marker
 // is NoSuchKey with the marker's x-amz-delete-marker / x-amz-version-id, and naming a delete marker by
 // its version id is InvalidRequest, as Amazon S3 answers (a marker has no data to copy).
+// An SSE-C source is opened with x-amz-copy-source-server-side-encryption-customer-* (sse.ts readKey).
 import type { S3Action } from '../iam/authorize.js';
 import type { ObjectHandle } from '../store/store.js';
 import { NULL_VERSION, type ObjectRecord } from '../store/types.js';
@@ -16,6 +17,7 @@ import { header } from './context.js';
 import { S3Error } from './errors.js';
 import { checkVersionId, loadObject, wellFormedVersionId } from './object-read.js';
 import { checkConditionals } from './preconditions.js';
+import { COPY_SOURCE_SSE_C_HEADERS, type CustomerKey, parseCustomerKey, requireSecureForCustomerKey } from './sse.js';
 
 /** What reading the copy source needs (the registry's sourceActions of CopyObject and UploadPartCopy). */
 export const COPY_SOURCE_ACTIONS: readonly S3Action[] = ['s3:GetObject'];
@@ -106,4 +108,11 @@ async function loadSourceObject(ctx: BucketRequest, src: CopySource): Promise<Ob
 export function copySourceVersionHeader(src: CopySource, copied: ObjectRecord): Record<string, string> {
   if (copied.versionId === NULL_VERSION && src.versionId === undefined) return {};
   return { 'x-amz-copy-source-version-id': copied.versionId };
+}
+
+/** The copy source's customer key (x-amz-copy-source-server-side-encryption-customer-*), validated; HTTPS as for any SSE-C key. */
+export function copySourceCustomerKey(ctx: BucketRequest): CustomerKey | undefined {
+  const customer = parseCustomerKey((name) => header(ctx, name), COPY_SOURCE_SSE_C_HEADERS);
+  if (customer !== undefined) requireSecureForCustomerKey(ctx);
+  return customer;
 }

@@ -6,7 +6,7 @@
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KmsError, type KeyService } from '../kms/kms.js';
 import type { StoredSse } from '../store/types.js';
-import type { RequestContext } from './context.js';
+import { header, type RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 
 /** SSE-C headers (a write's, or a read's). */
@@ -306,6 +306,31 @@ export async function readKey(
   return customerDataKey(customer.key, salt);
 }
 
+/**
+ * x-amz-server-side-encryption on an operation that takes none (a read: the version's own encryption
+ * applies) → 400 InvalidArgument, as S3 answers it.
+ */
+export function refuseSseHeader(get: FieldReader): void {
+  const value = get(SSE_HEADER);
+  if (value === undefined) return;
+  throw new S3Error('InvalidArgument', 'x-amz-server-side-encryption header is not supported for this operation.', {
+    ArgumentName: SSE_HEADER,
+    ArgumentValue: value,
+  });
+}
+
+/**
+ * A read that opens no data (GetObjectAttributes): no x-amz-server-side-encryption (refuseSseHeader),
+ * and the request's customer key checked against the version as readKey does (an SSE-C version needs
+ * the right one; one given for another version is refused). An SSE-S3/KMS data key is not unwrapped.
+ */
+export async function checkCustomerKey(ctx: RequestContext, bucket: string, key: string, stored: StoredSse | undefined): Promise<void> {
+  refuseSseHeader((name) => header(ctx, name));
+  const customer = parseCustomerKey((name) => header(ctx, name));
+  if (customer !== undefined) requireSecureForCustomerKey(ctx);
+  if (customer !== undefined || stored?.mode === 'SSE-C') await readKey(ctx, bucket, key, stored, customer);
+}
+
 /** The response headers that describe a version's (or an upload's) encryption, as S3 sends them. */
 export function sseHeaders(stored: StoredSse | undefined, region: string): Record<string, string> {
   if (stored === undefined) return {};
@@ -340,19 +365,9 @@ export function sealedEtag(stored: StoredSse | undefined, dataKey: Buffer | unde
  * ciphertext when it stored plaintext. Each operation leaves this list when it encrypts.
  */
 const NOT_YET: Readonly<Record<string, readonly string[]>> = {
-  PostObject: [SSE_HEADER, SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER, SSE_BUCKET_KEY_HEADER, ...Object.values(SSE_C_HEADERS)],
-  CopyObject: [
-    SSE_HEADER,
-    SSE_KMS_KEY_HEADER,
-    SSE_CONTEXT_HEADER,
-    SSE_BUCKET_KEY_HEADER,
-    ...Object.values(SSE_C_HEADERS),
-    ...Object.values(COPY_SOURCE_SSE_C_HEADERS),
-  ],
   CreateMultipartUpload: [SSE_HEADER, SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER, SSE_BUCKET_KEY_HEADER, ...Object.values(SSE_C_HEADERS)],
   UploadPart: [SSE_HEADER, ...Object.values(SSE_C_HEADERS)],
   UploadPartCopy: [SSE_HEADER, ...Object.values(SSE_C_HEADERS), ...Object.values(COPY_SOURCE_SSE_C_HEADERS)],
-  GetObjectAttributes: Object.values(SSE_C_HEADERS),
 };
 
 /** Refuses encryption headers of an operation that does not encrypt yet (NOT_YET). */

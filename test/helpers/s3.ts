@@ -79,3 +79,26 @@ export function userClients(url: () => string): {
     },
   };
 }
+
+/**
+ * The headers of a request signed with the root keys (SigV4, unsigned payload), for a request the
+ * SDK would not send as it is (it corrects or fills in some headers itself).
+ */
+export async function signedHeaders(
+  server: { host: string; port: number },
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  query: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const signed = await testSigner.sign({
+    method,
+    protocol: 'http:',
+    hostname: server.host,
+    port: server.port,
+    path,
+    query,
+    headers: { host: `${server.host}:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers },
+  });
+  return signed.headers as Record<string, string>;
+}

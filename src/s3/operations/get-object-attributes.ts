@@ -1,7 +1,8 @@
 // GetObjectAttributes — https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html
 // HEAD-like metadata in XML, only the attributes named in x-amz-object-attributes. The ETag is
 // unquoted here, a composite checksum is reported without its `-N` part count, and the parts of a
-// multipart object with a COMPOSITE checksum are listed with their own checksums.
+// multipart object with a COMPOSITE checksum are listed with their own checksums. An SSE-C object's
+// attributes need its customer's key (missing: 400 InvalidRequest, wrong: 403), as on AWS.
 import type { ObjectRequest, S3Response } from '../context.js';
 import { header } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -9,6 +10,7 @@ import { httpDate } from '../object-meta.js';
 import { MAX_LIST_PARTS, bareEtag, checksumFields, checksumTypeOf, parseCount, withoutPartCount } from '../multipart.js';
 import type { XmlNode } from '../xml.js';
 import { loadObject, readVersionHeader } from '../object-read.js';
+import { checkCustomerKey } from '../sse.js';
 
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
 type Attribute = (typeof ATTRIBUTES)[number];
@@ -36,6 +38,7 @@ export async function getObjectAttributes(ctx: ObjectRequest): Promise<S3Respons
   const handle = await loadObject(ctx, ctx.bucket, ctx.key, ctx.endpoint.versionId);
   handle.release(); // metadata only: no data is read
   const rec = handle.record;
+  await checkCustomerKey(ctx, rec.bucket, rec.key, rec.sse);
 
   const content: XmlNode = {};
   if (wanted.has('ETag')) content['ETag'] = bareEtag(rec.etag);

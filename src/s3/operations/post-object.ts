@@ -4,7 +4,9 @@
 // the policy, then streams the file (never buffered) through MD5 and the content-length-range into
 // the data store. The object is committed only once the whole form has been parsed. A form with
 // no policy and no signature is anonymous: stored only where a bucket policy grants everyone
-// s3:PutObject (no POST policy conditions then: there is none).
+// s3:PutObject (no POST policy conditions then: there is none). Encryption comes from the form's
+// x-amz-server-side-encryption* fields (SSE-C, SSE-S3, SSE-KMS as in PutObject's headers), else the
+// bucket's default; like every field, they must be covered by the policy's conditions.
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { Readable } from 'node:stream';
@@ -20,7 +22,7 @@ import type { ChecksumAlgorithm } from '../checksums.js';
 import { CHECKSUM_ALGORITHMS, isChecksumAlgorithm, isValidChecksumValue, newHasher } from '../checksums.js';
 import type { BucketRequest, RequestContext, S3Response } from '../context.js';
 import { S3Error } from '../errors.js';
-import { refuseEncryption } from '../sse.js';
+import { parseSseRequest, sealedEtag, sseHeaders, writeEncryption } from '../sse.js';
 import { DEFAULT_CONTENT_TYPE, MAX_USER_METADATA, STORAGE_CLASSES } from '../object-meta.js';
 import { NO_POST_POLICY, checkPolicyConditions, isAnonymousForm, parsePostPolicy, verifyPostSignature } from '../post-policy.js';
 import { extrasFromRequest, withBucketDefaults } from '../version-extras.js';
@@ -316,7 +318,6 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
       ctx.auth = authenticated.auth;
       ctx.principal = authenticated.principal;
     }
-    refuseEncryption('PostObject', (name) => fields.get(name)); // before the file is read
     if (file === undefined) {
       throw new S3Error('InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: 0 });
     }
@@ -347,6 +348,12 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
     // Tags and object lock from the form's fields (tagging, x-amz-object-lock-*), before the file is read.
     const extras = await withBucketDefaults(ctx, ctx.bucketRecord, extrasFromRequest({ kind: 'form', fields }, ctx.bucketRecord));
     const checksum = checksumFromForm(fields);
+    const encryption = await writeEncryption(
+      ctx,
+      bucket,
+      key,
+      parseSseRequest(ctx, (name) => fields.get(name)?.trim()),
+    );
     const maxLength = Math.min(policy.maxLength, MAX_OBJECT_SIZE);
 
     const md5 = createHash('md5');
@@ -393,11 +400,13 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
       await form.done;
     }
 
-    const bytes = await ctx.store.writeObjectData(source(), ctx.signal);
+    const bytes = await ctx.store.writeObjectData(source(), ctx.signal, encryption?.key);
     if (checksum && computedChecksum !== undefined) meta.checksums = { [checksum.alg]: computedChecksum };
-    const record = await ctx.store.commitObject({ bucket, key, size: size, etag: `"${md5.digest('hex')}"`, storageClass, meta, ...bytes, ...extras });
+    const etag = sealedEtag(encryption?.stored, encryption?.key, md5.digest('hex'));
+    const sse = encryption !== undefined ? { sse: encryption.stored } : {};
+    const record = await ctx.store.commitObject({ bucket, key, size: size, etag, storageClass, meta, ...bytes, ...extras, ...sse });
     const res = successResponse(ctx, fields, bucket, key, record.etag);
-    res.headers = { ...res.headers, ...versionIdHeader(record) };
+    res.headers = { ...res.headers, ...versionIdHeader(record), ...sseHeaders(record.sse, ctx.config.region) };
     return res;
   } finally {
     form.dispose();
