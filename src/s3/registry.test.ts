@@ -125,6 +125,7 @@ describe('registry', () => {
       'DeleteObjects',
       'PutBucketAcl',
       'PutBucketCors',
+      'PutBucketEncryption',
       'PutBucketLifecycleConfiguration',
       'PutBucketOwnershipControls',
       'PutBucketTagging',
