@@ -4,10 +4,10 @@
 // headers; who may use which key (kms:GenerateDataKey to write, kms:Decrypt to read, none for SSE-S3
 // and the default key); a disabled key failing closed and readable again once enabled; a rotated key
 // (old objects readable, new ones wrapped by the new version); and the client matrix: boto3 newest
-// and Debian's, the AWS CLI, s3cmd, rclone (SSE-S3, SSE-KMS, and SSE-C with rclone's customer key).
+// and Debian's, the AWS CLI, s3cmd, rclone (SSE-S3, SSE-KMS, and SSE-C over HTTPS with rclone's customer key).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import {
@@ -32,6 +32,7 @@ import {
   run,
   runPythonCheck,
   writeS3cmdConfig,
+  writeSelfSignedCert,
 } from '../helpers/clients.js';
 import { errorOf, testClient, userClients } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, type RunningServer, SECRET_KEY, startServer } from '../helpers/server.js';
@@ -59,7 +60,7 @@ describe('SSE-S3 and SSE-KMS end to end (built-in key service)', { timeout: 600_
   };
 
   before(async () => {
-    server = await startServer({ kms: true, users: ['kms-writer', 'kms-reader', 'kms-none'], args: ['--sse-c-over-http', 'yes'] });
+    server = await startServer({ kms: true, users: ['kms-writer', 'kms-reader', 'kms-none'] });
     s3 = testClient(server.url);
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new CreateBucketCommand({ Bucket: defaulted }));
@@ -287,41 +288,60 @@ describe('SSE-S3 and SSE-KMS end to end (built-in key service)', { timeout: 600_
     }
   });
 
-  it('rclone › --s3-server-side-encryption AES256 and aws:kms with --s3-sse-kms-key-id; SSE-C with --s3-sse-customer-key (--sse-c-over-http yes): the copies come back identical', async () => {
+  it('rclone › --s3-server-side-encryption AES256, and aws:kms with --s3-sse-kms-key-id: the copies come back identical; SSE-C with --s3-sse-customer-key against an HTTPS server (rclone refuses SSE-C over HTTP itself): identical with the key, nothing without', async () => {
     const { env: base, dir, cleanup } = await isolatedClientEnv();
+    const certDir = join(dir, 'certs');
+    await mkdir(certDir);
+    await writeSelfSignedCert(certDir);
+    const tls = await startServer({ args: ['--certs', certDir], tls: true });
     try {
       const env = Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('RCLONE_')));
-      Object.assign(env, {
-        RCLONE_CONFIG: join(dir, 'rclone.conf'),
-        RCLONE_CONFIG_STRATA_TYPE: 's3',
-        RCLONE_CONFIG_STRATA_PROVIDER: 'Other',
-        RCLONE_CONFIG_STRATA_ACCESS_KEY_ID: ACCESS_KEY,
-        RCLONE_CONFIG_STRATA_SECRET_ACCESS_KEY: SECRET_KEY,
-        RCLONE_CONFIG_STRATA_ENDPOINT: server.url,
-        RCLONE_CONFIG_STRATA_REGION: REGION,
+      const remote = (name: string, url: string) => ({
+        [`RCLONE_CONFIG_${name}_TYPE`]: 's3',
+        [`RCLONE_CONFIG_${name}_PROVIDER`]: 'Other',
+        [`RCLONE_CONFIG_${name}_ACCESS_KEY_ID`]: ACCESS_KEY,
+        [`RCLONE_CONFIG_${name}_SECRET_ACCESS_KEY`]: SECRET_KEY,
+        [`RCLONE_CONFIG_${name}_ENDPOINT`]: url,
+        [`RCLONE_CONFIG_${name}_REGION`]: REGION,
       });
+      Object.assign(env, { RCLONE_CONFIG: join(dir, 'rclone.conf'), ...remote('STRATA', server.url), ...remote('STRATATLS', tls.url) });
       await writeFile(join(dir, 'rclone.conf'), '');
       await writeFile(join(dir, 'up.txt'), BODY);
-      const rclone = async (...args: string[]) => {
-        const r = await run(RCLONE, args, { env, cwd: dir, timeoutMs: 120_000 });
-        assert.equal(r.code, 0, `${describeRun(`rclone ${args.join(' ')}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
+      const rclone = async (args: string[], expectFailure = false) => {
+        const r = await run(RCLONE, ['--no-check-certificate', '--retries', '1', ...args], { env, cwd: dir, timeoutMs: 120_000 });
+        if (expectFailure) assert.notEqual(r.code, 0, describeRun(`rclone ${args.join(' ')} (expected to fail)`, r));
+        else
+          assert.equal(
+            r.code,
+            0,
+            `${describeRun(`rclone ${args.join(' ')}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}${tls.logs().slice(-3000)}`,
+          );
       };
       const customerKey = 'abcdefghijklmnopqrstuvwxyz012345'; // 32 bytes, as rclone takes it raw
-      const modes: Array<[string, string[]]> = [
-        ['rclone-s3', ['--s3-server-side-encryption', 'AES256']],
-        ['rclone-kms', ['--s3-server-side-encryption', 'aws:kms', '--s3-sse-kms-key-id', 'app-key']],
-        ['rclone-ssec', ['--s3-sse-customer-algorithm', 'AES256', '--s3-sse-customer-key', customerKey]],
+      const ssec = ['--s3-sse-customer-algorithm', 'AES256', '--s3-sse-customer-key', customerKey];
+      const modes: Array<[string, string, string[]]> = [
+        ['strata', 'rclone-s3', ['--s3-server-side-encryption', 'AES256']],
+        ['strata', 'rclone-kms', ['--s3-server-side-encryption', 'aws:kms', '--s3-sse-kms-key-id', 'app-key']],
+        ['stratatls', 'rclone-ssec', ssec],
       ];
-      for (const [key, flags] of modes) {
-        await rclone('copyto', ...flags, 'up.txt', `strata:${bucket}/${key}`);
-        await rclone('copyto', ...flags, `strata:${bucket}/${key}`, `${key}.down`);
+      await rclone(['mkdir', `stratatls:${bucket}`]);
+      for (const [where, key, flags] of modes) {
+        await rclone(['copyto', ...flags, 'up.txt', `${where}:${bucket}/${key}`]);
+        await rclone(['copyto', ...flags, `${where}:${bucket}/${key}`, `${key}.down`]);
         assert.ok((await readFile(join(dir, `${key}.down`))).equals(BODY), key);
       }
       assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'rclone-s3' }))).ServerSideEncryption, 'AES256');
       assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'rclone-kms' }))).SSEKMSKeyId, arn('app-key'));
-      // The SSE-C object needs its key: without it 400 InvalidRequest, never the bytes.
-      assert.equal(await failure(get('rclone-ssec')), '400 InvalidRequest');
+      // The SSE-C object needs its key: without it the server refuses (400 InvalidRequest on HEAD, which
+      // rclone takes for "no such file": nothing to transfer); no byte of it reaches the client.
+      const from = tls.logs().length;
+      await rclone(['copyto', `stratatls:${bucket}/rclone-ssec`, 'no-key.down']);
+      await assert.rejects(readFile(join(dir, 'no-key.down')), { code: 'ENOENT' });
+      const answers = (await tls.accessLog(from)).filter((l) => l.key === 'rclone-ssec').map((l) => `${l.op} ${l.status} ${l.s3Code ?? ''}`);
+      assert.ok(answers.includes('HeadObject 400 InvalidRequest'), answers.join(', '));
+      assert.ok(!answers.some((a) => a.startsWith('GetObject 2')), answers.join(', '));
     } finally {
+      await tls.stop();
       await cleanup();
     }
   });
