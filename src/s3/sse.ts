@@ -248,7 +248,7 @@ export async function writeEncryption(ctx: RequestContext, bucket: string, key: 
     if (req.dsse === true) stored.dsse = true;
   }
   const context = kmsContext(bucket, key, stored);
-  mayUseKey(ctx, kms, 'kms:GenerateDataKey', stored.keyId!, context);
+  mayUseKey(ctx, kms, 'kms:GenerateDataKey', stored, context);
   try {
     const dk = await kms.generateDataKey(stored.keyId!, context);
     stored.keyId = dk.keyId;
@@ -284,14 +284,16 @@ async function withBucketKey(ctx: RequestContext, bucket: string, asked: SseRequ
 }
 
 /**
- * May the caller use master key `keyId` for `action` (kms:GenerateDataKey to write, kms:Decrypt to
- * read)? As with AWS's aws/s3 managed key, the service's default key (SSE-S3, SSE-KMS without a key
- * id) needs no permission beyond the S3 action; any other key needs the kms: action on its ARN in
- * the caller's policies (root: always). AccessDenied otherwise, before the key service is asked.
+ * May the caller use the master key of `stored` for `action` (kms:GenerateDataKey to write,
+ * kms:Decrypt to read)? SSE-S3 needs nothing beyond the S3 action. SSE-KMS under the service's
+ * default key plays AWS's aws/s3 managed key, which every principal of the account may use through
+ * S3 but an anonymous caller may not (it has no account). Any other key needs the kms: action on its
+ * ARN in the caller's policies (root: always). AccessDenied otherwise, before the key service is asked.
  */
-function mayUseKey(ctx: RequestContext, kms: KeyService, action: 'kms:GenerateDataKey' | 'kms:Decrypt', keyId: string, context: Record<string, string>): void {
-  if (ctx.principal.kind === 'root' || keyId === kms.defaultKeyId) return;
-  checkKeyAccess(ctx, action, kmsKeyArn(keyId, ctx.config.region), context);
+function mayUseKey(ctx: RequestContext, kms: KeyService, action: 'kms:GenerateDataKey' | 'kms:Decrypt', stored: StoredSse, context: Record<string, string>): void {
+  const kind = ctx.principal.kind;
+  if (kind === 'root' || stored.mode === 'AES256' || (stored.keyId === kms.defaultKeyId && kind !== 'anonymous')) return;
+  checkKeyAccess(ctx, action, kmsKeyArn(stored.keyId!, ctx.config.region), context);
 }
 
 /**
@@ -313,7 +315,7 @@ export async function readKey(
     if (stored === undefined) return undefined;
     const kms = requireKms(ctx);
     const context = kmsContext(bucket, key, stored);
-    mayUseKey(ctx, kms, 'kms:Decrypt', stored.keyId!, context);
+    mayUseKey(ctx, kms, 'kms:Decrypt', stored, context);
     try {
       return await kms.decryptDataKey(stored.keyId!, Buffer.from(stored.dataKey!, 'base64'), context);
     } catch (err) {

@@ -15,6 +15,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutBucketEncryptionCommand,
+  PutBucketPolicyCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -198,6 +199,31 @@ describe('SSE-S3 and SSE-KMS end to end (built-in key service)', { timeout: 600_
     }
     for (const Key of ['writer-other', 'none-app']) assert.equal(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key }))), '404 NotFound', Key);
     assert.equal(await failure(s3.send(new HeadObjectCommand({ Bucket: defaulted, Key: 'none-default' }))), '404 NotFound');
+  });
+
+  it('anonymous callers (a bucket policy grants everyone s3:GetObject and s3:PutObject) › SSE-S3 objects written and read; SSE-KMS refused, the default key included (403: no account to use a key with, as AWS), nothing stored', async () => {
+    const open = newBucketName('sse-kms-public');
+    await s3.send(new CreateBucketCommand({ Bucket: open }));
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${open}/*` }],
+    };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: open, Policy: JSON.stringify(policy) }));
+    await s3.send(new PutObjectCommand({ Bucket: open, Key: 's3', Body: 'public', ServerSideEncryption: 'AES256' }));
+    await s3.send(new PutObjectCommand({ Bucket: open, Key: 'kms-default', Body: 'public', ServerSideEncryption: 'aws:kms' }));
+    await s3.send(new PutObjectCommand({ Bucket: open, Key: 'kms-app', Body: 'public', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'app-key' }));
+    const anonymous = async (method: string, key: string, headers: Record<string, string> = {}) => {
+      const r = await fetch(`${server.url}/${open}/${key}`, { method, headers, ...(method === 'PUT' && { body: 'anonymous' }) });
+      const text = await r.text();
+      return `${r.status}${r.status === 200 ? '' : ` ${/<Code>([^<]*)<\/Code>/.exec(text)?.[1]}`}${method === 'GET' && r.status === 200 ? ` ${text}` : ''}`;
+    };
+    assert.equal(await anonymous('GET', 's3'), '200 public');
+    assert.equal(await anonymous('GET', 'kms-default'), '403 AccessDenied');
+    assert.equal(await anonymous('GET', 'kms-app'), '403 AccessDenied');
+    assert.equal(await anonymous('PUT', 'anon-s3', { 'x-amz-server-side-encryption': 'AES256' }), '200');
+    assert.equal(await anonymous('GET', 'anon-s3'), '200 anonymous');
+    assert.equal(await anonymous('PUT', 'anon-kms', { 'x-amz-server-side-encryption': 'aws:kms' }), '403 AccessDenied');
+    assert.equal(await failure(s3.send(new HeadObjectCommand({ Bucket: open, Key: 'anon-kms' }))), '404 NotFound');
   });
 
   it('a disabled key › writes and reads under it fail closed (400 KMS.DisabledException; HEAD still answers), other keys unaffected; enabled again → readable and writable', async () => {
