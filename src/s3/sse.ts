@@ -290,7 +290,13 @@ async function withBucketKey(ctx: RequestContext, bucket: string, asked: SseRequ
  * S3 but an anonymous caller may not (it has no account). Any other key needs the kms: action on its
  * ARN in the caller's policies (root: always). AccessDenied otherwise, before the key service is asked.
  */
-function mayUseKey(ctx: RequestContext, kms: KeyService, action: 'kms:GenerateDataKey' | 'kms:Decrypt', stored: StoredSse, context: Record<string, string>): void {
+function mayUseKey(
+  ctx: RequestContext,
+  kms: KeyService,
+  action: 'kms:GenerateDataKey' | 'kms:Decrypt',
+  stored: StoredSse,
+  context: Record<string, string>,
+): void {
   const kind = ctx.principal.kind;
   if (kind === 'root' || stored.mode === 'AES256' || (stored.keyId === kms.defaultKeyId && kind !== 'anonymous')) return;
   checkKeyAccess(ctx, action, kmsKeyArn(stored.keyId!, ctx.config.region), context);
