@@ -193,6 +193,17 @@ function kmsContext(bucket: string, key: string, stored: StoredSse): Record<stri
   return { ...(stored.context !== undefined ? checkContext(stored.context) : {}), 'aws:s3:arn': `arn:aws:s3:::${bucket}/${key}` };
 }
 
+/** AWS refuses SSE-KMS requests signed with Signature Version 2 (header or presigned query). */
+function requireSigV4ForKms(ctx: RequestContext): void {
+  const auth = ctx.headers.authorization;
+  if ((typeof auth === 'string' && auth.startsWith('AWS ')) || (ctx.query.has('Signature') && ctx.query.has('AWSAccessKeyId'))) {
+    throw new S3Error('InvalidArgument', 'Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.', {
+      ArgumentName: 'Authorization',
+      ArgumentValue: 'null',
+    });
+  }
+}
+
 function requireKms(ctx: RequestContext): KeyService {
   if (ctx.kms === undefined) throw new S3Error('NotImplemented', SSE_NOT_CONFIGURED);
   return ctx.kms;
@@ -241,6 +252,7 @@ export async function writeEncryption(ctx: RequestContext, bucket: string, key: 
     };
   }
   const kms = requireKms(ctx);
+  if (req.mode === 'aws:kms') requireSigV4ForKms(ctx);
   const stored: StoredSse = { mode: req.mode, keyId: req.mode === 'aws:kms' && req.keyId !== undefined ? req.keyId : kms.defaultKeyId };
   if (req.mode === 'aws:kms') {
     if (req.context !== undefined) stored.context = req.context;
@@ -320,6 +332,7 @@ export async function readKey(
     if (customer !== undefined) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
     if (stored === undefined) return undefined;
     const kms = requireKms(ctx);
+    if (stored.mode === 'aws:kms') requireSigV4ForKms(ctx);
     const context = kmsContext(bucket, key, stored);
     mayUseKey(ctx, kms, 'kms:Decrypt', stored, context);
     try {

@@ -289,26 +289,40 @@ describe('SSE-S3 and SSE-KMS end to end (built-in key service)', { timeout: 600_
     }
   });
 
-  it('s3cmd › put --server-side-encryption (SSE-S3) and --server-side-encryption-kms-id (SSE-KMS); get returns the bytes', async () => {
+  it('s3cmd › put --server-side-encryption (SSE-S3) and --server-side-encryption-kms-id (SSE-KMS); get returns the bytes; signed with SigV2, SSE-S3 works and SSE-KMS is refused both ways (400 InvalidArgument, as AWS)', async () => {
     const { env, dir, cleanup } = await isolatedClientEnv();
     try {
       const cfg = join(dir, 's3cfg');
+      const cfgV2 = join(dir, 's3cfg-v2');
       await writeS3cmdConfig(cfg, server);
+      await writeS3cmdConfig(cfgV2, server, { signatureV2: true });
       await writeFile(join(dir, 'up.txt'), BODY);
-      const s3cmd = async (...args: string[]) => {
-        const r = await run(S3CMD, ['-c', cfg, ...args], { env, cwd: dir, timeoutMs: 60_000 });
-        assert.equal(r.code, 0, `${describeRun(`s3cmd ${args.join(' ')}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
+      const s3cmd = async (args: string[], config = cfg, expectFailure = false) => {
+        const r = await run(S3CMD, ['-c', config, ...args], { env, cwd: dir, timeoutMs: 60_000 });
+        if (expectFailure) assert.notEqual(r.code, 0, describeRun(`s3cmd ${args.join(' ')} (expected to fail)`, r));
+        else assert.equal(r.code, 0, `${describeRun(`s3cmd ${args.join(' ')}`, r)}\n--- server log (tail) ---\n${server.logs().slice(-3000)}`);
+        return r;
       };
-      await s3cmd('put', '--server-side-encryption', join(dir, 'up.txt'), `s3://${bucket}/s3cmd-s3`);
-      await s3cmd('put', '--server-side-encryption-kms-id=app-key', join(dir, 'up.txt'), `s3://${bucket}/s3cmd-kms`);
+      await s3cmd(['put', '--server-side-encryption', join(dir, 'up.txt'), `s3://${bucket}/s3cmd-s3`]);
+      await s3cmd(['put', '--server-side-encryption-kms-id=app-key', join(dir, 'up.txt'), `s3://${bucket}/s3cmd-kms`]);
       const s3Head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 's3cmd-s3' }));
       assert.equal(s3Head.ServerSideEncryption, 'AES256');
       const kmsHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 's3cmd-kms' }));
       assert.deepEqual([kmsHead.ServerSideEncryption, kmsHead.SSEKMSKeyId], ['aws:kms', arn('app-key')]);
       for (const key of ['s3cmd-s3', 's3cmd-kms']) {
-        await s3cmd('get', '--force', `s3://${bucket}/${key}`, join(dir, `${key}.down`));
+        await s3cmd(['get', '--force', `s3://${bucket}/${key}`, join(dir, `${key}.down`)]);
         assert.ok((await readFile(join(dir, `${key}.down`))).equals(BODY), key);
       }
+      await s3cmd(['put', '--server-side-encryption', join(dir, 'up.txt'), `s3://${bucket}/s3cmd-v2-s3`], cfgV2);
+      await s3cmd(['get', '--force', `s3://${bucket}/s3cmd-v2-s3`, join(dir, 'v2-s3.down')], cfgV2);
+      assert.ok((await readFile(join(dir, 'v2-s3.down'))).equals(BODY));
+      const from = server.logs().length;
+      const refusedPut = await s3cmd(['put', '--server-side-encryption-kms-id=app-key', join(dir, 'up.txt'), `s3://${bucket}/s3cmd-v2-kms`], cfgV2, true);
+      assert.match(refusedPut.stderr + refusedPut.stdout, /InvalidArgument|Signature Version 4/);
+      await s3cmd(['get', '--force', `s3://${bucket}/s3cmd-kms`, join(dir, 'v2-kms.down')], cfgV2, true);
+      const lines = (await server.accessLog(from)).filter((l) => l.status >= 400).map((l) => `${l.op} ${l.status} ${l.s3Code}`);
+      assert.ok(lines.includes('PutObject 400 InvalidArgument') && lines.includes('GetObject 400 InvalidArgument'), lines.join(', '));
+      assert.equal(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 's3cmd-v2-kms' }))), '404 NotFound');
     } finally {
       await cleanup();
     }
