@@ -40,6 +40,14 @@ describe('BuiltinKeyService', () => {
   after(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+  /** A database file in which a service with root key `r` ran `fill` (closed again), and what `fill` made. */
+  async function storedBy<T>(r: RootKey, fill: (kms: BuiltinKeyService) => Promise<T>): Promise<{ path: string; made: T }> {
+    const path = tempDb();
+    const meta = SqliteMetaStore.open(path);
+    const made = await fill(await BuiltinKeyService.open(meta.kmsKeys, r));
+    await meta.close();
+    return { path, made };
+  }
 
   it('open › the default key (NAME of the root key) exists, enabled, version 1, marked default', async () => {
     const kms = await fresh(root('my-minio-key'));
@@ -63,7 +71,10 @@ describe('BuiltinKeyService', () => {
     assert.equal(a.ciphertext[0], 1);
     assert.equal(a.ciphertext.includes(a.plaintext), false);
     const reordered = { purpose: 'test', 'aws:s3:arn': 'arn:aws:s3:::bucket/key' };
-    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, a.ciphertext, reordered), a.plaintext);
+    const unwrapped = await kms.decryptDataKey(kms.defaultKeyId, a.ciphertext, reordered);
+    assert.deepEqual(unwrapped, a.plaintext);
+    unwrapped.fill(0); // a caller wiping its copy does not wipe what the service remembers
+    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, a.ciphertext, CTX), a.plaintext);
     const empty = await kms.generateDataKey(kms.defaultKeyId, {});
     assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, empty.ciphertext, {}), empty.plaintext);
   });
@@ -123,6 +134,7 @@ describe('BuiltinKeyService', () => {
   it('disable/enable › a disabled key neither wraps nor unwraps nor rotates (DisabledException); enabled again, old data keys unwrap', async () => {
     const kms = await fresh();
     const dk = await kms.generateDataKey(kms.defaultKeyId, CTX);
+    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, dk.ciphertext, CTX), dk.plaintext, 'unwrapped once: remembered');
     assert.equal((await kms.setKeyEnabled(kms.defaultKeyId, false)).enabled, false);
     assert.equal(await kmsCode(kms.generateDataKey(kms.defaultKeyId, CTX)), 'DisabledException');
     assert.equal(await kmsCode(kms.decryptDataKey(kms.defaultKeyId, dk.ciphertext, CTX)), 'DisabledException');
@@ -156,16 +168,14 @@ describe('BuiltinKeyService', () => {
   });
 
   it('restart › the same root key reads every key and version (sealed and derived)', async () => {
-    const path = tempDb();
     const r = root('restart-key');
-    const meta1 = SqliteMetaStore.open(path);
-    const kms1 = await BuiltinKeyService.open(meta1.kmsKeys, r);
-    await kms1.createKey('app');
-    const a1 = await kms1.generateDataKey('app', CTX);
-    await kms1.rotateKey('app');
-    const a2 = await kms1.generateDataKey('app', CTX);
-    const d = await kms1.generateDataKey('restart-key', CTX);
-    await meta1.close();
+    const { path, made } = await storedBy(r, async (kms) => {
+      await kms.createKey('app');
+      const a1 = await kms.generateDataKey('app', CTX);
+      await kms.rotateKey('app');
+      return { a1, a2: await kms.generateDataKey('app', CTX), d: await kms.generateDataKey('restart-key', CTX) };
+    });
+    const { a1, a2, d } = made;
     const meta2 = SqliteMetaStore.open(path);
     const kms2 = await BuiltinKeyService.open(meta2.kmsKeys, { name: r.name, key: Buffer.from(r.key) });
     assert.deepEqual(await kms2.decryptDataKey('app', a1.ciphertext, CTX), a1.plaintext);
@@ -175,15 +185,29 @@ describe('BuiltinKeyService', () => {
     await meta2.close();
   });
 
+  it('another NAME, the same bytes › a new default key; the former default stays an ordinary key and keeps unwrapping', async () => {
+    const r = root('first-name');
+    const { path, made: old } = await storedBy(r, (kms) => kms.generateDataKey('first-name', CTX));
+    const meta = SqliteMetaStore.open(path);
+    const kms = await BuiltinKeyService.open(meta.kmsKeys, { name: 'second-name', key: r.key });
+    assert.equal(kms.defaultKeyId, 'second-name');
+    assert.deepEqual(
+      (await kms.listKeys()).map((k) => [k.keyId, k.isDefault]),
+      [
+        ['first-name', false],
+        ['second-name', true],
+      ],
+    );
+    assert.deepEqual(await kms.decryptDataKey('first-name', old.ciphertext, CTX), old.plaintext);
+    await meta.close();
+  });
+
   it('another root key › KMSInternalException for every stored key (generate and decrypt), logged once per key version naming --kms-secret-key; never other bytes', async () => {
-    const path = tempDb();
-    const r = root('same-name');
-    const meta1 = SqliteMetaStore.open(path);
-    const kms1 = await BuiltinKeyService.open(meta1.kmsKeys, r);
-    await kms1.createKey('app');
-    const a = await kms1.generateDataKey('app', CTX);
-    const d = await kms1.generateDataKey('same-name', CTX);
-    await meta1.close();
+    const { path, made } = await storedBy(root('same-name'), async (kms) => {
+      await kms.createKey('app');
+      return { a: await kms.generateDataKey('app', CTX), d: await kms.generateDataKey('same-name', CTX) };
+    });
+    const { a, d } = made;
     const meta2 = SqliteMetaStore.open(path);
     const logged: Array<{ obj: object; msg: string }> = [];
     const kms2 = await BuiltinKeyService.open(meta2.kmsKeys, root('same-name'), { log: { error: (obj, msg) => logged.push({ obj, msg }) } });
@@ -201,13 +225,11 @@ describe('BuiltinKeyService', () => {
   });
 
   it('damaged material › a sealed version whose bytes changed → KMSInternalException, never a wrong key', async () => {
-    const path = tempDb();
     const r = root();
-    const meta1 = SqliteMetaStore.open(path);
-    const kms1 = await BuiltinKeyService.open(meta1.kmsKeys, r);
-    await kms1.createKey('app');
-    const a = await kms1.generateDataKey('app', CTX);
-    await meta1.close();
+    const { path, made: a } = await storedBy(r, async (kms) => {
+      await kms.createKey('app');
+      return kms.generateDataKey('app', CTX);
+    });
     const raw = new (await import('better-sqlite3')).default(path);
     raw.prepare("UPDATE kms_key_versions SET material = ? WHERE key_id = 'app'").run(randomBytes(60));
     raw.close();
@@ -224,7 +246,8 @@ describe('BuiltinKeyService', () => {
     const metaB = SqliteMetaStore.open(path);
     const a = await BuiltinKeyService.open(metaA.kmsKeys, r);
     const b = await BuiltinKeyService.open(metaB.kmsKeys, r);
-    const dk = await b.generateDataKey('shared-key', CTX); // b caches the material
+    const dk = await b.generateDataKey('shared-key', CTX);
+    assert.deepEqual(await b.decryptDataKey('shared-key', dk.ciphertext, CTX), dk.plaintext); // b caches state, material, data key
     await a.setKeyEnabled('shared-key', false);
     assert.equal(await kmsCode(b.decryptDataKey('shared-key', dk.ciphertext, CTX)), 'DisabledException');
     assert.equal(await kmsCode(b.generateDataKey('shared-key', CTX)), 'DisabledException');

@@ -10,10 +10,12 @@
 // (its pairs sorted by name), so another key, another context, another version or a flipped byte
 // does not open (InvalidCiphertextException), never yields other bytes.
 //
-// Per call: one primary-key read of the key's state (enabled, current version), so a disable or a
-// rotation by another process sharing the data directory takes effect at its next call; the unsealed
-// material of each (key, version) is cached in memory (it never changes once written).
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+// Per call: one point read of the key generation (a `meta` row every key change bumps, in whichever
+// process); the key states read since it last moved are reused, else the key's row is read again. So
+// a disable or a rotation by another process sharing the data directory takes effect at its next
+// call. The unsealed material of each (key, version) is cached in memory (it never changes once
+// written), and so are the last unwrapped data keys (by their exact ciphertext, key and context).
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
 import { StoreError } from '../store/errors.js';
 import type { KmsKeyRecord, KmsKeyStore, KmsKeyVersionRecord } from '../store/kms-keys.js';
 import { isKeyId } from './arn.js';
@@ -43,12 +45,28 @@ export const DATA_KEY_BYTES = HEADER_BYTES + IV_BYTES + KEY_BYTES + TAG_BYTES;
 const MAX_CONTEXT_CHARS = 8192;
 /** Attempts of a rotation that lost a race with another process's rotation. */
 const ROTATE_ATTEMPTS = 3;
+/** Unwrapped data keys kept (32 bytes each, plus their cache key): the objects read most recently. */
+const UNWRAPPED_MAX = 4096;
+
+/** Random bytes from a pool refilled 4 KiB at a time: one CSPRNG call per ~90 data keys instead of two per key. */
+const pool = Buffer.alloc(4096);
+let poolUsed = pool.length;
+function random(n: number): Buffer {
+  if (poolUsed + n > pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolUsed, poolUsed + n));
+  pool.fill(0, poolUsed, poolUsed + n);
+  poolUsed += n;
+  return out;
+}
 
 const hkdf = (material: Buffer, info: string): Buffer => Buffer.from(hkdfSync('sha256', material, SALT, info, KEY_BYTES));
 const versionAad = (keyId: string, version: number): Buffer => Buffer.from(`strata-kms master key\0${keyId}\0${version}`, 'utf8');
 
 function seal(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
-  const iv = randomBytes(IV_BYTES);
+  const iv = random(IV_BYTES);
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(aad);
   return Buffer.concat([iv, c.update(plain), c.final(), c.getAuthTag()]);
@@ -95,6 +113,11 @@ export class BuiltinKeyService implements KeyService {
   private readonly materials = new Map<string, Buffer>();
   /** (key, version)s already reported as unreadable: one log line each, not one per request. */
   private readonly reported = new Set<string>();
+  /** Key states read at key generation `statesAt`. */
+  private readonly states = new Map<string, KmsKeyRecord>();
+  private statesAt = -1;
+  /** Recently unwrapped data keys by key id, ciphertext and canonical context (at most UNWRAPPED_MAX). */
+  private readonly unwrapped = new Map<string, Buffer>();
 
   private constructor(
     private readonly keys: KmsKeyStore,
@@ -143,7 +166,7 @@ export class BuiltinKeyService implements KeyService {
     const key = this.usableKey(keyId);
     const material = this.material(keyId, key.currentVersion);
     if (material === undefined) throw this.internal(keyId, key.currentVersion, 'its current version is missing from the metadata store');
-    const plaintext = randomBytes(KEY_BYTES);
+    const plaintext = random(KEY_BYTES);
     const header = Buffer.alloc(HEADER_BYTES);
     header[0] = DATA_KEY_FORMAT;
     header.writeUInt32BE(key.currentVersion, 1);
@@ -158,10 +181,16 @@ export class BuiltinKeyService implements KeyService {
     if (ciphertext.length !== DATA_KEY_BYTES || ciphertext[0] !== DATA_KEY_FORMAT) throw bad();
     const version = ciphertext.readUInt32BE(1);
     if (version < 1 || version > key.currentVersion) throw bad();
+    // The same inputs always unwrap to the same bytes: a data key unwrapped before is not unwrapped again.
+    const cacheKey = `${keyId}\0${ciphertext.toString('base64')}\0${ctx}`;
+    const cached = this.unwrapped.get(cacheKey);
+    if (cached !== undefined) return Buffer.from(cached);
     const material = this.material(keyId, version);
     if (material === undefined) throw bad();
     const plain = open(material, ciphertext.subarray(HEADER_BYTES), dataKeyAad(ciphertext.subarray(0, HEADER_BYTES), keyId, ctx));
     if (plain === undefined) throw bad();
+    if (this.unwrapped.size >= UNWRAPPED_MAX) this.unwrapped.delete(this.unwrapped.keys().next().value!);
+    this.unwrapped.set(cacheKey, Buffer.from(plain));
     return plain;
   }
 
@@ -217,8 +246,18 @@ export class BuiltinKeyService implements KeyService {
     return { keyId, version, created, rootKeyId: this.rootKeyId, sealed };
   }
 
+  /** The key's current state: from memory while the key generation has not moved, else read again. */
   private stateOf(keyId: string): KmsKeyRecord {
-    const key = typeof keyId === 'string' ? this.keys.getKey(keyId) : undefined;
+    const generation = this.keys.generation();
+    if (generation !== this.statesAt) {
+      this.states.clear();
+      this.statesAt = generation;
+    }
+    let key = this.states.get(keyId);
+    if (key === undefined && typeof keyId === 'string') {
+      key = this.keys.getKey(keyId);
+      if (key !== undefined) this.states.set(keyId, key);
+    }
     if (key === undefined) throw new KmsError('NotFoundException', `Key '${keyId}' does not exist.`);
     return key;
   }

@@ -33,7 +33,8 @@ type MaybeAsync<T> = T | Promise<T>;
  * The key tables of the metadata store. Failures are StoreErrors: 'NoSuchEntity' (no such key),
  * 'EntityAlreadyExists' (createKey of an existing id, addVersion of a version that exists: another
  * process rotated first). Reads are primary-key reads: another process's change is seen by the
- * next read (the key service reads a key's state once per call and caches only immutable material).
+ * next read. Every write also adds one to the key generation, so a process that cached key states
+ * knows from one read whether they are still current.
  */
 export interface KmsKeyStore {
   /** The key's state, one primary-key read. */
@@ -49,4 +50,6 @@ export interface KmsKeyStore {
   addVersion(v: KmsKeyVersionRecord): MaybeAsync<KmsKeyRecord>;
   /** Enables or disables the key; returns its new state. 'NoSuchEntity'. */
   setEnabled(keyId: string, enabled: boolean): MaybeAsync<KmsKeyRecord>;
+  /** How many key changes were committed (0 before the first), by any process sharing the store: one point read. */
+  generation(): number;
 }

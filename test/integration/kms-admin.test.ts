@@ -240,4 +240,30 @@ describe('admin API: the key service', { timeout: 180_000 }, () => {
       await other.stop();
     }
   });
+
+  it('--shared › two processes with the same root key: a key made, disabled and rotated through one is seen so by the other at its next call', async () => {
+    const dataDir = await tempDir();
+    const key = newKmsKey();
+    const a = await startServer({ dataDir, kms: key, args: ['--shared', 'yes'] });
+    const b = await startServer({ dataDir, kms: key, args: ['--shared', 'yes'] });
+    try {
+      const state = async (url: string) => {
+        const r = await adminCall(url, ROOT, 'GET', 'kms/keys/both');
+        const k = r.body.key as Record<string, unknown> | undefined;
+        return r.status === 200 ? `${k?.keyState} v${k?.currentVersion}` : `${r.status} ${String(r.body.Code)}`;
+      };
+      assert.equal(await state(b.url), '404 NotFoundException');
+      assert.equal((await adminCall(a.url, ROOT, 'POST', 'kms/keys', { keyId: 'both' })).status, 200);
+      assert.equal(await state(b.url), 'Enabled v1');
+      assert.equal((await adminCall(a.url, ROOT, 'POST', 'kms/keys/both/disable')).status, 200);
+      assert.equal(await state(b.url), 'Disabled v1');
+      assert.equal((await adminCall(b.url, ROOT, 'POST', 'kms/keys/both/rotate')).body.Code, 'DisabledException');
+      assert.equal((await adminCall(b.url, ROOT, 'POST', 'kms/keys/both/enable')).status, 200);
+      assert.equal((await adminCall(b.url, ROOT, 'POST', 'kms/keys/both/rotate')).status, 200);
+      assert.equal(await state(a.url), 'Enabled v2');
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
 });

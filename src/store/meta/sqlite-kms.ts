@@ -1,7 +1,7 @@
 // The SQLite KmsKeyStore (../kms-keys.ts): master keys and their versions in the format-9 tables
 // (sqlite-schema.ts). Each change is one small transaction through the store's write scheduler
-// (durable like any metadata write); reads are primary-key reads, so another process's change is
-// seen by the next read.
+// (durable like any metadata write) that also bumps the key generation (the `meta` row
+// KMS_GENERATION); reads are primary-key reads, so another process's change is seen by the next read.
 import { StoreError } from '../errors.js';
 import type { KmsKeyRecord, KmsKeyStore, KmsKeyVersionRecord } from '../kms-keys.js';
 import { read } from './sqlite-busy.js';
@@ -38,6 +38,9 @@ const toVersion = (r: VersionRow): KmsKeyVersionRecord => ({
   rootKeyId: r.root_key_id,
   ...(r.material !== null && { sealed: r.material }),
 });
+/** The `meta` row counting key changes (no row: 0); every write transaction of this store adds one. */
+export const KMS_GENERATION = 'kms_generation';
+
 const noSuchKey = (keyId: string) => new StoreError('NoSuchEntity', `Key '${keyId}' does not exist.`);
 
 export class SqliteKmsKeys implements KmsKeyStore {
@@ -59,6 +62,8 @@ export class SqliteKmsKeys implements KmsKeyStore {
       addVersion: p('INSERT INTO kms_key_versions(key_id, version, created_at, root_key_id, material) VALUES (?, ?, ?, ?, ?)'),
       setCurrent: p('UPDATE kms_keys SET current_version = ?, rotated_at = ? WHERE key_id = ?'),
       setEnabled: p('UPDATE kms_keys SET enabled = ? WHERE key_id = ?'),
+      bump: p(`INSERT INTO meta(name, value) VALUES ('${KMS_GENERATION}', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1`),
+      generation: p(`SELECT coalesce((SELECT value FROM meta WHERE name = '${KMS_GENERATION}'), 0)`).pluck(),
     };
     const insertVersion = (v: KmsKeyVersionRecord) => {
       if (this.st.getVersion!.get(v.keyId, v.version) !== undefined)
@@ -74,19 +79,25 @@ export class SqliteKmsKeys implements KmsKeyStore {
       if (this.st.getKey!.get(key.keyId) !== undefined) throw new StoreError('EntityAlreadyExists', `Key '${key.keyId}' exists already.`);
       this.st.addKey!.run(key.keyId, key.enabled ? 1 : 0, key.created, key.currentVersion, key.rotated);
       insertVersion(first);
+      this.st.bump!.run();
     }).immediate;
     this.addVersionTx = db.transaction((v: KmsKeyVersionRecord) => {
       mustKey(v.keyId);
       insertVersion(v);
       this.st.setCurrent!.run(v.version, v.created, v.keyId);
+      this.st.bump!.run();
       return mustKey(v.keyId);
     }).immediate;
     this.setEnabledTx = db.transaction((keyId: string, enabled: boolean) => {
       if (this.st.setEnabled!.run(enabled ? 1 : 0, keyId).changes === 0) throw noSuchKey(keyId);
+      this.st.bump!.run();
       return mustKey(keyId);
     }).immediate;
   }
 
+  generation(): number {
+    return read(() => this.st.generation!.get() as number);
+  }
   getKey(keyId: string): KmsKeyRecord | undefined {
     return read(() => {
       const r = this.st.getKey!.get(keyId) as KeyRow | undefined;

@@ -300,19 +300,29 @@ describe('SqliteMetaStore', () => {
     }
   });
 
-  it('Open › a format-8 file → migrated to format 9 (key service tables added, empty), its identities unchanged; keys can be stored', async () => {
-    const p = join(dir, 'format8.db');
+  /**
+   * A file made by the current code with `fill`, turned back into format `version` by `undo`, then
+   * opened: the migrated store, its format checked to be the current one.
+   */
+  async function downgradedThenOpened(name: string, fill: (s: SqliteMetaStore) => Promise<void>, undo: string, version: number): Promise<SqliteMetaStore> {
+    const p = join(dir, name);
     const old = SqliteMetaStore.open(p);
-    await old.identities.createUser({ name: 'bob', userId: 'U2', status: 'enabled', created: 1 });
+    await fill(old);
     await old.close();
     const db = new Database(p);
-    db.exec(`${UNDO_V9}UPDATE meta SET value = 8 WHERE name = 'format_version'`);
+    db.exec(`${undo}UPDATE meta SET value = ${version} WHERE name = 'format_version'`);
     db.close();
     const migrated = SqliteMetaStore.open(p);
+    const check = new Database(p, { readonly: true });
+    assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
+    check.close();
+    return migrated;
+  }
+
+  it('Open › a format-8 file → migrated to format 9 (key service tables added, empty), its identities unchanged; keys can be stored', async () => {
+    const bob = { name: 'bob', userId: 'U2', status: 'enabled', created: 1 } as const;
+    const migrated = await downgradedThenOpened('format8.db', async (s) => s.identities.createUser(bob), UNDO_V9, 8);
     try {
-      const check = new Database(p, { readonly: true });
-      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
-      check.close();
       assert.equal(migrated.identities.getUser('bob')?.userId, 'U2');
       assert.deepEqual(migrated.kmsKeys.listKeys(), []);
       await migrated.kmsKeys.createKey(
@@ -326,18 +336,9 @@ describe('SqliteMetaStore', () => {
   });
 
   it('Open › a format-6 file → migrated to format 7 (identity tables added), its buckets unchanged, no identities', async () => {
-    const p = join(dir, 'format6.db');
-    const old = SqliteMetaStore.open(p);
-    await old.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: 'Enabled', owner: ROOT_USER_ID, objectLock: true });
-    await old.close();
-    const db = new Database(p);
-    db.exec(`${UNDO_V7}UPDATE meta SET value = 6 WHERE name = 'format_version'`);
-    db.close();
-    const migrated = SqliteMetaStore.open(p);
+    const bucket = { name: 'b', region: 'r', createdAt: 0, versioning: 'Enabled', owner: ROOT_USER_ID, objectLock: true } as const;
+    const migrated = await downgradedThenOpened('format6.db', async (s) => s.createBucket(bucket), UNDO_V7, 6);
     try {
-      const check = new Database(p, { readonly: true });
-      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
-      check.close();
       assert.equal((await migrated.getBucket('b'))?.objectLock, true);
       assert.deepEqual(migrated.identities.listUsers(), []);
       await migrated.identities.createUser({ name: 'alice', userId: 'U1', status: 'enabled', created: 1 });
