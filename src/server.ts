@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { answerFront, frontPathBucketExists, frontRoute, Readiness } from './front.js';
-import type { KeyService } from './kms/kms.js';
 import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
 import { S3Error } from './s3/errors.js';
@@ -18,6 +17,7 @@ import type { SecretBox } from './iam/secret-box.js';
 import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
 import { SessionTokens } from './iam/sessions.js';
 import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
+import type { KeyService } from './kms/kms.js';
 
 export interface ServerDeps {
   store: Store;
@@ -29,10 +29,10 @@ export interface ServerDeps {
   secrets?: SecretBox;
   /** PEM certificate (chain) and private key: serve HTTPS instead of HTTP (main.ts reads the files). */
   tls?: { cert: Buffer | string; key: Buffer | string };
-  /** The key service of SSE-S3 and SSE-KMS (src/kms/: main.ts opens it when a root key is configured); absent: those requests are refused (SSE-C works without it), admin kms calls 501. */
-  kms?: KeyService;
   /** What /health/ready checks (front.ts); default: a metadata read and a file in `<config.dataDir>/tmp`. */
   readiness?: Readiness;
+  /** The key service (src/kms/: main.ts opens it when a root key is configured); absent: SSE-S3/SSE-KMS refused, admin kms calls 501. */
+  kms?: KeyService;
 }
 
 /** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
