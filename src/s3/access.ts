@@ -4,6 +4,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { BucketAccess, ConditionContext, Decision, KmsAction, Resource, S3Action } from '../iam/authorize.js';
 import { NO_BUCKET_ACCESS, authorize, authorizeKms } from '../iam/authorize.js';
+import { keyIdOf, kmsKeyArn } from '../kms/arn.js';
 import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 import type { Tag } from '../store/types.js';
@@ -56,11 +57,18 @@ function conditionValuesOf(ctx: RequestContext): ConditionContext['values'] {
     's3:VersionId': ctx.query.get('versionId'),
     's3:x-amz-acl': h('x-amz-acl'),
     's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
-    's3:x-amz-server-side-encryption-aws-kms-key-id': h('x-amz-server-side-encryption-aws-kms-key-id'),
+    's3:x-amz-server-side-encryption-aws-kms-key-id': kmsKeyCondition(h('x-amz-server-side-encryption-aws-kms-key-id'), ctx.config.region),
     's3:x-amz-content-sha256': h('x-amz-content-sha256'),
     's3:authType': sig.authType,
     's3:signatureversion': sig.version,
   };
+}
+
+/** s3:x-amz-server-side-encryption-aws-kms-key-id: the key as its ARN (policies name keys by ARN), whichever form the request gave. */
+function kmsKeyCondition(ref: string | undefined, region: string): string | undefined {
+  if (ref === undefined) return undefined;
+  const id = keyIdOf(ref);
+  return id === undefined ? ref : kmsKeyArn(id, region);
 }
 
 /** The request's ConditionContext, each part computed when first read (most policies read none). */

@@ -35,6 +35,7 @@ import {
   writeS3cmdConfig,
   writeSelfSignedCert,
 } from '../helpers/clients.js';
+import { createUser } from '../helpers/admin.js';
 import { errorOf, testClient, userClients } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, type RunningServer, SECRET_KEY, startServer } from '../helpers/server.js';
 
@@ -199,6 +200,26 @@ describe('SSE-S3 and SSE-KMS end to end (built-in key service)', { timeout: 600_
     }
     for (const Key of ['writer-other', 'none-app']) assert.equal(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key }))), '404 NotFound', Key);
     assert.equal(await failure(s3.send(new HeadObjectCommand({ Bucket: defaulted, Key: 'none-default' }))), '404 NotFound');
+  });
+
+  it('policy condition s3:x-amz-server-side-encryption-aws-kms-key-id › compared as the key ARN whichever form the client sends: a user pinned to app-key writes with its id or ARN, not with another key or none', async () => {
+    const pinned = await createUser(server.url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, 'kms-pinned');
+    const Statement = [
+      {
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { StringEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': arn('app-key') } },
+      },
+      { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: '*' },
+    ];
+    assert.equal((await users.admin('POST', 'policies', { name: 'kms-pinned-policy', document: { Version: '2012-10-17', Statement } })).status, 200);
+    assert.equal((await users.admin('POST', 'policies/kms-pinned-policy/attach', { user: 'kms-pinned' })).status, 200);
+    const client = users.as(pinned);
+    assert.equal((await put({ Key: 'pinned-id', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'app-key' }, client)).SSEKMSKeyId, arn('app-key'));
+    assert.equal((await put({ Key: 'pinned-arn', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: arn('app-key') }, client)).SSEKMSKeyId, arn('app-key'));
+    assert.equal(await failure(put({ Key: 'pinned-other', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'other-key' }, client)), '403 AccessDenied');
+    assert.equal(await failure(put({ Key: 'pinned-none', ServerSideEncryption: 'aws:kms' }, client)), '403 AccessDenied');
   });
 
   it('anonymous callers (a bucket policy grants everyone s3:GetObject and s3:PutObject) › SSE-S3 objects written and read; SSE-KMS refused, the default key included (403: no account to use a key with, as AWS), nothing stored', async () => {
