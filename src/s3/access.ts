@@ -57,7 +57,7 @@ function conditionValuesOf(ctx: RequestContext): ConditionContext['values'] {
     's3:VersionId': ctx.query.get('versionId'),
     's3:x-amz-acl': h('x-amz-acl'),
     's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
-    's3:x-amz-server-side-encryption-aws-kms-key-id': kmsKeyCondition(h('x-amz-server-side-encryption-aws-kms-key-id'), ctx.config.region),
+    's3:x-amz-server-side-encryption-aws-kms-key-id': kmsKeyCondition(ctx, h('x-amz-server-side-encryption-aws-kms-key-id')),
     's3:x-amz-content-sha256': h('x-amz-content-sha256'),
     's3:authType': sig.authType,
     's3:signatureversion': sig.version,
@@ -65,10 +65,10 @@ function conditionValuesOf(ctx: RequestContext): ConditionContext['values'] {
 }
 
 /** s3:x-amz-server-side-encryption-aws-kms-key-id: the key as its ARN (policies name keys by ARN), whichever form the request gave. */
-function kmsKeyCondition(ref: string | undefined, region: string): string | undefined {
+function kmsKeyCondition(ctx: RequestContext, ref: string | undefined): string | undefined {
   if (ref === undefined) return undefined;
   const id = keyIdOf(ref);
-  return id === undefined ? ref : kmsKeyArn(id, region);
+  return id === undefined ? ref : kmsKeyArn(id, ctx.config.region);
 }
 
 /** The request's ConditionContext, each part computed when first read (most policies read none). */
