@@ -146,6 +146,18 @@ describe('parseConfig', () => {
   ] as Array<[string[], Record<string, string>, string]>) {
     it(`${why} → ConfigError`, () => assert.throws(() => parseConfig(argv, env), ConfigError));
   }
+  it('--sse-default AES256 → SSE-S3 by default, only with the key service (ConfigError without one); none → off', () => {
+    const key = `my-key:${Buffer.alloc(32, 7).toString('base64')}`;
+    assert.equal(cfg([]).sseByDefault, false);
+    assert.equal(cfg(['--sse-default', 'AES256', '--kms-secret-key', key]).sseByDefault, true);
+    assert.equal(cfg(['--sse-default', 'none']).sseByDefault, false);
+    assert.throws(
+      () => cfg(['--sse-default', 'AES256']),
+      (e: Error) => e instanceof ConfigError && /needs the key service/.test(e.message),
+    );
+    assert.throws(() => cfg(['--sse-default', 'aws:kms', '--kms-secret-key', key]), ConfigError);
+  });
+
   it('--kms-secret-key / STRATA_KMS_SECRET_KEY / MINIO_KMS_SECRET_KEY → kept as given; --kms-secret-key-file → its path; absent → no key service; malformed or both → ConfigError that never repeats the text', () => {
     const key = `my-key:${Buffer.alloc(32, 7).toString('base64')}`;
     assert.equal(cfg([]).kms, undefined);

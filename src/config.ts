@@ -299,6 +299,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     parseKmsSecretKey(kmsKey, '--kms-secret-key');
     config.kms = { secretKey: kmsKey };
   } else if (kmsKeyFile !== undefined) config.kms = { secretKeyFile: kmsKeyFile };
+  // SSE-S3 for every write without headers needs the key service: without it every such PUT would be refused.
+  if (config.sseByDefault && config.kms === undefined)
+    throw new ConfigError('--sse-default AES256 needs the key service (--kms-secret-key or --kms-secret-key-file)');
   return { help: false, config: Object.freeze(config) };
 }
 

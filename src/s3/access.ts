@@ -2,8 +2,9 @@
 // the PostObject handler after the form's signature, and the copy source of CopyObject and
 // UploadPartCopy all call checkAccess, which throws AccessDenied and records why for the access log.
 import type { TLSSocket } from 'node:tls';
-import type { BucketAccess, ConditionContext, Decision, Resource, S3Action } from '../iam/authorize.js';
-import { NO_BUCKET_ACCESS, authorize } from '../iam/authorize.js';
+import type { BucketAccess, ConditionContext, Decision, KmsAction, Resource, S3Action } from '../iam/authorize.js';
+import { NO_BUCKET_ACCESS, authorize, authorizeKms } from '../iam/authorize.js';
+import { keyIdOf, kmsKeyArn } from '../kms/arn.js';
 import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 import type { Tag } from '../store/types.js';
@@ -12,8 +13,9 @@ import { existingTags, headerTags, policiesTest, tagValues, takesExistingTags, t
 /** A refusal by the authorize stage, as the access log shows it (field `denied`). */
 export interface Denial {
   by: 'authorize';
-  action: S3Action;
-  resource: Resource['kind'];
+  action: S3Action | KmsAction;
+  /** 'key': a master key of the key service (SSE-KMS: checkKeyAccess). */
+  resource: Resource['kind'] | 'key';
   principal: string;
   reason: string;
 }
@@ -55,10 +57,18 @@ function conditionValuesOf(ctx: RequestContext): ConditionContext['values'] {
     's3:VersionId': ctx.query.get('versionId'),
     's3:x-amz-acl': h('x-amz-acl'),
     's3:x-amz-server-side-encryption': h('x-amz-server-side-encryption'),
+    's3:x-amz-server-side-encryption-aws-kms-key-id': kmsKeyCondition(ctx, h('x-amz-server-side-encryption-aws-kms-key-id')),
     's3:x-amz-content-sha256': h('x-amz-content-sha256'),
     's3:authType': sig.authType,
     's3:signatureversion': sig.version,
   };
+}
+
+/** s3:x-amz-server-side-encryption-aws-kms-key-id: the key as its ARN (policies name keys by ARN), whichever form the request gave. */
+function kmsKeyCondition(ctx: RequestContext, ref: string | undefined): string | undefined {
+  if (ref === undefined) return undefined;
+  const id = keyIdOf(ref);
+  return id === undefined ? ref : kmsKeyArn(id, ctx.config.region);
 }
 
 /** The request's ConditionContext, each part computed when first read (most policies read none). */
@@ -211,6 +221,29 @@ export async function checkDeferredAccess(ctx: RequestContext, requestTags: read
   if (deferred === undefined) return;
   DEFERRED.delete(ctx);
   await checkAccess(ctx, deferred.actions, deferred.resource, deferred.access, { requestTags: requestTags ?? [] });
+}
+
+/**
+ * Throws AccessDenied unless ctx.principal may perform kms `action` on the master key `keyArn`
+ * (SSE-KMS: kms:GenerateDataKey to write, kms:Decrypt to read, s3/sse.ts), asked of the one decision
+ * point with the request's condition keys plus KMS's own: kms:ViaService (S3 in this region) and
+ * kms:EncryptionContext:<name> for each pair of the data key's encryption context. Root: allowed.
+ */
+export function checkKeyAccess(ctx: RequestContext, action: KmsAction, keyArn: string, encryptionContext: Readonly<Record<string, string>>): void {
+  if (ctx.principal.kind === 'root') return;
+  const base = new RequestConditions(ctx);
+  const values: Record<string, string | undefined> = { 'kms:ViaService': `s3.${ctx.config.region}.amazonaws.com` };
+  for (const [name, value] of Object.entries(encryptionContext)) values[`kms:EncryptionContext:${name}`] = value;
+  const conditions: ConditionContext = {
+    secureTransport: base.secureTransport,
+    sourceIp: base.sourceIp,
+    operation: base.operation,
+    values: { ...base.values, ...values },
+  };
+  const decision = authorizeKms(ctx.principal, action, keyArn, conditions);
+  if (decision.allowed) return;
+  DENIALS.set(ctx, { by: 'authorize', action, resource: 'key', principal: ctx.principal.kind, reason: decision.reason });
+  throw new S3Error('AccessDenied');
 }
 
 /** May ctx.principal perform `action` on `resource`? As checkAccess decides, without throwing or logging a refusal. */

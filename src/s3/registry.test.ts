@@ -83,6 +83,9 @@ const EXPECTED: Record<OperationName, [string, string[], string[]?, string[]?]> 
   PutPublicAccessBlock: ['bucket', ['s3:PutBucketPublicAccessBlock']],
   GetPublicAccessBlock: ['bucket', ['s3:GetBucketPublicAccessBlock']],
   DeletePublicAccessBlock: ['bucket', ['s3:PutBucketPublicAccessBlock']],
+  PutBucketEncryption: ['bucket', ['s3:PutEncryptionConfiguration']],
+  GetBucketEncryption: ['bucket', ['s3:GetEncryptionConfiguration']],
+  DeleteBucketEncryption: ['bucket', ['s3:PutEncryptionConfiguration']],
 };
 
 describe('registry', () => {
@@ -122,6 +125,7 @@ describe('registry', () => {
       'DeleteObjects',
       'PutBucketAcl',
       'PutBucketCors',
+      'PutBucketEncryption',
       'PutBucketLifecycleConfiguration',
       'PutBucketOwnershipControls',
       'PutBucketTagging',

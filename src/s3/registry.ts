@@ -84,6 +84,8 @@ import { getBucketPolicyStatus } from './operations/get-bucket-policy-status.js'
 import { getPublicAccessBlock } from './operations/get-public-access-block.js';
 import { putBucketPolicy } from './operations/put-bucket-policy.js';
 import { putPublicAccessBlock } from './operations/put-public-access-block.js';
+// default bucket encryption (issue 13, ssedefault slice)
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './operations/bucket-encryption.js';
 
 interface Extra<I> {
   body?: BodyPolicy;
@@ -213,6 +215,10 @@ export const OPERATIONS = {
   PutPublicAccessBlock: onBucket(putPublicAccessBlock, ['s3:PutBucketPublicAccessBlock'], { body: 'xml' }),
   GetPublicAccessBlock: onBucket(getPublicAccessBlock, ['s3:GetBucketPublicAccessBlock']),
   DeletePublicAccessBlock: onBucket(deletePublicAccessBlock, ['s3:PutBucketPublicAccessBlock']),
+  // default bucket encryption (issue 13). DeleteBucketEncryption needs s3:PutEncryptionConfiguration (there is no s3:DeleteEncryptionConfiguration).
+  PutBucketEncryption: onBucket(putBucketEncryption, ['s3:PutEncryptionConfiguration'], { body: 'xml' }),
+  GetBucketEncryption: onBucket(getBucketEncryption, ['s3:GetEncryptionConfiguration']),
+  DeleteBucketEncryption: onBucket(deleteBucketEncryption, ['s3:PutEncryptionConfiguration']),
 } as const satisfies Record<string, OperationSpec>;
 
 /** The implemented operations: a closed union, from the registry. */

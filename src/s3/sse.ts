@@ -4,8 +4,11 @@
 // must give the store to open a sealed version, and the response headers. The store seals and opens
 // (store/sealed.ts) with the 32-byte data key it is given; it never sees where the key comes from.
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { keyIdOf, kmsKeyArn } from '../kms/arn.js';
 import { KmsError, type KeyService } from '../kms/kms.js';
 import type { StoredSse } from '../store/types.js';
+import { checkKeyAccess } from './access.js';
+import { ENCRYPTION_CONFIG_NAME, storedEncryptionRule } from './bucket-encryption.js';
 import { header, type RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 
@@ -37,7 +40,7 @@ export interface CustomerKey {
 export type SseRequest =
   | { mode: 'SSE-C'; customer: CustomerKey }
   | { mode: 'AES256' }
-  | { mode: 'aws:kms'; keyId?: string; context?: string; bucketKey?: boolean };
+  | { mode: 'aws:kms'; keyId?: string; context?: string; bucketKey?: boolean; dsse?: boolean };
 
 /** A write's encryption: what its record stores, and the data key the store seals with. */
 export interface WriteEncryption {
@@ -149,6 +152,7 @@ export function parseSseRequest(ctx: RequestContext, get: FieldReader): SseReque
   }
   if (sse === 'aws:kms' || sse === 'aws:kms:dsse') {
     const req: SseRequest = { mode: 'aws:kms' };
+    if (sse === 'aws:kms:dsse') req.dsse = true;
     if (keyId !== undefined) req.keyId = normalKeyId(keyId);
     if (context !== undefined) {
       checkContext(context);
@@ -160,13 +164,10 @@ export function parseSseRequest(ctx: RequestContext, get: FieldReader): SseReque
   throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', { ArgumentName: SSE_HEADER, ArgumentValue: sse });
 }
 
-/** A KMS key id as S3 takes it: the id, or its ARN (arn:aws:kms:region:account:key/ID). */
+/** A KMS key id as S3 takes it: the id, or its ARN (arn:aws:kms:region:account:key/ID) of this server (kms/arn.ts). */
 function normalKeyId(text: string): string {
-  const m = /^arn:aws:kms:[^:]*:[^:]*:key\/(.+)$/.exec(text);
-  const id = m ? m[1]! : text;
-  if (!/^[A-Za-z0-9_./-]{1,256}$/.test(id)) {
-    throw new S3Error('KMS.NotFoundException', `Invalid keyId ${text}`, { ArgumentName: SSE_KMS_KEY_HEADER });
-  }
+  const id = keyIdOf(text);
+  if (id === undefined) throw new S3Error('KMS.NotFoundException', `Invalid keyId ${text}`, { ArgumentName: SSE_KMS_KEY_HEADER });
   return id;
 }
 
@@ -190,6 +191,17 @@ function checkContext(text: string): Record<string, string> {
 /** The encryption context bound to a data key: the client's pairs plus S3's own, the object's ARN. */
 function kmsContext(bucket: string, key: string, stored: StoredSse): Record<string, string> {
   return { ...(stored.context !== undefined ? checkContext(stored.context) : {}), 'aws:s3:arn': `arn:aws:s3:::${bucket}/${key}` };
+}
+
+/** AWS refuses SSE-KMS requests signed with Signature Version 2 (header or presigned query). */
+function requireSigV4ForKms(ctx: RequestContext): void {
+  const auth = ctx.headers.authorization;
+  if ((typeof auth === 'string' && auth.startsWith('AWS ')) || (ctx.query.has('Signature') && ctx.query.has('AWSAccessKeyId'))) {
+    throw new S3Error('InvalidArgument', 'Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.', {
+      ArgumentName: 'Authorization',
+      ArgumentValue: 'null',
+    });
+  }
 }
 
 function requireKms(ctx: RequestContext): KeyService {
@@ -230,7 +242,7 @@ function customerMac(customer: Buffer, salt: Buffer): Buffer {
  * (--sse-default). undefined: stored in the clear.
  */
 export async function writeEncryption(ctx: RequestContext, bucket: string, key: string, asked: SseRequest | undefined): Promise<WriteEncryption | undefined> {
-  const req = asked ?? (await defaultEncryption(ctx, bucket));
+  const req = asked === undefined ? await defaultEncryption(ctx, bucket) : await withBucketKey(ctx, bucket, asked);
   if (req === undefined) return undefined;
   if (req.mode === 'SSE-C') {
     const salt = randomBytes(16);
@@ -240,13 +252,17 @@ export async function writeEncryption(ctx: RequestContext, bucket: string, key: 
     };
   }
   const kms = requireKms(ctx);
+  if (req.mode === 'aws:kms') requireSigV4ForKms(ctx);
   const stored: StoredSse = { mode: req.mode, keyId: req.mode === 'aws:kms' && req.keyId !== undefined ? req.keyId : kms.defaultKeyId };
   if (req.mode === 'aws:kms') {
     if (req.context !== undefined) stored.context = req.context;
     if (req.bucketKey !== undefined) stored.bucketKey = req.bucketKey;
+    if (req.dsse === true) stored.dsse = true;
   }
+  const context = kmsContext(bucket, key, stored);
+  mayUseKey(ctx, kms, 'kms:GenerateDataKey', stored, context);
   try {
-    const dk = await kms.generateDataKey(stored.keyId!, kmsContext(bucket, key, stored));
+    const dk = await kms.generateDataKey(stored.keyId!, context);
     stored.keyId = dk.keyId;
     stored.dataKey = dk.ciphertext.toString('base64');
     return { stored, key: dk.plaintext };
@@ -255,18 +271,47 @@ export async function writeEncryption(ctx: RequestContext, bucket: string, key: 
   }
 }
 
-/** The bucket's default encryption (PutBucketEncryption), else the server's; undefined: none. */
+/** The bucket's default encryption (PutBucketEncryption, s3/bucket-encryption.ts), else the server's; undefined: none. */
 async function defaultEncryption(ctx: RequestContext, bucket: string): Promise<SseRequest | undefined> {
-  const text = await ctx.store.getBucketConfig(bucket, 'encryption');
-  if (text !== undefined) {
-    const rule = JSON.parse(text) as { algorithm: 'AES256' | 'aws:kms'; keyId?: string; bucketKey?: boolean };
+  const rule = storedEncryptionRule(await ctx.store.getBucketConfig(bucket, ENCRYPTION_CONFIG_NAME));
+  if (rule !== undefined) {
     if (rule.algorithm === 'AES256') return { mode: 'AES256' };
     const req: SseRequest = { mode: 'aws:kms' };
+    if (rule.algorithm === 'aws:kms:dsse') req.dsse = true;
     if (rule.keyId !== undefined) req.keyId = rule.keyId;
     if (rule.bucketKey !== undefined) req.bucketKey = rule.bucketKey;
     return req;
   }
   return ctx.config.sseByDefault ? { mode: 'AES256' } : undefined;
+}
+
+/**
+ * An SSE-KMS request without x-amz-server-side-encryption-bucket-key-enabled takes the bucket's
+ * BucketKeyEnabled setting, as on AWS (its key stays the one the request names, or the default key).
+ */
+async function withBucketKey(ctx: RequestContext, bucket: string, asked: SseRequest): Promise<SseRequest> {
+  if (asked.mode !== 'aws:kms' || asked.bucketKey !== undefined) return asked;
+  const rule = storedEncryptionRule(await ctx.store.getBucketConfig(bucket, ENCRYPTION_CONFIG_NAME));
+  return rule?.bucketKey === undefined || rule.algorithm === 'AES256' ? asked : { ...asked, bucketKey: rule.bucketKey };
+}
+
+/**
+ * May the caller use the master key of `stored` for `action` (kms:GenerateDataKey to write,
+ * kms:Decrypt to read)? SSE-S3 needs nothing beyond the S3 action. SSE-KMS under the service's
+ * default key plays AWS's aws/s3 managed key, which every principal of the account may use through
+ * S3 but an anonymous caller may not (it has no account). Any other key needs the kms: action on its
+ * ARN in the caller's policies (root: always). AccessDenied otherwise, before the key service is asked.
+ */
+function mayUseKey(
+  ctx: RequestContext,
+  kms: KeyService,
+  action: 'kms:GenerateDataKey' | 'kms:Decrypt',
+  stored: StoredSse,
+  context: Record<string, string>,
+): void {
+  const kind = ctx.principal.kind;
+  if (kind === 'root' || stored.mode === 'AES256' || (stored.keyId === kms.defaultKeyId && kind !== 'anonymous')) return;
+  checkKeyAccess(ctx, action, kmsKeyArn(stored.keyId!, ctx.config.region), context);
 }
 
 /**
@@ -287,8 +332,11 @@ export async function readKey(
     if (customer !== undefined) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
     if (stored === undefined) return undefined;
     const kms = requireKms(ctx);
+    if (stored.mode === 'aws:kms') requireSigV4ForKms(ctx);
+    const context = kmsContext(bucket, key, stored);
+    mayUseKey(ctx, kms, 'kms:Decrypt', stored, context);
     try {
-      return await kms.decryptDataKey(stored.keyId!, Buffer.from(stored.dataKey!, 'base64'), kmsContext(bucket, key, stored));
+      return await kms.decryptDataKey(stored.keyId!, Buffer.from(stored.dataKey!, 'base64'), context);
     } catch (err) {
       throw kmsFailure(err);
     }
@@ -337,17 +385,14 @@ export function sseHeaders(stored: StoredSse | undefined, region: string): Recor
   if (stored.mode === 'SSE-C') {
     return { [SSE_C_HEADERS.algorithm]: 'AES256', [SSE_C_HEADERS.keyMd5]: stored.keyMd5! };
   }
-  const out: Record<string, string> = { [SSE_HEADER]: stored.mode };
+  const out: Record<string, string> = { [SSE_HEADER]: stored.dsse === true ? 'aws:kms:dsse' : stored.mode };
   if (stored.mode === 'aws:kms') {
-    out[SSE_KMS_KEY_HEADER] = `arn:aws:kms:${region}:${KMS_ACCOUNT}:key/${stored.keyId}`;
+    out[SSE_KMS_KEY_HEADER] = kmsKeyArn(stored.keyId!, region);
     if (stored.context !== undefined) out[SSE_CONTEXT_HEADER] = stored.context;
     if (stored.bucketKey === true) out[SSE_BUCKET_KEY_HEADER] = 'true';
   }
   return out;
 }
-
-/** The account id in the key ARNs S3 answers with (one account: this server). */
-const KMS_ACCOUNT = '000000000000';
 
 /**
  * The ETag of an encrypted single-part object: S3's is the MD5 of the plaintext for SSE-S3 only; for

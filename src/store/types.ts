@@ -97,6 +97,8 @@ export interface StoredSse {
   context?: string;
   /** SSE-KMS: x-amz-server-side-encryption-bucket-key-enabled. */
   bucketKey?: boolean;
+  /** SSE-KMS asked as aws:kms:dsse (DSSE-KMS): echoed so; stored as one SSE-KMS layer (docs/encryption.md). */
+  dsse?: boolean;
   /** SSE-C: the MD5 of the customer's key (base64), echoed in responses. */
   keyMd5?: string;
   /** SSE-C: the salt (base64) of `mac` and of the data key derived from the customer's key. */
