@@ -112,4 +112,70 @@ describe('sealed pieces', () => {
     assert.throws(() => openSealedBuffer(swapped, n, KEY, PKG, PKG + 1, 'p', LOG2), isCorrupt);
     assert.deepEqual(openSealedBuffer(sealed, n, KEY, PKG - 1, 2 * PKG, 'p', LOG2), plain.subarray(PKG - 1, 2 * PKG + 1));
   });
+
+  it('a damaged package fails only the reads that cover it: ranges elsewhere still read right', async () => {
+    const n = 4 * PKG + 3;
+    const plain = randomBytes(n);
+    const sealed = sealBuffer(plain, KEY, LOG2);
+    const bad = Buffer.from(sealed);
+    bad[SEALED_HEADER_BYTES + 2 * (PKG + SEALED_TAG_BYTES) + 5]! ^= 0x80; // package 2
+    for (const [a, b] of [
+      [0, 2 * PKG - 1],
+      [3 * PKG, n - 1],
+      [PKG + 1, PKG + 1],
+    ] as Array<[number, number]>) {
+      assert.deepEqual(await collect(openSealed(reader(bad), n, KEY, a, b, 'p', LOG2)), plain.subarray(a, b + 1), `${a}-${b}`);
+    }
+    for (const [a, b] of [
+      [2 * PKG, 2 * PKG],
+      [2 * PKG - 1, 2 * PKG],
+      [0, n - 1],
+    ] as Array<[number, number]>) {
+      await assert.rejects(collect(openSealed(reader(bad), n, KEY, a, b, 'p', LOG2)), isCorrupt, `${a}-${b}`);
+    }
+    // Bytes up to the damaged package are yielded before it is refused, never a byte of it.
+    const got: Buffer[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const c of openSealed(reader(bad), n, KEY, 0, n - 1, 'p', LOG2)) got.push(c);
+      })(),
+      isCorrupt,
+    );
+    assert.deepEqual(Buffer.concat(got), plain.subarray(0, 2 * PKG));
+  });
+
+  it('every piece has its own key: the same plaintext under the same data key seals to other bytes', () => {
+    const plain = Buffer.alloc(3 * PKG, 0x61);
+    const a = sealBuffer(plain, KEY, LOG2);
+    const b = sealBuffer(plain, KEY, LOG2);
+    assert.notDeepEqual(a.subarray(8, SEALED_HEADER_BYTES), b.subarray(8, SEALED_HEADER_BYTES), 'salts differ');
+    assert.notDeepEqual(a.subarray(SEALED_HEADER_BYTES), b.subarray(SEALED_HEADER_BYTES));
+    // No plaintext run survives in the sealed bytes.
+    assert.equal(a.indexOf(Buffer.alloc(16, 0x61)), -1);
+  });
+
+  it('an empty piece is authenticated too; a header changed in its reserved bytes, version or package size → DataCorrupt', async () => {
+    const empty = sealBuffer(Buffer.alloc(0), KEY, LOG2);
+    assert.equal(empty.length, sealedSize(0, LOG2));
+    assert.equal(openSealedBuffer(empty, 0, KEY, 0, 0, 'p', LOG2).length, 0);
+    const flipped = Buffer.from(empty);
+    flipped[SEALED_HEADER_BYTES + 3]! ^= 0x01;
+    assert.throws(() => openSealedBuffer(flipped, 0, KEY, 0, 0, 'p', LOG2), isCorrupt);
+    assert.throws(() => openSealedBuffer(empty, 0, randomBytes(32), 0, 0, 'p', LOG2), isCorrupt);
+    const n = 2 * PKG + 1;
+    const sealed = sealBuffer(randomBytes(n), KEY, LOG2);
+    for (const at of [0, 4, 5, 6, 7, 20]) {
+      const bad = Buffer.from(sealed);
+      bad[at]! ^= 0x01;
+      await assert.rejects(collect(openSealed(reader(bad), n, KEY, PKG + 1, n - 1, 'p', LOG2)), isCorrupt, `header byte ${at}`);
+      assert.throws(() => openSealedBuffer(bad, n, KEY, 0, 0, 'p', LOG2), isCorrupt, `header byte ${at} (buffer)`);
+    }
+  });
+
+  it('a reader yielding more than the range asked for → DataCorrupt, not another package tried', async () => {
+    const n = 2 * PKG;
+    const sealed = sealBuffer(randomBytes(n), KEY, LOG2);
+    const longer = (from: number, to: number) => reader(Buffer.concat([sealed, sealed]))(from, to + PKG);
+    await assert.rejects(collect(openSealed(longer, n, KEY, 0, PKG - 1, 'p', LOG2)), isCorrupt);
+  });
 });

@@ -197,6 +197,8 @@ export async function* openSealed(
       skipHeader = false;
     }
     while (chunk.length > 0) {
+      // A reader yielding past the range read is a damaged piece, not a package to try.
+      if (i > lastPkg) throw new StoreError('DataCorrupt', `${what}: more bytes than the packages ${first}-${lastPkg} read`);
       const need = want(i) - pendingBytes;
       const part = chunk.length <= need ? chunk : chunk.subarray(0, need);
       pending.push(part);
@@ -219,11 +221,12 @@ export async function* openSealed(
  */
 export function openSealedBuffer(sealed: Buffer, plain: number, dataKey: Buffer, start: number, end: number, what: string, log2 = PACKAGE_LOG2): Buffer {
   if (sealed.length !== sealedSize(plain, log2)) throw new StoreError('DataCorrupt', `${what}: ${sealed.length} sealed bytes for ${plain} plaintext bytes`);
-  if (plain === 0) return Buffer.alloc(0);
-  if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
   const header = sealed.subarray(0, SEALED_HEADER_BYTES);
   if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
   const key = pieceKey(dataKey, header.subarray(8));
+  // An empty piece is still authenticated (its one empty package): a damaged one is not "empty".
+  if (plain === 0) return openPackage(key, header, 0, true, sealed.subarray(SEALED_HEADER_BYTES), what);
+  if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
   const pkg = 2 ** log2;
   const n = packagesOf(plain, pkg);
   const first = Math.floor(start / pkg);

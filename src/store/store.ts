@@ -195,7 +195,9 @@ export class Store {
   async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer): Promise<DataRef> {
     if (sealKey === undefined) return this.intents.around(() => this.data.write(source, signal));
     const ref = await this.intents.around(() => this.data.write(sealStream(source, sealKey), signal));
-    return { id: ref.id, size: plainSize(ref.size) };
+    const size = plainSize(ref.size);
+    if (size < 0) throw new Error(`writeData: the data store kept ${ref.size} bytes, no sealed piece's size`);
+    return { id: ref.id, size };
   }
 
   /**
