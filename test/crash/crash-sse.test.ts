@@ -16,20 +16,14 @@
 // service's root key is the same at every start (it is what the operator keeps).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { loopbackLookup } from '../helpers/s3.js';
-import { ACCESS_KEY, REGION, SECRET_KEY, newKmsKey } from '../helpers/server.js';
-import { Prng, bodyOf, sha256Hex, startOn, type ServerProc } from './harness.js';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { newKmsKey } from '../helpers/server.js';
+import { CrashCycles, inCrashDir } from './cycles.js';
+import { type Prng, bodyOf, sha256Hex } from './harness.js';
 
 const SEED = process.env.STRATA_CRASH_SEED ? Number(process.env.STRATA_CRASH_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const KILLS = Math.max(1, Number(process.env.STRATA_CRASH_SSE_KILLS ?? 12) || 12);
-const START_LIMIT_MS = 30_000;
 const BUCKET = 'crash-sse';
 const WORKERS = 3;
 const KEYS_PER_WORKER = 3;
@@ -61,21 +55,6 @@ interface KeyModel {
   pending?: Write;
 }
 
-function newClient(url: string): S3Client {
-  return new S3Client({
-    endpoint: url,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup }),
-      connectionTimeout: 5_000,
-      requestTimeout: 60_000,
-    }),
-    maxAttempts: 1,
-  });
-}
-
 const encryption = (mode: Mode) => (mode === 'AES256' ? { ServerSideEncryption: 'AES256' as const } : CUSTOMER[mode]!);
 const statusOf = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
@@ -84,41 +63,24 @@ describe('crash safety, encrypted objects (SSE-C and SSE-S3)', () => {
     timeout: 120_000 + KILLS * 10_000,
   }, async () => {
     console.log(`# encrypted crash harness: seed ${SEED} (STRATA_CRASH_SEED=${SEED} to replay), ${KILLS} kills`);
-    const dataDir = await mkdtemp(join(tmpdir(), 'strata-crash-sse-'));
-    const h = new SseHarness(SEED, dataDir);
-    let ok = false;
-    try {
-      await h.run(KILLS);
-      ok = true;
-    } finally {
-      await h.shutdown();
-      if (ok) await rm(dataDir, { recursive: true, force: true });
-      else console.log(`# encrypted crash harness FAILED: seed ${SEED}; data directory kept at ${dataDir}`);
-    }
+    await inCrashDir('crash-sse', SEED, async (dataDir) => {
+      const h = new SseHarness(SEED, dataDir);
+      try {
+        await h.run(KILLS);
+      } finally {
+        await h.shutdown();
+      }
+    });
   });
 });
 
-class SseHarness {
-  private server?: ServerProc;
-  private client?: S3Client;
-  private cycle = 0;
-  private killed = false;
-  private failure?: Error;
+class SseHarness extends CrashCycles {
   private widCounter = 0;
   private readonly model = new Map<string, KeyModel>(ALL_KEYS.map((k) => [k, {}]));
   private readonly stats = { puts: 0, inFlight: 0, inFlightCommitted: 0, reads: 0, bytes: 0, modes: { c0: 0, c1: 0, s3: 0 } };
 
-  constructor(
-    private readonly seed: number,
-    private readonly dataDir: string,
-  ) {}
-
-  private fail(msg: string): never {
-    throw new Error(`[seed ${this.seed}, cycle ${this.cycle}] ${msg}${this.server ? `\n--- server output ---\n${this.server.tail()}` : ''}`);
-  }
-
-  private streamOf(stream: number): Prng {
-    return new Prng((Math.imul(this.seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(this.cycle, 0x85ebca6b) + Math.imul(stream + 1, 0xc2b2ae35)) >>> 0);
+  constructor(seed: number, dataDir: string) {
+    super(seed, dataDir, 0x5bd1e995, { args: ['--sse-c-over-http', 'yes', '--kms-secret-key', ROOT_KEY] });
   }
 
   async run(kills: number): Promise<void> {
@@ -136,22 +98,6 @@ class SseHarness {
         `(SSE-C key A ${s.modes.c0}, key B ${s.modes.c1}, SSE-S3 ${s.modes.s3}); ${s.inFlight} in flight at a kill (${s.inFlightCommitted} found committed); ` +
         `${s.reads} reads verified (${(s.bytes / 1024 / 1024).toFixed(1)} MiB)`,
     );
-  }
-
-  async shutdown(): Promise<void> {
-    this.client?.destroy();
-    if (this.server) await this.server.kill().catch(() => undefined);
-    this.server = undefined;
-  }
-
-  private async start(): Promise<void> {
-    this.client?.destroy();
-    const s = await startOn(this.dataDir, START_LIMIT_MS, { args: ['--sse-c-over-http', 'yes', '--kms-secret-key', ROOT_KEY] }).catch((err: unknown) =>
-      this.fail(`the server did not start: ${(err as Error).message}`),
-    );
-    this.server = s;
-    this.client = newClient(s.url);
-    this.killed = false;
   }
 
   private async burstAndKill(): Promise<void> {

@@ -18,10 +18,6 @@
 // entry is a version. Versions are identified by their x-amz-meta-wid (HEAD ?versionId), never by
 // timing.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   CreateBucketCommand,
@@ -32,16 +28,12 @@ import {
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.js';
-import { loopbackLookup } from '../helpers/s3.js';
-import { Prng, bodyOf, sha256Hex, startOn, type ServerProc } from './harness.js';
+import { CrashCycles, inCrashDir } from './cycles.js';
+import { type Prng, bodyOf, sha256Hex } from './harness.js';
 
 const SEED = process.env.STRATA_CRASH_SEED ? Number(process.env.STRATA_CRASH_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const KILLS = Math.max(1, Number(process.env.STRATA_CRASH_VERSION_KILLS ?? 20) || 20);
-const START_LIMIT_MS = 30_000;
 const BUCKET = 'crash-versions';
 const WORKERS = 4;
 const KEYS_PER_WORKER = 3;
@@ -64,62 +56,30 @@ interface KeyModel {
   pending?: Pending;
 }
 
-function newClient(url: string): S3Client {
-  return new S3Client({
-    endpoint: url,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup }),
-      connectionTimeout: 5_000,
-      requestTimeout: 60_000,
-    }),
-    maxAttempts: 1,
-  });
-}
-
 const httpStatus = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
 describe('crash safety, versioned bucket', () => {
   it(`keeps every acknowledged version and delete marker through ${KILLS} SIGKILLs (seed ${SEED})`, { timeout: 120_000 + KILLS * 8_000 }, async () => {
     console.log(`# versioned crash harness: seed ${SEED} (STRATA_CRASH_SEED=${SEED} to replay), ${KILLS} kills`);
-    const dataDir = await mkdtemp(join(tmpdir(), 'strata-crash-versions-'));
-    const h = new VersionHarness(SEED, dataDir);
-    let ok = false;
-    try {
-      await h.run(KILLS);
-      ok = true;
-    } finally {
-      await h.shutdown();
-      if (ok) await rm(dataDir, { recursive: true, force: true });
-      else console.log(`# versioned crash harness FAILED: seed ${SEED}; data directory kept at ${dataDir}`);
-    }
+    await inCrashDir('crash-versions', SEED, async (dataDir) => {
+      const h = new VersionHarness(SEED, dataDir);
+      try {
+        await h.run(KILLS);
+      } finally {
+        await h.shutdown();
+      }
+    });
   });
 });
 
-class VersionHarness {
-  private server?: ServerProc;
-  private client?: S3Client;
-  private cycle = 0;
-  private killed = false;
-  private failure?: Error;
+class VersionHarness extends CrashCycles {
   private widCounter = 0;
   private suspended = false;
   private readonly model = new Map<string, KeyModel>(ALL_KEYS.map((k) => [k, { seq: [] }]));
   private readonly stats = { puts: 0, markers: 0, removals: 0, inFlight: 0, inFlightCommitted: 0, versionsVerified: 0, bytesVerified: 0 };
 
-  constructor(
-    private readonly seed: number,
-    private readonly dataDir: string,
-  ) {}
-
-  private fail(msg: string): never {
-    throw new Error(`[seed ${this.seed}, cycle ${this.cycle}] ${msg}${this.server ? `\n--- server output ---\n${this.server.tail()}` : ''}`);
-  }
-
-  private streamOf(stream: number): Prng {
-    return new Prng((Math.imul(this.seed ^ 0x2545f491, 0x9e3779b1) + Math.imul(this.cycle, 0x85ebca6b) + Math.imul(stream + 1, 0xc2b2ae35)) >>> 0);
+  constructor(seed: number, dataDir: string) {
+    super(seed, dataDir, 0x2545f491);
   }
 
   async run(kills: number): Promise<void> {
@@ -145,20 +105,6 @@ class VersionHarness {
         `${s.inFlight} requests in flight at a kill (${s.inFlightCommitted} found committed); ${entries} versions and markers in the bucket; ` +
         `${s.versionsVerified} version reads verified (${(s.bytesVerified / 1024 / 1024).toFixed(1)} MiB)`,
     );
-  }
-
-  async shutdown(): Promise<void> {
-    this.client?.destroy();
-    if (this.server) await this.server.kill().catch(() => undefined);
-    this.server = undefined;
-  }
-
-  private async start(): Promise<void> {
-    this.client?.destroy();
-    const s = await startOn(this.dataDir, START_LIMIT_MS).catch((err: unknown) => this.fail(`the server did not start: ${(err as Error).message}`));
-    this.server = s;
-    this.client = newClient(s.url);
-    this.killed = false;
   }
 
   private async burstAndKill(): Promise<void> {
