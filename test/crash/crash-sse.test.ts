@@ -88,7 +88,11 @@ class SseHarness extends CrashCycles {
     await this.start();
     await this.client!.send(new CreateBucketCommand({ Bucket: BUCKET }));
     for (this.cycle = 1; this.cycle <= kills; this.cycle++) {
-      await this.burstAndKill();
+      await this.burstAndKill(WORKERS, KILL_DELAY_MS, async (w, wr) => {
+        const r = wr.next();
+        // Both storage paths: inline in the metadata database (≤ 128 KiB), sealed data pieces above.
+        await this.put(keyOf(w, wr.int(0, KEYS_PER_WORKER - 1)), r < 0.5 ? wr.int(1, 20 * 1024) : wr.int(3 * PKG, 12 * PKG + 5), wr);
+      });
       await this.start();
       await this.verify();
     }
@@ -98,36 +102,6 @@ class SseHarness extends CrashCycles {
         `(SSE-C key A ${s.modes.c0}, key B ${s.modes.c1}, SSE-S3 ${s.modes.s3}); ${s.inFlight} in flight at a kill (${s.inFlightCommitted} found committed); ` +
         `${s.reads} reads verified (${(s.bytes / 1024 / 1024).toFixed(1)} MiB)`,
     );
-  }
-
-  private async burstAndKill(): Promise<void> {
-    const server = this.server!;
-    const rng = this.streamOf(0);
-    const timer = setTimeout(
-      () => {
-        this.killed = true;
-        void server.kill();
-      },
-      rng.int(...KILL_DELAY_MS),
-    );
-    const workers = Array.from({ length: WORKERS }, async (_, w) => {
-      const wr = this.streamOf(w + 1);
-      while (!this.killed && !this.failure) {
-        try {
-          const key = keyOf(w, wr.int(0, KEYS_PER_WORKER - 1));
-          const r = wr.next();
-          // Both storage paths: inline in the metadata database (≤ 128 KiB), sealed data pieces above.
-          await this.put(key, r < 0.5 ? wr.int(1, 20 * 1024) : wr.int(3 * PKG, 12 * PKG + 5), wr);
-        } catch (err) {
-          this.failure ??= err as Error;
-        }
-      }
-    });
-    await Promise.all(workers);
-    clearTimeout(timer);
-    this.killed = true;
-    await server.exited;
-    if (this.failure) throw this.failure;
   }
 
   private async put(key: string, size: number, wr: Prng): Promise<void> {

@@ -94,7 +94,7 @@ class VersionHarness extends CrashCycles {
         await this.client!.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Suspended' } }));
         this.suspended = true;
       }
-      await this.burstAndKill();
+      await this.burstAndKill(WORKERS, KILL_DELAY_MS, (w, wr) => this.step(w, wr));
       await this.start();
       await this.verify();
     }
@@ -107,46 +107,23 @@ class VersionHarness extends CrashCycles {
     );
   }
 
-  private async burstAndKill(): Promise<void> {
-    const server = this.server!;
-    const rng = this.streamOf(0);
-    const timer = setTimeout(
-      () => {
-        this.killed = true;
-        void server.kill();
-      },
-      rng.int(...KILL_DELAY_MS),
-    );
-    const workers = Array.from({ length: WORKERS }, async (_, w) => {
-      const wr = this.streamOf(w + 1);
-      while (!this.killed && !this.failure) {
-        try {
-          const key = keyOf(w, wr.int(0, KEYS_PER_WORKER - 1));
-          const known = this.model.get(key)!.seq.filter((e) => e.versionId !== undefined);
-          if (this.model.get(key)!.seq.length >= MAX_ENTRIES_PER_KEY) {
-            // A full key only loses versions (its oldest half, one at a time) until it has room again.
-            await this.removeVersion(key, wr.pick(known.slice(0, Math.ceil(known.length / 2))));
-            continue;
-          }
-          const r0 = wr.next();
-          if (r0 < 0.25) await this.deleteMarker(key);
-          else if (r0 < 0.33 && known.length > 0) await this.removeVersion(key, wr.pick(known));
-          else {
-            const r = wr.next();
-            // Both storage paths: small objects inline in the metadata database, larger ones as data pieces.
-            await this.put(key, r < 0.05 ? 0 : r < 0.75 ? wr.int(1, 16 * 1024) : wr.int(200 * 1024, 1024 * 1024));
-          }
-        } catch (err) {
-          this.failure ??= err as Error;
-        }
-      }
-    });
-    await Promise.all(workers);
-    clearTimeout(timer);
-    this.killed = true;
-    await server.kill();
-    this.server = undefined;
-    if (this.failure) throw this.failure;
+  /** One step of worker `w`: a PUT, a delete marker or the removal of a version of one of its keys. */
+  private async step(w: number, wr: Prng): Promise<void> {
+    const key = keyOf(w, wr.int(0, KEYS_PER_WORKER - 1));
+    const known = this.model.get(key)!.seq.filter((e) => e.versionId !== undefined);
+    if (this.model.get(key)!.seq.length >= MAX_ENTRIES_PER_KEY) {
+      // A full key only loses versions (its oldest half, one at a time) until it has room again.
+      await this.removeVersion(key, wr.pick(known.slice(0, Math.ceil(known.length / 2))));
+      return;
+    }
+    const r0 = wr.next();
+    if (r0 < 0.25) await this.deleteMarker(key);
+    else if (r0 < 0.33 && known.length > 0) await this.removeVersion(key, wr.pick(known));
+    else {
+      const r = wr.next();
+      // Both storage paths: small objects inline in the metadata database, larger ones as data pieces.
+      await this.put(key, r < 0.05 ? 0 : r < 0.75 ? wr.int(1, 16 * 1024) : wr.int(200 * 1024, 1024 * 1024));
+    }
   }
 
   /**

@@ -78,6 +78,39 @@ export abstract class CrashCycles {
     this.server = undefined;
   }
 
+  /**
+   * One burst: `workers` loops, each calling `step` with its worker number and seeded stream until
+   * the server is SIGKILLed after a seeded delay in `delayMs`; then the server is gone and a worker's
+   * failure (while the server was up) is rethrown.
+   */
+  protected async burstAndKill(workers: number, delayMs: [number, number], step: (w: number, rng: Prng) => Promise<void>): Promise<void> {
+    const server = this.server!;
+    const timer = setTimeout(
+      () => {
+        this.killed = true;
+        void server.kill();
+      },
+      this.streamOf(0).int(...delayMs),
+    );
+    await Promise.all(
+      Array.from({ length: workers }, async (_, w) => {
+        const rng = this.streamOf(w + 1);
+        while (!this.killed && !this.failure) {
+          try {
+            await step(w, rng);
+          } catch (err) {
+            this.failure ??= err as Error;
+          }
+        }
+      }),
+    );
+    clearTimeout(timer);
+    this.killed = true;
+    await server.kill();
+    this.server = undefined;
+    if (this.failure) throw this.failure;
+  }
+
   /** (Re)starts the server on the data directory and a client for it. */
   protected async start(): Promise<void> {
     this.client?.destroy();
