@@ -15,9 +15,9 @@
 // boundaries; an answer that is neither write, an error, or wrong bytes fails the run. The key
 // service's root key is the same at every start (it is what the operator keeps).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { sseCustomer } from '../helpers/s3.js';
 import { newKmsKey } from '../helpers/server.js';
 import { CrashCycles, inCrashDir } from './cycles.js';
 import { type Prng, bodyOf, sha256Hex } from './harness.js';
@@ -35,10 +35,7 @@ const keyOf = (w: number, j: number) => `e/${w}/${j}`;
 const ALL_KEYS = Array.from({ length: WORKERS * KEYS_PER_WORKER }, (_, i) => keyOf(Math.floor(i / KEYS_PER_WORKER), i % KEYS_PER_WORKER));
 
 /** Two customer keys; a write uses one of them, or SSE-S3. */
-const CUSTOMER = [0x31, 0x7c].map((fill) => {
-  const key = Buffer.alloc(32, fill);
-  return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(key).digest('base64') };
-});
+const CUSTOMER = [sseCustomer(0x31), sseCustomer(0x7c)];
 type Mode = 0 | 1 | 'AES256';
 
 interface Write {

@@ -24,14 +24,14 @@ import {
   runPythonCheck,
   writeSelfSignedCert,
 } from '../helpers/clients.js';
-import { errorOf } from '../helpers/s3.js';
+import { errorOf, sseCustomer } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 /** A 32-byte key that is also printable: the CLI's and rclone's plain key arguments take it as is. */
 const RAW_KEY = 'strata-sse-c-test-key-32-bytes!!';
 const KEY_BYTES = Buffer.from(RAW_KEY, 'latin1');
 const KEY_MD5 = createHash('md5').update(KEY_BYTES).digest('base64');
-const SSE = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: KEY_BYTES.toString('base64'), SSECustomerKeyMD5: KEY_MD5 };
+const SSE = sseCustomer(KEY_BYTES);
 const PKG = 64 * 1024;
 
 function pattern(n: number, seed: number): Buffer {

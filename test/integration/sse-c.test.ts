@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { CURL, describeRun, newBucketName, run } from '../helpers/clients.js';
-import { errorOf, testClient, testSigner, userClients } from '../helpers/s3.js';
+import { errorOf, sseCustomer, testClient, testSigner, userClients } from '../helpers/s3.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 const KiB = 1024;
@@ -32,14 +32,10 @@ const PKG = 64 * KiB;
 const BIG = 5 * PKG + 100;
 const SMALL = 5000;
 
-const customerKey = (fill: number) => {
-  const key = Buffer.alloc(32, fill);
-  return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(key).digest('base64') };
-};
-const KEY = customerKey(0x11);
-const OTHER = customerKey(0x22);
+const KEY = sseCustomer(0x11);
+const OTHER = sseCustomer(0x22);
 /** The same key as request headers. */
-const headersOf = (k: ReturnType<typeof customerKey>): Record<string, string> => ({
+const headersOf = (k: ReturnType<typeof sseCustomer>): Record<string, string> => ({
   'x-amz-server-side-encryption-customer-algorithm': k.SSECustomerAlgorithm,
   'x-amz-server-side-encryption-customer-key': k.SSECustomerKey,
   'x-amz-server-side-encryption-customer-key-md5': k.SSECustomerKeyMD5,

@@ -11,7 +11,6 @@
 // SQLite database and its WAL) holds no plaintext of an encrypted object, while it does hold an
 // unencrypted one's (the control: the search can fail).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +21,8 @@ import { BLOCK_SIZE, HEADER_SIZE, blockDigest, encodeFooter } from '../../src/st
 import { SEALED_HEADER_BYTES, SEALED_TAG_BYTES, sealedSize } from '../../src/store/sealed.js';
 import { DAMAGED } from '../../src/store/verified-read.js';
 import { newBucketName } from '../helpers/clients.js';
-import { errorOf, testClient } from '../helpers/s3.js';
+import { pieceFiles } from '../helpers/data-dir.js';
+import { errorOf, sseCustomer, testClient } from '../helpers/s3.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 const KiB = 1024;
@@ -32,12 +32,8 @@ const STRIDE = PKG + SEALED_TAG_BYTES;
 const BIG = 5 * PKG + 100;
 const SMALL = 3000;
 
-const customer = (fill: number) => {
-  const key = Buffer.alloc(32, fill);
-  return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(key).digest('base64') };
-};
-const KEY = customer(0x5a);
-const OTHER_KEY = customer(0x21);
+const KEY = sseCustomer(0x5a);
+const OTHER_KEY = sseCustomer(0x21);
 
 function pattern(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
@@ -70,20 +66,11 @@ async function getOutcome(s3: S3Client, bucket: string, key: string, expected: B
   return { kind: 'ok', body: Buffer.concat(chunks) };
 }
 
-/** The data file of an object stored as one piece (read-only SQLite connection). */
+/** The data file of an object stored as one piece. */
 function pieceFile(server: RunningServer, bucket: string, key: string): string {
-  const db = new Database(join(server.dataDir, 'meta.db'), { readonly: true, fileMustExist: true, timeout: 5000 });
-  try {
-    const row = db.prepare('SELECT data FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1').get(bucket, Buffer.from(key)) as
-      | { data: string }
-      | undefined;
-    assert.ok(row, `no record for ${bucket}/${key}`);
-    const refs = JSON.parse(row.data) as Array<{ id: string }>;
-    assert.equal(refs.length, 1, 'one piece');
-    return join(server.dataDir, 'objects', refs[0]!.id.slice(0, 2), refs[0]!.id);
-  } finally {
-    db.close();
-  }
+  const files = pieceFiles(server, bucket, key);
+  assert.equal(files.length, 1, 'one piece');
+  return files[0]!;
 }
 
 /**
