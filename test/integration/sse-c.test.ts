@@ -151,7 +151,7 @@ describe('SSE-C PutObject / GetObject / HeadObject (aws-sdk-js, signed requests,
     assert.notEqual(again.ETag, (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'small', ...KEY }))).ETag);
   });
 
-  it('GET › ranges across 64 KiB package boundaries (data file) and inside an inline object → exactly those bytes, 206 and Content-Range', async () => {
+  it('GET › ranges across 64 KiB package boundaries (data file) and inside an inline object → exactly those bytes, 206 and Content-Range; partNumber 1', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ranges', Body: big, ...KEY }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ranges-small', Body: small, ...KEY }));
     const points = [0, 1, PKG - 1, PKG, PKG + 1, 2 * PKG - 1, 2 * PKG, 3 * PKG + 17, 5 * PKG - 1, 5 * PKG, BIG - 1];
@@ -182,6 +182,11 @@ describe('SSE-C PutObject / GetObject / HeadObject (aws-sdk-js, signed requests,
     }
     const bad = await errorOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ranges', Range: `bytes=${BIG}-`, ...KEY })));
     assert.equal(bad.name, 'InvalidRange');
+    // partNumber 1 of a single-part object: the whole object, with the key; without it refused.
+    const part = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ranges', PartNumber: 1, ...KEY }));
+    assert.equal(part.PartsCount, 1);
+    assert.ok((await bodyOf(part)).equals(big));
+    assert.equal((await errorOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ranges', PartNumber: 1 })))).name, 'InvalidRequest');
   });
 
   it('PUT › every SSE-C header error as AWS answers it (400, code, message), and nothing stored', async () => {
