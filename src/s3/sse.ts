@@ -69,7 +69,7 @@ export function parseCustomerKey(get: FieldReader, names: typeof SSE_C_HEADERS |
     });
   }
   if (algorithm !== 'AES256') {
-    throw new S3Error('InvalidEncryptionAlgorithmError', 'The encryption request you specified is not valid. Supported value: AES256.', {
+    throw new S3Error('InvalidEncryptionAlgorithmError', 'The Encryption request you specified is not valid. Supported value: AES256.', {
       ArgumentName: names.algorithm,
       ArgumentValue: algorithm,
     });

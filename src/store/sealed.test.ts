@@ -52,9 +52,9 @@ describe('sealed pieces', () => {
     for (const n of [0, 1, PKG - 1, PKG, PKG + 1, 5 * PKG + 17]) {
       const plain = randomBytes(n);
       for (const chunk of [1, 100, PKG, 4096]) {
-        const sealed = await collect(sealStream(chunks(plain, chunk), KEY, LOG2));
+        const sealed = await collect(sealStream(chunks(plain, chunk), KEY, 'piece-1', LOG2));
         assert.equal(sealed.length, sealedSize(n, LOG2), `n=${n} chunk=${chunk}`);
-        if (n > 0) assert.deepEqual(await collect(openSealed(reader(sealed), n, KEY, 0, n - 1, 'p', LOG2)), plain);
+        if (n > 0) assert.deepEqual(await collect(openSealed(reader(sealed), n, KEY, 'piece-1', 0, n - 1, 'p', LOG2)), plain);
       }
       const buffered = sealBuffer(plain, KEY, LOG2);
       assert.equal(buffered.length, sealedSize(n, LOG2));
@@ -70,7 +70,7 @@ describe('sealed pieces', () => {
     for (const start of points) {
       for (const end of points) {
         if (end < start) continue;
-        assert.deepEqual(await collect(openSealed(reader(sealed), n, KEY, start, end, 'p', LOG2)), plain.subarray(start, end + 1), `${start}-${end}`);
+        assert.deepEqual(await collect(openSealed(reader(sealed), n, KEY, '', start, end, 'p', LOG2)), plain.subarray(start, end + 1), `${start}-${end}`);
       }
     }
   });
@@ -82,7 +82,7 @@ describe('sealed pieces', () => {
     for (let at = 0; at < sealed.length; at += 37) {
       const bad = Buffer.from(sealed);
       bad[at]! ^= 0x01;
-      await assert.rejects(collect(openSealed(reader(bad), n, KEY, 0, n - 1, 'p', LOG2)), isCorrupt, `byte ${at}`);
+      await assert.rejects(collect(openSealed(reader(bad), n, KEY, '', 0, n - 1, 'p', LOG2)), isCorrupt, `byte ${at}`);
     }
   });
 
@@ -94,22 +94,101 @@ describe('sealed pieces', () => {
     const swapped = Buffer.from(sealed);
     sealed.copy(swapped, SEALED_HEADER_BYTES, SEALED_HEADER_BYTES + stride, SEALED_HEADER_BYTES + 2 * stride);
     sealed.copy(swapped, SEALED_HEADER_BYTES + stride, SEALED_HEADER_BYTES, SEALED_HEADER_BYTES + stride);
-    await assert.rejects(collect(openSealed(reader(swapped), n, KEY, 0, n - 1, 'p', LOG2)), isCorrupt);
+    await assert.rejects(collect(openSealed(reader(swapped), n, KEY, '', 0, n - 1, 'p', LOG2)), isCorrupt);
     // The piece cut after two whole packages: read as a piece of 2 packages, the second is not marked last.
     const cut = sealed.subarray(0, SEALED_HEADER_BYTES + 2 * stride);
-    await assert.rejects(collect(openSealed(reader(cut), 2 * PKG, KEY, 0, 2 * PKG - 1, 'p', LOG2)), isCorrupt);
+    await assert.rejects(collect(openSealed(reader(cut), 2 * PKG, KEY, '', 0, 2 * PKG - 1, 'p', LOG2)), isCorrupt);
     // Read as longer than it is: the reader ends early.
-    await assert.rejects(collect(openSealed(reader(sealed.subarray(0, sealed.length - 1)), n, KEY, 0, n - 1, 'p', LOG2)), isCorrupt);
-    await assert.rejects(collect(openSealed(reader(sealed), n, randomBytes(32), 0, n - 1, 'p', LOG2)), isCorrupt);
+    await assert.rejects(collect(openSealed(reader(sealed.subarray(0, sealed.length - 1)), n, KEY, '', 0, n - 1, 'p', LOG2)), isCorrupt);
+    await assert.rejects(collect(openSealed(reader(sealed), n, randomBytes(32), '', 0, n - 1, 'p', LOG2)), isCorrupt);
     const other = sealBuffer(plain, KEY, LOG2);
     const mixed = Buffer.concat([other.subarray(0, SEALED_HEADER_BYTES), sealed.subarray(SEALED_HEADER_BYTES)]);
     await assert.rejects(
-      collect(openSealed(reader(mixed), n, KEY, PKG, PKG + 5, 'p', LOG2)),
+      collect(openSealed(reader(mixed), n, KEY, '', PKG, PKG + 5, 'p', LOG2)),
       isCorrupt,
       'a range read past the first package checks the header too',
     );
     assert.throws(() => openSealedBuffer(sealed.subarray(1), n, KEY, 0, 1, 'p', LOG2), isCorrupt);
     assert.throws(() => openSealedBuffer(swapped, n, KEY, PKG, PKG + 1, 'p', LOG2), isCorrupt);
     assert.deepEqual(openSealedBuffer(sealed, n, KEY, PKG - 1, 2 * PKG, 'p', LOG2), plain.subarray(PKG - 1, 2 * PKG + 1));
+  });
+
+  it('a damaged package fails only the reads that cover it: ranges elsewhere still read right', async () => {
+    const n = 4 * PKG + 3;
+    const plain = randomBytes(n);
+    const sealed = sealBuffer(plain, KEY, LOG2);
+    const bad = Buffer.from(sealed);
+    bad[SEALED_HEADER_BYTES + 2 * (PKG + SEALED_TAG_BYTES) + 5]! ^= 0x80; // package 2
+    for (const [a, b] of [
+      [0, 2 * PKG - 1],
+      [3 * PKG, n - 1],
+      [PKG + 1, PKG + 1],
+    ] as Array<[number, number]>) {
+      assert.deepEqual(await collect(openSealed(reader(bad), n, KEY, '', a, b, 'p', LOG2)), plain.subarray(a, b + 1), `${a}-${b}`);
+    }
+    for (const [a, b] of [
+      [2 * PKG, 2 * PKG],
+      [2 * PKG - 1, 2 * PKG],
+      [0, n - 1],
+    ] as Array<[number, number]>) {
+      await assert.rejects(collect(openSealed(reader(bad), n, KEY, '', a, b, 'p', LOG2)), isCorrupt, `${a}-${b}`);
+    }
+    // Bytes up to the damaged package are yielded before it is refused, never a byte of it.
+    const got: Buffer[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const c of openSealed(reader(bad), n, KEY, '', 0, n - 1, 'p', LOG2)) got.push(c);
+      })(),
+      isCorrupt,
+    );
+    assert.deepEqual(Buffer.concat(got), plain.subarray(0, 2 * PKG));
+  });
+
+  it('every piece has its own key: the same plaintext under the same data key seals to other bytes', () => {
+    const plain = Buffer.alloc(3 * PKG, 0x61);
+    const a = sealBuffer(plain, KEY, LOG2);
+    const b = sealBuffer(plain, KEY, LOG2);
+    assert.notDeepEqual(a.subarray(8, SEALED_HEADER_BYTES), b.subarray(8, SEALED_HEADER_BYTES), 'salts differ');
+    assert.notDeepEqual(a.subarray(SEALED_HEADER_BYTES), b.subarray(SEALED_HEADER_BYTES));
+    // No plaintext run survives in the sealed bytes.
+    assert.equal(a.indexOf(Buffer.alloc(16, 0x61)), -1);
+  });
+
+  it('an empty piece is authenticated too; a header changed in its reserved bytes, version or package size → DataCorrupt', async () => {
+    const empty = sealBuffer(Buffer.alloc(0), KEY, LOG2);
+    assert.equal(empty.length, sealedSize(0, LOG2));
+    assert.equal(openSealedBuffer(empty, 0, KEY, 0, 0, 'p', LOG2).length, 0);
+    const flipped = Buffer.from(empty);
+    flipped[SEALED_HEADER_BYTES + 3]! ^= 0x01;
+    assert.throws(() => openSealedBuffer(flipped, 0, KEY, 0, 0, 'p', LOG2), isCorrupt);
+    assert.throws(() => openSealedBuffer(empty, 0, randomBytes(32), 0, 0, 'p', LOG2), isCorrupt);
+    const n = 2 * PKG + 1;
+    const sealed = sealBuffer(randomBytes(n), KEY, LOG2);
+    for (const at of [0, 4, 5, 6, 7, 20]) {
+      const bad = Buffer.from(sealed);
+      bad[at]! ^= 0x01;
+      await assert.rejects(collect(openSealed(reader(bad), n, KEY, '', PKG + 1, n - 1, 'p', LOG2)), isCorrupt, `header byte ${at}`);
+      assert.throws(() => openSealedBuffer(bad, n, KEY, 0, 0, 'p', LOG2), isCorrupt, `header byte ${at} (buffer)`);
+    }
+  });
+
+  it('a reader yielding more than the range asked for → DataCorrupt, not another package tried', async () => {
+    const n = 2 * PKG;
+    const sealed = sealBuffer(randomBytes(n), KEY, LOG2);
+    const longer = (from: number, to: number) => reader(Buffer.concat([sealed, sealed]))(from, to + PKG);
+    await assert.rejects(collect(openSealed(longer, n, KEY, '', 0, PKG - 1, 'p', LOG2)), isCorrupt);
+  });
+
+  it('a streamed piece opens only under its own id: two pieces of one data key and one size exchanged → DataCorrupt', async () => {
+    const n = 2 * PKG + 9;
+    const a = randomBytes(n);
+    const b = randomBytes(n);
+    const pa = await collect(sealStream(chunks(a, 500), KEY, 'id-a', LOG2));
+    const pb = await collect(sealStream(chunks(b, 500), KEY, 'id-b', LOG2));
+    assert.deepEqual(await collect(openSealed(reader(pa), n, KEY, 'id-a', 0, n - 1, 'p', LOG2)), a);
+    // pb's file where pa's was (a multipart upload's two parts swapped on disk): refused, whole and ranged.
+    await assert.rejects(collect(openSealed(reader(pb), n, KEY, 'id-a', 0, n - 1, 'p', LOG2)), isCorrupt);
+    await assert.rejects(collect(openSealed(reader(pb), n, KEY, 'id-a', PKG + 1, PKG + 2, 'p', LOG2)), isCorrupt);
+    await assert.rejects(collect(openSealed(reader(pa), n, KEY, '', 0, 0, 'p', LOG2)), isCorrupt, 'nor as an inline piece');
   });
 });

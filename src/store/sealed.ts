@@ -6,8 +6,11 @@
 //   header   32 bytes: "STRS" | version 1 | log2(package size) | 2 zero bytes | salt (24 random bytes)
 //   packages n = max(1, ceil(plain / P)) of them, each: ciphertext (P bytes, the last 0..P) | GCM tag (16)
 //
-// Each piece has its own key, HKDF-SHA256(data key, salt, "strata sealed piece v1"), so a data key
-// shared by the parts of a multipart upload never meets the same nonce twice. Package i is sealed
+// Each piece has its own key, HKDF-SHA256(data key, salt, "strata sealed piece v1" NUL piece id),
+// so a data key shared by the parts of a multipart upload never meets the same nonce twice, and a
+// piece's bytes open only under its own id (a data file moved to another id, e.g. two parts of one
+// upload exchanged, fails). Inline pieces have no id (the empty string): each object's data key is
+// its own. Package i is sealed
 // with AES-256-GCM, nonce = 4 zero bytes | i as 64-bit big-endian, associated data = the header and
 // one byte, 1 for the last package and 0 for the others. So a flipped byte, a package moved within
 // the piece or to another piece, a piece cut after any package, or a header changed is detected
@@ -44,9 +47,10 @@ export function plainSize(sealed: number, log2 = PACKAGE_LOG2): number {
   return sealedSize(plain, log2) === sealed ? plain : -1;
 }
 
-function pieceKey(dataKey: Buffer, salt: Buffer): Buffer {
+/** The key of one piece: from the data key, the piece's salt and its id ('' inline). */
+function pieceKey(dataKey: Buffer, salt: Buffer, id: string): Buffer {
   if (dataKey.length !== 32) throw new Error('sealed: a data key has 32 bytes');
-  return Buffer.from(hkdfSync('sha256', dataKey, salt, INFO, 32));
+  return Buffer.from(hkdfSync('sha256', dataKey, salt, `${INFO}\0${id}`, 32));
 }
 
 function nonce(i: number): Buffer {
@@ -90,12 +94,13 @@ function newHeader(log2: number): Buffer {
 }
 
 /**
- * Seals a stream of plaintext into a sealed piece: the header, then each package as soon as its
- * bytes are in (a package is held back until the next byte proves it is not the last).
+ * Seals a stream of plaintext into a sealed piece with id `id` (the data store's): the header, then
+ * each package as soon as its bytes are in (a package is held back until the next byte proves it
+ * is not the last).
  */
-export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer, log2 = PACKAGE_LOG2): AsyncGenerator<Buffer> {
+export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer, id: string, log2 = PACKAGE_LOG2): AsyncGenerator<Buffer> {
   const header = newHeader(log2);
-  const key = pieceKey(dataKey, header.subarray(8));
+  const key = pieceKey(dataKey, header.subarray(8), id);
   const pkg = 2 ** log2;
   yield header;
   let i = 0;
@@ -119,10 +124,10 @@ export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer
   yield* sealPackage(key, header, i, true, held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes));
 }
 
-/** Seals bytes in memory (inline objects). */
+/** Seals bytes in memory (inline objects: no piece id). */
 export function sealBuffer(plain: Buffer, dataKey: Buffer, log2 = PACKAGE_LOG2): Buffer {
   const header = newHeader(log2);
-  const key = pieceKey(dataKey, header.subarray(8));
+  const key = pieceKey(dataKey, header.subarray(8), '');
   const pkg = 2 ** log2;
   const n = packagesOf(plain.length, pkg);
   const out: Buffer[] = [header];
@@ -139,8 +144,8 @@ function readHeader(header: Buffer, what: string): { log2: number } {
 }
 
 /**
- * Reads plaintext bytes [start, end] (inclusive) of a sealed piece holding `plain` plaintext bytes,
- * sealed with packages of 2^log2 bytes. `read(from, to)` yields the piece's bytes [from, to]
+ * Reads plaintext bytes [start, end] (inclusive) of the sealed piece `id` holding `plain` plaintext
+ * bytes, sealed with packages of 2^log2 bytes. `read(from, to)` yields the piece's bytes [from, to]
  * (inclusive) exactly. Only the header and the packages the range covers are read (in one read when
  * the range starts in the first package); each package is authenticated before any of its bytes are
  * yielded. Throws StoreError('DataCorrupt') on any mismatch (`what` names the piece in the message).
@@ -149,6 +154,7 @@ export async function* openSealed(
   read: (from: number, to: number) => AsyncIterable<Buffer>,
   plain: number,
   dataKey: Buffer,
+  id: string,
   start: number,
   end: number,
   what: string,
@@ -169,7 +175,7 @@ export async function* openSealed(
   const takeHeader = (): void => {
     header = Buffer.concat(headerChunks);
     if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
-    key = pieceKey(dataKey, header.subarray(8));
+    key = pieceKey(dataKey, header.subarray(8), id);
   };
   if (from !== 0) {
     for await (const c of read(0, SEALED_HEADER_BYTES - 1)) headerChunks.push(c);
@@ -197,6 +203,8 @@ export async function* openSealed(
       skipHeader = false;
     }
     while (chunk.length > 0) {
+      // A reader yielding past the range read is a damaged piece, not a package to try.
+      if (i > lastPkg) throw new StoreError('DataCorrupt', `${what}: more bytes than the packages ${first}-${lastPkg} read`);
       const need = want(i) - pendingBytes;
       const part = chunk.length <= need ? chunk : chunk.subarray(0, need);
       pending.push(part);
@@ -219,11 +227,12 @@ export async function* openSealed(
  */
 export function openSealedBuffer(sealed: Buffer, plain: number, dataKey: Buffer, start: number, end: number, what: string, log2 = PACKAGE_LOG2): Buffer {
   if (sealed.length !== sealedSize(plain, log2)) throw new StoreError('DataCorrupt', `${what}: ${sealed.length} sealed bytes for ${plain} plaintext bytes`);
-  if (plain === 0) return Buffer.alloc(0);
-  if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
   const header = sealed.subarray(0, SEALED_HEADER_BYTES);
   if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
-  const key = pieceKey(dataKey, header.subarray(8));
+  const key = pieceKey(dataKey, header.subarray(8), '');
+  // An empty piece is still authenticated (its one empty package): a damaged one is not "empty".
+  if (plain === 0) return openPackage(key, header, 0, true, sealed.subarray(SEALED_HEADER_BYTES), what);
+  if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
   const pkg = 2 ** log2;
   const n = packagesOf(plain, pkg);
   const first = Math.floor(start / pkg);

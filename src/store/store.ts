@@ -200,8 +200,10 @@ export class Store {
    */
   async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer): Promise<DataRef> {
     if (sealKey === undefined) return this.intents.around(() => this.data.write(source, signal));
-    const ref = await this.intents.around(() => this.data.write(sealStream(source, sealKey), signal));
-    return { id: ref.id, size: plainSize(ref.size) };
+    const ref = await this.intents.around(() => this.data.write((id) => sealStream(source, sealKey, id), signal));
+    const size = plainSize(ref.size);
+    if (size < 0) throw new Error(`writeData: the data store kept ${ref.size} bytes, no sealed piece's size`);
+    return { id: ref.id, size };
   }
 
   /**

@@ -18,10 +18,6 @@
 // entry is a version. Versions are identified by their x-amz-meta-wid (HEAD ?versionId), never by
 // timing.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   CreateBucketCommand,
@@ -32,16 +28,12 @@ import {
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.js';
-import { loopbackLookup } from '../helpers/s3.js';
-import { Prng, bodyOf, sha256Hex, startOn, type ServerProc } from './harness.js';
+import { CrashCycles, inCrashDir } from './cycles.js';
+import { type Prng, bodyOf, sha256Hex } from './harness.js';
 
 const SEED = process.env.STRATA_CRASH_SEED ? Number(process.env.STRATA_CRASH_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const KILLS = Math.max(1, Number(process.env.STRATA_CRASH_VERSION_KILLS ?? 20) || 20);
-const START_LIMIT_MS = 30_000;
 const BUCKET = 'crash-versions';
 const WORKERS = 4;
 const KEYS_PER_WORKER = 3;
@@ -64,62 +56,30 @@ interface KeyModel {
   pending?: Pending;
 }
 
-function newClient(url: string): S3Client {
-  return new S3Client({
-    endpoint: url,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup }),
-      connectionTimeout: 5_000,
-      requestTimeout: 60_000,
-    }),
-    maxAttempts: 1,
-  });
-}
-
 const httpStatus = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
 describe('crash safety, versioned bucket', () => {
   it(`keeps every acknowledged version and delete marker through ${KILLS} SIGKILLs (seed ${SEED})`, { timeout: 120_000 + KILLS * 8_000 }, async () => {
     console.log(`# versioned crash harness: seed ${SEED} (STRATA_CRASH_SEED=${SEED} to replay), ${KILLS} kills`);
-    const dataDir = await mkdtemp(join(tmpdir(), 'strata-crash-versions-'));
-    const h = new VersionHarness(SEED, dataDir);
-    let ok = false;
-    try {
-      await h.run(KILLS);
-      ok = true;
-    } finally {
-      await h.shutdown();
-      if (ok) await rm(dataDir, { recursive: true, force: true });
-      else console.log(`# versioned crash harness FAILED: seed ${SEED}; data directory kept at ${dataDir}`);
-    }
+    await inCrashDir('crash-versions', SEED, async (dataDir) => {
+      const h = new VersionHarness(SEED, dataDir);
+      try {
+        await h.run(KILLS);
+      } finally {
+        await h.shutdown();
+      }
+    });
   });
 });
 
-class VersionHarness {
-  private server?: ServerProc;
-  private client?: S3Client;
-  private cycle = 0;
-  private killed = false;
-  private failure?: Error;
+class VersionHarness extends CrashCycles {
   private widCounter = 0;
   private suspended = false;
   private readonly model = new Map<string, KeyModel>(ALL_KEYS.map((k) => [k, { seq: [] }]));
   private readonly stats = { puts: 0, markers: 0, removals: 0, inFlight: 0, inFlightCommitted: 0, versionsVerified: 0, bytesVerified: 0 };
 
-  constructor(
-    private readonly seed: number,
-    private readonly dataDir: string,
-  ) {}
-
-  private fail(msg: string): never {
-    throw new Error(`[seed ${this.seed}, cycle ${this.cycle}] ${msg}${this.server ? `\n--- server output ---\n${this.server.tail()}` : ''}`);
-  }
-
-  private streamOf(stream: number): Prng {
-    return new Prng((Math.imul(this.seed ^ 0x2545f491, 0x9e3779b1) + Math.imul(this.cycle, 0x85ebca6b) + Math.imul(stream + 1, 0xc2b2ae35)) >>> 0);
+  constructor(seed: number, dataDir: string) {
+    super(seed, dataDir, 0x2545f491);
   }
 
   async run(kills: number): Promise<void> {
@@ -134,7 +94,7 @@ class VersionHarness {
         await this.client!.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Suspended' } }));
         this.suspended = true;
       }
-      await this.burstAndKill();
+      await this.burstAndKill(WORKERS, KILL_DELAY_MS, (w, wr) => this.step(w, wr));
       await this.start();
       await this.verify();
     }
@@ -147,60 +107,23 @@ class VersionHarness {
     );
   }
 
-  async shutdown(): Promise<void> {
-    this.client?.destroy();
-    if (this.server) await this.server.kill().catch(() => undefined);
-    this.server = undefined;
-  }
-
-  private async start(): Promise<void> {
-    this.client?.destroy();
-    const s = await startOn(this.dataDir, START_LIMIT_MS).catch((err: unknown) => this.fail(`the server did not start: ${(err as Error).message}`));
-    this.server = s;
-    this.client = newClient(s.url);
-    this.killed = false;
-  }
-
-  private async burstAndKill(): Promise<void> {
-    const server = this.server!;
-    const rng = this.streamOf(0);
-    const timer = setTimeout(
-      () => {
-        this.killed = true;
-        void server.kill();
-      },
-      rng.int(...KILL_DELAY_MS),
-    );
-    const workers = Array.from({ length: WORKERS }, async (_, w) => {
-      const wr = this.streamOf(w + 1);
-      while (!this.killed && !this.failure) {
-        try {
-          const key = keyOf(w, wr.int(0, KEYS_PER_WORKER - 1));
-          const known = this.model.get(key)!.seq.filter((e) => e.versionId !== undefined);
-          if (this.model.get(key)!.seq.length >= MAX_ENTRIES_PER_KEY) {
-            // A full key only loses versions (its oldest half, one at a time) until it has room again.
-            await this.removeVersion(key, wr.pick(known.slice(0, Math.ceil(known.length / 2))));
-            continue;
-          }
-          const r0 = wr.next();
-          if (r0 < 0.25) await this.deleteMarker(key);
-          else if (r0 < 0.33 && known.length > 0) await this.removeVersion(key, wr.pick(known));
-          else {
-            const r = wr.next();
-            // Both storage paths: small objects inline in the metadata database, larger ones as data pieces.
-            await this.put(key, r < 0.05 ? 0 : r < 0.75 ? wr.int(1, 16 * 1024) : wr.int(200 * 1024, 1024 * 1024));
-          }
-        } catch (err) {
-          this.failure ??= err as Error;
-        }
-      }
-    });
-    await Promise.all(workers);
-    clearTimeout(timer);
-    this.killed = true;
-    await server.kill();
-    this.server = undefined;
-    if (this.failure) throw this.failure;
+  /** One step of worker `w`: a PUT, a delete marker or the removal of a version of one of its keys. */
+  private async step(w: number, wr: Prng): Promise<void> {
+    const key = keyOf(w, wr.int(0, KEYS_PER_WORKER - 1));
+    const known = this.model.get(key)!.seq.filter((e) => e.versionId !== undefined);
+    if (this.model.get(key)!.seq.length >= MAX_ENTRIES_PER_KEY) {
+      // A full key only loses versions (its oldest half, one at a time) until it has room again.
+      await this.removeVersion(key, wr.pick(known.slice(0, Math.ceil(known.length / 2))));
+      return;
+    }
+    const r0 = wr.next();
+    if (r0 < 0.25) await this.deleteMarker(key);
+    else if (r0 < 0.33 && known.length > 0) await this.removeVersion(key, wr.pick(known));
+    else {
+      const r = wr.next();
+      // Both storage paths: small objects inline in the metadata database, larger ones as data pieces.
+      await this.put(key, r < 0.05 ? 0 : r < 0.75 ? wr.int(1, 16 * 1024) : wr.int(200 * 1024, 1024 * 1024));
+    }
   }
 
   /**

@@ -18,7 +18,6 @@
 // each worker's stream of choices (operations, keys, sizes); which requests a kill catches in
 // flight, and so the state the next cycle starts from, still depends on timing.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,12 +37,10 @@ import {
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.js';
-import { loopbackLookup } from '../helpers/s3.js';
+import { crashClient } from './cycles.js';
 import { Prng, bodyOf, deadline, inspectDataDir, md5Hex, sha256Hex, sleep, spawnRaw, startOn, type DataDirState, type ServerProc } from './harness.js';
 
 const SEED = process.env.STRATA_CRASH_SEED ? Number(process.env.STRATA_CRASH_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
@@ -71,21 +68,6 @@ const BIG_KEYS = ['big/0', 'big/1', 'mp/0', 'mp/1'];
 const EARLY_KEYS = Array.from({ length: 12 }, (_, i) => `early/${i}`);
 const ALL_KEYS = [...SMALL_KEYS, ...BIG_KEYS];
 const VERIFIED_KEYS = [...ALL_KEYS, ...EARLY_KEYS];
-
-function newClient(url: string): S3Client {
-  return new S3Client({
-    endpoint: url,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup }),
-      connectionTimeout: 5_000,
-      requestTimeout: 60_000,
-    }),
-    maxAttempts: 1,
-  });
-}
 
 const errText = (e: unknown): string => {
   const x = e as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
@@ -147,7 +129,7 @@ describe('crash safety', () => {
       assert.match(second.output(), /in use by another Strata process/);
       assert.ok(second.output().includes(dataDir), `the message must name the directory:\n${second.output()}`);
       // The first one is untouched.
-      const c = newClient(first.url);
+      const c = crashClient(first.url);
       await c.send(new ListBucketsCommand({}));
       c.destroy();
       await first.kill();
@@ -263,7 +245,7 @@ class Harness {
     const s = await startOn(this.dataDir, START_LIMIT_MS).catch((err: unknown) => this.fail(`the server did not start: ${(err as Error).message}`));
     this.server = s;
     this.stats.startMs.push(s.startMs);
-    this.client = newClient(s.url);
+    this.client = crashClient(s.url);
     this.killed = false;
   }
 

@@ -32,6 +32,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import Database from 'better-sqlite3';
 import { HEADER_SIZE } from '../../src/store/data/piece-format.js';
+import { pieceFiles } from '../helpers/data-dir.js';
 import { VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 import { buildRequest, signRequest } from './raw-http.js';
@@ -46,20 +47,6 @@ function pattern(n: number, seed: number): Buffer {
   return b;
 }
 const md5hex = (b: Buffer) => createHash('md5').update(b).digest('hex');
-
-/** The piece files of an object (in order), read from the metadata with a read-only connection. */
-function pieceFiles(server: RunningServer, bucket: string, key: string): string[] {
-  const db = new Database(join(server.dataDir, 'meta.db'), { readonly: true, fileMustExist: true, timeout: 5000 });
-  try {
-    const row = db.prepare('SELECT data FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1').get(bucket, Buffer.from(key)) as
-      | { data: string }
-      | undefined;
-    assert.ok(row, `no record for ${bucket}/${key}`);
-    return (JSON.parse(row.data) as Array<{ id: string }>).map((d) => join(server.dataDir, 'objects', d.id.slice(0, 2), d.id));
-  } finally {
-    db.close();
-  }
-}
 
 function countPieces(server: RunningServer): number {
   const objects = join(server.dataDir, 'objects');

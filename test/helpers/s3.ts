@@ -1,6 +1,7 @@
 // Shared aws-sdk-js v3 pieces for integration tests: a client for a test server, the SDK's own
 // SigV4 signer for hand-built requests, and a helper that expects a call to fail.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -101,4 +102,13 @@ export async function signedHeaders(
     headers: { host: `${server.host}:${server.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...headers },
   });
   return signed.headers as Record<string, string>;
+}
+
+/**
+ * aws-sdk-js SSE-C parameters for a 32-byte customer key (a Buffer, or a fill byte for a test key):
+ * algorithm AES256, the key and its MD5 in base64.
+ */
+export function sseCustomer(key: Buffer | number): { SSECustomerAlgorithm: string; SSECustomerKey: string; SSECustomerKeyMD5: string } {
+  const bytes = typeof key === 'number' ? Buffer.alloc(32, key) : key;
+  return { SSECustomerAlgorithm: 'AES256', SSECustomerKey: bytes.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(bytes).digest('base64') };
 }

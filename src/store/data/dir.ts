@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
-import type { DataRef, DataStore } from '../types.js';
+import type { DataRef, DataStore, PieceSource } from '../types.js';
 import { closeSource, nextOrAbort } from '../abort.js';
 import { syncSkipped } from '../sync-switch.js';
 import { BlockHasher, encodeFooter, encodeHeader } from './piece-format.js';
@@ -97,7 +97,7 @@ export class DirDataStore implements DataStore {
     return join(this.objectsDir, id.slice(0, 2), id);
   }
 
-  async write(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef> {
+  async write(source: PieceSource, signal?: AbortSignal): Promise<DataRef> {
     signal?.throwIfAborted();
     const id = newId();
     const tmp = join(this.tmpDir, id);
@@ -111,7 +111,7 @@ export class DirDataStore implements DataStore {
     let renamed = false;
     let size = 0;
     let sourceFailed = false; // errors of the source (or the abort reason) are rethrown as they are
-    const it = source[Symbol.asyncIterator]();
+    const it = (typeof source === 'function' ? source(id) : source)[Symbol.asyncIterator]();
     // Piece format 1: header, the bytes, then the footer with one SHA-256 per 1 MiB block, all in
     // the temp file before its fsync (the checksums are as durable as the bytes they cover).
     const header = encodeHeader();
