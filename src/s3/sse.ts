@@ -349,9 +349,6 @@ const NOT_YET: Readonly<Record<string, readonly string[]>> = {
     ...Object.values(SSE_C_HEADERS),
     ...Object.values(COPY_SOURCE_SSE_C_HEADERS),
   ],
-  CreateMultipartUpload: [SSE_HEADER, SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER, SSE_BUCKET_KEY_HEADER, ...Object.values(SSE_C_HEADERS)],
-  UploadPart: [SSE_HEADER, ...Object.values(SSE_C_HEADERS)],
-  UploadPartCopy: [SSE_HEADER, ...Object.values(SSE_C_HEADERS), ...Object.values(COPY_SOURCE_SSE_C_HEADERS)],
   GetObjectAttributes: Object.values(SSE_C_HEADERS),
 };
 

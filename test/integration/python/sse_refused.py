@@ -38,17 +38,6 @@ def copy_and_multipart():
             CopySourceSSECustomerAlgorithm='AES256', CopySourceSSECustomerKey=KEY)
     if exists('copy'):
         raise AssertionError('copy was stored')
-    refused(s3.create_multipart_upload, Bucket=BUCKET, Key='mp', ServerSideEncryption='aws:kms')
-    refused(s3.create_multipart_upload, Bucket=BUCKET, Key='mp', SSECustomerAlgorithm='AES256', SSECustomerKey=KEY)
-    up = s3.create_multipart_upload(Bucket=BUCKET, Key='mp')['UploadId']
-    refused(s3.upload_part, Bucket=BUCKET, Key='mp', UploadId=up, PartNumber=1, Body=b'x',
-            SSECustomerAlgorithm='AES256', SSECustomerKey=KEY)
-    refused(s3.upload_part_copy, Bucket=BUCKET, Key='mp', UploadId=up, PartNumber=1,
-            CopySource={'Bucket': BUCKET, 'Key': 'src'}, CopySourceSSECustomerAlgorithm='AES256', CopySourceSSECustomerKey=KEY)
-    parts = s3.list_parts(Bucket=BUCKET, Key='mp', UploadId=up).get('Parts', [])
-    if parts:
-        raise AssertionError(f'parts stored: {parts!r}')
-    s3.abort_multipart_upload(Bucket=BUCKET, Key='mp', UploadId=up)
 
 
 def reads_with_sse_c():
