@@ -29,7 +29,7 @@ export interface ServerDeps {
   secrets?: SecretBox;
   /** PEM certificate (chain) and private key: serve HTTPS instead of HTTP (main.ts reads the files). */
   tls?: { cert: Buffer | string; key: Buffer | string };
-  /** The key service of SSE-S3 and SSE-KMS (src/kms/); absent: those requests are refused (SSE-C works without it). */
+  /** The key service of SSE-S3 and SSE-KMS (src/kms/: main.ts opens it when a root key is configured); absent: those requests are refused (SSE-C works without it), admin kms calls 501. */
   kms?: KeyService;
   /** What /health/ready checks (front.ts); default: a metadata read and a file in `<config.dataDir>/tmp`. */
   readiness?: Readiness;
@@ -207,6 +207,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     region: config.region,
     log: deps.log,
     accessLog: deps.accessLog,
+    kms: deps.kms,
   };
   const bucketExists = async (name: string): Promise<boolean> => (await deps.store.getBucket(name)) !== undefined;
   // The STS endpoint (src/sts/): POST / naming no bucket, with the same identities and keys.

@@ -85,14 +85,15 @@ describe('a data directory of the previous release (format 5)', () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('open › format-5 metadata → migrated to the current format (format 6: objects_live index, job_state, the new columns; format 7: the identity tables; format 8: roles)', () => {
-    assert.equal(formatVersion(), 8);
+  it('open › format-5 metadata → migrated to the current format (format 6: objects_live index, job_state, the new columns; format 7: the identity tables; format 8: roles; format 9: the key service tables)', () => {
+    assert.equal(formatVersion(), 9);
     const db = new Database(join(dataDir, 'meta.db'), { readonly: true, fileMustExist: true });
     try {
       const names = (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')").pluck().all() as string[]).sort();
       assert.ok(names.includes('objects_live') && names.includes('job_state'), names.join(', '));
       assert.ok(names.includes('iam_users') && names.includes('iam_access_keys'), names.join(', '));
       assert.ok(names.includes('iam_roles') && names.includes('iam_attachments_policy'), names.join(', '));
+      assert.ok(names.includes('kms_keys') && names.includes('kms_key_versions'), names.join(', '));
       const cols = (t: string) => (db.prepare(`PRAGMA table_info(${t})`).all() as Array<{ name: string }>).map((c) => c.name);
       assert.ok(cols('buckets').includes('object_lock'));
       assert.ok(cols('objects').includes('extra'));
@@ -223,7 +224,7 @@ describe('a data directory of the previous release (format 5)', () => {
   it('restart › the migrated directory opens again (current format, nothing migrated twice) and keeps its objects', async () => {
     s3.destroy();
     await server.stop();
-    assert.equal(formatVersion(), 8);
+    assert.equal(formatVersion(), 9);
     server = await startServer({ dataDir });
     s3 = testClient(server.url);
     const o = manifest.objects.find((x) => x.key === 'ünïcødé/çà et là 🎉.txt')!;
