@@ -5,8 +5,8 @@
 // 64 KiB package boundaries, abort, a second user and an anonymous caller, and the data directory
 // searched for the plaintext. boto3 (newest and Debian's) and the AWS CLI at the end.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -28,6 +28,7 @@ import { BOTO3_PYTHONS, awsCli, awsCliEnv, newBucketName, runPythonCheck } from 
 import { errorOf, testClient, userClients } from '../helpers/s3.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import type { TestUser } from '../helpers/admin.js';
+import { copySourceKey, customerKey, filesHolding, md5hex, patterned, withHeader } from '../helpers/sse.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -35,59 +36,10 @@ const PACKAGE = 64 * KiB;
 /** Parts of 5 MiB + 7 bytes: part and package boundaries never coincide. */
 const PART = 5 * MiB + 7;
 
-function customerKey(fill: number) {
-  const key = Buffer.alloc(32, fill);
-  return {
-    SSECustomerAlgorithm: 'AES256',
-    SSECustomerKey: key.toString('base64'),
-    SSECustomerKeyMD5: createHash('md5').update(key).digest('base64'),
-  };
-}
 const SSE_C = customerKey(7);
 const OTHER_KEY = customerKey(9);
-const COPY_SSE_C = {
-  CopySourceSSECustomerAlgorithm: SSE_C.SSECustomerAlgorithm,
-  CopySourceSSECustomerKey: SSE_C.SSECustomerKey,
-  CopySourceSSECustomerKeyMD5: SSE_C.SSECustomerKeyMD5,
-};
-const COPY_OTHER_KEY = {
-  CopySourceSSECustomerAlgorithm: OTHER_KEY.SSECustomerAlgorithm,
-  CopySourceSSECustomerKey: OTHER_KEY.SSECustomerKey,
-  CopySourceSSECustomerKeyMD5: OTHER_KEY.SSECustomerKeyMD5,
-};
-
-/** Random bytes with `marker` written every 256 KiB: a plaintext pattern to look for on disk. */
-function patterned(size: number, marker: string): Buffer {
-  const b = randomBytes(size);
-  const m = Buffer.from(marker);
-  for (let at = 0; at + m.length <= size; at += 256 * KiB) m.copy(b, at);
-  return b;
-}
-const md5hex = (b: Buffer) => createHash('md5').update(b).digest('hex');
-
-/** Every file under `dir` that holds `needle` (bounded: the data directory of one test server). */
-async function filesHolding(dir: string, needle: string): Promise<string[]> {
-  const found: string[] = [];
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  for (const e of entries.slice(0, 10_000)) {
-    if (!e.isFile()) continue;
-    const path = join(e.parentPath, e.name);
-    if ((await readFile(path)).includes(needle)) found.push(path);
-  }
-  return found;
-}
-
-/** Adds a raw header to one command's request (a header the SDK would not send for that operation). */
-function withHeader<T extends { middlewareStack: { add: (...a: any[]) => void } }>(command: T, name: string, value: string): T {
-  command.middlewareStack.add(
-    (next: (a: any) => Promise<unknown>) => async (args: any) => {
-      args.request.headers[name] = value;
-      return next(args);
-    },
-    { step: 'build', name: `add-${name}` },
-  );
-  return command;
-}
+const COPY_SSE_C = copySourceKey(SSE_C);
+const COPY_OTHER_KEY = copySourceKey(OTHER_KEY);
 
 describe('SSE-C multipart uploads (aws-sdk-js)', { timeout: 600_000 }, () => {
   let server: RunningServer;
