@@ -1,8 +1,19 @@
 // Shared by the server-side encryption tests: SSE-C key triples as aws-sdk-js takes them, bytes with
-// a plaintext marker and the data-directory search for it, and a raw header on one SDK command.
+// a plaintext marker and the data-directory search for it, a raw header on one SDK command, and an AWS
+// CLI run with a file big enough to go multipart.
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { awsCli, awsCliEnv, newBucketName } from './clients.js';
+import type { RunningServer } from './server.js';
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+/** Plaintext bytes per package of a sealed piece (store/sealed.ts). */
+export const PACKAGE = 64 * KiB;
+/** Parts of 5 MiB + 7 bytes: part and package boundaries never coincide. */
+export const PART = 5 * MiB + 7;
 
 /** An SSE-C key (32 bytes of `fill`) as aws-sdk-js's SSECustomer* fields, with its MD5. */
 export function customerKey(fill: number) {
@@ -55,4 +66,28 @@ export function withHeader<T extends { middlewareStack: { add: (...a: any[]) => 
     { step: 'build', name: `add-${name}` },
   );
   return command;
+}
+
+/**
+ * An AWS CLI run against `server` with a fresh bucket and `big.bin` (12 MiB + 5 bytes with `marker`:
+ * the CLI uploads it in parts) in its working directory; after `body`, the data directory must hold
+ * no plaintext.
+ */
+export async function withCliAndBigFile(
+  server: RunningServer,
+  marker: string,
+  body: (cli: ReturnType<typeof awsCli>, o: { dir: string; bucket: string; data: Buffer }) => Promise<void>,
+): Promise<void> {
+  const { env, dir, cleanup } = await awsCliEnv();
+  try {
+    const cli = awsCli(() => ({ url: server.url, env, cwd: dir, logs: server.logs, timeoutMs: 180_000 }));
+    const bucket = newBucketName('sse-cli');
+    await cli.aws(['s3', 'mb', `s3://${bucket}`]);
+    const data = patterned(12 * MiB + 5, marker);
+    await writeFile(join(dir, 'big.bin'), data);
+    await body(cli, { dir, bucket, data });
+    assert.deepEqual(await filesHolding(server.dataDir, marker), []);
+  } finally {
+    await cleanup();
+  }
 }

@@ -8,7 +8,7 @@
 // (newest and Debian's), the AWS CLI (`aws s3 cp --sse AES256`, `--sse aws:kms --sse-kms-key-id`).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -25,15 +25,11 @@ import {
   type CreateMultipartUploadCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { BOTO3_PYTHONS, awsCli, awsCliEnv, newBucketName, runPythonCheck } from '../helpers/clients.js';
+import { BOTO3_PYTHONS, newBucketName, runPythonCheck } from '../helpers/clients.js';
 import { errorOf, testClient, userClients } from '../helpers/s3.js';
 import { REGION, startServer, type RunningServer } from '../helpers/server.js';
-import { customerKey, filesHolding, md5hex, patterned, withHeader } from '../helpers/sse.js';
+import { KiB, PACKAGE, PART, customerKey, filesHolding, md5hex, patterned, withCliAndBigFile, withHeader } from '../helpers/sse.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const PACKAGE = 64 * KiB;
-const PART = 5 * MiB + 7;
 const arn = (id: string) => `arn:aws:kms:${REGION}:000000000000:key/${id}`;
 const CONTEXT = Buffer.from(JSON.stringify({ project: 'strata', purpose: 'multipart' })).toString('base64');
 
@@ -210,13 +206,7 @@ describe('SSE-S3 and SSE-KMS multipart uploads (aws-sdk-js, built-in key service
   }
 
   it('AWS CLI › aws s3 cp --sse AES256 and --sse aws:kms --sse-kms-key-id of a 12 MiB file (multipart) and back', async () => {
-    const { env, dir, cleanup } = await awsCliEnv();
-    try {
-      const { aws, s3api } = awsCli(() => ({ url: server.url, env, cwd: dir, logs: server.logs, timeoutMs: 180_000 }));
-      const b = newBucketName('ssemp-kcli');
-      await aws(['s3', 'mb', `s3://${b}`]);
-      const data = patterned(12 * MiB + 5, marker);
-      await writeFile(join(dir, 'big.bin'), data);
+    await withCliAndBigFile(server, marker, async ({ aws, s3api }, { dir, bucket: b, data }) => {
       for (const [name, flags, sse] of [
         ['s3.bin', ['--sse', 'AES256'], 'AES256'],
         ['kms.bin', ['--sse', 'aws:kms', '--sse-kms-key-id', 'mp-key'], 'aws:kms'],
@@ -228,10 +218,7 @@ describe('SSE-S3 and SSE-KMS multipart uploads (aws-sdk-js, built-in key service
         await aws(['s3', 'cp', `s3://${b}/${name}`, `back-${name}`]);
         assert.ok((await readFile(join(dir, `back-${name}`))).equals(data), name);
       }
-      assert.deepEqual(await filesHolding(server.dataDir, marker), []);
-    } finally {
-      await cleanup();
-    }
+    });
   });
 });
 

@@ -24,17 +24,11 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { BOTO3_PYTHONS, awsCli, awsCliEnv, newBucketName, runPythonCheck } from '../helpers/clients.js';
+import { BOTO3_PYTHONS, newBucketName, runPythonCheck } from '../helpers/clients.js';
 import { errorOf, testClient, userClients } from '../helpers/s3.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 import type { TestUser } from '../helpers/admin.js';
-import { copySourceKey, customerKey, filesHolding, md5hex, patterned, withHeader } from '../helpers/sse.js';
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const PACKAGE = 64 * KiB;
-/** Parts of 5 MiB + 7 bytes: part and package boundaries never coincide. */
-const PART = 5 * MiB + 7;
+import { KiB, PACKAGE, PART, copySourceKey, customerKey, filesHolding, md5hex, patterned, withCliAndBigFile, withHeader } from '../helpers/sse.js';
 
 const SSE_C = customerKey(7);
 const OTHER_KEY = customerKey(9);
@@ -348,13 +342,7 @@ describe('SSE-C multipart uploads (aws-sdk-js)', { timeout: 600_000 }, () => {
   }
 
   it('AWS CLI › aws s3 cp --sse-c AES256 --sse-c-key of a 12 MiB file (multipart) and back; without the key it fails', async () => {
-    const { env, dir, cleanup } = await awsCliEnv();
-    try {
-      const { aws, s3api } = awsCli(() => ({ url: server.url, env, cwd: dir, logs: server.logs, timeoutMs: 180_000 }));
-      const b = newBucketName('ssemp-cli');
-      await aws(['s3', 'mb', `s3://${b}`]);
-      const data = patterned(12 * MiB + 5, marker);
-      await writeFile(join(dir, 'big.bin'), data);
+    await withCliAndBigFile(server, marker, async ({ aws, s3api }, { dir, bucket: b, data }) => {
       const keyFile = join(dir, 'key.bin');
       await writeFile(keyFile, Buffer.from(SSE_C.SSECustomerKey, 'base64'));
       await aws(['s3', 'cp', 'big.bin', `s3://${b}/big.bin`, '--sse-c', 'AES256', '--sse-c-key', `fileb://${keyFile}`]);
@@ -374,9 +362,6 @@ describe('SSE-C multipart uploads (aws-sdk-js)', { timeout: 600_000 }, () => {
       await aws(['s3', 'cp', `s3://${b}/big.bin`, 'back.bin', '--sse-c', 'AES256', '--sse-c-key', `fileb://${keyFile}`]);
       assert.ok((await readFile(join(dir, 'back.bin'))).equals(data));
       await aws(['s3', 'cp', `s3://${b}/big.bin`, 'nokey.bin'], { expectFailure: true });
-      assert.deepEqual(await filesHolding(server.dataDir, marker), []);
-    } finally {
-      await cleanup();
-    }
+    });
   });
 });
