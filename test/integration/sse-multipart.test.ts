@@ -267,6 +267,28 @@ describe('SSE-C multipart uploads (aws-sdk-js)', { timeout: 600_000 }, () => {
     assert.equal(gone.name, 'NoSuchUpload');
   });
 
+  it('UploadPartCopy of a range across the parts of an SSE-C multipart object into an upload under another key', async () => {
+    const range = { start: PART - PACKAGE - 1, end: PART + PACKAGE + 1 };
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'rekeyed', ...OTHER_KEY }));
+    const copy = { Bucket: bucket, Key: 'rekeyed', UploadId, PartNumber: 1, CopySource: `${bucket}/obj`, CopySourceRange: `bytes=${range.start}-${range.end}` };
+    // The destination's key for the source: refused (another key than the source's).
+    const swapped = await errorOf(s3.send(new UploadPartCopyCommand({ ...copy, ...OTHER_KEY, ...COPY_OTHER_KEY })));
+    assert.equal(swapped.name, 'AccessDenied');
+    const r = await s3.send(new UploadPartCopyCommand({ ...copy, ...OTHER_KEY, ...COPY_SSE_C }));
+    assert.equal(r.SSECustomerKeyMD5, OTHER_KEY.SSECustomerKeyMD5);
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'rekeyed',
+        UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r.CopyPartResult!.ETag }] },
+      }),
+    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'rekeyed', ...OTHER_KEY }));
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(whole.subarray(range.start, range.end + 1)));
+    assert.equal((await errorOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'rekeyed', ...SSE_C })))).name, 'AccessDenied');
+  });
+
   it('a second user (policy-bound) › runs an SSE-C upload; reads a root SSE-C object only with its key', async () => {
     const u = users.as(uploader);
     const body = patterned(PART + 100, marker);
