@@ -6,7 +6,7 @@
 // searched for the plaintext. boto3 (newest and Debian's) and the AWS CLI at the end.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -24,11 +24,11 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { BOTO3_PYTHONS, newBucketName, runPythonCheck } from '../helpers/clients.js';
+import { BOTO3_PYTHONS, RCLONE, describeRun, isolatedClientEnv, newBucketName, run, runPythonCheck, writeSelfSignedCert } from '../helpers/clients.js';
 import { errorOf, testClient, userClients } from '../helpers/s3.js';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 import type { TestUser } from '../helpers/admin.js';
-import { KiB, PACKAGE, PART, copySourceKey, customerKey, filesHolding, md5hex, patterned, withCliAndBigFile, withHeader } from '../helpers/sse.js';
+import { KiB, MiB, PACKAGE, PART, copySourceKey, customerKey, filesHolding, md5hex, patterned, withCliAndBigFile, withHeader } from '../helpers/sse.js';
 
 const SSE_C = customerKey(7);
 const OTHER_KEY = customerKey(9);
@@ -385,5 +385,60 @@ describe('SSE-C multipart uploads (aws-sdk-js)', { timeout: 600_000 }, () => {
       assert.ok((await readFile(join(dir, 'back.bin'))).equals(data));
       await aws(['s3', 'cp', `s3://${b}/big.bin`, 'nokey.bin'], { expectFailure: true });
     });
+  });
+
+  it('rclone over HTTPS (no --sse-c-over-http) › copyto with sse_customer_key_base64 of an 11 MiB file in 5 MiB chunks and back; without the key nothing is served', async () => {
+    const { env: base, dir, cleanup } = await isolatedClientEnv();
+    const certDir = join(dir, 'certs');
+    await mkdir(certDir);
+    await writeSelfSignedCert(certDir);
+    const tlsServer = await startServer({ args: ['--certs', certDir], tls: true });
+    try {
+      const env = {
+        ...Object.fromEntries(Object.entries(base).filter(([k]) => !k.startsWith('RCLONE_'))),
+        RCLONE_CONFIG: join(dir, 'rclone.conf'),
+        RCLONE_CA_CERT: join(certDir, 'public.crt'),
+        RCLONE_CONFIG_STRATA_TYPE: 's3',
+        RCLONE_CONFIG_STRATA_PROVIDER: 'Other',
+        RCLONE_CONFIG_STRATA_ACCESS_KEY_ID: ACCESS_KEY,
+        RCLONE_CONFIG_STRATA_SECRET_ACCESS_KEY: SECRET_KEY,
+        RCLONE_CONFIG_STRATA_ENDPOINT: tlsServer.url,
+        RCLONE_CONFIG_STRATA_REGION: REGION,
+        RCLONE_CONFIG_STRATA_UPLOAD_CUTOFF: '5M',
+        RCLONE_CONFIG_STRATA_CHUNK_SIZE: '5M',
+      };
+      const keyed = { ...env, RCLONE_CONFIG_STRATA_SSE_CUSTOMER_ALGORITHM: 'AES256', RCLONE_CONFIG_STRATA_SSE_CUSTOMER_KEY_BASE64: SSE_C.SSECustomerKey };
+      await writeFile(join(dir, 'rclone.conf'), '');
+      const rclone = async (args: string[], e: NodeJS.ProcessEnv) => {
+        const r = await run(RCLONE, args, { env: e, timeoutMs: 120_000, cwd: dir });
+        assert.equal(r.code, 0, `${describeRun(`rclone ${args.join(' ')}`, r)}\n--- server log (tail) ---\n${tlsServer.logs().slice(-3000)}`);
+      };
+      const b = newBucketName('ssemp-rclone');
+      await rclone(['mkdir', `strata:${b}`], env);
+      const data = patterned(11 * MiB + 9, marker);
+      await writeFile(join(dir, 'big.bin'), data);
+      const from = tlsServer.logs().length;
+      await rclone(['copyto', 'big.bin', `strata:${b}/rclone.bin`], keyed);
+      const ops = (await tlsServer.accessLog(from)).map((l) => `${l.op} ${l.status}`);
+      assert.deepEqual(
+        ops.filter((o) => o.startsWith('UploadPart')),
+        ['UploadPart 200', 'UploadPart 200', 'UploadPart 200'],
+        ops.join(', '),
+      );
+      await rclone(['copyto', `strata:${b}/rclone.bin`, 'back.bin'], keyed);
+      assert.ok((await readFile(join(dir, 'back.bin'))).equals(data));
+      // Without the key: rclone's HEAD is refused (400 InvalidRequest), rclone then takes the name for a
+      // directory and prints nothing; no byte is served either way.
+      const before = tlsServer.logs().length;
+      const cat = await run(RCLONE, ['cat', `strata:${b}/rclone.bin`], { env, timeoutMs: 120_000, cwd: dir });
+      assert.equal(cat.stdout, '', describeRun('rclone cat without the key', cat));
+      const refused = (await tlsServer.accessLog(before)).map((l) => `${l.op} ${l.status} ${l.s3Code ?? ''}`.trim());
+      assert.ok(refused.includes('HeadObject 400 InvalidRequest'), refused.join(', '));
+      assert.ok(!refused.some((l) => l.startsWith('GetObject 2')), refused.join(', '));
+      assert.deepEqual(await filesHolding(tlsServer.dataDir, marker), []);
+    } finally {
+      await tlsServer.stop();
+      await cleanup();
+    }
   });
 });
