@@ -3,7 +3,7 @@
 // key, a key on an unencrypted upload, object-encryption headers on a part), UploadPartCopy from
 // encrypted and plain sources, ListParts sizes, ETags, GET ?partNumber and ranges across part and
 // 64 KiB package boundaries, abort, a second user and an anonymous caller, and the data directory
-// searched for the plaintext. boto3 (newest and Debian's) and the AWS CLI at the end.
+// searched for the plaintext. boto3 (newest and Debian's), the AWS CLI and rclone (over HTTPS) at the end.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
