@@ -6,7 +6,7 @@
 // searched for the plaintext. boto3 (newest and Debian's), the AWS CLI and rclone (over HTTPS) at the end.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -265,6 +265,47 @@ describe('SSE-C multipart uploads (aws-sdk-js)', { timeout: 600_000 }, () => {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'from-plain', UploadId }));
     const gone = await errorOf(s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'from-plain', UploadId })));
     assert.equal(gone.name, 'NoSuchUpload');
+  });
+
+  it('the files of two equally large parts swapped on disk › GET refused (not served in the wrong order); swapped back › served', async () => {
+    const objects = join(server.dataDir, 'objects');
+    const pieceFiles = async () =>
+      new Set((await readdir(objects, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)));
+    const before = await pieceFiles();
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'swapped', ...SSE_C }));
+    const p1 = randomBytes(PART);
+    const p2 = randomBytes(PART);
+    const parts: CompletedPart[] = [];
+    for (const [i, body] of [p1, p2].entries()) {
+      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'swapped', UploadId, PartNumber: i + 1, Body: body, ...SSE_C }));
+      parts.push({ PartNumber: i + 1, ETag: r.ETag! });
+    }
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'swapped', UploadId, MultipartUpload: { Parts: parts } }));
+    const [a, b] = [...(await pieceFiles())].filter((f) => !before.has(f));
+    assert.ok(a !== undefined && b !== undefined, 'the two part files');
+    assert.equal((await stat(a)).size, (await stat(b)).size);
+    const swap = async () => {
+      await rename(a, `${a}.swap`);
+      await rename(b, a);
+      await rename(`${a}.swap`, b);
+    };
+    const read = async (range?: string): Promise<Buffer | Error> => {
+      try {
+        const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'swapped', Range: range, ...SSE_C }));
+        return Buffer.from(await r.Body!.transformToByteArray());
+      } catch (err) {
+        return err as Error;
+      }
+    };
+    await swap();
+    for (const range of [undefined, 'bytes=0-9', `bytes=${PART + 1}-${PART + 9}`]) {
+      const got = await read(range);
+      assert.ok(!Buffer.isBuffer(got), `${range ?? 'whole'}: ${Buffer.isBuffer(got) ? `${got.length} bytes served` : ''}`);
+    }
+    assert.match(server.logs(), /object data damaged: not served/);
+    await swap();
+    const whole = await read();
+    assert.ok(Buffer.isBuffer(whole) && whole.equals(Buffer.concat([p1, p2])), 'swapped back: served');
   });
 
   it('UploadPartCopy of a range across the parts of an SSE-C multipart object into an upload under another key', async () => {
