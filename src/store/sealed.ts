@@ -3,15 +3,11 @@
 // or derives it from a customer's key) and opens with the same key; it never sees where the key comes
 // from. Format (docs/on-disk-format.md, "Sealed pieces"):
 //
-//   header   32 bytes: "STRS" | version (1 or 2) | log2(package size) | 2 zero bytes | salt (24 random bytes)
+//   header   32 bytes: "STRS" | version 1 | log2(package size) | 2 zero bytes | salt (24 random bytes)
 //   packages n = max(1, ceil(plain / P)) of them, each: ciphertext (P bytes, the last 0..P) | GCM tag (16)
 //
 // Each piece has its own key, HKDF-SHA256(data key, salt, "strata sealed piece v1"), so a data key
-// shared by the parts of a multipart upload never meets the same nonce twice. Version 2 (every piece
-// of the data store since it exists) adds the piece's id to the HKDF info ("strata sealed piece v1 "
-// + id): a piece is bound to its name, so the files of two parts of one upload swapped on disk
-// (same data key, same size) no longer open. Version 1 (no id: inline objects, and pieces written
-// before) stays readable. Package i is sealed
+// shared by the parts of a multipart upload never meets the same nonce twice. Package i is sealed
 // with AES-256-GCM, nonce = 4 zero bytes | i as 64-bit big-endian, associated data = the header and
 // one byte, 1 for the last package and 0 for the others. So a flipped byte, a package moved within
 // the piece or to another piece, a piece cut after any package, or a header changed is detected
@@ -25,9 +21,7 @@ export const SEALED_TAG_BYTES = 16;
 /** Plaintext bytes per package: 64 KiB. A piece records it in its header (log2), so it may change for new pieces. */
 export const PACKAGE_LOG2 = 16;
 const MAGIC = Buffer.from('STRS', 'latin1');
-/** Unbound pieces (inline objects; data pieces written before version 2) and pieces bound to their id. */
-const VERSION_UNBOUND = 1;
-const VERSION_BOUND = 2;
+const VERSION = 1;
 const SALT_BYTES = 24;
 const INFO = 'strata sealed piece v1';
 
@@ -50,9 +44,9 @@ export function plainSize(sealed: number, log2 = PACKAGE_LOG2): number {
   return sealedSize(plain, log2) === sealed ? plain : -1;
 }
 
-function pieceKey(dataKey: Buffer, salt: Buffer, bind: string | undefined): Buffer {
+function pieceKey(dataKey: Buffer, salt: Buffer): Buffer {
   if (dataKey.length !== 32) throw new Error('sealed: a data key has 32 bytes');
-  return Buffer.from(hkdfSync('sha256', dataKey, salt, bind === undefined ? INFO : `${INFO} ${bind}`, 32));
+  return Buffer.from(hkdfSync('sha256', dataKey, salt, INFO, 32));
 }
 
 function nonce(i: number): Buffer {
@@ -86,10 +80,10 @@ function openPackage(key: Buffer, header: Buffer, i: number, last: boolean, byte
   return body;
 }
 
-function newHeader(log2: number, bound: boolean): Buffer {
+function newHeader(log2: number): Buffer {
   const h = Buffer.alloc(SEALED_HEADER_BYTES);
   MAGIC.copy(h, 0);
-  h[4] = bound ? VERSION_BOUND : VERSION_UNBOUND;
+  h[4] = VERSION;
   h[5] = log2;
   randomBytes(SALT_BYTES).copy(h, 8);
   return h;
@@ -97,12 +91,11 @@ function newHeader(log2: number, bound: boolean): Buffer {
 
 /**
  * Seals a stream of plaintext into a sealed piece: the header, then each package as soon as its
- * bytes are in (a package is held back until the next byte proves it is not the last). With `bind`
- * (the piece's id in the data store) the piece is bound to it (version 2).
+ * bytes are in (a package is held back until the next byte proves it is not the last).
  */
-export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer, log2 = PACKAGE_LOG2, bind?: string): AsyncGenerator<Buffer> {
-  const header = newHeader(log2, bind !== undefined);
-  const key = pieceKey(dataKey, header.subarray(8), bind);
+export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer, log2 = PACKAGE_LOG2): AsyncGenerator<Buffer> {
+  const header = newHeader(log2);
+  const key = pieceKey(dataKey, header.subarray(8));
   const pkg = 2 ** log2;
   yield header;
   let i = 0;
@@ -128,8 +121,8 @@ export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer
 
 /** Seals bytes in memory (inline objects). */
 export function sealBuffer(plain: Buffer, dataKey: Buffer, log2 = PACKAGE_LOG2): Buffer {
-  const header = newHeader(log2, false);
-  const key = pieceKey(dataKey, header.subarray(8), undefined);
+  const header = newHeader(log2);
+  const key = pieceKey(dataKey, header.subarray(8));
   const pkg = 2 ** log2;
   const n = packagesOf(plain.length, pkg);
   const out: Buffer[] = [header];
@@ -137,24 +130,12 @@ export function sealBuffer(plain: Buffer, dataKey: Buffer, log2 = PACKAGE_LOG2):
   return Buffer.concat(out);
 }
 
-/**
- * The piece's header, checked, and the key that opens it: a bound piece (version 2) only with the
- * id it was bound to (`bind`), an unbound one (version 1) as it is. Throws StoreError('DataCorrupt').
- */
-function openHeader(header: Buffer, dataKey: Buffer, log2: number, bind: string | undefined, what: string): Buffer {
-  const version = header[4];
-  if (
-    header.length !== SEALED_HEADER_BYTES ||
-    !header.subarray(0, 4).equals(MAGIC) ||
-    (version !== VERSION_UNBOUND && version !== VERSION_BOUND) ||
-    header[5]! < 10 ||
-    header[5]! > 24
-  ) {
+/** The piece's header, checked; its package size. Throws StoreError('DataCorrupt'). */
+function readHeader(header: Buffer, what: string): { log2: number } {
+  if (header.length !== SEALED_HEADER_BYTES || !header.subarray(0, 4).equals(MAGIC) || header[4] !== VERSION || header[5]! < 10 || header[5]! > 24) {
     throw new StoreError('DataCorrupt', `${what}: not a sealed piece (bad header)`);
   }
-  if (header[5] !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
-  if (version === VERSION_BOUND && bind === undefined) throw new StoreError('DataCorrupt', `${what}: a bound piece where none can be`);
-  return pieceKey(dataKey, header.subarray(8), version === VERSION_BOUND ? bind : undefined);
+  return { log2: header[5]! };
 }
 
 /**
@@ -162,8 +143,7 @@ function openHeader(header: Buffer, dataKey: Buffer, log2: number, bind: string 
  * sealed with packages of 2^log2 bytes. `read(from, to)` yields the piece's bytes [from, to]
  * (inclusive) exactly. Only the header and the packages the range covers are read (in one read when
  * the range starts in the first package); each package is authenticated before any of its bytes are
- * yielded. `bind`: the piece's id (a version-2 piece opens only under it). Throws
- * StoreError('DataCorrupt') on any mismatch (`what` names the piece in the message).
+ * yielded. Throws StoreError('DataCorrupt') on any mismatch (`what` names the piece in the message).
  */
 export async function* openSealed(
   read: (from: number, to: number) => AsyncIterable<Buffer>,
@@ -173,7 +153,6 @@ export async function* openSealed(
   end: number,
   what: string,
   log2 = PACKAGE_LOG2,
-  bind?: string,
 ): AsyncGenerator<Buffer> {
   if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
   const pkg = 2 ** log2;
@@ -189,7 +168,8 @@ export async function* openSealed(
   let key: Buffer | undefined;
   const takeHeader = (): void => {
     header = Buffer.concat(headerChunks);
-    key = openHeader(header, dataKey, log2, bind, what);
+    if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
+    key = pieceKey(dataKey, header.subarray(8));
   };
   if (from !== 0) {
     for await (const c of read(0, SEALED_HEADER_BYTES - 1)) headerChunks.push(c);
@@ -242,7 +222,8 @@ export function openSealedBuffer(sealed: Buffer, plain: number, dataKey: Buffer,
   if (plain === 0) return Buffer.alloc(0);
   if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
   const header = sealed.subarray(0, SEALED_HEADER_BYTES);
-  const key = openHeader(header, dataKey, log2, undefined, what);
+  if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
+  const key = pieceKey(dataKey, header.subarray(8));
   const pkg = 2 ** log2;
   const n = packagesOf(plain, pkg);
   const first = Math.floor(start / pkg);

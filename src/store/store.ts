@@ -200,8 +200,7 @@ export class Store {
    */
   async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer): Promise<DataRef> {
     if (sealKey === undefined) return this.intents.around(() => this.data.write(source, signal));
-    // Bound to the piece's id (sealed.ts version 2): a piece moved to another name does not open.
-    const ref = await this.intents.around(() => this.data.write((id) => sealStream(source, sealKey, undefined, id), signal));
+    const ref = await this.intents.around(() => this.data.write(sealStream(source, sealKey), signal));
     return { id: ref.id, size: plainSize(ref.size) };
   }
 

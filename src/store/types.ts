@@ -464,10 +464,9 @@ export interface DataStore {
   /**
    * Consumes `source` into a new piece of data. The piece becomes durable (fsynced, renamed into
    * place) only after `source` ends without error; if `source` throws or `signal` aborts, nothing
-   * remains and the error is rethrown. `source` may be made from the new piece's id (a sealed piece
-   * bound to its name: store/sealed.ts).
+   * remains and the error is rethrown.
    */
-  write(source: AsyncIterable<Buffer> | ((id: string) => AsyncIterable<Buffer>), signal?: AbortSignal): Promise<DataRef>;
+  write(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef>;
   /**
    * Streams bytes [start, end] (inclusive) of the piece `ref`; whole piece when omitted. Yields
    * exactly those bytes, verified, or fails with PieceError (store/errors.ts): a piece that is

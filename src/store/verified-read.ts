@@ -57,16 +57,7 @@ export async function* readObjectPieces(
       const bytes =
         sealKey === undefined
           ? data.read(ref, { start: from, end: to })
-          : openSealed(
-              (a, b) => data.read({ id: ref.id, size: sealedSize(ref.size) }, { start: a, end: b }),
-              ref.size,
-              sealKey,
-              from,
-              to,
-              `piece ${ref.id}`,
-              undefined,
-              ref.id,
-            );
+          : openSealed((a, b) => data.read({ id: ref.id, size: sealedSize(ref.size) }, { start: a, end: b }), ref.size, sealKey, from, to, `piece ${ref.id}`);
       for await (const chunk of bytes) {
         got += chunk.length;
         total += chunk.length;

@@ -97,7 +97,7 @@ export class DirDataStore implements DataStore {
     return join(this.objectsDir, id.slice(0, 2), id);
   }
 
-  async write(source: AsyncIterable<Buffer> | ((id: string) => AsyncIterable<Buffer>), signal?: AbortSignal): Promise<DataRef> {
+  async write(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef> {
     signal?.throwIfAborted();
     const id = newId();
     const tmp = join(this.tmpDir, id);
@@ -111,7 +111,7 @@ export class DirDataStore implements DataStore {
     let renamed = false;
     let size = 0;
     let sourceFailed = false; // errors of the source (or the abort reason) are rethrown as they are
-    const it = (typeof source === 'function' ? source(id) : source)[Symbol.asyncIterator]();
+    const it = source[Symbol.asyncIterator]();
     // Piece format 1: header, the bytes, then the footer with one SHA-256 per 1 MiB block, all in
     // the temp file before its fsync (the checksums are as durable as the bytes they cover).
     const header = encodeHeader();

@@ -13,11 +13,10 @@ interface Piece {
 export class MemoryDataStore implements DataStore {
   private readonly pieces = new Map<string, Piece>();
 
-  async write(source: AsyncIterable<Buffer> | ((id: string) => AsyncIterable<Buffer>), signal?: AbortSignal): Promise<DataRef> {
+  async write(source: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<DataRef> {
     signal?.throwIfAborted();
     const chunks: Buffer[] = [];
-    const id = randomBytes(16).toString('hex');
-    const it = (typeof source === 'function' ? source(id) : source)[Symbol.asyncIterator]();
+    const it = source[Symbol.asyncIterator]();
     try {
       for (;;) {
         const r = await new Promise<IteratorResult<Buffer>>((resolve, reject) => {
@@ -39,6 +38,7 @@ export class MemoryDataStore implements DataStore {
       throw err;
     }
     const bytes = Buffer.concat(chunks);
+    const id = randomBytes(16).toString('hex');
     // Only a complete piece is ever visible: it is added after the source ended cleanly.
     this.pieces.set(id, { bytes, createdAt: Date.now() });
     return { id, size: bytes.length };
