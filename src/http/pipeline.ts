@@ -23,7 +23,6 @@ import { S3Error, toS3Error } from '../s3/errors.js';
 import { readJsonBody, readXmlBody } from '../s3/body.js';
 import { checkBeforeContinue } from '../s3/expect-continue.js';
 import { httpDateCache } from '../s3/object-meta.js';
-import { refuseEncryption } from '../s3/sse.js';
 import { operationSpec, requiredActions } from '../s3/registry.js';
 import type { Endpoint } from '../s3/router.js';
 import { isOperationParameter, resolveEndpoint } from '../s3/router.js';
@@ -355,7 +354,6 @@ export function createRequestHandler(deps: PipelineDeps) {
         throw new S3Error('MethodNotAllowed', undefined, { Method: ctx.method, ResourceType: key ? 'OBJECT' : bucket ? 'BUCKET' : 'SERVICE' });
       }
       if (!spec) throw new S3Error('NotImplemented', `${opName} is not implemented by this server.`);
-      refuseEncryption(opName, (name) => header(ctx!, name)); // operations that do not encrypt yet
       if (repeated !== undefined && MUTATING_METHODS.has(ctx.method)) {
         throw new S3Error('InvalidArgument', `The query parameter ${repeated} may be given only once.`, {
           ArgumentName: repeated,

@@ -403,24 +403,3 @@ export function sealedEtag(stored: StoredSse | undefined, dataKey: Buffer | unde
   if (stored === undefined || stored.mode === 'AES256' || dataKey === undefined) return `"${md5Hex}"`;
   return `"${createHmac('sha256', dataKey).update('strata etag').update(md5Hex).digest('hex').slice(0, 32)}"`;
 }
-
-/**
- * The operations whose encryption headers are not implemented yet: a request asking for encryption
- * there is refused before its body is read (NotImplemented), so no client believes it stored
- * ciphertext when it stored plaintext. Each operation leaves this list when it encrypts.
- */
-const NOT_YET: Readonly<Record<string, readonly string[]>> = {
-  CreateMultipartUpload: [SSE_HEADER, SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER, SSE_BUCKET_KEY_HEADER, ...Object.values(SSE_C_HEADERS)],
-  UploadPart: [SSE_HEADER, ...Object.values(SSE_C_HEADERS)],
-  UploadPartCopy: [SSE_HEADER, ...Object.values(SSE_C_HEADERS), ...Object.values(COPY_SOURCE_SSE_C_HEADERS)],
-};
-
-/** Refuses encryption headers of an operation that does not encrypt yet (NOT_YET). */
-export function refuseEncryption(op: string, get: FieldReader): void {
-  const names = NOT_YET[op];
-  if (names === undefined) return;
-  for (const name of names) {
-    if (get(name) === undefined) continue;
-    throw new S3Error('NotImplemented', `Server-side encryption is not implemented for ${op} by this server yet.`, { Header: name });
-  }
-}

@@ -2,6 +2,8 @@
 // Validates the listed parts against the uploaded ones, then makes the object out of the parts'
 // pieces in one metadata transaction: no byte is copied, so completing 1 GiB takes milliseconds.
 // Unlisted parts are discarded. If-None-Match: * / If-Match are checked in that same transaction.
+// An encrypted upload's object carries the upload's encryption (the store copies `sse`); its parts'
+// ETags are already what S3 shows for them (sse.ts sealedEtag), so no key is needed here.
 import type { ObjectContent, ObjectRecord, PartRecord, UploadRecord } from '../../store/types.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksums.js';
 import type { ObjectRequest, RequestContext, S3Response, WithInput } from '../context.js';
@@ -27,6 +29,7 @@ import {
 import { StoreError } from '../../store/errors.js';
 import { children, parseXml, text, type XmlNode } from '../xml.js';
 import { versionIdHeader } from '../object-read.js';
+import { checkOptionalCustomerKey, multipartSseHeaders } from '../sse-multipart.js';
 
 /** One <Part> of the request. */
 export interface CompletedPart {
@@ -172,7 +175,7 @@ function result(ctx: RequestContext, record: ObjectRecord): S3Response {
   const values = Object.values(record.meta.checksums ?? {});
   return {
     status: 200,
-    headers: versionIdHeader(record),
+    headers: { ...versionIdHeader(record), ...multipartSseHeaders(record.sse, ctx.config.region, 'complete') },
     body: {
       root: 'CompleteMultipartUploadResult',
       content: {
@@ -200,6 +203,7 @@ async function replayCompleted(ctx: RequestContext, bucket: string, key: string,
   if (!done) return undefined;
   const parts = listed ?? parseCompleteBody(await readXmlBody(ctx));
   if (multipartEtag(parts.map((p) => p.etag)) !== done.record.etag) return undefined;
+  await checkOptionalCustomerKey(ctx, bucket, key, done.record.sse);
   return result(ctx, done.record);
 }
 
@@ -207,10 +211,13 @@ export async function completeMultipartUpload(ctx: WithInput<ObjectRequest, Comp
   const bucket = ctx.bucket;
   const key = ctx.key;
   const { uploadId, condition: cond } = ctx.input;
-  if (!(await ctx.store.getUpload(bucket, key, uploadId))) {
+  const pending = await ctx.store.getUpload(bucket, key, uploadId);
+  if (pending === undefined) {
     const replay = await replayCompleted(ctx, bucket, key, uploadId);
     if (replay) return replay;
     await ctx.store.requireUpload(bucket, key, uploadId); // NoSuchBucket / NoSuchUpload before reading the body
+  } else {
+    await checkOptionalCustomerKey(ctx, bucket, key, pending.sse); // before the body is read
   }
   const listed = parseCompleteBody(await readXmlBody(ctx));
   try {

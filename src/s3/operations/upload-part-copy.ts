@@ -1,14 +1,18 @@
 // UploadPartCopy — https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
 // A part whose bytes come from an existing object (optionally a byte range of it), after the
-// x-amz-copy-source-if-* conditions. The bytes are copied into the part's own piece.
+// x-amz-copy-source-if-* conditions. The bytes are copied into the part's own piece, sealed with the
+// upload's data key when it is encrypted; an SSE-C source is opened with the x-amz-copy-source-
+// server-side-encryption-customer-* key, an SSE-S3/KMS one with its own data key.
 import { createHash } from 'node:crypto';
 import type { PartRecord } from '../../store/types.js';
-import type { ObjectRequest, S3Response, WithInput } from '../context.js';
+import { header, type ObjectRequest, type S3Response, type WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { UploadPartCopyInput } from '../inputs.js';
 import { MAX_PART_SIZE, checksumFields, uploadAlgorithm, withChecksum } from '../multipart.js';
 import type { ByteRange } from '../preconditions.js';
 import { copySourceVersionHeader, loadCopySource } from '../copy-source.js';
+import { COPY_SOURCE_SSE_C_HEADERS, parseCustomerKey, readKey, requireSecureForCustomerKey, sealedEtag } from '../sse.js';
+import { multipartSseHeaders, partKey } from '../sse-multipart.js';
 
 const RANGE_FORM =
   'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy';
@@ -37,23 +41,28 @@ export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCop
   const key = ctx.key;
   const { uploadId, partNumber } = ctx.input;
   const upload = await ctx.store.requireUpload(bucket, key, uploadId);
+  const sealKey = await partKey(ctx, upload);
+  const sourceCustomer = parseCustomerKey((name) => header(ctx, name), COPY_SOURCE_SSE_C_HEADERS);
+  if (sourceCustomer !== undefined) requireSecureForCustomerKey(ctx);
   const source = await loadCopySource(ctx, ctx.input.source);
   const rec = source.record;
   let range: ReturnType<typeof parseCopySourceRange>;
   let length: number;
+  let sourceKey: Buffer | undefined;
   try {
     range = parseCopySourceRange(ctx.input.range, rec.size);
     length = range ? range.end - range.start + 1 : rec.size;
     if (length > MAX_PART_SIZE) {
       throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PART_SIZE}`);
     }
+    sourceKey = await readKey(ctx, rec.bucket, rec.key, rec.sse, sourceCustomer);
   } catch (err) {
     source.release(); // the source will not be read
     throw err;
   }
 
   const md5 = createHash('md5');
-  const reader = source.stream(range);
+  const reader = source.stream(range, sourceKey);
   async function* hashed(): AsyncGenerator<Buffer> {
     if (length === 0) return; // a 0-byte source has no range to read
     for await (const chunk of reader as AsyncIterable<Buffer>) {
@@ -65,14 +74,14 @@ export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCop
   const withSum = withChecksum(hashed(), alg);
   let ref;
   try {
-    ref = await ctx.store.writeData(withSum.source, ctx.signal);
+    ref = await ctx.store.writeData(withSum.source, ctx.signal, sealKey);
   } finally {
     reader.destroy();
   }
   const part: PartRecord = {
     partNumber,
     size: ref.size,
-    etag: `"${md5.digest('hex')}"`,
+    etag: sealedEtag(upload.sse, sealKey, md5.digest('hex')),
     lastModified: Date.now(),
     data: ref,
   };
@@ -80,7 +89,7 @@ export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCop
   await ctx.store.commitPart(bucket, key, upload.uploadId, part);
   return {
     status: 200,
-    headers: copySourceVersionHeader(ctx.input.source, rec),
+    headers: { ...copySourceVersionHeader(ctx.input.source, rec), ...multipartSseHeaders(upload.sse, ctx.config.region, 'part') },
     body: {
       root: 'CopyPartResult',
       content: { ETag: part.etag, LastModified: new Date(part.lastModified).toISOString(), ...checksumFields(part.checksums) },
