@@ -1,7 +1,7 @@
 // parseConfig: flags, environment twins, defaults, refusals.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig } from './config.js';
+import { ConfigError, parseConfig, parseKmsSecretKey } from './config.js';
 
 function cfg(argv: string[], env: Record<string, string> = {}) {
   const r = parseConfig(argv, env);
@@ -146,4 +146,29 @@ describe('parseConfig', () => {
   ] as Array<[string[], Record<string, string>, string]>) {
     it(`${why} → ConfigError`, () => assert.throws(() => parseConfig(argv, env), ConfigError));
   }
+  it('--kms-secret-key / STRATA_KMS_SECRET_KEY / MINIO_KMS_SECRET_KEY → kept as given; --kms-secret-key-file → its path; absent → no key service; malformed or both → ConfigError that never repeats the text', () => {
+    const key = `my-key:${Buffer.alloc(32, 7).toString('base64')}`;
+    assert.equal(cfg([]).kms, undefined);
+    assert.deepEqual(cfg(['--kms-secret-key', key]).kms, { secretKey: key });
+    assert.deepEqual(cfg([], { STRATA_KMS_SECRET_KEY: key }).kms, { secretKey: key });
+    assert.deepEqual(cfg([], { MINIO_KMS_SECRET_KEY: key }).kms, { secretKey: key });
+    assert.deepEqual(cfg(['--kms-secret-key-file', '/etc/strata/kms.key']).kms, { secretKeyFile: '/etc/strata/kms.key' });
+    assert.deepEqual(cfg([], { STRATA_KMS_SECRET_KEY_FILE: '/k' }).kms, { secretKeyFile: '/k' });
+    assert.throws(() => cfg(['--kms-secret-key', key, '--kms-secret-key-file', '/k']), /not both/);
+    const short = `my-key:${Buffer.alloc(16, 7).toString('base64')}`;
+    for (const bad of [
+      short,
+      Buffer.alloc(32, 7).toString('base64'),
+      `-x:${Buffer.alloc(32).toString('base64')}`,
+      `my-key:${Buffer.alloc(32, 7).toString('base64url')}_`,
+      'kx:',
+    ]) {
+      assert.throws(
+        () => cfg(['--kms-secret-key', bad]),
+        (e: Error) => e instanceof ConfigError && /--kms-secret-key must be NAME:BASE64/.test(e.message) && !e.message.includes(bad),
+        bad,
+      );
+    }
+    assert.deepEqual(parseKmsSecretKey(`${key}\n`, 'file'), { name: 'my-key', key: Buffer.alloc(32, 7) });
+  });
 });

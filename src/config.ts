@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export const DEFAULT_ACCESS_KEY = 'rustfsadmin';
 export const DEFAULT_SECRET_KEY = 'rustfssecret';
 const MIN_SECRET_LENGTH = 8;
+/** A master key id of the key service (and the NAME of --kms-secret-key): what src/kms/ accepts. */
+export const KMS_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export interface Config {
   /** Interface to listen on ('' = all) and port. */
@@ -62,6 +64,12 @@ export interface Config {
   sseCOverHttp: boolean;
   /** Objects written without encryption headers to a bucket without default encryption get SSE-S3 (AWS's default since 2023). */
   sseByDefault: boolean;
+  /**
+   * The key service's root key (src/kms/builtin.ts, docs/encryption.md): given as text (already
+   * checked: parseKmsSecretKey) or as a file that holds the same text (main.ts reads and checks it).
+   * Absent: no key service (SSE-S3 and SSE-KMS requests are refused).
+   */
+  kms?: { secretKey: string } | { secretKeyFile: string };
 }
 
 interface FlagSpec {
@@ -141,6 +149,13 @@ const FLAGS: FlagSpec[] = [
     doc: 'encrypt new objects without encryption headers with SSE-S3 (needs the key service)',
     default: 'none',
   },
+  {
+    flag: 'kms-secret-key',
+    env: ['STRATA_KMS_SECRET_KEY', 'MINIO_KMS_SECRET_KEY'],
+    arg: 'NAME:BASE64',
+    doc: 'root key of the built-in key service (SSE-S3, SSE-KMS): 32 bytes of base64; NAME is the default key',
+  },
+  { flag: 'kms-secret-key-file', env: ['STRATA_KMS_SECRET_KEY_FILE'], arg: 'FILE', doc: 'read the key service root key (NAME:BASE64) from FILE' },
 ];
 
 export class ConfigError extends Error {}
@@ -277,7 +292,33 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (tls) config.tls = tls;
   const health = nonEmpty('health-address');
   if (health !== undefined) config.health = parseAddress(health);
+  const kmsKey = nonEmpty('kms-secret-key');
+  const kmsKeyFile = nonEmpty('kms-secret-key-file');
+  if (kmsKey !== undefined && kmsKeyFile !== undefined) throw new ConfigError('give either --kms-secret-key or --kms-secret-key-file, not both');
+  if (kmsKey !== undefined) {
+    parseKmsSecretKey(kmsKey, '--kms-secret-key');
+    config.kms = { secretKey: kmsKey };
+  } else if (kmsKeyFile !== undefined) config.kms = { secretKeyFile: kmsKeyFile };
   return { help: false, config: Object.freeze(config) };
+}
+
+/**
+ * The key service's root key from its text, MinIO's single-key form `NAME:BASE64` (32 bytes of
+ * standard base64 after the colon; surrounding white space ignored, as a file's final newline):
+ * NAME is the default key's id. Anything else is a ConfigError naming `source` but never the text.
+ */
+export function parseKmsSecretKey(text: string, source: string): { name: string; key: Buffer } {
+  const trimmed = text.trim();
+  const colon = trimmed.indexOf(':');
+  const name = colon < 0 ? '' : trimmed.slice(0, colon);
+  const b64 = trimmed.slice(colon + 1);
+  const form = 'NAME:BASE64, e.g. my-key:$(openssl rand -base64 32)';
+  if (colon < 0 || !KMS_KEY_ID.test(name))
+    throw new ConfigError(`${source} must be ${form}, NAME 1-64 characters of A-Z a-z 0-9 _ . - (starting with a letter or digit)`);
+  const key = Buffer.from(b64, 'base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || key.length !== 32 || key.toString('base64') !== b64)
+    throw new ConfigError(`${source} must be ${form}: the part after the colon must be standard base64 of exactly 32 bytes`);
+  return { name, key };
 }
 
 /** `a,b` or `*`: each origin printable ASCII without spaces and with at most one `*`. */

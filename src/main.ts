@@ -6,7 +6,7 @@ import { SecretBox } from './iam/secret-box.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { ConfigError, parseConfig } from './config.js';
+import { type Config, ConfigError, parseConfig, parseKmsSecretKey } from './config.js';
 import { createFrontServer, Readiness } from './front.js';
 import { BatchedLines, createServer, drainConnections } from './server.js';
 import { DirDataStore } from './store/data/dir.js';
@@ -17,6 +17,7 @@ import { freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
 import { JobRunner, type Job } from './jobs/runner.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { seedCannedPolicies } from './iam/canned-policies.js';
+import { BuiltinKeyService, type RootKey } from './kms/builtin.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
 
   // Before opening anything: a missing certificate stops the start cleanly.
   const tls = config.tls ? readTlsFiles(config.tls) : undefined;
+  const kmsRoot = config.kms && readKmsRootKey(config.kms);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   // Before anything touches the directory (the temp sweep would delete another server's writes in
@@ -99,7 +101,11 @@ async function main(): Promise<void> {
   const credentials = identityCredentials({ rootAccessKey: config.accessKey, rootSecretKey: config.secretKey, identities: store.identities, box, sessions });
   // One readiness probe for the S3 port's health endpoints and --health-address's.
   const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
-  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness });
+  // The key service (SSE-S3, SSE-KMS): built in, its master keys in the metadata store sealed under
+  // the operator's root key (docs/encryption.md). Without a root key there is none.
+  const kms = kmsRoot && (await BuiltinKeyService.open(store.kmsKeys, kmsRoot, { log }));
+  if (kms) log.info({ defaultKeyId: kms.defaultKeyId, rootKeyId: kms.rootKeyId }, 'key service: built-in, default key');
+  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {
     const { host, port } = config.health;
@@ -216,6 +222,24 @@ function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buf
     }
   };
   return { cert: read('certificate', files.certFile), key: read('private key', files.keyFile) };
+}
+
+/** The key service's root key, from --kms-secret-key (checked by parseConfig) or the file --kms-secret-key-file names. */
+function readKmsRootKey(kms: NonNullable<Config['kms']>): RootKey {
+  try {
+    if ('secretKey' in kms) return parseKmsSecretKey(kms.secretKey, '--kms-secret-key');
+    let text: string;
+    try {
+      text = readFileSync(kms.secretKeyFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read the KMS root key file ${kms.secretKeyFile}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return parseKmsSecretKey(text, `the KMS root key file ${kms.secretKeyFile}`);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`strata: ${err.message}\n`);
+    process.exit(2);
+  }
 }
 
 main().catch((err) => {

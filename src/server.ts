@@ -207,6 +207,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     region: config.region,
     log: deps.log,
     accessLog: deps.accessLog,
+    kms: deps.kms,
   };
   const bucketExists = async (name: string): Promise<boolean> => (await deps.store.getBucket(name)) !== undefined;
   // The STS endpoint (src/sts/): POST / naming no bucket, with the same identities and keys.

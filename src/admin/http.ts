@@ -16,9 +16,11 @@ import type { IdentityStore } from '../store/identities.js';
 import { authorizeAdmin } from './authorize.js';
 import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute, ROUTES } from './operations.js';
 import { ROLE_ROUTES } from './role-operations.js';
+import { KMS_ROUTES } from './kms-operations.js';
+import type { KeyService } from '../kms/kms.js';
 
-/** Every admin route: users, groups, policies and keys (operations.ts), roles (role-operations.ts). */
-const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES];
+/** Every admin route: users, groups, policies and keys (operations.ts), roles (role-operations.ts), the key service (kms-operations.ts). */
+const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES, ...KMS_ROUTES];
 
 export const ADMIN_PREFIX = '/_strata/admin/v1/';
 /** Admin bodies are small JSON documents (a policy is at most 20 KiB). */
@@ -43,6 +45,8 @@ export interface AdminDeps {
   region: string;
   log: Logger;
   accessLog?: Logger;
+  /** The key service (the kms/keys routes); absent: they answer 501 KMSNotConfigured. */
+  kms?: KeyService | undefined;
 }
 
 function send(res: ServerResponse, status: number, body: Json): void {
@@ -99,7 +103,8 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
     if (matched === 'method') throw new AdminError('MethodNotAllowed', 405, 'The method is not allowed on this admin resource.');
     action = matched.route.action;
     // Authorization: the caller's policies must allow the route's admin action (root: always).
-    const refusal = authorizeAdmin(req, principal, matched.route.action, matched.params, deps.identities);
+    const keyArn = matched.route.resource?.(matched.params, deps.region);
+    const refusal = authorizeAdmin(req, principal, matched.route.action, matched.params, deps.identities, keyArn);
     if (refusal !== undefined) {
       denied = refusal;
       throw new AdminError('AccessDenied', 403, 'Access Denied.');
@@ -119,7 +124,14 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
       if (typeof body !== 'object' || body === null || Array.isArray(body))
         throw new AdminError('MalformedJSON', 400, 'The request body must be a JSON object.');
     }
-    const ctx: AdminContext = { identities: deps.identities, box: deps.box, rootAccessKey: deps.rootAccessKey, now: Date.now };
+    const ctx: AdminContext = {
+      identities: deps.identities,
+      box: deps.box,
+      rootAccessKey: deps.rootAccessKey,
+      now: Date.now,
+      kms: deps.kms,
+      region: deps.region,
+    };
     const out = await matched.route.run(ctx, { params: matched.params, body });
     send(res, status, out);
   } catch (err) {

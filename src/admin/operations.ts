@@ -6,6 +6,7 @@ import type { SecretBox } from '../iam/secret-box.js';
 import type { AccessKeyRecord, AttachTarget, IdentityStore, IdentityStatus } from '../store/identities.js';
 import { StoreError } from '../store/errors.js';
 import { parsePolicy } from '../iam/policy.js';
+import type { KeyService } from '../kms/kms.js';
 
 /** An admin error: a code, a message and its HTTP status (answered as JSON). */
 export class AdminError extends Error {
@@ -45,6 +46,10 @@ export interface AdminContext {
   /** The root access key: no user key may take it. */
   readonly rootAccessKey: string;
   readonly now: () => number;
+  /** The key service (kms-operations.ts); absent: the kms calls answer 501 KMSNotConfigured. */
+  readonly kms?: KeyService | undefined;
+  /** The server's region (key ARNs). */
+  readonly region: string;
 }
 
 export interface AdminRequest {
@@ -60,8 +65,10 @@ export interface AdminRoute {
   readonly method: 'GET' | 'POST' | 'DELETE';
   /** Path segments; ':x' matches one segment (a name). */
   readonly path: readonly string[];
-  /** The admin action the authorizer checks (src/admin/authorize.ts). */
-  readonly action: `admin:${string}`;
+  /** The admin action the authorizer checks (src/admin/authorize.ts): admin:…, or kms:… for the key service's routes. */
+  readonly action: `admin:${string}` | `kms:${string}`;
+  /** A kms: route's resource ARN from its path parameters (absent: `*`, as AWS's kms:ListKeys and kms:CreateKey). */
+  readonly resource?: (params: readonly string[], region: string) => string;
   readonly run: Handler;
 }
 

@@ -15,6 +15,7 @@ export const ADMIN_USAGE = `usage: strata admin [--endpoint URL] [--access-key A
   policy add NAME FILE.json | list | info NAME | remove NAME
   policy attach|detach NAME (--user U | --group G | --role R)
   role add NAME --trust FILE.json [--policy NAME]... [--max-duration SECONDS] | list | info NAME | remove NAME
+  kms list | create KEY-ID | describe KEY-ID | rotate KEY-ID | enable KEY-ID | disable KEY-ID
 
 The endpoint defaults to STRATA_ENDPOINT or http://127.0.0.1:9000; the keys (root's, or a user's
 whose policies allow the admin actions) come from --access-key/--secret-key before the command,
@@ -134,6 +135,19 @@ function target(p: Parsed): { user: string } | { group: string } | { role: strin
 }
 
 type Out = (json: unknown, human: string) => void;
+
+/** A master key as the admin API shows it (docs/admin-api.md, "Key service"). */
+interface KmsKey {
+  keyId: string;
+  arn: string;
+  keyState: string;
+  created: string;
+  currentVersion: number;
+  rotated: string;
+  default: boolean;
+}
+const kmsLine = (k: KmsKey) =>
+  `${k.keyId.padEnd(24)} ${k.keyState.padEnd(9)} v${String(k.currentVersion).padEnd(4)} ${k.created}${k.default ? ' (default)' : ''}\n`;
 
 /** Runs one command (after the global flags are taken); prints through `out`. */
 async function run(c: Client, p: Parsed, out: Out): Promise<void> {
@@ -284,6 +298,31 @@ async function run(c: Client, p: Parsed, out: Out): Promise<void> {
     case 'role remove': {
       const [name] = need(rest, 1, 'NAME');
       return done(await c.call('DELETE', ['roles', name!]), `Removed role ${name}\n`);
+    }
+    case 'kms list': {
+      const r = await c.call('GET', ['kms', 'keys']);
+      return done(r, (r.keys as KmsKey[]).map(kmsLine).join(''));
+    }
+    case 'kms create': {
+      const [id] = need(rest, 1, 'KEY-ID');
+      const r = await c.call('POST', ['kms', 'keys'], { keyId: id });
+      return done(r, `Created key ${id}\nARN: ${(r.key as KmsKey).arn}\n`);
+    }
+    case 'kms describe': {
+      const r = await c.call('GET', ['kms', 'keys', need(rest, 1, 'KEY-ID')[0]!]);
+      const k = r.key as KmsKey;
+      return done(
+        r,
+        `Key id: ${k.keyId}${k.default ? ' (default)' : ''}\nARN: ${k.arn}\nState: ${k.keyState}\nCreated: ${k.created}\nVersion: ${k.currentVersion}\nRotated: ${k.rotated}\n`,
+      );
+    }
+    case 'kms rotate':
+    case 'kms enable':
+    case 'kms disable': {
+      const [id] = need(rest, 1, 'KEY-ID');
+      const r = await c.call('POST', ['kms', 'keys', id!, verb!]);
+      const k = r.key as KmsKey;
+      return done(r, verb === 'rotate' ? `Rotated key ${id}: version ${k.currentVersion}\n` : `${verb === 'enable' ? 'Enabled' : 'Disabled'} key ${id}\n`);
     }
     default:
       throw new UsageError(`unknown command: ${p.positional.join(' ') || '(none)'}`);

@@ -20,6 +20,9 @@ export type S3Action = `s3:${string}`;
 /** The admin API's actions (admin:CreateUser…: src/admin/operations.ts), asked on the service resource. */
 export type AdminAction = `admin:${string}`;
 
+/** The key service's actions (kms:CreateKey…, kms:GenerateDataKey…), asked on a key's ARN (src/kms/arn.ts) or `*`. */
+export type KmsAction = `kms:${string}`;
+
 /** What an action acts on: the service (ListBuckets), a bucket, or an object in a bucket. */
 export type ResourceKind = 'service' | 'bucket' | 'object';
 
@@ -110,8 +113,8 @@ function lazyContext(build: () => ConditionValues): ConditionValues {
  */
 function evaluate(
   principal: Principal,
-  action: S3Action | AdminAction,
-  resource: Resource,
+  action: S3Action | AdminAction | KmsAction,
+  arn: string,
   conditions: ConditionContext,
   access: BucketAccess,
   aclAllows: boolean,
@@ -131,7 +134,7 @@ function evaluate(
   const policies = principal.policies;
   const d = evaluatePolicies(
     { identity: policies?.identity ?? [], key: policies?.key, session: policies?.session, resource: access.policy, acl: aclAllows },
-    { action, resource: resourceArn(resource), principal: who, context },
+    { action, resource: arn, principal: who, context },
   );
   return d.decision === 'ImplicitDeny' && !aclAllows && d.narrowed !== true
     ? { allowed: false, reason: d.reason, implicit: true }
@@ -171,7 +174,23 @@ export function authorize(
       return ALLOW_ROOT;
     case 'anonymous':
     case 'user':
-      return evaluate(principal, action, resource, conditions, access, options.aclAllows === true);
+      return evaluate(principal, action, resourceArn(resource), conditions, access, options.aclAllows === true);
+    default:
+      return DENY_UNKNOWN;
+  }
+}
+
+/**
+ * May `principal` perform kms `action` on the key named by `keyArn` (`*` for the actions on no key:
+ * kms:ListKeys, kms:CreateKey)? Root always; a user what its identity policies allow (no bucket side).
+ */
+export function authorizeKms(principal: Principal, action: KmsAction, keyArn: string, conditions: ConditionContext = {}): Decision {
+  switch (principal.kind) {
+    case 'root':
+      return ALLOW_ROOT;
+    case 'anonymous':
+    case 'user':
+      return evaluate(principal, action, keyArn, conditions, NO_BUCKET_ACCESS, false);
     default:
       return DENY_UNKNOWN;
   }

@@ -51,7 +51,8 @@ export const CANNED_POLICY_DOCUMENTS: Readonly<Record<string, object>> = Object.
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Action: ['admin:*'], Resource: [ALL_BUCKETS] },
-      { Effect: 'Allow', Action: ['kms:*'], Resource: [ALL_BUCKETS] },
+      // Every master key of the key service (their ARNs are arn:aws:kms:…:key/ID, not buckets).
+      { Effect: 'Allow', Action: ['kms:*'], Resource: ['*'] },
       { Effect: 'Allow', Action: ['s3:*'], Resource: [ALL_BUCKETS] },
     ],
   },

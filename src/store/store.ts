@@ -2,6 +2,7 @@
 // over a MetaStore and a DataStore. It owns the write protocol: data durable first, then one
 // metadata commit (the moment the object or part exists), then the replaced data freed.
 import type { IdentityStore } from './identities.js';
+import type { KmsKeyStore } from './kms-keys.js';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { StoreError } from './errors.js';
@@ -95,6 +96,11 @@ export class Store {
    */
   get identities(): IdentityStore {
     return this.meta.identities;
+  }
+
+  /** The built-in key service's master keys (format 9, kms-keys.ts): read by src/kms/builtin.ts. */
+  get kmsKeys(): KmsKeyStore {
+    return this.meta.kmsKeys;
   }
 
   // ---- buckets -------------------------------------------------------------------------------

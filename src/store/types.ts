@@ -1,6 +1,7 @@
 // Records and interfaces of the storage engine. The engine knows nothing of HTTP or XML:
 // s3/ translates these records and the typed errors in ./errors.ts into the S3 protocol.
 import type { IdentityStore } from './identities.js';
+import type { KmsKeyStore } from './kms-keys.js';
 import type { Coordination } from './coord.js';
 
 /** The version id S3 uses for objects written while versioning was never enabled. */
@@ -20,8 +21,9 @@ export const NULL_VERSION = 'null';
  * uploads.extra (the same, given at CreateMultipartUpload), the objects_live index (latest versions
  * that are not delete markers: listings of versioned buckets), job_state (resumable background jobs).
  * 7: identities (iam_* tables). 8: roles (iam_roles; iam_attachments may name a role).
+ * 9: the built-in key service's master keys (kms_keys, kms_key_versions).
  */
-export const META_FORMAT_VERSION = 8;
+export const META_FORMAT_VERSION = 9;
 
 /** The user id of the root user (the one configured access key): owner of buckets made before format 5. */
 export const ROOT_USER_ID = 'root';
@@ -331,6 +333,8 @@ export interface MetaStore {
   readonly coord: Coordination;
   /** Users, groups, managed policies and access keys (format 7): see identities.ts. */
   readonly identities: IdentityStore;
+  /** The built-in key service's master keys (format 9): see kms-keys.ts. */
+  readonly kmsKeys: KmsKeyStore;
   createBucket(bucket: BucketRecord): void | Promise<void>;
   getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
   listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;

@@ -1,6 +1,7 @@
 // Starts a real Strata server as a child process (port 0, temp data dir) for integration tests,
 // waits for its `"msg":"listening"` log line and hands back the endpoint plus a stop() function.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createUser, type TestUser } from './admin.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,16 @@ export interface StartServerOptions {
    * has a second and a third identity: `server.users[0]`, `server.users[1]`.
    */
   users?: Array<string | { name: string; policies?: string[] }>;
+  /**
+   * Start with the built-in key service: true generates a root key (`strata-test:<32 random bytes>`),
+   * a string is passed as it is (`--kms-secret-key`); `server.kmsKey` gives it back for a restart.
+   */
+  kms?: boolean | string;
+}
+
+/** A fresh key service root key in MinIO's form NAME:BASE64 (default key id `name`). */
+export function newKmsKey(name = 'strata-test'): string {
+  return `${name}:${randomBytes(32).toString('base64')}`;
 }
 
 export interface RunningServer {
@@ -70,6 +81,8 @@ export interface RunningServer {
   users: TestUser[];
   /** The admin API's access-log lines (msg "admin") after offset `from` of logs(), settled like accessLog. */
   adminLog: (from?: number) => Promise<AdminLine[]>;
+  /** The key service's root key text (`--kms-secret-key`) when started with `kms`. */
+  kmsKey?: string;
 }
 
 /** One admin access-log line. */
@@ -108,7 +121,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'strata-test-')));
   const host = '127.0.0.1';
-  const args = [MAIN_JS, '--address', `${host}:0`, '--data', dataDir, ...(opts.args ?? [])];
+  const kmsKey = opts.kms === true ? newKmsKey() : opts.kms || undefined;
+  const args = [MAIN_JS, '--address', `${host}:0`, '--data', dataDir, ...(kmsKey !== undefined ? ['--kms-secret-key', kmsKey] : []), ...(opts.args ?? [])];
   const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.env ?? {}) };
   if (opts.env?.STRATA_LOG_LEVEL === undefined) env.STRATA_LOG_LEVEL = 'info';
 
@@ -217,6 +231,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     adminLog,
     stop,
     users,
+    ...(kmsKey !== undefined && { kmsKey }),
   };
 }
 

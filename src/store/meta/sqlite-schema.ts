@@ -257,6 +257,30 @@ ALTER TABLE iam_attachments_v8 RENAME TO iam_attachments;
 CREATE INDEX iam_attachments_policy ON iam_attachments(policy);
 `;
 
+/**
+ * Format 9 (the built-in key service, src/kms/builtin.ts): master keys (state: enabled, current
+ * version, rotation time) and their versions (material sealed with AES-256-GCM under a key derived
+ * from the operator's root key, or NULL when derived from the root key itself, with the root key's
+ * fingerprint). Only adds tables. Versions are never removed: old data keys keep unwrapping.
+ */
+export const SCHEMA_V9 = `
+CREATE TABLE kms_keys (
+  key_id          TEXT PRIMARY KEY,
+  enabled         INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  created_at      INTEGER NOT NULL,
+  current_version INTEGER NOT NULL,
+  rotated_at      INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE kms_key_versions (
+  key_id      TEXT NOT NULL REFERENCES kms_keys(key_id),
+  version     INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  root_key_id TEXT NOT NULL,
+  material    BLOB,
+  PRIMARY KEY (key_id, version)
+) WITHOUT ROWID;
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -280,7 +304,9 @@ export function migrate(db: Db): void {
     if (current < 7) db.exec(SCHEMA_V7);
     // Step 8 (roles) adds a table and widens iam_attachments.kind (rows copied as they are).
     if (current < 8) db.exec(SCHEMA_V8);
-    // Future upgrades: `if (current < 9) { ... }`, each step in this same transaction.
+    // Step 9 (the built-in key service) only adds tables.
+    if (current < 9) db.exec(SCHEMA_V9);
+    // Future upgrades: `if (current < 10) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

@@ -251,8 +251,11 @@ describe('SqliteMetaStore', () => {
     assert.deepEqual(raw.prepare('SELECT count(*) AS n FROM object_inline WHERE key = ?').get(Buffer.from('inl')), { n: 0 });
   });
 
+  /** What format 9 added, dropped again: turns a current file back into a format-8 one. */
+  const UNDO_V9 = 'DROP TABLE kms_key_versions; DROP TABLE kms_keys; ';
+
   /** What format 8 changed, undone: iam_roles dropped, iam_attachments back to format 7's (user or group only). */
-  const UNDO_V8 = `DROP TABLE iam_roles; DELETE FROM iam_attachments WHERE kind = 'role';
+  const UNDO_V8 = `${UNDO_V9}DROP TABLE iam_roles; DELETE FROM iam_attachments WHERE kind = 'role';
     CREATE TABLE a7 (kind TEXT NOT NULL CHECK (kind IN ('user', 'group')), target TEXT NOT NULL,
       policy TEXT NOT NULL REFERENCES iam_policies(name), PRIMARY KEY (kind, target, policy)) WITHOUT ROWID;
     INSERT INTO a7 SELECT * FROM iam_attachments; DROP TABLE iam_attachments; ALTER TABLE a7 RENAME TO iam_attachments;
@@ -260,6 +263,7 @@ describe('SqliteMetaStore', () => {
 
   /** What format 7 added, dropped again: turns a current file back into a format-6 one. */
   const UNDO_V7 =
+    UNDO_V9 +
     'DROP TABLE iam_roles; ' +
     'DROP TABLE iam_access_keys; DROP TABLE iam_attachments; DROP TABLE iam_policies; DROP TABLE iam_group_members; DROP TABLE iam_groups; DROP TABLE iam_users; ';
 
@@ -291,6 +295,31 @@ describe('SqliteMetaStore', () => {
       check.close();
       assert.deepEqual(migrated.getObject('b', 'k'), rec);
       assert.equal(await migrated.coord.tryLease('jobs', 'me', 1000, 100), true);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it('Open › a format-8 file → migrated to format 9 (key service tables added, empty), its identities unchanged; keys can be stored', async () => {
+    const p = join(dir, 'format8.db');
+    const old = SqliteMetaStore.open(p);
+    await old.identities.createUser({ name: 'bob', userId: 'U2', status: 'enabled', created: 1 });
+    await old.close();
+    const db = new Database(p);
+    db.exec(`${UNDO_V9}UPDATE meta SET value = 8 WHERE name = 'format_version'`);
+    db.close();
+    const migrated = SqliteMetaStore.open(p);
+    try {
+      const check = new Database(p, { readonly: true });
+      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
+      check.close();
+      assert.equal(migrated.identities.getUser('bob')?.userId, 'U2');
+      assert.deepEqual(migrated.kmsKeys.listKeys(), []);
+      await migrated.kmsKeys.createKey(
+        { keyId: 'k', enabled: true, created: 1, currentVersion: 1, rotated: 1 },
+        { keyId: 'k', version: 1, created: 1, rootKeyId: 'r', sealed: Buffer.from('x') },
+      );
+      assert.deepEqual(migrated.kmsKeys.getVersion('k', 1)?.sealed, Buffer.from('x'));
     } finally {
       await migrated.close();
     }

@@ -13,6 +13,7 @@ import { DEFAULT_BUSY_RETRY_MS, read } from './sqlite-busy.js';
 import { WriteScheduler } from './sqlite-writes.js';
 import { SqliteCoordination } from './sqlite-coord.js';
 import { SqliteIdentities } from './sqlite-identities.js';
+import { SqliteKmsKeys } from './sqlite-kms.js';
 import {
   type BucketRow,
   type Db,
@@ -77,6 +78,8 @@ export class SqliteMetaStore implements MetaStore {
   readonly coord: SqliteCoordination;
   /** Users, groups, policies and access keys (format 7 tables): see ../identities.ts. */
   readonly identities: SqliteIdentities;
+  /** The built-in key service's master keys (format 9 tables): see ../kms-keys.ts. */
+  readonly kmsKeys: SqliteKmsKeys;
   private readonly wal: WalSync | undefined;
   private readonly st: ReturnType<typeof prepareAll>;
   private readonly scanSt: ScanShapes;
@@ -212,6 +215,7 @@ export class SqliteMetaStore implements MetaStore {
     }).immediate;
     this.writes = new WriteScheduler(db, this.wal, busyRetryMs);
     this.identities = new SqliteIdentities(db, (run) => this.writeNow(run));
+    this.kmsKeys = new SqliteKmsKeys(db, (run) => this.writeNow(run));
     this.putConfigTx = db.transaction((bucket: string, name: string, value: string | undefined) => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       if (value === undefined) this.st.deleteConfig.run(bucket, name);

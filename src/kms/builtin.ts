@@ -1,0 +1,285 @@
+// The built-in key service (KeyService, kms.ts): master keys in the metadata store (format 9,
+// store/kms-keys.ts), each version's material sealed with AES-256-GCM under a key HKDF-derived from
+// the operator's root key (--kms-secret-key, MinIO's `NAME:BASE64`). The default key NAME needs
+// nothing stored to be read: its first version is derived from the root key (docs/encryption.md,
+// "Key service"), so the root key alone recovers what SSE-S3 wrapped under it.
+//
+// Data keys: 32 random bytes, wrapped with AES-256-GCM under a master key version's material. Their
+// ciphertext (DATA_KEY_BYTES): format (1 byte, 1) | key version (uint32 BE) | IV (12) | sealed key (32)
+// | tag (16); associated data: those first 5 bytes, the key id and the canonical encryption context
+// (its pairs sorted by name), so another key, another context, another version or a flipped byte
+// does not open (InvalidCiphertextException), never yields other bytes.
+//
+// Per call: one primary-key read of the key's state (enabled, current version), so a disable or a
+// rotation by another process sharing the data directory takes effect at its next call; the unsealed
+// material of each (key, version) is cached in memory (it never changes once written).
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { StoreError } from '../store/errors.js';
+import type { KmsKeyRecord, KmsKeyStore, KmsKeyVersionRecord } from '../store/kms-keys.js';
+import { isKeyId } from './arn.js';
+import { type DataKey, type KeyInfo, KmsError, type KeyService } from './kms.js';
+
+/** The operator's root key: NAME (the default key's id) and 32 bytes. */
+export interface RootKey {
+  readonly name: string;
+  readonly key: Buffer;
+}
+
+/** Where the service reports material it cannot open (the server's logger). */
+export interface KmsLog {
+  error(obj: object, msg: string): void;
+}
+
+const SALT = 'strata-kms';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const DATA_KEY_FORMAT = 1;
+/** format (1) + key version (4). */
+const HEADER_BYTES = 5;
+/** The length of a data key's ciphertext (format 1). */
+export const DATA_KEY_BYTES = HEADER_BYTES + IV_BYTES + KEY_BYTES + TAG_BYTES;
+/** AWS KMS bounds an encryption context at 8192 characters. */
+const MAX_CONTEXT_CHARS = 8192;
+/** Attempts of a rotation that lost a race with another process's rotation. */
+const ROTATE_ATTEMPTS = 3;
+
+const hkdf = (material: Buffer, info: string): Buffer => Buffer.from(hkdfSync('sha256', material, SALT, info, KEY_BYTES));
+const versionAad = (keyId: string, version: number): Buffer => Buffer.from(`strata-kms master key\0${keyId}\0${version}`, 'utf8');
+
+function seal(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(aad);
+  return Buffer.concat([iv, c.update(plain), c.final(), c.getAuthTag()]);
+}
+
+/** The plain bytes, or undefined when the tag does not check (another key, other associated data, damage). */
+function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | undefined {
+  if (sealed.length < IV_BYTES + TAG_BYTES) return undefined;
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+    d.setAAD(aad);
+    d.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    return Buffer.concat([d.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), d.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The encryption context as bound to a data key: its pairs sorted by name (order-free), as JSON (no
+ * ambiguity between names and values). ValidationException for a value that is not a string or a
+ * context over AWS's 8192 characters.
+ */
+export function canonicalContext(context: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  let chars = 0;
+  for (const [k, v] of pairs) {
+    if (typeof v !== 'string') throw new KmsError('ValidationException', `The encryption context value of ${k} is not a string.`);
+    chars += k.length + v.length;
+  }
+  if (chars > MAX_CONTEXT_CHARS) throw new KmsError('ValidationException', `The encryption context is longer than ${MAX_CONTEXT_CHARS} characters.`);
+  return JSON.stringify(pairs);
+}
+
+export class BuiltinKeyService implements KeyService {
+  readonly defaultKeyId: string;
+  /** The root key's fingerprint (stored with each version it seals): names it, reveals nothing. */
+  readonly rootKeyId: string;
+  /** Seals master key material. */
+  private readonly sealKey: Buffer;
+  /** Derives the material of versions stored without any (the default key's first). */
+  private readonly deriveKey: Buffer;
+  /** Unsealed material by `keyId \n version`. */
+  private readonly materials = new Map<string, Buffer>();
+  /** (key, version)s already reported as unreadable: one log line each, not one per request. */
+  private readonly reported = new Set<string>();
+
+  private constructor(
+    private readonly keys: KmsKeyStore,
+    root: RootKey,
+    private readonly log: KmsLog | undefined,
+    private readonly now: () => number,
+  ) {
+    if (root.key.length !== KEY_BYTES || !isKeyId(root.name)) throw new Error('the KMS root key must be a key id and 32 bytes');
+    this.defaultKeyId = root.name;
+    this.sealKey = hkdf(root.key, 'master key seal v1');
+    this.deriveKey = hkdf(root.key, 'master key derivation v1');
+    this.rootKeyId = `kms1:${createHmac('sha256', this.sealKey).update('strata kms root key id').digest('hex').slice(0, 16)}`;
+  }
+
+  /**
+   * Opens the service over the store's key tables: creates the default key (NAME of the root key)
+   * when it does not exist, and logs every key whose current version this root key cannot open.
+   */
+  static async open(keys: KmsKeyStore, root: RootKey, opts: { log?: KmsLog; now?: () => number } = {}): Promise<BuiltinKeyService> {
+    const svc = new BuiltinKeyService(keys, root, opts.log, opts.now ?? Date.now);
+    if (keys.getKey(svc.defaultKeyId) === undefined) {
+      const t = svc.now();
+      try {
+        // No material stored: derived from the root key (material()).
+        await keys.createKey(
+          { keyId: svc.defaultKeyId, enabled: true, created: t, currentVersion: 1, rotated: t },
+          { keyId: svc.defaultKeyId, version: 1, created: t, rootKeyId: svc.rootKeyId },
+        );
+      } catch (err) {
+        // Another process sharing the directory made it first.
+        if (!(err instanceof StoreError && err.code === 'EntityAlreadyExists')) throw err;
+      }
+    }
+    for (const k of keys.listKeys()) {
+      try {
+        svc.material(k.keyId, k.currentVersion);
+      } catch (err) {
+        if (!(err instanceof KmsError)) throw err; // logged by material()
+      }
+    }
+    return svc;
+  }
+
+  async generateDataKey(keyId: string, context: Readonly<Record<string, string>>): Promise<DataKey> {
+    const ctx = canonicalContext(context);
+    const key = this.usableKey(keyId);
+    const material = this.material(keyId, key.currentVersion);
+    if (material === undefined) throw this.internal(keyId, key.currentVersion, 'its current version is missing from the metadata store');
+    const plaintext = randomBytes(KEY_BYTES);
+    const header = Buffer.alloc(HEADER_BYTES);
+    header[0] = DATA_KEY_FORMAT;
+    header.writeUInt32BE(key.currentVersion, 1);
+    const sealed = seal(material, plaintext, dataKeyAad(header, keyId, ctx));
+    return { keyId, plaintext, ciphertext: Buffer.concat([header, sealed]) };
+  }
+
+  async decryptDataKey(keyId: string, ciphertext: Buffer, context: Readonly<Record<string, string>>): Promise<Buffer> {
+    const ctx = canonicalContext(context);
+    const key = this.usableKey(keyId);
+    const bad = () => new KmsError('InvalidCiphertextException', 'The data key ciphertext cannot be decrypted with this key and encryption context.');
+    if (ciphertext.length !== DATA_KEY_BYTES || ciphertext[0] !== DATA_KEY_FORMAT) throw bad();
+    const version = ciphertext.readUInt32BE(1);
+    if (version < 1 || version > key.currentVersion) throw bad();
+    const material = this.material(keyId, version);
+    if (material === undefined) throw bad();
+    const plain = open(material, ciphertext.subarray(HEADER_BYTES), dataKeyAad(ciphertext.subarray(0, HEADER_BYTES), keyId, ctx));
+    if (plain === undefined) throw bad();
+    return plain;
+  }
+
+  async createKey(keyId: string): Promise<KeyInfo> {
+    if (typeof keyId !== 'string' || !isKeyId(keyId))
+      throw new KmsError('ValidationException', 'A key id is 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit.');
+    const t = this.now();
+    const record: KmsKeyRecord = { keyId, enabled: true, created: t, currentVersion: 1, rotated: t };
+    try {
+      await this.keys.createKey(record, this.newVersion(keyId, 1, t));
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'EntityAlreadyExists') throw new KmsError('AlreadyExistsException', `Key '${keyId}' already exists.`);
+      throw err;
+    }
+    return this.info(record);
+  }
+
+  async describeKey(keyId: string): Promise<KeyInfo> {
+    return this.info(this.stateOf(keyId));
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    return this.keys.listKeys().map((k) => this.info(k));
+  }
+
+  async rotateKey(keyId: string): Promise<KeyInfo> {
+    for (let attempt = 1; ; attempt++) {
+      const key = this.usableKey(keyId);
+      const version = key.currentVersion + 1;
+      try {
+        return this.info(await this.keys.addVersion(this.newVersion(keyId, version, this.now())));
+      } catch (err) {
+        // Another process rotated between our read and our write: rotate from its version.
+        if (err instanceof StoreError && err.code === 'EntityAlreadyExists' && attempt < ROTATE_ATTEMPTS) continue;
+        throw notFoundOf(err);
+      }
+    }
+  }
+
+  async setKeyEnabled(keyId: string, enabled: boolean): Promise<KeyInfo> {
+    try {
+      return this.info(await this.keys.setEnabled(keyId, enabled));
+    } catch (err) {
+      throw notFoundOf(err);
+    }
+  }
+
+  /** A new version of fresh random material, sealed under the root key with the key id and version bound. */
+  private newVersion(keyId: string, version: number, created: number): KmsKeyVersionRecord {
+    const material = randomBytes(KEY_BYTES);
+    const sealed = seal(this.sealKey, material, versionAad(keyId, version));
+    this.materials.set(`${keyId}\n${version}`, material);
+    return { keyId, version, created, rootKeyId: this.rootKeyId, sealed };
+  }
+
+  private stateOf(keyId: string): KmsKeyRecord {
+    const key = typeof keyId === 'string' ? this.keys.getKey(keyId) : undefined;
+    if (key === undefined) throw new KmsError('NotFoundException', `Key '${keyId}' does not exist.`);
+    return key;
+  }
+
+  /** The key's state when it exists and is enabled (AWS: a disabled key neither wraps nor unwraps). */
+  private usableKey(keyId: string): KmsKeyRecord {
+    const key = this.stateOf(keyId);
+    if (!key.enabled) throw new KmsError('DisabledException', `Key '${keyId}' is disabled.`);
+    return key;
+  }
+
+  /**
+   * The plain material of a key version (cached), undefined when no such version is stored.
+   * KMSInternalException (logged once) when the root key does not open it: another root key
+   * sealed it, or its row is damaged.
+   */
+  private material(keyId: string, version: number): Buffer | undefined {
+    const cacheKey = `${keyId}\n${version}`;
+    const cached = this.materials.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const row = this.keys.getVersion(keyId, version);
+    if (row === undefined) return undefined;
+    if (row.rootKeyId !== this.rootKeyId)
+      throw this.internal(
+        keyId,
+        version,
+        `it was sealed under root key ${row.rootKeyId} but this server's --kms-secret-key is ${this.rootKeyId}: start the server with the root key that created it`,
+      );
+    const material = row.sealed === undefined ? hkdf(this.deriveKey, `${keyId}\0${version}`) : open(this.sealKey, row.sealed, versionAad(keyId, version));
+    if (material === undefined || material.length !== KEY_BYTES)
+      throw this.internal(keyId, version, 'its sealed material does not open under this root key (damaged, or changed outside Strata)');
+    this.materials.set(cacheKey, material);
+    return material;
+  }
+
+  private internal(keyId: string, version: number, why: string): KmsError {
+    const message = `KMS master key '${keyId}' version ${version} cannot be read: ${why}.`;
+    const once = `${keyId}\n${version}`;
+    if (!this.reported.has(once)) {
+      this.reported.add(once);
+      this.log?.error({ keyId, version, rootKeyId: this.rootKeyId }, message);
+    }
+    return new KmsError('KMSInternalException', message);
+  }
+
+  private info(k: KmsKeyRecord): KeyInfo {
+    return {
+      keyId: k.keyId,
+      enabled: k.enabled,
+      createdAt: k.created,
+      currentVersion: k.currentVersion,
+      rotatedAt: k.rotated,
+      isDefault: k.keyId === this.defaultKeyId,
+    };
+  }
+}
+
+function dataKeyAad(header: Buffer, keyId: string, canonical: string): Buffer {
+  return Buffer.concat([header, Buffer.from(`strata-kms data key\0${keyId}\0${canonical}`, 'utf8')]);
+}
+
+function notFoundOf(err: unknown): unknown {
+  return err instanceof StoreError && err.code === 'NoSuchEntity' ? new KmsError('NotFoundException', err.message) : err;
+}
