@@ -13,7 +13,7 @@
 // the piece or to another piece, a piece cut after any package, or a header changed is detected
 // when that package is opened: the read fails (StoreError('DataCorrupt')), no byte of a package is
 // served before its tag is checked. A range read opens only the packages it covers (and the header).
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
 import { StoreError } from './errors.js';
 
 export const SEALED_HEADER_BYTES = 32;
@@ -59,20 +59,26 @@ function pieceKey(dataKey: Buffer, salt: Buffer): Buffer {
   return createHmac('sha256', prk).update(INFO_BLOCK).digest();
 }
 
-/** The per-piece constants of sealing and opening: its key, and the associated data of a package that is last or not. */
-interface Piece {
-  key: Buffer;
-  aadLast: Buffer;
-  aadNotLast: Buffer;
+/** The per-piece constants of sealing and opening: its key, and the associated data of a package that is last or not (made when first needed). */
+class Piece {
+  readonly key: Buffer;
+  private last: Buffer | undefined;
+  private notLast: Buffer | undefined;
+
+  constructor(
+    dataKey: Buffer,
+    private readonly header: Buffer,
+  ) {
+    this.key = pieceKey(dataKey, header.subarray(8));
+  }
+
+  aad(last: boolean): Buffer {
+    if (last) return (this.last ??= Buffer.concat([this.header, LAST]));
+    return (this.notLast ??= Buffer.concat([this.header, NOT_LAST]));
+  }
 }
 
-function pieceOf(dataKey: Buffer, header: Buffer): Piece {
-  return {
-    key: pieceKey(dataKey, header.subarray(8)),
-    aadLast: Buffer.concat([header, LAST]),
-    aadNotLast: Buffer.concat([header, NOT_LAST]),
-  };
-}
+const pieceOf = (dataKey: Buffer, header: Buffer): Piece => new Piece(dataKey, header);
 
 function nonce(i: number): Buffer {
   const n = Buffer.alloc(12);
@@ -88,7 +94,7 @@ function nonce(i: number): Buffer {
  */
 function sealPackageInto(p: Piece, i: number, last: boolean, parts: readonly Buffer[], out: Buffer, at: number): number {
   const c = createCipheriv('aes-256-gcm', p.key, nonce(i));
-  c.setAAD(last ? p.aadLast : p.aadNotLast);
+  c.setAAD(p.aad(last));
   for (const part of parts) at += c.update(part).copy(out, at);
   at += c.final().copy(out, at);
   return at + c.getAuthTag().copy(out, at);
@@ -101,7 +107,7 @@ function sealPackageInto(p: Piece, i: number, last: boolean, parts: readonly Buf
  */
 function openPackageInto(p: Piece, i: number, last: boolean, parts: readonly Buffer[], bytes: number, out: Buffer, at: number, what: string): number {
   const d = createDecipheriv('aes-256-gcm', p.key, nonce(i));
-  d.setAAD(last ? p.aadLast : p.aadNotLast);
+  d.setAAD(p.aad(last));
   // The tag is the last 16 bytes of the parts; it may straddle two of them.
   const bodyBytes = bytes - SEALED_TAG_BYTES;
   const tagParts: Buffer[] = [];
@@ -121,12 +127,28 @@ function openPackageInto(p: Piece, i: number, last: boolean, parts: readonly Buf
   return at;
 }
 
+/**
+ * Salts come from a pool of random bytes filled by the CSPRNG 4 KiB at a time (one call per ~170
+ * pieces instead of one per piece: it counts for small objects); each salt is used once.
+ */
+const SALT_POOL = Buffer.alloc(SALT_BYTES * 170);
+let saltAt = SALT_POOL.length;
+
+function randomSalt(into: Buffer, at: number): void {
+  if (saltAt + SALT_BYTES > SALT_POOL.length) {
+    randomFillSync(SALT_POOL);
+    saltAt = 0;
+  }
+  SALT_POOL.copy(into, at, saltAt, saltAt + SALT_BYTES);
+  saltAt += SALT_BYTES;
+}
+
 function newHeader(log2: number): Buffer {
   const h = Buffer.alloc(SEALED_HEADER_BYTES);
   MAGIC.copy(h, 0);
   h[4] = VERSION;
   h[5] = log2;
-  randomBytes(SALT_BYTES).copy(h, 8);
+  randomSalt(h, 8);
   return h;
 }
 
