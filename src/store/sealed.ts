@@ -78,8 +78,6 @@ class Piece {
   }
 }
 
-const pieceOf = (dataKey: Buffer, header: Buffer): Piece => new Piece(dataKey, header);
-
 function nonce(i: number): Buffer {
   const n = Buffer.alloc(12);
   // i < 2^53: the high word then the low word of a 64-bit big-endian counter.
@@ -89,15 +87,22 @@ function nonce(i: number): Buffer {
 }
 
 /**
- * Seals package i of `plain` bytes (given in parts: a package's bytes are never joined first) into
- * `out` at `at`: ciphertext then tag. Returns the offset after the tag.
+ * Seals package i of plaintext given in parts (a package's bytes are never joined first): appends
+ * its ciphertext and tag to `out`. Returns the number of bytes appended.
  */
-function sealPackageInto(p: Piece, i: number, last: boolean, parts: readonly Buffer[], out: Buffer, at: number): number {
+function sealPackage(p: Piece, i: number, last: boolean, parts: readonly Buffer[], out: Buffer[]): number {
   const c = createCipheriv('aes-256-gcm', p.key, nonce(i));
   c.setAAD(p.aad(last));
-  for (const part of parts) at += c.update(part).copy(out, at);
-  at += c.final().copy(out, at);
-  return at + c.getAuthTag().copy(out, at);
+  let n = 0;
+  for (const part of parts) {
+    const body = c.update(part);
+    out.push(body);
+    n += body.length;
+  }
+  const rest = c.final();
+  if (rest.length > 0) out.push(rest);
+  out.push(c.getAuthTag());
+  return n + rest.length + SEALED_TAG_BYTES;
 }
 
 /**
@@ -153,8 +158,9 @@ function newHeader(log2: number): Buffer {
 }
 
 /**
- * Packages per buffer sealStream yields: 16 (about 1 MiB with 64 KiB packages), so the data store
- * writes (one thread-pool write each) and hashes in large chunks, not a ciphertext and a tag apart.
+ * Sealed bytes per buffer sealStream yields: up to 16 packages (about 1 MiB with 64 KiB packages),
+ * so the data store writes (one thread-pool write each) and hashes in large chunks, not a
+ * ciphertext and a tag apart. Each buffer is joined to its exact size (no 1 MiB buffer for a small piece).
  */
 const SEAL_BATCH = 16;
 
@@ -165,27 +171,27 @@ const SEAL_BATCH = 16;
  */
 export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer, log2 = PACKAGE_LOG2): AsyncGenerator<Buffer> {
   const header = newHeader(log2);
-  const piece = pieceOf(dataKey, header);
+  const piece = new Piece(dataKey, header);
   const pkg = 2 ** log2;
-  const stride = pkg + SEALED_TAG_BYTES;
+  const batch = SEAL_BATCH * (pkg + SEALED_TAG_BYTES);
   let i = 0;
   let held: Buffer[] = [];
   let heldBytes = 0;
-  let out = Buffer.allocUnsafe(SEALED_HEADER_BYTES + SEAL_BATCH * stride);
-  let at = header.copy(out, 0);
+  let out: Buffer[] = [header];
+  let outBytes = header.length;
   for await (const chunk of source) {
     let from = 0;
     while (from < chunk.length) {
       if (heldBytes === pkg) {
         // A full package and more bytes behind it: it is not the last.
-        if (at + stride > out.length) {
-          yield out.subarray(0, at);
-          out = Buffer.allocUnsafe(SEAL_BATCH * stride);
-          at = 0;
-        }
-        at = sealPackageInto(piece, i++, false, held, out, at);
+        outBytes += sealPackage(piece, i++, false, held, out);
         held = [];
         heldBytes = 0;
+        if (outBytes + pkg + SEALED_TAG_BYTES > batch) {
+          yield Buffer.concat(out, outBytes);
+          out = [];
+          outBytes = 0;
+        }
       }
       const take = Math.min(pkg - heldBytes, chunk.length - from);
       held.push(from === 0 && take === chunk.length ? chunk : chunk.subarray(from, from + take));
@@ -193,24 +199,20 @@ export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer
       from += take;
     }
   }
-  if (at + heldBytes + SEALED_TAG_BYTES > out.length) {
-    yield out.subarray(0, at);
-    out = Buffer.allocUnsafe(heldBytes + SEALED_TAG_BYTES);
-    at = 0;
-  }
-  yield out.subarray(0, sealPackageInto(piece, i, true, held, out, at));
+  outBytes += sealPackage(piece, i, true, held, out);
+  yield Buffer.concat(out, outBytes);
 }
 
 /** Seals bytes in memory (inline objects). */
 export function sealBuffer(plain: Buffer, dataKey: Buffer, log2 = PACKAGE_LOG2): Buffer {
   const header = newHeader(log2);
-  const piece = pieceOf(dataKey, header);
+  const piece = new Piece(dataKey, header);
   const pkg = 2 ** log2;
   const n = packagesOf(plain.length, pkg);
-  const out = Buffer.allocUnsafe(sealedSize(plain.length, log2));
-  let at = header.copy(out, 0);
-  for (let i = 0; i < n; i++) at = sealPackageInto(piece, i, i === n - 1, [plain.subarray(i * pkg, (i + 1) * pkg)], out, at);
-  return out;
+  const out: Buffer[] = [header];
+  let bytes = header.length;
+  for (let i = 0; i < n; i++) bytes += sealPackage(piece, i, i === n - 1, [plain.subarray(i * pkg, (i + 1) * pkg)], out);
+  return Buffer.concat(out, bytes);
 }
 
 /** The piece's header, checked; its package size. Throws StoreError('DataCorrupt'). */
@@ -251,7 +253,7 @@ export async function* openSealed(
   const takeHeader = (): void => {
     const header = Buffer.concat(headerChunks);
     if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
-    piece = pieceOf(dataKey, header);
+    piece = new Piece(dataKey, header);
   };
   if (from !== 0) {
     for await (const c of read(0, SEALED_HEADER_BYTES - 1)) headerChunks.push(c);
@@ -310,7 +312,7 @@ export function openSealedBuffer(sealed: Buffer, plain: number, dataKey: Buffer,
   if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
   const header = sealed.subarray(0, SEALED_HEADER_BYTES);
   if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
-  const piece = pieceOf(dataKey, header);
+  const piece = new Piece(dataKey, header);
   const pkg = 2 ** log2;
   const n = packagesOf(plain, pkg);
   const first = Math.floor(start / pkg);
