@@ -17,6 +17,7 @@ import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.
 import { ProcWindow, readMemory } from './procstat.js';
 import { nginxBinary, startNginx, startNullServer, startStrata, strataNodeFlags, type Running, type RunningNginx, type RunningStrata } from './servers.js';
 import { objectPath, presign, signHeaders, type S3Credentials } from './sign.js';
+import { sseCells, sseServerArgs } from './sse.js';
 import { SETS, versionBuckets, versionCells } from './versions.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
@@ -276,6 +277,8 @@ export interface LoadSpec {
   concurrency: number;
   bodySize: number;
   durationS: number;
+  /** Headers every request sends (signed into its presigned target: see sign.ts presign). */
+  headers?: Readonly<Record<string, string>>;
   /** Count mode: exactly this many requests (bounded by durationS as a time limit). */
   maxRequests?: number;
 }
@@ -306,6 +309,7 @@ async function load(ctx: Ctx, side: Side, spec: LoadSpec): Promise<LoadResult> {
       method: spec.method,
       paths: spec.paths,
       bodySize: spec.bodySize,
+      headers: spec.headers,
       maxRequests: spec.maxRequests,
       workDir: ctx.workDir,
       timeoutS: 60,
@@ -314,7 +318,7 @@ async function load(ctx: Ctx, side: Side, spec: LoadSpec): Promise<LoadResult> {
   const body = spec.bodySize > 0 ? [bodyOf(spec.bodySize)] : undefined;
   const withLength = spec.method === 'PUT';
   const reqs: HttpRequest[] = spec.paths.map((p) => ({
-    head: buildHead(spec.method, p, side.hostHeader, {}, withLength ? spec.bodySize : undefined),
+    head: buildHead(spec.method, p, side.hostHeader, { ...spec.headers }, withLength ? spec.bodySize : undefined),
     body,
     isHead: spec.method === 'HEAD',
   }));
@@ -757,6 +761,7 @@ function allCells(): Cell[] {
     mixedCell(64, FQ),
     ...versionCells({ load, target, putObject, once, listCap, bodyOf, wrkOrNode, perSecond }),
     ...authCells({ load, target, putObject, once, bodyOf, wrkOrNode, perSecond }),
+    ...sseCells({ load, once, bodyOf, wrkOrNode, perSecond }),
   ];
 }
 
@@ -977,6 +982,7 @@ async function main(): Promise<void> {
     }
 
     // 2. Startup time (with the bulk-loaded objects), then the Strata that serves the cells.
+    const strataArgs = [...sseServerArgs(cells), ...opts.strataArgs];
     const nodeArgs = [...opts.strataNodeArgs, ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [])];
     if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
     const startups: Array<{ listeningMs: number; readyMs: number }> = [];
@@ -984,7 +990,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < opts.startups; i++) {
       const last = i === opts.startups - 1;
       const t0 = Date.now();
-      const s = await startStrata({ dataDir, logFile: join(root, `strata-${i}.log`), args: opts.strataArgs, nodeArgs: last ? nodeArgs : opts.strataNodeArgs });
+      const s = await startStrata({ dataDir, logFile: join(root, `strata-${i}.log`), args: strataArgs, nodeArgs: last ? nodeArgs : opts.strataNodeArgs });
       const side = { name: 'strata', kind: 's3', port: s.port, hostHeader: `${HOST}:${s.port}`, creds: STRATA_CREDS, pids: s.pids } as Side;
       let readyMs = NaN;
       for (let tries = 0; tries < 2000; tries++) {
@@ -1297,7 +1303,7 @@ async function main(): Promise<void> {
         client: useWrk ? 'wrk+node' : 'node',
         vs: opts.vs?.url,
         nginxWorkers: opts.vs ? undefined : os.availableParallelism(),
-        strataArgs: opts.strataArgs,
+        strataArgs,
         strataNodeFlags: strataNodeFlags(),
         strataNodeArgs: opts.strataNodeArgs,
       },

@@ -44,8 +44,23 @@ function signature(creds: S3Credentials, amzDate: string, canonicalRequest: stri
 }
 
 /**
+ * Extra headers a request sends and signs (S3 wants every x-amz-* header signed: the SSE headers),
+ * lowercase names: their canonical lines and names, sorted, around `host` (and `more` signed ones).
+ */
+function canonicalHeaders(
+  host: string,
+  extra: Readonly<Record<string, string>>,
+  more: ReadonlyArray<readonly [string, string]> = [],
+): { block: string; names: string } {
+  const all: Array<readonly [string, string]> = [['host', host], ...more, ...Object.entries(extra).map(([n, v]) => [n.toLowerCase(), v.trim()] as const)];
+  all.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { block: all.map(([n, v]) => `${n}:${v}\n`).join(''), names: all.map(([n]) => n).join(';') };
+}
+
+/**
  * A presigned request target (path and query) for `method` on `path` (already encoded, e.g. from
- * objectPath), signing only `host` and UNSIGNED-PAYLOAD, valid for `expiresS` seconds.
+ * objectPath), signing `host` (and `headers`, which the request must then send as given) and
+ * UNSIGNED-PAYLOAD, valid for `expiresS` seconds.
  */
 export function presign(
   creds: S3Credentials,
@@ -55,19 +70,21 @@ export function presign(
   query: ReadonlyArray<readonly [string, string]> = [],
   expiresS = 6 * 3600,
   nowMs = Date.now(),
+  headers: Readonly<Record<string, string>> = {},
 ): string {
   const amzDate = amzDateOf(nowMs);
   const date = amzDate.slice(0, 8);
+  const signed = canonicalHeaders(host, headers);
   const params: Array<readonly [string, string]> = [
     ...query,
     ['X-Amz-Algorithm', ALGORITHM],
     ['X-Amz-Credential', `${creds.accessKey}/${date}/${creds.region}/s3/aws4_request`],
     ['X-Amz-Date', amzDate],
     ['X-Amz-Expires', String(expiresS)],
-    ['X-Amz-SignedHeaders', 'host'],
+    ['X-Amz-SignedHeaders', signed.names],
   ];
   const cq = canonicalQueryOf(params);
-  const { sig } = signature(creds, amzDate, `${method}\n${path}\n${cq}\nhost:${host}\n\nhost\n${UNSIGNED}`);
+  const { sig } = signature(creds, amzDate, `${method}\n${path}\n${cq}\n${signed.block}\n${signed.names}\n${UNSIGNED}`);
   return `${path}?${cq}&X-Amz-Signature=${sig}`;
 }
 
@@ -84,16 +101,22 @@ export function signHeaders(
   nowMs = Date.now(),
   /** Sign this body's SHA-256 instead of UNSIGNED-PAYLOAD (the admin API requires it). */
   payload?: Buffer,
+  /** More headers to send and sign (lowercase names), returned with the others. */
+  extra: Readonly<Record<string, string>> = {},
 ): { target: string; headers: Record<string, string> } {
   const amzDate = amzDateOf(nowMs);
   const cq = canonicalQueryOf(query);
-  const signed = 'host;x-amz-content-sha256;x-amz-date';
   const hash = payload === undefined ? UNSIGNED : createHash('sha256').update(payload).digest('hex');
-  const canonical = `${method}\n${path}\n${cq}\nhost:${host}\nx-amz-content-sha256:${hash}\nx-amz-date:${amzDate}\n\n${signed}\n${hash}`;
+  const { block, names: signed } = canonicalHeaders(host, extra, [
+    ['x-amz-content-sha256', hash],
+    ['x-amz-date', amzDate],
+  ]);
+  const canonical = `${method}\n${path}\n${cq}\n${block}\n${signed}\n${hash}`;
   const { sig, scope } = signature(creds, amzDate, canonical);
   return {
     target: cq === '' ? path : `${path}?${cq}`,
     headers: {
+      ...extra,
       'x-amz-content-sha256': hash,
       'x-amz-date': amzDate,
       authorization: `${ALGORITHM} Credential=${creds.accessKey}/${scope}, SignedHeaders=${signed}, Signature=${sig}`,

@@ -19,6 +19,8 @@ export interface WrkSpec {
   /** One path: static mode (unless maxRequests); several: cycled in order. */
   paths: readonly string[];
   bodySize: number;
+  /** Headers every request sends (besides Host and Content-Length). */
+  headers?: Readonly<Record<string, string>>;
   /** Count mode: stop after this many answers (needs list mode; a single path becomes a list). */
   maxRequests?: number;
   /** Directory for the script and the path list. */
@@ -52,6 +54,7 @@ function script(spec: WrkSpec, listFile: string | undefined): string {
         : 'local BODY = nil',
     `local MAX = ${count}`,
     `wrk.headers["Host"] = ${luaString(`${spec.host}:${spec.port}`)}`,
+    ...Object.entries(spec.headers ?? {}).map(([n, v]) => `wrk.headers[${luaString(n)}] = ${luaString(v)}`),
     'wrk.method = METHOD',
     'wrk.body = BODY',
     `wrk.path = ${luaString(spec.paths[0]!)}`,

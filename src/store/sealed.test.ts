@@ -2,7 +2,7 @@
 // boundaries, and every kind of tampering — a flipped byte anywhere, packages swapped, a piece cut
 // short or lengthened, another key, another piece's header — refused with DataCorrupt.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { StoreError } from './errors.js';
 import { openSealed, openSealedBuffer, plainSize, SEALED_HEADER_BYTES, SEALED_TAG_BYTES, sealBuffer, sealedSize, sealStream } from './sealed.js';
@@ -190,5 +190,66 @@ describe('sealed pieces', () => {
     await assert.rejects(collect(openSealed(reader(pb), n, KEY, 'id-a', 0, n - 1, 'p', LOG2)), isCorrupt);
     await assert.rejects(collect(openSealed(reader(pb), n, KEY, 'id-a', PKG + 1, PKG + 2, 'p', LOG2)), isCorrupt);
     await assert.rejects(collect(openSealed(reader(pa), n, KEY, '', 0, 0, 'p', LOG2)), isCorrupt, 'nor as an inline piece');
+  });
+
+  it('the format as documented: HKDF-SHA256 piece key, AES-256-GCM per package, nonce = index, AAD = header | last', async () => {
+    const n = 2 * PKG + 3;
+    const plain = randomBytes(n);
+    const sealed = await collect(sealStream(chunks(plain, 700), KEY, 'piece-7', LOG2));
+    const header = sealed.subarray(0, SEALED_HEADER_BYTES);
+    assert.deepEqual([...header.subarray(0, 8)], [...Buffer.from('STRS'), 1, LOG2, 0, 0]);
+    const key = Buffer.from(hkdfSync('sha256', KEY, header.subarray(8), 'strata sealed piece v1\0piece-7', 32));
+    const opened: Buffer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const at = SEALED_HEADER_BYTES + i * (PKG + SEALED_TAG_BYTES);
+      const len = Math.min(PKG, n - i * PKG);
+      const iv = Buffer.alloc(12);
+      iv.writeUInt32BE(i, 8);
+      const d = createDecipheriv('aes-256-gcm', key, iv);
+      d.setAAD(Buffer.concat([header, Buffer.from([i === 2 ? 1 : 0])]));
+      d.setAuthTag(sealed.subarray(at + len, at + len + SEALED_TAG_BYTES));
+      opened.push(d.update(sealed.subarray(at, at + len)), d.final());
+    }
+    assert.deepEqual(Buffer.concat(opened), plain);
+  });
+
+  it('large reads: ranges opened from chunks of many packages; sealing yields few large buffers', async () => {
+    const n = 40 * PKG + 100;
+    const plain = randomBytes(n);
+    const parts: Buffer[] = [];
+    for await (const c of sealStream(chunks(plain, 100), KEY, 'p1', LOG2)) parts.push(c);
+    // Header and 16 packages per buffer: what the data store writes stays large.
+    assert.equal(parts.length, 3);
+    const sealed = Buffer.concat(parts);
+    assert.equal(sealed.length, sealedSize(n, LOG2));
+    const whole = async function* (from: number, to: number) {
+      yield sealed.subarray(from, to + 1);
+    };
+    const by3000 = (from: number, to: number) => chunks(sealed.subarray(from, to + 1), 3000);
+    for (const read of [whole, by3000]) {
+      for (const [start, end] of [
+        [0, n - 1],
+        [1, n - 2],
+        [PKG - 1, 5 * PKG],
+        [7 * PKG + 3, 7 * PKG + 3],
+        [39 * PKG, n - 1],
+      ] as const) {
+        assert.deepEqual(await collect(openSealed(read, n, KEY, 'p1', start, end, 'p', LOG2)), plain.subarray(start, end + 1), `${start}-${end}`);
+      }
+    }
+    // A flipped byte in the fifth package of one big chunk: nothing of that chunk is yielded.
+    const bad = Buffer.from(sealed);
+    bad[SEALED_HEADER_BYTES + 4 * (PKG + SEALED_TAG_BYTES) + 10]! ^= 0x80;
+    let yielded = 0;
+    await assert.rejects(
+      (async () => {
+        const one = async function* (from: number, to: number) {
+          yield bad.subarray(from, to + 1);
+        };
+        for await (const c of openSealed(one, n, KEY, 'p1', 0, n - 1, 'p', LOG2)) yielded += c.length;
+      })(),
+      isCorrupt,
+    );
+    assert.equal(yielded, 0);
   });
 });

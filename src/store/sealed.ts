@@ -16,7 +16,7 @@
 // the piece or to another piece, a piece cut after any package, or a header changed is detected
 // when that package is opened: the read fails (StoreError('DataCorrupt')), no byte of a package is
 // served before its tag is checked. A range read opens only the packages it covers (and the header).
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
 import { StoreError } from './errors.js';
 
 export const SEALED_HEADER_BYTES = 32;
@@ -27,6 +27,8 @@ const MAGIC = Buffer.from('STRS', 'latin1');
 const VERSION = 1;
 const SALT_BYTES = 24;
 const INFO = 'strata sealed piece v1';
+const LAST = Buffer.from([1]);
+const NOT_LAST = Buffer.from([0]);
 
 /** The number of packages of a piece of `plain` bytes: at least one (an empty piece has one empty package). */
 function packagesOf(plain: number, pkg: number): number {
@@ -47,41 +49,108 @@ export function plainSize(sealed: number, log2 = PACKAGE_LOG2): number {
   return sealedSize(plain, log2) === sealed ? plain : -1;
 }
 
-/** The key of one piece: from the data key, the piece's salt and its id ('' inline). */
+const INFO_PREFIX = `${INFO}\0`;
+const ONE = Buffer.from([1]);
+
+/**
+ * The key of one piece: HKDF-SHA256(data key, salt, INFO | 0 | piece id ('' inline)) to 32 bytes
+ * (RFC 5869: extract, then one expand block) with two HMACs: the same bytes as crypto.hkdfSync, at
+ * about half its cost (it builds KeyObjects per call), which counts once per small object.
+ */
 function pieceKey(dataKey: Buffer, salt: Buffer, id: string): Buffer {
   if (dataKey.length !== 32) throw new Error('sealed: a data key has 32 bytes');
-  return Buffer.from(hkdfSync('sha256', dataKey, salt, `${INFO}\0${id}`, 32));
+  const prk = createHmac('sha256', salt).update(dataKey).digest();
+  return createHmac('sha256', prk).update(INFO_PREFIX, 'latin1').update(id, 'utf8').update(ONE).digest();
+}
+
+/** The per-piece constants of sealing and opening: its key, and the associated data of a package that is last or not (made when first needed). */
+class Piece {
+  readonly key: Buffer;
+  private last: Buffer | undefined;
+  private notLast: Buffer | undefined;
+
+  constructor(
+    dataKey: Buffer,
+    private readonly header: Buffer,
+    id: string,
+  ) {
+    this.key = pieceKey(dataKey, header.subarray(8), id);
+  }
+
+  aad(last: boolean): Buffer {
+    if (last) return (this.last ??= Buffer.concat([this.header, LAST]));
+    return (this.notLast ??= Buffer.concat([this.header, NOT_LAST]));
+  }
 }
 
 function nonce(i: number): Buffer {
   const n = Buffer.alloc(12);
-  n.writeBigUInt64BE(BigInt(i), 4);
+  // i < 2^53: the high word then the low word of a 64-bit big-endian counter.
+  n.writeUInt32BE(Math.floor(i / 0x1_0000_0000), 4);
+  n.writeUInt32BE(i >>> 0, 8);
   return n;
 }
 
-const LAST = Buffer.from([1]);
-const NOT_LAST = Buffer.from([0]);
-
-function sealPackage(key: Buffer, header: Buffer, i: number, last: boolean, plain: Buffer): Buffer[] {
-  const c = createCipheriv('aes-256-gcm', key, nonce(i));
-  c.setAAD(Buffer.concat([header, last ? LAST : NOT_LAST]));
-  const body = c.update(plain);
-  c.final();
-  return [body, c.getAuthTag()];
+/**
+ * Seals package i of plaintext given in parts (a package's bytes are never joined first): appends
+ * its ciphertext and tag to `out`. Returns the number of bytes appended.
+ */
+function sealPackage(p: Piece, i: number, last: boolean, parts: readonly Buffer[], out: Buffer[]): number {
+  const c = createCipheriv('aes-256-gcm', p.key, nonce(i));
+  c.setAAD(p.aad(last));
+  let n = 0;
+  for (const part of parts) {
+    const body = c.update(part);
+    out.push(body);
+    n += body.length;
+  }
+  const rest = c.final();
+  if (rest.length > 0) out.push(rest);
+  out.push(c.getAuthTag());
+  return n + rest.length + SEALED_TAG_BYTES;
 }
 
-/** One package (ciphertext and tag) opened, or StoreError('DataCorrupt'). */
-function openPackage(key: Buffer, header: Buffer, i: number, last: boolean, bytes: Buffer, what: string): Buffer {
-  const d = createDecipheriv('aes-256-gcm', key, nonce(i));
-  d.setAAD(Buffer.concat([header, last ? LAST : NOT_LAST]));
-  d.setAuthTag(bytes.subarray(bytes.length - SEALED_TAG_BYTES));
-  const body = d.update(bytes.subarray(0, bytes.length - SEALED_TAG_BYTES));
+/**
+ * Opens one package (its ciphertext and tag, in parts) into `out` at `at`, or throws
+ * StoreError('DataCorrupt'). The bytes written there before the tag is checked are not handed out
+ * by the callers unless it checks. Returns the offset after the plaintext.
+ */
+function openPackageInto(p: Piece, i: number, last: boolean, parts: readonly Buffer[], bytes: number, out: Buffer, at: number, what: string): number {
+  const d = createDecipheriv('aes-256-gcm', p.key, nonce(i));
+  d.setAAD(p.aad(last));
+  // The tag is the last 16 bytes of the parts; it may straddle two of them.
+  const bodyBytes = bytes - SEALED_TAG_BYTES;
+  const tagParts: Buffer[] = [];
+  let seen = 0;
+  for (const part of parts) {
+    const body = Math.max(0, Math.min(part.length, bodyBytes - seen));
+    if (body > 0) at += d.update(body === part.length ? part : part.subarray(0, body)).copy(out, at);
+    if (body < part.length) tagParts.push(part.subarray(body));
+    seen += part.length;
+  }
+  d.setAuthTag(tagParts.length === 1 ? tagParts[0]! : Buffer.concat(tagParts, SEALED_TAG_BYTES));
   try {
-    d.final();
+    at += d.final().copy(out, at);
   } catch {
     throw new StoreError('DataCorrupt', `${what}: package ${i} does not authenticate (damaged, moved, or another key)`);
   }
-  return body;
+  return at;
+}
+
+/**
+ * Salts come from a pool of random bytes filled by the CSPRNG 4 KiB at a time (one call per ~170
+ * pieces instead of one per piece: it counts for small objects); each salt is used once.
+ */
+const SALT_POOL = Buffer.alloc(SALT_BYTES * 170);
+let saltAt = SALT_POOL.length;
+
+function randomSalt(into: Buffer, at: number): void {
+  if (saltAt + SALT_BYTES > SALT_POOL.length) {
+    randomFillSync(SALT_POOL);
+    saltAt = 0;
+  }
+  SALT_POOL.copy(into, at, saltAt, saltAt + SALT_BYTES);
+  saltAt += SALT_BYTES;
 }
 
 function newHeader(log2: number): Buffer {
@@ -89,50 +158,67 @@ function newHeader(log2: number): Buffer {
   MAGIC.copy(h, 0);
   h[4] = VERSION;
   h[5] = log2;
-  randomBytes(SALT_BYTES).copy(h, 8);
+  randomSalt(h, 8);
   return h;
 }
 
 /**
+/**
+ * Sealed bytes per buffer sealStream yields: up to 16 packages (about 1 MiB with 64 KiB packages),
+ * so the data store writes (one thread-pool write each) and hashes in large chunks, not a
+ * ciphertext and a tag apart. Each buffer is joined to its exact size (no 1 MiB buffer for a small piece).
+ */
+const SEAL_BATCH = 16;
+
+/**
  * Seals a stream of plaintext into a sealed piece with id `id` (the data store's): the header, then
- * each package as soon as its bytes are in (a package is held back until the next byte proves it
- * is not the last).
+ * the packages in buffers of up to SEAL_BATCH of them (a package is held back until the next byte
+ * proves it is not the last: its associated data says which, and must be set before it is encrypted).
  */
 export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer, id: string, log2 = PACKAGE_LOG2): AsyncGenerator<Buffer> {
   const header = newHeader(log2);
-  const key = pieceKey(dataKey, header.subarray(8), id);
+  const piece = new Piece(dataKey, header, id);
   const pkg = 2 ** log2;
-  yield header;
+  const batch = SEAL_BATCH * (pkg + SEALED_TAG_BYTES);
   let i = 0;
   let held: Buffer[] = [];
   let heldBytes = 0;
+  let out: Buffer[] = [header];
+  let outBytes = header.length;
   for await (const chunk of source) {
-    let at = 0;
-    while (at < chunk.length) {
+    let from = 0;
+    while (from < chunk.length) {
       if (heldBytes === pkg) {
         // A full package and more bytes behind it: it is not the last.
-        yield* sealPackage(key, header, i++, false, held.length === 1 ? held[0]! : Buffer.concat(held, pkg));
+        outBytes += sealPackage(piece, i++, false, held, out);
         held = [];
         heldBytes = 0;
+        if (outBytes + pkg + SEALED_TAG_BYTES > batch) {
+          yield Buffer.concat(out, outBytes);
+          out = [];
+          outBytes = 0;
+        }
       }
-      const take = Math.min(pkg - heldBytes, chunk.length - at);
-      held.push(at === 0 && take === chunk.length ? chunk : chunk.subarray(at, at + take));
+      const take = Math.min(pkg - heldBytes, chunk.length - from);
+      held.push(from === 0 && take === chunk.length ? chunk : chunk.subarray(from, from + take));
       heldBytes += take;
-      at += take;
+      from += take;
     }
   }
-  yield* sealPackage(key, header, i, true, held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes));
+  outBytes += sealPackage(piece, i, true, held, out);
+  yield Buffer.concat(out, outBytes);
 }
 
 /** Seals bytes in memory (inline objects: no piece id). */
 export function sealBuffer(plain: Buffer, dataKey: Buffer, log2 = PACKAGE_LOG2): Buffer {
   const header = newHeader(log2);
-  const key = pieceKey(dataKey, header.subarray(8), '');
+  const piece = new Piece(dataKey, header, '');
   const pkg = 2 ** log2;
   const n = packagesOf(plain.length, pkg);
   const out: Buffer[] = [header];
-  for (let i = 0; i < n; i++) out.push(...sealPackage(key, header, i, i === n - 1, plain.subarray(i * pkg, (i + 1) * pkg)));
-  return Buffer.concat(out);
+  let bytes = header.length;
+  for (let i = 0; i < n; i++) bytes += sealPackage(piece, i, i === n - 1, [plain.subarray(i * pkg, (i + 1) * pkg)], out);
+  return Buffer.concat(out, bytes);
 }
 
 /** The piece's header, checked; its package size. Throws StoreError('DataCorrupt'). */
@@ -170,12 +256,11 @@ export async function* openSealed(
   const from = first === 0 ? 0 : SEALED_HEADER_BYTES + first * stride;
   const to = Math.min(sealed, SEALED_HEADER_BYTES + (lastPkg + 1) * stride) - 1;
   const headerChunks: Buffer[] = [];
-  let header: Buffer | undefined;
-  let key: Buffer | undefined;
+  let piece: Piece | undefined;
   const takeHeader = (): void => {
-    header = Buffer.concat(headerChunks);
+    const header = Buffer.concat(headerChunks);
     if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
-    key = pieceKey(dataKey, header.subarray(8), id);
+    piece = new Piece(dataKey, header, id);
   };
   if (from !== 0) {
     for await (const c of read(0, SEALED_HEADER_BYTES - 1)) headerChunks.push(c);
@@ -185,12 +270,6 @@ export async function* openSealed(
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const want = (p: number): number => (p === n - 1 ? plain - p * pkg : pkg) + SEALED_TAG_BYTES;
-  const open = (bytes: Buffer): Buffer => {
-    const body = openPackage(key!, header!, i, i === n - 1, bytes, what);
-    const lo = i === first ? start - i * pkg : 0;
-    const hi = i === lastPkg ? end - i * pkg + 1 : body.length;
-    return lo === 0 && hi === body.length ? body : body.subarray(lo, hi);
-  };
   let skipHeader = from === 0;
   for await (let chunk of read(from, to)) {
     if (skipHeader) {
@@ -202,6 +281,12 @@ export async function* openSealed(
       takeHeader();
       skipHeader = false;
     }
+    // The packages this chunk completes are opened into one buffer, yielded once they all check:
+    // as few (and as large) writes to the client as the data store's reads, and no byte of a
+    // package is handed out before its tag is checked.
+    let out: Buffer | undefined;
+    let at = 0;
+    let lo = 0;
     while (chunk.length > 0) {
       // A reader yielding past the range read is a damaged piece, not a package to try.
       if (i > lastPkg) throw new StoreError('DataCorrupt', `${what}: more bytes than the packages ${first}-${lastPkg} read`);
@@ -211,12 +296,17 @@ export async function* openSealed(
       pendingBytes += part.length;
       chunk = chunk.subarray(part.length);
       if (pendingBytes === want(i)) {
-        yield open(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+        // The plaintext of what this chunk completes is shorter than its sealed bytes.
+        out ??= Buffer.allocUnsafe(pendingBytes + chunk.length);
+        if (i === first) lo = start - i * pkg;
+        const opened = openPackageInto(piece!, i, i === n - 1, pending, pendingBytes, out, at, what);
+        at = i === lastPkg ? at + (end - i * pkg + 1) : opened;
         pending = [];
         pendingBytes = 0;
         i++;
       }
     }
+    if (out !== undefined && at > lo) yield out.subarray(lo, at);
   }
   if (i !== lastPkg + 1) throw new StoreError('DataCorrupt', `${what}: the piece ended inside package ${i}`);
 }
@@ -229,22 +319,25 @@ export function openSealedBuffer(sealed: Buffer, plain: number, dataKey: Buffer,
   if (sealed.length !== sealedSize(plain, log2)) throw new StoreError('DataCorrupt', `${what}: ${sealed.length} sealed bytes for ${plain} plaintext bytes`);
   const header = sealed.subarray(0, SEALED_HEADER_BYTES);
   if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
-  const key = pieceKey(dataKey, header.subarray(8), '');
+  const piece = new Piece(dataKey, header, '');
   // An empty piece is still authenticated (its one empty package): a damaged one is not "empty".
-  if (plain === 0) return openPackage(key, header, 0, true, sealed.subarray(SEALED_HEADER_BYTES), what);
+  if (plain === 0) {
+    openPackageInto(piece, 0, true, [sealed.subarray(SEALED_HEADER_BYTES)], SEALED_TAG_BYTES, Buffer.alloc(0), 0, what);
+    return Buffer.alloc(0);
+  }
   if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
   const pkg = 2 ** log2;
   const n = packagesOf(plain, pkg);
   const first = Math.floor(start / pkg);
   const last = Math.floor(end / pkg);
-  const out: Buffer[] = [];
+  const out = Buffer.allocUnsafe(Math.min(plain, (last + 1) * pkg) - first * pkg);
+  let at = 0;
   for (let i = first; i <= last; i++) {
-    const at = SEALED_HEADER_BYTES + i * (pkg + SEALED_TAG_BYTES);
-    const len = i === n - 1 ? plain - i * pkg : pkg;
-    const body = openPackage(key, header, i, i === n - 1, sealed.subarray(at, at + len + SEALED_TAG_BYTES), what);
-    out.push(body.subarray(i === first ? start - i * pkg : 0, i === last ? end - i * pkg + 1 : len));
+    const from = SEALED_HEADER_BYTES + i * (pkg + SEALED_TAG_BYTES);
+    const len = (i === n - 1 ? plain - i * pkg : pkg) + SEALED_TAG_BYTES;
+    at = openPackageInto(piece, i, i === n - 1, [sealed.subarray(from, from + len)], len, out, at, what);
   }
-  return out.length === 1 ? out[0]! : Buffer.concat(out);
+  return out.subarray(start - first * pkg, end - first * pkg + 1);
 }
 
 /** The bytes an inline object keeps in the metadata store: its size, or its sealed piece's when sealed. */

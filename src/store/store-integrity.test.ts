@@ -133,6 +133,52 @@ describe('Store.openRead over damaged pieces (directory store)', () => {
     assert.deepEqual(store.pinStats(), { pinnedIds: 0, deferredFrees: 0, leases: 0 });
   });
 
+  it('openRead › sealed piece (read without block checks): a flipped byte → DataCorrupt (fault sealed), ranges before it served; another key refused', async () => {
+    const key = Buffer.alloc(32, 9);
+    const body = pattern(1.5 * MiB, 5);
+    const ref = await store.writeData(once(body), undefined, key);
+    assert.equal(ref.size, body.length);
+    const rec: ObjectRecord = {
+      bucket: 'b',
+      key: 'sealed',
+      versionId: NULL_VERSION,
+      isLatest: true,
+      isDeleteMarker: false,
+      size: body.length,
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      lastModified: Date.now(),
+      storageClass: 'STANDARD',
+      meta: { user: {} },
+      data: [ref],
+      sse: { mode: 'AES256', keyId: 'k', dataKey: 'AA==' },
+    };
+    await store.commitObject(rec);
+    const read = async (range?: { start: number; end: number }, k = key) => drain(store.openRead((await store.getObject('b', 'sealed'))!, range, k));
+    const whole = await read();
+    assert.equal(whole.err, undefined);
+    assert.ok(whole.bytes.equals(body));
+    // Package 3 (plaintext bytes 192 KiB..256 KiB) damaged on disk, inside the piece's first checksum block.
+    const fh = await open(fileOf(ref), 'r+');
+    const at = HEADER_SIZE + 32 + 3 * (64 * 1024 + 16) + 100;
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, at);
+    b[0]! ^= 0x04;
+    await fh.write(b, 0, 1, at);
+    await fh.close();
+    const bad = await read();
+    assert.ok(isCorrupt(bad.err), String(bad.err));
+    assert.ok(body.subarray(0, bad.bytes.length).equals(bad.bytes), 'only correct bytes');
+    assert.ok(bad.bytes.length <= 3 * 64 * 1024, 'nothing of the damaged package');
+    assert.equal(logged.find((l) => l.msg === 'object data damaged: not served')?.fault, 'sealed');
+    const before = await read({ start: 10, end: 3 * 64 * 1024 - 1 });
+    assert.equal(before.err, undefined);
+    assert.ok(before.bytes.equals(body.subarray(10, 3 * 64 * 1024)));
+    const after = await read({ start: 4 * 64 * 1024, end: body.length - 1 });
+    assert.ok(after.bytes.equals(body.subarray(4 * 64 * 1024)));
+    assert.ok(isCorrupt((await read({ start: 0, end: 10 }, Buffer.alloc(32, 8))).err), 'another key');
+    assert.deepEqual(store.pinStats(), { pinnedIds: 0, deferredFrees: 0, leases: 0 });
+  });
+
   it('openRead › a record whose pieces do not add up to its size → DataCorrupt, logged', async () => {
     const { rec } = await putParts('sizes');
     const bad = { ...(await store.getObject('b', 'sizes'))!, size: rec.size + 10 };

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
-import type { DataRef, DataStore, PieceSource } from '../types.js';
+import type { DataReadOptions, DataRef, DataStore, PieceSource } from '../types.js';
 import { closeSource, nextOrAbort } from '../abort.js';
 import { syncSkipped } from '../sync-switch.js';
 import { BlockHasher, encodeFooter, encodeHeader } from './piece-format.js';
@@ -168,9 +168,9 @@ export class DirDataStore implements DataStore {
    * pool and is checked against its SHA-256 before it is yielded; legacy pieces (no checksums) are
    * read in 1 MiB chunks and checked for their length only.
    */
-  read(ref: DataRef, range?: { start: number; end: number }): AsyncIterable<Buffer> {
+  read(ref: DataRef, range?: { start: number; end: number }, opts?: DataReadOptions): AsyncIterable<Buffer> {
     const file = this.pathOf(ref.id); // throws at once for an invalid id
-    return readPiece(ref, file, range?.start ?? 0, range?.end ?? ref.size - 1);
+    return readPiece(ref, file, range?.start ?? 0, range?.end ?? ref.size - 1, opts?.blockChecks ?? true);
   }
 
   async remove(id: string): Promise<void> {
