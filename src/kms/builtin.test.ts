@@ -239,20 +239,31 @@ describe('BuiltinKeyService', () => {
     await meta2.close();
   });
 
-  it("two services on one database › each sees the other's disable, enable, rotation and new keys at its next call", async () => {
+  it("two services on one database › each sees the other's disable, enable, rotation and new keys within a second (administration at once)", async () => {
     const path = tempDb();
     const r = root('shared-key');
     const metaA = SqliteMetaStore.open(path);
     const metaB = SqliteMetaStore.open(path);
-    const a = await BuiltinKeyService.open(metaA.kmsKeys, r);
-    const b = await BuiltinKeyService.open(metaB.kmsKeys, r);
+    let clock = 1_000_000;
+    const now = () => clock;
+    const a = await BuiltinKeyService.open(metaA.kmsKeys, r, { now });
+    const b = await BuiltinKeyService.open(metaB.kmsKeys, r, { now });
     const dk = await b.generateDataKey('shared-key', CTX);
     assert.deepEqual(await b.decryptDataKey('shared-key', dk.ciphertext, CTX), dk.plaintext); // b caches state, material, data key
     await a.setKeyEnabled('shared-key', false);
+    assert.equal(await a.decryptDataKey('shared-key', dk.ciphertext, CTX).catch((e: { code: string }) => e.code), 'DisabledException', 'at once where it was made');
+    clock += 999;
+    assert.deepEqual(await b.decryptDataKey('shared-key', dk.ciphertext, CTX), dk.plaintext, 'b trusts its state for up to a second');
+    assert.equal((await b.describeKey('shared-key')).enabled, false, 'administration reads the current state');
+    clock += 1000;
     assert.equal(await kmsCode(b.decryptDataKey('shared-key', dk.ciphertext, CTX)), 'DisabledException');
     assert.equal(await kmsCode(b.generateDataKey('shared-key', CTX)), 'DisabledException');
     await a.setKeyEnabled('shared-key', true);
     await a.rotateKey('shared-key');
+    // A data key a wraps under the version it just made opens in b at once (a newer version makes b look again).
+    const fromA = await a.generateDataKey('shared-key', CTX);
+    assert.deepEqual(await b.decryptDataKey('shared-key', fromA.ciphertext, CTX), fromA.plaintext);
+    clock += 1000;
     const rotated = await b.generateDataKey('shared-key', CTX);
     assert.equal(rotated.ciphertext.readUInt32BE(1), 2, 'b wraps under the version a made');
     assert.deepEqual(await a.decryptDataKey('shared-key', rotated.ciphertext, CTX), rotated.plaintext);

@@ -10,10 +10,11 @@
 // (its pairs sorted by name), so another key, another context, another version or a flipped byte
 // does not open (InvalidCiphertextException), never yields other bytes.
 //
-// Per call: one point read of the key generation (a `meta` row every key change bumps, in whichever
-// process); the key states read since it last moved are reused, else the key's row is read again. So
-// a disable or a rotation by another process sharing the data directory takes effect at its next
-// call. The unsealed material of each (key, version) is cached in memory (it never changes once
+// Per data-key call: a point read of the key generation (a `meta` row every key change bumps, in
+// whichever process) at most once a second (STATE_RECHECK_MS); the key states read since it last moved
+// are reused, else the key's row is read again. So a disable or a rotation by another process sharing
+// the data directory takes effect within a second (at once for administration and in the process
+// that made it). The unsealed material of each (key, version) is cached in memory (it never changes once
 // written), and so are the last unwrapped data keys (by their exact ciphertext, key and context).
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
 import { StoreError } from '../store/errors.js';
@@ -45,6 +46,8 @@ export const DATA_KEY_BYTES = HEADER_BYTES + IV_BYTES + KEY_BYTES + TAG_BYTES;
 const MAX_CONTEXT_CHARS = 8192;
 /** Attempts of a rotation that lost a race with another process's rotation. */
 const ROTATE_ATTEMPTS = 3;
+/** How long data-key calls trust the key states they hold before looking at the key generation again (ms). */
+const STATE_RECHECK_MS = 1000;
 /** Unwrapped data keys kept (32 bytes each, plus their cache key): the objects read most recently. */
 const UNWRAPPED_MAX = 4096;
 
@@ -116,6 +119,8 @@ export class BuiltinKeyService implements KeyService {
   /** Key states read at key generation `statesAt`. */
   private readonly states = new Map<string, KmsKeyRecord>();
   private statesAt = -1;
+  /** When the key generation was last looked at (this.now()). */
+  private checkedAt = Number.NEGATIVE_INFINITY;
   /** Recently unwrapped data keys by key id, ciphertext and canonical context (at most UNWRAPPED_MAX). */
   private readonly unwrapped = new Map<string, Buffer>();
 
@@ -163,7 +168,7 @@ export class BuiltinKeyService implements KeyService {
 
   async generateDataKey(keyId: string, context: Readonly<Record<string, string>>): Promise<DataKey> {
     const ctx = canonicalContext(context);
-    const key = this.usableKey(keyId);
+    const key = this.usableKey(keyId, false);
     const material = this.material(keyId, key.currentVersion);
     if (material === undefined) throw this.internal(keyId, key.currentVersion, 'its current version is missing from the metadata store');
     const plaintext = random(KEY_BYTES);
@@ -176,10 +181,12 @@ export class BuiltinKeyService implements KeyService {
 
   async decryptDataKey(keyId: string, ciphertext: Buffer, context: Readonly<Record<string, string>>): Promise<Buffer> {
     const ctx = canonicalContext(context);
-    const key = this.usableKey(keyId);
+    let key = this.usableKey(keyId, false);
     const bad = () => new KmsError('InvalidCiphertextException', 'The data key ciphertext cannot be decrypted with this key and encryption context.');
     if (ciphertext.length !== DATA_KEY_BYTES || ciphertext[0] !== DATA_KEY_FORMAT) throw bad();
     const version = ciphertext.readUInt32BE(1);
+    // A version newer than the state this process holds: another process rotated within the last second.
+    if (version > key.currentVersion) key = this.usableKey(keyId, true);
     if (version < 1 || version > key.currentVersion) throw bad();
     // The same inputs always unwrap to the same bytes: a data key unwrapped before is not unwrapped again.
     const cacheKey = `${keyId}\0${ciphertext.toString('base64')}\0${ctx}`;
@@ -201,6 +208,7 @@ export class BuiltinKeyService implements KeyService {
     const record: KmsKeyRecord = { keyId, enabled: true, created: t, currentVersion: 1, rotated: t };
     try {
       await this.keys.createKey(record, this.newVersion(keyId, 1, t));
+      this.checkedAt = Number.NEGATIVE_INFINITY; // seen by this process's next data-key call
     } catch (err) {
       if (err instanceof StoreError && err.code === 'EntityAlreadyExists') throw new KmsError('AlreadyExistsException', `Key '${keyId}' already exists.`);
       throw err;
@@ -221,7 +229,9 @@ export class BuiltinKeyService implements KeyService {
       const key = this.usableKey(keyId);
       const version = key.currentVersion + 1;
       try {
-        return this.info(await this.keys.addVersion(this.newVersion(keyId, version, this.now())));
+        const rotated = await this.keys.addVersion(this.newVersion(keyId, version, this.now()));
+        this.checkedAt = Number.NEGATIVE_INFINITY;
+        return this.info(rotated);
       } catch (err) {
         // Another process rotated between our read and our write: rotate from its version.
         if (err instanceof StoreError && err.code === 'EntityAlreadyExists' && attempt < ROTATE_ATTEMPTS) continue;
@@ -232,7 +242,9 @@ export class BuiltinKeyService implements KeyService {
 
   async setKeyEnabled(keyId: string, enabled: boolean): Promise<KeyInfo> {
     try {
-      return this.info(await this.keys.setEnabled(keyId, enabled));
+      const changed = await this.keys.setEnabled(keyId, enabled);
+      this.checkedAt = Number.NEGATIVE_INFINITY;
+      return this.info(changed);
     } catch (err) {
       throw notFoundOf(err);
     }
@@ -246,12 +258,22 @@ export class BuiltinKeyService implements KeyService {
     return { keyId, version, created, rootKeyId: this.rootKeyId, sealed };
   }
 
-  /** The key's current state: from memory while the key generation has not moved, else read again. */
-  private stateOf(keyId: string): KmsKeyRecord {
-    const generation = this.keys.generation();
-    if (generation !== this.statesAt) {
-      this.states.clear();
-      this.statesAt = generation;
+  /**
+   * The key's current state: from memory while the key generation has not moved, else read again.
+   * Data-key calls (`fresh` false) look at the generation at most every STATE_RECHECK_MS: a change
+   * made by another process sharing the data directory reaches them within that second (AWS KMS
+   * documents key state changes as eventually consistent too), which saves a metadata read (two
+   * system calls) per encrypted GET and PUT. Changes made here, and administration, are seen at once.
+   */
+  private stateOf(keyId: string, fresh = true): KmsKeyRecord {
+    const t = this.now();
+    if (fresh || t - this.checkedAt >= STATE_RECHECK_MS) {
+      this.checkedAt = t;
+      const generation = this.keys.generation();
+      if (generation !== this.statesAt) {
+        this.states.clear();
+        this.statesAt = generation;
+      }
     }
     let key = this.states.get(keyId);
     if (key === undefined && typeof keyId === 'string') {
@@ -263,8 +285,10 @@ export class BuiltinKeyService implements KeyService {
   }
 
   /** The key's state when it exists and is enabled (AWS: a disabled key neither wraps nor unwraps). */
-  private usableKey(keyId: string): KmsKeyRecord {
-    const key = this.stateOf(keyId);
+  private usableKey(keyId: string, fresh = true): KmsKeyRecord {
+    let key = this.stateOf(keyId, fresh);
+    // Held as disabled: look again before refusing (an enable elsewhere counts at once).
+    if (!key.enabled && !fresh) key = this.stateOf(keyId, true);
     if (!key.enabled) throw new KmsError('DisabledException', `Key '${keyId}' is disabled.`);
     return key;
   }
