@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { ANONYMOUS } from '../iam/principal.js';
 import { checkAccess, denialOf, resourceOf } from '../s3/access.js';
-import { loadBucketWithAccess } from '../s3/bucket-access.js';
+import { loadBucketWithAccess, loadBucketWithEncryption, WRITES_WITH_DEFAULT_ENCRYPTION } from '../s3/bucket-access.js';
 import { authenticateCached, confirmCached } from '../s3/auth/cached.js';
 import type { BucketAccess } from '../iam/authorize.js';
 import { authenticate, postFormCredentials } from '../s3/auth/authenticate.js';
@@ -153,6 +153,7 @@ class PipelineContext implements RequestContext {
   principal: Principal = ANONYMOUS;
   bucketRecord?: BucketRecord;
   bucketAccess?: BucketAccess;
+  bucketEncryption?: string | null;
   kms?: KeyService;
   input?: unknown;
   bodyText?: string;
@@ -329,11 +330,15 @@ export function createRequestHandler(deps: PipelineDeps) {
       // NoSuchBucket is answered in stage 6, after the authorization and request errors (as S3 orders them).
       // …and, for every principal but root, what the bucket says about access (policy, ACLs), read
       // with the bucket in one statement.
+      // A write that may take the bucket's default encryption reads its rule in the same statement.
       if (spec?.bucketMustExist && bucket !== undefined) {
-        if (ctx.principal.kind === 'root') ctx.bucketRecord = await store.getBucket(bucket);
-        else {
-          const loaded = await loadBucketWithAccess(store, bucket);
-          ({ bucket: ctx.bucketRecord, access: ctx.bucketAccess } = loaded);
+        const withEncryption = WRITES_WITH_DEFAULT_ENCRYPTION.has(opName);
+        if (ctx.principal.kind === 'root') {
+          if (withEncryption) ({ bucket: ctx.bucketRecord, encryption: ctx.bucketEncryption } = await loadBucketWithEncryption(store, bucket));
+          else ctx.bucketRecord = await store.getBucket(bucket);
+        } else {
+          const loaded = await loadBucketWithAccess(store, bucket, withEncryption);
+          ({ bucket: ctx.bucketRecord, access: ctx.bucketAccess, encryption: ctx.bucketEncryption } = loaded);
           const confirming = confirmCached(ctx, deps.credentials, pending, loaded.identityGeneration);
           if (confirming !== undefined) await confirming;
         }

@@ -251,7 +251,11 @@ describe('BuiltinKeyService', () => {
     const dk = await b.generateDataKey('shared-key', CTX);
     assert.deepEqual(await b.decryptDataKey('shared-key', dk.ciphertext, CTX), dk.plaintext); // b caches state, material, data key
     await a.setKeyEnabled('shared-key', false);
-    assert.equal(await a.decryptDataKey('shared-key', dk.ciphertext, CTX).catch((e: { code: string }) => e.code), 'DisabledException', 'at once where it was made');
+    assert.equal(
+      await a.decryptDataKey('shared-key', dk.ciphertext, CTX).catch((e: { code: string }) => e.code),
+      'DisabledException',
+      'at once where it was made',
+    );
     clock += 999;
     assert.deepEqual(await b.decryptDataKey('shared-key', dk.ciphertext, CTX), dk.plaintext, 'b trusts its state for up to a second');
     assert.equal((await b.describeKey('shared-key')).enabled, false, 'administration reads the current state');

@@ -4,6 +4,7 @@
 // root (the root principal is allowed outright: nothing is read for it), with the bucket in one
 // statement (loadBucketWithAccess), and leaves it on ctx.bucketAccess; checkAccess (access.ts) hands it to authorize(). The copy source's bucket is
 // loaded the same way by copy-source.ts.
+import { ENCRYPTION_CONFIG_NAME } from './bucket-encryption.js';
 import type { BucketAccess } from '../iam/authorize.js';
 import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
@@ -94,12 +95,30 @@ export async function loadBucketAccess(store: Store, bucket: BucketRecord): Prom
  * but root), with the identity generation of the same snapshot (it confirms a cached principal:
  * s3/auth/cached.ts); all undefined when the bucket does not exist.
  */
-export function loadBucketWithAccess(store: Store, name: string): Promise<{ bucket?: BucketRecord; access?: BucketAccess; identityGeneration?: number }> {
-  return store
-    .getBucketWithConfigs(name, ACCESS_CONFIG_NAMES)
-    .then((found) =>
-      found === undefined
-        ? {}
-        : { bucket: found.bucket, access: accessOf(store, found.bucket, accessConfigsOf(found.configs)), identityGeneration: found.identityGeneration },
-    );
+export function loadBucketWithAccess(
+  store: Store,
+  name: string,
+  withEncryption = false,
+): Promise<{ bucket?: BucketRecord; access?: BucketAccess; identityGeneration?: number; encryption?: string | null }> {
+  return store.getBucketWithConfigs(name, withEncryption ? ACCESS_AND_ENCRYPTION : ACCESS_CONFIG_NAMES).then((found) =>
+    found === undefined
+      ? {}
+      : {
+          bucket: found.bucket,
+          access: accessOf(store, found.bucket, accessConfigsOf(found.configs)),
+          identityGeneration: found.identityGeneration,
+          ...(withEncryption && { encryption: found.configs.get(ENCRYPTION_CONFIG_NAME) ?? null }),
+        },
+  );
+}
+
+/** The writes that may take the bucket's default encryption: the pipeline loads its rule with the bucket. */
+export const WRITES_WITH_DEFAULT_ENCRYPTION: ReadonlySet<string> = new Set(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
+
+const ACCESS_AND_ENCRYPTION: readonly string[] = [...ACCESS_CONFIG_NAMES, ENCRYPTION_CONFIG_NAME];
+
+/** Root's load-bucket stage for a write that may encrypt: the bucket and its encryption rule in one statement. */
+export async function loadBucketWithEncryption(store: Store, name: string): Promise<{ bucket?: BucketRecord; encryption?: string | null }> {
+  const found = await store.getBucketWithConfigs(name, [ENCRYPTION_CONFIG_NAME]);
+  return found === undefined ? {} : { bucket: found.bucket, encryption: found.configs.get(ENCRYPTION_CONFIG_NAME) ?? null };
 }

@@ -49,6 +49,12 @@ export interface RequestContext {
    * the bucket for every principal but root.
    */
   bucketAccess?: BucketAccess;
+  /**
+   * The bucket's default-encryption rule as stored (s3/bucket-encryption.ts), loaded with the bucket
+   * by the pipeline for the writes that may encrypt (WRITES_WITH_DEFAULT_ENCRYPTION): null = none;
+   * undefined = not loaded (sse.ts reads it then).
+   */
+  bucketEncryption?: string | null;
   /** The key service of SSE-S3 / SSE-KMS (s3/sse.ts); absent when the server has none. */
   readonly kms?: KeyService;
   /** The operation's body policy (registry), which the body readers enforce. */

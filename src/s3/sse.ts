@@ -273,7 +273,7 @@ export async function writeEncryption(ctx: RequestContext, bucket: string, key: 
 
 /** The bucket's default encryption (PutBucketEncryption, s3/bucket-encryption.ts), else the server's; undefined: none. */
 async function defaultEncryption(ctx: RequestContext, bucket: string): Promise<SseRequest | undefined> {
-  const rule = storedEncryptionRule(await ctx.store.getBucketConfig(bucket, ENCRYPTION_CONFIG_NAME));
+  const rule = storedEncryptionRule(await bucketEncryptionText(ctx, bucket));
   if (rule !== undefined) {
     if (rule.algorithm === 'AES256') return { mode: 'AES256' };
     const req: SseRequest = { mode: 'aws:kms' };
@@ -286,12 +286,21 @@ async function defaultEncryption(ctx: RequestContext, bucket: string): Promise<S
 }
 
 /**
+ * The bucket's stored encryption rule (text), undefined when none: as the pipeline loaded it with the
+ * request's bucket (writes: no read of its own), else read now (another bucket, e.g. a copy's).
+ */
+function bucketEncryptionText(ctx: RequestContext, bucket: string): Promise<string | undefined> | string | undefined {
+  if (bucket === ctx.bucket && ctx.bucketEncryption !== undefined) return ctx.bucketEncryption ?? undefined;
+  return ctx.store.getBucketConfig(bucket, ENCRYPTION_CONFIG_NAME);
+}
+
+/**
  * An SSE-KMS request without x-amz-server-side-encryption-bucket-key-enabled takes the bucket's
  * BucketKeyEnabled setting, as on AWS (its key stays the one the request names, or the default key).
  */
 async function withBucketKey(ctx: RequestContext, bucket: string, asked: SseRequest): Promise<SseRequest> {
   if (asked.mode !== 'aws:kms' || asked.bucketKey !== undefined) return asked;
-  const rule = storedEncryptionRule(await ctx.store.getBucketConfig(bucket, ENCRYPTION_CONFIG_NAME));
+  const rule = storedEncryptionRule(await bucketEncryptionText(ctx, bucket));
   return rule?.bucketKey === undefined || rule.algorithm === 'AES256' ? asked : { ...asked, bucketKey: rule.bucketKey };
 }
 
