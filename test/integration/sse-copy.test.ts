@@ -283,7 +283,7 @@ describe('CopyObject, PostObject, GetObjectAttributes with SSE-C, SSE-S3 and SSE
     }
   });
 
-  it('GetObjectAttributes › SSE-C object: no key → 400 InvalidRequest, wrong → 403, right → attributes; a key for a plain object → 400', async () => {
+  it('GetObjectAttributes › SSE-C object: no key → 400 InvalidRequest, wrong → 403, right → attributes; a key for a plain object → 400; x-amz-server-side-encryption on GetObjectAttributes, GetObject, HeadObject → 400', async () => {
     const attrs = (key: string, extra: Record<string, string> = {}) =>
       s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: key, ObjectAttributes: ['ETag', 'ObjectSize'], ...extra }));
     await expectError('no key', attrs('large/c'), 'InvalidRequest', 400);
@@ -302,6 +302,19 @@ describe('CopyObject, PostObject, GetObjectAttributes with SSE-C, SSE-S3 and SSE
     const body = await res.text();
     assert.equal(res.status, 400, body);
     assert.match(body, /<Code>InvalidArgument<\/Code>[\s\S]*not supported for this operation/);
+    // GetObject and HeadObject the same (HEAD: the status only); without the header the object reads.
+    for (const method of ['GET', 'HEAD']) {
+      const r = await fetch(`${server.url}/${bucket}/k/kms`, {
+        method,
+        headers: await signedHeaders(server, method, `/${bucket}/k/kms`, { 'x-amz-server-side-encryption': 'aws:kms' }),
+      });
+      const text = await r.text();
+      assert.equal(r.status, 400, `${method} ${text}`);
+      if (method === 'GET') assert.match(text, /<Code>InvalidArgument<\/Code>[\s\S]*not supported for this operation/);
+      const plain = await fetch(`${server.url}/${bucket}/k/kms`, { method, headers: await signedHeaders(server, method, `/${bucket}/k/kms`) });
+      await plain.arrayBuffer();
+      assert.equal(plain.status, 200, method);
+    }
   });
 
   it('second user (readwrite policy) › copying an SSE-C object still needs its key; anonymous copy → 403 AccessDenied', async () => {

@@ -14,7 +14,7 @@ import type { GetObjectInput } from '../inputs.js';
 import { extrasHeaders } from '../version-extras.js';
 import { lockVisibility } from '../object-lock.js';
 import { expirationHeaders } from '../lifecycle.js';
-import { parseCustomerKey, readKey, requireSecureForCustomerKey, sseHeaders } from '../sse.js';
+import { parseCustomerKey, readKey, refuseSseHeader, requireSecureForCustomerKey, sseHeaders } from '../sse.js';
 
 function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; count: number } {
   if (!/^\d+$/.test(partParam) || Number(partParam) < 1 || Number(partParam) > 10000) {
@@ -32,6 +32,8 @@ function partRange(rec: ObjectRecord, partParam: string): { range: ByteRange; co
 }
 
 export async function getObject(ctx: ObjectRequest & { readonly input: GetObjectInput }): Promise<S3Response> {
+  // A read takes the version's own encryption: asking for one is refused, as S3 does.
+  refuseSseHeader((name) => header(ctx, name));
   const handle = await loadReadableObject(ctx, ctx.key, ctx.endpoint.versionId);
   try {
     return await answer(ctx, ctx.input, handle);
