@@ -346,9 +346,12 @@ describe('aws-chunked uploads (raw HTTP and aws-sdk-js v3)', () => {
       if (signedMode) {
         it(`PutObject › ${mode} with a chunk signature replaced → 403 SignatureDoesNotMatch, key absent`, async () => {
           const key = nextKey('badsig');
+          // The last chunk's signature (the empty final chunk's, which chains every chunk before it):
+          // the server reads the whole body before it can refuse, so the client is never cut off
+          // mid-write (an early refusal raced Node's client into EPIPE before it read the answer).
           const tamper = (b: Buffer) => {
             const s = b.toString('latin1');
-            const at = s.indexOf('chunk-signature=', s.indexOf('chunk-signature=') + 1) + 'chunk-signature='.length;
+            const at = s.lastIndexOf('chunk-signature=') + 'chunk-signature='.length;
             return Buffer.from(s.slice(0, at) + 'f'.repeat(64) + s.slice(at + 64), 'latin1');
           };
           const r = await streamingPut(server, url(key), payload, { mode, sizes, trailer: trailer(payload), tamper });
