@@ -82,8 +82,9 @@ export function userClients(url: () => string): {
 }
 
 /**
- * The headers of a request signed with the root keys (SigV4, unsigned payload), for a request the
- * SDK would not send as it is (it corrects or fills in some headers itself).
+ * The headers of a request signed with the root keys (SigV4; UNSIGNED-PAYLOAD unless `headers` give
+ * x-amz-content-sha256, which like every header given there wins over the defaults), for a request
+ * the SDK would not send as it is (it corrects or fills in some headers itself).
  */
 export async function signedHeaders(
   server: { host: string; port: number },

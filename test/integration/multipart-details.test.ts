@@ -26,7 +26,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { VENV_PYTHON, describeRun, isolatedClientEnv, newBucketName, run } from '../helpers/clients.js';
-import { errorOf, testClient, testSigner } from '../helpers/s3.js';
+import { errorOf, signedHeaders, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -84,20 +84,7 @@ describe('Multipart details', () => {
 
   /** A SigV4-signed request built by hand (for values the SDKs will not send). */
   async function raw(method: string, path: string, query: Record<string, string>, headers: Record<string, string> = {}, payload = ''): Promise<RawAnswer> {
-    const signed = await testSigner.sign({
-      method,
-      protocol: 'http:',
-      hostname: server.host,
-      port: server.port,
-      path,
-      query,
-      headers: {
-        host: `${server.host}:${server.port}`,
-        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
-        'content-length': String(Buffer.byteLength(payload)),
-        ...headers,
-      },
-    });
+    const signed = { headers: await signedHeaders(server, method, path, { 'content-length': String(Buffer.byteLength(payload)), ...headers }, query) };
     const qs = new URLSearchParams(query).toString();
     return new Promise<RawAnswer>((resolve, reject) => {
       const req = http.request(

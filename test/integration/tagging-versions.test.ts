@@ -20,7 +20,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-s3';
 import { newBucketName } from '../helpers/clients.js';
-import { errorOf, testClient, testSigner } from '../helpers/s3.js';
+import { errorOf, signedHeaders, testClient } from '../helpers/s3.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 const tagSet = (pairs: Array<[string, string]>): Tag[] => pairs.map(([Key, Value]) => ({ Key, Value }));
@@ -44,19 +44,15 @@ describe('tagging (versioned buckets)', { timeout: 300_000 }, () => {
     query: Record<string, string>,
     payload = '',
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-    const sig = await testSigner.sign({
-      method,
-      protocol: 'http:',
-      hostname: server.host,
-      port: server.port,
-      path,
-      query,
-      headers: {
-        host: `${server.host}:${server.port}`,
-        'x-amz-content-sha256': createHash('sha256').update(payload).digest('hex'),
-        'content-length': String(Buffer.byteLength(payload)),
-      },
-    });
+    const sig = {
+      headers: await signedHeaders(
+        server,
+        method,
+        path,
+        { 'x-amz-content-sha256': createHash('sha256').update(payload).digest('hex'), 'content-length': String(Buffer.byteLength(payload)) },
+        query,
+      ),
+    };
     const qs = new URLSearchParams(query).toString();
     return new Promise((resolve, reject) => {
       const req = http.request(

@@ -28,7 +28,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { CURL, VENV_PYTHON, awsCli, describeRun, isolatedClientEnv, newBucketName, run, BOTO3_PYTHONS, runPythonCheck } from '../helpers/clients.js';
-import { errorOf, testClient, testSigner } from '../helpers/s3.js';
+import { errorOf, signedHeaders, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
 interface RawAnswer {
@@ -61,20 +61,15 @@ describe('tagging (unversioned buckets)', { timeout: 300_000 }, () => {
 
   /** A SigV4-signed request built by hand (for values the SDKs will not send). */
   async function signed(method: string, path: string, query: Record<string, string>, headers: Record<string, string> = {}, payload = ''): Promise<RawAnswer> {
-    const sig = await testSigner.sign({
-      method,
-      protocol: 'http:',
-      hostname: server.host,
-      port: server.port,
-      path,
-      query,
-      headers: {
-        host: `${server.host}:${server.port}`,
-        'x-amz-content-sha256': createHash('sha256').update(payload).digest('hex'),
-        'content-length': String(Buffer.byteLength(payload)),
-        ...headers,
-      },
-    });
+    const sig = {
+      headers: await signedHeaders(
+        server,
+        method,
+        path,
+        { 'x-amz-content-sha256': createHash('sha256').update(payload).digest('hex'), 'content-length': String(Buffer.byteLength(payload)), ...headers },
+        query,
+      ),
+    };
     const qs = new URLSearchParams(query).toString();
     return new Promise<RawAnswer>((resolve, reject) => {
       const req = http.request(
