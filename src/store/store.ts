@@ -28,8 +28,8 @@ import type { BucketPatch, BucketWithConfigs, LockCheck } from './types.js';
 import { listPage } from './listing.js';
 import { listVersionPage, type VersionListQuery, type VersionPage } from './version-listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
-import { openSealedBuffer, plainSize, sealBuffer, sealStream } from './sealed.js';
-import { checkInline, DAMAGED, readObjectPieces } from './verified-read.js';
+import { plainSize, sealBuffer, sealStream } from './sealed.js';
+import { checkInline, openInline, readObjectPieces } from './verified-read.js';
 import { randomUUID } from 'node:crypto';
 import { PieceKeeper } from './piece-keeper.js';
 import { UploadLocks } from './upload-lock.js';
@@ -431,15 +431,7 @@ export class Store {
    * Throws StoreError('DataCorrupt') for sealed bytes that do not open (logged as damage).
    */
   inlineBytes(record: ObjectRecord, key?: Buffer): Buffer | undefined {
-    if (record.inline === undefined) return undefined;
-    if (record.sse === undefined) return record.inline;
-    if (key === undefined) throw new Error(`inlineBytes: ${record.bucket}/${record.key} is sealed and was read without its key`);
-    try {
-      return openSealedBuffer(record.inline, record.size, key, 0, Math.max(0, record.size - 1), `${record.bucket}/${record.key} (inline)`);
-    } catch (err) {
-      this.log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, inline: true, err }, DAMAGED);
-      throw err;
-    }
+    return openInline(record, key, this.log);
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------

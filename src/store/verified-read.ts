@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { PieceError, StoreError } from './errors.js';
-import { openSealed, sealedSize } from './sealed.js';
+import { openSealed, openSealedBuffer, sealedSize } from './sealed.js';
 import type { DataRef, DataStore, ObjectRecord } from './types.js';
 
 /** Sealed pieces are read without block checks: each package's GCM tag authenticates its bytes (and the header) before any is used. */
@@ -102,4 +102,21 @@ export function checkInline(record: ObjectRecord, log: Logger | undefined): void
   if (bytes.length === record.size && (!m || createHash('md5').update(bytes).digest('hex') === m[1])) return;
   log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, inline: true, size: record.size, bytes: bytes.length }, DAMAGED);
   throw new StoreError('DataCorrupt', `${record.bucket}/${record.key}: inline bytes do not match the object's size or ETag`);
+}
+
+/**
+ * The plaintext of an inline object (a record read with its bytes), opened with `key` when sealed
+ * (store/sealed.ts); undefined when it is not inline. Sealed bytes that do not open are logged as
+ * damage and become StoreError('DataCorrupt'); a sealed record read without its key is a bug.
+ */
+export function openInline(record: ObjectRecord, key: Buffer | undefined, log: Logger | undefined): Buffer | undefined {
+  if (record.inline === undefined) return undefined;
+  if (record.sse === undefined) return record.inline;
+  if (key === undefined) throw new Error(`inlineBytes: ${record.bucket}/${record.key} is sealed and was read without its key`);
+  try {
+    return openSealedBuffer(record.inline, record.size, key, 0, Math.max(0, record.size - 1), `${record.bucket}/${record.key} (inline)`);
+  } catch (err) {
+    log?.error({ bucket: record.bucket, key: record.key, versionId: record.versionId, inline: true, err }, DAMAGED);
+    throw err;
+  }
 }
