@@ -490,9 +490,9 @@ function putOneCell(size: number, c: number, modes: Mode[], target?: Target): Ce
     tool: wrkOrNode,
     async run(ctx, side, _round, measured) {
       await ensureBucket(side, 'bench');
-      const r = await measured(() =>
-        load(ctx, side, { method: 'PUT', paths: [target_(side, 'PUT', key)], concurrency: c, bodySize: size, durationS: ctx.opts.durationS }),
-      );
+      // 64 MiB bodies: at least 3 s, or a slow server completes none in a 1 s quick round.
+      const durationS = size >= 64 * MiB ? Math.max(3, ctx.opts.durationS) : ctx.opts.durationS;
+      const r = await measured(() => load(ctx, side, { method: 'PUT', paths: [target_(side, 'PUT', key)], concurrency: c, bodySize: size, durationS }));
       return { value: size >= MiB ? mibPerSecond(size)(r) : perSecond(r), load: r };
     },
   };
@@ -804,7 +804,8 @@ async function diskRun(ctx: Ctx, cell: Cell, _round: number, measured: <T>(fn: (
   const spec = cell.disk;
   if (!spec) return undefined;
   const bytes = spec.jobBytes * spec.jobsPerOp;
-  const r = await measured(() => diskWrite(join(dirname(ctx.workDir), 'disk'), spec, ctx.opts.durationS, 20));
+  const durationS = spec.jobsPerOp === 1 && spec.jobBytes >= 64 * MiB ? Math.max(3, ctx.opts.durationS) : ctx.opts.durationS; // as putOneCell
+  const r = await measured(() => diskWrite(join(dirname(ctx.workDir), 'disk'), spec, durationS, 20));
   return { value: (r.ops * bytes) / MiB / r.elapsedS, load: r, note: `${r.ops} × ${bytes / MiB} MiB` };
 }
 

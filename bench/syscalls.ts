@@ -194,7 +194,11 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export function syscallTable(r: SyscallReport): string {
   if (r.skipped) return `System calls per request: not measured (${r.skipped}).`;
   if (r.counts.length === 0) return 'System calls per request: no side with known processes.';
-  const shown = SHOWN.filter((n) => r.counts.some((c) => (c.byName[n] ?? 0) > 0));
+  // The usual suspects where they occur, and anything else that reaches 0.5 per request somewhere.
+  const frequent = [...new Set(r.counts.flatMap((c) => Object.keys(c.byName)))].filter(
+    (n) => !SHOWN.includes(n) && r.counts.some((c) => (c.byName[n] ?? 0) >= 0.5),
+  );
+  const shown = [...SHOWN.filter((n) => r.counts.some((c) => (c.byName[n] ?? 0) > 0)), ...frequent];
   const head = ['side', 'request', 'processes', 'total', ...shown, 'other'];
   const rows = r.counts.map((c) => {
     const other = c.perRequest - shown.reduce((s, n) => s + (c.byName[n] ?? 0), 0);

@@ -101,7 +101,7 @@ export interface Evaluated {
 
 /** How far below its floor a value is: '12% short' or, far off, '3.4× short'. */
 export const short = (actual: number, target: number): string =>
-  actual >= target / 2 ? `${Math.ceil((1 - actual / target) * 100)}% short` : `${(target / actual).toFixed(1)}× short`;
+  actual <= 0 ? 'nothing completed' : actual >= target / 2 ? `${Math.ceil((1 - actual / target) * 100)}% short` : `${(target / actual).toFixed(1)}× short`;
 
 /** Evaluates res.target (sets checks, met, missedBy); `earlier` are the cells already done. */
 export function evaluate(res: Evaluated, refName: string, earlier: readonly Evaluated[]): void {
