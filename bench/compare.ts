@@ -20,6 +20,8 @@ interface RunLike {
 interface BenchJsonLike {
   mode?: string;
   startedAt?: string;
+  reference?: string;
+  machine?: { nproc?: number; cpu?: string; kernel?: string };
   cells?: Array<{ id: string; unit: string; sides: Record<string, { median: number; runs: RunLike[] } | undefined | null> }>;
   syscalls?: { counts?: Array<{ side: string; method: string; perRequest: number; byName: Record<string, number> }> };
 }
@@ -68,12 +70,11 @@ export function compareRuns(base: BenchJsonLike, now: BenchJsonLike, labels: [st
     compared++;
     const ma = med(a);
     const mb = med(b);
-    if (!(ma > 0)) return;
     const oneRound = a.length < 2 || b.length < 2;
     if (oneRound) single = true;
     const overlap = Math.max(...a) >= Math.min(...b) && Math.max(...b) >= Math.min(...a);
-    const change = (mb - ma) / ma;
-    if (overlap) return;
+    if (overlap || !(ma >= 0 && mb >= 0) || (ma === 0 && mb === 0)) return;
+    const change = ma > 0 ? (mb - ma) / ma : Infinity; // from nothing completed to something
     if (Math.abs(change) < (oneRound ? FLOOR_SINGLE : FLOOR)) return;
     moves.push({ cell, side, measure, base: ma, now: mb, change, verdict: change > 0 === higherIsBetter ? 'better' : 'worse' });
   };
@@ -91,6 +92,17 @@ export function compareRuns(base: BenchJsonLike, now: BenchJsonLike, labels: [st
         s.runs.map((r) => r.value),
         true,
       );
+      // Strata over the reference round by round (the sides of a round ran back to back): what a
+      // move of both sides together (another machine, another load) leaves unchanged.
+      const ref = now.reference;
+      if (side === 'strata' && ref && base.reference === ref) {
+        const perRound = (cell: NonNullable<BenchJsonLike['cells']>[number]) =>
+          (cell.sides.strata?.runs ?? []).flatMap((r, i) => {
+            const o = cell.sides[ref]?.runs[i];
+            return o && o.value > 0 ? [r.value / o.value] : [];
+          });
+        consider(c.id, side, `Strata/${ref}`, perRound(b), perRound(c), true);
+      }
       const cpuA = bs.runs.map(cpuPerOp).filter((x): x is number => x !== undefined);
       const cpuB = s.runs.map(cpuPerOp).filter((x): x is number => x !== undefined);
       consider(c.id, side, `server CPU µs/${c.unit === 'MiB/s' ? 'MiB' : c.unit === 'pages/s' ? 'page' : 'req'}`, cpuA, cpuB, false);
@@ -119,7 +131,13 @@ export function compareRuns(base: BenchJsonLike, now: BenchJsonLike, labels: [st
   }
   const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
   const pct = (x: number) => (Number.isFinite(x) ? `${x > 0 ? '+' : ''}${(x * 100).toFixed(0)} %` : 'new');
-  const head = `Compared ${labels[0]} (${base.mode ?? '?'}, ${base.startedAt ?? '?'}) → ${labels[1]} (${now.mode ?? '?'}, ${now.startedAt ?? '?'}): ${compared} figures; a move counts when the rounds' ranges do not overlap and the medians differ by ≥ ${FLOOR * 100} %${single ? ` (≥ ${FLOOR_SINGLE * 100} % where a run had one round: its spread is unknown)` : ''}; system calls: ≥ ${FLOOR * 100} % and ≥ ${SYSCALL_FLOOR_ABS} per request.`;
+  const ma = base.machine;
+  const mn = now.machine;
+  const otherMachine =
+    ma && mn && (ma.nproc !== mn.nproc || ma.cpu !== mn.cpu || ma.kernel !== mn.kernel)
+      ? `\nThe machines differ (${ma.nproc} × ${ma.cpu}, ${ma.kernel} → ${mn.nproc} × ${mn.cpu}, ${mn.kernel}): compare the ratios, the CPU per operation and the system calls rather than the figures.`
+      : '';
+  const head = `Compared ${labels[0]} (${base.mode ?? '?'}, ${base.startedAt ?? '?'}) → ${labels[1]} (${now.mode ?? '?'}, ${now.startedAt ?? '?'}): ${compared} figures; a move counts when the rounds' ranges do not overlap and the medians differ by ≥ ${FLOOR * 100} %${single ? ` (≥ ${FLOOR_SINGLE * 100} % where a run had one round: its spread is unknown)` : ''}; system calls: ≥ ${FLOOR * 100} % and ≥ ${SYSCALL_FLOOR_ABS} per request.${otherMachine}`;
   const rows = moves.map((m) => `| ${m.cell} | ${m.side} | ${m.measure} | ${fmt(m.base)} | ${fmt(m.now)} | ${pct(m.change)} | ${m.verdict} |`);
   const text =
     moves.length === 0
