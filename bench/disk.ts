@@ -64,8 +64,10 @@ export async function diskWrite(dir: string, spec: DiskSpec, durationS: number, 
   const lat: number[] = [];
   if (spec.jobsPerOp === 1) {
     // Independent streams (connections): each starts its next file when the last is synced.
+    let started = 0;
     const stream = async () => {
-      while (performance.now() < deadline && ops < maxOps) {
+      while (performance.now() < deadline && started < maxOps) {
+        started++;
         const s = performance.now();
         await dd(join(dir, `w${++fileCounter}`), spec.jobBytes, 300_000);
         tLast = performance.now();

@@ -805,7 +805,8 @@ async function diskRun(ctx: Ctx, cell: Cell, _round: number, measured: <T>(fn: (
   if (!spec) return undefined;
   const bytes = spec.jobBytes * spec.jobsPerOp;
   const durationS = spec.jobsPerOp === 1 && spec.jobBytes >= 64 * MiB ? Math.max(3, ctx.opts.durationS) : ctx.opts.durationS; // as putOneCell
-  const r = await measured(() => diskWrite(join(dirname(ctx.workDir), 'disk'), spec, durationS, 20));
+  // At most as many uploads as the multipart cell makes (20); PUT streams run for the duration.
+  const r = await measured(() => diskWrite(join(dirname(ctx.workDir), 'disk'), spec, durationS, spec.jobsPerOp === 1 ? 10_000 : 20));
   return { value: (r.ops * bytes) / MiB / r.elapsedS, load: r, note: `${r.ops} × ${bytes / MiB} MiB` };
 }
 
