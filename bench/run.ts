@@ -1211,7 +1211,7 @@ async function main(): Promise<void> {
     let syscalls: SyscallReport | undefined;
     if (opts.syscalls > 0) {
       log(`system calls: strace -c -f over ${opts.syscalls} requests each of GET, HEAD, PUT 4 KiB`);
-      const counted = sides.filter((x) => x.name === 'strata' || x.name === STRATA_1W || (x.name === refName && x.kind === 'nginx'));
+      const counted = ['strata', STRATA_1W, refName].flatMap((n) => sides.filter((x) => x.name === n && x.kind !== 'disk' && x.pids().length > 0));
       syscalls = await measureSyscalls(
         counted.map((x) => ({
           name: x.name,
