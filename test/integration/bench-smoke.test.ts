@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProcWindow, processTree, readCpuTicks, CLK_TCK } from '../../bench/procstat.js';
+import type { SyscallCount } from '../../bench/syscalls.js';
 import { REPO_ROOT, startServer, type RunningServer } from '../helpers/server.js';
 
 const BENCH_JS = join(REPO_ROOT, 'dist', 'bench', 'run.js');
@@ -43,21 +44,11 @@ interface SideStats {
   median: number;
   runs: Array<{ value: number; ops: number; elapsedS: number }>;
 }
-interface SyscallCountJson {
-  side: string;
-  method: string;
-  requests: number;
-  errors: number;
-  processes: number;
-  perRequest: number;
-  byName: Record<string, number>;
-  calls: Record<string, number>;
-}
 interface BenchJson {
   schema: string;
   mode: string;
   indicative: boolean;
-  syscalls?: { requests: number; counts: SyscallCountJson[]; skipped?: string };
+  syscalls?: { requests: number; counts: SyscallCount[]; skipped?: string };
   strataPeakRssPerProcessMiB: number;
   strataProcesses: number;
   reference: string;
