@@ -105,8 +105,9 @@ options:
   --syscalls N          system calls per request: strace -c -f over N requests each of GET, HEAD and
                         PUT 4 KiB, apart from the timed rounds (default 2000; smoke 200; 0 = off; with
                         --only/--set only when the list names "syscalls")
-  --no-disk             do not measure the disk's own fdatasync'd write rate (${DISK_COMMAND})
-                        on the PUT 64 MiB and multipart cells
+  --no-disk             leave out the disk side: the disk's own fdatasync'd write rate on the PUT
+                        64 MiB and multipart cells (dd if=/dev/zero bs=1M conv=fdatasync, same bytes,
+                        concurrency and syncs as the cell)
   --compare BASE.json   after the run, print which cells moved beyond the noise against that result
   --to NEW.json         with --compare: compare the two files and do not run anything
   --client auto|wrk|node   load generator for GET/PUT/DELETE (auto: wrk when installed)
