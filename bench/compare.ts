@@ -22,6 +22,7 @@ interface BenchJsonLike {
   startedAt?: string;
   reference?: string;
   machine?: { nproc?: number; cpu?: string; kernel?: string };
+  loadAverage?: { start: number[]; end: number[] };
   cells?: Array<{ id: string; unit: string; sides: Record<string, { median: number; runs: RunLike[] } | undefined | null> }>;
   syscalls?: { counts?: Array<{ side: string; method: string; perRequest: number; byName: Record<string, number> }> };
 }
@@ -137,7 +138,15 @@ export function compareRuns(base: BenchJsonLike, now: BenchJsonLike, labels: [st
     ma && mn && (ma.nproc !== mn.nproc || ma.cpu !== mn.cpu || ma.kernel !== mn.kernel)
       ? `\nThe machines differ (${ma.nproc} × ${ma.cpu}, ${ma.kernel} → ${mn.nproc} × ${mn.cpu}, ${mn.kernel}): compare the ratios, the CPU per operation and the system calls rather than the figures.`
       : '';
-  const head = `Compared ${labels[0]} (${base.mode ?? '?'}, ${base.startedAt ?? '?'}) → ${labels[1]} (${now.mode ?? '?'}, ${now.startedAt ?? '?'}): ${compared} figures; a move counts when the rounds' ranges do not overlap and the medians differ by ≥ ${FLOOR * 100} %${single ? ` (≥ ${FLOOR_SINGLE * 100} % where a run had one round: its spread is unknown)` : ''}; system calls: ≥ ${FLOOR * 100} % and ≥ ${SYSCALL_FLOOR_ABS} per request.${otherMachine}`;
+  // The 1-minute load average around each run: a busy machine moves every throughput figure.
+  const loads = [base, now].map((j) => (j.loadAverage ? [j.loadAverage.start[0] ?? NaN, j.loadAverage.end[0] ?? NaN] : undefined));
+  const cores = mn?.nproc ?? ma?.nproc ?? 1;
+  const busy = loads.some((l) => l !== undefined && Math.max(...l) > cores / 2);
+  const loadNote =
+    loads[0] && loads[1]
+      ? `\nLoad average (1 min) at start and end: ${loads[0].join('–')} → ${loads[1].join('–')}${busy ? ` on ${cores} cores: other work shared the machine, so throughput (and partly CPU per operation) moves with it; the system calls per request do not` : ''}.`
+      : '';
+  const head = `Compared ${labels[0]} (${base.mode ?? '?'}, ${base.startedAt ?? '?'}) → ${labels[1]} (${now.mode ?? '?'}, ${now.startedAt ?? '?'}): ${compared} figures; a move counts when the rounds' ranges do not overlap and the medians differ by ≥ ${FLOOR * 100} %${single ? ` (≥ ${FLOOR_SINGLE * 100} % where a run had one round: its spread is unknown)` : ''}; system calls: ≥ ${FLOOR * 100} % and ≥ ${SYSCALL_FLOOR_ABS} per request.${otherMachine}${loadNote}`;
   const rows = moves.map((m) => `| ${m.cell} | ${m.side} | ${m.measure} | ${fmt(m.base)} | ${fmt(m.now)} | ${pct(m.change)} | ${m.verdict} |`);
   const text =
     moves.length === 0

@@ -915,6 +915,7 @@ async function main(): Promise<void> {
   try {
     log(`mode ${opts.mode}: ${opts.rounds} round(s) of ${opts.durationS} s, load generator ${useWrk ? 'wrk + node' : 'node only'}, data in ${root}`);
     const machine = machineInfo();
+    const loadAtStart = os.loadavg();
 
     // 1. Strata's data directory, with the listing buckets written straight into its metadata.
     const dataDir = join(root, 'strata-data');
@@ -1245,6 +1246,7 @@ async function main(): Promise<void> {
     await cleanup();
 
     // 9. Report.
+    const loadAverage = { start: loadAtStart.map((x) => Math.round(x * 100) / 100), end: os.loadavg().map((x) => Math.round(x * 100) / 100) };
     const strataPeakMiB = peak.sumKb / 1024;
     const strataPeakOneMiB = peak.oneKb / 1024;
     const startupMedian = median(startups.map((s) => s.listeningMs));
@@ -1282,7 +1284,8 @@ async function main(): Promise<void> {
       `## Strata benchmark (${opts.mode}${indicative ? ': INDICATIVE ONLY' : ''}, ${startedAt.toISOString()})`,
       '',
       ...(indicative ? [`**${indicative}.**`, ''] : []),
-      `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.filesystem} data dir; ${machine.nginx}; ${machine.wrk}.`,
+      `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.filesystem} data dir; ${machine.nginx}; ${machine.wrk}. ` +
+        `Load average (1/5/15 min) at the start ${loadAverage.start.join(' / ')}, at the end ${loadAverage.end.join(' / ')}.`,
       `Strata runs as \`node ${[...strataNodeFlags(), ...opts.strataNodeArgs].join(' ')} dist/src/main.js\` with ${workersText}` +
         `${sides.some((x) => x.name === STRATA_1W) ? `; ${STRATA_1W} = Strata with --workers 1` : strata1wNote ? `; ${STRATA_1W} ${strata1wNote}` : ''}.`,
       `Reference: ${opts.vs ? `S3 endpoint ${opts.vs.url} (${opts.vs.kind === 'rgw' ? 'Ceph RGW targets' : 'no targets against it'})` : `nginx with ${os.availableParallelism()} workers (one per core)${extra ? `; ${extra} = nginx with 1 worker` : ''}`}. ` +
@@ -1309,6 +1312,7 @@ async function main(): Promise<void> {
       startedAt: startedAt.toISOString(),
       elapsedS: (performance.now() - tAll) / 1000,
       machine,
+      loadAverage,
       options: {
         rounds: opts.rounds,
         durationS: opts.durationS,
