@@ -6,10 +6,11 @@
 // CPU and memory accounting (bench/procstat.ts) against a stand-in cluster (a primary and 2 workers).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { diskWrite } from '../../bench/disk.js';
 import { ProcWindow, processTree, readCpuTicks, CLK_TCK } from '../../bench/procstat.js';
 import type { SyscallCount } from '../../bench/syscalls.js';
 import { REPO_ROOT, startServer, type RunningServer } from '../helpers/server.js';
@@ -247,6 +248,25 @@ describe("the bench's process-tree accounting (a cluster: primary + workers)", (
       );
     } finally {
       primary.kill('SIGTERM');
+    }
+  });
+});
+
+describe("the bench's disk side (dd … conv=fdatasync, bench/disk.ts)", () => {
+  it('writes whole operations, as many as asked, and leaves no file behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-bench-disk-'));
+    try {
+      // PUT-like: independent streams, exactly maxOps files of 1 MiB (the duration is not what stops it).
+      const puts = await diskWrite(dir, { jobBytes: 1024 * 1024, jobsPerOp: 1, concurrency: 2 }, 600, 3);
+      assert.equal(puts.ops, 3);
+      assert.equal(puts.tool, 'dd');
+      assert.ok(puts.elapsedS > 0 && puts.errors === 0);
+      // Multipart-like: one operation = 4 parts of 1 MiB, 2 at a time; a zero duration still completes one.
+      const mpu = await diskWrite(dir, { jobBytes: 1024 * 1024, jobsPerOp: 4, concurrency: 2 }, 0, 20);
+      assert.equal(mpu.ops, 1);
+      assert.deepEqual(await readdir(dir), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
