@@ -3,7 +3,8 @@
 // is used when installed, the bench's own Node client otherwise. Checks the markdown table and the
 // JSON result, not the numbers' size: this machine's speed is not under test here. Also: the system
 // calls per request (strace, when installed), --compare on two result files, and the process-tree
-// CPU and memory accounting (bench/procstat.ts) against a stand-in cluster (a primary and 2 workers).
+// CPU and memory accounting (bench/procstat.ts) against a stand-in cluster (a primary and 2 workers),
+// and the disk side (bench/disk.ts: dd writes whole operations, as many as asked).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
