@@ -299,7 +299,7 @@ export interface LoadResult {
   latencyMs: { p50: number; p99: number };
   /** CPU seconds the client used (this process, or wrk's). */
   clientCpuS?: number;
-  tool: 'node' | 'wrk';
+  tool: 'node' | 'wrk' | 'dd';
   /** A request list ran out and was reused from the start. */
   wrapped?: boolean;
 }

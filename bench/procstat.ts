@@ -1,5 +1,5 @@
 // Per-process CPU time and memory from /proc (Linux): what the server used during one run.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 export const CLK_TCK = 100;
@@ -39,52 +39,94 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
-/** Direct children of pid (nginx's workers). */
+/** Direct children of pid, over all its threads (a child forked from any thread is listed there). */
 export function childrenOf(pid: number): number[] {
+  let tasks: string[];
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter((s) => s !== '')
-      .map(Number);
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
   }
+  const out = new Set<number>();
+  for (const t of tasks) {
+    try {
+      for (const s of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (s !== '') out.add(Number(s));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return [...out];
 }
 
-/** CPU and peak memory of a set of processes over a window: start(), then stop(). */
+/** pid and every process below it (children, their children …), pid first; bounded depth and count. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length && out.length < 1024; i++) for (const c of childrenOf(out[i]!)) if (!out.includes(c)) out.push(c);
+  return out;
+}
+
+export interface WindowUsage {
+  /** CPU seconds used by the set over the window (utime + stime, every thread). */
+  cpuS: number;
+  /** Peak RSS of the set, summed over its processes (MiB). */
+  peakRssMiB: number;
+  /** The largest peak RSS of any one process of the set (MiB): a cluster's busiest worker. */
+  peakRssMaxMiB: number;
+  /** How many processes the set had at the end. */
+  processes: number;
+}
+
+/**
+ * CPU and peak memory of a set of processes over a window: start(), then stop(). The set is read
+ * again at every sample (a cluster's workers), CPU is counted per process from its own start value
+ * (a process that appears meanwhile counts from zero).
+ */
 export class ProcWindow {
-  private cpu0 = 0;
+  private cpu0 = new Map<number, number>();
   private peakKb = 0;
+  private peakOneKb = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly pids: () => number[]) {}
 
-  private cpuNow(): number {
-    return this.pids().reduce((s, p) => s + (readCpuTicks(p) ?? 0), 0);
-  }
-
   private sample(): void {
     // The set's RSS is the sum over its processes; sampling catches peaks between resets.
     let sum = 0;
-    for (const p of this.pids()) sum += readMemory(p)?.rssKb ?? 0;
+    for (const p of this.pids()) {
+      const kb = readMemory(p)?.rssKb ?? 0;
+      sum += kb;
+      if (kb > (this.peakOneKb.get(p) ?? 0)) this.peakOneKb.set(p, kb);
+    }
     if (sum > this.peakKb) this.peakKb = sum;
   }
 
   start(): void {
-    for (const p of this.pids()) resetPeak(p);
-    this.cpu0 = this.cpuNow();
+    this.cpu0.clear();
+    this.peakOneKb.clear();
+    for (const p of this.pids()) {
+      resetPeak(p);
+      this.cpu0.set(p, readCpuTicks(p) ?? 0);
+    }
     this.peakKb = 0;
     this.sample();
     this.timer = setInterval(() => this.sample(), 100);
   }
 
-  /** CPU seconds used since start() and the peak RSS (MiB): VmHWM summed, or the sampled peak if larger. */
-  stop(): { cpuS: number; peakRssMiB: number } {
+  /** CPU seconds used since start() and the peak RSS: VmHWM summed (or the sampled peak if larger), and per process. */
+  stop(): WindowUsage {
     if (this.timer) clearInterval(this.timer);
     this.sample();
+    const pids = this.pids();
     let hwm = 0;
-    for (const p of this.pids()) hwm += readMemory(p)?.hwmKb ?? 0;
-    return { cpuS: (this.cpuNow() - this.cpu0) / CLK_TCK, peakRssMiB: Math.max(hwm, this.peakKb) / 1024 };
+    let ticks = 0;
+    let maxOne = 0;
+    for (const p of pids) {
+      const m = readMemory(p);
+      hwm += m?.hwmKb ?? 0;
+      maxOne = Math.max(maxOne, m?.hwmKb ?? 0, this.peakOneKb.get(p) ?? 0);
+      const t = readCpuTicks(p);
+      if (t !== undefined) ticks += t - (this.cpu0.get(p) ?? 0);
+    }
+    return { cpuS: ticks / CLK_TCK, peakRssMiB: Math.max(hwm, this.peakKb) / 1024, peakRssMaxMiB: maxOne / 1024, processes: pids.length };
   }
 }

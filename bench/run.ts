@@ -7,18 +7,33 @@
 // listing). `--help` lists the options. Everything runs on 127.0.0.1 and every loop is bounded.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { authCells } from './auth.js';
 import { bulkKey, bulkLoad, type BulkBucket } from './bulk.js';
 import { buildHead, Connection, requestOnce, runLoad, sequentialResult, type HttpRequest, type HttpResponse, type LoadResult } from './client.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile.js';
-import { ProcWindow, readMemory } from './procstat.js';
-import { nginxBinary, startNginx, startNullServer, startStrata, strataNodeFlags, type Running, type RunningNginx, type RunningStrata } from './servers.js';
+import { compareFiles, compareRuns, type Comparison } from './compare.js';
+import { DISK_COMMAND, type DiskSpec, diskWrite } from './disk.js';
+import { ProcWindow, readMemory, type WindowUsage } from './procstat.js';
+import { type CellResult, fmtNum, median, type RunRecord, type SideStats, stats, table, type Unit } from './report.js';
+import {
+  nginxBinary,
+  startNginx,
+  startNullServer,
+  startStrata,
+  strataHasWorkers,
+  strataNodeFlags,
+  type Running,
+  type RunningNginx,
+  type RunningStrata,
+} from './servers.js';
 import { objectPath, presign, signHeaders, type S3Credentials } from './sign.js';
 import { sseCells, sseServerArgs } from './sse.js';
 import { SETS, versionBuckets, versionCells } from './versions.js';
+import { measureSyscalls, type SyscallReport, syscallTable } from './syscalls.js';
+import { coreTarget, DISK, evaluate, formatChecks, type RefKind, RSS_PER_PROCESS_MAX_MIB, STARTUP_MAX_MS, STRATA_1W, type Target } from './targets.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
 const KiB = 1024;
@@ -38,7 +53,18 @@ interface Options {
   listSizes: [number, number];
   startups: number;
   nginx1w: boolean;
-  vs?: { url: string; host: string; port: number; creds: S3Credentials; listMax: number };
+  /** Also run Strata with `--workers 1` (the strata-1w side) on the cells that compare with it. */
+  strata1w: boolean;
+  /** `--workers N` for the main Strata side (undefined: its default, one worker per CPU). */
+  workers?: number;
+  /** Requests per system-call count (0: not measured). */
+  syscalls: number;
+  /** Run the disk side (dd … conv=fdatasync) on the durable large-write cells. */
+  disk: boolean;
+  /** Compare with this earlier JSON result; with compareTo, two files and no run. */
+  compare?: string;
+  compareTo?: string;
+  vs?: { url: string; host: string; port: number; creds: S3Credentials; listMax: number; kind: RefKind };
   only?: string[];
   /** A named set of cells run instead of the mode's default cells (see SETS). */
   set?: string;
@@ -54,7 +80,8 @@ interface Options {
 const HELP = `usage: node dist/bench/run.js [options]     (npm run bench -- [options])
 
 modes (default: full, several minutes):
-  --quick               under a minute: 1 round of 1 s, a subset of cells, listing on 10 k / 100 k keys
+  --quick               a few minutes: 1 round of 1 s, a subset of cells, listing on 10 k / 100 k keys;
+                        its figures are indicative only (the full mode is the reference)
   --smoke               a few seconds: 1 round, 3 cells, tiny counts (the test uses it with --vs)
 options:
   --rounds N            rounds per cell (full: 5)
@@ -66,10 +93,23 @@ options:
                         × 10 versions, ListObjectsV2 with 90 % delete markers, 4 KiB PUT/GET on a
                         versioned bucket, each against its unversioned twin; Strata only)
   --vs URL              reference = this S3 endpoint (path style, http) instead of nginx
+  --vs-kind rgw|s3      what the endpoint is, for the targets: rgw = Ceph RGW (no cell below 1.5×,
+                        4 KiB cells ≥ 5×); s3 (default) = no target against the reference
   --vs-access-key K, --vs-secret-key S, --vs-region R   its credentials (default: Strata's)
   --vs-list-max N       populate its listing buckets over HTTP up to N keys (default 10000; larger
                         buckets are skipped on the reference)
   --nginx-1w / --no-nginx-1w   also run nginx with one worker (default: on in full mode)
+  --workers N           Strata's --workers for the main side (default: Strata's own, one per CPU)
+  --strata-1w / --no-strata-1w   also run Strata with --workers 1 on the 4 KiB GET/HEAD/PUT cells
+                        (default: on in full and quick mode; needs a Strata that has --workers)
+  --syscalls N          system calls per request: strace -c -f over N requests each of GET, HEAD and
+                        PUT 4 KiB, apart from the timed rounds (default 2000; smoke 200; 0 = off; with
+                        --only/--set only when the list names "syscalls")
+  --no-disk             leave out the disk side: the disk's own fdatasync'd write rate on the PUT
+                        64 MiB and multipart cells (dd if=/dev/zero bs=1M conv=fdatasync, same bytes,
+                        concurrency and syncs as the cell)
+  --compare BASE.json   after the run, print which cells moved beyond the noise against that result
+  --to NEW.json         with --compare: compare the two files and do not run anything
   --client auto|wrk|node   load generator for GET/PUT/DELETE (auto: wrk when installed)
   --json FILE           where the JSON result goes (default: <tmp>/strata-bench/last-run.json)
   --profile DIR         run Strata under node --cpu-prof, write the profile to DIR and print its top frames
@@ -82,7 +122,7 @@ options:
 
 function parseOptions(argv: string[]): Options {
   const flags = new Map<string, string[]>();
-  const bool = new Set(['--quick', '--smoke', '--nginx-1w', '--no-nginx-1w', '--keep', '--help', '-h']);
+  const bool = new Set(['--quick', '--smoke', '--nginx-1w', '--no-nginx-1w', '--strata-1w', '--no-strata-1w', '--no-disk', '--keep', '--help', '-h']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -114,6 +154,11 @@ function parseOptions(argv: string[]): Options {
     '--vs-secret-key',
     '--vs-region',
     '--vs-list-max',
+    '--vs-kind',
+    '--workers',
+    '--syscalls',
+    '--compare',
+    '--to',
     '--client',
     '--json',
     '--profile',
@@ -124,9 +169,9 @@ function parseOptions(argv: string[]): Options {
   for (const n of flags.keys()) if (!known.has(n)) throw new Error(`unknown option ${n} (see --help)`);
   const mode: Mode = get('--smoke') ? 'smoke' : get('--quick') ? 'quick' : 'full';
   const preset = {
-    full: { rounds: 5, durationS: 2, listSizes: [10_000, 1_000_000] as [number, number], startups: 3, nginx1w: true },
-    quick: { rounds: 1, durationS: 1, listSizes: [10_000, 100_000] as [number, number], startups: 1, nginx1w: false },
-    smoke: { rounds: 1, durationS: 1, listSizes: [1_000, 2_000] as [number, number], startups: 1, nginx1w: false },
+    full: { rounds: 5, durationS: 2, listSizes: [10_000, 1_000_000] as [number, number], startups: 3, nginx1w: true, strata1w: true, syscalls: 2000 },
+    quick: { rounds: 1, durationS: 1, listSizes: [10_000, 100_000] as [number, number], startups: 1, nginx1w: false, strata1w: true, syscalls: 2000 },
+    smoke: { rounds: 1, durationS: 1, listSizes: [1_000, 2_000] as [number, number], startups: 1, nginx1w: false, strata1w: false, syscalls: 200 },
   }[mode];
   const num = (n: string, d: number, min: number, max: number) => {
     const v = get(n);
@@ -151,8 +196,19 @@ function parseOptions(argv: string[]): Options {
         region: get('--vs-region') ?? STRATA_CREDS.region,
       },
       listMax: num('--vs-list-max', 10_000, 0, 10_000_000),
+      kind: (() => {
+        const k = get('--vs-kind') ?? 's3';
+        if (k !== 'rgw' && k !== 's3') throw new Error('--vs-kind: rgw or s3');
+        return k;
+      })(),
     };
-  }
+  } else if (get('--vs-kind') !== undefined) throw new Error('--vs-kind needs --vs URL');
+  if (get('--to') !== undefined && get('--compare') === undefined) throw new Error('--to needs --compare BASE.json');
+  const only = get('--only')
+    ?.split(',')
+    .filter((s) => s !== '');
+  const workers = get('--workers') === undefined ? undefined : num('--workers', 1, 1, 256);
+  if (workers !== undefined && !Number.isInteger(workers)) throw new Error('--workers takes a whole number');
   const sizes = get('--list-sizes')?.split(',').map(Number);
   if (sizes && (sizes.length !== 2 || sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 20_000_000))) {
     throw new Error('--list-sizes takes two positive integers');
@@ -169,10 +225,16 @@ function parseOptions(argv: string[]): Options {
     listSizes: sizes ? [sizes[0]!, sizes[1]!] : preset.listSizes,
     startups: preset.startups,
     nginx1w: vs ? false : get('--no-nginx-1w') ? false : get('--nginx-1w') ? true : preset.nginx1w,
+    strata1w: workers === 1 ? false : get('--no-strata-1w') ? false : get('--strata-1w') ? true : preset.strata1w,
+    workers,
+    // With --only or --set, counted only when asked for by name.
+    syscalls:
+      get('--syscalls') === undefined && (only || set !== undefined) && !only?.includes('syscalls') ? 0 : num('--syscalls', preset.syscalls, 0, 100_000),
+    disk: get('--no-disk') === undefined,
+    compare: get('--compare') !== undefined ? resolve(get('--compare')!) : undefined,
+    compareTo: get('--to') !== undefined ? resolve(get('--to')!) : undefined,
     vs,
-    only: get('--only')
-      ?.split(',')
-      .filter((s) => s !== ''),
+    only,
     set,
     client,
     json: resolve(get('--json') ?? join(tmpBase, 'strata-bench', 'last-run.json')),
@@ -189,14 +251,20 @@ function parseOptions(argv: string[]): Options {
 
 export interface Side {
   name: string;
-  kind: 's3' | 'nginx';
+  /** disk: no server, the disk's own write rate (disk.ts) on the cells that have a DiskSpec. */
+  kind: 's3' | 'nginx' | 'disk';
   port: number;
   hostHeader: string;
   creds?: S3Credentials;
   /** Processes whose CPU and memory are measured ([] for an endpoint the bench did not start). */
   pids: () => number[];
   nginx?: RunningNginx;
+  /** The cells this side runs (default: every cell an S3 server, or nginx, can run). */
+  runs?: (cell: Cell) => boolean;
 }
+
+/** The sides that run a cell. */
+const sidesOf = (sides: readonly Side[], cell: Cell) => sides.filter((s) => (s.runs ? s.runs(cell) : s.kind === 's3' || cell.nginx));
 
 /** Request target for a load request: presigned on S3, the plain path on nginx. */
 function target(side: Side, method: string, bucket: string, key?: string, query: Array<[string, string]> = []): string {
@@ -341,13 +409,7 @@ async function load(ctx: Ctx, side: Side, spec: LoadSpec): Promise<LoadResult> {
 // ---------------------------------------------------------------------------------------------
 // Cells
 
-export type Unit = 'req/s' | 'MiB/s' | 'pages/s';
-export type Target =
-  | { kind: 'ratio'; min: number; text: string }
-  | { kind: 'abs'; min: number; text: string }
-  | { kind: 'abs+same'; min: number; sameAs: string; sameMin: number; text: string }
-  /** Strata's median over that of another cell of the same run (Strata only, no reference). */
-  | { kind: 'same'; sameAs: string; min: number; text: string };
+export type { Target, Unit };
 
 export interface RunOutput {
   value: number;
@@ -369,6 +431,10 @@ export interface Cell {
   nginx: boolean;
   /** The load generator for this cell. */
   tool: (ctx: Ctx) => 'wrk' | 'node';
+  /** Also run by the strata-1w side (Strata with --workers 1). */
+  strata1w?: boolean;
+  /** What the disk side writes for this cell (the same bytes, concurrency and syncs). */
+  disk?: DiskSpec;
   run(ctx: Ctx, side: Side, round: number, measured: <T>(fn: () => Promise<T>) => Promise<T>): Promise<RunOutput | undefined>;
 }
 
@@ -425,9 +491,9 @@ function putOneCell(size: number, c: number, modes: Mode[], target?: Target): Ce
     tool: wrkOrNode,
     async run(ctx, side, _round, measured) {
       await ensureBucket(side, 'bench');
-      const r = await measured(() =>
-        load(ctx, side, { method: 'PUT', paths: [target_(side, 'PUT', key)], concurrency: c, bodySize: size, durationS: ctx.opts.durationS }),
-      );
+      // 64 MiB bodies: at least 3 s, or a slow server completes none in a 1 s quick round.
+      const durationS = size >= 64 * MiB ? Math.max(3, ctx.opts.durationS) : ctx.opts.durationS;
+      const r = await measured(() => load(ctx, side, { method: 'PUT', paths: [target_(side, 'PUT', key)], concurrency: c, bodySize: size, durationS }));
       return { value: size >= MiB ? mibPerSecond(size)(r) : perSecond(r), load: r };
     },
   };
@@ -734,31 +800,52 @@ function mixedCell(c: number, modes: Mode[]): Cell {
   };
 }
 
-function allCells(): Cell[] {
+/** The disk side of a cell: its DiskSpec written by dd (disk.ts), as many operations as fit the duration. */
+async function diskRun(ctx: Ctx, cell: Cell, _round: number, measured: <T>(fn: () => Promise<T>) => Promise<T>): Promise<RunOutput | undefined> {
+  const spec = cell.disk;
+  if (!spec) return undefined;
+  const bytes = spec.jobBytes * spec.jobsPerOp;
+  const durationS = spec.jobsPerOp === 1 && spec.jobBytes >= 64 * MiB ? Math.max(3, ctx.opts.durationS) : ctx.opts.durationS; // as putOneCell
+  // At most as many uploads as the multipart cell makes (20); PUT streams run for the duration.
+  const r = await measured(() => diskWrite(join(dirname(ctx.workDir), 'disk'), spec, durationS, spec.jobsPerOp === 1 ? 10_000 : 20));
+  return { value: (r.ops * bytes) / MiB / r.elapsedS, load: r, note: `${r.ops} × ${bytes / MiB} MiB` };
+}
+
+function allCells(ref: RefKind): Cell[] {
   const F: Mode[] = ['full'];
   const FQ: Mode[] = ['full', 'quick'];
   const FQS: Mode[] = ['full', 'quick', 'smoke'];
-  const ratio = (min: number): Target => ({ kind: 'ratio', min, text: `≥ ${min.toFixed(2)}×` });
-  return [
-    getCell(4 * KiB, 16, ['full', 'smoke'], ratio(0.1)),
-    getCell(4 * KiB, 64, FQ, ratio(0.1)),
-    putOneCell(4 * KiB, 16, F, ratio(0.5)),
-    putOneCell(4 * KiB, 64, F, ratio(0.5)),
-    putDistinctCell(16, F, ratio(0.5)),
-    putDistinctCell(64, FQ, ratio(0.5)),
-    headCell(16, ['full', 'smoke'], ratio(0.3)),
-    headCell(64, FQ, ratio(0.3)),
+  const core = [
+    getCell(4 * KiB, 16, ['full', 'smoke']),
+    getCell(4 * KiB, 64, FQ),
+    putOneCell(4 * KiB, 16, F),
+    putOneCell(4 * KiB, 64, F),
+    putDistinctCell(16, F),
+    putDistinctCell(64, FQ),
+    headCell(16, ['full', 'smoke']),
+    headCell(64, FQ),
     deleteCell(16, F),
     deleteCell(64, FQ),
     getCell(MiB, 8, F),
     putOneCell(MiB, 8, F),
-    getCell(64 * MiB, 2, FQ, ratio(0.6)),
-    putOneCell(64 * MiB, 2, FQ, ratio(0.35)),
-    multipartCell(FQ, ratio(0.35)),
-    listCell(0, FQS, { kind: 'abs', min: 100, text: '≥ 100 pages/s' }),
-    listCell(1, FQ, { kind: 'abs+same', min: 100, sameAs: 'list-small', sameMin: 0.8, text: '≥ 100 pages/s, ≥ 0.8× small' }),
+    getCell(64 * MiB, 2, FQ),
+    putOneCell(64 * MiB, 2, FQ),
+    multipartCell(FQ),
+    listCell(0, FQS),
+    listCell(1, FQ),
     mixedCell(16, F),
     mixedCell(64, FQ),
+  ];
+  for (const cell of core) {
+    cell.target = coreTarget(cell.id, ref);
+    // The cells the workers should speed up most: also run on Strata with --workers 1.
+    cell.strata1w = /^(get-4k|head-4k|put-4k-distinct)-c/.test(cell.id);
+  }
+  // The disk's own rate for the same bytes: one PUT body per dd, or one part per dd per upload.
+  core.find((c) => c.id === 'put-64m-c2')!.disk = { jobBytes: 64 * MiB, jobsPerOp: 1, concurrency: 2 };
+  core.find((c) => c.id === 'multipart-256m')!.disk = { jobBytes: PART, jobsPerOp: MPU_SIZE / PART, concurrency: 4 };
+  return [
+    ...core,
     ...versionCells({ load, target, putObject, once, listCap, bodyOf, wrkOrNode, perSecond }),
     ...authCells({ load, target, putObject, once, bodyOf, wrkOrNode, perSecond }),
     ...sseCells({ load, once, bodyOf, wrkOrNode, perSecond }),
@@ -766,148 +853,7 @@ function allCells(): Cell[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Statistics and output
-
-interface RunRecord {
-  round: number;
-  value: number;
-  ops: number;
-  elapsedS: number;
-  errors: number;
-  statuses: Record<string, number>;
-  p50Ms: number;
-  p99Ms: number;
-  tool: string;
-  clientCpuS?: number;
-  serverCpuS?: number;
-  serverPeakRssMiB?: number;
-  note?: string;
-}
-
-interface SideStats {
-  runs: RunRecord[];
-  median: number;
-  min: number;
-  max: number;
-  /** Half the range, in % of the median. */
-  spreadPct: number;
-  serverCpuS?: number;
-  /** Server CPU µs per request, page or MiB (by the cell's unit). */
-  serverCpuUsPerOp?: number;
-  serverPeakRssMiB?: number;
-  errors: number;
-}
-
-interface CellResult {
-  id: string;
-  title: string;
-  unit: Unit;
-  tool: string;
-  target?: Target;
-  sides: Record<string, SideStats | undefined>;
-  ratio?: number;
-  /** Target 'same': Strata's median over the other cell's. */
-  sameRatio?: number;
-  /**
-   * Target 'same': Strata's server CPU per operation over the other cell's (a cost ratio: 1.10 =
-   * 10 % more CPU per op). On a shared machine it moves less than the throughput ratio.
-   */
-  sameCpuRatio?: number;
-  met?: boolean;
-  missedBy?: string;
-  skipped?: string;
-  /** The reference's median is within 60 % of the load generator's ceiling at this concurrency. */
-  nearCeiling?: boolean;
-}
-
-/** How far below its target a value is: '12% short' or, far off, '3.4× short'. */
-const short = (actual: number, target: number): string =>
-  actual >= target / 2 ? `${Math.ceil((1 - actual / target) * 100)}% short` : `${(target / actual).toFixed(1)}× short`;
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-function stats(runs: RunRecord[]): SideStats | undefined {
-  if (runs.length === 0) return undefined;
-  const v = runs.map((r) => r.value);
-  const med = median(v);
-  const cpu = runs.filter((r) => r.serverCpuS !== undefined).map((r) => r.serverCpuS!);
-  // Per unit of work: per request or page, or per MiB moved (value × elapsed = units done).
-  const perOp = runs.filter((r) => r.serverCpuS !== undefined && r.value > 0).map((r) => (r.serverCpuS! * 1e6) / (r.value * r.elapsedS));
-  const rss = runs.filter((r) => r.serverPeakRssMiB !== undefined).map((r) => r.serverPeakRssMiB!);
-  return {
-    runs,
-    median: med,
-    min: Math.min(...v),
-    max: Math.max(...v),
-    spreadPct: med > 0 ? ((Math.max(...v) - Math.min(...v)) / 2 / med) * 100 : 0,
-    serverCpuS: cpu.length ? median(cpu) : undefined,
-    serverCpuUsPerOp: perOp.length ? median(perOp) : undefined,
-    serverPeakRssMiB: rss.length ? Math.max(...rss) : undefined,
-    errors: runs.reduce((s, r) => s + r.errors, 0),
-  };
-}
-
-function fmtNum(x: number | undefined): string {
-  if (x === undefined || !Number.isFinite(x)) return '–';
-  if (x >= 100) return Math.round(x).toLocaleString('en-US');
-  if (x >= 10) return x.toFixed(1);
-  return x.toFixed(2);
-}
-
-function fmtSide(s: SideStats | undefined): string {
-  if (!s) return '–';
-  const spread = s.runs.length > 1 ? ` ±${s.spreadPct < 10 ? s.spreadPct.toFixed(1) : Math.round(s.spreadPct)}%` : '';
-  const err = s.errors > 0 ? ` (${s.errors} err)` : '';
-  return `${fmtNum(s.median)}${spread}${err}`;
-}
-
-function fmtCpu(s: SideStats | undefined, unit: Unit): string {
-  if (s?.serverCpuS === undefined) return '–';
-  const per = unit === 'MiB/s' ? 'MiB' : unit === 'pages/s' ? 'page' : 'req';
-  return `${s.serverCpuS.toFixed(2)} s (${fmtNum(s.serverCpuUsPerOp)} µs/${per})`;
-}
-
-function table(results: CellResult[], refName: string, extra: string | undefined): string {
-  const head = [
-    'cell',
-    'unit',
-    'Strata',
-    refName,
-    `Strata/${refName}`,
-    'target',
-    'met',
-    ...(extra ? [extra] : []),
-    'Strata CPU s/run (per op)',
-    `${refName} CPU s/run (per op)`,
-    'Strata peak RSS MiB',
-  ];
-  const rows = results.map((r) => {
-    const s = r.sides.strata;
-    const ref = r.sides[refName];
-    const same =
-      r.sameRatio !== undefined ? ` (${r.sameRatio.toFixed(2)}×${r.sameCpuRatio !== undefined ? `; CPU/op ${r.sameCpuRatio.toFixed(2)}×` : ''})` : '';
-    const met = r.met === undefined ? '' : r.met ? `✅${same}` : `❌${same} ${r.missedBy ?? ''}`.trim();
-    return [
-      r.title,
-      r.unit,
-      r.skipped ? `skipped: ${r.skipped}` : fmtSide(s),
-      `${fmtSide(ref)}${r.nearCeiling ? ' †' : ''}`,
-      r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '–',
-      r.target?.text ?? '',
-      met,
-      ...(extra ? [fmtSide(r.sides[extra])] : []),
-      fmtCpu(s, r.unit),
-      fmtCpu(ref, r.unit),
-      fmtNum(s?.serverPeakRssMiB),
-    ];
-  });
-  const line = (cols: string[]) => `| ${cols.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
-}
+// Output
 
 function machineInfo(): Record<string, string | number> {
   const cpu = os.cpus()[0]?.model ?? 'unknown';
@@ -937,6 +883,10 @@ const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOStri
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.compare && opts.compareTo) {
+    process.stdout.write(`${compareFiles(opts.compare, opts.compareTo).text}\n`);
+    return;
+  }
   const startedAt = new Date();
   const tAll = performance.now();
   const haveWrk = wrkAvailable();
@@ -965,11 +915,14 @@ async function main(): Promise<void> {
   try {
     log(`mode ${opts.mode}: ${opts.rounds} round(s) of ${opts.durationS} s, load generator ${useWrk ? 'wrk + node' : 'node only'}, data in ${root}`);
     const machine = machineInfo();
+    const loadAtStart = os.loadavg();
 
     // 1. Strata's data directory, with the listing buckets written straight into its metadata.
     const dataDir = join(root, 'strata-data');
     mkdirSync(dataDir);
-    const cells = allCells().filter((c) => c.modes.includes(opts.mode) && c.set === opts.set && (!opts.only || opts.only.some((p) => c.id.startsWith(p))));
+    const cells = allCells(opts.vs?.kind ?? 'nginx').filter(
+      (c) => c.modes.includes(opts.mode) && c.set === opts.set && (!opts.only || opts.only.some((p) => c.id.startsWith(p))),
+    );
     const wantsList = cells.some((c) => c.id.startsWith('list-'));
     const listBuckets: BulkBucket[] = wantsList ? opts.listSizes.map((n) => ({ name: listBucket(n), count: n })) : [];
     if (opts.mode === 'smoke' && !cells.some((c) => c.id === 'list-large')) listBuckets.splice(1);
@@ -982,7 +935,9 @@ async function main(): Promise<void> {
     }
 
     // 2. Startup time (with the bulk-loaded objects), then the Strata that serves the cells.
-    const strataArgs = [...sseServerArgs(cells), ...opts.strataArgs];
+    const hasWorkers = opts.workers !== undefined || (opts.strata1w && cells.some((c) => c.strata1w)) ? strataHasWorkers() : false;
+    if (opts.workers !== undefined && !hasWorkers) throw new Error('--workers: this Strata has no --workers flag (its --help does not list it)');
+    const strataArgs = [...sseServerArgs(cells), ...(opts.workers !== undefined ? ['--workers', String(opts.workers)] : []), ...opts.strataArgs];
     const nodeArgs = [...opts.strataNodeArgs, ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [])];
     if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
     const startups: Array<{ listeningMs: number; readyMs: number }> = [];
@@ -1043,6 +998,35 @@ async function main(): Promise<void> {
         sides.push({ name: extra, kind: 'nginx', port: n1.port, hostHeader: `${HOST}:${n1.port}`, pids: n1.pids, nginx: n1 });
       }
     }
+    // Strata with one worker, on a data directory of its own (the lock admits one server per directory).
+    let strata1wNote: string | undefined;
+    if (opts.strata1w && cells.some((c) => c.strata1w)) {
+      if (!hasWorkers) strata1wNote = 'not run: this Strata has no --workers flag';
+      else {
+        const dir = join(root, 'strata-1w-data');
+        mkdirSync(dir);
+        const s1 = await startStrata({
+          dataDir: dir,
+          logFile: join(root, 'strata-1w.log'),
+          args: [...strataArgs, '--workers', '1'],
+          nodeArgs: opts.strataNodeArgs,
+        });
+        running.push(s1);
+        sides.push({
+          name: STRATA_1W,
+          kind: 's3',
+          port: s1.port,
+          hostHeader: `${HOST}:${s1.port}`,
+          creds: STRATA_CREDS,
+          pids: s1.pids,
+          runs: (c) => c.strata1w === true,
+        });
+      }
+      if (strata1wNote) log(`strata-1w ${strata1wNote}`);
+    }
+    // The disk's own fdatasync'd write rate, in a directory next to Strata's data (same file system).
+    if (opts.disk && cells.some((c) => c.disk))
+      sides.push({ name: DISK, kind: 'disk', port: 0, hostHeader: '', pids: () => [], runs: (c) => c.disk !== undefined });
 
     // 4. The client's own ceiling: the cheapest possible answer (nginx `return 204`, or a Node
     //    server that answers 204 when nginx is not there) at the cells' concurrencies.
@@ -1089,7 +1073,7 @@ async function main(): Promise<void> {
     //    round does not pay for V8's JIT compiling the request path, nor for cold caches.
     if (opts.mode !== 'smoke') {
       const warm = mixedCell(16, ['full', 'quick']);
-      for (const side of sides) await warm.run(ctx, side, -1, (fn) => fn());
+      for (const side of sides.filter((x) => x.kind !== 'disk')) await warm.run(ctx, side, -1, (fn) => fn());
       log(`warm-up done (${warm.title} for ${opts.durationS} s on each side)`);
     }
 
@@ -1097,18 +1081,22 @@ async function main(): Promise<void> {
     // The peak over the run, and where it was reached: VmHWM is reset when a measurement starts,
     // so a reading taken before the next one that is higher than every earlier one grew in between
     // (warm-up, a cell's set-up).
-    let strataPeakKb = 0;
-    let strataPeakWhere = '';
-    const notePeak = (where: string, kb?: number) => {
-      if (kb === undefined) {
-        const m = readMemory(strata!.pid);
-        if (!m) return;
-        kb = Math.max(m.hwmKb, m.rssKb);
+    // Summed over Strata's processes (a cluster: primary + workers) and for its largest process.
+    const peak = { sumKb: 0, sumWhere: '', oneKb: 0, oneWhere: '', processes: 0 };
+    const notePeak = (where: string, u?: { sumKb: number; oneKb: number }) => {
+      if (u === undefined) {
+        u = { sumKb: 0, oneKb: 0 };
+        const pids = strata!.pids();
+        peak.processes = Math.max(peak.processes, pids.length);
+        for (const p of pids) {
+          const m = readMemory(p);
+          if (!m) continue;
+          u.sumKb += Math.max(m.hwmKb, m.rssKb);
+          u.oneKb = Math.max(u.oneKb, m.hwmKb, m.rssKb);
+        }
       }
-      if (kb > strataPeakKb) {
-        strataPeakKb = kb;
-        strataPeakWhere = where;
-      }
+      if (u.sumKb > peak.sumKb) Object.assign(peak, { sumKb: u.sumKb, sumWhere: where });
+      if (u.oneKb > peak.oneKb) Object.assign(peak, { oneKb: u.oneKb, oneWhere: where });
     };
     const results: CellResult[] = [];
     // Cells of one group (consecutive, same Cell.group) run interleaved: each round runs every cell
@@ -1130,7 +1118,7 @@ async function main(): Promise<void> {
         runsOf.set(cell, new Map<string, RunRecord[]>(sides.map((s) => [s.name, []])));
         log(
           `cell ${cell.id} (${cell.title}) on ${sides
-            .filter((s) => s.kind === 's3' || cell.nginx)
+            .filter((s) => sidesOf(sides, cell).includes(s))
             .map((s) => s.name)
             .join(', ')}${
             group.length > 1
@@ -1148,10 +1136,10 @@ async function main(): Promise<void> {
         // with the user second, 1.01–1.09× with it first), so no cell of a group is always second.
         for (const cell of round % 2 === 0 ? group : [...group].reverse()) {
           const runsBySide = runsOf.get(cell)!;
-          const active = sides.filter((s) => s.kind === 's3' || cell.nginx);
+          const active = sidesOf(sides, cell);
           for (const side of active) {
             const win = new ProcWindow(side.pids);
-            const meter: { usage?: { cpuS: number; peakRssMiB: number } } = {};
+            const meter: { usage?: WindowUsage } = {};
             const measured = async <T>(fn: () => Promise<T>): Promise<T> => {
               if (side.name === 'strata') notePeak(`before ${cell.id} round ${round + 1} (warm-up, set-up)`);
               win.start();
@@ -1162,11 +1150,12 @@ async function main(): Promise<void> {
                 if (side.name === 'strata') notePeak(`${cell.id} round ${round + 1}`);
               }
             };
-            const out = await cell.run(ctx, side, round, measured);
+            const out = side.kind === 'disk' ? await diskRun(ctx, cell, round, measured) : await cell.run(ctx, side, round, measured);
             if (!out) continue;
             const usage = meter.usage;
             const hasPids = side.pids().length > 0;
-            if (hasPids && side.name === 'strata' && usage) notePeak(`${cell.id} round ${round + 1}`, usage.peakRssMiB * 1024);
+            if (hasPids && side.name === 'strata' && usage)
+              notePeak(`${cell.id} round ${round + 1}`, { sumKb: usage.peakRssMiB * 1024, oneKb: usage.peakRssMaxMiB * 1024 });
             runsBySide.get(side.name)!.push({
               round,
               value: out.value,
@@ -1180,6 +1169,8 @@ async function main(): Promise<void> {
               clientCpuS: out.load.clientCpuS,
               serverCpuS: hasPids ? usage?.cpuS : undefined,
               serverPeakRssMiB: hasPids ? usage?.peakRssMiB : undefined,
+              serverPeakRssMaxMiB: hasPids ? usage?.peakRssMaxMiB : undefined,
+              serverProcesses: hasPids ? usage?.processes : undefined,
               note: out.note,
             });
             log(
@@ -1197,31 +1188,10 @@ async function main(): Promise<void> {
         const sm = sidesStats.strata?.median;
         const rm = sidesStats[refName]?.median;
         if (sm !== undefined && rm !== undefined && rm > 0) res.ratio = sm / rm;
-        if (cell.target && sm !== undefined) {
-          const t = cell.target;
-          if (t.kind === 'ratio' && res.ratio !== undefined) {
-            res.met = res.ratio >= t.min;
-            if (!res.met) res.missedBy = short(res.ratio, t.min);
-          } else if (t.kind === 'abs') {
-            res.met = sm >= t.min;
-            if (!res.met) res.missedBy = short(sm, t.min);
-          } else if (t.kind === 'abs+same') {
-            const other = results.find((r) => r.id === t.sameAs)?.sides.strata?.median;
-            const same = other === undefined ? undefined : sm / other;
-            res.met = sm >= t.min && (same === undefined || same >= t.sameMin);
-            if (!res.met) res.missedBy = sm < t.min ? short(sm, t.min) : `${same!.toFixed(2)}× the small bucket`;
-          } else if (t.kind === 'same') {
-            const otherSide = results.find((r) => r.id === t.sameAs)?.sides.strata;
-            const other = otherSide?.median;
-            const cpu = sidesStats.strata?.serverCpuUsPerOp;
-            if (cpu !== undefined && otherSide?.serverCpuUsPerOp) res.sameCpuRatio = cpu / otherSide.serverCpuUsPerOp;
-            if (other !== undefined && other > 0) {
-              res.sameRatio = sm / other;
-              res.met = res.sameRatio >= t.min;
-              if (!res.met) res.missedBy = short(res.sameRatio, t.min);
-            }
-          }
+        for (const [name, st] of Object.entries(sidesStats)) {
+          if (name !== 'strata' && st && st.median > 0 && sm !== undefined) (res.ratios ??= {})[name] = sm / st.median;
         }
+        evaluate(res, refName, results);
         results.push(res);
       }
     }
@@ -1238,8 +1208,31 @@ async function main(): Promise<void> {
       if (res.unit === 'req/s' && ceiling !== undefined && rm !== undefined && rm > 0.6 * ceiling) res.nearCeiling = true;
     }
 
-    // 7. Stop Strata first: with --profile its profile is written on exit.
+    // 7. System calls per request, apart from the timed rounds (strace slows the servers down).
     notePeak('after the cells');
+    let syscalls: SyscallReport | undefined;
+    if (opts.syscalls > 0) {
+      log(`system calls: strace -c -f over ${opts.syscalls} requests each of GET, HEAD, PUT 4 KiB`);
+      const counted = ['strata', STRATA_1W, refName].flatMap((n) => sides.filter((x) => x.name === n && x.kind !== 'disk' && x.pids().length > 0));
+      syscalls = await measureSyscalls(
+        counted.map((x) => ({
+          name: x.name,
+          port: x.port,
+          hostHeader: x.hostHeader,
+          pids: x.pids,
+          target: (method: string, key: string) => target_(x, method, key),
+          put: (key: string, body: Buffer) => (x.kind === 'nginx' ? populate(ctx, x, 'bench', [key], body.length) : putObject(x, 'bench', key, body)),
+        })),
+        { requests: opts.syscalls, warmup: Math.min(500, opts.syscalls), concurrency: 16, workDir, body: bodyOf(4 * KiB) },
+      );
+      log(
+        syscalls.skipped
+          ? `system calls not counted: ${syscalls.skipped}`
+          : `system calls: ${syscalls.counts.map((c) => `${c.side} ${c.method} ${c.perRequest}/req`).join(', ')}`,
+      );
+    }
+
+    // 8. Stop Strata first: with --profile its profile is written on exit.
     await strata!.stop();
     running.splice(running.indexOf(strata!), 1);
     let profile: ProfileSummary | undefined;
@@ -1252,8 +1245,10 @@ async function main(): Promise<void> {
     }
     await cleanup();
 
-    // 8. Report.
-    const strataPeakMiB = strataPeakKb / 1024;
+    // 9. Report.
+    const loadAverage = { start: loadAtStart.map((x) => Math.round(x * 100) / 100), end: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+    const strataPeakMiB = peak.sumKb / 1024;
+    const strataPeakOneMiB = peak.oneKb / 1024;
     const startupMedian = median(startups.map((s) => s.listeningMs));
     const readyMedian = median(startups.map((s) => s.readyMs));
     const tableText = table(results, refName, extra);
@@ -1261,48 +1256,74 @@ async function main(): Promise<void> {
     const summary: string[] = [];
     for (const r of results) {
       if (r.met === undefined) continue;
-      summary.push(
-        `- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${r.ratio !== undefined && r.target?.kind === 'ratio' ? `${r.ratio.toFixed(2)}×` : r.sameRatio !== undefined ? `${r.sameRatio.toFixed(2)}× ${(r.target as { sameAs: string }).sameAs}${r.sameCpuRatio !== undefined ? ` (server CPU per op ${r.sameCpuRatio.toFixed(2)}×)` : ''}` : `${fmtNum(r.sides.strata?.median)} ${r.unit}`} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`,
-      );
+      const got =
+        r.sameRatio !== undefined
+          ? `${r.sameRatio.toFixed(2)}× ${(r.target as { sameAs: string }).sameAs}${r.sameCpuRatio !== undefined ? ` (server CPU per op ${r.sameCpuRatio.toFixed(2)}×)` : ''}`
+          : [`${fmtNum(r.sides.strata?.median)} ${r.unit}`, formatChecks(r.checks)].filter((x) => x !== '').join('; ');
+      summary.push(`- ${r.met ? 'met' : 'MISSED'} ${r.id}: ${got} (target ${r.target!.text})${r.missedBy ? `, ${r.missedBy}` : ''}`);
     }
-    const rssMet = strataPeakMiB < 150;
-    summary.push(`- ${rssMet ? 'met' : 'MISSED'} Strata peak RSS over the run: ${strataPeakMiB.toFixed(0)} MiB, ${strataPeakWhere} (target < 150 MiB)`);
-    const startupMet = readyMedian < 1000;
+    const rssMet = strataPeakOneMiB < RSS_PER_PROCESS_MAX_MIB;
+    summary.push(
+      `- ${rssMet ? 'met' : 'MISSED'} Strata peak RSS per process over the run: ${strataPeakOneMiB.toFixed(0)} MiB, ${peak.oneWhere} (target < ${RSS_PER_PROCESS_MAX_MIB} MiB per worker); all ${peak.processes} process(es) together: ${strataPeakMiB.toFixed(0)} MiB`,
+    );
+    const startupMet = readyMedian < STARTUP_MAX_MS;
     summary.push(
       `- ${startupMet ? 'met' : 'MISSED'} startup with ${startupObjects.toLocaleString('en-US')} objects: ${startupMedian.toFixed(0)} ms to "listening", ${readyMedian.toFixed(0)} ms to the first answered request (target < 1 s${startupObjects < 1_000_000 ? '; the target is for 1 million objects: run the full mode' : ''})`,
     );
+    const indicative =
+      opts.mode !== 'full'
+        ? `${opts.mode} mode: indicative only (${opts.rounds} round(s) of ${opts.durationS} s${opts.rounds === 1 ? ', no spread to judge the noise by' : ''}, fewer cells, smaller listing buckets); the full mode is the reference`
+        : undefined;
+    const workersText =
+      opts.workers !== undefined
+        ? `--workers ${opts.workers}`
+        : hasWorkers
+          ? 'its default workers (one per CPU)'
+          : 'one process (this Strata has no --workers)';
     const header = [
-      `## Strata benchmark (${opts.mode}, ${startedAt.toISOString()})`,
+      `## Strata benchmark (${opts.mode}${indicative ? ': INDICATIVE ONLY' : ''}, ${startedAt.toISOString()})`,
       '',
-      `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.filesystem} data dir; ${machine.nginx}; ${machine.wrk}.`,
-      `Strata runs as \`node ${[...strataNodeFlags(), ...opts.strataNodeArgs].join(' ')} dist/src/main.js\`.`,
-      `Reference: ${opts.vs ? `S3 endpoint ${opts.vs.url}` : `nginx with ${os.availableParallelism()} workers (one per core)${extra ? `; ${extra} = nginx with 1 worker` : ''}`}. ` +
-        `${opts.rounds} round(s) × ${opts.durationS} s per cell and side, sides alternating; value = median ± half the range over rounds.`,
+      ...(indicative ? [`**${indicative}.**`, ''] : []),
+      `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.filesystem} data dir; ${machine.nginx}; ${machine.wrk}. ` +
+        `Load average (1/5/15 min) at the start ${loadAverage.start.join(' / ')}, at the end ${loadAverage.end.join(' / ')}.`,
+      `Strata runs as \`node ${[...strataNodeFlags(), ...opts.strataNodeArgs].join(' ')} dist/src/main.js\` with ${workersText}` +
+        `${sides.some((x) => x.name === STRATA_1W) ? `; ${STRATA_1W} = Strata with --workers 1` : strata1wNote ? `; ${STRATA_1W} ${strata1wNote}` : ''}.`,
+      `Reference: ${opts.vs ? `S3 endpoint ${opts.vs.url} (${opts.vs.kind === 'rgw' ? 'Ceph RGW targets' : 'no targets against it'})` : `nginx with ${os.availableParallelism()} workers (one per core)${extra ? `; ${extra} = nginx with 1 worker` : ''}`}. ` +
+        `${opts.rounds} round(s) × ${opts.durationS} s per cell and side, sides alternating; value = median ± half the range over rounds.` +
+        `${sides.some((x) => x.kind === 'disk') ? ` ${DISK} = \`${DISK_COMMAND}\` with the cell's bytes, concurrency and syncs, in the data directory's file system.` : ''}`,
       `Client ceiling (${ceilingTarget.name}; before / after the cells): ${ceilings.map((c) => `${c.tool} ${c.method} c${c.concurrency}: ${c.measured.map((v) => fmtNum(v)).join(' / ')} req/s`).join('; ')}.`,
       `Startup with ${startupObjects.toLocaleString('en-US')} objects: ${startupMedian.toFixed(0)} ms to "listening", ${readyMedian.toFixed(0)} ms to the first answer (median of ${startups.length})` +
-        `${emptyStartup ? `; empty data dir: ${emptyStartup.listeningMs} ms` : ''}. Bulk load: ${(bulk.ms / 1000).toFixed(1)} s. Strata peak RSS over the run: ${strataPeakMiB.toFixed(0)} MiB (${strataPeakWhere}).`,
+        `${emptyStartup ? `; empty data dir: ${emptyStartup.listeningMs} ms` : ''}. Bulk load: ${(bulk.ms / 1000).toFixed(1)} s. Strata peak RSS over the run: largest process ${strataPeakOneMiB.toFixed(0)} MiB (${peak.oneWhere}), all processes ${strataPeakMiB.toFixed(0)} MiB (${peak.sumWhere}).`,
       '',
     ].join('\n');
     const footnote = results.some((r) => r.nearCeiling)
       ? `\n† the reference is within 60 % of the client ceiling at that concurrency: the load generator and the server share ${machine.nproc} cores, so this figure (and the ratio's denominator) is partly bounded by the client.\n`
       : '\n';
-    const text = `${header}${tableText}\n${footnote}\nTargets:\n${summary.join('\n')}\n`;
+    const syscallText = syscalls ? `\n${syscallTable(syscalls)}\n` : '';
+    const text = `${header}${tableText}\n${footnote}${syscallText}\nTargets:\n${summary.join('\n')}\n`;
     process.stdout.write(`\n${text}`);
     if (profile) process.stdout.write(`\n${formatProfile(profile)}\n`);
 
     const json = {
       schema: 'strata-bench/1',
       mode: opts.mode,
+      indicative: indicative !== undefined,
+      indicativeNote: indicative,
       startedAt: startedAt.toISOString(),
       elapsedS: (performance.now() - tAll) / 1000,
       machine,
+      loadAverage,
       options: {
         rounds: opts.rounds,
         durationS: opts.durationS,
         listSizes: opts.listSizes,
         client: useWrk ? 'wrk+node' : 'node',
         vs: opts.vs?.url,
+        vsKind: opts.vs?.kind,
         nginxWorkers: opts.vs ? undefined : os.availableParallelism(),
+        strataWorkers: opts.workers ?? (hasWorkers ? 'default' : 'no --workers flag'),
+        strata1w: sides.some((x) => x.name === STRATA_1W) ? true : (strata1wNote ?? false),
+        disk: sides.some((x) => x.kind === 'disk') ? DISK_COMMAND : undefined,
         strataArgs,
         strataNodeFlags: strataNodeFlags(),
         strataNodeArgs: opts.strataNodeArgs,
@@ -1319,13 +1340,23 @@ async function main(): Promise<void> {
       },
       bulkLoad: bulk,
       strataPeakRssMiB: strataPeakMiB,
-      strataPeakRssWhere: strataPeakWhere,
+      strataPeakRssWhere: peak.sumWhere,
+      strataPeakRssPerProcessMiB: strataPeakOneMiB,
+      strataPeakRssPerProcessWhere: peak.oneWhere,
+      strataProcesses: peak.processes,
       rssMet,
       cells: results,
       missed: missed.map((r) => r.id),
+      syscalls,
       profile,
       table: tableText,
     };
+    let comparison: Comparison | undefined;
+    if (opts.compare) {
+      comparison = compareRuns(JSON.parse(readFileSync(opts.compare, 'utf8')) as Parameters<typeof compareRuns>[0], json, [opts.compare, 'this run']);
+      process.stdout.write(`\n${comparison.text}\n`);
+    }
+    Object.assign(json, { comparison });
     mkdirSync(dirname(opts.json), { recursive: true });
     writeFileSync(opts.json, `${JSON.stringify(json, null, 2)}\n`);
     process.stdout.write(`\nJSON: ${opts.json}\n`);

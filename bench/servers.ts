@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childrenOf } from './procstat.js';
+import { processTree } from './procstat.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const STRATA_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
@@ -165,9 +165,16 @@ export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
     pid: child.pid!,
     port,
     listeningMs: listenedAt - spawnedAt,
-    pids: () => [child.pid!],
+    // With --workers N ≥ 2 the spawned process is the cluster primary and the workers are its children.
+    pids: () => processTree(child.pid!),
     stop: () => stopChild(child, 'SIGTERM', 20_000),
   };
+}
+
+/** True when this build of Strata knows `--workers` (its --help lists it). */
+export function strataHasWorkers(main = STRATA_MAIN): boolean {
+  const r = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8', timeout: 30_000 });
+  return /--workers\b/.test(r.stdout ?? '');
 }
 
 export function nginxBinary(): string | undefined {
@@ -258,7 +265,7 @@ http {
     pid: child.pid!,
     port,
     root,
-    pids: () => [child.pid!, ...childrenOf(child.pid!)],
+    pids: () => processTree(child.pid!),
     // SIGQUIT: graceful shutdown of the master and its workers.
     stop: () => stopChild(child, 'SIGQUIT', 10_000),
   };
