@@ -139,13 +139,16 @@ describe('SqliteMetaStore hot rows', () => {
     a.requestArrived();
     assert.equal(text(a.getObject('b', 'other')), 'old');
     assert.equal(a.getBucket('other')?.versioning, '');
+    assert.equal(a.getBucketConfig('other', 'cors'), undefined);
     await b.putObject(inline('other', 'new'));
     await b.updateBucket('other', { versioning: 'Enabled' });
+    await b.putBucketConfig('other', 'cors', '{"rules":[]}');
     const checks = a.hot.checks;
     a.requestArrived();
     assert.equal(text(a.getObject('b', 'other')), 'new');
     assert.equal(a.getBucket('other')?.versioning, 'Enabled');
-    assert.equal(a.hot.checks, checks + 1, 'one check for the two reads');
+    assert.equal(a.getBucketConfig('other', 'cors'), '{"rules":[]}');
+    assert.equal(a.hot.checks, checks + 1, 'one check for the three reads');
     await b.deleteObject('b', 'other');
     a.requestArrived();
     assert.equal(a.getObject('b', 'other'), undefined);

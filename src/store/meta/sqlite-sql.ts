@@ -327,7 +327,6 @@ export function prepareAll(db: Db) {
     allParts: p(`SELECT ${PART_COLS} FROM upload_parts WHERE bucket = ? AND key = ? AND upload_id = ? ORDER BY part_number`),
     getMultipart: p('SELECT version_id, upload_id, part_checksums FROM object_multipart WHERE bucket = ? AND key = ? AND version_id = ?'),
     insertMultipart: p('INSERT OR REPLACE INTO object_multipart(bucket, key, version_id, upload_id, part_checksums) VALUES (?, ?, ?, ?, ?)'),
-    getConfig: p('SELECT value FROM bucket_config WHERE bucket = ? AND name = ?'),
     putConfig: p('INSERT OR REPLACE INTO bucket_config(bucket, name, value) VALUES (?, ?, ?)'),
     deleteConfig: p('DELETE FROM bucket_config WHERE bucket = ? AND name = ?'),
     getJobState: p('SELECT value FROM job_state WHERE name = ?'),

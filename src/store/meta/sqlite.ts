@@ -618,16 +618,14 @@ export class SqliteMetaStore implements MetaStore {
   // ---- bucket configuration documents -------------------------------------------------------
 
   getBucketConfig(bucket: string, name: string): string | undefined {
-    return read(() => {
-      if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
-      const row = this.st.getConfig.get(bucket, name) as { value: string } | undefined;
-      return row?.value;
-    });
+    // Through the hot rows, as a configuration read of one document.
+    const row = read(() => this.hot.bucketWithConfigs(bucket, [name], this.configsStatement(1)));
+    if (row === undefined) throw new StoreError('NoSuchBucket');
+    return (row[6] as string | null) ?? undefined;
   }
 
   getBucketWithConfigs(name: string, configs: readonly string[]): BucketWithConfigs | undefined {
-    let st = this.configsSt.get(configs.length);
-    if (st === undefined) this.configsSt.set(configs.length, (st = this.db.prepare(bucketWithConfigsSql(configs.length)).raw(true)));
+    const st = this.configsStatement(configs.length);
     const row = read(() => this.hot.bucketWithConfigs(name, configs, st));
     if (row === undefined) return undefined;
     const [n, region, createdAt, versioning, owner, objectLock] = row as [string, string, number, BucketRecord['versioning'], string, number];
@@ -635,6 +633,13 @@ export class SqliteMetaStore implements MetaStore {
     for (let i = 0; i < configs.length; i++) if (row[6 + i] !== null) found.set(configs[i]!, row[6 + i] as string);
     const bucket = toBucket({ name: n, region, created_at: createdAt, versioning, owner, object_lock: objectLock });
     return { bucket, configs: found, identityGeneration: row[6 + configs.length] as number };
+  }
+
+  /** getBucketWithConfigs' statement for `n` documents (prepared once). */
+  private configsStatement(n: number): Stmt {
+    let st = this.configsSt.get(n);
+    if (st === undefined) this.configsSt.set(n, (st = this.db.prepare(bucketWithConfigsSql(n)).raw(true)));
+    return st;
   }
 
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {
