@@ -44,7 +44,18 @@ describe('Two server processes: no stale read after an acknowledged change (hot-
   /** The other server as a pair: round i writes through one and reads through the other. */
   const pair = (i: number): [S3Client, S3Client] => (i % 2 === 0 ? [sa, sb] : [sb, sa]);
   const curlGet = async (server: RunningServer, path: string) => {
-    const r = await run(CURL, ['-s', '-w', '\n%{http_code}', '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '--aws-sigv4', `aws:amz:${REGION}:s3`, '--user', `${ACCESS_KEY}:${SECRET_KEY}`, `${server.url}/${path}`]);
+    const r = await run(CURL, [
+      '-s',
+      '-w',
+      '\n%{http_code}',
+      '-H',
+      'x-amz-content-sha256: UNSIGNED-PAYLOAD',
+      '--aws-sigv4',
+      `aws:amz:${REGION}:s3`,
+      '--user',
+      `${ACCESS_KEY}:${SECRET_KEY}`,
+      `${server.url}/${path}`,
+    ]);
     const out = r.stdout;
     const nl = out.lastIndexOf('\n');
     return { status: Number(out.slice(nl + 1)), text: out.slice(0, nl) };
@@ -142,7 +153,9 @@ describe('Two server processes: no stale read after an acknowledged change (hot-
     const asUser = usersB.as(user);
     const policy = JSON.stringify({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::000000000000:user/${user.name}`] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` }],
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::000000000000:user/${user.name}`] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
+      ],
     });
     for (let i = 0; i < 20; i++) {
       assert.equal((await errorOf(asUser.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'pol' })))).name, 'AccessDenied', `round ${i}: before`);
@@ -172,7 +185,9 @@ describe('Two server processes: no stale read after an acknowledged change (hot-
     await sa.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'user', Body: 'user' }));
     const policy = JSON.stringify({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::000000000000:user/${user.name}`] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` }],
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::000000000000:user/${user.name}`] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` },
+      ],
     });
     await sa.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: policy }));
     const asUser = usersB.as(user);

@@ -11,7 +11,8 @@ import { HotRows } from './hot-rows.js';
 import { SqliteMetaStore } from './sqlite.js';
 
 const bucket = (name: string) => ({ name, region: 'us-east-1', createdAt: 1, versioning: '' as const, owner: 'root', objectLock: false });
-const inline = (key: string, text: string, over = {}) => objectRecord('b', key, { size: Buffer.byteLength(text), data: [], inline: Buffer.from(text), ...over });
+const inline = (key: string, text: string, over = {}) =>
+  objectRecord('b', key, { size: Buffer.byteLength(text), data: [], inline: Buffer.from(text), ...over });
 const text = (r: { inline?: Buffer } | undefined) => r?.inline?.toString();
 
 describe('HotRows', () => {

@@ -306,7 +306,6 @@ export function prepareAll(db: Db) {
     listVersions: p(VERSIONS_SQL.open).raw(true),
     listVersionsBounded: p(VERSIONS_SQL.bounded).raw(true),
     updateMeta: p('UPDATE objects SET meta = ?, extra = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
-    getInline: p('SELECT bytes FROM object_inline WHERE bucket = ? AND key = ? AND version_id = ?'),
     // A version with its inline bytes (NULL: none) in one statement, so one read transaction (GET).
     getLatestInline: p(`SELECT ${COLS}, ${INLINE_OF_O} FROM objects o INDEXED BY objects_latest WHERE o.bucket = ? AND o.key = ? AND o.is_latest = 1`),
     getVersionInline: p(`SELECT ${COLS}, ${INLINE_OF_O} FROM objects o WHERE o.bucket = ? AND o.key = ? AND o.version_id = ?`),
