@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteBucketPolicyCommand,
   DeleteObjectCommand,
@@ -21,6 +24,7 @@ import {
   PutBucketVersioningCommand,
   PutObjectAclCommand,
   PutObjectCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { adminCall, createUser, type TestUser } from '../helpers/admin.js';
@@ -128,6 +132,23 @@ describe('Two server processes: no stale read after an acknowledged change (hot-
       await writer.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'v', VersionId: put.VersionId }));
       assert.equal(await body(reader, 'v', undefined, bucket), 'first', `round ${i}: version removed`);
       assert.equal((await errorOf(reader.send(new GetObjectCommand({ Bucket: bucket, Key: 'v', VersionId: put.VersionId })))).name, 'NoSuchVersion');
+    }
+  });
+
+  it('multipart completion and CopyObject › 10 rounds: the object either makes is what the other server answers next', async () => {
+    await sa.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'src', Body: 'copied bytes' }));
+    for (let i = 0; i < 10; i++) {
+      const [writer, reader] = pair(i);
+      await writer.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'mp', Body: 'before' }));
+      assert.equal(await body(reader, 'mp'), 'before');
+      const { UploadId } = await writer.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp' }));
+      const part = await writer.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'mp', UploadId, PartNumber: 1, Body: `multipart ${i}` }));
+      await writer.send(
+        new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: 'mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+      );
+      assert.equal(await body(reader, 'mp'), `multipart ${i}`, `round ${i}: completed`);
+      await writer.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'mp', CopySource: `${BUCKET}/src` }));
+      assert.equal(await body(reader, 'mp'), 'copied bytes', `round ${i}: copied`);
     }
   });
 
