@@ -70,7 +70,8 @@ async function main(): Promise<void> {
   // progress): one process per data directory, or several that all share it (--shared). Released
   // by the OS if the process dies.
   const lock = lockDataDir(dataDir, { shared: config.shared });
-  const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'));
+  // Alone on the directory, no other connection commits: cached rows need no data_version check.
+  const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot: { othersMayWrite: config.shared } });
   const data = await DirDataStore.open(dataDir);
   const store = new Store(meta, data, log, { inlineMax: config.inlineMax, freeGraceMs: config.shared ? config.freeGraceMs : 0 });
   if (!config.shared) {
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
   if (config.shared) jobs.push(freeReaperJob(store, { intervalMs: Math.max(1000, config.freeGraceMs / 4) }));
   if (config.abandonedUploadMs > 0) jobs.push(staleUploadsJob(store, { maxAgeMs: config.abandonedUploadMs, intervalMs: STALE_UPLOADS_INTERVAL_MS, log }));
   jobs.push(lifecycleJob(store, { dayMs: config.lifecycleDayMs, log }));
-  jobsDone = new JobRunner({ leases: store, owner: store.owner, jobs, log }).run(jobsStop.signal);
+  jobsDone = new JobRunner({ leases: store, owner: store.owner, jobs, log, beforeStep: () => store.requestArrived() }).run(jobsStop.signal);
 }
 
 /**

@@ -222,6 +222,8 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
   };
   /** The front router first (front.ts: only unsigned GET/HEAD of its paths, when S3 has no such bucket), then the admin API and STS, else the S3 pipeline. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {
+    // Reads for this request see whatever any process acknowledged before it arrived.
+    deps.store.requestArrived();
     const endpoint = frontRoute(req, config.domains);
     const done =
       endpoint !== undefined

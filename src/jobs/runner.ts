@@ -30,6 +30,8 @@ export interface RunnerOptions {
   /** How often the runner wakes to take the lease and look for due jobs (default 1 s). */
   tickMs?: number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Before each step (main.ts: the store's reads then see other processes' commits). */
+  beforeStep?: () => void;
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -106,6 +108,7 @@ export class JobRunner {
     try {
       for (;;) {
         if (signal.aborted) return;
+        this.o.beforeStep?.();
         const more = await job.step(signal);
         this.steps.set(job.name, (this.steps.get(job.name) ?? 0) + 1);
         if (!more) return;

@@ -122,6 +122,14 @@ export class Store {
     }
   }
 
+  /**
+   * A request arrived (server.ts) or a job step begins (jobs/runner.ts): the reads that follow see
+   * every commit made before this moment, by any process (meta/sqlite-hot.ts).
+   */
+  requestArrived(): void {
+    this.meta.requestArrived?.();
+  }
+
   async getBucket(name: string): Promise<BucketRecord | undefined> {
     return this.meta.getBucket(name);
   }

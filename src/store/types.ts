@@ -337,6 +337,8 @@ export interface MetaStore {
   readonly identities: IdentityStore;
   /** The built-in key service's master keys (format 9): see kms-keys.ts. */
   readonly kmsKeys: KmsKeyStore;
+  /** A request (or job step) begins: cached rows are checked against other connections' commits first (meta/sqlite-hot.ts). */
+  requestArrived?(): void;
   createBucket(bucket: BucketRecord): void | Promise<void>;
   getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
   listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;

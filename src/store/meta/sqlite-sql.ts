@@ -275,6 +275,14 @@ export function bucketWithConfigsSql(n: number): string {
   return `SELECT b.name, b.region, b.created_at, b.versioning, b.owner, b.object_lock${docs}${generation} FROM buckets b WHERE b.name = ?`;
 }
 
+/** The inline bytes of objects row `o`, as column `inline_bytes` (ObjectInlineRow). */
+const INLINE_OF_O = '(SELECT i.bytes FROM object_inline i WHERE i.bucket = o.bucket AND i.key = o.key AND i.version_id = o.version_id) AS inline_bytes';
+
+/** An objects row read with its inline bytes (getLatestInline, getVersionInline). */
+export interface ObjectInlineRow extends ObjectRow {
+  inline_bytes: Buffer | null;
+}
+
 /** Every statement the store runs, prepared once per connection. */
 export function prepareAll(db: Db) {
   const p = (sql: string): Stmt => db.prepare(sql);
@@ -298,7 +306,9 @@ export function prepareAll(db: Db) {
     listVersions: p(VERSIONS_SQL.open).raw(true),
     listVersionsBounded: p(VERSIONS_SQL.bounded).raw(true),
     updateMeta: p('UPDATE objects SET meta = ?, extra = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
-    getInline: p('SELECT bytes FROM object_inline WHERE bucket = ? AND key = ? AND version_id = ?'),
+    // A version with its inline bytes (NULL: none) in one statement, so one read transaction (GET).
+    getLatestInline: p(`SELECT ${COLS}, ${INLINE_OF_O} FROM objects o INDEXED BY objects_latest WHERE o.bucket = ? AND o.key = ? AND o.is_latest = 1`),
+    getVersionInline: p(`SELECT ${COLS}, ${INLINE_OF_O} FROM objects o WHERE o.bucket = ? AND o.key = ? AND o.version_id = ?`),
     insertInline: p('INSERT INTO object_inline(bucket, key, version_id, bytes) VALUES (?, ?, ?, ?)'),
     insertData: p('INSERT OR IGNORE INTO object_data(data_id, bucket, key, version_id) VALUES (?, ?, ?, ?)'),
     dataReferenced: p('SELECT 1 FROM object_data WHERE data_id = ? LIMIT 1'),
@@ -316,7 +326,6 @@ export function prepareAll(db: Db) {
     allParts: p(`SELECT ${PART_COLS} FROM upload_parts WHERE bucket = ? AND key = ? AND upload_id = ? ORDER BY part_number`),
     getMultipart: p('SELECT version_id, upload_id, part_checksums FROM object_multipart WHERE bucket = ? AND key = ? AND version_id = ?'),
     insertMultipart: p('INSERT OR REPLACE INTO object_multipart(bucket, key, version_id, upload_id, part_checksums) VALUES (?, ?, ?, ?, ?)'),
-    getConfig: p('SELECT value FROM bucket_config WHERE bucket = ? AND name = ?'),
     putConfig: p('INSERT OR REPLACE INTO bucket_config(bucket, name, value) VALUES (?, ?, ?)'),
     deleteConfig: p('DELETE FROM bucket_config WHERE bucket = ? AND name = ?'),
     getJobState: p('SELECT value FROM job_state WHERE name = ?'),

@@ -14,6 +14,7 @@ import { WriteScheduler } from './sqlite-writes.js';
 import { SqliteCoordination } from './sqlite-coord.js';
 import { SqliteIdentities } from './sqlite-identities.js';
 import { SqliteKmsKeys } from './sqlite-kms.js';
+import { HotReads, type HotReadOptions } from './sqlite-hot.js';
 import {
   type BucketRow,
   type Db,
@@ -71,6 +72,8 @@ export interface SqliteOptions {
   busyRetryMs?: number;
   /** The group commit's syncs (tests record their order: src/store/write-order.test.ts). */
   walCalls?: WalSyncCalls;
+  /** The hot-row cache and whether other connections may commit (sqlite-hot.ts). */
+  hot?: HotReadOptions;
 }
 
 export class SqliteMetaStore implements MetaStore {
@@ -111,16 +114,22 @@ export class SqliteMetaStore implements MetaStore {
   private readonly writes: WriteScheduler;
   /** getBucketWithConfigs' statements, by the number of documents asked for. */
   private readonly configsSt = new Map<number, Stmt>();
+  /** Buckets, configuration reads and object versions through the hot-row cache (sqlite-hot.ts). */
+  readonly hot: HotReads;
 
   private constructor(
     private readonly db: Db,
     walPath: string | undefined,
     private readonly busyRetryMs: number,
     walCalls?: WalSyncCalls,
+    hot?: HotReadOptions,
   ) {
     this.wal = walPath === undefined ? undefined : new WalSync(walPath, walCalls);
     this.coord = new SqliteCoordination(db, busyRetryMs);
     this.st = prepareAll(db);
+    this.hot = new HotReads(db, this.st, hot);
+    // Commits of this connection drop the cached rows they change, inside their transaction.
+    const cache = this.hot.cache;
     const p = (sql: string): Stmt => db.prepare(sql);
     this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
     const raw = (q: typeof LISTING_SQL.latest): ScanShapes => ({
@@ -149,6 +158,7 @@ export class SqliteMetaStore implements MetaStore {
         b.objectLock = true;
       }
       this.st.updateBucket.run(b.versioning, b.objectLock ? 1 : 0, name);
+      cache?.dropBucket(name);
       return b;
     }).immediate;
     this.updateTx = db.transaction((bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch) => {
@@ -168,6 +178,7 @@ export class SqliteMetaStore implements MetaStore {
       if (patch.legalHold !== undefined) rec.legalHold = patch.legalHold;
       if (patch.acl !== undefined) rec.acl = patch.acl;
       this.st.updateMeta.run(JSON.stringify(rec.meta), extrasJson(rec), bucket, kb, row.version_id);
+      cache?.dropKey(bucket, key);
       return rec;
     }).immediate;
     this.deleteBucketTx = db.transaction((name: string) => {
@@ -176,6 +187,7 @@ export class SqliteMetaStore implements MetaStore {
       // they, their parts and the bucket's configuration documents go with it (ON DELETE CASCADE).
       if (this.st.anyObject.get(name) !== undefined) throw new StoreError('BucketNotEmpty');
       this.st.deleteBucket.run(name);
+      cache?.clear();
     }).immediate;
     this.createUploadTx = db.transaction((u: UploadRecord) => {
       if (this.st.getBucket.get(u.bucket) === undefined) throw new StoreError('NoSuchBucket');
@@ -214,12 +226,19 @@ export class SqliteMetaStore implements MetaStore {
       return this.unreferenced(parts.map((r) => ({ id: r.data_id, size: r.size })));
     }).immediate;
     this.writes = new WriteScheduler(db, this.wal, busyRetryMs);
-    this.identities = new SqliteIdentities(db, (run) => this.writeNow(run));
+    // An identity change moves the identity generation that configuration reads carry.
+    this.identities = new SqliteIdentities(db, (run) =>
+      this.writeNow(() => {
+        cache?.dropConfigs();
+        return run();
+      }),
+    );
     this.kmsKeys = new SqliteKmsKeys(db, (run) => this.writeNow(run));
     this.putConfigTx = db.transaction((bucket: string, name: string, value: string | undefined) => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       if (value === undefined) this.st.deleteConfig.run(bucket, name);
       else this.st.putConfig.run(bucket, name, value);
+      cache?.dropBucket(bucket);
     }).immediate;
   }
 
@@ -246,7 +265,7 @@ export class SqliteMetaStore implements MetaStore {
       // reads need no lock in WAL mode and are never queued behind those retries.
       db.pragma('busy_timeout = 0');
       const durable = !inMemory && (opts.durability ?? 'fsync') === 'fsync';
-      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined, opts.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS, opts.walCalls);
+      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined, opts.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS, opts.walCalls, opts.hot);
     } catch (err) {
       db.close();
       throw err;
@@ -274,6 +293,7 @@ export class SqliteMetaStore implements MetaStore {
   createBucket(bucket: BucketRecord): void | Promise<void> {
     return this.writeNow(() => {
       try {
+        this.hot.cache?.dropBucket(bucket.name);
         this.st.insertBucket.run(bucket.name, bucket.region, bucket.createdAt, bucket.versioning, bucket.owner, bucket.objectLock ? 1 : 0);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('BucketAlreadyExists');
@@ -284,9 +304,14 @@ export class SqliteMetaStore implements MetaStore {
 
   getBucket(name: string): BucketRecord | undefined {
     return read(() => {
-      const row = this.st.getBucket.get(name) as BucketRow | undefined;
+      const row = this.hot.bucket(name);
       return row && toBucket(row);
     });
+  }
+
+  /** A request (or job step) begins: see sqlite-hot.ts, when cached rows may be used. */
+  requestArrived(): void {
+    this.hot.requestArrived();
   }
 
   listBuckets(): BucketRecord[] {
@@ -304,21 +329,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   getObject(bucket: string, key: string, versionId?: string, withBytes = true): ObjectRecord | undefined {
-    return read(() => {
-      const kb = toBytes(key);
-      const row = (versionId === undefined ? this.st.getLatest.get(bucket, kb) : this.st.getVersion.get(bucket, kb, versionId)) as ObjectRow | undefined;
-      if (!row) return undefined;
-      const rec = toRecord(row);
-      if (withBytes && rec.size > 0 && rec.data.length === 0) {
-        // Stored inline (format 2): its bytes are in object_inline, removed only with the row.
-        const inline = this.st.getInline.get(bucket, kb, row.version_id) as { bytes: Buffer } | undefined;
-        if (!inline || inline.bytes.length !== storedInlineSize(rec)) {
-          throw new Error(`metadata: inline bytes of ${bucket}/${rec.key} (${row.version_id}) are missing or of the wrong size`);
-        }
-        rec.inline = inline.bytes;
-      }
-      return rec;
-    });
+    return read(() => this.hot.object(bucket, key, versionId, withBytes));
   }
 
   putObject(record: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): DataRef[] | Promise<DataRef[]> {
@@ -356,6 +367,7 @@ export class SqliteMetaStore implements MetaStore {
   private writeVersion(rec: ObjectRecord, lock: LockCheck | undefined): DataRef[] | undefined {
     const { bucket, versionId } = rec;
     const kb = toBytes(rec.key);
+    this.hot.cache?.dropKey(bucket, rec.key);
     const replaced = this.st.getVersion.get(bucket, kb, versionId) as ObjectRow | undefined;
     if (replaced) {
       checkRemovable(toRecord(replaced), lock);
@@ -423,6 +435,7 @@ export class SqliteMetaStore implements MetaStore {
     // The lifecycle job removes the version it evaluated, never one that replaced it meanwhile (a new 'null' version).
     if (expectLastModified !== undefined && row.last_modified !== expectLastModified) throw new StoreError('PreconditionFailed');
     checkRemovable(toRecord(row), lock);
+    this.hot.cache?.dropKey(bucket, key);
     this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data, object_inline, object_multipart
     // Keep "one latest per key while any version exists": the newest remaining version takes over.
     if (row.is_latest === 1) this.st.promoteNewest.run({ bucket, key: kb });
@@ -605,23 +618,28 @@ export class SqliteMetaStore implements MetaStore {
   // ---- bucket configuration documents -------------------------------------------------------
 
   getBucketConfig(bucket: string, name: string): string | undefined {
-    return read(() => {
-      if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
-      const row = this.st.getConfig.get(bucket, name) as { value: string } | undefined;
-      return row?.value;
-    });
+    // Through the hot rows, as a configuration read of one document.
+    const row = read(() => this.hot.bucketWithConfigs(bucket, [name], this.configsStatement(1)));
+    if (row === undefined) throw new StoreError('NoSuchBucket');
+    return (row[6] as string | null) ?? undefined;
   }
 
   getBucketWithConfigs(name: string, configs: readonly string[]): BucketWithConfigs | undefined {
-    let st = this.configsSt.get(configs.length);
-    if (st === undefined) this.configsSt.set(configs.length, (st = this.db.prepare(bucketWithConfigsSql(configs.length)).raw(true)));
-    const row = read(() => st.get(...configs, name) as unknown[] | undefined);
+    const st = this.configsStatement(configs.length);
+    const row = read(() => this.hot.bucketWithConfigs(name, configs, st));
     if (row === undefined) return undefined;
     const [n, region, createdAt, versioning, owner, objectLock] = row as [string, string, number, BucketRecord['versioning'], string, number];
     const found = new Map<string, string>();
     for (let i = 0; i < configs.length; i++) if (row[6 + i] !== null) found.set(configs[i]!, row[6 + i] as string);
     const bucket = toBucket({ name: n, region, created_at: createdAt, versioning, owner, object_lock: objectLock });
     return { bucket, configs: found, identityGeneration: row[6 + configs.length] as number };
+  }
+
+  /** getBucketWithConfigs' statement for `n` documents (prepared once). */
+  private configsStatement(n: number): Stmt {
+    let st = this.configsSt.get(n);
+    if (st === undefined) this.configsSt.set(n, (st = this.db.prepare(bucketWithConfigsSql(n)).raw(true)));
+    return st;
   }
 
   putBucketConfig(bucket: string, name: string, value: string | undefined): void | Promise<void> {

@@ -1,0 +1,141 @@
+// The small-request reads of the SQLite metadata store, through the hot-row cache (hot-rows.ts):
+// a bucket, a bucket with configuration documents, an object version with its inline bytes. A miss
+// is one statement (one implicit read transaction); a hit none.
+//
+// When a cached row may be used (docs/performance.md, "Round two: the small-request path"):
+// - Commits of this connection drop what they change before they return (sqlite.ts calls dropKey,
+//   dropBucket, dropConfigs, clear inside the write transaction), so a read after a write of this
+//   process never sees the row before it.
+// - Another connection's commits (another process on the data directory, `--shared`/workers; or a
+//   second store on the same file) are detected by `PRAGMA data_version`, which changes when any
+//   other connection has committed since this connection last looked. It is read (one read
+//   transaction) at the first cached read after each request arrived (`requestArrived()`, called by
+//   the HTTP server for every request and by the jobs runner before each step); a change clears the
+//   whole cache. So a request never uses a row older than the database as it was when the request
+//   arrived: whatever another process acknowledged before that is seen.
+// - A store alone on its data directory (`othersMayWrite: false`: main.ts with the exclusive lock)
+//   has no other writer and skips the check.
+import { storedInlineSize } from '../sealed.js';
+import type { ObjectRecord } from '../types.js';
+import { DEFAULT_HOT_ROW_LIMITS, HotRows, type HotRowLimits } from './hot-rows.js';
+import type { BucketRow, Db, ObjectInlineRow, ObjectRow, Stmt } from './sqlite-sql.js';
+import { toBytes, toRecord } from './sqlite-sql.js';
+
+export interface HotReadOptions {
+  /** Bounds of the cache; false: no cache (every read goes to SQLite). */
+  limits?: HotRowLimits | false;
+  /** Other connections may commit to the database (default true): check data_version per request. */
+  othersMayWrite?: boolean;
+}
+
+interface Statements {
+  getBucket: Stmt;
+  getLatest: Stmt;
+  getVersion: Stmt;
+  getLatestInline: Stmt;
+  getVersionInline: Stmt;
+}
+
+const rowBytes = (r: ObjectRow): number => r.key.length + r.meta.length + r.data.length + (r.parts?.length ?? 0) + (r.extra?.length ?? 0) + r.etag.length;
+
+export class HotReads {
+  /** undefined: caching off. */
+  readonly cache: HotRows<ObjectRow, BucketRow, unknown[]> | undefined;
+  private readonly othersMayWrite: boolean;
+  private readonly dataVersionSt: Stmt;
+  private dataVersion = -1;
+  /** A request arrived since the last data_version check (true at first: check before the first use). */
+  private checkPending = true;
+  /** data_version checks made (tests: at most one per arrival). */
+  checks = 0;
+
+  constructor(
+    db: Db,
+    private readonly st: Statements,
+    opts: HotReadOptions = {},
+  ) {
+    const limits = opts.limits ?? DEFAULT_HOT_ROW_LIMITS;
+    this.cache = limits === false ? undefined : new HotRows(limits, rowBytes);
+    this.othersMayWrite = opts.othersMayWrite ?? true;
+    this.dataVersionSt = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /** A request (or a job step) begins: the next cached read checks for other connections' commits first. */
+  requestArrived(): void {
+    this.checkPending = true;
+  }
+
+  /** The cache, usable now (see the rule above), or undefined when caching is off. */
+  private fresh(): HotRows<ObjectRow, BucketRow, unknown[]> | undefined {
+    const cache = this.cache;
+    if (cache === undefined || !this.checkPending) return cache;
+    this.checkPending = false;
+    if (this.othersMayWrite) {
+      this.checks++;
+      const v = this.dataVersionSt.get() as number;
+      if (v !== this.dataVersion) {
+        cache.clear();
+        this.dataVersion = v;
+      }
+    }
+    return cache;
+  }
+
+  bucket(name: string): BucketRow | undefined {
+    const cache = this.fresh();
+    const hit = cache?.bucket(name);
+    if (hit) return hit;
+    const row = this.st.getBucket.get(name) as BucketRow | undefined;
+    // Absence is not kept: the readiness probe (getBucket('')) must reach the database.
+    if (row !== undefined) cache?.setBucket(name, row);
+    return row;
+  }
+
+  /** getBucketWithConfigs' raw row through `st` (the statement for these names). */
+  bucketWithConfigs(name: string, configs: readonly string[], st: Stmt): unknown[] | undefined {
+    const cache = this.fresh();
+    const names = configs.join('\n');
+    const hit = cache?.configs(name, names);
+    if (hit !== undefined) return hit ?? undefined;
+    const row = st.get(...configs, name) as unknown[] | undefined;
+    cache?.setConfigs(name, names, row ?? null);
+    return row;
+  }
+
+  /** A version as MetaStore.getObject answers it (inline bytes only `withBytes`), a fresh copy. */
+  object(bucket: string, key: string, versionId: string | undefined, withBytes: boolean): ObjectRecord | undefined {
+    const cache = this.fresh();
+    const slot = versionId ?? '';
+    let row: ObjectRow | null;
+    let inline: Buffer | null | undefined;
+    const hit = cache?.version(bucket, key, slot, withBytes);
+    if (hit !== undefined) {
+      row = hit.row;
+      inline = hit.inline;
+    } else {
+      const kb = toBytes(key);
+      if (withBytes) {
+        const r = (versionId === undefined ? this.st.getLatestInline.get(bucket, kb) : this.st.getVersionInline.get(bucket, kb, versionId)) as
+          | ObjectInlineRow
+          | undefined;
+        row = r ?? null;
+        inline = r?.inline_bytes ?? null;
+      } else {
+        row = ((versionId === undefined ? this.st.getLatest.get(bucket, kb) : this.st.getVersion.get(bucket, kb, versionId)) as ObjectRow | undefined) ?? null;
+        inline = undefined;
+      }
+      cache?.setVersion(bucket, key, slot, row, inline);
+    }
+    if (row === null) return undefined;
+    const rec = toRecord(row);
+    if (withBytes && rec.size > 0 && rec.data.length === 0) {
+      // Stored inline (format 2): its bytes are in object_inline, removed only with the row.
+      if (!inline || inline.length !== storedInlineSize(rec)) {
+        throw new Error(`metadata: inline bytes of ${bucket}/${rec.key} (${row.version_id}) are missing or of the wrong size`);
+      }
+      // A copy: what the caller does with it must not reach the cache (the contract's rule).
+      rec.inline = Buffer.from(inline);
+    }
+    return rec;
+  }
+}
