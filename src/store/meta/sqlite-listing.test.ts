@@ -37,6 +37,18 @@ describe('packed listing scan', () => {
       { key: 'b', versionId: 'null', size: 5, etag: '"e2"', lastModified: 2, storageClass: 'GLACIER', checksumAlgorithms: 'crc32,sha1' },
     ]);
     assert.deepEqual(unpackListing([0, null, null, null, null, null]), []);
+    // Versioned buckets: the version ids in their own column (extras then never carry one).
+    assert.deepEqual(
+      (unpackListing([2, 'a\x1eb', '1\x1e2', '"e"\x1e"e"', '3\x1e4', '\x1e[null,"GLACIER",null]', 'v1\x1enull']) ?? []).map((o) => [
+        o.versionId,
+        o.storageClass,
+      ]),
+      [
+        ['v1', 'STANDARD'],
+        ['null', 'GLACIER'],
+      ],
+    );
+    assert.equal(unpackListing([1, 'a', '1', '"e"', '3', '', 'v1\x1ev2']), undefined);
     // A key holding the separator splits into one piece too many.
     assert.equal(unpackListing([1, 'a\x1eb', '0', '"e"', '1', '']), undefined);
     // Not ascending (UTF-16 order): read as rows.

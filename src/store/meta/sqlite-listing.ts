@@ -10,9 +10,10 @@
 // - count(*), and one group_concat per column, joined by U+001E (the record separator). Only a key
 //   can contain that character (sizes and dates are numbers, ETags are the server's quoted hex):
 //   when a split does not give exactly count pieces, the caller reads the batch as rows instead.
-// - What nearly every row of a bucket without versioning has in common (version 'null', storage
-//   class STANDARD, no checksums in `meta`) comes back as an empty piece; any other row carries a
-//   small JSON array [version id | null, storage class | null, checksums object | null].
+// - What nearly every row has in common (storage class STANDARD, no checksums in `meta`, and in a
+//   bucket that never had versioning the version 'null') comes back as an empty piece; any other
+//   row carries a small JSON array [version id | null, storage class | null, checksums | null].
+//   In versioned buckets the version ids have a column of their own.
 // - group_concat has no documented order, though it runs over the subquery's rows as the
 //   subquery yields them (ORDER BY key): the keys are checked to be ascending, and a batch that
 //   does not look so is read as rows (this also happens, harmlessly, for keys whose UTF-8 and
@@ -22,39 +23,56 @@ import { scanShapes } from './sqlite-sql.js';
 
 const SEP = '\x1e';
 
-const INNER_COLS =
-  "CAST(key AS TEXT) AS k, size AS s, etag AS e, last_modified AS m, CASE WHEN version_id <> 'null' OR storage_class <> 'STANDARD' OR instr(meta, '\"checksums\"') > 0 " +
-  "THEN json_array(NULLIF(version_id, 'null'), NULLIF(storage_class, 'STANDARD'), json_extract(meta, '$.checksums')) ELSE '' END AS x";
+/** The extras JSON for a row that has any (`withVersion`: the version id is one of them). */
+const extrasSql = (withVersion: boolean) =>
+  `CASE WHEN ${withVersion ? "version_id <> 'null' OR " : ''}storage_class <> 'STANDARD' OR instr(meta, '"checksums"') > 0 ` +
+  `THEN json_array(${withVersion ? "NULLIF(version_id, 'null')" : 'NULL'}, NULLIF(storage_class, 'STANDARD'), json_extract(meta, '$.checksums')) ELSE '' END AS x`;
+
+const COLUMNS =
+  'count(*), group_concat(k, char(30)), group_concat(s, char(30)), group_concat(e, char(30)), group_concat(m, char(30)), group_concat(x, char(30))';
 
 type Shapes = Record<keyof ReturnType<typeof scanShapes>, string>;
 
-const packed = (shapes: Shapes): Shapes =>
-  Object.fromEntries(
-    Object.entries(shapes).map(([name, inner]) => [
-      name,
-      `SELECT count(*), group_concat(k, char(30)), group_concat(s, char(30)), group_concat(e, char(30)), group_concat(m, char(30)), group_concat(x, char(30)) FROM (${inner})`,
-    ]),
-  ) as Shapes;
+const packed = (shapes: Shapes, outer: string): Shapes =>
+  Object.fromEntries(Object.entries(shapes).map(([name, inner]) => [name, `SELECT ${outer} FROM (${inner})`])) as Shapes;
 
-/** The four scan shapes of LISTING_SQL, packed (same access paths: `latest` and `byKey`). */
+/**
+ * The four scan shapes of LISTING_SQL, packed (same access paths). `byKey` serves buckets that
+ * never had versioning, where every version id is 'null': a version id, if any, travels in the
+ * extras. `latest` serves the others, where every row has one: the version ids get a column of
+ * their own (a JSON array per row would cost what the packing saves).
+ */
 export const PACKED_LISTING_SQL = {
-  latest: packed(scanShapes(INNER_COLS)),
-  byKey: packed(scanShapes(INNER_COLS, 'NOT INDEXED')),
+  latest: packed(
+    scanShapes(`CAST(key AS TEXT) AS k, size AS s, etag AS e, last_modified AS m, version_id AS v, ${extrasSql(false)}`),
+    `${COLUMNS}, group_concat(v, char(30))`,
+  ),
+  byKey: packed(scanShapes(`CAST(key AS TEXT) AS k, size AS s, etag AS e, last_modified AS m, ${extrasSql(true)}`, 'NOT INDEXED'), COLUMNS),
 } as const;
 
-export type PackedRow = [count: number, keys: string | null, sizes: string | null, etags: string | null, dates: string | null, extras: string | null];
+export type PackedRow = [
+  count: number,
+  keys: string | null,
+  sizes: string | null,
+  etags: string | null,
+  dates: string | null,
+  extras: string | null,
+  versions?: string | null,
+];
 
 /** The batch as ListedObjects, or undefined when it must be read as rows instead (see above). */
 export function unpackListing(row: PackedRow): ListedObject[] | undefined {
-  const [count, k, s, e, m, x] = row;
+  const [count, k, s, e, m, x, v] = row;
   if (count === 0) return [];
-  if (k === null || s === null || e === null || m === null || x === null) return undefined;
+  if (k === null || s === null || e === null || m === null || x === null || v === null) return undefined;
   const keys = k.split(SEP);
   const sizes = s.split(SEP);
   const etags = e.split(SEP);
   const dates = m.split(SEP);
   const extras = x.split(SEP);
+  const versions = v?.split(SEP);
   if (keys.length !== count || sizes.length !== count || etags.length !== count || dates.length !== count || extras.length !== count) return undefined;
+  if (versions !== undefined && versions.length !== count) return undefined;
   const out: ListedObject[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const key = keys[i]!;
@@ -63,7 +81,7 @@ export function unpackListing(row: PackedRow): ListedObject[] | undefined {
     if (more === '') {
       out[i] = {
         key,
-        versionId: NULL_VERSION,
+        versionId: versions?.[i] ?? NULL_VERSION,
         size: Number(sizes[i]),
         etag: etags[i]!,
         lastModified: Number(dates[i]),
@@ -71,10 +89,10 @@ export function unpackListing(row: PackedRow): ListedObject[] | undefined {
         checksumAlgorithms: '',
       };
     } else {
-      const [v, c, sums] = JSON.parse(more) as [string | null, string | null, Record<string, string> | null];
+      const [ver, c, sums] = JSON.parse(more) as [string | null, string | null, Record<string, string> | null];
       out[i] = {
         key,
-        versionId: v ?? NULL_VERSION,
+        versionId: ver ?? versions?.[i] ?? NULL_VERSION,
         size: Number(sizes[i]),
         etag: etags[i]!,
         lastModified: Number(dates[i]),
