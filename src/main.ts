@@ -18,6 +18,7 @@ import { JobRunner, type Job } from './jobs/runner.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { seedCannedPolicies } from './iam/canned-policies.js';
 import { BuiltinKeyService, type RootKey } from './kms/builtin.js';
+import { startMemoryGuard } from './memory-guard.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed.config;
+  startMemoryGuard(); // dead I/O buffers collected while a large transfer runs (memory-guard.ts)
   // Logs go to process.stdout (asynchronous for pipes). A reader that goes away (EPIPE) must not
   // stop or hang the server: pino's synchronous destination retries a dead pipe forever.
   process.stdout.on('error', () => undefined);

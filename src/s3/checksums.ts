@@ -3,8 +3,21 @@
 // the big-endian digest.
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { Crc32c } from '@aws-crypto/crc32c';
-import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
+import { createRequire } from 'node:module';
+import type { Crc32c } from '@aws-crypto/crc32c';
+import type { Crc64Nvme } from '@aws-sdk/crc64-nvme';
+
+// AWS's CRC packages are loaded on first use (a synchronous require): ~100 ms each of startup on
+// the test VM, for the few requests that ask for these two algorithms.
+const requireLazily = createRequire(import.meta.url);
+function newCrc32c(): Crc32c {
+  const { Crc32c } = requireLazily('@aws-crypto/crc32c') as typeof import('@aws-crypto/crc32c');
+  return new Crc32c();
+}
+function newCrc64Nvme(): Crc64Nvme {
+  const { Crc64Nvme } = requireLazily('@aws-sdk/crc64-nvme') as typeof import('@aws-sdk/crc64-nvme');
+  return new Crc64Nvme();
+}
 
 export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
@@ -44,7 +57,7 @@ class Crc32Hasher implements Hasher {
 }
 
 class Crc32cHasher implements Hasher {
-  private readonly h = new Crc32c();
+  private readonly h = newCrc32c();
   update(chunk: Buffer): void {
     this.h.update(chunk);
   }
@@ -56,7 +69,7 @@ class Crc32cHasher implements Hasher {
 }
 
 class Crc64NvmeHasher implements Hasher {
-  private readonly h = new Crc64Nvme();
+  private readonly h = newCrc64Nvme();
   update(chunk: Buffer): void {
     this.h.update(chunk);
   }

@@ -4,9 +4,14 @@
 // exactly once and applies XML's CR LF → LF), refusing DOCTYPE (so no entity can be declared) and
 // bounding the work (depth, element count). Each operation decides per element how to read a value
 // (see `token()` for numbers and booleans).
-import { SaxesParser } from 'saxes';
+import { createRequire } from 'node:module';
+import type { SaxesParser } from 'saxes';
 import { S3Error } from './errors.js';
 import type { XmlNode, XmlValue } from './xml.js';
+
+// Loaded on the first XML request body (a synchronous require): most processes start without one.
+const requireLazily = createRequire(import.meta.url);
+let saxes: typeof SaxesParser | undefined;
 
 export interface XmlLimits {
   /** Most elements in the document (the caller's schema bound, e.g. 1000 Objects × 3 + a few). */
@@ -48,7 +53,8 @@ function attach(parent: Frame, name: string, value: XmlValue): void {
  */
 export function parseXmlDocument(input: string, expectedRoot: string, limits: XmlLimits = {}): XmlNode {
   const maxElements = limits.maxElements ?? DEFAULT_MAX_ELEMENTS;
-  const parser = new SaxesParser({ position: false });
+  saxes ??= (requireLazily('saxes') as typeof import('saxes')).SaxesParser;
+  const parser = new saxes({ position: false });
   const top: Frame = { local: '', node: undefined, text: '' };
   const stack: Frame[] = [];
   let elements = 0;

@@ -1,6 +1,7 @@
 // The one XML serializer for responses and the one bounded parser for request bodies.
 // Escaping happens only here (fast-xml-parser's builder); handlers describe shapes, never strings.
-import { XMLBuilder } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLBuilder } from 'fast-xml-parser';
 import { parseXmlDocument, type XmlLimits } from './xml-parse.js';
 
 export { token, type XmlLimits } from './xml-parse.js';
@@ -21,12 +22,17 @@ export interface XmlBody {
   content: XmlNode;
 }
 
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  suppressEmptyNode: false,
-  processEntities: true,
-});
+// Loaded on first use (a synchronous require of its CommonJS build): not every process answers a
+// body the builder writes, and loading it cost ~100–190 ms of startup on the test VM.
+const requireLazily = createRequire(import.meta.url);
+let builderOnce: XMLBuilder | undefined;
+function builder(): XMLBuilder {
+  if (builderOnce === undefined) {
+    const { XMLBuilder } = requireLazily('fast-xml-parser') as typeof import('fast-xml-parser');
+    builderOnce = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false, processEntities: true });
+  }
+  return builderOnce;
+}
 
 /** Drops undefined/null children so optional fields simply vanish. */
 function prune(v: XmlValue): XmlValue {
@@ -48,7 +54,7 @@ const XML_INVALID = /[\x00-\x08\x0b-\x1f]/g;
 export function buildXml(body: XmlBody): string {
   const content = prune(body.content) as XmlNode;
   const root: XmlNode = body.namespace === false ? content : { '@_xmlns': S3_NS, ...content };
-  const xml = builder.build({ [body.root]: root }) as string;
+  const xml = builder().build({ [body.root]: root }) as string;
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml.replace(XML_INVALID, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
 }
 

@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { Readable } from 'node:stream';
-import busboy from 'busboy';
+import { createRequire } from 'node:module';
+import type busboy from 'busboy';
 import { ANONYMOUS } from '../../iam/principal.js';
 import type { ObjectMeta } from '../../store/types.js';
 import { checkAccess } from '../access.js';
@@ -58,6 +59,9 @@ interface FormReader {
   dispose(): void;
 }
 
+// busboy is loaded on the first POST form (a synchronous require), not at startup.
+const requireLazily = createRequire(import.meta.url);
+
 function malformed(detail?: string): S3Error {
   return new S3Error('MalformedPOSTRequest', detail);
 }
@@ -72,7 +76,7 @@ function readForm(ctx: RequestContext): FormReader {
   if (ctx.bodyPolicy !== 'form') throw bodyPolicyViolation(ctx, 'a form');
   let bb: busboy.Busboy;
   try {
-    bb = busboy({
+    bb = (requireLazily('busboy') as typeof busboy)({
       headers: ctx.req.headers,
       defParamCharset: 'utf8', // browsers send UTF-8 filenames unescaped
       limits: { fieldSize: MAX_PLAIN_FILE_FIELD, fieldNameSize: 1024, parts: MAX_PARTS },

@@ -12,6 +12,7 @@ import { WalSync, type WalSyncCalls } from './wal-sync.js';
 import { DEFAULT_BUSY_RETRY_MS, read } from './sqlite-busy.js';
 import { WriteScheduler } from './sqlite-writes.js';
 import { SqliteCoordination } from './sqlite-coord.js';
+import { PACKED_LISTING_SQL, type PackedRow, unpackListing } from './sqlite-listing.js';
 import { SqliteIdentities } from './sqlite-identities.js';
 import { SqliteKmsKeys } from './sqlite-kms.js';
 import { HotReads, type HotReadOptions } from './sqlite-hot.js';
@@ -87,6 +88,7 @@ export class SqliteMetaStore implements MetaStore {
   private readonly st: ReturnType<typeof prepareAll>;
   private readonly scanSt: ScanShapes;
   private readonly listingSt: { latest: ScanShapes; byKey: ScanShapes };
+  private readonly packedListingSt: { latest: ScanShapes; byKey: ScanShapes };
   private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) => DataRef[];
   private readonly deleteTx: (
     bucket: string,
@@ -132,13 +134,14 @@ export class SqliteMetaStore implements MetaStore {
     const cache = this.hot.cache;
     const p = (sql: string): Stmt => db.prepare(sql);
     this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
-    const raw = (q: typeof LISTING_SQL.latest): ScanShapes => ({
+    const raw = (q: Record<keyof ScanShapes, string>): ScanShapes => ({
       gt: p(q.gt).raw(true),
       ge: p(q.ge).raw(true),
       gtUpper: p(q.gtUpper).raw(true),
       geUpper: p(q.geUpper).raw(true),
     });
     this.listingSt = { latest: raw(LISTING_SQL.latest), byKey: raw(LISTING_SQL.byKey) };
+    this.packedListingSt = { latest: raw(PACKED_LISTING_SQL.latest), byKey: raw(PACKED_LISTING_SQL.byKey) };
     this.putTx = db.transaction((rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) => this.putInTx(rec, cond, lock)).immediate;
     this.deleteTx = db.transaction((bucket: string, key: string, versionId: string, lock: LockCheck | undefined, expectLastModified: number | undefined) =>
       this.deleteInTx(bucket, key, versionId, lock, expectLastModified),
@@ -475,6 +478,11 @@ export class SqliteMetaStore implements MetaStore {
   /** As scanObjects (same bounds, also as raw bytes), as ListedObject. */
   scanListing(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): ListedObject[] {
     return read(() => {
+      // One packed row per batch (sqlite-listing.ts); as rows in the rare batch it cannot carry.
+      const packed = (b: BucketRow) => (b.versioning === '' ? this.packedListingSt.byKey : this.packedListingSt.latest);
+      const row = (this.scan(packed, bucket, prefix, after, limit, from) as PackedRow[])[0];
+      const listed = row === undefined ? [] : unpackListing(row);
+      if (listed !== undefined) return listed;
       const shapes = (b: BucketRow) => (b.versioning === '' ? this.listingSt.byKey : this.listingSt.latest);
       return (this.scan(shapes, bucket, prefix, after, limit, from) as ListingRow[]).map(toListed);
     });
