@@ -63,6 +63,11 @@ class PoolWorker {
 const pool: PoolWorker[] = [];
 let nextId = 1;
 
+/** Streams the pool still tracks (opened, not yet digested or dropped and acked): tests check none leak. */
+export function openOffloadStreams(): number {
+  return pool.reduce((n, w) => n + w.streams.size, 0);
+}
+
 /** The live worker with the fewest open streams; the pool grows up to the number of CPUs (at most 4). */
 function pickWorker(): PoolWorker {
   for (let i = pool.length - 1; i >= 0; i--) if (pool[i]!.dead) pool.splice(i, 1);
