@@ -26,8 +26,14 @@ const giveSlab = (s: SharedArrayBuffer): void => {
 /** Counters for tests and the bench: streams hashed off the event loop and their bytes. */
 export const offloadStats = { streams: 0, bytes: 0 };
 
+/** Whoever waits for a worker's answers: a stream, or one digest. */
+interface Party {
+  onMessage(m: FromWorker): void;
+  fail(err: Error): void;
+}
+
 class PoolWorker {
-  readonly streams = new Map<number, OffloadedHash>();
+  readonly streams = new Map<number, Party>();
   private readonly worker: Worker;
   dead = false;
 
@@ -50,7 +56,7 @@ class PoolWorker {
   }
 
   /** A stream opened: while the worker has any, it keeps the process alive (its answers are awaited). */
-  add(id: number, s: OffloadedHash): void {
+  add(id: number, s: Party): void {
     this.streams.set(id, s);
     if (this.streams.size === 1) this.worker.ref();
   }
@@ -82,6 +88,30 @@ function pickWorker(): PoolWorker {
   return pool.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
 }
 
+/**
+ * The SHA-256 of `bytes`, which must lie in a SharedArrayBuffer (a block read into one), computed
+ * by a worker thread; the caller must not change the bytes before the answer.
+ */
+export function sha256Offloaded(bytes: Buffer): Promise<Buffer> {
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) return Promise.reject(new TypeError('sha256Offloaded: the bytes must lie in a SharedArrayBuffer'));
+  const id = nextId++;
+  const worker = pickWorker();
+  return new Promise((resolve, reject) => {
+    worker.add(id, {
+      onMessage: (m) => {
+        worker.remove(id);
+        if (m.t === 'digest') resolve(Buffer.from(m.digest.buffer, m.digest.byteOffset, m.digest.byteLength));
+        else reject(new Error(`hash worker: ${m.t === 'error' ? m.message : m.t}`));
+      },
+      fail: (err) => {
+        worker.remove(id);
+        reject(err);
+      },
+    });
+    worker.post({ t: 'sha256', id, slab: bytes.buffer as SharedArrayBuffer, off: bytes.byteOffset, len: bytes.length });
+  });
+}
+
 export interface OffloadedDigests {
   /** Digest per algorithm asked for. */
   digests: Record<string, Buffer>;
@@ -94,7 +124,7 @@ export interface OffloadedDigests {
  * with update() in order; when update() returns a promise, await it before the next update (the
  * worker is behind by MAX_IN_FLIGHT slabs). digest() once at the end; abort() if the body fails.
  */
-export class OffloadedHash {
+export class OffloadedHash implements Party {
   private readonly id = nextId++;
   private readonly worker: PoolWorker;
   private view: Buffer | undefined;
@@ -174,7 +204,7 @@ export class OffloadedHash {
       for (const [alg, d] of Object.entries(m.digests)) digests[alg] = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
       this.result?.resolve({ digests, blocks: m.blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)) });
     } else {
-      this.fail(new Error(`hash worker: ${m.message}`));
+      this.fail(new Error(`hash worker: ${m.t === 'error' ? m.message : `unexpected answer ${m.t}`}`));
     }
   }
 

@@ -9,12 +9,15 @@ export type ToWorker =
   | { t: 'open'; id: number; algs: string[]; blockSize: number }
   | { t: 'update'; id: number; slab: SharedArrayBuffer; len: number }
   | { t: 'end'; id: number }
-  | { t: 'drop'; id: number };
+  | { t: 'drop'; id: number }
+  /** One SHA-256 of bytes the parent will not touch until the answer (a block read for a GET). */
+  | { t: 'sha256'; id: number; slab: SharedArrayBuffer; off: number; len: number };
 
 /** What the worker answers: an ack per update (the slab may be reused), the digests at the end. */
 export type FromWorker =
   | { t: 'ack'; id: number }
   | { t: 'digests'; id: number; digests: Record<string, Uint8Array>; blocks: Uint8Array[] }
+  | { t: 'digest'; id: number; digest: Uint8Array }
   | { t: 'error'; id: number; message: string };
 
 interface StreamState {
@@ -66,6 +69,8 @@ function handle(m: ToWorker): FromWorker | undefined {
     case 'drop':
       streams.delete(m.id);
       return undefined;
+    case 'sha256':
+      return { t: 'digest', id: m.id, digest: createHash('sha256').update(Buffer.from(m.slab, m.off, m.len)).digest() };
   }
 }
 
