@@ -5,7 +5,7 @@
 import type { FileHandle } from 'node:fs/promises';
 
 /** Bytes gathered before a write. */
-export const WRITE_BATCH = 1024 * 1024;
+export const WRITE_BATCH = 2 * 1024 * 1024;
 
 /** Counts of what the writers of one data store did (tests check the write sizes with it). */
 export interface WriteStats {
