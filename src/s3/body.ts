@@ -14,7 +14,7 @@ import type { AwsChunkedOptions, TrailerHeader } from './aws-chunked.js';
 import { AwsChunkedDecoder, decoderOptions, isStreamingMode, STREAMING_UNSIGNED_TRAILER } from './aws-chunked.js';
 import type { ChecksumAlgorithm, Hasher } from './checksums.js';
 import { CHECKSUM_ALGORITHMS, checksumAlgorithmOfHeader, isValidChecksumValue, newHasher } from './checksums.js';
-import { OFFLOAD_MIN, OffloadedHash } from '../store/hash-offload.js';
+import { bodyHash } from '../store/hash-offload.js';
 
 /** Largest single PUT S3 accepts. */
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
@@ -186,9 +186,7 @@ export function objectBody(ctx: RequestContext): ObjectBody {
     // A large body's MD5 (and signed SHA-256) runs on a worker thread while the event loop goes on
     // receiving and writing (store/hash-offload.ts); a small one's here, a thread's round trip
     // would cost more. The verdicts are the same either way, given after the last byte.
-    const offloaded = length !== undefined && length >= OFFLOAD_MIN ? new OffloadedHash(sha256Expected ? ['md5', 'sha256'] : ['md5']) : undefined;
-    const md5 = offloaded ? undefined : createHash('md5');
-    const sha256 = sha256Expected && !offloaded ? createHash('sha256') : undefined;
+    const hashes = bodyHash(sha256Expected ? ['md5', 'sha256'] : ['md5'], length);
     const hashers = new Map<ChecksumAlgorithm, Hasher>();
     if (checksum) hashers.set(checksum.alg, newHasher(checksum.alg));
     if (streaming?.trailer && !hashers.has(streaming.trailer)) hashers.set(streaming.trailer, newHasher(streaming.trailer));
@@ -205,13 +203,8 @@ export function objectBody(ctx: RequestContext): ObjectBody {
         size += chunk.length;
         if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: MAX_OBJECT_SIZE });
         if (length !== undefined && size > length) throw new S3Error('IncompleteBody', 'The request body is longer than the declared length.');
-        if (offloaded) {
-          const behind = offloaded.update(chunk);
-          if (behind) await behind;
-        } else {
-          md5!.update(chunk);
-          sha256?.update(chunk);
-        }
+        const behind = hashes.update(chunk);
+        if (behind) await behind;
         for (const h of hashers.values()) h.update(chunk);
         yield chunk;
       }
@@ -219,9 +212,9 @@ export function objectBody(ctx: RequestContext): ObjectBody {
       if (!req.complete || (length !== undefined && size !== length)) {
         throw new S3Error('IncompleteBody');
       }
-      const off = offloaded && (await offloaded.digest()).digests;
-      const md5Bytes = off ? off.md5! : md5!.digest();
-      const sha256Hex = off ? off.sha256?.toString('hex') : sha256?.digest('hex');
+      const { digests } = await hashes.digest();
+      const md5Bytes = digests.md5!;
+      const sha256Hex = digests.sha256?.toString('hex');
       if (md5Expected && !timingSafeEqual(md5Bytes, md5Expected)) {
         throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
           ExpectedDigest: md5Expected.toString('base64'),
@@ -256,7 +249,7 @@ export function objectBody(ctx: RequestContext): ObjectBody {
       // On any failure (ours or the consumer's) let the rest of the body flow away instead of
       // stalling the connection; the send stage adds Connection: close when that is a lot.
       if (!ok) {
-        offloaded?.abort();
+        hashes.abort();
         req.resume();
       }
     }

@@ -19,7 +19,12 @@ async function feed(h: OffloadedHash, data: Buffer, sizes: number[]): Promise<vo
 
 function blocksOf(data: Buffer, size: number): string[] {
   const out: string[] = [];
-  for (let off = 0; off < data.length; off += size) out.push(createHash('sha256').update(data.subarray(off, off + size)).digest('hex'));
+  for (let off = 0; off < data.length; off += size)
+    out.push(
+      createHash('sha256')
+        .update(data.subarray(off, off + size))
+        .digest('hex'),
+    );
   return out;
 }
 

@@ -4,6 +4,7 @@
 // of a 64 MiB body is ~140 ms of CPU on the test machine: on the event loop it was the bound of a
 // large PUT (docs/performance.md, "Round two: large objects"). Small bodies are hashed in place:
 // a round trip to a thread costs more than hashing a few KiB (callers decide with OFFLOAD_MIN).
+import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './hash-worker.js';
@@ -235,4 +236,34 @@ export class OffloadedHash implements Party {
   private forgetWhenIdle(): void {
     if (this.sent.length === 0) this.worker.remove(this.id);
   }
+}
+
+/** What OffloadedHash and its in-place twin offer: update (await a returned promise), digest, abort. */
+export interface BodyHash {
+  update(chunk: Buffer): Promise<void> | undefined;
+  digest(): Promise<OffloadedDigests>;
+  abort(): void;
+}
+
+/** The same streaming hashes in place (no blocks): for bodies under OFFLOAD_MIN. */
+class InPlaceHash implements BodyHash {
+  private readonly hashes: Array<[string, Hash]>;
+  constructor(algs: readonly string[]) {
+    this.hashes = algs.map((a) => [a, createHash(a)]);
+  }
+  update(chunk: Buffer): undefined {
+    for (const [, h] of this.hashes) h.update(chunk);
+    return undefined;
+  }
+  async digest(): Promise<OffloadedDigests> {
+    const digests: Record<string, Buffer> = {};
+    for (const [alg, h] of this.hashes) digests[alg] = h.digest();
+    return { digests, blocks: [] };
+  }
+  abort(): void {}
+}
+
+/** Streaming hashes of a body of `size` bytes (undefined: unknown): on a worker thread from OFFLOAD_MIN on, else in place. */
+export function bodyHash(algs: readonly string[], size: number | undefined): BodyHash {
+  return size !== undefined && size >= OFFLOAD_MIN ? new OffloadedHash(algs) : new InPlaceHash(algs);
 }

@@ -70,7 +70,13 @@ function handle(m: ToWorker): FromWorker | undefined {
       streams.delete(m.id);
       return undefined;
     case 'sha256':
-      return { t: 'digest', id: m.id, digest: createHash('sha256').update(Buffer.from(m.slab, m.off, m.len)).digest() };
+      return {
+        t: 'digest',
+        id: m.id,
+        digest: createHash('sha256')
+          .update(Buffer.from(m.slab, m.off, m.len))
+          .digest(),
+      };
   }
 }
 
