@@ -68,6 +68,8 @@ class PoolWorker {
 }
 
 const pool: PoolWorker[] = [];
+/** Workers at most: one per CPU, at most 4 (asked once: it is a system call). */
+const POOL_SIZE = Math.max(1, Math.min(availableParallelism(), 4));
 let nextId = 1;
 
 /** Streams the pool still tracks (opened, not yet digested or dropped and acked): tests check none leak. */
@@ -78,10 +80,9 @@ export function openOffloadStreams(): number {
 /** The live worker with the fewest open streams; the pool grows up to the number of CPUs (at most 4). */
 function pickWorker(): PoolWorker {
   for (let i = pool.length - 1; i >= 0; i--) if (pool[i]!.dead) pool.splice(i, 1);
-  const size = Math.max(1, Math.min(availableParallelism(), 4));
   const idle = pool.find((w) => w.streams.size === 0);
   if (idle) return idle;
-  if (pool.length < size) {
+  if (pool.length < POOL_SIZE) {
     const w = new PoolWorker();
     pool.push(w);
     return w;
