@@ -3,7 +3,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError } from '../errors.js';
 import type { DataRef } from '../types.js';
-import { OFFLOAD_MIN, sha256Offloaded } from '../hash-offload.js';
+import { borrowSlab, OFFLOAD_MIN, returnSlab, sha256Offloaded } from '../hash-offload.js';
 import { DIGEST_SIZE, HEADER_SIZE, PIECE_MAGIC, blockDigest, footerSize, hasMagic, parseFooter, parseHeader, pieceFileSize } from './piece-format.js';
 
 /** Blocks read (and checked) ahead of the one being yielded. */
@@ -82,18 +82,30 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
     if ('error' in table) throw fail('format', table.error);
     const { digests } = table;
 
-    // Large pieces: each block is read into shared memory and checked by a worker thread
-    // (hash-offload.ts), two blocks ahead of the one being yielded, so the event loop only sends;
-    // a small piece's block is checked here (a thread's round trip costs more than its hash).
+    // Large pieces: each block is read into pooled shared memory and checked by a worker thread
+    // (hash-offload.ts), two blocks ahead of the one being yielded, then copied out (one memcpy)
+    // so the slab goes back to the pool; a small piece's block is checked here (a thread's round
+    // trip costs more than its hash).
     const offload = blockChecks && size >= OFFLOAD_MIN;
     const readBlock = (block: number): Promise<ReadBlock> => {
       const len = Math.min(blockSize, size - block * blockSize);
-      const buf = offload ? Buffer.from(new SharedArrayBuffer(len)) : Buffer.allocUnsafe(len);
-      const p = readAt(fh, buf, HEADER_SIZE + block * blockSize).then(async (got) => ({
-        buf,
-        got,
-        digest: !blockChecks || got !== len ? undefined : offload ? await sha256Offloaded(buf) : blockDigest(buf),
-      }));
+      const at = HEADER_SIZE + block * blockSize;
+      const p = offload
+        ? (async () => {
+            const slab = borrowSlab(len);
+            try {
+              const got = await readAt(fh, slab, at);
+              const digest = got === len ? await sha256Offloaded(slab) : undefined;
+              return { buf: Buffer.from(slab), got, digest };
+            } finally {
+              returnSlab(slab);
+            }
+          })()
+        : (async () => {
+            const buf = Buffer.allocUnsafe(len);
+            const got = await readAt(fh, buf, at);
+            return { buf, got, digest: blockChecks && got === len ? blockDigest(buf) : undefined };
+          })();
       p.catch(() => undefined); // handled where it is awaited (or dropped when the reader stops early)
       return p;
     };
