@@ -16,7 +16,7 @@ const SLAB = 1024 * 1024;
 /** Slabs a stream may have at the worker before update() asks its caller to wait (backpressure). */
 const MAX_IN_FLIGHT = 4;
 /** Free slabs kept for reuse (the rest are left to the garbage collector). */
-const MAX_FREE = 12;
+const MAX_FREE = 8;
 
 const freeSlabs: SharedArrayBuffer[] = [];
 const takeSlab = (): SharedArrayBuffer => freeSlabs.pop() ?? new SharedArrayBuffer(SLAB);
