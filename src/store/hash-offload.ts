@@ -14,9 +14,9 @@ export const OFFLOAD_MIN = 1024 * 1024;
 /** Bytes per message to the worker. */
 const SLAB = 1024 * 1024;
 /** Slabs a stream may have at the worker before update() asks its caller to wait (backpressure). */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 2;
 /** Free slabs kept for reuse (the rest are left to the garbage collector). */
-const MAX_FREE = 8;
+const MAX_FREE = 32;
 
 const freeSlabs: SharedArrayBuffer[] = [];
 const takeSlab = (): SharedArrayBuffer => freeSlabs.pop() ?? new SharedArrayBuffer(SLAB);
