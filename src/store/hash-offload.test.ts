@@ -67,7 +67,7 @@ describe('OffloadedHash', () => {
     const data = randomBytes(10 * MiB);
     const h = new OffloadedHash(['sha256']);
     const behind = h.update(data);
-    assert.ok(behind instanceof Promise, 'ten slabs at once are past the bound of four');
+    assert.ok(behind instanceof Promise, 'ten slabs at once are past the in-flight bound');
     await behind;
     assert.equal((await h.digest()).digests.sha256!.toString('hex'), createHash('sha256').update(data).digest('hex'));
   });
