@@ -15,7 +15,11 @@ export const OFFLOAD_MIN = 1024 * 1024;
 const SLAB = 1024 * 1024;
 /** Slabs a stream may have at the worker before update() asks its caller to wait (backpressure). */
 const MAX_IN_FLIGHT = 2;
-/** Free slabs kept for reuse (the rest are left to the garbage collector). */
+/**
+ * Free slabs kept for reuse. Above it they are left to the garbage collector, which does not see
+ * their memory and lets them pile up (docs/performance.md, "Memory"): keep it above what the
+ * expected concurrency has in use (per stream MAX_IN_FLIGHT + 1).
+ */
 const MAX_FREE = 32;
 
 const freeSlabs: SharedArrayBuffer[] = [];
