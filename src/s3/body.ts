@@ -14,6 +14,7 @@ import type { AwsChunkedOptions, TrailerHeader } from './aws-chunked.js';
 import { AwsChunkedDecoder, decoderOptions, isStreamingMode, STREAMING_UNSIGNED_TRAILER } from './aws-chunked.js';
 import type { ChecksumAlgorithm, Hasher } from './checksums.js';
 import { CHECKSUM_ALGORITHMS, checksumAlgorithmOfHeader, isValidChecksumValue, newHasher } from './checksums.js';
+import { bodyHash } from '../store/hash-offload.js';
 
 /** Largest single PUT S3 accepts. */
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
@@ -182,8 +183,10 @@ export function objectBody(ctx: RequestContext): ObjectBody {
   const req = ctx.req;
 
   async function* verify(): AsyncGenerator<Buffer> {
-    const md5 = createHash('md5');
-    const sha256 = sha256Expected ? createHash('sha256') : undefined;
+    // A large body's MD5 (and signed SHA-256) runs on a worker thread while the event loop goes on
+    // receiving and writing (store/hash-offload.ts); a small one's here, a thread's round trip
+    // would cost more. The verdicts are the same either way, given after the last byte.
+    const hashes = bodyHash(sha256Expected ? ['md5', 'sha256'] : ['md5'], length);
     const hashers = new Map<ChecksumAlgorithm, Hasher>();
     if (checksum) hashers.set(checksum.alg, newHasher(checksum.alg));
     if (streaming?.trailer && !hashers.has(streaming.trailer)) hashers.set(streaming.trailer, newHasher(streaming.trailer));
@@ -200,8 +203,8 @@ export function objectBody(ctx: RequestContext): ObjectBody {
         size += chunk.length;
         if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge', undefined, { MaxSizeAllowed: MAX_OBJECT_SIZE });
         if (length !== undefined && size > length) throw new S3Error('IncompleteBody', 'The request body is longer than the declared length.');
-        md5.update(chunk);
-        sha256?.update(chunk);
+        const behind = hashes.update(chunk);
+        if (behind) await behind;
         for (const h of hashers.values()) h.update(chunk);
         yield chunk;
       }
@@ -209,14 +212,16 @@ export function objectBody(ctx: RequestContext): ObjectBody {
       if (!req.complete || (length !== undefined && size !== length)) {
         throw new S3Error('IncompleteBody');
       }
-      const md5Bytes = md5.digest();
+      const { digests } = await hashes.digest();
+      const md5Bytes = digests.md5!;
+      const sha256Hex = digests.sha256?.toString('hex');
       if (md5Expected && !timingSafeEqual(md5Bytes, md5Expected)) {
         throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
           ExpectedDigest: md5Expected.toString('base64'),
           CalculatedDigest: md5Bytes.toString('base64'),
         });
       }
-      if (sha256 && sha256.digest('hex') !== sha256Expected) {
+      if (sha256Expected && sha256Hex !== sha256Expected) {
         throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: sha256Expected });
       }
       const checksums: BodyDigest['checksums'] = {};
@@ -243,7 +248,10 @@ export function objectBody(ctx: RequestContext): ObjectBody {
     } finally {
       // On any failure (ours or the consumer's) let the rest of the body flow away instead of
       // stalling the connection; the send stage adds Connection: close when that is a lot.
-      if (!ok) req.resume();
+      if (!ok) {
+        hashes.abort();
+        req.resume();
+      }
     }
   }
 

@@ -8,7 +8,6 @@
 // for an SSE-C source; an SSE-S3/KMS source's data key is unwrapped by the key service), and the copy
 // is encrypted as the request's own headers ask, else as the destination bucket's default: as on AWS,
 // the source's encryption is not carried over. Changing the encryption makes a copy onto itself legal.
-import { createHash } from 'node:crypto';
 import type { ObjectHandle } from '../../store/store.js';
 import { header, type ObjectRequest, type S3Response, type WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -19,6 +18,7 @@ import type { CopyObjectInput } from '../inputs.js';
 import { taggingDirective } from '../tagging.js';
 import { withBucketDefaults } from '../version-extras.js';
 import { versionIdHeader } from '../object-read.js';
+import { bodyHash } from '../../store/hash-offload.js';
 
 export async function copyObject(ctx: WithInput<ObjectRequest, CopyObjectInput>): Promise<S3Response> {
   const tagging = taggingDirective(ctx); // a bad directive is refused before the source is read
@@ -74,26 +74,31 @@ async function copyFrom(
   const sealing = await writeEncryption(ctx, bucket, key, asked);
 
   // The bytes are copied, so the new object owns its own data (no shared pieces to reference-count).
-  const md5 = createHash('md5');
+  // A large copy's MD5 runs on a worker thread (store/hash-offload.ts), beside the read and the write.
+  const md5 = bodyHash(['md5'], rec.size);
   const reader = source.stream(undefined, readingKey);
   let copied = 0;
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of reader as AsyncIterable<Buffer>) {
       copied += chunk.length;
-      md5.update(chunk);
+      const behind = md5.update(chunk);
+      if (behind) await behind;
       yield chunk;
     }
   }
   let bytes;
   try {
     bytes = await ctx.store.writeObjectData(hashed(), ctx.signal, sealing?.key);
+  } catch (err) {
+    md5.abort();
+    throw err;
   } finally {
     reader.destroy();
   }
   // A single-part source keeps its ETag (the MD5 of the same bytes); a multipart source's copy is
   // a single-part object whose ETag is the MD5 of its bytes, as S3 does. An SSE-C or SSE-KMS copy's
   // is not an MD5 (sealedEtag).
-  const etag = sealedEtag(sealing?.stored, sealing?.key, md5.digest('hex'));
+  const etag = sealedEtag(sealing?.stored, sealing?.key, (await md5.digest()).digests.md5!.toString('hex'));
   const sse = sealing !== undefined ? { sse: sealing.stored } : {};
   const record = await ctx.store.commitObject({ bucket, key, size: copied, etag, storageClass, meta, ...bytes, ...extras, ...sse }, cond);
   return {

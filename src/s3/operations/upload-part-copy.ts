@@ -3,7 +3,6 @@
 // x-amz-copy-source-if-* conditions. The bytes are copied into the part's own piece, sealed with the
 // upload's data key when it is encrypted; an SSE-C source is opened with the x-amz-copy-source-
 // server-side-encryption-customer-* key, an SSE-S3/KMS one with its own data key.
-import { createHash } from 'node:crypto';
 import type { PartRecord } from '../../store/types.js';
 import { header, type ObjectRequest, type S3Response, type WithInput } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -13,6 +12,7 @@ import type { ByteRange } from '../preconditions.js';
 import { copySourceVersionHeader, loadCopySource } from '../copy-source.js';
 import { COPY_SOURCE_SSE_C_HEADERS, parseCustomerKey, readKey, requireSecureForCustomerKey, sealedEtag } from '../sse.js';
 import { multipartSseHeaders, partKey } from '../sse-multipart.js';
+import { bodyHash } from '../../store/hash-offload.js';
 
 const RANGE_FORM =
   'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy';
@@ -61,12 +61,14 @@ export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCop
     throw err;
   }
 
-  const md5 = createHash('md5');
+  // A large copy's MD5 runs on a worker thread (store/hash-offload.ts), beside the read and the write.
+  const md5 = bodyHash(['md5'], length);
   const reader = source.stream(range, sourceKey);
   async function* hashed(): AsyncGenerator<Buffer> {
     if (length === 0) return; // a 0-byte source has no range to read
     for await (const chunk of reader as AsyncIterable<Buffer>) {
-      md5.update(chunk);
+      const behind = md5.update(chunk);
+      if (behind) await behind;
       yield chunk;
     }
   }
@@ -75,13 +77,16 @@ export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCop
   let ref;
   try {
     ref = await ctx.store.writeData(withSum.source, ctx.signal, sealKey);
+  } catch (err) {
+    md5.abort();
+    throw err;
   } finally {
     reader.destroy();
   }
   const part: PartRecord = {
     partNumber,
     size: ref.size,
-    etag: sealedEtag(upload.sse, sealKey, md5.digest('hex')),
+    etag: sealedEtag(upload.sse, sealKey, (await md5.digest()).digests.md5!.toString('hex')),
     lastModified: Date.now(),
     data: ref,
   };

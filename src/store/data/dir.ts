@@ -9,7 +9,9 @@ import { StoreError } from '../errors.js';
 import type { DataReadOptions, DataRef, DataStore, PieceSource } from '../types.js';
 import { closeSource, nextOrAbort } from '../abort.js';
 import { syncSkipped } from '../sync-switch.js';
-import { BlockHasher, encodeFooter, encodeHeader } from './piece-format.js';
+import { OffloadedHash } from '../hash-offload.js';
+import { BatchWriter, newWriteStats, type WriteStats } from './batch-writer.js';
+import { BLOCK_SIZE, BlockHasher, encodeFooter, encodeHeader } from './piece-format.js';
 import { readPiece } from './piece-reader.js';
 
 /**
@@ -30,11 +32,6 @@ export function mapWriteError(err: unknown): unknown {
   const code = errCode(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreError('NoSpace', (err as Error).message);
   return err;
-}
-
-/** Writes all of `buf` at the file's current position (fh.write may write less than asked). */
-async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
-  for (let off = 0; off < buf.length; ) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
 }
 
 /** fsync a directory so that entries created or renamed in it survive a crash. */
@@ -71,6 +68,8 @@ export class DirDataStore implements DataStore {
   private readonly objectsDir: string;
   /** Shard directories known to exist (and to be durable in objects/). */
   private readonly shards = new Set<string>();
+  /** What the piece writes of this store did (their count and sizes): tests read it. */
+  readonly writeStats: WriteStats = newWriteStats();
 
   private constructor(
     readonly root: string,
@@ -115,9 +114,13 @@ export class DirDataStore implements DataStore {
     // Piece format 1: header, the bytes, then the footer with one SHA-256 per 1 MiB block, all in
     // the temp file before its fsync (the checksums are as durable as the bytes they cover).
     const header = encodeHeader();
+    // The first block is hashed here; the blocks after it (a large piece) by a worker thread, so
+    // the event loop only copies them (hash-offload.ts). Block digests are independent of each other.
     const hasher = new BlockHasher();
+    let laterBlocks: OffloadedHash | undefined;
+    const writer = new BatchWriter(fh, this.writeStats);
     try {
-      await writeAll(fh, header);
+      writer.add(header);
       for (;;) {
         const r = await nextOrAbort(it, signal).catch((err: unknown) => {
           sourceFailed = true;
@@ -125,16 +128,24 @@ export class DirDataStore implements DataStore {
         });
         if (r.done) break;
         const chunk = r.value;
-        hasher.update(chunk);
-        // fh.write may write fewer bytes than asked: loop until the chunk is on disk.
-        for (let off = 0; off < chunk.length; ) {
-          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-          off += bytesWritten;
-          size += bytesWritten;
+        const inFirst = Math.max(0, Math.min(chunk.length, BLOCK_SIZE - size));
+        if (inFirst > 0) hasher.update(inFirst === chunk.length ? chunk : chunk.subarray(0, inFirst));
+        if (inFirst < chunk.length) {
+          laterBlocks ??= new OffloadedHash([], BLOCK_SIZE);
+          const behind = laterBlocks.update(inFirst === 0 ? chunk : chunk.subarray(inFirst));
+          if (behind) await behind;
         }
+        size += chunk.length;
+        // Chunks are gathered into one large write (writev), with one write in flight while the
+        // next batch gathers: a thread-pool round trip per batch, not per 64 KiB chunk.
+        const full = writer.add(chunk);
+        if (full) await full;
       }
       signal?.throwIfAborted();
-      await writeAll(fh, encodeFooter(header, hasher.finish(), size));
+      const digests = hasher.finish();
+      if (laterBlocks) digests.push(...(await laterBlocks.digest()).blocks);
+      writer.add(encodeFooter(header, digests, size));
+      await writer.flush();
       // 1. The bytes must be durable before the file gets its final name: otherwise a crash could
       //    leave a committed name (soon referenced by metadata) pointing at a short/empty file.
       await this.fs.syncFile(fh, tmp);
@@ -155,6 +166,8 @@ export class DirDataStore implements DataStore {
       return { id, size };
     } catch (err) {
       // Nothing may remain: the piece is not referenced by any metadata yet.
+      laterBlocks?.abort();
+      await writer.settle();
       if (!closed) await fh.close().catch(() => {});
       await unlink(renamed ? final : tmp).catch(() => {});
       // Let the source release its resources (a generator's finally, a stream's destroy).

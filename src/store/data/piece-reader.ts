@@ -3,7 +3,18 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError } from '../errors.js';
 import type { DataRef } from '../types.js';
+import { borrowSlab, OFFLOAD_MIN, returnSlab, sha256Offloaded } from '../hash-offload.js';
 import { DIGEST_SIZE, HEADER_SIZE, PIECE_MAGIC, blockDigest, footerSize, hasMagic, parseFooter, parseHeader, pieceFileSize } from './piece-format.js';
+
+/** Blocks read (and checked) ahead of the one being yielded. */
+const READ_AHEAD = 2;
+
+interface ReadBlock {
+  buf: Buffer;
+  got: number;
+  /** The block's SHA-256 (when checked and read whole). */
+  digest?: Buffer;
+}
 
 /** Chunk size of legacy pieces (no block checksums): one thread-pool read per MiB, as before. */
 const LEGACY_CHUNK = 1024 * 1024;
@@ -71,24 +82,49 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
     if ('error' in table) throw fail('format', table.error);
     const { digests } = table;
 
-    // One block read ahead: the thread pool reads block i+1 while block i is hashed and sent.
-    const readBlock = (block: number): Promise<{ buf: Buffer; got: number }> => {
-      const buf = Buffer.allocUnsafe(Math.min(blockSize, size - block * blockSize));
-      const p = readAt(fh, buf, HEADER_SIZE + block * blockSize).then((got) => ({ buf, got }));
+    // Large pieces: each block is read into pooled shared memory and checked by a worker thread
+    // (hash-offload.ts), two blocks ahead of the one being yielded, then copied out (one memcpy)
+    // so the slab goes back to the pool; a small piece's block is checked here (a thread's round
+    // trip costs more than its hash).
+    const offload = blockChecks && size >= OFFLOAD_MIN;
+    const readBlock = (block: number): Promise<ReadBlock> => {
+      const len = Math.min(blockSize, size - block * blockSize);
+      const at = HEADER_SIZE + block * blockSize;
+      const p = offload
+        ? (async () => {
+            const slab = borrowSlab(len);
+            try {
+              const got = await readAt(fh, slab, at);
+              const digest = got === len ? await sha256Offloaded(slab) : undefined;
+              return { buf: Buffer.from(slab), got, digest };
+            } finally {
+              returnSlab(slab);
+            }
+          })()
+        : (async () => {
+            const buf = Buffer.allocUnsafe(len);
+            const got = await readAt(fh, buf, at);
+            return { buf, got, digest: blockChecks && got === len ? blockDigest(buf) : undefined };
+          })();
       p.catch(() => undefined); // handled where it is awaited (or dropped when the reader stops early)
       return p;
     };
     const first = Math.floor(start / blockSize);
     const last = end < start ? first - 1 : Math.floor(end / blockSize);
-    let ahead = first <= last ? readBlock(first) : undefined;
+    const ahead: Array<Promise<ReadBlock>> = [];
+    let next = first;
+    const fillAhead = (): void => {
+      while (next <= last && ahead.length < READ_AHEAD) ahead.push(readBlock(next++));
+    };
     try {
       for (let block = first; block <= last; block++) {
-        const { buf, got } = await ahead!;
-        ahead = block < last ? readBlock(block + 1) : undefined;
+        fillAhead();
+        const { buf, got, digest } = await ahead.shift()!;
+        fillAhead();
         const blockStart = block * blockSize;
         if (got !== buf.length) throw fail('short-read', `the file ended inside block ${block}`);
         // Verified before a byte of it is yielded: a damaged block is never sent, not even in part.
-        if (blockChecks && !blockDigest(buf).equals(digests.subarray(block * DIGEST_SIZE, (block + 1) * DIGEST_SIZE))) {
+        if (blockChecks && !digest!.equals(digests.subarray(block * DIGEST_SIZE, (block + 1) * DIGEST_SIZE))) {
           throw fail('checksum', `block ${block} (data bytes ${blockStart}-${blockStart + buf.length - 1}) does not match its checksum`);
         }
         const from = Math.max(start, blockStart) - blockStart;
@@ -96,8 +132,8 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
         yield from === 0 && to === buf.length - 1 ? buf : buf.subarray(from, to + 1);
       }
     } finally {
-      // The file is closed only after a read still in flight (early stop, error) has finished.
-      await ahead?.catch(() => undefined);
+      // The file is closed only after the reads still in flight (early stop, error) have finished.
+      await Promise.allSettled(ahead);
     }
   } finally {
     await fh.close();
