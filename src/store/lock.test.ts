@@ -129,7 +129,7 @@ describe('lockDataDir', () => {
     lockDataDir(dir, { workersExitWaitMs: 0 }).release();
   });
 
-  it('workers › a worker in another process that exits during the wait (a SIGKILLed primary\'s lingering worker) → the exclusive start proceeds; one killed → free at once', async () => {
+  it("workers › a worker in another process that exits during the wait (a SIGKILLed primary's lingering worker) → the exclusive start proceeds; one killed → free at once", async () => {
     const lingering = await holdInChild(dir, 'worker', 400);
     lockDataDir(dir, { workersExitWaitMs: 20_000 }).release();
     await lingering.exited;

@@ -128,7 +128,12 @@ describe('--workers 2: one server, two worker processes', () => {
     }
     assert.equal(new Set(await servedBy(server, from, 'UploadPart', key)).size, 2, 'the parts went to both workers');
     await fresh().send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
     );
     const got = await (await fresh().send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray();
     assert.equal(md5(got), md5(Buffer.concat(parts)));
@@ -156,7 +161,11 @@ describe('--workers 2: one server, two worker processes', () => {
 
   it('another server on the directory › refused while it runs: plain, --shared yes, --workers 2 (each names the directory)', async () => {
     for (const args of [['--workers', '1'], ['--workers', '1', '--shared', 'yes'], WORKERS]) {
-      await assert.rejects(startServer({ dataDir: server.dataDir, args }), (e: Error) => e.message.includes(`data directory ${server.dataDir} is in use`), args.join(' '));
+      await assert.rejects(
+        startServer({ dataDir: server.dataDir, args }),
+        (e: Error) => e.message.includes(`data directory ${server.dataDir} is in use`),
+        args.join(' '),
+      );
     }
     await fresh().send(new GetObjectCommand({ Bucket: bucket, Key: 'seen' }));
   });
@@ -169,7 +178,12 @@ describe('--workers 2: one server, two worker processes', () => {
       return now.length === 2 && !now.includes(victim!) && now.includes(survivor!);
     }, 'a replacement worker');
     await until(() => server.logs().includes('"msg":"worker exited unexpectedly: starting another"'), 'the log line');
-    const line = JSON.parse(server.logs().split('\n').find((l) => l.includes('worker exited unexpectedly'))!) as { pid: number; signal: string };
+    const line = JSON.parse(
+      server
+        .logs()
+        .split('\n')
+        .find((l) => l.includes('worker exited unexpectedly'))!,
+    ) as { pid: number; signal: string };
     assert.deepEqual([line.pid, line.signal], [victim, 'SIGKILL']);
     // The replacement serves once it listens (before that, the survivor takes every connection).
     const replacement = server.workerPids().find((p) => p !== survivor)!;
@@ -226,7 +240,7 @@ describe('--workers 2: stopping, crashing, failing to start', () => {
     }
   });
 
-  it('the port is in use › the start fails with the worker\'s error (EADDRINUSE), the primary exits non-zero, no worker stays', async () => {
+  it("the port is in use › the start fails with the worker's error (EADDRINUSE), the primary exits non-zero, no worker stays", async () => {
     const blocker = net.createServer();
     await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
     const port = (blocker.address() as net.AddressInfo).port;
@@ -249,7 +263,12 @@ describe('--workers 2: stopping, crashing, failing to start', () => {
       await writeSelfSignedCert(certDir);
       const server = await startServer({ dataDir: dir, args: [...WORKERS, '--certs', certDir, '--health-address', '127.0.0.1:0'], tls: true });
       try {
-        const line = JSON.parse(server.logs().split('\n').find((l) => l.includes('"msg":"listening"'))!) as { tls: boolean; healthPort: number; workers: number };
+        const line = JSON.parse(
+          server
+            .logs()
+            .split('\n')
+            .find((l) => l.includes('"msg":"listening"'))!,
+        ) as { tls: boolean; healthPort: number; workers: number };
         assert.equal(line.tls, true);
         assert.equal(line.workers, 2);
         for (let i = 0; i < 4; i++) {
