@@ -64,7 +64,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // The key service (SSE-S3, SSE-KMS): built in, its master keys in the metadata store sealed under
   // the operator's root key (docs/encryption.md). Without a root key there is none.
   const kms = kmsRoot && (await BuiltinKeyService.open(store.kmsKeys, kmsRoot, { log }));
-  if (kms && !worker) log.info({ defaultKeyId: kms.defaultKeyId, rootKeyId: kms.rootKeyId }, 'key service: built-in, default key');
+  if (kms) log.info({ defaultKeyId: kms.defaultKeyId, rootKeyId: kms.rootKeyId }, 'key service: built-in, default key');
   const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {
