@@ -139,8 +139,9 @@ export function spawnRaw(dataDir: string, mainJs = CRASH_MAIN_JS, extra: SpawnEx
   const child = spawn(process.execPath, [mainJs, '--address', '127.0.0.1:0', '--data', dataDir, ...(extra.args ?? [])], {
     cwd: REPO_ROOT,
     // Workers (the default on a multi-core machine) follow the shared rules: a freed piece stays on
-    // disk for the free grace period (60 s by default); 2 s lets the end-of-run checks see it go.
-    env: { ...process.env, STRATA_LOG_LEVEL: 'info', STRATA_FREE_GRACE: '2', ...extra.env },
+    // disk for the free grace period (60 s by default); 5 s lets the end-of-run checks (15 s) see it
+    // go, and stays longer than a GET takes from its record to its piece on a loaded machine.
+    env: { ...process.env, STRATA_LOG_LEVEL: 'info', STRATA_FREE_GRACE: '5', ...extra.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

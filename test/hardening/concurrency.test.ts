@@ -62,7 +62,7 @@ function dataFds(server: RunningServer): number {
 }
 
 /** Waits (bounded) for the deferred frees of the last readers. */
-async function settle(check: () => boolean, ms = 10_000): Promise<void> {
+async function settle(check: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check() && Date.now() < deadline) await sleep(50);
 }
@@ -135,8 +135,10 @@ describe('concurrent writers, readers, deleters and listers', { timeout: 120_000
 
   before(async () => {
     // Workers (the default on a multi-core machine) free replaced pieces after --free-grace (60 s by
-    // default): 1 s, so the end-of-test checks see them go.
-    server = await startServer({ args: ['--free-grace', '1'] });
+    // default): 5 s, so the end-of-test checks see them go. Not shorter: a GET that takes longer
+    // than the grace between reading its record and opening the piece (a loaded machine) would
+    // find the piece gone.
+    server = await startServer({ args: ['--free-grace', '5'] });
     s3 = testClient(server.url);
   });
   after(async () => {
