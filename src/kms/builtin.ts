@@ -144,11 +144,7 @@ export class BuiltinKeyService implements KeyService {
    * Opens the service over the store's key tables: creates the default key (NAME of the root key)
    * when it does not exist, and logs every key whose current version this root key cannot open.
    */
-  static async open(
-    keys: KmsKeyStore,
-    root: RootKey,
-    opts: { log?: KmsLog; now?: () => number; recheckMs?: number } = {},
-  ): Promise<BuiltinKeyService> {
+  static async open(keys: KmsKeyStore, root: RootKey, opts: { log?: KmsLog; now?: () => number; recheckMs?: number } = {}): Promise<BuiltinKeyService> {
     const svc = new BuiltinKeyService(keys, root, opts.log, opts.now ?? Date.now, opts.recheckMs ?? STATE_RECHECK_MS);
     if (keys.getKey(svc.defaultKeyId) === undefined) {
       const t = svc.now();
