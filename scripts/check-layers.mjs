@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
  * the rule does not place. Order matters: the first match wins.
  */
 export function layerOf(path) {
-  if (path === 'src/main.ts') return 'main';
+  // The entry point and what it runs: one serving process, the cluster primary, their startup.
+  if (path === 'src/main.ts' || path === 'src/serve.ts' || path === 'src/primary.ts' || path === 'src/startup.ts') return 'main';
   if (path === 'src/server.ts' || path === 'src/front.ts') return 'server';
   if (path === 'src/config.ts') return 'config';
   if (path.startsWith('src/http/')) return 'http';

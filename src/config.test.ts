@@ -1,5 +1,6 @@
 // parseConfig: flags, environment twins, defaults, refusals.
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig, parseKmsSecretKey } from './config.js';
 
@@ -50,6 +51,16 @@ describe('parseConfig', () => {
     assert.deepEqual([c.shared, c.freeGraceMs, c.abandonedUploadMs], [true, 2500, 7 * 86_400_000]);
     assert.equal(cfg([], { STRATA_SHARED: 'true' }).shared, true);
     assert.equal(cfg(['--shared', 'no'], { STRATA_SHARED: 'yes' }).shared, false);
+  });
+  it('--workers / STRATA_WORKERS → one per CPU by default; 1 (a single process) or more; the flag wins over the env twin; --help names it', () => {
+    assert.equal(cfg([]).workers, availableParallelism());
+    assert.equal(cfg(['--workers', '1']).workers, 1);
+    assert.equal(cfg(['--workers=4']).workers, 4);
+    assert.equal(cfg([], { STRATA_WORKERS: '3' }).workers, 3);
+    assert.equal(cfg(['--workers', '1'], { STRATA_WORKERS: '3' }).workers, 1);
+    assert.equal(cfg(['--shared', 'yes', '--workers', '2']).workers, 2);
+    const help = parseConfig(['--help'], {});
+    assert.ok(help.help && /--workers N .*one per CPU.*\[STRATA_WORKERS\]/.test(help.text));
   });
   it('--lifecycle-day-seconds / STRATA_LIFECYCLE_DAY_SECONDS → a real day by default; shorter for tests', () => {
     assert.equal(cfg([]).lifecycleDayMs, 86_400_000);
@@ -140,6 +151,11 @@ describe('parseConfig', () => {
     [['--certs', '/certs', '--tls-key', '/k.pem'], {}, '--certs together with --tls-key'],
     [['--shared', 'maybe'], {}, '--shared neither yes nor no'],
     [['--free-grace', '0'], {}, 'zero free grace'],
+    [['--workers', '0'], {}, 'zero workers'],
+    [['--workers', '1.5'], {}, 'a fraction of a worker'],
+    [['--workers', 'all'], {}, 'workers not a number'],
+    [['--workers', '257'], {}, 'more than 256 workers'],
+    [[], { STRATA_WORKERS: '-2' }, 'negative STRATA_WORKERS'],
     [['--abort-uploads-after', '-1'], {}, 'negative upload age'],
     [['--lifecycle-day-seconds', '0'], {}, 'lifecycle day of 0 seconds'],
     [['--lifecycle-day-seconds', '86401'], {}, 'lifecycle day longer than a day'],

@@ -1,10 +1,13 @@
 // Server configuration: one pure function from argv + environment to a frozen, typed config.
 // Every flag has an environment twin; `--help` prints the table below.
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 export const DEFAULT_ACCESS_KEY = 'rustfsadmin';
 export const DEFAULT_SECRET_KEY = 'rustfssecret';
 const MIN_SECRET_LENGTH = 8;
+/** More server processes than this is a typo (each costs tens of MiB), not a configuration. */
+const MAX_WORKERS = 256;
 /** A master key id of the key service (and the NAME of --kms-secret-key): what src/kms/ accepts. */
 export const KMS_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -46,6 +49,12 @@ export interface Config {
   shared: boolean;
   /** Shared mode: how long a replaced piece stays on disk at least, for readers in other processes (ms). */
   freeGraceMs: number;
+  /**
+   * Server processes serving the one listening socket: 1 = a single process (no cluster primary);
+   * N ≥ 2 = a cluster primary and N workers (src/primary.ts, docs/ARCHITECTURE.md "Workers").
+   * Default: the number of CPUs (os.availableParallelism()).
+   */
+  workers: number;
   /** Multipart uploads initiated longer ago than this are aborted by a background job (ms; 0: never). */
   abandonedUploadMs: number;
   /**
@@ -110,6 +119,12 @@ const FLAGS: FlagSpec[] = [
     default: '131072',
   },
   { flag: 'shared', env: ['STRATA_SHARED'], arg: 'yes|no', doc: 'share the data directory with other Strata processes (one per core)', default: 'no' },
+  {
+    flag: 'workers',
+    env: ['STRATA_WORKERS'],
+    arg: 'N',
+    doc: 'server processes serving the port, default one per CPU (1: a single process, no cluster primary)',
+  },
   {
     flag: 'free-grace',
     env: ['STRATA_FREE_GRACE'],
@@ -231,6 +246,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   }
   const sharedText = get('shared')!.toLowerCase();
   if (!['yes', 'no', 'true', 'false', '1', '0'].includes(sharedText)) throw new ConfigError('--shared must be yes or no');
+  const workersText = get('workers');
+  const workers = workersText === undefined ? Math.max(1, availableParallelism()) : Number(workersText);
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new ConfigError(`--workers must be a whole number from 1 to ${MAX_WORKERS}`);
   const freeGrace = Number(get('free-grace'));
   if (!Number.isFinite(freeGrace) || freeGrace <= 0) throw new ConfigError('--free-grace must be a positive number of seconds');
   const abortAfter = Number(get('abort-uploads-after'));
@@ -274,6 +292,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     inlineMax,
     shared: ['yes', 'true', '1'].includes(sharedText),
     freeGraceMs: Math.round(freeGrace * 1000),
+    workers,
     abandonedUploadMs: Math.round(abortAfter * 86_400_000),
     lifecycleDayMs: Math.round(lifecycleDay * 1000),
     sseCOverHttp: yesNo('sse-c-over-http'),

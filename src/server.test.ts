@@ -44,6 +44,14 @@ describe('BatchedLines', () => {
     assert.equal(dest.writes.length, 2);
   });
 
+  it('maxWrite (a worker sharing a pipe) › each write at most maxWrite long, cut after whole lines; a longer line alone', async () => {
+    const dest = sink();
+    const lines = new BatchedLines(dest, 1024, 8);
+    for (const l of ['aa\n', 'bb\n', 'cc\n', 'a-very-long-line\n', 'dd\n']) lines.write(l);
+    await turn();
+    assert.deepEqual(dest.writes, ['aa\nbb\n', 'cc\n', 'a-very-long-line\n', 'dd\n']);
+  });
+
   it('as a pino destination: the same lines a direct destination gets', async () => {
     const direct = sink();
     const batched = sink();

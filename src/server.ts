@@ -56,6 +56,8 @@ export class BatchedLines {
   constructor(
     private readonly dest: { write(chunk: string): unknown },
     private readonly maxBuffered = 1024 * 1024,
+    /** Each write at most this long, cut after a line (a worker sharing a pipe: PIPE_BUF keeps lines whole). */
+    private readonly maxWrite = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Registers a flush at process exit (process.exit() runs no more turns of the loop). */
@@ -82,10 +84,18 @@ export class BatchedLines {
 
   flushSync(): void {
     if (this.buffered === '') return;
-    const text = this.buffered;
+    let text = this.buffered;
     this.buffered = '';
     try {
-      this.dest.write(text);
+      while (text.length > this.maxWrite) {
+        // Cut after the last whole line that fits (a longer line goes alone); length counts UTF-16
+        // units, bytes may be more: the limit leaves room for that in practice (access lines are ASCII).
+        const nl = text.lastIndexOf('\n', this.maxWrite - 1);
+        const end = nl >= 0 ? nl + 1 : text.indexOf('\n') + 1 || text.length;
+        this.dest.write(text.slice(0, end));
+        text = text.slice(end);
+      }
+      if (text !== '') this.dest.write(text);
     } catch {
       // A log destination that throws (closed, full) must not take the server down from a timer.
     }

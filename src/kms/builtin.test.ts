@@ -280,6 +280,25 @@ describe('BuiltinKeyService', () => {
     await metaB.close();
   });
 
+  it('two services on one database, recheckMs 0 (workers, --shared) › a disable or enable through one is seen by the other at its next data-key call', async () => {
+    const path = tempDb();
+    const r = root('worker-key');
+    const metaA = SqliteMetaStore.open(path);
+    const metaB = SqliteMetaStore.open(path);
+    const now = () => 1_000_000; // the clock never moves: only recheckMs 0 makes b look again
+    const a = await BuiltinKeyService.open(metaA.kmsKeys, r, { now, recheckMs: 0 });
+    const b = await BuiltinKeyService.open(metaB.kmsKeys, r, { now, recheckMs: 0 });
+    const dk = await b.generateDataKey('worker-key', CTX);
+    assert.deepEqual(await b.decryptDataKey('worker-key', dk.ciphertext, CTX), dk.plaintext);
+    await a.setKeyEnabled('worker-key', false);
+    assert.equal(await kmsCode(b.decryptDataKey('worker-key', dk.ciphertext, CTX)), 'DisabledException');
+    assert.equal(await kmsCode(b.generateDataKey('worker-key', CTX)), 'DisabledException');
+    await a.setKeyEnabled('worker-key', true);
+    assert.deepEqual(await b.decryptDataKey('worker-key', dk.ciphertext, CTX), dk.plaintext);
+    await metaA.close();
+    await metaB.close();
+  });
+
   it("arn › kmsKeyArn names the key in the account; keyIdOf takes an id or this account's key ARN", () => {
     assert.equal(kmsKeyArn('k1', 'eu-west-1'), 'arn:aws:kms:eu-west-1:000000000000:key/k1');
     assert.equal(keyIdOf('k1'), 'k1');

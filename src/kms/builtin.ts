@@ -11,7 +11,8 @@
 // does not open (InvalidCiphertextException), never yields other bytes.
 //
 // Per data-key call: a point read of the key generation (a `meta` row every key change bumps, in
-// whichever process) at most once a second (STATE_RECHECK_MS); the key states read since it last moved
+// whichever process) at most once a second (STATE_RECHECK_MS; every call with recheckMs 0, as the
+// workers of a cluster and --shared servers open it); the key states read since it last moved
 // are reused, else the key's row is read again. So a disable or a rotation by another process sharing
 // the data directory takes effect within a second (at once for administration and in the process
 // that made it). The unsealed material of each (key, version) is cached in memory (it never changes once
@@ -129,6 +130,8 @@ export class BuiltinKeyService implements KeyService {
     root: RootKey,
     private readonly log: KmsLog | undefined,
     private readonly now: () => number,
+    /** How long data-key calls trust the key states they hold (STATE_RECHECK_MS; 0: look every call). */
+    private readonly recheckMs: number,
   ) {
     if (root.key.length !== KEY_BYTES || !isKeyId(root.name)) throw new Error('the KMS root key must be a key id and 32 bytes');
     this.defaultKeyId = root.name;
@@ -141,8 +144,8 @@ export class BuiltinKeyService implements KeyService {
    * Opens the service over the store's key tables: creates the default key (NAME of the root key)
    * when it does not exist, and logs every key whose current version this root key cannot open.
    */
-  static async open(keys: KmsKeyStore, root: RootKey, opts: { log?: KmsLog; now?: () => number } = {}): Promise<BuiltinKeyService> {
-    const svc = new BuiltinKeyService(keys, root, opts.log, opts.now ?? Date.now);
+  static async open(keys: KmsKeyStore, root: RootKey, opts: { log?: KmsLog; now?: () => number; recheckMs?: number } = {}): Promise<BuiltinKeyService> {
+    const svc = new BuiltinKeyService(keys, root, opts.log, opts.now ?? Date.now, opts.recheckMs ?? STATE_RECHECK_MS);
     if (keys.getKey(svc.defaultKeyId) === undefined) {
       const t = svc.now();
       try {
@@ -264,10 +267,12 @@ export class BuiltinKeyService implements KeyService {
    * made by another process sharing the data directory reaches them within that second (AWS KMS
    * documents key state changes as eventually consistent too), which saves a metadata read (two
    * system calls) per encrypted GET and PUT. Changes made here, and administration, are seen at once.
+   * The workers of one server (and --shared servers) open the service with recheckMs 0: a key
+   * disabled through one worker is refused by every worker at its next call.
    */
   private stateOf(keyId: string, fresh = true): KmsKeyRecord {
     const t = this.now();
-    if (fresh || t - this.checkedAt >= STATE_RECHECK_MS) {
+    if (fresh || t - this.checkedAt >= this.recheckMs) {
       this.checkedAt = t;
       const generation = this.keys.generation();
       if (generation !== this.statesAt) {

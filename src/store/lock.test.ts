@@ -6,18 +6,19 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DataDirLockedError, LOCK_FILE, lockDataDir } from './lock.js';
+import { DataDirLockedError, holdWorkerLock, LingeringWorkersError, LOCK_FILE, lockDataDir, WORKERS_LOCK_FILE } from './lock.js';
 
 /**
  * A child process that takes the lock, drops the handle and collects garbage (the lock must not
  * depend on the caller keeping the handle), prints "locked" and waits to be killed. It exits by
  * itself after 30 s, so a failing test can never leave it behind.
  */
-function holdInChild(dir: string, shared = false): Promise<{ kill: () => Promise<void> }> {
+function holdInChild(dir: string, shared: boolean | 'worker' = false, lifeMs = 30_000): Promise<{ kill: () => Promise<void>; exited: Promise<void> }> {
   const lockJs = new URL('./lock.js', import.meta.url).href;
-  const src = `import { lockDataDir } from ${JSON.stringify(lockJs)};
-lockDataDir(${JSON.stringify(dir)}, { shared: ${shared} }); globalThis.gc(); await new Promise((ok) => setTimeout(ok, 50)); globalThis.gc();
-process.stdout.write('locked\\n'); setTimeout(() => {}, 30000);`;
+  const take = shared === 'worker' ? `holdWorkerLock(${JSON.stringify(dir)})` : `lockDataDir(${JSON.stringify(dir)}, { shared: ${shared} })`;
+  const src = `import { holdWorkerLock, lockDataDir } from ${JSON.stringify(lockJs)};
+${take}; globalThis.gc(); await new Promise((ok) => setTimeout(ok, 50)); globalThis.gc();
+process.stdout.write('locked\\n'); setTimeout(() => {}, ${lifeMs});`;
   const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
   return new Promise((resolve, reject) => {
@@ -26,6 +27,7 @@ process.stdout.write('locked\\n'); setTimeout(() => {}, 30000);`;
     child.stdout.on('data', (s: string) => {
       if (s.includes('locked')) {
         resolve({
+          exited,
           kill: async () => {
             child.kill('SIGKILL');
             await exited;
@@ -106,5 +108,34 @@ describe('lockDataDir', () => {
       await holder.kill();
     }
     lockDataDir(dir, { shared: true }).release();
+  });
+
+  it('workers › any number of workers hold the workers lock; an exclusive start waits for them, then refuses (LingeringWorkersError, strata.lock left free); a shared start does not wait', () => {
+    const w1 = holdWorkerLock(dir);
+    const w2 = holdWorkerLock(dir);
+    try {
+      assert.throws(
+        () => lockDataDir(dir, { workersExitWaitMs: 100 }),
+        (e: unknown) => e instanceof LingeringWorkersError && e.message.includes(WORKERS_LOCK_FILE) && e.message.includes(dir),
+      );
+      // The refused start let go of strata.lock: a shared server may start beside the workers.
+      lockDataDir(dir, { shared: true }).release();
+      w1.release();
+      assert.throws(() => lockDataDir(dir, { workersExitWaitMs: 0 }), LingeringWorkersError);
+    } finally {
+      w1.release();
+      w2.release();
+    }
+    lockDataDir(dir, { workersExitWaitMs: 0 }).release();
+  });
+
+  it("workers › a worker in another process that exits during the wait (a SIGKILLed primary's lingering worker) → the exclusive start proceeds; one killed → free at once", async () => {
+    const lingering = await holdInChild(dir, 'worker', 400);
+    lockDataDir(dir, { workersExitWaitMs: 20_000 }).release();
+    await lingering.exited;
+    const killed = await holdInChild(dir, 'worker');
+    assert.throws(() => lockDataDir(dir, { workersExitWaitMs: 0 }), LingeringWorkersError);
+    await killed.kill();
+    lockDataDir(dir, { workersExitWaitMs: 0 }).release();
   });
 });

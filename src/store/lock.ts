@@ -13,6 +13,17 @@
 // opener is while an exclusive holder lives. What must then hold across the processes (upload
 // locks, read pins, frees, write intents, the jobs runner) lives in the metadata store (coord.ts).
 //
+// Workers (--workers N ≥ 2, src/primary.ts): the cluster primary takes strata.lock as a server
+// would (EXCLUSIVE, or SHARED with --shared), so every other server is refused as before. Its
+// workers cannot join that lock (they are other processes); each holds a SHARED lock on a second
+// file, `strata.workers.lock` (holdWorkerLock). The primary's lock dies with the primary, but
+// after a SIGKILL its workers live on for a moment (they exit once they notice the IPC channel
+// closed): a server that takes strata.lock exclusively then checks that no worker still holds
+// strata.workers.lock (taking it EXCLUSIVE for an instant), waiting up to WORKERS_EXIT_WAIT_MS for
+// lingering workers to exit, and refuses to start if they do not, before any startup sweep would
+// delete their writes in progress. A --shared server skips the check: it sweeps nothing that
+// another process may be using, so lingering workers (which run with the shared rules) are safe.
+//
 // Why a separate file rather than `locking_mode=EXCLUSIVE` on meta.db: that would also shut out
 // read-only connections (diagnostics, the crash harness checking the data directory, tests
 // looking at the file) and change how WAL works (no shared memory index); the lock file leaves
@@ -26,6 +37,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
 export const LOCK_FILE = 'strata.lock';
+/** Held SHARED by every worker of a cluster (see the header). */
+export const WORKERS_LOCK_FILE = 'strata.workers.lock';
+/** How long an exclusive start waits for the lingering workers of a server that died (ms). */
+export const WORKERS_EXIT_WAIT_MS = 5000;
 
 /**
  * The connections holding locks. A strong reference: a Database object that is garbage collected
@@ -51,6 +66,17 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** Workers of a server that is gone still hold the directory (a primary SIGKILLed, its workers not yet out). */
+export class LingeringWorkersError extends Error {
+  constructor(readonly dataDir: string) {
+    super(
+      `the data directory ${dataDir} is still in use by worker processes of a Strata server that stopped without them ` +
+        `(${join(dataDir, WORKERS_LOCK_FILE)} is locked); they exit once they notice: retry in a moment, or stop them (ps: their --data is ${dataDir})`,
+    );
+    this.name = 'LingeringWorkersError';
+  }
+}
+
 export interface DataDirLock {
   readonly dataDir: string;
   /** Releases the lock (idempotent). Process exit releases it too, including SIGKILL. */
@@ -62,9 +88,76 @@ export interface DataDirLock {
  * holder has it. Call before opening the stores and before any startup sweep (the temp sweep
  * would delete another server's writes in progress).
  */
-export function lockDataDir(dataDir: string, opts: { shared?: boolean } = {}): DataDirLock {
+export function lockDataDir(dataDir: string, opts: { shared?: boolean; workersExitWaitMs?: number } = {}): DataDirLock {
   const shared = opts.shared ?? false;
-  const db = new Database(join(dataDir, LOCK_FILE), { timeout: 0 });
+  const lock = takeLock(dataDir, LOCK_FILE, shared, () => new DataDirLockedError(dataDir, shared));
+  if (!shared) {
+    try {
+      awaitNoWorkers(dataDir, opts.workersExitWaitMs ?? WORKERS_EXIT_WAIT_MS);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+  return lock;
+}
+
+/**
+ * A worker's hold on the directory (SHARED on strata.workers.lock, for its whole life): what tells a
+ * starting server that this worker still runs after its primary is gone. The primary holds
+ * strata.lock, so nothing contends for this but an exclusive start's instant check: a few retries.
+ */
+export function holdWorkerLock(dataDir: string): DataDirLock {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return takeLock(dataDir, WORKERS_LOCK_FILE, true, () => new LingeringWorkersError(dataDir));
+    } catch (err) {
+      if (!(err instanceof LingeringWorkersError) || attempt >= 50) throw err;
+      sleepSync(20);
+    }
+  }
+}
+
+/**
+ * Waits (synchronously: this runs at startup, before anything else) until no worker holds
+ * strata.workers.lock, at most `waitMs`; throws LingeringWorkersError after that. No file: no
+ * worker ever ran on the directory.
+ */
+function awaitNoWorkers(dataDir: string, waitMs: number): void {
+  let db: Database.Database;
+  try {
+    db = new Database(join(dataDir, WORKERS_LOCK_FILE), { timeout: 0, fileMustExist: true });
+  } catch {
+    return;
+  }
+  try {
+    db.pragma('journal_mode = MEMORY');
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        db.exec('BEGIN EXCLUSIVE');
+        db.exec('ROLLBACK');
+        return;
+      } catch (err) {
+        if (!isBusy(err)) throw new Error(`cannot check the workers lock of ${dataDir}: ${err instanceof Error ? err.message : String(err)}`);
+        if (Date.now() >= deadline) throw new LingeringWorkersError(dataDir);
+        sleepSync(50);
+      }
+    }
+  } finally {
+    db.close();
+  }
+}
+
+const isBusy = (err: unknown): boolean => (err as { code?: string }).code === 'SQLITE_BUSY' || (err as { code?: string }).code === 'SQLITE_LOCKED';
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** SHARED (a read transaction) or EXCLUSIVE on the SQLite file `name` of the directory, without waiting. */
+function takeLock(dataDir: string, name: string, shared: boolean, busy: () => Error): DataDirLock {
+  const db = new Database(join(dataDir, name), { timeout: 0 });
   try {
     db.pragma('journal_mode = MEMORY');
     if (shared) {
@@ -76,9 +169,7 @@ export function lockDataDir(dataDir: string, opts: { shared?: boolean } = {}): D
     }
   } catch (err) {
     db.close();
-    if ((err as { code?: string }).code === 'SQLITE_BUSY' || (err as { code?: string }).code === 'SQLITE_LOCKED') {
-      throw new DataDirLockedError(dataDir, shared);
-    }
+    if (isBusy(err)) throw busy();
     throw new Error(`cannot lock the data directory ${dataDir}: ${err instanceof Error ? err.message : String(err)}`);
   }
   held.add(db);

@@ -41,7 +41,20 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { crashClient } from './cycles.js';
-import { Prng, bodyOf, deadline, inspectDataDir, md5Hex, sha256Hex, sleep, spawnRaw, startOn, type DataDirState, type ServerProc } from './harness.js';
+import {
+  Prng,
+  bodyOf,
+  crashServer,
+  deadline,
+  inspectDataDir,
+  md5Hex,
+  sha256Hex,
+  sleep,
+  spawnRaw,
+  startOn,
+  type DataDirState,
+  type ServerProc,
+} from './harness.js';
 
 const SEED = process.env.STRATA_CRASH_SEED ? Number(process.env.STRATA_CRASH_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const KILLS = Math.max(1, Number(process.env.STRATA_CRASH_KILLS ?? 50) || 50);
@@ -253,7 +266,7 @@ class Harness {
   private async killDuringStartup(): Promise<void> {
     const p = spawnRaw(this.dataDir);
     await sleep(this.rng.int(0, 400));
-    p.child.kill('SIGKILL');
+    crashServer(p.child);
     await p.exited;
     this.stats.startupKills++;
   }
@@ -873,7 +886,9 @@ class Harness {
     const atRest = inspectDataDir(this.dataDir);
     const x = diff(atRest, atRest.objectRefs);
     if (x.unreferenced.length + x.missing.length + x.tmp.length > 0) this.fail(`the data directory at rest is not clean: ${JSON.stringify(x)}`);
-    const top = (await readdir(this.dataDir)).filter((n) => !['meta.db', 'meta.db-wal', 'meta.db-shm', 'strata.lock', 'tmp', 'objects'].includes(n));
+    const top = (await readdir(this.dataDir)).filter(
+      (n) => !['meta.db', 'meta.db-wal', 'meta.db-shm', 'strata.lock', 'strata.workers.lock', 'tmp', 'objects'].includes(n),
+    );
     if (top.length > 0) this.fail(`unexpected entries in the data directory: ${top.join(', ')}`);
   }
 }

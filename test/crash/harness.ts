@@ -7,7 +7,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MAIN_JS, REPO_ROOT } from '../helpers/server.js';
+import { childPids, MAIN_JS, REPO_ROOT } from '../helpers/server.js';
 
 // ---- seeded randomness ---------------------------------------------------------------------------
 
@@ -117,11 +117,31 @@ export interface SpawnExtra {
   env?: Record<string, string>;
 }
 
+/**
+ * SIGKILL to the whole server at once: the process and its workers (--workers N ≥ 2, the default on
+ * a multi-core machine), as a crash of the machine would stop them. A primary SIGKILLed alone (its
+ * workers left to notice) is test/integration/workers.test.ts's.
+ */
+export function crashServer(child: ChildProcess): void {
+  const workers = child.pid === undefined ? [] : childPids(child.pid);
+  child.kill('SIGKILL');
+  for (const pid of workers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** Starts `node main.js --address 127.0.0.1:0 --data <dir>` without waiting for anything. */
 export function spawnRaw(dataDir: string, mainJs = CRASH_MAIN_JS, extra: SpawnExtra = {}): SpawnResult {
   const child = spawn(process.execPath, [mainJs, '--address', '127.0.0.1:0', '--data', dataDir, ...(extra.args ?? [])], {
     cwd: REPO_ROOT,
-    env: { ...process.env, STRATA_LOG_LEVEL: 'info', ...extra.env },
+    // Workers (the default on a multi-core machine) follow the shared rules: a freed piece stays on
+    // disk for the free grace period (60 s by default); 5 s lets the end-of-run checks (15 s) see it
+    // go, and stays longer than a GET takes from its record to its piece on a loaded machine.
+    env: { ...process.env, STRATA_LOG_LEVEL: 'info', STRATA_FREE_GRACE: '5', ...extra.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -191,7 +211,7 @@ export function startOn(dataDir: string, timeoutMs = 15_000, extra: SpawnExtra =
             tail: () => output().split('\n').slice(-40).join('\n'),
             problems,
             kill: async () => {
-              child.kill('SIGKILL');
+              crashServer(child);
               await exited;
             },
             stop: async () => {

@@ -296,7 +296,7 @@ describe('bad input: the S3 error a client expects, nothing stored, the server k
     assert.deepEqual((await readdir(outer)).sort(), ['data', 'sentinel']);
     assert.equal(await readFile(join(outer, 'sentinel'), 'utf8'), 'sentinel');
     for (const name of await readdir(dataDir))
-      assert.match(name, /^(meta\.db(-wal|-shm|-journal)?|tmp|objects|[\w-]+\.lock)$/, `unexpected ${name} in the data directory`);
+      assert.match(name, /^(meta\.db(-wal|-shm|-journal)?|tmp|objects|[\w.-]+\.lock)$/, `unexpected ${name} in the data directory`);
     for (const shard of await readdir(join(dataDir, 'objects'))) {
       assert.match(shard, /^[0-9a-f]{2}$/);
       for (const f of await readdir(join(dataDir, 'objects', shard))) assert.match(f, /^[0-9a-f]{32}$/);

@@ -1,7 +1,7 @@
 // No unbounded memory: a 2 GiB object goes up (one PutObject from a generated stream: the test
 // keeps it neither in memory nor on disk, it checksums the bytes while generating them) and comes
 // back down through a reader that pauses repeatedly, while the server's RSS (VmRSS sampled from
-// /proc/<pid>/status, and the kernel's own peak VmHWM) stays under 200 MiB. A client that stops
+// /proc/<pid>/status, and the kernel's own peak VmHWM; of each worker, with --workers N ≥ 2) stays under 200 MiB. A client that stops
 // reading entirely for 6 s must not make the server read ahead into memory: its file reads stop
 // (rchar in /proc/<pid>/io) and its RSS stays flat. After that client goes away, the server holds
 // no descriptor of the object's data any more.
@@ -68,37 +68,46 @@ interface Usage {
   hwm: number;
 }
 
-/** The server's current and peak resident set size, in bytes. */
-function usageOf(pid: number): Usage {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+/** The current and peak resident set size of the server's largest serving process (each worker), in bytes. */
+function usageOf(server: RunningServer): Usage {
+  let rss = 0;
+  let hwm = 0;
+  for (const pid of server.workerPids()) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    rss = Math.max(rss, kb('VmRSS'));
+    hwm = Math.max(hwm, kb('VmHWM'));
+  }
+  return { rss, hwm };
 }
 
-/** Bytes the server process has read through read(2)-like calls (files and sockets). */
-const rcharOf = (pid: number) => Number(/^rchar:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+/** Bytes the server's serving processes have read through read(2)-like calls (files and sockets). */
+const rcharOf = (server: RunningServer) =>
+  server.workerPids().reduce((sum, pid) => sum + Number(/^rchar:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN), 0);
 
 /** The server's open descriptors on object data files. */
 function dataFds(server: RunningServer): number {
   const objects = join(server.dataDir, 'objects');
   let n = 0;
-  for (const fd of readdirSync(`/proc/${server.pid}/fd`)) {
-    try {
-      if (readlinkSync(`/proc/${server.pid}/fd/${fd}`).startsWith(objects)) n++;
-    } catch {
-      /* closed meanwhile */
+  for (const pid of server.workerPids()) {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(objects)) n++;
+      } catch {
+        /* closed meanwhile */
+      }
     }
   }
   return n;
 }
 
 /** Samples the server's memory every 50 ms until stopped; `max` is the largest VmRSS seen. */
-function sampler(pid: number) {
+function sampler(server: RunningServer) {
   let max = 0;
   let samples = 0;
   const take = () => {
     try {
-      max = Math.max(max, usageOf(pid).rss);
+      max = Math.max(max, usageOf(server).rss);
       samples++;
     } catch {
       /* the process is gone: the test fails elsewhere */
@@ -133,13 +142,13 @@ describe('memory stays bounded for huge objects and slow readers', { timeout: 24
   });
 
   it('2 GiB PutObject from a generated stream, then a download that pauses repeatedly: SHA-256 matches, RSS < 200 MiB', async () => {
-    const mem = sampler(server.pid);
+    const mem = sampler(server);
     const t0 = Date.now();
     const { stream, digest } = patternStream(SIZE);
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: stream, ContentLength: SIZE }));
     expected = digest();
     const tUp = Date.now() - t0;
-    const afterUpload = usageOf(server.pid);
+    const afterUpload = usageOf(server);
 
     const t1 = Date.now();
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
@@ -164,7 +173,7 @@ describe('memory stays bounded for huge objects and slow readers', { timeout: 24
     });
     const tDown = Date.now() - t1;
     const { max, samples } = mem.stop();
-    const final = usageOf(server.pid);
+    const final = usageOf(server);
     const report =
       `upload ${(tUp / 1000).toFixed(1)} s (RSS after ${mib(afterUpload.rss)}), download ${(tDown / 1000).toFixed(1)} s; ` +
       `max sampled VmRSS ${mib(max)} over ${samples} samples, VmHWM ${mib(final.hwm)}`;
@@ -195,12 +204,12 @@ describe('memory stays bounded for huge objects and slow readers', { timeout: 24
     });
     // Let the socket buffers on both sides fill up, then watch for 5 s.
     await sleep(1000);
-    const before0 = usageOf(server.pid);
-    const rchar0 = rcharOf(server.pid);
-    const mem = sampler(server.pid);
+    const before0 = usageOf(server);
+    const rchar0 = rcharOf(server);
+    const mem = sampler(server);
     await sleep(5000);
     const { max } = mem.stop();
-    const readDuringStall = rcharOf(server.pid) - rchar0;
+    const readDuringStall = rcharOf(server) - rchar0;
     const report = `RSS at stall ${mib(before0.rss)}, max during ${mib(max)}, server read ${mib(readDuringStall)} during the 5 s stall`;
     console.log(`# stalled reader: ${report}`);
     // Without backpressure the server would read on at disk speed (GiBs in 5 s) into memory.

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createUser, type TestUser } from './admin.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,8 +62,10 @@ export interface RunningServer {
   port: number;
   host: string;
   dataDir: string;
-  /** The server process's pid (e.g. to read /proc/<pid>/status). */
+  /** The server process's pid: the cluster primary with --workers N ≥ 2 (the default on a multi-core machine). */
   pid: number;
+  /** The pids of the processes that serve requests: the workers (children of `pid`), or `pid` itself with --workers 1. */
+  workerPids: () => number[];
   /** Everything the server wrote to stdout and stderr so far. */
   logs: () => string;
   /** What the server wrote to stderr alone (the human start line, fatal errors). */
@@ -224,6 +227,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     host,
     dataDir,
     pid: child.pid!,
+    workerPids: () => {
+      const kids = childPids(child.pid!);
+      return kids.length > 0 ? kids : [child.pid!];
+    },
     logs,
     stderr: () => errOutput,
     exited: exitedWith,
@@ -233,6 +240,19 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     users,
     ...(kmsKey !== undefined && { kmsKey }),
   };
+}
+
+/** The live child processes of `pid` (Linux: /proc/<pid>/task/<tid>/children); [] once it is gone. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const p of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (p.trim() !== '') out.push(Number(p));
+    }
+  } catch {
+    // the process (or a thread) ended while we looked
+  }
+  return out;
 }
 
 /** Reads the child's output line by line until a pino line `{"msg":"listening","port":N}` shows up. */

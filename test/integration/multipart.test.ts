@@ -86,7 +86,10 @@ describe('Multipart uploads', () => {
 
   before(async () => {
     assert.ok(existsSync(PYTHON), `${PYTHON} is missing: run scripts/test.sh (it creates .venv with the newest boto3)`);
-    server = await startServer();
+    // One process: these tests count the pieces on disk right after a part or an object is replaced
+    // or aborted, which a single process frees at once; workers free them --free-grace later (shared
+    // rules: two-process.test.ts and workers.test.ts cover multipart uploads across processes).
+    server = await startServer({ args: ['--workers', '1'] });
     s3 = new S3Client({
       endpoint: server.url,
       region: REGION,

@@ -1,0 +1,173 @@
+// The cluster primary (--workers N ≥ 2): holds the data-directory lock, runs the startup sweeps
+// once while alone on the directory, then forks N workers (src/serve.ts) that serve the one
+// listening socket through node:cluster. It serves no request and keeps no store open: it logs
+// `listening` once every worker listens, replaces a worker that dies (after a bounded backoff),
+// and on SIGTERM/SIGINT stops every worker (each drains its connections) before it exits.
+//
+// Scheduling: Node's default on Linux, round-robin (the primary accepts each connection and hands
+// it to the next worker over IPC): connections spread evenly, at the price of one accept and one
+// descriptor passing in the primary per connection (not per request: keep-alive connections stay
+// with their worker). NODE_CLUSTER_SCHED_POLICY=none leaves the accepting to the workers and the
+// kernel (docs/ARCHITECTURE.md "Workers" has the measurements).
+import cluster, { type Worker } from 'node:cluster';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { WorkerReport } from './serve.js';
+import { lockDataDir } from './store/lock.js';
+import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+
+/** How long the workers may take to stop after SIGTERM (their own grace is 10 s + 5 s last resort). */
+const STOP_WAIT_MS = 20_000;
+/** Backoff before replacing a worker that died: doubles per quick death, from the first to the last. */
+const RESPAWN_FIRST_MS = 100;
+const RESPAWN_MAX_MS = 10_000;
+/** A worker that served this long resets the backoff. */
+const HEALTHY_AFTER_MS = 30_000;
+/** Replacements in a row that die before they listen: the server stops (what failed will not heal). */
+const MAX_FAILED_RESPAWNS = 5;
+
+export async function runPrimary(config: Config, log: Logger): Promise<void> {
+  // The checks a single process makes before it opens anything, so a bad file stops the start
+  // here, once, with its name (the workers read the files again).
+  const tls = config.tls !== undefined;
+  if (config.tls) readTlsFiles(config.tls);
+  if (config.kms) readKmsRootKey(config.kms);
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  // The directory's lock, as a single process takes it (so every other server is refused); the
+  // workers hold the workers lock beside it (store/lock.ts).
+  const lock = lockDataDir(dataDir, { shared: config.shared });
+  // Alone on the directory (no --shared): the sweeps run here, once, before any worker writes.
+  const alone = !config.shared;
+  try {
+    const { store } = await openStore(config, dataDir, log, { alone, prepare: true, freeGraceMs: alone ? 0 : config.freeGraceMs });
+    await store.close();
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+
+  const n = config.workers;
+  /** Live workers, with when each started and whether it listens. */
+  const live = new Map<Worker, { startedAt: number; listening: boolean }>();
+  let started = false;
+  let stopping = false;
+  /** The start failed: the workers are being killed, the caller reports the error. */
+  let aborting = false;
+  let quickDeaths = 0;
+  let failedRespawns = 0;
+  let lastFailure = '';
+  const ports = new Set<number>();
+  let healthPort: number | undefined;
+  let startFailed: ((err: Error) => void) | undefined;
+  let allListening: (() => void) | undefined;
+
+  const fork = (): void => {
+    const w = cluster.fork();
+    live.set(w, { startedAt: Date.now(), listening: false });
+    w.on('message', (m: WorkerReport) => {
+      if (m?.strata === 'failed') lastFailure = m.message;
+      if (m?.strata !== 'listening') return;
+      live.get(w)!.listening = true;
+      ports.add(m.port);
+      if (m.healthPort !== undefined) healthPort = m.healthPort;
+      failedRespawns = 0;
+      if (!started && [...live.values()].filter((s) => s.listening).length === n) allListening?.();
+    });
+  };
+
+  cluster.on('exit', (w, code, signal) => {
+    const state = live.get(w);
+    live.delete(w);
+    if (aborting) return;
+    if (stopping) {
+      if (live.size === 0) finish(0);
+      return;
+    }
+    const why = lastFailure || `exit code ${code}, signal ${signal}`;
+    if (!started) {
+      startFailed?.(new Error(lastFailure || `a worker exited before it listened (${why})`));
+      return;
+    }
+    const lived = state ? Date.now() - state.startedAt : 0;
+    if (state?.listening !== true) failedRespawns++;
+    if (failedRespawns >= MAX_FAILED_RESPAWNS) {
+      log.error({ pid: w.process.pid, code, signal, error: lastFailure || undefined }, 'workers keep failing to start: stopping the server');
+      stop('workers failing', 1);
+      return;
+    }
+    quickDeaths = lived >= HEALTHY_AFTER_MS ? 0 : quickDeaths + 1;
+    const delay = Math.min(RESPAWN_MAX_MS, RESPAWN_FIRST_MS * 2 ** Math.max(0, quickDeaths - 1));
+    log.error({ pid: w.process.pid, code, signal, livedMs: lived, restartInMs: delay }, 'worker exited unexpectedly: starting another');
+    lastFailure = '';
+    setTimeout(() => stopping || fork(), delay).unref();
+  });
+
+  let exitCode = 0;
+  const finish = (code: number): void => {
+    lock.release();
+    try {
+      log.info({}, 'stopped');
+    } catch {
+      // the log destination is gone
+    }
+    process.exit(Math.max(code, exitCode));
+  };
+  const stop = (signal: string, code = 0): void => {
+    if (stopping) return;
+    stopping = true;
+    exitCode = code;
+    try {
+      log.info({ signal }, 'shutting down: stopping the workers');
+    } catch {
+      // the log destination is gone
+    }
+    for (const w of live.keys()) w.process.kill('SIGTERM');
+    if (live.size === 0) finish(code);
+    // Last resort: whatever hangs, the workers go and the primary ends.
+    setTimeout(() => {
+      for (const w of live.keys()) w.process.kill('SIGKILL');
+      process.exit(1);
+    }, STOP_WAIT_MS).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  // Workers run main.js with the same arguments (and execArgv); cluster.isWorker sends them to serve().
+  try {
+    await new Promise<void>((ok, fail) => {
+      allListening = ok;
+      startFailed = fail;
+      for (let i = 0; i < n; i++) fork();
+    });
+  } catch (err) {
+    // A worker could not start (port in use, a bad file…): the others go too, and so does the primary.
+    aborting = true;
+    for (const w of live.keys()) w.process.kill('SIGKILL');
+    await Promise.all([...live.keys()].map((w) => (w.isDead() ? undefined : new Promise((r) => w.once('exit', r)))));
+    lock.release();
+    throw err;
+  }
+  started = true;
+  if (ports.size !== 1) {
+    stop('workers on different ports', 1);
+    throw new Error(`the workers listen on different ports (${[...ports].join(', ')})`);
+  }
+  const port = [...ports][0]!;
+  log.info(
+    {
+      address: config.host || '0.0.0.0',
+      port,
+      dataDir,
+      region: config.region,
+      tls,
+      ...(config.tls && { certFile: config.tls.certFile }),
+      ...(healthPort !== undefined && { healthPort }),
+      workers: n,
+    },
+    'listening',
+  );
+  writeStartLine({ host: config.host, port, tls, dataDir, defaultCredentials: config.defaultCredentials });
+}

@@ -1,0 +1,164 @@
+// One serving process: the whole server when --workers is 1, or one worker of a cluster (its
+// primary, src/primary.ts, holds the data-directory lock and ran the startup sweeps). Opens the
+// stores, listens, runs the jobs runner, and shuts down cleanly on SIGINT/SIGTERM.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createFrontServer, Readiness } from './front.js';
+import { identityCredentials } from './iam/credentials.js';
+import { SessionTokens, sessionCredentials } from './iam/sessions.js';
+import { freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
+import { lifecycleJob } from './jobs/lifecycle.js';
+import { type Job, JobRunner } from './jobs/runner.js';
+import { BuiltinKeyService } from './kms/builtin.js';
+import { BatchedLines, createServer, drainConnections } from './server.js';
+import { type DataDirLock, holdWorkerLock, lockDataDir } from './store/lock.js';
+import { startMemoryGuard } from './memory-guard.js';
+import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+import { pino } from 'pino';
+
+/** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+/** Rounds of the orphan sweep after the first (at start). */
+const ORPHAN_SWEEP_INTERVAL_MS = 6 * 3600_000;
+/** Rounds of the stale-upload cleanup. */
+const STALE_UPLOADS_INTERVAL_MS = 3600_000;
+
+/** What a worker tells its primary (process.send): it listens (the ports it got), or it could not start. */
+export type WorkerReport = { strata: 'listening'; port: number; healthPort?: number } | { strata: 'failed'; message: string };
+
+/**
+ * Serves until a signal stops the process. `worker`: one of a cluster's workers (send reports to
+ * the primary through `worker.report`, which logs `listening` for all of them).
+ */
+export async function serve(config: Config, log: Logger, worker?: { report: (r: WorkerReport) => void }): Promise<void> {
+  // Dead I/O buffers are collected before they pile up in malloc's heap (src/memory-guard.ts).
+  startMemoryGuard();
+  // The access log (a line per request) reaches stdout in one write per event-loop turn; a worker's
+  // writes stay under PIPE_BUF so lines of several workers on one pipe never interleave.
+  const accessLog = pino(
+    { level: config.logLevel, base: { pid: process.pid } },
+    new BatchedLines(process.stdout, undefined, worker ? PIPE_BUF : undefined).flushOnExit(),
+  );
+
+  // Before opening anything: a missing certificate stops the start cleanly.
+  const tls = config.tls ? readTlsFiles(config.tls) : undefined;
+  const kmsRoot = config.kms && readKmsRootKey(config.kms);
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  // Before anything touches the directory (the temp sweep would delete another server's writes in
+  // progress): one process per data directory, or several that all share it (--shared), or the
+  // workers of one cluster (their primary holds the directory's lock). Released by the OS if the
+  // process dies.
+  const lock: DataDirLock = worker ? holdWorkerLock(dataDir) : lockDataDir(dataDir, { shared: config.shared });
+  // A worker follows the shared rules: its siblings use the directory too.
+  const alone = !config.shared && !worker;
+  const { store, box } = await openStore(config, dataDir, log, { alone, prepare: !worker, freeGraceMs: alone ? 0 : config.freeGraceMs }).catch((err) => {
+    lock.release();
+    throw err;
+  });
+
+  // STS sessions' keys resolve from their sealed token (iam/sessions.ts), the role read per request.
+  const sessions = sessionCredentials({ identities: store.identities, tokens: new SessionTokens(box) });
+  const credentials = identityCredentials({ rootAccessKey: config.accessKey, rootSecretKey: config.secretKey, identities: store.identities, box, sessions });
+  // One readiness probe for the S3 port's health endpoints and --health-address's.
+  const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
+  // The key service (SSE-S3, SSE-KMS): built in, its master keys in the metadata store sealed under
+  // the operator's root key (docs/encryption.md). Without a root key there is none.
+  // Several processes (workers, --shared): data-key calls read the key generation every time, so a
+  // key disabled through another process is refused here at the next call, not a second later.
+  const kms = kmsRoot && (await BuiltinKeyService.open(store.kmsKeys, kmsRoot, { log, ...(!alone && { recheckMs: 0 }) }));
+  if (kms) log.info({ defaultKeyId: kms.defaultKeyId, rootKeyId: kms.rootKeyId }, 'key service: built-in, default key');
+  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms });
+  const healthServer = config.health && createFrontServer(readiness);
+  if (healthServer && config.health) {
+    const { host, port } = config.health;
+    await new Promise<void>((ok, fail) => {
+      healthServer.once('error', fail);
+      healthServer.listen({ host: host || undefined, port }, () => ok());
+    });
+  }
+
+  const jobsStop = new AbortController();
+  /** Settles once the jobs runner has stopped (after jobsStop aborts) and released its lease. */
+  let jobsDone: Promise<void> = Promise.resolve();
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen({ host: config.host || undefined, port: config.port }, () => ok());
+  });
+
+  let stopping = false;
+  /** Logging must never stand in the way of stopping (stdout may be a closed pipe: EPIPE). */
+  const safeLog = (msg: string, obj: object = {}) => {
+    try {
+      log.info(obj, msg);
+    } catch {
+      // nothing to do: the log destination is gone
+    }
+  };
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    jobsStop.abort();
+    healthServer?.close();
+    healthServer?.closeAllConnections();
+    server.close(() => {
+      jobsDone
+        .then(() => store.close())
+        .catch(() => undefined)
+        .finally(() => {
+          lock.release();
+          safeLog('stopped');
+          process.exit(0);
+        });
+    });
+    // Connections without a request in flight (idle keep-alive, or never sent one) close now; the
+    // others when their response is done, or at the end of the grace period.
+    drainConnections(server);
+    setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    // Last resort: whatever hangs, the process ends shortly after the grace period.
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 5_000).unref();
+    safeLog('shutting down: no new connections, finishing in-flight requests', { signal });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  // Only now: a supervisor may send SIGTERM as soon as it reads `listening`, and without the
+  // handlers above that would kill the process instead of stopping it cleanly.
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const healthAddr = healthServer?.address();
+  const healthPort = typeof healthAddr === 'object' && healthAddr ? healthAddr.port : undefined;
+  if (worker) {
+    // The primary logs `listening` (and the start line) once every worker listens.
+    worker.report({ strata: 'listening', port, ...(healthPort !== undefined && { healthPort }) });
+  } else {
+    log.info(
+      {
+        address: config.host || '0.0.0.0',
+        port,
+        dataDir,
+        region: config.region,
+        tls: tls !== undefined,
+        ...(config.tls && { certFile: config.tls.certFile }),
+        ...(healthPort !== undefined && { healthPort }),
+      },
+      'listening',
+    );
+    // One line for a person: the URL to use, where the data is, and the default-credentials warning.
+    writeStartLine({ host: config.host, port, tls: tls !== undefined, dataDir, defaultCredentials: config.defaultCredentials });
+  }
+
+  // Background work (src/jobs/): one runner per data directory, whichever process holds the lease.
+  // STRATA_TEST_SWEEP_INTERVAL_MS: tests run the sweep continuously (two-process.test.ts); not a flag.
+  const sweepEvery = Number(process.env.STRATA_TEST_SWEEP_INTERVAL_MS) || ORPHAN_SWEEP_INTERVAL_MS;
+  const jobs: Job[] = [orphanSweepJob(store, { intervalMs: sweepEvery, shared: !alone, log })];
+  if (!alone) jobs.push(freeReaperJob(store, { intervalMs: Math.max(1000, config.freeGraceMs / 4) }));
+  if (config.abandonedUploadMs > 0) jobs.push(staleUploadsJob(store, { maxAgeMs: config.abandonedUploadMs, intervalMs: STALE_UPLOADS_INTERVAL_MS, log }));
+  jobs.push(lifecycleJob(store, { dayMs: config.lifecycleDayMs, log }));
+  jobsDone = new JobRunner({ leases: store, owner: store.owner, jobs, log, beforeStep: () => store.requestArrived() }).run(jobsStop.signal);
+}
+
+/** Writes of at most this many bytes to a pipe are atomic (Linux): several writers' lines stay whole. */
+const PIPE_BUF = 4096;

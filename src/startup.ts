@@ -1,0 +1,108 @@
+// What a server does before it serves, shared by the single process and the cluster primary
+// (main.ts dispatches): read the TLS and key-service files (a bad one stops the start with its
+// name), open the stores and, once the data-directory lock is held, the startup sweeps, the check
+// of stored secrets' key and the seeding of the canned policies; the human start line.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { type Config, ConfigError, parseKmsSecretKey } from './config.js';
+import { seedCannedPolicies } from './iam/canned-policies.js';
+import { SecretBox } from './iam/secret-box.js';
+import type { RootKey } from './kms/builtin.js';
+import { DirDataStore } from './store/data/dir.js';
+import { SqliteMetaStore } from './store/meta/sqlite.js';
+import { Store } from './store/store.js';
+
+/**
+ * Opens the stores of `dataDir` (its lock already held). `alone` (the directory is this server's
+ * alone: no --shared, not a worker): what other processes left in the metadata store is stale and
+ * every temp file is a leftover, so both go. Not for a worker (`prepare` false), whose primary did
+ * it: users' secrets sealed under another key stop the start, and the canned policies are seeded.
+ * With `freeGraceMs` > 0 the store follows the shared rules (frees wait, docs/ARCHITECTURE.md).
+ */
+export async function openStore(
+  config: Config,
+  dataDir: string,
+  log: Logger,
+  opts: { alone: boolean; prepare: boolean; freeGraceMs: number },
+): Promise<{ store: Store; box: SecretBox }> {
+  // Alone on the directory, no other connection commits: cached rows need no data_version check.
+  const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot: { othersMayWrite: !opts.alone } });
+  const data = await DirDataStore.open(dataDir);
+  const store = new Store(meta, data, log, { inlineMax: config.inlineMax, freeGraceMs: opts.freeGraceMs });
+  // Users' secrets are sealed with a key from --master-key or, without one, the root secret.
+  const box = new SecretBox({ masterKey: config.masterKey, rootSecret: config.secretKey });
+  if (!opts.prepare) return { store, box };
+  try {
+    if (opts.alone) {
+      // Shared: the jobs runner removes only old temp files (write intents).
+      await store.takeOverAlone();
+      const swept = await store.sweepTemp();
+      if (swept > 0) log.info({ files: swept }, 'removed leftovers of interrupted uploads');
+    }
+    // A stored secret sealed under another key makes the start fail, loudly (docs/admin-api.md).
+    const foreign = store.identities.secretKeyIds().filter((id) => id !== box.keyId);
+    if (foreign.length > 0) {
+      throw new Error(
+        `stored access-key secrets were sealed with key ${foreign.join(', ')} but this server's key is ${box.keyId}: ` +
+          'the secret key changed without a --master-key. Start with the former root secret key as --master-key (STRATA_MASTER_KEY) to read them.',
+      );
+    }
+    // The canned managed policies MinIO users know (readonly, readwrite, writeonly, diagnostics,
+    // consoleAdmin) exist by name from the first start: `strata admin user add NAME --policy readonly`.
+    await seedCannedPolicies(store.identities, Date.now());
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return { store, box };
+}
+
+/**
+ * The start line: `Strata is serving S3 at http://127.0.0.1:9000 — data in /abs/dir` (a wildcard
+ * address becomes 127.0.0.1, the address a client on this machine uses), plus the warning when the
+ * default credentials are in use. On stdout when it is a terminal (the JSON lines are then for the
+ * eye too), else on stderr, so that a log collector reading stdout gets only JSON.
+ */
+export function writeStartLine(o: { host: string; port: number; tls: boolean; dataDir: string; defaultCredentials: boolean }): void {
+  const wildcard = o.host === '' || o.host === '0.0.0.0' || o.host === '::' || o.host === '[::]';
+  const host = wildcard ? '127.0.0.1' : o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
+  let line = `Strata is serving S3 at ${o.tls ? 'https' : 'http'}://${host}:${o.port} — data in ${o.dataDir}\n`;
+  if (o.defaultCredentials) {
+    line +=
+      'WARNING: default credentials in use (access key rustfsadmin, secret key rustfssecret): anyone who knows them can read and write every bucket. Set --access-key/--secret-key for anything but a local test.\n';
+  }
+  const humanOut = process.stdout.isTTY ? process.stdout : process.stderr;
+  humanOut.on('error', () => undefined); // a closed stderr (EPIPE) must not stop the server
+  humanOut.write(line);
+}
+
+/** The PEM files named by --certs / --tls-cert / --tls-key; a missing file stops the start with its name. */
+export function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (what: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return { cert: read('certificate', files.certFile), key: read('private key', files.keyFile) };
+}
+
+/** The key service's root key, from --kms-secret-key (checked by parseConfig) or the file --kms-secret-key-file names. */
+export function readKmsRootKey(kms: NonNullable<Config['kms']>): RootKey {
+  try {
+    if ('secretKey' in kms) return parseKmsSecretKey(kms.secretKey, '--kms-secret-key');
+    let text: string;
+    try {
+      text = readFileSync(kms.secretKeyFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read the KMS root key file ${kms.secretKeyFile}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return parseKmsSecretKey(text, `the KMS root key file ${kms.secretKeyFile}`);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`strata: ${err.message}\n`);
+    process.exit(2);
+  }
+}
