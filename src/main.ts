@@ -42,7 +42,20 @@ async function main(): Promise<void> {
   if (cluster.isWorker) {
     // A worker that cannot start tells its primary why (the primary reports it and exits).
     const report = (r: unknown, then?: () => void) => (process.send ? process.send(r, undefined, {}, () => then?.()) : then?.());
+    // The primary says `go` once its startup sweeps are done; the code loads meanwhile. The worker
+    // asks once it listens for the answer (a message that arrives without a listener is lost). A
+    // primary that dies first disconnects the IPC channel, and node:cluster ends the worker.
+    const go = new Promise<void>((ok) => {
+      const onMessage = (m: { strata?: string }) => {
+        if (m?.strata !== 'go') return;
+        process.off('message', onMessage);
+        ok();
+      };
+      process.on('message', onMessage);
+    });
     const { serve } = await import('./serve.js');
+    report({ strata: 'loaded' });
+    await go;
     await serve(config, log, { report }).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       report({ strata: 'failed', message }, () => process.exit(1));

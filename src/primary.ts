@@ -39,15 +39,22 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   // The directory's lock, as a single process takes it (so every other server is refused); the
   // workers hold the workers lock beside it (store/lock.ts).
   const lock = lockDataDir(dataDir, { shared: config.shared });
-  // Alone on the directory (no --shared): the sweeps run here, once, before any worker writes.
+  // Alone on the directory (no --shared): the sweeps run here, once, before any worker touches the
+  // store. The workers are forked first and load their code meanwhile; they open the store only at
+  // the primary's `go` (so a start costs the longer of the two, not their sum).
   const alone = !config.shared;
-  try {
+  const prepare = async (): Promise<void> => {
     const { store } = await openStore(config, dataDir, log, { alone, prepare: true, freeGraceMs: alone ? 0 : config.freeGraceMs });
     await store.close();
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
+  };
+  /** The sweeps are done: workers may open the store (a replacement gets `go` as soon as it asks). */
+  let prepared = false;
+  /** Workers that loaded their code and wait for `go`. */
+  const waiting = new Set<Worker>();
+  const sendGo = (): void => {
+    for (const w of waiting) if (w.isConnected()) w.send({ strata: 'go' });
+    waiting.clear();
+  };
 
   const n = config.workers;
   /** Live workers, with when each started and whether it listens. */
@@ -68,6 +75,12 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     const w = cluster.fork();
     live.set(w, { startedAt: Date.now(), listening: false });
     w.on('message', (m: WorkerReport) => {
+      // The worker's code is loaded: `go` now, or once the sweeps are done.
+      if (m?.strata === 'loaded') {
+        waiting.add(w);
+        if (prepared) sendGo();
+        return;
+      }
       if (m?.strata === 'failed') lastFailure = m.message;
       if (m?.strata !== 'listening') return;
       live.get(w)!.listening = true;
@@ -141,6 +154,10 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       allListening = ok;
       startFailed = fail;
       for (let i = 0; i < n; i++) fork();
+      prepare().then(() => {
+        prepared = true;
+        sendGo();
+      }, fail);
     });
   } catch (err) {
     // A worker could not start (port in use, a bad file…): the others go too, and so does the primary.

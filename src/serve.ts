@@ -26,7 +26,7 @@ const ORPHAN_SWEEP_INTERVAL_MS = 6 * 3600_000;
 const STALE_UPLOADS_INTERVAL_MS = 3600_000;
 
 /** What a worker tells its primary (process.send): it listens (the ports it got), or it could not start. */
-export type WorkerReport = { strata: 'listening'; port: number; healthPort?: number } | { strata: 'failed'; message: string };
+export type WorkerReport = { strata: 'loaded' } | { strata: 'listening'; port: number; healthPort?: number } | { strata: 'failed'; message: string };
 
 /**
  * Serves until a signal stops the process. `worker`: one of a cluster's workers (send reports to
