@@ -138,7 +138,21 @@ describe(`slow and stalled clients (--idle-timeout ${IDLE_S}, --header-timeout $
     const get = await signRequest({ method: 'GET', port: server.port, path: `/${BUCKET}/big` });
     const c = open(server.port);
     c.sock.write(buildRequest({ method: 'GET', target: get.target, headers: get.headers }));
-    c.sock.pause(); // stop reading: the socket buffers fill up and the server's writes stall
+    // Stop reading once the body streams (a loaded machine may take seconds to start it: a fixed
+    // wait from the request would let a late start run past the client's pause): the socket
+    // buffers fill up and the server's writes stall.
+    let streamed = 0;
+    const started = new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        streamed += chunk.length;
+        if (streamed < 1024 * 1024) return;
+        c.sock.pause(); // in the handler: at loopback speed a later pause could come after the whole body
+        c.sock.off('data', onData);
+        resolve();
+      };
+      c.sock.on('data', onData);
+    });
+    await within(started, 30_000, 'the GET body to start streaming');
     await new Promise((r) => setTimeout(r, (IDLE_S + 2.5) * 1000));
     // A paused socket notices no close; read again: what the buffers held, then the end, long
     // before the whole object.
