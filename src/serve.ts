@@ -14,6 +14,8 @@ import { type Job, JobRunner } from './jobs/runner.js';
 import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createServer, drainConnections } from './server.js';
 import { type DataDirLock, holdWorkerLock, lockDataDir } from './store/lock.js';
+import { setHashOffload } from './store/hash-offload.js';
+import { availableParallelism } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
 import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
@@ -35,6 +37,8 @@ export type WorkerReport = { strata: 'loaded' } | { strata: 'listening'; port: n
 export async function serve(config: Config, log: Logger, worker?: { report: (r: WorkerReport) => void }): Promise<void> {
   // Dead I/O buffers are collected before they pile up in malloc's heap (src/memory-guard.ts).
   startMemoryGuard();
+  // Large hashes on a worker thread only with a core to spare (store/hash-offload.ts).
+  setHashOffload(availableParallelism() > (worker ? config.workers : 1));
   // The access log (a line per request) reaches stdout in one write per event-loop turn; a worker's
   // writes stay under PIPE_BUF so lines of several workers on one pipe never interleave.
   const accessLog = pino(

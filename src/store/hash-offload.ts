@@ -11,6 +11,25 @@ import type { FromWorker, ToWorker } from './hash-worker.js';
 
 /** Bodies at least this long are worth a thread's round trips. */
 export const OFFLOAD_MIN = 1024 * 1024;
+
+/**
+ * Whether large hashes go to a worker thread at all. Only worth it with a core to spare: where every
+ * core already runs a serving process (the default `--workers`, one per CPU), the thread competes
+ * with the other workers and the copy into shared memory is pure cost — measured on the 2-core test
+ * machine, offloading made GET 64 MiB 0.78×, PUT 64 MiB 0.88× and multipart 0.93× of the same
+ * server hashing in place (docs/performance.md, "Round two: large objects"). serve.ts decides.
+ */
+let offloadOn = true;
+
+/** Turns the offload on or off for this process (serve.ts: on when CPUs > serving processes). */
+export function setHashOffload(on: boolean): void {
+  offloadOn = on;
+}
+
+/** Whether a body or piece of `size` bytes is hashed on a worker thread. */
+export function offloads(size: number | undefined): boolean {
+  return offloadOn && size !== undefined && size >= OFFLOAD_MIN;
+}
 /** Bytes per message to the worker. */
 const SLAB = 1024 * 1024;
 /** Slabs a stream may have at the worker before update() asks its caller to wait (backpressure). */
@@ -284,5 +303,5 @@ class InPlaceHash implements BodyHash {
 
 /** Streaming hashes of a body of `size` bytes (undefined: unknown): on a worker thread from OFFLOAD_MIN on, else in place. */
 export function bodyHash(algs: readonly string[], size: number | undefined): BodyHash {
-  return size !== undefined && size >= OFFLOAD_MIN ? new OffloadedHash(algs) : new InPlaceHash(algs);
+  return offloads(size) ? new OffloadedHash(algs) : new InPlaceHash(algs);
 }

@@ -9,7 +9,7 @@ import { StoreError } from '../errors.js';
 import type { DataReadOptions, DataRef, DataStore, PieceSource } from '../types.js';
 import { closeSource, nextOrAbort } from '../abort.js';
 import { syncSkipped } from '../sync-switch.js';
-import { OffloadedHash } from '../hash-offload.js';
+import { OffloadedHash, offloads } from '../hash-offload.js';
 import { BatchWriter, newWriteStats, type WriteStats } from './batch-writer.js';
 import { BLOCK_SIZE, BlockHasher, encodeFooter, encodeHeader } from './piece-format.js';
 import { readPiece } from './piece-reader.js';
@@ -114,8 +114,9 @@ export class DirDataStore implements DataStore {
     // Piece format 1: header, the bytes, then the footer with one SHA-256 per 1 MiB block, all in
     // the temp file before its fsync (the checksums are as durable as the bytes they cover).
     const header = encodeHeader();
-    // The first block is hashed here; the blocks after it (a large piece) by a worker thread, so
-    // the event loop only copies them (hash-offload.ts). Block digests are independent of each other.
+    // The first block is hashed here; the blocks after it (a large piece) by a worker thread where
+    // the offload is on, so the event loop only copies them (hash-offload.ts), else here too. Block
+    // digests are independent of each other.
     const hasher = new BlockHasher();
     let laterBlocks: OffloadedHash | undefined;
     const writer = new BatchWriter(fh, this.writeStats);
@@ -130,7 +131,9 @@ export class DirDataStore implements DataStore {
         const chunk = r.value;
         const inFirst = Math.max(0, Math.min(chunk.length, BLOCK_SIZE - size));
         if (inFirst > 0) hasher.update(inFirst === chunk.length ? chunk : chunk.subarray(0, inFirst));
-        if (inFirst < chunk.length) {
+        if (inFirst < chunk.length && !offloads(Number.POSITIVE_INFINITY)) {
+          hasher.update(inFirst === 0 ? chunk : chunk.subarray(inFirst));
+        } else if (inFirst < chunk.length) {
           laterBlocks ??= new OffloadedHash([], BLOCK_SIZE);
           const behind = laterBlocks.update(inFirst === 0 ? chunk : chunk.subarray(inFirst));
           if (behind) await behind;

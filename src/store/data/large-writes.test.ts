@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { PieceError } from '../errors.js';
-import { openOffloadStreams } from '../hash-offload.js';
+import { offloadStats, openOffloadStreams, setHashOffload } from '../hash-offload.js';
 import { DirDataStore, DURABILITY_CALLS, type DurabilityCalls } from './dir.js';
 import { WRITE_BATCH } from './batch-writer.js';
 import { BLOCK_SIZE, HEADER_SIZE, DIGEST_SIZE } from './piece-format.js';
@@ -91,6 +91,41 @@ describe('DirDataStore, large pieces', () => {
       (e) => e instanceof PieceError && e.fault === 'checksum' && /block 3/.test(e.message),
     );
     assert.ok(Buffer.concat(served).equals(data.subarray(0, 3 * MiB)));
+  });
+
+  it('offload off (every core runs a worker): the blocks are hashed in place, the footer holds the same digests, a damaged block still stops the read', async () => {
+    setHashOffload(false);
+    try {
+      const data = randomBytes(4 * MiB + 5);
+      const before = offloadStats.streams;
+      const ref = await store.write(inChunks(data, 64 * 1024));
+      const file = await readFile(join(root, 'objects', ref.id.slice(0, 2), ref.id));
+      for (let b = 0; b < Math.ceil(data.length / BLOCK_SIZE); b++) {
+        const want = createHash('sha256')
+          .update(data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))
+          .digest();
+        const at = HEADER_SIZE + data.length + b * DIGEST_SIZE;
+        assert.ok(file.subarray(at, at + DIGEST_SIZE).equals(want), `block ${b}`);
+      }
+      const back: Buffer[] = [];
+      for await (const c of store.read(ref)) back.push(c);
+      assert.ok(Buffer.concat(back).equals(data));
+      assert.equal(offloadStats.streams, before, 'nothing went to the hash worker');
+      const path = join(root, 'objects', ref.id.slice(0, 2), ref.id);
+      const fh = await open(path, 'r+');
+      await fh.write(Buffer.from([data[2 * MiB + 9]! ^ 0x01]), 0, 1, HEADER_SIZE + 2 * MiB + 9);
+      await fh.close();
+      const served: Buffer[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const c of store.read(ref)) served.push(c);
+        })(),
+        (e) => e instanceof PieceError && e.fault === 'checksum' && /block 2/.test(e.message),
+      );
+      assert.ok(Buffer.concat(served).equals(data.subarray(0, 2 * MiB)));
+    } finally {
+      setHashOffload(true);
+    }
   });
 
   it('a source that fails after several MiB → rejected, nothing remains, no hash stream left open', async () => {

@@ -3,7 +3,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError } from '../errors.js';
 import type { DataRef } from '../types.js';
-import { borrowSlab, OFFLOAD_MIN, returnSlab, sha256Offloaded } from '../hash-offload.js';
+import { borrowSlab, offloads, returnSlab, sha256Offloaded } from '../hash-offload.js';
 import { DIGEST_SIZE, HEADER_SIZE, PIECE_MAGIC, blockDigest, footerSize, hasMagic, parseFooter, parseHeader, pieceFileSize } from './piece-format.js';
 
 /** Blocks read (and checked) ahead of the one being yielded. */
@@ -86,7 +86,7 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
     // (hash-offload.ts), two blocks ahead of the one being yielded, then copied out (one memcpy)
     // so the slab goes back to the pool; a small piece's block is checked here (a thread's round
     // trip costs more than its hash).
-    const offload = blockChecks && size >= OFFLOAD_MIN;
+    const offload = blockChecks && offloads(size);
     const readBlock = (block: number): Promise<ReadBlock> => {
       const len = Math.min(blockSize, size - block * blockSize);
       const at = HEADER_SIZE + block * blockSize;
