@@ -167,8 +167,11 @@ describe('bucket encryption configuration (Put/Get/DeleteBucketEncryption)', { t
     assert.deepEqual([del.$metadata.httpStatusCode, del.name], [403, 'AccessDenied']);
     const lines = await server.accessLog(from);
     assert.deepEqual(
-      lines.filter((l) => l.denied !== undefined).map((l) => `${l.op} ${l.denied?.action}`),
-      ['PutBucketEncryption s3:PutEncryptionConfiguration', 'DeleteBucketEncryption s3:PutEncryptionConfiguration'],
+      lines
+        .filter((l) => l.denied !== undefined)
+        .map((l) => `${l.op} ${l.denied?.action}`)
+        .sort(),
+      ['PutBucketEncryption s3:PutEncryptionConfiguration', 'DeleteBucketEncryption s3:PutEncryptionConfiguration'].sort(),
     );
     const path = `/${bucket}?encryption`;
     for (const [method, body] of [
