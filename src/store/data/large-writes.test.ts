@@ -33,6 +33,20 @@ describe('DirDataStore, large pieces', () => {
     };
     store = await DirDataStore.open(root, counting);
   });
+  /** The footer's digests, block by block, are those of the data; the piece reads back whole. */
+  const checkFooterAndRead = async (ref: Awaited<ReturnType<DirDataStore['write']>>, data: Buffer) => {
+    const file = await readFile(join(root, 'objects', ref.id.slice(0, 2), ref.id));
+    for (let b = 0; b < Math.ceil(data.length / BLOCK_SIZE); b++) {
+      const want = createHash('sha256')
+        .update(data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))
+        .digest();
+      const at = HEADER_SIZE + data.length + b * DIGEST_SIZE;
+      assert.ok(file.subarray(at, at + DIGEST_SIZE).equals(want), `block ${b}`);
+    }
+    const back: Buffer[] = [];
+    for await (const c of store.read(ref)) back.push(c);
+    assert.ok(Buffer.concat(back).equals(data));
+  };
   /** Flips a byte at `at` in block `block` of the piece, then reads it: the blocks before it, then PieceError checksum naming it. */
   const damageAndRead = async (ref: Awaited<ReturnType<DirDataStore['write']>>, data: Buffer, block: number, at: number) => {
     const fh = await open(join(root, 'objects', ref.id.slice(0, 2), ref.id), 'r+');
@@ -65,18 +79,7 @@ describe('DirDataStore, large pieces', () => {
       ['syncFile', 'rename', 'syncDir:dir'],
     );
     // The footer's digests, block by block, are those of the data (block 0 hashed in place, the rest off-thread).
-    const file = await readFile(join(root, 'objects', ref.id.slice(0, 2), ref.id));
-    const blocks = Math.ceil(data.length / BLOCK_SIZE);
-    for (let b = 0; b < blocks; b++) {
-      const want = createHash('sha256')
-        .update(data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))
-        .digest();
-      const at = HEADER_SIZE + data.length + b * DIGEST_SIZE;
-      assert.ok(file.subarray(at, at + DIGEST_SIZE).equals(want), `block ${b}`);
-    }
-    const back: Buffer[] = [];
-    for await (const c of store.read(ref)) back.push(c);
-    assert.ok(Buffer.concat(back).equals(data));
+    await checkFooterAndRead(ref, data);
   });
 
   it('three large pieces written at once, in odd chunk sizes → each reads back whole', async () => {
@@ -102,17 +105,7 @@ describe('DirDataStore, large pieces', () => {
       const data = randomBytes(4 * MiB + 5);
       const before = offloadStats.streams;
       const ref = await store.write(inChunks(data, 64 * 1024));
-      const file = await readFile(join(root, 'objects', ref.id.slice(0, 2), ref.id));
-      for (let b = 0; b < Math.ceil(data.length / BLOCK_SIZE); b++) {
-        const want = createHash('sha256')
-          .update(data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))
-          .digest();
-        const at = HEADER_SIZE + data.length + b * DIGEST_SIZE;
-        assert.ok(file.subarray(at, at + DIGEST_SIZE).equals(want), `block ${b}`);
-      }
-      const back: Buffer[] = [];
-      for await (const c of store.read(ref)) back.push(c);
-      assert.ok(Buffer.concat(back).equals(data));
+      await checkFooterAndRead(ref, data);
       assert.equal(offloadStats.streams, before, 'nothing went to the hash worker');
       await damageAndRead(ref, data, 2, 9);
     } finally {
