@@ -61,6 +61,9 @@ if [[ ! -d node_modules ]]; then
 fi
 log "npm run build"
 npm run --silent build || die "build failed"
+log "npm run build:console"
+# The web console (console/, Vite): test/console drives it in Chromium. Skipped when up to date.
+npm run --silent build:console || die "console build failed"
 
 log "npm run lint"
 # Biome's lint rules (biome.jsonc) and the layer rule (scripts/check-layers.mjs): a finding fails the suite.

@@ -1,0 +1,6 @@
+// Placeholder of the scaffold: the ui-a helper replaces this page.
+import { Title } from '@mantine/core';
+
+export function IdentityPage() {
+  return <Title order={2}>Identity</Title>;
+}
