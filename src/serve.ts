@@ -98,11 +98,12 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   // The web console (src/console/) on its own address, served by this same process.
-  const s3Url = config.consoleS3Url ?? listenerUrl(config.host, port, tls !== undefined);
+  const localS3Url = listenerUrl(config.host, port, tls !== undefined);
+  const s3Url = config.consoleS3Url ?? localS3Url;
   const consoleServer =
     config.console &&
     (await listenConsole(
-      createConsoleServer(config, { store, log, accessLog, credentials, secrets: box, tls, kms }, () => s3Url),
+      createConsoleServer(config, { store, log, accessLog, credentials, secrets: box, tls, kms }, { s3: () => s3Url, local: () => localS3Url }),
       config.console,
       log,
     ));

@@ -346,9 +346,10 @@ function buildServer(
 /**
  * The console's listener (--console-address; src/console/): its pages and API, the S3 and admin
  * APIs delegated as a session's principal to a pipeline and admin handler of the same server.
- * `s3Url`: the S3 address presigned links point at (known once the S3 listener is bound).
+ * `urls.s3`: the S3 address presigned links point at; `urls.local`: the S3 listener as this process
+ * reaches it (both known once the S3 listener is bound).
  */
-export function createConsoleServer(config: Config, deps: ServerDeps, s3Url: () => string): http.Server {
+export function createConsoleServer(config: Config, deps: ServerDeps, urls: { s3: () => string; local: () => string }): http.Server {
   if (deps.secrets === undefined) throw new Error('the console needs the secret box (its cookies are sealed with a key derived from it)');
   const hostId = newHostId();
   const bodies = new BodyAborts();
@@ -361,7 +362,8 @@ export function createConsoleServer(config: Config, deps: ServerDeps, s3Url: () 
     box: deps.secrets,
     log: deps.log,
     tls: deps.tls !== undefined,
-    s3Url,
+    s3Url: urls.s3,
+    localS3Url: urls.local,
     s3: pipeline,
     ...(admin !== undefined && { admin: (req, res, delegated) => handleAdmin(req, res, admin, delegated) }),
   });
