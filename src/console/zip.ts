@@ -10,7 +10,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { XMLParser } from 'fast-xml-parser';
-import { type ApiEndpoint, sendJson } from './http.js';
+import type { ApiEndpoint } from './http.js';
 import { presignUrl } from './presign.js';
 import { ConsoleError, type ConsoleSession } from './session.js';
 import { SECURITY_HEADERS } from './static.js';
@@ -143,7 +143,7 @@ export function zipEndpoint(deps: { region: string; localS3Url: () => string; no
     return { objects, next };
   };
 
-  return async (req: IncomingMessage, res: ServerResponse, session: ConsoleSession, query: URLSearchParams) => {
+  return async (_req: IncomingMessage, res: ServerResponse, session: ConsoleSession, query: URLSearchParams) => {
     const bucket = query.get('bucket') ?? '';
     const prefix = query.get('prefix') ?? '';
     if (bucket === '') throw new ConsoleError(400, 'InvalidArgument', 'Give the bucket (?bucket=NAME&prefix=FOLDER/).');
