@@ -16,7 +16,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import type { TestUser } from '../helpers/admin.js';
-import { CURL, DEBIAN_PYTHON, newBucketName, run } from '../helpers/clients.js';
+import { CURL, DEBIAN_PYTHON, newBucketName, run, writeSelfSignedCert } from '../helpers/clients.js';
 import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, type RunningServer, SECRET_KEY, startServer } from '../helpers/server.js';
 
@@ -416,3 +416,57 @@ for (const workers of [2, 1]) {
     });
   });
 }
+
+describe('console API over TLS (--certs)', () => {
+  let server: RunningServer;
+  let certDir: string;
+  const bucket = newBucketName('console-tls');
+  /** curl trusting the test certificate: the status line, headers and body. */
+  const curl = (args: string[]) => run(CURL, ['-sS', '--cacert', join(certDir, 'public.crt'), '-D', '-', ...args]);
+
+  before(async () => {
+    certDir = await mkdtemp(join(tmpdir(), 'console-tls-'));
+    await writeSelfSignedCert(certDir);
+    server = await startServer({ console: true, tls: true, args: ['--certs', certDir, '--workers', '1'] });
+  });
+  after(async () => {
+    await server?.stop();
+    await rm(certDir, { recursive: true, force: true });
+  });
+
+  it('serves HTTPS with the S3 certificate: the cookie is Secure; S3, presign and zip work through it', async () => {
+    const base = server.consoleUrl!;
+    assert.match(base, /^https:\/\//);
+    const login = await curl([
+      '-H',
+      'content-type: application/json',
+      '-d',
+      JSON.stringify({ accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }),
+      `${base}/api/session`,
+    ]);
+    assert.equal(login.code, 0, login.stderr);
+    const line = /^set-cookie: (strata_console=[^\r\n]+)/im.exec(login.stdout)?.[1] ?? '';
+    assert.match(line, /; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+; Secure$/);
+    const cookie = line.split(';')[0]!;
+    const auth = ['-H', `cookie: ${cookie}`, '-H', 'x-strata-console: 1'];
+    assert.match((await curl([...auth, '-X', 'PUT', `${base}/api/s3/${bucket}`])).stdout, /^HTTP\/1\.1 200/);
+    assert.match((await curl([...auth, '-X', 'PUT', '--data-binary', 'over tls', `${base}/api/s3/${bucket}/t/x.txt`])).stdout, /^HTTP\/1\.1 200/);
+    const link = await curl([
+      ...auth,
+      '-H',
+      'content-type: application/json',
+      '-d',
+      JSON.stringify({ bucket, key: 't/x.txt', method: 'GET', expiresSeconds: 60 }),
+      `${base}/api/presign`,
+    ]);
+    const url = (JSON.parse(link.stdout.slice(link.stdout.indexOf('\r\n\r\n') + 4)) as { url: string }).url;
+    assert.ok(url.startsWith(`${server.url}/${bucket}/t/x.txt?`), url);
+    const opened = await run(CURL, ['-sS', '-f', '--cacert', join(certDir, 'public.crt'), url]);
+    assert.equal(opened.stdout, 'over tls');
+    const zipPath = join(certDir, 't.zip');
+    const zip = await run(CURL, ['-sS', '-f', '--cacert', join(certDir, 'public.crt'), ...auth, '-o', zipPath, `${base}/api/zip?bucket=${bucket}&prefix=t/`]);
+    assert.equal(zip.code, 0, zip.stderr);
+    const content = await run('/usr/bin/unzip', ['-p', zipPath, 'x.txt']);
+    assert.equal(content.stdout, 'over tls');
+  });
+});
