@@ -80,6 +80,7 @@ for (const workers of [2, 1]) {
       [reader, lister] = server.users as [TestUser, TestUser];
       assert.ok(server.consoleUrl, 'the listening line reports the console port');
       base = server.consoleUrl;
+      assert.ok(server.stderr().includes(`The web console is at ${base}\n`), server.stderr());
       rootCookie = await login(ACCESS_KEY, SECRET_KEY);
     });
     after(async () => {
