@@ -184,9 +184,10 @@ export function zipEndpoint(deps: { region: string; localS3Url: () => string; no
       }
       zip.end({ forceZip64Format: endNeedsZip64(offset, entries), comment: '' });
     } catch (err) {
-      // Headers are gone: the only honest signal left is a broken download.
-      res.destroy(err instanceof Error ? err : undefined);
-      if (!(err instanceof ConsoleError)) throw err;
+      // Headers are gone: the only honest signal left is a broken download. (The client going
+      // away is no server fault: nothing to log.)
+      res.destroy();
+      if (!closed && !(err instanceof ConsoleError)) throw err;
     }
   };
 }

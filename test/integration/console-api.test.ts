@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import type { TestUser } from '../helpers/admin.js';
@@ -399,7 +400,51 @@ for (const workers of [2, 1]) {
       assert.equal(bad.status, 400);
     });
 
-    it('a disabled key ends its sessions at once, and can no longer log in', async () => {
+    it('logs in with STS credentials: the session is the role, capped by the token; links carry the token; a deleted role ends it', async () => {
+      const role = `console-role-${workers}`;
+      const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:root' }, Action: 'sts:AssumeRole' }] };
+      const made = await call('POST', '/api/admin/v1/roles', { cookie: rootCookie, body: { name: role, trustPolicy: trust, policies: ['readonly'] } });
+      assert.equal(made.status, 200, made.text);
+      const sts = new STSClient({
+        endpoint: server.url,
+        region: REGION,
+        credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+        maxAttempts: 1,
+      });
+      const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::000000000000:role/${role}`, RoleSessionName: 'web', DurationSeconds: 900 }));
+      sts.destroy();
+      const c = out.Credentials!;
+      const wrong = await call('POST', '/api/session', {
+        body: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: `${c.SessionToken}x` },
+        csrf: false,
+      });
+      assert.equal(wrong.status, 403);
+      assert.equal(wrong.json().code, 'InvalidToken');
+      const r = await call('POST', '/api/session', {
+        body: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
+        csrf: false,
+      });
+      assert.equal(r.status, 200, r.text);
+      const who = r.json();
+      assert.equal(who.kind, 'user');
+      assert.equal(who.user, `${role}/web`);
+      assert.equal(who.arn, `arn:aws:sts::000000000000:assumed-role/${role}/web`);
+      // (The STS answer's Expiration has whole seconds.)
+      assert.ok(Date.parse(String(who.expiresAt)) < c.Expiration!.getTime() + 1000, 'capped by the STS session');
+      const cookie = cookieOf(r.headers).cookie;
+      assert.equal((await call('GET', `/api/s3/${bucket}/docs/a.txt`, { cookie })).text, 'hello console');
+      assert.equal((await call('PUT', `/api/s3/${bucket}/docs/sts.txt`, { cookie, body: 'x' })).status, 403);
+      const link = await call('POST', '/api/presign', { cookie, body: { bucket, key: 'docs/a.txt', method: 'GET', expiresSeconds: 604800 } });
+      assert.equal(link.status, 200, link.text);
+      const { url, expiresAt } = link.json() as { url: string; expiresAt: string };
+      assert.equal(new URL(url).searchParams.get('X-Amz-Security-Token'), c.SessionToken);
+      assert.ok(Date.parse(expiresAt) < c.Expiration!.getTime() + 1000, 'the link does not outlive the session');
+      assert.equal(await (await fetch(url)).text(), 'hello console');
+      assert.equal((await call('DELETE', `/api/admin/v1/roles/${role}`, { cookie: rootCookie })).status, 200);
+      assert.equal((await call('GET', `/api/s3/${bucket}/docs/a.txt`, { cookie })).status, 401);
+    });
+
+    it('a disabled key or user ends its sessions at once, and can no longer log in', async () => {
       const cookie = await login(reader.accessKey, reader.secretKey);
       assert.equal((await call('GET', `/api/s3/${bucket}/docs/a.txt`, { cookie })).status, 200);
       const off = await call('POST', `/api/admin/v1/keys/${reader.accessKey}/disable`, { cookie: rootCookie });
@@ -411,6 +456,10 @@ for (const workers of [2, 1]) {
       const again = await call('POST', '/api/session', { body: { accessKeyId: reader.accessKey, secretAccessKey: reader.secretKey }, csrf: false });
       assert.equal(again.status, 403);
       assert.equal(again.json().code, 'InvalidAccessKeyId');
+      // A disabled user: its sessions end too.
+      const listerCookie = await login(lister.accessKey, lister.secretKey);
+      assert.equal((await call('POST', '/api/admin/v1/users/lister/disable', { cookie: rootCookie })).status, 200);
+      assert.equal((await call('GET', '/api/session', { cookie: listerCookie, csrf: false })).status, 401);
       // Nothing the server wrote holds a user's secret (the default root pair is printed on purpose, as a warning).
       const logs = server.logs();
       for (const secret of [reader.secretKey, lister.secretKey]) assert.ok(!logs.includes(secret), 'no secret in the logs');
