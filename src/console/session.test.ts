@@ -76,6 +76,10 @@ describe('ConsoleSessions', () => {
     assert.equal(session.expires, expires);
     assert.equal(session.keys.sessionToken, 'tok');
     assert.equal((await new ConsoleSessions(box, sts).open(cookie))?.keys.sessionToken, 'tok');
+    // A token too large for a browser cookie is refused with a reason, not set and lost.
+    const big = 'T'.repeat(3000);
+    const bigSts: CredentialSource = (id, token) => (token === big ? sts(id, 'tok') : Promise.resolve(undefined));
+    await assert.rejects(new ConsoleSessions(box, bigSts).login('ASIAX', 'sts-secret', big), (e) => e instanceof ConsoleError && e.code === 'SessionTooLarge');
   });
 });
 
