@@ -191,6 +191,21 @@ for (const workers of [2, 1]) {
       s3.destroy();
     });
 
+    it('copy (a version restored), HEAD and bulk delete through the proxy, as the object browser uses them', async () => {
+      assert.equal((await call('PUT', `/api/s3/${bucket}/copy/src.txt`, { cookie: rootCookie, body: 'source' })).status, 200);
+      const copied = await call('PUT', `/api/s3/${bucket}/copy/dst.txt`, { cookie: rootCookie, headers: { 'x-amz-copy-source': `/${bucket}/copy/src.txt` } });
+      assert.equal(copied.status, 200, copied.text);
+      assert.match(copied.text, /<CopyObjectResult[ >]/);
+      const head = await call('HEAD', `/api/s3/${bucket}/copy/dst.txt`, { cookie: rootCookie });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get('content-length'), '6');
+      const xml = '<Delete><Object><Key>copy/src.txt</Key></Object><Object><Key>copy/dst.txt</Key></Object></Delete>';
+      const deleted = await call('POST', `/api/s3/${bucket}?delete`, { cookie: rootCookie, body: xml });
+      assert.equal(deleted.status, 200, deleted.text);
+      assert.equal((deleted.text.match(/<Deleted>/g) ?? []).length, 2);
+      assert.equal((await call('HEAD', `/api/s3/${bucket}/copy/dst.txt`, { cookie: rootCookie })).status, 404);
+    });
+
     it('runs a multipart upload through the proxy (a 10 MiB part and a last one), read back byte for byte', async () => {
       const key = 'big/upload.bin';
       const created = await call('POST', `/api/s3/${bucket}/${key}?uploads`, { cookie: rootCookie });
