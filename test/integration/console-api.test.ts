@@ -415,6 +415,39 @@ for (const workers of [2, 1]) {
       assert.equal(bad.status, 400);
     });
 
+    it("explains a bucket policy's grant too, and S3 then honours it for that user through the proxy", async () => {
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ReaderDrops',
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::000000000000:user/reader' },
+            Action: 's3:PutObject',
+            Resource: `arn:aws:s3:::${bucket}/drop/*`,
+          },
+        ],
+      };
+      const put = await call('PUT', `/api/s3/${bucket}?policy`, { cookie: rootCookie, body: JSON.stringify(policy) });
+      assert.equal(put.status, 204, put.text);
+      const r = await call('POST', '/api/explain', {
+        cookie: rootCookie,
+        body: { user: 'reader', actions: ['s3:PutObject'], resources: [`${bucket}/drop/x.txt`, `${bucket}/docs/x.txt`] },
+      });
+      assert.equal(r.status, 200, r.text);
+      const [drop, docs] = (r.json() as { results: Array<{ decision: string; matched: Array<{ source: string; statementSid?: string }> }> }).results;
+      assert.equal(drop!.decision, 'allow');
+      assert.deepEqual(
+        drop!.matched.map((m) => [m.source, m.statementSid]),
+        [['resource', 'ReaderDrops']],
+      );
+      assert.equal(docs!.decision, 'implicitDeny');
+      const cookie = await login(reader.accessKey, reader.secretKey);
+      assert.equal((await call('PUT', `/api/s3/${bucket}/drop/x.txt`, { cookie, body: 'dropped' })).status, 200);
+      assert.equal((await call('PUT', `/api/s3/${bucket}/docs/x.txt`, { cookie, body: 'no' })).status, 403);
+      assert.equal((await call('DELETE', `/api/s3/${bucket}?policy`, { cookie: rootCookie })).status, 204);
+    });
+
     it('logs in with STS credentials: the session is the role, capped by the token; links carry the token; a deleted role ends it', async () => {
       const role = `console-role-${workers}`;
       const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:root' }, Action: 'sts:AssumeRole' }] };
