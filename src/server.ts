@@ -18,6 +18,7 @@ import type { SecretBox } from './iam/secret-box.js';
 import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
 import { SessionTokens } from './iam/sessions.js';
 import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
+import type { AuditLog } from './audit/audit.js';
 
 export interface ServerDeps {
   store: Store;
@@ -33,6 +34,8 @@ export interface ServerDeps {
   readiness?: Readiness;
   /** The key service (src/kms/: main.ts opens it when a root key is configured); absent: SSE-S3/SSE-KMS refused (SSE-C works without it), admin kms calls 501. */
   kms?: KeyService;
+  /** The audit log (src/audit/, docs/audit.md): S3, admin and STS requests each get a record; absent = off. */
+  audit?: AuditLog;
 }
 
 /** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
@@ -190,6 +193,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     kms: deps.kms,
     hostId,
     bodies,
+    audit: deps.audit,
   });
   const options: https.ServerOptions = {
     // Node's default (5 min from the request's start) would cut slow large uploads; a socket
@@ -218,6 +222,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     log: deps.log,
     accessLog: deps.accessLog,
     kms: deps.kms,
+    audit: deps.audit,
   };
   const bucketExists = async (name: string): Promise<boolean> => (await deps.store.getBucket(name)) !== undefined;
   // The STS endpoint (src/sts/): POST / naming no bucket, with the same identities and keys.
@@ -229,6 +234,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     minDuration: stsMinDuration(),
     log: deps.log,
     accessLog: deps.accessLog,
+    audit: deps.audit,
   };
   /** The front router first (front.ts: only unsigned GET/HEAD of its paths, when S3 has no such bucket), then the admin API and STS, else the S3 pipeline. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {
