@@ -175,9 +175,9 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
     deps.audit?.record(
       factsOfAnswer('admin', line, req, res, {
         startedAt,
-        principal: principal,
+        principal,
+        claimedAccessKey: accessKeyHint(req.headers.authorization, []),
         bytesIn: bytesIn(req),
-        ...(!principal && { claimedAccessKey: accessKeyHint(req.headers.authorization, []) }),
       }),
     );
   }

@@ -126,4 +126,16 @@ describe('DeliveryQueue', () => {
     for (let i = 0; i < 5; i++) q.push(line(i));
     assert.equal(await q.drain(Date.now() + 100), 5);
   });
+  it('linger: records pushed apart within lingerMs go in one batch; drain does not wait for the linger', async () => {
+    const batches: string[][] = [];
+    const { log } = quietLog();
+    const q = new DeliveryQueue({ name: 't', maxQueued: 100, maxBatch: 50, lingerMs: 60_000, log, send: async (b) => void batches.push([...b]) });
+    q.push(line(0));
+    await new Promise((r) => setTimeout(r, 20));
+    q.push(line(1));
+    q.push(line(2));
+    assert.equal(batches.length, 0, 'still lingering');
+    assert.equal(await q.drain(Date.now() + 5000), 0);
+    assert.deepEqual(batches, [[line(0), line(1), line(2)]]);
+  });
 });

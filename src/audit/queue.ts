@@ -30,6 +30,11 @@ export interface DeliveryOptions {
   /** Delivers a batch (lines, each ending in \n); rejects to have it retried (PartialDelivery: its tail only). */
   send: (lines: string[]) => Promise<void>;
   log: QueueLog;
+  /**
+   * A batch short of maxBatch waits this long for more records before it goes (fewer, larger writes
+   * or POSTs: each costs far more than a record); not while draining. Default 0.
+   */
+  lingerMs?: number;
   /** Backoff after a failure: first wait, doubled per failure up to the last. */
   retryFirstMs?: number;
   retryMaxMs?: number;
@@ -46,8 +51,9 @@ export class DeliveryQueue {
   private head = 0;
   private inFlight: string[] = [];
   private running = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private wakeRetry: (() => void) | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
+  /** Ends the current wait (linger or backoff) at once: drain() calls it. */
+  private wake: (() => void) | undefined;
   private failures = 0;
   private lastDropLog = 0;
   private lastFailLog = 0;
@@ -83,14 +89,15 @@ export class DeliveryQueue {
    */
   async drain(deadline: number): Promise<number> {
     if (this.pending === 0) return 0;
-    this.wakeRetry?.();
-    await new Promise<void>((ok) => {
+    const waiting = new Promise<void>((ok) => {
       const timer = setTimeout(ok, Math.max(0, deadline - Date.now()));
       this.idleWaiters.push(() => {
         clearTimeout(timer);
         ok();
       });
     });
+    this.wake?.();
+    await waiting;
     return this.pending;
   }
 
@@ -105,8 +112,13 @@ export class DeliveryQueue {
     try {
       for (;;) {
         if (this.inFlight.length === 0) {
-          const available = this.items.length - this.head;
+          let available = this.items.length - this.head;
           if (available === 0) break;
+          const linger = this.opts.lingerMs ?? 0;
+          if (available < this.opts.maxBatch && linger > 0 && this.idleWaiters.length === 0) {
+            await this.wait(linger);
+            available = this.items.length - this.head;
+          }
           const n = Math.min(available, this.opts.maxBatch);
           this.inFlight = this.items.slice(this.head, this.head + n);
           this.head += n;
@@ -131,7 +143,7 @@ export class DeliveryQueue {
           }
           this.failures++;
           this.noteFailure(err instanceof PartialDelivery ? err.cause : err);
-          await this.backoff();
+          await this.wait(this.backoffMs());
         }
       }
     } finally {
@@ -157,22 +169,25 @@ export class DeliveryQueue {
     );
   }
 
-  /** Waits before the next attempt (unref'd: a pending retry never keeps the process alive). */
-  private backoff(): Promise<void> {
+  /** The wait before the next attempt: doubling from the first, capped (short while draining). */
+  private backoffMs(): number {
     const first = this.opts.retryFirstMs ?? 250;
     const max = this.opts.retryMaxMs ?? 30_000;
-    // Someone is draining (shutdown): retry soon rather than after a long wait.
-    const ms = Math.min(this.idleWaiters.length > 0 ? DRAIN_RETRY_MS : max, first * 2 ** Math.min(20, this.failures - 1));
+    return Math.min(this.idleWaiters.length > 0 ? DRAIN_RETRY_MS : max, first * 2 ** Math.min(20, this.failures - 1));
+  }
+
+  /** Waits `ms` (unref'd: a waiting queue never keeps the process alive), or until drain() wakes it. */
+  private wait(ms: number): Promise<void> {
     return new Promise<void>((ok) => {
       const done = () => {
-        clearTimeout(this.retryTimer);
-        this.retryTimer = undefined;
-        this.wakeRetry = undefined;
+        clearTimeout(this.waitTimer);
+        this.waitTimer = undefined;
+        this.wake = undefined;
         ok();
       };
-      this.wakeRetry = done;
-      this.retryTimer = setTimeout(done, ms);
-      this.retryTimer.unref();
+      this.wake = done;
+      this.waitTimer = setTimeout(done, ms);
+      this.waitTimer.unref();
     });
   }
 }

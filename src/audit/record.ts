@@ -41,28 +41,17 @@ export interface AuditFacts {
 }
 
 /** The principal as a record shows it: `unauthenticated` when the credentials named did not verify. */
-export type AuditPrincipal = PrincipalSummary | { kind: 'unauthenticated'; accessKey?: string };
+export interface AuditPrincipal extends Omit<PrincipalSummary, 'kind'> {
+  readonly kind: PrincipalSummary['kind'] | 'unauthenticated';
+}
 
-export interface AuditRecord {
+/** A record: the facts, with the time as ISO text, the principal summarised, the lengths always there. */
+export type AuditRecord = Omit<AuditFacts, 'startedAt' | 'principal' | 'claimedAccessKey' | 'bytesIn' | 'bytesOut'> & {
   time: string;
-  requestId: string;
-  api: AuditApi;
-  operation: string;
-  method?: string;
   principal: AuditPrincipal;
-  sourceIp?: string;
-  userAgent?: string;
-  bucket?: string;
-  key?: string;
-  versionId?: string;
-  path?: string;
-  status: number;
-  errorCode?: string;
-  denied?: unknown;
   bytesIn: number;
   bytesOut: number;
-  durationMs: number;
-}
+};
 
 /** The record of `f` (fields without a value are left out). */
 export function auditRecord(f: AuditFacts): AuditRecord {
@@ -119,12 +108,12 @@ export interface AccessFacts {
   principal?: unknown;
 }
 
-/** What an access line does not carry but a record does. */
+/** What an access line does not carry but a record does (`claimedAccessKey` counts only without a principal). */
 export interface AccessExtras {
   startedAt: number;
-  principal?: Principal;
-  claimedAccessKey?: string;
-  versionId?: string;
+  principal?: Principal | undefined;
+  claimedAccessKey?: string | undefined;
+  versionId?: string | undefined;
 }
 
 /** The audit facts of an access-log line: the same facts, under the record's names. */
@@ -138,7 +127,7 @@ export function factsOfAccess(api: AuditApi, line: AccessFacts, extras: AccessEx
     operation: line.op,
     method: line.method,
     principal: extras.principal,
-    claimedAccessKey: extras.claimedAccessKey,
+    claimedAccessKey: extras.principal ? undefined : extras.claimedAccessKey,
     sourceIp: line.remoteAddress,
     userAgent: ua,
     bucket: line.bucket,

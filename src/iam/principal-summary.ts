@@ -19,8 +19,21 @@ export interface PrincipalSummary {
 
 const ANONYMOUS_SUMMARY: PrincipalSummary = Object.freeze({ kind: 'anonymous' });
 
+/** Summaries of the principals seen: the credential source hands out the same principal object per key (and per generation). */
+const summaries = new WeakMap<Principal, PrincipalSummary>();
+
+/** The summary of `p` (frozen, made once per principal object). */
 export function principalSummary(p: Principal): PrincipalSummary {
   if (p.kind === 'anonymous') return ANONYMOUS_SUMMARY;
+  let s = summaries.get(p);
+  if (s === undefined) {
+    s = Object.freeze(summarise(p));
+    summaries.set(p, s);
+  }
+  return s;
+}
+
+function summarise(p: Principal): PrincipalSummary {
   const arn =
     p.kind === 'root'
       ? principalArn('root', '')

@@ -212,8 +212,8 @@ export async function handleSts(req: IncomingMessage, res: ServerResponse, deps:
       factsOfAnswer('sts', line, req, res, {
         startedAt,
         principal: seen.principal,
+        claimedAccessKey: accessKeyHint(req.headers.authorization, []),
         bytesIn: bytesIn(req),
-        ...(!seen.principal && { claimedAccessKey: accessKeyHint(req.headers.authorization, []) }),
       }),
     );
   }

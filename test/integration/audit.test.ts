@@ -18,30 +18,13 @@ import { after, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { AuditRecord } from '../../src/audit/record.js';
 import { adminCall } from '../helpers/admin.js';
 import { awsCli, awsCliEnv, BOTO3_PYTHONS, CURL, newBucketName, run, runPythonCheck } from '../helpers/clients.js';
 import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
 
-interface Rec {
-  time: string;
-  requestId: string;
-  api: string;
-  operation: string;
-  method?: string;
-  principal: { kind: string; accessKey?: string; user?: string; role?: string; session?: string; arn?: string };
-  sourceIp?: string;
-  userAgent?: string;
-  bucket?: string;
-  key?: string;
-  versionId?: string;
-  path?: string;
-  status: number;
-  errorCode?: string;
-  bytesIn: number;
-  bytesOut: number;
-  durationMs: number;
-}
+type Rec = AuditRecord;
 
 const ROOT = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
 const tmp = mkdtempSync(join(tmpdir(), 'strata-audit-'));
