@@ -58,7 +58,7 @@ export interface AdminDeps {
 
 function send(res: ServerResponse, status: number, body: Json): void {
   const text = Buffer.from(`${JSON.stringify(body)}\n`);
-  // Set apart so the access and audit records can read it back (getHeader).
+  // Set apart so the audit record can read it back (getHeader).
   res.setHeader('content-length', text.length);
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', server: 'Strata' });
   res.end(text);
