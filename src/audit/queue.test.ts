@@ -34,6 +34,7 @@ describe('DeliveryQueue', () => {
 
   it('full: the oldest queued records are dropped and counted, one log line per period; the batch in flight is kept', async () => {
     let release: () => void = () => undefined;
+    let sending = 0;
     const sent: string[] = [];
     const { log, lines } = quietLog();
     const q = new DeliveryQueue({
@@ -43,6 +44,7 @@ describe('DeliveryQueue', () => {
       log,
       send: (b) =>
         new Promise<void>((ok) => {
+          sending++;
           release = () => {
             sent.push(...b);
             ok();
@@ -50,8 +52,7 @@ describe('DeliveryQueue', () => {
         }),
     });
     q.push(line(0));
-    await waitFor(() => q.pending === 1 && sent.length === 0, 'the first batch in flight');
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => sending === 1, 'the first batch in flight');
     for (let i = 1; i <= 25; i++) q.push(line(i)); // 25 queued behind the batch in flight: 15 too many
     assert.equal(q.dropped, 15);
     assert.equal(q.pending, 11);
