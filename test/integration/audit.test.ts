@@ -9,7 +9,7 @@
 // answers delays no S3 answer and the bounded queue drops (and says so).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -320,6 +320,12 @@ for (const workers of [2, 1]) {
       // Stopping gives up on the undelivered records after its bound, and says how many.
       assert.equal((await server.exited).code, 0);
       assert.match(server.logs(), /records still undelivered at shutdown are lost/);
+    });
+
+    it('an audit file that cannot be written stops the start, naming it (no server that does not audit)', async () => {
+      const blocker = join(tmp, `not-a-directory-${workers}`);
+      writeFileSync(blocker, '');
+      await assert.rejects(startServer({ args: [...base, '--audit-file', join(blocker, 'audit.log')] }), /cannot write the audit file .*not-a-directory/);
     });
   });
 }
