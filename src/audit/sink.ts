@@ -74,7 +74,9 @@ export class LocalSink implements AuditSink {
   async close(deadline: number): Promise<void> {
     const left = await Promise.all(this.queues.map((q) => q.drain(deadline)));
     const lost = left.reduce((a, b) => a + b, 0);
-    if (lost > 0) this.log.warn({ lost }, 'audit: records still undelivered at shutdown are lost');
+    const dropped = this.queues.reduce((a, q) => a + q.dropped, 0);
+    if (lost > 0) this.log.warn({ lost, dropped }, 'audit: records still undelivered at shutdown are lost');
+    else if (dropped > 0) this.log.warn({ dropped }, 'audit: records were dropped while a queue was full');
     await this.file?.close().catch(() => undefined);
   }
 
