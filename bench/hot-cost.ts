@@ -3,7 +3,8 @@
 // starts Strata on a fresh data directory (extra server arguments after `--`, e.g. `-- --shared yes`),
 // puts a 4 KiB object, then for GET, HEAD and PUT of 4 KiB (distinct keys), with C connections:
 //   1. system calls per request, `strace -c -f` attached to the server during N requests;
-//   2. server CPU per request (utime+stime from /proc) over ROUNDS batches of N, the median batch.
+//   2. server CPU per request (utime+stime from /proc, the primary and its workers summed) over ROUNDS
+//      batches of N, the median batch.
 // Load-independent figures (counts and CPU, not throughput), so they mean something on a busy machine.
 //   node dist/bench/hot-cost.js [N=3000] [C=16] [ROUNDS=5] [-- server args…]   (strace optional; loops bounded)
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { buildHead, Connection, type HttpRequest, requestOnce } from './client.js';
-import { CLK_TCK, readCpuTicks } from './procstat.js';
+import { CLK_TCK, childrenOf, readCpuTicks } from './procstat.js';
 import { startStrata } from './servers.js';
 import { objectPath, presign, type S3Credentials, signHeaders } from './sign.js';
 
@@ -88,11 +89,14 @@ async function main(): Promise<void> {
           .join(', ');
         process.stdout.write(`${name}: ${n} requests, c${c}: ${(total / n).toFixed(2)} system calls per request: ${per}\n`);
       }
+      // The server's processes: the single process, or a cluster primary and its workers.
+      const pids = [s.pid, ...childrenOf(s.pid)];
+      const ticks = () => pids.reduce((sum, pid) => sum + (readCpuTicks(pid) ?? 0), 0);
       const cpus: number[] = [];
       for (let r = 0; r < rounds; r++) {
-        const t0 = readCpuTicks(s.pid) ?? 0;
+        const t0 = ticks();
         await load(make, n);
-        cpus.push((((readCpuTicks(s.pid) ?? 0) - t0) / CLK_TCK / n) * 1e6);
+        cpus.push(((ticks() - t0) / CLK_TCK / n) * 1e6);
       }
       cpus.sort((a, b) => a - b);
       process.stdout.write(

@@ -27,6 +27,7 @@ export function layerOf(path) {
   if (path.startsWith('src/kms/')) return 'kms';
   if (path.startsWith('src/cli/')) return 'cli';
   if (path.startsWith('src/console/')) return 'console';
+  if (path.startsWith('src/audit/')) return 'audit';
   if (path.startsWith('test/')) return 'test';
   if (path.startsWith('bench/')) return 'bench';
   return undefined;
@@ -35,11 +36,11 @@ export function layerOf(path) {
 /** Layer → the layers it must never import, with the reason shown on a violation. */
 export const FORBIDDEN = {
   config: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'kms'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'kms', 'audit'],
     why: 'the config is a leaf: everyone reads it, it reads no one',
   },
   store: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'iam', 'kms'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'iam', 'kms', 'audit'],
     why: 'the engine knows no HTTP and no S3: it speaks records and StoreErrors',
   },
   s3: { layers: ['main', 'server', 'http'], why: 'S3 semantics do not know the HTTP plumbing that calls them' },
@@ -47,7 +48,7 @@ export const FORBIDDEN = {
   http: { layers: ['main', 'server'], why: 'the pipeline is wired by server.ts, not the other way round' },
   jobs: { layers: ['main', 'server', 'http'], why: 'background jobs run beside requests, not through them' },
   iam: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'audit'],
     why: 'identities and policy evaluation know no HTTP and no S3 wire format: s3/ asks them',
   },
   server: { layers: ['main'], why: 'main.ts wires the server, not the other way round' },
@@ -61,8 +62,12 @@ export const FORBIDDEN = {
     layers: ['main', 'server', 'jobs', 'operation'],
     why: 'the console is served by server.ts beside the S3 pipeline: it hands requests to the pipeline and the admin API, it is not called by them',
   },
+  audit: {
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'admin', 'sts', 'kms', 'console'],
+    why: 'the audit log is handed facts by the fronts (http/, admin/, sts/, the console) and knows none of them',
+  },
   cli: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin', 'kms', 'console'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin', 'kms', 'audit', 'console'],
     why: 'the command line is a client: it speaks HTTP to a running server, never to its code',
   },
 };

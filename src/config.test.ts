@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { ConfigError, parseConfig, parseKmsSecretKey } from './config.js';
+import { ConfigError, helpText, parseConfig, parseKmsSecretKey } from './config.js';
 
 function cfg(argv: string[], env: Record<string, string> = {}) {
   const r = parseConfig(argv, env);
@@ -213,5 +213,31 @@ describe('parseConfig', () => {
       );
     }
     assert.deepEqual(parseKmsSecretKey(`${key}\n`, 'file'), { name: 'my-key', key: Buffer.alloc(32, 7) });
+  });
+  it('--audit-* / STRATA_AUDIT_*: off by default; file with its rotation, webhook with token and timeout, queue size; bad values refused', () => {
+    assert.equal(cfg([]).audit, undefined);
+    assert.deepEqual(cfg(['--audit-file', '/var/log/strata/audit.log']).audit, {
+      queueMax: 10_000,
+      file: { path: '/var/log/strata/audit.log', maxBytes: 104_857_600, keep: 5 },
+    });
+    assert.deepEqual(
+      cfg([], {
+        STRATA_AUDIT_FILE: 'a.log',
+        STRATA_AUDIT_FILE_MAX_BYTES: '4096',
+        STRATA_AUDIT_FILE_KEEP: '2',
+        STRATA_AUDIT_WEBHOOK: 'https://siem.example/in',
+        STRATA_AUDIT_WEBHOOK_TOKEN: 't0ken',
+        STRATA_AUDIT_WEBHOOK_TIMEOUT: '2.5',
+        STRATA_AUDIT_QUEUE: '500',
+      }).audit,
+      { queueMax: 500, file: { path: 'a.log', maxBytes: 4096, keep: 2 }, webhook: { url: 'https://siem.example/in', token: 't0ken', timeoutMs: 2500 } },
+    );
+    assert.deepEqual(cfg(['--audit-webhook', 'http://127.0.0.1:8080/']).audit?.webhook, { url: 'http://127.0.0.1:8080/', timeoutMs: 10_000 });
+    assert.throws(() => cfg(['--audit-webhook', 'ftp://x/']), /http:\/\/ or https:\/\//);
+    assert.throws(() => cfg(['--audit-webhook-token', 't']), /needs --audit-webhook/);
+    assert.throws(() => cfg(['--audit-file', 'a', '--audit-file-max-bytes', '10']), /--audit-file-max-bytes/);
+    assert.throws(() => cfg(['--audit-file', 'a', '--audit-file-keep', '0']), /--audit-file-keep/);
+    assert.throws(() => cfg(['--audit-webhook', 'http://x/', '--audit-webhook-token', 'a b']), ConfigError);
+    assert.ok(helpText().includes('--audit-file PATH'));
   });
 });

@@ -89,6 +89,17 @@ export interface Config {
    * Absent: no key service (SSE-S3 and SSE-KMS requests are refused).
    */
   kms?: { secretKey: string } | { secretKeyFile: string };
+  /** The audit log (src/audit/, docs/audit.md): a record per request to a rotated file and/or a webhook; absent = off. */
+  audit?: AuditConfig;
+}
+
+export interface AuditConfig {
+  /** PATH, rotated to PATH.1 … PATH.<keep> when the next record would take it past maxBytes. */
+  file?: { path: string; maxBytes: number; keep: number };
+  /** POSTed in batches (NDJSON), `Authorization: Bearer <token>` when given; retried with backoff. */
+  webhook?: { url: string; token?: string; timeoutMs: number };
+  /** Records each target holds in memory at most before dropping the oldest. */
+  queueMax: number;
 }
 
 interface FlagSpec {
@@ -184,6 +195,31 @@ const FLAGS: FlagSpec[] = [
     doc: 'root key of the built-in key service (SSE-S3, SSE-KMS): 32 bytes of base64; NAME is the default key',
   },
   { flag: 'kms-secret-key-file', env: ['STRATA_KMS_SECRET_KEY_FILE'], arg: 'FILE', doc: 'read the key service root key (NAME:BASE64) from FILE' },
+  { flag: 'audit-file', env: ['STRATA_AUDIT_FILE'], arg: 'PATH', doc: 'write an audit record per request to PATH (JSON lines), rotated by size' },
+  {
+    flag: 'audit-file-max-bytes',
+    env: ['STRATA_AUDIT_FILE_MAX_BYTES'],
+    arg: 'BYTES',
+    doc: 'rotate the audit file before it passes this size',
+    default: '104857600',
+  },
+  { flag: 'audit-file-keep', env: ['STRATA_AUDIT_FILE_KEEP'], arg: 'N', doc: 'rotated audit files kept (PATH.1 … PATH.N)', default: '5' },
+  { flag: 'audit-webhook', env: ['STRATA_AUDIT_WEBHOOK'], arg: 'URL', doc: 'POST the audit records in batches (NDJSON) to this http(s) URL' },
+  { flag: 'audit-webhook-token', env: ['STRATA_AUDIT_WEBHOOK_TOKEN'], arg: 'TOKEN', doc: 'send Authorization: Bearer TOKEN to the audit webhook' },
+  {
+    flag: 'audit-webhook-timeout',
+    env: ['STRATA_AUDIT_WEBHOOK_TIMEOUT'],
+    arg: 'SECONDS',
+    doc: 'a webhook POST not answered in this time is retried',
+    default: '10',
+  },
+  {
+    flag: 'audit-queue',
+    env: ['STRATA_AUDIT_QUEUE'],
+    arg: 'N',
+    doc: 'audit records held in memory per target before the oldest are dropped',
+    default: '10000',
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -346,7 +382,40 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   // SSE-S3 for every write without headers needs the key service: without it every such PUT would be refused.
   if (config.sseByDefault && config.kms === undefined)
     throw new ConfigError('--sse-default AES256 needs the key service (--kms-secret-key or --kms-secret-key-file)');
+  const audit = parseAudit(nonEmpty);
+  if (audit) config.audit = audit;
   return { help: false, config: Object.freeze(config) };
+}
+
+/** The audit flags: absent unless --audit-file or --audit-webhook is given. */
+function parseAudit(get: (flag: string) => string | undefined): AuditConfig | undefined {
+  const whole = (flag: string, min: number, max: number): number => {
+    const n = Number(get(flag));
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${flag} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const path = get('audit-file');
+  const url = get('audit-webhook');
+  const token = get('audit-webhook-token');
+  if (token !== undefined && url === undefined) throw new ConfigError('--audit-webhook-token needs --audit-webhook');
+  if (path === undefined && url === undefined) return undefined;
+  const audit: AuditConfig = { queueMax: whole('audit-queue', 100, 10_000_000) };
+  if (path !== undefined) audit.file = { path, maxBytes: whole('audit-file-max-bytes', 1024, 2 ** 50), keep: whole('audit-file-keep', 1, 1000) };
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // refused below
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new ConfigError('--audit-webhook must be an http:// or https:// URL');
+    if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) throw new ConfigError('--audit-webhook-token must be printable ASCII without spaces');
+    const timeout = Number(get('audit-webhook-timeout'));
+    if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 3600)
+      throw new ConfigError('--audit-webhook-timeout must be a number of seconds from 0 to 3600');
+    audit.webhook = { url, ...(token !== undefined && { token }), timeoutMs: Math.round(timeout * 1000) };
+  }
+  return audit;
 }
 
 /**

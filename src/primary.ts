@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import type { WorkerReport } from './serve.js';
 import { lockDataDir } from './store/lock.js';
 import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+import { PrimaryAudit } from './audit/cluster.js';
 
 /** How long the workers may take to stop after SIGTERM (their own grace is 10 s + 5 s last resort). */
 const STOP_WAIT_MS = 20_000;
@@ -27,6 +28,8 @@ const RESPAWN_MAX_MS = 10_000;
 const HEALTHY_AFTER_MS = 30_000;
 /** Replacements in a row that die before they listen: the server stops (what failed will not heal). */
 const MAX_FAILED_RESPAWNS = 5;
+/** How long the primary may spend, once the workers are gone, delivering the audit records they sent. */
+const AUDIT_FLUSH_MS = 3_000;
 
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
   // The checks a single process makes before it opens anything, so a bad file stops the start
@@ -34,6 +37,8 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const tls = config.tls !== undefined;
   if (config.tls) readTlsFiles(config.tls);
   if (config.kms) readKmsRootKey(config.kms);
+  // The audit targets live here: the workers send their records (src/audit/cluster.ts).
+  const audit = config.audit && new PrimaryAudit(config.audit, log);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   // The directory's lock, as a single process takes it (so every other server is refused); the
@@ -75,6 +80,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const fork = (): void => {
     const w = cluster.fork();
     live.set(w, { startedAt: Date.now(), listening: false });
+    audit?.attach(w);
     w.on('message', (m: WorkerReport) => {
       // The worker's code is loaded: `go` now, or once the sweeps are done.
       if (m?.strata === 'loaded') {
@@ -122,13 +128,15 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   let exitCode = 0;
   const finish = (code: number): void => {
-    lock.release();
-    try {
-      log.info({}, 'stopped');
-    } catch {
-      // the log destination is gone
-    }
-    process.exit(Math.max(code, exitCode));
+    void (audit ? audit.close(AUDIT_FLUSH_MS) : Promise.resolve()).finally(() => {
+      lock.release();
+      try {
+        log.info({}, 'stopped');
+      } catch {
+        // the log destination is gone
+      }
+      process.exit(Math.max(code, exitCode));
+    });
   };
   const stop = (signal: string, code = 0): void => {
     if (stopping) return;

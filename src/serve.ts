@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
 import { listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
+import { localAudit, workerAudit } from './audit/audit.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -27,6 +28,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const ORPHAN_SWEEP_INTERVAL_MS = 6 * 3600_000;
 /** Rounds of the stale-upload cleanup. */
 const STALE_UPLOADS_INTERVAL_MS = 3600_000;
+/** How long a stopping process may spend delivering its pending audit records (to its targets, or to the primary). */
+const AUDIT_FLUSH_MS = 3_000;
 
 /** What a worker tells its primary (process.send): it listens (the ports it got), or it could not start. */
 export type WorkerReport =
@@ -50,6 +53,8 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     new BatchedLines(process.stdout, undefined, worker ? PIPE_BUF : undefined).flushOnExit(),
   );
 
+  // The audit log: a worker sends its records to the primary, which owns the targets (src/audit/cluster.ts).
+  const audit = worker ? workerAudit(config.audit, log) : localAudit(config.audit, log);
   // Before opening anything: a missing certificate stops the start cleanly.
   const tls = config.tls ? readTlsFiles(config.tls) : undefined;
   const kmsRoot = config.kms && readKmsRootKey(config.kms);
@@ -78,7 +83,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // key disabled through another process is refused here at the next call, not a second later.
   const kms = kmsRoot && (await BuiltinKeyService.open(store.kmsKeys, kmsRoot, { log, ...(!alone && { recheckMs: 0 }) }));
   if (kms) log.info({ defaultKeyId: kms.defaultKeyId, rootKeyId: kms.rootKeyId }, 'key service: built-in, default key');
-  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms });
+  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, audit });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {
     const { host, port } = config.health;
@@ -131,6 +136,8 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     server.close(() => {
       jobsDone
         .then(() => store.close())
+        .catch(() => undefined)
+        .then(() => audit?.close(AUDIT_FLUSH_MS))
         .catch(() => undefined)
         .finally(() => {
           lock.release();

@@ -19,6 +19,7 @@ import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
 import { SessionTokens } from './iam/sessions.js';
 import { consoleHandler } from './console/console.js';
 import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
+import type { AuditLog } from './audit/audit.js';
 
 export interface ServerDeps {
   store: Store;
@@ -34,6 +35,8 @@ export interface ServerDeps {
   readiness?: Readiness;
   /** The key service (src/kms/: main.ts opens it when a root key is configured); absent: SSE-S3/SSE-KMS refused (SSE-C works without it), admin kms calls 501. */
   kms?: KeyService;
+  /** The audit log (src/audit/, docs/audit.md): S3, admin and STS requests each get a record; absent = off. */
+  audit?: AuditLog;
 }
 
 /** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
@@ -191,6 +194,7 @@ function adminDepsOf(config: Config, deps: ServerDeps): AdminDeps | undefined {
       log: deps.log,
       accessLog: deps.accessLog,
       kms: deps.kms,
+      audit: deps.audit,
     }
   );
 }
@@ -206,6 +210,7 @@ function pipelineOf(config: Config, deps: ServerDeps, hostId: string, bodies: Bo
     kms: deps.kms,
     hostId,
     bodies,
+    audit: deps.audit,
   });
 }
 
@@ -225,6 +230,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     minDuration: stsMinDuration(),
     log: deps.log,
     accessLog: deps.accessLog,
+    audit: deps.audit,
   };
   /** The front router first (front.ts: only unsigned GET/HEAD of its paths, when S3 has no such bucket), then the admin API and STS, else the S3 pipeline. */
   const serve = (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean): void => {

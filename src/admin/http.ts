@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { bucketFromHost, splitTarget } from '../http/host.js';
 import { readSmallBody } from '../http/small-body.js';
+import { bytesIn } from '../http/pipeline.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { SecretUnreadableError, type SecretBox } from '../iam/secret-box.js';
 import { verifyWith } from '../s3/auth/authenticate.js';
@@ -18,6 +19,10 @@ import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute, ROU
 import { ROLE_ROUTES } from './role-operations.js';
 import { KMS_ROUTES } from './kms-operations.js';
 import type { KeyService } from '../kms/kms.js';
+import type { AuditLog } from '../audit/audit.js';
+import { type AccessFacts, factsOfAnswer } from '../audit/record.js';
+import { principalSummary } from '../iam/principal-summary.js';
+import { accessKeyHint } from '../s3/auth/authenticate.js';
 
 /** Every admin route: users, groups, policies and keys (operations.ts), roles (role-operations.ts), the key service (kms-operations.ts). */
 const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES, ...KMS_ROUTES];
@@ -47,11 +52,15 @@ export interface AdminDeps {
   accessLog?: Logger;
   /** The key service (the kms/keys routes); absent: they answer 501 KMSNotConfigured. */
   kms?: KeyService | undefined;
+  /** The audit log: every admin request is recorded when it is on. */
+  audit?: AuditLog | undefined;
 }
 
 function send(res: ServerResponse, status: number, body: Json): void {
   const text = Buffer.from(`${JSON.stringify(body)}\n`);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': text.length, 'cache-control': 'no-store', server: 'Strata' });
+  // Set apart so the audit record can read it back (getHeader).
+  res.setHeader('content-length', text.length);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', server: 'Strata' });
   res.end(text);
 }
 
@@ -64,7 +73,7 @@ async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: str
   if (headers.authorization === undefined) throw new AdminError('AccessDenied', 403, 'The admin API requires a request signed with SigV4.');
   if (!hasSigV4Header(headers)) throw new AdminError('AccessDenied', 403, 'The admin API accepts only SigV4 header signatures.');
   const signed: SignedRequest = { method: req.method ?? '', rawPath, rawQuery, headers };
-  const hint = /Credential=([^/,\s]+)\//.exec(headers.authorization[0] ?? '')?.[1];
+  const hint = accessKeyHint(headers.authorization[0], []);
   try {
     const found = await verifyWith(deps.credentials, hint, (lookup) => verifySigV4Header(signed, lookup, { region: deps.region }));
     return { principal: found.principal, payloadHash: found.auth!.payloadHash };
@@ -160,20 +169,26 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
     // An unread body on an error answer: close the connection rather than read it.
     if (!req.complete) res.once('finish', () => req.destroy());
   } finally {
-    deps.accessLog?.info(
-      {
-        reqId: requestId,
-        op: action ?? 'admin:Unknown',
-        method: req.method,
-        path: rawPath,
-        status,
-        ...(code !== undefined && { adminCode: code }),
-        ...(denied !== undefined && { denied }),
-        ...(principal && { principal: { kind: principal.kind, accessKey: principal.accessKeyId, ...(principal.userName && { user: principal.userName }) } }),
-        remoteAddress: req.socket.remoteAddress,
-        ms: Date.now() - startedAt,
-      },
-      'admin',
+    const line: AccessFacts = {
+      reqId: requestId,
+      op: action ?? 'admin:Unknown',
+      method: req.method,
+      path: rawPath,
+      status,
+      ...(code !== undefined && { adminCode: code }),
+      ...(denied !== undefined && { denied }),
+      ...(principal && { principal: principalSummary(principal) }),
+      remoteAddress: req.socket.remoteAddress,
+      ms: Date.now() - startedAt,
+    };
+    deps.accessLog?.info(line, 'admin');
+    deps.audit?.record(
+      factsOfAnswer('admin', line, req, res, {
+        startedAt,
+        principal,
+        claimedAccessKey: accessKeyHint(req.headers.authorization, []),
+        bytesIn: bytesIn(req),
+      }),
     );
   }
 }

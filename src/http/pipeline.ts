@@ -2,6 +2,8 @@
 //   1 context → 2 resolve (+ CORS headers) → 3 authenticate → 4 load bucket → 5 authorize →
 //   6 request checks (+ NoSuchBucket) → 7 body → 8 handle → 9 send → 10 errors → 11 access log
 import type { KeyService } from '../kms/kms.js';
+import type { AuditLog } from '../audit/audit.js';
+import { type AccessFacts, factsOfAccess } from '../audit/record.js';
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -12,7 +14,7 @@ import { checkAccess, denialOf, resourceOf } from '../s3/access.js';
 import { loadBucketWithAccess, loadBucketWithEncryption, WRITES_WITH_DEFAULT_ENCRYPTION } from '../s3/bucket-access.js';
 import { authenticateCached, confirmCached } from '../s3/auth/cached.js';
 import type { BucketAccess } from '../iam/authorize.js';
-import { authenticate, postFormCredentials } from '../s3/auth/authenticate.js';
+import { accessKeyHint, authenticate, postFormCredentials } from '../s3/auth/authenticate.js';
 import type { AuthResult } from '../s3/auth/sigv4.js';
 import { parseQueryParams, percentDecode } from '../s3/auth/sigv4.js';
 import type { QueryParam } from '../s3/auth/canonical.js';
@@ -46,6 +48,8 @@ export interface PipelineDeps {
   hostId?: string;
   /** Where server.ts can fail the body of a request whose connection broke mid-body. */
   bodies?: BodyAborts;
+  /** The audit log (src/audit/): a record per request, from the access line's facts. */
+  audit?: AuditLog;
 }
 
 /**
@@ -89,7 +93,7 @@ export class CountingIncomingMessage extends IncomingMessage {
 }
 
 /** Body bytes received: counted when the server made the request (see above), else Content-Length. */
-function bytesIn(req: IncomingMessage): number {
+export function bytesIn(req: IncomingMessage): number {
   if (req instanceof CountingIncomingMessage) return req.bodyBytes;
   const n = Number(req.headers['content-length']);
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
@@ -274,6 +278,8 @@ export function createRequestHandler(deps: PipelineDeps) {
     let bucket: string | undefined;
     let key: string | undefined;
     let s3Code: string | undefined;
+    /** The version a successful answer names (x-amz-version-id), for the audit record. */
+    let answeredVersion: string | number | undefined;
 
     try {
       // 2. resolve: the query is split and decoded once, here (authentication reuses it)
@@ -395,6 +401,7 @@ export function createRequestHandler(deps: PipelineDeps) {
 
       // 8. handle, 9. send
       const response = await spec.handler(ctx);
+      answeredVersion = response.headers?.['x-amz-version-id'];
       await sendResponse(req, res, response, out);
     } catch (err) {
       // 10. errors
@@ -402,29 +409,38 @@ export function createRequestHandler(deps: PipelineDeps) {
     } finally {
       // 11. access log, once the response is done: with the S3 error code of a failed request, the
       // client's address and user agent, and the body bytes actually received.
-      const done = () =>
-        accessLog.info(
-          {
-            reqId,
-            op: opName,
-            method: req.method,
-            bucket,
-            key,
-            status: res.statusCode,
-            s3Code,
-            denied: denialOf(ctx),
-            bytesIn: bytesIn(req),
-            bytesOut: out.contentLength,
-            ms: Date.now() - startedAt,
-            remoteAddress: req.socket.remoteAddress,
-            userAgent: req.headers['user-agent'],
-          },
-          'request',
-        );
+      const done = () => {
+        const line: AccessFacts = {
+          reqId,
+          op: opName,
+          method: req.method,
+          bucket,
+          key,
+          status: res.statusCode,
+          s3Code,
+          denied: denialOf(ctx),
+          bytesIn: bytesIn(req),
+          bytesOut: out.contentLength,
+          ms: Date.now() - startedAt,
+          remoteAddress: req.socket.remoteAddress,
+          userAgent: req.headers['user-agent'],
+        };
+        accessLog.info(line, 'request');
+        if (deps.audit !== undefined) deps.audit.record(factsOfAccess('s3', line, auditExtras(req, ctx, startedAt, answeredVersion)));
+      };
       if (res.writableFinished || res.destroyed) done();
       else res.once('close', done);
     }
   };
+}
+
+/** What the audit record adds to the access line: the principal (or the key that failed to authenticate), the version. */
+function auditExtras(req: IncomingMessage, ctx: PipelineContext | undefined, startedAt: number, answeredVersion: string | number | undefined) {
+  const principal = ctx?.principal ?? ANONYMOUS;
+  // Anonymous yet credentials named: they did not authenticate (or the pipeline stopped before).
+  const claimed = principal.kind === 'anonymous' ? accessKeyHint(req.headers.authorization, ctx?.queryParams ?? []) : undefined;
+  const versionId = ctx?.endpoint.versionId ?? (answeredVersion === undefined ? undefined : String(answeredVersion));
+  return claimed === undefined ? { startedAt, principal, versionId } : { startedAt, claimedAccessKey: claimed, versionId };
 }
 
 /** Bucket and key from the raw path (path style) or the Host header (virtual-hosted style). */

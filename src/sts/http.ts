@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { bucketFromHost, splitTarget } from '../http/host.js';
 import { readSmallBody } from '../http/small-body.js';
+import { bytesIn } from '../http/pipeline.js';
 import type { CredentialSource, Principal } from '../iam/principal.js';
 import { SecretUnreadableError } from '../iam/secret-box.js';
 import type { SessionTokens } from '../iam/sessions.js';
@@ -18,6 +19,10 @@ import { hasSigV4Header, verifySigV4Header, type SignedRequest } from '../s3/aut
 import { S3Error } from '../s3/errors.js';
 import { buildXml } from '../s3/xml.js';
 import type { IdentityStore } from '../store/identities.js';
+import type { AuditLog } from '../audit/audit.js';
+import { type AccessFacts, factsOfAnswer } from '../audit/record.js';
+import { principalSummary } from '../iam/principal-summary.js';
+import { accessKeyHint } from '../s3/auth/authenticate.js';
 import { assumeRole, getCallerIdentity, MIN_DURATION_S, type StsContext, StsError, type StsResult } from './operations.js';
 
 export const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -61,6 +66,8 @@ export interface StsDeps {
   minDuration: number;
   log: Logger;
   accessLog?: Logger;
+  /** The audit log: every STS request is recorded when it is on. */
+  audit?: AuditLog | undefined;
 }
 
 /** S3's authentication errors as STS words them. */
@@ -111,7 +118,7 @@ async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: str
   const queryParams = parseQueryParams(rawQuery);
   const signed: SignedRequest = { method: 'POST', rawPath, rawQuery, headers, queryParams };
   const source = withSessionToken(deps.credentials, sessionTokenOf(headers, queryParams));
-  const hint = /Credential=([^/,\s]+)\//.exec(headers.authorization[0] ?? '')?.[1];
+  const hint = accessKeyHint(headers.authorization[0], []);
   try {
     const found = await verifyWith(source, hint, (lookup) =>
       verifySigV4Header(signed, lookup, { region: deps.region, anyRegion: true, service: 'sts', bodyHash }),
@@ -126,9 +133,10 @@ async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: str
 
 function sendXml(res: ServerResponse, status: number, root: string, content: Record<string, unknown>, requestId: string): void {
   const text = Buffer.from(buildXml({ root, namespace: false, content: { '@_xmlns': STS_NS, ...content } as never }));
+  // Set apart so the audit record can read it back (getHeader).
+  res.setHeader('content-length', text.length);
   res.writeHead(status, {
     'content-type': 'text/xml',
-    'content-length': text.length,
     'cache-control': 'no-store',
     server: 'Strata',
     'x-amzn-requestid': requestId,
@@ -168,16 +176,6 @@ async function answer(req: IncomingMessage, deps: StsDeps, seen: Seen): Promise<
   return [action, assumeRole(principal, params, ctx)];
 }
 
-/** The access-log line of an STS request: caller, action, outcome; never a secret or a token. */
-function principalForLog(p: Principal): Record<string, string> {
-  return {
-    kind: p.kind,
-    accessKey: p.accessKeyId,
-    ...(p.userName && { user: p.userName }),
-    ...(p.session && { role: p.session.roleName, session: p.session.sessionName }),
-  };
-}
-
 /** Answers one STS request (never throws: errors are STS XML, server faults logged and 500). */
 export async function handleSts(req: IncomingMessage, res: ServerResponse, deps: StsDeps): Promise<void> {
   const startedAt = Date.now();
@@ -198,18 +196,25 @@ export async function handleSts(req: IncomingMessage, res: ServerResponse, deps:
       sendXml(res, failure.status, 'ErrorResponse', { Error: { Type: type, Code: failure.code, Message: failure.message }, RequestId: requestId }, requestId);
     if (!req.complete) res.once('finish', () => req.destroy());
   } finally {
-    deps.accessLog?.info(
-      {
-        reqId: requestId,
-        op: `sts:${seen.action ?? 'Unknown'}`,
-        method: req.method,
-        status: failure?.status ?? 200,
-        ...(failure && { stsCode: failure.code }),
-        ...(seen.principal && { principal: principalForLog(seen.principal) }),
-        remoteAddress: req.socket.remoteAddress,
-        ms: Date.now() - startedAt,
-      },
-      'sts',
+    // The access line of an STS request: caller, action, outcome; never a secret or a token.
+    const line: AccessFacts = {
+      reqId: requestId,
+      op: `sts:${seen.action ?? 'Unknown'}`,
+      method: req.method,
+      status: failure?.status ?? 200,
+      ...(failure && { stsCode: failure.code }),
+      ...(seen.principal && { principal: principalSummary(seen.principal) }),
+      remoteAddress: req.socket.remoteAddress,
+      ms: Date.now() - startedAt,
+    };
+    deps.accessLog?.info(line, 'sts');
+    deps.audit?.record(
+      factsOfAnswer('sts', line, req, res, {
+        startedAt,
+        principal: seen.principal,
+        claimedAccessKey: accessKeyHint(req.headers.authorization, []),
+        bytesIn: bytesIn(req),
+      }),
     );
   }
 }

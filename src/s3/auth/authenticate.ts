@@ -56,7 +56,7 @@ export async function verifyWith(source: CredentialSource, hint: string | undefi
 }
 
 /** The access key a signed request names, read without verifying anything (a hint for verifyWith). */
-function accessKeyHint(authz: string | undefined, queryParams: readonly QueryParam[]): string | undefined {
+export function accessKeyHint(authz: string | undefined, queryParams: readonly QueryParam[]): string | undefined {
   if (authz !== undefined) {
     const v4 = /Credential=([^/,\s]+)\//.exec(authz);
     if (v4) return v4[1];
