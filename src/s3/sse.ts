@@ -3,9 +3,10 @@
 // the data key it gets (from the key service, or derived from the customer's key), the key a read
 // must give the store to open a sealed version, and the response headers. The store seals and opens
 // (store/sealed.ts) with the 32-byte data key it is given; it never sees where the key comes from.
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { keyIdOf, kmsKeyArn } from '../kms/arn.js';
 import { KmsError, type KeyService } from '../kms/kms.js';
+import { hkdf32 } from '../store/hkdf.js';
 import type { StoredSse } from '../store/types.js';
 import { checkKeyAccess } from './access.js';
 import { ENCRYPTION_CONFIG_NAME, storedEncryptionRule } from './bucket-encryption.js';
@@ -228,7 +229,7 @@ export function kmsFailure(err: unknown): unknown {
 
 /** The data key of an SSE-C object: derived from the customer's key and the object's salt. */
 function customerDataKey(customer: Buffer, salt: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', customer, salt, 'strata sse-c data key', 32));
+  return hkdf32(customer, salt, 'strata sse-c data key');
 }
 
 /** The keyed MAC that tells a customer's key again without storing it. */
