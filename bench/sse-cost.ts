@@ -46,10 +46,10 @@ async function main(): Promise<void> {
   const dash = process.argv.indexOf('--');
   const all = dash < 0 ? process.argv.slice(2) : process.argv.slice(2, dash);
   const serverArgs = dash < 0 ? [] : process.argv.slice(dash + 1);
-  const valueOf = (name: string) => (all.includes(name) ? all[all.indexOf(name) + 1] : undefined);
-  const profileDir = valueOf('--profile');
-  const only = valueOf('--only');
-  const kinds = KINDS.filter((k) => (valueOf('--kinds') ?? KINDS.join(',')).split(',').includes(k));
+  const optionValue = (name: string) => (all.includes(name) ? all[all.indexOf(name) + 1] : undefined);
+  const profileDir = optionValue('--profile');
+  const only = optionValue('--only');
+  const kinds = KINDS.filter((k) => (optionValue('--kinds') ?? KINDS.join(',')).split(',').includes(k));
   const pos = all.filter((a, i) => !a.startsWith('--') && !all[i - 1]?.match(/^--(profile|only|kinds)$/));
   const n = Math.min(100_000, Math.max(1, Number(pos[0] ?? 3000)));
   const c = Math.min(256, Math.max(1, Number(pos[1] ?? 16)));

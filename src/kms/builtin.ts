@@ -19,11 +19,12 @@
 // the data directory takes effect within a second (at once for administration and in the process
 // that made it). The unsealed material of each (key, version) is cached in memory (it never changes once
 // written), and so are the last unwrapped data keys (by their exact ciphertext, key and context).
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { StoreError } from '../store/errors.js';
 import type { KmsKeyRecord, KmsKeyStore, KmsKeyVersionRecord } from '../store/kms-keys.js';
 import { isKeyId } from './arn.js';
 import { type DataKey, type KeyInfo, KmsError, type KeyService } from './kms.js';
+import { pooledRandom } from './random.js';
 
 /** The operator's root key: NAME (the default key's id) and 32 bytes. */
 export interface RootKey {
@@ -54,25 +55,11 @@ const STATE_RECHECK_MS = 1000;
 /** Unwrapped data keys kept (32 bytes each, plus their cache key): the objects read most recently. */
 const UNWRAPPED_MAX = 4096;
 
-/** Random bytes from a pool refilled 4 KiB at a time: one CSPRNG call per ~90 data keys instead of two per key. */
-const pool = Buffer.alloc(4096);
-let poolUsed = pool.length;
-function random(n: number): Buffer {
-  if (poolUsed + n > pool.length) {
-    randomFillSync(pool);
-    poolUsed = 0;
-  }
-  const out = Buffer.from(pool.subarray(poolUsed, poolUsed + n));
-  pool.fill(0, poolUsed, poolUsed + n);
-  poolUsed += n;
-  return out;
-}
-
 const hkdf = (material: Buffer, info: string): Buffer => Buffer.from(hkdfSync('sha256', material, SALT, info, KEY_BYTES));
 const versionAad = (keyId: string, version: number): Buffer => Buffer.from(`strata-kms master key\0${keyId}\0${version}`, 'utf8');
 
 function seal(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
-  const iv = random(IV_BYTES);
+  const iv = pooledRandom(IV_BYTES);
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(aad);
   return Buffer.concat([iv, c.update(plain), c.final(), c.getAuthTag()]);
@@ -193,7 +180,7 @@ export class BuiltinKeyService implements KeyService {
     const key = this.usableKey(keyId, false);
     const material = this.material(keyId, key.currentVersion);
     if (material === undefined) throw this.internal(keyId, key.currentVersion, 'its current version is missing from the metadata store');
-    const plaintext = random(KEY_BYTES);
+    const plaintext = pooledRandom(KEY_BYTES);
     const header = Buffer.alloc(HEADER_BYTES);
     header[0] = DATA_KEY_FORMAT;
     header.writeUInt32BE(key.currentVersion, 1);

@@ -33,6 +33,7 @@ export const SEALED_TAG_BYTES = 16;
 /** Plaintext bytes per package: 64 KiB. A piece records it in its header (log2), so it may change for new pieces. */
 export const PACKAGE_LOG2 = 16;
 const MAGIC = Buffer.from('STRS', 'latin1');
+const MAGIC_U32 = MAGIC.readUInt32BE(0);
 /** Pieces in data files (and inline pieces written before version 2): a piece key derived per piece. */
 const VERSION = 1;
 /** Inline pieces: the data key itself, a random nonce base. */
@@ -288,7 +289,7 @@ function readHeader(header: Buffer, id: string, what: string): { log2: number } 
   const v = header[4];
   if (
     header.length !== SEALED_HEADER_BYTES ||
-    !header.subarray(0, 4).equals(MAGIC) ||
+    header.readUInt32BE(0) !== MAGIC_U32 ||
     (v !== VERSION && v !== VERSION_INLINE) ||
     header[5]! < 10 ||
     header[5]! > 24 ||
@@ -297,8 +298,10 @@ function readHeader(header: Buffer, id: string, what: string): { log2: number } 
   ) {
     throw new StoreError('DataCorrupt', `${what}: not a sealed piece (bad header)`);
   }
-  if (v === VERSION_INLINE && (id !== '' || header.subarray(8 + NONCE_BYTES).some((b) => b !== 0))) {
-    throw new StoreError('DataCorrupt', `${what}: not a sealed piece of this kind (bad header)`);
+  if (v === VERSION_INLINE) {
+    let reserved = id.length;
+    for (let i = 8 + NONCE_BYTES; i < SEALED_HEADER_BYTES; i++) reserved |= header[i]!;
+    if (reserved !== 0) throw new StoreError('DataCorrupt', `${what}: not a sealed piece of this kind (bad header)`);
   }
   return { log2: header[5]! };
 }
