@@ -11,34 +11,20 @@
 // Load-independent figures (counts and CPU, not throughput), so they mean something on a busy machine.
 //   node dist/bench/sse-cost.js [N=3000] [C=16] [ROUNDS=5] [--no-strace] [--profile DIR] [--only GET|PUT] [--kinds plain,s3,c] [-- server args…]
 // --profile DIR runs the server under `node --cpu-prof` (each process writes DIR/CPU.*.cpuprofile on exit).
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { buildHead, Connection, type HttpRequest, requestOnce } from './client.js';
 import { CLK_TCK, processTree, readCpuTicks } from './procstat.js';
 import { startStrata } from './servers.js';
+import { headersOf, type Kind, SSE_SERVER_ARGS } from './sse.js';
+import { underStrace } from './syscalls.js';
 import { objectPath, presign, type S3Credentials, signHeaders } from './sign.js';
 
 const HOST = '127.0.0.1';
 const ROOT: S3Credentials = { accessKey: 'rustfsadmin', secretKey: 'rustfssecret', region: 'us-east-1' };
-const ROOT_KEY = Buffer.alloc(32, 0x5a);
-const CUSTOMER_KEY = Buffer.alloc(32, 0xc3);
-const KINDS = ['plain', 's3', 'c'] as const;
-type Kind = (typeof KINDS)[number];
-
-function headersOf(kind: Kind, method: 'GET' | 'PUT'): Record<string, string> {
-  if (kind === 's3') return method === 'PUT' ? { 'x-amz-server-side-encryption': 'AES256' } : {};
-  if (kind === 'c') {
-    return {
-      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
-      'x-amz-server-side-encryption-customer-key': CUSTOMER_KEY.toString('base64'),
-      'x-amz-server-side-encryption-customer-key-md5': createHash('md5').update(CUSTOMER_KEY).digest('base64'),
-    };
-  }
-  return {};
-}
+const KINDS: readonly Kind[] = ['plain', 's3', 'c'];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
@@ -59,7 +45,7 @@ async function main(): Promise<void> {
   const s = await startStrata({
     dataDir: join(dir, 'data'),
     logFile: join(dir, 'strata.log'),
-    args: ['--kms-secret-key', `bench-key:${ROOT_KEY.toString('base64')}`, '--sse-c-over-http', 'yes', ...serverArgs],
+    args: [...SSE_SERVER_ARGS, ...serverArgs],
     nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
   });
   try {
@@ -98,20 +84,12 @@ async function main(): Promise<void> {
       for (const kind of kinds) await load(requestOf(method, kind), 500); // warm: JIT, caches
       if (haveStrace) {
         for (const kind of kinds) {
-          const out = join(dir, 'strace.txt');
-          const st = spawn('strace', ['-c', '-f', '-o', out, ...pids().flatMap((p) => ['-p', String(p)])], { stdio: 'ignore' });
-          await new Promise((r) => setTimeout(r, 700)); // attached
-          await load(requestOf(method, kind), n);
-          st.kill('SIGINT');
-          await new Promise((r) => st.once('exit', r));
-          const rows = readFileSync(out, 'utf8')
-            .split('\n')
-            .map((l) => l.trim().split(/\s+/))
-            .filter((cols) => cols.length >= 5 && /^\d+$/.test(cols[3]!) && cols.at(-1) !== 'syscall' && cols.at(-1) !== 'total');
-          const total = rows.reduce((sum, cols) => sum + Number(cols[3]), 0);
-          const per = rows
-            .filter((cols) => Number(cols[3]) / n >= 0.01)
-            .map((cols) => `${cols.at(-1)} ${(Number(cols[3]) / n).toFixed(2)}`)
+          const calls = await underStrace(pids(), join(dir, 'strace.txt'), () => load(requestOf(method, kind), n));
+          const total = Object.values(calls).reduce((a, b) => a + b, 0);
+          const per = Object.entries(calls)
+            .sort((a, b) => b[1] - a[1])
+            .filter(([, v]) => v / n >= 0.01)
+            .map(([name, v]) => `${name} ${(v / n).toFixed(2)}`)
             .join(', ');
           process.stdout.write(`${method} ${kind}: ${(total / n).toFixed(2)} system calls per request (${n}, c${c}): ${per}\n`);
         }
