@@ -30,10 +30,10 @@ export interface SseHelpers {
   perSecond(r: LoadResult): number;
 }
 
-type Kind = 'plain' | 's3' | 'c';
+export type Kind = 'plain' | 's3' | 'c';
 
 /** The request headers of each kind (a PUT's; a GET sends only SSE-C's: SSE-S3 objects open without any). */
-function headersOf(kind: Kind, method: 'GET' | 'PUT'): Record<string, string> {
+export function headersOf(kind: Kind, method: 'GET' | 'PUT'): Record<string, string> {
   if (kind === 's3') return method === 'PUT' ? { 'x-amz-server-side-encryption': 'AES256' } : {};
   if (kind === 'c') {
     return {
@@ -54,9 +54,11 @@ const PROOF: Record<Kind, RegExp | undefined> = {
 
 /** Strata's arguments when SSE cells run: the key service with the bench's root key, SSE-C over plain HTTP (loopback). */
 export function sseServerArgs(cells: readonly Cell[]): string[] {
-  if (!cells.some((c) => c.id.startsWith('sse-'))) return [];
-  return ['--kms-secret-key', `${KMS_KEY_NAME}:${ROOT_KEY.toString('base64')}`, '--sse-c-over-http', 'yes'];
+  return cells.some((c) => c.id.startsWith('sse-')) ? [...SSE_SERVER_ARGS] : [];
 }
+
+/** The key service with the bench's root key, SSE-C over plain HTTP (also bench/sse-cost.ts). */
+export const SSE_SERVER_ARGS: readonly string[] = ['--kms-secret-key', `${KMS_KEY_NAME}:${ROOT_KEY.toString('base64')}`, '--sse-c-over-http', 'yes'];
 
 /** One header-signed request with the kind's headers; throws unless 2xx and (encrypted kinds) the response says it is encrypted. */
 async function control(side: Side, method: 'PUT' | 'GET', key: string, kind: Kind, body?: Buffer): Promise<void> {

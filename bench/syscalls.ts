@@ -91,7 +91,7 @@ export function parseStraceSummary(text: string): Record<string, number> {
 }
 
 /** Runs fn with strace -c -f attached to pids; returns its summary's calls by name. Bounded waits. */
-async function underStrace(pids: number[], outFile: string, fn: () => Promise<void>): Promise<Record<string, number>> {
+export async function underStrace(pids: number[], outFile: string, fn: () => Promise<void>): Promise<Record<string, number>> {
   const st = spawn('strace', ['-c', '-f', '-o', outFile, ...pids.flatMap((p) => ['-p', String(p)])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   st.stderr.on('data', (d: Buffer) => (err += d.toString()));

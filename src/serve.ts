@@ -79,9 +79,10 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
   // The key service (SSE-S3, SSE-KMS): built in, its master keys in the metadata store sealed under
   // the operator's root key (docs/encryption.md). Without a root key there is none.
-  // Several processes (workers, --shared): data-key calls read the key generation every time, so a
-  // key disabled through another process is refused here at the next call, not a second later.
-  const kms = kmsRoot && (await BuiltinKeyService.open(store.kmsKeys, kmsRoot, { log, ...(!alone && { recheckMs: 0 }) }));
+  // Several processes (workers, --shared): data-key calls check the key generation as of their
+  // request's arrival (read with the store's per-request check for other processes' commits), so a
+  // key disabled through another process is refused here from the next request on, not a second later.
+  const kms = kmsRoot && (await BuiltinKeyService.open(store.kmsKeys, kmsRoot, { log, ...(!alone && { perRequest: true }) }));
   if (kms) log.info({ defaultKeyId: kms.defaultKeyId, rootKeyId: kms.rootKeyId }, 'key service: built-in, default key');
   const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, audit });
   const healthServer = config.health && createFrontServer(readiness);

@@ -299,6 +299,49 @@ describe('BuiltinKeyService', () => {
     await metaB.close();
   });
 
+  it('two services on one database, perRequest (workers, --shared) › a disable or enable through one is refused or taken by the other from its next request, with no read of the generation per call', async () => {
+    const path = tempDb();
+    const r = root('request-key');
+    const metaA = SqliteMetaStore.open(path);
+    const metaB = SqliteMetaStore.open(path);
+    const a = await BuiltinKeyService.open(metaA.kmsKeys, r, { perRequest: true });
+    const b = await BuiltinKeyService.open(metaB.kmsKeys, r, { perRequest: true });
+    let reads = 0;
+    const generation = metaB.kmsKeys.generation.bind(metaB.kmsKeys);
+    metaB.kmsKeys.generation = () => {
+      reads++;
+      return generation();
+    };
+    metaB.requestArrived();
+    const dk = await b.generateDataKey('request-key', CTX);
+    assert.deepEqual(await b.decryptDataKey('request-key', dk.ciphertext, CTX), dk.plaintext);
+    metaB.requestArrived();
+    const checks = metaB.hot.checks;
+    for (let i = 0; i < 3; i++) assert.deepEqual(await b.decryptDataKey('request-key', dk.ciphertext, CTX), dk.plaintext);
+    await b.generateDataKey('request-key', CTX);
+    assert.equal(reads, 0, 'the generation came with the per-request check');
+    assert.equal(metaB.hot.checks, checks + 1, 'one check for the request');
+    await a.setKeyEnabled('request-key', false);
+    assert.equal(await kmsCode(a.generateDataKey('request-key', CTX)), 'DisabledException', 'at once where it was made');
+    metaB.requestArrived();
+    assert.equal(await kmsCode(b.decryptDataKey('request-key', dk.ciphertext, CTX)), 'DisabledException', 'the next request of the other');
+    assert.equal(await kmsCode(b.generateDataKey('request-key', CTX)), 'DisabledException');
+    await a.setKeyEnabled('request-key', true);
+    metaB.requestArrived();
+    assert.deepEqual(await b.decryptDataKey('request-key', dk.ciphertext, CTX), dk.plaintext, 'enabled again: taken from the next request');
+    // A change made through b itself counts at once, within the same request (its write is newer than the check).
+    await b.setKeyEnabled('request-key', false);
+    assert.equal(await kmsCode(b.decryptDataKey('request-key', dk.ciphertext, CTX)), 'DisabledException');
+    await b.setKeyEnabled('request-key', true);
+    assert.deepEqual(await b.decryptDataKey('request-key', dk.ciphertext, CTX), dk.plaintext);
+    // A rotation elsewhere: a data key wrapped under the new version opens here (a newer version makes b read again).
+    await a.rotateKey('request-key');
+    const fromA = await a.generateDataKey('request-key', CTX);
+    assert.deepEqual(await b.decryptDataKey('request-key', fromA.ciphertext, CTX), fromA.plaintext);
+    await metaA.close();
+    await metaB.close();
+  });
+
   it("arn › kmsKeyArn names the key in the account; keyIdOf takes an id or this account's key ARN", () => {
     assert.equal(kmsKeyArn('k1', 'eu-west-1'), 'arn:aws:kms:eu-west-1:000000000000:key/k1');
     assert.equal(keyIdOf('k1'), 'k1');

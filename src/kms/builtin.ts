@@ -11,17 +11,20 @@
 // does not open (InvalidCiphertextException), never yields other bytes.
 //
 // Per data-key call: a point read of the key generation (a `meta` row every key change bumps, in
-// whichever process) at most once a second (STATE_RECHECK_MS; every call with recheckMs 0, as the
-// workers of a cluster and --shared servers open it); the key states read since it last moved
-// are reused, else the key's row is read again. So a disable or a rotation by another process sharing
+// whichever process) at most once a second (STATE_RECHECK_MS; every call with recheckMs 0). The
+// workers of a cluster and --shared servers open it with `perRequest`: every data-key call checks
+// the generation as of its request's arrival, which the metadata store reads with its per-request
+// check for other processes' commits (KmsKeyStore.requestGeneration: no read of its own). The key
+// states read since the generation last moved are reused, else the key's row is read again. So a disable or a rotation by another process sharing
 // the data directory takes effect within a second (at once for administration and in the process
 // that made it). The unsealed material of each (key, version) is cached in memory (it never changes once
 // written), and so are the last unwrapped data keys (by their exact ciphertext, key and context).
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { StoreError } from '../store/errors.js';
 import type { KmsKeyRecord, KmsKeyStore, KmsKeyVersionRecord } from '../store/kms-keys.js';
 import { isKeyId } from './arn.js';
 import { type DataKey, type KeyInfo, KmsError, type KeyService } from './kms.js';
+import { pooledRandom } from './random.js';
 
 /** The operator's root key: NAME (the default key's id) and 32 bytes. */
 export interface RootKey {
@@ -52,25 +55,11 @@ const STATE_RECHECK_MS = 1000;
 /** Unwrapped data keys kept (32 bytes each, plus their cache key): the objects read most recently. */
 const UNWRAPPED_MAX = 4096;
 
-/** Random bytes from a pool refilled 4 KiB at a time: one CSPRNG call per ~90 data keys instead of two per key. */
-const pool = Buffer.alloc(4096);
-let poolUsed = pool.length;
-function random(n: number): Buffer {
-  if (poolUsed + n > pool.length) {
-    randomFillSync(pool);
-    poolUsed = 0;
-  }
-  const out = Buffer.from(pool.subarray(poolUsed, poolUsed + n));
-  pool.fill(0, poolUsed, poolUsed + n);
-  poolUsed += n;
-  return out;
-}
-
 const hkdf = (material: Buffer, info: string): Buffer => Buffer.from(hkdfSync('sha256', material, SALT, info, KEY_BYTES));
 const versionAad = (keyId: string, version: number): Buffer => Buffer.from(`strata-kms master key\0${keyId}\0${version}`, 'utf8');
 
 function seal(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
-  const iv = random(IV_BYTES);
+  const iv = pooledRandom(IV_BYTES);
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(aad);
   return Buffer.concat([iv, c.update(plain), c.final(), c.getAuthTag()]);
@@ -95,6 +84,16 @@ function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | undefined {
  * context over AWS's 8192 characters.
  */
 export function canonicalContext(context: Readonly<Record<string, string>>): string {
+  const names = Object.keys(context);
+  if (names.length === 1) {
+    // S3's own context alone (aws:s3:arn): nothing to sort.
+    const k = names[0]!;
+    const v = context[k];
+    if (typeof v !== 'string') throw new KmsError('ValidationException', `The encryption context value of ${k} is not a string.`);
+    if (k.length + v.length > MAX_CONTEXT_CHARS)
+      throw new KmsError('ValidationException', `The encryption context is longer than ${MAX_CONTEXT_CHARS} characters.`);
+    return JSON.stringify([[k, v]]);
+  }
   const pairs = Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   let chars = 0;
   for (const [k, v] of pairs) {
@@ -132,6 +131,8 @@ export class BuiltinKeyService implements KeyService {
     private readonly now: () => number,
     /** How long data-key calls trust the key states they hold (STATE_RECHECK_MS; 0: look every call). */
     private readonly recheckMs: number,
+    /** Data-key calls look at the generation as of their request's arrival (requestGeneration), not read now. */
+    private readonly perRequest: boolean,
   ) {
     if (root.key.length !== KEY_BYTES || !isKeyId(root.name)) throw new Error('the KMS root key must be a key id and 32 bytes');
     this.defaultKeyId = root.name;
@@ -144,8 +145,13 @@ export class BuiltinKeyService implements KeyService {
    * Opens the service over the store's key tables: creates the default key (NAME of the root key)
    * when it does not exist, and logs every key whose current version this root key cannot open.
    */
-  static async open(keys: KmsKeyStore, root: RootKey, opts: { log?: KmsLog; now?: () => number; recheckMs?: number } = {}): Promise<BuiltinKeyService> {
-    const svc = new BuiltinKeyService(keys, root, opts.log, opts.now ?? Date.now, opts.recheckMs ?? STATE_RECHECK_MS);
+  static async open(
+    keys: KmsKeyStore,
+    root: RootKey,
+    opts: { log?: KmsLog; now?: () => number; recheckMs?: number; perRequest?: boolean } = {},
+  ): Promise<BuiltinKeyService> {
+    const perRequest = opts.perRequest === true;
+    const svc = new BuiltinKeyService(keys, root, opts.log, opts.now ?? Date.now, perRequest ? 0 : (opts.recheckMs ?? STATE_RECHECK_MS), perRequest);
     if (keys.getKey(svc.defaultKeyId) === undefined) {
       const t = svc.now();
       try {
@@ -174,7 +180,7 @@ export class BuiltinKeyService implements KeyService {
     const key = this.usableKey(keyId, false);
     const material = this.material(keyId, key.currentVersion);
     if (material === undefined) throw this.internal(keyId, key.currentVersion, 'its current version is missing from the metadata store');
-    const plaintext = random(KEY_BYTES);
+    const plaintext = pooledRandom(KEY_BYTES);
     const header = Buffer.alloc(HEADER_BYTES);
     header[0] = DATA_KEY_FORMAT;
     header.writeUInt32BE(key.currentVersion, 1);
@@ -192,7 +198,7 @@ export class BuiltinKeyService implements KeyService {
     if (version > key.currentVersion) key = this.usableKey(keyId, true);
     if (version < 1 || version > key.currentVersion) throw bad();
     // The same inputs always unwrap to the same bytes: a data key unwrapped before is not unwrapped again.
-    const cacheKey = `${keyId}\0${ciphertext.toString('base64')}\0${ctx}`;
+    const cacheKey = `${keyId}\0${ciphertext.toString('latin1')}\0${ctx}`;
     const cached = this.unwrapped.get(cacheKey);
     if (cached !== undefined) return Buffer.from(cached);
     const material = this.material(keyId, version);
@@ -267,14 +273,16 @@ export class BuiltinKeyService implements KeyService {
    * made by another process sharing the data directory reaches them within that second (AWS KMS
    * documents key state changes as eventually consistent too), which saves a metadata read (two
    * system calls) per encrypted GET and PUT. Changes made here, and administration, are seen at once.
-   * The workers of one server (and --shared servers) open the service with recheckMs 0: a key
-   * disabled through one worker is refused by every worker at its next call.
+   * The workers of one server (and --shared servers) open the service with `perRequest`: a data-key
+   * call compares with the generation as of its request's arrival (requestGeneration, read with the
+   * metadata store's per-request check), so a key disabled through one worker is refused by every
+   * worker from its next request on.
    */
   private stateOf(keyId: string, fresh = true): KmsKeyRecord {
     const t = this.now();
     if (fresh || t - this.checkedAt >= this.recheckMs) {
       this.checkedAt = t;
-      const generation = this.keys.generation();
+      const generation = !fresh && this.perRequest && this.keys.requestGeneration !== undefined ? this.keys.requestGeneration() : this.keys.generation();
       if (generation !== this.statesAt) {
         this.states.clear();
         this.statesAt = generation;

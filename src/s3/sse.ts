@@ -3,9 +3,11 @@
 // the data key it gets (from the key service, or derived from the customer's key), the key a read
 // must give the store to open a sealed version, and the response headers. The store seals and opens
 // (store/sealed.ts) with the 32-byte data key it is given; it never sees where the key comes from.
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { keyIdOf, kmsKeyArn } from '../kms/arn.js';
 import { KmsError, type KeyService } from '../kms/kms.js';
+import { pooledRandom } from '../kms/random.js';
+import { hkdf32 } from '../store/hkdf.js';
 import type { StoredSse } from '../store/types.js';
 import { checkKeyAccess } from './access.js';
 import { ENCRYPTION_CONFIG_NAME, storedEncryptionRule } from './bucket-encryption.js';
@@ -190,7 +192,8 @@ function checkContext(text: string): Record<string, string> {
 
 /** The encryption context bound to a data key: the client's pairs plus S3's own, the object's ARN. */
 function kmsContext(bucket: string, key: string, stored: StoredSse): Record<string, string> {
-  return { ...(stored.context !== undefined ? checkContext(stored.context) : {}), 'aws:s3:arn': `arn:aws:s3:::${bucket}/${key}` };
+  const arn = `arn:aws:s3:::${bucket}/${key}`;
+  return stored.context === undefined ? { 'aws:s3:arn': arn } : { ...checkContext(stored.context), 'aws:s3:arn': arn };
 }
 
 /** AWS refuses SSE-KMS requests signed with Signature Version 2 (header or presigned query). */
@@ -226,15 +229,26 @@ export function kmsFailure(err: unknown): unknown {
   }
 }
 
-/** The data key of an SSE-C object: derived from the customer's key and the object's salt. */
-function customerDataKey(customer: Buffer, salt: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', customer, salt, 'strata sse-c data key', 32));
+/**
+ * What an SSE-C object keeps and uses of its customer's key, from the key and the object's salt:
+ * the keyed MAC stored to tell a wrong key apart, and the data key (docs/on-disk-format.md,
+ * "extra.sse"). Objects written now (`kdf` 2): one HMAC-SHA512(customer key, label | salt), its
+ * first 32 bytes the data key, its last 32 the MAC (one half says nothing of the other). Before
+ * (no `kdf`): HMAC-SHA256(customer key, label | salt) and HKDF-SHA256(customer key, salt, label):
+ * three HMACs.
+ */
+function customerKeys(customer: Buffer, salt: Buffer, kdf: 2 | undefined): { mac: Buffer; dataKey: Buffer } {
+  if (kdf === 2) {
+    const both = createHmac('sha512', customer).update(CUSTOMER_KEYS_LABEL).update(salt).digest();
+    return { dataKey: both.subarray(0, 32), mac: both.subarray(32) };
+  }
+  return {
+    mac: createHmac('sha256', customer).update('strata sse-c key check').update(salt).digest(),
+    dataKey: hkdf32(customer, salt, 'strata sse-c data key'),
+  };
 }
 
-/** The keyed MAC that tells a customer's key again without storing it. */
-function customerMac(customer: Buffer, salt: Buffer): Buffer {
-  return createHmac('sha256', customer).update('strata sse-c key check').update(salt).digest();
-}
+const CUSTOMER_KEYS_LABEL = 'strata sse-c keys v2\0';
 
 /**
  * The encryption of a new object `bucket/key` (or of a new multipart upload's parts): what the
@@ -245,10 +259,11 @@ export async function writeEncryption(ctx: RequestContext, bucket: string, key: 
   const req = asked === undefined ? await defaultEncryption(ctx, bucket) : await withBucketKey(ctx, bucket, asked);
   if (req === undefined) return undefined;
   if (req.mode === 'SSE-C') {
-    const salt = randomBytes(16);
+    const salt = pooledRandom(16);
+    const { mac, dataKey } = customerKeys(req.customer.key, salt, 2);
     return {
-      stored: { mode: 'SSE-C', keyMd5: req.customer.keyMd5, salt: salt.toString('base64'), mac: customerMac(req.customer.key, salt).toString('base64') },
-      key: customerDataKey(req.customer.key, salt),
+      stored: { mode: 'SSE-C', keyMd5: req.customer.keyMd5, salt: salt.toString('base64'), mac: mac.toString('base64'), kdf: 2 },
+      key: dataKey,
     };
   }
   const kms = requireKms(ctx);
@@ -356,11 +371,10 @@ export async function readKey(
       'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
     );
   }
-  const salt = Buffer.from(stored.salt!, 'base64');
   const mac = Buffer.from(stored.mac!, 'base64');
-  const given = customerMac(customer.key, salt);
-  if (mac.length !== given.length || !timingSafeEqual(mac, given)) throw new S3Error('AccessDenied', 'Access Denied');
-  return customerDataKey(customer.key, salt);
+  const given = customerKeys(customer.key, Buffer.from(stored.salt!, 'base64'), stored.kdf);
+  if (mac.length !== given.mac.length || !timingSafeEqual(mac, given.mac)) throw new S3Error('AccessDenied', 'Access Denied');
+  return given.dataKey;
 }
 
 /**

@@ -52,4 +52,10 @@ export interface KmsKeyStore {
   setEnabled(keyId: string, enabled: boolean): MaybeAsync<KmsKeyRecord>;
   /** How many key changes were committed (0 before the first), by any process sharing the store: one point read. */
   generation(): number;
+  /**
+   * The generation as of the current request's arrival at the latest (never older): what a
+   * worker's data-key calls check their key states against. A store that checks the database
+   * once per request anyway answers it from that check; absent: use generation().
+   */
+  requestGeneration?(): number;
 }

@@ -2,7 +2,7 @@
 // boundaries, and every kind of tampering — a flipped byte anywhere, packages swapped, a piece cut
 // short or lengthened, another key, another piece's header — refused with DataCorrupt.
 import assert from 'node:assert/strict';
-import { createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { StoreError } from './errors.js';
 import { openSealed, openSealedBuffer, plainSize, SEALED_HEADER_BYTES, SEALED_TAG_BYTES, sealBuffer, sealedSize, sealStream } from './sealed.js';
@@ -211,6 +211,64 @@ describe('sealed pieces', () => {
       opened.push(d.update(sealed.subarray(at, at + len)), d.final());
     }
     assert.deepEqual(Buffer.concat(opened), plain);
+  });
+
+  it("inline pieces (sealBuffer) as documented: version 2, the data key itself, nonce = the header's 12-byte base with the index XORed into its last 4 bytes, 12 zero bytes, AAD = header | last", async () => {
+    const n = 2 * PKG + 3;
+    const plain = randomBytes(n);
+    const sealed = sealBuffer(plain, KEY, LOG2);
+    const header = sealed.subarray(0, SEALED_HEADER_BYTES);
+    assert.deepEqual([...header.subarray(0, 8)], [...Buffer.from('STRS'), 2, LOG2, 0, 0]);
+    assert.deepEqual([...header.subarray(20)], new Array(12).fill(0));
+    const opened: Buffer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const at = SEALED_HEADER_BYTES + i * (PKG + SEALED_TAG_BYTES);
+      const len = Math.min(PKG, n - i * PKG);
+      const iv = Buffer.from(header.subarray(8, 20));
+      iv.writeUInt32BE((iv.readUInt32BE(8) ^ i) >>> 0, 8);
+      const d = createDecipheriv('aes-256-gcm', KEY, iv);
+      d.setAAD(Buffer.concat([header, Buffer.from([i === 2 ? 1 : 0])]));
+      d.setAuthTag(sealed.subarray(at + len, at + len + SEALED_TAG_BYTES));
+      opened.push(d.update(sealed.subarray(at, at + len)), d.final());
+    }
+    assert.deepEqual(Buffer.concat(opened), plain);
+    // A version 2 piece never opens as a data file's (a piece id given), nor with its reserved bytes set.
+    await assert.rejects(collect(openSealed(reader(sealed), n, KEY, 'piece-1', 0, n - 1, 'p', LOG2)), isCorrupt);
+    const reserved = Buffer.from(sealed);
+    reserved[31]! ^= 1;
+    assert.throws(() => openSealedBuffer(reserved, n, KEY, 0, n - 1, 'p', LOG2), isCorrupt);
+  });
+
+  it('inline pieces written before version 2 (version 1: HKDF piece key of id "", nonce = index) still open, whole and ranged, and refuse damage', () => {
+    for (const n of [0, 5, PKG, 2 * PKG + 3]) {
+      const plain = randomBytes(n);
+      const header = Buffer.alloc(SEALED_HEADER_BYTES);
+      Buffer.from('STRS').copy(header);
+      header[4] = 1;
+      header[5] = LOG2;
+      randomBytes(24).copy(header, 8);
+      const key = Buffer.from(hkdfSync('sha256', KEY, header.subarray(8), 'strata sealed piece v1\0', 32));
+      const parts: Buffer[] = [header];
+      const count = Math.max(1, Math.ceil(n / PKG));
+      for (let i = 0; i < count; i++) {
+        const iv = Buffer.alloc(12);
+        iv.writeUInt32BE(i, 8);
+        const c = createCipheriv('aes-256-gcm', key, iv);
+        c.setAAD(Buffer.concat([header, Buffer.from([i === count - 1 ? 1 : 0])]));
+        parts.push(c.update(plain.subarray(i * PKG, (i + 1) * PKG)), c.final(), c.getAuthTag());
+      }
+      const v1 = Buffer.concat(parts);
+      assert.equal(v1.length, sealedSize(n, LOG2));
+      if (n === 0) {
+        assert.equal(openSealedBuffer(v1, 0, KEY, 0, 0, 'p', LOG2).length, 0);
+        continue;
+      }
+      assert.deepEqual(openSealedBuffer(v1, n, KEY, 0, n - 1, 'p', LOG2), plain);
+      assert.deepEqual(openSealedBuffer(v1, n, KEY, 1, n - 2 || 1, 'p', LOG2), plain.subarray(1, (n - 2 || 1) + 1));
+      const bad = Buffer.from(v1);
+      bad[SEALED_HEADER_BYTES + 1]! ^= 0x80;
+      assert.throws(() => openSealedBuffer(bad, n, KEY, 0, n - 1, 'p', LOG2), isCorrupt);
+    }
   });
 
   it('large reads: ranges opened from chunks of many packages; sealing yields few large buffers', async () => {

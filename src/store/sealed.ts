@@ -1,34 +1,46 @@
 // Sealed pieces: how an encrypted object's bytes lie on disk (and inline in the metadata store).
-// The store seals with a 32-byte data key the caller gives it (s3/sse.ts gets it from the key service
-// or derives it from a customer's key) and opens with the same key; it never sees where the key comes
-// from. Format (docs/on-disk-format.md, "Sealed pieces"):
+// The store seals and opens with a 32-byte data key the caller gives it (s3/sse.ts gets it from the
+// key service or derives it from a customer's key); it never sees where the key comes from. Format
+// (docs/on-disk-format.md, "Sealed pieces"):
 //
-//   header   32 bytes: "STRS" | version 1 | log2(package size) | 2 zero bytes | salt (24 random bytes)
+//   header   32 bytes: "STRS" | version | log2(package size) | 2 zero bytes | 24 bytes (below)
 //   packages n = max(1, ceil(plain / P)) of them, each: ciphertext (P bytes, the last 0..P) | GCM tag (16)
 //
-// Each piece has its own key, HKDF-SHA256(data key, salt, "strata sealed piece v1" NUL piece id),
-// so a data key shared by the parts of a multipart upload never meets the same nonce twice, and a
-// piece's bytes open only under its own id (a data file moved to another id, e.g. two parts of one
-// upload exchanged, fails). Inline pieces have no id (the empty string): each object's data key is
-// its own. Package i is sealed
-// with AES-256-GCM, nonce = 4 zero bytes | i as 64-bit big-endian, associated data = the header and
-// one byte, 1 for the last package and 0 for the others. So a flipped byte, a package moved within
-// the piece or to another piece, a piece cut after any package, or a header changed is detected
-// when that package is opened: the read fails (StoreError('DataCorrupt')), no byte of a package is
-// served before its tag is checked. A range read opens only the packages it covers (and the header).
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'node:crypto';
+// Version 1 (every piece in a data file; inline pieces written before version 2): the 24 bytes are
+// a random salt, and each piece has its own key, HKDF-SHA256(data key, salt, "strata sealed piece
+// v1" NUL piece id), so a data key shared by the parts of a multipart upload never meets the same
+// nonce twice, and a piece's bytes open only under its own id (a data file moved to another id, e.g.
+// two parts of one upload exchanged, fails). Package i's nonce is 4 zero bytes | i as 64-bit big-endian.
+//
+// Version 2 (inline pieces, sealBuffer): the 24 bytes are a random 12-byte nonce base and 12 zero
+// bytes; the piece is sealed with the data key itself, package i's nonce being the base with i
+// XORed into its last 4 bytes. No key derivation (two HMACs per small object): an inline piece has
+// no id and its data key seals nothing else (every object's data key is its own: SSE-S3/KMS draw a
+// fresh one, SSE-C derives it from the object's random salt; multipart parts, which share one, are
+// always data files). A version 2 header is refused where a piece id is given (a data file).
+//
+// Either way package i is sealed with AES-256-GCM, associated data = the header and one byte, 1 for
+// the last package and 0 for the others. So a flipped byte, a package moved within the piece or to
+// another piece, a piece cut after any package, or a header changed is detected when that package
+// is opened: the read fails (StoreError('DataCorrupt')), no byte of a package is served before its
+// tag is checked. A range read opens only the packages it covers (and the header).
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { StoreError } from './errors.js';
+import { hkdf32 } from './hkdf.js';
 
 export const SEALED_HEADER_BYTES = 32;
 export const SEALED_TAG_BYTES = 16;
 /** Plaintext bytes per package: 64 KiB. A piece records it in its header (log2), so it may change for new pieces. */
 export const PACKAGE_LOG2 = 16;
 const MAGIC = Buffer.from('STRS', 'latin1');
+const MAGIC_U32 = MAGIC.readUInt32BE(0);
+/** Pieces in data files (and inline pieces written before version 2): a piece key derived per piece. */
 const VERSION = 1;
+/** Inline pieces: the data key itself, a random nonce base. */
+const VERSION_INLINE = 2;
 const SALT_BYTES = 24;
+const NONCE_BYTES = 12;
 const INFO = 'strata sealed piece v1';
-const LAST = Buffer.from([1]);
-const NOT_LAST = Buffer.from([0]);
 
 /** The number of packages of a piece of `plain` bytes: at least one (an empty piece has one empty package). */
 function packagesOf(plain: number, pkg: number): number {
@@ -50,13 +62,8 @@ export function plainSize(sealed: number, log2 = PACKAGE_LOG2): number {
 }
 
 const INFO_PREFIX = `${INFO}\0`;
-const ONE = Buffer.from([1]);
 
-/**
- * The key of one piece: HKDF-SHA256(data key, salt, INFO | 0 | piece id ('' inline)) to 32 bytes
- * (RFC 5869: extract, then one expand block) with two HMACs: the same bytes as crypto.hkdfSync, at
- * about half its cost (it builds KeyObjects per call), which counts once per small object.
- */
+/** The key of one version 1 piece: HKDF-SHA256(data key, salt, INFO | 0 | piece id ('' inline)) to 32 bytes (hkdf.ts). */
 function pieceKey(dataKey: Buffer, salt: Buffer, id: string): Buffer {
   if (dataKey.length !== 32) throw new Error('sealed: a data key has 32 bytes');
   // Reads of the same piece (a small object read again and again) reuse its key: two HMACs cost
@@ -64,8 +71,7 @@ function pieceKey(dataKey: Buffer, salt: Buffer, id: string): Buffer {
   const name = `${dataKey.toString('latin1')}${salt.toString('latin1')}${id}`;
   const known = PIECE_KEYS.get(name);
   if (known !== undefined) return known;
-  const prk = createHmac('sha256', salt).update(dataKey).digest();
-  const key = createHmac('sha256', prk).update(INFO_PREFIX, 'latin1').update(id, 'utf8').update(ONE).digest();
+  const key = hkdf32(dataKey, salt, INFO_PREFIX, id);
   if (PIECE_KEYS.size >= PIECE_KEYS_MAX) PIECE_KEYS.delete(PIECE_KEYS.keys().next().value!);
   PIECE_KEYS.set(name, key);
   return key;
@@ -79,9 +85,11 @@ function pieceKey(dataKey: Buffer, salt: Buffer, id: string): Buffer {
 const PIECE_KEYS = new Map<string, Buffer>();
 const PIECE_KEYS_MAX = 4096;
 
-/** The per-piece constants of sealing and opening: its key, and the associated data of a package that is last or not (made when first needed). */
+/** The per-piece constants of sealing and opening: its key, nonces, and the associated data of a package that is last or not (made when first needed). */
 class Piece {
   readonly key: Buffer;
+  /** Version 2: the header's nonce base; version 1: undefined (the nonce is the index). */
+  private readonly base: Buffer | undefined;
   private last: Buffer | undefined;
   private notLast: Buffer | undefined;
 
@@ -90,21 +98,41 @@ class Piece {
     private readonly header: Buffer,
     id: string,
   ) {
-    this.key = pieceKey(dataKey, header.subarray(8), id);
+    if (header[4] === VERSION_INLINE) {
+      if (dataKey.length !== 32) throw new Error('sealed: a data key has 32 bytes');
+      this.key = dataKey;
+      this.base = header.subarray(8, 8 + NONCE_BYTES);
+    } else {
+      this.key = pieceKey(dataKey, header.subarray(8), id);
+    }
+  }
+
+  nonce(i: number): Buffer {
+    const n = Buffer.allocUnsafe(NONCE_BYTES);
+    if (this.base === undefined) {
+      // i < 2^53: the high word then the low word of a 64-bit big-endian counter.
+      n.writeUInt32BE(0, 0);
+      n.writeUInt32BE(Math.floor(i / 0x1_0000_0000), 4);
+      n.writeUInt32BE(i >>> 0, 8);
+      return n;
+    }
+    // An inline piece has at most a few packages: i < 2^32.
+    this.base.copy(n, 0);
+    n.writeUInt32BE((n.readUInt32BE(8) ^ i) >>> 0, 8);
+    return n;
   }
 
   aad(last: boolean): Buffer {
-    if (last) return (this.last ??= Buffer.concat([this.header, LAST]));
-    return (this.notLast ??= Buffer.concat([this.header, NOT_LAST]));
+    if (last) return (this.last ??= aadOf(this.header, 1));
+    return (this.notLast ??= aadOf(this.header, 0));
   }
 }
 
-function nonce(i: number): Buffer {
-  const n = Buffer.alloc(12);
-  // i < 2^53: the high word then the low word of a 64-bit big-endian counter.
-  n.writeUInt32BE(Math.floor(i / 0x1_0000_0000), 4);
-  n.writeUInt32BE(i >>> 0, 8);
-  return n;
+function aadOf(header: Buffer, last: number): Buffer {
+  const a = Buffer.allocUnsafe(SEALED_HEADER_BYTES + 1);
+  header.copy(a, 0, 0, SEALED_HEADER_BYTES);
+  a[SEALED_HEADER_BYTES] = last;
+  return a;
 }
 
 /**
@@ -112,7 +140,7 @@ function nonce(i: number): Buffer {
  * its ciphertext and tag to `out`. Returns the number of bytes appended.
  */
 function sealPackage(p: Piece, i: number, last: boolean, parts: readonly Buffer[], out: Buffer[]): number {
-  const c = createCipheriv('aes-256-gcm', p.key, nonce(i));
+  const c = createCipheriv('aes-256-gcm', p.key, p.nonce(i));
   c.setAAD(p.aad(last));
   let n = 0;
   for (const part of parts) {
@@ -132,7 +160,7 @@ function sealPackage(p: Piece, i: number, last: boolean, parts: readonly Buffer[
  * by the callers unless it checks. Returns the offset after the plaintext.
  */
 function openPackageInto(p: Piece, i: number, last: boolean, parts: readonly Buffer[], bytes: number, out: Buffer, at: number, what: string): number {
-  const d = createDecipheriv('aes-256-gcm', p.key, nonce(i));
+  const d = createDecipheriv('aes-256-gcm', p.key, p.nonce(i));
   d.setAAD(p.aad(last));
   // The tag is the last 16 bytes of the parts; it may straddle two of them.
   const bodyBytes = bytes - SEALED_TAG_BYTES;
@@ -153,6 +181,20 @@ function openPackageInto(p: Piece, i: number, last: boolean, parts: readonly Buf
   return at;
 }
 
+/** Opens a piece's one and only package (its ciphertext and tag) into the buffer the cipher returns, or throws StoreError('DataCorrupt'). */
+function openOnly(p: Piece, sealed: Buffer, what: string): Buffer {
+  const d = createDecipheriv('aes-256-gcm', p.key, p.nonce(0));
+  d.setAAD(p.aad(true));
+  d.setAuthTag(sealed.subarray(sealed.length - SEALED_TAG_BYTES));
+  const out = d.update(sealed.subarray(0, sealed.length - SEALED_TAG_BYTES));
+  try {
+    d.final();
+  } catch {
+    throw new StoreError('DataCorrupt', `${what}: package 0 does not authenticate (damaged, moved, or another key)`);
+  }
+  return out;
+}
+
 /**
  * Salts come from a pool of random bytes filled by the CSPRNG 4 KiB at a time (one call per ~170
  * pieces instead of one per piece: it counts for small objects); each salt is used once.
@@ -169,12 +211,14 @@ function randomSalt(into: Buffer, at: number): void {
   saltAt += SALT_BYTES;
 }
 
-function newHeader(log2: number): Buffer {
+function newHeader(log2: number, version = VERSION): Buffer {
   const h = Buffer.alloc(SEALED_HEADER_BYTES);
   MAGIC.copy(h, 0);
-  h[4] = VERSION;
+  h[4] = version;
   h[5] = log2;
+  // Version 2 takes the first 12 bytes as its nonce base and keeps the last 12 zero.
   randomSalt(h, 8);
+  if (version === VERSION_INLINE) h.fill(0, 8 + NONCE_BYTES);
   return h;
 }
 
@@ -225,9 +269,9 @@ export async function* sealStream(source: AsyncIterable<Buffer>, dataKey: Buffer
   yield Buffer.concat(out, outBytes);
 }
 
-/** Seals bytes in memory (inline objects: no piece id). */
+/** Seals bytes in memory: an inline object's piece (version 2, sealed with the data key itself, no piece id). */
 export function sealBuffer(plain: Buffer, dataKey: Buffer, log2 = PACKAGE_LOG2): Buffer {
-  const header = newHeader(log2);
+  const header = newHeader(log2, VERSION_INLINE);
   const piece = new Piece(dataKey, header, '');
   const pkg = 2 ** log2;
   const n = packagesOf(plain.length, pkg);
@@ -237,10 +281,27 @@ export function sealBuffer(plain: Buffer, dataKey: Buffer, log2 = PACKAGE_LOG2):
   return Buffer.concat(out, bytes);
 }
 
-/** The piece's header, checked; its package size. Throws StoreError('DataCorrupt'). */
-function readHeader(header: Buffer, what: string): { log2: number } {
-  if (header.length !== SEALED_HEADER_BYTES || !header.subarray(0, 4).equals(MAGIC) || header[4] !== VERSION || header[5]! < 10 || header[5]! > 24) {
+/**
+ * The piece's header, checked: its version and package size. Version 2 (inline pieces) only where
+ * no piece id is given. Throws StoreError('DataCorrupt').
+ */
+function readHeader(header: Buffer, id: string, what: string): { log2: number } {
+  const v = header[4];
+  if (
+    header.length !== SEALED_HEADER_BYTES ||
+    header.readUInt32BE(0) !== MAGIC_U32 ||
+    (v !== VERSION && v !== VERSION_INLINE) ||
+    header[5]! < 10 ||
+    header[5]! > 24 ||
+    header[6] !== 0 ||
+    header[7] !== 0
+  ) {
     throw new StoreError('DataCorrupt', `${what}: not a sealed piece (bad header)`);
+  }
+  if (v === VERSION_INLINE) {
+    let reserved = id.length;
+    for (let i = 8 + NONCE_BYTES; i < SEALED_HEADER_BYTES; i++) reserved |= header[i]!;
+    if (reserved !== 0) throw new StoreError('DataCorrupt', `${what}: not a sealed piece of this kind (bad header)`);
   }
   return { log2: header[5]! };
 }
@@ -275,7 +336,7 @@ export async function* openSealed(
   let piece: Piece | undefined;
   const takeHeader = (): void => {
     const header = Buffer.concat(headerChunks);
-    if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
+    if (readHeader(header, id, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
     piece = new Piece(dataKey, header, id);
   };
   if (from !== 0) {
@@ -334,7 +395,7 @@ export async function* openSealed(
 export function openSealedBuffer(sealed: Buffer, plain: number, dataKey: Buffer, start: number, end: number, what: string, log2 = PACKAGE_LOG2): Buffer {
   if (sealed.length !== sealedSize(plain, log2)) throw new StoreError('DataCorrupt', `${what}: ${sealed.length} sealed bytes for ${plain} plaintext bytes`);
   const header = sealed.subarray(0, SEALED_HEADER_BYTES);
-  if (readHeader(header, what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
+  if (readHeader(header, '', what).log2 !== log2) throw new StoreError('DataCorrupt', `${what}: package size does not match the piece's record`);
   const piece = new Piece(dataKey, header, '');
   // An empty piece is still authenticated (its one empty package): a damaged one is not "empty".
   if (plain === 0) {
@@ -342,6 +403,11 @@ export function openSealedBuffer(sealed: Buffer, plain: number, dataKey: Buffer,
     return Buffer.alloc(0);
   }
   if (end >= plain || start > end || start < 0) throw new StoreError('DataCorrupt', `${what}: bytes ${start}-${end} asked of a piece of ${plain}`);
+  if (plain <= 2 ** log2) {
+    // One package (every small object): opened straight into the buffer the cipher returns.
+    const bytes = openOnly(piece, sealed.subarray(SEALED_HEADER_BYTES), what);
+    return start === 0 && end === plain - 1 ? bytes : bytes.subarray(start, end + 1);
+  }
   const pkg = 2 ** log2;
   const n = packagesOf(plain, pkg);
   const first = Math.floor(start / pkg);

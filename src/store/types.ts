@@ -105,6 +105,8 @@ export interface StoredSse {
   salt?: string;
   /** SSE-C: a keyed MAC of the customer's key (base64): tells a wrong key apart, never the key. */
   mac?: string;
+  /** SSE-C: 2 when `mac` and the data key come from one HMAC-SHA512 (objects written since); absent: an HMAC and an HKDF. */
+  kdf?: 2;
 }
 
 /**

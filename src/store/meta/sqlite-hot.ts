@@ -15,7 +15,11 @@
 //   arrived: whatever another process acknowledged before that is seen.
 // - A store alone on its data directory (`othersMayWrite: false`: main.ts with the exclusive lock)
 //   has no other writer and skips the check.
+// The same statement reads the key service's generation (sqlite-kms.ts): the key states a worker's
+// key service holds are checked against it for each request without a read of their own
+// (SqliteKmsKeys.requestGeneration).
 import { storedInlineSize } from '../sealed.js';
+import { KMS_GENERATION } from './sqlite-kms.js';
 import type { ObjectRecord } from '../types.js';
 import { DEFAULT_HOT_ROW_LIMITS, HotRows, type HotRowLimits } from './hot-rows.js';
 import type { BucketRow, Db, ObjectInlineRow, ObjectRow, Stmt } from './sqlite-sql.js';
@@ -44,6 +48,8 @@ export class HotReads {
   private readonly othersMayWrite: boolean;
   private readonly dataVersionSt: Stmt;
   private dataVersion = -1;
+  /** The key generation (the `meta` row KMS_GENERATION) as of the last data_version check. */
+  private kmsGeneration = 0;
   /** A request arrived since the last data_version check (true at first: check before the first use). */
   private checkPending = true;
   /** data_version checks made (tests: at most one per arrival). */
@@ -57,7 +63,10 @@ export class HotReads {
     const limits = opts.limits ?? DEFAULT_HOT_ROW_LIMITS;
     this.cache = limits === false ? undefined : new HotRows(limits, rowBytes);
     this.othersMayWrite = opts.othersMayWrite ?? true;
-    this.dataVersionSt = db.prepare('PRAGMA data_version').pluck();
+    // One statement, one read transaction: data_version and the key generation at the same instant.
+    this.dataVersionSt = db
+      .prepare(`SELECT data_version, coalesce((SELECT value FROM meta WHERE name = '${KMS_GENERATION}'), 0) FROM pragma_data_version`)
+      .raw();
   }
 
   /** A request (or a job step) begins: the next cached read checks for other connections' commits first. */
@@ -72,13 +81,25 @@ export class HotReads {
     this.checkPending = false;
     if (this.othersMayWrite) {
       this.checks++;
-      const v = this.dataVersionSt.get() as number;
+      const [v, generation] = this.dataVersionSt.get() as [number, number];
+      this.kmsGeneration = generation;
       if (v !== this.dataVersion) {
         cache.clear();
         this.dataVersion = v;
       }
     }
     return cache;
+  }
+
+  /**
+   * The key generation as of this request's data_version check (made now if still pending), or
+   * undefined when this store makes no such check (caching off, or no other writer): then read it.
+   * `checks` after the call numbers the check it comes from.
+   */
+  requestKmsGeneration(): number | undefined {
+    if (this.cache === undefined || !this.othersMayWrite) return undefined;
+    this.fresh();
+    return this.kmsGeneration;
   }
 
   bucket(name: string): BucketRow | undefined {

@@ -2,9 +2,12 @@
 // (sqlite-schema.ts). Each change is one small transaction through the store's write scheduler
 // (durable like any metadata write) that also bumps the key generation (the `meta` row
 // KMS_GENERATION); reads are primary-key reads, so another process's change is seen by the next read.
+// requestGeneration answers from the per-request data_version check (sqlite-hot.ts), which reads the
+// generation with it: no read of its own for each data-key call of a worker.
 import { StoreError } from '../errors.js';
 import type { KmsKeyRecord, KmsKeyStore, KmsKeyVersionRecord } from '../kms-keys.js';
 import { read } from './sqlite-busy.js';
+import type { HotReads } from './sqlite-hot.js';
 import type { Db, Stmt } from './sqlite-sql.js';
 
 type Write = <T>(run: () => T) => T | Promise<T>;
@@ -48,10 +51,16 @@ export class SqliteKmsKeys implements KmsKeyStore {
   private readonly createTx: (key: KmsKeyRecord, first: KmsKeyVersionRecord) => void;
   private readonly addVersionTx: (v: KmsKeyVersionRecord) => KmsKeyRecord;
   private readonly setEnabledTx: (keyId: string, enabled: boolean) => KmsKeyRecord;
+  /** Writes of this store under way (their commit may not be in the last data_version check yet). */
+  private writing = 0;
+  /** The number of the last data_version check made before a write of this store ended. */
+  private writtenAt = -1;
 
   constructor(
     db: Db,
     private readonly write: Write,
+    /** The per-request check that also reads the generation (requestGeneration); none: always read. */
+    private readonly hot?: HotReads,
   ) {
     const p = (sql: string): Stmt => db.prepare(sql);
     this.st = {
@@ -98,6 +107,40 @@ export class SqliteKmsKeys implements KmsKeyStore {
   generation(): number {
     return read(() => this.st.generation!.get() as number);
   }
+
+  /**
+   * The generation as of this request's arrival (KmsKeyStore): as the per-request data_version check
+   * read it, unless a write of this store is under way or ended after that check (its change would be
+   * missed): then read now.
+   */
+  requestGeneration(): number {
+    if (this.writing === 0) {
+      const g = this.hot?.requestKmsGeneration();
+      if (g !== undefined && this.hot!.checks > this.writtenAt) return g;
+    }
+    return this.generation();
+  }
+
+  /** Runs a write, noting it for requestGeneration. */
+  private written<T>(run: () => T): T | Promise<T> {
+    this.writing++;
+    const done = () => {
+      this.writing--;
+      this.writtenAt = this.hot?.checks ?? -1;
+    };
+    let out: T | Promise<T>;
+    try {
+      out = this.write(run);
+    } catch (err) {
+      done();
+      throw err;
+    }
+    if (!(out instanceof Promise)) {
+      done();
+      return out;
+    }
+    return out.finally(done);
+  }
   getKey(keyId: string): KmsKeyRecord | undefined {
     return read(() => {
       const r = this.st.getKey!.get(keyId) as KeyRow | undefined;
@@ -114,12 +157,12 @@ export class SqliteKmsKeys implements KmsKeyStore {
     });
   }
   createKey(key: KmsKeyRecord, first: KmsKeyVersionRecord): void | Promise<void> {
-    return this.write(() => this.createTx(key, first));
+    return this.written(() => this.createTx(key, first));
   }
   addVersion(v: KmsKeyVersionRecord): KmsKeyRecord | Promise<KmsKeyRecord> {
-    return this.write(() => this.addVersionTx(v));
+    return this.written(() => this.addVersionTx(v));
   }
   setEnabled(keyId: string, enabled: boolean): KmsKeyRecord | Promise<KmsKeyRecord> {
-    return this.write(() => this.setEnabledTx(keyId, enabled));
+    return this.written(() => this.setEnabledTx(keyId, enabled));
   }
 }

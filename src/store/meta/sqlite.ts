@@ -236,7 +236,7 @@ export class SqliteMetaStore implements MetaStore {
         return run();
       }),
     );
-    this.kmsKeys = new SqliteKmsKeys(db, (run) => this.writeNow(run));
+    this.kmsKeys = new SqliteKmsKeys(db, (run) => this.writeNow(run), this.hot);
     this.putConfigTx = db.transaction((bucket: string, name: string, value: string | undefined) => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       if (value === undefined) this.st.deleteConfig.run(bucket, name);
