@@ -2,7 +2,7 @@
 // reloads land in the same place). One ListObjectsV2 page at a time (delimiter '/'), a prefix search
 // inside the folder, sort within the page, uploads, previews, share links, versions, zip downloads
 // and deletes of one or many.
-import { Alert, Anchor, Breadcrumbs, Button, Group, Loader, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Breadcrumbs, Button, Group, Loader, NativeSelect, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
@@ -206,7 +206,7 @@ export function BrowserPage() {
           onChange={(e) => setSearch(e.currentTarget.value)}
           w={320}
         />
-        <Select label="Per page" data={['100', '200', '500', '1000']} value={pageSize} onChange={(v) => v && setPageSize(v)} allowDeselect={false} w={100} />
+        <NativeSelect label="Per page" data={['100', '200', '500', '1000']} value={pageSize} onChange={(e) => setPageSize(e.currentTarget.value)} w={100} />
         <Button variant="default" leftSection={<IconRefresh size={16} />} onClick={reload} aria-label="Refresh listing">
           Refresh
         </Button>

@@ -1,6 +1,6 @@
 // A share link: a presigned GET URL for one object (or version) made by the server (/api/presign)
 // with the session's own key, valid for the chosen time; copied to the clipboard.
-import { Alert, Button, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
 import { IconCheck, IconCopy, IconLink } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import { ApiError } from '../../api/api';
@@ -73,7 +73,7 @@ export function ShareModal({ bucket, objectKey, versionId, onClose }: { bucket: 
           it earlier.
         </Text>
         <Group align="flex-end">
-          <Select label="Link valid for" data={EXPIRIES} value={expiry} onChange={(v) => v && setExpiry(v)} allowDeselect={false} w={260} />
+          <NativeSelect label="Link valid for" data={EXPIRIES} value={expiry} onChange={(e) => setExpiry(e.currentTarget.value)} w={260} />
           <Button leftSection={<IconLink size={16} />} onClick={() => void create()} loading={busy}>
             Create link
           </Button>
