@@ -41,7 +41,7 @@ export function TimeChart({ title, times, series, format, height = 180, testId }
     const opts: uPlot.Options = {
       width: Math.floor(width),
       height,
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [axis, { ...axis, size: 70, values: (_u, vals) => vals.map((v) => format(v)) }],
