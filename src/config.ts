@@ -67,6 +67,16 @@ export interface Config {
   /** A second listener (plain HTTP) that serves only the front endpoints (health); absent = none. */
   health?: { host: string; port: number };
   /**
+   * The web console's listener (src/console/, docs/console.md): `explicit` when the address was
+   * given (a bind failure then stops the start), false for the default `:9001` (a port already taken
+   * is logged and the server runs without a console). Absent: `--console-address off`.
+   */
+  console?: { host: string; port: number; explicit: boolean };
+  /** The S3 address presigned console links point at (--console-s3-url); absent: derived from the S3 listener. */
+  consoleS3Url?: string;
+  /** Where the console's built files are (--console-dir); absent: dist/console of the installation. */
+  consoleDir?: string;
+  /**
    * SSE-C over plain HTTP is refused as AWS refuses it (the key would cross the network in the
    * clear); true lets it through, for tests on a loopback (docs/encryption.md).
    */
@@ -150,6 +160,9 @@ const FLAGS: FlagSpec[] = [
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
   { flag: 'tls-key', env: ['STRATA_TLS_KEY'], arg: 'FILE', doc: 'PEM private key for --tls-cert' },
   { flag: 'health-address', env: ['STRATA_HEALTH_ADDRESS'], arg: 'HOST:PORT', doc: 'also serve the health endpoints (only) here, plain HTTP' },
+  { flag: 'console-address', env: ['STRATA_CONSOLE_ADDRESS'], arg: 'HOST:PORT|off', doc: 'serve the web console here (off: no console)', default: ':9001' },
+  { flag: 'console-s3-url', env: ['STRATA_CONSOLE_S3_URL'], arg: 'URL', doc: "the S3 URL the console's share links use (default: from --address)" },
+  { flag: 'console-dir', env: ['STRATA_CONSOLE_DIR'], arg: 'DIR', doc: "the console's built files (default: dist/console)" },
   {
     flag: 'sse-c-over-http',
     env: ['STRATA_SSE_C_OVER_HTTP'],
@@ -311,6 +324,18 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (tls) config.tls = tls;
   const health = nonEmpty('health-address');
   if (health !== undefined) config.health = parseAddress(health);
+  const consoleAddress = get('console-address')!;
+  if (consoleAddress !== 'off') {
+    const explicit = given.has('console-address') || (env.STRATA_CONSOLE_ADDRESS ?? '') !== '';
+    config.console = { ...parseAddress(consoleAddress), explicit };
+  }
+  const consoleS3Url = nonEmpty('console-s3-url');
+  if (consoleS3Url !== undefined) {
+    if (!/^https?:\/\/[^/?#]+\/?$/.test(consoleS3Url)) throw new ConfigError(`invalid --console-s3-url: ${consoleS3Url} (expected http(s)://HOST[:PORT])`);
+    config.consoleS3Url = consoleS3Url.replace(/\/$/, '');
+  }
+  const consoleDir = nonEmpty('console-dir');
+  if (consoleDir !== undefined) config.consoleDir = consoleDir;
   const kmsKey = nonEmpty('kms-secret-key');
   const kmsKeyFile = nonEmpty('kms-secret-key-file');
   if (kmsKey !== undefined && kmsKeyFile !== undefined) throw new ConfigError('give either --kms-secret-key or --kms-secret-key-file, not both');

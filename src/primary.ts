@@ -68,6 +68,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   let lastFailure = '';
   const ports = new Set<number>();
   let healthPort: number | undefined;
+  let consolePort: number | undefined;
   let startFailed: ((err: Error) => void) | undefined;
   let allListening: (() => void) | undefined;
 
@@ -86,6 +87,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       live.get(w)!.listening = true;
       ports.add(m.port);
       if (m.healthPort !== undefined) healthPort = m.healthPort;
+      if (m.consolePort !== undefined) consolePort = m.consolePort;
       failedRespawns = 0;
       if (!started && [...live.values()].filter((s) => s.listening).length === n) allListening?.();
     });
@@ -182,9 +184,17 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       tls,
       ...(config.tls && { certFile: config.tls.certFile }),
       ...(healthPort !== undefined && { healthPort }),
+      ...(consolePort !== undefined && { consolePort }),
       workers: n,
     },
     'listening',
   );
-  writeStartLine({ host: config.host, port, tls, dataDir, defaultCredentials: config.defaultCredentials });
+  writeStartLine({
+    host: config.host,
+    port,
+    tls,
+    dataDir,
+    defaultCredentials: config.defaultCredentials,
+    ...(consolePort !== undefined && config.console && { console: { host: config.console.host, port: consolePort } }),
+  });
 }

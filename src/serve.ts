@@ -2,6 +2,7 @@
 // primary, src/primary.ts, holds the data-directory lock and ran the startup sweeps). Opens the
 // stores, listens, runs the jobs runner, and shuts down cleanly on SIGINT/SIGTERM.
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -12,12 +13,12 @@ import { freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
 import { BuiltinKeyService } from './kms/builtin.js';
-import { BatchedLines, createServer, drainConnections } from './server.js';
+import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
 import { type DataDirLock, holdWorkerLock, lockDataDir } from './store/lock.js';
 import { setHashOffload } from './store/hash-offload.js';
 import { availableParallelism } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
-import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+import { listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
@@ -28,7 +29,10 @@ const ORPHAN_SWEEP_INTERVAL_MS = 6 * 3600_000;
 const STALE_UPLOADS_INTERVAL_MS = 3600_000;
 
 /** What a worker tells its primary (process.send): it listens (the ports it got), or it could not start. */
-export type WorkerReport = { strata: 'loaded' } | { strata: 'listening'; port: number; healthPort?: number } | { strata: 'failed'; message: string };
+export type WorkerReport =
+  | { strata: 'loaded' }
+  | { strata: 'listening'; port: number; healthPort?: number; consolePort?: number }
+  | { strata: 'failed'; message: string };
 
 /**
  * Serves until a signal stops the process. `worker`: one of a cluster's workers (send reports to
@@ -91,6 +95,18 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     server.once('error', fail);
     server.listen({ host: config.host || undefined, port: config.port }, () => ok());
   });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  // The web console (src/console/) on its own address, served by this same process.
+  const localS3Url = listenerUrl(config.host, port, tls !== undefined);
+  const s3Url = config.consoleS3Url ?? localS3Url;
+  const consoleServer =
+    config.console &&
+    (await listenConsole(
+      createConsoleServer(config, { store, log, accessLog, credentials, secrets: box, tls, kms }, { s3: () => s3Url, local: () => localS3Url }),
+      config.console,
+      log,
+    ));
 
   let stopping = false;
   /** Logging must never stand in the way of stopping (stdout may be a closed pipe: EPIPE). */
@@ -107,6 +123,11 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     jobsStop.abort();
     healthServer?.close();
     healthServer?.closeAllConnections();
+    if (consoleServer) {
+      consoleServer.close();
+      drainConnections(consoleServer);
+      setTimeout(() => consoleServer.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    }
     server.close(() => {
       jobsDone
         .then(() => store.close())
@@ -130,13 +151,13 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
 
   // Only now: a supervisor may send SIGTERM as soon as it reads `listening`, and without the
   // handlers above that would kill the process instead of stopping it cleanly.
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const healthAddr = healthServer?.address();
   const healthPort = typeof healthAddr === 'object' && healthAddr ? healthAddr.port : undefined;
+  const consoleAddr = consoleServer ? consoleServer.address() : undefined;
+  const consolePort = typeof consoleAddr === 'object' && consoleAddr ? consoleAddr.port : undefined;
   if (worker) {
     // The primary logs `listening` (and the start line) once every worker listens.
-    worker.report({ strata: 'listening', port, ...(healthPort !== undefined && { healthPort }) });
+    worker.report({ strata: 'listening', port, ...(healthPort !== undefined && { healthPort }), ...(consolePort !== undefined && { consolePort }) });
   } else {
     log.info(
       {
@@ -147,11 +168,19 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
         tls: tls !== undefined,
         ...(config.tls && { certFile: config.tls.certFile }),
         ...(healthPort !== undefined && { healthPort }),
+        ...(consolePort !== undefined && { consolePort }),
       },
       'listening',
     );
     // One line for a person: the URL to use, where the data is, and the default-credentials warning.
-    writeStartLine({ host: config.host, port, tls: tls !== undefined, dataDir, defaultCredentials: config.defaultCredentials });
+    writeStartLine({
+      host: config.host,
+      port,
+      tls: tls !== undefined,
+      dataDir,
+      defaultCredentials: config.defaultCredentials,
+      ...(consolePort !== undefined && config.console && { console: { host: config.console.host, port: consolePort } }),
+    });
   }
 
   // Background work (src/jobs/): one runner per data directory, whichever process holds the lease.
@@ -166,3 +195,23 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
 
 /** Writes of at most this many bytes to a pipe are atomic (Linux): several writers' lines stay whole. */
 const PIPE_BUF = 4096;
+
+/**
+ * Binds the console's listener. The default address (`:9001`, not asked for) already in use is
+ * logged and the server runs without a console; an address given explicitly that cannot be bound
+ * stops the start, as the S3 address does.
+ */
+async function listenConsole(server: Server, at: NonNullable<Config['console']>, log: Logger): Promise<Server | undefined> {
+  try {
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen({ host: at.host || undefined, port: at.port }, () => ok());
+    });
+    return server;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (at.explicit || (code !== 'EADDRINUSE' && code !== 'EACCES')) throw err;
+    log.warn({ port: at.port, code }, 'console not started: its default address is taken (set --console-address, or off)');
+    return undefined;
+  }
+}

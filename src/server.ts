@@ -17,6 +17,7 @@ import type { Store } from './store/store.js';
 import type { SecretBox } from './iam/secret-box.js';
 import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
 import { SessionTokens } from './iam/sessions.js';
+import { consoleHandler } from './console/console.js';
 import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
 
 export interface ServerDeps {
@@ -178,10 +179,25 @@ function clientErrorAnswer(err: NodeJS.ErrnoException): S3Error {
   }
 }
 
-export function createServer(config: Config, deps: ServerDeps): http.Server {
-  const hostId = newHostId();
-  const bodies = new BodyAborts();
-  const handle = createRequestHandler({
+/** The admin API's dependencies from the server's (undefined without a secret box: no admin API). */
+function adminDepsOf(config: Config, deps: ServerDeps): AdminDeps | undefined {
+  return (
+    deps.secrets && {
+      identities: deps.store.identities,
+      box: deps.secrets,
+      credentials: deps.credentials,
+      rootAccessKey: config.accessKey,
+      region: config.region,
+      log: deps.log,
+      accessLog: deps.accessLog,
+      kms: deps.kms,
+    }
+  );
+}
+
+/** The S3 pipeline of one listener (each listener its own: its body aborts are its own). */
+function pipelineOf(config: Config, deps: ServerDeps, hostId: string, bodies: BodyAborts) {
+  return createRequestHandler({
     config,
     store: deps.store,
     log: deps.log,
@@ -191,34 +207,14 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     hostId,
     bodies,
   });
-  const options: https.ServerOptions = {
-    // Node's default (5 min from the request's start) would cut slow large uploads; a socket
-    // idle timeout below bounds stalled clients instead.
-    requestTimeout: 0,
-    // Longer than the idle times of common client pools (boto3, aws-sdk-js), so a reused
-    // connection is not closed under the client's feet.
-    keepAliveTimeout: 65_000,
-    // Slowloris: a client must send its complete headers within this time (default 70 s, longer
-    // than keepAliveTimeout as Node advises). Node checks it every connectionsCheckingInterval.
-    headersTimeout: config.headersTimeoutMs,
-    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.headersTimeoutMs / 4))),
-    // S3 allows 8 KiB of request headers; Node's 16 KiB (pinned) leaves room for long keys in the
-    // request line.
-    maxHeaderSize: MAX_HEADER_SIZE,
-    // Counts the body bytes received, for the access log's bytesIn.
-    IncomingMessage: CountingIncomingMessage,
-  };
+}
+
+export function createServer(config: Config, deps: ServerDeps): http.Server {
+  const hostId = newHostId();
+  const bodies = new BodyAborts();
+  const handle = pipelineOf(config, deps, hostId, bodies);
   const readiness = deps.readiness ?? new Readiness({ meta: () => deps.store.getBucket(''), writableDir: join(config.dataDir, 'tmp') });
-  const admin: AdminDeps | undefined = deps.secrets && {
-    identities: deps.store.identities,
-    box: deps.secrets,
-    credentials: deps.credentials,
-    rootAccessKey: config.accessKey,
-    region: config.region,
-    log: deps.log,
-    accessLog: deps.accessLog,
-    kms: deps.kms,
-  };
+  const admin = adminDepsOf(config, deps);
   const bucketExists = async (name: string): Promise<boolean> => (await deps.store.getBucket(name)) !== undefined;
   // The STS endpoint (src/sts/): POST / naming no bucket, with the same identities and keys.
   const sts: StsDeps | undefined = deps.secrets && {
@@ -248,6 +244,38 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
       deps.log.error({ err }, 'unhandled error in request pipeline');
       res.destroy();
     });
+  };
+  return buildServer(config, deps, hostId, bodies, serve);
+}
+
+/**
+ * A listener (the S3 address, the console's) around `serve`: node:http or node:https with the
+ * timeouts, limits and connection handling below. `serve`'s third argument: the request came through
+ * 'checkContinue' (Expect: 100-continue) and waits for the 100, which `serve` must send itself.
+ */
+function buildServer(
+  config: Config,
+  deps: ServerDeps,
+  hostId: string,
+  bodies: BodyAborts,
+  serve: (req: http.IncomingMessage, res: http.ServerResponse, waitsForContinue: boolean) => void,
+): http.Server {
+  const options: https.ServerOptions = {
+    // Node's default (5 min from the request's start) would cut slow large uploads; a socket
+    // idle timeout below bounds stalled clients instead.
+    requestTimeout: 0,
+    // Longer than the idle times of common client pools (boto3, aws-sdk-js), so a reused
+    // connection is not closed under the client's feet.
+    keepAliveTimeout: 65_000,
+    // Slowloris: a client must send its complete headers within this time (default 70 s, longer
+    // than keepAliveTimeout as Node advises). Node checks it every connectionsCheckingInterval.
+    headersTimeout: config.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.headersTimeoutMs / 4))),
+    // S3 allows 8 KiB of request headers; Node's 16 KiB (pinned) leaves room for long keys in the
+    // request line.
+    maxHeaderSize: MAX_HEADER_SIZE,
+    // Counts the body bytes received, for the access log's bytesIn.
+    IncomingMessage: CountingIncomingMessage,
   };
   const listener: http.RequestListener = (req, res) => serve(req, res, false);
   // Same handler and timeouts either way; https.Server is an http.Server for everything we use.
@@ -313,4 +341,39 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
     server.on('tlsClientError', (err: Error) => deps.log.debug({ err: err.message }, 'TLS handshake failed'));
   }
   return server;
+}
+
+/**
+ * The console's listener (--console-address; src/console/): its pages and API, the S3 and admin
+ * APIs delegated as a session's principal to a pipeline and admin handler of the same server.
+ * `urls.s3`: the S3 address presigned links point at; `urls.local`: the S3 listener as this process
+ * reaches it (both known once the S3 listener is bound).
+ */
+export function createConsoleServer(config: Config, deps: ServerDeps, urls: { s3: () => string; local: () => string }): http.Server {
+  if (deps.secrets === undefined) throw new Error('the console needs the secret box (its cookies are sealed with a key derived from it)');
+  const hostId = newHostId();
+  const bodies = new BodyAborts();
+  const pipeline = pipelineOf(config, deps, hostId, bodies);
+  const admin = adminDepsOf(config, deps);
+  const handle = consoleHandler({
+    config,
+    store: deps.store,
+    credentials: deps.credentials,
+    box: deps.secrets,
+    log: deps.log,
+    tls: deps.tls !== undefined,
+    s3Url: urls.s3,
+    localS3Url: urls.local,
+    s3: pipeline,
+    ...(admin !== undefined && { admin: (req, res, delegated) => handleAdmin(req, res, admin, delegated) }),
+  });
+  return buildServer(config, deps, hostId, bodies, (req, res, waitsForContinue) => {
+    deps.store.requestArrived();
+    // The console has no reason to hold a body back: the 100 goes at once, as Node would send it.
+    if (waitsForContinue) res.writeContinue();
+    handle(req, res).catch((err) => {
+      deps.log.error({ err }, 'unhandled error in console request');
+      res.destroy();
+    });
+  });
 }

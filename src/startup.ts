@@ -64,10 +64,24 @@ export async function openStore(
  * default credentials are in use. On stdout when it is a terminal (the JSON lines are then for the
  * eye too), else on stderr, so that a log collector reading stdout gets only JSON.
  */
-export function writeStartLine(o: { host: string; port: number; tls: boolean; dataDir: string; defaultCredentials: boolean }): void {
-  const wildcard = o.host === '' || o.host === '0.0.0.0' || o.host === '::' || o.host === '[::]';
-  const host = wildcard ? '127.0.0.1' : o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
-  let line = `Strata is serving S3 at ${o.tls ? 'https' : 'http'}://${host}:${o.port} — data in ${o.dataDir}\n`;
+/** The URL of a listener for a person or a link: 127.0.0.1 when it listens on every interface. */
+export function listenerUrl(host: string, port: number, tls: boolean): string {
+  const wildcard = host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+  const h = wildcard ? '127.0.0.1' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${tls ? 'https' : 'http'}://${h}:${port}`;
+}
+
+export function writeStartLine(o: {
+  host: string;
+  port: number;
+  tls: boolean;
+  dataDir: string;
+  defaultCredentials: boolean;
+  /** The console's listener, when it runs. */
+  console?: { host: string; port: number };
+}): void {
+  let line = `Strata is serving S3 at ${listenerUrl(o.host, o.port, o.tls)} — data in ${o.dataDir}\n`;
+  if (o.console) line += `The web console is at ${listenerUrl(o.console.host, o.console.port, o.tls)}\n`;
   if (o.defaultCredentials) {
     line +=
       'WARNING: default credentials in use (access key rustfsadmin, secret key rustfssecret): anyone who knows them can read and write every bucket. Set --access-key/--secret-key for anything but a local test.\n';

@@ -74,18 +74,28 @@ async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: str
   }
 }
 
+/**
+ * An admin request the console (src/console/) makes for its session: the admin target
+ * (`/_strata/admin/v1/…`) and the principal the session authenticated. Its body is not signed
+ * (the session, not a signature, vouches for the caller); authorization is the same as for any call.
+ */
+export interface DelegatedAdminRequest {
+  readonly target: string;
+  readonly principal: Principal;
+}
+
 /** Answers one admin request (never throws: errors are JSON answers, server faults logged and 500). */
-export async function handleAdmin(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): Promise<void> {
+export async function handleAdmin(req: IncomingMessage, res: ServerResponse, deps: AdminDeps, delegated?: DelegatedAdminRequest): Promise<void> {
   const startedAt = Date.now();
   const requestId = randomUUID();
-  const { rawPath, rawQuery } = splitTarget(req.url ?? '');
+  const { rawPath, rawQuery } = splitTarget(delegated?.target ?? req.url ?? '');
   let principal: Principal | undefined;
   let action: string | undefined;
   let status = 200;
   let code: string | undefined;
   let denied: string | undefined;
   try {
-    const auth = await authenticate(req, rawPath, rawQuery, deps);
+    const auth = delegated ? { principal: delegated.principal, payloadHash: undefined } : await authenticate(req, rawPath, rawQuery, deps);
     principal = auth.principal;
     if (!rawPath.startsWith(ADMIN_PREFIX)) throw new AdminError('NotFound', 404, `Unknown admin API version: use ${ADMIN_PREFIX}.`);
     const segments = rawPath
@@ -110,9 +120,9 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
       throw new AdminError('AccessDenied', 403, 'Access Denied.');
     }
     const raw = await readBody(req);
-    if (!/^[0-9a-f]{64}$/.test(auth.payloadHash))
+    if (auth.payloadHash !== undefined && !/^[0-9a-f]{64}$/.test(auth.payloadHash))
       throw new AdminError('InvalidRequest', 400, 'Admin requests must sign their payload (x-amz-content-sha256: the SHA-256 of the body).');
-    if (createHash('sha256').update(raw).digest('hex') !== auth.payloadHash)
+    if (auth.payloadHash !== undefined && createHash('sha256').update(raw).digest('hex') !== auth.payloadHash)
       throw new AdminError('XAmzContentSHA256Mismatch', 400, 'The provided x-amz-content-sha256 header does not match what was computed.');
     let body: Json = {};
     if (raw.length > 0) {

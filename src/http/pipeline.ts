@@ -214,6 +214,18 @@ class PipelineContext implements RequestContext {
   }
 }
 
+/**
+ * A request the console (src/console/) hands to the pipeline on behalf of its session: the S3
+ * request target (path style) without the console's `/api/s3` prefix, and the principal the
+ * console's session already authenticated (it re-resolved the key and checked its secret). Stage 3
+ * then takes that principal instead of verifying a signature; everything else (authorization,
+ * the handlers, the answer) is the pipeline's as for any request.
+ */
+export interface DelegatedRequest {
+  readonly target: string;
+  readonly principal: Principal;
+}
+
 /** Methods that change state: a repeated operation parameter on them is refused. */
 const MUTATING_METHODS = new Set(['PUT', 'POST', 'DELETE']);
 
@@ -246,7 +258,7 @@ export function createRequestHandler(deps: PipelineDeps) {
    * (ctx.continueBody), after authentication and the handler's own checks; a refusal before that is
    * answered without it, and the connection then closed (send.ts), so the body is never sent.
    */
-  return async function handleRequest(req: IncomingMessage, res: ServerResponse, waitsForContinue = false): Promise<void> {
+  return async function handleRequest(req: IncomingMessage, res: ServerResponse, waitsForContinue = false, delegated?: DelegatedRequest): Promise<void> {
     // 1. context
     const startedAt = Date.now();
     const reqId = nextRequestId();
@@ -256,7 +268,7 @@ export function createRequestHandler(deps: PipelineDeps) {
     // lazily; S3 clients correct their skew from it, so it is this request's second, exactly.
     const out: Outgoing = { base: ['x-amz-request-id', reqId, 'x-amz-id-2', hostId, 'server', 'Strata', 'date', responseDate(startedAt)] };
 
-    const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
+    const { rawPath, rawQuery } = splitTarget(delegated?.target ?? req.url ?? '/');
     let ctx: PipelineContext | undefined;
     let opName = 'Unknown';
     let bucket: string | undefined;
@@ -273,7 +285,8 @@ export function createRequestHandler(deps: PipelineDeps) {
         else if (repeated === undefined && isOperationParameter(p.name)) repeated = p.name;
       }
       // The bucket named by Host, derived once (SigV2 verification signs it: ctx.hostBucket).
-      const hostBucket = bucketFromHost(req.headers.host, config.domains);
+      // (A delegated request is path style: its Host is the console's.)
+      const hostBucket = delegated ? undefined : bucketFromHost(req.headers.host, config.domains);
       ({ bucket, key } = locate(rawPath, hostBucket));
       const method = (req.method ?? 'GET').toUpperCase();
       const endpoint = resolveEndpoint(method, bucket, key, query, req.headers);
@@ -317,7 +330,8 @@ export function createRequestHandler(deps: PipelineDeps) {
       // it (s3/auth/cached.ts). Not a form upload: its handler authenticates with the source itself.
       const loadsBucket = spec?.bucketMustExist === true && bucket !== undefined && opName !== 'PostObject';
       let pending: number | undefined;
-      if (opName !== 'PreflightRequest') {
+      if (delegated !== undefined) ctx.principal = delegated.principal;
+      else if (opName !== 'PreflightRequest') {
         const authenticated: Awaited<ReturnType<typeof authenticateCached>> = loadsBucket
           ? await authenticateCached(ctx, deps.credentials)
           : await authenticate(ctx, deps.credentials);

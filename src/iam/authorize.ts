@@ -6,7 +6,7 @@
 // BucketAccess (s3/bucket-access.ts loads it), already filtered by Block Public Access.
 import type { Principal } from './principal.js';
 import type { CompiledPolicy } from './policy.js';
-import { evaluatePolicies } from './policy-evaluate.js';
+import { evaluatePolicies, type PolicyRequest, type PolicySet, type PolicySource, statementApplies } from './policy-evaluate.js';
 import { type ConditionValues, conditionContext } from './policy-match.js';
 import { type RequestPrincipal, STRATA_ACCOUNT_ID, principalArn, principalContextValues } from './policy.js';
 import { sessionPrincipal } from './roles.js';
@@ -119,6 +119,22 @@ function evaluate(
   access: BucketAccess,
   aclAllows: boolean,
 ): Decision {
+  const [set, req] = policyInputs(principal, action, arn, conditions, access, aclAllows);
+  const d = evaluatePolicies(set, req);
+  return d.decision === 'ImplicitDeny' && !aclAllows && d.narrowed !== true
+    ? { allowed: false, reason: d.reason, implicit: true }
+    : { allowed: d.allowed, reason: d.reason };
+}
+
+/** What the evaluator is given for one request: the principal's and the bucket's policies, and the request. */
+function policyInputs(
+  principal: Principal,
+  action: string,
+  arn: string,
+  conditions: ConditionContext,
+  access: BucketAccess,
+  aclAllows: boolean,
+): [PolicySet, PolicyRequest] {
   const who = requestPrincipalCached(principal);
   // Built on the first read only: most statements test no condition key and name no variable.
   const context = lazyContext(() =>
@@ -132,13 +148,56 @@ function evaluate(
     }),
   );
   const policies = principal.policies;
-  const d = evaluatePolicies(
+  return [
     { identity: policies?.identity ?? [], key: policies?.key, session: policies?.session, resource: access.policy, acl: aclAllows },
     { action, resource: arn, principal: who, context },
-  );
-  return d.decision === 'ImplicitDeny' && !aclAllows && d.narrowed !== true
-    ? { allowed: false, reason: d.reason, implicit: true }
-    : { allowed: d.allowed, reason: d.reason };
+  ];
+}
+
+/** One statement that applies to an explained request. */
+export interface MatchedStatement {
+  readonly policy: string;
+  readonly source: PolicySource;
+  readonly statementSid?: string;
+  readonly effect: 'Allow' | 'Deny';
+}
+
+/**
+ * authorize()'s decision with its reasons, for a person (the console's effective-rights view):
+ * the same evaluation (policyInputs, evaluatePolicies), and every statement that applies to the
+ * request, in the order the evaluator reads them. `aclAllows`: as authorize's option.
+ */
+export function explainAuthorization(
+  principal: Principal,
+  action: S3Action | AdminAction,
+  resource: Resource,
+  conditions: ConditionContext = {},
+  access: BucketAccess = NO_BUCKET_ACCESS,
+  options: { aclAllows?: boolean } = {},
+): { decision: Decision; explicitDeny: boolean; matched: MatchedStatement[] } {
+  const decision = authorize(principal, action, resource, conditions, access, options);
+  if (principal.kind === 'root') return { decision, explicitDeny: false, matched: [] };
+  const [set, req] = policyInputs(principal, action, resourceArn(resource), conditions, access, options.aclAllows === true);
+  const anonymous = principal.kind === 'anonymous';
+  const sources: Array<[PolicySource, CompiledPolicy | undefined]> = [
+    ...(anonymous ? [] : (set.identity ?? []).map((p): [PolicySource, CompiledPolicy] => ['identity', p])),
+    ['resource', set.resource],
+    ...(anonymous
+      ? []
+      : ([
+          ['key', set.key],
+          ['session', set.session],
+        ] as Array<[PolicySource, CompiledPolicy | undefined]>)),
+  ];
+  const matched: MatchedStatement[] = [];
+  const act = action.toLowerCase();
+  for (const [source, policy] of sources) {
+    for (const st of policy?.statements ?? []) {
+      if (!statementApplies(st, act, req)) continue;
+      matched.push({ policy: policy!.name, source, ...(st.sid !== undefined && { statementSid: st.sid }), effect: st.effect });
+    }
+  }
+  return { decision, explicitDeny: evaluatePolicies(set, req).decision === 'ExplicitDeny', matched };
 }
 
 /** The ARN of a resource (arn:aws:s3:::bucket, arn:aws:s3:::bucket/key, * for the service). */

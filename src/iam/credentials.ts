@@ -50,10 +50,7 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
     const id = `${name}\u0000${doc}`;
     let c = compiledCache.get(id);
     if (c === undefined) {
-      const r = parsePolicy(doc, { kind: 'identity', name });
-      // A stored document the language refuses (stored before validation, or edited by hand) must
-      // not fail open: it denies everything.
-      c = r.ok ? r.policy : compilePolicy(DENY_ALL, { kind: 'identity', name: `${name} (unreadable: denies all)` });
+      c = compileStoredPolicy(name, doc);
       if (compiledCache.size > 10_000) compiledCache.clear();
       compiledCache.set(id, c);
     }
@@ -102,6 +99,15 @@ export function identityCredentials(opts: IdentityCredentialsOptions): Credentia
     resolved.set(accessKeyId, { generation, ...(k.expires !== undefined && { expires: k.expires }), found });
     return Promise.resolve(found);
   }, cache);
+}
+
+/**
+ * A stored identity policy, compiled. A document the language refuses (stored before validation, or
+ * edited by hand) must not fail open: it denies everything.
+ */
+export function compileStoredPolicy(name: string, doc: string): CompiledPolicy {
+  const r = parsePolicy(doc, { kind: 'identity', name });
+  return r.ok ? r.policy : compilePolicy(DENY_ALL, { kind: 'identity', name: `${name} (unreadable: denies all)` });
 }
 
 /**

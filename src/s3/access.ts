@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import type { BucketAccess, ConditionContext, Decision, KmsAction, Resource, S3Action } from '../iam/authorize.js';
 import { NO_BUCKET_ACCESS, authorize, authorizeKms } from '../iam/authorize.js';
 import { keyIdOf, kmsKeyArn } from '../kms/arn.js';
+import type { Principal } from '../iam/principal.js';
 import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
 import type { Tag } from '../store/types.js';
@@ -134,8 +135,21 @@ async function conditionsFor(
 }
 
 /** One action's decision: the policies, then (after an implicit deny) an ACL grant. */
-async function decide(ctx: RequestContext, action: S3Action, resource: Resource, access: BucketAccess, conditions: ConditionContext): Promise<Decision> {
-  const principal = ctx.principal;
+function decide(ctx: RequestContext, action: S3Action, resource: Resource, access: BucketAccess, conditions: ConditionContext): Promise<Decision> {
+  return decideFor(ctx.principal, action, resource, access, conditions);
+}
+
+/**
+ * The decision for `principal` outside a request of its own (the console's presign and zip
+ * endpoints ask what S3 will decide): the policies, then (after an implicit deny) an ACL grant.
+ */
+export async function decideFor(
+  principal: Principal,
+  action: S3Action,
+  resource: Resource,
+  access: BucketAccess,
+  conditions: ConditionContext,
+): Promise<Decision> {
   const decision = authorize(principal, action, resource, conditions, access);
   // No policy decided: an ACL grant (the bucket's, or the object's) may still allow.
   if (!decision.allowed && decision.implicit === true && access.acl !== undefined && (await access.acl(principal, action, resource))) {

@@ -49,6 +49,8 @@ export interface StartServerOptions {
    * a string is passed as it is (`--kms-secret-key`); `server.kmsKey` gives it back for a restart.
    */
   kms?: boolean | string;
+  /** Serve the web console on 127.0.0.1:0 (`server.consoleUrl`); default: `--console-address off`. */
+  console?: boolean;
 }
 
 /** A fresh key service root key in MinIO's form NAME:BASE64 (default key id `name`). */
@@ -86,6 +88,8 @@ export interface RunningServer {
   adminLog: (from?: number) => Promise<AdminLine[]>;
   /** The key service's root key text (`--kms-secret-key`) when started with `kms`. */
   kmsKey?: string;
+  /** `http://127.0.0.1:port` of the web console when started with `console` (`https://` with `tls`). */
+  consoleUrl?: string;
 }
 
 /** One admin access-log line. */
@@ -125,7 +129,17 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'strata-test-')));
   const host = '127.0.0.1';
   const kmsKey = opts.kms === true ? newKmsKey() : opts.kms || undefined;
-  const args = [MAIN_JS, '--address', `${host}:0`, '--data', dataDir, ...(kmsKey !== undefined ? ['--kms-secret-key', kmsKey] : []), ...(opts.args ?? [])];
+  const args = [
+    MAIN_JS,
+    '--address',
+    `${host}:0`,
+    '--data',
+    dataDir,
+    ...(kmsKey !== undefined ? ['--kms-secret-key', kmsKey] : []),
+    '--console-address',
+    opts.console ? `${host}:0` : 'off',
+    ...(opts.args ?? []),
+  ];
   const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.env ?? {}) };
   if (opts.env?.STRATA_LOG_LEVEL === undefined) env.STRATA_LOG_LEVEL = 'info';
 
@@ -154,15 +168,16 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   });
 
   let port: number;
+  let consolePort: number | undefined;
   try {
-    port = await waitForListening(
+    ({ port, consolePort } = await waitForListening(
       child,
       (chunk) => {
         output += chunk;
       },
       () => exitInfo,
       logs,
-    );
+    ));
   } catch (err) {
     if (!exited) child.kill('SIGKILL');
     await exitPromise;
@@ -239,6 +254,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     stop,
     users,
     ...(kmsKey !== undefined && { kmsKey }),
+    ...(consolePort !== undefined && { consoleUrl: `${opts.tls ? 'https' : 'http'}://${host}:${consolePort}` }),
   };
 }
 
@@ -256,25 +272,31 @@ export function childPids(pid: number): number[] {
 }
 
 /** Reads the child's output line by line until a pino line `{"msg":"listening","port":N}` shows up. */
-function waitForListening(child: ChildProcess, collect: (chunk: string) => void, exitInfo: () => string, logs: () => string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+function waitForListening(
+  child: ChildProcess,
+  collect: (chunk: string) => void,
+  exitInfo: () => string,
+  logs: () => string,
+): Promise<{ port: number; consolePort?: number }> {
+  return new Promise((resolve, reject) => {
     let settled = false;
     let pending = '';
-    const finish = (err: Error | null, port?: number) => {
+    const finish = (err: Error | null, ports?: { port: number; consolePort?: number }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       child.off('exit', onExit);
       child.off('error', onError);
       if (err) reject(err);
-      else resolve(port!);
+      else resolve(ports!);
     };
     const onLine = (line: string) => {
       const trimmed = line.trim();
       if (!trimmed.startsWith('{')) return;
       try {
-        const rec = JSON.parse(trimmed) as { msg?: unknown; port?: unknown };
-        if (rec.msg === 'listening' && typeof rec.port === 'number' && rec.port > 0) finish(null, rec.port);
+        const rec = JSON.parse(trimmed) as { msg?: unknown; port?: unknown; consolePort?: unknown };
+        if (rec.msg === 'listening' && typeof rec.port === 'number' && rec.port > 0)
+          finish(null, { port: rec.port, ...(typeof rec.consolePort === 'number' && { consolePort: rec.consolePort }) });
       } catch {
         /* not JSON: ignore */
       }

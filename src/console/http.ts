@@ -1,0 +1,175 @@
+// The console's listener (--console-address, docs/console.md): the console's static files, its
+// session endpoints, and the S3 and admin APIs proxied as the session's principal through the very
+// pipeline and admin handler the S3 address uses (authorization included: nothing here decides who
+// may do what). The HTTP contract the page codes against is in docs/console.md.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { DelegatedAdminRequest } from '../admin/http.js';
+import { splitTarget } from '../http/host.js';
+import type { DelegatedRequest } from '../http/pipeline.js';
+import { readSmallBody } from '../http/small-body.js';
+import {
+  type ConsoleSession,
+  type ConsoleSessions,
+  ConsoleError,
+  COOKIE_NAME,
+  cookieValue,
+  describeSession,
+  type LoginLimiter,
+  sessionCookie,
+} from './session.js';
+import { SECURITY_HEADERS, serveStatic } from './static.js';
+
+/** The header every API call but the session's own must carry (a cross-site form or image cannot set it). */
+export const CSRF_HEADER = 'x-strata-console';
+/** JSON bodies of the console's own endpoints are small. */
+const MAX_JSON = 64 * 1024;
+
+/** One of the console's own API endpoints (presign, zip, explain): answers for an authenticated session. */
+export type ApiEndpoint = (req: IncomingMessage, res: ServerResponse, session: ConsoleSession, query: URLSearchParams) => Promise<void>;
+
+export interface ConsoleDeps {
+  sessions: ConsoleSessions;
+  limiter: LoginLimiter;
+  /** The S3 pipeline (http/pipeline.ts), for a request delegated by a session. */
+  s3: (req: IncomingMessage, res: ServerResponse, waitsForContinue: boolean, delegated: DelegatedRequest) => Promise<void>;
+  /** The admin API (admin/http.ts), for a request delegated by a session; absent: 501. */
+  admin?: (req: IncomingMessage, res: ServerResponse, delegated: DelegatedAdminRequest) => Promise<void>;
+  /** The console's own endpoints by path (`/api/presign`…). */
+  endpoints: ReadonlyMap<string, { method: string; run: ApiEndpoint }>;
+  /** Where the built console is (dist/console). */
+  dir: string;
+  /** Served over TLS: the cookie is Secure. */
+  tls: boolean;
+  log: Logger;
+}
+
+/** A JSON answer of the console (errors are `{code, message}`), never cached. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = status === 204 ? undefined : Buffer.from(`${JSON.stringify(body)}\n`);
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'cache-control': 'no-store',
+    ...(text && { 'content-type': 'application/json', 'content-length': String(text.length) }),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendConsoleError(res: ServerResponse, err: ConsoleError, headers: Record<string, string> = {}): void {
+  sendJson(res, err.status, { code: err.code, message: err.message }, headers);
+}
+
+/** A JSON object body (ConsoleError 400 otherwise). */
+export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = await readSmallBody(req, MAX_JSON, () => new ConsoleError(413, 'EntityTooLarge', `A console request body is at most ${MAX_JSON} bytes.`));
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ConsoleError(400, 'MalformedJSON', 'The request body is not valid JSON.');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ConsoleError(400, 'MalformedJSON', 'The request body must be a JSON object.');
+  return body as Record<string, unknown>;
+}
+
+/**
+ * A request whose Origin (browsers send it on every POST, PUT and DELETE) is not this listener's
+ * own host is refused: with SameSite=Strict and the CSRF header a second line of defence.
+ */
+function foreignOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === 'null') return origin === 'null';
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+const NO_SESSION = new ConsoleError(401, 'NoSession', 'Log in to the console first: there is no session, or it ended.');
+
+export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const cookie = (value: string, maxAgeS: number) => ({ 'set-cookie': sessionCookie(value, maxAgeS, deps.tls) });
+  const clear = cookie('', 0);
+
+  /** POST /api/session: log in. */
+  const login = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/json\s*(;|$)/i.test(type))
+      throw new ConsoleError(415, 'UnsupportedMediaType', 'Log in with a JSON body (Content-Type: application/json).');
+    const body = await readJsonObject(req);
+    const { accessKeyId, secretAccessKey, sessionToken } = body;
+    if (typeof accessKeyId !== 'string' || accessKeyId === '' || typeof secretAccessKey !== 'string' || secretAccessKey === '')
+      throw new ConsoleError(400, 'InvalidArgument', 'Give accessKeyId and secretAccessKey (strings).');
+    if (sessionToken !== undefined && (typeof sessionToken !== 'string' || sessionToken === ''))
+      throw new ConsoleError(400, 'InvalidArgument', 'sessionToken, when given, is a non-empty string.');
+    const ip = req.socket.remoteAddress ?? '';
+    if (deps.limiter.blocked(ip, accessKeyId)) throw new ConsoleError(429, 'SlowDown', 'Too many failed logins: wait a few minutes and try again.');
+    try {
+      const { session, cookie: value } = await deps.sessions.login(accessKeyId, secretAccessKey, sessionToken);
+      deps.limiter.succeeded(accessKeyId);
+      deps.log.info({ accessKeyId, kind: session.principal.kind, remoteAddress: ip }, 'console login');
+      sendJson(res, 200, describeSession(session), cookie(value, (session.expires - Date.now()) / 1000));
+    } catch (err) {
+      if (err instanceof ConsoleError && err.status === 403) {
+        deps.limiter.failed(ip, accessKeyId);
+        deps.log.info({ accessKeyId, code: err.code, remoteAddress: ip }, 'console login refused');
+      }
+      throw err;
+    }
+  };
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string): Promise<void> => {
+    const method = req.method ?? 'GET';
+    if (foreignOrigin(req)) throw new ConsoleError(403, 'ForeignOrigin', 'The console API answers only its own pages.');
+    if (rawPath === '/api/session' && method === 'POST') return login(req, res);
+    const session = await deps.sessions.open(cookieValue(req.headers.cookie, COOKIE_NAME));
+    if (rawPath === '/api/session') {
+      if (method === 'DELETE') return sendJson(res, 204, undefined, clear);
+      if (method !== 'GET') throw new ConsoleError(405, 'MethodNotAllowed', 'Use GET, POST or DELETE on /api/session.');
+      if (session === undefined) return sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {});
+      return sendJson(res, 200, describeSession(session));
+    }
+    if (session === undefined) return sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {});
+    if (req.headers[CSRF_HEADER] !== '1') throw new ConsoleError(403, 'MissingCsrfHeader', `Console API calls must carry the header ${CSRF_HEADER}: 1.`);
+    if (rawPath === '/api/s3' || rawPath.startsWith('/api/s3/')) {
+      const target = (rawPath.slice('/api/s3'.length) || '/') + (rawQuery === '' ? '' : `?${rawQuery}`);
+      return deps.s3(req, res, false, { target, principal: session.principal });
+    }
+    if (rawPath.startsWith('/api/admin/')) {
+      if (deps.admin === undefined) throw new ConsoleError(501, 'NotImplemented', 'This server has no admin API.');
+      const target = `/_strata/admin/${rawPath.slice('/api/admin/'.length)}${rawQuery === '' ? '' : `?${rawQuery}`}`;
+      return deps.admin(req, res, { target, principal: session.principal });
+    }
+    const endpoint = deps.endpoints.get(rawPath);
+    if (endpoint === undefined) throw new ConsoleError(404, 'NotFound', 'No such console API endpoint.');
+    if (method !== endpoint.method) throw new ConsoleError(405, 'MethodNotAllowed', `Use ${endpoint.method} on ${rawPath}.`);
+    return endpoint.run(req, res, session, new URLSearchParams(rawQuery));
+  };
+
+  return async (req, res) => {
+    const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
+    try {
+      if (rawPath === '/api' || rawPath.startsWith('/api/')) return await handleApi(req, res, rawPath, rawQuery);
+      if (rawPath === '/metrics') {
+        // ── /metrics on the console address ── the metrics helper's handleMetrics(req, res) is
+        // mounted here once it lands (issue 15: /metrics is served on both addresses).
+        throw new ConsoleError(404, 'NotFound', 'Metrics are not served by this build.');
+      }
+      return await serveStatic(req, res, rawPath, deps.dir);
+    } catch (err) {
+      if (err instanceof ConsoleError) sendConsoleError(res, err);
+      else {
+        deps.log.error({ err, path: rawPath }, 'console request failed');
+        sendJson(res, 500, { code: 'InternalError', message: 'We encountered an internal error. Please try again.' });
+      }
+      // An unread body on an error answer: close the connection rather than read it.
+      if (!req.complete) res.once('finish', () => req.destroy());
+    }
+  };
+}
