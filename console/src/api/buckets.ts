@@ -32,16 +32,17 @@ export interface CreateBucketOptions {
 
 /**
  * CreateBucket, then the options as their own calls (S3 has no single call): object lock with the
- * creation header (it turns versioning on), versioning, default encryption. A later step's error is
- * thrown with the bucket already made; the message says so.
+ * creation header (it turns versioning on), versioning, default encryption. Resolves with the
+ * error of a later step that was refused (the bucket exists then), or undefined when all took.
  */
-export async function createBucket(name: string, opts: CreateBucketOptions): Promise<void> {
+export async function createBucket(name: string, opts: CreateBucketOptions): Promise<ApiError | undefined> {
   await s3('PUT', { bucket: name, headers: opts.objectLock ? { 'x-amz-bucket-object-lock-enabled': 'true' } : {} });
   try {
     if (opts.versioning && !opts.objectLock) await putVersioning(name, 'Enabled');
     if (opts.encryption && opts.encryption.algorithm !== 'none') await putEncryption(name, opts.encryption);
+    return undefined;
   } catch (err) {
-    if (err instanceof ApiError) throw new ApiError(err.code, `The bucket was created, but a setting was refused: ${err.message}`, err.status);
+    if (err instanceof ApiError) return new ApiError(err.code, `The bucket ${name} was created, but a setting was refused: ${err.message}`, err.status);
     throw err;
   }
 }
@@ -59,13 +60,16 @@ export interface BucketUsage {
   versions: number;
 }
 
-/** Per-bucket object counts and sizes (`GET v1/usage`); undefined when the server has no such endpoint or refuses it. */
-export async function bucketUsage(): Promise<Map<string, BucketUsage> | undefined> {
+/**
+ * Per-bucket object counts and sizes (`GET v1/usage`, admin:ServerInfo), or the ApiError that
+ * refused them (the list then shows "—" and says why).
+ */
+export async function bucketUsage(): Promise<Map<string, BucketUsage> | ApiError> {
   try {
     const r = await adminJson<{ buckets?: BucketUsage[] }>('GET', 'v1/usage');
     return new Map((r.buckets ?? []).map((b) => [b.name, b]));
-  } catch {
-    return undefined;
+  } catch (err) {
+    return err instanceof ApiError ? err : new ApiError('Error', String(err), 0);
   }
 }
 

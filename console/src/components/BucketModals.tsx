@@ -18,7 +18,21 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export function CreateBucketModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (name: string) => void }) {
+/**
+ * `onCreated` when the bucket and all its options were made; when a later option is refused the
+ * bucket exists: `onChanged` refreshes the list and the dialog stays open with the error.
+ */
+export function CreateBucketModal({
+  opened,
+  onClose,
+  onCreated,
+  onChanged,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  onCreated: (name: string) => void;
+  onChanged: () => void;
+}) {
   const [name, setName] = useState('');
   const [versioning, setVersioning] = useState(false);
   const [objectLock, setObjectLock] = useState(false);
@@ -26,8 +40,10 @@ export function CreateBucketModal({ opened, onClose, onCreated }: { opened: bool
   const [keyId, setKeyId] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
+  const [made, setMade] = useState(false);
   useEffect(() => {
     if (!opened) return;
+    setMade(false);
     setName('');
     setVersioning(false);
     setObjectLock(false);
@@ -40,7 +56,13 @@ export function CreateBucketModal({ opened, onClose, onCreated }: { opened: bool
     setBusy(true);
     setError(undefined);
     try {
-      await createBucket(name, { versioning, objectLock, encryption: { algorithm, keyId: keyId.trim() || undefined } });
+      const refused = await createBucket(name, { versioning, objectLock, encryption: { algorithm, keyId: keyId.trim() || undefined } });
+      if (refused) {
+        setMade(true);
+        setError(refused);
+        onChanged();
+        return;
+      }
       notifications.show({ color: 'teal', message: `Bucket ${name} created.` });
       onCreated(name);
     } catch (err) {
@@ -64,7 +86,10 @@ export function CreateBucketModal({ opened, onClose, onCreated }: { opened: bool
             required
             data-autofocus
             value={name}
-            onChange={(e) => setName(e.currentTarget.value)}
+            onChange={(e) => {
+              setName(e.currentTarget.value);
+              setMade(false);
+            }}
             error={problem}
             autoComplete="off"
           />
@@ -98,9 +123,9 @@ export function CreateBucketModal({ opened, onClose, onCreated }: { opened: bool
           )}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
-              Cancel
+              {made ? 'Close' : 'Cancel'}
             </Button>
-            <Button type="submit" loading={busy} disabled={name === '' || problem !== undefined}>
+            <Button type="submit" loading={busy} disabled={made || name === '' || problem !== undefined}>
               Create
             </Button>
           </Group>

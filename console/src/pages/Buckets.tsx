@@ -15,7 +15,7 @@ import { useLoad } from '../lib/use-load';
 export function BucketsPage() {
   const list = useLoad(async () => {
     const [buckets, usage] = await Promise.all([listBuckets(), bucketUsage()]);
-    return { buckets, usage };
+    return { buckets, usage: usage instanceof Map ? usage : undefined, usageError: usage instanceof Map ? undefined : usage };
   }, []);
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<string | undefined>();
@@ -126,9 +126,10 @@ export function BucketsPage() {
           </Table>
         </Paper>
       )}
-      {list.data && !usage && (
-        <Text size="sm" c="dimmed" mt="xs">
-          Object counts and sizes are not available (the server's usage figures need the admin:ServerInfo permission).
+      {list.data?.usageError && (
+        <Text size="sm" c="dimmed" mt="xs" data-testid="usage-unavailable">
+          Object counts and sizes are not available: {list.data.usageError.code} ({list.data.usageError.message}). They come from the server's usage figures,
+          which need the admin:ServerInfo permission.
         </Text>
       )}
       <CreateBucketModal
@@ -138,6 +139,7 @@ export function BucketsPage() {
           setCreating(false);
           list.reload();
         }}
+        onChanged={list.reload}
       />
       <DeleteBucketModal
         bucket={deleting}
