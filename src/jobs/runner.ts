@@ -114,16 +114,19 @@ export class JobRunner {
   private async runRound(job: Job, signal: AbortSignal): Promise<void> {
     let items = 0;
     let ok = true;
+    let stepItems = 0;
     const count = (n: number): void => {
-      items += n;
-      this.o.observer?.step(job.name, n);
+      stepItems += n;
     };
     try {
       for (;;) {
         if (signal.aborted) return;
         this.o.beforeStep?.();
+        stepItems = 0;
         const more = await job.step(signal, count);
         this.steps.set(job.name, (this.steps.get(job.name) ?? 0) + 1);
+        items += stepItems;
+        this.o.observer?.step(job.name, stepItems);
         if (!more) return;
         // Between batches: requests run first, and a lease that is getting old is renewed.
         await yieldToLoop();

@@ -9,6 +9,9 @@ const BOUNDS = LATENCY_BOUNDS;
 const LAST = BOUNDS.length;
 /** The event-loop delay window: its figures are those of the last complete window. */
 const LAG_WINDOW_MS = 10_000;
+/** The sampling timer's period (ms): Node records each whole period, so the delay is what exceeds it. */
+const LAG_RESOLUTION_MS = 20;
+const lagSeconds = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) / 1000;
 
 export class MetricsRecorder {
   private readonly ops = new Map<string, OpFigures>();
@@ -23,7 +26,7 @@ export class MetricsRecorder {
   /** Samples the event-loop delay (a 20 ms timer inside Node) in windows of LAG_WINDOW_MS; stop() ends it. */
   startLagMonitor(): this {
     if (this.lag) return this;
-    const h = monitorEventLoopDelay({ resolution: 20 });
+    const h = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     h.enable();
     this.lag = h;
     this.lagTimer = setInterval(() => this.closeLagWindow(), LAG_WINDOW_MS);
@@ -40,7 +43,7 @@ export class MetricsRecorder {
     const h = this.lag;
     if (!h) return;
     // The histogram is in nanoseconds; an empty window (no sample yet) reports 0.
-    if (h.count > 0) this.lastLag = { p50: h.percentile(50) / 1e9, p99: h.percentile(99) / 1e9, max: h.max / 1e9 };
+    if (h.count > 0) this.lastLag = { p50: lagSeconds(h.percentile(50)), p99: lagSeconds(h.percentile(99)), max: lagSeconds(h.max) };
     h.reset();
   }
 
