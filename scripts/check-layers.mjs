@@ -27,6 +27,7 @@ export function layerOf(path) {
   if (path.startsWith('src/kms/')) return 'kms';
   if (path.startsWith('src/cli/')) return 'cli';
   if (path.startsWith('src/console/')) return 'console';
+  if (path.startsWith('src/metrics/')) return 'metrics';
   if (path.startsWith('test/')) return 'test';
   if (path.startsWith('bench/')) return 'bench';
   return undefined;
@@ -35,11 +36,11 @@ export function layerOf(path) {
 /** Layer → the layers it must never import, with the reason shown on a violation. */
 export const FORBIDDEN = {
   config: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'kms'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'kms', 'metrics'],
     why: 'the config is a leaf: everyone reads it, it reads no one',
   },
   store: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'iam', 'kms'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'iam', 'kms', 'metrics'],
     why: 'the engine knows no HTTP and no S3: it speaks records and StoreErrors',
   },
   s3: { layers: ['main', 'server', 'http'], why: 'S3 semantics do not know the HTTP plumbing that calls them' },
@@ -62,8 +63,12 @@ export const FORBIDDEN = {
     why: 'the console is served by server.ts beside the S3 pipeline: it hands requests to the pipeline and the admin API, it is not called by them',
   },
   cli: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin', 'kms', 'console'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin', 'kms', 'console', 'metrics'],
     why: 'the command line is a client: it speaks HTTP to a running server, never to its code',
+  },
+  metrics: {
+    layers: ['main', 'server', 'http', 'operation', 'jobs'],
+    why: 'metrics are fed by the pipeline’s last stage and the jobs runner, and read by server.ts: they call none of them',
   },
 };
 

@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import type { WorkerReport } from './serve.js';
 import { lockDataDir } from './store/lock.js';
 import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+import { startPrimaryMetrics } from './metrics/service.js';
 
 /** How long the workers may take to stop after SIGTERM (their own grace is 10 s + 5 s last resort). */
 const STOP_WAIT_MS = 20_000;
@@ -72,8 +73,11 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   let startFailed: ((err: Error) => void) | undefined;
   let allListening: (() => void) | undefined;
 
+  // The workers' figures, merged on request, and the history (src/metrics/cluster.ts).
+  const metrics = startPrimaryMetrics(dataDir, log);
   const fork = (): void => {
     const w = cluster.fork();
+    metrics.attach(w);
     live.set(w, { startedAt: Date.now(), listening: false });
     w.on('message', (m: WorkerReport) => {
       // The worker's code is loaded: `go` now, or once the sweeps are done.

@@ -7,7 +7,9 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { answerFront, frontPathBucketExists, frontRoute, Readiness } from './front.js';
+import { answerFront, frontPathBucketExists, frontRoute, isMetricsRequest, Readiness } from './front.js';
+import { handleMetrics, type MetricsHttpDeps } from './metrics/http.js';
+import type { MetricsService } from './metrics/service.js';
 import type { KeyService } from './kms/kms.js';
 import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
@@ -34,6 +36,8 @@ export interface ServerDeps {
   readiness?: Readiness;
   /** The key service (src/kms/: main.ts opens it when a root key is configured); absent: SSE-S3/SSE-KMS refused (SSE-C works without it), admin kms calls 501. */
   kms?: KeyService;
+  /** Counts requests and serves /metrics (src/metrics/); absent: neither. */
+  metrics?: MetricsService;
 }
 
 /** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
@@ -191,6 +195,7 @@ function adminDepsOf(config: Config, deps: ServerDeps): AdminDeps | undefined {
       log: deps.log,
       accessLog: deps.accessLog,
       kms: deps.kms,
+      metrics: deps.metrics,
     }
   );
 }
@@ -206,6 +211,7 @@ function pipelineOf(config: Config, deps: ServerDeps, hostId: string, bodies: Bo
     kms: deps.kms,
     hostId,
     bodies,
+    metrics: deps.metrics?.recorder,
   });
 }
 
@@ -216,6 +222,13 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
   const readiness = deps.readiness ?? new Readiness({ meta: () => deps.store.getBucket(''), writableDir: join(config.dataDir, 'tmp') });
   const admin = adminDepsOf(config, deps);
   const bucketExists = async (name: string): Promise<boolean> => (await deps.store.getBucket(name)) !== undefined;
+  const metrics: MetricsHttpDeps | undefined = deps.metrics && {
+    metrics: deps.metrics,
+    credentials: deps.credentials,
+    identities: deps.store.identities,
+    region: config.region,
+    log: deps.log,
+  };
   // The STS endpoint (src/sts/): POST / naming no bucket, with the same identities and keys.
   const sts: StsDeps | undefined = deps.secrets && {
     identities: deps.store.identities,
@@ -235,11 +248,14 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
       endpoint !== undefined
         ? // Bucket `health` (`minio`) exists: the request is S3's (a bucket policy may allow the anonymous read).
           frontPathBucketExists(req, bucketExists).then((exists) => (exists ? handle(req, res, waitsForContinue) : answerFront(endpoint, req, res, readiness)))
-        : admin !== undefined && isAdminRequest(req, config.domains)
-          ? (waitsForContinue && res.writeContinue(), handleAdmin(req, res, admin))
-          : sts !== undefined && isStsRequest(req, config.domains)
-            ? (waitsForContinue && res.writeContinue(), handleSts(req, res, sts))
-            : handle(req, res, waitsForContinue);
+        : metrics !== undefined && isMetricsRequest(req, config.domains)
+          ? // Bucket `metrics` exists: the request is S3's (ListObjects).
+            bucketExists('metrics').then((exists) => (exists ? handle(req, res, waitsForContinue) : handleMetrics(req, res, metrics)))
+          : admin !== undefined && isAdminRequest(req, config.domains)
+            ? (waitsForContinue && res.writeContinue(), handleAdmin(req, res, admin))
+            : sts !== undefined && isStsRequest(req, config.domains)
+              ? (waitsForContinue && res.writeContinue(), handleSts(req, res, sts))
+              : handle(req, res, waitsForContinue);
     done.catch((err) => {
       deps.log.error({ err }, 'unhandled error in request pipeline');
       res.destroy();

@@ -31,6 +31,7 @@ import type { BucketRecord } from '../store/types.js';
 import { bucketFromHost, splitTarget } from './host.js';
 import type { Outgoing } from './send.js';
 import { sendResponse } from './send.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
 
 export interface PipelineDeps {
   config: Config;
@@ -46,6 +47,8 @@ export interface PipelineDeps {
   hostId?: string;
   /** Where server.ts can fail the body of a request whose connection broke mid-body. */
   bodies?: BodyAborts;
+  /** Counts each answered request (src/metrics/recorder.ts), in stage 11. */
+  metrics?: MetricsRecorder;
 }
 
 /**
@@ -261,6 +264,7 @@ export function createRequestHandler(deps: PipelineDeps) {
   return async function handleRequest(req: IncomingMessage, res: ServerResponse, waitsForContinue = false, delegated?: DelegatedRequest): Promise<void> {
     // 1. context
     const startedAt = Date.now();
+    const t0 = performance.now();
     const reqId = nextRequestId();
     const aborts = new RequestAbort(res);
     deps.bodies?.register(res, aborts);
@@ -421,8 +425,14 @@ export function createRequestHandler(deps: PipelineDeps) {
           },
           'request',
         );
-      if (res.writableFinished || res.destroyed) done();
-      else res.once('close', done);
+      // …and the metrics (the answer's status, bytes and latency).
+      const m = deps.metrics;
+      const finished =
+        m === undefined
+          ? done
+          : () => (m.request(opName, res.statusCode, bytesIn(req), Number(out.contentLength ?? 0), (performance.now() - t0) / 1000), done());
+      if (res.writableFinished || res.destroyed) finished();
+      else res.once('close', finished);
     }
   };
 }
