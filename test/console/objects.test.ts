@@ -21,11 +21,11 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { testClient } from '../helpers/s3.js';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { ACCESS_KEY, SECRET_KEY } from '../helpers/server.js';
+import { type ConsoleHarness, login, screenshot, startConsole } from './harness.js';
 import { readZip } from './unzip.js';
-import { consolePage, launchBrowser, screenshot } from './ui-b-harness.js';
 
 const MiB = 1024 * 1024;
 const BIG = 50 * MiB;
@@ -68,18 +68,18 @@ async function waitForRows(page: Page, first: string, count: number): Promise<vo
 }
 
 describe('console object browser', () => {
-  let server: RunningServer;
+  let h: ConsoleHarness;
   let s3: S3Client;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
+  let consoleUrl: string;
   let dir: string;
   const bodies = new Map<string, Buffer>();
   let big: Buffer;
 
   before(async () => {
-    server = await startServer({ console: true, users: [{ name: 'viewer', policies: ['readonly'] }] });
-    s3 = testClient(server.url);
+    h = await startConsole({ users: [{ name: 'viewer', policies: ['readonly'] }] });
+    consoleUrl = h.consoleUrl;
+    s3 = testClient(h.server.url);
     await s3.send(new CreateBucketCommand({ Bucket: UP }));
     await s3.send(new CreateBucketCommand({ Bucket: VER }));
     await s3.send(new PutBucketVersioningCommand({ Bucket: VER, VersioningConfiguration: { Status: 'Enabled' } }));
@@ -92,19 +92,18 @@ describe('console object browser', () => {
       bodies.set(fileName(i), b);
       await writeFile(join(dir, 'batch', fileName(i)), b);
     }
-    browser = await launchBrowser();
-    ({ context, page } = await consolePage(browser, server));
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.consoleUrl });
+    page = await h.newPage();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: consoleUrl });
+    await login(page, ACCESS_KEY, SECRET_KEY);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await h?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('uploads a 50 MiB file as a multipart upload, the progress going through intermediate values', async () => {
-    await page.goto(`${server.consoleUrl}/#/browse/${UP}/`);
+    await page.goto(`${consoleUrl}/#/browse/${UP}/`);
     await page.getByText('This folder is empty').waitFor();
     // Every value the total progress bar takes, recorded in the page as it changes.
     await page.evaluate(() => {
@@ -192,7 +191,7 @@ describe('console object browser', () => {
     await s3.send(new PutObjectCommand({ Bucket: UP, Key: 'notes.txt', Body: 'line one\nline two\n', ContentType: 'text/plain' }));
     await s3.send(new PutObjectCommand({ Bucket: UP, Key: 'data.json', Body: '{"name":"strata","list":[1,2]}', ContentType: 'application/json' }));
     await s3.send(new PutObjectCommand({ Bucket: UP, Key: 'pixel.png', Body: PNG_1x1, ContentType: 'image/png' }));
-    await page.goto(`${server.consoleUrl}/#/browse/${UP}/`);
+    await page.goto(`${consoleUrl}/#/browse/${UP}/`);
     await page.getByRole('button', { name: 'Preview notes.txt' }).click();
     assert.equal(await page.getByTestId('preview-text').textContent(), 'line one\nline two\n');
     await page.keyboard.press('Escape');
@@ -225,7 +224,7 @@ describe('console object browser', () => {
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url);
     await page.keyboard.press('Escape');
 
-    const anonymous = await browser.newContext();
+    const anonymous = await h.newContext();
     try {
       assert.deepEqual(await anonymous.cookies(), []);
       const other = await anonymous.newPage();
@@ -273,7 +272,7 @@ describe('console object browser', () => {
   it('lists the versions of an object, restores an old one over the current, and deletes a version', async () => {
     const v1 = (await s3.send(new PutObjectCommand({ Bucket: VER, Key: 'doc.txt', Body: 'first draft' }))).VersionId!;
     const v2 = (await s3.send(new PutObjectCommand({ Bucket: VER, Key: 'doc.txt', Body: 'second draft' }))).VersionId!;
-    await page.goto(`${server.consoleUrl}/#/browse/${VER}/`);
+    await page.goto(`${consoleUrl}/#/browse/${VER}/`);
     await page.getByRole('button', { name: 'Actions for doc.txt' }).click();
     await page.getByRole('menuitem', { name: 'Versions' }).click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=version-row]').length === 2);
@@ -295,10 +294,11 @@ describe('console object browser', () => {
   });
 
   it("a read-only user (MinIO's readonly: GetObject, no listing) sees the listing and an upload refused with S3's AccessDenied", async () => {
-    const viewer = server.users[0]!;
-    const { context: ctx, page: p } = await consolePage(browser, server, { accessKeyId: viewer.accessKey, secretAccessKey: viewer.secretKey });
+    const viewer = h.server.users[0]!;
+    const p = await h.newPage();
     try {
-      await p.goto(`${server.consoleUrl}/#/browse/${UP}/`);
+      await login(p, viewer.accessKey, viewer.secretKey);
+      await p.goto(`${consoleUrl}/#/browse/${UP}/`);
       const refusal = p.getByRole('alert').filter({ hasText: 'AccessDenied' });
       await refusal.waitFor();
       await writeFile(join(dir, 'refused.txt'), 'no');
@@ -308,7 +308,7 @@ describe('console object browser', () => {
       assert.match((await item.textContent()) ?? '', /AccessDenied/);
       await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: UP, Key: 'refused.txt' })));
     } finally {
-      await ctx.close();
+      await p.context().close();
     }
   });
 });
