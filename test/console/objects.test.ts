@@ -16,12 +16,13 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, SECRET_KEY } from '../helpers/server.js';
 import { type ConsoleHarness, login, screenshot, startConsole } from './harness.js';
@@ -138,6 +139,45 @@ describe('console object browser', () => {
     assert.equal(head.ContentLength, BIG);
     assert.equal(head.ETag, multipartEtag(big, PART), 'a multipart upload of 8 MiB parts');
     assert.ok(md5(await bodyOf(s3, UP, 'big.bin')).equals(md5(big)), 'every byte arrived');
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+  });
+
+  it('retries a part that fails, and aborts the multipart upload when cancelled', async () => {
+    const mid = randomBytes(20 * MiB); // 3 parts
+    await writeFile(join(dir, 'retried.bin'), mid);
+    // The first attempt at part 2 answers 500 (S3's InternalError); the retry goes through.
+    let failed = 0;
+    await page.route(/partNumber=2&/, async (route) => {
+      if (failed++ === 0)
+        await route.fulfill({ status: 500, contentType: 'application/xml', body: '<Error><Code>InternalError</Code><Message>injected</Message></Error>' });
+      else await route.continue();
+    });
+    await page.getByTestId('upload-files-input').setInputFiles(join(dir, 'retried.bin'));
+    await page.locator('[data-testid=upload-item][data-status=done]').waitFor({ timeout: 120_000 });
+    await page.unroute(/partNumber=2&/);
+    assert.equal(failed, 2, 'part 2 was sent twice');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: UP, Key: 'retried.bin' }));
+    assert.equal(head.ETag, multipartEtag(mid, PART));
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+
+    // Part 3 is held until the user cancels: the upload is aborted (no multipart upload left).
+    const held: Route[] = [];
+    await page.route(/partNumber=3&/, (route) => void held.push(route));
+    await page.getByTestId('upload-files-input').setInputFiles(join(dir, 'retried.bin'));
+    for (let i = 0; i < 600 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(held.length, 1, 'part 3 was sent');
+    const uploading = await s3.send(new ListMultipartUploadsCommand({ Bucket: UP }));
+    assert.equal(uploading.Uploads?.length, 1, 'the multipart upload is under way');
+    await page.getByRole('button', { name: 'Cancel upload of retried.bin' }).click();
+    await page.locator('[data-testid=upload-item][data-status=cancelled]').waitFor();
+    await page.unroute(/partNumber=3&/);
+    for (const r of held) await r.abort().catch(() => undefined);
+    // AbortMultipartUpload follows the cancel: bounded wait for it to be answered.
+    for (let i = 0; i < 100; i++) {
+      if (((await s3.send(new ListMultipartUploadsCommand({ Bucket: UP }))).Uploads ?? []).length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: UP }))).Uploads ?? [], []);
     await page.getByRole('button', { name: 'Clear', exact: true }).click();
   });
 
@@ -273,8 +313,10 @@ describe('console object browser', () => {
     const v1 = (await s3.send(new PutObjectCommand({ Bucket: VER, Key: 'doc.txt', Body: 'first draft' }))).VersionId!;
     const v2 = (await s3.send(new PutObjectCommand({ Bucket: VER, Key: 'doc.txt', Body: 'second draft' }))).VersionId!;
     await page.goto(`${consoleUrl}/#/browse/${VER}/`);
-    await page.getByRole('button', { name: 'Actions for doc.txt' }).click();
-    await page.getByRole('menuitem', { name: 'Versions' }).click();
+    // By keyboard: the row's menu button opens with Enter, its item is chosen with Enter.
+    await page.getByRole('button', { name: 'Actions for doc.txt' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Versions' }).press('Enter');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=version-row]').length === 2);
     const ids = await page.locator('[data-testid=version-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-version-id')));
     assert.deepEqual(ids, [v2, v1], 'newest first');
