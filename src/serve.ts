@@ -114,7 +114,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const consoleServer =
     config.console &&
     (await listenConsole(
-      createConsoleServer(config, { store, log, accessLog, credentials, secrets: box, tls, kms }, { s3: () => s3Url, local: () => localS3Url }),
+      createConsoleServer(config, { store, log, accessLog, credentials, secrets: box, tls, kms, metrics }, { s3: () => s3Url, local: () => localS3Url }),
       config.console,
       log,
     ));
