@@ -14,7 +14,7 @@
 // without them these tests fail with a message saying so.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, startServer, type RunningServer, type StartServerOptions } from '../helpers/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -151,6 +151,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.screenshot({ path, animations: 'disabled' });
   return path;
+}
+
+/**
+ * The text of `locator` once it reads `expected` (trimmed), or what it reads when the step timeout
+ * passes first: the caller asserts equality, so a failure shows the value the page settled on.
+ */
+export async function settledText(locator: Locator, expected: string): Promise<string | undefined> {
+  await locator
+    .filter({ hasText: new RegExp(`^\\s*${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) })
+    .first()
+    .waitFor()
+    .catch(() => undefined);
+  return (await locator.first().textContent())?.trim();
 }
 
 /** The page's shown errors (ErrorAlert: the code is the title). */

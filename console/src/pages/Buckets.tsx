@@ -53,7 +53,7 @@ export function BucketsPage() {
                   Objects
                 </Table.Th>
                 <Table.Th scope="col" ta="right">
-                  Size
+                  Size (all versions)
                 </Table.Th>
                 <Table.Th scope="col" ta="right">
                   Versions
@@ -87,7 +87,9 @@ export function BucketsPage() {
                     <Table.Td ta="right" data-testid="bytes">
                       {formatBytes(u?.bytes)}
                     </Table.Td>
-                    <Table.Td ta="right">{formatCount(u?.versions)}</Table.Td>
+                    <Table.Td ta="right" data-testid="versions">
+                      {formatCount(u?.versions)}
+                    </Table.Td>
                     <Table.Td>
                       <Group gap={4} justify="flex-end" wrap="nowrap">
                         <Tooltip label="Settings">
