@@ -199,6 +199,29 @@ describe('console object browser', () => {
     await page.getByRole('link', { name: 'Open folder batch/' }).waitFor();
   });
 
+  it('uploads files dropped on the page (a DataTransfer) into the folder shown', async () => {
+    await page.goto(`${consoleUrl}/#/browse/${UP}/dropped/`);
+    await page.getByText('This folder is empty').waitFor();
+    const dt = await page.evaluateHandle(() => {
+      const d = new DataTransfer();
+      d.items.add(new File(['dropped one'], 'one.txt', { type: 'text/plain' }));
+      d.items.add(new File(['dropped two!'], 'two.txt', { type: 'text/plain' }));
+      return d;
+    });
+    // Dragging over the page shows the page-wide drop target; the drop lands on it.
+    await page.dispatchEvent('body', 'dragenter', { dataTransfer: dt });
+    const target = page.locator('.mantine-Dropzone-root');
+    await target.waitFor();
+    await target.dispatchEvent('dragenter', { dataTransfer: dt });
+    await target.dispatchEvent('dragover', { dataTransfer: dt });
+    await target.dispatchEvent('drop', { dataTransfer: dt });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=upload-item][data-status=done]').length === 2, undefined, { timeout: 60_000 });
+    assert.equal((await bodyOf(s3, UP, 'dropped/one.txt')).toString(), 'dropped one');
+    assert.equal((await bodyOf(s3, UP, 'dropped/two.txt')).toString(), 'dropped two!');
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.goto(`${consoleUrl}/#/browse/${UP}/`);
+  });
+
   it('browses into the folder and pages through it by continuation token; prefix search narrows it', async () => {
     await page.getByRole('link', { name: 'Open folder batch/' }).click();
     await page.getByLabel('Per page').selectOption('100');
@@ -295,7 +318,7 @@ describe('console object browser', () => {
     for (const e of entries) assert.ok(e.data.equals(bodies.get(e.name)!), e.name);
   });
 
-  it('deletes many objects at once (the page selected, one DeleteObjects)', async () => {
+  it('deletes many objects at once (the page selected, one DeleteObjects) and a whole folder', async () => {
     await page.getByLabel('Per page').selectOption('100');
     await waitForRows(page, 'batch/f000.txt', 100);
     await page.getByLabel('Select all on this page').check();
@@ -307,6 +330,13 @@ describe('console object browser', () => {
       listed.Contents?.map((o) => o.Key),
       Array.from({ length: 100 }, (_, i) => `batch/${fileName(100 + i)}`),
     );
+    // A whole folder: every key under it, listed and deleted page by page.
+    await page.goto(`${consoleUrl}/#/browse/${UP}/`);
+    await page.getByRole('button', { name: 'Actions for folder dropped/' }).click();
+    await page.getByRole('menuitem', { name: 'Delete folder' }).click();
+    await page.getByRole('button', { name: 'Confirm delete' }).click();
+    await page.getByRole('link', { name: 'Open folder dropped/' }).waitFor({ state: 'detached' });
+    assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: UP, Prefix: 'dropped/' }))).KeyCount, 0);
   });
 
   it('lists the versions of an object, restores an old one over the current, and deletes a version', async () => {
