@@ -33,9 +33,9 @@ export interface Usage {
 
 export interface JobInfo {
   name: string;
-  lastRun?: string | number | null;
+  lastRun?: string | null;
   lastResult?: string | null;
-  nextRun?: string | number | null;
+  nextRun?: string | null;
   itemsLastRun?: number | null;
 }
 

@@ -2,29 +2,30 @@
 // reloads land in the same place). One ListObjectsV2 page at a time (delimiter '/'), a prefix search
 // inside the folder, sort within the page, uploads, previews, share links, versions, zip downloads
 // and deletes of one or many.
-import { Alert, Anchor, Breadcrumbs, Button, Group, Loader, NativeSelect, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Breadcrumbs, Button, Group, Loader, NativeSelect, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
 import { IconChevronLeft, IconChevronRight, IconFileZip, IconRefresh, IconSearch, IconTrash } from '@tabler/icons-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { ApiError } from '../api/api';
 import { deleteMany, deleteOne, deletePrefix, downloadFolder, downloadObject } from '../api/objects';
 import type { ObjectEntry } from '../api/s3';
 import { UploadQueue } from '../api/upload';
-import { browsePath, formatBytes } from '../components/browser/format';
+import { browsePath } from '../components/browser/paths';
 import { ObjectTable, type FolderAction, type ObjectAction, type Sort } from '../components/browser/ObjectTable';
 import { PreviewModal } from '../components/browser/PreviewModal';
 import { ShareModal } from '../components/browser/ShareModal';
 import { UploadButtons, UploadPanel } from '../components/browser/UploadPanel';
 import { useListing } from '../components/browser/useListing';
 import { VersionsDrawer } from '../components/browser/VersionsDrawer';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { asApiError } from '../lib/errors';
+import { formatBytes } from '../lib/format';
 
 /** One queue for the whole app: uploads go on while the user browses elsewhere. */
 const uploads = new UploadQueue();
 
-const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('Error', String(e), 0));
 const showError = (e: unknown) => {
   const err = asApiError(e);
   notifications.show({ color: 'red', title: err.code, message: err.message, autoClose: 10_000 });
@@ -230,11 +231,7 @@ export function BrowserPage() {
         )}
       </Group>
 
-      {listing.error && (
-        <Alert color="red" title={listing.error.code} role="alert">
-          {listing.error.message}
-        </Alert>
-      )}
+      <ErrorAlert error={listing.error} />
       {!listing.error && (
         <>
           <ObjectTable

@@ -3,9 +3,10 @@
 // admin:ServerInfo sees the refusal (S3-style code and message), not an empty page.
 import { Alert, Group, Paper, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
-import { ApiError } from '../api/api';
+import type { ApiError } from '../api/api';
 import { type History, type JobInfo, metricsApi, type Usage } from '../api/metrics';
-import { formatBytes, formatCount, formatDate } from '../components/browser/format';
+import { asApiError } from '../lib/errors';
+import { formatBytes, formatCount, formatDate } from '../lib/format';
 import { gauge, jobTotals, operationTotals, perSecond, requestSeries, sum } from '../components/dashboard/series';
 import { TimeChart } from '../components/dashboard/TimeChart';
 
@@ -19,7 +20,6 @@ interface Data {
   at?: Date;
 }
 
-const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('Error', String(e), 0));
 const rate = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ms = (v: number) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ms`;
 
@@ -230,7 +230,7 @@ export function DashboardPage() {
                     return (
                       <Table.Tr key={name}>
                         <Table.Td>{name}</Table.Td>
-                        <Table.Td>{formatDate(j?.lastRun)}</Table.Td>
+                        <Table.Td>{formatDate(j?.lastRun ?? undefined)}</Table.Td>
                         <Table.Td>{j?.lastResult ?? '–'}</Table.Td>
                         <Table.Td ta="right">{h ? `${formatCount(h.runs)} / ${formatCount(h.items)}` : '–'}</Table.Td>
                       </Table.Tr>

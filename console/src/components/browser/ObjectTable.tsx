@@ -18,7 +18,8 @@ import {
 } from '@tabler/icons-react';
 import { Link } from 'react-router';
 import type { ObjectEntry } from '../../api/s3';
-import { browsePath, formatBytes, formatDate, leafName } from './format';
+import { formatBytes, formatDate } from '../../lib/format';
+import { browsePath, leafName } from './paths';
 
 export type SortKey = 'name' | 'size' | 'date';
 export interface Sort {

@@ -1,12 +1,14 @@
 // Preview of one object (or one version of it), fetched through /api/s3 into a blob URL (the page's
 // CSP allows blob: for images and media): text (the first TEXT_CAP bytes, by a Range request),
 // JSON (pretty-printed when it parses), images, audio, video and PDF (up to MEDIA_CAP bytes).
-import { Alert, Button, Center, Code, Group, Loader, Modal, ScrollArea, Stack, Text } from '@mantine/core';
+import { Button, Center, Code, Group, Loader, Modal, ScrollArea, Stack, Text } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
-import { ApiError } from '../../api/api';
+import type { ApiError } from '../../api/api';
 import { downloadObject, fetchObject, headObject } from '../../api/objects';
-import { formatBytes } from './format';
+import { asApiError } from '../../lib/errors';
+import { formatBytes } from '../../lib/format';
+import { ErrorAlert } from '../ErrorAlert';
 
 export const TEXT_CAP = 1024 * 1024;
 export const MEDIA_CAP = 200 * 1024 * 1024;
@@ -122,7 +124,7 @@ export function PreviewModal({ bucket, objectKey, versionId, onClose }: { bucket
       setLoaded({ kind, size: head.size, url });
     })().catch((e: unknown) => {
       if (abort.signal.aborted) return;
-      setError(e instanceof ApiError ? e : new ApiError('Error', String(e), 0));
+      setError(asApiError(e));
     });
     return () => {
       abort.abort();
@@ -134,11 +136,7 @@ export function PreviewModal({ bucket, objectKey, versionId, onClose }: { bucket
   return (
     <Modal opened={objectKey !== undefined} onClose={onClose} title={`Preview: ${name}${versionId ? ` (version ${versionId})` : ''}`} size="xl" centered>
       <Stack data-testid="preview">
-        {error && (
-          <Alert color="red" title={error.code} role="alert">
-            {error.message}
-          </Alert>
-        )}
+        <ErrorAlert error={error} />
         {!error && !loaded && (
           <Center h={200}>
             <Loader aria-label="Loading preview" />

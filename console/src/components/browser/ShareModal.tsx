@@ -1,11 +1,13 @@
 // A share link: a presigned GET URL for one object (or version) made by the server (/api/presign)
 // with the session's own key, valid for the chosen time; copied to the clipboard.
-import { Alert, Button, Group, Modal, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, Modal, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
 import { IconCheck, IconCopy, IconLink } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
-import { ApiError } from '../../api/api';
+import type { ApiError } from '../../api/api';
 import { presign, type PresignResult } from '../../api/objects';
-import { formatDate } from './format';
+import { asApiError } from '../../lib/errors';
+import { formatDate } from '../../lib/format';
+import { ErrorAlert } from '../ErrorAlert';
 
 const EXPIRIES = [
   { value: '900', label: '15 minutes' },
@@ -59,7 +61,7 @@ export function ShareModal({ bucket, objectKey, versionId, onClose }: { bucket: 
         // shown, to be copied by hand
       }
     } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError('Error', String(e), 0));
+      setError(asApiError(e));
     } finally {
       setBusy(false);
     }
@@ -78,11 +80,7 @@ export function ShareModal({ bucket, objectKey, versionId, onClose }: { bucket: 
             Create link
           </Button>
         </Group>
-        {error && (
-          <Alert color="red" title={error.code} role="alert">
-            {error.message}
-          </Alert>
-        )}
+        <ErrorAlert error={error} />
         {result && (
           <>
             <TextInput label="Share link" value={result.url} readOnly onFocus={(e) => e.currentTarget.select()} data-testid="share-url" />

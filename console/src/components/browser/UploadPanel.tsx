@@ -6,7 +6,7 @@ import { Dropzone } from '@mantine/dropzone';
 import { IconFolderUp, IconRefresh, IconUpload, IconX } from '@tabler/icons-react';
 import { useRef, useSyncExternalStore } from 'react';
 import type { UploadItem, UploadQueue } from '../../api/upload';
-import { formatBytes } from './format';
+import { formatBytes } from '../../lib/format';
 
 const STATUS_COLOR: Record<UploadItem['status'], string> = {
   queued: 'gray',

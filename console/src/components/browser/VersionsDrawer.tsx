@@ -1,16 +1,16 @@
 // The versions of one object (ListObjectVersions): download or preview any of them, restore an old
 // one (CopyObject of that version over the current: the old data becomes a new latest version,
 // nothing is lost), delete one version for good (DeleteObject with its versionId).
-import { ActionIcon, Alert, Badge, Drawer, Group, Loader, Stack, Table, Text, Tooltip } from '@mantine/core';
+import { ActionIcon, Badge, Drawer, Group, Loader, Stack, Table, Text, Tooltip } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { notifications } from '@mantine/notifications';
 import { IconDownload, IconEye, IconRestore, IconTrash } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError } from '../../api/api';
+import type { ApiError } from '../../api/api';
 import { deleteOne, downloadObject, listVersions, restoreVersion, type VersionEntry } from '../../api/objects';
-import { formatBytes, formatDate } from './format';
-
-const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('Error', String(e), 0));
+import { asApiError } from '../../lib/errors';
+import { formatBytes, formatDate } from '../../lib/format';
+import { ErrorAlert } from '../ErrorAlert';
 
 interface Props {
   bucket: string;
@@ -81,11 +81,7 @@ export function VersionsDrawer({ bucket, objectKey, onClose, onPreview, onChange
   return (
     <Drawer opened={objectKey !== undefined} onClose={onClose} position="right" size="xl" title={`Versions of ${objectKey ?? ''}`}>
       <Stack data-testid="versions">
-        {error && (
-          <Alert color="red" title={error.code} role="alert">
-            {error.message}
-          </Alert>
-        )}
+        <ErrorAlert error={error} />
         {!error && !versions && <Loader aria-label="Loading versions" />}
         {versions && versions.length === 0 && <Text>No versions.</Text>}
         {versions && versions.length > 0 && (

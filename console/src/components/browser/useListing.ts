@@ -1,9 +1,10 @@
 // One page of a folder's listing (ListObjectsV2 with delimiter '/'), paged by continuation token:
 // the tokens of the pages already seen are kept so Previous works, and nothing is listed beyond
 // the page shown, so a bucket of a million keys costs the same as one of a hundred.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { ApiError } from '../../api/api';
 import { listObjects, type ListPage } from '../../api/s3';
+import { useLoad } from '../../lib/use-load';
 
 export interface Listing {
   page?: ListPage;
@@ -29,32 +30,13 @@ export function useListing(bucket: string, prefix: string, pageSize: number): Li
     (f: (t: (string | undefined)[]) => (string | undefined)[]) => setState((s) => ({ scope, tokens: f(s.scope === scope ? s.tokens : [undefined]) })),
     [scope],
   );
-  const [page, setPage] = useState<ListPage | undefined>();
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<ApiError | undefined>();
-  const [generation, setGeneration] = useState(0);
-  const seq = useRef(0);
-
   const token = tokens[tokens.length - 1];
-  // biome-ignore lint/correctness/useExhaustiveDependencies: generation forces a reload
-  useEffect(() => {
-    const mine = ++seq.current;
-    setLoading(true);
-    listObjects(bucket, { prefix, delimiter: '/', token, maxKeys: pageSize }).then(
-      (p) => {
-        if (mine !== seq.current) return;
-        setPage(p);
-        setError(undefined);
-        setLoading(false);
-      },
-      (e: ApiError) => {
-        if (mine !== seq.current) return;
-        setError(e);
-        setPage(undefined);
-        setLoading(false);
-      },
-    );
-  }, [bucket, prefix, pageSize, token, generation]);
+  const {
+    data: page,
+    error,
+    loading,
+    reload,
+  } = useLoad(() => listObjects(bucket, { prefix, delimiter: '/', token, maxKeys: pageSize }), [bucket, prefix, pageSize, token]);
 
   const nextToken = page?.truncated ? page.nextToken : undefined;
   return {
@@ -67,6 +49,6 @@ export function useListing(bucket: string, prefix: string, pageSize: number): Li
     next: useCallback(() => nextToken && setTokens((t) => [...t, nextToken]), [nextToken, setTokens]),
     previous: useCallback(() => setTokens((t) => (t.length > 1 ? t.slice(0, -1) : t)), [setTokens]),
     first: useCallback(() => setTokens(() => [undefined]), [setTokens]),
-    reload: useCallback(() => setGeneration((g) => g + 1), []),
+    reload,
   };
 }
