@@ -97,7 +97,8 @@ export function BrowserPage() {
   }, [reload]);
 
   const folders = listing.page?.folders ?? [];
-  const objects = listing.page?.objects ?? [];
+  // Without the folder's own marker object (a zero-byte key equal to the prefix): it is the folder.
+  const objects = useMemo(() => (listing.page?.objects ?? []).filter((o) => o.key !== prefix || prefix === ''), [listing.page, prefix]);
   const objectsByKey = useMemo(() => new Map(objects.map((o) => [o.key, o])), [objects]);
 
   const onSelect = useCallback((ids: string[], on: boolean) => {

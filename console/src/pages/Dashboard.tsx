@@ -23,6 +23,17 @@ interface Data {
 const rate = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ms = (v: number) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ms`;
 
+/** One alert for the sources refused alike (a user without admin:ServerInfo: all three). */
+function groupErrors(errors: Data['errors']): Data['errors'] {
+  const groups = new Map<string, Data['errors'][number]>();
+  for (const e of errors) {
+    const id = `${e.error.code}\n${e.error.message}`;
+    const g = groups.get(id);
+    groups.set(id, g ? { what: `${g.what}, ${e.what}`, error: g.error } : e);
+  }
+  return [...groups.values()];
+}
+
 function Stat({ label, value, hint, testId }: { label: string; value: string; hint?: string; testId?: string }) {
   return (
     <Paper withBorder p="sm">
@@ -117,7 +128,7 @@ export function DashboardPage() {
           {at ? `Updated ${at.toLocaleTimeString()} · every ${POLL_MS / 1000} s` : 'Loading…'}
         </Text>
       </Group>
-      {errors.map(({ what, error }) => (
+      {groupErrors(errors).map(({ what, error }) => (
         <Alert
           key={what}
           color={error.status === 403 ? 'yellow' : 'red'}

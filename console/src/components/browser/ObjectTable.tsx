@@ -76,7 +76,7 @@ export function ObjectTable(props: Props) {
   const { bucket, prefix, folders, objects, sort, onSort, selected, onSelect, onObject, onFolder } = props;
   const sortedFolders = sort.by === 'name' && sort.desc ? [...folders].reverse() : folders;
   const sorted = sortObjects(objects, sort);
-  const allIds = [...folders, ...objects.map((o) => o.key)];
+  const allIds = [...folders, ...sorted.map((o) => o.key)];
   const selectedHere = allIds.filter((id) => selected.has(id)).length;
   return (
     <Table highlightOnHover stickyHeader verticalSpacing={6} aria-label="Objects" data-testid="object-table">
@@ -110,7 +110,7 @@ export function ObjectTable(props: Props) {
                 <Anchor component={Link} to={browsePath(bucket, f)} aria-label={`Open folder ${name}`}>
                   <Group gap={6} wrap="nowrap">
                     <IconFolder size={18} aria-hidden />
-                    <span>{name}</span>
+                    <span style={{ wordBreak: 'break-all', textAlign: 'left' }}>{name}</span>
                   </Group>
                 </Anchor>
               </Table.Td>
@@ -151,7 +151,7 @@ export function ObjectTable(props: Props) {
                 <Anchor component="button" type="button" onClick={() => onObject('preview', o)} aria-label={`Preview ${name}`}>
                   <Group gap={6} wrap="nowrap">
                     <IconFile size={18} aria-hidden />
-                    <span>{name}</span>
+                    <span style={{ wordBreak: 'break-all', textAlign: 'left' }}>{name}</span>
                   </Group>
                 </Anchor>
               </Table.Td>
