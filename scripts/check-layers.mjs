@@ -28,6 +28,7 @@ export function layerOf(path) {
   if (path.startsWith('src/cli/')) return 'cli';
   if (path.startsWith('src/console/')) return 'console';
   if (path.startsWith('src/audit/')) return 'audit';
+  if (path.startsWith('src/metrics/')) return 'metrics';
   if (path.startsWith('test/')) return 'test';
   if (path.startsWith('bench/')) return 'bench';
   return undefined;
@@ -36,11 +37,11 @@ export function layerOf(path) {
 /** Layer → the layers it must never import, with the reason shown on a violation. */
 export const FORBIDDEN = {
   config: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'kms', 'audit'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'kms', 'audit', 'metrics'],
     why: 'the config is a leaf: everyone reads it, it reads no one',
   },
   store: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'iam', 'kms', 'audit'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'jobs', 'iam', 'kms', 'audit', 'metrics'],
     why: 'the engine knows no HTTP and no S3: it speaks records and StoreErrors',
   },
   s3: { layers: ['main', 'server', 'http'], why: 'S3 semantics do not know the HTTP plumbing that calls them' },
@@ -63,12 +64,16 @@ export const FORBIDDEN = {
     why: 'the console is served by server.ts beside the S3 pipeline: it hands requests to the pipeline and the admin API, it is not called by them',
   },
   audit: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'admin', 'sts', 'kms', 'console'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'admin', 'sts', 'kms', 'console', 'metrics'],
     why: 'the audit log is handed facts by the fronts (http/, admin/, sts/, the console) and knows none of them',
   },
   cli: {
-    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin', 'kms', 'audit', 'console'],
+    layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin', 'kms', 'audit', 'console', 'metrics'],
     why: 'the command line is a client: it speaks HTTP to a running server, never to its code',
+  },
+  metrics: {
+    layers: ['main', 'server', 'http', 'operation', 'jobs', 'audit', 'console'],
+    why: 'metrics are fed by the pipeline’s last stage and the jobs runner, and read by server.ts: they call none of them',
   },
 };
 

@@ -240,4 +240,15 @@ describe('parseConfig', () => {
     assert.throws(() => cfg(['--audit-webhook', 'http://x/', '--audit-webhook-token', 'a b']), ConfigError);
     assert.ok(helpText().includes('--audit-file PATH'));
   });
+  it('--metrics-auth → sigv4 by default; public; bearer with --metrics-token or --metrics-token-file (one); tokens only with bearer', () => {
+    assert.deepEqual(cfg([]).metrics, { auth: 'sigv4' });
+    assert.deepEqual(cfg(['--metrics-auth', 'public']).metrics, { auth: 'public' });
+    assert.deepEqual(cfg([], { STRATA_METRICS_AUTH: 'bearer', STRATA_METRICS_TOKEN: 'token-123456' }).metrics, { auth: 'bearer', token: 'token-123456' });
+    assert.deepEqual(cfg(['--metrics-auth', 'bearer', '--metrics-token-file', '/t']).metrics, { auth: 'bearer', tokenFile: '/t' });
+    assert.throws(() => cfg(['--metrics-auth', 'bearer']), /--metrics-token/);
+    assert.throws(() => cfg(['--metrics-auth', 'bearer', '--metrics-token', 'token-123456', '--metrics-token-file', '/t']), /one of them/);
+    assert.throws(() => cfg(['--metrics-auth', 'bearer', '--metrics-token', 'short']), /at least 8/);
+    assert.throws(() => cfg(['--metrics-token', 'token-123456']), /go with --metrics-auth bearer/);
+    assert.throws(() => cfg(['--metrics-auth', 'none']), /public, bearer or sigv4/);
+  });
 });

@@ -89,6 +89,11 @@ export interface Config {
    * Absent: no key service (SSE-S3 and SSE-KMS requests are refused).
    */
   kms?: { secretKey: string } | { secretKeyFile: string };
+  /**
+   * Who may read /metrics (docs/metrics.md): anyone, a bearer token (given, or in a file serve.ts
+   * reads), or a SigV4-signed request by root or a key allowed admin:Prometheus.
+   */
+  metrics: { auth: 'public' | 'bearer' | 'sigv4'; token?: string; tokenFile?: string };
   /** The audit log (src/audit/, docs/audit.md): a record per request to a rotated file and/or a webhook; absent = off. */
   audit?: AuditConfig;
 }
@@ -220,6 +225,15 @@ const FLAGS: FlagSpec[] = [
     doc: 'audit records held in memory per target before the oldest are dropped',
     default: '10000',
   },
+  {
+    flag: 'metrics-auth',
+    env: ['STRATA_METRICS_AUTH'],
+    arg: 'public|bearer|sigv4',
+    doc: 'who may read /metrics: anyone, a bearer token, or a SigV4 key allowed admin:Prometheus',
+    default: 'sigv4',
+  },
+  { flag: 'metrics-token', env: ['STRATA_METRICS_TOKEN'], arg: 'TOKEN', doc: 'with --metrics-auth bearer: the token' },
+  { flag: 'metrics-token-file', env: ['STRATA_METRICS_TOKEN_FILE'], arg: 'FILE', doc: 'with --metrics-auth bearer: read the token from FILE' },
 ];
 
 export class ConfigError extends Error {}
@@ -346,6 +360,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     lifecycleDayMs: Math.round(lifecycleDay * 1000),
     sseCOverHttp: yesNo('sse-c-over-http'),
     sseByDefault: sseDefault === 'AES256',
+    metrics: parseMetricsAuth(get('metrics-auth')!, get('metrics-token') || undefined, get('metrics-token-file') || undefined),
   };
   const nonEmpty = (flag: string) => get(flag) || undefined;
   const masterKey = nonEmpty('master-key');
@@ -435,6 +450,20 @@ export function parseKmsSecretKey(text: string, source: string): { name: string;
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || key.length !== 32 || key.toString('base64') !== b64)
     throw new ConfigError(`${source} must be ${form}: the part after the colon must be standard base64 of exactly 32 bytes`);
   return { name, key };
+}
+
+/** --metrics-auth and its token: bearer needs exactly one of the token and its file; the others none. */
+function parseMetricsAuth(mode: string, token: string | undefined, tokenFile: string | undefined): Config['metrics'] {
+  if (mode !== 'public' && mode !== 'bearer' && mode !== 'sigv4') throw new ConfigError('--metrics-auth must be public, bearer or sigv4');
+  if (mode !== 'bearer') {
+    if (token !== undefined || tokenFile !== undefined) throw new ConfigError('--metrics-token and --metrics-token-file go with --metrics-auth bearer');
+    return { auth: mode };
+  }
+  if ((token === undefined) === (tokenFile === undefined))
+    throw new ConfigError('--metrics-auth bearer needs --metrics-token or --metrics-token-file (one of them)');
+  if (token !== undefined && !/^[\x21-\x7e]{8,}$/.test(token))
+    throw new ConfigError('--metrics-token must be at least 8 printable ASCII characters without spaces');
+  return token !== undefined ? { auth: mode, token } : { auth: mode, tokenFile: tokenFile! };
 }
 
 /** `a,b` or `*`: each origin printable ASCII without spaces and with at most one `*`. */

@@ -1,5 +1,5 @@
 // The front router: what a listener answers besides S3. Today the health endpoints (/health/live,
-// /health/ready and MinIO's /minio/health/* aliases); later metrics and the console hang here (the
+// /health/ready and MinIO's /minio/health/* aliases) and /metrics; later the console hangs here (the
 // admin API, which takes signed requests, has its own rule: src/admin/http.ts, isAdminRequest). It
 // never shadows the S3 namespace: see `frontRoute` and docs/ARCHITECTURE.md.
 import { open, unlink } from 'node:fs/promises';
@@ -41,6 +41,21 @@ export function frontRoute(req: IncomingMessage, domains: readonly string[]): Fr
   // splitTarget is the pipeline's own split: the same rawPath S3 would route.
   return splitTarget(url).rawQuery === '' ? endpoint : undefined;
 }
+
+/**
+ * Is this GET/HEAD /metrics (exactly: no query, no trailing slash) on a Host that names no bucket?
+ * Unlike the health paths it may carry an Authorization header (--metrics-auth bearer or sigv4):
+ * path-style it would be a ListObjects of bucket `metrics`, so the server still asks
+ * `bucketExists('metrics')` first and S3 takes the request when that bucket exists; when it does
+ * not, S3 would only have answered NoSuchBucket.
+ */
+export function isMetricsRequest(req: IncomingMessage, domains: readonly string[]): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (req.url !== METRICS_PATH) return false;
+  return bucketFromHost(req.headers.host, domains) === undefined;
+}
+
+export const METRICS_PATH = '/metrics';
 
 /**
  * Does the bucket a front path names as a path-style S3 request (`health` or `minio`) exist? Asked

@@ -18,6 +18,7 @@ import type { WorkerReport } from './serve.js';
 import { lockDataDir } from './store/lock.js';
 import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { PrimaryAudit } from './audit/cluster.js';
+import { startPrimaryMetrics } from './metrics/service.js';
 
 /** How long the workers may take to stop after SIGTERM (their own grace is 10 s + 5 s last resort). */
 const STOP_WAIT_MS = 20_000;
@@ -77,8 +78,11 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   let startFailed: ((err: Error) => void) | undefined;
   let allListening: (() => void) | undefined;
 
+  // The workers' figures, merged on request, and the history (src/metrics/cluster.ts).
+  const metrics = startPrimaryMetrics(dataDir, log);
   const fork = (): void => {
     const w = cluster.fork();
+    metrics.attach(w);
     live.set(w, { startedAt: Date.now(), listening: false });
     audit?.attach(w);
     w.on('message', (m: WorkerReport) => {

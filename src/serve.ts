@@ -21,6 +21,9 @@ import { startMemoryGuard } from './memory-guard.js';
 import { listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
 import { localAudit, workerAudit } from './audit/audit.js';
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { MetricsService } from './metrics/service.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -84,7 +87,15 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // key disabled through another process is refused here from the next request on, not a second later.
   const kms = kmsRoot && (await BuiltinKeyService.open(store.kmsKeys, kmsRoot, { log, ...(!alone && { perRequest: true }) }));
   if (kms) log.info({ defaultKeyId: kms.defaultKeyId, rootKeyId: kms.rootKeyId }, 'key service: built-in, default key');
-  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, audit });
+  // Metrics (src/metrics/): counted here; a worker's /metrics asks its primary for every process's.
+  const metrics = new MetricsService({
+    dataDir,
+    usage: store.usage,
+    auth: { mode: config.metrics.auth, token: config.metrics.tokenFile ? readFileSync(config.metrics.tokenFile, 'utf8').trim() : config.metrics.token },
+    ...(worker && { worker: cluster.worker?.id ?? 0 }),
+    log,
+  }).start();
+  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, metrics, audit });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {
     const { host, port } = config.health;
@@ -109,7 +120,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const consoleServer =
     config.console &&
     (await listenConsole(
-      createConsoleServer(config, { store, log, accessLog, credentials, secrets: box, tls, kms }, { s3: () => s3Url, local: () => localS3Url }),
+      createConsoleServer(config, { store, log, accessLog, credentials, secrets: box, tls, kms, metrics, audit }, { s3: () => s3Url, local: () => localS3Url }),
       config.console,
       log,
     ));
@@ -198,7 +209,15 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   if (!alone) jobs.push(freeReaperJob(store, { intervalMs: Math.max(1000, config.freeGraceMs / 4) }));
   if (config.abandonedUploadMs > 0) jobs.push(staleUploadsJob(store, { maxAgeMs: config.abandonedUploadMs, intervalMs: STALE_UPLOADS_INTERVAL_MS, log }));
   jobs.push(lifecycleJob(store, { dayMs: config.lifecycleDayMs, log }));
-  jobsDone = new JobRunner({ leases: store, owner: store.owner, jobs, log, beforeStep: () => store.requestArrived() }).run(jobsStop.signal);
+  metrics.jobNames = jobs.map((j) => j.name);
+  jobsDone = new JobRunner({
+    leases: store,
+    owner: store.owner,
+    jobs,
+    log,
+    beforeStep: () => store.requestArrived(),
+    observer: metrics.recorder.jobObserver,
+  }).run(jobsStop.signal);
 }
 
 /** Writes of at most this many bytes to a pipe are atomic (Linux): several writers' lines stay whole. */

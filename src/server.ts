@@ -7,7 +7,9 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { answerFront, frontPathBucketExists, frontRoute, Readiness } from './front.js';
+import { answerFront, frontPathBucketExists, frontRoute, isMetricsRequest, Readiness } from './front.js';
+import { handleMetrics, type MetricsHttpDeps } from './metrics/http.js';
+import type { MetricsService } from './metrics/service.js';
 import type { KeyService } from './kms/kms.js';
 import { BodyAborts, CountingIncomingMessage, createRequestHandler, newHostId, nextRequestId } from './http/pipeline.js';
 import { rawErrorResponse } from './http/send.js';
@@ -37,6 +39,8 @@ export interface ServerDeps {
   kms?: KeyService;
   /** The audit log (src/audit/, docs/audit.md): S3, admin and STS requests each get a record; absent = off. */
   audit?: AuditLog;
+  /** Counts requests and serves /metrics (src/metrics/); absent: neither. */
+  metrics?: MetricsService;
 }
 
 /** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
@@ -195,6 +199,20 @@ function adminDepsOf(config: Config, deps: ServerDeps): AdminDeps | undefined {
       accessLog: deps.accessLog,
       kms: deps.kms,
       audit: deps.audit,
+      metrics: deps.metrics,
+    }
+  );
+}
+
+/** What /metrics needs (undefined when the server keeps no metrics): the S3 and the console listener serve it alike. */
+function metricsHttpDepsOf(config: Config, deps: ServerDeps): MetricsHttpDeps | undefined {
+  return (
+    deps.metrics && {
+      metrics: deps.metrics,
+      credentials: deps.credentials,
+      identities: deps.store.identities,
+      region: config.region,
+      log: deps.log,
     }
   );
 }
@@ -211,6 +229,7 @@ function pipelineOf(config: Config, deps: ServerDeps, hostId: string, bodies: Bo
     hostId,
     bodies,
     audit: deps.audit,
+    metrics: deps.metrics?.recorder,
   });
 }
 
@@ -221,6 +240,7 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
   const readiness = deps.readiness ?? new Readiness({ meta: () => deps.store.getBucket(''), writableDir: join(config.dataDir, 'tmp') });
   const admin = adminDepsOf(config, deps);
   const bucketExists = async (name: string): Promise<boolean> => (await deps.store.getBucket(name)) !== undefined;
+  const metrics = metricsHttpDepsOf(config, deps);
   // The STS endpoint (src/sts/): POST / naming no bucket, with the same identities and keys.
   const sts: StsDeps | undefined = deps.secrets && {
     identities: deps.store.identities,
@@ -241,11 +261,14 @@ export function createServer(config: Config, deps: ServerDeps): http.Server {
       endpoint !== undefined
         ? // Bucket `health` (`minio`) exists: the request is S3's (a bucket policy may allow the anonymous read).
           frontPathBucketExists(req, bucketExists).then((exists) => (exists ? handle(req, res, waitsForContinue) : answerFront(endpoint, req, res, readiness)))
-        : admin !== undefined && isAdminRequest(req, config.domains)
-          ? (waitsForContinue && res.writeContinue(), handleAdmin(req, res, admin))
-          : sts !== undefined && isStsRequest(req, config.domains)
-            ? (waitsForContinue && res.writeContinue(), handleSts(req, res, sts))
-            : handle(req, res, waitsForContinue);
+        : metrics !== undefined && isMetricsRequest(req, config.domains)
+          ? // Bucket `metrics` exists: the request is S3's (ListObjects).
+            bucketExists('metrics').then((exists) => (exists ? handle(req, res, waitsForContinue) : handleMetrics(req, res, metrics)))
+          : admin !== undefined && isAdminRequest(req, config.domains)
+            ? (waitsForContinue && res.writeContinue(), handleAdmin(req, res, admin))
+            : sts !== undefined && isStsRequest(req, config.domains)
+              ? (waitsForContinue && res.writeContinue(), handleSts(req, res, sts))
+              : handle(req, res, waitsForContinue);
     done.catch((err) => {
       deps.log.error({ err }, 'unhandled error in request pipeline');
       res.destroy();
@@ -361,6 +384,7 @@ export function createConsoleServer(config: Config, deps: ServerDeps, urls: { s3
   const bodies = new BodyAborts();
   const pipeline = pipelineOf(config, deps, hostId, bodies);
   const admin = adminDepsOf(config, deps);
+  const metrics = metricsHttpDepsOf(config, deps);
   const handle = consoleHandler({
     config,
     store: deps.store,
@@ -372,8 +396,8 @@ export function createConsoleServer(config: Config, deps: ServerDeps, urls: { s3
     localS3Url: urls.local,
     s3: pipeline,
     ...(admin !== undefined && { admin: (req, res, delegated) => handleAdmin(req, res, admin, delegated) }),
-    // ── /metrics on the console address: when src/metrics/ lands, wire its handler here:
-    //    metrics: (req, res) => handleMetrics(req, res, <the MetricsHttpDeps createServer builds>),
+    // /metrics on the console address too, with the same authentication as on the S3 address.
+    ...(metrics !== undefined && { metrics: (req, res) => handleMetrics(req, res, metrics) }),
   });
   return buildServer(config, deps, hostId, bodies, (req, res, waitsForContinue) => {
     deps.store.requestArrived();

@@ -18,6 +18,7 @@ import { authorizeAdmin } from './authorize.js';
 import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute, ROUTES } from './operations.js';
 import { ROLE_ROUTES } from './role-operations.js';
 import { KMS_ROUTES } from './kms-operations.js';
+import { type AdminMetrics, USAGE_ROUTES } from './usage-operations.js';
 import type { KeyService } from '../kms/kms.js';
 import type { AuditLog } from '../audit/audit.js';
 import { type AccessFacts, factsOfAnswer } from '../audit/record.js';
@@ -25,7 +26,7 @@ import { principalSummary } from '../iam/principal-summary.js';
 import { accessKeyHint } from '../s3/auth/authenticate.js';
 
 /** Every admin route: users, groups, policies and keys (operations.ts), roles (role-operations.ts), the key service (kms-operations.ts). */
-const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES, ...KMS_ROUTES];
+const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES, ...KMS_ROUTES, ...USAGE_ROUTES];
 
 export const ADMIN_PREFIX = '/_strata/admin/v1/';
 /** Admin bodies are small JSON documents (a policy is at most 20 KiB). */
@@ -54,6 +55,8 @@ export interface AdminDeps {
   kms?: KeyService | undefined;
   /** The audit log: every admin request is recorded when it is on. */
   audit?: AuditLog | undefined;
+  /** Usage, history and jobs (usage-operations.ts). */
+  metrics?: AdminMetrics | undefined;
 }
 
 function send(res: ServerResponse, status: number, body: Json): void {
@@ -67,8 +70,13 @@ function send(res: ServerResponse, status: number, body: Json): void {
 const readBody = (req: IncomingMessage): Promise<Buffer> =>
   readSmallBody(req, MAX_BODY, () => new AdminError('EntityTooLarge', 413, `An admin request body is at most ${MAX_BODY} bytes.`));
 
-/** Authenticates with SigV4 (header form only) → the principal; S3's auth errors become admin errors. */
-async function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, deps: AdminDeps): Promise<{ principal: Principal; payloadHash: string }> {
+/** Authenticates with SigV4 (header form only) → the principal; S3's auth errors become admin errors. Also /metrics' sigv4 mode (src/metrics/http.ts). */
+export async function authenticate(
+  req: IncomingMessage,
+  rawPath: string,
+  rawQuery: string,
+  deps: Pick<AdminDeps, 'credentials' | 'region'>,
+): Promise<{ principal: Principal; payloadHash: string }> {
   const headers = req.headersDistinct as Record<string, string[]>;
   if (headers.authorization === undefined) throw new AdminError('AccessDenied', 403, 'The admin API requires a request signed with SigV4.');
   if (!hasSigV4Header(headers)) throw new AdminError('AccessDenied', 403, 'The admin API accepts only SigV4 header signatures.');
@@ -150,8 +158,9 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
       now: Date.now,
       kms: deps.kms,
       region: deps.region,
+      metrics: deps.metrics,
     };
-    const out = await matched.route.run(ctx, { params: matched.params, body });
+    const out = await matched.route.run(ctx, { params: matched.params, body, query: new URLSearchParams(rawQuery) });
     send(res, status, out);
   } catch (err) {
     const e = adminErrorOf(err);

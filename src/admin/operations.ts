@@ -7,6 +7,7 @@ import type { AccessKeyRecord, AttachTarget, IdentityStore, IdentityStatus } fro
 import { StoreError } from '../store/errors.js';
 import { parsePolicy } from '../iam/policy.js';
 import type { KeyService } from '../kms/kms.js';
+import type { AdminMetrics } from './usage-operations.js';
 
 /** An admin error: a code, a message and its HTTP status (answered as JSON). */
 export class AdminError extends Error {
@@ -50,12 +51,16 @@ export interface AdminContext {
   readonly kms?: KeyService | undefined;
   /** The server's region (key ARNs). */
   readonly region: string;
+  /** Usage, history and jobs (usage-operations.ts); absent: those calls answer 501. */
+  readonly metrics?: AdminMetrics | undefined;
 }
 
 export interface AdminRequest {
   /** Path segments after /_strata/admin/v1/, percent-decoded. */
   readonly params: string[];
   readonly body: Record<string, unknown>;
+  /** The query string's parameters. */
+  readonly query?: URLSearchParams;
 }
 
 export type Json = Record<string, unknown>;

@@ -33,6 +33,7 @@ import type { BucketRecord } from '../store/types.js';
 import { bucketFromHost, splitTarget } from './host.js';
 import type { Outgoing } from './send.js';
 import { sendResponse } from './send.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
 
 export interface PipelineDeps {
   config: Config;
@@ -50,6 +51,8 @@ export interface PipelineDeps {
   bodies?: BodyAborts;
   /** The audit log (src/audit/): a record per request, from the access line's facts. */
   audit?: AuditLog;
+  /** Counts each answered request (src/metrics/recorder.ts), in stage 11. */
+  metrics?: MetricsRecorder;
 }
 
 /**
@@ -265,6 +268,7 @@ export function createRequestHandler(deps: PipelineDeps) {
   return async function handleRequest(req: IncomingMessage, res: ServerResponse, waitsForContinue = false, delegated?: DelegatedRequest): Promise<void> {
     // 1. context
     const startedAt = Date.now();
+    const t0 = performance.now();
     const reqId = nextRequestId();
     const aborts = new RequestAbort(res);
     deps.bodies?.register(res, aborts);
@@ -426,6 +430,8 @@ export function createRequestHandler(deps: PipelineDeps) {
           userAgent: req.headers['user-agent'],
         };
         accessLog.info(line, 'request');
+        // …the metrics (the answer's status, bytes and latency) and the audit record.
+        deps.metrics?.request(opName, res.statusCode, bytesIn(req), Number(out.contentLength ?? 0), (performance.now() - t0) / 1000);
         if (deps.audit !== undefined) deps.audit.record(factsOfAccess('s3', line, auditExtras(req, ctx, startedAt, answeredVersion)));
       };
       if (res.writableFinished || res.destroyed) done();

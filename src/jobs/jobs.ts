@@ -23,7 +23,7 @@ export function orphanSweepJob(store: Store, o: { intervalMs: number; shared: bo
   return {
     name: 'orphan-sweep',
     intervalMs: o.intervalMs,
-    async step(signal) {
+    async step(signal, count) {
       if (!it) {
         found = 0;
         examined = 0;
@@ -36,6 +36,7 @@ export function orphanSweepJob(store: Store, o: { intervalMs: number; shared: bo
       for (let i = 0; i < SWEEP_STEP; i++) {
         const next = await it.next();
         if (next.done || signal.aborted) {
+          count?.(i);
           it = undefined;
           o.log?.debug?.({ examined, orphans: found }, 'orphan sweep round done');
           if (found > 0) o.log?.info({ pieces: found }, 'removed orphaned data left by an earlier crash');
@@ -44,6 +45,7 @@ export function orphanSweepJob(store: Store, o: { intervalMs: number; shared: bo
         examined++;
         if (next.value) found++;
       }
+      count?.(SWEEP_STEP);
       return true;
     },
   };
@@ -54,8 +56,10 @@ export function freeReaperJob(store: Store, o: { intervalMs: number }): Job {
   return {
     name: 'free-reaper',
     intervalMs: o.intervalMs,
-    async step() {
-      return (await store.reapFrees()) > 0;
+    async step(_signal, count) {
+      const n = await store.reapFrees();
+      count?.(n);
+      return n > 0;
     },
   };
 }
@@ -65,8 +69,9 @@ export function staleUploadsJob(store: Store, o: { maxAgeMs: number; intervalMs:
   return {
     name: 'stale-uploads',
     intervalMs: o.intervalMs,
-    async step(signal) {
+    async step(signal, count) {
       const n = await abortUploadsBefore(store, Date.now() - o.maxAgeMs, ABORT_STEP, signal);
+      count?.(n);
       if (n > 0) o.log?.info({ uploads: n }, 'aborted multipart uploads abandoned longer than the configured age');
       return n === ABORT_STEP;
     },

@@ -88,7 +88,7 @@ export function lifecycleJob(store: Store, o: { dayMs: number; log?: Log; now?: 
   return {
     name: LIFECYCLE_JOB,
     intervalMs: lifecycleIntervalMs(o.dayMs),
-    async step(signal) {
+    async step(signal, count) {
       if (!loaded) {
         // After a restart: resume the round the previous process was in.
         const saved = await store.getJobState(LIFECYCLE_JOB);
@@ -109,22 +109,31 @@ export function lifecycleJob(store: Store, o: { dayMs: number; log?: Log; now?: 
         cursor = freshCursor(first);
       }
       const c = cursor;
-      const bucket = await store.getBucket(c.bucket);
-      const rules = bucket && (await loadLifecycle(store, c.bucket));
-      if (!bucket || !rules) return finishBucket(c); // deleted, or its configuration removed, meanwhile
-      const more =
-        c.phase === 'versions' ? await versionsStep(store, c, rules, bucket.versioning !== '', o, now, signal) : await uploadsStep(store, c, rules, o, now);
-      if (!more && c.phase === 'versions' && rules.some((r) => r.enabled && r.abortIncompleteDays !== undefined)) {
-        c.phase = 'uploads';
+      // Items (metrics): the versions, markers and uploads this step expired.
+      const before = handled(c);
+      try {
+        const bucket = await store.getBucket(c.bucket);
+        const rules = bucket && (await loadLifecycle(store, c.bucket));
+        if (!bucket || !rules) return finishBucket(c); // deleted, or its configuration removed, meanwhile
+        const more =
+          c.phase === 'versions' ? await versionsStep(store, c, rules, bucket.versioning !== '', o, now, signal) : await uploadsStep(store, c, rules, o, now);
+        if (!more && c.phase === 'versions' && rules.some((r) => r.enabled && r.abortIncompleteDays !== undefined)) {
+          c.phase = 'uploads';
+          await save();
+          return true;
+        }
+        if (!more) return finishBucket(c);
         await save();
         return true;
+      } finally {
+        count?.(handled(c) - before);
       }
-      if (!more) return finishBucket(c);
-      await save();
-      return true;
     },
   };
 }
+
+/** Everything the cursor's round has expired or aborted so far. */
+const handled = (c: Cursor): number => Object.values(c.counts).reduce((n, r) => n + r.objects + r.versions + r.markers + r.uploads, 0);
 
 function countFor(c: Cursor, ruleId: string): RuleCounts {
   c.counts[ruleId] ??= { objects: 0, versions: 0, markers: 0, uploads: 0, locked: 0 };

@@ -9,8 +9,14 @@ export interface Job {
   name: string;
   /** Time between the end of one round of the job and the start of the next. */
   intervalMs: number;
-  /** Does one bounded batch of work; resolves true when the round has more to do. */
-  step(signal: AbortSignal): Promise<boolean>;
+  /** Does one bounded batch of work; resolves true when the round has more to do. `count`: the items it handled (metrics). */
+  step(signal: AbortSignal, count?: (items: number) => void): Promise<boolean>;
+}
+
+/** Told of each step and round of the jobs this runner runs (src/metrics/recorder.ts: job runs and items). */
+export interface JobObserver {
+  step(job: string, items: number): void;
+  round(job: string, r: { ok: boolean; items: number; endedAt: number; nextRun: number }): void;
 }
 
 /** Where the lease lives (the Store façade). */
@@ -32,6 +38,7 @@ export interface RunnerOptions {
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Before each step (main.ts: the store's reads then see other processes' commits). */
   beforeStep?: () => void;
+  observer?: JobObserver;
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -105,19 +112,32 @@ export class JobRunner {
   }
 
   private async runRound(job: Job, signal: AbortSignal): Promise<void> {
+    let items = 0;
+    let ok = true;
+    let stepItems = 0;
+    const count = (n: number): void => {
+      stepItems += n;
+    };
     try {
       for (;;) {
         if (signal.aborted) return;
         this.o.beforeStep?.();
-        const more = await job.step(signal);
+        stepItems = 0;
+        const more = await job.step(signal, count);
         this.steps.set(job.name, (this.steps.get(job.name) ?? 0) + 1);
+        items += stepItems;
+        this.o.observer?.step(job.name, stepItems);
         if (!more) return;
         // Between batches: requests run first, and a lease that is getting old is renewed.
         await yieldToLoop();
         if (Date.now() - this.renewedAt > this.leaseMs / 3 && !(await this.renew())) return;
       }
     } catch (err) {
+      ok = false;
       this.o.log?.warn({ err, job: job.name }, 'background job failed (retried at its next round)');
+    } finally {
+      const now = Date.now();
+      this.o.observer?.round(job.name, { ok, items, endedAt: now, nextRun: now + job.intervalMs });
     }
   }
 }

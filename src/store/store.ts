@@ -3,6 +3,7 @@
 // metadata commit (the moment the object or part exists), then the replaced data freed.
 import type { IdentityStore } from './identities.js';
 import type { KmsKeyStore } from './kms-keys.js';
+import type { UsageReader } from './usage.js';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { StoreError } from './errors.js';
@@ -101,6 +102,11 @@ export class Store {
   /** The built-in key service's master keys (format 9, kms-keys.ts): read by src/kms/builtin.ts. */
   get kmsKeys(): KmsKeyStore {
     return this.meta.kmsKeys;
+  }
+
+  /** Per-bucket objects, versions and bytes (format 10, usage.ts): never a scan. */
+  get usage(): UsageReader {
+    return this.meta.usage;
   }
 
   // ---- buckets -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // s3/ translates these records and the typed errors in ./errors.ts into the S3 protocol.
 import type { IdentityStore } from './identities.js';
 import type { KmsKeyStore } from './kms-keys.js';
+import type { UsageReader } from './usage.js';
 import type { Coordination } from './coord.js';
 
 /** The version id S3 uses for objects written while versioning was never enabled. */
@@ -22,8 +23,9 @@ export const NULL_VERSION = 'null';
  * that are not delete markers: listings of versioned buckets), job_state (resumable background jobs).
  * 7: identities (iam_* tables). 8: roles (iam_roles; iam_attachments may name a role).
  * 9: the built-in key service's master keys (kms_keys, kms_key_versions).
+ * 10: per-bucket usage counters (bucket_usage).
  */
-export const META_FORMAT_VERSION = 9;
+export const META_FORMAT_VERSION = 10;
 
 /** The user id of the root user (the one configured access key): owner of buckets made before format 5. */
 export const ROOT_USER_ID = 'root';
@@ -339,6 +341,8 @@ export interface MetaStore {
   readonly identities: IdentityStore;
   /** The built-in key service's master keys (format 9): see kms-keys.ts. */
   readonly kmsKeys: KmsKeyStore;
+  /** Per-bucket objects, versions and bytes, kept by the write transactions (format 10): see usage.ts. */
+  readonly usage: UsageReader;
   /** A request (or job step) begins: cached rows are checked against other connections' commits first (meta/sqlite-hot.ts). */
   requestArrived?(): void;
   createBucket(bucket: BucketRecord): void | Promise<void>;

@@ -37,7 +37,17 @@ export async function adminCall(url: string, keys: Keys | undefined, method: 'GE
       uriEscapePath: false,
     });
     headers['x-amz-content-sha256'] = createHash('sha256').update(bytes).digest('hex');
-    const signed = await signer.sign({ method, protocol: u.protocol, hostname: u.hostname, port: Number(u.port), path: u.pathname, headers, body: bytes });
+    const query = Object.fromEntries(u.searchParams); // `path` may carry a query string (metrics/history?minutes=…)
+    const signed = await signer.sign({
+      method,
+      protocol: u.protocol,
+      hostname: u.hostname,
+      port: Number(u.port),
+      path: u.pathname,
+      query,
+      headers,
+      body: bytes,
+    });
     headers = signed.headers as Record<string, string>;
   }
   const { host: _host, ...sendHeaders } = headers;

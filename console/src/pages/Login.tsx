@@ -1,9 +1,10 @@
 // Log in with an access key and secret (or STS credentials: the session token field). The server
 // checks them and sets an HttpOnly session cookie; the secret is not kept by the page.
-import { Alert, Button, Center, Paper, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
+import { Alert, Box, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../api/api';
+import { ThemeToggle } from '../components/ThemeToggle';
 import { useSession } from '../session';
 
 export function LoginPage() {
@@ -17,7 +18,10 @@ export function LoginPage() {
   const [busy, setBusy] = useState(false);
   if (info) return <Navigate to={(location.state as { from?: string } | null)?.from ?? '/'} replace />;
   return (
-    <Center h="100vh">
+    <Center h="100vh" pos="relative">
+      <Box pos="absolute" top={16} right={16}>
+        <ThemeToggle />
+      </Box>
       <Paper
         withBorder
         shadow="sm"
@@ -36,15 +40,29 @@ export function LoginPage() {
         }}
       >
         <Stack>
-          <Title order={1} size="h2" id="login-title">
-            Strata console
-          </Title>
+          <div>
+            <Title order={1} size="h2" id="login-title">
+              Strata console
+            </Title>
+            <Text size="sm" c="dimmed">
+              Log in with an access key and its secret. The server checks them and keeps the session in a cookie this page cannot read; the secret is not stored
+              in the browser.
+            </Text>
+          </div>
           {error && (
             <Alert color="red" title={error.code} role="alert">
               {error.message}
             </Alert>
           )}
-          <TextInput label="Access key" required autoComplete="username" value={accessKey} onChange={(e) => setAccessKey(e.currentTarget.value)} />
+          <TextInput
+            label="Access key"
+            required
+            data-autofocus
+            autoFocus
+            autoComplete="username"
+            value={accessKey}
+            onChange={(e) => setAccessKey(e.currentTarget.value)}
+          />
           <PasswordInput label="Secret key" required autoComplete="current-password" value={secret} onChange={(e) => setSecret(e.currentTarget.value)} />
           <TextInput label="Session token (STS credentials only)" value={token} onChange={(e) => setToken(e.currentTarget.value)} />
           <Button type="submit" loading={busy}>

@@ -281,6 +281,26 @@ CREATE TABLE kms_key_versions (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Format 10 (usage counters, meta/sqlite-usage.ts): one row per bucket with its objects (latest
+ * versions that are not delete markers), versions (not delete markers), delete markers and bytes
+ * (of every version), moved by each write transaction. The upgrade computes them once from the
+ * objects table (one scan, at the first start of this version); a bucket without a row has zeros.
+ */
+export const SCHEMA_V10 = `
+CREATE TABLE bucket_usage (
+  bucket         TEXT PRIMARY KEY,
+  objects        INTEGER NOT NULL,
+  versions       INTEGER NOT NULL,
+  delete_markers INTEGER NOT NULL,
+  bytes          INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO bucket_usage(bucket, objects, versions, delete_markers, bytes)
+  SELECT bucket, sum(is_latest = 1 AND is_delete_marker = 0), sum(is_delete_marker = 0), sum(is_delete_marker = 1),
+    sum(CASE WHEN is_delete_marker = 0 THEN size ELSE 0 END)
+  FROM objects GROUP BY bucket;
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -306,7 +326,9 @@ export function migrate(db: Db): void {
     if (current < 8) db.exec(SCHEMA_V8);
     // Step 9 (the built-in key service) only adds tables.
     if (current < 9) db.exec(SCHEMA_V9);
-    // Future upgrades: `if (current < 10) { ... }`, each step in this same transaction.
+    // Step 10 (usage counters) adds a table and fills it from the objects once.
+    if (current < 10) db.exec(SCHEMA_V10);
+    // Future upgrades: `if (current < 11) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

@@ -15,6 +15,7 @@ import { SqliteCoordination } from './sqlite-coord.js';
 import { PACKED_LISTING_SQL, type PackedRow, unpackListing } from './sqlite-listing.js';
 import { SqliteIdentities } from './sqlite-identities.js';
 import { SqliteKmsKeys } from './sqlite-kms.js';
+import { SqliteUsage } from './sqlite-usage.js';
 import { HotReads, type HotReadOptions } from './sqlite-hot.js';
 import {
   type BucketRow,
@@ -118,6 +119,8 @@ export class SqliteMetaStore implements MetaStore {
   private readonly configsSt = new Map<number, Stmt>();
   /** Buckets, configuration reads and object versions through the hot-row cache (sqlite-hot.ts). */
   readonly hot: HotReads;
+  /** Per-bucket usage counters (format 10), moved by every version write and removal. */
+  readonly usage: SqliteUsage;
 
   private constructor(
     private readonly db: Db,
@@ -129,6 +132,7 @@ export class SqliteMetaStore implements MetaStore {
     this.wal = walPath === undefined ? undefined : new WalSync(walPath, walCalls);
     this.coord = new SqliteCoordination(db, busyRetryMs);
     this.st = prepareAll(db);
+    this.usage = new SqliteUsage(db);
     this.hot = new HotReads(db, this.st, hot);
     // Commits of this connection drop the cached rows they change, inside their transaction.
     const cache = this.hot.cache;
@@ -190,6 +194,7 @@ export class SqliteMetaStore implements MetaStore {
       // they, their parts and the bucket's configuration documents go with it (ON DELETE CASCADE).
       if (this.st.anyObject.get(name) !== undefined) throw new StoreError('BucketNotEmpty');
       this.st.deleteBucket.run(name);
+      this.usage.bucketDeleted(name);
       cache?.clear();
     }).immediate;
     this.createUploadTx = db.transaction((u: UploadRecord) => {
@@ -376,7 +381,7 @@ export class SqliteMetaStore implements MetaStore {
       checkRemovable(toRecord(replaced), lock);
       this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data
     }
-    this.st.clearLatest.run(bucket, kb);
+    const cleared = this.usage.clearLatest.get(bucket, kb) as { is_delete_marker: number } | undefined;
     this.st.insertObject.run(
       bucket,
       kb,
@@ -398,6 +403,7 @@ export class SqliteMetaStore implements MetaStore {
         throw new Error('putObject: inline bytes must be the whole object (sealed: its sealed piece) and its only data');
       this.st.insertInline.run(bucket, kb, versionId, rec.inline);
     }
+    this.usage.written(bucket, rec.isDeleteMarker, rec.size, replaced, cleared);
     return replaced ? (JSON.parse(replaced.data) as DataRef[]) : undefined;
   }
 
@@ -441,7 +447,8 @@ export class SqliteMetaStore implements MetaStore {
     this.hot.cache?.dropKey(bucket, key);
     this.st.deleteVersion.run(bucket, kb, versionId); // cascades to object_data, object_inline, object_multipart
     // Keep "one latest per key while any version exists": the newest remaining version takes over.
-    if (row.is_latest === 1) this.st.promoteNewest.run({ bucket, key: kb });
+    const promoted = row.is_latest === 1 ? (this.usage.promoteNewest.get({ bucket, key: kb }) as { is_delete_marker: number } | undefined) : undefined;
+    this.usage.removed(bucket, row, promoted);
     return toRecord(row);
   }
 
