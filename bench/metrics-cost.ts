@@ -81,5 +81,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 for (const [name, e] of results)
-  console.log(`PutObject metadata write, ${name}: ${median(e.us).toFixed(1)} µs, WAL ${median(e.walBytes).toFixed(0)} bytes (${(median(e.walBytes) / 4120).toFixed(2)} pages) per write, one transaction each`);
+  console.log(
+    `PutObject metadata write, ${name}: ${median(e.us).toFixed(1)} µs, WAL ${median(e.walBytes).toFixed(0)} bytes (${(median(e.walBytes) / 4120).toFixed(2)} pages) per write, one transaction each`,
+  );
 rmSync(dir, { recursive: true, force: true });
