@@ -91,6 +91,11 @@ export class CountingIncomingMessage extends IncomingMessage {
   }
 }
 
+/** Body bytes of the answer (none for HEAD and 304, whatever Content-Length announced): the metrics' bytes out. */
+function bodyBytesOut(req: IncomingMessage, res: ServerResponse, out: Outgoing): number {
+  return req.method === 'HEAD' || res.statusCode === 304 ? 0 : Number(out.contentLength ?? 0);
+}
+
 /** Body bytes received: counted when the server made the request (see above), else Content-Length. */
 function bytesIn(req: IncomingMessage): number {
   if (req instanceof CountingIncomingMessage) return req.bodyBytes;
@@ -414,9 +419,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       // …and the metrics (the answer's status, bytes and latency).
       const m = deps.metrics;
       const finished =
-        m === undefined
-          ? done
-          : () => (m.request(opName, res.statusCode, bytesIn(req), Number(out.contentLength ?? 0), (performance.now() - t0) / 1000), done());
+        m === undefined ? done : () => (m.request(opName, res.statusCode, bytesIn(req), bodyBytesOut(req, res, out), (performance.now() - t0) / 1000), done());
       if (res.writableFinished || res.destroyed) finished();
       else res.once('close', finished);
     }
