@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { frontPathBucketExists, frontRoute, Readiness, READY_CACHE_MS } from './front.js';
+import { frontPathBucketExists, frontRoute, isMetricsRequest, Readiness, READY_CACHE_MS } from './front.js';
 
 function req(method: string, url: string, headers: Record<string, string> = {}): IncomingMessage {
   return { method, url, headers } as unknown as IncomingMessage;
@@ -30,6 +30,20 @@ describe('frontRoute', () => {
     assert.equal(frontRoute(req('GET', '/health/%6Cive'), []), undefined);
     assert.equal(frontRoute(req('GET', '/health/live/'), []), undefined);
     assert.equal(frontRoute(req('GET', '/health'), []), undefined);
+  });
+});
+
+describe('isMetricsRequest', () => {
+  it('isMetricsRequest › GET/HEAD of exactly /metrics on a path-style host, signed or not → true; anything else → false (S3)', () => {
+    assert.equal(isMetricsRequest(req('GET', '/metrics'), []), true);
+    assert.equal(isMetricsRequest(req('HEAD', '/metrics'), []), true);
+    assert.equal(isMetricsRequest(req('GET', '/metrics', { authorization: 'Bearer t', host: 'localhost:9000' }), ['localhost']), true);
+    assert.equal(isMetricsRequest(req('PUT', '/metrics'), []), false);
+    assert.equal(isMetricsRequest(req('GET', '/metrics?'), []), false);
+    assert.equal(isMetricsRequest(req('GET', '/metrics?list-type=2'), []), false);
+    assert.equal(isMetricsRequest(req('GET', '/metrics/'), []), false);
+    assert.equal(isMetricsRequest(req('GET', '/%6Detrics'), []), false);
+    assert.equal(isMetricsRequest(req('GET', '/metrics', { host: 'b.localhost' }), ['localhost']), false);
   });
 });
 

@@ -62,6 +62,20 @@ describe('layer rule', () => {
     assert.ok(v.some((l) => /pipeline\.ts:1: .*http must not import main/.test(l)));
   });
 
+  it('layer rule › metrics imports http or jobs, the store imports metrics → violations; http and server may import metrics', async () => {
+    const root = await fixture({
+      'src/metrics/http.ts': "import { splitTarget } from '../http/host.js';\nimport type { Job } from '../jobs/runner.js';\n",
+      'src/store/store.ts': "import { MetricsRecorder } from '../metrics/recorder.js';\n",
+      'src/http/pipeline.ts': "import type { MetricsRecorder } from '../metrics/recorder.js';\n",
+      'src/server.ts': "import { handleMetrics } from './metrics/http.js';\n",
+    });
+    const v = checker.checkLayers(root, new Set());
+    assert.equal(v.length, 3, v.join('\n'));
+    assert.ok(v.some((l) => /metrics\/http\.ts:1: .*metrics must not import http/.test(l)));
+    assert.ok(v.some((l) => /metrics\/http\.ts:2: .*metrics must not import jobs/.test(l)));
+    assert.ok(v.some((l) => /store\/store\.ts:1: .*store must not import metrics/.test(l)));
+  });
+
   it('layer rule › an operation imports another operation → violation; its own concept module is fine', async () => {
     const root = await fixture({
       'src/s3/operations/copy-object.ts': "import { loadObject } from './get-object.js';\nimport { S3Error } from '../errors.js';\n",

@@ -91,7 +91,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const metrics = new MetricsService({
     dataDir,
     usage: store.usage,
-    auth: { mode: config.metrics.auth, token: config.metrics.tokenFile ? readFileSync(config.metrics.tokenFile, 'utf8').trim() : config.metrics.token },
+    auth: { mode: config.metrics.auth, token: config.metrics.tokenFile ? readMetricsToken(config.metrics.tokenFile) : config.metrics.token },
     ...(worker && { worker: cluster.worker?.id ?? 0 }),
     log,
   }).start();
@@ -218,6 +218,13 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     beforeStep: () => store.requestArrived(),
     observer: metrics.recorder.jobObserver,
   }).run(jobsStop.signal);
+}
+
+/** --metrics-token-file's token (trailing white space dropped); an empty file stops the start. */
+function readMetricsToken(file: string): string {
+  const token = readFileSync(file, 'utf8').trim();
+  if (token.length < 8) throw new Error(`--metrics-token-file ${file}: the token must be at least 8 characters`);
+  return token;
 }
 
 /** Writes of at most this many bytes to a pipe are atomic (Linux): several writers' lines stay whole. */

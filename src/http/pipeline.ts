@@ -95,6 +95,11 @@ export class CountingIncomingMessage extends IncomingMessage {
   }
 }
 
+/** Body bytes of the answer (none for HEAD and 304, whatever Content-Length announced): the metrics' bytes out. */
+function bodyBytesOut(req: IncomingMessage, res: ServerResponse, out: Outgoing): number {
+  return req.method === 'HEAD' || res.statusCode === 304 ? 0 : Number(out.contentLength ?? 0);
+}
+
 /** Body bytes received: counted when the server made the request (see above), else Content-Length. */
 export function bytesIn(req: IncomingMessage): number {
   if (req instanceof CountingIncomingMessage) return req.bodyBytes;
@@ -431,7 +436,7 @@ export function createRequestHandler(deps: PipelineDeps) {
         };
         accessLog.info(line, 'request');
         // …the metrics (the answer's status, bytes and latency) and the audit record.
-        deps.metrics?.request(opName, res.statusCode, bytesIn(req), Number(out.contentLength ?? 0), (performance.now() - t0) / 1000);
+        deps.metrics?.request(opName, res.statusCode, bytesIn(req), bodyBytesOut(req, res, out), (performance.now() - t0) / 1000);
         if (deps.audit !== undefined) deps.audit.record(factsOfAccess('s3', line, auditExtras(req, ctx, startedAt, answeredVersion)));
       };
       if (res.writableFinished || res.destroyed) done();

@@ -150,4 +150,29 @@ describe('JobRunner', () => {
     assert.deepEqual(left, []);
     await store.close();
   });
+  it('JobRunner › observer: each step with the items it counted, each round with its result and total', async () => {
+    const store = new Store(memoryMetaStore(), new MemoryDataStore());
+    const seen: string[] = [];
+    let failNext = false;
+    const job: Job = {
+      name: 'items',
+      intervalMs: 60_000,
+      async step(_signal, count) {
+        count?.(2);
+        if (failNext) throw new Error('boom');
+        failNext = true;
+        return true; // a second step, which fails
+      },
+    };
+    const stop = new AbortController();
+    const observer = {
+      step: (name: string, items: number) => seen.push(`step ${name} ${items}`),
+      round: (name: string, r: { ok: boolean; items: number; endedAt: number; nextRun: number }) => {
+        seen.push(`round ${name} ${r.ok} ${r.items} ${r.nextRun - r.endedAt}`);
+        stop.abort();
+      },
+    };
+    await new JobRunner({ leases: store, owner: 'a', jobs: [job], tickMs: 5, observer }).run(stop.signal);
+    assert.deepEqual(seen, ['step items 2', 'step items 2', 'round items false 4 60000']);
+  });
 });

@@ -123,10 +123,15 @@ export class JobRunner {
         if (signal.aborted) return;
         this.o.beforeStep?.();
         stepItems = 0;
-        const more = await job.step(signal, count);
+        let more: boolean;
+        try {
+          more = await job.step(signal, count);
+        } finally {
+          // A step that failed still counts what it handled before.
+          items += stepItems;
+          this.o.observer?.step(job.name, stepItems);
+        }
         this.steps.set(job.name, (this.steps.get(job.name) ?? 0) + 1);
-        items += stepItems;
-        this.o.observer?.step(job.name, stepItems);
         if (!more) return;
         // Between batches: requests run first, and a lease that is getting old is renewed.
         await yieldToLoop();

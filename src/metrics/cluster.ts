@@ -88,13 +88,9 @@ export class MetricsHub {
             resolve();
           },
         });
-        targets.forEach((w, i) => {
-          try {
-            w.send({ strata: 'metrics:collect', id, usage: usage && i === 0 } satisfies Message);
-          } catch {
-            // gone meanwhile: its exit removes it from the waiting set
-          }
-        });
+        // A worker gone meanwhile: the send fails in its callback (without one, the error event would
+        // end the primary) and its exit removes it from the waiting set.
+        targets.forEach((w, i) => sendQuietly(w, { strata: 'metrics:collect', id, usage: usage && i === 0 }));
       });
       this.pending.delete(id);
     }
@@ -112,7 +108,17 @@ export class MetricsHub {
     } catch (err) {
       reply = { strata: 'metrics:answer', id: m.id, error: err instanceof Error ? err.message : String(err) };
     }
-    if (w.isConnected()) w.send(reply);
+    sendQuietly(w, reply);
+  }
+}
+
+/** Sends to a worker; a closed channel is not an error here (the worker's exit is handled apart). */
+function sendQuietly(w: Worker, m: Message): void {
+  if (!w.isConnected()) return;
+  try {
+    w.send(m, undefined, () => undefined);
+  } catch {
+    // the channel closed between the check and the send
   }
 }
 

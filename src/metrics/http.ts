@@ -77,3 +77,8 @@ export async function handleMetrics(req: IncomingMessage, res: ServerResponse, d
     else res.destroy();
   }
 }
+
+/** `handleMetrics` bound to its dependencies: a `(req, res)` listener for another server (the console's). */
+export function metricsHandler(deps: MetricsHttpDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return (req, res) => handleMetrics(req, res, deps);
+}

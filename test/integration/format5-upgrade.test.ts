@@ -26,7 +26,8 @@ import {
 } from '@aws-sdk/client-s3';
 import Database from 'better-sqlite3';
 import { errorOf, testClient } from '../helpers/s3.js';
-import { REPO_ROOT, startServer, type RunningServer } from '../helpers/server.js';
+import { ACCESS_KEY, REPO_ROOT, SECRET_KEY, startServer, type RunningServer } from '../helpers/server.js';
+import { adminCall } from '../helpers/admin.js';
 
 interface Manifest {
   buckets: string[];
@@ -85,8 +86,8 @@ describe('a data directory of the previous release (format 5)', () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('open › format-5 metadata → migrated to the current format (format 6: objects_live index, job_state, the new columns; format 7: the identity tables; format 8: roles; format 9: the key service tables)', () => {
-    assert.equal(formatVersion(), 9);
+  it('open › format-5 metadata → migrated to the current format (format 6: objects_live index, job_state, the new columns; format 7: the identity tables; format 8: roles; format 9: the key service tables; format 10: usage counters)', () => {
+    assert.equal(formatVersion(), 10);
     const db = new Database(join(dataDir, 'meta.db'), { readonly: true, fileMustExist: true });
     try {
       const names = (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')").pluck().all() as string[]).sort();
@@ -94,6 +95,7 @@ describe('a data directory of the previous release (format 5)', () => {
       assert.ok(names.includes('iam_users') && names.includes('iam_access_keys'), names.join(', '));
       assert.ok(names.includes('iam_roles') && names.includes('iam_attachments_policy'), names.join(', '));
       assert.ok(names.includes('kms_keys') && names.includes('kms_key_versions'), names.join(', '));
+      assert.ok(names.includes('bucket_usage'), names.join(', '));
       const cols = (t: string) => (db.prepare(`PRAGMA table_info(${t})`).all() as Array<{ name: string }>).map((c) => c.name);
       assert.ok(cols('buckets').includes('object_lock'));
       assert.ok(cols('objects').includes('extra'));
@@ -101,6 +103,19 @@ describe('a data directory of the previous release (format 5)', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('usage › the upgrade to format 10 counted the old objects and bytes of each bucket (admin usage)', async () => {
+    const r = await adminCall(server.url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, 'GET', 'usage');
+    assert.equal(r.status, 200);
+    const want = manifest.buckets
+      .map((name) => {
+        const mine = manifest.objects.filter((o) => o.bucket === name);
+        const bytes = mine.reduce((n, o) => n + o.size, 0);
+        return { name, objects: mine.length, bytes, versions: mine.length, deleteMarkers: 0 };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    assert.deepEqual(r.body.buckets, want);
   });
 
   it('GetObject › every object of the old release → byte for byte, with its ETag, Content-Type and metadata', async () => {
@@ -224,7 +239,7 @@ describe('a data directory of the previous release (format 5)', () => {
   it('restart › the migrated directory opens again (current format, nothing migrated twice) and keeps its objects', async () => {
     s3.destroy();
     await server.stop();
-    assert.equal(formatVersion(), 9);
+    assert.equal(formatVersion(), 10);
     server = await startServer({ dataDir });
     s3 = testClient(server.url);
     const o = manifest.objects.find((x) => x.key === 'ünïcødé/çà et là 🎉.txt')!;

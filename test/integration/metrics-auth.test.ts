@@ -127,11 +127,18 @@ describe('--metrics-auth bearer (token from a file) and public', () => {
     assert.match(head.stdout, /^HTTP\/1\.1 200/);
   });
 
-  it('a bearer configuration without its token is refused at start, naming the flag', async () => {
+  it('a bearer configuration without its token, or with an empty token file, is refused at start, naming the flag', async () => {
     const bad = await startServer({ args: ['--metrics-auth', 'bearer'] }).then(
       async (s) => (await s.stop(), 'started'),
       (err: Error) => err.message,
     );
     assert.match(bad, /--metrics-token/);
+    const empty = join(open.dataDir, 'empty-token');
+    await writeFile(empty, '\n');
+    const refused = await startServer({ args: ['--workers', '1', '--metrics-auth', 'bearer', '--metrics-token-file', empty] }).then(
+      async (s) => (await s.stop(), 'started'),
+      (err: Error) => err.message,
+    );
+    assert.match(refused, /--metrics-token-file .*at least 8 characters/);
   });
 });
