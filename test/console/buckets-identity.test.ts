@@ -100,6 +100,28 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: locked }))).Status, 'Enabled');
   });
 
+  it('keyboard only: the skip link comes first, and a bucket is created with Tab, Space and Enter', async () => {
+    const name = newBucketName('console-keys');
+    await h.goto(page, '/buckets');
+    await page.reload(); // a fresh document: the focus starts at its top
+    await page.getByRole('heading', { name: 'Buckets' }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.getByRole('button', { name: 'Create bucket' }).focus();
+    await page.keyboard.press('Enter');
+    const d = dialog('Create bucket');
+    await d.waitFor();
+    // The dialog puts the focus in the name field.
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'INPUT');
+    await page.keyboard.type(name);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Space'); // Versioning
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter'); // submits the form
+    await d.waitFor({ state: 'hidden' });
+    assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: name }))).Status, 'Enabled');
+  });
+
   it('lists each bucket with its object count and size after aws-sdk-js puts objects', async () => {
     await s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'a.txt', Body: 'x'.repeat(1000) }));
     await s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'docs/b.txt', Body: 'y'.repeat(24) }));
@@ -363,6 +385,7 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     assert.equal(await put.getAttribute('data-decision'), 'implicitDeny', await context());
     assert.match((await get.textContent()) ?? '', /may s3:GetObject .* allowed by .*readonly/);
     assert.match((await put.textContent()) ?? '', /may not s3:PutObject .*\(implicit deny\)/);
+    await page.getByTestId('explain-summary').scrollIntoViewIfNeeded();
     await screenshot(page, 'identity-explain');
     const darkPage = await h.newPage({ colorScheme: 'dark' });
     await login(darkPage, ACCESS_KEY, SECRET_KEY);

@@ -143,13 +143,16 @@ export async function login(page: Page, accessKey: string, secretKey: string): P
   if (!r.ok) throw new Error(`login as ${accessKey} refused: ${r.code}: ${r.message}`);
 }
 
-/** Saves a full-viewport screenshot to .test-tmp/screenshots/<name>.png and returns its path. */
+/**
+ * Saves a viewport screenshot to .test-tmp/screenshots/<name>.png and returns its path. The
+ * transient success notifications are left out of the picture (they would cover the page).
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   // Let transitions and notifications settle so the picture is of the page, not of an animation.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  await page.screenshot({ path, animations: 'disabled' });
+  await page.screenshot({ path, animations: 'disabled', style: '.mantine-Notifications-root { display: none !important; }' });
   return path;
 }
 
