@@ -385,7 +385,7 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     assert.equal(await put.getAttribute('data-decision'), 'implicitDeny', await context());
     assert.match((await get.textContent()) ?? '', /may s3:GetObject .* allowed by .*readonly/);
     assert.match((await put.textContent()) ?? '', /may not s3:PutObject .*\(implicit deny\)/);
-    await page.getByTestId('explain-summary').scrollIntoViewIfNeeded();
+    await page.getByRole('table', { name: 'Decisions' }).evaluate((t) => t.scrollIntoView({ block: 'end' }));
     await screenshot(page, 'identity-explain');
     const darkPage = await h.newPage({ colorScheme: 'dark' });
     await login(darkPage, ACCESS_KEY, SECRET_KEY);
@@ -406,6 +406,7 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
       // The reader's next call finds its session gone: back to the login page.
       await h.goto(other, '/identity/users');
       await other.getByLabel('Access key').waitFor();
+      await other.getByTestId('session-ended').waitFor();
       const again = await attemptLogin(other, readerKey.accessKey, readerKey.secretKey);
       assert.equal(again.code, 'InvalidAccessKeyId');
     } finally {

@@ -1,7 +1,7 @@
 // A user's effective rights: which of the chosen actions the user may do on the chosen resources,
 // as the server's own policy evaluator decides (POST /api/explain: the user's and its groups'
 // policies, and the bucket policy of the resource's bucket), each decision said in words.
-import { Badge, Button, Group, Paper, Select, Stack, Table, TagsInput, Text } from '@mantine/core';
+import { Badge, Button, Group, Paper, Select, SimpleGrid, Stack, Table, TagsInput, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import type { ApiError } from '../../api/api';
@@ -88,6 +88,7 @@ export function ExplainPage() {
           <Stack>
             <Select
               label="User"
+              maw={360}
               data={[ME, ...(names.data ?? []).filter((n) => n !== info?.user)]}
               value={user}
               allowDeselect={false}
@@ -95,14 +96,16 @@ export function ExplainPage() {
               onChange={(v) => setParams(v && v !== ME ? { user: v } : {}, { replace: true })}
               description={names.error ? `Other users cannot be listed (${names.error.code}).` : undefined}
             />
-            <TagsInput label="Actions" description="Press Enter after each action." data={COMMON_ACTIONS} value={actions} onChange={setActions} clearable />
-            <TagsInput
-              label="Resources"
-              description="An object: arn:aws:s3:::BUCKET/KEY; a bucket: arn:aws:s3:::BUCKET; press Enter after each."
-              value={resources}
-              onChange={setResources}
-              clearable
-            />
+            <SimpleGrid cols={{ base: 1, md: 2 }}>
+              <TagsInput label="Actions" description="Press Enter after each action." data={COMMON_ACTIONS} value={actions} onChange={setActions} clearable />
+              <TagsInput
+                label="Resources"
+                description="An object: arn:aws:s3:::BUCKET/KEY; a bucket: arn:aws:s3:::BUCKET; Enter after each."
+                value={resources}
+                onChange={setResources}
+                clearable
+              />
+            </SimpleGrid>
             <Group>
               <Button type="submit" loading={busy} disabled={actions.length === 0 || resources.length === 0}>
                 Explain
@@ -120,8 +123,6 @@ export function ExplainPage() {
           <Table aria-label="Decisions">
             <Table.Thead>
               <Table.Tr>
-                <Table.Th scope="col">Action</Table.Th>
-                <Table.Th scope="col">Resource</Table.Th>
                 <Table.Th scope="col">Decision</Table.Th>
                 <Table.Th scope="col">Why</Table.Th>
               </Table.Tr>
@@ -129,9 +130,7 @@ export function ExplainPage() {
             <Table.Tbody>
               {results.map((r) => (
                 <Table.Tr key={`${r.action} ${r.resource}`} data-action={r.action} data-decision={r.decision}>
-                  <Table.Td ff="monospace">{r.action}</Table.Td>
-                  <Table.Td ff="monospace">{r.resource}</Table.Td>
-                  <Table.Td>
+                  <Table.Td w={170}>
                     <Badge color={COLORS[r.decision]} variant="light">
                       {LABELS[r.decision]}
                     </Badge>
