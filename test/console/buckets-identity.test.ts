@@ -213,6 +213,32 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     }
   });
 
+  it('bucket settings: object lock default retention and default encryption, read back by aws-sdk-js', async () => {
+    await h.goto(page, `/buckets/${locked}/settings?tab=object-lock`);
+    await page.getByTestId('object-lock-status').filter({ hasText: 'enabled' }).waitFor();
+    await page.getByLabel('Governance').check();
+    await page.getByLabel('Retention period').fill('2');
+    await screenshot(page, 'bucket-settings-object-lock');
+    await page.getByRole('button', { name: 'Save object lock' }).click();
+    await page.getByText(`Object lock of ${locked} saved.`).waitFor();
+    const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: locked }));
+    assert.deepEqual(lock.ObjectLockConfiguration?.Rule?.DefaultRetention, { Mode: 'GOVERNANCE', Days: 2 });
+
+    await page.getByRole('tab', { name: 'Encryption' }).click();
+    await choose('Encryption of new objects', /SSE-KMS/);
+    await page.getByRole('button', { name: 'Save encryption' }).click();
+    await page.getByText(`Default encryption of ${locked} saved.`).waitFor();
+    const algorithm = async () =>
+      (await s3.send(new GetBucketEncryptionCommand({ Bucket: locked }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+        ?.SSEAlgorithm;
+    assert.equal(await algorithm(), 'aws:kms');
+    // Back to no rule on the bucket (DeleteBucketEncryption): S3 answers that there is none.
+    await choose('Encryption of new objects', /Server's default/);
+    await page.getByRole('button', { name: 'Save encryption' }).click();
+    await page.getByText(`Default encryption of ${locked} saved.`).nth(1).waitFor();
+    assert.equal((await errorOf(algorithm())).name, 'ServerSideEncryptionConfigurationNotFoundError');
+  });
+
   it('bucket policy: a refused document shows MalformedPolicy; the canned readonly for everyone lets an anonymous caller read', async () => {
     const objectUrl = `${h.server.url}/${versioned}/docs/b.txt`;
     assert.equal((await fetch(objectUrl)).status, 403, 'anonymous read before any policy');

@@ -31,11 +31,28 @@ const COMMON_ACTIONS = [
 
 const ME = '(me)';
 
+/** Where a statement comes from, in words. */
+function origin(m: ExplainResult['matched'][number]): string {
+  const sid = m.statementSid ? `statement "${m.statementSid}" of ` : '';
+  switch (m.source) {
+    case 'identity':
+      return `${sid}the policy ${m.policy} (the user's or a group's)`;
+    case 'resource':
+      return m.policy === 'bucket policy' ? `${sid}the bucket policy` : `${sid}${m.policy}`;
+    case 'key':
+      return `${sid}the access key's own policy`;
+    case 'session':
+      return `${sid}the session policy`;
+    default:
+      return `${sid}${m.policy}`;
+  }
+}
+
 function by(matched: ExplainResult['matched'], effect: string): string {
-  const parts = matched
+  return matched
     .filter((m) => m.effect.toLowerCase() === effect.toLowerCase())
-    .map((m) => (m.statementSid ? `statement "${m.statementSid}" of ${m.policy}` : m.policy));
-  return parts.join(', ');
+    .map(origin)
+    .join(' and ');
 }
 
 /** One decision in a sentence. */
