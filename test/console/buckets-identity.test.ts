@@ -388,7 +388,7 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     await page.getByRole('textbox', { name: 'Policies to attach' }).click();
     await page.getByRole('option', { name: 'console-list', exact: true }).click();
     await page.keyboard.press('Tab');
-    await page.getByRole('button', { name: 'Add' }).nth(1).click();
+    await page.getByRole('button', { name: 'Add: Policies to attach' }).click();
     await page.getByText('Policy console-list attached to console-listers.').waitFor();
     await screenshot(page, 'identity-group');
     const group = await adminCall(h.server.url, ROOT, 'GET', 'groups/console-listers');

@@ -1,11 +1,11 @@
 // The users list and the create-user dialog (name, managed policies to attach, an access key made
 // at once: its secret is shown once).
-import { Anchor, Badge, Button, Checkbox, Group, Loader, Modal, MultiSelect, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { Badge, Button, Checkbox, Group, Modal, MultiSelect, Stack, TextInput } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { useNavigate } from 'react-router';
 import type { ApiError } from '../../api/api';
 import { policies, users } from '../../api/identity';
+import { EntityTable } from '../../components/EntityTable';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { SecretModal, type ShownKey } from '../../components/SecretModal';
 import { asApiError } from '../../lib/errors';
@@ -97,49 +97,18 @@ export function UsersList() {
   const [after, setAfter] = useState<string | undefined>();
   return (
     <>
-      <Group justify="space-between" mb="sm">
-        <Text size="sm" c="dimmed">
-          Users sign requests with their access keys; what they may do comes from the policies attached to them and to their groups.
-        </Text>
-        <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)}>
-          Create user
-        </Button>
-      </Group>
-      <ErrorAlert error={list.error} />
-      {list.loading && !list.data && <Loader aria-label="Loading users" />}
-      {list.data && (
-        <Paper withBorder>
-          <Table striped highlightOnHover aria-label="Users">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th scope="col">Name</Table.Th>
-                <Table.Th scope="col">Status</Table.Th>
-                <Table.Th scope="col">Created</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {list.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={3}>
-                    <Text c="dimmed">No users yet (the root key is not a user).</Text>
-                  </Table.Td>
-                </Table.Tr>
-              )}
-              {list.data.map((u) => (
-                <Table.Tr key={u.name}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/identity/users/${encodeURIComponent(u.name)}`}>
-                      {u.name}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{statusBadge(u.status)}</Table.Td>
-                  <Table.Td>{formatDate(u.created)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Paper>
-      )}
+      <EntityTable
+        label="Users"
+        intro="Users sign requests with their access keys; what they may do comes from the policies attached to them and to their groups."
+        create={{ label: 'Create user', onClick: () => setCreating(true) }}
+        list={list}
+        linkTo={(n) => `/identity/users/${encodeURIComponent(n)}`}
+        columns={[
+          { title: 'Status', cell: (u) => statusBadge(u.status) },
+          { title: 'Created', cell: (u) => formatDate(u.created) },
+        ]}
+        empty="No users yet (the root key is not a user)."
+      />
       <CreateUserModal
         opened={creating}
         onClose={() => setCreating(false)}
