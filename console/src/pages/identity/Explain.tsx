@@ -4,10 +4,9 @@
 import { Badge, Button, Group, Paper, Select, SimpleGrid, Stack, Table, TagsInput, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
-import type { ApiError } from '../../api/api';
 import { type ExplainResult, explain, users } from '../../api/identity';
+import { useSubmit } from '../../components/CreateDialog';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { asApiError } from '../../lib/errors';
 import { useLoad } from '../../lib/use-load';
 import { useSession } from '../../session';
 
@@ -75,8 +74,7 @@ export function ExplainPage() {
   const [resources, setResources] = useState<string[]>(['arn:aws:s3:::*']);
   const [results, setResults] = useState<ExplainResult[] | undefined>();
   const [asked, setAsked] = useState('');
-  const [error, setError] = useState<ApiError | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
   const who = user === ME ? (info?.user ?? 'you') : user;
   const allowed = results?.filter((r) => r.decision === 'allow').length ?? 0;
   return (
@@ -87,20 +85,11 @@ export function ExplainPage() {
       </Text>
       <Paper withBorder p="md">
         <form
-          onSubmit={async (e) => {
-            e.preventDefault();
-            setBusy(true);
-            setError(undefined);
-            try {
-              setResults(await explain(user === ME ? undefined : user, actions, resources));
-              setAsked(who);
-            } catch (err) {
-              setResults(undefined);
-              setError(asApiError(err));
-            } finally {
-              setBusy(false);
-            }
-          }}
+          onSubmit={submit(async () => {
+            setResults(undefined);
+            setResults(await explain(user === ME ? undefined : user, actions, resources));
+            setAsked(who);
+          })}
         >
           <Stack>
             <Select

@@ -1,18 +1,17 @@
 // Groups: the list (create with members), and one group's members and attached policies.
-import { Button, Group, Loader, Modal, MultiSelect, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Group, Loader, MultiSelect, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import type { ApiError } from '../../api/api';
 import { groups, policies, users } from '../../api/identity';
 import { DeleteEntityButton } from '../../components/DeleteEntityButton';
 import { EntityTable } from '../../components/EntityTable';
+import { CreateDialog, useSubmit } from '../../components/CreateDialog';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { asApiError } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { useAct } from '../../lib/use-act';
 import { useLoad } from '../../lib/use-load';
-import { IAM_NAME } from './Users';
+import { iamNameProblem } from './Users';
 import { NameList } from '../../components/NameList';
 
 const userNames = async () => (await users.list()).map((u) => u.name);
@@ -20,56 +19,33 @@ const userNames = async () => (await users.list()).map((u) => u.name);
 function CreateGroupModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (name: string) => void }) {
   const [name, setName] = useState('');
   const [members, setMembers] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, setError, submit } = useSubmit();
   const all = useLoad(async () => (opened ? userNames() : []), [opened]);
   useEffect(() => {
     if (!opened) return;
     setName('');
     setMembers([]);
     setError(undefined);
-  }, [opened]);
-  const problem = name !== '' && (name.length > 128 || !IAM_NAME.test(name)) ? '1 to 128 of A-Z a-z 0-9 + = , . @ _ -' : undefined;
+  }, [opened, setError]);
   return (
-    <Modal opened={opened} onClose={onClose} title="Create group">
-      <form
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setBusy(true);
-          setError(undefined);
-          try {
-            await groups.create(name, members);
-            onCreated(name);
-          } catch (err) {
-            setError(asApiError(err));
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        <Stack>
-          <ErrorAlert error={error} />
-          <TextInput
-            label="Group name"
-            required
-            data-autofocus
-            value={name}
-            onChange={(e) => setName(e.currentTarget.value)}
-            error={problem}
-            autoComplete="off"
-          />
-          <MultiSelect label="Members" data={all.data ?? []} value={members} onChange={setMembers} searchable />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy} disabled={name === '' || problem !== undefined}>
-              Create group
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <CreateDialog
+      title="Create group"
+      opened={opened}
+      onClose={onClose}
+      onSubmit={submit(async () => {
+        await groups.create(name, members);
+        onCreated(name);
+      })}
+      busy={busy}
+      error={error}
+      nameLabel="Group name"
+      name={name}
+      onName={setName}
+      nameProblem={iamNameProblem(name, 128)}
+      submitLabel="Create group"
+    >
+      <MultiSelect label="Members" data={all.data ?? []} value={members} onChange={setMembers} searchable />
+    </CreateDialog>
   );
 }
 

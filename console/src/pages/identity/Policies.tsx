@@ -13,7 +13,7 @@ import { asApiError } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { useAct } from '../../lib/use-act';
 import { useLoad } from '../../lib/use-load';
-import { IAM_NAME } from './Users';
+import { iamNameProblem } from './Users';
 
 /** The server's canned policies (src/iam/canned-policies.ts), marked in the list. */
 const CANNED = ['readonly', 'readwrite', 'writeonly', 'diagnostics', 'consoleAdmin'];
@@ -60,7 +60,7 @@ export function PolicyEditor() {
   useEffect(() => {
     if (loaded.data) setText(documentText(loaded.data.document));
   }, [loaded.data]);
-  const nameProblem = isNew && name !== '' && (name.length > 128 || !IAM_NAME.test(name)) ? '1 to 128 of A-Z a-z 0-9 + = , . @ _ -' : undefined;
+  const nameProblem = isNew ? iamNameProblem(name, 128) : undefined;
   const target = isNew ? name : param;
   const d = loaded.data;
   return (

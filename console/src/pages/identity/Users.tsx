@@ -1,18 +1,21 @@
 // The users list and the create-user dialog (name, managed policies to attach, an access key made
 // at once: its secret is shown once).
-import { Badge, Button, Checkbox, Group, Modal, MultiSelect, Stack, TextInput } from '@mantine/core';
+import { Badge, Checkbox, MultiSelect } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useNavigate } from 'react-router';
-import type { ApiError } from '../../api/api';
 import { policies, users } from '../../api/identity';
 import { EntityTable } from '../../components/EntityTable';
-import { ErrorAlert } from '../../components/ErrorAlert';
+import { CreateDialog, useSubmit } from '../../components/CreateDialog';
 import { SecretModal, type ShownKey } from '../../components/SecretModal';
-import { asApiError } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { useLoad } from '../../lib/use-load';
 
-export const IAM_NAME = /^[A-Za-z0-9+=,.@_-]+$/;
+const IAM_NAME = /^[A-Za-z0-9+=,.@_-]+$/;
+
+/** What is wrong with a user, group or policy name (IAM's rules: 1 to `max` of A-Z a-z 0-9 + = , . @ _ -), or undefined. */
+export function iamNameProblem(name: string, max: number): string | undefined {
+  return name !== '' && (name.length > max || !IAM_NAME.test(name)) ? `1 to ${max} of A-Z a-z 0-9 + = , . @ _ -` : undefined;
+}
 
 export function statusBadge(status: string) {
   return (
@@ -26,8 +29,7 @@ function CreateUserModal({ opened, onClose, onCreated }: { opened: boolean; onCl
   const [name, setName] = useState('');
   const [attach, setAttach] = useState<string[]>([]);
   const [withKey, setWithKey] = useState(true);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, setError, submit } = useSubmit();
   const names = useLoad(async () => (opened ? (await policies.list()).map((p) => p.name) : []), [opened]);
   useEffect(() => {
     if (!opened) return;
@@ -35,57 +37,36 @@ function CreateUserModal({ opened, onClose, onCreated }: { opened: boolean; onCl
     setAttach([]);
     setWithKey(true);
     setError(undefined);
-  }, [opened]);
-  const problem = name !== '' && (name.length > 64 || !IAM_NAME.test(name)) ? '1 to 64 of A-Z a-z 0-9 + = , . @ _ -' : undefined;
+  }, [opened, setError]);
   return (
-    <Modal opened={opened} onClose={onClose} title="Create user" size="lg">
-      <form
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setBusy(true);
-          setError(undefined);
-          try {
-            const r = await users.create(name, withKey, attach);
-            onCreated(name, r.accessKey && r.secretKey ? { user: name, accessKey: r.accessKey, secretKey: r.secretKey } : undefined);
-          } catch (err) {
-            setError(asApiError(err));
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        <Stack>
-          <ErrorAlert error={error} />
-          <TextInput
-            label="User name"
-            required
-            data-autofocus
-            value={name}
-            onChange={(e) => setName(e.currentTarget.value)}
-            error={problem}
-            autoComplete="off"
-          />
-          <MultiSelect
-            label="Policies to attach"
-            description="What the user may do; nothing is allowed without a policy."
-            data={names.data ?? []}
-            value={attach}
-            onChange={setAttach}
-            searchable
-            error={names.error ? `${names.error.code}: ${names.error.message}` : undefined}
-          />
-          <Checkbox label="Create an access key now (its secret is shown once)" checked={withKey} onChange={(e) => setWithKey(e.currentTarget.checked)} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy} disabled={name === '' || problem !== undefined}>
-              Create user
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <CreateDialog
+      title="Create user"
+      size="lg"
+      opened={opened}
+      onClose={onClose}
+      onSubmit={submit(async () => {
+        const r = await users.create(name, withKey, attach);
+        onCreated(name, r.accessKey && r.secretKey ? { user: name, accessKey: r.accessKey, secretKey: r.secretKey } : undefined);
+      })}
+      busy={busy}
+      error={error}
+      nameLabel="User name"
+      name={name}
+      onName={setName}
+      nameProblem={iamNameProblem(name, 64)}
+      submitLabel="Create user"
+    >
+      <MultiSelect
+        label="Policies to attach"
+        description="What the user may do; nothing is allowed without a policy."
+        data={names.data ?? []}
+        value={attach}
+        onChange={setAttach}
+        searchable
+        error={names.error ? `${names.error.code}: ${names.error.message}` : undefined}
+      />
+      <Checkbox label="Create an access key now (its secret is shown once)" checked={withKey} onChange={(e) => setWithKey(e.currentTarget.checked)} />
+    </CreateDialog>
   );
 }
 
