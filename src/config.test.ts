@@ -44,6 +44,21 @@ describe('parseConfig', () => {
     assert.throws(() => parseConfig(['--health-address', 'nope'], {}), ConfigError);
   });
 
+  it('--console-address / --console-s3-url / --console-dir → :9001 (not explicit) by default, off, given (explicit), env twins; a bad URL → ConfigError', () => {
+    assert.deepEqual(cfg([]).console, { host: '', port: 9001, explicit: false });
+    assert.equal(cfg(['--console-address', 'off']).console, undefined);
+    assert.equal(cfg([], { STRATA_CONSOLE_ADDRESS: 'off' }).console, undefined);
+    assert.deepEqual(cfg(['--console-address', '127.0.0.1:0']).console, { host: '127.0.0.1', port: 0, explicit: true });
+    assert.deepEqual(cfg(['--console-address', ':9001']).console, { host: '', port: 9001, explicit: true });
+    assert.deepEqual(cfg([], { STRATA_CONSOLE_ADDRESS: ':9101' }).console, { host: '', port: 9101, explicit: true });
+    assert.throws(() => parseConfig(['--console-address', 'nope'], {}), ConfigError);
+    assert.equal(cfg([]).consoleS3Url, undefined);
+    assert.equal(cfg(['--console-s3-url', 'https://s3.example.com/']).consoleS3Url, 'https://s3.example.com');
+    assert.throws(() => parseConfig(['--console-s3-url', 'ftp://x'], {}), ConfigError);
+    assert.throws(() => parseConfig(['--console-s3-url', 'http://x/path'], {}), ConfigError);
+    assert.equal(cfg([], { STRATA_CONSOLE_DIR: '/srv/console' }).consoleDir, '/srv/console');
+  });
+
   it('--shared / --free-grace / --abort-uploads-after → off, 60 s, never by default; values and env twins', () => {
     const d = cfg([]);
     assert.deepEqual([d.shared, d.freeGraceMs, d.abandonedUploadMs], [false, 60_000, 0]);

@@ -10,7 +10,7 @@ const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 function helpFlags(): Map<string, string[]> {
   const flags = new Map<string, string[]>();
   for (const line of helpText().split('\n')) {
-    const m = /^\s+(--[a-z-]+)\b.*?(?:\[([A-Z_, ]+)\])?$/.exec(line);
+    const m = /^\s+(--[a-z0-9-]+)\b.*?(?:\[([A-Z_, ]+)\])?$/.exec(line);
     if (m) flags.set(m[1]!, m[2] ? m[2].split(',').map((e) => e.trim()) : []);
   }
   return flags;
@@ -20,7 +20,7 @@ function helpFlags(): Map<string, string[]> {
 function readmeFlags(): Map<string, string[]> {
   const flags = new Map<string, string[]>();
   for (const line of README.split('\n')) {
-    const m = /^\| `(--[a-z-]+)(?=[ `])[^`]*` \|([^|]*)\|/.exec(line);
+    const m = /^\| `(--[a-z0-9-]+)(?=[ `])[^`]*` \|([^|]*)\|/.exec(line);
     if (m)
       flags.set(
         m[1]!,

@@ -382,6 +382,8 @@ export function createConsoleServer(config: Config, deps: ServerDeps, urls: { s3
     localS3Url: urls.local,
     s3: pipeline,
     ...(admin !== undefined && { admin: (req, res, delegated) => handleAdmin(req, res, admin, delegated) }),
+    // ── /metrics on the console address: when src/metrics/ lands, wire its handler here:
+    //    metrics: (req, res) => handleMetrics(req, res, <the MetricsHttpDeps createServer builds>),
   });
   return buildServer(config, deps, hostId, bodies, (req, res, waitsForContinue) => {
     deps.store.requestArrived();

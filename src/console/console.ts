@@ -28,6 +28,8 @@ export interface ConsoleWiring {
   localS3Url: () => string;
   s3: (req: IncomingMessage, res: ServerResponse, waitsForContinue: boolean, delegated: DelegatedRequest) => Promise<void>;
   admin?: (req: IncomingMessage, res: ServerResponse, delegated: DelegatedAdminRequest) => Promise<void>;
+  /** GET /metrics (the metrics module's handleMetrics with its deps); absent: 404. */
+  metrics?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 export function consoleHandler(w: ConsoleWiring): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -42,6 +44,7 @@ export function consoleHandler(w: ConsoleWiring): (req: IncomingMessage, res: Se
     limiter: new LoginLimiter(),
     s3: w.s3,
     ...(w.admin !== undefined && { admin: w.admin }),
+    ...(w.metrics !== undefined && { metrics: w.metrics }),
     endpoints,
     dir: w.config.consoleDir ?? defaultConsoleDir(),
     tls: w.tls,

@@ -35,6 +35,8 @@ export interface ConsoleDeps {
   s3: (req: IncomingMessage, res: ServerResponse, waitsForContinue: boolean, delegated: DelegatedRequest) => Promise<void>;
   /** The admin API (admin/http.ts), for a request delegated by a session; absent: 501. */
   admin?: (req: IncomingMessage, res: ServerResponse, delegated: DelegatedAdminRequest) => Promise<void>;
+  /** GET /metrics on the console address (the metrics module's handleMetrics, its own authentication); absent: 404. */
+  metrics?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** The console's own endpoints by path (`/api/presign`…). */
   endpoints: ReadonlyMap<string, { method: string; run: ApiEndpoint }>;
   /** Where the built console is (dist/console). */
@@ -157,9 +159,10 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
     try {
       if (rawPath === '/api' || rawPath.startsWith('/api/')) return await handleApi(req, res, rawPath, rawQuery);
       if (rawPath === '/metrics') {
-        // ── /metrics on the console address ── the metrics helper's handleMetrics(req, res) is
-        // mounted here once it lands (issue 15: /metrics is served on both addresses).
-        throw new ConsoleError(404, 'NotFound', 'Metrics are not served by this build.');
+        // ── /metrics on the console address (issue 15: served on both addresses) ── the metrics
+        // module's handleMetrics, wired by server.ts's createConsoleServer as `metrics`.
+        if (deps.metrics === undefined) throw new ConsoleError(404, 'NotFound', 'Metrics are not served by this server.');
+        return await deps.metrics(req, res);
       }
       return await serveStatic(req, res, rawPath, deps.dir);
     } catch (err) {

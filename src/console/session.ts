@@ -21,6 +21,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /** A cookie longer than this is not ours (an STS token is at most 8 KiB). */
 const MAX_COOKIE_CHARS = 12 * 1024;
+/** The longest cookie value sent: with its name and attributes it stays under browsers' 4096 bytes. */
+const MAX_SET_COOKIE_VALUE = 3900;
 /** Bound as associated data: a console cookie opens only as one. */
 const AAD = Buffer.from(COOKIE_NAME, 'utf8');
 
@@ -94,7 +96,16 @@ export class ConsoleSessions {
     const now = this.now();
     const expires = Math.min(now + SESSION_MS, principal.session?.expires ?? Number.POSITIVE_INFINITY);
     const claims: Claims = { accessKeyId, secretKey, expires, ...(sessionToken !== undefined && { sessionToken }) };
-    return { session: { principal, expires, keys: keysOf(claims) }, cookie: this.seal(claims) };
+    const cookie = this.seal(claims);
+    // Browsers drop a cookie over 4096 bytes without a word: say so instead (an STS token with a
+    // long session policy can get there).
+    if (cookie.length > MAX_SET_COOKIE_VALUE)
+      throw new ConsoleError(
+        400,
+        'SessionTooLarge',
+        'These credentials are too large for a browser session (an STS token with a long session policy): use credentials with a shorter session policy.',
+      );
+    return { session: { principal, expires, keys: keysOf(claims) }, cookie };
   }
 
   /** The session of a cookie value, its key resolved again now; undefined when it no longer stands. */

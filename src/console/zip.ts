@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { XMLParser } from 'fast-xml-parser';
+import { ZipFile } from 'yazl';
 import type { ApiEndpoint } from './http.js';
 import { presignUrl } from './presign.js';
 import { ConsoleError, type ConsoleSession } from './session.js';
@@ -20,29 +21,6 @@ const INTERNAL_EXPIRES_S = 900;
 /** Bytes and entries past which a zip needs ZIP64 records. */
 const ZIP32_MAX_BYTES = 0xffff_fffe;
 const ZIP32_MAX_ENTRIES = 0xfffe;
-
-/** The part of yazl's ZipFile this module uses (yazl is loaded when the first zip is asked for). */
-export interface ZipWriter {
-  outputStream: NodeJS.ReadableStream;
-  addReadStream(input: NodeJS.ReadableStream, name: string, options?: { size?: number; mtime?: Date; compress?: boolean; forceZip64Format?: boolean }): void;
-  addBuffer(buffer: Buffer, name: string, options?: { mtime?: Date; compress?: boolean }): void;
-  end(options?: { forceZip64Format?: boolean }): void;
-}
-
-/** yazl's package name, not a literal import: a server without it still starts (only /api/zip answers 501). */
-const ZIP_LIBRARY = 'yazl';
-
-/** A new yazl ZipFile; ConsoleError 501 when the package is not installed. */
-export async function newZipWriter(): Promise<ZipWriter> {
-  let yazl: { ZipFile: new () => ZipWriter };
-  try {
-    const mod = (await import(ZIP_LIBRARY)) as { default?: { ZipFile: new () => ZipWriter }; ZipFile?: new () => ZipWriter };
-    yazl = mod.default ?? (mod as { ZipFile: new () => ZipWriter });
-  } catch {
-    throw new ConsoleError(501, 'NotImplemented', 'This server was installed without its zip library (yazl): run npm install.');
-  }
-  return new yazl.ZipFile();
-}
 
 /** Does an entry of `size` bytes need ZIP64 records (its size, or its offset so far)? */
 export function needsZip64(size: number, offset: number): boolean {
@@ -149,7 +127,7 @@ export function zipEndpoint(deps: { region: string; localS3Url: () => string; no
     if (bucket === '') throw new ConsoleError(400, 'InvalidArgument', 'Give the bucket (?bucket=NAME&prefix=FOLDER/).');
     // The first page before any byte is sent: a refused listing or a missing bucket is a JSON error.
     let page = await listPage(session, bucket, prefix, undefined);
-    const zip = await newZipWriter();
+    const zip = new ZipFile();
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': 'application/zip',
@@ -204,11 +182,12 @@ export function zipEndpoint(deps: { region: string; localS3Url: () => string; no
         zip.addBuffer(Buffer.from(list, 'utf8'), '_skipped.txt', { compress: false });
         entries++;
       }
-      zip.end(endNeedsZip64(offset, entries) ? { forceZip64Format: true } : undefined);
+      zip.end({ forceZip64Format: endNeedsZip64(offset, entries), comment: '' });
     } catch (err) {
-      // Headers are gone: the only honest signal left is a broken download.
-      res.destroy(err instanceof Error ? err : undefined);
-      if (!(err instanceof ConsoleError)) throw err;
+      // Headers are gone: the only honest signal left is a broken download. (The client going
+      // away is no server fault: nothing to log.)
+      res.destroy();
+      if (!closed && !(err instanceof ConsoleError)) throw err;
     }
   };
 }

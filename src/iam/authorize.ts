@@ -167,15 +167,9 @@ export interface MatchedStatement {
  * the same evaluation (policyInputs, evaluatePolicies), and every statement that applies to the
  * request, in the order the evaluator reads them. `aclAllows`: as authorize's option.
  */
-export function explainAuthorization(
-  principal: Principal,
-  action: S3Action | AdminAction,
-  resource: Resource,
-  conditions: ConditionContext = {},
-  access: BucketAccess = NO_BUCKET_ACCESS,
-  options: { aclAllows?: boolean } = {},
-): { decision: Decision; explicitDeny: boolean; matched: MatchedStatement[] } {
-  const decision = authorize(principal, action, resource, conditions, access, options);
+export function explainAuthorization(...args: Parameters<typeof authorize>): { decision: Decision; explicitDeny: boolean; matched: MatchedStatement[] } {
+  const [principal, action, resource, conditions = {}, access = NO_BUCKET_ACCESS, options = {}] = args;
+  const decision = authorize(...args);
   if (principal.kind === 'root') return { decision, explicitDeny: false, matched: [] };
   const [set, req] = policyInputs(principal, action, resourceArn(resource), conditions, access, options.aclAllows === true);
   const anonymous = principal.kind === 'anonymous';

@@ -82,7 +82,7 @@ describe('Start line', () => {
     const parent = await mkdtemp(join(tmpdir(), 'strata-start-'));
     const child = spawn(
       process.execPath,
-      [MAIN_JS, '--address', '0.0.0.0:0', '--data', 'rel-data', '--access-key', 'startkey1', '--secret-key', 'startsecret1'],
+      [MAIN_JS, '--address', '0.0.0.0:0', '--data', 'rel-data', '--access-key', 'startkey1', '--secret-key', 'startsecret1', '--console-address', 'off'],
       {
         cwd: parent,
         env: { ...process.env, STRATA_LOG_LEVEL: 'info' },
