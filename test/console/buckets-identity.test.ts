@@ -350,6 +350,8 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
       await h.goto(other, '/buckets');
       // readonly has no s3:ListAllMyBuckets: the list itself is refused, and says so.
       await other.getByTestId('error').filter({ hasText: 'AccessDenied' }).first().waitFor();
+      // A bucket it may read can still be opened by name.
+      await other.getByLabel('Open a bucket by name').waitFor();
       await other.getByRole('button', { name: 'Create bucket' }).click();
       const d = other.getByRole('dialog', { name: 'Create bucket' });
       await d.getByLabel('Bucket name').fill(newBucketName('console-denied'));
