@@ -15,19 +15,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js';
 import { REPO_ROOT, startServer, type RunningServer, type StartServerOptions } from '../helpers/server.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-/** The launch flags of test/integration/browser.test.ts (headless in a container, no background traffic). */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM, CHROMIUM_ARGS };
 /** A laptop screen: what the console must fit. */
 export const VIEWPORT = { width: 1280, height: 720 };
 export const SCREENSHOT_DIR = join(REPO_ROOT, '.test-tmp', 'screenshots');
