@@ -22,7 +22,7 @@ createRoot(root).render(
   <StrictMode>
     <MantineProvider theme={theme} defaultColorScheme="auto">
       <ModalsProvider>
-        <Notifications position="bottom-right" />
+        <Notifications position="bottom-right" autoClose={4000} limit={3} />
         <App />
       </ModalsProvider>
     </MantineProvider>

@@ -100,6 +100,28 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: locked }))).Status, 'Enabled');
   });
 
+  it('keyboard only: the skip link comes first, and a bucket is created with Tab, Space and Enter', async () => {
+    const name = newBucketName('console-keys');
+    await h.goto(page, '/buckets');
+    await page.reload(); // a fresh document: the focus starts at its top
+    await page.getByRole('heading', { name: 'Buckets' }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.getByRole('button', { name: 'Create bucket' }).focus();
+    await page.keyboard.press('Enter');
+    const d = dialog('Create bucket');
+    await d.waitFor();
+    // The dialog puts the focus in the name field.
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'INPUT');
+    await page.keyboard.type(name);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Space'); // Versioning
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter'); // submits the form
+    await d.waitFor({ state: 'hidden' });
+    assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: name }))).Status, 'Enabled');
+  });
+
   it('lists each bucket with its object count and size after aws-sdk-js puts objects', async () => {
     await s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'a.txt', Body: 'x'.repeat(1000) }));
     await s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'docs/b.txt', Body: 'y'.repeat(24) }));
@@ -189,6 +211,32 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it('bucket settings: object lock default retention and default encryption, read back by aws-sdk-js', async () => {
+    await h.goto(page, `/buckets/${locked}/settings?tab=object-lock`);
+    await page.getByTestId('object-lock-status').filter({ hasText: 'enabled' }).waitFor();
+    await page.getByLabel('Governance').check();
+    await page.getByLabel('Retention period').fill('2');
+    await screenshot(page, 'bucket-settings-object-lock');
+    await page.getByRole('button', { name: 'Save object lock' }).click();
+    await page.getByText(`Object lock of ${locked} saved.`).waitFor();
+    const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: locked }));
+    assert.deepEqual(lock.ObjectLockConfiguration?.Rule?.DefaultRetention, { Mode: 'GOVERNANCE', Days: 2 });
+
+    await page.getByRole('tab', { name: 'Encryption' }).click();
+    await choose('Encryption of new objects', /SSE-KMS/);
+    await page.getByRole('button', { name: 'Save encryption' }).click();
+    await page.getByText(`Default encryption of ${locked} saved.`).waitFor();
+    const algorithm = async () =>
+      (await s3.send(new GetBucketEncryptionCommand({ Bucket: locked }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+        ?.SSEAlgorithm;
+    assert.equal(await algorithm(), 'aws:kms');
+    // Back to no rule on the bucket (DeleteBucketEncryption): S3 answers that there is none.
+    await choose('Encryption of new objects', /Server's default/);
+    await page.getByRole('button', { name: 'Save encryption' }).click();
+    await page.getByText(`Default encryption of ${locked} saved.`).nth(1).waitFor();
+    assert.equal((await errorOf(algorithm())).name, 'ServerSideEncryptionConfigurationNotFoundError');
   });
 
   it('bucket policy: a refused document shows MalformedPolicy; the canned readonly for everyone lets an anonymous caller read', async () => {
@@ -302,6 +350,8 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
       await h.goto(other, '/buckets');
       // readonly has no s3:ListAllMyBuckets: the list itself is refused, and says so.
       await other.getByTestId('error').filter({ hasText: 'AccessDenied' }).first().waitFor();
+      // A bucket it may read can still be opened by name.
+      await other.getByLabel('Open a bucket by name').waitFor();
       await other.getByRole('button', { name: 'Create bucket' }).click();
       const d = other.getByRole('dialog', { name: 'Create bucket' });
       await d.getByLabel('Bucket name').fill(newBucketName('console-denied'));
@@ -340,7 +390,7 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     await page.getByRole('textbox', { name: 'Policies to attach' }).click();
     await page.getByRole('option', { name: 'console-list', exact: true }).click();
     await page.keyboard.press('Tab');
-    await page.getByRole('button', { name: 'Add' }).nth(1).click();
+    await page.getByRole('button', { name: 'Add: Policies to attach' }).click();
     await page.getByText('Policy console-list attached to console-listers.').waitFor();
     await screenshot(page, 'identity-group');
     const group = await adminCall(h.server.url, ROOT, 'GET', 'groups/console-listers');
@@ -363,6 +413,7 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
     assert.equal(await put.getAttribute('data-decision'), 'implicitDeny', await context());
     assert.match((await get.textContent()) ?? '', /may s3:GetObject .* allowed by .*readonly/);
     assert.match((await put.textContent()) ?? '', /may not s3:PutObject .*\(implicit deny\)/);
+    await page.getByRole('table', { name: 'Decisions' }).evaluate((t) => t.scrollIntoView({ block: 'end' }));
     await screenshot(page, 'identity-explain');
     const darkPage = await h.newPage({ colorScheme: 'dark' });
     await login(darkPage, ACCESS_KEY, SECRET_KEY);
@@ -383,6 +434,7 @@ describe('console: buckets and identity pages', { timeout: 600_000 }, () => {
       // The reader's next call finds its session gone: back to the login page.
       await h.goto(other, '/identity/users');
       await other.getByLabel('Access key').waitFor();
+      await other.getByTestId('session-ended').waitFor();
       const again = await attemptLogin(other, readerKey.accessKey, readerKey.secretKey);
       assert.equal(again.code, 'InvalidAccessKeyId');
     } finally {

@@ -15,19 +15,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.js';
 import { REPO_ROOT, startServer, type RunningServer, type StartServerOptions } from '../helpers/server.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-/** The launch flags of test/integration/browser.test.ts (headless in a container, no background traffic). */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM, CHROMIUM_ARGS };
 /** A laptop screen: what the console must fit. */
 export const VIEWPORT = { width: 1280, height: 720 };
 export const SCREENSHOT_DIR = join(REPO_ROOT, '.test-tmp', 'screenshots');
@@ -143,13 +134,16 @@ export async function login(page: Page, accessKey: string, secretKey: string): P
   if (!r.ok) throw new Error(`login as ${accessKey} refused: ${r.code}: ${r.message}`);
 }
 
-/** Saves a full-viewport screenshot to .test-tmp/screenshots/<name>.png and returns its path. */
+/**
+ * Saves a viewport screenshot to .test-tmp/screenshots/<name>.png and returns its path. The
+ * transient success notifications are left out of the picture (they would cover the page).
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   // Let transitions and notifications settle so the picture is of the page, not of an animation.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  await page.screenshot({ path, animations: 'disabled' });
+  await page.screenshot({ path, animations: 'disabled', style: '.mantine-Notifications-root { display: none !important; }' });
   return path;
 }
 

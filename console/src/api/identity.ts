@@ -109,7 +109,8 @@ export interface ExplainResult {
   action: string;
   resource: string;
   decision: Decision;
-  matched: Array<{ policy: string; statementSid?: string; effect: string }>;
+  /** The statements that applied; `source`: identity (the user's or a group's), resource (bucket policy or ACL), key (a key's inline policy), session (STS). */
+  matched: Array<{ policy: string; source?: string; statementSid?: string; effect: string }>;
 }
 
 /** The effective rights of `user` (default: the caller) for each action × resource. */

@@ -3,9 +3,8 @@
 import { Button, Checkbox, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useEffect, useState } from 'react';
-import type { ApiError } from '../api/api';
 import { createBucket, deleteBucket, type EncryptionSetting } from '../api/buckets';
-import { asApiError } from '../lib/errors';
+import { CreateDialog, useSubmit } from './CreateDialog';
 import { ErrorAlert } from './ErrorAlert';
 
 /** S3's bucket naming rules, checked as the user types (the server checks again: InvalidBucketName). */
@@ -38,8 +37,7 @@ export function CreateBucketModal({
   const [objectLock, setObjectLock] = useState(false);
   const [algorithm, setAlgorithm] = useState<EncryptionSetting['algorithm']>('none');
   const [keyId, setKeyId] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, setError, submit } = useSubmit();
   const [made, setMade] = useState(false);
   useEffect(() => {
     if (!opened) return;
@@ -50,121 +48,86 @@ export function CreateBucketModal({
     setAlgorithm('none');
     setKeyId('');
     setError(undefined);
-  }, [opened]);
-  const problem = bucketNameProblem(name);
-  const submit = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const refused = await createBucket(name, { versioning, objectLock, encryption: { algorithm, keyId: keyId.trim() || undefined } });
-      if (refused) {
-        setMade(true);
-        setError(refused);
-        onChanged();
-        return;
-      }
-      notifications.show({ color: 'teal', message: `Bucket ${name} created.` });
-      onCreated(name);
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  }, [opened, setError]);
   return (
-    <Modal opened={opened} onClose={onClose} title="Create bucket" size="lg">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
-      >
-        <Stack>
-          <ErrorAlert error={error} />
-          <TextInput
-            label="Bucket name"
-            required
-            data-autofocus
-            value={name}
-            onChange={(e) => {
-              setName(e.currentTarget.value);
-              setMade(false);
-            }}
-            error={problem}
-            autoComplete="off"
-          />
-          <Checkbox
-            label="Versioning"
-            description="Keep every version of an object: overwrites and deletes can be undone."
-            checked={versioning || objectLock}
-            disabled={objectLock}
-            onChange={(e) => setVersioning(e.currentTarget.checked)}
-          />
-          <Checkbox
-            label="Object lock"
-            description="Allow retention periods and legal holds that stop versions being deleted (turns versioning on, and cannot be turned off)."
-            checked={objectLock}
-            onChange={(e) => setObjectLock(e.currentTarget.checked)}
-          />
-          <Select
-            label="Default encryption"
-            description="How objects written without encryption headers are encrypted at rest."
-            data={[
-              { value: 'none', label: "Server's default" },
-              { value: 'AES256', label: 'SSE-S3 (AES-256, keys managed by the server)' },
-              { value: 'aws:kms', label: 'SSE-KMS (a key of the key service)' },
-            ]}
-            value={algorithm}
-            onChange={(v) => setAlgorithm((v ?? 'none') as EncryptionSetting['algorithm'])}
-            allowDeselect={false}
-          />
-          {algorithm === 'aws:kms' && (
-            <TextInput label="KMS key id" description="Empty: the key service's default key." value={keyId} onChange={(e) => setKeyId(e.currentTarget.value)} />
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              {made ? 'Close' : 'Cancel'}
-            </Button>
-            <Button type="submit" loading={busy} disabled={made || name === '' || problem !== undefined}>
-              Create
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <CreateDialog
+      title="Create bucket"
+      size="lg"
+      opened={opened}
+      onClose={onClose}
+      onSubmit={submit(async () => {
+        const refused = await createBucket(name, { versioning, objectLock, encryption: { algorithm, keyId: keyId.trim() || undefined } });
+        if (refused) {
+          setMade(true);
+          setError(refused);
+          onChanged();
+          return;
+        }
+        notifications.show({ color: 'teal', message: `Bucket ${name} created.` });
+        onCreated(name);
+      })}
+      busy={busy}
+      error={error}
+      nameLabel="Bucket name"
+      name={name}
+      onName={(v) => {
+        setName(v);
+        setMade(false);
+      }}
+      nameProblem={bucketNameProblem(name)}
+      submitLabel="Create"
+      submitDisabled={made}
+      cancelLabel={made ? 'Close' : 'Cancel'}
+    >
+      <Checkbox
+        label="Versioning"
+        description="Keep every version of an object: overwrites and deletes can be undone."
+        checked={versioning || objectLock}
+        disabled={objectLock}
+        onChange={(e) => setVersioning(e.currentTarget.checked)}
+      />
+      <Checkbox
+        label="Object lock"
+        description="Allow retention periods and legal holds that stop versions being deleted (turns versioning on, and cannot be turned off)."
+        checked={objectLock}
+        onChange={(e) => setObjectLock(e.currentTarget.checked)}
+      />
+      <Select
+        label="Default encryption"
+        description="How objects written without encryption headers are encrypted at rest."
+        data={[
+          { value: 'none', label: "Server's default" },
+          { value: 'AES256', label: 'SSE-S3 (AES-256, keys managed by the server)' },
+          { value: 'aws:kms', label: 'SSE-KMS (a key of the key service)' },
+        ]}
+        value={algorithm}
+        onChange={(v) => setAlgorithm((v ?? 'none') as EncryptionSetting['algorithm'])}
+        allowDeselect={false}
+      />
+      {algorithm === 'aws:kms' && (
+        <TextInput label="KMS key id" description="Empty: the key service's default key." value={keyId} onChange={(e) => setKeyId(e.currentTarget.value)} />
+      )}
+    </CreateDialog>
   );
 }
 
 export function DeleteBucketModal({ bucket, onClose, onDeleted }: { bucket: string | undefined; onClose: () => void; onDeleted: () => void }) {
   const [typed, setTyped] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, setError, submit } = useSubmit();
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new bucket to delete starts a clean form
   useEffect(() => {
     setTyped('');
     setError(undefined);
   }, [bucket]);
-  const submit = async () => {
-    if (!bucket || typed !== bucket) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      await deleteBucket(bucket);
-      notifications.show({ color: 'teal', message: `Bucket ${bucket} deleted.` });
-      onDeleted();
-    } catch (err) {
-      setError(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
     <Modal opened={bucket !== undefined} onClose={onClose} title={`Delete bucket ${bucket ?? ''}`}>
       <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
+        onSubmit={submit(async () => {
+          if (!bucket || typed !== bucket) return;
+          await deleteBucket(bucket);
+          notifications.show({ color: 'teal', message: `Bucket ${bucket} deleted.` });
+          onDeleted();
+        })}
       >
         <Stack>
           <Text size="sm">

@@ -2,29 +2,30 @@
 // does, the load error or a loader, the save error (S3's code and message), a save hook that
 // notifies on success, and an editor of key/value rows (tags).
 import { ActionIcon, Button, Group, Loader, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { IconPlus, IconTrash } from '@tabler/icons-react';
 import { useCallback, useState, type ReactNode } from 'react';
 import type { ApiError } from '../api/api';
 import type { Tag } from '../api/buckets';
-import { asApiError } from '../lib/errors';
+import { useAct } from '../lib/use-act';
 import { ErrorAlert } from './ErrorAlert';
 
 export function SettingsSection({
   title,
   sentence,
-  loading,
-  loadError,
-  saveError,
+  loaded,
+  save,
   children,
 }: {
   title: string;
   sentence: string;
-  loading?: boolean;
-  loadError?: ApiError;
-  saveError?: ApiError;
+  /** The form's data: a loader until it first arrives, its error instead of the form. */
+  loaded: { loading: boolean; data: unknown; error: ApiError | undefined };
+  save: { error: ApiError | undefined };
   children: ReactNode;
 }) {
+  const loading = loaded.loading && loaded.data === undefined;
+  const loadError = loaded.error;
+  const saveError = save.error;
   return (
     <Paper withBorder p="md" component="section" aria-label={title}>
       <Stack gap="sm">
@@ -44,24 +45,25 @@ export function SettingsSection({
   );
 }
 
-/** Runs a save: busy while it runs, the error kept for the section, a notification on success. */
-export function useSave(): { busy: boolean; error: ApiError | undefined; run: (fn: () => Promise<unknown>, done: string) => Promise<boolean> } {
+/** Runs a save: busy while it runs, the error kept for the section, a notification and `reload` on success. */
+export function useSave(reload: () => void): {
+  busy: boolean;
+  error: ApiError | undefined;
+  run: (fn: () => Promise<unknown>, done: string) => Promise<boolean>;
+} {
+  const { error, act } = useAct(reload);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
-  const run = useCallback(async (fn: () => Promise<unknown>, done: string) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await fn();
-      notifications.show({ color: 'teal', message: done });
-      return true;
-    } catch (err) {
-      setError(asApiError(err));
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  }, []);
+  const run = useCallback(
+    async (fn: () => Promise<unknown>, done: string) => {
+      setBusy(true);
+      try {
+        return await act(fn, done);
+      } finally {
+        setBusy(false);
+      }
+    },
+    [act],
+  );
   return { busy, error, run };
 }
 

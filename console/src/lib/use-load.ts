@@ -38,3 +38,16 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, loading, reload };
 }
+
+/**
+ * A loaded value the page edits: `value` starts as `initial`, takes each loaded value, and is
+ * changed by `setValue` until the next load (a settings form: edit, save, reload).
+ */
+export function useEditable<T>(load: () => Promise<T>, deps: readonly unknown[], initial: T): Loaded<T> & { value: T; setValue: (v: T) => void } {
+  const loaded = useLoad(load, deps);
+  const [value, setValue] = useState<T>(initial);
+  useEffect(() => {
+    if (loaded.data !== undefined) setValue(loaded.data);
+  }, [loaded.data]);
+  return { ...loaded, value, setValue };
+}

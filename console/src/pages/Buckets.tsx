@@ -1,16 +1,43 @@
 // The buckets list: every bucket the user may list, with its object count and size (the admin
 // API's usage figures, "—" when the server has none or the user may not read them), a link to its
 // objects and settings, create and delete.
-import { ActionIcon, Anchor, Button, Group, Loader, Paper, Table, Text, Title, Tooltip, VisuallyHidden } from '@mantine/core';
+import { ActionIcon, Anchor, Button, Group, Loader, Paper, Table, Text, TextInput, Title, Tooltip, VisuallyHidden } from '@mantine/core';
 import { IconPlus, IconRefresh, IconSettings, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { bucketUsage } from '../api/buckets';
 import { listBuckets } from '../api/s3';
 import { CreateBucketModal, DeleteBucketModal } from '../components/BucketModals';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { formatBytes, formatCount, formatDate } from '../lib/format';
 import { useLoad } from '../lib/use-load';
+
+/** When the list is refused (no s3:ListAllMyBuckets), a bucket the user may read can still be opened by name. */
+function OpenByName() {
+  const [name, setName] = useState('');
+  const navigate = useNavigate();
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (name.trim()) navigate(`/browse/${encodeURIComponent(name.trim())}/`);
+      }}
+    >
+      <Group align="flex-end" mt="md">
+        <TextInput
+          label="Open a bucket by name"
+          description="Your policies may allow a bucket without allowing the list."
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+          w={360}
+        />
+        <Button type="submit" variant="default" disabled={name.trim() === ''}>
+          Open
+        </Button>
+      </Group>
+    </form>
+  );
+}
 
 export function BucketsPage() {
   const list = useLoad(async () => {
@@ -41,6 +68,7 @@ export function BucketsPage() {
         </Group>
       </Group>
       <ErrorAlert error={list.error} />
+      {list.error && <OpenByName />}
       {list.loading && !list.data && <Loader aria-label="Loading buckets" />}
       {list.data && (
         <Paper withBorder>

@@ -8,7 +8,7 @@ import { ThemeToggle } from '../components/ThemeToggle';
 import { useSession } from '../session';
 
 export function LoginPage() {
-  const { info, login } = useSession();
+  const { info, lost, login } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
   const [accessKey, setAccessKey] = useState('');
@@ -49,6 +49,11 @@ export function LoginPage() {
               in the browser.
             </Text>
           </div>
+          {lost && !error && (
+            <Alert color="yellow" title="Session ended" data-testid="session-ended">
+              The server ended your session: it expired, or its key or user was disabled or deleted. Log in again.
+            </Alert>
+          )}
           {error && (
             <Alert color="red" title={error.code} role="alert">
               {error.message}

@@ -2,29 +2,25 @@
 // policies (for everyone or for one user), save (PutBucketPolicy: the server's MalformedPolicy
 // reason is shown as it is) and delete.
 import { Button, Group, Select, TextInput } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { deletePolicy, getPolicy, putPolicy } from '../../api/buckets';
 import { JsonEditor, jsonEditorValid } from '../../components/JsonEditor';
 import { SettingsSection, useSave } from '../../components/SettingsSection';
 import { BUCKET_TEMPLATES, bucketTemplate, prettyJson } from '../../lib/policy';
-import { useLoad } from '../../lib/use-load';
+import { useEditable } from '../../lib/use-load';
 
 export function PolicyForm({ bucket }: { bucket: string }) {
-  const loaded = useLoad(() => getPolicy(bucket), [bucket]);
-  const [text, setText] = useState('');
+  const loaded = useEditable(async () => prettyJson(await getPolicy(bucket)), [bucket], '');
+  const { value: text, setValue: setText } = loaded;
   const [template, setTemplate] = useState<string | null>(null);
   const [who, setWho] = useState('*');
-  const save = useSave();
-  useEffect(() => {
-    if (loaded.data !== undefined) setText(prettyJson(loaded.data));
-  }, [loaded.data]);
+  const save = useSave(loaded.reload);
   return (
     <SettingsSection
       title="Bucket policy"
       sentence="A bucket policy allows or denies other users, or anyone at all (anonymous callers), actions on this bucket and its objects."
-      loading={loaded.loading && loaded.data === undefined}
-      loadError={loaded.error}
-      saveError={save.error}
+      loaded={loaded}
+      save={save}
     >
       <Group align="flex-end">
         <Select
@@ -52,7 +48,7 @@ export function PolicyForm({ bucket }: { bucket: string }) {
         <Button
           loading={save.busy}
           disabled={!jsonEditorValid(text, 'bucket')}
-          onClick={async () => (await save.run(() => putPolicy(bucket, text), `Policy of ${bucket} saved.`)) && loaded.reload()}
+          onClick={() => save.run(() => putPolicy(bucket, text), `Policy of ${bucket} saved.`)}
         >
           Save policy
         </Button>
@@ -60,7 +56,7 @@ export function PolicyForm({ bucket }: { bucket: string }) {
           variant="default"
           color="red"
           disabled={loaded.data === ''}
-          onClick={async () => (await save.run(() => deletePolicy(bucket), `Policy of ${bucket} deleted.`)) && loaded.reload()}
+          onClick={() => save.run(() => deletePolicy(bucket), `Policy of ${bucket} deleted.`)}
         >
           Delete policy
         </Button>

@@ -3,10 +3,9 @@
 // list deletes it).
 import { Button, Checkbox, Fieldset, Group, NumberInput, Switch, Text, Textarea, TextInput } from '@mantine/core';
 import { IconPlus, IconTrash } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
 import { type CorsRule, getCors, getLifecycle, type LifecycleRule, putCors, putLifecycle } from '../../api/buckets';
 import { SettingsSection, TagRows, useSave } from '../../components/SettingsSection';
-import { useLoad } from '../../lib/use-load';
+import { useEditable } from '../../lib/use-load';
 
 const days = (v: string | number): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -32,21 +31,17 @@ function lifecycleProblem(r: LifecycleRule): string | undefined {
 }
 
 export function LifecycleForm({ bucket }: { bucket: string }) {
-  const loaded = useLoad(() => getLifecycle(bucket), [bucket]);
-  const [rules, setRules] = useState<LifecycleRule[]>([]);
-  const save = useSave();
-  useEffect(() => {
-    if (loaded.data) setRules(loaded.data);
-  }, [loaded.data]);
+  const loaded = useEditable<LifecycleRule[]>(() => getLifecycle(bucket), [bucket], []);
+  const { value: rules, setValue: setRules } = loaded;
+  const save = useSave(loaded.reload);
   const set = (i: number, r: Partial<LifecycleRule>) => setRules(rules.map((x, j) => (j === i ? { ...x, ...r } : x)));
   const problems = rules.map(lifecycleProblem);
   return (
     <SettingsSection
       title="Lifecycle rules"
       sentence="Lifecycle rules delete objects, old versions and unfinished multipart uploads automatically a number of days after they were written or replaced."
-      loading={loaded.loading && !loaded.data}
-      loadError={loaded.error}
-      saveError={save.error}
+      loaded={loaded}
+      save={save}
     >
       {rules.length === 0 && <Text size="sm">No rules: nothing is deleted automatically.</Text>}
       {rules.map((r, i) => (
@@ -124,7 +119,7 @@ export function LifecycleForm({ bucket }: { bucket: string }) {
         <Button
           loading={save.busy}
           disabled={problems.some((p) => p !== undefined)}
-          onClick={async () => (await save.run(() => putLifecycle(bucket, rules), `Lifecycle rules of ${bucket} saved.`)) && loaded.reload()}
+          onClick={() => save.run(() => putLifecycle(bucket, rules), `Lifecycle rules of ${bucket} saved.`)}
         >
           Save lifecycle rules
         </Button>
@@ -140,54 +135,56 @@ const lines = (text: string) =>
     .map((l) => l.trim())
     .filter((l) => l !== '');
 
+/** A list of strings edited one a line (blank lines dropped when the field is left). */
+function LinesInput({ label, description, value, onChange }: { label: string; description: string; value: string[]; onChange: (v: string[]) => void }) {
+  return (
+    <Textarea
+      label={label}
+      description={description}
+      autosize
+      minRows={2}
+      value={value.join('\n')}
+      onChange={(e) => onChange(e.currentTarget.value.split('\n'))}
+      onBlur={() => onChange(lines(value.join('\n')))}
+    />
+  );
+}
+
 export function CorsForm({ bucket }: { bucket: string }) {
-  const loaded = useLoad(() => getCors(bucket), [bucket]);
-  const [rules, setRules] = useState<CorsRule[]>([]);
-  const save = useSave();
-  useEffect(() => {
-    if (loaded.data) setRules(loaded.data);
-  }, [loaded.data]);
+  const loaded = useEditable<CorsRule[]>(() => getCors(bucket), [bucket], []);
+  const { value: rules, setValue: setRules } = loaded;
+  const save = useSave(loaded.reload);
   const set = (i: number, r: Partial<CorsRule>) => setRules(rules.map((x, j) => (j === i ? { ...x, ...r } : x)));
   const bad = rules.some((r) => r.allowedOrigins.length === 0 || r.allowedMethods.length === 0);
   return (
     <SettingsSection
       title="CORS"
       sentence="CORS rules let web pages served from other origins call this bucket from a browser, with the methods and headers listed."
-      loading={loaded.loading && !loaded.data}
-      loadError={loaded.error}
-      saveError={save.error}
+      loaded={loaded}
+      save={save}
     >
       {rules.length === 0 && <Text size="sm">No rules: browsers on other origins are refused (unless the server has a default).</Text>}
       {rules.map((r, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: rules are edited in place
         <Fieldset key={i} legend={`CORS rule ${i + 1}`} data-testid="cors-rule">
           <Group grow align="flex-start">
-            <Textarea
+            <LinesInput
               label="Allowed origins (one a line)"
               description="e.g. https://app.example.com, or *"
-              autosize
-              minRows={2}
-              value={r.allowedOrigins.join('\n')}
-              onChange={(e) => set(i, { allowedOrigins: e.currentTarget.value.split('\n') })}
-              onBlur={() => set(i, { allowedOrigins: lines(r.allowedOrigins.join('\n')) })}
+              value={r.allowedOrigins}
+              onChange={(v) => set(i, { allowedOrigins: v })}
             />
-            <Textarea
+            <LinesInput
               label="Allowed headers (one a line)"
               description="Request headers a page may send; * for any."
-              autosize
-              minRows={2}
-              value={r.allowedHeaders.join('\n')}
-              onChange={(e) => set(i, { allowedHeaders: e.currentTarget.value.split('\n') })}
-              onBlur={() => set(i, { allowedHeaders: lines(r.allowedHeaders.join('\n')) })}
+              value={r.allowedHeaders}
+              onChange={(v) => set(i, { allowedHeaders: v })}
             />
-            <Textarea
+            <LinesInput
               label="Exposed headers (one a line)"
               description="Response headers the page may read, e.g. ETag."
-              autosize
-              minRows={2}
-              value={r.exposeHeaders.join('\n')}
-              onChange={(e) => set(i, { exposeHeaders: e.currentTarget.value.split('\n') })}
-              onBlur={() => set(i, { exposeHeaders: lines(r.exposeHeaders.join('\n')) })}
+              value={r.exposeHeaders}
+              onChange={(v) => set(i, { exposeHeaders: v })}
             />
           </Group>
           <Checkbox.Group label="Allowed methods" value={r.allowedMethods} onChange={(v) => set(i, { allowedMethods: v })} mt="sm">
@@ -228,7 +225,7 @@ export function CorsForm({ bucket }: { bucket: string }) {
               allowedHeaders: lines(r.allowedHeaders.join('\n')),
               exposeHeaders: lines(r.exposeHeaders.join('\n')),
             }));
-            if (await save.run(() => putCors(bucket, clean), `CORS rules of ${bucket} saved.`)) loaded.reload();
+            await save.run(() => putCors(bucket, clean), `CORS rules of ${bucket} saved.`);
           }}
         >
           Save CORS rules

@@ -17,22 +17,18 @@ import {
   type VersioningStatus,
 } from '../../api/buckets';
 import { SettingsSection, TagRows, useSave } from '../../components/SettingsSection';
-import { useLoad } from '../../lib/use-load';
+import { useEditable, useLoad } from '../../lib/use-load';
 
 export function VersioningForm({ bucket }: { bucket: string }) {
-  const loaded = useLoad(() => getVersioning(bucket), [bucket]);
-  const [status, setStatus] = useState<VersioningStatus>('Unversioned');
-  const save = useSave();
-  useEffect(() => {
-    if (loaded.data) setStatus(loaded.data);
-  }, [loaded.data]);
+  const loaded = useEditable<VersioningStatus>(() => getVersioning(bucket), [bucket], 'Unversioned');
+  const { value: status, setValue: setStatus } = loaded;
+  const save = useSave(loaded.reload);
   return (
     <SettingsSection
       title="Versioning"
       sentence="Versioning keeps every version of each object, so an overwrite or a delete can be undone; once enabled it can be suspended but never turned off."
-      loading={loaded.loading && !loaded.data}
-      loadError={loaded.error}
-      saveError={save.error}
+      loaded={loaded}
+      save={save}
     >
       <Text size="sm" data-testid="versioning-status">
         Current status: <b>{loaded.data === 'Unversioned' ? 'never enabled' : loaded.data}</b>
@@ -48,7 +44,7 @@ export function VersioningForm({ bucket }: { bucket: string }) {
           loading={save.busy}
           disabled={status === 'Unversioned' || status === loaded.data}
           onClick={async () => {
-            if (status !== 'Unversioned' && (await save.run(() => putVersioning(bucket, status), `Versioning of ${bucket}: ${status}.`))) loaded.reload();
+            if (status !== 'Unversioned') await save.run(() => putVersioning(bucket, status), `Versioning of ${bucket}: ${status}.`);
           }}
         >
           Save versioning
@@ -59,12 +55,9 @@ export function VersioningForm({ bucket }: { bucket: string }) {
 }
 
 export function TagsForm({ bucket }: { bucket: string }) {
-  const loaded = useLoad(() => getTags(bucket), [bucket]);
-  const [tags, setTags] = useState<Tag[]>([]);
-  const save = useSave();
-  useEffect(() => {
-    if (loaded.data) setTags(loaded.data);
-  }, [loaded.data]);
+  const loaded = useEditable<Tag[]>(() => getTags(bucket), [bucket], []);
+  const { value: tags, setValue: setTags } = loaded;
+  const save = useSave(loaded.reload);
   const keys = tags.map((t) => t.key);
   const problem = keys.some((k) => k.trim() === '')
     ? 'Every tag needs a key.'
@@ -77,9 +70,8 @@ export function TagsForm({ bucket }: { bucket: string }) {
     <SettingsSection
       title="Tags"
       sentence="Tags are key/value labels on the bucket, for your own bookkeeping and for policy conditions; saving an empty list removes them."
-      loading={loaded.loading && !loaded.data}
-      loadError={loaded.error}
-      saveError={save.error}
+      loaded={loaded}
+      save={save}
     >
       <TagRows tags={tags} onChange={setTags} />
       {problem && (
@@ -88,11 +80,7 @@ export function TagsForm({ bucket }: { bucket: string }) {
         </Text>
       )}
       <Group>
-        <Button
-          loading={save.busy}
-          disabled={problem !== undefined}
-          onClick={async () => (await save.run(() => putTags(bucket, tags), `Tags of ${bucket} saved.`)) && loaded.reload()}
-        >
+        <Button loading={save.busy} disabled={problem !== undefined} onClick={() => save.run(() => putTags(bucket, tags), `Tags of ${bucket} saved.`)}>
           Save tags
         </Button>
       </Group>
@@ -101,19 +89,15 @@ export function TagsForm({ bucket }: { bucket: string }) {
 }
 
 export function EncryptionForm({ bucket }: { bucket: string }) {
-  const loaded = useLoad(() => getEncryption(bucket), [bucket]);
-  const [s, setS] = useState<EncryptionSetting>({ algorithm: 'none' });
-  const save = useSave();
-  useEffect(() => {
-    if (loaded.data) setS(loaded.data);
-  }, [loaded.data]);
+  const loaded = useEditable<EncryptionSetting>(() => getEncryption(bucket), [bucket], { algorithm: 'none' });
+  const { value: s, setValue: setS } = loaded;
+  const save = useSave(loaded.reload);
   return (
     <SettingsSection
       title="Default encryption"
       sentence="Default encryption says how objects written without encryption headers of their own are encrypted at rest."
-      loading={loaded.loading && !loaded.data}
-      loadError={loaded.error}
-      saveError={save.error}
+      loaded={loaded}
+      save={save}
     >
       <Select
         label="Encryption of new objects"
@@ -143,10 +127,7 @@ export function EncryptionForm({ bucket }: { bucket: string }) {
         </>
       )}
       <Group>
-        <Button
-          loading={save.busy}
-          onClick={async () => (await save.run(() => putEncryption(bucket, s), `Default encryption of ${bucket} saved.`)) && loaded.reload()}
-        >
+        <Button loading={save.busy} onClick={() => save.run(() => putEncryption(bucket, s), `Default encryption of ${bucket} saved.`)}>
           Save encryption
         </Button>
       </Group>
@@ -158,7 +139,7 @@ export function ObjectLockForm({ bucket }: { bucket: string }) {
   const loaded = useLoad(() => getObjectLock(bucket), [bucket]);
   const [s, setS] = useState<ObjectLockSetting>({ enabled: false });
   const [unit, setUnit] = useState<'days' | 'years'>('days');
-  const save = useSave();
+  const save = useSave(loaded.reload);
   useEffect(() => {
     if (!loaded.data) return;
     setS(loaded.data);
@@ -170,9 +151,8 @@ export function ObjectLockForm({ bucket }: { bucket: string }) {
     <SettingsSection
       title="Object lock"
       sentence="Object lock's default retention protects every new object version from deletion and overwrite for a set period (GOVERNANCE: privileged users may bypass it; COMPLIANCE: nobody may)."
-      loading={loaded.loading && !loaded.data}
-      loadError={loaded.error}
-      saveError={save.error}
+      loaded={loaded}
+      save={save}
     >
       <Text size="sm" data-testid="object-lock-status">
         {loaded.data?.enabled
@@ -222,11 +202,7 @@ export function ObjectLockForm({ bucket }: { bucket: string }) {
         </Stack>
       )}
       <Group>
-        <Button
-          loading={save.busy}
-          disabled={invalid}
-          onClick={async () => (await save.run(() => putObjectLock(bucket, s), `Object lock of ${bucket} saved.`)) && loaded.reload()}
-        >
+        <Button loading={save.busy} disabled={invalid} onClick={() => save.run(() => putObjectLock(bucket, s), `Object lock of ${bucket} saved.`)}>
           Save object lock
         </Button>
       </Group>

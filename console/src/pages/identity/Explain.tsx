@@ -1,13 +1,12 @@
 // A user's effective rights: which of the chosen actions the user may do on the chosen resources,
 // as the server's own policy evaluator decides (POST /api/explain: the user's and its groups'
 // policies, and the bucket policy of the resource's bucket), each decision said in words.
-import { Badge, Button, Group, Paper, Select, Stack, Table, TagsInput, Text } from '@mantine/core';
+import { Badge, Button, Group, Paper, Select, SimpleGrid, Stack, Table, TagsInput, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
-import type { ApiError } from '../../api/api';
 import { type ExplainResult, explain, users } from '../../api/identity';
+import { useSubmit } from '../../components/CreateDialog';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { asApiError } from '../../lib/errors';
 import { useLoad } from '../../lib/use-load';
 import { useSession } from '../../session';
 
@@ -31,11 +30,28 @@ const COMMON_ACTIONS = [
 
 const ME = '(me)';
 
+/** Where a statement comes from, in words. */
+function origin(m: ExplainResult['matched'][number]): string {
+  const sid = m.statementSid ? `statement "${m.statementSid}" of ` : '';
+  switch (m.source) {
+    case 'identity':
+      return `${sid}the policy ${m.policy} (the user's or a group's)`;
+    case 'resource':
+      return m.policy === 'bucket policy' ? `${sid}the bucket policy` : `${sid}${m.policy}`;
+    case 'key':
+      return `${sid}the access key's own policy`;
+    case 'session':
+      return `${sid}the session policy`;
+    default:
+      return `${sid}${m.policy}`;
+  }
+}
+
 function by(matched: ExplainResult['matched'], effect: string): string {
-  const parts = matched
+  return matched
     .filter((m) => m.effect.toLowerCase() === effect.toLowerCase())
-    .map((m) => (m.statementSid ? `statement "${m.statementSid}" of ${m.policy}` : m.policy));
-  return parts.join(', ');
+    .map(origin)
+    .join(' and ');
 }
 
 /** One decision in a sentence. */
@@ -58,8 +74,7 @@ export function ExplainPage() {
   const [resources, setResources] = useState<string[]>(['arn:aws:s3:::*']);
   const [results, setResults] = useState<ExplainResult[] | undefined>();
   const [asked, setAsked] = useState('');
-  const [error, setError] = useState<ApiError | undefined>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useSubmit();
   const who = user === ME ? (info?.user ?? 'you') : user;
   const allowed = results?.filter((r) => r.decision === 'allow').length ?? 0;
   return (
@@ -70,24 +85,16 @@ export function ExplainPage() {
       </Text>
       <Paper withBorder p="md">
         <form
-          onSubmit={async (e) => {
-            e.preventDefault();
-            setBusy(true);
-            setError(undefined);
-            try {
-              setResults(await explain(user === ME ? undefined : user, actions, resources));
-              setAsked(who);
-            } catch (err) {
-              setResults(undefined);
-              setError(asApiError(err));
-            } finally {
-              setBusy(false);
-            }
-          }}
+          onSubmit={submit(async () => {
+            setResults(undefined);
+            setResults(await explain(user === ME ? undefined : user, actions, resources));
+            setAsked(who);
+          })}
         >
           <Stack>
             <Select
               label="User"
+              maw={360}
               data={[ME, ...(names.data ?? []).filter((n) => n !== info?.user)]}
               value={user}
               allowDeselect={false}
@@ -95,14 +102,16 @@ export function ExplainPage() {
               onChange={(v) => setParams(v && v !== ME ? { user: v } : {}, { replace: true })}
               description={names.error ? `Other users cannot be listed (${names.error.code}).` : undefined}
             />
-            <TagsInput label="Actions" description="Press Enter after each action." data={COMMON_ACTIONS} value={actions} onChange={setActions} clearable />
-            <TagsInput
-              label="Resources"
-              description="An object: arn:aws:s3:::BUCKET/KEY; a bucket: arn:aws:s3:::BUCKET; press Enter after each."
-              value={resources}
-              onChange={setResources}
-              clearable
-            />
+            <SimpleGrid cols={{ base: 1, md: 2 }}>
+              <TagsInput label="Actions" description="Press Enter after each action." data={COMMON_ACTIONS} value={actions} onChange={setActions} clearable />
+              <TagsInput
+                label="Resources"
+                description="An object: arn:aws:s3:::BUCKET/KEY; a bucket: arn:aws:s3:::BUCKET; Enter after each."
+                value={resources}
+                onChange={setResources}
+                clearable
+              />
+            </SimpleGrid>
             <Group>
               <Button type="submit" loading={busy} disabled={actions.length === 0 || resources.length === 0}>
                 Explain
@@ -120,8 +129,6 @@ export function ExplainPage() {
           <Table aria-label="Decisions">
             <Table.Thead>
               <Table.Tr>
-                <Table.Th scope="col">Action</Table.Th>
-                <Table.Th scope="col">Resource</Table.Th>
                 <Table.Th scope="col">Decision</Table.Th>
                 <Table.Th scope="col">Why</Table.Th>
               </Table.Tr>
@@ -129,9 +136,7 @@ export function ExplainPage() {
             <Table.Tbody>
               {results.map((r) => (
                 <Table.Tr key={`${r.action} ${r.resource}`} data-action={r.action} data-decision={r.decision}>
-                  <Table.Td ff="monospace">{r.action}</Table.Td>
-                  <Table.Td ff="monospace">{r.resource}</Table.Td>
-                  <Table.Td>
+                  <Table.Td w={170}>
                     <Badge color={COLORS[r.decision]} variant="light">
                       {LABELS[r.decision]}
                     </Badge>

@@ -1,20 +1,19 @@
 // Managed policies: the list, and an editor for one (new or existing) with a JSON editor that checks
 // the document as you type, a start from any existing policy (the canned ones included), save,
 // delete (refused with DeleteConflict while attached), and where it is attached.
-import { Anchor, Badge, Button, Group, Loader, Paper, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
-import { IconPlus, IconTrash } from '@tabler/icons-react';
+import { Badge, Button, Group, Loader, Select, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { documentText, policies } from '../../api/identity';
+import { DeleteEntityButton } from '../../components/DeleteEntityButton';
+import { EntityTable } from '../../components/EntityTable';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { JsonEditor, jsonEditorValid } from '../../components/JsonEditor';
-import { confirmDanger } from '../../lib/confirm';
 import { asApiError } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { useAct } from '../../lib/use-act';
 import { useLoad } from '../../lib/use-load';
-import { IAM_NAME } from './Users';
+import { iamNameProblem } from './Users';
 
 /** The server's canned policies (src/iam/canned-policies.ts), marked in the list. */
 const CANNED = ['readonly', 'readwrite', 'writeonly', 'diagnostics', 'consoleAdmin'];
@@ -22,47 +21,22 @@ const CANNED = ['readonly', 'readwrite', 'writeonly', 'diagnostics', 'consoleAdm
 export function PoliciesList() {
   const list = useLoad(() => policies.list(), []);
   return (
-    <>
-      <Group justify="space-between" mb="sm">
-        <Text size="sm" c="dimmed">
-          A managed policy is a named document of Allow and Deny statements, attached to users and groups.
-        </Text>
-        <Button component={Link} to="/identity/policies/new" leftSection={<IconPlus size={16} />}>
-          Create policy
-        </Button>
-      </Group>
-      <ErrorAlert error={list.error} />
-      {list.loading && !list.data && <Loader aria-label="Loading policies" />}
-      {list.data && (
-        <Paper withBorder>
-          <Table striped highlightOnHover aria-label="Policies">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th scope="col">Name</Table.Th>
-                <Table.Th scope="col">Updated</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {list.data.map((p) => (
-                <Table.Tr key={p.name}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/identity/policies/${encodeURIComponent(p.name)}`}>
-                      {p.name}
-                    </Anchor>{' '}
-                    {CANNED.includes(p.name) && (
-                      <Badge variant="outline" size="sm">
-                        canned
-                      </Badge>
-                    )}
-                  </Table.Td>
-                  <Table.Td>{formatDate(p.updated)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Paper>
-      )}
-    </>
+    <EntityTable
+      label="Policies"
+      intro="A managed policy is a named document of Allow and Deny statements, attached to users and groups."
+      create={{ label: 'Create policy', to: '/identity/policies/new' }}
+      list={list}
+      linkTo={(n) => `/identity/policies/${encodeURIComponent(n)}`}
+      nameExtra={(p) =>
+        CANNED.includes(p.name) && (
+          <Badge variant="outline" size="sm" ml="xs">
+            canned
+          </Badge>
+        )
+      }
+      columns={[{ title: 'Updated', cell: (p) => formatDate(p.updated) }]}
+      empty="No policies."
+    />
   );
 }
 
@@ -82,11 +56,11 @@ export function PolicyEditor() {
   const [text, setText] = useState(isNew ? EMPTY_POLICY : '');
   const [from, setFrom] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const { error, setError, act } = useAct(loaded.reload);
+  const { error, setError, act, removeAndLeave } = useAct(loaded.reload);
   useEffect(() => {
     if (loaded.data) setText(documentText(loaded.data.document));
   }, [loaded.data]);
-  const nameProblem = isNew && name !== '' && (name.length > 128 || !IAM_NAME.test(name)) ? '1 to 128 of A-Z a-z 0-9 + = , . @ _ -' : undefined;
+  const nameProblem = isNew ? iamNameProblem(name, 128) : undefined;
   const target = isNew ? name : param;
   const d = loaded.data;
   return (
@@ -94,24 +68,17 @@ export function PolicyEditor() {
       <Group justify="space-between">
         <Title order={3}>{isNew ? 'New policy' : `Policy ${param}`}</Title>
         {!isNew && (
-          <Button
-            color="red"
-            variant="light"
-            leftSection={<IconTrash size={16} />}
-            onClick={async () => {
-              if (!(await confirmDanger(`Delete policy ${param}?`, 'S3 refuses to delete a policy that is still attached (DeleteConflict).', 'Delete policy')))
-                return;
-              try {
-                await policies.remove(param);
-                notifications.show({ color: 'teal', message: `Policy ${param} deleted.` });
-                navigate('/identity/policies');
-              } catch (err) {
-                setError(asApiError(err));
-              }
+          <DeleteEntityButton
+            onDelete={removeAndLeave}
+            what={{
+              title: `Delete policy ${param}?`,
+              text: 'The server refuses to delete a policy that is still attached (DeleteConflict).',
+              confirm: 'Delete policy',
+              remove: () => policies.remove(param),
+              done: `Policy ${param} deleted.`,
+              to: '/identity/policies',
             }}
-          >
-            Delete policy
-          </Button>
+          />
         )}
       </Group>
       <ErrorAlert error={loaded.error} />

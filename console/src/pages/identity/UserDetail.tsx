@@ -1,30 +1,28 @@
 // One user: enable/disable, delete, its groups, its attached policies (attach/detach), its access
 // keys (create with the secret shown once, enable/disable, delete) and a link to its effective rights.
-import { ActionIcon, Anchor, Badge, Button, Group, Loader, Paper, Select, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
-import { IconKey, IconPlayerPause, IconPlayerPlay, IconTrash, IconX } from '@tabler/icons-react';
+import { Badge, Button, Group, Loader, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { IconKey, IconPlayerPause, IconPlayerPlay } from '@tabler/icons-react';
 import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { groups, keys, policies, users } from '../../api/identity';
+import { DeleteEntityButton } from '../../components/DeleteEntityButton';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { SecretModal, type ShownKey } from '../../components/SecretModal';
 import { confirmDanger } from '../../lib/confirm';
 import { asApiError } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { useAct } from '../../lib/use-act';
+import { NameList } from '../../components/NameList';
 import { useLoad } from '../../lib/use-load';
 import { statusBadge } from './Users';
 
 export function UserDetail() {
   const name = useParams().name ?? '';
-  const navigate = useNavigate();
   const user = useLoad(() => users.get(name), [name]);
   const allPolicies = useLoad(async () => (await policies.list()).map((p) => p.name), []);
   const allGroups = useLoad(async () => (await groups.list()).map((g) => g.name), []);
-  const { error, setError, act } = useAct(user.reload);
+  const { error, setError, act, removeAndLeave } = useAct(user.reload);
   const [shown, setShown] = useState<ShownKey | undefined>();
-  const [toAttach, setToAttach] = useState<string | null>(null);
-  const [toJoin, setToJoin] = useState<string | null>(null);
   const d = user.data;
   const enabled = d?.user.status === 'enabled';
   return (
@@ -46,31 +44,17 @@ export function UserDetail() {
             >
               {enabled ? 'Disable user' : 'Enable user'}
             </Button>
-            <Button
-              color="red"
-              variant="light"
-              leftSection={<IconTrash size={16} />}
-              onClick={async () => {
-                if (
-                  !(await confirmDanger(
-                    `Delete user ${name}?`,
-                    'Its access keys, group memberships and policy attachments are deleted with it.',
-                    'Delete user',
-                  ))
-                )
-                  return;
-                setError(undefined);
-                try {
-                  await users.remove(name);
-                  notifications.show({ color: 'teal', message: `User ${name} deleted.` });
-                  navigate('/identity/users');
-                } catch (err) {
-                  setError(asApiError(err));
-                }
+            <DeleteEntityButton
+              onDelete={removeAndLeave}
+              what={{
+                title: `Delete user ${name}?`,
+                text: 'Its access keys, group memberships and policy attachments are deleted with it.',
+                confirm: 'Delete user',
+                remove: () => users.remove(name),
+                done: `User ${name} deleted.`,
+                to: '/identity/users',
               }}
-            >
-              Delete user
-            </Button>
+            />
           </Group>
         )}
       </Group>
@@ -83,96 +67,36 @@ export function UserDetail() {
             User id {d.user.userId}, created {formatDate(d.user.created)}. A disabled user's keys are refused (InvalidAccessKeyId) until it is enabled again.
           </Text>
           <SimpleGrid cols={{ base: 1, md: 2 }}>
-            <Paper withBorder p="md" component="section" aria-label="Attached policies">
-              <Title order={4} mb={4}>
-                Attached policies
-              </Title>
-              <Text size="sm" c="dimmed" mb="xs">
-                The user's own policies; those of its groups apply too.
-              </Text>
-              <Stack gap={4} mb="sm">
-                {d.policies.length === 0 && <Text size="sm">None: the user may do nothing but what its groups or bucket policies allow.</Text>}
-                {d.policies.map((p) => (
-                  <Group key={p} justify="space-between">
-                    <Anchor component={Link} to={`/identity/policies/${encodeURIComponent(p)}`}>
-                      {p}
-                    </Anchor>
-                    <Tooltip label="Detach">
-                      <ActionIcon
-                        variant="subtle"
-                        color="red"
-                        aria-label={`Detach policy ${p}`}
-                        onClick={() => act(() => policies.detach(p, { user: name }), `Policy ${p} detached from ${name}.`)}
-                      >
-                        <IconX size={16} />
-                      </ActionIcon>
-                    </Tooltip>
-                  </Group>
-                ))}
-              </Stack>
-              <Group align="flex-end">
-                <Select
-                  label="Policy to attach"
-                  data={(allPolicies.data ?? []).filter((p) => !d.policies.includes(p))}
-                  value={toAttach}
-                  onChange={setToAttach}
-                  searchable
-                  style={{ flex: 1 }}
-                />
-                <Button
-                  disabled={!toAttach}
-                  onClick={async () =>
-                    toAttach && (await act(() => policies.attach(toAttach, { user: name }), `Policy ${toAttach} attached to ${name}.`)) && setToAttach(null)
-                  }
-                >
-                  Attach
-                </Button>
-              </Group>
-            </Paper>
-            <Paper withBorder p="md" component="section" aria-label="Groups">
-              <Title order={4} mb={4}>
-                Groups
-              </Title>
-              <Text size="sm" c="dimmed" mb="xs">
-                The user has the policies of every group it belongs to.
-              </Text>
-              <Stack gap={4} mb="sm">
-                {d.groups.length === 0 && <Text size="sm">In no group.</Text>}
-                {d.groups.map((g) => (
-                  <Group key={g} justify="space-between">
-                    <Anchor component={Link} to={`/identity/groups/${encodeURIComponent(g)}`}>
-                      {g}
-                    </Anchor>
-                    <Tooltip label="Leave group">
-                      <ActionIcon
-                        variant="subtle"
-                        color="red"
-                        aria-label={`Remove ${name} from group ${g}`}
-                        onClick={() => act(() => groups.removeMembers(g, [name]), `${name} removed from ${g}.`)}
-                      >
-                        <IconX size={16} />
-                      </ActionIcon>
-                    </Tooltip>
-                  </Group>
-                ))}
-              </Stack>
-              <Group align="flex-end">
-                <Select
-                  label="Group to join"
-                  data={(allGroups.data ?? []).filter((g) => !d.groups.includes(g))}
-                  value={toJoin}
-                  onChange={setToJoin}
-                  searchable
-                  style={{ flex: 1 }}
-                />
-                <Button
-                  disabled={!toJoin}
-                  onClick={async () => toJoin && (await act(() => groups.addMembers(toJoin, [name]), `${name} added to ${toJoin}.`)) && setToJoin(null)}
-                >
-                  Add
-                </Button>
-              </Group>
-            </Paper>
+            <NameList
+              title="Attached policies"
+              sentence="The user's own policies; those of its groups apply too."
+              empty="None: the user may do only what its groups or bucket policies allow."
+              names={d.policies}
+              linkTo={(p) => `/identity/policies/${encodeURIComponent(p)}`}
+              choices={allPolicies.data ?? []}
+              pickLabel="Policies to attach"
+              onAdd={async (names) => {
+                for (const p of names) if (!(await act(() => policies.attach(p, { user: name }), `Policy ${p} attached to ${name}.`))) return false;
+                return true;
+              }}
+              removeLabel={(p) => `Detach policy ${p}`}
+              onRemove={(p) => act(() => policies.detach(p, { user: name }), `Policy ${p} detached from ${name}.`)}
+            />
+            <NameList
+              title="Groups"
+              sentence="The user has the policies of every group it belongs to."
+              empty="In no group."
+              names={d.groups}
+              linkTo={(g) => `/identity/groups/${encodeURIComponent(g)}`}
+              choices={allGroups.data ?? []}
+              pickLabel="Groups to join"
+              onAdd={async (names) => {
+                for (const g of names) if (!(await act(() => groups.addMembers(g, [name]), `${name} added to ${g}.`))) return false;
+                return true;
+              }}
+              removeLabel={(g) => `Remove ${name} from group ${g}`}
+              onRemove={(g) => act(() => groups.removeMembers(g, [name]), `${name} removed from ${g}.`)}
+            />
           </SimpleGrid>
           <Paper withBorder p="md" component="section" aria-label="Access keys">
             <Group justify="space-between" mb="xs">

@@ -1,18 +1,21 @@
 // The users list and the create-user dialog (name, managed policies to attach, an access key made
 // at once: its secret is shown once).
-import { Anchor, Badge, Button, Checkbox, Group, Loader, Modal, MultiSelect, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { Badge, Checkbox, MultiSelect } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
-import type { ApiError } from '../../api/api';
+import { useNavigate } from 'react-router';
 import { policies, users } from '../../api/identity';
-import { ErrorAlert } from '../../components/ErrorAlert';
+import { EntityTable } from '../../components/EntityTable';
+import { CreateDialog, useSubmit } from '../../components/CreateDialog';
 import { SecretModal, type ShownKey } from '../../components/SecretModal';
-import { asApiError } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { useLoad } from '../../lib/use-load';
 
-export const IAM_NAME = /^[A-Za-z0-9+=,.@_-]+$/;
+const IAM_NAME = /^[A-Za-z0-9+=,.@_-]+$/;
+
+/** What is wrong with a user, group or policy name (IAM's rules: 1 to `max` of A-Z a-z 0-9 + = , . @ _ -), or undefined. */
+export function iamNameProblem(name: string, max: number): string | undefined {
+  return name !== '' && (name.length > max || !IAM_NAME.test(name)) ? `1 to ${max} of A-Z a-z 0-9 + = , . @ _ -` : undefined;
+}
 
 export function statusBadge(status: string) {
   return (
@@ -26,8 +29,7 @@ function CreateUserModal({ opened, onClose, onCreated }: { opened: boolean; onCl
   const [name, setName] = useState('');
   const [attach, setAttach] = useState<string[]>([]);
   const [withKey, setWithKey] = useState(true);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>();
+  const { busy, error, setError, submit } = useSubmit();
   const names = useLoad(async () => (opened ? (await policies.list()).map((p) => p.name) : []), [opened]);
   useEffect(() => {
     if (!opened) return;
@@ -35,57 +37,36 @@ function CreateUserModal({ opened, onClose, onCreated }: { opened: boolean; onCl
     setAttach([]);
     setWithKey(true);
     setError(undefined);
-  }, [opened]);
-  const problem = name !== '' && (name.length > 64 || !IAM_NAME.test(name)) ? '1 to 64 of A-Z a-z 0-9 + = , . @ _ -' : undefined;
+  }, [opened, setError]);
   return (
-    <Modal opened={opened} onClose={onClose} title="Create user" size="lg">
-      <form
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setBusy(true);
-          setError(undefined);
-          try {
-            const r = await users.create(name, withKey, attach);
-            onCreated(name, r.accessKey && r.secretKey ? { user: name, accessKey: r.accessKey, secretKey: r.secretKey } : undefined);
-          } catch (err) {
-            setError(asApiError(err));
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        <Stack>
-          <ErrorAlert error={error} />
-          <TextInput
-            label="User name"
-            required
-            data-autofocus
-            value={name}
-            onChange={(e) => setName(e.currentTarget.value)}
-            error={problem}
-            autoComplete="off"
-          />
-          <MultiSelect
-            label="Policies to attach"
-            description="What the user may do; nothing is allowed without a policy."
-            data={names.data ?? []}
-            value={attach}
-            onChange={setAttach}
-            searchable
-            error={names.error ? `${names.error.code}: ${names.error.message}` : undefined}
-          />
-          <Checkbox label="Create an access key now (its secret is shown once)" checked={withKey} onChange={(e) => setWithKey(e.currentTarget.checked)} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={busy} disabled={name === '' || problem !== undefined}>
-              Create user
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <CreateDialog
+      title="Create user"
+      size="lg"
+      opened={opened}
+      onClose={onClose}
+      onSubmit={submit(async () => {
+        const r = await users.create(name, withKey, attach);
+        onCreated(name, r.accessKey && r.secretKey ? { user: name, accessKey: r.accessKey, secretKey: r.secretKey } : undefined);
+      })}
+      busy={busy}
+      error={error}
+      nameLabel="User name"
+      name={name}
+      onName={setName}
+      nameProblem={iamNameProblem(name, 64)}
+      submitLabel="Create user"
+    >
+      <MultiSelect
+        label="Policies to attach"
+        description="What the user may do; nothing is allowed without a policy."
+        data={names.data ?? []}
+        value={attach}
+        onChange={setAttach}
+        searchable
+        error={names.error ? `${names.error.code}: ${names.error.message}` : undefined}
+      />
+      <Checkbox label="Create an access key now (its secret is shown once)" checked={withKey} onChange={(e) => setWithKey(e.currentTarget.checked)} />
+    </CreateDialog>
   );
 }
 
@@ -97,49 +78,18 @@ export function UsersList() {
   const [after, setAfter] = useState<string | undefined>();
   return (
     <>
-      <Group justify="space-between" mb="sm">
-        <Text size="sm" c="dimmed">
-          Users sign requests with their access keys; what they may do comes from the policies attached to them and to their groups.
-        </Text>
-        <Button leftSection={<IconPlus size={16} />} onClick={() => setCreating(true)}>
-          Create user
-        </Button>
-      </Group>
-      <ErrorAlert error={list.error} />
-      {list.loading && !list.data && <Loader aria-label="Loading users" />}
-      {list.data && (
-        <Paper withBorder>
-          <Table striped highlightOnHover aria-label="Users">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th scope="col">Name</Table.Th>
-                <Table.Th scope="col">Status</Table.Th>
-                <Table.Th scope="col">Created</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {list.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={3}>
-                    <Text c="dimmed">No users yet (the root key is not a user).</Text>
-                  </Table.Td>
-                </Table.Tr>
-              )}
-              {list.data.map((u) => (
-                <Table.Tr key={u.name}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/identity/users/${encodeURIComponent(u.name)}`}>
-                      {u.name}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{statusBadge(u.status)}</Table.Td>
-                  <Table.Td>{formatDate(u.created)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Paper>
-      )}
+      <EntityTable
+        label="Users"
+        intro="Users sign requests with their access keys; what they may do comes from the policies attached to them and to their groups."
+        create={{ label: 'Create user', onClick: () => setCreating(true) }}
+        list={list}
+        linkTo={(n) => `/identity/users/${encodeURIComponent(n)}`}
+        columns={[
+          { title: 'Status', cell: (u) => statusBadge(u.status) },
+          { title: 'Created', cell: (u) => formatDate(u.created) },
+        ]}
+        empty="No users yet (the root key is not a user)."
+      />
       <CreateUserModal
         opened={creating}
         onClose={() => setCreating(false)}
