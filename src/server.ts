@@ -398,6 +398,7 @@ export function createConsoleServer(config: Config, deps: ServerDeps, urls: { s3
     ...(admin !== undefined && { admin: (req, res, delegated) => handleAdmin(req, res, admin, delegated) }),
     // /metrics on the console address too, with the same authentication as on the S3 address.
     ...(metrics !== undefined && { metrics: (req, res) => handleMetrics(req, res, metrics) }),
+    audit: deps.audit,
   });
   return buildServer(config, deps, hostId, bodies, (req, res, waitsForContinue) => {
     deps.store.requestArrived();

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { DelegatedAdminRequest } from '../admin/http.js';
+import type { AuditLog } from '../audit/audit.js';
 import type { Config } from '../config.js';
 import type { DelegatedRequest } from '../http/pipeline.js';
 import type { CredentialSource } from '../iam/principal.js';
@@ -30,6 +31,8 @@ export interface ConsoleWiring {
   admin?: (req: IncomingMessage, res: ServerResponse, delegated: DelegatedAdminRequest) => Promise<void>;
   /** GET /metrics (the metrics module's handleMetrics with its deps); absent: 404. */
   metrics?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** The audit log (the console's own routes; absent = off). */
+  audit?: AuditLog | undefined;
 }
 
 export function consoleHandler(w: ConsoleWiring): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -49,5 +52,6 @@ export function consoleHandler(w: ConsoleWiring): (req: IncomingMessage, res: Se
     dir: w.config.consoleDir ?? defaultConsoleDir(),
     tls: w.tls,
     log: w.log,
+    audit: w.audit,
   });
 }

@@ -2,11 +2,14 @@
 // session endpoints, and the S3 and admin APIs proxied as the session's principal through the very
 // pipeline and admin handler the S3 address uses (authorization included: nothing here decides who
 // may do what). The HTTP contract the page codes against is in docs/console.md.
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { DelegatedAdminRequest } from '../admin/http.js';
+import type { AuditLog } from '../audit/audit.js';
 import { splitTarget } from '../http/host.js';
-import type { DelegatedRequest } from '../http/pipeline.js';
+import { bytesIn, type DelegatedRequest } from '../http/pipeline.js';
+import type { Principal } from '../iam/principal.js';
 import { readSmallBody } from '../http/small-body.js';
 import {
   type ConsoleSession,
@@ -44,6 +47,25 @@ export interface ConsoleDeps {
   /** Served over TLS: the cookie is Secure. */
   tls: boolean;
   log: Logger;
+  /** The audit log: the console's own routes (session, presign, zip, explain) each get a record; `/api/s3` and `/api/admin` are recorded by the pipeline and the admin API. */
+  audit?: AuditLog | undefined;
+}
+
+/** What the audit record of one console request says beyond the request itself, filled in as it is handled. */
+interface AuditNote {
+  principal?: Principal;
+  /** The access key a failed login named (never its secret). */
+  claimedAccessKey?: string;
+  errorCode?: string;
+  /** Recorded by the S3 pipeline or the admin API instead (the request was handed over). */
+  delegated?: boolean;
+}
+
+/** The audit operation name of a console route. */
+function consoleOperation(method: string, rawPath: string): string {
+  if (rawPath === '/api/session') return method === 'POST' ? 'console:CreateSession' : method === 'DELETE' ? 'console:DeleteSession' : 'console:GetSession';
+  const name = rawPath.slice('/api/'.length);
+  return /^[a-z]+$/.test(name) ? `console:${name[0]!.toUpperCase()}${name.slice(1)}` : 'console:Unknown';
 }
 
 /** A JSON answer of the console (errors are `{code, message}`), never cached. */
@@ -100,7 +122,7 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
   const clear = cookie('', 0);
 
   /** POST /api/session: log in. */
-  const login = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const login = async (req: IncomingMessage, res: ServerResponse, note: AuditNote): Promise<void> => {
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(type))
       throw new ConsoleError(415, 'UnsupportedMediaType', 'Log in with a JSON body (Content-Type: application/json).');
@@ -110,11 +132,13 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
       throw new ConsoleError(400, 'InvalidArgument', 'Give accessKeyId and secretAccessKey (strings).');
     if (sessionToken !== undefined && (typeof sessionToken !== 'string' || sessionToken === ''))
       throw new ConsoleError(400, 'InvalidArgument', 'sessionToken, when given, is a non-empty string.');
+    note.claimedAccessKey = accessKeyId;
     const ip = req.socket.remoteAddress ?? '';
     if (deps.limiter.blocked(ip, accessKeyId)) throw new ConsoleError(429, 'SlowDown', 'Too many failed logins: wait a few minutes and try again.');
     try {
       const { session, cookie: value } = await deps.sessions.login(accessKeyId, secretAccessKey, sessionToken);
       deps.limiter.succeeded(accessKeyId);
+      note.principal = session.principal;
       deps.log.info({ accessKeyId, kind: session.principal.kind, remoteAddress: ip }, 'console login');
       sendJson(res, 200, describeSession(session), cookie(value, (session.expires - Date.now()) / 1000));
     } catch (err) {
@@ -126,26 +150,31 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
     }
   };
 
-  const handleApi = async (req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string): Promise<void> => {
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string, note: AuditNote): Promise<void> => {
     const method = req.method ?? 'GET';
     if (foreignOrigin(req)) throw new ConsoleError(403, 'ForeignOrigin', 'The console API answers only its own pages.');
-    if (rawPath === '/api/session' && method === 'POST') return login(req, res);
+    if (rawPath === '/api/session' && method === 'POST') return login(req, res, note);
     const session = await deps.sessions.open(cookieValue(req.headers.cookie, COOKIE_NAME));
+    if (session !== undefined) note.principal = session.principal;
     if (rawPath === '/api/session') {
       if (method === 'DELETE') return sendJson(res, 204, undefined, clear);
       if (method !== 'GET') throw new ConsoleError(405, 'MethodNotAllowed', 'Use GET, POST or DELETE on /api/session.');
-      if (session === undefined) return sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {});
+      if (session === undefined)
+        return ((note.errorCode = NO_SESSION.code), sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {}));
       return sendJson(res, 200, describeSession(session));
     }
-    if (session === undefined) return sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {});
+    if (session === undefined)
+      return ((note.errorCode = NO_SESSION.code), sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {}));
     if (req.headers[CSRF_HEADER] !== '1') throw new ConsoleError(403, 'MissingCsrfHeader', `Console API calls must carry the header ${CSRF_HEADER}: 1.`);
     if (rawPath === '/api/s3' || rawPath.startsWith('/api/s3/')) {
       const target = (rawPath.slice('/api/s3'.length) || '/') + (rawQuery === '' ? '' : `?${rawQuery}`);
+      note.delegated = true;
       return deps.s3(req, res, false, { target, principal: session.principal });
     }
     if (rawPath.startsWith('/api/admin/')) {
       if (deps.admin === undefined) throw new ConsoleError(501, 'NotImplemented', 'This server has no admin API.');
       const target = `/_strata/admin/${rawPath.slice('/api/admin/'.length)}${rawQuery === '' ? '' : `?${rawQuery}`}`;
+      note.delegated = true;
       return deps.admin(req, res, { target, principal: session.principal });
     }
     const endpoint = deps.endpoints.get(rawPath);
@@ -154,10 +183,44 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
     return endpoint.run(req, res, session, new URLSearchParams(rawQuery));
   };
 
+  /** The audit record of a console route, written when its answer is complete (or the connection closed). */
+  const auditWhenDone = (req: IncomingMessage, res: ServerResponse, rawPath: string, note: AuditNote): void => {
+    const audit = deps.audit;
+    if (audit === undefined) return;
+    const startedAt = Date.now();
+    const written = req.socket.bytesWritten;
+    const done = () => {
+      if (note.delegated) return;
+      const length = Number(res.getHeader('content-length'));
+      audit.record({
+        api: 'console',
+        requestId: randomBytes(8).toString('hex').toUpperCase(),
+        startedAt,
+        operation: consoleOperation(req.method ?? 'GET', rawPath),
+        method: req.method,
+        ...(note.principal !== undefined ? { principal: note.principal } : note.claimedAccessKey !== undefined && { claimedAccessKey: note.claimedAccessKey }),
+        sourceIp: req.socket.remoteAddress,
+        userAgent: req.headers['user-agent'],
+        path: rawPath,
+        status: res.statusCode,
+        ...(note.errorCode !== undefined && { errorCode: note.errorCode }),
+        bytesIn: bytesIn(req),
+        // A streamed answer (a zip) has no Content-Length: what went out on the socket meanwhile.
+        bytesOut: Number.isFinite(length) ? length : Math.max(0, req.socket.bytesWritten - written),
+        durationMs: Date.now() - startedAt,
+      });
+    };
+    res.once('close', done);
+  };
+
   return async (req, res) => {
     const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
+    const note: AuditNote = {};
     try {
-      if (rawPath === '/api' || rawPath.startsWith('/api/')) return await handleApi(req, res, rawPath, rawQuery);
+      if (rawPath === '/api' || rawPath.startsWith('/api/')) {
+        auditWhenDone(req, res, rawPath, note);
+        return await handleApi(req, res, rawPath, rawQuery, note);
+      }
       if (rawPath === '/metrics') {
         // ── /metrics on the console address (issue 15: served on both addresses) ── the metrics
         // module's handleMetrics, wired by server.ts's createConsoleServer as `metrics`.
@@ -166,6 +229,7 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
       }
       return await serveStatic(req, res, rawPath, deps.dir);
     } catch (err) {
+      note.errorCode = err instanceof ConsoleError ? err.code : 'InternalError';
       if (err instanceof ConsoleError) sendConsoleError(res, err);
       else {
         deps.log.error({ err, path: rawPath }, 'console request failed');

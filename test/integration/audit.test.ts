@@ -244,6 +244,56 @@ for (const workers of [2, 1]) {
       assert.ok(find('admin admin:CreateUser 200 - root').bytesOut > 0);
     });
 
+    it('the console: its own routes are recorded (api console: login refused and made, presign, logout); its /api/s3 calls once, as S3 calls of the user', async () => {
+      const path = newAuditPath();
+      const server = await startServer({ args: [...base, '--audit-file', path], console: true });
+      const origin = server.consoleUrl!;
+      const bucket = newBucketName('con');
+      const json = { 'content-type': 'application/json' };
+      try {
+        const refused = await fetch(`${origin}/api/session`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ accessKeyId: ACCESS_KEY, secretAccessKey: 'not-the-secret' }),
+        });
+        assert.equal(refused.status, 403);
+        const login = await fetch(`${origin}/api/session`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }),
+        });
+        assert.equal(login.status, 200);
+        const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+        const api = { cookie, 'x-strata-console': '1' };
+        assert.equal((await fetch(`${origin}/api/s3/${bucket}`, { method: 'PUT', headers: api })).status, 200);
+        const presign = await fetch(`${origin}/api/presign`, {
+          method: 'POST',
+          headers: { ...api, ...json },
+          body: JSON.stringify({ bucket, key: 'k', method: 'GET', expiresSeconds: 60 }),
+        });
+        assert.equal(presign.status, 200);
+        assert.equal((await fetch(`${origin}/api/session`, { headers: { 'x-strata-console': '1' } })).status, 401);
+        assert.equal((await fetch(`${origin}/api/session`, { method: 'DELETE', headers: api })).status, 204);
+      } finally {
+        await server.stop();
+      }
+      const { recs, text } = readRecords(path);
+      assert.deepEqual(recs.map(summary).sort(), [
+        'console console:CreateSession 200 - root',
+        'console console:CreateSession 403 SignatureDoesNotMatch unauthenticated',
+        'console console:DeleteSession 204 - root',
+        'console console:GetSession 401 NoSession unauthenticated',
+        'console console:Presign 200 - root',
+        's3 CreateBucket 200 - root',
+      ]);
+      const failed = recs.find((r) => r.operation === 'console:CreateSession' && r.status === 403)!;
+      assert.equal(failed.principal.accessKey, ACCESS_KEY);
+      assert.equal(failed.path, '/api/session');
+      assert.ok(recs.find((r) => r.operation === 'console:Presign')!.bytesOut > 0);
+      for (const secret of [SECRET_KEY, 'not-the-secret', 'strata_console=', 'X-Amz-Signature'])
+        assert.ok(!text.includes(secret), `the audit file holds ${secret}`);
+    });
+
     it('rotation with a small size: every record across PATH and PATH.1…N, count exact, each file within the size', async () => {
       const path = newAuditPath();
       const server = await startServer({ args: [...base, '--audit-file', path, '--audit-file-max-bytes', '4096', '--audit-file-keep', '500'] });
