@@ -114,7 +114,18 @@ export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
   const spawnedAt = Date.now();
   const child = spawn(
     process.execPath,
-    [...strataNodeFlags(), ...(o.nodeArgs ?? []), STRATA_MAIN, '--address', `127.0.0.1:${port}`, '--data', o.dataDir, ...(o.args ?? [])],
+    [
+      ...strataNodeFlags(),
+      ...(o.nodeArgs ?? []),
+      STRATA_MAIN,
+      '--address',
+      `127.0.0.1:${port}`,
+      '--data',
+      o.dataDir,
+      '--console-address',
+      'off',
+      ...(o.args ?? []),
+    ],
     {
       cwd: REPO_ROOT,
       stdio: ['ignore', fd, fd],

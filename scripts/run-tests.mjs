@@ -81,7 +81,7 @@ if (!existsSync(join(root, 'dist'))) {
 const batches = [];
 if (mode === 'unit' || mode === 'all') batches.push({ label: 'unit', files: keep(findTests('dist/src')), extraArgs: [] });
 if (mode === 'integration' || mode === 'all') {
-  batches.push({ label: 'integration', files: keep(findTests('dist/test')), extraArgs: ['--test-concurrency=2'] });
+  batches.push({ label: 'integration', files: keep(findTests('dist/test')), extraArgs: ['--test-concurrency=3'] });
 }
 
 if (batches.every((b) => b.files.length === 0)) {

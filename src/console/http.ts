@@ -152,6 +152,8 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string, note: AuditNote): Promise<void> => {
     const method = req.method ?? 'GET';
+    // No page of another origin may load an API answer as an image, script or frame (no-cors loads).
+    res.setHeader('cross-origin-resource-policy', 'same-origin');
     if (foreignOrigin(req)) throw new ConsoleError(403, 'ForeignOrigin', 'The console API answers only its own pages.');
     if (rawPath === '/api/session' && method === 'POST') return login(req, res, note);
     const session = await deps.sessions.open(cookieValue(req.headers.cookie, COOKIE_NAME));
@@ -165,8 +167,14 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
     }
     if (session === undefined)
       return ((note.errorCode = NO_SESSION.code), sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {}));
-    if (req.headers[CSRF_HEADER] !== '1') throw new ConsoleError(403, 'MissingCsrfHeader', `Console API calls must carry the header ${CSRF_HEADER}: 1.`);
-    if (rawPath === '/api/s3' || rawPath.startsWith('/api/s3/')) {
+    const toS3 = rawPath === '/api/s3' || rawPath.startsWith('/api/s3/');
+    // Reads that the page opens as plain links (a download saved by the browser as it streams, not
+    // buffered in the page) need no header: they change nothing, the cookie is SameSite=Strict, and
+    // Cross-Origin-Resource-Policy keeps another origin's page from embedding them.
+    const linkRead = (method === 'GET' || method === 'HEAD') && (toS3 || rawPath === '/api/zip');
+    if (req.headers[CSRF_HEADER] !== '1' && !linkRead)
+      throw new ConsoleError(403, 'MissingCsrfHeader', `Console API calls must carry the header ${CSRF_HEADER}: 1.`);
+    if (toS3) {
       const target = (rawPath.slice('/api/s3'.length) || '/') + (rawQuery === '' ? '' : `?${rawQuery}`);
       note.delegated = true;
       return deps.s3(req, res, false, { target, principal: session.principal });

@@ -134,9 +134,12 @@ export function crashServer(child: ChildProcess): void {
   }
 }
 
-/** Starts `node main.js --address 127.0.0.1:0 --data <dir>` without waiting for anything. */
+/**
+ * Starts `node main.js --address 127.0.0.1:0 --data <dir> --console-address off` without waiting for
+ * anything (no console: it would take the default port 9001, and servers run side by side here).
+ */
 export function spawnRaw(dataDir: string, mainJs = CRASH_MAIN_JS, extra: SpawnExtra = {}): SpawnResult {
-  const child = spawn(process.execPath, [mainJs, '--address', '127.0.0.1:0', '--data', dataDir, ...(extra.args ?? [])], {
+  const child = spawn(process.execPath, [mainJs, '--address', '127.0.0.1:0', '--data', dataDir, '--console-address', 'off', ...(extra.args ?? [])], {
     cwd: REPO_ROOT,
     // Workers (the default on a multi-core machine) follow the shared rules: a freed piece stays on
     // disk for the free grace period (60 s by default); 5 s lets the end-of-run checks (15 s) see it

@@ -39,7 +39,7 @@ const paramOf = (target: string, name: string) => new URLSearchParams(target.spl
 function runStrata(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(STRATA|RUSTFS)_/.test(k)));
-    const child = spawn(process.execPath, [MAIN_JS, '--address', '127.0.0.1:0', ...args], {
+    const child = spawn(process.execPath, [MAIN_JS, '--address', '127.0.0.1:0', '--console-address', 'off', ...args], {
       cwd: REPO_ROOT,
       env: { ...clean, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -157,9 +157,21 @@ for (const workers of [2, 1]) {
         assert.equal(r.status, 401, `${method} ${path}`);
         assert.equal(r.json().code, 'NoSession');
       }
-      const noHeader = await call('GET', '/api/s3/', { cookie: rootCookie, csrf: false });
-      assert.equal(noHeader.status, 403);
-      assert.equal(noHeader.json().code, 'MissingCsrfHeader');
+      for (const [method, path] of [
+        ['PUT', `/api/s3/${bucket}-nohdr`],
+        ['DELETE', `/api/s3/${bucket}`],
+        ['GET', '/api/admin/v1/users'],
+        ['POST', '/api/presign'],
+        ['POST', '/api/explain'],
+      ] as const) {
+        const noHeader = await call(method, path, { cookie: rootCookie, csrf: false });
+        assert.equal(noHeader.status, 403, `${method} ${path}`);
+        assert.equal(noHeader.json().code, 'MissingCsrfHeader');
+      }
+      // Reads the page opens as links (downloads) need no header, and no other origin may embed them.
+      const linkRead = await call('GET', '/api/s3/', { cookie: rootCookie, csrf: false });
+      assert.equal(linkRead.status, 200);
+      assert.equal(linkRead.headers.get('cross-origin-resource-policy'), 'same-origin');
       const foreign = await call('PUT', `/api/s3/${bucket}-x`, { cookie: rootCookie, headers: { origin: 'https://evil.example' } });
       assert.equal(foreign.status, 403);
       assert.equal(foreign.json().code, 'ForeignOrigin');

@@ -21,6 +21,7 @@ describe('--metrics-auth sigv4 (the default)', () => {
   before(async () => {
     server = await startServer({
       args: ['--domain', 'localhost'],
+      console: true,
       users: [
         { name: 'ops', policies: ['diagnostics'] },
         { name: 'reader', policies: ['readonly'] },
@@ -39,6 +40,17 @@ describe('--metrics-auth sigv4 (the default)', () => {
       assert.equal(r.status, 200, r.text);
       assert.equal(value(parsePrometheus(r.text), 'strata_build_info', { version: '0.1.0' }), 1);
     }
+  });
+
+  it('the console address serves /metrics too, with the same authentication (root and admin:Prometheus 200, anonymous 401, reader 403)', async () => {
+    const consoleUrl = server.consoleUrl!;
+    for (const keys of [ROOT, server.users[0]!]) {
+      const r = await scrape(consoleUrl, { keys });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(value(parsePrometheus(r.text), 'strata_build_info', { version: '0.1.0' }), 1);
+    }
+    assert.equal((await scrape(consoleUrl)).status, 401);
+    assert.equal((await scrape(consoleUrl, { keys: server.users[1]! })).status, 403);
   });
 
   it('anonymous → 401; a user without admin:Prometheus → 403; a wrong secret → 403 SignatureDoesNotMatch; a bearer token → 403', async () => {

@@ -1,8 +1,8 @@
 // Object operations of the browser beyond listing (s3.ts): delete one and many (DeleteObjects, 1000
 // keys a request), a whole folder (listed page by page, never all at once), the versions of one key
 // (ListObjectVersions), restore = CopyObject of an old version over the current one, share links
-// (/api/presign) and downloads (fetched with the console header, saved from a blob URL).
-import { ApiError, apiJson, CONSOLE_HEADER } from './api';
+// (/api/presign) and downloads (plain links the browser saves as they stream).
+import { ApiError, apiJson } from './api';
 import { listObjects, s3, s3Url, s3Xml, xmlAll, xmlText } from './s3';
 
 export interface ObjectRef {
@@ -133,65 +133,45 @@ export function presign(bucket: string, key: string, expiresSeconds: number, ver
   return apiJson<PresignResult>('POST', '/api/presign', { bucket, key, method: 'GET', expiresSeconds, ...(versionId ? { versionId } : {}) });
 }
 
-/** Saves a blob under `name` through a temporary link (the page's own origin, so `download` works). */
-export function saveBlob(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
+const baseName = (key: string) => key.replace(/\/+$/, '').split('/').pop() || 'download';
+
+/**
+ * Opens `url` as a download: the browser saves the answer as it streams (nothing is held in the
+ * page, so a download of many GiB works). GETs of /api/s3 and /api/zip need no console header; a
+ * refusal comes back as the saved file's error, so the caller checks access first (HEAD).
+ */
+function openDownload(url: string): void {
   const a = document.createElement('a');
   a.href = url;
-  a.download = name;
+  a.rel = 'noopener';
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** Reads a response body to a blob, reporting the bytes received. */
-async function readBody(res: Response, onProgress?: (received: number) => void): Promise<Blob> {
-  const type = res.headers.get('content-type') ?? 'application/octet-stream';
-  if (!res.body || !onProgress) return res.blob();
-  const reader = res.body.getReader();
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value as Uint8Array<ArrayBuffer>);
-    received += value.byteLength;
-    onProgress(received);
-  }
-  return new Blob(chunks, { type });
+/** `attachment; filename*=UTF-8''…` (RFC 6266/8187): the name the browser saves under. */
+function attachment(name: string): string {
+  return `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-const baseName = (key: string) => key.replace(/\/+$/, '').split('/').pop() || 'download';
-
-/** Downloads one object (or one version of it) through /api/s3 and saves it. */
-export async function downloadObject(bucket: string, key: string, versionId?: string, onProgress?: (n: number) => void): Promise<void> {
-  const res = await s3('GET', { bucket, key, query: { versionId } });
-  saveBlob(await readBody(res, onProgress), baseName(key));
+/** Downloads one object (or one version of it): HEAD first (a refusal is shown), then a streamed link. */
+export async function downloadObject(bucket: string, key: string, versionId?: string): Promise<void> {
+  await s3('HEAD', { bucket, key, query: { versionId } });
+  openDownload(s3Url(bucket, key, { versionId, 'response-content-disposition': attachment(baseName(key)) }));
 }
 
-/** The URL of a folder's zip stream (GET, needs the console header: fetched, not linked). */
+/** The URL of a folder's zip stream. */
 export function zipUrl(bucket: string, prefix: string): string {
   return `/api/zip?${new URLSearchParams({ bucket, prefix })}`;
 }
 
-/** Downloads a folder (every object under `prefix`) as a zip made by the server. */
-export async function downloadFolder(bucket: string, prefix: string, onProgress?: (n: number) => void): Promise<void> {
-  const res = await fetch(zipUrl(bucket, prefix), { credentials: 'same-origin', headers: { ...CONSOLE_HEADER } });
-  if (!res.ok) {
-    const text = await res.text().catch(() => '');
-    let code = `HTTP${res.status}`;
-    let message = text || res.statusText;
-    try {
-      const j = JSON.parse(text) as { code?: string; message?: string };
-      if (j.code) (code = j.code), (message = j.message ?? j.code);
-    } catch {
-      // not JSON
-    }
-    throw new ApiError(code, message, res.status);
-  }
-  const name = `${baseName(prefix) || bucket}.zip`;
-  saveBlob(await readBody(res, onProgress), prefix === '' ? `${bucket}.zip` : name);
+/**
+ * Downloads a folder (every object under `prefix`) as a zip the server streams. A listing of one key
+ * first: the user's ListBucket refusal is shown in the page instead of saved as the file.
+ */
+export async function downloadFolder(bucket: string, prefix: string): Promise<void> {
+  await s3('GET', { bucket, query: { 'list-type': '2', prefix: prefix || undefined, 'max-keys': '1' } });
+  openDownload(zipUrl(bucket, prefix));
 }
 
 /** HEAD of an object: its type and size decide how it is previewed. */
