@@ -935,7 +935,8 @@ async function main(): Promise<void> {
     }
 
     // 2. Startup time (with the bulk-loaded objects), then the Strata that serves the cells.
-    const hasWorkers = opts.workers !== undefined || (opts.strata1w && cells.some((c) => c.strata1w)) ? strataHasWorkers() : false;
+    // Asked of every Strata run: the report says how many processes served the cells.
+    const hasWorkers = strataHasWorkers();
     if (opts.workers !== undefined && !hasWorkers) throw new Error('--workers: this Strata has no --workers flag (its --help does not list it)');
     const strataArgs = [...sseServerArgs(cells), ...(opts.workers !== undefined ? ['--workers', String(opts.workers)] : []), ...opts.strataArgs];
     const nodeArgs = [...opts.strataNodeArgs, ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [])];
