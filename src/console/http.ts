@@ -150,6 +150,12 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
     }
   };
 
+  /** 401 NoSession, clearing a cookie the request carried (it no longer opens). */
+  const noSession = (req: IncomingMessage, res: ServerResponse, note: AuditNote): void => {
+    note.errorCode = NO_SESSION.code;
+    sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {});
+  };
+
   const handleApi = async (req: IncomingMessage, res: ServerResponse, rawPath: string, rawQuery: string, note: AuditNote): Promise<void> => {
     const method = req.method ?? 'GET';
     // No page of another origin may load an API answer as an image, script or frame (no-cors loads).
@@ -161,12 +167,10 @@ export function createConsoleHandler(deps: ConsoleDeps): (req: IncomingMessage, 
     if (rawPath === '/api/session') {
       if (method === 'DELETE') return sendJson(res, 204, undefined, clear);
       if (method !== 'GET') throw new ConsoleError(405, 'MethodNotAllowed', 'Use GET, POST or DELETE on /api/session.');
-      if (session === undefined)
-        return ((note.errorCode = NO_SESSION.code), sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {}));
+      if (session === undefined) return noSession(req, res, note);
       return sendJson(res, 200, describeSession(session));
     }
-    if (session === undefined)
-      return ((note.errorCode = NO_SESSION.code), sendConsoleError(res, NO_SESSION, req.headers.cookie?.includes(`${COOKIE_NAME}=`) ? clear : {}));
+    if (session === undefined) return noSession(req, res, note);
     const toS3 = rawPath === '/api/s3' || rawPath.startsWith('/api/s3/');
     // Reads that the page opens as plain links (a download saved by the browser as it streams, not
     // buffered in the page) need no header: they change nothing, the cookie is SameSite=Strict, and

@@ -419,6 +419,7 @@ export function createRequestHandler(deps: PipelineDeps) {
       // 11. access log, once the response is done: with the S3 error code of a failed request, the
       // client's address and user agent, and the body bytes actually received.
       const done = () => {
+        const received = bytesIn(req);
         const line: AccessFacts = {
           reqId,
           op: opName,
@@ -428,7 +429,7 @@ export function createRequestHandler(deps: PipelineDeps) {
           status: res.statusCode,
           s3Code,
           denied: denialOf(ctx),
-          bytesIn: bytesIn(req),
+          bytesIn: received,
           bytesOut: out.contentLength,
           ms: Date.now() - startedAt,
           remoteAddress: req.socket.remoteAddress,
@@ -436,7 +437,7 @@ export function createRequestHandler(deps: PipelineDeps) {
         };
         accessLog.info(line, 'request');
         // …the metrics (the answer's status, bytes and latency) and the audit record.
-        deps.metrics?.request(opName, res.statusCode, bytesIn(req), bodyBytesOut(req, res, out), (performance.now() - t0) / 1000);
+        deps.metrics?.request(opName, res.statusCode, received, bodyBytesOut(req, res, out), (performance.now() - t0) / 1000);
         if (deps.audit !== undefined) deps.audit.record(factsOfAccess('s3', line, auditExtras(req, ctx, startedAt, answeredVersion)));
       };
       if (res.writableFinished || res.destroyed) done();
