@@ -8,9 +8,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
-import { XMLParser } from 'fast-xml-parser';
-import { ZipFile } from 'yazl';
+import type { XMLParser } from 'fast-xml-parser';
+import type { ZipFile } from 'yazl';
 import type { ApiEndpoint } from './http.js';
 import { presignUrl } from './presign.js';
 import { ConsoleError, type ConsoleSession } from './session.js';
@@ -64,7 +65,21 @@ interface Listed {
   lastModified: Date;
 }
 
-const xml = new XMLParser({ parseTagValue: false, trimValues: false, ignoreAttributes: true, isArray: (name) => name === 'Contents' });
+// The XML parser and yazl are loaded by the first zip asked for, not at every server start (each
+// worker loads the console; as s3/xml.ts does for the XML builder).
+const requireLazily = createRequire(import.meta.url);
+let parser: XMLParser | undefined;
+function xml(): XMLParser {
+  if (parser === undefined) {
+    const { XMLParser } = requireLazily('fast-xml-parser') as typeof import('fast-xml-parser');
+    parser = new XMLParser({ parseTagValue: false, trimValues: false, ignoreAttributes: true, isArray: (name) => name === 'Contents' });
+  }
+  return parser;
+}
+function newZip(): ZipFile {
+  const { ZipFile } = requireLazily('yazl') as typeof import('yazl');
+  return new ZipFile();
+}
 
 /** One GET over the loopback; resolves with the response (its body not read yet). */
 function get(url: string): Promise<IncomingMessage> {
@@ -110,7 +125,7 @@ export function zipEndpoint(deps: { region: string; localS3Url: () => string; no
       const code = s3CodeOf(body, res.statusCode ?? 500);
       throw new ConsoleError(res.statusCode ?? 500, code, /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? code);
     }
-    const r = (xml.parse(body) as { ListBucketResult?: Record<string, unknown> }).ListBucketResult ?? {};
+    const r = (xml().parse(body) as { ListBucketResult?: Record<string, unknown> }).ListBucketResult ?? {};
     const contents = (r.Contents as Array<Record<string, string>> | undefined) ?? [];
     const objects: Listed[] = contents.map((c) => ({
       key: String(c.Key ?? ''),
@@ -127,7 +142,7 @@ export function zipEndpoint(deps: { region: string; localS3Url: () => string; no
     if (bucket === '') throw new ConsoleError(400, 'InvalidArgument', 'Give the bucket (?bucket=NAME&prefix=FOLDER/).');
     // The first page before any byte is sent: a refused listing or a missing bucket is a JSON error.
     let page = await listPage(session, bucket, prefix, undefined);
-    const zip = new ZipFile();
+    const zip = newZip();
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': 'application/zip',
