@@ -63,3 +63,26 @@ export type DegradedReason = 'missing' | 'corrupt' | 'write-failed';
 export interface DegradedSink {
   degraded(pieceId: string, drives: readonly number[], reason: DegradedReason): void;
 }
+
+/** What one piece's shards look like after reading and checking every one of them. */
+export interface PieceCheck {
+  /** Shard indexes (= drive indexes) whose shard is missing, truncated or fails a block checksum. */
+  readonly bad: readonly number[];
+  /** Bytes read to check it (for the scrub's rate limit). */
+  readonly bytesRead: number;
+}
+
+/** What the scrub and heal jobs ask of the erasure store (the store implements it). */
+export interface ErasureMaintenance {
+  readonly drives: DriveSet;
+  /** Reads and checks every shard of `pieceId`. A piece that no longer exists answers `undefined`. */
+  verifyPiece(pieceId: string, signal?: AbortSignal): Promise<PieceCheck | undefined>;
+  /**
+   * Rebuilds the bad shards of `pieceId` from the healthy ones onto their drives (written and
+   * synced like any shard). Answers the drives healed and the bytes written; `undefined` when the
+   * piece no longer exists. Fewer than k healthy shards throws.
+   */
+  healPiece(pieceId: string, signal?: AbortSignal): Promise<{ healed: readonly number[]; bytesWritten: number } | undefined>;
+  /** Ids of the pieces with a shard on drive `index` or on any drive (input of scrub and of a drive rebuild). */
+  pieceIds(index?: number): AsyncIterable<string>;
+}
