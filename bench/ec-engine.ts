@@ -11,11 +11,15 @@
 //   @ronomon/reed-solomon               native addon (C, built from source by node-gyp), libuv threadpool
 //   @digitaldefiance/reed-solomon-erasure.wasm   the Rust reed-solomon-erasure crate built to wasm
 //   @subspace/reed-solomon-erasure.wasm         the same crate, the original (older) wasm build
+//     (these two only when EC_BENCH_WASM lists them, comma-separated: a crash in one can take the
+//     wasm memory of the package down for the rest of the run)
 //   hash-wasm, @node-rs/xxhash          block hash candidates (BLAKE3, xxh3-128)
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createCodec } from '../src/store/data/erasure/codec.js';
+import { codingMatrix, combine, invert } from '../src/store/data/erasure/gf256.js';
+import { BLOCK_HASH } from '../src/store/data/erasure/block-hash.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -48,11 +52,35 @@ function load<T>(pkg: string): T | undefined {
   }
 }
 
+/** The same coder with its products in the plain JavaScript loop (gf256.ts `combine`): what SIMD gains. */
+function scalarRows(rows: Uint8Array[], inputs: readonly Buffer[], len: number): Buffer[] {
+  return rows.map((row) => {
+    const out = Buffer.allocUnsafeSlow(len);
+    combine(row, inputs, out, len);
+    return out;
+  });
+}
+
 const candidates: Candidate[] = [
   {
-    name: 'strata gf256 (TS)',
+    name: 'strata codec.ts (wasm SIMD)',
     encode: (k, m, data) => createCodec(k, m).encode(data),
     reconstruct: (k, m, shards) => createCodec(k, m).reconstruct(shards),
+  },
+  {
+    name: 'strata gf256.ts (JS loop)',
+    encode: (k, m, data) => scalarRows(codingMatrix(k, m).slice(k), data, data[0]!.length),
+    // The bench loses data shards 0..m-1: rebuild them from the first k present (as codec.ts does).
+    reconstruct: (k, m, shards) => {
+      const use = shards.flatMap((s, i) => (s ? [i] : [])).slice(0, k);
+      const inverse = invert(use.map((i) => codingMatrix(k, m)[i]!));
+      const lost = shards.flatMap((s, i) => (s || i >= k ? [] : [i]));
+      return scalarRows(
+        lost.map((i) => inverse[i]!),
+        use.map((i) => shards[i]!),
+        shards[use[0]!]!.length,
+      );
+    },
   },
 ];
 
@@ -179,9 +207,16 @@ async function coders(): Promise<void> {
           console.log(`| ${c.name} | ${k}+${m} | ${block / KiB} KiB | — (${why}) | — |`);
           continue;
         }
-        const enc = await time(() => c.encode(k, m, data));
-        const rec = await time(() => c.reconstruct(k, m, lost));
-        console.log(`| ${c.name} | ${k}+${m} | ${block / KiB} KiB | ${gibs(block, enc)} | ${gibs(block, rec)} |`);
+        const cell = async (op: () => unknown): Promise<string> => {
+          try {
+            return gibs(block, await time(op));
+          } catch (e) {
+            return `failed: ${(e as Error).message.split('\n')[0]}`;
+          }
+        };
+        console.log(
+          `| ${c.name} | ${k}+${m} | ${block / KiB} KiB | ${await cell(() => c.encode(k, m, data))} | ${await cell(() => c.reconstruct(k, m, lost))} |`,
+        );
       }
     }
 }
@@ -222,22 +257,37 @@ interface WasmHasher {
   digest(f: 'binary'): Uint8Array;
 }
 
-/** Event-loop time of one 1 MiB block at 4+2 as the store would spend it: encode + hash the six shards. */
+/** Event-loop time of one 1 MiB block as the store would spend it: encode, then hash the k + m shards. */
 async function eventLoop(): Promise<void> {
-  console.log(`\n## Event-loop time per 1 MiB block (the store's write path: encode, then hash each shard)\n`);
-  console.log(`| k+m | encode µs | hash µs (sha256, k+m shards) | total µs | × 64 for a 64 MiB PUT (ms) |`);
-  console.log(`| --- | --- | --- | --- | --- |`);
+  const hashers: [string, (b: Buffer) => unknown][] = [
+    ['sha256', (b) => createHash('sha256').update(b).digest()],
+    ['BLOCK_HASH', (b) => BLOCK_HASH.digest(b)],
+  ];
+  const hw = load<{ createXXHash128(): Promise<WasmHasher> }>('hash-wasm');
+  if (hw && BLOCK_HASH.name !== 'xxh3-128') {
+    const x128 = await hw.createXXHash128();
+    hashers.push(['xxh3-128', (b) => x128.init().update(b).digest('binary')]);
+  }
+  console.log(`\n## Event-loop time per 1 MiB block (the store's write path: encode, then hash each shard; BLOCK_HASH = ${BLOCK_HASH.name})\n`);
+  console.log(`| k+m | encode µs | ${hashers.map(([n]) => `hash µs (${n}, k+m shards)`).join(' | ')} | encode + BLOCK_HASH µs | × 64 for a 64 MiB PUT (ms) |`);
+  console.log(`| --- | --- |${hashers.map(() => ' --- |').join('')} --- | --- |`);
   for (const [k, m] of LAYOUTS) {
     const len = Math.ceil(MiB / k);
     const data = Array.from({ length: k }, () => randomBytes(len));
     const codec = createCodec(k, m);
     const enc = await time(() => codec.encode(data));
     const shards = [...data, ...(await codec.encode(data))];
-    const hash = await time(() => {
-      for (const s of shards) createHash('sha256').update(s).digest();
-    });
-    const total = (enc + hash) * 1e6;
-    console.log(`| ${k}+${m} | ${(enc * 1e6).toFixed(0)} | ${(hash * 1e6).toFixed(0)} | ${total.toFixed(0)} | ${((total * 64) / 1000).toFixed(0)} |`);
+    const hash: number[] = [];
+    for (const [, f] of hashers)
+      hash.push(
+        await time(() => {
+          for (const s of shards) f(s);
+        }),
+      );
+    const total = (enc + hash[1]!) * 1e6;
+    console.log(
+      `| ${k}+${m} | ${(enc * 1e6).toFixed(0)} | ${hash.map((h) => (h * 1e6).toFixed(0)).join(' | ')} | ${total.toFixed(0)} | ${((total * 64) / 1000).toFixed(0)} |`,
+    );
   }
 }
 
