@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { BLOCK_HASH } from './block-hash.js';
+import { BLOCK_HASH, blockHashNamed } from './block-hash.js';
 import { createCodec } from './codec.js';
 import { codingMatrix, combine, invert, mul, multiply, identity } from './gf256.js';
 import { nibbleTables, simdAvailable, simdRows } from './gf256-simd.js';
@@ -152,12 +152,25 @@ describe('erasure codec', () => {
         }
   });
 
-  it('the block hash is SHA-256: known answer and name', () => {
-    assert.equal(BLOCK_HASH.name, 'sha256');
-    assert.equal(BLOCK_HASH.size, 32);
-    assert.equal(BLOCK_HASH.digest(Buffer.from('abc')).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  it('the block hash is XXH3-128: known answers (canonical digests of the xxHash spec), name, size; SHA-256 still named', () => {
+    assert.equal(BLOCK_HASH.name, 'xxh3-128');
+    assert.equal(BLOCK_HASH.size, 16);
+    assert.equal(BLOCK_HASH.digest(Buffer.alloc(0)).toString('hex'), '99aa06d3014798d86001c324468d497f');
+    // Checked against @node-rs/xxhash (the xxHash C library) for the same inputs.
+    assert.equal(BLOCK_HASH.digest(Buffer.from('abc')).toString('hex'), '06b05ab6733a618578af5f94892f3950');
+    assert.equal(BLOCK_HASH.digest(Buffer.from('x'.repeat(1000))).toString('hex'), '50a1af5a5f2dcf01c0a4877b962cba82');
     const big = bytes(1 << 20, 9);
-    assert.ok(BLOCK_HASH.digest(big).equals(createHash('sha256').update(big).digest()));
+    const d = BLOCK_HASH.digest(big);
+    assert.equal(d.length, 16);
+    assert.ok(d.equals(BLOCK_HASH.digest(Buffer.from(big))), 'deterministic');
+    big[12345]! ^= 1;
+    assert.ok(!d.equals(BLOCK_HASH.digest(big)), 'one flipped bit changes the digest');
+    assert.equal(blockHashNamed('xxh3-128'), BLOCK_HASH);
+    const sha = blockHashNamed('sha256')!;
+    assert.equal(sha.size, 32);
+    assert.equal(sha.digest(Buffer.from('abc')).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.ok(sha.digest(big).equals(createHash('sha256').update(big).digest()));
+    assert.equal(blockHashNamed('md5'), undefined);
   });
 });
 
