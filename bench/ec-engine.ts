@@ -15,6 +15,7 @@
 //     wasm memory of the package down for the rest of the run)
 //   hash-wasm, @node-rs/xxhash          block hash candidates (BLAKE3, xxh3-128)
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createCodec } from '../src/store/data/erasure/codec.js';
@@ -43,13 +44,15 @@ interface Candidate {
 }
 
 const extRequire = process.env.EC_BENCH_MODULES ? createRequire(join(process.env.EC_BENCH_MODULES, 'x.js')) : undefined;
+const ownRequire = createRequire(import.meta.url);
+/** A candidate package: from EC_BENCH_MODULES, else from the project's own dependencies (hash-wasm). */
 function load<T>(pkg: string): T | undefined {
-  try {
-    return extRequire?.(pkg) as T;
-  } catch (e) {
-    console.log(`(${pkg} not loaded: ${(e as Error).message.split('\n')[0]})`);
-    return undefined;
-  }
+  for (const req of [extRequire, ownRequire])
+    try {
+      if (req) return req(pkg) as T;
+    } catch {}
+  console.log(`(${pkg} not installed: skipped)`);
+  return undefined;
 }
 
 /** The same coder with its products in the plain JavaScript loop (gf256.ts `combine`): what SIMD gains. */
@@ -149,8 +152,8 @@ interface RsWasm {
 for (const pkg of (process.env.EC_BENCH_WASM ?? '').split(',').filter(Boolean)) {
   const mod = load<{ ReedSolomonErasure: { fromBytes(b: Uint8Array): RsWasm } }>(pkg);
   if (!mod) continue;
-  const wasmPath = extRequire!.resolve(pkg).replace(/index\.js$/, 'reed_solomon_erasure_bg.wasm');
-  const rs = mod.ReedSolomonErasure.fromBytes((extRequire!('node:fs') as typeof import('node:fs')).readFileSync(wasmPath));
+  const wasmPath = (extRequire ?? ownRequire).resolve(pkg).replace(/index\.js$/, 'reed_solomon_erasure_bg.wasm');
+  const rs = mod.ReedSolomonErasure.fromBytes(readFileSync(wasmPath));
   // Its shards lie back to back in one buffer (copied into wasm memory and back by the package).
   const pack = (shards: (Buffer | null)[]): Uint8Array => {
     const len = shards.find((s) => s)!.length;

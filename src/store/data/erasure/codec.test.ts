@@ -9,18 +9,8 @@ import { createCodec } from './codec.js';
 import { codingMatrix, combine, invert, mul, multiply, identity } from './gf256.js';
 import { nibbleTables, simdAvailable, simdRows } from './gf256-simd.js';
 
-/** Deterministic bytes (a seeded generator: failures reproduce). */
-function bytes(len: number, seed: number): Buffer {
-  const b = Buffer.alloc(len);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
+/** Deterministic bytes (SHAKE-256 of the seed: failures reproduce). */
+const bytes = (len: number, seed: number): Buffer => createHash('shake256', { outputLength: len }).update(`codec ${seed}`).digest();
 
 /** Every subset of {0..n-1} with at most `max` members. */
 function subsets(n: number, max: number): number[][] {
