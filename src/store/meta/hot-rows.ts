@@ -14,6 +14,8 @@ export interface CachedVersion<Row> {
   /** The version's row, or null: no such version (or no latest version) when it was read. */
   readonly row: Row | null;
   readonly inline: InlineState;
+  /** What the reader derived from the row once (frozen: shared by every hit), kept as long as the row is. */
+  derived?: unknown;
 }
 
 export interface HotRowLimits {
@@ -79,7 +81,8 @@ export class HotRows<Row, B, C> {
     return v;
   }
 
-  setVersion(bucket: string, key: string, version: string, row: Row | null, inline: InlineState): void {
+  /** Keeps a version; returns its entry, or undefined when it is too large to keep. */
+  setVersion(bucket: string, key: string, version: string, row: Row | null, inline: InlineState): CachedVersion<Row> | undefined {
     const id = objectId(bucket, key);
     let k = this.objects.get(id);
     if (k === undefined) {
@@ -94,7 +97,7 @@ export class HotRows<Row, B, C> {
     if (cost > this.limits.bytes) {
       // Never kept: it would push everything else out.
       if (k.versions.size > 0) this.objects.set(id, k);
-      return;
+      return undefined;
     }
     this.objects.set(id, k);
     k.versions.set(version, v);
@@ -102,6 +105,7 @@ export class HotRows<Row, B, C> {
     this.entryCount++;
     this.byteCount += cost;
     this.evict();
+    return v;
   }
 
   /** Every cached version of a key (a write to the key changes its latest version, maybe others). */
