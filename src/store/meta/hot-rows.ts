@@ -2,7 +2,8 @@
 // path"): rows the small-request path reads again and again — buckets, a bucket with its
 // configuration documents (and the identity generation read with them), object versions and the
 // inline bytes of small objects — kept as the rows SQLite returned, so a hit is turned into records
-// exactly as a read would be (callers get fresh copies: nothing they change reaches the cache).
+// exactly as a read would be (callers get fresh copies: nothing they change reaches the cache; the
+// parsed extras — tags, ACL, retention, encryption — are parsed once per entry and shared, frozen).
 // Absence is cached too (no such bucket, no such key). Bounded by entries and bytes, least recently
 // used out first. This module only keeps rows; when they may be used is SqliteMetaStore's rule
 // (own commits drop what they change, another process's commit clears everything: sqlite.ts).
