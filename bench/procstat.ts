@@ -16,6 +16,30 @@ export function readCpuTicks(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time of every thread of the process in nanoseconds (the first field of each
+ * /proc/<pid>/task/<tid>/schedstat), or undefined when the process is gone. Finer than
+ * readCpuTicks' 10 ms ticks: a few hundred small requests are measurable. Threads that ended
+ * since the last call are no longer counted (Node's and libuv's threads live as long as the process).
+ */
+export function readCpuNs(pid: number): number | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let ns = 0;
+  for (const t of tasks) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns;
+}
+
 /** Resident set size now and its high-water mark, in KiB. */
 export function readMemory(pid: number): { rssKb: number; hwmKb: number } | undefined {
   try {

@@ -4,7 +4,7 @@
 // `--`, e.g. `-- --workers 1`), then for GET and PUT of one 4 KiB key stored in the clear, with
 // SSE-S3 and with SSE-C (as the bench's `sse-*-4k` cells send them), over C connections:
 //   1. system calls per request, `strace -c -f` attached to every server process during N requests;
-//   2. server CPU per request (utime+stime of every server process, /proc) over ROUNDS rounds of N
+//   2. server CPU per request (the CPU time of every thread of every server process, /proc schedstat: ns) over ROUNDS rounds of N
 //      requests per kind, the kinds alternating within each round (the order reversed every other
 //      round), so the machine's changing load hits them alike: each kind's median, and the median of
 //      the rounds' ratios to plain.
@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { buildHead, Connection, type HttpRequest, requestOnce } from './client.js';
-import { CLK_TCK, processTree, readCpuTicks } from './procstat.js';
+import { processTree, readCpuNs } from './procstat.js';
 import { startStrata } from './servers.js';
 import { headersOf, type Kind, SSE_SERVER_ARGS } from './sse.js';
 import { underStrace } from './syscalls.js';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       );
     };
     const pids = () => processTree(s.pid);
-    const cpuTicks = (ps: number[]) => ps.reduce((sum, p) => sum + (readCpuTicks(p) ?? 0), 0);
+    const cpuNs = (ps: number[]) => ps.reduce((sum, p) => sum + (readCpuNs(p) ?? 0), 0);
     for (const method of (['GET', 'PUT'] as const).filter((m) => only === undefined || m === only)) {
       for (const kind of kinds) await load(requestOf(method, kind), 500); // warm: JIT, caches
       if (haveStrace) {
@@ -98,9 +98,9 @@ async function main(): Promise<void> {
       for (let r = 0; r < rounds; r++) {
         for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) {
           const ps = pids();
-          const t0 = cpuTicks(ps);
+          const t0 = cpuNs(ps);
           await load(requestOf(method, kind), n);
-          cpu[kind].push((((cpuTicks(ps) - t0) / CLK_TCK) * 1e6) / n);
+          cpu[kind].push((cpuNs(ps) - t0) / 1e3 / n);
         }
       }
       const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

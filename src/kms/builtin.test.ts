@@ -95,6 +95,29 @@ describe('BuiltinKeyService', () => {
     assert.equal(await kmsCode(kms.generateDataKey('missing', CTX)), 'NotFoundException');
   });
 
+  it('cache › a data key unwrapped (and remembered) under one context is still refused under another, or under another key id; the same pairs in another order hit', async () => {
+    const kms = await fresh();
+    await kms.createKey('other');
+    const dk = await kms.generateDataKey(kms.defaultKeyId, CTX);
+    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, dk.ciphertext, CTX), dk.plaintext, 'unwrapped: now remembered');
+    // What another object presenting this object's wrapped key would give: its own ARN.
+    const others: Array<Record<string, string>> = [
+      { ...CTX, 'aws:s3:arn': 'arn:aws:s3:::bucket/other-key' },
+      { ...CTX, purpose: 'other' },
+      { ...CTX, extra: '1' },
+      { 'aws:s3:arn': CTX['aws:s3:arn'] },
+      {},
+      Object.assign(Object.create({ purpose: 'test' }) as Record<string, string>, { 'aws:s3:arn': CTX['aws:s3:arn'] }),
+    ];
+    for (const ctx of others) {
+      assert.equal(await kmsCode(kms.decryptDataKey(kms.defaultKeyId, dk.ciphertext, ctx)), 'InvalidCiphertextException', JSON.stringify(ctx));
+    }
+    assert.equal(await kmsCode(kms.decryptDataKey('other', dk.ciphertext, CTX)), 'InvalidCiphertextException');
+    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, dk.ciphertext, { purpose: 'test', 'aws:s3:arn': CTX['aws:s3:arn'] }), dk.plaintext);
+    // The refusals did not evict or replace what the right context unwrapped.
+    assert.deepEqual(await kms.decryptDataKey(kms.defaultKeyId, dk.ciphertext, CTX), dk.plaintext);
+  });
+
   it('tampering › every single flipped bit position of each byte, a truncated or extended ciphertext → InvalidCiphertextException, never other bytes', async () => {
     const kms = await fresh();
     const dk = await kms.generateDataKey(kms.defaultKeyId, CTX);

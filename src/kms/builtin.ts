@@ -18,7 +18,8 @@
 // states read since the generation last moved are reused, else the key's row is read again. So a disable or a rotation by another process sharing
 // the data directory takes effect within a second (at once for administration and in the process
 // that made it). The unsealed material of each (key, version) is cached in memory (it never changes once
-// written), and so are the last unwrapped data keys (by their exact ciphertext, key and context).
+// written), and so are the last unwrapped data keys (by their exact ciphertext; a hit needs the same key
+// id and context pairs it was unwrapped with).
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { StoreError } from '../store/errors.js';
 import type { KmsKeyRecord, KmsKeyStore, KmsKeyVersionRecord } from '../store/kms-keys.js';
@@ -121,8 +122,8 @@ export class BuiltinKeyService implements KeyService {
   private statesAt = -1;
   /** When the key generation was last looked at (this.now()). */
   private checkedAt = Number.NEGATIVE_INFINITY;
-  /** Recently unwrapped data keys by key id, ciphertext and canonical context (at most UNWRAPPED_MAX). */
-  private readonly unwrapped = new Map<string, Buffer>();
+  /** Recently unwrapped data keys by their ciphertext (latin1), with the key id and context that unwrapped them (at most UNWRAPPED_MAX). */
+  private readonly unwrapped = new Map<string, Unwrapped>();
 
   private constructor(
     private readonly keys: KmsKeyStore,
@@ -189,7 +190,6 @@ export class BuiltinKeyService implements KeyService {
   }
 
   async decryptDataKey(keyId: string, ciphertext: Buffer, context: Readonly<Record<string, string>>): Promise<Buffer> {
-    const ctx = canonicalContext(context);
     let key = this.usableKey(keyId, false);
     const bad = () => new KmsError('InvalidCiphertextException', 'The data key ciphertext cannot be decrypted with this key and encryption context.');
     if (ciphertext.length !== DATA_KEY_BYTES || ciphertext[0] !== DATA_KEY_FORMAT) throw bad();
@@ -197,16 +197,20 @@ export class BuiltinKeyService implements KeyService {
     // A version newer than the state this process holds: another process rotated within the last second.
     if (version > key.currentVersion) key = this.usableKey(keyId, true);
     if (version < 1 || version > key.currentVersion) throw bad();
-    // The same inputs always unwrap to the same bytes: a data key unwrapped before is not unwrapped again.
-    const cacheKey = `${keyId}\0${ciphertext.toString('latin1')}\0${ctx}`;
+    // The same inputs always unwrap to the same bytes: a data key unwrapped before is not unwrapped
+    // again. Found by its exact ciphertext, then the key id and every context pair compared with
+    // those it was unwrapped with (cheaper than the canonical form: nothing built per call).
+    const cacheKey = ciphertext.toString('latin1');
     const cached = this.unwrapped.get(cacheKey);
-    if (cached !== undefined) return Buffer.from(cached);
+    if (cached !== undefined && cached.keyId === keyId && sameContext(cached.context, context)) return Buffer.from(cached.plain);
+    const ctx = canonicalContext(context);
     const material = this.material(keyId, version);
     if (material === undefined) throw bad();
     const plain = open(material, ciphertext.subarray(HEADER_BYTES), dataKeyAad(ciphertext.subarray(0, HEADER_BYTES), keyId, ctx));
     if (plain === undefined) throw bad();
-    if (this.unwrapped.size >= UNWRAPPED_MAX) this.unwrapped.delete(this.unwrapped.keys().next().value!);
-    this.unwrapped.set(cacheKey, Buffer.from(plain));
+    if (cached !== undefined) this.unwrapped.delete(cacheKey);
+    else if (this.unwrapped.size >= UNWRAPPED_MAX) this.unwrapped.delete(this.unwrapped.keys().next().value!);
+    this.unwrapped.set(cacheKey, { keyId, context: new Map(Object.entries(context)), plain: Buffer.from(plain) });
     return plain;
   }
 
@@ -350,6 +354,23 @@ export class BuiltinKeyService implements KeyService {
       isDefault: k.keyId === this.defaultKeyId,
     };
   }
+}
+
+/** A data key unwrapped before: the key id and encryption context its ciphertext opened under, and its bytes. */
+interface Unwrapped {
+  readonly keyId: string;
+  readonly context: ReadonlyMap<string, string>;
+  readonly plain: Buffer;
+}
+
+/** The same pairs (in any order): what the canonical forms compare, without building them. */
+function sameContext(known: ReadonlyMap<string, string>, given: Readonly<Record<string, string>>): boolean {
+  let n = 0;
+  for (const name in given) {
+    if (!Object.hasOwn(given, name) || known.get(name) !== given[name]) return false;
+    n++;
+  }
+  return n === known.size;
 }
 
 function dataKeyAad(header: Buffer, keyId: string, canonical: string): Buffer {

@@ -41,6 +41,8 @@ const VERSION_INLINE = 2;
 const SALT_BYTES = 24;
 const NONCE_BYTES = 12;
 const INFO = 'strata sealed piece v1';
+/** Package 0's nonce in a version 1 piece (never written to). */
+const ZERO_NONCE = Buffer.alloc(NONCE_BYTES);
 
 /** The number of packages of a piece of `plain` bytes: at least one (an empty piece has one empty package). */
 function packagesOf(plain: number, pkg: number): number {
@@ -108,6 +110,8 @@ class Piece {
   }
 
   nonce(i: number): Buffer {
+    // Package 0's nonce: the base (version 2), or all zeros (version 1). The cipher copies its IV.
+    if (i === 0) return this.base ?? ZERO_NONCE;
     const n = Buffer.allocUnsafe(NONCE_BYTES);
     if (this.base === undefined) {
       // i < 2^53: the high word then the low word of a 64-bit big-endian counter.

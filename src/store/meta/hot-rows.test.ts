@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { objectRecord, uploadRecord } from '../contract.js';
+import { sealedSize } from '../sealed.js';
 import { HotRows } from './hot-rows.js';
 import { SqliteMetaStore } from './sqlite.js';
 
@@ -98,6 +99,24 @@ describe('SqliteMetaStore hot rows', () => {
     const again = a.getObject('b', 'copy')!;
     assert.equal(a.hot.cache!.hits, hits + 1);
     assert.deepEqual([text(again), again.meta.user['a']], ['abc', '1']);
+  });
+
+  it('a hit shares the parsed extras (tags, encryption), frozen: a caller replaces them on its record, never changes them in place', async () => {
+    const sse = { mode: 'AES256' as const, keyId: 'k', dataKey: 'AAAA' };
+    await a.putObject(inline('extras', 'abc', { tags: [{ key: 't', value: '1' }], sse, inline: Buffer.alloc(sealedSize(3)) }));
+    a.requestArrived();
+    const first = a.getObject('b', 'extras', undefined, false)!;
+    const again = a.getObject('b', 'extras', undefined, false)!;
+    assert.equal(again.sse, first.sse, 'parsed once for the cached row');
+    assert.deepEqual(again.sse, sse);
+    assert.ok(Object.isFrozen(first.sse) && Object.isFrozen(first.tags) && Object.isFrozen(first.tags![0]));
+    assert.throws(() => {
+      (first.sse as { keyId: string }).keyId = 'changed';
+    }, TypeError);
+    assert.throws(() => first.tags!.push({ key: 'u', value: '2' }), TypeError);
+    first.tags = [];
+    first.sse = undefined;
+    assert.deepEqual(a.getObject('b', 'extras', undefined, false)!.tags, [{ key: 't', value: '1' }]);
   });
 
   it('own writes: put, update, delete, multipart completion are seen by the next read, no arrival needed', async () => {

@@ -2,7 +2,8 @@
 // path"): rows the small-request path reads again and again — buckets, a bucket with its
 // configuration documents (and the identity generation read with them), object versions and the
 // inline bytes of small objects — kept as the rows SQLite returned, so a hit is turned into records
-// exactly as a read would be (callers get fresh copies: nothing they change reaches the cache).
+// exactly as a read would be (callers get fresh copies: nothing they change reaches the cache; the
+// parsed extras — tags, ACL, retention, encryption — are parsed once per entry and shared, frozen).
 // Absence is cached too (no such bucket, no such key). Bounded by entries and bytes, least recently
 // used out first. This module only keeps rows; when they may be used is SqliteMetaStore's rule
 // (own commits drop what they change, another process's commit clears everything: sqlite.ts).
@@ -14,6 +15,8 @@ export interface CachedVersion<Row> {
   /** The version's row, or null: no such version (or no latest version) when it was read. */
   readonly row: Row | null;
   readonly inline: InlineState;
+  /** What the reader derived from the row once (frozen: shared by every hit), kept as long as the row is. */
+  derived?: unknown;
 }
 
 export interface HotRowLimits {
@@ -79,7 +82,8 @@ export class HotRows<Row, B, C> {
     return v;
   }
 
-  setVersion(bucket: string, key: string, version: string, row: Row | null, inline: InlineState): void {
+  /** Keeps a version; returns its entry, or undefined when it is too large to keep. */
+  setVersion(bucket: string, key: string, version: string, row: Row | null, inline: InlineState): CachedVersion<Row> | undefined {
     const id = objectId(bucket, key);
     let k = this.objects.get(id);
     if (k === undefined) {
@@ -94,7 +98,7 @@ export class HotRows<Row, B, C> {
     if (cost > this.limits.bytes) {
       // Never kept: it would push everything else out.
       if (k.versions.size > 0) this.objects.set(id, k);
-      return;
+      return undefined;
     }
     this.objects.set(id, k);
     k.versions.set(version, v);
@@ -102,6 +106,7 @@ export class HotRows<Row, B, C> {
     this.entryCount++;
     this.byteCount += cost;
     this.evict();
+    return v;
   }
 
   /** Every cached version of a key (a write to the key changes its latest version, maybe others). */

@@ -20,10 +20,10 @@
 // (SqliteKmsKeys.requestGeneration).
 import { storedInlineSize } from '../sealed.js';
 import { KMS_GENERATION } from './sqlite-kms.js';
-import type { ObjectRecord } from '../types.js';
+import type { ObjectRecord, VersionExtras } from '../types.js';
 import { DEFAULT_HOT_ROW_LIMITS, HotRows, type HotRowLimits } from './hot-rows.js';
 import type { BucketRow, Db, ObjectInlineRow, ObjectRow, Stmt } from './sqlite-sql.js';
-import { toBytes, toRecord } from './sqlite-sql.js';
+import { frozenExtras, parseExtras, recordOf, toBytes } from './sqlite-sql.js';
 
 export interface HotReadOptions {
   /** Bounds of the cache; false: no cache (every read goes to SQLite). */
@@ -129,10 +129,10 @@ export class HotReads {
     const slot = versionId ?? '';
     let row: ObjectRow | null;
     let inline: Buffer | null | undefined;
-    const hit = cache?.version(bucket, key, slot, withBytes);
-    if (hit !== undefined) {
-      row = hit.row;
-      inline = hit.inline;
+    let entry = cache?.version(bucket, key, slot, withBytes);
+    if (entry !== undefined) {
+      row = entry.row;
+      inline = entry.inline;
     } else {
       const kb = toBytes(key);
       if (withBytes) {
@@ -145,10 +145,16 @@ export class HotReads {
         row = ((versionId === undefined ? this.st.getLatest.get(bucket, kb) : this.st.getVersion.get(bucket, kb, versionId)) as ObjectRow | undefined) ?? null;
         inline = undefined;
       }
-      cache?.setVersion(bucket, key, slot, row, inline);
+      entry = cache?.setVersion(bucket, key, slot, row, inline);
     }
     if (row === null) return undefined;
-    const rec = toRecord(row);
+    // The extras (tags, ACL, retention, encryption: JSON) are parsed once per cached row and shared, frozen.
+    let extras: Readonly<VersionExtras> | undefined;
+    if (row.extra !== null) {
+      if (entry === undefined) extras = parseExtras(row.extra);
+      else extras = (entry.derived ??= frozenExtras(row.extra)) as Readonly<VersionExtras>;
+    }
+    const rec = recordOf(row, extras);
     if (withBytes && rec.size > 0 && rec.data.length === 0) {
       // Stored inline (format 2): its bytes are in object_inline, removed only with the row.
       if (!inline || inline.length !== storedInlineSize(rec)) {

@@ -242,7 +242,28 @@ export function parseExtras(text: string): VersionExtras {
   return JSON.parse(text) as VersionExtras;
 }
 
+/**
+ * A version's extras parsed once and frozen (deeply), to be shared by every record made from the same
+ * cached row (sqlite-hot.ts): a caller may replace a record's `tags`, `sse`… but never change them in place.
+ */
+export function frozenExtras(text: string): Readonly<VersionExtras> {
+  return deepFreeze(parseExtras(text));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export function toRecord(r: ObjectRow): ObjectRecord {
+  return recordOf(r, r.extra === null ? undefined : parseExtras(r.extra));
+}
+
+/** A version's record from its row and its extras, already parsed (undefined: none). */
+export function recordOf(r: ObjectRow, extras: Readonly<VersionExtras> | undefined): ObjectRecord {
   const rec: ObjectRecord = {
     bucket: r.bucket,
     key: r.key.toString('utf8'),
@@ -257,7 +278,7 @@ export function toRecord(r: ObjectRow): ObjectRecord {
     data: JSON.parse(r.data) as DataRef[],
   };
   if (r.parts !== null) rec.parts = JSON.parse(r.parts) as number[];
-  if (r.extra !== null) Object.assign(rec, parseExtras(r.extra));
+  if (extras !== undefined) Object.assign(rec, extras);
   return rec;
 }
 
