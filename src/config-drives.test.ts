@@ -65,10 +65,7 @@ describe('--data: drives', () => {
 
 describe('--parity / --rrs-parity', () => {
   it('defaults by drive count: 2–3 mirroring, 4–5 → 2, 6–7 → 3, 8–16 → 4; RRS min(2, m)', () => {
-    assert.deepEqual(
-      [2, 3, 4, 5, 6, 7, 8, 12, 16].map(defaultParity),
-      [1, 2, 2, 2, 3, 3, 4, 4, 4],
-    );
+    assert.deepEqual([2, 3, 4, 5, 6, 7, 8, 12, 16].map(defaultParity), [1, 2, 2, 2, 3, 3, 4, 4, 4]);
     assert.deepEqual([1, 2, 3, 4].map(defaultRrsParity), [1, 2, 2, 2]);
   });
   it('given values are kept (flag or environment); absent they stay undefined (the format file decides)', () => {

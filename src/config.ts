@@ -139,7 +139,12 @@ const FLAGS: FlagSpec[] = [
     arg: 'N',
     doc: 'with several drives: parity shards of STANDARD objects (default 2–3 drives: mirroring, 4–5: 2, 6–7: 3, 8–16: 4)',
   },
-  { flag: 'rrs-parity', env: ['STRATA_RRS_PARITY'], arg: 'N', doc: 'with several drives: parity shards of REDUCED_REDUNDANCY objects (default min(2, --parity))' },
+  {
+    flag: 'rrs-parity',
+    env: ['STRATA_RRS_PARITY'],
+    arg: 'N',
+    doc: 'with several drives: parity shards of REDUCED_REDUNDANCY objects (default min(2, --parity))',
+  },
   { flag: 'access-key', env: ['STRATA_ACCESS_KEY', 'RUSTFS_ACCESS_KEY'], arg: 'KEY', doc: `access key id (default ${DEFAULT_ACCESS_KEY}, with a warning)` },
   {
     flag: 'secret-key',
