@@ -1,7 +1,6 @@
 // One serving process: the whole server when --workers is 1, or one worker of a cluster (its
 // primary, src/primary.ts, holds the data-directory lock and ran the startup sweeps). Opens the
 // stores, listens, runs the jobs runner, and shuts down cleanly on SIGINT/SIGTERM.
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -14,7 +13,8 @@ import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
 import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
-import { type DataDirLock, holdWorkerLock, lockDataDir } from './store/lock.js';
+import { type DrivesLock, lockDrives } from './store/lock.js';
+import { createDriveDirs } from './store/data/erasure/drives.js';
 import { setHashOffload } from './store/hash-offload.js';
 import { availableParallelism } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
@@ -61,13 +61,16 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // Before opening anything: a missing certificate stops the start cleanly.
   const tls = config.tls ? readTlsFiles(config.tls) : undefined;
   const kmsRoot = config.kms && readKmsRootKey(config.kms);
-  const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // Several drives (--data a,b,… : an erasure set, docs/drives.md): each is locked as the one data
+  // directory is; the metadata lives on the first.
+  const dataDirs = config.dataDirs.map((d) => resolve(d));
+  const dataDir = dataDirs[0]!;
+  createDriveDirs(dataDirs);
   // Before anything touches the directory (the temp sweep would delete another server's writes in
   // progress): one process per data directory, or several that all share it (--shared), or the
   // workers of one cluster (their primary holds the directory's lock). Released by the OS if the
   // process dies.
-  const lock: DataDirLock = worker ? holdWorkerLock(dataDir) : lockDataDir(dataDir, { shared: config.shared });
+  const lock: DrivesLock = lockDrives(dataDirs, { shared: config.shared, worker: worker !== undefined });
   // A worker follows the shared rules: its siblings use the directory too.
   const alone = !config.shared && !worker;
   const { store, box } = await openStore(config, dataDir, log, { alone, prepare: !worker, freeGraceMs: alone ? 0 : config.freeGraceMs }).catch((err) => {

@@ -10,6 +10,7 @@
 // it would put that drive's shards on another file system); the probe brings them in when they
 // appear, checking their format file first (or adopting them when they come back empty).
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultParity, defaultRrsParity, parityProblem } from '../../../config.js';
@@ -47,6 +48,11 @@ export interface DriveSetOptions {
   log?: DriveLog;
   /** How often offline drives are probed (ms; default PROBE_INTERVAL_MS). */
   probeIntervalMs?: number;
+  /**
+   * Locks a drive before the probe brings it back (store/lock.ts DrivesLock.lockLater: a drive
+   * that was not there at start was not locked); throwing keeps the drive offline.
+   */
+  lockDrive?: (path: string) => void;
 }
 
 class SetDrive implements Drive {
@@ -78,8 +84,6 @@ export interface OpenedDriveSet extends DriveSet {
   readonly readQuorum: number;
   /** Drives needed for a STANDARD write. */
   readonly writeQuorum: number;
-  /** The rebuild of an adopted drive is done: it turns online (and its format file forgets `healing`). */
-  healed(index: number): Promise<void>;
   /** Called on every state change; answers the function that unsubscribes. */
   onChange(listener: (drive: Drive, before: DriveState) => void): () => void;
   /** Probes the offline drives now (the timer calls it; tests and the heal job may too). */
@@ -393,6 +397,7 @@ class RunningSet implements OpenedDriveSet {
     } else {
       return { error: look.error };
     }
+    this.opts.lockDrive?.(drive.path);
     const tmp = join(drive.path, 'tmp');
     await mkdir(tmp, { recursive: true });
     const file = join(tmp, `.probe-${process.pid}-${randomBytes(6).toString('hex')}`);
@@ -408,6 +413,17 @@ class RunningSet implements OpenedDriveSet {
     await unlink(file);
     if (!back.equals(content)) return { error: 'a probe file read back different bytes' };
     return { state };
+  }
+}
+
+/**
+ * Before the drives are locked (a lock needs its directory): one drive is created when missing, as
+ * a one-directory server always did; several only when none has a format file yet (a new set). A
+ * drive of an existing set that is missing stays missing: openDriveSet takes it offline.
+ */
+export function createDriveDirs(paths: readonly string[]): void {
+  if (paths.length === 1 || !paths.some((p) => existsSync(join(p, FORMAT_FILE)))) {
+    for (const p of paths) mkdirSync(p, { recursive: true });
   }
 }
 
