@@ -2,7 +2,6 @@
 // then for every block of the piece this shard's part of it followed by that part's checksum.
 // Pure encoding/decoding; docs/on-disk-format.md, "Erasure-coded pieces".
 import { createHash } from 'node:crypto';
-import type { BlockHash } from './types.js';
 
 /** First 16 bytes of every shard file (PNG-style, like the piece magic of piece-format.ts, another name). */
 export const SHARD_MAGIC = Buffer.from([0x89, 0x53, 0x54, 0x52, 0x41, 0x54, 0x41, 0x20, 0x53, 0x48, 0x41, 0x52, 0x44, 0x0d, 0x0a, 0x1a]);
@@ -118,10 +117,3 @@ export function parseShardHeader(b: Buffer): ShardHeader | { error: string } {
     size: Number(size),
   };
 }
-
-/** SHA-256 as a BlockHash: what shards name 'sha256' are checked with (the fallback of hashes.ts). */
-export const SHA256_BLOCK_HASH: BlockHash = {
-  name: 'sha256',
-  size: 32,
-  digest: (data) => createHash('sha256').update(data).digest(),
-};

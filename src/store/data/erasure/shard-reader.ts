@@ -160,7 +160,8 @@ export class PieceShards {
     if (!this.geometry) await Promise.all(Array.from({ length: n }, (_, i) => this.openSlot(i)));
     if (!this.geometry) {
       const faults = [...this.faults.values()];
-      if (faults.every((f) => f.fault === 'missing')) throw new PieceError('missing', this.id, `shards/${this.id.slice(0, 2)}/${this.id}`, 'no drive holds a shard of the piece');
+      if (faults.every((f) => f.fault === 'missing'))
+        throw new PieceError('missing', this.id, `shards/${this.id.slice(0, 2)}/${this.id}`, 'no drive holds a shard of the piece');
       throw this.tooFew(-1);
     }
     await Promise.all(Array.from({ length: this.geometry.header.k }, (_, i) => this.openSlot(i)));

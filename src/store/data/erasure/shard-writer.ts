@@ -7,7 +7,7 @@ import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DurabilityCalls } from '../dir.js';
 import { BatchWriter, WRITE_BATCH, type WriteStats } from '../batch-writer.js';
-import { encodeShardHeader, type ShardHeader } from './shard-format.js';
+import { SHARD_HEADER_SIZE, encodeShardHeader, type ShardHeader } from './shard-format.js';
 import type { DriveSet } from './types.js';
 
 /** What the writers and readers of one erasure store share. */
@@ -73,6 +73,8 @@ export class ShardSetWriter {
         try {
           slot.fh = await open(slot.tmp, 'wx');
           slot.writer = new BatchWriter(slot.fh, this.io.stats, batch);
+          // The header's place: its real bytes (with the piece's size) are written at commit.
+          slot.writer.add(Buffer.alloc(SHARD_HEADER_SIZE));
         } catch (err) {
           this.fail(slot, err);
         }

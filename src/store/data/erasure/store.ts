@@ -13,7 +13,8 @@ import type { DataReadOptions, DataRef, DataStore, DataWriteOptions, PieceSource
 import { newWriteStats, type WriteStats } from '../batch-writer.js';
 import { DURABILITY_CALLS, mapWriteError, type DurabilityCalls } from '../dir.js';
 import { maintainPiece } from './maintenance.js';
-import { SHA256_BLOCK_HASH } from './shard-format.js';
+import { BLOCK_HASH } from './block-hash.js';
+import { createCodec } from './codec.js';
 import { PieceShards, type ReadContext } from './shard-reader.js';
 import { ShardSetWriter, shardPath, type DriveIo } from './shard-writer.js';
 import type { BlockHash, DegradedSink, DriveSet, ErasureCodec, ErasureMaintenance, PieceCheck } from './types.js';
@@ -64,7 +65,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
     opts: ErasureStoreOptions,
   ) {
     this.sink = opts.sink ?? NO_SINK;
-    this.hash = opts.hash ?? SHA256_BLOCK_HASH;
+    this.hash = opts.hash ?? BLOCK_HASH;
     this.blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
     this.log = opts.log;
     this.io = {
@@ -74,7 +75,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
       stats: this.writeStats,
     };
     const hashes = new Map<string, BlockHash>([
-      [SHA256_BLOCK_HASH.name, SHA256_BLOCK_HASH],
+      [BLOCK_HASH.name, BLOCK_HASH],
       [this.hash.name, this.hash],
     ]);
     this.reading = {
@@ -91,8 +92,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
    * treated like any failing drive afterwards). Call sweepTemp() at startup.
    */
   static async open(set: DriveSet, opts: ErasureStoreOptions = {}): Promise<ErasureDataStore> {
-    const codec = opts.codec ?? (await defaultCodec());
-    const store = new ErasureDataStore(set, codec, opts);
+    const store = new ErasureDataStore(set, opts.codec ?? createCodec, opts);
     const calls = store.io.calls;
     await Promise.all(
       set.drives.map(async (drive) => {
@@ -369,10 +369,4 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
   async close(): Promise<void> {
     // No handles are kept open between calls: nothing to release.
   }
-}
-
-/** The codec of ec-engine (codec.ts), loaded when the store is opened without one. */
-async function defaultCodec(): Promise<(k: number, m: number) => ErasureCodec> {
-  const { createCodec } = await import('./codec.js');
-  return createCodec;
 }
