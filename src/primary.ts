@@ -16,7 +16,7 @@ import type { Config } from './config.js';
 import type { WorkerReport } from './serve.js';
 import { lockDrives } from './store/lock.js';
 import { createDriveDirs } from './store/data/erasure/drives.js';
-import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+import { erasureText, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { PrimaryAudit } from './audit/cluster.js';
 import { startPrimaryMetrics } from './metrics/service.js';
 
@@ -50,8 +50,12 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   // store. The workers are forked first and load their code meanwhile; they open the store only at
   // the primary's `go` (so a start costs the longer of the two, not their sum).
   const alone = !config.shared;
+  /** Several drives: `EC k+m` of the set, for the `listening` log and the start line. */
+  let erasure: string | undefined;
   const prepare = async (): Promise<void> => {
-    const { store } = await openStore(config, dataDir, log, { alone, prepare: true, freeGraceMs: alone ? 0 : config.freeGraceMs });
+    const { store, drives } = await openStore(config, dataDir, log, { alone, prepare: true, freeGraceMs: alone ? 0 : config.freeGraceMs });
+    if (drives) erasure = erasureText(drives);
+    drives?.close();
     await store.close();
   };
   /** The sweeps are done: workers may open the store (a replacement gets `go` as soon as it asks). */
@@ -193,6 +197,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       address: config.host || '0.0.0.0',
       port,
       dataDir,
+      ...(erasure && { drives: dataDirs, erasure }),
       region: config.region,
       tls,
       ...(config.tls && { certFile: config.tls.certFile }),
@@ -208,6 +213,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     tls,
     dataDir,
     defaultCredentials: config.defaultCredentials,
+    ...(erasure && { drives: { paths: dataDirs, erasure } }),
     ...(consolePort !== undefined && config.console && { console: { host: config.console.host, port: consolePort } }),
   });
 }

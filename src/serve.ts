@@ -18,7 +18,7 @@ import { createDriveDirs } from './store/data/erasure/drives.js';
 import { setHashOffload } from './store/hash-offload.js';
 import { availableParallelism } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
-import { listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+import { erasureText, listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
 import { localAudit, workerAudit } from './audit/audit.js';
 import cluster from 'node:cluster';
@@ -73,7 +73,12 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const lock: DrivesLock = lockDrives(dataDirs, { shared: config.shared, worker: worker !== undefined });
   // A worker follows the shared rules: its siblings use the directory too.
   const alone = !config.shared && !worker;
-  const { store, box } = await openStore(config, dataDir, log, { alone, prepare: !worker, freeGraceMs: alone ? 0 : config.freeGraceMs }).catch((err) => {
+  const { store, box, drives } = await openStore(config, dataDir, log, {
+    alone,
+    prepare: !worker,
+    freeGraceMs: alone ? 0 : config.freeGraceMs,
+    lockDrive: lock.lockLater,
+  }).catch((err) => {
     lock.release();
     throw err;
   });
@@ -82,7 +87,12 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const sessions = sessionCredentials({ identities: store.identities, tokens: new SessionTokens(box) });
   const credentials = identityCredentials({ rootAccessKey: config.accessKey, rootSecretKey: config.secretKey, identities: store.identities, box, sessions });
   // One readiness probe for the S3 port's health endpoints and --health-address's.
-  const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
+  // Several drives: not ready while fewer than read quorum are online (docs/drives.md).
+  const readiness = new Readiness({
+    meta: () => store.getBucket(''),
+    writableDir: join(dataDir, 'tmp'),
+    ...(drives && { drives: () => drives.notReady() }),
+  });
   // The key service (SSE-S3, SSE-KMS): built in, its master keys in the metadata store sealed under
   // the operator's root key (docs/encryption.md). Without a root key there is none.
   // Several processes (workers, --shared): data-key calls check the key generation as of their
@@ -186,6 +196,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
         address: config.host || '0.0.0.0',
         port,
         dataDir,
+        ...(drives && { drives: dataDirs, erasure: erasureText(drives) }),
         region: config.region,
         tls: tls !== undefined,
         ...(config.tls && { certFile: config.tls.certFile }),
@@ -201,6 +212,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
       tls: tls !== undefined,
       dataDir,
       defaultCredentials: config.defaultCredentials,
+      ...(drives && { drives: { paths: dataDirs, erasure: erasureText(drives) } }),
       ...(consolePort !== undefined && config.console && { console: { host: config.console.host, port: consolePort } }),
     });
   }

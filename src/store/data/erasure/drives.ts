@@ -80,6 +80,8 @@ export interface OpenedDriveSet extends DriveSet {
   readonly adopted: readonly number[];
   /** Drives online or healing (they take writes). */
   available(): number;
+  /** Why the set cannot serve reads (fewer than read quorum drives online: readiness fails), undefined when it can. */
+  notReady(): string | undefined;
   /** Data shards k of STANDARD objects; reads need k healthy shards. */
   readonly readQuorum: number;
   /** Drives needed for a STANDARD write. */
@@ -276,6 +278,13 @@ class RunningSet implements OpenedDriveSet {
 
   available(): number {
     return this.drives.filter((d) => d.state !== 'offline').length;
+  }
+
+  notReady(): string | undefined {
+    const online = this.drives.filter((d) => d.state === 'online');
+    if (online.length >= this.readQuorum) return undefined;
+    const off = this.drives.filter((d) => d.state !== 'online').map((d) => `${d.path} (${d.state})`);
+    return `only ${online.length} of ${this.drives.length} drives are online, reads need ${this.readQuorum}: ${off.join(', ')}`;
   }
 
   onChange(listener: (drive: Drive, before: DriveState) => void): () => void {
