@@ -15,6 +15,7 @@ import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultParity, defaultRrsParity, parityProblem } from '../../../config.js';
 import { type DriveFormat, type DriveLook, FORMAT_FILE, FORMAT_VERSION, lookAtDrive, newId, parseFormat, writeFormat } from './drive-format.js';
+import { writeQuorum } from './store.js';
 import type { Drive, DriveSet, DriveState } from './types.js';
 
 /** Where drive events are logged (a pino Logger fits). */
@@ -33,11 +34,6 @@ export class DriveSetError extends Error {
     super(message);
     this.name = 'DriveSetError';
   }
-}
-
-/** Write quorum of k data + m parity shards: k, or k + 1 when k = m (so two halves can never both win). */
-export function writeQuorum(k: number, m: number): number {
-  return k === m ? k + 1 : k;
 }
 
 export interface DriveSetOptions {
