@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -163,5 +163,24 @@ describe('six drives (EC 3+3 by default)', () => {
     s3.destroy();
     const ready = await fetch(`${server.url}/health/ready`);
     assert.equal(ready.status, 200);
+  });
+
+  it('a drive missing at start: the server starts (write quorum is there) and reads rebuild; the drive back empty is adopted without a restart', async () => {
+    await server.stop();
+    await rm(drives[5]!, { recursive: true });
+    server = await startServer({ data: drives });
+    assert.match(server.logs(), /"drive":"[^"]*disk6".*"msg":"drive offline at start"/);
+    const s3 = testClient(server.url);
+    const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }))).Body!.transformToByteArray());
+    assert.equal(sha(got), sha(big));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'while-missing.bin', Body: big.subarray(0, 300_000) }));
+    await mkdir(drives[5]!);
+    await waitFor(() => server.logs().includes('"msg":"drive back, empty: adopted, healing"'), 15_000, 'the probe to adopt the empty drive');
+    const f = JSON.parse(await readFile(join(drives[5]!, 'strata-format.json'), 'utf8')) as { index: number; healing?: boolean };
+    assert.equal(f.index, 5);
+    assert.equal(f.healing, true);
+    const back = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'while-missing.bin' }))).Body!.transformToByteArray());
+    assert.equal(sha(back), sha(big.subarray(0, 300_000)));
+    s3.destroy();
   });
 });

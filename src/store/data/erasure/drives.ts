@@ -10,7 +10,6 @@
 // it would put that drive's shards on another file system); the probe brings them in when they
 // appear, checking their format file first (or adopting them when they come back empty).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultParity, defaultRrsParity, parityProblem } from '../../../config.js';
@@ -418,17 +417,6 @@ class RunningSet implements OpenedDriveSet {
     await unlink(file);
     if (!back.equals(content)) return { error: 'a probe file read back different bytes' };
     return { state };
-  }
-}
-
-/**
- * Before the drives are locked (a lock needs its directory): one drive is created when missing, as
- * a one-directory server always did; several only when none has a format file yet (a new set). A
- * drive of an existing set that is missing stays missing: openDriveSet takes it offline.
- */
-export function createDriveDirs(paths: readonly string[]): void {
-  if (paths.length === 1 || !paths.some((p) => existsSync(join(p, FORMAT_FILE)))) {
-    for (const p of paths) mkdirSync(p, { recursive: true });
   }
 }
 
