@@ -2,7 +2,7 @@
 // write: byte-exact reads while at least k shards are good, a clear error below that, the write
 // quorum, what the degraded sink and the drive set are told, verifyPiece and healPiece.
 import assert from 'node:assert/strict';
-import { open, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { StoreError } from '../../errors.js';
@@ -139,6 +139,26 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
     assert.deepEqual(sink.calls, [{ pieceId: ref2.id, drives: [1, 4], reason: 'write-failed' }]);
     assert.deepEqual(set.failures.map((f) => f.index).sort(), [1, 4]);
     assert.ok((await readAll(store.read(ref2))).equals(data));
+  });
+
+  it('Write › a drive emptied (tmp/ and shards/ gone, as a fresh drive adopted in its slot) → its shard written all the same; its root is never re-created', async () => {
+    await rm(join(set.drives[2]!.path, 'tmp'), { recursive: true });
+    await rm(join(set.drives[2]!.path, 'shards'), { recursive: true });
+    const ref = await store.write(chunked(data, 50_000));
+    assert.deepEqual(sink.calls, []);
+    assert.deepEqual(set.failures, []);
+    assert.ok((await readFile(shardFile(2, ref.id))).length > SHARD_HEADER_SIZE);
+    await rm(set.drives[2]!.path, { recursive: true });
+    const ref2 = await store.write(chunked(data, 50_000));
+    assert.deepEqual(sink.calls, [{ pieceId: ref2.id, drives: [2], reason: 'write-failed' }]);
+    await assert.rejects(readdir(set.drives[2]!.path), { code: 'ENOENT' });
+  });
+
+  it('Read › blockChecks false (sealed pieces) still checks and rebuilds: a corrupt data shard is never served', async () => {
+    const ref = await store.write(chunked(data, 50_000));
+    await corrupt(1, ref.id, 2);
+    assert.ok((await readAll(store.read(ref, undefined, { blockChecks: false }))).equals(data));
+    assert.deepEqual(sink.calls, [{ pieceId: ref.id, drives: [1], reason: 'corrupt' }]);
   });
 
   it('Write › a drive whose fsync fails → written with 5 shards, the drive reported, nothing of it left on that drive', async () => {
