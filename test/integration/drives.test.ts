@@ -184,3 +184,28 @@ describe('six drives (EC 3+3 by default)', () => {
     s3.destroy();
   });
 });
+
+describe("four drives from MinIO's ellipsis (--data DIR/d{1...4}), --workers 1, --parity 1", () => {
+  it('one process serves the set (EC 3+1): PUT and GET byte-exact, a shard on every drive', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'strata-drives-env-'));
+    const server = await startServer({ data: [join(root, 'd{1...4}')], args: ['--workers', '1', '--parity', '1'] }).catch(async (err: unknown) => {
+      await rm(root, { recursive: true, force: true });
+      throw err;
+    });
+    try {
+      const s3 = testClient(server.url);
+      const bucket = newBucketName('drives-env');
+      const body = randomBytes(700_000);
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: body }));
+      const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))).Body!.transformToByteArray());
+      assert.equal(sha(got), sha(body));
+      s3.destroy();
+      for (let i = 1; i <= 4; i++) assert.equal(await shardCount(join(root, `d${i}`)), 1);
+      assert.match(server.logs(), /"erasure":"EC 3\+1"/);
+    } finally {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

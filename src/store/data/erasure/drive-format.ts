@@ -141,7 +141,14 @@ export async function syncDir(path: string): Promise<void> {
  * drive of an existing set that is missing stays missing: openDriveSet takes it offline.
  */
 export function createDriveDirs(paths: readonly string[]): void {
-  if (paths.length === 1 || !paths.some((p) => existsSync(join(p, FORMAT_FILE)))) {
-    for (const p of paths) mkdirSync(p, { recursive: true });
+  if (paths.length === 1) mkdirSync(paths[0]!, { recursive: true });
+  else if (!paths.some((p) => existsSync(join(p, FORMAT_FILE)))) {
+    for (const p of paths) {
+      try {
+        mkdirSync(p, { recursive: true });
+      } catch {
+        // unusable: openDriveSet says so (offline, or the start refused below write quorum)
+      }
+    }
   }
 }
