@@ -65,7 +65,13 @@ class SetDrive implements Drive {
 }
 
 /** A drive set opened by openDriveSet: the contract's DriveSet plus what startup, heal and readiness need. */
+/** A drive of an opened set: with why it is offline (empty otherwise). */
+export interface OpenedDrive extends Drive {
+  readonly reason: string;
+}
+
 export interface OpenedDriveSet extends DriveSet {
+  readonly drives: readonly OpenedDrive[];
   /** STANDARD and REDUCED_REDUNDANCY parity in force. */
   readonly parity: number;
   readonly rrsParity: number;
