@@ -4,22 +4,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { BLOCK_HASH } from './block-hash.js';
+import { BLOCK_HASH, blockHashNamed } from './block-hash.js';
 import { createCodec } from './codec.js';
-import { codingMatrix, invert, mul, multiply, identity } from './gf256.js';
+import { codingMatrix, combine, invert, mul, multiply, identity } from './gf256.js';
+import { nibbleTables, simdAvailable, simdRows } from './gf256-simd.js';
 
-/** Deterministic bytes (a seeded generator: failures reproduce). */
-function bytes(len: number, seed: number): Buffer {
-  const b = Buffer.alloc(len);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
+/** Deterministic bytes (SHAKE-256 of the seed: failures reproduce). */
+const bytes = (len: number, seed: number): Buffer => createHash('shake256', { outputLength: len }).update(`codec ${seed}`).digest();
 
 /** Every subset of {0..n-1} with at most `max` members. */
 function subsets(n: number, max: number): number[][] {
@@ -57,6 +48,16 @@ describe('erasure codec', () => {
     const lost = subsets(12, 4).filter((_, i) => i % 7 === 0);
     lost.push([0, 1, 2, 3], [8, 9, 10, 11], [0, 5, 9, 11], [7]);
     await roundTrip(8, 4, 3000, lost);
+    // More parity rows than one kernel call computes (4), and the widest set (16 drives).
+    await roundTrip(10, 6, 513, [
+      [0, 1, 2, 3, 4, 5],
+      [10, 11, 12, 13, 14, 15],
+      [1, 3, 5, 10, 12, 14],
+    ]);
+    await roundTrip(8, 8, 100, [
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      [2, 9],
+    ]);
   });
 
   it('1+1 and 1+2 are mirroring: parity shards are copies of the data', async () => {
@@ -104,6 +105,19 @@ describe('erasure codec', () => {
     assert.equal(given[1], null);
   });
 
+  it('answers are fresh buffers: later calls (which reuse the wasm memory) leave them as they were', async () => {
+    const codec = createCodec(4, 2);
+    const a = Array.from({ length: 4 }, (_, i) => bytes(40_000, 70 + i));
+    const b = Array.from({ length: 4 }, (_, i) => bytes(40_000, 80 + i));
+    const pa = await codec.encode(a);
+    const copy = pa.map((p) => Buffer.from(p));
+    const ra = await codec.reconstruct([null, a[1]!, a[2]!, a[3]!, null, pa[1]!]);
+    await codec.encode(b);
+    await codec.reconstruct([null, null, b[2]!, b[3]!, ...(await codec.encode(b))]);
+    pa.forEach((p, i) => assert.ok(p.equals(copy[i]!), `parity ${i} changed`));
+    assert.ok(ra[0]!.equals(a[0]!) && ra[4]!.equals(copy[0]!));
+  });
+
   it('known answers: the field, the 4+2 matrix and its parity (parity is on disk: it must never change)', async () => {
     assert.equal(mul(2, 0x80), 0x1d);
     assert.equal(mul(3, 7), 9);
@@ -121,12 +135,45 @@ describe('erasure codec', () => {
     );
   });
 
-  it('the block hash is SHA-256: known answer and name', () => {
-    assert.equal(BLOCK_HASH.name, 'sha256');
-    assert.equal(BLOCK_HASH.size, 32);
-    assert.equal(BLOCK_HASH.digest(Buffer.from('abc')).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  it('the wasm SIMD kernel equals the JavaScript loop for 1 to 9 rows, any coefficients, any length (strips included)', () => {
+    assert.ok(simdAvailable(), 'Node 20 has wasm SIMD: the fast path must be the one tested');
+    let seed = 1;
+    for (const n of [1, 2, 3, 5, 8, 17])
+      for (const nRows of [1, 2, 3, 4, 5, 6, 9])
+        for (const len of [0, 1, 15, 16, 33, 4096, 32 * 1024 + 7, 100_000]) {
+          const rows = Array.from({ length: nRows }, () => bytes(n, seed++));
+          rows[0]![0] = 0;
+          if (n > 1) rows[nRows - 1]![1] = 1;
+          const inputs = Array.from({ length: n }, () => bytes(len, seed++));
+          const outs = rows.map(() => Buffer.alloc(len, 0xaa));
+          simdRows(nibbleTables(rows), nRows, inputs, outs, len);
+          rows.forEach((row, r) => {
+            const want = Buffer.alloc(len);
+            combine(row, inputs, want, len);
+            assert.ok(outs[r]!.equals(want), `n=${n} rows=${nRows} len=${len}: row ${r} differs`);
+          });
+        }
+  });
+
+  it('the block hash is XXH3-128: known answers (canonical digests of the xxHash spec), name, size; SHA-256 still named', () => {
+    assert.equal(BLOCK_HASH.name, 'xxh3-128');
+    assert.equal(BLOCK_HASH.size, 16);
+    assert.equal(BLOCK_HASH.digest(Buffer.alloc(0)).toString('hex'), '99aa06d3014798d86001c324468d497f');
+    // Checked against @node-rs/xxhash (the xxHash C library) for the same inputs.
+    assert.equal(BLOCK_HASH.digest(Buffer.from('abc')).toString('hex'), '06b05ab6733a618578af5f94892f3950');
+    assert.equal(BLOCK_HASH.digest(Buffer.from('x'.repeat(1000))).toString('hex'), '50a1af5a5f2dcf01c0a4877b962cba82');
     const big = bytes(1 << 20, 9);
-    assert.ok(BLOCK_HASH.digest(big).equals(createHash('sha256').update(big).digest()));
+    const d = BLOCK_HASH.digest(big);
+    assert.equal(d.length, 16);
+    assert.ok(d.equals(BLOCK_HASH.digest(Buffer.from(big))), 'deterministic');
+    big[12345]! ^= 1;
+    assert.ok(!d.equals(BLOCK_HASH.digest(big)), 'one flipped bit changes the digest');
+    assert.equal(blockHashNamed('xxh3-128'), BLOCK_HASH);
+    const sha = blockHashNamed('sha256')!;
+    assert.equal(sha.size, 32);
+    assert.equal(sha.digest(Buffer.from('abc')).toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    assert.ok(sha.digest(big).equals(createHash('sha256').update(big).digest()));
+    assert.equal(blockHashNamed('md5'), undefined);
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { StoreError } from '../../errors.js';
 import { DURABILITY_CALLS, type DurabilityCalls } from '../dir.js';
+import { BLOCK_HASH } from './block-hash.js';
 import { SHARD_HEADER_SIZE } from './shard-format.js';
 import { ErasureDataStore } from './store.js';
 import { RecordingSink, countShardFiles, testDriveSet, type TestDriveSet, pattern, readAll, chunked } from './test-drives.js';
@@ -53,7 +54,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   /** Flips one byte of block `b` of shard `i`. */
   async function corrupt(i: number, id: string, b: number): Promise<void> {
     const fh = await open(shardFile(i, id), 'r+');
-    const at = SHARD_HEADER_SIZE + b * (BS / 4 + 32) + 100;
+    const at = SHARD_HEADER_SIZE + b * (BS / 4 + BLOCK_HASH.size) + 100;
     const one = Buffer.alloc(1);
     await fh.read(one, 0, 1, at);
     one[0] = one[0]! ^ 0x5a;
@@ -64,7 +65,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   async function damage(kind: Damage, i: number, id: string): Promise<void> {
     if (kind === 'delete') await unlink(shardFile(i, id));
     else if (kind === 'corrupt') await corrupt(i, id, 3);
-    else await truncate(shardFile(i, id), SHARD_HEADER_SIZE + 2 * (BS / 4 + 32) + 10);
+    else await truncate(shardFile(i, id), SHARD_HEADER_SIZE + 2 * (BS / 4 + BLOCK_HASH.size) + 10);
   }
 
   for (const kind of ['delete', 'corrupt', 'truncate'] as const) {

@@ -13,7 +13,7 @@ import type { DataReadOptions, DataRef, DataStore, DataWriteOptions, PieceSource
 import { newWriteStats, type WriteStats } from '../batch-writer.js';
 import { DURABILITY_CALLS, mapWriteError, sweepDirectory, type DurabilityCalls } from '../dir.js';
 import { maintainPiece } from './maintenance.js';
-import { BLOCK_HASH } from './block-hash.js';
+import { BLOCK_HASH, blockHashNamed } from './block-hash.js';
 import { createCodec } from './codec.js';
 import { PieceShards, type ReadContext } from './shard-reader.js';
 import { ShardSetWriter, shardPath, type DriveIo } from './shard-writer.js';
@@ -74,15 +74,11 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
       knownDirs: drives.drives.map(() => new Set<string>()),
       stats: this.writeStats,
     };
-    const hashes = new Map<string, BlockHash>([
-      [BLOCK_HASH.name, BLOCK_HASH],
-      [this.hash.name, this.hash],
-    ]);
     this.reading = {
       set: drives,
       sink: this.sink,
       codecFor: (k, m) => this.codecFor(k, m),
-      hashFor: (name) => hashes.get(name),
+      hashFor: (name) => (name === this.hash.name ? this.hash : blockHashNamed(name)),
     };
   }
 
