@@ -291,9 +291,9 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
 
   /**
    * Pieces with a shard on drive `only` (or on any drive), one prefix directory at a time (memory:
-   * the ids of one prefix), each with the newest mtime of its shards.
+   * the ids of one prefix), with `times` each with the newest mtime of its shards (a stat each).
    */
-  private async *scan(only?: number): AsyncGenerator<{ id: string; newest: number }> {
+  private async *scan(only?: number, times = false): AsyncGenerator<{ id: string; newest: number }> {
     const drives = this.drives.drives.filter((d) => d.state !== 'offline' && (only === undefined || d.index === only));
     const prefixes = new Set<string>();
     await Promise.all(
@@ -313,6 +313,10 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
           try {
             for await (const entry of await opendir(dir)) {
               if (!ID_RE.test(entry.name) || entry.name.slice(0, 2) !== prefix) continue;
+              if (!times) {
+                if (entry.isFile()) found.set(entry.name, 0);
+                continue;
+              }
               const st = await stat(join(dir, entry.name)).catch(() => undefined);
               if (st?.isFile()) found.set(entry.name, Math.max(found.get(entry.name) ?? 0, st.mtimeMs));
             }
@@ -327,7 +331,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
 
   /** Pieces whose every shard was last written before `before` (a write in progress is never older). */
   async *listIds(before: number): AsyncIterable<string> {
-    for await (const { id, newest } of this.scan()) if (newest < before) yield id;
+    for await (const { id, newest } of this.scan(undefined, true)) if (newest < before) yield id;
   }
 
   async *pieceIds(index?: number): AsyncIterable<string> {
