@@ -334,6 +334,11 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
     for await (const { id, newest } of this.scan(undefined, true)) if (newest < before) yield id;
   }
 
+  /**
+   * Ids of the pieces with a shard file on drive `index` (or on any drive), in id order. A drive
+   * being rebuilt holds few or none of its shards: its rebuild walks `pieceIds()` (every piece has
+   * a shard on every drive) and heals each.
+   */
   async *pieceIds(index?: number): AsyncIterable<string> {
     for await (const { id } of this.scan(index)) yield id;
   }
