@@ -54,6 +54,11 @@ export interface DriveSet {
    * ENOSPC, a vanished root…) and probes it until it answers again (service resumes without a restart).
    */
   failed(index: number, err: unknown): void;
+  /**
+   * The rebuild of drive `index` (state 'healing': an adopted empty drive) is complete: the drive
+   * becomes 'online', recorded so that a restart does not rebuild it again (src/jobs/rebuild.ts).
+   */
+  healed(index: number): Promise<void>;
 }
 
 /** Why a shard needs healing. */
