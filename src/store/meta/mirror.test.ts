@@ -1,0 +1,246 @@
+// Copies of the metadata database (mirror.ts): every acknowledged write is on every copy, across
+// connections, processes, WAL generations and a killed writer; a stale copy is never chosen; a
+// replaced drive gets a fresh copy.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { objectRecord } from '../contract.js';
+import { MIRRORS, type MirrorOptions, openMirroredMeta, readCopyState } from './mirror.js';
+import type { SqliteMetaStore } from './sqlite.js';
+
+const roots: string[] = [];
+after(async () => {
+  for (const r of roots) await rm(r, { recursive: true, force: true });
+});
+
+async function drives(n: number): Promise<string[]> {
+  const root = await mkdtemp(join(tmpdir(), 'strata-mirror-'));
+  roots.push(root);
+  return Array.from({ length: n }, (_, i) => join(root, `d${i}`));
+}
+
+const BUCKET = { name: 'b', region: 'us-east-1', createdAt: 1_700_000_000_000, versioning: '' as const, owner: 'root', objectLock: false };
+
+function listing(s: SqliteMetaStore): string {
+  return JSON.stringify(s.scanListing('b', '', '', 1_000_000));
+}
+
+/** What a copy directory holds while the server runs, copied elsewhere (the drive as a crash leaves it). */
+function snapshot(dir: string, to: string): string {
+  mkdirSync(to, { recursive: true });
+  for (const f of ['meta.db', 'meta.db-wal', 'meta-copy.json']) if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(to, f));
+  return to;
+}
+
+const quiet = { info: () => undefined, warn: () => undefined };
+const open = (dirs: string[], over: Partial<MirrorOptions> = {}): Promise<SqliteMetaStore> => openMirroredMeta(dirs, { start: true, log: quiet, ...over });
+
+async function putMany(s: SqliteMetaStore, prefix: string, n: number, acked: string[]): Promise<void> {
+  for (let i = 0; i < n; i += 10) {
+    await Promise.all(
+      Array.from({ length: Math.min(10, n - i) }, async (_, j) => {
+        const key = `${prefix}${String(i + j).padStart(5, '0')}`;
+        await s.putObject(objectRecord('b', key, { meta: { contentType: 'text/plain', user: { k: key } } }));
+        acked.push(key);
+      }),
+    );
+  }
+}
+
+/** Opens the copies found in `dirs` (some gone) and checks every acknowledged key is there. */
+async function reopenHas(dirs: string[], acked: string[], expected?: string): Promise<SqliteMetaStore> {
+  const s = await open(dirs);
+  const keys = new Set(s.scanListing('b', '', '', 1_000_000).map((o) => o.key));
+  const missing = acked.filter((k) => !keys.has(k));
+  assert.deepEqual(missing, [], 'every acknowledged write is in the chosen copy');
+  if (expected !== undefined) assert.equal(listing(s), expected);
+  return s;
+}
+
+/** A writer in another process: opens as a worker, writes up to `n` objects, prints each acknowledged key. */
+function childWriter(dirs: string[], prefix: string, n: number) {
+  const url = (f: string): string => pathToFileURL(join(import.meta.dirname, f)).href;
+  const code = `
+    const { openMirroredMeta } = await import(${JSON.stringify(url('mirror.js'))});
+    const { objectRecord } = await import(${JSON.stringify(url('../contract.js'))});
+    const s = await openMirroredMeta(${JSON.stringify(dirs)}, { start: false });
+    for (let i = 0; i < ${n}; i++) {
+      const key = ${JSON.stringify(prefix)} + String(i).padStart(5, '0');
+      await s.putObject(objectRecord('b', key));
+      process.stdout.write(key + '\\n');
+    }
+    await s.close();`;
+  return spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function readLines(child: ReturnType<typeof childWriter>, onLine: (line: string) => void): Promise<number | null> {
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl = buf.indexOf('\n');
+    while (nl >= 0) {
+      onLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf('\n');
+    }
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+describe('metadata copies (mirror.ts)', () => {
+  it('one drive: the plain store, no copy state', async () => {
+    const [d0] = await drives(1);
+    const s = await open([d0!]);
+    await s.createBucket(BUCKET);
+    assert.equal(MIRRORS.get(s), undefined);
+    await s.close();
+    assert.equal(existsSync(join(d0!, 'meta-copy.json')), false);
+  });
+
+  it('(a) writes of two connections and another process are on each copy: the primary drive lost, a copy opens with every one', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs);
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false });
+    const acked: string[] = [];
+    const child = childWriter(dirs, 'c/', 120);
+    const childAcked: string[] = [];
+    const exited = readLines(child, (k) => childAcked.push(k));
+    await Promise.all([putMany(a, 'a/', 150, acked), putMany(b, 'b/', 150, acked)]);
+    assert.equal(await exited, 0);
+    acked.push(...childAcked);
+    assert.equal(childAcked.length, 120);
+    const expected = listing(a);
+    // Both copies, as they are on their drives while the server runs (the primary's drive gone).
+    const lost = await drives(3);
+    const s1 = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!), lost[2]!], acked, expected);
+    await s1.close();
+    const lost2 = await drives(3);
+    const s2 = await reopenHas([lost2[0]!, lost2[1]!, snapshot(dirs[2]!, lost2[2]!)], acked, expected);
+    await s2.close();
+    await b.close();
+    await a.close();
+  });
+
+  it('(b) across many WAL generations (checkpoint every 16 frames), including after a clean close', async () => {
+    const dirs = await drives(2);
+    const a = await open(dirs, { checkpointFrames: 16 });
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false, checkpointFrames: 16 });
+    const acked: string[] = [];
+    await Promise.all([putMany(a, 'a/', 200, acked), putMany(b, 'b/', 200, acked)]);
+    const gens = MIRRORS.get(a)!.stats.checkpoints + MIRRORS.get(b)!.stats.checkpoints;
+    assert.ok(gens >= 5, `several WAL generations were copied (${gens})`);
+    const expected = listing(a);
+    const lost = await drives(2);
+    const s = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!)], acked, expected);
+    await s.close();
+    await b.close();
+    await a.close();
+    // After a clean close the copy is byte-identical to the primary: the next start keeps it.
+    const rebuilt: string[] = [];
+    const again = await open(dirs, { log: { info: (o) => rebuilt.push(JSON.stringify(o)), warn: () => undefined } });
+    assert.deepEqual(rebuilt, []);
+    assert.equal(listing(again), expected);
+    await again.close();
+    rmSync(dirs[0]!, { recursive: true });
+    const s2 = await reopenHas(dirs, acked, expected);
+    await s2.close();
+  });
+
+  it('(c) a writer killed mid-write leaves copies that open consistently with every acknowledged write', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs, { checkpointFrames: 64 });
+    await a.createBucket(BUCKET);
+    const child = childWriter(dirs, 'k/', 5000);
+    const acked: string[] = [];
+    const exited = readLines(child, (k) => {
+      acked.push(k);
+      if (acked.length === 300) child.kill('SIGKILL');
+    });
+    const mine: string[] = [];
+    await putMany(a, 'a/', 100, mine);
+    assert.equal(await exited, null, 'killed before it finished');
+    acked.push(...mine);
+    for (const slot of [1, 2]) {
+      const lost = await drives(3);
+      const copyOnly = lost.map((d, i) => (i === slot ? snapshot(dirs[slot]!, d) : d));
+      const s = await reopenHas(copyOnly, acked);
+      assert.equal((s.getObject('b', 'a/00099') as { key: string }).key, 'a/00099');
+      await s.close();
+    }
+    // The surviving process writes on, and the copies follow.
+    const more: string[] = [];
+    await putMany(a, 'z/', 20, more);
+    const lost = await drives(3);
+    const s = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!), lost[2]!], [...acked, ...more]);
+    await s.close();
+    await a.close();
+  });
+
+  it('(d) a copy that failed is dropped on the others first, and never chosen over them', async () => {
+    const dirs = await drives(3);
+    let failSlot2 = false;
+    const syncCopy = async (slot: number): Promise<void> => {
+      if (slot === 2 && failSlot2) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+    };
+    const warned: string[] = [];
+    const a = await open(dirs, { syncCopy, log: { info: () => undefined, warn: (_o, m) => warned.push(m) } });
+    await a.createBucket(BUCKET);
+    const acked: string[] = [];
+    await putMany(a, 'a/', 30, acked);
+    const stale = await drives(3);
+    snapshot(dirs[2]!, stale[2]!); // slot 2 as it was before it failed
+    failSlot2 = true;
+    await putMany(a, 'b/', 30, acked);
+    assert.ok(warned.some((m) => m.includes('dropped')));
+    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [1]);
+    const s0 = readCopyState(dirs[0]!)!;
+    const s2 = readCopyState(dirs[2]!)!;
+    assert.deepEqual(s0.members, [0, 1]);
+    assert.deepEqual(readCopyState(dirs[1]!), s0);
+    assert.ok(s0.epoch > s2.epoch, 'the survivors carry a newer epoch than the dropped copy');
+    const expected = listing(a);
+    // Primary lost; slot 1 (fresh) and slot 2 (its drive back, stale) present: slot 1 is chosen.
+    const lost = await drives(3);
+    snapshot(dirs[1]!, lost[1]!);
+    snapshot(dirs[2]!, lost[2]!);
+    const s = await reopenHas(lost, acked, expected);
+    await s.close();
+    // The stale copy taken before the failure, with the fresh one present, is not chosen either.
+    snapshot(dirs[1]!, stale[1]!);
+    const t = await reopenHas(stale, acked, expected);
+    const st = readCopyState(stale[2]!)!;
+    assert.equal(st.primary, 1);
+    assert.deepEqual(st.members, [0, 1, 2], 'the stale copy and the empty drive were rebuilt');
+    await t.close();
+    await a.close();
+  });
+
+  it('(e) a replaced (empty) drive gets a fresh copy at start, which then holds later writes', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs);
+    await a.createBucket(BUCKET);
+    const acked: string[] = [];
+    await putMany(a, 'a/', 40, acked);
+    await a.close();
+    rmSync(dirs[1]!, { recursive: true });
+    mkdirSync(dirs[1]!);
+    const rebuilt: string[] = [];
+    const s = await open(dirs, { log: { info: (o) => rebuilt.push(JSON.stringify(o)), warn: () => undefined } });
+    assert.equal(rebuilt.length, 1);
+    assert.ok(rebuilt[0]!.includes(dirs[1]!));
+    assert.deepEqual(readFileSync(join(dirs[1]!, 'meta.db')), readFileSync(join(dirs[0]!, 'meta.db')));
+    await putMany(s, 'b/', 40, acked);
+    const expected = listing(s);
+    const lost = await drives(3);
+    const t = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!), lost[2]!], acked, expected);
+    await t.close();
+    await s.close();
+  });
+});
