@@ -7,7 +7,21 @@
 // copy records the membership epoch: a copy dropped at runtime (I/O error) is recorded as dropped
 // on the others before any later write is acknowledged, so it is never chosen at start over them.
 // The scheme and why it is safe: docs/on-disk-format.md, "Metadata copies".
-import { closeSync, constants, copyFileSync, existsSync, fdatasync, fsyncSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fdatasync,
+  fsyncSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { busyBackoff, busyError, isBusyError, sleep } from './sqlite-busy.js';
@@ -116,9 +130,17 @@ function followCopies(dirs: readonly string[]): CopyState {
  * new membership.
  */
 async function startCopies(dirs: readonly string[], opts: MirrorOptions): Promise<CopyState> {
-  for (const d of dirs) mkdirSync(d, { recursive: true });
-  const states = dirs.map((d) => readCopyState(d));
-  const hasDb = dirs.map((d) => existsSync(join(d, DB_FILE)));
+  const present = dirs.map((d) => {
+    try {
+      mkdirSync(d, { recursive: true });
+      return true;
+    } catch (err) {
+      opts.log?.warn({ drive: d, err }, 'metadata copy drive unreachable at start');
+      return false;
+    }
+  });
+  const states = dirs.map((d, i) => (present[i] ? readCopyState(d) : undefined));
+  const hasDb = dirs.map((d, i) => present[i] === true && existsSync(join(d, DB_FILE)));
   const epoch = Math.max(-1, ...states.map((s) => s?.epoch ?? -1));
   let source: number;
   let inSync: number[];
@@ -146,7 +168,7 @@ async function startCopies(dirs: readonly string[], opts: MirrorOptions): Promis
     db.close();
   }
   const keep = inSync.filter((i) => sameAfterApply(join(dirs[i]!, DB_FILE), srcDb));
-  const rebuild = dirs.map((_, i) => i).filter((i) => i !== source && !keep.includes(i));
+  const rebuild = dirs.map((_, i) => i).filter((i) => i !== source && !keep.includes(i) && present[i]);
   if (rebuild.length > 0) {
     // First record that the copies about to be rebuilt are not members (a crash mid-rebuild then
     // leaves them with an older epoch, never chosen), then rebuild, then admit them.
@@ -162,9 +184,22 @@ async function startCopies(dirs: readonly string[], opts: MirrorOptions): Promis
     }
   }
   const members = dirs.map((_, i) => i).filter((i) => i === source || keep.includes(i) || (rebuild.includes(i) && existsSync(join(dirs[i]!, DB_FILE))));
-  const state: CopyState = { epoch: epoch + 2, members, primary: source };
-  for (const i of members) writeCopyState(dirs[i]!, state);
-  return state;
+  let state: CopyState = { epoch: epoch + 2, members, primary: source };
+  for (;;) {
+    // A copy whose record cannot be written is left out (a new epoch on the others); the source's must succeed.
+    const failed = state.members.filter((i) => {
+      try {
+        writeCopyState(dirs[i]!, state);
+        return false;
+      } catch (err) {
+        if (i === source) throw err;
+        opts.log?.warn({ drive: dirs[i], err }, 'metadata copy state could not be written; running without it');
+        return true;
+      }
+    });
+    if (failed.length === 0) return state;
+    state = { epoch: state.epoch + 1, members: state.members.filter((i) => !failed.includes(i)), primary: source };
+  }
 }
 
 /** Applies a copy's own WAL to its database, then compares it byte for byte with the source's. */
@@ -255,9 +290,18 @@ export class WalMirror implements WalMirrorHook {
     for (const slot of state.members) {
       if (slot === state.primary) continue;
       const dir = dirs[slot]!;
-      this.copies.push({ slot, dir, walFd: openSync(join(dir, `${DB_FILE}-wal`), constants.O_RDWR | constants.O_CREAT) });
+      try {
+        this.copies.push({ slot, dir, walFd: openSync(join(dir, `${DB_FILE}-wal`), constants.O_RDWR | constants.O_CREAT) });
+      } catch (err) {
+        // Its drive failed since the start: recorded as dropped at the first round.
+        this.unreachable.push({ slot, dir, walFd: -1 });
+        opts.log?.warn({ drive: dir, err }, 'metadata copy unreachable');
+      }
     }
   }
+
+  /** Copies that could not be opened: dropped (under the write lock) by the first round. */
+  private unreachable: Copy[] = [];
 
   /** After the store opened the primary (the WAL and wal-index exist): the lock and checkpoint connections. */
   attach(): void {
@@ -340,6 +384,12 @@ export class WalMirror implements WalMirrorHook {
    * is long enough (or `force`).
    */
   private copy(force: boolean): void {
+    if (this.unreachable.length > 0) {
+      const gone = this.unreachable;
+      this.unreachable = [];
+      this.copies.push(...gone);
+      this.drop(gone);
+    }
     const h = readShmHeader(this.shmFd!, this.shmBuf);
     if (!h || h.mxFrame === 0) return;
     if (!this.salts?.equals(h.salts)) {
@@ -390,7 +440,7 @@ export class WalMirror implements WalMirrorHook {
     if (!done) return;
     for (const c of [...this.copies]) {
       try {
-        applyWal(c.walFd, join(c.dir, DB_FILE));
+        applyWal(c.walFd, join(c.dir, DB_FILE), true);
       } catch (err) {
         this.warn(c, err);
         this.drop([c]);
@@ -409,7 +459,7 @@ export class WalMirror implements WalMirrorHook {
       if (!this.copies.includes(c)) continue;
       this.copies = this.copies.filter((x) => x !== c);
       try {
-        closeSync(c.walFd);
+        if (c.walFd >= 0) closeSync(c.walFd);
       } catch {
         // already unusable
       }
@@ -432,4 +482,13 @@ export class WalMirror implements WalMirrorHook {
       }
     }
   }
+}
+
+/**
+ * The directories that hold a copy of the metadata database, given the set's drives in index order
+ * and its STANDARD parity m: the first m+1 drives, so that losing any m drives leaves a copy. One
+ * drive: that drive alone (today's `<data>/meta.db`, no copies).
+ */
+export function metaCopyDirs(drives: readonly string[], parity: number): string[] {
+  return drives.slice(0, Math.max(1, Math.min(drives.length, parity + 1)));
 }
