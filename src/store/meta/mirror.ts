@@ -172,7 +172,7 @@ async function startCopies(dirs: readonly string[], opts: MirrorOptions): Promis
   if (rebuild.length > 0) {
     // First record that the copies about to be rebuilt are not members (a crash mid-rebuild then
     // leaves them with an older epoch, never chosen), then rebuild, then admit them.
-    const interim: CopyState = { epoch: epoch + 1, members: [source, ...keep].sort(), primary: source };
+    const interim: CopyState = { epoch: epoch + 1, members: [source, ...keep].sort((x, y) => x - y), primary: source };
     for (const i of interim.members) writeCopyState(dirs[i]!, interim);
     for (const i of rebuild) {
       try {
@@ -254,6 +254,8 @@ function rebuildCopy(srcDb: string, dir: string): void {
   }
   rmSync(join(dir, `${DB_FILE}-wal`), { force: true });
   rmSync(join(dir, `${DB_FILE}-shm`), { force: true });
+  // The old WAL is gone for good before the new database appears (never replayed over it).
+  syncDir(dir);
   renameSync(tmp, join(dir, DB_FILE));
   syncDir(dir);
 }

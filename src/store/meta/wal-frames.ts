@@ -2,7 +2,7 @@
 // (mirror.ts): the WAL header, the frames' salts and cumulative checksums, the wal-index header's
 // committed frame count, and applying a WAL copy to its database copy (what a checkpoint does).
 // Formats: https://www.sqlite.org/fileformat2.html#walformat and https://www.sqlite.org/walformat.html
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 
 export const WAL_HEADER = 32;
 export const FRAME_HEADER = 24;
@@ -133,9 +133,10 @@ export function writeAll(fd: number, buf: Buffer, position: number): void {
 }
 
 /**
- * Checkpoints a WAL copy into its database copy, the way SQLite does: the newest committed version
- * of each page is written at its place, the database cut to its committed size and fdatasync'ed,
- * and only then is the WAL emptied (same inode: other processes keep their descriptors). A crash at
+ * Checkpoints a WAL copy into its database copy, the way SQLite does: the WAL synced, the newest
+ * committed version of each page written at its place, the database cut to its committed size and
+ * fdatasync'ed, and only then the WAL emptied and synced (same inode: other processes keep their
+ * descriptors). A crash at
  * any point leaves a copy that opens consistently (re-applying the same frames changes nothing).
  * Answers the pages written. `trusted`: see readWalContents.
  */
@@ -145,6 +146,9 @@ export function applyWal(walFd: number, dbPath: string, trusted = false): number
   const buf = readAll(walFd, 0, size);
   const wal = readWalContents(buf, trusted);
   if (wal && wal.pages.size > 0) {
+    // As SQLite: the WAL is durable before the database is overwritten, so that a crash in the
+    // middle replays the whole generation again rather than an older part of it.
+    fdatasyncSync(walFd);
     const db = openSync(dbPath, 'r+');
     try {
       const ps = wal.header.pageSize;
@@ -155,6 +159,8 @@ export function applyWal(walFd: number, dbPath: string, trusted = false): number
       closeSync(db);
     }
   }
+  // Emptied durably: the old generation can never come back under a new one written from offset 0.
   ftruncateSync(walFd, 0);
+  fsyncSync(walFd);
   return wal ? wal.pages.size : 0;
 }
