@@ -3,7 +3,7 @@
 // replaced drive gets a fresh copy.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +220,31 @@ describe('metadata copies (mirror.ts)', () => {
     assert.deepEqual(st.members, [0, 1, 2], 'the stale copy and the empty drive were rebuilt');
     await t.close();
     await a.close();
+  });
+
+  it('a worker that cannot reach a copy drops it at its first write, recorded on the others', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs);
+    await a.createBucket(BUCKET);
+    await a.close();
+    const start = await open(dirs);
+    rmSync(dirs[2]!, { recursive: true });
+    writeFileSync(dirs[2]!, 'not a directory'); // the drive's root is unusable
+    const w = await open(dirs, { start: false });
+    const acked: string[] = [];
+    await putMany(w, 'w/', 10, acked);
+    assert.deepEqual(MIRRORS.get(w)!.liveSlots, [1]);
+    assert.deepEqual(readCopyState(dirs[0]!)!.members, [0, 1]);
+    assert.deepEqual(readCopyState(dirs[1]!), readCopyState(dirs[0]!));
+    // The starting process still writes its descriptor of the dropped copy (harmless: no longer a
+    // member); its writes reach the copies that remain.
+    await putMany(start, 's/', 10, acked);
+    const expected = listing(w);
+    const lost = await drives(3);
+    const t = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!), lost[2]!], acked, expected);
+    await t.close();
+    await w.close();
+    await start.close();
   });
 
   it('(e) a replaced (empty) drive gets a fresh copy at start, which then holds later writes', async () => {
