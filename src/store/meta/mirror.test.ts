@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { after, describe, it } from 'node:test';
 import { objectRecord } from '../contract.js';
 import { MIRRORS, type MirrorOptions, openMirroredMeta, readCopyState } from './mirror.js';
@@ -151,6 +152,38 @@ describe('metadata copies (mirror.ts)', () => {
     rmSync(dirs[0]!, { recursive: true });
     const s2 = await reopenHas(dirs, acked, expected);
     await s2.close();
+  });
+
+  it('(b) a complete checkpoint that SQLite cannot follow with a restart (a reader holds the last snapshot): later frames still reach the copies', async () => {
+    const dirs = await drives(2);
+    const a = await open(dirs, { checkpointFrames: 1 });
+    await a.createBucket(BUCKET);
+    const mirror = MIRRORS.get(a)!;
+    const noSync = async (): Promise<void> => undefined;
+    // A writer of its own (no copies of its own: a's rounds copy its frames) and a reader.
+    const w = new Database(join(dirs[0]!, 'meta.db'));
+    w.pragma('wal_autocheckpoint = 0');
+    w.exec('CREATE TABLE t (n INTEGER)');
+    const ins = w.prepare('INSERT INTO t VALUES (?)');
+    ins.run(0);
+    const r = new Database(join(dirs[0]!, 'meta.db'));
+    r.exec('BEGIN');
+    r.prepare('SELECT count(*) FROM t').get(); // holds a snapshot at the WAL's end
+    const before = mirror.stats.checkpoints;
+    await mirror.round(noSync); // copies, then a complete checkpoint (the reader is at the end)
+    assert.equal(mirror.stats.checkpoints, before + 1);
+    for (let i = 1; i <= 20; i++) ins.run(i); // appended to the same generation: the reader blocks the restart
+    await mirror.round(noSync);
+    r.exec('COMMIT');
+    r.close();
+    w.close();
+    const lost = await drives(2);
+    const s = await open([lost[0]!, snapshot(dirs[1]!, lost[1]!)]);
+    await s.close();
+    const c = new Database(join(lost[1]!, 'meta.db'), { readonly: true });
+    assert.equal((c.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 21);
+    c.close();
+    await a.close();
   });
 
   it('(c) a writer killed mid-write leaves copies that open consistently with every acknowledged write', async () => {

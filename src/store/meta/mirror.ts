@@ -279,8 +279,8 @@ export class WalMirror implements WalMirrorHook {
   private readonly shmBuf = Buffer.alloc(136);
   private readonly checkpointFrames: number;
   private readonly primaryPath: string;
-  /** Rounds, checkpoints applied to the copies, copies dropped (tests, diagnostics). */
-  stats = { rounds: 0, checkpoints: 0, dropped: 0, bytesCopied: 0 };
+  /** Rounds, complete checkpoints of the primary, generations applied by copies, copies dropped (tests, diagnostics). */
+  stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0 };
 
   constructor(
     private readonly dirs: readonly string[],
@@ -395,17 +395,13 @@ export class WalMirror implements WalMirrorHook {
     const h = readShmHeader(this.shmFd!, this.shmBuf);
     if (!h || h.mxFrame === 0) return;
     if (!this.salts?.equals(h.salts)) {
+      // A generation this process has not seen: each copy still holding the previous one (the
+      // first round of any process after SQLite restarted the WAL) applies it first.
       this.salts = h.salts;
       this.copied = 0;
-      for (const c of [...this.copies]) if (!this.copyHoldsGeneration(c, h.salts)) this.drop([c]);
+      for (const c of [...this.copies]) this.switchGeneration(c, h.salts);
     }
     const end = walLength(h.mxFrame, h.pageSize);
-    // A complete checkpoint of this generation already ran (ours, under this lock): the copies
-    // applied it and emptied their WALs; the next writer starts a new generation.
-    if (h.nBackfill === h.mxFrame) {
-      this.copied = end;
-      return;
-    }
     if (end > this.copied) {
       const bytes = readAll(this.walFd!, this.copied, end);
       if (bytes.length !== end - this.copied) throw new Error('metadata copies: the WAL is shorter than its committed frames');
@@ -423,32 +419,36 @@ export class WalMirror implements WalMirrorHook {
     if (force || h.mxFrame >= this.checkpointFrames) this.checkpoint(h.mxFrame);
   }
 
-  /** A copy's WAL is empty or of the current generation (anything else: it missed frames). */
-  private copyHoldsGeneration(c: Copy, salts: Buffer): boolean {
-    const size = fstatSync(c.walFd).size;
-    if (size === 0) return true;
-    const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
-    return head?.salts.equals(salts) === true;
+  /**
+   * The primary's WAL restarted (new salts). A restart needs a complete checkpoint, which only
+   * checkpoint() makes, after copying every frame; and every generation is copied by some round
+   * before it can be checkpointed. So a copy's WAL holds either the new generation already
+   * (another process switched it) or all of the previous one, continuation frames included:
+   * applied to the copy's database (synced), the WAL emptied (synced), the new generation is
+   * then copied from offset 0.
+   */
+  private switchGeneration(c: Copy, salts: Buffer): void {
+    try {
+      if (fstatSync(c.walFd).size === 0) return;
+      const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
+      if (head?.salts.equals(salts)) return;
+      applyWal(c.walFd, join(c.dir, DB_FILE), true);
+      this.stats.switches++;
+    } catch (err) {
+      this.warn(c, err);
+      this.drop([c]);
+    }
   }
 
   /**
    * Every frame is on every copy: checkpoint the primary (PASSIVE, from a second connection while
-   * ours holds the write lock, so nothing is appended meanwhile). Only when it completes may SQLite
-   * restart the WAL, so then each copy applies its WAL to its database and empties it, now.
+   * ours holds the write lock, so nothing is appended meanwhile). If it completes, SQLite restarts
+   * the WAL at a later write (or appends to it, when a reader holds a snapshot then): either way the
+   * copies hold every frame of this generation, and apply them at the switch (switchGeneration).
    */
   private checkpoint(mxFrame: number): void {
     const r = this.ckptDb!.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
-    const done = r[0]?.busy === 0 && r[0].log === mxFrame && r[0].checkpointed === mxFrame;
-    if (!done) return;
-    for (const c of [...this.copies]) {
-      try {
-        applyWal(c.walFd, join(c.dir, DB_FILE), true);
-      } catch (err) {
-        this.warn(c, err);
-        this.drop([c]);
-      }
-    }
-    this.stats.checkpoints++;
+    if (r[0]?.busy === 0 && r[0].log === mxFrame && r[0].checkpointed === mxFrame) this.stats.checkpoints++;
   }
 
   /**
