@@ -447,7 +447,13 @@ export class WalMirror implements WalMirrorHook {
    * copies hold every frame of this generation, and apply them at the switch (switchGeneration).
    */
   private checkpoint(mxFrame: number): void {
-    const r = this.ckptDb!.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+    let r: Array<{ busy: number; log: number; checkpointed: number }>;
+    try {
+      r = this.ckptDb!.pragma('wal_checkpoint(PASSIVE)') as typeof r;
+    } catch (err) {
+      if (isBusyError(err)) return; // another connection is checkpointing: a later round does it
+      throw err;
+    }
     if (r[0]?.busy === 0 && r[0].log === mxFrame && r[0].checkpointed === mxFrame) this.stats.checkpoints++;
   }
 
