@@ -3,7 +3,7 @@
 // replaced drive gets a fresh copy.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, fdatasync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +183,39 @@ describe('metadata copies (mirror.ts)', () => {
     const c = new Database(join(lost[1]!, 'meta.db'), { readonly: true });
     assert.equal((c.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 21);
     c.close();
+    await a.close();
+  });
+
+  it('only what the copies synced: each answered write is in the copy as of the last fdatasync that finished (two connections, many generations)', async () => {
+    const dirs = await drives(2);
+    // A power cut keeps of a copy what its last finished fdatasync covered: its files as they were
+    // when that sync started (the copy's database is written only with a sync of its own, at once).
+    let started = 0;
+    let durable: { seq: number; wal: Buffer; db: Buffer } | undefined;
+    const syncCopy = async (slot: number, fd: number): Promise<void> => {
+      assert.equal(slot, 1);
+      const seq = ++started;
+      const wal = readFileSync(join(dirs[1]!, 'meta.db-wal'));
+      const db = readFileSync(join(dirs[1]!, 'meta.db'));
+      await new Promise<void>((res, rej) => fdatasync(fd, (e) => (e ? rej(e) : res())));
+      if (!durable || seq > durable.seq) durable = { seq, wal, db };
+    };
+    const a = await open(dirs, { checkpointFrames: 24, syncCopy });
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false, checkpointFrames: 24, syncCopy });
+    const acked: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      await Promise.all([putMany(a, `a${round}/`, 40, acked), putMany(b, `b${round}/`, 40, acked)]);
+      const cut = (await drives(2))[1]!;
+      mkdirSync(cut, { recursive: true });
+      writeFileSync(join(cut, 'meta.db'), durable!.db);
+      writeFileSync(join(cut, 'meta.db-wal'), durable!.wal);
+      copyFileSync(join(dirs[1]!, 'meta-copy.json'), join(cut, 'meta-copy.json'));
+      const s = await reopenHas([join(cut, '..', 'gone'), cut], acked);
+      await s.close();
+    }
+    assert.ok(MIRRORS.get(a)!.stats.switches + MIRRORS.get(b)!.stats.switches >= 3, 'several generations');
+    await b.close();
     await a.close();
   });
 
