@@ -219,6 +219,32 @@ describe('metadata copies (mirror.ts)', () => {
     await a.close();
   });
 
+  it('as a cluster runs: the starting process writes and closes (SQLite deletes the WAL), then two workers write', async () => {
+    const dirs = await drives(3);
+    const first = await open(dirs);
+    await first.createBucket(BUCKET);
+    const acked: string[] = [];
+    await putMany(first, 'p/', 30, acked);
+    await first.close();
+    assert.equal(existsSync(join(dirs[0]!, 'meta.db-wal')), false);
+    const w1 = await open(dirs, { start: false });
+    const w2 = await open(dirs, { start: false });
+    await Promise.all([putMany(w1, 'w1/', 60, acked), putMany(w2, 'w2/', 60, acked)]);
+    assert.ok(MIRRORS.get(w1)!.stats.switches + MIRRORS.get(w2)!.stats.switches >= 2, 'each copy switched to the new WAL once');
+    const expected = listing(w1);
+    for (const slot of [1, 2]) {
+      const lost = await drives(3);
+      const s = await reopenHas(
+        lost.map((d, i) => (i === slot ? snapshot(dirs[slot]!, d) : d)),
+        acked,
+        expected,
+      );
+      await s.close();
+    }
+    await w1.close();
+    await w2.close();
+  });
+
   it('(c) a writer killed mid-write leaves copies that open consistently with every acknowledged write', async () => {
     const dirs = await drives(3);
     const a = await open(dirs, { checkpointFrames: 64 });
