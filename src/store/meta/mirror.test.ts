@@ -63,6 +63,20 @@ async function reopenHas(dirs: string[], acked: string[], expected?: string): Pr
   return s;
 }
 
+/**
+ * The drive of copy `slot` alone survives, as it is while the server runs (the other drives gone):
+ * it opens with every acknowledged write (and the listing `expected`).
+ */
+async function onlyCopy(dirs: string[], slot: number, acked: string[], expected?: string): Promise<void> {
+  const lost = await drives(dirs.length);
+  const s = await reopenHas(
+    lost.map((d, i) => (i === slot ? snapshot(dirs[slot]!, d) : d)),
+    acked,
+    expected,
+  );
+  await s.close();
+}
+
 /** A writer in another process: opens as a worker, writes up to `n` objects, prints each acknowledged key. */
 function childWriter(dirs: string[], prefix: string, n: number) {
   const url = (f: string): string => pathToFileURL(join(import.meta.dirname, f)).href;
@@ -118,12 +132,8 @@ describe('metadata copies (mirror.ts)', () => {
     assert.equal(childAcked.length, 120);
     const expected = listing(a);
     // Both copies, as they are on their drives while the server runs (the primary's drive gone).
-    const lost = await drives(3);
-    const s1 = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!), lost[2]!], acked, expected);
-    await s1.close();
-    const lost2 = await drives(3);
-    const s2 = await reopenHas([lost2[0]!, lost2[1]!, snapshot(dirs[2]!, lost2[2]!)], acked, expected);
-    await s2.close();
+    await onlyCopy(dirs, 1, acked, expected);
+    await onlyCopy(dirs, 2, acked, expected);
     await b.close();
     await a.close();
   });
@@ -138,9 +148,7 @@ describe('metadata copies (mirror.ts)', () => {
     const gens = MIRRORS.get(a)!.stats.checkpoints + MIRRORS.get(b)!.stats.checkpoints;
     assert.ok(gens >= 5, `several WAL generations were copied (${gens})`);
     const expected = listing(a);
-    const lost = await drives(2);
-    const s = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!)], acked, expected);
-    await s.close();
+    await onlyCopy(dirs, 1, acked, expected);
     await b.close();
     await a.close();
     // After a clean close the copy is byte-identical to the primary: the next start keeps it.
@@ -232,15 +240,7 @@ describe('metadata copies (mirror.ts)', () => {
     await Promise.all([putMany(w1, 'w1/', 60, acked), putMany(w2, 'w2/', 60, acked)]);
     assert.ok(MIRRORS.get(w1)!.stats.switches + MIRRORS.get(w2)!.stats.switches >= 2, 'each copy switched to the new WAL once');
     const expected = listing(w1);
-    for (const slot of [1, 2]) {
-      const lost = await drives(3);
-      const s = await reopenHas(
-        lost.map((d, i) => (i === slot ? snapshot(dirs[slot]!, d) : d)),
-        acked,
-        expected,
-      );
-      await s.close();
-    }
+    for (const slot of [1, 2]) await onlyCopy(dirs, slot, acked, expected);
     await w1.close();
     await w2.close();
   });
@@ -269,9 +269,7 @@ describe('metadata copies (mirror.ts)', () => {
     // The surviving process writes on, and the copies follow.
     const more: string[] = [];
     await putMany(a, 'z/', 20, more);
-    const lost = await drives(3);
-    const s = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!), lost[2]!], [...acked, ...more]);
-    await s.close();
+    await onlyCopy(dirs, 1, [...acked, ...more]);
     await a.close();
   });
 
@@ -332,9 +330,7 @@ describe('metadata copies (mirror.ts)', () => {
     // member); its writes reach the copies that remain.
     await putMany(start, 's/', 10, acked);
     const expected = listing(w);
-    const lost = await drives(3);
-    const t = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!), lost[2]!], acked, expected);
-    await t.close();
+    await onlyCopy(dirs, 1, acked, expected);
     await w.close();
     await start.close();
   });
@@ -355,9 +351,7 @@ describe('metadata copies (mirror.ts)', () => {
     assert.deepEqual(readFileSync(join(dirs[1]!, 'meta.db')), readFileSync(join(dirs[0]!, 'meta.db')));
     await putMany(s, 'b/', 40, acked);
     const expected = listing(s);
-    const lost = await drives(3);
-    const t = await reopenHas([lost[0]!, snapshot(dirs[1]!, lost[1]!), lost[2]!], acked, expected);
-    await t.close();
+    await onlyCopy(dirs, 1, acked, expected);
     await s.close();
   });
 });
