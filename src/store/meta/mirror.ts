@@ -346,14 +346,17 @@ export class WalMirror implements WalMirrorHook {
 
   async close(syncPrimary: () => Promise<void>): Promise<void> {
     if (!this.lockDb) return;
-    await this.locked(() => this.copy(true));
-    await this.round(syncPrimary);
-    this.lockDb.close();
-    this.ckptDb!.close();
-    this.lockDb = this.ckptDb = undefined;
-    closeSync(this.walFd!);
-    closeSync(this.shmFd!);
-    this.abandon();
+    try {
+      await this.locked(() => this.copy(true));
+      await this.round(syncPrimary);
+    } finally {
+      this.lockDb.close();
+      this.ckptDb!.close();
+      this.lockDb = this.ckptDb = undefined;
+      closeSync(this.walFd!);
+      closeSync(this.shmFd!);
+      this.abandon();
+    }
   }
 
   private warn(c: Copy, err: unknown): void {

@@ -692,6 +692,9 @@ export class SqliteMetaStore implements MetaStore {
       if (this.db.open) this.db.close();
     };
     if (!this.wal) return closeDb();
-    return this.wal.close().then(closeDb);
+    return this.wal.close().then(closeDb, (err: unknown) => {
+      closeDb();
+      throw err;
+    });
   }
 }

@@ -81,11 +81,14 @@ export class WalSync {
   /** Waits for syncs in flight, then closes the file descriptor. */
   async close(): Promise<void> {
     await Promise.allSettled([this.current, this.next]);
-    if (this.mirror) {
-      const fd = (this.fd ??= openSync(this.walPath, 'r'));
-      await this.mirror.close(() => this.calls.fdatasync(fd));
+    try {
+      if (this.mirror) {
+        const fd = (this.fd ??= openSync(this.walPath, 'r'));
+        await this.mirror.close(() => this.calls.fdatasync(fd));
+      }
+    } finally {
+      if (this.fd !== undefined) closeSync(this.fd);
+      this.fd = undefined;
     }
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
   }
 }
