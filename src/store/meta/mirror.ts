@@ -2,8 +2,9 @@
 // drive, and every other copy drive holds a byte copy of its `meta.db` + `meta.db-wal`. Each group
 // commit (wal-sync.ts) copies the WAL frames committed so far to every copy, under SQLite's write
 // lock, and acknowledges once the WAL and every copy are fdatasync'ed. Only this module checkpoints
-// (auto-checkpoint is off), after every frame is copied, and then applies each copy's WAL to its
-// own database, so SQLite never restarts the WAL over frames a copy lacks. A `meta-copy.json` per
+// (auto-checkpoint is off), after every frame is copied, so SQLite never restarts the WAL over
+// frames a copy lacks; when it restarts, each copy applies its WAL to its own database and copies
+// the new generation from offset 0. A `meta-copy.json` per
 // copy records the membership epoch: a copy dropped at runtime (I/O error) is recorded as dropped
 // on the others before any later write is acknowledged, so it is never chosen at start over them.
 // The scheme and why it is safe: docs/on-disk-format.md, "Metadata copies".
