@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { migrate } from './sqlite-schema.js';
-import { WalSync, type WalSyncCalls } from './wal-sync.js';
+import { type WalMirrorHook, WalSync, type WalSyncCalls } from './wal-sync.js';
 import { DEFAULT_BUSY_RETRY_MS, read } from './sqlite-busy.js';
 import { WriteScheduler } from './sqlite-writes.js';
 import { SqliteCoordination } from './sqlite-coord.js';
@@ -76,6 +76,8 @@ export interface SqliteOptions {
   walCalls?: WalSyncCalls;
   /** The hot-row cache and whether other connections may commit (sqlite-hot.ts). */
   hot?: HotReadOptions;
+  /** Copies of the database on other drives (mirror.ts): no automatic checkpoints, every sync copies the WAL. */
+  mirror?: WalMirrorHook;
 }
 
 export class SqliteMetaStore implements MetaStore {
@@ -128,8 +130,9 @@ export class SqliteMetaStore implements MetaStore {
     private readonly busyRetryMs: number,
     walCalls?: WalSyncCalls,
     hot?: HotReadOptions,
+    mirror?: WalMirrorHook,
   ) {
-    this.wal = walPath === undefined ? undefined : new WalSync(walPath, walCalls);
+    this.wal = walPath === undefined ? undefined : new WalSync(walPath, walCalls, mirror);
     this.coord = new SqliteCoordination(db, busyRetryMs);
     this.st = prepareAll(db);
     this.usage = new SqliteUsage(db);
@@ -264,6 +267,8 @@ export class SqliteMetaStore implements MetaStore {
       // checkpoint, so the file stays consistent (docs/on-disk-format.md, "Durability").
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
+      // With copies, only mirror.ts checkpoints (after copying every frame): see docs/on-disk-format.md.
+      if (opts.mirror) db.pragma('wal_autocheckpoint = 0');
       // Opening may wait for another connection (the schema check runs once, before serving).
       db.pragma('busy_timeout = 5000');
       migrate(db);
@@ -273,7 +278,7 @@ export class SqliteMetaStore implements MetaStore {
       // reads need no lock in WAL mode and are never queued behind those retries.
       db.pragma('busy_timeout = 0');
       const durable = !inMemory && (opts.durability ?? 'fsync') === 'fsync';
-      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined, opts.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS, opts.walCalls, opts.hot);
+      return new SqliteMetaStore(db, durable ? `${path}-wal` : undefined, opts.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS, opts.walCalls, opts.hot, opts.mirror);
     } catch (err) {
       db.close();
       throw err;
@@ -687,6 +692,9 @@ export class SqliteMetaStore implements MetaStore {
       if (this.db.open) this.db.close();
     };
     if (!this.wal) return closeDb();
-    return this.wal.close().then(closeDb);
+    return this.wal.close().then(closeDb, (err: unknown) => {
+      closeDb();
+      throw err;
+    });
   }
 }

@@ -23,6 +23,16 @@ export const WAL_SYNC_CALLS: WalSyncCalls = {
   fdatasync: (fd) => (syncSkipped('wal') ? Promise.resolve() : new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())))),
 };
 
+/**
+ * Copies of the WAL on other drives (mirror.ts). A sync then runs `round`: it copies what was
+ * committed so far to every copy and resolves once the WAL (`syncPrimary`) and every copy are on disk.
+ */
+export interface WalMirrorHook {
+  round(syncPrimary: () => Promise<void>): Promise<void>;
+  /** At close, after the last sync: the copies' last round and checkpoint. */
+  close(syncPrimary: () => Promise<void>): Promise<void>;
+}
+
 export class WalSync {
   private fd: number | undefined;
   /** The fdatasync running now. */
@@ -35,6 +45,7 @@ export class WalSync {
   constructor(
     private readonly walPath: string,
     private readonly calls: WalSyncCalls = WAL_SYNC_CALLS,
+    private readonly mirror?: WalMirrorHook,
   ) {}
 
   /** Resolves once everything written to the WAL before this call is on disk. */
@@ -54,8 +65,9 @@ export class WalSync {
 
   private start(): Promise<void> {
     // Opened on first use: the WAL exists once the connection has written (migrate() does).
-    this.fd ??= openSync(this.walPath, 'r');
-    const p = this.calls.fdatasync(this.fd).then(() => {
+    const fd = (this.fd ??= openSync(this.walPath, 'r'));
+    const one = (): Promise<void> => this.calls.fdatasync(fd);
+    const p = (this.mirror ? this.mirror.round(one) : one()).then(() => {
       this.syncs++;
     });
     this.current = p;
@@ -69,7 +81,14 @@ export class WalSync {
   /** Waits for syncs in flight, then closes the file descriptor. */
   async close(): Promise<void> {
     await Promise.allSettled([this.current, this.next]);
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    try {
+      if (this.mirror) {
+        const fd = (this.fd ??= openSync(this.walPath, 'r'));
+        await this.mirror.close(() => this.calls.fdatasync(fd));
+      }
+    } finally {
+      if (this.fd !== undefined) closeSync(this.fd);
+      this.fd = undefined;
+    }
   }
 }

@@ -1,0 +1,357 @@
+// Copies of the metadata database (mirror.ts): every acknowledged write is on every copy, across
+// connections, processes, WAL generations and a killed writer; a stale copy is never chosen; a
+// replaced drive gets a fresh copy.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, fdatasync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { after, describe, it } from 'node:test';
+import { objectRecord } from '../contract.js';
+import { MIRRORS, type MirrorOptions, openMirroredMeta, readCopyState } from './mirror.js';
+import type { SqliteMetaStore } from './sqlite.js';
+
+const roots: string[] = [];
+after(async () => {
+  for (const r of roots) await rm(r, { recursive: true, force: true });
+});
+
+async function drives(n: number): Promise<string[]> {
+  const root = await mkdtemp(join(tmpdir(), 'strata-mirror-'));
+  roots.push(root);
+  return Array.from({ length: n }, (_, i) => join(root, `d${i}`));
+}
+
+const BUCKET = { name: 'b', region: 'us-east-1', createdAt: 1_700_000_000_000, versioning: '' as const, owner: 'root', objectLock: false };
+
+function listing(s: SqliteMetaStore): string {
+  return JSON.stringify(s.scanListing('b', '', '', 1_000_000));
+}
+
+/** What a copy directory holds while the server runs, copied elsewhere (the drive as a crash leaves it). */
+function snapshot(dir: string, to: string): string {
+  mkdirSync(to, { recursive: true });
+  for (const f of ['meta.db', 'meta.db-wal', 'meta-copy.json']) if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(to, f));
+  return to;
+}
+
+const quiet = { info: () => undefined, warn: () => undefined };
+const open = (dirs: string[], over: Partial<MirrorOptions> = {}): Promise<SqliteMetaStore> => openMirroredMeta(dirs, { start: true, log: quiet, ...over });
+
+async function putMany(s: SqliteMetaStore, prefix: string, n: number, acked: string[]): Promise<void> {
+  for (let i = 0; i < n; i += 10) {
+    await Promise.all(
+      Array.from({ length: Math.min(10, n - i) }, async (_, j) => {
+        const key = `${prefix}${String(i + j).padStart(5, '0')}`;
+        await s.putObject(objectRecord('b', key, { meta: { contentType: 'text/plain', user: { k: key } } }));
+        acked.push(key);
+      }),
+    );
+  }
+}
+
+/** Opens the copies found in `dirs` (some gone) and checks every acknowledged key is there. */
+async function reopenHas(dirs: string[], acked: string[], expected?: string): Promise<SqliteMetaStore> {
+  const s = await open(dirs);
+  const keys = new Set(s.scanListing('b', '', '', 1_000_000).map((o) => o.key));
+  const missing = acked.filter((k) => !keys.has(k));
+  assert.deepEqual(missing, [], 'every acknowledged write is in the chosen copy');
+  if (expected !== undefined) assert.equal(listing(s), expected);
+  return s;
+}
+
+/**
+ * The drive of copy `slot` alone survives, as it is while the server runs (the other drives gone):
+ * it opens with every acknowledged write (and the listing `expected`).
+ */
+async function onlyCopy(dirs: string[], slot: number, acked: string[], expected?: string): Promise<void> {
+  const lost = await drives(dirs.length);
+  const s = await reopenHas(
+    lost.map((d, i) => (i === slot ? snapshot(dirs[slot]!, d) : d)),
+    acked,
+    expected,
+  );
+  await s.close();
+}
+
+/** A writer in another process: opens as a worker, writes up to `n` objects, prints each acknowledged key. */
+function childWriter(dirs: string[], prefix: string, n: number) {
+  const url = (f: string): string => pathToFileURL(join(import.meta.dirname, f)).href;
+  const code = `
+    const { openMirroredMeta } = await import(${JSON.stringify(url('mirror.js'))});
+    const { objectRecord } = await import(${JSON.stringify(url('../contract.js'))});
+    const s = await openMirroredMeta(${JSON.stringify(dirs)}, { start: false });
+    for (let i = 0; i < ${n}; i++) {
+      const key = ${JSON.stringify(prefix)} + String(i).padStart(5, '0');
+      await s.putObject(objectRecord('b', key));
+      process.stdout.write(key + '\\n');
+    }
+    await s.close();`;
+  return spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function readLines(child: ReturnType<typeof childWriter>, onLine: (line: string) => void): Promise<number | null> {
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl = buf.indexOf('\n');
+    while (nl >= 0) {
+      onLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf('\n');
+    }
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+describe('metadata copies (mirror.ts)', () => {
+  it('one drive: the plain store, no copy state', async () => {
+    const [d0] = await drives(1);
+    const s = await open([d0!]);
+    await s.createBucket(BUCKET);
+    assert.equal(MIRRORS.get(s), undefined);
+    await s.close();
+    assert.equal(existsSync(join(d0!, 'meta-copy.json')), false);
+  });
+
+  it('(a) writes of two connections and another process are on each copy: the primary drive lost, a copy opens with every one', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs);
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false });
+    const acked: string[] = [];
+    const child = childWriter(dirs, 'c/', 120);
+    const childAcked: string[] = [];
+    const exited = readLines(child, (k) => childAcked.push(k));
+    await Promise.all([putMany(a, 'a/', 150, acked), putMany(b, 'b/', 150, acked)]);
+    assert.equal(await exited, 0);
+    acked.push(...childAcked);
+    assert.equal(childAcked.length, 120);
+    const expected = listing(a);
+    // Both copies, as they are on their drives while the server runs (the primary's drive gone).
+    await onlyCopy(dirs, 1, acked, expected);
+    await onlyCopy(dirs, 2, acked, expected);
+    await b.close();
+    await a.close();
+  });
+
+  it('(b) across many WAL generations (checkpoint every 16 frames), including after a clean close', async () => {
+    const dirs = await drives(2);
+    const a = await open(dirs, { checkpointFrames: 16 });
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false, checkpointFrames: 16 });
+    const acked: string[] = [];
+    await Promise.all([putMany(a, 'a/', 200, acked), putMany(b, 'b/', 200, acked)]);
+    const gens = MIRRORS.get(a)!.stats.checkpoints + MIRRORS.get(b)!.stats.checkpoints;
+    assert.ok(gens >= 5, `several WAL generations were copied (${gens})`);
+    const expected = listing(a);
+    await onlyCopy(dirs, 1, acked, expected);
+    await b.close();
+    await a.close();
+    // After a clean close the copy is byte-identical to the primary: the next start keeps it.
+    const rebuilt: string[] = [];
+    const again = await open(dirs, { log: { info: (o) => rebuilt.push(JSON.stringify(o)), warn: () => undefined } });
+    assert.deepEqual(rebuilt, []);
+    assert.equal(listing(again), expected);
+    await again.close();
+    rmSync(dirs[0]!, { recursive: true });
+    const s2 = await reopenHas(dirs, acked, expected);
+    await s2.close();
+  });
+
+  it('(b) a complete checkpoint that SQLite cannot follow with a restart (a reader holds the last snapshot): later frames still reach the copies', async () => {
+    const dirs = await drives(2);
+    const a = await open(dirs, { checkpointFrames: 1 });
+    await a.createBucket(BUCKET);
+    const mirror = MIRRORS.get(a)!;
+    const noSync = async (): Promise<void> => undefined;
+    // A writer of its own (no copies of its own: a's rounds copy its frames) and a reader.
+    const w = new Database(join(dirs[0]!, 'meta.db'));
+    w.pragma('wal_autocheckpoint = 0');
+    w.exec('CREATE TABLE t (n INTEGER)');
+    const ins = w.prepare('INSERT INTO t VALUES (?)');
+    ins.run(0);
+    const r = new Database(join(dirs[0]!, 'meta.db'));
+    r.exec('BEGIN');
+    r.prepare('SELECT count(*) FROM t').get(); // holds a snapshot at the WAL's end
+    const before = mirror.stats.checkpoints;
+    await mirror.round(noSync); // copies, then a complete checkpoint (the reader is at the end)
+    assert.equal(mirror.stats.checkpoints, before + 1);
+    for (let i = 1; i <= 20; i++) ins.run(i); // appended to the same generation: the reader blocks the restart
+    await mirror.round(noSync);
+    r.exec('COMMIT');
+    r.close();
+    w.close();
+    const lost = await drives(2);
+    const s = await open([lost[0]!, snapshot(dirs[1]!, lost[1]!)]);
+    await s.close();
+    const c = new Database(join(lost[1]!, 'meta.db'), { readonly: true });
+    assert.equal((c.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 21);
+    c.close();
+    await a.close();
+  });
+
+  it('only what the copies synced: each answered write is in the copy as of the last fdatasync that finished (two connections, many generations)', async () => {
+    const dirs = await drives(2);
+    // A power cut keeps of a copy what its last finished fdatasync covered: its files as they were
+    // when that sync started (the copy's database is written only with a sync of its own, at once).
+    let started = 0;
+    let durable: { seq: number; wal: Buffer; db: Buffer } | undefined;
+    const syncCopy = async (slot: number, fd: number): Promise<void> => {
+      assert.equal(slot, 1);
+      const seq = ++started;
+      const wal = readFileSync(join(dirs[1]!, 'meta.db-wal'));
+      const db = readFileSync(join(dirs[1]!, 'meta.db'));
+      await new Promise<void>((res, rej) => fdatasync(fd, (e) => (e ? rej(e) : res())));
+      if (!durable || seq > durable.seq) durable = { seq, wal, db };
+    };
+    const a = await open(dirs, { checkpointFrames: 24, syncCopy });
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false, checkpointFrames: 24, syncCopy });
+    const acked: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      await Promise.all([putMany(a, `a${round}/`, 40, acked), putMany(b, `b${round}/`, 40, acked)]);
+      const cut = (await drives(2))[1]!;
+      mkdirSync(cut, { recursive: true });
+      writeFileSync(join(cut, 'meta.db'), durable!.db);
+      writeFileSync(join(cut, 'meta.db-wal'), durable!.wal);
+      copyFileSync(join(dirs[1]!, 'meta-copy.json'), join(cut, 'meta-copy.json'));
+      const s = await reopenHas([join(cut, '..', 'gone'), cut], acked);
+      await s.close();
+    }
+    assert.ok(MIRRORS.get(a)!.stats.switches + MIRRORS.get(b)!.stats.switches >= 3, 'several generations');
+    await b.close();
+    await a.close();
+  });
+
+  it('as a cluster runs: the starting process writes and closes (SQLite deletes the WAL), then two workers write', async () => {
+    const dirs = await drives(3);
+    const first = await open(dirs);
+    await first.createBucket(BUCKET);
+    const acked: string[] = [];
+    await putMany(first, 'p/', 30, acked);
+    await first.close();
+    assert.equal(existsSync(join(dirs[0]!, 'meta.db-wal')), false);
+    const w1 = await open(dirs, { start: false });
+    const w2 = await open(dirs, { start: false });
+    await Promise.all([putMany(w1, 'w1/', 60, acked), putMany(w2, 'w2/', 60, acked)]);
+    assert.ok(MIRRORS.get(w1)!.stats.switches + MIRRORS.get(w2)!.stats.switches >= 2, 'each copy switched to the new WAL once');
+    const expected = listing(w1);
+    for (const slot of [1, 2]) await onlyCopy(dirs, slot, acked, expected);
+    await w1.close();
+    await w2.close();
+  });
+
+  it('(c) a writer killed mid-write leaves copies that open consistently with every acknowledged write', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs, { checkpointFrames: 64 });
+    await a.createBucket(BUCKET);
+    const child = childWriter(dirs, 'k/', 5000);
+    const acked: string[] = [];
+    const exited = readLines(child, (k) => {
+      acked.push(k);
+      if (acked.length === 300) child.kill('SIGKILL');
+    });
+    const mine: string[] = [];
+    await putMany(a, 'a/', 100, mine);
+    assert.equal(await exited, null, 'killed before it finished');
+    acked.push(...mine);
+    for (const slot of [1, 2]) {
+      const lost = await drives(3);
+      const copyOnly = lost.map((d, i) => (i === slot ? snapshot(dirs[slot]!, d) : d));
+      const s = await reopenHas(copyOnly, acked);
+      assert.equal((s.getObject('b', 'a/00099') as { key: string }).key, 'a/00099');
+      await s.close();
+    }
+    // The surviving process writes on, and the copies follow.
+    const more: string[] = [];
+    await putMany(a, 'z/', 20, more);
+    await onlyCopy(dirs, 1, [...acked, ...more]);
+    await a.close();
+  });
+
+  it('(d) a copy that failed is dropped on the others first, and never chosen over them', async () => {
+    const dirs = await drives(3);
+    let failSlot2 = false;
+    const syncCopy = async (slot: number): Promise<void> => {
+      if (slot === 2 && failSlot2) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+    };
+    const warned: string[] = [];
+    const a = await open(dirs, { syncCopy, log: { info: () => undefined, warn: (_o, m) => warned.push(m) } });
+    await a.createBucket(BUCKET);
+    const acked: string[] = [];
+    await putMany(a, 'a/', 30, acked);
+    const stale = await drives(3);
+    snapshot(dirs[2]!, stale[2]!); // slot 2 as it was before it failed
+    failSlot2 = true;
+    await putMany(a, 'b/', 30, acked);
+    assert.ok(warned.some((m) => m.includes('dropped')));
+    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [1]);
+    const s0 = readCopyState(dirs[0]!)!;
+    const s2 = readCopyState(dirs[2]!)!;
+    assert.deepEqual(s0.members, [0, 1]);
+    assert.deepEqual(readCopyState(dirs[1]!), s0);
+    assert.ok(s0.epoch > s2.epoch, 'the survivors carry a newer epoch than the dropped copy');
+    const expected = listing(a);
+    // Primary lost; slot 1 (fresh) and slot 2 (its drive back, stale) present: slot 1 is chosen.
+    const lost = await drives(3);
+    snapshot(dirs[1]!, lost[1]!);
+    snapshot(dirs[2]!, lost[2]!);
+    const s = await reopenHas(lost, acked, expected);
+    await s.close();
+    // The stale copy taken before the failure, with the fresh one present, is not chosen either.
+    snapshot(dirs[1]!, stale[1]!);
+    const t = await reopenHas(stale, acked, expected);
+    const st = readCopyState(stale[2]!)!;
+    assert.equal(st.primary, 1);
+    assert.deepEqual(st.members, [0, 1, 2], 'the stale copy and the empty drive were rebuilt');
+    await t.close();
+    await a.close();
+  });
+
+  it('a worker that cannot reach a copy drops it at its first write, recorded on the others', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs);
+    await a.createBucket(BUCKET);
+    await a.close();
+    const start = await open(dirs);
+    rmSync(dirs[2]!, { recursive: true });
+    writeFileSync(dirs[2]!, 'not a directory'); // the drive's root is unusable
+    const w = await open(dirs, { start: false });
+    const acked: string[] = [];
+    await putMany(w, 'w/', 10, acked);
+    assert.deepEqual(MIRRORS.get(w)!.liveSlots, [1]);
+    assert.deepEqual(readCopyState(dirs[0]!)!.members, [0, 1]);
+    assert.deepEqual(readCopyState(dirs[1]!), readCopyState(dirs[0]!));
+    // The starting process still writes its descriptor of the dropped copy (harmless: no longer a
+    // member); its writes reach the copies that remain.
+    await putMany(start, 's/', 10, acked);
+    const expected = listing(w);
+    await onlyCopy(dirs, 1, acked, expected);
+    await w.close();
+    await start.close();
+  });
+
+  it('(e) a replaced (empty) drive gets a fresh copy at start, which then holds later writes', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs);
+    await a.createBucket(BUCKET);
+    const acked: string[] = [];
+    await putMany(a, 'a/', 40, acked);
+    await a.close();
+    rmSync(dirs[1]!, { recursive: true });
+    mkdirSync(dirs[1]!);
+    const rebuilt: string[] = [];
+    const s = await open(dirs, { log: { info: (o) => rebuilt.push(JSON.stringify(o)), warn: () => undefined } });
+    assert.equal(rebuilt.length, 1);
+    assert.ok(rebuilt[0]!.includes(dirs[1]!));
+    assert.deepEqual(readFileSync(join(dirs[1]!, 'meta.db')), readFileSync(join(dirs[0]!, 'meta.db')));
+    await putMany(s, 'b/', 40, acked);
+    const expected = listing(s);
+    await onlyCopy(dirs, 1, acked, expected);
+    await s.close();
+  });
+});

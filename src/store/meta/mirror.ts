@@ -1,0 +1,506 @@
+// Copies of the metadata database on several drives (issue 16): the primary `meta.db` lives on one
+// drive, and every other copy drive holds a byte copy of its `meta.db` + `meta.db-wal`. Each group
+// commit (wal-sync.ts) copies the WAL frames committed so far to every copy, under SQLite's write
+// lock, and acknowledges once the WAL and every copy are fdatasync'ed. Only this module checkpoints
+// (auto-checkpoint is off), after every frame is copied, so SQLite never restarts the WAL over
+// frames a copy lacks; when it restarts, each copy applies its WAL to its own database and copies
+// the new generation from offset 0. A `meta-copy.json` per
+// copy records the membership epoch: a copy dropped at runtime (I/O error) is recorded as dropped
+// on the others before any later write is acknowledged, so it is never chosen at start over them.
+// The scheme and why it is safe: docs/on-disk-format.md, "Metadata copies".
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  fdatasync,
+  fsyncSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { busyBackoff, busyError, isBusyError, sleep } from './sqlite-busy.js';
+import { SqliteMetaStore, type SqliteOptions } from './sqlite.js';
+import type { WalMirrorHook } from './wal-sync.js';
+import { WAL_HEADER, applyWal, parseWalHeader, readAll, readShmHeader, walLength, writeAll } from './wal-frames.js';
+import type { Db } from './sqlite-sql.js';
+
+export const COPY_FILE = 'meta-copy.json';
+const DB_FILE = 'meta.db';
+
+/** What each copy's `meta-copy.json` says. */
+export interface CopyState {
+  /** Raised at every membership change; the highest epoch found at start is the truth. */
+  epoch: number;
+  /** Slots (indexes into the copy directories) holding every acknowledged write at this epoch. */
+  members: number[];
+  /** The slot whose database the processes write (the others are its copies). */
+  primary: number;
+}
+
+export interface MirrorOptions extends SqliteOptions {
+  /**
+   * true in the one process that opens the store before any other (single server, cluster
+   * primary): it chooses the freshest copy and rebuilds stale, missing and new ones. false in a
+   * worker: it follows the membership the starting process wrote.
+   */
+  start: boolean;
+  /** Checkpoint once the WAL holds this many frames (SQLite's default auto-checkpoint: 1000). */
+  checkpointFrames?: number;
+  log?: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
+  /** fdatasync of a copy's WAL (tests make a drive fail). */
+  syncCopy?: (slot: number, fd: number) => Promise<void>;
+}
+
+const fdatasyncP = (fd: number): Promise<void> => new Promise((res, rej) => fdatasync(fd, (e) => (e ? rej(e) : res())));
+
+export function readCopyState(dir: string): CopyState | undefined {
+  try {
+    const s = JSON.parse(readFileSync(join(dir, COPY_FILE), 'utf8')) as CopyState;
+    if (typeof s.epoch === 'number' && Array.isArray(s.members) && typeof s.primary === 'number') return s;
+  } catch {
+    // Missing or torn: this copy proves nothing (a copy without a state is never chosen).
+  }
+  return undefined;
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `meta-copy.json` atomically and durably (temp file, fsync, rename, directory fsync). */
+export function writeCopyState(dir: string, state: CopyState): void {
+  const tmp = join(dir, `${COPY_FILE}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(state)}\n`);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, COPY_FILE));
+  syncDir(dir);
+}
+
+/** The copies' hook of each store opened with several (tests, diagnostics). */
+export const MIRRORS = new WeakMap<SqliteMetaStore, WalMirror>();
+
+/**
+ * Opens the metadata store over copy directories `dirs` (one per drive chosen for a copy, in slot
+ * order). One directory: exactly SqliteMetaStore.open (no copies, nothing changes).
+ */
+export async function openMirroredMeta(dirs: readonly string[], opts: MirrorOptions): Promise<SqliteMetaStore> {
+  if (dirs.length <= 1) return SqliteMetaStore.open(join(dirs[0]!, DB_FILE), opts);
+  if ((opts.durability ?? 'fsync') !== 'fsync') throw new Error('metadata copies need durability fsync');
+  const state = opts.start ? await startCopies(dirs, opts) : followCopies(dirs);
+  const mirror = new WalMirror(dirs, state, opts);
+  try {
+    const store = SqliteMetaStore.open(join(dirs[state.primary]!, DB_FILE), { ...opts, mirror });
+    mirror.attach();
+    MIRRORS.set(store, mirror);
+    return store;
+  } catch (err) {
+    mirror.abandon();
+    throw err;
+  }
+}
+
+/** A worker: the newest membership on the drives names the primary and its copies. */
+function followCopies(dirs: readonly string[]): CopyState {
+  const states = dirs.map((d) => readCopyState(d));
+  const best = states.reduce<CopyState | undefined>((a, s) => (s && (!a || s.epoch > a.epoch) ? s : a), undefined);
+  if (!best) throw new Error(`no metadata copy state in ${dirs.join(', ')}: the starting process writes it`);
+  return best;
+}
+
+/**
+ * The starting process: chooses the freshest copy (highest epoch, a member of it, the last primary
+ * if present), brings it to a checkpointed state, keeps each other member whose database is
+ * byte-identical to it once its own WAL is applied, rebuilds every other copy slot, and records the
+ * new membership.
+ */
+async function startCopies(dirs: readonly string[], opts: MirrorOptions): Promise<CopyState> {
+  const present = dirs.map((d) => {
+    try {
+      mkdirSync(d, { recursive: true });
+      return true;
+    } catch (err) {
+      opts.log?.warn({ drive: d, err }, 'metadata copy drive unreachable at start');
+      return false;
+    }
+  });
+  const states = dirs.map((d, i) => (present[i] ? readCopyState(d) : undefined));
+  const hasDb = dirs.map((d, i) => present[i] === true && existsSync(join(d, DB_FILE)));
+  const epoch = Math.max(-1, ...states.map((s) => s?.epoch ?? -1));
+  let source: number;
+  let inSync: number[];
+  if (epoch < 0) {
+    // A new set (or one whose first start did not finish): the first database found, else slot 0.
+    source = Math.max(0, hasDb.indexOf(true));
+    inSync = [];
+  } else {
+    const latest = states.find((s) => s?.epoch === epoch)!;
+    const candidates = dirs.map((_, i) => i).filter((i) => states[i]?.epoch === epoch && latest.members.includes(i) && hasDb[i]);
+    if (candidates.length === 0) throw new Error(`no up-to-date metadata copy is present (copies at epoch ${epoch}: slots ${latest.members.join(', ')})`);
+    source = candidates.includes(latest.primary) ? latest.primary : candidates[0]!;
+    inSync = candidates.filter((i) => i !== source);
+    const absent = latest.members.filter((i) => !candidates.includes(i));
+    if (absent.length > 0) opts.log?.warn({ absent: absent.map((i) => dirs[i]) }, 'metadata copies missing at start; their drives may hold a newer membership');
+  }
+  const srcDb = join(dirs[source]!, DB_FILE);
+  // Bring the source to one file: SQLite recovers its WAL (a mirror's copy too) and checkpoints it.
+  const db = new Database(srcDb);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  const keep = inSync.filter((i) => sameAfterApply(join(dirs[i]!, DB_FILE), srcDb));
+  const rebuild = dirs.map((_, i) => i).filter((i) => i !== source && !keep.includes(i) && present[i]);
+  if (rebuild.length > 0) {
+    // First record that the copies about to be rebuilt are not members (a crash mid-rebuild then
+    // leaves them with an older epoch, never chosen), then rebuild, then admit them.
+    const interim: CopyState = { epoch: epoch + 1, members: [source, ...keep].sort((x, y) => x - y), primary: source };
+    for (const i of interim.members) writeCopyState(dirs[i]!, interim);
+    for (const i of rebuild) {
+      try {
+        rebuildCopy(srcDb, dirs[i]!);
+        opts.log?.info({ drive: dirs[i] }, 'metadata copy rebuilt');
+      } catch (err) {
+        opts.log?.warn({ drive: dirs[i], err }, 'metadata copy could not be rebuilt; running without it');
+      }
+    }
+  }
+  const members = dirs.map((_, i) => i).filter((i) => i === source || keep.includes(i) || (rebuild.includes(i) && existsSync(join(dirs[i]!, DB_FILE))));
+  let state: CopyState = { epoch: epoch + 2, members, primary: source };
+  for (;;) {
+    // A copy whose record cannot be written is left out (a new epoch on the others); the source's must succeed.
+    const failed = state.members.filter((i) => {
+      try {
+        writeCopyState(dirs[i]!, state);
+        return false;
+      } catch (err) {
+        if (i === source) throw err;
+        opts.log?.warn({ drive: dirs[i], err }, 'metadata copy state could not be written; running without it');
+        return true;
+      }
+    });
+    if (failed.length === 0) return state;
+    state = { epoch: state.epoch + 1, members: state.members.filter((i) => !failed.includes(i)), primary: source };
+  }
+}
+
+/** Applies a copy's own WAL to its database, then compares it byte for byte with the source's. */
+function sameAfterApply(copyDb: string, srcDb: string): boolean {
+  try {
+    const walPath = `${copyDb}-wal`;
+    if (existsSync(walPath)) {
+      const fd = openSync(walPath, 'r+');
+      try {
+        applyWal(fd, copyDb);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return sameBytes(copyDb, srcDb);
+  } catch {
+    return false;
+  }
+}
+
+function sameBytes(a: string, b: string): boolean {
+  const fa = openSync(a, 'r');
+  const fb = openSync(b, 'r');
+  try {
+    const size = fstatSync(fa).size;
+    if (size !== fstatSync(fb).size) return false;
+    const step = 1 << 20;
+    for (let off = 0; off < size; off += step) {
+      const end = Math.min(size, off + step);
+      if (!readAll(fa, off, end).equals(readAll(fb, off, end))) return false;
+    }
+    return true;
+  } finally {
+    closeSync(fa);
+    closeSync(fb);
+  }
+}
+
+/**
+ * A fresh copy of the (checkpointed, unused) source database: written to a temp file, synced, the
+ * copy's old WAL removed, renamed into place, directory synced. A byte copy, not SQLite's backup
+ * API, so that copies stay byte-identical to the source (what the next start compares).
+ */
+function rebuildCopy(srcDb: string, dir: string): void {
+  const tmp = join(dir, `${DB_FILE}.rebuild`);
+  copyFileSync(srcDb, tmp);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  rmSync(join(dir, `${DB_FILE}-wal`), { force: true });
+  rmSync(join(dir, `${DB_FILE}-shm`), { force: true });
+  // The old WAL is gone for good before the new database appears (never replayed over it).
+  syncDir(dir);
+  renameSync(tmp, join(dir, DB_FILE));
+  syncDir(dir);
+}
+
+interface Copy {
+  slot: number;
+  dir: string;
+  walFd: number;
+}
+
+/** The group commit's hook: copies WAL frames to every copy, checkpoints, drops failed copies. */
+export class WalMirror implements WalMirrorHook {
+  private copies: Copy[] = [];
+  private lockDb: Db | undefined;
+  private ckptDb: Db | undefined;
+  private shmFd: number | undefined;
+  private walFd: number | undefined;
+  /** The WAL generation this process last copied, and how far. */
+  private salts: Buffer | undefined;
+  private copied = 0;
+  private readonly shmBuf = Buffer.alloc(136);
+  private readonly checkpointFrames: number;
+  private readonly primaryPath: string;
+  /** Rounds, complete checkpoints of the primary, generations applied by copies, copies dropped (tests, diagnostics). */
+  stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0 };
+
+  constructor(
+    private readonly dirs: readonly string[],
+    private state: CopyState,
+    private readonly opts: MirrorOptions,
+  ) {
+    this.checkpointFrames = opts.checkpointFrames ?? 1000;
+    this.primaryPath = join(dirs[state.primary]!, DB_FILE);
+    for (const slot of state.members) {
+      if (slot === state.primary) continue;
+      const dir = dirs[slot]!;
+      try {
+        this.copies.push({ slot, dir, walFd: openSync(join(dir, `${DB_FILE}-wal`), constants.O_RDWR | constants.O_CREAT) });
+      } catch (err) {
+        // Its drive failed since the start: recorded as dropped at the first round.
+        this.unreachable.push({ slot, dir, walFd: -1 });
+        opts.log?.warn({ drive: dir, err }, 'metadata copy unreachable');
+      }
+    }
+  }
+
+  /** Copies that could not be opened: dropped (under the write lock) by the first round. */
+  private unreachable: Copy[] = [];
+
+  /** After the store opened the primary (the WAL and wal-index exist): the lock and checkpoint connections. */
+  attach(): void {
+    const open = (): Db => {
+      const db = new Database(this.primaryPath);
+      db.pragma('busy_timeout = 0');
+      db.pragma('wal_autocheckpoint = 0');
+      return db;
+    };
+    this.lockDb = open();
+    this.ckptDb = open();
+    this.walFd = openSync(`${this.primaryPath}-wal`, 'r');
+    this.shmFd = openSync(`${this.primaryPath}-shm`, 'r');
+  }
+
+  abandon(): void {
+    for (const c of this.copies) closeSync(c.walFd);
+    this.copies = [];
+  }
+
+  /** Copy slots this process still writes. */
+  get liveSlots(): number[] {
+    return this.copies.map((c) => c.slot);
+  }
+
+  async round(syncPrimary: () => Promise<void>): Promise<void> {
+    this.stats.rounds++;
+    await this.locked(() => this.copy(false));
+    const syncCopy = this.opts.syncCopy ?? ((_slot: number, fd: number) => fdatasyncP(fd));
+    const failed: Copy[] = [];
+    const copies = [...this.copies];
+    const syncOne = (c: Copy): Promise<void> =>
+      syncCopy(c.slot, c.walFd).catch((err: unknown) => {
+        failed.push(c);
+        this.warn(c, err);
+      });
+    await Promise.all([syncPrimary(), ...copies.map(syncOne)]);
+    if (failed.length > 0) await this.locked(() => this.drop(failed));
+  }
+
+  async close(syncPrimary: () => Promise<void>): Promise<void> {
+    if (!this.lockDb) return;
+    try {
+      await this.locked(() => this.copy(true));
+      await this.round(syncPrimary);
+    } finally {
+      this.lockDb.close();
+      this.ckptDb!.close();
+      this.lockDb = this.ckptDb = undefined;
+      closeSync(this.walFd!);
+      closeSync(this.shmFd!);
+      this.abandon();
+    }
+  }
+
+  private warn(c: Copy, err: unknown): void {
+    this.opts.log?.warn({ drive: c.dir, err }, 'metadata copy failed; dropped until the next start rebuilds it');
+  }
+
+  /** Runs `fn` holding SQLite's write lock (BEGIN IMMEDIATE on our own connection), retried while busy. */
+  private async locked(fn: () => void): Promise<void> {
+    const deadline = Date.now() + (this.opts.busyRetryMs ?? 3000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.lockDb!.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (err) {
+        if (!isBusyError(err)) throw err;
+        if (Date.now() >= deadline) throw busyError();
+      }
+      await sleep(busyBackoff(attempt));
+    }
+    try {
+      fn();
+    } finally {
+      this.lockDb!.exec('ROLLBACK');
+    }
+  }
+
+  /**
+   * Under the write lock: copies the committed frames this process has not copied yet to every
+   * copy (same offsets: idempotent with the other processes' copies), then checkpoints when the WAL
+   * is long enough (or `force`).
+   */
+  private copy(force: boolean): void {
+    if (this.unreachable.length > 0) {
+      const gone = this.unreachable;
+      this.unreachable = [];
+      this.copies.push(...gone);
+      this.drop(gone);
+    }
+    const h = readShmHeader(this.shmFd!, this.shmBuf);
+    if (!h || h.mxFrame === 0) return;
+    if (!this.salts?.equals(h.salts)) {
+      // A generation this process has not seen: each copy still holding the previous one (the
+      // first round of any process after SQLite restarted the WAL) applies it first.
+      this.salts = h.salts;
+      this.copied = 0;
+      for (const c of [...this.copies]) this.switchGeneration(c, h.salts);
+    }
+    const end = walLength(h.mxFrame, h.pageSize);
+    if (end > this.copied) {
+      const bytes = readAll(this.walFd!, this.copied, end);
+      if (bytes.length !== end - this.copied) throw new Error('metadata copies: the WAL is shorter than its committed frames');
+      for (const c of [...this.copies]) {
+        try {
+          writeAll(c.walFd, bytes, this.copied);
+        } catch (err) {
+          this.warn(c, err);
+          this.drop([c]);
+        }
+      }
+      this.stats.bytesCopied += bytes.length;
+      this.copied = end;
+    }
+    if (force || h.mxFrame >= this.checkpointFrames) this.checkpoint(h.mxFrame);
+  }
+
+  /**
+   * The primary's WAL restarted (new salts). A restart needs a complete checkpoint, which only
+   * checkpoint() makes, after copying every frame; and every generation is copied by some round
+   * before it can be checkpointed. So a copy's WAL holds either the new generation already
+   * (another process switched it) or all of the previous one, continuation frames included:
+   * applied to the copy's database (synced), the WAL emptied (synced), the new generation is
+   * then copied from offset 0.
+   */
+  private switchGeneration(c: Copy, salts: Buffer): void {
+    try {
+      if (fstatSync(c.walFd).size === 0) return;
+      const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
+      if (head?.salts.equals(salts)) return;
+      applyWal(c.walFd, join(c.dir, DB_FILE), true);
+      this.stats.switches++;
+    } catch (err) {
+      this.warn(c, err);
+      this.drop([c]);
+    }
+  }
+
+  /**
+   * Every frame is on every copy: checkpoint the primary (PASSIVE, from a second connection while
+   * ours holds the write lock, so nothing is appended meanwhile). If it completes, SQLite restarts
+   * the WAL at a later write (or appends to it, when a reader holds a snapshot then): either way the
+   * copies hold every frame of this generation, and apply them at the switch (switchGeneration).
+   */
+  private checkpoint(mxFrame: number): void {
+    let r: Array<{ busy: number; log: number; checkpointed: number }>;
+    try {
+      r = this.ckptDb!.pragma('wal_checkpoint(PASSIVE)') as typeof r;
+    } catch (err) {
+      if (isBusyError(err)) return; // another connection is checkpointing: a later round does it
+      throw err;
+    }
+    if (r[0]?.busy === 0 && r[0].log === mxFrame && r[0].checkpointed === mxFrame) this.stats.checkpoints++;
+  }
+
+  /**
+   * Under the write lock: removes failed copies from the membership recorded on the primary and
+   * every remaining copy (a new epoch), before any write that did not reach them is acknowledged.
+   */
+  private drop(failed: Copy[]): void {
+    const gone = new Set(failed.map((c) => c.slot));
+    for (const c of failed) {
+      if (!this.copies.includes(c)) continue;
+      this.copies = this.copies.filter((x) => x !== c);
+      try {
+        if (c.walFd >= 0) closeSync(c.walFd);
+      } catch {
+        // already unusable
+      }
+      this.stats.dropped++;
+    }
+    const current = readCopyState(this.dirs[this.state.primary]!) ?? this.state;
+    const members = current.members.filter((s) => !gone.has(s));
+    if (members.length === current.members.length && current.epoch >= this.state.epoch) return;
+    const next: CopyState = { epoch: Math.max(current.epoch, this.state.epoch) + 1, members, primary: this.state.primary };
+    // The primary's record must succeed (else this write fails); a copy whose record fails is dropped too.
+    writeCopyState(this.dirs[next.primary]!, next);
+    this.state = next;
+    for (const c of [...this.copies]) {
+      if (!members.includes(c.slot)) continue;
+      try {
+        writeCopyState(c.dir, next);
+      } catch (err) {
+        this.warn(c, err);
+        this.drop([c]);
+      }
+    }
+  }
+}
+
+/**
+ * The directories that hold a copy of the metadata database, given the set's drives in index order
+ * and its STANDARD parity m: the first m+1 drives, so that losing any m drives leaves a copy. One
+ * drive: that drive alone (today's `<data>/meta.db`, no copies).
+ */
+export function metaCopyDirs(drives: readonly string[], parity: number): string[] {
+  return drives.slice(0, Math.max(1, Math.min(drives.length, parity + 1)));
+}

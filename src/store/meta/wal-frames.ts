@@ -1,0 +1,166 @@
+// SQLite's WAL file and wal-index (-shm) formats, as far as the metadata copies need them
+// (mirror.ts): the WAL header, the frames' salts and cumulative checksums, the wal-index header's
+// committed frame count, and applying a WAL copy to its database copy (what a checkpoint does).
+// Formats: https://www.sqlite.org/fileformat2.html#walformat and https://www.sqlite.org/walformat.html
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+
+export const WAL_HEADER = 32;
+export const FRAME_HEADER = 24;
+const WAL_MAGIC_LE = 0x377f0682;
+const WAL_MAGIC_BE = 0x377f0683;
+
+export interface WalHeader {
+  pageSize: number;
+  /** Salt-1 and salt-2 as the 8 raw bytes of the header: a new WAL generation has new salts. */
+  salts: Buffer;
+  bigEndian: boolean;
+}
+
+/** The header of a WAL image, or undefined if `buf` does not start with a valid one. */
+export function parseWalHeader(buf: Buffer): WalHeader | undefined {
+  if (buf.length < WAL_HEADER) return undefined;
+  const magic = buf.readUInt32BE(0);
+  if (magic !== WAL_MAGIC_LE && magic !== WAL_MAGIC_BE) return undefined;
+  const bigEndian = magic === WAL_MAGIC_BE;
+  const [c0, c1] = checksum(buf, 0, 24, bigEndian, 0, 0);
+  if (c0 !== buf.readUInt32BE(24) || c1 !== buf.readUInt32BE(28)) return undefined;
+  const raw = buf.readUInt32BE(8);
+  const pageSize = raw === 1 ? 65536 : raw;
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
+  return { pageSize, salts: Buffer.from(buf.subarray(16, 24)), bigEndian };
+}
+
+/** SQLite's WAL checksum of buf[start, start+len) (len a multiple of 8), continuing from (s0, s1). */
+function checksum(buf: Buffer, start: number, len: number, bigEndian: boolean, s0: number, s1: number): [number, number] {
+  const end = start + len;
+  for (let i = start; i < end; i += 8) {
+    const x0 = bigEndian ? buf.readUInt32BE(i) : buf.readUInt32LE(i);
+    const x1 = bigEndian ? buf.readUInt32BE(i + 4) : buf.readUInt32LE(i + 4);
+    s0 = (s0 + x0 + s1) >>> 0;
+    s1 = (s1 + x1 + s0) >>> 0;
+  }
+  return [s0, s1];
+}
+
+/** What SQLite's WAL recovery would accept of a WAL image: the committed frames with valid salts and checksums. */
+export interface WalContents {
+  header: WalHeader;
+  /** Bytes up to the end of the last valid commit frame (WAL_HEADER if none). */
+  end: number;
+  /** Database size in pages after the last commit (0 if none). */
+  nPage: number;
+  /** For each page: offset of its page data in its newest committed frame. */
+  pages: Map<number, number>;
+}
+
+/**
+ * `trusted`: the image holds only committed frames copied from the primary's WAL under its write
+ * lock (a running copy), so the frames' checksums need not be recomputed; a copy found at start
+ * (after a crash) is read untrusted, exactly as SQLite's recovery reads it.
+ */
+export function readWalContents(buf: Buffer, trusted = false): WalContents | undefined {
+  const header = parseWalHeader(buf);
+  if (!header) return undefined;
+  const frame = FRAME_HEADER + header.pageSize;
+  let [s0, s1] = [buf.readUInt32BE(24), buf.readUInt32BE(28)];
+  let end = WAL_HEADER;
+  let nPage = 0;
+  const pages = new Map<number, number>();
+  const pending = new Map<number, number>();
+  for (let off = WAL_HEADER; off + frame <= buf.length; off += frame) {
+    if (!buf.subarray(off + 8, off + 16).equals(header.salts)) break;
+    if (!trusted) {
+      [s0, s1] = checksum(buf, off, 8, header.bigEndian, s0, s1);
+      [s0, s1] = checksum(buf, off + FRAME_HEADER, header.pageSize, header.bigEndian, s0, s1);
+      if (s0 !== buf.readUInt32BE(off + 16) || s1 !== buf.readUInt32BE(off + 20)) break;
+    }
+    pending.set(buf.readUInt32BE(off), off + FRAME_HEADER);
+    const commitSize = buf.readUInt32BE(off + 4);
+    if (commitSize !== 0) {
+      for (const [p, o] of pending) pages.set(p, o);
+      pending.clear();
+      nPage = commitSize;
+      end = off + frame;
+    }
+  }
+  return { header, end, nPage, pages };
+}
+
+/** The wal-index header as the writer left it (read under SQLite's write lock, so stable). */
+export interface ShmHeader {
+  /** Frames in the WAL that belong to committed transactions. */
+  mxFrame: number;
+  /** The WAL generation's salts (the same 8 bytes as in the WAL header). */
+  salts: Buffer;
+  pageSize: number;
+  /** Frames already copied into the database by checkpoints. */
+  nBackfill: number;
+}
+
+const SHM_READ = 136;
+
+/** Reads the wal-index header from the -shm file; undefined if it is not initialised (no WAL yet). */
+export function readShmHeader(fd: number, buf = Buffer.alloc(SHM_READ)): ShmHeader | undefined {
+  const n = readSync(fd, buf, 0, SHM_READ, 0);
+  if (n < SHM_READ) return undefined;
+  // Two copies of the 48-byte header (native byte order, little-endian here); equal when consistent.
+  if (buf.readUInt32LE(0) !== 3007000 || buf[12] !== 1 || !buf.subarray(0, 48).equals(buf.subarray(48, 96))) {
+    throw new Error('metadata copies: unexpected wal-index header (SQLite version or byte order not supported)');
+  }
+  const raw = buf.readUInt16LE(14);
+  return { mxFrame: buf.readUInt32LE(16), salts: Buffer.from(buf.subarray(32, 40)), pageSize: raw === 1 ? 65536 : raw, nBackfill: buf.readUInt32LE(96) };
+}
+
+/** Byte length of a WAL holding `frames` frames. */
+export function walLength(frames: number, pageSize: number): number {
+  return frames === 0 ? 0 : WAL_HEADER + frames * (FRAME_HEADER + pageSize);
+}
+
+export function readAll(fd: number, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(end - start);
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, start + done);
+    if (n === 0) return buf.subarray(0, done);
+    done += n;
+  }
+  return buf;
+}
+
+export function writeAll(fd: number, buf: Buffer, position: number): void {
+  let done = 0;
+  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
+}
+
+/**
+ * Checkpoints a WAL copy into its database copy, the way SQLite does: the WAL synced, the newest
+ * committed version of each page written at its place, the database cut to its committed size and
+ * fdatasync'ed, and only then the WAL emptied and synced (same inode: other processes keep their
+ * descriptors). A crash at
+ * any point leaves a copy that opens consistently (re-applying the same frames changes nothing).
+ * Answers the pages written. `trusted`: see readWalContents.
+ */
+export function applyWal(walFd: number, dbPath: string, trusted = false): number {
+  const size = fstatSync(walFd).size;
+  if (size === 0) return 0;
+  const buf = readAll(walFd, 0, size);
+  const wal = readWalContents(buf, trusted);
+  if (wal && wal.pages.size > 0) {
+    // As SQLite: the WAL is durable before the database is overwritten, so that a crash in the
+    // middle replays the whole generation again rather than an older part of it.
+    fdatasyncSync(walFd);
+    const db = openSync(dbPath, 'r+');
+    try {
+      const ps = wal.header.pageSize;
+      for (const [pgno, off] of wal.pages) writeAll(db, buf.subarray(off, off + ps), (pgno - 1) * ps);
+      if (fstatSync(db).size > wal.nPage * ps) ftruncateSync(db, wal.nPage * ps);
+      fdatasyncSync(db);
+    } finally {
+      closeSync(db);
+    }
+  }
+  // Emptied durably: the old generation can never come back under a new one written from offset 0.
+  ftruncateSync(walFd, 0);
+  fsyncSync(walFd);
+  return wal ? wal.pages.size : 0;
+}
