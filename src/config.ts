@@ -363,6 +363,11 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   }
   const dataDirs = parseDataDirs(dataGiven.length > 0 ? dataGiven : [get('data')!]);
   const parities = parseParities(dataDirs.length, get('parity'), get('rrs-parity'));
+  // Several drives keep copies of the metadata database, chosen and rebuilt by the one process that
+  // starts first (store/meta/mirror.ts): servers sharing the drives would each do it.
+  if (dataDirs.length > 1 && ['yes', 'true', '1'].includes(sharedText)) {
+    throw new ConfigError('--shared works with one --data directory: several drives are served by one server (use --workers for every core)');
+  }
   const config: Config = {
     host,
     port,

@@ -29,10 +29,14 @@ export async function openStore(
   opts: { alone: boolean; prepare: boolean; freeGraceMs: number; lockDrive?: (path: string) => void },
 ): Promise<{ store: Store; box: SecretBox; drives?: OpenedDriveSet }> {
   // Several drives: the drive set (format files checked, states kept) and the erasure-coded data
-  // store over it (docs/drives.md); the metadata database on the first drive.
-  const drives = config.dataDirs.length > 1 ? await openDrives(config, dataDir, log, opts.lockDrive) : undefined;
+  // store over it (docs/drives.md); the metadata database copied on the first m+1 drives.
+  const drives = config.dataDirs.length > 1 ? await openDrives(config, log, opts.lockDrive) : undefined;
   // Alone on the directory, no other connection commits: cached rows need no data_version check.
-  const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot: { othersMayWrite: !opts.alone } });
+  const hot = { othersMayWrite: !opts.alone };
+  const meta = drives
+    ? // The process that opens the set first chooses the freshest copy and rebuilds the others; a worker follows it.
+      await (await import('./store/meta/mirror.js')).openMirroredMeta(await metaDirsOf(drives), { start: opts.prepare, hot, log, createDirs: false })
+    : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
   // The erasure modules load only for several drives (a one-directory server does not pay for them).
   const data = drives ? await (await import('./store/data/erasure/store.js')).ErasureDataStore.open(drives, { log }) : await DirDataStore.open(dataDir);
   const store = new Store(meta, data, log, { inlineMax: config.inlineMax, freeGraceMs: opts.freeGraceMs });
@@ -64,13 +68,22 @@ export async function openStore(
   return { store, box, ...(drives && { drives }) };
 }
 
+/** The drives that hold a copy of the metadata database: the first m+1 (store/meta/mirror.ts). */
+async function metaDirsOf(set: OpenedDriveSet): Promise<string[]> {
+  const { metaCopyDirs } = await import('./store/meta/mirror.js');
+  return metaCopyDirs(
+    set.drives.map((d) => d.path),
+    set.parity,
+  );
+}
+
 /**
- * Opens the drive set of --data's drives. The metadata database lives on the first drive (until it
- * is mirrored): an existing set whose first drive lost it while shards remain elsewhere must not
+ * Opens the drive set of --data's drives. The metadata database has a copy on each of the first
+ * m+1 drives: an existing set where none of them holds one while shards remain elsewhere must not
  * start over with an empty database (every object would vanish and the orphan sweep would delete
  * their shards), so that start is refused.
  */
-async function openDrives(config: Config, dataDir: string, log: Logger, lockDrive?: (path: string) => void): Promise<OpenedDriveSet> {
+async function openDrives(config: Config, log: Logger, lockDrive?: (path: string) => void): Promise<OpenedDriveSet> {
   const { DriveSetError, openDriveSet } = await import('./store/data/erasure/drives.js');
   const paths = config.dataDirs.map((d) => resolve(d));
   const set = await openDriveSet(paths, {
@@ -79,18 +92,16 @@ async function openDrives(config: Config, dataDir: string, log: Logger, lockDriv
     ...(config.rrsParity !== undefined && { rrsParity: config.rrsParity }),
     ...(lockDrive && { lockDrive }),
   });
-  if (set.drives[0]!.state === 'offline') {
-    set.close();
-    throw new DriveSetError(
-      `the first drive ${paths[0]} holds the metadata database and is offline (${set.drives[0]!.reason}): the server cannot start without it`,
-    );
-  }
-  if (!set.created && !existsSync(join(dataDir, 'meta.db')) && (await anyShards(set))) {
-    set.close();
-    throw new DriveSetError(
-      `the metadata database ${join(dataDir, 'meta.db')} is missing on the first drive while the other drives hold shards: ` +
-        "the first drive was replaced or emptied and the objects' metadata went with it; put the original first drive back",
-    );
+  if (!set.created && (await anyShards(set))) {
+    const copies = await metaDirsOf(set);
+    const held = set.drives.filter((d, i) => i < copies.length && d.state !== 'offline' && existsSync(join(d.path, 'meta.db')));
+    if (held.length === 0) {
+      set.close();
+      throw new DriveSetError(
+        `no copy of the metadata database is available (it is kept on ${copies.join(', ')}) while the other drives hold shards: ` +
+          "more drives were lost than the set's parity allows, and the objects' metadata with them; put one of those drives back",
+      );
+    }
   }
   return set;
 }

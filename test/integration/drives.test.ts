@@ -73,8 +73,8 @@ describe('six drives (EC 3+3 by default)', () => {
       assert.ok(existsSync(join(d, 'strata.lock')), `${d} locked`);
     }
     assert.equal(ids.size, 6);
-    assert.ok(existsSync(join(drives[0]!, 'meta.db')), 'the metadata database on the first drive');
-    assert.ok(!existsSync(join(drives[1]!, 'meta.db')));
+    // The metadata database on the first m+1 = 4 drives (the primary and three copies), not on the others.
+    for (const [i, d] of drives.entries()) assert.equal(existsSync(join(d, 'meta.db')), i < 4, `${d}: a copy of the metadata database iff among the first 4`);
   });
 
   it('@aws-sdk/client-s3: PUT, GET (whole and a range), multipart, list; a shard on every drive', async () => {
@@ -165,16 +165,50 @@ describe('six drives (EC 3+3 by default)', () => {
     assert.equal(ready.status, 200);
   });
 
-  it('the first drive (the metadata database) missing: the start is refused, naming it', async () => {
+  it('the first drive (the primary copy of the metadata database) missing: the server starts from a copy on another drive and loses nothing; back, its stale copy is rebuilt', async () => {
     await server.stop();
     await rename(drives[0]!, `${drives[0]!}.away`);
     try {
+      server = await startServer({ data: drives });
+      const s3 = testClient(server.url);
+      const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }))).Body!.transformToByteArray());
+      assert.equal(sha(got), sha(big));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'while-first-away.bin', Body: big.subarray(0, 200_000) }));
+      s3.destroy();
+      await server.stop();
+    } finally {
+      await rename(`${drives[0]!}.away`, drives[0]!);
+    }
+    // The first drive back: its copy is older than the others' (it missed a write) and must not be chosen.
+    server = await startServer({ data: drives });
+    const s3 = testClient(server.url);
+    const back = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'while-first-away.bin' }))).Body!.transformToByteArray());
+    assert.equal(sha(back), sha(big.subarray(0, 200_000)));
+    s3.destroy();
+  });
+
+  it('losing more drives than the parity is refused at start; so is a set whose every copy of the metadata database is gone while shards remain', async () => {
+    await server.stop();
+    // m+1 = 4 of 6 drives away: fewer than the write quorum.
+    for (const d of drives.slice(0, 4)) await rename(d, `${d}.away`);
+    try {
+      await assert.rejects(startServer({ data: drives }), /disk1|quorum/);
+    } finally {
+      for (const d of drives.slice(0, 4)) await rename(`${d}.away`, d);
+    }
+    // The drives there, but the metadata files gone from the four that keep them (an operator's rm).
+    const moved: Array<[string, string]> = [];
+    for (const d of drives.slice(0, 4)) {
+      for (const f of await readdir(d)) if (f.startsWith('meta')) moved.push([join(d, f), join(d, `${f}.away`)]);
+    }
+    for (const [from, to] of moved) await rename(from, to);
+    try {
       await assert.rejects(startServer({ data: drives }), (err: Error) => {
-        assert.match(err.message, /the first drive .*disk1 holds the metadata database and is offline \(ENOENT/);
+        assert.match(err.message, /no copy of the metadata database is available \(it is kept on .*disk1.*disk4\)/);
         return true;
       });
     } finally {
-      await rename(`${drives[0]!}.away`, drives[0]!);
+      for (const [from, to] of moved) await rename(to, from);
     }
   });
 

@@ -17,6 +17,7 @@ import {
   fsyncSync,
   fstatSync,
   mkdirSync,
+  statSync,
   openSync,
   readFileSync,
   renameSync,
@@ -54,6 +55,12 @@ export interface MirrorOptions extends SqliteOptions {
   /** Checkpoint once the WAL holds this many frames (SQLite's default auto-checkpoint: 1000). */
   checkpointFrames?: number;
   log?: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
+  /**
+   * false: a copy directory that does not exist is an unreachable drive (the drive set created the
+   * directories of a new set; a missing one later is an unmounted or pulled disk, never re-created).
+   * Default true.
+   */
+  createDirs?: boolean;
   /** fdatasync of a copy's WAL (tests make a drive fail). */
   syncCopy?: (slot: number, fd: number) => Promise<void>;
 }
@@ -133,7 +140,9 @@ function followCopies(dirs: readonly string[]): CopyState {
 async function startCopies(dirs: readonly string[], opts: MirrorOptions): Promise<CopyState> {
   const present = dirs.map((d) => {
     try {
-      mkdirSync(d, { recursive: true });
+      if (opts.createDirs === false) {
+        if (!statSync(d).isDirectory()) throw new Error(`${d} is not a directory`);
+      } else mkdirSync(d, { recursive: true });
       return true;
     } catch (err) {
       opts.log?.warn({ drive: d, err }, 'metadata copy drive unreachable at start');
