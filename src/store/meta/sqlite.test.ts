@@ -252,7 +252,8 @@ describe('SqliteMetaStore', () => {
   });
 
   /** What format 9 added, dropped again: turns a current file back into a format-8 one. */
-  const UNDO_V10 = 'DROP TABLE bucket_usage; ';
+  const UNDO_V11 = 'DROP TABLE heal_queue; ';
+  const UNDO_V10 = `${UNDO_V11}DROP TABLE bucket_usage; `;
   const UNDO_V9 = `${UNDO_V10}DROP TABLE kms_key_versions; DROP TABLE kms_keys; `;
 
   /** What format 8 changed, undone: iam_roles dropped, iam_attachments back to format 7's (user or group only). */

@@ -54,6 +54,11 @@ export interface DriveSet {
    * ENOSPC, a vanished root…) and probes it until it answers again (service resumes without a restart).
    */
   failed(index: number, err: unknown): void;
+  /**
+   * The rebuild of drive `index` (state 'healing': an adopted empty drive) is complete: the drive
+   * becomes 'online', recorded so that a restart does not rebuild it again (src/jobs/rebuild.ts).
+   */
+  healed(index: number): Promise<void>;
 }
 
 /** Why a shard needs healing. */
@@ -83,6 +88,10 @@ export interface ErasureMaintenance {
    * piece no longer exists. Fewer than k healthy shards throws.
    */
   healPiece(pieceId: string, signal?: AbortSignal): Promise<{ healed: readonly number[]; bytesWritten: number } | undefined>;
-  /** Ids of the pieces with a shard on drive `index` or on any drive (input of scrub and of a drive rebuild). */
-  pieceIds(index?: number): AsyncIterable<string>;
+  /**
+   * Ids of the pieces with a shard on drive `index` or on any drive (input of scrub and of a drive
+   * rebuild), each once, in ascending order (string comparison): the jobs persist the last id done
+   * as their cursor and resume after it. With `after`, only ids greater than it.
+   */
+  pieceIds(index?: number, after?: string): AsyncIterable<string>;
 }
