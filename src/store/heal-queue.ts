@@ -131,7 +131,7 @@ export class HealSink implements DegradedSink {
     if (this.pending.size === 0) return Promise.resolve();
     const batch = [...this.pending.values()];
     this.pending = new Map();
-    this.flushing = (async () => {
+    const write = async (): Promise<void> => {
       try {
         await this.queue.add(batch);
       } catch (err) {
@@ -148,11 +148,14 @@ export class HealSink implements DegradedSink {
           }, 1000);
           this.retry.unref();
         }
-      } finally {
-        this.flushing = undefined;
       }
-    })();
-    return this.flushing;
+    };
+    // Cleared in a later microtask than this assignment, even when the write finishes at once.
+    const flushing: Promise<void> = write().finally(() => {
+      if (this.flushing === flushing) this.flushing = undefined;
+    });
+    this.flushing = flushing;
+    return flushing;
   }
 
   /** Reports waiting to be written (tests, diagnostics). */
