@@ -2,6 +2,13 @@
 // set of bad shards, drives whose state the test sets, and a record of what the jobs asked.
 // Test support only (imported by *.test.ts).
 import type { Drive, DriveSet, DriveState, ErasureMaintenance, PieceCheck } from '../store/data/erasure/types.js';
+import type { Job } from './runner.js';
+
+/** Runs one round of `job` (steps until it says done, at most 10 000). Answers the steps taken. */
+export async function round(job: Job, signal = new AbortController().signal): Promise<number> {
+  for (let steps = 1; steps <= 10_000; steps++) if (!(await job.step(signal))) return steps;
+  throw new Error(`${job.name}: a round did not end`);
+}
 
 class FakeDrive implements Drive {
   constructor(

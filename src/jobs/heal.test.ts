@@ -13,15 +13,8 @@ import { HealSink } from '../store/heal-queue.js';
 import { SqliteMetaStore } from '../store/meta/sqlite.js';
 import { Store } from '../store/store.js';
 import { META_FORMAT_VERSION } from '../store/types.js';
-import { FakeErasure } from './fake-erasure.js';
+import { FakeErasure, round } from './fake-erasure.js';
 import { BACKOFF_BASE_MS, HEAL_JOB, type HealTotals, healJob } from './heal.js';
-import type { Job } from './runner.js';
-
-/** Runs one round of `job` (steps until it says done; bounded). Answers the steps taken. */
-export async function round(job: Job, signal = new AbortController().signal): Promise<number> {
-  for (let steps = 1; steps <= 10_000; steps++) if (!(await job.step(signal))) return steps;
-  assert.fail(`${job.name}: a round did not end`);
-}
 
 describe('heal queue and heal job', () => {
   let dir: string;
