@@ -155,6 +155,10 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
       // The metadata store stayed locked (another process) longer than a write may wait: S3's
       // "reduce your request rate", which every SDK retries with backoff.
       return new S3Error('SlowDown');
+    case 'Unavailable':
+      // Too few drives of an erasure set answer (more than its parity offline or failing): a
+      // 503 every SDK retries with backoff; service resumes when the drives return.
+      return new S3Error('SlowDown', 'Not enough drives are available to serve this request. Please retry.');
     case 'Internal':
       // The metadata engine failed (the pipeline logs the error with the engine's message).
       return new S3Error('InternalError');

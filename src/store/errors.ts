@@ -19,6 +19,12 @@ export type StoreErrorCode =
   | 'Busy'
   /** The metadata engine failed (I/O error, corruption...): a server fault, logged with the engine's message. */
   | 'Internal'
+  /**
+   * Too few drives answer for an erasure-coded piece: fewer than k usable shards to read, or fewer
+   * than the write quorum took their shard (S3: 503 SlowDown, retried by every SDK; the message,
+   * logged, names each drive's state).
+   */
+  | 'Unavailable'
   /** An object's stored bytes are missing or damaged (a PieceError on read): never served. */
   | 'DataCorrupt'
   /** A named user, group, policy or access key does not exist (identities, format 7). */

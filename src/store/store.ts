@@ -226,10 +226,13 @@ export class Store {
   /**
    * Writes bytes durably; they belong to no object until commitObject. With `sealKey` (32 bytes) the
    * piece is sealed with it (store/sealed.ts); the DataRef's size is the plaintext's either way.
+   * `storageClass`: the object's (or upload's) x-amz-storage-class, which the erasure data store
+   * turns into the piece's parity.
    */
-  async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer): Promise<DataRef> {
-    if (sealKey === undefined) return this.intents.around(() => this.data.write(source, signal));
-    const ref = await this.intents.around(() => this.data.write((id) => sealStream(source, sealKey, id), signal));
+  async writeData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer, storageClass?: string): Promise<DataRef> {
+    const opts = storageClass === undefined ? undefined : { storageClass };
+    if (sealKey === undefined) return this.intents.around(() => this.data.write(source, signal, opts));
+    const ref = await this.intents.around(() => this.data.write((id) => sealStream(source, sealKey, id), signal, opts));
     const size = plainSize(ref.size);
     if (size < 0) throw new Error(`writeData: the data store kept ${ref.size} bytes, no sealed piece's size`);
     return { id: ref.id, size };
@@ -243,7 +246,7 @@ export class Store {
    * writeData, nothing remains when `source` throws or `signal` aborts. With `sealKey` the bytes are
    * sealed (store/sealed.ts), inline ones too; the record must then carry `sse` (its readers give the key).
    */
-  async writeObjectData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer): Promise<ObjectBytes> {
+  async writeObjectData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer, storageClass?: string): Promise<ObjectBytes> {
     const it = source[Symbol.asyncIterator]();
     const head: Buffer[] = [];
     let size = 0;
@@ -264,7 +267,7 @@ export class Store {
         yield* head.splice(0);
         for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
       }
-      return { data: [await this.writeData(all(), signal, sealKey)] };
+      return { data: [await this.writeData(all(), signal, sealKey, storageClass)] };
     } catch (err) {
       // The source's own cleanup must run (an unread request body is let flow away).
       closeSource(it);

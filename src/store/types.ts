@@ -487,6 +487,15 @@ export interface DataReadOptions {
   blockChecks?: boolean;
 }
 
+/** How DataStore.write writes (stores that have no use for an option ignore it). */
+export interface DataWriteOptions {
+  /**
+   * The x-amz-storage-class of the object (or upload) the piece belongs to: the erasure store
+   * chooses the piece's parity by it (STANDARD / REDUCED_REDUNDANCY); one-directory stores ignore it.
+   */
+  storageClass?: string;
+}
+
 export interface DataStore {
   /**
    * Consumes `source` into a new piece of data. The piece becomes durable (fsynced, renamed into
@@ -494,7 +503,7 @@ export interface DataStore {
    * remains and the error is rethrown. `source` may be a function of the new piece's id, called
    * once before anything is read (sealed pieces bind their id: store/sealed.ts).
    */
-  write(source: PieceSource, signal?: AbortSignal): Promise<DataRef>;
+  write(source: PieceSource, signal?: AbortSignal, opts?: DataWriteOptions): Promise<DataRef>;
   /**
    * Streams bytes [start, end] (inclusive) of the piece `ref`; whole piece when omitted. Yields
    * exactly those bytes, verified, or fails with PieceError (store/errors.ts): a piece that is

@@ -88,7 +88,7 @@ async function copyFrom(
   }
   let bytes;
   try {
-    bytes = await ctx.store.writeObjectData(hashed(), ctx.signal, sealing?.key);
+    bytes = await ctx.store.writeObjectData(hashed(), ctx.signal, sealing?.key, storageClass);
   } catch (err) {
     md5.abort();
     throw err;

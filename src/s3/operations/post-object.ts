@@ -404,7 +404,7 @@ export async function postObject(ctx: BucketRequest): Promise<S3Response> {
       await form.done;
     }
 
-    const bytes = await ctx.store.writeObjectData(source(), ctx.signal, encryption?.key);
+    const bytes = await ctx.store.writeObjectData(source(), ctx.signal, encryption?.key, storageClass);
     if (checksum && computedChecksum !== undefined) meta.checksums = { [checksum.alg]: computedChecksum };
     const etag = sealedEtag(encryption?.stored, encryption?.key, md5.digest('hex'));
     const sse = encryption !== undefined ? { sse: encryption.stored } : {};

@@ -27,7 +27,7 @@ export async function putObject(ctx: WithInput<ObjectRequest, PutObjectInput>): 
   const extras = await withBucketDefaults(ctx, ctx.bucketRecord, ctx.input.extras);
   requireIntegrityForLock(ctx, extras, 'Put Object'); // a version under object lock: Content-MD5 or a checksum
 
-  const bytes = await ctx.store.writeObjectData(body.source, ctx.signal, encryption?.key);
+  const bytes = await ctx.store.writeObjectData(body.source, ctx.signal, encryption?.key, storageClass);
   const digest = body.digest();
   meta.checksums = digest.checksums;
   const etag = sealedEtag(encryption?.stored, encryption?.key, digest.md5);

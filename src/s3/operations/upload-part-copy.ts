@@ -76,7 +76,7 @@ export async function uploadPartCopy(ctx: WithInput<ObjectRequest, UploadPartCop
   const withSum = withChecksum(hashed(), alg);
   let ref;
   try {
-    ref = await ctx.store.writeData(withSum.source, ctx.signal, sealKey);
+    ref = await ctx.store.writeData(withSum.source, ctx.signal, sealKey, upload.storageClass);
   } catch (err) {
     md5.abort();
     throw err;

@@ -23,7 +23,7 @@ export async function uploadPart(ctx: WithInput<ObjectRequest, PartInput>): Prom
   const alg = uploadAlgorithm(upload);
   const hashed = withChecksum(body.source, alg);
 
-  const ref = await ctx.store.writeData(hashed.source, ctx.signal, sealKey);
+  const ref = await ctx.store.writeData(hashed.source, ctx.signal, sealKey, upload.storageClass);
   const digest = body.digest();
   const checksums: Record<string, string> = { ...digest.checksums };
   if (alg && hashed.hasher && checksums[alg] === undefined) checksums[alg] = await hashed.hasher.digest();
