@@ -1,7 +1,7 @@
 // Server configuration: one pure function from argv + environment to a frozen, typed config.
 // Every flag has an environment twin; `--help` prints the table below.
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 
 export const DEFAULT_ACCESS_KEY = 'rustfsadmin';
 export const DEFAULT_SECRET_KEY = 'rustfssecret';
@@ -15,8 +15,17 @@ export interface Config {
   /** Interface to listen on ('' = all) and port. */
   host: string;
   port: number;
-  /** Directory holding metadata and object data. */
+  /** Directory holding metadata and object data: the first of `dataDirs`. */
   dataDir: string;
+  /**
+   * The drives (--data: a list, the flag repeated, or MinIO's `/mnt/disk{1...6}`), in set order.
+   * One: today's layout (DirDataStore); several: an erasure-coded drive set (docs/drives.md).
+   */
+  dataDirs: string[];
+  /** --parity: STANDARD parity shards, when given (absent: the set's format file, else defaultParity). */
+  parity?: number;
+  /** --rrs-parity: REDUCED_REDUNDANCY parity shards, when given (absent: the format file, else defaultRrsParity). */
+  rrsParity?: number;
   accessKey: string;
   secretKey: string;
   /** True when the operator did not set credentials and the built-in pair is in use. */
@@ -122,7 +131,25 @@ interface FlagSpec {
 
 const FLAGS: FlagSpec[] = [
   { flag: 'address', env: ['STRATA_ADDRESS'], arg: 'HOST:PORT', doc: 'address to listen on', default: ':9000' },
-  { flag: 'data', env: ['STRATA_DATA'], arg: 'DIR', doc: 'directory for metadata and object data', default: './data' },
+  {
+    flag: 'data',
+    env: ['STRATA_DATA'],
+    arg: 'DIR[,DIR…]',
+    doc: 'directory for metadata and object data; several (a list, the flag repeated, or /mnt/disk{1...6}): erasure-coded drives',
+    default: './data',
+  },
+  {
+    flag: 'parity',
+    env: ['STRATA_PARITY'],
+    arg: 'N',
+    doc: 'with several drives: parity shards of STANDARD objects (default 2–3 drives: mirroring, 4–5: 2, 6–7: 3, 8–16: 4)',
+  },
+  {
+    flag: 'rrs-parity',
+    env: ['STRATA_RRS_PARITY'],
+    arg: 'N',
+    doc: 'with several drives: parity shards of REDUCED_REDUNDANCY objects (default min(2, --parity))',
+  },
   { flag: 'access-key', env: ['STRATA_ACCESS_KEY', 'RUSTFS_ACCESS_KEY'], arg: 'KEY', doc: `access key id (default ${DEFAULT_ACCESS_KEY}, with a warning)` },
   {
     flag: 'secret-key',
@@ -271,6 +298,8 @@ export function helpText(): string {
 /** Pure: parses argv (without node and script) and env. Throws ConfigError on bad input. */
 export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
   const given = new Map<string, string>();
+  /** Every --data given (the flag may repeat: each adds drives). */
+  const dataGiven: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!; // i < argv.length
     if (a === '--help' || a === '-h') return { help: true, text: helpText() };
@@ -281,6 +310,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     const value: string | undefined = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(`--${name} needs a value`);
     given.set(name, value);
+    if (name === 'data') dataGiven.push(value);
   }
   const get = (flag: string): string | undefined => {
     if (given.has(flag)) return given.get(flag);
@@ -344,10 +374,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new ConfigError(`invalid log level: ${logLevel}`);
   }
+  const dataDirs = parseDataDirs(dataGiven.length > 0 ? dataGiven : [get('data')!]);
+  const parities = parseParities(dataDirs.length, get('parity'), get('rrs-parity'));
   const config: Config = {
     host,
     port,
-    dataDir: get('data')!,
+    dataDir: dataDirs[0]!,
+    dataDirs,
+    ...parities,
     accessKey: accessKey ?? DEFAULT_ACCESS_KEY,
     secretKey: secretKey ?? DEFAULT_SECRET_KEY,
     defaultCredentials: accessKey === undefined,
@@ -414,6 +448,128 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const audit = parseAudit(nonEmpty);
   if (audit) config.audit = audit;
   return { help: false, config: Object.freeze(config) };
+}
+
+/** Drives in one set at most (MinIO's erasure set limit): more is refused until sets of sets exist. */
+export const MAX_DRIVES = 16;
+
+/**
+ * --data values (or STRATA_DATA) → the drive paths in set order: each value a comma-separated list
+ * whose items may hold MinIO's ellipses (`/mnt/disk{1...4}`, `{01...16}` zero-padded, several per
+ * item). The same path twice, or one inside another, is refused.
+ */
+export function parseDataDirs(values: readonly string[]): string[] {
+  const dirs: string[] = [];
+  for (const value of values) {
+    for (const item of value.split(',').map((s) => s.trim())) {
+      if (item === '') throw new ConfigError(`--data ${JSON.stringify(value)} has an empty path in its list`);
+      dirs.push(...expandEllipses(item));
+    }
+  }
+  if (dirs.length > MAX_DRIVES) throw new ConfigError(`--data names ${dirs.length} drives; at most ${MAX_DRIVES} are supported (one erasure set)`);
+  const seen = new Map<string, string>();
+  for (const d of dirs) {
+    const abs = resolve(d);
+    const before = seen.get(abs);
+    if (before !== undefined) throw new ConfigError(`--data names the drive ${abs} twice (${before} and ${d})`);
+    seen.set(abs, d);
+  }
+  const abs = [...seen.keys()];
+  for (const a of abs) {
+    const outer = abs.find((b) => b !== a && a.startsWith(b.endsWith(sep) ? b : b + sep));
+    if (outer !== undefined) throw new ConfigError(`--data: the drive ${a} is inside the drive ${outer}; give separate directories`);
+  }
+  return dirs;
+}
+
+/**
+ * MinIO's ellipses: every `{A...B}` (decimal, A ≤ B) becomes the numbers A to B, zero-padded to B's
+ * width when A or B is written with a leading zero (`{01...16}`). Several in one path expand to every
+ * combination, the first varying fastest, as MinIO orders them (`/d{1...2}/e{1...2}` → /d1/e1,
+ * /d2/e1, /d1/e2, /d2/e2). A brace or `...` that is not such a range is refused (a typo, not a name).
+ */
+export function expandEllipses(path: string): string[] {
+  if (!path.includes('{') && !path.includes('}') && !path.includes('...')) return [path];
+  const bad = (why: string) =>
+    new ConfigError(`--data ${path}: ${why} (ellipses are written {N...M}, N ≤ M whole numbers, e.g. /mnt/disk{1...6} or /mnt/disk{01...16})`);
+  // Literal text and ranges, alternating: text0 range0 text1 range1 … textN.
+  const texts: string[] = [];
+  const ranges: string[][] = [];
+  const re = /\{([0-9]+)\.\.\.([0-9]+)\}/g;
+  let last = 0;
+  for (let m = re.exec(path); m !== null; m = re.exec(path)) {
+    texts.push(path.slice(last, m.index));
+    const [from, to] = [m[1]!, m[2]!];
+    const [a, b] = [Number(from), Number(to)];
+    if (a > b) throw bad(`the range {${from}...${to}} runs backwards`);
+    if (b - a >= MAX_DRIVES * MAX_DRIVES) throw bad(`the range {${from}...${to}} is too long`);
+    const pad = (from.length > 1 && from.startsWith('0')) || to.startsWith('0') ? to.length : 0;
+    const seq: string[] = [];
+    for (let i = a; i <= b; i++) seq.push(String(i).padStart(pad, '0'));
+    ranges.push(seq);
+    last = m.index + m[0].length;
+  }
+  texts.push(path.slice(last));
+  if (ranges.length === 0 || texts.some((t) => t.includes('{') || t.includes('}') || t.includes('...'))) throw bad('not a valid ellipsis');
+  // Odometer: the first range turns fastest.
+  const out: string[] = [];
+  const at = ranges.map(() => 0);
+  for (;;) {
+    let s = texts[0]!;
+    for (let r = 0; r < ranges.length; r++) s += ranges[r]![at[r]!]! + texts[r + 1]!;
+    out.push(s);
+    if (out.length > MAX_DRIVES) break; // refused by the caller with the count
+    let r = 0;
+    while (r < ranges.length && ++at[r]! === ranges[r]!.length) at[r++] = 0;
+    if (r === ranges.length) break;
+  }
+  return out;
+}
+
+/** Default STANDARD parity of a set of `drives` (RustFS/MinIO): 2–3 mirroring, 4–5 → 2, 6–7 → 3, 8–16 → 4. */
+export function defaultParity(drives: number): number {
+  if (drives <= 1) return 0;
+  if (drives <= 3) return drives - 1;
+  if (drives <= 5) return 2;
+  if (drives <= 7) return 3;
+  return 4;
+}
+
+/** Default REDUCED_REDUNDANCY parity: min(2, STANDARD), at least 1. */
+export function defaultRrsParity(parity: number): number {
+  return Math.max(1, Math.min(2, parity));
+}
+
+/**
+ * Why `parity` shards cannot protect a set of `drives` (undefined: it can): from 1 to half the
+ * drives (k ≥ m), or drives − 1 (mirroring: one data shard, as the 2–3 drive default).
+ */
+export function parityProblem(drives: number, parity: number, what = '--parity'): string | undefined {
+  const half = Math.floor(drives / 2);
+  if (Number.isInteger(parity) && ((parity >= 1 && parity <= half) || (drives >= 2 && parity === drives - 1))) return undefined;
+  const mirror = drives - 1 > half ? `, or ${drives - 1} (mirroring)` : '';
+  return `${what} must be from 1 to ${half}${mirror} for ${drives} drives (data shards k = drives − parity must be at least the parity)`;
+}
+
+/** --parity and --rrs-parity: only with several drives; checked against the drive count. */
+function parseParities(drives: number, parityText: string | undefined, rrsText: string | undefined): { parity?: number; rrsParity?: number } {
+  const out: { parity?: number; rrsParity?: number } = {};
+  if (parityText === undefined && rrsText === undefined) return out;
+  if (drives < 2) throw new ConfigError('--parity and --rrs-parity need several drives (--data DIR1,DIR2,… or /mnt/disk{1...4})');
+  if (parityText !== undefined) {
+    const p = Number(parityText);
+    const problem = parityProblem(drives, p);
+    if (problem) throw new ConfigError(problem);
+    out.parity = p;
+  }
+  if (rrsText !== undefined) {
+    const r = Number(rrsText);
+    const standard = out.parity ?? defaultParity(drives);
+    if (!Number.isInteger(r) || r < 1 || r > standard)
+      throw new ConfigError(`--rrs-parity must be from 1 to the STANDARD parity (${standard} for ${drives} drives)`);
+    out.rrsParity = r;
+  }
+  return out;
 }
 
 /** The audit flags: absent unless --audit-file or --audit-webhook is given. */

@@ -100,6 +100,8 @@ export interface ReadinessProbes {
   meta: () => unknown;
   /** A directory the server writes to (the data directory's tmp/): probed by creating and removing a file. */
   writableDir: string;
+  /** Several drives: why the drive set cannot serve reads (fewer than read quorum online), undefined when it can. */
+  drives?: () => string | undefined;
 }
 
 export interface ReadyState {
@@ -142,6 +144,8 @@ export class Readiness {
     } catch (err) {
       return { ready: false, reason: `metadata store does not answer: ${errorText(err)}` };
     }
+    const drives = this.probes.drives?.();
+    if (drives !== undefined) return { ready: false, reason: drives };
     try {
       const fh = await open(this.probeFile, 'w');
       try {

@@ -10,13 +10,13 @@
 // with their worker). NODE_CLUSTER_SCHED_POLICY=none leaves the accepting to the workers and the
 // kernel (docs/ARCHITECTURE.md "Workers" has the measurements).
 import cluster, { type Worker } from 'node:cluster';
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { WorkerReport } from './serve.js';
-import { lockDataDir } from './store/lock.js';
-import { openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+import { lockDrives } from './store/lock.js';
+import { createDriveDirs } from './store/data/erasure/drives.js';
+import { erasureText, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { PrimaryAudit } from './audit/cluster.js';
 import { startPrimaryMetrics } from './metrics/service.js';
 
@@ -40,17 +40,22 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   if (config.kms) readKmsRootKey(config.kms);
   // The audit targets live here: the workers send their records (src/audit/cluster.ts).
   const audit = config.audit && new PrimaryAudit(config.audit, log);
-  const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true });
-  // The directory's lock, as a single process takes it (so every other server is refused); the
-  // workers hold the workers lock beside it (store/lock.ts).
-  const lock = lockDataDir(dataDir, { shared: config.shared });
+  const dataDirs = config.dataDirs.map((d) => resolve(d));
+  const dataDir = dataDirs[0]!;
+  createDriveDirs(dataDirs);
+  // The directory's lock (every drive's, with several), as a single process takes it (so every
+  // other server is refused); the workers hold the workers lock beside it (store/lock.ts).
+  const lock = lockDrives(dataDirs, { shared: config.shared });
   // Alone on the directory (no --shared): the sweeps run here, once, before any worker touches the
   // store. The workers are forked first and load their code meanwhile; they open the store only at
   // the primary's `go` (so a start costs the longer of the two, not their sum).
   const alone = !config.shared;
+  /** Several drives: `EC k+m` of the set, for the `listening` log and the start line. */
+  let erasure: string | undefined;
   const prepare = async (): Promise<void> => {
-    const { store } = await openStore(config, dataDir, log, { alone, prepare: true, freeGraceMs: alone ? 0 : config.freeGraceMs });
+    const { store, drives } = await openStore(config, dataDir, log, { alone, prepare: true, freeGraceMs: alone ? 0 : config.freeGraceMs });
+    if (drives) erasure = erasureText(drives);
+    drives?.close();
     await store.close();
   };
   /** The sweeps are done: workers may open the store (a replacement gets `go` as soon as it asks). */
@@ -192,6 +197,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       address: config.host || '0.0.0.0',
       port,
       dataDir,
+      ...(erasure && { drives: dataDirs, erasure }),
       region: config.region,
       tls,
       ...(config.tls && { certFile: config.tls.certFile }),
@@ -207,6 +213,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     tls,
     dataDir,
     defaultCredentials: config.defaultCredentials,
+    ...(erasure && { drives: { paths: dataDirs, erasure } }),
     ...(consolePort !== undefined && config.console && { console: { host: config.console.host, port: consolePort } }),
   });
 }

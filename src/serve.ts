@@ -1,7 +1,6 @@
 // One serving process: the whole server when --workers is 1, or one worker of a cluster (its
 // primary, src/primary.ts, holds the data-directory lock and ran the startup sweeps). Opens the
 // stores, listens, runs the jobs runner, and shuts down cleanly on SIGINT/SIGTERM.
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -15,11 +14,12 @@ import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
 import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
-import { type DataDirLock, holdWorkerLock, lockDataDir } from './store/lock.js';
+import { type DrivesLock, lockDrives } from './store/lock.js';
+import { createDriveDirs } from './store/data/erasure/drives.js';
 import { setHashOffload } from './store/hash-offload.js';
 import { availableParallelism } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
-import { listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
+import { erasureText, listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
 import { localAudit, workerAudit } from './audit/audit.js';
 import cluster from 'node:cluster';
@@ -62,16 +62,24 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // Before opening anything: a missing certificate stops the start cleanly.
   const tls = config.tls ? readTlsFiles(config.tls) : undefined;
   const kmsRoot = config.kms && readKmsRootKey(config.kms);
-  const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // Several drives (--data a,b,… : an erasure set, docs/drives.md): each is locked as the one data
+  // directory is; the metadata lives on the first.
+  const dataDirs = config.dataDirs.map((d) => resolve(d));
+  const dataDir = dataDirs[0]!;
+  createDriveDirs(dataDirs);
   // Before anything touches the directory (the temp sweep would delete another server's writes in
   // progress): one process per data directory, or several that all share it (--shared), or the
   // workers of one cluster (their primary holds the directory's lock). Released by the OS if the
   // process dies.
-  const lock: DataDirLock = worker ? holdWorkerLock(dataDir) : lockDataDir(dataDir, { shared: config.shared });
+  const lock: DrivesLock = lockDrives(dataDirs, { shared: config.shared, worker: worker !== undefined });
   // A worker follows the shared rules: its siblings use the directory too.
   const alone = !config.shared && !worker;
-  const { store, box } = await openStore(config, dataDir, log, { alone, prepare: !worker, freeGraceMs: alone ? 0 : config.freeGraceMs }).catch((err) => {
+  const { store, box, drives } = await openStore(config, dataDir, log, {
+    alone,
+    prepare: !worker,
+    freeGraceMs: alone ? 0 : config.freeGraceMs,
+    lockDrive: lock.lockLater,
+  }).catch((err) => {
     lock.release();
     throw err;
   });
@@ -80,7 +88,12 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const sessions = sessionCredentials({ identities: store.identities, tokens: new SessionTokens(box) });
   const credentials = identityCredentials({ rootAccessKey: config.accessKey, rootSecretKey: config.secretKey, identities: store.identities, box, sessions });
   // One readiness probe for the S3 port's health endpoints and --health-address's.
-  const readiness = new Readiness({ meta: () => store.getBucket(''), writableDir: join(dataDir, 'tmp') });
+  // Several drives: not ready while fewer than read quorum are online (docs/drives.md).
+  const readiness = new Readiness({
+    meta: () => store.getBucket(''),
+    writableDir: join(dataDir, 'tmp'),
+    ...(drives && { drives: () => drives.notReady() }),
+  });
   // The key service (SSE-S3, SSE-KMS): built in, its master keys in the metadata store sealed under
   // the operator's root key (docs/encryption.md). Without a root key there is none.
   // Several processes (workers, --shared): data-key calls check the key generation as of their
@@ -191,6 +204,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
         address: config.host || '0.0.0.0',
         port,
         dataDir,
+        ...(drives && { drives: dataDirs, erasure: erasureText(drives) }),
         region: config.region,
         tls: tls !== undefined,
         ...(config.tls && { certFile: config.tls.certFile }),
@@ -206,6 +220,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
       tls: tls !== undefined,
       dataDir,
       defaultCredentials: config.defaultCredentials,
+      ...(drives && { drives: { paths: dataDirs, erasure: erasureText(drives) } }),
       ...(consolePort !== undefined && config.console && { console: { host: config.console.host, port: consolePort } }),
     });
   }

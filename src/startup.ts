@@ -2,14 +2,17 @@
 // (main.ts dispatches): read the TLS and key-service files (a bad one stops the start with its
 // name), open the stores and, once the data-directory lock is held, the startup sweeps, the check
 // of stored secrets' key and the seeding of the canned policies; the human start line.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type Config, ConfigError, parseKmsSecretKey } from './config.js';
 import { seedCannedPolicies } from './iam/canned-policies.js';
 import { SecretBox } from './iam/secret-box.js';
 import type { RootKey } from './kms/builtin.js';
 import { DirDataStore } from './store/data/dir.js';
+import { DriveSetError, type OpenedDriveSet, openDriveSet } from './store/data/erasure/drives.js';
+import { ErasureDataStore } from './store/data/erasure/store.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
 
@@ -24,15 +27,18 @@ export async function openStore(
   config: Config,
   dataDir: string,
   log: Logger,
-  opts: { alone: boolean; prepare: boolean; freeGraceMs: number },
-): Promise<{ store: Store; box: SecretBox }> {
+  opts: { alone: boolean; prepare: boolean; freeGraceMs: number; lockDrive?: (path: string) => void },
+): Promise<{ store: Store; box: SecretBox; drives?: OpenedDriveSet }> {
+  // Several drives: the drive set (format files checked, states kept) and the erasure-coded data
+  // store over it (docs/drives.md); the metadata database on the first drive.
+  const drives = config.dataDirs.length > 1 ? await openDrives(config, dataDir, log, opts.lockDrive) : undefined;
   // Alone on the directory, no other connection commits: cached rows need no data_version check.
   const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot: { othersMayWrite: !opts.alone } });
-  const data = await DirDataStore.open(dataDir);
+  const data = drives ? await ErasureDataStore.open(drives, { log }) : await DirDataStore.open(dataDir);
   const store = new Store(meta, data, log, { inlineMax: config.inlineMax, freeGraceMs: opts.freeGraceMs });
   // Users' secrets are sealed with a key from --master-key or, without one, the root secret.
   const box = new SecretBox({ masterKey: config.masterKey, rootSecret: config.secretKey });
-  if (!opts.prepare) return { store, box };
+  if (!opts.prepare) return { store, box, ...(drives && { drives }) };
   try {
     if (opts.alone) {
       // Shared: the jobs runner removes only old temp files (write intents).
@@ -55,7 +61,46 @@ export async function openStore(
     await store.close().catch(() => undefined);
     throw err;
   }
-  return { store, box };
+  return { store, box, ...(drives && { drives }) };
+}
+
+/**
+ * Opens the drive set of --data's drives. The metadata database lives on the first drive (until it
+ * is mirrored): an existing set whose first drive lost it while shards remain elsewhere must not
+ * start over with an empty database (every object would vanish and the orphan sweep would delete
+ * their shards), so that start is refused.
+ */
+async function openDrives(config: Config, dataDir: string, log: Logger, lockDrive?: (path: string) => void): Promise<OpenedDriveSet> {
+  const paths = config.dataDirs.map((d) => resolve(d));
+  const set = await openDriveSet(paths, {
+    log,
+    ...(config.parity !== undefined && { parity: config.parity }),
+    ...(config.rrsParity !== undefined && { rrsParity: config.rrsParity }),
+    ...(lockDrive && { lockDrive }),
+  });
+  if (!set.created && !existsSync(join(dataDir, 'meta.db')) && (await anyShards(set))) {
+    set.close();
+    throw new DriveSetError(
+      `the metadata database ${join(dataDir, 'meta.db')} is missing on the first drive while the other drives hold shards: ` +
+        "the first drive was replaced or emptied and the objects' metadata went with it; put the original first drive back",
+    );
+  }
+  return set;
+}
+
+/** Whether any available drive holds a shard directory with something in it. */
+async function anyShards(set: OpenedDriveSet): Promise<boolean> {
+  for (const d of set.drives) {
+    if (d.state === 'offline') continue;
+    const prefixes = await readdir(join(d.path, 'shards')).catch(() => [] as string[]);
+    for (const p of prefixes) if ((await readdir(join(d.path, 'shards', p)).catch(() => [])).length > 0) return true;
+  }
+  return false;
+}
+
+/** `EC k+m` of the set's STANDARD objects, for the start line and the `listening` log. */
+export function erasureText(set: OpenedDriveSet): string {
+  return `EC ${set.drives.length - set.parity}+${set.parity}`;
 }
 
 /**
@@ -79,8 +124,11 @@ export function writeStartLine(o: {
   defaultCredentials: boolean;
   /** The console's listener, when it runs. */
   console?: { host: string; port: number };
+  /** Several drives: their paths and `EC k+m`. */
+  drives?: { paths: readonly string[]; erasure: string };
 }): void {
-  let line = `Strata is serving S3 at ${listenerUrl(o.host, o.port, o.tls)} — data in ${o.dataDir}\n`;
+  const where = o.drives ? `data on ${o.drives.paths.length} drives, ${o.drives.erasure}: ${o.drives.paths.join(', ')}` : `data in ${o.dataDir}`;
+  let line = `Strata is serving S3 at ${listenerUrl(o.host, o.port, o.tls)} — ${where}\n`;
   if (o.console) line += `The web console is at ${listenerUrl(o.console.host, o.console.port, o.tls)}\n`;
   if (o.defaultCredentials) {
     line +=

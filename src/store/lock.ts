@@ -181,3 +181,45 @@ function takeLock(dataDir: string, name: string, shared: boolean, busy: () => Er
     },
   };
 }
+
+/**
+ * The locks of every drive of a set (issue 16, docs/drives.md): each drive is locked as a data
+ * directory is, so a second server is refused any drive already in use. A drive that cannot be
+ * opened (missing, unreadable) is skipped: the drive set takes it offline, and locks it with
+ * `lockLater` before it brings it back. One drive: exactly lockDataDir / holdWorkerLock.
+ */
+export interface DrivesLock extends DataDirLock {
+  /** The drives whose lock is held. */
+  readonly locked: readonly string[];
+  /** Locks a drive skipped at start (it came back; a drive already locked: nothing to do); throws as the start would have. */
+  lockLater(dir: string): void;
+}
+
+/**
+ * Locks `dirs` as lockDataDir (a server or a cluster primary) or holdWorkerLock (`worker`) lock one
+ * directory. A drive held by another server throws (DataDirLockedError naming it) after the locks
+ * already taken are released.
+ */
+export function lockDrives(dirs: readonly string[], opts: { shared?: boolean; worker?: boolean; workersExitWaitMs?: number } = {}): DrivesLock {
+  const held: DataDirLock[] = [];
+  const locked: string[] = [];
+  const lockOne = (dir: string, skipUnopenable: boolean): void => {
+    if (locked.includes(dir)) return;
+    try {
+      held.push(opts.worker ? holdWorkerLock(dir) : lockDataDir(dir, opts));
+      locked.push(dir);
+    } catch (err) {
+      if (err instanceof DataDirLockedError || err instanceof LingeringWorkersError || !skipUnopenable || dirs.length === 1) throw err;
+    }
+  };
+  const release = () => {
+    for (const l of held.splice(0)) l.release();
+  };
+  try {
+    for (const dir of dirs) lockOne(dir, true);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { dataDir: dirs[0]!, locked, release, lockLater: (dir) => lockOne(dir, false) };
+}

@@ -36,6 +36,11 @@ export interface StartServerOptions {
    * leaves it in place for the caller to remove. Default: a new temp directory, removed by stop().
    */
   dataDir?: string;
+  /**
+   * Several drives (an erasure set, docs/drives.md): passed as `--data a,b,…`, in this order;
+   * `dataDir` is then the first. Like `dataDir`, stop() leaves them for the caller to remove.
+   */
+  data?: string[];
   /** The server serves HTTPS (pass --certs or --tls-cert/--tls-key in `args`): the url is https://. */
   tls?: boolean;
   /**
@@ -125,8 +130,8 @@ const QUIET_MS = 100;
 const SETTLE_LIMIT_MS = 3000;
 
 export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
-  const ownDir = opts.dataDir === undefined;
-  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'strata-test-')));
+  const ownDir = opts.dataDir === undefined && opts.data === undefined;
+  const dataDir = opts.data?.[0] ?? opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'strata-test-')));
   const host = '127.0.0.1';
   const kmsKey = opts.kms === true ? newKmsKey() : opts.kms || undefined;
   const args = [
@@ -134,7 +139,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     '--address',
     `${host}:0`,
     '--data',
-    dataDir,
+    opts.data ? opts.data.join(',') : dataDir,
     ...(kmsKey !== undefined ? ['--kms-secret-key', kmsKey] : []),
     '--console-address',
     opts.console ? `${host}:0` : 'off',

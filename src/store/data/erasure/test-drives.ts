@@ -38,6 +38,7 @@ export async function testDriveSet(n: number, parity: number, rrs = parity): Pro
     failures,
     parityFor: (storageClass) => (storageClass === 'REDUCED_REDUNDANCY' ? rrs : parity),
     failed: (index, err) => void failures.push({ index, err }),
+    healed: async () => undefined,
     dispose: () => rm(root, { recursive: true, force: true }),
   };
 }

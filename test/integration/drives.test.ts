@@ -1,0 +1,167 @@
+// A server on six drives (an erasure set, docs/drives.md) with real clients: the start line and
+// `listening` name the drives and EC k+m, each drive gets its format file and lock, objects go
+// through the erasure store (@aws-sdk/client-s3, boto3 newest and Debian's), and the restarts an
+// operator can get wrong are refused with the drive named: another order, a foreign drive, a drive
+// already used by a running server. The right order afterwards serves the same bytes.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { waitFor } from '../hardening/raw-http.js';
+import { BOTO3_PYTHONS, newBucketName, runPythonCheck } from '../helpers/clients.js';
+import { testClient } from '../helpers/s3.js';
+import { type RunningServer, startServer } from '../helpers/server.js';
+
+const sha = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Shard files under a drive's shards/<xx>/. */
+async function shardCount(drive: string): Promise<number> {
+  let n = 0;
+  for (const p of await readdir(join(drive, 'shards')).catch(() => [] as string[])) n += (await readdir(join(drive, 'shards', p))).length;
+  return n;
+}
+
+describe('six drives (EC 3+3 by default)', () => {
+  let root: string;
+  let drives: string[];
+  let server: RunningServer;
+  const bucket = newBucketName('drives');
+  const big = randomBytes(3 * 1024 * 1024 + 5);
+  const part1 = randomBytes(5 * 1024 * 1024);
+  const part2 = randomBytes(1024 * 1024 + 3);
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'strata-drives-'));
+    drives = Array.from({ length: 6 }, (_, i) => join(root, `disk${i + 1}`));
+    server = await startServer({ data: drives });
+  });
+  after(async () => {
+    await server?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('names the drives and EC 3+3 in the start line and the listening log; formats and locks every drive', async () => {
+    // The start line follows the `listening` log line (written by the same process right after).
+    await waitFor(() => server.stderr().includes('Strata is serving S3'), 5000, 'the start line');
+    assert.match(server.stderr(), /data on 6 drives, EC 3\+3: .*disk1, .*disk6/);
+    const listening = server
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('"msg":"listening"'));
+    const rec = JSON.parse(listening!) as { drives: string[]; erasure: string; dataDir: string };
+    assert.deepEqual(rec.drives, drives);
+    assert.equal(rec.erasure, 'EC 3+3');
+    assert.equal(rec.dataDir, drives[0]);
+    const ids = new Set<string>();
+    for (const [i, d] of drives.entries()) {
+      const f = JSON.parse(await readFile(join(d, 'strata-format.json'), 'utf8')) as { index: number; drive: string; parity: number };
+      assert.equal(f.index, i);
+      assert.equal(f.parity, 3);
+      ids.add(f.drive);
+      assert.ok(existsSync(join(d, 'strata.lock')), `${d} locked`);
+    }
+    assert.equal(ids.size, 6);
+    assert.ok(existsSync(join(drives[0]!, 'meta.db')), 'the metadata database on the first drive');
+    assert.ok(!existsSync(join(drives[1]!, 'meta.db')));
+  });
+
+  it('@aws-sdk/client-s3: PUT, GET (whole and a range), multipart, list; a shard on every drive', async () => {
+    const s3 = testClient(server.url);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big.bin', Body: big }));
+    const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }))).Body!.transformToByteArray());
+    assert.equal(sha(got), sha(big));
+    const range = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin', Range: 'bytes=1048000-2200000' }));
+    assert.equal(sha(Buffer.from(await range.Body!.transformToByteArray())), sha(big.subarray(1048000, 2200001)));
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'parts.bin' }));
+    const e1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'parts.bin', UploadId: up.UploadId, PartNumber: 1, Body: part1 }));
+    const e2 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'parts.bin', UploadId: up.UploadId, PartNumber: 2, Body: part2 }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'parts.bin',
+        UploadId: up.UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: e1.ETag },
+            { PartNumber: 2, ETag: e2.ETag },
+          ],
+        },
+      }),
+    );
+    const parts = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'parts.bin' }))).Body!.transformToByteArray());
+    assert.equal(sha(parts), sha(Buffer.concat([part1, part2])));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    assert.deepEqual(
+      listed.Contents?.map((o) => [o.Key, o.Size]),
+      [
+        ['big.bin', big.length],
+        ['parts.bin', part1.length + part2.length],
+      ],
+    );
+    // One piece for big.bin and one per part: a shard of each on every drive.
+    for (const d of drives) assert.equal(await shardCount(d), 3, `shards on ${d}`);
+    s3.destroy();
+  });
+
+  for (const { label, python } of BOTO3_PYTHONS) {
+    it(`${label} › drives.py: erasure-coded objects, ranges, copy, multipart transfer, REDUCED_REDUNDANCY`, async (t: TestContext) => {
+      const r = await runPythonCheck(python, 'drives.py', server, { bucket: newBucketName('drives-py'), timeoutMs: 180_000 });
+      t.diagnostic(r.stdout.split('\n')[0] ?? '');
+    });
+  }
+
+  it('a second server given one of the drives is refused, naming that drive', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'strata-drives-other-'));
+    try {
+      await assert.rejects(startServer({ data: [join(other, 'a'), drives[2]!, join(other, 'b'), join(other, 'c')] }), (err: Error) => {
+        assert.match(err.message, new RegExp(`data directory ${drives[2]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is in use by another Strata process`));
+        return true;
+      });
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('restarts: another order is refused, a foreign drive is refused, the right order serves the same bytes', async () => {
+    await server.stop();
+    const swapped = [drives[0]!, drives[1]!, drives[3]!, drives[2]!, drives[4]!, drives[5]!];
+    await assert.rejects(startServer({ data: swapped }), (err: Error) => {
+      assert.match(err.message, /disk4 is drive 4 of the set but is given as drive 3 .*disk3 is drive 3 of the set but is given as drive 4.*another order/);
+      return true;
+    });
+    // A drive of another server's set in slot 5.
+    const otherRoot = await mkdtemp(join(tmpdir(), 'strata-drives-foreign-'));
+    const otherDrives = Array.from({ length: 4 }, (_, i) => join(otherRoot, `x${i + 1}`));
+    try {
+      const otherServer = await startServer({ data: otherDrives });
+      await otherServer.stop();
+      const mixed = [...drives.slice(0, 4), otherDrives[1]!, drives[5]!];
+      await assert.rejects(startServer({ data: mixed }), (err: Error) => {
+        assert.match(err.message, /x2 belongs to another set/);
+        return true;
+      });
+    } finally {
+      await rm(otherRoot, { recursive: true, force: true });
+    }
+    server = await startServer({ data: drives });
+    const s3 = testClient(server.url);
+    const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }))).Body!.transformToByteArray());
+    assert.equal(sha(got), sha(big));
+    s3.destroy();
+    const ready = await fetch(`${server.url}/health/ready`);
+    assert.equal(ready.status, 200);
+  });
+});
