@@ -13,6 +13,7 @@ import type { RootKey } from './kms/builtin.js';
 import { DirDataStore } from './store/data/dir.js';
 import { DriveSetError, type OpenedDriveSet, openDriveSet } from './store/data/erasure/drives.js';
 import { ErasureDataStore } from './store/data/erasure/store.js';
+import { HealSink } from './store/heal-queue.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
 
@@ -34,7 +35,8 @@ export async function openStore(
   const drives = config.dataDirs.length > 1 ? await openDrives(config, dataDir, log, opts.lockDrive) : undefined;
   // Alone on the directory, no other connection commits: cached rows need no data_version check.
   const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot: { othersMayWrite: !opts.alone } });
-  const data = drives ? await ErasureDataStore.open(drives, { log }) : await DirDataStore.open(dataDir);
+  // Degraded shards (missing or corrupt at a read, a write short of a drive) go to the heal queue.
+  const data = drives ? await ErasureDataStore.open(drives, { log, sink: new HealSink(meta.healQueue, log) }) : await DirDataStore.open(dataDir);
   const store = new Store(meta, data, log, { inlineMax: config.inlineMax, freeGraceMs: opts.freeGraceMs });
   // Users' secrets are sealed with a key from --master-key or, without one, the root secret.
   const box = new SecretBox({ masterKey: config.masterKey, rootSecret: config.secretKey });

@@ -135,6 +135,11 @@ export class HealSink implements DegradedSink {
       try {
         await this.queue.add(batch);
       } catch (err) {
+        // The metadata store closed (shutdown): what is left is found again by reads and the scrub.
+        if (err instanceof TypeError && /not open/.test(err.message)) {
+          this.closed = true;
+          return;
+        }
         // Put back (newer reports of the same shard win), and try again in a second.
         for (const r of batch) {
           const k = `${r.drive}/${r.pieceId}`;
