@@ -5,6 +5,7 @@ import { readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runDataStoreContract } from '../../contract-data.js';
+import { BLOCK_HASH } from './block-hash.js';
 import { parseShardHeader, SHARD_HEADER_SIZE } from './shard-format.js';
 import { ErasureDataStore, writeQuorum } from './store.js';
 import { RecordingSink, countShardFiles, testDriveSet, type TestDriveSet } from './test-drives.js';
@@ -66,9 +67,9 @@ describe('ErasureDataStore layout', () => {
       assert.deepEqual(await readdir(join(d.path, 'tmp')), []);
       const file = await readFile(join(d.path, 'shards', ref.id.slice(0, 2), ref.id));
       const h = parseShardHeader(file.subarray(0, SHARD_HEADER_SIZE));
-      assert.deepEqual(h, { id: ref.id, index: d.index, k: 4, m: 2, blockSize: 65_536, hash: 'sha256', size: 200_000 });
-      // 4 blocks: 3 full (16 KiB shards) and one of 3392 bytes (848-byte shards), each with a 32-byte digest.
-      assert.equal(file.length, SHARD_HEADER_SIZE + 3 * (16_384 + 32) + 848 + 32);
+      assert.deepEqual(h, { id: ref.id, index: d.index, k: 4, m: 2, blockSize: 65_536, hash: BLOCK_HASH.name, size: 200_000 });
+      // 4 blocks: 3 full (16 KiB shards) and one of 3392 bytes (848-byte shards), each with its digest.
+      assert.equal(file.length, SHARD_HEADER_SIZE + 3 * (16_384 + BLOCK_HASH.size) + 848 + BLOCK_HASH.size);
     }
     // Data shards hold the block's bytes as they are (systematic code): shard 1 of block 0 = bytes 16384..32767.
     const s1 = await readFile(join(set.drives[1]!.path, 'shards', ref.id.slice(0, 2), ref.id));
