@@ -123,6 +123,22 @@ describe('scrub, heal and rebuild on the erasure store (4+2, six directories)', 
     await readFile(shardFile(set, 2, ref.id));
   });
 
+  it('pieceIds: every piece once, in ascending order; with `after`, only those after it (the jobs resume there)', async () => {
+    const sorted = refs.map((r) => r.id).sort();
+    const list = async (after?: string) => {
+      const out: string[] = [];
+      for await (const id of ec.pieceIds(undefined, after)) out.push(id);
+      return out;
+    };
+    assert.deepEqual(await list(), sorted);
+    assert.deepEqual(await list(sorted[1]), sorted.slice(2));
+    assert.deepEqual(
+      await list(`${sorted[1]!.slice(0, 2)}`),
+      sorted.filter((id) => id > sorted[1]!.slice(0, 2)),
+    );
+    assert.deepEqual(await list(sorted.at(-1)), []);
+  });
+
   it('an emptied drive in state healing → rebuilt whole by the rebuild job, byte-exact, then online', async () => {
     const ids = refs.map((r) => r.id);
     const before = await shardFiles(set, ids);

@@ -7,12 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { MemoryDataStore } from '../store/data/memory.js';
 import { HealSink } from '../store/heal-queue.js';
 import { SqliteMetaStore } from '../store/meta/sqlite.js';
 import { Store } from '../store/store.js';
-import { META_FORMAT_VERSION } from '../store/types.js';
 import { FakeErasure, round } from './fake-erasure.js';
 import { BACKOFF_BASE_MS, HEAL_JOB, type HealTotals, healJob } from './heal.js';
 
@@ -84,25 +82,6 @@ describe('heal queue and heal job', () => {
     assert.equal(sink.waiting, 0);
     await sink.close();
     await meta.close();
-  });
-
-  it('Open › a format-10 file → migrated to format 11 (heal_queue added, empty), entries can be queued', async () => {
-    const p = join(dir, 'format10.db');
-    await SqliteMetaStore.open(p).close();
-    const db = new Database(p);
-    db.exec("DROP TABLE heal_queue; UPDATE meta SET value = 10 WHERE name = 'format_version'");
-    db.close();
-    const migrated = SqliteMetaStore.open(p);
-    try {
-      const check = new Database(p, { readonly: true });
-      assert.deepEqual(check.prepare("SELECT value FROM meta WHERE name = 'format_version'").get(), { value: META_FORMAT_VERSION });
-      check.close();
-      assert.equal(META_FORMAT_VERSION, 11);
-      assert.equal(migrated.healQueue.counts().shards, 0);
-      assert.equal(await migrated.healQueue.add([{ pieceId: 'x', drive: 2, reason: 'missing', at: 1 }]), 1);
-    } finally {
-      await migrated.close();
-    }
   });
 
   it('heal job › due pieces healed, entries removed, bytes counted in the job state', async () => {

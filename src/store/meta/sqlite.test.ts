@@ -321,6 +321,27 @@ describe('SqliteMetaStore', () => {
     return migrated;
   }
 
+  it('Open › a format-10 file → migrated to format 11 (heal_queue added, empty), its objects unchanged; shards can be queued', async () => {
+    const rec = objectRecord('b', 'k');
+    const migrated = await downgradedThenOpened(
+      'format10.db',
+      async (s) => {
+        await s.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: ROOT_USER_ID, objectLock: false });
+        await s.putObject(rec);
+      },
+      UNDO_V11,
+      10,
+    );
+    try {
+      assert.deepEqual(migrated.getObject('b', 'k'), rec);
+      assert.equal(migrated.healQueue.counts().shards, 0);
+      assert.equal(await migrated.healQueue.add([{ pieceId: rec.data[0]!.id, drive: 2, reason: 'missing', at: 1 }]), 1);
+      assert.deepEqual(migrated.healQueue.degraded(10)[0]?.object, { bucket: 'b', key: 'k', versionId: rec.versionId });
+    } finally {
+      await migrated.close();
+    }
+  });
+
   it('Open › a format-8 file → migrated to format 9 (key service tables added, empty), its identities unchanged; keys can be stored', async () => {
     const bob = { name: 'bob', userId: 'U2', status: 'enabled', created: 1 } as const;
     const migrated = await downgradedThenOpened('format8.db', async (s) => s.identities.createUser(bob), UNDO_V9, 8);

@@ -295,7 +295,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
    * Pieces with a shard on drive `only` (or on any drive), one prefix directory at a time (memory:
    * the ids of one prefix), each with the newest mtime of its shards.
    */
-  private async *scan(only?: number): AsyncGenerator<{ id: string; newest: number }> {
+  private async *scan(only?: number, after = ''): AsyncGenerator<{ id: string; newest: number }> {
     const drives = this.drives.drives.filter((d) => d.state !== 'offline' && (only === undefined || d.index === only));
     const prefixes = new Set<string>();
     await Promise.all(
@@ -308,6 +308,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
       }),
     );
     for (const prefix of [...prefixes].sort()) {
+      if (prefix < after.slice(0, 2)) continue; // all its ids sort before `after`
       const found = new Map<string, number>();
       await Promise.all(
         drives.map(async (d) => {
@@ -323,7 +324,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
           }
         }),
       );
-      for (const id of [...found.keys()].sort()) yield { id, newest: found.get(id)! };
+      for (const id of [...found.keys()].sort()) if (id > after) yield { id, newest: found.get(id)! };
     }
   }
 
@@ -332,8 +333,8 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
     for await (const { id, newest } of this.scan()) if (newest < before) yield id;
   }
 
-  async *pieceIds(index?: number): AsyncIterable<string> {
-    for await (const { id } of this.scan(index)) yield id;
+  async *pieceIds(index?: number, after?: string): AsyncIterable<string> {
+    for await (const { id } of this.scan(index, after)) yield id;
   }
 
   /** Removes temp files on every drive (all, or those last modified before `before`, as dir.ts). */
