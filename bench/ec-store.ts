@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       await mkdir(join(root, `d${i}`));
       drives.push({ index: i, path: join(root, `d${i}`), id: `d${i}`, state: 'online' as const });
     }
-    const set: DriveSet = { id: 'bench', drives, parityFor: () => 2, failed: () => {}, healed: async () => {} };
+    const set: DriveSet = { id: 'bench', drives, parityFor: () => 2, failed: () => {}, healed: async () => undefined };
     const ec = await ErasureDataStore.open(set);
     const stores: Array<[string, DataStore]> = [
       ['dir', dir],

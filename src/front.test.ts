@@ -89,6 +89,20 @@ describe('Readiness', () => {
     }
   });
 
+  it('Readiness › several drives: not ready while the drive set says so (fewer than read quorum online), with its reason', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-ready-'));
+    try {
+      let reason: string | undefined = 'only 2 of 6 drives are online, reads need 3: /d3 (offline)';
+      const r = new Readiness({ meta: () => undefined, writableDir: dir, drives: () => reason }, () => 0);
+      assert.deepEqual(await r.check(), { ready: false, reason });
+      reason = undefined;
+      const later = new Readiness({ meta: () => undefined, writableDir: dir, drives: () => reason });
+      assert.deepEqual(await later.check(), { ready: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('Readiness › directory is a file → not ready (ENOTDIR)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'strata-ready-'));
     try {

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { WorkerReport } from './serve.js';
 import { lockDrives } from './store/lock.js';
-import { createDriveDirs } from './store/data/erasure/drives.js';
+import { createDriveDirs } from './store/data/erasure/drive-format.js';
 import { erasureText, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { PrimaryAudit } from './audit/cluster.js';
 import { startPrimaryMetrics } from './metrics/service.js';

@@ -15,7 +15,7 @@ import { type Job, JobRunner } from './jobs/runner.js';
 import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
 import { type DrivesLock, lockDrives } from './store/lock.js';
-import { createDriveDirs } from './store/data/erasure/drives.js';
+import { createDriveDirs } from './store/data/erasure/drive-format.js';
 import { setHashOffload } from './store/hash-offload.js';
 import { availableParallelism } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';

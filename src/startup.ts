@@ -11,8 +11,7 @@ import { seedCannedPolicies } from './iam/canned-policies.js';
 import { SecretBox } from './iam/secret-box.js';
 import type { RootKey } from './kms/builtin.js';
 import { DirDataStore } from './store/data/dir.js';
-import { DriveSetError, type OpenedDriveSet, openDriveSet } from './store/data/erasure/drives.js';
-import { ErasureDataStore } from './store/data/erasure/store.js';
+import type { OpenedDriveSet } from './store/data/erasure/drives.js';
 import { HealSink } from './store/heal-queue.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
@@ -35,8 +34,11 @@ export async function openStore(
   const drives = config.dataDirs.length > 1 ? await openDrives(config, dataDir, log, opts.lockDrive) : undefined;
   // Alone on the directory, no other connection commits: cached rows need no data_version check.
   const meta = SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot: { othersMayWrite: !opts.alone } });
+  // The erasure modules load only for several drives (a one-directory server does not pay for them).
   // Degraded shards (missing or corrupt at a read, a write short of a drive) go to the heal queue.
-  const data = drives ? await ErasureDataStore.open(drives, { log, sink: new HealSink(meta.healQueue, log) }) : await DirDataStore.open(dataDir);
+  const data = drives
+    ? await (await import('./store/data/erasure/store.js')).ErasureDataStore.open(drives, { log, sink: new HealSink(meta.healQueue, log) })
+    : await DirDataStore.open(dataDir);
   const store = new Store(meta, data, log, { inlineMax: config.inlineMax, freeGraceMs: opts.freeGraceMs });
   // Users' secrets are sealed with a key from --master-key or, without one, the root secret.
   const box = new SecretBox({ masterKey: config.masterKey, rootSecret: config.secretKey });
@@ -73,6 +75,7 @@ export async function openStore(
  * their shards), so that start is refused.
  */
 async function openDrives(config: Config, dataDir: string, log: Logger, lockDrive?: (path: string) => void): Promise<OpenedDriveSet> {
+  const { DriveSetError, openDriveSet } = await import('./store/data/erasure/drives.js');
   const paths = config.dataDirs.map((d) => resolve(d));
   const set = await openDriveSet(paths, {
     log,

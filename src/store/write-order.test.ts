@@ -3,10 +3,9 @@
 // commit → WAL fdatasync → reply. The data store's and the group commit's sync calls are recorded
 // through their injection points, the reply when the server writes the status line; every event
 // also notes whether the metadata commit is visible yet.
-import { rootCredentials } from '../iam/principal.js';
+import { serveInProcess } from '../../test/helpers/in-process.js';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -16,13 +15,9 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { pino } from 'pino';
-import { parseConfig } from '../config.js';
-import { createServer } from '../server.js';
 import { DirDataStore, DURABILITY_CALLS, type DurabilityCalls } from './data/dir.js';
 import { SqliteMetaStore } from './meta/sqlite.js';
 import { WAL_SYNC_CALLS } from './meta/wal-sync.js';
@@ -82,32 +77,10 @@ describe('Write order (fsync temp → rename → fsync dir → commit → WAL fd
     });
     const data = await DirDataStore.open(dir, recording);
     const store = new Store(meta, data, undefined, { inlineMax: INLINE_MAX });
-    const parsed = parseConfig(['--address', '127.0.0.1:0', '--data', dir], {});
-    assert.ok(!parsed.help);
-    const log = pino({ level: 'silent' });
-    server = createServer(parsed.config, {
-      store,
-      log,
-      credentials: rootCredentials(ACCESS_KEY, SECRET_KEY),
-    });
     // The reply: the moment the server writes the response's status line.
-    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const writeHead = res.writeHead;
-      res.writeHead = function (this: http.ServerResponse, ...args: Parameters<typeof writeHead>) {
-        events.push(`reply ${req.method} ${args[0]} (${mark()})`);
-        return writeHead.apply(this, args);
-      } as typeof writeHead;
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    const { port } = server.address() as AddressInfo;
-    s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: false }) }),
-      maxAttempts: 1,
-    });
+    ({ server, s3 } = await serveInProcess(store, dir, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, (req, status) =>
+      events.push(`reply ${req.method} ${status} (${mark()})`),
+    ));
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
 

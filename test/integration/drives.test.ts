@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -163,5 +163,49 @@ describe('six drives (EC 3+3 by default)', () => {
     s3.destroy();
     const ready = await fetch(`${server.url}/health/ready`);
     assert.equal(ready.status, 200);
+  });
+
+  it('a drive missing at start: the server starts (write quorum is there) and reads rebuild; the drive back empty is adopted without a restart', async () => {
+    await server.stop();
+    await rm(drives[5]!, { recursive: true });
+    server = await startServer({ data: drives });
+    assert.match(server.logs(), /"drive":"[^"]*disk6".*"msg":"drive offline at start"/);
+    const s3 = testClient(server.url);
+    const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }))).Body!.transformToByteArray());
+    assert.equal(sha(got), sha(big));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'while-missing.bin', Body: big.subarray(0, 300_000) }));
+    await mkdir(drives[5]!);
+    await waitFor(() => server.logs().includes('"msg":"drive back, empty: adopted, healing"'), 15_000, 'the probe to adopt the empty drive');
+    const f = JSON.parse(await readFile(join(drives[5]!, 'strata-format.json'), 'utf8')) as { index: number; healing?: boolean };
+    assert.equal(f.index, 5);
+    assert.equal(f.healing, true);
+    const back = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'while-missing.bin' }))).Body!.transformToByteArray());
+    assert.equal(sha(back), sha(big.subarray(0, 300_000)));
+    s3.destroy();
+  });
+});
+
+describe("four drives from MinIO's ellipsis (--data DIR/d{1...4}), --workers 1, --parity 1", () => {
+  it('one process serves the set (EC 3+1): PUT and GET byte-exact, a shard on every drive', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'strata-drives-env-'));
+    const server = await startServer({ data: [join(root, 'd{1...4}')], args: ['--workers', '1', '--parity', '1'] }).catch(async (err: unknown) => {
+      await rm(root, { recursive: true, force: true });
+      throw err;
+    });
+    try {
+      const s3 = testClient(server.url);
+      const bucket = newBucketName('drives-env');
+      const body = randomBytes(700_000);
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: body }));
+      const got = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }))).Body!.transformToByteArray());
+      assert.equal(sha(got), sha(body));
+      s3.destroy();
+      for (let i = 1; i <= 4; i++) assert.equal(await shardCount(join(root, `d${i}`)), 1);
+      assert.match(server.logs(), /"erasure":"EC 3\+1"/);
+    } finally {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -63,6 +63,21 @@ export const DURABILITY_CALLS: DurabilityCalls = {
   syncDir: (path, why) => (why !== 'root' && syncSkipped(why) ? Promise.resolve() : syncDir(path)),
 };
 
+/** Removes the entries of `dir` (all, or those last modified before `before`, ms); answers how many. */
+export async function sweepDirectory(dir: string, before?: number): Promise<number> {
+  let n = 0;
+  for (const name of await readdir(dir)) {
+    const path = join(dir, name);
+    if (before !== undefined) {
+      const st = await stat(path).catch(() => undefined);
+      if (!st || st.mtimeMs >= before) continue;
+    }
+    await rm(path, { recursive: true, force: true });
+    n++;
+  }
+  return n;
+}
+
 export class DirDataStore implements DataStore {
   private readonly tmpDir: string;
   private readonly objectsDir: string;
@@ -227,19 +242,8 @@ export class DirDataStore implements DataStore {
    * that holds the directory alone), or with `before` the files last modified before it (writes
    * in progress in other processes are newer: see Store.sweepTemp).
    */
-  async sweepTemp(before?: number): Promise<number> {
-    const names = await readdir(this.tmpDir);
-    let n = 0;
-    for (const name of names) {
-      const path = join(this.tmpDir, name);
-      if (before !== undefined) {
-        const st = await stat(path).catch(() => undefined);
-        if (!st || st.mtimeMs >= before) continue;
-      }
-      await rm(path, { recursive: true, force: true });
-      n++;
-    }
-    return n;
+  sweepTemp(before?: number): Promise<number> {
+    return sweepDirectory(this.tmpDir, before);
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ interface ReadBlock {
 const LEGACY_CHUNK = 1024 * 1024;
 
 /** Reads up to buf.length bytes at `position`; returns how many there were (fewer only at end of file). */
-async function readAt(fh: FileHandle, buf: Buffer, position: number): Promise<number> {
+export async function readAt(fh: FileHandle, buf: Buffer, position: number): Promise<number> {
   let got = 0;
   while (got < buf.length) {
     const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);

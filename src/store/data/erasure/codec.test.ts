@@ -105,6 +105,19 @@ describe('erasure codec', () => {
     assert.equal(given[1], null);
   });
 
+  it('answers are fresh buffers: later calls (which reuse the wasm memory) leave them as they were', async () => {
+    const codec = createCodec(4, 2);
+    const a = Array.from({ length: 4 }, (_, i) => bytes(40_000, 70 + i));
+    const b = Array.from({ length: 4 }, (_, i) => bytes(40_000, 80 + i));
+    const pa = await codec.encode(a);
+    const copy = pa.map((p) => Buffer.from(p));
+    const ra = await codec.reconstruct([null, a[1]!, a[2]!, a[3]!, null, pa[1]!]);
+    await codec.encode(b);
+    await codec.reconstruct([null, null, b[2]!, b[3]!, ...(await codec.encode(b))]);
+    pa.forEach((p, i) => assert.ok(p.equals(copy[i]!), `parity ${i} changed`));
+    assert.ok(ra[0]!.equals(a[0]!) && ra[4]!.equals(copy[0]!));
+  });
+
   it('known answers: the field, the 4+2 matrix and its parity (parity is on disk: it must never change)', async () => {
     assert.equal(mul(2, 0x80), 0x1d);
     assert.equal(mul(3, 7), 9);

@@ -48,7 +48,7 @@ class ReedSolomon implements ErasureCodec {
     for (let i = 0; i < shards.length; i++) if (shards[i]) present.push(i);
     if (present.length < k) throw new RangeError(`reconstruct: ${present.length} shards present, at least ${k} needed`);
     const len = sameLength(present.map((i) => shards[i]!));
-    if (present.length === k + m) return shards as Buffer[];
+    if (present.length === k + m) return shards.slice() as Buffer[];
     const out = shards.slice() as (Buffer | null)[];
     const lostData: number[] = [];
     for (let i = 0; i < k; i++) if (!out[i]) lostData.push(i);

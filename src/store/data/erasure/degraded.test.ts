@@ -2,38 +2,18 @@
 // write: byte-exact reads while at least k shards are good, a clear error below that, the write
 // quorum, what the degraded sink and the drive set are told, verifyPiece and healPiece.
 import assert from 'node:assert/strict';
-import { open, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { StoreError } from '../../errors.js';
 import { DURABILITY_CALLS, type DurabilityCalls } from '../dir.js';
 import { SHARD_HEADER_SIZE } from './shard-format.js';
 import { ErasureDataStore } from './store.js';
-import { RecordingSink, countShardFiles, testDriveSet, type TestDriveSet } from './test-drives.js';
+import { RecordingSink, countShardFiles, testDriveSet, type TestDriveSet, pattern, readAll, chunked } from './test-drives.js';
 
 const BS = 65_536;
 /** 5 full blocks and a short one: 5 · 64 KiB + 1234 bytes. */
 const SIZE = 5 * BS + 1234;
-
-function pattern(size: number, seed: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
-
-async function readAll(it: AsyncIterable<Buffer>): Promise<Buffer> {
-  const out: Buffer[] = [];
-  for await (const c of it) out.push(c);
-  return Buffer.concat(out);
-}
-
-async function* from(buf: Buffer, chunk = 50_000): AsyncGenerator<Buffer> {
-  for (let off = 0; off < buf.length; off += chunk) yield buf.subarray(off, off + chunk);
-}
 
 /** Every pair of distinct shard indexes below n. */
 const pairs = (n: number): Array<[number, number]> => {
@@ -90,7 +70,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   for (const kind of ['delete', 'corrupt', 'truncate'] as const) {
     it(`Read › ${kind} any 2 of the 6 shards → byte-exact (whole piece and ranges); bad data shards reported to the sink`, async () => {
       for (const [a, b] of pairs(6)) {
-        const ref = await store.write(from(data));
+        const ref = await store.write(chunked(data, 50_000));
         sink.calls.length = 0;
         await damage(kind, a, ref.id);
         await damage(kind, b, ref.id);
@@ -127,7 +107,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   }
 
   it('Read › 3 shards bad (m + 1) → StoreError Unavailable naming every shard; never a wrong byte', async () => {
-    const ref = await store.write(from(data));
+    const ref = await store.write(chunked(data, 50_000));
     await damage('delete', 0, ref.id);
     await damage('corrupt', 2, ref.id);
     await damage('truncate', 5, ref.id);
@@ -150,20 +130,40 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   });
 
   it('Read › two whole drive directories removed → byte-exact; a write then succeeds on the 4 left, reporting the 2', async () => {
-    const ref = await store.write(from(data));
+    const ref = await store.write(chunked(data, 50_000));
     await rm(set.drives[1]!.path, { recursive: true });
     await rm(set.drives[4]!.path, { recursive: true });
     assert.ok((await readAll(store.read(ref))).equals(data));
     sink.calls.length = 0;
-    const ref2 = await store.write(from(data));
+    const ref2 = await store.write(chunked(data, 50_000));
     assert.deepEqual(sink.calls, [{ pieceId: ref2.id, drives: [1, 4], reason: 'write-failed' }]);
     assert.deepEqual(set.failures.map((f) => f.index).sort(), [1, 4]);
     assert.ok((await readAll(store.read(ref2))).equals(data));
   });
 
+  it('Write › a drive emptied (tmp/ and shards/ gone, as a fresh drive adopted in its slot) → its shard written all the same; its root is never re-created', async () => {
+    await rm(join(set.drives[2]!.path, 'tmp'), { recursive: true });
+    await rm(join(set.drives[2]!.path, 'shards'), { recursive: true });
+    const ref = await store.write(chunked(data, 50_000));
+    assert.deepEqual(sink.calls, []);
+    assert.deepEqual(set.failures, []);
+    assert.ok((await readFile(shardFile(2, ref.id))).length > SHARD_HEADER_SIZE);
+    await rm(set.drives[2]!.path, { recursive: true });
+    const ref2 = await store.write(chunked(data, 50_000));
+    assert.deepEqual(sink.calls, [{ pieceId: ref2.id, drives: [2], reason: 'write-failed' }]);
+    await assert.rejects(readdir(set.drives[2]!.path), { code: 'ENOENT' });
+  });
+
+  it('Read › blockChecks false (sealed pieces) still checks and rebuilds: a corrupt data shard is never served', async () => {
+    const ref = await store.write(chunked(data, 50_000));
+    await corrupt(1, ref.id, 2);
+    assert.ok((await readAll(store.read(ref, undefined, { blockChecks: false }))).equals(data));
+    assert.deepEqual(sink.calls, [{ pieceId: ref.id, drives: [1], reason: 'corrupt' }]);
+  });
+
   it('Write › a drive whose fsync fails → written with 5 shards, the drive reported, nothing of it left on that drive', async () => {
     failSyncOn = 3;
-    const ref = await store.write(from(data));
+    const ref = await store.write(chunked(data, 50_000));
     assert.deepEqual(sink.calls, [{ pieceId: ref.id, drives: [3], reason: 'write-failed' }]);
     assert.equal(set.failures.length, 1);
     assert.equal(set.failures[0]!.index, 3);
@@ -179,7 +179,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
       await writeFile(set.drives[i]!.path, 'not a directory');
     }
     await assert.rejects(
-      store.write(from(data)),
+      store.write(chunked(data, 50_000)),
       (err: unknown) => err instanceof StoreError && err.code === 'Unavailable' && /fewer than 4 drives/.test(err.message),
     );
     assert.deepEqual(set.failures.map((f) => f.index).sort(), [0, 2, 5]);
@@ -192,7 +192,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
 
   it('Offline drives › skipped by writes (no I/O, sink told) and reads (not reported as missing)', async () => {
     set.drives[0]!.state = 'offline';
-    const ref = await store.write(from(data));
+    const ref = await store.write(chunked(data, 50_000));
     assert.deepEqual(sink.calls, [{ pieceId: ref.id, drives: [0], reason: 'write-failed' }]);
     assert.deepEqual(set.failures, []);
     sink.calls.length = 0;
@@ -201,7 +201,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   });
 
   it('verifyPiece › healthy → no bad shard; damaged ones named (parity included); a removed piece → undefined', async () => {
-    const ref = await store.write(from(data));
+    const ref = await store.write(chunked(data, 50_000));
     const ok = await store.verifyPiece(ref.id);
     assert.deepEqual(ok?.bad, []);
     assert.ok(ok!.bytesRead >= 6 * (SIZE / 4));
@@ -215,7 +215,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   });
 
   it('healPiece › rebuilds missing and corrupt shards byte-identical to the originals; then verify finds nothing', async () => {
-    const ref = await store.write(from(data));
+    const ref = await store.write(chunked(data, 50_000));
     const originals = await Promise.all(set.drives.map((d) => readFile(shardFile(d.index, ref.id))));
     await damage('delete', 0, ref.id);
     await damage('corrupt', 4, ref.id);
@@ -230,15 +230,15 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   });
 
   it('healPiece › fewer than k good shards → throws, writes nothing', async () => {
-    const ref = await store.write(from(data));
+    const ref = await store.write(chunked(data, 50_000));
     for (const i of [0, 1, 2]) await damage('delete', i, ref.id);
     await assert.rejects(store.healPiece(ref.id), (err: unknown) => err instanceof StoreError && err.code === 'Unavailable');
     assert.deepEqual(await countShardFiles(set), { temp: 0, committed: 3 });
   });
 
   it('Read › an empty piece and a one-block piece survive 2 missing shards', async () => {
-    const empty = await store.write(from(Buffer.alloc(0)));
-    const small = await store.write(from(data.subarray(0, 5)));
+    const empty = await store.write(chunked(Buffer.alloc(0)));
+    const small = await store.write(chunked(data.subarray(0, 5)));
     for (const id of [empty.id, small.id]) {
       await damage('delete', 1, id);
       await damage('delete', 3, id);
@@ -254,11 +254,11 @@ describe('ErasureDataStore mirrored (1+1)', () => {
     const store = await ErasureDataStore.open(set, { blockSize: BS });
     try {
       const data = pattern(3 * BS + 7, 9);
-      const ref = await store.write(from(data));
+      const ref = await store.write(chunked(data, 50_000));
       await unlink(join(set.drives[0]!.path, 'shards', ref.id.slice(0, 2), ref.id));
       assert.ok((await readAll(store.read(ref, { start: 10, end: 3 * BS + 6 }))).equals(data.subarray(10)));
       set.drives[1]!.state = 'offline';
-      await assert.rejects(store.write(from(data)), (err: unknown) => err instanceof StoreError && err.code === 'Unavailable');
+      await assert.rejects(store.write(chunked(data, 50_000)), (err: unknown) => err instanceof StoreError && err.code === 'Unavailable');
       await assert.rejects(readAll(store.read(ref)), (err: unknown) => err instanceof StoreError && err.code === 'Unavailable');
     } finally {
       await store.close();

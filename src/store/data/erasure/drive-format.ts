@@ -3,6 +3,7 @@
 // docs/on-disk-format.md). Written once when the set is created (or when an empty drive is adopted
 // into a slot), synced; read at every start to recognise swapped, foreign and duplicated drives.
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -131,5 +132,23 @@ export async function syncDir(path: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Before the drives are locked (a lock needs its directory): one drive is created when missing, as
+ * a one-directory server always did; several only when none has a format file yet (a new set). A
+ * drive of an existing set that is missing stays missing: openDriveSet takes it offline.
+ */
+export function createDriveDirs(paths: readonly string[]): void {
+  if (paths.length === 1) mkdirSync(paths[0]!, { recursive: true });
+  else if (!paths.some((p) => existsSync(join(p, FORMAT_FILE)))) {
+    for (const p of paths) {
+      try {
+        mkdirSync(p, { recursive: true });
+      } catch {
+        // unusable: openDriveSet says so (offline, or the start refused below write quorum)
+      }
+    }
   }
 }

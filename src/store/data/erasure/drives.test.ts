@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FORMAT_FILE } from './drive-format.js';
-import { type DriveLog, DriveSetError, type OpenedDriveSet, openDriveSet, readDriveFormat, writeQuorum } from './drives.js';
+import { type DriveLog, DriveSetError, type OpenedDriveSet, openDriveSet, readDriveFormat } from './drives.js';
+import { writeQuorum } from './store.js';
 import type { Drive, DriveState } from './types.js';
 
 const roots: string[] = [];
@@ -276,6 +277,20 @@ describe('DriveSet at run time: failed() and the probe', () => {
     await cp(foreign[1]!, paths[1]!, { recursive: true });
     await set.probe();
     assert.equal(set.drives[1]!.state, 'offline');
+    set.close();
+  });
+
+  it('notReady(): undefined while read quorum drives are online; the reason (drives named) below it', async () => {
+    const paths = await dirs(4); // EC 2+2: reads need 2
+    const set = await openDriveSet(paths, { probeIntervalMs: 3_600_000 });
+    const eio = Object.assign(new Error('EIO'), { code: 'EIO' });
+    set.failed(0, eio);
+    set.failed(1, eio);
+    assert.equal(set.notReady(), undefined);
+    set.failed(2, eio);
+    assert.match(set.notReady()!, /only 1 of 4 drives are online, reads need 2: .*disk1 \(offline\), .*disk2 \(offline\), .*disk3 \(offline\)/);
+    await set.probe();
+    assert.equal(set.notReady(), undefined);
     set.close();
   });
 

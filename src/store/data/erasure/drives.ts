@@ -10,11 +10,11 @@
 // it would put that drive's shards on another file system); the probe brings them in when they
 // appear, checking their format file first (or adopting them when they come back empty).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultParity, defaultRrsParity, parityProblem } from '../../../config.js';
 import { type DriveFormat, type DriveLook, FORMAT_FILE, FORMAT_VERSION, lookAtDrive, newId, parseFormat, writeFormat } from './drive-format.js';
+import { writeQuorum } from './store.js';
 import type { Drive, DriveSet, DriveState } from './types.js';
 
 /** Where drive events are logged (a pino Logger fits). */
@@ -33,11 +33,6 @@ export class DriveSetError extends Error {
     super(message);
     this.name = 'DriveSetError';
   }
-}
-
-/** Write quorum of k data + m parity shards: k, or k + 1 when k = m (so two halves can never both win). */
-export function writeQuorum(k: number, m: number): number {
-  return k === m ? k + 1 : k;
 }
 
 export interface DriveSetOptions {
@@ -422,17 +417,6 @@ class RunningSet implements OpenedDriveSet {
     await unlink(file);
     if (!back.equals(content)) return { error: 'a probe file read back different bytes' };
     return { state };
-  }
-}
-
-/**
- * Before the drives are locked (a lock needs its directory): one drive is created when missing, as
- * a one-directory server always did; several only when none has a format file yet (a new set). A
- * drive of an existing set that is missing stays missing: openDriveSet takes it offline.
- */
-export function createDriveDirs(paths: readonly string[]): void {
-  if (paths.length === 1 || !paths.some((p) => existsSync(join(p, FORMAT_FILE)))) {
-    for (const p of paths) mkdirSync(p, { recursive: true });
   }
 }
 

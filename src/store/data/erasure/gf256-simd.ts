@@ -28,7 +28,7 @@ const op = {
   eqz: [0x45],
   /** v128.load / v128.store with alignment hint 0 and a byte offset. */
   load: (off = 0) => [SIMD, 0x00, 0, ...uleb(off)],
-  store: [SIMD, 0x0b, 0, 0],
+  store: (off = 0) => [SIMD, 0x0b, 0, ...uleb(off)],
   v128: (bytes: number[]) => [SIMD, 0x0c, ...bytes],
   swizzle: [SIMD, 0x0e],
   and: [SIMD, 0x4e],
@@ -63,29 +63,52 @@ const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s)];
 /** Most output rows one call computes (each input vector is loaded and split once for all of them). */
 const MAX_ROWS = 4;
 
-// rowsR(tab, src, stride, n, dst, len), one function per R = 1..MAX_ROWS: for i in [0, len) by 16,
-// for each output row r < R: dst + r·stride + i receives XOR over j < n of
-// swizzle(lo_rj, in_j & 15) ^ swizzle(hi_rj, in_j >> 4), where in_j = the 16 bytes at
-// src + j·stride + i and lo_rj, hi_rj are the 32 bytes at tab + 32·(r·n + j).
-const [TAB, SRC, STRIDE, N, DST, LEN, I, J, P, T, ROWTAB, V, LO, HI, MASK, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+// rowsR(tab, src, stride, n, dst, len), one function per R = 1..MAX_ROWS: for i in [0, len) by 32
+// (two vectors per turn: each table is loaded once for both), for each output row r < R: the 32
+// bytes at dst + r·stride + i receive the XOR over j < n of swizzle(lo_jr, in_j & 15) ^
+// swizzle(hi_jr, in_j >> 4), where in_j = the bytes at src + j·stride + i and lo_jr, hi_jr are the
+// 32 bytes at tab + 32·(j·R + r) (rows interleaved per input: their offsets are constants).
+const [TAB, SRC, STRIDE, N, DST, LEN, I, J, P, T] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const [LO0, HI0, LO1, HI1, TL, TH, MASK, ACC] = [10, 11, 12, 13, 14, 15, 16, 17];
 function kernelBody(rows: number): number[] {
-  const acc = (r: number): number => ACC + r;
+  const acc = (r: number, half: number): number => ACC + 2 * r + half;
   const perRow: number[] = [];
   for (let r = 0; r < rows; r++) {
-    // acc_r ^= swizzle(table lo, lo) ^ swizzle(table hi, hi), the tables at t + r·rowtab
-    const tableAt = r === 0 ? op.get(T) : [...op.get(T), ...op.get(ROWTAB), ...op.i32(r), ...op.mul, ...op.add];
-    perRow.push(...op.get(acc(r)), ...tableAt, ...op.load(0), ...op.get(LO), ...op.swizzle, ...op.xor);
-    perRow.push(...tableAt, ...op.load(16), ...op.get(HI), ...op.swizzle, ...op.xor, ...op.set(acc(r)));
+    perRow.push(...op.get(T), ...op.load(r * 32), ...op.set(TL), ...op.get(T), ...op.load(r * 32 + 16), ...op.set(TH));
+    for (const [half, lo, hi] of [
+      [0, LO0, HI0],
+      [1, LO1, HI1],
+    ] as const)
+      perRow.push(
+        ...op.get(acc(r, half)),
+        ...[...op.get(TL), ...op.get(lo), ...op.swizzle, ...op.xor],
+        ...[...op.get(TH), ...op.get(hi), ...op.swizzle, ...op.xor],
+        ...op.set(acc(r, half)),
+      );
   }
   const zero: number[] = [];
   const store: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    zero.push(...op.v128(new Array(16).fill(0)), ...op.set(acc(r)));
-    store.push(...op.get(DST), ...op.get(I), ...op.add, ...op.get(STRIDE), ...op.i32(r), ...op.mul, ...op.add, ...op.get(acc(r)), ...op.store);
-  }
+  for (let r = 0; r < rows; r++)
+    for (let half = 0; half < 2; half++) {
+      zero.push(...op.v128(new Array(16).fill(0)), ...op.set(acc(r, half)));
+      store.push(
+        ...op.get(DST),
+        ...op.get(I),
+        ...op.add,
+        ...op.get(STRIDE),
+        ...op.i32(r),
+        ...op.mul,
+        ...op.add,
+        ...op.get(acc(r, half)),
+        ...op.store(half * 16),
+      );
+    }
+  const split = (off: number, lo: number, hi: number): number[] => [
+    ...[...op.get(P), ...op.load(off), ...op.get(MASK), ...op.and, ...op.set(lo)],
+    ...[...op.get(P), ...op.load(off), ...op.i32(4), ...op.shrU8, ...op.set(hi)],
+  ];
   return [
-    ...[2, ...uleb(5), I32, ...uleb(4 + rows), V128], // locals: i, j, p, t, rowtab (i32); v, lo, hi, mask, acc_0.. (v128)
-    ...[...op.get(N), ...op.i32(32), ...op.mul, ...op.set(ROWTAB)],
+    ...[2, ...uleb(4), I32, ...uleb(7 + 2 * rows), V128], // locals: i, j, p, t (i32); lo0, hi0, lo1, hi1, tl, th, mask, acc_r,half (v128)
     ...[...op.v128(new Array(16).fill(0x0f)), ...op.set(MASK)],
     ...op.block,
     ...op.loop,
@@ -97,17 +120,17 @@ function kernelBody(rows: number): number[] {
     ...op.block,
     ...op.loop,
     ...[...op.get(J), ...op.eqz, ...op.brIf(1)],
-    ...[...op.get(P), ...op.load(0), ...op.tee(V), ...op.get(MASK), ...op.and, ...op.set(LO)],
-    ...[...op.get(V), ...op.i32(4), ...op.shrU8, ...op.set(HI)],
+    ...split(0, LO0, HI0),
+    ...split(16, LO1, HI1),
     ...perRow,
     ...[...op.get(P), ...op.get(STRIDE), ...op.add, ...op.set(P)],
-    ...[...op.get(T), ...op.i32(32), ...op.add, ...op.set(T)],
+    ...[...op.get(T), ...op.i32(32 * rows), ...op.add, ...op.set(T)],
     ...[...op.get(J), ...op.i32(1), ...op.sub, ...op.set(J)],
     ...op.br(0),
     ...op.end,
     ...op.end,
     ...store,
-    ...[...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
+    ...[...op.get(I), ...op.i32(32), ...op.add, ...op.set(I)],
     ...op.br(0),
     ...op.end,
     ...op.end,
@@ -142,23 +165,31 @@ try {
 /** Whether the SIMD kernel runs in this process. */
 export const simdAvailable = (): boolean => kernel !== undefined;
 
-/** The 32 table bytes of each coefficient of each row, in the order `rows` reads them. */
+/**
+ * The 32 table bytes (products by the 16 low nibbles, then by the 16 high ones) of each coefficient,
+ * in the order the kernels read them: the rows in groups of MAX_ROWS, each group's tables
+ * interleaved per input (input j's tables of the group's rows side by side).
+ */
 export function nibbleTables(rows: readonly Uint8Array[]): Uint8Array {
   const n = rows[0]?.length ?? 0;
   const out = new Uint8Array(rows.length * n * 32);
-  rows.forEach((r, ri) => {
-    for (let j = 0; j < n; j++) {
-      const base = (ri * n + j) * 32;
-      for (let x = 0; x < 16; x++) {
-        out[base + x] = mul(r[j]!, x);
-        out[base + 16 + x] = mul(r[j]!, x << 4);
+  for (let g = 0; g < rows.length; g += MAX_ROWS) {
+    const size = Math.min(MAX_ROWS, rows.length - g);
+    for (let j = 0; j < n; j++)
+      for (let r = 0; r < size; r++) {
+        const c = rows[g + r]![j]!;
+        const base = (g * n + j * size + r) * 32;
+        for (let x = 0; x < 16; x++) {
+          out[base + x] = mul(c, x);
+          out[base + 16 + x] = mul(c, x << 4);
+        }
       }
-    }
-  });
+  }
   return out;
 }
 
 const round16 = (n: number): number => (n + 15) & ~15;
+const round32 = (n: number): number => (n + 31) & ~31;
 
 /**
  * Bytes of each shard per pass: the strips of the inputs and outputs of one pass (12 × 32 KiB at
@@ -183,7 +214,7 @@ export function simdRows(tables: Uint8Array, nRows: number, inputs: readonly Uin
   for (let off = 0; off < len; off += STRIP) {
     const w = Math.min(STRIP, len - off);
     for (let j = 0; j < n; j++) heap.set(inputs[j]!.subarray(off, off + w), srcAt + j * STRIP);
-    for (let r = 0; r < nRows; r += MAX_ROWS) kernel![Math.min(MAX_ROWS, nRows - r) - 1]!(r * n * 32, srcAt, STRIP, n, dstAt + r * STRIP, round16(w));
+    for (let r = 0; r < nRows; r += MAX_ROWS) kernel![Math.min(MAX_ROWS, nRows - r) - 1]!(r * n * 32, srcAt, STRIP, n, dstAt + r * STRIP, round32(w));
     for (let r = 0; r < nRows; r++) outputs[r]!.set(heap.subarray(dstAt + r * STRIP, dstAt + r * STRIP + w), off);
   }
 }

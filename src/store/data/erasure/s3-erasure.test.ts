@@ -2,10 +2,9 @@
 // multipart and ranged GET at 4+2 over six drives, the storage class choosing the parity, GETs
 // byte-exact with two drives' shards gone (and the shards reported), 503 SlowDown with three gone,
 // and the order of the durability calls on every drive before the metadata commit.
-import { rootCredentials } from '../../../iam/principal.js';
+import { serveInProcess } from '../../../../test/helpers/in-process.js';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { readFile, rename } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,34 +14,20 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { pino } from 'pino';
-import { parseConfig } from '../../../config.js';
-import { createServer } from '../../../server.js';
 import { SqliteMetaStore } from '../../meta/sqlite.js';
 import { Store } from '../../store.js';
 import { DURABILITY_CALLS, type DurabilityCalls } from '../dir.js';
 import { SHARD_HEADER_SIZE, parseShardHeader } from './shard-format.js';
 import { ErasureDataStore } from './store.js';
-import { RecordingSink, testDriveSet, type TestDriveSet } from './test-drives.js';
+import { RecordingSink, testDriveSet, type TestDriveSet, pattern } from './test-drives.js';
 
 const ACCESS_KEY = 'ec-test';
 const SECRET_KEY = 'ec-test-secret';
 const BUCKET = 'erasure';
-
-function pattern(size: number, seed: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 describe('Erasure store behind the S3 server (6 drives, STANDARD 4+2, REDUCED_REDUNDANCY 5+1)', () => {
   let set: TestDriveSet;
@@ -75,27 +60,10 @@ describe('Erasure store behind the S3 server (6 drives, STANDARD 4+2, REDUCED_RE
     meta = SqliteMetaStore.open(join(set.root, 'meta.db'));
     const data = await ErasureDataStore.open(set, { sink, calls: recording });
     const store = new Store(meta, data, undefined, { inlineMax: 1024 });
-    const parsed = parseConfig(['--address', '127.0.0.1:0', '--data', set.root], {});
-    assert.ok(!parsed.help);
-    server = createServer(parsed.config, { store, log: pino({ level: 'silent' }), credentials: rootCredentials(ACCESS_KEY, SECRET_KEY) });
     // The reply: the moment the server writes the response's status line.
-    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      const writeHead = res.writeHead;
-      res.writeHead = function (this: http.ServerResponse, ...args: Parameters<typeof writeHead>) {
-        events.push(`reply ${args[0]}`);
-        return writeHead.apply(this, args);
-      } as typeof writeHead;
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    const { port } = server.address() as AddressInfo;
-    s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: false }) }),
-      maxAttempts: 1,
-    });
+    ({ server, s3 } = await serveInProcess(store, set.root, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, (_req, status) =>
+      events.push(`reply ${status}`),
+    ));
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   });
 

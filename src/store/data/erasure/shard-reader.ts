@@ -4,6 +4,7 @@
 // bad. Bad shards are reported once to the degraded sink (and I/O errors to the drive set).
 import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError, StoreError } from '../../errors.js';
+import { readAt } from '../piece-reader.js';
 import { SHARD_HEADER_SIZE, ShardLayout, parseShardHeader, type ShardHeader } from './shard-format.js';
 import { shardPath } from './shard-writer.js';
 import type { BlockHash, DegradedReason, DegradedSink, DriveSet, ErasureCodec } from './types.js';
@@ -25,17 +26,6 @@ interface GoodShard {
 }
 
 type Slot = { ok: GoodShard } | { fault: ShardFault; detail: string };
-
-/** Reads up to buf.length bytes at `position`; answers how many there were. */
-export async function readAt(fh: FileHandle, buf: Buffer, position: number): Promise<number> {
-  let got = 0;
-  while (got < buf.length) {
-    const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
-}
 
 const errCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 

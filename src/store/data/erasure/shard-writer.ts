@@ -4,7 +4,7 @@
 // directory. A drive that fails at any step is reported to the drive set and dropped; the others go on.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DurabilityCalls } from '../dir.js';
 import { BatchWriter, WRITE_BATCH, type WriteStats } from '../batch-writer.js';
 import { SHARD_HEADER_SIZE, encodeShardHeader, type ShardHeader } from './shard-format.js';
@@ -18,6 +18,8 @@ export interface DriveIo {
   readonly knownDirs: Set<string>[];
   readonly stats: WriteStats;
 }
+
+const errCode = (err: unknown): string | undefined => (err as { code?: string } | null)?.code;
 
 export const shardPath = (drivePath: string, id: string): string => join(drivePath, 'shards', id.slice(0, 2), id);
 
@@ -71,7 +73,12 @@ export class ShardSetWriter {
       this.slots.map(async (slot) => {
         if (this.io.set.drives[slot.index]!.state === 'offline') return this.fail(slot, new Error(`drive ${slot.index} is offline`), false);
         try {
-          slot.fh = await open(slot.tmp, 'wx');
+          slot.fh = await open(slot.tmp, 'wx').catch(async (err: unknown) => {
+            // A drive adopted empty may lack tmp/: made here (never the drive's root itself).
+            if (errCode(err) !== 'ENOENT') throw err;
+            await this.makeDir(dirname(slot.tmp));
+            return open(slot.tmp, 'wx');
+          });
           slot.writer = new BatchWriter(slot.fh, this.io.stats, batch);
           // The header's place: its real bytes (with the piece's size) are written at commit.
           slot.writer.add(Buffer.alloc(SHARD_HEADER_SIZE));
@@ -133,8 +140,8 @@ export class ShardSetWriter {
     const prefix = this.head.id.slice(0, 2);
     // 2. The shard directory exists, and its entry in shards/ is durable.
     if (!knownDirs[slot.index]!.has(prefix)) {
-      const created = await mkdir(join(drive, 'shards', prefix), { recursive: true });
-      if (created !== undefined) await calls.syncDir(join(drive, 'shards'), 'shard');
+      await this.makeDir(join(drive, 'shards'));
+      if (await this.makeDir(join(drive, 'shards', prefix), false)) await calls.syncDir(join(drive, 'shards'), 'shard');
       knownDirs[slot.index]!.add(prefix);
     }
     // 3. Atomic rename (a heal replaces a damaged shard in one step), 4. the rename made durable.
@@ -153,6 +160,22 @@ export class ShardSetWriter {
     }
     slot.final = final;
     await calls.syncDir(join(drive, 'shards', prefix), 'dir');
+  }
+
+  /**
+   * Creates `path` unless it exists — never its parents: a drive whose root vanished (unmounted)
+   * must fail, not get a fresh tree on another filesystem. With `syncParent`, a new entry is made
+   * durable in its parent here. Answers whether it was created.
+   */
+  private async makeDir(path: string, syncParent = true): Promise<boolean> {
+    try {
+      await mkdir(path);
+    } catch (err) {
+      if (errCode(err) === 'EEXIST') return false;
+      throw err;
+    }
+    if (syncParent) await this.io.calls.syncDir(dirname(path), 'root');
+    return true;
   }
 
   private async cleanup(slot: Slot): Promise<void> {

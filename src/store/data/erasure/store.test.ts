@@ -8,7 +8,7 @@ import { runDataStoreContract } from '../../contract-data.js';
 import { BLOCK_HASH } from './block-hash.js';
 import { parseShardHeader, SHARD_HEADER_SIZE } from './shard-format.js';
 import { ErasureDataStore, writeQuorum } from './store.js';
-import { RecordingSink, countShardFiles, testDriveSet, type TestDriveSet } from './test-drives.js';
+import { RecordingSink, countShardFiles, testDriveSet, type TestDriveSet, readAll, chunked } from './test-drives.js';
 
 for (const [n, parity] of [
   [6, 2],
@@ -36,16 +36,6 @@ for (const [n, parity] of [
   );
 }
 
-async function readAll(it: AsyncIterable<Buffer>): Promise<Buffer> {
-  const out: Buffer[] = [];
-  for await (const c of it) out.push(c);
-  return Buffer.concat(out);
-}
-
-async function* from(buf: Buffer, chunk = 65_536): AsyncGenerator<Buffer> {
-  for (let off = 0; off < buf.length; off += chunk) yield buf.subarray(off, off + chunk);
-}
-
 describe('ErasureDataStore layout', () => {
   let set: TestDriveSet;
   let sink: RecordingSink;
@@ -62,7 +52,7 @@ describe('ErasureDataStore layout', () => {
 
   it('Write › one shard per drive under shards/<xx>/<id>, headers naming piece, shard, geometry, hash and size; tmp/ empty', async () => {
     const data = Buffer.alloc(200_000, 7);
-    const ref = await store.write(from(data));
+    const ref = await store.write(chunked(data));
     for (const d of set.drives) {
       assert.deepEqual(await readdir(join(d.path, 'tmp')), []);
       const file = await readFile(join(d.path, 'shards', ref.id.slice(0, 2), ref.id));
@@ -81,7 +71,7 @@ describe('ErasureDataStore layout', () => {
   it('Write › storage class REDUCED_REDUNDANCY → its parity (5+1), recorded in the headers; read back without the record knowing', async () => {
     const data = Buffer.alloc(100_000);
     for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 0xff;
-    const ref = await store.write(from(data), undefined, { storageClass: 'REDUCED_REDUNDANCY' });
+    const ref = await store.write(chunked(data), undefined, { storageClass: 'REDUCED_REDUNDANCY' });
     const file = await readFile(join(set.drives[5]!.path, 'shards', ref.id.slice(0, 2), ref.id));
     const h = parseShardHeader(file.subarray(0, SHARD_HEADER_SIZE));
     assert.ok(!('error' in h));
@@ -99,8 +89,8 @@ describe('ErasureDataStore layout', () => {
   });
 
   it('pieceIds / listIds › the union across drives; pieceIds(i) only the pieces with a shard on drive i', async () => {
-    const a = await store.write(from(Buffer.alloc(10, 1)));
-    const b = await store.write(from(Buffer.alloc(10, 2)));
+    const a = await store.write(chunked(Buffer.alloc(10, 1)));
+    const b = await store.write(chunked(Buffer.alloc(10, 2)));
     // b's shards survive only on drive 5.
     for (const d of set.drives.slice(0, 5)) await unlink(join(d.path, 'shards', b.id.slice(0, 2), b.id));
     const all: string[] = [];

@@ -4,14 +4,14 @@
 // succeed with write quorum; reads need any k good shards and rebuild the others on the fly.
 // Layout, format and protocol: docs/on-disk-format.md, "Erasure-coded pieces".
 import { randomBytes } from 'node:crypto';
-import { mkdir, opendir, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, opendir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { closeSource, nextOrAbort } from '../../abort.js';
 import { StoreError } from '../../errors.js';
 import type { DataReadOptions, DataRef, DataStore, DataWriteOptions, PieceSource } from '../../types.js';
 import { newWriteStats, type WriteStats } from '../batch-writer.js';
-import { DURABILITY_CALLS, mapWriteError, type DurabilityCalls } from '../dir.js';
+import { DURABILITY_CALLS, mapWriteError, sweepDirectory, type DurabilityCalls } from '../dir.js';
 import { maintainPiece } from './maintenance.js';
 import { BLOCK_HASH } from './block-hash.js';
 import { createCodec } from './codec.js';
@@ -145,6 +145,11 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
     const fullShard = Math.ceil(blockSize / k);
     let sourceFailed = false;
     let it: AsyncIterator<Buffer> | undefined;
+    /** Errors of the source (or the abort reason) are rethrown as they are. */
+    const sourceError = (err: unknown): never => {
+      sourceFailed = true;
+      throw err;
+    };
     const checkQuorum = (): void => {
       if (writer.alive().length < quorum) throw this.quorumLost(id, k, m, writer.failures());
     };
@@ -169,10 +174,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
         fill = 0;
       };
       for (;;) {
-        const r = await nextOrAbort(it, signal).catch((err: unknown) => {
-          sourceFailed = true;
-          throw err;
-        });
+        const r = await nextOrAbort(it, signal).catch(sourceError);
         if (r.done) break;
         const chunk = r.value;
         size += chunk.length;
@@ -341,16 +343,8 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
   async sweepTemp(before?: number): Promise<number> {
     let n = 0;
     await this.eachDrive(async (path) => {
-      const tmp = join(path, 'tmp');
-      for (const name of await readdir(tmp)) {
-        const p = join(tmp, name);
-        if (before !== undefined) {
-          const st = await stat(p).catch(() => undefined);
-          if (!st || st.mtimeMs >= before) continue;
-        }
-        await rm(p, { recursive: true, force: true });
-        n++;
-      }
+      const swept = await sweepDirectory(join(path, 'tmp'), before);
+      n += swept;
     });
     return n;
   }

@@ -66,3 +66,25 @@ export async function countShardFiles(set: TestDriveSet): Promise<{ temp: number
   }
   return { temp, committed };
 }
+
+/** `size` pseudo-random bytes (a linear congruential generator from `seed`). */
+export function pattern(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+export async function readAll(it: AsyncIterable<Buffer>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const c of it) out.push(c);
+  return Buffer.concat(out);
+}
+
+/** `buf` as a source of `chunk`-byte chunks. */
+export async function* chunked(buf: Buffer, chunk = 65_536): AsyncGenerator<Buffer> {
+  for (let off = 0; off < buf.length; off += chunk) yield buf.subarray(off, off + chunk);
+}
