@@ -64,9 +64,18 @@ export function rebuildJob(store: Store, m: ErasureMaintenance, o: { log?: Log; 
       while (n < REBUILD_STEP_PIECES && !signal.aborted) {
         const id = await w.next();
         if (id === undefined) return true;
+        const started = now();
         try {
           const healed = await m.healPiece(id, signal);
           if (healed) r.bytes += healed.bytesWritten;
+          // Queue entries this heal made moot (a write that missed the drive while it was out) go now.
+          const moot = store.healQueue.entriesOf(id).filter((e) => e.drive === d.index || healed?.healed.includes(e.drive));
+          if (moot.length > 0)
+            await store.healQueue.remove(
+              id,
+              moot.map((e) => e.drive),
+              started,
+            );
         } catch (err) {
           if (signal.aborted) throw err;
           r.failed++;

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -168,6 +168,69 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
     );
     const shards = await shardsOf(drives[5]!);
     assert.ok(shards.size >= 4, 'the late object has its shard on drive 6 again');
+    await allByteExact();
+  });
+});
+
+describe('a replaced drive on a one-process server (--workers 1)', { timeout: 240_000 }, () => {
+  let root: string;
+  let drives: string[];
+  let server: RunningServer;
+  let s3: S3Client;
+  const bucket = newBucketName('rebuild');
+  const bodies = new Map<string, Buffer>([
+    ['a', randomBytes(2 * 1024 * 1024 + 3)],
+    ['b', randomBytes(200 * 1024)],
+  ]);
+  const allByteExact = async () => {
+    for (const [key, body] of bodies) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body), `${key} byte-exact`);
+    }
+  };
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'strata-rebuild-it-'));
+    drives = Array.from({ length: 6 }, (_, i) => join(root, `disk${i + 1}`));
+    // No scrub: what rebuilds the new drive is the drive rebuild, not the queue.
+    server = await startServer({ data: drives, args: ['--workers', '1', '--scrub-rate', '0'] });
+    s3 = testClient(server.url);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const [key, body] of bodies) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  });
+  after(async () => {
+    s3?.destroy();
+    await server?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('a drive fails and an empty one takes its place: adopted (healing), rebuilt byte-exact by the drive rebuild, online again', async () => {
+    const old = `${drives[2]!}-failed`;
+    const format = JSON.parse(await readFile(join(drives[2]!, 'strata-format.json'), 'utf8')) as { drive: string };
+    await rename(drives[2]!, old);
+    // A write meets the missing drive: it goes offline (the write succeeds on the others).
+    const c = randomBytes(1024 * 1024 + 9);
+    bodies.set('c', c);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c', Body: c }));
+    const before = await shardsOf(old);
+    await mkdir(drives[2]!);
+    await allByteExact();
+    for (const end = Date.now() + 120_000; ; ) {
+      if (server.logs().includes('drive rebuild: done')) break;
+      if (Date.now() > end) assert.fail(`no rebuild:\n${server.logs().slice(-3000)}`);
+      await allByteExact();
+      await sleep(250);
+    }
+    const f = JSON.parse(await readFile(join(drives[2]!, 'strata-format.json'), 'utf8')) as { drive: string; healing?: boolean };
+    assert.equal(f.drive, format.drive, 'the slot keeps its drive id');
+    assert.notEqual(f.healing, true);
+    const now = await shardsOf(drives[2]!);
+    for (const [k, bytes] of before) assert.ok(now.get(k)?.equals(bytes), `shard ${k} rebuilt byte-exact`);
+    assert.ok(now.size >= before.size + 1, 'the shard of the object written while the drive was out too');
+    const r = await adminCall(server.url, ROOT, 'GET', 'heal/status');
+    const s = r.body as unknown as Status;
+    assert.equal(s.drives[2]!.state, 'online');
+    assert.equal(s.queue.shards, 0);
     await allByteExact();
   });
 });
