@@ -21,17 +21,17 @@ describe('heal status', () => {
   it('healStatus › drives (a healing one with progress), degraded objects, bytes healed, scrub position and last pass', async () => {
     const meta = SqliteMetaStore.open(':memory:');
     await meta.createBucket({ name: 'photos', region: 'r', createdAt: 0, versioning: '', owner: ROOT_USER_ID, objectLock: false });
-    await meta.putObject(objectRecord('photos', 'cat.jpg', { data: [{ id: 'p1', size: 10 }] }));
+    await meta.putObject(objectRecord('photos', 'cat.jpg', { data: [{ id: 'p8', size: 10 }] }));
     const store = new Store(meta, new MemoryDataStore());
     const fake = new FakeErasure(6);
     for (let i = 0; i < 9; i++) fake.add(`p${i}`, 100, [4]);
-    fake.add('p1', 100, [0, 4]);
+    fake.add('p8', 100, [0, 4]);
     const signal = new AbortController().signal;
-    // A healed piece (the heal job's totals), two queued shards: p1 (an object's) and q (a part's or an orphan's).
+    // A healed piece (the heal job's totals), two queued shards: p8 (an object's) and q (a part's or an orphan's).
     await store.healQueue.add([{ pieceId: 'p0', drive: 4, reason: 'missing', at: 1 }]);
     await round(healJob(store, fake, { now: () => 10 }));
     await store.healQueue.add([
-      { pieceId: 'p1', drive: 0, reason: 'corrupt', at: 1_700_000_000_000 },
+      { pieceId: 'p8', drive: 0, reason: 'corrupt', at: 1_700_000_000_000 },
       { pieceId: 'q', drive: 5, reason: 'write-failed', at: 1_700_000_000_001 },
     ]);
     // A scrub pass in progress (one round), a rebuild of drive 4 in progress (count + one step).
@@ -58,7 +58,7 @@ describe('heal status', () => {
       phase: 'healing',
       piecesDone: 4,
       piecesTotal: 9,
-      bytes: 400,
+      bytes: 300,
       failed: 0,
       startedAt: new Date(1_700_000_000_000).toISOString(),
     } as unknown);
@@ -68,24 +68,24 @@ describe('heal status', () => {
     assert.deepEqual(
       s.queue.degraded.map((d) => [d.pieceId, d.drives, d.reason, d.bucket, d.key, d.versionId]),
       [
-        ['p1', [0], 'corrupt', 'photos', 'cat.jpg', 'null'],
+        ['p8', [0], 'corrupt', 'photos', 'cat.jpg', 'null'],
         ['q', [5], 'write-failed', undefined, undefined, undefined],
       ],
     );
     assert.deepEqual([s.healed.bytes, s.healed.shards, s.healed.pieces], [100, 1, 1]);
     assert.equal(s.scrub.rateBytesPerSecond, 1000);
-    assert.equal(s.scrub.position, 'p1', 'the last piece verified: 600 and 400 bytes (two bad shards) make the 1000 B of a round');
+    assert.equal(s.scrub.position, 'p1', 'the last piece verified: 600 and 500 bytes (one shard on the healing drive) pass the 1000 B of a round');
     assert.equal(s.scrub.lastFullPass, null);
     // The table a person reads.
     const text = healStatusText(s);
     assert.match(text, /^DRIVE +STATE +QUEUED +PATH +ID\n/);
-    assert.match(text, /\n4 +healing 44% \(4\/9 pieces, 400 B\) +0 +\/drives\/d5 +drive-4\n/);
+    assert.match(text, /\n4 +healing 44% \(4\/9 pieces, 300 B\) +0 +\/drives\/d5 +drive-4\n/);
     assert.match(text, /\n5 +offline +1 +\/drives\/d6 +drive-5\n/);
     assert.match(text, /Degraded: 2 pieces \(2 shards\) queued for healing/);
     assert.match(text, /\nphotos\/cat\.jpg +0 +corrupt +0 /);
     assert.match(text, /\npiece q +5 +write-failed /);
     assert.match(text, /Healed: 100 B in 1 shards of 1 pieces/);
-    assert.match(text, /Scrub: 1000 B\/s; pass in progress since .*: 2 pieces, 1000 B read, 1 with bad shards, at piece p1\nLast full pass: none yet\n/);
+    assert.match(text, /Scrub: 1000 B\/s; pass in progress since .*: 2 pieces, 1\.1 KiB read, 0 with bad shards, at piece p1\nLast full pass: none yet\n/);
     await store.close();
   });
 

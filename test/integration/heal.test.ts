@@ -17,7 +17,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import { type Keys, type TestUser, adminCall } from '../helpers/admin.js';
 import { newBucketName, run } from '../helpers/clients.js';
 import { testClient } from '../helpers/s3.js';
-import { ACCESS_KEY, MAIN_JS, type RunningServer, SECRET_KEY, startServer } from '../helpers/server.js';
+import { ACCESS_KEY, MAIN_JS, type RunningServer, SECRET_KEY, type StartServerOptions, startServer } from '../helpers/server.js';
 
 const ROOT: Keys = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
 
@@ -36,11 +36,35 @@ async function shardsOf(drive: string): Promise<Map<string, Buffer>> {
   return out;
 }
 
+/** A server on six new drives with a bucket holding `bodies` (written with @aws-sdk/client-s3). */
+async function sixDrives(name: string, bucket: string, bodies: Map<string, Buffer>, opts: Omit<StartServerOptions, 'data'>) {
+  const root = await mkdtemp(join(tmpdir(), `strata-${name}-it-`));
+  const drives = Array.from({ length: 6 }, (_, i) => join(root, `disk${i + 1}`));
+  const server = await startServer({ ...opts, data: drives });
+  const s3 = testClient(server.url);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  for (const [key, body] of bodies) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const stop = async () => {
+    s3.destroy();
+    await server.stop();
+    await rm(root, { recursive: true, force: true });
+  };
+  return { drives, server, s3, stop };
+}
+
+/** GETs every object of `bodies`: each byte-exact. */
+async function allByteExact(s3: S3Client, bucket: string, bodies: Map<string, Buffer>): Promise<void> {
+  for (const [key, body] of bodies) {
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body), `${key} byte-exact`);
+  }
+}
+
 describe('heal on six drives', { timeout: 240_000 }, () => {
-  let root: string;
   let drives: string[];
   let server: RunningServer;
   let s3: S3Client;
+  let stop: (() => Promise<void>) | undefined;
   let healer: TestUser;
   let viewer: TestUser;
   let diag: TestUser;
@@ -61,42 +85,28 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
       env: { PATH: process.env.PATH, STRATA_ACCESS_KEY: ACCESS_KEY, STRATA_SECRET_KEY: SECRET_KEY },
       timeoutMs: 30_000,
     });
-  const readBack = async (key: string) => {
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return Buffer.from(await got.Body!.transformToByteArray());
-  };
-  const allByteExact = async () => {
-    for (const [key, body] of bodies) assert.ok((await readBack(key)).equals(body), `${key} byte-exact`);
-  };
+  const byteExact = () => allByteExact(s3, bucket, bodies);
   /** Polls (every 250 ms, at most `ms`) until `cond` holds; reads stay byte-exact meanwhile. */
   const until = async (what: string, cond: () => Promise<boolean>, ms = 60_000) => {
     for (const end = Date.now() + ms; Date.now() < end; ) {
       if (await cond()) return;
-      await allByteExact();
+      await byteExact();
       await sleep(250);
     }
     assert.fail(`timed out waiting: ${what}\n${JSON.stringify(await status(), null, 1)}`);
   };
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'strata-heal-it-'));
-    drives = Array.from({ length: 6 }, (_, i) => join(root, `disk${i + 1}`));
-    server = await startServer({
-      data: drives,
+    ({ drives, server, s3, stop } = await sixDrives('heal', bucket, bodies, {
       args: ['--scrub-rate', '64M'],
       // Scrub passes a second apart (the default is a day).
       env: { STRATA_TEST_SCRUB_PASS_GAP_MS: '1000' },
       users: [{ name: 'healer', policies: ['consoleAdmin'] }, 'viewer', { name: 'diag', policies: ['diagnostics'] }],
-    });
+    }));
     [healer, viewer, diag] = server.users as [TestUser, TestUser, TestUser];
-    s3 = testClient(server.url);
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    for (const [key, body] of bodies) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   });
   after(async () => {
-    s3?.destroy();
-    await server?.stop();
-    await rm(root, { recursive: true, force: true });
+    await stop?.();
   });
 
   it('GET heal/status: every drive online, nothing queued, the scrub rate; root and an admin:Heal user only', async () => {
@@ -119,7 +129,7 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
     assert.ok(before0.size >= 3 && before3.size >= 3, 'a shard of each object on every drive');
     for (const f of before0.keys()) await unlink(join(drives[0]!, 'shards', f));
     for (const f of [...before3.keys()].slice(0, 2)) await unlink(join(drives[3]!, 'shards', f));
-    await allByteExact();
+    await byteExact();
     await until('the deleted shards are back', async () => {
       const s = await status();
       return (
@@ -135,7 +145,7 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
     const s = await status();
     assert.ok(s.healed.shards >= before0.size + 2, `healed ${s.healed.shards} shards`);
     assert.ok(s.healed.bytes > 0);
-    await allByteExact();
+    await byteExact();
   });
 
   it('a drive gone: writes meanwhile are queued and shown by `strata admin heal status`; healed when it returns', async () => {
@@ -144,7 +154,7 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
     const late = randomBytes(2 * 1024 * 1024 + 5);
     bodies.set('late', late);
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'late', Body: late }));
-    await allByteExact();
+    await byteExact();
     // Queued by the write (short of drive 6). Each worker keeps its own view of the drives' states
     // (the one that wrote saw drive 6 fail; another may not have tried it yet): the queue is shared.
     await until('the late object queued for drive 6', async () => (await status()).queue.degraded.some((d) => d.key === 'late' && d.drives.includes(5)));
@@ -168,40 +178,28 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
     );
     const shards = await shardsOf(drives[5]!);
     assert.ok(shards.size >= 4, 'the late object has its shard on drive 6 again');
-    await allByteExact();
+    await byteExact();
   });
 });
 
 describe('a replaced drive on a one-process server (--workers 1)', { timeout: 240_000 }, () => {
-  let root: string;
   let drives: string[];
   let server: RunningServer;
   let s3: S3Client;
+  let stop: (() => Promise<void>) | undefined;
   const bucket = newBucketName('rebuild');
   const bodies = new Map<string, Buffer>([
     ['a', randomBytes(2 * 1024 * 1024 + 3)],
     ['b', randomBytes(200 * 1024)],
   ]);
-  const allByteExact = async () => {
-    for (const [key, body] of bodies) {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(body), `${key} byte-exact`);
-    }
-  };
+  const byteExact = () => allByteExact(s3, bucket, bodies);
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'strata-rebuild-it-'));
-    drives = Array.from({ length: 6 }, (_, i) => join(root, `disk${i + 1}`));
     // No scrub: what rebuilds the new drive is the drive rebuild, not the queue.
-    server = await startServer({ data: drives, args: ['--workers', '1', '--scrub-rate', '0'] });
-    s3 = testClient(server.url);
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    for (const [key, body] of bodies) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    ({ drives, server, s3, stop } = await sixDrives('rebuild', bucket, bodies, { args: ['--workers', '1', '--scrub-rate', '0'] }));
   });
   after(async () => {
-    s3?.destroy();
-    await server?.stop();
-    await rm(root, { recursive: true, force: true });
+    await stop?.();
   });
 
   it('a drive fails and an empty one takes its place: adopted (healing), rebuilt byte-exact by the drive rebuild, online again', async () => {
@@ -214,11 +212,11 @@ describe('a replaced drive on a one-process server (--workers 1)', { timeout: 24
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c', Body: c }));
     const before = await shardsOf(old);
     await mkdir(drives[2]!);
-    await allByteExact();
+    await byteExact();
     for (const end = Date.now() + 120_000; ; ) {
       if (server.logs().includes('drive rebuild: done')) break;
       if (Date.now() > end) assert.fail(`no rebuild:\n${server.logs().slice(-3000)}`);
-      await allByteExact();
+      await byteExact();
       await sleep(250);
     }
     const f = JSON.parse(await readFile(join(drives[2]!, 'strata-format.json'), 'utf8')) as { drive: string; healing?: boolean };
@@ -231,6 +229,6 @@ describe('a replaced drive on a one-process server (--workers 1)', { timeout: 24
     const s = r.body as unknown as Status;
     assert.equal(s.drives[2]!.state, 'online');
     assert.equal(s.queue.shards, 0);
-    await allByteExact();
+    await byteExact();
   });
 });
