@@ -83,6 +83,12 @@ async function openDrives(config: Config, dataDir: string, log: Logger, lockDriv
     ...(config.rrsParity !== undefined && { rrsParity: config.rrsParity }),
     ...(lockDrive && { lockDrive }),
   });
+  if (set.drives[0]!.state === 'offline') {
+    set.close();
+    throw new DriveSetError(
+      `the first drive ${paths[0]} holds the metadata database and is offline (${set.drives[0]!.reason}): the server cannot start without it`,
+    );
+  }
   if (!set.created && !existsSync(join(dataDir, 'meta.db')) && (await anyShards(set))) {
     set.close();
     throw new DriveSetError(

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -165,8 +165,21 @@ describe('six drives (EC 3+3 by default)', () => {
     assert.equal(ready.status, 200);
   });
 
-  it('a drive missing at start: the server starts (write quorum is there) and reads rebuild; the drive back empty is adopted without a restart', async () => {
+  it('the first drive (the metadata database) missing: the start is refused, naming it', async () => {
     await server.stop();
+    await rename(drives[0]!, `${drives[0]!}.away`);
+    try {
+      await assert.rejects(startServer({ data: drives }), (err: Error) => {
+        assert.match(err.message, /the first drive .*disk1 holds the metadata database and is offline \(ENOENT/);
+        return true;
+      });
+    } finally {
+      await rename(`${drives[0]!}.away`, drives[0]!);
+    }
+  });
+
+  it('a drive missing at start: the server starts (write quorum is there) and reads rebuild; the drive back empty is adopted without a restart', async () => {
+    await server.stop(); // stopped already by the test before: stop() is idempotent
     await rm(drives[5]!, { recursive: true });
     server = await startServer({ data: drives });
     assert.match(server.logs(), /"drive":"[^"]*disk6".*"msg":"drive offline at start"/);

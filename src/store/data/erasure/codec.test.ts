@@ -135,6 +135,24 @@ describe('erasure codec', () => {
     );
   });
 
+  it('known answers at 8+4, 6+3 and 10+6: the parity of the reed-solomon-erasure crate (its wasm build), byte for byte', async () => {
+    const want: Record<string, string> = {
+      '8+4': '4b43ac1d309a3c50ecbb29a6f94ec3bb57fc8f536c3756a6c80b6a6caa3dcbb8',
+      '6+3': 'eb65320a825156c45c68959c28ad962f4a186250cd0cff2da1bbbc94e84e4b71',
+      '10+6': '57ca826ebdcd691a959e5ece1be21bc1f6b68bf9a7c1d44b936a4cd94b6a7385',
+    };
+    for (const [k, m] of [
+      [8, 4],
+      [6, 3],
+      [10, 6],
+    ] as const) {
+      const data = Array.from({ length: k }, (_, i) => bytes(1000, 900 + i));
+      const parity = await createCodec(k, m).encode(data);
+      // SHA-256 of the m parity shards back to back.
+      assert.equal(createHash('sha256').update(Buffer.concat(parity)).digest('hex'), want[`${k}+${m}`], `${k}+${m}`);
+    }
+  });
+
   it('the wasm SIMD kernel equals the JavaScript loop for 1 to 9 rows, any coefficients, any length (strips included)', () => {
     assert.ok(simdAvailable(), 'Node 20 has wasm SIMD: the fast path must be the one tested');
     let seed = 1;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { StoreError } from '../../errors.js';
 import { DURABILITY_CALLS, type DurabilityCalls } from '../dir.js';
+import { BLOCK_HASH } from './block-hash.js';
 import { SHARD_HEADER_SIZE } from './shard-format.js';
 import { ErasureDataStore } from './store.js';
 import { RecordingSink, countShardFiles, testDriveSet, type TestDriveSet, pattern, readAll, chunked } from './test-drives.js';
@@ -29,17 +30,24 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   let calls: DurabilityCalls;
   /** Drive index whose fsync of a shard file fails (injected), or -1. */
   let failSyncOn = -1;
+  /** Drive indexes whose rename of a shard into place fails (injected). */
+  let failRenameOn: number[] = [];
   const data = pattern(SIZE, 42);
 
   beforeEach(async () => {
     set = await testDriveSet(6, 2);
     sink = new RecordingSink();
     failSyncOn = -1;
+    failRenameOn = [];
     calls = {
       ...DURABILITY_CALLS,
       syncFile: async (fh, path) => {
         if (failSyncOn >= 0 && path.startsWith(`${set.drives[failSyncOn]!.path}/`)) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
         await DURABILITY_CALLS.syncFile(fh, path);
+      },
+      rename: async (from, to) => {
+        if (failRenameOn.some((i) => from.startsWith(`${set.drives[i]!.path}/`))) throw Object.assign(new Error('EIO: injected rename'), { code: 'EIO' });
+        await DURABILITY_CALLS.rename(from, to);
       },
     };
     store = await ErasureDataStore.open(set, { sink, blockSize: BS, calls });
@@ -53,7 +61,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   /** Flips one byte of block `b` of shard `i`. */
   async function corrupt(i: number, id: string, b: number): Promise<void> {
     const fh = await open(shardFile(i, id), 'r+');
-    const at = SHARD_HEADER_SIZE + b * (BS / 4 + 32) + 100;
+    const at = SHARD_HEADER_SIZE + b * (BS / 4 + BLOCK_HASH.size) + 100;
     const one = Buffer.alloc(1);
     await fh.read(one, 0, 1, at);
     one[0] = one[0]! ^ 0x5a;
@@ -64,7 +72,7 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
   async function damage(kind: Damage, i: number, id: string): Promise<void> {
     if (kind === 'delete') await unlink(shardFile(i, id));
     else if (kind === 'corrupt') await corrupt(i, id, 3);
-    else await truncate(shardFile(i, id), SHARD_HEADER_SIZE + 2 * (BS / 4 + 32) + 10);
+    else await truncate(shardFile(i, id), SHARD_HEADER_SIZE + 2 * (BS / 4 + BLOCK_HASH.size) + 10);
   }
 
   for (const kind of ['delete', 'corrupt', 'truncate'] as const) {
@@ -171,6 +179,20 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
     await assert.rejects(readFile(shardFile(3, ref.id)), { code: 'ENOENT' });
     assert.deepEqual(await countShardFiles(set), { temp: 0, committed: 5 });
     assert.ok((await readAll(store.read(ref))).equals(data));
+  });
+
+  it('Write › renames failing on 2 drives → committed on 4 (quorum); on 3 → Unavailable and the 3 shards already in place removed', async () => {
+    failRenameOn = [0, 1];
+    const ref = await store.write(chunked(data, 50_000));
+    assert.deepEqual(sink.calls, [{ pieceId: ref.id, drives: [0, 1], reason: 'write-failed' }]);
+    assert.deepEqual(await countShardFiles(set), { temp: 0, committed: 4 });
+    assert.ok((await readAll(store.read(ref))).equals(data));
+    await store.remove(ref.id);
+    sink.calls.length = 0;
+    failRenameOn = [0, 1, 4];
+    await assert.rejects(store.write(chunked(data, 50_000)), (err: unknown) => err instanceof StoreError && err.code === 'Unavailable');
+    assert.deepEqual(sink.calls, []);
+    assert.deepEqual(await countShardFiles(set), { temp: 0, committed: 0 });
   });
 
   it('Write › 3 drives unusable (paths replaced by files) → StoreError Unavailable, nothing left on the others', async () => {

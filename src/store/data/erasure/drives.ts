@@ -65,7 +65,13 @@ class SetDrive implements Drive {
 }
 
 /** A drive set opened by openDriveSet: the contract's DriveSet plus what startup, heal and readiness need. */
+/** A drive of an opened set: with why it is offline (empty otherwise). */
+export interface OpenedDrive extends Drive {
+  readonly reason: string;
+}
+
 export interface OpenedDriveSet extends DriveSet {
+  readonly drives: readonly OpenedDrive[];
   /** STANDARD and REDUCED_REDUNDANCY parity in force. */
   readonly parity: number;
   readonly rrsParity: number;
@@ -235,13 +241,13 @@ function referenceFormat(paths: readonly string[], formatted: ReadonlyArray<{ i:
     }
     if (f.index !== i) {
       const now = paths[f.index];
-      problems.push(
-        `drive ${paths[i]} is drive ${f.index + 1} of the set but is given as drive ${i + 1} (the position of ${now} in --data): the drives were given in another order`,
-      );
+      problems.push(`drive ${paths[i]} is drive ${f.index + 1} of the set but is given as drive ${i + 1} (--data gives ${now} as drive ${f.index + 1})`);
     }
   }
-  if (problems.length > 0)
-    throw new DriveSetError(`${problems.join('; ')}. Give the set's drives in the order they were first given; do not mix in drives of other servers.`);
+  if (problems.length > 0) {
+    const order = formatted.some(({ i, f }) => f.set === setId && f.index !== i) ? ': the drives were given in another order' : '';
+    throw new DriveSetError(`${problems.join('; ')}${order}. Give the set's drives in the order they were first given; do not mix in drives of other servers.`);
+  }
   return ref;
 }
 

@@ -1,7 +1,7 @@
 // ErasureDataStore: the DataStore contract at 4+2 over six drives and mirrored over two, plus the
 // on-disk layout and the per-object parity.
 import assert from 'node:assert/strict';
-import { readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { readFile, readdir, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { runDataStoreContract } from '../../contract-data.js';
@@ -59,7 +59,8 @@ describe('ErasureDataStore layout', () => {
       const h = parseShardHeader(file.subarray(0, SHARD_HEADER_SIZE));
       assert.deepEqual(h, { id: ref.id, index: d.index, k: 4, m: 2, blockSize: 65_536, hash: BLOCK_HASH.name, size: 200_000 });
       // 4 blocks: 3 full (16 KiB shards) and one of 3392 bytes (848-byte shards), each with its digest.
-      assert.equal(file.length, SHARD_HEADER_SIZE + 3 * (16_384 + BLOCK_HASH.size) + 848 + BLOCK_HASH.size);
+      const D = BLOCK_HASH.size;
+      assert.equal(file.length, SHARD_HEADER_SIZE + 3 * (16_384 + D) + 848 + D);
     }
     // Data shards hold the block's bytes as they are (systematic code): shard 1 of block 0 = bytes 16384..32767.
     const s1 = await readFile(join(set.drives[1]!.path, 'shards', ref.id.slice(0, 2), ref.id));
@@ -86,6 +87,26 @@ describe('ErasureDataStore layout', () => {
     assert.equal(writeQuorum(1, 1), 2);
     assert.equal(writeQuorum(3, 3), 4);
     assert.equal(writeQuorum(1, 2), 1);
+  });
+
+  it('sweepTemp(before) › only temp files older than the bound, on every drive; listIds(before) only pieces all of whose shards are older', async () => {
+    const old = (Date.now() - 3_600_000) / 1000;
+    await writeFile(join(set.drives[3]!.path, 'tmp', 'old'), 'x');
+    await utimes(join(set.drives[3]!.path, 'tmp', 'old'), old, old);
+    await writeFile(join(set.drives[4]!.path, 'tmp', 'new'), 'x');
+    assert.equal(await store.sweepTemp(Date.now() - 60_000), 1);
+    assert.deepEqual(await readdir(join(set.drives[4]!.path, 'tmp')), ['new']);
+    const ref = await store.write(chunked(Buffer.alloc(10, 3)));
+    for (const d of set.drives) await utimes(join(d.path, 'shards', ref.id.slice(0, 2), ref.id), old, old);
+    const listed = async () => {
+      const out: string[] = [];
+      for await (const id of store.listIds(Date.now() - 60_000)) out.push(id);
+      return out;
+    };
+    assert.deepEqual(await listed(), [ref.id]);
+    // One shard rewritten recently (a heal): not yet an orphan candidate.
+    await utimes(join(set.drives[2]!.path, 'shards', ref.id.slice(0, 2), ref.id), new Date(), new Date());
+    assert.deepEqual(await listed(), []);
   });
 
   it('pieceIds / listIds › the union across drives; pieceIds(i) only the pieces with a shard on drive i', async () => {

@@ -13,7 +13,7 @@ import type { DataReadOptions, DataRef, DataStore, DataWriteOptions, PieceSource
 import { newWriteStats, type WriteStats } from '../batch-writer.js';
 import { DURABILITY_CALLS, mapWriteError, sweepDirectory, type DurabilityCalls } from '../dir.js';
 import { maintainPiece } from './maintenance.js';
-import { BLOCK_HASH } from './block-hash.js';
+import { BLOCK_HASH, blockHashNamed } from './block-hash.js';
 import { createCodec } from './codec.js';
 import { PieceShards, type ReadContext } from './shard-reader.js';
 import { ShardSetWriter, shardPath, type DriveIo } from './shard-writer.js';
@@ -74,15 +74,11 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
       knownDirs: drives.drives.map(() => new Set<string>()),
       stats: this.writeStats,
     };
-    const hashes = new Map<string, BlockHash>([
-      [BLOCK_HASH.name, BLOCK_HASH],
-      [this.hash.name, this.hash],
-    ]);
     this.reading = {
       set: drives,
       sink: this.sink,
       codecFor: (k, m) => this.codecFor(k, m),
-      hashFor: (name) => hashes.get(name),
+      hashFor: (name) => (name === this.hash.name ? this.hash : blockHashNamed(name)),
     };
   }
 
@@ -295,9 +291,9 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
 
   /**
    * Pieces with a shard on drive `only` (or on any drive), one prefix directory at a time (memory:
-   * the ids of one prefix), each with the newest mtime of its shards.
+   * the ids of one prefix), with `times` each with the newest mtime of its shards (a stat each).
    */
-  private async *scan(only?: number, after = ''): AsyncGenerator<{ id: string; newest: number }> {
+  private async *scan(only?: number, times = false, after = ''): AsyncGenerator<{ id: string; newest: number }> {
     const drives = this.drives.drives.filter((d) => d.state !== 'offline' && (only === undefined || d.index === only));
     const prefixes = new Set<string>();
     await Promise.all(
@@ -318,6 +314,10 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
           try {
             for await (const entry of await opendir(dir)) {
               if (!ID_RE.test(entry.name) || entry.name.slice(0, 2) !== prefix) continue;
+              if (!times) {
+                if (entry.isFile()) found.set(entry.name, 0);
+                continue;
+              }
               const st = await stat(join(dir, entry.name)).catch(() => undefined);
               if (st?.isFile()) found.set(entry.name, Math.max(found.get(entry.name) ?? 0, st.mtimeMs));
             }
@@ -332,11 +332,17 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
 
   /** Pieces whose every shard was last written before `before` (a write in progress is never older). */
   async *listIds(before: number): AsyncIterable<string> {
-    for await (const { id, newest } of this.scan()) if (newest < before) yield id;
+    for await (const { id, newest } of this.scan(undefined, true)) if (newest < before) yield id;
   }
 
+  /**
+   * Ids of the pieces with a shard file on drive `index` (or on any drive), in id order; with
+   * `after`, only those after it (where a scrub or a rebuild resumes). A drive being rebuilt holds
+   * few or none of its shards: its rebuild walks `pieceIds()` (every piece has a shard on every
+   * drive) and heals each.
+   */
   async *pieceIds(index?: number, after?: string): AsyncIterable<string> {
-    for await (const { id } of this.scan(index, after)) yield id;
+    for await (const { id } of this.scan(index, false, after)) yield id;
   }
 
   /** Removes temp files on every drive (all, or those last modified before `before`, as dir.ts). */
