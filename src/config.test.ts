@@ -82,6 +82,14 @@ describe('parseConfig', () => {
     assert.equal(cfg(['--lifecycle-day-seconds', '2']).lifecycleDayMs, 2000);
     assert.equal(cfg([], { STRATA_LIFECYCLE_DAY_SECONDS: '3' }).lifecycleDayMs, 3000);
   });
+  it('--scrub-rate / STRATA_SCRUB_RATE → bytes per second, 8 MiB/s by default, binary suffixes, 0 = off; refusals', () => {
+    assert.equal(cfg([]).scrubRate, 8 * 1024 * 1024);
+    assert.equal(cfg(['--scrub-rate', '0']).scrubRate, 0);
+    assert.equal(cfg(['--scrub-rate', '1500']).scrubRate, 1500);
+    assert.equal(cfg(['--scrub-rate', '64KiB/s']).scrubRate, 64 * 1024);
+    assert.equal(cfg([], { STRATA_SCRUB_RATE: '2g' }).scrubRate, 2 * 1024 ** 3);
+    for (const bad of ['-1', 'fast', '1.5M', '10T']) assert.throws(() => cfg(['--scrub-rate', bad]), /--scrub-rate/);
+  });
   it('flags → values (both --flag value and --flag=value)', () => {
     const c = cfg([
       '--address',

@@ -71,6 +71,11 @@ export interface Config {
    * tests see rules with Days expire in seconds. The lifecycle job then runs every day/4 (at most hourly).
    */
   lifecycleDayMs: number;
+  /**
+   * With several drives: the scrub re-reads and checks every shard at this many bytes per second
+   * (0: no scrub). Default 8 MiB/s (docs/drives.md, "Healing and scrub": why).
+   */
+  scrubRate: number;
   /** Serve HTTPS with this certificate chain and private key (PEM file paths); absent = plain HTTP. */
   tls?: { certFile: string; keyFile: string };
   /** A second listener (plain HTTP) that serves only the front endpoints (health); absent = none. */
@@ -198,6 +203,13 @@ const FLAGS: FlagSpec[] = [
     arg: 'SECONDS',
     doc: "length of a lifecycle rule's day; shorter for tests only",
     default: '86400',
+  },
+  {
+    flag: 'scrub-rate',
+    env: ['STRATA_SCRUB_RATE'],
+    arg: 'BYTES/s',
+    doc: 'with several drives: re-verify every shard at this rate (K, M, G suffixes: KiB, MiB, GiB; 0: off)',
+    default: '8M',
   },
   { flag: 'certs', env: ['STRATA_CERTS'], arg: 'DIR', doc: 'serve HTTPS with DIR/public.crt and DIR/private.key' },
   { flag: 'tls-cert', env: ['STRATA_TLS_CERT'], arg: 'FILE', doc: 'serve HTTPS with this PEM certificate (chain); needs --tls-key' },
@@ -350,6 +362,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (!Number.isFinite(lifecycleDay) || lifecycleDay < 1 || lifecycleDay > 86_400) {
     throw new ConfigError('--lifecycle-day-seconds must be a number of seconds from 1 to 86400');
   }
+  const scrubRate = parseByteRate(get('scrub-rate')!);
   const yesNo = (flag: string): boolean => {
     const text = get(flag)!.toLowerCase();
     if (!['yes', 'no', 'true', 'false', '1', '0'].includes(text)) throw new ConfigError(`--${flag} must be yes or no`);
@@ -397,6 +410,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     workers,
     abandonedUploadMs: Math.round(abortAfter * 86_400_000),
     lifecycleDayMs: Math.round(lifecycleDay * 1000),
+    scrubRate,
     sseCOverHttp: yesNo('sse-c-over-http'),
     sseByDefault: sseDefault === 'AES256',
     metrics: parseMetricsAuth(get('metrics-auth')!, get('metrics-token') || undefined, get('metrics-token-file') || undefined),
@@ -657,4 +671,12 @@ function parseAddress(addr: string): { host: string; port: number } {
   const port = Number(m[3]);
   if (port > 65535) throw new ConfigError(`invalid port: ${m[3]}`);
   return { host: m[1] ?? m[2] ?? '', port };
+}
+
+/** --scrub-rate: a whole number of bytes per second, with an optional K, M or G (binary: KiB, MiB, GiB; "/s" allowed). */
+export function parseByteRate(text: string): number {
+  const m = /^\s*(\d+)\s*(?:([KMG])(?:i?B)?|B)?(?:\/s)?\s*$/i.exec(text);
+  const n = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] ?? ' ').toUpperCase()) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new ConfigError(`--scrub-rate must be a number of bytes per second, e.g. 8M (0: off), not ${text}`);
+  return n;
 }

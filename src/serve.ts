@@ -8,7 +8,8 @@ import type { Config } from './config.js';
 import { createFrontServer, Readiness } from './front.js';
 import { identityCredentials } from './iam/credentials.js';
 import { SessionTokens, sessionCredentials } from './iam/sessions.js';
-import { freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
+import { erasureJobs, freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
+import { healStatus } from './jobs/heal-status.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
 import { BuiltinKeyService } from './kms/builtin.js';
@@ -108,7 +109,10 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     ...(worker && { worker: cluster.worker?.id ?? 0 }),
     log,
   }).start();
-  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, metrics, audit });
+  // Several drives (an erasure-coded data store): the heal status for the admin API, and the heal jobs below.
+  const erasure = store.erasure;
+  const heal = erasure && { status: () => healStatus(store, erasure, { scrubRate: config.scrubRate }) };
+  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, metrics, audit, ...(heal && { heal }) });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {
     const { host, port } = config.health;
@@ -133,7 +137,11 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const consoleServer =
     config.console &&
     (await listenConsole(
-      createConsoleServer(config, { store, log, accessLog, credentials, secrets: box, tls, kms, metrics, audit }, { s3: () => s3Url, local: () => localS3Url }),
+      createConsoleServer(
+        config,
+        { store, log, accessLog, credentials, secrets: box, tls, kms, metrics, audit, ...(heal && { heal }) },
+        { s3: () => s3Url, local: () => localS3Url },
+      ),
       config.console,
       log,
     ));
@@ -224,6 +232,11 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   if (!alone) jobs.push(freeReaperJob(store, { intervalMs: Math.max(1000, config.freeGraceMs / 4) }));
   if (config.abandonedUploadMs > 0) jobs.push(staleUploadsJob(store, { maxAgeMs: config.abandonedUploadMs, intervalMs: STALE_UPLOADS_INTERVAL_MS, log }));
   jobs.push(lifecycleJob(store, { dayMs: config.lifecycleDayMs, log }));
+  // STRATA_TEST_SCRUB_PASS_GAP_MS: tests start scrub passes back to back; not a flag.
+  if (erasure)
+    jobs.push(
+      ...erasureJobs(store, erasure, { scrubRate: config.scrubRate, scrubPassGapMs: Number(process.env.STRATA_TEST_SCRUB_PASS_GAP_MS) || undefined, log }),
+    );
   metrics.jobNames = jobs.map((j) => j.name);
   jobsDone = new JobRunner({
     leases: store,

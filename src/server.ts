@@ -18,6 +18,7 @@ import type { CredentialSource } from './iam/principal.js';
 import type { Store } from './store/store.js';
 import type { SecretBox } from './iam/secret-box.js';
 import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
+import type { AdminHeal } from './admin/heal-operations.js';
 import { SessionTokens } from './iam/sessions.js';
 import { consoleHandler } from './console/console.js';
 import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
@@ -41,6 +42,8 @@ export interface ServerDeps {
   audit?: AuditLog;
   /** Counts requests and serves /metrics (src/metrics/); absent: neither. */
   metrics?: MetricsService;
+  /** The heal status of an erasure-coded data store (jobs/heal-status.ts via serve.ts); absent: one drive. */
+  heal?: AdminHeal;
 }
 
 /** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
@@ -200,6 +203,7 @@ function adminDepsOf(config: Config, deps: ServerDeps): AdminDeps | undefined {
       kms: deps.kms,
       audit: deps.audit,
       metrics: deps.metrics,
+      heal: deps.heal,
     }
   );
 }

@@ -12,6 +12,7 @@ import { SecretBox } from './iam/secret-box.js';
 import type { RootKey } from './kms/builtin.js';
 import { DirDataStore } from './store/data/dir.js';
 import type { OpenedDriveSet } from './store/data/erasure/drives.js';
+import { HealSink } from './store/heal-queue.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
 
@@ -38,7 +39,10 @@ export async function openStore(
       await (await import('./store/meta/mirror.js')).openMirroredMeta(await metaDirsOf(drives), { start: opts.prepare, hot, log, createDirs: false })
     : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
   // The erasure modules load only for several drives (a one-directory server does not pay for them).
-  const data = drives ? await (await import('./store/data/erasure/store.js')).ErasureDataStore.open(drives, { log }) : await DirDataStore.open(dataDir);
+  // Degraded shards (missing or corrupt at a read, a write short of a drive) go to the heal queue.
+  const data = drives
+    ? await (await import('./store/data/erasure/store.js')).ErasureDataStore.open(drives, { log, sink: new HealSink(meta.healQueue, log) })
+    : await DirDataStore.open(dataDir);
   const store = new Store(meta, data, log, { inlineMax: config.inlineMax, freeGraceMs: opts.freeGraceMs });
   // Users' secrets are sealed with a key from --master-key or, without one, the root secret.
   const box = new SecretBox({ masterKey: config.masterKey, rootSecret: config.secretKey });

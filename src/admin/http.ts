@@ -19,6 +19,7 @@ import { AdminError, adminErrorOf, type AdminContext, type Json, matchRoute, ROU
 import { ROLE_ROUTES } from './role-operations.js';
 import { KMS_ROUTES } from './kms-operations.js';
 import { type AdminMetrics, USAGE_ROUTES } from './usage-operations.js';
+import { type AdminHeal, HEAL_ROUTES } from './heal-operations.js';
 import type { KeyService } from '../kms/kms.js';
 import type { AuditLog } from '../audit/audit.js';
 import { type AccessFacts, factsOfAnswer } from '../audit/record.js';
@@ -26,7 +27,7 @@ import { principalSummary } from '../iam/principal-summary.js';
 import { accessKeyHint } from '../s3/auth/authenticate.js';
 
 /** Every admin route: users, groups, policies and keys (operations.ts), roles (role-operations.ts), the key service (kms-operations.ts). */
-const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES, ...KMS_ROUTES, ...USAGE_ROUTES];
+const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES, ...KMS_ROUTES, ...USAGE_ROUTES, ...HEAL_ROUTES];
 
 export const ADMIN_PREFIX = '/_strata/admin/v1/';
 /** Admin bodies are small JSON documents (a policy is at most 20 KiB). */
@@ -57,6 +58,8 @@ export interface AdminDeps {
   audit?: AuditLog | undefined;
   /** Usage, history and jobs (usage-operations.ts). */
   metrics?: AdminMetrics | undefined;
+  /** The heal status (heal-operations.ts); absent on a one-drive server. */
+  heal?: AdminHeal | undefined;
 }
 
 function send(res: ServerResponse, status: number, body: Json): void {
@@ -159,6 +162,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
       kms: deps.kms,
       region: deps.region,
       metrics: deps.metrics,
+      heal: deps.heal,
     };
     const out = await matched.route.run(ctx, { params: matched.params, body, query: new URLSearchParams(rawQuery) });
     send(res, status, out);

@@ -8,6 +8,7 @@ import { StoreError } from '../store/errors.js';
 import { parsePolicy } from '../iam/policy.js';
 import type { KeyService } from '../kms/kms.js';
 import type { AdminMetrics } from './usage-operations.js';
+import type { AdminHeal } from './heal-operations.js';
 
 /** An admin error: a code, a message and its HTTP status (answered as JSON). */
 export class AdminError extends Error {
@@ -53,6 +54,8 @@ export interface AdminContext {
   readonly region: string;
   /** Usage, history and jobs (usage-operations.ts); absent: those calls answer 501. */
   readonly metrics?: AdminMetrics | undefined;
+  /** The heal status (heal-operations.ts); absent (one drive): it answers 501. */
+  readonly heal?: AdminHeal | undefined;
 }
 
 export interface AdminRequest {

@@ -3,6 +3,7 @@
 // variables. Human output by default, `--json` for scripts; a secret is printed once, at creation.
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type HealStatusJson, healStatusText } from './heal-table.js';
 
 export const ADMIN_USAGE = `usage: strata admin [--endpoint URL] [--access-key AK --secret-key SK] [--region R] [--json] COMMAND
 
@@ -16,6 +17,7 @@ export const ADMIN_USAGE = `usage: strata admin [--endpoint URL] [--access-key A
   policy attach|detach NAME (--user U | --group G | --role R)
   role add NAME --trust FILE.json [--policy NAME]... [--max-duration SECONDS] | list | info NAME | remove NAME
   kms list | create KEY-ID | describe KEY-ID | rotate KEY-ID | enable KEY-ID | disable KEY-ID
+  heal status                                   (drives, degraded objects, bytes healed, scrub: docs/drives.md)
 
 The endpoint defaults to STRATA_ENDPOINT or http://127.0.0.1:9000; the keys (root's, or a user's
 whose policies allow the admin actions) come from --access-key/--secret-key before the command,
@@ -323,6 +325,10 @@ async function run(c: Client, p: Parsed, out: Out): Promise<void> {
       const r = await c.call('POST', ['kms', 'keys', id!, verb!]);
       const k = r.key as KmsKey;
       return done(r, verb === 'rotate' ? `Rotated key ${id}: version ${k.currentVersion}\n` : `${verb === 'enable' ? 'Enabled' : 'Disabled'} key ${id}\n`);
+    }
+    case 'heal status': {
+      const r = await c.call('GET', ['heal', 'status']);
+      return done(r, healStatusText(r as unknown as HealStatusJson));
     }
     default:
       throw new UsageError(`unknown command: ${p.positional.join(' ') || '(none)'}`);

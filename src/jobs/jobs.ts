@@ -1,9 +1,14 @@
 // The background jobs of a Strata server (run by runner.ts, one runner per data directory): the
 // orphan sweep, the reaper of pending frees (several processes on one directory), and the cleanup
-// of multipart uploads abandoned longer than a configured age. Later: lifecycle, scrub, heal.
+// of multipart uploads abandoned longer than a configured age; with several drives, the heal,
+// drive-rebuild and scrub jobs (heal.ts, rebuild.ts, scrub.ts). The lifecycle job is lifecycle.ts.
 import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
+import type { ErasureMaintenance } from '../store/data/erasure/types.js';
+import { healJob } from './heal.js';
+import { rebuildJob } from './rebuild.js';
 import type { Job } from './runner.js';
+import { scrubJob } from './scrub.js';
 
 /** Pieces examined per step of the orphan sweep. */
 const SWEEP_STEP = 100;
@@ -112,4 +117,14 @@ export async function abortUploadsBefore(store: Store, initiatedBefore: number, 
     }
   }
   return n;
+}
+
+/**
+ * The background jobs of an erasure-coded data store (serve.ts registers them when Store.erasure is
+ * set): the heal of the queue, the rebuild of healing drives and, unless `scrubRate` is 0, the scrub.
+ */
+export function erasureJobs(store: Store, m: ErasureMaintenance, o: { scrubRate: number; scrubPassGapMs?: number; log?: Log }): Job[] {
+  const jobs: Job[] = [healJob(store, m, { log: o.log }), rebuildJob(store, m, { log: o.log })];
+  if (o.scrubRate > 0) jobs.push(scrubJob(store, m, { rate: o.scrubRate, passGapMs: o.scrubPassGapMs, log: o.log }));
+  return jobs;
 }

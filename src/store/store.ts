@@ -4,6 +4,8 @@
 import type { IdentityStore } from './identities.js';
 import type { KmsKeyStore } from './kms-keys.js';
 import type { UsageReader } from './usage.js';
+import type { HealQueueStore } from './heal-queue.js';
+import type { ErasureMaintenance } from './data/erasure/types.js';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { StoreError } from './errors.js';
@@ -107,6 +109,19 @@ export class Store {
   /** Per-bucket objects, versions and bytes (format 10, usage.ts): never a scan. */
   get usage(): UsageReader {
     return this.meta.usage;
+  }
+
+  /** Shards of erasure-coded pieces to heal (format 11, heal-queue.ts): the heal and scrub jobs' queue. */
+  get healQueue(): HealQueueStore {
+    return this.meta.healQueue;
+  }
+
+  /** The erasure store's scrub and heal operations when the data store is erasure-coded (several drives), else undefined. */
+  get erasure(): ErasureMaintenance | undefined {
+    const d = this.data as Partial<ErasureMaintenance>;
+    return typeof d.verifyPiece === 'function' && typeof d.healPiece === 'function' && typeof d.pieceIds === 'function' && d.drives !== undefined
+      ? (this.data as unknown as ErasureMaintenance)
+      : undefined;
   }
 
   // ---- buckets -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import type { IdentityStore } from './identities.js';
 import type { KmsKeyStore } from './kms-keys.js';
 import type { UsageReader } from './usage.js';
 import type { Coordination } from './coord.js';
+import type { HealQueueStore } from './heal-queue.js';
 
 /** The version id S3 uses for objects written while versioning was never enabled. */
 export const NULL_VERSION = 'null';
@@ -24,8 +25,9 @@ export const NULL_VERSION = 'null';
  * 7: identities (iam_* tables). 8: roles (iam_roles; iam_attachments may name a role).
  * 9: the built-in key service's master keys (kms_keys, kms_key_versions).
  * 10: per-bucket usage counters (bucket_usage).
+ * 11: the heal queue of erasure-coded pieces (heal_queue).
  */
-export const META_FORMAT_VERSION = 10;
+export const META_FORMAT_VERSION = 11;
 
 /** The user id of the root user (the one configured access key): owner of buckets made before format 5. */
 export const ROOT_USER_ID = 'root';
@@ -343,6 +345,8 @@ export interface MetaStore {
   readonly kmsKeys: KmsKeyStore;
   /** Per-bucket objects, versions and bytes, kept by the write transactions (format 10): see usage.ts. */
   readonly usage: UsageReader;
+  /** Shards of erasure-coded pieces to heal (format 11): see heal-queue.ts. */
+  readonly healQueue: HealQueueStore;
   /** A request (or job step) begins: cached rows are checked against other connections' commits first (meta/sqlite-hot.ts). */
   requestArrived?(): void;
   createBucket(bucket: BucketRecord): void | Promise<void>;

@@ -301,6 +301,25 @@ INSERT INTO bucket_usage(bucket, objects, versions, delete_markers, bytes)
   FROM objects GROUP BY bucket;
 `;
 
+/**
+ * Format 11 (the heal queue, meta/sqlite-heal.ts): one row per shard of an erasure-coded piece
+ * that needs healing (piece id, drive index), why, when it was first and last reported, how many
+ * heal attempts failed and when the next may run. Only adds a table; a one-drive server leaves it empty.
+ */
+export const SCHEMA_V11 = `
+CREATE TABLE heal_queue (
+  piece_id   TEXT NOT NULL,
+  drive      INTEGER NOT NULL,
+  reason     TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  next_try   INTEGER NOT NULL,
+  PRIMARY KEY (piece_id, drive)
+) WITHOUT ROWID;
+CREATE INDEX heal_queue_due ON heal_queue(next_try);
+`;
+
 /** Creates or upgrades the schema to META_FORMAT_VERSION. The only place that changes the schema. */
 export function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
@@ -328,7 +347,9 @@ export function migrate(db: Db): void {
     if (current < 9) db.exec(SCHEMA_V9);
     // Step 10 (usage counters) adds a table and fills it from the objects once.
     if (current < 10) db.exec(SCHEMA_V10);
-    // Future upgrades: `if (current < 11) { ... }`, each step in this same transaction.
+    // Step 11 (the heal queue) only adds a table.
+    if (current < 11) db.exec(SCHEMA_V11);
+    // Future upgrades: `if (current < 12) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();

@@ -53,7 +53,7 @@ describe('SqliteMetaStore usage counters', () => {
     await old.putObject(objectRecord('a', 'y', { versionId: 'dm', size: 0, data: [], isDeleteMarker: true, lastModified: 4 }));
     await old.close();
     const db = new Database(p);
-    db.exec("DROP TABLE bucket_usage; UPDATE meta SET value = 9 WHERE name = 'format_version'");
+    db.exec("DROP TABLE heal_queue; DROP TABLE bucket_usage; UPDATE meta SET value = 9 WHERE name = 'format_version'");
     db.close();
     const migrated = SqliteMetaStore.open(p);
     try {

@@ -252,7 +252,8 @@ describe('SqliteMetaStore', () => {
   });
 
   /** What format 9 added, dropped again: turns a current file back into a format-8 one. */
-  const UNDO_V10 = 'DROP TABLE bucket_usage; ';
+  const UNDO_V11 = 'DROP TABLE heal_queue; ';
+  const UNDO_V10 = `${UNDO_V11}DROP TABLE bucket_usage; `;
   const UNDO_V9 = `${UNDO_V10}DROP TABLE kms_key_versions; DROP TABLE kms_keys; `;
 
   /** What format 8 changed, undone: iam_roles dropped, iam_attachments back to format 7's (user or group only). */
@@ -319,6 +320,27 @@ describe('SqliteMetaStore', () => {
     check.close();
     return migrated;
   }
+
+  it('Open › a format-10 file → migrated to format 11 (heal_queue added, empty), its objects unchanged; shards can be queued', async () => {
+    const rec = objectRecord('b', 'k');
+    const migrated = await downgradedThenOpened(
+      'format10.db',
+      async (s) => {
+        await s.createBucket({ name: 'b', region: 'r', createdAt: 0, versioning: '', owner: ROOT_USER_ID, objectLock: false });
+        await s.putObject(rec);
+      },
+      UNDO_V11,
+      10,
+    );
+    try {
+      assert.deepEqual(migrated.getObject('b', 'k'), rec);
+      assert.equal(migrated.healQueue.counts().shards, 0);
+      assert.equal(await migrated.healQueue.add([{ pieceId: rec.data[0]!.id, drive: 2, reason: 'missing', at: 1 }]), 1);
+      assert.deepEqual(migrated.healQueue.degraded(10)[0]?.object, { bucket: 'b', key: 'k', versionId: rec.versionId });
+    } finally {
+      await migrated.close();
+    }
+  });
 
   it('Open › a format-8 file → migrated to format 9 (key service tables added, empty), its identities unchanged; keys can be stored', async () => {
     const bob = { name: 'bob', userId: 'U2', status: 'enabled', created: 1 } as const;

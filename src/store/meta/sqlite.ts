@@ -16,6 +16,7 @@ import { PACKED_LISTING_SQL, type PackedRow, unpackListing } from './sqlite-list
 import { SqliteIdentities } from './sqlite-identities.js';
 import { SqliteKmsKeys } from './sqlite-kms.js';
 import { SqliteUsage } from './sqlite-usage.js';
+import { SqliteHealQueue } from './sqlite-heal.js';
 import { HotReads, type HotReadOptions } from './sqlite-hot.js';
 import {
   type BucketRow,
@@ -123,6 +124,8 @@ export class SqliteMetaStore implements MetaStore {
   readonly hot: HotReads;
   /** Per-bucket usage counters (format 10), moved by every version write and removal. */
   readonly usage: SqliteUsage;
+  /** Shards of erasure-coded pieces to heal (format 11): see ../heal-queue.ts. */
+  readonly healQueue: SqliteHealQueue;
 
   private constructor(
     private readonly db: Db,
@@ -245,6 +248,7 @@ export class SqliteMetaStore implements MetaStore {
       }),
     );
     this.kmsKeys = new SqliteKmsKeys(db, (run) => this.writeNow(run), this.hot);
+    this.healQueue = new SqliteHealQueue(db, (run) => this.writeNow(run));
     this.putConfigTx = db.transaction((bucket: string, name: string, value: string | undefined) => {
       if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
       if (value === undefined) this.st.deleteConfig.run(bucket, name);

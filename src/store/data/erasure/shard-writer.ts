@@ -146,7 +146,18 @@ export class ShardSetWriter {
     }
     // 3. Atomic rename (a heal replaces a damaged shard in one step), 4. the rename made durable.
     const final = shardPath(drive, this.head.id);
-    await calls.rename(slot.tmp, final);
+    try {
+      await calls.rename(slot.tmp, final);
+    } catch (err) {
+      // The drive was emptied under us (replaced, adopted while serving: its shards/ is new): the
+      // directory known to exist is gone. Made again, once (heal: a drive rebuilt without a restart).
+      if ((err as { code?: string } | null)?.code !== 'ENOENT') throw err;
+      knownDirs[slot.index]!.delete(prefix);
+      await mkdir(join(drive, 'shards', prefix), { recursive: true });
+      await calls.syncDir(join(drive, 'shards'), 'shard');
+      knownDirs[slot.index]!.add(prefix);
+      await calls.rename(slot.tmp, final);
+    }
     slot.final = final;
     await calls.syncDir(join(drive, 'shards', prefix), 'dir');
   }

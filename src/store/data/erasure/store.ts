@@ -293,7 +293,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
    * Pieces with a shard on drive `only` (or on any drive), one prefix directory at a time (memory:
    * the ids of one prefix), with `times` each with the newest mtime of its shards (a stat each).
    */
-  private async *scan(only?: number, times = false): AsyncGenerator<{ id: string; newest: number }> {
+  private async *scan(only?: number, times = false, after = ''): AsyncGenerator<{ id: string; newest: number }> {
     const drives = this.drives.drives.filter((d) => d.state !== 'offline' && (only === undefined || d.index === only));
     const prefixes = new Set<string>();
     await Promise.all(
@@ -306,6 +306,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
       }),
     );
     for (const prefix of [...prefixes].sort()) {
+      if (prefix < after.slice(0, 2)) continue; // all its ids sort before `after`
       const found = new Map<string, number>();
       await Promise.all(
         drives.map(async (d) => {
@@ -325,7 +326,7 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
           }
         }),
       );
-      for (const id of [...found.keys()].sort()) yield { id, newest: found.get(id)! };
+      for (const id of [...found.keys()].sort()) if (id > after) yield { id, newest: found.get(id)! };
     }
   }
 
@@ -335,12 +336,13 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
   }
 
   /**
-   * Ids of the pieces with a shard file on drive `index` (or on any drive), in id order. A drive
-   * being rebuilt holds few or none of its shards: its rebuild walks `pieceIds()` (every piece has
-   * a shard on every drive) and heals each.
+   * Ids of the pieces with a shard file on drive `index` (or on any drive), in id order; with
+   * `after`, only those after it (where a scrub or a rebuild resumes). A drive being rebuilt holds
+   * few or none of its shards: its rebuild walks `pieceIds()` (every piece has a shard on every
+   * drive) and heals each.
    */
-  async *pieceIds(index?: number): AsyncIterable<string> {
-    for await (const { id } of this.scan(index)) yield id;
+  async *pieceIds(index?: number, after?: string): AsyncIterable<string> {
+    for await (const { id } of this.scan(index, false, after)) yield id;
   }
 
   /** Removes temp files on every drive (all, or those last modified before `before`, as dir.ts). */

@@ -88,6 +88,10 @@ export interface ErasureMaintenance {
    * piece no longer exists. Fewer than k healthy shards throws.
    */
   healPiece(pieceId: string, signal?: AbortSignal): Promise<{ healed: readonly number[]; bytesWritten: number } | undefined>;
-  /** Ids of the pieces with a shard on drive `index` or on any drive (input of scrub and of a drive rebuild). */
-  pieceIds(index?: number): AsyncIterable<string>;
+  /**
+   * Ids of the pieces with a shard on drive `index` or on any drive (input of scrub and of a drive
+   * rebuild), each once, in ascending order (string comparison): the jobs persist the last id done
+   * as their cursor and resume after it. With `after`, only ids greater than it.
+   */
+  pieceIds(index?: number, after?: string): AsyncIterable<string>;
 }
