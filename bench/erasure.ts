@@ -14,11 +14,11 @@ export const STRATA_EC_DOWN = 'strata-ec-1down';
 export const EC_DRIVES = 6;
 export const EC_PARITY = 2;
 /**
- * The drive taken away from `strata-ec-1down` (1-based, in `--data` order). Not the first: the
- * first drives hold the metadata database's copies, and a lost copy is a different test (the
- * fault test's); every drive holds data shards of some pieces, as the shards' order rotates.
+ * The drive taken away from `strata-ec-1down` (1-based, in `--data` order): the fourth, which holds
+ * data shard 3 of every piece (shard i lives on drive i), so every GET rebuilds a shard from parity,
+ * and no copy of the metadata database (those are on the first m+1 drives: 3 at EC 4+2).
  */
-export const EC_DOWN_DRIVE = EC_DRIVES;
+export const EC_DOWN_DRIVE = 4;
 
 /** Which EC sides run a core cell: every EC side, or also the one with a drive down. */
 export function ecSidesOf(id: string): 'ec' | 'ec+down' | undefined {
