@@ -31,6 +31,7 @@ import {
 } from './servers.js';
 import { objectPath, presign, signHeaders, type S3Credentials } from './sign.js';
 import { sseCells, sseServerArgs } from './sse.js';
+import { ecSidesOf, STRATA_EC, STRATA_EC_DOWN, startEcSides } from './erasure.js';
 import { SETS, versionBuckets, versionCells } from './versions.js';
 import { measureSyscalls, type SyscallReport, syscallTable } from './syscalls.js';
 import { coreTarget, DISK, evaluate, formatChecks, type RefKind, RSS_PER_PROCESS_MAX_MIB, STARTUP_MAX_MS, STRATA_1W, type Target } from './targets.js';
@@ -61,6 +62,8 @@ interface Options {
   syscalls: number;
   /** Run the disk side (dd … conv=fdatasync) on the durable large-write cells. */
   disk: boolean;
+  /** Run the erasure-coded sides (six directories at EC 4+2, and the same with a drive gone) on the cells marked for them. */
+  ec: boolean;
   /** Compare with this earlier JSON result; with compareTo, two files and no run. */
   compare?: string;
   compareTo?: string;
@@ -108,6 +111,9 @@ options:
   --no-disk             leave out the disk side: the disk's own fdatasync'd write rate on the PUT
                         64 MiB and multipart cells (dd if=/dev/zero bs=1M conv=fdatasync, same bytes,
                         concurrency and syncs as the cell)
+  --ec / --no-ec        also run Strata on six directories at EC 4+2 (strata-ec) and the same with a
+                        drive taken away (strata-ec-1down) on the 64 MiB PUT/GET and 4 KiB GET/PUT
+                        cells (default: on in full and quick mode, off with --vs)
   --compare BASE.json   after the run, print which cells moved beyond the noise against that result
   --to NEW.json         with --compare: compare the two files and do not run anything
   --client auto|wrk|node   load generator for GET/PUT/DELETE (auto: wrk when installed)
@@ -231,6 +237,7 @@ function parseOptions(argv: string[]): Options {
     syscalls:
       get('--syscalls') === undefined && (only || set !== undefined) && !only?.includes('syscalls') ? 0 : num('--syscalls', preset.syscalls, 0, 100_000),
     disk: get('--no-disk') === undefined,
+    ec: vs !== undefined || get('--no-ec') !== undefined ? false : get('--ec') !== undefined || mode !== 'smoke',
     compare: get('--compare') !== undefined ? resolve(get('--compare')!) : undefined,
     compareTo: get('--to') !== undefined ? resolve(get('--to')!) : undefined,
     vs,
@@ -1024,6 +1031,25 @@ async function main(): Promise<void> {
         });
       }
       if (strata1wNote) log(`strata-1w ${strata1wNote}`);
+    }
+    // Strata on six directories (erasure coding), and the same with a drive taken away.
+    if (opts.ec && cells.some((c) => ecSidesOf(c.id) !== undefined)) {
+      const [ec, down] = await startEcSides(root, strataArgs, opts.strataNodeArgs, log);
+      running.push(ec!, down!);
+      for (const [name, s] of [
+        [STRATA_EC, ec!],
+        [STRATA_EC_DOWN, down!],
+      ] as const) {
+        sides.push({
+          name,
+          kind: 's3',
+          port: s.port,
+          hostHeader: `${HOST}:${s.port}`,
+          creds: STRATA_CREDS,
+          pids: s.pids,
+          runs: (c) => (name === STRATA_EC ? ecSidesOf(c.id) !== undefined : ecSidesOf(c.id) === 'ec+down'),
+        });
+      }
     }
     // The disk's own fdatasync'd write rate, in a directory next to Strata's data (same file system).
     if (opts.disk && cells.some((c) => c.disk))

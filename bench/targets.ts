@@ -2,6 +2,7 @@
 // (`--vs URL --vs-kind rgw`) or any other S3 endpoint (`--vs URL`: only the targets that do not
 // depend on the reference). A target is a set of checks, each a ratio or an absolute floor; a cell
 // meets its target when every check that could be evaluated in this run holds.
+import { ecChecks } from './erasure.js';
 
 /** A check of Strata's median against another side of the same cell, an absolute floor, or another cell. */
 export type Target =
@@ -19,6 +20,8 @@ export type Target =
       /** "Flat": Strata's median ≥ flatMin × its median on the cell flatOf (the small listing). */
       flatOf?: string;
       flatMin?: number;
+      /** Another Strata side of the same cell against Strata: that side's median ≥ min × Strata's (e.g. the erasure-coded server). */
+      ofStrata?: Record<string, number>;
     }
   /** Strata's median over that of another cell of the same run (Strata only, no reference). */
   | { kind: 'same'; sameAs: string; min: number; text: string };
@@ -46,6 +49,8 @@ export function coreTarget(id: string, ref: RefKind): Target | undefined {
   if (id === 'put-64m-c2' || id === 'multipart-256m') parts.disk = 0.6;
   if (id.startsWith('list-')) parts.abs = LIST_PAGES_MIN;
   if (id === 'list-large') Object.assign(parts, { flatOf: 'list-small', flatMin: FLAT_MIN });
+  const ec = ecChecks(id);
+  if (ec) parts.ofStrata = ec;
   // Against the reference.
   if (ref === 'nginx') {
     const vsNginx: Record<string, number> = {
@@ -76,6 +81,7 @@ function targetText(p: Omit<Extract<Target, { kind: 'vs' }>, 'kind' | 'text'>, r
   if (p.disk !== undefined) out.push(`≥ ${x(p.disk)} disk`);
   if (p.abs !== undefined) out.push(`≥ ${p.abs} pages/s`);
   if (p.flatOf !== undefined) out.push(`≥ ${x(p.flatMin ?? FLAT_MIN)} ${p.flatOf}`);
+  for (const [side, min] of Object.entries(p.ofStrata ?? {})) out.push(`${side} ≥ ${x(min)} strata`);
   return out.join(', ');
 }
 
@@ -128,6 +134,10 @@ export function evaluate(res: Evaluated, refName: string, earlier: readonly Eval
   against(refName, refName, t.ref);
   against(STRATA_1W, STRATA_1W, t.strata1w);
   against(DISK, DISK, t.disk);
+  for (const [side, min] of Object.entries(t.ofStrata ?? {})) {
+    const m = res.sides[side]?.median;
+    if (m !== undefined && sm > 0) checks.push({ what: `${side}/strata`, value: m / sm, min, met: m / sm >= min });
+  }
   if (t.abs !== undefined) checks.push({ what: 'absolute', value: sm, min: t.abs, met: sm >= t.abs });
   if (t.flatOf !== undefined) {
     const other = earlier.find((r) => r.id === t.flatOf)?.sides.strata?.median;
