@@ -23,7 +23,7 @@ export const EC_DOWN_DRIVE = 4;
 /** Which EC sides run a core cell: every EC side, or also the one with a drive down. */
 export function ecSidesOf(id: string): 'ec' | 'ec+down' | undefined {
   if (id === 'get-64m-c2') return 'ec+down';
-  if (id === 'put-64m-c2' || id === 'get-4k-c16' || id === 'put-4k-distinct-c16') return 'ec';
+  if (id === 'put-64m-c2' || id === 'get-4k-c64' || id === 'put-4k-distinct-c64') return 'ec';
   return undefined;
 }
 
