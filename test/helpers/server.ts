@@ -138,8 +138,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     MAIN_JS,
     '--address',
     `${host}:0`,
-    '--data',
-    opts.data ? opts.data.join(',') : dataDir,
+    // A test that gives its own --data in args gets only that one (a repeated --data adds drives).
+    ...(opts.args?.includes('--data') ? [] : ['--data', opts.data ? opts.data.join(',') : dataDir]),
     ...(kmsKey !== undefined ? ['--kms-secret-key', kmsKey] : []),
     '--console-address',
     opts.console ? `${host}:0` : 'off',
