@@ -7,7 +7,8 @@
 // listings (ListObjectsV2, ListParts) name STANDARD too; an unknown class is InvalidStorageClass (400).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -25,6 +26,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import Database from 'better-sqlite3';
 import { AWS_CLI, CURL, RCLONE, S3CMD, awsCli, awsCliEnv, describeRun, newBucketName, run, type RunResult, writeS3cmdConfig } from '../helpers/clients.js';
+import { waitFor } from '../hardening/raw-http.js';
+import { adminCall } from '../helpers/admin.js';
 import { errorOf, testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, REGION, SECRET_KEY, type RunningServer, startServer } from '../helpers/server.js';
 
@@ -162,6 +165,42 @@ describe('six drives (EC 3+3) with the AWS CLI, s3cmd, rclone and curl', () => {
     );
     const std = await s3api(['list-objects-v2', '--bucket', bucket, '--prefix', 'std/']);
     assert.equal(std.Contents[0].StorageClass, 'STANDARD');
+    // The same 20 MiB in 4 data shards (REDUCED_REDUNDANCY: EC 4+2) instead of 3 (STANDARD: EC 3+3).
+    const shardBytes = async (key: string) => {
+      let n = 0;
+      for (const f of shardFilesOf(key, drives[0]!)) n += (await stat(f)).size; // one piece per part
+      return n;
+    };
+    const [rrsShard, stdShard] = [await shardBytes('rrs/large.bin'), await shardBytes('cli/large.bin')];
+    assert.ok(rrsShard > large.length / 4 && rrsShard < large.length / 4 + 256 * 1024, `REDUCED_REDUNDANCY shard ${rrsShard} B`);
+    assert.ok(stdShard > large.length / 3 && stdShard < large.length / 3 + 256 * 1024, `STANDARD shard ${stdShard} B`);
+    // Copies change the class: a server-side multipart copy (UploadPartCopy, the CLI above 8 MiB) and
+    // a copy of an object onto itself with only the class changed (legal, as on S3); both re-coded.
+    const mark = server.logs().length;
+    await aws(['s3', 'cp', `s3://${bucket}/cli/large.bin`, `s3://${bucket}/copied/large.bin`, '--storage-class', 'REDUCED_REDUNDANCY']);
+    assert.equal((await server.accessLog(mark)).filter((l) => l.op === 'UploadPartCopy' && l.status === 200).length, 3);
+    await aws(['s3', 'cp', 'small.bin', `s3://${bucket}/copied/small.bin`]);
+    await s3api([
+      'copy-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'copied/small.bin',
+      '--copy-source',
+      `${bucket}/copied/small.bin`,
+      '--storage-class',
+      'REDUCED_REDUNDANCY',
+    ]);
+    for (const [key, body] of [
+      ['copied/large.bin', large],
+      ['copied/small.bin', small],
+    ] as const) {
+      assert.equal((await s3api(['head-object', '--bucket', bucket, '--key', key])).StorageClass, 'REDUCED_REDUNDANCY', key);
+      await s3api(['get-object', '--bucket', bucket, '--key', key, 'copied.back']);
+      assert.equal(sha(await readFile(join(work, 'copied.back'))), sha(body), key);
+    }
+    const copiedShard = await shardBytes('copied/large.bin');
+    assert.ok(copiedShard > large.length / 4 && copiedShard < large.length / 4 + 256 * 1024, `copied REDUCED_REDUNDANCY shard ${copiedShard} B`);
     // The raw headers, through presigned URLs: absent for STANDARD, present for REDUCED_REDUNDANCY.
     for (const [key, want] of [
       ['std/small.bin', null],
@@ -250,16 +289,16 @@ describe('six drives (EC 3+3) with the AWS CLI, s3cmd, rclone and curl', () => {
     // Two drives of six lose the shards of multipart, single, REDUCED_REDUNDANCY (m = 2: the most it
     // survives) and tree objects; reads rebuild the missing shards from the other four.
     const keys = ['cli/large.bin', 's3cmd/large.bin', 'rrs/large.bin', 'rrs/small.bin', 'curl/large.bin', 'rclone/big/twelve.bin', 'rclone/a/b/two.bin'];
-    let removed = 0;
+    const removed: string[] = [];
     for (const key of keys) {
       for (const drive of [drives[1]!, drives[4]!]) {
         for (const f of shardFilesOf(key, drive)) {
           await unlink(f);
-          removed++;
+          removed.push(f);
         }
       }
     }
-    assert.ok(removed >= keys.length * 2, `removed ${removed} shard files`);
+    assert.ok(removed.length >= keys.length * 2, `removed ${removed.length} shard files`);
     await aws(['s3', 'cp', `s3://${bucket}/cli/large.bin`, 'deg-cli.back']);
     assert.equal(sha(await readFile(join(work, 'deg-cli.back'))), sha(large));
     await aws(['s3', 'cp', `s3://${bucket}/rrs/large.bin`, 'deg-rrs.back']);
@@ -274,5 +313,9 @@ describe('six drives (EC 3+3) with the AWS CLI, s3cmd, rclone and curl', () => {
     const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'curl/large.bin' }), { expiresIn: 600 });
     await curl(['-o', 'deg-curl.back', getUrl]);
     assert.equal(sha(await readFile(join(work, 'deg-curl.back'))), sha(large));
+    // The reads reported the missing shards; the heal job (every second) writes them back.
+    await waitFor(() => removed.every((f) => existsSync(f)), 30_000, `the heal of the ${removed.length} removed shard files`);
+    const status = await adminCall(server.url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, 'GET', 'heal/status');
+    assert.ok((status.body.healed as { shards: number }).shards >= removed.length, JSON.stringify(status.body.healed));
   });
 });
