@@ -7,11 +7,10 @@
 //
 //   STRATA_CRASH_SEED=<n>          reproduce a run (the seed is printed at the start and in every failure)
 //   STRATA_CRASH_DRIVES_KILLS=<n>  number of kills (default 8, the CI mode: under a minute on 2 cores; a start on six drives takes seconds here)
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Harness } from './object-harness.js';
+import { inCrashDir } from './cycles.js';
+import { runHarness } from './object-harness.js';
 
 const SEED = process.env.STRATA_CRASH_SEED ? Number(process.env.STRATA_CRASH_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const KILLS = Math.max(1, Number(process.env.STRATA_CRASH_DRIVES_KILLS ?? 8) || 8);
@@ -19,17 +18,12 @@ const KILLS = Math.max(1, Number(process.env.STRATA_CRASH_DRIVES_KILLS ?? 8) || 
 describe('crash safety on six drives', () => {
   it(`keeps every acknowledged erasure-coded write through ${KILLS} SIGKILLs (seed ${SEED})`, { timeout: 120_000 + KILLS * 6_000 }, async () => {
     console.log(`# crash harness on six drives: seed ${SEED} (STRATA_CRASH_SEED=${SEED} to replay), ${KILLS} kills`);
-    const root = await mkdtemp(join(tmpdir(), 'strata-crash-drives-'));
-    const drives = Array.from({ length: 6 }, (_, i) => join(root, `disk${i + 1}`));
-    const h = new Harness(SEED, drives);
-    let ok = false;
-    try {
-      await h.run(KILLS);
-      ok = true;
-    } finally {
-      await h.shutdown();
-      if (ok) await rm(root, { recursive: true, force: true });
-      else console.log(`# crash harness on six drives FAILED: seed ${SEED}; drives kept under ${root}`);
-    }
+    await inCrashDir('crash-drives', SEED, (root) =>
+      runHarness(
+        SEED,
+        KILLS,
+        Array.from({ length: 6 }, (_, i) => join(root, `disk${i + 1}`)),
+      ),
+    );
   });
 });

@@ -23,9 +23,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
-import { crashClient } from './cycles.js';
+import { crashClient, inCrashDir } from './cycles.js';
 import { deadline, spawnRaw, startOn } from './harness.js';
-import { Harness, START_LIMIT_MS } from './object-harness.js';
+import { runHarness, START_LIMIT_MS } from './object-harness.js';
 
 const SEED = process.env.STRATA_CRASH_SEED ? Number(process.env.STRATA_CRASH_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const KILLS = Math.max(1, Number(process.env.STRATA_CRASH_KILLS ?? 50) || 50);
@@ -63,16 +63,6 @@ describe('crash safety', () => {
 
   it(`keeps every acknowledged write through ${KILLS} SIGKILLs (seed ${SEED})`, { timeout: 120_000 + KILLS * 6_000 }, async () => {
     console.log(`# crash harness: seed ${SEED} (STRATA_CRASH_SEED=${SEED} to replay), ${KILLS} kills`);
-    const dataDir = await mkdtemp(join(tmpdir(), 'strata-crash-'));
-    const h = new Harness(SEED, [dataDir]);
-    let ok = false;
-    try {
-      await h.run(KILLS);
-      ok = true;
-    } finally {
-      await h.shutdown();
-      if (ok) await rm(dataDir, { recursive: true, force: true });
-      else console.log(`# crash harness FAILED: seed ${SEED}; data directory kept at ${dataDir}`);
-    }
+    await inCrashDir('crash', SEED, (dataDir) => runHarness(SEED, KILLS, [dataDir]));
   });
 });

@@ -105,7 +105,17 @@ const contentTypeOf = (metaWid: string) => `application/x-crash; w=${metaWid}`;
 
 class HarnessFailure extends Error {}
 
-export class Harness {
+/** `kills` cycles of the harness on `data` (one directory, or the drives of a set); the server is gone afterwards. */
+export async function runHarness(seed: number, kills: number, data: readonly string[]): Promise<void> {
+  const h = new Harness(seed, data);
+  try {
+    await h.run(kills);
+  } finally {
+    await h.shutdown();
+  }
+}
+
+class Harness {
   /** Decisions of the current cycle (kill delay, startup kill, ...): one stream per cycle, so they do not depend on timing. */
   private rng: Prng;
   private server?: ServerProc;

@@ -25,11 +25,24 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import Database from 'better-sqlite3';
-import { AWS_CLI, CURL, RCLONE, S3CMD, awsCli, awsCliEnv, describeRun, newBucketName, run, type RunResult, writeS3cmdConfig } from '../helpers/clients.js';
+import {
+  AWS_CLI,
+  CURL,
+  RCLONE,
+  S3CMD,
+  awsCli,
+  awsCliEnv,
+  describeRun,
+  newBucketName,
+  rcloneRemoteEnv,
+  run,
+  type RunResult,
+  writeS3cmdConfig,
+} from '../helpers/clients.js';
 import { waitFor } from '../hardening/raw-http.js';
 import { adminCall } from '../helpers/admin.js';
 import { errorOf, testClient } from '../helpers/s3.js';
-import { ACCESS_KEY, REGION, SECRET_KEY, type RunningServer, startServer } from '../helpers/server.js';
+import { ACCESS_KEY, type RunningServer, SECRET_KEY, startServer } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -78,16 +91,7 @@ describe('six drives (EC 3+3) with the AWS CLI, s3cmd, rclone and curl', () => {
     return r;
   }
   const s3cmd = (args: string[]) => client(S3CMD, ['-c', join(work, 's3cfg'), ...args]);
-  const rcloneEnv = () => ({
-    RCLONE_CONFIG: join(work, 'rclone.conf'),
-    RCLONE_CONFIG_STRATA_TYPE: 's3',
-    RCLONE_CONFIG_STRATA_PROVIDER: 'Minio',
-    RCLONE_CONFIG_STRATA_ACCESS_KEY_ID: ACCESS_KEY,
-    RCLONE_CONFIG_STRATA_SECRET_ACCESS_KEY: SECRET_KEY,
-    RCLONE_CONFIG_STRATA_ENDPOINT: server.url,
-    RCLONE_CONFIG_STRATA_REGION: REGION,
-  });
-  const rclone = (args: string[]) => client(RCLONE, args, rcloneEnv());
+  const rclone = (args: string[]) => client(RCLONE, args, rcloneRemoteEnv(server.url, join(work, 'rclone.conf')));
   const curl = (args: string[]) => client(CURL, ['-sS', '--fail-with-body', ...args]);
 
   /** The shard files of `key`'s pieces on `drive` (the piece ids from the metadata database, read-only). */
