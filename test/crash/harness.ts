@@ -235,9 +235,11 @@ export function startOn(dataDir: string, timeoutMs = 15_000, extra: SpawnExtra =
 // ---- the data directory --------------------------------------------------------------------------
 
 export interface DataDirState {
-  /** Piece ids present under objects/<shard>/. */
+  /** Piece ids present under objects/<shard>/ (several drives: with a shard on at least one drive). */
   files: Set<string>;
-  /** Names left in tmp/. */
+  /** Several drives: the pieces whose shards are on some drives only, with those drives' numbers. */
+  partial: Map<string, string>;
+  /** Names left in tmp/ (of every drive). */
   tmp: string[];
   /** Piece ids referenced by object versions (object_data). */
   objectRefs: Set<string>;
@@ -245,26 +247,41 @@ export interface DataDirState {
   partRefs: Set<string>;
 }
 
+/** The names in `dir`'s two-hex-digit subdirectories (objects/ or a drive's shards/). */
+function namesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const prefix of existsSync(dir) ? readdirSync(dir) : []) out.push(...readdirSync(join(dir, prefix)));
+  return out;
+}
+
 /**
  * What is on disk and what the metadata references, read directly: the pieces by listing
- * objects/, the references with a read-only SQLite connection (WAL readers do not disturb a running
- * server, and the data-directory lock is a separate file, so this works while it runs).
+ * objects/ (several drives: each drive's shards/), the references with a read-only SQLite connection
+ * to the metadata database (on the first drive; WAL readers do not disturb a running server, and
+ * the data-directory lock is a separate file, so this works while it runs).
  */
-export function inspectDataDir(dataDir: string): DataDirState {
+export function inspectDataDir(data: string | readonly string[]): DataDirState {
+  const dirs = typeof data === 'string' ? [data] : data;
   const files = new Set<string>();
-  const objects = join(dataDir, 'objects');
-  for (const shard of existsSync(objects) ? readdirSync(objects) : []) {
-    for (const name of readdirSync(join(objects, shard))) files.add(name);
+  const partial = new Map<string, string>();
+  const tmp: string[] = [];
+  if (dirs.length === 1) for (const name of namesUnder(join(dirs[0]!, 'objects'))) files.add(name);
+  else {
+    const holders = new Map<string, number[]>();
+    for (const [i, d] of dirs.entries()) for (const name of namesUnder(join(d, 'shards'))) holders.set(name, [...(holders.get(name) ?? []), i + 1]);
+    for (const [id, on] of holders) {
+      files.add(id);
+      if (on.length !== dirs.length) partial.set(id, `on drives ${on.join(', ')} of ${dirs.length}`);
+    }
   }
-  const tmpDir = join(dataDir, 'tmp');
-  const tmp = existsSync(tmpDir) ? readdirSync(tmpDir) : [];
-  const db = new Database(join(dataDir, 'meta.db'), { readonly: true, fileMustExist: true, timeout: 5000 });
+  for (const d of dirs) if (existsSync(join(d, 'tmp'))) tmp.push(...readdirSync(join(d, 'tmp')));
+  const db = new Database(join(dirs[0]!, 'meta.db'), { readonly: true, fileMustExist: true, timeout: 5000 });
   try {
     const read = db.transaction(() => ({
       objectRefs: new Set(db.prepare('SELECT DISTINCT data_id FROM object_data').pluck().all() as string[]),
       partRefs: new Set(db.prepare('SELECT DISTINCT data_id FROM upload_parts').pluck().all() as string[]),
     }));
-    return { files, tmp, ...read() };
+    return { files, partial, tmp, ...read() };
   } finally {
     db.close();
   }

@@ -254,3 +254,24 @@ export async function writeS3cmdConfig(
   ];
   await writeFile(path, lines.join('\n'));
 }
+
+/**
+ * The environment that makes `strata:` an rclone remote for a test server (RCLONE_CONFIG_STRATA_*,
+ * with `configPath`, an empty file, as rclone's config), signed with the root keys unless `keys`.
+ */
+export function rcloneRemoteEnv(
+  url: string,
+  configPath: string,
+  provider: 'Minio' | 'Other' = 'Minio',
+  keys: { accessKey: string; secretKey: string } = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+): Record<string, string> {
+  return {
+    RCLONE_CONFIG: configPath,
+    RCLONE_CONFIG_STRATA_TYPE: 's3',
+    RCLONE_CONFIG_STRATA_PROVIDER: provider,
+    RCLONE_CONFIG_STRATA_ACCESS_KEY_ID: keys.accessKey,
+    RCLONE_CONFIG_STRATA_SECRET_ACCESS_KEY: keys.secretKey,
+    RCLONE_CONFIG_STRATA_ENDPOINT: url,
+    RCLONE_CONFIG_STRATA_REGION: REGION,
+  };
+}
