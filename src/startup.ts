@@ -12,6 +12,7 @@ import { SecretBox } from './iam/secret-box.js';
 import type { RootKey } from './kms/builtin.js';
 import { DirDataStore } from './store/data/dir.js';
 import type { OpenedDriveSet } from './store/data/erasure/drives.js';
+import { metaDriveBoard } from './store/drive-board.js';
 import { HealSink } from './store/heal-queue.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
@@ -38,6 +39,16 @@ export async function openStore(
     ? // The process that opens the set first chooses the freshest copy and rebuilds the others; a worker follows it.
       await (await import('./store/meta/mirror.js')).openMirroredMeta(await metaDirsOf(drives), { start: opts.prepare, hot, log, createDirs: false })
     : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
+  // The drive states are shared through the metadata store (several workers see and act on the
+  // same states); the process that opens the set first records its view, a worker applies it.
+  if (drives)
+    await drives.share(
+      metaDriveBoard(
+        meta,
+        drives.drives.map((d) => d.id),
+      ),
+      opts.prepare,
+    );
   // The erasure modules load only for several drives (a one-directory server does not pay for them).
   // Degraded shards (missing or corrupt at a read, a write short of a drive) go to the heal queue.
   const data = drives

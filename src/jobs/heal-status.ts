@@ -20,6 +20,8 @@ const passJson = (p: ScrubPass | undefined) =>
 
 /** The heal status as JSON (the admin API's answer). `scrubRate`: bytes per second, 0 when the scrub is off. */
 export async function healStatus(store: Store, m: ErasureMaintenance, o: { scrubRate: number }): Promise<Record<string, unknown>> {
+  // The states every process recorded (several workers): whichever process answers says the same.
+  await m.drives.sync?.();
   const [totals, rebuild, scrub] = await Promise.all([
     loadJobState<HealTotals>(store, HEAL_JOB, 1),
     loadJobState<RebuildState>(store, REBUILD_JOB, 1),
