@@ -35,10 +35,7 @@ export async function openStore(
   const drives = config.dataDirs.length > 1 ? await openDrives(config, log, opts.lockDrive) : undefined;
   // Alone on the directory, no other connection commits: cached rows need no data_version check.
   const hot = { othersMayWrite: !opts.alone };
-  const meta = drives
-    ? // The process that opens the set first chooses the freshest copy and rebuilds the others; a worker follows it.
-      await (await import('./store/meta/mirror.js')).openMirroredMeta(await metaDirsOf(drives), { start: opts.prepare, hot, log, createDirs: false })
-    : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
+  const meta = drives ? await openCopies(drives, opts.prepare, hot, log) : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
   // The drive states are shared through the metadata store (several workers see and act on the
   // same states); the process that opens the set first records its view, a worker applies it.
   if (drives)
@@ -81,6 +78,40 @@ export async function openStore(
     throw err;
   }
   return { store, box, ...(drives && { drives }) };
+}
+
+/**
+ * The metadata database and its copies on the set's first m+1 drives (store/meta/mirror.ts): the
+ * process that opens the set first chooses the freshest copy and rebuilds the others; a worker
+ * follows it. A copy that fails is reported to the drive set (which takes a failed drive offline
+ * and probes it); when a copy drive is back (or replaced and adopted), any process gives it a
+ * fresh copy and re-admits it while the server runs.
+ */
+async function openCopies(drives: OpenedDriveSet, start: boolean, hot: { othersMayWrite: boolean }, log: Logger): Promise<SqliteMetaStore> {
+  const { MIRRORS, openMirroredMeta } = await import('./store/meta/mirror.js');
+  const dirs = await metaDirsOf(drives);
+  const driveAt = (dir: string) => drives.drives.find((d) => d.path === dir);
+  const meta = await openMirroredMeta(dirs, {
+    start,
+    hot,
+    log,
+    createDirs: false,
+    copyFailed: (dir, err) => {
+      const d = driveAt(dir);
+      if (d) drives.failed(d.index, err);
+    },
+  });
+  const mirror = MIRRORS.get(meta);
+  if (mirror)
+    drives.onChange((d) => {
+      if (d.state === 'offline' || !dirs.includes(d.path)) return;
+      mirror
+        .readmit()
+        .catch((err: unknown) =>
+          log.warn({ err, drive: d.path }, 'metadata copy not rebuilt now; retried when the drive changes state again or at the next start'),
+        );
+    });
+  return meta;
 }
 
 /** The drives that hold a copy of the metadata database: the first m+1 (store/meta/mirror.ts). */
