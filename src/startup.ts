@@ -104,7 +104,13 @@ async function openCopies(drives: OpenedDriveSet, start: boolean, hot: { othersM
   const mirror = MIRRORS.get(meta);
   if (mirror)
     drives.onChange((d) => {
-      if (d.state === 'offline' || !dirs.includes(d.path)) return;
+      const slot = dirs.indexOf(d.path);
+      if (slot < 0) return;
+      if (d.state === 'offline') {
+        const why = drives.drives[d.index]?.reason || 'offline';
+        mirror.dropCopy(slot, why).catch((err: unknown) => log.warn({ err, drive: d.path }, 'metadata copy could not be dropped now'));
+        return;
+      }
       mirror
         .readmit()
         .catch((err: unknown) =>

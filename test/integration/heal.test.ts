@@ -26,6 +26,7 @@ interface Status {
   queue: { shards: number; pieces: number; degraded: Array<{ pieceId: string; drives: number[]; reason: string; bucket?: string; key?: string }> };
   healed: { bytes: number; shards: number };
   scrub: { rateBytesPerSecond: number; lastFullPass: { pieces: number } | null };
+  metadataCopies?: { epoch: number; copies: Array<{ path: string; state: string }> };
 }
 
 /** Every shard file of a drive: `<xx>/<id>` → its bytes. */
@@ -161,8 +162,10 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
     for (let i = 0; i < 4; i++) assert.equal((await status()).drives[5]!.state, 'offline', 'every worker says offline');
     const text = await strataAdmin(['heal', 'status']);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^DRIVE +STATE +QUEUED +PATH +ID\n/);
-    assert.match(text.stdout, new RegExp(`\\n5 +offline +[1-9]\\d* +${drives[5]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+    assert.match(text.stdout, /^DRIVE +STATE +QUEUED +FREE +PATH +ID\n/);
+    assert.match(text.stdout, /\n0 +online +\d+ +\d+\.\d [KMGTP]iB +/, 'the free space of an online drive');
+    assert.match(text.stdout, /\nMetadata copies \(epoch \d+\): \S+disk1 primary, \S+disk2 in-sync, \S+disk3 in-sync, \S+disk4 in-sync\n/);
+    assert.match(text.stdout, new RegExp(`\\n5 +offline +[1-9]\\d* +- +${drives[5]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
     assert.match(text.stdout, /Degraded: [1-9]\d* pieces? .*queued for healing/);
     assert.match(text.stdout, new RegExp(`\\n${bucket}/late +5 +write-failed +`));
     const json = await strataAdmin(['heal', 'status', '--json']);
@@ -232,6 +235,10 @@ for (const workers of ['1', '2'])
       const now = await shardsOf(drives[2]!);
       for (const [k, bytes] of before) assert.ok(now.get(k)?.equals(bytes), `shard ${k} rebuilt byte-exact`);
       assert.ok(now.size >= before.size + 1, 'the shard of the object written while the drive was out too');
+      // The metadata copy on the replaced drive (one of the first four: EC 3+3 keeps m+1 copies) is back too.
+      assert.ok(existsSync(join(drives[2]!, 'meta.db')), 'a fresh metadata copy on the new drive');
+      // The metadata copy on the replaced drive (one of the first four: EC 3+3 keeps m+1 copies) is back too.
+      assert.ok(existsSync(join(drives[2]!, 'meta.db')), 'a fresh metadata copy on the new drive');
       // Asked several times (new connections: with 2 workers, each may answer): every answer the same.
       for (let i = 0; i < 4; i++) {
         const r = await adminCall(server.url, ROOT, 'GET', 'heal/status');
@@ -241,6 +248,10 @@ for (const workers of ['1', '2'])
           Array(6).fill('online'),
         );
         assert.equal(s.queue.shards, 0);
+        assert.deepEqual(
+          s.metadataCopies?.copies.map((c) => c.state),
+          ['primary', 'in-sync', 'in-sync', 'in-sync'],
+        );
       }
       await byteExact();
     });

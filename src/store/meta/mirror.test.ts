@@ -392,6 +392,12 @@ describe('metadata copies (mirror.ts)', () => {
     mkdirSync(dirs[2]!);
     assert.deepEqual(await MIRRORS.get(a)!.readmit(), [2]);
     await putMany(w, 'e/', 30, acked);
+    // The drive set takes the drive offline (no I/O error reached the copy): dropped now, then back.
+    await MIRRORS.get(w)!.dropCopy(2, 'EIO');
+    assert.deepEqual(readCopyState(dirs[0]!)!.members, [0, 1]);
+    await putMany(a, 'g/', 10, acked);
+    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [1]);
+    assert.deepEqual(await MIRRORS.get(a)!.readmit(), [2]);
     await putMany(a, 'f/', 30, acked);
     await onlyCopy(dirs, 2, acked, listing(a));
     await w.close();

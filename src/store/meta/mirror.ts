@@ -378,6 +378,23 @@ export class WalMirror implements WalMirrorHook {
     return admitted.filter((s) => this.state.members.includes(s));
   }
 
+  /**
+   * The drive of copy `slot` failed (the drive set took it offline): the copy is dropped now, under
+   * the write lock (a new epoch), rather than at its own next I/O error, which a drive moved or
+   * unmounted under an open file may never give. Its return brings a fresh copy (readmit).
+   */
+  async dropCopy(slot: number, why: string): Promise<void> {
+    if (!this.lockDb || slot === this.state.primary) return;
+    await this.locked(() => {
+      this.follow();
+      const c = this.copies.find((x) => x.slot === slot) ?? (this.state.members.includes(slot) ? { slot, dir: this.dirs[slot]!, walFd: -1 } : undefined);
+      if (!c) return;
+      if (!this.copies.includes(c)) this.copies.push(c);
+      this.opts.log?.warn({ drive: c.dir, error: why }, 'metadata copy dropped: its drive is offline');
+      this.drop([c]);
+    });
+  }
+
   /** The membership this process follows (tests, diagnostics). */
   get membership(): Readonly<CopyState> {
     return this.state;
