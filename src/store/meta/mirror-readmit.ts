@@ -6,19 +6,10 @@
 // them), synced, then admitted by a new epoch (docs/on-disk-format.md, "Metadata copies").
 import { closeSync, constants, copyFileSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCopyState } from './mirror.js';
+import { readCopyState, syncDir } from './mirror.js';
 import { writeAll } from './wal-frames.js';
 
 const DB_FILE = 'meta.db';
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Writes `bytes` to `path` (created or truncated) and fsyncs it. */
 function writeSynced(path: string, bytes: Buffer): void {

@@ -80,7 +80,7 @@ export function readCopyState(dir: string): CopyState | undefined {
   return undefined;
 }
 
-function syncDir(dir: string): void {
+export function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);
@@ -252,25 +252,12 @@ function sameBytes(a: string, b: string): boolean {
 }
 
 /**
- * A fresh copy of the (checkpointed, unused) source database: written to a temp file, synced, the
- * copy's old WAL removed, renamed into place, directory synced. A byte copy, not SQLite's backup
- * API, so that copies stay byte-identical to the source (what the next start compares).
+ * A fresh copy of the (checkpointed, unused) source database (mirror-readmit.ts writeFreshCopy with
+ * no WAL): its old WAL removed first, the database synced and renamed into place. A byte copy, not
+ * SQLite's backup API, so that copies stay byte-identical to the source (what the next start compares).
  */
 function rebuildCopy(srcDb: string, dir: string): void {
-  const tmp = join(dir, `${DB_FILE}.rebuild`);
-  copyFileSync(srcDb, tmp);
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  rmSync(join(dir, `${DB_FILE}-wal`), { force: true });
-  rmSync(join(dir, `${DB_FILE}-shm`), { force: true });
-  // The old WAL is gone for good before the new database appears (never replayed over it).
-  syncDir(dir);
-  renameSync(tmp, join(dir, DB_FILE));
-  syncDir(dir);
+  writeFreshCopy(srcDb, Buffer.alloc(0), dir);
 }
 
 interface Copy {
