@@ -11,7 +11,6 @@
 import {
   closeSync,
   constants,
-  copyFileSync,
   existsSync,
   fdatasync,
   fsyncSync,
@@ -21,7 +20,6 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
