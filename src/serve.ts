@@ -106,6 +106,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // Metrics (src/metrics/): counted here; a worker's /metrics asks its primary for every process's.
   const metrics = new MetricsService({
     dataDir,
+    ...(dataDirs.length > 1 && { drives: dataDirs }),
     usage: store.usage,
     auth: { mode: config.metrics.auth, token: config.metrics.tokenFile ? readMetricsToken(config.metrics.tokenFile) : config.metrics.token },
     ...(worker && { worker: cluster.worker?.id ?? 0 }),

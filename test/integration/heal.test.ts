@@ -16,13 +16,14 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Keys, type TestUser, adminCall } from '../helpers/admin.js';
 import { newBucketName, run } from '../helpers/clients.js';
+import { parsePrometheus, scrape, value } from '../helpers/prometheus.js';
 import { testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, MAIN_JS, type RunningServer, SECRET_KEY, type StartServerOptions, startServer } from '../helpers/server.js';
 
 const ROOT: Keys = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
 
 interface Status {
-  drives: Array<{ index: number; path: string; state: string; queuedShards: number }>;
+  drives: Array<{ index: number; path: string; state: string; queuedShards: number; freeBytes: number | null }>;
   queue: { shards: number; pieces: number; degraded: Array<{ pieceId: string; drives: number[]; reason: string; bucket?: string; key?: string }> };
   healed: { bytes: number; shards: number };
   scrub: { rateBytesPerSecond: number; lastFullPass: { pieces: number } | null };
@@ -117,6 +118,15 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
       drives.map((p, i) => [i, p, 'online']),
     );
     assert.equal(s.scrub.rateBytesPerSecond, 64 * 1024 * 1024);
+    assert.ok(
+      s.drives.every((d) => typeof d.freeBytes === 'number' && d.freeBytes > 0),
+      'free space of every drive',
+    );
+    // /metrics too: every drive's free space (signed by root: a cluster's metrics need auth).
+    const m = await scrape(server.url, { keys: ROOT });
+    assert.equal(m.status, 200, m.text);
+    const p = parsePrometheus(m.text);
+    for (const [i, path] of drives.entries()) assert.ok(value(p, 'strata_drive_free_bytes', { drive: String(i), path }) > 0, `drive ${i} in /metrics`);
     assert.equal((await status(healer)).drives.length, 6);
     for (const keys of [viewer, diag, undefined]) {
       const r = await adminCall(server.url, keys, 'GET', 'heal/status');
