@@ -112,7 +112,7 @@ async function openCopies(drives: OpenedDriveSet, start: boolean, hot: { othersM
         return;
       }
       mirror
-        .readmit()
+        .readmit([slot])
         .catch((err: unknown) =>
           log.warn({ err, drive: d.path }, 'metadata copy not rebuilt now; retried when the drive changes state again or at the next start'),
         );

@@ -321,17 +321,17 @@ export class WalMirror implements WalMirrorHook {
   }
 
   /**
-   * Gives every copy slot that is not a member now (dropped at run time) and whose directory is
-   * there a fresh copy, and admits it (a new epoch on the primary, then on every member), all under
+   * Gives every copy slot of `slots` (default: all) that is not a member now (dropped at run time)
+   * and whose directory is there a fresh copy, and admits it (a new epoch on the primary, then on every member), all under
    * the write lock: writes wait meanwhile (the time to copy the database file). Answers the slots
    * admitted. A slot whose copy cannot be written stays out (logged).
    */
-  async readmit(): Promise<number[]> {
+  async readmit(slots?: readonly number[]): Promise<number[]> {
     if (!this.lockDb) return [];
     const admitted: number[] = [];
     await this.locked(() => {
       this.follow();
-      const out = this.dirs.map((_, i) => i).filter((i) => !this.state.members.includes(i) && reachable(this.dirs[i]!));
+      const out = this.dirs.map((_, i) => i).filter((i) => (slots ?? [i]).includes(i) && !this.state.members.includes(i) && reachable(this.dirs[i]!));
       if (out.length === 0) return;
       const h = readShmHeader(this.shmFd!, this.shmBuf);
       const wal = h && h.mxFrame > 0 ? readAll(this.walFd!, 0, walLength(h.mxFrame, h.pageSize)) : Buffer.alloc(0);
