@@ -14,8 +14,8 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { WorkerReport } from './serve.js';
-import { lockDrives } from './store/lock.js';
-import { createDriveDirs } from './store/data/erasure/drive-format.js';
+import { type DrivesLock, lockDrives } from './store/lock.js';
+import { createDriveDirs, lookAtDrive } from './store/data/erasure/drive-format.js';
 import { erasureText, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { PrimaryAudit } from './audit/cluster.js';
 import { startPrimaryMetrics } from './metrics/service.js';
@@ -29,6 +29,8 @@ const RESPAWN_MAX_MS = 10_000;
 const HEALTHY_AFTER_MS = 30_000;
 /** Replacements in a row that die before they listen: the server stops (what failed will not heal). */
 const MAX_FAILED_RESPAWNS = 5;
+/** How often the primary tries to lock a drive that was missing at start (as often as the drive probe runs). */
+const RELOCK_INTERVAL_MS = 3000;
 /** How long the primary may spend, once the workers are gone, delivering the audit records they sent. */
 const AUDIT_FLUSH_MS = 3_000;
 
@@ -52,9 +54,12 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const alone = !config.shared;
   /** Several drives: `EC k+m` of the set, for the `listening` log and the start line. */
   let erasure: string | undefined;
+  /** Several drives: the set's id (a returning drive is locked here only when it is the set's, or empty). */
+  let setId: string | undefined;
   const prepare = async (): Promise<void> => {
     const { store, drives } = await openStore(config, dataDir, log, { alone, prepare: true, freeGraceMs: alone ? 0 : config.freeGraceMs });
     if (drives) erasure = erasureText(drives);
+    setId = drives?.id;
     drives?.close();
     await store.close();
   };
@@ -187,6 +192,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     throw err;
   }
   started = true;
+  if (setId !== undefined && lock.locked.length < dataDirs.length) relockDrives(lock, dataDirs, setId, log, () => stopping);
   if (ports.size !== 1) {
     stop('workers on different ports', 1);
     throw new Error(`the workers listen on different ports (${[...ports].join(', ')})`);
@@ -216,4 +222,31 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     ...(erasure && { drives: { paths: dataDirs, erasure } }),
     ...(consolePort !== undefined && config.console && { console: { host: config.console.host, port: consolePort } }),
   });
+}
+
+/**
+ * A drive missing at start was not locked (there was no directory to lock): when it comes back
+ * while the server runs (the workers' probes bring it in), the primary takes its lock too, as it
+ * holds every other drive's, so that a second server started on it is refused with the usual
+ * message. Only a drive of this set or an empty directory is locked (never another server's disk);
+ * tried every probe interval until every drive is held.
+ */
+function relockDrives(lock: DrivesLock, dirs: readonly string[], setId: string, log: Logger, stopping: () => boolean): void {
+  const timer = setInterval(() => {
+    void (async () => {
+      for (const dir of dirs) {
+        if (stopping() || lock.locked.includes(dir)) continue;
+        const look = await lookAtDrive(dir);
+        if (!(look.kind === 'empty' || (look.kind === 'formatted' && look.format.set === setId))) continue;
+        try {
+          lock.lockLater(dir);
+          log.info({ drive: dir }, 'drive back: locked');
+        } catch {
+          // in use by another server, or unusable now: tried again at the next interval
+        }
+      }
+      if (stopping() || lock.locked.length === dirs.length) clearInterval(timer);
+    })();
+  }, RELOCK_INTERVAL_MS);
+  timer.unref();
 }

@@ -10,6 +10,8 @@ import { identityCredentials } from './iam/credentials.js';
 import { SessionTokens, sessionCredentials } from './iam/sessions.js';
 import { erasureJobs, freeReaperJob, orphanSweepJob, staleUploadsJob } from './jobs/jobs.js';
 import { healStatus } from './jobs/heal-status.js';
+import { metaCopyDirs } from './store/meta/mirror.js';
+import { metaCopyStatus } from './store/meta/mirror-readmit.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
 import { BuiltinKeyService } from './kms/builtin.js';
@@ -104,6 +106,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // Metrics (src/metrics/): counted here; a worker's /metrics asks its primary for every process's.
   const metrics = new MetricsService({
     dataDir,
+    ...(dataDirs.length > 1 && { drives: dataDirs }),
     usage: store.usage,
     auth: { mode: config.metrics.auth, token: config.metrics.tokenFile ? readMetricsToken(config.metrics.tokenFile) : config.metrics.token },
     ...(worker && { worker: cluster.worker?.id ?? 0 }),
@@ -111,7 +114,15 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   }).start();
   // Several drives (an erasure-coded data store): the heal status for the admin API, and the heal jobs below.
   const erasure = store.erasure;
-  const heal = erasure && { status: () => healStatus(store, erasure, { scrubRate: config.scrubRate }) };
+  const copyDirs =
+    drives &&
+    metaCopyDirs(
+      drives.drives.map((d) => d.path),
+      drives.parity,
+    );
+  const heal = erasure && {
+    status: () => healStatus(store, erasure, { scrubRate: config.scrubRate, ...(copyDirs && { metaCopies: () => metaCopyStatus(copyDirs) }) }),
+  };
   const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, metrics, audit, ...(heal && { heal }) });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {

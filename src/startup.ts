@@ -12,6 +12,7 @@ import { SecretBox } from './iam/secret-box.js';
 import type { RootKey } from './kms/builtin.js';
 import { DirDataStore } from './store/data/dir.js';
 import type { OpenedDriveSet } from './store/data/erasure/drives.js';
+import { metaDriveBoard } from './store/drive-board.js';
 import { HealSink } from './store/heal-queue.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
 import { Store } from './store/store.js';
@@ -34,10 +35,17 @@ export async function openStore(
   const drives = config.dataDirs.length > 1 ? await openDrives(config, log, opts.lockDrive) : undefined;
   // Alone on the directory, no other connection commits: cached rows need no data_version check.
   const hot = { othersMayWrite: !opts.alone };
-  const meta = drives
-    ? // The process that opens the set first chooses the freshest copy and rebuilds the others; a worker follows it.
-      await (await import('./store/meta/mirror.js')).openMirroredMeta(await metaDirsOf(drives), { start: opts.prepare, hot, log, createDirs: false })
-    : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
+  const meta = drives ? await openCopies(drives, opts.prepare, hot, log) : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
+  // The drive states are shared through the metadata store (several workers see and act on the
+  // same states); the process that opens the set first records its view, a worker applies it.
+  if (drives)
+    await drives.share(
+      metaDriveBoard(
+        meta,
+        drives.drives.map((d) => d.id),
+      ),
+      opts.prepare,
+    );
   // The erasure modules load only for several drives (a one-directory server does not pay for them).
   // Degraded shards (missing or corrupt at a read, a write short of a drive) go to the heal queue.
   const data = drives
@@ -70,6 +78,46 @@ export async function openStore(
     throw err;
   }
   return { store, box, ...(drives && { drives }) };
+}
+
+/**
+ * The metadata database and its copies on the set's first m+1 drives (store/meta/mirror.ts): the
+ * process that opens the set first chooses the freshest copy and rebuilds the others; a worker
+ * follows it. A copy that fails is reported to the drive set (which takes a failed drive offline
+ * and probes it); when a copy drive is back (or replaced and adopted), any process gives it a
+ * fresh copy and re-admits it while the server runs.
+ */
+async function openCopies(drives: OpenedDriveSet, start: boolean, hot: { othersMayWrite: boolean }, log: Logger): Promise<SqliteMetaStore> {
+  const { MIRRORS, openMirroredMeta } = await import('./store/meta/mirror.js');
+  const dirs = await metaDirsOf(drives);
+  const driveAt = (dir: string) => drives.drives.find((d) => d.path === dir);
+  const meta = await openMirroredMeta(dirs, {
+    start,
+    hot,
+    log,
+    createDirs: false,
+    copyFailed: (dir, err) => {
+      const d = driveAt(dir);
+      if (d) drives.failed(d.index, err);
+    },
+  });
+  const mirror = MIRRORS.get(meta);
+  if (mirror)
+    drives.onChange((d) => {
+      const slot = dirs.indexOf(d.path);
+      if (slot < 0) return;
+      if (d.state === 'offline') {
+        const why = drives.drives[d.index]?.reason || 'offline';
+        mirror.dropCopy(slot, why).catch((err: unknown) => log.warn({ err, drive: d.path }, 'metadata copy could not be dropped now'));
+        return;
+      }
+      mirror
+        .readmit([slot])
+        .catch((err: unknown) =>
+          log.warn({ err, drive: d.path }, 'metadata copy not rebuilt now; retried when the drive changes state again or at the next start'),
+        );
+    });
+  return meta;
 }
 
 /** The drives that hold a copy of the metadata database: the first m+1 (store/meta/mirror.ts). */

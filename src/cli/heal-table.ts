@@ -14,6 +14,7 @@ interface DriveRow {
   id: string;
   state: string;
   queuedShards: number;
+  freeBytes?: number | null;
   rebuild?: Rebuild;
 }
 interface Degraded {
@@ -35,6 +36,7 @@ interface Pass {
 }
 export interface HealStatusJson {
   drives: DriveRow[];
+  metadataCopies?: { epoch: number; copies: Array<{ path: string; state: string }> };
   queue: { shards: number; pieces: number; oldest: string | null; degraded: Degraded[]; truncated: boolean };
   healed: { bytes: number; shards: number; pieces: number; failures: number; lastHealAt: string | null };
   scrub: { rateBytesPerSecond: number; position: string | null; currentPass: Pass | null; lastFullPass: Pass | null; nextPassAt: string | null };
@@ -70,7 +72,22 @@ function driveState(d: DriveRow): string {
 const passLine = (p: Pass): string => `${p.pieces} pieces, ${humanBytes(p.bytes)} read, ${p.badPieces} with bad shards`;
 
 export function healStatusText(s: HealStatusJson): string {
-  let out = table([['DRIVE', 'STATE', 'QUEUED', 'PATH', 'ID'], ...s.drives.map((d) => [String(d.index), driveState(d), String(d.queuedShards), d.path, d.id])]);
+  let out = table([
+    ['DRIVE', 'STATE', 'QUEUED', 'FREE', 'PATH', 'ID'],
+    ...s.drives.map((d) => [
+      String(d.index),
+      driveState(d),
+      String(d.queuedShards),
+      typeof d.freeBytes === 'number' ? humanBytes(d.freeBytes) : '-',
+      d.path,
+      d.id,
+    ]),
+  ]);
+  const mc = s.metadataCopies;
+  if (mc) {
+    const state = (c: { state: string }) => (c.state === 'out' ? 'out (rebuilt when its drive is back, or at the next start)' : c.state);
+    out += `Metadata copies (epoch ${mc.epoch}): ${mc.copies.map((c) => `${c.path} ${state(c)}`).join(', ')}\n`;
+  }
   out += `\nDegraded: ${s.queue.pieces} piece${s.queue.pieces === 1 ? '' : 's'} (${s.queue.shards} shard${s.queue.shards === 1 ? '' : 's'}) queued for healing${s.queue.oldest ? `, oldest since ${s.queue.oldest}` : ''}\n`;
   if (s.queue.degraded.length > 0) {
     out += table([

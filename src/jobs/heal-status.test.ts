@@ -41,7 +41,17 @@ describe('heal status', () => {
     const rb = rebuildJob(store, fake, { now: () => 1_700_000_000_000 });
     await rb.step(signal);
     await rb.step(signal);
-    const s = (await healStatus(store, fake, { scrubRate: 1000 })) as unknown as HealStatusJson & { setId: string };
+    const metaCopies = () => ({
+      epoch: 7,
+      copies: [
+        { path: '/drives/d1', state: 'primary' },
+        { path: '/drives/d2', state: 'in-sync' },
+        { path: '/drives/d3', state: 'out' },
+      ],
+    });
+    const s = (await healStatus(store, fake, { scrubRate: 1000, metaCopies })) as unknown as HealStatusJson & { setId: string };
+    assert.deepEqual(s.metadataCopies, metaCopies());
+    assert.equal(s.drives[0]!.freeBytes, null, 'no such file system: no figure');
     assert.equal(s.setId, 'set-1');
     assert.deepEqual(
       s.drives.map((d) => [d.index, d.state, d.queuedShards]),
@@ -78,9 +88,13 @@ describe('heal status', () => {
     assert.equal(s.scrub.lastFullPass, null);
     // The table a person reads.
     const text = healStatusText(s);
-    assert.match(text, /^DRIVE +STATE +QUEUED +PATH +ID\n/);
-    assert.match(text, /\n4 +healing 44% \(4\/9 pieces, 300 B\) +0 +\/drives\/d5 +drive-4\n/);
-    assert.match(text, /\n5 +offline +1 +\/drives\/d6 +drive-5\n/);
+    assert.match(text, /^DRIVE +STATE +QUEUED +FREE +PATH +ID\n/);
+    assert.match(text, /\n4 +healing 44% \(4\/9 pieces, 300 B\) +0 +- +\/drives\/d5 +drive-4\n/);
+    assert.match(text, /\n5 +offline +1 +- +\/drives\/d6 +drive-5\n/);
+    assert.match(
+      text,
+      /\nMetadata copies \(epoch 7\): \/drives\/d1 primary, \/drives\/d2 in-sync, \/drives\/d3 out \(rebuilt when its drive is back, or at the next start\)\n/,
+    );
     assert.match(text, /Degraded: 2 pieces \(2 shards\) queued for healing/);
     assert.match(text, /\nphotos\/cat\.jpg +0 +corrupt +0 /);
     assert.match(text, /\npiece q +5 +write-failed /);

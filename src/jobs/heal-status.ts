@@ -3,6 +3,7 @@
 // heal queue (degraded pieces and the objects they belong to), what the heal job has healed, and
 // the scrub's position and last full pass. Read from the metadata store (queue and job states,
 // shared by every process) and the drive set, so any process of the server answers alike.
+import { statfs } from 'node:fs/promises';
 import type { ErasureMaintenance } from '../store/data/erasure/types.js';
 import type { Store } from '../store/store.js';
 import { HEAL_JOB, type HealTotals } from './heal.js';
@@ -18,8 +19,30 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
 const passJson = (p: ScrubPass | undefined) =>
   p && { startedAt: iso(p.startedAt), endedAt: iso(p.endedAt), pieces: p.pieces, bytes: p.bytes, badPieces: p.bad };
 
-/** The heal status as JSON (the admin API's answer). `scrubRate`: bytes per second, 0 when the scrub is off. */
-export async function healStatus(store: Store, m: ErasureMaintenance, o: { scrubRate: number }): Promise<Record<string, unknown>> {
+/** Bytes an unprivileged writer may still use on the drive's file system; null when it cannot be read (an offline drive). */
+const freeBytes = (path: string): Promise<number | null> =>
+  statfs(path).then(
+    (s) => Number(s.bavail) * Number(s.bsize),
+    () => null,
+  );
+
+/** What the heal status shows of the metadata database's copies (store/meta/mirror-readmit.ts metaCopyStatus). */
+export interface MetaCopies {
+  epoch: number;
+  copies: Array<{ path: string; state: string }>;
+}
+
+/**
+ * The heal status as JSON (the admin API's answer). `scrubRate`: bytes per second, 0 when the
+ * scrub is off; `metaCopies`: the metadata copies' state (several drives).
+ */
+export async function healStatus(
+  store: Store,
+  m: ErasureMaintenance,
+  o: { scrubRate: number; metaCopies?: () => MetaCopies | undefined },
+): Promise<Record<string, unknown>> {
+  // The states every process recorded (several workers): whichever process answers says the same.
+  await m.drives.sync?.();
   const [totals, rebuild, scrub] = await Promise.all([
     loadJobState<HealTotals>(store, HEAL_JOB, 1),
     loadJobState<RebuildState>(store, REBUILD_JOB, 1),
@@ -27,6 +50,7 @@ export async function healStatus(store: Store, m: ErasureMaintenance, o: { scrub
   ]);
   const counts = store.healQueue.counts();
   const listed = store.healQueue.degraded(HEAL_STATUS_LIST + 1);
+  const free = await Promise.all(m.drives.drives.map((d) => freeBytes(d.path)));
   const drives = m.drives.drives.map((d) => {
     const r = rebuild?.drives[d.id];
     return {
@@ -35,6 +59,7 @@ export async function healStatus(store: Store, m: ErasureMaintenance, o: { scrub
       id: d.id,
       state: d.state,
       queuedShards: counts.byDrive[d.index] ?? 0,
+      freeBytes: free[d.index] ?? null,
       ...(r && {
         rebuild: {
           phase: r.phase === 'count' ? 'counting' : 'healing',
@@ -48,9 +73,11 @@ export async function healStatus(store: Store, m: ErasureMaintenance, o: { scrub
       }),
     };
   });
+  const copies = o.metaCopies?.();
   return {
     setId: m.drives.id,
     drives,
+    ...(copies && { metadataCopies: copies }),
     queue: {
       shards: counts.shards,
       pieces: counts.pieces,

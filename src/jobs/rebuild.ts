@@ -98,6 +98,8 @@ export function rebuildJob(store: Store, m: ErasureMaintenance, o: { log?: Log; 
     async step(signal, count) {
       state ??= (await loadJobState<RebuildState>(store, REBUILD_JOB, 1, o.log)) ?? { v: 1, drives: {} };
       const s = state;
+      // A drive another process adopted (or took offline) is seen here from this step on.
+      await m.drives.sync?.();
       const healing = m.drives.drives.filter((d) => d.state === 'healing');
       // Rebuilds of drives no longer in the set (replaced again) or online are over; an offline one resumes when it returns.
       const stale = Object.keys(s.drives).filter((id) => !m.drives.drives.some((d) => d.id === id && d.state !== 'online'));

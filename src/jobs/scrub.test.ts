@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MemoryDataStore } from '../store/data/memory.js';
 import { SqliteMetaStore } from '../store/meta/sqlite.js';
+import type { DriveState } from '../store/data/erasure/types.js';
 import { Store } from '../store/store.js';
 import { FakeErasure, round } from './fake-erasure.js';
 import { REBUILD_JOB, type RebuildState, REBUILD_STEP_PIECES, rebuildJob } from './rebuild.js';
@@ -146,6 +147,32 @@ describe('scrub and drive rebuild jobs', () => {
     );
     s = JSON.parse((await store.getJobState(REBUILD_JOB))!) as RebuildState;
     assert.deepEqual(s.drives, {});
+    await store.close();
+  });
+
+  it("rebuild › a drive another process adopted (seen at the drive set's sync) is rebuilt from the next step", async () => {
+    const store = new Store(SqliteMetaStore.open(':memory:'), new MemoryDataStore());
+    const fake = new FakeErasure(4);
+    for (let i = 0; i < 3; i++) fake.add(`p${i}`, 10, [1]);
+    // This process sees every drive online; another one adopted drive 1: its sync() would say so.
+    let others: DriveState | undefined;
+    let syncs = 0;
+    Object.assign(fake.drives, {
+      sync: async () => {
+        syncs++;
+        // Applied once, as a record newer than the last one applied is.
+        if (others) fake.drives.set(1, others);
+        others = undefined;
+      },
+    });
+    const job = rebuildJob(store, fake, { now: () => 0 });
+    const signal = new AbortController().signal;
+    assert.equal(await job.step(signal), false, 'no healing drive yet');
+    others = 'healing';
+    await round(job);
+    assert.ok(syncs >= 2, 'the drive set synced before each step');
+    assert.deepEqual(fake.drives.healedCalls, [1]);
+    assert.equal(fake.healCalls.length, 3);
     await store.close();
   });
 });

@@ -24,6 +24,7 @@ export const METRICS: Readonly<Record<string, { type: Kind; help: string }>> = {
   strata_disk_capacity_bytes: { type: 'gauge', help: 'Size of the file system holding the data directory.' },
   strata_disk_free_bytes: { type: 'gauge', help: 'Bytes the server can still write on the data directory’s file system.' },
   strata_disk_used_bytes: { type: 'gauge', help: 'Bytes in use on the data directory’s file system (by anything).' },
+  strata_drive_free_bytes: { type: 'gauge', help: 'Several drives: bytes the server can still write on each drive’s file system.' },
   strata_job_runs_total: { type: 'counter', help: 'Rounds of a background job, by result (ok, error).' },
   strata_job_items_total: { type: 'counter', help: 'Items a background job handled (pieces examined, uploads aborted, versions expired…).' },
   strata_job_steps_total: { type: 'counter', help: 'Bounded steps a background job ran.' },
@@ -59,6 +60,8 @@ export interface Exposition {
   snapshot: Snapshot;
   usage: readonly BucketUsage[];
   disk?: DiskFigures;
+  /** Several drives: each drive's figures, in index order (absent: one the statfs could not read). */
+  drives?: ReadonlyArray<DiskFigures | undefined>;
   build: BuildInfo;
 }
 
@@ -118,6 +121,11 @@ export function render(e: Exposition): string {
     family('strata_disk_free_bytes', [['', {}, e.disk.freeBytes]]);
     family('strata_disk_used_bytes', [['', {}, e.disk.usedBytes]]);
   }
+  if (e.drives)
+    family(
+      'strata_drive_free_bytes',
+      e.drives.flatMap((d, i) => (d ? [['', { drive: String(i), path: d.path }, d.freeBytes] as [string, Record<string, string>, number]] : [])),
+    );
 
   const jobs = Object.keys(s.jobs).sort(byName);
   family(

@@ -104,6 +104,7 @@ describe('metrics text format', () => {
     snapshot: snapshot(),
     usage: [{ bucket: 'we"ird\\name', objects: 2, versions: 3, deleteMarkers: 1, bytes: 30 }],
     disk: { path: '/d', totalBytes: 100, freeBytes: 40, usedBytes: 60 },
+    drives: [{ path: '/d', totalBytes: 100, freeBytes: 40, usedBytes: 60 }, undefined, { path: '/e', totalBytes: 200, freeBytes: 150, usedBytes: 50 }],
     build: BUILD,
   });
   const lines = text.split('\n');
@@ -140,6 +141,11 @@ describe('metrics text format', () => {
     assert.ok(lines.includes('strata_bucket_objects{bucket="we\\"ird\\\\name"} 2'));
     assert.ok(lines.includes('strata_buckets 1'));
     assert.ok(lines.includes('strata_disk_free_bytes 40'));
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('strata_drive_free_bytes')),
+      ['strata_drive_free_bytes{drive="0",path="/d"} 40', 'strata_drive_free_bytes{drive="2",path="/e"} 150'],
+      'every drive read, by index (drive 1 unreadable: no sample)',
+    );
     assert.ok(lines.includes('strata_job_items_total{job="lifecycle"} 7'));
     assert.ok(lines.includes('strata_job_last_run_timestamp_seconds{job="lifecycle"} 1700000000.5'));
     assert.ok(lines.includes('strata_workers 1'));
@@ -150,6 +156,7 @@ describe('metrics text format', () => {
     const t = render({ snapshot: emptySnapshot(), usage: [], build: BUILD });
     assert.match(t, /# TYPE strata_s3_requests_total counter\n# HELP/);
     assert.ok(!t.includes('strata_disk_free_bytes'), 'no disk figures: no disk families');
+    assert.ok(!t.includes('strata_drive_free_bytes'), 'one drive: no drive family');
   });
 });
 

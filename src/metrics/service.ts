@@ -50,7 +50,8 @@ export class MetricsService {
    * `worker`: this process is a cluster worker (its cluster id names it); otherwise a single process
    * that samples its own history (started by start()).
    */
-  constructor(private readonly o: { dataDir: string; usage: UsageReader; auth: MetricsAuth; worker?: number; log?: Logger }) {
+  /** `drives`: several drives (an erasure set): each one's free space is exposed too. */
+  constructor(private readonly o: { dataDir: string; drives?: readonly string[]; usage: UsageReader; auth: MetricsAuth; worker?: number; log?: Logger }) {
     this.recorder = new MetricsRecorder(o.worker === undefined ? 'server' : `worker-${o.worker}`);
     if (o.worker !== undefined)
       this.link = new WorkerLink(
@@ -117,8 +118,13 @@ export class MetricsService {
 
   /** The /metrics body. */
   async exposition(): Promise<string> {
-    const [snapshot, usage, disk] = await Promise.all([this.snapshot(), this.o.usage.listUsage(), this.disk().catch(() => undefined)]);
-    return render({ snapshot, usage, build: buildInfo(), ...(disk && { disk }) });
+    const [snapshot, usage, disk, drives] = await Promise.all([
+      this.snapshot(),
+      this.o.usage.listUsage(),
+      this.disk().catch(() => undefined),
+      this.o.drives && Promise.all(this.o.drives.map((d) => diskFigures(d).catch(() => undefined))),
+    ]);
+    return render({ snapshot, usage, build: buildInfo(), ...(disk && { disk }), ...(drives && { drives }) });
   }
 }
 

@@ -65,6 +65,23 @@ describe('lockDrives', () => {
     lockDataDir(a[2]!).release();
   });
 
+  it('a cluster primary locks a returning drive its workers already hold, at once; then a second server is refused it, --shared too', async () => {
+    const a = await drives(3);
+    await rm(a[2]!, { recursive: true });
+    const primary = lockDrives(a);
+    const worker = lockDrives(a, { worker: true });
+    await mkdir(a[2]!);
+    // The worker's probe brings the drive in first (it holds the workers lock there).
+    worker.lockLater(a[2]!);
+    // Not taken for a dead server's lingering workers (that check would throw LingeringWorkersError).
+    primary.lockLater(a[2]!);
+    assert.deepEqual(primary.locked, a);
+    assert.throws(() => lockDataDir(a[2]!), DataDirLockedError);
+    assert.throws(() => lockDataDir(a[2]!, { shared: true }), DataDirLockedError);
+    worker.release();
+    primary.release();
+  });
+
   it('one drive: exactly lockDataDir (a missing directory is an error, not skipped)', async () => {
     const [one] = await drives(1, false);
     assert.throws(() => lockDrives([one!]), /directory does not exist/);

@@ -88,10 +88,10 @@ export interface DataDirLock {
  * holder has it. Call before opening the stores and before any startup sweep (the temp sweep
  * would delete another server's writes in progress).
  */
-export function lockDataDir(dataDir: string, opts: { shared?: boolean; workersExitWaitMs?: number } = {}): DataDirLock {
+export function lockDataDir(dataDir: string, opts: { shared?: boolean; workersExitWaitMs?: number; checkWorkers?: boolean } = {}): DataDirLock {
   const shared = opts.shared ?? false;
   const lock = takeLock(dataDir, LOCK_FILE, shared, () => new DataDirLockedError(dataDir, shared));
-  if (!shared) {
+  if (!shared && opts.checkWorkers !== false) {
     try {
       awaitNoWorkers(dataDir, opts.workersExitWaitMs ?? WORKERS_EXIT_WAIT_MS);
     } catch (err) {
@@ -191,7 +191,10 @@ function takeLock(dataDir: string, name: string, shared: boolean, busy: () => Er
 export interface DrivesLock extends DataDirLock {
   /** The drives whose lock is held. */
   readonly locked: readonly string[];
-  /** Locks a drive skipped at start (it came back; a drive already locked: nothing to do); throws as the start would have. */
+  /**
+   * Locks a drive skipped at start (it came back; a drive already locked: nothing to do); throws as
+   * the start would have, except that workers holding the drive are taken for the server's own.
+   */
   lockLater(dir: string): void;
 }
 
@@ -206,7 +209,9 @@ export function lockDrives(dirs: readonly string[], opts: { shared?: boolean; wo
   const lockOne = (dir: string, skipUnopenable: boolean): void => {
     if (locked.includes(dir)) return;
     try {
-      held.push(opts.worker ? holdWorkerLock(dir) : lockDataDir(dir, opts));
+      // Later (a drive back while the server runs), the workers holding this drive are the server's
+      // own (a cluster primary's workers lock a returning drive first): no lingering-worker check.
+      held.push(opts.worker ? holdWorkerLock(dir) : lockDataDir(dir, { ...opts, ...(!skipUnopenable && { checkWorkers: false }) }));
       locked.push(dir);
     } catch (err) {
       if (err instanceof DataDirLockedError || err instanceof LingeringWorkersError || !skipUnopenable || dirs.length === 1) throw err;

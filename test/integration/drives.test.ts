@@ -229,6 +229,14 @@ describe('six drives (EC 3+3 by default)', () => {
     const back = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'while-missing.bin' }))).Body!.transformToByteArray());
     assert.equal(sha(back), sha(big.subarray(0, 300_000)));
     s3.destroy();
+    // The cluster primary locks the returning drive as it holds the others: a second server given
+    // it (even --shared, which does not wait for lingering workers) is refused, naming it.
+    await waitFor(() => server.logs().includes('"msg":"drive back: locked"'), 15_000, 'the primary to lock the returning drive');
+    const named = new RegExp(`data directory ${drives[5]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is in use by a`);
+    await assert.rejects(startServer({ data: [drives[5]!], args: ['--shared', 'yes', '--workers', '1'] }), (err: Error) => {
+      assert.match(err.message, named);
+      return true;
+    });
   });
 });
 

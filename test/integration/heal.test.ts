@@ -16,16 +16,18 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Keys, type TestUser, adminCall } from '../helpers/admin.js';
 import { newBucketName, run } from '../helpers/clients.js';
+import { parsePrometheus, scrape, value } from '../helpers/prometheus.js';
 import { testClient } from '../helpers/s3.js';
 import { ACCESS_KEY, MAIN_JS, type RunningServer, SECRET_KEY, type StartServerOptions, startServer } from '../helpers/server.js';
 
 const ROOT: Keys = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
 
 interface Status {
-  drives: Array<{ index: number; path: string; state: string; queuedShards: number }>;
+  drives: Array<{ index: number; path: string; state: string; queuedShards: number; freeBytes: number | null }>;
   queue: { shards: number; pieces: number; degraded: Array<{ pieceId: string; drives: number[]; reason: string; bucket?: string; key?: string }> };
   healed: { bytes: number; shards: number };
   scrub: { rateBytesPerSecond: number; lastFullPass: { pieces: number } | null };
+  metadataCopies?: { epoch: number; copies: Array<{ path: string; state: string }> };
 }
 
 /** Every shard file of a drive: `<xx>/<id>` → its bytes. */
@@ -116,6 +118,15 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
       drives.map((p, i) => [i, p, 'online']),
     );
     assert.equal(s.scrub.rateBytesPerSecond, 64 * 1024 * 1024);
+    assert.ok(
+      s.drives.every((d) => typeof d.freeBytes === 'number' && d.freeBytes > 0),
+      'free space of every drive',
+    );
+    // /metrics too: every drive's free space (signed by root: a cluster's metrics need auth).
+    const m = await scrape(server.url, { keys: ROOT });
+    assert.equal(m.status, 200, m.text);
+    const p = parsePrometheus(m.text);
+    for (const [i, path] of drives.entries()) assert.ok(value(p, 'strata_drive_free_bytes', { drive: String(i), path }) > 0, `drive ${i} in /metrics`);
     assert.equal((await status(healer)).drives.length, 6);
     for (const keys of [viewer, diag, undefined]) {
       const r = await adminCall(server.url, keys, 'GET', 'heal/status');
@@ -155,13 +166,16 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
     bodies.set('late', late);
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'late', Body: late }));
     await byteExact();
-    // Queued by the write (short of drive 6). Each worker keeps its own view of the drives' states
-    // (the one that wrote saw drive 6 fail; another may not have tried it yet): the queue is shared.
+    // Queued by the write (short of drive 6). The worker that wrote saw drive 6 fail and recorded it
+    // offline in the metadata store: whichever worker answers the status says offline.
     await until('the late object queued for drive 6', async () => (await status()).queue.degraded.some((d) => d.key === 'late' && d.drives.includes(5)));
+    for (let i = 0; i < 4; i++) assert.equal((await status()).drives[5]!.state, 'offline', 'every worker says offline');
     const text = await strataAdmin(['heal', 'status']);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^DRIVE +STATE +QUEUED +PATH +ID\n/);
-    assert.match(text.stdout, new RegExp(`\\n5 +(offline|online) +[1-9]\\d* +${drives[5]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+    assert.match(text.stdout, /^DRIVE +STATE +QUEUED +FREE +PATH +ID\n/);
+    assert.match(text.stdout, /\n0 +online +\d+ +\d+\.\d [KMGTP]iB +/, 'the free space of an online drive');
+    assert.match(text.stdout, /\nMetadata copies \(epoch \d+\): \S+disk1 primary, \S+disk2 in-sync, \S+disk3 in-sync, \S+disk4 in-sync\n/);
+    assert.match(text.stdout, new RegExp(`\\n5 +offline +[1-9]\\d* +- +${drives[5]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
     assert.match(text.stdout, /Degraded: [1-9]\d* pieces? .*queued for healing/);
     assert.match(text.stdout, new RegExp(`\\n${bucket}/late +5 +write-failed +`));
     const json = await strataAdmin(['heal', 'status', '--json']);
@@ -182,53 +196,73 @@ describe('heal on six drives', { timeout: 240_000 }, () => {
   });
 });
 
-describe('a replaced drive on a one-process server (--workers 1)', { timeout: 240_000 }, () => {
-  let drives: string[];
-  let server: RunningServer;
-  let s3: S3Client;
-  let stop: (() => Promise<void>) | undefined;
-  const bucket = newBucketName('rebuild');
-  const bodies = new Map<string, Buffer>([
-    ['a', randomBytes(2 * 1024 * 1024 + 3)],
-    ['b', randomBytes(200 * 1024)],
-  ]);
-  const byteExact = () => allByteExact(s3, bucket, bodies);
+/**
+ * A replaced drive, rebuilt while the server serves. With 2 workers the drive may be adopted by
+ * either worker's probe while the other holds the jobs lease: the drive states are shared (the
+ * metadata store), so the rebuild starts without a restart and every worker reports the same states.
+ */
+for (const workers of ['1', '2'])
+  describe(`a replaced drive (--workers ${workers})`, { timeout: 240_000 }, () => {
+    let drives: string[];
+    let server: RunningServer;
+    let s3: S3Client;
+    let stop: (() => Promise<void>) | undefined;
+    const bucket = newBucketName('rebuild');
+    const bodies = new Map<string, Buffer>([
+      ['a', randomBytes(2 * 1024 * 1024 + 3)],
+      ['b', randomBytes(200 * 1024)],
+    ]);
+    const byteExact = () => allByteExact(s3, bucket, bodies);
 
-  before(async () => {
-    // No scrub: what rebuilds the new drive is the drive rebuild, not the queue.
-    ({ drives, server, s3, stop } = await sixDrives('rebuild', bucket, bodies, { args: ['--workers', '1', '--scrub-rate', '0'] }));
-  });
-  after(async () => {
-    await stop?.();
-  });
+    before(async () => {
+      // No scrub: what rebuilds the new drive is the drive rebuild, not the queue.
+      ({ drives, server, s3, stop } = await sixDrives('rebuild', bucket, bodies, { args: ['--workers', workers, '--scrub-rate', '0'] }));
+    });
+    after(async () => {
+      await stop?.();
+    });
 
-  it('a drive fails and an empty one takes its place: adopted (healing), rebuilt byte-exact by the drive rebuild, online again', async () => {
-    const old = `${drives[2]!}-failed`;
-    const format = JSON.parse(await readFile(join(drives[2]!, 'strata-format.json'), 'utf8')) as { drive: string };
-    await rename(drives[2]!, old);
-    // A write meets the missing drive: it goes offline (the write succeeds on the others).
-    const c = randomBytes(1024 * 1024 + 9);
-    bodies.set('c', c);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c', Body: c }));
-    const before = await shardsOf(old);
-    await mkdir(drives[2]!);
-    await byteExact();
-    for (const end = Date.now() + 120_000; ; ) {
-      if (server.logs().includes('drive rebuild: done')) break;
-      if (Date.now() > end) assert.fail(`no rebuild:\n${server.logs().slice(-3000)}`);
+    it('a drive fails and an empty one takes its place: adopted (healing), rebuilt byte-exact by the drive rebuild, online again', async () => {
+      const old = `${drives[2]!}-failed`;
+      const format = JSON.parse(await readFile(join(drives[2]!, 'strata-format.json'), 'utf8')) as { drive: string };
+      await rename(drives[2]!, old);
+      // A write meets the missing drive: it goes offline (the write succeeds on the others).
+      const c = randomBytes(1024 * 1024 + 9);
+      bodies.set('c', c);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c', Body: c }));
+      const before = await shardsOf(old);
+      await mkdir(drives[2]!);
       await byteExact();
-      await sleep(250);
-    }
-    const f = JSON.parse(await readFile(join(drives[2]!, 'strata-format.json'), 'utf8')) as { drive: string; healing?: boolean };
-    assert.equal(f.drive, format.drive, 'the slot keeps its drive id');
-    assert.notEqual(f.healing, true);
-    const now = await shardsOf(drives[2]!);
-    for (const [k, bytes] of before) assert.ok(now.get(k)?.equals(bytes), `shard ${k} rebuilt byte-exact`);
-    assert.ok(now.size >= before.size + 1, 'the shard of the object written while the drive was out too');
-    const r = await adminCall(server.url, ROOT, 'GET', 'heal/status');
-    const s = r.body as unknown as Status;
-    assert.equal(s.drives[2]!.state, 'online');
-    assert.equal(s.queue.shards, 0);
-    await byteExact();
+      for (const end = Date.now() + 120_000; ; ) {
+        if (server.logs().includes('drive rebuild: done')) break;
+        if (Date.now() > end) assert.fail(`no rebuild:\n${server.logs().slice(-3000)}`);
+        await byteExact();
+        await sleep(250);
+      }
+      const f = JSON.parse(await readFile(join(drives[2]!, 'strata-format.json'), 'utf8')) as { drive: string; healing?: boolean };
+      assert.equal(f.drive, format.drive, 'the slot keeps its drive id');
+      assert.notEqual(f.healing, true);
+      const now = await shardsOf(drives[2]!);
+      for (const [k, bytes] of before) assert.ok(now.get(k)?.equals(bytes), `shard ${k} rebuilt byte-exact`);
+      assert.ok(now.size >= before.size + 1, 'the shard of the object written while the drive was out too');
+      // The metadata copy on the replaced drive (one of the first four: EC 3+3 keeps m+1 copies) is back too.
+      assert.ok(existsSync(join(drives[2]!, 'meta.db')), 'a fresh metadata copy on the new drive');
+      // The metadata copy on the replaced drive (one of the first four: EC 3+3 keeps m+1 copies) is back too.
+      assert.ok(existsSync(join(drives[2]!, 'meta.db')), 'a fresh metadata copy on the new drive');
+      // Asked several times (new connections: with 2 workers, each may answer): every answer the same.
+      for (let i = 0; i < 4; i++) {
+        const r = await adminCall(server.url, ROOT, 'GET', 'heal/status');
+        const s = r.body as unknown as Status;
+        assert.deepEqual(
+          s.drives.map((d) => d.state),
+          Array(6).fill('online'),
+        );
+        assert.equal(s.queue.shards, 0);
+        assert.deepEqual(
+          s.metadataCopies?.copies.map((c) => c.state),
+          ['primary', 'in-sync', 'in-sync', 'in-sync'],
+        );
+      }
+      await byteExact();
+    });
   });
-});

@@ -354,4 +354,55 @@ describe('metadata copies (mirror.ts)', () => {
     await onlyCopy(dirs, 1, acked, expected);
     await s.close();
   });
+
+  it('(f) a copy dropped at run time gets a fresh copy while the store runs (back, or replaced empty), and every process writes to it again', async () => {
+    const dirs = await drives(3);
+    let failSlot2 = false;
+    const syncCopy = async (slot: number): Promise<void> => {
+      if (slot === 2 && failSlot2) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+    };
+    const failed: string[] = [];
+    // Checkpoints every 16 frames: WAL generations switch before and after the re-admission.
+    const a = await open(dirs, { syncCopy, checkpointFrames: 16, copyFailed: (dir) => failed.push(dir) });
+    await a.createBucket(BUCKET);
+    const w = await open(dirs, { start: false, checkpointFrames: 16 }); // a second process (a worker)
+    const acked: string[] = [];
+    await putMany(a, 'a/', 30, acked);
+    failSlot2 = true;
+    await putMany(a, 'b/', 20, acked);
+    assert.deepEqual(failed, [dirs[2]], 'the failure is reported (to the drive set)');
+    await putMany(w, 'w/', 10, acked);
+    assert.deepEqual(MIRRORS.get(w)!.liveSlots, [1], 'the worker followed the drop');
+    failSlot2 = false;
+    // Back: re-admitted by the other process than the one that dropped it.
+    assert.deepEqual(await MIRRORS.get(w)!.readmit(), [2]);
+    assert.deepEqual(await MIRRORS.get(w)!.readmit(), [], 'a member already: nothing to do');
+    assert.deepEqual(readCopyState(dirs[0]!)!.members, [0, 1, 2]);
+    assert.deepEqual(readCopyState(dirs[2]!), readCopyState(dirs[0]!));
+    await putMany(a, 'c/', 40, acked);
+    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [1, 2], 'the first process followed the re-admission');
+    await putMany(w, 'x/', 40, acked);
+    await onlyCopy(dirs, 2, acked, listing(a));
+    // The disk fails again (dropped at the next write) and is replaced by an empty one: a fresh copy.
+    failSlot2 = true;
+    await putMany(a, 'd/', 10, acked);
+    assert.deepEqual(readCopyState(dirs[0]!)!.members, [0, 1]);
+    failSlot2 = false;
+    rmSync(dirs[2]!, { recursive: true });
+    mkdirSync(dirs[2]!);
+    assert.deepEqual(await MIRRORS.get(a)!.readmit(), [2]);
+    await putMany(w, 'e/', 30, acked);
+    // The drive set takes the drive offline (no I/O error reached the copy): dropped now, then back.
+    await MIRRORS.get(w)!.dropCopy(2, 'EIO');
+    assert.deepEqual(readCopyState(dirs[0]!)!.members, [0, 1]);
+    await putMany(a, 'g/', 10, acked);
+    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [1]);
+    assert.deepEqual(await MIRRORS.get(a)!.readmit(), [2]);
+    await putMany(a, 'f/', 30, acked);
+    await onlyCopy(dirs, 2, acked, listing(a));
+    await w.close();
+    await a.close();
+    // After a clean close, a start from slot 2 alone still has everything.
+    await onlyCopy(dirs, 2, acked);
+  });
 });

@@ -11,7 +11,6 @@
 import {
   closeSync,
   constants,
-  copyFileSync,
   existsSync,
   fdatasync,
   fsyncSync,
@@ -21,7 +20,6 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +29,7 @@ import { SqliteMetaStore, type SqliteOptions } from './sqlite.js';
 import type { WalMirrorHook } from './wal-sync.js';
 import { WAL_HEADER, applyWal, parseWalHeader, readAll, readShmHeader, walLength, writeAll } from './wal-frames.js';
 import type { Db } from './sqlite-sql.js';
+import { reachable, writeFreshCopy } from './mirror-readmit.js';
 
 export const COPY_FILE = 'meta-copy.json';
 const DB_FILE = 'meta.db';
@@ -63,6 +62,8 @@ export interface MirrorOptions extends SqliteOptions {
   createDirs?: boolean;
   /** fdatasync of a copy's WAL (tests make a drive fail). */
   syncCopy?: (slot: number, fd: number) => Promise<void>;
+  /** A copy failed with `err` and is dropped (startup.ts tells the drive set, which probes the drive). */
+  copyFailed?: (dir: string, err: unknown) => void;
 }
 
 const fdatasyncP = (fd: number): Promise<void> => new Promise((res, rej) => fdatasync(fd, (e) => (e ? rej(e) : res())));
@@ -77,7 +78,7 @@ export function readCopyState(dir: string): CopyState | undefined {
   return undefined;
 }
 
-function syncDir(dir: string): void {
+export function syncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);
@@ -249,25 +250,12 @@ function sameBytes(a: string, b: string): boolean {
 }
 
 /**
- * A fresh copy of the (checkpointed, unused) source database: written to a temp file, synced, the
- * copy's old WAL removed, renamed into place, directory synced. A byte copy, not SQLite's backup
- * API, so that copies stay byte-identical to the source (what the next start compares).
+ * A fresh copy of the (checkpointed, unused) source database (mirror-readmit.ts writeFreshCopy with
+ * no WAL): its old WAL removed first, the database synced and renamed into place. A byte copy, not
+ * SQLite's backup API, so that copies stay byte-identical to the source (what the next start compares).
  */
 function rebuildCopy(srcDb: string, dir: string): void {
-  const tmp = join(dir, `${DB_FILE}.rebuild`);
-  copyFileSync(srcDb, tmp);
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  rmSync(join(dir, `${DB_FILE}-wal`), { force: true });
-  rmSync(join(dir, `${DB_FILE}-shm`), { force: true });
-  // The old WAL is gone for good before the new database appears (never replayed over it).
-  syncDir(dir);
-  renameSync(tmp, join(dir, DB_FILE));
-  syncDir(dir);
+  writeFreshCopy(srcDb, Buffer.alloc(0), dir);
 }
 
 interface Copy {
@@ -299,17 +287,102 @@ export class WalMirror implements WalMirrorHook {
   ) {
     this.checkpointFrames = opts.checkpointFrames ?? 1000;
     this.primaryPath = join(dirs[state.primary]!, DB_FILE);
-    for (const slot of state.members) {
-      if (slot === state.primary) continue;
-      const dir = dirs[slot]!;
+    this.openCopies();
+  }
+
+  /** Opens the WAL of every member copy of `this.state` (a copy that cannot be opened is dropped at the next round). */
+  private openCopies(): void {
+    for (const slot of this.state.members) {
+      if (slot === this.state.primary) continue;
+      const dir = this.dirs[slot]!;
       try {
         this.copies.push({ slot, dir, walFd: openSync(join(dir, `${DB_FILE}-wal`), constants.O_RDWR | constants.O_CREAT) });
       } catch (err) {
         // Its drive failed since the start: recorded as dropped at the first round.
         this.unreachable.push({ slot, dir, walFd: -1 });
-        opts.log?.warn({ drive: dir, err }, 'metadata copy unreachable');
+        this.opts.log?.warn({ drive: dir, err }, 'metadata copy unreachable');
       }
     }
+  }
+
+  /**
+   * Under the write lock, before this process copies anything: a membership another process
+   * changed since (a copy dropped, or re-admitted with a fresh database and WAL) is followed, every
+   * copy's WAL opened again (a re-admitted copy's WAL is a new file). So no process acknowledges a
+   * write after a re-admission without copying it to the new member.
+   */
+  private follow(): void {
+    const current = readCopyState(this.dirs[this.state.primary]!);
+    if (!current || current.epoch <= this.state.epoch) return;
+    this.state = current;
+    this.abandon();
+    this.unreachable = [];
+    this.openCopies();
+  }
+
+  /**
+   * Gives every copy slot of `slots` (default: all) that is not a member now (dropped at run time)
+   * and whose directory is there a fresh copy, and admits it (a new epoch on the primary, then on every member), all under
+   * the write lock: writes wait meanwhile (the time to copy the database file). Answers the slots
+   * admitted. A slot whose copy cannot be written stays out (logged).
+   */
+  async readmit(slots?: readonly number[]): Promise<number[]> {
+    if (!this.lockDb) return [];
+    const admitted: number[] = [];
+    await this.locked(() => {
+      this.follow();
+      const out = this.dirs.map((_, i) => i).filter((i) => (slots ?? [i]).includes(i) && !this.state.members.includes(i) && reachable(this.dirs[i]!));
+      if (out.length === 0) return;
+      const h = readShmHeader(this.shmFd!, this.shmBuf);
+      const wal = h && h.mxFrame > 0 ? readAll(this.walFd!, 0, walLength(h.mxFrame, h.pageSize)) : Buffer.alloc(0);
+      for (const slot of out) {
+        try {
+          writeFreshCopy(this.primaryPath, wal, this.dirs[slot]!);
+          admitted.push(slot);
+        } catch (err) {
+          this.opts.log?.warn({ drive: this.dirs[slot], err }, 'metadata copy could not be rebuilt; still out');
+        }
+      }
+      if (admitted.length === 0) return;
+      const next: CopyState = { epoch: this.state.epoch + 1, members: [...this.state.members, ...admitted].sort((a, b) => a - b), primary: this.state.primary };
+      writeCopyState(this.dirs[next.primary]!, next);
+      this.state = next;
+      this.abandon();
+      this.unreachable = [];
+      this.openCopies();
+      for (const c of [...this.copies]) {
+        try {
+          writeCopyState(c.dir, next);
+        } catch (err) {
+          this.warn(c, err);
+          this.drop([c]);
+        }
+      }
+      for (const slot of admitted) this.opts.log?.info({ drive: this.dirs[slot] }, 'metadata copy rebuilt while serving: a member again');
+    });
+    return admitted.filter((s) => this.state.members.includes(s));
+  }
+
+  /**
+   * The drive of copy `slot` failed (the drive set took it offline): the copy is dropped now, under
+   * the write lock (a new epoch), rather than at its own next I/O error, which a drive moved or
+   * unmounted under an open file may never give. Its return brings a fresh copy (readmit).
+   */
+  async dropCopy(slot: number, why: string): Promise<void> {
+    if (!this.lockDb || slot === this.state.primary) return;
+    await this.locked(() => {
+      this.follow();
+      const c = this.copies.find((x) => x.slot === slot) ?? (this.state.members.includes(slot) ? { slot, dir: this.dirs[slot]!, walFd: -1 } : undefined);
+      if (!c) return;
+      if (!this.copies.includes(c)) this.copies.push(c);
+      this.opts.log?.warn({ drive: c.dir, error: why }, 'metadata copy dropped: its drive is offline');
+      this.drop([c]);
+    });
+  }
+
+  /** The membership this process follows (tests, diagnostics). */
+  get membership(): Readonly<CopyState> {
+    return this.state;
   }
 
   /** Copies that could not be opened: dropped (under the write lock) by the first round. */
@@ -370,7 +443,8 @@ export class WalMirror implements WalMirrorHook {
   }
 
   private warn(c: Copy, err: unknown): void {
-    this.opts.log?.warn({ drive: c.dir, err }, 'metadata copy failed; dropped until the next start rebuilds it');
+    this.opts.log?.warn({ drive: c.dir, err }, 'metadata copy failed; dropped until its drive is back (or the next start)');
+    this.opts.copyFailed?.(c.dir, err);
   }
 
   /** Runs `fn` holding SQLite's write lock (BEGIN IMMEDIATE on our own connection), retried while busy. */
@@ -399,6 +473,7 @@ export class WalMirror implements WalMirrorHook {
    * is long enough (or `force`).
    */
   private copy(force: boolean): void {
+    this.follow();
     if (this.unreachable.length > 0) {
       const gone = this.unreachable;
       this.unreachable = [];

@@ -50,6 +50,27 @@ export interface DriveSetOptions {
   lockDrive?: (path: string) => void;
 }
 
+/**
+ * One drive's last state change, as recorded for the other processes of the server (several
+ * workers on one set: docs/drives.md "Several processes"). `at`: ms since the epoch, made unique
+ * per drive by the recorder (the latest change wins).
+ */
+export interface DriveStateRecord {
+  readonly id: string;
+  readonly state: DriveState;
+  readonly reason: string;
+  readonly at: number;
+}
+
+/**
+ * Where the processes of one server record their drives' state changes and read the others'
+ * (store/drive-board.ts: the metadata store, shared by every worker).
+ */
+export interface DriveStateBoard {
+  read(): Promise<readonly DriveStateRecord[]>;
+  write(record: DriveStateRecord): Promise<void>;
+}
+
 class SetDrive implements Drive {
   state: DriveState;
   /** Why it is offline (logged once per distinct reason). */
@@ -91,6 +112,16 @@ export interface OpenedDriveSet extends DriveSet {
   onChange(listener: (drive: Drive, before: DriveState) => void): () => void;
   /** Probes the offline drives now (the timer calls it; tests and the heal job may too). */
   probe(): Promise<void>;
+  /**
+   * Shares the drive states with the server's other processes through `board` from now on: every
+   * change made here is recorded there, and the changes others recorded are applied at every
+   * sync() (the timer syncs every probe interval). `publish`: this process opened the set first
+   * (a single server, the cluster primary): its view of every drive is recorded now, replacing
+   * what an earlier run left; otherwise (a worker) the board's records are applied now.
+   */
+  share(board: DriveStateBoard, publish: boolean): Promise<void>;
+  /** Applies the state changes other processes recorded since the last sync (none without a board). */
+  sync(): Promise<void>;
   /** Stops the probe timer. */
   close(): void;
 }
@@ -257,6 +288,10 @@ class RunningSet implements OpenedDriveSet {
   private readonly listeners = new Set<(drive: Drive, before: DriveState) => void>();
   private timer: NodeJS.Timeout | undefined;
   private probing: Promise<void> | undefined;
+  private board: DriveStateBoard | undefined;
+  /** By drive id: `at` of the latest record applied or written here (older ones are not applied). */
+  private readonly seen = new Map<string, number>();
+  private syncing: Promise<void> | undefined;
 
   constructor(
     readonly id: string,
@@ -328,6 +363,66 @@ class RunningSet implements OpenedDriveSet {
     return this.probing;
   }
 
+  async share(board: DriveStateBoard, publish: boolean): Promise<void> {
+    this.board = board;
+    if (publish) await Promise.all(this.drives.map((d) => this.record(d)));
+    else await this.sync();
+    // Other processes' changes arrive through the board: the timer runs for good.
+    this.startProbing();
+  }
+
+  sync(): Promise<void> {
+    this.syncing ??= this.syncAll().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async syncAll(): Promise<void> {
+    const board = this.board;
+    if (!board) return;
+    let records: readonly DriveStateRecord[];
+    try {
+      records = await board.read();
+    } catch (err) {
+      this.opts.log?.warn({ err }, 'drive states of the other processes could not be read');
+      return;
+    }
+    for (const r of records) {
+      const drive = this.drives.find((d) => d.id === r.id);
+      if (!drive || r.at <= (this.seen.get(r.id) ?? -1)) continue;
+      this.seen.set(r.id, r.at);
+      if (r.state === drive.state) continue;
+      if (r.state === 'offline') {
+        drive.reason = `${r.reason || 'failed'} (seen by another process of the server)`;
+        this.setState(drive, 'offline', false);
+        this.opts.log?.warn({ drive: drive.path, index: drive.index, error: r.reason }, 'drive offline (found by another process): probing it');
+        continue;
+      }
+      // Back online, adopted, or healed by another process: this one may use it too once it holds its lock.
+      try {
+        this.opts.lockDrive?.(drive.path);
+      } catch (err) {
+        drive.reason = err instanceof Error ? err.message : String(err);
+        continue;
+      }
+      drive.reason = '';
+      this.setState(drive, r.state, false);
+      this.opts.log?.info({ drive: drive.path, index: drive.index, state: r.state }, 'drive state changed by another process');
+    }
+  }
+
+  /** Records `drive`'s current state on the board (nothing without one); a failure is logged, never thrown. */
+  private async record(drive: SetDrive): Promise<void> {
+    const board = this.board;
+    if (!board) return;
+    const at = Math.max(Date.now(), (this.seen.get(drive.id) ?? 0) + 1);
+    this.seen.set(drive.id, at);
+    await board.write({ id: drive.id, state: drive.state, reason: drive.reason, at }).catch((err: unknown) => {
+      this.opts.log?.warn({ err, drive: drive.path }, 'a drive state could not be recorded for the other processes');
+    });
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -335,7 +430,7 @@ class RunningSet implements OpenedDriveSet {
 
   startProbing(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.probe(), this.opts.probeIntervalMs ?? PROBE_INTERVAL_MS);
+    this.timer = setInterval(() => void this.sync().then(() => this.probe()), this.opts.probeIntervalMs ?? PROBE_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -346,10 +441,13 @@ class RunningSet implements OpenedDriveSet {
     this.startProbing();
   }
 
-  private setState(drive: SetDrive, state: DriveState): void {
+  /** `publish`: a change found here (recorded for the other processes); false: one applied from the board. */
+  private setState(drive: SetDrive, state: DriveState, publish = true): void {
     const before = drive.state;
     if (before === state) return;
     drive.state = state;
+    if (publish) void this.record(drive);
+    if (state === 'offline') this.startProbing();
     for (const l of this.listeners) {
       try {
         l(drive, before);
@@ -377,8 +475,8 @@ class RunningSet implements OpenedDriveSet {
       if (drive.state !== 'offline') continue;
       const outcome = await this.probeOne(drive).catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
       if ('state' in outcome) {
-        this.setState(drive, outcome.state);
         drive.reason = '';
+        this.setState(drive, outcome.state);
         this.opts.log?.info(
           { drive: drive.path, index: drive.index, state: outcome.state },
           outcome.state === 'healing' ? 'drive back, empty: adopted, healing' : 'drive back online',
@@ -388,7 +486,7 @@ class RunningSet implements OpenedDriveSet {
         this.opts.log?.warn({ drive: drive.path, index: drive.index, error: outcome.error }, 'drive still offline');
       }
     }
-    if (this.drives.every((d) => d.state !== 'offline')) this.close();
+    if (!this.board && this.drives.every((d) => d.state !== 'offline')) this.close();
   }
 
   /** One probe: the format file must still name this drive (or the drive came back empty: adopted); then a small file written, synced and read back. */

@@ -59,6 +59,11 @@ export interface DriveSet {
    * becomes 'online', recorded so that a restart does not rebuild it again (src/jobs/rebuild.ts).
    */
   healed(index: number): Promise<void>;
+  /**
+   * Brings this process's view of the drive states up to date with the changes the server's other
+   * processes recorded (several workers: drives.ts share()); absent or a no-op with one process.
+   */
+  sync?(): Promise<void>;
 }
 
 /** Why a shard needs healing. */
