@@ -415,6 +415,12 @@ describe(`erasure fault rounds (seed ${SEED}, ${ROUNDS} rounds)`, { timeout: 600
       }
     }
     assert.ok(refused > 0, 'some coded object was refused');
+    // A write below the write quorum is refused the same way, and never listed afterwards.
+    const refusedPut = await put(s3!, 'refused', { tag: 'refused', size: 2 * MIB + 3, multipart: false }).then(
+      () => assert.fail('a PUT with m+1 drives gone was acknowledged'),
+      (err: { name?: string; $metadata?: { httpStatusCode?: number } }) => [err.name, err.$metadata?.httpStatusCode],
+    );
+    assert.deepEqual(refusedPut, ['SlowDown', 503]);
     const output = allOutput + server!.problems.join('\n');
     for (const d of gone) assert.ok(output.includes(drives[d]!), `the log names drive ${drives[d]}`);
     for (const d of gone) await rename(`${drives[d]!}-gone`, drives[d]!);
