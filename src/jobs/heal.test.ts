@@ -12,7 +12,7 @@ import { HealSink } from '../store/heal-queue.js';
 import { SqliteMetaStore } from '../store/meta/sqlite.js';
 import { Store } from '../store/store.js';
 import { FakeErasure, round } from './fake-erasure.js';
-import { BACKOFF_BASE_MS, HEAL_JOB, type HealTotals, healJob } from './heal.js';
+import { BACKOFF_BASE_MS, HEAL_JOB, type HealTotals, healJob, ORPHAN_AGE_MS } from './heal.js';
 
 describe('heal queue and heal job', () => {
   let dir: string;
@@ -156,6 +156,26 @@ describe('heal queue and heal job', () => {
     const later = healJob(store, fake, { now: () => 1 + BACKOFF_BASE_MS });
     await round(later);
     assert.equal(store.healQueue.counts().shards, 0);
+    await store.close();
+  });
+
+  it('heal job › an unhealable piece no object references is dropped from the queue once queued ORPHAN_AGE_MS (the orphan sweep removes it); a referenced one stays', async () => {
+    const store = new Store(SqliteMetaStore.open(':memory:'), new MemoryDataStore());
+    const fake = new FakeErasure(6);
+    for (const id of ['orphan', 'object']) {
+      fake.add(id, 100, [0, 1, 2, 3]);
+      fake.unhealable.add(id);
+    }
+    store.isPieceReferenced = async (id) => id === 'object';
+    await store.healQueue.add([
+      { pieceId: 'orphan', drive: 0, reason: 'scrub', at: 0 },
+      { pieceId: 'object', drive: 0, reason: 'scrub', at: 0 },
+    ]);
+    await round(healJob(store, fake, { now: () => ORPHAN_AGE_MS - 1 }));
+    assert.equal(store.healQueue.entriesOf('orphan').length, 1, 'too young: maybe a write not yet committed');
+    await round(healJob(store, fake, { now: () => ORPHAN_AGE_MS + BACKOFF_BASE_MS }));
+    assert.deepEqual(store.healQueue.entriesOf('orphan'), []);
+    assert.equal(store.healQueue.entriesOf('object')[0]?.attempts, 2, 'an object’s piece is retried');
     await store.close();
   });
 

@@ -22,6 +22,8 @@ export const ROUND_MS = 2000;
 /** First retry after a failed or put-off heal; doubled per attempt up to BACKOFF_MAX_MS. */
 export const BACKOFF_BASE_MS = 5000;
 export const BACKOFF_MAX_MS = 3_600_000;
+/** Queued this long, an unreferenced piece whose heal fails is dropped from the queue (an orphan). */
+export const ORPHAN_AGE_MS = 60_000;
 
 /** The heal job's state: what it has healed since the queue was first used. */
 export interface HealTotals {
@@ -66,6 +68,19 @@ export function healJob(store: Store, m: ErasureMaintenance, o: { log?: Log; now
       result = await m.healPiece(pieceId, signal);
     } catch (err) {
       if (signal.aborted) return;
+      // A piece no object references any more (deleted while queued, and the delete missed a drive)
+      // that cannot be healed is an orphan, the orphan sweep's: its entries go, rather than being
+      // retried for hours and shown as a degraded object. Not before ORPHAN_AGE_MS (a write in
+      // progress has not committed its reference yet).
+      if (started - Math.min(...entries.map((e) => e.firstSeen)) >= ORPHAN_AGE_MS && !(await store.isPieceReferenced(pieceId))) {
+        await queue.remove(
+          pieceId,
+          entries.map((e) => e.drive),
+          Number.MAX_SAFE_INTEGER,
+        );
+        o.log?.info({ pieceId }, 'heal: an unreferenced piece that cannot be healed is left to the orphan sweep');
+        return;
+      }
       t.failures++;
       await queue.postpone(pieceId, live, later);
       o.log?.warn({ err, pieceId, drives: live, attempts: attempts + 1, retryInMs: later - started }, 'heal: could not rebuild the shards, retrying later');

@@ -51,6 +51,7 @@ describe('scrub and drive rebuild jobs', () => {
   it('scrub › bad shards are queued (reason scrub), not those of a drive being rebuilt; the pass resumes after a restart; next pass after the gap', async () => {
     const p = join(dir, 'scrub.db');
     let store = new Store(SqliteMetaStore.open(p), new MemoryDataStore());
+    store.isPieceReferenced = async () => true;
     const fake = new FakeErasure(6);
     for (let i = 0; i < 30; i++) fake.add(`p${String(i).padStart(2, '0')}`, 100, i % 10 === 3 ? [1] : []);
     fake.pieces.get('p05')!.bad.add(4);
@@ -64,10 +65,13 @@ describe('scrub and drive rebuild jobs', () => {
     // A restart: a new process, the same database.
     await store.close();
     store = new Store(SqliteMetaStore.open(p), new MemoryDataStore());
+    // p33 has a bad shard but no object references it (an orphan, the orphan sweep's): not queued.
+    fake.add('p33', 100, [2]);
+    store.isPieceReferenced = async (id) => id !== 'p33';
     const job = scrubJob(store, fake, o);
     for (let i = 0; i < 10; i++) await round(job);
-    assert.equal(fake.verified.length, 30, 'each piece once: the pass resumed at p08');
-    assert.deepEqual(new Set(fake.verified).size, 30);
+    assert.equal(fake.verified.length, 31, 'each piece once: the pass resumed at p08');
+    assert.deepEqual(new Set(fake.verified).size, 31);
     assert.deepEqual(
       store.healQueue.degraded(100).map((d) => [d.pieceId, d.drives, d.reason]),
       [
@@ -81,11 +85,11 @@ describe('scrub and drive rebuild jobs', () => {
     assert.equal(job.intervalMs, 60_000, 'waits for the next pass');
     clock += 30_000;
     await round(job);
-    assert.equal(fake.verified.length, 30, 'not before the gap');
+    assert.equal(fake.verified.length, 31, 'not before the gap');
     assert.equal(job.intervalMs, 30_000);
     clock += 30_000;
     await round(job);
-    assert.equal(fake.verified.length, 34, 'the next pass began');
+    assert.equal(fake.verified.length, 35, 'the next pass began');
     await store.close();
   });
 

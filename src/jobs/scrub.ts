@@ -118,7 +118,9 @@ export function scrubJob(store: Store, m: ErasureMaintenance, o: ScrubOptions): 
           pass.bytes += check.bytesRead;
           // A drive being rebuilt is the rebuild's (jobs/rebuild.ts): its missing shards are no news.
           const bad = check.bad.filter((d) => m.drives.drives[d]?.state !== 'healing');
-          if (bad.length > 0) {
+          // A piece no object references (an orphan: the orphan sweep removes it) is not queued:
+          // with fewer than k shards its heal could only fail, pass after pass.
+          if (bad.length > 0 && (await store.isPieceReferenced(id))) {
             pass.bad++;
             const at = now();
             await store.healQueue.add(bad.map((drive) => ({ pieceId: id, drive, reason: 'scrub' as const, at })));

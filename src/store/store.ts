@@ -652,6 +652,15 @@ export class Store {
     }
   }
 
+  /**
+   * Whether an object version or an upload part references piece `id`: the scrub queues for
+   * healing only the pieces of objects (an orphan with fewer than k shards, left by a delete that
+   * missed an offline drive or by a crash, can never be healed: it is the orphan sweep's).
+   */
+  async isPieceReferenced(id: string): Promise<boolean> {
+    return this.meta.isDataReferenced(id);
+  }
+
   /** Unlinks one batch of pieces whose free is due (shared mode). Returns how many. */
   async reapFrees(): Promise<number> {
     return this.keeper.reap();

@@ -67,7 +67,9 @@ export class PieceShards {
   private markBad(index: number, fault: ShardFault, detail: string, err?: unknown): void {
     if (this.faults.has(index)) return;
     this.faults.set(index, { fault, detail });
-    if (fault === 'error') this.ctx.set.failed(index, err);
+    // A missing shard file (ENOENT) goes to the set too: it takes the drive offline when its root
+    // vanished with it (an unmounted or removed drive), which logs the drive by name.
+    if (fault === 'error' || (fault === 'missing' && err !== undefined)) this.ctx.set.failed(index, err);
     if (this.report && (fault === 'missing' || fault === 'corrupt')) this.ctx.sink.degraded(this.id, [index], fault as DegradedReason);
   }
 
@@ -91,7 +93,7 @@ export class PieceShards {
     try {
       fh = await open(path, 'r');
     } catch (err) {
-      if (errCode(err) === 'ENOENT') return { fault: 'missing', detail: 'no shard file' };
+      if (errCode(err) === 'ENOENT') return { fault: 'missing', detail: 'no shard file', err };
       return { fault: 'error', detail: String(err), err };
     }
     try {
