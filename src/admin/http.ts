@@ -168,6 +168,11 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
     send(res, status, out);
   } catch (err) {
     const e = adminErrorOf(err);
+    // An unread body on an error answer: the connection closes after it (said in the answer, so a
+    // client never sends its next request on a socket about to close) rather than reading the body.
+    // A request without a body is complete once read: its connection stays open.
+    const unread = !req.complete && (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0');
+    if (unread && !res.headersSent) res.setHeader('Connection', 'close');
     if (e) {
       status = e.status;
       code = e.code;
@@ -179,8 +184,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
       deps.log.error({ err: err instanceof SecretUnreadableError ? err.message : err, requestId }, 'admin request failed');
       if (!res.headersSent) send(res, 500, { Code: 'InternalError', Message: 'We encountered an internal error. Please try again.', RequestId: requestId });
     }
-    // An unread body on an error answer: close the connection rather than read it.
-    if (!req.complete) res.once('finish', () => req.destroy());
+    if (unread) res.once('finish', () => req.destroy());
   } finally {
     const line: AccessFacts = {
       reqId: requestId,

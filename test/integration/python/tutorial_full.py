@@ -21,6 +21,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 import urllib.error
 import urllib.request
@@ -37,6 +38,7 @@ CURL = os.environ.get('CURL', 'curl')
 # Every upload request's payload mode, from every client (registered on the default session, so
 # the clients the tutorial creates itself, §8's main() included, inherit the hook).
 payload_modes = {}
+payload_modes_lock = threading.Lock()
 
 
 def record_payload_mode(request, event_name, **kwargs):
@@ -47,8 +49,10 @@ def record_payload_mode(request, event_name, **kwargs):
     mode = mode.decode() if isinstance(mode, bytes) else mode
     if mode is not None and len(mode) == 64 and all(c in '0123456789abcdef' for c in mode):
         mode = '<sha256 hex>'
-    counts = payload_modes.setdefault(op, {})
-    counts[str(mode)] = counts.get(str(mode), 0) + 1
+    # §7 uploads from a thread pool: a read-modify-write of the count is not atomic across threads.
+    with payload_modes_lock:
+        counts = payload_modes.setdefault(op, {})
+        counts[str(mode)] = counts.get(str(mode), 0) + 1
 
 
 def step(title):
