@@ -15,7 +15,10 @@ die() { printf '\ntest.sh: ERROR: %s\n' "$*" >&2; exit 1; }
 # chromium: headless browser for test/integration/browser.test.ts (driven by playwright-core with
 # executablePath /usr/bin/chromium; playwright's own browser download is never used).
 # fuse3 + python3-fusepy: the power-cut test's FUSE file system (test/power-cut/powercut_fs.py).
-DEB_PACKAGES=(awscli python3-boto3 s3cmd rclone curl python3-venv chromium fuse3 python3-fusepy)
+# postgresql + etcd-server: the PostgreSQL metadata store and the gateway cluster tests start
+# throw-away servers of their own on free loopback ports (test/helpers/postgres.ts, etcd.ts); the
+# packages' own services are not used.
+DEB_PACKAGES=(awscli python3-boto3 s3cmd rclone curl python3-venv chromium fuse3 python3-fusepy postgresql etcd-server)
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
@@ -32,7 +35,7 @@ if ((${#missing[@]})); then
   apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-for bin in /usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/bin/curl /usr/bin/python3 /usr/bin/chromium /usr/bin/fusermount3; do
+for bin in /usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/bin/curl /usr/bin/python3 /usr/bin/chromium /usr/bin/fusermount3 /usr/bin/etcd; do
   [[ -x "$bin" ]] || die "$bin not found after installing packages"
 done
 
