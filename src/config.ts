@@ -2,6 +2,7 @@
 // Every flag has an environment twin; `--help` prints the table below.
 import { availableParallelism } from 'node:os';
 import { join, resolve, sep } from 'node:path';
+import { parseEtcdEndpoints } from './config-etcd.js';
 
 export const DEFAULT_ACCESS_KEY = 'rustfsadmin';
 export const DEFAULT_SECRET_KEY = 'rustfssecret';
@@ -110,6 +111,8 @@ export interface Config {
   metrics: { auth: 'public' | 'bearer' | 'sigv4'; token?: string; tokenFile?: string };
   /** The audit log (src/audit/, docs/audit.md): a record per request to a rotated file and/or a webhook; absent = off. */
   audit?: AuditConfig;
+  /** --etcd: etcd client URLs (http://HOST:PORT) for membership, the job leader and change notices (src/cluster/); absent = no etcd. */
+  etcd?: string[];
 }
 
 export interface AuditConfig {
@@ -273,6 +276,7 @@ const FLAGS: FlagSpec[] = [
   },
   { flag: 'metrics-token', env: ['STRATA_METRICS_TOKEN'], arg: 'TOKEN', doc: 'with --metrics-auth bearer: the token' },
   { flag: 'metrics-token-file', env: ['STRATA_METRICS_TOKEN_FILE'], arg: 'FILE', doc: 'with --metrics-auth bearer: read the token from FILE' },
+  { flag: 'etcd', env: ['STRATA_ETCD'], arg: 'URL1,URL2', doc: 'etcd endpoints (http://HOST:PORT): gateway membership, job leader, change notices' },
 ];
 
 export class ConfigError extends Error {}
@@ -452,6 +456,11 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     throw new ConfigError('--sse-default AES256 needs the key service (--kms-secret-key or --kms-secret-key-file)');
   const audit = parseAudit(nonEmpty);
   if (audit) config.audit = audit;
+  const etcd = nonEmpty('etcd');
+  if (etcd !== undefined)
+    config.etcd = parseEtcdEndpoints(etcd, (m) => {
+      throw new ConfigError(m);
+    });
   return { help: false, config: Object.freeze(config) };
 }
 

@@ -14,6 +14,7 @@ import { metaCopyDirs } from './store/meta/mirror.js';
 import { metaCopyStatus } from './store/meta/mirror-readmit.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
+import { EtcdCluster } from './cluster/etcd.js';
 import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
 import { type DrivesLock, lockDrives } from './store/lock.js';
@@ -136,6 +137,8 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const jobsStop = new AbortController();
   /** Settles once the jobs runner has stopped (after jobsStop aborts) and released its lease. */
   let jobsDone: Promise<void> = Promise.resolve();
+  /** --etcd: membership, the job leader and change notices (src/cluster/etcd.ts); closed after the jobs. */
+  let etcd: EtcdCluster | undefined;
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen({ host: config.host || undefined, port: config.port }, () => ok());
@@ -179,6 +182,8 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     }
     server.close(() => {
       jobsDone
+        .then(() => etcd?.close())
+        .catch(() => undefined)
         .then(() => store.close())
         .catch(() => undefined)
         .then(() => audit?.close(AUDIT_FLUSH_MS))
@@ -249,8 +254,14 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
       ...erasureJobs(store, erasure, { scrubRate: config.scrubRate, scrubPassGapMs: Number(process.env.STRATA_TEST_SCRUB_PASS_GAP_MS) || undefined, log }),
     );
   metrics.jobNames = jobs.map((j) => j.name);
+  if (config.etcd) {
+    // Registration runs in the background: etcd is never on the request path, nor in the way of starting.
+    etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
+    const address = `${config.host || '0.0.0.0'}:${port}`;
+    void etcd.registry.register({ id: store.owner, address, pid: process.pid, started: new Date().toISOString() }).catch(() => undefined);
+  }
   jobsDone = new JobRunner({
-    leases: store,
+    ...(etcd ? { elector: etcd.elector() } : { leases: store }),
     owner: store.owner,
     jobs,
     log,
