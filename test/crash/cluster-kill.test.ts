@@ -147,7 +147,8 @@ describe('cluster reliability › SIGKILL of a gateway mid-upload and mid-comple
         const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: mpKey }));
         const parts = Array.from({ length: 6 }, (_, i) => bodyOf(SEED, `${mpKey}#part${i}`, i < 5 ? 5 * MiB : 123_456));
         const etags: string[] = [];
-        for (const [i, p] of parts.entries()) etags.push((await s3.send(new UploadPartCommand({ Bucket: bucket, Key: mpKey, UploadId, PartNumber: i + 1, Body: p }))).ETag!);
+        for (const [i, p] of parts.entries())
+          etags.push((await s3.send(new UploadPartCommand({ Bucket: bucket, Key: mpKey, UploadId, PartNumber: i + 1, Body: p }))).ETag!);
         const whole = sha256Hex(Buffer.concat(parts));
         const direct = crashClient(victim.url());
         const completing = direct

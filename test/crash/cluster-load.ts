@@ -22,8 +22,9 @@ export interface LoadStats {
   gets: number;
 }
 
-/** What a failed call was: its HTTP status, or 'net' when no answer came (cut, refused, timed out). */
+/** What a failed call was: its HTTP status, 'timeout' when the client's bound passed, 'net' when the connection failed. */
 export function failureKind(err: unknown): string {
+  if ((err as Error)?.name === 'TimeoutError') return 'timeout';
   if (err instanceof S3ServiceException && err.$metadata.httpStatusCode) return String(err.$metadata.httpStatusCode);
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return status ? String(status) : 'net';

@@ -36,6 +36,13 @@ export interface Gateway {
   restart(): Promise<void>;
 }
 
+export interface Incarnation {
+  slot: number;
+  pid: number;
+  logs: () => string;
+  killedAt?: number;
+}
+
 export interface Cluster {
   /** The front's URL: what clients use. */
   url: string;
@@ -50,6 +57,8 @@ export interface Cluster {
   gateways: Gateway[];
   /** Every gateway's output so far (killed incarnations included), each line prefixed `[gN] `. */
   logs(): string;
+  /** Every gateway process started so far, in start order, with the time it was killed (ms since the epoch). */
+  incarnations(): Incarnation[];
   /** Everything stopped and removed. Idempotent. */
   stop(): Promise<void>;
 }
@@ -69,6 +78,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let etcd: EtcdCluster | undefined;
   const gateways: Gateway[] = [];
   const pastLogs: string[] = [];
+  const incarnations: Incarnation[] = [];
   let stopping: Promise<void> | undefined;
 
   const stop = () => {
@@ -89,6 +99,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const launch = async (g: Gateway) => {
       const s = await startServer({ dataDir, args, ...(opts.env && { env: opts.env }) });
       g.server = s;
+      incarnations.push({ slot: g.slot, pid: s.pid, logs: s.logs });
       front.setBackend(g.slot, { host: s.host, port: s.port });
     };
     for (let slot = 0; slot < n; slot++) {
@@ -103,6 +114,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           const s = g.server;
           if (!s) return;
           front.setBackend(slot, undefined);
+          const inc = incarnations.find((i) => i.pid === s.pid && i.killedAt === undefined);
+          if (inc) inc.killedAt = Date.now();
           process.kill(s.pid, signal);
           await s.exited;
           pastLogs.push(prefixed(slot, s.logs()));
@@ -128,6 +141,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       etcd,
       dataDir,
       gateways,
+      incarnations: () => incarnations.map((i) => ({ ...i })),
       logs: () => [...pastLogs, ...gateways.flatMap((g) => (g.server ? [prefixed(g.slot, g.server.logs())] : []))].join('\n'),
       stop,
     };

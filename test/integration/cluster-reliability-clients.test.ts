@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -149,7 +149,9 @@ describe('cluster reliability › real clients through a random gateway per requ
     }
   });
 
-  it('rclone › sync a small tree up, sync it back down into an empty directory: identical; sync after a local delete removes the object', { timeout: 180_000 }, async (t) => {
+  it('rclone › sync a small tree up, sync it back down into an empty directory: identical; sync after a local delete removes the object', {
+    timeout: 180_000,
+  }, async (t) => {
     const { env, cleanup } = await isolatedClientEnv(rcloneRemoteEnv(cluster.url, join(work, 'rclone.conf')));
     await writeFile(join(work, 'rclone.conf'), '');
     const rclone = async (args: string[]) => {
@@ -187,7 +189,9 @@ describe('cluster reliability › real clients through a random gateway per requ
     }
   });
 
-  it('curl › a presigned PUT uploads the file, a presigned GET returns it byte-equal; the same URL with a tampered signature → 403', { timeout: 60_000 }, async (t) => {
+  it('curl › a presigned PUT uploads the file, a presigned GET returns it byte-equal; the same URL with a tampered signature → 403', {
+    timeout: 60_000,
+  }, async (t) => {
     t.diagnostic((await run(CURL, ['--version'])).stdout.split('\n')[0]!);
     const s3 = testClient(cluster.url);
     try {

@@ -46,14 +46,17 @@ async function signedPut(url: string, agent: http.Agent, path: string, body: str
     body,
   });
   return new Promise<Answer>((resolve, reject) => {
-    const req = http.request({ host: hostname, port, method: 'PUT', path, headers: signed.headers as Record<string, string>, agent, timeout: 60_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(res.headers.etag && { etag: res.headers.etag }) }),
-      );
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: hostname, port, method: 'PUT', path, headers: signed.headers as Record<string, string>, agent, timeout: 60_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(res.headers.etag && { etag: res.headers.etag }) }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('no answer within 60 s')));
     req.on('error', reject);
     req.end(body);
@@ -138,7 +141,9 @@ describe('cluster reliability › conditional writes racing across gateways', ()
     });
   }
 
-  it('PutObject › 30 concurrent If-Match: <current ETag> overwrites spread over the gateways → one 200, the rest 412; the winner is stored', { timeout: 120_000 }, async (t) => {
+  it('PutObject › 30 concurrent If-Match: <current ETag> overwrites spread over the gateways → one 200, the rest 412; the winner is stored', {
+    timeout: 120_000,
+  }, async (t) => {
     const key = 'race/if-match';
     const first = 'the first version\n';
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: first }));
@@ -164,7 +169,9 @@ describe('cluster reliability › conditional writes racing across gateways', ()
       for (let i = 0; i < n; i++) {
         const up = await clients[i % 3]!.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
         ids.push(up.UploadId!);
-        const part = await clients[(i + 1) % 3]!.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: parts[i] }));
+        const part = await clients[(i + 1) % 3]!.send(
+          new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: parts[i] }),
+        );
         etags.push(part.ETag!);
       }
       const results = await Promise.allSettled(
