@@ -2,6 +2,7 @@
 // Each domain keeps its DDL in its own module and adds its steps here; ids are never renumbered and
 // a step once released is never edited (a change is a new step).
 import type { Migration } from './db.js';
+import { CORE_MIGRATION } from './schema-core.js';
 
 /**
  * The gateway registry (src/cluster/registry-pg.ts: a row per gateway process, its heartbeat) and
@@ -25,4 +26,4 @@ CREATE TABLE strata_namespace (
 INSERT INTO strata_namespace (id) VALUES (gen_random_uuid()::text);`,
 };
 
-export const MIGRATIONS: readonly Migration[] = [GATEWAYS_MIGRATION];
+export const MIGRATIONS: readonly Migration[] = [CORE_MIGRATION, GATEWAYS_MIGRATION];
