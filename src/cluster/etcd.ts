@@ -6,7 +6,7 @@
 import { Etcd3 } from 'etcd3';
 import { EtcdChanges } from './etcd-changes.js';
 import { EtcdGatewayRegistry } from './etcd-registry.js';
-import { EtcdElector, type EtcdElectorOptions } from './leader-etcd.js';
+import { EtcdElector, type EtcdElectorOptions, etcdLeader } from './leader-etcd.js';
 
 export interface EtcdHealth {
   /** Whether a member answered a status call within the deadline. */
@@ -51,6 +51,11 @@ export class EtcdCluster {
     const e = new EtcdElector(this.client, { owner: this.o.id, ttlSec: this.o.ttlSec, log: this.o.log, ...opts });
     this.electors.add(e);
     return e;
+  }
+
+  /** The owner id of the leader of election `name` (default 'jobs'), without campaigning; undefined: none or unreachable. */
+  leader(name?: string): Promise<string | undefined> {
+    return etcdLeader(this.client, name);
   }
 
   /** Tells every gateway that `what` changed (see etcd-changes.ts). */

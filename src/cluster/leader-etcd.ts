@@ -21,6 +21,15 @@ export interface EtcdElectorOptions {
 
 export const LEADER_PREFIX = '/strata/leader/';
 
+/** The owner id of the leader of election `name` as etcd has it now (undefined: none, or etcd unreachable). */
+export async function etcdLeader(client: Etcd3, name = 'jobs'): Promise<string | undefined> {
+  try {
+    return (await client.get(LEADER_PREFIX + name).options({ deadline: Date.now() + 2000 }).string()) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class EtcdElector implements LeaderElector {
   private readonly key: string;
   private readonly lease: KeptLease;
@@ -58,12 +67,8 @@ export class EtcdElector implements LeaderElector {
     return this.state.onChange(fn);
   }
 
-  async leader(): Promise<string | undefined> {
-    try {
-      return (await this.client.get(this.key).options({ deadline: Date.now() + 2000 }).string()) ?? undefined;
-    } catch {
-      return undefined;
-    }
+  leader(): Promise<string | undefined> {
+    return etcdLeader(this.client, this.o.name);
   }
 
   async close(opts: { resign?: boolean } = {}): Promise<void> {
