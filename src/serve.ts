@@ -172,7 +172,10 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
       meta: config.meta,
       id: store.owner,
       address: gatewayAddress(config.host, port, tls !== undefined),
-      leader: () => store.leaseHolder('jobs'),
+      // With --etcd the job runner follows etcd's election (below), not the jobs lease row.
+      leader: () => (etcd ? etcd.leader() : config.etcd ? Promise.resolve(undefined) : store.leaseHolder('jobs')),
+      leaderBy: config.etcd ? 'etcd' : 'postgres-lease',
+      ...(config.etcd && { etcd: async () => (etcd ? { ...(await etcd.health()) } : { healthy: false, error: 'starting' }) }),
       log,
     });
   }

@@ -94,6 +94,10 @@ export async function startGatewayPresence(o: {
   id: string;
   address: string;
   leader: () => Promise<string | undefined>;
+  /** How the leader is chosen (default 'postgres-lease'; 'etcd' with --etcd). */
+  leaderBy?: string;
+  /** etcd's health with --etcd. */
+  etcd?: () => Promise<Record<string, unknown>>;
   log: Logger;
 }): Promise<GatewayPresence> {
   const db = PgDb.create(o.meta.url, { poolSize: 1, applicationName: `strata-registry-${process.pid}`, connectTimeoutMs: 2000, statementTimeoutMs: 5000 });
@@ -102,7 +106,15 @@ export async function startGatewayPresence(o: {
   await keepRegistered(registry, { id: o.id, address: o.address, hostname: hostname(), pid: process.pid }, { log: o.log, signal: stop.signal });
   return {
     cluster: {
-      status: () => clusterStatus({ registry, selfId: o.id, leader: o.leader, leaderBy: 'postgres-lease', postgres: () => pgHealth(db) }),
+      status: () =>
+        clusterStatus({
+          registry,
+          selfId: o.id,
+          leader: o.leader,
+          leaderBy: o.leaderBy ?? 'postgres-lease',
+          postgres: () => pgHealth(db),
+          ...(o.etcd && { etcd: o.etcd }),
+        }),
     },
     async close() {
       stop.abort();

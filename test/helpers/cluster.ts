@@ -65,7 +65,6 @@ export interface Cluster {
 
 /** The gateway command line (after --address/--data, which startServer adds). */
 function gatewayArgs(metaUrl: string, etcd: EtcdCluster | undefined, extra: string[]): string[] {
-  if (process.env.DEV_SHARED_SQLITE) return ['--shared', 'yes', '--workers', '1', ...extra]; // DEV ONLY
   return ['--meta', metaUrl, ...(etcd ? ['--etcd', etcd.endpoints.join(',')] : []), '--workers', '1', ...extra];
 }
 
