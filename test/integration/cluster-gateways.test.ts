@@ -295,7 +295,11 @@ describe('gateways: three processes on one PostgreSQL and one data directory', (
     assert.deepEqual(gateways.map((g) => g.pid).sort(), [...pids].sort());
     assert.ok(gateways.every((g) => g.live));
     assert.equal(gateways.filter((g) => g.leader).length, 1);
-    for (const g of gateways) assert.ok(gw.some((s) => s.url === g.address), g.address);
+    for (const g of gateways)
+      assert.ok(
+        gw.some((s) => s.url === g.address),
+        g.address,
+      );
     assert.equal((body.leader as { by: string }).by, 'postgres-lease');
     const p = body.postgres as { reachable: boolean; serverVersion: string; migrationLevel: string; roundTripMs: number };
     assert.equal(p.reachable, true);

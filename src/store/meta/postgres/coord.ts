@@ -46,7 +46,10 @@ CREATE INDEX read_pins_expiry ON read_pins(expires_at);
  */
 async function referencedSql(c: PgClient): Promise<string | undefined> {
   const r = await c.query<{ o: string | null; u: string | null }>("SELECT to_regclass('object_data')::text AS o, to_regclass('upload_parts')::text AS u");
-  const parts = [r.rows[0]?.o && 'SELECT data_id FROM object_data WHERE data_id = ANY($1)', r.rows[0]?.u && 'SELECT data_id FROM upload_parts WHERE data_id = ANY($1)'];
+  const parts = [
+    r.rows[0]?.o && 'SELECT data_id FROM object_data WHERE data_id = ANY($1)',
+    r.rows[0]?.u && 'SELECT data_id FROM upload_parts WHERE data_id = ANY($1)',
+  ];
   const union = parts.filter((p): p is string => typeof p === 'string');
   return union.length === 0 ? undefined : union.join(' UNION ');
 }

@@ -2,7 +2,16 @@
 // the store's records. Schema: schema-core.ts. Statements run as named prepared statements (parsed
 // once per connection): a statement on a warm connection is one round trip.
 import pg from 'pg';
-import { type BucketRecord, type DataRef, type ListedObject, type ListedVersion, NULL_VERSION, type ObjectRecord, type PartRecord, type UploadRecord } from '../../types.js';
+import {
+  type BucketRecord,
+  type DataRef,
+  type ListedObject,
+  type ListedVersion,
+  NULL_VERSION,
+  type ObjectRecord,
+  type PartRecord,
+  type UploadRecord,
+} from '../../types.js';
 import { parseExtras } from '../sqlite-sql.js';
 
 /** int8 (bigint: sizes, times, counts) as JS numbers, not strings (every value fits 2^53). */

@@ -117,7 +117,17 @@ async function loadQueue(c: PgClient): Promise<Queue> {
   // The owning object version, when the core tables (0001-core) have one for the piece.
   const owners = (await c.query<{ t: string | null }>("SELECT to_regclass('object_data')::text AS t")).rows[0]?.t != null;
   const rows = (
-    await c.query<{ piece_id: string; drives: number[]; reason: string; first_seen: string; attempts: number; next_try: string; bucket?: string; key?: unknown; version_id?: string }>(
+    await c.query<{
+      piece_id: string;
+      drives: number[];
+      reason: string;
+      first_seen: string;
+      attempts: number;
+      next_try: string;
+      bucket?: string;
+      key?: unknown;
+      version_id?: string;
+    }>(
       `SELECT q.*${owners ? ', o.bucket, o.key, o.version_id' : ''} FROM (
          SELECT piece_id, array_agg(drive ORDER BY drive) AS drives, min(reason) AS reason, min(first_seen) AS first_seen,
            max(attempts) AS attempts, min(next_try) AS next_try

@@ -54,7 +54,10 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
     const a = await open(url);
     const b = await open(url);
     try {
-      await a.kmsKeys.createKey({ keyId: 'k', enabled: true, created: 1, currentVersion: 1, rotated: 1 }, { keyId: 'k', version: 1, created: 1, rootKeyId: 'r' });
+      await a.kmsKeys.createKey(
+        { keyId: 'k', enabled: true, created: 1, currentVersion: 1, rotated: 1 },
+        { keyId: 'k', version: 1, created: 1, rootKeyId: 'r' },
+      );
       assert.ok(await eventually(() => b.kmsKeys.getKey('k') !== undefined));
       await a.kmsKeys.addVersion({ keyId: 'k', version: 2, created: 5, rootKeyId: 'r', sealed: Buffer.from('v2') });
       await a.kmsKeys.setEnabled('k', false);

@@ -283,10 +283,20 @@ export class PgMetaStore implements MetaStore {
     }
   }
 
-  deleteObject(bucket: string, key: string, versionId: string = NULL_VERSION, lock?: LockCheck, expectLastModified?: number): Promise<ObjectRecord | undefined> {
+  deleteObject(
+    bucket: string,
+    key: string,
+    versionId: string = NULL_VERSION,
+    lock?: LockCheck,
+    expectLastModified?: number,
+  ): Promise<ObjectRecord | undefined> {
     const kb = toBytes(key);
     return this.tx(async (c) => {
-      const [row] = await this.q<ObjectRow>(`SELECT ${OBJ_COLS} FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3 FOR UPDATE`, [bucket, kb, versionId], c);
+      const [row] = await this.q<ObjectRow>(
+        `SELECT ${OBJ_COLS} FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3 FOR UPDATE`,
+        [bucket, kb, versionId],
+        c,
+      );
       if (row === undefined) {
         if ((await this.q('SELECT 1 FROM buckets WHERE name = $1', [bucket], c)).length === 0) throw new StoreError('NoSuchBucket');
         return undefined;
@@ -397,7 +407,11 @@ export class PgMetaStore implements MetaStore {
   }
 
   async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
-    const [row] = await this.q<UploadRow>(`SELECT ${UPLOAD_COLS} FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3`, [bucket, toBytes(key), uploadId]);
+    const [row] = await this.q<UploadRow>(`SELECT ${UPLOAD_COLS} FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3`, [
+      bucket,
+      toBytes(key),
+      uploadId,
+    ]);
     return row && toUpload(row);
   }
 
@@ -417,7 +431,17 @@ export class PgMetaStore implements MetaStore {
         `INSERT INTO upload_parts (bucket, key, upload_id, ${PART_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (bucket, key, upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
            last_modified = excluded.last_modified, data_id = excluded.data_id, checksums = excluded.checksums`,
-        [bucket, kb, uploadId, part.partNumber, part.size, part.etag, part.lastModified, part.data.id, part.checksums === undefined ? null : JSON.stringify(part.checksums)],
+        [
+          bucket,
+          kb,
+          uploadId,
+          part.partNumber,
+          part.size,
+          part.etag,
+          part.lastModified,
+          part.data.id,
+          part.checksums === undefined ? null : JSON.stringify(part.checksums),
+        ],
         c,
       );
       return u.data_id === null ? [] : this.unreferenced(c, [{ id: u.data_id, size: u.size ?? 0 }]);
@@ -515,10 +539,10 @@ export class PgMetaStore implements MetaStore {
   // ---- bucket configuration documents -------------------------------------------------------
 
   async getBucketConfig(bucket: string, name: string): Promise<string | undefined> {
-    const [row] = await this.q<{ value: string | null }>('SELECT (SELECT value FROM bucket_config WHERE bucket = b.name AND name = $2) AS value FROM buckets b WHERE b.name = $1', [
-      bucket,
-      name,
-    ]);
+    const [row] = await this.q<{ value: string | null }>(
+      'SELECT (SELECT value FROM bucket_config WHERE bucket = b.name AND name = $2) AS value FROM buckets b WHERE b.name = $1',
+      [bucket, name],
+    );
     if (row === undefined) throw new StoreError('NoSuchBucket');
     return row.value ?? undefined;
   }
