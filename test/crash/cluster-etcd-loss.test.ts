@@ -10,33 +10,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { adminCall } from '../helpers/admin.js';
-import { type Cluster, type Incarnation, startCluster } from '../helpers/cluster.js';
+import { type Cluster, clusterStatus as statusOf, type Incarnation, startCluster } from '../helpers/cluster.js';
 import { newBucketName } from '../helpers/clients.js';
-import { ACCESS_KEY, SECRET_KEY } from '../helpers/server.js';
 import { ClusterLoad } from './cluster-load.js';
 import { crashClient } from './cycles.js';
-import { deadline, sleep } from './harness.js';
+import { sleep } from './harness.js';
 
 const SEED = process.env.STRATA_CLUSTER_SEED ? Number(process.env.STRATA_CLUSTER_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 /** The gateways' etcd lease (src/cluster/etcd.ts, default 5 s). */
 const LEASE_MS = 5_000;
 /** A new leader within the lease, etcd's own election (1 s election timeout) and a few polls: the bound of every wait for one. */
 const NEW_LEADER_BOUND_MS = 3 * LEASE_MS;
-
-interface Status {
-  leader: { id: string | null; by?: string };
-  gateways: Array<{ id: string; live: boolean; pid: number; leader: boolean }>;
-}
-
-/** The cluster status as gateway `url` sees it, or undefined when it does not answer within 5 s. */
-async function statusOf(url: string): Promise<Status | undefined> {
-  const r = await Promise.race([
-    adminCall(url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, 'GET', 'cluster/status').catch(() => undefined),
-    deadline(5_000),
-  ]);
-  return r?.status === 200 ? (r.body as unknown as Status) : undefined;
-}
 
 /** Leadership intervals [from, to) of one gateway process, from its own log lines. */
 function leadership(inc: Incarnation): Array<{ pid: number; from: number; to: number }> {

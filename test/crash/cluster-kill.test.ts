@@ -23,7 +23,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { type Cluster, type Gateway, startCluster } from '../helpers/cluster.js';
+import { type Cluster, clusterStatus, type Gateway, startCluster } from '../helpers/cluster.js';
 import { newBucketName } from '../helpers/clients.js';
 import { testSigner } from '../helpers/s3.js';
 import { ClusterLoad, failureKind } from './cluster-load.js';
@@ -107,6 +107,14 @@ describe('cluster reliability › SIGKILL of a gateway mid-upload and mid-comple
       assert.equal((await readWhole(c, bucket, key)).sha, sha, `the restarted gateway ${victim.slot} serves ${key}`);
     } finally {
       c.destroy();
+    }
+    // It joins: every gateway's cluster status lists the new process as live (bounded wait: a heartbeat).
+    const pid = victim.server!.pid;
+    for (let i = 0; ; i++) {
+      const answers = await Promise.all(cluster.gateways.map((g) => clusterStatus(g.url())));
+      if (answers.every((a) => a?.gateways.some((x) => x.pid === pid && x.live))) break;
+      assert.ok(i < 75, `the restarted gateway (pid ${pid}) is listed live by every gateway: ${JSON.stringify(answers.map((a) => a?.gateways))}`);
+      await sleep(200);
     }
   }
 

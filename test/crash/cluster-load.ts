@@ -24,7 +24,8 @@ export interface LoadStats {
 
 /** What a failed call was: its HTTP status, 'timeout' when the client's bound passed, 'net' when the connection failed. */
 export function failureKind(err: unknown): string {
-  if ((err as Error)?.name === 'TimeoutError') return 'timeout';
+  // The SDK names a reset connection TimeoutError too: only its own deadlines are timeouts here.
+  if ((err as Error)?.name === 'TimeoutError' && /exceeded the configured|timed out after|did not establish/.test((err as Error).message)) return 'timeout';
   if (err instanceof S3ServiceException && err.$metadata.httpStatusCode) return String(err.$metadata.httpStatusCode);
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return status ? String(status) : 'net';

@@ -7,10 +7,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { adminCall } from './admin.js';
 import { type EtcdCluster, startEtcd } from './etcd.js';
 import { type Front, type FrontMode, startFront } from './front.js';
 import { type PostgresCluster, startPostgres } from './postgres.js';
-import { type RunningServer, startServer } from './server.js';
+import { ACCESS_KEY, type RunningServer, SECRET_KEY, startServer } from './server.js';
 
 export interface ClusterOptions {
   /** Gateways (default 3). */
@@ -156,4 +157,20 @@ function prefixed(slot: number, text: string): string {
     .filter((l) => l !== '')
     .map((l) => `[g${slot}] ${l}`)
     .join('\n');
+}
+
+/** What tests read of GET /_strata/admin/v1/cluster/status (docs/admin-api.md). */
+export interface ClusterStatus {
+  leader: { id: string | null; by?: string };
+  gateways: Array<{ id: string; live: boolean; pid: number; leader: boolean }>;
+}
+
+/** The cluster status as the gateway at `url` answers it (root keys), or undefined when it does not within 5 s. */
+export async function clusterStatus(url: string): Promise<ClusterStatus | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 5000)));
+  const call = adminCall(url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, 'GET', 'cluster/status').catch(() => undefined);
+  const r = await Promise.race([call, late]);
+  clearTimeout(timer);
+  return r?.status === 200 ? (r.body as unknown as ClusterStatus) : undefined;
 }
