@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { newBucketName } from '../helpers/clients.js';
+import { type Front, startFront } from '../helpers/front.js';
 import { testClient, testSigner } from '../helpers/s3.js';
 
 const md5 = (b: Buffer | string) => `"${createHash('md5').update(b).digest('hex')}"`;
@@ -120,13 +121,18 @@ describe('cluster reliability › conditional writes racing across gateways', ()
     }
   }
 
-  for (const via of ['round robin, straight to each gateway', 'the random front'] as const) {
+  for (const via of ['round robin, straight to each gateway', 'the random front', 'a front that picks per connection'] as const) {
     it(`PutObject › 50 concurrent If-None-Match: * on one new key (${via}) → exactly one 200, the rest 412; every gateway serves the winner's bytes`, {
       timeout: 120_000,
     }, async (t) => {
-      const key = `race/${via.startsWith('round') ? 'direct' : 'front'}`;
+      const key = `race/${via.split(' ')[0]}-${via.split(' ').at(-1)}`;
       const targets = cluster.gateways.map((g) => ({ url: g.url(), agent: agent() }));
-      const front = { url: cluster.url, agent: agent() };
+      let byConnection: Front | undefined;
+      if (via.endsWith('connection')) {
+        byConnection = await startFront('connection');
+        for (const g of cluster.gateways) byConnection.setBackend(g.slot, { host: g.server!.host, port: g.server!.port });
+      }
+      const front = { url: byConnection?.url ?? cluster.url, agent: agent() };
       // 32 KiB each, so the data writes overlap and the metadata commit is where they race.
       const bodies = Array.from({ length: 50 }, (_, i) => `writer ${i}: ${randomBytes(16 * 1024).toString('hex')}\n`);
       const answers = await Promise.all(
@@ -135,6 +141,8 @@ describe('cluster reliability › conditional writes racing across gateways', ()
           return signedPut(to.url, to.agent, `/${bucket}/${key}`, b, { 'if-none-match': '*' });
         }),
       );
+      await byConnection?.close();
+      if (byConnection) t.diagnostic(`connections per gateway: ${byConnection.counts().join(' ')}`);
       const w = oneWinner(t, answers, 'If-None-Match');
       assert.equal(answers[w]!.etag, md5(bodies[w]!));
       await everyGatewayServes(key, bodies[w]!);
