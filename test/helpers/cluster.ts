@@ -13,6 +13,9 @@ import { type Front, type FrontMode, startFront } from './front.js';
 import { type PostgresCluster, startPostgres } from './postgres.js';
 import { ACCESS_KEY, type RunningServer, SECRET_KEY, startServer } from './server.js';
 
+/** The bound of a gateway's start (the test machine may be busy: several clusters run side by side). */
+const GATEWAY_START_MS = 60_000;
+
 export interface ClusterOptions {
   /** Gateways (default 3). */
   gateways?: number;
@@ -97,7 +100,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const metaUrl = await pg.createDatabase();
     const args = gatewayArgs(metaUrl, etcd, opts.args ?? []);
     const launch = async (g: Gateway) => {
-      const s = await startServer({ dataDir, args, ...(opts.env && { env: opts.env }) });
+      const s = await startServer({ dataDir, args, startTimeoutMs: GATEWAY_START_MS, ...(opts.env && { env: opts.env }) });
       g.server = s;
       incarnations.push({ slot: g.slot, pid: s.pid, logs: s.logs });
       front.setBackend(g.slot, { host: s.host, port: s.port });
@@ -129,8 +132,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       };
       gateways.push(g);
     }
-    // All at once: the migrations run under an advisory lock, the registry takes concurrent joins.
-    await Promise.all(gateways.map(launch));
+    // The first one migrates the schema; then the others at once (the registry takes concurrent joins).
+    await launch(gateways[0]!);
+    await Promise.all(gateways.slice(1).map(launch));
     return {
       url: front.url,
       host: front.host,
