@@ -42,7 +42,11 @@ export class EtcdGatewayRegistry implements GatewayRegistry {
   }
 
   async list(): Promise<GatewayInfo[]> {
-    const all = await this.client.getAll().prefix(GATEWAYS_PREFIX).options({ deadline: Date.now() + 3000 }).strings();
+    const all = await this.client
+      .getAll()
+      .prefix(GATEWAYS_PREFIX)
+      .options({ deadline: Date.now() + 3000 })
+      .strings();
     const out: GatewayInfo[] = [];
     for (const [key, value] of Object.entries(all)) {
       try {
