@@ -21,7 +21,7 @@ import { BatchedLines, createConsoleServer, createServer, drainConnections } fro
 import { type DrivesLock, lockDrives } from './store/lock.js';
 import { createDriveDirs } from './store/data/erasure/drive-format.js';
 import { setHashOffload } from './store/hash-offload.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
 import { erasureText, listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
@@ -258,8 +258,8 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   if (config.etcd) {
     // Registration runs in the background: etcd is never on the request path, nor in the way of starting.
     etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
-    const address = `${config.host || '0.0.0.0'}:${port}`;
-    void etcd.registry.register({ id: store.owner, address, pid: process.pid, started: new Date().toISOString() }).catch(() => undefined);
+    const address = listenerUrl(config.host, port, tls !== undefined);
+    void etcd.registry.register({ id: store.owner, address, hostname: hostname(), pid: process.pid }).catch(() => undefined);
   }
   // The job leader: etcd with --etcd, else the store's lease row (src/cluster/leader-choice.ts).
   const elector = jobElector({ etcd, owner: store.owner, log });
