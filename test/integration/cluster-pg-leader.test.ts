@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PgElector } from '../../src/cluster/leader-pg.js';
-import { leaders, sampleLeaders, until } from '../helpers/electors.js';
+import { distModule, leaders, nodeChild, sampleLeaders, until } from '../helpers/electors.js';
 import { type PostgresCluster, startPostgres } from '../helpers/postgres.js';
 
 describe('PostgreSQL advisory-lock elector', () => {
@@ -70,6 +70,27 @@ describe('PostgreSQL advisory-lock elector', () => {
     const first = leaders(es)[0]!;
     await es[first]!.close({ resign: false });
     await until(() => leaders(es).length === 1 && leaders(es)[0] !== first, 'the other leads');
+  });
+
+  it('pg elector › a SIGKILLed leader process → a leader here; none here before', async () => {
+    const code = `
+      const { PgElector } = await import(process.env.MOD);
+      const e = new PgElector({ url: process.env.URL, owner: 'p5-child', name: 't5', leaseMs: 3000, pollMs: 100 });
+      e.onChange((leader) => process.stdout.write(JSON.stringify({ leader }) + '\\n'));
+      setInterval(() => {}, 1000);
+    `;
+    const child = nodeChild(code, { MOD: distModule('src/cluster/leader-pg.js'), URL: url });
+    try {
+      await child.line((m) => m.leader === true);
+      const es = electors('t5', ['p5-a', 'p5-b']);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.deepEqual(leaders(es), [], 'the child leads; nobody here');
+      assert.equal(await es[0]!.leader(), 'p5-child');
+      await child.kill();
+      await until(() => leaders(es).length === 1, 'a leader after the kill');
+    } finally {
+      await child.kill();
+    }
   });
 
   it('pg elector › PostgreSQL restarted → nobody leads while it is down, a leader once it is back', async () => {
