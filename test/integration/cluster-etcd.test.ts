@@ -21,7 +21,7 @@ function gatewayChild(endpoints: string[], id: string): Child {
     const e = c.elector({ pollMs: 100 });
     e.onChange((leader) => process.stdout.write(JSON.stringify({ leader }) + '\\n'));
     process.stdout.write(JSON.stringify({ ready: true }) + '\\n');
-    setInterval(() => {}, 1000);
+    setInterval(() => process.stdout.write(JSON.stringify({ sample: true, leader: e.isLeader(), at: Date.now() }) + '\\n'), 20);
   `;
   return nodeChild(code, { MOD: distModule('src/cluster/etcd.js'), EPS: JSON.stringify(endpoints), ID: id });
 }
@@ -89,6 +89,27 @@ describe('etcd cluster (3 members)', () => {
       const sampler = sampleLeaders(() => es);
       await until(() => leaders(es).length === 1, 'a leader after the kill', TTL * 1000 * 4);
       assert.equal(sampler.stop().max, 1);
+      await Promise.all(es.map((e) => e.close()));
+    } finally {
+      await child.kill();
+    }
+  });
+
+  it('etcd elector › a leader frozen (SIGSTOP) past its lease → another leads; thawed, the first sample says it no longer leads', async () => {
+    const child = gatewayChild(etcd.endpoints, 'elect5-child');
+    try {
+      await child.line((m) => m.leader === true);
+      const es = ['a', 'b'].map((id) => join(`elect5-${id}`).elector({ pollMs: 100 }));
+      const sampler = sampleLeaders(() => es);
+      child.proc.kill('SIGSTOP');
+      await until(() => leaders(es).length === 1, 'a leader here while the child is frozen', TTL * 1000 * 4);
+      const thawed = Date.now();
+      child.proc.kill('SIGCONT');
+      const first = await child.line((m) => m.sample === true && (m.at as number) >= thawed);
+      assert.equal(first.leader, false, 'the thawed process knows at once that it does not lead');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(sampler.stop().max, 1);
+      assert.equal(leaders(es).length, 1);
       await Promise.all(es.map((e) => e.close()));
     } finally {
       await child.kill();
