@@ -33,6 +33,10 @@ describe('config --etcd', () => {
       ['ftp://h:1', /expected/],
       ['http://h:1/path', /expected/],
     ] as const)
-      assert.throws(() => parse(['--etcd', value]), (err: unknown) => err instanceof ConfigError && re.test(err.message), value);
+      assert.throws(
+        () => parse(['--etcd', value]),
+        (err: unknown) => err instanceof ConfigError && re.test(err.message),
+        value,
+      );
   });
 });

@@ -15,6 +15,7 @@ import { metaCopyStatus } from './store/meta/mirror-readmit.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
 import { EtcdCluster } from './cluster/etcd.js';
+import { jobElector } from './cluster/leader-choice.js';
 import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
 import { type DrivesLock, lockDrives } from './store/lock.js';
@@ -293,11 +294,13 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   if (config.etcd) {
     // Registration runs in the background: etcd is never on the request path, nor in the way of starting.
     etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
-    const address = `${config.host || '0.0.0.0'}:${port}`;
-    void etcd.registry.register({ id: store.owner, address, pid: process.pid, started: new Date().toISOString() }).catch(() => undefined);
+    const address = listenerUrl(config.host, port, tls !== undefined);
+    void etcd.registry.register({ id: store.owner, address, hostname: hostname(), pid: process.pid }).catch(() => undefined);
   }
+  // The job leader: etcd with --etcd, else the store's lease row (src/cluster/leader-choice.ts).
+  const elector = jobElector({ etcd, owner: store.owner, log });
   jobsDone = new JobRunner({
-    ...(etcd ? { elector: etcd.elector() } : { leases: store }),
+    ...(elector ? { elector } : { leases: store }),
     owner: store.owner,
     jobs,
     log,

@@ -114,7 +114,11 @@ export class EtcdChanges {
   /** After a gap: every kind of change known is told once (a reload costs little; a missed one, stale caches). */
   private async replay(): Promise<void> {
     try {
-      const keys = await this.client.getAll().prefix(CHANGES_PREFIX).options({ deadline: Date.now() + 3000 }).keys();
+      const keys = await this.client
+        .getAll()
+        .prefix(CHANGES_PREFIX)
+        .options({ deadline: Date.now() + 3000 })
+        .keys();
       for (const k of keys) this.tell(k.slice(CHANGES_PREFIX.length));
     } catch {
       // etcd away again: the next reconnection replays

@@ -19,7 +19,7 @@ export interface KeptLeaseOptions {
   log?: { warn(obj: object, msg: string): void };
 }
 
-const sleepUnref = (ms: number, wake: { fn?: () => void }) =>
+const sleepOrWake = (ms: number, wake: { fn?: () => void }) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
     wake.fn = () => {
@@ -29,20 +29,16 @@ const sleepUnref = (ms: number, wake: { fn?: () => void }) =>
   });
 
 /** Runs `p` with a timeout (the gRPC deadline should end it first; this is the belt to its braces). */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`etcd call timed out after ${ms} ms`)), ms + 250);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
+async function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`etcd call timed out after ${ms} ms`)), ms + 250);
   });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class KeptLease {
@@ -105,7 +101,7 @@ export class KeptLease {
     while (!this.closed) {
       await this.step();
       if (this.closed) return;
-      await sleepUnref(this.valid() ? this.ttlMs / 3 : Math.min(500, this.ttlMs / 3), this.wake);
+      await sleepOrWake(this.valid() ? this.ttlMs / 3 : Math.min(500, this.ttlMs / 3), this.wake);
     }
   }
 

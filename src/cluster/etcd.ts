@@ -9,7 +9,7 @@ import { EtcdGatewayRegistry } from './etcd-registry.js';
 import { EtcdElector, type EtcdElectorOptions, etcdLeader } from './leader-etcd.js';
 
 export interface EtcdHealth {
-  /** Whether a member answered a status call within the deadline. */
+  /** Whether a member answered a status call within the deadline and knows a raft leader. */
   healthy: boolean;
   endpoints: string[];
   /** Round trip of the status call. */
@@ -73,8 +73,9 @@ export class EtcdCluster {
     const started = performance.now();
     try {
       const s = await this.client.maintenance.status({ deadline: Date.now() + timeoutMs });
+      // A member that knows no raft leader answers, but the cluster cannot write: not healthy.
       return {
-        healthy: true,
+        healthy: s.leader !== '0',
         endpoints: this.o.endpoints,
         latencyMs: Math.round((performance.now() - started) * 10) / 10,
         version: s.version,

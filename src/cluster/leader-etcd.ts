@@ -24,7 +24,12 @@ export const LEADER_PREFIX = '/strata/leader/';
 /** The owner id of the leader of election `name` as etcd has it now (undefined: none, or etcd unreachable). */
 export async function etcdLeader(client: Etcd3, name = 'jobs'): Promise<string | undefined> {
   try {
-    return (await client.get(LEADER_PREFIX + name).options({ deadline: Date.now() + 2000 }).string()) ?? undefined;
+    return (
+      (await client
+        .get(LEADER_PREFIX + name)
+        .options({ deadline: Date.now() + 2000 })
+        .string()) ?? undefined
+    );
   } catch {
     return undefined;
   }
@@ -103,11 +108,13 @@ export class EtcdElector implements LeaderElector {
   private kick(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
-    this.round = this.round.then(() => this.campaign()).then(() => {
-      if (this.closed) return;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.kick(), this.pollMs);
-    });
+    this.round = this.round
+      .then(() => this.campaign())
+      .then(() => {
+        if (this.closed) return;
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.kick(), this.pollMs);
+      });
   }
 
   private async campaign(): Promise<void> {

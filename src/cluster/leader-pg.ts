@@ -113,11 +113,13 @@ export class PgElector implements LeaderElector {
 
   private kick(): void {
     if (this.closed) return;
-    this.round = this.round.then(() => this.attempt()).then(() => {
-      if (this.closed) return;
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.kick(), this.holds ? this.leaseMs / 3 : this.pollMs);
-    });
+    this.round = this.round
+      .then(() => this.attempt())
+      .then(() => {
+        if (this.closed) return;
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.kick(), this.holds ? this.leaseMs / 3 : this.pollMs);
+      });
   }
 
   /** The dedicated connection (opened on demand); losing it is losing the lock. */
@@ -179,15 +181,18 @@ export class PgElector implements LeaderElector {
       if (this.client !== c) return;
       this.validUntil = sent + this.leaseMs - Math.max(300, this.leaseMs / 10);
       clearTimeout(this.expiry);
-      this.expiry = setTimeout(() => {
-        if (!this.isLeader() && this.holds) {
-          // No answered ping in time: the lock may be freed soon; drop the connection and start over.
-          const old = this.client;
-          this.client = undefined;
-          this.lose('PostgreSQL did not answer in time');
-          old?.end().catch(() => undefined);
-        }
-      }, this.validUntil - Date.now() + 1);
+      this.expiry = setTimeout(
+        () => {
+          if (!this.isLeader() && this.holds) {
+            // No answered ping in time: the lock may be freed soon; drop the connection and start over.
+            const old = this.client;
+            this.client = undefined;
+            this.lose('PostgreSQL did not answer in time');
+            old?.end().catch(() => undefined);
+          }
+        },
+        this.validUntil - Date.now() + 1,
+      );
       this.state.set(true, this.o.owner, 'holds the advisory lock');
     } catch (err) {
       this.o.log?.warn({ err: String(err) }, 'job leader: PostgreSQL round failed');

@@ -1,27 +1,35 @@
-// The gateway registry's interface (the etcd slice's copy: slice gateway defines the same shape in
-// src/cluster/registry.ts; the lead keeps one). Each gateway process registers itself and keeps its
-// entry alive; anyone lists the live ones (`strata admin cluster status`).
+// The gateway registry's interface — the same shape as slice gateway's src/cluster/registry.ts
+// (GatewaySelf, GatewayEntry, GatewayRegistry), copied here because that file is not on this branch:
+// when both are merged, this file goes and etcd-registry.ts imports registry.ts instead.
 
-/** One gateway process as it registered. */
-export interface GatewayInfo {
-  /** Unique per process (e.g. host:port/pid or a random id). */
+/** What a gateway process says about itself when it registers. */
+export interface GatewaySelf {
+  /** Unique per process and start: the Store's owner name. */
   id: string;
-  /** Where it serves S3 (HOST:PORT or a URL). */
+  /** Where it serves S3, as a client reaches it (http(s)://host:port). */
   address: string;
+  /** The machine's host name. */
+  hostname: string;
   pid: number;
-  /** When it started (ISO 8601). */
-  started: string;
-  /** When the registry last heard from it (ISO 8601), when the registry knows (PostgreSQL heartbeats); etcd leases do not say. */
-  lastSeen?: string;
+}
+
+/** A registered gateway as listed. Times are epoch milliseconds by the registry's clock. */
+export interface GatewayEntry extends GatewaySelf {
+  startedAt: number;
+  lastSeen: number;
+  /** Seen within the registry's liveness window. */
+  live: boolean;
 }
 
 export interface GatewayRegistry {
-  /** Registers this process and keeps the entry alive until close() (re-registering after an outage). */
-  register(self: GatewayInfo): Promise<void>;
-  /** Renews the entry now (the registry also renews it on its own). */
+  /** 'postgres' or 'etcd': shown by the cluster status. */
+  readonly kind: string;
+  /** Registers this process (again after a loss: idempotent). */
+  register(self: GatewaySelf): Promise<void>;
+  /** This process is still alive (re-registers when its entry was lost). */
   heartbeat(): Promise<void>;
-  /** The live gateways, by id. */
-  list(): Promise<GatewayInfo[]>;
-  /** Removes this process's entry and stops renewing it. */
+  /** Every gateway known, by start time. */
+  list(): Promise<GatewayEntry[]>;
+  /** Removes this process's entry (a clean stop) and releases what the registry holds. */
   close(): Promise<void>;
 }

@@ -74,6 +74,33 @@ describe('JobRunner with an elector', () => {
     assert.equal(elector.isLeader(), true, 'the runner leaves the elector to its owner');
   });
 
+  it('JobRunner › elector › leadership lost during a step → that step’s signal aborts at once', async () => {
+    const elector = new HandElector();
+    let aborted = 0;
+    let steps = 0;
+    const job: Job = {
+      name: 'long',
+      intervalMs: 0,
+      async step(signal) {
+        steps++;
+        // A long step: it ends only when told to stop.
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        aborted++;
+        return true;
+      },
+    };
+    const stop = new AbortController();
+    const done = new JobRunner({ elector, owner: 'x', jobs: [job], tickMs: 5 }).run(stop.signal);
+    elector.set(true);
+    await until(() => steps === 1, 'the step started');
+    elector.set(false);
+    await until(() => aborted === 1, 'the step was told');
+    await sleep(50);
+    assert.equal(steps, 1, 'no step after leadership ended');
+    stop.abort();
+    await done;
+  });
+
   it('JobRunner › needs exactly one of leases and elector', () => {
     const store = new Store(memoryMetaStore(), new MemoryDataStore());
     assert.throws(() => new JobRunner({ owner: 'x', jobs: [] }), /either leases or an elector/);

@@ -118,7 +118,13 @@ export class JobRunner {
     return this.held;
   }
 
-  private async runRound(job: Job, signal: AbortSignal): Promise<void> {
+  private async runRound(job: Job, stop: AbortSignal): Promise<void> {
+    // With an elector, the step in flight is also told (its signal aborts) the moment leadership ends.
+    const lost = new AbortController();
+    const off = this.o.elector?.onChange((leading) => {
+      if (!leading) lost.abort();
+    });
+    const signal = off ? AbortSignal.any([stop, lost.signal]) : stop;
     let items = 0;
     let ok = true;
     let stepItems = 0;
@@ -148,6 +154,7 @@ export class JobRunner {
       ok = false;
       this.o.log?.warn({ err, job: job.name }, 'background job failed (retried at its next round)');
     } finally {
+      off?.();
       const now = Date.now();
       this.o.observer?.round(job.name, { ok, items, endedAt: now, nextRun: now + job.intervalMs });
     }

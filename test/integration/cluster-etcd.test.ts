@@ -17,11 +17,11 @@ function gatewayChild(endpoints: string[], id: string): Child {
   const code = `
     const { EtcdCluster } = await import(process.env.MOD);
     const c = new EtcdCluster({ endpoints: JSON.parse(process.env.EPS), id: process.env.ID, ttlSec: ${TTL} });
-    await c.registry.register({ id: process.env.ID, address: '127.0.0.1:1', pid: process.pid, started: new Date().toISOString() });
+    await c.registry.register({ id: process.env.ID, address: 'http://127.0.0.1:1', hostname: 'child', pid: process.pid });
     const e = c.elector({ pollMs: 100 });
     e.onChange((leader) => process.stdout.write(JSON.stringify({ leader }) + '\\n'));
     process.stdout.write(JSON.stringify({ ready: true }) + '\\n');
-    setInterval(() => {}, 1000);
+    setInterval(() => process.stdout.write(JSON.stringify({ sample: true, leader: e.isLeader(), at: Date.now() }) + '\\n'), 20);
   `;
   return nodeChild(code, { MOD: distModule('src/cluster/etcd.js'), EPS: JSON.stringify(endpoints), ID: id });
 }
@@ -95,6 +95,27 @@ describe('etcd cluster (3 members)', () => {
     }
   });
 
+  it('etcd elector › a leader frozen (SIGSTOP) past its lease → another leads; thawed, the first sample says it no longer leads', async () => {
+    const child = gatewayChild(etcd.endpoints, 'elect5-child');
+    try {
+      await child.line((m) => m.leader === true);
+      const es = ['a', 'b'].map((id) => join(`elect5-${id}`).elector({ pollMs: 100 }));
+      const sampler = sampleLeaders(() => es);
+      child.proc.kill('SIGSTOP');
+      await until(() => leaders(es).length === 1, 'a leader here while the child is frozen', TTL * 1000 * 4);
+      const thawed = Date.now();
+      child.proc.kill('SIGCONT');
+      const first = await child.line((m) => m.sample === true && (m.at as number) >= thawed);
+      assert.equal(first.leader, false, 'the thawed process knows at once that it does not lead');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(sampler.stop().max, 1);
+      assert.equal(leaders(es).length, 1);
+      await Promise.all(es.map((e) => e.close()));
+    } finally {
+      await child.kill();
+    }
+  });
+
   it('etcd elector › the etcd raft leader SIGKILLed → etcd elects another, the job leader continues or moves, never two at once', async () => {
     const es = ['a', 'b', 'c'].map((id) => join(`elect4-${id}`).elector({ name: 'test4', pollMs: 100 }));
     await until(() => leaders(es).length === 1, 'one job leader');
@@ -119,16 +140,27 @@ describe('etcd cluster (3 members)', () => {
   it('etcd registry › lists the live gateways; a SIGKILLed one goes after its TTL, the others stay', async () => {
     const a = join('gw-a');
     const b = join('gw-b');
-    const started = new Date().toISOString();
-    await a.registry.register({ id: 'gw-a', address: '127.0.0.1:9001', pid: process.pid, started });
-    await b.registry.register({ id: 'gw-b', address: '127.0.0.1:9002', pid: process.pid, started });
+    const before = Date.now();
+    await a.registry.register({ id: 'gw-a', address: 'http://127.0.0.1:9001', hostname: 'h', pid: process.pid });
+    await b.registry.register({ id: 'gw-b', address: 'http://127.0.0.1:9002', hostname: 'h', pid: process.pid });
     const child = gatewayChild(etcd.endpoints, 'gw-child');
     try {
       await child.line((m) => m.ready === true);
-      const ids = async () => (await a.registry.list()).map((g) => g.id).filter((id) => id.startsWith('gw-'));
+      const ids = async () =>
+        (await a.registry.list())
+          .map((g) => g.id)
+          .filter((id) => id.startsWith('gw-'))
+          .sort();
       assert.deepEqual(await ids(), ['gw-a', 'gw-b', 'gw-child']);
       const entry = (await b.registry.list()).find((g) => g.id === 'gw-a');
-      assert.deepEqual(entry, { id: 'gw-a', address: '127.0.0.1:9001', pid: process.pid, started });
+      assert.ok(entry && entry.startedAt >= before && entry.startedAt <= Date.now() && entry.lastSeen >= entry.startedAt, JSON.stringify(entry));
+      assert.deepEqual(
+        { ...entry, startedAt: 0, lastSeen: 0 },
+        { id: 'gw-a', address: 'http://127.0.0.1:9001', hostname: 'h', pid: process.pid, startedAt: 0, lastSeen: 0, live: true },
+      );
+      // Registering again (after a loss, say) is harmless: still one entry.
+      await a.registry.register({ id: 'gw-a', address: 'http://127.0.0.1:9001', hostname: 'h', pid: process.pid });
+      await a.registry.heartbeat();
       await child.kill();
       await until(async () => !(await ids()).includes('gw-child'), 'the killed gateway dropped', TTL * 1000 * 4);
       assert.deepEqual(await ids(), ['gw-a', 'gw-b']);
@@ -176,10 +208,19 @@ describe('etcd unreachable (1 member)', () => {
 
   it('etcd down → leadership lapses within the lease time, health says unhealthy; back → leader and registered again', async () => {
     const e = c.elector({ pollMs: 100 });
-    await c.registry.register({ id: 'solo', address: '127.0.0.1:9000', pid: process.pid, started: new Date().toISOString() });
+    await c.registry.register({ id: 'solo', address: 'http://127.0.0.1:9000', hostname: 'h', pid: process.pid });
     await until(() => e.isLeader(), 'leads');
     await etcd.kill(0);
     await until(() => !e.isLeader(), 'leadership given up while etcd is away', TTL * 1000 * 2);
+    await until(
+      () =>
+        c.registry.heartbeat().then(
+          () => false,
+          () => true,
+        ),
+      'a heartbeat fails while etcd is away',
+      TTL * 1000 * 2,
+    );
     const h = await c.health(1000);
     assert.equal(h.healthy, false);
     assert.ok(h.error);

@@ -6,8 +6,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PgElector } from '../../src/cluster/leader-pg.js';
-import { leaders, sampleLeaders, until } from '../helpers/electors.js';
+import { type Child, distModule, leaders, nodeChild, sampleLeaders, until } from '../helpers/electors.js';
 import { type PostgresCluster, startPostgres } from '../helpers/postgres.js';
+
+/** A child process campaigning as `owner` in election `name`: reports changes and samples isLeader() every 20 ms. */
+function pgChild(url: string, owner: string, name: string): Child {
+  const code = `
+    const { PgElector } = await import(process.env.MOD);
+    const e = new PgElector({ url: process.env.URL, owner: process.env.OWNER, name: process.env.NAME, leaseMs: 3000, pollMs: 100 });
+    e.onChange((leader) => process.stdout.write(JSON.stringify({ leader }) + '\\n'));
+    setInterval(() => process.stdout.write(JSON.stringify({ sample: true, leader: e.isLeader(), at: Date.now() }) + '\\n'), 20);
+  `;
+  return nodeChild(code, { MOD: distModule('src/cluster/leader-pg.js'), URL: url, OWNER: owner, NAME: name });
+}
 
 describe('PostgreSQL advisory-lock elector', () => {
   let cluster: PostgresCluster;
@@ -70,6 +81,41 @@ describe('PostgreSQL advisory-lock elector', () => {
     const first = leaders(es)[0]!;
     await es[first]!.close({ resign: false });
     await until(() => leaders(es).length === 1 && leaders(es)[0] !== first, 'the other leads');
+  });
+
+  it('pg elector › a SIGKILLed leader process → a leader here; none here before', async () => {
+    const child = pgChild(url, 'p5-child', 't5');
+    try {
+      await child.line((m) => m.leader === true);
+      const es = electors('t5', ['p5-a', 'p5-b']);
+      await new Promise((r) => setTimeout(r, 600));
+      assert.deepEqual(leaders(es), [], 'the child leads; nobody here');
+      assert.equal(await es[0]!.leader(), 'p5-child');
+      await child.kill();
+      await until(() => leaders(es).length === 1, 'a leader after the kill');
+    } finally {
+      await child.kill();
+    }
+  });
+
+  it('pg elector › a leader frozen (SIGSTOP) → PostgreSQL ends its idle session, another leads; thawed, it knows it does not lead', async () => {
+    const child = pgChild(url, 'p6-child', 't6');
+    try {
+      await child.line((m) => m.leader === true);
+      const es = electors('t6', ['p6-a', 'p6-b']);
+      const sampler = sampleLeaders(() => es);
+      child.proc.kill('SIGSTOP');
+      await until(() => leaders(es).length === 1, 'a leader here while the child is frozen');
+      const thawed = Date.now();
+      child.proc.kill('SIGCONT');
+      const first = await child.line((m) => m.sample === true && (m.at as number) >= thawed);
+      assert.equal(first.leader, false, 'the thawed process knows at once that it does not lead');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(sampler.stop().max, 1);
+      assert.equal(leaders(es).length, 1);
+    } finally {
+      await child.kill();
+    }
   });
 
   it('pg elector › PostgreSQL restarted → nobody leads while it is down, a leader once it is back', async () => {
