@@ -5,35 +5,20 @@
 // processes serve again (bounded wait), and every write acknowledged before, during or after the
 // outage is readable, whole, through every gateway.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Cluster, startCluster } from '../helpers/cluster.js';
 import { newBucketName } from '../helpers/clients.js';
-import { loopbackLookup } from '../helpers/s3.js';
-import { ACCESS_KEY, REGION, SECRET_KEY } from '../helpers/server.js';
 import { ClusterLoad, failureKind } from './cluster-load.js';
+import { crashClient } from './cycles.js';
 import { sleep } from './harness.js';
 
 const SEED = process.env.STRATA_CLUSTER_SEED ? Number(process.env.STRATA_CLUSTER_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 /** The bound of every client call: a request that has no answer by then hangs. */
 const CALL_BOUND_MS = 20_000;
 
-function boundedClient(url: string): S3Client {
-  return new S3Client({
-    endpoint: url,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup }),
-      connectionTimeout: 5_000,
-      requestTimeout: CALL_BOUND_MS,
-    }),
-    maxAttempts: 1,
-  });
-}
+/** A client whose every call ends by CALL_BOUND_MS (no retries). */
+const boundedClient = (url: string): S3Client => crashClient(url, CALL_BOUND_MS);
 
 /** Waits (bounded) until `fn` returns true. */
 async function until(what: string, fn: () => Promise<boolean>, limitMs = 60_000): Promise<number> {
