@@ -167,19 +167,24 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  // The job leader: etcd with --etcd, a PostgreSQL advisory lock with --meta postgres, else the
+  // store's lease row (src/cluster/leader-choice.ts, docs/cluster-etcd.md). etcd is never on the
+  // request path: nothing here waits for it.
+  if (config.etcd) etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
+  const elector = jobElector({ etcd, postgresUrl: config.meta?.url, owner: store.owner, log });
+  const gatewaySelf = { id: store.owner, address: gatewayAddress(config.host, port, tls !== undefined), hostname: hostname(), pid: process.pid };
   if (config.meta) {
     const { startGatewayPresence } = await import('./startup-cluster.js');
     presence = await startGatewayPresence({
       meta: config.meta,
       id: store.owner,
-      address: gatewayAddress(config.host, port, tls !== undefined),
-      // With --etcd the job runner follows etcd's election (below), not the jobs lease row.
-      leader: () => (etcd ? etcd.leader() : config.etcd ? Promise.resolve(undefined) : store.leaseHolder('jobs')),
-      leaderBy: config.etcd ? 'etcd' : 'postgres-lease',
-      ...(config.etcd && { etcd: async () => (etcd ? { ...(await etcd.health()) } : { healthy: false, error: 'starting' }) }),
+      address: gatewaySelf.address,
+      leader: elector ? () => elector.leader() : () => store.leaseHolder('jobs'),
+      ...(elector && { leaderBy: etcd ? 'etcd' : 'postgres-advisory-lock' }),
+      ...(etcd && { etcd }),
       log,
     });
-  }
+  } else if (etcd) void etcd.registry.register(gatewaySelf).catch(() => undefined);
   // The web console (src/console/) on its own address, served by this same process.
   const localS3Url = listenerUrl(config.host, port, tls !== undefined);
   const s3Url = config.consoleS3Url ?? localS3Url;
@@ -219,6 +224,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
       jobsDone
         .then(() => presence?.close())
         .catch(() => undefined)
+        .then(() => elector?.close())
         .then(() => etcd?.close())
         .catch(() => undefined)
         .then(() => store.close())
@@ -291,14 +297,6 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
       ...erasureJobs(store, erasure, { scrubRate: config.scrubRate, scrubPassGapMs: Number(process.env.STRATA_TEST_SCRUB_PASS_GAP_MS) || undefined, log }),
     );
   metrics.jobNames = jobs.map((j) => j.name);
-  if (config.etcd) {
-    // Registration runs in the background: etcd is never on the request path, nor in the way of starting.
-    etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
-    const address = listenerUrl(config.host, port, tls !== undefined);
-    void etcd.registry.register({ id: store.owner, address, hostname: hostname(), pid: process.pid }).catch(() => undefined);
-  }
-  // The job leader: etcd with --etcd, else the store's lease row (src/cluster/leader-choice.ts).
-  const elector = jobElector({ etcd, owner: store.owner, log });
   jobsDone = new JobRunner({
     ...(elector ? { elector } : { leases: store }),
     owner: store.owner,

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { AdminCluster } from './admin/cluster-operations.js';
+import type { EtcdCluster } from './cluster/etcd.js';
 import { type GatewayRegistry, keepRegistered } from './cluster/registry.js';
 import { bindNamespace, refuseSqliteDir } from './cluster/registry-binding.js';
 import { PgGatewayRegistry, pgHealth } from './cluster/registry-pg.js';
@@ -110,14 +111,15 @@ export async function startGatewayPresence(o: {
   id: string;
   address: string;
   leader: () => Promise<string | undefined>;
-  /** How the leader is chosen (default 'postgres-lease'; 'etcd' with --etcd). */
+  /** How the leader is chosen (default 'postgres-lease'; 'etcd', 'postgres-advisory-lock': src/cluster/leader-choice.ts). */
   leaderBy?: string;
-  /** etcd's health with --etcd. */
-  etcd?: () => Promise<Record<string, unknown>>;
+  /** --etcd: the registry is etcd's (keys bound to a lease), and the status reports etcd's health. */
+  etcd?: EtcdCluster;
   log: Logger;
 }): Promise<GatewayPresence> {
   const db = PgDb.create(o.meta.url, { poolSize: 1, applicationName: `strata-registry-${process.pid}`, connectTimeoutMs: 2000, statementTimeoutMs: 5000 });
-  const registry: GatewayRegistry = new PgGatewayRegistry(db);
+  const registry: GatewayRegistry = o.etcd?.registry ?? new PgGatewayRegistry(db);
+  const etcd = o.etcd;
   const stop = new AbortController();
   await keepRegistered(registry, { id: o.id, address: o.address, hostname: hostname(), pid: process.pid }, { log: o.log, signal: stop.signal });
   return {
@@ -129,7 +131,7 @@ export async function startGatewayPresence(o: {
           leader: o.leader,
           leaderBy: o.leaderBy ?? 'postgres-lease',
           postgres: () => pgHealth(db),
-          ...(o.etcd && { etcd: o.etcd }),
+          ...(etcd && { etcd: async () => ({ configured: true, ...(await etcd.health()) }) }),
         }),
     },
     async close() {

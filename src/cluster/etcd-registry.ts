@@ -6,7 +6,7 @@
 // put again (re-registration). etcd is never on the request path: S3 is served meanwhile.
 import type { Etcd3 } from 'etcd3';
 import { KeptLease } from './etcd-lease.js';
-import type { GatewayEntry, GatewayRegistry, GatewaySelf } from './registry-types.js';
+import type { GatewayEntry, GatewayRegistry, GatewaySelf } from './registry.js';
 
 export const GATEWAYS_PREFIX = '/strata/gateways/';
 

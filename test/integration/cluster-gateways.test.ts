@@ -300,7 +300,7 @@ describe('gateways: three processes on one PostgreSQL and one data directory', (
         gw.some((s) => s.url === g.address),
         g.address,
       );
-    assert.equal((body.leader as { by: string }).by, 'postgres-lease');
+    assert.equal((body.leader as { by: string }).by, 'postgres-advisory-lock');
     const p = body.postgres as { reachable: boolean; serverVersion: string; migrationLevel: string; roundTripMs: number };
     assert.equal(p.reachable, true);
     assert.match(p.serverVersion, /^\d+\.\d+/);
@@ -315,7 +315,7 @@ describe('gateways: three processes on one PostgreSQL and one data directory', (
     for (const pid of pids) assert.match(cli.stdout, new RegExp(`\\s${pid}\\s`));
     assert.match(cli.stdout, /PostgreSQL: reachable/);
     assert.match(cli.stdout, /etcd: not configured/);
-    assert.match(cli.stdout, /Job leader \(postgres-lease\): \S+ at http/);
+    assert.match(cli.stdout, /Job leader \(postgres-advisory-lock\): \S+ at http/);
   });
 
   it('PostgreSQL stopped: every gateway answers 503 SlowDown without hanging and is not ready; back: the same gateways serve again', async () => {
