@@ -6,5 +6,6 @@ import type { Migration } from './db.js';
 import { HEAL_MIGRATION } from './heal.js';
 import { IDENTITIES_MIGRATION } from './identities.js';
 import { KMS_MIGRATION } from './kms.js';
+import { CORE_MIGRATION } from './schema-core.js';
 
-export const MIGRATIONS: readonly Migration[] = [COORD_MIGRATION, IDENTITIES_MIGRATION, KMS_MIGRATION, HEAL_MIGRATION];
+export const MIGRATIONS: readonly Migration[] = [CORE_MIGRATION, COORD_MIGRATION, IDENTITIES_MIGRATION, KMS_MIGRATION, HEAL_MIGRATION];
