@@ -4,11 +4,12 @@
 // than the head.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually, openTestSubStores } from '../../../../test/helpers/pg-stores.js';
 import { type PostgresCluster, startPostgres } from '../../../../test/helpers/postgres.js';
 import { runHealQueueContract } from '../../contract-heal.js';
 import { runKmsKeysContract } from '../../contract-kms.js';
 import { HEAD_ROWS } from './heal.js';
-import { openPgDb, openPgMetaStore, openPgSubStores } from './open.js';
+import { openPgMetaStore } from './open.js';
 import { objectRecord } from '../../contract.js';
 import { ROOT_USER_ID } from '../../types.js';
 
@@ -20,43 +21,25 @@ after(async () => {
   await cluster?.dispose();
 });
 
-async function open(url?: string) {
-  const db = await openPgDb(url ?? (await cluster.createDatabase()), { poolSize: 4 });
-  const s = await openPgSubStores(db, { feed: { pollMs: 3_600_000 } });
-  return {
-    ...s,
-    db,
-    close: async () => {
-      await s.feed.close();
-      await db.close();
-    },
-  };
-}
-
-async function eventually(cond: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
-}
-
 runKmsKeysContract('postgres', async () => {
-  const s = await open();
+  const s = await openTestSubStores(await cluster.createDatabase(), { pollMs: 3_600_000 });
   return { keys: s.kmsKeys, close: s.close };
 });
 runHealQueueContract('postgres', async () => {
-  const s = await open();
+  const s = await openTestSubStores(await cluster.createDatabase(), { pollMs: 3_600_000 });
   return { queue: s.healQueue, close: s.close };
 });
 
 describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
   it('keys › a rotation and a disable through one are served by the writer at once and by the other on the notification', async () => {
     const url = await cluster.createDatabase();
-    const a = await open(url);
-    const b = await open(url);
+    const a = await openTestSubStores(url, { pollMs: 3_600_000 });
+    const b = await openTestSubStores(url, { pollMs: 3_600_000 });
     try {
-      await a.kmsKeys.createKey({ keyId: 'k', enabled: true, created: 1, currentVersion: 1, rotated: 1 }, { keyId: 'k', version: 1, created: 1, rootKeyId: 'r' });
+      await a.kmsKeys.createKey(
+        { keyId: 'k', enabled: true, created: 1, currentVersion: 1, rotated: 1 },
+        { keyId: 'k', version: 1, created: 1, rootKeyId: 'r' },
+      );
       assert.ok(await eventually(() => b.kmsKeys.getKey('k') !== undefined));
       await a.kmsKeys.addVersion({ keyId: 'k', version: 2, created: 5, rootKeyId: 'r', sealed: Buffer.from('v2') });
       await a.kmsKeys.setEnabled('k', false);
@@ -92,7 +75,7 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
   });
 
   it(`heal queue › more entries than the head (${HEAD_ROWS}): counts exact, due in next-try order, entriesOf whole for the head's pieces`, async () => {
-    const s = await open();
+    const s = await openTestSubStores(await cluster.createDatabase(), { pollMs: 3_600_000 });
     try {
       const n = HEAD_ROWS + 500; // a multiple of 3
       const reports = Array.from({ length: n }, (_, i) => ({ pieceId: `p${String(i).padStart(6, '0')}`, drive: i % 3, reason: 'missing' as const, at: n - i }));
