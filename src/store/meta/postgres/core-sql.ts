@@ -2,16 +2,9 @@
 // the store's records. Schema: schema-core.ts. Statements run as named prepared statements (parsed
 // once per connection): a statement on a warm connection is one round trip.
 import pg from 'pg';
-import {
-  type BucketRecord,
-  type DataRef,
-  type ListedObject,
-  type ListedVersion,
-  NULL_VERSION,
-  type ObjectRecord,
-  type PartRecord,
-  type UploadRecord,
-} from '../../types.js';
+import { StoreError } from '../../errors.js';
+import { storedInlineSize } from '../../sealed.js';
+import type { BucketRecord, DataRef, ListedObject, ListedVersion, ObjectRecord, WriteCondition } from '../../types.js';
 import { parseExtras } from '../sqlite-sql.js';
 
 /** int8 (bigint: sizes, times, counts) as JS numbers, not strings (every value fits 2^53). */
@@ -73,51 +66,9 @@ export function toBucket(r: BucketRow): BucketRecord {
   return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning, owner: r.owner, objectLock: r.object_lock };
 }
 
-export const UPLOAD_COLS = 'bucket, key, upload_id, initiated, storage_class, meta, checksum_algorithm, checksum_type, extra';
-
-export interface UploadRow {
-  bucket: string;
-  key: Buffer;
-  upload_id: string;
-  initiated: number;
-  storage_class: string;
-  meta: string;
-  checksum_algorithm: string | null;
-  checksum_type: string | null;
-  extra: string | null;
-}
-
-export function toUpload(r: UploadRow): UploadRecord {
-  const u: UploadRecord = {
-    bucket: r.bucket,
-    key: r.key.toString('utf8'),
-    uploadId: r.upload_id,
-    initiated: r.initiated,
-    meta: JSON.parse(r.meta) as UploadRecord['meta'],
-    storageClass: r.storage_class,
-  };
-  if (r.checksum_algorithm !== null) u.checksumAlgorithm = r.checksum_algorithm;
-  if (r.checksum_type !== null) u.checksumType = r.checksum_type as UploadRecord['checksumType'];
-  if (r.extra !== null) Object.assign(u, parseExtras(r.extra));
-  return u;
-}
-
-export const PART_COLS = 'part_number, size, etag, last_modified, data_id, checksums';
-
-export interface PartRow {
-  part_number: number;
-  size: number;
-  etag: string;
-  last_modified: number;
-  data_id: string;
-  checksums: string | null;
-}
-
-export function toPart(r: PartRow): PartRecord {
-  const p: PartRecord = { partNumber: r.part_number, size: r.size, etag: r.etag, lastModified: r.last_modified, data: { id: r.data_id, size: r.size } };
-  if (r.checksums !== null) p.checksums = JSON.parse(r.checksums) as Record<string, string>;
-  return p;
-}
+// Uploads and parts have the same columns and row shapes as in SQLite (times and sizes parsed as numbers).
+export { PART_COLS, type PartRow, toPart, toUpload, UPLOAD_COLS, type UploadRow } from '../sqlite-sql.js';
+import { UPLOAD_COLS } from '../sqlite-sql.js';
 
 /** A listing row: what ListedObject needs, the key still as bytes. */
 export interface ListingRow {
@@ -280,3 +231,27 @@ export const BUCKET_WITH_CONFIGS_SQL = `SELECT ${BUCKET_COLS},
     (SELECT json_object_agg(c.name, c.value) FROM bucket_config c WHERE c.bucket = b.name AND c.name = ANY ($2::text[]))::text AS configs,
     (SELECT value FROM strata_generations WHERE name = 'identity') AS generation
   FROM buckets b WHERE b.name = $1`;
+
+/** Named statements: parsed once per connection, then one round trip each. */
+const names = new Map<string, string>();
+export function named(text: string): string {
+  let n = names.get(text);
+  if (n === undefined) names.set(text, (n = `core_${names.size}`));
+  return n;
+}
+
+export function hasCondition(cond: WriteCondition | undefined): cond is WriteCondition {
+  return cond !== undefined && (cond.mustNotExist === true || cond.mustExist === true || cond.etagMatches !== undefined);
+}
+
+/** Inline bytes must be the whole object (sealed: its sealed piece) and its only data. */
+export function checkInline(rec: ObjectRecord): void {
+  if (rec.inline !== undefined && rec.inline.length > 0 && (rec.data.length > 0 || rec.inline.length !== storedInlineSize(rec)))
+    throw new Error('putObject: inline bytes must be the whole object (sealed: its sealed piece) and its only data');
+}
+
+/** The rows of a page read through its bucket's row (LEFT JOIN LATERAL): none = no bucket. */
+export function pageOf<R extends { key: unknown }>(rows: R[]): R[] {
+  if (rows.length === 0) throw new StoreError('NoSuchBucket');
+  return rows.length === 1 && rows[0]!.key === null ? [] : rows;
+}
