@@ -41,6 +41,7 @@ import {
   toRecord,
   toUpload,
   extrasJson,
+  uploadParams,
 } from './sqlite-sql.js';
 import {
   META_FORMAT_VERSION,
@@ -188,18 +189,7 @@ export class SqliteMetaStore implements MetaStore {
     }).immediate;
     this.createUploadTx = db.transaction((u: UploadRecord) => {
       if (this.st.getBucket.get(u.bucket) === undefined) throw new StoreError('NoSuchBucket');
-      this.st.insertUpload.run(
-        u.bucket,
-        toBytes(u.key),
-        u.uploadId,
-        u.initiated,
-        u.storageClass,
-        JSON.stringify(u.meta),
-        u.checksumAlgorithm ?? null,
-        u.checksumType ?? null,
-        extrasJson(u),
-        META_FORMAT_VERSION,
-      );
+      this.st.insertUpload.run(...uploadParams(u));
     }).immediate;
     this.putPartTx = db.transaction((bucket: string, key: string, uploadId: string, part: PartRecord) =>
       this.putPartInTx(bucket, key, uploadId, part),

@@ -37,7 +37,7 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../../types.js';
-import { byteSuccessor, extrasJson, parseExtras, toBytes } from '../sqlite-sql.js';
+import { byteSuccessor, extrasJson, parseExtras, toBytes, uploadParams } from '../sqlite-sql.js';
 import {
   BUCKET_COLS,
   BUCKET_WITH_CONFIGS_SQL,
@@ -366,18 +366,7 @@ export class PgMetaStore implements MetaStore {
 
   async createUpload(u: UploadRecord): Promise<void> {
     try {
-      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
-        u.bucket,
-        toBytes(u.key),
-        u.uploadId,
-        u.initiated,
-        u.storageClass,
-        JSON.stringify(u.meta),
-        u.checksumAlgorithm ?? null,
-        u.checksumType ?? null,
-        extrasJson(u),
-        META_FORMAT_VERSION,
-      ]);
+      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, uploadParams(u));
     } catch (err) {
       if (code(err) === '23503') throw new StoreError('NoSuchBucket');
       throw err;
