@@ -19,33 +19,10 @@ import type { MetaStore } from './store/types.js';
 /** Between two attempts to reach PostgreSQL at start. */
 const START_RETRY_MS = 1000;
 
-type OpenOptions = { poolSize?: number; applicationName?: string };
-type OpenPg = (url: string, opts: OpenOptions) => Promise<MetaStore>;
-
-/**
- * The PostgreSQL metadata store (store/meta/postgres/open.ts): migrated, sub-stores loaded, change
- * feed started; loaded only by a gateway on PostgreSQL. Until open.ts exports `openPgMetaStore`
- * (slice pg-substores), the same composition here, the change feed closed with the store.
- */
-async function openPg(url: string, opts: OpenOptions): Promise<MetaStore> {
-  const open = await import('./store/meta/postgres/open.js');
-  const ready = (open as unknown as { openPgMetaStore?: OpenPg }).openPgMetaStore;
-  if (ready) return ready(url, opts);
-  const { PgMetaStore } = await import('./store/meta/postgres/store.js');
-  const db = await open.openPgDb(url, opts);
-  try {
-    const subs = await open.openPgSubStores(db);
-    const store = new PgMetaStore(db, subs);
-    const closeStore = store.close.bind(store);
-    store.close = async () => {
-      await subs.feed.close();
-      await closeStore();
-    };
-    return store;
-  } catch (err) {
-    await db.close().catch(() => undefined);
-    throw err;
-  }
+/** The PostgreSQL metadata store (store/meta/postgres/open.ts), loaded only by a gateway on PostgreSQL. */
+async function openPg(url: string, opts: { poolSize: number; applicationName: string }): Promise<MetaStore> {
+  const { openPgMetaStore } = await import('./store/meta/postgres/open.js');
+  return openPgMetaStore(url, opts);
 }
 
 const unreachable = (err: unknown) => isUnavailable(err) || (err instanceof StoreError && err.code === 'Unavailable');

@@ -20,7 +20,7 @@ import type {
   UserRecord,
 } from '../../identities.js';
 import type { Migration, PgClient, PgDb } from './db.js';
-import { type ChangeFeed, generationRowDdl, readGeneration, Snapshot } from './snapshot.js';
+import { type ChangeFeed, generationRowDdl, readGeneration, SnapshotStore } from './snapshot.js';
 
 /** The strata_generations row (and notification payload) of the identity tables. */
 export const IDENTITY = 'identity';
@@ -213,17 +213,9 @@ async function insertKey(c: PgClient, k: AccessKeyRecord): Promise<void> {
   );
 }
 
-export class PgIdentityStore implements IdentityStore {
-  private readonly snap: Snapshot<Identities>;
-
+export class PgIdentityStore extends SnapshotStore<Identities> implements IdentityStore {
   constructor(db: PgDb, feed?: ChangeFeed) {
-    this.snap = new Snapshot(db, IDENTITY, loadIdentities, empty());
-    feed?.register(this.snap);
-  }
-
-  /** Loads the snapshot (at open; then the writes, the change feed and its poll keep it current). */
-  refresh(): Promise<void> {
-    return this.snap.refresh();
+    super(db, IDENTITY, loadIdentities, empty(), feed);
   }
 
   private get s(): Identities {

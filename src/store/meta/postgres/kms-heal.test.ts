@@ -4,11 +4,14 @@
 // than the head.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually, openTestSubStores } from '../../../../test/helpers/pg-stores.js';
 import { type PostgresCluster, startPostgres } from '../../../../test/helpers/postgres.js';
 import { runHealQueueContract } from '../../contract-heal.js';
 import { runKmsKeysContract } from '../../contract-kms.js';
 import { HEAD_ROWS } from './heal.js';
-import { openPgDb, openPgSubStores } from './open.js';
+import { openPgMetaStore } from './open.js';
+import { objectRecord } from '../../contract.js';
+import { ROOT_USER_ID } from '../../types.js';
 
 let cluster: PostgresCluster;
 before(async () => {
@@ -18,41 +21,20 @@ after(async () => {
   await cluster?.dispose();
 });
 
-async function open(url?: string) {
-  const db = await openPgDb(url ?? (await cluster.createDatabase()), { poolSize: 4 });
-  const s = await openPgSubStores(db, { feed: { pollMs: 3_600_000 } });
-  return {
-    ...s,
-    db,
-    close: async () => {
-      await s.feed.close();
-      await db.close();
-    },
-  };
-}
-
-async function eventually(cond: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
-}
-
 runKmsKeysContract('postgres', async () => {
-  const s = await open();
+  const s = await openTestSubStores(await cluster.createDatabase(), { pollMs: 3_600_000 });
   return { keys: s.kmsKeys, close: s.close };
 });
 runHealQueueContract('postgres', async () => {
-  const s = await open();
+  const s = await openTestSubStores(await cluster.createDatabase(), { pollMs: 3_600_000 });
   return { queue: s.healQueue, close: s.close };
 });
 
 describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
   it('keys › a rotation and a disable through one are served by the writer at once and by the other on the notification', async () => {
     const url = await cluster.createDatabase();
-    const a = await open(url);
-    const b = await open(url);
+    const a = await openTestSubStores(url, { pollMs: 3_600_000 });
+    const b = await openTestSubStores(url, { pollMs: 3_600_000 });
     try {
       await a.kmsKeys.createKey(
         { keyId: 'k', enabled: true, created: 1, currentVersion: 1, rotated: 1 },
@@ -74,8 +56,26 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
     }
   });
 
+  it('heal queue › degraded names the object version a piece belongs to (openPgMetaStore: the whole store)', async () => {
+    const meta = await openPgMetaStore(await cluster.createDatabase(), { poolSize: 4 });
+    try {
+      await meta.createBucket({ name: 'photos', region: 'r', createdAt: 0, versioning: '', owner: ROOT_USER_ID, objectLock: false });
+      const rec = objectRecord('photos', 'cat.jpg', { data: [{ id: 'p8', size: 10 }] });
+      await meta.putObject(rec);
+      await meta.healQueue.add([
+        { pieceId: 'p8', drive: 2, reason: 'missing', at: 1 },
+        { pieceId: 'q', drive: 0, reason: 'corrupt', at: 2 },
+      ]);
+      const [p8, q] = meta.healQueue.degraded(10);
+      assert.deepEqual(p8?.object, { bucket: 'photos', key: 'cat.jpg', versionId: rec.versionId });
+      assert.equal(q?.object, undefined, 'no object references q');
+    } finally {
+      await meta.close();
+    }
+  });
+
   it(`heal queue › more entries than the head (${HEAD_ROWS}): counts exact, due in next-try order, entriesOf whole for the head's pieces`, async () => {
-    const s = await open();
+    const s = await openTestSubStores(await cluster.createDatabase(), { pollMs: 3_600_000 });
     try {
       const n = HEAD_ROWS + 500; // a multiple of 3
       const reports = Array.from({ length: n }, (_, i) => ({ pieceId: `p${String(i).padStart(6, '0')}`, drive: i % 3, reason: 'missing' as const, at: n - i }));

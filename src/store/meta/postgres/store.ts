@@ -11,8 +11,8 @@
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import { StoreError } from '../../errors.js';
-import { checkRemovable, checkRetentionChange } from '../../object-lock.js';
-import { storedInlineSize } from '../../sealed.js';
+import { checkRemovable } from '../../object-lock.js';
+import { applyBucketPatch, applyObjectPatch } from '../patches.js';
 import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
@@ -37,7 +37,7 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../../types.js';
-import { byteSuccessor, extrasJson, parseExtras, toBytes } from '../sqlite-sql.js';
+import { byteSuccessor, extrasJson, parseExtras, toBytes, uploadParams } from '../sqlite-sql.js';
 import {
   BUCKET_COLS,
   BUCKET_WITH_CONFIGS_SQL,
@@ -58,6 +58,10 @@ import {
   type UploadRow,
   VERSIONS,
   WRITE_VERSION_SQL,
+  checkInline,
+  hasCondition,
+  named,
+  pageOf,
   toBucket,
   toListed,
   toListedVersion,
@@ -88,14 +92,6 @@ function mapped(err: unknown): unknown {
   if (err instanceof StoreError) return err;
   if (isUnavailable(err)) return new StoreError('Unavailable', `metadata database unavailable: ${(err as Error).message}`);
   return err;
-}
-
-/** Named statements: parsed once per connection, then one round trip each. */
-const names = new Map<string, string>();
-function named(text: string): string {
-  let n = names.get(text);
-  if (n === undefined) names.set(text, (n = `strata_${names.size}`));
-  return n;
 }
 
 export class PgMetaStore implements MetaStore {
@@ -169,16 +165,7 @@ export class PgMetaStore implements MetaStore {
       const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1 FOR UPDATE`, [name], c);
       if (row === undefined) throw new StoreError('NoSuchBucket');
       const b = toBucket(row);
-      if (patch.versioning !== undefined) {
-        if (patch.versioning === 'Suspended' && b.objectLock)
-          throw new StoreError('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
-        b.versioning = patch.versioning;
-      }
-      if (patch.objectLock === true && !b.objectLock) {
-        if (b.versioning !== 'Enabled')
-          throw new StoreError('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
-        b.objectLock = true;
-      }
+      applyBucketPatch(b, patch);
       await this.q('UPDATE buckets SET versioning = $2, object_lock = $3 WHERE name = $1', [name, b.versioning, b.objectLock], c);
       return b;
     });
@@ -217,7 +204,7 @@ export class PgMetaStore implements MetaStore {
       try {
         return await this.writeVersion(rec, false, this.db.pool);
       } catch (err) {
-        if (code(err) !== '23505') throw err;
+        if (code(err) !== '23505' && code(err) !== '40P01') throw err;
       }
     }
     return this.tx(async (c) => {
@@ -340,16 +327,7 @@ export class PgMetaStore implements MetaStore {
       if (!row?.exists) throw new StoreError('NoSuchBucket');
       if (row.version_id === null || row.is_delete_marker) return undefined;
       const rec = toRecord(row);
-      if (patch.meta !== undefined) rec.meta = JSON.parse(JSON.stringify(patch.meta)) as ObjectRecord['meta'];
-      if (patch.tags === null) delete rec.tags;
-      else if (patch.tags !== undefined) rec.tags = patch.tags.map((t) => ({ key: t.key, value: t.value }));
-      if (patch.retention !== undefined) {
-        checkRetentionChange(rec.retention, patch.retention, patch.lock);
-        if (patch.retention === null) delete rec.retention;
-        else rec.retention = { mode: patch.retention.mode, until: patch.retention.until };
-      }
-      if (patch.legalHold !== undefined) rec.legalHold = patch.legalHold;
-      if (patch.acl !== undefined) rec.acl = patch.acl;
+      applyObjectPatch(rec, patch);
       await this.q(
         'UPDATE objects SET meta = $4, checksum_algorithms = $5, extra = $6 WHERE bucket = $1 AND key = $2 AND version_id = $3',
         [bucket, kb, row.version_id, JSON.stringify(rec.meta), Object.keys(rec.meta.checksums ?? {}).join(','), extrasJson(rec)],
@@ -388,18 +366,7 @@ export class PgMetaStore implements MetaStore {
 
   async createUpload(u: UploadRecord): Promise<void> {
     try {
-      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
-        u.bucket,
-        toBytes(u.key),
-        u.uploadId,
-        u.initiated,
-        u.storageClass,
-        JSON.stringify(u.meta),
-        u.checksumAlgorithm ?? null,
-        u.checksumType ?? null,
-        extrasJson(u),
-        META_FORMAT_VERSION,
-      ]);
+      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, uploadParams(u));
     } catch (err) {
       if (code(err) === '23503') throw new StoreError('NoSuchBucket');
       throw err;
@@ -609,20 +576,4 @@ export class PgMetaStore implements MetaStore {
     for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown }>) await s.close?.();
     await this.db.close();
   }
-}
-
-function hasCondition(cond: WriteCondition | undefined): cond is WriteCondition {
-  return cond !== undefined && (cond.mustNotExist === true || cond.mustExist === true || cond.etagMatches !== undefined);
-}
-
-/** Inline bytes must be the whole object (sealed: its sealed piece) and its only data. */
-function checkInline(rec: ObjectRecord): void {
-  if (rec.inline !== undefined && rec.inline.length > 0 && (rec.data.length > 0 || rec.inline.length !== storedInlineSize(rec)))
-    throw new Error('putObject: inline bytes must be the whole object (sealed: its sealed piece) and its only data');
-}
-
-/** The rows of a page read through its bucket's row (LEFT JOIN LATERAL): none = no bucket. */
-function pageOf<R extends { key: unknown }>(rows: R[]): R[] {
-  if (rows.length === 0) throw new StoreError('NoSuchBucket');
-  return rows.length === 1 && rows[0]!.key === null ? [] : rows;
 }
