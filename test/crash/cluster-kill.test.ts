@@ -211,7 +211,9 @@ describe('cluster reliability › SIGKILL of a gateway mid-upload and mid-comple
     } finally {
       await load.stop();
     }
-    t.diagnostic(`seed ${SEED}; completions cut before their answer: ${completionsCut}/${ROUNDS} (committed all the same: ${cutButCommitted}); load ${JSON.stringify(load.stats)}`);
+    t.diagnostic(
+      `seed ${SEED}; completions cut before their answer: ${completionsCut}/${ROUNDS} (committed all the same: ${cutButCommitted}); load ${JSON.stringify(load.stats)}`,
+    );
     assert.ok(load.stats.acked > 0, 'the load made progress');
     // Every acknowledged write, through each gateway.
     for (const g of cluster.gateways) {
