@@ -563,7 +563,7 @@ export class PgMetaStore implements MetaStore {
 
   /** Closes the sub-stores that have something to close, then the pool. */
   async close(): Promise<void> {
-    for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown }>) await s.close?.();
+    for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown } | undefined>) await s?.close?.();
     await this.db.close();
   }
 }
