@@ -8,10 +8,15 @@ import { eventually, openTestSubStores } from '../../../../test/helpers/pg-store
 import { type PostgresCluster, startPostgres } from '../../../../test/helpers/postgres.js';
 import { runHealQueueContract } from '../../contract-heal.js';
 import { runKmsKeysContract } from '../../contract-kms.js';
+import { randomBytes } from 'node:crypto';
+import { BuiltinKeyService } from '../../../kms/builtin.js';
+import { KmsError } from '../../../kms/kms.js';
 import { HEAD_ROWS } from './heal.js';
 import { openPgMetaStore } from './open.js';
 import { objectRecord } from '../../contract.js';
 import { ROOT_USER_ID } from '../../types.js';
+
+const CTX = { 'aws:s3:arn': 'arn:aws:s3:::bucket/key' };
 
 let cluster: PostgresCluster;
 before(async () => {
@@ -50,6 +55,35 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
       // Concurrent rotations to the same version: exactly one wins.
       const tries = await Promise.allSettled([a, b].map((s) => s.kmsKeys.addVersion({ keyId: 'k', version: 3, created: 9, rootKeyId: 'r' })));
       assert.equal(tries.filter((t) => t.status === 'fulfilled').length, 1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('key service › two services on one database: a disable through one is refused by it at once and by the other once notified; a rotation there is used here', async () => {
+    const url = await cluster.createDatabase();
+    const a = await openTestSubStores(url, { pollMs: 3_600_000 });
+    const b = await openTestSubStores(url, { pollMs: 3_600_000 });
+    const r = { name: 'shared-root', key: randomBytes(32) };
+    try {
+      // recheckMs 0: each data-key call looks at the (snapshot's) generation.
+      const ka = await BuiltinKeyService.open(a.kmsKeys, r, { recheckMs: 0 });
+      const kb = await BuiltinKeyService.open(b.kmsKeys, r, { recheckMs: 0 });
+      await ka.createKey('app');
+      assert.ok(await eventually(() => b.kmsKeys.getKey('app') !== undefined));
+      const dk = await kb.generateDataKey('app', CTX);
+      assert.deepEqual(await ka.decryptDataKey('app', dk.ciphertext, CTX), dk.plaintext);
+      await ka.setKeyEnabled('app', false);
+      await assert.rejects(ka.decryptDataKey('app', dk.ciphertext, CTX), (e: unknown) => e instanceof KmsError && e.code === 'DisabledException');
+      assert.ok(await eventually(() => b.kmsKeys.getKey('app')?.enabled === false));
+      await assert.rejects(kb.decryptDataKey('app', dk.ciphertext, CTX), (e: unknown) => e instanceof KmsError && e.code === 'DisabledException');
+      await ka.setKeyEnabled('app', true);
+      await ka.rotateKey('app');
+      assert.ok(await eventually(() => b.kmsKeys.getKey('app')?.currentVersion === 2));
+      const rotated = await kb.generateDataKey('app', CTX);
+      assert.equal(rotated.ciphertext.readUInt32BE(1), 2, 'b wraps under the version a made');
+      assert.deepEqual(await ka.decryptDataKey('app', rotated.ciphertext, CTX), rotated.plaintext);
     } finally {
       await a.close();
       await b.close();
