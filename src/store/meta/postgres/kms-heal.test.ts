@@ -90,6 +90,27 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
     }
   });
 
+  it('key service › a data key wrapped under a version another service just made opens before any notification (the service reloads the snapshot)', async () => {
+    const url = await cluster.createDatabase();
+    const a = await openTestSubStores(url, { pollMs: 3_600_000 });
+    const b = await openTestSubStores(url, { pollMs: 3_600_000, listen: false }); // b hears of nothing by itself
+    const r = { name: 'shared-root', key: randomBytes(32) };
+    try {
+      const ka = await BuiltinKeyService.open(a.kmsKeys, r);
+      await ka.createKey('app');
+      await b.kmsKeys.refresh();
+      const kb = await BuiltinKeyService.open(b.kmsKeys, r);
+      await ka.rotateKey('app');
+      const dk = await ka.generateDataKey('app', CTX);
+      assert.equal(dk.ciphertext.readUInt32BE(1), 2);
+      assert.equal(b.kmsKeys.getKey('app')?.currentVersion, 1, "b's snapshot is behind");
+      assert.deepEqual(await kb.decryptDataKey('app', dk.ciphertext, CTX), dk.plaintext);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('heal queue › degraded names the object version a piece belongs to (openPgMetaStore: the whole store)', async () => {
     const meta = await openPgMetaStore(await cluster.createDatabase(), { poolSize: 4 });
     try {
