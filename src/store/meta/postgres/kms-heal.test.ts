@@ -11,6 +11,10 @@ import { runKmsKeysContract } from '../../contract-kms.js';
 import { randomBytes } from 'node:crypto';
 import { BuiltinKeyService } from '../../../kms/builtin.js';
 import { KmsError } from '../../../kms/kms.js';
+import { FakeErasure, round } from '../../../jobs/fake-erasure.js';
+import { healJob } from '../../../jobs/heal.js';
+import { MemoryDataStore } from '../../data/memory.js';
+import { Store } from '../../store.js';
 import { HEAD_ROWS } from './heal.js';
 import { openPgMetaStore } from './open.js';
 import { objectRecord } from '../../contract.js';
@@ -126,6 +130,29 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
       assert.equal(q?.object, undefined, 'no object references q');
     } finally {
       await meta.close();
+    }
+  });
+
+  it('heal job › on the PostgreSQL store: due pieces healed and their entries removed; a shard on an offline drive put off', async () => {
+    const meta = await openPgMetaStore(await cluster.createDatabase(), { poolSize: 4 });
+    const store = new Store(meta, new MemoryDataStore());
+    try {
+      const fake = new FakeErasure(6);
+      for (let i = 0; i < 10; i++) fake.add(`p${i}`, 1000, [i % 6]);
+      fake.add('off', 500, [2]);
+      fake.drives.set(2, 'offline');
+      await store.healQueue.add([...Array(10).keys()].map((i) => ({ pieceId: `p${i}`, drive: i % 6, reason: 'missing' as const, at: 1 })));
+      await store.healQueue.add([{ pieceId: 'off', drive: 2, reason: 'missing', at: 1 }]);
+      await round(healJob(store, fake, { now: () => 100 }));
+      assert.deepEqual([...new Set(fake.healCalls)].sort(), ['p0', 'p1', 'p3', 'p4', 'p5', 'p6', 'p7', 'p9'], 'every due piece but those of the offline drive');
+      assert.deepEqual(
+        store.healQueue.degraded(20).map((p) => p.pieceId),
+        ['off', 'p2', 'p8'],
+      );
+      assert.equal(store.healQueue.entriesOf('off')[0]?.attempts, 1);
+      assert.deepEqual(store.healQueue.due(100, 10), [], 'put off');
+    } finally {
+      await store.close();
     }
   });
 
