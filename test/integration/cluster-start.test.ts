@@ -5,7 +5,7 @@
 // SQLite server is refused on a directory gateways hold; bad flags exit 2.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +134,32 @@ describe('gateway start on PostgreSQL', () => {
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /in use|locked|another/i);
       assert.ok(!existsSync(join(dir, 'meta.db')));
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it("a gateway's start leaves other gateways' temp files alone; only old ones go (the shared rules)", async () => {
+    const dir = await newDir();
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    // A write in progress in another gateway: its temp file is younger than any sweep cutoff (the
+    // mtime ahead of the clock makes that independent of how long the start takes). A leftover of
+    // a crash long ago: an hour old. A server alone on its directory would remove both at start.
+    const inProgress = join(dir, 'tmp', '0123456789abcdef0123456789abcdef');
+    const leftover = join(dir, 'tmp', 'fedcba9876543210fedcba9876543210');
+    writeFileSync(inProgress, 'partial');
+    writeFileSync(leftover, 'old');
+    const soon = new Date(Date.now() + 600_000);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(inProgress, soon, soon);
+    utimesSync(leftover, hourAgo, hourAgo);
+    const gateway = await startServer({ dataDir: dir, args: ['--meta', await pg.createDatabase(), '--workers', '1'] });
+    try {
+      // The jobs leader's first orphan sweep runs at start: the old one goes (bounded wait)…
+      for (let i = 0; i < 200 && existsSync(leftover); i++) await sleep(50);
+      assert.ok(!existsSync(leftover), 'the old temp file is swept');
+      // …the young one stays.
+      assert.ok(existsSync(inProgress));
     } finally {
       await gateway.stop();
     }

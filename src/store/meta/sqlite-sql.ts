@@ -201,6 +201,21 @@ export function uploadParams(u: UploadRecord): unknown[] {
   ];
 }
 
+/** A part's values: the upload's key columns, then PART_COLS order (the insert of both stores). */
+export function partParams(bucket: string, kb: Buffer, uploadId: string, part: PartRecord): unknown[] {
+  return [
+    bucket,
+    kb,
+    uploadId,
+    part.partNumber,
+    part.size,
+    part.etag,
+    part.lastModified,
+    part.data.id,
+    part.checksums === undefined ? null : JSON.stringify(part.checksums),
+  ];
+}
+
 export interface PartRow {
   part_number: number;
   size: number;

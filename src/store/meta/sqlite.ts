@@ -42,6 +42,7 @@ import {
   toUpload,
   extrasJson,
   uploadParams,
+  partParams,
 } from './sqlite-sql.js';
 import {
   META_FORMAT_VERSION,
@@ -526,17 +527,7 @@ export class SqliteMetaStore implements MetaStore {
     const kb = toBytes(key);
     if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
     const old = this.st.getPart.get(bucket, kb, uploadId, part.partNumber) as PartRow | undefined;
-    this.st.putPart.run(
-      bucket,
-      kb,
-      uploadId,
-      part.partNumber,
-      part.size,
-      part.etag,
-      part.lastModified,
-      part.data.id,
-      part.checksums === undefined ? null : JSON.stringify(part.checksums),
-    );
+    this.st.putPart.run(...partParams(bucket, kb, uploadId, part));
     return old ? this.unreferenced([{ id: old.data_id, size: old.size }]) : [];
   }
 

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { storedInlineSize } from '../../sealed.js';
-import type { BucketRecord, ListedObject, ListedVersion, ObjectRecord, WriteCondition } from '../../types.js';
+import type { ListedObject, ListedVersion, ObjectRecord, WriteCondition } from '../../types.js';
 import { type ObjectRow as SqliteObjectRow, toRecord as sqliteRecord } from '../sqlite-sql.js';
 
 /** int8 (bigint: sizes, times, counts) as JS numbers, not strings (every value fits 2^53). */
@@ -27,20 +27,9 @@ export function toRecord(r: ObjectRow): ObjectRecord {
   return rec;
 }
 
-export interface BucketRow {
-  name: string;
-  region: string;
-  created_at: number;
-  versioning: BucketRecord['versioning'];
-  owner: string;
-  object_lock: boolean;
-}
-
-export const BUCKET_COLS = 'name, region, created_at, versioning, owner, object_lock';
-
-export function toBucket(r: BucketRow): BucketRecord {
-  return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning, owner: r.owner, objectLock: r.object_lock };
-}
+/** A bucket's columns in SQLite's row shape (object_lock as 0/1): its BucketRow and toBucket serve both stores. */
+export const BUCKET_COLS = 'name, region, created_at, versioning, owner, object_lock::int AS object_lock';
+export { type BucketRow, toBucket } from '../sqlite-sql.js';
 
 // Uploads and parts have the same columns and row shapes as in SQLite (times and sizes parsed as numbers).
 export { PART_COLS, type PartRow, toPart, toUpload, UPLOAD_COLS, type UploadRow } from '../sqlite-sql.js';

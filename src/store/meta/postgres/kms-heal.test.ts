@@ -8,10 +8,19 @@ import { eventually, openTestSubStores } from '../../../../test/helpers/pg-store
 import { type PostgresCluster, startPostgres } from '../../../../test/helpers/postgres.js';
 import { runHealQueueContract } from '../../contract-heal.js';
 import { runKmsKeysContract } from '../../contract-kms.js';
+import { randomBytes } from 'node:crypto';
+import { BuiltinKeyService } from '../../../kms/builtin.js';
+import { KmsError } from '../../../kms/kms.js';
+import { FakeErasure, round } from '../../../jobs/fake-erasure.js';
+import { healJob } from '../../../jobs/heal.js';
+import { MemoryDataStore } from '../../data/memory.js';
+import { Store } from '../../store.js';
 import { HEAD_ROWS } from './heal.js';
 import { openPgMetaStore } from './open.js';
 import { objectRecord } from '../../contract.js';
 import { ROOT_USER_ID } from '../../types.js';
+
+const CTX = { 'aws:s3:arn': 'arn:aws:s3:::bucket/key' };
 
 let cluster: PostgresCluster;
 before(async () => {
@@ -56,6 +65,56 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
     }
   });
 
+  it('key service › two services on one database: a disable through one is refused by it at once and by the other once notified; a rotation there is used here', async () => {
+    const url = await cluster.createDatabase();
+    const a = await openTestSubStores(url, { pollMs: 3_600_000 });
+    const b = await openTestSubStores(url, { pollMs: 3_600_000 });
+    const r = { name: 'shared-root', key: randomBytes(32) };
+    try {
+      // recheckMs 0: each data-key call looks at the (snapshot's) generation.
+      const ka = await BuiltinKeyService.open(a.kmsKeys, r, { recheckMs: 0 });
+      const kb = await BuiltinKeyService.open(b.kmsKeys, r, { recheckMs: 0 });
+      await ka.createKey('app');
+      assert.ok(await eventually(() => b.kmsKeys.getKey('app') !== undefined));
+      const dk = await kb.generateDataKey('app', CTX);
+      assert.deepEqual(await ka.decryptDataKey('app', dk.ciphertext, CTX), dk.plaintext);
+      await ka.setKeyEnabled('app', false);
+      await assert.rejects(ka.decryptDataKey('app', dk.ciphertext, CTX), (e: unknown) => e instanceof KmsError && e.code === 'DisabledException');
+      assert.ok(await eventually(() => b.kmsKeys.getKey('app')?.enabled === false));
+      await assert.rejects(kb.decryptDataKey('app', dk.ciphertext, CTX), (e: unknown) => e instanceof KmsError && e.code === 'DisabledException');
+      await ka.setKeyEnabled('app', true);
+      await ka.rotateKey('app');
+      assert.ok(await eventually(() => b.kmsKeys.getKey('app')?.currentVersion === 2));
+      const rotated = await kb.generateDataKey('app', CTX);
+      assert.equal(rotated.ciphertext.readUInt32BE(1), 2, 'b wraps under the version a made');
+      assert.deepEqual(await ka.decryptDataKey('app', rotated.ciphertext, CTX), rotated.plaintext);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('key service › a data key wrapped under a version another service just made opens before any notification (the service reloads the snapshot)', async () => {
+    const url = await cluster.createDatabase();
+    const a = await openTestSubStores(url, { pollMs: 3_600_000 });
+    const b = await openTestSubStores(url, { pollMs: 3_600_000, listen: false }); // b hears of nothing by itself
+    const r = { name: 'shared-root', key: randomBytes(32) };
+    try {
+      const ka = await BuiltinKeyService.open(a.kmsKeys, r);
+      await ka.createKey('app');
+      await b.kmsKeys.refresh();
+      const kb = await BuiltinKeyService.open(b.kmsKeys, r);
+      await ka.rotateKey('app');
+      const dk = await ka.generateDataKey('app', CTX);
+      assert.equal(dk.ciphertext.readUInt32BE(1), 2);
+      assert.equal(b.kmsKeys.getKey('app')?.currentVersion, 1, "b's snapshot is behind");
+      assert.deepEqual(await kb.decryptDataKey('app', dk.ciphertext, CTX), dk.plaintext);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('heal queue › degraded names the object version a piece belongs to (openPgMetaStore: the whole store)', async () => {
     const meta = await openPgMetaStore(await cluster.createDatabase(), { poolSize: 4 });
     try {
@@ -71,6 +130,29 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
       assert.equal(q?.object, undefined, 'no object references q');
     } finally {
       await meta.close();
+    }
+  });
+
+  it('heal job › on the PostgreSQL store: due pieces healed and their entries removed; a shard on an offline drive put off', async () => {
+    const meta = await openPgMetaStore(await cluster.createDatabase(), { poolSize: 4 });
+    const store = new Store(meta, new MemoryDataStore());
+    try {
+      const fake = new FakeErasure(6);
+      for (let i = 0; i < 10; i++) fake.add(`p${i}`, 1000, [i % 6]);
+      fake.add('off', 500, [2]);
+      fake.drives.set(2, 'offline');
+      await store.healQueue.add([...Array(10).keys()].map((i) => ({ pieceId: `p${i}`, drive: i % 6, reason: 'missing' as const, at: 1 })));
+      await store.healQueue.add([{ pieceId: 'off', drive: 2, reason: 'missing', at: 1 }]);
+      await round(healJob(store, fake, { now: () => 100 }));
+      assert.deepEqual([...new Set(fake.healCalls)].sort(), ['p0', 'p1', 'p3', 'p4', 'p5', 'p6', 'p7', 'p9'], 'every due piece but those of the offline drive');
+      assert.deepEqual(
+        store.healQueue.degraded(20).map((p) => p.pieceId),
+        ['off', 'p2', 'p8'],
+      );
+      assert.equal(store.healQueue.entriesOf('off')[0]?.attempts, 1);
+      assert.deepEqual(store.healQueue.due(100, 10), [], 'put off');
+    } finally {
+      await store.close();
     }
   });
 
