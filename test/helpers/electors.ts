@@ -99,3 +99,21 @@ export function nodeChild(code: string, env: Record<string, string>): Child {
     },
   };
 }
+
+/**
+ * The frozen-leader check: `child` leads (it reports `{ leader: true }` and samples `{ sample, leader, at }`
+ * every few ms); it is SIGSTOPped until one of `es` leads, then SIGCONTinued: its first sample after the
+ * thaw must say it does not lead, and at no sample did two of `es` lead.
+ */
+export async function frozenLeaderHandsOver(child: Child, es: readonly Leads[], limitMs = 20_000): Promise<void> {
+  const sampler = sampleLeaders(() => es);
+  child.proc.kill('SIGSTOP');
+  await until(() => leaders(es).length === 1, 'a leader here while the child is frozen', limitMs);
+  const thawed = Date.now();
+  child.proc.kill('SIGCONT');
+  const first = await child.line((m) => m.sample === true && (m.at as number) >= thawed);
+  if (first.leader !== false) throw new Error('the thawed process still believed it led');
+  await new Promise((r) => setTimeout(r, 500));
+  const { max } = sampler.stop();
+  if (max !== 1 || leaders(es).length !== 1) throw new Error(`expected one leader here throughout, saw at most ${max}, now ${leaders(es).length}`);
+}

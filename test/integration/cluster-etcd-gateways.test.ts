@@ -10,9 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { EtcdCluster } from '../../src/cluster/etcd.js';
 import { until } from '../helpers/electors.js';
+import { adminCall } from '../helpers/admin.js';
 import { type EtcdCluster as TestEtcd, startEtcd } from '../helpers/etcd.js';
+import { type PostgresCluster, startPostgres } from '../helpers/postgres.js';
 import { testClient } from '../helpers/s3.js';
-import { type RunningServer, startServer } from '../helpers/server.js';
+import { ACCESS_KEY, type RunningServer, SECRET_KEY, startServer } from '../helpers/server.js';
 
 const LEADS = 'job leader: this process leads';
 const LEFT = 'job leader: this process no longer leads';
@@ -84,5 +86,62 @@ describe('gateways with --etcd', () => {
       (await reader.registry.list()).map((g) => g.pid),
       [servers[1 - i]!.pid],
     );
+  });
+});
+
+describe('gateways on PostgreSQL with --etcd: the cluster status', () => {
+  let etcd: TestEtcd;
+  let pg: PostgresCluster;
+  let dataDir: string;
+  const servers: RunningServer[] = [];
+  const root = { accessKey: ACCESS_KEY, secretKey: SECRET_KEY };
+
+  before(async () => {
+    etcd = await startEtcd({ members: 1 });
+    pg = await startPostgres();
+    const url = await pg.createDatabase();
+    dataDir = await mkdtemp(join(tmpdir(), 'strata-etcd-pg-'));
+    const opts = { dataDir, args: ['--meta', url, '--workers', '1', '--console-address', 'off'], env: { STRATA_ETCD: etcd.endpoints.join(',') } };
+    servers.push(await startServer(opts));
+    servers.push(await startServer(opts));
+  });
+  after(async () => {
+    for (const s of servers) await s.stop().catch(() => undefined);
+    await etcd?.dispose();
+    await pg?.dispose();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('status › registry etcd, both gateways, the job leader by etcd, etcd healthy; etcd down → unhealthy, S3 still served', async () => {
+    let body: Record<string, unknown> = {};
+    await until(async () => {
+      const r = await adminCall(servers[0]!.url, root, 'GET', 'cluster/status');
+      body = r.body;
+      return r.status === 200 && (body.gateways as unknown[]).length === 2 && (body.leader as { id: string | null }).id !== null;
+    }, 'two gateways and a leader in the status');
+    assert.equal(body.registry, 'etcd');
+    const gateways = body.gateways as Array<{ pid: number; leader: boolean; live: boolean }>;
+    assert.deepEqual(gateways.map((g) => g.pid).sort(), servers.map((s) => s.pid).sort());
+    assert.equal(gateways.filter((g) => g.leader).length, 1);
+    assert.equal((body.leader as { by: string }).by, 'etcd');
+    const e = body.etcd as { configured: boolean; healthy: boolean; version: string };
+    assert.equal(e.configured, true);
+    assert.equal(e.healthy, true);
+    assert.match(e.version, /^3\.4\./);
+
+    await etcd.kill(0);
+    try {
+      const s3 = testClient(servers[1]!.url);
+      await s3.send(new CreateBucketCommand({ Bucket: 'pg-etcd-down' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'pg-etcd-down', Key: 'k', Body: 'v' }));
+      const got = await testClient(servers[0]!.url).send(new GetObjectCommand({ Bucket: 'pg-etcd-down', Key: 'k' }));
+      assert.equal(await got.Body!.transformToString(), 'v');
+      const r = await adminCall(servers[0]!.url, root, 'GET', 'cluster/status');
+      assert.equal(r.status, 200);
+      assert.equal((r.body.etcd as { healthy: boolean }).healthy, false);
+      assert.equal((r.body.postgres as { reachable: boolean }).reachable, true);
+    } finally {
+      await etcd.restart(0);
+    }
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PgElector } from '../../src/cluster/leader-pg.js';
-import { type Child, distModule, leaders, nodeChild, sampleLeaders, until } from '../helpers/electors.js';
+import { type Child, distModule, frozenLeaderHandsOver, leaders, nodeChild, sampleLeaders, until } from '../helpers/electors.js';
 import { type PostgresCluster, startPostgres } from '../helpers/postgres.js';
 
 /** A child process campaigning as `owner` in election `name`: reports changes and samples isLeader() every 20 ms. */
@@ -102,17 +102,7 @@ describe('PostgreSQL advisory-lock elector', () => {
     const child = pgChild(url, 'p6-child', 't6');
     try {
       await child.line((m) => m.leader === true);
-      const es = electors('t6', ['p6-a', 'p6-b']);
-      const sampler = sampleLeaders(() => es);
-      child.proc.kill('SIGSTOP');
-      await until(() => leaders(es).length === 1, 'a leader here while the child is frozen');
-      const thawed = Date.now();
-      child.proc.kill('SIGCONT');
-      const first = await child.line((m) => m.sample === true && (m.at as number) >= thawed);
-      assert.equal(first.leader, false, 'the thawed process knows at once that it does not lead');
-      await new Promise((r) => setTimeout(r, 500));
-      assert.equal(sampler.stop().max, 1);
-      assert.equal(leaders(es).length, 1);
+      await frozenLeaderHandsOver(child, electors('t6', ['p6-a', 'p6-b']));
     } finally {
       await child.kill();
     }
