@@ -4,7 +4,7 @@
 //  - mid-upload: a 48 MiB PUT streaming straight to the victim, killed once 8 MiB went out; the key
 //    held an older version, which is what every gateway serves afterwards, whole;
 //  - mid-completion: CompleteMultipartUpload of a 6-part upload sent straight to the victim, killed
-//    a few milliseconds after the request went out: acknowledged → the new object; no answer → the
+//    0 to 2000 milliseconds after the request went out: acknowledged → the new object; no answer → the
 //    old object or the new one, never a mix (the ETag names the bytes); if old, the upload is still
 //    there and completes through another gateway.
 // After each kill the victim restarts on the same data directory and PostgreSQL and serves again (it
@@ -173,7 +173,15 @@ describe('cluster reliability › SIGKILL of a gateway mid-upload and mid-comple
             (r) => ({ acked: true as const, etag: r.ETag }),
             (err: unknown) => ({ acked: false as const, kind: failureKind(err) }),
           );
-        await sleep(rnd.int(0, 12));
+        // Early, midway, late: round r waits within [0, 10), [10, 60), [150, 2000) ms before the kill.
+        const [lo, hi] = (
+          [
+            [0, 9],
+            [10, 59],
+            [150, 1999],
+          ] as const
+        )[round % 3]!;
+        await sleep(rnd.int(lo, hi));
         await victim.kill('SIGKILL');
         const outcome = await completing;
         direct.destroy();
