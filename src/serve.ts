@@ -14,12 +14,14 @@ import { metaCopyDirs } from './store/meta/mirror.js';
 import { metaCopyStatus } from './store/meta/mirror-readmit.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
+import { EtcdCluster } from './cluster/etcd.js';
+import { jobElector } from './cluster/leader-choice.js';
 import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
 import { type DrivesLock, lockDrives } from './store/lock.js';
 import { createDriveDirs } from './store/data/erasure/drive-format.js';
 import { setHashOffload } from './store/hash-offload.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
 import { erasureText, listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
@@ -27,6 +29,8 @@ import { localAudit, workerAudit } from './audit/audit.js';
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { MetricsService } from './metrics/service.js';
+import type { AdminCluster } from './admin/cluster-operations.js';
+import type { GatewayPresence } from './startup-cluster.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -123,7 +127,26 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const heal = erasure && {
     status: () => healStatus(store, erasure, { scrubRate: config.scrubRate, ...(copyDirs && { metaCopies: () => metaCopyStatus(copyDirs) }) }),
   };
-  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, metrics, audit, ...(heal && { heal }) });
+  // --meta postgres: this process registers as a gateway once it listens; the admin API's cluster
+  // status asks the registry (startup-cluster.ts).
+  let presence: GatewayPresence | undefined;
+  const clusterStatus: AdminCluster | undefined = config.meta && {
+    status: () => (presence ? presence.cluster.status() : Promise.reject(new Error('the gateway is starting'))),
+  };
+  const server = createServer(config, {
+    store,
+    log,
+    accessLog,
+    credentials,
+    secrets: box,
+    tls,
+    readiness,
+    kms,
+    metrics,
+    audit,
+    ...(heal && { heal }),
+    ...(clusterStatus && { cluster: clusterStatus }),
+  });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {
     const { host, port } = config.health;
@@ -136,12 +159,32 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const jobsStop = new AbortController();
   /** Settles once the jobs runner has stopped (after jobsStop aborts) and released its lease. */
   let jobsDone: Promise<void> = Promise.resolve();
+  /** --etcd: membership, the job leader and change notices (src/cluster/etcd.ts); closed after the jobs. */
+  let etcd: EtcdCluster | undefined;
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen({ host: config.host || undefined, port: config.port }, () => ok());
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  // The job leader: etcd with --etcd, a PostgreSQL advisory lock with --meta postgres, else the
+  // store's lease row (src/cluster/leader-choice.ts, docs/cluster-etcd.md). etcd is never on the
+  // request path: nothing here waits for it.
+  if (config.etcd) etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
+  const elector = jobElector({ etcd, postgresUrl: config.meta?.url, owner: store.owner, log });
+  const gatewaySelf = { id: store.owner, address: gatewayAddress(config.host, port, tls !== undefined), hostname: hostname(), pid: process.pid };
+  if (config.meta) {
+    const { startGatewayPresence } = await import('./startup-cluster.js');
+    presence = await startGatewayPresence({
+      meta: config.meta,
+      id: store.owner,
+      address: gatewaySelf.address,
+      leader: elector ? () => elector.leader() : () => store.leaseHolder('jobs'),
+      ...(elector && { leaderBy: etcd ? 'etcd' : 'postgres-advisory-lock' }),
+      ...(etcd && { etcd }),
+      log,
+    });
+  } else if (etcd) void etcd.registry.register(gatewaySelf).catch(() => undefined);
   // The web console (src/console/) on its own address, served by this same process.
   const localS3Url = listenerUrl(config.host, port, tls !== undefined);
   const s3Url = config.consoleS3Url ?? localS3Url;
@@ -179,6 +222,11 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     }
     server.close(() => {
       jobsDone
+        .then(() => presence?.close())
+        .catch(() => undefined)
+        .then(() => elector?.close())
+        .then(() => etcd?.close())
+        .catch(() => undefined)
         .then(() => store.close())
         .catch(() => undefined)
         .then(() => audit?.close(AUDIT_FLUSH_MS))
@@ -250,13 +298,19 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     );
   metrics.jobNames = jobs.map((j) => j.name);
   jobsDone = new JobRunner({
-    leases: store,
+    ...(elector ? { elector } : { leases: store }),
     owner: store.owner,
     jobs,
     log,
     beforeStep: () => store.requestArrived(),
     observer: metrics.recorder.jobObserver,
   }).run(jobsStop.signal);
+}
+
+/** Where other machines reach this gateway: the listening address, or this host's name for a wildcard one. */
+function gatewayAddress(host: string, port: number, tls: boolean): string {
+  const wildcard = host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+  return wildcard ? `${tls ? 'https' : 'http'}://${hostname()}:${port}` : listenerUrl(host, port, tls);
 }
 
 /** --metrics-token-file's token (trailing white space dropped); an empty file stops the start. */

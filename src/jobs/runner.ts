@@ -1,8 +1,10 @@
 // The background job runner: one per data directory, whatever the number of server processes.
 // main starts it with an AbortSignal and awaits it at shutdown. Each round, the process that holds
-// the `jobs` lease in the metadata store (taken and renewed here; later in etcd) runs the jobs that
-// are due, each as a sequence of bounded steps with a turn of the event loop between them, so
-// requests are never kept waiting by background work; the other processes only retry the lease.
+// the `jobs` lease in the metadata store (taken and renewed here) — or that a leader elector names
+// (src/cluster/leader.ts: etcd, PostgreSQL advisory locks) — runs the jobs that are due, each as a
+// sequence of bounded steps with a turn of the event loop between them, so requests are never kept
+// waiting by background work; the other processes only retry the lease.
+import type { LeaderElector } from '../cluster/leader.js';
 
 /** A background job (jobs.ts has the orphan sweep, the free reaper and the stale-upload cleanup). */
 export interface Job {
@@ -26,7 +28,10 @@ export interface LeaseSource {
 }
 
 export interface RunnerOptions {
-  leases: LeaseSource;
+  /** The lease row of the metadata store (the default: SQLite, one machine); or give `elector`. */
+  leases?: LeaseSource;
+  /** Who leads, decided elsewhere (etcd, PostgreSQL advisory locks); its owner closes it, not the runner. */
+  elector?: LeaderElector;
   owner: string;
   jobs: Job[];
   /** Name of the lease (default 'jobs'). */
@@ -71,6 +76,7 @@ export class JobRunner {
     this.leaseName = o.leaseName ?? 'jobs';
     this.leaseMs = o.leaseMs ?? 30_000;
     this.tickMs = o.tickMs ?? 1000;
+    if ((o.leases === undefined) === (o.elector === undefined)) throw new Error('JobRunner: give either leases or an elector');
   }
 
   /** Whether this runner held the lease at its last attempt. */
@@ -83,7 +89,7 @@ export class JobRunner {
     while (!signal.aborted) {
       if (await this.renew()) {
         for (const job of this.o.jobs) {
-          if (signal.aborted || !this.held) break;
+          if (signal.aborted || !this.held || this.o.elector?.isLeader() === false) break;
           if ((this.nextRun.get(job.name) ?? 0) > Date.now()) continue;
           await this.runRound(job, signal);
           this.nextRun.set(job.name, Date.now() + job.intervalMs);
@@ -93,7 +99,7 @@ export class JobRunner {
     }
     if (this.held) {
       this.held = false;
-      await this.o.leases.releaseLease(this.leaseName, this.o.owner).catch(() => undefined);
+      await this.o.leases?.releaseLease(this.leaseName, this.o.owner).catch(() => undefined);
     }
   }
 
@@ -101,7 +107,8 @@ export class JobRunner {
   private async renew(): Promise<boolean> {
     try {
       const was = this.held;
-      this.held = await this.o.leases.tryLease(this.leaseName, this.o.owner, this.leaseMs);
+      // An elector answers at once (and turns false before another process can lead).
+      this.held = this.o.elector ? this.o.elector.isLeader() : await this.o.leases!.tryLease(this.leaseName, this.o.owner, this.leaseMs);
       if (this.held) this.renewedAt = Date.now();
       if (this.held && !was) this.o.log?.info({ owner: this.o.owner }, 'background jobs: this process runs them');
     } catch (err) {
@@ -111,7 +118,13 @@ export class JobRunner {
     return this.held;
   }
 
-  private async runRound(job: Job, signal: AbortSignal): Promise<void> {
+  private async runRound(job: Job, stop: AbortSignal): Promise<void> {
+    // With an elector, the step in flight is also told (its signal aborts) the moment leadership ends.
+    const lost = new AbortController();
+    const off = this.o.elector?.onChange((leading) => {
+      if (!leading) lost.abort();
+    });
+    const signal = off ? AbortSignal.any([stop, lost.signal]) : stop;
     let items = 0;
     let ok = true;
     let stepItems = 0;
@@ -133,14 +146,15 @@ export class JobRunner {
         }
         this.steps.set(job.name, (this.steps.get(job.name) ?? 0) + 1);
         if (!more) return;
-        // Between batches: requests run first, and a lease that is getting old is renewed.
+        // Between batches: requests run first, and a lease that is getting old is renewed (an elector is asked each time).
         await yieldToLoop();
-        if (Date.now() - this.renewedAt > this.leaseMs / 3 && !(await this.renew())) return;
+        if ((this.o.elector || Date.now() - this.renewedAt > this.leaseMs / 3) && !(await this.renew())) return;
       }
     } catch (err) {
       ok = false;
       this.o.log?.warn({ err, job: job.name }, 'background job failed (retried at its next round)');
     } finally {
+      off?.();
       const now = Date.now();
       this.o.observer?.round(job.name, { ok, items, endedAt: now, nextRun: now + job.intervalMs });
     }

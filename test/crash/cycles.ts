@@ -16,7 +16,7 @@ import { Prng, startOn, type ServerProc, type SpawnExtra } from './harness.js';
 export const START_LIMIT_MS = 30_000;
 
 /** An aws-sdk-js client for a crash-test server: root keys, no retries, bounded waits. */
-export function crashClient(url: string): S3Client {
+export function crashClient(url: string, requestTimeoutMs = 60_000): S3Client {
   return new S3Client({
     endpoint: url,
     region: REGION,
@@ -25,7 +25,9 @@ export function crashClient(url: string): S3Client {
     requestHandler: new NodeHttpHandler({
       httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup }),
       connectionTimeout: 5_000,
-      requestTimeout: 60_000,
+      requestTimeout: requestTimeoutMs,
+      // Without it this SDK only logs a warning when the bound passes, and the call waits on.
+      throwOnRequestTimeout: true,
     }),
     maxAttempts: 1,
   });

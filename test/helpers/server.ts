@@ -56,6 +56,8 @@ export interface StartServerOptions {
   kms?: boolean | string;
   /** Serve the web console on 127.0.0.1:0 (`server.consoleUrl`); default: `--console-address off`. */
   console?: boolean;
+  /** How long to wait for `listening` (default 15 s; a gateway that migrates PostgreSQL on a busy machine may need more). */
+  startTimeoutMs?: number;
 }
 
 /** A fresh key service root key in MinIO's form NAME:BASE64 (default key id `name`). */
@@ -182,6 +184,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       },
       () => exitInfo,
       logs,
+      opts.startTimeoutMs,
     ));
   } catch (err) {
     if (!exited) child.kill('SIGKILL');
@@ -282,6 +285,7 @@ function waitForListening(
   collect: (chunk: string) => void,
   exitInfo: () => string,
   logs: () => string,
+  timeoutMs = START_TIMEOUT_MS,
 ): Promise<{ port: number; consolePort?: number }> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -326,7 +330,7 @@ function waitForListening(
     child.once('exit', onExit);
     child.once('error', onError);
     const timer = setTimeout(() => {
-      finish(new Error(`strata server did not log "listening" within ${START_TIMEOUT_MS} ms; output:\n${logs()}`));
-    }, START_TIMEOUT_MS);
+      finish(new Error(`strata server did not log "listening" within ${timeoutMs} ms; output:\n${logs()}`));
+    }, timeoutMs);
   });
 }

@@ -104,6 +104,12 @@ export class PgDb {
         throw unavailable(err);
       }
       let broken = false;
+      // The connection may break between two statements (PostgreSQL restarted): the checked-out
+      // client then emits 'error', which without a listener would be an uncaught exception.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query(begin);
         const result = await fn(client);
@@ -120,6 +126,7 @@ export class PgDb {
         if (broken) throw unavailable(err);
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     }
@@ -131,8 +138,9 @@ export class PgDb {
    */
   async migrate(migrations: readonly Migration[]): Promise<string[]> {
     const sorted = [...migrations].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // A refused login or a missing database is not an outage: a start waiting for PostgreSQL stops at once on it.
     const client = await this.pool.connect().catch((err: unknown) => {
-      throw unavailable(err);
+      throw isUnavailable(err) ? unavailable(err) : err;
     });
     const applied: string[] = [];
     try {
