@@ -17,7 +17,7 @@ import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
 import type { KmsKeyStore } from '../../kms-keys.js';
-import { LISTING } from './core-sql.js';
+import { LISTING, VERSIONS } from './core-sql.js';
 import { PgDb } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { PgMetaStore, type PgSubStores } from './store.js';
@@ -107,8 +107,14 @@ describe('PgMetaStore › listing plan', () => {
       assert.match(plan, /Limit/, plan);
       assert.doesNotMatch(plan, /Sort|Seq Scan on objects|Bitmap/, plan);
     }
+    // ListObjectVersions: the primary key in key order, each key's versions sorted (an incremental sort), never the bucket.
+    const versions = await raw.query(`EXPLAIN ${VERSIONS.open}`, ['big', Buffer.from('k010000'), Buffer.from('k010000'), null, null, 1000]);
+    const vplan = versions.rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+    assert.match(vplan, /Index Scan using objects_pkey on objects/, vplan);
+    assert.doesNotMatch(vplan, /-> {2}Sort |Seq Scan on objects/, vplan);
+    plans.push(vplan);
     // The plan as docs/cluster.md quotes it (printed with the test output).
-    console.log(`-- listing plan (open)\n${plans[0]}\n-- listing plan (prefix)\n${plans[1]}`);
+    console.log(`-- listing plan (open)\n${plans[0]}\n-- listing plan (prefix)\n${plans[1]}\n-- versions plan\n${plans[2]}`);
     // And the statement gives the page it should.
     const page = await store.scanListing('big', '', 'k010000', 3);
     assert.deepEqual(
