@@ -41,6 +41,8 @@ import {
   toRecord,
   toUpload,
   extrasJson,
+  uploadParams,
+  partParams,
 } from './sqlite-sql.js';
 import {
   META_FORMAT_VERSION,
@@ -188,18 +190,7 @@ export class SqliteMetaStore implements MetaStore {
     }).immediate;
     this.createUploadTx = db.transaction((u: UploadRecord) => {
       if (this.st.getBucket.get(u.bucket) === undefined) throw new StoreError('NoSuchBucket');
-      this.st.insertUpload.run(
-        u.bucket,
-        toBytes(u.key),
-        u.uploadId,
-        u.initiated,
-        u.storageClass,
-        JSON.stringify(u.meta),
-        u.checksumAlgorithm ?? null,
-        u.checksumType ?? null,
-        extrasJson(u),
-        META_FORMAT_VERSION,
-      );
+      this.st.insertUpload.run(...uploadParams(u));
     }).immediate;
     this.putPartTx = db.transaction((bucket: string, key: string, uploadId: string, part: PartRecord) =>
       this.putPartInTx(bucket, key, uploadId, part),
@@ -536,17 +527,7 @@ export class SqliteMetaStore implements MetaStore {
     const kb = toBytes(key);
     if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
     const old = this.st.getPart.get(bucket, kb, uploadId, part.partNumber) as PartRow | undefined;
-    this.st.putPart.run(
-      bucket,
-      kb,
-      uploadId,
-      part.partNumber,
-      part.size,
-      part.etag,
-      part.lastModified,
-      part.data.id,
-      part.checksums === undefined ? null : JSON.stringify(part.checksums),
-    );
+    this.st.putPart.run(...partParams(bucket, kb, uploadId, part));
     return old ? this.unreferenced([{ id: old.data_id, size: old.size }]) : [];
   }
 

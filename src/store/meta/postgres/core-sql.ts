@@ -4,67 +4,32 @@
 import pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { storedInlineSize } from '../../sealed.js';
-import type { BucketRecord, DataRef, ListedObject, ListedVersion, ObjectRecord, WriteCondition } from '../../types.js';
-import { parseExtras } from '../sqlite-sql.js';
+import type { ListedObject, ListedVersion, ObjectRecord, WriteCondition } from '../../types.js';
+import { type ObjectRow as SqliteObjectRow, toRecord as sqliteRecord } from '../sqlite-sql.js';
 
 /** int8 (bigint: sizes, times, counts) as JS numbers, not strings (every value fits 2^53). */
 export const TYPES = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')),
 };
 
-export const OBJ_COLS = 'bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta, data, parts, extra';
+/** A version's columns as SQLite's store reads them (flags as 0/1), so its row mapping serves both; `p` a table alias. */
+const objCols = (p = '') =>
+  `${p}bucket, ${p}key, ${p}version_id, ${p}is_latest::int AS is_latest, ${p}is_delete_marker::int AS is_delete_marker, ${p}size, ${p}etag, ` +
+  `${p}last_modified, ${p}storage_class, ${p}meta, ${p}data, ${p}parts, ${p}extra`;
+export const OBJ_COLS = objCols();
 
-export interface ObjectRow {
-  bucket: string;
-  key: Buffer;
-  version_id: string;
-  is_latest: boolean;
-  is_delete_marker: boolean;
-  size: number;
-  etag: string;
-  last_modified: number;
-  storage_class: string;
-  meta: string;
-  data: string;
-  parts: string | null;
-  extra: string | null;
-  inline?: Buffer | null;
-}
+/** A version's row (SQLite's shape) with its inline bytes when read (NULL: none). */
+export type ObjectRow = SqliteObjectRow & { inline?: Buffer | null };
 
 export function toRecord(r: ObjectRow): ObjectRecord {
-  const rec: ObjectRecord = {
-    bucket: r.bucket,
-    key: r.key.toString('utf8'),
-    versionId: r.version_id,
-    isLatest: r.is_latest,
-    isDeleteMarker: r.is_delete_marker,
-    size: r.size,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    storageClass: r.storage_class,
-    meta: JSON.parse(r.meta) as ObjectRecord['meta'],
-    data: JSON.parse(r.data) as DataRef[],
-  };
-  if (r.parts !== null) rec.parts = JSON.parse(r.parts) as number[];
-  if (r.extra !== null) Object.assign(rec, parseExtras(r.extra));
+  const rec = sqliteRecord(r);
   if (r.inline !== undefined && r.inline !== null) rec.inline = r.inline;
   return rec;
 }
 
-export interface BucketRow {
-  name: string;
-  region: string;
-  created_at: number;
-  versioning: BucketRecord['versioning'];
-  owner: string;
-  object_lock: boolean;
-}
-
-export const BUCKET_COLS = 'name, region, created_at, versioning, owner, object_lock';
-
-export function toBucket(r: BucketRow): BucketRecord {
-  return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning, owner: r.owner, objectLock: r.object_lock };
-}
+/** A bucket's columns in SQLite's row shape (object_lock as 0/1): its BucketRow and toBucket serve both stores. */
+export const BUCKET_COLS = 'name, region, created_at, versioning, owner, object_lock::int AS object_lock';
+export { type BucketRow, toBucket } from '../sqlite-sql.js';
 
 // Uploads and parts have the same columns and row shapes as in SQLite (times and sizes parsed as numbers).
 export { PART_COLS, type PartRow, toPart, toUpload, UPLOAD_COLS, type UploadRow } from '../sqlite-sql.js';
@@ -115,7 +80,7 @@ export const listingSql = (cols: string, upper: boolean): string => `SELECT x.* 
   WHERE b.name = $1`;
 
 export const LISTING = { open: listingSql(LISTING_COLS, false), bounded: listingSql(LISTING_COLS, true) } as const;
-export const SCAN = { open: listingSql(OBJ_COLS.replace(/(\w+)/g, 'o.$1'), false), bounded: listingSql(OBJ_COLS.replace(/(\w+)/g, 'o.$1'), true) } as const;
+export const SCAN = { open: listingSql(objCols('o.'), false), bounded: listingSql(objCols('o.'), true) } as const;
 
 /**
  * scanVersions: every version in (key, newest first) order after the markers. The primary key

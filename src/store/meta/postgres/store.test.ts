@@ -17,7 +17,7 @@ import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
 import type { KmsKeyStore } from '../../kms-keys.js';
-import { LISTING } from './core-sql.js';
+import { LISTING, VERSIONS } from './core-sql.js';
 import { PgDb } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { PgMetaStore, type PgSubStores } from './store.js';
@@ -107,8 +107,14 @@ describe('PgMetaStore › listing plan', () => {
       assert.match(plan, /Limit/, plan);
       assert.doesNotMatch(plan, /Sort|Seq Scan on objects|Bitmap/, plan);
     }
+    // ListObjectVersions: the primary key in key order, each key's versions sorted (an incremental sort), never the bucket.
+    const versions = await raw.query(`EXPLAIN ${VERSIONS.open}`, ['big', Buffer.from('k010000'), Buffer.from('k010000'), null, null, 1000]);
+    const vplan = versions.rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+    assert.match(vplan, /Index Scan using objects_pkey on objects/, vplan);
+    assert.doesNotMatch(vplan, /-> {2}Sort |Seq Scan on objects/, vplan);
+    plans.push(vplan);
     // The plan as docs/cluster.md quotes it (printed with the test output).
-    console.log(`-- listing plan (open)\n${plans[0]}\n-- listing plan (prefix)\n${plans[1]}`);
+    console.log(`-- listing plan (open)\n${plans[0]}\n-- listing plan (prefix)\n${plans[1]}\n-- versions plan\n${plans[2]}`);
     // And the statement gives the page it should.
     const page = await store.scanListing('big', '', 'k010000', 3);
     assert.deepEqual(
@@ -176,5 +182,69 @@ describe('PgMetaStore › races between two gateways (two stores, two pools, one
     const got = await a.getObject('race', 'mp');
     assert.equal(got?.etag, results[0] === 'ok' ? '"A-1"' : '"B-1"');
     assert.equal((await b.getCompletedUpload('race', 'mp'))?.uploadId, 'U1');
+  });
+});
+
+describe('PgMetaStore › generations and database loss', () => {
+  let url: string;
+  let store: PgMetaStore;
+  before(async () => {
+    url = await (await pgCluster()).createDatabase();
+    store = await openStore(url);
+    await store.createBucket(bucket('g'));
+    await store.putBucketConfig('g', 'cors', '{"a":1}');
+  });
+  after(() => store.close());
+
+  it('getBucketWithConfigs → the documents asked for and the identity generation of strata_generations', async () => {
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    try {
+      assert.deepEqual((await raw.query('SELECT name, value::int AS value FROM strata_generations ORDER BY name')).rows, [
+        { name: 'identity', value: 0 },
+        { name: 'kms', value: 0 },
+      ]);
+      await raw.query("UPDATE strata_generations SET value = 7 WHERE name = 'identity'");
+    } finally {
+      await raw.end();
+    }
+    const got = await store.getBucketWithConfigs('g', ['cors', 'policy']);
+    assert.equal(got?.identityGeneration, 7);
+    assert.deepEqual([...(got?.configs ?? [])], [['cors', '{"a":1}']]);
+    assert.equal(await store.getBucketWithConfigs('nope', ['cors']), undefined);
+  });
+
+  it('PostgreSQL stopped → reads and writes fail with Unavailable (no hang); started again → the same store serves', async () => {
+    const c = await pgCluster();
+    await store.putObject(objectRecord('g', 'before'));
+    let t = Date.now();
+    await c.stop();
+    const stopMs = Date.now() - t;
+    t = Date.now();
+    try {
+      await assert.rejects(
+        async () => store.getObject('g', 'before'),
+        (err: unknown) => err instanceof StoreError && err.code === 'Unavailable',
+      );
+      await assert.rejects(
+        async () => store.putObject(objectRecord('g', 'during')),
+        (err: unknown) => err instanceof StoreError && err.code === 'Unavailable',
+      );
+      await assert.rejects(
+        async () => store.deleteObject('g', 'before'),
+        (err: unknown) => err instanceof StoreError && err.code === 'Unavailable',
+      );
+      console.log(`pg_ctl stop ${stopMs} ms; three refused calls ${Date.now() - t} ms`);
+    } finally {
+      t = Date.now();
+      await c.start();
+      console.log(`pg_ctl start ${Date.now() - t} ms`);
+    }
+    assert.equal((await store.getObject('g', 'before'))?.key, 'before');
+    await store.putObject(objectRecord('g', 'after'));
+    assert.deepEqual(
+      (await store.scanListing('g', '', '', 10)).map((o) => o.key),
+      ['after', 'before'],
+    );
   });
 });

@@ -37,7 +37,7 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../../types.js';
-import { byteSuccessor, extrasJson, parseExtras, toBytes } from '../sqlite-sql.js';
+import { byteSuccessor, extrasJson, parseExtras, toBytes, partParams, uploadParams } from '../sqlite-sql.js';
 import {
   BUCKET_COLS,
   BUCKET_WITH_CONFIGS_SQL,
@@ -366,18 +366,7 @@ export class PgMetaStore implements MetaStore {
 
   async createUpload(u: UploadRecord): Promise<void> {
     try {
-      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
-        u.bucket,
-        toBytes(u.key),
-        u.uploadId,
-        u.initiated,
-        u.storageClass,
-        JSON.stringify(u.meta),
-        u.checksumAlgorithm ?? null,
-        u.checksumType ?? null,
-        extrasJson(u),
-        META_FORMAT_VERSION,
-      ]);
+      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, uploadParams(u));
     } catch (err) {
       if (code(err) === '23503') throw new StoreError('NoSuchBucket');
       throw err;
@@ -409,17 +398,7 @@ export class PgMetaStore implements MetaStore {
         `INSERT INTO upload_parts (bucket, key, upload_id, ${PART_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (bucket, key, upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
            last_modified = excluded.last_modified, data_id = excluded.data_id, checksums = excluded.checksums`,
-        [
-          bucket,
-          kb,
-          uploadId,
-          part.partNumber,
-          part.size,
-          part.etag,
-          part.lastModified,
-          part.data.id,
-          part.checksums === undefined ? null : JSON.stringify(part.checksums),
-        ],
+        partParams(bucket, kb, uploadId, part),
         c,
       );
       return u.data_id === null ? [] : this.unreferenced(c, [{ id: u.data_id, size: u.size ?? 0 }]);
@@ -584,7 +563,7 @@ export class PgMetaStore implements MetaStore {
 
   /** Closes the sub-stores that have something to close, then the pool. */
   async close(): Promise<void> {
-    for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown }>) await s.close?.();
+    for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown } | undefined>) await s?.close?.();
     await this.db.close();
   }
 }
