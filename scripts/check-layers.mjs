@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
  */
 export function layerOf(path) {
   // The entry point and what it runs: one serving process, the cluster primary, their startup.
-  if (path === 'src/main.ts' || path === 'src/serve.ts' || path === 'src/primary.ts' || path === 'src/startup.ts') return 'main';
+  if (path === 'src/main.ts' || path === 'src/serve.ts' || path === 'src/primary.ts' || path === 'src/startup.ts' || path === 'src/startup-cluster.ts')
+    return 'main';
   if (path === 'src/server.ts' || path === 'src/front.ts') return 'server';
-  if (path === 'src/config.ts') return 'config';
+  if (path === 'src/config.ts' || path === 'src/config-meta.ts') return 'config';
   if (path.startsWith('src/http/')) return 'http';
   if (path.startsWith('src/s3/operations/')) return 'operation';
   if (path.startsWith('src/s3/')) return 's3';
@@ -29,6 +30,7 @@ export function layerOf(path) {
   if (path.startsWith('src/console/')) return 'console';
   if (path.startsWith('src/audit/')) return 'audit';
   if (path.startsWith('src/metrics/')) return 'metrics';
+  if (path.startsWith('src/cluster/')) return 'cluster';
   if (path.startsWith('test/')) return 'test';
   if (path.startsWith('bench/')) return 'bench';
   return undefined;
@@ -70,6 +72,10 @@ export const FORBIDDEN = {
   cli: {
     layers: ['main', 'server', 'http', 's3', 'operation', 'store', 'jobs', 'iam', 'admin', 'kms', 'audit', 'console', 'metrics'],
     why: 'the command line is a client: it speaks HTTP to a running server, never to its code',
+  },
+  cluster: {
+    layers: ['main', 'server', 'http', 's3', 'operation', 'admin', 'sts', 'console', 'cli'],
+    why: 'the cluster modules (gateway registry, leader election, etcd) sit beside the store: the server and the admin API ask them',
   },
   metrics: {
     layers: ['main', 'server', 'http', 'operation', 'jobs', 'audit', 'console'],

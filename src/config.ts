@@ -2,6 +2,7 @@
 // Every flag has an environment twin; `--help` prints the table below.
 import { availableParallelism } from 'node:os';
 import { join, resolve, sep } from 'node:path';
+import { DEFAULT_META_POOL, DEFAULT_META_WAIT_S, MetaConfigProblem, type PostgresMetaConfig, parseMetaConfig } from './config-meta.js';
 
 export const DEFAULT_ACCESS_KEY = 'rustfsadmin';
 export const DEFAULT_SECRET_KEY = 'rustfssecret';
@@ -110,6 +111,11 @@ export interface Config {
   metrics: { auth: 'public' | 'bearer' | 'sigv4'; token?: string; tokenFile?: string };
   /** The audit log (src/audit/, docs/audit.md): a record per request to a rotated file and/or a webhook; absent = off. */
   audit?: AuditConfig;
+  /**
+   * --meta postgres://…: the metadata in PostgreSQL, shared by several gateways on one data
+   * directory (src/config-meta.ts, docs/cluster.md); `shared` is then true. Absent: SQLite in the data directory.
+   */
+  meta?: PostgresMetaConfig;
 }
 
 export interface AuditConfig {
@@ -175,6 +181,25 @@ const FLAGS: FlagSpec[] = [
     arg: 'BYTES',
     doc: 'store objects up to this size inside the metadata database (0: never)',
     default: '131072',
+  },
+  {
+    flag: 'meta',
+    env: ['STRATA_META'],
+    arg: 'sqlite|URL',
+    doc: 'metadata store: SQLite in the data directory, or postgres://USER@HOST:PORT/DB shared by several gateways (docs/cluster.md)',
+    default: 'sqlite',
+  },
+  {
+    flag: 'meta-pool',
+    env: ['STRATA_META_POOL'],
+    arg: 'N',
+    doc: `with --meta postgres: connections per server process (each worker its own pool; default ${DEFAULT_META_POOL})`,
+  },
+  {
+    flag: 'meta-wait',
+    env: ['STRATA_META_WAIT'],
+    arg: 'SECONDS',
+    doc: `with --meta postgres: how long a start waits for PostgreSQL to answer (default ${DEFAULT_META_WAIT_S})`,
   },
   { flag: 'shared', env: ['STRATA_SHARED'], arg: 'yes|no', doc: 'share the data directory with other Strata processes (one per core)', default: 'no' },
   {
@@ -381,6 +406,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (dataDirs.length > 1 && ['yes', 'true', '1'].includes(sharedText)) {
     throw new ConfigError('--shared works with one --data directory: several drives are served by one server (use --workers for every core)');
   }
+  let meta: PostgresMetaConfig | undefined;
+  try {
+    const sharedSpec = FLAGS.find((f) => f.flag === 'shared')!;
+    const sharedGiven = given.get('shared') ?? sharedSpec.env.map((e) => env[e]).find((v) => v !== undefined && v !== '');
+    meta = parseMetaConfig({ meta: get('meta'), pool: get('meta-pool'), wait: get('meta-wait'), drives: dataDirs.length, sharedGiven });
+  } catch (err) {
+    throw err instanceof MetaConfigProblem ? new ConfigError(err.message) : err;
+  }
   const config: Config = {
     host,
     port,
@@ -405,7 +438,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     headersTimeoutMs: Math.round(headerTimeout * 1000),
     corsOrigins: parseCorsOrigins(get('cors-origins')!),
     inlineMax,
-    shared: ['yes', 'true', '1'].includes(sharedText),
+    // Gateways on PostgreSQL always follow the shared rules (write intents, frees after the grace, pins).
+    shared: meta !== undefined || ['yes', 'true', '1'].includes(sharedText),
     freeGraceMs: Math.round(freeGrace * 1000),
     workers,
     abandonedUploadMs: Math.round(abortAfter * 86_400_000),
@@ -452,6 +486,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     throw new ConfigError('--sse-default AES256 needs the key service (--kms-secret-key or --kms-secret-key-file)');
   const audit = parseAudit(nonEmpty);
   if (audit) config.audit = audit;
+  if (meta) config.meta = meta;
   return { help: false, config: Object.freeze(config) };
 }
 

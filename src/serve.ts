@@ -19,7 +19,7 @@ import { BatchedLines, createConsoleServer, createServer, drainConnections } fro
 import { type DrivesLock, lockDrives } from './store/lock.js';
 import { createDriveDirs } from './store/data/erasure/drive-format.js';
 import { setHashOffload } from './store/hash-offload.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
 import { erasureText, listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
 import { pino } from 'pino';
@@ -27,6 +27,8 @@ import { localAudit, workerAudit } from './audit/audit.js';
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { MetricsService } from './metrics/service.js';
+import type { AdminCluster } from './admin/cluster-operations.js';
+import type { GatewayPresence } from './startup-cluster.js';
 
 /** How long in-flight requests may run after SIGINT/SIGTERM before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -123,7 +125,26 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const heal = erasure && {
     status: () => healStatus(store, erasure, { scrubRate: config.scrubRate, ...(copyDirs && { metaCopies: () => metaCopyStatus(copyDirs) }) }),
   };
-  const server = createServer(config, { store, log, accessLog, credentials, secrets: box, tls, readiness, kms, metrics, audit, ...(heal && { heal }) });
+  // --meta postgres: this process registers as a gateway once it listens; the admin API's cluster
+  // status asks the registry (startup-cluster.ts).
+  let presence: GatewayPresence | undefined;
+  const clusterStatus: AdminCluster | undefined = config.meta && {
+    status: () => (presence ? presence.cluster.status() : Promise.reject(new Error('the gateway is starting'))),
+  };
+  const server = createServer(config, {
+    store,
+    log,
+    accessLog,
+    credentials,
+    secrets: box,
+    tls,
+    readiness,
+    kms,
+    metrics,
+    audit,
+    ...(heal && { heal }),
+    ...(clusterStatus && { cluster: clusterStatus }),
+  });
   const healthServer = config.health && createFrontServer(readiness);
   if (healthServer && config.health) {
     const { host, port } = config.health;
@@ -142,6 +163,16 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  if (config.meta) {
+    const { startGatewayPresence } = await import('./startup-cluster.js');
+    presence = await startGatewayPresence({
+      meta: config.meta,
+      id: store.owner,
+      address: gatewayAddress(config.host, port, tls !== undefined),
+      leader: () => store.leaseHolder('jobs'),
+      log,
+    });
+  }
   // The web console (src/console/) on its own address, served by this same process.
   const localS3Url = listenerUrl(config.host, port, tls !== undefined);
   const s3Url = config.consoleS3Url ?? localS3Url;
@@ -179,6 +210,8 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     }
     server.close(() => {
       jobsDone
+        .then(() => presence?.close())
+        .catch(() => undefined)
         .then(() => store.close())
         .catch(() => undefined)
         .then(() => audit?.close(AUDIT_FLUSH_MS))
@@ -257,6 +290,12 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     beforeStep: () => store.requestArrived(),
     observer: metrics.recorder.jobObserver,
   }).run(jobsStop.signal);
+}
+
+/** Where other machines reach this gateway: the listening address, or this host's name for a wildcard one. */
+function gatewayAddress(host: string, port: number, tls: boolean): string {
+  const wildcard = host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+  return wildcard ? `${tls ? 'https' : 'http'}://${hostname()}:${port}` : listenerUrl(host, port, tls);
 }
 
 /** --metrics-token-file's token (trailing white space dropped); an empty file stops the start. */

@@ -19,6 +19,7 @@ import type { Store } from './store/store.js';
 import type { SecretBox } from './iam/secret-box.js';
 import { type AdminDeps, handleAdmin, isAdminRequest } from './admin/http.js';
 import type { AdminHeal } from './admin/heal-operations.js';
+import type { AdminCluster } from './admin/cluster-operations.js';
 import { SessionTokens } from './iam/sessions.js';
 import { consoleHandler } from './console/console.js';
 import { handleSts, isStsRequest, type StsDeps, stsMinDuration } from './sts/http.js';
@@ -44,6 +45,8 @@ export interface ServerDeps {
   metrics?: MetricsService;
   /** The heal status of an erasure-coded data store (jobs/heal-status.ts via serve.ts); absent: one drive. */
   heal?: AdminHeal;
+  /** The cluster status with --meta postgres (src/cluster/registry-status.ts via serve.ts); absent: SQLite metadata. */
+  cluster?: AdminCluster;
 }
 
 /** Request line plus headers Node parses at most (its default, pinned: a --max-http-header-size flag must not change it). */
@@ -204,6 +207,7 @@ function adminDepsOf(config: Config, deps: ServerDeps): AdminDeps | undefined {
       audit: deps.audit,
       metrics: deps.metrics,
       heal: deps.heal,
+      cluster: deps.cluster,
     }
   );
 }

@@ -15,6 +15,7 @@ import type { OpenedDriveSet } from './store/data/erasure/drives.js';
 import { metaDriveBoard } from './store/drive-board.js';
 import { HealSink } from './store/heal-queue.js';
 import { SqliteMetaStore } from './store/meta/sqlite.js';
+import type { MetaStore } from './store/types.js';
 import { Store } from './store/store.js';
 
 /**
@@ -35,7 +36,12 @@ export async function openStore(
   const drives = config.dataDirs.length > 1 ? await openDrives(config, log, opts.lockDrive) : undefined;
   // Alone on the directory, no other connection commits: cached rows need no data_version check.
   const hot = { othersMayWrite: !opts.alone };
-  const meta = drives ? await openCopies(drives, opts.prepare, hot, log) : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
+  // --meta postgres://…: the metadata in PostgreSQL (startup-cluster.ts), the directory holds no meta.db.
+  const meta: MetaStore = config.meta
+    ? await (await import('./startup-cluster.js')).openPostgresMeta(config.meta, dataDir, log)
+    : drives
+      ? await openCopies(drives, opts.prepare, hot, log)
+      : SqliteMetaStore.open(join(dataDir, 'meta.db'), { hot });
   // The drive states are shared through the metadata store (several workers see and act on the
   // same states); the process that opens the set first records its view, a worker applies it.
   if (drives)

@@ -20,6 +20,7 @@ import { ROLE_ROUTES } from './role-operations.js';
 import { KMS_ROUTES } from './kms-operations.js';
 import { type AdminMetrics, USAGE_ROUTES } from './usage-operations.js';
 import { type AdminHeal, HEAL_ROUTES } from './heal-operations.js';
+import { type AdminCluster, CLUSTER_ROUTES } from './cluster-operations.js';
 import type { KeyService } from '../kms/kms.js';
 import type { AuditLog } from '../audit/audit.js';
 import { type AccessFacts, factsOfAnswer } from '../audit/record.js';
@@ -27,7 +28,7 @@ import { principalSummary } from '../iam/principal-summary.js';
 import { accessKeyHint } from '../s3/auth/authenticate.js';
 
 /** Every admin route: users, groups, policies and keys (operations.ts), roles (role-operations.ts), the key service (kms-operations.ts). */
-const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES, ...KMS_ROUTES, ...USAGE_ROUTES, ...HEAL_ROUTES];
+const ALL_ROUTES = [...ROUTES, ...ROLE_ROUTES, ...KMS_ROUTES, ...USAGE_ROUTES, ...HEAL_ROUTES, ...CLUSTER_ROUTES];
 
 export const ADMIN_PREFIX = '/_strata/admin/v1/';
 /** Admin bodies are small JSON documents (a policy is at most 20 KiB). */
@@ -60,6 +61,8 @@ export interface AdminDeps {
   metrics?: AdminMetrics | undefined;
   /** The heal status (heal-operations.ts); absent on a one-drive server. */
   heal?: AdminHeal | undefined;
+  /** The cluster status (cluster-operations.ts); absent with SQLite metadata. */
+  cluster?: AdminCluster | undefined;
 }
 
 function send(res: ServerResponse, status: number, body: Json): void {
@@ -163,6 +166,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, dep
       region: deps.region,
       metrics: deps.metrics,
       heal: deps.heal,
+      cluster: deps.cluster,
     };
     const out = await matched.route.run(ctx, { params: matched.params, body, query: new URLSearchParams(rawQuery) });
     send(res, status, out);

@@ -9,6 +9,7 @@ import { parsePolicy } from '../iam/policy.js';
 import type { KeyService } from '../kms/kms.js';
 import type { AdminMetrics } from './usage-operations.js';
 import type { AdminHeal } from './heal-operations.js';
+import type { AdminCluster } from './cluster-operations.js';
 
 /** An admin error: a code, a message and its HTTP status (answered as JSON). */
 export class AdminError extends Error {
@@ -56,6 +57,8 @@ export interface AdminContext {
   readonly metrics?: AdminMetrics | undefined;
   /** The heal status (heal-operations.ts); absent (one drive): it answers 501. */
   readonly heal?: AdminHeal | undefined;
+  /** The cluster status (cluster-operations.ts); absent (SQLite metadata): it answers 501. */
+  readonly cluster?: AdminCluster | undefined;
 }
 
 export interface AdminRequest {

@@ -4,6 +4,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type HealStatusJson, healStatusText } from './heal-table.js';
+import { type ClusterStatusJson, clusterStatusText } from './cluster-table.js';
 
 export const ADMIN_USAGE = `usage: strata admin [--endpoint URL] [--access-key AK --secret-key SK] [--region R] [--json] COMMAND
 
@@ -18,6 +19,7 @@ export const ADMIN_USAGE = `usage: strata admin [--endpoint URL] [--access-key A
   role add NAME --trust FILE.json [--policy NAME]... [--max-duration SECONDS] | list | info NAME | remove NAME
   kms list | create KEY-ID | describe KEY-ID | rotate KEY-ID | enable KEY-ID | disable KEY-ID
   heal status                                   (drives, degraded objects, bytes healed, scrub: docs/drives.md)
+  cluster status                                (gateways, job leader, PostgreSQL and etcd: docs/cluster.md)
 
 The endpoint defaults to STRATA_ENDPOINT or http://127.0.0.1:9000; the keys (root's, or a user's
 whose policies allow the admin actions) come from --access-key/--secret-key before the command,
@@ -329,6 +331,10 @@ async function run(c: Client, p: Parsed, out: Out): Promise<void> {
     case 'heal status': {
       const r = await c.call('GET', ['heal', 'status']);
       return done(r, healStatusText(r as unknown as HealStatusJson));
+    }
+    case 'cluster status': {
+      const r = await c.call('GET', ['cluster', 'status']);
+      return done(r, clusterStatusText(r as unknown as ClusterStatusJson));
     }
     default:
       throw new UsageError(`unknown command: ${p.positional.join(' ') || '(none)'}`);

@@ -3,4 +3,26 @@
 // a step once released is never edited (a change is a new step).
 import type { Migration } from './db.js';
 
-export const MIGRATIONS: readonly Migration[] = [];
+/**
+ * The gateway registry (src/cluster/registry-pg.ts: a row per gateway process, its heartbeat) and
+ * the namespace id that binds a data directory to this database (src/cluster/registry-binding.ts).
+ */
+const GATEWAYS_MIGRATION: Migration = {
+  id: '0006-gateways',
+  up: `
+CREATE TABLE strata_gateways (
+  id text PRIMARY KEY,
+  address text NOT NULL,
+  hostname text NOT NULL,
+  pid integer NOT NULL,
+  started_at timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL
+);
+CREATE TABLE strata_namespace (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  id text NOT NULL
+);
+INSERT INTO strata_namespace (id) VALUES (gen_random_uuid()::text);`,
+};
+
+export const MIGRATIONS: readonly Migration[] = [GATEWAYS_MIGRATION];
