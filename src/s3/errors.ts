@@ -156,9 +156,15 @@ export function toS3Error(err: unknown, ctx: { bucket?: string; key?: string } =
       // "reduce your request rate", which every SDK retries with backoff.
       return new S3Error('SlowDown');
     case 'Unavailable':
-      // Too few drives of an erasure set answer (more than its parity offline or failing): a
-      // 503 every SDK retries with backoff; service resumes when the drives return.
-      return new S3Error('SlowDown', 'Not enough drives are available to serve this request. Please retry.');
+      // Too few drives of an erasure set answer (more than its parity offline or failing), or the
+      // PostgreSQL metadata database does not (--meta postgres): a 503 every SDK retries with
+      // backoff; service resumes when the drives (the database) return.
+      return new S3Error(
+        'SlowDown',
+        err.message.startsWith('metadata database unavailable')
+          ? 'The metadata database is not available. Please retry.'
+          : 'Not enough drives are available to serve this request. Please retry.',
+      );
     case 'Internal':
       // The metadata engine failed (the pipeline logs the error with the engine's message).
       return new S3Error('InternalError');

@@ -1,0 +1,273 @@
+// The SQL of the PostgreSQL metadata store (store.ts runs it) and the mapping between its rows and
+// the store's records. Schema: schema-core.ts. Statements run as named prepared statements (parsed
+// once per connection): a statement on a warm connection is one round trip.
+import pg from 'pg';
+import { type BucketRecord, type DataRef, type ListedObject, type ListedVersion, NULL_VERSION, type ObjectRecord, type PartRecord, type UploadRecord } from '../../types.js';
+import { parseExtras } from '../sqlite-sql.js';
+
+/** int8 (bigint: sizes, times, counts) as JS numbers, not strings (every value fits 2^53). */
+export const TYPES = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')),
+};
+
+export const OBJ_COLS = 'bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta, data, parts, extra';
+
+export interface ObjectRow {
+  bucket: string;
+  key: Buffer;
+  version_id: string;
+  is_latest: boolean;
+  is_delete_marker: boolean;
+  size: number;
+  etag: string;
+  last_modified: number;
+  storage_class: string;
+  meta: string;
+  data: string;
+  parts: string | null;
+  extra: string | null;
+  inline?: Buffer | null;
+}
+
+export function toRecord(r: ObjectRow): ObjectRecord {
+  const rec: ObjectRecord = {
+    bucket: r.bucket,
+    key: r.key.toString('utf8'),
+    versionId: r.version_id,
+    isLatest: r.is_latest,
+    isDeleteMarker: r.is_delete_marker,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    storageClass: r.storage_class,
+    meta: JSON.parse(r.meta) as ObjectRecord['meta'],
+    data: JSON.parse(r.data) as DataRef[],
+  };
+  if (r.parts !== null) rec.parts = JSON.parse(r.parts) as number[];
+  if (r.extra !== null) Object.assign(rec, parseExtras(r.extra));
+  if (r.inline !== undefined && r.inline !== null) rec.inline = r.inline;
+  return rec;
+}
+
+export interface BucketRow {
+  name: string;
+  region: string;
+  created_at: number;
+  versioning: BucketRecord['versioning'];
+  owner: string;
+  object_lock: boolean;
+}
+
+export const BUCKET_COLS = 'name, region, created_at, versioning, owner, object_lock';
+
+export function toBucket(r: BucketRow): BucketRecord {
+  return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning, owner: r.owner, objectLock: r.object_lock };
+}
+
+export const UPLOAD_COLS = 'bucket, key, upload_id, initiated, storage_class, meta, checksum_algorithm, checksum_type, extra';
+
+export interface UploadRow {
+  bucket: string;
+  key: Buffer;
+  upload_id: string;
+  initiated: number;
+  storage_class: string;
+  meta: string;
+  checksum_algorithm: string | null;
+  checksum_type: string | null;
+  extra: string | null;
+}
+
+export function toUpload(r: UploadRow): UploadRecord {
+  const u: UploadRecord = {
+    bucket: r.bucket,
+    key: r.key.toString('utf8'),
+    uploadId: r.upload_id,
+    initiated: r.initiated,
+    meta: JSON.parse(r.meta) as UploadRecord['meta'],
+    storageClass: r.storage_class,
+  };
+  if (r.checksum_algorithm !== null) u.checksumAlgorithm = r.checksum_algorithm;
+  if (r.checksum_type !== null) u.checksumType = r.checksum_type as UploadRecord['checksumType'];
+  if (r.extra !== null) Object.assign(u, parseExtras(r.extra));
+  return u;
+}
+
+export const PART_COLS = 'part_number, size, etag, last_modified, data_id, checksums';
+
+export interface PartRow {
+  part_number: number;
+  size: number;
+  etag: string;
+  last_modified: number;
+  data_id: string;
+  checksums: string | null;
+}
+
+export function toPart(r: PartRow): PartRecord {
+  const p: PartRecord = { partNumber: r.part_number, size: r.size, etag: r.etag, lastModified: r.last_modified, data: { id: r.data_id, size: r.size } };
+  if (r.checksums !== null) p.checksums = JSON.parse(r.checksums) as Record<string, string>;
+  return p;
+}
+
+/** A listing row: what ListedObject needs, the key still as bytes. */
+export interface ListingRow {
+  key: Buffer;
+  version_id: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  storage_class: string;
+  checksum_algorithms: string;
+  is_latest?: boolean;
+  is_delete_marker?: boolean;
+}
+
+export function toListed(r: ListingRow): ListedObject {
+  return {
+    key: r.key.toString('utf8'),
+    versionId: r.version_id,
+    size: r.size,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    storageClass: r.storage_class,
+    checksumAlgorithms: r.checksum_algorithms,
+  };
+}
+
+export function toListedVersion(r: ListingRow): ListedVersion {
+  return { ...toListed(r), isLatest: r.is_latest === true, isDeleteMarker: r.is_delete_marker === true };
+}
+
+const LISTING_COLS = 'o.key, o.version_id, o.size, o.etag, o.last_modified, o.storage_class, o.checksum_algorithms';
+
+/**
+ * A page of the bucket's latest non-delete-marker versions in key byte order, through the bucket's
+ * row so that a missing bucket is told apart from an empty page in the same snapshot: no row = no
+ * bucket, one row of NULLs = no objects. $2 inclusive lower bound (prefix or `from`), $3 exclusive
+ * lower bound (`after`): both are index conditions, the btree starts at the tighter one. `upper`:
+ * with the prefix's successor as $5. An index scan of objects_live, no sort (store.test.ts EXPLAINs it).
+ */
+export const listingSql = (cols: string, upper: boolean): string => `SELECT x.* FROM buckets b LEFT JOIN LATERAL (
+    SELECT ${cols} FROM objects o
+    WHERE o.bucket = b.name AND o.is_latest AND NOT o.is_delete_marker AND o.key >= $2 AND o.key > $3${upper ? ' AND o.key < $5' : ''}
+    ORDER BY o.key LIMIT $4) x ON true
+  WHERE b.name = $1`;
+
+export const LISTING = { open: listingSql(LISTING_COLS, false), bounded: listingSql(LISTING_COLS, true) } as const;
+export const SCAN = { open: listingSql(OBJ_COLS.replace(/(\w+)/g, 'o.$1'), false), bounded: listingSql(OBJ_COLS.replace(/(\w+)/g, 'o.$1'), true) } as const;
+
+/**
+ * scanVersions: every version in (key, newest first) order after the markers. The primary key
+ * gives key order; only each key's own versions are sorted (an incremental sort). $3 keyMarker,
+ * $4/$5 the version-id marker's (last_modified, version_id), NULL: start after keyMarker.
+ */
+const versionsSql = (upper: boolean) => `SELECT x.* FROM buckets b LEFT JOIN LATERAL (
+    SELECT ${LISTING_COLS}, o.is_latest, o.is_delete_marker FROM objects o
+    WHERE o.bucket = b.name AND o.key >= $2${upper ? ' AND o.key < $7' : ''}
+      AND (o.key > $3 OR (o.key = $3 AND $4::bigint IS NOT NULL
+        AND (o.last_modified < $4::bigint OR (o.last_modified = $4::bigint AND o.version_id < $5::text COLLATE "C"))))
+    ORDER BY o.key, o.last_modified DESC, o.version_id DESC LIMIT $6) x ON true
+  WHERE b.name = $1`;
+export const VERSIONS = { open: versionsSql(false), bounded: versionsSql(true) } as const;
+
+/** ListMultipartUploads after the markers (uploads_order: no sort). */
+const uploadsSql = (upper: boolean) => `SELECT x.* FROM buckets b LEFT JOIN LATERAL (
+    SELECT ${UPLOAD_COLS.replace(/(\w+)/g, 'u.$1')} FROM uploads u
+    WHERE u.bucket = b.name AND u.key >= $2${upper ? ' AND u.key < $6' : ''}
+      AND (u.key > $3 OR (u.key = $3 AND $4 <> '' AND u.upload_id > $4::text COLLATE "C"))
+    ORDER BY u.key, u.initiated, u.upload_id LIMIT $5) x ON true
+  WHERE b.name = $1`;
+export const UPLOADS = { open: uploadsSql(false), bounded: uploadsSql(true) } as const;
+
+/**
+ * Writes a version as its key's latest, in one statement: removes the version of the same id
+ * (`old`, unless it carries a retention or legal hold and $20 is false: the caller then checks it
+ * in a transaction), clears the former latest (`clr`), inserts the new row, adds the usage delta
+ * to one of the bucket's shard rows, and returns the replaced pieces nothing else references. The
+ * insert reads from `old` and `clr`, so they run first. A missing bucket fails the foreign key
+ * (23503); a racing writer of the same key collides on the primary key or objects_latest (23505).
+ *
+ * $1 bucket, $2 key, $3 version id, $4 delete marker, $5 size, $6 etag, $7 last modified,
+ * $8 storage class, $9 meta, $10 checksum algorithms, $11 data (JSON), $12 data ids (NULL: none),
+ * $13 parts, $14 format, $15 extra, $16 inline bytes, $17 usage shard, $18 upload id,
+ * $19 part checksums, $20 replace a protected version (checked by the caller).
+ */
+export const WRITE_VERSION_SQL = `WITH old AS (
+    DELETE FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3
+      AND ($20::boolean OR extra IS NULL OR NOT (extra::jsonb ?| array['retention', 'legalHold']))
+    RETURNING is_latest, is_delete_marker, size, data
+  ), clr AS (
+    UPDATE objects SET is_latest = false WHERE bucket = $1 AND key = $2 AND is_latest AND version_id <> $3
+    RETURNING is_delete_marker
+  ), ins AS (
+    INSERT INTO objects (bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta,
+      checksum_algorithms, data, data_ids, parts, format, extra, inline, upload_id, part_checksums)
+    SELECT $1, $2, $3, true, $4::boolean, $5::bigint, $6, $7, $8, $9, $10, $11, $12::text[], $13, $14, $15, $16, $18, $19
+    FROM (SELECT count(*) FROM old) o, (SELECT count(*) FROM clr) c
+    RETURNING 1
+  ), u AS (
+    INSERT INTO bucket_usage (bucket, shard, objects, versions, delete_markers, bytes)
+    SELECT $1, $17,
+      (CASE WHEN $4::boolean THEN 0 ELSE 1 END) - (SELECT count(*) FROM old WHERE is_latest AND NOT is_delete_marker)
+        - (SELECT count(*) FROM clr WHERE NOT is_delete_marker),
+      (CASE WHEN $4::boolean THEN 0 ELSE 1 END) - (SELECT count(*) FROM old WHERE NOT is_delete_marker),
+      (CASE WHEN $4::boolean THEN 1 ELSE 0 END) - (SELECT count(*) FROM old WHERE is_delete_marker),
+      (CASE WHEN $4::boolean THEN 0 ELSE $5::bigint END) - coalesce((SELECT sum(size) FROM old WHERE NOT is_delete_marker), 0)
+    FROM ins
+    ON CONFLICT (bucket, shard) DO UPDATE SET objects = bucket_usage.objects + excluded.objects,
+      versions = bucket_usage.versions + excluded.versions, delete_markers = bucket_usage.delete_markers + excluded.delete_markers,
+      bytes = bucket_usage.bytes + excluded.bytes
+  ), freed AS (
+    SELECT t.e->>'id' AS id, min((t.e->>'size')::bigint) AS size, min(t.n) AS n
+    FROM old, json_array_elements(old.data::json) WITH ORDINALITY AS t(e, n) GROUP BY 1
+  )
+  SELECT f.id, f.size FROM freed f
+  WHERE NOT (f.id = ANY (coalesce($12::text[], '{}')))
+    AND NOT EXISTS (SELECT 1 FROM objects x WHERE x.data_ids @> ARRAY[f.id] AND x.data_ids IS NOT NULL
+      AND NOT (x.bucket = $1 AND x.key = $2 AND x.version_id = $3))
+    AND NOT EXISTS (SELECT 1 FROM upload_parts p WHERE p.data_id = f.id)
+  ORDER BY f.n`;
+
+/**
+ * Removes one version, promotes the newest remaining one when it was the latest, and moves the
+ * usage counters. $1 bucket, $2 key, $3 version id, $4 usage shard.
+ */
+export const DELETE_VERSION_SQL = `WITH del AS (
+    DELETE FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3 RETURNING is_latest, is_delete_marker, size
+  ), prom AS (
+    UPDATE objects SET is_latest = true WHERE bucket = $1 AND key = $2 AND (SELECT is_latest FROM del) AND version_id =
+      (SELECT version_id FROM objects WHERE bucket = $1 AND key = $2 AND version_id <> $3 ORDER BY last_modified DESC, version_id DESC LIMIT 1)
+    RETURNING is_delete_marker
+  )
+  INSERT INTO bucket_usage (bucket, shard, objects, versions, delete_markers, bytes)
+  SELECT $1, $4,
+    (CASE WHEN d.is_latest AND NOT d.is_delete_marker THEN -1 ELSE 0 END) + (SELECT count(*) FROM prom WHERE NOT is_delete_marker),
+    CASE WHEN d.is_delete_marker THEN 0 ELSE -1 END, CASE WHEN d.is_delete_marker THEN -1 ELSE 0 END,
+    CASE WHEN d.is_delete_marker THEN 0 ELSE -d.size END
+  FROM del d
+  ON CONFLICT (bucket, shard) DO UPDATE SET objects = bucket_usage.objects + excluded.objects,
+    versions = bucket_usage.versions + excluded.versions, delete_markers = bucket_usage.delete_markers + excluded.delete_markers,
+    bytes = bucket_usage.bytes + excluded.bytes`;
+
+/** The ids of $1 (text[]) that no object version and no upload part references. */
+export const UNREFERENCED_SQL = `SELECT id FROM unnest($1::text[]) AS id
+  WHERE NOT EXISTS (SELECT 1 FROM objects o WHERE o.data_ids @> ARRAY[id] AND o.data_ids IS NOT NULL)
+    AND NOT EXISTS (SELECT 1 FROM upload_parts p WHERE p.data_id = id)`;
+
+/**
+ * What a conditional or checked write needs to know first, in one statement: whether the bucket
+ * exists, the latest version's ETag and kind, and the extras of the version of the same id.
+ */
+export const PROBE_SQL = `SELECT b.name IS NOT NULL AS bucket, l.etag, l.is_delete_marker,
+    s.version_id IS NOT NULL AS same, s.extra AS same_extra
+  FROM (SELECT 1) one
+  LEFT JOIN buckets b ON b.name = $1
+  LEFT JOIN objects l ON l.bucket = $1 AND l.key = $2 AND l.is_latest
+  LEFT JOIN objects s ON s.bucket = $1 AND s.key = $2 AND s.version_id = $3`;
+
+/** The bucket and the named documents ($2, text[]) with the identity generation, one statement. */
+export const BUCKET_WITH_CONFIGS_SQL = `SELECT ${BUCKET_COLS},
+    (SELECT json_object_agg(c.name, c.value) FROM bucket_config c WHERE c.bucket = b.name AND c.name = ANY ($2::text[]))::text AS configs,
+    (SELECT value FROM strata_generations WHERE name = 'identity') AS generation
+  FROM buckets b WHERE b.name = $1`;

@@ -1,0 +1,101 @@
+// PgKmsKeys and PgHealQueue on a throw-away PostgreSQL cluster: their contracts, the built-in key
+// service on two stores of one database (a disable through one refused by the other once its
+// notification arrives), and the heal queue's bounded snapshot (due head, counts) on a queue larger
+// than the head.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type PostgresCluster, startPostgres } from '../../../../test/helpers/postgres.js';
+import { runHealQueueContract } from '../../contract-heal.js';
+import { runKmsKeysContract } from '../../contract-kms.js';
+import { HEAD_ROWS } from './heal.js';
+import { openPgDb, openPgSubStores } from './open.js';
+
+let cluster: PostgresCluster;
+before(async () => {
+  cluster = await startPostgres();
+});
+after(async () => {
+  await cluster?.dispose();
+});
+
+async function open(url?: string) {
+  const db = await openPgDb(url ?? (await cluster.createDatabase()), { poolSize: 4 });
+  const s = await openPgSubStores(db, { feed: { pollMs: 3_600_000 } });
+  return {
+    ...s,
+    db,
+    close: async () => {
+      await s.feed.close();
+      await db.close();
+    },
+  };
+}
+
+async function eventually(cond: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 500; i++) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cond();
+}
+
+runKmsKeysContract('postgres', async () => {
+  const s = await open();
+  return { keys: s.kmsKeys, close: s.close };
+});
+runHealQueueContract('postgres', async () => {
+  const s = await open();
+  return { queue: s.healQueue, close: s.close };
+});
+
+describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
+  it('keys › a rotation and a disable through one are served by the writer at once and by the other on the notification', async () => {
+    const url = await cluster.createDatabase();
+    const a = await open(url);
+    const b = await open(url);
+    try {
+      await a.kmsKeys.createKey({ keyId: 'k', enabled: true, created: 1, currentVersion: 1, rotated: 1 }, { keyId: 'k', version: 1, created: 1, rootKeyId: 'r' });
+      assert.ok(await eventually(() => b.kmsKeys.getKey('k') !== undefined));
+      await a.kmsKeys.addVersion({ keyId: 'k', version: 2, created: 5, rootKeyId: 'r', sealed: Buffer.from('v2') });
+      await a.kmsKeys.setEnabled('k', false);
+      assert.equal(a.kmsKeys.getKey('k')?.enabled, false, 'at once in the writer');
+      assert.ok(await eventually(() => b.kmsKeys.getKey('k')?.enabled === false));
+      assert.deepEqual(b.kmsKeys.getVersion('k', 2)?.sealed, Buffer.from('v2'));
+      assert.equal(b.kmsKeys.generation(), a.kmsKeys.generation());
+      // Concurrent rotations to the same version: exactly one wins.
+      const tries = await Promise.allSettled([a, b].map((s) => s.kmsKeys.addVersion({ keyId: 'k', version: 3, created: 9, rootKeyId: 'r' })));
+      assert.equal(tries.filter((t) => t.status === 'fulfilled').length, 1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it(`heal queue › more entries than the head (${HEAD_ROWS}): counts exact, due in next-try order, entriesOf whole for the head's pieces`, async () => {
+    const s = await open();
+    try {
+      const n = HEAD_ROWS + 500; // a multiple of 3
+      const reports = Array.from({ length: n }, (_, i) => ({ pieceId: `p${String(i).padStart(6, '0')}`, drive: i % 3, reason: 'missing' as const, at: n - i }));
+      // Also a second drive of the first-due piece, reported last (due last).
+      reports.push({ pieceId: reports[n - 1]!.pieceId, drive: 5, reason: 'missing', at: 10 * n });
+      assert.equal(await s.healQueue.add(reports), n + 1);
+      assert.deepEqual(s.healQueue.counts(), { shards: n + 1, pieces: n, byDrive: { 0: n / 3, 1: n / 3, 2: n / 3, 5: 1 }, oldest: 1 });
+      const due = s.healQueue.due(Number.MAX_SAFE_INTEGER, 64);
+      assert.deepEqual(
+        due.slice(0, 3).map((e) => e.nextTry),
+        [1, 2, 3],
+      );
+      assert.deepEqual(
+        s.healQueue.entriesOf(reports[n - 1]!.pieceId).map((e) => e.drive),
+        [(n - 1) % 3, 5],
+        'the piece of the head entry whose other drive is beyond the head',
+      );
+      assert.equal(s.healQueue.degraded(101).length, 101);
+      await s.healQueue.remove(due[0]!.pieceId, [due[0]!.drive, 5], Number.MAX_SAFE_INTEGER);
+      assert.equal(s.healQueue.counts().shards, n - 1);
+      assert.equal(s.healQueue.due(Number.MAX_SAFE_INTEGER, 1)[0]!.nextTry, 2);
+    } finally {
+      await s.close();
+    }
+  });
+});

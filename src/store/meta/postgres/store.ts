@@ -1,0 +1,604 @@
+// The PostgreSQL metadata store (`--meta postgres://…`, docs/cluster.md): the MetaStore contract on
+// PostgreSQL, so that several gateways share one namespace. Semantics mirror the SQLite store
+// (sqlite.ts); the SQL is in core-sql.ts, the schema in schema-core.ts. Rules:
+// - every read goes to PostgreSQL (no cache): strongly consistent across gateways;
+// - PostgreSQL's commit is the commit point (it fsyncs its WAL before answering COMMIT);
+// - an unconditional write of a version is ONE statement (WRITE_VERSION_SQL, one round trip);
+//   conditional writes, completions, removals and other read-check-write steps run in a
+//   SERIALIZABLE transaction (PgDb.tx, retried on 40001/40P01) with row locks where they help;
+// - a write that collides with a racing writer of the same key (unique violation, 23505) is run
+//   again as a transaction, which sees the winner and applies its checks to it.
+import { randomInt } from 'node:crypto';
+import type pg from 'pg';
+import { StoreError } from '../../errors.js';
+import { checkRemovable, checkRetentionChange } from '../../object-lock.js';
+import { storedInlineSize } from '../../sealed.js';
+import type { Coordination } from '../../coord.js';
+import type { HealQueueStore } from '../../heal-queue.js';
+import type { IdentityStore } from '../../identities.js';
+import type { KmsKeyStore } from '../../kms-keys.js';
+import type { BucketUsage, UsageReader } from '../../usage.js';
+import {
+  type BucketPatch,
+  type BucketRecord,
+  type BucketWithConfigs,
+  type CompletedUpload,
+  type DataRef,
+  type ListedObject,
+  type ListedVersion,
+  type LockCheck,
+  META_FORMAT_VERSION,
+  type MetaStore,
+  NULL_VERSION,
+  type ObjectPatch,
+  type ObjectRecord,
+  type PartRecord,
+  type UploadListQuery,
+  type UploadRecord,
+  type WriteCondition,
+} from '../../types.js';
+import { byteSuccessor, extrasJson, parseExtras, toBytes } from '../sqlite-sql.js';
+import {
+  BUCKET_COLS,
+  BUCKET_WITH_CONFIGS_SQL,
+  type BucketRow,
+  DELETE_VERSION_SQL,
+  LISTING,
+  type ListingRow,
+  OBJ_COLS,
+  type ObjectRow,
+  PART_COLS,
+  PROBE_SQL,
+  type PartRow,
+  SCAN,
+  TYPES,
+  UNREFERENCED_SQL,
+  UPLOAD_COLS,
+  UPLOADS,
+  type UploadRow,
+  VERSIONS,
+  WRITE_VERSION_SQL,
+  toBucket,
+  toListed,
+  toListedVersion,
+  toPart,
+  toRecord,
+  toUpload,
+} from './core-sql.js';
+import { isUnavailable, type PgClient, type PgDb } from './db.js';
+import { USAGE_SHARDS } from './schema-core.js';
+
+/** The sub-stores PgMetaStore serves as its own (built by open.ts). */
+export interface PgSubStores {
+  coord: Coordination;
+  identities: IdentityStore;
+  kmsKeys: KmsKeyStore;
+  healQueue: HealQueueStore;
+}
+
+/** Runs of a write that lost a race on its key's unique index (23505) before it gives up. */
+const COLLISION_ATTEMPTS = 8;
+
+type Runner = Pick<pg.Pool, 'query'> | PgClient;
+
+const code = (err: unknown): string | undefined => (err as { code?: string })?.code;
+
+/** Database loss as StoreError('Unavailable'), like PgDb does. */
+function mapped(err: unknown): unknown {
+  if (err instanceof StoreError) return err;
+  if (isUnavailable(err)) return new StoreError('Unavailable', `metadata database unavailable: ${(err as Error).message}`);
+  return err;
+}
+
+/** Named statements: parsed once per connection, then one round trip each. */
+const names = new Map<string, string>();
+function named(text: string): string {
+  let n = names.get(text);
+  if (n === undefined) names.set(text, (n = `strata_${names.size}`));
+  return n;
+}
+
+export class PgMetaStore implements MetaStore {
+  readonly coord: Coordination;
+  readonly identities: IdentityStore;
+  readonly kmsKeys: KmsKeyStore;
+  readonly healQueue: HealQueueStore;
+  readonly usage: UsageReader;
+
+  constructor(
+    readonly db: PgDb,
+    sub: PgSubStores,
+  ) {
+    this.coord = sub.coord;
+    this.identities = sub.identities;
+    this.kmsKeys = sub.kmsKeys;
+    this.healQueue = sub.healQueue;
+    this.usage = { listUsage: () => this.listUsage() };
+  }
+
+  /** One statement, prepared by name, on `on` (a transaction's client) or the pool. */
+  private async q<R extends pg.QueryResultRow>(text: string, values: unknown[], on: Runner = this.db.pool): Promise<R[]> {
+    try {
+      return (await on.query<R>({ name: named(text), text, values, types: TYPES })).rows;
+    } catch (err) {
+      throw mapped(err);
+    }
+  }
+
+  /** A SERIALIZABLE transaction, run again when it lost a race on a unique index. */
+  private async tx<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.tx(fn);
+      } catch (err) {
+        if (code(err) === '23505' && attempt < COLLISION_ATTEMPTS) continue;
+        throw mapped(err);
+      }
+    }
+  }
+
+  // ---- buckets ------------------------------------------------------------------------------
+
+  async createBucket(b: BucketRecord): Promise<void> {
+    try {
+      await this.q('INSERT INTO buckets (name, region, created_at, versioning, owner, object_lock) VALUES ($1, $2, $3, $4, $5, $6)', [
+        b.name,
+        b.region,
+        b.createdAt,
+        b.versioning,
+        b.owner,
+        b.objectLock,
+      ]);
+    } catch (err) {
+      if (code(err) === '23505') throw new StoreError('BucketAlreadyExists');
+      throw err;
+    }
+  }
+
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1`, [name]);
+    return row && toBucket(row);
+  }
+
+  async listBuckets(): Promise<BucketRecord[]> {
+    return (await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets ORDER BY name`, [])).map(toBucket);
+  }
+
+  updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord> {
+    return this.tx(async (c) => {
+      const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1 FOR UPDATE`, [name], c);
+      if (row === undefined) throw new StoreError('NoSuchBucket');
+      const b = toBucket(row);
+      if (patch.versioning !== undefined) {
+        if (patch.versioning === 'Suspended' && b.objectLock)
+          throw new StoreError('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+        b.versioning = patch.versioning;
+      }
+      if (patch.objectLock === true && !b.objectLock) {
+        if (b.versioning !== 'Enabled')
+          throw new StoreError('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
+        b.objectLock = true;
+      }
+      await this.q('UPDATE buckets SET versioning = $2, object_lock = $3 WHERE name = $1', [name, b.versioning, b.objectLock], c);
+      return b;
+    });
+  }
+
+  deleteBucket(name: string): Promise<void> {
+    return this.tx(async (c) => {
+      const [row] = await this.q<{ name: string; any: boolean }>(
+        'SELECT name, EXISTS (SELECT 1 FROM objects WHERE bucket = $1) AS any FROM buckets WHERE name = $1 FOR UPDATE',
+        [name],
+        c,
+      );
+      if (row === undefined) throw new StoreError('NoSuchBucket');
+      // Uploads in progress, configuration documents and usage rows go with it (ON DELETE CASCADE).
+      if (row.any) throw new StoreError('BucketNotEmpty');
+      await this.q('DELETE FROM buckets WHERE name = $1', [name], c);
+    });
+  }
+
+  // ---- object versions ----------------------------------------------------------------------
+
+  /** One statement: the version's row (with its inline bytes unless `withBytes` is false). */
+  async getObject(bucket: string, key: string, versionId?: string, withBytes = true): Promise<ObjectRecord | undefined> {
+    const cols = withBytes ? `${OBJ_COLS}, inline` : OBJ_COLS;
+    const [row] =
+      versionId === undefined
+        ? await this.q<ObjectRow>(`SELECT ${cols} FROM objects WHERE bucket = $1 AND key = $2 AND is_latest`, [bucket, toBytes(key)])
+        : await this.q<ObjectRow>(`SELECT ${cols} FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3`, [bucket, toBytes(key), versionId]);
+    return row && toRecord(row);
+  }
+
+  async putObject(rec: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): Promise<DataRef[]> {
+    checkInline(rec);
+    if (!hasCondition(cond)) {
+      // The common case: one statement, no transaction block (a race on the key: as a transaction).
+      try {
+        return await this.writeVersion(rec, false, this.db.pool);
+      } catch (err) {
+        if (code(err) !== '23505') throw err;
+      }
+    }
+    return this.tx(async (c) => {
+      await this.checkWrite(c, rec, cond, lock);
+      return this.writeVersion(rec, true, c);
+    });
+  }
+
+  /** Checks the bucket, `cond` and object lock for a write of `rec` (in its transaction). */
+  private async checkWrite(c: PgClient, rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined): Promise<void> {
+    const [p] = await this.q<{ bucket: boolean; etag: string | null; is_delete_marker: boolean | null; same: boolean; same_extra: string | null }>(
+      PROBE_SQL,
+      [rec.bucket, toBytes(rec.key), rec.versionId],
+      c,
+    );
+    if (!p?.bucket) throw new StoreError('NoSuchBucket');
+    if (hasCondition(cond)) {
+      const current = p.etag !== null && p.is_delete_marker === false ? p.etag : undefined;
+      if (cond.mustNotExist && current !== undefined) throw new StoreError('PreconditionFailed', 'If-None-Match');
+      if (cond.mustExist && current === undefined) throw new StoreError('NoSuchKey');
+      if (cond.etagMatches !== undefined) {
+        if (current === undefined) throw new StoreError('NoSuchKey');
+        if (current !== cond.etagMatches) throw new StoreError('PreconditionFailed', 'If-Match');
+      }
+    }
+    if (p.same && p.same_extra !== null) checkRemovable(parseExtras(p.same_extra), lock);
+  }
+
+  /** WRITE_VERSION_SQL for `rec`; `checked`: a protected version of the same id may go (the caller checked it). */
+  private async writeVersion(rec: ObjectRecord, checked: boolean, on: Runner, completed?: { uploadId: string; partChecksums: string }): Promise<DataRef[]> {
+    const ids = rec.data.map((d) => d.id);
+    try {
+      const rows = await this.q<{ id: string; size: number }>(
+        WRITE_VERSION_SQL,
+        [
+          rec.bucket,
+          toBytes(rec.key),
+          rec.versionId,
+          rec.isDeleteMarker,
+          rec.size,
+          rec.etag,
+          rec.lastModified,
+          rec.storageClass,
+          JSON.stringify(rec.meta),
+          Object.keys(rec.meta.checksums ?? {}).join(','),
+          JSON.stringify(rec.data.map((d) => ({ id: d.id, size: d.size }))),
+          ids.length > 0 ? ids : null,
+          rec.parts === undefined ? null : JSON.stringify(rec.parts),
+          META_FORMAT_VERSION,
+          extrasJson(rec),
+          rec.inline !== undefined && rec.inline.length > 0 ? rec.inline : null,
+          randomInt(USAGE_SHARDS),
+          completed?.uploadId ?? null,
+          completed?.partChecksums ?? null,
+          checked,
+        ],
+        on,
+      );
+      return rows.map((r) => ({ id: r.id, size: r.size }));
+    } catch (err) {
+      if (code(err) === '23503') throw new StoreError('NoSuchBucket');
+      throw err;
+    }
+  }
+
+  deleteObject(bucket: string, key: string, versionId: string = NULL_VERSION, lock?: LockCheck, expectLastModified?: number): Promise<ObjectRecord | undefined> {
+    const kb = toBytes(key);
+    return this.tx(async (c) => {
+      const [row] = await this.q<ObjectRow>(`SELECT ${OBJ_COLS} FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3 FOR UPDATE`, [bucket, kb, versionId], c);
+      if (row === undefined) {
+        if ((await this.q('SELECT 1 FROM buckets WHERE name = $1', [bucket], c)).length === 0) throw new StoreError('NoSuchBucket');
+        return undefined;
+      }
+      // The lifecycle job removes the version it evaluated, never one that replaced it meanwhile.
+      if (expectLastModified !== undefined && row.last_modified !== expectLastModified) throw new StoreError('PreconditionFailed');
+      const rec = toRecord(row);
+      checkRemovable(rec, lock);
+      await this.q(DELETE_VERSION_SQL, [bucket, kb, versionId, randomInt(USAGE_SHARDS)], c);
+      return rec;
+    });
+  }
+
+  async scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number, from?: string): Promise<ListedVersion[]> {
+    const pb = toBytes(prefix);
+    const mb = toBytes(keyMarker);
+    let marker: { last_modified: number; version_id: string } | undefined;
+    if (versionIdMarker !== '')
+      [marker] = await this.q<{ last_modified: number; version_id: string }>(
+        'SELECT last_modified, version_id FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3',
+        [bucket, mb, versionIdMarker],
+      );
+    let lower = Buffer.compare(mb, pb) > 0 ? mb : pb;
+    if (from !== undefined && Buffer.compare(toBytes(from), lower) > 0) lower = toBytes(from);
+    const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
+    const params = [bucket, lower, mb, marker?.last_modified ?? null, marker?.version_id ?? null, Math.max(limit, 0)];
+    const rows = await this.q<ListingRow>(upper ? VERSIONS.bounded : VERSIONS.open, upper ? [...params, upper] : params);
+    return pageOf(rows).map(toListedVersion);
+  }
+
+  updateObject(bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch): Promise<ObjectRecord | undefined> {
+    const kb = toBytes(key);
+    return this.tx(async (c) => {
+      const where = versionId === undefined ? 'is_latest' : 'version_id = $3';
+      const [row] = await this.q<ObjectRow & { exists: boolean }>(
+        `SELECT b.name IS NOT NULL AS exists, o.* FROM (SELECT 1) one LEFT JOIN buckets b ON b.name = $1
+           LEFT JOIN LATERAL (SELECT ${OBJ_COLS} FROM objects WHERE bucket = $1 AND key = $2 AND ${where} FOR UPDATE) o ON true`,
+        versionId === undefined ? [bucket, kb] : [bucket, kb, versionId],
+        c,
+      );
+      if (!row?.exists) throw new StoreError('NoSuchBucket');
+      if (row.version_id === null || row.is_delete_marker) return undefined;
+      const rec = toRecord(row);
+      if (patch.meta !== undefined) rec.meta = JSON.parse(JSON.stringify(patch.meta)) as ObjectRecord['meta'];
+      if (patch.tags === null) delete rec.tags;
+      else if (patch.tags !== undefined) rec.tags = patch.tags.map((t) => ({ key: t.key, value: t.value }));
+      if (patch.retention !== undefined) {
+        checkRetentionChange(rec.retention, patch.retention, patch.lock);
+        if (patch.retention === null) delete rec.retention;
+        else rec.retention = { mode: patch.retention.mode, until: patch.retention.until };
+      }
+      if (patch.legalHold !== undefined) rec.legalHold = patch.legalHold;
+      if (patch.acl !== undefined) rec.acl = patch.acl;
+      await this.q(
+        'UPDATE objects SET meta = $4, checksum_algorithms = $5, extra = $6 WHERE bucket = $1 AND key = $2 AND version_id = $3',
+        [bucket, kb, row.version_id, JSON.stringify(rec.meta), Object.keys(rec.meta.checksums ?? {}).join(','), extrasJson(rec)],
+        c,
+      );
+      return rec;
+    });
+  }
+
+  /** `after` and `from` may be raw byte strings (Buffers), as in the SQLite store. */
+  async scanObjects(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): Promise<ObjectRecord[]> {
+    return pageOf(await this.scan(SCAN, bucket, prefix, after, limit, from)).map((r) => toRecord(r as unknown as ObjectRow));
+  }
+
+  async scanListing(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): Promise<ListedObject[]> {
+    return pageOf(await this.scan(LISTING, bucket, prefix, after, limit, from)).map(toListed);
+  }
+
+  private scan(
+    sql: { open: string; bounded: string },
+    bucket: string,
+    prefix: string,
+    after: string | Buffer,
+    limit: number,
+    from?: string | Buffer,
+  ): Promise<ListingRow[]> {
+    const pb = toBytes(prefix);
+    let lower = pb;
+    if (from !== undefined && Buffer.compare(toBytes(from), lower) > 0) lower = toBytes(from);
+    const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
+    const params = [bucket, lower, toBytes(after), Math.max(limit, 0)];
+    return this.q<ListingRow>(upper ? sql.bounded : sql.open, upper ? [...params, upper] : params);
+  }
+
+  // ---- multipart uploads --------------------------------------------------------------------
+
+  async createUpload(u: UploadRecord): Promise<void> {
+    try {
+      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+        u.bucket,
+        toBytes(u.key),
+        u.uploadId,
+        u.initiated,
+        u.storageClass,
+        JSON.stringify(u.meta),
+        u.checksumAlgorithm ?? null,
+        u.checksumType ?? null,
+        extrasJson(u),
+        META_FORMAT_VERSION,
+      ]);
+    } catch (err) {
+      if (code(err) === '23503') throw new StoreError('NoSuchBucket');
+      throw err;
+    }
+  }
+
+  async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
+    const [row] = await this.q<UploadRow>(`SELECT ${UPLOAD_COLS} FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3`, [bucket, toBytes(key), uploadId]);
+    return row && toUpload(row);
+  }
+
+  putPart(bucket: string, key: string, uploadId: string, part: PartRecord): Promise<DataRef[]> {
+    const kb = toBytes(key);
+    return this.tx(async (c) => {
+      // The upload's row, locked against a completion or abort, and the part it replaces.
+      const [u] = await this.q<{ data_id: string | null; size: number | null }>(
+        `SELECT p.data_id, p.size FROM uploads u LEFT JOIN upload_parts p
+           ON p.bucket = u.bucket AND p.key = u.key AND p.upload_id = u.upload_id AND p.part_number = $4
+         WHERE u.bucket = $1 AND u.key = $2 AND u.upload_id = $3 FOR UPDATE OF u`,
+        [bucket, kb, uploadId, part.partNumber],
+        c,
+      );
+      if (u === undefined) throw new StoreError('NoSuchUpload');
+      await this.q(
+        `INSERT INTO upload_parts (bucket, key, upload_id, ${PART_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (bucket, key, upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
+           last_modified = excluded.last_modified, data_id = excluded.data_id, checksums = excluded.checksums`,
+        [bucket, kb, uploadId, part.partNumber, part.size, part.etag, part.lastModified, part.data.id, part.checksums === undefined ? null : JSON.stringify(part.checksums)],
+        c,
+      );
+      return u.data_id === null ? [] : this.unreferenced(c, [{ id: u.data_id, size: u.size ?? 0 }]);
+    });
+  }
+
+  async listParts(bucket: string, key: string, uploadId: string, afterPartNumber: number, limit: number): Promise<PartRecord[]> {
+    const rows = await this.q<PartRow>(
+      `SELECT p.* FROM uploads u LEFT JOIN LATERAL (
+         SELECT ${PART_COLS} FROM upload_parts WHERE bucket = u.bucket AND key = u.key AND upload_id = u.upload_id AND part_number > $4
+         ORDER BY part_number LIMIT $5) p ON true
+       WHERE u.bucket = $1 AND u.key = $2 AND u.upload_id = $3`,
+      [bucket, toBytes(key), uploadId, afterPartNumber, Math.max(limit, 0)],
+    );
+    if (rows.length === 0) throw new StoreError('NoSuchUpload');
+    return rows.filter((r) => r.part_number !== null).map(toPart);
+  }
+
+  async listUploads(q: UploadListQuery): Promise<UploadRecord[]> {
+    const pb = toBytes(q.prefix);
+    const mb = toBytes(q.keyMarker);
+    const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
+    const params = [q.bucket, Buffer.compare(mb, pb) > 0 ? mb : pb, mb, q.uploadIdMarker, Math.max(q.limit, 0)];
+    const rows = await this.q<UploadRow>(upper ? UPLOADS.bounded : UPLOADS.open, upper ? [...params, upper] : params);
+    return pageOf(rows).map(toUpload);
+  }
+
+  completeUpload(bucket: string, key: string, uploadId: string, rec: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): Promise<DataRef[]> {
+    if (rec.bucket !== bucket || rec.key !== key) throw new Error('completeUpload: the record is for another key');
+    const kb = toBytes(key);
+    return this.tx(async (c) => {
+      const rows = await this.q<PartRow>(
+        `SELECT p.data_id, p.size, p.checksums FROM uploads u LEFT JOIN upload_parts p
+           ON p.bucket = u.bucket AND p.key = u.key AND p.upload_id = u.upload_id
+         WHERE u.bucket = $1 AND u.key = $2 AND u.upload_id = $3 ORDER BY p.part_number FOR UPDATE OF u`,
+        [bucket, kb, uploadId],
+        c,
+      );
+      if (rows.length === 0) throw new StoreError('NoSuchUpload');
+      await this.checkWrite(c, rec, cond, lock);
+      const partRows = rows.filter((r) => r.data_id !== null);
+      const parts = partRows.map((r) => ({ id: r.data_id, size: r.size }));
+      // The record may only point at this upload's pieces: anything else could be freed under it.
+      const partIds = new Set(parts.map((d) => d.id));
+      for (const d of rec.data) if (!partIds.has(d.id)) throw new Error(`completeUpload: data ${d.id} is not a part of upload ${uploadId}`);
+      const checksumsById = new Map(partRows.map((r) => [r.data_id, r.checksums === null ? {} : (JSON.parse(r.checksums) as Record<string, string>)]));
+      const partChecksums = rec.data.map((d) => checksumsById.get(d.id) ?? {});
+      await this.q('DELETE FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3', [bucket, kb, uploadId], c); // cascades to upload_parts
+      const replaced = await this.writeVersion(rec, true, c, { uploadId, partChecksums: JSON.stringify(partChecksums) });
+      return [...replaced, ...(await this.unreferenced(c, parts))];
+    });
+  }
+
+  async getCompletedUpload(bucket: string, key: string): Promise<CompletedUpload | undefined> {
+    const [row] = await this.q<{ version_id: string | null; is_delete_marker: boolean | null; upload_id: string | null; part_checksums: string | null }>(
+      `SELECT o.version_id, o.is_delete_marker, o.upload_id, o.part_checksums FROM buckets b
+         LEFT JOIN objects o ON o.bucket = b.name AND o.key = $2 AND o.is_latest WHERE b.name = $1`,
+      [bucket, toBytes(key)],
+    );
+    if (row === undefined) throw new StoreError('NoSuchBucket');
+    if (row.version_id === null || row.is_delete_marker || row.upload_id === null || row.part_checksums === null) return undefined;
+    return { versionId: row.version_id, uploadId: row.upload_id, partChecksums: JSON.parse(row.part_checksums) as CompletedUpload['partChecksums'] };
+  }
+
+  abortUpload(bucket: string, key: string, uploadId: string): Promise<DataRef[]> {
+    const kb = toBytes(key);
+    return this.tx(async (c) => {
+      const rows = await this.q<{ data_id: string | null; size: number | null }>(
+        `SELECT p.data_id, p.size FROM uploads u LEFT JOIN upload_parts p ON p.bucket = u.bucket AND p.key = u.key AND p.upload_id = u.upload_id
+         WHERE u.bucket = $1 AND u.key = $2 AND u.upload_id = $3 FOR UPDATE OF u`,
+        [bucket, kb, uploadId],
+        c,
+      );
+      if (rows.length === 0) throw new StoreError('NoSuchUpload');
+      await this.q('DELETE FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3', [bucket, kb, uploadId], c); // cascades to upload_parts
+      return this.unreferenced(
+        c,
+        rows.filter((r) => r.data_id !== null).map((r) => ({ id: r.data_id!, size: r.size ?? 0 })),
+      );
+    });
+  }
+
+  /** The refs (deduplicated) nothing references any more (in the transaction, after its writes). */
+  private async unreferenced(c: PgClient, refs: DataRef[]): Promise<DataRef[]> {
+    if (refs.length === 0) return [];
+    const free = new Set((await this.q<{ id: string }>(UNREFERENCED_SQL, [refs.map((r) => r.id)], c)).map((r) => r.id));
+    const seen = new Set<string>();
+    return refs.filter((d) => {
+      if (seen.has(d.id) || !free.has(d.id)) return false;
+      seen.add(d.id);
+      return true;
+    });
+  }
+
+  // ---- bucket configuration documents -------------------------------------------------------
+
+  async getBucketConfig(bucket: string, name: string): Promise<string | undefined> {
+    const [row] = await this.q<{ value: string | null }>('SELECT (SELECT value FROM bucket_config WHERE bucket = b.name AND name = $2) AS value FROM buckets b WHERE b.name = $1', [
+      bucket,
+      name,
+    ]);
+    if (row === undefined) throw new StoreError('NoSuchBucket');
+    return row.value ?? undefined;
+  }
+
+  async getBucketWithConfigs(name: string, configs: readonly string[]): Promise<BucketWithConfigs | undefined> {
+    const [row] = await this.q<BucketRow & { configs: string | null; generation: number | null }>(BUCKET_WITH_CONFIGS_SQL, [name, configs]);
+    if (row === undefined) return undefined;
+    const docs = row.configs === null ? {} : (JSON.parse(row.configs) as Record<string, string>);
+    return { bucket: toBucket(row), configs: new Map(Object.entries(docs)), identityGeneration: row.generation ?? 0 };
+  }
+
+  async putBucketConfig(bucket: string, name: string, value: string | undefined): Promise<void> {
+    if (value === undefined) {
+      const rows = await this.q('WITH d AS (DELETE FROM bucket_config WHERE bucket = $1 AND name = $2) SELECT 1 FROM buckets WHERE name = $1', [bucket, name]);
+      if (rows.length === 0) throw new StoreError('NoSuchBucket');
+      return;
+    }
+    try {
+      await this.q('INSERT INTO bucket_config (bucket, name, value) VALUES ($1, $2, $3) ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value', [
+        bucket,
+        name,
+        value,
+      ]);
+    } catch (err) {
+      if (code(err) === '23503') throw new StoreError('NoSuchBucket');
+      throw err;
+    }
+  }
+
+  // ---- background jobs' state ---------------------------------------------------------------
+
+  async getJobState(name: string): Promise<string | undefined> {
+    const [row] = await this.q<{ value: string }>('SELECT value FROM job_state WHERE name = $1', [name]);
+    return row?.value;
+  }
+
+  async putJobState(name: string, value: string | undefined): Promise<void> {
+    if (value === undefined) await this.q('DELETE FROM job_state WHERE name = $1', [name]);
+    else await this.q('INSERT INTO job_state (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value', [name, value]);
+  }
+
+  // ---- usage, references, close -------------------------------------------------------------
+
+  private listUsage(): Promise<BucketUsage[]> {
+    return this.q<BucketUsage>(
+      `SELECT b.name AS bucket, coalesce(sum(u.objects), 0)::bigint AS objects, coalesce(sum(u.versions), 0)::bigint AS versions,
+         coalesce(sum(u.delete_markers), 0)::bigint AS "deleteMarkers", coalesce(sum(u.bytes), 0)::bigint AS bytes
+       FROM buckets b LEFT JOIN bucket_usage u ON u.bucket = b.name GROUP BY b.name ORDER BY b.name`,
+      [],
+    );
+  }
+
+  async isDataReferenced(dataId: string): Promise<boolean> {
+    const [row] = await this.q<{ ref: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM objects WHERE data_ids @> ARRAY[$1::text] AND data_ids IS NOT NULL)
+         OR EXISTS (SELECT 1 FROM upload_parts WHERE data_id = $1) AS ref`,
+      [dataId],
+    );
+    return row?.ref === true;
+  }
+
+  /** Closes the sub-stores that have something to close, then the pool. */
+  async close(): Promise<void> {
+    for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown }>) await s.close?.();
+    await this.db.close();
+  }
+}
+
+function hasCondition(cond: WriteCondition | undefined): cond is WriteCondition {
+  return cond !== undefined && (cond.mustNotExist === true || cond.mustExist === true || cond.etagMatches !== undefined);
+}
+
+/** Inline bytes must be the whole object (sealed: its sealed piece) and its only data. */
+function checkInline(rec: ObjectRecord): void {
+  if (rec.inline !== undefined && rec.inline.length > 0 && (rec.data.length > 0 || rec.inline.length !== storedInlineSize(rec)))
+    throw new Error('putObject: inline bytes must be the whole object (sealed: its sealed piece) and its only data');
+}
+
+/** The rows of a page read through its bucket's row (LEFT JOIN LATERAL): none = no bucket. */
+function pageOf<R extends { key: unknown }>(rows: R[]): R[] {
+  if (rows.length === 0) throw new StoreError('NoSuchBucket');
+  return rows.length === 1 && rows[0]!.key === null ? [] : rows;
+}
