@@ -2,7 +2,9 @@
 // the store's records. Schema: schema-core.ts. Statements run as named prepared statements (parsed
 // once per connection): a statement on a warm connection is one round trip.
 import pg from 'pg';
-import { type BucketRecord, type DataRef, type ListedObject, type ListedVersion, NULL_VERSION, type ObjectRecord, type PartRecord, type UploadRecord } from '../../types.js';
+import { StoreError } from '../../errors.js';
+import { storedInlineSize } from '../../sealed.js';
+import type { BucketRecord, DataRef, ListedObject, ListedVersion, ObjectRecord, PartRecord, UploadRecord, WriteCondition } from '../../types.js';
 import { parseExtras } from '../sqlite-sql.js';
 
 /** int8 (bigint: sizes, times, counts) as JS numbers, not strings (every value fits 2^53). */
@@ -271,3 +273,27 @@ export const BUCKET_WITH_CONFIGS_SQL = `SELECT ${BUCKET_COLS},
     (SELECT json_object_agg(c.name, c.value) FROM bucket_config c WHERE c.bucket = b.name AND c.name = ANY ($2::text[]))::text AS configs,
     (SELECT value FROM strata_generations WHERE name = 'identity') AS generation
   FROM buckets b WHERE b.name = $1`;
+
+/** Named statements: parsed once per connection, then one round trip each. */
+const names = new Map<string, string>();
+export function named(text: string): string {
+  let n = names.get(text);
+  if (n === undefined) names.set(text, (n = `strata_${names.size}`));
+  return n;
+}
+
+export function hasCondition(cond: WriteCondition | undefined): cond is WriteCondition {
+  return cond !== undefined && (cond.mustNotExist === true || cond.mustExist === true || cond.etagMatches !== undefined);
+}
+
+/** Inline bytes must be the whole object (sealed: its sealed piece) and its only data. */
+export function checkInline(rec: ObjectRecord): void {
+  if (rec.inline !== undefined && rec.inline.length > 0 && (rec.data.length > 0 || rec.inline.length !== storedInlineSize(rec)))
+    throw new Error('putObject: inline bytes must be the whole object (sealed: its sealed piece) and its only data');
+}
+
+/** The rows of a page read through its bucket's row (LEFT JOIN LATERAL): none = no bucket. */
+export function pageOf<R extends { key: unknown }>(rows: R[]): R[] {
+  if (rows.length === 0) throw new StoreError('NoSuchBucket');
+  return rows.length === 1 && rows[0]!.key === null ? [] : rows;
+}

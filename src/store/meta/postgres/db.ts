@@ -104,6 +104,12 @@ export class PgDb {
         throw unavailable(err);
       }
       let broken = false;
+      // The connection may break between two statements (PostgreSQL restarted): the checked-out
+      // client then emits 'error', which without a listener would be an uncaught exception.
+      const onError = (): void => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query(begin);
         const result = await fn(client);
@@ -120,6 +126,7 @@ export class PgDb {
         if (broken) throw unavailable(err);
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     }

@@ -140,7 +140,9 @@ describe('PgMetaStore › races between two gateways (two stores, two pools, one
 
   it('20 concurrent PutObject If-None-Match: * on one key → exactly one wins, the rest PreconditionFailed', async () => {
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => outcome(Promise.resolve((i % 2 ? a : b).putObject(objectRecord('race', 'k', { etag: `"e${i}"` }), { mustNotExist: true })))),
+      Array.from({ length: 20 }, (_, i) =>
+        outcome(Promise.resolve((i % 2 ? a : b).putObject(objectRecord('race', 'k', { etag: `"e${i}"` }), { mustNotExist: true }))),
+      ),
     );
     assert.equal(results.filter((r) => r === 'ok').length, 1, results.join(','));
     assert.equal(results.filter((r) => r === 'PreconditionFailed').length, 19, results.join(','));
@@ -166,7 +168,10 @@ describe('PgMetaStore › races between two gateways (two stores, two pools, one
     const part = partRecord(1, { data: { id: 'mp-piece-1', size: 5 }, size: 5 });
     await b.putPart('race', 'mp', 'U1', part);
     const rec = (etag: string) => objectRecord('race', 'mp', { size: 5, etag, data: [{ id: 'mp-piece-1', size: 5 }] });
-    const results = await Promise.all([outcome(Promise.resolve(a.completeUpload('race', 'mp', 'U1', rec('"A-1"')))), outcome(Promise.resolve(b.completeUpload('race', 'mp', 'U1', rec('"B-1"'))))]);
+    const results = await Promise.all([
+      outcome(Promise.resolve(a.completeUpload('race', 'mp', 'U1', rec('"A-1"')))),
+      outcome(Promise.resolve(b.completeUpload('race', 'mp', 'U1', rec('"B-1"')))),
+    ]);
     assert.deepEqual([...results].sort(), ['NoSuchUpload', 'ok']);
     const got = await a.getObject('race', 'mp');
     assert.equal(got?.etag, results[0] === 'ok' ? '"A-1"' : '"B-1"');

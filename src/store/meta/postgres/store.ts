@@ -12,7 +12,6 @@ import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { checkRemovable, checkRetentionChange } from '../../object-lock.js';
-import { storedInlineSize } from '../../sealed.js';
 import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
@@ -58,6 +57,10 @@ import {
   type UploadRow,
   VERSIONS,
   WRITE_VERSION_SQL,
+  checkInline,
+  hasCondition,
+  named,
+  pageOf,
   toBucket,
   toListed,
   toListedVersion,
@@ -88,14 +91,6 @@ function mapped(err: unknown): unknown {
   if (err instanceof StoreError) return err;
   if (isUnavailable(err)) return new StoreError('Unavailable', `metadata database unavailable: ${(err as Error).message}`);
   return err;
-}
-
-/** Named statements: parsed once per connection, then one round trip each. */
-const names = new Map<string, string>();
-function named(text: string): string {
-  let n = names.get(text);
-  if (n === undefined) names.set(text, (n = `strata_${names.size}`));
-  return n;
 }
 
 export class PgMetaStore implements MetaStore {
@@ -283,10 +278,20 @@ export class PgMetaStore implements MetaStore {
     }
   }
 
-  deleteObject(bucket: string, key: string, versionId: string = NULL_VERSION, lock?: LockCheck, expectLastModified?: number): Promise<ObjectRecord | undefined> {
+  deleteObject(
+    bucket: string,
+    key: string,
+    versionId: string = NULL_VERSION,
+    lock?: LockCheck,
+    expectLastModified?: number,
+  ): Promise<ObjectRecord | undefined> {
     const kb = toBytes(key);
     return this.tx(async (c) => {
-      const [row] = await this.q<ObjectRow>(`SELECT ${OBJ_COLS} FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3 FOR UPDATE`, [bucket, kb, versionId], c);
+      const [row] = await this.q<ObjectRow>(
+        `SELECT ${OBJ_COLS} FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3 FOR UPDATE`,
+        [bucket, kb, versionId],
+        c,
+      );
       if (row === undefined) {
         if ((await this.q('SELECT 1 FROM buckets WHERE name = $1', [bucket], c)).length === 0) throw new StoreError('NoSuchBucket');
         return undefined;
@@ -397,7 +402,11 @@ export class PgMetaStore implements MetaStore {
   }
 
   async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
-    const [row] = await this.q<UploadRow>(`SELECT ${UPLOAD_COLS} FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3`, [bucket, toBytes(key), uploadId]);
+    const [row] = await this.q<UploadRow>(`SELECT ${UPLOAD_COLS} FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3`, [
+      bucket,
+      toBytes(key),
+      uploadId,
+    ]);
     return row && toUpload(row);
   }
 
@@ -417,7 +426,17 @@ export class PgMetaStore implements MetaStore {
         `INSERT INTO upload_parts (bucket, key, upload_id, ${PART_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (bucket, key, upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
            last_modified = excluded.last_modified, data_id = excluded.data_id, checksums = excluded.checksums`,
-        [bucket, kb, uploadId, part.partNumber, part.size, part.etag, part.lastModified, part.data.id, part.checksums === undefined ? null : JSON.stringify(part.checksums)],
+        [
+          bucket,
+          kb,
+          uploadId,
+          part.partNumber,
+          part.size,
+          part.etag,
+          part.lastModified,
+          part.data.id,
+          part.checksums === undefined ? null : JSON.stringify(part.checksums),
+        ],
         c,
       );
       return u.data_id === null ? [] : this.unreferenced(c, [{ id: u.data_id, size: u.size ?? 0 }]);
@@ -515,10 +534,10 @@ export class PgMetaStore implements MetaStore {
   // ---- bucket configuration documents -------------------------------------------------------
 
   async getBucketConfig(bucket: string, name: string): Promise<string | undefined> {
-    const [row] = await this.q<{ value: string | null }>('SELECT (SELECT value FROM bucket_config WHERE bucket = b.name AND name = $2) AS value FROM buckets b WHERE b.name = $1', [
-      bucket,
-      name,
-    ]);
+    const [row] = await this.q<{ value: string | null }>(
+      'SELECT (SELECT value FROM bucket_config WHERE bucket = b.name AND name = $2) AS value FROM buckets b WHERE b.name = $1',
+      [bucket, name],
+    );
     if (row === undefined) throw new StoreError('NoSuchBucket');
     return row.value ?? undefined;
   }
@@ -585,20 +604,4 @@ export class PgMetaStore implements MetaStore {
     for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown }>) await s.close?.();
     await this.db.close();
   }
-}
-
-function hasCondition(cond: WriteCondition | undefined): cond is WriteCondition {
-  return cond !== undefined && (cond.mustNotExist === true || cond.mustExist === true || cond.etagMatches !== undefined);
-}
-
-/** Inline bytes must be the whole object (sealed: its sealed piece) and its only data. */
-function checkInline(rec: ObjectRecord): void {
-  if (rec.inline !== undefined && rec.inline.length > 0 && (rec.data.length > 0 || rec.inline.length !== storedInlineSize(rec)))
-    throw new Error('putObject: inline bytes must be the whole object (sealed: its sealed piece) and its only data');
-}
-
-/** The rows of a page read through its bucket's row (LEFT JOIN LATERAL): none = no bucket. */
-function pageOf<R extends { key: unknown }>(rows: R[]): R[] {
-  if (rows.length === 0) throw new StoreError('NoSuchBucket');
-  return rows.length === 1 && rows[0]!.key === null ? [] : rows;
 }
