@@ -6,7 +6,8 @@
 // are taken with SELECT … FOR UPDATE SKIP LOCKED and removed with DELETE … RETURNING, so a free
 // taken by one process is never handed to another. No reads are synchronous: no snapshot here.
 import type { Coordination } from '../../coord.js';
-import type { Migration, PgClient, PgDb } from './db.js';
+import { UNREFERENCED_SQL } from './core-sql.js';
+import type { Migration, PgDb } from './db.js';
 
 export const COORD_MIGRATION: Migration = {
   id: '0002-coord',
@@ -39,21 +40,7 @@ CREATE INDEX read_pins_expiry ON read_pins(expires_at);
 `,
 };
 
-/**
- * Which taken frees something references again (an object version or an upload part: the core
- * tables of 0001-core, `object_data` and `upload_parts`, each with a `data_id`). Before those tables
- * exist (a database with only these steps) nothing references a piece.
- */
-async function referencedSql(c: PgClient): Promise<string | undefined> {
-  const r = await c.query<{ o: string | null; u: string | null }>("SELECT to_regclass('object_data')::text AS o, to_regclass('upload_parts')::text AS u");
-  const parts = [r.rows[0]?.o && 'SELECT data_id FROM object_data WHERE data_id = ANY($1)', r.rows[0]?.u && 'SELECT data_id FROM upload_parts WHERE data_id = ANY($1)'];
-  const union = parts.filter((p): p is string => typeof p === 'string');
-  return union.length === 0 ? undefined : union.join(' UNION ');
-}
-
 export class PgCoordination implements Coordination {
-  private refs: Promise<string | undefined> | undefined;
-
   constructor(private readonly db: PgDb) {}
 
   async tryLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
@@ -134,14 +121,9 @@ export class PgCoordination implements Coordination {
           (r) => r.data_id,
         );
         // A free that is referenced again (a version or part points at the piece) is dropped, not unlinked.
-        this.refs ??= referencedSql(c).catch((err: unknown) => {
-          this.refs = undefined;
-          throw err;
-        });
-        const sql = await this.refs;
-        if (sql === undefined || taken.length === 0) return taken;
-        const again = new Set((await c.query<{ data_id: string }>(sql, [taken])).rows.map((r) => r.data_id));
-        return taken.filter((id) => !again.has(id));
+        if (taken.length === 0) return taken;
+        const unreferenced = new Set((await c.query<{ id: string }>(UNREFERENCED_SQL, [taken])).rows.map((r) => r.id));
+        return taken.filter((id) => unreferenced.has(id));
       },
       { isolation: 'read committed' },
     );

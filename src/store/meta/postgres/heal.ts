@@ -84,8 +84,6 @@ const empty = (): Queue => ({
   degraded: [],
 });
 
-const keyText = (k: unknown): string => (Buffer.isBuffer(k) ? k.toString('utf8') : String(k));
-
 async function loadQueue(c: PgClient): Promise<Queue> {
   const generation = await readGeneration(c, HEAL);
   const t = (
@@ -114,15 +112,14 @@ async function loadQueue(c: PgClient): Promise<Queue> {
     else a.push(e);
   }
   for (const a of pieces.values()) a.sort((x, y) => x.drive - y.drive);
-  // The owning object version, when the core tables (0001-core) have one for the piece.
-  const owners = (await c.query<{ t: string | null }>("SELECT to_regclass('object_data')::text AS t")).rows[0]?.t != null;
   const rows = (
-    await c.query<{ piece_id: string; drives: number[]; reason: string; first_seen: string; attempts: number; next_try: string; bucket?: string; key?: unknown; version_id?: string }>(
-      `SELECT q.*${owners ? ', o.bucket, o.key, o.version_id' : ''} FROM (
+    await c.query<{ piece_id: string; drives: number[]; reason: string; first_seen: string; attempts: number; next_try: string; bucket: string | null; key: Buffer | null; version_id: string | null }>(
+      `SELECT q.*, o.bucket, o.key, o.version_id FROM (
          SELECT piece_id, array_agg(drive ORDER BY drive) AS drives, min(reason) AS reason, min(first_seen) AS first_seen,
            max(attempts) AS attempts, min(next_try) AS next_try
          FROM heal_queue GROUP BY piece_id ORDER BY piece_id LIMIT $1) q
-       ${owners ? 'LEFT JOIN LATERAL (SELECT bucket, key, version_id FROM object_data WHERE data_id = q.piece_id LIMIT 1) o ON true' : ''}
+       LEFT JOIN LATERAL (SELECT bucket, key, version_id FROM objects
+         WHERE data_ids @> ARRAY[q.piece_id::text] AND data_ids IS NOT NULL LIMIT 1) o ON true
        ORDER BY q.piece_id`,
       [DEGRADED_PIECES],
     )
@@ -135,7 +132,7 @@ async function loadQueue(c: PgClient): Promise<Queue> {
       firstSeen: Number(r.first_seen),
       attempts: r.attempts,
       nextTry: Number(r.next_try),
-      ...(r.bucket != null && { object: { bucket: r.bucket, key: keyText(r.key), versionId: r.version_id! } }),
+      ...(r.bucket !== null && { object: { bucket: r.bucket, key: r.key!.toString('utf8'), versionId: r.version_id! } }),
     }),
   );
   return { generation, counts, head, pieces, degraded };
@@ -144,7 +141,10 @@ async function loadQueue(c: PgClient): Promise<Queue> {
 export class PgHealQueue implements HealQueueStore {
   private readonly snap: Snapshot<Queue>;
 
-  constructor(db: PgDb, feed?: ChangeFeed) {
+  constructor(
+    db: PgDb,
+    private readonly feed?: ChangeFeed,
+  ) {
     this.snap = new Snapshot(db, HEAL, loadQueue, empty());
     feed?.register(this.snap);
   }
@@ -152,6 +152,11 @@ export class PgHealQueue implements HealQueueStore {
   /** Loads the snapshot (at open; then the writes, the change feed and its poll keep it current). */
   refresh(): Promise<void> {
     return this.snap.refresh();
+  }
+
+  /** Leaves the change feed (the last sub-store to leave closes it). */
+  async close(): Promise<void> {
+    await this.feed?.unregister(this.snap);
   }
 
   async add(reports: readonly HealReport[]): Promise<number> {

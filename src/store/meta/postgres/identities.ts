@@ -209,7 +209,10 @@ async function insertKey(c: PgClient, k: AccessKeyRecord): Promise<void> {
 export class PgIdentityStore implements IdentityStore {
   private readonly snap: Snapshot<Identities>;
 
-  constructor(db: PgDb, feed?: ChangeFeed) {
+  constructor(
+    db: PgDb,
+    private readonly feed?: ChangeFeed,
+  ) {
     this.snap = new Snapshot(db, IDENTITY, loadIdentities, empty());
     feed?.register(this.snap);
   }
@@ -217,6 +220,11 @@ export class PgIdentityStore implements IdentityStore {
   /** Loads the snapshot (at open; then the writes, the change feed and its poll keep it current). */
   refresh(): Promise<void> {
     return this.snap.refresh();
+  }
+
+  /** Leaves the change feed (the last sub-store to leave closes it). */
+  async close(): Promise<void> {
+    await this.feed?.unregister(this.snap);
   }
 
   private get s(): Identities {

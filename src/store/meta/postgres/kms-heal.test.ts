@@ -8,7 +8,9 @@ import { type PostgresCluster, startPostgres } from '../../../../test/helpers/po
 import { runHealQueueContract } from '../../contract-heal.js';
 import { runKmsKeysContract } from '../../contract-kms.js';
 import { HEAD_ROWS } from './heal.js';
-import { openPgDb, openPgSubStores } from './open.js';
+import { openPgDb, openPgMetaStore, openPgSubStores } from './open.js';
+import { objectRecord } from '../../contract.js';
+import { ROOT_USER_ID } from '../../types.js';
 
 let cluster: PostgresCluster;
 before(async () => {
@@ -68,6 +70,24 @@ describe('PgKmsKeys and PgHealQueue: two stores on one database', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('heal queue › degraded names the object version a piece belongs to (openPgMetaStore: the whole store)', async () => {
+    const meta = await openPgMetaStore(await cluster.createDatabase(), { poolSize: 4 });
+    try {
+      await meta.createBucket({ name: 'photos', region: 'r', createdAt: 0, versioning: '', owner: ROOT_USER_ID, objectLock: false });
+      const rec = objectRecord('photos', 'cat.jpg', { data: [{ id: 'p8', size: 10 }] });
+      await meta.putObject(rec);
+      await meta.healQueue.add([
+        { pieceId: 'p8', drive: 2, reason: 'missing', at: 1 },
+        { pieceId: 'q', drive: 0, reason: 'corrupt', at: 2 },
+      ]);
+      const [p8, q] = meta.healQueue.degraded(10);
+      assert.deepEqual(p8?.object, { bucket: 'photos', key: 'cat.jpg', versionId: rec.versionId });
+      assert.equal(q?.object, undefined, 'no object references q');
+    } finally {
+      await meta.close();
     }
   });
 

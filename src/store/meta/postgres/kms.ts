@@ -103,7 +103,10 @@ async function insertVersion(c: PgClient, v: KmsKeyVersionRecord): Promise<void>
 export class PgKmsKeys implements KmsKeyStore {
   private readonly snap: Snapshot<Keys>;
 
-  constructor(db: PgDb, feed?: ChangeFeed) {
+  constructor(
+    db: PgDb,
+    private readonly feed?: ChangeFeed,
+  ) {
     this.snap = new Snapshot(db, KMS, loadKeys, empty());
     feed?.register(this.snap);
   }
@@ -111,6 +114,11 @@ export class PgKmsKeys implements KmsKeyStore {
   /** Loads the snapshot (at open; then the writes, the change feed and its poll keep it current). */
   refresh(): Promise<void> {
     return this.snap.refresh();
+  }
+
+  /** Leaves the change feed (the last sub-store to leave closes it). */
+  async close(): Promise<void> {
+    await this.feed?.unregister(this.snap);
   }
 
   generation(): number {

@@ -9,13 +9,14 @@ import { PgIdentityStore } from './identities.js';
 import { PgKmsKeys } from './kms.js';
 import { MIGRATIONS } from './migrations.js';
 import { ChangeFeed, type ChangeFeedOptions } from './snapshot.js';
+import { PgMetaStore } from './store.js';
 
 export interface PgOpenOptions extends PgOptions {
   /** The change feed's poll and reconnection timings (tests). */
   feed?: ChangeFeedOptions;
 }
 
-export interface PgSubStores {
+export interface PgOpenedSubStores {
   coord: PgCoordination;
   identities: PgIdentityStore;
   kmsKeys: PgKmsKeys;
@@ -25,7 +26,7 @@ export interface PgSubStores {
 }
 
 /** The sub-stores on a migrated database, their snapshots loaded and the change feed started. */
-export async function openPgSubStores(db: PgDb, opts: { feed?: ChangeFeedOptions } = {}): Promise<PgSubStores> {
+export async function openPgSubStores(db: PgDb, opts: { feed?: ChangeFeedOptions } = {}): Promise<PgOpenedSubStores> {
   const feed = new ChangeFeed(db, opts.feed);
   const identities = new PgIdentityStore(db, feed);
   const kmsKeys = new PgKmsKeys(db, feed);
@@ -45,4 +46,21 @@ export async function openPgDb(url: string, opts: PgOptions = {}): Promise<PgDb>
     throw err;
   }
   return db;
+}
+
+/**
+ * The PostgreSQL MetaStore on `url` (`--meta postgres://…`): migrated, its sub-stores' snapshots
+ * loaded and this process's change feed started. Its close() closes the sub-stores (the last one
+ * closes the feed) and the pool.
+ */
+export async function openPgMetaStore(url: string, opts: PgOpenOptions = {}): Promise<PgMetaStore> {
+  const { feed: feedOpts, ...poolOpts } = opts;
+  const db = await openPgDb(url, poolOpts);
+  try {
+    const { coord, identities, kmsKeys, healQueue } = await openPgSubStores(db, { ...(feedOpts && { feed: feedOpts }) });
+    return new PgMetaStore(db, { coord, identities, kmsKeys, healQueue });
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
 }

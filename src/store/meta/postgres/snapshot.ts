@@ -149,6 +149,12 @@ export class ChangeFeed {
     this.subs.set(s.name, s);
   }
 
+  /** A sub-store closes: once none is left, the feed closes too (PgMetaStore.close closes each). */
+  async unregister(s: Snapshot<Snapshotted>): Promise<void> {
+    if (this.subs.get(s.name) === s) this.subs.delete(s.name);
+    if (this.subs.size === 0) await this.close();
+  }
+
   /** Starts listening and polling (a failed connection is retried in the background). */
   start(): void {
     if (this.timer !== undefined || this.closed) return;
