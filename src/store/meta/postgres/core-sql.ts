@@ -278,7 +278,7 @@ export const BUCKET_WITH_CONFIGS_SQL = `SELECT ${BUCKET_COLS},
 const names = new Map<string, string>();
 export function named(text: string): string {
   let n = names.get(text);
-  if (n === undefined) names.set(text, (n = `strata_${names.size}`));
+  if (n === undefined) names.set(text, (n = `core_${names.size}`));
   return n;
 }
 

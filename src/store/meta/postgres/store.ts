@@ -212,7 +212,7 @@ export class PgMetaStore implements MetaStore {
       try {
         return await this.writeVersion(rec, false, this.db.pool);
       } catch (err) {
-        if (code(err) !== '23505') throw err;
+        if (code(err) !== '23505' && code(err) !== '40P01') throw err;
       }
     }
     return this.tx(async (c) => {
