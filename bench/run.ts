@@ -136,7 +136,7 @@ options:
 function parseOptions(argv: string[]): Options {
   const flags = new Map<string, string[]>();
   const bool = new Set(['--quick', '--smoke', '--nginx-1w', '--no-nginx-1w', '--strata-1w', '--no-strata-1w', '--no-disk', '--keep', '--help', '-h']);
-  bool.add('--cluster');
+  for (const b of ['--cluster', '--ec', '--no-ec']) bool.add(b); // --ec/--no-ec: in --help, missing from the set
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
