@@ -18,16 +18,10 @@ import type { MetaStore } from './store/types.js';
 /** Between two attempts to reach PostgreSQL at start. */
 const START_RETRY_MS = 1000;
 
-type OpenPg = (url: string, opts: { poolSize?: number; applicationName?: string; log?: Logger }) => Promise<MetaStore>;
-
-/** The PostgreSQL store's module (slice pg-substores): loaded only by a gateway on PostgreSQL. */
-const OPEN_PG_MODULE = './store/meta/postgres/open.js';
-
-/** The PostgreSQL store's opener (store/meta/postgres/open.ts), loaded only by a gateway on PostgreSQL. */
-async function opener(): Promise<OpenPg> {
-  const mod = (await import(OPEN_PG_MODULE)) as { openPgMetaStore?: OpenPg };
-  if (typeof mod.openPgMetaStore !== 'function') throw new Error('this build has no PostgreSQL metadata store (store/meta/postgres/open.js)');
-  return mod.openPgMetaStore;
+/** The PostgreSQL metadata store (store/meta/postgres/open.ts), loaded only by a gateway on PostgreSQL. */
+async function openPg(url: string, opts: { poolSize: number; applicationName: string }): Promise<MetaStore> {
+  const { openPgMetaStore } = await import('./store/meta/postgres/open.js');
+  return openPgMetaStore(url, opts);
 }
 
 const unreachable = (err: unknown) => isUnavailable(err) || (err instanceof StoreError && err.code === 'Unavailable');
@@ -62,9 +56,8 @@ async function whileUnreachable<T>(meta: PostgresMetaConfig, log: Logger, what: 
  */
 export async function openPostgresMeta(meta: PostgresMetaConfig, dataDir: string, log: Logger): Promise<MetaStore> {
   refuseSqliteDir(dataDir);
-  const open = await opener();
   const store = await whileUnreachable(meta, log, 'opening the metadata store', () =>
-    open(meta.url, { poolSize: meta.poolSize, applicationName: `strata-${process.pid}`, log }),
+    openPg(meta.url, { poolSize: meta.poolSize, applicationName: `strata-${process.pid}` }),
   );
   const control = PgDb.create(meta.url, { poolSize: 1, applicationName: `strata-control-${process.pid}` });
   try {

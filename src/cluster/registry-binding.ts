@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { syncDir } from '../store/data/erasure/drive-format.js';
 import type { PgDb } from '../store/meta/postgres/db.js';
 
 export const NAMESPACE_FILE = 'namespace.json';
@@ -66,10 +67,5 @@ async function writeDurably(file: string, text: string): Promise<void> {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  const dir = await open(join(file, '..'), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await syncDir(dirname(file));
 }

@@ -33,7 +33,7 @@ describe('gateway registry, namespace binding and cluster status on PostgreSQL',
     const b = new PgGatewayRegistry(db);
     await a.register({ id: 'gw-a', address: 'http://10.0.0.1:9000', hostname: 'one', pid: 11 });
     await b.register({ id: 'gw-b', address: 'http://10.0.0.2:9000', hostname: 'two', pid: 22 });
-    let list = await a.list();
+    const list = await a.list();
     assert.deepEqual(
       list.map((g) => [g.id, g.address, g.hostname, g.pid, g.live]),
       [
@@ -73,7 +73,10 @@ describe('gateway registry, namespace binding and cluster status on PostgreSQL',
     const other = PgDb.create(await pg.createDatabase(), { poolSize: 1 });
     try {
       await other.migrate(MIGRATIONS);
-      await assert.rejects(bindNamespace(other, dir), (e: unknown) => e instanceof NamespaceMismatchError && /belongs to another metadata database/.test(e.message));
+      await assert.rejects(
+        bindNamespace(other, dir),
+        (e: unknown) => e instanceof NamespaceMismatchError && /belongs to another metadata database/.test(e.message),
+      );
     } finally {
       await other.close();
     }
@@ -101,7 +104,12 @@ describe('gateway registry, namespace binding and cluster status on PostgreSQL',
     const p = s.postgres as Record<string, unknown>;
     assert.equal(p.reachable, true);
     assert.match(String(p.serverVersion), /^1\d\./);
-    assert.equal(p.migrationLevel, MIGRATIONS.map((m) => m.id).sort().at(-1));
+    assert.equal(
+      p.migrationLevel,
+      MIGRATIONS.map((m) => m.id)
+        .sort()
+        .at(-1),
+    );
     assert.equal(typeof p.roundTripMs, 'number');
     assert.deepEqual(s.etcd, { configured: false, status: 'not configured' });
     await r.close();

@@ -196,6 +196,11 @@ export class BuiltinKeyService implements KeyService {
     const version = ciphertext.readUInt32BE(1);
     // A version newer than the state this process holds: another process rotated within the last second.
     if (version > key.currentVersion) key = this.usableKey(keyId, true);
+    // A store that serves its reads from a snapshot (PostgreSQL) may not hold that rotation yet: load it once.
+    if (version > key.currentVersion && this.keys.refresh !== undefined) {
+      await this.keys.refresh();
+      key = this.usableKey(keyId, true);
+    }
     if (version < 1 || version > key.currentVersion) throw bad();
     // The same inputs always unwrap to the same bytes: a data key unwrapped before is not unwrapped
     // again. Found by its exact ciphertext, then the key id and every context pair compared with

@@ -36,7 +36,10 @@ export function runKmsKeysContract(name: string, open: () => Promise<{ keys: Kms
     it('rotation and state › addVersion makes the version current; an existing version → EntityAlreadyExists; setEnabled; unknown → NoSuchEntity', async () => {
       const { keys, close } = await open();
       try {
-        await keys.createKey({ keyId: 'k', enabled: true, created: 10, currentVersion: 1, rotated: 10 }, { keyId: 'k', version: 1, created: 10, rootKeyId: 'r' });
+        await keys.createKey(
+          { keyId: 'k', enabled: true, created: 10, currentVersion: 1, rotated: 10 },
+          { keyId: 'k', version: 1, created: 10, rootKeyId: 'r' },
+        );
         const rotated = await keys.addVersion({ keyId: 'k', version: 2, created: 50, rootKeyId: 'r', sealed: Buffer.from('two') });
         assert.deepEqual(rotated, { keyId: 'k', enabled: true, created: 10, currentVersion: 2, rotated: 50 });
         assert.deepEqual(keys.getKey('k'), rotated);

@@ -58,4 +58,9 @@ export interface KmsKeyStore {
    * once per request anyway answers it from that check; absent: use generation().
    */
   requestGeneration?(): number;
+  /**
+   * A store whose reads come from an in-memory snapshot (PostgreSQL): loads it again now. The key
+   * service calls it when a data key names a version it does not know yet (another gateway rotated).
+   */
+  refresh?(): Promise<void>;
 }

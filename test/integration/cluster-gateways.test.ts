@@ -233,43 +233,23 @@ describe('gateways: three processes on one PostgreSQL and one data directory', (
         credentials: { accessKeyId: creds.accessKey, secretAccessKey: creds.secretKey },
         keepAlive: false,
       });
+    /** The HTTP status of a HEAD by the user through gateway i (a fresh connection). */
+    const statusOf = async (i: number): Promise<number> => {
+      const c = as(i);
+      try {
+        await c.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond/if-match' }));
+        return 200;
+      } catch (err) {
+        return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+      } finally {
+        c.destroy();
+      }
+    };
     // A new user reaches the other gateways at once (the writer's snapshot) or within the second (theirs).
-    for (const i of [1, 2]) {
-      await until(
-        async () => {
-          const c = as(i);
-          try {
-            await c.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond/if-match' }));
-            return true;
-          } catch {
-            return false;
-          } finally {
-            c.destroy();
-          }
-        },
-        `the new user served by gateway ${i}`,
-        3000,
-      );
-    }
+    for (const i of [1, 2]) await until(async () => (await statusOf(i)) === 200, `the new user served by gateway ${i}`, 3000);
     const off = await adminCall(gw[0]!.url, root, 'POST', 'users/temp/disable');
     assert.equal(off.status, 200, JSON.stringify(off.body));
-    for (const i of [1, 2]) {
-      await until(
-        async () => {
-          const c = as(i);
-          try {
-            await c.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond/if-match' }));
-            return false;
-          } catch (err) {
-            return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403;
-          } finally {
-            c.destroy();
-          }
-        },
-        `the disabled user refused by gateway ${i}`,
-        3000,
-      );
-    }
+    for (const i of [1, 2]) await until(async () => (await statusOf(i)) === 403, `the disabled user refused by gateway ${i}`, 3000);
     // The second user (policy readwrite) may not call the admin API on any gateway; anonymous neither.
     const second = gw[0]!.users[0]!;
     assert.equal((await adminCall(gw[1]!.url, second, 'GET', 'cluster/status')).status, 403);
@@ -295,7 +275,11 @@ describe('gateways: three processes on one PostgreSQL and one data directory', (
     assert.deepEqual(gateways.map((g) => g.pid).sort(), [...pids].sort());
     assert.ok(gateways.every((g) => g.live));
     assert.equal(gateways.filter((g) => g.leader).length, 1);
-    for (const g of gateways) assert.ok(gw.some((s) => s.url === g.address), g.address);
+    for (const g of gateways)
+      assert.ok(
+        gw.some((s) => s.url === g.address),
+        g.address,
+      );
     assert.equal((body.leader as { by: string }).by, 'postgres-lease');
     const p = body.postgres as { reachable: boolean; serverVersion: string; migrationLevel: string; roundTripMs: number };
     assert.equal(p.reachable, true);

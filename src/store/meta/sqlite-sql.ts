@@ -3,6 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import {
+  META_FORMAT_VERSION,
   NULL_VERSION,
   type BucketRecord,
   type DataRef,
@@ -182,6 +183,37 @@ export interface UploadRow {
   checksum_algorithm: string | null;
   checksum_type: string | null;
   extra: string | null;
+}
+
+/** An upload's values in UPLOAD_COLS order, then its format (the insert of both stores). */
+export function uploadParams(u: UploadRecord): unknown[] {
+  return [
+    u.bucket,
+    toBytes(u.key),
+    u.uploadId,
+    u.initiated,
+    u.storageClass,
+    JSON.stringify(u.meta),
+    u.checksumAlgorithm ?? null,
+    u.checksumType ?? null,
+    extrasJson(u),
+    META_FORMAT_VERSION,
+  ];
+}
+
+/** A part's values: the upload's key columns, then PART_COLS order (the insert of both stores). */
+export function partParams(bucket: string, kb: Buffer, uploadId: string, part: PartRecord): unknown[] {
+  return [
+    bucket,
+    kb,
+    uploadId,
+    part.partNumber,
+    part.size,
+    part.etag,
+    part.lastModified,
+    part.data.id,
+    part.checksums === undefined ? null : JSON.stringify(part.checksums),
+  ];
 }
 
 export interface PartRow {

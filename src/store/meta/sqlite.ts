@@ -41,6 +41,8 @@ import {
   toRecord,
   toUpload,
   extrasJson,
+  uploadParams,
+  partParams,
 } from './sqlite-sql.js';
 import {
   META_FORMAT_VERSION,
@@ -56,7 +58,8 @@ import {
   type WriteCondition,
 } from '../types.js';
 import type { BucketPatch, BucketWithConfigs, ListedObject, ListedVersion, LockCheck, ObjectPatch } from '../types.js';
-import { checkRemovable, checkRetentionChange } from '../object-lock.js';
+import { checkRemovable } from '../object-lock.js';
+import { applyBucketPatch, applyObjectPatch } from './patches.js';
 
 // The SQL lives in sqlite-sql.ts; tests and the bench name these through this module.
 export { byteSuccessor, LIST_UPLOADS_SQL, LISTING_SQL, SCAN_SQL, VERSIONS_SQL } from './sqlite-sql.js';
@@ -160,16 +163,7 @@ export class SqliteMetaStore implements MetaStore {
       const row = this.st.getBucket.get(name) as BucketRow | undefined;
       if (row === undefined) throw new StoreError('NoSuchBucket');
       const b = toBucket(row);
-      if (patch.versioning !== undefined) {
-        if (patch.versioning === 'Suspended' && b.objectLock)
-          throw new StoreError('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
-        b.versioning = patch.versioning;
-      }
-      if (patch.objectLock === true && !b.objectLock) {
-        if (b.versioning !== 'Enabled')
-          throw new StoreError('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
-        b.objectLock = true;
-      }
+      applyBucketPatch(b, patch);
       this.st.updateBucket.run(b.versioning, b.objectLock ? 1 : 0, name);
       cache?.dropBucket(name);
       return b;
@@ -180,16 +174,7 @@ export class SqliteMetaStore implements MetaStore {
       const row = (versionId === undefined ? this.st.getLatest.get(bucket, kb) : this.st.getVersion.get(bucket, kb, versionId)) as ObjectRow | undefined;
       if (!row || row.is_delete_marker === 1) return undefined;
       const rec = toRecord(row);
-      if (patch.meta !== undefined) rec.meta = JSON.parse(JSON.stringify(patch.meta)) as ObjectRecord['meta'];
-      if (patch.tags === null) delete rec.tags;
-      else if (patch.tags !== undefined) rec.tags = patch.tags.map((t) => ({ key: t.key, value: t.value }));
-      if (patch.retention !== undefined) {
-        checkRetentionChange(rec.retention, patch.retention, patch.lock);
-        if (patch.retention === null) delete rec.retention;
-        else rec.retention = { mode: patch.retention.mode, until: patch.retention.until };
-      }
-      if (patch.legalHold !== undefined) rec.legalHold = patch.legalHold;
-      if (patch.acl !== undefined) rec.acl = patch.acl;
+      applyObjectPatch(rec, patch);
       this.st.updateMeta.run(JSON.stringify(rec.meta), extrasJson(rec), bucket, kb, row.version_id);
       cache?.dropKey(bucket, key);
       return rec;
@@ -205,18 +190,7 @@ export class SqliteMetaStore implements MetaStore {
     }).immediate;
     this.createUploadTx = db.transaction((u: UploadRecord) => {
       if (this.st.getBucket.get(u.bucket) === undefined) throw new StoreError('NoSuchBucket');
-      this.st.insertUpload.run(
-        u.bucket,
-        toBytes(u.key),
-        u.uploadId,
-        u.initiated,
-        u.storageClass,
-        JSON.stringify(u.meta),
-        u.checksumAlgorithm ?? null,
-        u.checksumType ?? null,
-        extrasJson(u),
-        META_FORMAT_VERSION,
-      );
+      this.st.insertUpload.run(...uploadParams(u));
     }).immediate;
     this.putPartTx = db.transaction((bucket: string, key: string, uploadId: string, part: PartRecord) =>
       this.putPartInTx(bucket, key, uploadId, part),
@@ -553,17 +527,7 @@ export class SqliteMetaStore implements MetaStore {
     const kb = toBytes(key);
     if (this.st.getUpload.get(bucket, kb, uploadId) === undefined) throw new StoreError('NoSuchUpload');
     const old = this.st.getPart.get(bucket, kb, uploadId, part.partNumber) as PartRow | undefined;
-    this.st.putPart.run(
-      bucket,
-      kb,
-      uploadId,
-      part.partNumber,
-      part.size,
-      part.etag,
-      part.lastModified,
-      part.data.id,
-      part.checksums === undefined ? null : JSON.stringify(part.checksums),
-    );
+    this.st.putPart.run(...partParams(bucket, kb, uploadId, part));
     return old ? this.unreferenced([{ id: old.data_id, size: old.size }]) : [];
   }
 

@@ -53,10 +53,7 @@ describe('PgCoordination: two stores on one database', () => {
       const taken = (await Promise.all(takes)).flat();
       taken.push(...(await a.takeDueFrees(2000, 3000, 1000, () => false)), ...(await b.takeDueFrees(2000, 3000, 1000, () => false)));
       assert.equal(new Set(taken).size, taken.length, 'no free taken twice');
-      assert.deepEqual(
-        [...taken].sort(),
-        ids.filter((id) => id !== 'piece-7').sort(),
-      );
+      assert.deepEqual([...taken].sort(), ids.filter((id) => id !== 'piece-7').sort());
       assert.equal(await b.pendingFrees(), 1, 'the pinned one stays');
       await b.unpin('reader');
       assert.deepEqual(await a.takeDueFrees(2000, 3000, 10, () => false), ['piece-7']);

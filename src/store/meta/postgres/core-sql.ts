@@ -4,113 +4,36 @@
 import pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { storedInlineSize } from '../../sealed.js';
-import type { BucketRecord, DataRef, ListedObject, ListedVersion, ObjectRecord, PartRecord, UploadRecord, WriteCondition } from '../../types.js';
-import { parseExtras } from '../sqlite-sql.js';
+import type { ListedObject, ListedVersion, ObjectRecord, WriteCondition } from '../../types.js';
+import { type ObjectRow as SqliteObjectRow, toRecord as sqliteRecord } from '../sqlite-sql.js';
 
 /** int8 (bigint: sizes, times, counts) as JS numbers, not strings (every value fits 2^53). */
 export const TYPES = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')),
 };
 
-export const OBJ_COLS = 'bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta, data, parts, extra';
+/** A version's columns as SQLite's store reads them (flags as 0/1), so its row mapping serves both; `p` a table alias. */
+const objCols = (p = '') =>
+  `${p}bucket, ${p}key, ${p}version_id, ${p}is_latest::int AS is_latest, ${p}is_delete_marker::int AS is_delete_marker, ${p}size, ${p}etag, ` +
+  `${p}last_modified, ${p}storage_class, ${p}meta, ${p}data, ${p}parts, ${p}extra`;
+export const OBJ_COLS = objCols();
 
-export interface ObjectRow {
-  bucket: string;
-  key: Buffer;
-  version_id: string;
-  is_latest: boolean;
-  is_delete_marker: boolean;
-  size: number;
-  etag: string;
-  last_modified: number;
-  storage_class: string;
-  meta: string;
-  data: string;
-  parts: string | null;
-  extra: string | null;
-  inline?: Buffer | null;
-}
+/** A version's row (SQLite's shape) with its inline bytes when read (NULL: none). */
+export type ObjectRow = SqliteObjectRow & { inline?: Buffer | null };
 
 export function toRecord(r: ObjectRow): ObjectRecord {
-  const rec: ObjectRecord = {
-    bucket: r.bucket,
-    key: r.key.toString('utf8'),
-    versionId: r.version_id,
-    isLatest: r.is_latest,
-    isDeleteMarker: r.is_delete_marker,
-    size: r.size,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    storageClass: r.storage_class,
-    meta: JSON.parse(r.meta) as ObjectRecord['meta'],
-    data: JSON.parse(r.data) as DataRef[],
-  };
-  if (r.parts !== null) rec.parts = JSON.parse(r.parts) as number[];
-  if (r.extra !== null) Object.assign(rec, parseExtras(r.extra));
+  const rec = sqliteRecord(r);
   if (r.inline !== undefined && r.inline !== null) rec.inline = r.inline;
   return rec;
 }
 
-export interface BucketRow {
-  name: string;
-  region: string;
-  created_at: number;
-  versioning: BucketRecord['versioning'];
-  owner: string;
-  object_lock: boolean;
-}
+/** A bucket's columns in SQLite's row shape (object_lock as 0/1): its BucketRow and toBucket serve both stores. */
+export const BUCKET_COLS = 'name, region, created_at, versioning, owner, object_lock::int AS object_lock';
+export { type BucketRow, toBucket } from '../sqlite-sql.js';
 
-export const BUCKET_COLS = 'name, region, created_at, versioning, owner, object_lock';
-
-export function toBucket(r: BucketRow): BucketRecord {
-  return { name: r.name, region: r.region, createdAt: r.created_at, versioning: r.versioning, owner: r.owner, objectLock: r.object_lock };
-}
-
-export const UPLOAD_COLS = 'bucket, key, upload_id, initiated, storage_class, meta, checksum_algorithm, checksum_type, extra';
-
-export interface UploadRow {
-  bucket: string;
-  key: Buffer;
-  upload_id: string;
-  initiated: number;
-  storage_class: string;
-  meta: string;
-  checksum_algorithm: string | null;
-  checksum_type: string | null;
-  extra: string | null;
-}
-
-export function toUpload(r: UploadRow): UploadRecord {
-  const u: UploadRecord = {
-    bucket: r.bucket,
-    key: r.key.toString('utf8'),
-    uploadId: r.upload_id,
-    initiated: r.initiated,
-    meta: JSON.parse(r.meta) as UploadRecord['meta'],
-    storageClass: r.storage_class,
-  };
-  if (r.checksum_algorithm !== null) u.checksumAlgorithm = r.checksum_algorithm;
-  if (r.checksum_type !== null) u.checksumType = r.checksum_type as UploadRecord['checksumType'];
-  if (r.extra !== null) Object.assign(u, parseExtras(r.extra));
-  return u;
-}
-
-export const PART_COLS = 'part_number, size, etag, last_modified, data_id, checksums';
-
-export interface PartRow {
-  part_number: number;
-  size: number;
-  etag: string;
-  last_modified: number;
-  data_id: string;
-  checksums: string | null;
-}
-
-export function toPart(r: PartRow): PartRecord {
-  const p: PartRecord = { partNumber: r.part_number, size: r.size, etag: r.etag, lastModified: r.last_modified, data: { id: r.data_id, size: r.size } };
-  if (r.checksums !== null) p.checksums = JSON.parse(r.checksums) as Record<string, string>;
-  return p;
-}
+// Uploads and parts have the same columns and row shapes as in SQLite (times and sizes parsed as numbers).
+export { PART_COLS, type PartRow, toPart, toUpload, UPLOAD_COLS, type UploadRow } from '../sqlite-sql.js';
+import { UPLOAD_COLS } from '../sqlite-sql.js';
 
 /** A listing row: what ListedObject needs, the key still as bytes. */
 export interface ListingRow {
@@ -157,7 +80,7 @@ export const listingSql = (cols: string, upper: boolean): string => `SELECT x.* 
   WHERE b.name = $1`;
 
 export const LISTING = { open: listingSql(LISTING_COLS, false), bounded: listingSql(LISTING_COLS, true) } as const;
-export const SCAN = { open: listingSql(OBJ_COLS.replace(/(\w+)/g, 'o.$1'), false), bounded: listingSql(OBJ_COLS.replace(/(\w+)/g, 'o.$1'), true) } as const;
+export const SCAN = { open: listingSql(objCols('o.'), false), bounded: listingSql(objCols('o.'), true) } as const;
 
 /**
  * scanVersions: every version in (key, newest first) order after the markers. The primary key

@@ -138,8 +138,9 @@ export class PgDb {
    */
   async migrate(migrations: readonly Migration[]): Promise<string[]> {
     const sorted = [...migrations].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // A refused login or a missing database is not an outage: a start waiting for PostgreSQL stops at once on it.
     const client = await this.pool.connect().catch((err: unknown) => {
-      throw unavailable(err);
+      throw isUnavailable(err) ? unavailable(err) : err;
     });
     const applied: string[] = [];
     try {

@@ -17,7 +17,7 @@
 // over the table (an index-only scan in PostgreSQL), which is what bounds a queue's write rate here.
 import type { DegradedPiece, HealEntry, HealQueueCounts, HealQueueStore, HealReason, HealReport } from '../../heal-queue.js';
 import type { Migration, PgClient, PgDb } from './db.js';
-import { type ChangeFeed, generationRowDdl, readGeneration, Snapshot } from './snapshot.js';
+import { type ChangeFeed, generationRowDdl, readGeneration, SnapshotStore } from './snapshot.js';
 
 /** The strata_generations row (and notification payload) of the heal queue. */
 export const HEAL = 'heal';
@@ -113,7 +113,17 @@ async function loadQueue(c: PgClient): Promise<Queue> {
   }
   for (const a of pieces.values()) a.sort((x, y) => x.drive - y.drive);
   const rows = (
-    await c.query<{ piece_id: string; drives: number[]; reason: string; first_seen: string; attempts: number; next_try: string; bucket: string | null; key: Buffer | null; version_id: string | null }>(
+    await c.query<{
+      piece_id: string;
+      drives: number[];
+      reason: string;
+      first_seen: string;
+      attempts: number;
+      next_try: string;
+      bucket: string | null;
+      key: Buffer | null;
+      version_id: string | null;
+    }>(
       `SELECT q.*, o.bucket, o.key, o.version_id FROM (
          SELECT piece_id, array_agg(drive ORDER BY drive) AS drives, min(reason) AS reason, min(first_seen) AS first_seen,
            max(attempts) AS attempts, min(next_try) AS next_try
@@ -138,25 +148,9 @@ async function loadQueue(c: PgClient): Promise<Queue> {
   return { generation, counts, head, pieces, degraded };
 }
 
-export class PgHealQueue implements HealQueueStore {
-  private readonly snap: Snapshot<Queue>;
-
-  constructor(
-    db: PgDb,
-    private readonly feed?: ChangeFeed,
-  ) {
-    this.snap = new Snapshot(db, HEAL, loadQueue, empty());
-    feed?.register(this.snap);
-  }
-
-  /** Loads the snapshot (at open; then the writes, the change feed and its poll keep it current). */
-  refresh(): Promise<void> {
-    return this.snap.refresh();
-  }
-
-  /** Leaves the change feed (the last sub-store to leave closes it). */
-  async close(): Promise<void> {
-    await this.feed?.unregister(this.snap);
+export class PgHealQueue extends SnapshotStore<Queue> implements HealQueueStore {
+  constructor(db: PgDb, feed?: ChangeFeed) {
+    super(db, HEAL, loadQueue, empty(), feed);
   }
 
   async add(reports: readonly HealReport[]): Promise<number> {

@@ -5,15 +5,14 @@
 // tagged with the snapshot's generation, never the database's newer one (src/iam/credentials.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually, openTestSubStores } from '../../../../test/helpers/pg-stores.js';
 import { type PostgresCluster, startPostgres } from '../../../../test/helpers/postgres.js';
 import { identityCredentials } from '../../../iam/credentials.js';
 import { credentialCacheOf } from '../../../iam/principal.js';
 import { SecretBox } from '../../../iam/secret-box.js';
 import { runIdentitiesContract } from '../../contract-identities.js';
-import type { PgDb } from './db.js';
 import { PgIdentityStore } from './identities.js';
-import { openPgDb, openPgMetaStore, openPgSubStores, type PgOpenedSubStores } from './open.js';
-import type { ChangeFeedOptions } from './snapshot.js';
+import { openPgDb, openPgMetaStore } from './open.js';
 
 let cluster: PostgresCluster;
 before(async () => {
@@ -22,28 +21,6 @@ before(async () => {
 after(async () => {
   await cluster?.dispose();
 });
-
-async function open(url: string, feed?: ChangeFeedOptions): Promise<PgOpenedSubStores & { db: PgDb; close: () => Promise<void> }> {
-  const db = await openPgDb(url, { poolSize: 4 });
-  const s = await openPgSubStores(db, { feed: { minBackoffMs: 50, maxBackoffMs: 200, ...feed } });
-  return {
-    ...s,
-    db,
-    close: async () => {
-      await s.feed.close();
-      await db.close();
-    },
-  };
-}
-
-/** Waits (bounded: 10 s) until `cond` holds; false when it never did. */
-async function eventually(cond: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
-}
 
 // The whole store as `--meta postgres://…` opens it (open.ts), closed by the suite.
 runIdentitiesContract('postgres', async () => openPgMetaStore(await cluster.createDatabase(), { poolSize: 4 }));
@@ -56,8 +33,8 @@ const aliceKey = (id = AK) => ({ accessKeyId: id, userName: 'alice', secret: box
 describe('PgIdentityStore: two stores on one database', () => {
   it('a user disabled through one store is refused by the writer at once and by the other on its notification (poll off)', async () => {
     const url = await cluster.createDatabase();
-    const a = await open(url);
-    const b = await open(url, { pollMs: 3_600_000 }); // only the notification can bring the change
+    const a = await openTestSubStores(url);
+    const b = await openTestSubStores(url, { pollMs: 3_600_000 }); // only the notification can bring the change
     try {
       await a.identities.createUser(alice, aliceKey());
       assert.ok(await eventually(() => b.identities.getAccessKey(AK) !== undefined), 'the new user reaches the other store');
@@ -78,8 +55,8 @@ describe('PgIdentityStore: two stores on one database', () => {
 
   it('without the LISTEN connection, the 1-second poll of strata_generations brings the change', async () => {
     const url = await cluster.createDatabase();
-    const a = await open(url);
-    const b = await open(url, { listen: false, pollMs: 100 });
+    const a = await openTestSubStores(url);
+    const b = await openTestSubStores(url, { listen: false, pollMs: 100 });
     try {
       assert.equal(b.feed.listening, false);
       await a.identities.createUser(alice);
@@ -95,8 +72,8 @@ describe('PgIdentityStore: two stores on one database', () => {
 
   it('the listener survives a PostgreSQL restart and delivers the changes made afterwards (poll off)', async () => {
     const url = await cluster.createDatabase();
-    const a = await open(url);
-    const b = await open(url, { pollMs: 3_600_000 });
+    const a = await openTestSubStores(url);
+    const b = await openTestSubStores(url, { pollMs: 3_600_000 });
     try {
       assert.ok(await eventually(() => b.feed.listening));
       const before = b.feed.connects;
@@ -115,7 +92,7 @@ describe('PgIdentityStore: two stores on one database', () => {
 
   it('credentials › a principal resolved from a stale snapshot carries the snapshot generation, and is refused once the snapshot catches up', async () => {
     const url = await cluster.createDatabase();
-    const a = await open(url);
+    const a = await openTestSubStores(url);
     const dbB = await openPgDb(url, { poolSize: 2 });
     const b = new PgIdentityStore(dbB); // no change feed: b's snapshot moves only when told
     try {

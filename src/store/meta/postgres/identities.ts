@@ -20,7 +20,7 @@ import type {
   UserRecord,
 } from '../../identities.js';
 import type { Migration, PgClient, PgDb } from './db.js';
-import { type ChangeFeed, generationRowDdl, readGeneration, Snapshot } from './snapshot.js';
+import { type ChangeFeed, generationRowDdl, readGeneration, SnapshotStore } from './snapshot.js';
 
 /** The strata_generations row (and notification payload) of the identity tables. */
 export const IDENTITY = 'identity';
@@ -172,7 +172,13 @@ async function loadIdentities(c: PgClient): Promise<Identities> {
   ))
     s.roles.set(
       r.name,
-      Object.freeze({ name: r.name, roleId: r.role_id, trustPolicy: r.trust_policy, maxSessionDuration: r.max_session_duration, created: Number(r.created_at) }),
+      Object.freeze({
+        name: r.name,
+        roleId: r.role_id,
+        trustPolicy: r.trust_policy,
+        maxSessionDuration: r.max_session_duration,
+        created: Number(r.created_at),
+      }),
     );
   return { ...s, generation };
 }
@@ -188,7 +194,8 @@ async function mustUser(c: PgClient, name: string): Promise<void> {
   if (!(await exists(c, 'SELECT 1 FROM iam_users WHERE name = $1', name))) throw new StoreError('NoSuchEntity', `The user with name ${name} cannot be found.`);
 }
 async function mustGroup(c: PgClient, name: string): Promise<void> {
-  if (!(await exists(c, 'SELECT 1 FROM iam_groups WHERE name = $1', name))) throw new StoreError('NoSuchEntity', `The group with name ${name} cannot be found.`);
+  if (!(await exists(c, 'SELECT 1 FROM iam_groups WHERE name = $1', name)))
+    throw new StoreError('NoSuchEntity', `The group with name ${name} cannot be found.`);
 }
 async function mustPolicy(c: PgClient, name: string): Promise<void> {
   if (!(await exists(c, 'SELECT 1 FROM iam_policies WHERE name = $1', name)))
@@ -206,25 +213,9 @@ async function insertKey(c: PgClient, k: AccessKeyRecord): Promise<void> {
   );
 }
 
-export class PgIdentityStore implements IdentityStore {
-  private readonly snap: Snapshot<Identities>;
-
-  constructor(
-    db: PgDb,
-    private readonly feed?: ChangeFeed,
-  ) {
-    this.snap = new Snapshot(db, IDENTITY, loadIdentities, empty());
-    feed?.register(this.snap);
-  }
-
-  /** Loads the snapshot (at open; then the writes, the change feed and its poll keep it current). */
-  refresh(): Promise<void> {
-    return this.snap.refresh();
-  }
-
-  /** Leaves the change feed (the last sub-store to leave closes it). */
-  async close(): Promise<void> {
-    await this.feed?.unregister(this.snap);
+export class PgIdentityStore extends SnapshotStore<Identities> implements IdentityStore {
+  constructor(db: PgDb, feed?: ChangeFeed) {
+    super(db, IDENTITY, loadIdentities, empty(), feed);
   }
 
   private get s(): Identities {
@@ -283,7 +274,8 @@ export class PgIdentityStore implements IdentityStore {
 
   createGroup(name: string, created: number): Promise<void> {
     return this.run(async (c) => {
-      if (await exists(c, 'SELECT 1 FROM iam_groups WHERE name = $1', name)) throw new StoreError('EntityAlreadyExists', `Group with name ${name} already exists.`);
+      if (await exists(c, 'SELECT 1 FROM iam_groups WHERE name = $1', name))
+        throw new StoreError('EntityAlreadyExists', `Group with name ${name} already exists.`);
       await c.query('INSERT INTO iam_groups(name, created_at) VALUES ($1, $2)', [name, created]);
     });
   }
@@ -333,7 +325,8 @@ export class PgIdentityStore implements IdentityStore {
   deletePolicy(name: string): Promise<void> {
     return this.run(async (c) => {
       await mustPolicy(c, name);
-      if (await exists(c, 'SELECT 1 FROM iam_attachments WHERE policy = $1', name)) throw new StoreError('DeleteConflict', 'The policy is attached: detach it first.');
+      if (await exists(c, 'SELECT 1 FROM iam_attachments WHERE policy = $1', name))
+        throw new StoreError('DeleteConflict', 'The policy is attached: detach it first.');
       await c.query('DELETE FROM iam_policies WHERE name = $1', [name]);
     });
   }

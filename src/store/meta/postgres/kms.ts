@@ -8,7 +8,7 @@
 import { StoreError } from '../../errors.js';
 import type { KmsKeyRecord, KmsKeyStore, KmsKeyVersionRecord } from '../../kms-keys.js';
 import type { Migration, PgClient, PgDb } from './db.js';
-import { type ChangeFeed, generationRowDdl, readGeneration, Snapshot } from './snapshot.js';
+import { type ChangeFeed, generationRowDdl, readGeneration, SnapshotStore } from './snapshot.js';
 
 /** The strata_generations row (and notification payload) of the key tables. */
 export const KMS = 'kms';
@@ -100,25 +100,9 @@ async function insertVersion(c: PgClient, v: KmsKeyVersionRecord): Promise<void>
   ]);
 }
 
-export class PgKmsKeys implements KmsKeyStore {
-  private readonly snap: Snapshot<Keys>;
-
-  constructor(
-    db: PgDb,
-    private readonly feed?: ChangeFeed,
-  ) {
-    this.snap = new Snapshot(db, KMS, loadKeys, empty());
-    feed?.register(this.snap);
-  }
-
-  /** Loads the snapshot (at open; then the writes, the change feed and its poll keep it current). */
-  refresh(): Promise<void> {
-    return this.snap.refresh();
-  }
-
-  /** Leaves the change feed (the last sub-store to leave closes it). */
-  async close(): Promise<void> {
-    await this.feed?.unregister(this.snap);
+export class PgKmsKeys extends SnapshotStore<Keys> implements KmsKeyStore {
+  constructor(db: PgDb, feed?: ChangeFeed) {
+    super(db, KMS, loadKeys, empty(), feed);
   }
 
   generation(): number {

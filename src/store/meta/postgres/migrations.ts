@@ -3,10 +3,10 @@
 // a step once released is never edited (a change is a new step).
 import { COORD_MIGRATION } from './coord.js';
 import type { Migration } from './db.js';
-import { CORE_MIGRATION } from './schema-core.js';
 import { HEAL_MIGRATION } from './heal.js';
 import { IDENTITIES_MIGRATION } from './identities.js';
 import { KMS_MIGRATION } from './kms.js';
+import { CORE_MIGRATION } from './schema-core.js';
 
 /**
  * The gateway registry (src/cluster/registry-pg.ts: a row per gateway process, its heartbeat) and

@@ -113,6 +113,32 @@ export class Snapshot<T extends Snapshotted> {
 
 type AnySnapshot = Snapshot<Snapshotted>;
 
+/** What the snapshot sub-stores share: their snapshot, registered with the process's change feed. */
+export abstract class SnapshotStore<T extends Snapshotted> {
+  protected readonly snap: Snapshot<T>;
+
+  constructor(
+    db: PgDb,
+    name: string,
+    load: (c: PgClient) => Promise<T>,
+    empty: T,
+    private readonly feed?: ChangeFeed,
+  ) {
+    this.snap = new Snapshot(db, name, load, empty);
+    feed?.register(this.snap);
+  }
+
+  /** Loads the snapshot (at open; then the writes, the change feed and its poll keep it current). */
+  refresh(): Promise<void> {
+    return this.snap.refresh();
+  }
+
+  /** Leaves the change feed (the last sub-store to leave closes it). */
+  async close(): Promise<void> {
+    await this.feed?.unregister(this.snap);
+  }
+}
+
 export interface ChangeFeedOptions {
   /** The safety-net poll of strata_generations (default 1000 ms). */
   pollMs?: number;

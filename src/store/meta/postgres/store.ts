@@ -11,7 +11,8 @@
 import { randomInt } from 'node:crypto';
 import type pg from 'pg';
 import { StoreError } from '../../errors.js';
-import { checkRemovable, checkRetentionChange } from '../../object-lock.js';
+import { checkRemovable } from '../../object-lock.js';
+import { applyBucketPatch, applyObjectPatch } from '../patches.js';
 import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
@@ -36,7 +37,7 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../../types.js';
-import { byteSuccessor, extrasJson, parseExtras, toBytes } from '../sqlite-sql.js';
+import { byteSuccessor, extrasJson, parseExtras, toBytes, partParams, uploadParams } from '../sqlite-sql.js';
 import {
   BUCKET_COLS,
   BUCKET_WITH_CONFIGS_SQL,
@@ -164,16 +165,7 @@ export class PgMetaStore implements MetaStore {
       const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1 FOR UPDATE`, [name], c);
       if (row === undefined) throw new StoreError('NoSuchBucket');
       const b = toBucket(row);
-      if (patch.versioning !== undefined) {
-        if (patch.versioning === 'Suspended' && b.objectLock)
-          throw new StoreError('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
-        b.versioning = patch.versioning;
-      }
-      if (patch.objectLock === true && !b.objectLock) {
-        if (b.versioning !== 'Enabled')
-          throw new StoreError('InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
-        b.objectLock = true;
-      }
+      applyBucketPatch(b, patch);
       await this.q('UPDATE buckets SET versioning = $2, object_lock = $3 WHERE name = $1', [name, b.versioning, b.objectLock], c);
       return b;
     });
@@ -335,16 +327,7 @@ export class PgMetaStore implements MetaStore {
       if (!row?.exists) throw new StoreError('NoSuchBucket');
       if (row.version_id === null || row.is_delete_marker) return undefined;
       const rec = toRecord(row);
-      if (patch.meta !== undefined) rec.meta = JSON.parse(JSON.stringify(patch.meta)) as ObjectRecord['meta'];
-      if (patch.tags === null) delete rec.tags;
-      else if (patch.tags !== undefined) rec.tags = patch.tags.map((t) => ({ key: t.key, value: t.value }));
-      if (patch.retention !== undefined) {
-        checkRetentionChange(rec.retention, patch.retention, patch.lock);
-        if (patch.retention === null) delete rec.retention;
-        else rec.retention = { mode: patch.retention.mode, until: patch.retention.until };
-      }
-      if (patch.legalHold !== undefined) rec.legalHold = patch.legalHold;
-      if (patch.acl !== undefined) rec.acl = patch.acl;
+      applyObjectPatch(rec, patch);
       await this.q(
         'UPDATE objects SET meta = $4, checksum_algorithms = $5, extra = $6 WHERE bucket = $1 AND key = $2 AND version_id = $3',
         [bucket, kb, row.version_id, JSON.stringify(rec.meta), Object.keys(rec.meta.checksums ?? {}).join(','), extrasJson(rec)],
@@ -383,18 +366,7 @@ export class PgMetaStore implements MetaStore {
 
   async createUpload(u: UploadRecord): Promise<void> {
     try {
-      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
-        u.bucket,
-        toBytes(u.key),
-        u.uploadId,
-        u.initiated,
-        u.storageClass,
-        JSON.stringify(u.meta),
-        u.checksumAlgorithm ?? null,
-        u.checksumType ?? null,
-        extrasJson(u),
-        META_FORMAT_VERSION,
-      ]);
+      await this.q(`INSERT INTO uploads (${UPLOAD_COLS}, format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, uploadParams(u));
     } catch (err) {
       if (code(err) === '23503') throw new StoreError('NoSuchBucket');
       throw err;
@@ -426,17 +398,7 @@ export class PgMetaStore implements MetaStore {
         `INSERT INTO upload_parts (bucket, key, upload_id, ${PART_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (bucket, key, upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag,
            last_modified = excluded.last_modified, data_id = excluded.data_id, checksums = excluded.checksums`,
-        [
-          bucket,
-          kb,
-          uploadId,
-          part.partNumber,
-          part.size,
-          part.etag,
-          part.lastModified,
-          part.data.id,
-          part.checksums === undefined ? null : JSON.stringify(part.checksums),
-        ],
+        partParams(bucket, kb, uploadId, part),
         c,
       );
       return u.data_id === null ? [] : this.unreferenced(c, [{ id: u.data_id, size: u.size ?? 0 }]);
@@ -601,7 +563,7 @@ export class PgMetaStore implements MetaStore {
 
   /** Closes the sub-stores that have something to close, then the pool. */
   async close(): Promise<void> {
-    for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown }>) await s.close?.();
+    for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown } | undefined>) await s?.close?.();
     await this.db.close();
   }
 }
