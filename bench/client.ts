@@ -277,6 +277,11 @@ export async function requestOnce(host: string, port: number, req: HttpRequest, 
 export interface LoadOptions {
   host: string;
   port: number;
+  /**
+   * Several servers of one namespace (gateways): connection i goes to ports[i % ports.length]
+   * (and reconnects there), so the load is spread evenly without a proxy in between. Default [port].
+   */
+  ports?: readonly number[];
   concurrency: number;
   /** Stop issuing requests after this long (ms). */
   durationMs: number;
@@ -316,7 +321,9 @@ const MAX_RECONNECTS = 100;
 /** Closed-loop load: `concurrency` connections, each sending its next request when the last one is answered. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const conns = await Promise.all(Array.from({ length: o.concurrency }, () => Connection.connect(o.host, o.port, timeoutMs)));
+  const ports = o.ports && o.ports.length > 0 ? o.ports : [o.port];
+  const portOf = (slot: number) => ports[slot % ports.length]!;
+  const conns = await Promise.all(Array.from({ length: o.concurrency }, (_, slot) => Connection.connect(o.host, portOf(slot), timeoutMs)));
   const statuses: Record<string, number> = {};
   const lat = new Float64Array(Math.min(MAX_LATENCY_SAMPLES, Math.max(1, o.maxRequests)));
   let latN = 0;
@@ -339,7 +346,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       try {
         if (!conn.usable) {
           if (++reconnects > MAX_RECONNECTS) throw new Error('too many reconnects');
-          conn = conns[slot] = await Connection.connect(o.host, o.port, timeoutMs);
+          conn = conns[slot] = await Connection.connect(o.host, portOf(slot), timeoutMs);
         }
         const res = await conn.request(req);
         const end = performance.now();

@@ -3,6 +3,7 @@
 // strata-1w, nginx-1w, the disk), and the target's checks.
 import { type Check, formatChecks, STRATA_1W, DISK, type Target } from './targets.js';
 import { STRATA_EC, STRATA_EC_DOWN } from './erasure.js';
+import { STRATA_PG } from './cluster.js';
 
 export type Unit = 'req/s' | 'MiB/s' | 'pages/s';
 
@@ -124,12 +125,12 @@ const fmtRatio = (r: number | undefined) => (r !== undefined ? `${r.toFixed(2)}Ã
 
 /**
  * The markdown table. Columns: the reference and the ratio to it, then for each comparison side
- * present in the run (strata-1w, disk, strata-ec, strata-ec-1down) its figure and Strata's ratio to it, the target and whether
+ * present in the run (strata-1w, disk, strata-ec, strata-ec-1down, strata-pg) its figure and Strata's ratio to it, the target and whether
  * it was met, nginx-1w (`extra`), server CPU, Strata's peak RSS (largest process / sum).
  */
 export function table(results: CellResult[], refName: string, extra: string | undefined): string {
   const present = (name: string) => results.some((r) => r.sides[name] !== undefined);
-  const compared = [STRATA_1W, DISK, STRATA_EC, STRATA_EC_DOWN].filter(present);
+  const compared = [STRATA_1W, DISK, STRATA_EC, STRATA_EC_DOWN, STRATA_PG].filter(present);
   const head = [
     'cell',
     'unit',

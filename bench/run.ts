@@ -32,6 +32,7 @@ import {
 import { objectPath, presign, signHeaders, type S3Credentials } from './sign.js';
 import { sseCells, sseServerArgs } from './sse.js';
 import { ecSidesOf, STRATA_EC, STRATA_EC_DOWN, startEcSides } from './erasure.js';
+import { bulkLoadPg, gatewayWorkers, type PgSide, pgRuns, pgSideText, postgresVersion, STRATA_PG, startPgSide } from './cluster.js';
 import { SETS, versionBuckets, versionCells } from './versions.js';
 import { measureSyscalls, type SyscallReport, syscallTable } from './syscalls.js';
 import { coreTarget, DISK, evaluate, formatChecks, type RefKind, RSS_PER_PROCESS_MAX_MIB, STARTUP_MAX_MS, STRATA_1W, type Target } from './targets.js';
@@ -64,6 +65,8 @@ interface Options {
   disk: boolean;
   /** Run the erasure-coded sides (six directories at EC 4+2, and the same with a drive gone) on the cells marked for them. */
   ec: boolean;
+  /** Also run two gateways on PostgreSQL (the strata-pg side, cluster.ts) on the cells marked for it. */
+  cluster: boolean;
   /** Compare with this earlier JSON result; with compareTo, two files and no run. */
   compare?: string;
   compareTo?: string;
@@ -114,6 +117,10 @@ options:
   --ec / --no-ec        also run Strata on six directories at EC 4+2 (strata-ec) and the same with a
                         drive taken away (strata-ec-1down) on the 64 MiB PUT/GET and 4 KiB GET/PUT
                         cells (default: on in full and quick mode, off with --vs)
+  --cluster             also run strata-pg: a throw-away PostgreSQL and two Strata gateways on one data
+                        directory with --meta <its URL>, the load alternating between them, on the 4 KiB
+                        GET/HEAD/PUT (distinct keys), 64 MiB PUT/GET and listing cells; those cells then
+                        use the Node client on every side (wrk talks to one port)
   --compare BASE.json   after the run, print which cells moved beyond the noise against that result
   --to NEW.json         with --compare: compare the two files and do not run anything
   --client auto|wrk|node   load generator for GET/PUT/DELETE (auto: wrk when installed)
@@ -129,6 +136,7 @@ options:
 function parseOptions(argv: string[]): Options {
   const flags = new Map<string, string[]>();
   const bool = new Set(['--quick', '--smoke', '--nginx-1w', '--no-nginx-1w', '--strata-1w', '--no-strata-1w', '--no-disk', '--keep', '--help', '-h']);
+  for (const b of ['--cluster', '--ec', '--no-ec']) bool.add(b); // --ec/--no-ec: in --help, missing from the set
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -238,6 +246,7 @@ function parseOptions(argv: string[]): Options {
       get('--syscalls') === undefined && (only || set !== undefined) && !only?.includes('syscalls') ? 0 : num('--syscalls', preset.syscalls, 0, 100_000),
     disk: get('--no-disk') === undefined,
     ec: vs !== undefined || get('--no-ec') !== undefined ? false : get('--ec') !== undefined || mode !== 'smoke',
+    cluster: get('--cluster') !== undefined,
     compare: get('--compare') !== undefined ? resolve(get('--compare')!) : undefined,
     compareTo: get('--to') !== undefined ? resolve(get('--to')!) : undefined,
     vs,
@@ -261,6 +270,8 @@ export interface Side {
   /** disk: no server, the disk's own write rate (disk.ts) on the cells that have a DiskSpec. */
   kind: 's3' | 'nginx' | 'disk';
   port: number;
+  /** Several gateways of one namespace (strata-pg): load connections alternate between these ports. */
+  ports?: number[];
   hostHeader: string;
   creds?: S3Credentials;
   /** Processes whose CPU and memory are measured ([] for an endpoint the bench did not start). */
@@ -375,7 +386,8 @@ export interface Ctx {
 }
 
 async function load(ctx: Ctx, side: Side, spec: LoadSpec): Promise<LoadResult> {
-  if (ctx.useWrk && spec.method !== 'HEAD') {
+  // wrk talks to one port: a side of several gateways gets the Node client (cells it runs use it on every side).
+  if (ctx.useWrk && spec.method !== 'HEAD' && !(side.ports && side.ports.length > 1)) {
     return runWrk({
       host: HOST,
       port: side.port,
@@ -401,6 +413,7 @@ async function load(ctx: Ctx, side: Side, spec: LoadSpec): Promise<LoadResult> {
   const r = await runLoad({
     host: HOST,
     port: side.port,
+    ports: side.ports,
     concurrency: spec.concurrency,
     durationMs: spec.durationS * 1000,
     maxRequests: spec.maxRequests ?? 50_000_000,
@@ -673,12 +686,13 @@ function listCell(which: 0 | 1, modes: Mode[], target?: Target): Cell {
     async run(ctx, side, round, measured) {
       const size = ctx.opts.listSizes[which];
       const bucket = listBucket(size);
-      if (side.name !== 'strata') {
+      if (side.name !== 'strata' && side.name !== STRATA_PG) {
         const max = ctx.opts.vs?.listMax ?? 0;
         if (size > max) return undefined; // not populated on the reference (see --vs-list-max)
         await once(side, bucket, () => populateOverHttp(ctx, side, bucket, size));
       }
-      const conn = await Connection.connect(HOST, side.port, 60_000);
+      // One connection per gateway (strata-pg: two), the pages alternating between them.
+      const conns = await Promise.all((side.ports ?? [side.port]).map((p) => Connection.connect(HOST, p, 60_000)));
       try {
         // A different, deterministic start each round so deep pages are measured too.
         const startAt = Math.floor(((round * 0.618034) % 1) * size);
@@ -701,7 +715,7 @@ function listCell(which: 0 | 1, modes: Mode[], target?: Target): Cell {
             else if (startAfter !== undefined) query.push(['start-after', startAfter]);
             const { target: tgt, headers } = signHeaders(side.creds!, side.hostHeader, 'GET', objectPath(bucket), query);
             const s = performance.now();
-            const res = await conn.request({ head: buildHead('GET', tgt, side.hostHeader, headers), keepBody: true });
+            const res = await conns[pages % conns.length]!.request({ head: buildHead('GET', tgt, side.hostHeader, headers), keepBody: true });
             lat.push(performance.now() - s);
             pages++;
             if (res.status !== 200) {
@@ -724,7 +738,7 @@ function listCell(which: 0 | 1, modes: Mode[], target?: Target): Cell {
         });
         return { value: perSecond(r), load: r, note: `${r.statuses.keys} keys` };
       } finally {
-        conn.close();
+        for (const c of conns) c.close();
       }
     },
   };
@@ -785,6 +799,7 @@ function mixedCell(c: number, modes: Mode[]): Cell {
         runLoad({
           host: HOST,
           port: side.port,
+          ports: side.ports,
           concurrency: c,
           durationMs: ctx.opts.durationS * 1000,
           maxRequests: Math.floor(((n - pre) * 20) / 3),
@@ -818,7 +833,7 @@ async function diskRun(ctx: Ctx, cell: Cell, _round: number, measured: <T>(fn: (
   return { value: (r.ops * bytes) / MiB / r.elapsedS, load: r, note: `${r.ops} × ${bytes / MiB} MiB` };
 }
 
-function allCells(ref: RefKind): Cell[] {
+function allCells(ref: RefKind, cluster = false): Cell[] {
   const F: Mode[] = ['full'];
   const FQ: Mode[] = ['full', 'quick'];
   const FQS: Mode[] = ['full', 'quick', 'smoke'];
@@ -844,9 +859,15 @@ function allCells(ref: RefKind): Cell[] {
     mixedCell(64, FQ),
   ];
   for (const cell of core) {
-    cell.target = coreTarget(cell.id, ref);
+    cell.target = coreTarget(cell.id, ref, cluster);
     // The cells the workers should speed up most: also run on Strata with --workers 1.
     cell.strata1w = /^(get-4k|head-4k|put-4k-distinct)-c/.test(cell.id);
+    // strata-pg's load is spread over its gateways by the Node client: the same client on every side.
+    if (cluster && pgRuns(cell.id)) {
+      const run = cell.run.bind(cell);
+      cell.tool = () => 'node';
+      cell.run = (ctx, side, round, measured) => run({ ...ctx, useWrk: false }, side, round, measured);
+    }
   }
   // The disk's own rate for the same bytes: one PUT body per dd, or one part per dd per upload.
   core.find((c) => c.id === 'put-64m-c2')!.disk = { jobBytes: 64 * MiB, jobsPerOp: 1, concurrency: 2 };
@@ -927,7 +948,7 @@ async function main(): Promise<void> {
     // 1. Strata's data directory, with the listing buckets written straight into its metadata.
     const dataDir = join(root, 'strata-data');
     mkdirSync(dataDir);
-    const cells = allCells(opts.vs?.kind ?? 'nginx').filter(
+    const cells = allCells(opts.vs?.kind ?? 'nginx', opts.cluster).filter(
       (c) => c.modes.includes(opts.mode) && c.set === opts.set && (!opts.only || opts.only.some((p) => c.id.startsWith(p))),
     );
     const wantsList = cells.some((c) => c.id.startsWith('list-'));
@@ -1049,6 +1070,35 @@ async function main(): Promise<void> {
           pids: s.pids,
           runs: (c) => (name === STRATA_EC ? ecSidesOf(c.id) !== undefined : ecSidesOf(c.id) === 'ec+down'),
         });
+      }
+    }
+    // Two gateways on PostgreSQL (one data directory, --meta), as many Node processes as the main side has.
+    let pgSide: PgSide | undefined;
+    let pgBulk: { objects: number; ms: number } | undefined;
+    if (opts.cluster && cells.some((c) => pgRuns(c.id))) {
+      const mainWorkers = opts.workers ?? (hasWorkers ? os.availableParallelism() : 1);
+      const pgArgs = [...sseServerArgs(cells), ...opts.strataArgs];
+      pgSide = await startPgSide(root, pgArgs, opts.strataNodeArgs, gatewayWorkers(mainWorkers), log);
+      running.push(pgSide);
+      const side: Side = {
+        name: STRATA_PG,
+        kind: 's3',
+        port: pgSide.port,
+        ports: pgSide.ports,
+        hostHeader: `${HOST}:${pgSide.port}`,
+        creds: STRATA_CREDS,
+        pids: pgSide.pids,
+        runs: (c) => pgRuns(c.id),
+      };
+      sides.push(side);
+      const pgBuckets = listBuckets.filter((b) => (b.versions ?? 0) === 0);
+      if (pgBuckets.length > 0) {
+        log(`${STRATA_PG}: bulk-loading ${pgBuckets.map((b) => `${b.name} (${b.count} keys)`).join(', ')} into PostgreSQL (server-side copies of one PUT row)`);
+        pgBulk = await bulkLoadPg(pgSide.url, pgBuckets, {
+          createBucket: (b) => ensureBucket(side, b),
+          putEmpty: (b, k) => putObject(side, b, k, Buffer.alloc(0)),
+        });
+        log(`${STRATA_PG}: bulk load: ${pgBulk.objects} objects in ${(pgBulk.ms / 1000).toFixed(1)} s`);
       }
     }
     // The disk's own fdatasync'd write rate, in a directory next to Strata's data (same file system).
@@ -1240,11 +1290,12 @@ async function main(): Promise<void> {
     let syscalls: SyscallReport | undefined;
     if (opts.syscalls > 0) {
       log(`system calls: strace -c -f over ${opts.syscalls} requests each of GET, HEAD, PUT 4 KiB`);
-      const counted = ['strata', STRATA_1W, refName].flatMap((n) => sides.filter((x) => x.name === n && x.kind !== 'disk' && x.pids().length > 0));
+      const counted = ['strata', STRATA_1W, STRATA_PG, refName].flatMap((n) => sides.filter((x) => x.name === n && x.kind !== 'disk' && x.pids().length > 0));
       syscalls = await measureSyscalls(
         counted.map((x) => ({
           name: x.name,
           port: x.port,
+          ports: x.ports,
           hostHeader: x.hostHeader,
           pids: x.pids,
           target: (method: string, key: string) => target_(x, method, key),
@@ -1314,7 +1365,8 @@ async function main(): Promise<void> {
       `Machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node}, ${machine.filesystem} data dir; ${machine.nginx}; ${machine.wrk}. ` +
         `Load average (1/5/15 min) at the start ${loadAverage.start.join(' / ')}, at the end ${loadAverage.end.join(' / ')}.`,
       `Strata runs as \`node ${[...strataNodeFlags(), ...opts.strataNodeArgs].join(' ')} dist/src/main.js\` with ${workersText}` +
-        `${sides.some((x) => x.name === STRATA_1W) ? `; ${STRATA_1W} = Strata with --workers 1` : strata1wNote ? `; ${STRATA_1W} ${strata1wNote}` : ''}.`,
+        `${sides.some((x) => x.name === STRATA_1W) ? `; ${STRATA_1W} = Strata with --workers 1` : strata1wNote ? `; ${STRATA_1W} ${strata1wNote}` : ''}` +
+        `${pgSide ? `; ${pgSideText(pgSide)}${pgBulk ? `, listing buckets loaded in ${(pgBulk.ms / 1000).toFixed(1)} s` : ''}` : ''}.`,
       `Reference: ${opts.vs ? `S3 endpoint ${opts.vs.url} (${opts.vs.kind === 'rgw' ? 'Ceph RGW targets' : 'no targets against it'})` : `nginx with ${os.availableParallelism()} workers (one per core)${extra ? `; ${extra} = nginx with 1 worker` : ''}`}. ` +
         `${opts.rounds} round(s) × ${opts.durationS} s per cell and side, sides alternating; value = median ± half the range over rounds.` +
         `${sides.some((x) => x.kind === 'disk') ? ` ${DISK} = \`${DISK_COMMAND}\` with the cell's bytes, concurrency and syncs, in the data directory's file system.` : ''}`,
@@ -1350,6 +1402,9 @@ async function main(): Promise<void> {
         nginxWorkers: opts.vs ? undefined : os.availableParallelism(),
         strataWorkers: opts.workers ?? (hasWorkers ? 'default' : 'no --workers flag'),
         strata1w: sides.some((x) => x.name === STRATA_1W) ? true : (strata1wNote ?? false),
+        cluster: pgSide
+          ? { gateways: pgSide.gateways.length, workersPerGateway: pgSide.workersPerGateway, postgres: postgresVersion(), bulkLoad: pgBulk }
+          : undefined,
         disk: sides.some((x) => x.kind === 'disk') ? DISK_COMMAND : undefined,
         strataArgs,
         strataNodeFlags: strataNodeFlags(),

@@ -68,6 +68,8 @@ export function straceAvailable(): string | undefined {
 export interface SyscallSide {
   name: string;
   port: number;
+  /** Several gateways of one namespace: the connections alternate between them (client.ts runLoad). */
+  ports?: readonly number[];
   hostHeader: string;
   pids: () => number[];
   /** The request target of method on bucket/key (presigned on S3, the plain path on nginx). */
@@ -150,6 +152,7 @@ export async function measureSyscalls(
         runLoad({
           host: '127.0.0.1',
           port: side.port,
+          ports: side.ports,
           concurrency: o.concurrency,
           durationMs: 600_000,
           maxRequests: count,

@@ -2,6 +2,7 @@
 // (`--vs URL --vs-kind rgw`) or any other S3 endpoint (`--vs URL`: only the targets that do not
 // depend on the reference). A target is a set of checks, each a ratio or an absolute floor; a cell
 // meets its target when every check that could be evaluated in this run holds.
+import { pgChecks } from './cluster.js';
 import { ecChecks } from './erasure.js';
 
 /** A check of Strata's median against another side of the same cell, an absolute floor, or another cell. */
@@ -22,6 +23,8 @@ export type Target =
       flatMin?: number;
       /** Another Strata side of the same cell against Strata: that side's median ≥ min × Strata's (e.g. the erasure-coded server). */
       ofStrata?: Record<string, number>;
+      /** Another side's own median ≥ this, in the cell's unit (e.g. strata-pg's listing pages/s). */
+      absOf?: Record<string, number>;
     }
   /** Strata's median over that of another cell of the same run (Strata only, no reference). */
   | { kind: 'same'; sameAs: string; min: number; text: string };
@@ -41,8 +44,11 @@ export const STARTUP_MAX_MS = 1000;
 
 const SMALL = ['get-4k-', 'head-4k-', 'put-4k-', 'delete-4k-', 'mixed-4k-'];
 
-/** The target of one of the core cells (undefined: reported without a target). */
-export function coreTarget(id: string, ref: RefKind): Target | undefined {
+/**
+ * The target of one of the core cells (undefined: reported without a target); `cluster`: the
+ * strata-pg side runs (`--cluster`), so its checks are part of the target.
+ */
+export function coreTarget(id: string, ref: RefKind, cluster = false): Target | undefined {
   const parts: Omit<Extract<Target, { kind: 'vs' }>, 'kind' | 'text'> = {};
   // Targets that hold whatever the reference.
   if (id.startsWith('get-4k-') || id.startsWith('head-4k-')) parts.strata1w = 1.6;
@@ -51,6 +57,9 @@ export function coreTarget(id: string, ref: RefKind): Target | undefined {
   if (id === 'list-large') Object.assign(parts, { flatOf: 'list-small', flatMin: FLAT_MIN });
   const ec = ecChecks(id);
   if (ec) parts.ofStrata = ec;
+  const pgc = cluster ? pgChecks(id) : undefined;
+  if (pgc?.ofStrata) parts.ofStrata = { ...parts.ofStrata, ...pgc.ofStrata };
+  if (pgc?.absOf) parts.absOf = pgc.absOf;
   // Against the reference.
   if (ref === 'nginx') {
     const vsNginx: Record<string, number> = {
@@ -82,6 +91,7 @@ function targetText(p: Omit<Extract<Target, { kind: 'vs' }>, 'kind' | 'text'>, r
   if (p.abs !== undefined) out.push(`≥ ${p.abs} pages/s`);
   if (p.flatOf !== undefined) out.push(`≥ ${x(p.flatMin ?? FLAT_MIN)} ${p.flatOf}`);
   for (const [side, min] of Object.entries(p.ofStrata ?? {})) out.push(`${side} ≥ ${x(min)} strata`);
+  for (const [side, min] of Object.entries(p.absOf ?? {})) out.push(`${side} ≥ ${min} pages/s`);
   return out.join(', ');
 }
 
@@ -139,6 +149,10 @@ export function evaluate(res: Evaluated, refName: string, earlier: readonly Eval
     if (m !== undefined && sm > 0) checks.push({ what: `${side}/strata`, value: m / sm, min, met: m / sm >= min });
   }
   if (t.abs !== undefined) checks.push({ what: 'absolute', value: sm, min: t.abs, met: sm >= t.abs });
+  for (const [side, min] of Object.entries(t.absOf ?? {})) {
+    const m = res.sides[side]?.median;
+    if (m !== undefined) checks.push({ what: `${side}${ABS}`, value: m, min, met: m >= min });
+  }
   if (t.flatOf !== undefined) {
     const other = earlier.find((r) => r.id === t.flatOf)?.sides.strata?.median;
     if (other !== undefined && other > 0)
@@ -148,13 +162,19 @@ export function evaluate(res: Evaluated, refName: string, earlier: readonly Eval
   res.checks = checks;
   res.met = checks.every((c) => c.met);
   const missed = checks.filter((c) => !c.met);
-  if (missed.length > 0) res.missedBy = missed.map((c) => `${c.what === 'absolute' ? '' : `vs ${c.what} `}${short(c.value, c.min)}`).join('; ');
+  if (missed.length > 0) res.missedBy = missed.map((c) => `${missPrefix(c)}${short(c.value, c.min)}`).join('; ');
 }
 
 /** The checks as text: "0.21× nginx, 1.9× strata-1w". */
 export function formatChecks(checks: readonly Check[] | undefined): string {
   return (checks ?? [])
     .filter((c) => c.what !== 'absolute')
-    .map((c) => `${c.value.toFixed(2)}× ${c.what}`)
+    .map((c) => (c.what.endsWith(ABS) ? `${c.what.slice(0, -ABS.length)} ${fmtAbs(c.value)}/s` : `${c.value.toFixed(2)}× ${c.what}`))
     .join(', ');
 }
+
+/** The suffix of an absolute check on another side ("strata-pg absolute"). */
+const ABS = ' absolute';
+const fmtAbs = (v: number) => (v >= 100 ? String(Math.round(v)) : v.toFixed(1));
+/** How a missed check is named: nothing (Strata's own floor), the side (its floor), or "vs side" (a ratio). */
+const missPrefix = (c: Check) => (c.what === 'absolute' ? '' : c.what.endsWith(ABS) ? `${c.what.slice(0, -ABS.length)} ` : `vs ${c.what} `);
