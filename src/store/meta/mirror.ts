@@ -511,16 +511,17 @@ export class WalMirror implements WalMirrorHook {
    * The primary's WAL restarted (new salts). A restart needs a complete checkpoint, which only
    * checkpoint() makes, after copying every frame; and every generation is copied by some round
    * before it can be checkpointed. So a copy's WAL holds either the new generation already
-   * (another process switched it) or all of the previous one, continuation frames included:
-   * applied to the copy's database (synced), the WAL emptied (synced), the new generation is
-   * then copied from offset 0.
+   * (another process switched it), or all of the previous one, continuation frames included, or a
+   * retired header (a switch whose copy did not follow: a crash, a failed write): applied to the
+   * copy's database (synced), the WAL's header retired (zeroed and synced; the file keeps its
+   * length, see applyWal), the new generation is then copied from offset 0.
    */
   private switchGeneration(c: Copy, salts: Buffer): void {
     try {
       if (fstatSync(c.walFd).size === 0) return;
       const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
       if (head?.salts.equals(salts)) return;
-      applyWal(c.walFd, join(c.dir, DB_FILE), true);
+      applyWal(c.walFd, join(c.dir, DB_FILE), true, 'invalidate');
       this.stats.switches++;
     } catch (err) {
       this.warn(c, err);

@@ -135,12 +135,20 @@ export function writeAll(fd: number, buf: Buffer, position: number): void {
 /**
  * Checkpoints a WAL copy into its database copy, the way SQLite does: the WAL synced, the newest
  * committed version of each page written at its place, the database cut to its committed size and
- * fdatasync'ed, and only then the WAL emptied and synced (same inode: other processes keep their
- * descriptors). A crash at
- * any point leaves a copy that opens consistently (re-applying the same frames changes nothing).
- * Answers the pages written. `trusted`: see readWalContents.
+ * fdatasync'ed, and only then the WAL retired and synced (same inode: other processes keep their
+ * descriptors). A crash at any point leaves a copy that opens consistently (re-applying the whole
+ * generation changes nothing). Answers the pages written. `trusted`: see readWalContents.
+ *
+ * How the WAL is retired (`retire`): `truncate` empties it (ftruncate + fsync: the blocks freed);
+ * `invalidate` overwrites its header with zeros (+ fdatasync) and keeps its length, as SQLite keeps
+ * its own WAL's across restarts: a WAL without a valid header is empty to SQLite's recovery and to
+ * readWalContents, and the next generation, written from offset 0 with a new header (new salts),
+ * rewrites blocks already allocated, so its syncs need no journal commit for a growing file and no
+ * block is freed and allocated again at every generation. Either way the retirement is durable
+ * before the next generation is written, so that a torn write of its first bytes can never leave
+ * the old header in front of a prefix of the old frames (an older version of pages already applied).
  */
-export function applyWal(walFd: number, dbPath: string, trusted = false): number {
+export function applyWal(walFd: number, dbPath: string, trusted = false, retire: 'truncate' | 'invalidate' = 'truncate'): number {
   const size = fstatSync(walFd).size;
   if (size === 0) return 0;
   const buf = readAll(walFd, 0, size);
@@ -159,8 +167,14 @@ export function applyWal(walFd: number, dbPath: string, trusted = false): number
       closeSync(db);
     }
   }
-  // Emptied durably: the old generation can never come back under a new one written from offset 0.
-  ftruncateSync(walFd, 0);
-  fsyncSync(walFd);
+  if (retire === 'invalidate') {
+    // Retired durably: the old generation can never come back under a new one written from offset 0.
+    if (!wal && buf.subarray(0, Math.min(size, WAL_HEADER)).every((b) => b === 0)) return 0;
+    writeAll(walFd, Buffer.alloc(Math.min(size, WAL_HEADER)), 0);
+    fdatasyncSync(walFd);
+  } else {
+    ftruncateSync(walFd, 0);
+    fsyncSync(walFd);
+  }
   return wal ? wal.pages.size : 0;
 }
