@@ -8,7 +8,9 @@
 //   2. system calls per PUT: strace -c -f attached to every server process over N PUTs.
 // The rates move with the machine's load (compare the ratio within a run); CPU and system calls
 // per PUT do not depend on it as much.
-//   node dist/bench/ec-put4k.js [N=3000] [C=64] [ROUNDS=3] [--no-strace]
+// With `--before DIST` (another build's dist/: e.g. the commit before a change), a third side runs
+// six drives on that build, in the same rounds.
+//   node dist/bench/ec-put4k.js [N=3000] [C=64] [ROUNDS=3] [--no-strace] [--before DIST]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +53,10 @@ async function send(side: Side, list: HttpRequest[], c: number): Promise<{ ops: 
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const argv = process.argv.slice(2);
+  const bi = argv.indexOf('--before');
+  const before = bi >= 0 ? argv[bi + 1] : undefined;
+  const args = argv.filter((a, i) => !a.startsWith('--') && (bi < 0 || i !== bi + 1));
   const n = Math.min(50_000, Math.max(100, Number(args[0] ?? 3000)));
   const c = Math.min(256, Math.max(1, Number(args[1] ?? 64)));
   const rounds = Math.min(20, Math.max(1, Number(args[2] ?? 3)));
@@ -60,12 +65,18 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   try {
     mkdirSync(join(root, 'one'));
-    for (let i = 1; i <= EC_DRIVES; i++) mkdirSync(join(root, 'ec', `d${i}`), { recursive: true });
-    for (const [name, dataDir, extra] of [
-      ['one-dir', join(root, 'one'), []],
-      ['six-drives', join(root, 'ec', `d{1...${EC_DRIVES}}`), ['--parity', String(EC_PARITY)]],
-    ] as const) {
-      const s = await startStrata({ dataDir, logFile: join(root, `${name}.log`), args: ['--log-level', 'warn', ...extra] });
+    const six = (ec: string): string => {
+      for (let i = 1; i <= EC_DRIVES; i++) mkdirSync(join(root, ec, `d${i}`), { recursive: true });
+      return join(root, ec, `d{1...${EC_DRIVES}}`);
+    };
+    const ecArgs = ['--parity', String(EC_PARITY)];
+    const plan: Array<[string, string, string[], string | undefined]> = [
+      ['one-dir', join(root, 'one'), [], undefined],
+      ['six-drives', six('ec'), ecArgs, undefined],
+    ];
+    if (before) plan.push(['six-drives-before', six('ec-before'), ecArgs, join(before, 'src', 'main.js')]);
+    for (const [name, dataDir, extra, main] of plan) {
+      const s = await startStrata({ dataDir, logFile: join(root, `${name}.log`), args: ['--log-level', 'warn', ...extra], main });
       sides.push({ name, s, host: `127.0.0.1:${s.port}` });
     }
     for (const side of sides) {
@@ -78,7 +89,8 @@ async function main(): Promise<void> {
     const rate = new Map<string, number[]>();
     const cpu = new Map<string, number[]>();
     for (let r = 0; r < rounds; r++) {
-      for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
+      // The order rotates: no side always runs right after the same other one.
+      for (const side of sides.map((_, i) => sides[(i + r) % sides.length]!)) {
         const list = puts(side, `r${r}`, n);
         const c0 = cpuNs(side.s);
         const res = await send(side, list, c);
@@ -90,10 +102,11 @@ async function main(): Promise<void> {
       }
     }
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const [a, b] = sides.map((s) => s.name) as [string, string];
-    console.log(
-      `median: ${a} ${med(rate.get(a)!).toFixed(0)} PUT/s ${med(cpu.get(a)!).toFixed(0)} µs CPU/PUT; ${b} ${med(rate.get(b)!).toFixed(0)} PUT/s ${med(cpu.get(b)!).toFixed(0)} µs CPU/PUT; ratio ${(med(rate.get(b)!) / med(rate.get(a)!)).toFixed(2)}×`,
-    );
+    const one = med(rate.get('one-dir')!);
+    for (const s of sides) {
+      const r = med(rate.get(s.name)!);
+      console.log(`median ${s.name}: ${r.toFixed(0)} PUT/s (${(r / one).toFixed(2)}× one-dir), ${med(cpu.get(s.name)!).toFixed(0)} µs CPU/PUT`);
+    }
     if (strace) {
       for (const side of sides) {
         const list = puts(side, 'strace', n);

@@ -2,7 +2,7 @@
 // (mirror.ts): the WAL header, the frames' salts and cumulative checksums, the wal-index header's
 // committed frame count, and applying a WAL copy to its database copy (what a checkpoint does).
 // Formats: https://www.sqlite.org/fileformat2.html#walformat and https://www.sqlite.org/walformat.html
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 
 export const WAL_HEADER = 32;
 export const FRAME_HEADER = 24;
@@ -132,6 +132,31 @@ export function writeAll(fd: number, buf: Buffer, position: number): void {
   while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
 }
 
+/** Most buffers one writev takes (Linux's IOV_MAX is 1024). */
+const MAX_IOV = 512;
+
+/**
+ * Writes each page (number → offset of its bytes in `buf`) at its place in the database file `fd`,
+ * a run of consecutive page numbers in one writev (pages a generation appended at the end of the
+ * file, new overflow pages above all, come in runs).
+ */
+function writePages(fd: number, buf: Buffer, pages: ReadonlyMap<number, number>, ps: number): void {
+  const order = [...pages.keys()].sort((a, b) => a - b);
+  for (let i = 0; i < order.length; ) {
+    let j = i + 1;
+    while (j < order.length && j - i < MAX_IOV && order[j] === order[j - 1]! + 1) j++;
+    const run = order.slice(i, j).map((p) => buf.subarray(pages.get(p)!, pages.get(p)! + ps));
+    const pos = (order[i]! - 1) * ps;
+    if (run.length === 1) writeAll(fd, run[0]!, pos);
+    else {
+      const n = writevSync(fd, run, pos);
+      // A short write (rare on a regular file) finishes page by page from where it stopped.
+      if (n < run.length * ps) writeAll(fd, Buffer.concat(run).subarray(n), pos + n);
+    }
+    i = j;
+  }
+}
+
 /**
  * Checkpoints a WAL copy into its database copy, the way SQLite does: the WAL synced, the newest
  * committed version of each page written at its place, the database cut to its committed size and
@@ -160,7 +185,7 @@ export function applyWal(walFd: number, dbPath: string, trusted = false, retire:
     const db = openSync(dbPath, 'r+');
     try {
       const ps = wal.header.pageSize;
-      for (const [pgno, off] of wal.pages) writeAll(db, buf.subarray(off, off + ps), (pgno - 1) * ps);
+      writePages(db, buf, wal.pages, ps);
       if (fstatSync(db).size > wal.nPage * ps) ftruncateSync(db, wal.nPage * ps);
       fdatasyncSync(db);
     } finally {
