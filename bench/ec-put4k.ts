@@ -10,7 +10,7 @@
 // per PUT do not depend on it as much.
 // With `--before DIST` (another build's dist/: e.g. the commit before a change), a third side runs
 // six drives on that build, in the same rounds.
-//   node dist/bench/ec-put4k.js [N=3000] [C=64] [ROUNDS=3] [--no-strace] [--before DIST]
+//   node dist/bench/ec-put4k.js [N=3000] [C=64] [ROUNDS=3] [--no-strace] [--before DIST] [--workers N]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const bi = argv.indexOf('--before');
   const before = bi >= 0 ? argv[bi + 1] : undefined;
-  const args = argv.filter((a, i) => !a.startsWith('--') && (bi < 0 || i !== bi + 1));
+  const wi = argv.indexOf('--workers');
+  const workers = wi >= 0 ? ['--workers', String(Number(argv[wi + 1]))] : [];
+  const args = argv.filter((a, i) => !a.startsWith('--') && (bi < 0 || i !== bi + 1) && (wi < 0 || i !== wi + 1));
   const n = Math.min(50_000, Math.max(100, Number(args[0] ?? 3000)));
   const c = Math.min(256, Math.max(1, Number(args[1] ?? 64)));
   const rounds = Math.min(20, Math.max(1, Number(args[2] ?? 3)));
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
     ];
     if (before) plan.push(['six-drives-before', six('ec-before'), ecArgs, join(before, 'src', 'main.js')]);
     for (const [name, dataDir, extra, main] of plan) {
-      const s = await startStrata({ dataDir, logFile: join(root, `${name}.log`), args: ['--log-level', 'warn', ...extra], main });
+      const s = await startStrata({ dataDir, logFile: join(root, `${name}.log`), args: ['--log-level', 'warn', ...workers, ...extra], main });
       sides.push({ name, s, host: `127.0.0.1:${s.port}` });
     }
     for (const side of sides) {
