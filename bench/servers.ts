@@ -96,6 +96,8 @@ export interface StrataOptions {
   /** Extra node arguments (e.g. --cpu-prof), after strataNodeFlags() (so a later V8 flag wins). */
   nodeArgs?: readonly string[];
   startTimeoutMs?: number;
+  /** Another build's dist/src/main.js (a before/after comparison); default this one's. */
+  main?: string;
 }
 
 export interface RunningStrata extends Running {
@@ -117,7 +119,7 @@ export async function startStrata(o: StrataOptions): Promise<RunningStrata> {
     [
       ...strataNodeFlags(),
       ...(o.nodeArgs ?? []),
-      STRATA_MAIN,
+      o.main ?? STRATA_MAIN,
       '--address',
       `127.0.0.1:${port}`,
       '--data',

@@ -838,7 +838,7 @@ class Harness {
     if (x.unreferenced.length + x.missing.length + x.tmp.length > 0) this.fail(`the data directory at rest is not clean: ${JSON.stringify(x)}`);
     const known = ['meta.db', 'meta.db-wal', 'meta.db-shm', 'strata.lock', 'strata.workers.lock', 'tmp'];
     // One directory keeps objects/; each drive of a set its format file and shards/.
-    known.push(...(this.data.length === 1 ? ['objects'] : ['strata-format.json', 'shards', 'meta-copy.json']));
+    known.push(...(this.data.length === 1 ? ['objects'] : ['strata-format.json', 'shards', 'meta-copy.json', 'meta-copy.progress']));
     for (const dir of this.data) {
       const top = (await readdir(dir)).filter((n) => !known.includes(n));
       if (top.length > 0) this.fail(`unexpected entries in the data directory ${dir}: ${top.join(', ')}`);

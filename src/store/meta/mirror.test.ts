@@ -107,6 +107,34 @@ function readLines(child: ReturnType<typeof childWriter>, onLine: (line: string)
   return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
 
+/**
+ * A power cut as copy slot 1 of `dirs` would suffer it: it keeps what its last finished fdatasync
+ * covered, i.e. its files as they were when that sync started (the copy's database is written only
+ * with a sync of its own, at once). `sync` is the copies' fdatasync recording that; `reopenCut`
+ * opens that state alone (every other drive gone) and checks every acknowledged key is there.
+ */
+function powerCut(dirs: string[]) {
+  let started = 0;
+  let durable: { seq: number; wal: Buffer; db: Buffer } | undefined;
+  const sync = async (fd: number): Promise<void> => {
+    const seq = ++started;
+    const wal = readFileSync(join(dirs[1]!, 'meta.db-wal'));
+    const db = readFileSync(join(dirs[1]!, 'meta.db'));
+    await new Promise<void>((res, rej) => fdatasync(fd, (e) => (e ? rej(e) : res())));
+    if (!durable || seq > durable.seq) durable = { seq, wal, db };
+  };
+  const reopenCut = async (acked: string[]): Promise<void> => {
+    const cut = (await drives(2))[1]!;
+    mkdirSync(cut, { recursive: true });
+    writeFileSync(join(cut, 'meta.db'), durable!.db);
+    writeFileSync(join(cut, 'meta.db-wal'), durable!.wal);
+    copyFileSync(join(dirs[1]!, 'meta-copy.json'), join(cut, 'meta-copy.json'));
+    const s = await reopenHas([join(cut, '..', 'gone'), cut], acked);
+    await s.close();
+  };
+  return { sync, reopenCut };
+}
+
 describe('metadata copies (mirror.ts)', () => {
   it('one drive: the plain store, no copy state', async () => {
     const [d0] = await drives(1);
@@ -196,17 +224,10 @@ describe('metadata copies (mirror.ts)', () => {
 
   it('only what the copies synced: each answered write is in the copy as of the last fdatasync that finished (two connections, many generations)', async () => {
     const dirs = await drives(2);
-    // A power cut keeps of a copy what its last finished fdatasync covered: its files as they were
-    // when that sync started (the copy's database is written only with a sync of its own, at once).
-    let started = 0;
-    let durable: { seq: number; wal: Buffer; db: Buffer } | undefined;
+    const cut = powerCut(dirs);
     const syncCopy = async (slot: number, fd: number): Promise<void> => {
       assert.equal(slot, 1);
-      const seq = ++started;
-      const wal = readFileSync(join(dirs[1]!, 'meta.db-wal'));
-      const db = readFileSync(join(dirs[1]!, 'meta.db'));
-      await new Promise<void>((res, rej) => fdatasync(fd, (e) => (e ? rej(e) : res())));
-      if (!durable || seq > durable.seq) durable = { seq, wal, db };
+      await cut.sync(fd);
     };
     const a = await open(dirs, { checkpointFrames: 24, syncCopy });
     await a.createBucket(BUCKET);
@@ -214,13 +235,7 @@ describe('metadata copies (mirror.ts)', () => {
     const acked: string[] = [];
     for (let round = 0; round < 4; round++) {
       await Promise.all([putMany(a, `a${round}/`, 40, acked), putMany(b, `b${round}/`, 40, acked)]);
-      const cut = (await drives(2))[1]!;
-      mkdirSync(cut, { recursive: true });
-      writeFileSync(join(cut, 'meta.db'), durable!.db);
-      writeFileSync(join(cut, 'meta.db-wal'), durable!.wal);
-      copyFileSync(join(dirs[1]!, 'meta-copy.json'), join(cut, 'meta-copy.json'));
-      const s = await reopenHas([join(cut, '..', 'gone'), cut], acked);
-      await s.close();
+      await cut.reopenCut(acked);
     }
     assert.ok(MIRRORS.get(a)!.stats.switches + MIRRORS.get(b)!.stats.switches >= 3, 'several generations');
     await b.close();
@@ -404,5 +419,63 @@ describe('metadata copies (mirror.ts)', () => {
     await a.close();
     // After a clean close, a start from slot 2 alone still has everything.
     await onlyCopy(dirs, 2, acked);
+  });
+
+  it('a round copies only what no process copied yet (the processes share how far the copies hold the generation)', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs, { checkpointFrames: 40 });
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false, checkpointFrames: 40 });
+    const [ma, mb] = [MIRRORS.get(a)!, MIRRORS.get(b)!];
+    const acked: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await putMany(a, `a${i}/`, 4, acked);
+      // Everything committed is acknowledged, so on the copies: b's round finds nothing to copy.
+      const copied = mb.stats.bytesCopied;
+      await mb.round(async () => undefined);
+      assert.equal(mb.stats.bytesCopied, copied, `round ${i}: nothing copied twice`);
+      await putMany(b, `b${i}/`, 4, acked);
+      const copiedA = ma.stats.bytesCopied;
+      await ma.round(async () => undefined);
+      assert.equal(ma.stats.bytesCopied, copiedA, `round ${i}: nor by the other process`);
+    }
+    assert.ok(ma.stats.switches + mb.stats.switches >= 2, 'across WAL generations');
+    const expected = listing(a);
+    for (const slot of [1, 2]) await onlyCopy(dirs, slot, acked, expected);
+    await b.close();
+    await a.close();
+  });
+
+  it('frames a process copied but never synced (stopped, as if killed, before its fdatasync): the next round of another process makes them durable before it answers', async () => {
+    const dirs = await drives(2);
+    const cut = powerCut(dirs);
+    let stopA = false;
+    const held: Array<() => void> = [];
+    let copiedByA: () => void = () => undefined;
+    const aCopied = new Promise<void>((r) => (copiedByA = r));
+    const a = await open(dirs, {
+      syncCopy: (_slot, fd) => {
+        if (!stopA) return cut.sync(fd);
+        copiedByA(); // a's round copied its frames (the copy is made before the syncs start)
+        return new Promise<void>((r) => held.push(r)); // and never syncs them
+      },
+    });
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false, syncCopy: (_slot, fd) => cut.sync(fd) });
+    const acked: string[] = [];
+    await putMany(a, 'a/', 20, acked);
+    stopA = true;
+    let pendingAnswered = false;
+    const pending = Promise.resolve(a.putObject(objectRecord('b', 'pending/1'))).then(() => (pendingAnswered = true));
+    await aCopied;
+    await putMany(b, 'b/', 20, acked);
+    assert.equal(pendingAnswered, false, 'the stopped process answered nothing');
+    // The copy as the last finished sync left it: every answered write is there.
+    await cut.reopenCut(acked);
+    stopA = false;
+    for (const r of held) r();
+    await pending;
+    await b.close();
+    await a.close();
   });
 });

@@ -19,6 +19,7 @@ import {
   statSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   writeFileSync,
 } from 'node:fs';
@@ -32,6 +33,13 @@ import type { Db } from './sqlite-sql.js';
 import { reachable, writeFreshCopy } from './mirror-readmit.js';
 
 export const COPY_FILE = 'meta-copy.json';
+/**
+ * Beside the primary: how far the copies hold the WAL's current generation (its salts, then the
+ * byte offset), written under the write lock by whichever process copied last, so that the other
+ * processes do not copy the same frames again. A hint (never synced, reset at start): a round copies
+ * from it only while it names the generation the wal-index names (docs/on-disk-format.md).
+ */
+export const PROGRESS_FILE = 'meta-copy.progress';
 const DB_FILE = 'meta.db';
 
 /** What each copy's `meta-copy.json` says. */
@@ -271,6 +279,8 @@ export class WalMirror implements WalMirrorHook {
   private ckptDb: Db | undefined;
   private shmFd: number | undefined;
   private walFd: number | undefined;
+  private progressFd: number | undefined;
+  private readonly progressBuf = Buffer.alloc(16);
   /** The WAL generation this process last copied, and how far. */
   private salts: Buffer | undefined;
   private copied = 0;
@@ -400,6 +410,23 @@ export class WalMirror implements WalMirrorHook {
     this.ckptDb = open();
     this.walFd = openSync(`${this.primaryPath}-wal`, 'r');
     this.shmFd = openSync(`${this.primaryPath}-shm`, 'r');
+    this.progressFd = openSync(join(this.dirs[this.state.primary]!, PROGRESS_FILE), constants.O_RDWR | constants.O_CREAT);
+    // The starting process (before any other writes): a hint left by an earlier run names nothing.
+    if (this.opts.start) writeAll(this.progressFd, Buffer.alloc(16), 0);
+  }
+
+  /** The offset up to which every copy holds the generation `salts` (0 when the hint names another). */
+  private sharedProgress(salts: Buffer): number {
+    const b = this.progressBuf;
+    if (readSync(this.progressFd!, b, 0, 16, 0) < 16 || !b.subarray(0, 8).equals(salts)) return 0;
+    return Number(b.readBigUInt64LE(8));
+  }
+
+  private setSharedProgress(salts: Buffer, end: number): void {
+    const b = this.progressBuf;
+    salts.copy(b, 0);
+    b.writeBigUInt64LE(BigInt(end), 8);
+    writeAll(this.progressFd!, b, 0);
   }
 
   abandon(): void {
@@ -438,6 +465,7 @@ export class WalMirror implements WalMirrorHook {
       this.lockDb = this.ckptDb = undefined;
       closeSync(this.walFd!);
       closeSync(this.shmFd!);
+      closeSync(this.progressFd!);
       this.abandon();
     }
   }
@@ -482,28 +510,34 @@ export class WalMirror implements WalMirrorHook {
     }
     const h = readShmHeader(this.shmFd!, this.shmBuf);
     if (!h || h.mxFrame === 0) return;
+    let switched = false;
     if (!this.salts?.equals(h.salts)) {
       // A generation this process has not seen: each copy still holding the previous one (the
       // first round of any process after SQLite restarted the WAL) applies it first.
       this.salts = h.salts;
       this.copied = 0;
-      for (const c of [...this.copies]) this.switchGeneration(c, h.salts);
+      for (const c of [...this.copies]) switched = this.switchGeneration(c, h.salts) || switched;
     }
+    // What another process copied of this generation since (every member holds it: each copy
+    // follows the newest membership first, under this same lock) is not copied again. Not after
+    // this process switched a copy: that copy holds nothing of the generation yet.
+    const from = switched ? 0 : Math.max(this.copied, this.sharedProgress(h.salts));
     const end = walLength(h.mxFrame, h.pageSize);
-    if (end > this.copied) {
-      const bytes = readAll(this.walFd!, this.copied, end);
-      if (bytes.length !== end - this.copied) throw new Error('metadata copies: the WAL is shorter than its committed frames');
+    if (end > from) {
+      const bytes = readAll(this.walFd!, from, end);
+      if (bytes.length !== end - from) throw new Error('metadata copies: the WAL is shorter than its committed frames');
       for (const c of [...this.copies]) {
         try {
-          writeAll(c.walFd, bytes, this.copied);
+          writeAll(c.walFd, bytes, from);
         } catch (err) {
           this.warn(c, err);
           this.drop([c]);
         }
       }
       this.stats.bytesCopied += bytes.length;
-      this.copied = end;
+      this.setSharedProgress(h.salts, end);
     }
+    this.copied = Math.max(from, end);
     if (force || h.mxFrame >= this.checkpointFrames) this.checkpoint(h.mxFrame);
   }
 
@@ -511,21 +545,23 @@ export class WalMirror implements WalMirrorHook {
    * The primary's WAL restarted (new salts). A restart needs a complete checkpoint, which only
    * checkpoint() makes, after copying every frame; and every generation is copied by some round
    * before it can be checkpointed. So a copy's WAL holds either the new generation already
-   * (another process switched it) or all of the previous one, continuation frames included:
-   * applied to the copy's database (synced), the WAL emptied (synced), the new generation is
-   * then copied from offset 0.
+   * (another process switched it), or all of the previous one, continuation frames included, or a
+   * retired header (a switch whose copy did not follow: a crash, a failed write): applied to the
+   * copy's database (synced), the WAL's header retired (zeroed and synced; the file keeps its
+   * length, see applyWal), the new generation is then copied from offset 0.
    */
-  private switchGeneration(c: Copy, salts: Buffer): void {
+  private switchGeneration(c: Copy, salts: Buffer): boolean {
     try {
-      if (fstatSync(c.walFd).size === 0) return;
+      if (fstatSync(c.walFd).size === 0) return true;
       const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
-      if (head?.salts.equals(salts)) return;
-      applyWal(c.walFd, join(c.dir, DB_FILE), true);
+      if (head?.salts.equals(salts)) return false;
+      applyWal(c.walFd, join(c.dir, DB_FILE), true, 'invalidate');
       this.stats.switches++;
     } catch (err) {
       this.warn(c, err);
       this.drop([c]);
     }
+    return true;
   }
 
   /**

@@ -30,10 +30,10 @@ function withWal(commits: number): { dir: string; db: Database.Database; copy: s
   return { dir, db, copy };
 }
 
-function apply(copy: string, trusted = false): number {
+function apply(copy: string, trusted = false, retire: 'truncate' | 'invalidate' = 'truncate'): number {
   const fd = openSync(join(copy, 'meta.db-wal'), 'r+');
   try {
-    return applyWal(fd, join(copy, 'meta.db'), trusted);
+    return applyWal(fd, join(copy, 'meta.db'), trusted, retire);
   } finally {
     closeSync(fd);
   }
@@ -82,6 +82,60 @@ describe('wal-frames.ts', () => {
     assert.equal((c.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
     assert.ok((c.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n > 0);
     c.close();
+    db.close();
+  });
+
+  it('retiring by invalidation: same bytes, the WAL keeps its length but is empty to SQLite and to readWalContents', () => {
+    const { dir, db, copy } = withWal(120);
+    const walPath = join(copy, 'meta.db-wal');
+    const size = statSync(walPath).size;
+    assert.ok(apply(copy, true, 'invalidate') > 0);
+    assert.equal(statSync(walPath).size, size, 'the copy WAL keeps its blocks');
+    assert.equal(readWalContents(readFileSync(walPath)), undefined, 'no valid header: nothing to apply');
+    assert.equal(apply(copy, true, 'invalidate'), 0, 'applying again writes nothing');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const checkpointed = readFileSync(join(dir, 'meta.db'));
+    assert.deepEqual(readFileSync(join(copy, 'meta.db')), checkpointed);
+    // SQLite's own recovery of the copy (as a start does when the copy is chosen): same content.
+    const c = new Database(join(copy, 'meta.db'));
+    assert.equal((c.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 40);
+    c.close();
+    db.close();
+  });
+
+  it('a retired WAL under a torn first write of the next generation never brings back a prefix of the old one', () => {
+    // The old generation's header is gone before the next generation is written, so whatever part
+    // of that write reaches the disk (frames without their header, a header without some frames),
+    // neither SQLite nor applyWal replays the old frames left behind it (older versions of pages
+    // already applied) over the database.
+    const { dir, db, copy } = withWal(120);
+    const walPath = join(copy, 'meta.db-wal');
+    const old = readFileSync(walPath);
+    apply(copy, true, 'invalidate');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const applied = readFileSync(join(copy, 'meta.db'));
+    const ins = db.prepare('INSERT OR REPLACE INTO t VALUES (?, ?)');
+    for (let i = 0; i < 3; i++) ins.run(100 + i, Buffer.alloc(900, 200 + i));
+    const next = readFileSync(join(dir, 'meta.db-wal'));
+    assert.ok(next.length < old.length, 'a shorter generation: old frames remain behind it');
+    const frame = readWalContents(next)!.header.pageSize + 24;
+    const torn: Array<[string, Buffer]> = [
+      // the frames reached the disk, the header did not (it is still retired)
+      ['frames without header', Buffer.concat([Buffer.alloc(32), next.subarray(32), old.subarray(next.length)])],
+      // the header reached the disk, the first frame did not (the old first frame is still there)
+      ['header without first frame', Buffer.concat([next.subarray(0, 32), old.subarray(32, 32 + frame), next.subarray(32 + frame), old.subarray(next.length)])],
+    ];
+    for (const [what, bytes] of torn) {
+      writeFileSync(join(copy, 'meta.db'), applied);
+      writeFileSync(walPath, bytes);
+      assert.equal(apply(copy, false, 'invalidate'), 0, `${what}: nothing applied`);
+      assert.deepEqual(readFileSync(join(copy, 'meta.db')), applied, what);
+      writeFileSync(walPath, bytes);
+      const c = new Database(join(copy, 'meta.db'));
+      assert.equal((c.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok', what);
+      assert.equal((c.prepare('SELECT count(*) AS n FROM t WHERE k < 40').get() as { n: number }).n, 40, what);
+      c.close();
+    }
     db.close();
   });
 });

@@ -2,7 +2,7 @@
 // (mirror.ts): the WAL header, the frames' salts and cumulative checksums, the wal-index header's
 // committed frame count, and applying a WAL copy to its database copy (what a checkpoint does).
 // Formats: https://www.sqlite.org/fileformat2.html#walformat and https://www.sqlite.org/walformat.html
-import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 
 export const WAL_HEADER = 32;
 export const FRAME_HEADER = 24;
@@ -132,15 +132,48 @@ export function writeAll(fd: number, buf: Buffer, position: number): void {
   while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
 }
 
+/** Most buffers one writev takes (Linux's IOV_MAX is 1024). */
+const MAX_IOV = 512;
+
+/**
+ * Writes each page (number → offset of its bytes in `buf`) at its place in the database file `fd`,
+ * a run of consecutive page numbers in one writev (pages a generation appended at the end of the
+ * file, new overflow pages above all, come in runs).
+ */
+function writePages(fd: number, buf: Buffer, pages: ReadonlyMap<number, number>, ps: number): void {
+  const order = [...pages.keys()].sort((a, b) => a - b);
+  for (let i = 0; i < order.length; ) {
+    let j = i + 1;
+    while (j < order.length && j - i < MAX_IOV && order[j] === order[j - 1]! + 1) j++;
+    const run = order.slice(i, j).map((p) => buf.subarray(pages.get(p)!, pages.get(p)! + ps));
+    const pos = (order[i]! - 1) * ps;
+    if (run.length === 1) writeAll(fd, run[0]!, pos);
+    else {
+      const n = writevSync(fd, run, pos);
+      // A short write (rare on a regular file) finishes page by page from where it stopped.
+      if (n < run.length * ps) writeAll(fd, Buffer.concat(run).subarray(n), pos + n);
+    }
+    i = j;
+  }
+}
+
 /**
  * Checkpoints a WAL copy into its database copy, the way SQLite does: the WAL synced, the newest
  * committed version of each page written at its place, the database cut to its committed size and
- * fdatasync'ed, and only then the WAL emptied and synced (same inode: other processes keep their
- * descriptors). A crash at
- * any point leaves a copy that opens consistently (re-applying the same frames changes nothing).
- * Answers the pages written. `trusted`: see readWalContents.
+ * fdatasync'ed, and only then the WAL retired and synced (same inode: other processes keep their
+ * descriptors). A crash at any point leaves a copy that opens consistently (re-applying the whole
+ * generation changes nothing). Answers the pages written. `trusted`: see readWalContents.
+ *
+ * How the WAL is retired (`retire`): `truncate` empties it (ftruncate + fsync: the blocks freed);
+ * `invalidate` overwrites its header with zeros (+ fdatasync) and keeps its length, as SQLite keeps
+ * its own WAL's across restarts: a WAL without a valid header is empty to SQLite's recovery and to
+ * readWalContents, and the next generation, written from offset 0 with a new header (new salts),
+ * rewrites blocks already allocated, so its syncs need no journal commit for a growing file and no
+ * block is freed and allocated again at every generation. Either way the retirement is durable
+ * before the next generation is written, so that a torn write of its first bytes can never leave
+ * the old header in front of a prefix of the old frames (an older version of pages already applied).
  */
-export function applyWal(walFd: number, dbPath: string, trusted = false): number {
+export function applyWal(walFd: number, dbPath: string, trusted = false, retire: 'truncate' | 'invalidate' = 'truncate'): number {
   const size = fstatSync(walFd).size;
   if (size === 0) return 0;
   const buf = readAll(walFd, 0, size);
@@ -152,15 +185,21 @@ export function applyWal(walFd: number, dbPath: string, trusted = false): number
     const db = openSync(dbPath, 'r+');
     try {
       const ps = wal.header.pageSize;
-      for (const [pgno, off] of wal.pages) writeAll(db, buf.subarray(off, off + ps), (pgno - 1) * ps);
+      writePages(db, buf, wal.pages, ps);
       if (fstatSync(db).size > wal.nPage * ps) ftruncateSync(db, wal.nPage * ps);
       fdatasyncSync(db);
     } finally {
       closeSync(db);
     }
   }
-  // Emptied durably: the old generation can never come back under a new one written from offset 0.
-  ftruncateSync(walFd, 0);
-  fsyncSync(walFd);
+  if (retire === 'invalidate') {
+    // Retired durably: the old generation can never come back under a new one written from offset 0.
+    if (!wal && buf.subarray(0, Math.min(size, WAL_HEADER)).every((b) => b === 0)) return 0;
+    writeAll(walFd, Buffer.alloc(Math.min(size, WAL_HEADER)), 0);
+    fdatasyncSync(walFd);
+  } else {
+    ftruncateSync(walFd, 0);
+    fsyncSync(walFd);
+  }
   return wal ? wal.pages.size : 0;
 }
