@@ -168,7 +168,7 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   // The job leader: etcd with --etcd, a PostgreSQL advisory lock with --meta postgres, else the
-  // store's lease row (src/cluster/leader-choice.ts, docs/cluster-etcd.md). etcd is never on the
+  // store's lease row (src/cluster/leader-choice.ts, docs/cluster.md, "etcd and the job leader"). etcd is never on the
   // request path: nothing here waits for it.
   if (config.etcd) etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
   const elector = jobElector({ etcd, postgresUrl: config.meta?.url, owner: store.owner, log });

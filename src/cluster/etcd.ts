@@ -1,4 +1,4 @@
-// The etcd side of a cluster of gateways (--etcd, docs/cluster-etcd.md): one etcd3 client per process
+// The etcd side of a cluster of gateways (--etcd, docs/cluster.md, "etcd and the job leader"): one etcd3 client per process
 // and what it serves — the gateway registry (etcd-registry.ts), the job leader (leader-etcd.ts), change
 // notices (etcd-changes.ts) and a health probe for the cluster status. etcd is never on the S3 request
 // path: when it is unreachable, requests are served as before, leadership lapses, and all of this

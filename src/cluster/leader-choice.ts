@@ -1,4 +1,4 @@
-// Which leader elector a process uses for the job runner (docs/cluster-etcd.md "Which elector"):
+// Which leader elector a process uses for the job runner (docs/cluster.md "Which elector"):
 // --etcd → etcd (leader-etcd.ts); PostgreSQL metadata without etcd → PostgreSQL advisory locks
 // (leader-pg.ts); otherwise (SQLite, one machine) none: the runner keeps the metadata store's lease row.
 import type { EtcdCluster } from './etcd.js';

@@ -2,7 +2,7 @@
 // Two implementations: etcd (leader-etcd.ts: a key bound to a lease) and PostgreSQL advisory locks
 // (leader-pg.ts: a session lock on one dedicated connection). The job runner (src/jobs/runner.ts)
 // takes an elector or, by default (SQLite, one machine), the `jobs` lease row of the metadata store.
-// docs/cluster-etcd.md says which a gateway uses and why.
+// docs/cluster.md, "etcd and the job leader" says which a gateway uses and why.
 
 export interface LeaderElector {
   /**

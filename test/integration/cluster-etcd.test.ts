@@ -1,4 +1,4 @@
-// etcd for a cluster of gateways (src/cluster/, docs/cluster-etcd.md), against a real three-member etcd
+// etcd for a cluster of gateways (src/cluster/, docs/cluster.md, "etcd and the job leader"), against a real three-member etcd
 // started here (test/helpers/etcd.ts): the job leader election (exactly one leader; a vanished leader
 // replaced within the lease time; the etcd raft leader killed — never two job leaders at once), the
 // gateway registry (a SIGKILLed gateway dropped after its TTL), and change notices between clients.
