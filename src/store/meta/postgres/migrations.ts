@@ -30,4 +30,21 @@ CREATE TABLE strata_namespace (
 INSERT INTO strata_namespace (id) VALUES (gen_random_uuid()::text);`,
 };
 
-export const MIGRATIONS: readonly Migration[] = [CORE_MIGRATION, COORD_MIGRATION, IDENTITIES_MIGRATION, KMS_MIGRATION, HEAL_MIGRATION, GATEWAYS_MIGRATION];
+/**
+ * The generation of bucket rows and configuration documents: every write of them bumps it and
+ * notifies it, so that each process's bucket cache (bucket-cache.ts) drops what it holds.
+ */
+const BUCKET_GENERATION_MIGRATION: Migration = {
+  id: '0007-bucket-generation',
+  up: `INSERT INTO strata_generations (name, value) VALUES ('buckets', 0) ON CONFLICT (name) DO NOTHING;`,
+};
+
+export const MIGRATIONS: readonly Migration[] = [
+  CORE_MIGRATION,
+  COORD_MIGRATION,
+  IDENTITIES_MIGRATION,
+  KMS_MIGRATION,
+  HEAL_MIGRATION,
+  GATEWAYS_MIGRATION,
+  BUCKET_GENERATION_MIGRATION,
+];

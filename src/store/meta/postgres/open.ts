@@ -57,8 +57,8 @@ export async function openPgMetaStore(url: string, opts: PgOpenOptions = {}): Pr
   const { feed: feedOpts, ...poolOpts } = opts;
   const db = await openPgDb(url, poolOpts);
   try {
-    const { coord, identities, kmsKeys, healQueue } = await openPgSubStores(db, { ...(feedOpts && { feed: feedOpts }) });
-    return new PgMetaStore(db, { coord, identities, kmsKeys, healQueue });
+    const { coord, identities, kmsKeys, healQueue, feed } = await openPgSubStores(db, { ...(feedOpts && { feed: feedOpts }) });
+    return new PgMetaStore(db, { coord, identities, kmsKeys, healQueue, feed });
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;

@@ -111,7 +111,16 @@ export class Snapshot<T extends Snapshotted> {
   }
 }
 
-type AnySnapshot = Snapshot<Snapshotted>;
+/**
+ * What the change feed keeps current: a snapshot, or anything else named by a strata_generations
+ * row (the bucket cache, bucket-cache.ts). `refresh()` is called when `name` is notified, when the
+ * poll sees a generation other than `current.generation`, and when the LISTEN connection comes back.
+ */
+export interface FeedSubscriber {
+  readonly name: string;
+  readonly current: Snapshotted;
+  refresh(): Promise<void>;
+}
 
 /** What the snapshot sub-stores share: their snapshot, registered with the process's change feed. */
 export abstract class SnapshotStore<T extends Snapshotted> {
@@ -154,7 +163,7 @@ export interface ChangeFeedOptions {
  * registered here is reloaded when its name is notified or its generation row moves.
  */
 export class ChangeFeed {
-  private readonly subs = new Map<string, AnySnapshot>();
+  private readonly subs = new Map<string, FeedSubscriber>();
   private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
@@ -171,12 +180,12 @@ export class ChangeFeed {
     this.backoff = opts.minBackoffMs ?? 100;
   }
 
-  register(s: Snapshot<Snapshotted>): void {
+  register(s: FeedSubscriber): void {
     this.subs.set(s.name, s);
   }
 
   /** A sub-store closes: once none is left, the feed closes too (PgMetaStore.close closes each). */
-  async unregister(s: Snapshot<Snapshotted>): Promise<void> {
+  async unregister(s: FeedSubscriber): Promise<void> {
     if (this.subs.get(s.name) === s) this.subs.delete(s.name);
     if (this.subs.size === 0) await this.close();
   }

@@ -1,7 +1,9 @@
 // The PostgreSQL metadata store (`--meta postgres://…`, docs/cluster.md): the MetaStore contract on
 // PostgreSQL, so that several gateways share one namespace. Semantics mirror the SQLite store
 // (sqlite.ts); the SQL is in core-sql.ts, the schema in schema-core.ts. Rules:
-// - every read goes to PostgreSQL (no cache): strongly consistent across gateways;
+// - every read of objects, versions, uploads and listings goes to PostgreSQL (no cache): strongly
+//   consistent across gateways; bucket rows and their configuration documents are cached
+//   (bucket-cache.ts: invalidated through the change feed within a second, at once for own writes);
 // - PostgreSQL's commit is the commit point (it fsyncs its WAL before answering COMMIT);
 // - an unconditional write of a version is ONE statement (WRITE_VERSION_SQL, one round trip);
 //   conditional writes, completions, removals and other read-check-write steps run in a
@@ -69,7 +71,9 @@ import {
   toRecord,
   toUpload,
 } from './core-sql.js';
+import { BUCKETS_GENERATION, BucketCache } from './bucket-cache.js';
 import { isUnavailable, type PgClient, type PgDb } from './db.js';
+import { announceChange, type ChangeFeed } from './snapshot.js';
 import { USAGE_SHARDS } from './schema-core.js';
 
 /** The sub-stores PgMetaStore serves as its own (built by open.ts). */
@@ -78,6 +82,8 @@ export interface PgSubStores {
   identities: IdentityStore;
   kmsKeys: KmsKeyStore;
   healQueue: HealQueueStore;
+  /** The process's change feed: with it, bucket rows are cached (bucket-cache.ts); without, never. */
+  feed?: ChangeFeed;
 }
 
 /** Runs of a write that lost a race on its key's unique index (23505) before it gives up. */
@@ -100,6 +106,9 @@ export class PgMetaStore implements MetaStore {
   readonly kmsKeys: KmsKeyStore;
   readonly healQueue: HealQueueStore;
   readonly usage: UsageReader;
+  /** Bucket rows and configuration reads (only with a change feed to invalidate them). */
+  readonly buckets: BucketCache | undefined;
+  private readonly feed: ChangeFeed | undefined;
 
   constructor(
     readonly db: PgDb,
@@ -110,6 +119,11 @@ export class PgMetaStore implements MetaStore {
     this.kmsKeys = sub.kmsKeys;
     this.healQueue = sub.healQueue;
     this.usage = { listUsage: () => this.listUsage() };
+    this.feed = sub.feed;
+    if (sub.feed !== undefined) {
+      this.buckets = new BucketCache(db);
+      sub.feed.register(this.buckets);
+    }
   }
 
   /** One statement, prepared by name, on `on` (a transaction's client) or the pool. */
@@ -118,6 +132,23 @@ export class PgMetaStore implements MetaStore {
       return (await on.query<R>({ name: named(text), text, values, types: TYPES })).rows;
     } catch (err) {
       throw mapped(err);
+    }
+  }
+
+  /**
+   * A write of bucket rows or configuration documents: fn in a transaction that also bumps the
+   * 'buckets' generation and notifies it (the other processes drop their cached buckets); once it
+   * has ended, committed or not, this process's cache is cleared.
+   */
+  private async bucketWrite<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
+    try {
+      return await this.tx(async (c) => {
+        const out = await fn(c);
+        await announceChange(c, BUCKETS_GENERATION);
+        return out;
+      });
+    } finally {
+      this.buckets?.clear();
     }
   }
 
@@ -152,8 +183,13 @@ export class PgMetaStore implements MetaStore {
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const cached = this.buckets?.row(name);
+    if (cached !== undefined) return toBucket(cached);
+    const epoch = this.buckets?.epoch ?? 0;
     const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1`, [name]);
-    return row && toBucket(row);
+    if (row === undefined) return undefined;
+    this.buckets?.keepRow(name, row, epoch);
+    return toBucket(row);
   }
 
   async listBuckets(): Promise<BucketRecord[]> {
@@ -161,7 +197,7 @@ export class PgMetaStore implements MetaStore {
   }
 
   updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord> {
-    return this.tx(async (c) => {
+    return this.bucketWrite(async (c) => {
       const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1 FOR UPDATE`, [name], c);
       if (row === undefined) throw new StoreError('NoSuchBucket');
       const b = toBucket(row);
@@ -172,7 +208,7 @@ export class PgMetaStore implements MetaStore {
   }
 
   deleteBucket(name: string): Promise<void> {
-    return this.tx(async (c) => {
+    return this.bucketWrite(async (c) => {
       const [row] = await this.q<{ name: string; any: boolean }>(
         'SELECT name, EXISTS (SELECT 1 FROM objects WHERE bucket = $1) AS any FROM buckets WHERE name = $1 FOR UPDATE',
         [name],
@@ -187,14 +223,23 @@ export class PgMetaStore implements MetaStore {
 
   // ---- object versions ----------------------------------------------------------------------
 
-  /** One statement: the version's row (with its inline bytes unless `withBytes` is false). */
+  /**
+   * One statement: the version's row (with its inline bytes unless `withBytes` is false), read with
+   * the bucket's row: no bucket (deleted through another gateway, maybe still cached here while its
+   * notification travels) clears the bucket cache, so the request after this one sees NoSuchBucket.
+   */
   async getObject(bucket: string, key: string, versionId?: string, withBytes = true): Promise<ObjectRecord | undefined> {
     const cols = withBytes ? `${OBJ_COLS}, inline` : OBJ_COLS;
-    const [row] =
-      versionId === undefined
-        ? await this.q<ObjectRow>(`SELECT ${cols} FROM objects WHERE bucket = $1 AND key = $2 AND is_latest`, [bucket, toBytes(key)])
-        : await this.q<ObjectRow>(`SELECT ${cols} FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3`, [bucket, toBytes(key), versionId]);
-    return row && toRecord(row);
+    const which = versionId === undefined ? 'is_latest' : 'version_id = $3';
+    const [row] = await this.q<ObjectRow>(
+      `SELECT o.* FROM buckets b LEFT JOIN LATERAL (SELECT ${cols} FROM objects WHERE bucket = $1 AND key = $2 AND ${which}) o ON true WHERE b.name = $1`,
+      versionId === undefined ? [bucket, toBytes(key)] : [bucket, toBytes(key), versionId],
+    );
+    if (row === undefined) {
+      this.buckets?.clear();
+      return undefined;
+    }
+    return row.version_id === null ? undefined : toRecord(row);
   }
 
   async putObject(rec: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): Promise<DataRef[]> {
@@ -504,29 +549,46 @@ export class PgMetaStore implements MetaStore {
     return row.value ?? undefined;
   }
 
+  /**
+   * The bucket with the documents asked for; from the cache when it holds them (the identity
+   * generation is then the identity snapshot's), else one statement (with the database's).
+   */
   async getBucketWithConfigs(name: string, configs: readonly string[]): Promise<BucketWithConfigs | undefined> {
+    const cached = this.buckets?.configs(name, configs);
+    if (cached !== undefined) {
+      return { bucket: toBucket(cached.row), configs: new Map(Object.entries(cached.configs)), identityGeneration: this.identities.identityGeneration() };
+    }
+    const epoch = this.buckets?.epoch ?? 0;
     const [row] = await this.q<BucketRow & { configs: string | null; generation: number | null }>(BUCKET_WITH_CONFIGS_SQL, [name, configs]);
     if (row === undefined) return undefined;
     const docs = row.configs === null ? {} : (JSON.parse(row.configs) as Record<string, string>);
-    return { bucket: toBucket(row), configs: new Map(Object.entries(docs)), identityGeneration: row.generation ?? 0 };
+    const { configs: _json, generation, ...bucketRow } = row;
+    this.buckets?.keepConfigs(name, configs, bucketRow, docs, epoch);
+    return { bucket: toBucket(row), configs: new Map(Object.entries(docs)), identityGeneration: generation ?? 0 };
   }
 
-  async putBucketConfig(bucket: string, name: string, value: string | undefined): Promise<void> {
-    if (value === undefined) {
-      const rows = await this.q('WITH d AS (DELETE FROM bucket_config WHERE bucket = $1 AND name = $2) SELECT 1 FROM buckets WHERE name = $1', [bucket, name]);
-      if (rows.length === 0) throw new StoreError('NoSuchBucket');
-      return;
-    }
-    try {
-      await this.q('INSERT INTO bucket_config (bucket, name, value) VALUES ($1, $2, $3) ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value', [
-        bucket,
-        name,
-        value,
-      ]);
-    } catch (err) {
-      if (code(err) === '23503') throw new StoreError('NoSuchBucket');
-      throw err;
-    }
+  putBucketConfig(bucket: string, name: string, value: string | undefined): Promise<void> {
+    return this.bucketWrite(async (c) => {
+      if (value === undefined) {
+        const rows = await this.q(
+          'WITH d AS (DELETE FROM bucket_config WHERE bucket = $1 AND name = $2) SELECT 1 FROM buckets WHERE name = $1',
+          [bucket, name],
+          c,
+        );
+        if (rows.length === 0) throw new StoreError('NoSuchBucket');
+        return;
+      }
+      try {
+        await this.q(
+          'INSERT INTO bucket_config (bucket, name, value) VALUES ($1, $2, $3) ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value',
+          [bucket, name, value],
+          c,
+        );
+      } catch (err) {
+        if (code(err) === '23503') throw new StoreError('NoSuchBucket');
+        throw err;
+      }
+    });
   }
 
   // ---- background jobs' state ---------------------------------------------------------------
@@ -563,6 +625,7 @@ export class PgMetaStore implements MetaStore {
 
   /** Closes the sub-stores that have something to close, then the pool. */
   async close(): Promise<void> {
+    if (this.buckets !== undefined) await this.feed?.unregister(this.buckets);
     for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown } | undefined>) await s?.close?.();
     await this.db.close();
   }
