@@ -35,9 +35,13 @@ export { type BucketRow, toBucket } from '../sqlite-sql.js';
 export { PART_COLS, type PartRow, toPart, toUpload, UPLOAD_COLS, type UploadRow } from '../sqlite-sql.js';
 import { UPLOAD_COLS } from '../sqlite-sql.js';
 
-/** A listing row: what ListedObject needs, the key still as bytes. */
+/**
+ * A listing row: what ListedObject needs, the key as text (converted from its bytes by PostgreSQL:
+ * every stored key is the UTF-8 of a string, and a text column costs the client less than bytea's
+ * hex form turned into a Buffer and back into a string).
+ */
 export interface ListingRow {
-  key: Buffer;
+  key: string;
   version_id: string;
   size: number;
   etag: string;
@@ -50,7 +54,7 @@ export interface ListingRow {
 
 export function toListed(r: ListingRow): ListedObject {
   return {
-    key: r.key.toString('utf8'),
+    key: r.key,
     versionId: r.version_id,
     size: r.size,
     etag: r.etag,
@@ -64,7 +68,7 @@ export function toListedVersion(r: ListingRow): ListedVersion {
   return { ...toListed(r), isLatest: r.is_latest === true, isDeleteMarker: r.is_delete_marker === true };
 }
 
-const LISTING_COLS = 'o.key, o.version_id, o.size, o.etag, o.last_modified, o.storage_class, o.checksum_algorithms';
+const LISTING_COLS = `convert_from(o.key, 'UTF8') AS key, o.version_id, o.size, o.etag, o.last_modified, o.storage_class, o.checksum_algorithms`;
 
 /**
  * A page of the bucket's latest non-delete-marker versions in key byte order, through the bucket's
