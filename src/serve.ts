@@ -170,7 +170,16 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // The job leader: etcd with --etcd, a PostgreSQL advisory lock with --meta postgres, else the
   // store's lease row (src/cluster/leader-choice.ts, docs/cluster.md, "etcd and the job leader"). etcd is never on the
   // request path: nothing here waits for it.
-  if (config.etcd) etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
+  if (config.etcd) {
+    etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
+    // Cache invalidation through etcd too (a store on PostgreSQL; docs/cluster.md, "Change notices").
+    let warned = false;
+    store.attachChangeNotices(etcd, (name, err) => {
+      if (warned) return;
+      warned = true;
+      log.warn({ change: name, err: err instanceof Error ? err.message : String(err) }, 'etcd change notice not published: PostgreSQL notifications carry it');
+    });
+  }
   const elector = jobElector({ etcd, postgresUrl: config.meta?.url, owner: store.owner, log });
   const gatewaySelf = { id: store.owner, address: gatewayAddress(config.host, port, tls !== undefined), hostname: hostname(), pid: process.pid };
   if (config.meta) {

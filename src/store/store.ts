@@ -27,7 +27,7 @@ import type {
   WriteCondition,
 } from './types.js';
 import { NULL_VERSION, ROOT_USER_ID } from './types.js';
-import type { BucketPatch, BucketWithConfigs, LockCheck } from './types.js';
+import type { BucketPatch, BucketWithConfigs, ChangeNotices, LockCheck } from './types.js';
 import { listPage } from './listing.js';
 import { listVersionPage, type VersionListQuery, type VersionPage } from './version-listing.js';
 import { closeSource, nextOrAbort } from './abort.js';
@@ -149,6 +149,11 @@ export class Store {
    */
   requestArrived(): void {
     this.meta.requestArrived?.();
+  }
+
+  /** See MetaStore.attachChangeNotices (a no-op on a store without shared caches). */
+  attachChangeNotices(notices: ChangeNotices, onPublishError?: (name: string, err: unknown) => void): () => void {
+    return this.meta.attachChangeNotices?.(notices, onPublishError) ?? (() => undefined);
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {

@@ -325,6 +325,16 @@ export interface UploadListQuery {
   limit: number;
 }
 
+/**
+ * A channel of change notices between the processes sharing a metadata store (etcd with --etcd;
+ * src/cluster/etcd.ts has this shape): `publishChange(name)` after a commit reaches every process's
+ * `onChange` hooks, this one's too. Names are what the store's caches are called ('identity', 'buckets'…).
+ */
+export interface ChangeNotices {
+  publishChange(name: string): Promise<void>;
+  onChange(fn: (name: string) => void): () => void;
+}
+
 /** What getBucketWithConfigs reads in one statement. */
 export interface BucketWithConfigs {
   bucket: BucketRecord;
@@ -349,6 +359,11 @@ export interface MetaStore {
   readonly healQueue: HealQueueStore;
   /** A request (or job step) begins: cached rows are checked against other connections' commits first (meta/sqlite-hot.ts). */
   requestArrived?(): void;
+  /**
+   * A store shared by several processes (PostgreSQL) whose caches follow the others' changes: also
+   * carry change notices through `notices` (etcd with --etcd). Returns a function that detaches it.
+   */
+  attachChangeNotices?(notices: ChangeNotices, onPublishError?: (name: string, err: unknown) => void): () => void;
   createBucket(bucket: BucketRecord): void | Promise<void>;
   getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
   listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;

@@ -8,8 +8,11 @@
 //      LISTEN connection per process (ChangeFeed), reconnected with backoff when PostgreSQL restarts;
 //  (c) when the 1-second poll of strata_generations shows a generation other than the snapshot's
 //      (the safety net for a notification lost while the listener was reconnecting).
+//  (d) with --etcd, when etcd's change notice for its name arrives (ChangeNotices: the writer
+//      publishes the name after its commit, every gateway watches; src/cluster/etcd-changes.ts).
 // So another process's change is served here within a second, and at once in the process that made it.
 import pg from 'pg';
+import type { ChangeNotices } from '../../types.js';
 import type { Isolation, PgClient, PgDb } from './db.js';
 
 /** The notification channel every sub-store write notifies in its transaction. */
@@ -62,6 +65,8 @@ export class Snapshot<T extends Snapshotted> {
     readonly name: string,
     private readonly load: (c: PgClient) => Promise<T>,
     empty: T,
+    /** Told of each committed write (it publishes the change through etcd, when configured). */
+    private readonly feed?: ChangeFeed,
   ) {
     this.value = empty;
   }
@@ -94,6 +99,7 @@ export class Snapshot<T extends Snapshotted> {
       },
       { isolation },
     );
+    this.feed?.committed(this.name);
     await this.refresh();
     return out;
   }
@@ -133,7 +139,7 @@ export abstract class SnapshotStore<T extends Snapshotted> {
     empty: T,
     private readonly feed?: ChangeFeed,
   ) {
-    this.snap = new Snapshot(db, name, load, empty);
+    this.snap = new Snapshot(db, name, load, empty, feed);
     feed?.register(this.snap);
   }
 
@@ -169,6 +175,8 @@ export class ChangeFeed {
   private retry: NodeJS.Timeout | undefined;
   private polling = false;
   private closed = false;
+  private notices: ChangeNotices | undefined;
+  private onPublishError: ((name: string, err: unknown) => void) | undefined;
   private backoff: number;
   /** Times the LISTEN connection was (re)established (tests, diagnostics). */
   connects = 0;
@@ -178,6 +186,33 @@ export class ChangeFeed {
     private readonly opts: ChangeFeedOptions = {},
   ) {
     this.backoff = opts.minBackoffMs ?? 100;
+  }
+
+  /**
+   * Also carries changes through `notices` (etcd): what this process commits is published there
+   * after the commit (best effort: a failure leaves it to LISTEN and the poll), and a notice from
+   * any process reloads the subscriber it names. Returns a function that detaches it.
+   */
+  attachNotices(notices: ChangeNotices, onPublishError?: (name: string, err: unknown) => void): () => void {
+    this.notices = notices;
+    this.onPublishError = onPublishError;
+    const off = notices.onChange((name) => this.notified(name));
+    return () => {
+      off();
+      if (this.notices === notices) this.notices = undefined;
+    };
+  }
+
+  /** A change of `name` was announced (by etcd): reload its subscriber. */
+  notified(name: string): void {
+    this.subs.get(name)?.refresh().catch(noop);
+  }
+
+  /** This process committed a change of `name` (its transaction also notified PostgreSQL's channel). */
+  committed(name: string): void {
+    const n = this.notices;
+    if (n === undefined) return;
+    n.publishChange(name).catch((err) => this.onPublishError?.(name, err));
   }
 
   register(s: FeedSubscriber): void {
@@ -217,7 +252,7 @@ export class ChangeFeed {
     client.on('error', onLost);
     client.on('end', onLost);
     client.on('notification', (n) => {
-      if (n.channel === CHANGES_CHANNEL && n.payload !== undefined) this.subs.get(n.payload)?.refresh().catch(noop);
+      if (n.channel === CHANGES_CHANNEL && n.payload !== undefined) this.notified(n.payload);
     });
     try {
       await client.connect();

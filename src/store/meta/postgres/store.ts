@@ -24,6 +24,7 @@ import {
   type BucketPatch,
   type BucketRecord,
   type BucketWithConfigs,
+  type ChangeNotices,
   type CompletedUpload,
   type DataRef,
   type ListedObject,
@@ -142,11 +143,13 @@ export class PgMetaStore implements MetaStore {
    */
   private async bucketWrite<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
     try {
-      return await this.tx(async (c) => {
-        const out = await fn(c);
+      const out = await this.tx(async (c) => {
+        const r = await fn(c);
         await announceChange(c, BUCKETS_GENERATION);
-        return out;
+        return r;
       });
+      this.feed?.committed(BUCKETS_GENERATION);
+      return out;
     } finally {
       this.buckets?.clear();
     }
@@ -621,6 +624,14 @@ export class PgMetaStore implements MetaStore {
       [dataId],
     );
     return row?.ref === true;
+  }
+
+  /**
+   * Carries this process's changes through `notices` too (etcd, with --etcd) and hears the other
+   * processes' there (snapshot.ts ChangeFeed.attachNotices); a no-op without a change feed.
+   */
+  attachChangeNotices(notices: ChangeNotices, onPublishError?: (name: string, err: unknown) => void): () => void {
+    return this.feed?.attachNotices(notices, onPublishError) ?? (() => undefined);
   }
 
   /** Closes the sub-stores that have something to close, then the pool. */
