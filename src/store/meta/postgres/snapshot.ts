@@ -88,7 +88,8 @@ export class Snapshot<T extends Snapshotted> {
   /**
    * A write of the snapshot's tables: fn in a transaction (default SERIALIZABLE, retried on
    * serialization failures) that also bumps the generation and notifies; once committed, the
-   * snapshot is loaded again before the promise resolves (this process reads its own write).
+   * snapshot is loaded again before the promise resolves (this process reads its own write, unless
+   * PostgreSQL was lost right after the commit: then the poll reloads it when it is back).
    */
   async write<R>(fn: (c: PgClient) => Promise<R>, isolation: Isolation = 'serializable'): Promise<R> {
     const out = await this.db.tx(
@@ -100,7 +101,10 @@ export class Snapshot<T extends Snapshotted> {
       { isolation },
     );
     this.feed?.committed(this.name);
-    await this.refresh();
+    // Committed: the write succeeded whatever the reload does. A reload that fails (PostgreSQL lost
+    // just after the commit) is not the write's failure — a client told so would retry a write that
+    // happened; the change feed's poll loads the snapshot once PostgreSQL answers again.
+    await this.refresh().catch(noop);
     return out;
   }
 
