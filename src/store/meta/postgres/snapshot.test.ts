@@ -45,7 +45,11 @@ it('a committed write whose reload fails resolves; the next refresh loads the ch
       return 'committed';
     });
     assert.equal(out, 'committed', 'the write resolves although its reload failed');
-    assert.deepEqual((await db.query<{ v: number }>('SELECT v FROM t ORDER BY v')).map((r) => r.v), [1, 2], 'and it is in the database');
+    assert.deepEqual(
+      (await db.query<{ v: number }>('SELECT v FROM t ORDER BY v')).map((r) => r.v),
+      [1, 2],
+      'and it is in the database',
+    );
     assert.deepEqual(snap.current.values, [1], 'the snapshot is behind until a reload succeeds');
 
     failLoads = false;
