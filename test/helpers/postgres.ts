@@ -23,7 +23,7 @@ export interface PostgresCluster {
   stop(): Promise<void>;
   /** Starts it again after stop() on the same port and data. */
   start(): Promise<void>;
-  /** Stop and remove everything. */
+  /** Stop (immediate: no shutdown checkpoint) and remove everything. */
   dispose(): Promise<void>;
 }
 
@@ -123,7 +123,10 @@ export async function startPostgres(opts: { settings?: Record<string, string | n
     },
     async dispose() {
       try {
-        await stop();
+        // Immediate: the directory goes next, so the shutdown checkpoint (seconds of fsync once
+        // a file has created dozens of databases) would write pages nobody reads.
+        if (running) run('pg_ctl', ['stop', '-D', dir, '-m', 'immediate', '-w', '-t', '60'], user, 70_000);
+        running = false;
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
