@@ -89,7 +89,8 @@ export function unpackListing(row: PackedRow): ListedObject[] | undefined {
         checksumAlgorithms: '',
       };
     } else {
-      const [ver, c, sums] = JSON.parse(more) as [string | null, string | null, Record<string, string> | null];
+      // (The checksums: their object in SQLite's meta JSON, the algorithm names in PostgreSQL's column.)
+      const [ver, c, sums] = JSON.parse(more) as [string | null, string | null, Record<string, string> | string | null];
       out[i] = {
         key,
         versionId: ver ?? versions?.[i] ?? NULL_VERSION,
@@ -97,7 +98,7 @@ export function unpackListing(row: PackedRow): ListedObject[] | undefined {
         etag: etags[i]!,
         lastModified: Number(dates[i]),
         storageClass: c ?? 'STANDARD',
-        checksumAlgorithms: sums === null ? '' : Object.keys(sums).join(','),
+        checksumAlgorithms: sums === null ? '' : typeof sums === 'string' ? sums : Object.keys(sums).join(','),
       };
     }
   }

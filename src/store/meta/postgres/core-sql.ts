@@ -77,13 +77,47 @@ const LISTING_COLS = `convert_from(o.key, 'UTF8') AS key, o.version_id, o.size, 
  * lower bound (`after`): both are index conditions, the btree starts at the tighter one. `upper`:
  * with the prefix's successor as $5. An index scan of objects_live, no sort (store.test.ts EXPLAINs it).
  */
-export const listingSql = (cols: string, upper: boolean): string => `SELECT x.* FROM buckets b LEFT JOIN LATERAL (
-    SELECT ${cols} FROM objects o
+const listingRows = (cols: string, upper: boolean): string => `SELECT ${cols} FROM objects o
     WHERE o.bucket = b.name AND o.is_latest AND NOT o.is_delete_marker AND o.key >= $2 AND o.key > $3${upper ? ' AND o.key < $5' : ''}
-    ORDER BY o.key LIMIT $4) x ON true
+    ORDER BY o.key LIMIT $4`;
+export const listingSql = (cols: string, upper: boolean): string => `SELECT x.* FROM buckets b LEFT JOIN LATERAL (
+    ${listingRows(cols, upper)}) x ON true
   WHERE b.name = $1`;
 
 export const LISTING = { open: listingSql(LISTING_COLS, false), bounded: listingSql(LISTING_COLS, true) } as const;
+
+/**
+ * LISTING's rows packed into one row of a few long strings (the SQLite store's packed listing,
+ * sqlite-listing.ts, whose unpackListing reads both): count, then per column the values joined by
+ * U+001E — keys, sizes, ETags, dates, version ids, and extras (a JSON array [null, storage class,
+ * checksum algorithms] for the rare row that is not STANDARD without checksums, else ''). The
+ * client then parses one DataRow and splits six strings instead of building 1000 rows of seven
+ * values. The aggregates read the subquery's rows in its order (same Aggregate node, no ORDER BY
+ * of their own, so no sort): unpackListing checks the keys ascend and the counts agree, and a
+ * batch that does not pass is read again as rows. No bucket: no row (as LISTING).
+ */
+const packedListingSql = (upper: boolean): string => `SELECT p.* FROM buckets b LEFT JOIN LATERAL (
+    SELECT count(*)::int AS n, string_agg(x.key, chr(30)) AS k, string_agg(x.size::text, chr(30)) AS s, string_agg(x.etag, chr(30)) AS e,
+      string_agg(x.last_modified::text, chr(30)) AS m,
+      string_agg(CASE WHEN x.storage_class <> 'STANDARD' OR x.checksum_algorithms <> ''
+        THEN json_build_array(NULL, NULLIF(x.storage_class, 'STANDARD'), NULLIF(x.checksum_algorithms, ''))::text ELSE '' END, chr(30)) AS x,
+      string_agg(x.version_id, chr(30)) AS v
+    FROM (${listingRows(LISTING_COLS, upper)}) x
+  ) p ON true
+  WHERE b.name = $1`;
+
+export const PACKED_LISTING = { open: packedListingSql(false), bounded: packedListingSql(true) } as const;
+
+/** A PACKED_LISTING row. */
+export interface PackedListingRow {
+  n: number;
+  k: string | null;
+  s: string | null;
+  e: string | null;
+  m: string | null;
+  x: string | null;
+  v: string | null;
+}
 export const SCAN = { open: listingSql(objCols('o.'), false), bounded: listingSql(objCols('o.'), true) } as const;
 
 /**

@@ -17,7 +17,7 @@ import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
 import type { KmsKeyStore } from '../../kms-keys.js';
-import { LISTING, VERSIONS } from './core-sql.js';
+import { LISTING, PACKED_LISTING, VERSIONS } from './core-sql.js';
 import { PgDb } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { PgMetaStore, type PgSubStores } from './store.js';
@@ -99,6 +99,9 @@ describe('PgMetaStore › listing plan', () => {
     for (const [sql, params] of [
       [LISTING.open, ['big', Buffer.alloc(0), Buffer.from('k010000'), 1000]],
       [LISTING.bounded, ['big', Buffer.from('k01'), Buffer.alloc(0), 1000, Buffer.from('k02')]],
+      // The packed form scanListing sends (the same scan under one Aggregate).
+      [PACKED_LISTING.open, ['big', Buffer.alloc(0), Buffer.from('k010000'), 1000]],
+      [PACKED_LISTING.bounded, ['big', Buffer.from('k01'), Buffer.alloc(0), 1000, Buffer.from('k02')]],
     ] as const) {
       const res = await raw.query(`EXPLAIN ${sql}`, [...params]);
       const plan = res.rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
@@ -121,6 +124,50 @@ describe('PgMetaStore › listing plan', () => {
       page.map((o) => o.key),
       ['k010001', 'k010002', 'k010003'],
     );
+  });
+});
+
+describe('PgMetaStore › packed listing', () => {
+  it('gives what the row listing gives: storage classes, checksums, version ids, keys it cannot carry (U+001E, astral)', async () => {
+    const store = await openStore(await (await pgCluster()).createDatabase());
+    try {
+      await store.createBucket(bucket('p'));
+      const keys = ['a', 'b\x1ec', 'c', 'd\u{E000}', 'd\u{10000}', 'e', 'f'];
+      for (const [i, key] of keys.entries()) {
+        await store.putObject(
+          objectRecord('p', key, {
+            versionId: i % 2 === 0 ? 'null' : `v${i}`,
+            storageClass: i === 2 ? 'REDUCED_REDUNDANCY' : 'STANDARD',
+            meta: { contentType: 'x/y', user: {}, ...(i === 5 && { checksums: { crc32: 'AAAAAA==', sha256: 'x' } }) },
+          }),
+        );
+      }
+      const expected = (await store.scanObjects('p', '', '', 100)).map((r) => ({
+        key: r.key,
+        versionId: r.versionId,
+        size: r.size,
+        etag: r.etag,
+        lastModified: r.lastModified,
+        storageClass: r.storageClass,
+        checksumAlgorithms: Object.keys(r.meta.checksums ?? {}).join(','),
+      }));
+      assert.equal(expected.length, keys.length);
+      // Whole range (with keys it cannot pack: read as rows), and batches without them (packed).
+      assert.deepEqual(await store.scanListing('p', '', '', 100), expected);
+      assert.deepEqual(await store.scanListing('p', '', 'd\u{10000}', 100), expected.slice(-2));
+      assert.deepEqual(await store.scanListing('p', '', '', 1), expected.slice(0, 1));
+      assert.deepEqual(await store.scanListing('p', 'e', '', 10), [expected.find((o) => o.key === 'e')]);
+      assert.deepEqual(await store.scanListing('p', 'c', '', 10), [expected.find((o) => o.key === 'c')]);
+      assert.equal(expected.find((o) => o.key === 'e')?.checksumAlgorithms, 'crc32,sha256');
+      assert.equal(expected.find((o) => o.key === 'c')?.storageClass, 'REDUCED_REDUNDANCY');
+      assert.deepEqual(await store.scanListing('p', 'zz', '', 10), [], 'empty batch');
+      await assert.rejects(
+        async () => store.scanListing('nope', '', '', 10),
+        (e: Error & { code?: string }) => e.code === 'NoSuchBucket',
+      );
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -40,6 +40,7 @@ import {
   type UploadRecord,
   type WriteCondition,
 } from '../../types.js';
+import { unpackListing } from '../sqlite-listing.js';
 import { byteSuccessor, extrasJson, parseExtras, toBytes, partParams, uploadParams } from '../sqlite-sql.js';
 import {
   BUCKET_COLS,
@@ -50,6 +51,8 @@ import {
   type ListingRow,
   OBJ_COLS,
   type ObjectRow,
+  PACKED_LISTING,
+  type PackedListingRow,
   PART_COLS,
   PROBE_SQL,
   type PartRow,
@@ -390,7 +393,12 @@ export class PgMetaStore implements MetaStore {
     return pageOf(await this.scan(SCAN, bucket, prefix, after, limit, from)).map((r) => toRecord(r as unknown as ObjectRow));
   }
 
+  /** One packed row (PACKED_LISTING); the rare batch it cannot carry (see unpackListing) as rows. */
   async scanListing(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): Promise<ListedObject[]> {
+    const [p] = (await this.scan(PACKED_LISTING, bucket, prefix, after, limit, from)) as unknown as PackedListingRow[];
+    if (p === undefined) throw new StoreError('NoSuchBucket');
+    const unpacked = unpackListing([p.n, p.k, p.s, p.e, p.m, p.x, p.v]);
+    if (unpacked !== undefined) return unpacked;
     return pageOf(await this.scan(LISTING, bucket, prefix, after, limit, from)).map(toListed);
   }
 
