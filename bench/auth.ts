@@ -5,7 +5,10 @@
 // access key with an inline policy that narrows (each request evaluates all three). Strata only.
 import type { LoadResult } from './client.js';
 import { buildHead, requestOnce } from './client.js';
-import type { Cell, Ctx, LoadSpec, Mode, Side, Target } from './run.js';
+import type { Cell } from './cells.js';
+import type { Mode } from './options.js';
+import type { Ctx, LoadSpec, Side } from './sides.js';
+import type { Target } from './targets.js';
 import { objectPath, type S3Credentials, signHeaders } from './sign.js';
 
 const KiB = 1024;

@@ -8,7 +8,10 @@
 import { createHash } from 'node:crypto';
 import type { LoadResult } from './client.js';
 import { buildHead, requestOnce } from './client.js';
-import type { Cell, Ctx, LoadSpec, Mode, Side, Target } from './run.js';
+import type { Cell } from './cells.js';
+import type { Mode } from './options.js';
+import type { Ctx, LoadSpec, Side } from './sides.js';
+import type { Target } from './targets.js';
 import { objectPath, presign, signHeaders } from './sign.js';
 
 const KiB = 1024;

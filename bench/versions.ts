@@ -5,7 +5,10 @@
 import type { BulkBucket } from './bulk.js';
 import { bulkKey } from './bulk.js';
 import { buildHead, Connection, type LoadResult, sequentialResult } from './client.js';
-import type { Cell, Ctx, LoadSpec, Mode, Side, Target } from './run.js';
+import type { Cell } from './cells.js';
+import type { Mode } from './options.js';
+import type { Ctx, LoadSpec, Side } from './sides.js';
+import type { Target } from './targets.js';
 import { objectPath, signHeaders } from './sign.js';
 
 const KiB = 1024;

@@ -1,7 +1,8 @@
 // parseConfig's drives: --data lists and MinIO's ellipses, --parity / --rrs-parity and their checks.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, defaultParity, defaultRrsParity, expandEllipses, helpText, parseConfig } from './config.js';
+import { ConfigError, defaultParity, defaultRrsParity, expandEllipses, parseConfig } from './config.js';
+import { helpText } from './config-flags.js';
 
 function cfg(argv: string[], env: Record<string, string> = {}) {
   const r = parseConfig(argv, env);

@@ -2,7 +2,8 @@
 // a PostgreSQL URL and what it implies (the shared rules), and every refusal.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, helpText, parseConfig } from './config.js';
+import { ConfigError, parseConfig } from './config.js';
+import { helpText } from './config-flags.js';
 import { DEFAULT_META_POOL, redactedUrl } from './config-meta.js';
 
 function cfg(argv: string[], env: Record<string, string> = {}) {

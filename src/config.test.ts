@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { ConfigError, helpText, parseConfig, parseKmsSecretKey } from './config.js';
+import { ConfigError, parseConfig, parseKmsSecretKey } from './config.js';
+import { helpText } from './config-flags.js';
 
 function cfg(argv: string[], env: Record<string, string> = {}) {
   const r = parseConfig(argv, env);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { helpText } from './config.js';
+import { helpText } from './config-flags.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 

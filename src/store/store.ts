@@ -6,7 +6,7 @@ import type { KmsKeyStore } from './kms-keys.js';
 import type { UsageReader } from './usage.js';
 import type { HealQueueStore } from './heal-queue.js';
 import type { ErasureMaintenance } from './data/erasure/types.js';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { StoreError } from './errors.js';
 import type {
@@ -30,15 +30,16 @@ import { NULL_VERSION, ROOT_USER_ID } from './types.js';
 import type { BucketPatch, BucketWithConfigs, ChangeNotices, LockCheck } from './types.js';
 import { listPage } from './listing.js';
 import { listVersionPage, type VersionListQuery, type VersionPage } from './version-listing.js';
-import { closeSource, nextOrAbort } from './abort.js';
-import { plainSize, sealBuffer, sealStream } from './sealed.js';
-import { checkInline, openInline, readObjectPieces } from './verified-read.js';
+import { plainSize, sealStream } from './sealed.js';
+import { openInline } from './verified-read.js';
 import { randomUUID } from 'node:crypto';
 import { PieceKeeper } from './piece-keeper.js';
 import { UploadLocks } from './upload-lock.js';
 import { WriteIntents } from './write-intents.js';
 import { newDeleteMarker, newVersion, versionIdFor } from './versions.js';
 import { listUploadPage, type UploadPage, type UploadPageQuery } from './upload-listing.js';
+import { openObjectRead, readPinned, takeObjectBytes } from './object-io.js';
+import { sweepOrphanPieces, takeOverDirectory } from './sweeps.js';
 
 export type { UploadPage, UploadPageQuery } from './upload-listing.js';
 
@@ -60,10 +61,6 @@ export const DEFAULT_INLINE_MAX = 128 * 1024;
 
 /** Default grace period of a free when several processes share the directory (see piece-keeper.ts). */
 export const DEFAULT_SHARED_FREE_GRACE_MS = 60_000;
-
-const isThenable = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | undefined)?.then === 'function';
-
-const sameData = (a: ObjectRecord, b: ObjectRecord): boolean => a.data.length === b.data.length && a.data.every((d, i) => d.id === b.data[i]!.id);
 
 export class Store {
   private readonly readLeaseMs: number;
@@ -252,32 +249,7 @@ export class Store {
    * sealed (store/sealed.ts), inline ones too; the record must then carry `sse` (its readers give the key).
    */
   async writeObjectData(source: AsyncIterable<Buffer>, signal?: AbortSignal, sealKey?: Buffer, storageClass?: string): Promise<ObjectBytes> {
-    const it = source[Symbol.asyncIterator]();
-    const head: Buffer[] = [];
-    let size = 0;
-    try {
-      for (;;) {
-        // Not a plain it.next(): a client that stops sending must not hold us past the abort.
-        const next = await nextOrAbort(it, signal);
-        if (next.done) {
-          if (size === 0) return { data: [] };
-          const inline = head.length === 1 ? head[0]! : Buffer.concat(head, size);
-          return { data: [], inline: sealKey === undefined ? inline : sealBuffer(inline, sealKey) };
-        }
-        head.push(next.value);
-        size += next.value.length;
-        if (size > this.inlineMax) break;
-      }
-      async function* all(): AsyncGenerator<Buffer> {
-        yield* head.splice(0);
-        for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
-      }
-      return { data: [await this.writeData(all(), signal, sealKey, storageClass)] };
-    } catch (err) {
-      // The source's own cleanup must run (an unread request body is let flow away).
-      closeSource(it);
-      throw err;
-    }
+    return takeObjectBytes(source, signal, sealKey, this.inlineMax, (all) => this.writeData(all, signal, sealKey, storageClass));
   }
 
   /**
@@ -320,26 +292,7 @@ export class Store {
    * the read lease (10 s): until then, frees of its pieces are deferred.
    */
   async getObject(bucket: string, key: string, withBytes = true, versionId?: string): Promise<ObjectRecord | undefined> {
-    // Before the read: a free recorded by another process after it waits the whole grace period from here on.
-    const readAt = Date.now();
-    let gen = this.keeper.freeGen;
-    const first = this.meta.getObject(bucket, key, versionId, withBytes);
-    // A synchronous meta store (SQLite, memory) is read and pinned in one turn of the event loop:
-    // no free can come in between. An asynchronous one is checked below.
-    let rec = isThenable(first) ? await first : first;
-    for (;;) {
-      if (!rec || rec.isDeleteMarker) return undefined;
-      const release = this.keeper.pin(rec.data);
-      if (this.keeper.freeGen === gen) return this.keeper.lease(rec, release, readAt);
-      // Some piece was removed between the read and the pin: maybe one of ours (its version was
-      // replaced meanwhile). Re-read: pieces the current version still references cannot have been
-      // freed, and from now on they are pinned.
-      gen = this.keeper.freeGen;
-      const again = await this.meta.getObject(bucket, key, versionId, withBytes);
-      if (again && !again.isDeleteMarker && sameData(again, rec)) return this.keeper.lease(again, release, readAt);
-      release();
-      rec = again;
-    }
+    return readPinned(this.meta, this.keeper, bucket, key, withBytes, versionId);
   }
 
   /** Unpins a record from getObject whose data will not be read. Idempotent; no-op for other records. */
@@ -423,43 +376,7 @@ export class Store {
    * end, an error or destroy(). A stream nobody starts reading within the read lease is destroyed.
    */
   openRead(record: ObjectRecord, range?: { start: number; end: number }, key?: Buffer): Readable {
-    const start = range?.start ?? 0;
-    const end = range?.end ?? record.size - 1;
-    if (record.inline !== undefined) {
-      if (record.sse === undefined) checkInline(record, this.log);
-      const bytes = this.inlineBytes(record, key)!;
-      return Readable.from([range ? bytes.subarray(start, end + 1) : bytes], { objectMode: false });
-    }
-    if (record.sse !== undefined && key === undefined) throw new Error(`openRead: ${record.bucket}/${record.key} is sealed and was read without its key`);
-    if (record.size > 0 && record.data.length === 0) throw new Error('openRead: an inline object read without its bytes (getObject withBytes false)');
-    const lease = this.keeper.takeLease(record);
-    const release = lease?.release ?? this.keeper.pin(record.data);
-    const readAt = lease?.readAt ?? Date.now();
-    let started = false;
-    let idle: NodeJS.Timeout | undefined;
-    const onStart = () => {
-      started = true;
-      clearTimeout(idle);
-    };
-    const stream = Readable.from(readObjectPieces(this.data, record, start, end, this.log, onStart, record.sse === undefined ? undefined : key), {
-      objectMode: false,
-      highWaterMark: 256 * 1024,
-    });
-    // Readable.from emits 'close' only after the generator has finished (its finally ran, the
-    // current piece's stream is destroyed): no piece is opened after the release.
-    stream.once('close', () => {
-      clearTimeout(idle);
-      release();
-    });
-    // Other processes' frees: a pin row while the stream outlasts a quarter of the grace period.
-    this.keeper.holdWhileStreaming(record.data, readAt, stream);
-    if (!started) {
-      idle = setTimeout(() => {
-        if (!started) stream.destroy();
-      }, this.readLeaseMs);
-      idle.unref();
-    }
-    return stream;
+    return openObjectRead({ keeper: this.keeper, data: this.data, log: this.log, readLeaseMs: this.readLeaseMs }, record, range, key);
   }
 
   /**
@@ -619,15 +536,7 @@ export class Store {
    * pieces whose free was recorded are unlinked now (nobody reads them).
    */
   async takeOverAlone(): Promise<number> {
-    await this.meta.coord.clearProcesses();
-    this.intents.aloneSince = Date.now();
-    let n = 0;
-    for (;;) {
-      const ids = await this.meta.coord.takeDueFrees(Number.MAX_SAFE_INTEGER, Date.now(), 500, () => false);
-      for (const id of ids) await this.keeper.removeNow(id);
-      n += ids.length;
-      if (ids.length < 500) return n;
-    }
+    return takeOverDirectory(this.meta, this.intents, this.keeper);
   }
 
   /**
@@ -644,17 +553,8 @@ export class Store {
    * or between commit and freeing replaced data. Each is freed like a replaced piece (a reader
    * may hold it). Yields after each piece examined, so a job can stop and pace it.
    */
-  async *sweepOrphans(signal?: AbortSignal): AsyncGenerator<boolean> {
-    const cutoff = await this.intents.sweepCutoff();
-    for await (const id of this.data.listIds(cutoff)) {
-      if (signal?.aborted) return;
-      const orphan = !(await this.meta.isDataReferenced(id));
-      if (orphan) {
-        if (this.keeper.freeGraceMs === 0) await this.keeper.deferOrRemove(id);
-        else await this.keeper.free([{ id, size: 0 }]);
-      }
-      yield orphan;
-    }
+  sweepOrphans(signal?: AbortSignal): AsyncGenerator<boolean> {
+    return sweepOrphanPieces(this.meta, this.data, this.intents, this.keeper, signal);
   }
 
   /**

@@ -6,7 +6,7 @@
 // them), synced, then admitted by a new epoch (docs/on-disk-format.md, "Metadata copies").
 import { closeSync, constants, copyFileSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCopyState, syncDir } from './mirror.js';
+import { readCopyState, syncDir } from './mirror-start.js';
 import { writeAll } from './wal-frames.js';
 
 const DB_FILE = 'meta.db';

@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { after, describe, it } from 'node:test';
 import { objectRecord } from '../contract.js';
-import { MIRRORS, type MirrorOptions, openMirroredMeta, readCopyState } from './mirror.js';
+import { MIRRORS, type MirrorOptions, openMirroredMeta } from './mirror.js';
+import { readCopyState } from './mirror-start.js';
 import type { SqliteMetaStore } from './sqlite.js';
 
 const roots: string[] = [];

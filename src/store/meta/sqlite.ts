@@ -12,7 +12,7 @@ import { type WalMirrorHook, WalSync, type WalSyncCalls } from './wal-sync.js';
 import { DEFAULT_BUSY_RETRY_MS, read } from './sqlite-busy.js';
 import { WriteScheduler } from './sqlite-writes.js';
 import { SqliteCoordination } from './sqlite-coord.js';
-import { PACKED_LISTING_SQL, type PackedRow, unpackListing } from './sqlite-listing.js';
+import { SqliteScans } from './sqlite-scans.js';
 import { SqliteIdentities } from './sqlite-identities.js';
 import { SqliteKmsKeys } from './sqlite-kms.js';
 import { SqliteUsage } from './sqlite-usage.js';
@@ -21,22 +21,14 @@ import { HotReads, type HotReadOptions } from './sqlite-hot.js';
 import {
   type BucketRow,
   type Db,
-  LISTING_SQL,
-  type ListingRow,
   type ObjectRow,
   type PartRow,
-  SCAN_SQL,
-  type ScanShapes,
   type Stmt,
   type UploadRow,
-  type VersionRow,
-  byteSuccessor,
   bucketWithConfigsSql,
-  toListedVersion,
   prepareAll,
   toBucket,
   toBytes,
-  toListed,
   toPart,
   toRecord,
   toUpload,
@@ -93,9 +85,8 @@ export class SqliteMetaStore implements MetaStore {
   readonly kmsKeys: SqliteKmsKeys;
   private readonly wal: WalSync | undefined;
   private readonly st: ReturnType<typeof prepareAll>;
-  private readonly scanSt: ScanShapes;
-  private readonly listingSt: { latest: ScanShapes; byKey: ScanShapes };
-  private readonly packedListingSt: { latest: ScanShapes; byKey: ScanShapes };
+  /** Range reads: objects, listing rows, versions, uploads (sqlite-scans.ts). */
+  private readonly scans: SqliteScans;
   private readonly putTx: (rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) => DataRef[];
   private readonly deleteTx: (
     bucket: string,
@@ -145,16 +136,7 @@ export class SqliteMetaStore implements MetaStore {
     this.hot = new HotReads(db, this.st, hot);
     // Commits of this connection drop the cached rows they change, inside their transaction.
     const cache = this.hot.cache;
-    const p = (sql: string): Stmt => db.prepare(sql);
-    this.scanSt = { gt: p(SCAN_SQL.gt), ge: p(SCAN_SQL.ge), gtUpper: p(SCAN_SQL.gtUpper), geUpper: p(SCAN_SQL.geUpper) };
-    const raw = (q: Record<keyof ScanShapes, string>): ScanShapes => ({
-      gt: p(q.gt).raw(true),
-      ge: p(q.ge).raw(true),
-      gtUpper: p(q.gtUpper).raw(true),
-      geUpper: p(q.geUpper).raw(true),
-    });
-    this.listingSt = { latest: raw(LISTING_SQL.latest), byKey: raw(LISTING_SQL.byKey) };
-    this.packedListingSt = { latest: raw(PACKED_LISTING_SQL.latest), byKey: raw(PACKED_LISTING_SQL.byKey) };
+    this.scans = new SqliteScans(db, this.st);
     this.putTx = db.transaction((rec: ObjectRecord, cond: WriteCondition | undefined, lock: LockCheck | undefined) => this.putInTx(rec, cond, lock)).immediate;
     this.deleteTx = db.transaction((bucket: string, key: string, versionId: string, lock: LockCheck | undefined, expectLastModified: number | undefined) =>
       this.deleteInTx(bucket, key, versionId, lock, expectLastModified),
@@ -436,19 +418,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   scanVersions(bucket: string, prefix: string, keyMarker: string, versionIdMarker: string, limit: number, from?: string): ListedVersion[] {
-    return read(() => {
-      if (this.st.getBucket.get(bucket) === undefined) throw new StoreError('NoSuchBucket');
-      if (limit <= 0) return [];
-      const pb = toBytes(prefix);
-      const mb = toBytes(keyMarker);
-      const marker = versionIdMarker === '' ? undefined : (this.st.getVersion.get(bucket, mb, versionIdMarker) as ObjectRow | undefined);
-      const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
-      let lower = Buffer.compare(mb, pb) > 0 ? mb : pb;
-      if (from !== undefined && Buffer.compare(toBytes(from), lower) > 0) lower = toBytes(from);
-      const params = { bucket, lower, keyMarker: mb, lm: marker?.last_modified ?? null, vid: marker?.version_id ?? null, limit };
-      const rows = (upper ? this.st.listVersionsBounded.all({ ...params, upper }) : this.st.listVersions.all(params)) as VersionRow[];
-      return rows.map(toListedVersion);
-    });
+    return read(() => this.scans.versions(bucket, prefix, keyMarker, versionIdMarker, limit, from));
   }
 
   updateObject(bucket: string, key: string, versionId: string | undefined, patch: ObjectPatch): ObjectRecord | undefined | Promise<ObjectRecord | undefined> {
@@ -460,50 +430,12 @@ export class SqliteMetaStore implements MetaStore {
    * UTF-8. The MetaStore interface only needs strings; the wider type is a convenience.
    */
   scanObjects(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): ObjectRecord[] {
-    return read(() => {
-      return (this.scan(() => this.scanSt, bucket, prefix, after, limit, from) as ObjectRow[]).map(toRecord);
-    });
+    return read(() => this.scans.objects(bucket, prefix, after, limit, from));
   }
 
   /** As scanObjects (same bounds, also as raw bytes), as ListedObject. */
   scanListing(bucket: string, prefix: string, after: string | Buffer, limit: number, from?: string | Buffer): ListedObject[] {
-    return read(() => {
-      // One packed row per batch (sqlite-listing.ts); as rows in the rare batch it cannot carry.
-      const packed = (b: BucketRow) => (b.versioning === '' ? this.packedListingSt.byKey : this.packedListingSt.latest);
-      const row = (this.scan(packed, bucket, prefix, after, limit, from) as PackedRow[])[0];
-      const listed = row === undefined ? [] : unpackListing(row);
-      if (listed !== undefined) return listed;
-      const shapes = (b: BucketRow) => (b.versioning === '' ? this.listingSt.byKey : this.listingSt.latest);
-      return (this.scan(shapes, bucket, prefix, after, limit, from) as ListingRow[]).map(toListed);
-    });
-  }
-
-  /** Runs the shape (of the set `shapesFor` picks for the bucket) that fits the bounds. */
-  private scan(
-    shapesFor: (b: BucketRow) => ScanShapes,
-    bucket: string,
-    prefix: string,
-    after: string | Buffer,
-    limit: number,
-    from?: string | Buffer,
-  ): unknown[] {
-    const b = this.st.getBucket.get(bucket) as BucketRow | undefined;
-    if (b === undefined) throw new StoreError('NoSuchBucket');
-    if (limit <= 0) return []; // SQLite treats a negative LIMIT as "no limit"
-    const pb = toBytes(prefix);
-    const ab = toBytes(after);
-    // Fold prefix and `from` into one inclusive lower bound, then keep whichever of it and the
-    // exclusive `after` is tighter: SQLite uses one lower and one upper bound for the index range.
-    let lower = pb;
-    if (from !== undefined) {
-      const fb = toBytes(from);
-      if (Buffer.compare(fb, lower) > 0) lower = fb;
-    }
-    const exclusive = Buffer.compare(ab, lower) >= 0;
-    const bound = exclusive ? ab : lower;
-    const upper = pb.length > 0 ? byteSuccessor(pb) : undefined;
-    const sts = shapesFor(b);
-    return upper ? sts[exclusive ? 'gtUpper' : 'geUpper'].all(bucket, bound, upper, limit) : sts[exclusive ? 'gt' : 'ge'].all(bucket, bound, limit);
+    return read(() => this.scans.listing(bucket, prefix, after, limit, from));
   }
 
   // ---- multipart uploads ----------------------------------------------------------------------
@@ -540,21 +472,7 @@ export class SqliteMetaStore implements MetaStore {
 
   /** Throws NoSuchBucket. An empty uploadIdMarker means: only keys after keyMarker. */
   listUploads(q: UploadListQuery): UploadRecord[] {
-    return read(() => {
-      if (this.st.getBucket.get(q.bucket) === undefined) throw new StoreError('NoSuchBucket');
-      if (q.limit <= 0) return [];
-      const pb = toBytes(q.prefix);
-      const mb = toBytes(q.keyMarker);
-      const rows = this.st.listUploads.all({
-        bucket: q.bucket,
-        lower: Buffer.compare(mb, pb) > 0 ? mb : pb,
-        upper: pb.length > 0 ? (byteSuccessor(pb) ?? null) : null,
-        keyMarker: mb,
-        uploadIdMarker: q.uploadIdMarker,
-        limit: q.limit,
-      }) as UploadRow[];
-      return rows.map(toUpload);
-    });
+    return read(() => this.scans.uploads(q));
   }
 
   completeUpload(bucket: string, key: string, uploadId: string, record: ObjectRecord, cond?: WriteCondition, lock?: LockCheck): DataRef[] | Promise<DataRef[]> {
