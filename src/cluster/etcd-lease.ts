@@ -2,10 +2,16 @@
 //
 // etcd3's own keep-alive declares a lease lost only after twice its TTL without an answer: too late for
 // a leader, which must stop before etcd lets another take its key. So this keeper renews the lease
-// itself (a keep-alive every third of the TTL, each call with a deadline) and counts the lease valid
-// until `sent + TTL − margin`, where `sent` is when the last successful grant or keep-alive was sent:
-// etcd measures the lease from when it received that call (later), and a new etcd leader extends
-// every lease by a whole TTL, so the lease never ends on the server before it ends here.
+// itself (a keep-alive every fifth of the TTL, each call with a deadline; after a failed call, again
+// within a quarter second) and counts the lease valid until `sent + TTL − margin`, where `sent` is when
+// the last successful grant or keep-alive was sent: etcd measures the lease from when it received that
+// call (later), and a new etcd leader extends every lease by a whole TTL, so the lease never ends on
+// the server before it ends here.
+//
+// Why a fifth and the quick retry: when etcd's raft leader dies, no keep-alive is answered until the
+// other members have elected a new one (1–2 s with etcd's default 1 s election timeout). Renewed every
+// fifth, the lease still has ≥ 3.5 s of its 5 s here when that starts, and the first retry after the
+// election renews it: the leader keeps its role straight through (docs/cluster.md).
 import type { Etcd3, Lease } from 'etcd3';
 import { EtcdLeaseInvalidError } from 'etcd3';
 
@@ -14,6 +20,10 @@ export interface KeptLeaseOptions {
   ttlSec: number;
   /** Deadline of each grant or keep-alive call (default: a third of the TTL, at least 500 ms). */
   rpcTimeoutMs?: number;
+  /** Time between renewals while they succeed (default: a fifth of the TTL). */
+  renewEveryMs?: number;
+  /** Time before the next attempt after a failed one (default: 250 ms, at most renewEveryMs). */
+  retryMs?: number;
   /** Told each time the lease becomes valid (a new grant or a renewal after a gap) or stops being valid. */
   onState?: (valid: boolean, id: string | undefined) => void;
   log?: { warn(obj: object, msg: string): void };
@@ -53,6 +63,12 @@ export class KeptLease {
   readonly ttlMs: number;
   private readonly marginMs: number;
   private readonly rpcMs: number;
+  private readonly everyMs: number;
+  private readonly retryMs: number;
+  /** Whether the last grant or keep-alive was answered (the next one then waits everyMs, else retryMs). */
+  private lastOk = false;
+  /** Failed calls since the last answered one (logged at the first and every 20th). */
+  private failed = 0;
 
   constructor(
     private readonly client: Etcd3,
@@ -62,6 +78,8 @@ export class KeptLease {
     this.ttlMs = o.ttlSec * 1000;
     this.marginMs = Math.max(300, this.ttlMs / 10);
     this.rpcMs = o.rpcTimeoutMs ?? Math.max(500, Math.floor(this.ttlMs / 3));
+    this.everyMs = o.renewEveryMs ?? Math.floor(this.ttlMs / 5);
+    this.retryMs = Math.min(o.retryMs ?? 250, this.everyMs);
     this.loop = this.run();
   }
 
@@ -101,7 +119,7 @@ export class KeptLease {
     while (!this.closed) {
       await this.step();
       if (this.closed) return;
-      await sleepOrWake(this.valid() ? this.ttlMs / 3 : Math.min(500, this.ttlMs / 3), this.wake);
+      await sleepOrWake(this.lastOk && this.valid() ? this.everyMs : this.retryMs, this.wake);
     }
   }
 
@@ -129,21 +147,27 @@ export class KeptLease {
         }
         this.lease = lease;
         this.leaseId = id;
+        this.lastOk = true;
+        this.failed = 0;
         this.extend(sent + this.ttlMs - this.marginMs);
       } else {
         const lease = this.lease;
         const res = await within(lease.keepaliveOnce({ deadline }), this.rpcMs);
         if (this.closed || lease !== this.lease) return;
+        this.lastOk = true;
+        this.failed = 0;
         this.extend(sent + Number(res.TTL) * 1000 - this.marginMs);
       }
     } catch (err) {
+      this.lastOk = false;
+      this.failed++;
       if (this.closed) return;
       if (err instanceof EtcdLeaseInvalidError) {
         // etcd says the lease is gone (expired while we could not reach it): start over with a new one.
         this.o.log?.warn({ err: String(err) }, 'etcd lease expired: taking a new one');
         this.drop();
-      } else {
-        this.o.log?.warn({ err: String(err) }, 'etcd lease: could not renew (retrying)');
+      } else if (this.failed % 20 === 1) {
+        this.o.log?.warn({ err: String(err), failed: this.failed }, 'etcd lease: could not renew (retrying)');
       }
     }
   }

@@ -5,6 +5,7 @@
 // resumes on its own when etcd is back.
 import { Etcd3 } from 'etcd3';
 import { EtcdChanges } from './etcd-changes.js';
+import { hostGate } from './etcd-hosts.js';
 import { EtcdGatewayRegistry } from './etcd-registry.js';
 import { EtcdElector, type EtcdElectorOptions, etcdLeader } from './leader-etcd.js';
 
@@ -41,6 +42,9 @@ export class EtcdCluster {
       hosts: o.endpoints,
       // The gRPC default would retry a lost member for minutes; keep reconnection attempts frequent.
       grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2000 },
+      // A member is set aside only when it cannot be reached, for a second: not for 5 s on any error, as
+      // etcd3's default does, which during a raft election would shut out every member (etcd-hosts.ts).
+      faultHandling: { host: hostGate() },
     });
     this.registry = new EtcdGatewayRegistry(this.client, { ttlSec: o.ttlSec, log: o.log });
     this.changes = new EtcdChanges(this.client, { source: o.id, log: o.log });
