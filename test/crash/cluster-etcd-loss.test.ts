@@ -39,7 +39,13 @@ const RAFT_LOSS_BOUND_MS = LEASE_MS + STATUS_ROUND_MS;
  * before the kill); then etcd's lessor notices (it checks every 500 ms) and deletes the key, the next
  * campaign round of a candidate (every 500 ms) takes it, and the status sampling sees it (one round).
  */
-const GATEWAY_KILL_MARGIN_MS = 500 + 500 + STATUS_ROUND_MS;
+/**
+ * Measured on an idle machine: 5.5–6.5 s. The suite runs three files at once on 2 cores, which
+ * delays the candidates' timers and the status answers: 3 s more for that (the issue bounds the
+ * raft-leader loss by the lease time, RAFT_LOSS_BOUND_MS; a gateway kill cannot beat the lease).
+ */
+const LOADED_MACHINE_MS = 3_000;
+const GATEWAY_KILL_MARGIN_MS = 500 + 500 + STATUS_ROUND_MS + LOADED_MACHINE_MS;
 const GATEWAY_KILL_BOUND_MS = LEASE_MS + GATEWAY_KILL_MARGIN_MS;
 /** Waits with nothing killed (the start, the rejoin): generous, these are not what is measured. */
 const SETTLE_BOUND_MS = 3 * LEASE_MS;
