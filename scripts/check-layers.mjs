@@ -16,7 +16,7 @@ export function layerOf(path) {
   if (path === 'src/main.ts' || path === 'src/serve.ts' || path === 'src/primary.ts' || path === 'src/startup.ts' || path === 'src/startup-cluster.ts')
     return 'main';
   if (path === 'src/server.ts' || path === 'src/front.ts') return 'server';
-  if (path === 'src/config.ts' || path === 'src/config-flags.ts' || path === 'src/config-meta.ts') return 'config';
+  if (path === 'src/config.ts' || path === 'src/config-flags.ts' || path === 'src/config-meta.ts' || path === 'src/config-etcd.ts') return 'config';
   if (path.startsWith('src/http/')) return 'http';
   if (path.startsWith('src/s3/operations/')) return 'operation';
   if (path.startsWith('src/s3/')) return 's3';
