@@ -143,6 +143,9 @@ const uploadsSql = (upper: boolean) => `SELECT x.* FROM buckets b LEFT JOIN LATE
   WHERE b.name = $1`;
 export const UPLOADS = { open: uploadsSql(false), bounded: uploadsSql(true) } as const;
 
+/** The row WRITE_VERSION_SQL answers when its guard held back the write. */
+export const STALE_WRITE = '!stale-write';
+
 /**
  * Writes a version as its key's latest, in one statement: removes the version of the same id
  * (`old`, unless it carries a retention or legal hold and $20 is false: the caller then checks it
@@ -154,20 +157,35 @@ export const UPLOADS = { open: uploadsSql(false), bounded: uploadsSql(true) } as
  * $1 bucket, $2 key, $3 version id, $4 delete marker, $5 size, $6 etag, $7 last modified,
  * $8 storage class, $9 meta, $10 checksum algorithms, $11 data (JSON), $12 data ids (NULL: none),
  * $13 parts, $14 format, $15 extra, $16 inline bytes, $17 usage shard, $18 upload id,
- * $19 part checksums, $20 replace a protected version (checked by the caller).
+ * $19 part checksums, $20 replace a protected version (checked by the caller), $21 the guard below.
+ *
+ * The guard ($21, the one-statement PUT): when the key's latest version is newer than this write
+ * (its last_modified), the statement changes nothing and answers one row STALE_WRITE, and the
+ * caller writes in a transaction instead. Why: PostgreSQL runs a statement it has fully received
+ * even when its client is gone. A gateway SIGKILLed right after sending its write leaves the
+ * statement to run whenever its backend gets to it — possibly after a later PUT of the same key,
+ * sent by the client through another gateway once this one failed, was committed and acknowledged.
+ * Without the guard that dead write would replace the acknowledged one (cluster-kill found it).
+ * A live gateway whose write is older (clock skew between machines) only takes the transaction.
  */
-export const WRITE_VERSION_SQL = `WITH old AS (
+
+export const WRITE_VERSION_SQL = `WITH newer AS (
+    SELECT 1 FROM objects WHERE $21::boolean AND bucket = $1 AND key = $2 AND is_latest AND last_modified > $7 LIMIT 1
+  ), old AS (
     DELETE FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3
       AND ($20::boolean OR extra IS NULL OR NOT (extra::jsonb ?| array['retention', 'legalHold']))
+      AND NOT EXISTS (SELECT 1 FROM newer)
     RETURNING is_latest, is_delete_marker, size, data
   ), clr AS (
     UPDATE objects SET is_latest = false WHERE bucket = $1 AND key = $2 AND is_latest AND version_id <> $3
+      AND NOT EXISTS (SELECT 1 FROM newer)
     RETURNING is_delete_marker
   ), ins AS (
     INSERT INTO objects (bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, storage_class, meta,
       checksum_algorithms, data, data_ids, parts, format, extra, inline, upload_id, part_checksums)
     SELECT $1, $2, $3, true, $4::boolean, $5::bigint, $6, $7, $8, $9, $10, $11, $12::text[], $13, $14, $15, $16, $18, $19
     FROM (SELECT count(*) FROM old) o, (SELECT count(*) FROM clr) c
+    WHERE NOT EXISTS (SELECT 1 FROM newer)
     RETURNING 1
   ), u AS (
     INSERT INTO bucket_usage (bucket, shard, objects, versions, delete_markers, bytes)
@@ -185,12 +203,14 @@ export const WRITE_VERSION_SQL = `WITH old AS (
     SELECT t.e->>'id' AS id, min((t.e->>'size')::bigint) AS size, min(t.n) AS n
     FROM old, json_array_elements(old.data::json) WITH ORDINALITY AS t(e, n) GROUP BY 1
   )
-  SELECT f.id, f.size FROM freed f
-  WHERE NOT (f.id = ANY (coalesce($12::text[], '{}')))
-    AND NOT EXISTS (SELECT 1 FROM objects x WHERE x.data_ids @> ARRAY[f.id] AND x.data_ids IS NOT NULL
-      AND NOT (x.bucket = $1 AND x.key = $2 AND x.version_id = $3))
-    AND NOT EXISTS (SELECT 1 FROM upload_parts p WHERE p.data_id = f.id)
-  ORDER BY f.n`;
+  SELECT r.id, r.size FROM (
+    SELECT f.id, f.size, f.n FROM freed f
+    WHERE NOT (f.id = ANY (coalesce($12::text[], '{}')))
+      AND NOT EXISTS (SELECT 1 FROM objects x WHERE x.data_ids @> ARRAY[f.id] AND x.data_ids IS NOT NULL
+        AND NOT (x.bucket = $1 AND x.key = $2 AND x.version_id = $3))
+      AND NOT EXISTS (SELECT 1 FROM upload_parts p WHERE p.data_id = f.id)
+    UNION ALL SELECT '${STALE_WRITE}', 0, 0 FROM newer) r
+  ORDER BY r.n`;
 
 /**
  * Removes one version, promotes the newest remaining one when it was the latest, and moves the

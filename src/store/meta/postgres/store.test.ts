@@ -17,7 +17,7 @@ import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
 import type { KmsKeyStore } from '../../kms-keys.js';
-import { LISTING, PACKED_LISTING, VERSIONS } from './core-sql.js';
+import { LISTING, PACKED_LISTING, STALE_WRITE, VERSIONS } from './core-sql.js';
 import { PgDb } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { PgMetaStore, type PgSubStores } from './store.js';
@@ -165,6 +165,32 @@ describe('PgMetaStore › packed listing', () => {
         async () => store.scanListing('nope', '', '', 10),
         (e: Error & { code?: string }) => e.code === 'NoSuchBucket',
       );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('PgMetaStore › a write that reaches PostgreSQL after a newer one', () => {
+  it('the one-statement write held back by its guard changes nothing; putObject then writes through the transaction', async () => {
+    const store = await openStore(await (await pgCluster()).createDatabase());
+    try {
+      await store.createBucket(bucket('late'));
+      const newer = objectRecord('late', 'k', { lastModified: 2_000_000, data: [{ id: 'newer', size: 5 }], size: 5 });
+      await store.putObject(newer);
+      // What a SIGKILLed gateway's statement does when its backend runs it late: nothing, and says so.
+      const older = objectRecord('late', 'k', { lastModified: 1_000_000, data: [{ id: 'older', size: 5 }], size: 5 });
+      const direct = store as unknown as { writeVersion(rec: unknown, checked: boolean, on: unknown): Promise<unknown> };
+      await assert.rejects(
+        async () => direct.writeVersion(older, false, store.db.pool),
+        (e: Error & { code?: string }) => e.code === 'PreconditionFailed' && e.message === STALE_WRITE,
+      );
+      assert.deepEqual((await store.getObject('late', 'k'))?.data, [{ id: 'newer', size: 5 }], 'the newer write stays');
+      const usage = await store.usage.listUsage();
+      assert.equal(Number(usage.find((u) => u.bucket === 'late')?.objects), 1, 'usage unchanged');
+      // A live caller (e.g. a gateway with a slower clock) still writes: putObject takes the transaction.
+      assert.deepEqual(await store.putObject(older), [{ id: 'newer', size: 5 }]);
+      assert.deepEqual((await store.getObject('late', 'k'))?.data, [{ id: 'older', size: 5 }]);
     } finally {
       await store.close();
     }

@@ -53,6 +53,7 @@ import {
   type ObjectRow,
   PACKED_LISTING,
   type PackedListingRow,
+  STALE_WRITE,
   PART_COLS,
   PROBE_SQL,
   type PartRow,
@@ -255,7 +256,8 @@ export class PgMetaStore implements MetaStore {
       try {
         return await this.writeVersion(rec, false, this.db.pool);
       } catch (err) {
-        if (code(err) !== '23505' && code(err) !== '40P01') throw err;
+        const stale = err instanceof StoreError && err.message === STALE_WRITE;
+        if (!stale && code(err) !== '23505' && code(err) !== '40P01') throw err;
       }
     }
     return this.tx(async (c) => {
@@ -311,9 +313,11 @@ export class PgMetaStore implements MetaStore {
           completed?.uploadId ?? null,
           completed?.partChecksums ?? null,
           checked,
+          !checked, // the guard: on the one-statement path only (see WRITE_VERSION_SQL)
         ],
         on,
       );
+      if (rows.length === 1 && rows[0]!.id === STALE_WRITE) throw new StoreError('PreconditionFailed', STALE_WRITE);
       return rows.map((r) => ({ id: r.id, size: r.size }));
     } catch (err) {
       if (code(err) === '23503') throw new StoreError('NoSuchBucket');
