@@ -18,7 +18,9 @@ export interface WebhookOptions {
 export function webhookSender(opts: WebhookOptions): (lines: string[]) => Promise<void> {
   const url = new URL(opts.url);
   const client = url.protocol === 'https:' ? https : http;
-  const agent = new client.Agent({ keepAlive: true, maxSockets: 1 });
+  // `timeout` makes the agent honour the receiver's `Keep-Alive: timeout=N` (an idle connection is
+  // closed 1 s before it), so a batch is not sent on a connection the receiver is closing.
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 1, timeout: opts.timeoutMs });
   const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   return (lines) =>

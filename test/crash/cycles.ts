@@ -23,7 +23,10 @@ export function crashClient(url: string, requestTimeoutMs = 60_000): S3Client {
     forcePathStyle: true,
     credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
     requestHandler: new NodeHttpHandler({
-      httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup }),
+      // `timeout`: Node's agent then closes an idle connection 1 s before the server's announced
+      // keep-alive timeout (the `Keep-Alive: timeout=N` hint is ignored without it), so a request
+      // never goes out on a connection the server is closing (a reset, which maxAttempts 1 won't retry).
+      httpAgent: new http.Agent({ keepAlive: true, lookup: loopbackLookup, timeout: requestTimeoutMs }),
       connectionTimeout: 5_000,
       requestTimeout: requestTimeoutMs,
       // Without it this SDK only logs a warning when the bound passes, and the call waits on.

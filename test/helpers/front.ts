@@ -161,7 +161,9 @@ export async function startFront(mode: FrontMode = 'request'): Promise<Front> {
       req.pipe(up);
       req.on('aborted', () => up.destroy());
     };
-    const srv = http.createServer({ keepAliveTimeout: 5000 }, handle);
+    // An idle client connection stays open 65 s, as Strata's own server and load balancers keep it
+    // (with Node's 5 s default, a client reusing a connection the front was closing saw a reset).
+    const srv = http.createServer({ keepAliveTimeout: 65_000 }, handle);
     // Expect: 100-continue goes to the gateway, which decides (its 100 or its final answer comes back).
     srv.on('checkContinue', handle);
     srv.on('connection', (s: net.Socket) => {

@@ -16,6 +16,13 @@ export interface PgOptions {
   connectTimeoutMs?: number;
   /** Bound of one statement, server side (default 15000 ms). */
   statementTimeoutMs?: number;
+  /**
+   * A session idle inside a transaction this long is ended by PostgreSQL, its locks released
+   * (default 10000 ms, under the statement bound): a gateway frozen or cut off mid-transaction —
+   * its machine lost, no FIN ever sent — blocks writers of the rows it locked for that long, not
+   * for the hours TCP keepalive takes. Strata's own transactions never wait between statements.
+   */
+  idleInTransactionMs?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
 }
@@ -69,6 +76,7 @@ export class PgDb {
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
       idleTimeoutMillis: 30_000,
       statement_timeout: opts.statementTimeoutMs ?? 15_000,
+      idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? 10_000,
       query_timeout: (opts.statementTimeoutMs ?? 15_000) + 2000,
       application_name: opts.applicationName ?? 'strata',
       keepAlive: true,

@@ -12,12 +12,12 @@ import { runInlineContract } from '../../contract-inline.js';
 import { runVersionsContract } from '../../contract-versions.js';
 import { runUsageContract } from '../../contract-usage.js';
 import { StoreError } from '../../errors.js';
-import { type ObjectRecord, ROOT_USER_ID } from '../../types.js';
+import { ROOT_USER_ID } from '../../types.js';
 import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
 import type { KmsKeyStore } from '../../kms-keys.js';
-import { LISTING, PACKED_LISTING, STALE_WRITE, VERSIONS } from './core-sql.js';
+import { LISTING, PACKED_LISTING, VERSIONS } from './core-sql.js';
 import { PgDb } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 import { PgMetaStore, type PgSubStores } from './store.js';
@@ -167,101 +167,6 @@ describe('PgMetaStore › packed listing', () => {
       );
     } finally {
       await store.close();
-    }
-  });
-});
-
-describe('PgMetaStore › a write that reaches PostgreSQL after a newer one', () => {
-  it('the one-statement write held back by its guard changes nothing; putObject then writes through the transaction', async () => {
-    const store = await openStore(await (await pgCluster()).createDatabase());
-    try {
-      await store.createBucket(bucket('late'));
-      const newer = objectRecord('late', 'k', { lastModified: 2_000_000, data: [{ id: 'newer', size: 5 }], size: 5 });
-      await store.putObject(newer);
-      // What a SIGKILLed gateway's statement does when its backend runs it late: nothing, and says so.
-      const older = objectRecord('late', 'k', { lastModified: 1_000_000, data: [{ id: 'older', size: 5 }], size: 5 });
-      const direct = store as unknown as { writeVersion(rec: unknown, checked: boolean, on: unknown): Promise<unknown> };
-      await assert.rejects(
-        async () => direct.writeVersion(older, false, store.db.pool),
-        (e: Error & { code?: string }) => e.code === 'PreconditionFailed' && e.message === STALE_WRITE,
-      );
-      assert.deepEqual((await store.getObject('late', 'k'))?.data, [{ id: 'newer', size: 5 }], 'the newer write stays');
-      const usage = await store.usage.listUsage();
-      assert.equal(Number(usage.find((u) => u.bucket === 'late')?.objects), 1, 'usage unchanged');
-      // A live caller (e.g. a gateway with a slower clock) still writes: putObject takes the transaction.
-      assert.deepEqual(await store.putObject(older), [{ id: 'newer', size: 5 }]);
-      assert.deepEqual((await store.getObject('late', 'k'))?.data, [{ id: 'older', size: 5 }]);
-    } finally {
-      await store.close();
-    }
-  });
-});
-
-describe("PgMetaStore › a dead gateway's statement that PostgreSQL runs late (the backend stopped, the client gone)", () => {
-  // How cluster-kill's read-after-write failure happens: gateway X sends its one-statement PUT and
-  // is SIGKILLed before PostgreSQL's backend for it has read the statement (here: the backend is
-  // stopped with SIGSTOP). The client saw a 502 and wrote again through another gateway, which was
-  // acknowledged. Then the backend runs — PostgreSQL executes a statement it received in full even
-  // though its client is gone — and commits it.
-  async function lateWrite(url: string, early: ObjectRecord, acknowledged: ObjectRecord, y: PgMetaStore): Promise<void> {
-    const x = await openStore(url, 1);
-    // Pool of one: the connection read here is the one putObject uses next.
-    const client = await x.db.pool.connect();
-    const socket = (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream;
-    const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
-    client.release();
-    process.kill(pid, 'SIGSTOP');
-    try {
-      const sent = x.putObject(early).then(
-        () => assert.fail('the stopped backend cannot have answered'),
-        () => 'lost',
-      );
-      await new Promise((r) => setTimeout(r, 100)); // the statement is in the backend's socket buffer
-      socket.destroy(); // what SIGKILL does to gateway X's connection
-      assert.equal(await sent, 'lost');
-      await y.putObject(acknowledged); // through gateway Y, acknowledged to the client
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
-    // The backend now reads the statement, runs it, finds its client gone and exits.
-    for (let i = 0; ; i++) {
-      const alive = await y.db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
-      if (alive.rowCount === 0) break;
-      assert.ok(i < 200, 'the late backend exits within 10 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await x.close();
-  }
-
-  it('the late statement does run and commit: on another key, its write appears after its client died', async () => {
-    const url = await (await pgCluster()).createDatabase();
-    const y = await openStore(url);
-    try {
-      await y.createBucket(bucket('late'));
-      const t = Date.now();
-      const early = objectRecord('late', 'a', { lastModified: t, data: [{ id: 'early', size: 5 }], size: 5 });
-      const other = objectRecord('late', 'b', { lastModified: t + 5, data: [{ id: 'other', size: 5 }], size: 5 });
-      await lateWrite(url, early, other, y);
-      assert.deepEqual((await y.getObject('late', 'a'))?.data, [{ id: 'early', size: 5 }], 'a write whose client saw only an error');
-      assert.deepEqual((await y.getObject('late', 'b'))?.data, [{ id: 'other', size: 5 }]);
-    } finally {
-      await y.close();
-    }
-  });
-
-  it('on the same key, the guard keeps the acknowledged newer write and the usage counts', async () => {
-    const url = await (await pgCluster()).createDatabase();
-    const y = await openStore(url);
-    try {
-      await y.createBucket(bucket('late'));
-      const t = Date.now();
-      const early = objectRecord('late', 'k', { lastModified: t, data: [{ id: 'early', size: 5 }], size: 5 });
-      const acked = objectRecord('late', 'k', { lastModified: t + 5, data: [{ id: 'acked', size: 7 }], size: 7 });
-      await lateWrite(url, early, acked, y);
-      assert.deepEqual((await y.getObject('late', 'k'))?.data, [{ id: 'acked', size: 7 }], 'the acknowledged write stays');
-      assert.deepEqual(await y.usage.listUsage(), [{ bucket: 'late', objects: 1, versions: 1, deleteMarkers: 0, bytes: 7 }]);
-    } finally {
-      await y.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 // The PostgreSQL metadata store (`--meta postgres://…`, docs/cluster.md): the MetaStore contract on
-// PostgreSQL, so that several gateways share one namespace. Semantics mirror the SQLite store
+// PostgreSQL, so that several gateways share one namespace; its bucket half (bucket rows,
+// configuration documents, the runners) is bucket-side.ts. Semantics mirror the SQLite store
 // (sqlite.ts); the SQL is in core-sql.ts, the schema in schema-core.ts. Rules:
 // - every read of objects, versions, uploads and listings goes to PostgreSQL (no cache): strongly
 //   consistent across gateways; bucket rows and their configuration documents are cached
@@ -11,20 +12,15 @@
 // - a write that collides with a racing writer of the same key (unique violation, 23505) is run
 //   again as a transaction, which sees the winner and applies its checks to it.
 import { randomInt } from 'node:crypto';
-import type pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { checkRemovable } from '../../object-lock.js';
-import { applyBucketPatch, applyObjectPatch } from '../patches.js';
+import { applyObjectPatch } from '../patches.js';
 import type { Coordination } from '../../coord.js';
 import type { HealQueueStore } from '../../heal-queue.js';
 import type { IdentityStore } from '../../identities.js';
 import type { KmsKeyStore } from '../../kms-keys.js';
 import type { BucketUsage, UsageReader } from '../../usage.js';
 import {
-  type BucketPatch,
-  type BucketRecord,
-  type BucketWithConfigs,
-  type ChangeNotices,
   type CompletedUpload,
   type DataRef,
   type ListedObject,
@@ -43,9 +39,6 @@ import {
 import { unpackListing } from '../sqlite-listing.js';
 import { byteSuccessor, extrasJson, parseExtras, toBytes, partParams, uploadParams } from '../sqlite-sql.js';
 import {
-  BUCKET_COLS,
-  BUCKET_WITH_CONFIGS_SQL,
-  type BucketRow,
   DELETE_VERSION_SQL,
   LISTING,
   type ListingRow,
@@ -58,7 +51,6 @@ import {
   PROBE_SQL,
   type PartRow,
   SCAN,
-  TYPES,
   UNREFERENCED_SQL,
   UPLOAD_COLS,
   UPLOADS,
@@ -67,18 +59,16 @@ import {
   WRITE_VERSION_SQL,
   checkInline,
   hasCondition,
-  named,
   pageOf,
-  toBucket,
   toListed,
   toListedVersion,
   toPart,
   toRecord,
   toUpload,
 } from './core-sql.js';
-import { BUCKETS_GENERATION, BucketCache } from './bucket-cache.js';
-import { isUnavailable, type PgClient, type PgDb } from './db.js';
-import { announceChange, type ChangeFeed } from './snapshot.js';
+import { PgBucketSide, type Runner, code } from './bucket-side.js';
+import type { PgClient, PgDb } from './db.js';
+import type { ChangeFeed } from './snapshot.js';
 import { USAGE_SHARDS } from './schema-core.js';
 
 /** The sub-stores PgMetaStore serves as its own (built by open.ts). */
@@ -91,141 +81,20 @@ export interface PgSubStores {
   feed?: ChangeFeed;
 }
 
-/** Runs of a write that lost a race on its key's unique index (23505) before it gives up. */
-const COLLISION_ATTEMPTS = 8;
-
-type Runner = Pick<pg.Pool, 'query'> | PgClient;
-
-const code = (err: unknown): string | undefined => (err as { code?: string })?.code;
-
-/** Database loss as StoreError('Unavailable'), like PgDb does. */
-function mapped(err: unknown): unknown {
-  if (err instanceof StoreError) return err;
-  if (isUnavailable(err)) return new StoreError('Unavailable', `metadata database unavailable: ${(err as Error).message}`);
-  return err;
-}
-
-export class PgMetaStore implements MetaStore {
+export class PgMetaStore extends PgBucketSide implements MetaStore {
   readonly coord: Coordination;
   readonly identities: IdentityStore;
   readonly kmsKeys: KmsKeyStore;
   readonly healQueue: HealQueueStore;
   readonly usage: UsageReader;
-  /** Bucket rows and configuration reads (only with a change feed to invalidate them). */
-  readonly buckets: BucketCache | undefined;
-  private readonly feed: ChangeFeed | undefined;
 
-  constructor(
-    readonly db: PgDb,
-    sub: PgSubStores,
-  ) {
+  constructor(db: PgDb, sub: PgSubStores) {
+    super(db, sub.feed);
     this.coord = sub.coord;
     this.identities = sub.identities;
     this.kmsKeys = sub.kmsKeys;
     this.healQueue = sub.healQueue;
     this.usage = { listUsage: () => this.listUsage() };
-    this.feed = sub.feed;
-    if (sub.feed !== undefined) {
-      this.buckets = new BucketCache(db);
-      sub.feed.register(this.buckets);
-    }
-  }
-
-  /** One statement, prepared by name, on `on` (a transaction's client) or the pool. */
-  private async q<R extends pg.QueryResultRow>(text: string, values: unknown[], on: Runner = this.db.pool): Promise<R[]> {
-    try {
-      return (await on.query<R>({ name: named(text), text, values, types: TYPES })).rows;
-    } catch (err) {
-      throw mapped(err);
-    }
-  }
-
-  /**
-   * A write of bucket rows or configuration documents: fn in a transaction that also bumps the
-   * 'buckets' generation and notifies it (the other processes drop their cached buckets); once it
-   * has ended, committed or not, this process's cache is cleared.
-   */
-  private async bucketWrite<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
-    try {
-      const out = await this.tx(async (c) => {
-        const r = await fn(c);
-        await announceChange(c, BUCKETS_GENERATION);
-        return r;
-      });
-      this.feed?.committed(BUCKETS_GENERATION);
-      return out;
-    } finally {
-      this.buckets?.clear();
-    }
-  }
-
-  /** A SERIALIZABLE transaction, run again when it lost a race on a unique index. */
-  private async tx<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.db.tx(fn);
-      } catch (err) {
-        if (code(err) === '23505' && attempt < COLLISION_ATTEMPTS) continue;
-        throw mapped(err);
-      }
-    }
-  }
-
-  // ---- buckets ------------------------------------------------------------------------------
-
-  async createBucket(b: BucketRecord): Promise<void> {
-    try {
-      await this.q('INSERT INTO buckets (name, region, created_at, versioning, owner, object_lock) VALUES ($1, $2, $3, $4, $5, $6)', [
-        b.name,
-        b.region,
-        b.createdAt,
-        b.versioning,
-        b.owner,
-        b.objectLock,
-      ]);
-    } catch (err) {
-      if (code(err) === '23505') throw new StoreError('BucketAlreadyExists');
-      throw err;
-    }
-  }
-
-  async getBucket(name: string): Promise<BucketRecord | undefined> {
-    const cached = this.buckets?.row(name);
-    if (cached !== undefined) return toBucket(cached);
-    const epoch = this.buckets?.epoch ?? 0;
-    const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1`, [name]);
-    if (row === undefined) return undefined;
-    this.buckets?.keepRow(name, row, epoch);
-    return toBucket(row);
-  }
-
-  async listBuckets(): Promise<BucketRecord[]> {
-    return (await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets ORDER BY name`, [])).map(toBucket);
-  }
-
-  updateBucket(name: string, patch: BucketPatch): Promise<BucketRecord> {
-    return this.bucketWrite(async (c) => {
-      const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1 FOR UPDATE`, [name], c);
-      if (row === undefined) throw new StoreError('NoSuchBucket');
-      const b = toBucket(row);
-      applyBucketPatch(b, patch);
-      await this.q('UPDATE buckets SET versioning = $2, object_lock = $3 WHERE name = $1', [name, b.versioning, b.objectLock], c);
-      return b;
-    });
-  }
-
-  deleteBucket(name: string): Promise<void> {
-    return this.bucketWrite(async (c) => {
-      const [row] = await this.q<{ name: string; any: boolean }>(
-        'SELECT name, EXISTS (SELECT 1 FROM objects WHERE bucket = $1) AS any FROM buckets WHERE name = $1 FOR UPDATE',
-        [name],
-        c,
-      );
-      if (row === undefined) throw new StoreError('NoSuchBucket');
-      // Uploads in progress, configuration documents and usage rows go with it (ON DELETE CASCADE).
-      if (row.any) throw new StoreError('BucketNotEmpty');
-      await this.q('DELETE FROM buckets WHERE name = $1', [name], c);
-    });
   }
 
   // ---- object versions ----------------------------------------------------------------------
@@ -553,59 +422,6 @@ export class PgMetaStore implements MetaStore {
     });
   }
 
-  // ---- bucket configuration documents -------------------------------------------------------
-
-  async getBucketConfig(bucket: string, name: string): Promise<string | undefined> {
-    const [row] = await this.q<{ value: string | null }>(
-      'SELECT (SELECT value FROM bucket_config WHERE bucket = b.name AND name = $2) AS value FROM buckets b WHERE b.name = $1',
-      [bucket, name],
-    );
-    if (row === undefined) throw new StoreError('NoSuchBucket');
-    return row.value ?? undefined;
-  }
-
-  /**
-   * The bucket with the documents asked for; from the cache when it holds them (the identity
-   * generation is then the identity snapshot's), else one statement (with the database's).
-   */
-  async getBucketWithConfigs(name: string, configs: readonly string[]): Promise<BucketWithConfigs | undefined> {
-    const cached = this.buckets?.configs(name, configs);
-    if (cached !== undefined) {
-      return { bucket: toBucket(cached.row), configs: new Map(Object.entries(cached.configs)), identityGeneration: this.identities.identityGeneration() };
-    }
-    const epoch = this.buckets?.epoch ?? 0;
-    const [row] = await this.q<BucketRow & { configs: string | null; generation: number | null }>(BUCKET_WITH_CONFIGS_SQL, [name, configs]);
-    if (row === undefined) return undefined;
-    const docs = row.configs === null ? {} : (JSON.parse(row.configs) as Record<string, string>);
-    const { configs: _json, generation, ...bucketRow } = row;
-    this.buckets?.keepConfigs(name, configs, bucketRow, docs, epoch);
-    return { bucket: toBucket(row), configs: new Map(Object.entries(docs)), identityGeneration: generation ?? 0 };
-  }
-
-  putBucketConfig(bucket: string, name: string, value: string | undefined): Promise<void> {
-    return this.bucketWrite(async (c) => {
-      if (value === undefined) {
-        const rows = await this.q(
-          'WITH d AS (DELETE FROM bucket_config WHERE bucket = $1 AND name = $2) SELECT 1 FROM buckets WHERE name = $1',
-          [bucket, name],
-          c,
-        );
-        if (rows.length === 0) throw new StoreError('NoSuchBucket');
-        return;
-      }
-      try {
-        await this.q(
-          'INSERT INTO bucket_config (bucket, name, value) VALUES ($1, $2, $3) ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value',
-          [bucket, name, value],
-          c,
-        );
-      } catch (err) {
-        if (code(err) === '23503') throw new StoreError('NoSuchBucket');
-        throw err;
-      }
-    });
-  }
-
   // ---- background jobs' state ---------------------------------------------------------------
 
   async getJobState(name: string): Promise<string | undefined> {
@@ -638,17 +454,9 @@ export class PgMetaStore implements MetaStore {
     return row?.ref === true;
   }
 
-  /**
-   * Carries this process's changes through `notices` too (etcd, with --etcd) and hears the other
-   * processes' there (snapshot.ts ChangeFeed.attachNotices); a no-op without a change feed.
-   */
-  attachChangeNotices(notices: ChangeNotices, onPublishError?: (name: string, err: unknown) => void): () => void {
-    return this.feed?.attachNotices(notices, onPublishError) ?? (() => undefined);
-  }
-
   /** Closes the sub-stores that have something to close, then the pool. */
   async close(): Promise<void> {
-    if (this.buckets !== undefined) await this.feed?.unregister(this.buckets);
+    await this.closeBuckets();
     for (const s of [this.healQueue, this.kmsKeys, this.identities, this.coord] as unknown as Array<{ close?: () => unknown } | undefined>) await s?.close?.();
     await this.db.close();
   }
