@@ -7,15 +7,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { startPostgres, type PostgresCluster } from '../../../../test/helpers/postgres.js';
 import { objectRecord } from '../../contract.js';
-import type { Coordination } from '../../coord.js';
-import type { HealQueueStore } from '../../heal-queue.js';
-import type { IdentityStore } from '../../identities.js';
-import type { KmsKeyStore } from '../../kms-keys.js';
-import { type ObjectRecord, ROOT_USER_ID } from '../../types.js';
+import type { ObjectRecord } from '../../types.js';
 import { STALE_WRITE } from './core-sql.js';
-import { PgDb, type PgOptions } from './db.js';
-import { MIGRATIONS } from './migrations.js';
-import { PgMetaStore, type PgSubStores } from './store.js';
+import type { PgMetaStore } from './store.js';
+import { bucketRecord, openBareStore } from './test-stores.js';
 
 let cluster: Promise<PostgresCluster> | undefined;
 const pgCluster = (): Promise<PostgresCluster> => (cluster ??= startPostgres());
@@ -23,25 +18,8 @@ after(async () => {
   if (cluster) await (await cluster).dispose();
 });
 
-/** Sub-stores these tests never reach: any use fails the test. */
-function noSubStores(): PgSubStores {
-  const absent = (what: string) =>
-    new Proxy({}, { get: (_t, p) => (p === 'then' || p === 'close' ? undefined : () => assert.fail(`${what}.${String(p)}: not part of this test`)) });
-  return {
-    coord: absent('coord') as Coordination,
-    identities: absent('identities') as IdentityStore,
-    kmsKeys: absent('kmsKeys') as KmsKeyStore,
-    healQueue: absent('healQueue') as HealQueueStore,
-  };
-}
-
-async function openStore(url: string, opts: PgOptions = {}): Promise<PgMetaStore> {
-  const db = PgDb.create(url, opts);
-  await db.migrate(MIGRATIONS);
-  return new PgMetaStore(db, noSubStores());
-}
-
-const bucket = (name: string) => ({ name, region: 'us-east-1', createdAt: 0, versioning: '' as const, owner: ROOT_USER_ID, objectLock: false });
+const openStore = openBareStore;
+const bucket = (name: string) => bucketRecord(name);
 
 describe('PgMetaStore › a write that reaches PostgreSQL after a newer one', () => {
   it('the one-statement write held back by its guard changes nothing; putObject then writes through the transaction', async () => {

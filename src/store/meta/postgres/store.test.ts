@@ -12,15 +12,9 @@ import { runInlineContract } from '../../contract-inline.js';
 import { runVersionsContract } from '../../contract-versions.js';
 import { runUsageContract } from '../../contract-usage.js';
 import { StoreError } from '../../errors.js';
-import { ROOT_USER_ID } from '../../types.js';
-import type { Coordination } from '../../coord.js';
-import type { HealQueueStore } from '../../heal-queue.js';
-import type { IdentityStore } from '../../identities.js';
-import type { KmsKeyStore } from '../../kms-keys.js';
 import { LISTING, PACKED_LISTING, VERSIONS } from './core-sql.js';
-import { PgDb } from './db.js';
-import { MIGRATIONS } from './migrations.js';
-import { PgMetaStore, type PgSubStores } from './store.js';
+import type { PgMetaStore } from './store.js';
+import { bucketRecord, openBareStore } from './test-stores.js';
 
 let cluster: Promise<PostgresCluster> | undefined;
 const pgCluster = (): Promise<PostgresCluster> => (cluster ??= startPostgres());
@@ -28,24 +22,7 @@ after(async () => {
   if (cluster) await (await cluster).dispose();
 });
 
-/** Stand-ins for the sub-stores (pg-substores builds the real ones): any use fails the test. */
-function noSubStores(): PgSubStores {
-  const absent = (what: string) =>
-    new Proxy({}, { get: (_t, p) => (p === 'then' || p === 'close' ? undefined : () => assert.fail(`${what}.${String(p)}: not part of this test`)) });
-  return {
-    coord: absent('coord') as Coordination,
-    identities: absent('identities') as IdentityStore,
-    kmsKeys: absent('kmsKeys') as KmsKeyStore,
-    healQueue: absent('healQueue') as HealQueueStore,
-  };
-}
-
-/** A store on `url`, its schema migrated. */
-async function openStore(url: string, poolSize?: number): Promise<PgMetaStore> {
-  const db = PgDb.create(url, { poolSize });
-  await db.migrate(MIGRATIONS);
-  return new PgMetaStore(db, noSubStores());
-}
+const openStore = (url: string, poolSize?: number): Promise<PgMetaStore> => openBareStore(url, { poolSize });
 
 /** A store on a fresh database; reopen() = a new pool and store on the same database. */
 async function pgHarness() {
@@ -67,7 +44,7 @@ runInlineContract('postgres', pgHarness);
 runVersionsContract('postgres', pgHarness);
 runUsageContract('postgres', pgHarness);
 
-const bucket = (name: string) => ({ name, region: 'us-east-1', createdAt: 0, versioning: '' as const, owner: ROOT_USER_ID, objectLock: false });
+const bucket = (name: string) => bucketRecord(name);
 
 describe('PgMetaStore › listing plan', () => {
   let url: string;
