@@ -48,6 +48,23 @@ describe('RotatingFile', () => {
     );
   });
 
+  it('a restart continues the rotated files left by the last run: each moves up one, the oldest beyond keep goes', async () => {
+    const path = join(dir, 'r.log');
+    writeFileSync(`${path}.1`, 'one\n');
+    writeFileSync(`${path}.2`, 'two\n');
+    writeFileSync(`${path}.3`, 'three\n');
+    writeFileSync(path, 'current\n');
+    const f = new RotatingFile({ path, maxBytes: 10, keep: 4 });
+    await f.append(['next-1\n', 'next-2\n']); // two rotations: the first renames 3 files, the second 4 (one removed)
+    await f.close();
+    assert.deepEqual(
+      [4, 3, 2, 1].map((i) => readFileSync(`${path}.${i}`, 'utf8')),
+      ['two\n', 'one\n', 'current\n', 'next-1\n'], // 'three' was the oldest: removed by the second
+    );
+    assert.equal(readFileSync(path, 'utf8'), 'next-2\n');
+    assert.ok(!existsSync(`${path}.5`));
+  });
+
   it('continues an existing file (its size counts) and a record larger than maxBytes goes alone', async () => {
     const path = join(dir, 'c.log');
     writeFileSync(path, 'x'.repeat(90) + '\n');
