@@ -8,15 +8,16 @@
 // copy records the membership epoch: a copy dropped at runtime (I/O error) is recorded as dropped
 // on the others before any later write is acknowledged, so it is never chosen at start over them.
 // The scheme and why it is safe: docs/on-disk-format.md, "Metadata copies".
-import { closeSync, constants, fdatasync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { busyBackoff, busyError, isBusyError, sleep } from './sqlite-busy.js';
 import { SqliteMetaStore, type SqliteOptions } from './sqlite.js';
 import type { WalMirrorHook } from './wal-sync.js';
-import { WAL_HEADER, applyWal, parseWalHeader, readAll, readShmHeader, walLength, writeAll } from './wal-frames.js';
+import { WAL_HEADER, parseWalHeader, readAll, readShmHeader, walLength, writeAll } from './wal-frames.js';
 import type { Db } from './sqlite-sql.js';
 import { reachable, writeFreshCopy } from './mirror-readmit.js';
+import { MirrorThread } from './mirror-thread.js';
 import { type CopyState, DB_FILE, followCopies, readCopyState, startCopies, writeCopyState } from './mirror-start.js';
 
 /**
@@ -45,6 +46,11 @@ export interface MirrorOptions extends SqliteOptions {
   createDirs?: boolean;
   /** fdatasync of a copy's WAL (tests make a drive fail). */
   syncCopy?: (slot: number, fd: number) => Promise<void>;
+  /**
+   * false: the switches and checkpoints run on the event loop instead of the copies' thread
+   * (mirror-thread.ts; tests, and a comparison in the bench). Default true.
+   */
+  offThread?: boolean;
   /** A copy failed with `err` and is dropped (startup.ts tells the drive set, which probes the drive). */
   copyFailed?: (dir: string, err: unknown) => void;
 }
@@ -84,7 +90,10 @@ interface Copy {
 export class WalMirror implements WalMirrorHook {
   private copies: Copy[] = [];
   private lockDb: Db | undefined;
-  private ckptDb: Db | undefined;
+  /** Runs the switches and checkpoints off the event loop (mirror-thread.ts). */
+  private thread: MirrorThread | undefined;
+  /** The locked section in progress in this process (they run one at a time: one lock connection). */
+  private lockChain: Promise<void> = Promise.resolve();
   private shmFd: number | undefined;
   private walFd: number | undefined;
   private progressFd: number | undefined;
@@ -97,6 +106,8 @@ export class WalMirror implements WalMirrorHook {
   private readonly primaryPath: string;
   /** Rounds, complete checkpoints of the primary, generations applied by copies, copies dropped (tests, diagnostics). */
   stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0 };
+  /** TEMP timing (ns). */
+  t = { lockWait: 0, locked: 0, follow: 0, shm: 0, copyBytes: 0, sw: 0, ckpt: 0, sync: 0, lockedMax: 0, hist: [0, 0, 0, 0, 0, 0] };
 
   constructor(
     private readonly dirs: readonly string[],
@@ -147,7 +158,7 @@ export class WalMirror implements WalMirrorHook {
   async readmit(slots?: readonly number[]): Promise<number[]> {
     if (!this.lockDb) return [];
     const admitted: number[] = [];
-    await this.locked(() => {
+    await this.locked(async () => {
       this.follow();
       const out = this.dirs.map((_, i) => i).filter((i) => (slots ?? [i]).includes(i) && !this.state.members.includes(i) && reachable(this.dirs[i]!));
       if (out.length === 0) return;
@@ -188,7 +199,7 @@ export class WalMirror implements WalMirrorHook {
    */
   async dropCopy(slot: number, why: string): Promise<void> {
     if (!this.lockDb || slot === this.state.primary) return;
-    await this.locked(() => {
+    await this.locked(async () => {
       this.follow();
       const c = this.copies.find((x) => x.slot === slot) ?? (this.state.members.includes(slot) ? { slot, dir: this.dirs[slot]!, walFd: -1 } : undefined);
       if (!c) return;
@@ -215,7 +226,7 @@ export class WalMirror implements WalMirrorHook {
       return db;
     };
     this.lockDb = open();
-    this.ckptDb = open();
+    this.thread = new MirrorThread(process.env.STRATA_BENCH_MIRROR_SYNC ? false : (this.opts.offThread ?? true));
     this.walFd = openSync(`${this.primaryPath}-wal`, 'r');
     this.shmFd = openSync(`${this.primaryPath}-shm`, 'r');
     this.progressFd = openSync(join(this.dirs[this.state.primary]!, PROGRESS_FILE), constants.O_RDWR | constants.O_CREAT);
@@ -249,7 +260,9 @@ export class WalMirror implements WalMirrorHook {
 
   async round(syncPrimary: () => Promise<void>): Promise<void> {
     this.stats.rounds++;
+    const t0 = process.hrtime.bigint();
     await this.locked(() => this.copy(false));
+    const t1 = process.hrtime.bigint();
     const syncCopy = this.opts.syncCopy ?? ((_slot: number, fd: number) => fdatasyncP(fd));
     const failed: Copy[] = [];
     const copies = [...this.copies];
@@ -259,7 +272,12 @@ export class WalMirror implements WalMirrorHook {
         this.warn(c, err);
       });
     await Promise.all([syncPrimary(), ...copies.map(syncOne)]);
-    if (failed.length > 0) await this.locked(() => this.drop(failed));
+    this.t.sync += Number(process.hrtime.bigint() - t1);
+    void t0;
+    if (failed.length > 0) await this.locked(async () => this.drop(failed));
+    if (process.env.STRATA_BENCH_MIRROR_TIMING && this.stats.rounds % 100 === 0) {
+      writeFileSync(join(process.env.STRATA_BENCH_MIRROR_TIMING, `mirror-${process.pid}.json`), JSON.stringify({ ...this.stats, ...this.t }));
+    }
   }
 
   async close(syncPrimary: () => Promise<void>): Promise<void> {
@@ -269,8 +287,9 @@ export class WalMirror implements WalMirrorHook {
       await this.round(syncPrimary);
     } finally {
       this.lockDb.close();
-      this.ckptDb!.close();
-      this.lockDb = this.ckptDb = undefined;
+      this.lockDb = undefined;
+      await this.thread!.close();
+      this.thread = undefined;
       closeSync(this.walFd!);
       closeSync(this.shmFd!);
       closeSync(this.progressFd!);
@@ -283,9 +302,22 @@ export class WalMirror implements WalMirrorHook {
     this.opts.copyFailed?.(c.dir, err);
   }
 
-  /** Runs `fn` holding SQLite's write lock (BEGIN IMMEDIATE on our own connection), retried while busy. */
-  private async locked(fn: () => void): Promise<void> {
+  /**
+   * Runs `fn` holding SQLite's write lock (BEGIN IMMEDIATE on our own connection), retried while
+   * busy. `fn` may await (the switches and the checkpoint run on the thread): the lock is held until
+   * it settles, so nothing commits meanwhile — this process's own writes find the database locked
+   * and retry, as they do when another process holds it — while the event loop goes on. The
+   * process's locked sections run one after another (they share the lock connection).
+   */
+  private locked(fn: () => Promise<void>): Promise<void> {
+    const run = this.lockChain.then(() => this.lockedNow(fn));
+    this.lockChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async lockedNow(fn: () => Promise<void>): Promise<void> {
     const deadline = Date.now() + (this.opts.busyRetryMs ?? 3000);
+    const w0 = process.hrtime.bigint();
     for (let attempt = 0; ; attempt++) {
       try {
         this.lockDb!.exec('BEGIN IMMEDIATE');
@@ -296,10 +328,17 @@ export class WalMirror implements WalMirrorHook {
       }
       await sleep(busyBackoff(attempt));
     }
+    const l0 = process.hrtime.bigint();
+    this.t.lockWait += Number(l0 - w0);
     try {
-      fn();
+      await fn();
     } finally {
       this.lockDb!.exec('ROLLBACK');
+      const d = Number(process.hrtime.bigint() - l0);
+      this.t.locked += d;
+      this.t.lockedMax = Math.max(this.t.lockedMax, d);
+      const ms = d / 1e6;
+      this.t.hist[ms < 0.1 ? 0 : ms < 0.3 ? 1 : ms < 1 ? 2 : ms < 3 ? 3 : ms < 10 ? 4 : 5]!++;
     }
   }
 
@@ -308,8 +347,11 @@ export class WalMirror implements WalMirrorHook {
    * copy (same offsets: idempotent with the other processes' copies), then checkpoints when the WAL
    * is long enough (or `force`).
    */
-  private copy(force: boolean): void {
+  private async copy(force: boolean): Promise<void> {
+    const a = process.hrtime.bigint();
     this.follow();
+    const b = process.hrtime.bigint();
+    this.t.follow += Number(b - a);
     if (this.unreachable.length > 0) {
       const gone = this.unreachable;
       this.unreachable = [];
@@ -318,14 +360,19 @@ export class WalMirror implements WalMirrorHook {
     }
     const h = readShmHeader(this.shmFd!, this.shmBuf);
     if (!h || h.mxFrame === 0) return;
+    const c0 = process.hrtime.bigint();
+    this.t.shm += Number(c0 - b);
     let switched = false;
     if (!this.salts?.equals(h.salts)) {
       // A generation this process has not seen: each copy still holding the previous one (the
       // first round of any process after SQLite restarted the WAL) applies it first.
       this.salts = h.salts;
       this.copied = 0;
-      for (const c of [...this.copies]) switched = this.switchGeneration(c, h.salts) || switched;
+      const done = await Promise.all([...this.copies].map((c) => this.switchGeneration(c, h.salts)));
+      switched = done.includes(true);
     }
+    const c1 = process.hrtime.bigint();
+    this.t.sw += Number(c1 - c0);
     // What another process copied of this generation since (every member holds it: each copy
     // follows the newest membership first, under this same lock) is not copied again. Not after
     // this process switched a copy: that copy holds nothing of the generation yet.
@@ -346,7 +393,10 @@ export class WalMirror implements WalMirrorHook {
       this.setSharedProgress(h.salts, end);
     }
     this.copied = Math.max(from, end);
-    if (force || h.mxFrame >= this.checkpointFrames) this.checkpoint(h.mxFrame);
+    const c2 = process.hrtime.bigint();
+    this.t.copyBytes += Number(c2 - c1);
+    if (force || h.mxFrame >= this.checkpointFrames) await this.checkpoint(h.mxFrame);
+    this.t.ckpt += Number(process.hrtime.bigint() - c2);
   }
 
   /**
@@ -358,12 +408,12 @@ export class WalMirror implements WalMirrorHook {
    * copy's database (synced), the WAL's header retired (zeroed and synced; the file keeps its
    * length, see applyWal), the new generation is then copied from offset 0.
    */
-  private switchGeneration(c: Copy, salts: Buffer): boolean {
+  private async switchGeneration(c: Copy, salts: Buffer): Promise<boolean> {
     try {
       if (fstatSync(c.walFd).size === 0) return true;
       const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
       if (head?.salts.equals(salts)) return false;
-      applyWal(c.walFd, join(c.dir, DB_FILE), true, 'invalidate');
+      await this.thread!.apply(c.walFd, join(c.dir, DB_FILE));
       this.stats.switches++;
     } catch (err) {
       this.warn(c, err);
@@ -378,15 +428,10 @@ export class WalMirror implements WalMirrorHook {
    * the WAL at a later write (or appends to it, when a reader holds a snapshot then): either way the
    * copies hold every frame of this generation, and apply them at the switch (switchGeneration).
    */
-  private checkpoint(mxFrame: number): void {
-    let r: Array<{ busy: number; log: number; checkpointed: number }>;
-    try {
-      r = this.ckptDb!.pragma('wal_checkpoint(PASSIVE)') as typeof r;
-    } catch (err) {
-      if (isBusyError(err)) return; // another connection is checkpointing: a later round does it
-      throw err;
-    }
-    if (r[0]?.busy === 0 && r[0].log === mxFrame && r[0].checkpointed === mxFrame) this.stats.checkpoints++;
+  private async checkpoint(mxFrame: number): Promise<void> {
+    // Busy: another connection is checkpointing; a later round does it.
+    const r = await this.thread!.checkpoint(this.primaryPath);
+    if (!r.busy && r.busyFrames === 0 && r.log === mxFrame && r.checkpointed === mxFrame) this.stats.checkpoints++;
   }
 
   /**
