@@ -447,6 +447,41 @@ describe('metadata copies (mirror.ts)', () => {
     await a.close();
   });
 
+  it('a switch and a checkpoint run off the event loop: it turns while a round holds the write lock (on the event loop, never)', async () => {
+    for (const offThread of [true, false]) {
+      const dirs = await drives(3);
+      const a = await open(dirs, { checkpointFrames: 8, offThread });
+      await a.createBucket(BUCKET);
+      // A connection of its own tries the write lock at every turn of the event loop.
+      const probe = new Database(join(dirs[0]!, 'meta.db'));
+      probe.pragma('busy_timeout = 0');
+      let sawLocked = 0;
+      let stop = false;
+      const spin = (): void => {
+        if (stop) return;
+        try {
+          probe.exec('BEGIN IMMEDIATE');
+          probe.exec('ROLLBACK');
+        } catch (err) {
+          if (!String((err as { code?: string }).code).startsWith('SQLITE_BUSY')) throw err;
+          sawLocked++;
+        }
+        setImmediate(spin);
+      };
+      spin();
+      const acked: string[] = [];
+      await putMany(a, `t${offThread}/`, 60, acked);
+      stop = true;
+      const m = MIRRORS.get(a)!;
+      assert.ok(m.stats.switches >= 2 && m.stats.checkpoints >= 2, `generations switched (${m.stats.switches}) and checkpointed (${m.stats.checkpoints})`);
+      if (offThread) assert.ok(sawLocked > 0, 'the event loop turned while the lock was held');
+      else assert.equal(sawLocked, 0, 'on the event loop, the lock is never held across a turn');
+      probe.close();
+      await a.close();
+      for (const slot of [1, 2]) await onlyCopy(dirs, slot, acked);
+    }
+  });
+
   it('frames a process copied but never synced (stopped, as if killed, before its fdatasync): the next round of another process makes them durable before it answers', async () => {
     const dirs = await drives(2);
     const cut = powerCut(dirs);

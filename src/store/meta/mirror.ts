@@ -90,8 +90,11 @@ interface Copy {
 export class WalMirror implements WalMirrorHook {
   private copies: Copy[] = [];
   private lockDb: Db | undefined;
-  /** Runs the switches and checkpoints off the event loop (mirror-thread.ts). */
-  private thread: MirrorThread | undefined;
+  /**
+   * Run the switches and checkpoints off the event loop (mirror-thread.ts): one thread per copy, so
+   * that the copies switch side by side; the checkpoint runs on the first.
+   */
+  private threads: MirrorThread[] = [];
   /** The locked section in progress in this process (they run one at a time: one lock connection). */
   private lockChain: Promise<void> = Promise.resolve();
   private shmFd: number | undefined;
@@ -226,7 +229,9 @@ export class WalMirror implements WalMirrorHook {
       return db;
     };
     this.lockDb = open();
-    this.thread = new MirrorThread(process.env.STRATA_BENCH_MIRROR_SYNC ? false : (this.opts.offThread ?? true));
+    const onThread = process.env.STRATA_BENCH_MIRROR_SYNC ? false : (this.opts.offThread ?? true);
+    const n = Number(process.env.STRATA_BENCH_MIRROR_THREADS) || Math.min(4, this.dirs.length - 1);
+    this.threads = Array.from({ length: onThread ? Math.max(1, n) : 1 }, () => new MirrorThread(onThread));
     this.walFd = openSync(`${this.primaryPath}-wal`, 'r');
     this.shmFd = openSync(`${this.primaryPath}-shm`, 'r');
     this.progressFd = openSync(join(this.dirs[this.state.primary]!, PROGRESS_FILE), constants.O_RDWR | constants.O_CREAT);
@@ -275,7 +280,7 @@ export class WalMirror implements WalMirrorHook {
     this.t.sync += Number(process.hrtime.bigint() - t1);
     void t0;
     if (failed.length > 0) await this.locked(async () => this.drop(failed));
-    if (process.env.STRATA_BENCH_MIRROR_TIMING && this.stats.rounds % 100 === 0) {
+    if (process.env.STRATA_BENCH_MIRROR_TIMING && this.stats.rounds % 20 === 0) {
       writeFileSync(join(process.env.STRATA_BENCH_MIRROR_TIMING, `mirror-${process.pid}.json`), JSON.stringify({ ...this.stats, ...this.t }));
     }
   }
@@ -288,8 +293,8 @@ export class WalMirror implements WalMirrorHook {
     } finally {
       this.lockDb.close();
       this.lockDb = undefined;
-      await this.thread!.close();
-      this.thread = undefined;
+      await Promise.all(this.threads.map((t) => t.close()));
+      this.threads = [];
       closeSync(this.walFd!);
       closeSync(this.shmFd!);
       closeSync(this.progressFd!);
@@ -413,7 +418,7 @@ export class WalMirror implements WalMirrorHook {
       if (fstatSync(c.walFd).size === 0) return true;
       const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
       if (head?.salts.equals(salts)) return false;
-      await this.thread!.apply(c.walFd, join(c.dir, DB_FILE));
+      await this.threads[c.slot % this.threads.length]!.apply(c.walFd, join(c.dir, DB_FILE));
       this.stats.switches++;
     } catch (err) {
       this.warn(c, err);
@@ -430,7 +435,7 @@ export class WalMirror implements WalMirrorHook {
    */
   private async checkpoint(mxFrame: number): Promise<void> {
     // Busy: another connection is checkpointing; a later round does it.
-    const r = await this.thread!.checkpoint(this.primaryPath);
+    const r = await this.threads[0]!.checkpoint(this.primaryPath);
     if (!r.busy && r.busyFrames === 0 && r.log === mxFrame && r.checkpointed === mxFrame) this.stats.checkpoints++;
   }
 
