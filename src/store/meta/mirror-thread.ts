@@ -27,7 +27,7 @@ export class MirrorThread {
   /** The calling thread's checkpoint connection, when the thread is gone. */
   private localCkpt: Database.Database | undefined;
 
-  constructor(private readonly onThread = true) {
+  constructor(onThread = true) {
     if (onThread) this.start();
   }
 
