@@ -1,22 +1,9 @@
-// mirror.ts's side of mirror-worker.ts: one thread per process, started with the copies, that runs
-// a copy's switch (applyWal) and the primary's checkpoint while the round holding SQLite's write
-// lock awaits it. If the thread cannot start or dies, the same work runs on the calling thread, as
-// before there was one (correct, only slower for the event loop).
+// mirror.ts's side of mirror-worker.ts: a thread that switches a copy to a new WAL generation
+// (applyWal), so that the event loop goes on meanwhile. If the thread cannot start or dies, the same
+// work runs on the calling thread (correct, only slower for the event loop).
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
-import { isBusyError } from './sqlite-busy.js';
 import { applyWal } from './wal-frames.js';
 import type { FromMirrorWorker, ToMirrorWorker } from './mirror-worker.js';
-
-type Job = { t: 'apply'; walFd: number; dbPath: string } | { t: 'checkpoint'; dbPath: string };
-
-/** A checkpoint's outcome: `busy` when another connection was checkpointing (nothing done). */
-export interface CheckpointResult {
-  busy: boolean;
-  log: number;
-  checkpointed: number;
-  busyFrames: number;
-}
 
 type Waiter = { resolve: (m: FromMirrorWorker) => void; reject: (e: Error) => void };
 
@@ -24,8 +11,6 @@ export class MirrorThread {
   private worker: Worker | undefined;
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 1;
-  /** The calling thread's checkpoint connection, when the thread is gone. */
-  private localCkpt: Database.Database | undefined;
 
   constructor(onThread = true) {
     if (onThread) this.start();
@@ -47,6 +32,7 @@ export class MirrorThread {
       };
       w.on('error', fail);
       w.on('exit', (code) => fail(new Error(`metadata copy thread exited (code ${code})`)));
+      // Idle, it never keeps the process alive (after the listeners: adding one refs the worker).
       w.unref();
       this.worker = w;
     } catch {
@@ -54,62 +40,26 @@ export class MirrorThread {
     }
   }
 
-  private async post(job: Job): Promise<FromMirrorWorker> {
+  /**
+   * applyWal(walFd, dbPath, trusted, header): the copy's WAL applied to its database, then its
+   * header replaced by `header`; answers the pages written.
+   */
+  async apply(walFd: number, dbPath: string, header: Buffer): Promise<number> {
     const w = this.worker;
-    if (!w) return this.local(job);
+    if (!w) return applyWal(walFd, dbPath, true, header);
     const id = this.nextId++;
-    const answer = await new Promise<FromMirrorWorker>((resolve, reject) => {
+    const m = await new Promise<FromMirrorWorker>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) w.ref();
-      w.postMessage({ ...job, id } satisfies ToMirrorWorker);
+      w.postMessage({ id, walFd, dbPath, header } satisfies ToMirrorWorker);
     });
-    if (answer.t === 'error') throw Object.assign(new Error(answer.message), answer.code ? { code: answer.code } : {});
-    return answer;
+    if ('error' in m) throw Object.assign(new Error(m.error), m.code ? { code: m.code } : {});
+    return m.pages;
   }
 
-  /** The same work on the calling thread (no worker thread). */
-  private local(job: Job): FromMirrorWorker {
-    if (job.t === 'apply') return { t: 'ok', id: 0, pages: applyWal(job.walFd, job.dbPath, true, 'invalidate') };
-    if (!this.localCkpt) {
-      this.localCkpt = new Database(job.dbPath);
-      this.localCkpt.pragma('busy_timeout = 0');
-      this.localCkpt.pragma('wal_autocheckpoint = 0');
-    }
-    try {
-      const r = this.localCkpt.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
-      return { t: 'ok', id: 0, busyFrames: r[0]?.busy, log: r[0]?.log, checkpointed: r[0]?.checkpointed };
-    } catch (err) {
-      if (isBusyError(err)) return { t: 'ok', id: 0, busy: true };
-      throw err;
-    }
-  }
-
-  /** applyWal(walFd, dbPath, trusted, 'invalidate') off the event loop; answers the pages written. */
-  async apply(walFd: number, dbPath: string): Promise<number> {
-    const m = await this.post({ t: 'apply', walFd, dbPath });
-    return m.t === 'ok' ? (m.pages ?? 0) : 0;
-  }
-
-  /** wal_checkpoint(PASSIVE) of the database at `dbPath`, from a connection of the thread. */
-  async checkpoint(dbPath: string): Promise<CheckpointResult> {
-    const m = await this.post({ t: 'checkpoint', dbPath });
-    if (m.t !== 'ok' || m.busy) return { busy: true, log: 0, checkpointed: 0, busyFrames: 0 };
-    return { busy: false, log: m.log ?? 0, checkpointed: m.checkpointed ?? 0, busyFrames: m.busyFrames ?? 0 };
-  }
-
-  /** Closes the thread's connection and ends the thread. */
   async close(): Promise<void> {
-    this.localCkpt?.close();
-    this.localCkpt = undefined;
     const w = this.worker;
-    if (!w) return;
     this.worker = undefined;
-    const id = this.nextId++;
-    await new Promise<void>((resolve) => {
-      this.waiting.set(id, { resolve: () => resolve(), reject: () => resolve() });
-      w.ref();
-      w.postMessage({ t: 'close', id } satisfies ToMirrorWorker);
-    });
-    await w.terminate();
+    if (w) await w.terminate();
   }
 }

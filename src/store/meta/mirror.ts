@@ -28,6 +28,13 @@ import { type CopyState, DB_FILE, followCopies, readCopyState, startCopies, writ
  */
 export const PROGRESS_FILE = 'meta-copy.progress';
 
+/**
+ * Beside the primary: an empty SQLite database whose write lock (BEGIN IMMEDIATE, never a write)
+ * makes the copies' switches to a new WAL generation one at a time across processes, without
+ * holding the metadata database's own write lock (switchCopies).
+ */
+export const SWITCH_LOCK_FILE = 'meta-copy.lock';
+
 export interface MirrorOptions extends SqliteOptions {
   /**
    * true in the one process that opens the store before any other (single server, cluster
@@ -47,8 +54,8 @@ export interface MirrorOptions extends SqliteOptions {
   /** fdatasync of a copy's WAL (tests make a drive fail). */
   syncCopy?: (slot: number, fd: number) => Promise<void>;
   /**
-   * false: the switches and checkpoints run on the event loop instead of the copies' thread
-   * (mirror-thread.ts; tests, and a comparison in the bench). Default true.
+   * false: the copies' switches to a new WAL generation run on the event loop instead of the
+   * copies' threads (mirror-thread.ts; tests). Default true.
    */
   offThread?: boolean;
   /** A copy failed with `err` and is dropped (startup.ts tells the drive set, which probes the drive). */
@@ -90,13 +97,15 @@ interface Copy {
 export class WalMirror implements WalMirrorHook {
   private copies: Copy[] = [];
   private lockDb: Db | undefined;
-  /**
-   * Run the switches and checkpoints off the event loop (mirror-thread.ts): one thread per copy, so
-   * that the copies switch side by side; the checkpoint runs on the first.
-   */
+  private ckptDb: Db | undefined;
+  /** The switch lock: BEGIN IMMEDIATE on `meta-copy.lock` beside the primary (see switchCopies). */
+  private switchDb: Db | undefined;
+  /** Run the copies' switches off the event loop (mirror-thread.ts): one thread per copy, so that they switch side by side. */
   private threads: MirrorThread[] = [];
-  /** The locked section in progress in this process (they run one at a time: one lock connection). */
-  private lockChain: Promise<void> = Promise.resolve();
+  /** This process's locked sections and switches run one after another (one connection each for the locks). */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** The generation to which this process has seen every member copy switched (see switchCopies). */
+  private switchedTo: Buffer | undefined;
   private shmFd: number | undefined;
   private walFd: number | undefined;
   private progressFd: number | undefined;
@@ -109,8 +118,10 @@ export class WalMirror implements WalMirrorHook {
   private readonly primaryPath: string;
   /** Rounds, complete checkpoints of the primary, generations applied by copies, copies dropped (tests, diagnostics). */
   stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0 };
+  /** A switch of copies is running (tests). */
+  switching = false;
   /** TEMP timing (ns). */
-  t = { lockWait: 0, locked: 0, follow: 0, shm: 0, copyBytes: 0, sw: 0, ckpt: 0, sync: 0, lockedMax: 0, hist: [0, 0, 0, 0, 0, 0] };
+  t = { swOut: 0, lockWait: 0, locked: 0, follow: 0, shm: 0, copyBytes: 0, sw: 0, ckpt: 0, sync: 0, lockedMax: 0, hist: [0, 0, 0, 0, 0, 0] };
 
   constructor(
     private readonly dirs: readonly string[],
@@ -161,7 +172,8 @@ export class WalMirror implements WalMirrorHook {
   async readmit(slots?: readonly number[]): Promise<number[]> {
     if (!this.lockDb) return [];
     const admitted: number[] = [];
-    await this.locked(async () => {
+    // Under the switch lock too: no copy is switched while the membership changes.
+    await this.serial(() => this.switchLocked(() => this.lockedNow(() => {
       this.follow();
       const out = this.dirs.map((_, i) => i).filter((i) => (slots ?? [i]).includes(i) && !this.state.members.includes(i) && reachable(this.dirs[i]!));
       if (out.length === 0) return;
@@ -191,7 +203,7 @@ export class WalMirror implements WalMirrorHook {
         }
       }
       for (const slot of admitted) this.opts.log?.info({ drive: this.dirs[slot] }, 'metadata copy rebuilt while serving: a member again');
-    });
+    })));
     return admitted.filter((s) => this.state.members.includes(s));
   }
 
@@ -202,7 +214,7 @@ export class WalMirror implements WalMirrorHook {
    */
   async dropCopy(slot: number, why: string): Promise<void> {
     if (!this.lockDb || slot === this.state.primary) return;
-    await this.locked(async () => {
+    await this.locked(() => {
       this.follow();
       const c = this.copies.find((x) => x.slot === slot) ?? (this.state.members.includes(slot) ? { slot, dir: this.dirs[slot]!, walFd: -1 } : undefined);
       if (!c) return;
@@ -229,9 +241,11 @@ export class WalMirror implements WalMirrorHook {
       return db;
     };
     this.lockDb = open();
-    const onThread = process.env.STRATA_BENCH_MIRROR_SYNC ? false : (this.opts.offThread ?? true);
-    const n = Number(process.env.STRATA_BENCH_MIRROR_THREADS) || Math.min(4, this.dirs.length - 1);
-    this.threads = Array.from({ length: onThread ? Math.max(1, n) : 1 }, () => new MirrorThread(onThread));
+    this.ckptDb = open();
+    this.switchDb = new Database(join(this.dirs[this.state.primary]!, SWITCH_LOCK_FILE));
+    this.switchDb.pragma('busy_timeout = 0');
+    const onThread = this.opts.offThread ?? true;
+    this.threads = Array.from({ length: onThread ? Math.max(1, Math.min(4, this.dirs.length - 1)) : 1 }, () => new MirrorThread(onThread));
     this.walFd = openSync(`${this.primaryPath}-wal`, 'r');
     this.shmFd = openSync(`${this.primaryPath}-shm`, 'r');
     this.progressFd = openSync(join(this.dirs[this.state.primary]!, PROGRESS_FILE), constants.O_RDWR | constants.O_CREAT);
@@ -266,7 +280,7 @@ export class WalMirror implements WalMirrorHook {
   async round(syncPrimary: () => Promise<void>): Promise<void> {
     this.stats.rounds++;
     const t0 = process.hrtime.bigint();
-    await this.locked(() => this.copy(false));
+    await this.copyAll(false);
     const t1 = process.hrtime.bigint();
     const syncCopy = this.opts.syncCopy ?? ((_slot: number, fd: number) => fdatasyncP(fd));
     const failed: Copy[] = [];
@@ -279,7 +293,7 @@ export class WalMirror implements WalMirrorHook {
     await Promise.all([syncPrimary(), ...copies.map(syncOne)]);
     this.t.sync += Number(process.hrtime.bigint() - t1);
     void t0;
-    if (failed.length > 0) await this.locked(async () => this.drop(failed));
+    if (failed.length > 0) await this.locked(() => this.drop(failed));
     if (process.env.STRATA_BENCH_MIRROR_TIMING && this.stats.rounds % 20 === 0) {
       writeFileSync(join(process.env.STRATA_BENCH_MIRROR_TIMING, `mirror-${process.pid}.json`), JSON.stringify({ ...this.stats, ...this.t }));
     }
@@ -288,11 +302,13 @@ export class WalMirror implements WalMirrorHook {
   async close(syncPrimary: () => Promise<void>): Promise<void> {
     if (!this.lockDb) return;
     try {
-      await this.locked(() => this.copy(true));
+      await this.copyAll(true);
       await this.round(syncPrimary);
     } finally {
       this.lockDb.close();
-      this.lockDb = undefined;
+      this.ckptDb!.close();
+      this.switchDb!.close();
+      this.lockDb = this.ckptDb = this.switchDb = undefined;
       await Promise.all(this.threads.map((t) => t.close()));
       this.threads = [];
       closeSync(this.walFd!);
@@ -307,36 +323,50 @@ export class WalMirror implements WalMirrorHook {
     this.opts.copyFailed?.(c.dir, err);
   }
 
-  /**
-   * Runs `fn` holding SQLite's write lock (BEGIN IMMEDIATE on our own connection), retried while
-   * busy. `fn` may await (the switches and the checkpoint run on the thread): the lock is held until
-   * it settles, so nothing commits meanwhile — this process's own writes find the database locked
-   * and retry, as they do when another process holds it — while the event loop goes on. The
-   * process's locked sections run one after another (they share the lock connection).
-   */
-  private locked(fn: () => Promise<void>): Promise<void> {
-    const run = this.lockChain.then(() => this.lockedNow(fn));
-    this.lockChain = run.catch(() => undefined);
+  /** Runs `fn` after this process's earlier locked sections and switches (one at a time). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async lockedNow(fn: () => Promise<void>): Promise<void> {
+  /** Runs `fn` holding SQLite's write lock (BEGIN IMMEDIATE on our own connection), retried while busy. */
+  private locked<T>(fn: () => T): Promise<T> {
+    return this.serial(() => this.lockedNow(fn));
+  }
+
+  /** Takes `db`'s write lock (BEGIN IMMEDIATE), retried with backoff while busy, for up to the busy retry time. */
+  private async begin(db: Db): Promise<void> {
     const deadline = Date.now() + (this.opts.busyRetryMs ?? 3000);
-    const w0 = process.hrtime.bigint();
     for (let attempt = 0; ; attempt++) {
       try {
-        this.lockDb!.exec('BEGIN IMMEDIATE');
-        break;
+        db.exec('BEGIN IMMEDIATE');
+        return;
       } catch (err) {
         if (!isBusyError(err)) throw err;
         if (Date.now() >= deadline) throw busyError();
       }
       await sleep(busyBackoff(attempt));
     }
+  }
+
+  /** Runs `fn` holding the switch lock (not the database's write lock: commits go on). */
+  private async switchLocked<T>(fn: () => Promise<T>): Promise<T> {
+    await this.begin(this.switchDb!);
+    try {
+      return await fn();
+    } finally {
+      this.switchDb!.exec('ROLLBACK');
+    }
+  }
+
+  private async lockedNow<T>(fn: () => T): Promise<T> {
+    const w0 = process.hrtime.bigint();
+    await this.begin(this.lockDb!);
     const l0 = process.hrtime.bigint();
     this.t.lockWait += Number(l0 - w0);
     try {
-      await fn();
+      return fn();
     } finally {
       this.lockDb!.exec('ROLLBACK');
       const d = Number(process.hrtime.bigint() - l0);
@@ -348,11 +378,27 @@ export class WalMirror implements WalMirrorHook {
   }
 
   /**
+   * Copies what was committed so far to every copy (and checkpoints when due, or `force`): under
+   * the write lock, unless the WAL is in a generation to which this process has not seen the copies
+   * switched — then the switch comes first, without the write lock (switchCopies), and the copy
+   * after it. Bounded: each pass means that other processes took the WAL to a newer generation.
+   */
+  private async copyAll(force: boolean): Promise<void> {
+    for (let pass = 0; ; pass++) {
+      const header = await this.locked(() => this.copy(force));
+      if (!header) return;
+      if (pass >= 16) throw new Error('metadata copies: the WAL went through new generations faster than the copies could switch');
+      await this.switchCopies(header);
+    }
+  }
+
+  /**
    * Under the write lock: copies the committed frames this process has not copied yet to every
    * copy (same offsets: idempotent with the other processes' copies), then checkpoints when the WAL
-   * is long enough (or `force`).
+   * is long enough (or `force`). If the WAL is in a generation to which this process has not seen
+   * every copy switched, it copies nothing and answers that generation's header (copyAll switches).
    */
-  private async copy(force: boolean): Promise<void> {
+  private copy(force: boolean): Buffer | undefined {
     const a = process.hrtime.bigint();
     this.follow();
     const b = process.hrtime.bigint();
@@ -364,25 +410,25 @@ export class WalMirror implements WalMirrorHook {
       this.drop(gone);
     }
     const h = readShmHeader(this.shmFd!, this.shmBuf);
-    if (!h || h.mxFrame === 0) return;
+    if (!h || h.mxFrame === 0) return undefined;
     const c0 = process.hrtime.bigint();
     this.t.shm += Number(c0 - b);
-    let switched = false;
     if (!this.salts?.equals(h.salts)) {
-      // A generation this process has not seen: each copy still holding the previous one (the
-      // first round of any process after SQLite restarted the WAL) applies it first.
+      if (!this.switchedTo?.equals(h.salts)) {
+        // A generation this process has not seen: the copies still holding the previous one switch first.
+        const header = readAll(this.walFd!, 0, WAL_HEADER);
+        if (!parseWalHeader(header)?.salts.equals(h.salts)) throw new Error('metadata copies: the WAL header does not name the wal-index generation');
+        return header;
+      }
       this.salts = h.salts;
       this.copied = 0;
-      const done = await Promise.all([...this.copies].map((c) => this.switchGeneration(c, h.salts)));
-      switched = done.includes(true);
     }
-    const c1 = process.hrtime.bigint();
-    this.t.sw += Number(c1 - c0);
-    // What another process copied of this generation since (every member holds it: each copy
-    // follows the newest membership first, under this same lock) is not copied again. Not after
-    // this process switched a copy: that copy holds nothing of the generation yet.
-    const from = switched ? 0 : Math.max(this.copied, this.sharedProgress(h.salts));
+    // What another process copied of this generation since (every member holds it: each process
+    // follows the newest membership first, under this same lock, and copies a generation only to
+    // copies switched to it) is not copied again.
+    const from = Math.max(this.copied, this.sharedProgress(h.salts));
     const end = walLength(h.mxFrame, h.pageSize);
+    const c1 = process.hrtime.bigint();
     if (end > from) {
       const bytes = readAll(this.walFd!, from, end);
       if (bytes.length !== end - from) throw new Error('metadata copies: the WAL is shorter than its committed frames');
@@ -400,43 +446,78 @@ export class WalMirror implements WalMirrorHook {
     this.copied = Math.max(from, end);
     const c2 = process.hrtime.bigint();
     this.t.copyBytes += Number(c2 - c1);
-    if (force || h.mxFrame >= this.checkpointFrames) await this.checkpoint(h.mxFrame);
+    if (force || h.mxFrame >= this.checkpointFrames) this.checkpoint(h.mxFrame);
     this.t.ckpt += Number(process.hrtime.bigint() - c2);
+    return undefined;
   }
 
   /**
-   * The primary's WAL restarted (new salts). A restart needs a complete checkpoint, which only
-   * checkpoint() makes, after copying every frame; and every generation is copied by some round
-   * before it can be checkpointed. So a copy's WAL holds either the new generation already
-   * (another process switched it), or all of the previous one, continuation frames included, or a
-   * retired header (a switch whose copy did not follow: a crash, a failed write): applied to the
-   * copy's database (synced), the WAL's header retired (zeroed and synced; the file keeps its
-   * length, see applyWal), the new generation is then copied from offset 0.
+   * The primary's WAL restarted (new salts, `header` its new header). A restart needs a complete
+   * checkpoint, which only checkpoint() makes, after copying every frame to every member; so each
+   * member copy's WAL holds either all of the previous generation, continuation frames included,
+   * or the new generation's header already (another process switched it), or a retired header
+   * (zeros: a switch of an older version). A copy not switched yet applies its WAL to its database
+   * (synced) and gets the new header in place of the old one (synced; the frames behind it carry
+   * older salts, so the WAL is empty until the new generation is copied from offset 0).
+   *
+   * Without the database's write lock, so commits go on meanwhile (their answers wait: a round
+   * copies the new generation only after this), on a thread (the event loop goes on), the copies
+   * side by side — and under the switch lock, which makes the switches of all processes one at a
+   * time: a process copies a generation only after it saw, under that lock, every member switched
+   * to it (switchedTo), so no switch ever runs on a copy that holds frames of the new generation,
+   * and none on a copy another process is switching. The WAL cannot move on to yet another
+   * generation meanwhile: that needs every member to hold this one's frames, so to be switched.
    */
-  private async switchGeneration(c: Copy, salts: Buffer): Promise<boolean> {
-    try {
-      if (fstatSync(c.walFd).size === 0) return true;
-      const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
-      if (head?.salts.equals(salts)) return false;
-      await this.threads[c.slot % this.threads.length]!.apply(c.walFd, join(c.dir, DB_FILE));
-      this.stats.switches++;
-    } catch (err) {
-      this.warn(c, err);
-      this.drop([c]);
-    }
-    return true;
+  private switchCopies(header: Buffer): Promise<void> {
+    const salts = Buffer.from(header.subarray(16, 24));
+    return this.serial(async () => {
+      const t0 = process.hrtime.bigint();
+      const failed: Copy[] = [];
+      const current = await this.switchLocked(async () => {
+        this.follow(); // a re-admission (under this lock too) since the decision
+        // Still the primary's generation? If not, other processes switched every copy to it and
+        // the WAL went on: the next locked pass decides again.
+        const now = parseWalHeader(readAll(this.walFd!, 0, WAL_HEADER));
+        if (!now?.salts.equals(salts)) return false;
+        await Promise.all(
+          [...this.copies].map(async (c) => {
+            try {
+              const head = fstatSync(c.walFd).size >= WAL_HEADER ? parseWalHeader(readAll(c.walFd, 0, WAL_HEADER)) : undefined;
+              if (head?.salts.equals(salts)) return;
+              this.switching = true;
+              await this.threads[c.slot % this.threads.length]!.apply(c.walFd, join(c.dir, DB_FILE), header);
+              this.stats.switches++;
+            } catch (err) {
+              this.warn(c, err);
+              failed.push(c);
+            }
+          }),
+        );
+        this.switching = false;
+        return true;
+      });
+      // A copy that could not be switched is dropped before anything of the generation is answered.
+      if (failed.length > 0) await this.lockedNow(() => this.drop(failed));
+      if (current) this.switchedTo = salts;
+      this.t.swOut += Number(process.hrtime.bigint() - t0);
+    });
   }
 
   /**
    * Every frame is on every copy: checkpoint the primary (PASSIVE, from a second connection while
    * ours holds the write lock, so nothing is appended meanwhile). If it completes, SQLite restarts
    * the WAL at a later write (or appends to it, when a reader holds a snapshot then): either way the
-   * copies hold every frame of this generation, and apply them at the switch (switchGeneration).
+   * copies hold every frame of this generation, and apply them at the switch (switchCopies).
    */
-  private async checkpoint(mxFrame: number): Promise<void> {
-    // Busy: another connection is checkpointing; a later round does it.
-    const r = await this.threads[0]!.checkpoint(this.primaryPath);
-    if (!r.busy && r.busyFrames === 0 && r.log === mxFrame && r.checkpointed === mxFrame) this.stats.checkpoints++;
+  private checkpoint(mxFrame: number): void {
+    let r: Array<{ busy: number; log: number; checkpointed: number }>;
+    try {
+      r = this.ckptDb!.pragma('wal_checkpoint(PASSIVE)') as typeof r;
+    } catch (err) {
+      if (isBusyError(err)) return; // another connection is checkpointing: a later round does it
+      throw err;
+    }
+    if (r[0]?.busy === 0 && r[0].log === mxFrame && r[0].checkpointed === mxFrame) this.stats.checkpoints++;
   }
 
   /**

@@ -172,10 +172,13 @@ function writePages(fd: number, buf: Buffer, pages: ReadonlyMap<number, number>,
  * block is freed and allocated again at every generation. Either way the retirement is durable
  * before the next generation is written, so that a torn write of its first bytes can never leave
  * the old header in front of a prefix of the old frames (an older version of pages already applied).
+ * A Buffer `retire` is the next generation's 32-byte header, written in place of the zeros: the old
+ * frames behind it carry the old salts, so the WAL is as empty as with zeros, and the header says
+ * which generation the copy was switched to (mirror.ts checks it). An empty WAL gets it too.
  */
-export function applyWal(walFd: number, dbPath: string, trusted = false, retire: 'truncate' | 'invalidate' = 'truncate'): number {
+export function applyWal(walFd: number, dbPath: string, trusted = false, retire: 'truncate' | 'invalidate' | Buffer = 'truncate'): number {
   const size = fstatSync(walFd).size;
-  if (size === 0) return 0;
+  if (size === 0 && !Buffer.isBuffer(retire)) return 0;
   const buf = readAll(walFd, 0, size);
   const wal = readWalContents(buf, trusted);
   if (wal && wal.pages.size > 0) {
@@ -192,7 +195,11 @@ export function applyWal(walFd: number, dbPath: string, trusted = false, retire:
       closeSync(db);
     }
   }
-  if (retire === 'invalidate') {
+  if (Buffer.isBuffer(retire)) {
+    if (retire.length !== WAL_HEADER) throw new Error('applyWal: a WAL header is 32 bytes');
+    writeAll(walFd, retire, 0);
+    fdatasyncSync(walFd);
+  } else if (retire === 'invalidate') {
     // Retired durably: the old generation can never come back under a new one written from offset 0.
     if (!wal && buf.subarray(0, Math.min(size, WAL_HEADER)).every((b) => b === 0)) return 0;
     writeAll(walFd, Buffer.alloc(Math.min(size, WAL_HEADER)), 0);
