@@ -173,37 +173,45 @@ export class WalMirror implements WalMirrorHook {
     if (!this.lockDb) return [];
     const admitted: number[] = [];
     // Under the switch lock too: no copy is switched while the membership changes.
-    await this.serial(() => this.switchLocked(() => this.lockedNow(() => {
-      this.follow();
-      const out = this.dirs.map((_, i) => i).filter((i) => (slots ?? [i]).includes(i) && !this.state.members.includes(i) && reachable(this.dirs[i]!));
-      if (out.length === 0) return;
-      const h = readShmHeader(this.shmFd!, this.shmBuf);
-      const wal = h && h.mxFrame > 0 ? readAll(this.walFd!, 0, walLength(h.mxFrame, h.pageSize)) : Buffer.alloc(0);
-      for (const slot of out) {
-        try {
-          writeFreshCopy(this.primaryPath, wal, this.dirs[slot]!);
-          admitted.push(slot);
-        } catch (err) {
-          this.opts.log?.warn({ drive: this.dirs[slot], err }, 'metadata copy could not be rebuilt; still out');
-        }
-      }
-      if (admitted.length === 0) return;
-      const next: CopyState = { epoch: this.state.epoch + 1, members: [...this.state.members, ...admitted].sort((a, b) => a - b), primary: this.state.primary };
-      writeCopyState(this.dirs[next.primary]!, next);
-      this.state = next;
-      this.abandon();
-      this.unreachable = [];
-      this.openCopies();
-      for (const c of [...this.copies]) {
-        try {
-          writeCopyState(c.dir, next);
-        } catch (err) {
-          this.warn(c, err);
-          this.drop([c]);
-        }
-      }
-      for (const slot of admitted) this.opts.log?.info({ drive: this.dirs[slot] }, 'metadata copy rebuilt while serving: a member again');
-    })));
+    await this.serial(() =>
+      this.switchLocked(() =>
+        this.lockedNow(() => {
+          this.follow();
+          const out = this.dirs.map((_, i) => i).filter((i) => (slots ?? [i]).includes(i) && !this.state.members.includes(i) && reachable(this.dirs[i]!));
+          if (out.length === 0) return;
+          const h = readShmHeader(this.shmFd!, this.shmBuf);
+          const wal = h && h.mxFrame > 0 ? readAll(this.walFd!, 0, walLength(h.mxFrame, h.pageSize)) : Buffer.alloc(0);
+          for (const slot of out) {
+            try {
+              writeFreshCopy(this.primaryPath, wal, this.dirs[slot]!);
+              admitted.push(slot);
+            } catch (err) {
+              this.opts.log?.warn({ drive: this.dirs[slot], err }, 'metadata copy could not be rebuilt; still out');
+            }
+          }
+          if (admitted.length === 0) return;
+          const next: CopyState = {
+            epoch: this.state.epoch + 1,
+            members: [...this.state.members, ...admitted].sort((a, b) => a - b),
+            primary: this.state.primary,
+          };
+          writeCopyState(this.dirs[next.primary]!, next);
+          this.state = next;
+          this.abandon();
+          this.unreachable = [];
+          this.openCopies();
+          for (const c of [...this.copies]) {
+            try {
+              writeCopyState(c.dir, next);
+            } catch (err) {
+              this.warn(c, err);
+              this.drop([c]);
+            }
+          }
+          for (const slot of admitted) this.opts.log?.info({ drive: this.dirs[slot] }, 'metadata copy rebuilt while serving: a member again');
+        }),
+      ),
+    );
     return admitted.filter((s) => this.state.members.includes(s));
   }
 
