@@ -128,7 +128,7 @@ export class WalMirror implements WalMirrorHook {
     private state: CopyState,
     private readonly opts: MirrorOptions,
   ) {
-    this.checkpointFrames = opts.checkpointFrames ?? 1000;
+    this.checkpointFrames = Number(process.env.STRATA_BENCH_CKPT_FRAMES) || (opts.checkpointFrames ?? 1000);
     this.primaryPath = join(dirs[state.primary]!, DB_FILE);
     this.openCopies();
   }
@@ -252,7 +252,7 @@ export class WalMirror implements WalMirrorHook {
     this.ckptDb = open();
     this.switchDb = new Database(join(this.dirs[this.state.primary]!, SWITCH_LOCK_FILE));
     this.switchDb.pragma('busy_timeout = 0');
-    const onThread = this.opts.offThread ?? true;
+    const onThread = process.env.STRATA_BENCH_MIRROR_SYNC ? false : (this.opts.offThread ?? true);
     this.threads = Array.from({ length: onThread ? Math.max(1, Math.min(4, this.dirs.length - 1)) : 1 }, () => new MirrorThread(onThread));
     this.walFd = openSync(`${this.primaryPath}-wal`, 'r');
     this.shmFd = openSync(`${this.primaryPath}-shm`, 'r');
