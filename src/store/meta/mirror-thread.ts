@@ -2,8 +2,7 @@
 // (applyWal), so that the event loop goes on meanwhile. If the thread cannot start or dies, the same
 // work runs on the calling thread (correct, only slower for the event loop).
 import { Worker } from 'node:worker_threads';
-import { applyWal } from './wal-frames.js';
-import type { FromMirrorWorker, ToMirrorWorker } from './mirror-worker.js';
+import { type ApplyJob, type FromMirrorWorker, runApply, type ToMirrorWorker } from './mirror-worker.js';
 
 type Waiter = { resolve: (m: FromMirrorWorker) => void; reject: (e: Error) => void };
 
@@ -40,21 +39,18 @@ export class MirrorThread {
     }
   }
 
-  /**
-   * applyWal(walFd, dbPath, trusted, header): the copy's WAL applied to its database, then its
-   * header replaced by `header`; answers the pages written.
-   */
-  async apply(walFd: number, dbPath: string, header: Buffer): Promise<number> {
+  /** runApply(job) (applyWalRange) on the thread: the end of the last commit applied, undefined if none could be. */
+  async apply(job: ApplyJob): Promise<number | undefined> {
     const w = this.worker;
-    if (!w) return applyWal(walFd, dbPath, true, header);
+    if (!w) return runApply(job);
     const id = this.nextId++;
     const m = await new Promise<FromMirrorWorker>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) w.ref();
-      w.postMessage({ id, walFd, dbPath, header } satisfies ToMirrorWorker);
+      w.postMessage({ ...job, id } satisfies ToMirrorWorker);
     });
     if ('error' in m) throw Object.assign(new Error(m.error), m.code ? { code: m.code } : {});
-    return m.pages;
+    return m.end ?? undefined;
   }
 
   async close(): Promise<void> {

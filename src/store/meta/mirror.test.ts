@@ -504,6 +504,35 @@ describe('metadata copies (mirror.ts)', () => {
     await a.close();
   });
 
+  it('frames applied ahead of the switch (pre-apply): the switch applies only the rest, and a copy left between the two opens with every answered write', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs, { checkpointFrames: 8 });
+    await a.createBucket(BUCKET);
+    const b = await open(dirs, { start: false, checkpointFrames: 8 });
+    const [ma, mb] = [MIRRORS.get(a)!, MIRRORS.get(b)!];
+    const acked: string[] = [];
+    await Promise.all([putMany(a, 'a/', 80, acked), putMany(b, 'b/', 80, acked)]);
+    const internals = (m: typeof ma) => m as unknown as { preApplying?: Promise<void>; salts?: Buffer; appliedUpTo(s: Buffer, e: number): number };
+    const pre = ma.stats.preApplies + mb.stats.preApplies;
+    const used = ma.stats.preApplied + mb.stats.preApplied;
+    assert.ok(pre >= 2 && used >= 2, `frames applied ahead (${pre}) and switches that applied only the rest (${used})`);
+    // Writes of one process until its pre-apply of the current generation is done, then stop: the
+    // copies as a crash would leave them between a pre-apply and the switch.
+    let tries = 0;
+    for (;;) {
+      await putMany(a, `c${tries}/`, 4, acked);
+      await internals(ma).preApplying;
+      const x = internals(ma);
+      if (x.salts && x.appliedUpTo(x.salts, ma.membership.epoch) > 32) break;
+      assert.ok(++tries < 50, 'a pre-apply of the current generation');
+    }
+    const expected = listing(a);
+    for (const slot of [1, 2]) await onlyCopy(dirs, slot, acked, expected);
+    await b.close();
+    await a.close();
+    for (const slot of [1, 2]) await onlyCopy(dirs, slot, acked, expected);
+  });
+
   it('frames a process copied but never synced (stopped, as if killed, before its fdatasync): the next round of another process makes them durable before it answers', async () => {
     const dirs = await drives(2);
     const cut = powerCut(dirs);

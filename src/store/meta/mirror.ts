@@ -27,6 +27,8 @@ import { type CopyState, DB_FILE, followCopies, readCopyState, startCopies, writ
  * from it only while it names the generation the wal-index names (docs/on-disk-format.md).
  */
 export const PROGRESS_FILE = 'meta-copy.progress';
+/** Its length: the copied offset (16 bytes), then the applied offset (24, see preApply). */
+const PROGRESS_BYTES = 40;
 
 /**
  * Beside the primary: an empty SQLite database whose write lock (BEGIN IMMEDIATE, never a write)
@@ -109,7 +111,7 @@ export class WalMirror implements WalMirrorHook {
   private shmFd: number | undefined;
   private walFd: number | undefined;
   private progressFd: number | undefined;
-  private readonly progressBuf = Buffer.alloc(16);
+  private readonly progressBuf = Buffer.alloc(PROGRESS_BYTES);
   /** The WAL generation this process last copied, and how far. */
   private salts: Buffer | undefined;
   private copied = 0;
@@ -117,7 +119,7 @@ export class WalMirror implements WalMirrorHook {
   private readonly checkpointFrames: number;
   private readonly primaryPath: string;
   /** Rounds, complete checkpoints of the primary, generations applied by copies, copies dropped (tests, diagnostics). */
-  stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0 };
+  stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0, preApplies: 0, preApplied: 0 };
   /** A switch of copies is running (tests). */
   switching = false;
   /** TEMP timing (ns). */
@@ -258,7 +260,7 @@ export class WalMirror implements WalMirrorHook {
     this.shmFd = openSync(`${this.primaryPath}-shm`, 'r');
     this.progressFd = openSync(join(this.dirs[this.state.primary]!, PROGRESS_FILE), constants.O_RDWR | constants.O_CREAT);
     // The starting process (before any other writes): a hint left by an earlier run names nothing.
-    if (this.opts.start) writeAll(this.progressFd, Buffer.alloc(16), 0);
+    if (this.opts.start) writeAll(this.progressFd, Buffer.alloc(PROGRESS_BYTES), 0);
   }
 
   /** The offset up to which every copy holds the generation `salts` (0 when the hint names another). */
@@ -266,6 +268,25 @@ export class WalMirror implements WalMirrorHook {
     const b = this.progressBuf;
     if (readSync(this.progressFd!, b, 0, 16, 0) < 16 || !b.subarray(0, 8).equals(salts)) return 0;
     return Number(b.readBigUInt64LE(8));
+  }
+
+  /**
+   * How far every member copy's database holds the generation `salts` applied (bytes 16-40 of the
+   * progress file: salts, offset, membership epoch; written under the switch lock by preApply):
+   * WAL_HEADER when the record names another generation or another epoch.
+   */
+  private appliedUpTo(salts: Buffer, epoch: number): number {
+    const b = Buffer.alloc(24);
+    if (readSync(this.progressFd!, b, 0, 24, 16) < 24 || !b.subarray(0, 8).equals(salts) || Number(b.readBigUInt64LE(16)) !== epoch) return WAL_HEADER;
+    return Number(b.readBigUInt64LE(8));
+  }
+
+  private setApplied(salts: Buffer, end: number, epoch: number): void {
+    const b = Buffer.alloc(24);
+    salts.copy(b, 0);
+    b.writeBigUInt64LE(BigInt(end), 8);
+    b.writeBigUInt64LE(BigInt(epoch), 16);
+    writeAll(this.progressFd!, b, 16);
   }
 
   private setSharedProgress(salts: Buffer, end: number): void {
@@ -299,6 +320,7 @@ export class WalMirror implements WalMirrorHook {
         this.warn(c, err);
       });
     await Promise.all([syncPrimary(), ...copies.map(syncOne)]);
+    if (failed.length === 0) this.preApply();
     this.t.sync += Number(process.hrtime.bigint() - t1);
     void t0;
     if (failed.length > 0) await this.locked(() => this.drop(failed));
@@ -310,8 +332,10 @@ export class WalMirror implements WalMirrorHook {
   async close(syncPrimary: () => Promise<void>): Promise<void> {
     if (!this.lockDb) return;
     try {
+      await this.preApplying;
       await this.copyAll(true);
       await this.round(syncPrimary);
+      await this.preApplying;
     } finally {
       this.lockDb.close();
       this.ckptDb!.close();
@@ -358,15 +382,74 @@ export class WalMirror implements WalMirrorHook {
     }
   }
 
-  /** Runs `fn` holding the switch lock (not the database's write lock: commits go on). */
-  private async switchLocked<T>(fn: () => Promise<T>): Promise<T> {
-    await this.begin(this.switchDb!);
-    try {
-      return await fn();
-    } finally {
-      this.switchDb!.exec('ROLLBACK');
-    }
+  /**
+   * Runs `fn` holding the switch lock (not the database's write lock: commits go on); in this
+   * process, after the earlier holders (a switch and a pre-apply may ask for it at once).
+   */
+  private switchLocked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.switchChain.then(async () => {
+      await this.begin(this.switchDb!);
+      try {
+        return await fn();
+      } finally {
+        this.switchDb!.exec('ROLLBACK');
+      }
+    });
+    this.switchChain = run.catch(() => undefined);
+    return run;
   }
+  private switchChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Between rounds, once this process's last round made the generation's first `checkpointFrames`
+   * frames durable on every copy (its copy, then its syncs): applies them to every member copy's
+   * database ahead of the switch, so that the switch, which answers wait for, has only the frames
+   * committed since left to apply (and the checkpoint waits for it: see copy()). Under the switch
+   * lock (so never at once with a switch, nor with an admission), on the threads, the WAL and the
+   * database of each member opened by path; recorded (applied offset, generation, membership epoch)
+   * only if every member applied it. Safe at any point: a copy's WAL keeps every frame of its
+   * generation until the switch, which comes after this, so its database plus its WAL reads the
+   * same whatever part of them was applied, and a crash leaves the whole generation to apply again.
+   */
+  private preApply(): void {
+    const salts = this.salts;
+    const to = this.copied;
+    if (this.preApplying || !salts || this.pageSize === 0 || to < walLength(this.checkpointFrames, this.pageSize)) return;
+    const primaryDir = this.dirs[this.state.primary]!;
+    const run = this.switchLocked(async () => {
+      const st = readCopyState(primaryDir);
+      if (!st || !this.switchDb) return;
+      // Still the primary's generation (else the switch applies it), not applied that far yet.
+      if (!parseWalHeader(readAll(this.walFd!, 0, WAL_HEADER))?.salts.equals(salts)) return;
+      const from = this.appliedUpTo(salts, st.epoch);
+      if (from >= to) return;
+      const ends = await Promise.all(
+        st.members
+          .filter((slot) => slot !== st.primary)
+          .map((slot) =>
+            this.threads[slot % this.threads.length]!.apply({
+              walPath: join(this.dirs[slot]!, `${DB_FILE}-wal`),
+              dbPath: join(this.dirs[slot]!, DB_FILE),
+              from,
+              to,
+              salts,
+            }).catch(() => undefined),
+          ),
+      );
+      if (ends.every((e) => e === to)) {
+        this.setApplied(salts, to, st.epoch);
+        this.stats.preApplies++;
+      }
+    });
+    this.preApplying = run
+      .catch((err: unknown) => this.opts.log?.warn({ err }, 'metadata copies: applying ahead of the switch failed (the switch applies everything)'))
+      .finally(() => {
+        this.preApplying = undefined;
+      });
+  }
+  private preApplying: Promise<void> | undefined;
+  /** The WAL's page size, as the wal-index last gave it (0 before the first round). */
+  private pageSize = 0;
 
   private async lockedNow<T>(fn: () => T): Promise<T> {
     const w0 = process.hrtime.bigint();
@@ -435,6 +518,7 @@ export class WalMirror implements WalMirrorHook {
     // follows the newest membership first, under this same lock, and copies a generation only to
     // copies switched to it) is not copied again.
     const from = Math.max(this.copied, this.sharedProgress(h.salts));
+    this.pageSize = h.pageSize;
     const end = walLength(h.mxFrame, h.pageSize);
     const c1 = process.hrtime.bigint();
     if (end > from) {
@@ -454,7 +538,12 @@ export class WalMirror implements WalMirrorHook {
     this.copied = Math.max(from, end);
     const c2 = process.hrtime.bigint();
     this.t.copyBytes += Number(c2 - c1);
-    if (force || h.mxFrame >= this.checkpointFrames) this.checkpoint(h.mxFrame);
+    // The checkpoint waits until the member copies applied the first checkpointFrames frames ahead
+    // of the switch (preApply), so that the switch has little left; at twice that, it waits no more.
+    const due =
+      h.mxFrame >= this.checkpointFrames &&
+      (h.mxFrame >= 2 * this.checkpointFrames || this.appliedUpTo(h.salts, this.state.epoch) >= walLength(this.checkpointFrames, h.pageSize));
+    if (force || due) this.checkpoint(h.mxFrame);
     this.t.ckpt += Number(process.hrtime.bigint() - c2);
     return undefined;
   }
@@ -493,8 +582,11 @@ export class WalMirror implements WalMirrorHook {
               const head = fstatSync(c.walFd).size >= WAL_HEADER ? parseWalHeader(readAll(c.walFd, 0, WAL_HEADER)) : undefined;
               if (head?.salts.equals(salts)) return;
               this.switching = true;
-              await this.threads[c.slot % this.threads.length]!.apply(c.walFd, join(c.dir, DB_FILE), header);
+              // What a pre-apply already put in the member databases (under this lock) is not applied again.
+              const from = head ? this.appliedUpTo(head.salts, this.state.epoch) : WAL_HEADER;
+              await this.threads[c.slot % this.threads.length]!.apply({ walFd: c.walFd, dbPath: join(c.dir, DB_FILE), from, header });
               this.stats.switches++;
+              if (from > WAL_HEADER) this.stats.preApplied++;
             } catch (err) {
               this.warn(c, err);
               failed.push(c);
