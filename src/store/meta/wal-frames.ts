@@ -172,13 +172,10 @@ function writePages(fd: number, buf: Buffer, pages: ReadonlyMap<number, number>,
  * block is freed and allocated again at every generation. Either way the retirement is durable
  * before the next generation is written, so that a torn write of its first bytes can never leave
  * the old header in front of a prefix of the old frames (an older version of pages already applied).
- * A Buffer `retire` is the next generation's 32-byte header, written in place of the zeros: the old
- * frames behind it carry the old salts, so the WAL is as empty as with zeros, and the header says
- * which generation the copy was switched to (mirror.ts checks it). An empty WAL gets it too.
  */
-export function applyWal(walFd: number, dbPath: string, trusted = false, retire: 'truncate' | 'invalidate' | Buffer = 'truncate'): number {
+export function applyWal(walFd: number, dbPath: string, trusted = false, retire: 'truncate' | 'invalidate' = 'truncate'): number {
   const size = fstatSync(walFd).size;
-  if (size === 0 && !Buffer.isBuffer(retire)) return 0;
+  if (size === 0) return 0;
   const buf = readAll(walFd, 0, size);
   const wal = readWalContents(buf, trusted);
   if (wal && wal.pages.size > 0) {
@@ -195,11 +192,7 @@ export function applyWal(walFd: number, dbPath: string, trusted = false, retire:
       closeSync(db);
     }
   }
-  if (Buffer.isBuffer(retire)) {
-    if (retire.length !== WAL_HEADER) throw new Error('applyWal: a WAL header is 32 bytes');
-    writeAll(walFd, retire, 0);
-    fdatasyncSync(walFd);
-  } else if (retire === 'invalidate') {
+  if (retire === 'invalidate') {
     // Retired durably: the old generation can never come back under a new one written from offset 0.
     if (!wal && buf.subarray(0, Math.min(size, WAL_HEADER)).every((b) => b === 0)) return 0;
     writeAll(walFd, Buffer.alloc(Math.min(size, WAL_HEADER)), 0);
@@ -209,60 +202,4 @@ export function applyWal(walFd: number, dbPath: string, trusted = false, retire:
     fsyncSync(walFd);
   }
   return wal ? wal.pages.size : 0;
-}
-
-/**
- * A running copy's WAL applied in part (mirror.ts; its frames are trusted: copied under the
- * primary's write lock): the committed frames from byte offset `from` (a frame boundary; the
- * frames before it already applied to the database) with the salts of the WAL's header, up to `to`
- * (the end of a commit) or, without `to`, as far as they go. As applyWal: the WAL fdatasync'ed
- * first, the newest version of each page written, the file cut to the committed size, fdatasync'ed;
- * then, given `header`, the WAL's header replaced by it and synced (the switch to that generation).
- * Answers the end of the last commit applied (`from` if none), or undefined if the WAL has no valid
- * header, or not the `salts` given, or does not hold every committed frame up to `to`.
- */
-export function applyWalRange(walFd: number, dbPath: string, from: number, to?: number, header?: Buffer, salts?: Buffer): number | undefined {
-  const size = fstatSync(walFd).size;
-  const head = size >= WAL_HEADER ? parseWalHeader(readAll(walFd, 0, WAL_HEADER)) : undefined;
-  if (salts && !head?.salts.equals(salts)) return undefined;
-  let end: number | undefined;
-  if (head) {
-    const frame = FRAME_HEADER + head.pageSize;
-    const start = Math.max(WAL_HEADER, from);
-    if ((start - WAL_HEADER) % frame !== 0) throw new Error('applyWalRange: not a frame boundary');
-    const buf = readAll(walFd, start, Math.min(size, to ?? size));
-    end = start;
-    let nPage = 0;
-    const pages = new Map<number, number>();
-    const pending = new Map<number, number>();
-    for (let off = 0; off + frame <= buf.length; off += frame) {
-      if (!buf.subarray(off + 8, off + 16).equals(head.salts)) break;
-      pending.set(buf.readUInt32BE(off), off + FRAME_HEADER);
-      const commitSize = buf.readUInt32BE(off + 4);
-      if (commitSize !== 0) {
-        for (const [p, o] of pending) pages.set(p, o);
-        pending.clear();
-        nPage = commitSize;
-        end = start + off + frame;
-      }
-    }
-    if (to !== undefined && end !== to) return undefined;
-    if (pages.size > 0) {
-      fdatasyncSync(walFd);
-      const db = openSync(dbPath, 'r+');
-      try {
-        writePages(db, buf, pages, head.pageSize);
-        if (fstatSync(db).size > nPage * head.pageSize) ftruncateSync(db, nPage * head.pageSize);
-        fdatasyncSync(db);
-      } finally {
-        closeSync(db);
-      }
-    }
-  } else if (to !== undefined) return undefined;
-  if (header) {
-    if (header.length !== WAL_HEADER) throw new Error('applyWalRange: a WAL header is 32 bytes');
-    writeAll(walFd, header, 0);
-    fdatasyncSync(walFd);
-  }
-  return end ?? from;
 }
