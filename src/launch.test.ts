@@ -30,3 +30,24 @@ describe('launch flags', () => {
     assert.equal(r.status, 0, r.stderr);
   });
 });
+
+describe('what a server loads', () => {
+  it('without --etcd and --meta postgres, the serving process loads neither etcd3 (with gRPC) nor pg', () => {
+    // The modules a serving process imports at start; etcd3's gRPC stack alone took ~190 ms and
+    // ~17 MiB of RSS here, for a default (SQLite) server that never uses it.
+    const script = `await import(${JSON.stringify(join(ROOT, 'dist', 'src', 'serve.js'))});
+      const { createRequire } = await import('node:module');
+      console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const loaded = JSON.parse(r.stdout) as string[];
+    assert.ok(
+      loaded.some((p) => p.includes('/node_modules/better-sqlite3/')),
+      'the check sees packages that are loaded',
+    );
+    assert.deepEqual(
+      loaded.filter((p) => /\/node_modules\/(etcd3|@grpc|pg|pg-pool|pg-protocol)\//.test(p)),
+      [],
+    );
+  });
+});

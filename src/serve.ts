@@ -14,8 +14,7 @@ import { metaCopyDirs } from './store/meta/mirror.js';
 import { metaCopyStatus } from './store/meta/mirror-readmit.js';
 import { lifecycleJob } from './jobs/lifecycle.js';
 import { type Job, JobRunner } from './jobs/runner.js';
-import { EtcdCluster } from './cluster/etcd.js';
-import { jobElector } from './cluster/leader-choice.js';
+import type { EtcdCluster } from './cluster/etcd.js';
 import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
 import { type DrivesLock, lockDrives } from './store/lock.js';
@@ -171,6 +170,8 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
   // store's lease row (src/cluster/leader-choice.ts, docs/cluster.md, "etcd and the job leader"). etcd is never on the
   // request path: nothing here waits for it.
   if (config.etcd) {
+    // Loaded only here: etcd3 and its gRPC stack take ~190 ms to load and memory a server without --etcd never needs.
+    const { EtcdCluster } = await import('./cluster/etcd.js');
     etcd = new EtcdCluster({ endpoints: config.etcd, id: store.owner, log });
     // Cache invalidation through etcd too (a store on PostgreSQL; docs/cluster.md, "Change notices").
     let warned = false;
@@ -180,7 +181,9 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
       log.warn({ change: name, err: err instanceof Error ? err.message : String(err) }, 'etcd change notice not published: PostgreSQL notifications carry it');
     });
   }
-  const elector = jobElector({ etcd, postgresUrl: config.meta?.url, owner: store.owner, log });
+  // SQLite on one machine: no elector (the store's lease row), and no PostgreSQL client loaded.
+  const elector =
+    etcd || config.meta ? (await import('./cluster/leader-choice.js')).jobElector({ etcd, postgresUrl: config.meta?.url, owner: store.owner, log }) : undefined;
   const gatewaySelf = { id: store.owner, address: gatewayAddress(config.host, port, tls !== undefined), hostname: hostname(), pid: process.pid };
   if (config.meta) {
     const { startGatewayPresence } = await import('./startup-cluster.js');
