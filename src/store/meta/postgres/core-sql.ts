@@ -168,7 +168,6 @@ export const STALE_WRITE = '!stale-write';
  * Without the guard that dead write would replace the acknowledged one (cluster-kill found it).
  * A live gateway whose write is older (clock skew between machines) only takes the transaction.
  */
-
 export const WRITE_VERSION_SQL = `WITH newer AS (
     SELECT 1 FROM objects WHERE $21::boolean AND bucket = $1 AND key = $2 AND is_latest AND last_modified > $7 LIMIT 1
   ), old AS (
