@@ -19,7 +19,7 @@ import { BuiltinKeyService } from './kms/builtin.js';
 import { BatchedLines, createConsoleServer, createServer, drainConnections } from './server.js';
 import { type DrivesLock, lockDrives } from './store/lock.js';
 import { createDriveDirs } from './store/data/erasure/drive-format.js';
-import { setHashOffload } from './store/hash-offload.js';
+import { offloadWorthIt, setHashOffload } from './store/hash-offload.js';
 import { availableParallelism, hostname } from 'node:os';
 import { startMemoryGuard } from './memory-guard.js';
 import { erasureText, listenerUrl, openStore, readKmsRootKey, readTlsFiles, writeStartLine } from './startup.js';
@@ -53,8 +53,8 @@ export type WorkerReport =
 export async function serve(config: Config, log: Logger, worker?: { report: (r: WorkerReport) => void }): Promise<void> {
   // Dead I/O buffers are collected before they pile up in malloc's heap (src/memory-guard.ts).
   startMemoryGuard();
-  // Large hashes on a worker thread only with a core to spare (store/hash-offload.ts).
-  setHashOffload(availableParallelism() > (worker ? config.workers : 1));
+  // Large hashes on a worker thread only with cores to spare (store/hash-offload.ts).
+  setHashOffload(offloadWorthIt(availableParallelism(), worker ? config.workers : 1));
   // The access log (a line per request) reaches stdout in one write per event-loop turn; a worker's
   // writes stay under PIPE_BUF so lines of several workers on one pipe never interleave.
   const accessLog = pino(

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { OffloadedHash, openOffloadStreams } from './hash-offload.js';
+import { OffloadedHash, offloadWorthIt, openOffloadStreams } from './hash-offload.js';
 
 const MiB = 1024 * 1024;
 
@@ -27,6 +27,17 @@ function blocksOf(data: Buffer, size: number): string[] {
     );
   return out;
 }
+
+describe('offloadWorthIt', () => {
+  it('turns the offload on only with two CPUs beyond the serving processes (measured: one spare core is a loss)', () => {
+    assert.equal(offloadWorthIt(2, 2), false, 'default workers on 2 CPUs');
+    assert.equal(offloadWorthIt(2, 1), false, '--workers 1 on 2 CPUs: the test machine, where it measured slower');
+    assert.equal(offloadWorthIt(4, 4), false, 'default workers on 4 CPUs');
+    assert.equal(offloadWorthIt(3, 1), true);
+    assert.equal(offloadWorthIt(8, 2), true);
+    assert.equal(offloadWorthIt(1, 1), false);
+  });
+});
 
 describe('OffloadedHash', () => {
   it('md5, sha1, sha256 and block digests equal node:crypto in place, for odd chunk sizes', async () => {

@@ -13,15 +13,26 @@ import type { FromWorker, ToWorker } from './hash-worker.js';
 export const OFFLOAD_MIN = 1024 * 1024;
 
 /**
- * Whether large hashes go to a worker thread at all. Only worth it with a core to spare: where every
+ * Whether large hashes go to a worker thread at all. Only worth it with cores to spare: where every
  * core already runs a serving process (the default `--workers`, one per CPU), the thread competes
  * with the other workers and the copy into shared memory is pure cost — measured on the 2-core test
  * machine, offloading made GET 64 MiB 0.78×, PUT 64 MiB 0.88× and multipart 0.93× of the same
- * server hashing in place (docs/performance.md, "Round two: large objects"). serve.ts decides.
+ * server hashing in place (docs/performance.md, "Round two: large objects"). One spare core is not
+ * enough either: `--workers 1` on the same machine spent 8.2 against 6.1 ms of CPU per MiB PUT and
+ * 3.5 against 2.2 per MiB read, and was slower, one stream or two, with the offload than without
+ * (docs/performance.md, "The floor under the missed targets"). serve.ts decides (offloadWorthIt).
  */
 let offloadOn = true;
 
-/** Turns the offload on or off for this process (serve.ts: on when CPUs > serving processes). */
+/** CPUs beyond the serving processes that the offload needs before it is turned on. */
+export const OFFLOAD_SPARE_CPUS = 2;
+
+/** Whether a server of `processes` serving processes on `cpus` CPUs hashes large bodies on threads. */
+export function offloadWorthIt(cpus: number, processes: number): boolean {
+  return cpus - processes >= OFFLOAD_SPARE_CPUS;
+}
+
+/** Turns the offload on or off for this process (serve.ts: offloadWorthIt). */
 export function setHashOffload(on: boolean): void {
   offloadOn = on;
 }
