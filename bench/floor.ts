@@ -10,8 +10,8 @@
 //          hash, the ETag's MD5, MD5 and SHA-256; node:http reading 1 MiB blocks, with and without a
 //          SHA-256 per block; Strata (presigned, UNSIGNED-PAYLOAD); nginx (sendfile; its WebDAV PUT
 //          does not sync).
-//   node dist/bench/floor.js [ROUNDS=5] [SECONDS=3] [--only small|large] [--main DIST/src/main.js]
-//   (--main: another build's Strata; loops bounded)
+//   node dist/bench/floor.js [ROUNDS=5] [SECONDS=3] [--only small|large] [--before DIST/src/main.js]
+//   (--before: another build's Strata as one more side, e.g. main's before a change; loops bounded)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -82,13 +82,13 @@ async function measure(title: string, unit: string, cpuUnit: 'µs' | 'ms', cells
     }
   }
   process.stdout.write(`\n${title} (median of ${rounds} rounds)\n`);
-  process.stdout.write(`  ${'side'.padEnd(44)} ${unit.padStart(12)}   server CPU per ${unit === 'req/s' ? 'request' : 'MiB'}\n`);
+  process.stdout.write(`  ${'side'.padEnd(56)} ${unit.padStart(12)}   server CPU per ${unit === 'req/s' ? 'request' : 'MiB'}\n`);
   const digits = cpuUnit === 'µs' ? 1 : 2;
   for (const cell of cells) {
     const rs = median(rate.get(cell.label)!).toFixed(unit === 'req/s' ? 0 : 1);
     const cs = cpu.get(cell.label)!;
     const range = `${Math.min(...cs).toFixed(digits)}–${Math.max(...cs).toFixed(digits)}`;
-    process.stdout.write(`  ${cell.label.padEnd(44)} ${rs.padStart(12)}   ${median(cs).toFixed(digits)} ${cpuUnit} (${range})\n`);
+    process.stdout.write(`  ${cell.label.padEnd(56)} ${rs.padStart(12)}   ${median(cs).toFixed(digits)} ${cpuUnit} (${range})\n`);
   }
 }
 
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     return at >= 0 ? args[at + 1] : undefined;
   };
   const only = flagValue('--only');
-  const strataMain = flagValue('--main');
+  const before = flagValue('--before');
   const pos = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
   const rounds = Math.min(20, Math.max(1, Number(pos[0] ?? 5)));
   const seconds = Math.min(30, Math.max(1, Number(pos[1] ?? 3)));
@@ -121,23 +121,33 @@ async function main(): Promise<void> {
     sides.push(raw);
     const bare = await startFloor('http', floorDir);
     sides.push(bare);
-    const s = await startStrata({
-      dataDir: join(dir, 'data'),
-      logFile: join(dir, 'strata.log'),
-      args: ['--workers', '1'],
-      ...(strataMain ? { main: strataMain } : {}),
-    });
-    const st: Side = { name: 'Strata --workers 1', port: s.port, pids: s.pids, stop: s.stop };
-    sides.push(st);
-    const host = `${HOST}:${s.port}`;
-    const control = async (method: string, path: string, body?: Buffer) => {
-      const { target, headers } = signHeaders(ROOT, host, method, path);
-      const res = await requestOnce(HOST, s.port, { head: buildHead(method, target, host, headers, body?.length ?? 0), body: body && [body], keepBody: true });
-      if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status}`);
+    /** A Strata side (this build, or another one's main.js) with bucket `bench` and its 4 KiB object `k`. */
+    const strataSide = async (name: string, main?: string) => {
+      const s = await startStrata({
+        dataDir: join(dir, `data-${sides.length}`),
+        logFile: join(dir, `strata-${sides.length}.log`),
+        args: ['--workers', '1'],
+        ...(main ? { main } : {}),
+      });
+      const side: Side = { name, port: s.port, pids: s.pids, stop: s.stop };
+      sides.push(side);
+      const host = `${HOST}:${s.port}`;
+      const control = async (method: string, path: string, body?: Buffer) => {
+        const { target, headers } = signHeaders(ROOT, host, method, path);
+        const res = await requestOnce(HOST, s.port, {
+          head: buildHead(method, target, host, headers, body?.length ?? 0),
+          body: body && [body],
+          keepBody: true,
+        });
+        if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status}`);
+      };
+      await control('PUT', objectPath('bench'));
+      await control('PUT', objectPath('bench', 'k'), Buffer.alloc(4096, 7));
+      const target = (method: string, key: string) => presign(ROOT, host, method, objectPath('bench', key));
+      return { side, getK: target('GET', 'k'), putBig: target('PUT', 'big'), getBig: target('GET', 'big') };
     };
-    await control('PUT', objectPath('bench'));
-    await control('PUT', objectPath('bench', 'k'), Buffer.alloc(4096, 7));
-    const getK = presign(ROOT, host, 'GET', objectPath('bench', 'k'));
+    const stratas = [await strataSide('Strata --workers 1')];
+    if (before !== undefined) stratas.push(await strataSide('Strata --workers 1, --before build', before));
 
     if (only === undefined || only === 'small') {
       const wrkCell = (label: string, side: Side, path: string): Cell => ({
@@ -153,13 +163,12 @@ async function main(): Promise<void> {
         wrkCell('nginx, 1 worker (static file)', ng, '/bench/k'),
         wrkCell('node:net, no HTTP parser', raw, '/small'),
         wrkCell('node:http, bare', bare, '/small'),
-        wrkCell('Strata --workers 1 (presigned GET)', st, getK),
+        ...stratas.map((x) => wrkCell(`${x.side.name} (presigned GET)`, x.side, x.getK)),
       ];
       await measure(`GET 4 KiB, c16, ${seconds} s per round and side`, 'req/s', 'µs', cells, rounds);
     }
 
     if (only === undefined || only === 'large') {
-      const putBig = presign(ROOT, host, 'PUT', objectPath('bench', 'big'));
       /** LARGE_PER_ROUND requests one after another on one connection; ops in MiB. */
       const seqCell = (label: string, side: Side, make: () => HttpRequest): Cell => ({
         label,
@@ -185,15 +194,14 @@ async function main(): Promise<void> {
         seqCell('node:http + fdatasync, no hash', bare, put(bare, '/put?hash=none')),
         seqCell('node:http + fdatasync, MD5', bare, put(bare, '/put?hash=md5')),
         seqCell('node:http + fdatasync, MD5 + SHA-256', bare, put(bare, '/put?hash=md5%2Bsha256')),
-        seqCell('Strata --workers 1 (presigned PUT)', st, put(st, putBig)),
+        ...stratas.map((x) => seqCell(`${x.side.name} (presigned PUT)`, x.side, put(x.side, x.putBig))),
       ];
       await measure(`PUT 64 MiB, one at a time, ${LARGE_PER_ROUND} per round and side`, 'MiB/s', 'ms', puts, rounds);
-      const getBig = presign(ROOT, host, 'GET', objectPath('bench', 'big'));
       const gets = [
         seqCell('nginx (sendfile)', ng, get(ng, '/bench/large')),
         seqCell('node:http, 1 MiB reads', bare, get(bare, '/large?hash=none')),
         seqCell('node:http, 1 MiB reads + SHA-256 each', bare, get(bare, '/large?hash=sha256')),
-        seqCell('Strata --workers 1 (presigned GET)', st, get(st, getBig)),
+        ...stratas.map((x) => seqCell(`${x.side.name} (presigned GET)`, x.side, get(x.side, x.getBig))),
       ];
       await measure(`GET 64 MiB, one at a time, ${LARGE_PER_ROUND} per round and side`, 'MiB/s', 'ms', gets, rounds);
     }

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { describe, it } from 'node:test';
-import { openOffloadStreams } from '../store/hash-offload.js';
+import { after, before, describe, it } from 'node:test';
+import { offloadStats, openOffloadStreams, setHashOffload } from '../store/hash-offload.js';
 import { objectBody } from './body.js';
 import type { RequestContext } from './context.js';
 import { S3Error } from './errors.js';
@@ -52,6 +52,16 @@ async function noStreamLeft(): Promise<void> {
 }
 
 describe('objectBody, large bodies (hashed off the event loop)', () => {
+  // The offload is off until serve.ts turns it on (offloadWorthIt); these cases need it on.
+  let streamsBefore = 0;
+  before(() => {
+    setHashOffload(true);
+    streamsBefore = offloadStats.streams;
+  });
+  after(() => {
+    setHashOffload(false);
+    assert.ok(offloadStats.streams > streamsBefore, 'the bodies went to the hash worker');
+  });
   const body = randomBytes(3 * MiB + 17);
   const md5 = createHash('md5').update(body);
   const md5Hex = md5.copy().digest('hex');

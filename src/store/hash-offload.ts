@@ -22,7 +22,7 @@ export const OFFLOAD_MIN = 1024 * 1024;
  * 3.5 against 2.2 per MiB read, and was slower, one stream or two, with the offload than without
  * (docs/performance.md, "The floor under the missed targets"). serve.ts decides (offloadWorthIt).
  */
-let offloadOn = true;
+let offloadOn = false;
 
 /** CPUs beyond the serving processes that the offload needs before it is turned on. */
 export const OFFLOAD_SPARE_CPUS = 2;
@@ -32,7 +32,7 @@ export function offloadWorthIt(cpus: number, processes: number): boolean {
   return cpus - processes >= OFFLOAD_SPARE_CPUS;
 }
 
-/** Turns the offload on or off for this process (serve.ts: offloadWorthIt). */
+/** Turns the offload on or off for this process (serve.ts: offloadWorthIt; off until asked). */
 export function setHashOffload(on: boolean): void {
   offloadOn = on;
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import Database from 'better-sqlite3';
-import { BLOCK_SIZE, HEADER_SIZE, blockDigest, encodeFooter } from '../../src/store/data/piece-format.js';
+import { BLOCK_SIZE, HEADER_SIZE, encodeFooter, parseHeader } from '../../src/store/data/piece-format.js';
 import { SEALED_HEADER_BYTES, SEALED_TAG_BYTES, sealedSize } from '../../src/store/sealed.js';
 import { DAMAGED } from '../../src/store/verified-read.js';
 import { newBucketName } from '../helpers/clients.js';
@@ -81,8 +81,10 @@ async function rewriteSealed(file: string, plain: number, change: (sealed: Buffe
   const raw = await readFile(file);
   const header = raw.subarray(0, HEADER_SIZE);
   const sealed = change(Buffer.from(raw.subarray(HEADER_SIZE, HEADER_SIZE + sealedSize(plain))));
+  const parsed = parseHeader(header);
+  if ('error' in parsed) throw new Error(`${file}: ${parsed.error}`);
   const digests: Buffer[] = [];
-  for (let at = 0; at < sealed.length; at += BLOCK_SIZE) digests.push(blockDigest(sealed.subarray(at, at + BLOCK_SIZE)));
+  for (let at = 0; at < sealed.length; at += BLOCK_SIZE) digests.push(parsed.hash.digest(sealed.subarray(at, at + BLOCK_SIZE)));
   await writeFile(file, Buffer.concat([header, sealed, encodeFooter(header, digests, sealed.length)]));
 }
 

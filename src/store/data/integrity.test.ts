@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { PieceError, type PieceFault } from '../errors.js';
 import type { DataRef } from '../types.js';
+import { setHashOffload } from '../hash-offload.js';
 import { DirDataStore } from './dir.js';
+import { XXH3_128 } from './erasure/block-hash.js';
 import { BLOCK_SIZE, BlockHasher, HEADER_SIZE, PIECE_MAGIC, footerSize, pieceFileSize } from './piece-format.js';
 
 const MiB = 1024 * 1024;
@@ -67,26 +69,46 @@ describe('DirDataStore piece format 1 and verified reads', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('Write › file = header, the bytes, one SHA-256 per 1 MiB block, length, footer checksum', async () => {
+  it('Write › file = header (block hash 2: XXH3-128), the bytes, one 16-byte digest per 1 MiB block, length, footer checksum', async () => {
     const body = pattern(2 * MiB + 100);
     const ref = await store.write(chunks(body, 65_537));
     assert.equal(ref.size, body.length);
     const file = await readFile(fileOf(ref));
     assert.equal(file.length, pieceFileSize(body.length));
-    assert.equal(file.length, HEADER_SIZE + body.length + 3 * 32 + 8 + 32);
+    assert.equal(file.length, HEADER_SIZE + body.length + 3 * 16 + 8 + 32);
     assert.ok(file.subarray(0, 16).equals(PIECE_MAGIC));
-    assert.deepEqual([file.readUInt32BE(16), file.readUInt32BE(20), file.readUInt32BE(24), file.readUInt32BE(28)], [1, BLOCK_SIZE, 1, 0]);
+    assert.deepEqual([file.readUInt32BE(16), file.readUInt32BE(20), file.readUInt32BE(24), file.readUInt32BE(28)], [1, BLOCK_SIZE, 2, 0]);
     assert.ok(file.subarray(HEADER_SIZE, HEADER_SIZE + body.length).equals(body));
-    // Block checksums computed independently of the code under test.
+    // Block checksums from the whole block in one call (the hash itself is checked against known
+    // answers of the xxHash spec in erasure/codec.test.ts); the writer hashed 64 KiB chunks.
     const footer = file.subarray(HEADER_SIZE + body.length);
     for (let i = 0; i < 3; i++) {
       const block = body.subarray(i * MiB, (i + 1) * MiB);
-      assert.equal(footer.subarray(i * 32, (i + 1) * 32).toString('hex'), createHash('sha256').update(block).digest('hex'), `block ${i}`);
+      assert.equal(footer.subarray(i * 16, (i + 1) * 16).toString('hex'), XXH3_128.digest(block).toString('hex'), `block ${i}`);
     }
-    assert.equal(footer.readBigUInt64BE(96), BigInt(body.length));
-    const self = createHash('sha256').update(file.subarray(0, HEADER_SIZE)).update(footer.subarray(0, 104)).digest();
-    assert.ok(footer.subarray(104).equals(self));
+    assert.equal(footer.readBigUInt64BE(48), BigInt(body.length));
+    const self = createHash('sha256').update(file.subarray(0, HEADER_SIZE)).update(footer.subarray(0, 56)).digest();
+    assert.ok(footer.subarray(56).equals(self));
     assert.ok((await readAll(store.read(ref))).equals(body));
+  });
+
+  it('Write › with the offload on, a piece keeps SHA-256 (block hash 1, 32-byte digests), computed independently here; it reads back', async () => {
+    setHashOffload(true);
+    try {
+      const body = pattern(2 * MiB + 100);
+      const ref = await store.write(chunks(body, 65_537));
+      const file = await readFile(fileOf(ref));
+      assert.equal(file.readUInt32BE(24), 1);
+      assert.equal(file.length, HEADER_SIZE + body.length + 3 * 32 + 8 + 32);
+      const footer = file.subarray(HEADER_SIZE + body.length);
+      for (let i = 0; i < 3; i++) {
+        const block = body.subarray(i * MiB, (i + 1) * MiB);
+        assert.equal(footer.subarray(i * 32, (i + 1) * 32).toString('hex'), createHash('sha256').update(block).digest('hex'), `block ${i}`);
+      }
+      assert.ok((await readAll(store.read(ref))).equals(body));
+    } finally {
+      setHashOffload(false);
+    }
   });
 
   it('Write › an empty piece has a header and a footer without digests; it reads as 0 bytes', async () => {

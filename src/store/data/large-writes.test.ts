@@ -11,7 +11,7 @@ import { PieceError } from '../errors.js';
 import { offloadStats, openOffloadStreams, setHashOffload } from '../hash-offload.js';
 import { DirDataStore, DURABILITY_CALLS, type DurabilityCalls } from './dir.js';
 import { WRITE_BATCH } from './batch-writer.js';
-import { BLOCK_SIZE, HEADER_SIZE, DIGEST_SIZE } from './piece-format.js';
+import { BLOCK_SIZE, HASH_SHA256, HASH_XXH3_128, HEADER_SIZE, PIECE_SHA256, PIECE_XXH3_128 } from './piece-format.js';
 
 const MiB = 1024 * 1024;
 
@@ -24,6 +24,7 @@ describe('DirDataStore, large pieces', () => {
   let store: DirDataStore;
   const calls: string[] = [];
   beforeEach(async () => {
+    setHashOffload(true); // off until serve.ts turns it on; the cases below say when they want it off
     root = await mkdtemp(join(tmpdir(), 'strata-large-'));
     calls.length = 0;
     const counting: DurabilityCalls = {
@@ -33,15 +34,19 @@ describe('DirDataStore, large pieces', () => {
     };
     store = await DirDataStore.open(root, counting);
   });
-  /** The footer's digests, block by block, are those of the data; the piece reads back whole. */
-  const checkFooterAndRead = async (ref: Awaited<ReturnType<DirDataStore['write']>>, data: Buffer) => {
+  /**
+   * The header names `hashId`; the footer's digests, block by block, are that hash's of the data
+   * (SHA-256 computed here by node:crypto, XXH3-128 by the block hash module); the piece reads back whole.
+   */
+  const checkFooterAndRead = async (ref: Awaited<ReturnType<DirDataStore['write']>>, data: Buffer, hashId: number) => {
     const file = await readFile(join(root, 'objects', ref.id.slice(0, 2), ref.id));
+    assert.equal(file.readUInt32BE(24), hashId, 'the block hash the header names');
+    const size = hashId === HASH_SHA256 ? PIECE_SHA256.size : PIECE_XXH3_128.size;
     for (let b = 0; b < Math.ceil(data.length / BLOCK_SIZE); b++) {
-      const want = createHash('sha256')
-        .update(data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE))
-        .digest();
-      const at = HEADER_SIZE + data.length + b * DIGEST_SIZE;
-      assert.ok(file.subarray(at, at + DIGEST_SIZE).equals(want), `block ${b}`);
+      const block = data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE);
+      const want = hashId === HASH_SHA256 ? createHash('sha256').update(block).digest() : PIECE_XXH3_128.digest(block);
+      const at = HEADER_SIZE + data.length + b * size;
+      assert.ok(file.subarray(at, at + size).equals(want), `block ${b}`);
     }
     const back: Buffer[] = [];
     for await (const c of store.read(ref)) back.push(c);
@@ -62,6 +67,7 @@ describe('DirDataStore, large pieces', () => {
     assert.ok(Buffer.concat(served).equals(data.subarray(0, block * MiB)));
   };
   afterEach(async () => {
+    setHashOffload(false);
     await store.close();
     await rm(root, { recursive: true, force: true });
   });
@@ -78,8 +84,9 @@ describe('DirDataStore, large pieces', () => {
       calls.filter((c) => c !== 'syncDir:shard'),
       ['syncFile', 'rename', 'syncDir:dir'],
     );
-    // The footer's digests, block by block, are those of the data (block 0 hashed in place, the rest off-thread).
-    await checkFooterAndRead(ref, data);
+    // The footer's digests, block by block, are those of the data (block 0 hashed in place, the rest
+    // off-thread, which runs SHA-256: the piece says so).
+    await checkFooterAndRead(ref, data, HASH_SHA256);
   });
 
   it('three large pieces written at once, in odd chunk sizes → each reads back whole', async () => {
@@ -99,18 +106,37 @@ describe('DirDataStore, large pieces', () => {
     await damageAndRead(ref, data, 3, 777);
   });
 
-  it('offload off (every core runs a worker): the blocks are hashed in place, the footer holds the same digests, a damaged block still stops the read', async () => {
+  it('offload off (every core runs a worker): the blocks are hashed in place with XXH3-128, the header says so, a damaged block still stops the read', async () => {
     setHashOffload(false);
     try {
       const data = randomBytes(4 * MiB + 5);
       const before = offloadStats.streams;
       const ref = await store.write(inChunks(data, 64 * 1024));
-      await checkFooterAndRead(ref, data);
+      await checkFooterAndRead(ref, data, HASH_XXH3_128);
       assert.equal(offloadStats.streams, before, 'nothing went to the hash worker');
       await damageAndRead(ref, data, 2, 9);
     } finally {
       setHashOffload(true);
     }
+  });
+
+  it('a SHA-256 piece (written with the offload on, or before XXH3-128) read with the offload off: checked in place, a damaged block still stops the read', async () => {
+    const data = randomBytes(3 * MiB + 11);
+    const ref = await store.write(inChunks(data, 64 * 1024));
+    setHashOffload(false);
+    const before = offloadStats.streams;
+    await checkFooterAndRead(ref, data, HASH_SHA256);
+    await damageAndRead(ref, data, 1, 4242);
+    assert.equal(offloadStats.streams, before, 'nothing went to the hash worker');
+  });
+
+  it('an XXH3-128 piece read with the offload on: checked in place (the threads run SHA-256 only), a damaged block still stops the read', async () => {
+    setHashOffload(false);
+    const data = randomBytes(3 * MiB + 11);
+    const ref = await store.write(inChunks(data, 64 * 1024));
+    setHashOffload(true);
+    await checkFooterAndRead(ref, data, HASH_XXH3_128);
+    await damageAndRead(ref, data, 2, 1);
   });
 
   it('a source that fails after several MiB → rejected, nothing remains, no hash stream left open', async () => {

@@ -1,6 +1,10 @@
 // The byte layout of a data piece file (piece format 1): a header, the object bytes, a footer of
-// SHA-256 block checksums. Pure encoding/decoding and the checks a reader makes; docs/on-disk-format.md.
+// block checksums (XXH3-128, or SHA-256 in pieces written before it or whose blocks were hashed on
+// the offload threads: the header names which). Pure encoding/decoding and the checks a reader
+// makes; docs/on-disk-format.md.
 import { createHash } from 'node:crypto';
+import { SHA256, XXH3_128 } from './erasure/block-hash.js';
+import type { BlockHash } from './erasure/types.js';
 
 export { PieceError, type PieceFault } from '../errors.js';
 
@@ -16,32 +20,51 @@ export const PIECE_FORMAT = 1;
 export const HEADER_SIZE = 32;
 /** Bytes of object data per checksum: one read (one thread-pool job) and one verification per block. */
 export const BLOCK_SIZE = 1024 * 1024;
-/** Hash algorithm ids in the header. 1 = SHA-256 (SHA-NI on x86 and ARMv8 crypto: measured, see the doc). */
+/** A block hash as a piece header names it (its id at byte 24). */
+export interface PieceHash extends BlockHash {
+  readonly id: number;
+}
+/** Hash algorithm 1: SHA-256, 32-byte digests (every piece written before XXH3-128). */
 export const HASH_SHA256 = 1;
-export const DIGEST_SIZE = 32;
+/** Hash algorithm 2: XXH3-128, 16-byte digests: 2–3× SHA-256 here (docs/performance.md, "Block hash candidates"). */
+export const HASH_XXH3_128 = 2;
+export const PIECE_SHA256: PieceHash = { ...SHA256, id: HASH_SHA256 };
+export const PIECE_XXH3_128: PieceHash = { ...XXH3_128, id: HASH_XXH3_128 };
+/**
+ * The block hash of new pieces whose blocks are hashed on the event loop. Pieces whose later blocks
+ * go to the offload threads (hash-offload.ts, which run SHA-256) are written with PIECE_SHA256.
+ */
+export const PIECE_HASH = PIECE_XXH3_128;
+/** Digest length of the footer's own check: SHA-256, whatever the block hash. */
+const CHECK_SIZE = 32;
 /** Footer after the n block digests: the data length (u64) and the SHA-256 of header + digests + length. */
-const TRAILER_SIZE = 8 + DIGEST_SIZE;
+const TRAILER_SIZE = 8 + CHECK_SIZE;
+
+/** The block hash of header algorithm id `id`, or undefined for an unknown id. */
+export function pieceHashOf(id: number): PieceHash | undefined {
+  return id === HASH_XXH3_128 ? PIECE_XXH3_128 : id === HASH_SHA256 ? PIECE_SHA256 : undefined;
+}
 
 export function blockCount(size: number, blockSize = BLOCK_SIZE): number {
   return Math.ceil(size / blockSize);
 }
 
-/** Footer length for a piece of `size` data bytes. */
-export function footerSize(size: number, blockSize = BLOCK_SIZE): number {
-  return blockCount(size, blockSize) * DIGEST_SIZE + TRAILER_SIZE;
+/** Footer length for a piece of `size` data bytes whose block digests are `digestSize` bytes. */
+export function footerSize(size: number, blockSize = BLOCK_SIZE, digestSize = PIECE_HASH.size): number {
+  return blockCount(size, blockSize) * digestSize + TRAILER_SIZE;
 }
 
 /** The file length of a format-1 piece holding `size` bytes. */
-export function pieceFileSize(size: number, blockSize = BLOCK_SIZE): number {
-  return HEADER_SIZE + size + footerSize(size, blockSize);
+export function pieceFileSize(size: number, blockSize = BLOCK_SIZE, digestSize = PIECE_HASH.size): number {
+  return HEADER_SIZE + size + footerSize(size, blockSize, digestSize);
 }
 
-export function encodeHeader(blockSize = BLOCK_SIZE): Buffer {
+export function encodeHeader(blockSize = BLOCK_SIZE, hash: PieceHash = PIECE_HASH): Buffer {
   const h = Buffer.alloc(HEADER_SIZE);
   PIECE_MAGIC.copy(h, 0);
   h.writeUInt32BE(PIECE_FORMAT, 16);
   h.writeUInt32BE(blockSize, 20);
-  h.writeUInt32BE(HASH_SHA256, 24);
+  h.writeUInt32BE(hash.id, 24);
   return h;
 }
 
@@ -49,29 +72,41 @@ export function hasMagic(head: Buffer): boolean {
   return head.length >= PIECE_MAGIC.length && head.subarray(0, PIECE_MAGIC.length).equals(PIECE_MAGIC);
 }
 
-/** The block size of a format-1 header, or a description of what is wrong with it. */
-export function parseHeader(h: Buffer): { blockSize: number } | { error: string } {
+/** The block size and block hash of a format-1 header, or a description of what is wrong with it. */
+export function parseHeader(h: Buffer): { blockSize: number; hash: PieceHash } | { error: string } {
   if (h.length < HEADER_SIZE || !hasMagic(h)) return { error: 'no piece header' };
   const format = h.readUInt32BE(16);
   const blockSize = h.readUInt32BE(20);
   const alg = h.readUInt32BE(24);
   if (format !== PIECE_FORMAT) return { error: `unknown piece format ${format}` };
-  if (alg !== HASH_SHA256) return { error: `unknown block hash algorithm ${alg}` };
+  const hash = pieceHashOf(alg);
+  if (hash === undefined) return { error: `unknown block hash algorithm ${alg}` };
   // A power of two between 4 KiB and 64 MiB: anything else is a damaged header.
   if (blockSize < 4096 || blockSize > 64 * 1024 * 1024 || (blockSize & (blockSize - 1)) !== 0) return { error: `invalid block size ${blockSize}` };
   if (h.readUInt32BE(28) !== 0) return { error: 'reserved header field not zero' };
-  return { blockSize };
+  return { blockSize, hash };
 }
 
-export function blockDigest(bytes: Buffer): Buffer {
-  return createHash('sha256').update(bytes).digest();
+/** The block hash a header written by encodeHeader names. */
+function hashOfHeader(header: Buffer): PieceHash {
+  const hash = pieceHashOf(header.readUInt32BE(24));
+  if (hash === undefined) throw new Error(`unknown block hash algorithm ${header.readUInt32BE(24)}`);
+  return hash;
 }
 
-/** Footer = digests, data length, SHA-256(header ‖ digests ‖ length). */
+export function blockDigest(bytes: Buffer, hash: PieceHash = PIECE_HASH): Buffer {
+  return hash.digest(bytes);
+}
+
+/** Footer = digests (of the header's block hash), data length, SHA-256(header ‖ digests ‖ length). */
 export function encodeFooter(header: Buffer, digests: Buffer[], size: number): Buffer {
-  const f = Buffer.alloc(digests.length * DIGEST_SIZE + TRAILER_SIZE);
-  digests.forEach((d, i) => d.copy(f, i * DIGEST_SIZE));
-  const lenAt = digests.length * DIGEST_SIZE;
+  const digestSize = hashOfHeader(header).size;
+  const f = Buffer.alloc(digests.length * digestSize + TRAILER_SIZE);
+  digests.forEach((d, i) => {
+    if (d.length !== digestSize) throw new Error(`a block digest of ${d.length} bytes in a footer of ${digestSize}-byte digests`);
+    d.copy(f, i * digestSize);
+  });
+  const lenAt = digests.length * digestSize;
   f.writeBigUInt64BE(BigInt(size), lenAt);
   createHash('sha256')
     .update(header)
@@ -82,10 +117,10 @@ export function encodeFooter(header: Buffer, digests: Buffer[], size: number): B
 }
 
 /** The block digests of a footer read for a piece of `size` bytes, or what is wrong with it. */
-export function parseFooter(header: Buffer, f: Buffer, size: number, blockSize: number): { digests: Buffer } | { error: string } {
+export function parseFooter(header: Buffer, f: Buffer, size: number, blockSize: number, digestSize: number): { digests: Buffer } | { error: string } {
   const n = blockCount(size, blockSize);
-  if (f.length !== n * DIGEST_SIZE + TRAILER_SIZE) return { error: 'footer of the wrong length' };
-  const lenAt = n * DIGEST_SIZE;
+  if (f.length !== n * digestSize + TRAILER_SIZE) return { error: 'footer of the wrong length' };
+  const lenAt = n * digestSize;
   const stored = f.readBigUInt64BE(lenAt);
   if (stored !== BigInt(size)) return { error: `footer says ${stored} data bytes, the record ${size}` };
   const check = createHash('sha256')
@@ -98,20 +133,26 @@ export function parseFooter(header: Buffer, f: Buffer, size: number, blockSize: 
 
 /**
  * Block digests of a stream of chunks of any sizes, as a piece is written: each BLOCK_SIZE bytes
- * (and the last, shorter block) get one SHA-256.
+ * (and the last, shorter block) get one digest of `hash`. A block's chunks are kept (by reference:
+ * the writer holds them until they are written anyway) and hashed together when the block is
+ * complete, so the hash runs start to end in one synchronous call (XXH3-128's WebAssembly hasher
+ * is one per process: it must never be left half-way across an await).
  */
 export class BlockHasher {
   readonly digests: Buffer[] = [];
-  private hash = createHash('sha256');
+  private parts: Buffer[] = [];
   private inBlock = 0;
 
-  constructor(private readonly blockSize = BLOCK_SIZE) {}
+  constructor(
+    private readonly blockSize = BLOCK_SIZE,
+    private readonly hash: PieceHash = PIECE_HASH,
+  ) {}
 
   update(chunk: Buffer): void {
     let off = 0;
     while (off < chunk.length) {
       const take = Math.min(chunk.length - off, this.blockSize - this.inBlock);
-      this.hash.update(off === 0 && take === chunk.length ? chunk : chunk.subarray(off, off + take));
+      this.parts.push(off === 0 && take === chunk.length ? chunk : chunk.subarray(off, off + take));
       off += take;
       this.inBlock += take;
       if (this.inBlock === this.blockSize) this.endBlock();
@@ -125,8 +166,8 @@ export class BlockHasher {
   }
 
   private endBlock(): void {
-    this.digests.push(this.hash.digest());
-    this.hash = createHash('sha256');
+    this.digests.push(this.hash.digestParts(this.parts));
+    this.parts = [];
     this.inBlock = 0;
   }
 }

@@ -1,10 +1,11 @@
 // Reads a byte range of one piece file and yields only bytes it has verified: the file's length
-// against the record, and (format 1) each block against its SHA-256 before any of its bytes leave.
+// against the record, and (format 1) each block against its checksum (the block hash the header
+// names) before any of its bytes leave.
 import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError } from '../errors.js';
 import type { DataRef } from '../types.js';
 import { borrowSlab, offloads, returnSlab, sha256Offloaded } from '../hash-offload.js';
-import { DIGEST_SIZE, HEADER_SIZE, PIECE_MAGIC, blockDigest, footerSize, hasMagic, parseFooter, parseHeader, pieceFileSize } from './piece-format.js';
+import { HASH_SHA256, HEADER_SIZE, PIECE_MAGIC, footerSize, hasMagic, parseFooter, parseHeader, pieceFileSize } from './piece-format.js';
 
 /** Blocks read (and checked) ahead of the one being yielded. */
 const READ_AHEAD = 2;
@@ -12,7 +13,7 @@ const READ_AHEAD = 2;
 interface ReadBlock {
   buf: Buffer;
   got: number;
-  /** The block's SHA-256 (when checked and read whole). */
+  /** The block's digest (when checked and read whole). */
   digest?: Buffer;
 }
 
@@ -73,20 +74,22 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
 
     const parsed = parseHeader(head);
     if ('error' in parsed) throw fail('format', parsed.error);
-    const { blockSize } = parsed;
-    const expected = pieceFileSize(size, blockSize);
+    const { blockSize, hash } = parsed;
+    const digestSize = hash.size;
+    const expected = pieceFileSize(size, blockSize, digestSize);
     if (fileLength !== expected) throw fail('length', `file of ${fileLength} bytes, a piece of ${size} data bytes has ${expected}`);
-    const footer = Buffer.alloc(footerSize(size, blockSize));
+    const footer = Buffer.alloc(footerSize(size, blockSize, digestSize));
     if ((await readAt(fh, footer, HEADER_SIZE + size)) !== footer.length) throw fail('short-read', 'the file ended inside its footer');
-    const table = parseFooter(head, footer, size, blockSize);
+    const table = parseFooter(head, footer, size, blockSize, digestSize);
     if ('error' in table) throw fail('format', table.error);
     const { digests } = table;
 
-    // Large pieces: each block is read into pooled shared memory and checked by a worker thread
-    // (hash-offload.ts), two blocks ahead of the one being yielded, then copied out (one memcpy)
-    // so the slab goes back to the pool; a small piece's block is checked here (a thread's round
-    // trip costs more than its hash).
-    const offload = blockChecks && offloads(size);
+    // Large SHA-256 pieces where the offload is on: each block is read into pooled shared memory and
+    // checked by a worker thread (hash-offload.ts, SHA-256 only), two blocks ahead of the one being
+    // yielded, then copied out (one memcpy) so the slab goes back to the pool. Otherwise (a small
+    // piece: a thread's round trip costs more than its hash; XXH3-128, 2–3× cheaper) each block is
+    // checked here.
+    const offload = blockChecks && hash.id === HASH_SHA256 && offloads(size);
     const readBlock = (block: number): Promise<ReadBlock> => {
       const len = Math.min(blockSize, size - block * blockSize);
       const at = HEADER_SIZE + block * blockSize;
@@ -104,7 +107,7 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
         : (async () => {
             const buf = Buffer.allocUnsafe(len);
             const got = await readAt(fh, buf, at);
-            return { buf, got, digest: blockChecks && got === len ? blockDigest(buf) : undefined };
+            return { buf, got, digest: blockChecks && got === len ? hash.digest(buf) : undefined };
           })();
       p.catch(() => undefined); // handled where it is awaited (or dropped when the reader stops early)
       return p;
@@ -124,7 +127,7 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
         const blockStart = block * blockSize;
         if (got !== buf.length) throw fail('short-read', `the file ended inside block ${block}`);
         // Verified before a byte of it is yielded: a damaged block is never sent, not even in part.
-        if (blockChecks && !digest!.equals(digests.subarray(block * DIGEST_SIZE, (block + 1) * DIGEST_SIZE))) {
+        if (blockChecks && !digest!.equals(digests.subarray(block * digestSize, (block + 1) * digestSize))) {
           throw fail('checksum', `block ${block} (data bytes ${blockStart}-${blockStart + buf.length - 1}) does not match its checksum`);
         }
         const from = Math.max(start, blockStart) - blockStart;

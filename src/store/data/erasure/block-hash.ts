@@ -19,12 +19,23 @@ export const XXH3_128: BlockHash = {
     const d = xxh128.init().update(data).digest('binary');
     return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   },
+  digestParts: (parts: readonly Buffer[]): Buffer => {
+    const h = xxh128.init();
+    for (const p of parts) h.update(p);
+    const d = h.digest('binary');
+    return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  },
 };
 
 export const SHA256: BlockHash = {
   name: 'sha256',
   size: 32,
   digest: (data: Buffer): Buffer => createHash('sha256').update(data).digest(),
+  digestParts: (parts: readonly Buffer[]): Buffer => {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return h.digest();
+  },
 };
 
 /** The hash new shards are written with. */

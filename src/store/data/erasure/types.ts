@@ -27,6 +27,8 @@ export interface BlockHash {
   readonly size: number;
   /** Digest of `data`. */
   digest(data: Buffer): Buffer;
+  /** Digest of the bytes of `parts`, one after the other (the same as of their concatenation). */
+  digestParts(parts: readonly Buffer[]): Buffer;
 }
 
 export type DriveState = 'online' | 'offline' | 'healing';
