@@ -26,8 +26,11 @@ export const NULL_VERSION = 'null';
  * 9: the built-in key service's master keys (kms_keys, kms_key_versions).
  * 10: per-bucket usage counters (bucket_usage).
  * 11: the heal queue of erasure-coded pieces (heal_queue).
+ * 12: data pieces with XXH3-128 block checksums (piece block hash 2). No schema change: the bump
+ *     makes code of format ≤ 11, which knows only SHA-256 pieces, refuse the database at start
+ *     instead of failing every read of a newer piece.
  */
-export const META_FORMAT_VERSION = 11;
+export const META_FORMAT_VERSION = 12;
 
 /** The user id of the root user (the one configured access key): owner of buckets made before format 5. */
 export const ROOT_USER_ID = 'root';

@@ -349,7 +349,8 @@ export function migrate(db: Db): void {
     if (current < 10) db.exec(SCHEMA_V10);
     // Step 11 (the heal queue) only adds a table.
     if (current < 11) db.exec(SCHEMA_V11);
-    // Future upgrades: `if (current < 12) { ... }`, each step in this same transaction.
+    // Step 12 (XXH3-128 piece checksums) changes no table: only the version moves (see types.ts).
+    // Future upgrades: `if (current < 13) { ... }`, each step in this same transaction.
     db.prepare("INSERT OR REPLACE INTO meta(name, value) VALUES ('format_version', ?)").run(META_FORMAT_VERSION);
   });
   step.immediate();
