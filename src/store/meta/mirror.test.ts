@@ -3,7 +3,7 @@
 // replaced drive gets a fresh copy.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, fdatasync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fdatasync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,10 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { after, describe, it } from 'node:test';
 import { objectRecord } from '../contract.js';
-import { MIRRORS, type MirrorOptions, openMirroredMeta } from './mirror.js';
+import { MIRRORS, type MirrorOptions, PROGRESS_FILE, openMirroredMeta } from './mirror.js';
 import { readCopyState } from './mirror-start.js';
 import type { SqliteMetaStore } from './sqlite.js';
+import { readWalContents } from './wal-frames.js';
 
 const roots: string[] = [];
 after(async () => {
@@ -477,6 +478,118 @@ describe('metadata copies (mirror.ts)', () => {
     for (const r of held) r();
     await pending;
     await b.close();
+    await a.close();
+  });
+
+  it('a round reads the membership file only after a change, and follows a change made by another process at its next round', async () => {
+    const dirs = await drives(3);
+    let failSlot2 = false;
+    const syncCopy = async (slot: number): Promise<void> => {
+      if (slot === 2 && failSlot2) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+    };
+    const a = await open(dirs, { syncCopy });
+    await a.createBucket(BUCKET);
+    const w = await open(dirs, { start: false });
+    const [ma, mw] = [MIRRORS.get(a)!, MIRRORS.get(w)!];
+    const acked: string[] = [];
+    await putMany(a, 'a/', 30, acked);
+    await putMany(w, 'w/', 30, acked);
+    assert.ok(ma.stats.rounds >= 3 && mw.stats.rounds >= 3);
+    // The first round of each process reads it (its membership was read without the lock), no other.
+    assert.deepEqual([ma.stats.membershipReads, mw.stats.membershipReads], [1, 1]);
+    failSlot2 = true;
+    await putMany(a, 'b/', 10, acked);
+    assert.equal(ma.stats.membershipReads, 1, 'its own drop is not read back');
+    await w.putObject(objectRecord('b', 'w2/1'));
+    acked.push('w2/1');
+    assert.deepEqual([mw.stats.membershipReads, mw.liveSlots], [2, [1]], 'the other process follows the drop at once');
+    failSlot2 = false;
+    assert.deepEqual(await mw.readmit([2]), [2]);
+    await a.putObject(objectRecord('b', 'a2/1'));
+    acked.push('a2/1');
+    assert.deepEqual([ma.stats.membershipReads, ma.liveSlots], [2, [1, 2]], 'and the re-admission');
+    // A writer that died between raising the counter and writing the file: one read for nothing.
+    const fd = openSync(join(dirs[0]!, PROGRESS_FILE), 'r+');
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64LE(readFileSync(join(dirs[0]!, PROGRESS_FILE)).readBigUInt64LE(16) + 1n);
+    writeSync(fd, counter, 0, 8, 16);
+    closeSync(fd);
+    await putMany(a, 'c/', 20, acked);
+    await putMany(w, 'd/', 20, acked);
+    assert.deepEqual([ma.stats.membershipReads, mw.stats.membershipReads], [3, 3]);
+    assert.deepEqual(
+      [ma.liveSlots, mw.liveSlots],
+      [
+        [1, 2],
+        [1, 2],
+      ],
+    );
+    await onlyCopy(dirs, 2, acked, listing(a));
+    await w.close();
+    await a.close();
+  });
+
+  it('a copy dropped after its sync failed while another process re-admitted a copy: the re-admitted copy gets every later write', async () => {
+    const dirs = await drives(3);
+    let failSlot = -1;
+    let during: (() => Promise<unknown>) | undefined;
+    const syncCopy = async (slot: number): Promise<void> => {
+      if (slot !== failSlot) return;
+      const d = during;
+      during = undefined;
+      await d?.();
+      throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
+    };
+    const a = await open(dirs, { syncCopy });
+    await a.createBucket(BUCKET);
+    const w = await open(dirs, { start: false });
+    const acked: string[] = [];
+    await putMany(a, 'a/', 20, acked);
+    failSlot = 2;
+    await putMany(a, 'b/', 10, acked);
+    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [1]);
+    // a's next round copied to slot 1 alone; while it syncs (no lock held) w re-admits slot 2; then
+    // slot 1's sync fails and a drops it: the new membership is [0, 2], and a must write slot 2.
+    failSlot = 1;
+    during = () => MIRRORS.get(w)!.readmit([2]);
+    await a.putObject(objectRecord('b', 'c/1'));
+    acked.push('c/1');
+    failSlot = -1;
+    assert.deepEqual(readCopyState(dirs[0]!)!.members, [0, 2]);
+    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [2]);
+    await putMany(a, 'd/', 20, acked);
+    await onlyCopy(dirs, 2, acked, listing(a));
+    await w.close();
+    await a.close();
+  });
+
+  it('a switch reads the previous generation once for all copies holding the same frames; a copy whose WAL differs is read on its own', async () => {
+    const dirs = await drives(3);
+    const a = await open(dirs, { checkpointFrames: 16 });
+    await a.createBucket(BUCKET);
+    const m = MIRRORS.get(a)!;
+    const acked: string[] = [];
+    await putMany(a, 'a/', 100, acked);
+    assert.ok(m.stats.switches >= 6, `several switches (${m.stats.switches})`);
+    assert.equal(m.stats.walReads * 2, m.stats.switches, 'one WAL read per switch of the two copies');
+    // A complete checkpoint: the next write starts a new generation, whose first round switches.
+    const ckpt = m.stats.checkpoints;
+    for (let i = 0; m.stats.checkpoints === ckpt; i++) {
+      await a.putObject(objectRecord('b', `e/${i}`));
+      acked.push(`e/${i}`);
+    }
+    // Slot 1's WAL (read first) lacks its last commit (its frame header gone, as if torn): slot 2,
+    // which holds it, must not get slot 1's pages.
+    const walPath = join(dirs[1]!, 'meta.db-wal');
+    const wal = readWalContents(readFileSync(walPath), true)!;
+    const fd = openSync(walPath, 'r+');
+    writeSync(fd, Buffer.alloc(24), 0, 24, wal.end - wal.header.pageSize - 24);
+    closeSync(fd);
+    const reads = m.stats.walReads;
+    await a.putObject(objectRecord('b', 'f/1'));
+    acked.push('f/1');
+    assert.equal(m.stats.walReads, reads + 2, 'slot 2 read on its own');
+    await onlyCopy(dirs, 2, acked, listing(a));
     await a.close();
   });
 });
