@@ -22,12 +22,12 @@ import {
   readAll,
   readShmHeader,
   readWalContents,
-  readWholeWal,
   sameFrames,
   walLength,
   writeAll,
 } from './wal-frames.js';
 import type { Db } from './sqlite-sql.js';
+import { HeldFrames } from './wal-held.js';
 import { reachable, writeFreshCopy } from './mirror-readmit.js';
 import { type CopyState, DB_FILE, followCopies, readCopyState, startCopies, writeCopyState } from './mirror-start.js';
 
@@ -111,8 +111,8 @@ export class WalMirror implements WalMirrorHook {
    * primary's `meta-copy.json`; undefined until the first round read it (see follow).
    */
   private changesSeen: bigint | undefined;
-  /** The buffer the WAL of a copy is read into at a switch (kept: a new one of ~4 MiB page-faults every time). */
-  private walBuf: Buffer | undefined;
+  /** What this process copied of the current generation: what the copies' switch applies (switchGeneration). */
+  private readonly held = new HeldFrames();
   /** The WAL generation this process last copied, and how far. */
   private salts: Buffer | undefined;
   private copied = 0;
@@ -378,9 +378,10 @@ export class WalMirror implements WalMirrorHook {
     if (!this.salts?.equals(h.salts)) {
       // A generation this process has not seen: each copy still holding the previous one (the
       // first round of any process after SQLite restarted the WAL) applies it first.
+      switched = this.switchGeneration(h.salts);
       this.salts = h.salts;
       this.copied = 0;
-      switched = this.switchGeneration(h.salts);
+      this.held.reset(h.salts);
     }
     // What another process copied of this generation since (every member holds it: each copy
     // follows the newest membership first, under this same lock) is not copied again. Not after
@@ -388,7 +389,7 @@ export class WalMirror implements WalMirrorHook {
     const from = switched ? 0 : Math.max(this.copied, this.sharedProgress(h.salts));
     const end = walLength(h.mxFrame, h.pageSize);
     if (end > from) {
-      const bytes = readAll(this.walFd!, from, end);
+      const bytes = this.held.read(this.walFd!, from, end);
       if (bytes.length !== end - from) throw new Error('metadata copies: the WAL is shorter than its committed frames');
       for (const c of [...this.copies]) {
         try {
@@ -415,9 +416,11 @@ export class WalMirror implements WalMirrorHook {
    * length, see applyWal), the new generation is then copied from offset 0. Answers whether a copy
    * may lack frames of the new generation (then the round copies it from offset 0).
    *
-   * The previous generation is read once, from the first copy that holds it, and its pages applied
-   * to every copy whose WAL holds the same frames (sameFrames: same header, same last commit frame
-   * and cumulative checksum, no later frame of the generation). They normally all do: every round
+   * The previous generation is taken from what this process copied of it (HeldFrames: the ranges
+   * other processes copied read from the first copy to switch, if its header names that generation),
+   * else read once from the first copy that holds it; its pages are applied to every copy whose WAL
+   * holds the same frames (sameFrames: same header, same last commit frame and cumulative checksum,
+   * no later frame of the generation) — the first one included. They normally all do: every round
    * writes the same bytes at the same offsets to every member, a member that missed a write is
    * dropped, and a copy re-admitted during the generation got the primary WAL's bytes from offset 0
    * (its database, the primary's then, may hold some of the generation already: applying every
@@ -438,16 +441,16 @@ export class WalMirror implements WalMirrorHook {
         if (head?.salts.equals(salts)) continue;
         switched = true;
         const dbPath = join(c.dir, DB_FILE);
+        // The generation this process last copied, if the copy holds that one (its header's salts).
+        if (!source && this.salts && head?.salts.equals(this.salts)) source = this.held.complete(this.salts, c.walFd, this.sharedProgress(this.salts));
         if (source && sameFrames(c.walFd, source.buf, source.wal)) {
           applyWalContents(c.walFd, dbPath, source.buf, source.wal, 'invalidate');
         } else {
           this.stats.walReads++;
-          // Into the kept buffer, unless it holds the source's frames (a copy that differs: rare).
-          if (!source && (this.walBuf?.length ?? 0) < size) this.walBuf = Buffer.allocUnsafe(size);
-          const buf = readWholeWal(c.walFd, source ? undefined : this.walBuf);
+          const buf = readAll(c.walFd, 0, size);
           const wal = readWalContents(buf, true);
           applyWalContents(c.walFd, dbPath, buf, wal, 'invalidate');
-          if (wal && wal.pages.size > 0) source = { buf, wal };
+          if (wal && wal.pages.size > 0) source ??= { buf, wal };
         }
         this.stats.switches++;
       } catch (err) {

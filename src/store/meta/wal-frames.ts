@@ -157,21 +157,15 @@ function writePages(fd: number, buf: Buffer, pages: ReadonlyMap<number, number>,
   }
 }
 
-/**
- * Reads the whole WAL file `fd` into `into` when it is large enough (a buffer kept between calls:
- * a fresh one of a few MiB costs a page fault per 4 KiB every time), else into a new buffer.
- * Answers the bytes read.
- */
-export function readWholeWal(fd: number, into?: Buffer): Buffer {
-  const size = fstatSync(fd).size;
-  if (!into || into.length < size) return readAll(fd, 0, size);
+/** Reads bytes [from, to) of file `fd` into `buf` at the same offsets; answers the bytes read (fewer at the end of the file). */
+export function readRange(fd: number, buf: Buffer, from: number, to: number): number {
   let done = 0;
-  while (done < size) {
-    const n = readSync(fd, into, done, size - done, done);
+  while (from + done < to) {
+    const n = readSync(fd, buf, from + done, to - from - done, from + done);
     if (n === 0) break;
     done += n;
   }
-  return into.subarray(0, done);
+  return done;
 }
 
 /**
@@ -191,7 +185,7 @@ export function readWholeWal(fd: number, into?: Buffer): Buffer {
  * the old header in front of a prefix of the old frames (an older version of pages already applied).
  */
 export function applyWal(walFd: number, dbPath: string, trusted = false, retire: 'truncate' | 'invalidate' = 'truncate'): number {
-  const buf = readWholeWal(walFd);
+  const buf = readAll(walFd, 0, fstatSync(walFd).size);
   if (buf.length === 0) return 0;
   return applyWalContents(walFd, dbPath, buf, readWalContents(buf, trusted), retire);
 }
