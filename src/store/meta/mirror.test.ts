@@ -1,83 +1,17 @@
 // Copies of the metadata database (mirror.ts): every acknowledged write is on every copy, across
 // connections, processes, WAL generations and a killed writer; a stale copy is never chosen; a
-// replaced drive gets a fresh copy.
+// replaced drive gets a fresh copy. (The work per round: mirror-rounds.test.ts.)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, fdatasync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, fdatasync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { objectRecord } from '../contract.js';
-import { MIRRORS, type MirrorOptions, PROGRESS_FILE, openMirroredMeta } from './mirror.js';
+import { MIRRORS } from './mirror.js';
 import { readCopyState } from './mirror-start.js';
-import type { SqliteMetaStore } from './sqlite.js';
-import { readWalContents } from './wal-frames.js';
-
-const roots: string[] = [];
-after(async () => {
-  for (const r of roots) await rm(r, { recursive: true, force: true });
-});
-
-async function drives(n: number): Promise<string[]> {
-  const root = await mkdtemp(join(tmpdir(), 'strata-mirror-'));
-  roots.push(root);
-  return Array.from({ length: n }, (_, i) => join(root, `d${i}`));
-}
-
-const BUCKET = { name: 'b', region: 'us-east-1', createdAt: 1_700_000_000_000, versioning: '' as const, owner: 'root', objectLock: false };
-
-function listing(s: SqliteMetaStore): string {
-  return JSON.stringify(s.scanListing('b', '', '', 1_000_000));
-}
-
-/** What a copy directory holds while the server runs, copied elsewhere (the drive as a crash leaves it). */
-function snapshot(dir: string, to: string): string {
-  mkdirSync(to, { recursive: true });
-  for (const f of ['meta.db', 'meta.db-wal', 'meta-copy.json']) if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(to, f));
-  return to;
-}
-
-const quiet = { info: () => undefined, warn: () => undefined };
-const open = (dirs: string[], over: Partial<MirrorOptions> = {}): Promise<SqliteMetaStore> => openMirroredMeta(dirs, { start: true, log: quiet, ...over });
-
-async function putMany(s: SqliteMetaStore, prefix: string, n: number, acked: string[]): Promise<void> {
-  for (let i = 0; i < n; i += 10) {
-    await Promise.all(
-      Array.from({ length: Math.min(10, n - i) }, async (_, j) => {
-        const key = `${prefix}${String(i + j).padStart(5, '0')}`;
-        await s.putObject(objectRecord('b', key, { meta: { contentType: 'text/plain', user: { k: key } } }));
-        acked.push(key);
-      }),
-    );
-  }
-}
-
-/** Opens the copies found in `dirs` (some gone) and checks every acknowledged key is there. */
-async function reopenHas(dirs: string[], acked: string[], expected?: string): Promise<SqliteMetaStore> {
-  const s = await open(dirs);
-  const keys = new Set(s.scanListing('b', '', '', 1_000_000).map((o) => o.key));
-  const missing = acked.filter((k) => !keys.has(k));
-  assert.deepEqual(missing, [], 'every acknowledged write is in the chosen copy');
-  if (expected !== undefined) assert.equal(listing(s), expected);
-  return s;
-}
-
-/**
- * The drive of copy `slot` alone survives, as it is while the server runs (the other drives gone):
- * it opens with every acknowledged write (and the listing `expected`).
- */
-async function onlyCopy(dirs: string[], slot: number, acked: string[], expected?: string): Promise<void> {
-  const lost = await drives(dirs.length);
-  const s = await reopenHas(
-    lost.map((d, i) => (i === slot ? snapshot(dirs[slot]!, d) : d)),
-    acked,
-    expected,
-  );
-  await s.close();
-}
+import { BUCKET, drives, listing, onlyCopy, open, putMany, reopenHas, snapshot } from './mirror-testkit.js';
 
 /** A writer in another process: opens as a worker, writes up to `n` objects, prints each acknowledged key. */
 function childWriter(dirs: string[], prefix: string, n: number) {
@@ -477,129 +411,6 @@ describe('metadata copies (mirror.ts)', () => {
     stopA = false;
     for (const r of held) r();
     await pending;
-    await b.close();
-    await a.close();
-  });
-
-  it('a round reads the membership file only after a change, and follows a change made by another process at its next round', async () => {
-    const dirs = await drives(3);
-    let failSlot2 = false;
-    const syncCopy = async (slot: number): Promise<void> => {
-      if (slot === 2 && failSlot2) throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
-    };
-    const a = await open(dirs, { syncCopy });
-    await a.createBucket(BUCKET);
-    const w = await open(dirs, { start: false });
-    const [ma, mw] = [MIRRORS.get(a)!, MIRRORS.get(w)!];
-    const acked: string[] = [];
-    await putMany(a, 'a/', 30, acked);
-    await putMany(w, 'w/', 30, acked);
-    assert.ok(ma.stats.rounds >= 3 && mw.stats.rounds >= 3);
-    // The first round of each process reads it (its membership was read without the lock), no other.
-    assert.deepEqual([ma.stats.membershipReads, mw.stats.membershipReads], [1, 1]);
-    failSlot2 = true;
-    await putMany(a, 'b/', 10, acked);
-    assert.equal(ma.stats.membershipReads, 1, 'its own drop is not read back');
-    await w.putObject(objectRecord('b', 'w2/1'));
-    acked.push('w2/1');
-    assert.deepEqual([mw.stats.membershipReads, mw.liveSlots], [2, [1]], 'the other process follows the drop at once');
-    failSlot2 = false;
-    assert.deepEqual(await mw.readmit([2]), [2]);
-    await a.putObject(objectRecord('b', 'a2/1'));
-    acked.push('a2/1');
-    assert.deepEqual([ma.stats.membershipReads, ma.liveSlots], [2, [1, 2]], 'and the re-admission');
-    // A writer that died between raising the counter and writing the file: one read for nothing.
-    const fd = openSync(join(dirs[0]!, PROGRESS_FILE), 'r+');
-    const counter = Buffer.alloc(8);
-    counter.writeBigUInt64LE(readFileSync(join(dirs[0]!, PROGRESS_FILE)).readBigUInt64LE(16) + 1n);
-    writeSync(fd, counter, 0, 8, 16);
-    closeSync(fd);
-    await putMany(a, 'c/', 20, acked);
-    await putMany(w, 'd/', 20, acked);
-    assert.deepEqual([ma.stats.membershipReads, mw.stats.membershipReads], [3, 3]);
-    assert.deepEqual(
-      [ma.liveSlots, mw.liveSlots],
-      [
-        [1, 2],
-        [1, 2],
-      ],
-    );
-    await onlyCopy(dirs, 2, acked, listing(a));
-    await w.close();
-    await a.close();
-  });
-
-  it('a copy dropped after its sync failed while another process re-admitted a copy: the re-admitted copy gets every later write', async () => {
-    const dirs = await drives(3);
-    let failSlot = -1;
-    let during: (() => Promise<unknown>) | undefined;
-    const syncCopy = async (slot: number): Promise<void> => {
-      if (slot !== failSlot) return;
-      const d = during;
-      during = undefined;
-      await d?.();
-      throw Object.assign(new Error('EIO: injected'), { code: 'EIO' });
-    };
-    const a = await open(dirs, { syncCopy });
-    await a.createBucket(BUCKET);
-    const w = await open(dirs, { start: false });
-    const acked: string[] = [];
-    await putMany(a, 'a/', 20, acked);
-    failSlot = 2;
-    await putMany(a, 'b/', 10, acked);
-    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [1]);
-    // a's next round copied to slot 1 alone; while it syncs (no lock held) w re-admits slot 2; then
-    // slot 1's sync fails and a drops it: the new membership is [0, 2], and a must write slot 2.
-    failSlot = 1;
-    during = () => MIRRORS.get(w)!.readmit([2]);
-    await a.putObject(objectRecord('b', 'c/1'));
-    acked.push('c/1');
-    failSlot = -1;
-    assert.deepEqual(readCopyState(dirs[0]!)!.members, [0, 2]);
-    assert.deepEqual(MIRRORS.get(a)!.liveSlots, [2]);
-    await putMany(a, 'd/', 20, acked);
-    await onlyCopy(dirs, 2, acked, listing(a));
-    await w.close();
-    await a.close();
-  });
-
-  it('a switch applies the frames the process copied, reading no WAL; a copy whose WAL differs is read on its own; two processes', async () => {
-    const dirs = await drives(3);
-    const a = await open(dirs, { checkpointFrames: 16 });
-    await a.createBucket(BUCKET);
-    const m = MIRRORS.get(a)!;
-    const acked: string[] = [];
-    await putMany(a, 'a/', 100, acked);
-    assert.ok(m.stats.switches >= 6, `several switches (${m.stats.switches})`);
-    assert.equal(m.stats.walReads, 0, 'no copy WAL read');
-    // A complete checkpoint: the next write starts a new generation, whose first round switches.
-    const ckpt = m.stats.checkpoints;
-    for (let i = 0; m.stats.checkpoints === ckpt; i++) {
-      await a.putObject(objectRecord('b', `e/${i}`));
-      acked.push(`e/${i}`);
-    }
-    // Slot 1's WAL lacks its last commit (its frame header gone, as if torn): it is read on its
-    // own, and slot 2, which holds the frames, still gets the last commit.
-    const walPath = join(dirs[1]!, 'meta.db-wal');
-    const wal = readWalContents(readFileSync(walPath), true)!;
-    const fd = openSync(walPath, 'r+');
-    writeSync(fd, Buffer.alloc(24), 0, 24, wal.end - wal.header.pageSize - 24);
-    closeSync(fd);
-    await a.putObject(objectRecord('b', 'f/1'));
-    acked.push('f/1');
-    assert.equal(m.stats.walReads, 1, 'slot 1 read on its own');
-    await onlyCopy(dirs, 2, acked, listing(a));
-    // Two processes: each holds part of each generation, the rest read from the copy.
-    const b = await open(dirs, { start: false, checkpointFrames: 16 });
-    const mb = MIRRORS.get(b)!;
-    const [sa, sb] = [m.stats.switches, mb.stats.switches];
-    for (let i = 0; i < 10; i++) {
-      await putMany(a, `g${i}/`, 6, acked);
-      await putMany(b, `h${i}/`, 6, acked);
-    }
-    assert.ok(m.stats.switches + mb.stats.switches - sa - sb >= 8, 'switches by both');
-    assert.deepEqual([m.stats.walReads, mb.stats.walReads], [1, 0], 'no WAL read: the ranges the other process copied read from the copy');
-    await onlyCopy(dirs, 2, acked, listing(a)); // (slot 1 was damaged on purpose above)
     await b.close();
     await a.close();
   });

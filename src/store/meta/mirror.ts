@@ -93,6 +93,11 @@ interface Copy {
   slot: number;
   dir: string;
   walFd: number;
+  /**
+   * Bytes [0, end) of generation `salts` in this copy's WAL are on its drive: a round of this
+   * process copied (or found copied) that far, then its fdatasync of this descriptor succeeded.
+   */
+  synced?: { salts: Buffer; end: number };
 }
 
 /** The group commit's hook: copies WAL frames to every copy, checkpoints, drops failed copies. */
@@ -120,7 +125,7 @@ export class WalMirror implements WalMirrorHook {
   private readonly checkpointFrames: number;
   private readonly primaryPath: string;
   /** Rounds, complete checkpoints of the primary, generations applied by copies, copies dropped (tests, diagnostics). */
-  stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0, membershipReads: 0, walReads: 0 };
+  stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0, membershipReads: 0, walReads: 0, switchSyncsSkipped: 0 };
 
   constructor(
     private readonly dirs: readonly string[],
@@ -307,6 +312,8 @@ export class WalMirror implements WalMirrorHook {
   async round(syncPrimary: () => Promise<void>): Promise<void> {
     this.stats.rounds++;
     await this.locked(() => this.copy(false));
+    // Every byte of [0, copied) of the generation was written to each copy before its sync below starts.
+    const synced = this.salts ? { salts: this.salts, end: this.copied } : undefined;
     const syncCopy = this.opts.syncCopy ?? ((_slot: number, fd: number) => fdatasyncP(fd));
     const failed: Copy[] = [];
     const copies = [...this.copies];
@@ -316,6 +323,7 @@ export class WalMirror implements WalMirrorHook {
         this.warn(c, err);
       });
     await Promise.all([syncPrimary(), ...copies.map(syncOne)]);
+    for (const c of copies) if (!failed.includes(c)) c.synced = synced;
     if (failed.length > 0) await this.locked(() => this.drop(failed.map((c) => c.slot)));
   }
 
@@ -444,12 +452,12 @@ export class WalMirror implements WalMirrorHook {
         // The generation this process last copied, if the copy holds that one (its header's salts).
         if (!source && this.salts && head?.salts.equals(this.salts)) source = this.held.complete(this.salts, c.walFd, this.sharedProgress(this.salts));
         if (source && sameFrames(c.walFd, source.buf, source.wal)) {
-          applyWalContents(c.walFd, dbPath, source.buf, source.wal, 'invalidate');
+          applyWalContents(c.walFd, dbPath, source.buf, source.wal, 'invalidate', this.isSynced(c, source.wal));
         } else {
           this.stats.walReads++;
           const buf = readAll(c.walFd, 0, size);
           const wal = readWalContents(buf, true);
-          applyWalContents(c.walFd, dbPath, buf, wal, 'invalidate');
+          applyWalContents(c.walFd, dbPath, buf, wal, 'invalidate', wal !== undefined && this.isSynced(c, wal));
           if (wal && wal.pages.size > 0) source ??= { buf, wal };
         }
         this.stats.switches++;
@@ -459,6 +467,21 @@ export class WalMirror implements WalMirrorHook {
       }
     }
     return switched;
+  }
+
+  /**
+   * Whether the frames `wal` of copy `c` (of its header's generation) are already on its drive, so
+   * that the switch need not fdatasync its WAL before writing the database (applyWalContents): a
+   * round of this process synced this descriptor after every byte of them was written — always for
+   * a single process (its rounds never overlap: the next starts once the last one's syncs are done),
+   * and with several when this process copied the generation's last frames. Bytes rewritten there
+   * since by another process are the same bytes (a round copies a committed frame, at its offset),
+   * and a switch by another process would have changed the header's salts.
+   */
+  private isSynced(c: Copy, wal: WalContents): boolean {
+    const ok = c.synced !== undefined && c.synced.salts.equals(wal.header.salts) && c.synced.end >= wal.end;
+    if (ok) this.stats.switchSyncsSkipped++;
+    return ok;
   }
 
   /**

@@ -194,13 +194,22 @@ export function applyWal(walFd: number, dbPath: string, trusted = false, retire:
  * applyWal with the WAL's contents already read: `buf` + `wal` (readWalContents of it) are the
  * frames of the WAL `walFd` — read from that file, or from another copy's WAL holding the same
  * frames (mirror.ts checks that first: sameFrames). `buf` also tells whether the file's header is
- * already zeros (nothing to retire): it must start with that file's first bytes.
+ * already zeros (nothing to retire): it must start with that file's first bytes. `walSynced`: the
+ * caller knows those frames of `walFd` are on the drive already (an fdatasync of it that started
+ * after they were written has succeeded), so the first sync is left out.
  */
-export function applyWalContents(walFd: number, dbPath: string, buf: Buffer, wal: WalContents | undefined, retire: 'truncate' | 'invalidate'): number {
+export function applyWalContents(
+  walFd: number,
+  dbPath: string,
+  buf: Buffer,
+  wal: WalContents | undefined,
+  retire: 'truncate' | 'invalidate',
+  walSynced = false,
+): number {
   if (wal && wal.pages.size > 0) {
     // As SQLite: the WAL is durable before the database is overwritten, so that a crash in the
     // middle replays the whole generation again rather than an older part of it.
-    fdatasyncSync(walFd);
+    if (!walSynced) fdatasyncSync(walFd);
     const db = openSync(dbPath, 'r+');
     try {
       const ps = wal.header.pageSize;
