@@ -518,11 +518,11 @@ export class WalMirror implements WalMirrorHook {
       } catch {
         // already unusable
       }
-      this.stats.dropped++;
     }
     this.copies = this.copies.filter((c) => !gone.has(c.slot));
     const members = this.state.members.filter((s) => !gone.has(s));
     if (members.length === this.state.members.length) return;
+    this.stats.dropped += this.state.members.length - members.length;
     const next: CopyState = { epoch: this.state.epoch + 1, members, primary: this.state.primary };
     // The primary's record must succeed (else this write fails); a copy whose record fails is dropped too.
     this.changeMembership(next);
