@@ -1,82 +1,17 @@
 // Copies of the metadata database (mirror.ts): every acknowledged write is on every copy, across
 // connections, processes, WAL generations and a killed writer; a stale copy is never chosen; a
-// replaced drive gets a fresh copy.
+// replaced drive gets a fresh copy. (The work per round: mirror-rounds.test.ts.)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, fdatasync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { objectRecord } from '../contract.js';
-import { MIRRORS, type MirrorOptions, openMirroredMeta } from './mirror.js';
+import { MIRRORS } from './mirror.js';
 import { readCopyState } from './mirror-start.js';
-import type { SqliteMetaStore } from './sqlite.js';
-
-const roots: string[] = [];
-after(async () => {
-  for (const r of roots) await rm(r, { recursive: true, force: true });
-});
-
-async function drives(n: number): Promise<string[]> {
-  const root = await mkdtemp(join(tmpdir(), 'strata-mirror-'));
-  roots.push(root);
-  return Array.from({ length: n }, (_, i) => join(root, `d${i}`));
-}
-
-const BUCKET = { name: 'b', region: 'us-east-1', createdAt: 1_700_000_000_000, versioning: '' as const, owner: 'root', objectLock: false };
-
-function listing(s: SqliteMetaStore): string {
-  return JSON.stringify(s.scanListing('b', '', '', 1_000_000));
-}
-
-/** What a copy directory holds while the server runs, copied elsewhere (the drive as a crash leaves it). */
-function snapshot(dir: string, to: string): string {
-  mkdirSync(to, { recursive: true });
-  for (const f of ['meta.db', 'meta.db-wal', 'meta-copy.json']) if (existsSync(join(dir, f))) copyFileSync(join(dir, f), join(to, f));
-  return to;
-}
-
-const quiet = { info: () => undefined, warn: () => undefined };
-const open = (dirs: string[], over: Partial<MirrorOptions> = {}): Promise<SqliteMetaStore> => openMirroredMeta(dirs, { start: true, log: quiet, ...over });
-
-async function putMany(s: SqliteMetaStore, prefix: string, n: number, acked: string[]): Promise<void> {
-  for (let i = 0; i < n; i += 10) {
-    await Promise.all(
-      Array.from({ length: Math.min(10, n - i) }, async (_, j) => {
-        const key = `${prefix}${String(i + j).padStart(5, '0')}`;
-        await s.putObject(objectRecord('b', key, { meta: { contentType: 'text/plain', user: { k: key } } }));
-        acked.push(key);
-      }),
-    );
-  }
-}
-
-/** Opens the copies found in `dirs` (some gone) and checks every acknowledged key is there. */
-async function reopenHas(dirs: string[], acked: string[], expected?: string): Promise<SqliteMetaStore> {
-  const s = await open(dirs);
-  const keys = new Set(s.scanListing('b', '', '', 1_000_000).map((o) => o.key));
-  const missing = acked.filter((k) => !keys.has(k));
-  assert.deepEqual(missing, [], 'every acknowledged write is in the chosen copy');
-  if (expected !== undefined) assert.equal(listing(s), expected);
-  return s;
-}
-
-/**
- * The drive of copy `slot` alone survives, as it is while the server runs (the other drives gone):
- * it opens with every acknowledged write (and the listing `expected`).
- */
-async function onlyCopy(dirs: string[], slot: number, acked: string[], expected?: string): Promise<void> {
-  const lost = await drives(dirs.length);
-  const s = await reopenHas(
-    lost.map((d, i) => (i === slot ? snapshot(dirs[slot]!, d) : d)),
-    acked,
-    expected,
-  );
-  await s.close();
-}
+import { BUCKET, drives, listing, onlyCopy, open, putMany, reopenHas, snapshot } from './mirror-testkit.js';
 
 /** A writer in another process: opens as a worker, writes up to `n` objects, prints each acknowledged key. */
 function childWriter(dirs: string[], prefix: string, n: number) {

@@ -14,8 +14,20 @@ import Database from 'better-sqlite3';
 import { busyBackoff, busyError, isBusyError, sleep } from './sqlite-busy.js';
 import { SqliteMetaStore, type SqliteOptions } from './sqlite.js';
 import type { WalMirrorHook } from './wal-sync.js';
-import { WAL_HEADER, applyWal, parseWalHeader, readAll, readShmHeader, walLength, writeAll } from './wal-frames.js';
+import {
+  WAL_HEADER,
+  type WalContents,
+  applyWalContents,
+  parseWalHeader,
+  readAll,
+  readShmHeader,
+  readWalContents,
+  sameFrames,
+  walLength,
+  writeAll,
+} from './wal-frames.js';
 import type { Db } from './sqlite-sql.js';
+import { HeldFrames } from './wal-held.js';
 import { reachable, writeFreshCopy } from './mirror-readmit.js';
 import { type CopyState, DB_FILE, followCopies, readCopyState, startCopies, writeCopyState } from './mirror-start.js';
 
@@ -24,8 +36,11 @@ import { type CopyState, DB_FILE, followCopies, readCopyState, startCopies, writ
  * byte offset), written under the write lock by whichever process copied last, so that the other
  * processes do not copy the same frames again. A hint (never synced, reset at start): a round copies
  * from it only while it names the generation the wal-index names (docs/on-disk-format.md).
+ * Then (bytes 16–23) the membership change counter: see WalMirror.follow.
  */
 export const PROGRESS_FILE = 'meta-copy.progress';
+const PROGRESS_LEN = 24;
+const CHANGES_AT = 16;
 
 export interface MirrorOptions extends SqliteOptions {
   /**
@@ -78,6 +93,11 @@ interface Copy {
   slot: number;
   dir: string;
   walFd: number;
+  /**
+   * Bytes [0, end) of generation `salts` in this copy's WAL are on its drive: a round of this
+   * process copied (or found copied) that far, then its fdatasync of this descriptor succeeded.
+   */
+  synced?: { salts: Buffer; end: number };
 }
 
 /** The group commit's hook: copies WAL frames to every copy, checkpoints, drops failed copies. */
@@ -88,7 +108,16 @@ export class WalMirror implements WalMirrorHook {
   private shmFd: number | undefined;
   private walFd: number | undefined;
   private progressFd: number | undefined;
-  private readonly progressBuf = Buffer.alloc(16);
+  private readonly progressBuf = Buffer.alloc(PROGRESS_LEN);
+  /** Bytes of the progress file read by the last follow() (under the lock held now). */
+  private progressLen = 0;
+  /**
+   * The membership change counter (progress file, bytes 16–23) as of which `state` is the
+   * primary's `meta-copy.json`; undefined until the first round read it (see follow).
+   */
+  private changesSeen: bigint | undefined;
+  /** What this process copied of the current generation: what the copies' switch applies (switchGeneration). */
+  private readonly held = new HeldFrames();
   /** The WAL generation this process last copied, and how far. */
   private salts: Buffer | undefined;
   private copied = 0;
@@ -96,7 +125,7 @@ export class WalMirror implements WalMirrorHook {
   private readonly checkpointFrames: number;
   private readonly primaryPath: string;
   /** Rounds, complete checkpoints of the primary, generations applied by copies, copies dropped (tests, diagnostics). */
-  stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0 };
+  stats = { rounds: 0, checkpoints: 0, switches: 0, dropped: 0, bytesCopied: 0, membershipReads: 0, walReads: 0, switchSyncsSkipped: 0 };
 
   constructor(
     private readonly dirs: readonly string[],
@@ -128,14 +157,45 @@ export class WalMirror implements WalMirrorHook {
    * changed since (a copy dropped, or re-admitted with a fresh database and WAL) is followed, every
    * copy's WAL opened again (a re-admitted copy's WAL is a new file). So no process acknowledges a
    * write after a re-admission without copying it to the new member.
+   *
+   * Reads the progress file (which the round needs anyway) rather than `meta-copy.json` every round:
+   * the primary's `meta-copy.json` is read only when the change counter there moved since this
+   * process last read it. No change can be missed: every writer of that file at run time
+   * (changeMembership) holds the write lock and raises the counter *before* it replaces the file,
+   * and this reads the counter, then the file, under the same lock — so a file newer than what this
+   * process read comes with a counter other than `changesSeen`. A writer that dies between the two
+   * leaves a raised counter over an unchanged file: one read for nothing. The counter only grows
+   * (read, +1, written under the lock; never reset); a process's first round always reads the file
+   * (`changesSeen` undefined: the membership it opened with was read without the lock).
    */
   private follow(): void {
+    const n = readSync(this.progressFd!, this.progressBuf, 0, PROGRESS_LEN, 0);
+    this.progressLen = n;
+    const changes = n >= PROGRESS_LEN ? this.progressBuf.readBigUInt64LE(CHANGES_AT) : 0n;
+    if (changes === this.changesSeen) return;
+    this.stats.membershipReads++;
     const current = readCopyState(this.dirs[this.state.primary]!);
+    this.changesSeen = changes;
     if (!current || current.epoch <= this.state.epoch) return;
     this.state = current;
     this.abandon();
     this.unreachable = [];
     this.openCopies();
+  }
+
+  /**
+   * Under the write lock: records membership `next` on the primary (raising the change counter
+   * first: see follow) and makes it this process's. The caller then records it on the members.
+   */
+  private changeMembership(next: CopyState): void {
+    const b = Buffer.alloc(8);
+    const changes = (readSync(this.progressFd!, b, 0, 8, CHANGES_AT) === 8 ? b.readBigUInt64LE(0) : 0n) + 1n;
+    b.writeBigUInt64LE(changes, 0);
+    writeAll(this.progressFd!, b, CHANGES_AT);
+    writeCopyState(this.dirs[next.primary]!, next);
+    this.state = next;
+    // Only once the file holds `next`: if writing it failed, the next round reads it again.
+    this.changesSeen = changes;
   }
 
   /**
@@ -163,17 +223,17 @@ export class WalMirror implements WalMirrorHook {
       }
       if (admitted.length === 0) return;
       const next: CopyState = { epoch: this.state.epoch + 1, members: [...this.state.members, ...admitted].sort((a, b) => a - b), primary: this.state.primary };
-      writeCopyState(this.dirs[next.primary]!, next);
-      this.state = next;
+      this.changeMembership(next);
       this.abandon();
       this.unreachable = [];
       this.openCopies();
       for (const c of [...this.copies]) {
+        if (this.state !== next) break; // a copy failed: dropped, and a newer epoch written by that drop
         try {
           writeCopyState(c.dir, next);
         } catch (err) {
           this.warn(c, err);
-          this.drop([c]);
+          this.drop([c.slot]);
         }
       }
       for (const slot of admitted) this.opts.log?.info({ drive: this.dirs[slot] }, 'metadata copy rebuilt while serving: a member again');
@@ -190,11 +250,9 @@ export class WalMirror implements WalMirrorHook {
     if (!this.lockDb || slot === this.state.primary) return;
     await this.locked(() => {
       this.follow();
-      const c = this.copies.find((x) => x.slot === slot) ?? (this.state.members.includes(slot) ? { slot, dir: this.dirs[slot]!, walFd: -1 } : undefined);
-      if (!c) return;
-      if (!this.copies.includes(c)) this.copies.push(c);
-      this.opts.log?.warn({ drive: c.dir, error: why }, 'metadata copy dropped: its drive is offline');
-      this.drop([c]);
+      if (!this.state.members.includes(slot)) return;
+      this.opts.log?.warn({ drive: this.dirs[slot], error: why }, 'metadata copy dropped: its drive is offline');
+      this.drop([slot]);
     });
   }
 
@@ -223,10 +281,13 @@ export class WalMirror implements WalMirrorHook {
     if (this.opts.start) writeAll(this.progressFd, Buffer.alloc(16), 0);
   }
 
-  /** The offset up to which every copy holds the generation `salts` (0 when the hint names another). */
+  /**
+   * The offset up to which every copy holds the generation `salts` (0 when the hint names another),
+   * as the progress file was read by this locked section's follow().
+   */
   private sharedProgress(salts: Buffer): number {
     const b = this.progressBuf;
-    if (readSync(this.progressFd!, b, 0, 16, 0) < 16 || !b.subarray(0, 8).equals(salts)) return 0;
+    if (this.progressLen < 16 || !b.subarray(0, 8).equals(salts)) return 0;
     return Number(b.readBigUInt64LE(8));
   }
 
@@ -234,7 +295,8 @@ export class WalMirror implements WalMirrorHook {
     const b = this.progressBuf;
     salts.copy(b, 0);
     b.writeBigUInt64LE(BigInt(end), 8);
-    writeAll(this.progressFd!, b, 0);
+    writeAll(this.progressFd!, b.subarray(0, 16), 0);
+    this.progressLen = Math.max(this.progressLen, 16);
   }
 
   abandon(): void {
@@ -250,6 +312,8 @@ export class WalMirror implements WalMirrorHook {
   async round(syncPrimary: () => Promise<void>): Promise<void> {
     this.stats.rounds++;
     await this.locked(() => this.copy(false));
+    // Every byte of [0, copied) of the generation was written to each copy before its sync below starts.
+    const synced = this.salts ? { salts: this.salts, end: this.copied } : undefined;
     const syncCopy = this.opts.syncCopy ?? ((_slot: number, fd: number) => fdatasyncP(fd));
     const failed: Copy[] = [];
     const copies = [...this.copies];
@@ -259,7 +323,8 @@ export class WalMirror implements WalMirrorHook {
         this.warn(c, err);
       });
     await Promise.all([syncPrimary(), ...copies.map(syncOne)]);
-    if (failed.length > 0) await this.locked(() => this.drop(failed));
+    for (const c of copies) if (!failed.includes(c)) c.synced = synced;
+    if (failed.length > 0) await this.locked(() => this.drop(failed.map((c) => c.slot)));
   }
 
   async close(syncPrimary: () => Promise<void>): Promise<void> {
@@ -313,8 +378,7 @@ export class WalMirror implements WalMirrorHook {
     if (this.unreachable.length > 0) {
       const gone = this.unreachable;
       this.unreachable = [];
-      this.copies.push(...gone);
-      this.drop(gone);
+      this.drop(gone.map((c) => c.slot));
     }
     const h = readShmHeader(this.shmFd!, this.shmBuf);
     if (!h || h.mxFrame === 0) return;
@@ -322,9 +386,10 @@ export class WalMirror implements WalMirrorHook {
     if (!this.salts?.equals(h.salts)) {
       // A generation this process has not seen: each copy still holding the previous one (the
       // first round of any process after SQLite restarted the WAL) applies it first.
+      switched = this.switchGeneration(h.salts);
       this.salts = h.salts;
       this.copied = 0;
-      for (const c of [...this.copies]) switched = this.switchGeneration(c, h.salts) || switched;
+      this.held.reset(h.salts);
     }
     // What another process copied of this generation since (every member holds it: each copy
     // follows the newest membership first, under this same lock) is not copied again. Not after
@@ -332,14 +397,14 @@ export class WalMirror implements WalMirrorHook {
     const from = switched ? 0 : Math.max(this.copied, this.sharedProgress(h.salts));
     const end = walLength(h.mxFrame, h.pageSize);
     if (end > from) {
-      const bytes = readAll(this.walFd!, from, end);
+      const bytes = this.held.read(this.walFd!, from, end);
       if (bytes.length !== end - from) throw new Error('metadata copies: the WAL is shorter than its committed frames');
       for (const c of [...this.copies]) {
         try {
           writeAll(c.walFd, bytes, from);
         } catch (err) {
           this.warn(c, err);
-          this.drop([c]);
+          this.drop([c.slot]);
         }
       }
       this.stats.bytesCopied += bytes.length;
@@ -356,20 +421,67 @@ export class WalMirror implements WalMirrorHook {
    * (another process switched it), or all of the previous one, continuation frames included, or a
    * retired header (a switch whose copy did not follow: a crash, a failed write): applied to the
    * copy's database (synced), the WAL's header retired (zeroed and synced; the file keeps its
-   * length, see applyWal), the new generation is then copied from offset 0.
+   * length, see applyWal), the new generation is then copied from offset 0. Answers whether a copy
+   * may lack frames of the new generation (then the round copies it from offset 0).
+   *
+   * The previous generation is taken from what this process copied of it (HeldFrames: the ranges
+   * other processes copied read from the first copy to switch, if its header names that generation),
+   * else read once from the first copy that holds it; its pages are applied to every copy whose WAL
+   * holds the same frames (sameFrames: same header, same last commit frame and cumulative checksum,
+   * no later frame of the generation) — the first one included. They normally all do: every round
+   * writes the same bytes at the same offsets to every member, a member that missed a write is
+   * dropped, and a copy re-admitted during the generation got the primary WAL's bytes from offset 0
+   * (its database, the primary's then, may hold some of the generation already: applying every
+   * page's newest version gives the same file). A copy whose WAL differs (torn by a process killed
+   * mid-write and not yet repaired, retired, of another generation) is read and applied on its own.
    */
-  private switchGeneration(c: Copy, salts: Buffer): boolean {
-    try {
-      if (fstatSync(c.walFd).size === 0) return true;
-      const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
-      if (head?.salts.equals(salts)) return false;
-      applyWal(c.walFd, join(c.dir, DB_FILE), true, 'invalidate');
-      this.stats.switches++;
-    } catch (err) {
-      this.warn(c, err);
-      this.drop([c]);
+  private switchGeneration(salts: Buffer): boolean {
+    let switched = false;
+    let source: { buf: Buffer; wal: WalContents } | undefined;
+    for (const c of [...this.copies]) {
+      try {
+        const size = fstatSync(c.walFd).size;
+        if (size === 0) {
+          switched = true;
+          continue;
+        }
+        const head = parseWalHeader(readAll(c.walFd, 0, WAL_HEADER));
+        if (head?.salts.equals(salts)) continue;
+        switched = true;
+        const dbPath = join(c.dir, DB_FILE);
+        // The generation this process last copied, if the copy holds that one (its header's salts).
+        if (!source && this.salts && head?.salts.equals(this.salts)) source = this.held.complete(this.salts, c.walFd, this.sharedProgress(this.salts));
+        if (source && sameFrames(c.walFd, source.buf, source.wal)) {
+          applyWalContents(c.walFd, dbPath, source.buf, source.wal, 'invalidate', this.isSynced(c, source.wal));
+        } else {
+          this.stats.walReads++;
+          const buf = readAll(c.walFd, 0, size);
+          const wal = readWalContents(buf, true);
+          applyWalContents(c.walFd, dbPath, buf, wal, 'invalidate', wal !== undefined && this.isSynced(c, wal));
+          if (wal && wal.pages.size > 0) source ??= { buf, wal };
+        }
+        this.stats.switches++;
+      } catch (err) {
+        this.warn(c, err);
+        this.drop([c.slot]);
+      }
     }
-    return true;
+    return switched;
+  }
+
+  /**
+   * Whether the frames `wal` of copy `c` (of its header's generation) are already on its drive, so
+   * that the switch need not fdatasync its WAL before writing the database (applyWalContents): a
+   * round of this process synced this descriptor after every byte of them was written — always for
+   * a single process (its rounds never overlap: the next starts once the last one's syncs are done),
+   * and with several when this process copied the generation's last frames. Bytes rewritten there
+   * since by another process are the same bytes (a round copies a committed frame, at its offset),
+   * and a switch by another process would have changed the header's salts.
+   */
+  private isSynced(c: Copy, wal: WalContents): boolean {
+    const ok = c.synced !== undefined && c.synced.salts.equals(wal.header.salts) && c.synced.end >= wal.end;
+    if (ok) this.stats.switchSyncsSkipped++;
+    return ok;
   }
 
   /**
@@ -390,35 +502,38 @@ export class WalMirror implements WalMirrorHook {
   }
 
   /**
-   * Under the write lock: removes failed copies from the membership recorded on the primary and
-   * every remaining copy (a new epoch), before any write that did not reach them is acknowledged.
+   * Under the write lock: removes the copies of `slots` (failed) from the membership recorded on
+   * the primary and every remaining copy (a new epoch), before any write that did not reach them is
+   * acknowledged. The membership is followed first: a round's syncs run without the lock, and
+   * another process may have changed it since this one's copy (re-admitted a copy, say); the new
+   * epoch must not name a member this process has not opened (it would never copy to it).
    */
-  private drop(failed: Copy[]): void {
-    const gone = new Set(failed.map((c) => c.slot));
-    for (const c of failed) {
-      if (!this.copies.includes(c)) continue;
-      this.copies = this.copies.filter((x) => x !== c);
+  private drop(slots: readonly number[]): void {
+    this.follow();
+    const gone = new Set(slots);
+    for (const c of this.copies) {
+      if (!gone.has(c.slot)) continue;
       try {
         if (c.walFd >= 0) closeSync(c.walFd);
       } catch {
         // already unusable
       }
-      this.stats.dropped++;
     }
-    const current = readCopyState(this.dirs[this.state.primary]!) ?? this.state;
-    const members = current.members.filter((s) => !gone.has(s));
-    if (members.length === current.members.length && current.epoch >= this.state.epoch) return;
-    const next: CopyState = { epoch: Math.max(current.epoch, this.state.epoch) + 1, members, primary: this.state.primary };
+    this.copies = this.copies.filter((c) => !gone.has(c.slot));
+    const members = this.state.members.filter((s) => !gone.has(s));
+    if (members.length === this.state.members.length) return;
+    this.stats.dropped += this.state.members.length - members.length;
+    const next: CopyState = { epoch: this.state.epoch + 1, members, primary: this.state.primary };
     // The primary's record must succeed (else this write fails); a copy whose record fails is dropped too.
-    writeCopyState(this.dirs[next.primary]!, next);
-    this.state = next;
+    this.changeMembership(next);
     for (const c of [...this.copies]) {
+      if (this.state !== next) break; // a copy failed: dropped, and a newer epoch written by that drop
       if (!members.includes(c.slot)) continue;
       try {
         writeCopyState(c.dir, next);
       } catch (err) {
         this.warn(c, err);
-        this.drop([c]);
+        this.drop([c.slot]);
       }
     }
   }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { applyWal, readShmHeader, readWalContents, walLength } from './wal-frames.js';
+import { applyWal, readShmHeader, readWalContents, sameFrames, walLength } from './wal-frames.js';
 
 const root = mkdtempSync(join(tmpdir(), 'strata-walframes-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -29,6 +29,9 @@ function withWal(commits: number): { dir: string; db: Database.Database; copy: s
   copyFileSync(join(dir, 'meta.db-wal'), join(copy, 'meta.db-wal'));
   return { dir, db, copy };
 }
+
+/** The original's directory of a copy made by withWal. */
+const withWalDir = (copy: string): string => copy.slice(0, -'-copy'.length);
 
 function apply(copy: string, trusted = false, retire: 'truncate' | 'invalidate' = 'truncate'): number {
   const fd = openSync(join(copy, 'meta.db-wal'), 'r+');
@@ -136,6 +139,34 @@ describe('wal-frames.ts', () => {
       assert.equal((c.prepare('SELECT count(*) AS n FROM t WHERE k < 40').get() as { n: number }).n, 40, what);
       c.close();
     }
+    db.close();
+  });
+
+  it('sameFrames: a WAL with the same committed frames, and only those (not one behind, ahead, torn, retired)', () => {
+    const { db, copy } = withWal(30);
+    const walPath = join(copy, 'meta.db-wal');
+    const bytes = readFileSync(walPath);
+    const wal = readWalContents(bytes, true)!;
+    const frame = wal.header.pageSize + 24;
+    const check = (image: Buffer): boolean => {
+      writeFileSync(walPath, image);
+      const fd = openSync(walPath, 'r');
+      try {
+        return sameFrames(fd, bytes, wal);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    assert.equal(check(bytes), true, 'the same bytes');
+    assert.equal(check(Buffer.concat([bytes, Buffer.alloc(3 * frame, 7)])), true, 'followed by bytes of no frame of the generation');
+    const last = readWalContents(bytes.subarray(0, wal.end - frame), true)!;
+    assert.equal(check(Buffer.concat([bytes.subarray(0, last.end), Buffer.alloc(wal.end - last.end)])), false, 'its last commit missing');
+    db.prepare('INSERT OR REPLACE INTO t VALUES (?, ?)').run(1, Buffer.alloc(900, 99));
+    assert.equal(check(readFileSync(join(withWalDir(copy), 'meta.db-wal'))), false, 'a commit more');
+    const torn = Buffer.from(bytes);
+    torn[wal.end - frame + 20] = (torn[wal.end - frame + 20]! + 1) & 0xff; // its last frame's checksum
+    assert.equal(check(torn), false, 'torn');
+    assert.equal(check(Buffer.concat([Buffer.alloc(32), bytes.subarray(32)])), false, 'retired');
     db.close();
   });
 });

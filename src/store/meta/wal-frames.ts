@@ -157,6 +157,17 @@ function writePages(fd: number, buf: Buffer, pages: ReadonlyMap<number, number>,
   }
 }
 
+/** Reads bytes [from, to) of file `fd` into `buf` at the same offsets; answers the bytes read (fewer at the end of the file). */
+export function readRange(fd: number, buf: Buffer, from: number, to: number): number {
+  let done = 0;
+  while (from + done < to) {
+    const n = readSync(fd, buf, from + done, to - from - done, from + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
 /**
  * Checkpoints a WAL copy into its database copy, the way SQLite does: the WAL synced, the newest
  * committed version of each page written at its place, the database cut to its committed size and
@@ -174,14 +185,31 @@ function writePages(fd: number, buf: Buffer, pages: ReadonlyMap<number, number>,
  * the old header in front of a prefix of the old frames (an older version of pages already applied).
  */
 export function applyWal(walFd: number, dbPath: string, trusted = false, retire: 'truncate' | 'invalidate' = 'truncate'): number {
-  const size = fstatSync(walFd).size;
-  if (size === 0) return 0;
-  const buf = readAll(walFd, 0, size);
-  const wal = readWalContents(buf, trusted);
+  const buf = readAll(walFd, 0, fstatSync(walFd).size);
+  if (buf.length === 0) return 0;
+  return applyWalContents(walFd, dbPath, buf, readWalContents(buf, trusted), retire);
+}
+
+/**
+ * applyWal with the WAL's contents already read: `buf` + `wal` (readWalContents of it) are the
+ * frames of the WAL `walFd` — read from that file, or from another copy's WAL holding the same
+ * frames (mirror.ts checks that first: sameFrames). `buf` also tells whether the file's header is
+ * already zeros (nothing to retire): it must start with that file's first bytes. `walSynced`: the
+ * caller knows those frames of `walFd` are on the drive already (an fdatasync of it that started
+ * after they were written has succeeded), so the first sync is left out.
+ */
+export function applyWalContents(
+  walFd: number,
+  dbPath: string,
+  buf: Buffer,
+  wal: WalContents | undefined,
+  retire: 'truncate' | 'invalidate',
+  walSynced = false,
+): number {
   if (wal && wal.pages.size > 0) {
     // As SQLite: the WAL is durable before the database is overwritten, so that a crash in the
     // middle replays the whole generation again rather than an older part of it.
-    fdatasyncSync(walFd);
+    if (!walSynced) fdatasyncSync(walFd);
     const db = openSync(dbPath, 'r+');
     try {
       const ps = wal.header.pageSize;
@@ -194,12 +222,35 @@ export function applyWal(walFd: number, dbPath: string, trusted = false, retire:
   }
   if (retire === 'invalidate') {
     // Retired durably: the old generation can never come back under a new one written from offset 0.
-    if (!wal && buf.subarray(0, Math.min(size, WAL_HEADER)).every((b) => b === 0)) return 0;
-    writeAll(walFd, Buffer.alloc(Math.min(size, WAL_HEADER)), 0);
+    const head = Math.min(buf.length, WAL_HEADER);
+    if (!wal && buf.subarray(0, head).every((b) => b === 0)) return 0;
+    writeAll(walFd, Buffer.alloc(head), 0);
     fdatasyncSync(walFd);
   } else {
     ftruncateSync(walFd, 0);
     fsyncSync(walFd);
   }
   return wal ? wal.pages.size : 0;
+}
+
+/**
+ * Whether the WAL file `fd` holds the same committed frames as `wal` (readWalContents of `buf`,
+ * another copy's WAL of the same generation) — so that `buf`'s pages can be applied to this copy
+ * without reading its own WAL. Reads three small pieces: the header (32 bytes: salts, checkpoint
+ * sequence, checksum seeds), the header of the last commit frame (24 bytes: page number, commit
+ * size, salts and the cumulative checksum of every frame up to it) and the frame header right after
+ * it, which must not carry the generation's salts (the file holds no later frame of it). Equal
+ * headers and equal cumulative checksums mean equal frames, exactly as SQLite's recovery trusts a
+ * WAL; a copy torn or behind, of another generation, or retired, differs and is read on its own.
+ */
+export function sameFrames(fd: number, buf: Buffer, wal: WalContents): boolean {
+  if (wal.end <= WAL_HEADER) return false;
+  const frame = FRAME_HEADER + wal.header.pageSize;
+  const last = wal.end - frame;
+  const b = Buffer.allocUnsafe(WAL_HEADER + 2 * FRAME_HEADER);
+  if (readSync(fd, b, 0, WAL_HEADER, 0) !== WAL_HEADER || !b.subarray(0, WAL_HEADER).equals(buf.subarray(0, WAL_HEADER))) return false;
+  const h = b.subarray(WAL_HEADER);
+  if (readSync(fd, h, 0, FRAME_HEADER, last) !== FRAME_HEADER || !h.subarray(0, FRAME_HEADER).equals(buf.subarray(last, last + FRAME_HEADER))) return false;
+  const next = readSync(fd, h, FRAME_HEADER, FRAME_HEADER, wal.end);
+  return next < FRAME_HEADER || !h.subarray(FRAME_HEADER + 8, FRAME_HEADER + 16).equals(wal.header.salts);
 }
