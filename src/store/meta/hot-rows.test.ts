@@ -174,6 +174,49 @@ describe('SqliteMetaStore hot rows', () => {
     assert.equal(a.getObject('b', 'other'), undefined);
   });
 
+  it("the check's shortcut: arrivals with no commit anywhere since run no statement; a commit of the other connection, or of this one, runs it again", async () => {
+    await a.putObject(inline('quiet', 'q1'));
+    a.requestArrived();
+    assert.equal(text(a.getObject('b', 'quiet')), 'q1');
+    a.requestArrived();
+    assert.equal(text(a.getObject('b', 'quiet')), 'q1');
+    const statements = a.hot.statementChecks;
+    const checks = a.hot.checks;
+    for (let i = 0; i < 5; i++) {
+      a.requestArrived();
+      assert.equal(text(a.getObject('b', 'quiet')), 'q1');
+    }
+    assert.equal(a.hot.checks, checks + 5, 'one check per arrival');
+    assert.equal(a.hot.statementChecks, statements, 'the wal-index header did not move: no read transaction');
+    await b.putObject(inline('quiet', 'q2'));
+    a.requestArrived();
+    assert.equal(text(a.getObject('b', 'quiet')), 'q2', "the other connection's commit is seen");
+    assert.equal(a.hot.statementChecks, statements + 1);
+    await a.putObject(inline('quiet2', 'x'));
+    a.requestArrived();
+    a.getObject('b', 'quiet');
+    assert.equal(a.hot.statementChecks, statements + 2, 'its own commit moved the header too');
+    a.requestArrived();
+    a.getObject('b', 'quiet');
+    assert.equal(a.hot.statementChecks, statements + 2);
+  });
+
+  it('the shortcut needs the -shm file: in memory every check runs the statement', async () => {
+    const mem = SqliteMetaStore.open(':memory:');
+    try {
+      await mem.createBucket(bucket('b'));
+      await mem.putObject(inline('k', 'x'));
+      const before = mem.hot.statementChecks;
+      for (let i = 0; i < 3; i++) {
+        mem.requestArrived();
+        assert.equal(text(mem.getObject('b', 'k')), 'x');
+      }
+      assert.equal(mem.hot.statementChecks, before + 3);
+    } finally {
+      await mem.close();
+    }
+  });
+
   it('alone on the directory (othersMayWrite false): no data_version check', async () => {
     const alone = SqliteMetaStore.open(':memory:', { hot: { othersMayWrite: false } });
     try {

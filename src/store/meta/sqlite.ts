@@ -575,6 +575,7 @@ export class SqliteMetaStore implements MetaStore {
   /** Synchronous without group commit (durability 'none'); otherwise waits for syncs in flight first. */
   close(): void | Promise<void> {
     const closeDb = (): void => {
+      this.hot.close();
       if (this.db.open) this.db.close();
     };
     if (!this.wal) return closeDb();
