@@ -86,8 +86,8 @@ describe('a data directory of the previous release (format 5)', () => {
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('open › format-5 metadata → migrated to the current format (format 6: objects_live index, job_state, the new columns; format 7: the identity tables; format 8: roles; format 9: the key service tables; format 10: usage counters; format 11: the heal queue)', () => {
-    assert.equal(formatVersion(), 11);
+  it('open › format-5 metadata → migrated to the current format (format 6: objects_live index, job_state, the new columns; format 7: the identity tables; format 8: roles; format 9: the key service tables; format 10: usage counters; format 11: the heal queue; format 12: XXH3-128 piece checksums, no schema change)', () => {
+    assert.equal(formatVersion(), 12);
     const db = new Database(join(dataDir, 'meta.db'), { readonly: true, fileMustExist: true });
     try {
       const names = (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')").pluck().all() as string[]).sort();
@@ -239,7 +239,7 @@ describe('a data directory of the previous release (format 5)', () => {
   it('restart › the migrated directory opens again (current format, nothing migrated twice) and keeps its objects', async () => {
     s3.destroy();
     await server.stop();
-    assert.equal(formatVersion(), 11);
+    assert.equal(formatVersion(), 12);
     server = await startServer({ dataDir });
     s3 = testClient(server.url);
     const o = manifest.objects.find((x) => x.key === 'ünïcødé/çà et là 🎉.txt')!;
