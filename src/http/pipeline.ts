@@ -364,12 +364,17 @@ export function createRequestHandler(deps: PipelineDeps) {
         const withEncryption = WRITES_WITH_DEFAULT_ENCRYPTION.has(opName);
         if (ctx.principal.kind === 'root') {
           if (withEncryption) ({ bucket: ctx.bucketRecord, encryption: ctx.bucketEncryption } = await loadBucketWithEncryption(store, bucket));
-          else ctx.bucketRecord = await store.getBucket(bucket);
+          // HeadBucket is how clients ask whether a bucket exists: read past a bucket cache that
+          // may lag another gateway's DeleteBucket (docs/cluster.md, "Caches").
+          else ctx.bucketRecord = await store.getBucket(bucket, { fresh: opName === 'HeadBucket' });
         } else {
           const loaded = await loadBucketWithAccess(store, bucket, withEncryption);
           ({ bucket: ctx.bucketRecord, access: ctx.bucketAccess, encryption: ctx.bucketEncryption } = loaded);
           const confirming = confirmCached(ctx, deps.credentials, pending, loaded.identityGeneration);
           if (confirming !== undefined) await confirming;
+          if (opName === 'HeadBucket' && ctx.bucketRecord !== undefined && (await store.getBucket(bucket, { fresh: true })) === undefined) {
+            ctx.bucketRecord = undefined;
+          }
         }
       }
 

@@ -148,8 +148,9 @@ export class Store extends StoreUploads {
     return this.meta.attachChangeNotices?.(notices, onPublishError) ?? (() => undefined);
   }
 
-  async getBucket(name: string): Promise<BucketRecord | undefined> {
-    return this.meta.getBucket(name);
+  /** `fresh`: past any cache that may lag other processes (MetaStore.getBucket). */
+  async getBucket(name: string, opts?: { fresh?: boolean }): Promise<BucketRecord | undefined> {
+    return this.meta.getBucket(name, opts);
   }
 
   /** The bucket, or StoreError('NoSuchBucket'). */

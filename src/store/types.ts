@@ -368,7 +368,12 @@ export interface MetaStore {
    */
   attachChangeNotices?(notices: ChangeNotices, onPublishError?: (name: string, err: unknown) => void): () => void;
   createBucket(bucket: BucketRecord): void | Promise<void>;
-  getBucket(name: string): BucketRecord | undefined | Promise<BucketRecord | undefined>;
+  /**
+   * `fresh`: read past any cache that may lag other processes' changes (PostgreSQL's bucket cache):
+   * HeadBucket, the call clients use to ask whether a bucket exists. A store whose reads are current
+   * for every request anyway (SQLite, memory) ignores it.
+   */
+  getBucket(name: string, opts?: { fresh?: boolean }): BucketRecord | undefined | Promise<BucketRecord | undefined>;
   listBuckets(): BucketRecord[] | Promise<BucketRecord[]>;
   /**
    * Changes versioning or object lock; returns the updated record. Throws NoSuchBucket, and

@@ -154,6 +154,22 @@ describe('PgMetaStore › bucket cache across gateways', () => {
     );
   });
 
+  it("HeadBucket's fresh read: a bucket deleted through another gateway is gone at once for it, and the stale row with it", async () => {
+    await twoGateways(
+      async (a, b) => {
+        await a.createBucket(bucket('headed'));
+        assert.ok(await b.getBucket('headed'));
+        await a.deleteBucket('headed');
+        assert.ok(await b.getBucket('headed'), 'b serves its cached row (notifications off)');
+        assert.equal(await b.getBucket('headed', { fresh: true }), undefined, 'the fresh read finds no bucket');
+        assert.equal(b.buckets!.row('headed'), undefined, 'and drops what was cached');
+        await a.createBucket(bucket('kept'));
+        assert.equal((await b.getBucket('kept', { fresh: true }))?.name, 'kept');
+      },
+      { listen: false, pollMs: 60_000 },
+    );
+  });
+
   it('a bucket re-created by another owner through another gateway is seen with its new owner', async () => {
     await twoGateways(async (a, b) => {
       await a.createBucket(bucket('again', 'alice'));

@@ -100,12 +100,16 @@ export abstract class PgBucketSide {
     }
   }
 
-  async getBucket(name: string): Promise<BucketRecord | undefined> {
+  async getBucket(name: string, opts?: { fresh?: boolean }): Promise<BucketRecord | undefined> {
     const cached = this.buckets?.row(name);
-    if (cached !== undefined) return toBucket(cached);
+    if (cached !== undefined && opts?.fresh !== true) return toBucket(cached);
     const epoch = this.buckets?.epoch ?? 0;
     const [row] = await this.q<BucketRow>(`SELECT ${BUCKET_COLS} FROM buckets WHERE name = $1`, [name]);
-    if (row === undefined) return undefined;
+    if (row === undefined) {
+      // Deleted through another gateway, its notice not here yet: what is cached goes now.
+      if (cached !== undefined) this.buckets?.clear();
+      return undefined;
+    }
     this.buckets?.keepRow(name, row, epoch);
     return toBucket(row);
   }
