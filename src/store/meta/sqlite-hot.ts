@@ -32,6 +32,7 @@ import type { ObjectRecord, VersionExtras } from '../types.js';
 import { DEFAULT_HOT_ROW_LIMITS, HotRows, type HotRowLimits } from './hot-rows.js';
 import type { BucketRow, Db, ObjectInlineRow, ObjectRow, Stmt } from './sqlite-sql.js';
 import { frozenExtras, parseExtras, recordOf, toBytes } from './sqlite-sql.js';
+import { WAL_INDEX_HEADER, consistentWalIndexHeader } from './wal-frames.js';
 
 export interface HotReadOptions {
   /** Bounds of the cache; false: no cache (every read goes to SQLite). */
@@ -47,9 +48,6 @@ interface Statements {
   getLatestInline: Stmt;
   getVersionInline: Stmt;
 }
-
-/** Bytes of one copy of SQLite's wal-index header (the `-shm` file holds two, one after the other). */
-const SHM_HEADER = 48;
 
 const rowBytes = (r: ObjectRow): number => r.key.length + r.meta.length + r.data.length + (r.parts?.length ?? 0) + (r.extra?.length ?? 0) + r.etag.length;
 
@@ -70,7 +68,7 @@ export class HotReads {
   /** The `-shm` file (read only), undefined until first needed, null where there is none. */
   private shmFd: number | undefined | null;
   /** The wal-index header's two copies as last read. */
-  private readonly shmNow = Buffer.alloc(SHM_HEADER * 2);
+  private readonly shmNow = Buffer.alloc(WAL_INDEX_HEADER * 2);
   /** The header read before the last statement check that succeeded (empty: none yet). */
   private shmSeen = Buffer.alloc(0);
 
@@ -126,8 +124,7 @@ export class HotReads {
       this.shmFd = null;
       return undefined;
     }
-    const first = this.shmNow.subarray(0, SHM_HEADER);
-    return first.equals(this.shmNow.subarray(SHM_HEADER)) ? first : undefined;
+    return consistentWalIndexHeader(this.shmNow);
   }
 
   /** Closes the `-shm` descriptor (the store is closing). */

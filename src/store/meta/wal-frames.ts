@@ -98,13 +98,24 @@ export interface ShmHeader {
 }
 
 const SHM_READ = 136;
+/** Bytes of one copy of the wal-index header (the -shm file starts with two, one after the other). */
+export const WAL_INDEX_HEADER = 48;
+
+/**
+ * The wal-index header in `buf` (the -shm file's first 2 × 48 bytes, as read), or undefined when its
+ * two copies differ (a writer updating it: SQLite writes the second copy, then the first).
+ */
+export function consistentWalIndexHeader(buf: Buffer): Buffer | undefined {
+  const first = buf.subarray(0, WAL_INDEX_HEADER);
+  return first.equals(buf.subarray(WAL_INDEX_HEADER, 2 * WAL_INDEX_HEADER)) ? first : undefined;
+}
 
 /** Reads the wal-index header from the -shm file; undefined if it is not initialised (no WAL yet). */
 export function readShmHeader(fd: number, buf = Buffer.alloc(SHM_READ)): ShmHeader | undefined {
   const n = readSync(fd, buf, 0, SHM_READ, 0);
   if (n < SHM_READ) return undefined;
   // Two copies of the 48-byte header (native byte order, little-endian here); equal when consistent.
-  if (buf.readUInt32LE(0) !== 3007000 || buf[12] !== 1 || !buf.subarray(0, 48).equals(buf.subarray(48, 96))) {
+  if (buf.readUInt32LE(0) !== 3007000 || buf[12] !== 1 || consistentWalIndexHeader(buf) === undefined) {
     throw new Error('metadata copies: unexpected wal-index header (SQLite version or byte order not supported)');
   }
   const raw = buf.readUInt16LE(14);
