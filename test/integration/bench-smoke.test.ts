@@ -180,7 +180,7 @@ describe('benchmark smoke run (npm run bench -- --smoke)', () => {
     assert.doesNotMatch(moved.stdout, /\| head-4k-c16 \| strata \| req\/s/);
     // One round each: the floor is the single-round one (the spread is unknown).
     assert.match(moved.stdout, /≥ 25 % where a run had one round/);
-    if (sys) assert.match(moved.stdout, /\| syscalls GET 4 KiB \| strata \| fcntl per request \| [^|]+ \| [^|]+ \| \+\d+ % \| worse \|/);
+    if (sys) assert.match(moved.stdout, /\| syscalls GET 4 KiB \| strata \| fcntl per request \| [^|]+ \| [^|]+ \| (\+\d+ %|new) \| worse \|/);
   });
 });
 
