@@ -45,18 +45,19 @@ async function main(): Promise<void> {
     // The primary says `go` once its startup sweeps are done; the code loads meanwhile. The worker
     // asks once it listens for the answer (a message that arrives without a listener is lost). A
     // primary that dies first disconnects the IPC channel, and node:cluster ends the worker.
-    const go = new Promise<void>((ok) => {
-      const onMessage = (m: { strata?: string }) => {
+    // `aloneSince`: when the primary took the directory over (serve.ts: the workers' sweeps).
+    const go = new Promise<number | undefined>((ok) => {
+      const onMessage = (m: { strata?: string; aloneSince?: number }) => {
         if (m?.strata !== 'go') return;
         process.off('message', onMessage);
-        ok();
+        ok(typeof m.aloneSince === 'number' ? m.aloneSince : undefined);
       };
       process.on('message', onMessage);
     });
     const { serve } = await import('./serve.js');
     report({ strata: 'loaded' });
-    await go;
-    await serve(config, log, { report }).catch((err: unknown) => {
+    const aloneSince = await go;
+    await serve(config, log, { report, ...(aloneSince !== undefined && { aloneSince }) }).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       report({ strata: 'failed', message }, () => process.exit(1));
       setTimeout(() => process.exit(1), 1000).unref();

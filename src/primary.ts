@@ -56,7 +56,10 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   let erasure: string | undefined;
   /** Several drives: the set's id (a returning drive is locked here only when it is the set's, or empty). */
   let setId: string | undefined;
+  /** When the sweeps' takeover began (alone only): the workers' sweeps take every piece older than it (Store.adoptTakeover). */
+  let takeoverAt: number | undefined;
   const prepare = async (): Promise<void> => {
+    if (alone) takeoverAt = Date.now();
     const { store, drives } = await openStore(config, dataDir, log, { alone, prepare: true, freeGraceMs: alone ? 0 : config.freeGraceMs });
     if (drives) erasure = erasureText(drives);
     setId = drives?.id;
@@ -68,7 +71,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   /** Workers that loaded their code and wait for `go`. */
   const waiting = new Set<Worker>();
   const sendGo = (): void => {
-    for (const w of waiting) if (w.isConnected()) w.send({ strata: 'go' });
+    for (const w of waiting) if (w.isConnected()) w.send({ strata: 'go', ...(takeoverAt !== undefined && { aloneSince: takeoverAt }) });
     waiting.clear();
   };
 

@@ -50,7 +50,7 @@ export type WorkerReport =
  * Serves until a signal stops the process. `worker`: one of a cluster's workers (send reports to
  * the primary through `worker.report`, which logs `listening` for all of them).
  */
-export async function serve(config: Config, log: Logger, worker?: { report: (r: WorkerReport) => void }): Promise<void> {
+export async function serve(config: Config, log: Logger, worker?: { report: (r: WorkerReport) => void; aloneSince?: number }): Promise<void> {
   // Dead I/O buffers are collected before they pile up in malloc's heap (src/memory-guard.ts).
   startMemoryGuard();
   // Large hashes on a worker thread only with cores to spare (store/hash-offload.ts).
@@ -88,6 +88,8 @@ export async function serve(config: Config, log: Logger, worker?: { report: (r: 
     lock.release();
     throw err;
   });
+  // A worker of a primary that took the directory over: what is older than that is a dead process's.
+  if (worker?.aloneSince !== undefined) store.adoptTakeover(worker.aloneSince);
 
   // STS sessions' keys resolve from their sealed token (iam/sessions.ts), the role read per request.
   const sessions = sessionCredentials({ identities: store.identities, tokens: new SessionTokens(box) });

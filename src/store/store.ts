@@ -416,6 +416,17 @@ export class Store extends StoreUploads {
   }
 
   /**
+   * A cluster worker: its primary took the directory over alone (takeOverAlone) at `since`, before
+   * any worker opened the store. Every piece and temp file older than that was written by a process
+   * that is gone, so the sweeps take them at once, as a single process's first sweep does (without
+   * this, an orphan left by a kill less than SWEEP_MARGIN_MS before the worker's first sweep would
+   * wait for the next sweep, hours later).
+   */
+  adoptTakeover(since: number): void {
+    this.intents.aloneSince = since;
+  }
+
+  /**
    * Removes temp files left by interrupted writes: all of them when `before` is omitted (this
    * process alone, at startup), else those older than the oldest write in progress in any process.
    */

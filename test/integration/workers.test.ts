@@ -11,7 +11,7 @@
 // - a port in use stops the start with the worker's error (no loop); TLS and --health-address work.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
@@ -237,6 +237,32 @@ describe('--workers 2: stopping, crashing, failing to start', () => {
       assert.equal(await got.Body!.transformToString(), 'kept');
     } finally {
       await second.stop();
+    }
+  });
+
+  it("a crash's orphan piece, written just before the start › removed by the workers' first sweep (the primary's takeover time), not hours later", async () => {
+    // The directory with its database (a piece without one is refused at start), then a piece no
+    // metadata references, as a process killed between writing it and committing leaves it. It is
+    // younger than the sweeps' 1 s margin when the workers' first sweep runs; only the primary's
+    // takeover (before any worker started) says that no live process can have written it.
+    const d = await mkdtemp(join(tmpdir(), 'strata-workers-orphan-'));
+    try {
+      const first = await startServer({ dataDir: d, args: WORKERS });
+      await first.stop();
+      const id = `ab${randomBytes(15).toString('hex')}`;
+      const orphan = join(d, 'objects', 'ab', id);
+      mkdirSync(join(d, 'objects', 'ab'), { recursive: true });
+      writeFileSync(orphan, randomBytes(1000));
+      const server = await startServer({ dataDir: d, args: WORKERS, env: { STRATA_FREE_GRACE: '1' } });
+      try {
+        // The sweep frees it like replaced data (a 1 s grace here, then the reaper unlinks it).
+        await until(() => !existsSync(orphan), 'the orphan is removed', 10_000);
+        assert.match(server.logs(), /removed orphaned data left by an earlier crash/);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await rm(d, { recursive: true, force: true });
     }
   });
 
