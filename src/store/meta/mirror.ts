@@ -60,6 +60,12 @@ export interface MirrorOptions extends SqliteOptions {
   createDirs?: boolean;
   /** fdatasync of a copy's WAL (tests make a drive fail). */
   syncCopy?: (slot: number, fd: number) => Promise<void>;
+  /**
+   * Tests (a power cut in the middle of a copy's switch): called as the switch of copy `slot` is
+   * about to overwrite pages of its database, and once they are written, before they are synced;
+   * `walSyncedNow`: the switch synced the copy's WAL itself first (else a round had: isSynced).
+   */
+  onSwitchPages?: (slot: number, stage: 'before' | 'written', dbPath: string, walSyncedNow: boolean) => void;
   /** A copy failed with `err` and is dropped (startup.ts tells the drive set, which probes the drive). */
   copyFailed?: (dir: string, err: unknown) => void;
 }
@@ -451,13 +457,15 @@ export class WalMirror implements WalMirrorHook {
         const dbPath = join(c.dir, DB_FILE);
         // The generation this process last copied, if the copy holds that one (its header's salts).
         if (!source && this.salts && head?.salts.equals(this.salts)) source = this.held.complete(this.salts, c.walFd, this.sharedProgress(this.salts));
+        const hook = this.opts.onSwitchPages;
+        const onPages = hook && ((stage: 'before' | 'written', walSyncedNow: boolean) => hook(c.slot, stage, dbPath, walSyncedNow));
         if (source && sameFrames(c.walFd, source.buf, source.wal)) {
-          applyWalContents(c.walFd, dbPath, source.buf, source.wal, 'invalidate', this.isSynced(c, source.wal));
+          applyWalContents(c.walFd, dbPath, source.buf, source.wal, 'invalidate', this.isSynced(c, source.wal), onPages);
         } else {
           this.stats.walReads++;
           const buf = readAll(c.walFd, 0, size);
           const wal = readWalContents(buf, true);
-          applyWalContents(c.walFd, dbPath, buf, wal, 'invalidate', wal !== undefined && this.isSynced(c, wal));
+          applyWalContents(c.walFd, dbPath, buf, wal, 'invalidate', wal !== undefined && this.isSynced(c, wal), onPages);
           if (wal && wal.pages.size > 0) source ??= { buf, wal };
         }
         this.stats.switches++;

@@ -216,16 +216,20 @@ export function applyWalContents(
   wal: WalContents | undefined,
   retire: 'truncate' | 'invalidate',
   walSynced = false,
+  onPages?: (stage: 'before' | 'written', walSyncedNow: boolean) => void,
 ): number {
   if (wal && wal.pages.size > 0) {
     // As SQLite: the WAL is durable before the database is overwritten, so that a crash in the
     // middle replays the whole generation again rather than an older part of it.
     if (!walSynced) fdatasyncSync(walFd);
+    // (Tests: a power cut while the pages are written and not yet synced.)
+    onPages?.('before', !walSynced);
     const db = openSync(dbPath, 'r+');
     try {
       const ps = wal.header.pageSize;
       writePages(db, buf, wal.pages, ps);
       if (fstatSync(db).size > wal.nPage * ps) ftruncateSync(db, wal.nPage * ps);
+      onPages?.('written', !walSynced);
       fdatasyncSync(db);
     } finally {
       closeSync(db);
