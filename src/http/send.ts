@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { S3Response } from '../s3/context.js';
 import type { S3Error } from '../s3/errors.js';
 import { buildXml } from '../s3/xml.js';
+import { giveBack } from '../store/data/block-pool.js';
 
 /** A request body larger than this that is still unread when we answer makes us close the connection. */
 const MAX_DRAIN = 1024 * 1024;
@@ -128,7 +129,9 @@ async function pump(
       if (res.destroyed) throw prematureClose();
       sent += next.value.length;
       if (expected !== undefined && sent > expected) throw new Error(`the object source yielded more than its ${expected} bytes`);
-      if (!res.write(next.value)) await drained(res);
+      // A block buffer of the data store goes back to its pool once written (block-pool.ts).
+      const chunk = next.value;
+      if (!res.write(chunk, (err) => err || giveBack(chunk))) await drained(res);
       next = await it.next();
     }
     if (res.destroyed) throw prematureClose();

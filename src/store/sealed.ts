@@ -25,6 +25,7 @@
 // is opened: the read fails (StoreError('DataCorrupt')), no byte of a package is served before its
 // tag is checked. A range read opens only the packages it covers (and the header).
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { BLOCK, giveBack, takeBlock } from './data/block-pool.js';
 import { StoreError } from './errors.js';
 import { hkdf32 } from './hkdf.js';
 
@@ -352,7 +353,24 @@ export async function* openSealed(
   let pendingBytes = 0;
   const want = (p: number): number => (p === n - 1 ? plain - p * pkg : pkg) + SEALED_TAG_BYTES;
   let skipHeader = from === 0;
-  for await (let chunk of read(from, to)) {
+  /**
+   * Where the packages that `rest` sealed bytes complete from package `k` on are opened: their
+   * plaintext fits (a pooled 1 MiB buffer when it fits in one: the response hands it back once sent).
+   */
+  const openBuffer = (k: number, rest: number): Buffer => {
+    let plainBytes = 0;
+    for (; k <= lastPkg && rest >= want(k); k++) {
+      plainBytes += want(k) - SEALED_TAG_BYTES;
+      rest -= want(k);
+    }
+    return plainBytes <= BLOCK ? takeBlock(BLOCK) : Buffer.allocUnsafe(plainBytes);
+  };
+  // The chunks read whose bytes a pending package may still use: each goes back to the block pool
+  // (a pooled block: block-pool.ts) once no pending part is a view of it.
+  let read0: Buffer[] = [];
+  for await (const got of read(from, to)) {
+    let chunk = got;
+    read0.push(got);
     if (skipHeader) {
       // The read started at the header: take it first.
       const need = SEALED_HEADER_BYTES - headerChunks.reduce((sum, c) => sum + c.length, 0);
@@ -377,8 +395,7 @@ export async function* openSealed(
       pendingBytes += part.length;
       chunk = chunk.subarray(part.length);
       if (pendingBytes === want(i)) {
-        // The plaintext of what this chunk completes is shorter than its sealed bytes.
-        out ??= Buffer.allocUnsafe(pendingBytes + chunk.length);
+        out ??= openBuffer(i, pendingBytes + chunk.length);
         if (i === first) lo = start - i * pkg;
         const opened = openPackageInto(piece!, i, i === n - 1, pending, pendingBytes, out, at, what);
         at = i === lastPkg ? at + (end - i * pkg + 1) : opened;
@@ -387,6 +404,8 @@ export async function* openSealed(
         i++;
       }
     }
+    // Every byte of these chunks was opened into `out` (or is a pending package's part, kept).
+    read0 = read0.filter((c) => pending.some((p) => p.buffer === c.buffer) || (giveBack(c), false));
     if (out !== undefined && at > lo) yield out.subarray(lo, at);
   }
   if (i !== lastPkg + 1) throw new StoreError('DataCorrupt', `${what}: the piece ended inside package ${i}`);

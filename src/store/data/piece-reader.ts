@@ -5,6 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError } from '../errors.js';
 import type { DataRef } from '../types.js';
 import { borrowSlab, offloads, returnSlab, sha256Offloaded } from '../hash-offload.js';
+import { takeBlock } from './block-pool.js';
 import { HASH_SHA256, HEADER_SIZE, PIECE_MAGIC, footerSize, hasMagic, parseFooter, parseHeader, pieceFileSize } from './piece-format.js';
 
 /** Blocks read (and checked) ahead of the one being yielded. */
@@ -105,7 +106,7 @@ export async function* readPiece(ref: DataRef, file: string, start: number, end:
             }
           })()
         : (async () => {
-            const buf = Buffer.allocUnsafe(len);
+            const buf = takeBlock(len);
             const got = await readAt(fh, buf, at);
             return { buf, got, digest: blockChecks && got === len ? hash.digest(buf) : undefined };
           })();
