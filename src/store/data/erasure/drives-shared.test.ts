@@ -91,6 +91,23 @@ describe('drive states shared through the metadata store', () => {
     }
   });
 
+  it("the first process replaces an earlier run's record even when that one is stamped later (the same millisecond, a clock set back)", async () => {
+    const { paths, meta, a, close } = await twoProcesses(4);
+    try {
+      const ids = a.drives.map((x) => x.id);
+      await metaDriveBoard(meta, ids).write({ id: ids[2]!, state: 'offline', reason: 'an earlier run', at: Date.now() + 60_000 });
+      const c = await openDriveSet(paths, { probeIntervalMs: 3_600_000 });
+      const d = await openDriveSet(paths, { probeIntervalMs: 3_600_000 });
+      await c.share(metaDriveBoard(meta, ids), true);
+      await d.share(metaDriveBoard(meta, ids), false);
+      assert.deepEqual(states(d), ['online', 'online', 'online', 'online']);
+      c.close();
+      d.close();
+    } finally {
+      close();
+    }
+  });
+
   it('the process that opens the set first replaces what an earlier run recorded; an older record is never written over a newer one', async () => {
     const { paths, meta, a, close } = await twoProcesses(4);
     try {

@@ -365,8 +365,13 @@ class RunningSet implements OpenedDriveSet {
 
   async share(board: DriveStateBoard, publish: boolean): Promise<void> {
     this.board = board;
-    if (publish) await Promise.all(this.drives.map((d) => this.record(d)));
-    else await this.sync();
+    if (publish) {
+      // Newer than what an earlier run recorded, even within the same millisecond (or after the
+      // clock went back): the board keeps a record only over an older one.
+      const earlier = await board.read().catch(() => [] as readonly DriveStateRecord[]);
+      for (const r of earlier) if (r.at > (this.seen.get(r.id) ?? -1)) this.seen.set(r.id, r.at);
+      await Promise.all(this.drives.map((d) => this.record(d)));
+    } else await this.sync();
     // Other processes' changes arrive through the board: the timer runs for good.
     this.startProbing();
   }
