@@ -6,6 +6,7 @@
 // (gf256-simd.ts; docs/performance.md, "Erasure coding engine"), or in plain JavaScript where wasm
 // SIMD is missing and for mirroring (copies). Coders are cached per (k, m). Synchronous: a 1 MiB
 // block at 4+2 is a fraction of a millisecond of CPU, less than a round trip to a worker thread.
+import { takeBlock } from '../block-pool.js';
 import type { ErasureCodec } from './types.js';
 import { type Matrix, codingMatrix, combine, invert } from './gf256.js';
 import { nibbleTables, simdAvailable, simdRows } from './gf256-simd.js';
@@ -54,10 +55,13 @@ class ReedSolomon implements ErasureCodec {
     for (let i = 0; i < k; i++) if (!out[i]) lostData.push(i);
     if (lostData.length > 0) {
       const use = present.slice(0, k);
+      // Each rebuilt data shard in a buffer of its own from the block pool: a GET sends it, then
+      // hands it back (block-pool.ts).
       const rebuilt = this.rows(
         this.decoding(use, lostData),
         use.map((i) => shards[i]!),
         len,
+        true,
       );
       lostData.forEach((i, n) => (out[i] = rebuilt[n]!));
     }
@@ -92,10 +96,14 @@ class ReedSolomon implements ErasureCodec {
     return r;
   }
 
-  /** One output shard per row: row · inputs. The outputs share one allocation. */
-  private rows({ rows, tables }: Rows, inputs: readonly Buffer[], len: number): Buffer[] {
-    const slab = Buffer.allocUnsafeSlow(rows.length * len);
-    const outs = rows.map((_, r) => slab.subarray(r * len, (r + 1) * len));
+  /** One output shard per row: row · inputs. The outputs share one allocation (`pooled`: each its own, from the block pool). */
+  private rows({ rows, tables }: Rows, inputs: readonly Buffer[], len: number, pooled = false): Buffer[] {
+    let outs: Buffer[];
+    if (pooled) outs = rows.map(() => takeBlock(len));
+    else {
+      const slab = Buffer.allocUnsafeSlow(rows.length * len);
+      outs = rows.map((_, r) => slab.subarray(r * len, (r + 1) * len));
+    }
     if (tables) simdRows(tables, rows.length, inputs, outs, len);
     else rows.forEach((row, r) => combine(row, inputs, outs[r]!, len));
     return outs;

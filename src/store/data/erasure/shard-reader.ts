@@ -5,6 +5,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError, StoreError } from '../../errors.js';
 import { readAt } from '../piece-reader.js';
+import { takeBlock } from '../block-pool.js';
 import { SHARD_HEADER_SIZE, ShardLayout, parseShardHeader, type ShardHeader } from './shard-format.js';
 import { shardPath } from './shard-writer.js';
 import type { BlockHash, DegradedReason, DegradedSink, DriveSet, ErasureCodec } from './types.js';
@@ -180,7 +181,7 @@ export class PieceShards {
     if (!('ok' in slot) || this.faults.has(index)) return null;
     const { layout, hash } = this.geometry!;
     const len = layout.shardLength(b);
-    const buf = Buffer.allocUnsafe(len + hash.size);
+    const buf = takeBlock(len + hash.size);
     let got: number;
     try {
       got = await readAt(slot.ok.fh, buf, layout.offset(b));
