@@ -118,7 +118,9 @@ async function pump(
     let next = first;
     if (!next.done && contentLength !== undefined && next.value.length === Number(contentLength)) {
       if (res.destroyed) throw prematureClose();
-      res.end(next.value);
+      // (A pooled block goes back once the response is finished: its bytes were handed to the socket.)
+      const chunk = next.value;
+      res.end(chunk, () => giveBack(chunk));
       // Drive the source to its end, so it releases the file and the read pin now.
       if (!(await it.next()).done) throw new Error('the object source yielded more bytes than its length');
       return;
