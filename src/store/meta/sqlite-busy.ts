@@ -12,9 +12,15 @@ export function isBusyError(err: unknown): boolean {
 
 export const DEFAULT_BUSY_RETRY_MS = 3000;
 
-/** Wait before retry `attempt` (0-based) of a write that found the database locked: 5 ms doubling to 200 ms. */
+/**
+ * Wait before retry `attempt` (0-based) of a write that found the database locked: 1 ms doubling to
+ * 200 ms. The usual holder is the other worker of the same server (its batch's transaction, or its
+ * metadata copies' round), which lets go within a millisecond or two; a first wait of 5 ms left a
+ * worker's whole batch idle for longer than the lock was held (docs/performance.md, "Waiting for the
+ * other worker's lock"). A long holder (a backup, a shell) still costs only a few more attempts.
+ */
 export function busyBackoff(attempt: number): number {
-  return Math.min(200, 5 * 2 ** Math.min(attempt, 6));
+  return Math.min(200, 2 ** Math.min(attempt, 8));
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
