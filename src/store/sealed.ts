@@ -367,10 +367,10 @@ export async function* openSealed(
   };
   // The chunks read whose bytes a pending package may still use: each goes back to the block pool
   // (a pooled block: block-pool.ts) once no pending part is a view of it.
-  let read0: Buffer[] = [];
+  let held: Buffer[] = [];
   for await (const got of read(from, to)) {
     let chunk = got;
-    read0.push(got);
+    held.push(got);
     if (skipHeader) {
       // The read started at the header: take it first.
       const need = SEALED_HEADER_BYTES - headerChunks.reduce((sum, c) => sum + c.length, 0);
@@ -404,8 +404,13 @@ export async function* openSealed(
         i++;
       }
     }
-    // Every byte of these chunks was opened into `out` (or is a pending package's part, kept).
-    read0 = read0.filter((c) => pending.some((p) => p.buffer === c.buffer) || (giveBack(c), false));
+    // Every byte of these chunks was opened into `out`, except a pending package's parts (kept).
+    const stillUsed: Buffer[] = [];
+    for (const c of held) {
+      if (pending.some((p) => p.buffer === c.buffer)) stillUsed.push(c);
+      else giveBack(c);
+    }
+    held = stillUsed;
     if (out !== undefined && at > lo) yield out.subarray(lo, at);
   }
   if (i !== lastPkg + 1) throw new StoreError('DataCorrupt', `${what}: the piece ended inside package ${i}`);
