@@ -20,6 +20,8 @@ const free = new Map<number, Buffer[]>();
 let freeBytes = 0;
 /** The buffers lent and not yet handed back, by their memory (a view of one finds it). */
 const lent = new WeakMap<ArrayBufferLike, Buffer>();
+/** Loans not handed back (tests: a reader that borrows must give back what it does not pass on). */
+let outstanding = 0;
 
 /** A buffer of `len` bytes to read into (its contents arbitrary): pooled from 64 KiB on, else a new one. */
 export function takeBlock(len: number): Buffer {
@@ -29,6 +31,7 @@ export function takeBlock(len: number): Buffer {
   // allocUnsafeSlow: memory of its own (not Node's shared 8 KiB pool), so `.buffer` names it alone.
   else b = Buffer.allocUnsafeSlow(len);
   lent.set(b.buffer, b);
+  outstanding++;
   return b;
 }
 
@@ -37,11 +40,17 @@ export function giveBack(view: Buffer): void {
   const b = lent.get(view.buffer);
   if (b === undefined) return;
   lent.delete(view.buffer);
+  outstanding--;
   if (freeBytes + b.length > MAX_FREE_BYTES) return;
   const list = free.get(b.length);
   if (list === undefined) free.set(b.length, [b]);
   else list.push(b);
   freeBytes += b.length;
+}
+
+/** Buffers lent and not handed back (tests; a loan never handed back stays counted). */
+export function pooledLent(): number {
+  return outstanding;
 }
 
 /** Free buffers held now (tests). */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { BLOCK_HASH, blockHashNamed } from './block-hash.js';
+import { giveBack, pooledLent } from '../block-pool.js';
 import { createCodec } from './codec.js';
 import { codingMatrix, combine, invert, mul, multiply, identity } from './gf256.js';
 import { nibbleTables, simdAvailable, simdRows } from './gf256-simd.js';
@@ -103,6 +104,24 @@ describe('erasure codec', () => {
     const out = await codec.reconstruct(given);
     assert.equal(out[0], all[0]);
     assert.equal(given[1], null);
+  });
+
+  it('reconstructData answers the k data shards only (present ones as given, lost ones rebuilt into pooled buffers)', async () => {
+    const codec = createCodec(4, 2);
+    const len = 256 * 1024;
+    const data = Array.from({ length: 4 }, (_, i) => bytes(len, 30 + i));
+    const parity = await codec.encode(data);
+    const before = pooledLent();
+    const out = await codec.reconstructData([data[0]!, null, data[2]!, data[3]!, parity[0]!, null]);
+    assert.equal(out.length, 4);
+    assert.equal(out[0], data[0]);
+    assert.equal(out[3], data[3]);
+    assert.ok(out[1]!.equals(data[1]!));
+    // The rebuilt shard is a loan of the block pool (a GET hands it back once sent).
+    assert.equal(pooledLent(), before + 1);
+    giveBack(out[1]!);
+    const full = await codec.reconstruct([data[0]!, null, data[2]!, data[3]!, parity[0]!, null]);
+    assert.ok(full[5]!.equals(parity[1]!));
   });
 
   it('answers are fresh buffers: later calls (which reuse the wasm memory) leave them as they were', async () => {

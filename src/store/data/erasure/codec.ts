@@ -43,6 +43,15 @@ class ReedSolomon implements ErasureCodec {
   }
 
   reconstruct(shards: readonly (Buffer | null)[]): Buffer[] {
+    return this.rebuild(shards, true);
+  }
+
+  reconstructData(shards: readonly (Buffer | null)[]): Buffer[] {
+    return this.rebuild(shards, false).slice(0, this.k);
+  }
+
+  /** The shards with the missing data shards rebuilt, and the missing parity too when `parity`. */
+  private rebuild(shards: readonly (Buffer | null)[], parity: boolean): Buffer[] {
     const { k, m } = this;
     if (shards.length !== k + m) throw new RangeError(`reconstruct: ${shards.length} shards given, ${k + m} expected`);
     const present: number[] = [];
@@ -66,7 +75,7 @@ class ReedSolomon implements ErasureCodec {
       lostData.forEach((i, n) => (out[i] = rebuilt[n]!));
     }
     const lostParity: number[] = [];
-    for (let i = k; i < k + m; i++) if (!out[i]) lostParity.push(i);
+    if (parity) for (let i = k; i < k + m; i++) if (!out[i]) lostParity.push(i);
     if (lostParity.length > 0) {
       const rebuilt = this.rows(
         this.cache(`p:${lostParity}`, () => lostParity.map((i) => this.matrix[i]!)),

@@ -5,7 +5,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { PieceError, StoreError } from '../../errors.js';
 import { readAt } from '../piece-reader.js';
-import { takeBlock } from '../block-pool.js';
+import { giveBack, takeBlock } from '../block-pool.js';
 import { SHARD_HEADER_SIZE, ShardLayout, parseShardHeader, type ShardHeader } from './shard-format.js';
 import { shardPath } from './shard-writer.js';
 import type { BlockHash, DegradedReason, DegradedSink, DriveSet, ErasureCodec } from './types.js';
@@ -230,8 +230,12 @@ export class PieceShards {
     let complete = true;
     for (let i = 0; i < (all ? n : k); i++) if (!got[i]) complete = false;
     if (complete) return (all ? got : got.slice(0, k)) as Buffer[];
-    const rebuilt = await this.geometry!.codec.reconstruct(got);
-    return all ? rebuilt : rebuilt.slice(0, k);
+    if (all) return this.geometry!.codec.reconstruct(got);
+    // A read: only the data shards are rebuilt (no parity it would not send), and the parity
+    // shards read for it go back to the block pool once the rebuild has used them.
+    const data = await this.geometry!.codec.reconstructData(got);
+    for (let i = k; i < n; i++) if (got[i]) giveBack(got[i]!);
+    return data;
   }
 
   /** Reads and checks block `b` of every shard not yet known bad (verifyPiece). */

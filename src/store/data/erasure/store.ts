@@ -11,6 +11,7 @@ import { closeSource, nextOrAbort } from '../../abort.js';
 import { StoreError } from '../../errors.js';
 import type { DataReadOptions, DataRef, DataStore, DataWriteOptions, PieceSource } from '../../types.js';
 import { newWriteStats, type WriteStats } from '../batch-writer.js';
+import { giveBack } from '../block-pool.js';
 import { DURABILITY_CALLS, mapWriteError, sweepDirectory, type DurabilityCalls } from '../dir.js';
 import { maintainPiece } from './maintenance.js';
 import { BLOCK_HASH, blockHashNamed } from './block-hash.js';
@@ -249,10 +250,12 @@ export class ErasureDataStore implements DataStore, ErasureMaintenance {
         const from = Math.max(start, blockStart) - blockStart;
         const to = Math.min(end, blockStart + layout.blockLength(b) - 1) - blockStart;
         const s = layout.shardLength(b);
-        for (let i = Math.floor(from / s); i < data.length && i * s <= to; i++) {
+        for (let i = 0; i < data.length; i++) {
           const a = Math.max(from - i * s, 0);
           const z = Math.min(to - i * s + 1, s);
+          // A shard outside the range (a range read's first or last block) goes back to the pool.
           if (z > a) yield a === 0 && z === s ? data[i]! : data[i]!.subarray(a, z);
+          else giveBack(data[i]!);
         }
       }
     } catch (err) {

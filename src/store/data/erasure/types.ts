@@ -17,6 +17,11 @@ export interface ErasureCodec {
    * missing ones rebuilt). Fewer than k present throws.
    */
   reconstruct(shards: readonly (Buffer | null)[]): Buffer[] | Promise<Buffer[]>;
+  /**
+   * As reconstruct, but answers only the k data shards (a read needs no parity): missing parity is
+   * not rebuilt. Each rebuilt data shard is a buffer of its own from the block pool.
+   */
+  reconstructData(shards: readonly (Buffer | null)[]): Buffer[] | Promise<Buffer[]>;
 }
 
 /** The checksum kept for every block of every shard. */
