@@ -303,7 +303,7 @@ describe('ErasureDataStore mirrored (1+1)', () => {
 });
 
 describe('ErasureDataStore reads and the block pool (4+2, 1 MiB blocks: pooled 256 KiB shards)', () => {
-  it('Read › whole and ranged reads, healthy and with data shards gone, hand back every buffer they do not pass on', async () => {
+  it('Read › whole and ranged reads, healthy and with data shards gone, hand back every buffer they do not pass on; so does verifyPiece', async () => {
     const set = await testDriveSet(6, 2);
     const store = await ErasureDataStore.open(set, { blockSize: 1024 * 1024 });
     try {
@@ -332,6 +332,10 @@ describe('ErasureDataStore reads and the block pool (4+2, 1 MiB blocks: pooled 2
       // shards read for it go back to the pool, and no parity is rebuilt for a read.
       for (const i of [1, 3]) await unlink(join(set.drives[i]!.path, 'shards', ref.id.slice(0, 2), ref.id));
       for (const [s, e] of ranges) assert.equal(await readBack(s, e), 0, `degraded ${s}-${e}: buffers not handed back`);
+      // The scrub's check reads every shard's blocks and passes none on.
+      const before = pooledLent();
+      assert.deepEqual((await store.verifyPiece(ref.id))?.bad, [1, 3]);
+      assert.equal(pooledLent() - before, 0, 'verifyPiece: buffers not handed back');
     } finally {
       await store.close();
       await set.dispose();

@@ -240,7 +240,9 @@ export class PieceShards {
 
   /** Reads and checks block `b` of every shard not yet known bad (verifyPiece). */
   async checkAll(b: number): Promise<void> {
-    await Promise.all(this.slots.map((_, i) => this.readShardBlock(i, b, true)));
+    const read = await Promise.all(this.slots.map((_, i) => this.readShardBlock(i, b, true)));
+    // Only checked, never passed on: back to the block pool (the scrub reads every shard this way).
+    for (const r of read) if (r) giveBack(r);
   }
 
   /** Opens every shard (verify and heal look at all of them). */
