@@ -5,7 +5,8 @@
 // client sent it (Host header included: SigV4 signs it; `Expect: 100-continue` answered by the
 // gateway), hop-by-hop headers aside. A gateway marked down gets nothing new; a gateway that fails
 // before answering gives the client 502 (what a load balancer answers) and a closed connection; a
-// failure after the answer started cuts the client's connection, as a real balancer does.
+// failure after the answer started cuts the client's connection, as a real balancer does; the rest
+// of a body the gateway answered before reading is dropped, the client's connection kept.
 import http from 'node:http';
 import net from 'node:net';
 
@@ -156,6 +157,15 @@ export async function startFront(mode: FrontMode = 'request'): Promise<Front> {
         finish();
         // The client went away (or its answer is complete): nothing more to send upstream.
         if (!res.writableFinished) up.destroy();
+      });
+      // An early answer (a gateway's error before it read the body, then its connection closed):
+      // the rest of the client's body is read and dropped, as the gateway itself does, so the
+      // client's next request on this kept-alive connection is parsed. Left unread, it waited
+      // behind the body until the client gave up.
+      res.on('finish', () => {
+        if (req.complete) return;
+        req.unpipe(up);
+        req.resume();
       });
       req.on('data', (c: Buffer) => (entry.bytesUp += c.length));
       req.pipe(up);
