@@ -68,6 +68,27 @@ async function waitForRows(page: Page, first: string, count: number): Promise<vo
   );
 }
 
+/**
+ * Waits for the versions drawer to show `n` rows. On a timeout it fails with what the drawer shows
+ * instead (an error alert, a loader, other rows) and leaves a screenshot, so a failure in CI says why.
+ */
+async function waitForVersionRows(page: Page, n: number): Promise<void> {
+  try {
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid=version-row]').length === k, n, { timeout: 30_000 });
+  } catch (err) {
+    const rows = await page
+      .locator('[data-testid=version-row]')
+      .count()
+      .catch(() => -1);
+    const shown = await page
+      .getByRole('dialog')
+      .allTextContents()
+      .catch(() => [] as string[]);
+    const shot = await screenshot(page, `versions-timeout-${n}`).catch(() => 'none');
+    throw new Error(`versions drawer: ${rows} rows, ${n} expected; it shows: ${shown.join(' | ').slice(0, 600)} (screenshot ${shot})`, { cause: err });
+  }
+}
+
 describe('console object browser', () => {
   let h: ConsoleHarness;
   let s3: S3Client;
@@ -347,17 +368,17 @@ describe('console object browser', () => {
     await page.getByRole('button', { name: 'Actions for doc.txt' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('menuitem', { name: 'Versions' }).press('Enter');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=version-row]').length === 2);
+    await waitForVersionRows(page, 2);
     const ids = await page.locator('[data-testid=version-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-version-id')));
     assert.deepEqual(ids, [v2, v1], 'newest first');
     await screenshot(page, 'versions');
     await page.getByRole('button', { name: `Restore version ${v1}` }).click();
     await page.getByRole('button', { name: 'Restore', exact: true }).click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=version-row]').length === 3);
+    await waitForVersionRows(page, 3);
     assert.equal((await bodyOf(s3, VER, 'doc.txt')).toString(), 'first draft', 'the old version is current again');
     await page.getByRole('button', { name: `Delete version ${v2}` }).click();
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=version-row]').length === 2);
+    await waitForVersionRows(page, 2);
     const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: VER, Prefix: 'doc.txt' }));
     assert.deepEqual(versions.Versions?.map((v) => v.VersionId).includes(v2), false);
     assert.equal(versions.Versions?.length, 2);
