@@ -2,6 +2,7 @@
 // shard of a piece, and rebuild the bad ones from the good ones onto their drives, written and
 // synced like any shard (shard-writer.ts), each replacing the damaged file in one rename.
 import { PieceError, StoreError } from '../../errors.js';
+import { giveBack } from '../block-pool.js';
 import { PieceShards, type ReadContext } from './shard-reader.js';
 import { ShardSetWriter, type DriveIo } from './shard-writer.js';
 
@@ -53,6 +54,9 @@ export async function maintainPiece(ctx: ReadContext, io: DriveIo, id: string, h
         signal?.throwIfAborted();
         const all = await shards.readBlock(b, true, true);
         await writer.add((i) => [all[i]!, hash.digest(all[i]!)]);
+        // The writer takes the bad shards only: the good ones read to rebuild them go back to the
+        // block pool (a drive rebuilt at the heal rate made them garbage in the jobs' process).
+        for (let i = 0; i < all.length; i++) if (!bad.includes(i)) giveBack(all[i]!);
       }
       signal?.throwIfAborted();
       result.healed = await writer.commit(layout.size);
