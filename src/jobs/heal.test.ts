@@ -102,6 +102,34 @@ describe('heal queue and heal job', () => {
     await store.close();
   });
 
+  it('heal job › a piece leaves the queue only once its healed shards are in the saved totals (heal status never lags the queue)', async () => {
+    const store = new Store(SqliteMetaStore.open(':memory:'), new MemoryDataStore());
+    const fake = new FakeErasure(6);
+    fake.add('p0', 1000, [0, 4]);
+    for (let i = 1; i < 5; i++) fake.add(`p${i}`, 1000, [i]);
+    await store.healQueue.add([
+      { pieceId: 'p0', drive: 0, reason: 'missing', at: 1 },
+      { pieceId: 'p0', drive: 4, reason: 'corrupt', at: 1 },
+      ...[1, 2, 3, 4].map((i) => ({ pieceId: `p${i}`, drive: i, reason: 'missing' as const, at: 1 })),
+    ]);
+    const queue = store.healQueue;
+    const remove = queue.remove.bind(queue);
+    /** At each removal of a piece's entries: the shards the saved totals count. */
+    const savedAtRemoval: number[] = [];
+    queue.remove = async (pieceId, drives, reportedBy) => {
+      if (drives.length > 0) {
+        const saved = await store.getJobState(HEAL_JOB);
+        savedAtRemoval.push(saved === undefined ? 0 : (JSON.parse(saved) as HealTotals).shards);
+      }
+      return remove(pieceId, drives, reportedBy);
+    };
+    await round(healJob(store, fake, { now: () => 100 }));
+    assert.equal(store.healQueue.counts().shards, 0);
+    // Healed in piece order: p0 (2 shards), then p1..p4 (1 each).
+    assert.deepEqual(savedAtRemoval, [2, 3, 4, 5, 6]);
+    await store.close();
+  });
+
   it('heal job › a shard on an offline drive is put off with a doubling backoff, then healed once the drive is back', async () => {
     const store = new Store(SqliteMetaStore.open(':memory:'), new MemoryDataStore());
     const fake = new FakeErasure(6);

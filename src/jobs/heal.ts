@@ -100,6 +100,9 @@ export function healJob(store: Store, m: ErasureMaintenance, o: { log?: Log; now
       t.shards += result.healed.length;
       t.pieces++;
       t.lastHealAt = now();
+      // Counted before the entries leave the queue: heal status never shows a shard gone from the
+      // queue and not yet among the healed.
+      await saveJobState(store, HEAL_JOB, t);
     }
     // Healed, or found healthy by the heal; a drive that failed during the heal is put off.
     const failedNow = live.filter((d) => stateOf(m, d) === 'offline');
@@ -131,7 +134,8 @@ export function healJob(store: Store, m: ErasureMaintenance, o: { log?: Log; now
         n++;
       }
       count?.(n);
-      if (totals.bytes !== before.bytes || totals.failures !== before.failures || totals.shards !== before.shards) await saveJobState(store, HEAL_JOB, totals);
+      // Healed pieces were saved as they were counted (healOne); failures are saved once per step.
+      if (totals.failures !== before.failures) await saveJobState(store, HEAL_JOB, totals);
       if (due.length === 0 || now() - roundStart >= ROUND_MS) {
         roundStart = undefined;
         return false;

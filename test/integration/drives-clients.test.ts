@@ -319,7 +319,18 @@ describe('six drives (EC 3+3) with the AWS CLI, s3cmd, rclone and curl', () => {
     assert.equal(sha(await readFile(join(work, 'deg-curl.back'))), sha(large));
     // The reads reported the missing shards; the heal job (every second) writes them back.
     await waitFor(() => removed.every((f) => existsSync(f)), 30_000, `the heal of the ${removed.length} removed shard files`);
-    const status = await adminCall(server.url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, 'GET', 'heal/status');
-    assert.ok((status.body.healed as { shards: number }).shards >= removed.length, JSON.stringify(status.body.healed));
+    // The heal job saves its totals after each step (several pieces): a shard file can be back
+    // before the step that wrote it is counted, so the status is read until it has caught up.
+    let healed: unknown;
+    await waitFor(
+      async () => {
+        healed = (await adminCall(server.url, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, 'GET', 'heal/status')).body.healed;
+        return (healed as { shards: number }).shards >= removed.length;
+      },
+      30_000,
+      `heal status counting the ${removed.length} healed shards`,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; it last said ${JSON.stringify(healed)}`);
+    });
   });
 });
