@@ -319,8 +319,8 @@ describe('six drives (EC 3+3) with the AWS CLI, s3cmd, rclone and curl', () => {
     assert.equal(sha(await readFile(join(work, 'deg-curl.back'))), sha(large));
     // The reads reported the missing shards; the heal job (every second) writes them back.
     await waitFor(() => removed.every((f) => existsSync(f)), 30_000, `the heal of the ${removed.length} removed shard files`);
-    // The heal job saves its totals after each step (several pieces): a shard file can be back
-    // before the step that wrote it is counted, so the status is read until it has caught up.
+    // The heal job counts a piece once all of its shards are written back: a shard file can be
+    // there a moment before it is counted, so the status is read until it has caught up.
     let healed: unknown;
     await waitFor(
       async () => {
