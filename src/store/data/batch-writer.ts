@@ -46,10 +46,16 @@ export class BatchWriter {
   private inFlight: Promise<void> | undefined;
   private lastSize = 0;
 
+  /**
+   * `release`: called with every buffer added once the write that carried it has ended (written,
+   * or failed): the writer was its last user (the heal hands its rebuilt shards back to the block
+   * pool so). A buffer of a batch never written (a failure before it was issued) is not released.
+   */
   constructor(
     private readonly fh: FileHandle,
     private readonly stats?: WriteStats,
     private readonly min = WRITE_BATCH,
+    private readonly release?: (buf: Buffer) => void,
   ) {}
 
   /**
@@ -91,6 +97,11 @@ export class BatchWriter {
     const prev = this.inFlight;
     const p = prev ? prev.then(() => writevAll(this.fh, bufs, total)) : writevAll(this.fh, bufs, total);
     p.catch(() => undefined); // observed by the caller's await, flush() or settle()
+    const release = this.release;
+    if (release) {
+      const done = (): void => bufs.forEach(release);
+      p.then(done, done);
+    }
     this.inFlight = p;
     return prev;
   }

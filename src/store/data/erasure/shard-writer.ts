@@ -7,6 +7,7 @@ import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DurabilityCalls } from '../dir.js';
 import { BatchWriter, WRITE_BATCH, type WriteStats } from '../batch-writer.js';
+import { giveBack } from '../block-pool.js';
 import { SHARD_HEADER_SIZE, encodeShardHeader, type ShardHeader } from './shard-format.js';
 import type { DriveSet } from './types.js';
 
@@ -38,13 +39,15 @@ export class ShardSetWriter {
 
   /**
    * `indexes`: the drives (= shard indexes) to write. `heal`: the temp names get a random suffix
-   * (a write of the same piece may still own `tmp/<id>` in principle; two heals must not collide).
+   * (a write of the same piece may still own `tmp/<id>` in principle; two heals must not collide),
+   * and each buffer added goes back to the block pool once written: the caller must not use a
+   * shard after add(), nor add one buffer for two drives.
    */
   constructor(
     private readonly io: DriveIo,
     private readonly head: Omit<ShardHeader, 'index' | 'size'>,
     indexes: readonly number[],
-    heal = false,
+    private readonly heal = false,
   ) {
     const suffix = heal ? `.heal-${randomBytes(4).toString('hex')}` : '';
     this.slots = indexes.map((index) => ({ index, tmp: join(io.set.drives[index]!.path, 'tmp', `${head.id}${suffix}`) }));
@@ -79,7 +82,9 @@ export class ShardSetWriter {
             await this.makeDir(dirname(slot.tmp));
             return open(slot.tmp, 'wx');
           });
-          slot.writer = new BatchWriter(slot.fh, this.io.stats, batch);
+          // A heal's shards are rebuilt into block-pool buffers that nothing else holds: back to the
+          // pool once written. (A write's data shards are views of one block buffer: not handed back.)
+          slot.writer = new BatchWriter(slot.fh, this.io.stats, batch, this.heal ? giveBack : undefined);
           // The header's place: its real bytes (with the piece's size) are written at commit.
           slot.writer.add(Buffer.alloc(SHARD_HEADER_SIZE));
         } catch (err) {
