@@ -126,7 +126,7 @@ export function healJob(store: Store, m: ErasureMaintenance, o: { log?: Log; now
         if (!byPiece.has(e.pieceId) && byPiece.size >= HEAL_STEP_PIECES) continue;
         byPiece.set(e.pieceId, [...(byPiece.get(e.pieceId) ?? []), e]);
       }
-      const before = { ...totals };
+      const failuresBefore = totals.failures;
       let n = 0;
       for (const [pieceId, entries] of byPiece) {
         if (signal.aborted) break;
@@ -135,7 +135,7 @@ export function healJob(store: Store, m: ErasureMaintenance, o: { log?: Log; now
       }
       count?.(n);
       // Healed pieces were saved as they were counted (healOne); failures are saved once per step.
-      if (totals.failures !== before.failures) await saveJobState(store, HEAL_JOB, totals);
+      if (totals.failures !== failuresBefore) await saveJobState(store, HEAL_JOB, totals);
       if (due.length === 0 || now() - roundStart >= ROUND_MS) {
         roundStart = undefined;
         return false;
