@@ -110,6 +110,30 @@ describe('scrub, heal and rebuild on the erasure store (4+2, six directories)', 
     assert.equal(store.healQueue.counts().shards, 0);
   });
 
+  it('a hot object with a missing shard: a hundred reads, one after another → one heal-queue write, then healed', async () => {
+    const ref = refs[1]!;
+    let adds = 0;
+    const add = store.healQueue.add.bind(store.healQueue);
+    // The sink holds the meta store's queue object: count its writes there.
+    store.healQueue.add = (reports) => {
+      adds++;
+      return add(reports);
+    };
+    // Drive 1 holds a data shard: every read needs it (a parity shard is read only to rebuild).
+    await unlink(shardFile(set, 1, ref.id));
+    for (let i = 0; i < 100; i++) assert.ok((await readAll(ec, ref)).equals(bodies.get(ref.id)!));
+    await new Promise((r) => setImmediate(r));
+    // Each read ends in a later turn than the one before; reports of one shard are written at most once a second.
+    assert.ok(adds >= 1 && adds <= 2, `${adds} writes for a hundred reads`);
+    assert.deepEqual(
+      store.healQueue.degraded(10).map((d) => [d.pieceId, d.drives]),
+      [[ref.id, [1]]],
+    );
+    await round(healJob(store, ec));
+    assert.equal(store.healQueue.counts().shards, 0);
+    await readFile(shardFile(set, 1, ref.id));
+  });
+
   it('a read that meets a missing shard serves the bytes and queues the piece by itself', async () => {
     const ref = refs[0]!;
     await unlink(shardFile(set, 2, ref.id));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MemoryDataStore } from '../store/data/memory.js';
-import { HealSink } from '../store/heal-queue.js';
+import { HEAL_SINK_REPEAT_MS, HealSink } from '../store/heal-queue.js';
 import { SqliteMetaStore } from '../store/meta/sqlite.js';
 import { Store } from '../store/store.js';
 import { FakeErasure, round } from './fake-erasure.js';
@@ -81,6 +81,52 @@ describe('heal queue and heal job', () => {
     assert.equal(meta.healQueue.counts().pieces, 10);
     assert.equal(sink.waiting, 0);
     await sink.close();
+    await meta.close();
+  });
+
+  it('HealSink › a shard reported again within HEAL_SINK_REPEAT_MS is held back, then written once with its latest report; close() writes what is held', async () => {
+    const meta = SqliteMetaStore.open(':memory:');
+    const batches: string[][] = [];
+    const queue = Object.create(meta.healQueue) as typeof meta.healQueue;
+    queue.add = (reports) => {
+      batches.push(reports.map((r) => `${r.pieceId}/${r.drive}@${r.at}`));
+      return meta.healQueue.add(reports);
+    };
+    let clock = 10_000;
+    const sink = new HealSink(queue, undefined, () => clock);
+    /** Waits until the sink made `n` writes in all (bounded). */
+    const writes = async (n: number, ms: number): Promise<void> => {
+      const end = Date.now() + ms;
+      while (batches.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(batches.length, n, `${n} writes: ${JSON.stringify(batches)}`);
+    };
+    sink.degraded('hot', [2], 'missing');
+    await writes(1, 2000);
+    // Later turns report the same shard again (a hot object read over and over) and another one.
+    clock = 10_200;
+    sink.degraded('hot', [2], 'missing');
+    sink.degraded('cold', [0], 'missing');
+    await writes(2, 2000);
+    assert.deepEqual(batches[1], ['cold/0@10200'], 'the new shard is written at once, the repeated one is not');
+    assert.equal(sink.waiting, 1, 'held, not dropped');
+    clock = 10_500;
+    for (let i = 0; i < 20; i++) {
+      sink.degraded('hot', [2], 'missing');
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(batches.length, 2, 'twenty more turns of reports: no write');
+    // Once HEAL_SINK_REPEAT_MS has passed, the held report is written with its latest time.
+    clock = 11_100;
+    await writes(3, HEAL_SINK_REPEAT_MS + 2000);
+    assert.deepEqual(batches[2], ['hot/2@10500']);
+    assert.equal(meta.healQueue.entriesOf('hot')[0]!.lastSeen, 10_500, 'the entry took the later report');
+    // Held again, and close() writes it rather than losing it.
+    clock = 11_300;
+    sink.degraded('hot', [2], 'corrupt');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(batches.length, 3);
+    await sink.close();
+    assert.deepEqual(batches[3], ['hot/2@11300']);
     await meta.close();
   });
 

@@ -83,16 +83,30 @@ export const HEAL_SINK_MAX_PENDING = 100_000;
 type Log = { warn(obj: object, msg: string): void };
 
 /**
+ * A shard this sink reported is written again at most once in this time (ms): a hot object with a
+ * bad shard is read many times before the heal job gets to it, and each turn's reports would
+ * otherwise cost a metadata write (synced on every metadata copy).
+ */
+export const HEAL_SINK_REPEAT_MS = 1000;
+
+/**
  * The erasure store's DegradedSink over the heal queue: `degraded()` only notes the report (deduped
  * by piece and drive) and returns; the reports of a turn of the event loop are written in one
- * transaction right after it. A failed write is retried with the next reports (after a second);
- * more than HEAL_SINK_MAX_PENDING waiting reports are dropped and counted (the scrub finds them).
+ * transaction right after it. A shard written less than HEAL_SINK_REPEAT_MS ago is held back until
+ * that time has passed, then written with its latest report time: the entry's last report still
+ * moves (a report made while the shard was being healed keeps it queued, HealQueueStore.remove), one
+ * write later. A failed write is retried with the next reports (after a second); more than
+ * HEAL_SINK_MAX_PENDING waiting reports are dropped and counted (the scrub finds them).
  */
 export class HealSink implements DegradedSink {
   private pending = new Map<string, HealReport>();
   private scheduled = false;
   private flushing: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
+  /** Reports held back (written less than HEAL_SINK_REPEAT_MS ago) are looked at again then. */
+  private held: NodeJS.Timeout | undefined;
+  /** When this sink last wrote each shard (oldest write first), for the last HEAL_SINK_REPEAT_MS. */
+  private written = new Map<string, number>();
   /** Reports dropped because too many were waiting. */
   dropped = 0;
   private closed = false;
@@ -121,19 +135,52 @@ export class HealSink implements DegradedSink {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      void this.flush(false);
     });
   }
 
-  /** Writes what is pending (resolves once written, or once the write failed: it is retried later). */
-  flush(): Promise<void> {
-    if (this.flushing) return this.flushing.then(() => this.flush());
+  /**
+   * Writes what is pending (resolves once written, or once the write failed: it is retried later);
+   * with `all` false, not the shards written less than HEAL_SINK_REPEAT_MS ago (they stay pending,
+   * looked at again when that time has passed).
+   */
+  flush(all = true): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => this.flush(all));
     if (this.pending.size === 0) return Promise.resolve();
-    const batch = [...this.pending.values()];
-    this.pending = new Map();
+    const now = this.now();
+    for (const [k, t] of this.written) {
+      if (now - t < HEAL_SINK_REPEAT_MS) break;
+      this.written.delete(k);
+    }
+    let batch: HealReport[];
+    if (all) {
+      batch = [...this.pending.values()];
+      this.pending = new Map();
+    } else {
+      batch = [];
+      for (const [k, r] of this.pending) {
+        if (this.written.has(k)) continue;
+        batch.push(r);
+        this.pending.delete(k);
+      }
+      if (this.pending.size > 0 && this.held === undefined && !this.closed) {
+        this.held = setTimeout(() => {
+          this.held = undefined;
+          this.schedule();
+        }, HEAL_SINK_REPEAT_MS);
+        this.held.unref();
+      }
+      if (batch.length === 0) return Promise.resolve();
+    }
     const write = async (): Promise<void> => {
       try {
         await this.queue.add(batch);
+        const at = this.now();
+        for (const r of batch) {
+          const k = `${r.drive}/${r.pieceId}`;
+          this.written.delete(k);
+          this.written.set(k, at);
+        }
       } catch (err) {
         // The metadata store closed (shutdown): what is left is found again by reads and the scrub.
         if (err instanceof TypeError && /not open/.test(err.message)) {
@@ -172,6 +219,8 @@ export class HealSink implements DegradedSink {
   async close(): Promise<void> {
     clearTimeout(this.retry);
     this.retry = undefined;
+    clearTimeout(this.held);
+    this.held = undefined;
     await this.flush();
     this.closed = true;
   }
