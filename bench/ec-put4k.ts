@@ -4,7 +4,9 @@
 // Strata on six directories of the same file system at EC 4+2 (bench/erasure.ts's `strata-ec`:
 // three metadata copies), each as users run it (default workers), then, after a warm-up:
 //   1. ROUNDS rounds of N PUTs of 4 KiB to distinct keys at concurrency C, the two servers
-//      alternating: rate, and server CPU per PUT (every thread of every process, /proc schedstat);
+//      alternating: rate, server CPU per PUT (every thread of every process, /proc schedstat), and
+//      what the disk under the data directories wrote per PUT (KiB and write requests, from the
+//      block device's counters: every writer of the device counts, so run it on a quiet machine);
 //   2. system calls per PUT: strace -c -f attached to every server process over N PUTs.
 // The rates move with the machine's load (compare the ratio within a run); CPU and system calls
 // per PUT do not depend on it as much.
@@ -16,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHead, type HttpRequest, requestOnce, runLoad } from './client.js';
 import { EC_DRIVES, EC_PARITY } from './erasure.js';
-import { readCpuNs } from './procstat.js';
+import { readCpuNs, readDeviceWrites } from './procstat.js';
 import { type RunningStrata, startStrata } from './servers.js';
 import { objectPath, presign, type S3Credentials, signHeaders } from './sign.js';
 import { underStrace } from './syscalls.js';
@@ -90,24 +92,36 @@ async function main(): Promise<void> {
     }
     const rate = new Map<string, number[]>();
     const cpu = new Map<string, number[]>();
+    const written = new Map<string, number[]>();
+    const writeIos = new Map<string, number[]>();
     for (let r = 0; r < rounds; r++) {
       // The order rotates: no side always runs right after the same other one.
       for (const side of sides.map((_, i) => sides[(i + r) % sides.length]!)) {
         const list = puts(side, `r${r}`, n);
         const c0 = cpuNs(side.s);
+        const w0 = readDeviceWrites(root);
         const res = await send(side, list, c);
         const used = cpuNs(side.s) - c0;
+        const w1 = readDeviceWrites(root);
+        const kib = w0 && w1 ? (w1.bytes - w0.bytes) / 1024 / res.ops : NaN;
+        const ios = w0 && w1 ? (w1.ios - w0.ios) / res.ops : NaN;
         if (res.errors > 0) throw new Error(`${side.name}: ${res.errors} errors`);
         rate.set(side.name, [...(rate.get(side.name) ?? []), res.ops / res.s]);
         cpu.set(side.name, [...(cpu.get(side.name) ?? []), used / 1000 / res.ops]);
-        console.log(`round ${r} ${side.name}: ${(res.ops / res.s).toFixed(0)} PUT/s, ${(used / 1000 / res.ops).toFixed(0)} µs CPU/PUT`);
+        written.set(side.name, [...(written.get(side.name) ?? []), kib]);
+        writeIos.set(side.name, [...(writeIos.get(side.name) ?? []), ios]);
+        console.log(
+          `round ${r} ${side.name}: ${(res.ops / res.s).toFixed(0)} PUT/s, ${(used / 1000 / res.ops).toFixed(0)} µs CPU/PUT, disk ${kib.toFixed(1)} KiB in ${ios.toFixed(2)} writes/PUT`,
+        );
       }
     }
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const one = med(rate.get('one-dir')!);
     for (const s of sides) {
       const r = med(rate.get(s.name)!);
-      console.log(`median ${s.name}: ${r.toFixed(0)} PUT/s (${(r / one).toFixed(2)}× one-dir), ${med(cpu.get(s.name)!).toFixed(0)} µs CPU/PUT`);
+      console.log(
+        `median ${s.name}: ${r.toFixed(0)} PUT/s (${(r / one).toFixed(2)}× one-dir), ${med(cpu.get(s.name)!).toFixed(0)} µs CPU/PUT, disk ${med(written.get(s.name)!).toFixed(1)} KiB in ${med(writeIos.get(s.name)!).toFixed(2)} writes/PUT`,
+      );
     }
     if (strace) {
       for (const side of sides) {

@@ -1,5 +1,5 @@
 // Per-process CPU time and memory from /proc (Linux): what the server used during one run.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 export const CLK_TCK = 100;
@@ -38,6 +38,23 @@ export function readCpuNs(pid: number): number | undefined {
     }
   }
   return ns;
+}
+
+/**
+ * What the block device holding `path` has written since boot (/sys/dev/block/MAJ:MIN/stat: write
+ * requests completed, sectors of 512 bytes written), or undefined when the kernel does not say
+ * (no such device: tmpfs, overlay). Counts every writer of the device, the kernel's journal included.
+ */
+export function readDeviceWrites(path: string): { ios: number; bytes: number } | undefined {
+  try {
+    const dev = statSync(path).dev;
+    const major = Math.floor(dev / 256) % 4096;
+    const minor = (dev % 256) + (Math.floor(dev / 1048576) % 4096) * 256;
+    const f = readFileSync(`/sys/dev/block/${major}:${minor}/stat`, 'utf8').trim().split(/\s+/).map(Number);
+    return f.length >= 7 ? { ios: f[4]!, bytes: f[6]! * 512 } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resident set size now and its high-water mark, in KiB. */
