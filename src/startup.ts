@@ -33,7 +33,7 @@ export async function openStore(
 ): Promise<{ store: Store; box: SecretBox; drives?: OpenedDriveSet }> {
   // Several drives: the drive set (format files checked, states kept) and the erasure-coded data
   // store over it (docs/drives.md); the metadata database copied on the first m+1 drives.
-  const drives = config.dataDirs.length > 1 ? await openDrives(config, log, opts.lockDrive) : undefined;
+  const drives = config.dataDirs.length > 1 ? await openDrives(config, log, opts.lockDrive, opts.prepare) : undefined;
   // Alone on the directory, no other connection commits: cached rows need no data_version check.
   const hot = { othersMayWrite: !opts.alone };
   // --meta postgres://…: the metadata in PostgreSQL (startup-cluster.ts), the directory holds no meta.db.
@@ -139,10 +139,11 @@ async function metaDirsOf(set: OpenedDriveSet): Promise<string[]> {
  * Opens the drive set of --data's drives. The metadata database has a copy on each of the first
  * m+1 drives: an existing set where none of them holds one while shards remain elsewhere must not
  * start over with an empty database (every object would vanish and the orphan sweep would delete
- * their shards), so that start is refused.
+ * their shards), so that start is refused. `first`: this process opens the set first (it warns
+ * about drives sharing a file system).
  */
-async function openDrives(config: Config, log: Logger, lockDrive?: (path: string) => void): Promise<OpenedDriveSet> {
-  const { DriveSetError, openDriveSet } = await import('./store/data/erasure/drives.js');
+async function openDrives(config: Config, log: Logger, lockDrive: ((path: string) => void) | undefined, first: boolean): Promise<OpenedDriveSet> {
+  const { DriveSetError, drivesSharingDevice, openDriveSet } = await import('./store/data/erasure/drives.js');
   const paths = config.dataDirs.map((d) => resolve(d));
   const set = await openDriveSet(paths, {
     log,
@@ -161,6 +162,13 @@ async function openDrives(config: Config, log: Logger, lockDrive?: (path: string
       );
     }
   }
+  // Once per start (the process that opens the set first): drives meant to be disks that are not.
+  const shared = first ? await drivesSharingDevice(set.drives.map((d) => d.path)) : [];
+  if (shared.length > 0)
+    log.warn(
+      { groups: shared },
+      'several drives share a file system: the set survives damaged shards, not the loss of that disk, and every metadata write goes to it once per copy; give each drive its own disk (docs/drives.md)',
+    );
   return set;
 }
 

@@ -63,6 +63,14 @@ describe('six drives (EC 3+3 by default)', () => {
     const rec = JSON.parse(listening!) as { drives: string[]; erasure: string; dataDir: string };
     assert.deepEqual(rec.drives, drives);
     assert.equal(rec.erasure, 'EC 3+3');
+    // Six directories of one file system: said once, naming them all.
+    const shared = server
+      .logs()
+      .split('\n')
+      .filter((l) => l.includes('several drives share a file system'))
+      .map((l) => JSON.parse(l) as { level: number | string; groups: string[][] });
+    assert.equal(shared.length, 1, 'warned once, by the process that opened the set first');
+    assert.deepEqual(shared[0]!.groups, [drives]);
     assert.equal(rec.dataDir, drives[0]);
     const ids = new Set<string>();
     for (const [i, d] of drives.entries()) {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FORMAT_FILE } from './drive-format.js';
-import { type DriveLog, DriveSetError, type OpenedDriveSet, openDriveSet, readDriveFormat } from './drives.js';
+import { type DriveLog, DriveSetError, drivesSharingDevice, type OpenedDriveSet, openDriveSet, readDriveFormat } from './drives.js';
 import { writeQuorum } from './store.js';
 import type { Drive, DriveState } from './types.js';
 
@@ -109,6 +109,16 @@ describe('openDriveSet: the first start', () => {
     await mkdir(paths[0]!, { recursive: true });
     await symlink(paths[0]!, paths[3]!);
     await refusal(openDriveSet(paths), /disk1 and .*disk4 are the same directory/);
+  });
+
+  it('drivesSharingDevice: drives on one file system grouped in --data order; a drive on another (tmpfs) and a missing one left out', async () => {
+    const paths = await dirs(3);
+    for (const p of paths) await mkdir(p, { recursive: true });
+    const shm = await mkdtemp('/dev/shm/strata-drives-');
+    roots.push(shm);
+    const missing = join(paths[0]!, '..', 'gone');
+    assert.deepEqual(await drivesSharingDevice([paths[0]!, shm, paths[1]!, missing, paths[2]!]), [[paths[0], paths[1], paths[2]]]);
+    assert.deepEqual(await drivesSharingDevice([paths[0]!, shm]), [], 'each on its own file system: nothing to say');
   });
 });
 

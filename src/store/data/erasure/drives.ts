@@ -217,6 +217,29 @@ export async function openDriveSet(paths: readonly string[], opts: DriveSetOptio
   return set;
 }
 
+/**
+ * The drives that share a file system with another drive (the same device number), in groups of
+ * two or more, in --data order; drives that cannot be looked at are left out. Several drives on
+ * one disk survive shard damage, but not that disk's loss, and the small writes' metadata copies
+ * all go to it (docs/drives.md, "Giving the drives").
+ */
+export async function drivesSharingDevice(paths: readonly string[]): Promise<string[][]> {
+  const devs = await Promise.all(
+    paths.map((p) =>
+      stat(p).then(
+        (st) => Number(st.dev),
+        () => undefined,
+      ),
+    ),
+  );
+  const groups = new Map<number, string[]>();
+  devs.forEach((dev, i) => {
+    if (dev === undefined) return;
+    groups.set(dev, [...(groups.get(dev) ?? []), paths[i]!]);
+  });
+  return [...groups.values()].filter((g) => g.length > 1);
+}
+
 /** The same directory given twice (same device and inode: a bind mount, a symlink) or the same drive id twice (a copied drive). */
 function refuseDuplicates(paths: readonly string[], looks: readonly DriveLook[]): void {
   const byInode = new Map<string, number>();
