@@ -120,6 +120,28 @@ describe('ErasureDataStore degraded (4+2, 64 KiB blocks)', () => {
     });
   }
 
+  it('Read › a range reads only the blocks it needs: blocks outside it unreadable (m + 1 shards corrupt there) → the range byte-exact, nothing reported', async () => {
+    const ref = await store.write(chunked(data, 50_000));
+    // Blocks 0 and 5 (the short last one) corrupt on three shards: more than parity can rebuild.
+    for (const i of [0, 1, 2]) {
+      await corrupt(i, ref.id, 0);
+      await corrupt(i, ref.id, 5);
+    }
+    sink.calls.length = 0;
+    for (const [s, e] of [
+      [2 * BS + 7, 4 * BS - 1],
+      [BS, BS],
+      [4 * BS, 5 * BS - 1],
+    ] as const) {
+      assert.ok((await readAll(store.read(ref, { start: s, end: e }))).equals(data.subarray(s, e + 1)), `${s}-${e}`);
+    }
+    assert.deepEqual(sink.calls, [], 'no block outside the ranges was read: nothing bad met');
+    // The damage is real: a read that reaches block 0 or block 5 fails.
+    for (const range of [undefined, { start: 0, end: 10 }, { start: 5 * BS, end: SIZE - 1 }]) {
+      await assert.rejects(readAll(store.read(ref, range)), (err: unknown) => err instanceof StoreError && err.code === 'Unavailable');
+    }
+  });
+
   it('Read › 3 shards bad (m + 1) → StoreError Unavailable naming every shard; never a wrong byte', async () => {
     const ref = await store.write(chunked(data, 50_000));
     await damage('delete', 0, ref.id);
