@@ -247,8 +247,6 @@ for (const workers of ['1', '2'])
       assert.ok(now.size >= before.size + 1, 'the shard of the object written while the drive was out too');
       // The metadata copy on the replaced drive (one of the first four: EC 3+3 keeps m+1 copies) is back too.
       assert.ok(existsSync(join(drives[2]!, 'meta.db')), 'a fresh metadata copy on the new drive');
-      // The metadata copy on the replaced drive (one of the first four: EC 3+3 keeps m+1 copies) is back too.
-      assert.ok(existsSync(join(drives[2]!, 'meta.db')), 'a fresh metadata copy on the new drive');
       // A read during the rebuild may have reported a shard of the drive just before the rebuild
       // wrote it: the heal job finds it whole and drops the entry. Wait for the queue to drain.
       for (const end = Date.now() + 60_000; ; ) {
