@@ -82,6 +82,9 @@ export const HEAL_SINK_MAX_PENDING = 100_000;
 
 type Log = { warn(obj: object, msg: string): void };
 
+/** HealSink's key of one shard: its pending report and its last write. */
+const shardKey = (drive: number, pieceId: string): string => `${drive}/${pieceId}`;
+
 /**
  * A shard this sink reported is written again at most once in this time (ms): a hot object with a
  * bad shard is read many times before the heal job gets to it, and each turn's reports would
@@ -120,7 +123,7 @@ export class HealSink implements DegradedSink {
   degraded(pieceId: string, drives: readonly number[], reason: DegradedReason): void {
     const at = this.now();
     for (const drive of drives) {
-      const k = `${drive}/${pieceId}`;
+      const k = shardKey(drive, pieceId);
       if (!this.pending.has(k) && this.pending.size >= HEAL_SINK_MAX_PENDING) {
         this.dropped++;
         continue;
@@ -177,7 +180,7 @@ export class HealSink implements DegradedSink {
         await this.queue.add(batch);
         const at = this.now();
         for (const r of batch) {
-          const k = `${r.drive}/${r.pieceId}`;
+          const k = shardKey(r.drive, r.pieceId);
           this.written.delete(k);
           this.written.set(k, at);
         }
@@ -189,7 +192,7 @@ export class HealSink implements DegradedSink {
         }
         // Put back (newer reports of the same shard win), and try again in a second.
         for (const r of batch) {
-          const k = `${r.drive}/${r.pieceId}`;
+          const k = shardKey(r.drive, r.pieceId);
           if (!this.pending.has(k) && this.pending.size < HEAL_SINK_MAX_PENDING) this.pending.set(k, r);
         }
         this.log?.warn({ err, reports: batch.length }, 'heal queue: could not record degraded shards, retrying');
